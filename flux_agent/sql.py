@@ -1,0 +1,181 @@
+"""The one place SQL text is built: identifiers are quoted here, and every
+user-supplied type or expression is parsed with pglast and printed back from
+its syntax tree, so nothing a user or a model types is pasted into SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import pglast
+from pglast import ast
+from pglast.stream import RawStream, maybe_double_quote_name
+
+from .errors import FluxInputError
+
+MAX_IDENT_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
+
+
+def check_ident(name: str, what: str = "identifier") -> str:
+    if not name or not name.strip():
+        raise FluxInputError(f"empty {what} name")
+    if "\x00" in name:
+        raise FluxInputError(f"{what} name {name!r} contains a NUL byte")
+    if len(name.encode()) > MAX_IDENT_BYTES:
+        raise FluxInputError(
+            f"{what} name {name!r} is {len(name.encode())} bytes; PostgreSQL keeps only {MAX_IDENT_BYTES}"
+        )
+    return name
+
+
+def ident(name: str) -> str:
+    """Quote one identifier when PostgreSQL needs it quoted."""
+    return maybe_double_quote_name(check_ident(name))
+
+
+def split_qualified(name: str) -> tuple[Optional[str], str]:
+    """'billing.invoices' -> ('billing', 'invoices'); 'users' -> (None, 'users')."""
+    if name.startswith('"'):
+        # An explicitly quoted name may hold dots: parse it as PostgreSQL would.
+        parts = _parse_qualified(name)
+    else:
+        parts = name.split(".")
+    if len(parts) == 1:
+        return None, parts[0]
+    if len(parts) == 2:
+        return parts[0], parts[1]
+    raise FluxInputError(f"table name {name!r} has more than one dot; expected schema.table")
+
+
+def _parse_qualified(name: str) -> list[str]:
+    try:
+        stmt = pglast.parse_sql(f"SELECT * FROM {name}")[0].stmt
+        rv = stmt.fromClause[0]
+    except Exception as exc:  # pglast.parser.ParseError and friends
+        raise FluxInputError(f"cannot read table name {name!r}: {exc}") from None
+    return [p for p in (rv.schemaname, rv.relname) if p]
+
+
+def canonical_table(name: str) -> str:
+    """The schema model's key for a table: unqualified when in public."""
+    schema, table = split_qualified(name)
+    if schema in (None, "public"):
+        return table
+    return f"{schema}.{table}"
+
+
+def qname(name: str) -> str:
+    """A table, view, index or type name, schema-qualified when given so."""
+    schema, obj = split_qualified(name)
+    return f"{ident(schema)}.{ident(obj)}" if schema else ident(obj)
+
+
+def same_schema_name(table: str, obj: str) -> str:
+    """An index or constraint name placed in the schema of `table`."""
+    schema, _ = split_qualified(table)
+    return f"{schema}.{obj}" if schema and schema != "public" else obj
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def ident_list(names: Iterable[str]) -> str:
+    return ", ".join(ident(n) for n in names)
+
+
+# --------------------------------------------------------------------------
+# Expressions and types from users
+# --------------------------------------------------------------------------
+
+
+def parse_expr(text: str, what: str = "expression") -> ast.Node:
+    """Parse one SQL value expression, refusing anything that is not exactly one."""
+    if text is None or not str(text).strip():
+        raise FluxInputError(f"empty {what}")
+    try:
+        stmts = pglast.parse_sql(f"SELECT {text}")
+    except pglast.parser.ParseError as exc:
+        raise FluxInputError(f"cannot parse {what} {text!r}: {exc}") from None
+    if len(stmts) != 1:
+        raise FluxInputError(f"{what} {text!r} must be one expression, not several statements")
+    sel = stmts[0].stmt
+    if (
+        not isinstance(sel, ast.SelectStmt)
+        or sel.fromClause
+        or sel.whereClause
+        or sel.groupClause
+        or sel.sortClause
+        or sel.limitCount
+        or sel.valuesLists
+        or sel.op != pglast.enums.SetOperation.SETOP_NONE
+        or not sel.targetList
+        or len(sel.targetList) != 1
+        or sel.targetList[0].name
+    ):
+        raise FluxInputError(f"{what} {text!r} must be a single SQL expression")
+    return sel.targetList[0].val
+
+
+def render(node: ast.Node) -> str:
+    return RawStream()(node)
+
+
+def expr(text: str, what: str = "expression") -> str:
+    """A user expression, re-printed from its parse tree."""
+    return render(parse_expr(text, what))
+
+
+def column_refs(node: ast.Node) -> set[str]:
+    """Bare column names an expression refers to (last name part of each reference)."""
+    found: set[str] = set()
+
+    def walk(n):
+        if isinstance(n, ast.ColumnRef):
+            last = n.fields[-1]
+            if isinstance(last, ast.String):
+                found.add(last.sval)
+        if isinstance(n, ast.Node):
+            for attr in n:
+                walk(getattr(n, attr))
+        elif isinstance(n, (tuple, list)):
+            for item in n:
+                walk(item)
+
+    walk(node)
+    return found
+
+
+def replace_column(node: ast.Node, column: str, replacement: list[str]) -> ast.Node:
+    """Rewrite references to `column` as the qualified name `replacement` (e.g. NEW.col)."""
+
+    def walk(n):
+        if isinstance(n, ast.ColumnRef):
+            last = n.fields[-1]
+            if isinstance(last, ast.String) and last.sval == column and len(n.fields) == 1:
+                n.fields = tuple(ast.String(sval=p) for p in replacement)
+            return
+        if isinstance(n, ast.Node):
+            for attr in n:
+                walk(getattr(n, attr))
+        elif isinstance(n, (tuple, list)):
+            for item in n:
+                walk(item)
+
+    walk(node)
+    return node
+
+
+def parse_type(text: str) -> ast.TypeName:
+    """Parse a type name such as `varchar(255)`, `numeric(12, 2)` or `text[]`."""
+    if text is None or not str(text).strip():
+        raise FluxInputError("empty type")
+    try:
+        stmts = pglast.parse_sql(f"SELECT NULL::{text}")
+    except pglast.parser.ParseError as exc:
+        raise FluxInputError(f"cannot parse type {text!r}: {exc}") from None
+    target = stmts[0].stmt.targetList if len(stmts) == 1 else None
+    val = target[0].val if target and len(target) == 1 else None
+    if not isinstance(val, ast.TypeCast) or not isinstance(val.arg, ast.A_Const):
+        raise FluxInputError(f"{text!r} is not a type")
+    return val.typeName
