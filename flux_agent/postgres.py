@@ -64,7 +64,7 @@ def type_name(text: str) -> str:
 
 def canonical_type(tn: ast.TypeName) -> str:
     names = [n.sval for n in tn.names]
-    if len(names) == 2 and names[0] == "pg_catalog":
+    if len(names) == 2 and names[0] in ("pg_catalog", "public"):
         names = names[1:]
     base = names[-1]
     base = _CANONICAL.get(base, base) if len(names) == 1 else base
