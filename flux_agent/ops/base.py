@@ -85,6 +85,21 @@ def bare(table_name: str) -> str:
     return table_name.split(".")[-1]
 
 
+def table_ddl(table: Table, name: str) -> str:
+    """CREATE TABLE for the columns and primary key of `table`, under `name`."""
+    cols = []
+    for col in table.columns:
+        line = f"{ident(col.name)} {col.type}"
+        if col.default is not None and not col.default.startswith("nextval("):
+            line += f" DEFAULT {col.default}"
+        if not col.nullable:
+            line += " NOT NULL"
+        cols.append(line)
+    if table.primary_key:
+        cols.append(f"PRIMARY KEY ({', '.join(ident(c) for c in table.primary_key)})")
+    return f"CREATE TABLE {qname(name)} ({', '.join(cols)})"
+
+
 # --------------------------------------------------------------------------
 # Step construction
 # --------------------------------------------------------------------------

@@ -41,7 +41,8 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
     if op.using is None and binary_coercible(col.type, new_type):
         return [tx_step(
             ctx, "migrate", f"change {table.name}.{op.column} to {new_type} (binary-coercible)",
-            [f"-- squawk-ignore changing-column-type -- {col.type} to {new_type} is binary-coercible: no rewrite",
+            [f"-- squawk-ignore changing-column-type, prefer-text-field -- {col.type} to {new_type} is "
+             "binary-coercible: no rewrite, brief lock",
              f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {new_type}"],
             [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {col.type}"],
             risk="brief lock, catalog change only (no rewrite, no index rebuild)",

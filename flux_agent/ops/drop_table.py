@@ -8,7 +8,7 @@ from __future__ import annotations
 from ..errors import FluxInputError
 from ..models import DropTable, Schema, Step
 from ..sql import ident, qname, split_qualified
-from .base import Ctx, bare, code_step, require_table, short_name, tx_step
+from .base import Ctx, bare, code_step, require_table, short_name, table_ddl, tx_step
 
 
 def aside_name(table: str) -> str:
@@ -48,9 +48,9 @@ def plan(op: DropTable, ctx: Ctx) -> list[Step]:
         tx_step(ctx, "contract", f"drop the set-aside table {aside}",
                 [f"-- squawk-ignore ban-drop-table -- unused since the code step and set aside since the step before",
                  f"DROP TABLE {qname(aside)}"],
-                None,
+                [table_ddl(table, aside)],
                 risk="brief lock on the set-aside table only; run it once nothing failed after the set-aside",
-                rollback=f"cannot be undone by SQL: {name} and its rows are gone; restore from a backup",
+                rollback=f"re-create {aside} empty: its rows are lost; restore them from a backup",
                 data_loss=True),
     ]
 

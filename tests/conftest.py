@@ -1,0 +1,47 @@
+"""A real PostgreSQL for the tests: DATABASE_URL when given, else an embedded
+server from the pgserver wheel. Each test that asks for `pg_url` gets a fresh
+database, dropped afterwards."""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SHARED = ROOT.parent / "shared"
+FIXTURES_REAL = SHARED / "fixtures" / "real"
+
+
+@pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory):
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    pgserver = pytest.importorskip("pgserver")
+    srv = pgserver.get_server(str(tmp_path_factory.mktemp("pgdata")), cleanup_mode="stop")
+    yield srv.get_uri()
+    srv.cleanup()
+
+
+def _with_db(url: str, dbname: str) -> str:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    info["dbname"] = dbname
+    return psycopg.conninfo.make_conninfo(**info)
+
+
+@pytest.fixture
+def pg_url(pg_admin_url):
+    name = f"flux_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _with_db(pg_admin_url, name)
+    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
