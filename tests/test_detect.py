@@ -1,0 +1,135 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from flux_agent.detect import TOOLS, detect
+from flux_agent.errors import FluxInputError
+from flux_agent.models import Settings
+
+
+def make(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def pkg(deps: dict[str, str], dev: bool = False) -> str:
+    return json.dumps({"name": "app", ("devDependencies" if dev else "dependencies"): deps})
+
+
+# (files, tool, migrations_dir)
+CASES = {
+    "dbmate-files": ({"db/migrations/20240101000000_init.sql": "-- migrate:up\ncreate table t();\n-- migrate:down\n"},
+                     "dbmate", "db/migrations"),
+    "dbmate-npm": ({"package.json": pkg({"dbmate": "^2"}, dev=True)}, "dbmate", "db/migrations"),
+    "dbmate-env": ({".env": "DATABASE_URL=x\nDBMATE_MIGRATIONS_DIR=./sql/migrations\n"}, "dbmate", "sql/migrations"),
+    "prisma": ({"prisma/schema.prisma": "datasource db { provider = \"postgresql\" }"}, "prisma", "prisma/migrations"),
+    "alembic-ini": ({"alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n"},
+                    "alembic", "migrations/versions"),
+    "alembic-default": ({"alembic.ini": "[alembic]\n", "alembic/env.py": "", "alembic/versions/a1_x.py": ""},
+                        "alembic", "alembic/versions"),
+    "drizzle": ({"drizzle.config.ts": "export default { out: './db/drizzle', dialect: 'postgresql' }"},
+                "drizzle", "db/drizzle"),
+    "drizzle-default": ({"drizzle.config.js": "module.exports = {}"}, "drizzle", "drizzle"),
+    "typeorm-config": ({"ormconfig.json": "{}"}, "typeorm", "migrations"),
+    "typeorm-dep": ({"package.json": pkg({"typeorm": "0.3"}), "src/migrations/1700000000000-Init.ts": ""},
+                    "typeorm", "src/migrations"),
+    "knex": ({"knexfile.js": "module.exports = { client: 'pg', migrations: { directory: './db/knex' } }"},
+             "knex", "db/knex"),
+    "rails": ({"Gemfile": "source 'https://rubygems.org'\ngem 'rails', '~> 7.1'\n", "db/migrate/.keep": ""},
+              "rails", "db/migrate"),
+    "django": ({"manage.py": "", "shop/migrations/__init__.py": "", "shop/migrations/0001_initial.py": "",
+                "blog/migrations/__init__.py": ""}, "django", "blog/migrations"),
+    "golang-migrate": ({"migrations/000001_init.up.sql": "create table t();",
+                        "migrations/000001_init.down.sql": "drop table t;"}, "golang-migrate", "migrations"),
+    "goose": ({"sql/schema/20240101_init.sql": "-- +goose Up\ncreate table t();\n-- +goose Down\n"},
+              "goose", "sql/schema"),
+    "flyway-files": ({"src/db/V1__init.sql": "create table t();"}, "flyway", "src/db"),
+    "flyway-conf": ({"flyway.conf": "flyway.locations=filesystem:sql/flyway\n"}, "flyway", "sql/flyway"),
+    "sequelize": ({".sequelizerc": "module.exports = {\n 'migrations-path': path.resolve('db', 'seq'),\n};\n"},
+                  "sequelize", "db/seq"),
+    "sqitch": ({"sqitch.plan": "%project=app\n"}, "sqitch", "."),
+    "node-pg-migrate": ({"package.json": pkg({"node-pg-migrate": "^7"})}, "node-pg-migrate", "migrations"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_detects_each_tool(tmp_path, name):
+    files, tool, folder = CASES[name]
+    d = detect(make(tmp_path, files))
+    assert (d.tool, d.migrations_dir) == (tool, folder)
+    assert d.candidates == [tool] and not d.ambiguous
+    assert d.dialect == "postgresql"
+    assert any(line.startswith(f"{tool}: ") for line in d.evidence)
+
+
+def test_rails_needs_db_migrate(tmp_path):
+    make(tmp_path, {"Gemfile": "gem 'rails'\n"})
+    assert detect(tmp_path).tool == "sql"
+
+
+def test_lone_up_sql_is_not_golang_migrate(tmp_path):
+    make(tmp_path, {"migrations/1_x.up.sql": "select 1;"})
+    assert detect(tmp_path).candidates == []
+
+
+def test_dbmate_marker_must_be_a_line(tmp_path):
+    make(tmp_path, {"db/migrations/1_x.sql": "create table t(); -- see migrate:up docs\n"})
+    assert detect(tmp_path).tool == "sql"
+
+
+def test_fallback(tmp_path):
+    d = detect(tmp_path)
+    assert (d.tool, d.migrations_dir, d.candidates, d.ambiguous) == ("sql", "db/migrations", [], False)
+    d = detect(tmp_path, settings=Settings(migrations_dir="sql/changes/"))
+    assert d.migrations_dir == "sql/changes"
+
+
+def test_ambiguous_picks_fixed_priority(tmp_path):
+    make(tmp_path, {
+        "db/migrations/20240101000000_init.sql": "-- migrate:up\n",
+        "prisma/schema.prisma": "",
+        "knexfile.ts": "export default {}",
+    })
+    d = detect(tmp_path)
+    assert d.ambiguous
+    assert d.tool == "prisma" and d.migrations_dir == "prisma/migrations"
+    assert d.candidates == ["prisma", "knex", "dbmate"]
+    assert detect(tmp_path) == d  # deterministic
+
+
+def test_override_wins_and_uses_that_tools_folder(tmp_path):
+    make(tmp_path, {"db/migrations/20240101000000_init.sql": "-- migrate:up\n", "prisma/schema.prisma": ""})
+    d = detect(tmp_path, tool_override="dbmate")
+    assert (d.tool, d.migrations_dir, d.ambiguous) == ("dbmate", "db/migrations", False)
+    assert d.candidates == ["prisma", "dbmate"]
+    assert d.evidence[0] == "dbmate: chosen by --tool"
+    assert detect(tmp_path, tool_override="rails").migrations_dir == "db/migrate"
+    assert detect(tmp_path, settings=Settings(tool="goose")).tool == "goose"
+    assert detect(tmp_path, tool_override="sql", settings=Settings(tool="goose")).tool == "sql"
+
+
+def test_unknown_override(tmp_path):
+    with pytest.raises(FluxInputError, match="unknown tool 'liquibase'"):
+        detect(tmp_path, tool_override="liquibase")
+    assert "node-pg-migrate" in TOOLS and len(TOOLS) == 15
+
+
+def test_depth_limit_and_skipped_folders(tmp_path):
+    make(tmp_path, {
+        "node_modules/some/prisma/schema.prisma": "",
+        ".venv/lib/alembic.ini": "[alembic]\n",
+        "a/b/c/d/manage.py": "",  # four levels down: out of reach
+        "apps/api/knexfile.js": "module.exports = {}",  # two levels down: found
+    })
+    d = detect(tmp_path)
+    assert d.candidates == ["knex"]
+    assert d.migrations_dir == "apps/api/migrations"
+
+
+def test_missing_project(tmp_path):
+    with pytest.raises(FluxInputError):
+        detect(tmp_path / "nope")
