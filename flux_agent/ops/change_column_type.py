@@ -78,7 +78,10 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
     steps.append(tx_step(
         ctx, "contract", f"swap {table.name}.{op.column} to the {new_type} copy and drop the old column",
         up, undo, risk="brief lock, catalog change only", down_statement_timeout="0",
-        rollback=f"re-create {op.column} as {col.type} from the copy (rewrites the table under lock)"))
+        rollback=f"re-create {op.column} as {col.type} from the copy (rewrites the table under lock)"
+                 + ("; values come back by a plain cast, not by inverting the using expression"
+                    if op.using is not None else ""),
+        data_loss=op.using is not None))
     return steps
 
 

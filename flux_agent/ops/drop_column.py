@@ -7,12 +7,25 @@ from __future__ import annotations
 
 from ..errors import FluxInputError
 from ..models import DropColumn, Schema, Step
-from ..sql import ident, qname
+from ..sql import ident, literal, qname
 from .base import Ctx, code_step, require_column, require_table, short_name, tx_step
 
 
 def aside_name(column: str) -> str:
     return short_name("flux_dropped", column)
+
+
+def _restore_not_null(t: str, c: str, label: str) -> str:
+    # After the final drop is rolled back the column comes back empty; NOT NULL
+    # cannot hold then, and a rollback that fails half-way helps nobody.
+    return (
+        "DO $flux$\nBEGIN\n"
+        f"  IF EXISTS (SELECT 1 FROM {t} WHERE {c} IS NULL) THEN\n"
+        f"    RAISE WARNING 'flux: % holds NULLs; NOT NULL not restored', {literal(label)};\n"
+        "  ELSE\n"
+        f"    ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
+        "  END IF;\nEND\n$flux$"
+    )
 
 
 def validate(op: DropColumn, schema: Schema) -> None:
@@ -39,9 +52,9 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
             ctx, "expand", f"allow NULL in {table.name}.{op.column} so new code can omit it",
             [f"-- squawk-ignore ban-drop-not-null -- the column is about to be dropped",
              f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"],
-            [f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"], down_statement_timeout="0",
+            [_restore_not_null(t, c, f"{table.name}.{op.column}")], down_statement_timeout="0",
             risk="brief lock, catalog change only",
-            rollback=f"{op.column} NOT NULL again (scans the table; fails if NULLs were written)"))
+            rollback=f"{op.column} NOT NULL again unless NULLs were written meanwhile (then a warning)"))
     steps.append(code_step(f"deploy code that no longer reads or writes {table.name}.{op.column}"))
     steps.append(tx_step(
         ctx, "contract", f"set {table.name}.{op.column} aside as {aside_name(op.column)}",

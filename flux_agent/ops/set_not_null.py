@@ -67,7 +67,8 @@ def plan(op: SetNotNull, ctx: Ctx) -> list[Step]:
         steps.append(code_step(f"deploy code that never writes NULL to {table.name}.{op.column}"))
         sql = batched_update(ctx, table, [(op.column, value)], f"{ident(op.column)} IS NULL",
                              label=f"{table.name}.{op.column}")
-        steps.append(backfill_step(ctx, table, f"fill NULLs in {table.name}.{op.column} in batches", sql))
+        steps.append(backfill_step(ctx, table, f"fill NULLs in {table.name}.{op.column} in batches", sql,
+                                   data_loss=True, rollback="the filled rows keep their new value, not NULL"))
     steps.extend(not_null_steps(ctx, table, op.column))
     return steps
 

@@ -1,0 +1,133 @@
+"""The `flux` command (DESIGN.md section 3). Exit codes: 0 done, 1 refused,
+2 bad input with one line on stderr and nothing written."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Optional, Sequence
+
+from . import tools
+from .errors import FluxError, FluxInputError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise FluxInputError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="flux", description="Zero-downtime PostgreSQL migrations.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    plan = sub.add_parser("plan", help="plan a schema change (and write it with --write)")
+    plan.add_argument("request", nargs="*", help="the change in plain words")
+    plan.add_argument("--project", default=".")
+    plan.add_argument("--op", help="operations as JSON, or @FILE (.json/.yaml)")
+    plan.add_argument("--tool")
+    plan.add_argument("--write", action="store_true")
+    plan.add_argument("--json", action="store_true")
+    plan.add_argument("--pg-version", type=int)
+
+    val = sub.add_parser("validate", help="judge migration files")
+    val.add_argument("paths", nargs="+")
+    val.add_argument("--project", default=".")
+    val.add_argument("--json", action="store_true")
+
+    det = sub.add_parser("detect", help="which migration tool the project uses")
+    det.add_argument("--project", default=".")
+    det.add_argument("--tool")
+    det.add_argument("--json", action="store_true")
+
+    sch = sub.add_parser("schema", help="the current schema as Flux reads it")
+    sch.add_argument("--project", default=".")
+    sch.add_argument("--tool")
+    sch.add_argument("--database-url")
+    sch.add_argument("--json", action="store_true")
+
+    ver = sub.add_parser("verify", help="run the plan forward, back and forward on a scratch database")
+    ver.add_argument("--project", default=".")
+    ver.add_argument("--database-url")
+    ver.add_argument("--load", action="store_true")
+
+    sub.add_parser("mcp", help="serve the tools over MCP (stdio)")
+    return p
+
+
+def _plan(args) -> int:
+    if args.op is None:
+        words = " ".join(args.request).strip()
+        if not words:
+            raise FluxInputError("nothing to plan: give --op JSON (plain-language requests are not parsed yet)")
+        raise FluxInputError(
+            f"cannot read the request {words!r} yet: plain-language parsing is not available; "
+            'pass typed operations, e.g. --op \'{"op": "add_index", "table": "orders", "columns": ["user_id"]}\''
+        )
+    ops = tools.load_operations(args.op)
+    plan = tools.plan_migration(ops, args.project, tool=args.tool, pg_version=args.pg_version)
+    written: list[str] = []
+    if args.write:
+        written = tools.write_migration(plan, args.project)
+    if args.json:
+        print(plan.model_dump_json(indent=2))
+    else:
+        print(plan.summary)
+        if written:
+            print(f"\nWrote {len(written)} file(s):")
+            for path in written:
+                print(f"  {path}")
+        else:
+            print("\nNothing written (dry run): add --write to create the files.")
+    return 1 if any(f.severity == "error" for f in plan.findings) else 0
+
+
+def _detect(args) -> int:
+    found = tools.detect_tooling(args.project, args.tool)
+    if args.json:
+        print(found.model_dump_json(indent=2))
+    else:
+        print(f"tool: {found.tool}\ndialect: {found.dialect}\nmigrations: {found.migrations_dir}")
+        if found.ambiguous:
+            print(f"ambiguous: also found {', '.join(c for c in found.candidates if c != found.tool)}; "
+                  f"use --tool to choose")
+        for line in found.evidence:
+            print(f"  evidence: {line}")
+    return 0
+
+
+def _schema(args) -> int:
+    schema = tools.read_schema(args.project, args.tool, args.database_url)
+    if args.json:
+        print(schema.model_dump_json(indent=2))
+    else:
+        for t in schema.tables:
+            cols = ", ".join(f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in t.columns)
+            print(f"{t.name}({cols})")
+        for e in schema.enums:
+            print(f"enum {e.name}: {', '.join(e.values)}")
+        for v in schema.views:
+            print(f"view {v.name}")
+    return 0
+
+
+def _not_yet(what: str) -> int:
+    raise FluxInputError(f"flux {what} is not available yet")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        handler = {"plan": _plan, "detect": _detect, "schema": _schema}.get(args.command)
+        if handler is None:
+            return _not_yet(args.command)
+        return handler(args)
+    except FluxError as exc:
+        print(f"flux: {' '.join(str(exc).split())}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

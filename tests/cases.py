@@ -1,0 +1,56 @@
+"""Every operation and strategy the planner offers, as cases on examples/shop.
+
+Each case: (id, operations as dicts, the strategy phases we expect)."""
+
+CASES = [
+    ("add-nullable-column", [{"op": "add_column", "table": "users", "column": "nickname", "type": "text"}],
+     ["migrate"]),
+    ("add-not-null-constant-default",
+     [{"op": "add_column", "table": "orders", "column": "currency", "type": "text", "nullable": False,
+       "default": "'EUR'"}], ["migrate"]),
+    ("add-not-null-volatile-default",
+     [{"op": "add_column", "table": "orders", "column": "public_id", "type": "uuid", "nullable": False,
+       "default": "gen_random_uuid()"}], ["expand", "backfill", "contract", "contract", "contract"]),
+    ("add-not-null-backfill-no-default",
+     [{"op": "add_column", "table": "products", "column": "weight_grams", "type": "bigint", "nullable": False,
+       "backfill": "0"}], ["expand", "code", "backfill", "contract", "contract", "contract"]),
+    ("add-index", [{"op": "add_index", "table": "orders", "columns": ["user_id"]}], ["migrate"]),
+    ("add-unique-partial-index",
+     [{"op": "add_index", "table": "products", "columns": ["sku"], "unique": True, "where": "stock IS NOT NULL"}],
+     ["migrate"]),
+    ("set-not-null", [{"op": "set_not_null", "table": "orders", "column": "note", "backfill": "''"}],
+     ["code", "backfill", "contract", "contract", "contract"]),
+    ("rename-column", [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}],
+     None),
+    ("rename-column-with-fk", [{"op": "rename_column", "table": "orders", "column": "user_id",
+                                "new_name": "customer_id"}], None),
+    ("change-type-binary-coercible",
+     [{"op": "change_column_type", "table": "orders", "column": "note", "type": "text"}], ["migrate"]),
+    ("change-type-rewrite", [{"op": "change_column_type", "table": "products", "column": "stock", "type": "bigint"}],
+     None),
+    ("change-type-using",
+     [{"op": "change_column_type", "table": "orders", "column": "total", "type": "bigint",
+       "using": "round(total * 100)"}], None),
+    ("rename-table", [{"op": "rename_table", "table": "legacy_events", "new_name": "events"}],
+     ["expand", "code", "contract"]),
+    ("drop-column", [{"op": "drop_column", "table": "orders", "column": "note"}], ["code", "contract", "contract"]),
+    ("drop-not-null-column", [{"op": "drop_column", "table": "products", "column": "title"}],
+     ["expand", "code", "contract", "contract"]),
+    ("drop-table", [{"op": "drop_table", "table": "legacy_events"}], ["code", "contract", "contract"]),
+    ("backfill", [{"op": "backfill", "table": "orders", "column": "status", "value": "upper(status)",
+                   "where": "status = 'pending'"}], ["backfill"]),
+    ("backfill-composite-key", [{"op": "backfill", "table": "order_items", "column": "quantity",
+                                 "value": "quantity + 1"}], ["backfill"]),
+    ("several-operations",
+     [{"op": "add_column", "table": "users", "column": "locale", "type": "text", "default": "'en'"},
+      {"op": "add_index", "table": "users", "columns": ["locale"]}], ["migrate", "migrate"]),
+]
+
+# Rollbacks that promise no data loss must leave these tables' rows as they were.
+CHECKSUM_COLUMNS = {
+    "users": ["id", "email", "name"],
+    "orders": ["id", "user_id", "status", "total", "note"],
+    "products": ["id", "sku", "title", "price", "stock"],
+    "legacy_events": ["id", "kind", "payload"],
+    "order_items": ["order_id", "product_id", "quantity"],
+}
