@@ -5,7 +5,9 @@ database, dropped afterwards."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -26,9 +28,14 @@ def pg_admin_url(tmp_path_factory):
         yield url
         return
     pgserver = pytest.importorskip("pgserver")
-    srv = pgserver.get_server(str(tmp_path_factory.mktemp("pgdata")), cleanup_mode="stop")
+    # Not under pytest's 0700 tmp tree: as root, pgserver runs PostgreSQL as its
+    # own unprivileged user, which must be able to reach the data folder.
+    folder = tempfile.mkdtemp(prefix="flux-pg-")
+    os.chmod(folder, 0o755)
+    srv = pgserver.get_server(folder, cleanup_mode="stop")
     yield srv.get_uri()
     srv.cleanup()
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _with_db(url: str, dbname: str) -> str:
