@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pglast import ast
-
 from .errors import FluxInputError
-from .sql import ident, parse_expr, parse_type, render
+from .sql import HAVE_PGLAST, ident, parse_expr, parse_type, render
+
+if HAVE_PGLAST:
+    from pglast import ast
+else:  # sqlglot stands in where the pglast wheel is missing
+    from . import sql_fallback as _fb
 
 ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
 SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
@@ -59,10 +62,12 @@ _ZONED = {"timestamp without time zone", "timestamp with time zone",
 
 def type_name(text: str) -> str:
     """Canonical type text (as format_type prints it) of a user-written type."""
+    if not HAVE_PGLAST:
+        return _fb.type_name(text)
     return canonical_type(parse_type(text))
 
 
-def canonical_type(tn: ast.TypeName) -> str:
+def canonical_type(tn) -> str:
     names = [n.sval for n in tn.names]
     if len(names) == 2 and names[0] in ("pg_catalog", "public"):
         names = names[1:]
@@ -96,6 +101,8 @@ def canonical_type(tn: ast.TypeName) -> str:
 
 
 def is_serial(text: str) -> bool:
+    if not HAVE_PGLAST:
+        return text.strip().lower() in {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
     tn = parse_type(text)
     return tn.names[-1].sval in {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 
@@ -165,6 +172,9 @@ _NON_VOLATILE_FUNCS = {
 
 def is_volatile(expression: str) -> bool:
     node = parse_expr(expression, "default")
+    if not HAVE_PGLAST:
+        stable = _NON_VOLATILE_FUNCS | {"current_timestamp", "currenttimestamp", "cast", "trycast"}
+        return bool(_fb.function_names(node) - stable)
     volatile = False
 
     def walk(n):

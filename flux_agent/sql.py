@@ -7,11 +7,19 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-import pglast
-from pglast import ast
-from pglast.stream import RawStream, maybe_double_quote_name
-
 from .errors import FluxInputError
+
+try:
+    import pglast
+    from pglast import ast
+    from pglast.stream import RawStream, maybe_double_quote_name
+
+    HAVE_PGLAST = True
+except ImportError:  # no pglast wheel (Windows): sqlglot stands in
+    from . import sql_fallback as _fb
+    from .sql_fallback import maybe_double_quote_name
+
+    HAVE_PGLAST = False
 
 MAX_IDENT_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
 
@@ -48,6 +56,8 @@ def split_qualified(name: str) -> tuple[Optional[str], str]:
 
 
 def _parse_qualified(name: str) -> list[str]:
+    if not HAVE_PGLAST:
+        raise FluxInputError(f"quoted table names such as {name!r} need pglast")
     try:
         stmt = pglast.parse_sql(f"SELECT * FROM {name}")[0].stmt
         rv = stmt.fromClause[0]
@@ -89,10 +99,12 @@ def ident_list(names: Iterable[str]) -> str:
 # --------------------------------------------------------------------------
 
 
-def parse_expr(text: str, what: str = "expression") -> ast.Node:
+def parse_expr(text: str, what: str = "expression"):
     """Parse one SQL value expression, refusing anything that is not exactly one."""
     if text is None or not str(text).strip():
         raise FluxInputError(f"empty {what}")
+    if not HAVE_PGLAST:
+        return _fb.parse_expr(text, what)
     try:
         stmts = pglast.parse_sql(f"SELECT {text}")
     except pglast.parser.ParseError as exc:
@@ -117,8 +129,8 @@ def parse_expr(text: str, what: str = "expression") -> ast.Node:
     return sel.targetList[0].val
 
 
-def render(node: ast.Node) -> str:
-    return RawStream()(node)
+def render(node) -> str:
+    return RawStream()(node) if HAVE_PGLAST else _fb.render(node)
 
 
 def expr(text: str, what: str = "expression") -> str:
@@ -126,8 +138,10 @@ def expr(text: str, what: str = "expression") -> str:
     return render(parse_expr(text, what))
 
 
-def column_refs(node: ast.Node) -> set[str]:
+def column_refs(node) -> set[str]:
     """Bare column names an expression refers to (last name part of each reference)."""
+    if not HAVE_PGLAST:
+        return _fb.column_refs(node)
     found: set[str] = set()
 
     def walk(n):
@@ -146,8 +160,10 @@ def column_refs(node: ast.Node) -> set[str]:
     return found
 
 
-def replace_column(node: ast.Node, column: str, replacement: list[str]) -> ast.Node:
+def replace_column(node, column: str, replacement: list[str]):
     """Rewrite references to `column` as the qualified name `replacement` (e.g. NEW.col)."""
+    if not HAVE_PGLAST:
+        return _fb.replace_column(node, column, replacement)
 
     def walk(n):
         if isinstance(n, ast.ColumnRef):
@@ -166,7 +182,7 @@ def replace_column(node: ast.Node, column: str, replacement: list[str]) -> ast.N
     return node
 
 
-def parse_type(text: str) -> ast.TypeName:
+def parse_type(text: str):
     """Parse a type name such as `varchar(255)`, `numeric(12, 2)` or `text[]`."""
     if text is None or not str(text).strip():
         raise FluxInputError("empty type")
