@@ -1,0 +1,227 @@
+"""The `flux` command in-process (DESIGN.md section 3) on a copy of examples/shop:
+bad input exits 2 with one `flux:` line on stderr and writes nothing; the
+happy paths print the documented JSON shapes and write exactly the planned files."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flux_agent.cli import main
+
+from cases import CASES
+from shop import SHOP
+
+PLAN_KEYS = {"description", "type", "tool", "dialect", "operations", "steps", "findings", "summary"}
+STEP_KEYS = {"number", "phase", "title", "files", "up_sql", "down_sql", "transactional", "lock", "risk",
+             "data_loss_on_rollback"}
+PHASES = {"migrate", "expand", "backfill", "code", "contract"}
+SHOP_TABLES = {"users", "products", "orders", "order_items", "legacy_events"}
+ADD_INDEX = {"op": "add_index", "table": "orders", "columns": ["user_id"]}
+STAMP = re.compile(r"^(\d{14})_")
+
+
+@pytest.fixture
+def proj(tmp_path) -> Path:
+    target = tmp_path / "shop"
+    shutil.copytree(SHOP, target)
+    return target
+
+
+def listing(root: Path) -> list[str]:
+    """Every path under `root`, sorted, so a stray staging folder shows up too."""
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+
+
+def migrations(proj: Path) -> list[str]:
+    return sorted(p.name for p in (proj / "db" / "migrations").iterdir())
+
+
+def run(capsys, argv: list[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def plan_json(capsys, proj: Path, ops, *extra: str) -> dict:
+    code, out, err = run(capsys, ["plan", "--project", str(proj), "--op", json.dumps(ops), "--json", *extra])
+    assert code == 0, err
+    assert err == ""
+    return json.loads(out)  # the whole of stdout is one JSON document
+
+
+# --- bad input: exit 2, one line on stderr, nothing on stdout, nothing written ---------------------------
+
+def _op(**fields) -> list[str]:
+    return ["--op", json.dumps(fields)]
+
+
+BAD_INPUT = [
+    ("unknown-table", _op(op="add_column", table="customers", column="x", type="text")),
+    ("unknown-column", _op(op="drop_column", table="users", column="nickname")),
+    ("bad-type", _op(op="add_column", table="users", column="nickname", type="strng")),
+    ("malformed-json", ["--op", '{"op": "add_column",']),
+    ("unknown-op", _op(op="add_colum", table="users", column="nickname", type="text")),
+    ("missing-required-field", _op(op="add_column", table="users", column="nickname")),
+    ("extra-unknown-field", _op(op="add_column", table="users", column="nickname", type="text", colour="red")),
+    ("expression-injection", _op(op="add_column", table="users", column="score", type="integer",
+                                 default="1; DROP TABLE users")),
+    ("missing-op-file", ["--op", "@missing.json"]),
+    ("unknown-tool", ["--tool", "liquibase", "--op", json.dumps(ADD_INDEX)]),
+    ("plain-language-without-op", ["add", "an", "index", "on", "orders.user_id"]),
+    ("unknown-flag", ["--frobnicate", "--op", json.dumps(ADD_INDEX)]),
+]
+
+
+@pytest.mark.parametrize("args", [a for _, a in BAD_INPUT], ids=[i for i, _ in BAD_INPUT])
+@pytest.mark.parametrize("write", [False, True], ids=["dry-run", "write"])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(proj, tmp_path, monkeypatch, capsys, args, write):
+    monkeypatch.chdir(tmp_path)  # `@missing.json` is looked up here, and is not there
+    before_migrations, before_all = migrations(proj), listing(tmp_path)
+    argv = ["plan", "--project", str(proj), *args, *(["--write"] if write else [])]
+    code, out, err = run(capsys, argv)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("flux:")
+    assert err.endswith("\n") and err.count("\n") == 1, f"stderr is not exactly one line: {err!r}"
+    assert len(err.strip()) > len("flux:")
+    assert migrations(proj) == before_migrations
+    assert listing(tmp_path) == before_all
+
+
+def test_plain_language_request_points_to_op(proj, capsys):
+    code, out, err = run(capsys, ["plan", "--project", str(proj), "add", "a", "nickname", "to", "users"])
+    assert code == 2 and out == ""
+    assert "--op" in err
+
+
+def test_no_request_at_all_points_to_op(proj, capsys):
+    code, out, err = run(capsys, ["plan", "--project", str(proj)])
+    assert code == 2 and out == ""
+    assert err.startswith("flux:") and err.count("\n") == 1
+    assert "--op" in err
+
+
+# --- happy paths -----------------------------------------------------------------------------------------
+
+def test_plan_json_has_the_contract_keys(proj, capsys):
+    ops = CASES[[c[0] for c in CASES].index("drop-column")][1]
+    before = migrations(proj)
+    plan = plan_json(capsys, proj, ops)
+    assert set(plan) == PLAN_KEYS
+    assert plan["type"] in {"safe", "expand-contract", "backfill"}
+    assert plan["dialect"] == "postgresql"
+    assert plan["tool"] == "dbmate"
+    assert [o["op"] for o in plan["operations"]] == ["drop_column"]
+    assert isinstance(plan["summary"], str) and plan["summary"].strip()
+    assert isinstance(plan["findings"], list)
+    assert plan["steps"], "a plan with no steps"
+    for n, step in enumerate(plan["steps"], start=1):
+        assert STEP_KEYS <= set(step), f"step {n} lacks {STEP_KEYS - set(step)}"
+        assert step["number"] == n
+        assert step["phase"] in PHASES
+        assert isinstance(step["transactional"], bool)
+        assert isinstance(step["data_loss_on_rollback"], bool)
+        if step["phase"] == "code":
+            assert step["files"] == [] and not step["up_sql"]
+        else:
+            assert len(step["files"]) == 1 and step["up_sql"].strip()
+    assert any(s["phase"] == "code" for s in plan["steps"])  # drop-column goes through a code step
+    assert migrations(proj) == before, "plan without --write wrote something"
+
+
+@pytest.mark.parametrize("case_id", ["add-index", "add-not-null-volatile-default", "drop-column"])
+def test_write_creates_exactly_the_planned_files(proj, capsys, case_id):
+    ops = CASES[[c[0] for c in CASES].index(case_id)][1]
+    before = set(listing(proj))
+    plan = plan_json(capsys, proj, ops, "--write")
+    planned = {f for step in plan["steps"] for f in step["files"]}
+    assert planned, "the plan lists no files"
+    assert all(f.startswith("db/migrations/") for f in planned)
+    assert set(listing(proj)) - before == planned
+    assert before <= set(listing(proj))
+    for step in plan["steps"]:
+        for f in step["files"]:
+            text = (proj / f).read_text(encoding="utf-8")
+            assert text.startswith("-- migrate:up")
+            assert step["up_sql"].strip() in text
+
+
+def test_write_again_adds_later_files_and_keeps_earlier_ones(proj, capsys):
+    ops = {"op": "backfill", "table": "orders", "column": "status", "value": "upper(status)"}
+    first = plan_json(capsys, proj, ops, "--write")
+    first_files = [f for s in first["steps"] for f in s["files"]]
+    assert first_files
+    first_bytes = {f: (proj / f).read_bytes() for f in first_files}
+    before_second = set(migrations(proj))
+
+    second = plan_json(capsys, proj, ops, "--write")
+    second_files = [f for s in second["steps"] for f in s["files"]]
+    assert len(second_files) == len(first_files)
+    assert not set(second_files) & set(first_files)
+    assert set(migrations(proj)) - before_second == {Path(f).name for f in second_files}
+    last_first = max(STAMP.match(Path(f).name).group(1) for f in first_files)
+    first_second = min(STAMP.match(Path(f).name).group(1) for f in second_files)
+    assert first_second > last_first
+    assert {f: (proj / f).read_bytes() for f in first_files} == first_bytes
+
+
+def test_op_from_yaml_file_with_two_operations(proj, tmp_path, capsys):
+    ops_file = tmp_path / "ops.yaml"
+    ops_file.write_text(
+        "- op: add_column\n"
+        "  table: users\n"
+        "  column: locale\n"
+        "  type: text\n"
+        "  default: \"'en'\"\n"
+        "- op: add_index\n"
+        "  table: users\n"
+        "  columns: [locale]\n",
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, ["plan", "--project", str(proj), "--op", f"@{ops_file}", "--json"])
+    assert code == 0, err
+    plan = json.loads(out)
+    assert [o["op"] for o in plan["operations"]] == ["add_column", "add_index"]
+    assert plan["operations"][0]["default"] == "'en'"
+    assert plan["operations"][1]["columns"] == ["locale"]
+    assert len(plan["steps"]) >= 2
+
+
+def test_detect_json_on_shop(proj, capsys):
+    code, out, err = run(capsys, ["detect", "--project", str(proj), "--json"])
+    assert code == 0, err
+    found = json.loads(out)
+    assert found["tool"] == "dbmate"
+    assert found["migrations_dir"] == "db/migrations"
+
+
+def test_schema_json_on_shop(proj, capsys):
+    code, out, err = run(capsys, ["schema", "--project", str(proj), "--json"])
+    assert code == 0, err
+    schema = json.loads(out)
+    tables = {t["name"]: t for t in schema["tables"]}
+    assert set(tables) == SHOP_TABLES
+    assert len(schema["tables"]) == 5
+    assert [c["name"] for c in tables["users"]["columns"]] == ["id", "email", "name", "created_at"]
+
+
+@pytest.mark.parametrize("case_id, ops", [c[:2] for c in CASES], ids=[c[0] for c in CASES])
+def test_plain_plan_summary_is_short_and_names_every_step(proj, capsys, case_id, ops):
+    plan = plan_json(capsys, proj, ops)
+    code, out, err = run(capsys, ["plan", "--project", str(proj), "--op", json.dumps(ops)])
+    assert code == 0, err
+    lines = out.splitlines()
+    tail = [i for i, line in enumerate(lines) if line.startswith("Nothing written")]
+    assert len(tail) == 1, "a dry run must say it wrote nothing"
+    head = lines[:tail[0]]
+    while head and not head[-1].strip():
+        head.pop()
+    assert 0 < len(head) <= 40, f"{case_id}: summary has {len(head)} lines"
+    for step in plan["steps"]:
+        n = step["number"]
+        assert any(line.startswith(f"{n}. ") for line in head), f"{case_id}: step {n} not in the summary"
