@@ -14,7 +14,7 @@ from .errors import FluxError, FluxInputError
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
-        raise FluxInputError(f"{self.prog}: {message}")
+        raise FluxInputError(message)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from .errors import FluxInputError
-from .sql import HAVE_PGLAST, ident, parse_expr, parse_type, render
+from .sql import HAVE_PGLAST, ident, iter_nodes, parse_expr, parse_type, render
 
 if HAVE_PGLAST:
     from pglast import ast
@@ -175,25 +175,12 @@ def is_volatile(expression: str) -> bool:
     if not HAVE_PGLAST:
         stable = _NON_VOLATILE_FUNCS | {"current_timestamp", "currenttimestamp", "cast", "trycast"}
         return bool(_fb.function_names(node) - stable)
-    volatile = False
-
-    def walk(n):
-        nonlocal volatile
-        if isinstance(n, ast.FuncCall):
-            fname = n.funcname[-1].sval.lower()
-            if fname not in _NON_VOLATILE_FUNCS:
-                volatile = True
-        if isinstance(n, (ast.SubLink,)):
-            volatile = True
-        if isinstance(n, ast.Node):
-            for attr in n:
-                walk(getattr(n, attr))
-        elif isinstance(n, (tuple, list)):
-            for item in n:
-                walk(item)
-
-    walk(node)
-    return volatile
+    for n in iter_nodes(node):
+        if isinstance(n, ast.SubLink):
+            return True
+        if isinstance(n, ast.FuncCall) and n.funcname[-1].sval.lower() not in _NON_VOLATILE_FUNCS:
+            return True
+    return False
 
 
 def fast_default_supported(pg_version: int) -> bool:

@@ -138,25 +138,26 @@ def expr(text: str, what: str = "expression") -> str:
     return render(parse_expr(text, what))
 
 
+def iter_nodes(node):
+    """Every pglast node of a tree, depth first."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Node):
+            yield n
+            stack.extend(getattr(n, attr) for attr in n)
+        elif isinstance(n, (tuple, list)):
+            stack.extend(n)
+
+
 def column_refs(node) -> set[str]:
     """Bare column names an expression refers to (last name part of each reference)."""
     if not HAVE_PGLAST:
         return _fb.column_refs(node)
     found: set[str] = set()
-
-    def walk(n):
-        if isinstance(n, ast.ColumnRef):
-            last = n.fields[-1]
-            if isinstance(last, ast.String):
-                found.add(last.sval)
-        if isinstance(n, ast.Node):
-            for attr in n:
-                walk(getattr(n, attr))
-        elif isinstance(n, (tuple, list)):
-            for item in n:
-                walk(item)
-
-    walk(node)
+    for n in iter_nodes(node):
+        if isinstance(n, ast.ColumnRef) and isinstance(n.fields[-1], ast.String):
+            found.add(n.fields[-1].sval)
     return found
 
 
@@ -165,20 +166,11 @@ def replace_column(node, column: str, replacement: list[str]):
     if not HAVE_PGLAST:
         return _fb.replace_column(node, column, replacement)
 
-    def walk(n):
-        if isinstance(n, ast.ColumnRef):
+    for n in iter_nodes(node):
+        if isinstance(n, ast.ColumnRef) and len(n.fields) == 1:
             last = n.fields[-1]
-            if isinstance(last, ast.String) and last.sval == column and len(n.fields) == 1:
+            if isinstance(last, ast.String) and last.sval == column:
                 n.fields = tuple(ast.String(sval=p) for p in replacement)
-            return
-        if isinstance(n, ast.Node):
-            for attr in n:
-                walk(getattr(n, attr))
-        elif isinstance(n, (tuple, list)):
-            for item in n:
-                walk(item)
-
-    walk(node)
     return node
 
 

@@ -225,3 +225,11 @@ def test_plain_plan_summary_is_short_and_names_every_step(proj, capsys, case_id,
     for step in plan["steps"]:
         n = step["number"]
         assert any(line.startswith(f"{n}. ") for line in head), f"{case_id}: step {n} not in the summary"
+
+
+def test_error_line_has_one_prefix(capsys):
+    from flux_agent.cli import main as flux_main
+
+    assert flux_main(["plan", "--no-such-flag"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flux: ") and not err.startswith("flux: flux:")

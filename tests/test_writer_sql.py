@@ -202,3 +202,14 @@ def test_registry():
         get_writer("prisma")
     with pytest.raises(FluxInputError, match="unknown tool"):
         get_writer("liquibase")
+
+
+def test_nothing_to_undo_is_said_once():
+    from flux_agent.models import Step
+    from flux_agent.writers.sql import render_file
+
+    step = Step(phase="backfill", title="fill", up_sql="SELECT 1;", transactional=False,
+                rollback="nothing to undo: the rows keep their values")
+    text = render_file(step)
+    assert "-- nothing to undo: the rows keep their values" in text
+    assert text.count("nothing to undo") == 1

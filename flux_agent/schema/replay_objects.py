@@ -6,7 +6,7 @@ from pglast import ast
 from pglast.enums import DropBehavior, ObjectType as OT, VariableSetKind
 
 from ..models import EnumType, Index, Table, View
-from ..sql import render
+from ..sql import iter_nodes, render
 from .replay_ddl import rename_column, rename_constraint, rename_table, set_table_schema
 from .replay_names import choose_name, index_column_names, name_addition
 from .replay_state import State, make_key, names_of, split_key, type_text
@@ -212,20 +212,11 @@ def _reads(st: State, query) -> list[str]:
     """Keys of the tables and views a query reads, CTE names left out."""
     ctes: set[str] = set()
     rels: list[ast.RangeVar] = []
-
-    def walk(n):
+    for n in iter_nodes(query):
         if isinstance(n, ast.CommonTableExpr):
             ctes.add(n.ctename)
         if isinstance(n, ast.RangeVar):
             rels.append(n)
-        if isinstance(n, ast.Node):
-            for attr in n:
-                walk(getattr(n, attr))
-        elif isinstance(n, (tuple, list)):
-            for item in n:
-                walk(item)
-
-    walk(query)
     return sorted({st.relation_key(r) for r in rels if r.schemaname or r.relname not in ctes})
 
 

@@ -87,7 +87,8 @@ def render_file(step: Step) -> str:
     if step.down_sql and step.down_sql.strip():
         down = step.down_sql.strip()
     else:
-        down = f"-- nothing to undo: {_one_line(step.rollback) or 'this step changes no data'}"
+        why = _one_line(step.rollback).removeprefix("nothing to undo: ") or "this step changes no data"
+        down = f"-- nothing to undo: {why}"
     return (
         f"-- migrate:up{switch}\n"
         f"-- Step {step.number} ({step.phase}): {_one_line(step.title)}\n"
