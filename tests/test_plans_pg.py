@@ -86,3 +86,28 @@ def test_new_rows_keep_working_through_renamed_table_view(pg_url):
         assert conn.execute("SELECT kind FROM events WHERE id = %s", (new_id,)).fetchone()[0] == "via-view"
         conn.execute("UPDATE legacy_events SET kind = 'changed' WHERE id = %s", (new_id,))
         assert conn.execute("SELECT kind FROM events WHERE id = %s", (new_id,)).fetchone()[0] == "changed"
+
+
+OLD_SERVER_CASES = [c for c in CASES if c[0] in {
+    "add-not-null-constant-default", "rename-column", "change-type-rewrite", "set-not-null"}]
+
+
+@pytest.mark.parametrize("case_id, ops, phases", OLD_SERVER_CASES, ids=[c[0] for c in OLD_SERVER_CASES])
+def test_plans_for_older_servers_run(pg_url, case_id, ops, phases):
+    """--pg-version 10: no fast defaults, no CHECK-proved SET NOT NULL, EXECUTE PROCEDURE triggers."""
+    schema = shop_schema()
+    settings = SETTINGS.model_copy(update={"pg_version": 10})
+    plan = build_plan(parse_operations(ops), schema, settings)
+    all_sql = "\n".join(s.up_sql or "" for s in plan.steps)
+    assert "SET NOT NULL" not in all_sql  # PostgreSQL 10 would scan under ACCESS EXCLUSIVE
+    if case_id == "add-not-null-constant-default":
+        assert [s.phase for s in plan.steps][:2] == ["expand", "backfill"]  # no fast default before 11
+    if case_id in ("rename-column", "change-type-rewrite"):
+        assert "EXECUTE PROCEDURE" in all_sql
+    steps = sql_steps(plan)
+    with connect(pg_url) as conn:
+        build_shop(conn)
+        forward(conn, steps)
+        rollback(conn, steps)
+        forward(conn, steps)
+        assert invalid_indexes(conn) == []

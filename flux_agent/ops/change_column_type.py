@@ -50,7 +50,8 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
             rollback=f"back to {col.type}: rewrites the table, fails if longer or wider values were written")]
 
     tmp = short_name(op.column, suffix="flux")
-    sh = prepare(ctx.schema, table, col, tmp, new_type, op.using, rename=False)
+    sh = prepare(ctx.schema, table, col, tmp, new_type, op.using, rename=False,
+                 pg_version=ctx.settings.pg_version)
     n = ident(tmp)
     steps = expand_steps(ctx, sh, f"cast to {new_type}")
     steps.append(code_step(

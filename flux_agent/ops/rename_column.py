@@ -13,11 +13,11 @@ from .base import Ctx, code_step, require_column, require_new_column_name, requi
 from .shadow_column import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql
 
 
-def _shadow(op: RenameColumn, schema: Schema):
+def _shadow(op: RenameColumn, schema: Schema, pg_version: int = 12):
     table = require_table(schema, op.table)
     old = require_column(table, op.column)
     require_new_column_name(table, op.new_name)
-    return prepare(schema, table, old, op.new_name, old.type, None, rename=True)
+    return prepare(schema, table, old, op.new_name, old.type, None, rename=True, pg_version=pg_version)
 
 
 def validate(op: RenameColumn, schema: Schema) -> None:
@@ -25,7 +25,7 @@ def validate(op: RenameColumn, schema: Schema) -> None:
 
 
 def plan(op: RenameColumn, ctx: Ctx) -> list[Step]:
-    sh = _shadow(op, ctx.schema)
+    sh = _shadow(op, ctx.schema, ctx.settings.pg_version)
     t, o, n = qname(sh.table.name), ident(op.column), ident(op.new_name)
     steps = expand_steps(ctx, sh, "rename")
     steps.append(code_step(

@@ -14,7 +14,7 @@ from typing import Optional
 
 from ..errors import FluxInputError
 from ..models import Column, Constraint, Index, Schema, Step, Table
-from ..postgres import SHARE_UPDATE_EXCLUSIVE
+from ..postgres import SHARE_UPDATE_EXCLUSIVE, not_null_uses_check
 from ..sql import ident, ident_list, parse_expr, qname, render, replace_column, same_schema_name
 from .add_index import index_step
 from .base import Ctx, backfill_step, bare, batched_update, short_name, tx_step
@@ -28,6 +28,7 @@ class Shadow:
     new_name: str
     new_type: str
     using: Optional[str] = None  # expression over the old column
+    pg_version: int = 12
     # copies made of the old column's indexes and constraints: (original, copy name)
     indexes: list[tuple[Index, str]] = field(default_factory=list)
     constraints: list[tuple[Constraint, str]] = field(default_factory=list)
@@ -54,7 +55,7 @@ class Shadow:
 
 
 def prepare(schema: Schema, table: Table, old: Column, new_name: str, new_type: str,
-            using: Optional[str], rename: bool) -> Shadow:
+            using: Optional[str], rename: bool, pg_version: int = 12) -> Shadow:
     """Refuse what the shadow strategy cannot carry; list what it must copy."""
     if old.name in table.primary_key:
         raise FluxInputError(
@@ -67,7 +68,7 @@ def prepare(schema: Schema, table: Table, old: Column, new_name: str, new_type: 
                     f"{table.name}.{old.name} is referenced by foreign key {con.name} on {other.name}; "
                     f"move that foreign key first"
                 )
-    sh = Shadow(table, old, new_name, new_type, using)
+    sh = Shadow(table, old, new_name, new_type, using, pg_version=pg_version)
     for idx in table.indexes:
         if idx.primary or old.name not in idx.columns:
             if not idx.primary and any(old.name in c for c in idx.columns if not c.isidentifier()):
@@ -138,7 +139,8 @@ def sync_function_sql(sh: Shadow) -> list[str]:
     return [
         body,
         f"CREATE TRIGGER {sh.trigger} BEFORE INSERT OR UPDATE ON {qname(sh.table.name)} "
-        f"FOR EACH ROW EXECUTE FUNCTION {sh.fn}()",
+        # EXECUTE FUNCTION is PostgreSQL 11+; PROCEDURE is the older spelling of the same.
+        f"FOR EACH ROW EXECUTE {'FUNCTION' if sh.pg_version >= 11 else 'PROCEDURE'} {sh.fn}()",
     ]
 
 
@@ -184,7 +186,8 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
             lock=SHARE_UPDATE_EXCLUSIVE, statement_timeout="0",
             risk="scans the table; reads and writes go on",
             rollback="nothing to undo: validating changes no data"))
-    if not sh.old.nullable:
+    if not sh.old.nullable and not_null_uses_check(sh.pg_version):
+        # Before PostgreSQL 12 SET NOT NULL scans under ACCESS EXCLUSIVE: the validated CHECK stays instead.
         chk = ident(check_name(sh.table, sh.new_name))
         steps.append(tx_step(
             ctx, "expand", f"set {sh.table.name}.{sh.new_name} NOT NULL (proved by the check, no scan)",
