@@ -301,6 +301,17 @@ class Finding(BaseModel):
     step: Optional[int] = None
 
 
+class FileFinding(BaseModel):
+    """One finding of `flux validate` (DESIGN.md section 3)."""
+
+    path: str
+    line: int
+    rule: str
+    severity: Literal["error", "warning"]
+    message: str
+    hint: str = ""
+
+
 PlanType = Literal["safe", "expand-contract", "backfill"]
 
 

@@ -1,0 +1,37 @@
+"""Template text left in SQL: [table], <column>, your_table, TODO. The seed's
+examples were full of these; a migration that holds one is not finished."""
+
+import pglast
+
+ID = "placeholder-sql"
+SEVERITY = "error"
+MESSAGE = "placeholder text in SQL"
+HINT = "name the real tables and columns; flux plan writes complete SQL from the schema"
+
+_NAMES = {"your_table", "table_name", "column_name", "your_column", "my_table", "my_column",
+          "some_table", "some_column", "new_col", "old_col", "xxx", "placeholder", "tbd", "fixme"}
+
+
+def check_text(sql, ctx, line_offset):
+    try:
+        tokens = list(pglast.parser.scan(sql))
+    except pglast.parser.ParseError:
+        return []
+    out = []
+
+    def hit(tok, what):
+        out.append((sql.count("\n", 0, tok.start) + 1 + line_offset, f"placeholder text {what} in SQL"))
+
+    for i, tok in enumerate(tokens):
+        text = sql[tok.start: tok.end + 1]
+        if tok.name == "ASCII_91" and i + 2 < len(tokens) and tokens[i + 2].name == "ASCII_93":
+            hit(tok, sql[tok.start: tokens[i + 2].end + 1])
+        elif tok.name == "ASCII_60" and i + 2 < len(tokens) and tokens[i + 2].name == "ASCII_62" \
+                and tokens[i + 1].name == "IDENT":
+            hit(tok, sql[tok.start: tokens[i + 2].end + 1])
+        elif tok.name == "IDENT" and text.lower().strip('"') in _NAMES:
+            hit(tok, repr(text))
+        elif tok.name in ("SQL_COMMENT", "C_COMMENT") and any(w in text.upper().split() or f"{w}:" in text.upper()
+                                                              for w in ("TODO", "FIXME", "TBD")):
+            hit(tok, "TODO")
+    return out
