@@ -14,6 +14,7 @@ from .errors import FluxInputError
 from .models import Operation, Plan, Schema, Settings, Step
 from .ops import OPS
 from .ops.base import Ctx
+from .sql import canonical_table
 
 
 def describe(op: Operation) -> str:
@@ -60,13 +61,16 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         raise FluxInputError("no operations to plan")
     work = schema.model_copy(deep=True)
     steps: list[Step] = []
+    new_tables: set[str] = set()
     for op in operations:
         module = OPS.get(op.op)
         if module is None:
             raise FluxInputError(f"operation {op.op!r} is not supported by the planner yet")
         module.validate(op, work)
-        steps.extend(module.plan(op, Ctx(work, settings)))
+        steps.extend(module.plan(op, Ctx(work, settings, new_tables)))
         module.apply(op, work)
+        if op.op == "create_table":
+            new_tables.add(canonical_table(op.table))
     steps = _merge_code_steps(steps)
     steps = [s.model_copy(update={"number": i}) for i, s in enumerate(steps, start=1)]
     return Plan(

@@ -11,7 +11,8 @@ from ..errors import FluxInputError
 from ..models import AddIndex, Index, Schema, Step, Table
 from ..postgres import SHARE_UPDATE_EXCLUSIVE
 from ..sql import ident, ident_list, qname, same_schema_name
-from .base import SOLO_REASON, Ctx, bare, checked_expr, require_column, require_table, short_name, solo_step
+from .base import SOLO_REASON, Ctx, bare, checked_expr, require_column, require_table, short_name, solo_step, \
+    tx_step
 
 
 def index_name(op: AddIndex, table: Table) -> str:
@@ -69,7 +70,16 @@ def index_step(table: Table, name: str, columns: list[str], unique: bool, where:
 def plan(op: AddIndex, ctx: Ctx) -> list[Step]:
     table = require_table(ctx.schema, op.table)
     where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
-    return [index_step(table, index_name(op, table), op.columns, op.unique, where)]
+    name = index_name(op, table)
+    if ctx.is_new(table):
+        # Created earlier in this plan: empty and unused, so a plain build in a transaction is fine.
+        create = create_index_sql(table, name, op.columns, op.unique, where).replace(" CONCURRENTLY", "", 1)
+        return [tx_step(ctx, "migrate", f"build index {name} on the new table {table.name}",
+                        ["-- squawk-ignore require-concurrent-index-creation -- the table is new in this plan "
+                         "and empty", create],
+                        [f"DROP INDEX IF EXISTS {qname(same_schema_name(table.name, name))}"],
+                        lock="SHARE (new table)", risk="new empty table: instant", rollback=f"drop {name}")]
+    return [index_step(table, name, op.columns, op.unique, where)]
 
 
 def apply(op: AddIndex, schema: Schema) -> None:

@@ -6,7 +6,7 @@ backfill block.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 from ..errors import FluxInputError
@@ -19,6 +19,10 @@ from ..sql import canonical_table, column_refs, ident, literal, parse_expr, qnam
 class Ctx:
     schema: Schema
     settings: Settings
+    new_tables: set[str] = field(default_factory=set)  # created earlier in this plan: empty, unused
+
+    def is_new(self, table: Table) -> bool:
+        return table.name in self.new_tables
 
 
 def require_table(schema: Schema, name: str) -> Table:

@@ -1,0 +1,53 @@
+"""drop_index: DROP INDEX CONCURRENTLY, alone in a non-transactional step; the
+rollback rebuilds it concurrently from the definition in the schema."""
+
+from __future__ import annotations
+
+from ..errors import FluxInputError
+from ..models import DropIndex, Index, Schema, Step, Table
+from ..postgres import SHARE_UPDATE_EXCLUSIVE
+from ..sql import ident, qname, same_schema_name, split_qualified
+from .base import SOLO_REASON, Ctx, solo_step
+
+
+def find_index(schema: Schema, name: str) -> tuple[Table, Index]:
+    want_schema, bare = split_qualified(name)
+    for table in schema.tables:
+        tschema, _ = split_qualified(table.name)
+        if (want_schema or "public") != (tschema or "public"):
+            continue
+        for idx in table.indexes:
+            if idx.name == bare:
+                return table, idx
+    raise FluxInputError(f"unknown index {name!r}")
+
+
+def validate(op: DropIndex, schema: Schema) -> None:
+    table, idx = find_index(schema, op.name)
+    if idx.primary or any(c.name == idx.name and c.kind in ("unique", "primary_key") for c in table.constraints):
+        raise FluxInputError(f"index {idx.name} backs a constraint of {table.name}; drop the constraint instead")
+
+
+def _column_sql(table: Table, entry: str) -> str:
+    # Plain column names are quoted; expression entries were printed by pglast from a parse tree.
+    return ident(entry) if table.column(entry) else f"({entry})"
+
+
+def plan(op: DropIndex, ctx: Ctx) -> list[Step]:
+    table, idx = find_index(ctx.schema, op.name)
+    full = qname(same_schema_name(table.name, idx.name))
+    method = f" USING {ident(idx.method)}" if idx.method and idx.method != "btree" else ""
+    where = f" WHERE {idx.where}" if idx.where else ""
+    cols = ", ".join(_column_sql(table, c) for c in idx.columns)
+    create = (f"CREATE {'UNIQUE ' if idx.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {ident(idx.name)} "
+              f"ON {qname(table.name)}{method} ({cols}){where};")
+    return [solo_step(
+        "migrate", f"drop index {idx.name} on {table.name} concurrently",
+        f"DROP INDEX CONCURRENTLY IF EXISTS {full};", create, lock=SHARE_UPDATE_EXCLUSIVE,
+        risk="waits for running queries, blocks no reads or writes; queries that used the index get slower",
+        rollback=f"rebuild {idx.name} concurrently", squawk_reason=SOLO_REASON)]
+
+
+def apply(op: DropIndex, schema: Schema) -> None:
+    table, idx = find_index(schema, op.name)
+    table.indexes = [i for i in table.indexes if i.name != idx.name]
