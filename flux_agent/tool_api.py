@@ -1,0 +1,130 @@
+"""The six tools as the MCP server and the Claude agent expose them: one
+pydantic request model each (their JSON schemas are the tools' input
+schemas), one result model each (output schemas), and the handler that calls
+flux_agent.tools. Nothing here decides anything; it only adapts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import tools
+from .detect import Detection
+from .models import FileFinding, Operation, Plan, Schema
+
+_PROJECT = Field(None, description="absolute path of the project; default: the server's working directory")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    project_dir: Optional[str] = _PROJECT
+
+
+class DetectRequest(_Request):
+    tool: Optional[str] = Field(None, description="force a migration tool instead of detecting it")
+
+
+class ReadSchemaRequest(_Request):
+    tool: Optional[str] = None
+    database_url: Optional[str] = Field(None, description="read a live PostgreSQL instead of the migrations")
+
+
+class PlanRequest(_Request):
+    operations: list[Operation] = Field(min_length=1, description="typed operations, planned in order")
+    tool: Optional[str] = None
+    pg_version: Optional[int] = Field(None, ge=9, description="PostgreSQL major version of production")
+
+
+class ValidateRequest(_Request):
+    paths: list[str] = Field(min_length=1, description="migration files or folders, relative to the project")
+
+
+class WriteRequest(PlanRequest):
+    """Writing re-plans from the operations: the files always hold Flux's own SQL."""
+
+
+class VerifyRequest(_Request):
+    database_url: Optional[str] = None
+    rows: Optional[int] = Field(None, ge=0)
+
+
+class ValidateResult(BaseModel):
+    findings: list[FileFinding]
+    errors: int = Field(description="error-level findings; any means the files must not be deployed")
+
+
+class WriteResult(BaseModel):
+    files: list[str] = Field(description="written files, relative to the project")
+    summary: str = Field(description="the deployment summary: show it to the user verbatim")
+    plan: Plan
+
+
+class VerifyResult(BaseModel):
+    status: Literal["ok", "failed", "not available"]
+    message: str
+
+
+def _base(project_dir: Optional[str]) -> Optional[str]:
+    return project_dir or str(Path.cwd())
+
+
+def detect_tooling(req: DetectRequest) -> Detection:
+    return tools.detect_tooling(_base(req.project_dir), req.tool)
+
+
+def read_schema(req: ReadSchemaRequest) -> Schema:
+    return tools.read_schema(_base(req.project_dir), req.tool, req.database_url)
+
+
+def plan_migration(req: PlanRequest) -> Plan:
+    return tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool, pg_version=req.pg_version)
+
+
+def validate_migration(req: ValidateRequest) -> ValidateResult:
+    project = tools.project_path(_base(req.project_dir))
+    paths = [str(p if Path(p).is_absolute() else project / p) for p in req.paths]
+    findings = tools.validate_migration(paths, str(project))
+    return ValidateResult(findings=findings, errors=sum(f.severity == "error" for f in findings))
+
+
+def write_migration(req: WriteRequest) -> WriteResult:
+    plan = tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool, pg_version=req.pg_version)
+    files = tools.write_migration(plan, _base(req.project_dir))
+    return WriteResult(files=files, summary=plan.summary, plan=plan)
+
+
+def verify_migration(req: VerifyRequest) -> VerifyResult:
+    return VerifyResult(status="not available",
+                        message="sandbox verification is not available yet; run the plan on a staging copy")
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    request: type[BaseModel]
+    result: type[BaseModel]
+    handler: Callable
+    description: str
+
+
+TOOLS: list[ToolSpec] = [
+    ToolSpec("detect_tooling", DetectRequest, Detection, detect_tooling,
+             "Find the project's migration tool, its migrations folder and SQL dialect."),
+    ToolSpec("read_schema", ReadSchemaRequest, Schema, read_schema,
+             "Read the project's current database schema (tables, columns, indexes, constraints, enums, views)."),
+    ToolSpec("plan_migration", PlanRequest, Plan, plan_migration,
+             "Plan a zero-downtime schema change from typed operations: ordered steps with forward and "
+             "rollback SQL, locks, risks, findings and a deployment summary. Writes nothing."),
+    ToolSpec("validate_migration", ValidateRequest, ValidateResult, validate_migration,
+             "Check migration SQL files for locking, rewrite, data-loss and correctness problems."),
+    ToolSpec("write_migration", WriteRequest, WriteResult, write_migration,
+             "Plan the operations and write the migration files in the project's tool format; "
+             "never overwrites a file. Returns the files and the summary to show the user."),
+    ToolSpec("verify_migration", VerifyRequest, VerifyResult, verify_migration,
+             "Run the pending plan forward, back and forward on a scratch PostgreSQL."),
+]
+BY_NAME = {t.name: t for t in TOOLS}
