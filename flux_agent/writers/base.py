@@ -1,0 +1,237 @@
+"""What every writer shares: names (slugs, stamps after the existing files),
+path safety, and the all-or-nothing commit of a plan's files.
+
+A writer lays out a plan (which files each step gets) and lists FileJobs:
+new files, and whole new contents for the few index files a tool keeps (such
+as drizzle's journal or sqitch.plan). commit() stages everything, then moves
+it into place; on any failure it puts the project back as it was. Migration
+files are never overwritten.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from ..errors import FluxInputError, FluxRefused
+from ..models import Plan, Step
+
+_STAMP = re.compile(r"(\d{14})(?!\d)")  # file-name stamps, not SQL
+_SLUG_MAX = 50
+
+
+@dataclass
+class FileJob:
+    rel: str  # posix path relative to the project
+    content: str
+    replace: bool = False  # an index file the tool owns: its whole new content
+
+
+def slug(title: str, fallback: str = "migration") -> str:
+    """Lowercase ascii `[a-z0-9_]`, at most 50 characters, never empty."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    text = re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
+    return text[:_SLUG_MAX].rstrip("_") or fallback
+
+
+def clean_dir(migrations_dir: str) -> PurePosixPath:
+    # Accept Windows spellings and "./db/migrations/"; the plan stores posix paths.
+    raw = migrations_dir.replace("\\", "/")
+    if PurePosixPath(raw).is_absolute() or PureWindowsPath(migrations_dir).drive:
+        raise FluxInputError(f"migrations folder must be relative to the project: {migrations_dir}")
+    path = PurePosixPath(raw)
+    if ".." in path.parts:
+        raise FluxInputError(f"migrations folder must stay inside the project: {migrations_dir}")
+    return path
+
+
+def after_existing(folder: Path) -> datetime | None:
+    """The earliest stamp that sorts after every stamp already in `folder`."""
+    if not folder.is_dir():
+        return None
+    stamps = [m.group(1) for name in os.listdir(folder) if (m := _STAMP.match(name))]
+    if not stamps:
+        return None
+    top = max(stamps)
+    try:
+        return datetime.strptime(top, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc) + timedelta(seconds=1)
+    except ValueError:
+        # Not a real date (month 13, say) but it still sorts by its digits:
+        # the next year's first second sorts after it.
+        return datetime(int(top[:4]) + 1, 1, 1, tzinfo=timezone.utc)
+
+
+def utc(now: datetime) -> datetime:
+    return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
+
+
+def first_stamp(folder: Path, now: datetime) -> datetime:
+    """A stamp (to the second) after every stamp already in `folder`, and not before `now`."""
+    stamp = utc(now).replace(microsecond=0)
+    floor = after_existing(folder)
+    return floor if floor is not None and floor > stamp else stamp
+
+
+def db_steps(plan: Plan) -> list[Step]:
+    return [s for s in plan.steps if s.phase != "code"]
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def down_or_note(step: Step) -> str | None:
+    """The step's down SQL, or None when there is nothing to undo."""
+    return step.down_sql.strip() if step.down_sql and step.down_sql.strip() else None
+
+
+def nothing_to_undo(step: Step) -> str:
+    return one_line(step.rollback).removeprefix("nothing to undo: ") or "this step changes no data"
+
+
+def target_path(root: Path, rel: str) -> Path:
+    """The absolute target for `rel`, refused when it could land outside `root`."""
+    raw = rel.replace("\\", "/")
+    pure = PurePosixPath(raw)
+    if not raw or pure.is_absolute() or PureWindowsPath(rel).drive or ".." in pure.parts:
+        raise FluxInputError(f"refusing to write outside the project: {rel}")
+    target = root / pure
+    # resolve() follows symlinked folders, so a link pointing elsewhere shows up here.
+    if not target.resolve().is_relative_to(root):
+        raise FluxInputError(f"refusing to write outside the project (symlinked folder): {rel}")
+    return target
+
+
+def _errors_line(plan: Plan) -> str | None:
+    errors = [f for f in plan.findings if f.severity == "error"]
+    if not errors:
+        return None
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"plan refused, nothing written: {first.rule}: {one_line(first.message)}{more}"
+
+
+def _place(staged: Path, target: Path) -> None:
+    """Move one staged file into place; fails rather than overwrite."""
+    try:
+        os.link(staged, target)  # atomic, and raises FileExistsError if taken
+        return
+    except FileExistsError:
+        raise
+    except OSError:
+        pass  # filesystem without hard links: fall back to an exclusive create
+    data = staged.read_bytes()
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def _make_dirs(folder: Path, root: Path, created: list[Path]) -> None:
+    """Create `folder` and missing parents, recording each so a failure can undo it."""
+    missing = []
+    p = folder
+    while not p.exists() and p != root:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        d.mkdir()
+        created.append(d)
+
+
+def commit(plan: Plan, project_dir: Path, jobs: list[FileJob]) -> list[Path]:
+    """Write every job or none. New files never overwrite; replaced index files
+    are restored from a copy if anything fails."""
+    refused = _errors_line(plan)
+    if refused:
+        raise FluxRefused(refused)
+    project_dir = Path(project_dir)
+    root = project_dir.resolve()
+    if not root.is_dir():
+        raise FluxInputError(f"project folder not found: {project_dir}")
+    if not jobs:
+        return []
+    targets = [target_path(root, j.rel) for j in jobs]
+    if len(set(targets)) != len(targets):
+        raise FluxInputError("two steps name the same file")
+    for job, target in zip(jobs, targets):
+        if not job.replace and os.path.lexists(target):
+            raise FluxInputError(f"refusing to overwrite existing file: {job.rel}")
+
+    created: list[Path] = []
+    moved: list[Path] = []
+    backups: list[tuple[Path, Path | None]] = []
+    staging = None
+    try:
+        for target in targets:
+            _make_dirs(target.parent, root, created)
+            # Re-check after mkdir: a folder created by someone else could be a link.
+            if not target.parent.resolve().is_relative_to(root):
+                raise FluxInputError(f"refusing to write outside the project: {target}")
+        # Staging inside the project keeps it on one filesystem (hard links need that).
+        staging = Path(tempfile.mkdtemp(prefix=".flux-staging-", dir=targets[0].parent))
+        staged = []
+        for i, job in enumerate(jobs):
+            path = staging / str(i)
+            path.write_text(job.content, encoding="utf-8", newline="\n")
+            staged.append(path)
+        for job, target, src in zip(jobs, targets, staged):
+            if job.replace:
+                keep = None
+                if target.exists():
+                    keep = staging / f"{len(backups)}.orig"
+                    shutil.copy2(target, keep)
+                backups.append((target, keep))
+                os.replace(src, target)
+                continue
+            try:
+                _place(src, target)
+            except FileExistsError:
+                raise FluxInputError(f"refusing to overwrite existing file: {job.rel}") from None
+            moved.append(target)
+    except BaseException as exc:
+        for target, keep in reversed(backups):
+            if keep is not None:
+                os.replace(keep, target)
+            else:
+                target.unlink(missing_ok=True)
+        for target in moved:
+            target.unlink(missing_ok=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        for d in reversed(created):
+            try:
+                d.rmdir()
+            except OSError:
+                pass  # someone else put something there; leave it
+        if isinstance(exc, OSError):
+            raise FluxInputError(f"could not write migration files, nothing written: {exc}") from exc
+        raise
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    return [project_dir / j.rel for j in jobs]
+
+
+class Writer:
+    """One migration tool's file conventions. Subclasses set `tool` and
+    `default_dir` and implement layout() and jobs()."""
+
+    tool = "sql"
+    default_dir = "db/migrations"
+
+    def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
+        raise NotImplementedError
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        raise NotImplementedError
+
+    def write(self, plan: Plan, project_dir: Path) -> list[Path]:
+        return commit(plan, project_dir, self.jobs(plan, Path(project_dir)))
