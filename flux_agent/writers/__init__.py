@@ -1,6 +1,9 @@
-"""One writer per migration tool; the registry picks it by tool name."""
+"""One writer per migration tool, one module each (flux_agent/writers/<tool>.py,
+dashes as underscores), each exposing WRITER. The registry imports on demand."""
 
 from __future__ import annotations
+
+import importlib
 
 from ..detect import TOOLS
 from ..errors import FluxInputError
@@ -14,6 +17,11 @@ def get_writer(tool: str):
     """The writer for `tool`; FluxInputError for unknown tools or ones not written yet."""
     if tool in WRITERS:
         return WRITERS[tool]
-    if tool in TOOLS:
-        raise FluxInputError(f"writer for {tool} not available yet; use --tool sql")
-    raise FluxInputError(f"unknown tool {tool!r}; expected one of: {', '.join(TOOLS)}")
+    if tool not in TOOLS:
+        raise FluxInputError(f"unknown tool {tool!r}; expected one of: {', '.join(TOOLS)}")
+    try:
+        module = importlib.import_module(f"{__name__}.{tool.replace('-', '_')}")
+    except ModuleNotFoundError:
+        raise FluxInputError(f"writer for {tool} not available yet; use --tool sql") from None
+    WRITERS[tool] = module.WRITER
+    return module.WRITER
