@@ -12,11 +12,15 @@ import configparser
 import json
 import os
 import re
-import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 
 from pydantic import BaseModel
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
 
 from .errors import FluxInputError
 from .models import Settings
