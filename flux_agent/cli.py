@@ -66,20 +66,47 @@ def _plan(args) -> int:
         )
     ops = tools.load_operations(args.op)
     plan = tools.plan_migration(ops, args.project, tool=args.tool, pg_version=args.pg_version)
+    errors = [f for f in plan.findings if f.severity == "error"]
     written: list[str] = []
-    if args.write:
+    if args.write and not errors:
         written = tools.write_migration(plan, args.project)
     if args.json:
         print(plan.model_dump_json(indent=2))
     else:
         print(plan.summary)
+        if plan.findings:
+            print()
+            for f in plan.findings:
+                where = f"step {f.step}: " if f.step is not None else ""
+                print(f"{where}{f.severity} {f.rule}: {f.message}")
         if written:
             print(f"\nWrote {len(written)} file(s):")
             for path in written:
                 print(f"  {path}")
-        else:
+        elif not (args.write and errors):
             print("\nNothing written (dry run): add --write to create the files.")
-    return 1 if any(f.severity == "error" for f in plan.findings) else 0
+    if errors:
+        if args.write:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            print(f"flux: plan refused, nothing written: {errors[0].rule}: "
+                  f"{' '.join(errors[0].message.split())}{more}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _validate(args) -> int:
+    files, findings = tools.validate_paths(args.paths, args.project)
+    if args.json:
+        print(json.dumps([f.model_dump() for f in findings], indent=2))
+    else:
+        for f in findings:
+            hint = f" ({f.hint})" if f.hint else ""
+            print(f"{f.path}:{f.line}: {f.severity} {f.rule}: {f.message}{hint}")
+        errors = sum(f.severity == "error" for f in findings)
+        warnings = len(findings) - errors
+        dirty = len({f.path for f in findings})
+        print(f"{len(files)} file(s) checked, {dirty} with findings: {errors} error(s), {warnings} warning(s)")
+    return 1 if any(f.severity == "error" for f in findings) else 0
 
 
 def _detect(args) -> int:
@@ -111,6 +138,13 @@ def _schema(args) -> int:
     return 0
 
 
+def _mcp(args) -> int:
+    from .mcp_server import main as serve  # imported here: the other commands need no MCP SDK
+
+    serve()
+    return 0
+
+
 def _not_yet(what: str) -> int:
     raise FluxInputError(f"flux {what} is not available yet")
 
@@ -118,7 +152,8 @@ def _not_yet(what: str) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        handler = {"plan": _plan, "detect": _detect, "schema": _schema}.get(args.command)
+        handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
+                   "mcp": _mcp}.get(args.command)
         if handler is None:
             return _not_yet(args.command)
         return handler(args)

@@ -15,11 +15,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from .detect import Detection, detect
 from .errors import FluxInputError
-from .models import Operation, Plan, Schema
+from .models import FileFinding, Operation, Plan, Schema
 from .planner import build_plan
 from .render import summary
-from .schema.replay import read_migrations_dir
+from .schema.replay import migration_files, read_migrations_dir, replay_sql, up_sql_of
 from .settings import load_settings
+from .validate import expand_paths, validate_file, validate_plan
 from .writers import get_writer
 
 _OPS = TypeAdapter(list[Operation])
@@ -96,7 +97,69 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     plan = build_plan(ops, schema, settings, tool=found.tool)
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
+    plan = plan.model_copy(update={"findings": validate_plan(plan, schema, settings)})
     return plan.model_copy(update={"summary": summary(plan)})
+
+
+def validate_migration(paths: Sequence[str | Path], project_dir: Optional[str] = None,
+                       tool: Optional[str] = None) -> list[FileFinding]:
+    """Findings for migration files (or folders of them), judged against the
+    project's schema; empty when clean (DESIGN.md section 3)."""
+    return validate_paths(paths, project_dir, tool)[1]
+
+
+def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = None,
+                   tool: Optional[str] = None) -> tuple[list[Path], list[FileFinding]]:
+    """(the files checked, their findings). A file inside the project's migrations
+    folder is judged against the schema the migrations before it build, never
+    against its own effects; any other file against the whole folder's schema."""
+    project = project_path(project_dir)
+    settings = load_settings(project)
+    if not paths:
+        raise FluxInputError("nothing to validate: give migration files or folders")
+    resolved = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_absolute() and not path.exists() and (project / path).exists():
+            path = project / path  # relative to the project (MCP callers) rather than the working directory
+        resolved.append(str(path))
+    files = expand_paths(resolved)
+    if not files:
+        raise FluxInputError(f"no .sql migration files in {', '.join(str(p) for p in paths)}")
+    before = _schemas_before(project, settings, tool, files)
+    findings: list[FileFinding] = []
+    for file in files:
+        found = validate_file(file, settings, before(file), display=str(file))
+        findings.extend(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
+    return files, findings
+
+
+def _schemas_before(project: Path, settings, tool: Optional[str], files: list[Path]):
+    """A function file -> the schema to judge it against."""
+    found = detect(project, tool or settings.tool, settings)
+    folder = project / found.migrations_dir
+    history = migration_files(folder) if folder.is_dir() else []
+    position = {f.resolve(): i for i, f in enumerate(history)}
+    wanted = {position[f.resolve()] for f in files if f.resolve() in position}
+    need_all = any(f.resolve() not in position for f in files)
+    stop = len(history) if need_all else (max(wanted) if wanted else 0)
+    prior: dict[int, Schema] = {}
+    schema = Schema()
+    for i, file in enumerate(history[:stop]):
+        if i in wanted:
+            prior[i] = schema
+        try:
+            schema = replay_sql(up_sql_of(file, file.read_text(encoding="utf-8")), schema)
+        except (FluxInputError, OSError, UnicodeDecodeError):
+            continue  # a broken earlier migration gets its own finding when validated
+    if stop in wanted:
+        prior[stop] = schema
+
+    def before(file: Path) -> Schema:
+        i = position.get(file.resolve())
+        return schema if i is None else prior[i]
+
+    return before
 
 
 def write_migration(plan: Plan, project_dir: Optional[str] = None) -> list[str]:

@@ -92,15 +92,17 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
                 continue
             result = check(stmt, ctx)
             if result and not ignored(rule.ID, stmt.line):
-                add(rule.ID, stmt.line, result if isinstance(result, str) else None)
+                # True, a message, or (message, severity) for rules whose severity depends on the case
+                message, severity = result if isinstance(result, tuple) else (result, None)
+                add(rule.ID, stmt.line, message if isinstance(message, str) else None, severity)
         advance(ctx, stmt)
     for rule in RULES:
         check_file = getattr(rule, "check_file", None)
         if check_file is None:
             continue
-        for line, message in check_file(ctx):
+        for line, message, *severity in check_file(ctx):
             if not ignored(rule.ID, line):
-                add(rule.ID, line, message)
+                add(rule.ID, line, message, severity[0] if severity else None)
     return findings
 
 
@@ -185,16 +187,24 @@ def expand_paths(paths: Iterable[str]) -> list[Path]:
 
 
 def validate_plan(plan: Plan, schema: Schema, settings: Settings) -> list[Finding]:
+    """Each step is judged against the schema as the steps before it leave it."""
+    from .schema.replay import replay_sql
+
     created = {op.table for op in plan.operations if op.op == "create_table"}
     out: list[Finding] = []
+    work = schema
     for step in plan.steps:
         if not step.up_sql:
             continue
         ctx = FileContext.for_settings(settings, path=f"step {step.number}", transactional=step.transactional,
-                                       phase=step.phase, schema=schema,
+                                       phase=step.phase, schema=work,
                                        has_down=step.down_sql is not None or bool(step.rollback))
         ctx.one_query = not step.transactional
         ctx.created_tables = {t for t in created}
         for f in lint_sql(step.up_sql, ctx):
             out.append(Finding(rule=f.rule, severity=f.severity, message=f.message, step=step.number))
+        try:
+            work = replay_sql(step.up_sql, work)
+        except FluxInputError:
+            pass  # unparseable: lint_sql reported it; later steps see the schema as it was
     return out

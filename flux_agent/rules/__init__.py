@@ -3,7 +3,9 @@ underscores). Each module defines:
 
     ID, SEVERITY ("error" | "warning"), MESSAGE (one line), HINT (one line)
     check(stmt, ctx) -> None | True | str      per statement; a str replaces MESSAGE
+                     | (str, severity)          when the severity depends on the case
     check_file(ctx) -> list[(line, message)]   optional, for whole-file rules
+                                               ((line, message, severity) also accepted)
 
 Rule ids shared with squawk mean the same thing as in squawk.
 """

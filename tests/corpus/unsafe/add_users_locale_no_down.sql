@@ -1,0 +1,5 @@
+-- expect: missing-rollback
+-- migrate:up
+ALTER TABLE users ADD COLUMN locale text;
+
+-- migrate:down

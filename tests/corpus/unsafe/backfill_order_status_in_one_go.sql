@@ -1,0 +1,6 @@
+-- expect: unbatched-update
+-- migrate:up
+UPDATE orders SET status = 'paid' WHERE status = 'settled';
+
+-- migrate:down
+UPDATE orders SET status = 'settled' WHERE status = 'paid';

@@ -1,0 +1,6 @@
+-- expect: set-not-null-without-check, adding-not-nullable-field
+-- migrate:up
+ALTER TABLE orders ALTER COLUMN note SET NOT NULL;
+
+-- migrate:down
+ALTER TABLE orders ALTER COLUMN note DROP NOT NULL;

@@ -1,0 +1,442 @@
+"""The flux-only rules, each on SQL it must flag and on SQL it must leave alone,
+judged against the examples/shop schema (users, products, orders, order_items,
+legacy_events) the way `flux validate` and the plan check call them."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flux_agent.analysis import FileContext
+from flux_agent.cli import main
+from flux_agent.models import Schema, Settings
+from flux_agent.rules import BY_ID
+from flux_agent.schema.replay import read_migrations_dir
+from flux_agent.validate import lint_sql, validate_plan
+
+from cases import CASES
+from shop import MIGRATIONS, SHOP
+
+SCHEMA = read_migrations_dir(MIGRATIONS)
+
+FLUX_RULES = ["missing-rollback", "expand-contract-required", "destructive-outside-contract",
+              "unknown-table-or-column", "unbatched-update", "set-not-null-without-check", "dangerous-statement"]
+
+
+def lint(sql: str, schema: Schema | None = SCHEMA, **kw):
+    settings = Settings(pg_version=kw.pop("pg_version", 16))
+    kw.setdefault("transactional", True)
+    ctx = FileContext.for_settings(settings, path="m.sql", schema=schema, **kw)
+    return lint_sql(sql, ctx)
+
+
+def hits(sql: str, rule: str, **kw) -> list:
+    return [f for f in lint(sql, **kw) if f.rule == rule]
+
+
+def test_every_flux_rule_is_registered():
+    for rule_id in FLUX_RULES:
+        mod = BY_ID[rule_id]
+        assert mod.SEVERITY in ("error", "warning")
+        assert mod.MESSAGE and "\n" not in mod.MESSAGE and mod.HINT and "\n" not in mod.HINT
+        assert hasattr(mod, "check") or hasattr(mod, "check_file")
+
+
+# --------------------------------------------------------------------------
+# missing-rollback
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql", [
+    "CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL);",
+    "ALTER TABLE users ADD COLUMN nickname text;",
+    "CREATE INDEX CONCURRENTLY orders_created_at_idx ON orders (created_at);",
+    "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';",
+    "CREATE VIEW paid_orders AS SELECT * FROM orders WHERE status = 'paid';",
+    "CREATE TYPE order_state AS ENUM ('new', 'paid');",
+])
+def test_missing_rollback_flags_reversible_change_with_empty_down(sql):
+    found = hits(sql, "missing-rollback", has_down=False)
+    assert len(found) == 1 and found[0].severity == "error" and found[0].line == 1
+
+
+@pytest.mark.parametrize("sql,has_down", [
+    ("ALTER TABLE users ADD COLUMN nickname text;", True),   # a down section with SQL
+    ("ALTER TABLE users ADD COLUMN nickname text;", None),   # the format has no down section
+    ("INSERT INTO users (email) VALUES ('ops@example.com');", False),  # data, nothing reversible
+    ("ALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;", False),
+])
+def test_missing_rollback_leaves_alone(sql, has_down):
+    assert not hits(sql, "missing-rollback", has_down=has_down)
+
+
+def test_missing_rollback_from_a_dbmate_file(tmp_path):
+    path = tmp_path / "20250301000000_add_nickname.sql"
+    path.write_text("-- migrate:up\nALTER TABLE users ADD COLUMN nickname text;\n\n-- migrate:down\n\n")
+    from flux_agent.validate import validate_file
+    found = [f for f in validate_file(path, Settings(), SCHEMA) if f.rule == "missing-rollback"]
+    assert [f.line for f in found] == [2]
+    path.write_text("-- migrate:up\nALTER TABLE users ADD COLUMN nickname text;\n\n"
+                    "-- migrate:down\nALTER TABLE users DROP COLUMN nickname;\n")
+    assert not [f for f in validate_file(path, Settings(), SCHEMA) if f.rule == "missing-rollback"]
+
+
+# --------------------------------------------------------------------------
+# expand-contract-required
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql,op", [
+    ("ALTER TABLE users RENAME COLUMN email TO email_address;", "rename_column"),
+    ("ALTER TABLE legacy_events RENAME TO events;", "rename_table"),
+    ("ALTER TABLE products ALTER COLUMN stock TYPE bigint;", "change_column_type"),
+    ("ALTER TABLE orders ALTER COLUMN total TYPE bigint USING round(total * 100);", "change_column_type"),
+    ("ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);", "change_column_type"),  # shrinking: a scan
+    ("ALTER TABLE orders DROP COLUMN note;", "drop_column"),
+])
+def test_expand_contract_flags_one_step_breaking_changes(sql, op):
+    found = hits(sql, "expand-contract-required")
+    assert len(found) == 1 and found[0].severity == "error"
+    assert f'flux plan --op \'{{"op":"{op}"' in found[0].message
+
+
+@pytest.mark.parametrize("sql,phase", [
+    ("ALTER TABLE orders ALTER COLUMN note TYPE text;", None),  # varchar -> text: binary-coercible
+    ("ALTER TABLE orders ALTER COLUMN note TYPE varchar(500);", None),  # widening
+    ("ALTER TABLE products ALTER COLUMN price TYPE numeric(12,2);", None),
+    ("ALTER TABLE orders DROP COLUMN note;", "contract"),
+    ("ALTER TABLE products RENAME COLUMN stock_flux TO stock;", "contract"),
+    ("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\nALTER TABLE coupons RENAME COLUMN code TO coupon_code;",
+     None),
+    ("ALTER TABLE legacy_events RENAME TO events;\nCREATE VIEW legacy_events AS SELECT * FROM events;", "expand"),
+    ("ALTER INDEX orders_status_idx RENAME TO orders_state_idx;", None),
+])
+def test_expand_contract_leaves_alone(sql, phase):
+    assert not hits(sql, "expand-contract-required", phase=phase)
+
+
+# --------------------------------------------------------------------------
+# destructive-outside-contract
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql", [
+    "DROP TABLE legacy_events;",
+    "ALTER TABLE orders DROP COLUMN note;",
+    "TRUNCATE legacy_events;",
+    "DELETE FROM legacy_events;",
+    "UPDATE orders SET status = 'archived';",
+])
+@pytest.mark.parametrize("phase", [None, "migrate", "expand"])
+def test_destructive_flags_outside_contract(sql, phase):
+    found = hits(sql, "destructive-outside-contract", phase=phase)
+    assert len(found) == 1 and found[0].severity == "error"
+
+
+@pytest.mark.parametrize("sql,phase", [
+    ("DROP TABLE legacy_events;", "contract"),
+    ("UPDATE orders SET status = upper(status);", "backfill"),
+    ("DELETE FROM legacy_events WHERE kind = 'debug';", None),
+    ("UPDATE orders SET status = 'paid' WHERE id = 42;", None),
+    ("CREATE TABLE import_rows (id bigint PRIMARY KEY);\nDELETE FROM import_rows;\nDROP TABLE import_rows;", None),
+    ("DROP INDEX CONCURRENTLY IF EXISTS orders_status_idx;", None),
+])
+def test_destructive_leaves_alone(sql, phase):
+    assert not hits(sql, "destructive-outside-contract", phase=phase)
+
+
+# --------------------------------------------------------------------------
+# unknown-table-or-column
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql,fragment", [
+    ("ALTER TABLE customers ADD COLUMN nickname text;", "table customers is not in the schema"),
+    ("ALTER TABLE usres ADD COLUMN nickname text;", "did you mean users?"),
+    ("ALTER TABLE orders ALTER COLUMN state SET DEFAULT 'new';", "column orders.state does not exist"),
+    ("CREATE INDEX CONCURRENTLY orders_customer_idx ON orders (customer_id);", "orders.customer_id"),
+    ("UPDATE products SET stok = 0 WHERE id = 3;", "did you mean stock?"),
+    ("DELETE FROM legacy_event WHERE id = 1;", "legacy_event"),
+    ("INSERT INTO users (email, full_name) VALUES ('a@example.com', 'A');", "users.full_name"),
+    ("ALTER TABLE order_items ADD CONSTRAINT oi_fk FOREIGN KEY (sku) REFERENCES products (sku) NOT VALID;",
+     "order_items.sku"),
+    ("ALTER TABLE users RENAME COLUMN mail TO email_address;", "users.mail"),
+    # renamed earlier in the same file: the old name is gone
+    ("ALTER TABLE users RENAME COLUMN email TO email_address;\nCREATE INDEX CONCURRENTLY u_idx ON users (email);",
+     "users.email"),
+])
+def test_unknown_table_or_column_flags(sql, fragment):
+    found = hits(sql, "unknown-table-or-column")
+    assert len(found) == 1 and fragment in found[0].message
+
+
+@pytest.mark.parametrize("sql,schema", [
+    ("ALTER TABLE orders ADD COLUMN coupon_code text;", SCHEMA),
+    ("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\nCREATE INDEX coupons_code_idx ON coupons (code);",
+     SCHEMA),
+    ("ALTER TABLE users ADD COLUMN nickname text;\nUPDATE users SET nickname = name WHERE id = 1;", SCHEMA),
+    ("ALTER TABLE orders ADD COLUMN discount numeric, ADD CONSTRAINT orders_discount_check CHECK (discount >= 0);",
+     SCHEMA),
+    ("ALTER TABLE IF EXISTS old_sessions DROP COLUMN token;", SCHEMA),
+    ("ALTER TABLE orders DROP COLUMN IF EXISTS coupon_code;", SCHEMA),
+    ("ALTER TABLE anything ADD COLUMN x text;", None),  # no schema to judge against
+    ("ALTER TABLE anything ADD COLUMN x text;", Schema()),  # an empty schema: nothing is known
+])
+def test_unknown_table_or_column_leaves_alone(sql, schema):
+    assert not hits(sql, "unknown-table-or-column", schema=schema)
+
+
+# --------------------------------------------------------------------------
+# unbatched-update
+# --------------------------------------------------------------------------
+
+
+def _with_rows(table: str, rows: int) -> Schema:
+    schema = SCHEMA.model_copy(deep=True)
+    schema.table(table).row_estimate = rows
+    return schema
+
+
+def test_unbatched_update_warns_when_size_unknown():
+    found = hits("UPDATE orders SET status = 'paid' WHERE status = 'settled';", "unbatched-update")
+    assert len(found) == 1 and found[0].severity == "warning"
+    assert '"op":"backfill"' in found[0].message
+
+
+def test_unbatched_update_errors_on_known_large_table():
+    found = hits("UPDATE orders SET status = 'paid' WHERE status = 'settled';", "unbatched-update",
+                 schema=_with_rows("orders", 2_000_000))
+    assert len(found) == 1 and found[0].severity == "error" and "2,000,000" in found[0].message
+
+
+@pytest.mark.parametrize("sql,schema", [
+    ("UPDATE orders SET status = 'paid' WHERE status = 'settled';", _with_rows("orders", 800)),
+    ("UPDATE orders SET status = 'paid' WHERE id = 42;", SCHEMA),
+    ("UPDATE order_items SET quantity = 2 WHERE order_id = 1 AND product_id = 7;", SCHEMA),
+    ("UPDATE orders SET status = 'paid' WHERE id IN (1, 2, 3);", SCHEMA),
+    ("CREATE TABLE staging (id bigint PRIMARY KEY, v text);\nUPDATE staging SET v = 'x';", SCHEMA),
+    ("DO $$\nBEGIN\n  UPDATE orders SET status = 'paid' WHERE id BETWEEN 1 AND 1000;\n  COMMIT;\nEND\n$$;", SCHEMA),
+])
+def test_unbatched_update_leaves_alone(sql, schema):
+    assert not hits(sql, "unbatched-update", schema=schema)
+
+
+# --------------------------------------------------------------------------
+# set-not-null-without-check
+# --------------------------------------------------------------------------
+
+
+def test_set_not_null_without_check_flags_and_explains_three_steps():
+    found = hits("ALTER TABLE products ALTER COLUMN stock SET NOT NULL;", "set-not-null-without-check")
+    assert len(found) == 1 and found[0].severity == "error"
+    msg = found[0].message
+    assert "CHECK (stock IS NOT NULL) NOT VALID" in msg and "VALIDATE CONSTRAINT" in msg
+
+
+def test_set_not_null_check_not_yet_validated_is_flagged():
+    sql = ("ALTER TABLE products ADD CONSTRAINT products_stock_not_null CHECK (stock IS NOT NULL) NOT VALID;\n"
+           "ALTER TABLE products ALTER COLUMN stock SET NOT NULL;")
+    assert [f.line for f in hits(sql, "set-not-null-without-check")] == [2]
+
+
+def test_set_not_null_before_pg12_is_always_flagged():
+    sql = ("ALTER TABLE products VALIDATE CONSTRAINT products_stock_not_null;\n"
+           "ALTER TABLE products ALTER COLUMN stock SET NOT NULL;")
+    found = hits(sql, "set-not-null-without-check", pg_version=11)
+    assert len(found) == 1 and "before PostgreSQL 12" in found[0].message
+
+
+def _schema_with_check(validated: bool) -> Schema:
+    from flux_agent.models import Constraint
+    schema = SCHEMA.model_copy(deep=True)
+    schema.table("products").constraints.append(Constraint(
+        name="products_stock_not_null", kind="check", columns=["stock"], expression="stock IS NOT NULL",
+        validated=validated))
+    return schema
+
+
+@pytest.mark.parametrize("sql,schema", [
+    ("ALTER TABLE products ADD CONSTRAINT products_stock_not_null CHECK (stock IS NOT NULL) NOT VALID;\n"
+     "ALTER TABLE products VALIDATE CONSTRAINT products_stock_not_null;\n"
+     "ALTER TABLE products ALTER COLUMN stock SET NOT NULL;", SCHEMA),
+    ("ALTER TABLE products ALTER COLUMN stock SET NOT NULL;", _schema_with_check(True)),
+    ("ALTER TABLE products VALIDATE CONSTRAINT products_stock_not_null;\n"
+     "ALTER TABLE products ALTER COLUMN stock SET NOT NULL;", _schema_with_check(False)),
+    ("ALTER TABLE products ADD CONSTRAINT products_stock_not_null CHECK (stock IS NOT NULL) NOT VALID;\n"
+     "ALTER TABLE products VALIDATE CONSTRAINT products_stock_not_null;\n"
+     "ALTER TABLE products ALTER COLUMN stock SET NOT NULL;", None),  # proven in the file, no schema needed
+    ("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\nALTER TABLE coupons ALTER COLUMN code SET NOT NULL;",
+     SCHEMA),
+    ("ALTER TABLE orders ALTER COLUMN status SET NOT NULL;", SCHEMA),  # already NOT NULL: no scan
+])
+def test_set_not_null_leaves_alone(sql, schema):
+    assert not hits(sql, "set-not-null-without-check", schema=schema)
+
+
+# --------------------------------------------------------------------------
+# dangerous-statement
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql", [
+    "DROP DATABASE shop_staging;",
+    "DROP SCHEMA reporting CASCADE;",
+    "ALTER SYSTEM SET max_connections = 500;",
+    "COPY users (email) FROM PROGRAM 'curl -s https://example.com/users.csv';",
+    "SELECT pg_read_file('/etc/passwd');",
+    "INSERT INTO legacy_events (kind, payload) SELECT 'import', pg_read_binary_file('/tmp/x')::text::jsonb;",
+    "SELECT lo_import('/var/lib/postgresql/dump.bin');",
+    "SELECT * FROM dblink('host=prod dbname=shop', 'SELECT id FROM users') AS t(id bigint);",
+    "CREATE EXTENSION dblink;",
+    "CREATE EXTENSION IF NOT EXISTS plpython3u;",
+    "DO $$ BEGIN PERFORM dblink_exec('host=prod', 'DELETE FROM users'); END $$;",
+])
+def test_dangerous_statement_flags(sql):
+    found = hits(sql, "dangerous-statement")
+    assert len(found) == 1 and found[0].severity == "error"
+
+
+@pytest.mark.parametrize("sql", [
+    'CREATE EXTENSION IF NOT EXISTS "uuid-ossp";',
+    "CREATE EXTENSION IF NOT EXISTS pgcrypto;",
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm;",
+    "DROP SCHEMA IF EXISTS scratch;",
+    "COPY users (email) FROM STDIN;",
+    "SELECT set_config('app.mode', 'migrate', true);",
+])
+def test_dangerous_statement_leaves_alone(sql):
+    assert not hits(sql, "dangerous-statement")
+
+
+# --------------------------------------------------------------------------
+# Ignore comments
+# --------------------------------------------------------------------------
+
+
+def test_flux_ignore_with_reason_silences_one_statement():
+    sql = ("-- flux-ignore destructive-outside-contract: the table holds a one-off import, emptied on purpose\n"
+           "TRUNCATE legacy_events;\nTRUNCATE legacy_events;")
+    assert [f.line for f in hits(sql, "destructive-outside-contract")] == [3]
+
+
+def test_flux_ignore_without_reason_is_an_error():
+    found = lint("-- flux-ignore destructive-outside-contract\nTRUNCATE legacy_events;")
+    rules = {f.rule for f in found}
+    assert {"ignore-without-reason", "destructive-outside-contract"} <= rules
+
+
+# --------------------------------------------------------------------------
+# The planner's own plans are clean; validate on the CLI
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case_id,ops,_phases", CASES, ids=[c[0] for c in CASES])
+def test_planner_plans_have_no_error_findings(tmp_path, case_id, ops, _phases):
+    from flux_agent import tools
+    proj = tmp_path / "shop"
+    shutil.copytree(SHOP, proj)
+    plan = tools.plan_migration(ops, str(proj))
+    errors = [f"step {f.step}: {f.rule}: {f.message}" for f in plan.findings if f.severity == "error"]
+    assert not errors, "\n".join(errors)
+
+
+def test_plan_steps_are_judged_against_the_schema_the_earlier_steps_leave():
+    """The set-not-null plan validates its CHECK one step before SET NOT NULL; judged
+    against the original schema alone, that last step would be flagged."""
+    from flux_agent import tools
+    ops = next(c[1] for c in CASES if c[0] == "set-not-null")
+    plan = tools.plan_migration(ops, str(SHOP))
+    last = [s for s in plan.steps if s.up_sql and "SET NOT NULL" in s.up_sql][-1]
+    alone = lint(last.up_sql, phase="contract")
+    assert "set-not-null-without-check" in {f.rule for f in alone}
+    assert not [f for f in validate_plan(plan, SCHEMA, Settings()) if f.severity == "error"]
+
+
+def test_plan_with_errors_is_refused_and_nothing_written(tmp_path, capsys):
+    proj = tmp_path / "shop"
+    shutil.copytree(SHOP, proj)
+    before = sorted(p.name for p in (proj / "db" / "migrations").iterdir())
+    op = {"op": "raw_sql", "up": "UPDATE orders SET status = 'archived';", "down": None}
+    code = main(["plan", "--project", str(proj), "--op", json.dumps(op), "--write", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    plan = json.loads(out)
+    assert "destructive-outside-contract" in {f["rule"] for f in plan["findings"]}
+    assert "nothing written" in err
+    assert sorted(p.name for p in (proj / "db" / "migrations").iterdir()) == before
+
+
+TIMEOUTS = "SET lock_timeout = '1s';\nSET statement_timeout = '5s';\n"
+
+
+def _write(path: Path, up: str, down: str = "") -> Path:
+    path.write_text(f"-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n")
+    return path
+
+
+def test_cli_validate_json_and_exit_codes(tmp_path, capsys):
+    clean = _write(tmp_path / "001_nickname.sql", TIMEOUTS + "ALTER TABLE users ADD COLUMN nickname text;",
+                   "ALTER TABLE users DROP COLUMN nickname;")
+    bad = _write(tmp_path / "002_drop.sql", "ALTER TABLE orders DROP COLUMN note;",
+                 "ALTER TABLE orders ADD COLUMN note varchar(200);")
+    assert main(["validate", str(clean), "--project", str(SHOP), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["validate", str(tmp_path), "--project", str(SHOP), "--json"]) == 1
+    findings = json.loads(capsys.readouterr().out)
+    assert {f["rule"] for f in findings} >= {"destructive-outside-contract", "expand-contract-required"}
+    for f in findings:
+        assert set(f) == {"path", "line", "rule", "severity", "message", "hint"}
+        assert f["path"] == str(bad)
+    assert {f["line"] for f in findings if f["rule"] == "expand-contract-required"} == {2}
+    assert main(["validate", str(tmp_path / "nope.sql")]) == 2
+    assert "flux:" in capsys.readouterr().err
+
+
+def test_cli_validate_text_lines_and_summary(tmp_path, capsys):
+    bad = _write(tmp_path / "001_rename.sql", TIMEOUTS + "ALTER TABLE users RENAME COLUMN email TO email_address;",
+                 "ALTER TABLE users RENAME COLUMN email_address TO email;")
+    assert main(["validate", str(bad), "--project", str(SHOP)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith(f"{bad}:4: error expand-contract-required: renaming users.email") for line in lines)
+    assert all(re.match(rf"{re.escape(str(bad))}:\d+: (error|warning) [a-z-]+: .+", line) for line in lines[:-1])
+    errors = sum(": error " in line for line in lines[:-1])
+    warnings = len(lines) - 1 - errors
+    assert lines[-1] == f"1 file(s) checked, 1 with findings: {errors} error(s), {warnings} warning(s)"
+
+
+def test_warnings_alone_exit_zero(tmp_path, capsys):
+    f = _write(tmp_path / "001_fix.sql", TIMEOUTS + "UPDATE orders SET status = 'paid' WHERE status = 'settled';")
+    assert main(["validate", str(f), "--project", str(SHOP), "--json"]) == 0
+    assert [x["severity"] for x in json.loads(capsys.readouterr().out)] == ["warning"]
+
+
+def test_file_in_migrations_folder_is_judged_against_earlier_migrations_only(tmp_path, capsys):
+    proj = tmp_path / "shop"
+    shutil.copytree(SHOP, proj)
+    folder = proj / "db" / "migrations"
+    # Creates a table and indexes it: judged against its own effects, nothing would be wrong
+    # either way; judged against the later schema, a column renamed afterwards would be unknown.
+    _write(folder / "20250301000000_coupons.sql",
+           "CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL);",
+           "DROP TABLE coupons;")
+    _write(folder / "20250302000000_rename_code.sql",
+           "-- flux-ignore expand-contract-required: coupons is not read by any released code yet\n"
+           "ALTER TABLE coupons RENAME COLUMN code TO coupon_code;",
+           "ALTER TABLE coupons RENAME COLUMN coupon_code TO code;")
+    early = _write(folder / "20250301000100_coupon_idx.sql",
+                   "CREATE INDEX CONCURRENTLY coupons_code_idx ON coupons (code);",
+                   "DROP INDEX CONCURRENTLY coupons_code_idx;")
+    code = main(["validate", str(early), "--project", str(proj), "--json"])
+    rules = {f["rule"] for f in json.loads(capsys.readouterr().out)}
+    assert "unknown-table-or-column" not in rules
+    # The same SQL outside the folder is judged against the full history: code was renamed.
+    outside = tmp_path / "elsewhere.sql"
+    outside.write_text(early.read_text())
+    main(["validate", str(outside), "--project", str(proj), "--json"])
+    rules = {f["rule"] for f in json.loads(capsys.readouterr().out)}
+    assert "unknown-table-or-column" in rules
+    assert code in (0, 1)
