@@ -13,7 +13,10 @@ Timed, wall clock, best of --runs:
   squawk             squawk --pg-version 16 --reporter json FOLDER/*.sql
 
 flux reads the up section of each file and judges it against the shop schema
-(unknown tables and columns included); squawk reads each whole file.
+(unknown tables and columns included); squawk reads each whole file, down
+sections too, so its finding count is not comparable. After the timing, the
+up sections go to squawk once more (not timed) for a side-by-side count of the
+findings under rule ids both tools have.
 """
 
 from __future__ import annotations
@@ -169,6 +172,48 @@ def generate(folder: Path, count: int, seed: int) -> int:
     return statements
 
 
+def agreement(folder: Path, squawk: str, findings) -> tuple[int, int, dict[str, list[int]]]:
+    """Side by side on the generated files: every (statement, rule) squawk reports on an
+    up section under a rule id flux also has, and how many of them flux reports too.
+    (Not timed: squawk is run twice, on up-section copies, split by transaction mode.)"""
+    from flux_agent.rules import BY_ID
+
+    ups = {True: folder.parent / "up-tx", False: folder.parent / "up-notx"}
+    starts: dict[str, list[int]] = {}
+    offsets: dict[str, int] = {}
+    for d in ups.values():
+        d.mkdir(exist_ok=True)
+    for f in sorted(folder.glob("*.sql")):
+        sec = read_sections(f, f.read_text(encoding="utf-8"))
+        (ups[sec.transactional] / f.name).write_text(sec.up, encoding="utf-8")
+        starts[f.name] = [st.line for st in split_statements(sec.up, sec.up_line)]
+        offsets[f.name] = sec.up_line
+
+    def stmt_of(name: str, line: int) -> int:
+        return max([i for i, s in enumerate(starts[name]) if s <= line] or [0])
+
+    ours = {(Path(f.path).name, stmt_of(Path(f.path).name, f.line), f.rule) for f in findings}
+    total, agreed, per_rule = 0, 0, {}
+    for tx, d in ups.items():
+        names = sorted(p.name for p in d.glob("*.sql"))
+        if not names:
+            continue
+        cmd = [squawk, "--reporter", "json", "--pg-version", "16"] + (["--assume-in-transaction"] if tx else [])
+        proc = subprocess.run(cmd + names, capture_output=True, text=True, cwd=d)
+        for r in json.loads(proc.stdout or "[]"):
+            if r["rule_name"] not in BY_ID:
+                continue
+            name = Path(r["file"]).name
+            key = (name, stmt_of(name, r["line"] + 1 + offsets[name]), r["rule_name"])
+            counts = per_rule.setdefault(r["rule_name"], [0, 0])
+            total += 1
+            counts[0] += 1
+            if key in ours:
+                agreed += 1
+                counts[1] += 1
+    return total, agreed, per_rule
+
+
 def best_of(runs: int, fn) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(runs):
@@ -217,6 +262,7 @@ def main(argv=None) -> int:
             return json.loads(proc.stdout or "[]")
 
         t_squawk, squawk_findings = best_of(args.runs, run_squawk)
+        shared, agreed, per_rule = agreement(folder, squawk, findings)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
@@ -230,6 +276,10 @@ def main(argv=None) -> int:
     print(f"squawk:                    {t_squawk:7.3f} s   ({t_squawk / len(files) * 1000:.2f} ms/file)")
     print(f"ratio flux/squawk: in-process {t_inproc / t_squawk:.1f}x, CLI {t_cli / t_squawk:.1f}x "
           f"(best of {args.runs}, wall clock)")
+    print(f"side by side on the up sections: squawk findings with shared ids: {shared}, flux agreed: {agreed}")
+    for rule, (n, ok) in sorted(per_rule.items()):
+        if ok < n:
+            print(f"  {rule}: flux agreed on {ok} of {n}")
     return 0
 
 

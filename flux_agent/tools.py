@@ -140,8 +140,9 @@ def _schemas_before(project: Path, settings, tool: Optional[str], files: list[Pa
     folder = project / found.migrations_dir
     history = migration_files(folder) if folder.is_dir() else []
     position = {f.resolve(): i for i, f in enumerate(history)}
-    wanted = {position[f.resolve()] for f in files if f.resolve() in position}
-    need_all = any(f.resolve() not in position for f in files)
+    where = {f: position.get(f.resolve()) for f in files}
+    wanted = {i for i in where.values() if i is not None}
+    need_all = any(i is None for i in where.values())
     stop = len(history) if need_all else (max(wanted) if wanted else 0)
     prior: dict[int, Schema] = {}
     schema = Schema()
@@ -156,7 +157,7 @@ def _schemas_before(project: Path, settings, tool: Optional[str], files: list[Pa
         prior[stop] = schema
 
     def before(file: Path) -> Schema:
-        i = position.get(file.resolve())
+        i = where[file] if file in where else position.get(file.resolve())
         return schema if i is None else prior[i]
 
     return before
