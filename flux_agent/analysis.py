@@ -74,10 +74,11 @@ class FileContext:
     statement_timeout_set: bool = False
     explicit_transaction: bool = False  # a BEGIN seen and not yet committed
     one_query: bool = False  # the tool sends the SQL as one query (dbmate, golang-migrate)
+    include_rules: set[str] = field(default_factory=set)  # opt-in rules switched on (squawk's -i)
 
     @classmethod
     def for_settings(cls, settings: Settings, **kw) -> "FileContext":
-        return cls(pg_version=settings.pg_version, **kw)
+        return cls(pg_version=settings.pg_version, include_rules=set(settings.include_rules), **kw)
 
     def in_transaction(self) -> bool:
         """Inside a transaction block, including the implicit one PostgreSQL opens
@@ -99,10 +100,12 @@ def advance(ctx: FileContext, stmt: Statement) -> None:
     if isinstance(n, ast.CreateStmt):
         ctx.created_tables.add(relation_name(n.relation))
     elif isinstance(n, ast.VariableSetStmt) and n.name:
+        # RESET puts the server default back: as good as never having set it.
+        is_set = n.kind.name not in ("VAR_RESET", "VAR_RESET_ALL") if hasattr(n.kind, "name") else True
         if n.name == "lock_timeout":
-            ctx.lock_timeout_set = True
+            ctx.lock_timeout_set = is_set
         elif n.name == "statement_timeout":
-            ctx.statement_timeout_set = True
+            ctx.statement_timeout_set = is_set
     elif isinstance(n, ast.TransactionStmt):
         kind = n.kind.name if hasattr(n.kind, "name") else str(n.kind)
         if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):

@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("paths", nargs="+")
     val.add_argument("--project", default=".")
     val.add_argument("--json", action="store_true")
+    val.add_argument("--include", action="append", default=[], metavar="RULE",
+                     help="switch on an opt-in rule (repeatable), as squawk's -i")
 
     det = sub.add_parser("detect", help="which migration tool the project uses")
     det.add_argument("--project", default=".")
@@ -95,7 +97,7 @@ def _plan(args) -> int:
 
 
 def _validate(args) -> int:
-    files, findings = tools.validate_paths(args.paths, args.project)
+    files, findings = tools.validate_paths(args.paths, args.project, include_rules=args.include)
     if args.json:
         print(json.dumps([f.model_dump() for f in findings], indent=2))
     else:

@@ -338,3 +338,4 @@ class Settings(BaseModel):
     pg_version: int = Field(12, ge=9)
     migrations_dir: Optional[str] = None
     tool: Optional[str] = None
+    include_rules: list[str] = Field(default_factory=list, description="opt-in validation rules to switch on")

@@ -109,12 +109,20 @@ def validate_migration(paths: Sequence[str | Path], project_dir: Optional[str] =
 
 
 def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = None,
-                   tool: Optional[str] = None) -> tuple[list[Path], list[FileFinding]]:
+                   tool: Optional[str] = None,
+                   include_rules: Sequence[str] = ()) -> tuple[list[Path], list[FileFinding]]:
     """(the files checked, their findings). A file inside the project's migrations
     folder is judged against the schema the migrations before it build, never
     against its own effects; any other file against the whole folder's schema."""
     project = project_path(project_dir)
     settings = load_settings(project)
+    if include_rules:
+        from .rules import BY_ID
+
+        unknown = [r for r in include_rules if r not in BY_ID]
+        if unknown:
+            raise FluxInputError(f"unknown rule {unknown[0]!r}")
+        settings = settings.model_copy(update={"include_rules": sorted(set(settings.include_rules) | set(include_rules))})
     if not paths:
         raise FluxInputError("nothing to validate: give migration files or folders")
     resolved = []
