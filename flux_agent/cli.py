@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--include", action="append", default=[], metavar="RULE",
                      help="switch on an opt-in rule (repeatable), as squawk's -i")
 
+    cont = sub.add_parser("continue", help="write the next steps of a plan after its code deploy")
+    cont.add_argument("--project", default=".")
+    cont.add_argument("--plan", help="the plan record id when several have steps left")
+    cont.add_argument("--json", action="store_true")
+
     det = sub.add_parser("detect", help="which migration tool the project uses")
     det.add_argument("--project", default=".")
     det.add_argument("--tool")
@@ -70,8 +75,10 @@ def _plan(args) -> int:
     plan = tools.plan_migration(ops, args.project, tool=args.tool, pg_version=args.pg_version)
     errors = [f for f in plan.findings if f.severity == "error"]
     written: list[str] = []
+    outcome = None
     if args.write and not errors:
-        written = tools.write_migration(plan, args.project)
+        outcome = tools.write_migration(plan, args.project)
+        written = outcome.files
     if args.json:
         print(plan.model_dump_json(indent=2))
     else:
@@ -81,10 +88,8 @@ def _plan(args) -> int:
             for f in plan.findings:
                 where = f"step {f.step}: " if f.step is not None else ""
                 print(f"{where}{f.severity} {f.rule}: {f.message}")
-        if written:
-            print(f"\nWrote {len(written)} file(s):")
-            for path in written:
-                print(f"  {path}")
+        if outcome is not None:
+            _print_outcome(outcome)
         elif not (args.write and errors):
             print("\nNothing written (dry run): add --write to create the files.")
     if errors:
@@ -93,6 +98,28 @@ def _plan(args) -> int:
             print(f"flux: plan refused, nothing written: {errors[0].rule}: "
                   f"{' '.join(errors[0].message.split())}{more}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _print_outcome(outcome) -> None:
+    if outcome.files:
+        print(f"\nWrote {len(outcome.files)} file(s):")
+        for path in outcome.files:
+            print(f"  {path}")
+    else:
+        print("\nNo file written yet: the first step is an application deploy.")
+    if outcome.remaining_steps:
+        print(f"Next: {outcome.next}. The plan is kept in {outcome.record}: commit it with the migrations.")
+
+
+def _continue(args) -> int:
+    outcome = tools.continue_migration(args.project, args.plan)
+    if args.json:
+        print(outcome.model_dump_json(indent=2))
+    else:
+        _print_outcome(outcome)
+        if not outcome.remaining_steps:
+            print("Every step of the plan is written.")
     return 0
 
 
@@ -155,7 +182,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = _parser().parse_args(argv)
         handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
-                   "mcp": _mcp}.get(args.command)
+                   "mcp": _mcp, "continue": _continue}.get(args.command)
         if handler is None:
             return _not_yet(args.command)
         return handler(args)

@@ -67,7 +67,7 @@ def _annotated(field):
 
 
 def build_server() -> MCPServer:
-    server = MCPServer("flux", instructions=INSTRUCTIONS)
+    server = MCPServer("flux", version=_version(), instructions=INSTRUCTIONS)
     for spec in TOOLS:
         server.add_tool(_tool_function(spec), name=spec.name, description=spec.description,
                         structured_output=True)
@@ -76,3 +76,12 @@ def build_server() -> MCPServer:
 
 def main() -> None:
     build_server().run("stdio")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("flux-agent")
+    except PackageNotFoundError:
+        return "0.0.0"

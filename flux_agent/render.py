@@ -124,7 +124,7 @@ def _conditional_checks(plan: Plan) -> list[str]:
         checks.append(f"non-transactional steps run outside a transaction: {how}")
     code = [str(s.number) for s in plan.steps if _is_code(s)]
     if code:
-        checks.append(f"deploy the application change (step {', '.join(code)}) before the steps after it")
+        checks.append(f"deploy the application change (step {', '.join(code)}), then `flux continue` writes the steps after it")
     if any("access exclusive" in (s.lock or "").lower() for s in plan.steps):
         checks.append(
             "lock_timeout is set so a blocked lock gives up instead of queueing reads and writes; retry on timeout"

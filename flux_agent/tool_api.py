@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import tools
 from .detect import Detection
+from .errors import FluxInputError
 from .models import FileFinding, Operation, Plan, Schema
 
 _PROJECT = Field(None, description="absolute path of the project; default: the server's working directory")
@@ -43,8 +44,16 @@ class ValidateRequest(_Request):
     paths: list[str] = Field(min_length=1, description="migration files or folders, relative to the project")
 
 
-class WriteRequest(PlanRequest):
-    """Writing re-plans from the operations: the files always hold Flux's own SQL."""
+class WriteRequest(_Request):
+    """Writing re-plans from the operations: the files always hold Flux's own SQL.
+    Only the steps before the first application deploy are written; after that
+    deploy, call again with continue_pending to write the next ones."""
+
+    operations: Optional[list[Operation]] = Field(None, description="typed operations; omit with continue_pending")
+    tool: Optional[str] = None
+    pg_version: Optional[int] = Field(None, ge=9)
+    continue_pending: bool = Field(False, description="write the next steps of the plan written before, "
+                                   "once its code deploy is done")
 
 
 class VerifyRequest(_Request):
@@ -60,6 +69,8 @@ class ValidateResult(BaseModel):
 class WriteResult(BaseModel):
     files: list[str] = Field(description="written files, relative to the project")
     summary: str = Field(description="the deployment summary: show it to the user verbatim")
+    next: str = Field(description="what must happen before the remaining steps are written")
+    remaining_steps: list[int]
     plan: Plan
 
 
@@ -92,9 +103,17 @@ def validate_migration(req: ValidateRequest) -> ValidateResult:
 
 
 def write_migration(req: WriteRequest) -> WriteResult:
-    plan = tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool, pg_version=req.pg_version)
-    files = tools.write_migration(plan, _base(req.project_dir))
-    return WriteResult(files=files, summary=plan.summary, plan=plan)
+    if req.continue_pending:
+        outcome = tools.continue_migration(_base(req.project_dir))
+        plan = tools.pending_plan(_base(req.project_dir), outcome.record)
+    else:
+        if not req.operations:
+            raise FluxInputError("give operations to write, or continue_pending to write the next steps")
+        plan = tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool,
+                                    pg_version=req.pg_version)
+        outcome = tools.write_migration(plan, _base(req.project_dir))
+    return WriteResult(files=outcome.files, summary=plan.summary, next=outcome.next,
+                       remaining_steps=outcome.remaining_steps, plan=plan)
 
 
 def verify_migration(req: VerifyRequest) -> VerifyResult:

@@ -13,6 +13,7 @@ from typing import Any, Optional, Sequence
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
+from .batches import WriteOutcome, continue_plan, write_first
 from .detect import Detection, detect
 from .errors import FluxInputError
 from .models import FileFinding, Operation, Plan, Schema
@@ -171,10 +172,27 @@ def _schemas_before(project: Path, settings, tool: Optional[str], files: list[Pa
     return before
 
 
-def write_migration(plan: Plan, project_dir: Optional[str] = None) -> list[str]:
+def write_migration(plan: Plan, project_dir: Optional[str] = None) -> WriteOutcome:
+    """Write the steps up to the first code deploy; the rest wait for `flux continue`."""
     project = project_path(project_dir)
-    written = get_writer(plan.tool).write(plan, project)
-    return [p.relative_to(project).as_posix() for p in written]
+    settings = load_settings(project)
+    found = detect(project, plan.tool, settings)
+    return write_first(plan, project, found.migrations_dir)
+
+
+def pending_plan(project_dir: Optional[str], record: Optional[str]) -> Plan:
+    """The plan kept in a plan record (relative path), for showing its summary again."""
+    from .batches import PlanRecord
+
+    if not record:
+        raise FluxInputError("no plan record")
+    path = project_path(project_dir) / record
+    return PlanRecord.model_validate_json(path.read_text(encoding="utf-8")).plan
+
+
+def continue_migration(project_dir: Optional[str] = None, plan_id: Optional[str] = None) -> WriteOutcome:
+    """Write the next group of a plan's steps, after its code deploy has happened."""
+    return continue_plan(project_path(project_dir), plan_id)
 
 
 def _is_ops(value: Any) -> bool:

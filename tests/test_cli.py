@@ -134,21 +134,38 @@ def test_plan_json_has_the_contract_keys(proj, capsys):
     assert migrations(proj) == before, "plan without --write wrote something"
 
 
-@pytest.mark.parametrize("case_id", ["add-index", "add-not-null-volatile-default", "drop-column"])
-def test_write_creates_exactly_the_planned_files(proj, capsys, case_id):
+@pytest.mark.parametrize("case_id", ["add-index", "add-not-null-volatile-default", "drop-column",
+                                     "add-not-null-backfill-no-default"])
+def test_write_creates_exactly_the_files_before_the_first_deploy(proj, capsys, case_id):
+    """--write writes the steps before the first code deploy; `flux continue` writes the rest."""
     ops = CASES[[c[0] for c in CASES].index(case_id)][1]
     before = set(listing(proj))
     plan = plan_json(capsys, proj, ops, "--write")
-    planned = {f for step in plan["steps"] for f in step["files"]}
-    assert planned, "the plan lists no files"
-    assert all(f.startswith("db/migrations/") for f in planned)
-    assert set(listing(proj)) - before == planned
-    assert before <= set(listing(proj))
-    for step in plan["steps"]:
+    phases = [s["phase"] for s in plan["steps"]]
+    first_code = phases.index("code") if "code" in phases else len(phases)
+    now = [f for s in plan["steps"][:first_code] for f in s["files"]]
+    later = [s for s in plan["steps"][first_code:] if s["phase"] != "code"]
+    written = set(listing(proj)) - before
+    assert {f for f in written if f.startswith("db/migrations/")} == set(now)
+    records = {f for f in written if f.startswith(".flux/plans/") and f.endswith(".json")}
+    assert len(records) == (1 if later else 0)
+    for step in plan["steps"][:first_code]:
         for f in step["files"]:
             text = (proj / f).read_text(encoding="utf-8")
             assert text.startswith("-- migrate:up")
             assert step["up_sql"].strip() in text
+    # After the deploy: continue writes the rest, one group per deploy, then says it is done.
+    steps_written = 0
+    while later and main(["continue", "--project", str(proj), "--json"]) == 0:
+        out = json.loads(capsys.readouterr().out)
+        steps_written += len(out["written_steps"])
+        for f in out["files"]:
+            assert (proj / f).read_text(encoding="utf-8").startswith("-- migrate:up")
+        if not out["remaining_steps"]:
+            break
+    assert steps_written == len(later)
+    assert main(["continue", "--project", str(proj)]) == 2
+    capsys.readouterr()
 
 
 def test_write_again_adds_later_files_and_keeps_earlier_ones(proj, capsys):

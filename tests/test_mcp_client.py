@@ -75,10 +75,27 @@ def test_full_rename_flow_writes_files_and_returns_summary(shop):
     assert [s["phase"] for s in plan.structured_content["steps"]][-2:] == ["code", "contract"]
     files = written.structured_content["files"]
     after = set(os.listdir(shop / "db" / "migrations"))
-    assert len(files) == 7 and {Path(f).name for f in files} == after - before
+    # the six steps before the code deploy; the contract waits for continue_pending
+    assert len(files) == 6 and {Path(f).name for f in files} == after - before
+    assert written.structured_content["remaining_steps"] == [8]
+    assert "flux continue" in written.structured_content["next"]
     summary = written.structured_content["summary"]
     assert "Migration: rename column users.email to email_address" in summary
     assert len(summary.splitlines()) <= 40
+
+
+def test_continue_pending_writes_the_contract_after_the_deploy(shop):
+    async def body(session):
+        first = await session.call_tool("write_migration", {"project_dir": str(shop), "operations": RENAME})
+        second = await session.call_tool("write_migration", {"project_dir": str(shop), "continue_pending": True})
+        third = await session.call_tool("write_migration", {"project_dir": str(shop), "continue_pending": True})
+        return first, second, third
+
+    first, second, third = asyncio.run(_session(shop, body))
+    assert not first.is_error and not second.is_error
+    assert len(second.structured_content["files"]) == 1 and second.structured_content["remaining_steps"] == []
+    assert "drop_users_email" in second.structured_content["files"][0]
+    assert third.is_error and "no plan with steps left" in third.content[0].text
 
 
 def test_project_dir_defaults_to_the_server_working_directory(shop):
