@@ -1,0 +1,2 @@
+-- Step 5 (expand): validate the copied constraints on users.email_address
+-- nothing to undo: validating changes no data

@@ -1,0 +1,2 @@
+-- Step 2 (backfill): copy email into email_address in batches (rename)
+-- nothing to undo: the rows keep their values

@@ -1,0 +1,21 @@
+-- Step 1 (expand): add users.email_address and a trigger keeping it in sync with email
+SET LOCAL lock_timeout = '1s';
+SET LOCAL statement_timeout = '5s';
+ALTER TABLE users ADD COLUMN email_address text;
+CREATE FUNCTION flux_sync_users_email() RETURNS trigger LANGUAGE plpgsql AS $flux$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.email_address IS NULL THEN
+      NEW.email_address := new.email;
+    ELSIF NEW.email_address IS DISTINCT FROM new.email THEN
+      NEW.email := new.email_address;
+    END IF;
+  ELSIF NEW.email IS DISTINCT FROM OLD.email AND NEW.email_address IS NOT DISTINCT FROM OLD.email_address THEN
+    NEW.email_address := new.email;
+  ELSIF NEW.email_address IS DISTINCT FROM OLD.email_address AND NEW.email_address IS DISTINCT FROM new.email THEN
+    NEW.email := new.email_address;
+  END IF;
+  RETURN NEW;
+END
+$flux$;
+CREATE TRIGGER flux_sync_users_email BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION flux_sync_users_email();

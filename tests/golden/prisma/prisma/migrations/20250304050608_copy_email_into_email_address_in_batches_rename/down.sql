@@ -1,0 +1,8 @@
+-- Rollback of 20250304050608_copy_email_into_email_address_in_batches_rename: Prisma has no down migrations. To undo it, run
+--   npx prisma db execute --schema prisma/schema.prisma --file prisma/migrations/20250304050608_copy_email_into_email_address_in_batches_rename/down.sql
+-- then, if the migration had failed:
+--   npx prisma migrate resolve --rolled-back 20250304050608_copy_email_into_email_address_in_batches_rename
+-- or, if it had been applied (Prisma marks only failed migrations rolled back):
+--   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050608_copy_email_into_email_address_in_batches_rename';" | npx prisma db execute --schema prisma/schema.prisma --stdin
+-- Step 2 (backfill): copy email into email_address in batches (rename)
+-- nothing to undo: the rows keep their values

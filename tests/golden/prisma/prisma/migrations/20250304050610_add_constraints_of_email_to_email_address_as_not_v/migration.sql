@@ -1,0 +1,4 @@
+-- Step 4 (expand): add constraints of email to email_address as NOT VALID
+SET LOCAL lock_timeout = '1s';
+SET LOCAL statement_timeout = '5s';
+ALTER TABLE users ADD CONSTRAINT users_email_address_not_null CHECK (email_address IS NOT NULL) NOT VALID;

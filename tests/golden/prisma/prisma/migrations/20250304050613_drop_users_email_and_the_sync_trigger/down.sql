@@ -1,0 +1,30 @@
+-- Rollback of 20250304050613_drop_users_email_and_the_sync_trigger: Prisma has no down migrations. To undo it, run
+--   npx prisma db execute --schema prisma/schema.prisma --file prisma/migrations/20250304050613_drop_users_email_and_the_sync_trigger/down.sql
+-- then, if the migration had failed:
+--   npx prisma migrate resolve --rolled-back 20250304050613_drop_users_email_and_the_sync_trigger
+-- or, if it had been applied (Prisma marks only failed migrations rolled back):
+--   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050613_drop_users_email_and_the_sync_trigger';" | npx prisma db execute --schema prisma/schema.prisma --stdin
+-- Step 8 (contract): drop users.email and the sync trigger
+SET LOCAL lock_timeout = '1s';
+SET LOCAL statement_timeout = 0;
+ALTER TABLE users ADD COLUMN email text;
+UPDATE users SET email = email_address;
+ALTER TABLE users ALTER COLUMN email SET NOT NULL;
+CREATE UNIQUE INDEX users_email_key ON users (email);
+CREATE FUNCTION flux_sync_users_email() RETURNS trigger LANGUAGE plpgsql AS $flux$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NEW.email_address IS NULL THEN
+      NEW.email_address := new.email;
+    ELSIF NEW.email_address IS DISTINCT FROM new.email THEN
+      NEW.email := new.email_address;
+    END IF;
+  ELSIF NEW.email IS DISTINCT FROM OLD.email AND NEW.email_address IS NOT DISTINCT FROM OLD.email_address THEN
+    NEW.email_address := new.email;
+  ELSIF NEW.email_address IS DISTINCT FROM OLD.email_address AND NEW.email_address IS DISTINCT FROM new.email THEN
+    NEW.email := new.email_address;
+  END IF;
+  RETURN NEW;
+END
+$flux$;
+CREATE TRIGGER flux_sync_users_email BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION flux_sync_users_email();

@@ -1,0 +1,17 @@
+# Step 3 (expand): build unique index users_email_address_key on users (email_address)
+class BuildUniqueIndexUsersEmailAddressKeyOnUser < ActiveRecord::Migration[7.1]
+  disable_ddl_transaction!
+
+  def up
+    execute <<~'SQL'
+      -- squawk-ignore require-lock-timeout, require-statement-timeout -- one statement per non-transactional file; it waits without blocking reads or writes
+      CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS users_email_address_key ON users (email_address);
+    SQL
+  end
+
+  def down
+    execute <<~'SQL'
+      DROP INDEX CONCURRENTLY IF EXISTS users_email_address_key;
+    SQL
+  end
+end

@@ -1,0 +1,18 @@
+# Step 4 (expand): add constraints of email to email_address as NOT VALID
+class AddConstraintsOfEmailToEmailAddressAsNotV < ActiveRecord::Migration[7.1]
+  def up
+    execute <<~'SQL'
+      SET LOCAL lock_timeout = '1s';
+      SET LOCAL statement_timeout = '5s';
+      ALTER TABLE users ADD CONSTRAINT users_email_address_not_null CHECK (email_address IS NOT NULL) NOT VALID;
+    SQL
+  end
+
+  def down
+    execute <<~'SQL'
+      SET LOCAL lock_timeout = '1s';
+      SET LOCAL statement_timeout = '5s';
+      ALTER TABLE users DROP CONSTRAINT IF EXISTS users_email_address_not_null;
+    SQL
+  end
+end

@@ -1,0 +1,3 @@
+-- Revert step 3 (expand): build unique index users_email_address_key on users (email_address)
+-- runs outside a transaction: no BEGIN/COMMIT
+DROP INDEX CONCURRENTLY IF EXISTS users_email_address_key;

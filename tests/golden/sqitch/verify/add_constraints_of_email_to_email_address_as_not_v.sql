@@ -1,0 +1,2 @@
+-- Verify step 4 (expand): add constraints of email to email_address as NOT VALID
+-- nothing to check: what this step made changes again later in this plan

@@ -1,0 +1,2 @@
+-- Verify step 2 (backfill): copy email into email_address in batches (rename)
+-- nothing to check: this step changes no schema object a query can prove

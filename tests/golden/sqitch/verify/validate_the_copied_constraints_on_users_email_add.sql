@@ -1,0 +1,2 @@
+-- Verify step 5 (expand): validate the copied constraints on users.email_address
+-- nothing to check: what this step made changes again later in this plan
