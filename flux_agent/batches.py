@@ -47,7 +47,12 @@ class WriteOutcome(BaseModel):
 
 
 def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step]]:
-    """(the code step that must be deployed first, or None; the database steps up to the next code step)."""
+    """(the code step that must be deployed first, or None; the database steps up to the next code step).
+
+    For a tool that applies every pending file in one transaction (drizzle), a
+    group also ends after a step run by hand outside the tool: the tool's next
+    migrations must not run before it."""
+    stop_after_manual = getattr(get_writer(plan.tool), "stop_after_manual", False)
     pending = [s for s in plan.steps if s.number not in written]
     gate: Optional[Step] = None
     group: list[Step] = []
@@ -57,6 +62,8 @@ def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step
                 break
             gate = step
             continue
+        if stop_after_manual and step.transactional and any(not s.transactional for s in group):
+            break
         group.append(step)
     return gate, group
 
@@ -69,7 +76,14 @@ def _next_text(plan: Plan, written: set[int]) -> str:
     gate, group = next_group(plan, written)
     if not group:
         return "every step of this plan is written"
-    where = f"after step {gate.number} ({gate.title})" if gate else "now"
+    manual = [s.number for s in plan.steps if s.number in written and not s.transactional
+              and getattr(get_writer(plan.tool), "stop_after_manual", False)]
+    if gate:
+        where = f"after step {gate.number} ({gate.title})"
+    elif manual:
+        where = f"after running the by-hand file(s) of step(s) {', '.join(map(str, manual))}"
+    else:
+        where = "now"
     nums = ", ".join(str(s.number) for s in group)
     return f"{where}, run `flux continue` to write step(s) {nums}"
 
