@@ -19,6 +19,7 @@ from .errors import FluxInputError
 from .models import FileFinding, Operation, Plan, Schema
 from .planner import build_plan
 from .render import summary
+from .schema.project import read_project_schema
 from .schema.replay import migration_files, read_migrations_dir, replay_sql, up_sql_of
 from .settings import load_settings
 from .validate import expand_paths, validate_file, validate_plan
@@ -76,14 +77,10 @@ def detect_tooling(project_dir: Optional[str] = None, tool: Optional[str] = None
 
 def read_schema(project_dir: Optional[str] = None, tool: Optional[str] = None,
                 database_url: Optional[str] = None) -> Schema:
+    """The project's current schema, from the reader its migration tool calls for."""
     project = project_path(project_dir)
-    if database_url:
-        raise FluxInputError("reading a live database is not available yet; read from the migrations instead")
     found = detect_tooling(str(project), tool)
-    folder = project / found.migrations_dir
-    if not folder.is_dir():
-        return Schema()
-    return read_migrations_dir(folder)
+    return read_project_schema(project, found.tool, found.migrations_dir, database_url)
 
 
 def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[str] = None,
