@@ -1,0 +1,271 @@
+"""Duration estimates: each kind of work, monotonic in size, "size unknown"
+without statistics, and annotate() over whole plans. No timing assertions."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from flux_agent.estimate import Rates, annotate, assess, duration_text, estimate, step_table
+from flux_agent.models import (AddColumn, AddIndex, Backfill, ChangeColumnType, Column, Constraint, CreateTable,
+                               ColumnSpec, Plan, Schema, SetNotNull, Settings, Step, Table)
+from flux_agent.planner import build_plan
+
+SETTINGS = Settings()
+
+
+def users(rows=1_000_000, size=240_000_000) -> Table:
+    return Table(
+        name="users",
+        columns=[Column(name="id", type="bigint", nullable=False), Column(name="email", type="text"),
+                 Column(name="n", type="integer"), Column(name="name", type="character varying(50)")],
+        primary_key=["id"],
+        row_estimate=rows,
+        size_bytes=size,
+    )
+
+
+def schema(rows=1_000_000, size=240_000_000) -> Schema:
+    return Schema(tables=[users(rows, size)])
+
+
+def sql_step(sql: str, phase="migrate") -> Step:
+    return Step(phase=phase, title="t", up_sql=sql)
+
+
+def plan_steps(op, rows=1_000_000, size=240_000_000):
+    return build_plan([op], schema(rows, size), SETTINGS).steps
+
+
+REWRITE = "ALTER TABLE users ALTER COLUMN n TYPE bigint"
+SCAN = "ALTER TABLE users VALIDATE CONSTRAINT users_n_check"
+INDEX = "CREATE INDEX CONCURRENTLY users_n_idx ON users (n)"
+
+
+def backfill_step(rows=1_000_000, size=240_000_000) -> Step:
+    return plan_steps(Backfill(table="users", column="n", value="1"), rows, size)[0]
+
+
+# --------------------------------------------------------------------------
+# Kinds
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sql", [
+    "ALTER TABLE users ADD COLUMN note text",
+    "ALTER TABLE users ADD COLUMN flag boolean NOT NULL DEFAULT false",
+    "ALTER TABLE users ALTER COLUMN name TYPE text",  # binary-coercible
+    "ALTER TABLE users ADD CONSTRAINT c CHECK (n > 0) NOT VALID",
+    "ALTER TABLE users RENAME COLUMN email TO mail",
+    "DROP INDEX CONCURRENTLY IF EXISTS users_n_idx",
+    "SET LOCAL lock_timeout = '1s'; ALTER TABLE users DROP COLUMN email",
+])
+def test_catalog_only(sql):
+    est = assess(sql_step(sql), users())
+    assert (est.kind, est.seconds, est.text) == ("catalog-only", 0.0, "instant (catalog only)")
+
+
+@pytest.mark.parametrize("sql", [
+    REWRITE,
+    "ALTER TABLE users ALTER COLUMN name TYPE varchar(20)",  # shorter: not coercible
+    "ALTER TABLE users ALTER COLUMN n TYPE text USING n::text",
+    "ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid()",
+    "ALTER TABLE users ADD COLUMN seq bigserial",
+    "ALTER TABLE users ADD COLUMN k bigint GENERATED ALWAYS AS IDENTITY",
+])
+def test_table_rewrite(sql):
+    est = assess(sql_step(sql), users(size=700_000_000), Rates(rewrite_mb_per_s=70))
+    assert est.kind == "table rewrite"
+    assert est.seconds == pytest.approx(10.0)
+    assert est.text.startswith("~10 s (table rewrite of ~1,000,000 rows, 700 MB")
+
+
+@pytest.mark.parametrize("sql", [
+    SCAN,
+    "ALTER TABLE users ALTER COLUMN email SET NOT NULL",
+    "ALTER TABLE users ADD CONSTRAINT c CHECK (n > 0)",
+    "ALTER TABLE users ADD CONSTRAINT f FOREIGN KEY (n) REFERENCES users (id)",
+])
+def test_full_scan(sql):
+    est = assess(sql_step(sql), users(size=1_200_000_000), Rates(scan_mb_per_s=100))
+    assert est.kind == "full scan"
+    assert est.seconds == pytest.approx(12.0)
+    assert "full scan of ~1,000,000 rows, 1.1 GB at 100 MB/s" in est.text
+
+
+def test_set_not_null_after_a_validated_check_is_catalog_only():
+    table = users()
+    table.constraints.append(Constraint(name="c", kind="check", expression="email IS NOT NULL", columns=["email"]))
+    step = sql_step("ALTER TABLE users ALTER COLUMN email SET NOT NULL")
+    assert assess(step, table).kind == "catalog-only"
+    table.constraints[0].validated = False
+    assert assess(step, table).kind == "full scan"
+    table.constraints[0].validated, table.constraints[0].expression = True, "name IS NOT NULL"
+    assert assess(step, table).kind == "full scan"
+
+
+def test_index_build_concurrently_costs_passes():
+    rates = Rates(index_rows_per_s=100_000, concurrent_passes=2.5)
+    plain = assess(sql_step("CREATE INDEX users_n_idx ON users (n)"), users(), rates)
+    conc = assess(sql_step(INDEX), users(), rates)
+    assert (plain.kind, conc.kind) == ("index build", "index build")
+    assert plain.seconds == pytest.approx(10.0)
+    assert conc.seconds == pytest.approx(25.0)
+    assert conc.text == ("~25 s (index build over ~1,000,000 rows, 240 MB, concurrently, ~2.5 passes "
+                         "at 100,000 rows/s)")
+    unique = assess(sql_step("ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email)"), users(), rates)
+    assert unique.kind == "index build" and unique.seconds == pytest.approx(10.0)
+
+
+def test_planner_index_step():
+    step = plan_steps(AddIndex(table="users", columns=["email"]))[0]
+    est = assess(step, users())
+    assert est.kind == "index build" and "concurrently" in est.text
+
+
+def test_batched_backfill_counts_batches_and_pauses():
+    rates = Rates(update_rows_per_s=50_000, batch_overhead_s=0.01)
+    est = assess(backfill_step(), users(), rates)
+    assert est.kind == "batched backfill"
+    # 200 batches x (5,000 / 50,000 s + 0.01 s + 0.05 s pause) = 32 s
+    assert est.seconds == pytest.approx(200 * (0.1 + 0.01 + 0.05))
+    assert est.text == "~32 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 50 ms pauses)"
+
+
+def test_backfill_reads_batch_size_and_pause_from_the_step():
+    slow = build_plan([Backfill(table="users", column="n", value="1", batch_size=1000)], schema(),
+                      Settings(backfill_sleep_ms=200)).steps[0]
+    est = assess(slow, users(), Rates(update_rows_per_s=1e12, batch_overhead_s=0))
+    assert est.seconds == pytest.approx(1000 * 0.2)
+    assert "1,000 batches of 1,000 with 200 ms pauses" in est.text
+
+
+def test_unbatched_update():
+    est = assess(sql_step("UPDATE users SET n = 1"), users(), Rates(update_rows_per_s=100_000))
+    assert est.kind == "update" and est.seconds == pytest.approx(10.0)
+
+
+def test_several_statements_add_up():
+    est = assess(sql_step(f"{SCAN}; {REWRITE}"), users(size=700_000_000), Rates(rewrite_mb_per_s=70,
+                                                                                    scan_mb_per_s=700))
+    assert est.seconds == pytest.approx(11.0)
+    assert est.kind == "table rewrite" and est.text.endswith("; +1 more)")
+
+
+def test_code_steps_and_unknown_work():
+    assert estimate(Step(phase="code", title="deploy"), users()) == ""
+    assert estimate(sql_step("DO $$ BEGIN PERFORM 1; END $$"), users()) == "duration unknown (DO block)"
+
+
+# --------------------------------------------------------------------------
+# Sizes
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sql_step(REWRITE), lambda: sql_step(SCAN), lambda: sql_step(INDEX), lambda: backfill_step(),
+    lambda: sql_step("UPDATE users SET n = 1"),
+])
+def test_monotonic_in_rows(make):
+    seconds = [assess(make(), users(rows=r, size=r * 240)).seconds for r in (0, 1, 10_000, 1_000_000, 50_000_000)]
+    assert seconds == sorted(seconds)
+    assert seconds[-1] > seconds[-2] > seconds[0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda: sql_step(REWRITE), lambda: sql_step(SCAN), lambda: sql_step(INDEX), lambda: backfill_step(),
+])
+def test_size_unknown_without_statistics(make):
+    est = assess(make(), users(rows=None, size=None))
+    assert est.seconds is None
+    assert est.text.startswith("size unknown")
+    assert estimate(make(), None).startswith("size unknown")
+
+
+def test_catalog_only_needs_no_statistics():
+    assert estimate(sql_step("ALTER TABLE users ADD COLUMN note text"), None) == "instant (catalog only)"
+
+
+def test_empty_table_is_instant():
+    est = assess(sql_step(INDEX), users(rows=0, size=0))
+    assert est.seconds == 0 and est.text == "< 1 s (index build of an empty table)"
+
+
+def test_faster_rates_give_shorter_estimates():
+    slow = assess(sql_step(REWRITE), users(), Rates(rewrite_mb_per_s=10)).seconds
+    fast = assess(sql_step(REWRITE), users(), Rates(rewrite_mb_per_s=20)).seconds
+    assert slow == pytest.approx(2 * fast)
+
+
+@pytest.mark.parametrize("seconds, text", [
+    (0.2, "< 1 s"), (1.0, "~1 s"), (3.25, "~3.2 s"), (40.4, "~40 s"), (89, "~89 s"), (125, "~2.1 min"),
+    (3000, "~50 min"), (7200, "~2 h"), (100_000, "~28 h"),
+])
+def test_duration_text(seconds, text):
+    assert duration_text(seconds) == text
+
+
+def test_rates_are_validated():
+    with pytest.raises(ValueError):
+        Rates(scan_mb_per_s=0)
+    assert Rates().concurrent_passes >= 1
+
+
+# --------------------------------------------------------------------------
+# Plans
+# --------------------------------------------------------------------------
+
+
+def test_annotate_appends_to_risk_and_states_the_basis():
+    op = AddColumn(table="users", column="plan", type="text", nullable=False, backfill="'free'")
+    plan = build_plan([op], schema(), SETTINGS)
+    out = annotate(plan, schema())
+    assert [s.risk.split("; estimate: ")[0] for s in out.steps] == [s.risk for s in plan.steps]
+    by_title = {s.title: s.risk for s in out.steps}
+    fill = next(r for t, r in by_title.items() if "backfill" in t)
+    assert re.search(r"estimate: ~\d.* \(batched backfill of ~1,000,000 rows", fill)
+    validate = next(r for t, r in by_title.items() if t.startswith("validate"))
+    assert "estimate: " in validate and "full scan of ~1,000,000 rows" in validate
+    # SET NOT NULL comes after the CHECK was validated in an earlier step: no scan.
+    set_nn = next(r for t, r in by_title.items() if "NOT NULL (proved" in t)
+    assert set_nn.endswith("estimate: instant (catalog only)")
+    assert "Durations assume rates measured" in out.summary
+    assert plan.steps[0].risk == build_plan([op], schema(), SETTINGS).steps[0].risk  # input untouched
+
+
+def test_annotate_without_statistics_says_size_unknown():
+    plan = build_plan([SetNotNull(table="users", column="email", backfill="''")], schema(None, None), SETTINGS)
+    risks = [s.risk for s in annotate(plan, schema(None, None)).steps if s.phase != "code"]
+    assert any("estimate: size unknown" in r for r in risks)
+
+
+def test_annotate_treats_tables_created_by_the_plan_as_empty():
+    ops = [CreateTable(table="events", columns=[ColumnSpec(name="id", type="bigint", primary_key=True),
+                                                ColumnSpec(name="kind", type="text")]),
+           AddIndex(table="events", columns=["kind"])]
+    out = annotate(build_plan(ops, schema(), SETTINGS), schema())
+    assert all("size unknown" not in s.risk for s in out.steps)
+
+
+def test_annotate_follows_the_shadow_column_plan():
+    plan = build_plan([ChangeColumnType(table="users", column="n", type="bigint")], schema(), SETTINGS)
+    out = annotate(plan, schema())
+    for step in out.steps:
+        if step.phase == "code":
+            assert "estimate" not in step.risk
+        else:
+            assert "estimate: " in step.risk
+    assert any("batched backfill" in s.risk for s in out.steps)
+
+
+def test_step_table_finds_the_table():
+    assert step_table(backfill_step(), schema()).name == "users"
+    assert step_table(sql_step(INDEX), schema()).name == "users"
+    assert step_table(sql_step("SELECT 1"), schema()) is None
+    assert step_table(Step(phase="code", title="x"), schema()) is None
+
+
+def test_plan_model_round_trips():
+    out = annotate(build_plan([AddIndex(table="users", columns=["n"])], schema(), SETTINGS), schema())
+    assert Plan.model_validate(out.model_dump()) == out
