@@ -100,7 +100,7 @@ def test_checklist_conditional_lines():
     assert all(c.startswith("[ ] ") for c in checks)
     assert any("flux verify" in c for c in checks)
     assert any("backup" in c for c in checks)
-    assert any("deploy the application change (step 3) before the steps after it" in c for c in checks)
+    assert any("deploy the application change (step 3), then `flux continue` writes the steps after it" in c for c in checks)
     assert any(c.startswith("[ ] lock_timeout is set") for c in checks)
     assert not any("non-transactional" in c for c in checks)
 
