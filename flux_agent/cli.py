@@ -29,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--write", action="store_true")
     plan.add_argument("--json", action="store_true")
     plan.add_argument("--pg-version", type=int)
+    plan.add_argument("--database-url", help="read the schema and table sizes from this database (read-only)")
 
     val = sub.add_parser("validate", help="judge migration files")
     val.add_argument("paths", nargs="+")
@@ -72,7 +73,8 @@ def _plan(args) -> int:
             'pass typed operations, e.g. --op \'{"op": "add_index", "table": "orders", "columns": ["user_id"]}\''
         )
     ops = tools.load_operations(args.op)
-    plan = tools.plan_migration(ops, args.project, tool=args.tool, pg_version=args.pg_version)
+    plan = tools.plan_migration(ops, args.project, tool=args.tool, pg_version=args.pg_version,
+                                database_url=args.database_url)
     errors = [f for f in plan.findings if f.severity == "error"]
     written: list[str] = []
     outcome = None

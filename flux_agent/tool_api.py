@@ -38,6 +38,8 @@ class PlanRequest(_Request):
     operations: list[Operation] = Field(min_length=1, description="typed operations, planned in order")
     tool: Optional[str] = None
     pg_version: Optional[int] = Field(None, ge=9, description="PostgreSQL major version of production")
+    database_url: Optional[str] = Field(None, description="read the schema and table sizes from a live "
+                                        "database (read-only) for duration estimates")
 
 
 class ValidateRequest(_Request):
@@ -92,7 +94,8 @@ def read_schema(req: ReadSchemaRequest) -> Schema:
 
 
 def plan_migration(req: PlanRequest) -> Plan:
-    return tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool, pg_version=req.pg_version)
+    return tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool, pg_version=req.pg_version,
+                                database_url=req.database_url)
 
 
 def validate_migration(req: ValidateRequest) -> ValidateResult:

@@ -17,6 +17,7 @@ from .batches import WriteOutcome, continue_plan, write_first
 from .detect import Detection, detect
 from .errors import FluxInputError
 from .models import FileFinding, Operation, Plan, Schema
+from .estimate import annotate
 from .planner import build_plan
 from .render import summary
 from .schema.project import read_project_schema
@@ -85,17 +86,19 @@ def read_schema(project_dir: Optional[str] = None, tool: Optional[str] = None,
 
 def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[str] = None,
                    tool: Optional[str] = None, pg_version: Optional[int] = None,
-                   now: Optional[datetime] = None) -> Plan:
-    """Plan the operations against the project's schema; lay out the files it would write."""
+                   now: Optional[datetime] = None, database_url: Optional[str] = None) -> Plan:
+    """Plan the operations against the project's schema (or a live database's, which
+    also gives the table sizes for duration estimates); lay out the files it would write."""
     ops = list(operations) if _is_ops(operations) else parse_operations(operations)
     project = project_path(project_dir)
     settings = load_settings(project, pg_version=pg_version)
     found = detect(project, tool or settings.tool, settings)
-    schema = read_schema(str(project), found.tool)
+    schema = read_schema(str(project), found.tool, database_url)
     plan = build_plan(ops, schema, settings, tool=found.tool)
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
     plan = plan.model_copy(update={"findings": validate_plan(plan, schema, settings)})
+    plan = annotate(plan, schema).model_copy(update={"summary": ""})  # estimates from table statistics
     return plan.model_copy(update={"summary": summary(plan)})
 
 
