@@ -56,8 +56,14 @@ def _parser() -> argparse.ArgumentParser:
 
     ver = sub.add_parser("verify", help="run the plan forward, back and forward on a scratch database")
     ver.add_argument("--project", default=".")
-    ver.add_argument("--database-url")
-    ver.add_argument("--load", action="store_true")
+    ver.add_argument("--database-url", help="a server to create a scratch database on (default: an embedded "
+                     "PostgreSQL in a temporary folder)")
+    ver.add_argument("--load", action="store_true", help="run old-code and new-code application traffic meanwhile")
+    ver.add_argument("--rows", type=int, default=1000, help="synthetic rows per table (default 1000)")
+    ver.add_argument("--op", help="verify these operations (JSON or @FILE) instead of the pending plan")
+    ver.add_argument("--i-know", action="store_true", dest="i_know",
+                     help="allow a --database-url that looks like production (not local, or named prod/live)")
+    ver.add_argument("--json", action="store_true")
 
     sub.add_parser("mcp", help="serve the tools over MCP (stdio)")
     return p
@@ -169,6 +175,20 @@ def _schema(args) -> int:
     return 0
 
 
+def _verify(args) -> int:
+    from .verify import render_report, verify  # imported here: psycopg is needed only to verify
+
+    ops = tools.load_operations(args.op) if args.op is not None else None
+
+    def progress(line: str) -> None:
+        print(f"flux verify: {line}", file=sys.stderr, flush=True)
+
+    report = verify(args.project, args.database_url, rows=args.rows, load=args.load, operations=ops,
+                    i_know=args.i_know, progress=progress)
+    print(report.model_dump_json(indent=2) if args.json else render_report(report))
+    return 0 if report.ok else 1
+
+
 def _mcp(args) -> int:
     from .mcp_server import main as serve  # imported here: the other commands need no MCP SDK
 
@@ -184,7 +204,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         args = _parser().parse_args(argv)
         handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
-                   "mcp": _mcp, "continue": _continue}.get(args.command)
+                   "mcp": _mcp, "continue": _continue, "verify": _verify}.get(args.command)
         if handler is None:
             return _not_yet(args.command)
         return handler(args)

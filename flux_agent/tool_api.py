@@ -16,6 +16,7 @@ from . import tools
 from .detect import Detection
 from .errors import FluxInputError
 from .models import FileFinding, Operation, Plan, Schema
+from .verify.report import VerifyReport
 
 _PROJECT = Field(None, description="absolute path of the project; default: the server's working directory")
 
@@ -59,8 +60,17 @@ class WriteRequest(_Request):
 
 
 class VerifyRequest(_Request):
-    database_url: Optional[str] = None
-    rows: Optional[int] = Field(None, ge=0)
+    """Verify the pending plan (the newest plan record with steps left to write), or
+    the given operations, on a scratch PostgreSQL: forward, roll back, forward again."""
+
+    operations: Optional[list[Operation]] = Field(None, description="verify these operations instead of the "
+                                                  "pending plan")
+    database_url: Optional[str] = Field(None, description="a server to create a scratch database on; default: "
+                                        "an embedded PostgreSQL in a temporary folder")
+    rows: Optional[int] = Field(None, ge=0, description="synthetic rows per table (default 1000)")
+    load: bool = Field(False, description="run old-code and new-code application traffic while the steps run; "
+                       "report latency per step and lost writes")
+    i_know: bool = Field(False, description="allow a database_url that looks like production")
 
 
 class ValidateResult(BaseModel):
@@ -77,8 +87,10 @@ class WriteResult(BaseModel):
 
 
 class VerifyResult(BaseModel):
-    status: Literal["ok", "failed", "not available"]
-    message: str
+    status: Literal["ok", "failed"]
+    message: str = Field(description="one line: the outcome, or what failed first")
+    report: VerifyReport
+    text: str = Field(description="the report as the CLI prints it: show it to the user")
 
 
 def _base(project_dir: Optional[str]) -> Optional[str]:
@@ -120,8 +132,14 @@ def write_migration(req: WriteRequest) -> WriteResult:
 
 
 def verify_migration(req: VerifyRequest) -> VerifyResult:
-    return VerifyResult(status="not available",
-                        message="sandbox verification is not available yet; run the plan on a staging copy")
+    from .verify import render_report, verify
+
+    report = verify(_base(req.project_dir), req.database_url, rows=1000 if req.rows is None else req.rows,
+                    load=req.load, operations=req.operations, i_know=req.i_know)
+    message = ("every step ran forward, rolled back and ran forward again" if report.ok
+               else report.failure or "verification failed")
+    return VerifyResult(status="ok" if report.ok else "failed", message=message, report=report,
+                        text=render_report(report))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,65 @@
+"""Which plan `flux verify` runs, and the schema as it was before that plan.
+
+The pending plan is the newest record in `.flux/plans/` with steps left to
+write. Some of its steps may already be written as migration files; the
+schema before the plan is the replay of the migrations without those files.
+Given operations instead, the plan is made now against the current schema.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from .. import tools
+from ..batches import PLANS_DIR, PlanRecord
+from ..errors import FluxInputError
+from ..models import Plan, Schema
+from ..schema.replay import migration_files, replay_sql, up_sql_of
+
+
+def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> tuple[Plan, Schema, str]:
+    if operations:
+        ops = tools.parse_operations([o.model_dump() if hasattr(o, "model_dump") else o for o in operations])
+        plan = tools.plan_migration(ops, str(project))
+        return plan, tools.read_schema(str(project)), "the given operations"
+    record = pending_record(project)
+    if record is None:
+        raise FluxInputError(f"nothing to verify: no pending plan in {PLANS_DIR}/ (write one with "
+                             "`flux plan --write`) and no operations given (--op)")
+    return record.plan, schema_before(project, record), f"the pending plan {PLANS_DIR}/{record.id}.json"
+
+
+def pending_record(project: Path) -> Optional[PlanRecord]:
+    """The newest plan record that still has steps to write."""
+    folder = project / PLANS_DIR
+    found = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            rec = PlanRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, OSError) as exc:
+            raise FluxInputError(f"cannot read plan record {path.name}: {str(exc).splitlines()[0]}") from None
+        if not rec.complete:
+            found.append(rec)
+    return max(found, key=lambda r: r.id) if found else None
+
+
+def schema_before(project: Path, record: PlanRecord) -> Schema:
+    """Replay the migrations without the files the record's written steps added."""
+    folder = project / record.migrations_dir
+    if not folder.is_dir():
+        return Schema()
+    written = {(project / f).resolve() for s in record.plan.steps if s.number in record.written for f in s.files}
+    schema = Schema()
+    for file in migration_files(folder):
+        path = file.resolve()
+        if path in written or any(p in written for p in path.parents):
+            continue
+        try:
+            schema = replay_sql(up_sql_of(file, file.read_text(encoding="utf-8")), schema)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FluxInputError(f"{file}: cannot read: {exc}") from None
+        except FluxInputError as exc:
+            raise FluxInputError(f"{file}: {exc}") from None
+    return schema

@@ -1,0 +1,261 @@
+"""`flux verify`: build the schema a plan starts from on a scratch PostgreSQL,
+fill it with synthetic rows, then run the plan's steps forward, roll them all
+back and run them forward again, the way migration tools run them
+(flux_agent.apply: a transactional step in one transaction, a
+non-transactional one as one query outside any transaction block).
+
+Each step reports ok or PostgreSQL's exact error, its duration, the lock the
+plan says it takes and the locks seen in pg_locks: for a transactional step
+read inside its own transaction just before COMMIT (every lock is still held
+there), for a non-transactional step sampled from a side connection while it
+runs. The first failing step stops the run.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import psycopg
+
+from .. import tools
+from ..apply import connect
+from ..errors import FluxInputError
+from ..models import Plan, Schema, Step
+from ..planner import planned_schema
+from ..schema.ddl import schema_ddl
+from ..sql import split_qualified
+from .load import Traffic
+from .pending import resolve_plan
+from .report import StepResult, VerifyReport
+from .sandbox import Sandbox, open_sandbox
+from .seed import seed
+
+Progress = Optional[Callable[[str], None]]
+PASSES = (("forward", False), ("rollback", True), ("forward-again", False))
+LOCK_ORDER = ["AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock",
+              "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"]
+LOCKS_SQL = """
+SELECT l.mode, l.relation::bigint FROM pg_locks l
+ WHERE l.pid = %s AND l.locktype = 'relation' AND l.relation >= 16384"""
+# Relations before the step (so a table the step drops keeps its name); ones the step
+# creates are left out: nobody else can see them, so their locks block no one.
+RELATIONS_SQL = """
+SELECT c.oid::bigint, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.oid >= 16384 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')"""
+
+
+def verify(project_dir: Optional[str | Path] = None, database_url: Optional[str] = None, rows: int = 1000,
+           load: bool = False, operations: Optional[Sequence[Any]] = None, i_know: bool = False,
+           progress: Progress = None) -> VerifyReport:
+    started = time.perf_counter()
+    if rows < 0:
+        raise FluxInputError("--rows must be 0 or more")
+    project = tools.project_path(project_dir)
+    plan, before, source = resolve_plan(project, operations)
+    report = VerifyReport(plan=plan.description, source=source, database="", rows=rows, load=load)
+    report.notes += [f"plan finding: step {f.step}: {f.rule}: {f.message}" for f in plan.findings
+                     if f.severity == "error"]
+    with open_sandbox(database_url, i_know, progress) as box:
+        report.database = box.description
+        _check_schema_mode(box, before)
+        with connect(box.url) as conn:
+            if _build(conn, before, report, progress):
+                _say(progress, f"seeding {rows} rows per table")
+                seeded = seed(conn, before, rows)
+                report.seeded, report.notes = seeded.counts, report.notes + seeded.notes
+                _run(conn, box, plan, before, report, progress)
+    report.seconds = round(time.perf_counter() - started, 3)
+    if report.failure is None and report.lost_writes:
+        report.failure = f"{report.lost_writes} write(s) made by the application during the plan were lost"
+    if report.failure is None and report.traffic_errors:
+        report.failure = f"{report.traffic_errors} application queries failed while the plan ran"
+    report.ok = report.failure is None
+    _say(progress, "done: ok" if report.ok else f"done: FAILED: {report.failure}")
+    return report
+
+
+def _say(progress: Progress, text: str) -> None:
+    if progress is not None:
+        progress(text)
+
+
+def _check_schema_mode(box: Sandbox, schema: Schema) -> None:
+    if box.mode != "schema":
+        return
+    names = [t.name for t in schema.tables] + [e.name for e in schema.enums] + [v.name for v in schema.views]
+    other = sorted({split_qualified(n)[0] for n in names} - {None, "public"})
+    if other:
+        raise FluxInputError(f"the role may not create databases and the schema uses schema {other[0]!r}: "
+                             "a scratch schema cannot hold it; give a role with CREATEDB")
+
+
+def _build(conn: psycopg.Connection, schema: Schema, report: VerifyReport, progress: Progress) -> bool:
+    statements = schema_ddl(schema)
+    _say(progress, f"building the schema before the plan: {len(schema.tables)} table(s), "
+                   f"{len(schema.enums)} enum(s), {len(schema.views)} view(s)")
+    for stmt in statements:
+        if stmt.startswith("--"):
+            report.notes.append(stmt[2:].strip())
+            continue
+        try:
+            conn.execute(stmt)
+        except psycopg.Error as exc:
+            message = (exc.diag.message_primary or str(exc)).strip()
+            if stmt.startswith("CREATE VIEW"):
+                report.notes.append(f"view not built ({message}): {stmt[:120]}")
+                continue
+            report.failure = f"building the schema before the plan failed: {message} (in: {stmt[:200]})"
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# Forward, rollback, forward again
+# --------------------------------------------------------------------------
+
+
+def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, report: VerifyReport,
+         progress: Progress) -> None:
+    traffic = None
+    if report.load:
+        after = planned_schema(plan.operations, before)
+        traffic = Traffic(box.url, plan, before, after, progress)
+        report.notes += traffic.notes
+    watcher = LockWatcher(box.url, conn.info.backend_pid, box.scratch)
+    try:
+        if traffic is not None:
+            traffic.start()
+        for direction, back in PASSES:
+            steps = list(reversed(plan.steps)) if back else list(plan.steps)
+            for i, step in enumerate(steps, 1):
+                _say(progress, f"{direction} {i}/{len(steps)}: step {step.number} ({step.phase}) {step.title}")
+                result = _one(conn, step, direction, back, watcher, traffic)
+                report.steps.append(result)
+                lock = f", {result.observed_lock}" if result.observed_lock else ""
+                _say(progress, f"  {'ok' if result.ok else 'FAILED: ' + (result.error or '')} "
+                               f"({result.seconds:.3f}s{lock})")
+                if not result.ok:
+                    report.failure = (f"step {step.number} ({step.phase}: {step.title}) failed on {direction}: "
+                                      f"{result.error}")
+                    return
+            if traffic is not None:
+                traffic.end_pass(direction)
+    finally:
+        watcher.close()
+        if traffic is not None:
+            traffic.stop()
+            for r in report.steps:
+                stats = traffic.stats((r.direction, r.number))
+                r.worst_ms, r.p99_ms, r.ops, r.errors, r.error_samples = stats
+            report.lost_writes = traffic.lost
+            report.lost_write_samples = traffic.lost_samples[:10]
+            report.traffic_errors = traffic.error_count
+            report.notes += [n for n in traffic.notes if n not in report.notes]
+
+
+def _one(conn, step: Step, direction: str, back: bool, watcher: "LockWatcher",
+         traffic: Optional[Traffic]) -> StepResult:
+    res = StepResult(number=step.number, phase=step.phase, title=step.title, direction=direction, ok=True,
+                     lock=step.lock)
+    if step.phase == "code":
+        t0 = time.perf_counter()
+        res.note = "application deploy: no SQL"
+        if traffic is not None:
+            with traffic.window((direction, step.number)):
+                traffic.deploy(step.number, back)
+            res.note += "; " + ("old code takes over from new code" if back else "new code takes over from old code")
+        res.seconds = round(time.perf_counter() - t0, 4)
+        return res
+    sql = step.down_sql if back else step.up_sql
+    if not sql or not sql.strip():
+        res.note = "no rollback SQL: nothing to undo" if back else "no SQL"
+        return res
+    if traffic is not None:
+        traffic.before_step(step, back)
+    observed: dict[str, str] = {}
+    names = {oid: (rel if ns in ("public", watcher.schema) else f"{ns}.{rel}")
+             for oid, ns, rel in conn.execute(RELATIONS_SQL).fetchall()}
+    with traffic.window((direction, step.number)) if traffic is not None else _nothing():
+        t0 = time.perf_counter()
+        try:
+            if step.transactional:
+                with conn.transaction():
+                    conn.execute(sql)
+                    _collect(observed, conn.execute(LOCKS_SQL, (conn.info.backend_pid,)).fetchall(), names)
+            else:
+                with watcher.watching(observed, names):
+                    conn.execute(sql)
+        except psycopg.Error as exc:
+            diag = exc.diag
+            res.ok = False
+            res.error = (diag.message_primary or str(exc)).strip()
+            res.sqlstate = diag.sqlstate
+            extra = [f"{k}: {v}" for k, v in (("DETAIL", diag.message_detail), ("HINT", diag.message_hint),
+                                              ("CONTEXT", diag.context)) if v]
+            res.detail = "\n".join(extra) or None
+        res.seconds = round(time.perf_counter() - t0, 4)
+    if traffic is not None and res.ok:
+        traffic.after_step(step, back)
+    res.observed_lock = lock_text(observed)
+    return res
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def _mode_name(mode: str) -> str:
+    return " ".join(re.findall(r"[A-Z][a-z]*", mode.removesuffix("Lock"))).upper()
+
+
+def _collect(observed: dict[str, str], rows, names: dict[int, str]) -> None:
+    for mode, oid in rows:
+        name = names.get(oid)
+        if name is None or mode not in LOCK_ORDER:
+            continue
+        if name not in observed or LOCK_ORDER.index(mode) > LOCK_ORDER.index(observed[name]):
+            observed[name] = mode
+
+
+def lock_text(observed: dict[str, str]) -> Optional[str]:
+    if not observed:
+        return None
+    order = sorted(observed.items(), key=lambda kv: (-LOCK_ORDER.index(kv[1]) if kv[1] in LOCK_ORDER else 0, kv[0]))
+    return ", ".join(f"{_mode_name(mode)} on {name}" for name, mode in order)
+
+
+class LockWatcher:
+    """Samples pg_locks for the migration's backend from a side connection."""
+
+    def __init__(self, url: str, pid: int, scratch: Optional[str]):
+        self.conn = psycopg.connect(url, autocommit=True)
+        self.pid, self.schema = pid, scratch
+
+    @contextmanager
+    def watching(self, observed: dict[str, str], names: dict[int, str]):
+        stop = threading.Event()
+
+        def poll():
+            while not stop.is_set():
+                try:
+                    _collect(observed, self.conn.execute(LOCKS_SQL, (self.pid,)).fetchall(), names)
+                except psycopg.Error:
+                    return
+                stop.wait(0.0005)
+
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+    def close(self) -> None:
+        self.conn.close()

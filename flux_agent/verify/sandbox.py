@@ -1,0 +1,176 @@
+"""Where verification runs: an embedded PostgreSQL (pgserver) in a temporary
+folder, or a scratch database created on a server the user names.
+
+With a URL nothing existing is touched: a database `flux_verify_<random>` is
+created from template0 and dropped afterwards (when the role may not create
+databases, a schema of that name in the given database, dropped with
+CASCADE). URLs that do not look local, or whose database name says
+production, are refused unless the caller says it knows (`i_know`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+import psycopg
+from psycopg import conninfo, errors
+
+from ..errors import FluxError, FluxInputError
+from ..sql import ident
+
+LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1", "[::1]"}
+_PROD_WORD = re.compile(r"^(prod|production|live|prd)\d*$")
+
+
+@dataclass
+class Sandbox:
+    url: str
+    description: str
+    mode: str  # "embedded", "database" or "schema"
+    scratch: Optional[str] = None
+
+
+def _say(progress: Optional[Callable[[str], None]], text: str) -> None:
+    if progress is not None:
+        progress(text)
+
+
+def url_concern(url: str) -> Optional[str]:
+    """Why a URL looks like it could be production, or None."""
+    try:
+        info = conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise FluxInputError(f"cannot read the database URL: {_first_line(exc)}") from None
+    hosts = (info.get("host") or os.environ.get("PGHOST") or "").split(",")
+    addrs = (info.get("hostaddr") or "").split(",") if info.get("hostaddr") else []
+    remote = [h for h in hosts + addrs if h not in LOCAL_HOSTS and not h.startswith("/") and not h.startswith("@")]
+    if remote:
+        return f"its host {remote[0]} is not local"
+    dbname = info.get("dbname") or os.environ.get("PGDATABASE") or info.get("user") or ""
+    words = [w for w in re.split(r"[^a-z0-9]+", dbname.lower()) if w]
+    if any(_PROD_WORD.match(w) for w in words):
+        return f"its database name {dbname!r} says production"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        info = conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "the given database"
+    host = info.get("host") or "local socket"
+    return f"database {info.get('dbname') or '(default)'} on {host}"
+
+
+def _with(url: str, **changes: str) -> str:
+    info = conninfo.conninfo_to_dict(url)
+    info.update(changes)
+    return conninfo.make_conninfo(**info)
+
+
+@contextmanager
+def open_sandbox(database_url: Optional[str] = None, i_know: bool = False,
+                 progress: Optional[Callable[[str], None]] = None, mode: str = "database") -> Iterator[Sandbox]:
+    """Yield a Sandbox; everything it created is gone when the block ends."""
+    if database_url:
+        concern = url_concern(database_url)
+        if concern and not i_know:
+            raise FluxInputError(
+                f"refusing to verify on {redact(database_url)}: {concern}, so it may be production; verify only "
+                "creates and drops a scratch database there, but pass --i-know (i_know=True) to confirm")
+        with _scratch(database_url, progress, mode) as box:
+            yield box
+    else:
+        with _embedded(progress) as box:
+            yield box
+
+
+@contextmanager
+def _embedded(progress) -> Iterator[Sandbox]:
+    try:
+        import pgserver
+    except ImportError:
+        raise FluxInputError("no --database-url and the embedded PostgreSQL (pip install pgserver) "
+                             "is not installed") from None
+    # Not under a 0700 folder: as root, pgserver runs PostgreSQL as an unprivileged user.
+    folder = tempfile.mkdtemp(prefix="flux-verify-")
+    os.chmod(folder, 0o755)
+    _say(progress, f"starting an embedded PostgreSQL in {folder}")
+    server = None
+    try:
+        try:
+            server = pgserver.get_server(folder, cleanup_mode="stop")
+            url = server.get_uri()
+        except Exception as exc:  # pgserver raises plain exceptions when initdb or startup fails
+            raise FluxError(f"cannot start the embedded PostgreSQL: {_first_line(exc)}") from None
+        with psycopg.connect(url, autocommit=True) as conn:
+            version = conn.execute("SHOW server_version").fetchone()[0]
+        yield Sandbox(url=url, description=f"an embedded PostgreSQL {version} (temporary)", mode="embedded")
+    finally:
+        if server is not None:
+            server.cleanup()
+        shutil.rmtree(folder, ignore_errors=True)
+        _say(progress, "stopped the embedded PostgreSQL and removed its folder")
+
+
+@contextmanager
+def _scratch(url: str, progress, mode: str) -> Iterator[Sandbox]:
+    name = f"flux_verify_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(url, autocommit=True)
+    except psycopg.Error as exc:
+        raise FluxInputError(f"cannot connect to {redact(url)}: {_first_line(exc)}") from None
+    with admin:
+        version = admin.execute("SHOW server_version").fetchone()[0]
+        where = redact(url)
+        if mode == "database":
+            try:
+                admin.execute(f"CREATE DATABASE {ident(name)} TEMPLATE template0")
+            except errors.InsufficientPrivilege:
+                _say(progress, "the role may not create databases: using a scratch schema instead")
+                mode = "schema"
+            except psycopg.Error as exc:
+                raise FluxError(f"cannot create a scratch database on {where}: "
+                                f"{exc.diag.message_primary or exc}") from None
+        if mode == "schema":
+            try:
+                admin.execute(f"CREATE SCHEMA {ident(name)}")
+            except psycopg.Error as exc:
+                raise FluxError(f"cannot create a scratch database or schema on {where}: "
+                                f"{exc.diag.message_primary or exc}") from None
+            box = Sandbox(url=_with(url, options=f"-c search_path={name}"), mode="schema", scratch=name,
+                          description=f"scratch schema {name} in {where} (PostgreSQL {version})")
+        else:
+            box = Sandbox(url=_with(url, dbname=name), mode="database", scratch=name,
+                          description=f"scratch database {name} next to {where} (PostgreSQL {version})")
+        _say(progress, f"created {box.description}")
+        try:
+            yield box
+        finally:
+            _drop(admin, box)
+            _say(progress, f"dropped {box.mode} {name}")
+
+
+def _drop(admin: psycopg.Connection, box: Sandbox) -> None:
+    name = ident(box.scratch)
+    if box.mode == "schema":
+        admin.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
+        return
+    admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                  "pg_backend_pid()", (box.scratch,))
+    try:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    except psycopg.errors.SyntaxError:  # before PostgreSQL 13
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")

@@ -1,0 +1,138 @@
+"""Synthetic values by PostgreSQL type: as SQL over a row number `g` (seeding)
+and as Python values over a counter (the load workers). Both are unique per
+row number where the type allows it, positive, and small enough to fit the
+narrowest integer or numeric column."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from decimal import Decimal
+from typing import Any, Optional
+
+from psycopg.types.json import Json, Jsonb
+
+from ..models import Schema
+from ..sql import literal, qname
+
+_MODS = re.compile(r"^(?P<base>[a-z ]+?)(?:\((?P<mods>[0-9, ]+)\))?(?P<zone> with(?:out)? time zone)?$")
+INTS = {"smallint": 32000, "integer": 2_000_000_000, "bigint": 9_000_000_000_000_000_000}
+TEXTS = {"text", "character varying", "character", "name", "citext"}
+
+
+def split_type(type_text: str) -> tuple[str, list[int], bool]:
+    """('numeric', [10, 2], False) for 'numeric(10,2)'; arrays say True."""
+    t = type_text.strip()
+    array = t.endswith("[]")
+    t = t[:-2] if array else t
+    m = _MODS.match(t)
+    if not m:
+        return t, [], array
+    base = m.group("base") + (m.group("zone") or "")
+    mods = [int(x) for x in m.group("mods").split(",")] if m.group("mods") else []
+    return base, mods, array
+
+
+def enum_values(schema: Schema, type_text: str) -> Optional[list[str]]:
+    e = next((e for e in schema.enums if e.name == type_text or e.name == f"public.{type_text}"), None)
+    return list(e.values) if e is not None else None
+
+
+def _numeric_limit(mods: list[int]) -> tuple[int, int]:
+    if not mods:
+        return 1_000_000, 2
+    precision, scale = mods[0], (mods[1] if len(mods) > 1 else 0)
+    return max(1, 10 ** max(0, precision - scale) - 1), scale
+
+
+def sql_value(type_text: str, g: str, salt: str, schema: Schema) -> Optional[str]:
+    """SQL giving a value of `type_text` for row number `g` (a positive integer expression); None if unknown."""
+    base, mods, array = split_type(type_text)
+    if array:
+        inner = sql_value(type_text[:-2], g, salt, schema)
+        return f"ARRAY[{inner}]::{type_text}" if inner else None
+    choices = enum_values(schema, type_text)
+    if choices:
+        items = ", ".join(literal(v) for v in choices)
+        return f"(ARRAY[{items}]::{qname(type_text)}[])[1 + ({g}) % {len(choices)}]"
+    if base in INTS:
+        return f"((({g}) - 1) % {INTS[base]} + 1)::{base}"
+    if base in ("numeric", "decimal"):
+        limit, scale = _numeric_limit(mods)
+        frac = " + 0.25" if scale >= 2 else (" + 0.5" if scale == 1 else "")
+        return f"(((({g}) - 1) % {limit})::numeric{frac})::{type_text}"
+    if base in ("real", "double precision"):
+        return f"(({g}) * 1.5)::{base}"
+    if base == "money":
+        return f"(({g})::numeric)::money"
+    if base == "boolean":
+        return f"(({g}) % 2 = 0)"
+    if base in TEXTS:
+        prefix = literal(f"{salt}-")
+        text = f"({prefix} || ({g})::text)"
+        if mods or base == "character":
+            n = mods[0] if mods else 1
+            text = f"(CASE WHEN length({text}) <= {n} THEN {text} ELSE right(({g})::text, {n}) END)"
+        return f"{text}::{type_text}"
+    if base == "uuid":
+        return f"md5({literal(salt)} || ({g})::text)::uuid"
+    if base == "date":
+        return f"(date '2024-01-01' + (({g}) % 100000)::integer)"
+    if base.startswith("timestamp") or base.startswith("time"):
+        start = {"timestamp with time zone": "timestamptz '2024-01-01 00:00:00+00'",
+                 "timestamp without time zone": "timestamp '2024-01-01 00:00:00'"}.get(base, "time '00:00'")
+        step = "1 minute" if base.startswith("timestamp") else "1 second"
+        return f"({start} + ({g}) * interval '{step}')::{type_text}"
+    if base == "interval":
+        return f"(({g}) * interval '1 second')"
+    if base in ("json", "jsonb"):
+        return f"{base}_build_object('n', {g}, 's', {literal(salt)})"
+    if base == "bytea":
+        return f"convert_to({literal(salt)} || ({g})::text, 'UTF8')"
+    if base == "inet":
+        return f"('10.0.0.0'::inet + ({g}))"
+    if base == "cidr":
+        return f"set_masklen('10.0.0.0'::inet + ({g}), 32)::cidr"
+    if base == "tsvector":
+        return f"to_tsvector('simple', {literal(salt)} || ' w' || ({g})::text)"
+    return None
+
+
+def py_value(type_text: str, n: int, token: str, schema: Schema) -> Any:
+    """A Python value of `type_text` for counter `n` (psycopg adapts it); None if unknown.
+    `token` makes text and uuid values unique across writers."""
+    base, mods, array = split_type(type_text)
+    if array:
+        inner = py_value(type_text[:-2], n, token, schema)
+        return None if inner is None else [inner]
+    choices = enum_values(schema, type_text)
+    if choices:
+        return choices[n % len(choices)]
+    if base in INTS:
+        return (n % min(INTS[base], 30000)) + 1
+    if base in ("numeric", "decimal"):
+        limit, scale = _numeric_limit(mods)
+        value = Decimal(n % min(limit, 30000))
+        return value + (Decimal("0.25") if scale >= 2 else Decimal("0.5") if scale == 1 else 0)
+    if base in ("real", "double precision"):
+        return n * 1.5
+    if base == "boolean":
+        return n % 2 == 0
+    if base in TEXTS:
+        text = f"{token}-{n}"
+        limit = mods[0] if mods else (1 if base == "character" else None)
+        return text[-limit:] if limit else text
+    if base == "uuid":
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"{token}-{n}")
+    if base == "date":
+        return dt.date(2024, 1, 1) + dt.timedelta(days=n % 100000)
+    if base == "timestamp with time zone":
+        return dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(minutes=n)
+    if base == "timestamp without time zone":
+        return dt.datetime(2024, 1, 1) + dt.timedelta(minutes=n)
+    if base == "jsonb":
+        return Jsonb({"n": n, "w": token})
+    if base == "json":
+        return Json({"n": n, "w": token})
+    return None
