@@ -220,13 +220,18 @@ def batched_update(
         return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
 
     pk_tuple = tup([ident(c) for c in pk])
+    stop = [f"flux_stop_{i}" for i in range(len(pk))]
     after_last = f"({last[0]} IS NULL OR {pk_tuple} > {tup(last)})"
     decls = "\n".join(
-        f"  {v} {qname(table.name)}.{ident(c)}%TYPE;" for c in pk for v in (last[pk.index(c)], nxt[pk.index(c)])
+        f"  {v} {qname(table.name)}.{ident(c)}%TYPE;"
+        for i, c in enumerate(pk) for v in (last[i], nxt[i], stop[i])
     )
     sets = ", ".join(f"{ident(col)} = {value}" for col, value in assignments)
     extra = f" AND ({where})" if where else ""
     name = literal(label or table.name)
+    # The walk ends at the last key present when it starts: rows inserted later
+    # already get their value from a default, a trigger or the deployed code, and
+    # chasing them would keep a busy table's backfill running for ever.
     return (
         "DO $flux$\n"
         "DECLARE\n"
@@ -234,10 +239,15 @@ def batched_update(
         "  flux_rows bigint;\n"
         "  flux_total bigint := 0;\n"
         "BEGIN\n"
+        f"  SELECT {pk_cols} INTO {', '.join(stop)} FROM {t} ORDER BY {', '.join(f'{ident(c)} DESC' for c in pk)} LIMIT 1;\n"
+        "  IF NOT FOUND THEN\n"
+        "    RETURN;\n"
+        "  END IF;\n"
         "  LOOP\n"
         f"    SET LOCAL lock_timeout = {literal(ctx.settings.lock_timeout)};\n"
         f"    SELECT {k_cols} INTO {', '.join(nxt)}\n"
-        f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} ORDER BY {pk_cols} LIMIT {size}) AS k\n"
+        f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} AND {pk_tuple} <= {tup(stop)}\n"
+        f"            ORDER BY {pk_cols} LIMIT {size}) AS k\n"
         f"      ORDER BY {k_desc} LIMIT 1;\n"
         "    EXIT WHEN NOT FOUND;\n"
         f"    UPDATE {t} SET {sets}\n"

@@ -3,13 +3,19 @@ DO $flux$
 DECLARE
   flux_last_0 users.id%TYPE;
   flux_next_0 users.id%TYPE;
+  flux_stop_0 users.id%TYPE;
   flux_rows bigint;
   flux_total bigint := 0;
 BEGIN
+  SELECT id INTO flux_stop_0 FROM users ORDER BY id DESC LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
   LOOP
     SET LOCAL lock_timeout = '1s';
     SELECT k.id INTO flux_next_0
-      FROM (SELECT id FROM users WHERE (flux_last_0 IS NULL OR id > flux_last_0) ORDER BY id LIMIT 5000) AS k
+      FROM (SELECT id FROM users WHERE (flux_last_0 IS NULL OR id > flux_last_0) AND id <= flux_stop_0
+            ORDER BY id LIMIT 5000) AS k
       ORDER BY k.id DESC LIMIT 1;
     EXIT WHEN NOT FOUND;
     UPDATE users SET email_address = email
