@@ -10,7 +10,10 @@ migrations); `flux continue` writes the next group once the code is deployed.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import tempfile
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -100,18 +103,45 @@ def write_first(plan: Plan, project: Path, migrations_dir: str) -> WriteOutcome:
     gate, group = next_group(plan, set())
     if gate is not None and first is not None and first.phase == "code":
         group = []  # the plan starts with a deploy: nothing may be written before it
-    return _write_group(record, group, project, new_record=True)
+    with project_lock(project):
+        return _write_group(record, _relayout(record, group, project), project, new_record=True)
 
 
 def continue_plan(project: Path, plan_id: Optional[str] = None, now: Optional[datetime] = None) -> WriteOutcome:
-    record = _load(project, plan_id)
-    gate, group = next_group(record.plan, set(record.written))
+    with project_lock(project):
+        record = _load(project, plan_id)
+        gate, group = next_group(record.plan, set(record.written))
+        if not group:
+            raise FluxInputError(f"plan {record.id} is already written completely")
+        return _write_group(record, _relayout(record, group, project, now), project, new_record=False)
+
+
+def _relayout(record: PlanRecord, group: list[Step], project: Path, now: Optional[datetime] = None) -> list[Step]:
+    """Name the files now, under the lock: after every file already there, even
+    ones another flux run wrote since this plan was made."""
     if not group:
-        raise FluxInputError(f"plan {record.id} is already written completely")
+        return group
     writer = get_writer(record.plan.tool)
     sub = record.plan.model_copy(update={"steps": group, "findings": []})
-    laid = writer.layout(sub, project, record.migrations_dir, now or datetime.now(timezone.utc))
-    return _write_group(record, laid.steps, project, new_record=False)
+    return writer.layout(sub, project, record.migrations_dir, now or datetime.now(timezone.utc)).steps
+
+
+@contextmanager
+def project_lock(project: Path):
+    """One flux write per project at a time (a lock file outside the project)."""
+    name = hashlib.sha1(str(project.resolve()).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"flux-write-{name}.lock"
+    with open(path, "a+") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; file creation still never overwrites
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_group(record: PlanRecord, group: list[Step], project: Path, new_record: bool) -> WriteOutcome:
