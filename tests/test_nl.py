@@ -1,0 +1,112 @@
+"""flux_agent.nl against tests/nl_corpus.yaml: every phrasing parses to exactly
+its expected operations, every refusal raises FluxInputError with a one-line
+message naming what was not understood, and every parse of the shop schema
+plans cleanly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import TypeAdapter
+
+from flux_agent.errors import FluxInputError
+from flux_agent.models import Operation, Schema, Settings
+from flux_agent.nl import parse_request
+from flux_agent.planner import build_plan
+from flux_agent.schema.replay import read_migrations_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = yaml.safe_load((ROOT / "tests" / "nl_corpus.yaml").read_text(encoding="utf-8"))
+PARSES = CORPUS["parses"]
+REFUSALS = CORPUS["refusals"]
+OPS = TypeAdapter(list[Operation])
+
+
+def _schemas() -> dict:
+    found = {"shop": read_migrations_dir(ROOT / "examples" / "shop" / "db" / "migrations"), "none": None}
+    for name, data in CORPUS.get("schemas", {}).items():
+        found[name] = Schema.model_validate(data)
+    return found
+
+
+SCHEMAS = _schemas()
+
+
+def _schema(entry: dict):
+    return SCHEMAS[entry.get("schema", "shop")]
+
+
+def test_corpus_size(capsys):
+    with capsys.disabled():
+        print(f"\nnl corpus: {len(PARSES)} phrasings, {len(REFUSALS)} refusals")
+    assert len(PARSES) >= 100
+    assert len(REFUSALS) >= 15
+    keys = [(e["request"], e.get("schema", "shop")) for e in PARSES + REFUSALS]
+    assert len(keys) == len(set(keys)), "a request is listed twice for the same schema"
+
+
+@pytest.mark.parametrize("entry", PARSES, ids=[e["request"][:60] for e in PARSES])
+def test_parses(entry):
+    expected = OPS.validate_python(entry["ops"])
+    got = parse_request(entry["request"], _schema(entry))
+    assert [op.model_dump() for op in got] == [op.model_dump() for op in expected]
+
+
+@pytest.mark.parametrize("entry", REFUSALS, ids=[e["request"][:60] for e in REFUSALS])
+def test_refusals(entry):
+    with pytest.raises(FluxInputError) as info:
+        parse_request(entry["request"], _schema(entry))
+    message = str(info.value)
+    assert entry["error"] in message
+    assert "\n" not in message
+
+
+SHOP_PARSES = [e for e in PARSES if e.get("schema", "shop") == "shop"]
+
+
+@pytest.mark.parametrize("entry", SHOP_PARSES, ids=[e["request"][:60] for e in SHOP_PARSES])
+def test_parsed_requests_plan(entry):
+    """What nl reads is something the planner accepts on the same schema."""
+    ops = parse_request(entry["request"], SCHEMAS["shop"])
+    if "plan_error" in entry:  # the shop schema already has it: the planner must say so
+        with pytest.raises(FluxInputError, match=re.escape(entry["plan_error"])):
+            build_plan(ops, SCHEMAS["shop"], Settings())
+        return
+    plan = build_plan(ops, SCHEMAS["shop"], Settings())
+    assert plan.steps
+
+
+def test_deterministic():
+    text = "add column score int to users, backfill it with 0, then make it required and index it"
+    first = parse_request(text, SCHEMAS["shop"])
+    assert all(parse_request(text, SCHEMAS["shop"]) == first for _ in range(3))
+
+
+@pytest.mark.parametrize("text", [
+    "add column x text default 1); drop table users; -- to users",
+    "backfill users.name with 'a'; delete from users",
+    "add check price > 0) or (1=1 on products",
+    "change users.name to text; drop table users",
+])
+def test_nothing_is_pasted_into_sql(text):
+    """Text that would break out of an expression or type is refused, never carried into an operation."""
+    try:
+        ops = parse_request(text, SCHEMAS["shop"])
+    except FluxInputError:
+        return
+    # Split at ';' it may be two requests; each must then be a proper operation of its own.
+    for op in ops:
+        for value in op.model_dump().values():
+            assert not (isinstance(value, str) and ";" in value)
+
+
+def test_typo_never_eats_a_schema_name():
+    """`colum` is one typo from the keyword `column`, but here it is a column."""
+    schema = Schema.model_validate({"tables": [{"name": "items", "columns": [
+        {"name": "colum", "type": "text"}, {"name": "id", "type": "bigint"}], "primary_key": ["id"]}]})
+    for text in ("drop colum from items", "drop column colum from items", "drop items.colum"):
+        ops = parse_request(text, schema)
+        assert [op.model_dump() for op in ops] == [{"op": "drop_column", "table": "items", "column": "colum"}]
