@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     plan = sub.add_parser("plan", help="plan a schema change (and write it with --write)")
-    plan.add_argument("request", nargs="*", help="the change in plain words")
+    plan.add_argument("request", nargs="*", help="the change in plain English, e.g. rename users.email to email")
     plan.add_argument("--project", default=".")
     plan.add_argument("--op", help="operations as JSON, or @FILE (.json/.yaml)")
     plan.add_argument("--tool")
@@ -30,6 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", action="store_true")
     plan.add_argument("--pg-version", type=int)
     plan.add_argument("--database-url", help="read the schema and table sizes from this database (read-only)")
+    how = plan.add_mutually_exclusive_group()
+    how.add_argument("--nl", action="store_true",
+                     help="read the request with the built-in parser only, never a model")
+    how.add_argument("--agent", action="store_true",
+                     help="hand the request to Claude (needs ANTHROPIC_API_KEY), skipping the built-in parser")
 
     val = sub.add_parser("validate", help="judge migration files")
     val.add_argument("paths", nargs="+")
@@ -69,16 +74,52 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _agent_available() -> bool:
+    import importlib.util
+    import os
+
+    key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
+    return bool(key) and importlib.util.find_spec("anthropic") is not None
+
+
+def _request_operations(args, words: str):
+    """The operations of a plain-English request: the built-in parser (flux_agent.nl) first;
+    None when it cannot read them and the agent should (ANTHROPIC_API_KEY set, no --nl)."""
+    from . import nl
+
+    schema = tools.read_schema(args.project, args.tool, args.database_url)
+    try:
+        return nl.parse_request(words, schema)
+    except FluxInputError as exc:
+        if args.nl or not _agent_available():
+            raise FluxInputError(f"{exc} (or give typed operations with --op JSON)") from None
+        return None
+
+
+def _plan_with_agent(args, words: str) -> int:
+    """Claude plans the request through the Flux tools; a dry run unless --write."""
+    from .agent import run_agent
+
+    request = words if args.write else f"{words}\n\n(Dry run: plan and check only; do not call write_migration.)"
+    result = run_agent(request, args.project, stream_to=sys.stderr)
+    plans = [c.output for c in result.tool_calls if c.name == "plan_migration" and not c.is_error]
+    if not plans:
+        raise FluxInputError(f"the agent made no plan: {result.text}")
+    print(plans[-1] if args.json else result.text)
+    return 0
+
+
 def _plan(args) -> int:
     if args.op is None:
         words = " ".join(args.request).strip()
         if not words:
-            raise FluxInputError("nothing to plan: give --op JSON (plain-language requests are not parsed yet)")
-        raise FluxInputError(
-            f"cannot read the request {words!r} yet: plain-language parsing is not available; "
-            'pass typed operations, e.g. --op \'{"op": "add_index", "table": "orders", "columns": ["user_id"]}\''
-        )
-    ops = tools.load_operations(args.op)
+            raise FluxInputError("nothing to plan: describe the change (e.g. flux plan add an index on "
+                                 "orders.user_id) or give --op JSON")
+        ops = None if args.agent else _request_operations(args, words)
+        if ops is None:
+            return _plan_with_agent(args, words)
+    else:
+        ops = tools.load_operations(args.op)
     plan = tools.plan_migration(ops, args.project, tool=args.tool, pg_version=args.pg_version,
                                 database_url=args.database_url)
     errors = [f for f in plan.findings if f.severity == "error"]

@@ -72,7 +72,8 @@ BAD_INPUT = [
                                  default="1; DROP TABLE users")),
     ("missing-op-file", ["--op", "@missing.json"]),
     ("unknown-tool", ["--tool", "liquibase", "--op", json.dumps(ADD_INDEX)]),
-    ("plain-language-without-op", ["add", "an", "index", "on", "orders.user_id"]),
+    ("unreadable-request", ["frobnicate", "the", "orders", "table"]),
+    ("request-naming-unknown-table", ["add", "an", "index", "on", "customers.user_id"]),
     ("unknown-flag", ["--frobnicate", "--op", json.dumps(ADD_INDEX)]),
 ]
 
@@ -81,6 +82,8 @@ BAD_INPUT = [
 @pytest.mark.parametrize("write", [False, True], ids=["dry-run", "write"])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(proj, tmp_path, monkeypatch, capsys, args, write):
     monkeypatch.chdir(tmp_path)  # `@missing.json` is looked up here, and is not there
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)  # an unreadable request must not reach the agent
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     before_migrations, before_all = migrations(proj), listing(tmp_path)
     argv = ["plan", "--project", str(proj), *args, *(["--write"] if write else [])]
     code, out, err = run(capsys, argv)
@@ -93,10 +96,27 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(proj, tmp_path, monk
     assert listing(tmp_path) == before_all
 
 
-def test_plain_language_request_points_to_op(proj, capsys):
+def test_plain_language_request_points_to_op(proj, capsys, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     code, out, err = run(capsys, ["plan", "--project", str(proj), "add", "a", "nickname", "to", "users"])
     assert code == 2 and out == ""
-    assert "--op" in err
+    assert "no type given for the new column 'nickname'" in err and "--op" in err
+
+
+def test_plain_language_request_plans(proj, capsys):
+    code, out, err = run(capsys, ["plan", "--project", str(proj), "--nl", "--json",
+                                  "add", "an", "index", "on", "orders.user_id"])
+    assert code == 0, err
+    assert json.loads(out)["operations"] == [
+        {"op": "add_index", "table": "orders", "columns": ["user_id"], "unique": False, "name": None, "where": None}]
+
+
+def test_nl_flag_never_calls_the_agent(proj, capsys, monkeypatch):
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
+    code, out, err = run(capsys, ["plan", "--project", str(proj), "--nl", "frobnicate", "the", "users"])
+    assert code == 2 and out == ""
+    assert "cannot understand 'frobnicate the users'" in err
 
 
 def test_no_request_at_all_points_to_op(proj, capsys):
