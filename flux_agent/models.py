@@ -170,6 +170,9 @@ class RawSql(_Strict):
     down: Optional[str] = None
     phase: Phase = "migrate"
     transactional: bool = True
+    confirm: Optional[str] = Field(
+        None, description="for a destructive statement (drop, truncate, unfiltered delete/update) in a "
+        "contract or backfill step: why it is safe; written into the migration file")
 
 
 Operation = Annotated[

@@ -4,6 +4,8 @@ the statements, and the validator judges it like any migration file."""
 
 from __future__ import annotations
 
+import pglast
+
 from ..analysis import SqlSyntaxError, facts, split_statements
 from ..errors import FluxInputError
 from ..models import RawSql, Schema, Step
@@ -24,8 +26,44 @@ def _statements(sql: str, what: str):
     return stmts
 
 
+FLUX_ONLY_RULES = {"missing-rollback", "expand-contract-required", "destructive-outside-contract",
+                   "unknown-table-or-column", "unbatched-update", "set-not-null-without-check",
+                   "dangerous-statement", "placeholder-sql"}
+
+
+def _refuse_dangerous(stmts) -> None:
+    from ..analysis import FileContext
+    from ..rules import dangerous_statement
+
+    for stmt in stmts:
+        verdict = dangerous_statement.check(stmt, FileContext())
+        if verdict:
+            why = verdict if isinstance(verdict, str) else dangerous_statement.MESSAGE
+            if isinstance(verdict, tuple):
+                why = verdict[0]
+            raise FluxInputError(f"raw_sql refused: {why}")
+
+
+def _destructive(stmts) -> list:
+    from ..analysis import FileContext
+    from ..rules import destructive_outside_contract
+
+    return [s for s in stmts if destructive_outside_contract.check(s, FileContext())]
+
+
+def _reason(op: RawSql) -> str:
+    text = " ".join((op.confirm or "").split())  # one line: a newline would end the SQL comment
+    return text[:200]
+
+
 def validate(op: RawSql, schema: Schema) -> None:
     ups = _statements(op.up, "up")
+    _refuse_dangerous(ups)
+    if _destructive(ups):
+        if op.phase not in ("contract", "backfill") or not _reason(op):
+            raise FluxInputError(
+                "raw_sql holds a destructive statement: put it in a contract (or backfill) step and say why it "
+                "is safe in confirm, e.g. \"confirm\": \"nothing reads this column since the last deploy\"")
     if op.down is not None and op.down.strip():
         _statements(op.down, "down")
     if not op.transactional and len(ups) != 1:
@@ -42,10 +80,45 @@ def plan(op: RawSql, ctx: Ctx) -> list[Step]:
     return [Step(
         phase=op.phase, title=f"proposed SQL: {stmts[0].text.splitlines()[0][:60]}"
         + (f" (+{len(stmts) - 1} more)" if len(stmts) > 1 else ""),
-        up_sql=op.up.strip(), down_sql=op.down.strip() if op.down and op.down.strip() else None,
+        up_sql=_confirmed(op, op.up.strip()), down_sql=op.down.strip() if op.down and op.down.strip() else None,
         transactional=op.transactional, lock=lock,
         risk="may scan or rewrite the table; see the findings" if scans else "as proposed; see the findings",
         rollback="run the proposed down SQL" if op.down else "")]
+
+
+def _confirmed(op: RawSql, up: str) -> str:
+    """The confirmation, written above each destructive statement as ignore
+    comments (squawk's and flux's) carrying the requester's reason."""
+    from ..analysis import FileContext
+    from ..validate import lint_sql
+
+    reason = _reason(op)
+    if not reason:
+        return up
+    targets = {s.text for s in _destructive(_statements(up, "up"))}
+    out, last = [], 0
+    for raw in pglast.parse_sql(up):
+        start = raw.stmt_location or 0
+        end = start + raw.stmt_len if raw.stmt_len else len(up)
+        text = up[start:end].strip()
+        if text not in targets:
+            continue
+        rules = sorted({f.rule for f in lint_sql(text, FileContext(phase=op.phase, transactional=op.transactional))
+                        if f.severity == "error"})
+        shared = [r for r in rules if r not in FLUX_ONLY_RULES]
+        own = [r for r in rules if r in FLUX_ONLY_RULES]
+        lines = []
+        if shared:
+            lines.append(f"-- squawk-ignore {', '.join(shared)} -- confirmed: {reason}")
+        if own:
+            lines.append(f"-- flux-ignore {', '.join(own)}: confirmed: {reason}")
+        if not lines:
+            lines.append(f"-- confirmed destructive: {reason}")
+        out.append(up[last:start])
+        out.append("\n".join(lines) + "\n")
+        last = start
+    out.append(up[last:])
+    return "".join(out)
 
 
 def apply(op: RawSql, schema: Schema) -> None:
