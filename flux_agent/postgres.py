@@ -196,5 +196,14 @@ def concurrent_enum_needed(pg_version: int) -> bool:
     return pg_version < 12
 
 
-def default_text(default: Optional[str]) -> Optional[str]:
-    return None if default is None else render(parse_expr(default, "default"))
+def default_text(default: Optional[str], column_type: Optional[str] = None) -> Optional[str]:
+    """A default in the schema model's normal form (flux_agent.schema.normal); `column_type`
+    is the type of the column it belongs to. A default that does not parse is an error."""
+    if default is None:
+        return None
+    node = parse_expr(default, "default")
+    if not HAVE_PGLAST:
+        return render(node)
+    from .schema.normal import normal_expr
+
+    return normal_expr(default, None, column_type)

@@ -209,7 +209,7 @@ def test_enums_with_map_and_enum_columns(tmp_path):
     assert s.enums == [EnumType(name="Role", values=["USER", "admin"]), EnumType(name="post_status", values=["draft", "live"])]
     t = s.table("Member")
     assert t.column("role") == Column(name="role", type='"Role"', nullable=False, default="'admin'")
-    assert t.column("roles") == Column(name="roles", type='"Role"[]', default="CAST(ARRAY['USER', 'admin'] AS \"Role\"[])")
+    assert t.column("roles") == Column(name="roles", type='"Role"[]', default="ARRAY[CAST('USER' AS \"Role\"), CAST('admin' AS \"Role\")]")
     assert t.column("status") == Column(name="status", type="post_status", default="'draft'")
 
 
@@ -255,7 +255,7 @@ def test_defaults(tmp_path):
         "gen": "gen_random_uuid()",
         "opaque": None,
         "tags": "CAST(ARRAY[] AS text[])",
-        "nums": "CAST(ARRAY[1, 2] AS integer[])",
+        "nums": "ARRAY[1, 2]",
     }
     # Scalar lists are nullable in the database, whatever the Prisma arity.
     assert s.table("Post").column("tags").nullable is True
@@ -592,7 +592,7 @@ def test_drizzle_columns_types_and_defaults():
         ("moods", "mood[]", True, None),
         ("plan", "billing.plan", True, None),
         ("seq", "bigint", False, None),
-        ("meta", "jsonb", True, "CAST('{}' AS jsonb)"),
+        ("meta", "jsonb", True, "'{}'"),
         ("price", "numeric(10,2)", True, None),
     ]
     assert t.primary_key == ["id"]
@@ -647,7 +647,7 @@ def test_drizzle_keys_indexes_foreign_keys_checks_and_views():
     assert t.constraints[-1] == Constraint(
         name="score_ok", kind="check", columns=["author_id", "score"], expression="score >= 0 AND author_id IS NOT NULL"
     )
-    assert s.views == [View(name="app.top", definition="select * from app.posts")]
+    assert s.views == [View(name="app.top", definition="SELECT * FROM app.posts")]
 
 
 def test_drizzle_version_5_shapes():
@@ -698,7 +698,7 @@ def test_real_prisma_documenso():
         Column(name="name", type="text"),
         Column(name="email", type="text", nullable=False),
     ]
-    assert user.column("roles") == Column(name="roles", type='"Role"[]', default="CAST(ARRAY['USER'] AS \"Role\"[])")
+    assert user.column("roles") == Column(name="roles", type='"Role"[]', default="ARRAY[CAST('USER' AS \"Role\")]")
     assert user.column("identityProvider").default == "'DOCUMENSO'"
     assert user.column("updatedAt").default == "CURRENT_TIMESTAMP"
     assert [i.name for i in user.indexes] == ["User_pkey", "User_email_key", "User_email_idx"]

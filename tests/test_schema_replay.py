@@ -60,7 +60,7 @@ def test_create_table_columns_and_inline_constraints():
         Column(name="org_id", type="integer"),
         Column(name="age", type="integer"),
         Column(name="score", type="numeric(10,2)", default="0"),
-        Column(name="status", type="text", default="CAST('new' AS text)"),
+        Column(name="status", type="text", default="'new'"),
         Column(name="note", type="text"),  # DEFAULT NULL stores no default
         Column(name="created", type="timestamp with time zone", nullable=False, default="now()"),
     ]
@@ -509,7 +509,7 @@ def test_view_definition_and_depends_on_with_cte():
     assert s.view("v").depends_on == ["orgs", "users"]
     assert s.view("v").definition == (
         "WITH recent AS (SELECT * FROM users WHERE id > 10) "
-        "SELECT r.email FROM recent AS r INNER JOIN public.orgs AS o ON o.id = r.org_id"
+        "SELECT r.email FROM recent AS r INNER JOIN orgs AS o ON o.id = r.org_id"
     )
 
 

@@ -18,6 +18,7 @@ from ..errors import FluxInputError
 from ..models import Column, Constraint, EnumType, Index, Schema, Table, View
 from ..postgres import type_name
 from ..sql import column_refs, ident, literal, parse_expr
+from .normal import normalise_schema
 from .prisma import normalized_default, pg_object_name
 
 __all__ = ["read_drizzle_snapshot", "latest_snapshot", "schema_from_snapshot"]
@@ -118,7 +119,7 @@ def schema_from_snapshot(data: dict) -> Schema:
     for v in _values(data.get("views")):
         if not v.get("isExisting"):
             out.views.append(View(name=_key(v.get("schema"), v["name"]), definition=v.get("definition")))
-    return out
+    return normalise_schema(out, in_place=True)
 
 
 def _column(tname: str, schema: str, c: dict, enum_types: dict) -> Column:

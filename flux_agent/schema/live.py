@@ -8,9 +8,9 @@ format_type() and pg_get_expr() print names the same way).
 
 PostgreSQL prints expressions from its analysed trees (`'x'::text`,
 `= ANY (ARRAY[...])`, `'-1'::integer`), while the replay reader prints what the
-migration author wrote. `normal_expr` maps both onto one text, so a schema
-read here compares equal to the replayed one; `normalise_schema` applies it to
-any Schema (e.g. one replayed from pg_dump output).
+migration author wrote. Like every reader, this one returns the model in the
+normal form of flux_agent.schema.normal, so a schema read here compares equal
+to the replayed one.
 
 Not modelled, so not read: triggers, sequences, functions, comments, grants,
 index sort order / opclass / INCLUDE columns, generated-column expressions.
@@ -20,201 +20,15 @@ the replay reader does not create them.
 
 from __future__ import annotations
 
-import re
-from typing import Optional
-
-import pglast
-from pglast import ast
-from pglast.enums import A_Expr_Kind, BoolExprType
-
 from ..errors import FluxInputError
 from ..models import Column, Constraint, EnumType, Index, Schema, Table, View
-from ..sql import parse_expr, render
+from .normal import normal_expr, normal_view, normalise_schema
 from .replay_state import make_key
 
 __all__ = ["read_live", "normal_expr", "normal_view", "normalise_schema"]
 
 STATEMENT_TIMEOUT = "15s"
 LOCK_TIMEOUT = "3s"
-
-# --------------------------------------------------------------------------
-# Expression normal form
-# --------------------------------------------------------------------------
-
-_STRING_TYPES = ("text", "character varying", "character", "varchar", "bpchar")
-_NUMERIC_TYPES = {"int2", "int4", "int8", "smallint", "integer", "bigint", "numeric", "decimal",
-                  "float4", "float8", "real", "double precision"}
-_NUMBER = re.compile(r"-?\d+(\.\d*)?([eE][-+]?\d+)?$")
-
-
-def _type_base(tn: ast.TypeName) -> str:
-    return tn.names[-1].sval
-
-
-def _is_string_type(type_text: Optional[str]) -> bool:
-    return bool(type_text) and type_text.split("(")[0].strip() in _STRING_TYPES and not type_text.endswith("]")
-
-
-def _const_of(value: str) -> ast.A_Const:
-    if "." in value or "e" in value.lower():
-        return ast.A_Const(isnull=False, val=ast.Float(fval=value))
-    number = int(value)
-    if -(2**31) <= number < 2**31:
-        return ast.A_Const(isnull=False, val=ast.Integer(ival=number))
-    return ast.A_Const(isnull=False, val=ast.Float(fval=value))
-
-
-def _strip_public(names) -> tuple:
-    names = tuple(names)
-    if len(names) == 2 and isinstance(names[0], ast.String) and names[0].sval == "public":
-        return names[1:]
-    return names
-
-
-def _rule(node, types: dict[str, str]):
-    """One bottom-up rewrite step; children are already in normal form."""
-    if isinstance(node, ast.TypeCast):
-        arg, base = node.arg, _type_base(node.typeName)
-        node.typeName.names = _strip_public(node.typeName.names)
-        if isinstance(arg, ast.A_Const) and not arg.isnull and not base.startswith("reg"):
-            # A literal's cast is what PostgreSQL resolved from its context: the context gives it back.
-            if base in _NUMERIC_TYPES and isinstance(arg.val, ast.String) and _NUMBER.match(arg.val.sval):
-                return _const_of(arg.val.sval)
-            return arg
-        if isinstance(arg, ast.A_Const) and not arg.isnull and base == "regclass" \
-                and isinstance(arg.val, ast.String) and arg.val.sval.startswith("public."):
-            arg.val = ast.String(sval=arg.val.sval[len("public."):])
-        if isinstance(arg, ast.ColumnRef) and base in ("text", "varchar", "bpchar") \
-                and isinstance(arg.fields[-1], ast.String) and _is_string_type(types.get(arg.fields[-1].sval)):
-            return arg  # the implicit varchar -> text coercion PostgreSQL shows
-        if isinstance(arg, ast.A_ArrayExpr) and all(isinstance(e, ast.A_Const) for e in arg.elements or ()):
-            return arg
-        return node
-    if isinstance(node, ast.A_Expr):
-        op = node.name[-1].sval if node.name else ""
-        if node.kind in (A_Expr_Kind.AEXPR_OP_ANY, A_Expr_Kind.AEXPR_OP_ALL) \
-                and isinstance(node.rexpr, ast.A_ArrayExpr) and node.rexpr.elements:
-            if (node.kind, op) in ((A_Expr_Kind.AEXPR_OP_ANY, "="), (A_Expr_Kind.AEXPR_OP_ALL, "<>")):
-                return ast.A_Expr(kind=A_Expr_Kind.AEXPR_IN, name=(ast.String(sval=op),), lexpr=node.lexpr,
-                                  rexpr=tuple(node.rexpr.elements))
-        if node.kind == A_Expr_Kind.AEXPR_OP and op in ("~~", "!~~"):
-            node.kind = A_Expr_Kind.AEXPR_LIKE
-        elif node.kind == A_Expr_Kind.AEXPR_OP and op in ("~~*", "!~~*"):
-            node.kind = A_Expr_Kind.AEXPR_ILIKE
-        elif node.kind in (A_Expr_Kind.AEXPR_BETWEEN, A_Expr_Kind.AEXPR_NOT_BETWEEN):
-            # PostgreSQL stores BETWEEN as the two comparisons it stands for.
-            low, high = node.rexpr
-            inside = node.kind == A_Expr_Kind.AEXPR_BETWEEN
-            cmp = [(">=", low), ("<=", high)] if inside else [("<", low), (">", high)]
-            args = tuple(ast.A_Expr(kind=A_Expr_Kind.AEXPR_OP, name=(ast.String(sval=o),), lexpr=node.lexpr,
-                                    rexpr=v) for o, v in cmp)
-            return _rule(ast.BoolExpr(boolop=BoolExprType.AND_EXPR if inside else BoolExprType.OR_EXPR,
-                                      args=args), types)
-        return node
-    if isinstance(node, ast.BoolExpr) and node.boolop != BoolExprType.NOT_EXPR:
-        flat = []
-        for a in node.args:
-            flat.extend(a.args if isinstance(a, ast.BoolExpr) and a.boolop == node.boolop else (a,))
-        node.args = tuple(flat)
-        return node
-    if isinstance(node, ast.RangeVar) and node.schemaname == "public":
-        node.schemaname = None
-    elif isinstance(node, ast.FuncCall):
-        node.funcname = _strip_public(node.funcname)
-    return node
-
-
-def _walk(node, types: dict[str, str]):
-    if isinstance(node, (tuple, list)):
-        return tuple(_walk(n, types) for n in node)
-    if not isinstance(node, ast.Node):
-        return node
-    for attr in node:
-        value = getattr(node, attr)
-        if isinstance(value, (ast.Node, tuple, list)):
-            setattr(node, attr, _walk(value, types))
-    return _rule(node, types)
-
-
-def _nextval(node) -> Optional[str]:
-    """`nextval('seq'::regclass)` keeps PostgreSQL's spelling, as the replay reader writes it."""
-    if isinstance(node, ast.FuncCall) and [n.sval for n in node.funcname] in (["nextval"], ["pg_catalog", "nextval"]) \
-            and node.args and len(node.args) == 1:
-        arg = node.args[0]
-        if isinstance(arg, ast.TypeCast) and _type_base(arg.typeName) == "regclass":
-            arg = arg.arg
-        if isinstance(arg, ast.A_Const) and isinstance(arg.val, ast.String):
-            name = arg.val.sval.removeprefix("public.")
-            return "nextval('" + name.replace("'", "''") + "'::regclass)"
-    return None
-
-
-def normal_expr(text: Optional[str], types: Optional[dict[str, str]] = None) -> Optional[str]:
-    """`text` in the normal form both readers share; `types` maps column names to their types.
-
-    Unparseable text comes back unchanged. A NULL constant is no expression (None),
-    as pg_attrdef never stores one.
-    """
-    if text is None:
-        return None
-    try:
-        node = parse_expr(text)
-    except FluxInputError:
-        return text
-    node = _walk(node, types or {})
-    bare = node.arg if isinstance(node, ast.TypeCast) else node
-    if isinstance(bare, ast.A_Const) and bare.isnull:
-        return None
-    return _nextval(node) or render(node)
-
-
-def normal_view(definition: Optional[str], types: Optional[dict[str, str]] = None) -> Optional[str]:
-    """A view's query in the normal form: public. dropped, literal casts dropped, no trailing `;`."""
-    if definition is None:
-        return None
-    try:
-        stmts = pglast.parse_sql(definition)
-    except pglast.parser.ParseError:
-        return definition.strip().rstrip(";").strip()
-    if len(stmts) != 1:
-        return definition
-    return render(_walk(stmts[0].stmt, types or {}))
-
-
-def _types(table: Table) -> dict[str, str]:
-    return {c.name: c.type for c in table.columns}
-
-
-def normalise_schema(schema: Schema) -> Schema:
-    """A copy of `schema` with every default, check, index expression and view query in normal form."""
-    out = schema.model_copy(deep=True)
-    for t in out.tables:
-        types = _types(t)
-        plain = set(types)
-        for c in t.columns:
-            c.default = normal_expr(c.default, types)
-        for i in t.indexes:
-            i.columns = [c if c in plain else normal_expr(c, types) for c in i.columns]
-            i.where = normal_expr(i.where, types)
-        for k in t.constraints:
-            k.expression = normal_expr(k.expression, types)
-            if k.kind == "exclude":
-                k.columns = [c if c in plain else normal_expr(c, types) for c in k.columns]
-    for v in out.views:
-        v.definition = normal_view(v.definition, _view_types(out, v.depends_on))
-    return out
-
-
-def _view_types(schema: Schema, reads: list[str]) -> dict[str, str]:
-    types: dict[str, str] = {}
-    for key in reads:
-        table = schema.table(key)
-        for c in table.columns if table else ():
-            # A name in two tables with different types: keep the string type, the cast it explains.
-            if c.name not in types or _is_string_type(c.type):
-                types[c.name] = c.type
-    return types
-
 
 # --------------------------------------------------------------------------
 # Catalog queries
@@ -333,21 +147,14 @@ def _read(conn) -> Schema:
     for rel, name, typ, notnull, no_default, default in conn.execute(_COLUMNS, (oids,)):
         tables[rel].columns.append(Column(name=name, type=typ, nullable=not notnull,
                                           default=None if no_default else default))
-    types = {oid: _types(t) for oid, t in tables.items()}
-    for oid, t in tables.items():
-        for c in t.columns:
-            c.default = normal_expr(c.default, types[oid])
     for rel, name, unique, primary, method, where, cols in conn.execute(_INDEXES, (oids,)):
-        plain = types[rel]
-        tables[rel].indexes.append(Index(
-            name=name, unique=unique, primary=primary, method=method,
-            columns=[c if c in plain else normal_expr(c, plain) for c in cols],
-            where=normal_expr(where, plain)))
+        tables[rel].indexes.append(Index(name=name, unique=unique, primary=primary, method=method,
+                                         columns=list(cols), where=where))
     for rel, name, kind, valid, deltype, expr, cols, ref_ns, ref_name, ref_cols in conn.execute(_CONSTRAINTS, (oids,)):
         table = tables[rel]
         con = Constraint(name=name, kind=_KINDS[kind], columns=list(cols), validated=valid)
         if kind == "c":
-            con.expression = normal_expr(expr, types[rel])
+            con.expression = expr
         elif kind == "f":
             con.ref_table, con.ref_columns = make_key(ref_ns, ref_name), list(ref_cols)
             con.on_delete = _ON_DELETE.get(deltype)
@@ -366,5 +173,4 @@ def _read(conn) -> Schema:
     schema = Schema(tables=list(tables.values()), enums=enums, views=list(views.values()))
     for v in schema.views:
         v.depends_on = sorted(set(v.depends_on))
-        v.definition = normal_view(v.definition, _view_types(schema, v.depends_on))
-    return schema
+    return normalise_schema(schema)

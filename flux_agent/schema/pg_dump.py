@@ -10,24 +10,20 @@ comments, `SELECT set_config(...)` and `INSERT INTO schema_migrations` change
 nothing it keeps and are skipped.
 
 Because pg_dump runs with an empty search_path it qualifies every name. Table
-keys come out right already (`public.t` is `t`); afterwards expressions are
-brought to what PostgreSQL prints with `public` on the path, so that a dump and
-the migrations that built the same database give the same model:
-`nextval('public.t_id_seq'::regclass)` becomes `nextval('t_id_seq'::regclass)`
-(the form the replay gives a `serial` column), and `public.` before a type or
-function name inside a default, CHECK or index expression is dropped.
+keys come out right already (`public.t` is `t`); expressions come back in the
+normal form of flux_agent.schema.normal, which drops `public.` and prints
+`nextval('public.t_id_seq'::regclass)` as `nextval('t_id_seq'::regclass)` (the
+form the replay gives a `serial` column), so that a dump and the migrations
+that built the same database give the same model.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
-
-from pglast import ast
 
 from ..errors import FluxInputError
 from ..models import Schema
-from ..sql import iter_nodes, literal, parse_expr, render
+from .normal import normalise_schema
 from .replay import replay_sql
 
 __all__ = ["read_pg_dump", "read_pg_dump_text", "without_psql_commands"]
@@ -47,20 +43,7 @@ def read_pg_dump(path: Path) -> Schema:
 
 
 def read_pg_dump_text(text: str) -> Schema:
-    schema = replay_sql(without_psql_commands(text))
-    for table in schema.tables:
-        for col in table.columns:
-            if col.default is not None:
-                col.default = _nextval(col.default) or _unqualified(col.default)
-        for con in table.constraints:
-            if con.expression:
-                con.expression = _unqualified(con.expression)
-        plain = {c.name for c in table.columns}
-        for index in table.indexes:
-            index.columns = [c if c in plain else _unqualified(c) for c in index.columns]
-            if index.where:
-                index.where = _unqualified(index.where)
-    return schema
+    return normalise_schema(replay_sql(without_psql_commands(text)), in_place=True)
 
 
 def without_psql_commands(text: str) -> str:
@@ -77,46 +60,3 @@ def without_psql_commands(text: str) -> str:
         elif line.startswith("COPY ") and line.rstrip().upper().endswith("FROM STDIN;"):
             in_copy = True
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------
-
-
-def _parsed(text: str):
-    try:
-        return parse_expr(text)
-    except FluxInputError:
-        return None  # e.g. an index item with an operator class: left as it is
-
-
-def _nextval(text: str) -> Optional[str]:
-    """`nextval('seq'::regclass)` as PostgreSQL prints it with public on the path."""
-    if not text.startswith("nextval("):
-        return None
-    node = _parsed(text)
-    if not isinstance(node, ast.FuncCall) or [n.sval for n in node.funcname][-1] != "nextval":
-        return None
-    arg = node.args[0] if node.args and len(node.args) == 1 else None
-    if isinstance(arg, ast.TypeCast) and arg.typeName.names[-1].sval == "regclass":
-        arg = arg.arg
-    if not isinstance(arg, ast.A_Const) or not isinstance(arg.val, ast.String):
-        return None
-    seq = arg.val.sval
-    for prefix in ("public.", '"public".'):
-        if seq.startswith(prefix):
-            seq = seq[len(prefix):]
-    return f"nextval({literal(seq)}::regclass)"
-
-
-def _unqualified(text: str) -> str:
-    """Drop `public.` before type and function names; the text is kept when there is none."""
-    node = _parsed(text)
-    if node is None:
-        return text
-    changed = False
-    for n in iter_nodes(node):
-        if isinstance(n, ast.TypeName) and len(n.names) == 2 and n.names[0].sval == "public":
-            n.names, changed = n.names[1:], True
-        elif isinstance(n, ast.FuncCall) and len(n.funcname) == 2 and n.funcname[0].sval == "public":
-            n.funcname, changed = n.funcname[1:], True
-    return render(node) if changed else text

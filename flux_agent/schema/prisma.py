@@ -22,6 +22,7 @@ from ..errors import FluxInputError
 from ..models import Column, Constraint, EnumType, Index, Schema, Table, View
 from ..postgres import default_text, type_name
 from ..sql import ident, literal
+from .normal import normalise_schema
 
 __all__ = ["read_prisma", "read_prisma_project", "parse_prisma", "pg_object_name", "normalized_default"]
 
@@ -244,7 +245,7 @@ def read_prisma(path: Path) -> Schema:
                         blocks += more
     else:
         raise FluxInputError(f"Prisma schema {path} does not exist")
-    return _build(blocks)
+    return normalise_schema(_build(blocks), in_place=True)
 
 
 def read_prisma_project(project_dir: Path) -> Schema:
@@ -344,10 +345,11 @@ def _qualified(schema: Optional[str], name: str, quote: bool) -> str:
     return q(name) if schema in (None, "public") else f"{q(schema)}.{q(name)}"
 
 
-def normalized_default(sql: str) -> str:
-    """A default printed as the SQL replay reader prints it, so the two readers compare equal."""
+def normalized_default(sql: str, column_type: Optional[str] = None) -> str:
+    """An expression in the normal form every reader gives (flux_agent.schema.normal); a
+    default is read as assigned to `column_type`. Text that does not parse is kept."""
     try:
-        return default_text(sql)
+        return default_text(sql, column_type)
     except FluxInputError:
         return sql
 
@@ -457,11 +459,11 @@ def _default(f: Field, m: _Model, col: str, col_type: str, enum: Optional[_Enum]
             return "CURRENT_TIMESTAMP"
         sql = _arg(v.args, "", 0) if v.name == "dbgenerated" else None
         # uuid(), cuid(), nanoid(), ulid() are filled in by Prisma Client, not by the database.
-        return normalized_default(sql) if isinstance(sql, str) and sql.strip() else None
+        return normalized_default(sql, col_type) if isinstance(sql, str) and sql.strip() else None
     if isinstance(v, list):
-        return normalized_default(f"ARRAY[{', '.join(filter(None, map(lit, v)))}]::{col_type}")
+        return normalized_default(f"ARRAY[{', '.join(filter(None, map(lit, v)))}]::{col_type}", col_type)
     sql = lit(v)
-    return normalized_default(sql) if sql else None
+    return normalized_default(sql, col_type) if sql else None
 
 
 def _keys(t: Table, m: _Model) -> None:

@@ -6,11 +6,11 @@ schema.rb is Ruby, not SQL: a small scanner reads the subset the dumper emits
 numbers, arrays, hashes, `-> { "sql" }` lambdas, heredocs, `do |t| ... end`
 blocks) and the calls are then applied to the Schema model the way
 ActiveRecord's PostgreSQL adapter would run them. Types come out as
-format_type() prints them; defaults as PostgreSQL prints them
-(`'x'::character varying`, `0`, `false`, `'{}'::text[]`); CHECK, index
-expressions and index predicates are re-printed through pglast, as the SQL
-replay reader does. Calls the model has no place for (enable_extension,
-create_schema, comments, ...) are skipped.
+format_type() prints them; defaults are built as PostgreSQL prints them
+(`'x'::character varying`, `0`, `false`, `'{}'::text[]`), and then every
+default, CHECK, index expression and predicate is brought to the normal form
+of flux_agent.schema.normal that all readers share. Calls the model has no
+place for (enable_extension, create_schema, comments, ...) are skipped.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from ..errors import FluxInputError
 from ..models import Column, Constraint, EnumType, Index, Schema, Table
 from ..postgres import type_name
 from ..sql import canonical_table, column_refs, ident, literal, parse_expr, qname, render
+from .normal import normalise_schema
 from .pg_dump import read_pg_dump
 from .replay import replay_sql
 from .replay_names import make_object_name, name_addition
@@ -65,7 +66,7 @@ def read_schema_rb_text(text: str) -> Schema:
     for call in calls:  # ActiveRecord::Schema[7.2].define(version: ...) do ... end
         if call.name.endswith("Schema.define") and call.block is not None:
             body, version, rockets = call.block, call.index, call.rockets
-    return _Builder(version, rockets).run(body)
+    return normalise_schema(_Builder(version, rockets).run(body), in_place=True)
 
 
 # --------------------------------------------------------------------------

@@ -4,7 +4,8 @@ Statements are parsed with pglast, never matched as text. What does not change
 tables, indexes, constraints, enums or views (INSERT, GRANT, COMMENT, functions,
 triggers, SET, DO blocks, ...) is skipped. Statements about objects the history
 never created are skipped too, since many projects squash or trim old
-migrations; only SQL that does not parse is an error.
+migrations; only SQL that does not parse is an error. Expressions come back in
+the normal form of flux_agent.schema.normal, not as written.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pglast import ast
 
 from ..errors import FluxInputError
 from ..models import Schema
+from .normal import normalise_schema
 from .replay_ddl import alter_table, create_table
 from .replay_objects import (
     alter_enum,
@@ -52,7 +54,7 @@ def replay_sql(sql_text: str, schema: Optional[Schema] = None) -> Schema:
     """The schema after running `sql_text` on a copy of `schema` (empty when None)."""
     state = State(schema.model_copy(deep=True) if schema is not None else Schema())
     _apply(state, sql_text, first_line=1)
-    return state.schema
+    return normalise_schema(state.schema, in_place=True)
 
 
 def read_migrations_dir(path: Path) -> Schema:
@@ -72,7 +74,7 @@ def read_migrations_dir(path: Path) -> Schema:
             _apply(state, sql, first_line)
         except FluxInputError as exc:
             raise FluxInputError(f"{file}: {exc}") from None
-    return state.schema
+    return normalise_schema(state.schema, in_place=True)
 
 
 def migration_files(path: Path) -> list[Path]:
