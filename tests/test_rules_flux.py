@@ -360,12 +360,12 @@ def test_plan_with_errors_is_refused_and_nothing_written(tmp_path, capsys):
     proj = tmp_path / "shop"
     shutil.copytree(SHOP, proj)
     before = sorted(p.name for p in (proj / "db" / "migrations").iterdir())
-    op = {"op": "raw_sql", "up": "UPDATE orders SET status = 'archived';", "down": None}
+    op = {"op": "raw_sql", "up": "CREATE INDEX orders_note_idx ON orders (note);", "down": None}
     code = main(["plan", "--project", str(proj), "--op", json.dumps(op), "--write", "--json"])
     out, err = capsys.readouterr()
     assert code == 1
     plan = json.loads(out)
-    assert "destructive-outside-contract" in {f["rule"] for f in plan["findings"]}
+    assert "require-concurrent-index-creation" in {f["rule"] for f in plan["findings"]}
     assert "nothing written" in err
     assert sorted(p.name for p in (proj / "db" / "migrations").iterdir()) == before
 

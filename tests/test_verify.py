@@ -127,7 +127,7 @@ def test_step_failing_forward_is_caught(pg_admin_url, shop):
 
 
 def test_cli_exit_codes(pg_admin_url, shop, capsys):
-    bad = json.dumps({"op": "raw_sql", "up": "ALTER TABLE users DROP COLUMN nope"})
+    bad = json.dumps({"op": "raw_sql", "up": "ALTER TABLE users ALTER COLUMN nope SET DEFAULT 1"})
     assert cli.main(["verify", "--project", str(shop), "--database-url", pg_admin_url, "--rows", "20",
                      "--op", bad]) == 1
     out, err = capsys.readouterr()
