@@ -111,3 +111,16 @@ def test_plans_for_older_servers_run(pg_url, case_id, ops, phases):
         rollback(conn, steps)
         forward(conn, steps)
         assert invalid_indexes(conn) == []
+
+
+def test_rolled_back_drop_table_accepts_old_code_inserts(pg_url):
+    """After the final drop is rolled back the table is empty, but old code that
+    inserts without an id must work again (found by `flux verify --load`)."""
+    plan = build_plan(parse_operations([{"op": "drop_table", "table": "legacy_events"}]), shop_schema(), SETTINGS)
+    steps = sql_steps(plan)
+    with connect(pg_url) as conn:
+        build_shop(conn)
+        forward(conn, steps)
+        rollback(conn, steps)
+        new_id = conn.execute("INSERT INTO legacy_events (kind) VALUES ('again') RETURNING id").fetchone()[0]
+        assert new_id is not None
