@@ -12,6 +12,14 @@ from . import tools
 from .errors import FluxError, FluxInputError
 
 
+def os_error_text(exc: OSError) -> str:
+    """One line for a file-system error on a path the user gave."""
+    what = exc.strerror or type(exc).__name__
+    where = exc.filename if exc.filename is not None else ""
+    text = f"{what}: {str(where)[:200]!r}" if where != "" else f"{what}: {exc}"
+    return " ".join(text.split())
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         raise FluxInputError(message)
@@ -123,11 +131,9 @@ def _plan(args) -> int:
     plan = tools.plan_migration(ops, args.project, tool=args.tool, pg_version=args.pg_version,
                                 database_url=args.database_url)
     errors = [f for f in plan.findings if f.severity == "error"]
-    written: list[str] = []
     outcome = None
     if args.write and not errors:
         outcome = tools.write_migration(plan, args.project)
-        written = outcome.files
     if args.json:
         print(plan.model_dump_json(indent=2))
     else:
@@ -252,6 +258,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except FluxError as exc:
         print(f"flux: {' '.join(str(exc).split())}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # e.g. a --project or file name too long for the file system
+        if isinstance(exc, BrokenPipeError):
+            return 0
+        print(f"flux: {os_error_text(exc)}", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
 

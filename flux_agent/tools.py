@@ -21,7 +21,7 @@ from .estimate import annotate
 from .planner import build_plan
 from .render import summary
 from .schema.project import read_project_schema
-from .schema.replay import migration_files, read_migrations_dir, replay_sql, up_sql_of
+from .schema.replay import migration_files, replay_sql, up_sql_of
 from .settings import load_settings
 from .validate import expand_paths, validate_file, validate_plan
 from .writers import get_writer

@@ -7,7 +7,8 @@ import pytest
 from flux_agent.errors import FluxInputError, FluxRefused
 from flux_agent.models import Finding, Plan, Step
 from flux_agent.writers import WRITERS, get_writer
-from flux_agent.writers.sql import SqlWriter, layout, render_file, slug, write
+from flux_agent.writers.base import slug
+from flux_agent.writers.sql import SqlWriter, layout, render_file, write
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 

@@ -19,7 +19,7 @@ def check_name(op: AddCheck, table: Table) -> str:
 
 def validate(op: AddCheck, schema: Schema) -> None:
     table = require_table(schema, op.table)
-    checked_expr(op.expression, table, "check expression")
+    checked_expr(op.expression, table, "check expression", subquery=False)
     name = check_name(op, table)
     if any(c.name == name for c in table.constraints):
         raise FluxInputError(f"constraint {name!r} already exists on {table.name}")

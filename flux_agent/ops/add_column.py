@@ -7,7 +7,7 @@ from __future__ import annotations
 from ..errors import FluxInputError
 from ..models import AddColumn, Column, Schema, Step
 from ..postgres import fast_default_supported, is_volatile
-from ..sql import ident, qname
+from ..sql import ident, operand, qname
 from .base import Ctx, backfill_step, batched_update, checked_expr, checked_type, code_step, \
     require_new_column_name, require_table, tx_step
 from .set_not_null import not_null_steps
@@ -18,7 +18,7 @@ def validate(op: AddColumn, schema: Schema) -> None:
     require_new_column_name(table, op.column)
     checked_type(schema, op.type)
     if op.default is not None:
-        checked_expr(op.default, table, "default")
+        checked_expr(op.default, table, "default", subquery=False)
     if op.backfill is not None:
         checked_expr(op.backfill, table, "backfill")
     if not op.nullable and op.default is None and op.backfill is None:
@@ -40,7 +40,7 @@ def plan(op: AddColumn, ctx: Ctx) -> list[Step]:
 
     # One step: nothing to copy into existing rows beyond a constant default.
     if fill is None and ((default is None and op.nullable) or fast):
-        tail = f" DEFAULT {default}" if default is not None else ""
+        tail = f" DEFAULT {operand(default)}" if default is not None else ""
         tail += "" if op.nullable else " NOT NULL"
         return [
             tx_step(ctx, "migrate", f"add column {table.name}.{op.column}",

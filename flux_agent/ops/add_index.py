@@ -10,7 +10,7 @@ from typing import Optional
 from ..errors import FluxInputError
 from ..models import AddIndex, Index, Schema, Step, Table
 from ..postgres import SHARE_UPDATE_EXCLUSIVE
-from ..sql import ident, ident_list, qname, same_schema_name
+from ..sql import ident, ident_list, qname, qname_in
 from .base import SOLO_REASON, Ctx, bare, checked_expr, require_column, require_table, short_name, solo_step, \
     tx_step
 
@@ -34,7 +34,7 @@ def validate(op: AddIndex, schema: Schema) -> None:
     if len(set(op.columns)) != len(op.columns):
         raise FluxInputError(f"index on {op.table} lists a column twice: {', '.join(op.columns)}")
     if op.where is not None:
-        checked_expr(op.where, table, "index predicate")
+        checked_expr(op.where, table, "index predicate", subquery=False)
     name = index_name(op, table)
     if _exists(schema, table, name):
         raise FluxInputError(f"an index or constraint named {name!r} already exists")
@@ -48,7 +48,7 @@ def create_index_sql(table: Table, name: str, columns: list[str], unique: bool, 
 
 
 def drop_index_sql(table: Table, name: str) -> str:
-    return f"DROP INDEX CONCURRENTLY IF EXISTS {qname(same_schema_name(table.name, name))};"
+    return f"DROP INDEX CONCURRENTLY IF EXISTS {qname_in(table.name, name)};"
 
 
 def index_step(table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
@@ -77,7 +77,7 @@ def plan(op: AddIndex, ctx: Ctx) -> list[Step]:
         return [tx_step(ctx, "migrate", f"build index {name} on the new table {table.name}",
                         ["-- squawk-ignore require-concurrent-index-creation -- the table is new in this plan "
                          "and empty", create],
-                        [f"DROP INDEX IF EXISTS {qname(same_schema_name(table.name, name))}"],
+                        [f"DROP INDEX IF EXISTS {qname_in(table.name, name)}"],
                         lock="SHARE (new table)", risk="new empty table: instant", rollback=f"drop {name}")]
     return [index_step(table, name, op.columns, op.unique, where)]
 

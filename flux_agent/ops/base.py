@@ -12,7 +12,7 @@ from typing import Optional
 from ..errors import FluxInputError
 from ..models import Column, Schema, Settings, Step, Table
 from ..postgres import ACCESS_EXCLUSIVE, NO_LOCK, check_type_known
-from ..sql import canonical_table, column_refs, ident, literal, parse_expr, qname, render
+from ..sql import canonical_table, column_refs, dollar_quote, ident, literal, no_subquery, parse_expr, qname, render
 
 
 @dataclass
@@ -63,9 +63,12 @@ def checked_type(schema: Schema, type_text: str) -> str:
     return check_type_known(type_text, known_types(schema))
 
 
-def checked_expr(text: str, table: Optional[Table], what: str) -> str:
-    """Parse a user expression, check the columns it names exist, return it re-printed."""
+def checked_expr(text: str, table: Optional[Table], what: str, subquery: bool = True) -> str:
+    """Parse a user expression, check the columns it names exist, return it re-printed.
+    subquery=False where PostgreSQL allows none (defaults, checks, index predicates)."""
     node = parse_expr(text, what)
+    if not subquery:
+        no_subquery(node, text, what)
     if table is not None:
         for ref in sorted(column_refs(node)):
             if table.column(ref) is None:
@@ -127,7 +130,9 @@ def timeouts(settings: Settings, statement_timeout: Optional[str] = None) -> lis
 
 
 def join(stmts: list[str]) -> str:
-    return "\n".join(s if s.rstrip().endswith(";") or s.lstrip().startswith("--") else s + ";" for s in stmts)
+    # A comment stays on one line whatever names it quotes: a line break would end it.
+    return "\n".join(" ".join(s.split()) if s.lstrip().startswith("--") else s if s.rstrip().endswith(";")
+                     else s + ";" for s in stmts)
 
 
 def tx_step(
@@ -240,8 +245,8 @@ def batched_update(
     # The walk ends at the last key present when it starts: rows inserted later
     # already get their value from a default, a trigger or the deployed code, and
     # chasing them would keep a busy table's backfill running for ever.
-    return (
-        "DO $flux$\n"
+    body = (
+        "\n"
         "DECLARE\n"
         f"{decls}\n"
         "  flux_rows bigint;\n"
@@ -268,8 +273,8 @@ def batched_update(
         f"    PERFORM pg_sleep({sleep:g});\n"
         "  END LOOP;\n"
         "END\n"
-        "$flux$;"
     )
+    return f"DO {dollar_quote(body)};"
 
 
 def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool = False,

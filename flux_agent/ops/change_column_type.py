@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..errors import FluxInputError
 from ..models import ChangeColumnType, Schema, Step
 from ..postgres import binary_coercible
-from ..sql import ident, qname, same_schema_name
+from ..sql import ident, qname, qname_in
 from .base import Ctx, checked_expr, checked_type, code_step, require_column, require_table, short_name, \
     tx_step
 from .shadow_column import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql, \
@@ -59,7 +59,7 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
         risk="application deploy; code keeps the column name"))
     attach, _ = attach_unique_sql(sh, final_names=True)
     unique_names = {idx.name for idx, _ in sh.indexes if unique_constraint(sh, idx) is not None}
-    renames = [f"ALTER INDEX {qname(_in_schema(table.name, copy))} RENAME TO {ident(idx.name)}"
+    renames = [f"ALTER INDEX {qname_in(table.name, copy)} RENAME TO {ident(idx.name)}"
                for idx, copy in sh.indexes if idx.name not in unique_names]
     renames += [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}"
                 for con, copy in sh.constraints]
@@ -67,13 +67,13 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
     up = drop_sync_sql(sh) + [
         "-- squawk-ignore ban-drop-column -- the shadow column already holds every value",
         f"ALTER TABLE {t} DROP COLUMN {c}",
-        f"-- squawk-ignore renaming-column -- the shadow column takes the name the application uses",
+        "-- squawk-ignore renaming-column -- the shadow column takes the name the application uses",
         f"ALTER TABLE {t} RENAME COLUMN {n} TO {c}",
     ] + renames + attach + default
     undo = ([f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if col.default else []) + [
         f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
     ] + [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(con.name)} TO {ident(copy)}" for con, copy in sh.constraints] + [
-        f"ALTER INDEX {qname(_in_schema(table.name, idx.name))} RENAME TO {ident(copy)}"
+        f"ALTER INDEX {qname_in(table.name, idx.name)} RENAME TO {ident(copy)}"
         for idx, copy in sh.indexes if idx.name not in unique_names
     ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh)
     steps.append(tx_step(
@@ -84,10 +84,6 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
                     if op.using is not None else ""),
         data_loss=op.using is not None))
     return steps
-
-
-def _in_schema(table: str, name: str) -> str:
-    return same_schema_name(table, name)
 
 
 def apply(op: ChangeColumnType, schema: Schema) -> None:

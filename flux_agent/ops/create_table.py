@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import FluxInputError
 from ..models import Column, CreateTable, Index, Schema, Step, Table
 from ..postgres import is_serial
-from ..sql import canonical_table, ident, qname, split_qualified
+from ..sql import canonical_table, ident, operand, qname, split_qualified
 from .base import Ctx, bare, checked_expr, checked_type, short_name, tx_step
 
 
@@ -29,7 +29,7 @@ def validate(op: CreateTable, schema: Schema) -> None:
         seen.add(col.name)
         _type_sql(schema, col.type)
         if col.default is not None:
-            checked_expr(col.default, None, "default")
+            checked_expr(col.default, None, "default", subquery=False)
 
 
 def create_sql(op: CreateTable, schema: Schema) -> str:
@@ -37,7 +37,7 @@ def create_sql(op: CreateTable, schema: Schema) -> str:
     for col in op.columns:
         line = f"{ident(col.name)} {_type_sql(schema, col.type)}"
         if col.default is not None:
-            line += f" DEFAULT {checked_expr(col.default, None, 'default')}"
+            line += f" DEFAULT {operand(checked_expr(col.default, None, 'default'))}"
         if not col.nullable or col.primary_key:
             line += " NOT NULL"
         lines.append(line)

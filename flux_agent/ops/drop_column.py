@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..errors import FluxInputError
 from ..models import DropColumn, Schema, Step
-from ..sql import ident, literal, qname
+from ..sql import dollar_quote, ident, literal, qname
 from .base import Ctx, code_step, require_column, require_table, short_name, tx_step
 
 
@@ -18,13 +18,13 @@ def aside_name(column: str) -> str:
 def _restore_not_null(t: str, c: str, label: str) -> str:
     # After the final drop is rolled back the column comes back empty; NOT NULL
     # cannot hold then, and a rollback that fails half-way helps nobody.
-    return (
-        "DO $flux$\nBEGIN\n"
+    return "DO " + dollar_quote(
+        "\nBEGIN\n"
         f"  IF EXISTS (SELECT 1 FROM {t} WHERE {c} IS NULL) THEN\n"
         f"    RAISE WARNING 'flux: % holds NULLs; NOT NULL not restored', {literal(label)};\n"
         "  ELSE\n"
         f"    ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
-        "  END IF;\nEND\n$flux$"
+        "  END IF;\nEND\n"
     )
 
 
@@ -50,7 +50,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         # Code that no longer writes the column must still be able to insert.
         steps.append(tx_step(
             ctx, "expand", f"allow NULL in {table.name}.{op.column} so new code can omit it",
-            [f"-- squawk-ignore ban-drop-not-null -- the column is about to be dropped",
+            ["-- squawk-ignore ban-drop-not-null -- the column is about to be dropped",
              f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"],
             [_restore_not_null(t, c, f"{table.name}.{op.column}")], down_statement_timeout="0",
             risk="brief lock, catalog change only",
@@ -58,7 +58,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
     steps.append(code_step(f"deploy code that no longer reads or writes {table.name}.{op.column}"))
     steps.append(tx_step(
         ctx, "contract", f"set {table.name}.{op.column} aside as {aside_name(op.column)}",
-        [f"-- squawk-ignore renaming-column -- the application no longer uses it; a rollback renames it back",
+        ["-- squawk-ignore renaming-column -- the application no longer uses it; a rollback renames it back",
          f"ALTER TABLE {t} RENAME COLUMN {c} TO {a}"],
         [f"ALTER TABLE {t} RENAME COLUMN {a} TO {c}"],
         risk="brief lock, catalog change only; anything still using the column fails now, "
@@ -66,7 +66,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         rollback=f"rename {aside_name(op.column)} back to {op.column}, data intact"))
     steps.append(tx_step(
         ctx, "contract", f"drop the set-aside column {aside_name(op.column)} from {table.name}",
-        [f"-- squawk-ignore ban-drop-column -- unused since the code step and set aside since the step before",
+        ["-- squawk-ignore ban-drop-column -- unused since the code step and set aside since the step before",
          f"ALTER TABLE {t} DROP COLUMN {a}"],
         [f"ALTER TABLE {t} ADD COLUMN {a} {col.type}"],
         risk="brief lock, catalog change only; run it once nothing failed after the set-aside",

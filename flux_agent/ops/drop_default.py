@@ -24,7 +24,7 @@ def plan(op: DropDefault, ctx: Ctx) -> list[Step]:
         steps.append(code_step(f"deploy code that always writes {table.name}.{op.column} on insert"))
     steps.append(tx_step(
         ctx, "contract" if steps else "migrate", f"drop the default of {table.name}.{op.column}",
-        [f"-- squawk-ignore ban-drop-default -- requested; inserts that omit the column were moved off it",
+        ["-- squawk-ignore ban-drop-default -- requested; inserts that omit the column were moved off it",
          f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"],
         [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}"],
         risk="brief lock, catalog change only" + ("" if steps else "; inserts that omit it now get NULL"),

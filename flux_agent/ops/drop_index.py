@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import FluxInputError
 from ..models import DropIndex, Index, Schema, Step, Table
 from ..postgres import SHARE_UPDATE_EXCLUSIVE
-from ..sql import ident, qname, same_schema_name, split_qualified
+from ..sql import ident, qname, qname_in, split_qualified
 from .base import SOLO_REASON, Ctx, solo_step
 
 
@@ -35,7 +35,7 @@ def _column_sql(table: Table, entry: str) -> str:
 
 def plan(op: DropIndex, ctx: Ctx) -> list[Step]:
     table, idx = find_index(ctx.schema, op.name)
-    full = qname(same_schema_name(table.name, idx.name))
+    full = qname_in(table.name, idx.name)
     method = f" USING {ident(idx.method)}" if idx.method and idx.method != "btree" else ""
     where = f" WHERE {idx.where}" if idx.where else ""
     cols = ", ".join(_column_sql(table, c) for c in idx.columns)

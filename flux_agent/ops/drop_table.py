@@ -39,14 +39,14 @@ def plan(op: DropTable, ctx: Ctx) -> list[Step]:
     return [
         code_step(f"deploy code that no longer uses table {name}"),
         tx_step(ctx, "contract", f"set table {name} aside as {aside}",
-                [f"-- squawk-ignore renaming-table -- the application no longer uses it; a rollback renames it back",
+                ["-- squawk-ignore renaming-table -- the application no longer uses it; a rollback renames it back",
                  f"ALTER TABLE {qname(name)} RENAME TO {ident(bare(aside))}"],
                 [f"ALTER TABLE {qname(aside)} RENAME TO {ident(bare(name))}"],
                 risk="brief lock, catalog change only; anything still using the table fails now, "
                      "while its data is still there",
                 rollback=f"rename {aside} back to {name}, data intact"),
         tx_step(ctx, "contract", f"drop the set-aside table {aside}",
-                [f"-- squawk-ignore ban-drop-table -- unused since the code step and set aside since the step before",
+                ["-- squawk-ignore ban-drop-table -- unused since the code step and set aside since the step before",
                  f"DROP TABLE {qname(aside)}"],
                 [table_ddl(table, aside)],
                 risk="brief lock on the set-aside table only; run it once nothing failed after the set-aside",

@@ -6,7 +6,7 @@ application has moved to the new name.
 from __future__ import annotations
 
 from ..errors import FluxInputError
-from ..models import RenameTable, Schema, Step, View
+from ..models import RenameTable, Schema, Step
 from ..sql import canonical_table, ident, qname, split_qualified
 from .base import Ctx, code_step, require_table, tx_step
 
@@ -34,7 +34,7 @@ def plan(op: RenameTable, ctx: Ctx) -> list[Step]:
     schema_name, _ = split_qualified(old)
     new = f"{schema_name}.{new_bare}" if schema_name else new_bare
     up = [
-        f"-- squawk-ignore renaming-table -- a view keeps the old name working until the code step",
+        "-- squawk-ignore renaming-table -- a view keeps the old name working until the code step",
         f"ALTER TABLE {qname(old)} RENAME TO {ident(new_bare)}",
         f"CREATE VIEW {qname(old)} AS SELECT * FROM {qname(new)}",
     ]

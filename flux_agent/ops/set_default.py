@@ -10,7 +10,7 @@ from .base import Ctx, checked_expr, require_column, require_table, tx_step
 def validate(op: SetDefault, schema: Schema) -> None:
     table = require_table(schema, op.table)
     require_column(table, op.column)
-    checked_expr(op.default, table, "default")
+    checked_expr(op.default, table, "default", subquery=False)
 
 
 def plan(op: SetDefault, ctx: Ctx) -> list[Step]:

@@ -15,7 +15,7 @@ from typing import Optional
 from ..errors import FluxInputError
 from ..models import Column, Constraint, Index, Schema, Step, Table
 from ..postgres import SHARE_UPDATE_EXCLUSIVE, not_null_uses_check
-from ..sql import ident, ident_list, parse_expr, qname, render, replace_column, same_schema_name
+from ..sql import dollar_quote, ident, ident_list, operand, parse_expr, qname, qname_in, render, replace_column
 from .add_index import index_step
 from .base import Ctx, backfill_step, bare, batched_update, short_name, tx_step
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
@@ -37,7 +37,7 @@ class Shadow:
     def fwd(self, ref: list[str]) -> str:
         if self.using is not None:
             node = replace_column(parse_expr(self.using, "using"), self.old.name, ref)
-            return render(node)
+            return operand(render(node))  # it also stands beside IS DISTINCT FROM
         col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
         return col if self.new_type == self.old.type else f"CAST({col} AS {self.new_type})"
 
@@ -47,7 +47,7 @@ class Shadow:
 
     @property
     def fn(self) -> str:
-        return qname(same_schema_name(self.table.name, short_name("flux_sync", bare(self.table.name), self.old.name)))
+        return qname_in(self.table.name, short_name("flux_sync", bare(self.table.name), self.old.name))
 
     @property
     def trigger(self) -> str:
@@ -119,8 +119,7 @@ def sync_function_sql(sh: Shadow) -> list[str]:
     new_o, new_n, old_o, old_n = (f"NEW.{ident(o)}", f"NEW.{ident(n)}", f"OLD.{ident(o)}", f"OLD.{ident(n)}")
     fwd, back = sh.fwd(["new", o]), sh.back(["new", n])
     body = (
-        f"CREATE FUNCTION {sh.fn}() RETURNS trigger LANGUAGE plpgsql AS $flux$\n"
-        "BEGIN\n"
+        "\nBEGIN\n"
         "  IF TG_OP = 'INSERT' THEN\n"
         f"    IF {new_n} IS NULL THEN\n"
         f"      {new_n} := {fwd};\n"
@@ -134,10 +133,9 @@ def sync_function_sql(sh: Shadow) -> list[str]:
         "  END IF;\n"
         "  RETURN NEW;\n"
         "END\n"
-        "$flux$"
     )
     return [
-        body,
+        f"CREATE FUNCTION {sh.fn}() RETURNS trigger LANGUAGE plpgsql AS {dollar_quote(body)}",
         f"CREATE TRIGGER {sh.trigger} BEFORE INSERT OR UPDATE ON {qname(sh.table.name)} "
         # EXECUTE FUNCTION is PostgreSQL 11+; PROCEDURE is the older spelling of the same.
         f"FOR EACH ROW EXECUTE {'FUNCTION' if sh.pg_version >= 11 else 'PROCEDURE'} {sh.fn}()",
@@ -207,7 +205,7 @@ def restore_old_sql(sh: Shadow) -> list[str]:
     """
     t = qname(sh.table.name)
     o = ident(sh.old.name)
-    default = f" DEFAULT {sh.old.default}" if sh.old.default else ""
+    default = f" DEFAULT {operand(sh.old.default)}" if sh.old.default else ""
     out = [f"ALTER TABLE {t} ADD COLUMN {o} {sh.old.type}{default}",
            f"UPDATE {t} SET {o} = {sh.back([sh.new_name])}"]
     if not sh.old.nullable:

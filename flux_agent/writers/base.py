@@ -78,6 +78,23 @@ def first_stamp(folder: Path, now: datetime) -> datetime:
     return floor if floor is not None and floor > stamp else stamp
 
 
+def stamped_layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime,
+                   sep: str = "_", ext: str = ".sql") -> Plan:
+    """A copy of `plan` whose database steps each get `<dir>/YYYYMMDDHHMMSS<sep><slug><ext>`,
+    stamps one second apart and after every stamp already in the folder."""
+    folder = clean_dir(migrations_dir)
+    stamp = first_stamp(Path(project_dir) / folder, now)
+    out = plan.model_copy(deep=True)
+    for step in out.steps:
+        if step.phase == "code":
+            step.files = []
+            continue
+        name = f"{stamp:%Y%m%d%H%M%S}{sep}{slug(step.title, f'step_{step.number}')}{ext}"
+        step.files = [(folder / name).as_posix()]
+        stamp += timedelta(seconds=1)
+    return out
+
+
 def db_steps(plan: Plan) -> list[Step]:
     return [s for s in plan.steps if s.phase != "code"]
 

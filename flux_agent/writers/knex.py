@@ -11,13 +11,13 @@ knex cannot pass through) is refused.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import FluxInputError
 from ..models import Plan, Step
-from .base import FileJob, Writer, clean_dir, db_steps, first_stamp, slug
-from .js import assign, body_sql, header, one_file, suffix, template, undo_note
+from .base import FileJob, Writer, clean_dir, db_steps, stamped_layout
+from .js import body_sql, header, one_file, suffix, template, undo_note
 
 _BACKSLASH_QUESTION = re.compile(r"\\\?")
 
@@ -58,17 +58,10 @@ class KnexWriter(Writer):
     default_dir = "migrations"
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
-        folder = clean_dir(migrations_dir)
-        stamp = first_stamp(Path(project_dir) / folder, now)
-        ext = suffix(project_dir, folder)
-
-        def name(step: Step, i: int) -> str:
-            when = stamp + timedelta(seconds=i)
-            return (folder / f"{when:%Y%m%d%H%M%S}_{slug(step.title, f'step_{step.number}')}{ext}").as_posix()
-
         for step in db_steps(plan):  # refuse what knex cannot send before any file is named
             knex_sql((step.up_sql or "") + (step.down_sql or ""), step)
-        return assign(plan, name)
+        ext = suffix(project_dir, clean_dir(migrations_dir))
+        return stamped_layout(plan, project_dir, migrations_dir, now, sep="_", ext=ext)
 
     def render_file(self, step: Step) -> str:
         return render_file(step)

@@ -10,12 +10,12 @@ passes the SQL through untouched.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from ..models import Plan, Step
-from .base import FileJob, Writer, clean_dir, db_steps, first_stamp, slug
-from .js import assign, body_sql, header, one_file, suffix, template, undo_note
+from .base import FileJob, Writer, clean_dir, db_steps, stamped_layout
+from .js import body_sql, header, one_file, suffix, template, undo_note
 
 
 def _body(step: Step, down: bool) -> str:
@@ -48,15 +48,8 @@ class SequelizeWriter(Writer):
     default_dir = "migrations"
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
-        folder = clean_dir(migrations_dir)
-        stamp = first_stamp(Path(project_dir) / folder, now)
-        ext = suffix(project_dir, folder)
-
-        def name(step: Step, i: int) -> str:
-            when = stamp + timedelta(seconds=i)
-            return (folder / f"{when:%Y%m%d%H%M%S}-{slug(step.title, f'step_{step.number}')}{ext}").as_posix()
-
-        return assign(plan, name)
+        ext = suffix(project_dir, clean_dir(migrations_dir))
+        return stamped_layout(plan, project_dir, migrations_dir, now, sep="-", ext=ext)
 
     def render_file(self, step: Step) -> str:
         return render_file(step)

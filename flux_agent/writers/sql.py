@@ -7,27 +7,17 @@ step that must run outside a transaction).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import FluxInputError
 from ..models import Plan, Step
-from .base import FileJob, Writer, clean_dir, commit, down_or_note, first_stamp, nothing_to_undo, one_line, slug
+from .base import FileJob, Writer, commit, down_or_note, nothing_to_undo, one_line, stamped_layout
 
 
 def layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
     """A copy of `plan` whose database steps each get one new file name."""
-    folder = clean_dir(migrations_dir)
-    stamp = first_stamp(Path(project_dir) / folder, now)
-    out = plan.model_copy(deep=True)
-    for step in out.steps:
-        if step.phase == "code":
-            step.files = []
-            continue
-        name = f"{stamp:%Y%m%d%H%M%S}_{slug(step.title, f'step_{step.number}')}.sql"
-        step.files = [(folder / name).as_posix()]
-        stamp += timedelta(seconds=1)
-    return out
+    return stamped_layout(plan, project_dir, migrations_dir, now)
 
 
 def render_file(step: Step) -> str:
