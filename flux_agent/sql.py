@@ -29,6 +29,9 @@ def check_ident(name: str, what: str = "identifier") -> str:
         raise FluxInputError(f"empty {what} name")
     if "\x00" in name:
         raise FluxInputError(f"{what} name {name!r} contains a NUL byte")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        # A line break would end the SQL comments that name the object and run the rest as SQL.
+        raise FluxInputError(f"{what} name {name!r} contains a control character (line break, tab, ...)")
     if len(name.encode()) > MAX_IDENT_BYTES:
         raise FluxInputError(
             f"{what} name {name!r} is {len(name.encode())} bytes; PostgreSQL keeps only {MAX_IDENT_BYTES}"
@@ -59,11 +62,19 @@ def _parse_qualified(name: str) -> list[str]:
     if not HAVE_PGLAST:
         raise FluxInputError(f"quoted table names such as {name!r} need pglast")
     try:
-        stmt = pglast.parse_sql(f"SELECT * FROM {name}")[0].stmt
-        rv = stmt.fromClause[0]
+        stmts = pglast.parse_sql(f"SELECT * FROM {name}")
+        rv = stmts[0].stmt.fromClause[0]
+        parts = [p for p in (rv.catalogname, rv.schemaname, rv.relname) if p]
+        # Exactly a (schema-)qualified name: nothing after it (an alias, a second statement).
+        again = ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+        exact = RawStream()(stmts) == RawStream()(pglast.parse_sql(f"SELECT * FROM {again}"))
     except Exception as exc:  # pglast.parser.ParseError and friends
-        raise FluxInputError(f"cannot read table name {name!r}: {exc}") from None
-    return [p for p in (rv.schemaname, rv.relname) if p]
+        raise FluxInputError(f"cannot read table name {name!r}: {' '.join(str(exc).split())}") from None
+    if not exact:
+        raise FluxInputError(f"cannot read table name {name!r}: not a plain or schema-qualified name")
+    if any("." in p for p in parts):
+        raise FluxInputError(f"table name {name!r}: names containing a dot are not supported")
+    return parts
 
 
 def canonical_table(name: str) -> str:
@@ -84,6 +95,23 @@ def same_schema_name(table: str, obj: str) -> str:
     """An index or constraint name placed in the schema of `table`."""
     schema, _ = split_qualified(table)
     return f"{schema}.{obj}" if schema and schema != "public" else obj
+
+
+def qname_in(table: str, obj: str) -> str:
+    """The quoted name of `obj` (an index or function) in the schema of `table`; unlike
+    qname(same_schema_name(...)) it never reads a dot or a quote inside `obj` as syntax."""
+    schema, _ = split_qualified(table)
+    return f"{ident(schema)}.{ident(obj)}" if schema and schema != "public" else ident(obj)
+
+
+def dollar_quote(body: str, tag: str = "flux") -> str:
+    """`$flux$body$flux$`, with a tag that does not occur in `body`: a name or string constant
+    holding `$flux$` must not end the quoted body early."""
+    n = 0
+    while f"${tag}$" in body:
+        n += 1
+        tag = f"flux{n}"
+    return f"${tag}${body}${tag}$"
 
 
 def literal(value: str) -> str:
@@ -112,6 +140,8 @@ def parse_expr(text: str, what: str = "expression"):
     if len(stmts) != 1:
         raise FluxInputError(f"{what} {text!r} must be one expression, not several statements")
     sel = stmts[0].stmt
+    star = isinstance(sel, ast.SelectStmt) and any(
+        isinstance(n, ast.ColumnRef) and isinstance(n.fields[-1], ast.A_Star) for n in iter_nodes(sel.targetList))
     if (
         not isinstance(sel, ast.SelectStmt)
         or sel.fromClause
@@ -124,6 +154,7 @@ def parse_expr(text: str, what: str = "expression"):
         or not sel.targetList
         or len(sel.targetList) != 1
         or sel.targetList[0].name
+        or star
     ):
         raise FluxInputError(f"{what} {text!r} must be a single SQL expression")
     return sel.targetList[0].val
@@ -131,6 +162,29 @@ def parse_expr(text: str, what: str = "expression"):
 
 def render(node) -> str:
     return RawStream()(node) if HAVE_PGLAST else _fb.render(node)
+
+
+def no_subquery(node, text: str, what: str) -> None:
+    """PostgreSQL refuses subqueries in defaults, checks and index predicates: say so now."""
+    if HAVE_PGLAST and any(isinstance(n, ast.SubLink) for n in iter_nodes(node)):
+        raise FluxInputError(f"{what} {text!r} holds a subquery; PostgreSQL does not allow one there")
+
+
+def operand(text: str) -> str:
+    """A printed expression made safe where the grammar takes less than a full expression
+    (after DEFAULT in a column definition, beside IS DISTINCT FROM): parenthesized unless
+    it is a constant, a column, a function call or a cast."""
+    if not HAVE_PGLAST:
+        return f"({text})"
+    try:
+        node = parse_expr(text)
+    except FluxInputError:
+        return f"({text})"
+    simple = (ast.A_Const, ast.ColumnRef, ast.FuncCall, ast.TypeCast, ast.SQLValueFunction, ast.A_ArrayExpr,
+              ast.CaseExpr)
+    if isinstance(node, simple):
+        return text
+    return f"({text})"
 
 
 def expr(text: str, what: str = "expression") -> str:
