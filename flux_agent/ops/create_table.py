@@ -43,7 +43,10 @@ def create_sql(op: CreateTable, schema: Schema) -> str:
         lines.append(line)
     pk = [c.name for c in op.columns if c.primary_key]
     if pk:
-        lines.append(f"PRIMARY KEY ({', '.join(ident(c) for c in pk)})")
+        # PostgreSQL names the key <table>_pkey, cut to 63 bytes its own way; name a long one as the model does
+        key = short_name(bare(canonical_table(op.table)), suffix="pkey")
+        named = f"CONSTRAINT {ident(key)} " if key != f"{bare(canonical_table(op.table))}_pkey" else ""
+        lines.append(f"{named}PRIMARY KEY ({', '.join(ident(c) for c in pk)})")
     body = ",\n    ".join(lines)
     return f"CREATE TABLE {qname(canonical_table(op.table))} (\n    {body}\n)"
 
