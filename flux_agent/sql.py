@@ -24,17 +24,22 @@ except ImportError:  # no pglast wheel (Windows): sqlglot stands in
 MAX_IDENT_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
 
 
+def shown(name: str, limit: int = 80) -> str:
+    """A name as error messages quote it: repr, cut short when a caller sent something huge."""
+    return repr(name) if len(name) <= limit else repr(name[:limit]) + f"... ({len(name)} characters)"
+
+
 def check_ident(name: str, what: str = "identifier") -> str:
     if not name or not name.strip():
         raise FluxInputError(f"empty {what} name")
     if "\x00" in name:
-        raise FluxInputError(f"{what} name {name!r} contains a NUL byte")
+        raise FluxInputError(f"{what} name {shown(name)} contains a NUL byte")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
         # A line break would end the SQL comments that name the object and run the rest as SQL.
-        raise FluxInputError(f"{what} name {name!r} contains a control character (line break, tab, ...)")
+        raise FluxInputError(f"{what} name {shown(name)} contains a control character (line break, tab, ...)")
     if len(name.encode()) > MAX_IDENT_BYTES:
         raise FluxInputError(
-            f"{what} name {name!r} is {len(name.encode())} bytes; PostgreSQL keeps only {MAX_IDENT_BYTES}"
+            f"{what} name {shown(name)} is {len(name.encode())} bytes; PostgreSQL keeps only {MAX_IDENT_BYTES}"
         )
     return name
 
@@ -55,12 +60,12 @@ def split_qualified(name: str) -> tuple[Optional[str], str]:
         return None, parts[0]
     if len(parts) == 2:
         return parts[0], parts[1]
-    raise FluxInputError(f"table name {name!r} has more than one dot; expected schema.table")
+    raise FluxInputError(f"table name {shown(name)} has more than one dot; expected schema.table")
 
 
 def _parse_qualified(name: str) -> list[str]:
     if not HAVE_PGLAST:
-        raise FluxInputError(f"quoted table names such as {name!r} need pglast")
+        raise FluxInputError(f"quoted table names such as {shown(name)} need pglast")
     try:
         stmts = pglast.parse_sql(f"SELECT * FROM {name}")
         rv = stmts[0].stmt.fromClause[0]
@@ -69,11 +74,11 @@ def _parse_qualified(name: str) -> list[str]:
         again = ".".join('"' + p.replace('"', '""') + '"' for p in parts)
         exact = RawStream()(stmts) == RawStream()(pglast.parse_sql(f"SELECT * FROM {again}"))
     except Exception as exc:  # pglast.parser.ParseError and friends
-        raise FluxInputError(f"cannot read table name {name!r}: {' '.join(str(exc).split())}") from None
+        raise FluxInputError(f"cannot read table name {shown(name)}: {' '.join(str(exc).split())}") from None
     if not exact:
-        raise FluxInputError(f"cannot read table name {name!r}: not a plain or schema-qualified name")
+        raise FluxInputError(f"cannot read table name {shown(name)}: not a plain or schema-qualified name")
     if any("." in p for p in parts):
-        raise FluxInputError(f"table name {name!r}: names containing a dot are not supported")
+        raise FluxInputError(f"table name {shown(name)}: names containing a dot are not supported")
     return parts
 
 
@@ -180,8 +185,8 @@ def operand(text: str) -> str:
         node = parse_expr(text)
     except FluxInputError:
         return f"({text})"
-    simple = (ast.A_Const, ast.ColumnRef, ast.FuncCall, ast.TypeCast, ast.SQLValueFunction, ast.A_ArrayExpr,
-              ast.CaseExpr)
+    # not CASE (nor ARRAY[...], which may hold one): its THEN would end a PL/pgSQL IF condition early
+    simple = (ast.A_Const, ast.ColumnRef, ast.FuncCall, ast.TypeCast, ast.SQLValueFunction)
     if isinstance(node, simple):
         return text
     return f"({text})"

@@ -12,7 +12,8 @@ from typing import Optional
 from ..errors import FluxInputError
 from ..models import Column, Schema, Settings, Step, Table
 from ..postgres import ACCESS_EXCLUSIVE, NO_LOCK, check_type_known
-from ..sql import canonical_table, column_refs, dollar_quote, ident, literal, no_subquery, parse_expr, qname, render
+from ..sql import canonical_table, column_refs, dollar_quote, ident, literal, no_subquery, parse_expr, qname, render, \
+    shown
 
 
 @dataclass
@@ -30,7 +31,7 @@ def require_table(schema: Schema, name: str) -> Table:
     table = schema.table(key)
     if table is None:
         known = ", ".join(sorted(t.name for t in schema.tables)[:8]) or "none"
-        raise FluxInputError(f"unknown table {name!r} (known tables: {known})")
+        raise FluxInputError(f"unknown table {shown(name)} (known tables: {known})")
     return table
 
 
@@ -38,7 +39,7 @@ def require_column(table: Table, name: str) -> Column:
     col = table.column(name)
     if col is None:
         known = ", ".join(c.name for c in table.columns[:12])
-        raise FluxInputError(f"unknown column {name!r} on table {table.name!r} (columns: {known})")
+        raise FluxInputError(f"unknown column {shown(name)} on table {table.name!r} (columns: {known})")
     return col
 
 
