@@ -23,6 +23,8 @@ def validate(op: AddEnumValue, schema: Schema) -> None:
     enum = _enum(schema, op.enum)
     if not op.value or len(op.value.encode()) > 63:
         raise FluxInputError("enum values must be 1 to 63 bytes")
+    if "\x00" in op.value:
+        raise FluxInputError(f"enum value {op.value!r} contains a NUL byte")
     if op.value in enum.values:
         raise FluxInputError(f"enum {enum.name} already has the value {op.value!r}")
     if op.before and op.after:
