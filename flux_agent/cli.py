@@ -263,6 +263,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return 0
         print(f"flux: {os_error_text(exc)}", file=sys.stderr)
         return 2
+    except ValueError as exc:
+        if "null byte" not in str(exc):  # a path holding NUL: the file system refuses it
+            raise
+        print("flux: a path or argument contains a NUL byte", file=sys.stderr)
+        return 2
     except BrokenPipeError:
         return 0
 

@@ -45,6 +45,10 @@ def _tool_function(spec: ToolSpec):
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])
             raise ToolError(f"invalid argument {where}: {err['msg']}") from None
+        except ValueError as exc:  # after ValidationError, which is one too
+            if "null byte" not in str(exc):
+                raise
+            raise ToolError("a path or argument contains a NUL byte") from None
 
     params = []
     for name, field in spec.request.model_fields.items():

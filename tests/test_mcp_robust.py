@@ -154,6 +154,8 @@ def test_malformed_requests_get_one_error_each_and_the_server_keeps_serving(serv
         117: ("call", "detect_tooling", {"project_dir": "z" * 500_000}),
         118: ("call", "write_migration", {"project_dir": str(shop), "pg_version": "eleven"}),
         119: ("call", "read_schema", {"project_dir": str(shop), "tool": {"nested": [1]}}),
+        121: ("call", "detect_tooling", {"project_dir": "a\x00b"}),
+        122: ("call", "validate_migration", {"paths": ["db\x00"], "project_dir": str(shop)}),
         "string-id": ("request", "no/such/method", None),
     }
     for rid, (kind, name, params) in bad.items():
