@@ -92,7 +92,7 @@ def _rows_text(rows: int) -> str:
 # Statement kinds
 # --------------------------------------------------------------------------
 
-_BATCH = re.compile(r"\bLIMIT\s+(\d+)\)\s+AS\s+k\b", re.I)
+_BATCH = re.compile(r"\bleast\((\d+),\s*flux_size\b", re.I)  # the batch size cap of batched_update
 _SLEEP = re.compile(r"pg_sleep\(\s*([0-9.eE+-]+)\s*\)")
 _UPDATE = re.compile(r"\bUPDATE\s+((?:\"(?:[^\"]|\"\")*\"|[\w$]+)(?:\.(?:\"(?:[^\"]|\"\")*\"|[\w$]+))?)\s+SET\b", re.I)
 

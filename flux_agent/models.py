@@ -338,6 +338,7 @@ class Settings(BaseModel):
     statement_timeout: str = "5s"
     backfill_batch_size: int = Field(5000, gt=0)
     backfill_sleep_ms: int = Field(50, ge=0)
+    backfill_batch_ms: int = Field(20, gt=0, description="target time a backfill batch holds its row locks")
     pg_version: int = Field(12, ge=9)
     migrations_dir: Optional[str] = None
     tool: Optional[str] = None

@@ -221,6 +221,7 @@ def batched_update(
     """
     require_primary_key(table)
     size = batch_size or ctx.settings.backfill_batch_size
+    target_ms = ctx.settings.backfill_batch_ms
     sleep = ctx.settings.backfill_sleep_ms / 1000
     t = qname(table.name)
     pk = table.primary_key
@@ -252,6 +253,9 @@ def batched_update(
         f"{decls}\n"
         "  flux_rows bigint;\n"
         "  flux_total bigint := 0;\n"
+        f"  flux_size integer := {min(size, 500)};\n"
+        "  flux_t timestamptz;\n"
+        "  flux_ms double precision;\n"
         "BEGIN\n"
         f"  SELECT {pk_cols} INTO {', '.join(stop)} FROM {t} ORDER BY {', '.join(f'{ident(c)} DESC' for c in pk)} LIMIT 1;\n"
         "  IF NOT FOUND THEN\n"
@@ -261,15 +265,21 @@ def batched_update(
         f"    SET LOCAL lock_timeout = {literal(ctx.settings.lock_timeout)};\n"
         f"    SELECT {k_cols} INTO {', '.join(nxt)}\n"
         f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} AND {pk_tuple} <= {tup(stop)}\n"
-        f"            ORDER BY {pk_cols} LIMIT {size}) AS k\n"
+        f"            ORDER BY {pk_cols} LIMIT flux_size) AS k\n"
         f"      ORDER BY {k_desc} LIMIT 1;\n"
         "    EXIT WHEN NOT FOUND;\n"
+        "    flux_t := clock_timestamp();\n"
         f"    UPDATE {t} SET {sets}\n"
         f"      WHERE {after_last} AND {pk_tuple} <= {tup(nxt)}{extra};\n"
         "    GET DIAGNOSTICS flux_rows = ROW_COUNT;\n"
         "    flux_total := flux_total + flux_rows;\n"
         + "".join(f"    {a} := {b};\n" for a, b in zip(last, nxt))
         + "    COMMIT;\n"
+        # Size the next batch so it holds its row locks about target_ms: app writes
+        # to rows of the current batch wait that long at most.
+        "    flux_ms := extract(epoch FROM clock_timestamp() - flux_t) * 1000;\n"
+        f"    flux_size := greatest(100, least({size}, flux_size * 2, "
+        f"(flux_size * {target_ms} / greatest(flux_ms, 1))::integer));\n"
         f"    RAISE NOTICE 'flux backfill %: % rows updated', {name}, flux_total;\n"
         f"    PERFORM pg_sleep({sleep:g});\n"
         "  END LOOP;\n"
@@ -287,7 +297,8 @@ def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool 
         sql,
         None,
         lock="ROW EXCLUSIVE (per batch)",
-        risk=f"batches of {ctx.settings.backfill_batch_size} rows with {ctx.settings.backfill_sleep_ms} ms pauses; {est}",
+        risk=f"batches sized to hold row locks ~{ctx.settings.backfill_batch_ms} ms (at most "
+             f"{ctx.settings.backfill_batch_size} rows) with {ctx.settings.backfill_sleep_ms} ms pauses; {est}",
         rollback=rollback,
         data_loss=data_loss,
     )
