@@ -323,3 +323,23 @@ def test_a_schema_that_cannot_be_built_is_reported(pg_admin_url, tmp_path):
                     operations=[{"op": "add_column", "table": "notes", "column": "title", "type": "text"}])
     assert not report.ok and report.steps == []
     assert report.failure.startswith('building the schema before the plan failed: type "citext" does not exist')
+
+
+def test_scratch_databases_left_by_a_crash_are_dropped_later(pg_url, shop):
+    """A verify killed mid-run leaves its scratch database; a later verify drops it
+    once it is old and unused, and never touches anything else."""
+    import psycopg
+
+    from flux_agent.verify import sandbox
+
+    old = "flux_verify_1000000000_deadbeef"  # started in 2001: long stale
+    recent = f"flux_verify_{int(__import__('time').time())}_cafebabe"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{old}"')
+        conn.execute(f'CREATE DATABASE "{recent}"')
+    assert verify(shop, database_url=pg_url, rows=20, operations=RENAME).ok
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        names = {r[0] for r in conn.execute("SELECT datname FROM pg_database").fetchall()}
+        assert old not in names and recent in names
+        conn.execute(f'DROP DATABASE "{recent}"')
+    assert sandbox.STALE_SECONDS >= 3600

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -125,15 +126,35 @@ def _embedded(progress) -> Iterator[Sandbox]:
         _say(progress, "stopped the embedded PostgreSQL and removed its folder")
 
 
+STALE_SECONDS = 6 * 3600
+
+
+def _drop_stale(admin, progress) -> None:
+    """Scratch databases a crashed verify left behind (their name carries their
+    start time): dropped once old and unused; one in use makes DROP fail, and is kept."""
+    now = int(time.time())
+    rows = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'flux\\_verify\\_%'").fetchall()
+    for (name,) in rows:
+        parts = name.split("_")
+        if len(parts) != 4 or not parts[2].isdigit() or now - int(parts[2]) < STALE_SECONDS:
+            continue
+        try:
+            admin.execute(f"DROP DATABASE IF EXISTS {ident(name)}")
+            _say(progress, f"dropped {name}, left behind by an interrupted verify")
+        except psycopg.Error:
+            pass  # in use or not ours to drop: leave it
+
+
 @contextmanager
 def _scratch(url: str, progress, mode: str) -> Iterator[Sandbox]:
-    name = f"flux_verify_{uuid.uuid4().hex[:10]}"
+    name = f"flux_verify_{int(time.time())}_{uuid.uuid4().hex[:8]}"
     try:
         admin = psycopg.connect(url, autocommit=True)
     except psycopg.Error as exc:
         raise FluxInputError(f"cannot connect to {redact(url)}: {_first_line(exc)}") from None
     with admin:
         version = admin.execute("SHOW server_version").fetchone()[0]
+        _drop_stale(admin, progress)
         where = redact(url)
         if mode == "database":
             try:
