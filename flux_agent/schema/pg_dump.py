@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import FluxInputError
+from . import read_file
 from ..models import Schema
 from .normal import normalise_schema
 from .replay import replay_sql
@@ -31,15 +31,7 @@ __all__ = ["read_pg_dump", "read_pg_dump_text", "without_psql_commands"]
 
 def read_pg_dump(path: Path) -> Schema:
     """The schema a `pg_dump --schema-only` file describes."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FluxInputError(f"{path}: cannot read: {exc}") from None
-    try:
-        return read_pg_dump_text(text)
-    except FluxInputError as exc:
-        raise FluxInputError(f"{path}: {exc}") from None
+    return read_file(path, read_pg_dump_text)
 
 
 def read_pg_dump_text(text: str) -> Schema:

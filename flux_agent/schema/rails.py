@@ -26,6 +26,7 @@ from typing import Any, Optional
 import pglast
 
 from ..errors import FluxInputError
+from . import read_file
 from ..models import Column, Constraint, EnumType, Index, Schema, Table
 from ..postgres import type_name
 from ..sql import canonical_table, column_refs, ident, literal, parse_expr, qname, render
@@ -49,15 +50,7 @@ def read_rails_project(project_dir: Path) -> Schema:
 
 
 def read_schema_rb(path: Path) -> Schema:
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise FluxInputError(f"{path}: cannot read: {exc}") from None
-    try:
-        return read_schema_rb_text(text)
-    except FluxInputError as exc:
-        raise FluxInputError(f"{path}: {exc}") from None
+    return read_file(path, read_schema_rb_text)
 
 
 def read_schema_rb_text(text: str) -> Schema:
