@@ -47,6 +47,7 @@ class WriteOutcome(BaseModel):
     remaining_steps: list[int]
     next: str = Field(description="what to do next, in one sentence")
     record: Optional[str] = Field(None, description="the plan record, relative to the project")
+    plan: Optional[Plan] = Field(None, description="the plan with the file names as written")
 
 
 def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step]]:
@@ -165,6 +166,7 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
         remaining_steps=_remaining(record.plan, written),
         next=_next_text(record.plan, written),
         record=f"{PLANS_DIR}/{record.id}.json" if (more or not new_record) else None,
+        plan=updated.plan,
     )
 
 

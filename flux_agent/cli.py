@@ -134,6 +134,7 @@ def _plan(args) -> int:
     outcome = None
     if args.write and not errors:
         outcome = tools.write_migration(plan, args.project)
+        plan = outcome.plan or plan  # files are named when written, after anything written meanwhile
     if args.json:
         print(plan.model_dump_json(indent=2))
     else:

@@ -127,6 +127,7 @@ def write_migration(req: WriteRequest) -> WriteResult:
         plan = tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool,
                                     pg_version=req.pg_version)
         outcome = tools.write_migration(plan, _base(req.project_dir))
+        plan = outcome.plan or plan
     return WriteResult(files=outcome.files, summary=plan.summary, next=outcome.next,
                        remaining_steps=outcome.remaining_steps, plan=plan)
 
