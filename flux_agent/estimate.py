@@ -262,8 +262,8 @@ def step_table(step: Step, schema: Schema) -> Optional[Table]:
 
 
 def annotate(plan: Plan, schema: Schema, rates: Optional[Rates] = None) -> Plan:
-    """A copy of `plan` with each database step's estimate appended to its risk and
-    the rates' basis to its summary.
+    """A copy of `plan` with each database step's estimate appended to its risk
+    (the rates' basis is in Rates.basis and the README).
 
     Steps are replayed on a working copy of `schema`, so a step sees what the
     ones before it made: a table created by the plan is empty, and SET NOT NULL
@@ -289,8 +289,7 @@ def annotate(plan: Plan, schema: Schema, rates: Optional[Rates] = None) -> Plan:
                 if t.name in created and t.row_estimate is None:
                     t.row_estimate, t.size_bytes = 0, 0  # created by this plan: empty
             work = after
-    summary = f"{plan.summary} " if plan.summary else ""
-    return plan.model_copy(update={"steps": steps, "summary": f"{summary}Durations assume {rates.basis}."})
+    return plan.model_copy(update={"steps": steps})
 
 
 def _created_tables(sql: str) -> set[str]:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from . import render
 
 
 class _Strict(BaseModel):
@@ -326,7 +328,12 @@ class Plan(BaseModel):
     operations: list[Operation]
     steps: list[Step]
     findings: list[Finding] = Field(default_factory=list)
-    summary: str = ""
+
+    @computed_field(description="the deployment summary, rendered from the plan as it stands: show it verbatim")
+    @property
+    def summary(self) -> str:
+        # Derived, never stored: a stored copy went stale when files were renamed at write time.
+        return render.summary(self)
 
 
 class Settings(BaseModel):

@@ -7,7 +7,10 @@ is a pure function of the Plan, so tests and golden files can compare it.
 
 from __future__ import annotations
 
-from .models import Plan, Step
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # models imports this module to derive Plan.summary
+    from .models import Plan, Step
 
 MAX_LINES = 40
 _MAX_DESCRIPTION = 60  # keeps the box inside a normal terminal width

@@ -19,7 +19,6 @@ from .errors import FluxInputError
 from .models import FileFinding, Operation, Plan, Schema
 from .estimate import annotate
 from .planner import build_plan
-from .render import summary
 from .schema.project import read_project_schema
 from .schema.replay import migration_files, replay_sql, up_sql_of
 from .settings import load_settings
@@ -98,8 +97,7 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
     plan = plan.model_copy(update={"findings": validate_plan(plan, schema, settings)})
-    plan = annotate(plan, schema).model_copy(update={"summary": ""})  # estimates from table statistics
-    return plan.model_copy(update={"summary": summary(plan)})
+    return annotate(plan, schema)  # estimates from table statistics
 
 
 def validate_migration(paths: Sequence[str | Path], project_dir: Optional[str] = None,
