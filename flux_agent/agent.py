@@ -22,6 +22,7 @@ from typing import IO, Any, Optional
 from pydantic import BaseModel, ValidationError
 
 from .errors import FluxError, FluxInputError
+from .render import surface
 from .tool_api import BY_NAME, TOOLS, ToolSpec
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
@@ -117,8 +118,9 @@ def run_tool(spec: ToolSpec, args: Any, project_dir: str) -> tuple[str, bool, An
                                  f"leave it out or pass {project_dir}")
         if "project_dir" in spec.request.model_fields:
             args["project_dir"] = project_dir
-        result = spec.handler(spec.request(**args))
-        return result.model_dump_json(), False, result
+        with surface("tools"):  # the result names the tools the model has, not CLI commands
+            result = spec.handler(spec.request(**args))
+            return result.model_dump_json(), False, result
     except FluxError as exc:
         return _one_line(str(exc)), True, None
     except ValidationError as exc:

@@ -20,6 +20,7 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
+from . import render
 from .errors import FluxInputError
 from .models import Plan, Step
 from .writers import get_writer
@@ -89,7 +90,7 @@ def _next_text(plan: Plan, written: set[int]) -> str:
     else:
         where = "now"
     nums = ", ".join(str(s.number) for s in group)
-    return f"{where}, run `flux continue` to write step(s) {nums}"
+    return f"{where}, {render.instruction('continue')} to write step(s) {nums}"
 
 
 def _record_job(record: PlanRecord, replace: bool) -> FileJob:

@@ -19,6 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from pydantic import ValidationError
 
+from . import render
 from .cli import os_error_text
 from .errors import FluxError
 from .tool_api import BY_NAME, TOOLS, ToolSpec
@@ -95,7 +96,8 @@ class FluxServer(MCPServer):
             raise ToolError(f"unknown argument {unknown[0][:100]!r} for {name}; expected one of: "
                             f"{', '.join(spec.request.model_fields)}")
         try:
-            return await super().call_tool(name, arguments, context)
+            with render.surface("tools"):  # results name the tools the model has, not CLI commands
+                return await super().call_tool(name, arguments, context)
         except UnexpectedToolError:
             raise
         except ToolError as exc:

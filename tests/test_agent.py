@@ -110,6 +110,12 @@ def test_rename_runs_detect_schema_plan_write(shop):
     assert "users" in [t["name"] for t in json.loads(results[1].text)["tables"]]
     written = json.loads(results[3].text)
     assert written["files"] == result.files and written["remaining_steps"] == [8]
+    # the model is told about the tools it has, never about CLI commands
+    planned = json.loads(results[2].text)
+    assert written["next"].endswith("call write_migration with continue_pending: true to write step(s) 8")
+    for text in (written["next"], written["summary"], planned["summary"]):
+        assert "`flux" not in text and "flux continue" not in text and "flux verify" not in text
+    assert "verify_migration" in written["summary"] and "verify_migration" in planned["summary"]
 
     # the final answer holds the summary verbatim, and the terminal saw the progress
     summary = _summary(bodies[-1])

@@ -78,10 +78,17 @@ def test_full_rename_flow_writes_files_and_returns_summary(shop):
     # the six steps before the code deploy; the contract waits for continue_pending
     assert len(files) == 6 and {Path(f).name for f in files} == after - before
     assert written.structured_content["remaining_steps"] == [8]
-    assert "flux continue" in written.structured_content["next"]
     summary = written.structured_content["summary"]
     assert "Migration: rename column users.email to email_address" in summary
     assert len(summary.splitlines()) <= 40
+    # results name the tools the model has, never a CLI command it cannot run
+    nxt = written.structured_content["next"]
+    assert nxt.endswith("call write_migration with continue_pending: true to write step(s) 8")
+    for text in (nxt, summary, plan.structured_content["summary"], written.structured_content["plan"]["summary"]):
+        assert "flux continue" not in text and "flux verify" not in text and "`flux" not in text
+    for text in (summary, plan.structured_content["summary"]):
+        assert "then write_migration with continue_pending: true writes the steps after it" in text
+        assert "(verify_migration runs the steps on a scratch database)" in text
 
 
 def test_continue_pending_writes_the_contract_after_the_deploy(shop):

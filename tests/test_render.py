@@ -1,5 +1,7 @@
+import pytest
+
 from flux_agent.models import Plan, Step
-from flux_agent.render import MAX_LINES, summary
+from flux_agent.render import MAX_LINES, summary, surface
 
 
 def rename_plan(**overrides) -> Plan:
@@ -69,10 +71,17 @@ def test_box_fits_its_text():
     assert len(lines[0]) == len(lines[1]) == len(lines[2])
 
 
-def test_long_description_is_truncated():
-    plan = rename_plan(description="rename " + "very_long_column_name_" * 10)
+def test_long_description_is_kept_whole_and_wraps_inside_the_box():
+    desc = "rename users.email to email_address and " + " ".join(f"column_{i}" for i in range(30))
+    plan = rename_plan(description=desc)
     top = summary(plan).splitlines()[0]
-    assert "…" in top and len(top) < 90
+    assert top.startswith(f"┌─ Migration: {desc} ─") and "…" not in top  # no terminal: whole
+    lines = summary(plan, width=60).splitlines()
+    box = lines[:lines.index("")]
+    assert box[0].startswith("┌─ Migration ─") and box[-1].startswith("└")
+    assert all(len(line) == len(box[0]) <= 60 for line in box)
+    inside = " ".join(line.strip("│ ") for line in box[1:-1])
+    assert " ".join(inside.split()).startswith(desc)  # every word, in order, none cut
 
 
 def test_sequence_lines():
@@ -134,9 +143,113 @@ def test_many_steps_never_exceed_limit():
     # 28 steps still fit whole; 120 cannot and says so.
     assert "28. " in summary(many_steps(28))
     big = summary(many_steps(120))
-    assert "… 92 more steps" in big
+    assert "(92 more steps not shown: see `flux plan --json`)" in big
     assert "each step's down block: 120–1" in big
 
 
 def test_deterministic():
     assert summary(rename_plan()) == summary(rename_plan().model_copy(deep=True))
+
+
+# --- no cut words; wrapping to a terminal width --------------------------------------------------
+
+LONG_FILE = "db/migrations/20250101000000_" + "add_a_column_with_a_rather_long_descriptive_name_" * 2 + "x.sql"
+
+
+def wordy_plan() -> Plan:
+    """Titles, risks and rollback texts far longer than any old clip width."""
+    steps = [
+        Step(number=1, phase="expand", title="Add column users.email_address and a trigger keeping it in sync "
+             "with email while old and new application code both run and write", files=[LONG_FILE],
+             up_sql="SELECT 1;", down_sql="SELECT 1;", lock="ACCESS EXCLUSIVE",
+             risk="brief; blocks reads and writes gated behind a queued lock only for milliseconds, estimated"),
+        Step(number=2, phase="code", title="Read and write email_address",
+             rollback="redeploy the previous application version, which still reads and writes the old column "
+                      "email that the trigger keeps up to date"),
+        Step(number=3, phase="contract", title="Drop column users.email and the sync trigger",
+             files=["db/migrations/20250101000002_drop_users_email_and_the_sync_trigger.sql"],
+             up_sql="SELECT 1;", down_sql="SELECT 1;", lock="ACCESS EXCLUSIVE", transactional=False,
+             rollback="re-add users.email empty; restore its data from the backup taken before the deploy",
+             data_loss_on_rollback=True),
+    ]
+    return Plan(description="rename users.email to email_address", type="expand-contract", tool="dbmate",
+                operations=[], steps=steps)
+
+
+PLANS = {"rename": rename_plan, "index": index_plan, "wordy": wordy_plan,
+         "15": lambda: many_steps(15), "28": lambda: many_steps(28), "120": lambda: many_steps(120)}
+WIDTHS = [None, 40, 60, 80, 100, 132]
+
+
+def _input_words(plan: Plan, text: str) -> list[str]:
+    """Every word the summary shows from the plan: the description, and for each step it
+    lists, its file names, title, risk and rollback text."""
+    words = plan.description.split()
+    shown = [line.split()[0] for line in text.splitlines() if line[:1].isdigit()]
+    full_rollback = "data loss: " in text  # the compact rollback form names steps by number only
+    for s in plan.steps:
+        if f"{s.number}." in shown:
+            words += s.files + s.title.split() + s.risk.split() + (s.rollback.split() if full_rollback else [])
+    return words
+
+
+@pytest.mark.parametrize("width", WIDTHS, ids=[str(w) for w in WIDTHS])
+@pytest.mark.parametrize("name", list(PLANS))
+def test_no_ellipsis_and_no_word_cut(name, width):
+    plan = PLANS[name]()
+    text = summary(plan, width=width)
+    assert "…" not in text
+    tokens = {t.rstrip(",") for line in text.splitlines() for t in line.split()}
+    missing = [w for w in _input_words(plan, text) if w.rstrip(",") not in tokens]
+    assert not missing, f"words cut or lost: {missing[:5]}"
+
+
+@pytest.mark.parametrize("width", [w for w in WIDTHS if w], ids=[str(w) for w in WIDTHS if w])
+@pytest.mark.parametrize("name", list(PLANS))
+def test_wrapped_summary_fits_width_and_line_limit(name, width):
+    plan = PLANS[name]()
+    lines = summary(plan, width=width).splitlines()
+    assert len(lines) <= MAX_LINES
+    files = {f for s in plan.steps for f in s.files}
+    for line in lines:
+        if len(line) <= width:
+            continue
+        # Only an unbreakable file name may overflow: alone on its line but for the
+        # step number (or hanging indent) before it and the separator glued after it.
+        tokens = line.split()
+        name = max(tokens, key=len).rstrip(",")
+        assert name in files and len(tokens) <= 3 and len(line) - len(name) <= len("28. ") + len(" —"), line
+    if name in ("rename", "wordy", "index"):  # small plans keep every step at any width
+        assert [l.split()[0] for l in lines if l[:1].isdigit() and l.split()[0].endswith(".")][:len(plan.steps)] \
+            == [f"{s.number}." for s in plan.steps]
+
+
+def test_wrapping_hangs_under_the_text_and_never_breaks_a_file_name():
+    plan = wordy_plan()
+    lines = summary(plan, width=60).splitlines()
+    seq = section("\n".join(lines), "Deployment Sequence")
+    assert seq[0] == "1. " + LONG_FILE + " —"  # longer than 60: alone on its line, whole
+    assert seq[1].startswith("   Add column users.email_address")  # hanging indent under the text
+    assert all(l.startswith("   ") for l in seq[1:seq.index(next(l for l in seq if l.startswith("2. ")))])
+    assert sum(LONG_FILE in l for l in lines) == 2  # step 1 and its rollback line name it whole
+
+
+def test_no_width_keeps_each_line_whole():
+    plan = wordy_plan()
+    seq = section(summary(plan), "Deployment Sequence")
+    assert len(seq) == 3
+    assert seq[0] == (f"1. {LONG_FILE} — {plan.steps[0].title} — ACCESS EXCLUSIVE · {plan.steps[0].risk}")
+
+
+# --- surfaces: the CLI names commands, tool results name tools --------------------------------------
+
+def test_tool_surface_names_tools_not_commands():
+    with surface("tools"):
+        text = summary(rename_plan())
+        big = summary(many_steps(120))
+    assert "`flux" not in text and "`flux" not in big
+    assert "then write_migration with continue_pending: true writes the steps after it" in text
+    assert "(verify_migration runs the steps on a scratch database)" in text
+    assert "more steps not shown: see the plan's steps" in big
+    cli = summary(rename_plan())  # the default surface is the CLI, and the context var was reset
+    assert "then `flux continue` writes the steps after it" in cli and "`flux verify`" in cli
