@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from typing import Optional, Sequence
 
-from . import tools
+from . import render, tools
 from .errors import FluxError, FluxInputError
+from .models import Settings
 
 
 def os_error_text(exc: OSError) -> str:
@@ -25,18 +27,49 @@ class _Parser(argparse.ArgumentParser):
         raise FluxInputError(message)
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version as installed
+
+    try:
+        return installed("flux-agent")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0.0.0"
+
+
+EXAMPLES = """examples:
+  flux plan rename users.email to email_address    # the deployment summary; writes nothing
+  flux plan --sql add an index on orders.user_id   # ... and each step's up and down SQL
+  flux plan --write make users.name required       # write the steps before the first code deploy
+  flux continue                                    # after that deploy: write the next steps
+  flux validate db/migrations                      # judge migration files someone wrote
+  flux verify                                      # run the pending plan on a scratch PostgreSQL"""
+
+_PROJECT = "the project folder (default: the current folder)"
+_JSON = "print JSON instead of text; an error is also printed as {\"error\": ..., \"exit\": N}"
+_TOOL = "the migration tool (sql, dbmate, prisma, alembic, rails, ...); default: detected from the project"
+_OPS = "typed operations as JSON, or @FILE (.json/.yaml), instead of a request in words"
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="flux", description="Zero-downtime PostgreSQL migrations.")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = _Parser(prog="flux", description="Zero-downtime PostgreSQL migrations.", epilog=EXAMPLES,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"flux {version()}", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     plan = sub.add_parser("plan", help="plan a schema change (and write it with --write)")
-    plan.add_argument("request", nargs="*", help="the change in plain English, e.g. rename users.email to email")
-    plan.add_argument("--project", default=".")
-    plan.add_argument("--op", help="operations as JSON, or @FILE (.json/.yaml)")
-    plan.add_argument("--tool")
-    plan.add_argument("--write", action="store_true")
-    plan.add_argument("--json", action="store_true")
-    plan.add_argument("--pg-version", type=int)
+    plan.add_argument("request", nargs="*",
+                      help="the change in plain English, e.g. rename users.email to email_address")
+    plan.add_argument("--project", default=".", help=_PROJECT)
+    plan.add_argument("--op", help=_OPS)
+    plan.add_argument("--tool", help=_TOOL)
+    plan.add_argument("--write", action="store_true",
+                      help="write the migration files of the steps before the first code deploy")
+    plan.add_argument("--json", action="store_true", help=_JSON)
+    plan.add_argument("--sql", action="store_true",
+                      help="after the summary, print each step's up and down SQL (--json always holds it)")
+    plan.add_argument("--pg-version", type=int, metavar="N",
+                      help="the PostgreSQL major version of production (default: pg_version in the settings, "
+                      f"else {Settings.model_fields['pg_version'].default})")
     plan.add_argument("--database-url", help="read the schema and table sizes from this database (read-only)")
     how = plan.add_mutually_exclusive_group()
     how.add_argument("--nl", action="store_true",
@@ -45,30 +78,30 @@ def _parser() -> argparse.ArgumentParser:
                      help="hand the request to Claude (needs ANTHROPIC_API_KEY), skipping the built-in parser")
 
     val = sub.add_parser("validate", help="judge migration files")
-    val.add_argument("paths", nargs="+")
-    val.add_argument("--project", default=".")
-    val.add_argument("--json", action="store_true")
+    val.add_argument("paths", nargs="+", help="migration files or folders")
+    val.add_argument("--project", default=".", help=_PROJECT)
+    val.add_argument("--json", action="store_true", help=_JSON)
     val.add_argument("--include", action="append", default=[], metavar="RULE",
                      help="switch on an opt-in rule (repeatable), as squawk's -i")
 
     cont = sub.add_parser("continue", help="write the next steps of a plan after its code deploy")
-    cont.add_argument("--project", default=".")
+    cont.add_argument("--project", default=".", help=_PROJECT)
     cont.add_argument("--plan", help="the plan record id when several have steps left")
-    cont.add_argument("--json", action="store_true")
+    cont.add_argument("--json", action="store_true", help=_JSON)
 
     det = sub.add_parser("detect", help="which migration tool the project uses")
-    det.add_argument("--project", default=".")
-    det.add_argument("--tool")
-    det.add_argument("--json", action="store_true")
+    det.add_argument("--project", default=".", help=_PROJECT)
+    det.add_argument("--tool", help="use this migration tool instead of detecting it")
+    det.add_argument("--json", action="store_true", help=_JSON)
 
     sch = sub.add_parser("schema", help="the current schema as Flux reads it")
-    sch.add_argument("--project", default=".")
-    sch.add_argument("--tool")
-    sch.add_argument("--database-url")
-    sch.add_argument("--json", action="store_true")
+    sch.add_argument("--project", default=".", help=_PROJECT)
+    sch.add_argument("--tool", help=_TOOL)
+    sch.add_argument("--database-url", help="read this live database (read-only) instead of the migrations")
+    sch.add_argument("--json", action="store_true", help=_JSON)
 
     ver = sub.add_parser("verify", help="run the plan forward, back and forward on a scratch database")
-    ver.add_argument("--project", default=".")
+    ver.add_argument("--project", default=".", help=_PROJECT)
     ver.add_argument("--database-url", help="a server to create a scratch database on (default: an embedded "
                      "PostgreSQL in a temporary folder)")
     ver.add_argument("--load", action="store_true", help="run old-code and new-code application traffic meanwhile")
@@ -76,7 +109,7 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--op", help="verify these operations (JSON or @FILE) instead of the pending plan")
     ver.add_argument("--i-know", action="store_true", dest="i_know",
                      help="allow a --database-url that looks like production (not local, or named prod/live)")
-    ver.add_argument("--json", action="store_true")
+    ver.add_argument("--json", action="store_true", help=_JSON)
 
     sub.add_parser("mcp", help="serve the tools over MCP (stdio)")
     return p
@@ -138,7 +171,9 @@ def _plan(args) -> int:
     if args.json:
         print(plan.model_dump_json(indent=2))
     else:
-        print(plan.summary)
+        print(render.summary(plan, width=_terminal_width()))
+        if args.sql:
+            _print_sql(plan)
         if plan.findings:
             print()
             for f in plan.findings:
@@ -155,6 +190,27 @@ def _plan(args) -> int:
                   f"{' '.join(errors[0].message.split())}{more}", file=sys.stderr)
         return 1
     return 0
+
+
+def _terminal_width() -> Optional[int]:
+    """Columns to wrap the summary to on a terminal; None (lines whole) when stdout is a pipe or file."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns  # honours COLUMNS
+
+
+def _print_sql(plan) -> None:
+    for step in plan.steps:
+        title = " ".join(step.title.split())
+        if step.phase == "code":
+            print(f"\n-- step {step.number} ({step.phase}): {title}: an application deploy, no SQL")
+            continue
+        where = f" [{', '.join(step.files)}]" if step.files else ""
+        print(f"\n-- step {step.number} ({step.phase}): {title}{where}")
+        print("-- up:")
+        print(step.up_sql.strip() if step.up_sql else "-- (none)")
+        print("-- down:")
+        print(step.down_sql.strip() if step.down_sql else f"-- (none: {' '.join(step.rollback.split()) or 'no rollback SQL'})")
 
 
 def _print_outcome(outcome) -> None:
@@ -231,8 +287,9 @@ def _verify(args) -> int:
     def progress(line: str) -> None:
         print(f"flux verify: {line}", file=sys.stderr, flush=True)
 
+    # Progress is for a person watching; in a pipe or a log the report that follows says it all.
     report = verify(args.project, args.database_url, rows=args.rows, load=args.load, operations=ops,
-                    i_know=args.i_know, progress=progress)
+                    i_know=args.i_know, progress=progress if sys.stderr.isatty() else None)
     print(report.model_dump_json(indent=2) if args.json else render_report(report))
     return 0 if report.ok else 1
 
@@ -248,27 +305,46 @@ def _not_yet(what: str) -> int:
     raise FluxInputError(f"flux {what} is not available yet")
 
 
+def _fail(text: str, code: int, as_json: bool) -> int:
+    """One line on stderr; with --json also {"error", "exit"} on stdout for scripts (DESIGN.md section 3)."""
+    line = " ".join(text.split())
+    print(f"flux: {line}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": line, "exit": code}))
+    return code
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in (argv[:argv.index("--")] if "--" in argv else argv)  # before parsing can fail
     try:
-        args = _parser().parse_args(argv)
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help and --version have printed; argparse errors raise FluxInputError
+            return exc.code if isinstance(exc.code, int) else 0
+        as_json = bool(getattr(args, "json", False))
+        if args.command is None:
+            # A missing command is bad input (exit 2, one line on stderr, as git does with a non-zero
+            # exit); the usage it prints on stdout is what someone typing a bare `flux` came for.
+            parser.print_help(sys.stdout)
+            raise FluxInputError("no command given: choose one of plan, continue, validate, detect, schema, "
+                                 "verify, mcp (flux COMMAND --help for its flags)")
         handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
                    "mcp": _mcp, "continue": _continue, "verify": _verify}.get(args.command)
         if handler is None:
             return _not_yet(args.command)
         return handler(args)
     except FluxError as exc:
-        print(f"flux: {' '.join(str(exc).split())}", file=sys.stderr)
-        return exc.exit_code
+        return _fail(str(exc), exc.exit_code, as_json)
     except OSError as exc:  # e.g. a --project or file name too long for the file system
         if isinstance(exc, BrokenPipeError):
             return 0
-        print(f"flux: {os_error_text(exc)}", file=sys.stderr)
-        return 2
+        return _fail(os_error_text(exc), 2, as_json)
     except ValueError as exc:
         if "null byte" not in str(exc):  # a path holding NUL: the file system refuses it
             raise
-        print("flux: a path or argument contains a NUL byte", file=sys.stderr)
-        return 2
+        return _fail("a path or argument contains a NUL byte", 2, as_json)
     except BrokenPipeError:
         return 0
 
