@@ -16,6 +16,7 @@ import shutil
 import tempfile
 import time
 import uuid
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional
@@ -101,7 +102,9 @@ def open_sandbox(database_url: Optional[str] = None, i_know: bool = False,
 @contextmanager
 def _embedded(progress) -> Iterator[Sandbox]:
     try:
-        import pgserver
+        with warnings.catch_warnings():  # a third party's (platformdirs: no XDG_RUNTIME_DIR as root) is noise here
+            warnings.simplefilter("ignore")
+            import pgserver
     except ImportError:
         raise FluxInputError("no --database-url and the embedded PostgreSQL (pip install pgserver) "
                              "is not installed") from None
