@@ -30,9 +30,10 @@ from .models import Operation, Schema, SetDefault
 from .nl_add import add, enum_value
 from .nl_alter import allow, drop, make, not_null_tail, rename
 from .nl_keys import foreign_key, index, key_target
-from .nl_lex import Cursor, Tok, normalize, tokenize, typo_of
+from .nl_lex import Cursor, Tok, normalize, osa, tokenize, typo_of
 from .nl_names import Names
-from .nl_phrases import Context, Parser
+from .nl_phrases import TYPE_ALIASES, Context, Parser
+from .postgres import check_type_known, type_name
 from .nl_values import backfill, change, set_
 from .sql import expr, ident
 
@@ -190,9 +191,15 @@ def _clause(p: Parser) -> list:
         verb = _verb(c.peek(), c.protect)
         c.i += verb is not None
     if verb is not None:
-        ops = VERBS[verb](p)
-        if not c.done():
-            c.fail()
+        body = c.toks[c.i:]
+        try:
+            ops = VERBS[verb](p)
+            if not c.done():
+                c.fail()
+        except FluxInputError:
+            if not _anchored(body, p.names):  # not about anything in a database: say so, not what the grammar wanted
+                raise _no_change(c.span(0, len(c.toks))) from None
+            raise
         return ops
     # "users.email should be unique", "orders.user_id references users.id"
     start = c.i
@@ -207,10 +214,54 @@ def _clause(p: Parser) -> list:
         c.accept(*_SUBJECT)
         return make(p, ref)
     c.i = start
-    words = c.rest()
-    raise FluxInputError(
-        f"cannot understand {words!r}: start with add, rename, drop, make, change, set, backfill, index or "
-        f"create (e.g. 'add column nickname text to users')")
+    raise _no_change(c.rest())
+
+
+def _no_change(words: str) -> FluxInputError:
+    """The one refusal for words that ask for no change Flux can recognise."""
+    return FluxInputError(
+        f"cannot understand {words!r} as a schema change: say what to do (add, rename, drop, make, change, set, "
+        f"backfill, index or create) to which table or column, e.g. 'add column nickname text to users'")
+
+
+# Words that tie a clause to a schema change, whatever its verb: what it acts on (column,
+# table, index, constraint, ...), what it makes of it (required, unique, a default, ...),
+# or a change before it (it, them).
+_SHAPE_WORDS = set("""
+column columns field fields col attribute attributes table tables model models index indexes indices key keys fk
+constraint constraints check unique default defaults null nulls nullable required mandatory optional type types
+enum value values references reference referencing primary foreign cascade it its them rows
+""".split())
+
+
+def _anchored(toks: list[Tok], names: Names) -> bool:
+    """Whether the words after a clause's verb name something a schema change is about:
+    a shape word, a SQL type, a quoted or dotted name, or a name the schema has (or
+    nearly has: a typo should still get its did-you-mean). When none does ("make the
+    database faster"), no grammar's complaint about one of its fields applies."""
+    known = names.protected() | {i.lower() for i in names.indexes}
+    for i, tok in enumerate(toks):
+        if tok.kind == "quoted" or (tok.kind == "punct" and tok.text == "." and 0 < i < len(toks) - 1
+                                    and toks[i - 1].kind == "word" and toks[i + 1].kind == "word"):
+            return True
+        if tok.kind != "word":
+            continue
+        low = tok.low
+        if low in _SHAPE_WORDS or any(typo_of(low, w) for w in _SHAPE_WORDS) or _is_type(low):
+            return True
+        if low in known or (names.known and names.find_table(low) is not None):
+            return True
+        if len(low) >= 3 and any(osa(low, k) <= (2 if len(k) >= 7 else 1) for k in known if len(k) >= 4):
+            return True
+    return False
+
+
+def _is_type(word: str) -> bool:
+    try:
+        check_type_known(type_name(TYPE_ALIASES.get(word, word)), set())
+        return True
+    except FluxInputError:
+        return False
 
 
 def _fold(ops: list, op) -> None:

@@ -110,3 +110,20 @@ def test_typo_never_eats_a_schema_name():
     for text in ("drop colum from items", "drop column colum from items", "drop items.colum"):
         ops = parse_request(text, schema)
         assert [op.model_dump() for op in ops] == [{"op": "drop_column", "table": "items", "column": "colum"}]
+
+
+@pytest.mark.parametrize("request_, words", [
+    ("make the database faster please", "make the database faster"),
+    ("add some stuff", "add some stuff"),
+    ("please drop everything", "drop everything"),
+    ("Could you optimise my database?", "optimise my database"),
+])
+def test_a_request_for_no_change_gets_the_same_refusal_as_hello(request_, words):
+    """Whatever verb it starts with, a request naming nothing a schema change is about
+    (no table, column, type, or word such as column/index/unique) is refused as "hello" is."""
+    refusals = []
+    for text in ("hello", request_):
+        with pytest.raises(FluxInputError) as info:
+            parse_request(text, SCHEMAS["shop"])
+        refusals.append(str(info.value))
+    assert refusals[1] == refusals[0].replace("'hello'", repr(words))
