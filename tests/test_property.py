@@ -702,7 +702,12 @@ def test_cli_exit_codes_and_one_line_errors(case, capsys, monkeypatch):
     assert code in (0, 1, 2), (args, code, err)
     if code == 2:
         assert len(err.splitlines()) == 1 and err.startswith("flux: "), (args, err)
-        assert out == "", (args, out)
+        if "--json" in (args[:args.index("--")] if "--" in args else args):  # the error also as JSON
+            assert json.loads(out) == {"error": err[len("flux: "):].rstrip("\n"), "exit": 2}, (args, out)
+        elif err.startswith("flux: no command given"):  # a bare `flux` shows its usage
+            assert out.startswith("usage: flux"), (args, out)
+        else:
+            assert out == "", (args, out)
         assert _listing(_PROJECT) == before, args  # nothing written
     if writes and _listing(_PROJECT) != before:  # a successful --write: start the next case afresh
         shutil.rmtree(_PROJECT)
