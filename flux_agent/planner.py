@@ -8,7 +8,7 @@ backfill and its contract); adjacent code deploys are merged into one.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Optional, Sequence
 
 from .errors import FluxInputError
 from .models import Operation, Plan, Schema, Settings, Step
@@ -17,24 +17,48 @@ from .ops.base import Ctx
 from .sql import canonical_table
 
 
+def _one(text: Optional[str]) -> str:
+    return " ".join(str(text).split())
+
+
+def _cols(table: str, columns: list[str]) -> str:
+    """`orders.user_id` for one column, `orders (a, b)` for several."""
+    return f"{table}.{columns[0]}" if len(columns) == 1 else f"{table} ({', '.join(columns)})"
+
+
+def _where(where: Optional[str]) -> str:
+    return f" where {_one(where)}" if where else ""
+
+
+# One description per operation type: the plan's title, read as a sentence.
+_DESCRIBE: dict[str, Callable[..., str]] = {
+    "add_column": lambda o: f"add column {o.table}.{o.column} {_one(o.type)}{'' if o.nullable else ' NOT NULL'}",
+    "drop_column": lambda o: f"drop column {o.table}.{o.column}",
+    "rename_column": lambda o: f"rename column {o.table}.{o.column} to {o.new_name}",
+    "change_column_type": lambda o: f"change type of {o.table}.{o.column} to {_one(o.type)}",
+    "set_not_null": lambda o: f"set {o.table}.{o.column} NOT NULL",
+    "drop_not_null": lambda o: f"allow NULL in {o.table}.{o.column}",
+    "set_default": lambda o: f"set default of {o.table}.{o.column} to {_one(o.default)}",
+    "drop_default": lambda o: f"drop default of {o.table}.{o.column}",
+    "add_index": lambda o: f"add {'unique ' if o.unique else ''}index on {o.table} ({', '.join(o.columns)})"
+                           f"{_where(o.where)}",
+    "drop_index": lambda o: f"drop index {o.name}",
+    "add_foreign_key": lambda o: f"add foreign key {_cols(o.table, o.columns)} -> "
+                                 f"{_cols(o.ref_table, o.ref_columns)}"
+                                 f"{f' on delete {_one(o.on_delete).lower()}' if o.on_delete else ''}",
+    "add_check": lambda o: f"add check on {o.table} ({_one(o.expression)})",
+    "add_unique": lambda o: f"add unique constraint on {_cols(o.table, o.columns)}",
+    "create_table": lambda o: f"create table {o.table}",
+    "rename_table": lambda o: f"rename table {o.table} to {o.new_name}",
+    "drop_table": lambda o: f"drop table {o.table}",
+    "backfill": lambda o: f"backfill {o.table}.{o.column} with {_one(o.value)}{_where(o.where)}",
+    "add_enum_value": lambda o: f"add value {o.value!r} to enum {o.enum}",
+    "raw_sql": lambda o: f"run raw SQL ({o.phase} step)",
+}
+
+
 def describe(op: Operation) -> str:
-    d = op.model_dump()
-    name = op.op
-    if name == "add_column":
-        return f"add {'nullable' if op.nullable else 'NOT NULL'} column {op.table}.{op.column} {op.type}"
-    if name == "rename_column":
-        return f"rename column {op.table}.{op.column} to {op.new_name}"
-    if name == "rename_table":
-        return f"rename table {op.table} to {op.new_name}"
-    if name == "change_column_type":
-        return f"change {op.table}.{op.column} to {op.type}"
-    if name == "add_index":
-        return f"add {'unique ' if op.unique else ''}index on {op.table} ({', '.join(op.columns)})"
-    if "column" in d and "table" in d:
-        return f"{name.replace('_', ' ')} {d['table']}.{d['column']}"
-    if "table" in d:
-        return f"{name.replace('_', ' ')} {d['table']}"
-    return name.replace("_", " ")
+    return _DESCRIBE[op.op](op)
 
 
 def _merge_code_steps(steps: list[Step]) -> list[Step]:
