@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 
 from . import render, tools
 from .errors import FluxError, FluxInputError
-from .models import Settings
+from .models import Plan, Settings
 
 
 def os_error_text(exc: OSError) -> str:
@@ -146,7 +146,10 @@ def _plan_with_agent(args, words: str) -> int:
     plans = [c.output for c in result.tool_calls if c.name == "plan_migration" and not c.is_error]
     if not plans:
         raise FluxInputError(f"the agent made no plan: {result.text}")
-    print(plans[-1] if args.json else result.text)
+    if args.json:  # the plan as the tool returned it, its summary rendered again for this surface, the CLI
+        print(Plan.model_validate_json(plans[-1]).model_dump_json(indent=2))
+    else:
+        print(result.text)
     return 0
 
 

@@ -199,3 +199,27 @@ def test_model_from_env_and_api_errors(shop, monkeypatch):
             agent.run_agent("hello", str(shop), model="claude-x", client=_client(api), stream_to=None)
     assert str(caught.value).startswith("Anthropic API error 500")
     assert "\n" not in str(caught.value)
+
+
+def test_cli_plan_through_the_agent_speaks_cli_again(shop, monkeypatch, capsys):
+    """`flux plan --agent --json` prints the plan the model made; its summary names
+    CLI commands again, while the model itself was told about tools."""
+    from flux_agent.cli import main
+
+    def script(body: dict) -> Reply:
+        results = tool_results(body)
+        if not results:
+            return Reply(tool=("plan_migration", {"operations": RENAME}))
+        return Reply(text="Planned.")
+
+    with FakeAnthropic(script, lifetime=60, max_requests=5) as api:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
+        code = main(["plan", "--agent", "--json", "--project", str(shop), "rename users.email to email_address"])
+        seen = json.loads(tool_results(_bodies(api)[-1])[0].text)["summary"]
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "verify_migration" in seen and "`flux verify`" not in seen  # what the model read
+    printed = json.loads(out)["summary"]
+    assert "`flux verify`" in printed and "then `flux continue` writes the steps after it" in printed
+    assert "verify_migration" not in printed
