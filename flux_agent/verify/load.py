@@ -118,7 +118,10 @@ class Traffic:
         self.failures: dict[tuple, list[str]] = {}
         self.error_count = 0
         self.lost = 0
+        self.checked = 0  # application writes whose value was looked up afterwards
         self.lost_samples: list[str] = []
+        self.written: dict[str, set[tuple]] = {}  # rows the workers of the last pass wrote, per table
+        self.paused: list[str] = []
         self.pass_no = 0
         self.running: dict[str, list[Worker]] = {OLD: [], NEW: []}
         self.finished: list[Worker] = []
@@ -260,18 +263,23 @@ class Traffic:
 
     # -- the data check --------------------------------------------------------
     def end_pass(self, direction: str) -> None:
+        """The workers stop and their last writes are checked; `resume` starts them again."""
+        self.paused = []
         if self.wl is None:
             return
-        active = [v for v in (OLD, NEW) if self.running[v]]
-        for v in active:
+        self.paused = [v for v in (OLD, NEW) if self.running[v]]
+        for v in self.paused:
             self._stop(v)
         self._check("rollback" if direction == "rollback" else "forward", direction)
+        self.written = {self.wl.old.table: {k for w in self.finished for k in w.last}}
         self.finished = []
         self.pass_no += 1
         self.contract_state = "before" if direction == "rollback" else None
-        if direction != "forward-again":
-            for v in active:
-                self._start(v)
+
+    def resume(self) -> None:
+        for v in self.paused:
+            self._start(v)
+        self.paused = []
 
     def _check(self, state: str, direction: str) -> None:
         wl = self.wl
@@ -287,6 +295,7 @@ class Traffic:
                                   f"its {len(writes)} written rows are not checked")
                 return
             where = " AND ".join(f"{ident(c)} = %s" for c in wl.old.pk)
+            self.checked += len(writes)
             for row, (version, value, when) in writes.items():
                 kinds = {"pre": [OLD], "either": [OLD, NEW]}.get(when, [version])
                 test = " OR ".join(f"{ident(column)} IS NOT DISTINCT FROM {self._expected(k, state)}" for k in kinds)

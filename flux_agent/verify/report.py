@@ -40,6 +40,12 @@ class VerifyReport(BaseModel):
     steps: list[StepResult] = Field(default_factory=list)
     lost_writes: int = Field(0, description="--load: rows whose last written value was not there afterwards")
     lost_write_samples: list[str] = Field(default_factory=list)
+    checked_writes: int = Field(0, description="--load: application writes whose value was looked up afterwards")
+    problems: list[str] = Field(
+        default_factory=list, description="what a finished run left wrong: after a forward run, columns unlike the "
+        "planned schema, lost rows, values the plan sets missing; after the rollback, any difference from the "
+        "catalog before the plan (columns, indexes, constraints, triggers, views, sequences, types) and data the "
+        "plan declares no loss of")
     traffic_errors: int = 0
     notes: list[str] = Field(default_factory=list)
     failure: Optional[str] = Field(None, description="one line: what failed first")
@@ -80,15 +86,19 @@ def render_report(report: VerifyReport) -> str:
             lines.append(f"{'':>6}traffic error: {sample}")
     if report.load:
         lines.append("")
-        lines.append(f"Data check: {report.lost_writes} lost write(s); {report.traffic_errors} failed "
-                     "application queries")
+        lines.append(f"Data check: {report.lost_writes} lost write(s) of {report.checked_writes} checked; "
+                     f"{report.traffic_errors} failed application queries")
         lines.extend(f"  lost: {s}" for s in report.lost_write_samples)
+    if report.problems:
+        lines.append("")
+        lines.extend(f"PROBLEM: {p}" for p in report.problems)
     if report.notes:
         lines.append("")
         lines.extend(f"note: {n}" for n in report.notes)
     lines.append("")
     if report.ok:
-        lines.append(f"OK: every step ran forward, rolled back and ran forward again ({report.seconds:.1f}s).")
+        lines.append(f"OK: every step ran forward, rolled back and ran forward again ({report.seconds:.1f}s); "
+                     "each forward run left the planned columns and rows, the rollback the catalog from before.")
     else:
         lines.append(f"FAILED: {report.failure or 'see above'}")
     return "\n".join(lines)

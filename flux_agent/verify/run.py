@@ -29,6 +29,7 @@ from ..models import Plan, Schema, Step
 from ..planner import planned_schema
 from ..schema.ddl import schema_ddl
 from ..sql import split_qualified
+from .check import PlanCheck
 from .load import Traffic
 from .pending import resolve_plan
 from .report import StepResult, VerifyReport
@@ -126,6 +127,8 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
         after = planned_schema(plan.operations, before)
         traffic = Traffic(box.url, plan, before, after, progress)
         report.notes += traffic.notes
+    home, only = (box.scratch, [box.scratch]) if box.mode == "schema" else ("public", None)
+    check = PlanCheck(conn, plan, before, home, only)
     watcher = LockWatcher(box.url, conn.info.backend_pid, box.scratch)
     try:
         if traffic is not None:
@@ -145,6 +148,10 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
                     return
             if traffic is not None:
                 traffic.end_pass(direction)
+            if not _checked(check, direction, traffic, report, progress):
+                return
+            if traffic is not None:
+                traffic.resume()
     finally:
         watcher.close()
         if traffic is not None:
@@ -152,10 +159,31 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
             for r in report.steps:
                 stats = traffic.stats((r.direction, r.number))
                 r.worst_ms, r.p99_ms, r.ops, r.errors, r.error_samples = stats
-            report.lost_writes = traffic.lost
+            report.lost_writes, report.checked_writes = traffic.lost, traffic.checked
             report.lost_write_samples = traffic.lost_samples[:10]
             report.traffic_errors = traffic.error_count
             report.notes += [n for n in traffic.notes if n not in report.notes]
+
+
+def _checked(check: PlanCheck, direction: str, traffic: Optional[Traffic], report: VerifyReport,
+             progress: Progress) -> bool:
+    """After a pass: the catalog and rows it must leave (flux_agent.verify.check); False stops the run."""
+    if direction == "rollback":
+        problems = check.rollback_done([traffic.wl.old.table] if traffic is not None and traffic.wl else [])
+        check.forward_starts()  # the rows and values the next forward run starts from
+    else:
+        problems = check.forward_done(traffic.written if traffic is not None else None)
+    report.notes += [n for n in check.notes if n not in report.notes]
+    report.problems += [f"after the {direction} run: {p}" for p in problems]
+    for p in problems:
+        _say(progress, f"  PROBLEM after the {direction} run: {p}")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        report.failure = report.problems[0] + more
+        return False
+    _say(progress, f"  after the {direction} run: " + ("the catalog is as before the plan" if direction == "rollback"
+                                                      else "the columns and rows are as planned"))
+    return True
 
 
 def _one(conn, step: Step, direction: str, back: bool, watcher: "LockWatcher",

@@ -1,0 +1,242 @@
+"""`flux verify` fails, naming the difference, when a plan's SQL does not do
+what the plan says: a rollback that leaves an index or drops a default it
+should restore, one that changes data it declares lossless, a forward run
+that loses a row, leaves a backfill unfinished or makes a column other than
+planned; and --load's lost-write detector fires on a sync trigger that
+drops one direction of the copy."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+
+import pytest
+
+from flux_agent.batches import PLANS_DIR, PlanRecord
+from flux_agent.ops import shadow_column
+from flux_agent.sql import ident
+from flux_agent.tools import parse_operations, plan_migration
+from flux_agent.verify import render_report, verify
+
+from shop import SHOP
+
+RENAME = [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}]
+
+
+@pytest.fixture
+def shop(tmp_path):
+    dest = tmp_path / "shop"
+    shutil.copytree(SHOP, dest)
+    return dest
+
+
+def _pending(project, ops, change=None):
+    """Plan `ops` for the project and leave the plan, its steps changed by `change(step)`, as the pending plan."""
+    plan = plan_migration(parse_operations(ops), str(project))
+    if change is not None:
+        plan = plan.model_copy(update={"steps": [change(s) or s for s in plan.steps]})
+    record = PlanRecord(id=f"20300101000000_{uuid.uuid4().hex[:6]}", plan=plan, migrations_dir="db/migrations")
+    folder = project / PLANS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{record.id}.json").write_text(record.model_dump_json(indent=2))
+    return plan
+
+
+def _failed_after(report, direction: str) -> str:
+    assert not report.ok, render_report(report)
+    assert report.failure.startswith(f"after the {direction} run: "), report.failure
+    assert all(s.ok for s in report.steps), render_report(report)  # every step ran: the check found it
+    assert f"PROBLEM: after the {direction} run: " in render_report(report)
+    return report.failure
+
+
+def _set(step, **changes):
+    return step.model_copy(update=changes)
+
+
+# --------------------------------------------------------------------------
+# Rollbacks
+# --------------------------------------------------------------------------
+
+
+def test_rollback_that_leaves_the_index_fails(pg_admin_url, shop):
+    _pending(shop, [{"op": "add_index", "table": "orders", "columns": ["user_id"]}],
+             lambda s: _set(s, down_sql=""))
+    report = verify(shop, database_url=pg_admin_url, rows=50)
+    failure = _failed_after(report, "rollback")
+    assert failure.startswith("after the rollback run: index orders_user_id_idx on orders is new (is: "
+                              "CREATE INDEX orders_user_id_idx ON public.orders USING btree (user_id))"), failure
+    assert [s.direction for s in report.steps] == ["forward", "rollback"]  # no forward-again on a broken base
+
+
+def test_rollback_that_drops_the_default_it_should_restore_fails(pg_admin_url, shop):
+    def drop_instead(step):
+        return _set(step, down_sql=step.down_sql.replace("SET DEFAULT 'pending'", "DROP DEFAULT"))
+
+    plan = _pending(shop, [{"op": "set_default", "table": "orders", "column": "status", "default": "'new'"}],
+                    drop_instead)
+    assert "DROP DEFAULT" in plan.steps[0].down_sql
+    failure = _failed_after(verify(shop, database_url=pg_admin_url, rows=50), "rollback")
+    assert failure == ("after the rollback run: column orders.status differs: was text NOT NULL DEFAULT "
+                       "'pending'::text; is text NOT NULL")
+
+
+def test_rollback_that_changes_data_it_declares_lossless_fails(pg_admin_url, shop):
+    def touch(step):
+        return _set(step, down_sql=step.down_sql + "\nUPDATE orders SET note = 'changed';")
+
+    plan = _pending(shop, [{"op": "set_default", "table": "orders", "column": "status", "default": "'new'"}], touch)
+    assert not any(s.data_loss_on_rollback for s in plan.steps)
+    failure = _failed_after(verify(shop, database_url=pg_admin_url, rows=50), "rollback")
+    assert failure == ("after the rollback run: the values of orders.note differ after the rollback from before "
+                       "the plan, and the plan declares no data loss there")
+
+
+def test_rollback_that_recreates_a_constraint_unvalidated_fails(pg_admin_url, shop):
+    """A constraint that comes back NOT VALID is not the constraint that was there."""
+    ops = [{"op": "add_column", "table": "users", "column": "referrer_id", "type": "bigint"},
+           {"op": "raw_sql", "up": "ALTER TABLE orders DROP CONSTRAINT orders_user_id_fkey",
+            "down": "ALTER TABLE orders ADD CONSTRAINT orders_user_id_fkey FOREIGN KEY (user_id) "
+                    "REFERENCES users (id) NOT VALID", "phase": "contract", "confirm": "test"}]
+    report = verify(shop, database_url=pg_admin_url, rows=50, operations=ops)
+    failure = _failed_after(report, "rollback")
+    assert failure == ("after the rollback run: constraint orders_user_id_fkey on orders differs: was FOREIGN KEY "
+                       "(user_id) REFERENCES users(id); is FOREIGN KEY (user_id) REFERENCES users(id) NOT VALID")
+
+
+def test_what_postgresql_cannot_undo_is_a_note_not_a_failure(pg_admin_url, shop):
+    report = verify(shop, database_url=pg_admin_url, rows=50,
+                    operations=[{"op": "add_enum_value", "enum": "payment_method", "value": "cash"}])
+    assert report.ok, render_report(report)
+    assert "enum payment_method keeps 'cash': PostgreSQL cannot remove an enum value" in report.notes
+    report = verify(shop, database_url=pg_admin_url, rows=50,
+                    operations=[{"op": "drop_column", "table": "products", "column": "title"}])
+    assert report.ok, render_report(report)
+    assert any(n.startswith("column products.title comes back empty after its drop is rolled back, so NOT NULL")
+               for n in report.notes), report.notes
+
+
+# --------------------------------------------------------------------------
+# Forward runs
+# --------------------------------------------------------------------------
+
+
+def test_backfill_that_skips_the_last_row_fails(pg_admin_url, shop):
+    def skip_last(step):
+        if step.phase == "backfill":
+            assert step.up_sql.count("<= flux_stop_0") == 1
+            return _set(step, up_sql=step.up_sql.replace("<= flux_stop_0", "< flux_stop_0"))
+
+    _pending(shop, [{"op": "backfill", "table": "users", "column": "name", "value": "upper(email)"}], skip_last)
+    failure = _failed_after(verify(shop, database_url=pg_admin_url, rows=60), "forward")
+    assert failure.startswith("after the forward run: backfill of users.name: 1 of 60 row(s) of users do not hold "
+                              "the planned value after the forward run (e.g. key (60,): name is "), failure
+
+
+def test_forward_run_that_loses_a_row_fails(pg_admin_url, shop):
+    def delete_one(step):
+        return _set(step, up_sql=step.up_sql + "\nDELETE FROM legacy_events WHERE id = 7;")
+
+    _pending(shop, [{"op": "add_column", "table": "legacy_events", "column": "source", "type": "text"}], delete_one)
+    failure = _failed_after(verify(shop, database_url=pg_admin_url, rows=30), "forward")
+    assert failure == "after the forward run: 1 row(s) of legacy_events are gone after the forward run (e.g. key (7,))"
+
+
+def test_forward_run_that_makes_another_column_fails(pg_admin_url, shop):
+    def narrower(step):
+        return _set(step, up_sql=step.up_sql.replace("nickname text", "nickname varchar(10)"))
+
+    plan = _pending(shop, [{"op": "add_column", "table": "users", "column": "nickname", "type": "text"}], narrower)
+    assert "nickname varchar(10)" in plan.steps[0].up_sql
+    failure = _failed_after(verify(shop, database_url=pg_admin_url, rows=20), "forward")
+    assert failure == ("after the forward run: column users.nickname is character varying(10) after the forward "
+                       "run; planned: text")
+
+
+def test_type_change_that_loses_values_fails(pg_admin_url, shop):
+    """The copy into the shadow column forgets a row: the converted column does not hold every value."""
+    def forget_one(step):
+        if step.phase == "backfill":
+            return _set(step, up_sql=step.up_sql.replace("<= flux_stop_0", "< flux_stop_0"))
+
+    plan = _pending(shop, [{"op": "change_column_type", "table": "products", "column": "stock", "type": "bigint"}],
+                    forget_one)
+    assert [s.phase for s in plan.steps][:2] == ["expand", "backfill"]
+    report = verify(shop, database_url=pg_admin_url, rows=41)  # synthetic rows: every tenth optional value NULL
+    failure = _failed_after(report, "forward")
+    assert failure.startswith("after the forward run: the converted values of products.stock: 1 of 41 row(s) of "
+                              "products do not hold the planned value after the forward run (e.g. key (41,): "
+                              "stock is NULL, expected "), failure
+
+
+# --------------------------------------------------------------------------
+# --load: the lost-write detector
+# --------------------------------------------------------------------------
+
+
+def _without_new_to_old_copy(original):
+    """sync_function_sql with the UPDATE branch that copies the new column into the old one
+    doing nothing: writes of new code to the new column never reach the old one."""
+    def broken(sh):
+        stmts = list(original(sh))
+        line = f"\n    NEW.{ident(sh.old.name)} := "  # the UPDATE branch (the INSERT branch is indented deeper)
+        assert stmts[0].count(line) == 1, stmts[0]
+        start = stmts[0].index(line)
+        stmts[0] = stmts[0][:start] + "\n    NULL" + stmts[0][stmts[0].index(";", start):]
+        return stmts
+    return broken
+
+
+def test_lost_write_detector_fires_on_a_broken_sync_trigger(pg_admin_url, shop, monkeypatch):
+    (shop / ".flux.yaml").write_text("backfill_sleep_ms: 0\n")
+    monkeypatch.setattr(shadow_column, "sync_function_sql", _without_new_to_old_copy(shadow_column.sync_function_sql))
+    plan = plan_migration(parse_operations(RENAME), str(shop))
+    assert "NULL;" in plan.steps[0].up_sql  # the plan carries the broken trigger
+    report = verify(shop, database_url=pg_admin_url, rows=200, operations=RENAME, load=True)
+    assert not report.ok
+    assert report.lost_writes > 0 and report.checked_writes >= report.lost_writes, render_report(report)
+    assert report.failure == f"{report.lost_writes} write(s) made by the application during the plan were lost"
+    # new code's writes to email_address, made while the rollback ran, never reached email
+    assert all(s.startswith("after rollback: users (") and "new code wrote" in s for s in report.lost_write_samples)
+    assert f"Data check: {report.lost_writes} lost write(s) of {report.checked_writes} checked" in \
+        render_report(report)
+
+
+# --------------------------------------------------------------------------
+# A scratch schema in someone's database
+# --------------------------------------------------------------------------
+
+
+def test_checks_in_a_scratch_schema_see_only_its_own_objects(pg_admin_url, shop):
+    """A role that may not create databases gets a scratch schema; tables of the same names in
+    the database's public schema are not the plan's and do not confuse the checks."""
+    import psycopg
+
+    from conftest import _with_db
+
+    role, db = f"flux_nocreate_{uuid.uuid4().hex[:6]}", f"flux_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE ROLE "{role}" LOGIN NOCREATEDB')
+        admin.execute(f'CREATE DATABASE "{db}" OWNER "{role}"')
+    info = psycopg.conninfo.conninfo_to_dict(_with_db(pg_admin_url, db))
+    info.update(user=role, password="")
+    url = psycopg.conninfo.make_conninfo(**{k: v for k, v in info.items() if v != ""})
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE users (id int PRIMARY KEY, email varchar(5)); INSERT INTO users VALUES (1, 'x')")
+        report = verify(shop, database_url=url, rows=30, operations=RENAME + [
+            {"op": "add_index", "table": "orders", "columns": ["user_id"]}])
+        assert report.ok, render_report(report)
+        assert report.database.startswith("scratch schema flux_verify_")
+        with psycopg.connect(url, autocommit=True) as conn:  # untouched
+            assert conn.execute("SELECT id, email FROM users").fetchall() == [(1, "x")]
+        # and a broken rollback is still caught there
+        _pending(shop, [{"op": "add_index", "table": "orders", "columns": ["user_id"]}],
+                 lambda s: _set(s, down_sql=""))
+        failure = _failed_after(verify(shop, database_url=url, rows=30), "rollback")
+        assert failure.startswith("after the rollback run: index orders_user_id_idx on orders is new (is: CREATE "
+                                  "INDEX orders_user_id_idx ON orders USING btree (user_id))"), failure
+    finally:
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
