@@ -18,6 +18,10 @@ from .shadow_column import attach_unique_sql, drop_sync_sql, expand_steps, prepa
     unique_constraint
 
 
+SWAP_IGNORE = ("-- squawk-ignore renaming-object -- the copy takes the name of the original dropped above; "
+               "the name running code knows stays")
+
+
 def _target(op: ChangeColumnType, schema: Schema):
     table = require_table(schema, op.table)
     col = require_column(table, op.column)
@@ -59,10 +63,12 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
         risk="application deploy; code keeps the column name"))
     attach, _ = attach_unique_sql(sh, final_names=True)
     unique_names = {idx.name for idx, _ in sh.indexes if unique_constraint(sh, idx) is not None}
-    renames = [f"ALTER INDEX {qname_in(table.name, copy)} RENAME TO {ident(idx.name)}"
-               for idx, copy in sh.indexes if idx.name not in unique_names]
-    renames += [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}"
-                for con, copy in sh.constraints]
+    # Each copy takes the name its original had (dropped with the old column just before):
+    # the names running code and tools know stay the same.
+    renames = [s for idx, copy in sh.indexes if idx.name not in unique_names
+               for s in (SWAP_IGNORE, f"ALTER INDEX {qname_in(table.name, copy)} RENAME TO {ident(idx.name)}")]
+    renames += [s for con, copy in sh.constraints
+                for s in (SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}")]
     default = [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}"] if col.default else []
     up = drop_sync_sql(sh) + [
         "-- squawk-ignore ban-drop-column -- the shadow column already holds every value",

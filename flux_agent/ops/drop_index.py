@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..errors import FluxInputError
 from ..models import DropIndex, Index, Schema, Step, Table
 from ..postgres import SHARE_UPDATE_EXCLUSIVE
-from ..sql import ident, qname, qname_in, split_qualified
+from ..schema.ddl import index_sql
+from ..sql import qname_in, split_qualified
 from .base import SOLO_REASON, Ctx, solo_step
 
 
@@ -28,19 +29,10 @@ def validate(op: DropIndex, schema: Schema) -> None:
         raise FluxInputError(f"index {idx.name} backs a constraint of {table.name}; drop the constraint instead")
 
 
-def _column_sql(table: Table, entry: str) -> str:
-    # Plain column names are quoted; expression entries were printed by pglast from a parse tree.
-    return ident(entry) if table.column(entry) else f"({entry})"
-
-
 def plan(op: DropIndex, ctx: Ctx) -> list[Step]:
     table, idx = find_index(ctx.schema, op.name)
     full = qname_in(table.name, idx.name)
-    method = f" USING {ident(idx.method)}" if idx.method and idx.method != "btree" else ""
-    where = f" WHERE {idx.where}" if idx.where else ""
-    cols = ", ".join(_column_sql(table, c) for c in idx.columns)
-    create = (f"CREATE {'UNIQUE ' if idx.unique else ''}INDEX CONCURRENTLY IF NOT EXISTS {ident(idx.name)} "
-              f"ON {qname(table.name)}{method} ({cols}){where};")
+    create = index_sql(table, idx, concurrently=True) + ";"
     return [solo_step(
         "migrate", f"drop index {idx.name} on {table.name} concurrently",
         f"DROP INDEX CONCURRENTLY IF EXISTS {full};", create, lock=SHARE_UPDATE_EXCLUSIVE,

@@ -16,6 +16,7 @@ from ..errors import FluxInputError
 from ..models import Column, Constraint, Index, Schema, Step, Table
 from ..postgres import SHARE_UPDATE_EXCLUSIVE, not_null_uses_check
 from ..sql import dollar_quote, ident, ident_list, operand, parse_expr, qname, qname_in, render, replace_column
+from ..schema.ddl import index_sql
 from .add_index import index_step
 from .base import Ctx, backfill_step, bare, batched_update, short_name, tx_step
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
@@ -215,10 +216,7 @@ def restore_old_sql(sh: Shadow) -> list[str]:
         if con is not None:
             out.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(con.name)} UNIQUE ({ident_list(idx.columns)})")
             continue
-        kind = "UNIQUE INDEX" if idx.unique else "INDEX"
-        where = f" WHERE {idx.where}" if idx.where else ""
-        method = f" USING {idx.method}" if idx.method and idx.method != "btree" else ""
-        out.append(f"CREATE {kind} {ident(idx.name)} ON {t}{method} ({ident_list(idx.columns)}){where}")
+        out.append(index_sql(sh.table, idx))
     for con, _ in sh.constraints:
         out.append(constraint_sql(sh, con, con.name, sh.old.name, False))
     return out + sync_function_sql(sh)
