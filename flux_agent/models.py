@@ -350,3 +350,7 @@ class Settings(BaseModel):
     migrations_dir: Optional[str] = None
     tool: Optional[str] = None
     include_rules: list[str] = Field(default_factory=list, description="opt-in validation rules to switch on")
+    require_down: bool = Field(True, description="false for projects that ship up migrations only: no "
+                               "missing-rollback findings (a folder without any down SQL is read as such)")
+    dev_url: Optional[str] = Field(None, description="a PostgreSQL server of the user's own for the dev database, "
+                                   "never the application's (default: embedded)")

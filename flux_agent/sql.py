@@ -246,3 +246,12 @@ def parse_type(text: str):
     if not isinstance(val, ast.TypeCast) or not isinstance(val.arg, ast.A_Const):
         raise FluxInputError(f"{text!r} is not a type")
     return val.typeName
+
+
+PHASE_MARKER = "flux-phase"
+
+
+def phase_marker(phase: str, reason: str) -> str:
+    """The comment that tells the validator which plan phase a migration file belongs to, with
+    its reason: a contract file, run after its code deploy, may drop what the code stopped using."""
+    return f"-- {PHASE_MARKER} {phase}: {reason}"

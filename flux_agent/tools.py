@@ -14,7 +14,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from .batches import WriteOutcome, continue_plan, write_first
-from .detect import Detection, detect
+from .detect import Detection, ddl_folders, detect
 from .errors import FluxInputError
 from .models import FileFinding, Operation, Plan, Schema
 from .estimate import annotate
@@ -22,7 +22,7 @@ from .planner import build_plan
 from .schema.project import read_project_schema
 from .schema.replay import migration_files, replay_sql, up_sql_of
 from .settings import load_settings
-from .validate import expand_paths, validate_file, validate_plan
+from .validate import expand_paths, has_down_sql, validate_file, validate_plan
 from .writers import get_writer
 
 _OPS = TypeAdapter(list[Operation])
@@ -80,7 +80,25 @@ def read_schema(project_dir: Optional[str] = None, tool: Optional[str] = None,
     """The project's current schema, from the reader its migration tool calls for."""
     project = project_path(project_dir)
     found = detect_tooling(str(project), tool)
-    return read_project_schema(project, found.tool, found.migrations_dir, database_url)
+    schema = read_project_schema(project, found.tool, found.migrations_dir, database_url)
+    if database_url is None and not (schema.tables or schema.views or schema.enums):
+        _refuse_silent_empty(project, found)
+    return schema
+
+
+def _refuse_silent_empty(project: Path, found: Detection) -> None:
+    """An empty schema is right for a new project, and wrong when the migrations are
+    somewhere Flux did not look: then say where it looked and how to point it there."""
+    elsewhere = ddl_folders(project, skip=found.migrations_dir)
+    if not elsewhere:
+        return
+    looked = project / found.migrations_dir
+    state = "has no migration files" if looked.is_dir() else "does not exist"
+    shown = ", ".join(f"{f}/" for f in elsewhere[:3]) + (f" and {len(elsewhere) - 3} more" if len(elsewhere) > 3 else "")
+    raise FluxInputError(
+        f"read no tables: {found.tool} migrations were looked for in {found.migrations_dir}/, which {state}, "
+        f"but SQL creating tables is in {shown}; point flux there with migrations_dir (and tool) in .flux.yaml "
+        f"or [tool.flux] in pyproject.toml, or pass --tool")
 
 
 def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[str] = None,
@@ -133,41 +151,66 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     files = expand_paths(resolved)
     if not files:
         raise FluxInputError(f"no .sql migration files in {', '.join(str(p) for p in paths)}")
-    before = _schemas_before(project, settings, tool, files)
+    history = _histories(project, settings, tool)
     findings: list[FileFinding] = []
     for file in files:
-        found = validate_file(file, settings, before(file), display=str(file))
+        hist, member = history(file)
+        # A folder with no down SQL at all ships up migrations only, on purpose.
+        judged = settings if not hist.up_only() else settings.model_copy(update={"require_down": False})
+        found = validate_file(file, judged, hist.before(member), display=str(file))
         findings.extend(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
     return files, findings
 
 
-def _schemas_before(project: Path, settings, tool: Optional[str], files: list[Path]):
-    """A function file -> the schema to judge it against."""
+def _histories(project: Path, settings, tool: Optional[str]):
+    """A function file -> (the history it belongs to, the file as a member of it, or None for
+    "after the whole history"). A file of the project's migrations folder follows that folder's
+    history; any other file is a change proposed on top of the project's schema, unless the
+    project has no migrations, where the file's own folder is its history (a folder validated
+    without --project)."""
     found = detect(project, tool or settings.tool, settings)
     folder = project / found.migrations_dir
-    history = migration_files(folder) if folder.is_dir() else []
-    position = {f.resolve(): i for i, f in enumerate(history)}
-    where = {f: position.get(f.resolve()) for f in files}
-    wanted = {i for i in where.values() if i is not None}
-    need_all = any(i is None for i in where.values())
-    stop = len(history) if need_all else (max(wanted) if wanted else 0)
-    prior: dict[int, Schema] = {}
-    schema = Schema()
-    for i, file in enumerate(history[:stop]):
-        if i in wanted:
-            prior[i] = schema
-        try:
-            schema = replay_sql(up_sql_of(file, file.read_text(encoding="utf-8")), schema)
-        except (FluxInputError, OSError, UnicodeDecodeError):
-            continue  # a broken earlier migration gets its own finding when validated
-    if stop in wanted:
-        prior[stop] = schema
+    project_history = migration_files(folder) if folder.is_dir() else []
+    in_project = {f.resolve() for f in project_history}
+    histories: dict[Path, _History] = {}
 
-    def before(file: Path) -> Schema:
-        i = where[file] if file in where else position.get(file.resolve())
-        return schema if i is None else prior[i]
+    def history_of(file: Path) -> tuple[_History, Optional[Path]]:
+        if file.resolve() in in_project or project_history:
+            hist = histories.setdefault(folder.resolve(), _History(project_history))
+            return hist, file if file.resolve() in in_project else None
+        hist = histories.setdefault(file.parent.resolve(), _History(migration_files(file.parent)))
+        return hist, file
 
-    return before
+    return history_of
+
+
+class _History:
+    """The schemas a folder of migrations leaves after each file, replayed once, in order."""
+
+    def __init__(self, files: list[Path]):
+        self.files = files
+        self.index = {f.resolve(): i for i, f in enumerate(files)}
+        self.schemas: list[Schema] = [Schema()]  # schemas[i]: before file i
+        self._up_only: Optional[bool] = None
+
+    def up_only(self) -> bool:
+        """No file of the folder has down SQL (and there are files)."""
+        if self._up_only is None:
+            self._up_only = bool(self.files) and not any(has_down_sql(f) for f in self.files)
+        return self._up_only
+
+    def before(self, file: Optional[Path]) -> Schema:
+        """Before `file` (None: after every file)."""
+        stop = len(self.files) if file is None else self.index.get(file.resolve(), len(self.files))
+        while len(self.schemas) <= stop:
+            path = self.files[len(self.schemas) - 1]
+            schema = self.schemas[-1]
+            try:
+                schema = replay_sql(up_sql_of(path, path.read_text(encoding="utf-8")), schema)
+            except (FluxInputError, OSError, UnicodeDecodeError):
+                pass  # a broken earlier migration gets its own finding when validated
+            self.schemas.append(schema)
+        return self.schemas[stop]
 
 
 def write_migration(plan: Plan, project_dir: Optional[str] = None) -> WriteOutcome:

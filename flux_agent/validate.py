@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, get_args
 
 import pglast
 
 from .analysis import FileContext, SqlSyntaxError, advance, split_statements
 from .errors import FluxInputError
-from .models import FileFinding, Finding, Plan, Schema, Settings
+from .models import FileFinding, Finding, Phase, Plan, Schema, Settings
 from .rules import BY_ID, RULES
+from .sql import PHASE_MARKER
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 SYNTAX_ERROR = "syntax-error"
@@ -25,13 +26,18 @@ class _Ignore:
     reason: str
 
 
-def _ignores(sql: str, line_offset: int) -> list[_Ignore]:
-    """`-- flux-ignore rule[, rule]: reason` and `-- squawk-ignore rule[, rule] -- reason`."""
-    out = []
+PHASES = get_args(Phase)
+
+
+def _comments(sql: str, line_offset: int) -> tuple[list[_Ignore], list[_Ignore]]:
+    """(ignores, phase markers) from the SQL's comments:
+    `-- flux-ignore rule[, rule]: reason`, `-- squawk-ignore rule[, rule] -- reason` and
+    `-- flux-phase <phase>: reason` (its `rules` hold the phase)."""
+    ignores, phases = [], []
     try:
         tokens = pglast.parser.scan(sql)
     except pglast.parser.ParseError:
-        return out
+        return ignores, phases
     for tok in tokens:
         if tok.name != "SQL_COMMENT":
             continue
@@ -41,11 +47,15 @@ def _ignores(sql: str, line_offset: int) -> list[_Ignore]:
             names, _, reason = body[len("flux-ignore"):].partition(":")
         elif body.startswith("squawk-ignore"):
             names, _, reason = body[len("squawk-ignore"):].partition(" -- ")
+        elif body.startswith(PHASE_MARKER):
+            names, _, reason = body[len(PHASE_MARKER):].partition(":")
+            phases.append(_Ignore(line, set(names.split()), reason.strip()))
+            continue
         else:
             continue
         rules = {n.strip() for n in names.replace(",", " ").split() if n.strip()}
-        out.append(_Ignore(line, rules, reason.strip()))
-    return out
+        ignores.append(_Ignore(line, rules, reason.strip()))
+    return ignores, phases
 
 
 def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFinding]:
@@ -70,11 +80,18 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
         add(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "error", "fix the syntax; nothing else was checked")
         return findings
     ctx.statements = statements
-    ignores = _ignores(sql, line_offset)
+    ignores, phases = _comments(sql, line_offset)
     for ig in ignores:
         if not ig.reason:
             add(IGNORE_WITHOUT_REASON, ig.line, f"ignore comment for {', '.join(sorted(ig.rules))} gives no reason",
                 "error", "write the reason: -- flux-ignore <rule>: <why this is safe here>")
+    for mark in phases:
+        phase = next(iter(mark.rules)) if len(mark.rules) == 1 else ""
+        if phase not in PHASES or not mark.reason:
+            add(IGNORE_WITHOUT_REASON, mark.line, "a phase marker needs one phase and a reason",
+                "error", f"write -- {PHASE_MARKER} <{'|'.join(PHASES)}>: <why this file belongs there>")
+        elif ctx.phase is None:
+            ctx.phase = phase  # a file Flux wrote for a contract step is judged as one
 
     def ignored(rule_id: str, stmt_line: int) -> bool:
         # An ignore comment covers the next statement after it.
@@ -149,16 +166,27 @@ def read_sections(path: Path, text: str) -> Section:
 
 def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = None,
                   display: Optional[str] = None) -> list[FileFinding]:
+    """Findings for one migration file; settings.require_down=False leaves its down section unjudged."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FluxInputError(f"cannot read {path}: {exc}") from None
     sec = read_sections(path, text)
+    judged = sec.down is not None and settings.require_down
     ctx = FileContext.for_settings(
         settings, path=display or str(path), transactional=sec.transactional, schema=schema,
-        has_down=None if sec.down is None else _has_sql(sec.down), down_sql=sec.down)
+        has_down=_has_sql(sec.down) if judged else None, down_sql=sec.down)
     ctx.one_query = sec.one_query
     return lint_sql(sec.up, ctx, sec.up_line)
+
+
+def has_down_sql(path: Path) -> bool:
+    """Does this migration file (or its .down.sql sibling) hold any down SQL?"""
+    try:
+        sec = read_sections(path, path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return sec.down is not None and sec.down.strip() != "" and _has_sql(sec.down)
 
 
 def _has_sql(text: str) -> bool:

@@ -1,6 +1,7 @@
 -- +goose NO TRANSACTION
 -- +goose Up
 -- Step 2 (backfill): copy email into email_address in batches (rename)
+-- flux-phase backfill: written by flux to rewrite these rows on purpose, in batches
 -- +goose StatementBegin
 DO $flux$
 DECLARE

@@ -1,5 +1,6 @@
 -- Deploy step 2 (backfill): copy email into email_address in batches (rename)
 -- runs outside a transaction: no BEGIN/COMMIT
+-- flux-phase backfill: written by flux to rewrite these rows on purpose, in batches
 DO $flux$
 DECLARE
   flux_last_0 users.id%TYPE;

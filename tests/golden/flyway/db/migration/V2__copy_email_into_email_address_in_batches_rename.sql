@@ -1,4 +1,5 @@
 -- Step 2 (backfill): copy email into email_address in batches (rename)
+-- flux-phase backfill: written by flux to rewrite these rows on purpose, in batches
 DO $flux$
 DECLARE
   flux_last_0 users.id%TYPE;

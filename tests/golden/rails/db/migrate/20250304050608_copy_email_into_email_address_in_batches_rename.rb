@@ -4,6 +4,7 @@ class CopyEmailIntoEmailAddressInBatchesRename < ActiveRecord::Migration[7.1]
 
   def up
     execute <<~'SQL'
+      -- flux-phase backfill: written by flux to rewrite these rows on purpose, in batches
       DO $flux$
       DECLARE
         flux_last_0 users.id%TYPE;

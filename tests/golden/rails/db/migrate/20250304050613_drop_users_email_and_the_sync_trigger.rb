@@ -2,6 +2,7 @@
 class DropUsersEmailAndTheSyncTrigger < ActiveRecord::Migration[7.1]
   def up
     execute <<~'SQL'
+      -- flux-phase contract: written by flux to run after the code deploy before it; what it removes is no longer used
       SET LOCAL lock_timeout = '1s';
       SET LOCAL statement_timeout = '5s';
       DROP TRIGGER IF EXISTS flux_sync_users_email ON users;
