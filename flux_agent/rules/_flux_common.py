@@ -79,6 +79,21 @@ def expression_is_not_null_check(text: Optional[str], column: str) -> bool:
         return False
 
 
+def column_added_earlier(ctx, stmt, table: str, column: str) -> bool:
+    """Did a statement before `stmt` in this file add `column` to `table`? Its data is
+    new: nothing running reads it yet, and nothing is lost by changing it."""
+    from ..analysis import relation_name
+
+    for prev in ctx.statements[: stmt.index]:
+        if relation_name(getattr(prev.node, "relation", None)) != table:
+            continue
+        for cmd in alter_cmds(prev.node):
+            if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) \
+                    and cmd.def_.colname == column:
+                return True
+    return False
+
+
 def alter_cmds(node) -> list:
     if isinstance(node, ast.AlterTableStmt):
         return [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]

@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
 from ..analysis import relation_name
-from ._flux_common import alter_cmds
+from ._flux_common import alter_cmds, column_added_earlier
 
 ID = "destructive-outside-contract"
 SEVERITY = "error"
@@ -52,8 +52,10 @@ def check(stmt, ctx):
         return None
     if isinstance(n, ast.UpdateStmt) and n.whereClause is None:
         table = relation_name(n.relation)
-        if not ctx.table_is_new(table):
-            cols = ", ".join(t.name for t in n.targetList or () if isinstance(t, ast.ResTarget) and t.name)
+        targets = [t.name for t in n.targetList or () if isinstance(t, ast.ResTarget) and t.name]
+        old_data = [c for c in targets if not column_added_earlier(ctx, stmt, table, c)]
+        if not ctx.table_is_new(table) and (old_data or not targets):
+            cols = ", ".join(old_data)
             return f"UPDATE {table} without WHERE overwrites {cols or 'columns'} in every row; the old values are lost"
         return None
     if isinstance(n, ast.AlterTableStmt) and n.objtype == ObjectType.OBJECT_TABLE:

@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
 from ..analysis import relation_name
-from ._flux_common import alter_cmds, op_command, plain_type, working_schema
+from ._flux_common import alter_cmds, column_added_earlier, op_command, plain_type, working_schema
 
 ID = "expand-contract-required"
 SEVERITY = "error"
@@ -17,17 +17,6 @@ HINT = "split it into expand / backfill / code / contract steps; flux plan write
 
 _MAYBE_COERCIBLE = {"text", "character varying", "numeric", "bit varying", "timestamp with time zone",
                     "timestamp without time zone", "time with time zone", "time without time zone"}
-
-
-def _added_earlier(ctx, stmt, table: str, column: str) -> bool:
-    for prev in ctx.statements[: stmt.index]:
-        if relation_name(getattr(prev.node, "relation", None)) != table:
-            continue
-        for cmd in alter_cmds(prev.node):
-            if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) \
-                    and cmd.def_.colname == column:
-                return True
-    return False
 
 
 def _view_keeps_old_name(ctx, stmt, old: str) -> bool:
@@ -68,7 +57,7 @@ def check(stmt, ctx):
         if ctx.table_is_new(table):
             return None
         if n.renameType == ObjectType.OBJECT_COLUMN and n.relationType == ObjectType.OBJECT_TABLE:
-            if _added_earlier(ctx, stmt, table, n.subname):
+            if column_added_earlier(ctx, stmt, table, n.subname):
                 return None
             cmd = op_command({"op": "rename_column", "table": table, "column": n.subname, "new_name": n.newname})
             return (f"renaming {table}.{n.subname} to {n.newname} in one step breaks every running server that "
@@ -87,14 +76,14 @@ def check(stmt, ctx):
         return None
     for cmd in alter_cmds(n):
         if cmd.subtype == AT.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
-            if _added_earlier(ctx, stmt, table, cmd.name) or not _type_change_rewrites(ctx, stmt, table, cmd):
+            if column_added_earlier(ctx, stmt, table, cmd.name) or not _type_change_rewrites(ctx, stmt, table, cmd):
                 continue
             new = plain_type(cmd.def_.typeName)
             op = {"op": "change_column_type", "table": table, "column": cmd.name, "type": new}
             return (f"changing {table}.{cmd.name} to {new} rewrites the table under ACCESS EXCLUSIVE and changes "
                     f"what running servers read; use a shadow column instead: {op_command(op)}")
         if cmd.subtype == AT.AT_DropColumn and cmd.name:
-            if _added_earlier(ctx, stmt, table, cmd.name):
+            if column_added_earlier(ctx, stmt, table, cmd.name):
                 continue
             cmd_text = op_command({"op": "drop_column", "table": table, "column": cmd.name})
             return (f"dropping {table}.{cmd.name} in one step breaks every running server that still selects or "

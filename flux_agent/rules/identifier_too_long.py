@@ -1,0 +1,37 @@
+"""An identifier longer than 63 bytes: PostgreSQL cuts it to 63 bytes without an
+error, so the object gets another name than the one written (and two long names
+that share their first 63 bytes become the same name)."""
+# squawk default: yes
+
+import pglast
+
+ID = "identifier-too-long"
+SEVERITY = "warning"
+MESSAGE = "an identifier longer than 63 bytes is silently truncated by PostgreSQL"
+HINT = "use a name of at most 63 bytes (PostgreSQL's NAMEDATALEN - 1)"
+
+LIMIT = 63
+
+
+def _value(token_text: str) -> str:
+    """The name a scanned identifier token stands for: quoted ones keep case, others fold to lower."""
+    if token_text.startswith('"') and token_text.endswith('"'):
+        return token_text[1:-1].replace('""', '"')
+    return token_text.lower()
+
+
+def check(stmt, ctx):
+    try:
+        tokens = pglast.parser.scan(stmt.text)
+    except pglast.parser.ParseError:
+        return None
+    for tok in tokens:
+        if tok.name != "IDENT":
+            continue
+        name = _value(stmt.text[tok.start: tok.end + 1])
+        size = len(name.encode())
+        if size > LIMIT:
+            cut = name.encode()[:LIMIT].decode("utf-8", "ignore")
+            shown = name if len(name) <= 80 else name[:77] + "..."
+            return f"{shown!r} is {size} bytes: PostgreSQL truncates it to {cut!r}"
+    return None
