@@ -320,6 +320,29 @@ def check_tool(name: str) -> str:
     return tool
 
 
+def ddl_folders(project_dir: Path, skip: str = "") -> list[str]:
+    """Folders (relative, shallow first) holding .sql files that create tables, other than
+    `skip`: where a project's migrations may be when the ones Flux looked at are not."""
+    folders: list[str] = []
+    for rel, head in _Scan(Path(project_dir)).sql_heads():
+        folder = rel.parent.as_posix()
+        if folder == PurePosixPath(skip).as_posix() or folder in folders:
+            continue
+        if _creates_table(head):
+            folders.append(folder)
+    return folders
+
+
+def _creates_table(sql: str) -> bool:
+    import pglast
+
+    try:
+        tokens = pglast.parser.scan(sql)
+    except pglast.parser.ParseError:
+        return False
+    return any(a.name == "CREATE" and b.name == "TABLE" for a, b in zip(tokens, tokens[1:]))
+
+
 def detect(project_dir: Path, tool_override: str | None = None, settings: Settings | None = None) -> Detection:
     """The project's migration tool and folder.
 
