@@ -52,3 +52,13 @@ def pg_url(pg_admin_url):
     yield _with_db(pg_admin_url, name)
     with psycopg.connect(pg_admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+# Hypothesis: reproducible by default. The "ci" profile derives every example from the test
+# function itself (derandomize) and keeps no example database, so a run never depends on an
+# earlier one; HYPOTHESIS_PROFILE=explore draws fresh random examples for a deeper local hunt.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+_hypothesis_settings.register_profile("explore", derandomize=False, database=None, deadline=None, print_blob=True)
+_hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

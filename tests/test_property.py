@@ -12,6 +12,15 @@ Invariants:
 - `flux ...` in-process returns 0, 1 or 2; on 2 it prints exactly one stderr line, nothing on
   stdout, and writes nothing.
 
+- a plan the planner makes from Flux's own operations (not raw_sql) has no error-level finding from
+  Flux's own validator;
+- each test counts what its cases came to and requires a share of the well-formed ones to be planned,
+  every kind of operation among them: a planner that refuses everything fails here.
+
+Reproducible: every test is derandomized (conftest.py's "ci" profile; no example database), so a run
+is the same run every time; HYPOTHESIS_PROFILE=explore hunts with fresh random examples, and a
+failure found that way is kept here as an explicit @example.
+
 The last test prints how many cases ran; the whole file generates >= 10,000.
 """
 
@@ -31,7 +40,7 @@ from pathlib import Path
 import pglast
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from pglast import ast, keywords
 
 from flux_agent.analysis import FileContext
@@ -64,7 +73,10 @@ SCALE = float(os.environ.get("FLUX_PROPERTY_SCALE", "1"))  # more cases for a de
 
 
 def _settings(n: int):
-    return settings(max_examples=max(1, int(n * SCALE)), deadline=None, database=None, derandomize=False,
+    # Reproducible: the examples follow from the test function alone (conftest.py's profile says the same
+    # for every hypothesis test; FLUX_PROPERTY_SCALE or the "explore" profile go deeper or elsewhere).
+    return settings(max_examples=max(1, int(n * SCALE)), deadline=None, database=None,
+                    derandomize=settings().derandomize,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                            HealthCheck.filter_too_much, HealthCheck.function_scoped_fixture])
 
@@ -233,10 +245,10 @@ def draw_column_spec(d: Draws, columns: tuple) -> dict:
     return spec
 
 
-def draw_op(d: Draws, v: Vocab) -> dict:
+def draw_op(d: Draws, v: Vocab, kinds: tuple = tuple(OP_NAMES)) -> dict:
     """An operation as a JSON-ish dict: mostly well-formed, sometimes broken."""
     rnd = d.rnd
-    kind = rnd.choice(OP_NAMES)
+    kind = rnd.choice(kinds)
     op: dict = {"op": kind}
     table = d.pick(v.tables)
     cols = v.columns.get(table, v.all_columns)
@@ -303,11 +315,47 @@ def op_dict(draw, vocab: Vocab = SHOP_VOCAB):
     return draw_op(Draws(draw), vocab)
 
 
+class Ops(list):
+    """Operations as drawn; `valid`: drawn well-formed (apart from hostile new names)."""
+
+    valid = False
+
+
 @st.composite
-def op_lists(draw, min_size=0, max_size=3, vocab: Vocab = SHOP_VOCAB):
+def op_lists(draw, min_size=0, max_size=3, vocab: Vocab = SHOP_VOCAB, first: tuple = (), rest: tuple = ()):
+    """`first`: the kinds the first operation is drawn from; `rest`: the others' (default: all)."""
     d = Draws(draw)
     n = d.rnd.choice([k for k in (0, 1, 1, 1, 2, 2, 3) if min_size <= k <= max_size])
-    return [draw_op(d, vocab) for _ in range(n)]
+    ops = Ops(draw_op(d, vocab, (first if i == 0 else rest) or tuple(OP_NAMES)) for i in range(n))
+    ops.valid = d.valid
+    return ops
+
+
+class Tally:
+    """What one property test's cases came to. A planner that refuses well-formed operations
+    (or one kind of them) fails the test, however politely it refuses."""
+
+    def __init__(self):
+        self.cases = self.valid = self.planned = self.valid_planned = 0
+        self.kinds: collections.Counter = collections.Counter()  # operations in planned plans, per kind
+
+    def case(self, valid: bool) -> None:
+        self.cases += 1
+        self.valid += bool(valid)
+
+    def planned_plan(self, plan: Plan, valid: bool) -> None:
+        self.planned += 1
+        self.valid_planned += bool(valid)
+        self.kinds.update(op.op for op in plan.operations)
+
+    def require(self, valid_fraction: float, kinds=(), per_kind: int = 1) -> None:
+        text = (f"{self.planned} of {self.cases} cases planned, {self.valid_planned} of {self.valid} well-formed "
+                f"ones; per kind: {dict(sorted(self.kinds.items()))}")
+        print(f"\n{text}")
+        assert self.cases >= 1 and self.valid >= self.cases // 4, text
+        assert self.valid_planned >= valid_fraction * self.valid, text
+        rare = [k for k in kinds if self.kinds[k] < per_kind]
+        assert not rare, f"never (or under {per_kind} times) planned: {rare}; {text}"
 
 
 # --------------------------------------------------------------------------
@@ -356,7 +404,7 @@ def check_plan_sql(plan: Plan) -> None:
                         assert "victims" not in names, f"DROP of victims in step {step.number}:\n{sql}"
 
 
-def plan_or_error(data, schema: Schema, tag: str) -> Plan | None:
+def plan_or_error(data, schema: Schema, tag: str, tally: Tally | None = None) -> Plan | None:
     try:
         ops = parse_operations(data)
     except FluxError as exc:
@@ -370,18 +418,26 @@ def plan_or_error(data, schema: Schema, tag: str) -> Plan | None:
     assert isinstance(plan, Plan) and plan.steps
     check_plan_sql(plan)
     ACCEPTED[tag] += 1
+    if tally is not None:
+        tally.planned_plan(plan, getattr(data, "valid", False))
     return plan
 
 
 _NOW = datetime(2025, 6, 1, tzinfo=timezone.utc)
 
 
-def whole_pipeline(plan: Plan, schema: Schema) -> None:
+def whole_pipeline(plan: Plan, schema: Schema) -> Plan:
     """What plan_migration does after build_plan: lay out files, judge every step, summarise."""
     plan = get_writer("dbmate").layout(plan, SHOP, "db/migrations", _NOW)
     plan = plan.model_copy(update={"findings": validate_plan(plan, schema, SETTINGS)})
     text = summary(plan)
     assert isinstance(text, str) and text
+    return plan
+
+
+def own_errors(plan: Plan) -> list[str]:
+    """Error-level findings of Flux's validator on a plan Flux made: there must be none."""
+    return [f"step {f.step}: {f.rule}: {f.message}" for f in plan.findings if f.severity == "error"]
 
 
 # --------------------------------------------------------------------------
@@ -389,21 +445,75 @@ def whole_pipeline(plan: Plan, schema: Schema) -> None:
 # --------------------------------------------------------------------------
 
 
-@given(ops=op_lists(0, 3))
-@_settings(3000)
-def test_operations_plan_or_one_line_error(ops):
-    CASES_RUN["operations"] += 1
-    data = ops[0] if len(ops) == 1 and ops[0].get("op") == "add_column" else ops
-    plan_or_error(data, SHOP_SCHEMA, "operations")
+def test_operations_plan_or_one_line_error():
+    tally = Tally()
+
+    @given(ops=op_lists(0, 3))
+    @_settings(3000)
+    def case(ops):
+        CASES_RUN["operations"] += 1
+        tally.case(ops.valid)
+        data = ops[0] if len(ops) == 1 and ops[0].get("op") == "add_column" else ops
+        plan_or_error(data, SHOP_SCHEMA, "operations", tally)
+
+    case()
+    # Well-formed means well-typed, not always plannable (hostile new names, data-dependent refusals):
+    # about a fifth is planned; each kind of operation is planned again and again.
+    tally.require(0.15, kinds=OP_NAMES, per_kind=5)
 
 
-@given(ops=op_lists(1, 3))
-@_settings(900)
-def test_accepted_plans_survive_validation_and_summary(ops):
-    CASES_RUN["pipeline"] += 1
-    plan = plan_or_error(ops, SHOP_SCHEMA, "pipeline")
-    if plan is not None:
-        whole_pipeline(plan, SHOP_SCHEMA)
+def test_accepted_plans_survive_validation_and_summary():
+    tally = Tally()
+
+    @given(ops=op_lists(1, 3))
+    @_settings(900)
+    def case(ops):
+        CASES_RUN["pipeline"] += 1
+        tally.case(ops.valid)
+        plan = plan_or_error(ops, SHOP_SCHEMA, "pipeline", tally)
+        if plan is not None:
+            whole_pipeline(plan, SHOP_SCHEMA)
+
+    case()
+    tally.require(0.15, kinds=OP_NAMES)
+
+
+# Plans of Flux's own SQL (raw_sql is proposed SQL: judging it is the validator's job, errors included).
+OWN_KINDS = tuple(k for k in OP_NAMES if k not in ("change_column_type", "raw_sql"))
+SELF_JUDGED = [
+    pytest.param(OWN_KINDS, OWN_KINDS, id="other-operations"),
+    pytest.param(("change_column_type",), OWN_KINDS, id="change_column_type",
+                 marks=pytest.mark.xfail(strict=False, reason="issue 12 item 1")),
+]
+
+
+def passes_own_validator(cases, n: int, first: tuple, valid_fraction: float):
+    """Run `cases` (a strategy of (schema, Ops)) n times: every plan made passes Flux's own validator."""
+    tally = Tally()
+    failures: list = []
+
+    @given(case=cases)
+    @_settings(n)
+    def case(case):
+        CASES_RUN["own-validator"] += 1
+        schema, ops = case
+        tally.case(ops.valid)
+        plan = plan_or_error(ops, schema, "own-validator", tally)
+        if plan is not None:
+            errors = own_errors(whole_pipeline(plan, schema))
+            if errors:
+                failures.append((list(ops), errors))
+
+    case()
+    tally.require(valid_fraction, kinds=first)
+    assert not failures, f"{len(failures)} planned plans fail Flux's own validator, e.g. {failures[:3]}"
+
+
+@pytest.mark.parametrize("first, rest", SELF_JUDGED)
+def test_accepted_plans_pass_their_own_validator(first, rest):
+    """Every plan the planner makes for the shop passes Flux's own validator: no error-level finding."""
+    ops = op_lists(1, 3, first=first, rest=rest)
+    passes_own_validator(ops.map(lambda o: (SHOP_SCHEMA, o)), 900 if len(first) > 1 else 300, first, 0.15)
 
 
 @given(data=st.one_of(wrong, junk_text, st.lists(wrong, max_size=3),
@@ -474,21 +584,49 @@ def maybe_quote(name: str) -> str:
 
 
 @st.composite
-def schema_and_ops(draw):
+def schema_and_ops(draw, first: tuple = (), rest: tuple = ()):
     schema = draw(schemas())
     d = Draws(draw)
     vocab = Vocab(schema)
-    return schema, [draw_op(d, vocab) for _ in range(d.rnd.randint(1, 3))]
+    ops = Ops(draw_op(d, vocab, (first if i == 0 else rest) or tuple(OP_NAMES)) for i in range(d.rnd.randint(1, 3)))
+    ops.valid = d.valid
+    return schema, ops
 
 
-@given(case=schema_and_ops())
-@_settings(1700)
-def test_random_schemas_plan_or_one_line_error(case):
-    CASES_RUN["schemas"] += 1
-    schema, ops = case
-    plan = plan_or_error(ops, schema, "schemas")
-    if plan is not None and CASES_RUN["schemas"] % 4 == 0:
-        whole_pipeline(plan, schema)
+def _drop_table_with_boolean_default():
+    """Found by this test once (issue 12 item 2): drop_table's rollback printed this default without
+    its parentheses, `DEFAULT current_setting('app.x', TRUE) IS NULL`, which does not parse."""
+    schema = Schema(tables=[Table(name="flags", primary_key=["id"], columns=[
+        Column(name="id", type="bigint", nullable=False),
+        Column(name="off", type="boolean", default="(current_setting('app.x', true) IS NULL)")])])
+    ops = Ops([{"op": "drop_table", "table": "flags"}])
+    ops.valid = True
+    return schema, ops
+
+
+def test_random_schemas_plan_or_one_line_error():
+    tally = Tally()
+
+    @given(case=schema_and_ops())
+    @example(case=_drop_table_with_boolean_default())
+    @_settings(1700)
+    def case(case):
+        CASES_RUN["schemas"] += 1
+        schema, ops = case
+        tally.case(ops.valid)
+        plan = plan_or_error(ops, schema, "schemas", tally)
+        if plan is not None and CASES_RUN["schemas"] % 4 == 0:
+            whole_pipeline(plan, schema)
+
+    case()
+    tally.require(0.12, kinds=sorted(set(OP_NAMES) - {"add_enum_value"}))  # few random schemas have an enum
+
+
+@pytest.mark.parametrize("first, rest", SELF_JUDGED)
+def test_random_schemas_plans_pass_their_own_validator(first, rest):
+    # random column types make a type change plannable less often
+    passes_own_validator(schema_and_ops(first, rest), 600 if len(first) > 1 else 400, first,
+                         0.1 if len(first) > 1 else 0.04)
 
 
 # --------------------------------------------------------------------------
@@ -613,25 +751,35 @@ def requests(draw) -> str:
 
 
 @pytest.mark.skipif(parse_request is None, reason="flux_agent/nl.py has no parse_request yet")
-@given(text=requests(), with_schema=st.integers(0, 5))
-@_settings(1500)
-def test_plain_language_requests_parse_or_one_line_error(text, with_schema):
-    CASES_RUN["plain-language"] += 1
-    schema = SHOP_SCHEMA if with_schema else None
-    try:
-        ops = parse_request(text, schema)
-    except FluxInputError as exc:
-        one_line(exc)
-        return
-    assert isinstance(ops, list) and ops
-    if schema is not None:
+def test_plain_language_requests_parse_or_one_line_error():
+    tally = Tally()
+
+    @given(text=requests(), with_schema=st.integers(0, 5))
+    @_settings(1500)
+    def case(text, with_schema):
+        CASES_RUN["plain-language"] += 1
+        schema = SHOP_SCHEMA if with_schema else None
+        tally.case(schema is not None)
         try:
-            plan = build_plan(ops, schema, SETTINGS)
-        except FluxError as exc:
+            ops = parse_request(text, schema)
+        except FluxInputError as exc:
             one_line(exc)
             return
-        check_plan_sql(plan)
-        ACCEPTED["plain-language"] += 1
+        assert isinstance(ops, list) and ops
+        if schema is not None:
+            try:
+                plan = build_plan(ops, schema, SETTINGS)
+            except FluxError as exc:
+                one_line(exc)
+                return
+            check_plan_sql(plan)
+            ACCEPTED["plain-language"] += 1
+            tally.planned_plan(plan, True)
+
+    case()
+    # Most requests are word soup or mutated corpus lines; a few in a hundred still plan, of several kinds.
+    tally.require(0.02)
+    assert len(tally.kinds) >= 5, tally.kinds
 
 
 # --------------------------------------------------------------------------
@@ -684,35 +832,44 @@ def argv(draw) -> tuple[list[str], bool]:
     return args, "--write" in args
 
 
-@given(case=argv())
-@_settings(600)
-def test_cli_exit_codes_and_one_line_errors(case, capsys, monkeypatch):
-    CASES_RUN["cli"] += 1
-    for key in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):  # plain words go to the built-in parser only
-        monkeypatch.delenv(key, raising=False)
-    args, writes = case
-    before = _listing(_PROJECT)
-    try:
-        code = main(args)
-    except SystemExit as exc:  # argparse --help exits 0 after printing the help
-        assert exc.code == 0 and ("-h" in args or "--help" in args), (args, exc.code)
-        capsys.readouterr()
-        return
-    out, err = capsys.readouterr()
-    assert code in (0, 1, 2), (args, code, err)
-    if code == 2:
-        assert len(err.splitlines()) == 1 and err.startswith("flux: "), (args, err)
-        if "--json" in (args[:args.index("--")] if "--" in args else args):  # the error also as JSON
-            assert json.loads(out) == {"error": err[len("flux: "):].rstrip("\n"), "exit": 2}, (args, out)
-        elif err.startswith("flux: no command given"):  # a bare `flux` shows its usage
-            assert out.startswith("usage: flux"), (args, out)
-        else:
-            assert out == "", (args, out)
-        assert _listing(_PROJECT) == before, args  # nothing written
-    if writes and _listing(_PROJECT) != before:  # a successful --write: start the next case afresh
-        shutil.rmtree(_PROJECT)
-        shutil.copytree(SHOP, _PROJECT)
-        (_PROJECT / "fuzz.sql").write_text("SELECT 1;\n")
+def test_cli_exit_codes_and_one_line_errors(capsys, monkeypatch):
+    planned: collections.Counter = collections.Counter()  # exit codes of `flux plan`
+
+    @given(case=argv())
+    @_settings(600)
+    def case(case):
+        CASES_RUN["cli"] += 1
+        for key in ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):  # plain words go to the built-in parser only
+            monkeypatch.delenv(key, raising=False)
+        args, writes = case
+        before = _listing(_PROJECT)
+        try:
+            code = main(args)
+        except SystemExit as exc:  # argparse --help exits 0 after printing the help
+            assert exc.code == 0 and ("-h" in args or "--help" in args), (args, exc.code)
+            capsys.readouterr()
+            return
+        out, err = capsys.readouterr()
+        assert code in (0, 1, 2), (args, code, err)
+        if args[:1] == ["plan"]:
+            planned[code] += 1
+        if code == 2:
+            assert len(err.splitlines()) == 1 and err.startswith("flux: "), (args, err)
+            if "--json" in (args[:args.index("--")] if "--" in args else args):  # the error also as JSON
+                assert json.loads(out) == {"error": err[len("flux: "):].rstrip("\n"), "exit": 2}, (args, out)
+            elif err.startswith("flux: no command given"):  # a bare `flux` shows its usage
+                assert out.startswith("usage: flux"), (args, out)
+            else:
+                assert out == "", (args, out)
+            assert _listing(_PROJECT) == before, args  # nothing written
+        if writes and _listing(_PROJECT) != before:  # a successful --write: start the next case afresh
+            shutil.rmtree(_PROJECT)
+            shutil.copytree(SHOP, _PROJECT)
+            (_PROJECT / "fuzz.sql").write_text("SELECT 1;\n")
+
+    case()
+    print(f"\nflux plan exit codes: {dict(planned)}")
+    assert planned[0] >= 0.02 * sum(planned.values()), planned  # plans are made, not only refused
 
 
 # --------------------------------------------------------------------------
@@ -720,33 +877,57 @@ def test_cli_exit_codes_and_one_line_errors(case, capsys, monkeypatch):
 # --------------------------------------------------------------------------
 
 
-@given(name=st.sampled_from(["detect_tooling", "read_schema", "plan_migration", "validate_migration",
-                             "write_migration"]),
-       kwargs=st.dictionaries(st.sampled_from(["project_dir", "operations", "tool", "pg_version", "paths",
-                                               "continue_pending", "database_url", "bogus"]),
-                              st.one_of(wrong, junk_text, st.lists(op_dict(), max_size=2),
-                                        st.just(str(_PROJECT))), max_size=4))
-@_settings(450)
-def test_mcp_tool_functions_raise_only_tool_errors(name, kwargs):
+TOOL_NAMES = ["detect_tooling", "read_schema", "plan_migration", "validate_migration", "write_migration"]
+
+
+@st.composite
+def well_formed_calls(draw):
+    name = draw(st.sampled_from(TOOL_NAMES))
+    kwargs = {"project_dir": str(_PROJECT)}
+    if name == "plan_migration":
+        kwargs["operations"] = list(draw(op_lists(1, 2)))
+    elif name == "validate_migration":
+        kwargs["paths"] = ["db/migrations"]
+    return name, kwargs
+
+
+def test_mcp_tool_functions_raise_only_tool_errors():
     from mcp.server.mcpserver.exceptions import ToolError
 
     from flux_agent.mcp_server import _tool_function
     from flux_agent.tool_api import BY_NAME
 
-    CASES_RUN["mcp-tools"] += 1
-    if name == "write_migration" or kwargs.get("database_url") is not None:
-        kwargs.pop("database_url", None)
-        kwargs["project_dir"] = str(_PROJECT)
-        if name == "write_migration":
-            kwargs.pop("operations", None)  # writing would change the shared project: continue_pending only
-    before = _listing(_PROJECT)
-    try:
-        _tool_function(BY_NAME[name])(**kwargs)
-    except ToolError as exc:
-        one_line(exc)
-    except TypeError as exc:  # an unknown keyword: the SDK refuses it before the call
-        assert "bogus" in kwargs, exc
-    assert _listing(_PROJECT) == before
+    answered: collections.Counter = collections.Counter()  # tool -> calls answered without an error
+
+    @given(call=st.one_of(
+        st.tuples(st.sampled_from(TOOL_NAMES),
+                  st.dictionaries(st.sampled_from(["project_dir", "operations", "tool", "pg_version", "paths",
+                                                   "continue_pending", "database_url", "bogus"]),
+                                  st.one_of(wrong, junk_text, st.lists(op_dict(), max_size=2),
+                                            st.just(str(_PROJECT))), max_size=4)),
+        well_formed_calls()))  # now and then a call as a client would make it, so answers are seen too
+    @_settings(450)
+    def case(call):
+        name, kwargs = call
+        CASES_RUN["mcp-tools"] += 1
+        if name == "write_migration" or kwargs.get("database_url") is not None:
+            kwargs.pop("database_url", None)
+            kwargs["project_dir"] = str(_PROJECT)
+            if name == "write_migration":
+                kwargs.pop("operations", None)  # writing would change the shared project: continue_pending only
+        before = _listing(_PROJECT)
+        try:
+            _tool_function(BY_NAME[name])(**kwargs)
+            answered[name] += 1
+        except ToolError as exc:
+            one_line(exc)
+        except TypeError as exc:  # an unknown keyword: the SDK refuses it before the call
+            assert "bogus" in kwargs, exc
+        assert _listing(_PROJECT) == before
+
+    case()
+    print(f"\nMCP tool calls answered without an error: {dict(answered)}")
+    assert answered["plan_migration"] >= 10 and len(answered) >= 3, answered  # plans are made, not only refused
 
 
 # --------------------------------------------------------------------------
