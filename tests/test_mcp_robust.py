@@ -1,7 +1,8 @@
 """The MCP server (`python -m flux_agent mcp`) under abuse, over raw JSON-RPC on
 stdio and through the SDK client: malformed JSON, unknown methods, params and
 arguments of the wrong type, unknown tools, huge strings, then 100 concurrent
-tool calls. Every request with an id gets exactly one response under that id;
+tool calls, each with its own payload and checked against its own expected
+answer. Every request with an id gets exactly one response under that id;
 errors are JSON-RPC errors or tool errors (isError) with one line of text;
 the server answers a last request correctly afterwards."""
 
@@ -25,7 +26,6 @@ from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ADD_INDEX = [{"op": "add_index", "table": "orders", "columns": ["user_id"]}]
 
 
 @pytest.fixture
@@ -184,27 +184,61 @@ def test_malformed_requests_get_one_error_each_and_the_server_keeps_serving(serv
     assert server.proc.poll() is None
 
 
+TOOLS = ["sql", "dbmate", "prisma", "alembic", "drizzle", "typeorm", "knex", "rails", "golang-migrate", "goose",
+         "flyway", "django", "sequelize", "sqitch", "node-pg-migrate"]
+TYPES = ["text", "bigint", "integer", "boolean", "uuid", "jsonb", "date", "timestamptz", "numeric(10,2)", "smallint"]
+
+
+def concurrent_call(i: int, shop: Path) -> tuple[str, dict]:
+    """Call number i (1..100): each one its own payload, so an answer given to the wrong request shows."""
+    project = str(shop)
+    if i % 7 == 0:  # 14 calls, 14 different tools
+        return "detect_tooling", {"project_dir": project, "tool": TOOLS[i // 7]}
+    if i % 3 == 0:
+        return "plan_migration", {"project_dir": project, "operations": [
+            {"op": "drop_column", "table": "users", "column": f"missing_{i}"}]}
+    if i % 3 == 1:
+        return "plan_migration", {"project_dir": project, "operations": [
+            {"op": "add_column", "table": "users", "column": f"col_{i}", "type": TYPES[i % len(TYPES)]}]}
+    return "plan_migration", {"project_dir": project, "operations": [
+        {"op": "add_index", "table": "orders", "columns": ["user_id", "status"][: 1 + i % 2], "name": f"idx_{i}"}]}
+
+
+def expected_answer(i: int, shop: Path) -> str | dict:
+    """What call i must get back: the fields that tell it apart (or the words of its error)."""
+    from flux_agent import tools
+
+    name, args = concurrent_call(i, shop)
+    if name == "detect_tooling":
+        found = tools.detect_tooling(str(shop), args["tool"])
+        return {"tool": found.tool, "migrations_dir": found.migrations_dir}
+    if args["operations"][0]["op"] == "drop_column":
+        return f"unknown column 'missing_{i}'"
+    plan = tools.plan_migration(tools.parse_operations(args["operations"]), str(shop))
+    return {"description": plan.description, "up_sql": [s.up_sql for s in plan.steps]}
+
+
+def answer_of(i: int, content: dict) -> dict:
+    if "tool" in content and "steps" not in content:
+        return {"tool": content["tool"], "migrations_dir": content["migrations_dir"]}
+    return {"description": content["description"], "up_sql": [s["up_sql"] for s in content["steps"]]}
+
+
 def test_100_concurrent_calls_each_get_exactly_one_right_answer(server, shop):
-    for rid in range(1, 101):  # sent without waiting for any answer
-        if rid % 2:
-            server.call(rid, "detect_tooling", {"project_dir": str(shop)})
-        elif rid % 10 == 0:
-            server.call(rid, "plan_migration", {"operations": [{"op": "drop_column", "table": "users",
-                                                                "column": f"missing_{rid}"}],
-                                                "project_dir": str(shop)})
-        else:
-            server.call(rid, "plan_migration", {"operations": ADD_INDEX, "project_dir": str(shop)})
-    got = server.collect(set(range(1, 101)), timeout=300)
-    for rid in range(1, 101):
+    calls = {rid: concurrent_call(rid, shop) for rid in range(1, 101)}
+    for rid, (tool, args) in calls.items():  # sent without waiting for any answer
+        server.call(rid, tool, args)
+    got = server.collect(set(calls), timeout=300)
+    expected = {rid: expected_answer(rid, shop) for rid in calls}
+    assert len({json.dumps(e, sort_keys=True) for e in expected.values()}) == 100  # every answer its own
+    for rid in calls:
+        want = expected[rid]
+        if isinstance(want, str):
+            assert want in one_line_error(got[rid]), (rid, got[rid])
+            continue
         result = got[rid]["result"]
-        if rid % 2:
-            assert result.get("isError") is not True and result["structuredContent"]["tool"] == "dbmate", rid
-        elif rid % 10 == 0:
-            assert f"unknown column 'missing_{rid}'" in one_line_error(got[rid])
-        else:
-            assert result.get("isError") is not True, result
-            steps = result["structuredContent"]["steps"]
-            assert steps and "CREATE INDEX CONCURRENTLY" in steps[0]["up_sql"], rid
+        assert result.get("isError") is not True, (rid, result)
+        assert answer_of(rid, result["structuredContent"]) == want, rid
     # no stray or duplicate answers came meanwhile
     ids = [m.get("id") for m in server.received if m.get("id") is not None]
     assert len(ids) == len(set(ids))
@@ -219,33 +253,37 @@ def test_100_concurrent_calls_through_the_sdk_client(shop):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     params = StdioServerParameters(command=sys.executable, args=["-m", "flux_agent", "mcp"], cwd=str(shop), env=env)
 
+    wrong = [("operations", "not a list"), ("pg_version", "eleven"), ("tool", 5)]
+
+    def call(i: int) -> tuple[str, dict]:
+        if i % 5 == 4:  # a wrong type, refused by the SDK's argument check, which names the argument
+            name, value = wrong[i % 3]
+            args = {"project_dir": str(shop), "operations": [
+                {"op": "add_column", "table": "users", "column": f"col_{i}", "type": "text"}]}
+            args[name] = value  # the one wrong argument
+            return "plan_migration", args
+        return concurrent_call(i + 1, shop)
+
     async def body():
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
                 await session.initialize()
-                calls = []
-                for i in range(100):
-                    if i % 3 == 0:
-                        calls.append(session.call_tool("detect_tooling", {"project_dir": str(shop)}))
-                    elif i % 3 == 1:
-                        calls.append(session.call_tool("plan_migration", {"project_dir": str(shop),
-                                                                          "operations": ADD_INDEX}))
-                    else:
-                        calls.append(session.call_tool("plan_migration", {"operations": i}))  # wrong type
-                results = await asyncio.gather(*calls)
+                results = await asyncio.gather(*(session.call_tool(*call(i)) for i in range(100)))
                 last = await session.call_tool("read_schema", {"project_dir": str(shop)})
                 return results, last
 
     results, last = asyncio.run(body())
     assert len(results) == 100
     for i, res in enumerate(results):
-        if i % 3 == 2:
-            assert res.is_error and len(res.content[0].text.splitlines()) == 1, res.content[0].text
-            assert "operations" in res.content[0].text
+        text = res.content[0].text
+        if i % 5 == 4:
+            assert res.is_error and len(text.splitlines()) == 1, text
+            assert text.startswith(f"invalid argument {wrong[i % 3][0]}: "), (i, text)
+            continue
+        want = expected_answer(i + 1, shop)
+        if isinstance(want, str):
+            assert res.is_error and want in text, (i, text)
         else:
-            assert not res.is_error, res.content[0].text
-            if i % 3 == 0:
-                assert res.structured_content["tool"] == "dbmate"
-            else:
-                assert res.structured_content["steps"]
+            assert not res.is_error, (i, text)
+            assert answer_of(i + 1, res.structured_content) == want, i
     assert not last.is_error and "users" in [t["name"] for t in last.structured_content["tables"]]
