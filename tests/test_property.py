@@ -482,8 +482,7 @@ def test_accepted_plans_survive_validation_and_summary():
 OWN_KINDS = tuple(k for k in OP_NAMES if k not in ("change_column_type", "raw_sql"))
 SELF_JUDGED = [
     pytest.param(OWN_KINDS, OWN_KINDS, id="other-operations"),
-    pytest.param(("change_column_type",), OWN_KINDS, id="change_column_type",
-                 marks=pytest.mark.xfail(strict=False, reason="issue 12 item 1")),
+    pytest.param(("change_column_type",), OWN_KINDS, id="change_column_type"),
 ]
 
 
