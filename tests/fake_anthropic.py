@@ -206,14 +206,40 @@ class FluxScript:
     `defer_loading`, or not at all while the server is still connecting), load
     them with ToolSearch; then detect_tooling, then write_migration, then a final
     answer that quotes the write_migration summary.
-    Requests that offer neither (Claude Code's side calls) get plain text."""
+    Requests that offer neither (Claude Code's side calls) get plain text.
+
+    The MCP server may still be starting when the model first wants its tools
+    (a cold `uv run` on a loaded machine takes many seconds). A tool search made
+    then finds nothing, so before searching the script waits until `ready()`
+    says the server is connected (Claude Code's debug log says so), and searches
+    again while the tools are missing, until `wait_s` has passed: a readiness
+    wait bounded by time, not by a guess of how many searches are enough."""
 
     project_dir: str
     operations: list = field(default_factory=lambda: list(RENAME))
     use_skill: str = ""  # e.g. "flux:flux-migrate": call the Skill tool first, when offered
-    max_searches: int = 3
+    ready: Optional[Callable[[], bool]] = None  # is the flux MCP server connected?
+    wait_s: float = 300.0  # how long the tools may take to appear, from the first search on
+    hold_s: float = 60.0  # the longest one reply waits for `ready` (the client waits for its reply)
+    max_searches: int = 30  # a bound on turns, should the tools never appear
     summary: Optional[str] = None  # the write_migration summary, once seen
     searches: int = 0
+    first_search: Optional[float] = None
+    waited_s: float = 0.0  # time replies spent waiting for `ready`
+
+    def _await_ready(self) -> None:
+        if self.ready is None:
+            return
+        now = time.monotonic()
+        deadline = min(now + self.hold_s, (self.first_search or now) + self.wait_s)
+        while time.monotonic() < deadline:
+            try:
+                if self.ready():
+                    break
+            except OSError:  # the debug log may not exist yet
+                pass
+            time.sleep(0.1)
+        self.waited_s += time.monotonic() - now
 
     def __call__(self, body: dict) -> Reply:
         detect = find_tool(body, "detect_tooling")
@@ -227,8 +253,12 @@ class FluxScript:
                 return Reply(text="Flux test.")
             if self.use_skill and "Skill" in names and "Skill" not in done:
                 return Reply(text="Loading the skill.", tool=("Skill", {"skill": self.use_skill}))
-            if self.searches >= self.max_searches:
-                return Reply(text="The flux tools never became available.")
+            if self.first_search is None:
+                self.first_search = time.monotonic()
+            self._await_ready()
+            if self.searches >= self.max_searches or time.monotonic() > self.first_search + self.wait_s:
+                return Reply(text=f"The flux tools never became available ({self.searches} searches, "
+                                  f"{time.monotonic() - self.first_search:.0f} s).")
             self.searches += 1
             known = [detect, write] if detect and write else sorted(set(_FLUX_NAME.findall(conversation_text(body))))
             query = "select:" + ",".join(known) if len(known) == 2 else "+flux detect_tooling write_migration"
@@ -407,7 +437,10 @@ class FakeAnthropic:
 # --- running the real Claude Code client ------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
-CLAUDE_TIMEOUT = 180
+# Sized for a loaded 2-core machine (other test runs beside this one): a `claude` run that
+# takes 6 s on an idle machine took over 60 s there. Only a hung run waits this long.
+CLAUDE_TIMEOUT = 480
+MCP_TIMEOUT_S = 300  # the client's wait for the MCP server (a cold `uv run` installs the project first)
 
 
 def claude_bin() -> Optional[str]:
@@ -434,7 +467,7 @@ def require_claude() -> str:
 
 def _uv_dir(*args: str) -> Optional[str]:
     try:
-        out = subprocess.run(["uv", *args], capture_output=True, text=True, timeout=60)
+        out = subprocess.run(["uv", *args], capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None

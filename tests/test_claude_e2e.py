@@ -21,6 +21,7 @@ import pytest
 
 from fake_anthropic import (
     CLAUDE_TIMEOUT,
+    MCP_TIMEOUT_S,
     ROOT,
     FakeAnthropic,
     FluxScript,
@@ -63,9 +64,11 @@ def test_rename_column_in_real_claude_code(tmp_path):
     project = copy_shop(tmp_path)
     migrations = project / "db" / "migrations"
     before = set(os.listdir(migrations))
-    script = FluxScript(str(project), use_skill=SKILL)
-    seen: dict = {"servers": []}
     debug_log = tmp_path / "claude-debug.log"
+    # The scripted model asks for the flux tools once the client says their server is connected.
+    script = FluxScript(str(project), use_skill=SKILL, wait_s=MCP_TIMEOUT_S,
+                        ready=lambda: bool(CONNECTED.search(debug_log.read_text(errors="replace"))))
+    seen: dict = {"servers": []}
 
     def snapshot(entry: Logged) -> None:
         # While the scripted model asks for write_migration, the MCP server is up: record how it was started.
@@ -76,7 +79,7 @@ def test_rename_column_in_real_claude_code(tmp_path):
 
     with FakeAnthropic(script, lifetime=CLAUDE_TIMEOUT + 60, on_request=snapshot) as api:
         env = dict(env, ANTHROPIC_BASE_URL=api.base_url, ANTHROPIC_API_KEY="test-key", PWD=str(project),
-                   MCP_TIMEOUT="120000")  # a cold `uv run` on a slow CI runner may take more than the default 30 s
+                   MCP_TIMEOUT=str(MCP_TIMEOUT_S * 1000))  # a cold `uv run` under load: far over the default 30 s
         allowed = ",".join([f"mcp__plugin_flux_flux__{name}" for name in ("detect_tooling", "write_migration")]
                            + ["Skill", "ToolSearch"])
         args = [binary, "-p", PROMPT, "--output-format", "json", "--allowedTools", allowed,
@@ -102,13 +105,16 @@ def test_rename_column_in_real_claude_code(tmp_path):
         if r.reply is not None:
             print(f"[e2e]   {r.t:6.2f}s stream={r.stream} tools={len(tool_names(r.body))} -> "
                   f"{r.reply.tool[0] if r.reply.tool else 'text'}")
+    print(f"[e2e] the scripted model waited {script.waited_s:.1f}s for the MCP server; {script.searches} tool "
+          f"search(es)")
     print(f"[e2e] claude -p total: {total:.1f}s; MCP server connected in "
           f"{connected.group(3) + ' ms' if connected else '? (no debug line)'}"
           f"{' as ' + repr(connected.group(1)) + ' over ' + connected.group(2) if connected else ''}")
     for info in seen["servers"]:
         print(f"[e2e] MCP server process: {json.dumps(info)}")
 
-    proc_info = explain(subprocess.CompletedProcess(args, proc.returncode, out, err))
+    proc_info = (explain(subprocess.CompletedProcess(args, proc.returncode, out, err))
+                 + f"\n--- requests\n{api.paths()}\n--- debug log (tail)\n{debug[-3000:]}")
     assert not server_errors, server_errors
     assert proc.returncode == 0, proc_info
     result = _final_result(out)
@@ -158,7 +164,7 @@ def test_fake_api_answers_streaming_and_plain_requests(tmp_path):
     def post(api, path, body):
         req = urllib.request.Request(api.base_url + path, data=json.dumps(body).encode(), method="POST",
                                      headers={"content-type": "application/json"})
-        with urllib.request.urlopen(req, timeout=10) as resp:
+        with urllib.request.urlopen(req, timeout=60) as resp:
             return resp.headers.get("content-type"), resp.read().decode()
 
     def events(raw):
@@ -220,3 +226,20 @@ def test_fake_api_answers_streaming_and_plain_requests(tmp_path):
             post(api, "/v1/other", {})
         assert api.paths()[-2:] == ["POST /v1/messages/count_tokens", "POST /v1/other"]
         assert not api.errors
+
+
+def test_script_waits_for_the_mcp_server_before_searching(tmp_path):
+    """The scripted model searches for the flux tools once `ready` says their server is up, and
+    gives up (saying so) only after `wait_s`: a slow server start is waited for, not raced."""
+    search = {"name": "ToolSearch", "input_schema": {"type": "object"}}
+    body = {"model": "m", "messages": [{"role": "user", "content": PROMPT}], "tools": [search]}
+    up_at = time.monotonic() + 0.5
+    script = FluxScript(str(tmp_path), ready=lambda: time.monotonic() >= up_at, wait_s=30)
+    t0 = time.monotonic()
+    reply = script(body)
+    assert reply.tool and reply.tool[0] == "ToolSearch" and time.monotonic() - t0 >= 0.45
+    assert script.searches == 1 and script.waited_s >= 0.45
+    never = FluxScript(str(tmp_path), ready=lambda: False, wait_s=0.3, hold_s=0.2)
+    assert never(body).tool[0] == "ToolSearch"  # held 0.2 s, then searched anyway: the client may know better
+    reply = never(body)
+    assert reply.tool is None and reply.text.startswith("The flux tools never became available (1 searches")
