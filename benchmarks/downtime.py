@@ -13,7 +13,7 @@ indexes) and `users` with
 --rows/10 rows (at least 30,000), VACUUM ANALYZEd. For every operation class
 below it clones the template twice (CREATE DATABASE ... TEMPLATE, file copy)
 and, on one copy, runs the naive single statement (no lock_timeout: what
-people run), on the other Flux's plan (flux_agent.planner.build_plan with
+people run), on the other Flux's plan (flux_agent.plan.planner.build_plan with
 the default Settings and the server's major version), each under the same
 application traffic (flux_agent.verify's load workers, --workers per code
 version: point SELECT by key, UPDATE of one column by key, INSERT, 5 ms
@@ -63,9 +63,9 @@ import psycopg  # noqa: E402
 
 from downtime_load import BASELINE, RunResult, run_under_load  # noqa: E402
 from flux_agent.models import Plan, Settings, Step  # noqa: E402
-from flux_agent.planner import build_plan  # noqa: E402
-from flux_agent.schema.replay import replay_sql  # noqa: E402
-from flux_agent.tools import parse_operations  # noqa: E402
+from flux_agent.plan.planner import build_plan  # noqa: E402
+from flux_agent.schema.replay.engine import replay_sql  # noqa: E402
+from flux_agent.entry.actions import parse_operations  # noqa: E402
 from flux_agent.verify.sandbox import _with, open_sandbox  # noqa: E402
 
 TEMPLATE = "flux_downtime_template"

@@ -6,7 +6,7 @@ owning a share of the rows; reads by key, updates of one column by key,
 inserts; a code step starts the new code, runs both 0.3 s, stops the old),
 with two changes for a benchmark: any number of workers per code version, and
 keys spread over the whole table rather than its first rows. Steps run the
-way flux_agent.apply.run_sql runs them; a step that hits its lock_timeout is
+way flux_agent.verify.runner.run_sql runs them; a step that hits its lock_timeout is
 retried, as the plan's summary tells the user to do. The data check at the
 end is verify's: every row's last value written by the application must be
 in the table (converted as the plan converts it).
@@ -23,9 +23,9 @@ from typing import Callable, Optional
 
 import psycopg
 
-from flux_agent.apply import run_sql
+from flux_agent.verify.runner import run_sql
 from flux_agent.models import Plan, Schema
-from flux_agent.planner import planned_schema
+from flux_agent.plan.planner import planned_schema
 from flux_agent.verify.load import NEW, OLD, Traffic, Worker
 
 Progress = Callable[[str], None]

@@ -1,4 +1,4 @@
-"""Duration estimates (flux_agent.estimate) against measured runs on PostgreSQL.
+"""Duration estimates (flux_agent.plan.estimate) against measured runs on PostgreSQL.
 
     python benchmarks/estimates.py [--rows 1000000] [--database-url URL]
 
@@ -6,7 +6,7 @@ Builds a table of --rows rows (bigint identity key, an integer, an e-mail, a
 timestamp, a nullable integer; about 90 bytes a row) on an embedded
 PostgreSQL 16 (pgserver) or on --database-url, VACUUM ANALYZEs it, then times
 the planner's own steps, each estimated first from the live statistics
-(flux_agent.schema.live.read_live after ANALYZE):
+(flux_agent.schema.readers.live.read_live after ANALYZE):
 
   full scan        VALIDATE CONSTRAINT of add_check's NOT VALID check
   index build      a plain CREATE INDEX (calibrates the one-pass rate)
@@ -35,10 +35,10 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg  # noqa: E402
 
-from flux_agent.estimate import Rates, assess  # noqa: E402
+from flux_agent.plan.estimate import Rates, assess  # noqa: E402
 from flux_agent.models import AddCheck, AddIndex, Backfill, Settings, Step  # noqa: E402
-from flux_agent.planner import build_plan  # noqa: E402
-from flux_agent.schema.live import read_live  # noqa: E402
+from flux_agent.plan.planner import build_plan  # noqa: E402
+from flux_agent.schema.readers.live import read_live  # noqa: E402
 
 TABLE = "bench"
 SETTINGS = Settings()  # the planner's defaults: 5,000-row batches, 50 ms pauses

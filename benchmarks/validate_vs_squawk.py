@@ -8,7 +8,7 @@ varied, realistic DDL and data changes against the examples/shop tables
 create themselves; the same seed always writes the same files.
 
 Timed, wall clock, best of --runs:
-  flux (in-process)  flux_agent.tools.validate_paths(folder, project=examples/shop)
+  flux (in-process)  flux_agent.entry.actions.validate_paths(folder, project=examples/shop)
   flux (CLI)         python -m flux_agent validate FOLDER --project examples/shop --json
   squawk             squawk --pg-version 16 --reporter json FOLDER/*.sql
 
@@ -35,9 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from flux_agent import tools  # noqa: E402
-from flux_agent.analysis import split_statements  # noqa: E402
-from flux_agent.validate import read_sections  # noqa: E402
+from flux_agent.entry import actions as tools  # noqa: E402
+from flux_agent.lint.context import split_statements  # noqa: E402
+from flux_agent.lint.engine import read_sections  # noqa: E402
 
 SHOP = ROOT / "examples" / "shop"
 
@@ -176,7 +176,7 @@ def agreement(folder: Path, squawk: str, findings) -> tuple[int, int, dict[str, 
     """Side by side on the generated files: every (statement, rule) squawk reports on an
     up section under a rule id flux also has, and how many of them flux reports too.
     (Not timed: squawk is run twice, on up-section copies, split by transaction mode.)"""
-    from flux_agent.rules import BY_ID
+    from flux_agent.lint.rules import BY_ID
 
     ups = {True: folder.parent / "up-tx", False: folder.parent / "up-notx"}
     starts: dict[str, list[int]] = {}

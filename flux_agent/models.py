@@ -11,7 +11,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from . import render
+from .plan import summary as render
 
 
 class _Strict(BaseModel):

@@ -10,7 +10,7 @@ from pathlib import Path
 import psycopg
 
 from flux_agent.models import Schema, Settings
-from flux_agent.schema.replay import read_migrations_dir, up_sql_of
+from flux_agent.schema.replay.engine import read_migrations_dir, up_sql_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOP = ROOT / "examples" / "shop"

@@ -16,9 +16,9 @@ import pytest
 anthropic = pytest.importorskip("anthropic")
 
 from fake_anthropic import FakeAnthropic, Reply, tool_results  # noqa: E402
-from flux_agent import agent  # noqa: E402
+from flux_agent.entry import agent  # noqa: E402
 from flux_agent.errors import FluxInputError  # noqa: E402
-from flux_agent.tool_api import TOOLS  # noqa: E402
+from flux_agent.entry.tool_specs import TOOLS  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RENAME = [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}]
@@ -204,7 +204,7 @@ def test_model_from_env_and_api_errors(shop, monkeypatch):
 def test_cli_plan_through_the_agent_speaks_cli_again(shop, monkeypatch, capsys):
     """`flux plan --agent --json` prints the plan the model made; its summary names
     CLI commands again, while the model itself was told about tools."""
-    from flux_agent.cli import main
+    from flux_agent.entry.cli import main
 
     def script(body: dict) -> Reply:
         results = tool_results(body)

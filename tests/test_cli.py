@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.cli import main
+from flux_agent.entry.cli import main
 
 from cases import CASES
 from shop import SHOP
@@ -265,7 +265,7 @@ def test_plain_plan_summary_is_short_and_names_every_step(proj, capsys, case_id,
 
 
 def test_error_line_has_one_prefix(capsys):
-    from flux_agent.cli import main as flux_main
+    from flux_agent.entry.cli import main as flux_main
 
     assert flux_main(["plan", "--no-such-flag"]) == 2
     err = capsys.readouterr().err

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.cli import _parser, main
+from flux_agent.entry.cli import _parser, main
 
 from shop import SHOP
 

@@ -47,7 +47,8 @@ def test_writes_are_serialised_even_when_they_overlap(tmp_path, monkeypatch):
     import threading
     import time
 
-    from flux_agent import batches, tools
+    from flux_agent.write import deploy_groups as batches
+    from flux_agent.entry import actions as tools
 
     proj = tmp_path / "shop"
     shutil.copytree(ROOT / "examples" / "shop", proj)

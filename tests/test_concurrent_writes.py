@@ -10,9 +10,9 @@ import time
 
 import psycopg
 
-from flux_agent.apply import connect, run_sql
-from flux_agent.planner import build_plan
-from flux_agent.tools import parse_operations
+from flux_agent.verify.runner import connect, run_sql
+from flux_agent.plan.planner import build_plan
+from flux_agent.entry.actions import parse_operations
 
 from shop import SETTINGS, build_shop, shop_schema
 

@@ -11,9 +11,9 @@ import typing
 import pytest
 from pydantic import TypeAdapter
 
-from flux_agent.cli import main
+from flux_agent.entry.cli import main
 from flux_agent.models import Operation
-from flux_agent.planner import _DESCRIBE, describe
+from flux_agent.plan.planner import _DESCRIBE, describe
 
 from shop import SHOP
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.detect import TOOLS, detect
+from flux_agent.project.detect import TOOLS, detect
 from flux_agent.errors import FluxInputError
 from flux_agent.models import Settings
 

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from flux_agent.estimate import Rates, annotate, assess, duration_text, estimate, step_table
+from flux_agent.plan.estimate import Rates, annotate, assess, duration_text, estimate, step_table
 from flux_agent.models import (AddColumn, AddIndex, Backfill, ChangeColumnType, Column, Constraint, CreateTable,
                                ColumnSpec, Plan, Schema, SetNotNull, Settings, Step, Table)
-from flux_agent.planner import build_plan
+from flux_agent.plan.planner import build_plan
 
 SETTINGS = Settings()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent import tools
+from flux_agent.entry import actions as tools
 
 from shop import SHOP
 
@@ -73,8 +73,8 @@ def test_create_table_keeps_a_default_meaning(pg_url, expr):
     verify's build) gives PostgreSQL the same default it had."""
     import psycopg
 
-    from flux_agent.schema.ddl import create_table_sql
-    from flux_agent.schema.replay import replay_sql
+    from flux_agent.pg.ddl import create_table_sql
+    from flux_agent.schema.replay.engine import replay_sql
 
     typed = f"SELECT pg_typeof({expr})::text"
     original = f"CREATE TABLE t (id bigint PRIMARY KEY, c {{type}} DEFAULT ({expr}))"
@@ -150,7 +150,7 @@ def _with_touched_objects(proj: Path) -> Path:
 def test_every_plan_passes_its_validator_as_written(proj, tmp_path, monkeypatch, capsys, op):
     import json
 
-    from flux_agent.cli import main
+    from flux_agent.entry.cli import main
 
     _with_touched_objects(proj)
     plan = tools.plan_migration([op], str(proj))
@@ -177,8 +177,8 @@ def test_every_plan_passes_its_validator_as_written(proj, tmp_path, monkeypatch,
 # -- item 5: an UPDATE of a column added earlier in the same file destroys nothing -----------------------
 
 def _errors(sql: str, schema=None) -> list[str]:
-    from flux_agent.analysis import FileContext
-    from flux_agent.validate import lint_sql
+    from flux_agent.lint.context import FileContext
+    from flux_agent.lint.engine import lint_sql
 
     return [f.rule for f in lint_sql(sql, FileContext(schema=schema)) if f.severity == "error"]
 
@@ -197,8 +197,8 @@ def test_update_of_a_column_added_in_the_same_file_is_not_destructive():
 # -- item 6: identifiers over 63 bytes ------------------------------------------------------------------
 
 def test_identifier_over_63_bytes_is_flagged():
-    from flux_agent.analysis import FileContext
-    from flux_agent.validate import lint_sql
+    from flux_agent.lint.context import FileContext
+    from flux_agent.lint.engine import lint_sql
 
     def rules(sql):
         return [f.rule for f in lint_sql(sql, FileContext())]
@@ -244,7 +244,7 @@ def test_a_folder_with_downs_still_needs_them_unless_require_down_is_false(tmp_p
 # -- item 8: an empty schema is explained when the migrations are elsewhere -----------------------------
 
 def test_empty_schema_with_migrations_elsewhere_says_where_it_looked(tmp_path, capsys):
-    from flux_agent.cli import main
+    from flux_agent.entry.cli import main
 
     project = tmp_path / "app"
     (project / "database" / "sql").mkdir(parents=True)
@@ -259,7 +259,7 @@ def test_empty_schema_with_migrations_elsewhere_says_where_it_looked(tmp_path, c
 
 
 def test_empty_schema_of_a_new_project_is_fine(tmp_path, capsys):
-    from flux_agent.cli import main
+    from flux_agent.entry.cli import main
 
     (tmp_path / "seeds.sql").write_text("INSERT INTO nothing VALUES (1);\n")
     assert main(["schema", "--project", str(tmp_path)]) == 0

@@ -23,12 +23,12 @@ import pglast
 import psycopg
 import pytest
 
-from flux_agent.apply import connect, forward, rollback, sql_steps
+from flux_agent.verify.runner import connect, forward, rollback, sql_steps
 from flux_agent.errors import FluxError, FluxInputError
 from flux_agent.models import Plan, Schema
-from flux_agent.planner import build_plan, planned_schema
-from flux_agent.sql import split_qualified
-from flux_agent.tools import parse_operations
+from flux_agent.plan.planner import build_plan, planned_schema
+from flux_agent.pg.sql import split_qualified
+from flux_agent.entry.actions import parse_operations
 
 from shop import SETTINGS, build_shop, shop_schema
 
@@ -306,7 +306,7 @@ def _shape(plan: Plan) -> list[list[list[str]]]:
 
 def _drops(plan: Plan) -> list[str]:
     from pglast import ast
-    from flux_agent.sql import iter_nodes
+    from flux_agent.pg.sql import iter_nodes
 
     names = []
     for step in plan.steps:

@@ -206,7 +206,7 @@ def concurrent_call(i: int, shop: Path) -> tuple[str, dict]:
 
 def expected_answer(i: int, shop: Path) -> str | dict:
     """What call i must get back: the fields that tell it apart (or the words of its error)."""
-    from flux_agent import tools
+    from flux_agent.entry import actions as tools
 
     name, args = concurrent_call(i, shop)
     if name == "detect_tooling":

@@ -1,4 +1,4 @@
-"""flux_agent.nl against tests/nl_corpus.yaml: every phrasing parses to exactly
+"""flux_agent.nl.parser against tests/nl_corpus.yaml: every phrasing parses to exactly
 its expected operations, every refusal raises FluxInputError with a one-line
 message naming what was not understood, and every parse of the shop schema
 plans cleanly."""
@@ -14,9 +14,9 @@ from pydantic import TypeAdapter
 
 from flux_agent.errors import FluxInputError
 from flux_agent.models import Operation, Schema, Settings
-from flux_agent.nl import parse_request
-from flux_agent.planner import build_plan
-from flux_agent.schema.replay import read_migrations_dir
+from flux_agent.nl.parser import parse_request
+from flux_agent.plan.planner import build_plan
+from flux_agent.schema.replay.engine import read_migrations_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = yaml.safe_load((ROOT / "tests" / "nl_corpus.yaml").read_text(encoding="utf-8"))

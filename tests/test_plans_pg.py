@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from flux_agent.apply import connect, forward, rollback, sql_steps
-from flux_agent.planner import build_plan
-from flux_agent.tools import parse_operations
+from flux_agent.verify.runner import connect, forward, rollback, sql_steps
+from flux_agent.plan.planner import build_plan
+from flux_agent.entry.actions import parse_operations
 from flux_agent.verify.check import PlanCheck
 
 from cases import CASES

@@ -43,17 +43,17 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 from pglast import ast, keywords
 
-from flux_agent.analysis import FileContext
-from flux_agent.cli import main
+from flux_agent.lint.context import FileContext
+from flux_agent.entry.cli import main
 from flux_agent.errors import FluxError, FluxInputError
 from flux_agent.models import (Column, Constraint, EnumType, Index, Operation, Plan, Schema, Settings, Table,
                                View)
-from flux_agent.planner import build_plan
-from flux_agent.render import summary
-from flux_agent.sql import iter_nodes
-from flux_agent.tools import parse_operations
-from flux_agent.validate import lint_sql, validate_plan
-from flux_agent.writers import get_writer
+from flux_agent.plan.planner import build_plan
+from flux_agent.plan.summary import summary
+from flux_agent.pg.sql import iter_nodes
+from flux_agent.entry.actions import parse_operations
+from flux_agent.lint.engine import lint_sql, validate_plan
+from flux_agent.write.tools import get_writer
 
 from shop import SHOP, shop_schema
 
@@ -64,7 +64,7 @@ CASES_RUN: collections.Counter = collections.Counter()
 ACCEPTED: collections.Counter = collections.Counter()  # plans accepted, per test: the cases that went deep
 
 try:
-    from flux_agent.nl import parse_request
+    from flux_agent.nl.parser import parse_request
 except ImportError:  # plain-language parsing not there yet
     parse_request = None
 
@@ -578,7 +578,7 @@ def schemas(draw) -> Schema:
 
 
 def maybe_quote(name: str) -> str:
-    from flux_agent.sql import ident
+    from flux_agent.pg.sql import ident
     return ident(name)
 
 
@@ -893,8 +893,8 @@ def well_formed_calls(draw):
 def test_mcp_tool_functions_raise_only_tool_errors():
     from mcp.server.mcpserver.exceptions import ToolError
 
-    from flux_agent.mcp_server import _tool_function
-    from flux_agent.tool_api import BY_NAME
+    from flux_agent.entry.mcp_server import _tool_function
+    from flux_agent.entry.tool_specs import BY_NAME
 
     answered: collections.Counter = collections.Counter()  # tool -> calls answered without an error
 

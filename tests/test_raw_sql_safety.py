@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent import tools
+from flux_agent.entry import actions as tools
 from flux_agent.errors import FluxInputError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,7 +1,7 @@
 import pytest
 
 from flux_agent.models import Plan, Step
-from flux_agent.render import MAX_LINES, summary, surface
+from flux_agent.plan.summary import MAX_LINES, summary, surface
 
 
 def rename_plan(**overrides) -> Plan:

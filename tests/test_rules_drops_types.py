@@ -1,7 +1,7 @@
 """Drop, rename, column-type and compatibility rules (ids shared with squawk).
 
 Each rule gets SQL that must trigger it and SQL that must not, through
-flux_agent.validate.lint_sql. The same snippets then go to the real squawk
+flux_agent.lint.engine.lint_sql. The same snippets then go to the real squawk
 binary: a positive snippet must get the same rule id from squawk (with
 `-i <rule>` for squawk's opt-in rules), a negative one must not, and squawk
 must report the rule without `-i` exactly when it is in its default set.
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.analysis import FileContext
-from flux_agent.rules import BY_ID
-from flux_agent.validate import lint_sql
+from flux_agent.lint.context import FileContext
+from flux_agent.lint.rules import BY_ID
+from flux_agent.lint.engine import lint_sql
 
 ROOT = Path(__file__).resolve().parents[1]
 

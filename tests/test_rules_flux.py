@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.analysis import FileContext
-from flux_agent.cli import main
+from flux_agent.lint.context import FileContext
+from flux_agent.entry.cli import main
 from flux_agent.models import Schema, Settings
-from flux_agent.rules import BY_ID
-from flux_agent.schema.replay import read_migrations_dir
-from flux_agent.validate import lint_sql, validate_plan
+from flux_agent.lint.rules import BY_ID
+from flux_agent.schema.replay.engine import read_migrations_dir
+from flux_agent.lint.engine import lint_sql, validate_plan
 
 from cases import CASES
 from shop import MIGRATIONS, SHOP
@@ -77,7 +77,7 @@ def test_missing_rollback_leaves_alone(sql, has_down):
 def test_missing_rollback_from_a_dbmate_file(tmp_path):
     path = tmp_path / "20250301000000_add_nickname.sql"
     path.write_text("-- migrate:up\nALTER TABLE users ADD COLUMN nickname text;\n\n-- migrate:down\n\n")
-    from flux_agent.validate import validate_file
+    from flux_agent.lint.engine import validate_file
     found = [f for f in validate_file(path, Settings(), SCHEMA) if f.rule == "missing-rollback"]
     assert [f.line for f in found] == [2]
     path.write_text("-- migrate:up\nALTER TABLE users ADD COLUMN nickname text;\n\n"
@@ -336,7 +336,7 @@ def test_flux_ignore_without_reason_is_an_error():
 
 @pytest.mark.parametrize("case_id,ops,_phases", CASES, ids=[c[0] for c in CASES])
 def test_planner_plans_have_no_error_findings(tmp_path, case_id, ops, _phases):
-    from flux_agent import tools
+    from flux_agent.entry import actions as tools
     proj = tmp_path / "shop"
     shutil.copytree(SHOP, proj)
     plan = tools.plan_migration(ops, str(proj))
@@ -347,7 +347,7 @@ def test_planner_plans_have_no_error_findings(tmp_path, case_id, ops, _phases):
 def test_plan_steps_are_judged_against_the_schema_the_earlier_steps_leave():
     """The set-not-null plan validates its CHECK one step before SET NOT NULL; judged
     against the original schema alone, that last step would be flagged."""
-    from flux_agent import tools
+    from flux_agent.entry import actions as tools
     ops = next(c[1] for c in CASES if c[0] == "set-not-null")
     plan = tools.plan_migration(ops, str(SHOP))
     last = [s for s in plan.steps if s.up_sql and "SET NOT NULL" in s.up_sql][-1]

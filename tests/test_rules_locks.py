@@ -1,6 +1,6 @@
 """Lock, rewrite, transaction and timeout rules: SQL in, rule ids out.
 
-Each case goes through flux_agent.validate.lint_sql with a FileContext. Every
+Each case goes through flux_agent.lint.engine.lint_sql with a FileContext. Every
 positive case is also run through the real squawk (`squawk-cli` on PyPI) with
 the matching --assume-in-transaction and --pg-version: a rule in squawk's
 default set must be reported by squawk too; an opt-in rule only with `-i`.
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.analysis import FileContext
+from flux_agent.lint.context import FileContext
 from flux_agent.models import Column, Constraint, Schema, Table
-from flux_agent.rules import BY_ID
-from flux_agent.validate import lint_sql
+from flux_agent.lint.rules import BY_ID
+from flux_agent.lint.engine import lint_sql
 
 SCHEMA = Schema(tables=[
     Table(name="orders", columns=[Column(name="id", type="bigint", nullable=False),
@@ -376,9 +376,9 @@ def test_planner_steps_raise_no_errors_from_these_rules():
     from cases import CASES as PLAN_CASES
     from shop import SHOP
 
-    from flux_agent.settings import load_settings
-    from flux_agent.tools import plan_migration, read_schema
-    from flux_agent.validate import validate_plan
+    from flux_agent.project.config import load_settings
+    from flux_agent.entry.actions import plan_migration, read_schema
+    from flux_agent.lint.engine import validate_plan
 
     schema = read_schema(str(SHOP))
     problems = []

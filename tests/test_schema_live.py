@@ -14,8 +14,8 @@ import pytest
 
 from flux_agent.errors import FluxInputError
 from flux_agent.models import Schema
-from flux_agent.schema.live import normal_expr, normal_view, normalise_schema, read_live
-from flux_agent.schema.replay import read_migrations_dir, replay_sql, up_sql_of
+from flux_agent.schema.readers.live import normal_expr, normal_view, normalise_schema, read_live
+from flux_agent.schema.replay.engine import read_migrations_dir, replay_sql, up_sql_of
 from tests.shop import build_shop, shop_schema
 
 # Every object kind the model keeps, written the way people write migrations.
@@ -158,7 +158,7 @@ def dump_schema(url: str) -> Schema:
     if out.returncode != 0:
         pytest.skip(f"pg_dump failed: {out.stderr.strip()[:200]}")
     try:
-        from flux_agent.schema.pg_dump import read_pg_dump_text
+        from flux_agent.schema.readers.pg_dump import read_pg_dump_text
     except ImportError:  # the dump reader is not there: psql meta-commands (\restrict) are not SQL
         return replay_sql("\n".join(line for line in out.stdout.splitlines() if not line.startswith("\\")))
     return read_pg_dump_text(out.stdout)

@@ -14,12 +14,12 @@ import psycopg
 import pytest
 
 from flux_agent.models import Schema
-from flux_agent.schema.live import read_live
+from flux_agent.schema.readers.live import read_live
 from flux_agent.schema.normal import normal_expr, normal_view, normalise_schema
-from flux_agent.schema.prisma import read_prisma
-from flux_agent.schema.rails import read_schema_rb_text
-from flux_agent.schema.replay import read_migrations_dir
-from flux_agent.sql import ident, ident_list, literal, qname
+from flux_agent.schema.readers.prisma import read_prisma
+from flux_agent.schema.readers.rails import read_schema_rb_text
+from flux_agent.schema.replay.engine import read_migrations_dir
+from flux_agent.pg.sql import ident, ident_list, literal, qname
 from tests.test_schema_live import canon, dump_schema, migrate, write_migrations
 
 MIGRATION = """
@@ -329,7 +329,7 @@ def test_normal_form_builds_the_same_database(built, fresh_db):
 
 
 def test_schema_ddl_builds_the_same_database(built, fresh_db):
-    ddl = pytest.importorskip("flux_agent.schema.ddl")
+    ddl = pytest.importorskip("flux_agent.pg.ddl")
     _, url = built
     model = read_live(url)
     with psycopg.connect(fresh_db, autocommit=True) as conn:

@@ -8,9 +8,9 @@ import pytest
 
 from flux_agent.errors import FluxInputError
 from flux_agent.models import Column, Constraint, EnumType, Index, Schema, Table, View
-from flux_agent.schema.replay import read_migrations_dir, replay_sql, up_sql_of
-from flux_agent.schema.replay_names import make_object_name
-from flux_agent.sql import canonical_table
+from flux_agent.schema.replay.engine import read_migrations_dir, replay_sql, up_sql_of
+from flux_agent.schema.replay.names import make_object_name
+from flux_agent.pg.sql import canonical_table
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
 

@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent("""
     if sys.argv[1] == "hide":
         sys.modules["pglast"] = None  # import pglast now raises ImportError
     sys.path.insert(0, %r)
-    from flux_agent import sql, postgres
+    from flux_agent.pg import sql, facts as postgres
     from flux_agent.errors import FluxInputError
     out = {"have_pglast": sql.HAVE_PGLAST}
     out["types"] = [postgres.type_name(t) for t in

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.cli import main
+from flux_agent.entry.cli import main
 
 from cases import CASES
 from shop import SHOP

@@ -12,10 +12,10 @@ import uuid
 
 import pytest
 
-from flux_agent.batches import PLANS_DIR, PlanRecord
-from flux_agent.ops import shadow_column
-from flux_agent.sql import ident
-from flux_agent.tools import parse_operations, plan_migration
+from flux_agent.write.deploy_groups import PLANS_DIR, PlanRecord
+from flux_agent.plan.ops import _shadow as shadow_column
+from flux_agent.pg.sql import ident
+from flux_agent.entry.actions import parse_operations, plan_migration
 from flux_agent.verify import render_report, verify
 
 from shop import SHOP

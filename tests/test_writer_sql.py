@@ -6,9 +6,9 @@ import pytest
 
 from flux_agent.errors import FluxInputError, FluxRefused
 from flux_agent.models import Finding, Plan, Step
-from flux_agent.writers import WRITERS, get_writer
-from flux_agent.writers.base import slug
-from flux_agent.writers.sql import SqlWriter, layout, render_file, write
+from flux_agent.write.tools import WRITERS, get_writer
+from flux_agent.write.base import slug
+from flux_agent.write.tools.sql import SqlWriter, layout, render_file, write
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 
@@ -198,7 +198,7 @@ def test_write_needs_laid_out_plan(tmp_path):
 
 
 def test_registry():
-    from flux_agent.detect import TOOLS
+    from flux_agent.project.detect import TOOLS
 
     assert isinstance(WRITERS["sql"], SqlWriter) and get_writer("dbmate") is WRITERS["dbmate"]
     with pytest.raises(FluxInputError, match="unknown tool"):
@@ -209,7 +209,7 @@ def test_registry():
 
 def test_nothing_to_undo_is_said_once():
     from flux_agent.models import Step
-    from flux_agent.writers.sql import render_file
+    from flux_agent.write.tools.sql import render_file
 
     step = Step(phase="backfill", title="fill", up_sql="SELECT 1;", transactional=False,
                 rollback="nothing to undo: the rows keep their values")

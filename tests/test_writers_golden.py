@@ -17,16 +17,16 @@ from pathlib import Path
 import pglast
 import pytest
 
-from flux_agent.analysis import split_statements
+from flux_agent.lint.context import split_statements
 from flux_agent.errors import FluxInputError, FluxRefused
 from flux_agent.models import Finding, Plan, Settings, Step
-from flux_agent.planner import build_plan
-from flux_agent.tools import parse_operations
-from flux_agent.writers import get_writer
-from flux_agent.writers.base import commit, db_steps
-from flux_agent.writers.goose import mark_statements
-from flux_agent.writers.prisma import code_note
-from flux_agent.writers.rails import execute, render_file as rails_file
+from flux_agent.plan.planner import build_plan
+from flux_agent.entry.actions import parse_operations
+from flux_agent.write.tools import get_writer
+from flux_agent.write.base import commit, db_steps
+from flux_agent.write.tools.goose import mark_statements
+from flux_agent.write.tools.prisma import code_note
+from flux_agent.write.tools.rails import execute, render_file as rails_file
 
 from cases import CASES
 from conftest import FIXTURES_REAL

@@ -23,10 +23,10 @@ import psycopg
 import pytest
 
 from cases import CASES
-from flux_agent.planner import build_plan
-from flux_agent.tools import parse_operations
-from flux_agent.writers import get_writer
-from flux_agent.writers.js import pascal, statements
+from flux_agent.plan.planner import build_plan
+from flux_agent.entry.actions import parse_operations
+from flux_agent.write.tools import get_writer
+from flux_agent.write.tools._js import pascal, statements
 from shop import ROOT, SETTINGS, build_shop, live_indexes, shop_schema
 
 NODE = shutil.which("node")
@@ -306,7 +306,7 @@ NASTY = ["a\\b", "`", "${x}", "$${", "\r\n", "\u2028", "\x00\x1f", "'\"", "Ã©ðŸ˜
 def test_template_and_string_literals_round_trip(tmp_path):
     if not NODE:
         pytest.skip("node is not installed")
-    from flux_agent.writers.js import string, template
+    from flux_agent.write.tools._js import string, template
     js = tmp_path / "t.js"
     js.write_text("process.stdout.write(JSON.stringify([" + ",".join(
         f"{template(s)},{string(s)}" for s in NASTY) + "]));\n", encoding="utf-8")

@@ -17,11 +17,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from flux_agent.detect import detect
-from flux_agent.planner import build_plan, planned_schema
-from flux_agent.schema.replay import up_sql_of
-from flux_agent.tools import parse_operations
-from flux_agent.writers import get_writer
+from flux_agent.project.detect import detect
+from flux_agent.plan.planner import build_plan, planned_schema
+from flux_agent.schema.replay.engine import up_sql_of
+from flux_agent.entry.actions import parse_operations
+from flux_agent.write.tools import get_writer
 
 from cases import CASES
 from shop import MIGRATIONS, SEED, SETTINGS, invalid_indexes, live_columns, live_indexes, model_columns, shop_schema
@@ -230,8 +230,8 @@ from hypothesis import given, strategies as st  # noqa: E402
 
 from flux_agent.errors import FluxInputError  # noqa: E402
 from flux_agent.models import Step  # noqa: E402
-from flux_agent.writers.alembic import WRITER as ALEMBIC, current_head, py_literal, read_revisions  # noqa: E402
-from flux_agent.writers.django import WRITER as DJANGO, read_migrations  # noqa: E402
+from flux_agent.write.tools.alembic import WRITER as ALEMBIC, current_head, py_literal, read_revisions  # noqa: E402
+from flux_agent.write.tools.django import WRITER as DJANGO, read_migrations  # noqa: E402
 
 TEMPLATE_REV = '''"""initial\n\nRevision ID: {rev}\n"""\nfrom typing import Sequence, Union\n
 revision: str = {rev!r}

@@ -51,7 +51,7 @@ from pglast.stream import RawStream
 
 from ..errors import FluxInputError
 from ..models import Schema, Table
-from ..sql import parse_expr, render
+from ..pg.sql import parse_expr, render
 
 __all__ = ["normal_expr", "normal_view", "normalise_schema", "is_string_type", "view_types"]
 

@@ -15,7 +15,7 @@ from typing import Optional
 
 from ..errors import FluxInputError
 from ..models import Schema
-from .replay import migration_files, read_migrations_dir, replay_sql, up_sql_of
+from .replay.engine import migration_files, read_migrations_dir, replay_sql, up_sql_of
 
 NEEDS_DATABASE = {"django", "knex", "typeorm", "sequelize", "node-pg-migrate"}
 _FLYWAY_VERSION = re.compile(r"^V(\d+(?:[._]\d+)*)__")  # file names, not SQL
@@ -24,16 +24,16 @@ _FLYWAY_VERSION = re.compile(r"^V(\d+(?:[._]\d+)*)__")  # file names, not SQL
 def read_project_schema(project: Path, tool: str, migrations_dir: str,
                         database_url: Optional[str] = None) -> Schema:
     if database_url:
-        from .live import read_live
+        from .readers.live import read_live
 
         return read_live(database_url)
     folder = project / migrations_dir
     if tool == "prisma":
-        from .prisma import read_prisma_project
+        from .readers.prisma import read_prisma_project
 
         return read_prisma_project(project)
     if tool == "rails":
-        from .rails import read_rails_project
+        from .readers.rails import read_rails_project
 
         return read_rails_project(project)
     if tool == "drizzle":
@@ -47,7 +47,7 @@ def read_project_schema(project: Path, tool: str, migrations_dir: str,
     if tool in NEEDS_DATABASE:
         env = os.environ.get("DATABASE_URL")
         if env:
-            from .live import read_live
+            from .readers.live import read_live
 
             return read_live(env)
         raise FluxInputError(
@@ -57,7 +57,7 @@ def read_project_schema(project: Path, tool: str, migrations_dir: str,
         return read_migrations_dir(folder)
     dump = project / "db" / "schema.sql"
     if dump.is_file():
-        from .pg_dump import read_pg_dump
+        from .readers.pg_dump import read_pg_dump
 
         return read_pg_dump(dump)
     return Schema()
@@ -79,7 +79,7 @@ def _drizzle(folder: Path) -> Schema:
     if folder.is_dir() and migration_files(folder):
         return read_migrations_dir(folder)
     if (folder / "meta").is_dir():
-        from .drizzle import read_drizzle_snapshot
+        from .readers.drizzle import read_drizzle_snapshot
 
         return read_drizzle_snapshot(folder)
     return Schema()

@@ -18,8 +18,8 @@ import psycopg
 from pydantic import BaseModel, Field
 
 from ..models import Schema
-from ..schema.live import normalise_schema
-from ..sql import canonical_table, ident
+from ..schema.readers.live import normalise_schema
+from ..pg.sql import canonical_table, ident
 
 KINDS = ("namespace", "relation", "column", "index", "constraint", "trigger", "function", "view", "sequence", "type")
 
@@ -255,7 +255,7 @@ def model_columns(schema: Schema) -> dict[str, str]:
 
 def live_model(conn: psycopg.Connection, home: str = "public") -> Schema:
     """The live tables as the schema reader models them (normal form), keyed like the plan's schema."""
-    from ..schema import live
+    from ..schema.readers import live
 
     conn.execute(f"SET search_path = {home if home == 'public' else _quote(home)}")
     try:

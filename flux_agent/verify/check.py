@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 import psycopg
 
 from ..models import Plan, Schema
-from ..planner import planned_schema
+from ..plan.planner import planned_schema
 from .catalog import planned_differences, rollback_differences, snapshot
 from .rows import Keys, checksum_differences, checksums, expectations, missing_rows, renamed_tables, row_keys, \
     wrong_values

@@ -22,7 +22,7 @@ from typing import Any, Callable, Optional
 import psycopg
 
 from ..models import Plan, Schema, Step
-from ..sql import expr, ident, ident_list, qname
+from ..pg.sql import expr, ident, ident_list, qname
 from .seed import check_choices
 from .values import py_value
 from .workload import View, Workload, choose

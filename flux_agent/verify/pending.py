@@ -12,11 +12,11 @@ import json
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .. import tools
-from ..batches import PLANS_DIR, PlanRecord
+from ..entry import actions as tools
+from ..write.deploy_groups import PLANS_DIR, PlanRecord
 from ..errors import FluxInputError
 from ..models import Plan, Schema
-from ..schema.replay import migration_files, replay_sql, up_sql_of
+from ..schema.replay.engine import migration_files, replay_sql, up_sql_of
 
 
 def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> tuple[Plan, Schema, str]:

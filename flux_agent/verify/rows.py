@@ -11,7 +11,7 @@ from typing import Optional, Sequence
 import psycopg
 
 from ..models import Schema
-from ..sql import canonical_table, ident, ident_list, qname
+from ..pg.sql import canonical_table, ident, ident_list, qname
 
 # A row key (primary key values, as psycopg returns them), per table.
 Keys = dict[str, set[tuple]]
@@ -91,7 +91,7 @@ def row_keys(conn: psycopg.Connection, schema: Schema) -> Keys:
 
 def renamed_tables(operations: Sequence, before: Schema) -> dict[str, Optional[str]]:
     """Before-plan table -> its name after the plan (None when the plan drops it or it cannot be followed)."""
-    from ..ops import OPS
+    from ..plan.ops import OPS
 
     work = before.model_copy(deep=True)
     names = {id(t): t.name for t in work.tables}

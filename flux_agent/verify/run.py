@@ -1,7 +1,7 @@
 """`flux verify`: build the schema a plan starts from on a scratch PostgreSQL,
 fill it with synthetic rows, then run the plan's steps forward, roll them all
 back and run them forward again, the way migration tools run them
-(flux_agent.apply: a transactional step in one transaction, a
+(flux_agent.verify.runner: a transactional step in one transaction, a
 non-transactional one as one query outside any transaction block).
 
 Each step reports ok or PostgreSQL's exact error, its duration, the lock the
@@ -22,13 +22,13 @@ from typing import Any, Callable, Optional, Sequence
 
 import psycopg
 
-from .. import tools
-from ..apply import connect
+from ..entry import actions as tools
+from .runner import connect
 from ..errors import FluxInputError
 from ..models import Plan, Schema, Step
-from ..planner import planned_schema
-from ..schema.ddl import schema_ddl
-from ..sql import split_qualified
+from ..plan.planner import planned_schema
+from ..pg.ddl import schema_ddl
+from ..pg.sql import split_qualified
 from .check import PlanCheck
 from .load import Traffic
 from .pending import resolve_plan

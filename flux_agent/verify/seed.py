@@ -19,8 +19,8 @@ from pglast import ast
 from pglast.enums import A_Expr_Kind
 
 from ..models import Constraint, Schema, Table
-from ..schema.ddl import identity_column, sequence_of
-from ..sql import ident, ident_list, literal, qname
+from ..pg.ddl import identity_column, sequence_of
+from ..pg.sql import ident, ident_list, literal, qname
 from .values import sql_value
 
 

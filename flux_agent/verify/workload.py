@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ..models import Plan, Schema, Table
-from ..ops.base import short_name
-from ..schema.ddl import identity_column
-from ..sql import canonical_table, column_refs, ident, parse_expr
+from ..plan.ops._base import short_name
+from ..pg.ddl import identity_column
+from ..pg.sql import canonical_table, column_refs, ident, parse_expr
 from .values import py_value, split_type
 
 

@@ -1,0 +1,357 @@
+"""The `flux` command (DESIGN.md section 3). Exit codes: 0 done, 1 refused,
+2 bad input with one line on stderr and nothing written."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from typing import Optional, Sequence
+
+from ..plan import summary as render
+from . import actions as tools
+from ..errors import FluxError, FluxInputError
+from ..models import Plan, Settings
+
+
+def os_error_text(exc: OSError) -> str:
+    """One line for a file-system error on a path the user gave."""
+    what = exc.strerror or type(exc).__name__
+    where = exc.filename if exc.filename is not None else ""
+    text = f"{what}: {str(where)[:200]!r}" if where != "" else f"{what}: {exc}"
+    return " ".join(text.split())
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2
+        raise FluxInputError(message)
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError, version as installed
+
+    try:
+        return installed("flux-agent")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "0.0.0"
+
+
+EXAMPLES = """examples:
+  flux plan rename users.email to email_address    # the deployment summary; writes nothing
+  flux plan --sql add an index on orders.user_id   # ... and each step's up and down SQL
+  flux plan --write make users.name required       # write the steps before the first code deploy
+  flux continue                                    # after that deploy: write the next steps
+  flux validate db/migrations                      # judge migration files someone wrote
+  flux verify                                      # run the pending plan on a scratch PostgreSQL"""
+
+_PROJECT = "the project folder (default: the current folder)"
+_JSON = "print JSON instead of text; an error is also printed as {\"error\": ..., \"exit\": N}"
+_TOOL = "the migration tool (sql, dbmate, prisma, alembic, rails, ...); default: detected from the project"
+_OPS = "typed operations as JSON, or @FILE (.json/.yaml), instead of a request in words"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="flux", description="Zero-downtime PostgreSQL migrations.", epilog=EXAMPLES,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"flux {version()}", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    plan = sub.add_parser("plan", help="plan a schema change (and write it with --write)")
+    plan.add_argument("request", nargs="*",
+                      help="the change in plain English, e.g. rename users.email to email_address")
+    plan.add_argument("--project", default=".", help=_PROJECT)
+    plan.add_argument("--op", help=_OPS)
+    plan.add_argument("--tool", help=_TOOL)
+    plan.add_argument("--write", action="store_true",
+                      help="write the migration files of the steps before the first code deploy")
+    plan.add_argument("--json", action="store_true", help=_JSON)
+    plan.add_argument("--sql", action="store_true",
+                      help="after the summary, print each step's up and down SQL (--json always holds it)")
+    plan.add_argument("--pg-version", type=int, metavar="N",
+                      help="the PostgreSQL major version of production (default: pg_version in the settings, "
+                      f"else {Settings.model_fields['pg_version'].default})")
+    plan.add_argument("--database-url", help="read the schema and table sizes from this database (read-only)")
+    how = plan.add_mutually_exclusive_group()
+    how.add_argument("--nl", action="store_true",
+                     help="read the request with the built-in parser only, never a model")
+    how.add_argument("--agent", action="store_true",
+                     help="hand the request to Claude (needs ANTHROPIC_API_KEY), skipping the built-in parser")
+
+    val = sub.add_parser("validate", help="judge migration files")
+    val.add_argument("paths", nargs="+", help="migration files or folders")
+    val.add_argument("--project", default=".", help=_PROJECT)
+    val.add_argument("--json", action="store_true", help=_JSON)
+    val.add_argument("--include", action="append", default=[], metavar="RULE",
+                     help="switch on an opt-in rule (repeatable), as squawk's -i")
+
+    cont = sub.add_parser("continue", help="write the next steps of a plan after its code deploy")
+    cont.add_argument("--project", default=".", help=_PROJECT)
+    cont.add_argument("--plan", help="the plan record id when several have steps left")
+    cont.add_argument("--json", action="store_true", help=_JSON)
+
+    det = sub.add_parser("detect", help="which migration tool the project uses")
+    det.add_argument("--project", default=".", help=_PROJECT)
+    det.add_argument("--tool", help="use this migration tool instead of detecting it")
+    det.add_argument("--json", action="store_true", help=_JSON)
+
+    sch = sub.add_parser("schema", help="the current schema as Flux reads it")
+    sch.add_argument("--project", default=".", help=_PROJECT)
+    sch.add_argument("--tool", help=_TOOL)
+    sch.add_argument("--database-url", help="read this live database (read-only) instead of the migrations")
+    sch.add_argument("--json", action="store_true", help=_JSON)
+
+    ver = sub.add_parser("verify", help="run the plan forward, back and forward on a scratch database")
+    ver.add_argument("--project", default=".", help=_PROJECT)
+    ver.add_argument("--database-url", help="a server to create a scratch database on (default: an embedded "
+                     "PostgreSQL in a temporary folder)")
+    ver.add_argument("--load", action="store_true", help="run old-code and new-code application traffic meanwhile")
+    ver.add_argument("--rows", type=int, default=1000, help="synthetic rows per table (default 1000)")
+    ver.add_argument("--op", help="verify these operations (JSON or @FILE) instead of the pending plan")
+    ver.add_argument("--i-know", action="store_true", dest="i_know",
+                     help="allow a --database-url that looks like production (not local, or named prod/live)")
+    ver.add_argument("--json", action="store_true", help=_JSON)
+
+    sub.add_parser("mcp", help="serve the tools over MCP (stdio)")
+    return p
+
+
+def _agent_available() -> bool:
+    import importlib.util
+    import os
+
+    key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
+    return bool(key) and importlib.util.find_spec("anthropic") is not None
+
+
+def _request_operations(args, words: str):
+    """The operations of a plain-English request: the built-in parser (flux_agent.nl.parser) first;
+    None when it cannot read them and the agent should (ANTHROPIC_API_KEY set, no --nl)."""
+    from ..nl import parser as nl
+
+    schema = tools.read_schema(args.project, args.tool, args.database_url)
+    try:
+        return nl.parse_request(words, schema)
+    except FluxInputError as exc:
+        if args.nl or not _agent_available():
+            raise FluxInputError(f"{exc} (or give typed operations with --op JSON)") from None
+        return None
+
+
+def _plan_with_agent(args, words: str) -> int:
+    """Claude plans the request through the Flux tools; a dry run unless --write."""
+    from .agent import run_agent
+
+    request = words if args.write else f"{words}\n\n(Dry run: plan and check only; do not call write_migration.)"
+    result = run_agent(request, args.project, stream_to=sys.stderr)
+    plans = [c.output for c in result.tool_calls if c.name == "plan_migration" and not c.is_error]
+    if not plans:
+        raise FluxInputError(f"the agent made no plan: {result.text}")
+    if args.json:  # the plan as the tool returned it, its summary rendered again for this surface, the CLI
+        print(Plan.model_validate_json(plans[-1]).model_dump_json(indent=2))
+    else:
+        print(result.text)
+    return 0
+
+
+def _plan(args) -> int:
+    if args.op is None:
+        words = " ".join(args.request).strip()
+        if not words:
+            raise FluxInputError("nothing to plan: describe the change (e.g. flux plan add an index on "
+                                 "orders.user_id) or give --op JSON")
+        ops = None if args.agent else _request_operations(args, words)
+        if ops is None:
+            return _plan_with_agent(args, words)
+    else:
+        ops = tools.load_operations(args.op)
+    plan = tools.plan_migration(ops, args.project, tool=args.tool, pg_version=args.pg_version,
+                                database_url=args.database_url)
+    errors = [f for f in plan.findings if f.severity == "error"]
+    outcome = None
+    if args.write and not errors:
+        outcome = tools.write_migration(plan, args.project)
+        plan = outcome.plan or plan  # files are named when written, after anything written meanwhile
+    if args.json:
+        print(plan.model_dump_json(indent=2))
+    else:
+        print(render.summary(plan, width=_terminal_width()))
+        if args.sql:
+            _print_sql(plan)
+        if plan.findings:
+            print()
+            for f in plan.findings:
+                where = f"step {f.step}: " if f.step is not None else ""
+                print(f"{where}{f.severity} {f.rule}: {f.message}")
+        if outcome is not None:
+            _print_outcome(outcome)
+        elif not (args.write and errors):
+            print("\nNothing written (dry run): add --write to create the files.")
+    if errors:
+        if args.write:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            print(f"flux: plan refused, nothing written: {errors[0].rule}: "
+                  f"{' '.join(errors[0].message.split())}{more}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _terminal_width() -> Optional[int]:
+    """Columns to wrap the summary to on a terminal; None (lines whole) when stdout is a pipe or file."""
+    if not sys.stdout.isatty():
+        return None
+    return shutil.get_terminal_size().columns  # honours COLUMNS
+
+
+def _print_sql(plan) -> None:
+    for step in plan.steps:
+        title = " ".join(step.title.split())
+        if step.phase == "code":
+            print(f"\n-- step {step.number} ({step.phase}): {title}: an application deploy, no SQL")
+            continue
+        where = f" [{', '.join(step.files)}]" if step.files else ""
+        print(f"\n-- step {step.number} ({step.phase}): {title}{where}")
+        print("-- up:")
+        print(step.up_sql.strip() if step.up_sql else "-- (none)")
+        print("-- down:")
+        print(step.down_sql.strip() if step.down_sql else f"-- (none: {' '.join(step.rollback.split()) or 'no rollback SQL'})")
+
+
+def _print_outcome(outcome) -> None:
+    if outcome.files:
+        print(f"\nWrote {len(outcome.files)} file(s):")
+        for path in outcome.files:
+            print(f"  {path}")
+    else:
+        print("\nNo file written yet: the first step is an application deploy.")
+    if outcome.remaining_steps:
+        print(f"Next: {outcome.next}. The plan is kept in {outcome.record}: commit it with the migrations.")
+
+
+def _continue(args) -> int:
+    outcome = tools.continue_migration(args.project, args.plan)
+    if args.json:
+        print(outcome.model_dump_json(indent=2))
+    else:
+        _print_outcome(outcome)
+        if not outcome.remaining_steps:
+            print("Every step of the plan is written.")
+    return 0
+
+
+def _validate(args) -> int:
+    files, findings = tools.validate_paths(args.paths, args.project, include_rules=args.include)
+    if args.json:
+        print(json.dumps([f.model_dump() for f in findings], indent=2))
+    else:
+        for f in findings:
+            hint = f" ({f.hint})" if f.hint else ""
+            print(f"{f.path}:{f.line}: {f.severity} {f.rule}: {f.message}{hint}")
+        errors = sum(f.severity == "error" for f in findings)
+        warnings = len(findings) - errors
+        dirty = len({f.path for f in findings})
+        print(f"{len(files)} file(s) checked, {dirty} with findings: {errors} error(s), {warnings} warning(s)")
+    return 1 if any(f.severity == "error" for f in findings) else 0
+
+
+def _detect(args) -> int:
+    found = tools.detect_tooling(args.project, args.tool)
+    if args.json:
+        print(found.model_dump_json(indent=2))
+    else:
+        print(f"tool: {found.tool}\ndialect: {found.dialect}\nmigrations: {found.migrations_dir}")
+        if found.ambiguous:
+            print(f"ambiguous: also found {', '.join(c for c in found.candidates if c != found.tool)}; "
+                  f"use --tool to choose")
+        for line in found.evidence:
+            print(f"  evidence: {line}")
+    return 0
+
+
+def _schema(args) -> int:
+    schema = tools.read_schema(args.project, args.tool, args.database_url)
+    if args.json:
+        print(schema.model_dump_json(indent=2))
+    else:
+        for t in schema.tables:
+            cols = ", ".join(f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in t.columns)
+            print(f"{t.name}({cols})")
+        for e in schema.enums:
+            print(f"enum {e.name}: {', '.join(e.values)}")
+        for v in schema.views:
+            print(f"view {v.name}")
+    return 0
+
+
+def _verify(args) -> int:
+    from ..verify import render_report, verify  # imported here: psycopg is needed only to verify
+
+    ops = tools.load_operations(args.op) if args.op is not None else None
+
+    def progress(line: str) -> None:
+        print(f"flux verify: {line}", file=sys.stderr, flush=True)
+
+    # Progress is for a person watching; in a pipe or a log the report that follows says it all.
+    report = verify(args.project, args.database_url, rows=args.rows, load=args.load, operations=ops,
+                    i_know=args.i_know, progress=progress if sys.stderr.isatty() else None)
+    print(report.model_dump_json(indent=2) if args.json else render_report(report))
+    return 0 if report.ok else 1
+
+
+def _mcp(args) -> int:
+    from .mcp_server import main as serve  # imported here: the other commands need no MCP SDK
+
+    serve()
+    return 0
+
+
+def _not_yet(what: str) -> int:
+    raise FluxInputError(f"flux {what} is not available yet")
+
+
+def _fail(text: str, code: int, as_json: bool) -> int:
+    """One line on stderr; with --json also {"error", "exit"} on stdout for scripts (DESIGN.md section 3)."""
+    line = " ".join(text.split())
+    print(f"flux: {line}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"error": line, "exit": code}))
+    return code
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in (argv[:argv.index("--")] if "--" in argv else argv)  # before parsing can fail
+    try:
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help and --version have printed; argparse errors raise FluxInputError
+            return exc.code if isinstance(exc.code, int) else 0
+        as_json = bool(getattr(args, "json", False))
+        if args.command is None:
+            # A missing command is bad input (exit 2, one line on stderr, as git does with a non-zero
+            # exit); the usage it prints on stdout is what someone typing a bare `flux` came for.
+            parser.print_help(sys.stdout)
+            raise FluxInputError("no command given: choose one of plan, continue, validate, detect, schema, "
+                                 "verify, mcp (flux COMMAND --help for its flags)")
+        handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
+                   "mcp": _mcp, "continue": _continue, "verify": _verify}.get(args.command)
+        if handler is None:
+            return _not_yet(args.command)
+        return handler(args)
+    except FluxError as exc:
+        return _fail(str(exc), exc.exit_code, as_json)
+    except OSError as exc:  # e.g. a --project or file name too long for the file system
+        if isinstance(exc, BrokenPipeError):
+            return 0
+        return _fail(os_error_text(exc), 2, as_json)
+    except ValueError as exc:
+        if "null byte" not in str(exc):  # a path holding NUL: the file system refuses it
+            raise
+        return _fail("a path or argument contains a NUL byte", 2, as_json)
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

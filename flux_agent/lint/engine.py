@@ -1,0 +1,238 @@
+"""Judge SQL with the rules in flux_agent/rules: migration files given to
+`flux validate`, and every step of a plan before it is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional, get_args
+
+import pglast
+
+from .context import FileContext, SqlSyntaxError, advance, split_statements
+from ..errors import FluxInputError
+from ..models import FileFinding, Finding, Phase, Plan, Schema, Settings
+from .rules import BY_ID, RULES
+from ..pg.sql import PHASE_MARKER
+
+IGNORE_WITHOUT_REASON = "ignore-without-reason"
+SYNTAX_ERROR = "syntax-error"
+
+
+@dataclass
+class _Ignore:
+    line: int
+    rules: set[str]
+    reason: str
+
+
+PHASES = get_args(Phase)
+
+
+def _comments(sql: str, line_offset: int) -> tuple[list[_Ignore], list[_Ignore]]:
+    """(ignores, phase markers) from the SQL's comments:
+    `-- flux-ignore rule[, rule]: reason`, `-- squawk-ignore rule[, rule] -- reason` and
+    `-- flux-phase <phase>: reason` (its `rules` hold the phase)."""
+    ignores, phases = [], []
+    try:
+        tokens = pglast.parser.scan(sql)
+    except pglast.parser.ParseError:
+        return ignores, phases
+    for tok in tokens:
+        if tok.name != "SQL_COMMENT":
+            continue
+        body = sql[tok.start: tok.end + 1].lstrip("-").strip()
+        line = sql.count("\n", 0, tok.start) + 1 + line_offset
+        if body.startswith("flux-ignore"):
+            names, _, reason = body[len("flux-ignore"):].partition(":")
+        elif body.startswith("squawk-ignore"):
+            names, _, reason = body[len("squawk-ignore"):].partition(" -- ")
+        elif body.startswith(PHASE_MARKER):
+            names, _, reason = body[len(PHASE_MARKER):].partition(":")
+            phases.append(_Ignore(line, set(names.split()), reason.strip()))
+            continue
+        else:
+            continue
+        rules = {n.strip() for n in names.replace(",", " ").split() if n.strip()}
+        ignores.append(_Ignore(line, rules, reason.strip()))
+    return ignores, phases
+
+
+def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFinding]:
+    """Findings for one piece of SQL (a file's up section, or a step's up_sql)."""
+    findings: list[FileFinding] = []
+
+    def add(rule_id: str, line: int, message: Optional[str] = None, severity: Optional[str] = None,
+            hint: str = "") -> None:
+        mod = BY_ID.get(rule_id)
+        findings.append(FileFinding(
+            path=ctx.path, line=line, rule=rule_id,
+            severity=severity or (mod.SEVERITY if mod else "error"),
+            message=message or (mod.MESSAGE if mod else rule_id),
+            hint=hint or (mod.HINT if mod else "")))
+
+    for rule in RULES:  # text rules run first: a placeholder usually breaks parsing too
+        for line, message in getattr(rule, "check_text", lambda *a: [])(sql, ctx, line_offset):
+            add(rule.ID, line, message)
+    try:
+        statements = split_statements(sql, line_offset)
+    except SqlSyntaxError as exc:
+        add(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "error", "fix the syntax; nothing else was checked")
+        return findings
+    ctx.statements = statements
+    ignores, phases = _comments(sql, line_offset)
+    for ig in ignores:
+        if not ig.reason:
+            add(IGNORE_WITHOUT_REASON, ig.line, f"ignore comment for {', '.join(sorted(ig.rules))} gives no reason",
+                "error", "write the reason: -- flux-ignore <rule>: <why this is safe here>")
+    for mark in phases:
+        phase = next(iter(mark.rules)) if len(mark.rules) == 1 else ""
+        if phase not in PHASES or not mark.reason:
+            add(IGNORE_WITHOUT_REASON, mark.line, "a phase marker needs one phase and a reason",
+                "error", f"write -- {PHASE_MARKER} <{'|'.join(PHASES)}>: <why this file belongs there>")
+        elif ctx.phase is None:
+            ctx.phase = phase  # a file Flux wrote for a contract step is judged as one
+
+    def ignored(rule_id: str, stmt_line: int) -> bool:
+        # An ignore comment covers the next statement after it.
+        for ig in ignores:
+            if ig.reason and rule_id in ig.rules and ig.line <= stmt_line:
+                nxt = next((s.line for s in statements if s.line >= ig.line), None)
+                if nxt == stmt_line:
+                    return True
+        return False
+
+    for stmt in statements:
+        for rule in RULES:
+            check = getattr(rule, "check", None)
+            if check is None:
+                continue
+            result = check(stmt, ctx)
+            if result and not ignored(rule.ID, stmt.line):
+                # True, a message, or (message, severity) for rules whose severity depends on the case
+                message, severity = result if isinstance(result, tuple) else (result, None)
+                add(rule.ID, stmt.line, message if isinstance(message, str) else None, severity)
+        advance(ctx, stmt)
+    for rule in RULES:
+        check_file = getattr(rule, "check_file", None)
+        if check_file is None:
+            continue
+        for line, message, *severity in check_file(ctx):
+            if not ignored(rule.ID, line):
+                add(rule.ID, line, message, severity[0] if severity else None)
+    return findings
+
+
+# --------------------------------------------------------------------------
+# Migration files
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Section:
+    up: str
+    up_line: int  # line offset of the up SQL inside the file
+    down: Optional[str]
+    transactional: bool
+    one_query: bool = False  # the tool sends the whole section as one query
+
+
+def read_sections(path: Path, text: str) -> Section:
+    """The up/down parts of a dbmate, goose, golang-migrate or plain SQL file."""
+    lines = text.splitlines(keepends=True)
+
+    def marker(line: str) -> str:
+        return line.strip().lower()
+
+    ups = [i for i, l in enumerate(lines) if marker(l).startswith("-- migrate:up")]
+    if ups:
+        downs = [i for i, l in enumerate(lines) if marker(l).startswith("-- migrate:down")]
+        u = ups[0]
+        d = downs[0] if downs and downs[0] > u else len(lines)
+        return Section("".join(lines[u + 1:d]), u + 1, "".join(lines[d + 1:]) if downs else None,
+                       "transaction:false" not in marker(lines[u]), one_query=True)
+    gups = [i for i, l in enumerate(lines) if marker(l).startswith("-- +goose up")]
+    if gups:
+        downs = [i for i, l in enumerate(lines) if marker(l).startswith("-- +goose down")]
+        u = gups[0]
+        d = downs[0] if downs and downs[0] > u else len(lines)
+        no_tx = any(marker(l).startswith("-- +goose no transaction") for l in lines)
+        return Section("".join(lines[u + 1:d]), u + 1, "".join(lines[d + 1:]) if downs else None, not no_tx)
+    if path.name.endswith(".up.sql"):
+        down = path.with_name(path.name[: -len(".up.sql")] + ".down.sql")
+        return Section(text, 0, down.read_text(encoding="utf-8") if down.is_file() else "", False, one_query=True)
+    return Section(text, 0, None, False)
+
+
+def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = None,
+                  display: Optional[str] = None) -> list[FileFinding]:
+    """Findings for one migration file; settings.require_down=False leaves its down section unjudged."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FluxInputError(f"cannot read {path}: {exc}") from None
+    sec = read_sections(path, text)
+    judged = sec.down is not None and settings.require_down
+    ctx = FileContext.for_settings(
+        settings, path=display or str(path), transactional=sec.transactional, schema=schema,
+        has_down=_has_sql(sec.down) if judged else None, down_sql=sec.down)
+    ctx.one_query = sec.one_query
+    return lint_sql(sec.up, ctx, sec.up_line)
+
+
+def has_down_sql(path: Path) -> bool:
+    """Does this migration file (or its .down.sql sibling) hold any down SQL?"""
+    try:
+        sec = read_sections(path, path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return False
+    return sec.down is not None and sec.down.strip() != "" and _has_sql(sec.down)
+
+
+def _has_sql(text: str) -> bool:
+    try:
+        return bool(pglast.parse_sql(text))
+    except pglast.parser.ParseError:
+        return True  # something is there, even if broken
+
+
+def expand_paths(paths: Iterable[str]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out.extend(sorted(x for x in path.rglob("*.sql") if not x.name.endswith(".down.sql")))
+        elif path.is_file():
+            out.append(path)
+        else:
+            raise FluxInputError(f"no such file or folder: {p}")
+    return out
+
+
+# --------------------------------------------------------------------------
+# Plans
+# --------------------------------------------------------------------------
+
+
+def validate_plan(plan: Plan, schema: Schema, settings: Settings) -> list[Finding]:
+    """Each step is judged against the schema as the steps before it leave it."""
+    from ..schema.replay.engine import replay_sql
+
+    created = {op.table for op in plan.operations if op.op == "create_table"}
+    out: list[Finding] = []
+    work = schema
+    for step in plan.steps:
+        if not step.up_sql:
+            continue
+        ctx = FileContext.for_settings(settings, path=f"step {step.number}", transactional=step.transactional,
+                                       phase=step.phase, schema=work,
+                                       has_down=step.down_sql is not None or bool(step.rollback))
+        ctx.one_query = not step.transactional
+        ctx.created_tables = {t for t in created}
+        for f in lint_sql(step.up_sql, ctx):
+            out.append(Finding(rule=f.rule, severity=f.severity, message=f.message, step=step.number))
+        try:
+            work = replay_sql(step.up_sql, work)
+        except FluxInputError:
+            pass  # unparseable: lint_sql reported it; later steps see the schema as it was
+    return out

@@ -1,0 +1,120 @@
+"""Helpers shared by the flux-only rules (not a rule: the loader skips `_` modules).
+
+`working_schema` gives the schema as it stands just before the statement being
+checked: the schema the file is judged against, plus what the file's earlier
+statements created, renamed or dropped (replayed with flux_agent.schema).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import pglast
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
+
+from ...models import Schema, Table
+
+_STATE = "_flux_working_schema"
+
+
+def working_schema(ctx, stmt) -> Optional[Schema]:
+    """ctx.schema advanced past every statement of the file before `stmt`;
+    None when the file is judged without a schema."""
+    if ctx.schema is None:
+        return None
+    from ...errors import FluxInputError
+    from ...schema.replay.engine import _HANDLERS, _do_block
+    from ...schema.replay.state import State
+
+    cache = ctx.__dict__.get(_STATE)
+    if cache is None or cache[0] is not ctx.schema or cache[2] > stmt.index:
+        cache = [ctx.schema, None, 0]  # the State is made on the first statement that changes the schema
+        ctx.__dict__[_STATE] = cache
+    while cache[2] < stmt.index and cache[2] < len(ctx.statements):
+        prev = ctx.statements[cache[2]]
+        cache[2] += 1
+        handler = _HANDLERS.get(type(prev.node))
+        if isinstance(prev.node, ast.DoStmt):
+            handler = _do_block(prev.text)
+        if handler is None or (isinstance(prev.node, ast.VariableSetStmt) and prev.node.name != "search_path"):
+            continue
+        if cache[1] is None:  # a copy (dump and validate is several times faster than deepcopy)
+            cache[1] = State(type(ctx.schema).model_validate(ctx.schema.model_dump()))
+        try:
+            handler(cache[1], prev.node)
+        except (FluxInputError, Exception):  # an odd statement must not stop the other checks
+            continue
+    return ctx.schema if cache[1] is None else cache[1].schema
+
+
+def schema_has_tables(ctx) -> bool:
+    return ctx.schema is not None and bool(ctx.schema.tables or ctx.schema.views)
+
+
+def table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:
+    schema = working_schema(ctx, stmt)
+    return schema.table(name) if (schema is not None and name) else None
+
+
+def is_not_null_check(expr, column: str) -> bool:
+    """`col IS NOT NULL` (possibly one arm of a top-level AND)."""
+    if isinstance(expr, ast.NullTest):
+        arg = expr.arg
+        return (expr.nulltesttype == NullTestType.IS_NOT_NULL and isinstance(arg, ast.ColumnRef)
+                and isinstance(arg.fields[-1], ast.String) and arg.fields[-1].sval == column)
+    if isinstance(expr, ast.BoolExpr) and getattr(expr.boolop, "name", "") == "AND_EXPR":
+        return any(is_not_null_check(a, column) for a in expr.args or ())
+    return False
+
+
+def expression_is_not_null_check(text: Optional[str], column: str) -> bool:
+    if not text:
+        return False
+    try:
+        stmt = pglast.parse_sql(f"SELECT {text}")[0].stmt
+        return is_not_null_check(stmt.targetList[0].val, column)
+    except Exception:
+        return False
+
+
+def column_added_earlier(ctx, stmt, table: str, column: str) -> bool:
+    """Did a statement before `stmt` in this file add `column` to `table`? Its data is
+    new: nothing running reads it yet, and nothing is lost by changing it."""
+    from ..context import relation_name
+
+    for prev in ctx.statements[: stmt.index]:
+        if relation_name(getattr(prev.node, "relation", None)) != table:
+            continue
+        for cmd in alter_cmds(prev.node):
+            if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) \
+                    and cmd.def_.colname == column:
+                return True
+    return False
+
+
+def alter_cmds(node) -> list:
+    if isinstance(node, ast.AlterTableStmt):
+        return [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]
+    return []
+
+
+def added_check(cmd) -> Optional[ast.Constraint]:
+    if cmd.subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint) \
+            and cmd.def_.contype == ConstrType.CONSTR_CHECK:
+        return cmd.def_
+    return None
+
+
+def op_command(op: dict) -> str:
+    """The `flux plan` command that plans `op` as expand/contract steps."""
+    return f"flux plan --op '{json.dumps(op, separators=(',', ':'))}'"
+
+
+def plain_type(tn) -> str:
+    from ...pg.facts import canonical_type
+    try:
+        return canonical_type(tn)
+    except Exception:
+        return ".".join(n.sval for n in tn.names if isinstance(n, ast.String))

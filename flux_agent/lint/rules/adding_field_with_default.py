@@ -1,0 +1,51 @@
+"""ADD COLUMN whose default PostgreSQL must compute row by row (volatile function,
+serial, identity, stored generated column), or any default before PostgreSQL 11:
+the table is rewritten under ACCESS EXCLUSIVE."""
+# squawk default: yes
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ConstrType
+
+from ..context import alter_cmds, relation_name
+from ...pg.facts import fast_default_supported, is_volatile
+from ...pg.sql import render
+
+ID = "adding-field-with-default"
+SEVERITY = "error"
+MESSAGE = "ADD COLUMN with a volatile default rewrites the table under ACCESS EXCLUSIVE, blocking reads and writes"
+HINT = "add the column without a default, SET DEFAULT for new rows, then backfill existing rows in batches"
+
+_SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
+
+
+def _problem(col: ast.ColumnDef, pg_version: int):
+    if col.typeName is not None and col.typeName.names[-1].sval in _SERIAL:
+        return (f"ADD COLUMN {col.colname} {col.typeName.names[-1].sval} fills every row from a sequence: "
+                "the table is rewritten")
+    for con in col.constraints or ():
+        if con.contype == ConstrType.CONSTR_IDENTITY:
+            return f"ADD COLUMN {col.colname} ... AS IDENTITY fills every row from a sequence: the table is rewritten"
+        if con.contype == ConstrType.CONSTR_GENERATED:
+            return f"ADD COLUMN {col.colname} GENERATED ... STORED computes every row: the table is rewritten"
+        if con.contype == ConstrType.CONSTR_DEFAULT and con.raw_expr is not None:
+            if isinstance(con.raw_expr, ast.A_Const) and con.raw_expr.isnull:
+                continue
+            text = render(con.raw_expr)
+            if not fast_default_supported(pg_version):
+                return f"before PostgreSQL 11, ADD COLUMN {col.colname} DEFAULT {text} rewrites the whole table"
+            if is_volatile(text):
+                return (f"ADD COLUMN {col.colname} DEFAULT {text}: a volatile default is computed for every row, "
+                        "so the table is rewritten under ACCESS EXCLUSIVE")
+    return None
+
+
+def check(stmt, ctx):
+    n = stmt.node
+    if not isinstance(n, ast.AlterTableStmt) or ctx.table_is_new(relation_name(n.relation)):
+        return None  # a table created in this migration is empty: nothing to rewrite
+    for cmd in alter_cmds(n):
+        if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            problem = _problem(cmd.def_, ctx.pg_version)
+            if problem:
+                return problem
+    return None

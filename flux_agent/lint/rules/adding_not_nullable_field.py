@@ -1,0 +1,101 @@
+"""SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, unless (PostgreSQL 12+)
+a validated CHECK (col IS NOT NULL) already proves it: then the scan is skipped."""
+# squawk default: yes
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
+
+from ..context import added_constraint, alter_cmds, relation_name
+from ...errors import FluxInputError
+from ...pg.facts import not_null_uses_check
+from ...pg.sql import parse_expr
+
+ID = "adding-not-nullable-field"
+SEVERITY = "error"
+MESSAGE = "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, blocking reads and writes"
+HINT = ("ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT c in a later transaction, "
+        "then SET NOT NULL (PostgreSQL 12+ skips the scan) and DROP CONSTRAINT c")
+
+
+def _not_null_column(expr):
+    """The column `expr` proves NOT NULL (`col IS NOT NULL`), else None."""
+    if isinstance(expr, str):
+        text = expr.strip()
+        if text.upper().startswith("CHECK"):
+            text = text[5:]
+        try:
+            expr = parse_expr(text, "check")
+        except FluxInputError:
+            return None
+    if isinstance(expr, ast.NullTest) and expr.nulltesttype == NullTestType.IS_NOT_NULL \
+            and isinstance(expr.arg, ast.ColumnRef) and isinstance(expr.arg.fields[-1], ast.String):
+        return expr.arg.fields[-1].sval
+    return None
+
+
+def _proven(table, ctx, upto):
+    """Columns of `table` that a validated CHECK (col IS NOT NULL) covers before statement `upto`."""
+    known = ctx.schema.table(table) if ctx.schema else None
+    checks = {}  # constraint name -> column, for NOT NULL checks seen in this file or the schema
+    proven = set()
+    if known:
+        for con in known.constraints:
+            col = _not_null_column(con.expression) if con.kind == "check" and con.expression else None
+            if col:
+                checks[con.name] = col
+                if con.validated:
+                    proven.add(col)
+    for s in ctx.statements[:upto]:
+        if not isinstance(s.node, ast.AlterTableStmt) or relation_name(s.node.relation) != table:
+            continue
+        for cmd in alter_cmds(s.node):
+            con = added_constraint(cmd)
+            if con is not None and con.contype == ConstrType.CONSTR_CHECK:
+                col = _not_null_column(con.raw_expr)
+                if col and con.conname:
+                    checks[con.conname] = col
+                if col and not con.skip_validation:
+                    proven.add(col)
+            elif cmd.subtype == AT.AT_ValidateConstraint:
+                col = checks.get(cmd.name) or _by_name(table, cmd.name)
+                if col:
+                    proven.add(col)
+            elif cmd.subtype == AT.AT_DropConstraint and cmd.name in checks:
+                proven.discard(checks.pop(cmd.name))
+    return proven
+
+
+def _by_name(table, name):
+    """squawk's convention for a helper constraint added in an earlier file:
+    <column>_not_null or <table>_<column>_not_null."""
+    if not name or not name.endswith("_not_null"):
+        return None
+    stem = name[: -len("_not_null")]
+    bare = table.rsplit(".", 1)[-1]
+    if stem.startswith(bare + "_") and len(stem) > len(bare) + 1:
+        return stem[len(bare) + 1:]
+    return stem if stem and stem != bare else None
+
+
+def check(stmt, ctx):
+    n = stmt.node
+    if not isinstance(n, ast.AlterTableStmt):
+        return None
+    table = relation_name(n.relation)
+    if ctx.table_is_new(table):
+        return None  # a table created in this migration is empty: the scan is instant
+    cols = [c.name for c in alter_cmds(n) if c.subtype == AT.AT_SetNotNull]
+    known = ctx.schema.table(table) if ctx.schema else None
+    if known:  # already NOT NULL: PostgreSQL has nothing to check
+        cols = [c for c in cols if not (known.column(c) and not known.column(c).nullable)]
+    if not cols:
+        return None
+    if not_null_uses_check(ctx.pg_version):
+        proven = _proven(table, ctx, stmt.index)
+        cols = [c for c in cols if c not in proven]
+        if not cols:
+            return None
+        return (f"SET NOT NULL on {table}.{cols[0]} scans the whole table under ACCESS EXCLUSIVE: "
+                f"no validated CHECK ({cols[0]} IS NOT NULL) is known to prove it")
+    return (f"SET NOT NULL on {table}.{cols[0]} scans the whole table under ACCESS EXCLUSIVE even with a validated "
+            f"CHECK before PostgreSQL 12: keep the validated CHECK ({cols[0]} IS NOT NULL) instead")

@@ -1,0 +1,74 @@
+"""A constraint added without NOT VALID checks every row while it holds its lock;
+and VALIDATE CONSTRAINT in the same transaction as the NOT VALID add runs that
+scan under the add's ACCESS EXCLUSIVE lock, which defeats the purpose. As in
+squawk, every ADD CONSTRAINT counts except those built USING INDEX; for the
+kinds that cannot be NOT VALID (UNIQUE, PRIMARY KEY, EXCLUDE) the message
+says what to do instead."""
+# squawk default: yes
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ConstrType
+
+from ..context import added_constraint, alter_cmds, relation_name
+
+ID = "constraint-missing-not-valid"
+SEVERITY = "error"
+MESSAGE = "adding a constraint without NOT VALID checks every row while blocking writes"
+HINT = "ADD CONSTRAINT ... NOT VALID in one transaction, VALIDATE CONSTRAINT in a later one"
+
+_KIND = {ConstrType.CONSTR_CHECK: "CHECK", ConstrType.CONSTR_FOREIGN: "FOREIGN KEY",
+         ConstrType.CONSTR_NOTNULL: "NOT NULL", ConstrType.CONSTR_UNIQUE: "UNIQUE",
+         ConstrType.CONSTR_PRIMARY: "PRIMARY KEY", ConstrType.CONSTR_EXCLUSION: "EXCLUDE"}
+_INDEXED = (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_EXCLUSION)
+
+
+def _kind(stmt):
+    kind = getattr(stmt.node, "kind", None)
+    return kind.name if isinstance(stmt.node, ast.TransactionStmt) and kind is not None else None
+
+
+def _not_valid_in_this_transaction(stmt, ctx):
+    """Names of constraints added NOT VALID earlier in the transaction `stmt` runs in."""
+    names, explicit = set(), False
+    implicit = ctx.transactional or (ctx.one_query and len(ctx.statements) > 1)
+    for s in ctx.statements[:stmt.index]:
+        kind = _kind(s)
+        if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+            explicit = True
+        elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
+            explicit = False
+            names.clear()
+        elif isinstance(s.node, ast.AlterTableStmt):
+            for cmd in alter_cmds(s.node):
+                con = added_constraint(cmd)
+                if con is not None and con.skip_validation and con.conname:
+                    names.add((relation_name(s.node.relation), con.conname))
+        if not (explicit or implicit):
+            names.clear()  # autocommit: each statement is its own transaction
+    return names
+
+
+def check(stmt, ctx):
+    n = stmt.node
+    if not isinstance(n, ast.AlterTableStmt):
+        return None
+    table = relation_name(n.relation)
+    for cmd in alter_cmds(n):
+        if cmd.subtype == AT.AT_ValidateConstraint and ctx.in_transaction() \
+                and (table, cmd.name) in _not_valid_in_this_transaction(stmt, ctx):
+            return (f"VALIDATE CONSTRAINT {cmd.name} runs in the same transaction as its NOT VALID add, so the scan "
+                    "happens under the add's ACCESS EXCLUSIVE lock and blocks reads and writes")
+    if ctx.table_is_new(table):
+        return None  # a table created in this migration has no rows to scan
+    for cmd in alter_cmds(n):
+        con = added_constraint(cmd)
+        if con is None or con.skip_validation or con.indexname or con.contype not in _KIND:
+            continue
+        what = f"{_KIND[con.contype]} constraint" + (f" {con.conname}" if con.conname else "")
+        if con.contype == ConstrType.CONSTR_EXCLUSION:
+            return f"{what} builds its index under ACCESS EXCLUSIVE and can be neither NOT VALID nor built concurrently"
+        if con.contype in _INDEXED:
+            return (f"{what} builds its index while blocking writes and cannot be NOT VALID: CREATE UNIQUE INDEX "
+                    "CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX")
+        return f"{what} added without NOT VALID scans the table while blocking writes"
+    return None

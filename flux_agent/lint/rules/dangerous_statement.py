@@ -1,0 +1,65 @@
+"""Statements no schema migration should run: they destroy whole databases or
+schemas, change server configuration, run shell commands or read server files,
+or load extensions that reach outside the database."""
+
+import re
+
+from pglast import ast
+from pglast.enums import DropBehavior, ObjectType
+
+from ...pg.sql import iter_nodes
+
+ID = "dangerous-statement"
+SEVERITY = "error"
+MESSAGE = "a statement that has no place in a schema migration"
+HINT = "remove it; server administration and file or shell access belong outside migrations"
+
+# PostgreSQL's trusted extensions (any database owner may install them) plus a few
+# that are everywhere in application schemas.
+TRUSTED_EXTENSIONS = {
+    "btree_gin", "btree_gist", "citext", "cube", "dict_int", "fuzzystrmatch", "hstore", "intarray", "isn",
+    "lo", "ltree", "pgcrypto", "pg_trgm", "seg", "tablefunc", "tcn", "tsm_system_rows", "tsm_system_time",
+    "unaccent", "uuid-ossp", "plpgsql", "pg_stat_statements", "postgis", "vector", "earthdistance",
+}
+
+FUNCTIONS = {"pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file", "lo_import", "lo_export",
+             "dblink", "dblink_exec", "dblink_connect", "pg_file_write", "pg_reload_conf", "pg_terminate_backend"}
+
+_FUNC_TEXT = re.compile(r"\b(" + "|".join(sorted(FUNCTIONS)) + r")\s*\(", re.IGNORECASE)
+
+
+def _calls(node) -> list[str]:
+    found = []
+    for n in iter_nodes(node):
+        if isinstance(n, ast.FuncCall) and n.funcname:
+            name = n.funcname[-1].sval.lower() if isinstance(n.funcname[-1], ast.String) else ""
+            if name in FUNCTIONS and name not in found:
+                found.append(name)
+    return found
+
+
+def check(stmt, ctx):
+    n = stmt.node
+    if isinstance(n, ast.DropdbStmt):
+        return f"DROP DATABASE {n.dbname} destroys the whole database"
+    if isinstance(n, ast.DropStmt) and n.removeType == ObjectType.OBJECT_SCHEMA \
+            and n.behavior == DropBehavior.DROP_CASCADE:
+        names = ", ".join(o.sval for o in n.objects or () if isinstance(o, ast.String))
+        return f"DROP SCHEMA {names} CASCADE drops every table, view and function in it, with their data"
+    if isinstance(n, ast.AlterSystemStmt):
+        name = n.setstmt.name if n.setstmt is not None else "a setting"
+        return f"ALTER SYSTEM changes {name} for the whole server; server configuration is not a migration"
+    if isinstance(n, ast.CopyStmt) and n.is_program:
+        return f"COPY ... PROGRAM runs the shell command {n.filename!r} on the database server"
+    if isinstance(n, ast.CreateExtensionStmt) and n.extname not in TRUSTED_EXTENSIONS:
+        return (f"CREATE EXTENSION {n.extname}: not on the trusted list; extensions such as dblink, file_fdw or "
+                f"untrusted languages reach outside the database; install it as an administrator, not in a migration")
+    if not _FUNC_TEXT.search(stmt.text):
+        return None
+    if isinstance(n, (ast.DoStmt, ast.CreateFunctionStmt)):
+        hits = sorted({m.group(1).lower() for m in _FUNC_TEXT.finditer(stmt.text)})
+    else:
+        hits = _calls(n)
+    if hits:
+        return f"{', '.join(hits)}() reads or writes outside the database (server files, other servers or sessions)"
+    return None

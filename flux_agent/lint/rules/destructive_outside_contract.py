@@ -1,0 +1,68 @@
+"""Statements that destroy data (DROP TABLE, DROP COLUMN, TRUNCATE, DELETE or
+UPDATE without WHERE) belong in a contract step, after the application stopped
+using the data, or in a backfill step that is meant to rewrite it. Anywhere
+else they run while the current release still needs what they remove, and a
+rollback cannot bring the data back."""
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ObjectType
+
+from ..context import relation_name
+from ._flux_common import alter_cmds, column_added_earlier
+
+ID = "destructive-outside-contract"
+SEVERITY = "error"
+MESSAGE = "a destructive statement outside a contract or backfill step"
+HINT = ("stop using the data in a code deploy first, then remove it in its own contract migration "
+        "(flux plan drop_table / drop_column), or add the WHERE clause that was meant")
+
+_ALLOWED_PHASES = {"contract", "backfill"}
+
+
+def _name(parts) -> str:
+    from ...pg.sql import canonical_table, ident
+
+    text = ".".join(ident(p.sval) for p in parts)
+    try:
+        return canonical_table(text)
+    except Exception:
+        return text
+
+
+def check(stmt, ctx):
+    if ctx.phase in _ALLOWED_PHASES:
+        return None
+    n = stmt.node
+    if isinstance(n, ast.DropStmt) and n.removeType == ObjectType.OBJECT_TABLE:
+        names = [_name(obj) for obj in n.objects or ()]
+        old = [t for t in names if not ctx.table_is_new(t)]
+        if old:
+            return f"DROP TABLE {', '.join(old)} deletes every row, and a rollback cannot restore them"
+        return None
+    if isinstance(n, ast.TruncateStmt):
+        names = [relation_name(r) for r in n.relations or ()]
+        old = [t for t in names if not ctx.table_is_new(t)]
+        if old:
+            return f"TRUNCATE {', '.join(old)} deletes every row, and a rollback cannot restore them"
+        return None
+    if isinstance(n, ast.DeleteStmt) and n.whereClause is None:
+        table = relation_name(n.relation)
+        if not ctx.table_is_new(table):
+            return f"DELETE FROM {table} without WHERE deletes every row"
+        return None
+    if isinstance(n, ast.UpdateStmt) and n.whereClause is None:
+        table = relation_name(n.relation)
+        targets = [t.name for t in n.targetList or () if isinstance(t, ast.ResTarget) and t.name]
+        old_data = [c for c in targets if not column_added_earlier(ctx, stmt, table, c)]
+        if not ctx.table_is_new(table) and (old_data or not targets):
+            cols = ", ".join(old_data)
+            return f"UPDATE {table} without WHERE overwrites {cols or 'columns'} in every row; the old values are lost"
+        return None
+    if isinstance(n, ast.AlterTableStmt) and n.objtype == ObjectType.OBJECT_TABLE:
+        table = relation_name(n.relation)
+        if ctx.table_is_new(table):
+            return None
+        for cmd in alter_cmds(n):
+            if cmd.subtype == AT.AT_DropColumn and cmd.name:
+                return f"DROP COLUMN {table}.{cmd.name} deletes its values, and a rollback cannot restore them"
+    return None

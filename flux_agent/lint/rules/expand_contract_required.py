@@ -1,0 +1,91 @@
+"""A rename, a rewriting type change or a column drop done in one step on a live
+table. Application servers still running the previous release use the old
+name or type the moment the migration commits, so their queries fail until
+every server is replaced. Expand/contract keeps both shapes valid across the
+deploy: add the new shape, sync and backfill, switch the code, then remove the old."""
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ObjectType
+
+from ..context import relation_name
+from ._flux_common import alter_cmds, column_added_earlier, op_command, plain_type, working_schema
+
+ID = "expand-contract-required"
+SEVERITY = "error"
+MESSAGE = "a breaking schema change done in one step: the running application still uses the old shape"
+HINT = "split it into expand / backfill / code / contract steps; flux plan writes them"
+
+_MAYBE_COERCIBLE = {"text", "character varying", "numeric", "bit varying", "timestamp with time zone",
+                    "timestamp without time zone", "time with time zone", "time without time zone"}
+
+
+def _view_keeps_old_name(ctx, stmt, old: str) -> bool:
+    for later in ctx.statements[stmt.index + 1:]:
+        if isinstance(later.node, ast.ViewStmt) and relation_name(later.node.view) == old:
+            return True
+    return False
+
+
+def _type_change_rewrites(ctx, stmt, table: str, cmd) -> bool:
+    from ...pg.facts import binary_coercible
+
+    col_def = cmd.def_
+    new = plain_type(col_def.typeName)
+    using = col_def.raw_default
+    if using is not None:
+        inner = using.arg if isinstance(using, ast.TypeCast) else using
+        if not (isinstance(inner, ast.ColumnRef) and inner.fields[-1].sval == cmd.name):
+            return True  # an expression computes every value again
+    schema = working_schema(ctx, stmt)
+    t = schema.table(table) if schema is not None else None
+    col = t.column(cmd.name) if t is not None else None
+    if col is None:  # old type unknown: flag only what can never be a catalog-only change
+        base = new.split("(")[0].strip()
+        return new.endswith("[]") or base not in _MAYBE_COERCIBLE
+    try:
+        return not binary_coercible(col.type, new)
+    except Exception:
+        return True
+
+
+def check(stmt, ctx):
+    if ctx.phase == "contract":
+        return None
+    n = stmt.node
+    if isinstance(n, ast.RenameStmt) and n.relation is not None:
+        table = relation_name(n.relation)
+        if ctx.table_is_new(table):
+            return None
+        if n.renameType == ObjectType.OBJECT_COLUMN and n.relationType == ObjectType.OBJECT_TABLE:
+            if column_added_earlier(ctx, stmt, table, n.subname):
+                return None
+            cmd = op_command({"op": "rename_column", "table": table, "column": n.subname, "new_name": n.newname})
+            return (f"renaming {table}.{n.subname} to {n.newname} in one step breaks every running server that "
+                    f"still reads {n.subname}; expand/contract instead: {cmd}")
+        if n.renameType == ObjectType.OBJECT_TABLE:
+            if _view_keeps_old_name(ctx, stmt, table):
+                return None  # the view under the old name is the expand half
+            cmd = op_command({"op": "rename_table", "table": table, "new_name": n.newname})
+            return (f"renaming table {table} to {n.newname} in one step breaks every running server that still "
+                    f"queries {table}; expand/contract instead (a view keeps the old name): {cmd}")
+        return None
+    if not isinstance(n, ast.AlterTableStmt) or n.objtype != ObjectType.OBJECT_TABLE:
+        return None
+    table = relation_name(n.relation)
+    if ctx.table_is_new(table):
+        return None
+    for cmd in alter_cmds(n):
+        if cmd.subtype == AT.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
+            if column_added_earlier(ctx, stmt, table, cmd.name) or not _type_change_rewrites(ctx, stmt, table, cmd):
+                continue
+            new = plain_type(cmd.def_.typeName)
+            op = {"op": "change_column_type", "table": table, "column": cmd.name, "type": new}
+            return (f"changing {table}.{cmd.name} to {new} rewrites the table under ACCESS EXCLUSIVE and changes "
+                    f"what running servers read; use a shadow column instead: {op_command(op)}")
+        if cmd.subtype == AT.AT_DropColumn and cmd.name:
+            if column_added_earlier(ctx, stmt, table, cmd.name):
+                continue
+            cmd_text = op_command({"op": "drop_column", "table": table, "column": cmd.name})
+            return (f"dropping {table}.{cmd.name} in one step breaks every running server that still selects or "
+                    f"inserts it; deploy code that stops using it first, then drop it in a contract step: {cmd_text}")
+    return None

@@ -1,0 +1,72 @@
+"""Outside a transaction, a migration that fails part way leaves the first
+statements applied; rerunning it then fails on them unless each is idempotent
+(IF [NOT] EXISTS). Same statements and same exemptions as squawk."""
+# squawk default: yes
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ObjectType, OnCommitAction
+
+from ..context import added_constraint, alter_cmds
+
+ID = "prefer-robust-stmts"
+SEVERITY = "warning"
+MESSAGE = "outside a transaction this statement cannot be rerun if the migration fails part way through"
+HINT = "add IF [NOT] EXISTS, or run the migration in a transaction"
+
+_IF_NOT_EXISTS = "missing IF NOT EXISTS: " + MESSAGE
+_IF_EXISTS = "missing IF EXISTS: " + MESSAGE
+_NO_TX = "missing transaction: " + MESSAGE
+
+
+def _alter_problems(node, dropped):
+    """squawk's per-action verdicts for one ALTER TABLE; `dropped` tracks constraint
+    names dropped earlier (a re-add or VALIDATE of those is fine) and is updated."""
+    out = []
+    for cmd in alter_cmds(node):
+        con = added_constraint(cmd)
+        if cmd.subtype == AT.AT_DropConstraint:
+            dropped[cmd.name] = "dropped"
+            out.append(None if cmd.missing_ok else _IF_EXISTS)
+        elif cmd.subtype == AT.AT_AddColumn:
+            out.append(None if cmd.missing_ok else _IF_NOT_EXISTS)
+        elif cmd.subtype == AT.AT_DropColumn:
+            out.append(None if cmd.missing_ok else _IF_EXISTS)
+        elif cmd.subtype == AT.AT_ValidateConstraint:
+            out.append(None if cmd.name in dropped else _NO_TX)
+        elif con is not None and con.conname and dropped.get(con.conname) == "dropped":
+            dropped[con.conname] = "added"
+            out.append(None)
+        else:
+            out.append(_NO_TX)
+    return out
+
+
+def check(stmt, ctx):
+    n = stmt.node
+    if isinstance(n, ast.AlterTableStmt) and n.objtype == ObjectType.OBJECT_TABLE:
+        if ctx.in_transaction():
+            return None
+        dropped = {}
+        for s in ctx.statements[:stmt.index]:
+            if isinstance(s.node, ast.AlterTableStmt) and s.node.objtype == ObjectType.OBJECT_TABLE:
+                _alter_problems(s.node, dropped)
+        problems = [p for p in _alter_problems(n, dropped) if p]
+        return problems[0] if problems else None
+    if isinstance(n, ast.IndexStmt):
+        # A failed CONCURRENTLY build leaves an index behind even inside a transaction-managed migration.
+        if n.idxname and not n.if_not_exists and (n.concurrent or not ctx.in_transaction()):
+            return _IF_NOT_EXISTS
+        return None
+    if ctx.in_transaction():
+        return None
+    if isinstance(n, ast.CreateStmt) and not n.if_not_exists:
+        temp_dropped = n.relation.relpersistence == "t" and n.oncommit == OnCommitAction.ONCOMMIT_DROP
+        return None if temp_dropped else _IF_NOT_EXISTS
+    if isinstance(n, ast.RenameStmt) and ObjectType.OBJECT_TABLE in (n.renameType, n.relationType) \
+            or isinstance(n, ast.RenameStmt) and n.renameType == ObjectType.OBJECT_TABCONSTRAINT \
+            or isinstance(n, ast.AlterObjectSchemaStmt) and n.objectType == ObjectType.OBJECT_TABLE:
+        return _NO_TX  # ALTER TABLE ... RENAME / SET SCHEMA: squawk's other ALTER TABLE actions
+    if isinstance(n, ast.DropStmt) and not n.missing_ok and n.removeType in (
+            ObjectType.OBJECT_INDEX, ObjectType.OBJECT_TABLE, ObjectType.OBJECT_TYPE):
+        return _IF_EXISTS
+    return None

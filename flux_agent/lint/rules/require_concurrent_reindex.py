@@ -1,0 +1,33 @@
+"""REINDEX without CONCURRENTLY locks the table against writes and the index
+against reads (ACCESS EXCLUSIVE on the index) for the whole rebuild."""
+# squawk default: yes
+
+from pglast import ast
+from pglast.enums import ReindexObjectType as RO
+
+from ..context import relation_name
+
+ID = "require-concurrent-reindex"
+SEVERITY = "error"
+MESSAGE = "REINDEX without CONCURRENTLY blocks reads and writes while the index is rebuilt"
+HINT = "use REINDEX ... CONCURRENTLY (PostgreSQL 12+), alone in a migration that runs outside a transaction"
+
+
+def _concurrent(n: ast.ReindexStmt) -> bool:
+    for p in n.params or ():
+        if getattr(p, "defname", "") == "concurrently":
+            arg = getattr(p, "arg", None)
+            value = getattr(arg, "sval", None) or getattr(arg, "ival", None) or getattr(arg, "boolval", None)
+            return arg is None or str(value).lower() in ("true", "on", "1", "yes")
+    return False
+
+
+def check(stmt, ctx):
+    n = stmt.node
+    if not isinstance(n, ast.ReindexStmt) or _concurrent(n) or n.kind == RO.REINDEX_OBJECT_SYSTEM:
+        return None  # system catalogs cannot be reindexed concurrently
+    if n.kind == RO.REINDEX_OBJECT_TABLE and ctx.table_is_new(relation_name(n.relation)):
+        return None  # a table created in this migration is empty
+    if ctx.pg_version < 12:
+        return "REINDEX blocks reads and writes while the index is rebuilt; REINDEX CONCURRENTLY needs PostgreSQL 12+"
+    return True

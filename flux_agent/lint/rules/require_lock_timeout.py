@@ -1,0 +1,86 @@
+"""DDL with no `SET lock_timeout` earlier in the file. A DDL statement that waits
+for its lock queues every later query on the table behind it; lock_timeout makes
+it give up instead. Reported once per file, at the first such statement, as
+squawk does. require-statement-timeout shares this module's helpers."""
+# squawk default: yes
+
+from pglast import ast
+from pglast.enums import ConstrType
+
+from ..context import facts, relation_name
+from ...pg.facts import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
+from ...pg.sql import iter_nodes
+
+ID = "require-lock-timeout"
+SEVERITY = "warning"
+MESSAGE = "DDL without SET lock_timeout first: while it waits for its lock, later queries on the table queue behind it"
+HINT = "start the migration with SET lock_timeout = '1s' (SET LOCAL inside a transaction) and retry on timeout"
+
+# Statements squawk does not count as possibly slow: DML, session and transaction
+# control, and CREATE TABLE unless a foreign key locks the referenced table.
+_QUICK = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt, ast.VariableSetStmt,
+          ast.VariableShowStmt, ast.TransactionStmt, ast.CopyStmt, ast.DoStmt, ast.CallStmt, ast.ExplainStmt,
+          ast.GrantStmt, ast.GrantRoleStmt, ast.PrepareStmt, ast.ExecuteStmt, ast.DeallocateStmt,
+          ast.DeclareCursorStmt, ast.FetchStmt, ast.ClosePortalStmt, ast.ListenStmt, ast.NotifyStmt,
+          ast.UnlistenStmt, ast.CheckPointStmt, ast.DiscardStmt, ast.ConstraintsSetStmt, ast.ReassignOwnedStmt,
+          ast.SecLabelStmt, ast.CreateStmt)
+_BLOCKING = (ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, "SHARE", "EXCLUSIVE")
+
+
+def _foreign_key(n) -> bool:
+    return any(isinstance(x, ast.Constraint) and x.contype == ConstrType.CONSTR_FOREIGN for x in iter_nodes(n))
+
+
+def possibly_slow(stmt, ctx) -> bool:
+    n = stmt.node
+    if isinstance(n, ast.CreateStmt):
+        return _foreign_key(n)  # locks the referenced table (SHARE ROW EXCLUSIVE)
+    if isinstance(n, _QUICK):
+        return False
+    if isinstance(n, ast.VacuumStmt) and not n.is_vacuumcmd:
+        return False  # ANALYZE
+    # Only a table created earlier in this migration, and no other table locked through a
+    # foreign key: nobody else can hold or wait for that lock.
+    rel = getattr(n, "relation", None)
+    if isinstance(rel, ast.RangeVar) and ctx.table_is_new(relation_name(rel)) and not _foreign_key(n):
+        return False
+    return True
+
+
+def first_unprotected(stmt, ctx, already_set: bool) -> bool:
+    """Is `stmt` the first possibly slow statement of the file, with the timeout not yet set?"""
+    if already_set or not possibly_slow(stmt, ctx):
+        return False
+    return not any(possibly_slow(s, ctx) for s in ctx.statements[:stmt.index])
+
+
+def must_stand_alone(stmt, ctx) -> bool:
+    """Alone in a file the tool sends as one query, outside a transaction, because it cannot
+    run in a transaction block: a SET before it would put both in an implicit transaction."""
+    n = stmt.node
+    cannot = facts(stmt).forbidden_in_transaction or (isinstance(n, ast.VacuumStmt) and n.is_vacuumcmd) or any(
+        isinstance(x, ast.PartitionCmd) and x.concurrent for x in iter_nodes(n))
+    return cannot and ctx.one_query and not ctx.transactional and len(ctx.statements) == 1
+
+
+def waiting_effect(stmt) -> str:
+    """What queues behind this statement while it waits for its lock."""
+    lock = facts(stmt).lock
+    if isinstance(stmt.node, ast.CreateStmt):
+        return (f"while it waits for its {SHARE_ROW_EXCLUSIVE} lock on the referenced table, writes to that table "
+                "queue behind it")
+    if lock == ACCESS_EXCLUSIVE:
+        return f"while it waits for its {lock} lock, all reads and writes on the table queue behind it"
+    if lock in _BLOCKING:
+        return f"while it waits for its {lock} lock, writes on the table queue behind it"
+    return "it may wait for its lock for as long as other sessions hold conflicting ones"
+
+
+def check(stmt, ctx):
+    if not first_unprotected(stmt, ctx, ctx.lock_timeout_set):
+        return None
+    message = f"no SET lock_timeout before this statement: {waiting_effect(stmt)}"
+    if must_stand_alone(stmt, ctx):
+        message += ("; it must be alone in its file (the tool sends the file as one query), so no SET can precede "
+                    "it: set lock_timeout on the role or the connection, or ignore with a reason")
+    return message

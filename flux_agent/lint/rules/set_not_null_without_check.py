@@ -1,0 +1,71 @@
+"""SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, blocking reads and
+writes for the scan, unless PostgreSQL (12+) finds a validated
+CHECK (col IS NOT NULL) that already proves it. The flux-specific form of
+squawk's adding-not-nullable-field: it knows about the CHECK and says the fix."""
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ObjectType
+
+from ..context import relation_name
+from ._flux_common import added_check, alter_cmds, expression_is_not_null_check, is_not_null_check, working_schema
+
+ID = "set-not-null-without-check"
+SEVERITY = "error"
+MESSAGE = "SET NOT NULL without a validated CHECK (col IS NOT NULL) scans the table under ACCESS EXCLUSIVE"
+HINT = ("three steps: ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c (separate "
+        "migration); SET NOT NULL, then DROP CONSTRAINT c")
+
+
+def _proven_in_file(ctx, stmt, table: str, column: str) -> bool:
+    pending: dict[str, bool] = {}  # CHECK (column IS NOT NULL) constraints added earlier: name -> validated
+    validated: set[str] = set()
+    for prev in ctx.statements[: stmt.index]:
+        if not isinstance(prev.node, ast.AlterTableStmt) or relation_name(prev.node.relation) != table:
+            continue
+        for cmd in alter_cmds(prev.node):
+            con = added_check(cmd)
+            if con is not None and is_not_null_check(con.raw_expr, column):
+                if not con.skip_validation:
+                    return True  # validated as it was added (that scan is a separate finding)
+                pending[con.conname or ""] = False
+            elif cmd.subtype == AT.AT_ValidateConstraint and cmd.name:
+                validated.add(cmd.name)
+    if any(name in validated for name in pending):
+        return True
+    schema = working_schema(ctx, stmt)
+    t = schema.table(table) if schema is not None else None
+    if t is None:
+        return False
+    col = t.column(column)
+    if col is not None and not col.nullable:
+        return True  # already NOT NULL: nothing to scan
+    for c in t.constraints:
+        if c.kind == "check" and expression_is_not_null_check(c.expression, column):
+            if c.validated or c.name in validated:
+                return True
+    return False
+
+
+def check(stmt, ctx):
+    n = stmt.node
+    if not isinstance(n, ast.AlterTableStmt) or n.objtype != ObjectType.OBJECT_TABLE:
+        return None
+    table = relation_name(n.relation)
+    if ctx.table_is_new(table):
+        return None
+    for cmd in alter_cmds(n):
+        if cmd.subtype != AT.AT_SetNotNull or not cmd.name:
+            continue
+        column = cmd.name
+        if ctx.pg_version < 12:
+            return (f"SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE: before "
+                    f"PostgreSQL 12 no CHECK can spare the scan; keep a validated CHECK ({column} IS NOT NULL) "
+                    f"instead of the column constraint")
+        if _proven_in_file(ctx, stmt, table, column):
+            continue
+        name = f"{table.split('.')[-1]}_{column}_not_null"
+        return (f"SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE, blocking reads and "
+                f"writes; first ADD CONSTRAINT {name} CHECK ({column} IS NOT NULL) NOT VALID, then VALIDATE "
+                f"CONSTRAINT {name} in its own migration, then SET NOT NULL (no scan) and drop the CHECK "
+                f"(flux plan --op '{{\"op\":\"set_not_null\",\"table\":\"{table}\",\"column\":\"{column}\"}}')")
+    return None

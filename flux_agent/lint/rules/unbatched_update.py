@@ -1,0 +1,60 @@
+"""One UPDATE over a large table: every matched row stays locked until the
+single transaction commits, replicas lag behind a huge WAL burst, and dead
+tuples pile up. A batched loop (flux plan's backfill, a DO block committing
+per batch) keeps each lock short."""
+
+from pglast import ast
+from pglast.enums import A_Expr_Kind
+
+from ..context import relation_name
+from ._flux_common import op_command, table_of
+
+ID = "unbatched-update"
+SEVERITY = "warning"  # error when the table is known to be large
+MESSAGE = "an UPDATE of a whole table in one statement"
+HINT = "batch it by key range, committing per batch (a DO block, or flux plan's backfill operation)"
+
+LARGE = 10_000
+
+
+def _pinned_keys(where, keys: set[str]) -> set[str]:
+    """Columns the WHERE fixes to constants with `=` or `IN (...)`, across top-level ANDs."""
+    out = set()
+    if isinstance(where, ast.BoolExpr) and getattr(where.boolop, "name", "") == "AND_EXPR":
+        for arg in where.args or ():
+            out |= _pinned_keys(arg, keys)
+        return out
+    if isinstance(where, ast.A_Expr) and isinstance(where.lexpr, ast.ColumnRef):
+        col = where.lexpr.fields[-1]
+        name = col.sval if isinstance(col, ast.String) else None
+        if name in keys:
+            if where.kind == A_Expr_Kind.AEXPR_OP and where.name[-1].sval == "=" \
+                    and isinstance(where.rexpr, (ast.A_Const, ast.ParamRef, ast.TypeCast)):
+                out.add(name)
+            elif where.kind == A_Expr_Kind.AEXPR_IN and isinstance(where.rexpr, (list, tuple)):
+                out.add(name)
+    return out
+
+
+def check(stmt, ctx):
+    n = stmt.node
+    if not isinstance(n, ast.UpdateStmt):
+        return None
+    table = relation_name(n.relation)
+    if ctx.table_is_new(table):
+        return None
+    rows = ctx.known_rows(table)
+    if rows is not None and rows <= LARGE:
+        return None
+    t = table_of(ctx, stmt, table)
+    keys = set(t.primary_key) if t is not None and t.primary_key else {"id"}
+    if n.whereClause is not None and keys <= _pinned_keys(n.whereClause, keys):
+        return None  # a few rows picked by primary key
+    cols = [r.name for r in n.targetList or () if isinstance(r, ast.ResTarget) and r.name]
+    example = op_command({"op": "backfill", "table": table, "column": cols[0] if cols else "column",
+                          "value": "<expression>"})
+    if rows is None:
+        return (f"UPDATE {table} in one statement: the table's size is unknown, and on a large table every "
+                f"matched row stays locked until it commits; batch it ({example})", "warning")
+    return (f"UPDATE {table} in one statement over about {rows:,} rows holds every matched row lock until it "
+            f"commits; batch it by key range ({example})", "error")

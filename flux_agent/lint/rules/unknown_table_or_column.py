@@ -1,0 +1,115 @@
+"""A table or column the schema does not have: a typo, or a migration written
+against another branch. Judged against the schema read from the project (the
+migrations before this one) plus what earlier statements of this file create."""
+
+from difflib import get_close_matches
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
+
+from ..context import relation_name
+from ...pg.sql import iter_nodes
+from ._flux_common import alter_cmds, schema_has_tables, working_schema
+
+ID = "unknown-table-or-column"
+SEVERITY = "error"
+MESSAGE = "the statement names a table or column that is not in the schema"
+HINT = "check the spelling against `flux schema`; the migration would fail on the database"
+
+_COLUMN_CMDS = {AT.AT_AlterColumnType, AT.AT_ColumnDefault, AT.AT_SetNotNull, AT.AT_DropNotNull,
+                AT.AT_DropColumn, AT.AT_SetStatistics, AT.AT_SetStorage, AT.AT_SetOptions,
+                AT.AT_ResetOptions, AT.AT_AddIdentity, AT.AT_DropIdentity, AT.AT_SetIdentity}
+
+
+def _did_you_mean(name, choices) -> str:
+    close = get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _bare_refs(node) -> set[str]:
+    out = set()
+    for n in iter_nodes(node):
+        if isinstance(n, ast.ColumnRef) and len(n.fields) == 1 and isinstance(n.fields[0], ast.String):
+            out.add(n.fields[0].sval)
+    return out
+
+
+def _has_sublink(node) -> bool:
+    return any(isinstance(n, ast.SubLink) for n in iter_nodes(node))
+
+
+def check(stmt, ctx):
+    if not schema_has_tables(ctx):
+        return None
+    n = stmt.node
+    wanted: list[tuple[str, list[str], bool]] = []  # (table, columns, missing_ok)
+
+    if isinstance(n, ast.AlterTableStmt) and n.objtype == ObjectType.OBJECT_TABLE:
+        table = relation_name(n.relation)
+        cols: list[str] = []
+        added = {c.def_.colname for c in alter_cmds(n)
+                 if c.subtype == AT.AT_AddColumn and isinstance(c.def_, ast.ColumnDef)}
+        for cmd in alter_cmds(n):
+            if cmd.subtype in _COLUMN_CMDS and cmd.name and not (cmd.subtype == AT.AT_DropColumn and cmd.missing_ok):
+                cols.append(cmd.name)
+            elif cmd.subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+                con = cmd.def_
+                cols += [k.sval for k in con.keys or () if isinstance(k, ast.String)]
+                cols += [k.sval for k in con.fk_attrs or () if isinstance(k, ast.String)]
+                if con.contype == ConstrType.CONSTR_CHECK and con.raw_expr is not None \
+                        and not _has_sublink(con.raw_expr):
+                    cols += sorted(_bare_refs(con.raw_expr))
+                if con.contype == ConstrType.CONSTR_FOREIGN and con.pktable is not None:
+                    wanted.append((relation_name(con.pktable),
+                                   [k.sval for k in con.pk_attrs or () if isinstance(k, ast.String)], False))
+        wanted.insert(0, (table, [c for c in cols if c not in added], bool(n.missing_ok)))
+    elif isinstance(n, ast.RenameStmt) and n.relation is not None and n.relationType in (
+            ObjectType.OBJECT_TABLE, ObjectType.OBJECT_ACCESS_METHOD) and n.renameType in (
+            ObjectType.OBJECT_TABLE, ObjectType.OBJECT_COLUMN):
+        cols = [n.subname] if n.renameType == ObjectType.OBJECT_COLUMN and n.subname else []
+        wanted.append((relation_name(n.relation), cols, bool(n.missing_ok)))
+    elif isinstance(n, ast.IndexStmt):
+        cols = []
+        for p in n.indexParams or ():
+            if isinstance(p, ast.IndexElem):
+                if p.name:
+                    cols.append(p.name)
+                elif p.expr is not None:
+                    cols += sorted(_bare_refs(p.expr))
+        if n.whereClause is not None and not _has_sublink(n.whereClause):
+            cols += sorted(_bare_refs(n.whereClause))
+        wanted.append((relation_name(n.relation), cols, False))
+    elif isinstance(n, ast.UpdateStmt):
+        cols = [t.name for t in n.targetList or () if isinstance(t, ast.ResTarget) and t.name]
+        if n.whereClause is not None and not n.fromClause and not _has_sublink(n.whereClause) \
+                and n.relation.alias is None:
+            cols += sorted(_bare_refs(n.whereClause))
+        wanted.append((relation_name(n.relation), cols, False))
+    elif isinstance(n, ast.DeleteStmt):
+        wanted.append((relation_name(n.relation), [], False))
+    elif isinstance(n, ast.InsertStmt):
+        cols = [t.name for t in n.cols or () if isinstance(t, ast.ResTarget) and t.name]
+        wanted.append((relation_name(n.relation), cols, False))
+    if not wanted:
+        return None
+
+    schema = working_schema(ctx, stmt)
+    problems = []
+    for table_name, cols, missing_ok in wanted:
+        if table_name is None:
+            continue
+        table = schema.table(table_name)
+        if table is None:
+            if missing_ok or ctx.table_is_new(table_name) or schema.view(table_name) is not None:
+                continue
+            names = [t.name for t in schema.tables] + [v.name for v in schema.views]
+            problems.append(f"table {table_name} is not in the schema{_did_you_mean(table_name, names)}")
+            continue
+        seen = set()
+        for col in cols:
+            if col in seen or table.column(col) is not None:
+                continue
+            seen.add(col)
+            problems.append(f"column {table_name}.{col} does not exist"
+                            f"{_did_you_mean(col, [c.name for c in table.columns])}")
+    return "; ".join(problems) if problems else None

@@ -1,0 +1,1 @@
+"""What PostgreSQL does and how its SQL is written: quoting, parsing and printing, types, locks, DDL (a leaf)."""

@@ -1,0 +1,209 @@
+"""What PostgreSQL does: type names, binary-coercible casts, volatile functions,
+lock levels. Kept apart from the planner so another dialect can be a sibling
+module (the strong_migrations adapter shape).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..errors import FluxInputError
+from .sql import HAVE_PGLAST, ident, iter_nodes, parse_expr, parse_type, render
+
+if HAVE_PGLAST:
+    from pglast import ast
+else:  # sqlglot stands in where the pglast wheel is missing
+    from . import fallback as _fb
+
+ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
+SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
+SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
+ROW_EXCLUSIVE = "ROW EXCLUSIVE"
+NO_LOCK = "none"
+
+# pg_catalog internal name -> the name format_type() prints
+_CANONICAL = {
+    "int2": "smallint",
+    "int4": "integer",
+    "int8": "bigint",
+    "float4": "real",
+    "float8": "double precision",
+    "bool": "boolean",
+    "varchar": "character varying",
+    "bpchar": "character",
+    "varbit": "bit varying",
+    "timestamp": "timestamp without time zone",
+    "timestamptz": "timestamp with time zone",
+    "time": "time without time zone",
+    "timetz": "time with time zone",
+    "decimal": "numeric",
+    "serial": "integer",
+    "bigserial": "bigint",
+    "smallserial": "smallint",
+    "serial4": "integer",
+    "serial8": "bigint",
+    "serial2": "smallint",
+}
+
+BUILTIN_TYPES = {
+    "smallint", "integer", "bigint", "real", "double precision", "numeric", "money",
+    "boolean", "character varying", "character", "text", "name", "bytea", "bit", "bit varying",
+    "timestamp without time zone", "timestamp with time zone", "time without time zone",
+    "time with time zone", "date", "interval", "uuid", "json", "jsonb", "xml", "inet", "cidr",
+    "macaddr", "macaddr8", "point", "line", "lseg", "box", "path", "polygon", "circle",
+    "tsvector", "tsquery", "oid", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
+    "daterange", "jsonpath", "regclass", "pg_lsn", "txid_snapshot", "char",
+}
+
+# Types whose names put the modifier before "with/without time zone".
+_ZONED = {"timestamp without time zone", "timestamp with time zone",
+          "time without time zone", "time with time zone"}
+
+
+def type_name(text: str) -> str:
+    """Canonical type text (as format_type prints it) of a user-written type."""
+    if not HAVE_PGLAST:
+        return _fb.type_name(text)
+    return canonical_type(parse_type(text))
+
+
+def canonical_type(tn) -> str:
+    names = [n.sval for n in tn.names]
+    if len(names) == 2 and names[0] in ("pg_catalog", "public"):
+        names = names[1:]
+    base = names[-1]
+    base = _CANONICAL.get(base, base) if len(names) == 1 else base
+    mods = []
+    for m in tn.typmods or ():
+        if isinstance(m, ast.A_Const) and m.val is not None and hasattr(m.val, "ival"):
+            mods.append(str(m.val.ival))
+        else:
+            mods.append(render(m))
+    if base == "char" and tn.names and len(tn.names) == 2:
+        base = "character"  # CHAR(n) parses to pg_catalog.bpchar
+    if base == "interval" and mods:
+        mods = []  # interval fields are rare; keep the plain type
+    if len(names) == 2:
+        text = f"{ident(names[0])}.{ident(names[1])}"
+    elif base in BUILTIN_TYPES:
+        text = base
+    else:
+        text = ident(base)
+    if mods:
+        if base in _ZONED:
+            head, _, tail = base.partition(" ")
+            text = f"{head}({','.join(mods)}) {tail}"
+        else:
+            text = f"{text}({','.join(mods)})"
+    if tn.arrayBounds:
+        text += "[]" * len(tn.arrayBounds)
+    return text
+
+
+def is_serial(text: str) -> bool:
+    if not HAVE_PGLAST:
+        return text.strip().lower() in {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
+    tn = parse_type(text)
+    return tn.names[-1].sval in {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
+
+
+def check_type_known(type_text: str, known_extra: set[str]) -> str:
+    """Canonical type, or exit-2 error when the type is not one PostgreSQL or the schema knows."""
+    canonical = type_name(type_text)
+    base = canonical.split("(")[0].rstrip("[]").strip()
+    if base.endswith("]"):
+        base = base.split("[")[0]
+    plain = base.replace('"', "")
+    if plain in BUILTIN_TYPES or plain in known_extra or base in known_extra:
+        return canonical
+    raise FluxInputError(f"unknown type {type_text!r}: not a PostgreSQL type or an enum of this schema")
+
+
+def _parts(canonical: str) -> tuple[str, list[int], bool]:
+    is_array = canonical.endswith("[]")
+    core = canonical[:-2] if is_array else canonical
+    if "(" in core:
+        head, rest = core.split("(", 1)
+        mods_text, _, tail = rest.partition(")")
+        base = (head + tail).strip()
+        mods = [int(x) for x in mods_text.split(",") if x.strip().isdigit()]
+    else:
+        base, mods = core, []
+    return base, mods, is_array
+
+
+def binary_coercible(old: str, new: str) -> bool:
+    """True when ALTER COLUMN TYPE old -> new changes only the catalog (no rewrite, no scan)."""
+    if old == new:
+        return True
+    ob, om, oa = _parts(old)
+    nb, nm, na = _parts(new)
+    if oa != na:
+        return False
+    if ob == "character varying" and nb == "character varying":
+        return not nm or (bool(om) and nm[0] >= om[0])
+    if ob == "character varying" and nb == "text":
+        return True
+    if ob == "numeric" and nb == "numeric":
+        if not nm:
+            return True
+        if not om:
+            return False
+        scale_old = om[1] if len(om) > 1 else 0
+        scale_new = nm[1] if len(nm) > 1 else 0
+        return scale_new == scale_old and nm[0] >= om[0]
+    if ob == "bit varying" and nb == "bit varying":
+        return not nm or (bool(om) and nm[0] >= om[0])
+    if ob in _ZONED and nb == ob:
+        return not nm or (bool(om) and nm[0] >= om[0])
+    return False
+
+
+# Functions whose result may differ row by row. A default using one of these
+# (or any function not known to be stable) makes ADD COLUMN rewrite the table.
+_NON_VOLATILE_FUNCS = {
+    "now", "lower", "upper", "length", "coalesce", "concat", "abs", "round", "floor", "ceil",
+    "to_char", "to_timestamp", "to_date", "date_trunc", "jsonb_build_object", "json_build_object",
+    "jsonb_build_array", "array_length", "greatest", "least", "nullif", "trim", "btrim",
+    "substring", "substr", "replace", "md5", "transaction_timestamp", "statement_timestamp",
+    "make_date", "make_interval", "char_length", "left", "right", "lpad", "rpad",
+}
+
+
+def is_volatile(expression: str) -> bool:
+    node = parse_expr(expression, "default")
+    if not HAVE_PGLAST:
+        stable = _NON_VOLATILE_FUNCS | {"current_timestamp", "currenttimestamp", "cast", "trycast"}
+        return bool(_fb.function_names(node) - stable)
+    for n in iter_nodes(node):
+        if isinstance(n, ast.SubLink):
+            return True
+        if isinstance(n, ast.FuncCall) and n.funcname[-1].sval.lower() not in _NON_VOLATILE_FUNCS:
+            return True
+    return False
+
+
+def fast_default_supported(pg_version: int) -> bool:
+    return pg_version >= 11
+
+
+def not_null_uses_check(pg_version: int) -> bool:
+    """PG 12+ skips the SET NOT NULL scan when a validated CHECK (col IS NOT NULL) exists."""
+    return pg_version >= 12
+
+
+def concurrent_enum_needed(pg_version: int) -> bool:
+    return pg_version < 12
+
+
+def default_text(default: Optional[str], column_type: Optional[str] = None) -> Optional[str]:
+    """A default in the schema model's normal form (flux_agent.schema.normal); `column_type`
+    is the type of the column it belongs to. A default that does not parse is an error."""
+    if default is None:
+        return None
+    node = parse_expr(default, "default")
+    if not HAVE_PGLAST:
+        return render(node)
+    from ..schema.normal import normal_expr
+
+    return normal_expr(default, None, column_type)

@@ -1,0 +1,1 @@
+"""From typed operations to a plan: the planner, one module per operation, estimates and the summary."""

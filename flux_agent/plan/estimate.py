@@ -1,0 +1,300 @@
+"""How long a plan step runs, from the table's live statistics.
+
+Each statement of a step is one of five kinds: catalog-only (instant), table
+rewrite (bytes / rewrite rate), full scan (VALIDATE, SET NOT NULL without a
+validated check: bytes / scan rate), index build (rows / index rate, about
+2-3 passes when CONCURRENTLY) or batched backfill (batches x (batch time +
+pause)). The rates are a `Rates` model whose defaults come from
+benchmarks/estimates.py on an embedded PostgreSQL 16; the text says so.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from pglast import ast
+from pglast.enums import AlterTableType as AT
+from pglast.enums import ConstrType as CT
+from pglast.enums import NullTestType
+from pydantic import BaseModel, Field
+
+from ..lint.context import SqlSyntaxError, relation_name, split_statements
+from ..errors import FluxInputError
+from ..models import Plan, Schema, Step, Table
+from ..pg.facts import binary_coercible, canonical_type, is_volatile
+from ..pg.sql import canonical_table, parse_expr, render
+
+__all__ = ["Rates", "Estimate", "assess", "estimate", "annotate", "step_table"]
+
+MB = 1_000_000
+
+
+class Rates(BaseModel):
+    """Throughputs the estimates divide by. Defaults: benchmarks/estimates.py, 1,000,000 rows."""
+
+    rewrite_mb_per_s: float = Field(70.0, gt=0, description="ALTER TABLE rewrite, indexes rebuilt, per MB of table")
+    scan_mb_per_s: float = Field(1200.0, gt=0, description="sequential scan (VALIDATE, SET NOT NULL)")
+    index_rows_per_s: float = Field(2_400_000.0, gt=0, description="plain CREATE INDEX, one pass")
+    concurrent_passes: float = Field(2.0, ge=1, description="CREATE INDEX CONCURRENTLY cost in plain builds")
+    update_rows_per_s: float = Field(120_000.0, gt=0, description="UPDATE inside one backfill batch")
+    batch_overhead_s: float = Field(0.005, ge=0, description="per batch: key lookup and COMMIT")
+    basis: str = ("rates measured by benchmarks/estimates.py on an idle embedded PostgreSQL 16 (2 cores, "
+                  "1,000,000 rows, warm cache); a busy server or a table larger than memory is slower")
+
+
+@dataclass
+class Estimate:
+    seconds: Optional[float]  # None: size unknown
+    kind: str  # catalog-only, table rewrite, full scan, index build, batched backfill, update
+    text: str
+
+
+# --------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 1:
+        return "< 1 s"
+    if seconds < 90:
+        return f"~{_two_digits(seconds)} s"
+    if seconds < 90 * 60:
+        return f"~{_two_digits(seconds / 60)} min"
+    return f"~{_two_digits(seconds / 3600)} h"
+
+
+def _two_digits(x: float) -> str:
+    if x >= 10:
+        digits = 10 ** (int(math.log10(x)) - 1)
+        return f"{round(x / digits) * digits:,.0f}"
+    return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _size_text(nbytes: Optional[int]) -> str:
+    if nbytes is None:
+        return "size unknown"
+    if nbytes >= 10 * 1024**3:
+        return f"{nbytes / 1024**3:.0f} GB"
+    if nbytes >= 1024**3:
+        return f"{nbytes / 1024**3:.1f} GB"
+    return f"{max(1, round(nbytes / MB))} MB"
+
+
+def _rows_text(rows: int) -> str:
+    return f"~{rows:,} rows"
+
+
+# --------------------------------------------------------------------------
+# Statement kinds
+# --------------------------------------------------------------------------
+
+_BATCH = re.compile(r"\bleast\((\d+),\s*flux_size\b", re.I)  # the batch size cap of batched_update
+_SLEEP = re.compile(r"pg_sleep\(\s*([0-9.eE+-]+)\s*\)")
+_UPDATE = re.compile(r"\bUPDATE\s+((?:\"(?:[^\"]|\"\")*\"|[\w$]+)(?:\.(?:\"(?:[^\"]|\"\")*\"|[\w$]+))?)\s+SET\b", re.I)
+
+
+@dataclass
+class _Work:
+    kind: str
+    seconds: float = 0.0
+    detail: str = ""
+
+
+def _proven_not_null(table: Table, column: str) -> bool:
+    """A validated CHECK (column IS NOT NULL) lets PostgreSQL 12+ skip the SET NOT NULL scan."""
+    for con in table.constraints:
+        if con.kind != "check" or not con.validated or not con.expression:
+            continue
+        try:
+            node = parse_expr(con.expression)
+        except FluxInputError:
+            continue
+        if isinstance(node, ast.NullTest) and node.nulltesttype == NullTestType.IS_NOT_NULL \
+                and isinstance(node.arg, ast.ColumnRef) and getattr(node.arg.fields[-1], "sval", None) == column:
+            return True
+    return False
+
+
+def _alter_work(cmd: ast.AlterTableCmd, table: Optional[Table]) -> Optional[str]:
+    """The kind of one ALTER TABLE subcommand (None: catalog only)."""
+    sub = cmd.subtype
+    if sub == AT.AT_AlterColumnType:
+        col = table.column(cmd.name) if table else None
+        new_type = canonical_type(cmd.def_.typeName)
+        if col is not None and cmd.def_.raw_default is None and binary_coercible(col.type, new_type):
+            return None
+        return "table rewrite"
+    if sub == AT.AT_AddColumn:
+        cd = cmd.def_
+        base = cd.typeName.names[-1].sval if cd.typeName is not None else ""
+        if base in ("serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"):
+            return "table rewrite"
+        for con in cd.constraints or ():
+            if con.contype in (CT.CONSTR_IDENTITY, CT.CONSTR_GENERATED):
+                return "table rewrite"
+            if con.contype == CT.CONSTR_DEFAULT and con.raw_expr is not None and is_volatile(render(con.raw_expr)):
+                return "table rewrite"
+        return None
+    if sub == AT.AT_SetNotNull:
+        return None if table is not None and _proven_not_null(table, cmd.name) else "full scan"
+    if sub == AT.AT_ValidateConstraint:
+        return "full scan"
+    if sub == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+        con = cmd.def_
+        if con.contype in (CT.CONSTR_CHECK, CT.CONSTR_FOREIGN) and not con.skip_validation:
+            return "full scan"
+        if con.contype in (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_EXCLUSION) and not con.indexname:
+            return "index build"
+    return None
+
+
+def _work(stmt, text: str, table: Optional[Table], rates: Rates) -> Optional[_Work]:
+    """Work one statement does; None for catalog-only statements. Sizes come from `table`."""
+    rows = table.row_estimate if table else None
+    size = table.size_bytes if table else None
+    if isinstance(stmt, ast.DoStmt):
+        batch, sleep = _BATCH.search(text), _SLEEP.search(text)
+        if not (batch and sleep and _UPDATE.search(text)):
+            return _Work("DO block")  # unknown work: no estimate
+        size_n, pause = int(batch.group(1)), float(sleep.group(1))
+        if rows is None:
+            return _Work("batched backfill", math.nan)
+        if rows == 0:
+            return _Work("batched backfill", 0.0, "batched backfill of an empty table")
+        batches = max(1, math.ceil(rows / size_n)) if rows else 0
+        per_batch = min(size_n, rows) / rates.update_rows_per_s + rates.batch_overhead_s + pause
+        return _Work("batched backfill", batches * per_batch,
+                     f"batched backfill of {_rows_text(rows)}: {batches:,} batches of {size_n:,} "
+                     f"with {pause * 1000:g} ms pauses")
+    kind = None
+    concurrent = False
+    if isinstance(stmt, ast.IndexStmt):
+        kind, concurrent = "index build", bool(stmt.concurrent)
+    elif isinstance(stmt, ast.AlterTableStmt):
+        kinds = [_alter_work(c, table) for c in stmt.cmds or () if isinstance(c, ast.AlterTableCmd)]
+        for k in ("table rewrite", "index build", "full scan"):
+            if k in kinds:
+                kind = k
+                break
+    elif isinstance(stmt, (ast.UpdateStmt, ast.DeleteStmt)):
+        kind = "update"
+    if kind is None:
+        return None
+    if rows is None:
+        return _Work(kind, math.nan)
+    if rows == 0:
+        return _Work(kind, 0.0, f"{kind} of an empty table")
+    where = f"{_rows_text(rows)}, {_size_text(size)}"
+    nbytes = size if size is not None else 0
+    if kind == "table rewrite":
+        return _Work(kind, nbytes / MB / rates.rewrite_mb_per_s,
+                     f"table rewrite of {where} under ACCESS EXCLUSIVE at {rates.rewrite_mb_per_s:,.0f} MB/s")
+    if kind == "full scan":
+        return _Work(kind, nbytes / MB / rates.scan_mb_per_s,
+                     f"full scan of {where} at {rates.scan_mb_per_s:,.0f} MB/s")
+    if kind == "index build":
+        passes = rates.concurrent_passes if concurrent else 1.0
+        how = f"concurrently, ~{passes:g} passes" if concurrent else "one pass, writes wait"
+        return _Work(kind, rows * passes / rates.index_rows_per_s,
+                     f"index build over {where}, {how} at {rates.index_rows_per_s:,.0f} rows/s")
+    return _Work(kind, rows / rates.update_rows_per_s,
+                 f"update of up to {where} in one transaction at {rates.update_rows_per_s:,.0f} rows/s")
+
+
+def assess(step: Step, table: Optional[Table], rates: Optional[Rates] = None) -> Estimate:
+    """The duration of `step` when run on `table` (the table it changes, as read live)."""
+    rates = rates or Rates()
+    if not step.up_sql:
+        return Estimate(None, "none", "")  # an application deploy: nothing runs in the database
+    try:
+        stmts = split_statements(step.up_sql)
+    except SqlSyntaxError:
+        return Estimate(None, "unknown", "duration unknown (SQL does not parse)")
+    works = [w for s in stmts if (w := _work(s.node, s.text, table, rates)) is not None]
+    if not works:
+        return Estimate(0.0, "catalog-only", "instant (catalog only)")
+    if any(w.kind == "DO block" for w in works):
+        return Estimate(None, "unknown", "duration unknown (DO block)")
+    if any(math.isnan(w.seconds) for w in works):
+        return Estimate(None, works[0].kind, "size unknown (no table statistics; read the schema live)")
+    total = sum(w.seconds for w in works)
+    main = max(works, key=lambda w: w.seconds)
+    more = f"; +{len(works) - 1} more" if len(works) > 1 else ""
+    return Estimate(total, main.kind, f"{duration_text(total)} ({main.detail}{more})")
+
+
+def estimate(step: Step, table: Optional[Table], rates: Optional[Rates] = None) -> str:
+    """Short text: `~40 s (index build over ~1,000,000 rows, 240 MB, ...)`, `instant (catalog only)`,
+    `size unknown (...)` without statistics, or "" for an application deploy."""
+    return assess(step, table, rates).text
+
+
+# --------------------------------------------------------------------------
+# Plans
+# --------------------------------------------------------------------------
+
+
+def step_table(step: Step, schema: Schema) -> Optional[Table]:
+    """The table a step works on: the first one its statements name."""
+    if not step.up_sql:
+        return None
+    try:
+        stmts = split_statements(step.up_sql)
+    except SqlSyntaxError:
+        return None
+    for s in stmts:
+        n, name = s.node, None
+        if isinstance(n, (ast.AlterTableStmt, ast.IndexStmt, ast.UpdateStmt, ast.DeleteStmt)):
+            name = relation_name(n.relation)
+        elif isinstance(n, ast.DoStmt):
+            found = _UPDATE.search(s.text)
+            try:
+                name = canonical_table(found.group(1)) if found else None
+            except FluxInputError:
+                name = None
+        if name and schema.table(name) is not None:
+            return schema.table(name)
+    return None
+
+
+def annotate(plan: Plan, schema: Schema, rates: Optional[Rates] = None) -> Plan:
+    """A copy of `plan` with each database step's estimate appended to its risk
+    (the rates' basis is in Rates.basis and the README).
+
+    Steps are replayed on a working copy of `schema`, so a step sees what the
+    ones before it made: a table created by the plan is empty, and SET NOT NULL
+    after a validated CHECK (col IS NOT NULL) is catalog-only.
+    """
+    from ..schema.replay.engine import replay_sql
+
+    rates = rates or Rates()
+    work = schema.model_copy(deep=True)
+    created: set[str] = set()
+    steps = []
+    for step in plan.steps:
+        text = estimate(step, step_table(step, work), rates)
+        risk = f"{step.risk}; estimate: {text}" if text and step.risk else (text or step.risk)
+        steps.append(step.model_copy(update={"risk": risk}))
+        if step.up_sql:
+            try:
+                after = replay_sql(step.up_sql, work)
+            except FluxInputError:
+                continue
+            created |= _created_tables(step.up_sql)
+            for t in after.tables:
+                if t.name in created and t.row_estimate is None:
+                    t.row_estimate, t.size_bytes = 0, 0  # created by this plan: empty
+            work = after
+    return plan.model_copy(update={"steps": steps})
+
+
+def _created_tables(sql: str) -> set[str]:
+    try:
+        stmts = split_statements(sql)
+    except SqlSyntaxError:
+        return set()
+    return {relation_name(s.node.relation) for s in stmts if isinstance(s.node, ast.CreateStmt)}

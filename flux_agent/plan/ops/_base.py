@@ -1,0 +1,297 @@
+"""Shared pieces every operation module uses: schema look-ups that fail with a
+clear message, step construction with lock/statement timeouts, and the batched
+backfill block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ...errors import FluxInputError
+from ...models import Column, Schema, Settings, Step, Table
+from ...pg.facts import ACCESS_EXCLUSIVE, NO_LOCK, check_type_known
+from ...pg.sql import (
+    canonical_table, column_refs, dollar_quote, ident, literal, no_subquery, parse_expr, qname, render, shown,
+)
+
+
+@dataclass
+class Ctx:
+    schema: Schema
+    settings: Settings
+    new_tables: set[str] = field(default_factory=set)  # created earlier in this plan: empty, unused
+
+    def is_new(self, table: Table) -> bool:
+        return table.name in self.new_tables
+
+
+def require_table(schema: Schema, name: str) -> Table:
+    key = canonical_table(name)
+    table = schema.table(key)
+    if table is None:
+        known = ", ".join(sorted(t.name for t in schema.tables)[:8]) or "none"
+        raise FluxInputError(f"unknown table {shown(name)} (known tables: {known})")
+    return table
+
+
+def require_column(table: Table, name: str) -> Column:
+    col = table.column(name)
+    if col is None:
+        known = ", ".join(c.name for c in table.columns[:12])
+        raise FluxInputError(f"unknown column {shown(name)} on table {table.name!r} (columns: {known})")
+    return col
+
+
+def require_primary_key(table: Table) -> None:
+    if not table.primary_key:
+        raise FluxInputError(f"table {table.name!r} has no primary key; a batched backfill walks the primary key")
+
+
+def require_new_column_name(table: Table, name: str) -> None:
+    ident(name)  # length and emptiness checks
+    if table.column(name) is not None:
+        raise FluxInputError(f"column {name!r} already exists on table {table.name!r}")
+
+
+def known_types(schema: Schema) -> set[str]:
+    names = {e.name for e in schema.enums}
+    names |= {c.type.split("(")[0].rstrip("[]") for t in schema.tables for c in t.columns}
+    return names
+
+
+def checked_type(schema: Schema, type_text: str) -> str:
+    return check_type_known(type_text, known_types(schema))
+
+
+def checked_expr(text: str, table: Optional[Table], what: str, subquery: bool = True) -> str:
+    """Parse a user expression, check the columns it names exist, return it re-printed.
+    subquery=False where PostgreSQL allows none (defaults, checks, index predicates)."""
+    node = parse_expr(text, what)
+    if not subquery:
+        no_subquery(node, text, what)
+    if table is not None:
+        for ref in sorted(column_refs(node)):
+            if table.column(ref) is None:
+                raise FluxInputError(f"{what} {text!r} names unknown column {ref!r} of table {table.name!r}")
+    return render(node)
+
+
+def short_name(*parts: str, suffix: str = "") -> str:
+    """A generated identifier within 63 bytes; long names end in a stable hash."""
+    base = "_".join(p for p in parts if p)
+    full = f"{base}_{suffix}" if suffix else base
+    if len(full.encode()) <= 63:
+        return full
+    digest = hashlib.sha1(full.encode()).hexdigest()[:8]
+    tail = f"_{digest}_{suffix}" if suffix else f"_{digest}"
+    keep = base.encode()[: 63 - len(tail.encode())].decode("utf-8", "ignore")
+    return keep + tail
+
+
+def bare(table_name: str) -> str:
+    return table_name.split(".")[-1]
+
+
+def table_ddl(table: Table, name: str) -> str:
+    """CREATE TABLE for `table` under `name`, by schema_ddl's rules (an integer key
+    with no default comes back as an identity column, so old code inserting
+    without an id keeps working); the dropped table's sequences are gone."""
+    from ...pg.ddl import create_table_sql
+
+    return create_table_sql(table, name, sequences=False)
+
+
+# --------------------------------------------------------------------------
+# Step construction
+# --------------------------------------------------------------------------
+
+
+def timeouts(settings: Settings, statement_timeout: Optional[str] = None) -> list[str]:
+    """SET LOCAL keeps the setting to this migration's transaction only."""
+    st = settings.statement_timeout if statement_timeout is None else statement_timeout
+    return [
+        f"SET LOCAL lock_timeout = {literal(settings.lock_timeout)};",
+        f"SET LOCAL statement_timeout = {literal(st) if st != '0' else '0'};",
+    ]
+
+
+def join(stmts: list[str]) -> str:
+    # A comment stays on one line whatever names it quotes: a line break would end it.
+    return "\n".join(" ".join(s.split()) if s.lstrip().startswith("--") else s if s.rstrip().endswith(";")
+                     else s + ";" for s in stmts)
+
+
+def tx_step(
+    ctx: Ctx,
+    phase: str,
+    title: str,
+    up: list[str],
+    down: Optional[list[str]],
+    lock: str = ACCESS_EXCLUSIVE,
+    risk: str = "brief lock, catalog change only",
+    rollback: str = "",
+    data_loss: bool = False,
+    statement_timeout: Optional[str] = None,
+    down_statement_timeout: Optional[str] = None,
+) -> Step:
+    """A step run inside one transaction, its timeouts set first."""
+    pre = timeouts(ctx.settings, statement_timeout)
+    return Step(
+        phase=phase,
+        title=title,
+        up_sql=join(pre + up),
+        down_sql=join(timeouts(ctx.settings, down_statement_timeout) + down) if down else None,
+        transactional=True,
+        lock=lock,
+        risk=risk,
+        rollback=rollback,
+        data_loss_on_rollback=data_loss,
+    )
+
+
+def solo_step(
+    phase: str,
+    title: str,
+    up: str,
+    down: Optional[str],
+    lock: str,
+    risk: str,
+    rollback: str = "",
+    data_loss: bool = False,
+    squawk_reason: Optional[str] = None,
+) -> Step:
+    """A non-transactional step: exactly one statement, because a migration tool
+    that sends a file as one query makes PostgreSQL run it as an implicit
+    transaction, where CONCURRENTLY and COMMIT inside DO both fail."""
+    if squawk_reason:
+        up = f"-- squawk-ignore require-lock-timeout, require-statement-timeout -- {squawk_reason}\n{up}"
+    return Step(
+        phase=phase,
+        title=title,
+        up_sql=up,
+        down_sql=down,
+        transactional=False,
+        lock=lock,
+        risk=risk,
+        rollback=rollback,
+        data_loss_on_rollback=data_loss,
+    )
+
+
+SOLO_REASON = "one statement per non-transactional file; it waits without blocking reads or writes"
+
+
+def code_step(title: str, risk: str = "application deploy") -> Step:
+    return Step(phase="code", title=title, transactional=False, lock=NO_LOCK, risk=risk,
+                rollback="redeploy the previous application version")
+
+
+# --------------------------------------------------------------------------
+# Batched backfill
+# --------------------------------------------------------------------------
+
+
+def batched_update(
+    ctx: Ctx,
+    table: Table,
+    assignments: list[tuple[str, str]],
+    where: Optional[str],
+    batch_size: Optional[int] = None,
+    label: str = "",
+) -> str:
+    """A DO block updating `table` in primary-key order, one batch per commit.
+
+    It must run outside a transaction block (COMMIT inside DO needs that) and
+    is safe to run again after an interruption: finished batches stay done.
+    """
+    require_primary_key(table)
+    size = batch_size or ctx.settings.backfill_batch_size
+    target_ms = ctx.settings.backfill_batch_ms
+    sleep = ctx.settings.backfill_sleep_ms / 1000
+    t = qname(table.name)
+    pk = table.primary_key
+    last = [f"flux_last_{i}" for i in range(len(pk))]
+    nxt = [f"flux_next_{i}" for i in range(len(pk))]
+    pk_cols = ", ".join(ident(c) for c in pk)
+    k_cols = ", ".join(f"k.{ident(c)}" for c in pk)
+    k_desc = ", ".join(f"k.{ident(c)} DESC" for c in pk)
+
+    def tup(names: list[str]) -> str:
+        return names[0] if len(names) == 1 else "(" + ", ".join(names) + ")"
+
+    pk_tuple = tup([ident(c) for c in pk])
+    stop = [f"flux_stop_{i}" for i in range(len(pk))]
+    after_last = f"({last[0]} IS NULL OR {pk_tuple} > {tup(last)})"
+    decls = "\n".join(
+        f"  {v} {qname(table.name)}.{ident(c)}%TYPE;"
+        for i, c in enumerate(pk) for v in (last[i], nxt[i], stop[i])
+    )
+    sets = ", ".join(f"{ident(col)} = {value}" for col, value in assignments)
+    extra = f" AND ({where})" if where else ""
+    name = literal(label or table.name)
+    # The walk ends at the last key present when it starts: rows inserted later
+    # already get their value from a default, a trigger or the deployed code, and
+    # chasing them would keep a busy table's backfill running for ever.
+    body = (
+        "\n"
+        "DECLARE\n"
+        f"{decls}\n"
+        "  flux_rows bigint;\n"
+        "  flux_total bigint := 0;\n"
+        f"  flux_size integer := {min(size, 500)};\n"
+        "  flux_t timestamptz;\n"
+        "  flux_ms double precision;\n"
+        "BEGIN\n"
+        f"  SELECT {pk_cols} INTO {', '.join(stop)} FROM {t} ORDER BY {', '.join(f'{ident(c)} DESC' for c in pk)} LIMIT 1;\n"
+        "  IF NOT FOUND THEN\n"
+        "    RETURN;\n"
+        "  END IF;\n"
+        "  LOOP\n"
+        f"    SET LOCAL lock_timeout = {literal(ctx.settings.lock_timeout)};\n"
+        f"    SELECT {k_cols} INTO {', '.join(nxt)}\n"
+        f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} AND {pk_tuple} <= {tup(stop)}\n"
+        f"            ORDER BY {pk_cols} LIMIT flux_size) AS k\n"
+        f"      ORDER BY {k_desc} LIMIT 1;\n"
+        "    EXIT WHEN NOT FOUND;\n"
+        "    flux_t := clock_timestamp();\n"
+        f"    UPDATE {t} SET {sets}\n"
+        f"      WHERE {after_last} AND {pk_tuple} <= {tup(nxt)}{extra};\n"
+        "    GET DIAGNOSTICS flux_rows = ROW_COUNT;\n"
+        "    flux_total := flux_total + flux_rows;\n"
+        + "".join(f"    {a} := {b};\n" for a, b in zip(last, nxt))
+        + "    COMMIT;\n"
+        # Size the next batch so it holds its row locks about target_ms: app writes
+        # to rows of the current batch wait that long at most.
+        "    flux_ms := extract(epoch FROM clock_timestamp() - flux_t) * 1000;\n"
+        f"    flux_size := greatest(100, least({size}, flux_size * 2, "
+        f"(flux_size * {target_ms} / greatest(flux_ms, 1))::integer));\n"
+        f"    RAISE NOTICE 'flux backfill %: % rows updated', {name}, flux_total;\n"
+        f"    PERFORM pg_sleep({sleep:g});\n"
+        "  END LOOP;\n"
+        "END\n"
+    )
+    return f"DO {dollar_quote(body)};"
+
+
+def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool = False,
+                  rollback: str = "nothing to undo: the rows keep their values") -> Step:
+    est = _rows_text(table)
+    return solo_step(
+        "backfill",
+        title,
+        sql,
+        None,
+        lock="ROW EXCLUSIVE (per batch)",
+        risk=f"batches sized to hold row locks ~{ctx.settings.backfill_batch_ms} ms (at most "
+             f"{ctx.settings.backfill_batch_size} rows) with {ctx.settings.backfill_sleep_ms} ms pauses; {est}",
+        rollback=rollback,
+        data_loss=data_loss,
+    )
+
+
+def _rows_text(table: Table) -> str:
+    if table.row_estimate is None:
+        return "size unknown"
+    return f"~{table.row_estimate:,} rows"

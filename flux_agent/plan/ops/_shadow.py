@@ -1,0 +1,236 @@
+"""The shadow-column machinery behind rename_column and change_column_type.
+
+A new column is added beside the old one and a trigger keeps the two equal in
+both directions, so code writing either column stays correct between deploys
+(old code writes the old column, new code the new one). Then a batched
+backfill, copies of the old column's indexes and constraints built without
+blocking, and finally a contract step that drops the old column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ...errors import FluxInputError
+from ...models import Column, Constraint, Index, Schema, Step, Table
+from ...pg.facts import SHARE_UPDATE_EXCLUSIVE, not_null_uses_check
+from ...pg.sql import dollar_quote, ident, ident_list, operand, parse_expr, qname, qname_in, render, replace_column
+from ...pg.ddl import index_sql
+from .add_index import index_step
+from ._base import Ctx, backfill_step, bare, batched_update, short_name, tx_step
+from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
+
+
+@dataclass
+class Shadow:
+    table: Table
+    old: Column
+    new_name: str
+    new_type: str
+    using: Optional[str] = None  # expression over the old column
+    pg_version: int = 12
+    # copies made of the old column's indexes and constraints: (original, copy name)
+    indexes: list[tuple[Index, str]] = field(default_factory=list)
+    constraints: list[tuple[Constraint, str]] = field(default_factory=list)
+
+    # -- conversions, rendered for a given reference to the column ---------
+    def fwd(self, ref: list[str]) -> str:
+        if self.using is not None:
+            node = replace_column(parse_expr(self.using, "using"), self.old.name, ref)
+            return operand(render(node))  # it also stands beside IS DISTINCT FROM
+        col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
+        return col if self.new_type == self.old.type else f"CAST({col} AS {self.new_type})"
+
+    def back(self, ref: list[str]) -> str:
+        col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
+        return col if self.new_type == self.old.type else f"CAST({col} AS {self.old.type})"
+
+    @property
+    def fn(self) -> str:
+        return qname_in(self.table.name, short_name("flux_sync", bare(self.table.name), self.old.name))
+
+    @property
+    def trigger(self) -> str:
+        return ident(short_name("flux_sync", bare(self.table.name), self.old.name))
+
+
+def prepare(schema: Schema, table: Table, old: Column, new_name: str, new_type: str,
+            using: Optional[str], rename: bool, pg_version: int = 12) -> Shadow:
+    """Refuse what the shadow strategy cannot carry; list what it must copy."""
+    if old.name in table.primary_key:
+        raise FluxInputError(
+            f"{table.name}.{old.name} is part of the primary key; expand/contract of a key column is not supported"
+        )
+    for other in schema.tables:
+        for con in other.constraints:
+            if con.kind == "foreign_key" and con.ref_table == table.name and old.name in con.ref_columns:
+                raise FluxInputError(
+                    f"{table.name}.{old.name} is referenced by foreign key {con.name} on {other.name}; "
+                    f"move that foreign key first"
+                )
+    sh = Shadow(table, old, new_name, new_type, using, pg_version=pg_version)
+    for idx in table.indexes:
+        if idx.primary or old.name not in idx.columns:
+            if not idx.primary and any(old.name in c for c in idx.columns if not c.isidentifier()):
+                raise FluxInputError(f"expression index {idx.name} uses {old.name}; rebuild it by hand")
+            continue
+        if rename and old.name in idx.name:
+            copy = idx.name.replace(old.name, new_name)
+        else:
+            copy = short_name(idx.name, suffix="flux")
+        sh.indexes.append((idx, copy))
+    for con in table.constraints:
+        if con.kind in ("check", "foreign_key") and old.name in (con.columns or _refs(con)):
+            copy = con.name.replace(old.name, new_name) if rename and old.name in con.name else \
+                short_name(con.name, suffix="flux")
+            sh.constraints.append((con, copy))
+    return sh
+
+
+def _refs(con: Constraint) -> list[str]:
+    if con.expression:
+        from ...pg.sql import column_refs
+        return sorted(column_refs(parse_expr(con.expression, "check")))
+    return []
+
+
+def _swap(cols: list[str], old: str, new: str) -> list[str]:
+    return [new if c == old else c for c in cols]
+
+
+def constraint_sql(sh: Shadow, con: Constraint, name: str, column: str, not_valid: bool) -> str:
+    t = qname(sh.table.name)
+    tail = " NOT VALID" if not_valid else ""
+    if con.kind == "check":
+        expr = render(replace_column(parse_expr(con.expression, "check"), sh.old.name, [column]))
+        return f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} CHECK ({expr}){tail}"
+    on_delete = f" ON DELETE {con.on_delete}" if con.on_delete else ""
+    return (f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
+            f"({ident_list(_swap(con.columns, sh.old.name, column))}) REFERENCES {qname(con.ref_table)} "
+            f"({ident_list(con.ref_columns)}){on_delete}{tail}")
+
+
+def unique_constraint(sh: Shadow, idx: Index) -> Optional[Constraint]:
+    return next((c for c in sh.table.constraints if c.kind == "unique" and c.name == idx.name), None)
+
+
+def sync_function_sql(sh: Shadow) -> list[str]:
+    o, n = sh.old.name, sh.new_name
+    new_o, new_n, old_o, old_n = (f"NEW.{ident(o)}", f"NEW.{ident(n)}", f"OLD.{ident(o)}", f"OLD.{ident(n)}")
+    fwd, back = sh.fwd(["new", o]), sh.back(["new", n])
+    body = (
+        "\nBEGIN\n"
+        "  IF TG_OP = 'INSERT' THEN\n"
+        f"    IF {new_n} IS NULL THEN\n"
+        f"      {new_n} := {fwd};\n"
+        f"    ELSIF {new_n} IS DISTINCT FROM {fwd} THEN\n"
+        f"      {new_o} := {back};\n"
+        "    END IF;\n"
+        f"  ELSIF {new_o} IS DISTINCT FROM {old_o} AND {new_n} IS NOT DISTINCT FROM {old_n} THEN\n"
+        f"    {new_n} := {fwd};\n"
+        f"  ELSIF {new_n} IS DISTINCT FROM {old_n} AND {new_n} IS DISTINCT FROM {fwd} THEN\n"
+        f"    {new_o} := {back};\n"
+        "  END IF;\n"
+        "  RETURN NEW;\n"
+        "END\n"
+    )
+    return [
+        f"CREATE FUNCTION {sh.fn}() RETURNS trigger LANGUAGE plpgsql AS {dollar_quote(body)}",
+        f"CREATE TRIGGER {sh.trigger} BEFORE INSERT OR UPDATE ON {qname(sh.table.name)} "
+        # EXECUTE FUNCTION is PostgreSQL 11+; PROCEDURE is the older spelling of the same.
+        f"FOR EACH ROW EXECUTE {'FUNCTION' if sh.pg_version >= 11 else 'PROCEDURE'} {sh.fn}()",
+    ]
+
+
+def drop_sync_sql(sh: Shadow) -> list[str]:
+    return [f"DROP TRIGGER IF EXISTS {sh.trigger} ON {qname(sh.table.name)}",
+            "-- squawk-ignore ban-drop-function -- only the sync trigger dropped above used it",
+            f"DROP FUNCTION IF EXISTS {sh.fn}()"]
+
+
+def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
+    """Everything up to the point where the new column is a full copy of the old one."""
+    t = qname(sh.table.name)
+    n = ident(sh.new_name)
+    steps = [tx_step(
+        ctx, "expand", f"add {sh.table.name}.{sh.new_name} and a trigger keeping it in sync with {sh.old.name}",
+        [f"ALTER TABLE {t} ADD COLUMN {n} {sh.new_type}"] + sync_function_sql(sh),
+        drop_sync_sql(sh) + [f"ALTER TABLE {t} DROP COLUMN IF EXISTS {n}"],
+        risk="brief lock, catalog change only; writes to either column are mirrored from here on",
+        rollback=f"drop the trigger and {sh.new_name} ({sh.old.name} still holds every value)")]
+    fwd = sh.fwd([sh.old.name])
+    sql = batched_update(ctx, sh.table, [(sh.new_name, fwd)], f"{n} IS DISTINCT FROM {fwd}",
+                         label=f"{sh.table.name}.{sh.new_name}")
+    steps.append(backfill_step(ctx, sh.table, f"copy {sh.old.name} into {sh.new_name} in batches ({what})", sql))
+    for idx, copy in sh.indexes:
+        cols = _swap(idx.columns, sh.old.name, sh.new_name)
+        where = render(replace_column(parse_expr(idx.where, "where"), sh.old.name, [sh.new_name])) \
+            if idx.where else None
+        steps.append(index_step(sh.table, copy, cols, idx.unique, where, phase="expand"))
+    adds = [constraint_sql(sh, con, copy, sh.new_name, True) for con, copy in sh.constraints]
+    names = [copy for _, copy in sh.constraints]
+    if not sh.old.nullable:
+        chk = check_name(sh.table, sh.new_name)
+        adds.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(chk)} CHECK ({n} IS NOT NULL) NOT VALID")
+        names.append(chk)
+    if adds:
+        steps.append(tx_step(
+            ctx, "expand", f"add constraints of {sh.old.name} to {sh.new_name} as NOT VALID", adds,
+            [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(c)}" for c in names],
+            risk="brief lock, no scan", rollback="drop the copied constraints"))
+        steps.append(tx_step(
+            ctx, "expand", f"validate the copied constraints on {sh.table.name}.{sh.new_name}",
+            [f"ALTER TABLE {t} VALIDATE CONSTRAINT {ident(c)}" for c in names], None,
+            lock=SHARE_UPDATE_EXCLUSIVE, statement_timeout="0",
+            risk="scans the table; reads and writes go on",
+            rollback="nothing to undo: validating changes no data"))
+    if not sh.old.nullable and not_null_uses_check(sh.pg_version):
+        # Before PostgreSQL 12 SET NOT NULL scans under ACCESS EXCLUSIVE: the validated CHECK stays instead.
+        chk = ident(check_name(sh.table, sh.new_name))
+        steps.append(tx_step(
+            ctx, "expand", f"set {sh.table.name}.{sh.new_name} NOT NULL (proved by the check, no scan)",
+            [NN_IGNORE, f"ALTER TABLE {t} ALTER COLUMN {n} SET NOT NULL", DROP_CHECK_IGNORE,
+             f"ALTER TABLE {t} DROP CONSTRAINT {chk}"],
+            [f"ALTER TABLE {t} ADD CONSTRAINT {chk} CHECK ({n} IS NOT NULL) NOT VALID",
+             f"ALTER TABLE {t} ALTER COLUMN {n} DROP NOT NULL"],
+            rollback=f"allow NULL in {sh.new_name} again"))
+    return steps
+
+
+def restore_old_sql(sh: Shadow) -> list[str]:
+    """Rebuild the old column from the new one (the contract step's rollback).
+
+    Runs in one transaction under the lock ADD COLUMN takes, so the copy is
+    exact; it rewrites every row and rebuilds indexes while writes wait.
+    """
+    t = qname(sh.table.name)
+    o = ident(sh.old.name)
+    default = f" DEFAULT {operand(sh.old.default)}" if sh.old.default else ""
+    out = [f"ALTER TABLE {t} ADD COLUMN {o} {sh.old.type}{default}",
+           f"UPDATE {t} SET {o} = {sh.back([sh.new_name])}"]
+    if not sh.old.nullable:
+        out.append(f"ALTER TABLE {t} ALTER COLUMN {o} SET NOT NULL")
+    for idx, _ in sh.indexes:
+        con = unique_constraint(sh, idx)
+        if con is not None:
+            out.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(con.name)} UNIQUE ({ident_list(idx.columns)})")
+            continue
+        out.append(index_sql(sh.table, idx))
+    for con, _ in sh.constraints:
+        out.append(constraint_sql(sh, con, con.name, sh.old.name, False))
+    return out + sync_function_sql(sh)
+
+
+def attach_unique_sql(sh: Shadow, final_names: bool) -> tuple[list[str], list[str]]:
+    """Unique constraints become constraints again on the copied unique index."""
+    t = qname(sh.table.name)
+    up, down = [], []
+    for idx, copy in sh.indexes:
+        con = unique_constraint(sh, idx)
+        if con is None:
+            continue
+        name = con.name if final_names else copy
+        up.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(copy)}")
+        down.append(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}")
+    return up, down

@@ -1,0 +1,88 @@
+"""add_foreign_key: NOT VALID first (brief lock, no scan), then VALIDATE,
+which scans while reads and writes go on."""
+
+from __future__ import annotations
+
+from ...errors import FluxInputError
+from ...models import AddForeignKey, Constraint, Schema, Step, Table
+from ...pg.facts import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
+from ...pg.sql import ident, ident_list, qname
+from ._base import Ctx, bare, require_column, require_table, short_name, tx_step
+
+ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL",
+             "set default": "SET DEFAULT", "no action": "NO ACTION"}
+
+
+def fk_name(op: AddForeignKey, table: Table) -> str:
+    if op.name:
+        ident(op.name)
+        return op.name
+    return short_name(bare(table.name), *op.columns, suffix="fkey")
+
+
+def _on_delete(op: AddForeignKey) -> str:
+    if op.on_delete is None:
+        return ""
+    key = " ".join(op.on_delete.lower().split())
+    if key not in ON_DELETE:
+        raise FluxInputError(f"on_delete {op.on_delete!r} must be one of: {', '.join(ON_DELETE.values())}")
+    return f" ON DELETE {ON_DELETE[key]}"
+
+
+def _is_key(ref: Table, cols: list[str]) -> bool:
+    if ref.primary_key == cols:
+        return True
+    return any(i.unique and not i.where and i.columns == cols for i in ref.indexes) or any(
+        c.kind in ("unique", "primary_key") and c.columns == cols for c in ref.constraints)
+
+
+def validate(op: AddForeignKey, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    ref = require_table(schema, op.ref_table)
+    for col in op.columns:
+        require_column(table, col)
+    for col in op.ref_columns:
+        require_column(ref, col)
+    if len(op.columns) != len(op.ref_columns):
+        raise FluxInputError(f"foreign key lists {len(op.columns)} column(s) but {len(op.ref_columns)} referenced")
+    if not _is_key(ref, list(op.ref_columns)):
+        raise FluxInputError(
+            f"{ref.name}({', '.join(op.ref_columns)}) is not a primary key or unique: a foreign key needs one")
+    _on_delete(op)
+    name = fk_name(op, table)
+    if any(c.name == name for c in table.constraints):
+        raise FluxInputError(f"constraint {name!r} already exists on {table.name}")
+
+
+def plan(op: AddForeignKey, ctx: Ctx) -> list[Step]:
+    table = require_table(ctx.schema, op.table)
+    ref = require_table(ctx.schema, op.ref_table)
+    name = fk_name(op, table)
+    t = qname(table.name)
+    add = (f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} FOREIGN KEY ({ident_list(op.columns)}) "
+           f"REFERENCES {qname(ref.name)} ({ident_list(op.ref_columns)}){_on_delete(op)}")
+    drop = [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}"]
+    if ctx.is_new(table):
+        ignore = ("-- squawk-ignore constraint-missing-not-valid, adding-foreign-key-constraint -- the table is "
+                  "new in this plan and empty: nothing to scan")
+        return [tx_step(ctx, "migrate", f"add foreign key {name} on the new table {table.name}", [ignore, add], drop,
+                        lock=SHARE_ROW_EXCLUSIVE, risk="new empty table: nothing to scan",
+                        rollback=f"drop {name}")]
+    return [
+        tx_step(ctx, "migrate", f"add foreign key {name} ({table.name} -> {ref.name}) NOT VALID",
+                [add + " NOT VALID"], drop, lock=f"{SHARE_ROW_EXCLUSIVE} (both tables)",
+                risk="brief lock, no scan; new rows are checked from here on", rollback=f"drop {name}"),
+        tx_step(ctx, "migrate", f"validate foreign key {name}",
+                [f"ALTER TABLE {t} VALIDATE CONSTRAINT {ident(name)}"], None,
+                lock=SHARE_UPDATE_EXCLUSIVE, statement_timeout="0",
+                risk="scans the table; reads and writes go on; fails if a row has no match",
+                rollback="nothing to undo: validating changes no data"),
+    ]
+
+
+def apply(op: AddForeignKey, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    table.constraints.append(Constraint(
+        name=fk_name(op, table), kind="foreign_key", columns=list(op.columns),
+        ref_table=require_table(schema, op.ref_table).name, ref_columns=list(op.ref_columns),
+        on_delete=_on_delete(op).replace(" ON DELETE ", "") or None))

@@ -1,0 +1,87 @@
+"""add_index: CREATE [UNIQUE] INDEX CONCURRENTLY, alone in a non-transactional step.
+
+A plain CREATE INDEX holds SHARE on the table (writes wait) for the whole build.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ...errors import FluxInputError
+from ...models import AddIndex, Index, Schema, Step, Table
+from ...pg.facts import SHARE_UPDATE_EXCLUSIVE
+from ...pg.sql import ident, ident_list, qname, qname_in
+from ._base import SOLO_REASON, Ctx, bare, checked_expr, require_column, require_table, short_name, solo_step, tx_step
+
+
+def index_name(op: AddIndex, table: Table) -> str:
+    if op.name:
+        ident(op.name)
+        return op.name
+    return short_name(bare(table.name), *op.columns, suffix="key" if op.unique else "idx")
+
+
+def _exists(schema: Schema, table: Table, name: str) -> bool:
+    return any(i.name == name for t in schema.tables for i in t.indexes) or any(
+        c.name == name for c in table.constraints)
+
+
+def validate(op: AddIndex, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    for col in op.columns:
+        require_column(table, col)
+    if len(set(op.columns)) != len(op.columns):
+        raise FluxInputError(f"index on {op.table} lists a column twice: {', '.join(op.columns)}")
+    if op.where is not None:
+        checked_expr(op.where, table, "index predicate", subquery=False)
+    name = index_name(op, table)
+    if _exists(schema, table, name):
+        raise FluxInputError(f"an index or constraint named {name!r} already exists")
+
+
+def create_index_sql(table: Table, name: str, columns: list[str], unique: bool, where: Optional[str]) -> str:
+    kind = "UNIQUE INDEX" if unique else "INDEX"
+    pred = f" WHERE {where}" if where else ""
+    return (f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {ident(name)} ON {qname(table.name)} "
+            f"({ident_list(columns)}){pred};")
+
+
+def drop_index_sql(table: Table, name: str) -> str:
+    return f"DROP INDEX CONCURRENTLY IF EXISTS {qname_in(table.name, name)};"
+
+
+def index_step(table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
+               phase: str = "migrate", title: Optional[str] = None) -> Step:
+    rows = "size unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
+    return solo_step(
+        phase,
+        title or f"build {'unique ' if unique else ''}index {name} on {table.name} ({', '.join(columns)})",
+        create_index_sql(table, name, columns, unique, where),
+        drop_index_sql(table, name),
+        lock=SHARE_UPDATE_EXCLUSIVE,
+        risk=f"builds concurrently, reads and writes go on; {rows}; a failed build leaves an INVALID "
+             f"index: run the rollback before retrying",
+        rollback=f"drop index {name} concurrently",
+        squawk_reason=SOLO_REASON,
+    )
+
+
+def plan(op: AddIndex, ctx: Ctx) -> list[Step]:
+    table = require_table(ctx.schema, op.table)
+    where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
+    name = index_name(op, table)
+    if ctx.is_new(table):
+        # Created earlier in this plan: empty and unused, so a plain build in a transaction is fine.
+        create = create_index_sql(table, name, op.columns, op.unique, where).replace(" CONCURRENTLY", "", 1)
+        return [tx_step(ctx, "migrate", f"build index {name} on the new table {table.name}",
+                        ["-- squawk-ignore require-concurrent-index-creation -- the table is new in this plan "
+                         "and empty", create],
+                        [f"DROP INDEX IF EXISTS {qname_in(table.name, name)}"],
+                        lock="SHARE (new table)", risk="new empty table: instant", rollback=f"drop {name}")]
+    return [index_step(table, name, op.columns, op.unique, where)]
+
+
+def apply(op: AddIndex, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
+    table.indexes.append(Index(name=index_name(op, table), columns=list(op.columns), unique=op.unique, where=where))

@@ -1,0 +1,47 @@
+"""add_unique: build the unique index CONCURRENTLY, then attach it as a
+constraint with USING INDEX (brief lock, no scan)."""
+
+from __future__ import annotations
+
+from ...errors import FluxInputError
+from ...models import AddUnique, Constraint, Index, Schema, Step, Table
+from ...pg.sql import ident, qname
+from .add_index import index_step
+from ._base import Ctx, bare, require_column, require_table, short_name, tx_step
+
+
+def unique_name(op: AddUnique, table: Table) -> str:
+    if op.name:
+        ident(op.name)
+        return op.name
+    return short_name(bare(table.name), *op.columns, suffix="key")
+
+
+def validate(op: AddUnique, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    for col in op.columns:
+        require_column(table, col)
+    name = unique_name(op, table)
+    if any(i.name == name for t in schema.tables for i in t.indexes) or any(c.name == name for c in table.constraints):
+        raise FluxInputError(f"an index or constraint named {name!r} already exists")
+
+
+def plan(op: AddUnique, ctx: Ctx) -> list[Step]:
+    table = require_table(ctx.schema, op.table)
+    name = unique_name(op, table)
+    t = qname(table.name)
+    return [
+        index_step(table, name, list(op.columns), True, None),
+        tx_step(ctx, "migrate", f"attach {name} as a UNIQUE constraint on {table.name}",
+                [f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(name)}"],
+                [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}"],
+                risk="brief lock, no scan (the index is already built)",
+                rollback=f"drop the constraint {name} (its index goes with it)"),
+    ]
+
+
+def apply(op: AddUnique, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    name = unique_name(op, table)
+    table.indexes.append(Index(name=name, columns=list(op.columns), unique=True))
+    table.constraints.append(Constraint(name=name, kind="unique", columns=list(op.columns)))

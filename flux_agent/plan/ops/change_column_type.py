@@ -1,0 +1,95 @@
+"""change_column_type: one catalog-only step when the cast is binary-coercible;
+otherwise a shadow column of the new type, kept in sync by a trigger, that
+takes the old column's name in one brief contract step.
+
+The application keeps using the same column name throughout; it must accept
+the new type from the contract step on.
+"""
+
+from __future__ import annotations
+
+from ...errors import FluxInputError
+from ...models import ChangeColumnType, Schema, Step
+from ...pg.facts import binary_coercible
+from ...pg.sql import ident, qname, qname_in
+from ._base import Ctx, checked_expr, checked_type, code_step, require_column, require_table, short_name, tx_step
+from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql, unique_constraint
+
+
+SWAP_IGNORE = ("-- squawk-ignore renaming-object -- the copy takes the name of the original dropped above; "
+               "the name running code knows stays")
+
+
+def _target(op: ChangeColumnType, schema: Schema):
+    table = require_table(schema, op.table)
+    col = require_column(table, op.column)
+    new_type = checked_type(schema, op.type)
+    if new_type == col.type:
+        raise FluxInputError(f"column {op.table}.{op.column} is already {new_type}")
+    if op.using is not None:
+        checked_expr(op.using, table, "using")
+    return table, col, new_type
+
+
+def validate(op: ChangeColumnType, schema: Schema) -> None:
+    table, col, new_type = _target(op, schema)
+    if not (op.using is None and binary_coercible(col.type, new_type)):
+        prepare(schema, table, col, short_name(op.column, suffix="flux"), new_type, op.using, rename=False)
+
+
+def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
+    table, col, new_type = _target(op, ctx.schema)
+    t, c = qname(table.name), ident(op.column)
+    if op.using is None and binary_coercible(col.type, new_type):
+        return [tx_step(
+            ctx, "migrate", f"change {table.name}.{op.column} to {new_type} (binary-coercible)",
+            [f"-- squawk-ignore changing-column-type, prefer-text-field -- {col.type} to {new_type} is "
+             "binary-coercible: no rewrite, brief lock",
+             f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {new_type}"],
+            [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {col.type}"],
+            risk="brief lock, catalog change only (no rewrite, no index rebuild)",
+            down_statement_timeout="0",
+            rollback=f"back to {col.type}: rewrites the table, fails if longer or wider values were written")]
+
+    tmp = short_name(op.column, suffix="flux")
+    sh = prepare(ctx.schema, table, col, tmp, new_type, op.using, rename=False,
+                 pg_version=ctx.settings.pg_version)
+    n = ident(tmp)
+    steps = expand_steps(ctx, sh, f"cast to {new_type}")
+    steps.append(code_step(
+        f"deploy code that accepts {table.name}.{op.column} as {new_type} (it changes at the next step)",
+        risk="application deploy; code keeps the column name"))
+    attach, _ = attach_unique_sql(sh, final_names=True)
+    unique_names = {idx.name for idx, _ in sh.indexes if unique_constraint(sh, idx) is not None}
+    # Each copy takes the name its original had (dropped with the old column just before):
+    # the names running code and tools know stay the same.
+    renames = [s for idx, copy in sh.indexes if idx.name not in unique_names
+               for s in (SWAP_IGNORE, f"ALTER INDEX {qname_in(table.name, copy)} RENAME TO {ident(idx.name)}")]
+    renames += [s for con, copy in sh.constraints
+                for s in (SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}")]
+    default = [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}"] if col.default else []
+    up = drop_sync_sql(sh) + [
+        "-- squawk-ignore ban-drop-column -- the shadow column already holds every value",
+        f"ALTER TABLE {t} DROP COLUMN {c}",
+        "-- squawk-ignore renaming-column -- the shadow column takes the name the application uses",
+        f"ALTER TABLE {t} RENAME COLUMN {n} TO {c}",
+    ] + renames + attach + default
+    undo = ([f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if col.default else []) + [
+        f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
+    ] + [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(con.name)} TO {ident(copy)}" for con, copy in sh.constraints] + [
+        f"ALTER INDEX {qname_in(table.name, idx.name)} RENAME TO {ident(copy)}"
+        for idx, copy in sh.indexes if idx.name not in unique_names
+    ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh)
+    steps.append(tx_step(
+        ctx, "contract", f"swap {table.name}.{op.column} to the {new_type} copy and drop the old column",
+        up, undo, risk="brief lock, catalog change only", down_statement_timeout="0",
+        rollback=f"re-create {op.column} as {col.type} from the copy (rewrites the table under lock)"
+                 + ("; values come back by a plain cast, not by inverting the using expression"
+                    if op.using is not None else ""),
+        data_loss=op.using is not None))
+    return steps
+
+
+def apply(op: ChangeColumnType, schema: Schema) -> None:
+    table, col, new_type = _target(op, schema)
+    col.type = new_type

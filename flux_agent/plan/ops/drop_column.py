@@ -1,0 +1,82 @@
+"""drop_column: the application stops using the column first; then the column
+is set aside under a new name (a rollback renames it back, nothing lost);
+only the last step drops it, and only that step loses data on rollback.
+"""
+
+from __future__ import annotations
+
+from ...errors import FluxInputError
+from ...models import DropColumn, Schema, Step
+from ...pg.sql import dollar_quote, ident, literal, qname
+from ._base import Ctx, code_step, require_column, require_table, short_name, tx_step
+
+
+def aside_name(column: str) -> str:
+    return short_name("flux_dropped", column)
+
+
+def _restore_not_null(t: str, c: str, label: str) -> str:
+    # After the final drop is rolled back the column comes back empty; NOT NULL
+    # cannot hold then, and a rollback that fails half-way helps nobody.
+    return "DO " + dollar_quote(
+        "\nBEGIN\n"
+        f"  IF EXISTS (SELECT 1 FROM {t} WHERE {c} IS NULL) THEN\n"
+        f"    RAISE WARNING 'flux: % holds NULLs; NOT NULL not restored', {literal(label)};\n"
+        "  ELSE\n"
+        f"    ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL;\n"
+        "  END IF;\nEND\n"
+    )
+
+
+def validate(op: DropColumn, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    require_column(table, op.column)
+    if op.column in table.primary_key:
+        raise FluxInputError(f"{op.table}.{op.column} is part of the primary key; drop the key first")
+    for other in schema.tables:
+        for con in other.constraints:
+            if con.kind == "foreign_key" and con.ref_table == table.name and op.column in con.ref_columns:
+                raise FluxInputError(f"{op.table}.{op.column} is referenced by foreign key {con.name} on {other.name}")
+    if table.column(aside_name(op.column)):
+        raise FluxInputError(f"column {aside_name(op.column)!r} already exists on {op.table}")
+
+
+def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
+    table = require_table(ctx.schema, op.table)
+    col = require_column(table, op.column)
+    t, c, a = qname(table.name), ident(op.column), ident(aside_name(op.column))
+    steps: list[Step] = []
+    if not col.nullable and col.default is None:
+        # Code that no longer writes the column must still be able to insert.
+        steps.append(tx_step(
+            ctx, "expand", f"allow NULL in {table.name}.{op.column} so new code can omit it",
+            ["-- squawk-ignore ban-drop-not-null -- the column is about to be dropped",
+             f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"],
+            [_restore_not_null(t, c, f"{table.name}.{op.column}")], down_statement_timeout="0",
+            risk="brief lock, catalog change only",
+            rollback=f"{op.column} NOT NULL again unless NULLs were written meanwhile (then a warning)"))
+    steps.append(code_step(f"deploy code that no longer reads or writes {table.name}.{op.column}"))
+    steps.append(tx_step(
+        ctx, "contract", f"set {table.name}.{op.column} aside as {aside_name(op.column)}",
+        ["-- squawk-ignore renaming-column -- the application no longer uses it; a rollback renames it back",
+         f"ALTER TABLE {t} RENAME COLUMN {c} TO {a}"],
+        [f"ALTER TABLE {t} RENAME COLUMN {a} TO {c}"],
+        risk="brief lock, catalog change only; anything still using the column fails now, "
+             "while its data is still there",
+        rollback=f"rename {aside_name(op.column)} back to {op.column}, data intact"))
+    steps.append(tx_step(
+        ctx, "contract", f"drop the set-aside column {aside_name(op.column)} from {table.name}",
+        ["-- squawk-ignore ban-drop-column -- unused since the code step and set aside since the step before",
+         f"ALTER TABLE {t} DROP COLUMN {a}"],
+        [f"ALTER TABLE {t} ADD COLUMN {a} {col.type}"],
+        risk="brief lock, catalog change only; run it once nothing failed after the set-aside",
+        rollback=f"re-add {op.column} empty: its values are lost; restore them from a backup",
+        data_loss=True))
+    return steps
+
+
+def apply(op: DropColumn, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    table.columns = [c for c in table.columns if c.name != op.column]
+    table.indexes = [i for i in table.indexes if op.column not in i.columns]
+    table.constraints = [k for k in table.constraints if op.column not in k.columns]

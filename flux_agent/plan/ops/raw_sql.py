@@ -1,0 +1,127 @@
+"""raw_sql: SQL a model or a person proposes when no typed operation fits.
+Flux parses it (so it is at least valid PostgreSQL), describes its lock from
+the statements, and the validator judges it like any migration file."""
+
+from __future__ import annotations
+
+import pglast
+
+from ...lint.context import SqlSyntaxError, facts, split_statements
+from ...errors import FluxInputError
+from ...models import RawSql, Schema, Step
+from ...schema.replay.engine import replay_sql
+from ._base import Ctx
+
+_ORDER = ["none", "brief", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE",
+          "ACCESS EXCLUSIVE"]
+
+
+def _statements(sql: str, what: str):
+    try:
+        stmts = split_statements(sql)
+    except SqlSyntaxError as exc:
+        raise FluxInputError(f"raw_sql {what} does not parse (line {exc.line}): {exc}") from None
+    if not stmts:
+        raise FluxInputError(f"raw_sql {what} holds no statement")
+    return stmts
+
+
+FLUX_ONLY_RULES = {"missing-rollback", "expand-contract-required", "destructive-outside-contract",
+                   "unknown-table-or-column", "unbatched-update", "set-not-null-without-check",
+                   "dangerous-statement", "placeholder-sql"}
+
+
+def _refuse_dangerous(stmts) -> None:
+    from ...lint.context import FileContext
+    from ...lint.rules import dangerous_statement
+
+    for stmt in stmts:
+        verdict = dangerous_statement.check(stmt, FileContext())
+        if verdict:
+            why = verdict if isinstance(verdict, str) else dangerous_statement.MESSAGE
+            if isinstance(verdict, tuple):
+                why = verdict[0]
+            raise FluxInputError(f"raw_sql refused: {why}")
+
+
+def _destructive(stmts) -> list:
+    from ...lint.context import FileContext
+    from ...lint.rules import destructive_outside_contract
+
+    return [s for s in stmts if destructive_outside_contract.check(s, FileContext())]
+
+
+def _reason(op: RawSql) -> str:
+    text = " ".join((op.confirm or "").split())  # one line: a newline would end the SQL comment
+    return text[:200]
+
+
+def validate(op: RawSql, schema: Schema) -> None:
+    ups = _statements(op.up, "up")
+    _refuse_dangerous(ups)
+    if _destructive(ups):
+        if op.phase not in ("contract", "backfill") or not _reason(op):
+            raise FluxInputError(
+                "raw_sql holds a destructive statement: put it in a contract (or backfill) step and say why it "
+                "is safe in confirm, e.g. \"confirm\": \"nothing reads this column since the last deploy\"")
+    if op.down is not None and op.down.strip():
+        _statements(op.down, "down")
+    if not op.transactional and len(ups) != 1:
+        raise FluxInputError(
+            "non-transactional raw_sql must hold exactly one statement (a tool sends the file as one query, "
+            "which PostgreSQL runs as a transaction); split it into several raw_sql operations")
+
+
+def plan(op: RawSql, ctx: Ctx) -> list[Step]:
+    stmts = _statements(op.up, "up")
+    locks = [facts(s).lock for s in stmts]
+    lock = max(locks, key=lambda l: _ORDER.index(l) if l in _ORDER else 0)
+    scans = any(facts(s).scans or facts(s).rewrites for s in stmts)
+    return [Step(
+        phase=op.phase, title=f"proposed SQL: {stmts[0].text.splitlines()[0][:60]}"
+        + (f" (+{len(stmts) - 1} more)" if len(stmts) > 1 else ""),
+        up_sql=_confirmed(op, op.up.strip()), down_sql=op.down.strip() if op.down and op.down.strip() else None,
+        transactional=op.transactional, lock=lock,
+        risk="may scan or rewrite the table; see the findings" if scans else "as proposed; see the findings",
+        rollback="run the proposed down SQL" if op.down else "")]
+
+
+def _confirmed(op: RawSql, up: str) -> str:
+    """The confirmation, written above each destructive statement as ignore
+    comments (squawk's and flux's) carrying the requester's reason."""
+    from ...lint.context import FileContext
+    from ...lint.engine import lint_sql
+
+    reason = _reason(op)
+    if not reason:
+        return up
+    targets = {s.text for s in _destructive(_statements(up, "up"))}
+    out, last = [], 0
+    for raw in pglast.parse_sql(up):
+        start = raw.stmt_location or 0
+        end = start + raw.stmt_len if raw.stmt_len else len(up)
+        text = up[start:end].strip()
+        if text not in targets:
+            continue
+        rules = sorted({f.rule for f in lint_sql(text, FileContext(phase=op.phase, transactional=op.transactional))
+                        if f.severity == "error"})
+        shared = [r for r in rules if r not in FLUX_ONLY_RULES]
+        own = [r for r in rules if r in FLUX_ONLY_RULES]
+        lines = []
+        if shared:
+            lines.append(f"-- squawk-ignore {', '.join(shared)} -- confirmed: {reason}")
+        if own:
+            lines.append(f"-- flux-ignore {', '.join(own)}: confirmed: {reason}")
+        if not lines:
+            lines.append(f"-- confirmed destructive: {reason}")
+        out.append(up[last:start])
+        out.append("\n".join(lines) + "\n")
+        last = start
+    out.append(up[last:])
+    return "".join(out)
+
+
+def apply(op: RawSql, schema: Schema) -> None:
+    # Replaying keeps the working schema true for the operations after this one.
+    new = replay_sql(op.up, schema)
+    schema.tables, schema.enums, schema.views = new.tables, new.enums, new.views

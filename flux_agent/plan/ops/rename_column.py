@@ -1,0 +1,56 @@
+"""rename_column: expand/contract, never a bare RENAME COLUMN.
+
+A bare rename breaks every running instance of the application at once. Here
+the new name exists beside the old one, kept equal by a trigger, until the
+application has moved; then the old column goes.
+"""
+
+from __future__ import annotations
+
+from ...models import RenameColumn, Schema, Step
+from ...pg.sql import ident, qname
+from ._base import Ctx, code_step, require_column, require_new_column_name, require_table, tx_step
+from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql
+
+
+def _shadow(op: RenameColumn, schema: Schema, pg_version: int = 12):
+    table = require_table(schema, op.table)
+    old = require_column(table, op.column)
+    require_new_column_name(table, op.new_name)
+    return prepare(schema, table, old, op.new_name, old.type, None, rename=True, pg_version=pg_version)
+
+
+def validate(op: RenameColumn, schema: Schema) -> None:
+    _shadow(op, schema)
+
+
+def plan(op: RenameColumn, ctx: Ctx) -> list[Step]:
+    sh = _shadow(op, ctx.schema, ctx.settings.pg_version)
+    t, o, n = qname(sh.table.name), ident(op.column), ident(op.new_name)
+    steps = expand_steps(ctx, sh, "rename")
+    steps.append(code_step(
+        f"deploy code that reads and writes {sh.table.name}.{op.new_name} instead of {op.column}"))
+    attach, detach = attach_unique_sql(sh, final_names=False)
+    default = [f"ALTER TABLE {t} ALTER COLUMN {n} SET DEFAULT {sh.old.default}"] if sh.old.default else []
+    undefault = [f"ALTER TABLE {t} ALTER COLUMN {n} DROP DEFAULT"] if sh.old.default else []
+    up = drop_sync_sql(sh) + [
+        f"-- squawk-ignore ban-drop-column -- the application stopped using {op.column} in the code step",
+        f"ALTER TABLE {t} DROP COLUMN {o}",
+    ] + default + attach
+    steps.append(tx_step(
+        ctx, "contract", f"drop {sh.table.name}.{op.column} and the sync trigger",
+        up, detach + undefault + restore_old_sql(sh),
+        risk="brief lock, catalog change only", down_statement_timeout="0",
+        rollback=f"re-create {op.column} from {op.new_name} (rewrites the table under lock)"))
+    return steps
+
+
+def apply(op: RenameColumn, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    col = require_column(table, op.column)
+    col.name = op.new_name
+    for idx in table.indexes:
+        idx.columns = [op.new_name if c == op.column else c for c in idx.columns]
+    for con in table.constraints:
+        con.columns = [op.new_name if c == op.column else c for c in con.columns]
+    table.primary_key = [op.new_name if c == op.column else c for c in table.primary_key]

@@ -1,0 +1,31 @@
+"""set_default: catalog only; existing rows keep their values, new rows get the default."""
+
+from __future__ import annotations
+
+from ...models import Schema, SetDefault, Step
+from ...pg.sql import ident, qname
+from ._base import Ctx, checked_expr, require_column, require_table, tx_step
+
+
+def validate(op: SetDefault, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    require_column(table, op.column)
+    checked_expr(op.default, table, "default", subquery=False)
+
+
+def plan(op: SetDefault, ctx: Ctx) -> list[Step]:
+    table = require_table(ctx.schema, op.table)
+    col = require_column(table, op.column)
+    t, c = qname(table.name), ident(op.column)
+    default = checked_expr(op.default, table, "default")
+    undo = f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}" if col.default \
+        else f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"
+    return [tx_step(ctx, "migrate", f"set the default of {table.name}.{op.column} to {default}",
+                    [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default}"], [undo],
+                    risk="brief lock, catalog change only; existing rows keep their values",
+                    rollback="restore the previous default" if col.default else "drop the default again")]
+
+
+def apply(op: SetDefault, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    require_column(table, op.column).default = checked_expr(op.default, table, "default")

@@ -1,0 +1,79 @@
+"""set_not_null: never a scanning SET NOT NULL under ACCESS EXCLUSIVE.
+
+CHECK (col IS NOT NULL) NOT VALID (brief lock) -> VALIDATE (scan, writes go on)
+-> SET NOT NULL, which PostgreSQL 12+ proves from the validated CHECK without a
+scan -> DROP the CHECK. Each phase is its own step so each can be retried.
+"""
+
+from __future__ import annotations
+
+from ...errors import FluxInputError
+from ...models import Schema, SetNotNull, Step, Table
+from ...pg.facts import SHARE_UPDATE_EXCLUSIVE, not_null_uses_check
+from ...pg.sql import ident, qname
+from ._base import (
+    Ctx, backfill_step, batched_update, checked_expr, code_step, require_column, require_table, short_name, tx_step,
+)
+
+
+NN_IGNORE = "-- squawk-ignore adding-not-nullable-field -- a validated CHECK (col IS NOT NULL) proves it, no scan"
+DROP_CHECK_IGNORE = "-- squawk-ignore ban-drop-constraint -- the column's NOT NULL now carries this guarantee"
+
+
+def check_name(table: Table, column: str) -> str:
+    return short_name(table.name.split(".")[-1], column, suffix="not_null")
+
+
+def not_null_steps(ctx: Ctx, table: Table, column: str) -> list[Step]:
+    t, c = qname(table.name), ident(column)
+    chk = ident(check_name(table, column))
+    steps = [
+        tx_step(ctx, "contract", f"add CHECK ({column} IS NOT NULL) NOT VALID on {table.name}",
+                [f"ALTER TABLE {t} ADD CONSTRAINT {chk} CHECK ({c} IS NOT NULL) NOT VALID"],
+                [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {chk}"],
+                risk="brief lock, no scan; new writes of NULL fail from here on",
+                rollback="drop the CHECK"),
+        tx_step(ctx, "contract", f"validate the NOT NULL check on {table.name}.{column}",
+                [f"ALTER TABLE {t} VALIDATE CONSTRAINT {chk}"], None,
+                lock=SHARE_UPDATE_EXCLUSIVE, statement_timeout="0",
+                risk="scans the table; reads and writes go on",
+                rollback="nothing to undo: validating changes no data"),
+    ]
+    if not_null_uses_check(ctx.settings.pg_version):
+        steps.append(tx_step(
+            ctx, "contract", f"set {table.name}.{column} NOT NULL (proved by the check, no scan)",
+            [NN_IGNORE, f"ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL", DROP_CHECK_IGNORE,
+             f"ALTER TABLE {t} DROP CONSTRAINT {chk}"],
+            [f"ALTER TABLE {t} ADD CONSTRAINT {chk} CHECK ({c} IS NOT NULL) NOT VALID",
+             f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL"],
+            risk="brief lock, no scan (PostgreSQL 12+ uses the validated check)",
+            rollback=f"allow NULL in {column} again"))
+    return steps
+
+
+def validate(op: SetNotNull, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    col = require_column(table, op.column)
+    if not col.nullable:
+        raise FluxInputError(f"column {op.table}.{op.column} is already NOT NULL")
+    if op.backfill is not None:
+        checked_expr(op.backfill, table, "backfill")
+
+
+def plan(op: SetNotNull, ctx: Ctx) -> list[Step]:
+    table = require_table(ctx.schema, op.table)
+    steps: list[Step] = []
+    if op.backfill is not None:
+        value = checked_expr(op.backfill, table, "backfill")
+        steps.append(code_step(f"deploy code that never writes NULL to {table.name}.{op.column}"))
+        sql = batched_update(ctx, table, [(op.column, value)], f"{ident(op.column)} IS NULL",
+                             label=f"{table.name}.{op.column}")
+        steps.append(backfill_step(ctx, table, f"fill NULLs in {table.name}.{op.column} in batches", sql,
+                                   data_loss=True, rollback="the filled rows keep their new value, not NULL"))
+    steps.extend(not_null_steps(ctx, table, op.column))
+    return steps
+
+
+def apply(op: SetNotNull, schema: Schema) -> None:
+    table = require_table(schema, op.table)
+    require_column(table, op.column).nullable = False

@@ -1,0 +1,297 @@
+"""The deployment summary a person (or a model) reads before running a plan.
+
+Shape follows the seed skill: a box, the deployment sequence, the rollback
+order and a pre-deploy checklist, never more than MAX_LINES lines as shown.
+Nothing is cut mid-word: with no width (pipes, JSON, MCP and agent results)
+every line stays whole; with a width (a terminal) lines wrap at spaces with a
+hanging indent, and a file name or `code span` never breaks. The output is a
+pure function of the Plan, the width and the surface, so tests can compare it.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Iterator, Optional
+
+if TYPE_CHECKING:  # models imports this module to derive Plan.summary
+    from ..models import Plan, Step
+
+MAX_LINES = 40
+
+# Who reads the text: "cli" (a person at the `flux` command) or "tools" (a model
+# calling the MCP or agent tools), so each next action names something that reader
+# can do. Set by mcp_server and agent around a tool call; the CLI keeps the default.
+SURFACE: ContextVar[str] = ContextVar("flux_surface", default="cli")
+_ACTIONS = {
+    "continue": {"cli": "`flux continue`", "tools": "write_migration with continue_pending: true"},
+    "verify": {"cli": "`flux verify`", "tools": "verify_migration"},
+    "all steps": {"cli": "`flux plan --json`", "tools": "the plan's steps"},
+}
+
+
+def action(name: str) -> str:
+    """How the reader on the current surface does `name` ("continue", "verify", ...)."""
+    return _ACTIONS[name]["tools" if SURFACE.get() == "tools" else "cli"]
+
+
+def instruction(name: str) -> str:
+    """`action` as an imperative: "run `flux continue`", "call write_migration with continue_pending: true"."""
+    return f"{'call' if SURFACE.get() == 'tools' else 'run'} {action(name)}"
+
+
+@contextmanager
+def surface(name: str) -> Iterator[None]:
+    token = SURFACE.set(name)
+    try:
+        yield
+    finally:
+        SURFACE.reset(token)
+
+
+# How each tool runs a statement outside a transaction (REFERENCE.md section 2),
+# worded for the checklist line.
+NO_TRANSACTION_HOW = {
+    "sql": "their files say `-- migrate:up transaction:false`",
+    "dbmate": "their files say `-- migrate:up transaction:false`",
+    "prisma": "each sits alone in its own migration, since prisma has no switch",
+    "alembic": "inside `op.get_context().autocommit_block()`",
+    "drizzle": "apply them with psql outside drizzle, which wraps pending migrations in one transaction",
+    "typeorm": "`transaction = false`, run with `migration:run --transaction each`",
+    "knex": "`exports.config = { transaction: false }`",
+    "rails": "`disable_ddl_transaction!` in their migrations",
+    "golang-migrate": "each statement alone in its own file",
+    "goose": "`-- +goose NO TRANSACTION` at the top of their files",
+    "flyway": "`executeInTransaction=false` in a sibling .sql.conf",
+    "django": "`atomic = False` on their Migration classes",
+    "sequelize": "sequelize adds no transaction, so as written",
+    "sqitch": "their deploy scripts have no BEGIN/COMMIT",
+    "node-pg-migrate": "`pgm.noTransaction()` in their migrations",
+}
+
+# --- lines as unbreakable atoms ----------------------------------------------------------------
+# A logical line is a list of atoms shown joined by one space; wrapping happens only
+# between atoms. A word, a file name and a `code span` (with what touches it) are atoms.
+
+_ATOM = re.compile(r"\S*`[^`]*`\S*|\S+")
+
+
+_SEPARATORS = ("—", "·", "│")
+
+
+def _words(text: str) -> list[str]:
+    atoms: list[str] = []
+    for atom in _ATOM.findall(text):
+        if atom in _SEPARATORS and atoms:  # a separator stays on the line before it
+            atoms[-1] += " " + atom
+        else:
+            atoms.append(" ".join(atom.split()))
+    return atoms
+
+
+def _files(files: list[str]) -> list[str]:
+    return [name + ("," if i < len(files) - 1 else "") for i, name in enumerate(files)]
+
+
+def _glue(sep: str, *parts: list[str]) -> list[str]:
+    """Parts joined by a separator that stays on the line before it (no line starts with —)."""
+    out: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        if out:
+            out[-1] += f" {sep}"
+        out.extend(part)
+    return out
+
+
+def _wrap(atoms: list[str], width: Optional[int], indent: int = 0) -> list[str]:
+    """One line (width None) or lines of at most `width` with a hanging indent; an
+    atom too long for the width stands alone on its line, whole."""
+    if width is None or not atoms:
+        return [" ".join(atoms)]
+    out, line = [], atoms[0]
+    for atom in atoms[1:]:
+        if len(line) + 1 + len(atom) <= width:
+            line += " " + atom
+        else:
+            out.append(line)
+            line = " " * indent + atom
+    out.append(line)
+    return out
+
+
+def _item(prefix: str, atoms: list[str], width: Optional[int]) -> list[str]:
+    """A numbered or checkbox line: continuation lines hang under the text after `prefix`."""
+    if not atoms:
+        return [prefix.rstrip()]
+    return _wrap([prefix + atoms[0], *atoms[1:]], width, len(prefix))
+
+
+# --- sections ----------------------------------------------------------------------------------
+
+def _box(plan: Plan, width: Optional[int]) -> list[str]:
+    desc = " ".join(plan.description.split()) or "(no description)"
+    body = f"Steps: {len(plan.steps)} │ Type: {plan.type}"
+    head = f"┌─ Migration: {desc} "
+    if width is None or len(head) + 2 <= width:
+        size = max(len(head) + 2, len(body) + 4)  # +2: at least one ─ and the ┐
+        return [head + "─" * (size - len(head) - 1) + "┐",
+                "│ " + body.ljust(size - 4) + " │",
+                "└" + "─" * (size - 2) + "┘"]
+    # The description does not fit the top edge: it wraps inside the box.
+    rows = [*_wrap(_words(desc), max(width - 4, 1)), *_wrap(_words(body), max(width - 4, 1))]
+    top = "┌─ Migration "
+    size = max(len(top) + 2, *(len(r) + 4 for r in rows))
+    return [top + "─" * (size - len(top) - 1) + "┐",
+            *("│ " + r.ljust(size - 4) + " │" for r in rows),
+            "└" + "─" * (size - 2) + "┘"]
+
+
+def _is_code(step: Step) -> bool:
+    return step.phase == "code"
+
+
+def _what(step: Step) -> list[str]:
+    if _is_code(step):
+        return _words("deploy the application change")
+    if step.files:
+        return _files(step.files)
+    return _words(f"{step.phase} migration")  # before layout assigned a file
+
+
+def _lock(step: Step) -> str:
+    lock = (step.lock or "none").strip()
+    return "no lock" if lock.lower() == "none" else lock
+
+
+def _step_lines(step: Step, width: Optional[int]) -> list[str]:
+    atoms = _glue("—", _what(step), _words(step.title), _words(_lock(step)))
+    if step.risk and step.risk.strip():
+        atoms = _glue("·", atoms, _words(step.risk))
+    if not step.transactional and not _is_code(step):
+        atoms += ["(no", "transaction)"]
+    return _item(f"{step.number}. ", atoms, width)
+
+
+def _undoable(plan: Plan) -> list[Step]:
+    return [s for s in reversed(plan.steps) if s.rollback.strip() or s.down_sql]
+
+
+def _rollback_full(plan: Plan, width: Optional[int]) -> list[str]:
+    lines = []
+    for s in _undoable(plan):
+        if s.rollback.strip():
+            what = _words(s.rollback)
+        elif s.files:
+            what = _words("run the down block of") + _files(s.files)
+        else:
+            what = _words(f"run the down SQL of step {s.number}")
+        loss = _words(f"data loss: {'yes' if s.data_loss_on_rollback else 'no'}")
+        lines += _item(f"{s.number}. ", _glue("—", what, loss), width)
+    return lines or ["nothing to undo"]
+
+
+def _numbers(nums: list[int]) -> str:
+    """Descending step numbers with runs folded: [5, 4, 3, 1] -> "5–3, 1"."""
+    parts, i = [], 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] - 1:
+            j += 1
+        parts.append(f"{nums[i]}–{nums[j]}" if j - i >= 2 else ", ".join(map(str, nums[i : j + 1])))
+        i = j + 1
+    return ", ".join(parts)
+
+
+def _rollback_short(plan: Plan, width: Optional[int]) -> list[str]:
+    steps = _undoable(plan)
+    if not steps:
+        return ["nothing to undo"]
+    loss = [s.number for s in steps if s.data_loss_on_rollback]
+    texts = ["undo in this order, each step's down block: " + _numbers([s.number for s in steps]),
+             "data loss on rollback: " + (("steps " + _numbers(loss)) if loss else "none")]
+    return [line for text in texts for line in _wrap(_words(text), width, 2)]
+
+
+def _conditional_checks(plan: Plan) -> list[str]:
+    checks = []
+    if any(not s.transactional and not _is_code(s) for s in plan.steps):
+        how = NO_TRANSACTION_HOW.get(plan.tool, "the tool's no-transaction switch")
+        checks.append(f"non-transactional steps run outside a transaction: {how}")
+    code = [str(s.number) for s in plan.steps if _is_code(s)]
+    if code:
+        checks.append(f"deploy the application change (step {', '.join(code)}), "
+                      f"then {action('continue')} writes the steps after it")
+    if any("access exclusive" in (s.lock or "").lower() for s in plan.steps):
+        checks.append(
+            "lock_timeout is set so a blocked lock gives up instead of queueing reads and writes; retry on timeout"
+        )
+    return checks
+
+
+def _checklist(plan: Plan, short: bool, width: Optional[int]) -> list[str]:
+    verify = action("verify")
+    if short:
+        base = [f"backup verified · tested on production-size data ({verify}) · off-peak · "
+                "connection pool headroom"]
+    else:
+        base = [
+            "backup verified and a restore tested",
+            f"tested against a copy of production-size data, not ten rows ({verify} runs the steps on a "
+            "scratch database)",
+            "not deploying during peak traffic",
+            "connection pool has headroom for the migration's connection",
+        ]
+    return [line for text in base + _conditional_checks(plan) for line in _item("[ ] ", _words(text), width)]
+
+
+def _assemble(box: list[str], steps: list[str], rollback: list[str], checks: list[str], gaps: bool) -> list[str]:
+    sections = [box, ["Deployment Sequence", *steps], ["Rollback", *rollback], ["Pre-Deploy Checklist", *checks]]
+    lines: list[str] = []
+    for i, section in enumerate(sections):
+        if gaps and i:
+            lines.append("")
+        lines.extend(section)
+    return lines
+
+
+def summary(plan: Plan, width: Optional[int] = None) -> str:
+    """The deployment summary, at most MAX_LINES lines as shown, deterministic.
+
+    width None: every line whole (pipes, JSON, MCP and agent results). A width
+    (a terminal's columns): lines wrap at spaces to fit it, and count as shown."""
+    if width is not None:
+        width = max(int(width), 1)
+    box = _box(plan, width)
+    blocks = [_step_lines(s, width) for s in plan.steps]
+    steps = [line for block in blocks for line in block]
+    full_rb, short_rb = _rollback_full(plan, width), _rollback_short(plan, width)
+    # Cheapest loss first: the checklist wording, then per-step rollback
+    # detail, then blank lines. Step lines are the last thing to give up.
+    for rollback, short_checks, gaps in (
+        (full_rb, False, True),
+        (full_rb, True, True),
+        (short_rb, True, True),
+        (short_rb, True, False),
+    ):
+        lines = _assemble(box, steps, rollback, _checklist(plan, short_checks, width), gaps)
+        if len(lines) <= MAX_LINES:
+            return "\n".join(lines)
+    # So many steps that even the compact form overflows: keep the checklist,
+    # show as many whole steps as fit and say how many are left out.
+    checks = _checklist(plan, True, width)
+    room = MAX_LINES - len(_assemble(box, [], short_rb, checks, False))
+    shown: list[str] = []
+    for n, block in enumerate(blocks):
+        rest = len(blocks) - n - 1  # a later block that does not fit needs the line saying so
+        if len(shown) + len(block) + (len(_more(rest, width)) if rest else 0) > room:
+            shown += _more(rest + 1, width)
+            break
+        shown += block
+    return "\n".join(_assemble(box, shown, short_rb, checks, False)[:MAX_LINES])
+
+
+def _more(count: int, width: Optional[int]) -> list[str]:
+    return _wrap(_words(f"({count} more steps not shown: see {action('all steps')})"), width, 1)

@@ -1,0 +1,1 @@
+"""One reader per schema source (schema files, dumps, a live database)."""

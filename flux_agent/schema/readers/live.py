@@ -1,0 +1,176 @@
+"""Read a schema from a live PostgreSQL database's catalogs.
+
+One read-only transaction with short statement and lock timeouts; user
+schemas only (not pg_catalog, information_schema, pg_toast or temporary
+schemas) and nothing an extension owns. Keys follow the replay reader:
+unqualified in public, else `schema.name` (search_path is set to public so
+format_type() and pg_get_expr() print names the same way).
+
+PostgreSQL prints expressions from its analysed trees (`'x'::text`,
+`= ANY (ARRAY[...])`, `'-1'::integer`), while the replay reader prints what the
+migration author wrote. Like every reader, this one returns the model in the
+normal form of flux_agent.schema.normal, so a schema read here compares equal
+to the replayed one.
+
+Not modelled, so not read: triggers, sequences, functions, comments, grants,
+index sort order / opclass / INCLUDE columns, generated-column expressions.
+Constraints and indexes a partition inherits from its parent are left out, as
+the replay reader does not create them.
+"""
+
+from __future__ import annotations
+
+from ...errors import FluxInputError
+from ...models import Column, Constraint, EnumType, Index, Schema, Table, View
+from ..normal import normal_expr, normal_view, normalise_schema
+from ..replay.state import make_key
+
+__all__ = ["read_live", "normal_expr", "normal_view", "normalise_schema"]
+
+STATEMENT_TIMEOUT = "15s"
+LOCK_TIMEOUT = "3s"
+
+# --------------------------------------------------------------------------
+# Catalog queries
+# --------------------------------------------------------------------------
+
+
+def _not_extension(classid: str, oid: str) -> str:
+    return (f"NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{classid}'::regclass "
+            f"AND e.objid = {oid} AND e.deptype = 'e')")
+
+
+_USER_NS = (
+    "n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') "
+    "AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' "
+    f"AND {_not_extension('pg_namespace', 'n.oid')}"
+)
+
+# Rows: reltuples scaled to the table's current size, as the planner does; -1 (never analysed) is unknown.
+_ROWS = ("CASE WHEN r.reltuples < 0 THEN NULL WHEN r.relpages > 0 THEN r.reltuples / r.relpages * "
+         "(pg_relation_size(r.oid) / current_setting('block_size')::int) ELSE r.reltuples END")
+
+_TABLES = f"""
+SELECT c.oid, n.nspname, c.relname,
+       CASE WHEN c.relkind = 'p' THEN
+            (SELECT CASE WHEN count(*) > 0 AND bool_and(r.reltuples >= 0) THEN sum({_ROWS}) END
+               FROM pg_partition_tree(c.oid) t JOIN pg_class r ON r.oid = t.relid WHERE t.isleaf)
+       ELSE (SELECT {_ROWS} FROM pg_class r WHERE r.oid = c.oid) END,
+       CASE WHEN c.relkind = 'p' THEN
+            (SELECT sum(pg_total_relation_size(t.relid)) FROM pg_partition_tree(c.oid) t)
+       ELSE pg_total_relation_size(c.oid) END
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p') AND {_USER_NS} AND {_not_extension('pg_class', 'c.oid')}
+ ORDER BY c.oid"""
+
+_COLUMNS = """
+SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       a.attidentity <> '' OR a.attgenerated <> '', pg_get_expr(d.adbin, d.adrelid)
+  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+ WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+ ORDER BY a.attrelid, a.attnum"""
+
+_INDEXES = """
+SELECT i.indrelid, ic.relname, i.indisunique, i.indisprimary, am.amname, pg_get_expr(i.indpred, i.indrelid),
+       ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k, true)
+                         ELSE (SELECT a.attname::text FROM pg_attribute a
+                                WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END
+               FROM generate_series(1, i.indnkeyatts) k ORDER BY k)
+  FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+ WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
+ ORDER BY i.indexrelid"""
+
+# Check constraints list their columns in table order (as the replay reader does); keys in key order.
+_CONSTRAINTS = """
+SELECT con.conrelid, con.conname, con.contype, con.convalidated, con.confdeltype,
+       pg_get_expr(con.conbin, con.conrelid),
+       ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, pos)
+               JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
+              ORDER BY CASE WHEN con.contype = 'c' THEN k.num ELSE k.pos END),
+       rn.nspname, rc.relname,
+       ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(num, pos)
+               JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.pos)
+  FROM pg_constraint con
+  LEFT JOIN pg_class rc ON rc.oid = con.confrelid LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
+ WHERE con.conrelid = ANY(%s) AND con.contype IN ('p', 'u', 'c', 'f', 'x')
+   AND con.conparentid = 0 AND con.conislocal
+ ORDER BY con.oid"""
+
+_ENUMS = f"""
+SELECT n.nspname, t.typname,
+       ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+ WHERE t.typtype = 'e' AND {_USER_NS} AND {_not_extension('pg_type', 't.oid')}
+ ORDER BY t.oid"""
+
+_VIEWS = f"""
+SELECT c.oid, n.nspname, c.relname, pg_get_viewdef(c.oid)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('v', 'm') AND {_USER_NS} AND {_not_extension('pg_class', 'c.oid')}
+ ORDER BY c.oid"""
+
+_VIEW_READS = """
+SELECT DISTINCT r.ev_class, dn.nspname, dc.relname
+  FROM pg_rewrite r
+  JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass
+  JOIN pg_class dc ON dc.oid = d.refobjid JOIN pg_namespace dn ON dn.oid = dc.relnamespace
+ WHERE r.ev_class = ANY(%s) AND d.refobjid <> r.ev_class AND dc.relkind IN ('r', 'p', 'v', 'm', 'f')"""
+
+_ON_DELETE = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}  # 'a' NO ACTION: None
+_KINDS = {"p": "primary_key", "u": "unique", "c": "check", "f": "foreign_key", "x": "exclude"}
+
+
+def read_live(url: str) -> Schema:
+    """The schema of the database at `url` (a libpq URL or conninfo string)."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=10, autocommit=False) as conn:
+            conn.execute("SET TRANSACTION READ ONLY")
+            conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
+            conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+            conn.execute("SET LOCAL search_path = public")
+            schema = _read(conn)
+            conn.rollback()
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise FluxInputError(f"cannot read the schema from the database: {first}") from None
+    return schema
+
+
+def _read(conn) -> Schema:
+    tables: dict[int, Table] = {}
+    for oid, ns, name, rows, size in conn.execute(_TABLES):
+        tables[oid] = Table(name=make_key(ns, name), row_estimate=None if rows is None else int(round(rows)),
+                            size_bytes=None if size is None else int(size))
+    oids = list(tables)
+    for rel, name, typ, notnull, no_default, default in conn.execute(_COLUMNS, (oids,)):
+        tables[rel].columns.append(Column(name=name, type=typ, nullable=not notnull,
+                                          default=None if no_default else default))
+    for rel, name, unique, primary, method, where, cols in conn.execute(_INDEXES, (oids,)):
+        tables[rel].indexes.append(Index(name=name, unique=unique, primary=primary, method=method,
+                                         columns=list(cols), where=where))
+    for rel, name, kind, valid, deltype, expr, cols, ref_ns, ref_name, ref_cols in conn.execute(_CONSTRAINTS, (oids,)):
+        table = tables[rel]
+        con = Constraint(name=name, kind=_KINDS[kind], columns=list(cols), validated=valid)
+        if kind == "c":
+            con.expression = expr
+        elif kind == "f":
+            con.ref_table, con.ref_columns = make_key(ref_ns, ref_name), list(ref_cols)
+            con.on_delete = _ON_DELETE.get(deltype)
+        elif kind == "x":
+            index = next((i for i in table.indexes if i.name == name), None)
+            con.columns = list(index.columns) if index else con.columns
+        elif kind == "p":
+            table.primary_key = list(cols)
+        table.constraints.append(con)
+    enums = [EnumType(name=make_key(ns, name), values=list(values)) for ns, name, values in conn.execute(_ENUMS)]
+    views: dict[int, View] = {}
+    for oid, ns, name, definition in conn.execute(_VIEWS):
+        views[oid] = View(name=make_key(ns, name), definition=definition)
+    for view_oid, ns, name in conn.execute(_VIEW_READS, (list(views),)):
+        views[view_oid].depends_on.append(make_key(ns, name))
+    schema = Schema(tables=list(tables.values()), enums=enums, views=list(views.values()))
+    for v in schema.views:
+        v.depends_on = sorted(set(v.depends_on))
+    return normalise_schema(schema)

@@ -1,0 +1,54 @@
+"""Read `pg_dump --schema-only` output: dbmate's db/schema.sql, Rails' db/structure.sql.
+
+A dump is SQL plus a few lines psql reads itself. Those lines are blanked (so
+error line numbers still match the file) and the rest goes through the same
+replay reader as migrations: `CREATE TABLE` then `ALTER TABLE ONLY ... ADD
+CONSTRAINT`, `ALTER ... SET DEFAULT nextval(...)`, `ADD GENERATED ... AS
+IDENTITY`, `CREATE INDEX ... USING btree`, `CREATE TYPE ... AS ENUM` and views
+are all statements the replay already applies; functions, triggers, sequences,
+comments, `SELECT set_config(...)` and `INSERT INTO schema_migrations` change
+nothing it keeps and are skipped.
+
+Because pg_dump runs with an empty search_path it qualifies every name. Table
+keys come out right already (`public.t` is `t`); expressions come back in the
+normal form of flux_agent.schema.normal, which drops `public.` and prints
+`nextval('public.t_id_seq'::regclass)` as `nextval('t_id_seq'::regclass)` (the
+form the replay gives a `serial` column), so that a dump and the migrations
+that built the same database give the same model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .. import read_file
+from ...models import Schema
+from ..normal import normalise_schema
+from ..replay.engine import replay_sql
+
+__all__ = ["read_pg_dump", "read_pg_dump_text", "without_psql_commands"]
+
+
+def read_pg_dump(path: Path) -> Schema:
+    """The schema a `pg_dump --schema-only` file describes."""
+    return read_file(path, read_pg_dump_text)
+
+
+def read_pg_dump_text(text: str) -> Schema:
+    return normalise_schema(replay_sql(without_psql_commands(text)), in_place=True)
+
+
+def without_psql_commands(text: str) -> str:
+    """`text` with psql meta-command lines (`\\restrict`, `\\connect`, ...) and the
+    data lines of `COPY ... FROM stdin;` blocks blanked, line count unchanged."""
+    lines = text.split("\n")
+    in_copy = False
+    for n, line in enumerate(lines):
+        if in_copy:
+            in_copy = line.rstrip("\r") != "\\."
+            lines[n] = ""
+        elif line.startswith("\\"):
+            lines[n] = ""
+        elif line.startswith("COPY ") and line.rstrip().upper().endswith("FROM STDIN;"):
+            in_copy = True
+    return "\n".join(lines)

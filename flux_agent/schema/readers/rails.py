@@ -1,0 +1,650 @@
+"""Read a Rails schema: db/schema.rb (the Ruby DSL ActiveRecord's schema dumper
+writes), or db/structure.sql through the pg_dump reader when a project has one.
+
+schema.rb is Ruby, not SQL: a small scanner reads the subset the dumper emits
+(method calls with positional and keyword arguments, strings, symbols,
+numbers, arrays, hashes, `-> { "sql" }` lambdas, heredocs, `do |t| ... end`
+blocks) and the calls are then applied to the Schema model the way
+ActiveRecord's PostgreSQL adapter would run them. Types come out as
+format_type() prints them; defaults are built as PostgreSQL prints them
+(`'x'::character varying`, `0`, `false`, `'{}'::text[]`), and then every
+default, CHECK, index expression and predicate is brought to the normal form
+of flux_agent.schema.normal that all readers share. Calls the model has no
+place for (enable_extension, create_schema, comments, ...) are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pglast
+
+from ...errors import FluxInputError
+from .. import read_file
+from ...models import Column, Constraint, EnumType, Index, Schema, Table
+from ...pg.facts import type_name
+from ...pg.sql import canonical_table, column_refs, ident, literal, parse_expr, qname, render
+from ..normal import normalise_schema
+from .pg_dump import read_pg_dump
+from ..replay.engine import replay_sql
+from ..replay.names import make_object_name, name_addition
+from ..replay.state import split_key, type_text
+
+__all__ = ["read_schema_rb", "read_schema_rb_text", "read_rails_project", "singularize"]
+
+
+def read_rails_project(project_dir: Path) -> Schema:
+    """db/structure.sql when present, else db/schema.rb."""
+    db = Path(project_dir) / "db"
+    if (db / "structure.sql").is_file():
+        return read_pg_dump(db / "structure.sql")
+    if (db / "schema.rb").is_file():
+        return read_schema_rb(db / "schema.rb")
+    raise FluxInputError(f"{db}: neither structure.sql nor schema.rb is there")
+
+
+def read_schema_rb(path: Path) -> Schema:
+    return read_file(path, read_schema_rb_text)
+
+
+def read_schema_rb_text(text: str) -> Schema:
+    calls = _Parser(_tokens(text)).statements(inside=False)
+    body, version, rockets = calls, None, False
+    for call in calls:  # ActiveRecord::Schema[7.2].define(version: ...) do ... end
+        if call.name.endswith("Schema.define") and call.block is not None:
+            body, version, rockets = call.block, call.index, call.rockets
+    return normalise_schema(_Builder(version, rockets).run(body), in_place=True)
+
+
+# --------------------------------------------------------------------------
+# Scanner and parser for the Ruby subset
+# --------------------------------------------------------------------------
+
+
+class Sym(str):
+    """A Ruby symbol (`:cascade`); a plain str is a Ruby string."""
+
+
+@dataclass
+class Num:
+    text: str  # as written, so that defaults keep their spelling
+
+    def __int__(self) -> int:
+        return int(float(self.text.replace("_", "")))
+
+
+@dataclass
+class Lam:
+    body: Any  # -> { "now()" }
+
+
+@dataclass
+class Call:
+    name: str
+    line: int
+    args: list = field(default_factory=list)
+    kwargs: dict = field(default_factory=dict)
+    block: Optional[list] = None
+    index: Any = None  # Schema[7.2]
+    rockets: bool = False  # `:key => value` arguments: a pre-Rails-4 dumper
+
+
+_TOKEN = re.compile(
+    r"""(?P<nl>\n)|(?P<space>[ \t\r\f]+|\\\r?\n)|(?P<comment>\#[^\n]*)
+    |(?P<heredoc><<(?P<hflag>[-~]?)(?P<hq>['"]?)(?P<htag>[A-Za-z_]\w*)(?P=hq))
+    |(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+    |(?P<label>[A-Za-z_]\w*[?!]?:(?!:))
+    |(?P<sym>:(?:[A-Za-z_]\w*[?!=]?|"(?:[^"\\]|\\.)*"))
+    |(?P<num>-?\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][-+]?\d+)?)
+    |(?P<name>[A-Za-z_]\w*[?!]?)
+    |(?P<op>::|=>|->|[()\[\]{},.|=-])""",
+    re.X | re.S,
+)
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "e": "\x1b", "s": " ", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def _unescape(body: str) -> str:
+    def one(m: re.Match) -> str:
+        e = m.group(1)
+        if e.startswith("u{"):
+            return "".join(chr(int(h, 16)) for h in e[2:-1].split())
+        if e[0] in "ux" and len(e) > 1:
+            return chr(int(e[1:], 16))
+        return _ESCAPES.get(e, e)
+
+    return re.sub(r"\\(u\{[0-9a-fA-F ]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{1,2}|.)", one, body, flags=re.S)
+
+
+def _string(tok: str) -> str:
+    if tok[0] == "'":
+        return re.sub(r"\\([\\'])", r"\1", tok[1:-1])
+    return _unescape(tok[1:-1])
+
+
+def _tokens(text: str) -> list[tuple[str, Any, int, bool]]:
+    """(kind, value, line, whether space came before): `t.index [...]` is a call, `Schema[7.2]` an index."""
+    out: list[tuple[str, Any, int, bool]] = []
+    pending: list[tuple[int, str, str, bool]] = []  # heredocs whose bodies start on the next line
+    pos, line, spaced = 0, 1, False
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise FluxInputError(f"cannot read Ruby schema (line {line}): unexpected {text[pos]!r}")
+        kind, tok = m.lastgroup, m.group(0)
+        if kind in ("hflag", "hq", "htag"):
+            kind = "heredoc"
+        pos = m.end()
+        if kind == "heredoc":
+            pending.append((len(out), m.group("htag"), m.group("hflag"), m.group("hq") != "'"))
+            out.append(("str", "", line, spaced))
+        elif kind == "str":
+            out.append(("str", _string(tok), line, spaced))
+        elif kind == "sym":
+            out.append(("sym", Sym(_string(tok[1:]) if tok[1] == '"' else tok[1:]), line, spaced))
+        elif kind not in ("space", "comment"):
+            out.append((kind, tok, line, spaced))
+        spaced = kind in ("space", "comment", "nl")
+        line += tok.count("\n")
+        if kind == "nl" and pending:
+            for at, tag, flag, cooked in pending:
+                body: list[str] = []
+                while True:
+                    end = text.find("\n", pos)
+                    row = text[pos : len(text) if end < 0 else end]
+                    pos, line = (len(text) if end < 0 else end + 1), line + 1
+                    if (row.strip() if flag else row) == tag or end < 0:
+                        break
+                    body.append(row)
+                value = "\n".join(body) + "\n"
+                value = textwrap.dedent(value) if flag == "~" else value
+                out[at] = ("str", _unescape(value) if cooked else value, *out[at][2:])
+            pending = []
+    out.append(("eof", None, line, True))
+    return out
+
+
+class _Parser:
+    def __init__(self, toks: list):
+        self.toks, self.i = toks, 0
+
+    def peek(self) -> tuple:
+        return self.toks[self.i]
+
+    def at(self, kind: str, value: Any = None) -> bool:
+        k, v = self.toks[self.i][:2]
+        return k == kind and (value is None or v == value)
+
+    def take(self, kind: str, value: Any = None) -> tuple:
+        if not self.at(kind, value):
+            _, v, line, _ = self.peek()
+            raise FluxInputError(f"cannot read Ruby schema (line {line}): expected {value or kind}, found {v!r}")
+        self.i += 1
+        return self.toks[self.i - 1]
+
+    def skip_nl(self) -> None:
+        while self.at("nl"):
+            self.i += 1
+
+    def statements(self, inside: bool) -> list[Call]:
+        out = []
+        while True:
+            self.skip_nl()
+            if self.at("eof") and not inside:
+                return out
+            if self.at("name", "end") and inside:
+                self.i += 1
+                return out
+            out.append(self.statement())
+
+    def statement(self) -> Call:
+        call = self.chain()
+        if self.at("op", "(") and not self.peek()[3]:
+            self.i += 1
+            self.arguments(call, ")")
+        elif self.starts_value():
+            self.arguments(call, None)
+        if self.at("name", "do"):
+            self.i += 1
+            if self.at("op", "|"):
+                self.i += 1
+                while not self.at("op", "|"):
+                    self.take("name") if self.at("name") else self.take("op", ",")
+                self.i += 1
+            call.block = self.statements(inside=True)
+        if not (self.at("nl") or self.at("eof") or self.at("name", "end")):
+            self.take("nl")  # raises: something after a complete call
+        return call
+
+    def chain(self) -> Call:
+        _, name, line, _ = self.take("name")
+        call = Call(name=name, line=line)
+        while self.at("op", "::") or self.at("op", ".") or (self.at("op", "[") and not self.peek()[3]):
+            op = self.take("op")[1]
+            if op == "[":
+                call.index = self.value()
+                self.take("op", "]")
+            else:
+                call.name += op + self.take("name")[1]
+        return call
+
+    def starts_value(self) -> bool:
+        kind, v = self.peek()[:2]
+        if kind in ("str", "sym", "num", "label"):
+            return True
+        return (kind == "name" and v in ("true", "false", "nil")) or (kind == "op" and v in ("[", "->", "-"))
+
+    def arguments(self, call: Call, close: Optional[str]) -> None:
+        while True:
+            if close:
+                self.skip_nl()
+                if self.at("op", close):
+                    break
+            if self.at("label"):
+                key = self.take("label")[1][:-1]
+                call.kwargs[key] = self.value()
+            else:
+                v = self.value()
+                if self.at("op", "=>"):
+                    self.i += 1
+                    call.kwargs[str(v)], call.rockets = self.value(), True
+                else:
+                    call.args.append(v)
+            if not self.at("op", ","):
+                break
+            self.i += 1
+            self.skip_nl()
+        if close:
+            self.skip_nl()
+            self.take("op", close)
+
+    def value(self) -> Any:
+        kind, v, line, _ = self.peek()
+        if kind in ("str", "sym", "num"):
+            self.i += 1
+            while kind == "str" and self.at("op", ".") and self.toks[self.i + 1][0] == "name":
+                self.i += 2  # <<~SQL.squish, "...".freeze: the text is what matters
+            return Num(v) if kind == "num" else v
+        if kind == "name":
+            if v in ("true", "false", "nil"):
+                self.i += 1
+                return {"true": True, "false": False, "nil": None}[v]
+            call = self.chain()  # e.g. BigDecimal("1.5"): kept as an opaque call
+            if self.at("op", "("):
+                self.i += 1
+                self.arguments(call, ")")
+            return call
+        if kind == "op" and v == "-":
+            self.i += 1
+            return Num("-" + self.take("num")[1])
+        if kind == "op" and v == "[":
+            self.i += 1
+            items = []
+            while not (self.skip_nl() or self.at("op", "]")):
+                items.append(self.value())
+                self.skip_nl()
+                if not self.at("op", "]"):
+                    self.take("op", ",")
+            self.i += 1
+            return items
+        if kind == "op" and v == "{":
+            self.i += 1
+            hold = Call(name="{}", line=line)
+            self.arguments(hold, "}")
+            return hold.kwargs
+        if kind == "op" and v == "->":
+            self.i += 1
+            if self.at("op", "("):
+                self.take("op", "(")
+                self.take("op", ")")
+            self.take("op", "{")
+            self.skip_nl()
+            body = self.value()
+            self.skip_nl()
+            self.take("op", "}")
+            return Lam(body)
+        raise FluxInputError(f"cannot read Ruby schema (line {line}): unexpected {v!r}")
+
+
+# --------------------------------------------------------------------------
+# ActiveSupport's singularize (foreign key columns: "families" -> family_id)
+# --------------------------------------------------------------------------
+
+_SINGULARS = [
+    (r"s$", ""), (r"(ss)$", r"\1"), (r"(n)ews$", r"\1ews"), (r"([ti])a$", r"\1um"),
+    (r"((a)naly|(b)a|(d)iagno|(p)arenthe|(p)rogno|(s)ynop|(t)he)(sis|ses)$", r"\1sis"),
+    (r"(^analy)(sis|ses)$", r"\1sis"), (r"([^f])ves$", r"\1fe"), (r"(hive)s$", r"\1"), (r"(tive)s$", r"\1"),
+    (r"([lr])ves$", r"\1f"), (r"([^aeiouy]|qu)ies$", r"\1y"), (r"(s)eries$", r"\1eries"),
+    (r"(m)ovies$", r"\1ovie"), (r"(x|ch|ss|sh)es$", r"\1"), (r"^(m|l)ice$", r"\1ouse"), (r"(bus)(es)?$", r"\1"),
+    (r"(o)es$", r"\1"), (r"(shoe)s$", r"\1"), (r"(cris|test)(is|es)$", r"\1is"), (r"^(a)x[ie]s$", r"\1xis"),
+    (r"(octop|vir)(us|i)$", r"\1us"), (r"(alias|status)(es)?$", r"\1"), (r"^(ox)en", r"\1"),
+    (r"(vert|ind)ices$", r"\1ex"), (r"(matr)ices$", r"\1ix"), (r"(quiz)zes$", r"\1"), (r"(database)s$", r"\1"),
+]
+for _s, _p in (("person", "people"), ("man", "men"), ("child", "children"), ("sex", "sexes"), ("move", "moves"), ("zombie", "zombies")):
+    _SINGULARS += [(f"({_s[0]}){_s[1:]}$", r"\1" + _s[1:]), (f"({_p[0]}){_p[1:]}$", r"\1" + _s[1:])]
+_UNCOUNTABLE = re.compile(r"\b(equipment|information|rice|money|species|series|fish|sheep|jeans|police)$", re.I)
+
+
+def singularize(word: str) -> str:
+    if not word or _UNCOUNTABLE.search(word):
+        return word
+    for rule, repl in reversed(_SINGULARS):  # the rule defined last wins, as in ActiveSupport
+        out, n = re.subn(rule, repl, word, count=1, flags=re.I)
+        if n:
+            return out
+    return word
+
+
+def _pluralize(word: str) -> str:  # only for t.references ... foreign_key: true
+    if re.search(r"(s|x|z|ch|sh)$", word):
+        return word + "es"
+    return word[:-1] + "ies" if re.search(r"[^aeiou]y$", word) else word + "s"
+
+
+def _sha10(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+# --------------------------------------------------------------------------
+# Types and defaults
+# --------------------------------------------------------------------------
+
+_SAME = {"text", "bigint", "boolean", "date", "json", "jsonb", "uuid", "inet", "cidr", "macaddr", "citext", "hstore",
+         "xml", "tsvector", "money", "oid", "ltree", "point", "line", "lseg", "box", "path", "polygon", "circle",
+         "interval", "daterange", "numrange", "tsrange", "tstzrange", "int4range", "int8range", "smallint"}
+_RENAMED = {"binary": "bytea", "blob": "bytea", "serial": "integer", "bigserial": "bigint", "primary_key": "bigint"}
+_NUMERIC = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
+_ON_DELETE = {"cascade": "CASCADE", "nullify": "SET NULL", "restrict": "RESTRICT"}
+
+
+def _pg_array(items: list) -> str:
+    def one(v: Any) -> str:
+        if v is None:
+            return "NULL"
+        if isinstance(v, bool):
+            return "t" if v else "f"
+        s = v.text if isinstance(v, Num) else str(v)
+        if s == "" or s.upper() == "NULL" or re.search(r'[{},"\\\s]', s):
+            return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return s
+
+    return "{" + ",".join(one(v) for v in items) + "}"
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, Num):
+        return float(v.text) if re.search(r"[.eE]", v.text) else int(v.text.replace("_", ""))
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return [_plain(x) for x in v] if isinstance(v, list) else v
+
+
+def _number(text: str) -> str:
+    """A numeric default as pg_get_expr prints it: negatives and int8 constants carry a cast."""
+    text = text.replace("_", "")
+    if re.search(r"[.eE]", text):
+        return f"'{text}'::numeric" if text.startswith("-") else text
+    n = int(text)
+    if -(2**31) <= n < 2**31:
+        return f"'{text}'::integer" if n < 0 else text
+    return f"'{text}'::bigint"
+
+
+def _default(value: Any, col_type: str) -> Optional[str]:
+    if isinstance(value, Call) and len(value.args) == 1:  # BigDecimal("1.5")
+        value = value.args[0]
+    if value is None:
+        return None
+    if isinstance(value, Lam):
+        return str(value.body)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    cast = re.sub(r"\(\d+(?:,\d+)?\)", "", col_type)
+    cast = "bpchar" + cast[len("character"):] if re.match(r"character(\[|$)", cast) else cast
+    if isinstance(value, Num) or (type(value) is str and cast in _NUMERIC and re.fullmatch(r"-?\d[\d_]*(\.\d+)?([eE][-+]?\d+)?", value)):
+        return _number(value.text if isinstance(value, Num) else value)
+    if isinstance(value, dict) or (cast in ("json", "jsonb") and isinstance(value, list)):
+        seps = (",", ":") if cast == "json" else (", ", ": ")
+        return f"{literal(json.dumps(_plain(value), separators=seps))}::{cast}"
+    if isinstance(value, list):
+        return f"{literal(_pg_array(value))}::{cast}"
+    return f"{literal(str(value))}::{cast}"
+
+
+def _render(text: str, what: str) -> str:
+    return render(parse_expr(text, what))
+
+
+def _index_items(text: str, exclusion: bool = False) -> list[str]:
+    """`t.index "lower((name)::text), id"` (or an exclusion's `"room WITH =, during WITH &&"`):
+    each item re-printed as the SQL replay prints it."""
+    try:
+        if exclusion:
+            con = pglast.parse_sql(f"CREATE TABLE t (EXCLUDE ({text}))")[0].stmt.tableElts[0]
+            elems = [pair[0] for pair in con.exclusions]
+        else:
+            elems = pglast.parse_sql(f"CREATE INDEX x ON t ({text})")[0].stmt.indexParams
+    except pglast.parser.ParseError:
+        return [text]
+    return [e.name if e.name else render(e.expr) for e in elems]
+
+
+# --------------------------------------------------------------------------
+# The calls applied to the model
+# --------------------------------------------------------------------------
+
+
+class _Located(FluxInputError):
+    """An error that already names its line."""
+
+
+class _Builder:
+    def __init__(self, version: Any, rockets: bool):
+        # Rails 7.0 made datetime precision 6 the default; schemas dumped before keep precision nil.
+        self.precision6 = isinstance(version, Num) and float(version.text) >= 7.0
+        self.varchar255 = rockets  # before Rails 4.2 a bare t.string was varchar(255)
+        self.schema = Schema()
+
+    def run(self, calls: list[Call]) -> Schema:
+        for call in calls:
+            self.guarded(call, self.top, call)
+        return self.schema
+
+    @staticmethod
+    def guarded(call: Call, fn, *args) -> Any:
+        """fn(*args), its errors naming the line of `call`."""
+        try:
+            return fn(*args)
+        except _Located:
+            raise
+        except FluxInputError as exc:
+            raise _Located(f"line {call.line}: {exc}") from None
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
+            what = f"missing option {exc.args[0]}:" if isinstance(exc, KeyError) else \
+                "missing argument" if isinstance(exc, IndexError) else str(exc)
+            raise _Located(f"cannot read Ruby schema (line {call.line}): {call.name}: {what}") from None
+
+    def table(self, name: Any) -> Optional[Table]:
+        return self.schema.table(canonical_table(str(name)))
+
+    def top(self, c: Call) -> None:
+        a, kw = c.args, c.kwargs
+        if c.name == "create_table":
+            self.create_table(c)
+        elif c.name == "create_enum":
+            values = a[1] if len(a) > 1 and isinstance(a[1], list) else a[1:]
+            key = canonical_table(str(a[0]))
+            self.schema.enums = [e for e in self.schema.enums if e.name != key]
+            self.schema.enums.append(EnumType(name=key, values=[str(v) for v in values]))
+        elif c.name == "add_index" and self.table(a[0]):
+            self.index(self.table(a[0]), a[1], kw)
+        elif c.name == "add_foreign_key" and self.table(a[0]):
+            self.foreign_key(self.table(a[0]), str(a[0]), str(a[1]), kw)
+        elif c.name == "add_check_constraint" and self.table(a[0]):
+            self.check(self.table(a[0]), str(a[1]), kw)
+        elif c.name == "create_view" and kw.get("sql_definition"):  # the scenic gem
+            kind = "MATERIALIZED VIEW" if kw.get("materialized") else "VIEW"
+            self.schema = replay_sql(f"CREATE {kind} {qname(str(a[0]))} AS {kw['sql_definition']}", self.schema)
+        elif c.name == "execute" and a and isinstance(a[0], str):
+            self.schema = replay_sql(a[0], self.schema)
+
+    def create_table(self, c: Call) -> None:
+        key, opts = canonical_table(str(c.args[0])), c.kwargs
+        self.schema.tables = [t for t in self.schema.tables if t.name != key]  # force: :cascade
+        table = Table(name=key)
+        self.schema.tables.append(table)
+        pk_opt, id_opt = opts.get("primary_key"), opts.get("id", True)
+        pk: list[str] = [str(x) for x in pk_opt] if isinstance(pk_opt, list) else []
+        if id_opt is not False and not isinstance(pk_opt, list):
+            col_opts = {k: v for k, v in opts.items() if k not in ("id", "primary_key", "force")}
+            kind = id_opt
+            if isinstance(id_opt, dict):
+                col_opts.update(id_opt)
+                kind = id_opt.get("type", "primary_key")
+            kind = str(kind) if isinstance(kind, str) else "primary_key"
+            name = str(pk_opt) if pk_opt is not None else "id"
+            if kind in ("integer", "bigint") and "default" not in col_opts:
+                kind = "serial" if kind == "integer" else "bigserial"  # what create_table makes of it
+            if kind == "uuid" and "default" not in col_opts:
+                col_opts["default"] = Lam("gen_random_uuid()")
+            self.column(table, name, "primary_key" if kind == "primary_key" else kind, {**col_opts, "null": False})
+            pk = [name]
+        for item in c.block or ():
+            if item.name.startswith("t."):
+                pk += self.guarded(item, self.table_item, table, item)
+        if pk:
+            ns, tname = split_key(key)
+            name = make_object_name(tname, None, "pkey")
+            table.primary_key = pk
+            for col in table.columns:
+                col.nullable = col.nullable and col.name not in pk
+            table.indexes.insert(0, Index(name=name, columns=pk, unique=True, primary=True))
+            table.constraints.insert(0, Constraint(name=name, kind="primary_key", columns=pk))
+
+    def table_item(self, table: Table, c: Call) -> list[str]:
+        """Apply one `t.<method>` call; return the columns it made part of the primary key."""
+        method, a, kw = c.name[2:], c.args, c.kwargs
+        _, tname = split_key(table.name)
+        if method == "index":
+            self.index(table, a[0], kw)
+        elif method == "check_constraint":
+            self.check(table, str(a[0]), kw)
+        elif method == "unique_constraint":
+            cols = [str(x) for x in a[0]] if isinstance(a[0], list) else _index_items(str(a[0]))
+            name = str(kw.get("name") or make_object_name(tname, name_addition(cols), "key"))
+            table.indexes.append(Index(name=name, columns=cols, unique=True))
+            table.constraints.append(Constraint(name=name, kind="unique", columns=cols))
+        elif method == "exclusion_constraint":
+            name = str(kw.get("name") or f"excl_rails_{_sha10(f'{tname}_{a[0]}_excl')}")
+            cols = _index_items(str(a[0]), exclusion=True)
+            where = _render(str(kw["where"]), "exclusion predicate") if kw.get("where") else None
+            table.indexes.append(Index(name=name, columns=cols, method=str(kw.get("using") or "gist"), where=where))
+            table.constraints.append(Constraint(name=name, kind="exclude", columns=cols))
+        elif method == "timestamps":
+            for name in ("created_at", "updated_at"):
+                self.column(table, name, "datetime", {"null": False, **kw})
+        elif method in ("references", "belongs_to"):
+            for ref in a:
+                self.reference(table, str(ref), kw)
+        elif method in ("column", "primary_key"):
+            kind = str(a[1]) if len(a) > 1 else "primary_key"
+            self.column(table, str(a[0]), kind, {**kw, "null": False} if method == "primary_key" else kw)
+            return [str(a[0])] if method == "primary_key" or kw.get("primary_key") is True else []
+        else:
+            kind = str(kw.get("type", "string")) if method == "virtual" else method
+            for name in a:
+                self.column(table, str(name), kind, kw, virtual=method == "virtual")
+            return [str(n) for n in a] if kw.get("primary_key") is True else []
+        return []
+
+    def pg_type(self, kind: str, o: dict) -> str:
+        limit = int(o["limit"]) if isinstance(o.get("limit"), Num) else None
+        prec = int(o["precision"]) if isinstance(o.get("precision"), Num) else None
+        scale = int(o["scale"]) if isinstance(o.get("scale"), Num) else None
+        if kind == "string":
+            limit = limit or (255 if self.varchar255 else None)
+            return f"character varying({limit})" if limit else "character varying"
+        if kind == "integer":
+            return "smallint" if limit in (1, 2) else "bigint" if limit and limit > 4 else "integer"
+        if kind == "float":
+            return "real" if limit and limit <= 24 else "double precision"
+        if kind in ("decimal", "numeric"):
+            return f"numeric({prec},{scale})" if prec and scale is not None else f"numeric({prec})" if prec else "numeric"
+        if kind in ("datetime", "timestamp", "timestamptz", "time"):
+            if "precision" not in o and kind in ("datetime", "timestamp") and self.precision6:
+                prec = 6
+            head = "time" if kind == "time" else "timestamp"
+            zone = "with" if kind == "timestamptz" else "without"
+            return f"{head}({prec}) {zone} time zone" if prec is not None else f"{head} {zone} time zone"
+        if kind in ("bit", "bit_varying"):
+            base = "bit varying" if kind == "bit_varying" else "bit"
+            return f"{base}({limit})" if limit else base
+        if kind in _SAME or kind in _RENAMED:
+            return _RENAMED.get(kind, kind)
+        return type_name(kind)  # an extension's type (geometry, vector, ...) or a type given as SQL
+
+    def column(self, table: Table, name: str, kind: str, o: dict, virtual: bool = False) -> None:
+        if kind == "enum":
+            typ = type_text(canonical_table(str(o["enum_type"])))
+        else:
+            typ = self.pg_type(kind, o)
+        typ += "[]" if o.get("array") is True else ""
+        col = Column(name=name, type=typ, nullable=o.get("null", True) is not False)
+        if kind in ("serial", "bigserial", "primary_key"):
+            ns, tname = split_key(table.name)
+            seq = ident(make_object_name(tname, name, "seq"))
+            seq = seq if ns == "public" else f"{ident(ns)}.{seq}"
+            col.nullable, col.default = False, f"nextval('{seq}'::regclass)"
+        elif not virtual:
+            col.default = _default(o.get("default"), typ)
+        table.columns = [c for c in table.columns if c.name != name] + [col]
+
+    def reference(self, table: Table, ref: str, o: dict) -> None:
+        _, tname = split_key(table.name)
+        col = f"{ref}_id"
+        self.column(table, col, str(o.get("type", "bigint")), o)
+        cols = [col]
+        if o.get("polymorphic"):
+            self.column(table, f"{ref}_type", "string", o)
+            cols = [f"{ref}_type", col]
+        if o.get("index", True) is not False:
+            extra = o["index"] if isinstance(o.get("index"), dict) else {}
+            self.index(table, cols, {"name": f"index_{tname}_on_{ref if len(cols) > 1 else col}", **extra})
+        fk = o.get("foreign_key")
+        if fk and not o.get("polymorphic"):
+            to = str(fk.get("to_table")) if isinstance(fk, dict) and fk.get("to_table") else _pluralize(ref)
+            self.foreign_key(table, tname, to, {"column": col, **(fk if isinstance(fk, dict) else {})})
+
+    def index(self, table: Table, cols: Any, o: dict) -> None:
+        _, tname = split_key(table.name)
+        columns = [str(x) for x in cols] if isinstance(cols, list) else _index_items(str(cols))
+        name = str(o.get("name") or f"index_{tname}_on_{'_and_'.join(columns)}")
+        where = _render(str(o["where"]), "index predicate") if o.get("where") else None
+        method = str(o.get("using") or "btree")
+        table.indexes.append(Index(name=name, columns=columns, unique=o.get("unique") is True, method=method, where=where))
+
+    def foreign_key(self, table: Table, from_name: str, to: str, o: dict) -> None:
+        column = o.get("column") or f"{singularize(to.split('.')[-1])}_id"
+        cols = [str(x) for x in column] if isinstance(column, list) else [str(column)]
+        ref = o.get("primary_key") or "id"
+        ref_cols = [str(x) for x in ref] if isinstance(ref, list) else [str(ref)]
+        joined = "_and_".join(cols)
+        name = str(o.get("name") or f"fk_rails_{_sha10(f'{from_name}_{joined}_fk')}")
+        table.constraints.append(Constraint(
+            name=name, kind="foreign_key", columns=cols, ref_table=canonical_table(to), ref_columns=ref_cols,
+            on_delete=_ON_DELETE.get(str(o.get("on_delete"))), validated=o.get("validate", True) is not False,
+        ))
+
+    def check(self, table: Table, expression: str, o: dict) -> None:
+        node = parse_expr(expression, "check constraint")
+        refs = column_refs(node)
+        name = str(o.get("name") or f"chk_rails_{_sha10(f'{table.name}_{expression}_chk')}")
+        table.constraints.append(Constraint(
+            name=name, kind="check", columns=[c.name for c in table.columns if c.name in refs],
+            expression=render(node), validated=o.get("validate", True) is not False,
+        ))

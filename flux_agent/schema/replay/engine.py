@@ -1,0 +1,195 @@
+"""Read a schema by replaying PostgreSQL DDL migrations through the Schema model.
+
+Statements are parsed with pglast, never matched as text. What does not change
+tables, indexes, constraints, enums or views (INSERT, GRANT, COMMENT, functions,
+triggers, SET, DO blocks, ...) is skipped. Statements about objects the history
+never created are skipped too, since many projects squash or trim old
+migrations; only SQL that does not parse is an error. Expressions come back in
+the normal form of flux_agent.schema.normal, not as written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Optional, Union
+
+import pglast
+from pglast import ast
+
+from ...errors import FluxInputError
+from ...models import Schema
+from ..normal import normalise_schema
+from .ddl import alter_table, create_table
+from .objects import (
+    alter_enum, create_enum, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
+)
+from .state import State
+
+__all__ = ["replay_sql", "up_sql_of", "read_migrations_dir", "migration_files"]
+
+_HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
+    ast.CreateStmt: create_table,
+    ast.AlterTableStmt: alter_table,
+    ast.IndexStmt: create_index,
+    ast.DropStmt: drop,
+    ast.RenameStmt: rename,
+    ast.AlterObjectSchemaStmt: set_schema,
+    ast.CreateEnumStmt: create_enum,
+    ast.AlterEnumStmt: alter_enum,
+    ast.ViewStmt: create_view,
+    ast.CreateTableAsStmt: create_table_as,
+    ast.VariableSetStmt: set_variable,
+}
+
+
+def replay_sql(sql_text: str, schema: Optional[Schema] = None) -> Schema:
+    """The schema after running `sql_text` on a copy of `schema` (empty when None)."""
+    state = State(schema.model_copy(deep=True) if schema is not None else Schema())
+    _apply(state, sql_text, first_line=1)
+    return normalise_schema(state.schema, in_place=True)
+
+
+def read_migrations_dir(path: Path) -> Schema:
+    """Replay every up-migration in `path`, in file-name order."""
+    path = Path(path)
+    if not path.is_dir():
+        raise FluxInputError(f"migrations folder {path} does not exist")
+    state = State(Schema())
+    for file in migration_files(path):
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise FluxInputError(f"{file}: cannot read: {exc}") from None
+        first_line, sql = _up_section(file, text)
+        state.search_path = ["public"]  # each migration starts a fresh session
+        try:
+            _apply(state, sql, first_line)
+        except FluxInputError as exc:
+            raise FluxInputError(f"{file}: {exc}") from None
+    return normalise_schema(state.schema, in_place=True)
+
+
+def migration_files(path: Path) -> list[Path]:
+    """`*.sql` files (not `*.down.sql`) and prisma-style `<stamp>_<name>/migration.sql`, sorted by name."""
+    found = []
+    for entry in sorted(Path(path).iterdir(), key=lambda p: p.name):
+        if entry.is_file() and entry.name.endswith(".sql") and not entry.name.endswith(".down.sql"):
+            found.append(entry)
+        elif entry.is_dir() and (entry / "migration.sql").is_file():
+            found.append(entry / "migration.sql")
+    return found
+
+
+def up_sql_of(path: Union[str, Path], text: str) -> str:
+    """The part of a migration file that runs on the way up."""
+    return _up_section(path, text)[1]
+
+
+# --------------------------------------------------------------------------
+
+
+def _marker(line: str) -> Optional[str]:
+    """'up' / 'down' for a dbmate or goose direction marker line, else None."""
+    s = line.strip()
+    if not s.startswith("--"):
+        return None
+    rest = s[2:].strip()
+    for word, direction in (("migrate:up", "up"), ("migrate:down", "down")):
+        # dbmate allows options after the marker: `-- migrate:up transaction:false`
+        if rest.startswith(word) and (len(rest) == len(word) or rest[len(word)].isspace()):
+            return direction
+    words = rest.lower().split()
+    if len(words) >= 2 and words[0] == "+goose" and words[1] in ("up", "down"):
+        return words[1]
+    return None
+
+
+def _up_section(path: Union[str, Path], text: str) -> tuple[int, str]:
+    """(line number where the up SQL starts, the up SQL)."""
+    if str(path).endswith(".down.sql"):
+        return 1, ""
+    lines = text.split("\n")
+    start = None
+    for n, line in enumerate(lines):
+        marker = _marker(line)
+        if start is None and marker == "up":
+            start = n + 1
+        elif start is not None and marker == "down":
+            return start + 1, "\n".join(lines[start:n])
+    if start is None:
+        return 1, text
+    return start + 1, "\n".join(lines[start:])
+
+
+def _line_at(text: str, offset: int, first_line: int) -> int:
+    # Statement offsets include the blank lines before the statement.
+    while offset < len(text) and text[offset].isspace():
+        offset += 1
+    return first_line + text.count("\n", 0, offset)
+
+
+# Keys followed through a PL/pgSQL tree: blocks and IF branches, not loops or handlers.
+_PLPGSQL_PATH = ("PLpgSQL_function", "action", "PLpgSQL_stmt_block", "body", "PLpgSQL_stmt_if", "then_body")
+
+
+def _do_block(do_text: str) -> Optional[Callable[[State, ast.Node], None]]:
+    """DDL inside `DO $$ BEGIN ... EXCEPTION ... END $$` (drizzle wraps CREATE TYPE and
+    foreign keys this way) is replayed; conditions are assumed true, loops and
+    dynamic EXECUTE are skipped, and a body that does not parse is ignored."""
+    try:
+        tree = pglast.parse_plpgsql(do_text)
+    except Exception:  # another language, or PL/pgSQL this parser rejects
+        return None
+    queries: list[str] = []
+
+    def walk(node):
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if "PLpgSQL_stmt_execsql" in node:
+                queries.append(node["PLpgSQL_stmt_execsql"]["sqlstmt"]["PLpgSQL_expr"]["query"])
+                return
+            for key in _PLPGSQL_PATH:
+                if key in node:
+                    walk(node[key])
+
+    walk(tree)
+
+    def run(state: State, _stmt: ast.Node) -> None:
+        for query in queries:
+            try:
+                stmts = pglast.parse_sql(query)
+            except pglast.parser.ParseError:
+                continue  # e.g. SQL using PL/pgSQL variables
+            for raw in stmts:
+                handler = _HANDLERS.get(type(raw.stmt))
+                if handler is not None:
+                    handler(state, raw.stmt)
+
+    return run if queries else None
+
+
+def _apply(state: State, sql_text: str, first_line: int) -> None:
+    try:
+        stmts = pglast.parse_sql(sql_text)
+    except pglast.parser.ParseError as exc:
+        msg = exc.args[0] if exc.args else str(exc)
+        where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
+        line = f" (line {_line_at(sql_text, where, first_line)})" if where is not None else ""
+        raise FluxInputError(f"cannot parse SQL{line}: {msg}") from None
+    for raw in stmts:
+        handler = _HANDLERS.get(type(raw.stmt))
+        if isinstance(raw.stmt, ast.DoStmt):
+            end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(sql_text)
+            handler = _do_block(sql_text[raw.stmt_location : end])
+        if handler is None:
+            continue
+        try:
+            handler(state, raw.stmt)
+        except FluxInputError:
+            raise
+        except Exception as exc:  # an odd statement shape must not surface as a traceback
+            line = _line_at(sql_text, raw.stmt_location or 0, first_line)
+            what = f"{type(exc).__name__}: {exc}"
+            raise FluxInputError(f"cannot replay statement at line {line}: {what}") from None

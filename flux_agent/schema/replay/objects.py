@@ -1,0 +1,239 @@
+"""Indexes, enums, views, DROP / RENAME / SET SCHEMA applied to the replayed schema."""
+
+from __future__ import annotations
+
+from pglast import ast
+from pglast.enums import DropBehavior, ObjectType as OT, VariableSetKind
+
+from ...models import EnumType, Index, Table, View
+from ...pg.sql import iter_nodes, render
+from .ddl import rename_column, rename_constraint, rename_table, set_table_schema
+from .names import choose_name, index_column_names, name_addition
+from .state import State, make_key, names_of, split_key, type_text
+
+_RELATIONS = (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_FOREIGN_TABLE)
+
+
+def _range_var(names: list[str]) -> ast.RangeVar:
+    return ast.RangeVar(schemaname=names[-2] if len(names) > 1 else None, relname=names[-1])
+
+
+# --------------------------------------------------------------------------
+# Indexes
+# --------------------------------------------------------------------------
+
+
+def create_index(st: State, stmt: ast.IndexStmt) -> None:
+    table = st.table(stmt.relation)
+    if table is None:
+        return  # e.g. an index on a materialized view, which the model does not keep
+    ns, tname = split_key(table.name)
+    taken = st.relation_names(ns)
+    if stmt.idxname in taken:
+        return  # IF NOT EXISTS, or a duplicate PostgreSQL would refuse
+    elems = list(stmt.indexParams)
+    name = stmt.idxname or choose_name(tname, name_addition(index_column_names(elems)), "idx", taken)
+    table.indexes.append(
+        Index(
+            name=name,
+            columns=[e.name if e.name else render(e.expr) for e in elems],
+            unique=bool(stmt.unique),
+            method=stmt.accessMethod or "btree",
+            where=render(stmt.whereClause) if stmt.whereClause else None,
+        )
+    )
+
+
+def _rename_index(st: State, schemaname, old: str, new: str) -> None:
+    found = st.find_index(schemaname, old)
+    if found is None:
+        return
+    table, index = found
+    index.name = new
+    # Renaming the index behind a constraint renames the constraint too.
+    for c in table.constraints:
+        if c.name == old and c.kind in ("primary_key", "unique", "exclude"):
+            c.name = new
+
+
+# --------------------------------------------------------------------------
+# DROP
+# --------------------------------------------------------------------------
+
+
+def drop(st: State, stmt: ast.DropStmt) -> None:
+    kind = stmt.removeType
+    cascade = stmt.behavior == DropBehavior.DROP_CASCADE
+    for obj in stmt.objects or ():
+        if kind in _RELATIONS:
+            rv = _range_var(names_of(obj))
+            found = st.table(rv) if kind in (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE) else st.view(rv)
+            if found is not None:
+                st.drop_relation(found.name, cascade)
+        elif kind == OT.OBJECT_INDEX:
+            names = names_of(obj)
+            found = st.find_index(names[-2] if len(names) > 1 else None, names[-1])
+            if found is not None:
+                found[0].indexes.remove(found[1])
+        elif kind == OT.OBJECT_TYPE:
+            key = st.enum_key(names_of(obj.names))
+            st.schema.enums = [e for e in st.schema.enums if e.name != key]
+        elif kind == OT.OBJECT_SCHEMA:
+            _drop_schema(st, obj.sval)
+
+
+def _drop_schema(st: State, ns: str) -> None:
+    for t in st.tables_in(ns):
+        st.drop_relation(t.name, cascade=True)
+    for v in [v for v in st.schema.views if split_key(v.name)[0] == ns]:
+        st.drop_relation(v.name, cascade=True)
+    st.schema.enums = [e for e in st.schema.enums if split_key(e.name)[0] != ns]
+
+
+# --------------------------------------------------------------------------
+# RENAME and SET SCHEMA
+# --------------------------------------------------------------------------
+
+
+def rename(st: State, stmt: ast.RenameStmt) -> None:
+    kind, rv, new = stmt.renameType, stmt.relation, stmt.newname
+    if kind in _RELATIONS:
+        # ALTER TABLE ... RENAME TO also renames views and indexes, as in PostgreSQL.
+        table = st.table(rv)
+        view = st.view(rv) if table is None else None
+        if table is not None:
+            rename_table(st, table, new)
+        elif view is not None:
+            _rekey_view(st, view, make_key(split_key(view.name)[0], new))
+        else:
+            _rename_index(st, rv.schemaname, rv.relname, new)
+    elif kind == OT.OBJECT_INDEX:
+        _rename_index(st, rv.schemaname, rv.relname, new)
+    elif kind == OT.OBJECT_COLUMN:
+        table = st.table(rv)
+        if table is not None:
+            rename_column(st, table, stmt.subname, new)
+    elif kind == OT.OBJECT_TABCONSTRAINT:
+        table = st.table(rv)
+        if table is not None:
+            rename_constraint(table, stmt.subname, new)
+    elif kind == OT.OBJECT_TYPE:
+        key = st.enum_key(names_of(stmt.object))
+        if key is not None:
+            _rekey_enum(st, key, make_key(split_key(key)[0], new))
+
+
+def set_schema(st: State, stmt: ast.AlterObjectSchemaStmt) -> None:
+    kind, ns = stmt.objectType, stmt.newschema
+    if kind in _RELATIONS:
+        table = st.table(stmt.relation)
+        view = st.view(stmt.relation) if table is None else None
+        if table is not None:
+            set_table_schema(st, table, ns)
+        elif view is not None:
+            _rekey_view(st, view, make_key(ns, split_key(view.name)[1]))
+    elif kind == OT.OBJECT_TYPE:
+        key = st.enum_key(names_of(stmt.object))
+        if key is not None:
+            _rekey_enum(st, key, make_key(ns, split_key(key)[1]))
+
+
+def _rekey_view(st: State, view: View, new_key: str) -> None:
+    old, view.name = view.name, new_key
+    st.retarget(old, new_key)
+
+
+def _rekey_enum(st: State, old: str, new: str) -> None:
+    enum = st.enum(old)
+    enum.name = new
+    old_text, new_text = type_text(old), type_text(new)
+    # Columns print the type by its current name, arrays of it included.
+    for t in st.schema.tables:
+        for c in t.columns:
+            if c.type == old_text or c.type.startswith(old_text + "["):
+                c.type = new_text + c.type[len(old_text):]
+
+
+# --------------------------------------------------------------------------
+# Enums
+# --------------------------------------------------------------------------
+
+
+def create_enum(st: State, stmt: ast.CreateEnumStmt) -> None:
+    key = st.enum_key(names_of(stmt.typeName), create=True)
+    st.schema.enums = [e for e in st.schema.enums if e.name != key]
+    st.schema.enums.append(EnumType(name=key, values=names_of(stmt.vals or ())))
+
+
+def alter_enum(st: State, stmt: ast.AlterEnumStmt) -> None:
+    enum = st.enum(st.enum_key(names_of(stmt.typeName)))
+    if enum is None:
+        return
+    if stmt.oldVal is not None:
+        enum.values = [stmt.newVal if v == stmt.oldVal else v for v in enum.values]
+        return
+    if stmt.newVal in enum.values:
+        return  # IF NOT EXISTS, or an error PostgreSQL would raise
+    if stmt.newValNeighbor in enum.values:
+        at = enum.values.index(stmt.newValNeighbor) + (1 if stmt.newValIsAfter else 0)
+        enum.values.insert(at, stmt.newVal)
+    else:
+        enum.values.append(stmt.newVal)
+
+
+# --------------------------------------------------------------------------
+# Views and CREATE TABLE AS
+# --------------------------------------------------------------------------
+
+
+def create_view(st: State, stmt: ast.ViewStmt) -> None:
+    _put_view(st, stmt.view, stmt.query, if_not_exists=False)
+
+
+def create_table_as(st: State, stmt: ast.CreateTableAsStmt) -> None:
+    rv = stmt.into.rel
+    if stmt.objtype == OT.OBJECT_MATVIEW:
+        _put_view(st, rv, stmt.query, if_not_exists=stmt.if_not_exists)
+    elif st.table(rv) is None:
+        # Column types of a query result are not known without a database.
+        st.schema.tables.append(Table(name=st.creation_key(rv.schemaname, rv.relname)))
+
+
+def _put_view(st: State, rv: ast.RangeVar, query, if_not_exists: bool) -> None:
+    key = st.creation_key(rv.schemaname, rv.relname)
+    if st.schema.view(key) is not None:
+        if if_not_exists:
+            return
+        st.schema.views = [v for v in st.schema.views if v.name != key]
+    st.schema.views.append(View(name=key, definition=render(query), depends_on=_reads(st, query)))
+
+
+def _reads(st: State, query) -> list[str]:
+    """Keys of the tables and views a query reads, CTE names left out."""
+    ctes: set[str] = set()
+    rels: list[ast.RangeVar] = []
+    for n in iter_nodes(query):
+        if isinstance(n, ast.CommonTableExpr):
+            ctes.add(n.ctename)
+        if isinstance(n, ast.RangeVar):
+            rels.append(n)
+    return sorted({st.relation_key(r) for r in rels if r.schemaname or r.relname not in ctes})
+
+
+# --------------------------------------------------------------------------
+# SET search_path
+# --------------------------------------------------------------------------
+
+
+def set_variable(st: State, stmt: ast.VariableSetStmt) -> None:
+    if stmt.kind == VariableSetKind.VAR_RESET_ALL or (stmt.name or "").lower() != "search_path":
+        if stmt.kind == VariableSetKind.VAR_RESET_ALL:
+            st.search_path = ["public"]
+        return
+    if stmt.kind == VariableSetKind.VAR_SET_VALUE:
+        values = [
+            a.val.sval for a in stmt.args or () if isinstance(a, ast.A_Const) and isinstance(a.val, ast.String)
+        ]
+        st.search_path = [v for v in values if v != "$user"] or ["public"]
+    elif stmt.kind in (VariableSetKind.VAR_SET_DEFAULT, VariableSetKind.VAR_RESET):
+        st.search_path = ["public"]

@@ -1,0 +1,142 @@
+"""The schema being replayed, with PostgreSQL's name resolution over it.
+
+Keys follow `flux_agent.pg.sql.canonical_table` (unqualified in public, else
+`schema.name`) but are built from parser parts, never from re-split text, so a
+quoted name holding a dot cannot be misread.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from pglast import ast
+
+from ...models import EnumType, Index, Schema, Table, View
+from ...pg.facts import BUILTIN_TYPES, canonical_type
+from ...pg.sql import ident
+
+
+def make_key(ns: str, name: str) -> str:
+    return name if ns == "public" else f"{ns}.{name}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    ns, dot, name = key.partition(".")
+    return (ns, name) if dot else ("public", key)
+
+
+def type_text(key: str) -> str:
+    """How format_type() prints the user type stored under `key`."""
+    ns, name = split_key(key)
+    return ident(name) if ns == "public" else f"{ident(ns)}.{ident(name)}"
+
+
+def names_of(nodes: Iterable) -> list[str]:
+    return [n.sval for n in nodes]
+
+
+class State:
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        # Unqualified names resolve through this, as in a fresh session.
+        self.search_path: list[str] = ["public"]
+
+    # -- resolution ---------------------------------------------------------
+
+    def _resolve(self, schemaname: Optional[str], name: str, exists) -> Optional[str]:
+        if schemaname:
+            key = make_key(schemaname, name)
+            return key if exists(key) else None
+        for ns in self.search_path:
+            key = make_key(ns, name)
+            if exists(key):
+                return key
+        return None
+
+    def creation_key(self, schemaname: Optional[str], name: str) -> str:
+        ns = schemaname or (self.search_path[0] if self.search_path else "public")
+        return make_key(ns, name)
+
+    def table(self, rv: ast.RangeVar) -> Optional[Table]:
+        key = self._resolve(rv.schemaname, rv.relname, lambda k: self.schema.table(k) is not None)
+        return self.schema.table(key) if key else None
+
+    def view(self, rv: ast.RangeVar) -> Optional[View]:
+        key = self._resolve(rv.schemaname, rv.relname, lambda k: self.schema.view(k) is not None)
+        return self.schema.view(key) if key else None
+
+    def relation_key(self, rv: ast.RangeVar) -> str:
+        """Key of the table or view `rv` names; where it would be created when unknown."""
+        found = self._resolve(
+            rv.schemaname,
+            rv.relname,
+            lambda k: self.schema.table(k) is not None or self.schema.view(k) is not None,
+        )
+        return found or self.creation_key(rv.schemaname, rv.relname)
+
+    def enum_key(self, names: list[str], create: bool = False) -> Optional[str]:
+        schemaname, name = (names[-2], names[-1]) if len(names) > 1 else (None, names[0])
+        if create:
+            return self.creation_key(schemaname, name)
+        return self._resolve(schemaname, name, lambda k: self.enum(k) is not None)
+
+    def enum(self, key: Optional[str]) -> Optional[EnumType]:
+        return next((e for e in self.schema.enums if e.name == key), None)
+
+    def column_type(self, tn: ast.TypeName) -> str:
+        """canonical_type, schema-qualifying an unqualified enum found via search_path."""
+        names = names_of(tn.names)
+        if len(names) == 1 and canonical_type(tn).split("(")[0].rstrip("[]") not in BUILTIN_TYPES:
+            key = self.enum_key(names)
+            if key and "." in key:
+                ns, name = split_key(key)
+                tn = ast.TypeName(
+                    names=(ast.String(sval=ns), ast.String(sval=name)),
+                    typmods=tn.typmods,
+                    arrayBounds=tn.arrayBounds,
+                )
+        return canonical_type(tn)
+
+    # -- namespaces: names PostgreSQL keeps unique per schema -------------------
+
+    def tables_in(self, ns: str) -> list[Table]:
+        return [t for t in self.schema.tables if split_key(t.name)[0] == ns]
+
+    def relation_names(self, ns: str) -> set[str]:
+        """Tables, views and indexes share one name space in a schema."""
+        names = {split_key(t.name)[1] for t in self.tables_in(ns)}
+        names |= {split_key(v.name)[1] for v in self.schema.views if split_key(v.name)[0] == ns}
+        names |= {i.name for t in self.tables_in(ns) for i in t.indexes}
+        return names
+
+    def constraint_names(self, ns: str) -> set[str]:
+        return {c.name for t in self.tables_in(ns) for c in t.constraints}
+
+    def find_index(self, schemaname: Optional[str], name: str) -> Optional[tuple[Table, Index]]:
+        for ns in [schemaname] if schemaname else self.search_path:
+            for t in self.tables_in(ns):
+                for i in t.indexes:
+                    if i.name == name:
+                        return t, i
+        return None
+
+    # -- cross-object bookkeeping ---------------------------------------------
+
+    def retarget(self, old: str, new: str) -> None:
+        """A table or view changed key: follow it in foreign keys and view dependencies."""
+        for t in self.schema.tables:
+            for c in t.constraints:
+                if c.ref_table == old:
+                    c.ref_table = new
+        for v in self.schema.views:
+            v.depends_on = sorted({new if d == old else d for d in v.depends_on})
+
+    def drop_relation(self, key: str, cascade: bool) -> None:
+        """Remove a table or view; foreign keys into it go too, and with CASCADE its views."""
+        self.schema.tables = [t for t in self.schema.tables if t.name != key]
+        self.schema.views = [v for v in self.schema.views if v.name != key]
+        for t in self.schema.tables:
+            t.constraints = [c for c in t.constraints if c.ref_table != key]
+        if cascade:
+            for v in [v for v in self.schema.views if key in v.depends_on]:
+                self.drop_relation(v.name, cascade)

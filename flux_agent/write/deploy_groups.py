@@ -1,0 +1,193 @@
+"""Write a plan one deploy at a time.
+
+Migration tools apply every pending file at once (`dbmate up`, `prisma migrate
+deploy`, drizzle, TypeORM): if the contract step's file existed before the
+application moved off the old column, the next deploy would drop it under
+running code. So `--write` writes only the steps before the first code
+deploy, and keeps the whole plan in `.flux/plans/<id>.json` (commit it with the
+migrations); `flux continue` writes the next group once the code is deployed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseModel, Field
+
+from ..plan import summary as render
+from ..errors import FluxInputError
+from ..models import Plan, Step
+from .tools import get_writer
+from .base import FileJob, commit, slug
+
+PLANS_DIR = ".flux/plans"
+
+
+class PlanRecord(BaseModel):
+    """What `flux continue` needs to write the rest of a plan."""
+
+    id: str
+    plan: Plan
+    migrations_dir: str
+    written: list[int] = Field(default_factory=list, description="step numbers already written")
+
+    @property
+    def complete(self) -> bool:
+        return not next_group(self.plan, set(self.written))[1]
+
+
+class WriteOutcome(BaseModel):
+    files: list[str]
+    written_steps: list[int]
+    remaining_steps: list[int]
+    next: str = Field(description="what to do next, in one sentence")
+    record: Optional[str] = Field(None, description="the plan record, relative to the project")
+    plan: Optional[Plan] = Field(None, description="the plan with the file names as written")
+
+
+def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step]]:
+    """(the code step that must be deployed first, or None; the database steps up to the next code step).
+
+    For a tool that applies every pending file in one transaction (drizzle), a
+    group also ends after a step run by hand outside the tool: the tool's next
+    migrations must not run before it."""
+    stop_after_manual = getattr(get_writer(plan.tool), "stop_after_manual", False)
+    pending = [s for s in plan.steps if s.number not in written]
+    gate: Optional[Step] = None
+    group: list[Step] = []
+    for step in pending:
+        if step.phase == "code":
+            if group:
+                break
+            gate = step
+            continue
+        if stop_after_manual and step.transactional and any(not s.transactional for s in group):
+            break
+        group.append(step)
+    return gate, group
+
+
+def _remaining(plan: Plan, written: set[int]) -> list[int]:
+    return [s.number for s in plan.steps if s.phase != "code" and s.number not in written]
+
+
+def _next_text(plan: Plan, written: set[int]) -> str:
+    gate, group = next_group(plan, written)
+    if not group:
+        return "every step of this plan is written"
+    manual = [s.number for s in plan.steps if s.number in written and not s.transactional
+              and getattr(get_writer(plan.tool), "stop_after_manual", False)]
+    if gate:
+        where = f"after step {gate.number} ({gate.title})"
+    elif manual:
+        where = f"after running the by-hand file(s) of step(s) {', '.join(map(str, manual))}"
+    else:
+        where = "now"
+    nums = ", ".join(str(s.number) for s in group)
+    return f"{where}, {render.instruction('continue')} to write step(s) {nums}"
+
+
+def _record_job(record: PlanRecord, replace: bool) -> FileJob:
+    return FileJob(f"{PLANS_DIR}/{record.id}.json", record.model_dump_json(indent=2) + "\n", replace=replace)
+
+
+def write_first(plan: Plan, project: Path, migrations_dir: str) -> WriteOutcome:
+    """Write the steps before the first code deploy (and the plan record when more follow)."""
+    first = plan.steps[0] if plan.steps else None
+    record = PlanRecord(id=f"{_stamp()}_{slug(plan.description, 'plan')}", plan=plan,
+                        migrations_dir=migrations_dir)
+    gate, group = next_group(plan, set())
+    if gate is not None and first is not None and first.phase == "code":
+        group = []  # the plan starts with a deploy: nothing may be written before it
+    with project_lock(project):
+        return _write_group(record, _relayout(record, group, project), project, new_record=True)
+
+
+def continue_plan(project: Path, plan_id: Optional[str] = None, now: Optional[datetime] = None) -> WriteOutcome:
+    with project_lock(project):
+        record = _load(project, plan_id)
+        gate, group = next_group(record.plan, set(record.written))
+        if not group:
+            raise FluxInputError(f"plan {record.id} is already written completely")
+        return _write_group(record, _relayout(record, group, project, now), project, new_record=False)
+
+
+def _relayout(record: PlanRecord, group: list[Step], project: Path, now: Optional[datetime] = None) -> list[Step]:
+    """Name the files now, under the lock: after every file already there, even
+    ones another flux run wrote since this plan was made."""
+    if not group:
+        return group
+    writer = get_writer(record.plan.tool)
+    sub = record.plan.model_copy(update={"steps": group, "findings": []})
+    return writer.layout(sub, project, record.migrations_dir, now or datetime.now(timezone.utc)).steps
+
+
+@contextmanager
+def project_lock(project: Path):
+    """One flux write per project at a time (a lock file outside the project)."""
+    name = hashlib.sha1(str(project.resolve()).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"flux-write-{name}.lock"
+    with open(path, "a+") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks; file creation still never overwrites
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_group(record: PlanRecord, group: list[Step], project: Path, new_record: bool) -> WriteOutcome:
+    writer = get_writer(record.plan.tool)
+    sub = record.plan.model_copy(update={"steps": group})
+    jobs = writer.jobs(sub, project) if group else []
+    written = set(record.written) | {s.number for s in group}
+    # Step file names are fixed when written; keep them in the record.
+    names = {s.number: s.files for s in group}
+    steps = [s.model_copy(update={"files": names.get(s.number, s.files)}) for s in record.plan.steps]
+    updated = record.model_copy(update={"written": sorted(written),
+                                        "plan": record.plan.model_copy(update={"steps": steps})})
+    more = bool(_remaining(record.plan, written))
+    if more or not new_record:
+        jobs.append(_record_job(updated, replace=not new_record))
+    paths = commit(record.plan, project, jobs)
+    files = [p.relative_to(project).as_posix() if p.is_absolute() else str(p) for p in paths]
+    return WriteOutcome(
+        files=[f for f in files if not f.startswith(PLANS_DIR)],
+        written_steps=sorted(s.number for s in group),
+        remaining_steps=_remaining(record.plan, written),
+        next=_next_text(record.plan, written),
+        record=f"{PLANS_DIR}/{record.id}.json" if (more or not new_record) else None,
+        plan=updated.plan,
+    )
+
+
+def _load(project: Path, plan_id: Optional[str]) -> PlanRecord:
+    folder = project / PLANS_DIR
+    records = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            rec = PlanRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, OSError) as exc:
+            raise FluxInputError(f"cannot read plan record {path.name}: {str(exc).splitlines()[0]}") from None
+        if plan_id in (None, rec.id) and not rec.complete:
+            records.append(rec)
+    if not records:
+        what = f"plan {plan_id!r}" if plan_id else "no plan with steps left to write"
+        raise FluxInputError(f"{what} in {PLANS_DIR}/" if plan_id else f"{what} in {PLANS_DIR}/")
+    if len(records) > 1:
+        raise FluxInputError(f"several plans have steps left ({', '.join(r.id for r in records)}); name one with --plan")
+    return records[0]
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")

@@ -1,0 +1,27 @@
+"""One writer per migration tool, one module each (flux_agent/writers/<tool>.py,
+dashes as underscores), each exposing WRITER. The registry imports on demand."""
+
+from __future__ import annotations
+
+import importlib
+
+from ...project.detect import TOOLS
+from ...errors import FluxInputError
+from .sql import SqlWriter
+
+# Both names share one format: dbmate's files are the plain-SQL default.
+WRITERS = {"sql": SqlWriter("sql"), "dbmate": SqlWriter("dbmate")}
+
+
+def get_writer(tool: str):
+    """The writer for `tool`; FluxInputError for unknown tools or ones not written yet."""
+    if tool in WRITERS:
+        return WRITERS[tool]
+    if tool not in TOOLS:
+        raise FluxInputError(f"unknown tool {tool!r}; expected one of: {', '.join(TOOLS)}")
+    try:
+        module = importlib.import_module(f"{__name__}.{tool.replace('-', '_')}")
+    except ModuleNotFoundError:
+        raise FluxInputError(f"writer for {tool} not available yet; use --tool sql") from None
+    WRITERS[tool] = module.WRITER
+    return module.WRITER

@@ -1,0 +1,157 @@
+"""What the JavaScript/TypeScript writers share: SQL as a JS string literal,
+SQL cut into statements (comments kept), stamps, header comments.
+
+Template literals keep multi-line SQL readable; `\\`, `` ` `` and `${` are
+escaped, and so are control characters other than newline and tab (a raw
+carriage return inside a template literal would be read as a newline).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pglast
+
+from ...errors import FluxInputError
+from ...models import Plan, Step
+from ..base import nothing_to_undo, one_line, utc
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+def template(text: str) -> str:
+    """`text` as a JS template literal whose value is exactly `text`."""
+    body = text.replace("\\", "\\\\").replace("`", "\\`").replace("${", "\\${")
+    body = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", body)
+    return f"`{body}`"
+
+
+def string(text: str) -> str:
+    """`text` as a double-quoted JS string literal (JSON's rules, valid JS)."""
+    return json.dumps(text, ensure_ascii=False).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def statements(sql: str) -> list[str]:
+    """`sql` cut into statements with pglast, each keeping the comments before
+    it and its closing semicolon. A step that must run outside a transaction
+    sends each statement as its own query: a multi-statement query is one
+    implicit transaction to PostgreSQL, where CONCURRENTLY and a DO block's
+    COMMIT both fail."""
+    try:
+        raws = pglast.parse_sql(sql)
+        tokens = pglast.parser.scan(sql)
+    except pglast.parser.ParseError as exc:
+        raise FluxInputError(f"cannot split SQL into statements: {exc}") from None
+    semicolons = [t.start for t in tokens if t.name == "ASCII_59"]
+    code_ends = [t.end + 1 for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
+    out, begin = [], 0
+    for i, raw in enumerate(raws):
+        stop = (raw.stmt_location or 0) + (raw.stmt_len or 0)
+        end = next((p + 1 for p in semicolons if p >= stop), None)
+        if end is None or i == len(raws) - 1:
+            # The last statement takes the rest (its trailing comments too);
+            # one without a semicolon gets it after its last token.
+            end = len(sql)
+            if not any(p >= stop for p in semicolons):
+                cut = max((e for e in code_ends if e > begin), default=end)
+                sql = sql[:cut] + ";" + sql[cut:]
+                end += 1
+        text = sql[begin:end].strip()
+        if text:
+            out.append(text)
+        begin = end
+    return out
+
+
+def body_sql(step: Step, down: bool = False) -> list[str]:
+    """The statements of the step's up (or down) SQL; [] for a down with nothing to undo."""
+    sql = (step.down_sql if down else step.up_sql) or ""
+    found = statements(sql.strip()) if sql.strip() else []
+    if not found and not down:
+        raise FluxInputError(f"step {step.number} has no SQL to write")
+    return found
+
+
+def undo_note(step: Step) -> str:
+    return f"nothing to undo: {nothing_to_undo(step)}"
+
+
+def comment_lines(*lines: str, prefix: str = "// ") -> str:
+    return "".join(f"{prefix}{one_line(line)}\n" for line in lines if line and line.strip())
+
+
+def header(step: Step, tool_note: str = "") -> str:
+    """`// Step N (phase): title` plus, for a step outside a transaction, why."""
+    lines = [f"Step {step.number} ({step.phase}): {step.title}", "Written by flux."]
+    if not step.transactional:
+        lines.append("Runs outside a transaction (CONCURRENTLY or a batched backfill that commits as it goes); "
+                     "each statement is its own query." + (f" {tool_note}" if tool_note else ""))
+    return comment_lines(*lines)
+
+
+def ms(now: datetime) -> int:
+    return int(utc(now).timestamp() * 1000)
+
+
+def numeric_prefixes(folder: Path, pattern: str = r"(\d+)") -> list[str]:
+    """The leading digit runs of the file names in `folder`."""
+    if not folder.is_dir():
+        return []
+    rx = re.compile(pattern)
+    return [m.group(1) for name in os.listdir(folder) if (m := rx.match(name))]
+
+
+def first_ms(folder: Path, now: datetime, digits: int = 13) -> int:
+    """A millisecond stamp after every `digits`-digit stamp starting a file name
+    in `folder`, and not before `now`."""
+    taken = [int(p) for p in numeric_prefixes(folder) if len(p) == digits]
+    return max([ms(now)] + [t + 1 for t in taken])
+
+
+def pascal(slug_text: str) -> str:
+    """`add_column_users_x` -> `AddColumnUsersX`; starts with a letter."""
+    name = "".join(part[:1].upper() + part[1:] for part in slug_text.split("_") if part)
+    return name if name[:1].isalpha() else f"M{name}"
+
+
+def assign(plan: Plan, name_of) -> Plan:
+    """A copy of `plan` whose database steps get `[name_of(step, i)]` as files
+    (i counts database steps from 0); code steps get none."""
+    out = plan.model_copy(deep=True)
+    i = 0
+    for step in out.steps:
+        if step.phase == "code":
+            step.files = []
+            continue
+        step.files = [name_of(step, i)]
+        i += 1
+    return out
+
+
+def one_file(step: Step) -> str:
+    if len(step.files) != 1:
+        raise FluxInputError(f"step {step.number} needs exactly one file; lay the plan out first")
+    return step.files[0]
+
+
+def suffix(project_dir: Path, folder) -> str:
+    """`.cjs` when the nearest package.json (from the migrations folder up to
+    the project) says `"type": "module"`, where a `.js` file could not use
+    `exports`; else `.js`."""
+    root = Path(project_dir)
+    here = root / folder
+    for d in [here, *here.parents]:
+        pkg = d / "package.json"
+        if pkg.is_file():
+            try:
+                kind = json.loads(pkg.read_text(encoding="utf-8")).get("type")
+            except (OSError, ValueError, AttributeError):
+                kind = None
+            return ".cjs" if kind == "module" else ".js"
+        if d == root or root not in d.parents:
+            break
+    return ".js"

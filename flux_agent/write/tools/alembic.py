@@ -1,0 +1,239 @@
+"""Alembic revision files, one per database step, chained on the current head.
+
+`<versions>/<12-hex revision>_<slug>.py` with `revision` and `down_revision`.
+The first step's parent is the versions folder's only head, read from the
+existing files with `ast` (never by running them); each next step's parent is
+the step before. A revision id is sha1 of the stamp, the parent and the step,
+so one plan laid out at one moment always gets the same ids.
+
+The SQL runs as `op.execute(sa.DDL(...))`. A plain string would not do:
+alembic turns it into `sa.text()`, which reads `:name` as a bind parameter
+(`'{"a":1}'::jsonb` fails: "a value is required for bind parameter '1'").
+sa.DDL sends the text unchanged except that it is a %-format, so the file
+doubles every `%` right before running it. Verified verbatim with psycopg2 and
+psycopg 3 (`::regclass`, `:=`, `%` in RAISE NOTICE, `:name` in a literal).
+A non-transactional step runs in `op.get_context().autocommit_block()`.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import re
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from ...errors import FluxInputError
+from ...models import Plan, Step
+from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug, utc
+
+_FILE = re.compile(r"([0-9a-f]{12})_[a-z0-9_]+\.py")  # our own file names, not file content
+
+
+# --- Python source helpers (the django writer uses them too) ---------------
+
+
+def comment_text(text: str) -> str:
+    """One line that is safe inside a `#` comment."""
+    return one_line("".join(ch if ch.isprintable() else " " for ch in text))
+
+
+def doc_text(text: str) -> str:
+    """One line that is safe inside a triple-double-quoted docstring."""
+    return comment_text(text).replace("\\", "\\\\").replace('"', '\\"')
+
+
+def py_literal(text: str) -> str:
+    """A Python literal whose value is exactly `text`: a triple-quoted block that
+    reads like the SQL when that is safe, repr() otherwise."""
+    plain = all(ch.isprintable() or ch in "\n\t" for ch in text)
+    if plain and "\\" not in text and "'''" not in text and not text.endswith("'"):
+        return "'''\\\n" + text + "'''"  # the backslash-newline adds nothing to the value
+    return repr(text)
+
+
+def step_sql(step: Step) -> str:
+    if not (step.up_sql or "").strip():
+        raise FluxInputError(f"step {step.number} has no SQL to write")
+    return step.up_sql.strip()
+
+
+def module_assignments(tree: ast.Module, names: set[str]) -> dict[str, ast.expr]:
+    """Top-level `name = value` and `name: type = value` for the given names."""
+    out: dict[str, ast.expr] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            target, value = node.targets[0].id, node.value
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            target, value = node.target.id, node.value
+        else:
+            continue
+        if target in names:
+            out[target] = value
+    return out
+
+
+def parse_file(path: Path, tool: str) -> ast.Module:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=path.name)
+    except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
+        raise FluxInputError(f"cannot read {tool} migration {path.name}: {one_line(str(exc))}") from None
+
+
+# --- reading the existing revisions ----------------------------------------
+
+
+def _strings(node: ast.expr) -> list[str] | None:
+    """None -> [], "a" -> ["a"], ("a", "b") -> ["a", "b"]; anything else -> None."""
+    if isinstance(node, ast.Constant) and node.value is None:
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        items = [_strings(e) for e in node.elts]
+        if all(i is not None and len(i) == 1 for i in items):
+            return [i[0] for i in items]
+    return None
+
+
+def read_revisions(folder: Path) -> dict[str, list[str]]:
+    """revision -> its down revisions, for every revision file in `folder`."""
+    revisions: dict[str, list[str]] = {}
+    if not folder.is_dir():
+        return revisions
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith(("__init__", ".#")):
+            continue  # alembic skips these too
+        values = module_assignments(parse_file(path, "alembic"), {"revision", "down_revision"})
+        if "revision" not in values:
+            continue  # a helper module, not a revision
+        rev, down = _strings(values["revision"]), _strings(values.get("down_revision", ast.Constant(None)))
+        if rev is None or len(rev) != 1 or down is None:
+            raise FluxInputError(f"cannot read the revision ids of alembic migration {path.name}")
+        if rev[0] in revisions:
+            raise FluxInputError(f"alembic revision {rev[0]} is defined twice (again in {path.name})")
+        revisions[rev[0]] = down
+    return revisions
+
+
+def current_head(revisions: dict[str, list[str]]) -> str | None:
+    """The one revision no other revision points to; None for an empty folder."""
+    if not revisions:
+        return None
+    pointed = {parent for parents in revisions.values() for parent in parents}
+    heads = sorted(r for r in revisions if r not in pointed)
+    if len(heads) > 1:
+        raise FluxInputError(
+            f"alembic has {len(heads)} heads ({', '.join(heads)}); merge them first (alembic merge heads)"
+        )
+    if not heads:
+        raise FluxInputError("alembic revisions have no head (their down_revision links form a cycle)")
+    return heads[0]
+
+
+def revision_id(step: Step, parent: str | None, stamp: str, taken: set[str]) -> str:
+    """12 hex digits from the stamp, the parent and the step; deterministic."""
+    parts = [stamp, parent or "", str(step.number), step.phase, step.title,
+             step.up_sql or "", step.down_sql or "", str(step.transactional)]
+    salt = 0
+    while True:
+        digest = hashlib.sha1("\0".join(parts + [str(salt)]).encode()).hexdigest()[:12]
+        if digest not in taken:
+            return digest
+        salt += 1
+
+
+# --- rendering ---------------------------------------------------------------
+
+
+def render_revision(step: Step, revision: str, down_revision: str | None) -> str:
+    """The revision file for one step."""
+    up = step_sql(step)
+    down = down_or_note(step)
+    how = ("runs in alembic's transaction" if step.transactional
+           else "runs outside a transaction (autocommit block)")
+    lines = [
+        f'"""Step {step.number} ({step.phase}): {doc_text(step.title)}',
+        "",
+        f"Revision ID: {revision}",
+        "Revises:" + (f" {down_revision}" if down_revision else ""),
+        f"Written by flux; {how}.",
+        '"""',
+        "",
+        "import sqlalchemy as sa",
+        "from alembic import op",
+        "",
+        f"revision = {revision!r}",
+        f"down_revision = {down_revision!r}",
+        "branch_labels = None",
+        "depends_on = None",
+        "",
+        f"UP_SQL = {py_literal(up)}",
+        "",
+    ]
+    if down is not None:
+        lines += [f"DOWN_SQL = {py_literal(down)}", ""]
+    lines += [
+        "",
+        "def _run(sql: str) -> None:",
+        "    # sa.DDL sends the text as written (a plain string would become sa.text(),",
+        "    # which reads ':name' as a bind parameter); DDL reads % as a format",
+        "    # character, so every % is doubled here.",
+        '    op.execute(sa.DDL(sql.replace("%", "%%")))',
+        "",
+        "",
+    ]
+    lines += _function("upgrade", "UP_SQL", step.transactional)
+    if down is not None:
+        lines += ["", ""] + _function("downgrade", "DOWN_SQL", step.transactional)
+    else:
+        lines += ["", "", "def downgrade() -> None:",
+                  f"    # nothing to undo: {comment_text(nothing_to_undo(step))}", "    pass"]
+    return "\n".join(lines) + "\n"
+
+
+def _function(name: str, sql_name: str, transactional: bool) -> list[str]:
+    if transactional:
+        return [f"def {name}() -> None:", f"    _run({sql_name})"]
+    return [f"def {name}() -> None:",
+            "    with op.get_context().autocommit_block():",
+            f"        _run({sql_name})"]
+
+
+class AlembicWriter(Writer):
+    tool = "alembic"
+    default_dir = "alembic/versions"
+
+    def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
+        folder = clean_dir(migrations_dir)
+        existing = read_revisions(Path(project_dir) / folder)
+        parent = current_head(existing)
+        stamp = utc(now).replace(microsecond=0).isoformat()
+        taken = set(existing)
+        out = plan.model_copy(deep=True)
+        for step in out.steps:
+            if step.phase == "code":
+                step.files = []
+                continue
+            rev = revision_id(step, parent, stamp, taken)
+            taken.add(rev)
+            step.files = [(folder / f"{rev}_{slug(step.title, f'step_{step.number}')}.py").as_posix()]
+            parent = rev
+        return out
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        out: list[FileJob] = []
+        parent: str | None = None
+        for i, step in enumerate(db_steps(plan)):
+            match = _FILE.fullmatch(PurePosixPath(step.files[0]).name) if len(step.files) == 1 else None
+            if match is None:
+                raise FluxInputError(
+                    f"step {step.number} needs one <revision>_<slug>.py file; lay the plan out first")
+            if i == 0:
+                parent = current_head(read_revisions(Path(project_dir) / PurePosixPath(step.files[0]).parent))
+            out.append(FileJob(step.files[0], render_revision(step, match.group(1), parent)))
+            parent = match.group(1)
+        return out
+
+
+WRITER = AlembicWriter()

@@ -1,0 +1,171 @@
+"""Django migrations, one per database step, chained on the app's latest one.
+
+`<app>/migrations/000N_<slug>.py` (N after the app's highest number) holding a
+Migration class with `dependencies = [("<app>", "<previous>")]` and one
+`migrations.RunSQL`. The first step depends on the app's only leaf migration,
+read from the existing files with `ast`; each next step on the step before.
+
+Each SQL text is passed as a one-item list: Django runs a list item with
+`cursor.execute(sql, None)`, so the text reaches PostgreSQL as written (no
+parameters, so `%` and `:` are left alone), while a plain string is first cut
+into statements and stripped of comments by sqlparse. A non-transactional step
+gets `atomic = False` on the Migration class.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+
+from ...errors import FluxInputError
+from ...models import Plan, Step
+from .alembic import comment_text, doc_text, module_assignments, parse_file, py_literal, step_sql
+from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, slug
+
+_NUMBER = re.compile(r"(\d+)_")  # file names only
+_NAME = re.compile(r"\d{4,}_[a-z0-9_]+")
+
+
+def _pairs(node: ast.expr | None) -> list[tuple[str, str]]:
+    """("app", "name") tuples of a dependencies/replaces list; calls and the like are skipped."""
+    if not isinstance(node, (ast.List, ast.Tuple)):
+        return []
+    out = []
+    for item in node.elts:
+        if (isinstance(item, (ast.Tuple, ast.List)) and len(item.elts) == 2
+                and all(isinstance(e, ast.Constant) and isinstance(e.value, str) for e in item.elts)):
+            out.append((item.elts[0].value, item.elts[1].value))
+    return out
+
+
+def read_migrations(folder: Path) -> dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]]:
+    """migration name -> (dependencies, replaces), for every migration file in `folder`."""
+    found: dict[str, tuple[list[tuple[str, str]], list[tuple[str, str]]]] = {}
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith(("_", "~")):
+            continue  # Django's loader skips these too
+        tree = parse_file(path, "django")
+        cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Migration"), None)
+        if cls is None:
+            continue
+        values = module_assignments(ast.Module(body=cls.body, type_ignores=[]), {"dependencies", "replaces"})
+        found[path.stem] = (_pairs(values.get("dependencies")), _pairs(values.get("replaces")))
+    return found
+
+
+def app_label(folder: PurePosixPath, project_dir: Path) -> str:
+    """The app's label: `label = "..."` of an AppConfig in <app>/apps.py, else the app folder's name."""
+    app = folder.parent
+    if folder.name != "migrations" or not app.name:
+        raise FluxInputError(f"Django migrations folder must be <app>/migrations, not {folder.as_posix()}")
+    apps_py = Path(project_dir) / app / "apps.py"
+    if apps_py.is_file():
+        for node in parse_file(apps_py, "django").body:
+            if isinstance(node, ast.ClassDef):
+                label = module_assignments(ast.Module(body=node.body, type_ignores=[]), {"label"}).get("label")
+                if isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value:
+                    return label.value
+    return app.name
+
+
+def latest(migrations: dict, label: str) -> str | None:
+    """The app's only leaf migration (nothing in the app depends on it); None when there is none yet."""
+    if not migrations:
+        return None
+    squashed = {name: squash for squash, (_, replaces) in migrations.items()
+                for app, name in replaces if app == label}
+    depended = {squashed.get(name, name) for deps, _ in migrations.values() for app, name in deps if app == label}
+    leaves = sorted(n for n in migrations if n not in squashed and n not in depended)
+    if len(leaves) > 1:
+        raise FluxInputError(
+            f"Django app {label} has {len(leaves)} latest migrations ({', '.join(leaves)}); "
+            "merge them first (manage.py makemigrations --merge)")
+    if not leaves:
+        raise FluxInputError(f"Django app {label} has no latest migration (its dependencies form a cycle)")
+    return leaves[0]
+
+
+def render_migration(step: Step, label: str, previous: str | None) -> str:
+    """The migration file for one step."""
+    up = step_sql(step)
+    down = down_or_note(step)
+    how = "runs in one transaction" if step.transactional else "runs outside a transaction (atomic = False)"
+    lines = [
+        f'"""Step {step.number} ({step.phase}): {doc_text(step.title)}',
+        "",
+        f"Written by flux; {how}.",
+        '"""',
+        "",
+        "from django.db import migrations",
+        "",
+        f"UP_SQL = {py_literal(up)}",
+        "",
+    ]
+    if down is not None:
+        lines += [f"DOWN_SQL = {py_literal(down)}", ""]
+    lines += ["", "class Migration(migrations.Migration):"]
+    if previous is None:
+        lines.append("    initial = True")
+    if not step.transactional:
+        lines.append("    atomic = False")
+    deps = f"\n        {(label, previous)!r},\n    " if previous else ""
+    lines += [
+        "",
+        f"    dependencies = [{deps}]",
+        "",
+        "    operations = [",
+        "        # One-item lists: Django runs each as written (a plain string is split",
+        "        # into statements by sqlparse first).",
+    ]
+    if down is not None:
+        lines.append("        migrations.RunSQL(sql=[UP_SQL], reverse_sql=[DOWN_SQL]),")
+    else:
+        lines += [f"        # nothing to undo: {comment_text(nothing_to_undo(step))}",
+                  "        migrations.RunSQL(sql=[UP_SQL], reverse_sql=migrations.RunSQL.noop),"]
+    lines.append("    ]")
+    return "\n".join(lines) + "\n"
+
+
+class DjangoWriter(Writer):
+    tool = "django"
+    default_dir = "migrations"
+
+    def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
+        folder = clean_dir(migrations_dir)
+        app_label(folder, Path(project_dir))  # refuse a folder that is not <app>/migrations
+        here = Path(project_dir) / folder
+        numbers = [int(m.group(1)) for p in here.glob("*.py") if (m := _NUMBER.match(p.name))] if here.is_dir() else []
+        number = max(numbers, default=0) + 1
+        out = plan.model_copy(deep=True)
+        for step in out.steps:
+            if step.phase == "code":
+                step.files = []
+                continue
+            step.files = [(folder / f"{number:04d}_{slug(step.title, f'step_{step.number}')}.py").as_posix()]
+            number += 1
+        return out
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        out: list[FileJob] = []
+        previous: str | None = None
+        label = ""
+        for i, step in enumerate(db_steps(plan)):
+            path = PurePosixPath(step.files[0]) if len(step.files) == 1 else None
+            if path is None or path.suffix != ".py" or not _NAME.fullmatch(path.stem):
+                raise FluxInputError(f"step {step.number} needs one 000N_<slug>.py file; lay the plan out first")
+            if i == 0:
+                label = app_label(path.parent, Path(project_dir))
+                previous = latest(read_migrations(Path(project_dir) / path.parent), label)
+                if not (Path(project_dir) / path.parent / "__init__.py").exists():
+                    # Django ignores a migrations folder that is not a package.
+                    out.append(FileJob((path.parent / "__init__.py").as_posix(), ""))
+            out.append(FileJob(path.as_posix(), render_migration(step, label, previous)))
+            previous = path.stem
+        return out
+
+
+WRITER = DjangoWriter()

@@ -1,0 +1,119 @@
+"""goose SQL files: `<dir>/YYYYMMDDHHMMSS_<slug>.sql`, one per database step,
+with `-- +goose Up` / `-- +goose Down` sections.
+
+goose splits a section into statements at lines ending in `;`, so a statement
+with a dollar-quoted body (DO blocks, CREATE FUNCTION) or any other inner line
+ending in `;` goes between `-- +goose StatementBegin` / `StatementEnd`.
+Statements are found with pglast (analysis.split_statements), never by regex.
+A step that must run outside a transaction gets `-- +goose NO TRANSACTION` at
+the top of its file (goose then runs each statement on its own).
+
+Versions continue the folder's style: timestamps (goose's default, and for an
+empty folder), or the sequential numbers `goose fix` leaves, at their width.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pglast
+
+from ...lint.context import split_statements
+from ...errors import FluxInputError
+from ...models import Plan, Step
+from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug
+from .golang_migrate import existing_versions, next_versions
+
+_VERSION = re.compile(r"(\d+)_.*\.(?:sql|go)$")  # file names, not SQL
+BEGIN, END = "-- +goose StatementBegin", "-- +goose StatementEnd"
+
+
+def needs_block(text: str) -> bool:
+    """True when goose's line-based splitter would cut this statement apart."""
+    if any(t.name == "SCONST" and text[t.start] == "$" for t in pglast.parser.scan(text)):
+        return True
+    return any(line.rstrip().endswith(";") for line in text.splitlines()[:-1])
+
+
+def _line_starts(sql: str) -> list[int]:
+    starts = [0]
+    starts.extend(i + 1 for i, ch in enumerate(sql) if ch == "\n")
+    return starts
+
+
+def mark_statements(sql: str) -> str:
+    """`sql` with StatementBegin/End around each statement that needs it; the
+    rest (comments included) kept byte for byte."""
+    sql = sql.strip()
+    starts = _line_starts(sql)
+    out: list[str] = []
+    pos = 0
+    for st in split_statements(sql):
+        # The statement's text begins on its first token's line, at or after pos.
+        start = sql.find(st.text, max(pos, starts[st.line - 1]))
+        end = start + len(st.text)
+        after = sql[end:]
+        semi = end + len(after) - len(after.lstrip(" \t\r\n"))
+        if semi < len(sql) and sql[semi] == ";":
+            end = semi + 1
+        if not needs_block(st.text):
+            out.append(sql[pos:end])
+            pos = end
+            continue
+        done = "".join(out) + sql[pos:start]
+        out = [done if not done or done.endswith("\n") else done.rstrip(" \t") + "\n"]
+        out.append(f"{BEGIN}\n{sql[start:end]}\n{END}\n")
+        newline = sql.find("\n", end)
+        rest_of_line = sql[end:] if newline < 0 else sql[end:newline]
+        pos = end if rest_of_line.strip() else (len(sql) if newline < 0 else newline + 1)
+    out.append(sql[pos:])
+    return "".join(out).rstrip("\n")
+
+
+def render_file(step: Step) -> str:
+    if not (step.up_sql or "").strip():
+        raise FluxInputError(f"step {step.number} has no SQL to write")
+    top = "" if step.transactional else "-- +goose NO TRANSACTION\n"
+    down = down_or_note(step)
+    down_text = mark_statements(down) if down else f"-- nothing to undo: {nothing_to_undo(step)}"
+    return (
+        f"{top}-- +goose Up\n"
+        f"-- Step {step.number} ({step.phase}): {one_line(step.title)}\n"
+        f"{mark_statements(step.up_sql)}\n"
+        "\n"
+        "-- +goose Down\n"
+        f"{down_text}\n"
+    )
+
+
+class GooseWriter(Writer):
+    tool = "goose"
+    default_dir = "migrations"
+
+    def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
+        folder = clean_dir(migrations_dir)
+        out = plan.model_copy(deep=True)
+        found = existing_versions(Path(project_dir) / folder, _VERSION)
+        versions = iter(next_versions(found, len(db_steps(out)), now, stamps=True))
+        for step in out.steps:
+            step.files = []
+            if step.phase != "code":
+                name = f"{next(versions)}_{slug(step.title, f'step_{step.number}')}.sql"
+                step.files = [(folder / name).as_posix()]
+        return out
+
+    def render_file(self, step: Step) -> str:
+        return render_file(step)
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        out = []
+        for step in db_steps(plan):
+            if len(step.files) != 1:
+                raise FluxInputError(f"step {step.number} needs exactly one file; lay the plan out first")
+            out.append(FileJob(step.files[0], render_file(step)))
+        return out
+
+
+WRITER = GooseWriter()

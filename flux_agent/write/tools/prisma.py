@@ -1,0 +1,247 @@
+"""Prisma migrations: `<dir>/YYYYMMDDHHMMSS_<slug>/migration.sql`, one folder
+per database step (stamps after the existing folders), plus `down.sql`
+beside it: Prisma has no down migrations, so its header says how to run it.
+
+Prisma sends a migration.sql as one multi-statement query, one implicit
+transaction: a non-transactional step's file holds exactly its one statement.
+
+schema.prisma is never edited here. For renames and drops the application
+keeps working only if the models map the new names, so code_note() says,
+model by model, what to change in it at the plan's code step (plain line
+scanning: schema.prisma is not SQL). layout() appends that note to the code
+step's title when it finds the schema beside the migrations folder.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path, PurePosixPath
+
+from ...errors import FluxInputError
+from ...models import Plan, Step
+from ...pg.sql import split_qualified
+from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, first_stamp, nothing_to_undo, one_line, slug
+from .golang_migrate import single_statement
+
+# schema.prisma lines (not SQL).
+_BLOCK = re.compile(r"^\s*(model|view)\s+(\w+)\s*\{")
+_MAP = re.compile(r"""@map\(\s*(?:name:\s*)?"([^"]*)"\s*\)""")
+_TABLE_MAP = re.compile(r"""^\s*@@map\(\s*(?:name:\s*)?"([^"]*)"\s*\)""")
+_FIELD = re.compile(r"^\s*(\w+)\s+(\w+)(\[\]|\?)?(.*)$")
+
+
+def header(step: Step) -> str:
+    return f"-- Step {step.number} ({step.phase}): {one_line(step.title)}\n"
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+class Model:
+    def __init__(self, kind: str, name: str, lines: list[str]):
+        self.kind, self.name, self.lines = kind, name, lines
+        mapped = [m.group(1) for line in lines if (m := _TABLE_MAP.match(line))]
+        self.table = mapped[0] if mapped else name
+        self.mapped = bool(mapped)
+
+    def fields(self):
+        """(name, type, modifier, attributes, column, line) of each field."""
+        for line in self.lines:
+            m = _FIELD.match(line)
+            if m and not line.lstrip().startswith(("@@", "//")):
+                attrs = m.group(4).split("//")[0].strip()
+                col = _MAP.search(attrs)
+                yield m.group(1), m.group(2), m.group(3) or "", attrs, col.group(1) if col else m.group(1), line.strip()
+
+
+def models(text: str) -> list[Model]:
+    out, block, lines = [], None, []
+    for line in text.splitlines():
+        if block is None:
+            if m := _BLOCK.match(line):
+                block, lines = m, []
+        elif line.strip() == "}":
+            out.append(Model(block.group(1), block.group(2), lines))
+            block = None
+        else:
+            lines.append(line)
+    return out
+
+
+def _names(field: str, key: str, line: str) -> bool:
+    """Does `key[...]` on this line list `field`? (key: "@@index(", "fields:", ...)"""
+    at = line.find(key)
+    while at >= 0:
+        start = line.find("[", at)
+        stop = line.find("]", start)
+        if start >= 0 and stop > start and field in re.findall(r"\w+", line[start:stop]):
+            return True
+        at = line.find(key, at + 1)
+    return False
+
+
+def _mentions(found: list[Model], m: Model, field: str) -> list[str]:
+    """Lines naming `field` of model `m`: its block attributes and relation `fields:`,
+    and `references:` of relation fields (in any model) pointing at `m`."""
+    out = [line.strip() for line in m.lines
+           if (line.lstrip().startswith("@@") and "[" in line and _names(field, "(", line))
+           or (not line.lstrip().startswith("@@") and _names(field, "fields:", line))]
+    for o in found:
+        for _, typ, _, attrs, _, line in o.fields():
+            if typ == m.name and _names(field, "references:", attrs):
+                out.append(line if o is m else f"model {o.name}: {line}")
+    return list(dict.fromkeys(out))
+
+
+def _line(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
+def _rename_column(found: list[Model], m: Model, column: str, new: str) -> str:
+    field = next((f for f in m.fields() if f[4] == column), None)
+    if field is None:
+        return f"model {m.name} has no field for column {column}; nothing to change there"
+    name, typ, mod, attrs, _, _ = field
+    rest = re.sub(r"\s*" + _MAP.pattern, "", attrs).strip()
+    # Keep the schema's naming: a field named as its column, or its camelCase, follows
+    # the rename; a field with a name of its own keeps it and only maps the new column.
+    if name == column:
+        new_name, new_line = new, _line(new, typ + mod, rest)
+    else:
+        new_name = camel(new) if name == camel(column) else name
+        new_line = _line(new_name, typ + mod, rest, f'@map("{new}")')
+    text = f"in model {m.name}, change field {name} to: {new_line}"
+    if new_name != name:
+        refs = _mentions(found, m, name)
+        if refs:
+            text += f", and rename {name} to {new_name} in: " + "; ".join(refs)
+        kept = _line(name, typ + mod, rest, f'@map("{new}")')
+        text += f" (or keep the field name, so application code needs no change: {kept})"
+    return text
+
+
+def _drop_column(found: list[Model], m: Model, column: str) -> str:
+    field = next((f for f in m.fields() if f[4] == column), None)
+    if field is None:
+        return f"model {m.name} has no field for column {column}; nothing to change there"
+    refs = _mentions(found, m, field[0])
+    more = f", and the lines that name it: {'; '.join(refs)}" if refs else ""
+    return f"in model {m.name}, delete the field line: {field[5]}{more}"
+
+
+def _drop_table(all_models: list[Model], m: Model) -> str:
+    refs = [f"model {o.name}: {name} {typ}{mod}" for o in all_models if o is not m
+            for name, typ, mod, *_ in o.fields() if typ == m.name]
+    more = f", and the relation fields pointing to it: {'; '.join(refs)}" if refs else ""
+    return f"delete {m.kind} {m.name}{more}"
+
+
+def _rename_table(m: Model, new: str) -> str:
+    if m.mapped:
+        return f'in model {m.name}, change @@map("{m.table}") to @@map("{new}")'
+    return f'in model {m.name}, add the line @@map("{new}")'
+
+
+def code_note(plan: Plan, schema_prisma_text: str) -> str | None:
+    """What to change in schema.prisma at the code step, or None when nothing."""
+    found = models(schema_prisma_text)
+    notes = []
+    for op in plan.operations:
+        if op.op not in ("rename_column", "rename_table", "drop_column", "drop_table"):
+            continue
+        table = split_qualified(op.table)[1]
+        m = next((m for m in found if m.table == table), None)
+        if m is None:
+            notes.append(f"no model in schema.prisma maps table {table}; check it by hand")
+        elif op.op == "rename_column":
+            notes.append(_rename_column(found, m, op.column, op.new_name))
+        elif op.op == "drop_column":
+            notes.append(_drop_column(found, m, op.column))
+        elif op.op == "rename_table":
+            notes.append(_rename_table(m, split_qualified(op.new_name)[1]))
+        else:
+            notes.append(_drop_table(found, m))
+    return "; ".join(notes) if notes else None
+
+
+def annotate(plan: Plan, schema_prisma_text: str) -> Plan:
+    """A copy of `plan` whose first code step also says what to change in schema.prisma."""
+    note = code_note(plan, schema_prisma_text)
+    out = plan.model_copy(deep=True)
+    code = next((s for s in out.steps if s.phase == "code"), None)
+    if note and code is not None and note not in code.title:
+        code.title = f"{code.title}; in schema.prisma: {note}"
+    return out
+
+
+def schema_text(project_dir: Path, prisma_dir: PurePosixPath) -> str | None:
+    """schema.prisma beside the migrations folder, with a multi-file schema's parts
+    (`prisma/schema.prisma` plus `prisma/models/*.prisma`, or `prisma/schema/*.prisma`)."""
+    base = Path(project_dir) / prisma_dir
+    files = sorted(base.glob("*.prisma")) + sorted(
+        p for p in base.glob("*/*.prisma") if p.parent.name not in ("migrations", "node_modules"))
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files) if files else None
+
+
+class PrismaWriter(Writer):
+    tool = "prisma"
+    default_dir = "prisma/migrations"
+
+    def code_note(self, plan: Plan, schema_prisma_text: str) -> str | None:
+        return code_note(plan, schema_prisma_text)
+
+    def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
+        folder = clean_dir(migrations_dir)
+        stamp = first_stamp(Path(project_dir) / folder, now)
+        text = schema_text(project_dir, folder.parent)
+        out = annotate(plan, text) if text else plan.model_copy(deep=True)
+        for step in out.steps:
+            step.files = []
+            if step.phase == "code":
+                continue
+            name = folder / f"{stamp:%Y%m%d%H%M%S}_{slug(step.title, f'step_{step.number}')}"
+            step.files = [(name / "migration.sql").as_posix(), (name / "down.sql").as_posix()]
+            stamp += timedelta(seconds=1)
+        return out
+
+    def render_up(self, step: Step) -> str:
+        if not (step.up_sql or "").strip():
+            raise FluxInputError(f"step {step.number} has no SQL to write")
+        single_statement(step, self.tool)
+        return header(step) + step.up_sql.strip() + "\n"
+
+    def render_down(self, step: Step, folder: PurePosixPath) -> str:
+        down = down_or_note(step)
+        if down:
+            single_statement(step, self.tool, down)
+        schema = (folder.parent.parent / "schema.prisma").as_posix()
+        run = f"npx prisma db execute --schema {schema}"
+        # `migrate resolve --rolled-back` only accepts a failed migration (P3012 otherwise):
+        # an applied one is forgotten by deleting its row, so deploy would run it again.
+        return (
+            f"-- Rollback of {folder.name}: Prisma has no down migrations. To undo it, run\n"
+            f"--   {run} --file {(folder / 'down.sql').as_posix()}\n"
+            f"-- then, if the migration had failed:\n"
+            f"--   npx prisma migrate resolve --rolled-back {folder.name}\n"
+            f"-- or, if it had been applied (Prisma marks only failed migrations rolled back):\n"
+            f"--   echo \"DELETE FROM _prisma_migrations WHERE migration_name = '{folder.name}';\" | {run} --stdin\n"
+            + header(step)
+            + (down or f"-- nothing to undo: {nothing_to_undo(step)}")
+            + "\n"
+        )
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        out = []
+        for step in db_steps(plan):
+            if len(step.files) != 2 or not step.files[0].endswith("/migration.sql"):
+                raise FluxInputError(f"step {step.number} needs migration.sql and down.sql; lay the plan out first")
+            folder = PurePosixPath(step.files[0]).parent
+            out.append(FileJob(step.files[0], self.render_up(step)))
+            out.append(FileJob(step.files[1], self.render_down(step, folder)))
+        return out
+
+
+WRITER = PrismaWriter()
