@@ -62,7 +62,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psycopg  # noqa: E402
 
 from downtime_load import BASELINE, RunResult, run_under_load  # noqa: E402
-from flux_agent.models import Plan, Settings, Step  # noqa: E402
+from flux_agent.model.plan import Plan, Step
+from flux_agent.model.settings import Settings  # noqa: E402
 from flux_agent.plan.planner import build_plan  # noqa: E402
 from flux_agent.schema.replay.engine import replay_sql  # noqa: E402
 from flux_agent.entry.actions import parse_operations  # noqa: E402

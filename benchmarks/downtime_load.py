@@ -24,7 +24,8 @@ from typing import Callable, Optional
 import psycopg
 
 from flux_agent.verify.runner import run_sql
-from flux_agent.models import Plan, Schema
+from flux_agent.model.plan import Plan
+from flux_agent.model.schema import Schema
 from flux_agent.plan.planner import planned_schema
 from flux_agent.verify.load import NEW, OLD, Traffic, Worker
 

@@ -36,7 +36,9 @@ sys.path.insert(0, str(ROOT))
 import psycopg  # noqa: E402
 
 from flux_agent.plan.estimate import Rates, assess  # noqa: E402
-from flux_agent.models import AddCheck, AddIndex, Backfill, Settings, Step  # noqa: E402
+from flux_agent.model.operations import AddCheck, AddIndex, Backfill
+from flux_agent.model.settings import Settings
+from flux_agent.model.plan import Step  # noqa: E402
 from flux_agent.plan.planner import build_plan  # noqa: E402
 from flux_agent.schema.readers.live import read_live  # noqa: E402
 

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flux_agent.entry import actions as tools  # noqa: E402
-from flux_agent.lint.context import split_statements  # noqa: E402
+from flux_agent.pg.parse import split_statements  # noqa: E402
 from flux_agent.lint.engine import read_sections  # noqa: E402
 
 SHOP = ROOT / "examples" / "shop"
@@ -109,7 +109,7 @@ def _up_down(rng: random.Random, n: int) -> tuple[str, str, bool]:
                 f"ALTER TABLE {table} RENAME COLUMN {col}_v{n} TO {col};", True)
     if kind == "type":
         return (f"{timeouts}ALTER TABLE {table} ALTER COLUMN {col} TYPE {rng.choice(['text', 'bigint', 'varchar(500)'])};",
-                f"-- irreversible without a backup", True)
+                "-- irreversible without a backup", True)
     if kind == "update":
         where = rng.choice(["", f" WHERE id = {rng.randint(1, 9999)}", " WHERE created_at < now() - interval '1 year'"])
         table = rng.choice(["users", "orders", "products"])

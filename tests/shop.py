@@ -9,7 +9,8 @@ from pathlib import Path
 
 import psycopg
 
-from flux_agent.models import Schema, Settings
+from flux_agent.model.schema import Schema
+from flux_agent.model.settings import Settings
 from flux_agent.schema.replay.engine import read_migrations_dir, up_sql_of
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.lint.context import split_statements
-from flux_agent.models import Settings
+from flux_agent.pg.parse import split_statements
+from flux_agent.model.settings import Settings
 from flux_agent.lint.rules import BY_ID
 from flux_agent.schema.replay.engine import read_migrations_dir
 from flux_agent.lint.engine import read_sections, validate_file

@@ -12,7 +12,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from flux_agent.entry.cli import main
-from flux_agent.models import Operation
+from flux_agent.model.operations import Operation
 from flux_agent.plan.planner import _DESCRIBE, describe
 
 from shop import SHOP

@@ -5,7 +5,7 @@ import pytest
 
 from flux_agent.project.detect import TOOLS, detect
 from flux_agent.errors import FluxInputError
-from flux_agent.models import Settings
+from flux_agent.model.settings import Settings
 
 
 def make(root: Path, files: dict[str, str]) -> Path:

@@ -8,8 +8,12 @@ import re
 import pytest
 
 from flux_agent.plan.estimate import Rates, annotate, assess, duration_text, estimate, step_table
-from flux_agent.models import (AddColumn, AddIndex, Backfill, ChangeColumnType, Column, Constraint, CreateTable,
-                               ColumnSpec, Plan, Schema, SetNotNull, Settings, Step, Table)
+from flux_agent.model.operations import (
+    AddColumn, AddIndex, Backfill, ChangeColumnType, CreateTable, ColumnSpec, SetNotNull,
+)
+from flux_agent.model.schema import Column, Constraint, Schema, Table
+from flux_agent.model.plan import Plan, Step
+from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
 
 SETTINGS = Settings()

@@ -25,9 +25,10 @@ import pytest
 
 from flux_agent.verify.runner import connect, forward, rollback, sql_steps
 from flux_agent.errors import FluxError, FluxInputError
-from flux_agent.models import Plan, Schema
+from flux_agent.model.plan import Plan
+from flux_agent.model.schema import Schema
 from flux_agent.plan.planner import build_plan, planned_schema
-from flux_agent.pg.sql import split_qualified
+from flux_agent.pg.quote import split_qualified
 from flux_agent.entry.actions import parse_operations
 
 from shop import SETTINGS, build_shop, shop_schema
@@ -306,7 +307,7 @@ def _shape(plan: Plan) -> list[list[list[str]]]:
 
 def _drops(plan: Plan) -> list[str]:
     from pglast import ast
-    from flux_agent.pg.sql import iter_nodes
+    from flux_agent.pg.parse import iter_nodes
 
     names = []
     for step in plan.steps:

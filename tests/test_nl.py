@@ -13,7 +13,9 @@ import yaml
 from pydantic import TypeAdapter
 
 from flux_agent.errors import FluxInputError
-from flux_agent.models import Operation, Schema, Settings
+from flux_agent.model.operations import Operation
+from flux_agent.model.schema import Schema
+from flux_agent.model.settings import Settings
 from flux_agent.nl.parser import parse_request
 from flux_agent.plan.planner import build_plan
 from flux_agent.schema.replay.engine import read_migrations_dir

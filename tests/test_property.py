@@ -32,7 +32,6 @@ import json
 import os
 import random
 import shutil
-import string
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -46,11 +45,12 @@ from pglast import ast, keywords
 from flux_agent.lint.context import FileContext
 from flux_agent.entry.cli import main
 from flux_agent.errors import FluxError, FluxInputError
-from flux_agent.models import (Column, Constraint, EnumType, Index, Operation, Plan, Schema, Settings, Table,
-                               View)
+from flux_agent.model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
+from flux_agent.model.plan import Plan
+from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
 from flux_agent.plan.summary import summary
-from flux_agent.pg.sql import iter_nodes
+from flux_agent.pg.parse import iter_nodes
 from flux_agent.entry.actions import parse_operations
 from flux_agent.lint.engine import lint_sql, validate_plan
 from flux_agent.write.tools import get_writer
@@ -578,7 +578,7 @@ def schemas(draw) -> Schema:
 
 
 def maybe_quote(name: str) -> str:
-    from flux_agent.pg.sql import ident
+    from flux_agent.pg.quote import ident
     return ident(name)
 
 

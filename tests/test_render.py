@@ -1,6 +1,6 @@
 import pytest
 
-from flux_agent.models import Plan, Step
+from flux_agent.model.plan import Plan, Step
 from flux_agent.plan.summary import MAX_LINES, summary, surface
 
 

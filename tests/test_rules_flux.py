@@ -13,7 +13,8 @@ import pytest
 
 from flux_agent.lint.context import FileContext
 from flux_agent.entry.cli import main
-from flux_agent.models import Schema, Settings
+from flux_agent.model.schema import Schema
+from flux_agent.model.settings import Settings
 from flux_agent.lint.rules import BY_ID
 from flux_agent.schema.replay.engine import read_migrations_dir
 from flux_agent.lint.engine import lint_sql, validate_plan
@@ -251,7 +252,7 @@ def test_set_not_null_before_pg12_is_always_flagged():
 
 
 def _schema_with_check(validated: bool) -> Schema:
-    from flux_agent.models import Constraint
+    from flux_agent.model.schema import Constraint
     schema = SCHEMA.model_copy(deep=True)
     schema.table("products").constraints.append(Constraint(
         name="products_stock_not_null", kind="check", columns=["stock"], expression="stock IS NOT NULL",

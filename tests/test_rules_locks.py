@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from flux_agent.lint.context import FileContext
-from flux_agent.models import Column, Constraint, Schema, Table
+from flux_agent.model.schema import Column, Constraint, Schema, Table
 from flux_agent.lint.rules import BY_ID
 from flux_agent.lint.engine import lint_sql
 

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from flux_agent.errors import FluxInputError
-from flux_agent.models import Schema
+from flux_agent.model.schema import Schema
 from flux_agent.schema.readers.live import normal_expr, normal_view, normalise_schema, read_live
 from flux_agent.schema.replay.engine import read_migrations_dir, replay_sql, up_sql_of
 from tests.shop import build_shop, shop_schema

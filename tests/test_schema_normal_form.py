@@ -13,13 +13,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from flux_agent.models import Schema
+from flux_agent.model.schema import Schema
 from flux_agent.schema.readers.live import read_live
 from flux_agent.schema.normal import normal_expr, normal_view, normalise_schema
 from flux_agent.schema.readers.prisma import read_prisma
 from flux_agent.schema.readers.rails import read_schema_rb_text
 from flux_agent.schema.replay.engine import read_migrations_dir
-from flux_agent.pg.sql import ident, ident_list, literal, qname
+from flux_agent.pg.quote import ident, ident_list, literal, qname
 from tests.test_schema_live import canon, dump_schema, migrate, write_migrations
 
 MIGRATION = """

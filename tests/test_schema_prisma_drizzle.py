@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from flux_agent.errors import FluxInputError
-from flux_agent.models import Column, Constraint, EnumType, Index, View
+from flux_agent.model.schema import Column, Constraint, EnumType, Index, View
 from flux_agent.schema.readers.drizzle import latest_snapshot, read_drizzle_snapshot, schema_from_snapshot
 from flux_agent.schema.readers.prisma import parse_prisma, read_prisma, read_prisma_project
 from flux_agent.schema.replay.engine import read_migrations_dir, replay_sql

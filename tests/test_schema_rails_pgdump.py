@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flux_agent.errors import FluxInputError
-from flux_agent.models import Column, Constraint, EnumType, Index, Schema
+from flux_agent.model.schema import Column, Constraint, EnumType, Index, Schema
 from flux_agent.schema.readers.pg_dump import read_pg_dump, read_pg_dump_text, without_psql_commands
 from flux_agent.schema.readers.rails import read_rails_project, read_schema_rb, read_schema_rb_text, singularize
 from flux_agent.schema.replay.engine import read_migrations_dir

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from flux_agent.errors import FluxInputError
-from flux_agent.models import Column, Constraint, EnumType, Index, Schema, Table, View
+from flux_agent.model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
 from flux_agent.schema.replay.engine import read_migrations_dir, replay_sql, up_sql_of
 from flux_agent.schema.replay.names import make_object_name
-from flux_agent.pg.sql import canonical_table
+from flux_agent.pg.quote import canonical_table
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
 

@@ -15,12 +15,12 @@ SCRIPT = textwrap.dedent("""
     if sys.argv[1] == "hide":
         sys.modules["pglast"] = None  # import pglast now raises ImportError
     sys.path.insert(0, %r)
-    from flux_agent.pg import sql, facts as postgres
+    from flux_agent.pg import parse as sql, quote, types as postgres
     from flux_agent.errors import FluxInputError
     out = {"have_pglast": sql.HAVE_PGLAST}
     out["types"] = [postgres.type_name(t) for t in
                     ["varchar(255)", "int", "bigint", "text", "timestamptz", "numeric(10,2)", "uuid", "jsonb"]]
-    out["quote"] = [sql.ident(n) for n in ["users", "User", "select", 'a"b']]
+    out["quote"] = [quote.ident(n) for n in ["users", "User", "select", 'a"b']]
     out["volatile"] = [postgres.is_volatile(e) for e in ["0", "'x'", "gen_random_uuid()", "random()"]]
     out["refs"] = sorted(sql.column_refs(sql.parse_expr("lower(email) || name")))
     try:

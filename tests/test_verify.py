@@ -17,7 +17,7 @@ import pytest
 from flux_agent.entry import cli, tool_specs as tool_api
 from flux_agent.write.deploy_groups import PLANS_DIR, PlanRecord
 from flux_agent.errors import FluxInputError
-from flux_agent.models import Column, Constraint, EnumType, Index, Schema, Table, View
+from flux_agent.model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
 from flux_agent.pg.ddl import schema_ddl
 from flux_agent.entry.actions import parse_operations, plan_migration
 from flux_agent.verify import render_report, verify

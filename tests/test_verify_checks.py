@@ -14,7 +14,7 @@ import pytest
 
 from flux_agent.write.deploy_groups import PLANS_DIR, PlanRecord
 from flux_agent.plan.ops import _shadow as shadow_column
-from flux_agent.pg.sql import ident
+from flux_agent.pg.quote import ident
 from flux_agent.entry.actions import parse_operations, plan_migration
 from flux_agent.verify import render_report, verify
 

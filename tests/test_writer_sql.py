@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from flux_agent.errors import FluxInputError, FluxRefused
-from flux_agent.models import Finding, Plan, Step
+from flux_agent.model.plan import Finding, Plan, Step
 from flux_agent.write.tools import WRITERS, get_writer
 from flux_agent.write.base import slug
 from flux_agent.write.tools.sql import SqlWriter, layout, render_file, write
@@ -208,7 +208,7 @@ def test_registry():
 
 
 def test_nothing_to_undo_is_said_once():
-    from flux_agent.models import Step
+    from flux_agent.model.plan import Step
     from flux_agent.write.tools.sql import render_file
 
     step = Step(phase="backfill", title="fill", up_sql="SELECT 1;", transactional=False,

@@ -17,9 +17,10 @@ from pathlib import Path
 import pglast
 import pytest
 
-from flux_agent.lint.context import split_statements
+from flux_agent.pg.parse import split_statements
 from flux_agent.errors import FluxInputError, FluxRefused
-from flux_agent.models import Finding, Plan, Settings, Step
+from flux_agent.model.plan import Finding, Plan, Step
+from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
 from flux_agent.entry.actions import parse_operations
 from flux_agent.write.tools import get_writer

@@ -229,7 +229,7 @@ def test_alembic_offline_sql_is_verbatim(tmp_path):
 from hypothesis import given, strategies as st  # noqa: E402
 
 from flux_agent.errors import FluxInputError  # noqa: E402
-from flux_agent.models import Step  # noqa: E402
+from flux_agent.model.plan import Step  # noqa: E402
 from flux_agent.write.tools.alembic import WRITER as ALEMBIC, current_head, py_literal, read_revisions  # noqa: E402
 from flux_agent.write.tools.django import WRITER as DJANGO, read_migrations  # noqa: E402
 

@@ -16,7 +16,9 @@ from pydantic import TypeAdapter, ValidationError
 from ..write.deploy_groups import WriteOutcome, continue_plan, write_first
 from ..project.detect import Detection, ddl_folders, detect
 from ..errors import FluxInputError
-from ..models import FileFinding, Operation, Plan, Schema
+from ..model.plan import FileFinding, Plan
+from ..model.operations import Operation
+from ..model.schema import Schema
 from ..plan.estimate import annotate
 from ..plan.planner import build_plan
 from ..schema.project import read_project_schema

@@ -12,7 +12,8 @@ from typing import Optional, Sequence
 from ..plan import summary as render
 from . import actions as tools
 from ..errors import FluxError, FluxInputError
-from ..models import Plan, Settings
+from ..model.plan import Plan
+from ..model.settings import Settings
 
 
 def os_error_text(exc: OSError) -> str:

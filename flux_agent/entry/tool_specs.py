@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import actions as tools
 from ..project.detect import Detection
 from ..errors import FluxInputError
-from ..models import FileFinding, Operation, Plan, Schema
+from ..model.plan import FileFinding, Plan
+from ..model.operations import Operation
+from ..model.schema import Schema
 from ..verify.report import VerifyReport
 
 _PROJECT = Field(None, description="absolute path of the project; default: the server's working directory")

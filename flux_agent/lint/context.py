@@ -1,59 +1,18 @@
-"""What a SQL statement does to a live PostgreSQL, read from pglast's tree:
-the table it touches, the lock it takes, whether it rewrites or scans the
-table, whether it may run inside a transaction block. Rules ask these
-questions instead of each re-reading the tree.
-"""
+"""What a rule may know beyond the statement it judges: the file's transaction mode, the
+plan phase, the schema it is judged against, and the state earlier statements left
+(tables created, timeouts set, an open transaction block)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Optional
 
-import pglast
 from pglast import ast
-from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
 
-from ..models import Schema, Settings
-from ..pg.facts import ACCESS_EXCLUSIVE, ROW_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
-from ..pg.sql import canonical_table
-
-SHARE = "SHARE"
-NONE = "none"
-
-
-@dataclass
-class Statement:
-    node: ast.Node
-    text: str
-    line: int  # 1-based line of the statement's first token in its file
-    index: int
-
-
-class SqlSyntaxError(Exception):
-    def __init__(self, message: str, line: int):
-        super().__init__(message)
-        self.line = line
-
-
-def split_statements(sql: str, line_offset: int = 0) -> list[Statement]:
-    try:
-        raws = pglast.parse_sql(sql)
-    except pglast.parser.ParseError as exc:
-        where = getattr(exc, "location", None) or 0
-        line = sql.count("\n", 0, min(where, len(sql))) + 1 + line_offset
-        raise SqlSyntaxError(str(exc.args[0] if exc.args else exc), line) from None
-    out = []
-    for i, raw in enumerate(raws):
-        start = raw.stmt_location or 0
-        end = start + raw.stmt_len if raw.stmt_len else len(sql)
-        out.append(Statement(raw.stmt, sql[start:end].strip(), sql.count("\n", 0, start) + 1 + line_offset, i))
-    return out
-
-
-def relation_name(rv: Optional[ast.RangeVar]) -> Optional[str]:
-    if rv is None:
-        return None
-    return canonical_table(f"{rv.schemaname}.{rv.relname}" if rv.schemaname else rv.relname)
+from ..model.schema import Schema
+from ..model.settings import Settings
+from ..pg.parse import Statement
+from ..pg.quote import relation_name
 
 
 @dataclass
@@ -112,76 +71,3 @@ def advance(ctx: FileContext, stmt: Statement) -> None:
             ctx.explicit_transaction = True
         elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
             ctx.explicit_transaction = False
-
-
-# --------------------------------------------------------------------------
-# Statement facts
-# --------------------------------------------------------------------------
-
-
-@dataclass
-class Facts:
-    table: Optional[str] = None
-    lock: str = NONE
-    rewrites: bool = False
-    scans: bool = False
-    forbidden_in_transaction: bool = False
-
-
-def alter_cmds(node: ast.Node) -> list[ast.AlterTableCmd]:
-    if isinstance(node, ast.AlterTableStmt):
-        return [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]
-    return []
-
-
-def added_constraint(cmd: ast.AlterTableCmd) -> Optional[ast.Constraint]:
-    if cmd.subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
-        return cmd.def_
-    return None
-
-
-def facts(stmt: Statement) -> Facts:
-    n = stmt.node
-    if isinstance(n, ast.IndexStmt):
-        return Facts(relation_name(n.relation), SHARE_UPDATE_EXCLUSIVE if n.concurrent else SHARE,
-                     scans=True, forbidden_in_transaction=bool(n.concurrent))
-    if isinstance(n, ast.DropStmt) and n.removeType == ObjectType.OBJECT_INDEX:
-        return Facts(None, SHARE_UPDATE_EXCLUSIVE if n.concurrent else ACCESS_EXCLUSIVE,
-                     forbidden_in_transaction=bool(n.concurrent))
-    if isinstance(n, ast.AlterTableStmt):
-        table = relation_name(n.relation)
-        f = Facts(table, ACCESS_EXCLUSIVE)
-        for cmd in alter_cmds(n):
-            con = added_constraint(cmd)
-            if cmd.subtype == AT.AT_AlterColumnType:
-                f.rewrites = True
-            elif cmd.subtype == AT.AT_SetNotNull:
-                f.scans = True
-            elif cmd.subtype == AT.AT_ValidateConstraint:
-                f.lock, f.scans = SHARE_UPDATE_EXCLUSIVE, True
-            elif con is not None and not con.skip_validation and con.contype in (
-                    ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN):
-                f.scans = True
-                if con.contype == ConstrType.CONSTR_FOREIGN and len(alter_cmds(n)) == 1:
-                    f.lock = SHARE_ROW_EXCLUSIVE
-            elif con is not None and con.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY) \
-                    and not con.indexname:
-                f.scans = True  # builds an index under ACCESS EXCLUSIVE
-        return f
-    if isinstance(n, (ast.UpdateStmt, ast.DeleteStmt)):
-        return Facts(relation_name(n.relation), ROW_EXCLUSIVE, scans=n.whereClause is None)
-    if isinstance(n, ast.InsertStmt):
-        return Facts(relation_name(n.relation), ROW_EXCLUSIVE)
-    if isinstance(n, ast.TruncateStmt):
-        return Facts(relation_name(n.relations[0]) if n.relations else None, ACCESS_EXCLUSIVE)
-    if isinstance(n, ast.AlterEnumStmt):
-        return Facts(None, "brief", forbidden_in_transaction=False)
-    if isinstance(n, ast.RenameStmt):
-        return Facts(relation_name(n.relation), ACCESS_EXCLUSIVE)
-    if isinstance(n, ast.DropStmt) and n.removeType == ObjectType.OBJECT_TABLE:
-        return Facts(None, ACCESS_EXCLUSIVE)
-    if isinstance(n, ast.ReindexStmt):
-        concurrent = any(getattr(p, "defname", "") == "concurrently" for p in n.params or ())
-        return Facts(relation_name(n.relation), SHARE_UPDATE_EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE,
-                     forbidden_in_transaction=concurrent)
-    return Facts()

@@ -5,57 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional, get_args
+from typing import Iterable, Optional
 
 import pglast
 
-from .context import FileContext, SqlSyntaxError, advance, split_statements
+from .context import FileContext, advance
+from ..pg.parse import SqlSyntaxError, split_statements
 from ..errors import FluxInputError
-from ..models import FileFinding, Finding, Phase, Plan, Schema, Settings
+from ..model.plan import FileFinding, Finding, Plan
+from ..model.schema import Schema
+from ..model.settings import Settings
 from .rules import BY_ID, RULES
-from ..pg.sql import PHASE_MARKER
+from .markers import PHASE_MARKER, PHASES, markers
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 SYNTAX_ERROR = "syntax-error"
-
-
-@dataclass
-class _Ignore:
-    line: int
-    rules: set[str]
-    reason: str
-
-
-PHASES = get_args(Phase)
-
-
-def _comments(sql: str, line_offset: int) -> tuple[list[_Ignore], list[_Ignore]]:
-    """(ignores, phase markers) from the SQL's comments:
-    `-- flux-ignore rule[, rule]: reason`, `-- squawk-ignore rule[, rule] -- reason` and
-    `-- flux-phase <phase>: reason` (its `rules` hold the phase)."""
-    ignores, phases = [], []
-    try:
-        tokens = pglast.parser.scan(sql)
-    except pglast.parser.ParseError:
-        return ignores, phases
-    for tok in tokens:
-        if tok.name != "SQL_COMMENT":
-            continue
-        body = sql[tok.start: tok.end + 1].lstrip("-").strip()
-        line = sql.count("\n", 0, tok.start) + 1 + line_offset
-        if body.startswith("flux-ignore"):
-            names, _, reason = body[len("flux-ignore"):].partition(":")
-        elif body.startswith("squawk-ignore"):
-            names, _, reason = body[len("squawk-ignore"):].partition(" -- ")
-        elif body.startswith(PHASE_MARKER):
-            names, _, reason = body[len(PHASE_MARKER):].partition(":")
-            phases.append(_Ignore(line, set(names.split()), reason.strip()))
-            continue
-        else:
-            continue
-        rules = {n.strip() for n in names.replace(",", " ").split() if n.strip()}
-        ignores.append(_Ignore(line, rules, reason.strip()))
-    return ignores, phases
 
 
 def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFinding]:
@@ -80,7 +44,7 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
         add(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "error", "fix the syntax; nothing else was checked")
         return findings
     ctx.statements = statements
-    ignores, phases = _comments(sql, line_offset)
+    ignores, phases = markers(sql, line_offset)
     for ig in ignores:
         if not ig.reason:
             add(IGNORE_WITHOUT_REASON, ig.line, f"ignore comment for {', '.join(sorted(ig.rules))} gives no reason",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..errors import FluxInputError
-from ..models import AddColumn, AddEnumValue, AddForeignKey, AddUnique, ColumnSpec, CreateTable
+from ..model.operations import AddColumn, AddEnumValue, AddForeignKey, AddUnique, ColumnSpec, CreateTable
 from .alter import not_null_tail
 from .keys import check, check_refs, foreign_key, index, key_target, on_delete_action, unique
 from .phrases import BACKFILL, COLUMN_WORDS, DEFAULT, NOT_NULL, NULLABLE, Parser, tok_is_name

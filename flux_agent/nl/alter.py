@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..errors import FluxInputError
-from ..models import (
+from ..model.operations import (
     AddUnique, ChangeColumnType, DropColumn, DropDefault, DropIndex, DropNotNull, DropTable, RenameColumn,
     RenameTable, SetDefault, SetNotNull,
 )

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Optional
 
 from ..errors import FluxInputError
-from ..models import AddCheck, AddForeignKey, AddIndex, AddUnique
+from ..model.operations import AddCheck, AddForeignKey, AddIndex, AddUnique
 from .phrases import Parser, tok_is_name
-from ..pg.sql import column_refs, parse_expr
+from ..pg.parse import column_refs, parse_expr
 
 ON_DELETE = {"cascade": "CASCADE", "set null": "SET NULL", "restrict": "RESTRICT", "no action": "NO ACTION",
              "set default": "SET DEFAULT"}

@@ -14,8 +14,8 @@ import re
 from typing import Optional
 
 from ..errors import FluxInputError
-from ..models import Schema
-from ..pg.sql import canonical_table
+from ..model.schema import Schema
+from ..pg.quote import canonical_table
 
 
 def key(name: str) -> str:

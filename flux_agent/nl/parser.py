@@ -26,16 +26,18 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from ..errors import FluxInputError
-from ..models import Operation, Schema, SetDefault
+from ..model.operations import Operation, SetDefault
+from ..model.schema import Schema
 from .add import add, enum_value
 from .alter import allow, drop, make, not_null_tail, rename
 from .keys import foreign_key, index, key_target
 from .lex import Cursor, Tok, normalize, osa, tokenize, typo_of
 from .names import Names
 from .phrases import TYPE_ALIASES, Context, Parser
-from ..pg.facts import check_type_known, type_name
+from ..pg.types import check_type_known, type_name
 from .values import backfill, change, set_
-from ..pg.sql import expr, ident
+from ..pg.parse import expr
+from ..pg.quote import ident
 
 __all__ = ["parse_request"]
 

@@ -12,8 +12,9 @@ from typing import Callable, Optional
 from ..errors import FluxInputError
 from .lex import Cursor, Tok
 from .names import Names, closest
-from ..pg.facts import check_type_known, is_serial, type_name
-from ..pg.sql import check_ident, column_refs, parse_expr, render
+from ..pg.types import check_type_known, is_serial, type_name
+from ..pg.quote import check_ident
+from ..pg.parse import column_refs, parse_expr, render
 
 # Words that are never a bare (unquoted) name: quote a table or column called "to".
 NOT_NAMES = set("""

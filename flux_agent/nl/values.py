@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Optional
 
 from ..errors import FluxInputError
-from ..models import Backfill, DropNotNull, RenameColumn, SetDefault
+from ..model.operations import Backfill, DropNotNull, RenameColumn, SetDefault
 from .alter import change_type_tail, column_done, column_only, new_column_name, not_null_tail, rename_one
 from .phrases import COLUMN_WORDS, NOT_NULL, NULLABLE, NULLS, Parser, tok_is_name
-from ..pg.sql import expr as sql_expr
-from ..pg.sql import ident
+from ..pg.parse import expr as sql_expr
+from ..pg.quote import ident
 
 _TO = ("to", "as", "into", "=", "->")
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..models import Constraint, Index, Schema, Table
-from .sql import ident, ident_list, literal, operand, qname, split_qualified
+from ..model.schema import Constraint, Index, Schema, Table
+from .quote import ident, ident_list, literal, qname, split_qualified
+from .parse import operand
 
 INTEGER_TYPES = {"smallint", "integer", "bigint"}
 _ON_DELETE = {"CASCADE", "RESTRICT", "SET NULL", "SET DEFAULT", "NO ACTION"}

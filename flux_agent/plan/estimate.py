@@ -21,11 +21,14 @@ from pglast.enums import ConstrType as CT
 from pglast.enums import NullTestType
 from pydantic import BaseModel, Field
 
-from ..lint.context import SqlSyntaxError, relation_name, split_statements
+from ..pg.parse import SqlSyntaxError, split_statements
+from ..pg.quote import relation_name
 from ..errors import FluxInputError
-from ..models import Plan, Schema, Step, Table
-from ..pg.facts import binary_coercible, canonical_type, is_volatile
-from ..pg.sql import canonical_table, parse_expr, render
+from ..model.plan import Plan, Step
+from ..model.schema import Schema, Table
+from ..pg.types import binary_coercible, canonical_type, is_volatile
+from ..pg.quote import canonical_table
+from ..pg.parse import parse_expr, render
 
 __all__ = ["Rates", "Estimate", "assess", "estimate", "annotate", "step_table"]
 

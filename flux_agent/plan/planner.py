@@ -11,10 +11,14 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 from ..errors import FluxInputError
-from ..models import Operation, Plan, Schema, Settings, Step
+from ..model.operations import Operation
+from ..model.plan import Plan, Step
+from ..model.schema import Schema
+from ..model.settings import Settings
 from .ops import OPS
 from .ops._base import Ctx
-from ..pg.sql import canonical_table, phase_marker
+from ..pg.quote import canonical_table
+from ..lint.markers import phase_marker
 
 
 def _one(text: Optional[str]) -> str:

@@ -16,7 +16,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Iterator, Optional
 
 if TYPE_CHECKING:  # models imports this module to derive Plan.summary
-    from ..models import Plan, Step
+    from ..model.plan import Plan, Step
 
 MAX_LINES = 40
 
@@ -162,8 +162,8 @@ def _what(step: Step) -> list[str]:
 
 
 def _lock(step: Step) -> str:
-    lock = (step.lock or "none").strip()
-    return "no lock" if lock.lower() == "none" else lock
+    lock = "no lock" if step.lock == "none" else step.lock
+    return f"{lock} ({step.lock_note})" if step.lock_note else lock
 
 
 def _step_lines(step: Step, width: Optional[int]) -> list[str]:
@@ -224,7 +224,7 @@ def _conditional_checks(plan: Plan) -> list[str]:
     if code:
         checks.append(f"deploy the application change (step {', '.join(code)}), "
                       f"then {action('continue')} writes the steps after it")
-    if any("access exclusive" in (s.lock or "").lower() for s in plan.steps):
+    if any(s.lock == "ACCESS EXCLUSIVE" for s in plan.steps):
         checks.append(
             "lock_timeout is set so a blocked lock gives up instead of queueing reads and writes; retry on timeout"
         )

@@ -11,7 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import FluxInputError
-from ..models import Settings
+from ..model.settings import Settings
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -23,7 +23,7 @@ except ImportError:  # Python 3.10
     import tomli as tomllib
 
 from ..errors import FluxInputError
-from ..models import Settings
+from ..model.settings import Settings
 
 # The `tool` vocabulary of DESIGN.md section 3.
 TOOLS = (

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import FluxInputError
-from ..models import Schema
+from ..model.schema import Schema
 
 
 def read_file(path: Path, parse: Callable[[str], Schema]) -> Schema:

@@ -50,8 +50,8 @@ from pglast.enums import A_Expr_Kind, BoolExprType, CoercionForm, SQLValueFuncti
 from pglast.stream import RawStream
 
 from ..errors import FluxInputError
-from ..models import Schema, Table
-from ..pg.sql import parse_expr, render
+from ..model.schema import Schema, Table
+from ..pg.parse import parse_expr, render
 
 __all__ = ["normal_expr", "normal_view", "normalise_schema", "is_string_type", "view_types"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import FluxInputError
-from ..models import Schema
+from ..model.schema import Schema
 from .replay.engine import migration_files, read_migrations_dir, replay_sql, up_sql_of
 
 NEEDS_DATABASE = {"django", "knex", "typeorm", "sequelize", "node-pg-migrate"}

@@ -17,9 +17,9 @@ from typing import Optional, Sequence
 import psycopg
 from pydantic import BaseModel, Field
 
-from ..models import Schema
+from ..model.schema import Schema
 from ..schema.readers.live import normalise_schema
-from ..pg.sql import canonical_table, ident
+from ..pg.quote import canonical_table, ident
 
 KINDS = ("namespace", "relation", "column", "index", "constraint", "trigger", "function", "view", "sequence", "type")
 

@@ -10,7 +10,8 @@ from typing import Optional, Sequence
 
 import psycopg
 
-from ..models import Plan, Schema
+from ..model.plan import Plan
+from ..model.schema import Schema
 from ..plan.planner import planned_schema
 from .catalog import planned_differences, rollback_differences, snapshot
 from .rows import Keys, checksum_differences, checksums, expectations, missing_rows, renamed_tables, row_keys, \

@@ -21,8 +21,10 @@ from typing import Any, Callable, Optional
 
 import psycopg
 
-from ..models import Plan, Schema, Step
-from ..pg.sql import expr, ident, ident_list, qname
+from ..model.plan import Plan, Step
+from ..model.schema import Schema
+from ..pg.parse import expr
+from ..pg.quote import ident, ident_list, qname
 from .seed import check_choices
 from .values import py_value
 from .workload import View, Workload, choose

@@ -15,7 +15,8 @@ from typing import Any, Optional, Sequence
 from ..entry import actions as tools
 from ..write.deploy_groups import PLANS_DIR, PlanRecord
 from ..errors import FluxInputError
-from ..models import Plan, Schema
+from ..model.plan import Plan
+from ..model.schema import Schema
 from ..schema.replay.engine import migration_files, replay_sql, up_sql_of
 
 

@@ -10,8 +10,8 @@ from typing import Optional, Sequence
 
 import psycopg
 
-from ..models import Schema
-from ..pg.sql import canonical_table, ident, ident_list, qname
+from ..model.schema import Schema
+from ..pg.quote import canonical_table, ident, ident_list, qname
 
 # A row key (primary key values, as psycopg returns them), per table.
 Keys = dict[str, set[tuple]]

@@ -25,10 +25,11 @@ import psycopg
 from ..entry import actions as tools
 from .runner import connect
 from ..errors import FluxInputError
-from ..models import Plan, Schema, Step
+from ..model.plan import Plan, Step
+from ..model.schema import Schema
 from ..plan.planner import planned_schema
 from ..pg.ddl import schema_ddl
-from ..pg.sql import split_qualified
+from ..pg.quote import split_qualified
 from .check import PlanCheck
 from .load import Traffic
 from .pending import resolve_plan

@@ -9,7 +9,7 @@ from typing import Iterable, Optional
 
 import psycopg
 
-from ..models import Plan, Step
+from ..model.plan import Plan, Step
 
 
 def run_sql(conn: psycopg.Connection, sql: Optional[str], transactional: bool) -> None:

@@ -25,7 +25,7 @@ import psycopg
 from psycopg import conninfo, errors
 
 from ..errors import FluxError, FluxInputError
-from ..pg.sql import ident
+from ..pg.quote import ident
 
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1", "[::1]"}
 _PROD_WORD = re.compile(r"^(prod|production|live|prd)\d*$")

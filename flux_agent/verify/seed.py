@@ -18,9 +18,9 @@ import pglast
 from pglast import ast
 from pglast.enums import A_Expr_Kind
 
-from ..models import Constraint, Schema, Table
+from ..model.schema import Constraint, Schema, Table
 from ..pg.ddl import identity_column, sequence_of
-from ..pg.sql import ident, ident_list, literal, qname
+from ..pg.quote import ident, ident_list, literal, qname
 from .values import sql_value
 
 

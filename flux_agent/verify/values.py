@@ -13,8 +13,8 @@ from typing import Any, Optional
 
 from psycopg.types.json import Json, Jsonb
 
-from ..models import Schema
-from ..pg.sql import literal, qname
+from ..model.schema import Schema
+from ..pg.quote import literal, qname
 
 _MODS = re.compile(r"^(?P<base>[a-z ]+?)(?:\((?P<mods>[0-9, ]+)\))?(?P<zone> with(?:out)? time zone)?$")
 INTS = {"smallint": 32000, "integer": 2_000_000_000, "bigint": 9_000_000_000_000_000_000}

@@ -15,10 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ..models import Plan, Schema, Table
+from ..model.plan import Plan
+from ..model.schema import Schema, Table
 from ..plan.ops._base import short_name
 from ..pg.ddl import identity_column
-from ..pg.sql import canonical_table, column_refs, ident, parse_expr
+from ..pg.quote import canonical_table, ident
+from ..pg.parse import column_refs, parse_expr
 from .values import py_value, split_type
 
 

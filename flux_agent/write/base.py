@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..errors import FluxInputError, FluxRefused
-from ..models import Plan, Step
+from ..model.plan import Plan, Step
 
 _STAMP = re.compile(r"(\d{14})(?!\d)")  # file-name stamps, not SQL
 _SLUG_MAX = 50

@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from ..plan import summary as render
 from ..errors import FluxInputError
-from ..models import Plan, Step
+from ..model.plan import Plan, Step
 from .tools import get_writer
 from .base import FileJob, commit, slug
 

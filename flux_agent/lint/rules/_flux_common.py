@@ -14,7 +14,7 @@ import pglast
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
 
-from ...models import Schema, Table
+from ...model.schema import Schema, Table
 
 _STATE = "_flux_working_schema"
 
@@ -82,7 +82,7 @@ def expression_is_not_null_check(text: Optional[str], column: str) -> bool:
 def column_added_earlier(ctx, stmt, table: str, column: str) -> bool:
     """Did a statement before `stmt` in this file add `column` to `table`? Its data is
     new: nothing running reads it yet, and nothing is lost by changing it."""
-    from ..context import relation_name
+    from ...pg.quote import relation_name
 
     for prev in ctx.statements[: stmt.index]:
         if relation_name(getattr(prev.node, "relation", None)) != table:
@@ -113,7 +113,7 @@ def op_command(op: dict) -> str:
 
 
 def plain_type(tn) -> str:
-    from ...pg.facts import canonical_type
+    from ...pg.types import canonical_type
     try:
         return canonical_type(tn)
     except Exception:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType as OT
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 
 __all__ = ["AT", "OT", "opt_in", "alter_cmds_of", "has_cmd", "dropped", "column_types", "type_name",
            "created_earlier", "is_new_table"]

@@ -6,9 +6,10 @@ the table is rewritten under ACCESS EXCLUSIVE."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
-from ..context import alter_cmds, relation_name
-from ...pg.facts import fast_default_supported, is_volatile
-from ...pg.sql import render
+from ...pg.locks import alter_cmds
+from ...pg.quote import relation_name
+from ...pg.types import fast_default_supported, is_volatile
+from ...pg.parse import render
 
 ID = "adding-field-with-default"
 SEVERITY = "error"

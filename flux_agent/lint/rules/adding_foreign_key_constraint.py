@@ -5,7 +5,8 @@ SHARE ROW EXCLUSIVE on both tables: writes to each table wait for the scan."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
-from ..context import added_constraint, alter_cmds, relation_name
+from ...pg.locks import added_constraint, alter_cmds
+from ...pg.quote import relation_name
 
 ID = "adding-foreign-key-constraint"
 SEVERITY = "error"

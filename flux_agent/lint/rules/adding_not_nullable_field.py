@@ -5,10 +5,11 @@ a validated CHECK (col IS NOT NULL) already proves it: then the scan is skipped.
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
 
-from ..context import added_constraint, alter_cmds, relation_name
+from ...pg.locks import added_constraint, alter_cmds
+from ...pg.quote import relation_name
 from ...errors import FluxInputError
-from ...pg.facts import not_null_uses_check
-from ...pg.sql import parse_expr
+from ...pg.types import not_null_uses_check
+from ...pg.parse import parse_expr
 
 ID = "adding-not-nullable-field"
 SEVERITY = "error"

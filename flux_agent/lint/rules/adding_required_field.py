@@ -5,7 +5,8 @@ existing clients that do not send the column can no longer insert."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
-from ..context import alter_cmds, relation_name
+from ...pg.locks import alter_cmds
+from ...pg.quote import relation_name
 
 ID = "adding-required-field"
 SEVERITY = "error"

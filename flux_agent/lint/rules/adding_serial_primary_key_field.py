@@ -5,7 +5,8 @@ holds ACCESS EXCLUSIVE: no reads or writes until the build ends."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
-from ..context import added_constraint, alter_cmds, relation_name
+from ...pg.locks import added_constraint, alter_cmds
+from ...pg.quote import relation_name
 
 ID = "adding-serial-primary-key-field"
 SEVERITY = "error"

@@ -2,7 +2,7 @@
 clients receive change shape."""
 # squawk default: no (opt-in)
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 from ._squawk_compat import AT, OT, created_earlier, has_cmd, opt_in
 
 ID = "ban-add-composite-attribute"

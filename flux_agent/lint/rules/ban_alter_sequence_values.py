@@ -4,7 +4,7 @@ identity column: the values existing code receives change (or repeat)."""
 
 from pglast import ast
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 from ._squawk_compat import AT, OT, alter_cmds_of, created_earlier, is_new_table, opt_in
 
 ID = "ban-alter-sequence-values"

@@ -6,7 +6,7 @@ SELECT INTO): PostgreSQL rejects the statement."""
 from pglast import ast
 from pglast.enums import CmdType, MinMaxOp, SQLValueFunctionOp, SubLinkType
 
-from ...pg.sql import iter_nodes
+from ...pg.parse import iter_nodes
 
 ID = "ban-duplicate-column-assignments"
 SEVERITY = "error"

@@ -10,7 +10,8 @@ run lists it in ctx.include_rules."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
 
-from ..context import added_constraint, alter_cmds, relation_name
+from ...pg.locks import added_constraint, alter_cmds
+from ...pg.quote import relation_name
 
 ID = "ban-new-write-restriction"
 SEVERITY = "warning"

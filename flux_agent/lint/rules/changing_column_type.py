@@ -6,8 +6,9 @@ varchar or numeric precision), which only touch the catalog."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 
-from ..context import alter_cmds, relation_name
-from ...pg.facts import binary_coercible, canonical_type
+from ...pg.locks import alter_cmds
+from ...pg.quote import relation_name
+from ...pg.types import binary_coercible, canonical_type
 
 ID = "changing-column-type"
 SEVERITY = "error"

@@ -9,7 +9,8 @@ says what to do instead."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
-from ..context import added_constraint, alter_cmds, relation_name
+from ...pg.locks import added_constraint, alter_cmds
+from ...pg.quote import relation_name
 
 ID = "constraint-missing-not-valid"
 SEVERITY = "error"

@@ -7,7 +7,7 @@ import re
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
-from ...pg.sql import iter_nodes
+from ...pg.parse import iter_nodes
 
 ID = "dangerous-statement"
 SEVERITY = "error"

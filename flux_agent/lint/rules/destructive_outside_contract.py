@@ -7,7 +7,7 @@ rollback cannot bring the data back."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 from ._flux_common import alter_cmds, column_added_earlier
 
 ID = "destructive-outside-contract"
@@ -20,7 +20,7 @@ _ALLOWED_PHASES = {"contract", "backfill"}
 
 
 def _name(parts) -> str:
-    from ...pg.sql import canonical_table, ident
+    from ...pg.quote import canonical_table, ident
 
     text = ".".join(ident(p.sval) for p in parts)
     try:

@@ -6,7 +6,8 @@ squawk, adding-serial-primary-key-field reports it, so it is not reported twice.
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
-from ..context import added_constraint, alter_cmds, relation_name
+from ...pg.locks import added_constraint, alter_cmds
+from ...pg.quote import relation_name
 
 ID = "disallowed-unique-constraint"
 SEVERITY = "error"

@@ -7,7 +7,7 @@ deploy: add the new shape, sync and backfill, switch the code, then remove the o
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 from ._flux_common import alter_cmds, column_added_earlier, op_command, plain_type, working_schema
 
 ID = "expand-contract-required"
@@ -27,7 +27,7 @@ def _view_keeps_old_name(ctx, stmt, old: str) -> bool:
 
 
 def _type_change_rewrites(ctx, stmt, table: str, cmd) -> bool:
-    from ...pg.facts import binary_coercible
+    from ...pg.types import binary_coercible
 
     col_def = cmd.def_
     new = plain_type(col_def.typeName)

@@ -6,7 +6,7 @@ statements applied; rerunning it then fails on them unless each is idempotent
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType, OnCommitAction
 
-from ..context import added_constraint, alter_cmds
+from ...pg.locks import added_constraint, alter_cmds
 
 ID = "prefer-robust-stmts"
 SEVERITY = "warning"

@@ -12,7 +12,7 @@ def check(stmt, ctx):
     n = stmt.node
     if not isinstance(n, ast.IndexStmt) or n.concurrent:
         return None
-    from ..context import relation_name
+    from ...pg.quote import relation_name
 
     # A table created earlier in this same migration is empty and unseen by the application.
     return not ctx.table_is_new(relation_name(n.relation))

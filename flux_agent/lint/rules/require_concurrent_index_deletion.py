@@ -4,7 +4,7 @@
 from pglast import ast
 from pglast.enums import ObjectType
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 
 ID = "require-concurrent-index-deletion"
 SEVERITY = "error"

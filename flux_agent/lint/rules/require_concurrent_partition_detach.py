@@ -4,7 +4,8 @@
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 
-from ..context import alter_cmds, relation_name
+from ...pg.locks import alter_cmds
+from ...pg.quote import relation_name
 
 ID = "require-concurrent-partition-detach"
 SEVERITY = "error"

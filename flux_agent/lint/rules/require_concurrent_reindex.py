@@ -5,7 +5,7 @@ against reads (ACCESS EXCLUSIVE on the index) for the whole rebuild."""
 from pglast import ast
 from pglast.enums import ReindexObjectType as RO
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 
 ID = "require-concurrent-reindex"
 SEVERITY = "error"

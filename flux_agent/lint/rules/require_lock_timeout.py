@@ -7,9 +7,10 @@ squawk does. require-statement-timeout shares this module's helpers."""
 from pglast import ast
 from pglast.enums import ConstrType
 
-from ..context import facts, relation_name
-from ...pg.facts import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
-from ...pg.sql import iter_nodes
+from ...pg.locks import facts
+from ...pg.quote import relation_name
+from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
+from ...pg.parse import iter_nodes
 
 ID = "require-lock-timeout"
 SEVERITY = "warning"

@@ -6,7 +6,7 @@ squawk's adding-not-nullable-field: it knows about the CHECK and says the fix.""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 from ._flux_common import added_check, alter_cmds, expression_is_not_null_check, is_not_null_check, working_schema
 
 ID = "set-not-null-without-check"

@@ -6,7 +6,7 @@ per batch) keeps each lock short."""
 from pglast import ast
 from pglast.enums import A_Expr_Kind
 
-from ..context import relation_name
+from ...pg.quote import relation_name
 from ._flux_common import op_command, table_of
 
 ID = "unbatched-update"

@@ -7,8 +7,8 @@ from difflib import get_close_matches
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
 
-from ..context import relation_name
-from ...pg.sql import iter_nodes
+from ...pg.quote import relation_name
+from ...pg.parse import iter_nodes
 from ._flux_common import alter_cmds, schema_has_tables, working_schema
 
 ID = "unknown-table-or-column"

@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from ...errors import FluxInputError
-from ...models import Column, Schema, Settings, Step, Table
-from ...pg.facts import ACCESS_EXCLUSIVE, NO_LOCK, check_type_known
-from ...pg.sql import (
-    canonical_table, column_refs, dollar_quote, ident, literal, no_subquery, parse_expr, qname, render, shown,
-)
+from ...model.schema import Column, Schema, Table
+from ...model.settings import Settings
+from ...model.plan import Step
+from ...model.terms import Lock, Phase
+from ...pg.locks import ACCESS_EXCLUSIVE, NO_LOCK, ROW_EXCLUSIVE
+from ...pg.types import check_type_known
+from ...pg.quote import canonical_table, dollar_quote, ident, literal, qname, shown
+from ...pg.parse import column_refs, no_subquery, parse_expr, render
 
 
 @dataclass
@@ -125,11 +128,12 @@ def join(stmts: list[str]) -> str:
 
 def tx_step(
     ctx: Ctx,
-    phase: str,
+    phase: Phase,
     title: str,
     up: list[str],
     down: Optional[list[str]],
-    lock: str = ACCESS_EXCLUSIVE,
+    lock: Lock = ACCESS_EXCLUSIVE,
+    lock_note: str = "",
     risk: str = "brief lock, catalog change only",
     rollback: str = "",
     data_loss: bool = False,
@@ -145,6 +149,7 @@ def tx_step(
         down_sql=join(timeouts(ctx.settings, down_statement_timeout) + down) if down else None,
         transactional=True,
         lock=lock,
+        lock_note=lock_note,
         risk=risk,
         rollback=rollback,
         data_loss_on_rollback=data_loss,
@@ -152,15 +157,16 @@ def tx_step(
 
 
 def solo_step(
-    phase: str,
+    phase: Phase,
     title: str,
     up: str,
     down: Optional[str],
-    lock: str,
+    lock: Lock,
     risk: str,
     rollback: str = "",
     data_loss: bool = False,
     squawk_reason: Optional[str] = None,
+    lock_note: str = "",
 ) -> Step:
     """A non-transactional step: exactly one statement, because a migration tool
     that sends a file as one query makes PostgreSQL run it as an implicit
@@ -174,6 +180,7 @@ def solo_step(
         down_sql=down,
         transactional=False,
         lock=lock,
+        lock_note=lock_note,
         risk=risk,
         rollback=rollback,
         data_loss_on_rollback=data_loss,
@@ -283,7 +290,8 @@ def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool 
         title,
         sql,
         None,
-        lock="ROW EXCLUSIVE (per batch)",
+        lock=ROW_EXCLUSIVE,
+        lock_note="per batch",
         risk=f"batches sized to hold row locks ~{ctx.settings.backfill_batch_ms} ms (at most "
              f"{ctx.settings.backfill_batch_size} rows) with {ctx.settings.backfill_sleep_ms} ms pauses; {est}",
         rollback=rollback,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import AddCheck, Constraint, Schema, Step, Table
-from ...pg.facts import SHARE_UPDATE_EXCLUSIVE
-from ...pg.sql import column_refs, ident, parse_expr, qname
+from ...model.operations import AddCheck
+from ...model.schema import Constraint, Schema, Table
+from ...model.plan import Step
+from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
+from ...pg.parse import column_refs, parse_expr
+from ...pg.quote import ident, qname
 from ._base import Ctx, bare, checked_expr, require_table, short_name, tx_step
 
 

@@ -5,9 +5,12 @@ otherwise expand (nullable) -> batched backfill -> NOT NULL via a validated CHEC
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import AddColumn, Column, Schema, Step
-from ...pg.facts import fast_default_supported, is_volatile
-from ...pg.sql import ident, operand, qname
+from ...model.operations import AddColumn
+from ...model.schema import Column, Schema
+from ...model.plan import Step
+from ...pg.types import fast_default_supported, is_volatile
+from ...pg.quote import ident, qname
+from ...pg.parse import operand
 from ._base import (
     Ctx, backfill_step, batched_update, checked_expr, checked_type, code_step, require_new_column_name,
     require_table, tx_step,

@@ -4,9 +4,11 @@ inside a transaction block, so it gets a step of its own outside one."""
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import AddEnumValue, EnumType, Schema, Step
-from ...pg.facts import concurrent_enum_needed
-from ...pg.sql import canonical_table, literal, qname
+from ...model.operations import AddEnumValue
+from ...model.schema import EnumType, Schema
+from ...model.plan import Step
+from ...pg.types import concurrent_enum_needed
+from ...pg.quote import canonical_table, literal, qname
 from ._base import Ctx, solo_step, tx_step
 
 
@@ -41,10 +43,10 @@ def plan(op: AddEnumValue, ctx: Ctx) -> list[Step]:
     title = f"add value {op.value!r} to enum {enum.name}"
     rollback = "nothing to undo: PostgreSQL cannot remove an enum value; it stays unused"
     if concurrent_enum_needed(ctx.settings.pg_version):
-        return [solo_step("migrate", title, sql + ";", None, lock="brief",
+        return [solo_step("migrate", title, sql + ";", None, lock="none", lock_note="no table lock; a brief lock on the type",
                           risk="cannot run in a transaction before PostgreSQL 12", rollback=rollback,
                           squawk_reason="one statement per non-transactional file; the lock is brief")]
-    return [tx_step(ctx, "migrate", title, [sql], None, lock="brief",
+    return [tx_step(ctx, "migrate", title, [sql], None, lock="none", lock_note="no table lock; a brief lock on the type",
                     risk="catalog change only; the value is usable after the step commits", rollback=rollback)]
 
 

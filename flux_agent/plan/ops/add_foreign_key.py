@@ -4,9 +4,11 @@ which scans while reads and writes go on."""
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import AddForeignKey, Constraint, Schema, Step, Table
-from ...pg.facts import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
-from ...pg.sql import ident, ident_list, qname
+from ...model.operations import AddForeignKey
+from ...model.schema import Constraint, Schema, Table
+from ...model.plan import Step
+from ...pg.locks import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
+from ...pg.quote import ident, ident_list, qname
 from ._base import Ctx, bare, require_column, require_table, short_name, tx_step
 
 ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL",
@@ -70,7 +72,7 @@ def plan(op: AddForeignKey, ctx: Ctx) -> list[Step]:
                         rollback=f"drop {name}")]
     return [
         tx_step(ctx, "migrate", f"add foreign key {name} ({table.name} -> {ref.name}) NOT VALID",
-                [add + " NOT VALID"], drop, lock=f"{SHARE_ROW_EXCLUSIVE} (both tables)",
+                [add + " NOT VALID"], drop, lock=SHARE_ROW_EXCLUSIVE, lock_note="both tables",
                 risk="brief lock, no scan; new rows are checked from here on", rollback=f"drop {name}"),
         tx_step(ctx, "migrate", f"validate foreign key {name}",
                 [f"ALTER TABLE {t} VALIDATE CONSTRAINT {ident(name)}"], None,

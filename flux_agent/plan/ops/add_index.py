@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Optional
 
 from ...errors import FluxInputError
-from ...models import AddIndex, Index, Schema, Step, Table
-from ...pg.facts import SHARE_UPDATE_EXCLUSIVE
-from ...pg.sql import ident, ident_list, qname, qname_in
+from ...model.operations import AddIndex
+from ...model.schema import Index, Schema, Table
+from ...model.plan import Step
+from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
+from ...pg.quote import ident, ident_list, qname, qname_in
 from ._base import SOLO_REASON, Ctx, bare, checked_expr, require_column, require_table, short_name, solo_step, tx_step
 
 
@@ -77,7 +79,7 @@ def plan(op: AddIndex, ctx: Ctx) -> list[Step]:
                         ["-- squawk-ignore require-concurrent-index-creation -- the table is new in this plan "
                          "and empty", create],
                         [f"DROP INDEX IF EXISTS {qname_in(table.name, name)}"],
-                        lock="SHARE (new table)", risk="new empty table: instant", rollback=f"drop {name}")]
+                        lock="SHARE", lock_note="new table", risk="new empty table: instant", rollback=f"drop {name}")]
     return [index_step(table, name, op.columns, op.unique, where)]
 
 

@@ -4,8 +4,10 @@ constraint with USING INDEX (brief lock, no scan)."""
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import AddUnique, Constraint, Index, Schema, Step, Table
-from ...pg.sql import ident, qname
+from ...model.operations import AddUnique
+from ...model.schema import Constraint, Index, Schema, Table
+from ...model.plan import Step
+from ...pg.quote import ident, qname
 from .add_index import index_step
 from ._base import Ctx, bare, require_column, require_table, short_name, tx_step
 

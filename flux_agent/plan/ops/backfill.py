@@ -4,7 +4,9 @@ transaction, with a pause between batches so replicas and vacuum keep up.
 
 from __future__ import annotations
 
-from ...models import Backfill, Schema, Step
+from ...model.operations import Backfill
+from ...model.schema import Schema
+from ...model.plan import Step
 from ._base import (
     Ctx, backfill_step, batched_update, checked_expr, require_column, require_primary_key, require_table,
 )

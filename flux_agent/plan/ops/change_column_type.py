@@ -9,9 +9,11 @@ the new type from the contract step on.
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import ChangeColumnType, Schema, Step
-from ...pg.facts import binary_coercible
-from ...pg.sql import ident, qname, qname_in
+from ...model.operations import ChangeColumnType
+from ...model.schema import Schema
+from ...model.plan import Step
+from ...pg.types import binary_coercible
+from ...pg.quote import ident, qname, qname_in
 from ._base import Ctx, checked_expr, checked_type, code_step, require_column, require_table, short_name, tx_step
 from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql, unique_constraint
 

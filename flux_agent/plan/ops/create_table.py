@@ -4,9 +4,12 @@ expand/contract; later steps on it in the same plan skip CONCURRENTLY too."""
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import Column, CreateTable, Index, Schema, Step, Table
-from ...pg.facts import is_serial
-from ...pg.sql import canonical_table, ident, operand, qname, split_qualified
+from ...model.schema import Column, Index, Schema, Table
+from ...model.operations import CreateTable
+from ...model.plan import Step
+from ...pg.types import is_serial
+from ...pg.quote import canonical_table, ident, qname, split_qualified
+from ...pg.parse import operand
 from ._base import Ctx, bare, checked_expr, checked_type, short_name, tx_step
 
 
@@ -54,7 +57,7 @@ def create_sql(op: CreateTable, schema: Schema) -> str:
 def plan(op: CreateTable, ctx: Ctx) -> list[Step]:
     key = canonical_table(op.table)
     return [tx_step(ctx, "migrate", f"create table {key}", [create_sql(op, ctx.schema)],
-                    [f"DROP TABLE IF EXISTS {qname(key)}"], lock="none (new table)",
+                    [f"DROP TABLE IF EXISTS {qname(key)}"], lock="none", lock_note="new table",
                     risk="new table: no existing reads or writes to block",
                     rollback=f"drop {key}; rows written to it are lost", data_loss=True)]
 

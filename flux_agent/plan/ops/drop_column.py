@@ -6,8 +6,10 @@ only the last step drops it, and only that step loses data on rollback.
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import DropColumn, Schema, Step
-from ...pg.sql import dollar_quote, ident, literal, qname
+from ...model.operations import DropColumn
+from ...model.schema import Schema
+from ...model.plan import Step
+from ...pg.quote import dollar_quote, ident, literal, qname
 from ._base import Ctx, code_step, require_column, require_table, short_name, tx_step
 
 

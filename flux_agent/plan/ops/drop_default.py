@@ -4,8 +4,10 @@ the column first, so a NOT NULL column gets a code step before the drop."""
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import DropDefault, Schema, Step
-from ...pg.sql import ident, qname
+from ...model.operations import DropDefault
+from ...model.schema import Schema
+from ...model.plan import Step
+from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_table, tx_step
 
 

@@ -4,10 +4,12 @@ rollback rebuilds it concurrently from the definition in the schema."""
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import DropIndex, Index, Schema, Step, Table
-from ...pg.facts import SHARE_UPDATE_EXCLUSIVE
+from ...model.operations import DropIndex
+from ...model.schema import Index, Schema, Table
+from ...model.plan import Step
+from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.ddl import index_sql
-from ...pg.sql import qname_in, split_qualified
+from ...pg.quote import qname_in, split_qualified
 from ._base import SOLO_REASON, Ctx, solo_step
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import DropNotNull, Schema, Step
-from ...pg.sql import ident, qname
+from ...model.operations import DropNotNull
+from ...model.schema import Schema
+from ...model.plan import Step
+from ...pg.quote import ident, qname
 from ._base import Ctx, require_column, require_table, tx_step
 
 

@@ -6,8 +6,10 @@ the last step drops it.
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import DropTable, Schema, Step
-from ...pg.sql import ident, qname, split_qualified
+from ...model.operations import DropTable
+from ...model.schema import Schema
+from ...model.plan import Step
+from ...pg.quote import ident, qname, split_qualified
 from ._base import Ctx, bare, code_step, require_table, short_name, table_ddl, tx_step
 
 

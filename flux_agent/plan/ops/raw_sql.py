@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import pglast
 
-from ...lint.context import SqlSyntaxError, facts, split_statements
+from ...pg.parse import SqlSyntaxError, split_statements
+from ...pg.locks import facts
 from ...errors import FluxInputError
-from ...models import RawSql, Schema, Step
+from ...model.operations import RawSql
+from ...model.schema import Schema
+from ...model.plan import Step
 from ...schema.replay.engine import replay_sql
 from ._base import Ctx
 

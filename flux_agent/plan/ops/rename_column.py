@@ -7,8 +7,10 @@ application has moved; then the old column goes.
 
 from __future__ import annotations
 
-from ...models import RenameColumn, Schema, Step
-from ...pg.sql import ident, qname
+from ...model.operations import RenameColumn
+from ...model.schema import Schema
+from ...model.plan import Step
+from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_new_column_name, require_table, tx_step
 from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql
 

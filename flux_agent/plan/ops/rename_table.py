@@ -6,8 +6,10 @@ application has moved to the new name.
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import RenameTable, Schema, Step
-from ...pg.sql import canonical_table, ident, qname, split_qualified
+from ...model.operations import RenameTable
+from ...model.schema import Schema
+from ...model.plan import Step
+from ...pg.quote import canonical_table, ident, qname, split_qualified
 from ._base import Ctx, code_step, require_table, tx_step
 
 

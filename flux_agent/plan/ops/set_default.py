@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ...models import Schema, SetDefault, Step
-from ...pg.sql import ident, qname
+from ...model.schema import Schema
+from ...model.operations import SetDefault
+from ...model.plan import Step
+from ...pg.quote import ident, qname
 from ._base import Ctx, checked_expr, require_column, require_table, tx_step
 
 

@@ -8,9 +8,12 @@ scan -> DROP the CHECK. Each phase is its own step so each can be retried.
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import Schema, SetNotNull, Step, Table
-from ...pg.facts import SHARE_UPDATE_EXCLUSIVE, not_null_uses_check
-from ...pg.sql import ident, qname
+from ...model.schema import Schema, Table
+from ...model.operations import SetNotNull
+from ...model.plan import Step
+from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
+from ...pg.types import not_null_uses_check
+from ...pg.quote import ident, qname
 from ._base import (
     Ctx, backfill_step, batched_update, checked_expr, code_step, require_column, require_table, short_name, tx_step,
 )

@@ -3,7 +3,7 @@
 drizzle-kit stores the whole schema after each migration as JSON (snapshot
 versions 5, 6 and 7), so no SQL is replayed here: tables, columns, indexes,
 primary / unique / foreign-key / check constraints, enums and views map
-straight across. Types are canonicalised with `flux_agent.pg.facts.type_name`
+straight across. Types are canonicalised with `flux_agent.pg.types.type_name`
 and defaults printed as the SQL replay reader prints them, so a snapshot and
 a replay of the same migrations compare equal.
 """
@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ...errors import FluxInputError
-from ...models import Column, Constraint, EnumType, Index, Schema, Table, View
-from ...pg.facts import type_name
-from ...pg.sql import column_refs, ident, literal, parse_expr
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
+from ...pg.types import type_name
+from ...pg.parse import column_refs, parse_expr
+from ...pg.quote import ident, literal
 from ..normal import normalise_schema
 from .prisma import normalized_default, pg_object_name
 

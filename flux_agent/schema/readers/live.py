@@ -21,7 +21,7 @@ the replay reader does not create them.
 from __future__ import annotations
 
 from ...errors import FluxInputError
-from ...models import Column, Constraint, EnumType, Index, Schema, Table, View
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
 from ..normal import normal_expr, normal_view, normalise_schema
 from ..replay.state import make_key
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import read_file
-from ...models import Schema
+from ...model.schema import Schema
 from ..normal import normalise_schema
 from ..replay.engine import replay_sql
 

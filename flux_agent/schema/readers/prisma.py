@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ...errors import FluxInputError
-from ...models import Column, Constraint, EnumType, Index, Schema, Table, View
-from ...pg.facts import default_text, type_name
-from ...pg.sql import ident, literal
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
+from ...pg.types import default_text, type_name
+from ...pg.quote import ident, literal
 from ..normal import normalise_schema
 
 __all__ = ["read_prisma", "read_prisma_project", "parse_prisma", "pg_object_name", "normalized_default"]

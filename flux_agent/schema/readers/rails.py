@@ -27,9 +27,10 @@ import pglast
 
 from ...errors import FluxInputError
 from .. import read_file
-from ...models import Column, Constraint, EnumType, Index, Schema, Table
-from ...pg.facts import type_name
-from ...pg.sql import canonical_table, column_refs, ident, literal, parse_expr, qname, render
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table
+from ...pg.types import type_name
+from ...pg.quote import canonical_table, ident, literal, qname
+from ...pg.parse import column_refs, parse_expr, render
 from ..normal import normalise_schema
 from .pg_dump import read_pg_dump
 from ..replay.engine import replay_sql

@@ -8,8 +8,9 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 from pglast.enums import ConstrType as CT
 
-from ...models import Column, Constraint, Index, Table
-from ...pg.sql import column_refs, ident, parse_expr, render, replace_column
+from ...model.schema import Column, Constraint, Index, Table
+from ...pg.parse import column_refs, parse_expr, render, replace_column
+from ...pg.quote import ident
 from .names import choose_name, index_column_names, name_addition
 from .state import State, make_key, names_of, split_key
 

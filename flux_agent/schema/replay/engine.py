@@ -17,7 +17,7 @@ import pglast
 from pglast import ast
 
 from ...errors import FluxInputError
-from ...models import Schema
+from ...model.schema import Schema
 from ..normal import normalise_schema
 from .ddl import alter_table, create_table
 from .objects import (

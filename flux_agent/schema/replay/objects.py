@@ -5,8 +5,8 @@ from __future__ import annotations
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType as OT, VariableSetKind
 
-from ...models import EnumType, Index, Table, View
-from ...pg.sql import iter_nodes, render
+from ...model.schema import EnumType, Index, Table, View
+from ...pg.parse import iter_nodes, render
 from .ddl import rename_column, rename_constraint, rename_table, set_table_schema
 from .names import choose_name, index_column_names, name_addition
 from .state import State, make_key, names_of, split_key, type_text

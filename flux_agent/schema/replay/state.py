@@ -1,6 +1,6 @@
 """The schema being replayed, with PostgreSQL's name resolution over it.
 
-Keys follow `flux_agent.pg.sql.canonical_table` (unqualified in public, else
+Keys follow `flux_agent.pg.quote.canonical_table` (unqualified in public, else
 `schema.name`) but are built from parser parts, never from re-split text, so a
 quoted name holding a dot cannot be misread.
 """
@@ -11,9 +11,9 @@ from typing import Iterable, Optional
 
 from pglast import ast
 
-from ...models import EnumType, Index, Schema, Table, View
-from ...pg.facts import BUILTIN_TYPES, canonical_type
-from ...pg.sql import ident
+from ...model.schema import EnumType, Index, Schema, Table, View
+from ...pg.types import BUILTIN_TYPES, canonical_type
+from ...pg.quote import ident
 
 
 def make_key(ns: str, name: str) -> str:

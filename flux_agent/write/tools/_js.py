@@ -17,7 +17,7 @@ from pathlib import Path
 import pglast
 
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import nothing_to_undo, one_line, utc
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")

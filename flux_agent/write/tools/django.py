@@ -20,7 +20,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from .alembic import comment_text, doc_text, module_assignments, parse_file, py_literal, step_sql
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, slug
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Optional
 
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug
 from ._js import ms, statements
 

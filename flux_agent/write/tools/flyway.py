@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug
 from .golang_migrate import existing_versions, next_versions
 

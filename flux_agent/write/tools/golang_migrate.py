@@ -23,9 +23,9 @@ import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ...lint.context import split_statements
+from ...pg.parse import split_statements
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug, utc
 
 _VERSION = re.compile(r"(\d+)_.*\.(?:up|down)\.sql$")  # file names, not SQL

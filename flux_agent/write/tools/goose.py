@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pglast
 
-from ...lint.context import split_statements
+from ...pg.parse import split_statements
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug
 from .golang_migrate import existing_versions, next_versions
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, clean_dir, db_steps, slug
 from ._js import assign, body_sql, header, ms, numeric_prefixes, one_file, suffix, template, undo_note
 

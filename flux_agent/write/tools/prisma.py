@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 from ...errors import FluxInputError
-from ...models import Plan, Step
-from ...pg.sql import split_qualified
+from ...model.plan import Plan, Step
+from ...pg.quote import split_qualified
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, first_stamp, nothing_to_undo, one_line, slug
 from .golang_migrate import single_statement
 

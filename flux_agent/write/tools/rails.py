@@ -25,9 +25,9 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ...lint.context import split_statements
+from ...pg.parse import split_statements
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, first_stamp, nothing_to_undo, one_line, slug
 
 DEFAULT_VERSION = "7.1"

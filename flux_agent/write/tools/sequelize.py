@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, clean_dir, db_steps, stamped_layout
 from ._js import body_sql, header, one_file, suffix, template, undo_note
 

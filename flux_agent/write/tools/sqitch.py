@@ -23,10 +23,11 @@ from pathlib import Path, PurePosixPath
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType as OT
 
-from ...lint.context import relation_name, split_statements
+from ...pg.quote import relation_name
+from ...pg.parse import split_statements
 from ...errors import FluxInputError
-from ...models import Plan, Step
-from ...pg.sql import canonical_table, ident, literal, qname, same_schema_name
+from ...model.plan import Plan, Step
+from ...pg.quote import canonical_table, ident, literal, qname, same_schema_name
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug, utc
 
 PLAN = "sqitch.plan"

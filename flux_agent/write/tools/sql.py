@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, commit, down_or_note, nothing_to_undo, one_line, stamped_layout
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...errors import FluxInputError
-from ...models import Plan, Step
+from ...model.plan import Plan, Step
 from ..base import FileJob, Writer, clean_dir, db_steps, one_line, slug
 from ._js import assign, body_sql, first_ms, header, one_file, pascal, string, template, undo_note
 

@@ -1,25 +1,21 @@
-"""What PostgreSQL does: type names, binary-coercible casts, volatile functions,
-lock levels. Kept apart from the planner so another dialect can be a sibling
-module (the strong_migrations adapter shape).
-"""
+"""What PostgreSQL does with types and versions: type names as format_type() prints
+them, binary-coercible casts, volatile functions, features by major version. Kept
+apart from the planner so another dialect can be a sibling (the strong_migrations
+adapter shape)."""
 
 from __future__ import annotations
 
 from typing import Optional
 
 from ..errors import FluxInputError
-from .sql import HAVE_PGLAST, ident, iter_nodes, parse_expr, parse_type, render
+from .parse import HAVE_PGLAST, iter_nodes, parse_expr, parse_type, render
+from .quote import ident
 
 if HAVE_PGLAST:
     from pglast import ast
 else:  # sqlglot stands in where the pglast wheel is missing
     from . import fallback as _fb
 
-ACCESS_EXCLUSIVE = "ACCESS EXCLUSIVE"
-SHARE_UPDATE_EXCLUSIVE = "SHARE UPDATE EXCLUSIVE"
-SHARE_ROW_EXCLUSIVE = "SHARE ROW EXCLUSIVE"
-ROW_EXCLUSIVE = "ROW EXCLUSIVE"
-NO_LOCK = "none"
 
 # pg_catalog internal name -> the name format_type() prints
 _CANONICAL = {
@@ -45,6 +41,7 @@ _CANONICAL = {
     "serial2": "smallint",
 }
 
+
 BUILTIN_TYPES = {
     "smallint", "integer", "bigint", "real", "double precision", "numeric", "money",
     "boolean", "character varying", "character", "text", "name", "bytea", "bit", "bit varying",
@@ -54,6 +51,7 @@ BUILTIN_TYPES = {
     "tsvector", "tsquery", "oid", "int4range", "int8range", "numrange", "tsrange", "tstzrange",
     "daterange", "jsonpath", "regclass", "pg_lsn", "txid_snapshot", "char",
 }
+
 
 # Types whose names put the modifier before "with/without time zone".
 _ZONED = {"timestamp without time zone", "timestamp with time zone",

@@ -1,0 +1,51 @@
+"""The comments a migration file speaks to the validator in, each with its reason:
+`-- flux-ignore rule[, rule]: reason`, squawk's `-- squawk-ignore rule[, rule] -- reason`,
+and `-- flux-phase <phase>: reason`, which Flux writes into contract and backfill
+files so that they are judged as the plan judged them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import get_args
+
+from ..model.terms import Phase
+from ..pg.parse import scan_comments
+
+PHASE_MARKER = "flux-phase"
+PHASES = get_args(Phase)
+
+
+def phase_marker(phase: Phase, reason: str) -> str:
+    """The comment that tells the validator which plan phase a migration file belongs to, with
+    its reason: a contract file, run after its code deploy, may drop what the code stopped using."""
+    return f"-- {PHASE_MARKER} {phase}: {reason}"
+
+
+@dataclass
+class Marker:
+    """One ignore comment (its rules) or phase marker (its phase), where it stands and why."""
+
+    line: int
+    rules: set[str]
+    reason: str
+
+
+def markers(sql: str, line_offset: int) -> tuple[list[Marker], list[Marker]]:
+    """(ignores, phase markers) in the SQL's comments (a phase marker's `rules` hold its phase)."""
+    ignores, phases = [], []
+    for start, body in scan_comments(sql):
+        body = body.lstrip("-").strip()
+        line = sql.count("\n", 0, start) + 1 + line_offset
+        if body.startswith("flux-ignore"):
+            names, _, reason = body[len("flux-ignore"):].partition(":")
+        elif body.startswith("squawk-ignore"):
+            names, _, reason = body[len("squawk-ignore"):].partition(" -- ")
+        elif body.startswith(PHASE_MARKER):
+            names, _, reason = body[len(PHASE_MARKER):].partition(":")
+            phases.append(Marker(line, set(names.split()), reason.strip()))
+            continue
+        else:
+            continue
+        rules = {n.strip() for n in names.replace(",", " ").split() if n.strip()}
+        ignores.append(Marker(line, rules, reason.strip()))
+    return ignores, phases

@@ -1,0 +1,62 @@
+"""A plan and its parts: steps with forward and rollback SQL, findings, and the
+summary derived from them (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, Field, computed_field
+
+from ..plan import summary as render
+from .operations import Operation
+from .terms import Lock, Phase, PlanType, Severity, Tool
+
+
+class Step(BaseModel):
+    number: int = 0
+    phase: Phase
+    title: str
+    files: list[str] = Field(default_factory=list)
+    up_sql: Optional[str] = None
+    down_sql: Optional[str] = None
+    transactional: bool = True
+    lock: Lock = "none"
+    lock_note: str = Field("", description="what the lock applies to, when not the whole step: "
+                           "'per batch', 'new table', 'both tables'")
+    risk: str = ""
+    data_loss_on_rollback: bool = False
+    rollback: str = Field("", description="what undoing this step does, in words")
+
+
+class Finding(BaseModel):
+    rule: str
+    severity: Severity
+    message: str
+    step: Optional[int] = None
+
+
+class FileFinding(BaseModel):
+    """One finding of `flux validate` (DESIGN.md section 3)."""
+
+    path: str
+    line: int
+    rule: str
+    severity: Severity
+    message: str
+    hint: str = ""
+
+
+class Plan(BaseModel):
+    description: str
+    type: PlanType
+    tool: Tool
+    dialect: Literal["postgresql"] = "postgresql"
+    operations: list[Operation]
+    steps: list[Step]
+    findings: list[Finding] = Field(default_factory=list)
+
+    @computed_field(description="the deployment summary, rendered from the plan as it stands: show it verbatim")
+    @property
+    def summary(self) -> str:
+        # Derived, never stored: a stored copy went stale when files were renamed at write time.
+        return render.summary(self)
