@@ -1,8 +1,20 @@
-"""Errors users see. Each carries one line of text; the CLI maps them to exit codes."""
+"""Errors users see, and the one place any error becomes the single line and exit code
+every surface shows (the CLI's stderr, an MCP tool error, an agent's tool result)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from pydantic import ValidationError
+
+REPORT = "this is a bug in flux: please report it with the command that caused it"
 
 
 class FluxError(Exception):
     exit_code = 1
+
+    def __str__(self) -> str:  # always one line
+        return one_line(str(self.args[0] if self.args else type(self).__name__))
 
 
 class FluxInputError(FluxError):
@@ -10,11 +22,46 @@ class FluxInputError(FluxError):
 
     exit_code = 2
 
-    def __str__(self) -> str:  # always one line
-        return " ".join(str(self.args[0] if self.args else "bad input").split())
-
 
 class FluxRefused(FluxError):
     """The plan has error-level findings; nothing was written (exit 1)."""
 
     exit_code = 1
+
+
+class FluxInternalError(FluxError):
+    """Flux failed, not the input: a bug, or the machine refusing what Flux itself needs (exit 3)."""
+
+    exit_code = 3
+
+
+def one_line(text: object) -> str:
+    """`text` on one line: every run of white space, line breaks of any kind included
+    (\\r, \\x0b, \\x1c-\\x1e, \\x85, \\u2028, ...), becomes one space."""
+    return " ".join(str(text).split())
+
+
+def os_error_text(exc: OSError) -> str:
+    """One line for a file-system error on a path the user gave."""
+    what = exc.strerror or type(exc).__name__
+    where = exc.filename if exc.filename is not None else ""
+    return one_line(f"{what}: {str(where)[:200]!r}" if where != "" else f"{what}: {exc}")
+
+
+def error_line(exc: BaseException, where: Optional[str] = None) -> tuple[str, int]:
+    """(the one line, the exit code) for any error. Bad input (a FluxInputError, arguments
+    that fail their model, a path the file system refuses) is 2; anything unforeseen is an
+    internal error, 3, never passed off as bad input."""
+    if isinstance(exc, FluxError):
+        return str(exc), exc.exit_code
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "input"
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        return one_line(f"invalid argument {loc}: {err['msg']}{more}"), 2
+    if isinstance(exc, OSError):  # e.g. a --project or file name too long for the file system
+        return os_error_text(exc), 2
+    if isinstance(exc, ValueError) and "null byte" in str(exc):  # the file system refuses a NUL in a path
+        return "a path or argument contains a NUL byte", 2
+    context = f" in {where}" if where else ""
+    return one_line(f"internal error{context}: {type(exc).__name__}: {exc} ({REPORT})"), 3

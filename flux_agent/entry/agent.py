@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Optional
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from ..errors import FluxError, FluxInputError
+from ..errors import FluxError, FluxInputError, error_line, one_line
 from ..plan.summary import surface
 from .tool_specs import BY_NAME, TOOLS, ToolSpec
 
@@ -36,7 +36,7 @@ class FluxAgentError(FluxError):
     """The Messages API failed (network, key, quota); one line (exit 1)."""
 
     def __str__(self) -> str:
-        return " ".join(str(self.args[0] if self.args else "the Anthropic API failed").split())
+        return one_line(self.args[0] if self.args else "the Anthropic API failed")
 
 
 @dataclass
@@ -102,10 +102,6 @@ def system_prompt(project_dir: str) -> str:
 
 # --- running one tool call --------------------------------------------------------------------
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def run_tool(spec: ToolSpec, args: Any, project_dir: str) -> tuple[str, bool, Any]:
     """Call the tool; returns (tool_result text, is_error, result model or None)."""
     try:
@@ -121,14 +117,8 @@ def run_tool(spec: ToolSpec, args: Any, project_dir: str) -> tuple[str, bool, An
         with surface("tools"):  # the result names the tools the model has, not CLI commands
             result = spec.handler(spec.request(**args))
             return result.model_dump_json(), False, result
-    except FluxError as exc:
-        return _one_line(str(exc)), True, None
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"]) or "input"
-        return _one_line(f"invalid argument {where}: {err['msg']}"), True, None
-    except Exception as exc:  # a bug must not kill the session: the model sees it and the user too
-        return _one_line(f"internal error in {spec.name}: {type(exc).__name__}: {exc}"), True, None
+    except Exception as exc:  # the model sees the one line every surface gives (errors.error_line)
+        return error_line(exc, spec.name)[0], True, None
 
 
 # --- the loop ---------------------------------------------------------------------------------

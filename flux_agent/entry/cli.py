@@ -5,37 +5,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from typing import Optional, Sequence
 
 from ..plan import summary as render
 from . import actions as tools
-from ..errors import FluxError, FluxInputError
+from .. import __version__
+from ..errors import FluxInputError, error_line, one_line
 from ..model.plan import Plan
 from ..model.settings import Settings
-
-
-def os_error_text(exc: OSError) -> str:
-    """One line for a file-system error on a path the user gave."""
-    what = exc.strerror or type(exc).__name__
-    where = exc.filename if exc.filename is not None else ""
-    text = f"{what}: {str(where)[:200]!r}" if where != "" else f"{what}: {exc}"
-    return " ".join(text.split())
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2
         raise FluxInputError(message)
-
-
-def version() -> str:
-    from importlib.metadata import PackageNotFoundError, version as installed
-
-    try:
-        return installed("flux-agent")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "0.0.0"
 
 
 EXAMPLES = """examples:
@@ -55,7 +40,7 @@ _OPS = "typed operations as JSON, or @FILE (.json/.yaml), instead of a request i
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="flux", description="Zero-downtime PostgreSQL migrations.", epilog=EXAMPLES,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"flux {version()}", help="print the version and exit")
+    p.add_argument("--version", action="version", version=f"flux {__version__}", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     plan = sub.add_parser("plan", help="plan a schema change (and write it with --write)")
@@ -312,7 +297,7 @@ def _not_yet(what: str) -> int:
 
 def _fail(text: str, code: int, as_json: bool) -> int:
     """One line on stderr; with --json also {"error", "exit"} on stdout for scripts (DESIGN.md section 3)."""
-    line = " ".join(text.split())
+    line = one_line(text)
     print(f"flux: {line}", file=sys.stderr)
     if as_json:
         print(json.dumps({"error": line, "exit": code}))
@@ -340,19 +325,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if handler is None:
             return _not_yet(args.command)
         return handler(args)
-    except FluxError as exc:
-        return _fail(str(exc), exc.exit_code, as_json)
-    except OSError as exc:  # e.g. a --project or file name too long for the file system
-        if isinstance(exc, BrokenPipeError):
-            return 0
-        return _fail(os_error_text(exc), 2, as_json)
-    except ValueError as exc:
-        if "null byte" not in str(exc):  # a path holding NUL: the file system refuses it
-            raise
-        return _fail("a path or argument contains a NUL byte", 2, as_json)
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (| head): nothing more to say
         return 0
-
+    except Exception as exc:
+        if os.environ.get("FLUX_DEBUG"):
+            raise
+        text, code = error_line(exc)  # the same line the MCP server and the agent give
+        return _fail(text, code, as_json)
 
 if __name__ == "__main__":
     sys.exit(main())

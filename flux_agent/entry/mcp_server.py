@@ -20,8 +20,9 @@ from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from pydantic import ValidationError
 
 from ..plan import summary as render
-from .cli import os_error_text
-from ..errors import FluxError
+
+from .. import __version__
+from ..errors import error_line, one_line
 from .tool_specs import BY_NAME, TOOLS, ToolSpec
 
 INSTRUCTIONS = (
@@ -38,18 +39,8 @@ def _tool_function(spec: ToolSpec):
         try:
             request = spec.request(**kwargs)
             return spec.handler(request)
-        except FluxError as exc:
-            raise ToolError(" ".join(str(exc).split())) from None
-        except OSError as exc:  # a path the file system refuses (too long, not readable)
-            raise ToolError(os_error_text(exc)) from None
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            where = ".".join(str(p) for p in err["loc"])
-            raise ToolError(f"invalid argument {where}: {err['msg']}") from None
-        except ValueError as exc:  # after ValidationError, which is one too
-            if "null byte" not in str(exc):
-                raise
-            raise ToolError("a path or argument contains a NUL byte") from None
+        except Exception as exc:  # one line, as on every surface (errors.error_line)
+            raise ToolError(error_line(exc, spec.name)[0]) from None
 
     params = []
     for name, field in spec.request.model_fields.items():
@@ -78,13 +69,6 @@ def _annotated(field):
     return Annotated[field.annotation, Field(**extra)] if extra else field.annotation
 
 
-def _one_line(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return " ".join(f"invalid argument {where}: {err['msg']}{more}".split())
-
-
 class FluxServer(MCPServer):
     """The SDK's server with every tool error on one line: the SDK reports arguments
     that fail its schema check as a multi-line pydantic dump."""
@@ -102,7 +86,7 @@ class FluxServer(MCPServer):
             raise
         except ToolError as exc:
             cause = exc.__cause__
-            text = _one_line(cause) if isinstance(cause, ValidationError) else " ".join(str(exc).split())
+            text = error_line(cause)[0] if isinstance(cause, ValidationError) else one_line(exc)
             raise ToolError(text) from cause
 
     async def run_stdio_async(self) -> None:
@@ -154,7 +138,7 @@ def _answerable(line: str) -> str:
 
 
 def build_server() -> MCPServer:
-    server = FluxServer("flux", version=_version(), instructions=INSTRUCTIONS)
+    server = FluxServer("flux", version=__version__, instructions=INSTRUCTIONS)
     for spec in TOOLS:
         server.add_tool(_tool_function(spec), name=spec.name, description=spec.description,
                         structured_output=True)
@@ -165,10 +149,3 @@ def main() -> None:
     build_server().run("stdio")
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("flux-agent")
-    except PackageNotFoundError:
-        return "0.0.0"
