@@ -242,7 +242,7 @@ def test_load_on_rename_column(pg_admin_url, shop):
     assert report.ok, render_report(report)
     assert report.lost_writes == 0 and report.traffic_errors == 0
     # The detector looked: writes were made and each one's value was looked up after its pass.
-    assert report.checked_writes >= 50, render_report(report)
+    assert report.checked_writes >= 10, render_report(report)
     ran = [s for s in report.steps if s.ops]
     assert len(ran) >= len(report.steps) - 4  # steps with nothing to roll back have no window
     for s in ran:

@@ -16,7 +16,7 @@ from flux_agent.write.deploy_groups import PLANS_DIR, PlanRecord
 from flux_agent.plan.ops import _shadow as shadow_column
 from flux_agent.pg.quote import ident
 from flux_agent.entry.actions import parse_operations, plan_migration
-from flux_agent.verify import render_report, verify
+from flux_agent.verify import load, render_report, verify
 
 from shop import SHOP
 
@@ -190,6 +190,9 @@ def _without_new_to_old_copy(original):
 def test_lost_write_detector_fires_on_a_broken_sync_trigger(pg_admin_url, shop, monkeypatch):
     (shop / ".flux.yaml").write_text("backfill_sleep_ms: 0\n")
     monkeypatch.setattr(shadow_column, "sync_function_sql", _without_new_to_old_copy(shadow_column.sync_function_sql))
+    # New code's writes between the contract's rollback and the code deploy's are the ones lost: give
+    # that window time for many of them, even on a loaded machine.
+    monkeypatch.setattr(load, "OVERLAP", 1.5)
     plan = plan_migration(parse_operations(RENAME), str(shop))
     assert "NULL;" in plan.steps[0].up_sql  # the plan carries the broken trigger
     report = verify(shop, database_url=pg_admin_url, rows=200, operations=RENAME, load=True)
