@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..write.deploy_groups import WriteOutcome, continue_plan, write_first
 from ..project.detect import Detection, ddl_folders, detect
-from ..errors import FluxInputError
+from ..errors import FluxError, FluxInputError
 from ..model.plan import FileFinding, Plan
 from ..model.operations import Operation
 from ..model.schema import Schema
@@ -209,7 +209,7 @@ class _History:
             schema = self.schemas[-1]
             try:
                 schema = replay_sql(up_sql_of(path, path.read_text(encoding="utf-8")), schema)
-            except (FluxInputError, OSError, UnicodeDecodeError):
+            except (FluxError, OSError, UnicodeDecodeError):
                 pass  # a broken earlier migration gets its own finding when validated
             self.schemas.append(schema)
         return self.schemas[stop]

@@ -11,7 +11,7 @@ import pglast
 
 from .context import FileContext, advance
 from ..pg.parse import SqlSyntaxError, split_statements
-from ..errors import FluxInputError
+from ..errors import FluxError, FluxInputError
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.schema import Schema
 from ..model.settings import Settings
@@ -197,6 +197,6 @@ def validate_plan(plan: Plan, schema: Schema, settings: Settings) -> list[Findin
             out.append(Finding(rule=f.rule, severity=f.severity, message=f.message, step=step.number))
         try:
             work = replay_sql(step.up_sql, work)
-        except FluxInputError:
+        except FluxError:
             pass  # unparseable: lint_sql reported it; later steps see the schema as it was
     return out

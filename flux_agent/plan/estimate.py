@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from ..pg.parse import SqlSyntaxError, split_statements
 from ..pg.quote import relation_name
-from ..errors import FluxInputError
+from ..errors import FluxError, FluxInputError
 from ..model.plan import Plan, Step
 from ..model.schema import Schema, Table
 from ..pg.types import binary_coercible, canonical_type, is_volatile
@@ -285,7 +285,7 @@ def annotate(plan: Plan, schema: Schema, rates: Optional[Rates] = None) -> Plan:
         if step.up_sql:
             try:
                 after = replay_sql(step.up_sql, work)
-            except FluxInputError:
+            except FluxError:
                 continue
             created |= _created_tables(step.up_sql)
             for t in after.tables:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from ..errors import FluxInputError
+from ..errors import FluxError, FluxInputError
 from ..model.schema import Schema
 
 
@@ -18,5 +18,5 @@ def read_file(path: Path, parse: Callable[[str], Schema]) -> Schema:
         raise FluxInputError(f"{path}: cannot read: {exc}") from None
     try:
         return parse(text)
-    except FluxInputError as exc:
-        raise FluxInputError(f"{path}: {exc}") from None
+    except FluxError as exc:
+        raise type(exc)(f"{path}: {exc}") from None

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from ..errors import FluxInputError
+from ..errors import FluxError, FluxInputError
 from ..model.schema import Schema
 from .replay.engine import migration_files, read_migrations_dir, replay_sql, up_sql_of
 
@@ -69,8 +69,8 @@ def _replay_files(files: list[Path]) -> Schema:
         text = file.read_text(encoding="utf-8")
         try:
             schema = replay_sql(up_sql_of(file, text), schema)
-        except FluxInputError as exc:
-            raise FluxInputError(f"{file.name}: {exc}") from None
+        except FluxError as exc:
+            raise type(exc)(f"{file.name}: {exc}") from None
     return schema
 
 

@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 
 from ..entry import actions as tools
 from ..write.deploy_groups import PLANS_DIR, PlanRecord
-from ..errors import FluxInputError
+from ..errors import FluxError, FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
 from ..schema.replay.engine import migration_files, replay_sql, up_sql_of
@@ -61,6 +61,6 @@ def schema_before(project: Path, record: PlanRecord) -> Schema:
             schema = replay_sql(up_sql_of(file, file.read_text(encoding="utf-8")), schema)
         except (OSError, UnicodeDecodeError) as exc:
             raise FluxInputError(f"{file}: cannot read: {exc}") from None
-        except FluxInputError as exc:
-            raise FluxInputError(f"{file}: {exc}") from None
+        except FluxError as exc:
+            raise type(exc)(f"{file}: {exc}") from None
     return schema

@@ -16,7 +16,7 @@ from typing import Callable, Optional, Union
 import pglast
 from pglast import ast
 
-from ...errors import FluxInputError
+from ...errors import FluxError, FluxInputError, FluxInternalError
 from ...model.schema import Schema
 from ..normal import normalise_schema
 from .ddl import alter_table, create_table
@@ -64,8 +64,8 @@ def read_migrations_dir(path: Path) -> Schema:
         state.search_path = ["public"]  # each migration starts a fresh session
         try:
             _apply(state, sql, first_line)
-        except FluxInputError as exc:
-            raise FluxInputError(f"{file}: {exc}") from None
+        except FluxError as exc:
+            raise type(exc)(f"{file}: {exc}") from None
     return normalise_schema(state.schema, in_place=True)
 
 
@@ -187,9 +187,9 @@ def _apply(state: State, sql_text: str, first_line: int) -> None:
             continue
         try:
             handler(state, raw.stmt)
-        except FluxInputError:
+        except FluxError:
             raise
-        except Exception as exc:  # an odd statement shape must not surface as a traceback
+        except Exception as exc:  # a statement shape replay does not know: Flux's gap, not bad input
             line = _line_at(sql_text, raw.stmt_location or 0, first_line)
             what = f"{type(exc).__name__}: {exc}"
-            raise FluxInputError(f"cannot replay statement at line {line}: {what}") from None
+            raise FluxInternalError(f"cannot replay statement at line {line}: {what}") from None
