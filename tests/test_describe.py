@@ -13,7 +13,8 @@ from pydantic import TypeAdapter
 
 from flux_agent.entry.cli import main
 from flux_agent.model.operations import Operation
-from flux_agent.plan.planner import _DESCRIBE, describe
+from flux_agent.plan.ops import OPS as MODULES
+from flux_agent.plan.planner import describe
 
 from shop import SHOP
 
@@ -65,7 +66,7 @@ def test_description(op, text):
 def test_one_description_per_operation_type():
     kinds = {typing.get_args(m.model_fields["op"].annotation)[0]
              for m in typing.get_args(typing.get_args(Operation)[0])}
-    assert set(_DESCRIBE) == kinds
+    assert set(MODULES) == kinds and all(callable(m.describe) for m in MODULES.values())
     assert {op["op"] for op, _ in EXPECTED} == kinds  # each wording is checked above
     for op, _ in EXPECTED:  # no op identifier leaks into the sentence
         assert "_" not in op["op"] or op["op"] not in describe(OPS.validate_python(op))

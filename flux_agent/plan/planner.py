@@ -8,7 +8,7 @@ backfill and its contract); adjacent code deploys are merged into one.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from typing import Sequence
 
 from ..errors import FluxInputError
 from ..model.operations import Operation
@@ -21,48 +21,9 @@ from ..pg.quote import canonical_table
 from ..lint.markers import phase_marker
 
 
-def _one(text: Optional[str]) -> str:
-    return " ".join(str(text).split())
-
-
-def _cols(table: str, columns: list[str]) -> str:
-    """`orders.user_id` for one column, `orders (a, b)` for several."""
-    return f"{table}.{columns[0]}" if len(columns) == 1 else f"{table} ({', '.join(columns)})"
-
-
-def _where(where: Optional[str]) -> str:
-    return f" where {_one(where)}" if where else ""
-
-
-# One description per operation type: the plan's title, read as a sentence.
-_DESCRIBE: dict[str, Callable[..., str]] = {
-    "add_column": lambda o: f"add column {o.table}.{o.column} {_one(o.type)}{'' if o.nullable else ' NOT NULL'}",
-    "drop_column": lambda o: f"drop column {o.table}.{o.column}",
-    "rename_column": lambda o: f"rename column {o.table}.{o.column} to {o.new_name}",
-    "change_column_type": lambda o: f"change type of {o.table}.{o.column} to {_one(o.type)}",
-    "set_not_null": lambda o: f"set {o.table}.{o.column} NOT NULL",
-    "drop_not_null": lambda o: f"allow NULL in {o.table}.{o.column}",
-    "set_default": lambda o: f"set default of {o.table}.{o.column} to {_one(o.default)}",
-    "drop_default": lambda o: f"drop default of {o.table}.{o.column}",
-    "add_index": lambda o: f"add {'unique ' if o.unique else ''}index on {o.table} ({', '.join(o.columns)})"
-                           f"{_where(o.where)}",
-    "drop_index": lambda o: f"drop index {o.name}",
-    "add_foreign_key": lambda o: f"add foreign key {_cols(o.table, o.columns)} -> "
-                                 f"{_cols(o.ref_table, o.ref_columns)}"
-                                 f"{f' on delete {_one(o.on_delete).lower()}' if o.on_delete else ''}",
-    "add_check": lambda o: f"add check on {o.table} ({_one(o.expression)})",
-    "add_unique": lambda o: f"add unique constraint on {_cols(o.table, o.columns)}",
-    "create_table": lambda o: f"create table {o.table}",
-    "rename_table": lambda o: f"rename table {o.table} to {o.new_name}",
-    "drop_table": lambda o: f"drop table {o.table}",
-    "backfill": lambda o: f"backfill {o.table}.{o.column} with {_one(o.value)}{_where(o.where)}",
-    "add_enum_value": lambda o: f"add value {o.value!r} to enum {o.enum}",
-    "raw_sql": lambda o: f"run raw SQL ({o.phase} step)",
-}
-
-
 def describe(op: Operation) -> str:
-    return _DESCRIBE[op.op](op)
+    """The plan's title for one operation, read as a sentence (each op module words its own)."""
+    return OPS[op.op].describe(op)
 
 
 def _merge_code_steps(steps: list[Step]) -> list[Step]:

@@ -303,3 +303,21 @@ def _rows_text(table: Table) -> str:
     if table.row_estimate is None:
         return "size unknown"
     return f"~{table.row_estimate:,} rows"
+
+
+# --------------------------------------------------------------------------
+# Words for descriptions
+# --------------------------------------------------------------------------
+
+
+def one(text: Optional[str]) -> str:
+    return " ".join(str(text).split())
+
+
+def cols(table: str, columns: list[str]) -> str:
+    """`orders.user_id` for one column, `orders (a, b)` for several."""
+    return f"{table}.{columns[0]}" if len(columns) == 1 else f"{table} ({', '.join(columns)})"
+
+
+def where_text(where: Optional[str]) -> str:
+    return f" where {one(where)}" if where else ""

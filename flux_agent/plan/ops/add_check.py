@@ -9,7 +9,7 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.parse import column_refs, parse_expr
 from ...pg.quote import ident, qname
-from ._base import Ctx, bare, checked_expr, require_table, short_name, tx_step
+from ._base import Ctx, bare, checked_expr, one, require_table, short_name, tx_step
 
 
 def check_name(op: AddCheck, table: Table) -> str:
@@ -54,3 +54,7 @@ def apply(op: AddCheck, schema: Schema) -> None:
     expr = checked_expr(op.expression, table, "check expression")
     table.constraints.append(Constraint(name=check_name(op, table), kind="check", expression=expr,
                                         columns=sorted(column_refs(parse_expr(expr, "check")))))
+
+
+def describe(op: AddCheck) -> str:
+    return f"add check on {op.table} ({one(op.expression)})"

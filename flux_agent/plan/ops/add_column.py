@@ -11,10 +11,7 @@ from ...model.plan import Step
 from ...pg.types import fast_default_supported, is_volatile
 from ...pg.quote import ident, qname
 from ...pg.parse import operand
-from ._base import (
-    Ctx, backfill_step, batched_update, checked_expr, checked_type, code_step, require_new_column_name,
-    require_table, tx_step,
-)
+from ._base import Ctx, backfill_step, batched_update, checked_expr, checked_type, code_step, one, require_new_column_name, require_table, tx_step
 from .set_not_null import not_null_steps
 
 
@@ -78,3 +75,7 @@ def apply(op: AddColumn, schema: Schema) -> None:
     typ = checked_type(schema, op.type)
     default = checked_expr(op.default, table, "default") if op.default is not None else None
     table.columns.append(Column(name=op.column, type=typ, nullable=op.nullable, default=default))
+
+
+def describe(op: AddColumn) -> str:
+    return f"add column {op.table}.{op.column} {one(op.type)}{'' if op.nullable else ' NOT NULL'}"

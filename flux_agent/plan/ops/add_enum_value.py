@@ -58,3 +58,7 @@ def apply(op: AddEnumValue, schema: Schema) -> None:
         enum.values.insert(enum.values.index(op.after) + 1, op.value)
     else:
         enum.values.append(op.value)
+
+
+def describe(op: AddEnumValue) -> str:
+    return f"add value {op.value!r} to enum {op.enum}"

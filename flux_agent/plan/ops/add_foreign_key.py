@@ -9,7 +9,7 @@ from ...model.schema import Constraint, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname
-from ._base import Ctx, bare, require_column, require_table, short_name, tx_step
+from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
 
 ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL",
              "set default": "SET DEFAULT", "no action": "NO ACTION"}
@@ -88,3 +88,8 @@ def apply(op: AddForeignKey, schema: Schema) -> None:
         name=fk_name(op, table), kind="foreign_key", columns=list(op.columns),
         ref_table=require_table(schema, op.ref_table).name, ref_columns=list(op.ref_columns),
         on_delete=_on_delete(op).replace(" ON DELETE ", "") or None))
+
+
+def describe(op: AddForeignKey) -> str:
+    action = f" on delete {op.on_delete.lower()}" if op.on_delete else ""
+    return f"add foreign key {cols(op.table, op.columns)} -> {cols(op.ref_table, op.ref_columns)}{action}"

@@ -13,7 +13,7 @@ from ...model.schema import Index, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname, qname_in
-from ._base import SOLO_REASON, Ctx, bare, checked_expr, require_column, require_table, short_name, solo_step, tx_step
+from ._base import Ctx, SOLO_REASON, bare, checked_expr, require_column, require_table, short_name, solo_step, tx_step, where_text
 
 
 def index_name(op: AddIndex, table: Table) -> str:
@@ -87,3 +87,8 @@ def apply(op: AddIndex, schema: Schema) -> None:
     table = require_table(schema, op.table)
     where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
     table.indexes.append(Index(name=index_name(op, table), columns=list(op.columns), unique=op.unique, where=where))
+
+
+def describe(op: AddIndex) -> str:
+    unique = "unique " if op.unique else ""
+    return f"add {unique}index on {op.table} ({', '.join(op.columns)}){where_text(op.where)}"

@@ -9,7 +9,7 @@ from ...model.schema import Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.quote import ident, qname
 from .add_index import index_step
-from ._base import Ctx, bare, require_column, require_table, short_name, tx_step
+from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
 
 
 def unique_name(op: AddUnique, table: Table) -> str:
@@ -47,3 +47,7 @@ def apply(op: AddUnique, schema: Schema) -> None:
     name = unique_name(op, table)
     table.indexes.append(Index(name=name, columns=list(op.columns), unique=True))
     table.constraints.append(Constraint(name=name, kind="unique", columns=list(op.columns)))
+
+
+def describe(op: AddUnique) -> str:
+    return f"add unique constraint on {cols(op.table, op.columns)}"

@@ -7,9 +7,7 @@ from __future__ import annotations
 from ...model.operations import Backfill
 from ...model.schema import Schema
 from ...model.plan import Step
-from ._base import (
-    Ctx, backfill_step, batched_update, checked_expr, require_column, require_primary_key, require_table,
-)
+from ._base import Ctx, backfill_step, batched_update, checked_expr, one, require_column, require_primary_key, require_table, where_text
 
 
 def validate(op: Backfill, schema: Schema) -> None:
@@ -33,3 +31,7 @@ def plan(op: Backfill, ctx: Ctx) -> list[Step]:
 
 def apply(op: Backfill, schema: Schema) -> None:
     return None
+
+
+def describe(op: Backfill) -> str:
+    return f"backfill {op.table}.{op.column} with {one(op.value)}{where_text(op.where)}"

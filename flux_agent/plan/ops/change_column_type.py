@@ -14,7 +14,7 @@ from ...model.schema import Schema
 from ...model.plan import Step
 from ...pg.types import binary_coercible
 from ...pg.quote import ident, qname, qname_in
-from ._base import Ctx, checked_expr, checked_type, code_step, require_column, require_table, short_name, tx_step
+from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
 from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql, unique_constraint
 
 
@@ -95,3 +95,7 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
 def apply(op: ChangeColumnType, schema: Schema) -> None:
     table, col, new_type = _target(op, schema)
     col.type = new_type
+
+
+def describe(op: ChangeColumnType) -> str:
+    return f"change type of {op.table}.{op.column} to {one(op.type)}"

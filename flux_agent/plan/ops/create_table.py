@@ -75,3 +75,7 @@ def apply(op: CreateTable, schema: Schema) -> None:
     pk = [c.name for c in op.columns if c.primary_key]
     indexes = [Index(name=short_name(bare(key), suffix="pkey"), columns=pk, unique=True, primary=True)] if pk else []
     schema.tables.append(Table(name=key, columns=cols, primary_key=pk, indexes=indexes))
+
+
+def describe(op: CreateTable) -> str:
+    return f"create table {op.table}"

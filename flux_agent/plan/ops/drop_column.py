@@ -82,3 +82,7 @@ def apply(op: DropColumn, schema: Schema) -> None:
     table.columns = [c for c in table.columns if c.name != op.column]
     table.indexes = [i for i in table.indexes if op.column not in i.columns]
     table.constraints = [k for k in table.constraints if op.column not in k.columns]
+
+
+def describe(op: DropColumn) -> str:
+    return f"drop column {op.table}.{op.column}"

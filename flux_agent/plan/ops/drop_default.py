@@ -36,3 +36,7 @@ def plan(op: DropDefault, ctx: Ctx) -> list[Step]:
 
 def apply(op: DropDefault, schema: Schema) -> None:
     require_column(require_table(schema, op.table), op.column).default = None
+
+
+def describe(op: DropDefault) -> str:
+    return f"drop default of {op.table}.{op.column}"

@@ -45,3 +45,7 @@ def plan(op: DropIndex, ctx: Ctx) -> list[Step]:
 def apply(op: DropIndex, schema: Schema) -> None:
     table, idx = find_index(schema, op.name)
     table.indexes = [i for i in table.indexes if i.name != idx.name]
+
+
+def describe(op: DropIndex) -> str:
+    return f"drop index {op.name}"

@@ -33,3 +33,7 @@ def plan(op: DropNotNull, ctx: Ctx) -> list[Step]:
 
 def apply(op: DropNotNull, schema: Schema) -> None:
     require_column(require_table(schema, op.table), op.column).nullable = True
+
+
+def describe(op: DropNotNull) -> str:
+    return f"allow NULL in {op.table}.{op.column}"

@@ -60,3 +60,7 @@ def plan(op: DropTable, ctx: Ctx) -> list[Step]:
 def apply(op: DropTable, schema: Schema) -> None:
     table = require_table(schema, op.table)
     schema.tables = [t for t in schema.tables if t.name != table.name]
+
+
+def describe(op: DropTable) -> str:
+    return f"drop table {op.table}"

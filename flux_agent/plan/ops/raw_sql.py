@@ -128,3 +128,7 @@ def apply(op: RawSql, schema: Schema) -> None:
     # Replaying keeps the working schema true for the operations after this one.
     new = replay_sql(op.up, schema)
     schema.tables, schema.enums, schema.views = new.tables, new.enums, new.views
+
+
+def describe(op: RawSql) -> str:
+    return f"run raw SQL ({op.phase} step)"

@@ -56,3 +56,7 @@ def apply(op: RenameColumn, schema: Schema) -> None:
     for con in table.constraints:
         con.columns = [op.new_name if c == op.column else c for c in con.columns]
     table.primary_key = [op.new_name if c == op.column else c for c in table.primary_key]
+
+
+def describe(op: RenameColumn) -> str:
+    return f"rename column {op.table}.{op.column} to {op.new_name}"

@@ -64,3 +64,7 @@ def apply(op: RenameTable, schema: Schema) -> None:
                 con.ref_table = new
     for v in schema.views:
         v.depends_on = [new if d == old else d for d in v.depends_on]
+
+
+def describe(op: RenameTable) -> str:
+    return f"rename table {op.table} to {op.new_name}"

@@ -6,7 +6,7 @@ from ...model.schema import Schema
 from ...model.operations import SetDefault
 from ...model.plan import Step
 from ...pg.quote import ident, qname
-from ._base import Ctx, checked_expr, require_column, require_table, tx_step
+from ._base import Ctx, checked_expr, one, require_column, require_table, tx_step
 
 
 def validate(op: SetDefault, schema: Schema) -> None:
@@ -31,3 +31,7 @@ def plan(op: SetDefault, ctx: Ctx) -> list[Step]:
 def apply(op: SetDefault, schema: Schema) -> None:
     table = require_table(schema, op.table)
     require_column(table, op.column).default = checked_expr(op.default, table, "default")
+
+
+def describe(op: SetDefault) -> str:
+    return f"set default of {op.table}.{op.column} to {one(op.default)}"

@@ -80,3 +80,7 @@ def plan(op: SetNotNull, ctx: Ctx) -> list[Step]:
 def apply(op: SetNotNull, schema: Schema) -> None:
     table = require_table(schema, op.table)
     require_column(table, op.column).nullable = False
+
+
+def describe(op: SetNotNull) -> str:
+    return f"set {op.table}.{op.column} NOT NULL"
