@@ -192,7 +192,7 @@ def _terminal_width() -> Optional[int]:
 def _print_sql(plan) -> None:
     for step in plan.steps:
         title = " ".join(step.title.split())
-        if step.phase == "code":
+        if step.is_code:
             print(f"\n-- step {step.number} ({step.phase}): {title}: an application deploy, no SQL")
             continue
         where = f" [{', '.join(step.files)}]" if step.files else ""

@@ -27,6 +27,11 @@ class Step(BaseModel):
     data_loss_on_rollback: bool = False
     rollback: str = Field("", description="what undoing this step does, in words")
 
+    @property
+    def is_code(self) -> bool:
+        """An application deploy: no SQL, and the point where a plan's writing pauses."""
+        return self.phase == "code"
+
 
 class Finding(BaseModel):
     rule: str

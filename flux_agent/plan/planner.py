@@ -29,7 +29,7 @@ def describe(op: Operation) -> str:
 def _merge_code_steps(steps: list[Step]) -> list[Step]:
     out: list[Step] = []
     for step in steps:
-        if out and step.phase == "code" and out[-1].phase == "code":
+        if out and step.is_code and out[-1].is_code:
             out[-1] = out[-1].model_copy(update={"title": f"{out[-1].title}; {step.title}"})
         else:
             out.append(step)

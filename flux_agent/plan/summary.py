@@ -149,12 +149,8 @@ def _box(plan: Plan, width: Optional[int]) -> list[str]:
             "└" + "─" * (size - 2) + "┘"]
 
 
-def _is_code(step: Step) -> bool:
-    return step.phase == "code"
-
-
 def _what(step: Step) -> list[str]:
-    if _is_code(step):
+    if step.is_code:
         return _words("deploy the application change")
     if step.files:
         return _files(step.files)
@@ -170,7 +166,7 @@ def _step_lines(step: Step, width: Optional[int]) -> list[str]:
     atoms = _glue("—", _what(step), _words(step.title), _words(_lock(step)))
     if step.risk and step.risk.strip():
         atoms = _glue("·", atoms, _words(step.risk))
-    if not step.transactional and not _is_code(step):
+    if not step.transactional and not step.is_code:
         atoms += ["(no", "transaction)"]
     return _item(f"{step.number}. ", atoms, width)
 
@@ -217,10 +213,10 @@ def _rollback_short(plan: Plan, width: Optional[int]) -> list[str]:
 
 def _conditional_checks(plan: Plan) -> list[str]:
     checks = []
-    if any(not s.transactional and not _is_code(s) for s in plan.steps):
+    if any(not s.transactional and not s.is_code for s in plan.steps):
         how = NO_TRANSACTION_HOW.get(plan.tool, "the tool's no-transaction switch")
         checks.append(f"non-transactional steps run outside a transaction: {how}")
-    code = [str(s.number) for s in plan.steps if _is_code(s)]
+    code = [str(s.number) for s in plan.steps if s.is_code]
     if code:
         checks.append(f"deploy the application change (step {', '.join(code)}), "
                       f"then {action('continue')} writes the steps after it")

@@ -191,7 +191,7 @@ def _one(conn, step: Step, direction: str, back: bool, watcher: "LockWatcher",
          traffic: Optional[Traffic]) -> StepResult:
     res = StepResult(number=step.number, phase=step.phase, title=step.title, direction=direction, ok=True,
                      lock=step.lock)
-    if step.phase == "code":
+    if step.is_code:
         t0 = time.perf_counter()
         res.note = "application deploy: no SQL"
         if traffic is not None:

@@ -38,4 +38,4 @@ def connect(url: str) -> psycopg.Connection:
 
 
 def sql_steps(plan: Plan) -> list[Step]:
-    return [s for s in plan.steps if s.phase != "code"]
+    return [s for s in plan.steps if not s.is_code]

@@ -52,7 +52,7 @@ class Workload:
 
 
 def choose(plan: Plan, before: Schema, after: Schema) -> Optional[Workload]:
-    codes = [s.number for s in plan.steps if s.phase == "code"]
+    codes = [s.number for s in plan.steps if s.is_code]
     first_code = codes[0] if codes else None
     op = next((o for o in plan.operations if o.op in ("rename_column", "change_column_type")), None)
     if op is not None and first_code is not None:
