@@ -20,6 +20,7 @@ from ..model.plan import FileFinding, Plan
 from ..model.operations import Operation
 from ..model.schema import Schema
 from ..plan.estimate import annotate
+from ..schema.replay.steps import schemas_before_each
 from ..plan.planner import build_plan
 from ..schema.project import read_project_schema
 from ..schema.replay.engine import migration_files, replay_sql, up_sql_of
@@ -116,8 +117,9 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     plan = build_plan(ops, schema, settings, tool=found.tool)
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
-    plan = plan.model_copy(update={"findings": validate_plan(plan, schema, settings)})
-    return annotate(plan, schema)  # estimates from table statistics
+    before = schemas_before_each([s.up_sql for s in plan.steps], schema)  # each step replayed once
+    plan = plan.model_copy(update={"findings": validate_plan(plan, schema, settings, before)})
+    return annotate(plan, schema, before=before)  # estimates from table statistics
 
 
 def validate_migration(paths: Sequence[str | Path], project_dir: Optional[str] = None,

@@ -11,12 +11,13 @@ import pglast
 
 from .context import FileContext, advance
 from ..pg.parse import SqlSyntaxError, split_statements
-from ..errors import FluxError, FluxInputError
+from ..errors import FluxInputError
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.schema import Schema
 from ..model.settings import Settings
 from .rules import BY_ID, RULES
 from .markers import PHASE_MARKER, PHASES, markers
+from ..schema.replay.steps import schemas_before_each
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 SYNTAX_ERROR = "syntax-error"
@@ -178,25 +179,21 @@ def expand_paths(paths: Iterable[str]) -> list[Path]:
 # --------------------------------------------------------------------------
 
 
-def validate_plan(plan: Plan, schema: Schema, settings: Settings) -> list[Finding]:
-    """Each step is judged against the schema as the steps before it leave it."""
-    from ..schema.replay.engine import replay_sql
-
+def validate_plan(plan: Plan, schema: Schema, settings: Settings,
+                  before: Optional[list[Schema]] = None) -> list[Finding]:
+    """Each step is judged against the schema as the steps before it leave it (`before`, from
+    schema.replay.steps, when the caller has it already)."""
+    before = before or schemas_before_each([s.up_sql for s in plan.steps], schema)
     created = {op.table for op in plan.operations if op.op == "create_table"}
     out: list[Finding] = []
-    work = schema
-    for step in plan.steps:
+    for i, step in enumerate(plan.steps):
         if not step.up_sql:
             continue
         ctx = FileContext.for_settings(settings, path=f"step {step.number}", transactional=step.transactional,
-                                       phase=step.phase, schema=work,
+                                       phase=step.phase, schema=before[i],
                                        has_down=step.down_sql is not None or bool(step.rollback))
         ctx.one_query = not step.transactional
         ctx.created_tables = {t for t in created}
         for f in lint_sql(step.up_sql, ctx):
             out.append(Finding(rule=f.rule, severity=f.severity, message=f.message, step=step.number))
-        try:
-            work = replay_sql(step.up_sql, work)
-        except FluxError:
-            pass  # unparseable: lint_sql reported it; later steps see the schema as it was
     return out

@@ -12,6 +12,15 @@ from .operations import Operation
 from .terms import Lock, Phase, PlanType, Severity, Tool
 
 
+class Batching(BaseModel):
+    """How a batched backfill step walks its table: the facts estimates and status read."""
+
+    table: str
+    batch_size: int = Field(description="rows per batch at most")
+    pause_ms: int = Field(description="pause between batches")
+    target_ms: int = Field(description="batches are sized to hold their row locks about this long")
+
+
 class Step(BaseModel):
     number: int = 0
     phase: Phase
@@ -26,6 +35,7 @@ class Step(BaseModel):
     risk: str = ""
     data_loss_on_rollback: bool = False
     rollback: str = Field("", description="what undoing this step does, in words")
+    batching: Optional[Batching] = Field(None, description="for a batched backfill: how it walks the table")
 
     @property
     def is_code(self) -> bool:

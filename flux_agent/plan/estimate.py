@@ -11,7 +11,6 @@ benchmarks/estimates.py on an embedded PostgreSQL 16; the text says so.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -23,11 +22,11 @@ from pydantic import BaseModel, Field
 
 from ..pg.parse import SqlSyntaxError, split_statements
 from ..pg.quote import relation_name
-from ..errors import FluxError, FluxInputError
+from ..errors import FluxInputError
 from ..model.plan import Plan, Step
 from ..model.schema import Schema, Table
 from ..pg.types import binary_coercible, canonical_type, is_volatile
-from ..pg.quote import canonical_table
+from ..schema.replay.steps import schemas_before_each
 from ..pg.parse import parse_expr, render
 
 __all__ = ["Rates", "Estimate", "assess", "estimate", "annotate", "step_table"]
@@ -95,9 +94,6 @@ def _rows_text(rows: int) -> str:
 # Statement kinds
 # --------------------------------------------------------------------------
 
-_BATCH = re.compile(r"\bleast\((\d+),\s*flux_size\b", re.I)  # the batch size cap of batched_update
-_SLEEP = re.compile(r"pg_sleep\(\s*([0-9.eE+-]+)\s*\)")
-_UPDATE = re.compile(r"\bUPDATE\s+((?:\"(?:[^\"]|\"\")*\"|[\w$]+)(?:\.(?:\"(?:[^\"]|\"\")*\"|[\w$]+))?)\s+SET\b", re.I)
 
 
 @dataclass
@@ -155,15 +151,14 @@ def _alter_work(cmd: ast.AlterTableCmd, table: Optional[Table]) -> Optional[str]
     return None
 
 
-def _work(stmt, text: str, table: Optional[Table], rates: Rates) -> Optional[_Work]:
+def _work(stmt, step: Step, table: Optional[Table], rates: Rates) -> Optional[_Work]:
     """Work one statement does; None for catalog-only statements. Sizes come from `table`."""
     rows = table.row_estimate if table else None
     size = table.size_bytes if table else None
     if isinstance(stmt, ast.DoStmt):
-        batch, sleep = _BATCH.search(text), _SLEEP.search(text)
-        if not (batch and sleep and _UPDATE.search(text)):
+        if step.batching is None:
             return _Work("DO block")  # unknown work: no estimate
-        size_n, pause = int(batch.group(1)), float(sleep.group(1))
+        size_n, pause = step.batching.batch_size, step.batching.pause_ms / 1000
         if rows is None:
             return _Work("batched backfill", math.nan)
         if rows == 0:
@@ -217,7 +212,7 @@ def assess(step: Step, table: Optional[Table], rates: Optional[Rates] = None) ->
         stmts = split_statements(step.up_sql)
     except SqlSyntaxError:
         return Estimate(None, "unknown", "duration unknown (SQL does not parse)")
-    works = [w for s in stmts if (w := _work(s.node, s.text, table, rates)) is not None]
+    works = [w for s in stmts if (w := _work(s.node, step, table, rates)) is not None]
     if not works:
         return Estimate(0.0, "catalog-only", "instant (catalog only)")
     if any(w.kind == "DO block" for w in works):
@@ -253,45 +248,35 @@ def step_table(step: Step, schema: Schema) -> Optional[Table]:
         n, name = s.node, None
         if isinstance(n, (ast.AlterTableStmt, ast.IndexStmt, ast.UpdateStmt, ast.DeleteStmt)):
             name = relation_name(n.relation)
-        elif isinstance(n, ast.DoStmt):
-            found = _UPDATE.search(s.text)
-            try:
-                name = canonical_table(found.group(1)) if found else None
-            except FluxInputError:
-                name = None
+        elif isinstance(n, ast.DoStmt) and step.batching is not None:
+            name = step.batching.table
         if name and schema.table(name) is not None:
             return schema.table(name)
     return None
 
 
-def annotate(plan: Plan, schema: Schema, rates: Optional[Rates] = None) -> Plan:
+def annotate(plan: Plan, schema: Schema, rates: Optional[Rates] = None,
+             before: Optional[list[Schema]] = None) -> Plan:
     """A copy of `plan` with each database step's estimate appended to its risk
     (the rates' basis is in Rates.basis and the README).
 
-    Steps are replayed on a working copy of `schema`, so a step sees what the
-    ones before it made: a table created by the plan is empty, and SET NOT NULL
+    Each step is sized on the schema the steps before it leave (`before`, from
+    schema.replay.steps): a table created by the plan is empty, and SET NOT NULL
     after a validated CHECK (col IS NOT NULL) is catalog-only.
     """
-    from ..schema.replay.engine import replay_sql
-
     rates = rates or Rates()
-    work = schema.model_copy(deep=True)
+    before = before or schemas_before_each([s.up_sql for s in plan.steps], schema)
     created: set[str] = set()
     steps = []
-    for step in plan.steps:
+    for step, work in zip(plan.steps, before):
+        work = work.model_copy(deep=True)
+        for t in work.tables:
+            if t.name in created and t.row_estimate is None:
+                t.row_estimate, t.size_bytes = 0, 0  # created by this plan: empty
         text = estimate(step, step_table(step, work), rates)
         risk = f"{step.risk}; estimate: {text}" if text and step.risk else (text or step.risk)
         steps.append(step.model_copy(update={"risk": risk}))
-        if step.up_sql:
-            try:
-                after = replay_sql(step.up_sql, work)
-            except FluxError:
-                continue
-            created |= _created_tables(step.up_sql)
-            for t in after.tables:
-                if t.name in created and t.row_estimate is None:
-                    t.row_estimate, t.size_bytes = 0, 0  # created by this plan: empty
-            work = after
+        created |= _created_tables(step.up_sql) if step.up_sql else set()
     return plan.model_copy(update={"steps": steps})
 
 

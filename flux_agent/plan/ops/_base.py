@@ -12,7 +12,7 @@ from typing import Optional
 from ...errors import FluxInputError
 from ...model.schema import Column, Schema, Table
 from ...model.settings import Settings
-from ...model.plan import Step
+from ...model.plan import Batching, Step
 from ...model.terms import Lock, Phase
 from ...pg.locks import ACCESS_EXCLUSIVE, NO_LOCK, ROW_EXCLUSIVE
 from ...pg.types import check_type_known
@@ -283,8 +283,12 @@ def batched_update(
 
 
 def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool = False,
-                  rollback: str = "nothing to undo: the rows keep their values") -> Step:
+                  rollback: str = "nothing to undo: the rows keep their values",
+                  batch_size: Optional[int] = None) -> Step:
+    """The step that runs a batched_update block; `batch_size` as given to batched_update."""
     est = _rows_text(table)
+    batching = Batching(table=table.name, batch_size=batch_size or ctx.settings.backfill_batch_size,
+                        pause_ms=ctx.settings.backfill_sleep_ms, target_ms=ctx.settings.backfill_batch_ms)
     return solo_step(
         "backfill",
         title,
@@ -296,7 +300,7 @@ def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool 
              f"{ctx.settings.backfill_batch_size} rows) with {ctx.settings.backfill_sleep_ms} ms pauses; {est}",
         rollback=rollback,
         data_loss=data_loss,
-    )
+    ).model_copy(update={"batching": batching})
 
 
 def _rows_text(table: Table) -> str:

@@ -26,7 +26,8 @@ def plan(op: Backfill, ctx: Ctx) -> list[Step]:
     sql = batched_update(ctx, table, [(op.column, value)], where, batch_size=op.batch_size,
                          label=f"{table.name}.{op.column}")
     return [backfill_step(ctx, table, f"set {table.name}.{op.column} in batches", sql, data_loss=True,
-                          rollback="previous values are overwritten; restore them from a backup if needed")]
+                          rollback="previous values are overwritten; restore them from a backup if needed",
+                          batch_size=op.batch_size)]
 
 
 def apply(op: Backfill, schema: Schema) -> None:
