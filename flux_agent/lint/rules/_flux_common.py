@@ -24,8 +24,7 @@ def working_schema(ctx, stmt) -> Optional[Schema]:
     None when the file is judged without a schema."""
     if ctx.schema is None:
         return None
-    from ...errors import FluxInputError
-    from ...schema.replay.engine import _HANDLERS, _do_block
+    from ...schema.replay.engine import replay_step
     from ...schema.replay.state import State
 
     cache = ctx.__dict__.get(_STATE)
@@ -35,16 +34,14 @@ def working_schema(ctx, stmt) -> Optional[Schema]:
     while cache[2] < stmt.index and cache[2] < len(ctx.statements):
         prev = ctx.statements[cache[2]]
         cache[2] += 1
-        handler = _HANDLERS.get(type(prev.node))
-        if isinstance(prev.node, ast.DoStmt):
-            handler = _do_block(prev.text)
-        if handler is None or (isinstance(prev.node, ast.VariableSetStmt) and prev.node.name != "search_path"):
+        step = replay_step(prev.node, prev.text)
+        if step is None:
             continue
         if cache[1] is None:  # a copy (dump and validate is several times faster than deepcopy)
             cache[1] = State(type(ctx.schema).model_validate(ctx.schema.model_dump()))
         try:
-            handler(cache[1], prev.node)
-        except (FluxInputError, Exception):  # an odd statement must not stop the other checks
+            step(cache[1])
+        except Exception:  # an odd statement must not stop the other checks
             continue
     return ctx.schema if cache[1] is None else cache[1].schema
 

@@ -15,6 +15,7 @@ from typing import Callable, Optional, Union
 
 import pglast
 from pglast import ast
+from pglast.enums import VariableSetKind
 
 from ...errors import FluxError, FluxInputError, FluxInternalError
 from ...model.schema import Schema
@@ -25,7 +26,7 @@ from .objects import (
 )
 from .state import State
 
-__all__ = ["replay_sql", "up_sql_of", "read_migrations_dir", "migration_files"]
+__all__ = ["replay_sql", "replay_step", "up_sql_of", "read_migrations_dir", "migration_files"]
 
 _HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
     ast.CreateStmt: create_table,
@@ -47,6 +48,20 @@ def replay_sql(sql_text: str, schema: Optional[Schema] = None) -> Schema:
     state = State(schema.model_copy(deep=True) if schema is not None else Schema())
     _apply(state, sql_text, first_line=1)
     return normalise_schema(state.schema, in_place=True)
+
+
+def replay_step(node: ast.Node, text: str) -> Optional[Callable[[State], None]]:
+    """How replay advances a State past one parsed statement (`text`, its SQL, is read for a
+    DO block): a function of the State, or None when the statement changes nothing replay
+    follows (a caller can then skip copying its schema). The step raises what the replay
+    handlers raise, unwrapped."""
+    if isinstance(node, ast.DoStmt):
+        return _do_block(text)
+    if isinstance(node, ast.VariableSetStmt) and node.kind != VariableSetKind.VAR_RESET_ALL \
+            and (node.name or "").lower() != "search_path":
+        return None  # only the search path matters to replay
+    handler = _HANDLERS.get(type(node))
+    return None if handler is None else (lambda state: handler(state, node))
 
 
 def read_migrations_dir(path: Path) -> Schema:
