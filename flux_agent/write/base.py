@@ -1,11 +1,12 @@
-"""What every writer shares: names (slugs, stamps after the existing files),
-path safety, and the all-or-nothing commit of a plan's files.
+"""What every writer shares: the Writer interface, what a step's files say the same
+way in every tool (its label, its SQL, the note when there is nothing to undo),
+slugs, path safety, and the all-or-nothing commit of a plan's files.
 
-A writer lays out a plan (which files each step gets) and lists FileJobs:
-new files, and whole new contents for the few index files a tool keeps (such
-as drizzle's journal or sqitch.plan). commit() stages everything, then moves
-it into place; on any failure it puts the project back as it was. Migration
-files are never overwritten.
+A writer lays out a plan (which files each step gets, see _layout.py) and lists
+FileJobs: new files, and whole new contents for the few index files a tool
+keeps (such as drizzle's journal or sqitch.plan). commit() stages everything,
+then moves it into place; on any failure it puts the project back as it was.
+Migration files are never overwritten.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ import shutil
 import tempfile
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..errors import FluxInputError, FluxRefused
 from ..model.plan import Plan, Step
+from ..pg.parse import split_statements
 
-_STAMP = re.compile(r"(\d{14})(?!\d)")  # file-name stamps, not SQL
 _SLUG_MAX = 50
 
 
@@ -51,65 +52,76 @@ def clean_dir(migrations_dir: str) -> PurePosixPath:
     return path
 
 
-def after_existing(folder: Path) -> datetime | None:
-    """The earliest stamp that sorts after every stamp already in `folder`."""
-    if not folder.is_dir():
-        return None
-    stamps = [m.group(1) for name in os.listdir(folder) if (m := _STAMP.match(name))]
-    if not stamps:
-        return None
-    top = max(stamps)
-    try:
-        return datetime.strptime(top, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc) + timedelta(seconds=1)
-    except ValueError:
-        # Not a real date (month 13, say) but it still sorts by its digits:
-        # the next year's first second sorts after it.
-        return datetime(int(top[:4]) + 1, 1, 1, tzinfo=timezone.utc)
-
-
-def utc(now: datetime) -> datetime:
-    return now.replace(tzinfo=timezone.utc) if now.tzinfo is None else now.astimezone(timezone.utc)
-
-
-def first_stamp(folder: Path, now: datetime) -> datetime:
-    """A stamp (to the second) after every stamp already in `folder`, and not before `now`."""
-    stamp = utc(now).replace(microsecond=0)
-    floor = after_existing(folder)
-    return floor if floor is not None and floor > stamp else stamp
-
-
-def stamped_layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime,
-                   sep: str = "_", ext: str = ".sql") -> Plan:
-    """A copy of `plan` whose database steps each get `<dir>/YYYYMMDDHHMMSS<sep><slug><ext>`,
-    stamps one second apart and after every stamp already in the folder."""
-    folder = clean_dir(migrations_dir)
-    stamp = first_stamp(Path(project_dir) / folder, now)
-    out = plan.model_copy(deep=True)
-    for step in out.steps:
-        if step.phase == "code":
-            step.files = []
-            continue
-        name = f"{stamp:%Y%m%d%H%M%S}{sep}{slug(step.title, f'step_{step.number}')}{ext}"
-        step.files = [(folder / name).as_posix()]
-        stamp += timedelta(seconds=1)
-    return out
-
-
 def db_steps(plan: Plan) -> list[Step]:
-    return [s for s in plan.steps if s.phase != "code"]
+    return [s for s in plan.steps if not s.is_code]
 
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def down_or_note(step: Step) -> str | None:
-    """The step's down SQL, or None when there is nothing to undo."""
+def step_label(step: Step, title: str | None = None, word: str = "Step") -> str:
+    """`Step N (phase): title` on one line: how every file names its step. `title`
+    replaces the step's own (already made safe for the file's syntax)."""
+    return f"{word} {step.number} ({step.phase}): {one_line(step.title) if title is None else title}"
+
+
+def sql_header(step: Step) -> str:
+    """The label as the first line of a SQL file."""
+    return f"-- {step_label(step)}\n"
+
+
+def up_sql(step: Step) -> str:
+    """The step's up SQL, stripped; a database step without any is refused."""
+    sql = (step.up_sql or "").strip()
+    if not sql:
+        raise no_sql(step)
+    return sql
+
+
+def single_statement(step: Step, tool: str, sql: str) -> str:
+    """`sql`, refused for a non-transactional step unless it is exactly one statement: for
+    tools that send a whole file as one query, which PostgreSQL runs as one implicit
+    transaction (where CONCURRENTLY or a COMMIT fails)."""
+    if not step.transactional and len(split_statements(sql)) != 1:
+        raise FluxInputError(
+            f"step {step.number} must run outside a transaction but holds several statements; "
+            f"{tool} runs a file as one implicit transaction, so it needs one statement per file"
+        )
+    return sql
+
+
+def no_sql(step: Step) -> FluxInputError:
+    return FluxInputError(f"step {step.number} has no SQL to write")
+
+
+def down_sql(step: Step) -> str | None:
+    """The step's down SQL, stripped, or None when there is nothing to undo."""
     return step.down_sql.strip() if step.down_sql and step.down_sql.strip() else None
 
 
 def nothing_to_undo(step: Step) -> str:
+    """Why a step has no down SQL, in one line."""
     return one_line(step.rollback).removeprefix("nothing to undo: ") or "this step changes no data"
+
+
+def undo_note(step: Step) -> str:
+    """`nothing to undo: <why>`, said where a down section would be."""
+    return f"nothing to undo: {nothing_to_undo(step)}"
+
+
+def down_or_note(step: Step) -> str:
+    """A SQL file's down part: the down SQL, or a comment saying there is nothing to undo."""
+    return down_sql(step) or f"-- {undo_note(step)}"
+
+
+def laid_files(step: Step, count: int | None = 1, what: str = "exactly one file", fits=None) -> list[str]:
+    """The step's files as the tool's layout() named them; refused when the plan was not laid
+    out for this tool (`count` files, or at least one when None, and `fits(files)` when given)."""
+    counted = len(step.files) == count if count is not None else bool(step.files)
+    if not counted or (fits is not None and not fits(step.files)):
+        raise FluxInputError(f"step {step.number} needs {what}; lay the plan out first")
+    return step.files
 
 
 def target_path(root: Path, rel: str) -> Path:
@@ -252,3 +264,13 @@ class Writer:
 
     def write(self, plan: Plan, project_dir: Path) -> list[Path]:
         return commit(plan, project_dir, self.jobs(plan, Path(project_dir)))
+
+
+class OneFilePerStep(Writer):
+    """A tool whose database steps get one file each, made from the step alone by render_file()."""
+
+    def render_file(self, step: Step) -> str:
+        raise NotImplementedError
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        return [FileJob(laid_files(s)[0], self.render_file(s)) for s in db_steps(plan)]

@@ -62,7 +62,7 @@ def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step
     gate: Optional[Step] = None
     group: list[Step] = []
     for step in pending:
-        if step.phase == "code":
+        if step.is_code:
             if group:
                 break
             gate = step
@@ -74,7 +74,7 @@ def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step
 
 
 def _remaining(plan: Plan, written: set[int]) -> list[int]:
-    return [s.number for s in plan.steps if s.phase != "code" and s.number not in written]
+    return [s.number for s in plan.steps if not s.is_code and s.number not in written]
 
 
 def _next_text(plan: Plan, written: set[int]) -> str:
@@ -103,7 +103,7 @@ def write_first(plan: Plan, project: Path, migrations_dir: str) -> WriteOutcome:
     record = PlanRecord(id=f"{_stamp()}_{slug(plan.description, 'plan')}", plan=plan,
                         migrations_dir=migrations_dir)
     gate, group = next_group(plan, set())
-    if gate is not None and first is not None and first.phase == "code":
+    if gate is not None and first is not None and first.is_code:
         group = []  # the plan starts with a deploy: nothing may be written before it
     with project_lock(project):
         return _write_group(record, _relayout(record, group, project), project, new_record=True)

@@ -1,5 +1,6 @@
-"""One writer per migration tool, one module each (flux_agent/writers/<tool>.py,
-dashes as underscores), each exposing WRITER. The registry imports on demand."""
+"""One writer per migration tool, one module each (write/tools/<tool>.py, dashes as
+underscores), each exposing WRITER; modules starting with _ are helpers shared by
+several writers. The registry imports on demand."""
 
 from __future__ import annotations
 

@@ -17,8 +17,9 @@ from pathlib import Path
 import pglast
 
 from ...errors import FluxInputError
-from ...model.plan import Plan, Step
-from ..base import nothing_to_undo, one_line, utc
+from ...model.plan import Step
+from .._layout import utc
+from ..base import down_sql, no_sql, one_line, step_label, up_sql
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 
@@ -69,15 +70,13 @@ def statements(sql: str) -> list[str]:
 
 def body_sql(step: Step, down: bool = False) -> list[str]:
     """The statements of the step's up (or down) SQL; [] for a down with nothing to undo."""
-    sql = (step.down_sql if down else step.up_sql) or ""
-    found = statements(sql.strip()) if sql.strip() else []
-    if not found and not down:
-        raise FluxInputError(f"step {step.number} has no SQL to write")
+    if down:
+        sql = down_sql(step)
+        return statements(sql) if sql else []
+    found = statements(up_sql(step))
+    if not found:  # comments only: nothing for the tool to run
+        raise no_sql(step)
     return found
-
-
-def undo_note(step: Step) -> str:
-    return f"nothing to undo: {nothing_to_undo(step)}"
 
 
 def comment_lines(*lines: str, prefix: str = "// ") -> str:
@@ -86,7 +85,7 @@ def comment_lines(*lines: str, prefix: str = "// ") -> str:
 
 def header(step: Step, tool_note: str = "") -> str:
     """`// Step N (phase): title` plus, for a step outside a transaction, why."""
-    lines = [f"Step {step.number} ({step.phase}): {step.title}", "Written by flux."]
+    lines = [step_label(step), "Written by flux."]
     if not step.transactional:
         lines.append("Runs outside a transaction (CONCURRENTLY or a batched backfill that commits as it goes); "
                      "each statement is its own query." + (f" {tool_note}" if tool_note else ""))
@@ -116,26 +115,6 @@ def pascal(slug_text: str) -> str:
     """`add_column_users_x` -> `AddColumnUsersX`; starts with a letter."""
     name = "".join(part[:1].upper() + part[1:] for part in slug_text.split("_") if part)
     return name if name[:1].isalpha() else f"M{name}"
-
-
-def assign(plan: Plan, name_of) -> Plan:
-    """A copy of `plan` whose database steps get `[name_of(step, i)]` as files
-    (i counts database steps from 0); code steps get none."""
-    out = plan.model_copy(deep=True)
-    i = 0
-    for step in out.steps:
-        if step.phase == "code":
-            step.files = []
-            continue
-        step.files = [name_of(step, i)]
-        i += 1
-    return out
-
-
-def one_file(step: Step) -> str:
-    if len(step.files) != 1:
-        raise FluxInputError(f"step {step.number} needs exactly one file; lay the plan out first")
-    return step.files[0]
 
 
 def suffix(project_dir: Path, folder) -> str:

@@ -25,59 +25,12 @@ from pathlib import Path, PurePosixPath
 
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug, utc
+from .._layout import lay_out, step_slug, utc
+from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
+from ._py import comment_text, module_assignments, module_head, parse_file
+from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
 
 _FILE = re.compile(r"([0-9a-f]{12})_[a-z0-9_]+\.py")  # our own file names, not file content
-
-
-# --- Python source helpers (the django writer uses them too) ---------------
-
-
-def comment_text(text: str) -> str:
-    """One line that is safe inside a `#` comment."""
-    return one_line("".join(ch if ch.isprintable() else " " for ch in text))
-
-
-def doc_text(text: str) -> str:
-    """One line that is safe inside a triple-double-quoted docstring."""
-    return comment_text(text).replace("\\", "\\\\").replace('"', '\\"')
-
-
-def py_literal(text: str) -> str:
-    """A Python literal whose value is exactly `text`: a triple-quoted block that
-    reads like the SQL when that is safe, repr() otherwise."""
-    plain = all(ch.isprintable() or ch in "\n\t" for ch in text)
-    if plain and "\\" not in text and "'''" not in text and not text.endswith("'"):
-        return "'''\\\n" + text + "'''"  # the backslash-newline adds nothing to the value
-    return repr(text)
-
-
-def step_sql(step: Step) -> str:
-    if not (step.up_sql or "").strip():
-        raise FluxInputError(f"step {step.number} has no SQL to write")
-    return step.up_sql.strip()
-
-
-def module_assignments(tree: ast.Module, names: set[str]) -> dict[str, ast.expr]:
-    """Top-level `name = value` and `name: type = value` for the given names."""
-    out: dict[str, ast.expr] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            target, value = node.targets[0].id, node.value
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            target, value = node.target.id, node.value
-        else:
-            continue
-        if target in names:
-            out[target] = value
-    return out
-
-
-def parse_file(path: Path, tool: str) -> ast.Module:
-    try:
-        return ast.parse(path.read_text(encoding="utf-8"), filename=path.name)
-    except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
-        raise FluxInputError(f"cannot read {tool} migration {path.name}: {one_line(str(exc))}") from None
 
 
 # --- reading the existing revisions ----------------------------------------
@@ -148,31 +101,16 @@ def revision_id(step: Step, parent: str | None, stamp: str, taken: set[str]) -> 
 
 def render_revision(step: Step, revision: str, down_revision: str | None) -> str:
     """The revision file for one step."""
-    up = step_sql(step)
-    down = down_or_note(step)
+    down = down_sql(step)
     how = ("runs in alembic's transaction" if step.transactional
            else "runs outside a transaction (autocommit block)")
-    lines = [
-        f'"""Step {step.number} ({step.phase}): {doc_text(step.title)}',
-        "",
-        f"Revision ID: {revision}",
-        "Revises:" + (f" {down_revision}" if down_revision else ""),
-        f"Written by flux; {how}.",
-        '"""',
-        "",
-        "import sqlalchemy as sa",
-        "from alembic import op",
-        "",
-        f"revision = {revision!r}",
-        f"down_revision = {down_revision!r}",
-        "branch_labels = None",
-        "depends_on = None",
-        "",
-        f"UP_SQL = {py_literal(up)}",
-        "",
-    ]
-    if down is not None:
-        lines += [f"DOWN_SQL = {py_literal(down)}", ""]
+    lines = module_head(
+        step,
+        [f"Revision ID: {revision}", "Revises:" + (f" {down_revision}" if down_revision else ""),
+         f"Written by flux; {how}."],
+        ["import sqlalchemy as sa", "from alembic import op", "",
+         f"revision = {revision!r}", f"down_revision = {down_revision!r}", "branch_labels = None",
+         "depends_on = None"])
     lines += [
         "",
         "def _run(sql: str) -> None:",
@@ -210,29 +148,26 @@ class AlembicWriter(Writer):
         parent = current_head(existing)
         stamp = utc(now).replace(microsecond=0).isoformat()
         taken = set(existing)
-        out = plan.model_copy(deep=True)
-        for step in out.steps:
-            if step.phase == "code":
-                step.files = []
-                continue
-            rev = revision_id(step, parent, stamp, taken)
-            taken.add(rev)
-            step.files = [(folder / f"{rev}_{slug(step.title, f'step_{step.number}')}.py").as_posix()]
-            parent = rev
-        return out
+
+        def files(step: Step, i: int) -> list[str]:
+            nonlocal parent  # each step revises the one before
+            parent = revision_id(step, parent, stamp, taken)
+            taken.add(parent)
+            return [(folder / f"{parent}_{step_slug(step)}.py").as_posix()]
+
+        return lay_out(plan, files)
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         out: list[FileJob] = []
         parent: str | None = None
         for i, step in enumerate(db_steps(plan)):
-            match = _FILE.fullmatch(PurePosixPath(step.files[0]).name) if len(step.files) == 1 else None
-            if match is None:
-                raise FluxInputError(
-                    f"step {step.number} needs one <revision>_<slug>.py file; lay the plan out first")
+            file = PurePosixPath(laid_files(step, 1, "one <revision>_<slug>.py file",
+                                            lambda f: _FILE.fullmatch(PurePosixPath(f[0]).name))[0])
             if i == 0:
-                parent = current_head(read_revisions(Path(project_dir) / PurePosixPath(step.files[0]).parent))
-            out.append(FileJob(step.files[0], render_revision(step, match.group(1), parent)))
-            parent = match.group(1)
+                parent = current_head(read_revisions(Path(project_dir) / file.parent))
+            revision = _FILE.fullmatch(file.name).group(1)
+            out.append(FileJob(step.files[0], render_revision(step, revision, parent)))
+            parent = revision
         return out
 
 

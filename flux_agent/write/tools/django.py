@@ -21,11 +21,17 @@ from pathlib import Path, PurePosixPath
 
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
-from .alembic import comment_text, doc_text, module_assignments, parse_file, py_literal, step_sql
-from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, slug
+from .._layout import lay_out, step_slug
+from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
+from ._py import comment_text, module_assignments, module_head, parse_file
 
 _NUMBER = re.compile(r"(\d+)_")  # file names only
 _NAME = re.compile(r"\d{4,}_[a-z0-9_]+")
+
+
+def _django_name(file: str) -> bool:
+    path = PurePosixPath(file)
+    return path.suffix == ".py" and bool(_NAME.fullmatch(path.stem))
 
 
 def _pairs(node: ast.expr | None) -> list[tuple[str, str]]:
@@ -91,22 +97,9 @@ def latest(migrations: dict, label: str) -> str | None:
 
 def render_migration(step: Step, label: str, previous: str | None) -> str:
     """The migration file for one step."""
-    up = step_sql(step)
-    down = down_or_note(step)
+    down = down_sql(step)
     how = "runs in one transaction" if step.transactional else "runs outside a transaction (atomic = False)"
-    lines = [
-        f'"""Step {step.number} ({step.phase}): {doc_text(step.title)}',
-        "",
-        f"Written by flux; {how}.",
-        '"""',
-        "",
-        "from django.db import migrations",
-        "",
-        f"UP_SQL = {py_literal(up)}",
-        "",
-    ]
-    if down is not None:
-        lines += [f"DOWN_SQL = {py_literal(down)}", ""]
+    lines = module_head(step, [f"Written by flux; {how}."], ["from django.db import migrations"])
     lines += ["", "class Migration(migrations.Migration):"]
     if previous is None:
         lines.append("    initial = True")
@@ -140,23 +133,14 @@ class DjangoWriter(Writer):
         here = Path(project_dir) / folder
         numbers = [int(m.group(1)) for p in here.glob("*.py") if (m := _NUMBER.match(p.name))] if here.is_dir() else []
         number = max(numbers, default=0) + 1
-        out = plan.model_copy(deep=True)
-        for step in out.steps:
-            if step.phase == "code":
-                step.files = []
-                continue
-            step.files = [(folder / f"{number:04d}_{slug(step.title, f'step_{step.number}')}.py").as_posix()]
-            number += 1
-        return out
+        return lay_out(plan, lambda step, i: [(folder / f"{number + i:04d}_{step_slug(step)}.py").as_posix()])
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         out: list[FileJob] = []
         previous: str | None = None
         label = ""
         for i, step in enumerate(db_steps(plan)):
-            path = PurePosixPath(step.files[0]) if len(step.files) == 1 else None
-            if path is None or path.suffix != ".py" or not _NAME.fullmatch(path.stem):
-                raise FluxInputError(f"step {step.number} needs one 000N_<slug>.py file; lay the plan out first")
+            path = PurePosixPath(laid_files(step, 1, "one 000N_<slug>.py file", lambda f: _django_name(f[0]))[0])
             if i == 0:
                 label = app_label(path.parent, Path(project_dir))
                 previous = latest(read_migrations(Path(project_dir) / path.parent), label)

@@ -24,7 +24,10 @@ from typing import Optional
 
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug
+from .._layout import lay_out
+from ..base import (
+    FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, one_line, slug, step_label, undo_note, up_sql,
+)
 from ._js import ms, statements
 
 JOURNAL = "meta/_journal.json"
@@ -71,11 +74,9 @@ def layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) ->
     out_dir = Path(project_dir) / folder
     idx = _next_idx(read_journal(out_dir))
     taken = _manual_taken(out_dir)
-    laid = plan.model_copy(deep=True)
-    for step in laid.steps:
-        if step.phase == "code":
-            step.files = []
-            continue
+
+    def files(step: Step, i: int) -> list[str]:
+        nonlocal idx
         name = slug(_title(step), f"step_{step.number}")
         if is_manual(step):
             taken[idx] = taken.get(idx, 0) + 1
@@ -84,20 +85,23 @@ def layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) ->
         else:
             base = f"{idx:04d}_{name}"
             idx += 1
-        step.files = [(folder / f"{base}.sql").as_posix()]
-        if down_or_note(step) or not is_manual(step):  # a journal entry's row must be forgotten too
-            step.files.append((folder / f"{base}.down.sql").as_posix())
-    return laid
+        down = [(folder / f"{base}.down.sql").as_posix()]
+        # A journal entry's down file also forgets its row, so it has one even with nothing to undo.
+        return [(folder / f"{base}.sql").as_posix()] + (down if down_sql(step) or not is_manual(step) else [])
+
+    return lay_out(plan, files)
+
+
+def _file(step: Step) -> PurePosixPath:
+    return PurePosixPath(laid_files(step, None, "a drizzle .sql file", lambda f: f[0].endswith(".sql"))[0])
 
 
 def _stem(step: Step) -> str:
-    if not step.files or not step.files[0].endswith(".sql"):
-        raise FluxInputError(f"step {step.number} has no drizzle file; lay the plan out first")
-    return PurePosixPath(step.files[0]).name[: -len(".sql")]
+    return _file(step).name[: -len(".sql")]
 
 
-def _sql_body(sql: str) -> str:
-    return BREAKPOINT.join(statements(sql.strip())) + "\n"
+def _sql_body(step: Step) -> str:
+    return BREAKPOINT.join(statements(up_sql(step))) + "\n"
 
 
 def _title(step: Step) -> str:
@@ -105,14 +109,14 @@ def _title(step: Step) -> str:
 
 
 def render_migration(step: Step) -> str:
-    return f"-- Step {step.number} ({step.phase}): {_title(step)}\n-- Written by flux.\n" + _sql_body(step.up_sql or "")
+    return f"-- {step_label(step, _title(step))}\n-- Written by flux.\n" + _sql_body(step)
 
 
 def render_manual(step: Step, after: Optional[str], before: Optional[str], path: str) -> str:
     where = (f"after drizzle migration {after} is applied" if after else "before any drizzle migration")
     where += f" and before {before} is" if before else " and before the next drizzle migration is"
     return (
-        f"-- Step {step.number} ({step.phase}): {_title(step)}\n"
+        f"-- {step_label(step, _title(step))}\n"
         "-- Written by flux. NOT a drizzle migration: it must run outside a transaction, and\n"
         "-- drizzle-kit migrate runs every pending migration inside one transaction.\n"
         f"-- Run it by hand, {where}:\n"
@@ -120,12 +124,12 @@ def render_manual(step: Step, after: Optional[str], before: Optional[str], path:
         + (f"-- drizzle-kit migrate applies all pending journal entries at once: deploy the journal up to\n"
            f"-- {after or 'this point'} without {before}, run this file, then migrate the rest.\n"
            if before else "")
-        + _sql_body(step.up_sql or "")
+        + _sql_body(step)
     )
 
 
 def render_down(step: Step, path: str, when: Optional[int]) -> str:
-    down = "\n".join(statements(down_or_note(step) or "")) or f"-- nothing to undo: {nothing_to_undo(step)}"
+    down = "\n".join(statements(down_sql(step) or "")) or f"-- {undo_note(step)}"
     once = "-1 " if step.transactional else ""
     forget = ("\n-- Forget the migration so drizzle-kit migrate runs it again (default migrations table):\n"
               f"DELETE FROM drizzle.__drizzle_migrations WHERE created_at = {when};\n" if when is not None else "")
@@ -141,8 +145,8 @@ def jobs(plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[
     steps = db_steps(plan)
     if not steps:
         return []
-    out = PurePosixPath(steps[0].files[0]).parent if steps[0].files else None
-    if out is None or any(not s.files or PurePosixPath(s.files[0]).parent != out for s in steps):
+    out = _file(steps[0]).parent
+    if any(_file(s).parent != out for s in steps):
         raise FluxInputError("drizzle steps need files in one folder; lay the plan out first")
     journal = read_journal(Path(project_dir) / out)
     entries = journal["entries"]

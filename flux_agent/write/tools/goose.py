@@ -21,10 +21,9 @@ from pathlib import Path
 import pglast
 
 from ...pg.parse import split_statements
-from ...errors import FluxInputError
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug
-from .golang_migrate import existing_versions, next_versions
+from .._layout import existing_versions, lay_out, next_versions, step_slug
+from ..base import OneFilePerStep, clean_dir, db_steps, down_sql, sql_header, undo_note, up_sql
 
 _VERSION = re.compile(r"(\d+)_.*\.(?:sql|go)$")  # file names, not SQL
 BEGIN, END = "-- +goose StatementBegin", "-- +goose StatementEnd"
@@ -73,47 +72,22 @@ def mark_statements(sql: str) -> str:
 
 
 def render_file(step: Step) -> str:
-    if not (step.up_sql or "").strip():
-        raise FluxInputError(f"step {step.number} has no SQL to write")
     top = "" if step.transactional else "-- +goose NO TRANSACTION\n"
-    down = down_or_note(step)
-    down_text = mark_statements(down) if down else f"-- nothing to undo: {nothing_to_undo(step)}"
-    return (
-        f"{top}-- +goose Up\n"
-        f"-- Step {step.number} ({step.phase}): {one_line(step.title)}\n"
-        f"{mark_statements(step.up_sql)}\n"
-        "\n"
-        "-- +goose Down\n"
-        f"{down_text}\n"
-    )
+    up, down = mark_statements(up_sql(step)), down_sql(step)
+    down = mark_statements(down) if down else f"-- {undo_note(step)}"
+    return f"{top}-- +goose Up\n{sql_header(step)}{up}\n\n-- +goose Down\n{down}\n"
 
 
-class GooseWriter(Writer):
+class GooseWriter(OneFilePerStep):
     tool = "goose"
     default_dir = "migrations"
+    render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         folder = clean_dir(migrations_dir)
-        out = plan.model_copy(deep=True)
         found = existing_versions(Path(project_dir) / folder, _VERSION)
-        versions = iter(next_versions(found, len(db_steps(out)), now, stamps=True))
-        for step in out.steps:
-            step.files = []
-            if step.phase != "code":
-                name = f"{next(versions)}_{slug(step.title, f'step_{step.number}')}.sql"
-                step.files = [(folder / name).as_posix()]
-        return out
-
-    def render_file(self, step: Step) -> str:
-        return render_file(step)
-
-    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        out = []
-        for step in db_steps(plan):
-            if len(step.files) != 1:
-                raise FluxInputError(f"step {step.number} needs exactly one file; lay the plan out first")
-            out.append(FileJob(step.files[0], render_file(step)))
-        return out
+        versions = next_versions(found, len(db_steps(plan)), now, stamps=True)
+        return lay_out(plan, lambda step, i: [(folder / f"{versions[i]}_{step_slug(step)}.sql").as_posix()])
 
 
 WRITER = GooseWriter()

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, clean_dir, db_steps, stamped_layout
-from ._js import body_sql, header, one_file, suffix, template, undo_note
+from .._layout import stamped_layout
+from ..base import OneFilePerStep, clean_dir, db_steps, undo_note
+from ._js import body_sql, header, suffix, template
 
 _BACKSLASH_QUESTION = re.compile(r"\\\?")
 
@@ -53,21 +54,16 @@ def render_file(step: Step) -> str:
     )
 
 
-class KnexWriter(Writer):
+class KnexWriter(OneFilePerStep):
     tool = "knex"
     default_dir = "migrations"
+    render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         for step in db_steps(plan):  # refuse what knex cannot send before any file is named
             knex_sql((step.up_sql or "") + (step.down_sql or ""), step)
         ext = suffix(project_dir, clean_dir(migrations_dir))
         return stamped_layout(plan, project_dir, migrations_dir, now, sep="_", ext=ext)
-
-    def render_file(self, step: Step) -> str:
-        return render_file(step)
-
-    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return [FileJob(one_file(s), render_file(s)) for s in db_steps(plan)]
 
 
 WRITER = KnexWriter()

@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, clean_dir, db_steps, slug
-from ._js import assign, body_sql, header, ms, numeric_prefixes, one_file, suffix, template, undo_note
+from .._layout import lay_out, step_slug
+from ..base import OneFilePerStep, clean_dir, undo_note
+from ._js import body_sql, header, ms, numeric_prefixes, suffix, template
 
 
 def prefix_ms(prefix: str) -> int:
@@ -52,25 +53,16 @@ def render_file(step: Step) -> str:
     )
 
 
-class NodePgMigrateWriter(Writer):
+class NodePgMigrateWriter(OneFilePerStep):
     tool = "node-pg-migrate"
     default_dir = "migrations"
+    render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         folder = clean_dir(migrations_dir)
         start = first_stamp_ms(Path(project_dir) / folder, now)
         ext = suffix(project_dir, folder)
-
-        def name(step: Step, i: int) -> str:
-            return (folder / f"{start + i}_{slug(step.title, f'step_{step.number}')}{ext}").as_posix()
-
-        return assign(plan, name)
-
-    def render_file(self, step: Step) -> str:
-        return render_file(step)
-
-    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return [FileJob(one_file(s), render_file(s)) for s in db_steps(plan)]
+        return lay_out(plan, lambda step, i: [(folder / f"{start + i}_{step_slug(step)}{ext}").as_posix()])
 
 
 WRITER = NodePgMigrateWriter()

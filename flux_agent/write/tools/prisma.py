@@ -18,21 +18,18 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from ...errors import FluxInputError
 from ...model.plan import Plan, Step
 from ...pg.quote import split_qualified
-from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, first_stamp, nothing_to_undo, one_line, slug
-from .golang_migrate import single_statement
+from .._layout import first_stamp, lay_out, step_slug
+from ..base import (
+    FileJob, Writer, clean_dir, db_steps, down_or_note, down_sql, laid_files, single_statement, sql_header, up_sql,
+)
 
 # schema.prisma lines (not SQL).
 _BLOCK = re.compile(r"^\s*(model|view)\s+(\w+)\s*\{")
 _MAP = re.compile(r"""@map\(\s*(?:name:\s*)?"([^"]*)"\s*\)""")
 _TABLE_MAP = re.compile(r"""^\s*@@map\(\s*(?:name:\s*)?"([^"]*)"\s*\)""")
 _FIELD = re.compile(r"^\s*(\w+)\s+(\w+)(\[\]|\?)?(.*)$")
-
-
-def header(step: Step) -> str:
-    return f"-- Step {step.number} ({step.phase}): {one_line(step.title)}\n"
 
 
 def camel(name: str) -> str:
@@ -171,7 +168,7 @@ def annotate(plan: Plan, schema_prisma_text: str) -> Plan:
     """A copy of `plan` whose first code step also says what to change in schema.prisma."""
     note = code_note(plan, schema_prisma_text)
     out = plan.model_copy(deep=True)
-    code = next((s for s in out.steps if s.phase == "code"), None)
+    code = next((s for s in out.steps if s.is_code), None)
     if note and code is not None and note not in code.title:
         code.title = f"{code.title}; in schema.prisma: {note}"
     return out
@@ -197,26 +194,19 @@ class PrismaWriter(Writer):
         folder = clean_dir(migrations_dir)
         stamp = first_stamp(Path(project_dir) / folder, now)
         text = schema_text(project_dir, folder.parent)
-        out = annotate(plan, text) if text else plan.model_copy(deep=True)
-        for step in out.steps:
-            step.files = []
-            if step.phase == "code":
-                continue
-            name = folder / f"{stamp:%Y%m%d%H%M%S}_{slug(step.title, f'step_{step.number}')}"
-            step.files = [(name / "migration.sql").as_posix(), (name / "down.sql").as_posix()]
-            stamp += timedelta(seconds=1)
-        return out
+
+        def files(step: Step, i: int) -> list[str]:
+            name = folder / f"{stamp + timedelta(seconds=i):%Y%m%d%H%M%S}_{step_slug(step)}"
+            return [(name / "migration.sql").as_posix(), (name / "down.sql").as_posix()]
+
+        return lay_out(annotate(plan, text) if text else plan, files)
 
     def render_up(self, step: Step) -> str:
-        if not (step.up_sql or "").strip():
-            raise FluxInputError(f"step {step.number} has no SQL to write")
-        single_statement(step, self.tool)
-        return header(step) + step.up_sql.strip() + "\n"
+        return sql_header(step) + single_statement(step, self.tool, up_sql(step)) + "\n"
 
     def render_down(self, step: Step, folder: PurePosixPath) -> str:
-        down = down_or_note(step)
-        if down:
-            single_statement(step, self.tool, down)
+        if down_sql(step):
+            single_statement(step, self.tool, down_sql(step))
         schema = (folder.parent.parent / "schema.prisma").as_posix()
         run = f"npx prisma db execute --schema {schema}"
         # `migrate resolve --rolled-back` only accepts a failed migration (P3012 otherwise):
@@ -228,19 +218,17 @@ class PrismaWriter(Writer):
             f"--   npx prisma migrate resolve --rolled-back {folder.name}\n"
             f"-- or, if it had been applied (Prisma marks only failed migrations rolled back):\n"
             f"--   echo \"DELETE FROM _prisma_migrations WHERE migration_name = '{folder.name}';\" | {run} --stdin\n"
-            + header(step)
-            + (down or f"-- nothing to undo: {nothing_to_undo(step)}")
+            + sql_header(step)
+            + down_or_note(step)
             + "\n"
         )
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         out = []
         for step in db_steps(plan):
-            if len(step.files) != 2 or not step.files[0].endswith("/migration.sql"):
-                raise FluxInputError(f"step {step.number} needs migration.sql and down.sql; lay the plan out first")
-            folder = PurePosixPath(step.files[0]).parent
-            out.append(FileJob(step.files[0], self.render_up(step)))
-            out.append(FileJob(step.files[1], self.render_down(step, folder)))
+            up, down = laid_files(step, 2, "migration.sql and down.sql", lambda f: f[0].endswith("/migration.sql"))
+            out.append(FileJob(up, self.render_up(step)))
+            out.append(FileJob(down, self.render_down(step, PurePosixPath(up).parent)))
         return out
 
 

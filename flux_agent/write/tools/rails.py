@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from ...pg.parse import split_statements
-from ...errors import FluxInputError
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, first_stamp, nothing_to_undo, one_line, slug
+from .._layout import first_stamp, lay_out, step_slug
+from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, step_label, undo_note, up_sql
 
 DEFAULT_VERSION = "7.1"
 _INDENT = "      "
@@ -71,16 +71,14 @@ def _method(name: str, sql: str | None, transactional: bool, note: str) -> str:
 
 
 def render_file(step: Step, class_name: str, version: str = DEFAULT_VERSION) -> str:
-    if not (step.up_sql or "").strip():
-        raise FluxInputError(f"step {step.number} has no SQL to write")
+    up = up_sql(step)
     switch = "" if step.transactional else "  disable_ddl_transaction!\n\n"
-    note = f"nothing to undo: {nothing_to_undo(step)}"
     return (
-        f"# Step {step.number} ({step.phase}): {one_line(step.title)}\n"
+        f"# {step_label(step)}\n"
         f"class {class_name} < ActiveRecord::Migration[{version}]\n"
         f"{switch}"
-        f"{_method('up', step.up_sql, step.transactional, note)}\n"
-        f"{_method('down', down_or_note(step), step.transactional, note)}"
+        f"{_method('up', up, step.transactional, undo_note(step))}\n"
+        f"{_method('down', down_sql(step), step.transactional, undo_note(step))}"
         "end\n"
     )
 
@@ -123,26 +121,21 @@ class RailsWriter(Writer):
         folder = clean_dir(migrations_dir)
         taken, _, _ = _project_facts(Path(project_dir), Path(project_dir) / folder)
         stamp = first_stamp(Path(project_dir) / folder, now)
-        out = plan.model_copy(deep=True)
-        for step in out.steps:
-            step.files = []
-            if step.phase == "code":
-                continue
-            name = slug(step.title, f"step_{step.number}")
-            name = _unique(f"step_{name}" if name[0].isdigit() else name, taken)
-            step.files = [(folder / f"{stamp:%Y%m%d%H%M%S}_{name}.rb").as_posix()]
-            stamp += timedelta(seconds=1)
-        return out
+
+        def files(step: Step, i: int) -> list[str]:
+            # Ruby constants cannot start with a digit; names stay unique in the folder.
+            name = _unique(f"step_{step_slug(step)}" if step_slug(step)[0].isdigit() else step_slug(step), taken)
+            return [(folder / f"{stamp + timedelta(seconds=i):%Y%m%d%H%M%S}_{name}.rb").as_posix()]
+
+        return lay_out(plan, files)
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         out = []
         for step in db_steps(plan):
-            if len(step.files) != 1:
-                raise FluxInputError(f"step {step.number} needs exactly one file; lay the plan out first")
-            rel = Path(step.files[0])
-            _, version, acronyms = _project_facts(Path(project_dir), Path(project_dir) / rel.parent)
-            name = rel.stem.split("_", 1)[1]
-            out.append(FileJob(step.files[0], render_file(step, camelize(name, acronyms), version)))
+            file = laid_files(step)[0]
+            _, version, acronyms = _project_facts(Path(project_dir), Path(project_dir) / Path(file).parent)
+            name = Path(file).stem.split("_", 1)[1]
+            out.append(FileJob(file, render_file(step, camelize(name, acronyms), version)))
         return out
 
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from pathlib import Path
 
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, clean_dir, db_steps, stamped_layout
-from ._js import body_sql, header, one_file, suffix, template, undo_note
+from .._layout import stamped_layout
+from ..base import OneFilePerStep, clean_dir, undo_note
+from ._js import body_sql, header, suffix, template
 
 
 def _body(step: Step, down: bool) -> str:
@@ -43,19 +44,14 @@ def render_file(step: Step) -> str:
     )
 
 
-class SequelizeWriter(Writer):
+class SequelizeWriter(OneFilePerStep):
     tool = "sequelize"
     default_dir = "migrations"
+    render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         ext = suffix(project_dir, clean_dir(migrations_dir))
         return stamped_layout(plan, project_dir, migrations_dir, now, sep="-", ext=ext)
-
-    def render_file(self, step: Step) -> str:
-        return render_file(step)
-
-    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return [FileJob(one_file(s), render_file(s)) for s in db_steps(plan)]
 
 
 WRITER = SequelizeWriter()

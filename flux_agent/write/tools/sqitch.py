@@ -28,7 +28,8 @@ from ...pg.parse import split_statements
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
 from ...pg.quote import canonical_table, ident, literal, qname, same_schema_name
-from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, nothing_to_undo, one_line, slug, utc
+from .._layout import lay_out, step_slug, utc
+from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, slug, step_label, undo_note, up_sql
 
 PLAN = "sqitch.plan"
 _DROP_KINDS = {OT.OBJECT_TRIGGER: "trigger", OT.OBJECT_FUNCTION: "function", OT.OBJECT_PROCEDURE: "function",
@@ -129,7 +130,7 @@ def verify_sql(steps: list[Step], index: int) -> str:
         checks = [c for c in checks if not gone(c[0], touched)] + made
         found = found or bool(made)
     kept = list(dict.fromkeys(sql for key, sql in checks if not gone(key, later)))
-    head = f"-- Verify step {step.number} ({step.phase}): {one_line(step.title)}\n"
+    head = f"-- Verify {step_label(step, word='step')}\n"
     if kept:
         return head + "BEGIN;\n\n" + "\n".join(kept) + "\n\nROLLBACK;\n"
     if found:
@@ -138,9 +139,9 @@ def verify_sql(steps: list[Step], index: int) -> str:
 
 
 def script(kind: str, step: Step, sql: str | None) -> str:
-    head = f"-- {kind} step {step.number} ({step.phase}): {one_line(step.title)}\n"
+    head = f"-- {kind} {step_label(step, word='step')}\n"
     if sql is None:
-        return head + f"-- nothing to undo: {nothing_to_undo(step)}\n"
+        return head + f"-- {undo_note(step)}\n"
     if not step.transactional:
         return head + "-- runs outside a transaction: no BEGIN/COMMIT\n" + sql.strip() + "\n"
     return head + "BEGIN;\n\n" + sql.strip() + "\n\nCOMMIT;\n"
@@ -159,26 +160,22 @@ class SqitchWriter(Writer):
         taken = set(changes(plan_file.read_text(encoding="utf-8")) if plan_file.is_file() else [])
         deploy = top / "deploy"
         taken |= {n[:-4] for n in (os.listdir(deploy) if deploy.is_dir() else []) if n.endswith(".sql")}
-        out = plan.model_copy(deep=True)
-        for step in out.steps:
-            step.files = []
-            if step.phase == "code":
-                continue
-            base = slug(step.title, f"step_{step.number}")
-            name, n = base, 2
-            while name in taken:
-                name, n = f"{base}_{n}", n + 1
+
+        def files(step: Step, i: int) -> list[str]:
+            name, n = step_slug(step), 2
+            while name in taken:  # a change name is used once in a plan
+                name, n = f"{step_slug(step)}_{n}", n + 1
             taken.add(name)
-            step.files = [(folder / d / f"{name}.sql").as_posix() for d in ("deploy", "revert", "verify")]
-        return out
+            return [(folder / d / f"{name}.sql").as_posix() for d in ("deploy", "revert", "verify")]
+
+        return lay_out(plan, files)
 
     def jobs(self, plan: Plan, project_dir: Path, now: datetime | None = None) -> list[FileJob]:
         steps = db_steps(plan)
         if not steps:
             return []
         for step in steps:
-            if len(step.files) != 3 or PurePosixPath(step.files[0]).parent.name != "deploy":
-                raise FluxInputError(f"step {step.number} needs deploy/revert/verify files; lay the plan out first")
+            laid_files(step, 3, "deploy/revert/verify files", lambda f: PurePosixPath(f[0]).parent.name == "deploy")
         top = PurePosixPath(steps[0].files[0]).parent.parent
         path = Path(project_dir) / top / PLAN
         text = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -194,14 +191,13 @@ class SqitchWriter(Writer):
             name = PurePosixPath(step.files[0]).stem
             if name in known:
                 raise FluxInputError(f"sqitch.plan already has a change named {name}; lay the plan out again")
-            if not (step.up_sql or "").strip():
-                raise FluxInputError(f"step {step.number} has no SQL to write")
+            up = up_sql(step)
             need = f"[{known[-1]}] " if known else ""
-            note = one_line(f"step {step.number} ({step.phase}): {step.title}")
+            note = step_label(step, word="step")
             lines.append(f"{name} {need}{stamp} {self.planner_name} <{self.planner_email}> # {note}\n")
             known.append(name)
-            out.append(FileJob(step.files[0], script("Deploy", step, step.up_sql)))
-            out.append(FileJob(step.files[1], script("Revert", step, down_or_note(step))))
+            out.append(FileJob(step.files[0], script("Deploy", step, up)))
+            out.append(FileJob(step.files[1], script("Revert", step, down_sql(step))))
             out.append(FileJob(step.files[2], verify_sql(steps, i)))
         out.append(FileJob((top / PLAN).as_posix(), text + "".join(lines), replace=True))
         return out

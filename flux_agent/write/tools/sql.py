@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from ...errors import FluxInputError
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, commit, down_or_note, nothing_to_undo, one_line, stamped_layout
+from .._layout import stamped_layout
+from ..base import FileJob, OneFilePerStep, commit, db_steps, down_or_note, laid_files, sql_header, up_sql
 
 
 def layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
@@ -22,29 +22,12 @@ def layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) ->
 
 def render_file(step: Step) -> str:
     """The file for one step: up block, down block, ending with a newline."""
-    if not (step.up_sql or "").strip():
-        raise FluxInputError(f"step {step.number} has no SQL to write")
     switch = "" if step.transactional else " transaction:false"
-    down = down_or_note(step) or f"-- nothing to undo: {nothing_to_undo(step)}"
-    return (
-        f"-- migrate:up{switch}\n"
-        f"-- Step {step.number} ({step.phase}): {one_line(step.title)}\n"
-        f"{step.up_sql.strip()}\n"
-        "\n"
-        f"-- migrate:down{switch}\n"
-        f"{down}\n"
-    )
+    return f"-- migrate:up{switch}\n{sql_header(step)}{up_sql(step)}\n\n-- migrate:down{switch}\n{down_or_note(step)}\n"
 
 
 def jobs(plan: Plan) -> list[FileJob]:
-    out = []
-    for step in plan.steps:
-        if step.phase == "code":
-            continue
-        if len(step.files) != 1:
-            raise FluxInputError(f"step {step.number} needs exactly one file; lay the plan out first")
-        out.append(FileJob(step.files[0], render_file(step)))
-    return out
+    return [FileJob(laid_files(s)[0], render_file(s)) for s in db_steps(plan)]
 
 
 def write(plan: Plan, project_dir: Path) -> list[Path]:
@@ -52,17 +35,13 @@ def write(plan: Plan, project_dir: Path) -> list[Path]:
     return commit(plan, project_dir, jobs(plan))
 
 
-class SqlWriter(Writer):
+class SqlWriter(OneFilePerStep):
     """The writer object the registry hands out; `tool` is `sql` or `dbmate`."""
+
+    render_file = staticmethod(render_file)
 
     def __init__(self, tool: str = "sql") -> None:
         self.tool = tool
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         return layout(plan, project_dir, migrations_dir, now)
-
-    def render_file(self, step: Step) -> str:
-        return render_file(step)
-
-    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return jobs(plan)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
-from ..base import FileJob, Writer, clean_dir, db_steps, one_line, slug
-from ._js import assign, body_sql, first_ms, header, one_file, pascal, string, template, undo_note
+from .._layout import lay_out
+from ..base import OneFilePerStep, clean_dir, laid_files, one_line, slug, undo_note
+from ._js import body_sql, first_ms, header, pascal, string, template
 
 _RUN_NOTE = "Run with `typeorm migration:run --transaction each` (or migrationsTransactionMode: \"each\")."
 
@@ -49,7 +50,7 @@ def class_name(path: str) -> str:
 
 
 def render_file(step: Step) -> str:
-    name = class_name(one_file(step))
+    name = class_name(laid_files(step)[0])
     switch = "" if step.transactional else "    transaction = false;\n"
     return (
         header(step, _RUN_NOTE)
@@ -65,25 +66,20 @@ def render_file(step: Step) -> str:
     )
 
 
-class TypeormWriter(Writer):
+class TypeormWriter(OneFilePerStep):
     tool = "typeorm"
     default_dir = "migrations"
+    render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         folder = clean_dir(migrations_dir)
         start = first_ms(Path(project_dir) / folder, now)
 
-        def name(step: Step, i: int) -> str:
+        def name(step: Step, i: int) -> list[str]:
             base = pascal(slug(one_line(step.title), f"step_{step.number}"))
-            return (folder / f"{start + i}-{base}.ts").as_posix()
+            return [(folder / f"{start + i}-{base}.ts").as_posix()]
 
-        return assign(plan, name)
-
-    def render_file(self, step: Step) -> str:
-        return render_file(step)
-
-    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return [FileJob(one_file(s), render_file(s)) for s in db_steps(plan)]
+        return lay_out(plan, name)
 
 
 WRITER = TypeormWriter()
