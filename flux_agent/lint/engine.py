@@ -15,7 +15,8 @@ from ..errors import FluxInputError
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.schema import Schema
 from ..model.settings import Settings
-from .rules import BY_ID, RULES
+from .rules import RULES
+from .rules._rule import Rule, Verdict
 from .markers import PHASE_MARKER, PHASES, markers
 from ..schema.replay.steps import schemas_before_each
 
@@ -26,35 +27,38 @@ SYNTAX_ERROR = "syntax-error"
 def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFinding]:
     """Findings for one piece of SQL (a file's up section, or a step's up_sql)."""
     findings: list[FileFinding] = []
+    # Opt-in rules run only when asked for (squawk's -i, `flux validate --include`).
+    rules = [r for r in RULES if not r.opt_in or r.id in ctx.include_rules]
 
-    def add(rule_id: str, line: int, message: Optional[str] = None, severity: Optional[str] = None,
-            hint: str = "") -> None:
-        mod = BY_ID.get(rule_id)
-        findings.append(FileFinding(
-            path=ctx.path, line=line, rule=rule_id,
-            severity=severity or (mod.SEVERITY if mod else "error"),
-            message=message or (mod.MESSAGE if mod else rule_id),
-            hint=hint or (mod.HINT if mod else "")))
+    def add(rule: Rule, verdict: Verdict, line: int) -> None:
+        findings.append(FileFinding(path=ctx.path, line=line, rule=rule.id,
+                                    severity=verdict.severity or rule.severity,
+                                    message=verdict.message or rule.message, hint=rule.hint))
 
-    for rule in RULES:  # text rules run first: a placeholder usually breaks parsing too
-        for line, message in getattr(rule, "check_text", lambda *a: [])(sql, ctx, line_offset):
-            add(rule.ID, line, message)
+    def own(rule_id: str, line: int, message: str, hint: str) -> None:
+        """A finding of the engine itself (the SQL or a comment in it is malformed)."""
+        findings.append(FileFinding(path=ctx.path, line=line, rule=rule_id, severity="error",
+                                    message=message, hint=hint))
+
+    for rule in rules:  # text rules run first: a placeholder usually breaks parsing too
+        for verdict in rule.check_text(sql, ctx, line_offset) if rule.check_text else ():
+            add(rule, verdict, verdict.line)
     try:
         statements = split_statements(sql, line_offset)
     except SqlSyntaxError as exc:
-        add(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "error", "fix the syntax; nothing else was checked")
+        own(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "fix the syntax; nothing else was checked")
         return findings
     ctx.statements = statements
     ignores, phases = markers(sql, line_offset)
     for ig in ignores:
         if not ig.reason:
-            add(IGNORE_WITHOUT_REASON, ig.line, f"ignore comment for {', '.join(sorted(ig.rules))} gives no reason",
-                "error", "write the reason: -- flux-ignore <rule>: <why this is safe here>")
+            own(IGNORE_WITHOUT_REASON, ig.line, f"ignore comment for {', '.join(sorted(ig.rules))} gives no reason",
+                "write the reason: -- flux-ignore <rule>: <why this is safe here>")
     for mark in phases:
         phase = next(iter(mark.rules)) if len(mark.rules) == 1 else ""
         if phase not in PHASES or not mark.reason:
-            add(IGNORE_WITHOUT_REASON, mark.line, "a phase marker needs one phase and a reason",
-                "error", f"write -- {PHASE_MARKER} <{'|'.join(PHASES)}>: <why this file belongs there>")
+            own(IGNORE_WITHOUT_REASON, mark.line, "a phase marker needs one phase and a reason",
+                f"write -- {PHASE_MARKER} <{'|'.join(PHASES)}>: <why this file belongs there>")
         elif ctx.phase is None:
             ctx.phase = phase  # a file Flux wrote for a contract step is judged as one
 
@@ -68,23 +72,15 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
         return False
 
     for stmt in statements:
-        for rule in RULES:
-            check = getattr(rule, "check", None)
-            if check is None:
-                continue
-            result = check(stmt, ctx)
-            if result and not ignored(rule.ID, stmt.line):
-                # True, a message, or (message, severity) for rules whose severity depends on the case
-                message, severity = result if isinstance(result, tuple) else (result, None)
-                add(rule.ID, stmt.line, message if isinstance(message, str) else None, severity)
+        for rule in rules:
+            verdict = rule.check(stmt, ctx) if rule.check else None
+            if verdict is not None and not ignored(rule.id, stmt.line):
+                add(rule, verdict, stmt.line)
         advance(ctx, stmt)
-    for rule in RULES:
-        check_file = getattr(rule, "check_file", None)
-        if check_file is None:
-            continue
-        for line, message, *severity in check_file(ctx):
-            if not ignored(rule.ID, line):
-                add(rule.ID, line, message, severity[0] if severity else None)
+    for rule in rules:
+        for verdict in rule.check_file(ctx) if rule.check_file else ():
+            if not ignored(rule.id, verdict.line):
+                add(rule, verdict, verdict.line)
     return findings
 
 

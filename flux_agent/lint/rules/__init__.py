@@ -1,32 +1,46 @@
-"""One module per validation rule, named after its rule id (dashes become
-underscores). Each module defines:
-
-    ID, SEVERITY ("error" | "warning"), MESSAGE (one line), HINT (one line)
-    check(stmt, ctx) -> None | True | str      per statement; a str replaces MESSAGE
-                     | (str, severity)          when the severity depends on the case
-    check_file(ctx) -> list[(line, message)]   optional, for whole-file rules
-                                               ((line, message, severity) also accepted)
-
-Rule ids shared with squawk mean the same thing as in squawk.
-"""
+"""Loads the rules: one module per rule, named after its id (dashes become underscores),
+each declaring `RULE = Rule(...)` (see _rule.py) and defining its checks. Modules whose name
+starts with `_` are helpers. Rule ids shared with squawk mean the same thing as in squawk."""
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from types import ModuleType
+from typing import Iterable
+
+from pydantic import ValidationError
+
+from ...errors import FluxInternalError
+from ._rule import Rule
+
+_HOOKS = ("check", "check_file", "check_text")
 
 
-def _load() -> list[ModuleType]:
-    mods = []
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+def load(package: str, path: Iterable[str]) -> list[Rule]:
+    """The rules of `package`, their checks bound; refuses a module without a declaration,
+    with an id other than its file name, or with no check."""
+    rules: list[Rule] = []
+    for info in sorted(pkgutil.iter_modules(list(path)), key=lambda i: i.name):
         if info.name.startswith("_"):
             continue
-        mod = importlib.import_module(f"{__name__}.{info.name}")
-        if hasattr(mod, "ID"):
-            mods.append(mod)
-    return mods
+        try:
+            mod = importlib.import_module(f"{package}.{info.name}")
+        except ValidationError as exc:  # a declaration that fails its model is Flux's bug, not bad input
+            raise FluxInternalError(f"rule module {info.name}: {exc}") from None
+        rule = getattr(mod, "RULE", None)
+        if not isinstance(rule, Rule):
+            raise FluxInternalError(f"rule module {info.name} declares no RULE = Rule(...)")
+        if rule.id != info.name.replace("_", "-"):
+            raise FluxInternalError(f"rule module {info.name} declares id {rule.id!r}")
+        hooks = {name: getattr(mod, name) for name in _HOOKS if callable(getattr(mod, name, None))}
+        if not hooks:
+            raise FluxInternalError(f"rule module {info.name} defines none of {', '.join(_HOOKS)}")
+        rules.append(rule.model_copy(update=hooks))
+    ids = [r.id for r in rules]
+    if len(set(ids)) != len(ids):  # file names are unique, so this holds unless the loader changes
+        raise FluxInternalError(f"rule ids declared twice: {sorted({i for i in ids if ids.count(i) > 1})}")
+    return rules
 
 
-RULES: list[ModuleType] = _load()
-BY_ID: dict[str, ModuleType] = {m.ID: m for m in RULES}
+RULES: list[Rule] = load(__name__, __path__)
+BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

@@ -15,6 +15,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
 
 from ...model.schema import Schema, Table
+from ...pg.locks import alter_cmds
 
 _STATE = "_flux_working_schema"
 
@@ -89,12 +90,6 @@ def column_added_earlier(ctx, stmt, table: str, column: str) -> bool:
                     and cmd.def_.colname == column:
                 return True
     return False
-
-
-def alter_cmds(node) -> list:
-    if isinstance(node, ast.AlterTableStmt):
-        return [c for c in node.cmds or () if isinstance(c, ast.AlterTableCmd)]
-    return []
 
 
 def added_check(cmd) -> Optional[ast.Constraint]:

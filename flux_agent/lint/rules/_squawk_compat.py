@@ -1,21 +1,57 @@
-"""Helpers shared by the squawk-compatible drop, rename, type and
-compatibility rules (ban-drop-*, renaming-*, prefer-*, ban-alter-*, ...)."""
+"""What a statement does, read from its parse tree the way squawk reads it: helpers the
+rules share (not a rule: the loader skips `_` modules)."""
 
 from __future__ import annotations
+
+from typing import Iterator, Optional
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType as OT
 
+from ...pg.locks import added_constraint, alter_cmds
 from ...pg.quote import relation_name
+from ._rule import FLAGGED, Verdict
 
-__all__ = ["AT", "OT", "opt_in", "alter_cmds_of", "has_cmd", "dropped", "column_types", "type_name",
-           "created_earlier", "is_new_table"]
+__all__ = ["AT", "OT", "alter_cmds_of", "has_cmd", "changes_column_or_domain", "dropped", "column_types",
+           "type_name", "created_earlier", "is_new_table", "existing_table_alter", "added_constraints",
+           "index_built_in_place"]
 
 
-def opt_in(ctx, rule_id: str) -> bool:
-    """squawk's opt-in rules (`squawk -i <rule>`) stay silent unless the run asks
-    for them by id in ctx.include_rules (a set; absent means none)."""
-    return rule_id in (getattr(ctx, "include_rules", None) or ())
+def existing_table_alter(stmt, ctx, objtype=None) -> tuple[Optional[str], list[ast.AlterTableCmd]]:
+    """(table, commands) of an ALTER TABLE (of `objtype`, when given) on a table this migration
+    did not create; (None, []) for anything else. A table created here is empty and unseen:
+    scanning, rewriting or locking it costs nothing."""
+    n = stmt.node
+    if not isinstance(n, ast.AlterTableStmt) or (objtype is not None and n.objtype != objtype):
+        return None, []
+    table = relation_name(n.relation)
+    return (None, []) if ctx.table_is_new(table) else (table, alter_cmds(n))
+
+
+def added_constraints(cmds, contype) -> Iterator[tuple[ast.Constraint, Optional[ast.ColumnDef]]]:
+    """In command order: (constraint, None) for each ADD CONSTRAINT of `contype`, and
+    (constraint, column) for each ADD COLUMN that declares one inline."""
+    for cmd in cmds:
+        con = added_constraint(cmd)
+        if con is not None and con.contype == contype:
+            yield con, None
+        elif cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
+            inline = next((c for c in cmd.def_.constraints or () if c.contype == contype), None)
+            if inline is not None:
+                yield inline, cmd.def_
+
+
+def index_built_in_place(stmt, ctx, contype, column_message: str):
+    """PRIMARY KEY and UNIQUE: an ADD CONSTRAINT not built from an existing index, or an ADD
+    COLUMN declaring one (`column_message`, with {column}), on a table this migration did not
+    create, builds its index under ACCESS EXCLUSIVE. The finding, or None."""
+    _, cmds = existing_table_alter(stmt, ctx)  # indexing an empty new table is instant
+    for con, column in added_constraints(cmds, contype):
+        if column is not None:
+            return Verdict(column_message.format(column=column.colname))
+        if not con.indexname:
+            return FLAGGED
+    return None
 
 
 def alter_cmds_of(node, *objtypes) -> list[ast.AlterTableCmd]:
@@ -27,6 +63,15 @@ def alter_cmds_of(node, *objtypes) -> list[ast.AlterTableCmd]:
 
 def has_cmd(node, objtypes, subtypes, pred=None) -> bool:
     return any(c.subtype in subtypes and (pred is None or pred(c)) for c in alter_cmds_of(node, *objtypes))
+
+
+def changes_column_or_domain(node, domain_subtype: str, objtypes, subtypes, pred=None) -> bool:
+    """ALTER DOMAIN of `domain_subtype` ('X' drop constraint, 'N' drop not null, 'T' default),
+    or an ALTER TABLE / FOREIGN TABLE / VIEW on `objtypes` with a command in `subtypes`;
+    `pred` (on the domain statement or the command) narrows either."""
+    if isinstance(node, ast.AlterDomainStmt):
+        return node.subtype == domain_subtype and (pred is None or pred(node))
+    return has_cmd(node, objtypes, subtypes, pred)
 
 
 def dropped(node, *types) -> bool:

@@ -1,20 +1,33 @@
 """ADD COLUMN whose default PostgreSQL must compute row by row (volatile function,
 serial, identity, stored generated column), or any default before PostgreSQL 11:
 the table is rewritten under ACCESS EXCLUSIVE."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
-from ...pg.locks import alter_cmds
-from ...pg.quote import relation_name
-from ...pg.types import fast_default_supported, is_volatile
 from ...pg.parse import render
+from ...pg.types import fast_default_supported, is_volatile
+from ._rule import Rule, Verdict, flags, passes
+from ._squawk_compat import existing_table_alter
 
-ID = "adding-field-with-default"
-SEVERITY = "error"
-MESSAGE = "ADD COLUMN with a volatile default rewrites the table under ACCESS EXCLUSIVE, blocking reads and writes"
-HINT = "add the column without a default, SET DEFAULT for new rows, then backfill existing rows in batches"
+RULE = Rule(
+    id="adding-field-with-default",
+    severity="error",
+    message="ADD COLUMN with a volatile default rewrites the table under ACCESS EXCLUSIVE, blocking reads and writes",
+    hint="add the column without a default, SET DEFAULT for new rows, then backfill existing rows in batches",
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"),
+        flags("ALTER TABLE users ADD COLUMN seen timestamptz DEFAULT clock_timestamp();"),
+        flags("ALTER TABLE users ADD COLUMN flag boolean DEFAULT false;", pg_version=10),
+        flags("ALTER TABLE t ADD COLUMN total numeric GENERATED ALWAYS AS (a + b) STORED;"),
+        passes("ALTER TABLE users ADD COLUMN flag boolean DEFAULT false;"),
+        passes("ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now();"),
+        passes("ALTER TABLE users ADD COLUMN n int DEFAULT 2 + 2;"),
+        passes("CREATE TABLE t (id bigint);\nALTER TABLE t ADD COLUMN token uuid DEFAULT gen_random_uuid();",
+               squawk_agrees=False, why="a table created in this migration is empty; squawk does not follow it"),
+    ],
+)
 
 _SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 
@@ -41,12 +54,10 @@ def _problem(col: ast.ColumnDef, pg_version: int):
 
 
 def check(stmt, ctx):
-    n = stmt.node
-    if not isinstance(n, ast.AlterTableStmt) or ctx.table_is_new(relation_name(n.relation)):
-        return None  # a table created in this migration is empty: nothing to rewrite
-    for cmd in alter_cmds(n):
+    _, cmds = existing_table_alter(stmt, ctx)  # a table created in this migration is empty: nothing to rewrite
+    for cmd in cmds:
         if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
             problem = _problem(cmd.def_, ctx.pg_version)
             if problem:
-                return problem
+                return Verdict(problem)
     return None

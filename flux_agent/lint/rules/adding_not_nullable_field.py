@@ -1,21 +1,59 @@
 """SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, unless (PostgreSQL 12+)
 a validated CHECK (col IS NOT NULL) already proves it: then the scan is skipped."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
 
-from ...pg.locks import added_constraint, alter_cmds
-from ...pg.quote import relation_name
 from ...errors import FluxInputError
-from ...pg.types import not_null_uses_check
+from ...pg.locks import added_constraint, alter_cmds
 from ...pg.parse import parse_expr
+from ...pg.quote import relation_name
+from ...pg.types import not_null_uses_check
+from ._rule import Rule, Verdict, flags, passes
+from ._squawk_compat import existing_table_alter
 
-ID = "adding-not-nullable-field"
-SEVERITY = "error"
-MESSAGE = "SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, blocking reads and writes"
-HINT = ("ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT c in a later transaction, "
-        "then SET NOT NULL (PostgreSQL 12+ skips the scan) and DROP CONSTRAINT c")
+_SCHEMA = ("CREATE TABLE orders (id bigint NOT NULL, note varchar(10), "
+           "CONSTRAINT orders_note_not_null CHECK (note IS NOT NULL));\n"
+           "CREATE TABLE users (id bigint NOT NULL, email text);\n"
+           "ALTER TABLE users ADD CONSTRAINT users_email_not_null CHECK (email IS NOT NULL) NOT VALID;")
+
+RULE = Rule(
+    id="adding-not-nullable-field",
+    severity="error",
+    message="SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, blocking reads and writes",
+    hint=("ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT c in a later transaction, "
+          "then SET NOT NULL (PostgreSQL 12+ skips the scan) and DROP CONSTRAINT c"),
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE foo ALTER COLUMN bar SET NOT NULL;"),
+        flags("ALTER TABLE foo ADD CONSTRAINT bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\n"
+              "ALTER TABLE foo ALTER COLUMN bar SET NOT NULL;"),
+        flags("BEGIN;\n"
+              "ALTER TABLE foo ADD CONSTRAINT bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\n"
+              "COMMIT;\n"
+              "BEGIN;\n"
+              "ALTER TABLE foo VALIDATE CONSTRAINT bar_not_null;\n"
+              "ALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\n"
+              "COMMIT;\n", transactional=False, pg_version=11,
+              why="before 12 the validated CHECK does not skip the scan"),
+        flags("ALTER TABLE users ALTER COLUMN email SET NOT NULL;", schema_sql=_SCHEMA,
+              why="the schema's check is NOT VALID"),
+        flags("ALTER TABLE orders ALTER COLUMN note SET NOT NULL;", pg_version=11, schema_sql=_SCHEMA),
+        passes("BEGIN;\n"
+               "ALTER TABLE foo ADD CONSTRAINT bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\n"
+               "COMMIT;\n"
+               "BEGIN;\n"
+               "ALTER TABLE foo VALIDATE CONSTRAINT bar_not_null;\n"
+               "ALTER TABLE foo ALTER COLUMN bar SET NOT NULL;\n"
+               "COMMIT;\n", transactional=False, pg_version=16),
+        passes("ALTER TABLE orders ALTER COLUMN note SET NOT NULL;", schema_sql=_SCHEMA, squawk_agrees=False,
+               why="the schema holds a VALIDATED check, which squawk cannot see"),
+        passes("ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\n"
+               "ALTER TABLE users ALTER COLUMN email SET NOT NULL;", schema_sql=_SCHEMA),
+        passes("CREATE TABLE t (id bigint, c text);\nALTER TABLE t ALTER COLUMN c SET NOT NULL;",
+               squawk_agrees=False, why="a table created in this migration is empty; squawk does not follow it"),
+    ],
+)
 
 
 def _not_null_column(expr):
@@ -79,14 +117,9 @@ def _by_name(table, name):
 
 
 def check(stmt, ctx):
-    n = stmt.node
-    if not isinstance(n, ast.AlterTableStmt):
-        return None
-    table = relation_name(n.relation)
-    if ctx.table_is_new(table):
-        return None  # a table created in this migration is empty: the scan is instant
-    cols = [c.name for c in alter_cmds(n) if c.subtype == AT.AT_SetNotNull]
-    known = ctx.schema.table(table) if ctx.schema else None
+    table, cmds = existing_table_alter(stmt, ctx)  # a table created in this migration is empty: no scan
+    cols = [c.name for c in cmds if c.subtype == AT.AT_SetNotNull]
+    known = ctx.schema.table(table) if ctx.schema and cols else None
     if known:  # already NOT NULL: PostgreSQL has nothing to check
         cols = [c for c in cols if not (known.column(c) and not known.column(c).nullable)]
     if not cols:
@@ -96,7 +129,7 @@ def check(stmt, ctx):
         cols = [c for c in cols if c not in proven]
         if not cols:
             return None
-        return (f"SET NOT NULL on {table}.{cols[0]} scans the whole table under ACCESS EXCLUSIVE: "
-                f"no validated CHECK ({cols[0]} IS NOT NULL) is known to prove it")
-    return (f"SET NOT NULL on {table}.{cols[0]} scans the whole table under ACCESS EXCLUSIVE even with a validated "
-            f"CHECK before PostgreSQL 12: keep the validated CHECK ({cols[0]} IS NOT NULL) instead")
+        return Verdict(f"SET NOT NULL on {table}.{cols[0]} scans the whole table under ACCESS EXCLUSIVE: "
+                       f"no validated CHECK ({cols[0]} IS NOT NULL) is known to prove it")
+    return Verdict(f"SET NOT NULL on {table}.{cols[0]} scans the whole table under ACCESS EXCLUSIVE even with a "
+                   f"validated CHECK before PostgreSQL 12: keep the validated CHECK ({cols[0]} IS NOT NULL) instead")

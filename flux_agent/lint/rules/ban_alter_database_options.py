@@ -1,22 +1,30 @@
 """ALTER DATABASE ... SET / RESET / WITH <option>: behaviour changes for every
 session of running clients."""
-# squawk default: no (opt-in)
 
 from pglast import ast
 
-from ._squawk_compat import opt_in
+from ._rule import Rule, flag_if, flags, passes
 
-ID = "ban-alter-database-options"
-SEVERITY = "warning"
-OPT_IN = True
-MESSAGE = "changing database options or settings changes behaviour for running clients"
-HINT = "check every client against the new setting, then say so: -- squawk-ignore ban-alter-database-options -- <why>"
+RULE = Rule(
+    id="ban-alter-database-options",
+    severity="warning",
+    message="changing database options or settings changes behaviour for running clients",
+    hint=("check every client against the new setting, then say so: -- squawk-ignore ban-alter-database-options -- "
+          "<why>"),
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("ALTER DATABASE d SET work_mem = '1MB';"),
+        flags("ALTER DATABASE d RESET ALL;"),
+        flags("ALTER DATABASE d WITH CONNECTION LIMIT 5;"),
+        passes("ALTER DATABASE d OWNER TO r;"),
+        passes("ALTER DATABASE d SET TABLESPACE ts;"),
+        passes("ALTER DATABASE d RENAME TO e;"),
+    ],
+)
 
 
 def check(stmt, ctx):
     n = stmt.node
-    if not opt_in(ctx, ID):
-        return None
-    if isinstance(n, ast.AlterDatabaseSetStmt):
-        return True
-    return isinstance(n, ast.AlterDatabaseStmt) and any(d.defname != "tablespace" for d in n.options or ())
+    return flag_if(isinstance(n, ast.AlterDatabaseSetStmt) or (
+        isinstance(n, ast.AlterDatabaseStmt) and any(d.defname != "tablespace" for d in n.options or ())))

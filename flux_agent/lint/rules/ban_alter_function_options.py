@@ -1,17 +1,27 @@
 """ALTER FUNCTION / PROCEDURE / ROUTINE with options (SECURITY DEFINER,
 volatility, SET search_path, ...): behaviour changes for running callers."""
-# squawk default: no (opt-in)
 
 from pglast import ast
 
-from ._squawk_compat import opt_in
+from ._rule import Rule, flag_if, flags, passes
 
-ID = "ban-alter-function-options"
-SEVERITY = "warning"
-OPT_IN = True
-MESSAGE = "changing function options changes behaviour for running callers"
-HINT = "check every caller, then say so: -- squawk-ignore ban-alter-function-options -- <why>"
+RULE = Rule(
+    id="ban-alter-function-options",
+    severity="warning",
+    message="changing function options changes behaviour for running callers",
+    hint="check every caller, then say so: -- squawk-ignore ban-alter-function-options -- <why>",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("ALTER FUNCTION f() SECURITY DEFINER;"),
+        flags("ALTER FUNCTION f() SET search_path TO private;"),
+        flags("ALTER PROCEDURE p() RESET ALL;"),
+        flags("ALTER ROUTINE f() IMMUTABLE;"),
+        passes("ALTER FUNCTION f() OWNER TO r;"),
+        passes("ALTER FUNCTION f() RENAME TO g;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return opt_in(ctx, ID) and isinstance(stmt.node, ast.AlterFunctionStmt)
+    return flag_if(isinstance(stmt.node, ast.AlterFunctionStmt))

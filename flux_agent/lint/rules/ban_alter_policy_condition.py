@@ -1,17 +1,25 @@
 """ALTER POLICY ... USING / WITH CHECK: which rows clients see or may write changes."""
-# squawk default: no (opt-in)
 
 from pglast import ast
 
-from ._squawk_compat import opt_in
+from ._rule import Rule, flag_if, flags, passes
 
-ID = "ban-alter-policy-condition"
-SEVERITY = "warning"
-OPT_IN = True
-MESSAGE = "changing a policy's condition changes which rows running clients can read or write"
-HINT = "check the new condition against every client, then say so: -- squawk-ignore ban-alter-policy-condition -- <why>"
+RULE = Rule(
+    id="ban-alter-policy-condition",
+    severity="warning",
+    message="changing a policy's condition changes which rows running clients can read or write",
+    hint=("check the new condition against every client, then say so: -- squawk-ignore ban-alter-policy-condition "
+          "-- <why>"),
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("ALTER POLICY p ON t USING (true);"),
+        flags("ALTER POLICY p ON t WITH CHECK (true);"),
+        passes("ALTER POLICY p ON t TO r;"),
+    ],
+)
 
 
 def check(stmt, ctx):
     n = stmt.node
-    return opt_in(ctx, ID) and isinstance(n, ast.AlterPolicyStmt) and (n.qual is not None or n.with_check is not None)
+    return flag_if(isinstance(n, ast.AlterPolicyStmt) and (n.qual is not None or n.with_check is not None))

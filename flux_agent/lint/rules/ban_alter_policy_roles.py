@@ -1,17 +1,25 @@
 """ALTER POLICY ... TO <roles>: which clients the policy applies to changes."""
-# squawk default: no (opt-in)
 
 from pglast import ast
 
-from ._squawk_compat import opt_in
+from ._rule import Rule, flag_if, flags, passes
 
-ID = "ban-alter-policy-roles"
-SEVERITY = "warning"
-OPT_IN = True
-MESSAGE = "changing a policy's roles changes access for running clients"
-HINT = "check every affected role, then say so: -- squawk-ignore ban-alter-policy-roles -- <why>"
+RULE = Rule(
+    id="ban-alter-policy-roles",
+    severity="warning",
+    message="changing a policy's roles changes access for running clients",
+    hint="check every affected role, then say so: -- squawk-ignore ban-alter-policy-roles -- <why>",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("ALTER POLICY p ON t TO r;"),
+        flags("ALTER POLICY p ON t TO r USING (true);"),
+        passes("ALTER POLICY p ON t USING (true);"),
+        passes("ALTER POLICY p ON t RENAME TO q;"),
+    ],
+)
 
 
 def check(stmt, ctx):
     n = stmt.node
-    return opt_in(ctx, ID) and isinstance(n, ast.AlterPolicyStmt) and bool(n.roles)
+    return flag_if(isinstance(n, ast.AlterPolicyStmt) and n.roles)

@@ -1,23 +1,31 @@
 """ALTER ROLE / USER with options (LOGIN, PASSWORD, ...) or SET / RESET of a
 setting: access or behaviour changes for clients using the role."""
-# squawk default: no (opt-in)
 
 from pglast import ast
 
-from ._squawk_compat import opt_in
+from ._rule import Rule, flag_if, flags, passes
 
-ID = "ban-alter-role-options"
-SEVERITY = "warning"
-OPT_IN = True
-MESSAGE = "changing role options or settings changes access or behaviour for running clients"
-HINT = "check every client using the role, then say so: -- squawk-ignore ban-alter-role-options -- <why>"
+RULE = Rule(
+    id="ban-alter-role-options",
+    severity="warning",
+    message="changing role options or settings changes access or behaviour for running clients",
+    hint="check every client using the role, then say so: -- squawk-ignore ban-alter-role-options -- <why>",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("ALTER ROLE r NOLOGIN;"),
+        flags("ALTER USER u WITH PASSWORD 'x';"),
+        flags("ALTER ROLE r SET work_mem = '1MB';"),
+        flags("ALTER ROLE ALL SET work_mem = '1MB';"),
+        flags("ALTER USER u RESET ALL;"),
+        passes("ALTER GROUP g ADD USER u;"),
+        passes("ALTER ROLE r RENAME TO s;"),
+    ],
+)
 
 
 def check(stmt, ctx):
     n = stmt.node
-    if not opt_in(ctx, ID):
-        return None
-    if isinstance(n, ast.AlterRoleSetStmt):
-        return True
     # ALTER GROUP ... ADD / DROP USER only changes membership.
-    return isinstance(n, ast.AlterRoleStmt) and any(d.defname != "rolemembers" for d in n.options or ())
+    return flag_if(isinstance(n, ast.AlterRoleSetStmt) or (
+        isinstance(n, ast.AlterRoleStmt) and any(d.defname != "rolemembers" for d in n.options or ())))

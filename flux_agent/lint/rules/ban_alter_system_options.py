@@ -1,16 +1,24 @@
 """ALTER SYSTEM SET / RESET rewrites the server's configuration for every
 database on it; it cannot even run inside a transaction block."""
-# squawk default: no (opt-in). Flux always reports it: server configuration never
-# belongs in a schema migration.
 
 from pglast import ast
 
-ID = "ban-alter-system-options"
-SEVERITY = "error"
-OPT_IN = False
-MESSAGE = "ALTER SYSTEM changes the server's configuration for every database and client on it"
-HINT = "change server settings through configuration management, not a migration"
+from ._rule import Rule, flag_if, flags, passes
+
+RULE = Rule(
+    id="ban-alter-system-options",
+    severity="error",
+    message="ALTER SYSTEM changes the server's configuration for every database and client on it",
+    hint="change server settings through configuration management, not a migration",
+    squawk="opt-in",  # Flux always reports it: server configuration never belongs in a schema migration
+    examples=[
+        flags("ALTER SYSTEM SET work_mem = '1MB';"),
+        flags("ALTER SYSTEM RESET ALL;"),
+        passes("ALTER DATABASE d SET work_mem = '1MB';"),
+        passes("SET work_mem = '1MB';"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return isinstance(stmt.node, ast.AlterSystemStmt)
+    return flag_if(isinstance(stmt.node, ast.AlterSystemStmt))

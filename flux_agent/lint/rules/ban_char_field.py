@@ -1,14 +1,27 @@
 """char(n) / character / bpchar columns pad with spaces and compare oddly;
 text or varchar is almost always what was meant."""
-# squawk default: yes
 
+from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
-ID = "ban-char-field"
-SEVERITY = "warning"
-MESSAGE = "a char(n) column pads values with spaces; it is almost always a mistake"
-HINT = "use text (with a CHECK on length if needed) or varchar"
+RULE = Rule(
+    id="ban-char-field",
+    severity="warning",
+    message="a char(n) column pads values with spaces; it is almost always a mistake",
+    hint="use text (with a CHECK on length if needed) or varchar",
+    squawk="default",
+    examples=[
+        flags("CREATE TABLE t (c char(10));"),
+        flags("CREATE TABLE t (c character);"),
+        flags("CREATE TABLE t (c bpchar);"),
+        flags("CREATE TABLE t (c char[]);"),
+        flags("ALTER TABLE t ADD COLUMN c char(2);"),
+        passes("CREATE TABLE t (c varchar(10));"),
+        passes("CREATE TABLE t (c text);"),
+        passes("CREATE TYPE ty AS (c char(2));"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return any(type_name(t) in ("bpchar", "char", "character") for t in column_types(stmt.node))
+    return flag_if(any(type_name(t) in ("bpchar", "char", "character") for t in column_types(stmt.node)))

@@ -1,16 +1,23 @@
 """CREATE POLICY: on a table with row level security on, access changes at once."""
-# squawk default: no (opt-in)
 
 from pglast import ast
 
-from ._squawk_compat import opt_in
+from ._rule import Rule, flag_if, flags, passes
 
-ID = "ban-create-policy"
-SEVERITY = "warning"
-OPT_IN = True
-MESSAGE = "creating a policy can change access for running clients"
-HINT = "check the policy against every client role, then say so: -- squawk-ignore ban-create-policy -- <why>"
+RULE = Rule(
+    id="ban-create-policy",
+    severity="warning",
+    message="creating a policy can change access for running clients",
+    hint="check the policy against every client role, then say so: -- squawk-ignore ban-create-policy -- <why>",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("CREATE POLICY p ON t USING (true);"),
+        passes("ALTER POLICY p ON t USING (true);"),
+        passes("DROP POLICY p ON t;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return opt_in(ctx, ID) and isinstance(stmt.node, ast.CreatePolicyStmt)
+    return flag_if(isinstance(stmt.node, ast.CreatePolicyStmt))

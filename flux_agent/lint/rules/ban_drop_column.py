@@ -1,20 +1,32 @@
 """ALTER TABLE ... DROP COLUMN (also foreign tables, and DROP ATTRIBUTE of a
 composite type): running code that still reads or writes the column fails."""
-# squawk default: yes
 
+from ._rule import FLAGGED, Rule, Verdict, flags, passes
 from ._squawk_compat import AT, OT, alter_cmds_of
 
-ID = "ban-drop-column"
-SEVERITY = "error"
-MESSAGE = "dropping a column breaks running code that still reads or writes it"
-HINT = ("stop using the column in the application first; in the contract step that drops it, "
-        "say so: -- squawk-ignore ban-drop-column -- <why>")
+RULE = Rule(
+    id="ban-drop-column",
+    severity="error",
+    message="dropping a column breaks running code that still reads or writes it",
+    hint=("stop using the column in the application first; in the contract step that drops it, "
+          "say so: -- squawk-ignore ban-drop-column -- <why>"),
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE t DROP COLUMN c;"),
+        flags("ALTER TABLE t DROP COLUMN IF EXISTS c CASCADE;"),
+        flags("ALTER FOREIGN TABLE ft DROP COLUMN c;"),
+        flags("ALTER TYPE ty DROP ATTRIBUTE a;"),
+        flags("CREATE TABLE t (c text); ALTER TABLE t DROP COLUMN c;"),
+        passes("ALTER TABLE t ADD COLUMN c text;"),
+        passes("ALTER TABLE t DROP CONSTRAINT k;"),
+    ],
+)
 
 
 def check(stmt, ctx):
     n = stmt.node
     if any(c.subtype == AT.AT_DropColumn for c in alter_cmds_of(n, OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE)):
-        return True
+        return FLAGGED
     if any(c.subtype == AT.AT_DropColumn for c in alter_cmds_of(n, OT.OBJECT_TYPE)):
-        return "dropping an attribute of a composite type breaks running code that reads it"
+        return Verdict("dropping an attribute of a composite type breaks running code that reads it")
     return None

@@ -1,13 +1,23 @@
 """DROP DATABASE has no place in a schema migration."""
-# squawk default: yes
 
 from pglast import ast
 
-ID = "ban-drop-database"
-SEVERITY = "error"
-MESSAGE = "dropping a database destroys every table in it"
-HINT = "do not drop databases from a migration; do it by hand if it is really meant"
+from ._rule import Rule, flag_if, flags, passes
+
+RULE = Rule(
+    id="ban-drop-database",
+    severity="error",
+    message="dropping a database destroys every table in it",
+    hint="do not drop databases from a migration; do it by hand if it is really meant",
+    squawk="default",
+    examples=[
+        flags("DROP DATABASE d;"),
+        flags("DROP DATABASE IF EXISTS d WITH (FORCE);"),
+        passes("CREATE DATABASE d;"),
+        passes("DROP SCHEMA s;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return isinstance(stmt.node, ast.DropdbStmt)
+    return flag_if(isinstance(stmt.node, ast.DropdbStmt))

@@ -1,13 +1,22 @@
 """DROP DOMAIN: columns and code typed with the domain break."""
-# squawk default: yes
 
+from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
-ID = "ban-drop-domain"
-SEVERITY = "error"
-MESSAGE = "dropping a domain breaks running code that uses it"
-HINT = "stop using the domain first, then say so: -- squawk-ignore ban-drop-domain -- <why>"
+RULE = Rule(
+    id="ban-drop-domain",
+    severity="error",
+    message="dropping a domain breaks running code that uses it",
+    hint="stop using the domain first, then say so: -- squawk-ignore ban-drop-domain -- <why>",
+    squawk="default",
+    examples=[
+        flags("DROP DOMAIN d;"),
+        flags("DROP DOMAIN IF EXISTS d CASCADE;"),
+        passes("DROP TYPE ty;"),
+        passes("CREATE DOMAIN d AS text;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return dropped(stmt.node, OT.OBJECT_DOMAIN)
+    return flag_if(dropped(stmt.node, OT.OBJECT_DOMAIN))

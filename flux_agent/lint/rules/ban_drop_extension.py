@@ -1,13 +1,22 @@
 """DROP EXTENSION: the functions, types and operators it provided disappear."""
-# squawk default: yes
 
+from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
-ID = "ban-drop-extension"
-SEVERITY = "error"
-MESSAGE = "dropping an extension removes functions and types that running code may use"
-HINT = "stop using the extension's objects first, then say so: -- squawk-ignore ban-drop-extension -- <why>"
+RULE = Rule(
+    id="ban-drop-extension",
+    severity="error",
+    message="dropping an extension removes functions and types that running code may use",
+    hint="stop using the extension's objects first, then say so: -- squawk-ignore ban-drop-extension -- <why>",
+    squawk="default",
+    examples=[
+        flags("DROP EXTENSION e;"),
+        flags("DROP EXTENSION IF EXISTS e;"),
+        passes("CREATE EXTENSION IF NOT EXISTS e;"),
+        passes("DROP SCHEMA s;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return dropped(stmt.node, OT.OBJECT_EXTENSION)
+    return flag_if(dropped(stmt.node, OT.OBJECT_EXTENSION))

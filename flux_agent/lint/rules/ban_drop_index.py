@@ -1,14 +1,23 @@
 """DROP INDEX: queries that relied on it slow down; a unique index's guarantee goes."""
-# squawk default: no (opt-in)
 
-from ._squawk_compat import OT, dropped, opt_in
+from ._rule import Rule, flag_if, flags, passes
+from ._squawk_compat import OT, dropped
 
-ID = "ban-drop-index"
-SEVERITY = "error"
-OPT_IN = True
-MESSAGE = "dropping an index can slow running queries or remove a uniqueness guarantee"
-HINT = "check no query or constraint needs the index, then say so: -- squawk-ignore ban-drop-index -- <why>"
+RULE = Rule(
+    id="ban-drop-index",
+    severity="error",
+    message="dropping an index can slow running queries or remove a uniqueness guarantee",
+    hint="check no query or constraint needs the index, then say so: -- squawk-ignore ban-drop-index -- <why>",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("DROP INDEX i;"),
+        flags("DROP INDEX CONCURRENTLY IF EXISTS i;"),
+        passes("CREATE INDEX CONCURRENTLY i ON t (c);"),
+        passes("DROP TABLE t;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return opt_in(ctx, ID) and dropped(stmt.node, OT.OBJECT_INDEX)
+    return flag_if(dropped(stmt.node, OT.OBJECT_INDEX))

@@ -1,20 +1,26 @@
 """DROP NOT NULL on a column (or a domain): code that relies on the column
 never being NULL starts reading NULLs."""
-# squawk default: yes
 
-from pglast import ast
+from ._rule import Rule, flag_if, flags, passes
+from ._squawk_compat import AT, OT, changes_column_or_domain
 
-from ._squawk_compat import AT, OT, has_cmd
-
-ID = "ban-drop-not-null"
-SEVERITY = "error"
-MESSAGE = "dropping NOT NULL lets NULLs reach running code that assumes there are none"
-HINT = ("make every reader accept NULL first, then say so: "
-        "-- squawk-ignore ban-drop-not-null -- <why>")
+RULE = Rule(
+    id="ban-drop-not-null",
+    severity="error",
+    message="dropping NOT NULL lets NULLs reach running code that assumes there are none",
+    hint=("make every reader accept NULL first, then say so: "
+          "-- squawk-ignore ban-drop-not-null -- <why>"),
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE t ALTER COLUMN c DROP NOT NULL;"),
+        flags("ALTER FOREIGN TABLE ft ALTER COLUMN c DROP NOT NULL;"),
+        flags("ALTER DOMAIN d DROP NOT NULL;"),
+        passes("ALTER TABLE t ALTER COLUMN c SET NOT NULL;"),
+        passes("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    n = stmt.node
-    if isinstance(n, ast.AlterDomainStmt):
-        return n.subtype == "N"
-    return has_cmd(n, (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE), (AT.AT_DropNotNull,))
+    return flag_if(changes_column_or_domain(stmt.node, "N", (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE),
+                                            (AT.AT_DropNotNull,)))

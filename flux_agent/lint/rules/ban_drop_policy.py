@@ -1,14 +1,22 @@
 """DROP POLICY: row level security access changes for running clients."""
-# squawk default: no (opt-in)
 
-from ._squawk_compat import OT, dropped, opt_in
+from ._rule import Rule, flag_if, flags, passes
+from ._squawk_compat import OT, dropped
 
-ID = "ban-drop-policy"
-SEVERITY = "error"
-OPT_IN = True
-MESSAGE = "dropping a policy changes which rows running clients can read or write"
-HINT = "check the access that remains, then say so: -- squawk-ignore ban-drop-policy -- <why>"
+RULE = Rule(
+    id="ban-drop-policy",
+    severity="error",
+    message="dropping a policy changes which rows running clients can read or write",
+    hint="check the access that remains, then say so: -- squawk-ignore ban-drop-policy -- <why>",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("DROP POLICY p ON t;"),
+        flags("DROP POLICY IF EXISTS p ON t;"),
+        passes("CREATE POLICY p ON t USING (true);"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return opt_in(ctx, ID) and dropped(stmt.node, OT.OBJECT_POLICY)
+    return flag_if(dropped(stmt.node, OT.OBJECT_POLICY))

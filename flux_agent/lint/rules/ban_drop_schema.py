@@ -1,13 +1,22 @@
 """DROP SCHEMA: everything in it goes (with CASCADE), or the statement fails."""
-# squawk default: yes
 
+from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
-ID = "ban-drop-schema"
-SEVERITY = "error"
-MESSAGE = "dropping a schema breaks running code that uses anything in it"
-HINT = "stop using the schema first, then say so: -- squawk-ignore ban-drop-schema -- <why>"
+RULE = Rule(
+    id="ban-drop-schema",
+    severity="error",
+    message="dropping a schema breaks running code that uses anything in it",
+    hint="stop using the schema first, then say so: -- squawk-ignore ban-drop-schema -- <why>",
+    squawk="default",
+    examples=[
+        flags("DROP SCHEMA s;"),
+        flags("DROP SCHEMA IF EXISTS s CASCADE;"),
+        passes("CREATE SCHEMA s;"),
+        passes("DROP TABLE s.t;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return dropped(stmt.node, OT.OBJECT_SCHEMA)
+    return flag_if(dropped(stmt.node, OT.OBJECT_SCHEMA))

@@ -1,14 +1,24 @@
 """DROP TABLE / DROP FOREIGN TABLE: running code that still uses the table fails."""
-# squawk default: yes
 
+from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
-ID = "ban-drop-table"
-SEVERITY = "error"
-MESSAGE = "dropping a table breaks running code that still uses it"
-HINT = ("stop using the table in the application first; in the contract step that drops it, "
-        "say so: -- squawk-ignore ban-drop-table -- <why>")
+RULE = Rule(
+    id="ban-drop-table",
+    severity="error",
+    message="dropping a table breaks running code that still uses it",
+    hint=("stop using the table in the application first; in the contract step that drops it, "
+          "say so: -- squawk-ignore ban-drop-table -- <why>"),
+    squawk="default",
+    examples=[
+        flags("DROP TABLE t;"),
+        flags("DROP TABLE IF EXISTS t, u CASCADE;"),
+        flags("DROP FOREIGN TABLE ft;"),
+        passes("DROP VIEW v;"),
+        passes("TRUNCATE t;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return dropped(stmt.node, OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE)
+    return flag_if(dropped(stmt.node, OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE))

@@ -1,14 +1,23 @@
 """DROP TRIGGER: behaviour running code relies on (sync, audit) silently stops."""
-# squawk default: no (opt-in)
 
-from ._squawk_compat import OT, dropped, opt_in
+from ._rule import Rule, flag_if, flags, passes
+from ._squawk_compat import OT, dropped
 
-ID = "ban-drop-trigger"
-SEVERITY = "error"
-OPT_IN = True
-MESSAGE = "dropping a trigger silently stops behaviour that running code may rely on"
-HINT = "check nothing relies on the trigger, then say so: -- squawk-ignore ban-drop-trigger -- <why>"
+RULE = Rule(
+    id="ban-drop-trigger",
+    severity="error",
+    message="dropping a trigger silently stops behaviour that running code may rely on",
+    hint="check nothing relies on the trigger, then say so: -- squawk-ignore ban-drop-trigger -- <why>",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("DROP TRIGGER tr ON t;"),
+        flags("DROP TRIGGER IF EXISTS tr ON t;"),
+        passes("DROP EVENT TRIGGER et;"),
+        passes("DROP RULE r ON t;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return opt_in(ctx, ID) and dropped(stmt.node, OT.OBJECT_TRIGGER)
+    return flag_if(dropped(stmt.node, OT.OBJECT_TRIGGER))

@@ -1,17 +1,69 @@
 """The same column assigned twice (UPDATE SET a = 1, a = 2; INSERT (a, a);
 ON CONFLICT / MERGE ... SET) or defined twice (CREATE TABLE, CREATE VIEW,
 SELECT INTO): PostgreSQL rejects the statement."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import CmdType, MinMaxOp, SQLValueFunctionOp, SubLinkType
 
 from ...pg.parse import iter_nodes
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "ban-duplicate-column-assignments"
-SEVERITY = "error"
-MESSAGE = "a column is assigned or defined more than once; PostgreSQL rejects the statement"
-HINT = "keep one assignment (or definition) per column"
+_SQUAWK_MISSES = ("PostgreSQL rejects it; squawk does not derive a name through a cast, nor check CREATE TABLE AS "
+                  "select lists")
+
+RULE = Rule(
+    id="ban-duplicate-column-assignments",
+    severity="error",
+    message="a column is assigned or defined more than once; PostgreSQL rejects the statement",
+    hint="keep one assignment (or definition) per column",
+    squawk="default",
+    examples=[
+        flags("UPDATE t SET a = 1, a = 2;"),
+        flags("UPDATE t SET (a, b) = (1, 2), a = 3;"),
+        flags("UPDATE t SET a = 1, a.x = 2;"),
+        flags("UPDATE t SET \"a\" = 1, A = 2;"),
+        flags("INSERT INTO t (a, a) VALUES (1, 2);"),
+        flags("INSERT INTO t VALUES (1) ON CONFLICT (id) DO UPDATE SET a = 1, a = 2;"),
+        flags("MERGE INTO k USING j ON k.id = j.id WHEN MATCHED THEN UPDATE SET a = 1, a = 2;"),
+        flags("MERGE INTO k USING j ON k.id = j.id WHEN NOT MATCHED THEN INSERT (a, a) VALUES (1, 2);"),
+        flags("WITH q AS (UPDATE t SET a = 1, a = 2 RETURNING 1) SELECT 1;"),
+        flags("CREATE TABLE t (a text, A text);"),
+        flags("CREATE FOREIGN TABLE ft (a int, a text) SERVER s;"),
+        flags("CREATE VIEW v (a, a) AS SELECT 1, 2;"),
+        flags("CREATE VIEW v AS SELECT 1 a, 2 a;"),
+        flags("CREATE VIEW v AS SELECT x.a, y.a FROM x, y;"),
+        flags("CREATE VIEW v AS SELECT 1, 2;"),
+        flags("CREATE VIEW v AS SELECT count(*), count(x) FROM x;"),
+        flags("CREATE VIEW v AS SELECT coalesce(a, 1), coalesce(b, 2) FROM t;"),
+        flags("CREATE VIEW v AS SELECT a[1], a[2] FROM t;"),
+        flags("CREATE VIEW v AS SELECT a::text, a FROM t;"),
+        flags("CREATE VIEW v AS SELECT (SELECT x FROM t), x FROM u;"),
+        flags("CREATE VIEW v AS SELECT CASE WHEN true THEN 1 ELSE a END, a FROM t;"),
+        flags("CREATE VIEW v AS SELECT current_user, current_user;"),
+        flags("CREATE MATERIALIZED VIEW v AS SELECT 1 a, 2 a;"),
+        flags("CREATE TABLE z (a, a) AS SELECT 1, 2;"),
+        flags("SELECT 1 a, 2 a INTO z;"),
+        flags("CREATE VIEW v AS SELECT (CASE WHEN true THEN 1 END)::text, 'a'::text;",
+              squawk_agrees=False, why=_SQUAWK_MISSES),
+        flags("CREATE VIEW v AS SELECT (SELECT 1)::text, 1;",
+              squawk_agrees=False, why=_SQUAWK_MISSES),
+        flags("CREATE TABLE z AS SELECT 1 a, 2 a;",
+              squawk_agrees=False, why=_SQUAWK_MISSES),
+        passes("UPDATE t SET a = 1, b = 2;"),
+        passes("UPDATE t SET a.x = 1, a.y = 2;"),
+        passes("UPDATE t SET a[1] = 1, a[2] = 2;"),
+        passes("UPDATE t SET \"A\" = 1, A = 2;"),
+        passes("INSERT INTO t (a.x, a.y) VALUES (1, 2);"),
+        passes("CREATE VIEW v (a, b) AS SELECT 1 a, 2 a;"),
+        passes("CREATE VIEW v AS SELECT 1::int, 2::text;"),
+        passes("CREATE VIEW v AS SELECT x.*, y.* FROM x, y;"),
+        passes("CREATE VIEW v AS SELECT current_user, session_user;"),
+        passes("CREATE VIEW v AS SELECT ARRAY[1]::text[], ROW(1)::text;"),
+        passes("CREATE VIEW v AS SELECT a AS \"x\", b AS \"X\" FROM t;"),
+        passes("CREATE VIEW v AS SELECT a FROM x UNION SELECT a FROM y;"),
+        passes("SELECT 1 a, 2 a;"),
+    ],
+)
 
 
 def _name(s: str) -> str:
@@ -146,5 +198,5 @@ def check(stmt, ctx):
         return None
     kind, col = found[0]
     if kind == "set":
-        return f"column {col!r} is assigned more than once; PostgreSQL rejects the statement"
-    return f"column {col!r} is specified more than once; PostgreSQL rejects the statement"
+        return Verdict(f"column {col!r} is assigned more than once; PostgreSQL rejects the statement")
+    return Verdict(f"column {col!r} is specified more than once; PostgreSQL rejects the statement")

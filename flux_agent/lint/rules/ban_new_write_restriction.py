@@ -4,19 +4,37 @@ make, even when added NOT VALID or CONCURRENTLY. Same statements as squawk's
 rule, plus two exemptions: a NOT NULL column with a DEFAULT (clients that never
 send the column get the default), and a plan's contract phase (it runs after the
 code that writes valid rows has shipped). Opt-in as in squawk: silent unless the
-run lists it in ctx.include_rules."""
-# squawk default: no (opt-in)
+run asks for it (RULE.opt_in)."""
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
 
 from ...pg.locks import added_constraint, alter_cmds
 from ...pg.quote import relation_name
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "ban-new-write-restriction"
-SEVERITY = "warning"
-MESSAGE = "a new constraint can reject writes from clients already deployed, even when it is NOT VALID"
-HINT = "ship code that always satisfies the constraint before this migration (expand, code, then contract)"
+RULE = Rule(
+    id="ban-new-write-restriction",
+    severity="warning",
+    message="a new constraint can reject writes from clients already deployed, even when it is NOT VALID",
+    hint="ship code that always satisfies the constraint before this migration (expand, code, then contract)",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("ALTER TABLE t ADD CONSTRAINT ck CHECK (id > 0) NOT VALID;"),
+        flags("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS t_c_key ON t (c);", transactional=False),
+        flags("ALTER TABLE t ALTER COLUMN c SET NOT NULL;"),
+        flags("ALTER TABLE t ALTER CONSTRAINT fk NOT DEFERRABLE;"),
+        flags("ALTER DOMAIN d SET NOT NULL;"),
+        passes("CREATE INDEX CONCURRENTLY IF NOT EXISTS t_c_idx ON t (c);", transactional=False),
+        passes("CREATE TABLE t (id bigint);\nALTER TABLE t ADD CONSTRAINT ck CHECK (id > 0);"),
+        passes("ALTER TABLE t ALTER CONSTRAINT fk NOT ENFORCED;"),
+        passes("ALTER TABLE t ADD COLUMN IF NOT EXISTS c text NOT NULL DEFAULT 'x';", squawk_agrees=False,
+               why="clients that never send a NOT NULL column with a DEFAULT get the default"),
+        passes("ALTER TABLE t ADD CONSTRAINT ck CHECK (id > 0) NOT VALID;", phase="contract", squawk_agrees=False,
+               why="a plan's contract step runs after the code that writes valid rows has shipped"),
+    ],
+)
 
 _TABLE_CONSTRAINTS = {ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN, ConstrType.CONSTR_UNIQUE,
                       ConstrType.CONSTR_PRIMARY, ConstrType.CONSTR_EXCLUSION, ConstrType.CONSTR_NOTNULL}
@@ -51,15 +69,16 @@ def _alter_table(n, foreign: bool):
 
 def check(stmt, ctx):
     n = stmt.node
-    if ID not in (getattr(ctx, "include_rules", None) or ()) or ctx.phase == "contract":
+    if ctx.phase == "contract":
         return None
     if isinstance(n, ast.AlterTableStmt) and n.objtype in (ObjectType.OBJECT_TABLE, ObjectType.OBJECT_FOREIGN_TABLE):
         if ctx.table_is_new(relation_name(n.relation)):
             return None  # no client writes to a table created in this migration yet
-        return _alter_table(n, n.objtype == ObjectType.OBJECT_FOREIGN_TABLE)
+        message = _alter_table(n, n.objtype == ObjectType.OBJECT_FOREIGN_TABLE)
+        return Verdict(message) if message else None
     if isinstance(n, ast.AlterDomainStmt) and n.subtype in ("C", "O"):
-        return ("a new domain constraint can reject writes from clients already deployed" if n.subtype == "C"
-                else "a domain NOT NULL can reject writes from clients already deployed")
+        return Verdict("a new domain constraint can reject writes from clients already deployed" if n.subtype == "C"
+                       else "a domain NOT NULL can reject writes from clients already deployed")
     if isinstance(n, ast.IndexStmt) and n.unique and not ctx.table_is_new(relation_name(n.relation)):
-        return "a unique index can reject writes from clients already deployed, even when built CONCURRENTLY"
+        return Verdict("a unique index can reject writes from clients already deployed, even when built CONCURRENTLY")
     return None

@@ -1,24 +1,33 @@
 """CREATE OR REPLACE VIEW / FUNCTION / PROCEDURE / TRIGGER / RULE / AGGREGATE:
 running code silently gets the new behaviour."""
-# squawk default: no (opt-in)
 
 from pglast import ast
 from pglast.enums import ObjectType
 
-from ._squawk_compat import opt_in
+from ._rule import Rule, flag_if, flags, passes
 
-ID = "ban-replace-view-function"
-SEVERITY = "warning"
-OPT_IN = True
-MESSAGE = "replacing a view or function silently changes behaviour for running code"
-HINT = ("create a new version under a new name and move callers, or say why it is safe: "
-        "-- squawk-ignore ban-replace-view-function -- <why>")
+RULE = Rule(
+    id="ban-replace-view-function",
+    severity="warning",
+    message="replacing a view or function silently changes behaviour for running code",
+    hint=("create a new version under a new name and move callers, or say why it is safe: "
+          "-- squawk-ignore ban-replace-view-function -- <why>"),
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("CREATE OR REPLACE VIEW v AS SELECT 1 AS id;"),
+        flags("CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1';"),
+        flags("CREATE OR REPLACE PROCEDURE p() LANGUAGE sql AS 'select 1';"),
+        flags("CREATE OR REPLACE TRIGGER tr AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION f();"),
+        flags("CREATE OR REPLACE RULE r AS ON INSERT TO t DO NOTHING;"),
+        passes("CREATE VIEW v AS SELECT 1;"),
+        passes("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1';"),
+    ],
+)
 
 
 def check(stmt, ctx):
     n = stmt.node
-    if not opt_in(ctx, ID):
-        return None
-    if isinstance(n, (ast.ViewStmt, ast.CreateFunctionStmt, ast.CreateTrigStmt, ast.RuleStmt)):
-        return bool(n.replace)
-    return isinstance(n, ast.DefineStmt) and n.kind == ObjectType.OBJECT_AGGREGATE and bool(n.replace)
+    return flag_if(isinstance(n, (ast.ViewStmt, ast.CreateFunctionStmt, ast.CreateTrigStmt, ast.RuleStmt))
+                   and n.replace
+                   or isinstance(n, ast.DefineStmt) and n.kind == ObjectType.OBJECT_AGGREGATE and n.replace)

@@ -1,15 +1,23 @@
 """ALTER TABLE ... REPLICA IDENTITY: what logical replication and CDC
 consumers receive for updates and deletes changes."""
-# squawk default: no (opt-in)
 
-from ._squawk_compat import AT, OT, has_cmd, opt_in
+from ._rule import Rule, flag_if, flags, passes
+from ._squawk_compat import AT, OT, has_cmd
 
-ID = "ban-replica-identity"
-SEVERITY = "warning"
-OPT_IN = True
-MESSAGE = "changing replica identity silently changes what replication consumers receive"
-HINT = "check every publication and consumer, then say so: -- squawk-ignore ban-replica-identity -- <why>"
+RULE = Rule(
+    id="ban-replica-identity",
+    severity="warning",
+    message="changing replica identity silently changes what replication consumers receive",
+    hint="check every publication and consumer, then say so: -- squawk-ignore ban-replica-identity -- <why>",
+    squawk="opt-in",
+    opt_in=True,
+    examples=[
+        flags("ALTER TABLE t REPLICA IDENTITY FULL;"),
+        flags("ALTER TABLE t REPLICA IDENTITY DEFAULT;"),
+        passes("ALTER TABLE t ENABLE ROW LEVEL SECURITY;"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return opt_in(ctx, ID) and has_cmd(stmt.node, (OT.OBJECT_TABLE,), (AT.AT_ReplicaIdentity,))
+    return flag_if(has_cmd(stmt.node, (OT.OBJECT_TABLE,), (AT.AT_ReplicaIdentity,)))

@@ -1,31 +1,42 @@
 """ALTER COLUMN TYPE rewrites the table and rebuilds its indexes under ACCESS
 EXCLUSIVE, except for binary-coercible changes (varchar(n) -> text, a wider
 varchar or numeric precision), which only touch the catalog."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 
-from ...pg.locks import alter_cmds
-from ...pg.quote import relation_name
 from ...pg.types import binary_coercible, canonical_type
+from ._rule import Rule, Verdict, flags, passes
+from ._squawk_compat import existing_table_alter
 
-ID = "changing-column-type"
-SEVERITY = "error"
-MESSAGE = ("ALTER COLUMN TYPE rewrites the table and its indexes under ACCESS EXCLUSIVE, blocking reads and writes, "
-           "and may break clients that read the column")
-HINT = "add a new column of the new type, keep both in sync with a trigger, backfill in batches, then switch readers"
+_SCHEMA = "CREATE TABLE orders (id bigint NOT NULL, note varchar(10), total integer);"
+
+RULE = Rule(
+    id="changing-column-type",
+    severity="error",
+    message=("ALTER COLUMN TYPE rewrites the table and its indexes under ACCESS EXCLUSIVE, blocking reads and writes, "
+             "and may break clients that read the column"),
+    hint=("add a new column of the new type, keep both in sync with a trigger, backfill in batches, then switch "
+          "readers"),
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE products ALTER COLUMN stock TYPE bigint;"),
+        flags("ALTER TABLE orders ALTER COLUMN total TYPE bigint;", schema_sql=_SCHEMA),
+        flags("ALTER TABLE orders ALTER COLUMN note TYPE text;", why="the old type is unknown"),
+        passes("ALTER TABLE orders ALTER COLUMN note TYPE text;", schema_sql=_SCHEMA, squawk_agrees=False,
+               why="varchar(10) -> text is binary-coercible; squawk does not know the old type"),
+        passes("ALTER TABLE orders ALTER COLUMN note TYPE varchar(20);", schema_sql=_SCHEMA, squawk_agrees=False,
+               why="widening a varchar is binary-coercible; squawk does not know the old type"),
+        passes("CREATE TABLE t (id bigint, c int);\nALTER TABLE t ALTER COLUMN c TYPE bigint;", squawk_agrees=False,
+               why="a table created in this migration is empty; squawk does not follow it"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    n = stmt.node
-    if not isinstance(n, ast.AlterTableStmt):
-        return None
-    table = relation_name(n.relation)
-    if ctx.table_is_new(table):
-        return None  # a table created in this migration is empty: the rewrite is instant
-    known = ctx.schema.table(table) if ctx.schema else None
-    for cmd in alter_cmds(n):
+    table, cmds = existing_table_alter(stmt, ctx)  # a table created in this migration is empty: instant rewrite
+    known = ctx.schema.table(table) if ctx.schema and cmds else None
+    for cmd in cmds:
         if cmd.subtype != AT.AT_AlterColumnType or not isinstance(cmd.def_, ast.ColumnDef):
             continue
         old = known.column(cmd.name) if known else None
@@ -33,8 +44,9 @@ def check(stmt, ctx):
         if old is not None and cmd.def_.raw_default is None and binary_coercible(old.type, new):
             continue  # catalog-only change: no rewrite, no scan
         if old is None:
-            return (f"ALTER COLUMN {cmd.name} TYPE {new}: the current type is unknown, so this may rewrite the table "
-                    "under ACCESS EXCLUSIVE (only binary-coercible changes such as varchar(n) -> text do not)")
-        return (f"ALTER COLUMN {cmd.name} TYPE {old.type} -> {new} rewrites the table and its indexes under "
-                "ACCESS EXCLUSIVE, blocking reads and writes")
+            return Verdict(f"ALTER COLUMN {cmd.name} TYPE {new}: the current type is unknown, so this may rewrite "
+                           "the table under ACCESS EXCLUSIVE (only binary-coercible changes such as varchar(n) -> text "
+                           "do not)")
+        return Verdict(f"ALTER COLUMN {cmd.name} TYPE {old.type} -> {new} rewrites the table and its indexes under "
+                       "ACCESS EXCLUSIVE, blocking reads and writes")
     return None

@@ -4,18 +4,45 @@ scan under the add's ACCESS EXCLUSIVE lock, which defeats the purpose. As in
 squawk, every ADD CONSTRAINT counts except those built USING INDEX; for the
 kinds that cannot be NOT VALID (UNIQUE, PRIMARY KEY, EXCLUDE) the message
 says what to do instead."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
 from ...pg.locks import added_constraint, alter_cmds
 from ...pg.quote import relation_name
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "constraint-missing-not-valid"
-SEVERITY = "error"
-MESSAGE = "adding a constraint without NOT VALID checks every row while blocking writes"
-HINT = "ADD CONSTRAINT ... NOT VALID in one transaction, VALIDATE CONSTRAINT in a later one"
+RULE = Rule(
+    id="constraint-missing-not-valid",
+    severity="error",
+    message="adding a constraint without NOT VALID checks every row while blocking writes",
+    hint="ADD CONSTRAINT ... NOT VALID in one transaction, VALIDATE CONSTRAINT in a later one",
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0);"),
+        flags("ALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);",
+              transactional=False),
+        flags("ALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
+              "ALTER TABLE emails VALIDATE CONSTRAINT fk_user;", why="same transaction: scans under the add's lock"),
+        flags("BEGIN;\n"
+              "ALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
+              "ALTER TABLE emails VALIDATE CONSTRAINT fk_user;\n"
+              "COMMIT;", transactional=False),
+        flags("ALTER TABLE products ADD CONSTRAINT products_sku_unique UNIQUE (sku);"),
+        passes("ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;"),
+        passes("BEGIN;\n"
+               "ALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
+               "COMMIT;\n"
+               "BEGIN;\n"
+               "ALTER TABLE emails VALIDATE CONSTRAINT fk_user;\n"
+               "COMMIT;", transactional=False),
+        passes("ALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
+               "ALTER TABLE emails VALIDATE CONSTRAINT fk_user;", transactional=False,
+               why="autocommit: two transactions"),
+        passes("CREATE TABLE t (age int);\nALTER TABLE t ADD CONSTRAINT age_ok CHECK (age >= 25);"),
+        passes("ALTER TABLE app_email ADD CONSTRAINT email_uniq UNIQUE USING INDEX email_idx;"),
+    ],
+)
 
 _KIND = {ConstrType.CONSTR_CHECK: "CHECK", ConstrType.CONSTR_FOREIGN: "FOREIGN KEY",
          ConstrType.CONSTR_NOTNULL: "NOT NULL", ConstrType.CONSTR_UNIQUE: "UNIQUE",
@@ -57,8 +84,8 @@ def check(stmt, ctx):
     for cmd in alter_cmds(n):
         if cmd.subtype == AT.AT_ValidateConstraint and ctx.in_transaction() \
                 and (table, cmd.name) in _not_valid_in_this_transaction(stmt, ctx):
-            return (f"VALIDATE CONSTRAINT {cmd.name} runs in the same transaction as its NOT VALID add, so the scan "
-                    "happens under the add's ACCESS EXCLUSIVE lock and blocks reads and writes")
+            return Verdict(f"VALIDATE CONSTRAINT {cmd.name} runs in the same transaction as its NOT VALID add, so "
+                           "the scan happens under the add's ACCESS EXCLUSIVE lock and blocks reads and writes")
     if ctx.table_is_new(table):
         return None  # a table created in this migration has no rows to scan
     for cmd in alter_cmds(n):
@@ -67,9 +94,10 @@ def check(stmt, ctx):
             continue
         what = f"{_KIND[con.contype]} constraint" + (f" {con.conname}" if con.conname else "")
         if con.contype == ConstrType.CONSTR_EXCLUSION:
-            return f"{what} builds its index under ACCESS EXCLUSIVE and can be neither NOT VALID nor built concurrently"
+            return Verdict(f"{what} builds its index under ACCESS EXCLUSIVE and can be neither NOT VALID nor built "
+                           "concurrently")
         if con.contype in _INDEXED:
-            return (f"{what} builds its index while blocking writes and cannot be NOT VALID: CREATE UNIQUE INDEX "
-                    "CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX")
-        return f"{what} added without NOT VALID scans the table while blocking writes"
+            return Verdict(f"{what} builds its index while blocking writes and cannot be NOT VALID: CREATE UNIQUE "
+                           "INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX")
+        return Verdict(f"{what} added without NOT VALID scans the table while blocking writes")
     return None

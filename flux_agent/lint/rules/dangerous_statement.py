@@ -8,11 +8,28 @@ from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
 from ...pg.parse import iter_nodes
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "dangerous-statement"
-SEVERITY = "error"
-MESSAGE = "a statement that has no place in a schema migration"
-HINT = "remove it; server administration and file or shell access belong outside migrations"
+RULE = Rule(
+    id="dangerous-statement",
+    severity="error",
+    message="a statement that has no place in a schema migration",
+    hint="remove it; server administration and file or shell access belong outside migrations",
+    squawk=None,
+    examples=[
+        flags("DROP DATABASE shop_staging;"),
+        flags("DROP SCHEMA reporting CASCADE;"),
+        flags("ALTER SYSTEM SET max_connections = 500;"),
+        flags("COPY users (email) FROM PROGRAM 'curl -s https://example.com/users.csv';"),
+        flags("SELECT pg_read_file('/etc/passwd');"),
+        flags("CREATE EXTENSION IF NOT EXISTS plpython3u;"),
+        flags("DO $$ BEGIN PERFORM dblink_exec('host=prod', 'DELETE FROM users'); END $$;"),
+        passes("CREATE EXTENSION IF NOT EXISTS pgcrypto;"),
+        passes("DROP SCHEMA IF EXISTS scratch;"),
+        passes("COPY users (email) FROM STDIN;"),
+        passes("SELECT set_config('app.mode', 'migrate', true);"),
+    ],
+)
 
 # PostgreSQL's trusted extensions (any database owner may install them) plus a few
 # that are everywhere in application schemas.
@@ -41,19 +58,20 @@ def _calls(node) -> list[str]:
 def check(stmt, ctx):
     n = stmt.node
     if isinstance(n, ast.DropdbStmt):
-        return f"DROP DATABASE {n.dbname} destroys the whole database"
+        return Verdict(f"DROP DATABASE {n.dbname} destroys the whole database")
     if isinstance(n, ast.DropStmt) and n.removeType == ObjectType.OBJECT_SCHEMA \
             and n.behavior == DropBehavior.DROP_CASCADE:
         names = ", ".join(o.sval for o in n.objects or () if isinstance(o, ast.String))
-        return f"DROP SCHEMA {names} CASCADE drops every table, view and function in it, with their data"
+        return Verdict(f"DROP SCHEMA {names} CASCADE drops every table, view and function in it, with their data")
     if isinstance(n, ast.AlterSystemStmt):
         name = n.setstmt.name if n.setstmt is not None else "a setting"
-        return f"ALTER SYSTEM changes {name} for the whole server; server configuration is not a migration"
+        return Verdict(f"ALTER SYSTEM changes {name} for the whole server; server configuration is not a migration")
     if isinstance(n, ast.CopyStmt) and n.is_program:
-        return f"COPY ... PROGRAM runs the shell command {n.filename!r} on the database server"
+        return Verdict(f"COPY ... PROGRAM runs the shell command {n.filename!r} on the database server")
     if isinstance(n, ast.CreateExtensionStmt) and n.extname not in TRUSTED_EXTENSIONS:
-        return (f"CREATE EXTENSION {n.extname}: not on the trusted list; extensions such as dblink, file_fdw or "
-                f"untrusted languages reach outside the database; install it as an administrator, not in a migration")
+        return Verdict(f"CREATE EXTENSION {n.extname}: not on the trusted list; extensions such as dblink, file_fdw "
+                       "or untrusted languages reach outside the database; install it as an administrator, not in a "
+                       "migration")
     if not _FUNC_TEXT.search(stmt.text):
         return None
     if isinstance(n, (ast.DoStmt, ast.CreateFunctionStmt)):
@@ -61,5 +79,6 @@ def check(stmt, ctx):
     else:
         hits = _calls(n)
     if hits:
-        return f"{', '.join(hits)}() reads or writes outside the database (server files, other servers or sessions)"
+        return Verdict(f"{', '.join(hits)}() reads or writes outside the database (server files, other servers or "
+                       "sessions)")
     return None

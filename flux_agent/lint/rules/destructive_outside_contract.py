@@ -8,13 +8,32 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
 from ...pg.quote import relation_name
-from ._flux_common import alter_cmds, column_added_earlier
+from ._flux_common import column_added_earlier
+from ._rule import Rule, Verdict, flags, passes
+from ._squawk_compat import existing_table_alter
 
-ID = "destructive-outside-contract"
-SEVERITY = "error"
-MESSAGE = "a destructive statement outside a contract or backfill step"
-HINT = ("stop using the data in a code deploy first, then remove it in its own contract migration "
-        "(flux plan drop_table / drop_column), or add the WHERE clause that was meant")
+RULE = Rule(
+    id="destructive-outside-contract",
+    severity="error",
+    message="a destructive statement outside a contract or backfill step",
+    hint=("stop using the data in a code deploy first, then remove it in its own contract migration "
+          "(flux plan drop_table / drop_column), or add the WHERE clause that was meant"),
+    squawk=None,
+    examples=[
+        flags("DROP TABLE legacy_events;"),
+        flags("DROP TABLE legacy_events;", phase="expand"),
+        flags("TRUNCATE legacy_events;"),
+        flags("DELETE FROM legacy_events;"),
+        flags("UPDATE orders SET status = 'archived';"),
+        flags("ALTER TABLE orders DROP COLUMN note;", phase="migrate"),
+        passes("DROP TABLE legacy_events;", phase="contract"),
+        passes("UPDATE orders SET status = upper(status);", phase="backfill"),
+        passes("DELETE FROM legacy_events WHERE kind = 'debug';"),
+        passes("CREATE TABLE import_rows (id bigint PRIMARY KEY);\nDELETE FROM import_rows;\nDROP TABLE import_rows;"),
+        passes("ALTER TABLE orders ADD COLUMN flag boolean;\nUPDATE orders SET flag = true;",
+               why="the column is new: no old values to lose"),
+    ],
+)
 
 _ALLOWED_PHASES = {"contract", "backfill"}
 
@@ -37,18 +56,18 @@ def check(stmt, ctx):
         names = [_name(obj) for obj in n.objects or ()]
         old = [t for t in names if not ctx.table_is_new(t)]
         if old:
-            return f"DROP TABLE {', '.join(old)} deletes every row, and a rollback cannot restore them"
+            return Verdict(f"DROP TABLE {', '.join(old)} deletes every row, and a rollback cannot restore them")
         return None
     if isinstance(n, ast.TruncateStmt):
         names = [relation_name(r) for r in n.relations or ()]
         old = [t for t in names if not ctx.table_is_new(t)]
         if old:
-            return f"TRUNCATE {', '.join(old)} deletes every row, and a rollback cannot restore them"
+            return Verdict(f"TRUNCATE {', '.join(old)} deletes every row, and a rollback cannot restore them")
         return None
     if isinstance(n, ast.DeleteStmt) and n.whereClause is None:
         table = relation_name(n.relation)
         if not ctx.table_is_new(table):
-            return f"DELETE FROM {table} without WHERE deletes every row"
+            return Verdict(f"DELETE FROM {table} without WHERE deletes every row")
         return None
     if isinstance(n, ast.UpdateStmt) and n.whereClause is None:
         table = relation_name(n.relation)
@@ -56,13 +75,11 @@ def check(stmt, ctx):
         old_data = [c for c in targets if not column_added_earlier(ctx, stmt, table, c)]
         if not ctx.table_is_new(table) and (old_data or not targets):
             cols = ", ".join(old_data)
-            return f"UPDATE {table} without WHERE overwrites {cols or 'columns'} in every row; the old values are lost"
+            return Verdict(f"UPDATE {table} without WHERE overwrites {cols or 'columns'} in every row; the old "
+                           "values are lost")
         return None
-    if isinstance(n, ast.AlterTableStmt) and n.objtype == ObjectType.OBJECT_TABLE:
-        table = relation_name(n.relation)
-        if ctx.table_is_new(table):
-            return None
-        for cmd in alter_cmds(n):
-            if cmd.subtype == AT.AT_DropColumn and cmd.name:
-                return f"DROP COLUMN {table}.{cmd.name} deletes its values, and a rollback cannot restore them"
+    table, cmds = existing_table_alter(stmt, ctx, ObjectType.OBJECT_TABLE)
+    for cmd in cmds:
+        if cmd.subtype == AT.AT_DropColumn and cmd.name:
+            return Verdict(f"DROP COLUMN {table}.{cmd.name} deletes its values, and a rollback cannot restore them")
     return None

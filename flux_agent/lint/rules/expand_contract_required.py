@@ -8,12 +8,34 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
 from ...pg.quote import relation_name
-from ._flux_common import alter_cmds, column_added_earlier, op_command, plain_type, working_schema
+from ._flux_common import column_added_earlier, op_command, plain_type, working_schema
+from ._rule import Rule, Verdict, flags, passes
+from ._squawk_compat import existing_table_alter
 
-ID = "expand-contract-required"
-SEVERITY = "error"
-MESSAGE = "a breaking schema change done in one step: the running application still uses the old shape"
-HINT = "split it into expand / backfill / code / contract steps; flux plan writes them"
+_SCHEMA = ("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n"
+           "CREATE TABLE orders (id bigint PRIMARY KEY, note varchar(200), total numeric(10,2));")
+
+RULE = Rule(
+    id="expand-contract-required",
+    severity="error",
+    message="a breaking schema change done in one step: the running application still uses the old shape",
+    hint="split it into expand / backfill / code / contract steps; flux plan writes them",
+    squawk=None,
+    examples=[
+        flags("ALTER TABLE users RENAME COLUMN email TO email_address;"),
+        flags("ALTER TABLE orders RENAME TO purchases;"),
+        flags("ALTER TABLE orders ALTER COLUMN total TYPE bigint;", schema_sql=_SCHEMA),
+        flags("ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);", schema_sql=_SCHEMA, why="shrinking: a scan"),
+        flags("ALTER TABLE orders DROP COLUMN note;"),
+        passes("ALTER TABLE orders ALTER COLUMN note TYPE text;", schema_sql=_SCHEMA, why="binary-coercible"),
+        passes("ALTER TABLE orders DROP COLUMN note;", phase="contract"),
+        passes("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\n"
+               "ALTER TABLE coupons RENAME COLUMN code TO coupon_code;"),
+        passes("ALTER TABLE orders RENAME TO purchases;\nCREATE VIEW orders AS SELECT * FROM purchases;",
+               phase="expand", why="the view under the old name is the expand half"),
+        passes("ALTER INDEX orders_status_idx RENAME TO orders_state_idx;"),
+    ],
+)
 
 _MAYBE_COERCIBLE = {"text", "character varying", "numeric", "bit varying", "timestamp with time zone",
                     "timestamp without time zone", "time with time zone", "time without time zone"}
@@ -60,32 +82,29 @@ def check(stmt, ctx):
             if column_added_earlier(ctx, stmt, table, n.subname):
                 return None
             cmd = op_command({"op": "rename_column", "table": table, "column": n.subname, "new_name": n.newname})
-            return (f"renaming {table}.{n.subname} to {n.newname} in one step breaks every running server that "
-                    f"still reads {n.subname}; expand/contract instead: {cmd}")
+            return Verdict(f"renaming {table}.{n.subname} to {n.newname} in one step breaks every running server "
+                           f"that still reads {n.subname}; expand/contract instead: {cmd}")
         if n.renameType == ObjectType.OBJECT_TABLE:
             if _view_keeps_old_name(ctx, stmt, table):
                 return None  # the view under the old name is the expand half
             cmd = op_command({"op": "rename_table", "table": table, "new_name": n.newname})
-            return (f"renaming table {table} to {n.newname} in one step breaks every running server that still "
-                    f"queries {table}; expand/contract instead (a view keeps the old name): {cmd}")
+            return Verdict(f"renaming table {table} to {n.newname} in one step breaks every running server that "
+                           f"still queries {table}; expand/contract instead (a view keeps the old name): {cmd}")
         return None
-    if not isinstance(n, ast.AlterTableStmt) or n.objtype != ObjectType.OBJECT_TABLE:
-        return None
-    table = relation_name(n.relation)
-    if ctx.table_is_new(table):
-        return None
-    for cmd in alter_cmds(n):
+    table, cmds = existing_table_alter(stmt, ctx, ObjectType.OBJECT_TABLE)
+    for cmd in cmds:
         if cmd.subtype == AT.AT_AlterColumnType and isinstance(cmd.def_, ast.ColumnDef):
             if column_added_earlier(ctx, stmt, table, cmd.name) or not _type_change_rewrites(ctx, stmt, table, cmd):
                 continue
             new = plain_type(cmd.def_.typeName)
             op = {"op": "change_column_type", "table": table, "column": cmd.name, "type": new}
-            return (f"changing {table}.{cmd.name} to {new} rewrites the table under ACCESS EXCLUSIVE and changes "
-                    f"what running servers read; use a shadow column instead: {op_command(op)}")
+            return Verdict(f"changing {table}.{cmd.name} to {new} rewrites the table under ACCESS EXCLUSIVE and "
+                           f"changes what running servers read; use a shadow column instead: {op_command(op)}")
         if cmd.subtype == AT.AT_DropColumn and cmd.name:
             if column_added_earlier(ctx, stmt, table, cmd.name):
                 continue
             cmd_text = op_command({"op": "drop_column", "table": table, "column": cmd.name})
-            return (f"dropping {table}.{cmd.name} in one step breaks every running server that still selects or "
-                    f"inserts it; deploy code that stops using it first, then drop it in a contract step: {cmd_text}")
+            return Verdict(f"dropping {table}.{cmd.name} in one step breaks every running server that still selects "
+                           f"or inserts it; deploy code that stops using it first, then drop it in a contract step: "
+                           f"{cmd_text}")
     return None

@@ -1,14 +1,26 @@
 """An identifier longer than 63 bytes: PostgreSQL cuts it to 63 bytes without an
 error, so the object gets another name than the one written (and two long names
 that share their first 63 bytes become the same name)."""
-# squawk default: yes
 
 import pglast
 
-ID = "identifier-too-long"
-SEVERITY = "warning"
-MESSAGE = "an identifier longer than 63 bytes is silently truncated by PostgreSQL"
-HINT = "use a name of at most 63 bytes (PostgreSQL's NAMEDATALEN - 1)"
+from ._rule import Rule, Verdict, flags, passes
+
+_LONG = "orders_customer_email_lower_created_at_status_partial_index_2025"  # 64 bytes
+
+RULE = Rule(
+    id="identifier-too-long",
+    severity="warning",
+    message="an identifier longer than 63 bytes is silently truncated by PostgreSQL",
+    hint="use a name of at most 63 bytes (PostgreSQL's NAMEDATALEN - 1)",
+    squawk="default",
+    examples=[
+        flags(f"CREATE INDEX {_LONG} ON orders (email);"),
+        flags(f'ALTER TABLE orders ADD COLUMN "{_LONG.upper()}" text;', why="quoted keeps its case: 64 bytes too"),
+        passes(f"CREATE INDEX {_LONG[:-2]} ON orders (email);", why="62 bytes"),
+        passes(f"SELECT '{_LONG}' AS a_string_not_a_name;"),
+    ],
+)
 
 LIMIT = 63
 
@@ -33,5 +45,5 @@ def check(stmt, ctx):
         if size > LIMIT:
             cut = name.encode()[:LIMIT].decode("utf-8", "ignore")
             shown = name if len(name) <= 80 else name[:77] + "..."
-            return f"{shown!r} is {size} bytes: PostgreSQL truncates it to {cut!r}"
+            return Verdict(f"{shown!r} is {size} bytes: PostgreSQL truncates it to {cut!r}")
     return None

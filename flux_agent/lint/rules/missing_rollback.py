@@ -4,12 +4,26 @@ so a failed deploy leaves the new table, column or index behind."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 
-from ._flux_common import alter_cmds
+from ...pg.locks import alter_cmds
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "missing-rollback"
-SEVERITY = "error"
-MESSAGE = "the up section makes a reversible change but the down section is empty"
-HINT = "write the down SQL that undoes it (DROP ... / RENAME back / DROP CONSTRAINT ...), or let flux plan write both"
+RULE = Rule(
+    id="missing-rollback",
+    severity="error",
+    message="the up section makes a reversible change but the down section is empty",
+    hint=("write the down SQL that undoes it (DROP ... / RENAME back / DROP CONSTRAINT ...), or let flux plan "
+          "write both"),
+    squawk=None,
+    examples=[
+        flags("CREATE TABLE coupons (id bigint PRIMARY KEY, code text NOT NULL);", has_down=False),
+        flags("ALTER TABLE users ADD COLUMN nickname text;", has_down=False),
+        flags("CREATE TYPE order_state AS ENUM ('new', 'paid');", has_down=False),
+        passes("ALTER TABLE users ADD COLUMN nickname text;", has_down=True),
+        passes("ALTER TABLE users ADD COLUMN nickname text;", why="the format has no down section"),
+        passes("INSERT INTO users (email) VALUES ('ops@example.com');", has_down=False, why="data: nothing to undo"),
+        passes("ALTER TABLE orders VALIDATE CONSTRAINT orders_total_check;", has_down=False),
+    ],
+)
 
 _REVERSIBLE_CMDS = {
     AT.AT_AddColumn: "adds a column",
@@ -22,34 +36,27 @@ _REVERSIBLE_CMDS = {
     AT.AT_ValidateConstraint: None,  # nothing to undo
 }
 
+_REVERSIBLE_STMTS = {
+    ast.CreateStmt: "creates a table",
+    ast.CreateTableAsStmt: "creates a table or materialized view",
+    ast.IndexStmt: "creates an index",
+    ast.ViewStmt: "creates a view",
+    ast.CreateEnumStmt: "creates a type",
+    ast.CompositeTypeStmt: "creates a type",
+    ast.CreateDomainStmt: "creates a type",
+    ast.CreateRangeStmt: "creates a type",
+    ast.CreateSeqStmt: "creates a sequence",
+    ast.CreateSchemaStmt: "creates a schema",
+    ast.CreateTrigStmt: "creates a trigger",
+    ast.CreateFunctionStmt: "creates a function",
+    ast.RenameStmt: "renames an object",
+}
+
 
 def _what(node) -> str | None:
-    if isinstance(node, ast.CreateStmt):
-        return "creates a table"
-    if isinstance(node, ast.CreateTableAsStmt):
-        return "creates a table or materialized view"
-    if isinstance(node, ast.IndexStmt):
-        return "creates an index"
-    if isinstance(node, ast.ViewStmt):
-        return "creates a view"
-    if isinstance(node, (ast.CreateEnumStmt, ast.CompositeTypeStmt, ast.CreateDomainStmt, ast.CreateRangeStmt)):
-        return "creates a type"
-    if isinstance(node, ast.CreateSeqStmt):
-        return "creates a sequence"
-    if isinstance(node, ast.CreateSchemaStmt):
-        return "creates a schema"
-    if isinstance(node, ast.CreateTrigStmt):
-        return "creates a trigger"
-    if isinstance(node, ast.CreateFunctionStmt):
-        return "creates a function"
-    if isinstance(node, ast.RenameStmt):
-        return "renames an object"
-    if isinstance(node, ast.AlterTableStmt):
-        for cmd in alter_cmds(node):
-            what = _REVERSIBLE_CMDS.get(cmd.subtype)
-            if what:
-                return what
-    return None
+    if type(node) in _REVERSIBLE_STMTS:
+        return _REVERSIBLE_STMTS[type(node)]
+    return next((_REVERSIBLE_CMDS[c.subtype] for c in alter_cmds(node) if _REVERSIBLE_CMDS.get(c.subtype)), None)
 
 
 def check_file(ctx):
@@ -58,6 +65,6 @@ def check_file(ctx):
     for stmt in ctx.statements:
         what = _what(stmt.node)
         if what:
-            return [(stmt.line, f"the up section {what} (line {stmt.line}) but the down section is empty, "
-                                f"so a rollback leaves it behind")]
+            return [Verdict(f"the up section {what} (line {stmt.line}) but the down section is empty, so a "
+                            "rollback leaves it behind", line=stmt.line)]
     return []

@@ -3,10 +3,23 @@ examples were full of these; a migration that holds one is not finished."""
 
 import pglast
 
-ID = "placeholder-sql"
-SEVERITY = "error"
-MESSAGE = "placeholder text in SQL"
-HINT = "name the real tables and columns; flux plan writes complete SQL from the schema"
+from ._rule import Rule, Verdict, flags, passes
+
+RULE = Rule(
+    id="placeholder-sql",
+    severity="error",
+    message="placeholder text in SQL",
+    hint="name the real tables and columns; flux plan writes complete SQL from the schema",
+    squawk=None,
+    examples=[
+        flags("ALTER TABLE your_table ADD COLUMN c text;"),
+        flags("CREATE INDEX CONCURRENTLY orders_idx ON orders (<indexed_col>);"),
+        flags("ALTER TABLE [table] ADD COLUMN c text;"),
+        flags("-- TODO: pick the column\nALTER TABLE orders ADD COLUMN c text;"),
+        passes("ALTER TABLE orders ADD COLUMN note text;"),
+        passes("SELECT '[x]' AS literal, 'TODO' AS word;"),
+    ],
+)
 
 _NAMES = {"your_table", "table_name", "column_name", "your_column", "my_table", "my_column",
           "some_table", "some_column", "new_col", "old_col", "xxx", "placeholder", "tbd", "fixme"}
@@ -20,7 +33,7 @@ def check_text(sql, ctx, line_offset):
     out = []
 
     def hit(tok, what):
-        out.append((sql.count("\n", 0, tok.start) + 1 + line_offset, f"placeholder text {what} in SQL"))
+        out.append(Verdict(f"placeholder text {what} in SQL", line=sql.count("\n", 0, tok.start) + 1 + line_offset))
 
     for i, tok in enumerate(tokens):
         text = sql[tok.start: tok.end + 1]

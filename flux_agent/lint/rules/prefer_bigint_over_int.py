@@ -1,15 +1,34 @@
 """32-bit integer columns (int, integer, int4, serial) run out at 2^31."""
-# squawk default: yes
 
+from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
-ID = "prefer-bigint-over-int"
-SEVERITY = "warning"
-MESSAGE = "a 32-bit integer column can hit its 2,147,483,647 limit; widening it later rewrites the table"
-HINT = "use bigint (or bigserial / bigint GENERATED ... AS IDENTITY)"
+RULE = Rule(
+    id="prefer-bigint-over-int",
+    severity="warning",
+    message="a 32-bit integer column can hit its 2,147,483,647 limit; widening it later rewrites the table",
+    hint="use bigint (or bigserial / bigint GENERATED ... AS IDENTITY)",
+    squawk="default",
+    examples=[
+        flags("CREATE TABLE t (c int);"),
+        flags("CREATE TABLE t (c integer);"),
+        flags("CREATE TABLE t (c int4);"),
+        flags("CREATE TABLE t (c serial);"),
+        flags("CREATE TABLE t (c int[]);"),
+        flags("CREATE TABLE t (c int GENERATED ALWAYS AS IDENTITY);"),
+        flags("ALTER TABLE t ADD COLUMN c int;"),
+        flags("ALTER TABLE t ALTER COLUMN c TYPE int;"),
+        passes("CREATE TABLE t (c bigint);"),
+        passes("CREATE TABLE t (c bigserial);"),
+        passes("CREATE TABLE t (c smallint);"),
+        passes("CREATE TABLE t (c int4range);"),
+        passes("CREATE FOREIGN TABLE ft (c int) SERVER s;"),
+        passes("CREATE DOMAIN d AS int;"),
+    ],
+)
 
 _NAMES = {"int4", "integer", "serial", "serial4"}
 
 
 def check(stmt, ctx):
-    return any(type_name(t) in _NAMES for t in column_types(stmt.node))
+    return flag_if(any(type_name(t) in _NAMES for t in column_types(stmt.node)))

@@ -1,15 +1,26 @@
 """16-bit integer columns (smallint, int2, smallserial) run out at 32,767."""
-# squawk default: yes
 
+from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
-ID = "prefer-bigint-over-smallint"
-SEVERITY = "warning"
-MESSAGE = "a smallint column can hit its 32,767 limit; widening it later rewrites the table"
-HINT = "use bigint"
+RULE = Rule(
+    id="prefer-bigint-over-smallint",
+    severity="warning",
+    message="a smallint column can hit its 32,767 limit; widening it later rewrites the table",
+    hint="use bigint",
+    squawk="default",
+    examples=[
+        flags("CREATE TABLE t (c smallint);"),
+        flags("CREATE TABLE t (c int2);"),
+        flags("CREATE TABLE t (c smallserial);"),
+        flags("ALTER TABLE t ADD COLUMN c smallint;"),
+        passes("CREATE TABLE t (c bigint);"),
+        passes("CREATE TABLE t (c int);"),
+    ],
+)
 
 _NAMES = {"int2", "smallint", "smallserial", "serial2"}
 
 
 def check(stmt, ctx):
-    return any(type_name(t) in _NAMES for t in column_types(stmt.node))
+    return flag_if(any(type_name(t) in _NAMES for t in column_types(stmt.node)))

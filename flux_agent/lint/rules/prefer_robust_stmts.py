@@ -1,21 +1,43 @@
 """Outside a transaction, a migration that fails part way leaves the first
 statements applied; rerunning it then fails on them unless each is idempotent
 (IF [NOT] EXISTS). Same statements and same exemptions as squawk."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType, OnCommitAction
 
 from ...pg.locks import added_constraint, alter_cmds
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "prefer-robust-stmts"
-SEVERITY = "warning"
-MESSAGE = "outside a transaction this statement cannot be rerun if the migration fails part way through"
-HINT = "add IF [NOT] EXISTS, or run the migration in a transaction"
+RULE = Rule(
+    id="prefer-robust-stmts",
+    severity="warning",
+    message="outside a transaction this statement cannot be rerun if the migration fails part way through",
+    hint="add IF [NOT] EXISTS, or run the migration in a transaction",
+    squawk="default",
+    examples=[
+        flags("SELECT 1;\nALTER TABLE core_foo ADD COLUMN answer_id integer NULL;", transactional=False),
+        flags("CREATE INDEX CONCURRENTLY core_foo_idx ON core_foo (answer_id);", transactional=False),
+        flags("CREATE INDEX CONCURRENTLY core_foo_idx ON core_foo (answer_id);"),
+        flags("DROP INDEX CONCURRENTLY email_idx;", transactional=False),
+        flags("ALTER TABLE t ALTER COLUMN c SET NOT NULL;", transactional=False),
+        flags("ALTER TABLE t RENAME COLUMN a TO b;", transactional=False),
+        passes("ALTER TABLE core_foo ADD COLUMN IF NOT EXISTS answer_id integer NULL;", transactional=False),
+        passes("BEGIN;\nALTER TABLE core_foo ADD COLUMN answer_id integer NULL;\nCOMMIT;", transactional=False),
+        passes("ALTER TABLE core_foo ADD COLUMN answer_id integer NULL;"),
+        passes("CREATE INDEX CONCURRENTLY ON core_foo (answer_id);", transactional=False),
+        passes("ALTER TABLE app_email DROP CONSTRAINT IF EXISTS email_uniq;\n"
+               "ALTER TABLE app_email ADD CONSTRAINT email_uniq UNIQUE USING INDEX email_idx;", transactional=False),
+        passes("CREATE TEMP TABLE scratch (id int) ON COMMIT DROP;", transactional=False),
+        passes("ALTER TABLE a ADD COLUMN c text;\n"
+               "ALTER TABLE b ADD COLUMN d text;", transactional=False, one_query=True,
+               squawk_agrees=False, why="a file the tool sends as one query runs in one implicit transaction: "
+                                        "nothing is left half done (squawk does not know how the tool sends it)"),
+    ],
+)
 
-_IF_NOT_EXISTS = "missing IF NOT EXISTS: " + MESSAGE
-_IF_EXISTS = "missing IF EXISTS: " + MESSAGE
-_NO_TX = "missing transaction: " + MESSAGE
+_IF_NOT_EXISTS = Verdict("missing IF NOT EXISTS: " + RULE.message)
+_IF_EXISTS = Verdict("missing IF EXISTS: " + RULE.message)
+_NO_TX = Verdict("missing transaction: " + RULE.message)
 
 
 def _alter_problems(node, dropped):

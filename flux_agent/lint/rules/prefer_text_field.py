@@ -1,14 +1,26 @@
 """varchar(n): raising the limit later needs ACCESS EXCLUSIVE on the table;
 text with a CHECK on length changes without that."""
-# squawk default: yes
 
+from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
-ID = "prefer-text-field"
-SEVERITY = "warning"
-MESSAGE = "changing the length of a varchar(n) column later locks out reads and writes"
-HINT = "use text with a CHECK (length(col) <= n) constraint, which can be replaced NOT VALID"
+RULE = Rule(
+    id="prefer-text-field",
+    severity="warning",
+    message="changing the length of a varchar(n) column later locks out reads and writes",
+    hint="use text with a CHECK (length(col) <= n) constraint, which can be replaced NOT VALID",
+    squawk="default",
+    examples=[
+        flags("CREATE TABLE t (c varchar(10));"),
+        flags("CREATE TABLE t (c character varying(5));"),
+        flags("CREATE TABLE t (c varchar(5)[]);"),
+        flags("ALTER TABLE t ADD COLUMN c varchar(256);"),
+        flags("ALTER TABLE t ALTER COLUMN c TYPE varchar(1000);"),
+        passes("CREATE TABLE t (c varchar);"),
+        passes("CREATE TABLE t (c text);"),
+    ],
+)
 
 
 def check(stmt, ctx):
-    return any(type_name(t) == "varchar" and t.typmods for t in column_types(stmt.node))
+    return flag_if(any(type_name(t) == "varchar" and t.typmods for t in column_types(stmt.node)))

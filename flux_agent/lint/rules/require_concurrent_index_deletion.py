@@ -1,15 +1,25 @@
 """DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the index's table."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import ObjectType
 
 from ...pg.quote import relation_name
+from ._rule import Rule, flag_if, flags, passes
 
-ID = "require-concurrent-index-deletion"
-SEVERITY = "error"
-MESSAGE = "DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table: reads and writes wait for it"
-HINT = "use DROP INDEX CONCURRENTLY IF EXISTS, alone in a migration that runs outside a transaction"
+RULE = Rule(
+    id="require-concurrent-index-deletion",
+    severity="error",
+    message="DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table: reads and writes wait for it",
+    hint="use DROP INDEX CONCURRENTLY IF EXISTS, alone in a migration that runs outside a transaction",
+    squawk="default",
+    examples=[
+        flags("DROP INDEX IF EXISTS orders_status_idx;"),
+        passes("DROP INDEX CONCURRENTLY IF EXISTS orders_status_idx;", transactional=False),
+        passes("CREATE TABLE t (id bigint);\nCREATE INDEX t_id_idx ON t (id);\n"
+               "DROP INDEX t_id_idx;", squawk_agrees=False,
+               why="an index on a table created in this migration; squawk does not follow it"),
+    ],
+)
 
 
 def _created_on_new_table(name, stmt, ctx):
@@ -26,4 +36,4 @@ def check(stmt, ctx):
     if not isinstance(n, ast.DropStmt) or n.removeType != ObjectType.OBJECT_INDEX or n.concurrent:
         return None
     names = [obj[-1].sval for obj in n.objects or ()]
-    return not names or not all(_created_on_new_table(name, stmt, ctx) for name in names)
+    return flag_if(not names or not all(_created_on_new_table(name, stmt, ctx) for name in names))

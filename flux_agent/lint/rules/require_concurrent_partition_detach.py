@@ -1,25 +1,31 @@
 """DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the parent table."""
-# squawk default: yes
 
-from pglast import ast
 from pglast.enums import AlterTableType as AT
 
-from ...pg.locks import alter_cmds
-from ...pg.quote import relation_name
+from ._rule import FLAGGED, Rule, Verdict, flags, passes
+from ._squawk_compat import existing_table_alter
 
-ID = "require-concurrent-partition-detach"
-SEVERITY = "error"
-MESSAGE = "DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the parent table, blocking reads and writes"
-HINT = "use DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), alone in a migration that runs outside a transaction"
+RULE = Rule(
+    id="require-concurrent-partition-detach",
+    severity="error",
+    message=("DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the parent table, blocking reads and "
+             "writes"),
+    hint=("use DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), alone in a migration that runs outside a "
+          "transaction"),
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE events DETACH PARTITION events_2020;"),
+        flags("ALTER TABLE events DETACH PARTITION events_2020;", pg_version=13),
+        passes("ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;", transactional=False),
+    ],
+)
 
 
 def check(stmt, ctx):
-    n = stmt.node
-    if not isinstance(n, ast.AlterTableStmt) or ctx.table_is_new(relation_name(n.relation)):
-        return None
-    for cmd in alter_cmds(n):
+    _, cmds = existing_table_alter(stmt, ctx)
+    for cmd in cmds:
         if cmd.subtype == AT.AT_DetachPartition and not getattr(cmd.def_, "concurrent", False):
             if ctx.pg_version < 14:
-                return MESSAGE + "; DETACH PARTITION CONCURRENTLY needs PostgreSQL 14+"
-            return True
+                return Verdict(RULE.message + "; DETACH PARTITION CONCURRENTLY needs PostgreSQL 14+")
+            return FLAGGED
     return None

@@ -1,16 +1,27 @@
 """REINDEX without CONCURRENTLY locks the table against writes and the index
 against reads (ACCESS EXCLUSIVE on the index) for the whole rebuild."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import ReindexObjectType as RO
 
 from ...pg.quote import relation_name
+from ._rule import FLAGGED, Rule, Verdict, flags, passes
 
-ID = "require-concurrent-reindex"
-SEVERITY = "error"
-MESSAGE = "REINDEX without CONCURRENTLY blocks reads and writes while the index is rebuilt"
-HINT = "use REINDEX ... CONCURRENTLY (PostgreSQL 12+), alone in a migration that runs outside a transaction"
+RULE = Rule(
+    id="require-concurrent-reindex",
+    severity="error",
+    message="REINDEX without CONCURRENTLY blocks reads and writes while the index is rebuilt",
+    hint="use REINDEX ... CONCURRENTLY (PostgreSQL 12+), alone in a migration that runs outside a transaction",
+    squawk="default",
+    examples=[
+        flags("REINDEX TABLE users;"),
+        flags("REINDEX (CONCURRENTLY false) INDEX users_email_idx;",
+              squawk_agrees=False,
+              why="squawk 2.70 takes the CONCURRENTLY option as given, whatever its value"),
+        passes("REINDEX INDEX CONCURRENTLY users_email_idx;", transactional=False),
+        passes("REINDEX SYSTEM shop;", transactional=False),
+    ],
+)
 
 
 def _concurrent(n: ast.ReindexStmt) -> bool:
@@ -29,5 +40,6 @@ def check(stmt, ctx):
     if n.kind == RO.REINDEX_OBJECT_TABLE and ctx.table_is_new(relation_name(n.relation)):
         return None  # a table created in this migration is empty
     if ctx.pg_version < 12:
-        return "REINDEX blocks reads and writes while the index is rebuilt; REINDEX CONCURRENTLY needs PostgreSQL 12+"
-    return True
+        return Verdict("REINDEX blocks reads and writes while the index is rebuilt; REINDEX CONCURRENTLY needs "
+                       "PostgreSQL 12+")
+    return FLAGGED

@@ -2,20 +2,37 @@
 for its lock queues every later query on the table behind it; lock_timeout makes
 it give up instead. Reported once per file, at the first such statement, as
 squawk does. require-statement-timeout shares this module's helpers."""
-# squawk default: yes
 
 from pglast import ast
 from pglast.enums import ConstrType
 
-from ...pg.locks import facts
-from ...pg.quote import relation_name
-from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE
+from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, facts
 from ...pg.parse import iter_nodes
+from ...pg.quote import relation_name
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "require-lock-timeout"
-SEVERITY = "warning"
-MESSAGE = "DDL without SET lock_timeout first: while it waits for its lock, later queries on the table queue behind it"
-HINT = "start the migration with SET lock_timeout = '1s' (SET LOCAL inside a transaction) and retry on timeout"
+RULE = Rule(
+    id="require-lock-timeout",
+    severity="warning",
+    message=("DDL without SET lock_timeout first: while it waits for its lock, later queries on the table queue "
+             "behind it"),
+    hint="start the migration with SET lock_timeout = '1s' (SET LOCAL inside a transaction) and retry on timeout",
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;"),
+        flags("ALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;\nSET lock_timeout = '1s';"),
+        flags("SET statement_timeout = '5s';\n"
+              "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (c);", transactional=False),
+        flags("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);",
+              transactional=False, one_query=True),
+        flags("CREATE TABLE reviews (id bigint, product_id bigint REFERENCES products (id));"),
+        passes("SET LOCAL lock_timeout = '1s';\nALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;"),
+        passes("UPDATE users SET nick = name WHERE id < 1000;"),
+        passes("CREATE TABLE IF NOT EXISTS t (id bigint);"),
+        passes("CREATE TABLE t (id bigint);\nCREATE INDEX IF NOT EXISTS t_id_idx ON t (id);", squawk_agrees=False,
+               why="nobody else can hold or wait for a lock on a table created in this migration"),
+    ],
+)
 
 # Statements squawk does not count as possibly slow: DML, session and transaction
 # control, and CREATE TABLE unless a foreign key locks the referenced table.
@@ -64,6 +81,12 @@ def must_stand_alone(stmt, ctx) -> bool:
     return cannot and ctx.one_query and not ctx.transactional and len(ctx.statements) == 1
 
 
+def alone_note(setting: str) -> str:
+    """Why no SET in the file can fix it (said after must_stand_alone)."""
+    return (f"; it must be alone in its file (the tool sends the file as one query), so no SET can precede it: "
+            f"set {setting} on the role or the connection, or ignore with a reason")
+
+
 def waiting_effect(stmt) -> str:
     """What queues behind this statement while it waits for its lock."""
     lock = facts(stmt).lock
@@ -82,6 +105,5 @@ def check(stmt, ctx):
         return None
     message = f"no SET lock_timeout before this statement: {waiting_effect(stmt)}"
     if must_stand_alone(stmt, ctx):
-        message += ("; it must be alone in its file (the tool sends the file as one query), so no SET can precede "
-                    "it: set lock_timeout on the role or the connection, or ignore with a reason")
-    return message
+        message += alone_note("lock_timeout")
+    return Verdict(message)

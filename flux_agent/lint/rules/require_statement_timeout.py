@@ -1,21 +1,31 @@
 """DDL with no `SET statement_timeout` earlier in the file: a statement that runs
 longer than expected (a scan, a rewrite, a lock wait) holds its lock unbounded.
 Reported once per file, at the first such statement, as squawk does."""
-# squawk default: yes
 
-from .require_lock_timeout import first_unprotected, must_stand_alone
+from ._rule import FLAGGED, Rule, Verdict, flags, passes
+from .require_lock_timeout import alone_note, first_unprotected, must_stand_alone
 
-ID = "require-statement-timeout"
-SEVERITY = "warning"
-MESSAGE = "DDL without SET statement_timeout first: a slower than expected statement holds its lock with no bound"
-HINT = ("start the migration with SET statement_timeout = '5s' (SET LOCAL inside a transaction); "
-        "use 0 only for steps meant to run long without blocking, such as VALIDATE or CONCURRENTLY")
+RULE = Rule(
+    id="require-statement-timeout",
+    severity="warning",
+    message="DDL without SET statement_timeout first: a slower than expected statement holds its lock with no bound",
+    hint=("start the migration with SET statement_timeout = '5s' (SET LOCAL inside a transaction); "
+          "use 0 only for steps meant to run long without blocking, such as VALIDATE or CONCURRENTLY"),
+    squawk="default",
+    examples=[
+        flags("ALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;"),
+        flags("SET lock_timeout = '1s';\nALTER TABLE users ALTER COLUMN nick SET DEFAULT 'x';"),
+        flags("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);",
+              transactional=False, one_query=True),
+        passes("SET statement_timeout = 0;\nALTER TABLE users VALIDATE CONSTRAINT users_fk;"),
+        passes("SELECT count(*) FROM users;"),
+    ],
+)
 
 
 def check(stmt, ctx):
     if not first_unprotected(stmt, ctx, ctx.statement_timeout_set):
         return None
     if must_stand_alone(stmt, ctx):
-        return (MESSAGE + "; it must be alone in its file (the tool sends the file as one query), so no SET can "
-                "precede it: set statement_timeout on the role or the connection, or ignore with a reason")
-    return True
+        return Verdict(RULE.message + alone_note("statement_timeout"))
+    return FLAGGED

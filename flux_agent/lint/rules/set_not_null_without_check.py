@@ -6,14 +6,38 @@ squawk's adding-not-nullable-field: it knows about the CHECK and says the fix.""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
+from ...pg.locks import alter_cmds
 from ...pg.quote import relation_name
-from ._flux_common import added_check, alter_cmds, expression_is_not_null_check, is_not_null_check, working_schema
+from ._flux_common import added_check, expression_is_not_null_check, is_not_null_check, working_schema
+from ._rule import Rule, Verdict, flags, passes
+from ._squawk_compat import existing_table_alter
 
-ID = "set-not-null-without-check"
-SEVERITY = "error"
-MESSAGE = "SET NOT NULL without a validated CHECK (col IS NOT NULL) scans the table under ACCESS EXCLUSIVE"
-HINT = ("three steps: ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c (separate "
-        "migration); SET NOT NULL, then DROP CONSTRAINT c")
+_SCHEMA = "CREATE TABLE products (id bigint PRIMARY KEY, stock integer, status text NOT NULL);"
+_ADD_CHECK = "ALTER TABLE products ADD CONSTRAINT products_stock_not_null CHECK (stock IS NOT NULL) NOT VALID;\n"
+_VALIDATE = "ALTER TABLE products VALIDATE CONSTRAINT products_stock_not_null;\n"
+_SET = "ALTER TABLE products ALTER COLUMN stock SET NOT NULL;"
+
+RULE = Rule(
+    id="set-not-null-without-check",
+    severity="error",
+    message="SET NOT NULL without a validated CHECK (col IS NOT NULL) scans the table under ACCESS EXCLUSIVE",
+    hint=("three steps: ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c (separate "
+          "migration); SET NOT NULL, then DROP CONSTRAINT c"),
+    squawk=None,
+    examples=[
+        flags(_SET, schema_sql=_SCHEMA),
+        flags(_ADD_CHECK + _SET, schema_sql=_SCHEMA, why="the CHECK is not validated yet"),
+        flags(_VALIDATE + _SET, pg_version=11, why="before PostgreSQL 12 no CHECK spares the scan"),
+        passes(_ADD_CHECK + _VALIDATE + _SET, schema_sql=_SCHEMA),
+        passes(_ADD_CHECK + _VALIDATE + _SET, why="proven in the file: no schema needed"),
+        passes(_SET, schema_sql=_SCHEMA + "\n" + _ADD_CHECK.replace(" NOT VALID", ""),
+               why="the schema's CHECK is validated"),
+        passes("ALTER TABLE products ALTER COLUMN status SET NOT NULL;", schema_sql=_SCHEMA,
+               why="already NOT NULL: nothing to scan"),
+        passes("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\n"
+               "ALTER TABLE coupons ALTER COLUMN code SET NOT NULL;"),
+    ],
+)
 
 
 def _proven_in_file(ctx, stmt, table: str, column: str) -> bool:
@@ -47,25 +71,21 @@ def _proven_in_file(ctx, stmt, table: str, column: str) -> bool:
 
 
 def check(stmt, ctx):
-    n = stmt.node
-    if not isinstance(n, ast.AlterTableStmt) or n.objtype != ObjectType.OBJECT_TABLE:
-        return None
-    table = relation_name(n.relation)
-    if ctx.table_is_new(table):
-        return None
-    for cmd in alter_cmds(n):
+    table, cmds = existing_table_alter(stmt, ctx, ObjectType.OBJECT_TABLE)
+    for cmd in cmds:
         if cmd.subtype != AT.AT_SetNotNull or not cmd.name:
             continue
         column = cmd.name
         if ctx.pg_version < 12:
-            return (f"SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE: before "
-                    f"PostgreSQL 12 no CHECK can spare the scan; keep a validated CHECK ({column} IS NOT NULL) "
-                    f"instead of the column constraint")
+            return Verdict(f"SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE: before "
+                           f"PostgreSQL 12 no CHECK can spare the scan; keep a validated CHECK ({column} IS NOT NULL) "
+                           f"instead of the column constraint")
         if _proven_in_file(ctx, stmt, table, column):
             continue
         name = f"{table.split('.')[-1]}_{column}_not_null"
-        return (f"SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE, blocking reads and "
-                f"writes; first ADD CONSTRAINT {name} CHECK ({column} IS NOT NULL) NOT VALID, then VALIDATE "
-                f"CONSTRAINT {name} in its own migration, then SET NOT NULL (no scan) and drop the CHECK "
-                f"(flux plan --op '{{\"op\":\"set_not_null\",\"table\":\"{table}\",\"column\":\"{column}\"}}')")
+        plan = f'flux plan --op \'{{"op":"set_not_null","table":"{table}","column":"{column}"}}\''
+        return Verdict(f"SET NOT NULL on {table}.{column} scans the whole table under ACCESS EXCLUSIVE, blocking "
+                       f"reads and writes; first ADD CONSTRAINT {name} CHECK ({column} IS NOT NULL) NOT VALID, then "
+                       f"VALIDATE CONSTRAINT {name} in its own migration, then SET NOT NULL (no scan) and drop the "
+                       f"CHECK ({plan})")
     return None

@@ -8,11 +8,25 @@ from pglast.enums import A_Expr_Kind
 
 from ...pg.quote import relation_name
 from ._flux_common import op_command, table_of
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "unbatched-update"
-SEVERITY = "warning"  # error when the table is known to be large
-MESSAGE = "an UPDATE of a whole table in one statement"
-HINT = "batch it by key range, committing per batch (a DO block, or flux plan's backfill operation)"
+RULE = Rule(
+    id="unbatched-update",
+    severity="warning",  # error when the table is known to be large
+    message="an UPDATE of a whole table in one statement",
+    hint="batch it by key range, committing per batch (a DO block, or flux plan's backfill operation)",
+    squawk=None,
+    examples=[
+        flags("UPDATE orders SET status = 'paid' WHERE status = 'settled';", why="the table's size is unknown"),
+        flags("UPDATE orders SET status = 'paid';"),
+        passes("UPDATE orders SET status = 'paid' WHERE id = 42;"),
+        passes("UPDATE orders SET status = 'paid' WHERE id IN (1, 2, 3);"),
+        passes("UPDATE order_items SET quantity = 2 WHERE order_id = 1 AND product_id = 7;",
+               schema_sql="CREATE TABLE order_items (order_id bigint, product_id bigint, quantity integer, "
+                          "PRIMARY KEY (order_id, product_id));"),
+        passes("CREATE TABLE staging (id bigint PRIMARY KEY, v text);\nUPDATE staging SET v = 'x';"),
+    ],
+)
 
 LARGE = 10_000
 
@@ -54,7 +68,7 @@ def check(stmt, ctx):
     example = op_command({"op": "backfill", "table": table, "column": cols[0] if cols else "column",
                           "value": "<expression>"})
     if rows is None:
-        return (f"UPDATE {table} in one statement: the table's size is unknown, and on a large table every "
-                f"matched row stays locked until it commits; batch it ({example})", "warning")
-    return (f"UPDATE {table} in one statement over about {rows:,} rows holds every matched row lock until it "
-            f"commits; batch it by key range ({example})", "error")
+        return Verdict(f"UPDATE {table} in one statement: the table's size is unknown, and on a large table every "
+                       f"matched row stays locked until it commits; batch it ({example})", "warning")
+    return Verdict(f"UPDATE {table} in one statement over about {rows:,} rows holds every matched row lock until it "
+                   f"commits; batch it by key range ({example})", "error")

@@ -7,14 +7,36 @@ from difflib import get_close_matches
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
 
-from ...pg.quote import relation_name
+from ...pg.locks import alter_cmds
 from ...pg.parse import iter_nodes
-from ._flux_common import alter_cmds, schema_has_tables, working_schema
+from ...pg.quote import relation_name
+from ._flux_common import schema_has_tables, working_schema
+from ._rule import Rule, Verdict, flags, passes
 
-ID = "unknown-table-or-column"
-SEVERITY = "error"
-MESSAGE = "the statement names a table or column that is not in the schema"
-HINT = "check the spelling against `flux schema`; the migration would fail on the database"
+_SCHEMA = ("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n"
+           "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, status text);")
+
+RULE = Rule(
+    id="unknown-table-or-column",
+    severity="error",
+    message="the statement names a table or column that is not in the schema",
+    hint="check the spelling against `flux schema`; the migration would fail on the database",
+    squawk=None,
+    examples=[
+        flags("ALTER TABLE customers ADD COLUMN nickname text;", schema_sql=_SCHEMA),
+        flags("ALTER TABLE orders ALTER COLUMN state SET DEFAULT 'new';", schema_sql=_SCHEMA),
+        flags("UPDATE users SET emial = 'x' WHERE id = 3;", schema_sql=_SCHEMA),
+        flags("INSERT INTO users (email, full_name) VALUES ('a@example.com', 'A');", schema_sql=_SCHEMA),
+        flags("ALTER TABLE users RENAME COLUMN email TO email_address;\n"
+              "CREATE INDEX CONCURRENTLY u_idx ON users (email);", schema_sql=_SCHEMA,
+              why="renamed earlier in the same file: the old name is gone"),
+        passes("ALTER TABLE orders ADD COLUMN coupon_code text;", schema_sql=_SCHEMA),
+        passes("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\n"
+               "CREATE INDEX coupons_code_idx ON coupons (code);", schema_sql=_SCHEMA),
+        passes("ALTER TABLE IF EXISTS old_sessions DROP COLUMN token;", schema_sql=_SCHEMA),
+        passes("ALTER TABLE anything ADD COLUMN x text;", why="no schema to judge against"),
+    ],
+)
 
 _COLUMN_CMDS = {AT.AT_AlterColumnType, AT.AT_ColumnDefault, AT.AT_SetNotNull, AT.AT_DropNotNull,
                 AT.AT_DropColumn, AT.AT_SetStatistics, AT.AT_SetStorage, AT.AT_SetOptions,
@@ -112,4 +134,4 @@ def check(stmt, ctx):
             seen.add(col)
             problems.append(f"column {table_name}.{col} does not exist"
                             f"{_did_you_mean(col, [c.name for c in table.columns])}")
-    return "; ".join(problems) if problems else None
+    return Verdict("; ".join(problems)) if problems else None

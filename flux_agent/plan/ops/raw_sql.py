@@ -29,29 +29,21 @@ def _statements(sql: str, what: str):
     return stmts
 
 
-FLUX_ONLY_RULES = {"missing-rollback", "expand-contract-required", "destructive-outside-contract",
-                   "unknown-table-or-column", "unbatched-update", "set-not-null-without-check",
-                   "dangerous-statement", "placeholder-sql"}
-
-
 def _refuse_dangerous(stmts) -> None:
     from ...lint.context import FileContext
     from ...lint.rules import dangerous_statement
 
     for stmt in stmts:
         verdict = dangerous_statement.check(stmt, FileContext())
-        if verdict:
-            why = verdict if isinstance(verdict, str) else dangerous_statement.MESSAGE
-            if isinstance(verdict, tuple):
-                why = verdict[0]
-            raise FluxInputError(f"raw_sql refused: {why}")
+        if verdict is not None:
+            raise FluxInputError(f"raw_sql refused: {verdict.message or dangerous_statement.RULE.message}")
 
 
 def _destructive(stmts) -> list:
     from ...lint.context import FileContext
     from ...lint.rules import destructive_outside_contract
 
-    return [s for s in stmts if destructive_outside_contract.check(s, FileContext())]
+    return [s for s in stmts if destructive_outside_contract.check(s, FileContext()) is not None]
 
 
 def _reason(op: RawSql) -> str:
@@ -94,11 +86,14 @@ def _confirmed(op: RawSql, up: str) -> str:
     comments (squawk's and flux's) carrying the requester's reason."""
     from ...lint.context import FileContext
     from ...lint.engine import lint_sql
+    from ...lint.rules import RULES
 
     reason = _reason(op)
     if not reason:
         return up
     targets = {s.text for s in _destructive(_statements(up, "up"))}
+    # squawk reads squawk-ignore only; a rule squawk does not have takes flux's own comment
+    flux_only = {r.id for r in RULES if r.squawk is None}
     out, last = [], 0
     for raw in pglast.parse_sql(up):
         start = raw.stmt_location or 0
@@ -108,8 +103,8 @@ def _confirmed(op: RawSql, up: str) -> str:
             continue
         rules = sorted({f.rule for f in lint_sql(text, FileContext(phase=op.phase, transactional=op.transactional))
                         if f.severity == "error"})
-        shared = [r for r in rules if r not in FLUX_ONLY_RULES]
-        own = [r for r in rules if r in FLUX_ONLY_RULES]
+        shared = [r for r in rules if r not in flux_only]
+        own = [r for r in rules if r in flux_only]
         lines = []
         if shared:
             lines.append(f"-- squawk-ignore {', '.join(shared)} -- confirmed: {reason}")

@@ -1,0 +1,174 @@
+"""Every rule's declared examples are its tests (flux_agent/lint/rules/<rule>.py, RULE.examples):
+a rule file brings its own cases, so adding a rule adds its tests here.
+
+Each example goes through flux_agent.lint.engine.lint_sql in the file context it declares: a
+flagged one must get the rule (at the rule's severity unless the example says otherwise), a
+clean one must not. An opt-in rule stays silent on its flagged examples unless it is asked for.
+For a rule whose id squawk shares, the same SQL goes to the real squawk (`squawk-cli` on PyPI,
+with the example's --pg-version and --assume-in-transaction): squawk must report a flagged
+example under the same id, without `-i` exactly when the rule is in squawk's default set, and
+must not report a clean one; examples where flux deliberately reads the SQL otherwise say so
+(squawk_agrees=False, with why).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from flux_agent.errors import FluxInternalError
+from flux_agent.lint.engine import lint_sql
+from flux_agent.lint.rules import BY_ID, RULES, load
+from flux_agent.lint.rules._rule import Rule, flags, passes
+
+EXAMPLES = [(rule, example) for rule in RULES for example in rule.examples]
+
+
+def _id(case) -> str:
+    rule, example = case
+    kind = "flags" if example.flagged else "passes"
+    return f"{rule.id}-{kind}-{[e for e in rule.examples if e.flagged == example.flagged].index(example)}"
+
+
+def _found(rule, example, include=()) -> list:
+    return [f for f in lint_sql(example.sql, example.context(include)) if f.rule == rule.id]
+
+
+@pytest.mark.parametrize("case", EXAMPLES, ids=[_id(c) for c in EXAMPLES])
+def test_example(case):
+    rule, example = case
+    found = _found(rule, example, include={rule.id})
+    assert bool(found) == example.flagged, (example.sql, [f.message for f in found])
+    for f in found:
+        assert f.severity == (example.severity or rule.severity)
+        assert f.message and "\n" not in f.message
+        assert f.hint == rule.hint
+
+
+OPT_IN = [(r, e) for r, e in EXAMPLES if r.opt_in and e.flagged]
+
+
+@pytest.mark.parametrize("case", OPT_IN, ids=[_id(c) for c in OPT_IN])
+def test_opt_in_rule_is_silent_unless_included(case):
+    rule, example = case
+    assert not _found(rule, example)
+
+
+def test_the_opt_in_rules():
+    """The rules `flux validate --include` switches on: squawk's opt-in rules, but for one flux
+    always runs (server configuration never belongs in a migration)."""
+    always_on = {"ban-alter-system-options"}
+    assert {r.id for r in RULES if r.opt_in} == {r.id for r in RULES if r.squawk == "opt-in"} - always_on
+    assert all(BY_ID[r].squawk == "opt-in" and not BY_ID[r].opt_in for r in always_on)
+
+
+def test_every_rule_has_both_kinds_of_example():
+    assert len(RULES) >= 80
+    for rule in RULES:
+        assert {e.flagged for e in rule.examples} == {True, False}, rule.id
+
+
+def test_a_declaration_is_checked():
+    with pytest.raises(ValidationError, match="examples must hold"):
+        Rule(id="x", severity="error", message="m", hint="h", squawk=None, examples=[flags("SELECT 1;")])
+    with pytest.raises(ValidationError, match="one line"):
+        Rule(id="x", severity="error", message="two\nlines", hint="h", squawk=None,
+             examples=[flags("SELECT 1;"), passes("SELECT 2;")])
+    with pytest.raises(ValidationError):
+        Rule(id="x", severity="fatal", message="m", hint="h", squawk=None,
+             examples=[flags("SELECT 1;"), passes("SELECT 2;")])
+
+
+_GOOD = '''
+from flux_agent.lint.rules._rule import FLAGGED, Rule, flags, passes
+
+RULE = Rule(id="{id}", severity="warning", message="m", hint="h", squawk=None,
+            examples=[flags("SELECT 1;"), passes("SELECT 2;")])
+
+
+def check(stmt, ctx):
+    return FLAGGED
+'''
+
+
+@pytest.mark.parametrize("name,body,error", [
+    ("some_rule", _GOOD.format(id="some-rule"), None),
+    ("some_rule", "X = 1\n", "declares no RULE"),
+    ("some_rule", _GOOD.format(id="other-rule"), "declares id 'other-rule'"),
+    ("some_rule", _GOOD.format(id="some-rule").split("def check")[0], "defines none of"),
+    ("some_rule", _GOOD.format(id="some-rule").replace('severity="warning"', 'severity="loud"'), "some_rule"),
+])
+def test_the_loader_refuses_a_bad_rule_module(tmp_path, monkeypatch, name, body, error):
+    package = tmp_path / "fake_rules"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "_helper.py").write_text("X = 1\n")  # helpers are not rules
+    (package / f"{name}.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "fake_rules", raising=False)
+    monkeypatch.delitem(sys.modules, f"fake_rules.{name}", raising=False)
+    if error is None:
+        [rule] = load("fake_rules", [str(package)])
+        assert rule.id == "some-rule" and rule.check is not None and rule.check_file is None
+        return
+    with pytest.raises(FluxInternalError, match=error):
+        load("fake_rules", [str(package)])
+
+
+# --------------------------------------------------------------------------
+# Side by side with the real squawk
+# --------------------------------------------------------------------------
+
+
+def squawk_rules(tmp_path: Path, example, include: str | None = None) -> set[str]:
+    exe = shutil.which("squawk")
+    if exe is None:
+        pytest.skip("the squawk binary is not on PATH (pip install squawk-cli): side-by-side check skipped")
+    path = tmp_path / "case.sql"
+    path.write_text(example.sql + "\n", encoding="utf-8")
+    cmd = [exe, "--reporter", "json", "--pg-version", str(example.pg_version)]
+    if example.transactional:
+        cmd.append("--assume-in-transaction")
+    if include:
+        cmd += ["-i", include]
+    cmd.append(path.name)
+    # cwd: the file's own folder, so no .squawk.toml of this repository is picked up.
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert proc.returncode in (0, 1), f"squawk failed ({proc.returncode}): {proc.stderr.strip()}"
+    found = {f["rule_name"] for f in json.loads(proc.stdout or "[]")}
+    assert "syntax-error" not in found, f"squawk cannot parse {example.sql!r}"
+    return found
+
+
+SHARED = [(r, e) for r, e in EXAMPLES if r.squawk is not None and e.squawk_agrees]
+
+
+@pytest.mark.parametrize("case", SHARED, ids=[_id(c) for c in SHARED])
+def test_squawk_agrees(tmp_path, case):
+    rule, example = case
+    if not example.flagged:
+        assert rule.id not in squawk_rules(tmp_path, example, include=rule.id), f"squawk reports {rule.id}"
+        return
+    default = rule.squawk == "default"
+    assert (rule.id in squawk_rules(tmp_path, example)) == default, \
+        f"squawk {'does not report' if default else 'reports'} {rule.id} by default"
+    if not default:
+        assert rule.id in squawk_rules(tmp_path, example, include=rule.id), f"squawk -i {rule.id} does not report it"
+
+
+OTHERWISE = [(r, e) for r, e in EXAMPLES if not e.squawk_agrees]
+
+
+@pytest.mark.parametrize("case", OTHERWISE, ids=[_id(c) for c in OTHERWISE])
+def test_squawk_reads_otherwise_where_an_example_says_so(tmp_path, case):
+    """squawk_agrees=False is true of the example (squawk, even asked with -i, decides the other
+    way), and it says why."""
+    rule, example = case
+    assert rule.squawk is not None and example.why
+    assert (rule.id in squawk_rules(tmp_path, example, include=rule.id)) != example.flagged
