@@ -23,9 +23,10 @@ from ..plan.estimate import annotate
 from ..schema.replay.steps import schemas_before_each
 from ..plan.planner import build_plan
 from ..schema.project import read_project_schema
+from ..schema.migration_files import has_down_sql
 from ..schema.replay.engine import migration_files, replay_sql, up_sql_of
 from ..project.config import load_settings
-from ..lint.engine import expand_paths, has_down_sql, validate_file, validate_plan
+from ..lint.engine import expand_paths, validate_file, validate_plan
 from ..write.tools import get_writer
 
 _OPS = TypeAdapter(list[Operation])

@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
-
-import pglast
 
 from .context import FileContext, advance
 from ..pg.parse import SqlSyntaxError, split_statements
@@ -15,6 +12,7 @@ from ..errors import FluxInputError
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.schema import Schema
 from ..model.settings import Settings
+from ..schema.migration_files import read_sections
 from .rules import RULES
 from .rules._rule import Rule, Verdict
 from .markers import PHASE_MARKER, PHASES, markers
@@ -89,45 +87,10 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
 # --------------------------------------------------------------------------
 
 
-@dataclass
-class Section:
-    up: str
-    up_line: int  # line offset of the up SQL inside the file
-    down: Optional[str]
-    transactional: bool
-    one_query: bool = False  # the tool sends the whole section as one query
-
-
-def read_sections(path: Path, text: str) -> Section:
-    """The up/down parts of a dbmate, goose, golang-migrate or plain SQL file."""
-    lines = text.splitlines(keepends=True)
-
-    def marker(line: str) -> str:
-        return line.strip().lower()
-
-    ups = [i for i, l in enumerate(lines) if marker(l).startswith("-- migrate:up")]
-    if ups:
-        downs = [i for i, l in enumerate(lines) if marker(l).startswith("-- migrate:down")]
-        u = ups[0]
-        d = downs[0] if downs and downs[0] > u else len(lines)
-        return Section("".join(lines[u + 1:d]), u + 1, "".join(lines[d + 1:]) if downs else None,
-                       "transaction:false" not in marker(lines[u]), one_query=True)
-    gups = [i for i, l in enumerate(lines) if marker(l).startswith("-- +goose up")]
-    if gups:
-        downs = [i for i, l in enumerate(lines) if marker(l).startswith("-- +goose down")]
-        u = gups[0]
-        d = downs[0] if downs and downs[0] > u else len(lines)
-        no_tx = any(marker(l).startswith("-- +goose no transaction") for l in lines)
-        return Section("".join(lines[u + 1:d]), u + 1, "".join(lines[d + 1:]) if downs else None, not no_tx)
-    if path.name.endswith(".up.sql"):
-        down = path.with_name(path.name[: -len(".up.sql")] + ".down.sql")
-        return Section(text, 0, down.read_text(encoding="utf-8") if down.is_file() else "", False, one_query=True)
-    return Section(text, 0, None, False)
-
-
 def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = None,
                   display: Optional[str] = None) -> list[FileFinding]:
-    """Findings for one migration file; settings.require_down=False leaves its down section unjudged."""
+    """Findings for one migration file (its parts as schema/migration_files.py reads them);
+    settings.require_down=False leaves its down part unjudged."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -136,25 +99,9 @@ def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = Non
     judged = sec.down is not None and settings.require_down
     ctx = FileContext.for_settings(
         settings, path=display or str(path), transactional=sec.transactional, schema=schema,
-        has_down=_has_sql(sec.down) if judged else None, down_sql=sec.down)
+        has_down=sec.has_down_sql() if judged else None, down_sql=sec.down)
     ctx.one_query = sec.one_query
     return lint_sql(sec.up, ctx, sec.up_line)
-
-
-def has_down_sql(path: Path) -> bool:
-    """Does this migration file (or its .down.sql sibling) hold any down SQL?"""
-    try:
-        sec = read_sections(path, path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False
-    return sec.down is not None and sec.down.strip() != "" and _has_sql(sec.down)
-
-
-def _has_sql(text: str) -> bool:
-    try:
-        return bool(pglast.parse_sql(text))
-    except pglast.parser.ParseError:
-        return True  # something is there, even if broken
 
 
 def expand_paths(paths: Iterable[str]) -> list[Path]:

@@ -11,7 +11,7 @@ the normal form of flux_agent.schema.normal, not as written.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Callable, Optional
 
 import pglast
 from pglast import ast
@@ -19,6 +19,7 @@ from pglast.enums import VariableSetKind
 
 from ...errors import FluxError, FluxInputError, FluxInternalError
 from ...model.schema import Schema
+from ..migration_files import migration_files, up_section, up_sql_of  # noqa: F401  (up_sql_of: in __all__)
 from ..normal import normalise_schema
 from .ddl import alter_table, create_table
 from .objects import (
@@ -75,7 +76,7 @@ def read_migrations_dir(path: Path) -> Schema:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise FluxInputError(f"{file}: cannot read: {exc}") from None
-        first_line, sql = _up_section(file, text)
+        first_line, sql = up_section(file, text)
         state.search_path = ["public"]  # each migration starts a fresh session
         try:
             _apply(state, sql, first_line)
@@ -84,56 +85,7 @@ def read_migrations_dir(path: Path) -> Schema:
     return normalise_schema(state.schema, in_place=True)
 
 
-def migration_files(path: Path) -> list[Path]:
-    """`*.sql` files (not `*.down.sql`) and prisma-style `<stamp>_<name>/migration.sql`, sorted by name."""
-    found = []
-    for entry in sorted(Path(path).iterdir(), key=lambda p: p.name):
-        if entry.is_file() and entry.name.endswith(".sql") and not entry.name.endswith(".down.sql"):
-            found.append(entry)
-        elif entry.is_dir() and (entry / "migration.sql").is_file():
-            found.append(entry / "migration.sql")
-    return found
-
-
-def up_sql_of(path: Union[str, Path], text: str) -> str:
-    """The part of a migration file that runs on the way up."""
-    return _up_section(path, text)[1]
-
-
 # --------------------------------------------------------------------------
-
-
-def _marker(line: str) -> Optional[str]:
-    """'up' / 'down' for a dbmate or goose direction marker line, else None."""
-    s = line.strip()
-    if not s.startswith("--"):
-        return None
-    rest = s[2:].strip()
-    for word, direction in (("migrate:up", "up"), ("migrate:down", "down")):
-        # dbmate allows options after the marker: `-- migrate:up transaction:false`
-        if rest.startswith(word) and (len(rest) == len(word) or rest[len(word)].isspace()):
-            return direction
-    words = rest.lower().split()
-    if len(words) >= 2 and words[0] == "+goose" and words[1] in ("up", "down"):
-        return words[1]
-    return None
-
-
-def _up_section(path: Union[str, Path], text: str) -> tuple[int, str]:
-    """(line number where the up SQL starts, the up SQL)."""
-    if str(path).endswith(".down.sql"):
-        return 1, ""
-    lines = text.split("\n")
-    start = None
-    for n, line in enumerate(lines):
-        marker = _marker(line)
-        if start is None and marker == "up":
-            start = n + 1
-        elif start is not None and marker == "down":
-            return start + 1, "\n".join(lines[start:n])
-    if start is None:
-        return 1, text
-    return start + 1, "\n".join(lines[start:])
 
 
 def _line_at(text: str, offset: int, first_line: int) -> int:

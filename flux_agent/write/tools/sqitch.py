@@ -28,6 +28,7 @@ from ...pg.parse import split_statements
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
 from ...pg.quote import canonical_table, ident, literal, qname, same_schema_name
+from ...schema.migration_files import sqitch_changes
 from .._layout import lay_out, step_slug, utc
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, slug, step_label, undo_note, up_sql
 
@@ -35,16 +36,6 @@ PLAN = "sqitch.plan"
 _DROP_KINDS = {OT.OBJECT_TRIGGER: "trigger", OT.OBJECT_FUNCTION: "function", OT.OBJECT_PROCEDURE: "function",
                OT.OBJECT_INDEX: "index", OT.OBJECT_TABLE: "relation", OT.OBJECT_VIEW: "relation",
                OT.OBJECT_MATVIEW: "relation"}
-
-
-def changes(plan_text: str) -> list[str]:
-    """Change names in a sqitch.plan, in order (pragmas, tags, comments skipped)."""
-    out = []
-    for line in plan_text.splitlines():
-        text = line.strip()
-        if text and text[0] not in "%#@":
-            out.append(text.split()[0].lstrip("+-"))
-    return out
 
 
 def _effects(node) -> tuple[list[tuple[tuple, str]], set[tuple]]:
@@ -157,7 +148,7 @@ class SqitchWriter(Writer):
         folder = clean_dir(migrations_dir)
         top = Path(project_dir) / folder
         plan_file = top / PLAN
-        taken = set(changes(plan_file.read_text(encoding="utf-8")) if plan_file.is_file() else [])
+        taken = set(sqitch_changes(plan_file.read_text(encoding="utf-8")) if plan_file.is_file() else [])
         deploy = top / "deploy"
         taken |= {n[:-4] for n in (os.listdir(deploy) if deploy.is_dir() else []) if n.endswith(".sql")}
 
@@ -184,7 +175,7 @@ class SqitchWriter(Writer):
             text = f"%syntax-version=1.0.0\n%project={project}\n\n"
         elif not text.endswith("\n"):
             text += "\n"
-        known = changes(text)
+        known = sqitch_changes(text)
         stamp = f"{utc(now or datetime.now(timezone.utc)):%Y-%m-%dT%H:%M:%SZ}"
         out, lines = [], []
         for i, step in enumerate(steps):

@@ -1,0 +1,210 @@
+"""Every migration file format Flux reads: which part of a file runs on the way up and
+which on the way down, and the order in which each tool runs a folder's files.
+
+validate (lint/engine.py) and replay (schema/replay/engine.py) both read files
+through this module, so a file means the same thing to both. The formats:
+
+- dbmate and plain sql: `-- migrate:up` / `-- migrate:down` in one file;
+  `transaction:false` after the up marker takes it out of dbmate's transaction,
+  and dbmate sends each section as one query. Markers follow dbmate's own rule
+  (`--`, optional space, `migrate:up`, case as written).
+- goose: `-- +goose Up` / `-- +goose Down` (any case), `-- +goose NO TRANSACTION`.
+- golang-migrate: `<version>_<name>.up.sql`, its down in the `.down.sql` beside it;
+  each file goes to PostgreSQL as one query.
+- prisma: `<stamp>_<name>/migration.sql`, up only.
+- flyway: `V<version>__<desc>.sql`, run in version order (V10 after V9); the
+  `U<version>__<desc>.sql` of the same version undoes it.
+- sqitch: `deploy/<change>.sql` in sqitch.plan order; `revert/<change>.sql` undoes it.
+- anything else: the whole file runs on the way up.
+
+A file that only ever runs on the way down (`.down.sql`, a flyway U-file, a sqitch
+revert or verify script) has no up SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+from ..pg.parse import SqlSyntaxError, split_statements
+
+# File names, not SQL.
+_FLYWAY = re.compile(r"([VU])(\d+(?:[._]\d+)*)__.*\.sql$")
+_LEADING_NUMBER = re.compile(r"(\d+)_")
+# Tools that order a folder by the number before the first `_` (1, 2, ..., 10), not by name.
+_BY_NUMBER = {"golang-migrate", "goose"}
+
+
+@dataclass
+class Sections:
+    """A migration file's parts, as its tool runs them."""
+
+    up: str  # the SQL that runs on the way up
+    up_line: int  # lines of the file before the up SQL (its line numbers count from there)
+    down: Optional[str]  # the SQL that undoes it; None where the format has no down part
+    transactional: bool  # does the tool run the up SQL inside a transaction?
+    one_query: bool = False  # does the tool send the whole up SQL as one query?
+
+    def has_down_sql(self) -> bool:
+        """Does the down part hold any statement (something unparseable counts)?"""
+        return self.down is not None and has_sql(self.down)
+
+
+def has_sql(text: str) -> bool:
+    try:
+        return bool(split_statements(text))
+    except SqlSyntaxError:
+        return True  # something is there, even if broken
+
+
+# -- one file ------------------------------------------------------------------
+
+
+def read_sections(path: Path, text: str) -> Sections:
+    """The parts of the migration file at `path` whose text is `text`; the down part
+    of formats that keep it in a file of its own is read from beside it."""
+    path = Path(path)
+    if is_down_file(path):
+        return Sections("", 0, text, False)
+    found = _marked(text)
+    if found is not None:
+        return found
+    if path.name.endswith(".up.sql"):
+        return Sections(text, 0, _read_or_empty(path.with_name(path.name[: -len(".up.sql")] + ".down.sql")),
+                        False, one_query=True)
+    if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
+        return Sections(text, 0, _read_or_empty(_flyway_undo(path, flyway.group(2))), False)
+    if _is_sqitch(path, "deploy"):
+        return Sections(text, 0, _read_or_empty(path.parent.parent / "revert" / path.name), False)
+    return Sections(text, 0, None, False)
+
+
+def has_down_sql(path: Path) -> bool:
+    """Does this migration file (or the down file beside it) hold any down SQL?"""
+    try:
+        return read_sections(path, Path(path).read_text(encoding="utf-8")).has_down_sql()
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def up_section(path: Union[str, Path], text: str) -> tuple[int, str]:
+    """(the line the up SQL starts on, the up SQL), without reading any other file."""
+    if is_down_file(Path(path)):
+        return 1, ""
+    found = _marked(text)
+    return (found.up_line + 1, found.up) if found is not None else (1, text)
+
+
+def up_sql_of(path: Union[str, Path], text: str) -> str:
+    """The part of a migration file that runs on the way up."""
+    return up_section(path, text)[1]
+
+
+def is_down_file(path: Path) -> bool:
+    """A file that only runs on the way down (or, for sqitch's verify scripts, never as a migration)."""
+    flyway = _FLYWAY.match(path.name)
+    return (path.name.endswith(".down.sql") or (flyway is not None and flyway.group(1) == "U")
+            or _is_sqitch(path, "revert") or _is_sqitch(path, "verify"))
+
+
+def _marker(line: str) -> Optional[tuple[str, str, list[str]]]:
+    """(style, direction, options) of a dbmate or goose marker line, else None."""
+    s = line.strip()
+    if not s.startswith("--"):
+        return None
+    words = s[2:].split()
+    if words and words[0] in ("migrate:up", "migrate:down"):  # dbmate: `--\s*migrate:up(\s|$)`
+        return "dbmate", words[0][len("migrate:"):], words[1:]
+    if len(words) >= 2 and words[0].lower() == "+goose":
+        annotation = " ".join(words[1:]).lower()
+        if annotation in ("up", "down", "no transaction"):
+            return "goose", annotation, []
+    return None
+
+
+def _marked(text: str) -> Optional[Sections]:
+    """The sections of a file with dbmate or goose markers; None when it has no up marker."""
+    lines = text.split("\n")
+    marks = [(n, m) for n, line in enumerate(lines) if (m := _marker(line)) is not None]
+    up = next(((n, m) for n, m in marks if m[1] == "up"), None)
+    if up is None:
+        return None
+    start, (style, _, options) = up
+    down = next((n for n, m in marks if n > start and m[0] == style and m[1] == "down"), None)
+    body = "\n".join(lines[start + 1: down if down is not None else len(lines)])
+    rest = "\n".join(lines[down + 1:]) if down is not None else None
+    if style == "dbmate":
+        return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True)
+    no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
+    return Sections(body, start + 1, rest, not no_transaction)
+
+
+def _read_or_empty(path: Path) -> str:
+    """A separate down file's text; "" when it is missing (a down the folder's other files have)."""
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() else ""
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _flyway_undo(path: Path, version: str) -> Path:
+    """The U-file of the same version beside a V-file (its description may differ)."""
+    want = _version_key(version)
+    for other in sorted(path.parent.glob("U*__*.sql")):
+        m = _FLYWAY.match(other.name)
+        if m and _version_key(m.group(2)) == want:
+            return other
+    return path.with_name("U" + path.name[1:])
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.split(r"[._]", version))
+
+
+def _is_sqitch(path: Path, kind: str) -> bool:
+    return path.parent.name == kind and (path.parent.parent / "sqitch.plan").is_file()
+
+
+# -- a folder ------------------------------------------------------------------
+
+
+def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
+    """The files of a migrations folder that run on the way up, in the order `tool` runs
+    them (name order for dbmate, plain sql, drizzle, prisma and an unknown tool)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    if tool == "flyway":
+        found = [(_version_key(m.group(2)), p) for p in folder.glob("V*__*.sql")
+                 if (m := _FLYWAY.match(p.name)) and m.group(1) == "V"]
+        return [p for _, p in sorted(found)]
+    if tool == "sqitch":
+        plan = folder / "sqitch.plan"
+        names = sqitch_changes(plan.read_text(encoding="utf-8")) if plan.is_file() else []
+        return [p for name in names if (p := folder / "deploy" / f"{name}.sql").is_file()]
+    found = []
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if entry.is_file() and entry.name.endswith(".sql") and not is_down_file(entry):
+            found.append(entry)
+        elif entry.is_dir() and (entry / "migration.sql").is_file():
+            found.append(entry / "migration.sql")
+    if tool in _BY_NUMBER:
+        found.sort(key=_number_then_name)
+    return found
+
+
+def _number_then_name(path: Path) -> tuple[int, int, str]:
+    m = _LEADING_NUMBER.match(path.name)
+    return (0, int(m.group(1)), path.name) if m else (1, 0, path.name)
+
+
+def sqitch_changes(plan_text: str) -> list[str]:
+    """Change names in a sqitch.plan, in order (pragmas, tags, comments skipped)."""
+    out = []
+    for line in plan_text.splitlines():
+        text = line.strip()
+        if text and text[0] not in "%#@":
+            out.append(text.split()[0].lstrip("+-"))
+    return out

@@ -1,0 +1,159 @@
+"""schema/migration_files.py: the one reader of migration file formats (what runs up,
+what runs down, in which order a tool runs a folder)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry import actions as tools
+from flux_agent.schema.migration_files import (
+    has_down_sql, is_down_file, migration_files, read_sections, up_section, up_sql_of,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def names(files: list[Path], root: Path) -> list[str]:
+    return [f.relative_to(root).as_posix() for f in files]
+
+
+# -- one file ---------------------------------------------------------------------------------------
+
+
+def test_dbmate_sections_follow_dbmates_own_marker_rule(tmp_path):
+    text = "-- a comment\n-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n" \
+           "-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY i;\n"
+    sec = read_sections(tmp_path / "1_x.sql", text)
+    assert (sec.up, sec.up_line, sec.down) == ("CREATE INDEX CONCURRENTLY i ON t (a);\n", 2,
+                                               "DROP INDEX CONCURRENTLY i;\n")
+    assert (sec.transactional, sec.one_query) == (False, True)
+    # dbmate's regex: `^--\s*migrate:up(\s|$)`, case as written; options are key:value words.
+    assert read_sections(tmp_path / "2.sql", "--migrate:up\nSELECT 1;").up == "SELECT 1;"
+    assert read_sections(tmp_path / "3.sql", "-- migrate:up\nSELECT 1;").transactional is True
+    for not_a_marker in ("-- MIGRATE:UP", "-- migrate:upgrade", "-- note: migrate:up"):
+        sec = read_sections(tmp_path / "4.sql", f"{not_a_marker}\nSELECT 1;\n")
+        assert (sec.up, sec.down) == (f"{not_a_marker}\nSELECT 1;\n", None)
+    assert read_sections(tmp_path / "5.sql", "-- migrate:up transactional:falsey\nSELECT 1;").transactional
+
+
+def test_goose_sections_any_case_and_no_transaction(tmp_path):
+    text = "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- +goose down\nDROP INDEX i;\n"
+    sec = read_sections(tmp_path / "00002_i.sql", text)
+    assert (sec.up, sec.up_line, sec.down, sec.transactional, sec.one_query) == (
+        "CREATE INDEX CONCURRENTLY i ON t (a);", 2, "DROP INDEX i;\n", False, False)
+    assert read_sections(tmp_path / "00003_j.sql", "-- +goose Up\nSELECT 1;\n").transactional is True
+
+
+def test_formats_with_the_down_in_a_file_of_its_own(tmp_path):
+    up = write(tmp_path, "mig/000001_t.up.sql", "CREATE TABLE t (a int);\n")
+    assert read_sections(up, up.read_text()).down == ""  # a missing down file: an empty down
+    write(tmp_path, "mig/000001_t.down.sql", "DROP TABLE t;\n")
+    sec = read_sections(up, up.read_text())
+    assert (sec.down, sec.one_query, sec.transactional) == ("DROP TABLE t;\n", True, False)
+    # flyway: the U-file of the same version undoes a V-file, whatever its description says
+    v = write(tmp_path, "flyway/V1_1__create_t.sql", "CREATE TABLE t (a int);\n")
+    assert read_sections(v, v.read_text()).down == ""
+    write(tmp_path, "flyway/U1.1__drop_it.sql", "DROP TABLE t;\n")
+    write(tmp_path, "flyway/U11__other.sql", "DROP TABLE other;\n")
+    assert read_sections(v, v.read_text()).down == "DROP TABLE t;\n"
+    # sqitch: revert/<change>.sql undoes deploy/<change>.sql
+    write(tmp_path, "sq/sqitch.plan", "%project=x\nt 2024-01-01T00:00:00Z A <a@x> # t\n")
+    deploy = write(tmp_path, "sq/deploy/t.sql", "BEGIN;\nCREATE TABLE t (a int);\nCOMMIT;\n")
+    write(tmp_path, "sq/revert/t.sql", "BEGIN;\nDROP TABLE t;\nCOMMIT;\n")
+    assert read_sections(deploy, deploy.read_text()).down == "BEGIN;\nDROP TABLE t;\nCOMMIT;\n"
+    # prisma and a plain file have no down part to judge
+    prisma = write(tmp_path, "prisma/migrations/20240101000000_t/migration.sql", "CREATE TABLE t (a int);\n")
+    assert read_sections(prisma, prisma.read_text()).down is None
+
+
+def test_a_file_that_only_runs_down_has_no_up_sql(tmp_path):
+    write(tmp_path, "sq/sqitch.plan", "%project=x\n")
+    for rel in ("m/1_t.down.sql", "flyway/U2__t.sql", "sq/revert/t.sql", "sq/verify/t.sql"):
+        path = write(tmp_path, rel, "DROP TABLE t;\n")
+        assert is_down_file(path), rel
+        assert up_sql_of(path, path.read_text()) == "" and read_sections(path, path.read_text()).up == "", rel
+    for rel in ("m/1_t.up.sql", "flyway/V2__t.sql", "sq/deploy/t.sql", "other/revert/t.sql", "m/Update_t.sql"):
+        assert not is_down_file(write(tmp_path, rel, "SELECT 1;\n")), rel
+
+
+def test_has_down_sql(tmp_path):
+    assert has_down_sql(write(tmp_path, "1.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n"))
+    assert not has_down_sql(write(tmp_path, "2.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n-- nothing\n"))
+    assert has_down_sql(write(tmp_path, "3.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\nDROP TABL x;\n"))
+    assert not has_down_sql(write(tmp_path, "4.sql", "SELECT 1;\n"))
+    assert not has_down_sql(tmp_path / "missing.sql")
+
+
+def _every_migration_file() -> list[Path]:
+    found = [p for base in (ROOT / "examples", ROOT / "tests" / "corpus", ROOT.parent / "shared" / "fixtures" / "real")
+             if base.is_dir() for p in base.rglob("*.sql")]
+    assert len(found) > 50
+    return found
+
+
+def test_validate_and_replay_read_the_same_up_sql_from_every_file():
+    # They used to parse sections apart (lint's and replay's own marker rules) and drifted.
+    for path in _every_migration_file():
+        text = path.read_text(encoding="utf-8", errors="replace")
+        sec = read_sections(path, text)
+        assert up_section(path, text) == (sec.up_line + 1, sec.up), path
+
+
+@pytest.mark.parametrize("breaker", ["\x0c", "\u2028", "\x1c", "\x85"])
+def test_finding_lines_count_newlines_only(tmp_path, breaker):
+    # lint once split lines at any Unicode line break, so a form feed (or \u2028, ...) in a
+    # comment above the marker moved every finding's line; PostgreSQL counts newlines.
+    path = write(tmp_path, "db/migrations/20240101000000_i.sql",
+                 f"-- page one{breaker}page two\n-- migrate:up\nCREATE INDEX i ON t (a);\n-- migrate:down\nDROP INDEX i;\n")
+    found = tools.validate_migration([str(path)], str(tmp_path))
+    assert {f.line for f in found if f.rule == "require-concurrent-index-creation"} == {3}
+
+
+# -- a folder ---------------------------------------------------------------------------------------
+
+
+def test_each_tool_runs_a_folder_in_its_own_order(tmp_path):
+    for name in ("V2__b.sql", "V10__c.sql", "V1__a.sql", "V1.1__a2.sql", "U2__b.sql", "V2__b.sql.conf", "R__view.sql"):
+        write(tmp_path, f"flyway/{name}", "SELECT 1;\n")
+    assert names(migration_files(tmp_path / "flyway", "flyway"), tmp_path / "flyway") == [
+        "V1__a.sql", "V1.1__a2.sql", "V2__b.sql", "V10__c.sql"]
+    for name in ("10_c.up.sql", "2_b.up.sql", "1_a.up.sql", "2_b.down.sql"):
+        write(tmp_path, f"gm/{name}", "SELECT 1;\n")
+    # golang-migrate and goose order by the version number; dbmate by name.
+    assert names(migration_files(tmp_path / "gm", "golang-migrate"), tmp_path / "gm") == [
+        "1_a.up.sql", "2_b.up.sql", "10_c.up.sql"]
+    assert names(migration_files(tmp_path / "gm", "dbmate"), tmp_path / "gm") == [
+        "10_c.up.sql", "1_a.up.sql", "2_b.up.sql"]
+    for name in ("3_c.sql", "20_d.sql", "1_a.sql"):
+        write(tmp_path, f"goose/{name}", "-- +goose Up\nSELECT 1;\n")
+    assert names(migration_files(tmp_path / "goose", "goose"), tmp_path / "goose") == ["1_a.sql", "3_c.sql", "20_d.sql"]
+    write(tmp_path, "sq/sqitch.plan", """
+        %project=x
+        zeta 2024-01-01T00:00:00Z A <a@x> # first
+        @v1 2024-01-01T00:00:00Z A <a@x> # a tag
+        +alpha [zeta] 2024-01-02T00:00:00Z A <a@x> # second
+        gone 2024-01-03T00:00:00Z A <a@x> # its script is missing
+    """)
+    for name in ("deploy/alpha.sql", "deploy/zeta.sql", "revert/zeta.sql", "verify/zeta.sql"):
+        write(tmp_path, f"sq/{name}", "SELECT 1;\n")
+    assert names(migration_files(tmp_path / "sq", "sqitch"), tmp_path / "sq") == ["deploy/zeta.sql", "deploy/alpha.sql"]
+    for name in ("20240102000000_b/migration.sql", "20240101000000_a/migration.sql", "migration_lock.toml"):
+        write(tmp_path, f"prisma/{name}", "SELECT 1;\n")
+    assert names(migration_files(tmp_path / "prisma", "prisma"), tmp_path / "prisma") == [
+        "20240101000000_a/migration.sql", "20240102000000_b/migration.sql"]
+    # drizzle: a by-hand file sorts between the journal entries it runs between
+    for name in ("0001_b.sql", "0000_a.sql", "0001-01_manual_x.sql", "0001-01_manual_x.down.sql"):
+        write(tmp_path, f"drizzle/{name}", "SELECT 1;\n")
+    assert names(migration_files(tmp_path / "drizzle", "drizzle"), tmp_path / "drizzle") == [
+        "0000_a.sql", "0001-01_manual_x.sql", "0001_b.sql"]
+    assert migration_files(tmp_path / "absent", "flyway") == []
