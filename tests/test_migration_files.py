@@ -1,5 +1,6 @@
 """schema/migration_files.py: the one reader of migration file formats (what runs up,
-what runs down, in which order a tool runs a folder)."""
+what runs down, in which order a tool runs a folder), and the one folder replay with
+its one error policy, as validate, schema reading and verify use them."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from pglast import ast
 
 from flux_agent.entry import actions as tools
+from flux_agent.errors import FluxInputError, FluxInternalError
+from flux_agent.model.plan import Plan, Step
 from flux_agent.schema.migration_files import (
     has_down_sql, is_down_file, migration_files, read_sections, up_section, up_sql_of,
 )
+from flux_agent.schema.replay import engine
+from flux_agent.schema.replay.engine import FolderReplay, replay_folder
+from flux_agent.verify.pending import schema_before
+from flux_agent.write.deploy_groups import PlanRecord
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -157,3 +165,94 @@ def test_each_tool_runs_a_folder_in_its_own_order(tmp_path):
     assert names(migration_files(tmp_path / "drizzle", "drizzle"), tmp_path / "drizzle") == [
         "0000_a.sql", "0001-01_manual_x.sql", "0001_b.sql"]
     assert migration_files(tmp_path / "absent", "flyway") == []
+
+
+def test_goose_versions_without_padding_replay_in_number_order(tmp_path):
+    # By name, 10_ ran before 2_: its column went on a table that did not exist yet and was lost.
+    write(tmp_path, "migrations/1_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n")
+    write(tmp_path, "migrations/2_orders.sql", "-- +goose Up\nCREATE TABLE orders (id bigint PRIMARY KEY);\n")
+    write(tmp_path, "migrations/10_note.sql", "-- +goose Up\nALTER TABLE orders ADD COLUMN note text;\n")
+    schema = tools.read_schema(str(tmp_path), tool="goose")
+    assert [c.name for c in schema.table("orders").columns] == ["id", "note"]
+
+
+def _three_files(folder: Path, broken: str) -> None:
+    write(folder, "1_a.sql", "CREATE TABLE a (id int);\n")
+    write(folder, "2_b.sql", f"CREATE TABLE b (id int);\n{broken}\n")
+    write(folder, "3_c.sql", "CREATE TABLE c (id int);\n")
+
+
+def test_a_broken_file_stops_the_replay_naming_it_with_its_kind(tmp_path):
+    _three_files(tmp_path, "ALTER TABLE b ADD COLUMN;")
+    with pytest.raises(FluxInputError, match=r"2_b\.sql: cannot parse SQL \(line 2\)"):
+        replay_folder(tmp_path)
+    (tmp_path / "2_b.sql").write_bytes(b"CREATE TABLE b (id int);\n-- \xff\n")
+    with pytest.raises(FluxInputError, match=r"2_b\.sql: cannot read"):
+        replay_folder(tmp_path)
+
+
+def test_skip_broken_leaves_a_broken_file_out_whole(tmp_path, monkeypatch):
+    def crash(state, node):
+        raise RuntimeError("a shape replay does not know")
+
+    # An index statement replay cannot follow, after a table the same file creates.
+    monkeypatch.setitem(engine._HANDLERS, ast.IndexStmt, crash)
+    _three_files(tmp_path, "CREATE INDEX b_i ON b (id);")
+    with pytest.raises(FluxInternalError, match=r"2_b\.sql: cannot replay statement at line 2"):
+        replay_folder(tmp_path)
+    assert [t.name for t in replay_folder(tmp_path, skip_broken=True).tables] == ["a", "c"]  # no b
+    history = FolderReplay(tmp_path, skip_broken=True)
+    assert [[t.name for t in history.advance().tables] for _ in range(3)] == [["a"], ["a"], ["a", "c"]]
+
+
+# -- the callers: validate's history, verify's schema before a plan -----------------------------------------
+
+
+def _flyway(root: Path) -> Path:
+    folder = root / "db" / "migration"
+    write(folder, "V1__orders.sql", "CREATE TABLE orders (id bigint PRIMARY KEY);\n")
+    write(folder, "U1__orders.sql", "DROP TABLE orders;\n")
+    write(folder, "V2__note.sql", "ALTER TABLE orders ADD COLUMN note text;\n")
+    write(folder, "U2__note.sql", "ALTER TABLE orders DROP COLUMN note;\n")
+    write(folder, "V10__index.sql", "CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\n")
+    write(folder, "V10__index.sql.conf", "executeInTransaction=false\n")
+    return folder
+
+
+def test_validate_judges_flyway_files_in_version_order_with_their_undo_files(tmp_path):
+    folder = _flyway(tmp_path)
+    found = tools.validate_migration([str(folder)], str(tmp_path), tool="flyway")
+    by_file = sorted({(Path(f.path).name, f.rule) for f in found if f.severity == "error"})
+    # V10 sees orders.note (V2 ran before it), the U-files are undo scripts rather than
+    # migrations that drop tables, and V10 is the one file without its undo.
+    assert by_file == [("V10__index.sql", "missing-rollback")]
+
+
+def test_validate_judges_sqitch_deploy_scripts_in_plan_order(tmp_path):
+    write(tmp_path, "sqitch.plan", """
+        %project=shop
+        a_users 2024-01-01T00:00:00Z A <a@x> # users
+        c_orders [a_users] 2024-01-02T00:00:00Z A <a@x> # orders
+        b_note [c_orders] 2024-01-03T00:00:00Z A <a@x> # a column on orders
+    """)
+    write(tmp_path, "deploy/a_users.sql", "BEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY);\nCOMMIT;\n")
+    write(tmp_path, "deploy/c_orders.sql", "BEGIN;\nCREATE TABLE orders (id bigint PRIMARY KEY);\nCOMMIT;\n")
+    write(tmp_path, "deploy/b_note.sql", "BEGIN;\nALTER TABLE orders ADD COLUMN note text;\nCOMMIT;\n")
+    for change, undo in (("a_users", "DROP TABLE users;"), ("c_orders", "DROP TABLE orders;"), ("b_note", "")):
+        write(tmp_path, f"revert/{change}.sql", f"BEGIN;\n{undo}\nCOMMIT;\n")
+    found = tools.validate_migration([str(tmp_path / "deploy")], str(tmp_path), tool="sqitch")
+    # By name, b_note came before c_orders and named a table that did not exist yet.
+    assert sorted({(Path(f.path).name, f.rule) for f in found if f.severity == "error"}) == []
+
+
+def test_verify_starts_from_the_flyway_folder_in_version_order_without_the_plans_files(tmp_path):
+    folder = _flyway(tmp_path)
+    write(folder, "V11__flux_step.sql", "ALTER TABLE orders ADD COLUMN written_by_the_plan text;\n")
+    step = Step(number=1, phase="expand", title="add a column", files=["db/migration/V11__flux_step.sql"],
+                up_sql="ALTER TABLE orders ADD COLUMN written_by_the_plan text;")
+    plan = Plan(description="x", type="safe", tool="flyway", operations=[], steps=[step])
+    record = PlanRecord(id="p", plan=plan, migrations_dir="db/migration", written=[1])
+    table = schema_before(tmp_path, record).table("orders")
+    # By name, U1 dropped nothing, V10 came before V1 and its index was lost.
+    assert [c.name for c in table.columns] == ["id", "note"]
+    assert "orders_note_idx" in [i.name for i in table.indexes]

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..write.deploy_groups import WriteOutcome, continue_plan, write_first
 from ..project.detect import Detection, ddl_folders, detect
-from ..errors import FluxError, FluxInputError
+from ..errors import FluxInputError
 from ..model.plan import FileFinding, Plan
 from ..model.operations import Operation
 from ..model.schema import Schema
@@ -24,7 +24,7 @@ from ..schema.replay.steps import schemas_before_each
 from ..plan.planner import build_plan
 from ..schema.project import read_project_schema
 from ..schema.migration_files import has_down_sql
-from ..schema.replay.engine import migration_files, replay_sql, up_sql_of
+from ..schema.replay.engine import FolderReplay
 from ..project.config import load_settings
 from ..lint.engine import expand_paths, validate_file, validate_plan
 from ..write.tools import get_writer
@@ -175,26 +175,29 @@ def _histories(project: Path, settings, tool: Optional[str]):
     without --project)."""
     found = detect(project, tool or settings.tool, settings)
     folder = project / found.migrations_dir
-    project_history = migration_files(folder) if folder.is_dir() else []
-    in_project = {f.resolve() for f in project_history}
+    project_history = _History(folder, found.tool)
+    in_project = {f.resolve() for f in project_history.files}
     histories: dict[Path, _History] = {}
 
     def history_of(file: Path) -> tuple[_History, Optional[Path]]:
-        if file.resolve() in in_project or project_history:
-            hist = histories.setdefault(folder.resolve(), _History(project_history))
-            return hist, file if file.resolve() in in_project else None
-        hist = histories.setdefault(file.parent.resolve(), _History(migration_files(file.parent)))
-        return hist, file
+        if file.resolve() in in_project or project_history.files:
+            return project_history, file if file.resolve() in in_project else None
+        if file.parent.resolve() not in histories:
+            histories[file.parent.resolve()] = _History(file.parent, found.tool)
+        return histories[file.parent.resolve()], file
 
     return history_of
 
 
 class _History:
-    """The schemas a folder of migrations leaves after each file, replayed once, in order."""
+    """The schemas a folder of migrations leaves after each file, replayed once, in its tool's order.
+    A broken file is left out of the history (skip_broken): validating the files after it must not
+    fail because of it, and it gets its own finding when it is validated."""
 
-    def __init__(self, files: list[Path]):
-        self.files = files
-        self.index = {f.resolve(): i for i, f in enumerate(files)}
+    def __init__(self, folder: Path, tool: str):
+        self._replay = FolderReplay(folder, tool, skip_broken=True)
+        self.files = self._replay.files
+        self.index = {f.resolve(): i for i, f in enumerate(self.files)}
         self.schemas: list[Schema] = [Schema()]  # schemas[i]: before file i
         self._up_only: Optional[bool] = None
 
@@ -208,13 +211,7 @@ class _History:
         """Before `file` (None: after every file)."""
         stop = len(self.files) if file is None else self.index.get(file.resolve(), len(self.files))
         while len(self.schemas) <= stop:
-            path = self.files[len(self.schemas) - 1]
-            schema = self.schemas[-1]
-            try:
-                schema = replay_sql(up_sql_of(path, path.read_text(encoding="utf-8")), schema)
-            except (FluxError, OSError, UnicodeDecodeError):
-                pass  # a broken earlier migration gets its own finding when validated
-            self.schemas.append(schema)
+            self.schemas.append(self._replay.advance())
         return self.schemas[stop]
 
 

@@ -9,16 +9,15 @@ be read from files at all: those need a live database.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Optional
 
-from ..errors import FluxError, FluxInputError
+from ..errors import FluxInputError
 from ..model.schema import Schema
-from .replay.engine import migration_files, read_migrations_dir, replay_sql, up_sql_of
+from .migration_files import migration_files
+from .replay.engine import replay_folder, replay_sql
 
 NEEDS_DATABASE = {"django", "knex", "typeorm", "sequelize", "node-pg-migrate"}
-_FLYWAY_VERSION = re.compile(r"^V(\d+(?:[._]\d+)*)__")  # file names, not SQL
 
 
 def read_project_schema(project: Path, tool: str, migrations_dir: str,
@@ -38,10 +37,10 @@ def read_project_schema(project: Path, tool: str, migrations_dir: str,
         return read_rails_project(project)
     if tool == "drizzle":
         return _drizzle(folder)
-    if tool == "flyway":
-        return _replay_files(_flyway_files(folder))
-    if tool == "sqitch":
-        return _replay_files(_sqitch_files(folder))
+    if tool in ("flyway", "sqitch"):
+        # A file replay cannot read stops with its name: a plan made against a schema
+        # missing that file's tables would be wrong (FolderReplay's one policy).
+        return replay_folder(folder, tool)
     if tool == "alembic":
         return _alembic(project)
     if tool in NEEDS_DATABASE:
@@ -53,8 +52,8 @@ def read_project_schema(project: Path, tool: str, migrations_dir: str,
         raise FluxInputError(
             f"{tool} migrations are program code, so flux reads the schema from the database: "
             "give --database-url (or set DATABASE_URL)")
-    if folder.is_dir() and migration_files(folder):
-        return read_migrations_dir(folder)
+    if migration_files(folder, tool):
+        return replay_folder(folder, tool)
     dump = project / "db" / "schema.sql"
     if dump.is_file():
         from .readers.pg_dump import read_pg_dump
@@ -63,53 +62,15 @@ def read_project_schema(project: Path, tool: str, migrations_dir: str,
     return Schema()
 
 
-def _replay_files(files: list[Path]) -> Schema:
-    schema = Schema()
-    for file in files:
-        text = file.read_text(encoding="utf-8")
-        try:
-            schema = replay_sql(up_sql_of(file, text), schema)
-        except FluxError as exc:
-            raise type(exc)(f"{file.name}: {exc}") from None
-    return schema
-
-
 def _drizzle(folder: Path) -> Schema:
     # The SQL files include migrations Flux wrote; the snapshot only what drizzle-kit generated.
-    if folder.is_dir() and migration_files(folder):
-        return read_migrations_dir(folder)
+    if migration_files(folder, "drizzle"):
+        return replay_folder(folder, "drizzle")
     if (folder / "meta").is_dir():
         from .readers.drizzle import read_drizzle_snapshot
 
         return read_drizzle_snapshot(folder)
     return Schema()
-
-
-def _flyway_files(folder: Path) -> list[Path]:
-    """V-files in version order (V10 after V9), undo files left out."""
-    found = []
-    for path in folder.glob("V*__*.sql") if folder.is_dir() else []:
-        m = _FLYWAY_VERSION.match(path.name)
-        if m:
-            found.append((tuple(int(p) for p in re.split(r"[._]", m.group(1))), path))
-    return [p for _, p in sorted(found)]
-
-
-def _sqitch_files(folder: Path) -> list[Path]:
-    """deploy/<change>.sql in sqitch.plan order."""
-    plan = folder / "sqitch.plan"
-    if not plan.is_file():
-        return []
-    files = []
-    for line in plan.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith(("%", "#", "@")):
-            continue
-        name = line.split()[0]
-        path = folder / "deploy" / f"{name}.sql"
-        if path.is_file():
-            files.append(path)
-    return files
 
 
 def _alembic(project: Path) -> Schema:

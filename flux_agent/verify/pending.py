@@ -14,10 +14,10 @@ from typing import Any, Optional, Sequence
 
 from ..entry import actions as tools
 from ..write.deploy_groups import PLANS_DIR, PlanRecord
-from ..errors import FluxError, FluxInputError
+from ..errors import FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
-from ..schema.replay.engine import migration_files, replay_sql, up_sql_of
+from ..schema.replay.engine import replay_folder
 
 
 def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> tuple[Plan, Schema, str]:
@@ -47,20 +47,12 @@ def pending_record(project: Path) -> Optional[PlanRecord]:
 
 
 def schema_before(project: Path, record: PlanRecord) -> Schema:
-    """Replay the migrations without the files the record's written steps added."""
-    folder = project / record.migrations_dir
-    if not folder.is_dir():
-        return Schema()
+    """Replay the migrations without the files the record's written steps added. A broken
+    migration is an error naming it: verify must start from the schema the plan was made for."""
     written = {(project / f).resolve() for s in record.plan.steps if s.number in record.written for f in s.files}
-    schema = Schema()
-    for file in migration_files(folder):
+
+    def by_this_plan(file: Path) -> bool:
         path = file.resolve()
-        if path in written or any(p in written for p in path.parents):
-            continue
-        try:
-            schema = replay_sql(up_sql_of(file, file.read_text(encoding="utf-8")), schema)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise FluxInputError(f"{file}: cannot read: {exc}") from None
-        except FluxError as exc:
-            raise type(exc)(f"{file}: {exc}") from None
-    return schema
+        return path in written or any(p in written for p in path.parents)
+
+    return replay_folder(project / record.migrations_dir, record.plan.tool, leave_out=by_this_plan)

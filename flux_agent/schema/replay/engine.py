@@ -65,24 +65,76 @@ def replay_step(node: ast.Node, text: str) -> Optional[Callable[[State], None]]:
     return None if handler is None else (lambda state: handler(state, node))
 
 
-def read_migrations_dir(path: Path) -> Schema:
-    """Replay every up-migration in `path`, in file-name order."""
-    path = Path(path)
-    if not path.is_dir():
+def read_migrations_dir(path: Path, tool: Optional[str] = None) -> Schema:
+    """Replay every up-migration in `path`, in the order `tool` runs them; the folder must exist."""
+    if not Path(path).is_dir():
         raise FluxInputError(f"migrations folder {path} does not exist")
-    state = State(Schema())
-    for file in migration_files(path):
+    return replay_folder(path, tool)
+
+
+def replay_folder(folder: Path, tool: Optional[str] = None, *, skip_broken: bool = False,
+                  leave_out: Optional[Callable[[Path], bool]] = None) -> Schema:
+    """The schema a migrations folder builds: its files replayed in the order `tool` runs
+    them (FolderReplay says what happens to a file that fails)."""
+    return FolderReplay(folder, tool, skip_broken=skip_broken, leave_out=leave_out).schema()
+
+
+class FolderReplay:
+    """A migrations folder replayed file by file, in the order its tool runs them
+    (migration_files), each file's up part in a fresh session.
+
+    The one error policy: a file that cannot be read or replayed stops the replay with
+    an error naming the file, of the kind the failure was (bad input, or Flux's own gap),
+    because a schema silently missing a file would have Flux plan or verify against
+    tables that are not there. skip_broken=True is for judging files one by one (`flux
+    validate`): a broken file is left out whole, as if it were not in the folder, so the
+    files after it are still judged (against what the others build) and the broken one
+    gets its own finding when it is judged itself."""
+
+    def __init__(self, folder: Path, tool: Optional[str] = None, *, skip_broken: bool = False,
+                 leave_out: Optional[Callable[[Path], bool]] = None):
+        self.files = [f for f in migration_files(Path(folder), tool) if leave_out is None or not leave_out(f)]
+        self.skip_broken = skip_broken
+        self._state = State(Schema())
+        self._done = 0
+        self._replayed: list[tuple[int, str]] = []  # (first line, up SQL) of each file replayed whole
+
+    def advance(self) -> Schema:
+        """Replay the next file; the schema after it."""
+        self._replay(self.files[self._done])
+        self._done += 1
+        return normalise_schema(self._state.schema.model_copy(deep=True), in_place=True)
+
+    def schema(self) -> Schema:
+        """Replay the files not replayed yet; the schema after every file."""
+        for file in self.files[self._done:]:
+            self._replay(file)
+        self._done = len(self.files)
+        return normalise_schema(self._state.schema.model_copy(deep=True), in_place=True)
+
+    def _replay(self, file: Path) -> None:
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise FluxInputError(f"{file}: cannot read: {exc}") from None
-        first_line, sql = up_section(file, text)
-        state.search_path = ["public"]  # each migration starts a fresh session
-        try:
-            _apply(state, sql, first_line)
-        except FluxError as exc:
-            raise type(exc)(f"{file}: {exc}") from None
-    return normalise_schema(state.schema, in_place=True)
+            error: FluxError = FluxInputError(f"{file}: cannot read: {exc}")
+        else:
+            section = up_section(file, text)
+            try:
+                self._run(*section)
+                self._replayed.append(section)
+                return
+            except FluxError as exc:
+                error = type(exc)(f"{file}: {exc}")
+            if self.skip_broken:  # the file may have been replayed in part: replay the others again
+                self._state = State(Schema())
+                for replayed in self._replayed:
+                    self._run(*replayed)
+        if not self.skip_broken:
+            raise error from None
+
+    def _run(self, first_line: int, sql: str) -> None:
+        self._state.search_path = ["public"]  # each migration starts a fresh session
+        _apply(self._state, sql, first_line)
 
 
 # --------------------------------------------------------------------------
