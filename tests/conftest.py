@@ -21,6 +21,21 @@ SHARED = ROOT.parent / "shared"
 FIXTURES_REAL = SHARED / "fixtures" / "real"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def dev_database_home():
+    """The dev database server and build cache of this test session, in a folder of its own
+    (reachable by the unprivileged user PostgreSQL runs as when tests run as root); the
+    server is stopped at the end."""
+    folder = tempfile.mkdtemp(prefix="flux-devdb-")
+    os.chmod(folder, 0o755)
+    os.environ["FLUX_DEVDB_DIR"] = folder
+    yield Path(folder)
+    from flux_agent.devdb.server import stop_all
+
+    stop_all()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url(tmp_path_factory):
     url = os.environ.get("DATABASE_URL")

@@ -3,15 +3,12 @@ own files, cached by their hash, and never the application's database."""
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from flux_agent.devdb.build import Script, build, cached, inputs_hash
 from flux_agent.devdb.project import project_schema
 from flux_agent.devdb.server import find_binaries
 from flux_agent.project.config import load_settings
@@ -52,3 +49,44 @@ def test_shop_builds_then_comes_from_the_cache(tmp_path):
         "ALTER TABLE users DROP COLUMN nickname;\n")
     changed = _schema_of(project)
     assert not changed.cached and changed.schema.table("users").column("nickname") is not None
+
+
+def test_a_database_url_in_the_project_environment_is_never_used(pg_url, tmp_path, monkeypatch):
+    """The application's database (DATABASE_URL in the environment or in the project's .env)
+    is never read, written or used to create anything: the dev database is Flux's own."""
+    from flux_agent.entry import actions
+    from flux_agent.errors import FluxInputError
+    from flux_agent.verify import verify
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE app_only (id bigint)")
+        before = conn.execute("SELECT count(*) FROM pg_database").fetchone()[0]
+    project = _shop(tmp_path)
+    (project / ".env").write_text(f"DATABASE_URL={pg_url}\n")
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    schema = actions.read_schema(str(project))
+    assert schema.table("users") is not None and schema.table("app_only") is None
+    report = verify(project, operations=[{"op": "add_index", "table": "orders", "columns": ["user_id"]}], rows=20)
+    assert report.ok and "dev database" in report.database
+    knex = tmp_path / "knex"
+    knex.mkdir()
+    (knex / "knexfile.js").write_text("module.exports = { client: 'pg', connection: process.env.DATABASE_URL };\n")
+    (knex / ".env").write_text(f"DATABASE_URL={pg_url}\n")
+    with pytest.raises(FluxInputError, match="--database-url"):
+        actions.read_schema(str(knex), tool="knex")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_database").fetchone()[0] == before  # no scratch made there
+        assert conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid()").fetchone()[0] == 0
+
+
+def test_the_server_flux_owns_is_checked_before_use(tmp_path):
+    from flux_agent.devdb.server import Server, check_identity, dev_server
+    from flux_agent.errors import FluxInternalError
+
+    server = dev_server()
+    impostor = Server(server.url, server.major, "not ours", True, identity="12345")
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        check_identity(server, conn)  # the real one passes
+        with pytest.raises(FluxInternalError, match="not Flux's dev database server"):
+            check_identity(impostor, conn)

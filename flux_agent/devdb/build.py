@@ -28,7 +28,7 @@ from ..pg.parse import SqlSyntaxError, split_statements
 from ..schema.readers.live import read_live
 from .server import Server, base_dir, check_identity, file_lock
 
-BUILD_FORMAT = "2"  # bump when what a build puts in the database changes
+BUILD_FORMAT = "3"  # bump when what a build puts in the database changes
 KEEP_BUILDS = 40  # databases kept on the owned server; older ones are dropped
 
 
@@ -39,6 +39,7 @@ class Script:
     name: str  # as notes show it: a path relative to the project
     sql: str
     transactional: bool = True
+    line_offset: int = 0  # lines of the file before `sql`, so notes give the file's line numbers
 
 
 @dataclass
@@ -187,7 +188,7 @@ def _whole(conn: psycopg.Connection, text: str) -> bool:
 def _one_by_one(conn: psycopg.Connection, admin: psycopg.Connection, script: Script) -> list[str]:
     """Each statement on its own, as a non-transactional file runs, skipping what fails."""
     try:
-        statements = split_statements(script.sql)
+        statements = split_statements(script.sql, script.line_offset)
     except SqlSyntaxError as exc:
         return [f"{script.name}:{exc.line}: skipped: cannot parse: {exc}"]
     notes = []

@@ -212,14 +212,14 @@ def start_owned(binaries: Binaries) -> Server:
         return server
 
 
-def stop_owned(major: int) -> bool:
-    """Stop the owned server of `major` (tests and `flux` housekeeping); True if one ran."""
-    for binaries in find_binaries(major):
-        if binaries.major == major:
-            data = base_dir() / f"pg{major}" / "data"
-            if data.is_dir():
-                return _tool(binaries, "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop").returncode == 0
-    return False
+def stop_all() -> int:
+    """Stop every server Flux owns under base_dir() (tests, housekeeping); how many ran."""
+    stopped = 0
+    for binaries in find_binaries():
+        data = base_dir() / f"pg{binaries.major}" / "data"
+        if data.is_dir() and _tool(binaries, "pg_ctl", "-D", str(data), "status").returncode == 0:
+            stopped += _tool(binaries, "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop").returncode == 0
+    return stopped
 
 
 def _identity_file(home: Path) -> Path:

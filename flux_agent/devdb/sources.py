@@ -48,7 +48,7 @@ def _script(project: Path, path: Path) -> Script:
     except (OSError, UnicodeDecodeError) as exc:
         raise FluxInputError(f"cannot read {path}: {exc}") from None
     sections = read_sections(path, text)
-    return Script(_rel(project, path), sections.up, sections.transactional)
+    return Script(_rel(project, path), sections.up, sections.transactional, sections.up_line)
 
 
 def _dump(project: Path, path: Path) -> Script:
@@ -56,7 +56,10 @@ def _dump(project: Path, path: Path) -> Script:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FluxInputError(f"cannot read {path}: {exc}") from None
-    return Script(_rel(project, path), text, transactional=False)
+    # psql runs a dump: its backslash meta-commands (pg_dump's `\restrict`, `\connect`) are for
+    # psql, not the server.
+    sql = "\n".join("" if line.startswith("\\") else line for line in text.split("\n"))
+    return Script(_rel(project, path), sql, transactional=False)
 
 
 def schema_file_scripts(project: Path, tool: str) -> list[Script]:

@@ -6,6 +6,7 @@ request -> operations -> (detect, schema) -> plan -> validate -> write -> summar
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -16,11 +17,13 @@ from pydantic import TypeAdapter, ValidationError
 from ..write.deploy_groups import WriteOutcome, continue_plan, write_first
 from ..project.detect import Detection, ddl_folders, detect
 from ..errors import FluxInputError
-from ..model.plan import FileFinding, Plan
+from ..model.plan import FileFinding, Finding, Plan
 from ..model.operations import Operation
 from ..model.schema import Schema
 from ..plan.estimate import annotate
 from ..schema.replay.steps import schemas_before_each
+from ..devdb.build import MissingExtension
+from ..devdb.project import project_schema
 from ..plan.planner import build_plan
 from ..schema.project import read_project_schema
 from ..schema.migration_files import has_down_sql
@@ -82,12 +85,33 @@ def detect_tooling(project_dir: Optional[str] = None, tool: Optional[str] = None
 def read_schema(project_dir: Optional[str] = None, tool: Optional[str] = None,
                 database_url: Optional[str] = None) -> Schema:
     """The project's current schema, from the reader its migration tool calls for."""
+    return current_schema(project_dir, tool, database_url)[0]
+
+
+def current_schema(project_dir: Optional[str] = None, tool: Optional[str] = None,
+                   database_url: Optional[str] = None) -> tuple[Schema, list[str]]:
+    """(the project's current schema, notes on how it was read). PostgreSQL is the truth:
+    the dev database built from the project's own files, read from its catalogs; the
+    static readers where the dev database cannot hold the project (an extension the
+    server lacks, a tool whose migrations are program code) or FLUX_DEVDB=off."""
     project = project_path(project_dir)
-    found = detect_tooling(str(project), tool)
-    schema = read_project_schema(project, found.tool, found.migrations_dir, database_url)
-    if database_url is None and not (schema.tables or schema.views or schema.enums):
+    settings = load_settings(project)
+    found = detect(project, tool or settings.tool, settings)
+    if database_url:
+        return read_project_schema(project, found.tool, found.migrations_dir, database_url), []
+    schema, notes = None, []
+    if os.environ.get("FLUX_DEVDB", "").lower() not in ("off", "0", "no"):
+        try:
+            built = project_schema(project, found, settings)
+        except MissingExtension as exc:
+            built, notes = None, [f"{exc}; the schema is read without PostgreSQL meanwhile"]
+        if built is not None:
+            schema, notes = built.schema, built.notes
+    if schema is None:
+        schema = read_project_schema(project, found.tool, found.migrations_dir)
+    if not (schema.tables or schema.views or schema.enums):
         _refuse_silent_empty(project, found)
-    return schema
+    return schema, notes
 
 
 def _refuse_silent_empty(project: Path, found: Detection) -> None:
@@ -114,12 +138,22 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     project = project_path(project_dir)
     settings = load_settings(project, pg_version=pg_version)
     found = detect(project, tool or settings.tool, settings)
-    schema = read_schema(str(project), found.tool, database_url)
-    plan = build_plan(ops, schema, settings, tool=found.tool)
+    schema, notes = current_schema(str(project), found.tool, database_url)
+    try:
+        plan = build_plan(ops, schema, settings, tool=found.tool)
+    except FluxInputError as exc:
+        if not notes:
+            raise
+        # The schema lacks what the history failed to make: say why with the refusal.
+        raise FluxInputError(f"{exc} (the project's migrations do not build cleanly on PostgreSQL: "
+                             f"{notes[0]}{f'; and {len(notes) - 1} more' if len(notes) > 1 else ''})") from None
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
     before = schemas_before_each([s.up_sql for s in plan.steps], schema)  # each step replayed once
-    plan = plan.model_copy(update={"findings": validate_plan(plan, schema, settings, before)})
+    # How the schema was read belongs to the plan's findings: a statement of the history skipped
+    # on the dev database means the plan starts from a schema the history alone does not make.
+    read = [Finding(rule="dev-database", severity="warning", message=n) for n in notes]
+    plan = plan.model_copy(update={"findings": read + validate_plan(plan, schema, settings, before)})
     return annotate(plan, schema, before=before)  # estimates from table statistics
 
 

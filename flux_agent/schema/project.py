@@ -8,7 +8,6 @@ be read from files at all: those need a live database.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -44,14 +43,10 @@ def read_project_schema(project: Path, tool: str, migrations_dir: str,
     if tool == "alembic":
         return _alembic(project)
     if tool in NEEDS_DATABASE:
-        env = os.environ.get("DATABASE_URL")
-        if env:
-            from .readers.live import read_live
-
-            return read_live(env)
+        # Never a DATABASE_URL from the environment: that is the application's database.
         raise FluxInputError(
             f"{tool} migrations are program code, so flux reads the schema from the database: "
-            "give --database-url (or set DATABASE_URL)")
+            "give --database-url (a read-only URL you choose)")
     if migration_files(folder, tool):
         return replay_folder(folder, tool)
     dump = project / "db" / "schema.sql"

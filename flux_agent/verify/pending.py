@@ -9,6 +9,7 @@ Given operations instead, the plan is made now against the current schema.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
@@ -18,18 +19,52 @@ from ..errors import FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
 from ..schema.replay.engine import replay_folder
+from ..devdb.build import Script
+from ..devdb.sources import project_scripts
+from ..project.config import load_settings
+from ..project.detect import detect
 
 
-def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> tuple[Plan, Schema, str]:
+@dataclass
+class Before:
+    """The plan to verify and where it starts: the schema (Flux's model of it) and, where the
+    dev database can build it from the project's own files, those files."""
+
+    plan: Plan
+    schema: Schema
+    source: str
+    scripts: Optional[list[Script]] = None
+    tool: str = "sql"
+
+
+def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
+    settings = load_settings(project)
     if operations:
         ops = tools.parse_operations([o.model_dump() if hasattr(o, "model_dump") else o for o in operations])
         plan = tools.plan_migration(ops, str(project))
-        return plan, tools.read_schema(str(project)), "the given operations"
+        found = detect(project, plan.tool, settings)
+        return Before(plan, tools.read_schema(str(project)), "the given operations",
+                      project_scripts(project, found), found.tool)
     record = pending_record(project)
     if record is None:
         raise FluxInputError(f"nothing to verify: no pending plan in {PLANS_DIR}/ (write one with "
                              "`flux plan --write`) and no operations given (--op)")
-    return record.plan, schema_before(project, record), f"the pending plan {PLANS_DIR}/{record.id}.json"
+    found = detect(project, record.plan.tool, settings)
+    scripts = project_scripts(project, found)
+    if scripts is not None:  # the project's files without the ones this plan wrote
+        written = _written(project, record)
+        scripts = [s for s in scripts if not _by_this_plan(project / s.name, written)]
+    return Before(record.plan, schema_before(project, record), f"the pending plan {PLANS_DIR}/{record.id}.json",
+                  scripts, found.tool)
+
+
+def _written(project: Path, record: PlanRecord) -> set[Path]:
+    return {(project / f).resolve() for s in record.plan.steps if s.number in record.written for f in s.files}
+
+
+def _by_this_plan(file: Path, written: set[Path]) -> bool:
+    path = file.resolve()
+    return path in written or any(p in written for p in path.parents)
 
 
 def pending_record(project: Path) -> Optional[PlanRecord]:
@@ -49,10 +84,6 @@ def pending_record(project: Path) -> Optional[PlanRecord]:
 def schema_before(project: Path, record: PlanRecord) -> Schema:
     """Replay the migrations without the files the record's written steps added. A broken
     migration is an error naming it: verify must start from the schema the plan was made for."""
-    written = {(project / f).resolve() for s in record.plan.steps if s.number in record.written for f in s.files}
-
-    def by_this_plan(file: Path) -> bool:
-        path = file.resolve()
-        return path in written or any(p in written for p in path.parents)
-
-    return replay_folder(project / record.migrations_dir, record.plan.tool, leave_out=by_this_plan)
+    written = _written(project, record)
+    return replay_folder(project / record.migrations_dir, record.plan.tool,
+                         leave_out=lambda file: _by_this_plan(file, written))

@@ -33,6 +33,7 @@ from ..pg.quote import split_qualified
 from .check import PlanCheck
 from .load import Traffic
 from .pending import resolve_plan
+from ..project.config import load_settings
 from .report import StepResult, VerifyReport
 from .sandbox import Sandbox, open_sandbox
 from .seed import seed
@@ -58,15 +59,19 @@ def verify(project_dir: Optional[str | Path] = None, database_url: Optional[str]
     if rows < 0:
         raise FluxInputError("--rows must be 0 or more")
     project = tools.project_path(project_dir)
-    plan, before, source = resolve_plan(project, operations)
-    report = VerifyReport(plan=plan.description, source=source, database="", rows=rows, load=load)
+    start = resolve_plan(project, operations)
+    plan = start.plan
+    report = VerifyReport(plan=plan.description, source=start.source, database="", rows=rows, load=load)
     report.notes += [f"plan finding: step {f.step}: {f.rule}: {f.message}" for f in plan.findings
                      if f.severity == "error"]
-    with open_sandbox(database_url, i_know, progress) as box:
+    with open_sandbox(database_url, i_know, progress, before=start,
+                      dev_url=load_settings(project).dev_url) as box:
         report.database = box.description
+        report.notes += box.notes
+        before = box.prebuilt or start.schema  # what PostgreSQL holds, where it built the project
         _check_schema_mode(box, before)
         with connect(box.url) as conn:
-            if _build(conn, before, report, progress):
+            if box.prebuilt is not None or _build(conn, before, report, progress):
                 _say(progress, f"seeding {rows} rows per table")
                 seeded = seed(conn, before, rows)
                 report.seeded, report.notes = seeded.counts, report.notes + seeded.notes

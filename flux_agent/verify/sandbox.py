@@ -1,5 +1,6 @@
-"""Where verification runs: an embedded PostgreSQL (pgserver) in a temporary
-folder, or a scratch database created on a server the user names.
+"""Where verification runs: a copy of the dev database (the project's schema as
+PostgreSQL built it from the project's files), or a scratch database created on a
+server the user names.
 
 With a URL nothing existing is touched: a database `flux_verify_<random>` is
 created from template0 and dropped afterwards (when the role may not create
@@ -12,13 +13,10 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 import time
 import uuid
-import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
 import psycopg
@@ -26,6 +24,12 @@ from psycopg import conninfo, errors
 
 from ..errors import FluxError, FluxInputError
 from ..pg.quote import ident
+from ..devdb.build import build
+from ..devdb.project import dev_key
+from ..devdb.server import dev_server
+from ..model.schema import Schema
+from ..model.settings import Settings
+from .pending import Before
 
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1", "[::1]"}
 _PROD_WORD = re.compile(r"^(prod|production|live|prd)\d*$")
@@ -35,8 +39,10 @@ _PROD_WORD = re.compile(r"^(prod|production|live|prd)\d*$")
 class Sandbox:
     url: str
     description: str
-    mode: str  # "embedded", "database" or "schema"
+    mode: str  # "database" or "schema"
     scratch: Optional[str] = None
+    prebuilt: Optional[Schema] = None  # the schema the scratch database holds already (a dev database copy)
+    notes: list[str] = field(default_factory=list)
 
 
 def _say(progress: Optional[Callable[[str], None]], text: str) -> None:
@@ -84,8 +90,12 @@ def _with(url: str, **changes: str) -> str:
 
 @contextmanager
 def open_sandbox(database_url: Optional[str] = None, i_know: bool = False,
-                 progress: Optional[Callable[[str], None]] = None, mode: str = "database") -> Iterator[Sandbox]:
-    """Yield a Sandbox; everything it created is gone when the block ends."""
+                 progress: Optional[Callable[[str], None]] = None, mode: str = "database",
+                 before: Optional[Before] = None, dev_url: Optional[str] = None) -> Iterator[Sandbox]:
+    """Yield a Sandbox; everything it created is gone when the block ends. Without a URL it is
+    a copy of the dev database holding the schema `before` the plan (on dev_url's server, or
+    the one Flux owns)."""
+    before = before or Before(None, Schema(), "")
     if database_url:
         concern = url_concern(database_url)
         if concern and not i_know:
@@ -95,38 +105,27 @@ def open_sandbox(database_url: Optional[str] = None, i_know: bool = False,
         with _scratch(database_url, progress, mode) as box:
             yield box
     else:
-        with _embedded(progress) as box:
+        with _dev(progress, before, dev_url) as box:
             yield box
 
 
 @contextmanager
-def _embedded(progress) -> Iterator[Sandbox]:
-    try:
-        with warnings.catch_warnings():  # a third party's (platformdirs: no XDG_RUNTIME_DIR as root) is noise here
-            warnings.simplefilter("ignore")
-            import pgserver
-    except ImportError:
-        raise FluxInputError("no --database-url and the embedded PostgreSQL (pip install pgserver) "
-                             "is not installed") from None
-    # Not under a 0700 folder: as root, pgserver runs PostgreSQL as an unprivileged user.
-    folder = tempfile.mkdtemp(prefix="flux-verify-")
-    os.chmod(folder, 0o755)
-    _say(progress, f"starting an embedded PostgreSQL in {folder}")
-    server = None
-    try:
-        try:
-            server = pgserver.get_server(folder, cleanup_mode="stop")
-            url = server.get_uri()
-        except Exception as exc:  # pgserver raises plain exceptions when initdb or startup fails
-            raise FluxError(f"cannot start the embedded PostgreSQL: {_first_line(exc)}") from None
-        with psycopg.connect(url, autocommit=True) as conn:
-            version = conn.execute("SHOW server_version").fetchone()[0]
-        yield Sandbox(url=url, description=f"an embedded PostgreSQL {version} (temporary)", mode="embedded")
-    finally:
-        if server is not None:
-            server.cleanup()
-        shutil.rmtree(folder, ignore_errors=True)
-        _say(progress, "stopped the embedded PostgreSQL and removed its folder")
+def _dev(progress, before: Before, dev_url: Optional[str]) -> Iterator[Sandbox]:
+    """A copy of the dev database (CREATE DATABASE ... TEMPLATE): the project's schema as
+    PostgreSQL built it from the project's files, extensions and all. Where the dev
+    database cannot build the project, an empty scratch database on the dev server."""
+    settings = Settings(dev_url=dev_url) if dev_url else Settings()
+    server = dev_server(dev_url, settings.pg_version)
+    built = None
+    if before.scripts is not None:
+        key, _ = dev_key(before.scripts, settings, before.tool)
+        _say(progress, f"building the schema before the plan in the dev database ({len(before.scripts)} file(s))")
+        built = build(server, before.scripts, key)
+    with _scratch(server.url, progress, "database", template=built.database if built else None) as box:
+        if built is not None:
+            box.prebuilt, box.notes = built.schema, list(built.notes)
+            box.description = f"a copy of the dev database on {server.description}"
+        yield box
 
 
 STALE_SECONDS = 6 * 3600
@@ -149,7 +148,7 @@ def _drop_stale(admin, progress) -> None:
 
 
 @contextmanager
-def _scratch(url: str, progress, mode: str) -> Iterator[Sandbox]:
+def _scratch(url: str, progress, mode: str, template: Optional[str] = None) -> Iterator[Sandbox]:
     name = f"flux_verify_{int(time.time())}_{uuid.uuid4().hex[:8]}"
     try:
         admin = psycopg.connect(url, autocommit=True)
@@ -161,7 +160,7 @@ def _scratch(url: str, progress, mode: str) -> Iterator[Sandbox]:
         where = redact(url)
         if mode == "database":
             try:
-                admin.execute(f"CREATE DATABASE {ident(name)} TEMPLATE template0")
+                admin.execute(f"CREATE DATABASE {ident(name)} TEMPLATE {ident(template or 'template0')}")
             except errors.InsufficientPrivilege:
                 _say(progress, "the role may not create databases: using a scratch schema instead")
                 mode = "schema"
