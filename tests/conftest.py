@@ -77,3 +77,14 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 _hypothesis_settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
 _hypothesis_settings.register_profile("explore", derandomize=False, database=None, deadline=None, print_blob=True)
 _hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def dev_server_has(*extensions: str) -> bool:
+    """Does the dev database server ship these extensions? (pgserver, the fallback, has no contrib.)"""
+    from flux_agent.devdb.server import dev_server, find_binaries
+
+    if not find_binaries():
+        return False
+    with psycopg.connect(dev_server().url, autocommit=True) as conn:
+        names = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
+    return set(extensions) <= names

@@ -16,11 +16,13 @@ from flux_agent.project.detect import detect
 from flux_agent.schema.project import read_project_schema
 from flux_agent.schema.readers.pg_dump import read_pg_dump
 
-from conftest import FIXTURES_REAL
+from conftest import FIXTURES_REAL, dev_server_has
 
 pytestmark = [
     pytest.mark.skipif(not FIXTURES_REAL.is_dir(), reason="../shared/fixtures/real is not beside the project"),
     pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine"),
+    pytest.mark.skipif(not dev_server_has("pgcrypto", "pg_trgm", "citext", "uuid-ossp"), reason="the dev database server lacks the contrib extensions "
+                       "the fixtures use (install postgresql-contrib)"),
 ]
 
 # fixture, settings that point detection at it (detection of these layouts is issue 17's)

@@ -10,6 +10,8 @@ import pytest
 from flux_agent.devdb.server import find_binaries
 from flux_agent.verify import verify
 
+from conftest import dev_server_has
+
 pytestmark = pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine")
 
 
@@ -34,6 +36,8 @@ def test_foreign_key_on_a_unique_index_a_later_migration_made(tmp_path):
     assert "dev database" in report.database
 
 
+@pytest.mark.skipif(not dev_server_has("citext"), reason="the dev database server has no citext (install "
+                    "postgresql-contrib)")
 def test_column_of_an_extension_type(tmp_path):
     # The model has no CREATE EXTENSION: a citext column could not be built; the dev database runs the migration.
     project = _project(tmp_path / "p", {
