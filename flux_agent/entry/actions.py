@@ -191,12 +191,19 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     if not files:
         raise FluxInputError(f"no .sql migration files in {', '.join(str(p) for p in paths)}")
     history = _histories(project, settings, tool)
+    current: list[Schema] = []  # the project's schema from the dev database, read once if needed
     findings: list[FileFinding] = []
     for file in files:
         hist, member = history(file)
         # A folder with no down SQL at all ships up migrations only, on purpose.
         judged = settings if not hist.up_only() else settings.model_copy(update={"require_down": False})
-        found = validate_file(file, judged, hist.before(member), display=str(file))
+        if member is None and hist.files:
+            # A change proposed on top of the project: judged against the schema PostgreSQL holds.
+            current = current or [current_schema(str(project), tool)[0]]
+            before = current[0]
+        else:
+            before = hist.before(member)  # the history replayed to just before the file (offline, fast)
+        found = validate_file(file, judged, before, display=str(file))
         findings.extend(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
     return files, findings
 

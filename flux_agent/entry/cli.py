@@ -255,7 +255,9 @@ def _detect(args) -> int:
 
 
 def _schema(args) -> int:
-    schema = tools.read_schema(args.project, args.tool, args.database_url)
+    schema, notes = tools.current_schema(args.project, args.tool, args.database_url)
+    for note in notes:  # how the dev database read the project (statements its history could not run)
+        print(f"flux: note: {one_line(note)}", file=sys.stderr)
     if args.json:
         print(schema.model_dump_json(indent=2))
     else:
