@@ -26,7 +26,8 @@ from ..errors import FluxInputError
 from ..model.schema import Schema
 from ..pg.parse import SqlSyntaxError, split_statements
 from ..schema.readers.live import read_live
-from .server import Server, base_dir, check_identity, file_lock
+from ..project.lock import file_lock
+from .server import Server, base_dir, check_identity
 
 BUILD_FORMAT = "3"  # bump when what a build puts in the database changes
 KEEP_BUILDS = 40  # databases kept on the owned server; older ones are dropped

@@ -14,15 +14,15 @@ import subprocess
 import tempfile
 import time
 import warnings
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Optional
 
 import psycopg
 from psycopg import conninfo
 
 from ..errors import FluxInputError, FluxInternalError
+from ..project.lock import file_lock
 
 # Settings for a cache, not a store: a crash loses nothing a rebuild cannot make again.
 _FAST = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "listen_addresses=''",
@@ -176,23 +176,6 @@ def _tool(binaries: Binaries, name: str, *args: str, timeout: float = 120) -> su
                               timeout=timeout, cwd="/", **extra)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise FluxInternalError(f"could not run {name} from {binaries.bindir}: {exc}") from None
-
-
-@contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """One Flux at a time may start the server or build a database."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def start_owned(binaries: Binaries) -> Server:

@@ -8,18 +8,17 @@ Given operations instead, the plan is made now against the current schema.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..entry import actions as tools
-from ..write.deploy_groups import PLANS_DIR, PlanRecord
+from ..write.deploy_groups import PLANS_DIR, PlanRecord, unfinished_records
 from ..errors import FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
-from ..schema.replay.engine import replay_folder
 from ..devdb.build import Script
+from ..schema.replay.engine import replay_folder
 from ..devdb.sources import project_scripts
 from ..project.config import load_settings
 from ..project.detect import detect
@@ -69,15 +68,7 @@ def _by_this_plan(file: Path, written: set[Path]) -> bool:
 
 def pending_record(project: Path) -> Optional[PlanRecord]:
     """The newest plan record that still has steps to write."""
-    folder = project / PLANS_DIR
-    found = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            rec = PlanRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except (ValueError, OSError) as exc:
-            raise FluxInputError(f"cannot read plan record {path.name}: {str(exc).splitlines()[0]}") from None
-        if not rec.complete:
-            found.append(rec)
+    found = unfinished_records(project)
     return max(found, key=lambda r: r.id) if found else None
 
 

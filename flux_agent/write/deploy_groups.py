@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -22,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from ..plan import summary as render
 from ..errors import FluxInputError
+from ..project.lock import file_lock
 from ..model.plan import Plan, Step
 from .tools import get_writer
 from .base import FileJob, commit, slug
@@ -128,22 +128,10 @@ def _relayout(record: PlanRecord, group: list[Step], project: Path, now: Optiona
     return writer.layout(sub, project, record.migrations_dir, now or datetime.now(timezone.utc)).steps
 
 
-@contextmanager
 def project_lock(project: Path):
     """One flux write per project at a time (a lock file outside the project)."""
     name = hashlib.sha1(str(project.resolve()).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"flux-write-{name}.lock"
-    with open(path, "a+") as handle:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks; file creation still never overwrites
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(Path(tempfile.gettempdir()) / f"flux-write-{name}.lock")
 
 
 def _write_group(record: PlanRecord, group: list[Step], project: Path, new_record: bool) -> WriteOutcome:
@@ -171,7 +159,8 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
     )
 
 
-def _load(project: Path, plan_id: Optional[str]) -> PlanRecord:
+def unfinished_records(project: Path) -> list[PlanRecord]:
+    """The plan records in the project with steps left to write, in name (time) order."""
     folder = project / PLANS_DIR
     records = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
@@ -179,11 +168,16 @@ def _load(project: Path, plan_id: Optional[str]) -> PlanRecord:
             rec = PlanRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
         except (ValueError, OSError) as exc:
             raise FluxInputError(f"cannot read plan record {path.name}: {str(exc).splitlines()[0]}") from None
-        if plan_id in (None, rec.id) and not rec.complete:
+        if not rec.complete:
             records.append(rec)
+    return records
+
+
+def _load(project: Path, plan_id: Optional[str]) -> PlanRecord:
+    records = [r for r in unfinished_records(project) if plan_id in (None, r.id)]
     if not records:
         what = f"plan {plan_id!r}" if plan_id else "no plan with steps left to write"
-        raise FluxInputError(f"{what} in {PLANS_DIR}/" if plan_id else f"{what} in {PLANS_DIR}/")
+        raise FluxInputError(f"{what} in {PLANS_DIR}/")
     if len(records) > 1:
         raise FluxInputError(f"several plans have steps left ({', '.join(r.id for r in records)}); name one with --plan")
     return records[0]
