@@ -16,7 +16,7 @@ from flux_agent.model.plan import Plan, Step
 from flux_agent.schema.migration_files import (
     has_down_sql, is_down_file, migration_files, read_sections, up_section, up_sql_of,
 )
-from flux_agent.schema.replay import engine
+from flux_agent.schema.replay import statements
 from flux_agent.schema.replay.engine import FolderReplay, replay_folder
 from flux_agent.verify.pending import schema_before
 from flux_agent.write.deploy_groups import PlanRecord
@@ -196,7 +196,7 @@ def test_skip_broken_leaves_a_broken_file_out_whole(tmp_path, monkeypatch):
         raise RuntimeError("a shape replay does not know")
 
     # An index statement replay cannot follow, after a table the same file creates.
-    monkeypatch.setitem(engine._HANDLERS, ast.IndexStmt, crash)
+    monkeypatch.setitem(statements._HANDLERS, ast.IndexStmt, crash)
     _three_files(tmp_path, "CREATE INDEX b_i ON b (id);")
     with pytest.raises(FluxInternalError, match=r"2_b\.sql: cannot replay statement at line 2"):
         replay_folder(tmp_path)

@@ -16,6 +16,7 @@ from .. import __version__
 from ..errors import FluxInputError, error_line, one_line
 from ..model.plan import Plan
 from ..model.settings import Settings
+from ..pg.parse import require_pglast
 
 
 class _Parser(argparse.ArgumentParser):
@@ -226,6 +227,7 @@ def _continue(args) -> int:
 
 
 def _validate(args) -> int:
+    require_pglast("flux validate")  # before the history replay or --include could say something less clear
     files, findings = tools.validate_paths(args.paths, args.project, include_rules=args.include)
     if args.json:
         print(json.dumps([f.model_dump() for f in findings], indent=2))
@@ -272,7 +274,9 @@ def _schema(args) -> int:
 
 
 def _verify(args) -> int:
-    from ..verify import render_report, verify  # imported here: psycopg is needed only to verify
+    require_pglast("flux verify")
+    # Imported here: verify's modules read pglast's trees (verify/seed.py), which the other commands do without.
+    from ..verify import render_report, verify
 
     ops = tools.load_operations(args.op) if args.op is not None else None
 

@@ -18,6 +18,7 @@ from ..errors import FluxInputError
 from ..model.plan import FileFinding, Plan
 from ..model.operations import Operation
 from ..model.schema import Schema
+from ..pg.parse import require_pglast
 from ..verify.report import VerifyReport
 
 _PROJECT = Field(None, description="absolute path of the project; default: the server's working directory")
@@ -135,6 +136,8 @@ def write_migration(req: WriteRequest) -> WriteResult:
 
 
 def verify_migration(req: VerifyRequest) -> VerifyResult:
+    require_pglast("verify_migration")
+    # Imported here: verify's modules read pglast's trees (verify/seed.py), which the other tools do without.
     from ..verify import render_report, verify
 
     report = verify(_base(req.project_dir), req.database_url, rows=1000 if req.rows is None else req.rows,

@@ -7,11 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from pglast import ast
-
 from ..model.schema import Schema
 from ..model.settings import Settings
-from ..pg.parse import Statement
+from ..pg.parse import Statement, ast
 from ..pg.quote import relation_name
 
 

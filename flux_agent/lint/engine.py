@@ -1,5 +1,7 @@
-"""Judge SQL with the rules in flux_agent/rules: migration files given to
-`flux validate`, and every step of a plan before it is written."""
+"""Judge SQL with the rules in flux_agent/lint/rules: migration files given to
+`flux validate`, and every step of a plan before it is written. The rules read
+pglast's trees: where pglast is missing (Windows), judging SQL stops with one line
+(ParserMissing) and a plan carries one warning saying its steps were not judged."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from .context import FileContext, advance
-from ..pg.parse import SqlSyntaxError, split_statements
+from ..pg.parse import HAVE_PGLAST, SqlSyntaxError, require_pglast, split_statements
 from ..errors import FluxInputError
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.schema import Schema
@@ -20,10 +22,15 @@ from ..schema.replay.steps import schemas_before_each
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 SYNTAX_ERROR = "syntax-error"
+NOT_JUDGED = "not-judged"
+_NOT_JUDGED = ("the steps' SQL was not judged by the lint rules, nor their durations estimated: both need pglast, "
+               "PostgreSQL's own SQL parser, which is not installed here (it has no wheel for Windows); "
+               "run flux validate on the files where pglast installs (Linux, macOS, WSL, CI)")
 
 
 def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFinding]:
     """Findings for one piece of SQL (a file's up section, or a step's up_sql)."""
+    require_pglast("validating SQL")  # no rules are loaded without it: judging would find nothing
     findings: list[FileFinding] = []
     # Opt-in rules run only when asked for (squawk's -i, `flux validate --include`).
     rules = [r for r in RULES if not r.opt_in or r.id in ctx.include_rules]
@@ -126,6 +133,8 @@ def validate_plan(plan: Plan, schema: Schema, settings: Settings,
                   before: Optional[list[Schema]] = None) -> list[Finding]:
     """Each step is judged against the schema as the steps before it leave it (`before`, from
     schema.replay.steps, when the caller has it already)."""
+    if not HAVE_PGLAST:
+        return [Finding(rule=NOT_JUDGED, severity="warning", message=_NOT_JUDGED)]
     before = before or schemas_before_each([s.up_sql for s in plan.steps], schema)
     created = {op.table for op in plan.operations if op.op == "create_table"}
     out: list[Finding] = []

@@ -1,16 +1,19 @@
-"""sqlglot stand-ins for the few pglast services the planner needs, for
-platforms where the pglast wheel is missing (Windows). pglast stays the
+"""sqlglot stand-ins for the few pglast services the planner and the writers
+need, for platforms where the pglast wheel is missing (Windows): expressions,
+types, quoting, and tokens to cut SQL into statements. pglast stays the
 reference: it is PostgreSQL's own parser, sqlglot only approximates it.
-Schema replay has no fallback; it needs pglast.
+Schema replay and the lint rules have no fallback; they need pglast.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.postgres import Postgres
+from sqlglot.tokens import TokenType
 
 from ..errors import FluxInputError
 
@@ -23,6 +26,27 @@ def maybe_double_quote_name(name: str) -> str:
     if _SIMPLE.match(name) and name not in _KEYWORDS:
         return name
     return '"%s"' % name.replace('"', '""')
+
+
+def qualified_name(name: str) -> Optional[list[str]]:
+    """The parts of a (schema-)qualified name as PostgreSQL reads them (quoted parts as
+    written, unquoted ones folded to lower case); None when `name` is anything else."""
+    try:
+        found = Postgres().tokenize(name)
+    except sqlglot.errors.TokenError:
+        return None
+    if len(found) % 2 == 0:  # name (. name)*
+        return None
+    parts = []
+    for i, t in enumerate(found):
+        if i % 2 == 1:
+            if t.token_type != TokenType.DOT:
+                return None
+        elif t.token_type in (TokenType.IDENTIFIER, TokenType.VAR):
+            parts.append(t.text if t.token_type == TokenType.IDENTIFIER else t.text.lower())
+        else:
+            return None
+    return parts
 
 
 def parse_expr(text: str, what: str) -> exp.Expression:
@@ -92,3 +116,28 @@ def function_names(node: exp.Expression) -> set[str]:
     if any(True for _ in node.find_all(exp.Subquery)):
         names.add("(subquery)")
     return names
+
+
+_STRINGS = {TokenType.STRING, TokenType.HEREDOC_STRING}
+
+
+def tokens(sql: str) -> list[tuple[int, int, str]]:
+    """(start, end, kind) of each token, as pg.parse.tokens gives them; sqlglot keeps
+    comments on the tokens, so none is reported. ValueError when the text does not scan."""
+    try:
+        found = Postgres().tokenize(sql)
+    except sqlglot.errors.TokenError as exc:
+        raise ValueError(f"cannot scan the SQL: {str(exc).splitlines()[0]}") from None
+    out = []
+    for t in found:
+        text = sql[t.start: t.end + 1]
+        if t.token_type == TokenType.SEMICOLON:
+            kind = "semicolon"
+        elif t.token_type in _STRINGS and text.startswith("$"):
+            kind = "dollar"
+        elif t.token_type == TokenType.VAR or _SIMPLE.match(text.lower()):
+            kind = "word"
+        else:
+            kind = "other"
+        out.append((t.start, t.end + 1, kind))
+    return out

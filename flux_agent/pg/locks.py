@@ -8,11 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from pglast import ast
-from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
-
 from ..model.terms import Lock
-from .parse import Statement
+from .parse import Statement, ast, enums
 from .quote import relation_name
 
 ACCESS_EXCLUSIVE: Lock = "ACCESS EXCLUSIVE"
@@ -39,12 +36,13 @@ def alter_cmds(node: ast.Node) -> list[ast.AlterTableCmd]:
 
 
 def added_constraint(cmd: ast.AlterTableCmd) -> Optional[ast.Constraint]:
-    if cmd.subtype == AT.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
+    if cmd.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(cmd.def_, ast.Constraint):
         return cmd.def_
     return None
 
 
 def facts(stmt: Statement) -> Facts:
+    AT, ConstrType, ObjectType = enums.AlterTableType, enums.ConstrType, enums.ObjectType
     n = stmt.node
     if isinstance(n, ast.IndexStmt):
         return Facts(relation_name(n.relation), SHARE_UPDATE_EXCLUSIVE if n.concurrent else SHARE,

@@ -1,17 +1,46 @@
 """The one seam to PostgreSQL's parser: statements split with their lines, user
 expressions and types parsed and printed back from their trees, so nothing a user
 or a model types is pasted into SQL. pglast does the work; where its wheel is
-missing (Windows) sqlglot stands in for expressions (flux_agent.pg.fallback)."""
+missing (Windows) sqlglot stands in (flux_agent.pg.fallback) for expressions,
+types, quoting and cutting SQL into statements, and whatever needs pglast's trees
+ends in one line saying so (ParserMissing)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple, Optional
 
-from ..errors import FluxInputError
+from ..errors import FluxInputError, FluxInternalError
+
+
+class ParserMissing(FluxInternalError):
+    """Something that needs pglast ran where it is not installed (exit 3, one line)."""
+
+
+def require_pglast(what: str) -> None:
+    """The one line for `what` where pglast is missing; nothing where it is installed."""
+    if not HAVE_PGLAST:
+        raise ParserMissing(f"{what} needs pglast, PostgreSQL's own SQL parser, which is not installed here "
+                            "(it has no wheel for Windows); run it on Linux, macOS or WSL, e.g. in CI")
+
+
+class _Missing:
+    """pglast's modules where its wheel is missing: modules may import `ast` and `enums`
+    from here and still load; using them ends in ParserMissing's line, not an AttributeError."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and friends probe for these: plain absence
+            raise AttributeError(name)
+        require_pglast("reading SQL")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        require_pglast("reading SQL")
+
 
 try:
     import pglast
-    from pglast import ast
+    from pglast import ast, enums
+    from pglast.parser import ParseError
     from pglast.stream import RawStream, maybe_double_quote_name  # noqa: F401 (quote.py takes it from here)
 
     HAVE_PGLAST = True
@@ -19,22 +48,25 @@ except ImportError:  # no pglast wheel (Windows): sqlglot stands in
     from . import fallback as _fb
     from .fallback import maybe_double_quote_name  # noqa: F401 (quote.py takes it from here)
 
-    pglast = ast = RawStream = None
+    pglast = ast = enums = RawStream = _Missing()
     HAVE_PGLAST = False
+
+    class ParseError(Exception):  # type: ignore[no-redef]
+        """pglast's parse error; never raised without pglast (parsing raises ParserMissing)."""
 
 
 def parse_sql(sql: str):
-    """pglast's raw statements of `sql` (raises pglast.parser.ParseError)."""
+    """pglast's raw statements of `sql` (raises ParseError; ParserMissing without pglast)."""
     return pglast.parse_sql(sql)
 
 
 def scan_comments(sql: str) -> list[tuple[int, str]]:
     """(offset, text) of each `--` comment, as PostgreSQL's scanner sees them (none in strings)."""
     try:
-        tokens = pglast.parser.scan(sql)
-    except pglast.parser.ParseError:
+        scanned = pglast.parser.scan(sql)
+    except ParseError:
         return []
-    return [(t.start, sql[t.start: t.end + 1]) for t in tokens if t.name == "SQL_COMMENT"]
+    return [(t.start, sql[t.start: t.end + 1]) for t in scanned if t.name == "SQL_COMMENT"]
 
 
 def print_tree(node) -> str:
@@ -49,7 +81,7 @@ def parse_expr(text: str, what: str = "expression"):
         return _fb.parse_expr(text, what)
     try:
         stmts = pglast.parse_sql(f"SELECT {text}")
-    except pglast.parser.ParseError as exc:
+    except ParseError as exc:
         raise FluxInputError(f"cannot parse {what} {text!r}: {exc}") from None
     if len(stmts) != 1:
         raise FluxInputError(f"{what} {text!r} must be one expression, not several statements")
@@ -64,7 +96,7 @@ def parse_expr(text: str, what: str = "expression"):
         or sel.sortClause
         or sel.limitCount
         or sel.valuesLists
-        or sel.op != pglast.enums.SetOperation.SETOP_NONE
+        or sel.op != enums.SetOperation.SETOP_NONE
         or not sel.targetList
         or len(sel.targetList) != 1
         or sel.targetList[0].name
@@ -148,7 +180,7 @@ def parse_type(text: str):
         raise FluxInputError("empty type")
     try:
         stmts = pglast.parse_sql(f"SELECT NULL::{text}")
-    except pglast.parser.ParseError as exc:
+    except ParseError as exc:
         raise FluxInputError(f"cannot parse type {text!r}: {exc}") from None
     target = stmts[0].stmt.targetList if len(stmts) == 1 else None
     val = target[0].val if target and len(target) == 1 else None
@@ -159,10 +191,12 @@ def parse_type(text: str):
 
 @dataclass
 class Statement:
-    node: ast.Node
+    node: Any  # pglast's tree; None where pglast is missing (text, line and offsets still hold)
     text: str
     line: int  # 1-based line of the statement's first token in its file
     index: int
+    start: int = 0  # offset of its first token in the SQL it was cut from
+    end: Optional[int] = None  # offset of its closing `;`; None when it has none (the last one)
 
 
 class SqlSyntaxError(Exception):
@@ -171,16 +205,101 @@ class SqlSyntaxError(Exception):
         self.line = line
 
 
+class Token(NamedTuple):
+    start: int
+    end: int  # exclusive
+    kind: str  # "comment", "semicolon", "dollar" (a dollar-quoted string), "word" or "other"
+
+
+def tokens(sql: str) -> list[Token]:
+    """`sql`'s tokens as PostgreSQL's scanner sees them (strings, quoted names and comments
+    whole); sqlglot's tokenizer where pglast is missing, which reports no comments."""
+    if not HAVE_PGLAST:
+        try:
+            return [Token(*t) for t in _fb.tokens(sql)]
+        except ValueError as exc:
+            raise SqlSyntaxError(str(exc), 1) from None
+    try:
+        scanned = pglast.parser.scan(sql)
+    except ParseError as exc:
+        raise SqlSyntaxError(str(exc.args[0] if exc.args else exc), _line_of(sql, exc, 0)) from None
+    out = []
+    for t in scanned:
+        text = sql[t.start: t.end + 1]
+        if t.name in ("SQL_COMMENT", "C_COMMENT"):
+            kind = "comment"
+        elif t.name == "ASCII_59":
+            kind = "semicolon"
+        elif t.name == "SCONST" and text.startswith("$"):
+            kind = "dollar"
+        else:
+            kind = "word" if _is_word(text) else "other"
+        out.append(Token(t.start, t.end + 1, kind))
+    return out
+
+
+def _is_word(text: str) -> bool:
+    """A keyword or unquoted name (the token's shape, the scanner having cut it)."""
+    return (text[:1].isalpha() or text[:1] == "_") and all(c.isalnum() or c in "_$" for c in text)
+
+
+def _line_of(sql: str, exc: Exception, line_offset: int) -> int:
+    where = getattr(exc, "location", None) or 0
+    return sql.count("\n", 0, min(where, len(sql))) + 1 + line_offset
+
+
 def split_statements(sql: str, line_offset: int = 0) -> list[Statement]:
+    """`sql`'s statements. pglast's parser cuts them (a `;` inside BEGIN ATOMIC ... END stays
+    inside); where pglast is missing they are cut at the scanner's semicolons, with no tree."""
+    if not HAVE_PGLAST:
+        return _cut_at_semicolons(sql, line_offset)
     try:
         raws = pglast.parse_sql(sql)
-    except pglast.parser.ParseError as exc:
-        where = getattr(exc, "location", None) or 0
-        line = sql.count("\n", 0, min(where, len(sql))) + 1 + line_offset
-        raise SqlSyntaxError(str(exc.args[0] if exc.args else exc), line) from None
+    except ParseError as exc:
+        raise SqlSyntaxError(str(exc.args[0] if exc.args else exc), _line_of(sql, exc, line_offset)) from None
     out = []
     for i, raw in enumerate(raws):
         start = raw.stmt_location or 0
-        end = start + raw.stmt_len if raw.stmt_len else len(sql)
-        out.append(Statement(raw.stmt, sql[start:end].strip(), sql.count("\n", 0, start) + 1 + line_offset, i))
+        end = start + raw.stmt_len if raw.stmt_len else None
+        text = sql[start:end].strip() if end is not None else sql[start:].strip()
+        out.append(Statement(raw.stmt, text, sql.count("\n", 0, start) + 1 + line_offset, i, start, end))
     return out
+
+
+def _cut_at_semicolons(sql: str, line_offset: int) -> list[Statement]:
+    out: list[Statement] = []
+    first: Optional[Token] = None
+    for tok in [*tokens(sql), None]:  # None: the end of the text
+        if tok is not None and tok.kind != "semicolon":
+            first = first or (tok if tok.kind != "comment" else None)
+            continue
+        if first is not None:
+            text = sql[first.start: tok.start if tok is not None else len(sql)].strip()
+            out.append(Statement(None, text, sql.count("\n", 0, first.start) + 1 + line_offset, len(out),
+                                 first.start, tok.start if tok is not None else None))
+        first = None
+    return out
+
+
+def cut_statements(sql: str) -> list[str]:
+    """`sql` cut into statements, each keeping the comments before it and its closing
+    semicolon (added after the last token of a last statement that has none)."""
+    stmts = split_statements(sql)
+    out, begin = [], 0
+    for i, st in enumerate(stmts):
+        end = st.end + 1 if st.end is not None else len(sql)
+        if i == len(stmts) - 1:
+            if st.end is None:  # the semicolon goes after its last token, before any trailing comment
+                cut = max((t.end for t in tokens(sql) if t.kind != "comment" and t.end > begin), default=len(sql))
+                sql = sql[:cut] + ";" + sql[cut:]
+            end = len(sql)  # the last statement takes the rest: its trailing comments too
+        text = sql[begin:end].strip()
+        if text:
+            out.append(text)
+        begin = end
+    return out
+
+
+def has_dollar_quote(sql: str) -> bool:
+    """Does `sql` hold a dollar-quoted string ($$...$$, $tag$...$tag$)?"""
+    return any(t.kind == "dollar" for t in tokens(sql))

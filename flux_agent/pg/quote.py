@@ -8,6 +8,9 @@ from typing import Iterable, Optional
 from ..errors import FluxInputError
 from .parse import HAVE_PGLAST, maybe_double_quote_name, parse_sql, print_tree
 
+if not HAVE_PGLAST:  # sqlglot stands in where the pglast wheel is missing
+    from . import fallback as _fb
+
 MAX_IDENT_BYTES = 63  # NAMEDATALEN - 1: PostgreSQL silently truncates longer names
 
 
@@ -51,8 +54,15 @@ def split_qualified(name: str) -> tuple[Optional[str], str]:
 
 
 def _parse_qualified(name: str) -> list[str]:
-    if not HAVE_PGLAST:
-        raise FluxInputError(f"quoted table names such as {shown(name)} need pglast")
+    parts = _qualified_parts(name) if HAVE_PGLAST else _fb.qualified_name(name)
+    if parts is None:
+        raise FluxInputError(f"cannot read table name {shown(name)}: not a plain or schema-qualified name")
+    if any("." in p for p in parts):
+        raise FluxInputError(f"table name {shown(name)}: names containing a dot are not supported")
+    return parts
+
+
+def _qualified_parts(name: str) -> Optional[list[str]]:
     try:
         stmts = parse_sql(f"SELECT * FROM {name}")
         rv = stmts[0].stmt.fromClause[0]
@@ -62,11 +72,7 @@ def _parse_qualified(name: str) -> list[str]:
         exact = print_tree(stmts) == print_tree(parse_sql(f"SELECT * FROM {again}"))
     except Exception as exc:  # pglast.parser.ParseError and friends
         raise FluxInputError(f"cannot read table name {shown(name)}: {' '.join(str(exc).split())}") from None
-    if not exact:
-        raise FluxInputError(f"cannot read table name {shown(name)}: not a plain or schema-qualified name")
-    if any("." in p for p in parts):
-        raise FluxInputError(f"table name {shown(name)}: names containing a dot are not supported")
-    return parts
+    return parts if exact else None
 
 
 def canonical_table(name: str) -> str:

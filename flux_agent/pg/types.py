@@ -5,15 +5,11 @@ adapter shape)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 from ..errors import FluxInputError
-from .parse import HAVE_PGLAST, iter_nodes, parse_expr, parse_type, render
+from .parse import HAVE_PGLAST, ast, iter_nodes, parse_expr, parse_type, render
 from .quote import ident
 
-if HAVE_PGLAST:
-    from pglast import ast
-else:  # sqlglot stands in where the pglast wheel is missing
+if not HAVE_PGLAST:  # sqlglot stands in where the pglast wheel is missing
     from . import fallback as _fb
 
 
@@ -192,16 +188,3 @@ def not_null_uses_check(pg_version: int) -> bool:
 
 def concurrent_enum_needed(pg_version: int) -> bool:
     return pg_version < 12
-
-
-def default_text(default: Optional[str], column_type: Optional[str] = None) -> Optional[str]:
-    """A default in the schema model's normal form (flux_agent.schema.normal); `column_type`
-    is the type of the column it belongs to. A default that does not parse is an error."""
-    if default is None:
-        return None
-    node = parse_expr(default, "default")
-    if not HAVE_PGLAST:
-        return render(node)
-    from ..schema.normal import normal_expr
-
-    return normal_expr(default, None, column_type)

@@ -14,20 +14,15 @@ import math
 from dataclasses import dataclass
 from typing import Optional
 
-from pglast import ast
-from pglast.enums import AlterTableType as AT
-from pglast.enums import ConstrType as CT
-from pglast.enums import NullTestType
 from pydantic import BaseModel, Field
 
-from ..pg.parse import SqlSyntaxError, split_statements
+from ..pg.parse import HAVE_PGLAST, SqlSyntaxError, ast, enums, parse_expr, render, split_statements
 from ..pg.quote import relation_name
 from ..errors import FluxInputError
 from ..model.plan import Plan, Step
 from ..model.schema import Schema, Table
 from ..pg.types import binary_coercible, canonical_type, is_volatile
 from ..schema.replay.steps import schemas_before_each
-from ..pg.parse import parse_expr, render
 
 __all__ = ["Rates", "Estimate", "assess", "estimate", "annotate", "step_table"]
 
@@ -112,7 +107,7 @@ def _proven_not_null(table: Table, column: str) -> bool:
             node = parse_expr(con.expression)
         except FluxInputError:
             continue
-        if isinstance(node, ast.NullTest) and node.nulltesttype == NullTestType.IS_NOT_NULL \
+        if isinstance(node, ast.NullTest) and node.nulltesttype == enums.NullTestType.IS_NOT_NULL \
                 and isinstance(node.arg, ast.ColumnRef) and getattr(node.arg.fields[-1], "sval", None) == column:
             return True
     return False
@@ -120,6 +115,7 @@ def _proven_not_null(table: Table, column: str) -> bool:
 
 def _alter_work(cmd: ast.AlterTableCmd, table: Optional[Table]) -> Optional[str]:
     """The kind of one ALTER TABLE subcommand (None: catalog only)."""
+    AT, CT = enums.AlterTableType, enums.ConstrType
     sub = cmd.subtype
     if sub == AT.AT_AlterColumnType:
         col = table.column(cmd.name) if table else None
@@ -264,6 +260,8 @@ def annotate(plan: Plan, schema: Schema, rates: Optional[Rates] = None,
     schema.replay.steps): a table created by the plan is empty, and SET NOT NULL
     after a validated CHECK (col IS NOT NULL) is catalog-only.
     """
+    if not HAVE_PGLAST:
+        return plan  # the kinds of work are read from pglast's trees; the plan's findings say so
     rates = rates or Rates()
     before = before or schemas_before_each([s.up_sql for s in plan.steps], schema)
     created: set[str] = set()

@@ -24,6 +24,7 @@ except ImportError:  # Python 3.10
 
 from ..errors import FluxInputError
 from ..model.settings import Settings
+from ..pg.parse import SqlSyntaxError, tokens
 
 # The `tool` vocabulary of DESIGN.md section 3.
 TOOLS = (
@@ -334,13 +335,11 @@ def ddl_folders(project_dir: Path, skip: str = "") -> list[str]:
 
 
 def _creates_table(sql: str) -> bool:
-    import pglast
-
     try:
-        tokens = pglast.parser.scan(sql)
-    except pglast.parser.ParseError:
+        words = [sql[t.start:t.end].upper() for t in tokens(sql)]
+    except SqlSyntaxError:
         return False
-    return any(a.name == "CREATE" and b.name == "TABLE" for a, b in zip(tokens, tokens[1:]))
+    return any(a == "CREATE" and b == "TABLE" for a, b in zip(words, words[1:]))
 
 
 def detect(project_dir: Path, tool_override: str | None = None, settings: Settings | None = None) -> Detection:

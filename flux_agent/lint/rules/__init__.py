@@ -1,6 +1,8 @@
 """Loads the rules: one module per rule, named after its id (dashes become underscores),
 each declaring `RULE = Rule(...)` (see _rule.py) and defining its checks. Modules whose name
-starts with `_` are helpers. Rule ids shared with squawk mean the same thing as in squawk."""
+starts with `_` are helpers. Rule ids shared with squawk mean the same thing as in squawk.
+The rules read pglast's trees: where pglast is missing (Windows) none is loaded, and the
+engine says so instead of judging (lint/engine.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Iterable
 from pydantic import ValidationError
 
 from ...errors import FluxInternalError
+from ...pg.parse import HAVE_PGLAST
 from ._rule import Rule
 
 _HOOKS = ("check", "check_file", "check_text")
@@ -42,5 +45,6 @@ def load(package: str, path: Iterable[str]) -> list[Rule]:
     return rules
 
 
-RULES: list[Rule] = load(__name__, __path__)
+# The one place the rule modules are imported, and only where pglast is there to import them.
+RULES: list[Rule] = load(__name__, __path__) if HAVE_PGLAST else []
 BY_ID: dict[str, Rule] = {r.id: r for r in RULES}

@@ -16,6 +16,10 @@ from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
 
 from ...model.schema import Schema, Table
 from ...pg.locks import alter_cmds
+from ...pg.quote import relation_name
+from ...pg.types import canonical_type
+from ...schema.replay.state import State
+from ...schema.replay.statements import replay_step
 
 _STATE = "_flux_working_schema"
 
@@ -25,9 +29,6 @@ def working_schema(ctx, stmt) -> Optional[Schema]:
     None when the file is judged without a schema."""
     if ctx.schema is None:
         return None
-    from ...schema.replay.engine import replay_step
-    from ...schema.replay.state import State
-
     cache = ctx.__dict__.get(_STATE)
     if cache is None or cache[0] is not ctx.schema or cache[2] > stmt.index:
         cache = [ctx.schema, None, 0]  # the State is made on the first statement that changes the schema
@@ -80,8 +81,6 @@ def expression_is_not_null_check(text: Optional[str], column: str) -> bool:
 def column_added_earlier(ctx, stmt, table: str, column: str) -> bool:
     """Did a statement before `stmt` in this file add `column` to `table`? Its data is
     new: nothing running reads it yet, and nothing is lost by changing it."""
-    from ...pg.quote import relation_name
-
     for prev in ctx.statements[: stmt.index]:
         if relation_name(getattr(prev.node, "relation", None)) != table:
             continue
@@ -105,7 +104,6 @@ def op_command(op: dict) -> str:
 
 
 def plain_type(tn) -> str:
-    from ...pg.types import canonical_type
     try:
         return canonical_type(tn)
     except Exception:

@@ -1,12 +1,14 @@
 """raw_sql: SQL a model or a person proposes when no typed operation fits.
 Flux parses it (so it is at least valid PostgreSQL), describes its lock from
-the statements, and the validator judges it like any migration file."""
+the statements, and the validator judges it like any migration file. All of
+that reads pglast's trees: where pglast is missing, raw_sql is refused in one line."""
 
 from __future__ import annotations
 
-import pglast
-
-from ...pg.parse import SqlSyntaxError, split_statements
+from ...lint.context import FileContext
+from ...lint.engine import lint_sql
+from ...lint.rules import BY_ID, RULES
+from ...pg.parse import SqlSyntaxError, require_pglast, split_statements
 from ...pg.locks import facts
 from ...errors import FluxInputError
 from ...model.operations import RawSql
@@ -20,6 +22,7 @@ _ORDER = ["none", "brief", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE", "
 
 
 def _statements(sql: str, what: str):
+    require_pglast("a raw_sql operation (its SQL is judged by PostgreSQL's parser)")
     try:
         stmts = split_statements(sql)
     except SqlSyntaxError as exc:
@@ -30,20 +33,16 @@ def _statements(sql: str, what: str):
 
 
 def _refuse_dangerous(stmts) -> None:
-    from ...lint.context import FileContext
-    from ...lint.rules import dangerous_statement
-
+    rule = BY_ID["dangerous-statement"]
     for stmt in stmts:
-        verdict = dangerous_statement.check(stmt, FileContext())
+        verdict = rule.check(stmt, FileContext())
         if verdict is not None:
-            raise FluxInputError(f"raw_sql refused: {verdict.message or dangerous_statement.RULE.message}")
+            raise FluxInputError(f"raw_sql refused: {verdict.message or rule.message}")
 
 
 def _destructive(stmts) -> list:
-    from ...lint.context import FileContext
-    from ...lint.rules import destructive_outside_contract
-
-    return [s for s in stmts if destructive_outside_contract.check(s, FileContext()) is not None]
+    check = BY_ID["destructive-outside-contract"].check
+    return [s for s in stmts if check(s, FileContext()) is not None]
 
 
 def _reason(op: RawSql) -> str:
@@ -84,10 +83,6 @@ def plan(op: RawSql, ctx: Ctx) -> list[Step]:
 def _confirmed(op: RawSql, up: str) -> str:
     """The confirmation, written above each destructive statement as ignore
     comments (squawk's and flux's) carrying the requester's reason."""
-    from ...lint.context import FileContext
-    from ...lint.engine import lint_sql
-    from ...lint.rules import RULES
-
     reason = _reason(op)
     if not reason:
         return up
@@ -95,10 +90,8 @@ def _confirmed(op: RawSql, up: str) -> str:
     # squawk reads squawk-ignore only; a rule squawk does not have takes flux's own comment
     flux_only = {r.id for r in RULES if r.squawk is None}
     out, last = [], 0
-    for raw in pglast.parse_sql(up):
-        start = raw.stmt_location or 0
-        end = start + raw.stmt_len if raw.stmt_len else len(up)
-        text = up[start:end].strip()
+    for st in _statements(up, "up"):
+        start, text = st.start, st.text
         if text not in targets:
             continue
         rules = sorted({f.rule for f in lint_sql(text, FileContext(phase=op.phase, transactional=op.transactional))

@@ -20,9 +20,9 @@ from typing import Any, Optional
 
 from ...errors import FluxInputError
 from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
-from ...pg.types import default_text, type_name
+from ...pg.types import type_name
 from ...pg.quote import ident, literal
-from ..normal import normalise_schema
+from ..normal import default_text, normalise_schema
 
 __all__ = ["read_prisma", "read_prisma_project", "parse_prisma", "pg_object_name", "normalized_default"]
 

@@ -23,14 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-import pglast
-
 from ...errors import FluxInputError
 from .. import read_file
 from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table
 from ...pg.types import type_name
 from ...pg.quote import canonical_table, ident, literal, qname
-from ...pg.parse import column_refs, parse_expr, render
+from ...pg.parse import ParseError, column_refs, parse_expr, parse_sql, render
 from ..normal import normalise_schema
 from .pg_dump import read_pg_dump
 from ..replay.engine import replay_sql
@@ -426,11 +424,11 @@ def _index_items(text: str, exclusion: bool = False) -> list[str]:
     each item re-printed as the SQL replay prints it."""
     try:
         if exclusion:
-            con = pglast.parse_sql(f"CREATE TABLE t (EXCLUDE ({text}))")[0].stmt.tableElts[0]
+            con = parse_sql(f"CREATE TABLE t (EXCLUDE ({text}))")[0].stmt.tableElts[0]
             elems = [pair[0] for pair in con.exclusions]
         else:
-            elems = pglast.parse_sql(f"CREATE INDEX x ON t ({text})")[0].stmt.indexParams
-    except pglast.parser.ParseError:
+            elems = parse_sql(f"CREATE INDEX x ON t ({text})")[0].stmt.indexParams
+    except ParseError:
         return [text]
     return [e.name if e.name else render(e.expr) for e in elems]
 

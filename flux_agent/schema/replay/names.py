@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from pglast import ast
+from ...pg.parse import ast
 
 NAMEDATALEN = 64
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import Iterable, Optional
 
-from pglast import ast
-
 from ...model.schema import EnumType, Index, Schema, Table, View
+from ...pg.parse import ast
 from ...pg.types import BUILTIN_TYPES, canonical_type
 from ...pg.quote import ident
 

@@ -20,9 +20,12 @@ def get_writer(tool: str):
         return WRITERS[tool]
     if tool not in TOOLS:
         raise FluxInputError(f"unknown tool {tool!r}; expected one of: {', '.join(TOOLS)}")
+    name = f"{__name__}.{tool.replace('-', '_')}"
     try:
-        module = importlib.import_module(f"{__name__}.{tool.replace('-', '_')}")
-    except ModuleNotFoundError:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:  # a module the writer imports is missing: not "no writer yet"
+            raise
         raise FluxInputError(f"writer for {tool} not available yet; use --tool sql") from None
     WRITERS[tool] = module.WRITER
     return module.WRITER

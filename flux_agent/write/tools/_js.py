@@ -14,9 +14,8 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-import pglast
-
 from ...errors import FluxInputError
+from ...pg.parse import SqlSyntaxError, cut_statements
 from ...model.plan import Step
 from .._layout import utc
 from ..base import down_sql, no_sql, one_line, step_label, up_sql
@@ -37,35 +36,15 @@ def string(text: str) -> str:
 
 
 def statements(sql: str) -> list[str]:
-    """`sql` cut into statements with pglast, each keeping the comments before
-    it and its closing semicolon. A step that must run outside a transaction
+    """`sql` cut into statements (pg.parse.cut_statements), each keeping the comments
+    before it and its closing semicolon. A step that must run outside a transaction
     sends each statement as its own query: a multi-statement query is one
     implicit transaction to PostgreSQL, where CONCURRENTLY and a DO block's
     COMMIT both fail."""
     try:
-        raws = pglast.parse_sql(sql)
-        tokens = pglast.parser.scan(sql)
-    except pglast.parser.ParseError as exc:
+        return cut_statements(sql)
+    except SqlSyntaxError as exc:
         raise FluxInputError(f"cannot split SQL into statements: {exc}") from None
-    semicolons = [t.start for t in tokens if t.name == "ASCII_59"]
-    code_ends = [t.end + 1 for t in tokens if t.name not in ("SQL_COMMENT", "C_COMMENT")]
-    out, begin = [], 0
-    for i, raw in enumerate(raws):
-        stop = (raw.stmt_location or 0) + (raw.stmt_len or 0)
-        end = next((p + 1 for p in semicolons if p >= stop), None)
-        if end is None or i == len(raws) - 1:
-            # The last statement takes the rest (its trailing comments too);
-            # one without a semicolon gets it after its last token.
-            end = len(sql)
-            if not any(p >= stop for p in semicolons):
-                cut = max((e for e in code_ends if e > begin), default=end)
-                sql = sql[:cut] + ";" + sql[cut:]
-                end += 1
-        text = sql[begin:end].strip()
-        if text:
-            out.append(text)
-        begin = end
-    return out
 
 
 def body_sql(step: Step, down: bool = False) -> list[str]:

@@ -4,7 +4,7 @@ with `-- +goose Up` / `-- +goose Down` sections.
 goose splits a section into statements at lines ending in `;`, so a statement
 with a dollar-quoted body (DO blocks, CREATE FUNCTION) or any other inner line
 ending in `;` goes between `-- +goose StatementBegin` / `StatementEnd`.
-Statements are found with pglast (analysis.split_statements), never by regex.
+Statements are found by PostgreSQL's scanner (pg.parse), never by regex.
 A step that must run outside a transaction gets `-- +goose NO TRANSACTION` at
 the top of its file (goose then runs each statement on its own).
 
@@ -18,9 +18,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-import pglast
-
-from ...pg.parse import split_statements
+from ...pg.parse import has_dollar_quote, split_statements
 from ...model.plan import Plan, Step
 from .._layout import existing_versions, lay_out, next_versions, step_slug
 from ..base import OneFilePerStep, clean_dir, db_steps, down_sql, sql_header, undo_note, up_sql
@@ -31,7 +29,7 @@ BEGIN, END = "-- +goose StatementBegin", "-- +goose StatementEnd"
 
 def needs_block(text: str) -> bool:
     """True when goose's line-based splitter would cut this statement apart."""
-    if any(t.name == "SCONST" and text[t.start] == "$" for t in pglast.parser.scan(text)):
+    if has_dollar_quote(text):
         return True
     return any(line.rstrip().endswith(";") for line in text.splitlines()[:-1])
 

@@ -9,7 +9,8 @@ convention: psql runs the script statement by statement); a change that must
 run outside a transaction is not.
 
 A verify script checks, in a transaction it rolls back, what the change made
-(a column, index, constraint, trigger...), read from the SQL with pglast.
+(a column, index, constraint, trigger...), read from the SQL with pglast (where
+pglast is missing, the script says it checks nothing, and why).
 `sqitch verify` runs every deployed change's verify again later, so a check on
 something a later step of this plan drops or renames is left out.
 """
@@ -20,11 +21,8 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
-from pglast import ast
-from pglast.enums import AlterTableType as AT, ObjectType as OT
-
 from ...pg.quote import relation_name
-from ...pg.parse import split_statements
+from ...pg.parse import HAVE_PGLAST, ast, enums, split_statements
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
 from ...pg.quote import canonical_table, ident, literal, qname, same_schema_name
@@ -33,13 +31,15 @@ from .._layout import lay_out, step_slug, utc
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, slug, step_label, undo_note, up_sql
 
 PLAN = "sqitch.plan"
-_DROP_KINDS = {OT.OBJECT_TRIGGER: "trigger", OT.OBJECT_FUNCTION: "function", OT.OBJECT_PROCEDURE: "function",
-               OT.OBJECT_INDEX: "index", OT.OBJECT_TABLE: "relation", OT.OBJECT_VIEW: "relation",
-               OT.OBJECT_MATVIEW: "relation"}
+# By the name of pglast's ObjectType member: this module loads where pglast is missing.
+_DROP_KINDS = {"OBJECT_TRIGGER": "trigger", "OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "function",
+               "OBJECT_INDEX": "index", "OBJECT_TABLE": "relation", "OBJECT_VIEW": "relation",
+               "OBJECT_MATVIEW": "relation"}
 
 
 def _effects(node) -> tuple[list[tuple[tuple, str]], set[tuple]]:
     """(checks proving what this statement made, keys of everything it touched)."""
+    AT, OT = enums.AlterTableType, enums.ObjectType
     checks: list[tuple[tuple, str]] = []
     touched: set[tuple] = set()
 
@@ -93,11 +93,11 @@ def _effects(node) -> tuple[list[tuple[tuple, str]], set[tuple]]:
         elif node.renameType == OT.OBJECT_COLUMN:
             touched |= {("column", rel, node.subname), ("notnull", rel, node.subname)}
             exists(("column", rel, node.newname), f"SELECT {ident(node.newname)} FROM {qname(rel)} WHERE false;")
-    elif isinstance(node, ast.DropStmt) and node.removeType in _DROP_KINDS:
+    elif isinstance(node, ast.DropStmt) and node.removeType.name in _DROP_KINDS:
         for obj in node.objects or ():
             names = obj.objname if isinstance(obj, ast.ObjectWithArgs) else obj
             parts = [n.sval for n in names]
-            kind = _DROP_KINDS[node.removeType]
+            kind = _DROP_KINDS[node.removeType.name]
             touched.add((kind, canonical_table(".".join(parts)) if kind == "relation" else parts[-1]))
     touched.update(key for key, _ in checks)
     return checks, touched
@@ -106,6 +106,10 @@ def _effects(node) -> tuple[list[tuple[tuple, str]], set[tuple]]:
 def verify_sql(steps: list[Step], index: int) -> str:
     """The verify script of steps[index], leaving out what later steps change."""
     step = steps[index]
+    head = f"-- Verify {step_label(step, word='step')}\n"
+    if not HAVE_PGLAST:  # what a step made is read from pglast's trees
+        return head + ("-- nothing to check: Flux wrote this where pglast, PostgreSQL's parser, was missing, "
+                       "so it could not read what the step makes\n")
     later: set[tuple] = set()
     for other in steps[index + 1:]:
         for st in split_statements(other.up_sql or ""):
@@ -121,7 +125,6 @@ def verify_sql(steps: list[Step], index: int) -> str:
         checks = [c for c in checks if not gone(c[0], touched)] + made
         found = found or bool(made)
     kept = list(dict.fromkeys(sql for key, sql in checks if not gone(key, later)))
-    head = f"-- Verify {step_label(step, word='step')}\n"
     if kept:
         return head + "BEGIN;\n\n" + "\n".join(kept) + "\n\nROLLBACK;\n"
     if found:

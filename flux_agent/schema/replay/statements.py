@@ -1,0 +1,126 @@
+"""How replay applies parsed statements to the schema being replayed: each statement
+kind's handler (ddl.py, objects.py), DDL inside DO blocks, and the one loop over a
+text's statements. Statements are parsed with pglast, never matched as text; this
+module and the handlers read pglast's trees throughout, so engine.py loads it on the
+first replay (Flux starts where pglast has no wheel)."""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import pglast
+from pglast import ast
+from pglast.enums import VariableSetKind
+
+from ...errors import FluxError, FluxInputError, FluxInternalError
+from .ddl import alter_table, create_table
+from .objects import (
+    alter_enum, create_enum, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
+)
+from .state import State
+
+_HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
+    ast.CreateStmt: create_table,
+    ast.AlterTableStmt: alter_table,
+    ast.IndexStmt: create_index,
+    ast.DropStmt: drop,
+    ast.RenameStmt: rename,
+    ast.AlterObjectSchemaStmt: set_schema,
+    ast.CreateEnumStmt: create_enum,
+    ast.AlterEnumStmt: alter_enum,
+    ast.ViewStmt: create_view,
+    ast.CreateTableAsStmt: create_table_as,
+    ast.VariableSetStmt: set_variable,
+}
+
+
+def replay_step(node: ast.Node, text: str) -> Optional[Callable[[State], None]]:
+    """How replay advances a State past one parsed statement (`text`, its SQL, is read for a
+    DO block): a function of the State, or None when the statement changes nothing replay
+    follows (a caller can then skip copying its schema). The step raises what the replay
+    handlers raise, unwrapped."""
+    if isinstance(node, ast.DoStmt):
+        return _do_block(text)
+    if isinstance(node, ast.VariableSetStmt) and node.kind != VariableSetKind.VAR_RESET_ALL \
+            and (node.name or "").lower() != "search_path":
+        return None  # only the search path matters to replay
+    handler = _HANDLERS.get(type(node))
+    return None if handler is None else (lambda state: handler(state, node))
+
+
+# --------------------------------------------------------------------------
+
+
+def _line_at(text: str, offset: int, first_line: int) -> int:
+    # Statement offsets include the blank lines before the statement.
+    while offset < len(text) and text[offset].isspace():
+        offset += 1
+    return first_line + text.count("\n", 0, offset)
+
+
+# Keys followed through a PL/pgSQL tree: blocks and IF branches, not loops or handlers.
+_PLPGSQL_PATH = ("PLpgSQL_function", "action", "PLpgSQL_stmt_block", "body", "PLpgSQL_stmt_if", "then_body")
+
+
+def _do_block(do_text: str) -> Optional[Callable[[State, ast.Node], None]]:
+    """DDL inside `DO $$ BEGIN ... EXCEPTION ... END $$` (drizzle wraps CREATE TYPE and
+    foreign keys this way) is replayed; conditions are assumed true, loops and
+    dynamic EXECUTE are skipped, and a body that does not parse is ignored."""
+    try:
+        tree = pglast.parse_plpgsql(do_text)
+    except Exception:  # another language, or PL/pgSQL this parser rejects
+        return None
+    queries: list[str] = []
+
+    def walk(node):
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            if "PLpgSQL_stmt_execsql" in node:
+                queries.append(node["PLpgSQL_stmt_execsql"]["sqlstmt"]["PLpgSQL_expr"]["query"])
+                return
+            for key in _PLPGSQL_PATH:
+                if key in node:
+                    walk(node[key])
+
+    walk(tree)
+
+    def run(state: State, _stmt: ast.Node) -> None:
+        for query in queries:
+            try:
+                stmts = pglast.parse_sql(query)
+            except pglast.parser.ParseError:
+                continue  # e.g. SQL using PL/pgSQL variables
+            for raw in stmts:
+                handler = _HANDLERS.get(type(raw.stmt))
+                if handler is not None:
+                    handler(state, raw.stmt)
+
+    return run if queries else None
+
+
+def apply_sql(state: State, sql_text: str, first_line: int) -> None:
+    """Replay every statement of `sql_text` (its first line is `first_line` of its file) on `state`."""
+    try:
+        stmts = pglast.parse_sql(sql_text)
+    except pglast.parser.ParseError as exc:
+        msg = exc.args[0] if exc.args else str(exc)
+        where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
+        line = f" (line {_line_at(sql_text, where, first_line)})" if where is not None else ""
+        raise FluxInputError(f"cannot parse SQL{line}: {msg}") from None
+    for raw in stmts:
+        handler = _HANDLERS.get(type(raw.stmt))
+        if isinstance(raw.stmt, ast.DoStmt):
+            end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(sql_text)
+            handler = _do_block(sql_text[raw.stmt_location : end])
+        if handler is None:
+            continue
+        try:
+            handler(state, raw.stmt)
+        except FluxError:
+            raise
+        except Exception as exc:  # a statement shape replay does not know: Flux's gap, not bad input
+            line = _line_at(sql_text, raw.stmt_location or 0, first_line)
+            what = f"{type(exc).__name__}: {exc}"
+            raise FluxInternalError(f"cannot replay statement at line {line}: {what}") from None
