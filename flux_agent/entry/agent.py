@@ -174,7 +174,7 @@ def _assistant_content(message: Any) -> list[dict]:
 
 def _client(client: Any) -> Any:
     try:
-        import anthropic
+        import anthropic  # here, not at the top: an optional extra (flux-agent[agent]) only the agent needs
     except ImportError:
         raise FluxInputError("the agent needs the anthropic package: pip install anthropic") from None
     if client is not None:

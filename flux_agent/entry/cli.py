@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
 import sys
 from typing import Optional, Sequence
 
+from ..nl import parser as nl
 from ..plan import summary as render
 from . import actions as tools
+from .agent import run_agent
 from .. import __version__
 from ..errors import FluxInputError, error_line, one_line
 from ..model.plan import Plan
@@ -104,9 +107,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _agent_available() -> bool:
-    import importlib.util
-    import os
-
     key = os.environ.get("ANTHROPIC_API_KEY") or os.environ.get("ANTHROPIC_AUTH_TOKEN")
     return bool(key) and importlib.util.find_spec("anthropic") is not None
 
@@ -114,8 +114,6 @@ def _agent_available() -> bool:
 def _request_operations(args, words: str):
     """The operations of a plain-English request: the built-in parser (flux_agent.nl.parser) first;
     None when it cannot read them and the agent should (ANTHROPIC_API_KEY set, no --nl)."""
-    from ..nl import parser as nl
-
     schema = tools.read_schema(args.project, args.tool, args.database_url)
     try:
         return nl.parse_request(words, schema)
@@ -127,8 +125,6 @@ def _request_operations(args, words: str):
 
 def _plan_with_agent(args, words: str) -> int:
     """Claude plans the request through the Flux tools; a dry run unless --write."""
-    from .agent import run_agent
-
     request = words if args.write else f"{words}\n\n(Dry run: plan and check only; do not call write_migration.)"
     result = run_agent(request, args.project, stream_to=sys.stderr)
     plans = [c.output for c in result.tool_calls if c.name == "plan_migration" and not c.is_error]

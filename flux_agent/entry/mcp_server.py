@@ -12,12 +12,14 @@ import inspect
 import io
 import json
 import os
-from typing import Any
+from typing import Annotated, Any
 
+import anyio
 import mcp_types
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
-from pydantic import ValidationError
+from mcp.server.stdio import stdio_server
+from pydantic import Field, ValidationError
 
 from ..plan import summary as render
 
@@ -55,10 +57,6 @@ def _tool_function(spec: ToolSpec):
 
 
 def _annotated(field):
-    from typing import Annotated
-
-    from pydantic import Field
-
     extra = {}
     if field.description:
         extra["description"] = field.description
@@ -90,15 +88,11 @@ class FluxServer(MCPServer):
             raise ToolError(text) from cause
 
     async def run_stdio_async(self) -> None:
-        from mcp.server.stdio import stdio_server
-
         # The wire moves off fd 0, which then reads EOF for any child process (as the SDK does).
         wire = os.fdopen(os.dup(0), "rb")
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)
-        import anyio
-
         lines = anyio.wrap_file(io.TextIOWrapper(wire, encoding="utf-8", errors="replace"))
         async with stdio_server(stdin=_AnsweredLines(lines)) as (read_stream, write_stream):
             await self._lowlevel_server.run(read_stream, write_stream,

@@ -8,12 +8,19 @@ be read from files at all: those need a live database.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Optional
 
 from ..errors import FluxInputError
 from ..model.schema import Schema
 from .migration_files import migration_files
+from .readers.drizzle import read_drizzle_snapshot
+from .readers.live import read_live
+from .readers.pg_dump import read_pg_dump
+from .readers.prisma import read_prisma_project
+from .readers.rails import read_rails_project
 from .replay.engine import replay_folder, replay_sql
 
 NEEDS_DATABASE = {"django", "knex", "typeorm", "sequelize", "node-pg-migrate"}
@@ -22,17 +29,11 @@ NEEDS_DATABASE = {"django", "knex", "typeorm", "sequelize", "node-pg-migrate"}
 def read_project_schema(project: Path, tool: str, migrations_dir: str,
                         database_url: Optional[str] = None) -> Schema:
     if database_url:
-        from .readers.live import read_live
-
         return read_live(database_url)
     folder = project / migrations_dir
     if tool == "prisma":
-        from .readers.prisma import read_prisma_project
-
         return read_prisma_project(project)
     if tool == "rails":
-        from .readers.rails import read_rails_project
-
         return read_rails_project(project)
     if tool == "drizzle":
         return _drizzle(folder)
@@ -51,8 +52,6 @@ def read_project_schema(project: Path, tool: str, migrations_dir: str,
         return replay_folder(folder, tool)
     dump = project / "db" / "schema.sql"
     if dump.is_file():
-        from .readers.pg_dump import read_pg_dump
-
         return read_pg_dump(dump)
     return Schema()
 
@@ -62,17 +61,12 @@ def _drizzle(folder: Path) -> Schema:
     if migration_files(folder, "drizzle"):
         return replay_folder(folder, "drizzle")
     if (folder / "meta").is_dir():
-        from .readers.drizzle import read_drizzle_snapshot
-
         return read_drizzle_snapshot(folder)
     return Schema()
 
 
 def _alembic(project: Path) -> Schema:
     """Alembic's offline mode prints the SQL of every revision; replay it."""
-    import subprocess
-    import sys
-
     ini = project / "alembic.ini"
     if not ini.is_file():
         raise FluxInputError("no alembic.ini: give --database-url to read the schema from the database")

@@ -7,7 +7,7 @@ rollback cannot bring the data back."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
-from ...pg.quote import relation_name
+from ...pg.quote import canonical_table, ident, relation_name
 from ._flux_common import column_added_earlier
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
@@ -39,8 +39,6 @@ _ALLOWED_PHASES = {"contract", "backfill"}
 
 
 def _name(parts) -> str:
-    from ...pg.quote import canonical_table, ident
-
     text = ".".join(ident(p.sval) for p in parts)
     try:
         return canonical_table(text)

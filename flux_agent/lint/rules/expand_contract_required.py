@@ -8,6 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
 from ...pg.quote import relation_name
+from ...pg.types import binary_coercible
 from ._flux_common import column_added_earlier, op_command, plain_type, working_schema
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
@@ -49,8 +50,6 @@ def _view_keeps_old_name(ctx, stmt, old: str) -> bool:
 
 
 def _type_change_rewrites(ctx, stmt, table: str, cmd) -> bool:
-    from ...pg.types import binary_coercible
-
     col_def = cmd.def_
     new = plain_type(col_def.typeName)
     using = col_def.raw_default

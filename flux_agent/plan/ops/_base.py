@@ -14,6 +14,7 @@ from ...model.schema import Column, Schema, Table
 from ...model.settings import Settings
 from ...model.plan import Batching, Step
 from ...model.terms import Lock, Phase
+from ...pg.ddl import create_table_sql
 from ...pg.locks import ACCESS_EXCLUSIVE, NO_LOCK, ROW_EXCLUSIVE
 from ...pg.types import check_type_known
 from ...pg.quote import canonical_table, dollar_quote, ident, literal, qname, shown
@@ -101,8 +102,6 @@ def table_ddl(table: Table, name: str) -> str:
     """CREATE TABLE for `table` under `name`, by schema_ddl's rules (an integer key
     with no default comes back as an identity column, so old code inserting
     without an id keeps working); the dropped table's sequences are gone."""
-    from ...pg.ddl import create_table_sql
-
     return create_table_sql(table, name, sequences=False)
 
 

@@ -18,7 +18,7 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
-from ...pg.parse import operand, parse_expr, render, replace_column
+from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
 from ...pg.ddl import index_sql
 from .add_index import index_step
 from ._base import Ctx, backfill_step, bare, batched_update, short_name, tx_step
@@ -93,7 +93,6 @@ def prepare(schema: Schema, table: Table, old: Column, new_name: str, new_type: 
 
 def _refs(con: Constraint) -> list[str]:
     if con.expression:
-        from ...pg.parse import column_refs
         return sorted(column_refs(parse_expr(con.expression, "check")))
     return []
 

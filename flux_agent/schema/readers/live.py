@@ -20,6 +20,8 @@ the replay reader does not create them.
 
 from __future__ import annotations
 
+import psycopg
+
 from ...errors import FluxInputError
 from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
 from ..normal import normal_expr, normal_view, normalise_schema
@@ -122,8 +124,6 @@ _KINDS = {"p": "primary_key", "u": "unique", "c": "check", "f": "foreign_key", "
 
 def read_live(url: str) -> Schema:
     """The schema of the database at `url` (a libpq URL or conninfo string)."""
-    import psycopg
-
     try:
         with psycopg.connect(url, connect_timeout=10, autocommit=False) as conn:
             conn.execute("SET TRANSACTION READ ONLY")
