@@ -223,5 +223,5 @@ def test_verify_on_a_terminal_shows_progress(proj):
     env = _env()
     env.pop("XDG_RUNTIME_DIR", None)
     out = _run_in_pty(["verify", "--project", str(proj), "--rows", "20", "--op", json.dumps(ADD_INDEX)], proj, env)
-    assert "flux verify: starting an embedded PostgreSQL" in out
+    assert "flux verify: building the schema before the plan in the dev database" in out
     assert "Warning" not in out and "XDG_RUNTIME_DIR" not in out

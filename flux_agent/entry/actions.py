@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from ..write.deploy_groups import WriteOutcome, continue_plan, write_first
+from ..write.deploy_groups import PlanRecord, WriteOutcome, continue_plan, write_first
 from ..project.detect import Detection, ddl_folders, detect
 from ..errors import FluxInputError
 from ..model.plan import FileFinding, Finding, Plan
@@ -30,6 +30,7 @@ from ..schema.migration_files import has_down_sql
 from ..schema.replay.engine import FolderReplay
 from ..project.config import load_settings
 from ..lint.engine import expand_paths, validate_file, validate_plan
+from ..lint.rules import BY_ID
 from ..write.tools import get_writer
 
 _OPS = TypeAdapter(list[Operation])
@@ -173,8 +174,6 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     project = project_path(project_dir)
     settings = load_settings(project)
     if include_rules:
-        from ..lint.rules import BY_ID
-
         unknown = [r for r in include_rules if r not in BY_ID]
         if unknown:
             raise FluxInputError(f"unknown rule {unknown[0]!r}")
@@ -266,8 +265,6 @@ def write_migration(plan: Plan, project_dir: Optional[str] = None) -> WriteOutco
 
 def pending_plan(project_dir: Optional[str], record: Optional[str]) -> Plan:
     """The plan kept in a plan record (relative path), for showing its summary again."""
-    from ..write.deploy_groups import PlanRecord
-
     if not record:
         raise FluxInputError("no plan record")
     path = project_path(project_dir) / record

@@ -293,10 +293,6 @@ def _mcp(args) -> int:
     return 0
 
 
-def _not_yet(what: str) -> int:
-    raise FluxInputError(f"flux {what} is not available yet")
-
-
 def _fail(text: str, code: int, as_json: bool) -> int:
     """One line on stderr; with --json also {"error", "exit"} on stdout for scripts (DESIGN.md section 3)."""
     line = one_line(text)
@@ -323,9 +319,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise FluxInputError("no command given: choose one of plan, continue, validate, detect, schema, "
                                  "verify, mcp (flux COMMAND --help for its flags)")
         handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
-                   "mcp": _mcp, "continue": _continue, "verify": _verify}.get(args.command)
-        if handler is None:
-            return _not_yet(args.command)
+                   "mcp": _mcp, "continue": _continue, "verify": _verify}[args.command]
         return handler(args)
     except BrokenPipeError:  # the reader went away (| head): nothing more to say
         return 0
