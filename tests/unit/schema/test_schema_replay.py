@@ -12,7 +12,9 @@ from flux_agent.schema.replay.engine import read_migrations_dir, replay_sql, up_
 from flux_agent.schema.replay.names import make_object_name
 from flux_agent.pg.quote import canonical_table
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
+from shop import ROOT
+
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
 
 
 def pk(name, cols):

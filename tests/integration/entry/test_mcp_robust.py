@@ -25,7 +25,7 @@ mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from shop import ROOT  # noqa: E402
 
 
 @pytest.fixture

@@ -55,9 +55,8 @@ from flux_agent.entry.actions import parse_operations
 from flux_agent.lint.engine import lint_sql, validate_plan
 from flux_agent.write.tools import get_writer
 
-from shop import SHOP, shop_schema
+from shop import ROOT, SHOP, shop_schema
 
-ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings(backfill_batch_size=700, backfill_sleep_ms=0)
 SHOP_SCHEMA = shop_schema()
 CASES_RUN: collections.Counter = collections.Counter()

@@ -21,9 +21,8 @@ import pytest
 
 from flux_agent.entry.cli import _parser, main
 
-from shop import SHOP
+from shop import ROOT, SHOP
 
-ROOT = Path(__file__).resolve().parents[1]
 RENAME = {"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}
 ADD_INDEX = {"op": "add_index", "table": "orders", "columns": ["user_id"]}
 

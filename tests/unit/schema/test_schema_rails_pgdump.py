@@ -15,7 +15,9 @@ from flux_agent.schema.readers.pg_dump import read_pg_dump, read_pg_dump_text, w
 from flux_agent.schema.readers.rails import read_rails_project, read_schema_rb, read_schema_rb_text, singularize
 from flux_agent.schema.replay.engine import read_migrations_dir
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
+from shop import ROOT
+
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
 
 
 def real(rel: str) -> Path:

@@ -2,7 +2,7 @@
 
 Each rule's SQL that must (and must not) trigger it, and the side-by-side check of the same
 SQL with the real squawk, are the rule's own EXAMPLES (flux_agent/lint/rules/<rule>.py), run
-by tests/test_rule_examples.py. Here: the rules' contract, findings that need more than one
+by tests/unit/lint/test_rule_examples.py. Here: the rules' contract, findings that need more than one
 rule id or a line number, and flux's own plans passing these rules.
 """
 

@@ -19,8 +19,8 @@ from fake_anthropic import FakeAnthropic, Reply, tool_results  # noqa: E402
 from flux_agent.entry import agent  # noqa: E402
 from flux_agent.errors import FluxInputError  # noqa: E402
 from flux_agent.entry.tool_specs import TOOLS  # noqa: E402
+from shop import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 RENAME = [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}]
 
 

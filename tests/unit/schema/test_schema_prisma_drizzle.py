@@ -13,7 +13,9 @@ from flux_agent.schema.readers.drizzle import latest_snapshot, read_drizzle_snap
 from flux_agent.schema.readers.prisma import parse_prisma, read_prisma, read_prisma_project
 from flux_agent.schema.replay.engine import read_migrations_dir, replay_sql
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "real"
+from shop import ROOT
+
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
 
 DS = 'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n'
 

@@ -26,9 +26,9 @@ from flux_agent.lint.rules import RULES
 from flux_agent.schema.replay.engine import read_migrations_dir
 from flux_agent.lint.engine import read_sections, validate_file
 
-from shop import MIGRATIONS
+from shop import MIGRATIONS, ROOT
 
-CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS = ROOT / "tests" / "corpus"
 UNSAFE = sorted((CORPUS / "unsafe").glob("*.sql"))
 SAFE = sorted((CORPUS / "safe").glob("*.sql"))
 SCHEMA = read_migrations_dir(MIGRATIONS)

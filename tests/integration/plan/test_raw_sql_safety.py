@@ -12,7 +12,7 @@ import pytest
 from flux_agent.entry import actions as tools
 from flux_agent.errors import FluxInputError
 
-ROOT = Path(__file__).resolve().parents[1]
+from shop import ROOT
 
 
 @pytest.fixture

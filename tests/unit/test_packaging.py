@@ -8,7 +8,6 @@ Built for real by hand (pip wheel with build isolation): setuptools 84 writes
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 try:
     import tomllib
@@ -20,7 +19,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-ROOT = Path(__file__).resolve().parents[1]
+from shop import ROOT
+
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PROJECT = PYPROJECT["project"]
 

@@ -6,7 +6,6 @@ plans cleanly."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,7 +19,8 @@ from flux_agent.nl.parser import parse_request
 from flux_agent.plan.planner import build_plan
 from flux_agent.schema.replay.engine import read_migrations_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+from shop import ROOT
+
 CORPUS = yaml.safe_load((ROOT / "tests" / "nl_corpus.yaml").read_text(encoding="utf-8"))
 PARSES = CORPUS["parses"]
 REFUSALS = CORPUS["refusals"]

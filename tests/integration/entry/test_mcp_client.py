@@ -18,8 +18,8 @@ from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
 
 from flux_agent.entry.tool_specs import TOOLS  # noqa: E402
+from shop import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 RENAME = [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}]
 
 

@@ -3,7 +3,7 @@
 The SQL that must (and must not) trigger each rule, and the same SQL side by side with the
 real squawk binary (with `-i <rule>` for squawk's opt-in rules, and squawk reporting the rule
 without `-i` exactly when it is in its default set), are the rule's own EXAMPLES
-(flux_agent/lint/rules/<rule>.py), run by tests/test_rule_examples.py. Here: the rules'
+(flux_agent/lint/rules/<rule>.py), run by tests/unit/lint/test_rule_examples.py. Here: the rules'
 contract, severities, and cases that need an ignore comment, a plan or a message.
 """
 

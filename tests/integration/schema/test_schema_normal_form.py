@@ -20,7 +20,7 @@ from flux_agent.schema.readers.prisma import read_prisma
 from flux_agent.schema.readers.rails import read_schema_rb_text
 from flux_agent.schema.replay.engine import read_migrations_dir
 from flux_agent.pg.quote import ident, ident_list, literal, qname
-from tests.test_schema_live import canon, dump_schema, migrate, write_migrations
+from tests.integration.schema.test_schema_live import canon, dump_schema, migrate, write_migrations
 
 MIGRATION = """
 -- migrate:up

@@ -31,9 +31,9 @@ from flux_agent.write.tools.rails import execute, render_file as rails_file
 
 from cases import CASES
 from conftest import FIXTURES_REAL
-from shop import build_shop, shop_schema
+from shop import ROOT, build_shop, shop_schema
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = ROOT / "tests" / "golden"
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 TOOLS = ["prisma", "golang-migrate", "goose", "flyway", "sqitch", "rails"]
 RUBY = shutil.which("ruby")
