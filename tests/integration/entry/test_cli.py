@@ -264,6 +264,18 @@ def test_plain_plan_summary_is_short_and_names_every_step(proj, capsys, case_id,
         assert any(line.startswith(f"{n}. ") for line in head), f"{case_id}: step {n} not in the summary"
 
 
+# The plan's title reads as its descriptions do (each wording: tests/unit/plan/test_describe.py).
+def test_the_plan_title_reads_well(tmp_path, capsys):
+    proj = tmp_path / "shop"
+    shutil.copytree(SHOP, proj)
+    ops = [{"op": "add_unique", "table": "products", "columns": ["sku"]},
+           {"op": "add_check", "table": "orders", "expression": "total > 0"}]
+    assert main(["plan", "--project", str(proj), "--op", json.dumps(ops), "--json"]) in (0, 1)
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["description"] == "add unique constraint on products.sku; add check on orders (total > 0)"
+    assert plan["summary"].startswith(f"┌─ Migration: {plan['description']} ─")
+
+
 def test_error_line_has_one_prefix(capsys):
     from flux_agent.entry.cli import main as flux_main
 

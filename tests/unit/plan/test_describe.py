@@ -1,22 +1,18 @@
 """Plan descriptions (planner.describe) read as sentences: one wording per operation
 type, naming what it acts on the way a person would ("add unique constraint on
-products.sku"), never the op's identifier with its underscores."""
+products.sku"), never the op's identifier with its underscores. The plan's title as `flux plan`
+prints it: tests/integration/entry/test_cli.py."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import typing
 
 import pytest
 from pydantic import TypeAdapter
 
-from flux_agent.entry.cli import main
 from flux_agent.model.operations import Operation
 from flux_agent.plan.ops import OPS as MODULES
 from flux_agent.plan.planner import describe
-
-from shop import SHOP
 
 OPS = TypeAdapter(Operation)
 
@@ -70,14 +66,3 @@ def test_one_description_per_operation_type():
     assert {op["op"] for op, _ in EXPECTED} == kinds  # each wording is checked above
     for op, _ in EXPECTED:  # no op identifier leaks into the sentence
         assert "_" not in op["op"] or op["op"] not in describe(OPS.validate_python(op))
-
-
-def test_the_plan_title_reads_well(tmp_path, capsys):
-    proj = tmp_path / "shop"
-    shutil.copytree(SHOP, proj)
-    ops = [{"op": "add_unique", "table": "products", "columns": ["sku"]},
-           {"op": "add_check", "table": "orders", "expression": "total > 0"}]
-    assert main(["plan", "--project", str(proj), "--op", json.dumps(ops), "--json"]) in (0, 1)
-    plan = json.loads(capsys.readouterr().out)
-    assert plan["description"] == "add unique constraint on products.sku; add check on orders (total > 0)"
-    assert plan["summary"].startswith(f"┌─ Migration: {plan['description']} ─")
