@@ -88,3 +88,25 @@ def dev_server_has(*extensions: str) -> bool:
     with psycopg.connect(dev_server().url, autocommit=True) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM pg_available_extensions").fetchall()}
     return set(extensions) <= names
+
+
+# What a test needs, as markers (registered in pyproject.toml) a run can select on: `pg` for every
+# test that takes a PostgreSQL fixture (the tests that reach PostgreSQL otherwise, through the dev
+# database or a flux process, carry it themselves), `node`, `ruby`, `claude` and `slow` written on
+# the tests. Under tests/unit a test needs nothing but Python: a need there is a misplaced test.
+NEEDS = ("pg", "node", "ruby", "claude")
+UNIT = Path(__file__).resolve().parent / "unit"
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects, so `-m "not pg"` sees the markers added here
+def pytest_collection_modifyitems(config, items):
+    misplaced = []
+    for item in items:
+        if {"pg_url", "pg_admin_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.pg)
+        needs = [m for m in NEEDS if item.get_closest_marker(m)]
+        if needs and UNIT in item.path.parents:
+            misplaced.append(f"{item.nodeid} ({', '.join(needs)})")
+    if misplaced:
+        raise pytest.UsageError("tests under tests/unit need nothing but Python; move these to tests/integration: "
+                                + "; ".join(misplaced))

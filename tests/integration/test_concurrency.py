@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from flux_agent.verify.runner import connect, run_sql
 from flux_agent.plan.planner import build_plan
@@ -36,6 +37,7 @@ STAMP = re.compile(r"^(\d{14})_")
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.pg
 def test_two_concurrent_writes_do_not_interleave(tmp_path):
     proj = tmp_path / "shop"
     shutil.copytree(ROOT / "examples" / "shop", proj)
@@ -62,6 +64,7 @@ def test_two_concurrent_writes_do_not_interleave(tmp_path):
     assert owners.count("users") == 3 and owners.count("orders") == 4
 
 
+@pytest.mark.pg
 def test_writes_are_serialised_even_when_they_overlap(tmp_path, monkeypatch):
     """Force the overlap: each write pauses between naming its files and placing
     them. With the project lock the second names its files after the first's."""

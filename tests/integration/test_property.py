@@ -830,6 +830,7 @@ def argv(draw) -> tuple[list[str], bool]:
     return args, "--write" in args
 
 
+@pytest.mark.pg
 def test_cli_exit_codes_and_one_line_errors(capsys, monkeypatch):
     planned: collections.Counter = collections.Counter()  # exit codes of `flux plan`
 
@@ -889,6 +890,7 @@ def well_formed_calls(draw):
     return name, kwargs
 
 
+@pytest.mark.pg
 def test_mcp_tool_functions_raise_only_tool_errors():
     from mcp.server.mcpserver.exceptions import ToolError
 

@@ -52,6 +52,8 @@ def _final_result(stdout: str) -> dict:
     return data
 
 
+@pytest.mark.claude
+@pytest.mark.pg
 def test_rename_column_in_real_claude_code(tmp_path):
     binary = require_claude()
     home = tmp_path / "home"

@@ -19,6 +19,8 @@ import pytest
 
 from fake_anthropic import ROOT, claude_env, copy_shop, explain, install_plugin, require_claude, run_claude
 
+pytestmark = pytest.mark.claude  # every test runs the real Claude Code CLI
+
 CONNECTED = re.compile(r'MCP server "([^"]*flux[^"]*)": Successfully connected \(transport: \w+\) in (\d+)ms')
 ALWAYS_ON_BUDGET = 60
 ON_INVOKE_BUDGET = 1500

@@ -37,6 +37,7 @@ def _schema_of(project: Path, **settings):
     return project_schema(project, detect(project, None, loaded), loaded)
 
 
+@pytest.mark.pg
 def test_shop_builds_then_comes_from_the_cache(tmp_path):
     project = _shop(tmp_path)
     first = _schema_of(project)
@@ -80,6 +81,7 @@ def test_a_database_url_in_the_project_environment_is_never_used(pg_url, tmp_pat
                             "AND pid <> pg_backend_pid()").fetchone()[0] == 0
 
 
+@pytest.mark.pg
 def test_the_server_flux_owns_is_checked_before_use(tmp_path):
     from flux_agent.devdb.server import Server, check_identity, dev_server
     from flux_agent.errors import FluxInternalError

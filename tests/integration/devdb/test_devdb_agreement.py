@@ -19,6 +19,7 @@ from flux_agent.schema.readers.pg_dump import read_pg_dump
 from conftest import FIXTURES_REAL, dev_server_has
 
 pytestmark = [
+    pytest.mark.pg,  # every reader side by side with the dev database (PostgreSQL)
     pytest.mark.skipif(not FIXTURES_REAL.is_dir(), reason="../shared/fixtures/real is not beside the project"),
     pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine"),
     pytest.mark.skipif(not dev_server_has("pgcrypto", "pg_trgm", "citext", "uuid-ossp"), reason="the dev database server lacks the contrib extensions "

@@ -72,6 +72,7 @@ def test_tool_schemas_suit_the_api():
     assert [d["name"] for d in defs] == [s.name for s in TOOLS]
 
 
+@pytest.mark.pg
 def test_rename_runs_detect_schema_plan_write(shop):
     out = io.StringIO()
     with FakeAnthropic(_rename_script, lifetime=60, max_requests=20) as api:
@@ -127,6 +128,7 @@ def test_rename_runs_detect_schema_plan_write(shop):
     assert sum(line.startswith("  > ") for line in shown.splitlines()) == 4
 
 
+@pytest.mark.pg
 def test_tool_errors_go_back_and_the_model_recovers(shop):
     bad_args = [{"op": "rename_column", "table": "users", "column": "email"}]
     unknown = [{"op": "rename_column", "table": "customers", "column": "email", "new_name": "email_address"}]
@@ -201,6 +203,7 @@ def test_model_from_env_and_api_errors(shop, monkeypatch):
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.pg
 def test_cli_plan_through_the_agent_speaks_cli_again(shop, monkeypatch, capsys):
     """`flux plan --agent --json` prints the plan the model made; its summary names
     CLI commands again, while the model itself was told about tools."""

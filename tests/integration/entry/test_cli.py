@@ -78,6 +78,7 @@ BAD_INPUT = [
 ]
 
 
+@pytest.mark.pg
 @pytest.mark.parametrize("args", [a for _, a in BAD_INPUT], ids=[i for i, _ in BAD_INPUT])
 @pytest.mark.parametrize("write", [False, True], ids=["dry-run", "write"])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(proj, tmp_path, monkeypatch, capsys, args, write):
@@ -96,6 +97,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(proj, tmp_path, monk
     assert listing(tmp_path) == before_all
 
 
+@pytest.mark.pg
 def test_plain_language_request_points_to_op(proj, capsys, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
@@ -104,6 +106,7 @@ def test_plain_language_request_points_to_op(proj, capsys, monkeypatch):
     assert "no type given for the new column 'nickname'" in err and "--op" in err
 
 
+@pytest.mark.pg
 def test_plain_language_request_plans(proj, capsys):
     code, out, err = run(capsys, ["plan", "--project", str(proj), "--nl", "--json",
                                   "add", "an", "index", "on", "orders.user_id"])
@@ -112,6 +115,7 @@ def test_plain_language_request_plans(proj, capsys):
         {"op": "add_index", "table": "orders", "columns": ["user_id"], "unique": False, "name": None, "where": None}]
 
 
+@pytest.mark.pg
 def test_nl_flag_never_calls_the_agent(proj, capsys, monkeypatch):
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key")
     code, out, err = run(capsys, ["plan", "--project", str(proj), "--nl", "frobnicate", "the", "users"])
@@ -128,6 +132,7 @@ def test_no_request_at_all_points_to_op(proj, capsys):
 
 # --- happy paths -----------------------------------------------------------------------------------------
 
+@pytest.mark.pg
 def test_plan_json_has_the_contract_keys(proj, capsys):
     ops = CASES[[c[0] for c in CASES].index("drop-column")][1]
     before = migrations(proj)
@@ -154,6 +159,7 @@ def test_plan_json_has_the_contract_keys(proj, capsys):
     assert migrations(proj) == before, "plan without --write wrote something"
 
 
+@pytest.mark.pg
 @pytest.mark.parametrize("case_id", ["add-index", "add-not-null-volatile-default", "drop-column",
                                      "add-not-null-backfill-no-default"])
 def test_write_creates_exactly_the_files_before_the_first_deploy(proj, capsys, case_id):
@@ -188,6 +194,7 @@ def test_write_creates_exactly_the_files_before_the_first_deploy(proj, capsys, c
     capsys.readouterr()
 
 
+@pytest.mark.pg
 def test_write_again_adds_later_files_and_keeps_earlier_ones(proj, capsys):
     ops = {"op": "backfill", "table": "orders", "column": "status", "value": "upper(status)"}
     first = plan_json(capsys, proj, ops, "--write")
@@ -207,6 +214,7 @@ def test_write_again_adds_later_files_and_keeps_earlier_ones(proj, capsys):
     assert {f: (proj / f).read_bytes() for f in first_files} == first_bytes
 
 
+@pytest.mark.pg
 def test_op_from_yaml_file_with_two_operations(proj, tmp_path, capsys):
     ops_file = tmp_path / "ops.yaml"
     ops_file.write_text(
@@ -237,6 +245,7 @@ def test_detect_json_on_shop(proj, capsys):
     assert found["migrations_dir"] == "db/migrations"
 
 
+@pytest.mark.pg
 def test_schema_json_on_shop(proj, capsys):
     code, out, err = run(capsys, ["schema", "--project", str(proj), "--json"])
     assert code == 0, err
@@ -247,6 +256,7 @@ def test_schema_json_on_shop(proj, capsys):
     assert [c["name"] for c in tables["users"]["columns"]] == ["id", "email", "name", "created_at"]
 
 
+@pytest.mark.pg
 @pytest.mark.parametrize("case_id, ops", [c[:2] for c in CASES], ids=[c[0] for c in CASES])
 def test_plain_plan_summary_is_short_and_names_every_step(proj, capsys, case_id, ops):
     plan = plan_json(capsys, proj, ops)
@@ -265,6 +275,7 @@ def test_plain_plan_summary_is_short_and_names_every_step(proj, capsys, case_id,
 
 
 # The plan's title reads as its descriptions do (each wording: tests/unit/plan/test_describe.py).
+@pytest.mark.pg
 def test_the_plan_title_reads_well(tmp_path, capsys):
     proj = tmp_path / "shop"
     shutil.copytree(SHOP, proj)

@@ -104,6 +104,7 @@ JSON_ERRORS = [
 ]
 
 
+@pytest.mark.pg
 @pytest.mark.parametrize("argv, exit_code", [(a, c) for _, a, c in JSON_ERRORS], ids=[i for i, _, _ in JSON_ERRORS])
 def test_json_errors_come_on_stdout_too(proj, capsys, argv, exit_code):
     code, out, err = run(capsys, [*argv, "--project", str(proj), "--json"])
@@ -120,6 +121,7 @@ def test_without_json_errors_stay_off_stdout(proj, capsys):
 
 # --- plan --sql -----------------------------------------------------------------------------------------
 
+@pytest.mark.pg
 def test_plan_sql_prints_each_steps_up_and_down_sql_after_the_summary(proj, capsys):
     before = sorted(p.name for p in (proj / "db" / "migrations").iterdir())
     code, out, err = run(capsys, ["plan", "--project", str(proj), "--op", json.dumps(RENAME), "--json"])
@@ -176,6 +178,7 @@ def _summary_lines(out: str) -> list[str]:
     return lines[:next(i for i, l in enumerate(lines) if l.startswith("Nothing written"))]
 
 
+@pytest.mark.pg
 def test_summary_wraps_to_the_terminal_width(proj):
     env = dict(_env(), COLUMNS="72")
     out = _run_in_pty(["plan", "--project", str(proj), "--op", json.dumps(RENAME)], proj, env)
@@ -188,6 +191,7 @@ def test_summary_wraps_to_the_terminal_width(proj):
     assert any(line.startswith("   ") for line in lines), "no wrapped line hangs under its step"
 
 
+@pytest.mark.pg
 def test_summary_in_a_pipe_keeps_every_line_whole(proj):
     ops = json.dumps(RENAME)
     env = dict(_env(), COLUMNS="40")  # not a terminal: COLUMNS does not apply
@@ -207,6 +211,7 @@ def test_summary_in_a_pipe_keeps_every_line_whole(proj):
 
 # --- verify: quiet when stderr is not a terminal -------------------------------------------------------
 
+@pytest.mark.pg
 def test_verify_in_a_pipe_prints_no_progress_and_no_third_party_warnings(proj):
     env = _env()
     env.pop("XDG_RUNTIME_DIR", None)  # platformdirs warns about it (as root) when pgserver is imported
@@ -218,6 +223,7 @@ def test_verify_in_a_pipe_prints_no_progress_and_no_third_party_warnings(proj):
     assert done.stdout.count("forward-again") == 1  # the table once, not repeated as progress
 
 
+@pytest.mark.pg
 def test_verify_on_a_terminal_shows_progress(proj):
     env = _env()
     env.pop("XDG_RUNTIME_DIR", None)

@@ -23,6 +23,7 @@ def proj(tmp_path) -> Path:
 
 # -- item 4: the summary names the files as written ----------------------------------------------------
 
+@pytest.mark.pg
 def test_summary_after_write_names_the_files_as_written(proj):
     # Planned "yesterday": the files are named again at write time, a day later.
     then = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -87,6 +88,7 @@ def test_create_table_keeps_a_default_meaning(pg_url, expr):
         assert _default_of(conn, "copy.t") == _default_of(conn, "t")
 
 
+@pytest.mark.pg
 def test_drop_table_rollback_restores_a_default_needing_parentheses(tmp_path):
     folder = tmp_path / "p" / "db" / "migrations"
     folder.mkdir(parents=True)
@@ -146,6 +148,7 @@ def _with_touched_objects(proj: Path) -> Path:
     return proj
 
 
+@pytest.mark.pg
 @pytest.mark.parametrize("op", EVERY_CLASS, ids=lambda op: f"{op['op']}-{op.get('column', op.get('table', ''))}")
 def test_every_plan_passes_its_validator_as_written(proj, tmp_path, monkeypatch, capsys, op):
     import json
@@ -243,6 +246,7 @@ def test_a_folder_with_downs_still_needs_them_unless_require_down_is_false(tmp_p
 
 # -- item 8: an empty schema is explained when the migrations are elsewhere -----------------------------
 
+@pytest.mark.pg
 def test_empty_schema_with_migrations_elsewhere_says_where_it_looked(tmp_path, capsys):
     from flux_agent.entry.cli import main
 
@@ -258,6 +262,7 @@ def test_empty_schema_with_migrations_elsewhere_says_where_it_looked(tmp_path, c
     assert "users(id bigint NOT NULL)" in capsys.readouterr().out
 
 
+@pytest.mark.pg
 def test_empty_schema_of_a_new_project_is_fine(tmp_path, capsys):
     from flux_agent.entry.cli import main
 

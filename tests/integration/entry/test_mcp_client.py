@@ -58,6 +58,7 @@ def test_lists_six_tools_with_model_schemas(shop):
     assert ops_schema.get("minItems") == 1
 
 
+@pytest.mark.pg
 def test_full_rename_flow_writes_files_and_returns_summary(shop):
     before = set(os.listdir(shop / "db" / "migrations"))
 
@@ -91,6 +92,7 @@ def test_full_rename_flow_writes_files_and_returns_summary(shop):
         assert "(verify_migration runs the steps on a scratch database)" in text
 
 
+@pytest.mark.pg
 def test_continue_pending_writes_the_contract_after_the_deploy(shop):
     async def body(session):
         first = await session.call_tool("write_migration", {"project_dir": str(shop), "operations": RENAME})
@@ -113,6 +115,7 @@ def test_project_dir_defaults_to_the_server_working_directory(shop):
     assert not res.is_error and res.structured_content["migrations_dir"] == "db/migrations"
 
 
+@pytest.mark.pg
 def test_bad_calls_are_tool_errors_and_the_server_keeps_serving(shop):
     async def body(session):
         unknown = await session.call_tool("plan_migration", {"project_dir": str(shop), "operations": [

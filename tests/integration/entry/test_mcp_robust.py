@@ -27,6 +27,8 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 
 from shop import ROOT  # noqa: E402
 
+pytestmark = pytest.mark.pg  # the server reads the shop through the dev database (PostgreSQL)
+
 
 @pytest.fixture
 def shop(tmp_path) -> Path:

@@ -21,6 +21,8 @@ from flux_agent.lint.engine import lint_sql, validate_plan
 from cases import CASES
 from shop import MIGRATIONS, SHOP
 
+pytestmark = pytest.mark.pg  # plans and validate read the shop through the dev database (PostgreSQL)
+
 SCHEMA = read_migrations_dir(MIGRATIONS)
 
 

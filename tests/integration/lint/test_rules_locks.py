@@ -65,6 +65,7 @@ def test_squawk_ignore_comment_silences_a_rule():
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.pg
 def test_planner_steps_raise_no_errors_from_these_rules():
     """Every plan flux writes for examples/shop passes these rules (errors), at
     PostgreSQL 16 and 11 (older servers get other SQL)."""

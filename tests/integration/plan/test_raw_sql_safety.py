@@ -14,6 +14,8 @@ from flux_agent.errors import FluxInputError
 
 from shop import ROOT
 
+pytestmark = pytest.mark.pg  # plans read the shop through the dev database (PostgreSQL)
+
 
 @pytest.fixture
 def shop(tmp_path) -> Path:

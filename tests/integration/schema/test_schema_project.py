@@ -12,6 +12,8 @@ import pytest
 from flux_agent.entry import actions as tools
 from flux_agent.errors import FluxInputError
 
+pytestmark = pytest.mark.pg  # read_schema reads a project through the dev database (PostgreSQL)
+
 
 def _write(root: Path, rel: str, text: str) -> None:
     path = root / rel

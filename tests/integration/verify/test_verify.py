@@ -191,6 +191,7 @@ def test_production_looking_urls_are_refused(pg_admin_url, shop, capsys):
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
+@pytest.mark.pg
 def test_embedded_server_without_url(shop):
     """Without a URL, verify runs on a copy of the dev database Flux owns, dropped afterwards."""
     lines = []

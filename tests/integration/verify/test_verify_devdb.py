@@ -12,7 +12,8 @@ from flux_agent.verify import verify
 
 from conftest import dev_server_has
 
-pytestmark = pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine")
+pytestmark = [pytest.mark.pg,  # verify builds the schema in the dev database (PostgreSQL)
+              pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine")]
 
 
 def _project(root: Path, migrations: dict[str, str]) -> Path:

@@ -43,6 +43,7 @@ def jobs_for(tool: str, project: Path, case: str = "rename-column", now: datetim
 # ---------------------------------------------------------------- Ruby
 
 
+@pytest.mark.ruby
 @pytest.mark.skipif(RUBY is None, reason="ruby is not installed; the Rails files get their structural checks only")
 def test_ruby_syntax_and_executed_sql(tmp_path):
     _, laid, jobs = jobs_for("rails", tmp_path)

@@ -269,6 +269,7 @@ def effect(url: str, case: str):
         return PLANS[case][0](conn)
 
 
+@pytest.mark.node
 @pytest.mark.parametrize("case", list(PLANS))
 @pytest.mark.parametrize("tool", TOOLS)
 def test_tool_runs_written_plan(tool, case, pg_url, tmp_path):
@@ -303,6 +304,7 @@ NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 NASTY = ["a\\b", "`", "${x}", "$${", "\r\n", "\u2028", "\x00\x1f", "'\"", "é😀", "\\`\\${"]
 
 
+@pytest.mark.node
 def test_template_and_string_literals_round_trip(tmp_path):
     if not NODE:
         pytest.skip("node is not installed")
