@@ -37,6 +37,7 @@ STAMP = re.compile(r"^(\d{14})_")
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.pg
 def test_two_concurrent_writes_do_not_interleave(tmp_path):
     proj = tmp_path / "shop"
@@ -186,6 +187,7 @@ def plan_type(conn, table, column):
         (table, column)).fetchone()[0]
 
 
+@pytest.mark.slow
 def test_rename_column_keeps_every_write(pg_url):
     old, new = _run_plan_under_writers(
         pg_url,

@@ -444,6 +444,7 @@ def own_errors(plan: Plan) -> list[str]:
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_operations_plan_or_one_line_error():
     tally = Tally()
 
@@ -461,6 +462,7 @@ def test_operations_plan_or_one_line_error():
     tally.require(0.15, kinds=OP_NAMES, per_kind=5)
 
 
+@pytest.mark.slow
 def test_accepted_plans_survive_validation_and_summary():
     tally = Tally()
 
@@ -507,6 +509,7 @@ def passes_own_validator(cases, n: int, first: tuple, valid_fraction: float):
     assert not failures, f"{len(failures)} planned plans fail Flux's own validator, e.g. {failures[:3]}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first, rest", SELF_JUDGED)
 def test_accepted_plans_pass_their_own_validator(first, rest):
     """Every plan the planner makes for the shop passes Flux's own validator: no error-level finding."""
@@ -602,6 +605,7 @@ def _drop_table_with_boolean_default():
     return schema, ops
 
 
+@pytest.mark.slow
 def test_random_schemas_plan_or_one_line_error():
     tally = Tally()
 
@@ -620,6 +624,7 @@ def test_random_schemas_plan_or_one_line_error():
     tally.require(0.12, kinds=sorted(set(OP_NAMES) - {"add_enum_value"}))  # few random schemas have an enum
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("first, rest", SELF_JUDGED)
 def test_random_schemas_plans_pass_their_own_validator(first, rest):
     # random column types make a type change plannable less often
@@ -659,6 +664,7 @@ def _ctx(transactional: bool, with_schema: bool, phase) -> FileContext:
                                     has_down=None)
 
 
+@pytest.mark.slow
 @given(words=st.lists(st.sampled_from(SOUP_WORDS), min_size=0, max_size=25), transactional=st.booleans(),
        with_schema=st.booleans(), phase=st.sampled_from([None, "migrate", "contract", "backfill"]))
 @_settings(1700)
@@ -692,6 +698,7 @@ def mutated_sql(draw) -> str:
     return " ".join(tokens)
 
 
+@pytest.mark.slow
 @given(sql=mutated_sql(), transactional=st.booleans(), with_schema=st.booleans(),
        phase=st.sampled_from([None, "migrate", "expand", "contract"]))
 @_settings(1500)
@@ -748,6 +755,7 @@ def requests(draw) -> str:
     return " ".join(words)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(parse_request is None, reason="flux_agent/nl.py has no parse_request yet")
 def test_plain_language_requests_parse_or_one_line_error():
     tally = Tally()
@@ -830,6 +838,7 @@ def argv(draw) -> tuple[list[str], bool]:
     return args, "--write" in args
 
 
+@pytest.mark.slow
 @pytest.mark.pg
 def test_cli_exit_codes_and_one_line_errors(capsys, monkeypatch):
     planned: collections.Counter = collections.Counter()  # exit codes of `flux plan`
@@ -890,6 +899,7 @@ def well_formed_calls(draw):
     return name, kwargs
 
 
+@pytest.mark.slow
 @pytest.mark.pg
 def test_mcp_tool_functions_raise_only_tool_errors():
     from mcp.server.mcpserver.exceptions import ToolError

@@ -52,6 +52,7 @@ def _final_result(stdout: str) -> dict:
     return data
 
 
+@pytest.mark.slow
 @pytest.mark.claude
 @pytest.mark.pg
 def test_rename_column_in_real_claude_code(tmp_path):

@@ -59,6 +59,7 @@ def _problems(report, where="report") -> list[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["repo", "plugin.json"])
 def test_validate_passes_without_errors_or_warnings(claude, tmp_path, target):
     path = ROOT if target == "repo" else ROOT / ".claude-plugin" / "plugin.json"
@@ -119,6 +120,7 @@ def _mcp_list(claude, env, cwd: Path, log: Path):
     return proc, wall, (int(match.group(2)) / 1000 if match else None)
 
 
+@pytest.mark.slow
 def test_mcp_list_connects_cold_then_warm(claude, installed, tmp_path):
     project = copy_shop(tmp_path)
     env = dict(installed["env"], UV_PROJECT_ENVIRONMENT=str(tmp_path / "uv-env-fresh"),
@@ -175,6 +177,7 @@ def _initialize_over_stdio(env, cwd: Path, timeout: float = 240.0) -> tuple[floa
             proc.wait()
 
 
+@pytest.mark.slow
 def test_uv_run_answers_initialize_cold_then_warm(installed, tmp_path):
     project = copy_shop(tmp_path)
     env = dict(installed["env"], UV_PROJECT_ENVIRONMENT=str(tmp_path / "uv-env-direct"))

@@ -74,6 +74,7 @@ def _built(scripts: list[Script], label: str) -> Schema:
     return result.schema
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(HISTORIES))
 def test_history_replay_agrees_with_postgresql(name):
     project = FIXTURES_REAL / name
@@ -86,6 +87,7 @@ def test_history_replay_agrees_with_postgresql(name):
     assert _compare(static, _built(scripts, f"agree {name}")) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SCHEMA_FILES))
 def test_schema_file_reader_agrees_with_postgresql(name):
     project = FIXTURES_REAL / name
@@ -99,6 +101,7 @@ def test_schema_file_reader_agrees_with_postgresql(name):
         assert differences == []
 
 
+@pytest.mark.slow
 def test_pg_dump_reader_agrees_with_postgresql():
     dump = FIXTURES_REAL / "dbmate-upchieve" / "database" / "db_init" / "schema.sql"
     text = dump.read_text(encoding="utf-8")

@@ -68,6 +68,7 @@ def _default_of(conn, table: str) -> str:
     return conn.execute(f"INSERT INTO {table} (id) VALUES (1) RETURNING c::text").fetchone()[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("expr", DEFAULTS)
 def test_create_table_keeps_a_default_meaning(pg_url, expr):
     """The schema read back (replay) and printed as CREATE TABLE (the drop_table rollback and
@@ -148,6 +149,7 @@ def _with_touched_objects(proj: Path) -> Path:
     return proj
 
 
+@pytest.mark.slow
 @pytest.mark.pg
 @pytest.mark.parametrize("op", EVERY_CLASS, ids=lambda op: f"{op['op']}-{op.get('column', op.get('table', ''))}")
 def test_every_plan_passes_its_validator_as_written(proj, tmp_path, monkeypatch, capsys, op):

@@ -20,6 +20,8 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 from flux_agent.entry.tool_specs import TOOLS  # noqa: E402
 from shop import ROOT  # noqa: E402
 
+pytestmark = pytest.mark.slow  # each test starts the MCP server as a process (over 2 s)
+
 RENAME = [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}]
 
 

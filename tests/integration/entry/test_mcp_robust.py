@@ -27,7 +27,8 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 
 from shop import ROOT  # noqa: E402
 
-pytestmark = pytest.mark.pg  # the server reads the shop through the dev database (PostgreSQL)
+pytestmark = [pytest.mark.pg,  # the server reads the shop through the dev database (PostgreSQL)
+              pytest.mark.slow]  # each test starts the MCP server as a process (over 2 s)
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ def squawk_rules(tmp_path: Path, example, include: str | None = None) -> set[str
 SHARED = [(r, e) for r, e in EXAMPLES if r.squawk is not None and e.squawk_agrees]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SHARED, ids=[_id(c) for c in SHARED])
 def test_squawk_agrees(tmp_path, case):
     rule, example = case

@@ -92,6 +92,7 @@ def _write_case(tmp_path: Path, ops: list[dict]) -> tuple[Path, list[Path]]:
     return proj, written
 
 
+@pytest.mark.slow
 @pytest.mark.pg
 @pytest.mark.parametrize("case_id, ops", [c[:2] for c in CASES], ids=[c[0] for c in CASES])
 def test_written_files_pass_squawk(tmp_path, case_id, ops):

@@ -132,6 +132,7 @@ HOSTILE = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table, column", HOSTILE, ids=[f"{t}|{c}" for t, c in HOSTILE])
 def test_hostile_names_make_exactly_the_named_objects(pg_url, table, column):
     schema = Schema()
@@ -327,6 +328,7 @@ def _victims(conn) -> str:
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
+@pytest.mark.slow
 def test_injection_never_runs(pg_url):
     schema = shop_schema()
     cases = []

@@ -37,6 +37,7 @@ def run_and_check(conn, plan, schema) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_id, ops, phases", CASES, ids=[c[0] for c in CASES])
 def test_forward_rollback_forward(pg_url, case_id, ops, phases):
     schema = shop_schema()
@@ -85,6 +86,7 @@ OLD_SERVER_CASES = [c for c in CASES if c[0] in {
     "add-not-null-constant-default", "rename-column", "change-type-rewrite", "set-not-null"}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_id, ops, phases", OLD_SERVER_CASES, ids=[c[0] for c in OLD_SERVER_CASES])
 def test_plans_for_older_servers_run(pg_url, case_id, ops, phases):
     """--pg-version 10: no fast defaults, no CHECK-proved SET NOT NULL, EXECUTE PROCEDURE triggers."""
@@ -149,6 +151,7 @@ BROKEN = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_id, phase, field, old, new, problem", BROKEN, ids=[b[0] for b in BROKEN])
 def test_broken_plans_fail_the_checks(pg_url, case_id, phase, field, old, new, problem):
     ops = next(c[1] for c in CASES if c[0] == case_id)

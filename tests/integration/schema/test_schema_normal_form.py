@@ -369,6 +369,7 @@ MEANINGS = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("expression, target", MEANINGS)
 def test_normal_form_keeps_the_meaning(pg_url, expression, target):
     as_default, alone = normal_expr(expression, {}, target), normal_expr(expression, {})

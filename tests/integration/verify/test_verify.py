@@ -59,6 +59,7 @@ def _catalog(url: str) -> dict:
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case_id, ops, phases", CASES, ids=[c[0] for c in CASES])
 def test_every_shop_plan_verifies(pg_admin_url, shop, case_id, ops, phases):
     report = verify(shop, database_url=pg_admin_url, rows=200, operations=ops)
@@ -236,6 +237,7 @@ def test_mcp_tool(pg_admin_url, shop):
 # --------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_load_on_rename_column(pg_admin_url, shop):
     # The batched backfill ends when a pause between batches sees no new row: no pause here.
     (shop / ".flux.yaml").write_text("backfill_sleep_ms: 0\n")

@@ -187,6 +187,7 @@ def _without_new_to_old_copy(original):
     return broken
 
 
+@pytest.mark.slow
 def test_lost_write_detector_fires_on_a_broken_sync_trigger(pg_admin_url, shop, monkeypatch):
     (shop / ".flux.yaml").write_text("backfill_sleep_ms: 0\n")
     monkeypatch.setattr(shadow_column, "sync_function_sql", _without_new_to_old_copy(shadow_column.sync_function_sql))

@@ -99,6 +99,7 @@ RUNS = [(t, c) for t in ("golang-migrate", "sqitch") for c in sorted(_CASES)]
 RUNS += [("prisma", "rename-column"), ("flyway", "rename-column")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool, case", RUNS, ids=[f"{t}-{c}" for t, c in RUNS])
 def test_files_run_forward_and_back(pg_url, tmp_path, tool, case):
     import psycopg

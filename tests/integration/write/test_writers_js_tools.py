@@ -269,6 +269,7 @@ def effect(url: str, case: str):
         return PLANS[case][0](conn)
 
 
+@pytest.mark.slow
 @pytest.mark.node
 @pytest.mark.parametrize("case", list(PLANS))
 @pytest.mark.parametrize("tool", TOOLS)

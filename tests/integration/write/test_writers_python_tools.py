@@ -170,6 +170,7 @@ RUNS = [("alembic", "psycopg2", c) for c in PLANS] + [("alembic", "psycopg", "re
 RUNS += [("django", "psycopg", c) for c in PLANS]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool_name, driver, case_id", RUNS, ids=[f"{t}-{d}-{c}" for t, d, c in RUNS])
 def test_tool_upgrades_downgrades_upgrades(pg_url, tmp_path, tool_name, driver, case_id):
     tool = Tool(tool_name, tmp_path, pg_url, driver)
@@ -213,6 +214,7 @@ def test_tool_upgrades_downgrades_upgrades(pg_url, tmp_path, tool_name, driver, 
     check_forward()
 
 
+@pytest.mark.slow
 def test_alembic_offline_sql_is_verbatim(tmp_path):
     pytest.importorskip("alembic")
     pytest.importorskip("psycopg2")

@@ -110,6 +110,7 @@ def test_every_sql_parses(tmp_path, tool):
         assert texts and any(t.strip() for t in texts), job.rel
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(_CASES))
 @pytest.mark.parametrize("tool", TOOLS)
 def test_every_case_writes_parseable_sql(tmp_path, tool, case):
