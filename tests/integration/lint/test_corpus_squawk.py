@@ -10,30 +10,17 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
 from flux_agent.pg.parse import split_statements
-from flux_agent.model.settings import Settings
 from flux_agent.lint.rules import RULES
-from flux_agent.schema.replay.engine import read_migrations_dir
-from flux_agent.lint.engine import read_sections, validate_file
+from flux_agent.lint.engine import read_sections
 
-from shop import MIGRATIONS, ROOT
+from tests.unit.lint.test_corpus import SAFE, UNSAFE, flux
 
-CORPUS = ROOT / "tests" / "corpus"
-UNSAFE = sorted((CORPUS / "unsafe").glob("*.sql"))
-SAFE = sorted((CORPUS / "safe").glob("*.sql"))
-SCHEMA = read_migrations_dir(MIGRATIONS)
-SETTINGS = Settings(pg_version=16)
 SHARED_IDS = {r.id for r in RULES if r.squawk}  # the rule ids squawk has too
-
-
-@lru_cache(maxsize=None)
-def flux(path: Path):
-    return tuple(validate_file(path, SETTINGS, SCHEMA, display=path.name))
 
 
 def _squawk_exe() -> str:

@@ -17,15 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.lint.rules import RULES
-
-EXAMPLES = [(rule, example) for rule in RULES for example in rule.examples]
-
-
-def _id(case) -> str:  # the same ids as in tests/unit/lint/test_rule_examples.py
-    rule, example = case
-    kind = "flags" if example.flagged else "passes"
-    return f"{rule.id}-{kind}-{[e for e in rule.examples if e.flagged == example.flagged].index(example)}"
+from tests.unit.lint.test_rule_examples import EXAMPLES, _id
 
 
 def squawk_rules(tmp_path: Path, example, include: str | None = None) -> set[str]:

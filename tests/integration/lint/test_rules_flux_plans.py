@@ -11,26 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.lint.context import FileContext
 from flux_agent.entry.cli import main
-from flux_agent.model.schema import Schema
 from flux_agent.model.settings import Settings
-from flux_agent.schema.replay.engine import read_migrations_dir
-from flux_agent.lint.engine import lint_sql, validate_plan
+from flux_agent.lint.engine import validate_plan
 
 from cases import CASES
-from shop import MIGRATIONS, SHOP
+from shop import SHOP
+from tests.unit.lint.test_rules_flux import SCHEMA, lint
 
 pytestmark = pytest.mark.pg  # plans and validate read the shop through the dev database (PostgreSQL)
-
-SCHEMA = read_migrations_dir(MIGRATIONS)
-
-
-def lint(sql: str, schema: Schema | None = SCHEMA, **kw):  # as in tests/unit/lint/test_rules_flux.py
-    settings = Settings(pg_version=kw.pop("pg_version", 16))
-    kw.setdefault("transactional", True)
-    ctx = FileContext.for_settings(settings, path="m.sql", schema=schema, **kw)
-    return lint_sql(sql, ctx)
 
 
 @pytest.mark.parametrize("case_id,ops,_phases", CASES, ids=[c[0] for c in CASES])

@@ -7,37 +7,19 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from flux_agent.pg.parse import split_statements
-from flux_agent.model.plan import Plan, Step
-from flux_agent.model.settings import Settings
-from flux_agent.plan.planner import build_plan
-from flux_agent.entry.actions import parse_operations
-from flux_agent.write.tools import get_writer
+from flux_agent.model.plan import Step
 from flux_agent.write.base import db_steps
 from flux_agent.write.tools.rails import render_file as rails_file
 
-from cases import CASES
-from shop import build_shop, shop_schema
+from shop import build_shop
+from tests.unit.write.test_writers_golden import _CASES, jobs_for
 
-NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)  # the golden files' time (tests/unit/write/test_writers_golden.py)
 RUBY = shutil.which("ruby")
-_CASES = {c[0]: c[1] for c in CASES}
-
-
-def plan_for(tool: str, case: str = "rename-column") -> Plan:
-    return build_plan(parse_operations(_CASES[case]), shop_schema(), Settings(), tool=tool)
-
-
-def jobs_for(tool: str, project: Path, case: str = "rename-column", now: datetime = NOW):
-    writer = get_writer(tool)
-    laid = writer.layout(plan_for(tool, case), project, writer.default_dir, now)
-    extra = {"now": now} if tool == "sqitch" else {}
-    return writer, laid, writer.jobs(laid, project, **extra)
 
 
 # ---------------------------------------------------------------- Ruby
