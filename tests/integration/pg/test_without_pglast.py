@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from shop import ROOT
+
 HIDE = "import sys; sys.modules['pglast'] = None  # import pglast now raises ImportError\n"
 CLI = ("import sys; sys.path.insert(0, {root!r})\n"
        "from flux_agent.entry.cli import main\n"
@@ -155,6 +156,7 @@ def test_the_fallback_cuts_statements_as_pglast_does(prisma, monkeypatch):
         assert mine == ref, sql
 
 
+@pytest.mark.slow
 def test_version_usage_and_detect(prisma):
     res = flux(prisma, "--version")
     assert (res.returncode, res.stdout.strip(), res.stderr) == (0, "flux 0.1.0", "")
@@ -211,6 +213,7 @@ def test_plan_write_writes_the_files_pglast_would(prisma, tmp_path_factory):
     assert written(other) == files
 
 
+@pytest.mark.slow
 def test_what_needs_pglast_says_so_in_one_line(prisma):
     (prisma / "m.sql").write_text("CREATE INDEX i ON t (a);\n")
     for args in (["validate", "m.sql"], ["validate", "--include", "no-such-rule", "m.sql"], ["verify"],
@@ -225,6 +228,8 @@ def test_what_needs_pglast_says_so_in_one_line(prisma):
     assert written(prisma) == []
 
 
+@pytest.mark.pg
+@pytest.mark.slow
 def test_the_dev_database_builds_schema_prisma_without_pglast(prisma):
     """The dev database runs a schema file's DDL statement by statement, cut by sqlglot's
     tokenizer here; its catalogs come back through the same static model (a quoted
@@ -237,6 +242,7 @@ def test_the_dev_database_builds_schema_prisma_without_pglast(prisma):
     assert any(c["kind"] == "foreign_key" for c in tables["Post"]["constraints"])
 
 
+@pytest.mark.slow
 def test_the_mcp_server_serves_without_pglast(prisma):
     mcp = pytest.importorskip("mcp")
     from mcp.client.stdio import stdio_client

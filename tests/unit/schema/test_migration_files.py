@@ -1,6 +1,7 @@
 """schema/migration_files.py: the one reader of migration file formats (what runs up,
 what runs down, in which order a tool runs a folder), and the one folder replay with
-its one error policy, as validate, schema reading and verify use them."""
+its one error policy, as validate, schema reading and verify use them. The callers that
+read a goose or flyway folder through the dev database: tests/integration/schema/test_migration_files_devdb.py."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from flux_agent.schema.replay.engine import FolderReplay, replay_folder
 from flux_agent.verify.pending import schema_before
 from flux_agent.write.deploy_groups import PlanRecord
 
-ROOT = Path(__file__).resolve().parents[1]
+from shop import ROOT
 
 
 def write(root: Path, rel: str, text: str) -> Path:
@@ -167,15 +168,6 @@ def test_each_tool_runs_a_folder_in_its_own_order(tmp_path):
     assert migration_files(tmp_path / "absent", "flyway") == []
 
 
-def test_goose_versions_without_padding_replay_in_number_order(tmp_path):
-    # By name, 10_ ran before 2_: its column went on a table that did not exist yet and was lost.
-    write(tmp_path, "migrations/1_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n")
-    write(tmp_path, "migrations/2_orders.sql", "-- +goose Up\nCREATE TABLE orders (id bigint PRIMARY KEY);\n")
-    write(tmp_path, "migrations/10_note.sql", "-- +goose Up\nALTER TABLE orders ADD COLUMN note text;\n")
-    schema = tools.read_schema(str(tmp_path), tool="goose")
-    assert [c.name for c in schema.table("orders").columns] == ["id", "note"]
-
-
 def _three_files(folder: Path, broken: str) -> None:
     write(folder, "1_a.sql", "CREATE TABLE a (id int);\n")
     write(folder, "2_b.sql", f"CREATE TABLE b (id int);\n{broken}\n")
@@ -217,15 +209,6 @@ def _flyway(root: Path) -> Path:
     write(folder, "V10__index.sql", "CREATE INDEX CONCURRENTLY orders_note_idx ON orders (note);\n")
     write(folder, "V10__index.sql.conf", "executeInTransaction=false\n")
     return folder
-
-
-def test_validate_judges_flyway_files_in_version_order_with_their_undo_files(tmp_path):
-    folder = _flyway(tmp_path)
-    found = tools.validate_migration([str(folder)], str(tmp_path), tool="flyway")
-    by_file = sorted({(Path(f.path).name, f.rule) for f in found if f.severity == "error"})
-    # V10 sees orders.note (V2 ran before it), the U-files are undo scripts rather than
-    # migrations that drop tables, and V10 is the one file without its undo.
-    assert by_file == [("V10__index.sql", "missing-rollback")]
 
 
 def test_validate_judges_sqitch_deploy_scripts_in_plan_order(tmp_path):

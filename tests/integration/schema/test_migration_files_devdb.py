@@ -1,0 +1,33 @@
+"""The folder order of schema/migration_files.py as the callers that read a project through the
+dev database (PostgreSQL) see it: schema reading of a goose folder, validate's history of a
+flyway folder. The formats and the replay on their own: tests/unit/schema/test_migration_files.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry import actions as tools
+
+from tests.unit.schema.test_migration_files import _flyway, write
+
+pytestmark = pytest.mark.pg  # read_schema and validate read the project through the dev database
+
+
+def test_goose_versions_without_padding_replay_in_number_order(tmp_path):
+    # By name, 10_ ran before 2_: its column went on a table that did not exist yet and was lost.
+    write(tmp_path, "migrations/1_users.sql", "-- +goose Up\nCREATE TABLE users (id bigint PRIMARY KEY);\n")
+    write(tmp_path, "migrations/2_orders.sql", "-- +goose Up\nCREATE TABLE orders (id bigint PRIMARY KEY);\n")
+    write(tmp_path, "migrations/10_note.sql", "-- +goose Up\nALTER TABLE orders ADD COLUMN note text;\n")
+    schema = tools.read_schema(str(tmp_path), tool="goose")
+    assert [c.name for c in schema.table("orders").columns] == ["id", "note"]
+
+
+def test_validate_judges_flyway_files_in_version_order_with_their_undo_files(tmp_path):
+    folder = _flyway(tmp_path)
+    found = tools.validate_migration([str(folder)], str(tmp_path), tool="flyway")
+    by_file = sorted({(Path(f.path).name, f.rule) for f in found if f.severity == "error"})
+    # V10 sees orders.note (V2 ran before it), the U-files are undo scripts rather than
+    # migrations that drop tables, and V10 is the one file without its undo.
+    assert by_file == [("V10__index.sql", "missing-rollback")]
