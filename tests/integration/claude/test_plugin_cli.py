@@ -19,7 +19,9 @@ import pytest
 
 from fake_anthropic import ROOT, claude_env, copy_shop, explain, install_plugin, require_claude, run_claude
 
-pytestmark = pytest.mark.claude  # every test runs the real Claude Code CLI
+# Every test runs the real Claude Code CLI, and all are slow: the plugin install (a module fixture,
+# paid by the first test that needs it, 1-13 s here) or Claude Code runs of 1-7 s per test.
+pytestmark = [pytest.mark.claude, pytest.mark.slow]
 
 CONNECTED = re.compile(r'MCP server "([^"]*flux[^"]*)": Successfully connected \(transport: \w+\) in (\d+)ms')
 ALWAYS_ON_BUDGET = 60
@@ -59,7 +61,6 @@ def _problems(report, where="report") -> list[str]:
     return found
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("target", ["repo", "plugin.json"])
 def test_validate_passes_without_errors_or_warnings(claude, tmp_path, target):
     path = ROOT if target == "repo" else ROOT / ".claude-plugin" / "plugin.json"
@@ -120,7 +121,6 @@ def _mcp_list(claude, env, cwd: Path, log: Path):
     return proc, wall, (int(match.group(2)) / 1000 if match else None)
 
 
-@pytest.mark.slow
 def test_mcp_list_connects_cold_then_warm(claude, installed, tmp_path):
     project = copy_shop(tmp_path)
     env = dict(installed["env"], UV_PROJECT_ENVIRONMENT=str(tmp_path / "uv-env-fresh"),
@@ -177,7 +177,6 @@ def _initialize_over_stdio(env, cwd: Path, timeout: float = 240.0) -> tuple[floa
             proc.wait()
 
 
-@pytest.mark.slow
 def test_uv_run_answers_initialize_cold_then_warm(installed, tmp_path):
     project = copy_shop(tmp_path)
     env = dict(installed["env"], UV_PROJECT_ENVIRONMENT=str(tmp_path / "uv-env-direct"))
