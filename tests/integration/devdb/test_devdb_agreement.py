@@ -110,6 +110,7 @@ def test_pg_dump_reader_agrees_with_postgresql():
     assert _compare(read_pg_dump(dump), _built([script], "agree dump upchieve")) == []
 
 
+@pytest.mark.slow
 def test_every_upchieve_migration_runs_on_the_dev_database():
     """All 282 dbmate migrations of upchieve run on the dev database, extensions included
     (pgserver, without contrib, failed 4 of them); the one statement the project's own

@@ -97,6 +97,7 @@ def test_dbmate_without_migrations_reads_the_dump(tmp_path):
     assert schema.table("things").primary_key == ["id"]
 
 
+@pytest.mark.slow
 def test_alembic_offline_mode_is_replayed(tmp_path):
     pytest.importorskip("alembic")
     subprocess.run([sys.executable, "-m", "alembic", "init", "alembic"], cwd=tmp_path, check=True,
