@@ -154,7 +154,7 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     # How the schema was read belongs to the plan's findings: a statement of the history skipped
     # on the dev database means the plan starts from a schema the history alone does not make.
     read = [Finding(rule="dev-database", severity="warning", message=n) for n in notes]
-    plan = plan.model_copy(update={"findings": read + validate_plan(plan, schema, settings, before)})
+    plan = plan.model_copy(update={"findings": read + plan.findings + validate_plan(plan, schema, settings, before)})
     return annotate(plan, schema, before=before)  # estimates from table statistics
 
 

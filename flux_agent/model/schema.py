@@ -1,5 +1,6 @@
 """The Schema model: tables, columns, indexes, constraints, enums and views, as every
-reader returns them (in the normal form of flux_agent.schema.normal)."""
+reader returns them (in the normal form of flux_agent.schema.normal), and what only
+PostgreSQL's catalogs tell: the objects that depend on them."""
 
 from __future__ import annotations
 
@@ -64,10 +65,76 @@ class View(BaseModel):
     depends_on: list[str] = Field(default_factory=list, description="tables the view reads")
 
 
+DependentKind = Literal["view", "materialized_view", "rule", "index", "trigger", "policy", "generated_column",
+                       "partition_key"]
+
+
+class Dependent(BaseModel):
+    """An object PostgreSQL records (pg_depend) as using a table or view, or some of its columns."""
+
+    kind: DependentKind
+    name: str = Field(description="a view's key; an index's, trigger's, policy's or rule's own name; "
+                                  "a generated column's name")
+    table: str = Field(description="the table or view whose columns it uses (key as Table.name)")
+    columns: list[str] = Field(default_factory=list, description="the columns it uses; empty: the whole relation")
+    definition: str = Field("", description="the statement or expression that makes it, as PostgreSQL prints it")
+    grants: list[str] = Field(default_factory=list, description="a view's GRANT statements, for re-creating it")
+
+    @property
+    def label(self) -> str:
+        """How a message names it: `view active_users`, `index users_email_trgm on users`."""
+        kind = self.kind.replace("_", " ")
+        if self.kind in ("view", "materialized_view"):
+            return f"{kind} {self.name}"
+        if self.kind == "generated_column":
+            return f"generated column {self.table}.{self.name}"
+        return f"{kind} {self.name} on {self.table}"
+
+
+class Function(BaseModel):
+    """A user function, with the body a column or table rename may leave stale."""
+
+    name: str = Field(description="key with its argument types: `audit_users()`, `app.touch(integer)`")
+    language: str
+    body: str = Field(description="the source between the function's quotes (pg_proc.prosrc)")
+    triggers: list[str] = Field(default_factory=list, description="`trigger on table` for each trigger calling it")
+
+
+class Sequence(BaseModel):
+    name: str
+    owned_by: Optional[str] = Field(None, description="`table.column` whose drop drops the sequence too")
+    identity: bool = False
+
+
+class Extension(BaseModel):
+    name: str
+    version: str
+    schema_name: str = Field(description="the schema its objects live in")
+
+
+class Dependencies(BaseModel):
+    """What depends on what, read from the dev database's catalogs. Static readers
+    cannot know it and leave Schema.dependencies None."""
+
+    dependents: list[Dependent] = Field(default_factory=list)
+    functions: list[Function] = Field(default_factory=list)
+    sequences: list[Sequence] = Field(default_factory=list)
+    extensions: list[Extension] = Field(default_factory=list)
+
+    def on(self, table: str, column: Optional[str] = None) -> list[Dependent]:
+        """The objects using `table` (with a column: using that column)."""
+        return [d for d in self.dependents if d.table == table and (column is None or column in d.columns)]
+
+    def index(self, name: str) -> Optional[Dependent]:
+        return next((d for d in self.dependents if d.kind == "index" and d.name == name), None)
+
+
 class Schema(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     enums: list[EnumType] = Field(default_factory=list)
     views: list[View] = Field(default_factory=list)
+    dependencies: Optional[Dependencies] = Field(
+        None, description="from PostgreSQL's catalogs (the dev database); None when read without PostgreSQL")
 
     def table(self, name: str) -> Optional[Table]:
         return next((t for t in self.tables if t.name == name), None)

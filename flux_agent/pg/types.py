@@ -188,3 +188,16 @@ def not_null_uses_check(pg_version: int) -> bool:
 
 def concurrent_enum_needed(pg_version: int) -> bool:
     return pg_version < 12
+
+
+# Types with no equality operator: `a IS DISTINCT FROM b` on them fails ("operator does not
+# exist: point = point"), so their values are compared as text.
+_NO_EQUALITY = {"json", "point", "line", "lseg", "box", "path", "polygon", "circle", "xml"}
+
+
+def distinct_sql(a: str, b: str, type_text: str, negate: bool = False) -> str:
+    """`a IS [NOT] DISTINCT FROM b` for values of `type_text`, where the type can compare them."""
+    base = type_text.split("(")[0].strip().rstrip("[]").strip().lower()
+    if base in _NO_EQUALITY:
+        a, b = f"CAST({a} AS text)", f"CAST({b} AS text)"
+    return f"{a} IS {'NOT ' if negate else ''}DISTINCT FROM {b}"

@@ -12,7 +12,7 @@ from typing import Sequence
 
 from ..errors import FluxInputError
 from ..model.operations import Operation
-from ..model.plan import Plan, Step
+from ..model.plan import Finding, Plan, Step
 from ..model.schema import Schema
 from ..model.settings import Settings
 from .ops import OPS
@@ -65,12 +65,16 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         raise FluxInputError("no operations to plan")
     work = schema.model_copy(deep=True)
     steps: list[Step] = []
+    findings: list[Finding] = []
     new_tables: set[str] = set()
     for op in operations:
         module = OPS.get(op.op)
         if module is None:
             raise FluxInputError(f"operation {op.op!r} is not supported by the planner yet")
         module.validate(op, work)
+        # What the plan carries but a person must look at (a function body naming a retyped column).
+        findings += [Finding(rule="dependent-function", severity="warning", message=m)
+                     for m in getattr(module, "warnings", lambda op, schema: [])(op, work)]
         steps.extend(module.plan(op, Ctx(work, settings, new_tables)))
         module.apply(op, work)
         if op.op == "create_table":
@@ -83,6 +87,7 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         tool=tool,
         operations=list(operations),
         steps=steps,
+        findings=findings,
     )
 
 

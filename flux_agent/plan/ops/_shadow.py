@@ -16,11 +16,13 @@ from ...errors import FluxInputError
 from ...model.schema import Column, Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
-from ...pg.types import not_null_uses_check
+from ...pg.types import distinct_sql as differ, not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
 from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
 from ...pg.ddl import index_sql
+from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_step
+from ._dependents import Carried, column_dependents, referencing_keys
 from ._base import Ctx, backfill_step, bare, batched_update, short_name, tx_step
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
 
@@ -36,6 +38,8 @@ class Shadow:
     # copies made of the old column's indexes and constraints: (original, copy name)
     indexes: list[tuple[Index, str]] = field(default_factory=list)
     constraints: list[tuple[Constraint, str]] = field(default_factory=list)
+    # what the dev database says depends on the old column: views, policies, index definitions
+    carried: Carried = field(default_factory=Carried)
 
     # -- conversions, rendered for a given reference to the column ---------
     def fwd(self, ref: list[str]) -> str:
@@ -65,16 +69,19 @@ def prepare(schema: Schema, table: Table, old: Column, new_name: str, new_type: 
         raise FluxInputError(
             f"{table.name}.{old.name} is part of the primary key; expand/contract of a key column is not supported"
         )
-    for other in schema.tables:
-        for con in other.constraints:
-            if con.kind == "foreign_key" and con.ref_table == table.name and old.name in con.ref_columns:
-                raise FluxInputError(
-                    f"{table.name}.{old.name} is referenced by foreign key {con.name} on {other.name}; "
-                    f"move that foreign key first"
-                )
-    sh = Shadow(table, old, new_name, new_type, using, pg_version=pg_version)
+    for con in table.constraints:
+        if con.kind == "exclude" and old.name in con.columns:
+            raise FluxInputError(f"exclusion constraint {con.name} uses {table.name}.{old.name}; "
+                                 "expand/contract cannot copy it without a gap: change it by hand")
+    sh = Shadow(table, old, new_name, new_type, using, pg_version=pg_version,
+                carried=column_dependents(schema, table, old.name, "rename" if rename else "retype", new_name,
+                                          extra=referencing_keys(schema, table, old.name)))
+    known = schema.dependencies is not None  # PostgreSQL listed each index using the column, with its definition
     for idx in table.indexes:
-        if idx.primary or old.name not in idx.columns:
+        if known:
+            if idx.primary or idx.name not in sh.carried.indexes:
+                continue
+        elif idx.primary or old.name not in idx.columns:
             if not idx.primary and any(old.name in c for c in idx.columns if not c.isidentifier()):
                 raise FluxInputError(f"expression index {idx.name} uses {old.name}; rebuild it by hand")
             continue
@@ -121,17 +128,18 @@ def sync_function_sql(sh: Shadow) -> list[str]:
     o, n = sh.old.name, sh.new_name
     new_o, new_n, old_o, old_n = (f"NEW.{ident(o)}", f"NEW.{ident(n)}", f"OLD.{ident(o)}", f"OLD.{ident(n)}")
     fwd, back = sh.fwd(["new", o]), sh.back(["new", n])
+    nt, ot = sh.new_type, sh.old.type
     body = (
         "\nBEGIN\n"
         "  IF TG_OP = 'INSERT' THEN\n"
         f"    IF {new_n} IS NULL THEN\n"
         f"      {new_n} := {fwd};\n"
-        f"    ELSIF {new_n} IS DISTINCT FROM {fwd} THEN\n"
+        f"    ELSIF {differ(new_n, fwd, nt)} THEN\n"
         f"      {new_o} := {back};\n"
         "    END IF;\n"
-        f"  ELSIF {new_o} IS DISTINCT FROM {old_o} AND {new_n} IS NOT DISTINCT FROM {old_n} THEN\n"
+        f"  ELSIF {differ(new_o, old_o, ot)} AND {differ(new_n, old_n, nt, negate=True)} THEN\n"
         f"    {new_n} := {fwd};\n"
-        f"  ELSIF {new_n} IS DISTINCT FROM {old_n} AND {new_n} IS DISTINCT FROM {fwd} THEN\n"
+        f"  ELSIF {differ(new_n, old_n, nt)} AND {differ(new_n, fwd, nt)} THEN\n"
         f"    {new_o} := {back};\n"
         "  END IF;\n"
         "  RETURN NEW;\n"
@@ -162,14 +170,16 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
         risk="brief lock, catalog change only; writes to either column are mirrored from here on",
         rollback=f"drop the trigger and {sh.new_name} ({sh.old.name} still holds every value)")]
     fwd = sh.fwd([sh.old.name])
-    sql = batched_update(ctx, sh.table, [(sh.new_name, fwd)], f"{n} IS DISTINCT FROM {fwd}",
+    sql = batched_update(ctx, sh.table, [(sh.new_name, fwd)], differ(n, fwd, sh.new_type),
                          label=f"{sh.table.name}.{sh.new_name}")
     steps.append(backfill_step(ctx, sh.table, f"copy {sh.old.name} into {sh.new_name} in batches ({what})", sql))
     for idx, copy in sh.indexes:
         cols = _swap(idx.columns, sh.old.name, sh.new_name)
+        definition = sh.carried.indexes.get(idx.name)
+        exact = index_copy(definition, sh.table.name, sh.old.name, sh.new_name, copy) if definition else None
         where = render(replace_column(parse_expr(idx.where, "where"), sh.old.name, [sh.new_name])) \
-            if idx.where else None
-        steps.append(index_step(sh.table, copy, cols, idx.unique, where, phase="expand"))
+            if idx.where and not exact else None
+        steps.append(index_step(sh.table, copy, cols, idx.unique, where, phase="expand", sql=exact))
     adds = [constraint_sql(sh, con, copy, sh.new_name, True) for con, copy in sh.constraints]
     names = [copy for _, copy in sh.constraints]
     if not sh.old.nullable:
@@ -197,7 +207,52 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
             [f"ALTER TABLE {t} ADD CONSTRAINT {chk} CHECK ({n} IS NOT NULL) NOT VALID",
              f"ALTER TABLE {t} ALTER COLUMN {n} DROP NOT NULL"],
             rollback=f"allow NULL in {sh.new_name} again"))
+    if sh.carried.policies or (sh.carried.views and sh.new_type == sh.old.type):
+        steps.append(repoint_step(ctx, sh))
     return steps
+
+
+def repoint_step(ctx: Ctx, sh: Shadow) -> Step:
+    """Views and policies read the new column from here on (the trigger keeps both equal): the
+    contract can then drop the old one. A view keeps its output names (`new AS old`)."""
+    t = qname(sh.table.name)
+    views = sh.carried.views if sh.new_type == sh.old.type else []
+    up = [f"CREATE OR REPLACE VIEW {qname(v.name)} AS "
+          f"{view_query(v.definition, sh.table.name, sh.old.name, sh.new_name)}" for v in views]
+    down = [f"CREATE OR REPLACE VIEW {qname(v.name)} AS {_query(v.definition)}" for v in views]
+    up += [policy_alter(p.definition, sh.table.name, sh.old.name, sh.new_name) for p in sh.carried.policies]
+    down += [policy_alter(p.definition, sh.table.name) for p in sh.carried.policies]
+    names = [f"view {v.name}" for v in views] + [f"policy {p.name}" for p in sh.carried.policies]
+    return tx_step(ctx, "expand", f"point {', '.join(names)} at {sh.table.name}.{sh.new_name}", up, down,
+                   lock_note=f"{t} and the views" if views else "",
+                   risk="brief lock, catalog change only; both columns hold the same values",
+                   rollback=f"point them back at {sh.old.name}")
+
+
+def _query(definition: str) -> str:
+    return definition.strip().rstrip(";")
+
+
+def drop_views_sql(carried: Carried) -> list[str]:
+    """A type change drops the views reading the column (readers first) ..."""
+    return [s for v in reversed(carried.views)
+            for s in ("-- squawk-ignore ban-drop-view -- re-created in this same transaction, so no query misses it",
+                      f"DROP VIEW {qname(v.name)}")]
+
+
+def create_views_sql(carried: Carried) -> list[str]:
+    """... and re-creates them on the new column with their grants, in the same transaction."""
+    out = []
+    for v in carried.views:
+        out.append(f"CREATE VIEW {qname(v.name)} AS {_query(v.definition)}")
+        out += v.grants
+    return out
+
+
+def own_sequences_sql(sh: Shadow, column: str) -> list[str]:
+    """A sequence owned by the column (serial) would go with it: it moves to `column` first."""
+    return [f"ALTER SEQUENCE {qname(s)} OWNED BY {qname(sh.table.name)}.{ident(column)}"
+            for s in sh.carried.sequences]
 
 
 def restore_old_sql(sh: Shadow) -> list[str]:
@@ -218,10 +273,12 @@ def restore_old_sql(sh: Shadow) -> list[str]:
         if con is not None:
             out.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(con.name)} UNIQUE ({ident_list(idx.columns)})")
             continue
-        out.append(index_sql(sh.table, idx))
+        definition = sh.carried.indexes.get(idx.name)
+        out.append(index_copy(definition, sh.table.name, sh.old.name, sh.old.name, idx.name, concurrently=False)
+                   if definition else index_sql(sh.table, idx))
     for con, _ in sh.constraints:
         out.append(constraint_sql(sh, con, con.name, sh.old.name, False))
-    return out + sync_function_sql(sh)
+    return out + own_sequences_sql(sh, sh.old.name) + sync_function_sql(sh)
 
 
 def attach_unique_sql(sh: Shadow, final_names: bool) -> tuple[list[str], list[str]]:

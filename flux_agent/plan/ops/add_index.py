@@ -53,12 +53,13 @@ def drop_index_sql(table: Table, name: str) -> str:
 
 
 def index_step(table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
-               phase: str = "migrate", title: Optional[str] = None) -> Step:
+               phase: str = "migrate", title: Optional[str] = None, sql: Optional[str] = None) -> Step:
+    """`sql`: the CREATE INDEX CONCURRENTLY to run, when it is an exact copy of another index."""
     rows = "size unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
     return solo_step(
         phase,
         title or f"build {'unique ' if unique else ''}index {name} on {table.name} ({', '.join(columns)})",
-        create_index_sql(table, name, columns, unique, where),
+        f"{sql};" if sql else create_index_sql(table, name, columns, unique, where),
         drop_index_sql(table, name),
         lock=SHARE_UPDATE_EXCLUSIVE,
         risk=f"builds concurrently, reads and writes go on; {rows}; a failed build leaves an INVALID "

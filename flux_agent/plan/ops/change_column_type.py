@@ -14,8 +14,10 @@ from ...model.schema import Schema
 from ...model.plan import Step
 from ...pg.types import binary_coercible
 from ...pg.quote import ident, qname, qname_in
+from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
-from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql, unique_constraint
+from ._shadow import (attach_unique_sql, create_views_sql, drop_sync_sql, drop_views_sql, expand_steps,
+                      own_sequences_sql, prepare, restore_old_sql, unique_constraint)
 
 
 SWAP_IGNORE = ("-- squawk-ignore renaming-object -- the copy takes the name of the original dropped above; "
@@ -37,18 +39,24 @@ def validate(op: ChangeColumnType, schema: Schema) -> None:
     table, col, new_type = _target(op, schema)
     if not (op.using is None and binary_coercible(col.type, new_type)):
         prepare(schema, table, col, short_name(op.column, suffix="flux"), new_type, op.using, rename=False)
+    else:
+        column_dependents(schema, table, op.column, "retype")
 
 
 def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
     table, col, new_type = _target(op, ctx.schema)
     t, c = qname(table.name), ident(op.column)
     if op.using is None and binary_coercible(col.type, new_type):
+        # PostgreSQL alters no column a view or policy uses: they are re-created around it.
+        kept = column_dependents(ctx.schema, table, op.column, "retype")
+        before = drop_views_sql(kept) + [f"DROP POLICY {ident(p.name)} ON {t}" for p in kept.policies]
+        after = [p.definition for p in kept.policies] + create_views_sql(kept)
         return [tx_step(
             ctx, "migrate", f"change {table.name}.{op.column} to {new_type} (binary-coercible)",
-            [f"-- squawk-ignore changing-column-type, prefer-text-field -- {col.type} to {new_type} is "
-             "binary-coercible: no rewrite, brief lock",
-             f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {new_type}"],
-            [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {col.type}"],
+            before + [f"-- squawk-ignore changing-column-type, prefer-text-field -- {col.type} to {new_type} is "
+                      "binary-coercible: no rewrite, brief lock",
+                      f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {new_type}"] + after,
+            before + [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {col.type}"] + after,
             risk="brief lock, catalog change only (no rewrite, no index rebuild)",
             down_statement_timeout="0",
             rollback=f"back to {col.type}: rewrites the table, fails if longer or wider values were written")]
@@ -70,18 +78,18 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
     renames += [s for con, copy in sh.constraints
                 for s in (SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}")]
     default = [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}"] if col.default else []
-    up = drop_sync_sql(sh) + [
+    up = drop_sync_sql(sh) + drop_views_sql(sh.carried) + own_sequences_sql(sh, tmp) + [
         "-- squawk-ignore ban-drop-column -- the shadow column already holds every value",
         f"ALTER TABLE {t} DROP COLUMN {c}",
         "-- squawk-ignore renaming-column -- the shadow column takes the name the application uses",
         f"ALTER TABLE {t} RENAME COLUMN {n} TO {c}",
-    ] + renames + attach + default
-    undo = ([f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if col.default else []) + [
+    ] + renames + attach + default + create_views_sql(sh.carried)
+    undo = drop_views_sql(sh.carried) + ([f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if col.default else []) + [
         f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
     ] + [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(con.name)} TO {ident(copy)}" for con, copy in sh.constraints] + [
         f"ALTER INDEX {qname_in(table.name, idx.name)} RENAME TO {ident(copy)}"
         for idx, copy in sh.indexes if idx.name not in unique_names
-    ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh)
+    ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh) + create_views_sql(sh.carried)
     steps.append(tx_step(
         ctx, "contract", f"swap {table.name}.{op.column} to the {new_type} copy and drop the old column",
         up, undo, risk="brief lock, catalog change only", down_statement_timeout="0",
@@ -95,6 +103,11 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
 def apply(op: ChangeColumnType, schema: Schema) -> None:
     table, col, new_type = _target(op, schema)
     col.type = new_type
+
+
+def warnings(op: ChangeColumnType, schema: Schema) -> list[str]:
+    table, _, _ = _target(op, schema)
+    return retype_warnings(schema, table, op.column)
 
 
 def describe(op: ChangeColumnType) -> str:

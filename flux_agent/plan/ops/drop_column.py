@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from ...errors import FluxInputError
 from ...model.operations import DropColumn
-from ...model.schema import Schema
+from ...model.schema import Column, Schema, Table
+from ...pg.ddl import index_sql
+from ...pg.repoint import index_copy
 from ...model.plan import Step
 from ...pg.quote import dollar_quote, ident, literal, qname
+from ._dependents import column_dependents, referencing_keys
 from ._base import Ctx, code_step, require_column, require_table, short_name, tx_step
 
 
@@ -30,15 +33,31 @@ def _restore_not_null(t: str, c: str, label: str) -> str:
     )
 
 
+def _restore_indexes(schema: Schema, table: Table, column: str) -> list[str]:
+    """The indexes PostgreSQL dropped with the column, back on the re-added (set-aside) column
+    under their own names: the rollback of the set-aside renames the column and they follow."""
+    aside = aside_name(column)
+    exact = {d.name: d.definition for d in schema.dependencies.on(table.name, column) if d.kind == "index"} \
+        if schema.dependencies is not None else {}
+    out = []
+    for idx in table.indexes:
+        if idx.primary or (idx.name not in exact and column not in idx.columns):
+            continue
+        if idx.name in exact:
+            out.append(index_copy(exact[idx.name], table.name, column, aside, idx.name, concurrently=False))
+        else:
+            copy = table.model_copy(update={"columns": table.columns + [Column(name=aside, type="text")]})
+            out.append(index_sql(copy, idx.model_copy(update={"columns": [aside if c == column else c
+                                                                        for c in idx.columns]})))
+    return out
+
+
 def validate(op: DropColumn, schema: Schema) -> None:
     table = require_table(schema, op.table)
     require_column(table, op.column)
     if op.column in table.primary_key:
         raise FluxInputError(f"{op.table}.{op.column} is part of the primary key; drop the key first")
-    for other in schema.tables:
-        for con in other.constraints:
-            if con.kind == "foreign_key" and con.ref_table == table.name and op.column in con.ref_columns:
-                raise FluxInputError(f"{op.table}.{op.column} is referenced by foreign key {con.name} on {other.name}")
+    column_dependents(schema, table, op.column, "drop", extra=referencing_keys(schema, table, op.column))
     if table.column(aside_name(op.column)):
         raise FluxInputError(f"column {aside_name(op.column)!r} already exists on {op.table}")
 
@@ -70,7 +89,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         ctx, "contract", f"drop the set-aside column {aside_name(op.column)} from {table.name}",
         ["-- squawk-ignore ban-drop-column -- unused since the code step and set aside since the step before",
          f"ALTER TABLE {t} DROP COLUMN {a}"],
-        [f"ALTER TABLE {t} ADD COLUMN {a} {col.type}"],
+        [f"ALTER TABLE {t} ADD COLUMN {a} {col.type}"] + _restore_indexes(ctx.schema, table, op.column),
         risk="brief lock, catalog change only; run it once nothing failed after the set-aside",
         rollback=f"re-add {op.column} empty: its values are lost; restore them from a backup",
         data_loss=True))

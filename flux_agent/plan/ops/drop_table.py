@@ -10,6 +10,7 @@ from ...model.operations import DropTable
 from ...model.schema import Schema
 from ...model.plan import Step
 from ...pg.quote import ident, qname, split_qualified
+from ._dependents import table_dependents
 from ._base import Ctx, bare, code_step, require_table, short_name, table_ddl, tx_step
 
 
@@ -31,6 +32,7 @@ def validate(op: DropTable, schema: Schema) -> None:
     for view in schema.views:
         if table.name in view.depends_on:
             raise FluxInputError(f"view {view.name} reads table {table.name}; drop or change the view first")
+    table_dependents(schema, table, "drop")
     if schema.table(aside_name(table.name)):
         raise FluxInputError(f"table {aside_name(table.name)!r} already exists")
 

@@ -12,7 +12,7 @@ from ...model.schema import Schema
 from ...model.plan import Step
 from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_new_column_name, require_table, tx_step
-from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, prepare, restore_old_sql
+from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, own_sequences_sql, prepare, restore_old_sql
 
 
 def _shadow(op: RenameColumn, schema: Schema, pg_version: int = 12):
@@ -35,7 +35,7 @@ def plan(op: RenameColumn, ctx: Ctx) -> list[Step]:
     attach, detach = attach_unique_sql(sh, final_names=False)
     default = [f"ALTER TABLE {t} ALTER COLUMN {n} SET DEFAULT {sh.old.default}"] if sh.old.default else []
     undefault = [f"ALTER TABLE {t} ALTER COLUMN {n} DROP DEFAULT"] if sh.old.default else []
-    up = drop_sync_sql(sh) + [
+    up = drop_sync_sql(sh) + own_sequences_sql(sh, op.new_name) + [
         f"-- squawk-ignore ban-drop-column -- the application stopped using {op.column} in the code step",
         f"ALTER TABLE {t} DROP COLUMN {o}",
     ] + default + attach
@@ -56,6 +56,12 @@ def apply(op: RenameColumn, schema: Schema) -> None:
     for con in table.constraints:
         con.columns = [op.new_name if c == op.column else c for c in con.columns]
     table.primary_key = [op.new_name if c == op.column else c for c in table.primary_key]
+    if schema.dependencies is not None:
+        for dep in schema.dependencies.on(table.name, op.column):
+            dep.columns = [op.new_name if c == op.column else c for c in dep.columns]
+        for seq in schema.dependencies.sequences:
+            if seq.owned_by == f"{table.name}.{op.column}":
+                seq.owned_by = f"{table.name}.{op.new_name}"
 
 
 def describe(op: RenameColumn) -> str:

@@ -10,6 +10,7 @@ from ...model.operations import RenameTable
 from ...model.schema import Schema
 from ...model.plan import Step
 from ...pg.quote import canonical_table, ident, qname, split_qualified
+from ._dependents import table_dependents
 from ._base import Ctx, code_step, require_table, tx_step
 
 
@@ -29,6 +30,7 @@ def _names(op: RenameTable, schema: Schema) -> tuple[str, str]:
 
 def validate(op: RenameTable, schema: Schema) -> None:
     _names(op, schema)
+    table_dependents(schema, require_table(schema, op.table), "rename")
 
 
 def plan(op: RenameTable, ctx: Ctx) -> list[Step]:

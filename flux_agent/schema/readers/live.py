@@ -12,8 +12,9 @@ migration author wrote. Like every reader, this one returns the model in the
 normal form of flux_agent.schema.normal, so a schema read here compares equal
 to the replayed one.
 
-Not modelled, so not read: triggers, sequences, functions, comments, grants,
-index sort order / opclass / INCLUDE columns, generated-column expressions.
+Triggers, functions, sequences, whole index definitions, policies and generated
+columns are read by flux_agent.schema.readers.dependencies into
+Schema.dependencies; comments and grants are not read.
 Constraints and indexes a partition inherits from its parent are left out, as
 the replay reader does not create them.
 """
@@ -26,6 +27,7 @@ from ...errors import FluxInputError
 from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
 from ..normal import normal_expr, normal_view, normalise_schema
 from ..replay.state import make_key
+from .dependencies import read_dependencies
 
 __all__ = ["read_live", "normal_expr", "normal_view", "normalise_schema"]
 
@@ -122,8 +124,9 @@ _ON_DELETE = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAUL
 _KINDS = {"p": "primary_key", "u": "unique", "c": "check", "f": "foreign_key", "x": "exclude"}
 
 
-def read_live(url: str) -> Schema:
-    """The schema of the database at `url` (a libpq URL or conninfo string)."""
+def read_live(url: str, dependencies: bool = True) -> Schema:
+    """The schema of the database at `url` (a libpq URL or conninfo string), with what
+    depends on what (Schema.dependencies) unless `dependencies` is False."""
     try:
         with psycopg.connect(url, connect_timeout=10, autocommit=False) as conn:
             conn.execute("SET TRANSACTION READ ONLY")
@@ -131,6 +134,8 @@ def read_live(url: str) -> Schema:
             conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             conn.execute("SET LOCAL search_path = public")
             schema = _read(conn)
+            if dependencies:
+                schema.dependencies = read_dependencies(conn)
             conn.rollback()
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -121,7 +121,7 @@ def canon(schema: Schema) -> dict:
     s.tables.sort(key=lambda t: t.name)
     s.enums.sort(key=lambda e: e.name)
     s.views.sort(key=lambda v: v.name)
-    return s.model_dump()
+    return s.model_dump(exclude={"dependencies"})  # only a database read knows them
 
 
 def write_migrations(folder: Path, files: dict[str, str]) -> Path:
