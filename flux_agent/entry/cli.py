@@ -266,6 +266,14 @@ def _schema(args) -> int:
             print(f"enum {e.name}: {', '.join(e.values)}")
         for v in schema.views:
             print(f"view {v.name}")
+        deps = schema.dependencies  # what PostgreSQL says would break if these columns changed
+        for d in deps.dependents if deps else []:
+            if d.kind != "index":
+                print(f"{d.label} uses {d.table}({', '.join(d.columns) or '*'})")
+        for fn in deps.functions if deps else []:
+            print(f"function {fn.name} ({fn.language}){' for trigger ' + ', '.join(fn.triggers) if fn.triggers else ''}")
+        for ext in deps.extensions if deps else []:
+            print(f"extension {ext.name} {ext.version}")
     return 0
 
 

@@ -109,14 +109,17 @@ def retype_warnings(schema: Schema, table: Table, column: str) -> list[str]:
                                      functions_naming(deps.functions, table, column)]
 
 
-def table_dependents(schema: Schema, table: Table, action: Literal["rename", "drop"]) -> None:
-    """Refuse a table rename or drop that views, rules or function bodies would not survive."""
+def table_dependents(schema: Schema, table: Table, action: Literal["rename", "drop"],
+                     extra: Optional[list[str]] = None) -> None:
+    """Refuse a table rename or drop that views, rules or function bodies would not survive
+    (one message naming every blocker, `extra` first)."""
     deps = schema.dependencies
+    blockers = list(extra or [])
     if deps is None:
+        _refuse(f"{action} table {table.name}", blockers, action)
         return
-    blockers = []
     if action == "drop":
-        blockers = [f"{d.label} (reads {table.name})" for d in deps.on(table.name) if d.kind in _VIEWS | {"rule"}]
+        blockers += [f"{d.label} (reads {table.name})" for d in deps.on(table.name) if d.kind in _VIEWS | {"rule"}]
     blockers += functions_naming(deps.functions, table, None)
     _refuse(f"{action} table {table.name}", blockers, action)
 

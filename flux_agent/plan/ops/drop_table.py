@@ -22,17 +22,12 @@ def aside_name(table: str) -> str:
 
 def validate(op: DropTable, schema: Schema) -> None:
     table = require_table(schema, op.table)
-    for other in schema.tables:
-        if other.name == table.name:
-            continue
-        for con in other.constraints:
-            if con.kind == "foreign_key" and con.ref_table == table.name:
-                raise FluxInputError(
-                    f"table {table.name} is referenced by foreign key {con.name} on {other.name}; drop that first")
-    for view in schema.views:
-        if table.name in view.depends_on:
-            raise FluxInputError(f"view {view.name} reads table {table.name}; drop or change the view first")
-    table_dependents(schema, table, "drop")
+    keys = [f"foreign key {con.name} on {other.name} (drop it first)" for other in schema.tables
+            if other.name != table.name for con in other.constraints
+            if con.kind == "foreign_key" and con.ref_table == table.name]
+    views = [f"view {v.name} (drop or change it first)" for v in schema.views if table.name in v.depends_on]
+    # PostgreSQL's own list of the views (when the schema came from it) names them once, with the rest.
+    table_dependents(schema, table, "drop", extra=keys + ([] if schema.dependencies is not None else views))
     if schema.table(aside_name(table.name)):
         raise FluxInputError(f"table {aside_name(table.name)!r} already exists")
 

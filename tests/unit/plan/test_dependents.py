@@ -1,0 +1,58 @@
+"""What a column or table change would break, from Schema.dependencies: function bodies are
+found by PostgreSQL's scanner (names, not text in strings or comments), each named with its
+line; every blocker is named in one message."""
+
+from __future__ import annotations
+
+import pytest
+
+from flux_agent.errors import FluxInputError
+from flux_agent.model.schema import Column, Dependencies, Dependent, Function, Schema, Table
+from flux_agent.plan.ops._dependents import column_dependents, functions_naming, table_dependents
+
+USERS = Table(name="users", columns=[Column(name="id", type="bigint"), Column(name="email", type="text")],
+              primary_key=["id"])
+
+
+def _fn(body: str, triggers=()) -> Function:
+    return Function(name="f()", language="plpgsql", body=body, triggers=list(triggers))
+
+
+def test_a_trigger_function_on_the_table_is_found_by_the_column_name_with_its_line():
+    fn = _fn("\nBEGIN\n  -- email is checked\n  IF NEW.email IS NULL THEN RAISE 'email'; END IF;\nEND", ["t on users"])
+    assert functions_naming([fn], USERS, "email") == [
+        "function f() (called by trigger t on users) names email at line 4 of its body"]
+
+
+def test_other_functions_must_name_the_table_too():
+    assert functions_naming([_fn("SELECT email FROM people")], USERS, "email") == []
+    assert functions_naming([_fn("SELECT \"email\" FROM users")], USERS, "email") == [
+        "function f() names email at line 1 of its body"]
+
+
+def test_a_table_named_only_by_its_own_trigger_functions_is_no_blocker():
+    own = _fn("INSERT INTO users_log SELECT 1 FROM users", ["t on users"])
+    other = _fn("SELECT count(*) FROM users")
+    assert functions_naming([own, other], USERS, None) == ["function f() names users at line 1 of its body"]
+
+
+def test_every_blocker_in_one_line():
+    deps = Dependencies(dependents=[
+        Dependent(kind="view", name="v", table="users", columns=["email"], definition="SELECT users.email FROM users"),
+        Dependent(kind="generated_column", name="domain", table="users", columns=["email"], definition="split(email)"),
+    ], functions=[_fn("SELECT email FROM users")])
+    schema = Schema(tables=[USERS], dependencies=deps)
+    with pytest.raises(FluxInputError) as exc:
+        column_dependents(schema, USERS, "email", "drop", extra=["foreign key k on t (drop it first)"])
+    message = str(exc.value)
+    assert "\n" not in message
+    for part in ("foreign key k on t", "view v (reads email)", "generated column users.domain",
+                 "function f() names email at line 1"):
+        assert part in message
+
+
+def test_without_postgresql_only_the_model_s_blockers_count():
+    schema = Schema(tables=[USERS])
+    assert column_dependents(schema, USERS, "email", "rename", "mail").views == []
+    with pytest.raises(FluxInputError, match="foreign key k"):
+        table_dependents(schema, USERS, "drop", extra=["foreign key k on t (drop it first)"])
