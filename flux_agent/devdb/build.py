@@ -29,7 +29,7 @@ from ..schema.readers.live import read_live
 from ..project.lock import file_lock
 from .server import Server, base_dir, check_identity
 
-BUILD_FORMAT = "4"  # bump when what a build puts in the database changes
+BUILD_FORMAT = "5"  # bump when what a build puts in the database changes
 KEEP_BUILDS = 40  # databases kept on the owned server; older ones are dropped
 
 

@@ -59,6 +59,14 @@ SELECT d.classid::regclass::text, d.objid, d.refobjid, d.refobjsubid,
                      'pg_policy'::regclass, 'pg_attrdef'::regclass)
  ORDER BY d.classid, d.objid, d.refobjsubid"""
 
+# An index behind a primary key, unique or exclusion constraint depends on the constraint,
+# which depends on the columns: listed here as the index's own use of them.
+_CONSTRAINT_INDEXES = """
+SELECT con.conindid, con.conrelid, a.attname::text
+  FROM pg_constraint con CROSS JOIN LATERAL unnest(con.conkey) k(num)
+  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
+ WHERE con.contype IN ('p', 'u', 'x') AND con.conindid <> 0 AND con.conrelid = ANY(%s)"""
+
 _VIEW_OF_RULE = """
 SELECT r.oid, r.ev_class, r.rulename::text, pg_get_viewdef(r.ev_class), pg_get_ruledef(r.oid),
        ARRAY(SELECT format('GRANT %%s ON %%s TO %%s', a.privilege_type, r.ev_class::regclass,
@@ -134,6 +142,10 @@ def read_dependencies(conn: psycopg.Connection) -> Dependencies:
         if keys[refobjid] != dep.table:  # a view reading several relations: one entry per relation
             dep = found.setdefault((classid, objid, refobjid), Dependent(kind=kind, name="", table=keys[refobjid]))
         if column and column not in dep.columns:
+            dep.columns.append(column)
+    for index, rel, column in conn.execute(_CONSTRAINT_INDEXES, (list(keys),)):
+        dep = found.setdefault(("pg_class", index), Dependent(kind="index", name="", table=keys[rel]))
+        if column not in dep.columns:
             dep.columns.append(column)
     _name_and_define(conn, found, keys)
     deps = [d for d in found.values() if d.name and not (d.kind in ("view", "materialized_view") and d.name == d.table)]
