@@ -1,7 +1,8 @@
 """Plans on a schema rich in what depends on its columns (views, a view on a view, a
 materialized view, a generated column, a trigger function and a column trigger, GIN and
-GiST indexes with operator classes, a partial and an expression index, a policy, an owned
-sequence, a unique index a later migration made with a foreign key on it), read from
+GiST indexes with operator classes, a partial and an expression index, a unique
+constraint, a policy, an owned sequence, a unique index a later migration made with a
+foreign key on it), read from
 PostgreSQL's catalogs. Each rename, retype or drop of a depended-on column either runs
 forward, back and forward again with the dependents still working (the views answer, the
 trigger fires, every index keeps its method and operator classes, the policy and the
@@ -39,6 +40,7 @@ CREATE TABLE accounts (id bigint PRIMARY KEY, code text NOT NULL, tenant integer
   email text NOT NULL, nickname text, first_name text, last_name text,
   full_name text GENERATED ALWAYS AS (coalesce(first_name, '') || ' ' || coalesce(last_name, '')) STORED,
   score integer NOT NULL DEFAULT 0, place point, ticket bigserial, stamp text);
+ALTER TABLE accounts ADD CONSTRAINT accounts_email_unique UNIQUE (email);
 CREATE VIEW account_emails AS SELECT id, email, tenant FROM accounts WHERE tenant > 0;
 CREATE VIEW account_emails_lower AS SELECT id, lower(email) AS email_lower FROM account_emails;
 CREATE MATERIALIZED VIEW account_scores AS SELECT sum(score) AS total FROM accounts;
