@@ -12,6 +12,7 @@ server that has it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -25,11 +26,23 @@ from psycopg import errors, sql as psql
 from ..errors import FluxInputError
 from ..model.schema import Schema
 from ..pg.parse import SqlSyntaxError, split_statements
+from ..model import schema as schema_model
+from ..schema.readers import dependencies, live
 from ..schema.readers.live import read_live
 from ..project.lock import file_lock
 from .server import Server, base_dir, check_identity
 
 BUILD_FORMAT = "5"  # bump when what a build puts in the database changes
+
+
+@functools.lru_cache(maxsize=1)
+def _reader_version() -> str:
+    """The code that turns a built database into the cached Schema: a cache written by other
+    code (an upgrade, an edit) holds a model that code no longer makes, so it is not read."""
+    digest = hashlib.sha256()
+    for module in (schema_model, live, dependencies):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()[:12]
 KEEP_BUILDS = 40  # databases kept on the owned server; older ones are dropped
 
 
@@ -53,7 +66,7 @@ class Built:
 
 
 def inputs_hash(scripts: Sequence[Script], major: Optional[int] = None, extra: str = "") -> str:
-    digest = hashlib.sha256(f"flux-devdb {BUILD_FORMAT} pg{major or '-'} {extra}\n".encode())
+    digest = hashlib.sha256(f"flux-devdb {BUILD_FORMAT} {_reader_version()} pg{major or '-'} {extra}\n".encode())
     for s in scripts:
         digest.update(f"{s.name}\0{int(s.transactional)}\0{len(s.sql)}\0".encode())
         digest.update(s.sql.encode())

@@ -66,7 +66,7 @@ class View(BaseModel):
 
 
 DependentKind = Literal["view", "materialized_view", "rule", "index", "trigger", "policy", "generated_column",
-                       "partition_key"]
+                       "partition_key", "partition"]
 
 
 class Dependent(BaseModel):
@@ -79,6 +79,8 @@ class Dependent(BaseModel):
     columns: list[str] = Field(default_factory=list, description="the columns it uses; empty: the whole relation")
     definition: str = Field("", description="the statement or expression that makes it, as PostgreSQL prints it")
     grants: list[str] = Field(default_factory=list, description="a view's GRANT statements, for re-creating it")
+    attached_to: Optional[str] = Field(None, description="a partition's index: the partitioned table's index "
+                                                         "it is attached to")
 
     @property
     def label(self) -> str:
@@ -88,6 +90,8 @@ class Dependent(BaseModel):
             return f"{kind} {self.name}"
         if self.kind == "generated_column":
             return f"generated column {self.table}.{self.name}"
+        if self.kind == "partition":
+            return f"partition {self.name} of {self.table}"
         return f"{kind} {self.name} on {self.table}"
 
 
@@ -127,6 +131,17 @@ class Dependencies(BaseModel):
 
     def index(self, name: str) -> Optional[Dependent]:
         return next((d for d in self.dependents if d.kind == "index" and d.name == name), None)
+
+    def retarget(self, old: str, new: str) -> None:
+        """A table or view changed key (renamed): follow it."""
+        for dep in self.dependents:
+            dep.table = new if dep.table == old else dep.table
+            if dep.kind in ("partition", "partition_key", "view", "materialized_view") and dep.name == old:
+                dep.name = new
+
+    def partitions(self, table: str) -> list[str]:
+        """The partitions of a partitioned table (its direct children), in name order."""
+        return [d.name for d in self.dependents if d.kind == "partition" and d.table == table]
 
 
 class Schema(BaseModel):

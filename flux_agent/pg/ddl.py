@@ -61,9 +61,9 @@ def schema_ddl(schema: Schema) -> list[str]:
         out.append(create_table_sql(table))
     out += owned
     for table in schema.tables:
-        out += [_constraint(table, c) for c in table.constraints if c.kind in ("unique", "check")]
+        out += [constraint_sql(table, c) for c in table.constraints if c.kind in ("unique", "check")]
     for table in schema.tables:
-        out += [_constraint(table, c) for c in table.constraints if c.kind == "foreign_key"]
+        out += [constraint_sql(table, c) for c in table.constraints if c.kind == "foreign_key"]
         out += [f"-- skipped: exclusion constraint {c.name} on {table.name} (the model keeps no definition)"
                 for c in table.constraints if c.kind == "exclude"]
     for table in schema.tables:
@@ -102,7 +102,8 @@ def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool =
     return f"CREATE TABLE {qname(name or table.name)} ({', '.join(lines)})"
 
 
-def _constraint(table: Table, con: Constraint) -> str:
+def constraint_sql(table: Table, con: Constraint) -> str:
+    """ALTER TABLE ... ADD CONSTRAINT for a unique, check or foreign key constraint of `table`."""
     head = f"ALTER TABLE {qname(table.name)} ADD CONSTRAINT {ident(con.name)}"
     tail = "" if con.validated else " NOT VALID"
     if con.kind == "unique":

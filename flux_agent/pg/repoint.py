@@ -37,16 +37,21 @@ def _rename_refs(node, old: str, new: str, qualifiers: Optional[set[str]]) -> in
     return count
 
 
-def index_copy(definition: str, table: str, old: str, new: str, name: str, concurrently: bool = True) -> str:
-    """pg_get_indexdef's `definition` built on column `new` instead of `old`, named `name`, on
-    `table` named as the plan names it (pg_get_indexdef writes `public.`, which a plan run
-    in another schema, as verify's scratch schema, must not)."""
-    stmt = _one(definition, ast.IndexStmt)
+def index_copy(definition: str, table: str, old: Optional[str], new: Optional[str], name: str,
+               concurrently: bool = True, only: bool = False) -> str:
+    """pg_get_indexdef's `definition` built on column `new` instead of `old` (None: the same
+    columns), named `name`, on `table` named as the plan names it (pg_get_indexdef writes
+    `public.`, which a plan run in another schema, as verify's scratch schema, must not);
+    `only`: on a partitioned table itself, not its partitions (ON ONLY)."""
+    stmt = _one(definition.strip().rstrip(";"), ast.IndexStmt)
     schema, _, bare = table.rpartition(".")
     stmt.relation.schemaname, stmt.relation.relname = schema or None, bare
+    stmt.relation.inh = not only
     stmt.idxname = name
     stmt.concurrent = concurrently
-    stmt.if_not_exists = concurrently  # a retried concurrent build finds its own half-built copy
+    stmt.if_not_exists = concurrently or only  # a retried build finds its own half-built copy
+    if old is None or new is None:
+        return print_tree(stmt)
     for elem in tuple(stmt.indexParams or ()) + tuple(stmt.indexIncludingParams or ()):
         if elem.name == old:
             elem.name = new

@@ -17,6 +17,7 @@ from ..model.schema import Schema
 from ..model.settings import Settings
 from .ops import OPS
 from .ops._base import Ctx
+from ..schema.partitions import follow_partitions
 from ..pg.quote import canonical_table
 from ..lint.markers import phase_marker
 
@@ -77,6 +78,7 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
                      for m in getattr(module, "warnings", lambda op, schema: [])(op, work)]
         steps.extend(module.plan(op, Ctx(work, settings, new_tables)))
         module.apply(op, work)
+        follow_partitions(work)
         if op.op == "create_table":
             new_tables.add(canonical_table(op.table))
     steps = _merge_code_steps(steps)
@@ -97,4 +99,5 @@ def planned_schema(operations: Sequence[Operation], schema: Schema) -> Schema:
     for op in operations:
         OPS[op.op].validate(op, work)
         OPS[op.op].apply(op, work)
+        follow_partitions(work)
     return work

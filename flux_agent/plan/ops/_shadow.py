@@ -21,7 +21,8 @@ from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
 from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
 from ...pg.ddl import index_sql
 from ...pg.repoint import index_copy, policy_alter, view_query
-from .add_index import index_step
+from .add_index import index_steps
+from ._partitions import partitions, restore_index_sql
 from ._dependents import Carried, column_dependents, referencing_keys
 from ._base import Ctx, backfill_step, bare, batched_update, short_name, tx_step
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
@@ -40,6 +41,7 @@ class Shadow:
     constraints: list[tuple[Constraint, str]] = field(default_factory=list)
     # what the dev database says depends on the old column: views, policies, index definitions
     carried: Carried = field(default_factory=Carried)
+    schema: Schema = field(default_factory=Schema)  # the schema planned against (its partitions)
 
     # -- conversions, rendered for a given reference to the column ---------
     def fwd(self, ref: list[str]) -> str:
@@ -70,10 +72,13 @@ def prepare(schema: Schema, table: Table, old: Column, new_name: str, new_type: 
             f"{table.name}.{old.name} is part of the primary key; expand/contract of a key column is not supported"
         )
     for con in table.constraints:
+        if con.kind == "unique" and old.name in con.columns and partitions(schema, table.name):
+            raise FluxInputError(f"unique constraint {con.name} of partitioned table {table.name} uses {old.name}; "
+                                 "PostgreSQL cannot make a constraint of a prebuilt index there: change it by hand")
         if con.kind == "exclude" and old.name in con.columns:
             raise FluxInputError(f"exclusion constraint {con.name} uses {table.name}.{old.name}; "
                                  "expand/contract cannot copy it without a gap: change it by hand")
-    sh = Shadow(table, old, new_name, new_type, using, pg_version=pg_version,
+    sh = Shadow(table, old, new_name, new_type, using, pg_version=pg_version, schema=schema,
                 carried=column_dependents(schema, table, old.name, "rename" if rename else "retype", new_name,
                                           extra=referencing_keys(schema, table, old.name)))
     known = schema.dependencies is not None  # PostgreSQL listed each index using the column, with its definition
@@ -179,7 +184,7 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
         exact = index_copy(definition, sh.table.name, sh.old.name, sh.new_name, copy) if definition else None
         where = render(replace_column(parse_expr(idx.where, "where"), sh.old.name, [sh.new_name])) \
             if idx.where and not exact else None
-        steps.append(index_step(sh.table, copy, cols, idx.unique, where, phase="expand", sql=exact))
+        steps += index_steps(ctx, sh.table, copy, cols, idx.unique, where, phase="expand", sql=exact)
     adds = [constraint_sql(sh, con, copy, sh.new_name, True) for con, copy in sh.constraints]
     names = [copy for _, copy in sh.constraints]
     if not sh.old.nullable:
@@ -274,8 +279,8 @@ def restore_old_sql(sh: Shadow) -> list[str]:
             out.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(con.name)} UNIQUE ({ident_list(idx.columns)})")
             continue
         definition = sh.carried.indexes.get(idx.name)
-        out.append(index_copy(definition, sh.table.name, sh.old.name, sh.old.name, idx.name, concurrently=False)
-                   if definition else index_sql(sh.table, idx))
+        out += restore_index_sql(sh.schema, sh.table, idx.name, definition, None, None) if definition \
+            else [index_sql(sh.table, idx)]
     for con, _ in sh.constraints:
         out.append(constraint_sql(sh, con, con.name, sh.old.name, False))
     return out + own_sequences_sql(sh, sh.old.name) + sync_function_sql(sh)

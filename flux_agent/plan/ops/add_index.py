@@ -13,6 +13,7 @@ from ...model.schema import Index, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname, qname_in
+from ._partitions import index_build_steps
 from ._base import Ctx, SOLO_REASON, bare, checked_expr, require_column, require_table, short_name, solo_step, tx_step, where_text
 
 
@@ -69,6 +70,15 @@ def index_step(table: Table, name: str, columns: list[str], unique: bool, where:
     )
 
 
+def index_steps(ctx: Ctx, table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
+                phase: str = "migrate", sql: Optional[str] = None) -> list[Step]:
+    """index_step's build, or on a partitioned table the steps that build it partition by partition."""
+    step = index_step(table, name, columns, unique, where, phase=phase, sql=sql)
+    rows = "size unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
+    create = sql or create_index_sql(table, name, columns, unique, where)
+    return index_build_steps(ctx, table, name, create, phase, step.title, rows) or [step]
+
+
 def plan(op: AddIndex, ctx: Ctx) -> list[Step]:
     table = require_table(ctx.schema, op.table)
     where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
@@ -81,7 +91,7 @@ def plan(op: AddIndex, ctx: Ctx) -> list[Step]:
                          "and empty", create],
                         [f"DROP INDEX IF EXISTS {qname_in(table.name, name)}"],
                         lock="SHARE", lock_note="new table", risk="new empty table: instant", rollback=f"drop {name}")]
-    return [index_step(table, name, op.columns, op.unique, where)]
+    return index_steps(ctx, table, name, op.columns, op.unique, where)
 
 
 def apply(op: AddIndex, schema: Schema) -> None:

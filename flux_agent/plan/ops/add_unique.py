@@ -9,6 +9,7 @@ from ...model.schema import Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.quote import ident, qname
 from .add_index import index_step
+from ._partitions import partitions
 from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
 
 
@@ -23,6 +24,9 @@ def validate(op: AddUnique, schema: Schema) -> None:
     table = require_table(schema, op.table)
     for col in op.columns:
         require_column(table, col)
+    if partitions(schema, table.name):
+        raise FluxInputError(f"{table.name} is partitioned: PostgreSQL cannot make a UNIQUE constraint of a prebuilt "
+                             "index there; add a unique index (add_index with unique) instead")
     name = unique_name(op, table)
     if any(i.name == name for t in schema.tables for i in t.indexes) or any(c.name == name for c in table.constraints):
         raise FluxInputError(f"an index or constraint named {name!r} already exists")

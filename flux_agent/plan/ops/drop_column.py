@@ -9,7 +9,7 @@ from ...errors import FluxInputError
 from ...model.operations import DropColumn
 from ...model.schema import Column, Schema, Table
 from ...pg.ddl import index_sql
-from ...pg.repoint import index_copy
+from ._partitions import restore_index_sql
 from ...model.plan import Step
 from ...pg.quote import dollar_quote, ident, literal, qname
 from ._dependents import column_dependents, referencing_keys
@@ -44,7 +44,7 @@ def _restore_indexes(schema: Schema, table: Table, column: str) -> list[str]:
         if idx.primary or (idx.name not in exact and column not in idx.columns):
             continue
         if idx.name in exact:
-            out.append(index_copy(exact[idx.name], table.name, column, aside, idx.name, concurrently=False))
+            out += restore_index_sql(schema, table, idx.name, exact[idx.name], column, aside)
         else:
             copy = table.model_copy(update={"columns": table.columns + [Column(name=aside, type="text")]})
             out.append(index_sql(copy, idx.model_copy(update={"columns": [aside if c == column else c

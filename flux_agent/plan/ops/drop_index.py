@@ -10,7 +10,9 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.ddl import index_sql
 from ...pg.quote import qname_in, split_qualified
-from ._base import SOLO_REASON, Ctx, solo_step
+from ...pg.repoint import index_copy
+from ._base import SOLO_REASON, Ctx, solo_step, tx_step
+from ._partitions import partitions, restore_index_sql
 
 
 def find_index(schema: Schema, name: str) -> tuple[Table, Index]:
@@ -34,7 +36,23 @@ def validate(op: DropIndex, schema: Schema) -> None:
 def plan(op: DropIndex, ctx: Ctx) -> list[Step]:
     table, idx = find_index(ctx.schema, op.name)
     full = qname_in(table.name, idx.name)
-    create = index_sql(table, idx, concurrently=True) + ";"
+    # PostgreSQL's own definition, when known, rebuilds it exactly (method, operator classes, INCLUDE).
+    dep = ctx.schema.dependencies.index(idx.name) if ctx.schema.dependencies is not None else None
+    exact = dep is not None and dep.table == table.name
+    if partitions(ctx.schema, table.name):
+        # A partitioned index cannot be dropped CONCURRENTLY: a plain drop takes a brief exclusive
+        # lock on the table and its partitions, and no scan.
+        rebuild = restore_index_sql(ctx.schema, table, idx.name, dep.definition, None, None) if exact \
+            else [index_sql(table, idx)]
+        return [tx_step(
+            ctx, "migrate", f"drop index {idx.name} on partitioned table {table.name}",
+            ["-- squawk-ignore require-concurrent-index-deletion -- PostgreSQL cannot drop a partitioned index "
+             "concurrently; dropping takes a brief lock and no scan", f"DROP INDEX IF EXISTS {full}"],
+            rebuild, down_statement_timeout="0",
+            risk="brief lock on the table and its partitions, no scan; queries that used the index get slower",
+            rollback=f"rebuild {idx.name} on each partition under a lock that blocks writes meanwhile")]
+    create = (index_copy(dep.definition, table.name, None, None, idx.name) if exact
+              else index_sql(table, idx, concurrently=True)) + ";"
     return [solo_step(
         "migrate", f"drop index {idx.name} on {table.name} concurrently",
         f"DROP INDEX CONCURRENTLY IF EXISTS {full};", create, lock=SHARE_UPDATE_EXCLUSIVE,

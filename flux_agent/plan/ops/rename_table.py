@@ -66,6 +66,8 @@ def apply(op: RenameTable, schema: Schema) -> None:
                 con.ref_table = new
     for v in schema.views:
         v.depends_on = [new if d == old else d for d in v.depends_on]
+    if schema.dependencies is not None:
+        schema.dependencies.retarget(old, new)
 
 
 def describe(op: RenameTable) -> str:

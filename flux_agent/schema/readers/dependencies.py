@@ -1,6 +1,6 @@
 """Read from a live database's catalogs what depends on its tables and columns
 (pg_depend and friends): views, rules, indexes with their whole definitions,
-triggers, policies, generated columns, partition keys; user functions with
+triggers, policies, generated columns, partitions and partition keys; user functions with
 their bodies; sequences and their owners; extensions.
 
 Only PostgreSQL knows these exactly, so only a database read fills them in:
@@ -75,7 +75,10 @@ SELECT r.oid, r.ev_class, r.rulename::text, pg_get_viewdef(r.ev_class), pg_get_r
               ORDER BY 1)
   FROM pg_rewrite r WHERE r.oid = ANY(%s)"""
 
-_INDEXES = "SELECT c.oid, c.relname::text, pg_get_indexdef(c.oid) FROM pg_class c WHERE c.oid = ANY(%s)"
+_INDEXES = """
+SELECT c.oid, c.relname::text, pg_get_indexdef(c.oid),
+       (SELECT p.relname::text FROM pg_inherits h JOIN pg_class p ON p.oid = h.inhparent WHERE h.inhrelid = c.oid)
+  FROM pg_class c WHERE c.oid = ANY(%s)"""
 
 _TRIGGERS = "SELECT t.oid, t.tgname::text, pg_get_triggerdef(t.oid) FROM pg_trigger t WHERE t.oid = ANY(%s)"
 
@@ -101,6 +104,12 @@ SELECT p.partrelid, pg_get_partkeydef(p.partrelid),
        ARRAY(SELECT a.attname::text FROM unnest(p.partattrs) k JOIN pg_attribute a
                ON a.attrelid = p.partrelid AND a.attnum = k)
   FROM pg_partitioned_table p WHERE p.partrelid = ANY(%s)"""
+
+# A partition depends on its parent ('a' in pg_depend, not listed above): read from pg_inherits.
+_PARTITIONS = """
+SELECT h.inhrelid, h.inhparent, pg_get_expr(c.relpartbound, c.oid)
+  FROM pg_inherits h JOIN pg_class c ON c.oid = h.inhrelid
+ WHERE h.inhparent = ANY(%s) AND c.relispartition ORDER BY h.inhparent, c.relname"""
 
 _FUNCTIONS = f"""
 SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', l.lanname, p.prosrc,
@@ -152,6 +161,9 @@ def read_dependencies(conn: psycopg.Connection) -> Dependencies:
     for rel, definition, columns in conn.execute(_PARTITION_KEYS, (list(keys),)):
         deps.append(Dependent(kind="partition_key", name=keys[rel], table=keys[rel], columns=list(columns),
                               definition=f"PARTITION BY {definition}"))
+    for child, parent, bound in conn.execute(_PARTITIONS, (list(keys),)):
+        if child in keys:
+            deps.append(Dependent(kind="partition", name=keys[child], table=keys[parent], definition=bound or ""))
     return Dependencies(
         dependents=deps,
         functions=[Function(name=make_key(ns, name), language=lang, body=body, triggers=list(triggers))
@@ -180,9 +192,9 @@ def _name_and_define(conn: psycopg.Connection, found: dict, keys: dict[int, str]
             else:
                 dep.name, dep.definition, dep.grants = keys.get(view, str(view)), viewdef, list(grants)
     indexes = each("pg_class")
-    for oid, name, definition in conn.execute(_INDEXES, (list(indexes),)):
+    for oid, name, definition, parent in conn.execute(_INDEXES, (list(indexes),)):
         for dep in indexes[oid]:
-            dep.name, dep.definition = name, definition
+            dep.name, dep.definition, dep.attached_to = name, definition, parent
     triggers = each("pg_trigger")
     for oid, name, definition in conn.execute(_TRIGGERS, (list(triggers),)):
         for dep in triggers[oid]:

@@ -129,6 +129,8 @@ class State:
                     c.ref_table = new
         for v in self.schema.views:
             v.depends_on = sorted({new if d == old else d for d in v.depends_on})
+        if self.schema.dependencies is not None:
+            self.schema.dependencies.retarget(old, new)
 
     def drop_relation(self, key: str, cascade: bool) -> None:
         """Remove a table or view; foreign keys into it go too, and with CASCADE its views."""

@@ -1,0 +1,106 @@
+"""Partitioned tables, as PostgreSQL's catalogs describe them (Schema.dependencies):
+an index PostgreSQL cannot build or drop CONCURRENTLY on a partitioned table is
+made ON ONLY the parent, built concurrently on each partition and attached; and
+the planned schema's partitions follow their parent's columns, as PostgreSQL
+makes them follow (ADD, DROP, SET DEFAULT, SET NOT NULL and TYPE all recurse).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ...errors import FluxInputError
+from ...model.plan import Step
+from ...model.schema import Schema, Table
+from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
+from ...pg.ddl import constraint_sql
+from ...pg.quote import qname, qname_in
+from ...pg.repoint import index_copy
+from ._base import SOLO_REASON, Ctx, bare, short_name, solo_step, tx_step
+
+ONLY_IGNORE = ("-- squawk-ignore require-concurrent-index-creation -- ON ONLY a partitioned table: it holds no "
+               "rows, nothing is built, and PostgreSQL takes no CONCURRENTLY here")
+
+
+def partitions(schema: Schema, table: str) -> list[str]:
+    """The partitions of `table` (none when it is not partitioned or nothing is known)."""
+    return schema.dependencies.partitions(table) if schema.dependencies is not None else []
+
+
+def child_index_name(child: str, index: str) -> str:
+    return short_name(bare(child), index)
+
+
+def index_build_steps(ctx: Ctx, table: Table, name: str, create: str, phase: str, title: str,
+                      rows: str) -> Optional[list[Step]]:
+    """For a partitioned table: the steps that build index `name` (its concurrent CREATE INDEX
+    `create`) without blocking writes; None for a plain table."""
+    children = partitions(ctx.schema, table.name)
+    if not children:
+        return None
+    nested = [c for c in children if partitions(ctx.schema, c)]
+    if nested:
+        raise FluxInputError(f"partition {nested[0]} of {table.name} is partitioned itself; Flux builds indexes "
+                             f"one level down: build this one level by level by hand")
+    parent = index_copy(create, table.name, None, None, name, concurrently=False, only=True)
+    drop_parent = f"DROP INDEX IF EXISTS {qname_in(table.name, name)}"
+    steps = [tx_step(ctx, phase, f"{title}: create it on ONLY {table.name}, invalid until each partition's "
+                                 "is attached", [ONLY_IGNORE, parent], [drop_parent],
+                     lock="SHARE", lock_note="the partitioned table itself, which holds no rows",
+                     risk="brief lock, nothing to build", rollback=f"drop {name}")]
+    for child in children:
+        copy = child_index_name(child, name)
+        steps.append(solo_step(
+            phase, f"{title}: build it on partition {child} as {copy}",
+            index_copy(create, child, None, None, copy) + ";",
+            f"DROP INDEX CONCURRENTLY IF EXISTS {qname_in(child, copy)};",
+            lock=SHARE_UPDATE_EXCLUSIVE, squawk_reason=SOLO_REASON,
+            risk=f"builds concurrently, reads and writes go on; {rows}; a failed build leaves an INVALID "
+                 "index: run the rollback before retrying",
+            rollback=f"drop index {copy} concurrently"))
+    attach = [f"ALTER INDEX {qname_in(table.name, name)} ATTACH PARTITION {qname_in(c, child_index_name(c, name))}"
+              for c in children]
+    # Attached indexes cannot be detached: undoing drops the parent index (and the attached ones
+    # with it) and makes the empty ON ONLY index again, so the steps before undo as they expect.
+    steps.append(tx_step(ctx, phase, f"{title}: attach the partitions' indexes to {name}", attach,
+                         [drop_parent, ONLY_IGNORE, parent], lock_note="the indexes, briefly; no scan",
+                         risk="brief lock, catalog change only; the index is valid once all are attached",
+                         rollback=f"drop {name} with the partitions' indexes, keep it empty on ONLY {table.name}"))
+    return steps
+
+
+def restore_index_sql(schema: Schema, table: Table, name: str, definition: str, old: Optional[str],
+                      new: Optional[str], relation: Optional[str] = None) -> list[str]:
+    """SQL for a rollback (inside its transaction) that makes index `name` again from `definition`,
+    column `old` read as `new`; on a partitioned table each partition's index too, under the name
+    it had (a plain CREATE INDEX on the parent would name them after the column of the moment).
+    `relation`: the table's name at that moment, when not table.name (a table set aside)."""
+    children = partitions(schema, table.name)
+    on = relation or table.name
+    if not children:
+        return [index_copy(definition, on, old, new, name, concurrently=False)]
+    out = [index_copy(definition, on, old, new, name, concurrently=False, only=True)]
+    for d in schema.dependencies.dependents:
+        if d.kind == "index" and d.attached_to == name and d.table in children:
+            out += [index_copy(d.definition, d.table, old, new, d.name, concurrently=False),
+                    f"ALTER INDEX {qname_in(on, name)} ATTACH PARTITION {qname_in(d.table, d.name)}"]
+    return out
+
+
+def recreate_table_sql(schema: Schema, table: Table, create: str, relation: str) -> list[str]:
+    """`create` (a CREATE TABLE for `table` under `relation`) made partitioned as `table` was, with
+    its partitions and its indexes (those no constraint makes) under their own names."""
+    key = next((d for d in schema.dependencies.dependents if d.kind == "partition_key" and d.name == table.name),
+               None) if schema.dependencies is not None else None
+    out = [f"{create} {key.definition}" if key else create]
+    for child in partitions(schema, table.name):
+        bound = next(d.definition for d in schema.dependencies.dependents if d.kind == "partition" and d.name == child)
+        out.append(f"CREATE TABLE {qname(child)} PARTITION OF {qname(relation)} {bound}")
+    made = {c.name for c in table.constraints}
+    for idx in table.indexes:
+        dep = schema.dependencies.index(idx.name) if schema.dependencies is not None else None
+        if dep is not None and not idx.primary and idx.name not in made and dep.table == table.name:
+            out += restore_index_sql(schema, table, idx.name, dep.definition, None, None, relation=relation)
+    aside = table.model_copy(update={"name": relation})
+    out += [constraint_sql(aside, c) for c in table.constraints if c.kind in ("unique", "check", "foreign_key")]
+    return out
