@@ -76,11 +76,17 @@ def schema_ddl(schema: Schema) -> list[str]:
     return out
 
 
-def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool = True) -> str:
+_GUESS = "\0guess"
+
+
+def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool = True,
+                     identity: Optional[str] = _GUESS) -> str:
     """CREATE TABLE for the columns and primary key of `table` (under `name` when given).
     sequences=False leaves out nextval defaults, for when the sequence is gone. An identity
-    column's sequence keeps the name PostgreSQL gave it for `table`, whatever `name` is."""
-    identity = identity_column(table)
+    column's sequence keeps the name PostgreSQL gave it for `table`, whatever `name` is.
+    `identity`: the identity column as PostgreSQL's catalogs say (None: none); unknown, it is
+    guessed (identity_column)."""
+    identity = identity_column(table) if identity == _GUESS else identity
     lines = []
     for col in table.columns:
         line = f"{ident(col.name)} {col.type}"

@@ -13,6 +13,7 @@ import psycopg
 from ..model.plan import Plan
 from ..model.schema import Schema
 from ..plan.planner import planned_schema
+from ..pg.quote import canonical_table
 from .catalog import planned_differences, rollback_differences, snapshot
 from .rows import Keys, checksum_differences, checksums, expectations, missing_rows, renamed_tables, row_keys, \
     wrong_values
@@ -29,6 +30,7 @@ class PlanCheck:
         self.conn, self.plan, self.before, self.home, self.only = conn, plan, before, home, only
         self.ops = list(plan.operations)
         self.planned = planned_schema(self.ops, before)
+        self.judged = self.ops + _on_partitions(self.ops, before)
         self.names = renamed_tables(self.ops, before)
         self.lossy = any(s.data_loss_on_rollback for s in plan.steps)
         self.notes: list[str] = []
@@ -49,8 +51,23 @@ class PlanCheck:
 
     def rollback_done(self, skip_tables: Sequence[str] = ()) -> list[str]:
         """`skip_tables`: tables the application wrote during the run (their data changed on purpose)."""
-        problems, notes = rollback_differences(self.original, snapshot(self.conn, self.home, self.only), self.ops,
-                                               self.lossy)
+        problems, notes = rollback_differences(self.original, snapshot(self.conn, self.home, self.only),
+                                               self.judged, self.lossy)
         self.notes += [n for n in notes if n not in self.notes]
-        return problems + checksum_differences(self.sums, checksums(self.conn, self.before), self.ops, self.lossy,
+        return problems + checksum_differences(self.sums, checksums(self.conn, self.before), self.judged, self.lossy,
                                                skip_tables)
+
+
+def _on_partitions(operations: list, before: Schema) -> list:
+    """Each operation on a partitioned table as it reaches each partition (PostgreSQL recurses):
+    what the plan declares lost on the parent is lost on its partitions too."""
+    deps = before.dependencies
+    if deps is None:
+        return []
+    out, todo = [], [op for op in operations if getattr(op, "table", None)]
+    while todo:
+        op = todo.pop()
+        for child in deps.partitions(canonical_table(op.table)):
+            todo.append(op.model_copy(update={"table": child}))
+            out.append(todo[-1])
+    return out

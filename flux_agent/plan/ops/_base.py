@@ -98,11 +98,17 @@ def bare(table_name: str) -> str:
     return table_name.split(".")[-1]
 
 
-def table_ddl(table: Table, name: str) -> str:
-    """CREATE TABLE for `table` under `name`, by schema_ddl's rules (an integer key
-    with no default comes back as an identity column, so old code inserting
-    without an id keeps working); the dropped table's sequences are gone."""
-    return create_table_sql(table, name, sequences=False)
+def table_ddl(table: Table, name: str, schema: Optional[Schema] = None) -> str:
+    """CREATE TABLE for `table` under `name`, by schema_ddl's rules (an integer key with no
+    default comes back as an identity column, so old code inserting without an id keeps
+    working) unless PostgreSQL's catalogs in `schema` say which column is an identity; the
+    dropped table's sequences are gone."""
+    deps = schema.dependencies if schema is not None else None
+    if deps is None:
+        return create_table_sql(table, name, sequences=False)
+    owned = {s.owned_by for s in deps.sequences if s.identity}
+    identity = next((c.name for c in table.columns if f"{table.name}.{c.name}" in owned), None)
+    return create_table_sql(table, name, sequences=False, identity=identity)
 
 
 # --------------------------------------------------------------------------

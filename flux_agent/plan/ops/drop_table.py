@@ -48,7 +48,7 @@ def plan(op: DropTable, ctx: Ctx) -> list[Step]:
         tx_step(ctx, "contract", f"drop the set-aside table {aside}",
                 ["-- squawk-ignore ban-drop-table -- unused since the code step and set aside since the step before",
                  f"DROP TABLE {qname(aside)}"],
-                recreate_table_sql(ctx.schema, table, table_ddl(table, aside), aside),
+                recreate_table_sql(ctx.schema, table, table_ddl(table, aside, ctx.schema), aside),
                 risk="brief lock on the set-aside table only; run it once nothing failed after the set-aside",
                 rollback=f"re-create {aside} empty: its rows are lost; restore them from a backup",
                 data_loss=True),

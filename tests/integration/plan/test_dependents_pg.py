@@ -74,31 +74,52 @@ REFRESH MATERIALIZED VIEW account_scores;
 SETTINGS = Settings(backfill_sleep_ms=0)
 
 
-@pytest.fixture(scope="module")
-def template():
-    """A database built from HISTORY once; each test runs on a copy."""
+def database_from(history: list[str], template: str = ""):
+    """A database on the dev server built from `history` (or copied from database `template`):
+    yields (admin URL, name), dropped afterwards."""
     admin = dev_server().url
-    name = f"flux_deps_{uuid.uuid4().hex[:10]}"
+    name = f"{template or 'flux_deps'}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = dev_server().database_url(name)
-    with psycopg.connect(url, autocommit=True) as conn:
-        for script in HISTORY:
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    with psycopg.connect(dev_server().database_url(name), autocommit=True) as conn:
+        for script in history:
             conn.execute(script)
     yield admin, name
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def run_three_ways(url: str, plan, schema, works) -> None:
+    """Forward, back, forward with verify's checks; `works(conn, after: bool)` must say the same
+    after each forward run, and after the rollback what it said before."""
+    steps = sql_steps(plan)
+    with connect(url) as conn:
+        before = works(conn, False)
+        check = PlanCheck(conn, plan, schema)
+        forward(conn, steps)
+        assert check.forward_done() == []
+        after = works(conn, True)
+        rollback(conn, steps)
+        assert check.rollback_done() == []
+        assert works(conn, False) == before
+        check.forward_starts()
+        forward(conn, steps)
+        assert check.forward_done() == []
+        assert works(conn, True) == after
+    return before, after
+
+
+@pytest.fixture(scope="module")
+def template():
+    """A database built from HISTORY once; each test runs on a copy."""
+    yield from database_from(HISTORY)
+
+
 @pytest.fixture
 def db(template):
-    admin, name = template
-    copy = f"{name}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
-    yield dev_server().database_url(copy)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    _, name = template
+    for _, copy in database_from([], template=name):
+        yield dev_server().database_url(copy)
 
 
 def _indexes(conn) -> Counter:
@@ -149,13 +170,16 @@ OK = [
     ("retype-column-with-gin-opclass",
      {"op": "change_column_type", "table": "accounts", "column": "nickname", "type": "varchar(80)"}),
     ("drop-column-with-gin-opclass", {"op": "drop_column", "table": "accounts", "column": "nickname"}),
+    ("drop-index-with-gin-opclass", {"op": "drop_index", "name": "accounts_nickname_trgm"}),
+    ("drop-table-with-a-foreign-key", {"op": "drop_table", "table": "logins"}),
     ("rename-table-referencing-a-later-unique-index",
      {"op": "rename_table", "table": "logins", "new_name": "sign_ins"}),
 ]
 
 
 # What goes with a dropped column (and comes back with the rollback).
-GONE = {"drop-column-with-gin-opclass": Counter({("gin", ("gin_trgm_ops",), False, False, False, True): 1})}
+GONE = {case: Counter({("gin", ("gin_trgm_ops",), False, False, False, True): 1})
+        for case in ("drop-column-with-gin-opclass", "drop-index-with-gin-opclass")}
 
 
 @pytest.mark.parametrize("case_id, op", OK, ids=[c[0] for c in OK])
@@ -163,21 +187,8 @@ def test_dependents_carried_forward_back_forward(db, case_id, op):
     schema = read_live(db)
     plan = build_plan(parse_operations([op]), schema, SETTINGS)
     names = {op["column"]: op["new_name"]} if op["op"] == "rename_column" else {}
-    steps = sql_steps(plan)
-    with connect(db) as conn:
-        before = _dependents_work(conn, {})
-        after = dict(before, indexes=before["indexes"] - GONE.get(case_id, Counter()))
-        check = PlanCheck(conn, plan, schema)
-        forward(conn, steps)
-        assert check.forward_done() == []
-        assert _dependents_work(conn, names) == after
-        rollback(conn, steps)
-        assert check.rollback_done() == []
-        assert _dependents_work(conn, {}) == before
-        check.forward_starts()
-        forward(conn, steps)
-        assert check.forward_done() == []
-        assert _dependents_work(conn, names) == after
+    before, after = run_three_ways(db, plan, schema, lambda conn, done: _dependents_work(conn, names if done else {}))
+    assert after == dict(before, indexes=before["indexes"] - GONE.get(case_id, Counter()))
 
 
 REFUSED = [

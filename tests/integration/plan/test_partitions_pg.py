@@ -1,0 +1,86 @@
+"""Plans on a partitioned table, whose partitions PostgreSQL's catalogs list: an index is made
+ON ONLY the parent, built concurrently on each partition and attached (PostgreSQL builds none
+CONCURRENTLY on a partitioned table); column changes reach every partition; rollbacks give the
+partitions' indexes back their own names. Each runs forward, back and forward again with
+verify's checks, and the index stays valid, with one attached index per partition."""
+
+from __future__ import annotations
+
+import pytest
+
+from flux_agent.entry.actions import parse_operations
+from flux_agent.errors import FluxInputError
+from flux_agent.plan.planner import build_plan
+from flux_agent.schema.readers.live import read_live
+from flux_agent.devdb.server import dev_server, find_binaries
+
+from tests.integration.plan.test_dependents_pg import SETTINGS, database_from, run_three_ways
+
+pytestmark = [pytest.mark.pg, pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries")]
+
+HISTORY = ["""
+CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, kind text NOT NULL, note text,
+  PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE INDEX events_kind ON events (kind);
+INSERT INTO events SELECT i, date '2025-06-01' + (i % 400), 'k' || (i % 7), NULL FROM generate_series(1, 500) i;
+"""]
+
+
+@pytest.fixture(scope="module")
+def template():
+    yield from database_from(HISTORY)
+
+
+@pytest.fixture
+def db(template):
+    for _, copy in database_from([], template=template[1]):
+        yield dev_server().database_url(copy)
+
+
+def _indexes(conn, done: bool) -> list:
+    """Each index of the partitioned table: valid or not, and how many partitions' indexes it has."""
+    return conn.execute("""
+        SELECT i.indisvalid, am.amname, (SELECT count(*) FROM pg_inherits h WHERE h.inhparent = i.indexrelid)
+          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam
+         WHERE i.indrelid = 'events'::regclass ORDER BY c.relname""").fetchall()
+
+
+CASES = [
+    ("add-index", {"op": "add_index", "table": "events", "columns": ["note"]}, 3),
+    ("rename-indexed-column", {"op": "rename_column", "table": "events", "column": "kind", "new_name": "type"}, 2),
+    ("retype-indexed-column", {"op": "change_column_type", "table": "events", "column": "kind",
+                               "type": "varchar(20)"}, 2),
+    ("drop-indexed-column", {"op": "drop_column", "table": "events", "column": "kind"}, 1),
+    ("drop-partitioned-index", {"op": "drop_index", "name": "events_kind"}, 1),
+    ("add-not-null-column", {"op": "add_column", "table": "events", "column": "n", "type": "bigint",
+                             "nullable": False, "default": "0"}, 2),
+    ("set-not-null", {"op": "set_not_null", "table": "events", "column": "note"}, 2),
+    ("set-default", {"op": "set_default", "table": "events", "column": "note", "default": "'x'"}, 2),
+]
+
+
+@pytest.mark.parametrize("case_id, op, indexes", CASES, ids=[c[0] for c in CASES])
+def test_partitioned_table_forward_back_forward(db, case_id, op, indexes):
+    if op["op"] == "set_not_null":
+        with __import__("psycopg").connect(db, autocommit=True) as conn:
+            conn.execute("UPDATE events SET note = 'n'")
+    schema = read_live(db)
+    plan = build_plan(parse_operations([op]), schema, SETTINGS)
+    before, after = run_three_ways(db, plan, schema, _indexes)
+    assert before == [(True, "btree", 2), (True, "btree", 2)]
+    assert len(after) == indexes and all(valid and attached == 2 for valid, _, attached in after), after
+
+
+def test_drop_partitioned_table_rolls_back_partitioned_with_its_partitions(db):
+    schema = read_live(db)
+    plan = build_plan(parse_operations([{"op": "drop_table", "table": "events"}]), schema, SETTINGS)
+    run_three_ways(db, plan, schema, lambda conn, done: None if done else _indexes(conn, done))
+
+
+def test_unique_constraint_on_a_partitioned_table_is_refused(template):
+    schema = read_live(dev_server().database_url(template[1]))
+    with pytest.raises(FluxInputError, match="events is partitioned"):
+        build_plan(parse_operations([{"op": "add_unique", "table": "events", "columns": ["id", "at", "kind"]}]),
+                   schema, SETTINGS)
