@@ -18,7 +18,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import psycopg
 from psycopg import errors, sql as psql
@@ -93,6 +93,12 @@ def database_name(key: str) -> str:
 
 def build(server: Server, scripts: Sequence[Script], key: str) -> Built:
     """The database for these scripts on `server` (built now unless it is there already)."""
+    return build_with(server, key, lambda admin, url: _run_all(server, admin, url, scripts))
+
+
+def build_with(server: Server, key: str, fill: Callable[[psycopg.Connection, str], list[str]]) -> Built:
+    """The database `key` on `server`, made by `fill(admin connection, URL of an empty database)`
+    (which returns its notes) unless it is there already."""
     started = time.perf_counter()
     name = database_name(key)
     with file_lock(base_dir() / "builds" / f"{key}.lock"):
@@ -106,7 +112,7 @@ def build(server: Server, scripts: Sequence[Script], key: str) -> Built:
             admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(temp)))
             admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE template0").format(psql.Identifier(temp)))
             try:
-                notes = _run_all(server, admin, server.database_url(temp), scripts)
+                notes = fill(admin, server.database_url(temp))
             except BaseException:
                 admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(temp)))
                 raise

@@ -10,6 +10,7 @@ from ..model.settings import Settings
 from ..project.detect import Detection
 from .build import Built, build, cached, inputs_hash
 from .server import dev_server, find_binaries
+from .program import program_schema
 from .sources import project_scripts, schema_file_scripts
 
 
@@ -26,8 +27,8 @@ def project_schema(project: Path, found: Detection, settings: Settings) -> Optio
     """The project's schema as PostgreSQL builds it from the project's own files, or None
     where the tool's schema is not built from files."""
     scripts = project_scripts(project, found)
-    if scripts is None:
-        return None
+    if scripts is None:  # migrations in program code: the project's own tool runs them
+        return program_schema(project, found, settings)
     built = _built(scripts, settings, found.tool)
     if found.tool == "prisma" and any("skipped" in n for n in built.notes):
         # A history that does not start at the beginning (projects squash or trim old migrations)

@@ -1,0 +1,151 @@
+"""Program-code migration tools (alembic, django, knex, typeorm, sequelize,
+node-pg-migrate) build the dev database the only way their migrations can be
+read: the project's own tool runs them against it.
+
+That runs the project's code, so it runs fenced in: an environment scrubbed of
+every database setting but the dev database's (no DATABASE_URL, PG* or .env
+value of the project's reaches it), and a marker Flux sets on the dev database
+(`flux.dev_marker`) that each runner checks on every connection the tool opens,
+before any migration runs; a connection anywhere else stops the run with one
+line. Each tool's runner lives in flux_agent.devdb.runners, one module a tool.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Protocol
+from urllib.parse import quote
+
+import psycopg
+from psycopg import conninfo, sql as psql
+
+from ..errors import FluxInputError
+from ..model.settings import Settings
+from ..project.detect import Detection
+from .build import BUILD_FORMAT, Built, _reader_version, build_with, cached
+from .server import Server, check_identity, dev_server, find_binaries
+
+MARKER_SETTING = "flux.dev_marker"
+
+# What the tool's process may see of Flux's own environment: how to find programs and
+# libraries, the locale, a home and a temporary folder. Nothing that names a database.
+_KEEP = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TMPDIR", "TZ", "SYSTEMROOT",
+         "VIRTUAL_ENV", "PYTHONPATH", "NODE_PATH", "NVM_DIR", "NPM_CONFIG_CACHE", "npm_config_cache")
+
+
+@dataclass(frozen=True)
+class ToolRun:
+    """One run of a project's tool against a dev database."""
+
+    project: Path
+    migrations_dir: str
+    conninfo: str  # libpq keywords (psycopg, psql)
+    url: str  # the same as a postgresql:// URL (SQLAlchemy, Node drivers, Django's dj-database-url)
+    params: dict = field(default_factory=dict)  # host, port, user, password, database
+    env: dict = field(default_factory=dict)  # the scrubbed environment, the dev database's settings in it
+    marker: str = ""  # what current_setting('flux.dev_marker') answers on the dev database
+
+
+class Runner(Protocol):
+    """A program-code tool's runner (flux_agent.devdb.runners.<tool>.RUNNER)."""
+
+    def inputs(self, project: Path, migrations_dir: str) -> list[Path]:
+        """The files whose contents decide the schema (migrations, the tool's config): the cache key."""
+
+    def run(self, job: ToolRun) -> list[str]:
+        """Migrate the dev database up with the project's tool, checking the marker on each connection
+        before any migration runs; the notes to keep. One line (FluxInputError) when the project's
+        dependencies are missing, saying what to install or to give --database-url."""
+
+
+def runner_for(tool: str) -> Optional[Runner]:
+    from . import runners
+
+    return runners.RUNNERS.get(tool)
+
+
+def program_schema(project: Path, found: Detection, settings: Settings) -> Optional[Built]:
+    """The schema the project's own tool makes on the dev database, or None for a tool whose
+    migrations are not program code (or whose runner is not written yet)."""
+    runner = runner_for(found.tool)
+    if runner is None:
+        return None
+    files = runner.inputs(project, found.migrations_dir)
+    major = None
+    if not settings.dev_url:
+        binaries = find_binaries(settings.pg_version)
+        major = binaries[0].major if binaries else None
+    key = _key(project, found.tool, files, major, settings.dev_url)
+    known = cached(key)
+    if known is not None:
+        return known
+    server = dev_server(settings.dev_url, major or settings.pg_version)
+    return build_with(server, key, lambda admin, url: _fill(server, admin, url, project, found, runner))
+
+
+def _key(project: Path, tool: str, files: list[Path], major: Optional[int], dev_url: Optional[str]) -> str:
+    digest = hashlib.sha256(f"flux-devdb {BUILD_FORMAT} {_reader_version()} {tool} pg{major or '-'} "
+                            f"{'dev_url' if dev_url else ''}\n".encode())
+    for path in sorted(files):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise FluxInputError(f"cannot read {path}: {exc}") from None
+        digest.update(f"{path.relative_to(project).as_posix() if path.is_relative_to(project) else path}\0"
+                      f"{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:24]
+
+
+def _fill(server: Server, admin: psycopg.Connection, url: str, project: Path, found: Detection,
+          runner: Runner) -> list[str]:
+    """Set the marker on the empty database at `url`, run the tool there, check where it went."""
+    info = conninfo.conninfo_to_dict(url)
+    marker = secrets.token_hex(16)
+    admin.execute(psql.SQL("ALTER DATABASE {} SET {} = {}").format(
+        psql.Identifier(info["dbname"]), psql.Identifier(*MARKER_SETTING.split(".")), psql.Literal(marker)))
+    with psycopg.connect(url, autocommit=True) as conn:
+        check_identity(server, conn)
+    job = tool_run(project, found.migrations_dir, url, marker)
+    notes = runner.run(job)
+    return notes
+
+
+def tool_run(project: Path, migrations_dir: str, url: str, marker: str) -> ToolRun:
+    """The job for a runner: the dev database as every client spells it, and the scrubbed environment."""
+    info = conninfo.conninfo_to_dict(url)
+    params = {"host": info.get("host") or "localhost", "port": int(info.get("port") or 5432),
+              "user": info.get("user") or "postgres", "password": info.get("password") or "",
+              "database": info["dbname"]}
+    return ToolRun(project=project, migrations_dir=migrations_dir, conninfo=url, url=as_url(params),
+                   params=params, env=scrubbed_env(params, as_url(params)), marker=marker)
+
+
+def as_url(p: dict) -> str:
+    auth = quote(p["user"], safe="") + (f":{quote(p['password'], safe='')}" if p["password"] else "")
+    if p["host"].startswith("/"):  # a Unix socket folder
+        return f"postgresql://{auth}@/{quote(p['database'])}?host={quote(p['host'], safe='')}&port={p['port']}"
+    return f"postgresql://{auth}@{p['host']}:{p['port']}/{quote(p['database'])}"
+
+
+def scrubbed_env(params: dict, url: str) -> dict:
+    """Flux's environment without anything naming a database, then the dev database under the
+    names tools read (DATABASE_URL and libpq's PG* variables)."""
+    env = {k: v for k, v in os.environ.items() if k in _KEEP or k.startswith("LC_")}
+    env.update({"DATABASE_URL": url, "PGHOST": params["host"], "PGPORT": str(params["port"]),
+                "PGUSER": params["user"], "PGDATABASE": params["database"], "PGPASSWORD": params["password"],
+                "NODE_ENV": "development", "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def check_marker(url: str, marker: str) -> None:
+    """What a runner does where it cannot hook the tool's connections: check the database it was given."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        got = conn.execute("SELECT current_setting(%s, true)", (MARKER_SETTING,)).fetchone()[0]
+    if got != marker:
+        raise FluxInputError("the migration tool's connection did not reach Flux's dev database; "
+                             "stopped before running anything")
