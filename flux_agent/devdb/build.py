@@ -213,18 +213,23 @@ def _one_by_one(conn: psycopg.Connection, admin: psycopg.Connection, script: Scr
         return [f"{script.name}:{exc.line}: skipped: cannot parse: {exc}"]
     notes = []
     for stmt in statements:
-        for _attempt in range(3):  # a missing role is created, then the statement runs again
+        for _attempt in range(3):  # a missing role or extension is created, then the statement runs again
             try:
                 conn.execute(stmt.text)
                 break
             except errors.UndefinedObject as exc:
-                role = _missing_role(exc)
-                if role is None:
+                role, extension = _missing_role(exc), _missing_extension_type(conn, exc)
+                if role is not None:
+                    admin.execute(psql.SQL("CREATE ROLE {} NOLOGIN").format(psql.Identifier(role)))
+                    notes.append(f"{script.name}:{stmt.line}: created role {role!r}, which the migrations use "
+                                 "but do not create")
+                elif extension is not None:
+                    conn.execute(psql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(psql.Identifier(extension)))
+                    notes.append(f"{script.name}:{stmt.line}: created extension {extension!r}, whose type the "
+                                 "migrations use but do not create")
+                else:
                     notes.append(_note(script, stmt.line, exc))
                     break
-                admin.execute(psql.SQL("CREATE ROLE {} NOLOGIN").format(psql.Identifier(role)))
-                notes.append(f"{script.name}:{stmt.line}: created role {role!r}, which the migrations use "
-                             "but do not create")
             except psycopg.Error as exc:
                 _refuse_missing_extension(exc)
                 notes.append(_note(script, stmt.line, exc))
@@ -237,6 +242,17 @@ def _missing_role(exc: psycopg.Error) -> Optional[str]:
     if message.startswith('role "') and message.endswith('" does not exist'):
         return message[len('role "'):-len('" does not exist')]
     return None
+
+
+def _missing_extension_type(conn: psycopg.Connection, exc: psycopg.Error) -> Optional[str]:
+    """An extension named as the missing type (citext, hstore, ltree, vector), when the server has it."""
+    message = exc.diag.message_primary or ""
+    if not (message.startswith('type "') and message.endswith('" does not exist')):
+        return None
+    name = message[len('type "'):-len('" does not exist')].split(".")[-1]
+    row = conn.execute("SELECT name FROM pg_available_extensions WHERE name = %s AND installed_version IS NULL",
+                       (name,)).fetchone()
+    return row[0] if row else None
 
 
 class MissingExtension(FluxInputError):

@@ -11,7 +11,7 @@ from ..project.detect import Detection
 from .build import Built, build, cached, inputs_hash
 from .server import dev_server, find_binaries
 from .program import program_schema
-from .sources import project_scripts, schema_file_scripts
+from .sources import created_extensions, project_scripts, schema_file_scripts
 
 
 def dev_key(scripts, settings: Settings, tool: str) -> tuple[str, Optional[int]]:
@@ -33,7 +33,7 @@ def project_schema(project: Path, found: Detection, settings: Settings) -> Optio
     if found.tool == "prisma" and any("skipped" in n for n in built.notes):
         # A history that does not start at the beginning (projects squash or trim old migrations)
         # cannot build the schema; schema.prisma, prisma's own source of truth, can.
-        from_file = _built(schema_file_scripts(project, "prisma"), settings, found.tool)
+        from_file = _built(schema_file_scripts(project, "prisma", created_extensions(scripts)), settings, found.tool)
         from_file.notes = [f"the migration history does not build the schema ({built.notes[0]}); "
                            "read schema.prisma instead"] + from_file.notes
         return from_file

@@ -7,10 +7,11 @@ django, knex, typeorm, sequelize, node-pg-migrate) have no source here yet: None
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from ..errors import FluxInputError
 from ..pg.ddl import schema_ddl
+from ..pg.parse import SqlSyntaxError, ast, split_statements
 from ..project.detect import Detection
 from ..schema.migration_files import migration_files, read_sections
 from ..schema.project import read_project_schema
@@ -62,11 +63,25 @@ def _dump(project: Path, path: Path) -> Script:
     return Script(_rel(project, path), sql, transactional=False)
 
 
-def schema_file_scripts(project: Path, tool: str) -> list[Script]:
-    """A schema file's model, as DDL: the static reader's understanding, made real."""
+def schema_file_scripts(project: Path, tool: str, extensions: Sequence[str] = ()) -> list[Script]:
+    """A schema file's model, as DDL: the static reader's understanding, made real; with
+    `extensions` besides its own (those a history that could not build created)."""
     schema = read_project_schema(project, tool, "")
+    schema.extensions = sorted(set(schema.extensions) | set(extensions))
     ddl = [s for s in schema_ddl(schema) if not s.startswith("--")]
     return [Script(f"{tool} schema file (as DDL)", ";\n".join(ddl) + ";" if ddl else "", transactional=False)]
+
+
+def created_extensions(scripts: Sequence[Script]) -> list[str]:
+    """The extensions these scripts create (CREATE EXTENSION), read from their parse trees."""
+    names: set[str] = set()
+    for script in scripts:
+        try:
+            stmts = split_statements(script.sql)
+        except SqlSyntaxError:
+            continue
+        names |= {s.node.extname for s in stmts if isinstance(s.node, ast.CreateExtensionStmt)}
+    return sorted(names - {"plpgsql"})
 
 
 def _rel(project: Path, path: Path) -> str:

@@ -272,8 +272,8 @@ def _schema(args) -> int:
                 print(f"{d.label} uses {d.table}({', '.join(d.columns) or '*'})")
         for fn in deps.functions if deps else []:
             print(f"function {fn.name} ({fn.language}){' for trigger ' + ', '.join(fn.triggers) if fn.triggers else ''}")
-        for ext in deps.extensions if deps else []:
-            print(f"extension {ext.name} {ext.version}")
+        for ext in schema.extensions:
+            print(f"extension {ext}")
     return 0
 
 

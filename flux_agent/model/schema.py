@@ -1,6 +1,6 @@
 """The Schema model: tables, columns, indexes, constraints, enums and views, as every
-reader returns them (in the normal form of flux_agent.schema.normal), and what only
-PostgreSQL's catalogs tell: the objects that depend on them."""
+reader returns them (in the normal form of flux_agent.schema.normal), and the
+extensions they need, and what only PostgreSQL's catalogs tell: the objects that depend on them."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ class Index(BaseModel):
     primary: bool = False
     method: str = "btree"
     where: Optional[str] = None
+    opclasses: list[str] = Field(default_factory=list, description="each key column's operator class, '' where "
+                                 "it is the type's default; empty when all are (gin_trgm_ops, text_pattern_ops)")
 
 
 ConstraintKind = Literal["primary_key", "unique", "check", "foreign_key", "exclude"]
@@ -110,12 +112,6 @@ class Sequence(BaseModel):
     identity: bool = False
 
 
-class Extension(BaseModel):
-    name: str
-    version: str
-    schema_name: str = Field(description="the schema its objects live in")
-
-
 class Dependencies(BaseModel):
     """What depends on what, read from the dev database's catalogs. Static readers
     cannot know it and leave Schema.dependencies None."""
@@ -123,7 +119,6 @@ class Dependencies(BaseModel):
     dependents: list[Dependent] = Field(default_factory=list)
     functions: list[Function] = Field(default_factory=list)
     sequences: list[Sequence] = Field(default_factory=list)
-    extensions: list[Extension] = Field(default_factory=list)
 
     def on(self, table: str, column: Optional[str] = None) -> list[Dependent]:
         """The objects using `table` (with a column: using that column)."""
@@ -148,6 +143,8 @@ class Schema(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     enums: list[EnumType] = Field(default_factory=list)
     views: list[View] = Field(default_factory=list)
+    extensions: list[str] = Field(default_factory=list, description="extensions the schema uses (CREATE "
+                                  "EXTENSION), plpgsql aside, in name order")
     dependencies: Optional[Dependencies] = Field(
         None, description="from PostgreSQL's catalogs (the dev database); None when read without PostgreSQL")
 

@@ -48,6 +48,7 @@ def schema_ddl(schema: Schema) -> list[str]:
         if ns and ns != "public":
             namespaces.add(ns)
     out += [f"CREATE SCHEMA IF NOT EXISTS {ident(ns)}" for ns in sorted(namespaces)]
+    out += [f"CREATE EXTENSION IF NOT EXISTS {ident(e)}" for e in schema.extensions]
     for enum in schema.enums:
         out.append(f"CREATE TYPE {qname(enum.name)} AS ENUM ({', '.join(literal(v) for v in enum.values)})")
     owned: list[str] = []
@@ -131,7 +132,9 @@ def _indexes(table: Table) -> list[str]:
 def index_sql(table: Table, idx: Index, concurrently: bool = False) -> str:
     """CREATE INDEX for `idx` of `table`: plain column names quoted, expression entries
     (printed by pglast when read) parenthesized, as the index grammar needs."""
-    cols = ", ".join(ident(c) if table.column(c) else f"({c})" for c in idx.columns)
+    ops = idx.opclasses + [""] * (len(idx.columns) - len(idx.opclasses))
+    cols = ", ".join((ident(c) if table.column(c) else f"({c})") + (f" {qname(o)}" if o else "")
+                     for c, o in zip(idx.columns, ops))
     method = f" USING {ident(idx.method)}" if idx.method and idx.method != "btree" else ""
     where = f" WHERE {idx.where}" if idx.where else ""
     unique = "UNIQUE " if idx.unique else ""

@@ -201,3 +201,26 @@ def distinct_sql(a: str, b: str, type_text: str, negate: bool = False) -> str:
     if base in _NO_EQUALITY:
         a, b = f"CAST({a} AS text)", f"CAST({b} AS text)"
     return f"{a} IS {'NOT ' if negate else ''}DISTINCT FROM {b}"
+
+
+# Operator classes an index gets without naming one, by access method, as far as a reader that
+# sees no catalog can tell: btree's and hash's `<type>_ops` (the non-default btree ones are the
+# `*_pattern_ops`), brin's `*_minmax_ops`, and the defaults of the built-in gin and gist types.
+_DEFAULT_OPCLASSES = {
+    "gin": {"jsonb_ops", "array_ops", "tsvector_ops", "gin_hstore_ops"},
+    "gist": {"point_ops", "box_ops", "poly_ops", "circle_ops", "tsvector_ops", "tsquery_ops", "range_ops",
+             "multirange_ops", "gist_hstore_ops"} | {f"gist_{t}_ops" for t in (  # btree_gist's
+                 "int2 int4 int8 float4 float8 numeric text bpchar bytea bit vbit bool date time timetz timestamp "
+                 "timestamptz interval oid cash macaddr macaddr8 inet cidr uuid enum").split()},
+    "spgist": {"box_ops", "inet_ops", "poly_ops", "quad_point_ops", "range_ops", "text_ops"},
+}
+
+
+def default_opclass(method: str, opclass: str) -> bool:
+    """Is `opclass` (as written) the default an index of `method` would get anyway?"""
+    name = opclass.lower().split(".")[-1]
+    if method in ("btree", "hash"):
+        return name.endswith("_ops") and not name.endswith("_pattern_ops")
+    if method == "brin":
+        return name.endswith("_minmax_ops")
+    return name in _DEFAULT_OPCLASSES.get(method, set())

@@ -43,6 +43,7 @@ from typing import Optional
 
 from ..model.schema import Schema, Table
 from ..pg.parse import HAVE_PGLAST, parse_expr, render
+from ..pg.types import default_opclass
 
 if HAVE_PGLAST:  # the rewrites read pglast's trees; without pglast (Windows) text is kept as read
     from . import normal_trees as _trees
@@ -101,6 +102,8 @@ def normalise_table(table: Table) -> None:
     for i in table.indexes:
         i.columns = [c if c in types else normal_expr(c, types) for c in i.columns]
         i.where = normal_expr(i.where, types)
+        opclasses = ["" if not o or default_opclass(i.method, o) else o.lower() for o in i.opclasses]
+        i.opclasses = opclasses if any(opclasses) else []
     for k in table.constraints:
         k.expression = normal_expr(k.expression, types)
         if k.kind == "exclude":

@@ -1,7 +1,7 @@
 """Read from a live database's catalogs what depends on its tables and columns
 (pg_depend and friends): views, rules, indexes with their whole definitions,
 triggers, policies, generated columns, partitions and partition keys; user functions with
-their bodies; sequences and their owners; extensions.
+their bodies; sequences and their owners.
 
 Only PostgreSQL knows these exactly, so only a database read fills them in:
 the planner uses them to carry or refuse what a rename, retype or drop would
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import psycopg
 
-from ...model.schema import Dependencies, Dependent, Extension, Function, Sequence
+from ...model.schema import Dependencies, Dependent, Function, Sequence
 from ...pg.quote import qname
 from ..replay.state import make_key
 
@@ -135,9 +135,6 @@ SELECT n.nspname, c.relname,
  WHERE c.relkind = 'S' AND {_USER} AND {_mine('pg_class', 'c.oid')}
  ORDER BY c.oid"""
 
-_EXTENSIONS = """
-SELECT e.extname::text, e.extversion, n.nspname::text FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
- WHERE e.extname <> 'plpgsql' ORDER BY e.extname"""
 
 
 def read_dependencies(conn: psycopg.Connection) -> Dependencies:
@@ -170,8 +167,6 @@ def read_dependencies(conn: psycopg.Connection) -> Dependencies:
                    for ns, name, lang, body, triggers in conn.execute(_FUNCTIONS)],
         sequences=[Sequence(name=make_key(ns, name), owned_by=owner, identity=identity)
                    for ns, name, owner, identity in conn.execute(_SEQUENCES)],
-        extensions=[Extension(name=name, version=version, schema_name=ns)
-                    for name, version, ns in conn.execute(_EXTENSIONS)],
     )
 
 

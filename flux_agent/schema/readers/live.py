@@ -79,7 +79,9 @@ SELECT i.indrelid, ic.relname, i.indisunique, i.indisprimary, am.amname, pg_get_
        ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k, true)
                          ELSE (SELECT a.attname::text FROM pg_attribute a
                                 WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END
-               FROM generate_series(1, i.indnkeyatts) k ORDER BY k)
+               FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+       ARRAY(SELECT CASE WHEN o.opcdefault THEN '' ELSE o.opcname::text END
+               FROM generate_series(1, i.indnkeyatts) k JOIN pg_opclass o ON o.oid = i.indclass[k - 1] ORDER BY k)
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
  WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
  ORDER BY i.indexrelid"""
@@ -120,6 +122,8 @@ SELECT DISTINCT r.ev_class, dn.nspname, dc.relname
   JOIN pg_class dc ON dc.oid = d.refobjid JOIN pg_namespace dn ON dn.oid = dc.relnamespace
  WHERE r.ev_class = ANY(%s) AND d.refobjid <> r.ev_class AND dc.relkind IN ('r', 'p', 'v', 'm', 'f')"""
 
+_EXTENSIONS = "SELECT extname::text FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY 1"
+
 _ON_DELETE = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}  # 'a' NO ACTION: None
 _KINDS = {"p": "primary_key", "u": "unique", "c": "check", "f": "foreign_key", "x": "exclude"}
 
@@ -152,9 +156,9 @@ def _read(conn) -> Schema:
     for rel, name, typ, notnull, no_default, default in conn.execute(_COLUMNS, (oids,)):
         tables[rel].columns.append(Column(name=name, type=typ, nullable=not notnull,
                                           default=None if no_default else default))
-    for rel, name, unique, primary, method, where, cols in conn.execute(_INDEXES, (oids,)):
+    for rel, name, unique, primary, method, where, cols, opclasses in conn.execute(_INDEXES, (oids,)):
         tables[rel].indexes.append(Index(name=name, unique=unique, primary=primary, method=method,
-                                         columns=list(cols), where=where))
+                                         columns=list(cols), where=where, opclasses=list(opclasses)))
     for rel, name, kind, valid, deltype, expr, cols, ref_ns, ref_name, ref_cols in conn.execute(_CONSTRAINTS, (oids,)):
         table = tables[rel]
         con = Constraint(name=name, kind=_KINDS[kind], columns=list(cols), validated=valid)
@@ -175,7 +179,8 @@ def _read(conn) -> Schema:
         views[oid] = View(name=make_key(ns, name), definition=definition)
     for view_oid, ns, name in conn.execute(_VIEW_READS, (list(views),)):
         views[view_oid].depends_on.append(make_key(ns, name))
-    schema = Schema(tables=list(tables.values()), enums=enums, views=list(views.values()))
+    extensions = [name for (name,) in conn.execute(_EXTENSIONS)]
+    schema = Schema(tables=list(tables.values()), enums=enums, views=list(views.values()), extensions=extensions)
     for v in schema.views:
         v.depends_on = sorted(set(v.depends_on))
     return normalise_schema(schema)

@@ -325,6 +325,20 @@ def _names(value: Any) -> list[str]:
     return [v.name for v in (value if isinstance(value, list) else [value]) if isinstance(v, (Ident, Call))]
 
 
+def _opclasses(value: Any) -> list[str]:
+    """Operator classes of `[a, b(ops: JsonbPathOps), c(ops: raw("gin_trgm_ops"))]`, '' for none."""
+    out = []
+    for v in value if isinstance(value, list) else [value]:
+        ops = _arg(v.args, "ops") if isinstance(v, Call) else None
+        if isinstance(ops, Call) and ops.name == "raw" and ops.args and isinstance(ops.args[0][1], str):
+            out.append(ops.args[0][1])
+        elif isinstance(ops, Ident):  # JsonbPathOps -> jsonb_path_ops
+            out.append("".join(f"_{c.lower()}" if c.isupper() else c for c in ops.name).lstrip("_"))
+        elif isinstance(v, (Ident, Call)):
+            out.append("")
+    return out if any(out) else []
+
+
 def _cut(base: str, suffix: str) -> str:
     """prisma-engines ConstraintNames: cut the name before the suffix to fit 63 bytes."""
     room = _LIMIT - len(suffix)
@@ -373,6 +387,19 @@ class _Enum:
     values: dict  # Prisma value -> database value
 
 
+def _extensions(value: Any) -> list[str]:
+    """The datasource's `extensions = [citext, pg_trgm, uuidOssp(map: "uuid-ossp")]`: the names
+    PostgreSQL knows them by."""
+    names = []
+    for item in value if isinstance(value, list) else []:
+        if isinstance(item, Call):
+            mapped = next((a for a in item.args if isinstance(a, tuple) and len(a) == 2 and a[0] == "map"), None)
+            names.append(str(mapped[1]) if mapped else item.name)
+        elif isinstance(item, Ident):
+            names.append(item.name)
+    return sorted(set(names))
+
+
 def _build(blocks: list[Block]) -> Schema:
     ds = next((b for b in blocks if b.kind == "datasource"), None)
     settings = ds.settings if ds else {}
@@ -391,7 +418,8 @@ def _build(blocks: list[Block]) -> Schema:
         cols = {f.name: _str_attr(f.attrs, "map") or f.name for f in b.fields}
         models[b.name] = _Model(b, _str_attr(b.attrs, "schema"), _str_attr(b.attrs, "map") or b.name, cols)
     skip = set(models) | {b.name for b in blocks if b.kind == "type"}  # relations, MongoDB composites
-    out = Schema(enums=[EnumType(name=e.key, values=list(e.values.values())) for e in enums.values()])
+    out = Schema(enums=[EnumType(name=e.key, values=list(e.values.values())) for e in enums.values()],
+                 extensions=_extensions(settings.get("extensions")))
     for m in models.values():
         if m.block.kind == "view":
             out.views.append(View(name=m.key))
@@ -502,6 +530,7 @@ def _keys(t: Table, m: _Model) -> None:
                     columns=columns,
                     unique=a.name == "unique",
                     method=_METHODS.get(method.name, method.name.lower()) if isinstance(method, Ident) else "btree",
+                    opclasses=_opclasses(_arg(a.args, "fields", 0)),
                 )
             )
 

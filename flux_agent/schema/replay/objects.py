@@ -40,6 +40,7 @@ def create_index(st: State, stmt: ast.IndexStmt) -> None:
             unique=bool(stmt.unique),
             method=stmt.accessMethod or "btree",
             where=render(stmt.whereClause) if stmt.whereClause else None,
+            opclasses=[e.opclass[-1].sval if e.opclass else "" for e in elems],
         )
     )
 
@@ -61,6 +62,11 @@ def _rename_index(st: State, schemaname, old: str, new: str) -> None:
 # --------------------------------------------------------------------------
 
 
+def create_extension(st: State, stmt: ast.CreateExtensionStmt) -> None:
+    if stmt.extname != "plpgsql" and stmt.extname not in st.schema.extensions:
+        st.schema.extensions = sorted(st.schema.extensions + [stmt.extname])
+
+
 def drop(st: State, stmt: ast.DropStmt) -> None:
     kind = stmt.removeType
     cascade = stmt.behavior == DropBehavior.DROP_CASCADE
@@ -80,6 +86,8 @@ def drop(st: State, stmt: ast.DropStmt) -> None:
             st.schema.enums = [e for e in st.schema.enums if e.name != key]
         elif kind == OT.OBJECT_SCHEMA:
             _drop_schema(st, obj.sval)
+        elif kind == OT.OBJECT_EXTENSION:
+            st.schema.extensions = [e for e in st.schema.extensions if e != obj.sval]
 
 
 def _drop_schema(st: State, ns: str) -> None:

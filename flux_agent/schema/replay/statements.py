@@ -15,7 +15,7 @@ from pglast.enums import VariableSetKind
 from ...errors import FluxError, FluxInputError, FluxInternalError
 from .ddl import alter_table, create_table
 from .objects import (
-    alter_enum, create_enum, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
+    alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
 )
 from .state import State
 
@@ -31,6 +31,7 @@ _HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
     ast.ViewStmt: create_view,
     ast.CreateTableAsStmt: create_table_as,
     ast.VariableSetStmt: set_variable,
+    ast.CreateExtensionStmt: create_extension,
 }
 
 

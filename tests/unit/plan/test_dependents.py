@@ -56,3 +56,18 @@ def test_without_postgresql_only_the_model_s_blockers_count():
     assert column_dependents(schema, USERS, "email", "rename", "mail").views == []
     with pytest.raises(FluxInputError, match="foreign key k"):
         table_dependents(schema, USERS, "drop", extra=["foreign key k on t (drop it first)"])
+
+
+def test_without_postgresql_a_copy_keeps_the_model_s_method_and_operator_class():
+    from flux_agent.entry.actions import parse_operations
+    from flux_agent.model.schema import Index
+    from flux_agent.model.settings import Settings
+    from flux_agent.plan.planner import build_plan
+
+    table = USERS.model_copy(update={"indexes": [Index(name="users_email_trgm", columns=["email"], method="gin",
+                                                       opclasses=["gin_trgm_ops"])]})
+    plan = build_plan(parse_operations([{"op": "rename_column", "table": "users", "column": "email",
+                                         "new_name": "mail"}]), Schema(tables=[table]), Settings())
+    sql = "\n".join(s.up_sql or "" for s in plan.steps)
+    assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_mail_trgm ON users USING gin (mail gin_trgm_ops);" in sql
+    assert "CREATE INDEX users_email_trgm ON users USING gin (email gin_trgm_ops);" in plan.steps[-1].down_sql

@@ -708,7 +708,8 @@ def test_real_prisma_documenso():
     recipient = s.table("Recipient")
     assert recipient.column("email").type == "character varying(255)"
     assert recipient.column("name").default == "''"
-    assert idx(recipient, "Recipient_email_trgm_idx") == Index(name="Recipient_email_trgm_idx", columns=["email"], method="gin")
+    assert idx(recipient, "Recipient_email_trgm_idx") == Index(name="Recipient_email_trgm_idx", columns=["email"], method="gin",
+                                                               opclasses=["gin_trgm_ops"])
     assert idx(recipient, "Recipient_email_envelopeId_idx").columns == ["email", "envelopeId"]
     assert s.table("Field").column("width") == Column(name="width", type="numeric(65,30)", nullable=False, default="-1")
     assert s.table("RateLimit").primary_key == ["key", "action", "bucket"]
@@ -836,3 +837,11 @@ def test_real_drizzle_snapshot_agrees_with_replayed_migrations():
         r = replayed.table(t.name)
         fks = lambda tb: {(c.name, tuple(c.columns), c.ref_table, c.on_delete) for c in tb.constraints if c.kind == "foreign_key"}  # noqa: E731
         assert fks(t) == fks(r), t.name
+
+
+def test_prisma_datasource_extensions_by_their_database_names(tmp_path):
+    path = tmp_path / "schema.prisma"
+    path.write_text('datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n'
+                    '  extensions = [citext, pg_trgm, uuidOssp(map: "uuid-ossp"), citext]\n}\n'
+                    'model A {\n  id Int @id\n}\n')
+    assert read_prisma(path).extensions == ["citext", "pg_trgm", "uuid-ossp"]

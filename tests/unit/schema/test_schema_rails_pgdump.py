@@ -662,7 +662,8 @@ def test_real_rails_openstreetmap_structure_sql():
     )
     assert s.table("changeset_tags").primary_key == ["changeset_id", "k"]
     assert idx(s, "notes", "index_notes_on_user_id_and_created_at").where == "user_id IS NOT NULL"
-    assert idx(s, "acls", "index_acls_on_address") == Index(name="index_acls_on_address", columns=["address"], method="gist")
+    assert idx(s, "acls", "index_acls_on_address") == Index(name="index_acls_on_address", columns=["address"], method="gist",
+                                                            opclasses=["inet_ops"])  # gist has no default for inet
     # Rails names foreign keys fk_rails_<sha256("<table>_<column>_fk")[:10]>; schema.rb omits such names,
     # and the Rails reader recomputes them: this is the name the real database has.
     assert con(s, "oauth_openid_requests", "fk_rails_77114b3b09").on_delete == "CASCADE"
@@ -730,3 +731,10 @@ def test_real_upchieve_dump_equals_its_282_migrations(upchieve_dump):
     # 6. View bodies are PostgreSQL's re-print (pg_get_viewdef) in the dump and the author's text in
     #    the migrations; their names and the relations they read agree.
     assert {v.name: v.depends_on for v in upchieve_dump.views} == {v.name: v.depends_on for v in replayed.views}
+
+
+def test_schema_rb_extensions_without_plpgsql():
+    schema = read_schema_rb_text('ActiveRecord::Schema[7.1].define(version: 1) do\n'
+                                 '  enable_extension "plpgsql"\n  enable_extension "pg_trgm"\n'
+                                 '  enable_extension "citext"\nend\n')
+    assert schema.extensions == ["citext", "pg_trgm"]

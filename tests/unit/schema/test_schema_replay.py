@@ -382,7 +382,7 @@ def test_create_index_forms():
     new = s.table("users").indexes[len(BASE.table("users").indexes) :]
     assert new == [
         Index(name="users_email_uq", columns=["lower(email)"], unique=True, where="org_id IS NULL"),
-        Index(name="users_nick_idx", columns=["nick"], method="gin"),
+        Index(name="users_nick_idx", columns=["nick"], method="gin", opclasses=["gin_trgm_ops"]),
         Index(name="users_org_id_id_idx", columns=["org_id", "id"]),
     ]
     assert idx(s, "users", "users_nick").columns == ["nick"]  # IF NOT EXISTS kept the first one
@@ -536,7 +536,14 @@ def test_harmless_statements_are_ignored():
         """,
         BASE,
     )
-    assert s == BASE
+    assert s == BASE.model_copy(update={"extensions": ["pgcrypto"]})  # the one thing kept: the schema needs it
+
+
+def test_extensions_come_and_go():
+    s = replay_sql("CREATE EXTENSION citext; CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" SCHEMA public; "
+                   "CREATE EXTENSION plpgsql", BASE)
+    assert s.extensions == ["citext", "uuid-ossp"]
+    assert replay_sql("DROP EXTENSION IF EXISTS citext CASCADE", s).extensions == ["uuid-ossp"]
 
 
 def test_ddl_inside_do_blocks_is_replayed():
