@@ -27,6 +27,7 @@ from ..errors import FluxInputError
 from ..model.schema import Schema
 from ..pg.parse import SqlSyntaxError, split_statements
 from ..model import schema as schema_model
+from ..pg import ddl
 from ..schema.readers import dependencies, live
 from ..schema.readers.live import read_live
 from ..project.lock import file_lock
@@ -37,11 +38,13 @@ BUILD_FORMAT = "5"  # bump when what a build puts in the database changes
 
 @functools.lru_cache(maxsize=1)
 def _reader_version() -> str:
-    """The code that turns a built database into the cached Schema: a cache written by other
-    code (an upgrade, an edit) holds a model that code no longer makes, so it is not read."""
+    """The code that builds a dev database and turns it into the cached Schema: a cache written
+    by other code (an upgrade, an edit) may hold what that code no longer makes, so it is not read."""
+    here = Path(__file__).parent
     digest = hashlib.sha256()
-    for module in (schema_model, live, dependencies):
-        digest.update(Path(module.__file__).read_bytes())
+    for path in [Path(m.__file__) for m in (schema_model, live, dependencies, ddl)] + \
+            [here / "build.py", here / "sources.py", here / "program.py"]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 KEEP_BUILDS = 40  # databases kept on the owned server; older ones are dropped
 
