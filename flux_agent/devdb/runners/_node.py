@@ -1,0 +1,144 @@
+"""What the Node tools' runners share: finding the project's config and the folder its tool runs
+from, the files that key the cache, and running node_driver.cjs (the project's own tool, in the
+project's folder, with the scrubbed environment) and turning its outcome into notes or one line."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from ...errors import FluxInputError
+from ..program import ToolRun
+
+DRIVER = Path(__file__).with_name("node_driver.cjs")
+TIMEOUT_S = int(os.environ.get("FLUX_DEVDB_TOOL_TIMEOUT", "300"))
+_SKIP = {"node_modules", ".git", "dist", "build", "coverage", ".next"}
+_MAX_FILES = 5_000
+_MAX_MESSAGE = 400
+
+
+def upward(project: Path, start: Path) -> list[Path]:
+    """`start` and its parent folders, nearest first, up to the project folder."""
+    project = project.resolve()
+    here = Path(start).resolve()
+    folders = []
+    for folder in [here, *here.parents]:
+        if folder != project and project not in folder.parents:
+            break
+        folders.append(folder)
+    return folders or [project]
+
+
+def nearest(project: Path, migrations_dir: str, names: Sequence[str]) -> Optional[Path]:
+    """The first of `names` in the migrations folder or a folder above it, nearest first."""
+    for folder in upward(project, project / migrations_dir):
+        for name in names:
+            if (folder / name).is_file():
+                return folder / name
+    return None
+
+
+def package_root(project: Path, start: Path) -> Path:
+    """The folder of the package.json nearest above `start` (the tool's working folder), else the project."""
+    for folder in upward(project, start):
+        if (folder / "package.json").is_file():
+            return folder
+    return project.resolve()
+
+
+def migration_files(project: Path, migrations_dir: str) -> list[Path]:
+    """Every file under the migrations folder (its tool decides which run; any can change the schema)."""
+    folder = project / migrations_dir
+    found: list[Path] = []
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP)
+        found.extend(Path(here) / f for f in sorted(files))
+        if len(found) >= _MAX_FILES:
+            break
+    return found
+
+
+def existing(paths: Iterable[Optional[Path]]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p is not None and p.is_file() and p not in out:
+            out.append(p)
+    return out
+
+
+def package_json(root: Path) -> dict:
+    try:
+        data = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def installed(root: Path, package: str) -> Optional[Path]:
+    """The package.json of `package` as node finds it from `root` (its version keys the cache)."""
+    for folder in [root, *root.parents]:
+        manifest = folder / "node_modules" / package / "package.json"
+        if manifest.is_file():
+            return manifest
+    return None
+
+
+def has_typescript(files: Iterable[Path]) -> bool:
+    return any(f.suffix in (".ts", ".cts", ".mts") and not f.name.endswith(".d.ts") for f in files)
+
+
+def run_node(tool: str, job: ToolRun, root: Path, options: dict, package: str) -> list[str]:
+    """Run the project's `tool` through node_driver.cjs in `root`; its notes, or one line."""
+    node = shutil.which("node", path=job.env.get("PATH") or os.environ.get("PATH"))
+    if not node:
+        raise FluxInputError(f"node is not installed, and Flux runs the project's own {tool} to read the schema its "
+                             f"migrations make: install Node.js and run `npm install` in {root}, or give --database-url")
+    with tempfile.TemporaryDirectory(prefix="flux-node-") as tmp:
+        result = Path(tmp) / "result.json"
+        payload = {"tool": tool, "root": str(root), "migrationsDir": str((job.project / job.migrations_dir).resolve()),
+                   "params": job.params, "url": job.url, "marker": job.marker, "result": str(result),
+                   "options": options}
+        env = {**job.env, "FLUX_DEVDB_JOB": json.dumps(payload)}
+        try:
+            done = subprocess.run([node, str(DRIVER)], cwd=root, env=env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, errors="replace", timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise FluxInputError(f"{tool} did not finish migrating Flux's dev database in {TIMEOUT_S} s "
+                                 f"(FLUX_DEVDB_TOOL_TIMEOUT sets the limit); or give --database-url") from None
+        try:
+            outcome = json.loads(result.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            outcome = {"ok": False, "kind": "tool", "message": _last_line(done.stderr or done.stdout)}
+    if outcome.get("ok") and done.returncode == 0:
+        return [str(n) for n in outcome.get("notes", [])]
+    raise FluxInputError(_refusal(tool, root, package, outcome))
+
+
+def _refusal(tool: str, root: Path, package: str, outcome: dict) -> str:
+    kind, message = outcome.get("kind"), _short(str(outcome.get("message") or ""))
+    if kind == "missing":
+        module = outcome.get("module") or package
+        return (f"{message or module + ' is not installed'} in {root} (Flux runs the project's own {tool} to read "
+                f"the schema its migrations make): run `npm install` there, or give --database-url")
+    if kind == "marker":
+        return (f"{tool}: the project's code connected to {outcome.get('where') or 'a database'}, not Flux's dev "
+                f"database; stopped before it ran anything there{f' ({message})' if message else ''}. The project's config and "
+                "migrations must use the connection the tool is given (the dev database's, there), or give --database-url")
+    if kind == "config":
+        return f"{tool}: {message}; fix that, or give --database-url"
+    return f"{tool} failed migrating Flux's dev database: {message or 'no message'}"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip() and not line.strip().startswith("at ")]
+    return lines[-1] if lines else "node ended with no output"
