@@ -154,6 +154,11 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     # How the schema was read belongs to the plan's findings: a statement of the history skipped
     # on the dev database means the plan starts from a schema the history alone does not make.
     read = [Finding(rule="dev-database", severity="warning", message=n) for n in notes]
+    if found.ambiguous:  # planned for the first candidate; the user may mean another
+        others = ", ".join(c for c in found.candidates if c != found.tool)
+        read.insert(0, Finding(rule="ambiguous-tool", severity="warning", message=(
+            f"planned for {found.tool}, but {others} also claim this project; choose with --tool or `tool:` in "
+            ".flux.yaml")))
     plan = plan.model_copy(update={"findings": read + plan.findings + validate_plan(plan, schema, settings, before)})
     return annotate(plan, schema, before=before)  # estimates from table statistics
 

@@ -246,7 +246,7 @@ def _detect(args) -> int:
         print(f"tool: {found.tool}\ndialect: {found.dialect}\nmigrations: {found.migrations_dir}")
         if found.ambiguous:
             print(f"ambiguous: also found {', '.join(c for c in found.candidates if c != found.tool)}; "
-                  f"use --tool to choose")
+                  f"choose with --tool, or `tool:` in .flux.yaml ([tool.flux] in pyproject.toml)")
         for line in found.evidence:
             print(f"  evidence: {line}")
     return 0

@@ -1,9 +1,13 @@
 """Which migration tool a project uses, and where its migrations live.
 
-Looks only at the project folder and three levels below it (monorepos keep
-apps one or two levels down), never at dependency or build folders. Every
-tool with evidence is reported, so a caller can ask the user when two tools
-claim the same project instead of guessing silently.
+Looks only at the project folder and four levels below it (monorepos keep
+apps one or two levels down), never at dependency or build folders, and runs
+no project code: each tool's configuration is read as text the way the tool
+reads it (prisma.config.ts, package.json, drizzle.config.ts, knexfile,
+alembic.ini, .sequelizerc, .env), with the files' own shape (`-- migrate:up`,
+`-- +goose Up`, NNN_name.up.sql, drizzle's _journal.json, a Rails schema dump)
+as the fallback. Every tool with evidence is reported, so a caller can ask the
+user when two tools claim the same project instead of guessing silently.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import configparser
 import json
 import os
 import re
+import shlex
 from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 
@@ -49,7 +54,7 @@ DEFAULT_DIRS = {
 }
 
 _SKIP = {"node_modules", ".git", ".venv", "venv", "dist", "build"}
-_MAX_DEPTH = 3
+_MAX_DEPTH = 4  # app folders one or two down, and resources/migrations/postgres below them
 _MAX_FILES = 50_000  # stop walking a huge tree rather than hang
 _MAX_SQL_READS = 2_000
 _HEAD = 8_192  # tool markers sit at the top of a file
@@ -136,7 +141,7 @@ Found = tuple[list[str], Optional[str]]  # evidence lines, migrations folder
 def _dbmate(scan: _Scan) -> Found:
     ev, folder, configured = [], None, None
     for f, head in scan.sql_heads():
-        if f.parent.parts[-2:] == ("db", "migrations") and re.search(r"^\s*--\s*migrate:up\b", head, re.M):
+        if re.search(r"^\s*--\s*migrate:up\b", head, re.M):
             ev.append(f"{f} has a '-- migrate:up' line")
             folder = f.parent.as_posix()
             break
@@ -144,6 +149,10 @@ def _dbmate(scan: _Scan) -> Found:
         if "dbmate" in deps or any(d.startswith("@dbmate/") for d in deps):
             ev.append(f"{f} depends on dbmate")
             folder = folder or _join(f.parent, "db/migrations")
+        where = _script_flag(scan, f, "dbmate", ("--migrations-dir", "-d"))
+        if where:
+            ev.append(f"{f} runs dbmate with its migrations in {where}")
+            configured = configured or _join(f.parent, where)
     for f in scan.named(".env"):
         text = scan.read(f)
         if re.search(r"^\s*(export\s+)?DBMATE_\w+\s*=", text, re.M):
@@ -155,10 +164,53 @@ def _dbmate(scan: _Scan) -> Found:
     return ev, configured or folder
 
 
+def _script_flag(scan: _Scan, package: PurePosixPath, program: str, flags: tuple[str, ...]) -> Optional[str]:
+    """The folder a package.json script passes to `program` with one of `flags`."""
+    try:
+        scripts = json.loads(scan.read(package, 1_000_000)).get("scripts") or {}
+    except (ValueError, AttributeError):
+        return None
+    for command in scripts.values() if isinstance(scripts, dict) else ():
+        try:
+            words = shlex.split(str(command))
+        except ValueError:
+            continue
+        if program not in [PurePosixPath(w).name for w in words]:
+            continue
+        for i, word in enumerate(words):
+            name, _, value = word.partition("=")
+            if name in flags and (value or i + 1 < len(words)):
+                return _inside(value or words[i + 1])
+    return None
+
+
 def _prisma(scan: _Scan) -> Found:
-    for f in scan.named("schema.prisma"):
-        if f.parent.name == "prisma":
-            return [f"{f} exists"], _join(f.parent, "migrations")
+    # Prisma's own order: prisma.config.ts's schema (and migrations path), package.json's
+    # prisma.schema, then the default places, prisma/schema.prisma before ./schema.prisma.
+    for f in scan.named(*(f"prisma.config.{ext}" for ext in ("ts", "js", "mts", "mjs", "cts", "cjs"))):
+        text = scan.read(f)
+        schema = re.search(r"\bschema\s*:\s*[\"'`]([^\"'`]+)[\"'`]", text)
+        migrations = re.search(r"\bmigrations\s*:\s*\{[^}]*?\bpath\s*:\s*[\"'`]([^\"'`]+)[\"'`]", text, re.S)
+        where = _inside(schema.group(1)) if schema else None
+        folder = _inside(migrations.group(1)) if migrations else None
+        if where or folder:
+            base = PurePosixPath(f.parent, where or "prisma")
+            base = base.parent if base.suffix == ".prisma" else base
+            return [f"{f} names the schema {where or '(default)'}" + (f" and migrations {folder}" if folder else "")], \
+                _join(f.parent, folder) if folder else _join(base, "migrations")
+    for f in scan.named("package.json"):
+        try:
+            conf = json.loads(scan.read(f, 1_000_000)).get("prisma")
+        except (ValueError, AttributeError):
+            continue
+        where = _inside(conf.get("schema", "")) if isinstance(conf, dict) and conf.get("schema") else None
+        if where:
+            base = PurePosixPath(f.parent, where)
+            base = base.parent if base.suffix == ".prisma" else base
+            return [f"{f} names the prisma schema {where}"], _join(base, "migrations")
+    found = scan.named("schema.prisma")
+    for f in sorted(found, key=lambda p: p.parent.name != "prisma"):  # prisma/ first, shallow first
+        return [f"{f} exists"], _join(f.parent, "migrations")
     return [], None
 
 
@@ -198,7 +250,10 @@ def _drizzle(scan: _Scan) -> Found:
     for f in scan.named(*names):
         m = re.search(r"\bout\s*:\s*[\"'`]([^\"'`]+)[\"'`]", scan.read(f))
         out = _inside(m.group(1)) if m else None
-        return [f"{f} exists"], _join(f.parent, out or "drizzle")
+        return [f"{f} exists" + (f" with out: {out}" if out else "")], _join(f.parent, out or "drizzle")
+    for f in scan.named("_journal.json"):  # drizzle-kit's journal of the migrations it generated
+        if f.parent.name == "meta" and '"entries"' in scan.read(f, _HEAD):
+            return [f"{f} is drizzle-kit's journal"], f.parent.parent.as_posix()
     return [], None
 
 
@@ -236,6 +291,10 @@ def _rails(scan: _Scan) -> Found:
         if re.search(r"^\s*gem\s+['\"](rails|railties|activerecord)['\"]", scan.read(f), re.M):
             if PurePosixPath(f.parent, "db/migrate") in scan.dirs:
                 return [f"{f} uses rails and {_join(f.parent, 'db/migrate')} exists"], _join(f.parent, "db/migrate")
+    for f in scan.named("schema.rb", "structure.sql"):  # the schema Rails dumps, without its app around it
+        text = scan.read(f, _HEAD * 4)
+        if f.parent.name == "db" and ("ActiveRecord::Schema" in text or "schema_migrations" in scan.read(f)):
+            return [f"{f} is a Rails schema dump"], _join(f.parent, "migrate")
     return [], None
 
 
@@ -253,6 +312,14 @@ def _golang_migrate(scan: _Scan) -> Found:
     for f in scan.files:
         if f.name.endswith(".up.sql") and f.with_name(f.name[: -len(".up.sql")] + ".down.sql") in scan.names:
             return [f"{f} has a matching .down.sql"], f.parent.as_posix()
+    # Up-only projects: several NNN_name.up.sql files in one folder, golang-migrate's naming.
+    ups: dict[PurePosixPath, int] = {}
+    for f in scan.files:
+        if re.fullmatch(r"\d+_[^/]+\.up\.sql", f.name):
+            ups[f.parent] = ups.get(f.parent, 0) + 1
+    for folder, count in sorted(ups.items(), key=lambda kv: (len(kv[0].parts), kv[0].as_posix())):
+        if count >= 2:
+            return [f"{folder} holds {count} files named NNN_name.up.sql"], folder.as_posix()
     return [], None
 
 
@@ -375,10 +442,12 @@ def detect(project_dir: Path, tool_override: str | None = None, settings: Settin
     # `sql` writes dbmate's format, so dbmate's folder is the right one for it too.
     hit = found.get(tool) or (found.get("dbmate") if tool == "sql" else None)
     migrations_dir = (hit[1] if hit else None) or DEFAULT_DIRS[tool]
+    source = f"found by {hit[0][-1]}" if hit and hit[1] else f"{tool}'s default folder"
     if settings and settings.migrations_dir:
         configured = _inside(settings.migrations_dir)
         if configured is None:
             raise FluxInputError(f"migrations_dir must be a folder inside the project: {settings.migrations_dir}")
-        migrations_dir = configured
+        migrations_dir, source = configured, "set by migrations_dir in the settings (.flux.yaml or [tool.flux])"
+    evidence.append(f"migrations: {migrations_dir}, {source}")
     return Detection(tool=tool, migrations_dir=migrations_dir, evidence=evidence,
                      candidates=candidates, ambiguous=ambiguous)

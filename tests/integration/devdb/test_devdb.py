@@ -92,3 +92,21 @@ def test_the_server_flux_owns_is_checked_before_use(tmp_path):
         check_identity(server, conn)  # the real one passes
         with pytest.raises(FluxInternalError, match="not Flux's dev database server"):
             check_identity(impostor, conn)
+
+
+@pytest.mark.pg
+def test_an_extension_named_as_a_missing_type_is_created_with_a_note(tmp_path):
+    from conftest import dev_server_has
+
+    if not dev_server_has("citext"):
+        pytest.skip("the dev database server has no citext (install postgresql-contrib)")
+    folder = tmp_path / "p" / "db" / "migrations"
+    folder.mkdir(parents=True)
+    # Prisma projects use @db.Citext without creating the extension; a history may too.
+    (folder / "001_people.sql").write_text("-- migrate:up\nCREATE TABLE people (id bigint PRIMARY KEY, "
+                                           "email citext NOT NULL);\n-- migrate:down\n")
+    built = _schema_of(tmp_path / "p")
+    assert built.schema.table("people").column("email").type == "citext"
+    assert built.schema.extensions == ["citext"]
+    assert built.notes == ["db/migrations/001_people.sql:2: created extension 'citext', whose type the migrations "
+                           "use but do not create"]

@@ -1,0 +1,158 @@
+"""Detection on the layouts real projects have: each tool's own configuration read as text
+the way the tool reads it, the files' own shape as the fallback, and the real fixtures laid
+out at the paths their repositories keep them (SOURCES.md), with the config files those
+repositories carry."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flux_agent.project.detect import detect
+
+from conftest import FIXTURES_REAL
+
+
+def _project(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+SQL = "CREATE TABLE t (id int PRIMARY KEY);\n"
+
+LAYOUTS = [
+    ("prisma-schema-at-package-root",
+     {"packages/db/schema.prisma": "datasource db {\n  provider = \"postgresql\"\n}\n",
+      "packages/db/migrations/20250101000000_init/migration.sql": SQL},
+     "prisma", "packages/db/migrations"),
+    ("prisma-config-with-schema-folder-and-migrations-path",
+     {"prisma.config.ts": 'import { defineConfig } from "prisma/config";\nexport default defineConfig({\n'
+                          '  schema: "db/schema",\n  migrations: { path: "db/history" },\n});\n',
+      "db/schema/base.prisma": "datasource db {\n  provider = \"postgresql\"\n}\n",
+      "db/history/20250101000000_init/migration.sql": SQL},
+     "prisma", "db/history"),
+    ("prisma-package-json-schema",
+     {"package.json": json.dumps({"name": "app", "prisma": {"schema": "database/app.prisma"}}),
+      "database/app.prisma": "datasource db {\n  provider = \"postgresql\"\n}\n"},
+     "prisma", "database/migrations"),
+    ("golang-migrate-up-only-in-a-custom-folder",
+     {"backend/resources/migrations/postgres/001_init.up.sql": SQL,
+      "backend/resources/migrations/postgres/002_more.up.sql": "ALTER TABLE t ADD COLUMN x int;\n"},
+     "golang-migrate", "backend/resources/migrations/postgres"),
+    ("drizzle-config-out-folder",
+     {"apps/web/drizzle.config.ts": 'export default { schema: "./src/schema.ts", out: "./sql/generated", '
+                                    'dialect: "postgresql" };\n'},
+     "drizzle", "apps/web/sql/generated"),
+    ("drizzle-journal-without-config",
+     {"server/drizzle/meta/_journal.json": json.dumps({"version": "7", "dialect": "postgresql", "entries": []}),
+      "server/drizzle/0000_init.sql": SQL},
+     "drizzle", "server/drizzle"),
+    ("dbmate-folder-in-package-json-scripts",
+     {"package.json": json.dumps({"scripts": {"db:migrate": "dbmate --migrations-dir ./sql/changes up"},
+                                  "devDependencies": {"dbmate": "2.0.0"}})},
+     "dbmate", "sql/changes"),
+    ("dbmate-short-flag-in-package-json-scripts",
+     {"package.json": json.dumps({"scripts": {"migrate": "npx dbmate -d=schema/migrations --no-dump-schema up"}})},
+     "dbmate", "schema/migrations"),
+    ("dbmate-folder-in-dotenv",
+     {".env": "DATABASE_URL=postgres://x\nDBMATE_MIGRATIONS_DIR=./database/changes\n"},
+     "dbmate", "database/changes"),
+    ("dbmate-files-outside-db-migrations",
+     {"database/migrations/20250101000000_init.sql": f"-- migrate:up\n{SQL}\n-- migrate:down\nDROP TABLE t;\n"},
+     "dbmate", "database/migrations"),
+    ("alembic-ini-one-level-below",
+     {"backend/alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+      "backend/migrations/env.py": "", "backend/migrations/versions/0001_init.py": ""},
+     "alembic", "backend/migrations/versions"),
+    ("knex-in-a-monorepo-package",
+     {"package.json": json.dumps({"workspaces": ["packages/*"]}),
+      "packages/api/knexfile.js": "module.exports = { client: 'pg', migrations: { directory: './db/knex' } };\n"},
+     "knex", "packages/api/db/knex"),
+    ("rails-schema-dump-without-its-app",
+     {"db/schema.rb": "ActiveRecord::Schema[7.1].define(version: 2025_01_01_000000) do\nend\n"},
+     "rails", "db/migrate"),
+]
+
+
+@pytest.mark.parametrize("files, tool, folder", [c[1:] for c in LAYOUTS], ids=[c[0] for c in LAYOUTS])
+def test_layout(tmp_path, files, tool, folder):
+    found = detect(_project(tmp_path, files))
+    assert (found.tool, found.migrations_dir) == (tool, folder), found.evidence
+    assert found.evidence[-1].startswith(f"migrations: {folder}, found by ") or tool == "rails", found.evidence
+
+
+def test_two_candidates_are_said_and_how_to_choose(tmp_path, capsys):
+    from flux_agent.entry.cli import main
+
+    _project(tmp_path, {"prisma/schema.prisma": "datasource db {\n  provider = \"postgresql\"\n}\n",
+                        "knexfile.js": "module.exports = {};\n"})
+    found = detect(tmp_path)
+    assert found.ambiguous and found.candidates == ["prisma", "knex"]
+    assert main(["detect", "--project", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ambiguous: also found knex; choose with --tool, or `tool:` in .flux.yaml" in out
+
+
+def test_where_each_fact_came_from(tmp_path):
+    from flux_agent.model.settings import Settings
+
+    _project(tmp_path, {"knexfile.js": "module.exports = {};\n"})
+    assert detect(tmp_path).evidence == ["knex: knexfile.js exists", "migrations: migrations, found by knexfile.js exists"]
+    chosen = detect(tmp_path, "dbmate", Settings(migrations_dir="sql"))
+    assert chosen.evidence[0] == "dbmate: chosen by --tool"
+    assert chosen.evidence[-1] == "migrations: sql, set by migrations_dir in the settings (.flux.yaml or [tool.flux])"
+
+
+# The real fixtures at the paths their repositories keep them, with the config files those
+# repositories carry (written here small: the settings that matter to detection).
+REPOSITORY_CONFIG = {
+    "drizzle-dokploy": {"apps/dokploy/drizzle.config.ts": 'export default { schema: "./src/server/db/schema.ts", '
+                                                          'dialect: "postgresql" };\n'},
+}
+EXPECTED = {
+    "dbmate-upchieve": ("dbmate", "database/migrations"),
+    "drizzle-dokploy": ("drizzle", "apps/dokploy/drizzle"),
+    "golang-migrate-pocket-id": ("golang-migrate", "backend/resources/migrations/postgres"),
+    "prisma-documenso": ("prisma", "packages/prisma/migrations"),
+    "prisma-rallly": ("prisma", "packages/database/prisma/migrations"),
+    "prisma-umami": ("prisma", "prisma/migrations"),
+    "rails-lobsters": ("rails", "db/migrate"),
+    "rails-maybe": ("rails", "db/migrate"),
+    "rails-openstreetmap": ("rails", "db/migrate"),
+}
+
+
+def _repository_layout(name: str, root: Path) -> Path:
+    """The fixture's files copied to their original paths, per SOURCES.md's per-file listing."""
+    rows = re.findall(r"^\| `(" + re.escape(name) + r"/[^`]+)` \| `([^`]+)` \|", (FIXTURES_REAL / "SOURCES.md")
+                      .read_text(encoding="utf-8"), re.M)
+    assert rows, f"no files of {name} listed in SOURCES.md"
+    for fixture, original in rows:
+        target = root / original
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(FIXTURES_REAL / fixture, target)
+    return _project(root, REPOSITORY_CONFIG.get(name, {}))
+
+
+@pytest.mark.skipif(not (FIXTURES_REAL / "SOURCES.md").is_file(),
+                    reason="../shared/fixtures/real is not beside the project")
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_fixture_as_its_repository_lays_it_out(tmp_path, name):
+    found = detect(_repository_layout(name, tmp_path / name))
+    assert (found.tool, found.migrations_dir) == EXPECTED[name], found.evidence
+
+
+@pytest.mark.skipif(not (FIXTURES_REAL / "SOURCES.md").is_file(),
+                    reason="../shared/fixtures/real is not beside the project")
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_fixture_as_it_is_kept_here(name):
+    tool, folder = EXPECTED[name]
+    found = detect(FIXTURES_REAL / name)
+    assert found.tool == tool, found.evidence
