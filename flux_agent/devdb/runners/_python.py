@@ -1,0 +1,242 @@
+"""What the Django and Alembic runners share: the project's Python, and the child process in
+which it runs the project's code fenced in, every database connection checked to reach the dev
+database before anything runs on it.
+
+This file is also that child's program: run by path with the project's interpreter (which may
+not have Flux installed), so everything above the parent's part uses the standard library only.
+The child installs its guards (psycopg2's and psycopg's connect, SQLAlchemy's engine "connect"
+event; the Django runner adds Django's connection_created signal), then runs the tool module's
+`child(config, check)` and writes its result as JSON where the parent reads it. A connection
+that does not answer the dev database's marker ends the process on the spot (exit 70): nothing
+else runs, on that connection or anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+
+STOPPED_EXIT = 70  # a connection reached another database: the child stopped itself there
+_CONFIG = "FLUX_RUNNER"  # the child's configuration (JSON) in its environment
+_state: dict = {}  # the child's marker and result file
+
+
+# --------------------------------------------------------------------------
+# The child
+# --------------------------------------------------------------------------
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _write(result: dict) -> None:
+    with open(_state["result"], "w", encoding="utf-8") as fh:
+        json.dump(result, fh)
+
+
+def _where(conn) -> str:
+    info = getattr(conn, "info", None)  # psycopg 3 and psycopg2 (2.8+) both have .info
+    try:
+        return f"database {info.dbname!r} at {info.host or 'localhost'}:{info.port}"
+    except Exception:  # noqa: BLE001 - a driver without .info
+        return "a database that is not the dev database"
+
+
+def check(conn) -> None:
+    """Return when the DBAPI connection `conn` is on the dev database (its marker setting answers
+    the marker); otherwise end the process here, before anything runs on it."""
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT current_setting('flux.dev_marker', true)")
+        got = cur.fetchone()[0]
+        cur.close()
+        if not getattr(conn, "autocommit", True):
+            conn.rollback()  # leave the connection as the driver made it: no transaction open
+    except Exception:  # noqa: BLE001 - a connection that cannot answer is not the dev database
+        got = None
+    if got != _state["marker"]:
+        _stop(_where(conn))
+
+
+def _stop(where: str) -> None:
+    _write({"status": "stopped", "message": where})
+    sys.stderr.write(f"flux: stopped: the project's code connected to {where}, not Flux's dev database\n")
+    sys.stderr.flush()
+    os._exit(STOPPED_EXIT)
+
+
+async def _acheck(conn) -> None:
+    try:
+        cur = conn.cursor()
+        await cur.execute("SELECT current_setting('flux.dev_marker', true)")
+        got = (await cur.fetchone())[0]
+        await cur.close()
+        if not conn.autocommit:
+            await conn.rollback()
+    except Exception:  # noqa: BLE001 - as in check()
+        got = None
+    if got != _state["marker"]:
+        _stop(_where(conn))
+
+
+def _guard() -> None:
+    """Check every connection the drivers and SQLAlchemy open, whoever opens it."""
+    try:
+        import psycopg2
+    except ImportError:
+        pass
+    else:
+        connect2 = psycopg2.connect
+
+        def guarded2(*args, **kwargs):
+            conn = connect2(*args, **kwargs)
+            check(conn)
+            return conn
+
+        psycopg2.connect = guarded2
+    try:
+        import psycopg
+    except ImportError:
+        pass
+    else:
+        connect3 = psycopg.Connection.connect.__func__
+        aconnect3 = psycopg.AsyncConnection.connect.__func__
+
+        def guarded3(cls, *args, **kwargs):
+            conn = connect3(cls, *args, **kwargs)
+            check(conn)
+            return conn
+
+        async def aguarded3(cls, *args, **kwargs):
+            conn = await aconnect3(cls, *args, **kwargs)
+            await _acheck(conn)
+            return conn
+
+        psycopg.Connection.connect = classmethod(guarded3)
+        psycopg.AsyncConnection.connect = classmethod(aguarded3)
+        psycopg.connect = psycopg.Connection.connect
+    try:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+    except ImportError:
+        return
+    event.listen(Engine, "connect", lambda dbapi_connection, record: check(dbapi_connection))
+
+
+def _main() -> None:
+    config = json.loads(os.environ.pop(_CONFIG))
+    _state.update(marker=config["marker"], result=config["result"])
+    _guard()
+    try:
+        tool = runpy.run_path(config["module"], run_name=f"flux_runner_{config['tool']}")
+        result = tool["child"](config, check)
+    except BaseException as exc:  # noqa: BLE001 - the project's code may raise anything, SystemExit too
+        result = {"status": "failed", "message": first_line(exc)}
+    _write(result)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # done: a thread the project's code left running must not keep the process (and Flux) waiting
+
+
+if __name__ == "__main__":
+    _main()
+
+
+# --------------------------------------------------------------------------
+# The parent (Flux)
+# --------------------------------------------------------------------------
+
+if __package__:  # imported by Flux, not run as the child
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from ...errors import FluxInputError
+
+TIMEOUT_S = 900
+_VENVS = (".venv/bin/python", "venv/bin/python", ".venv/Scripts/python.exe", "venv/Scripts/python.exe")
+
+
+def project_python(*folders: Path) -> str:
+    """The interpreter with the project's dependencies: the project's own virtualenv, else the
+    one the user activated, else the one Flux runs on."""
+    for folder in dict.fromkeys(folders):
+        for rel in _VENVS:
+            if (folder / rel).is_file():
+                return str(folder / rel)
+    active = os.environ.get("VIRTUAL_ENV")
+    if active and (Path(active) / "bin" / "python").is_file():
+        return str(Path(active) / "bin" / "python")
+    return sys.executable
+
+
+def url_names(job) -> dict:
+    """The dev database under more of the names a project's settings read it by (an unset name
+    would fall back to the project's own default, and a .env file fills only unset names)."""
+    p = job.params
+    names = {k: job.url for k in ("DATABASE_URI", "DB_URL", "POSTGRES_URL", "POSTGRESQL_URL",
+                                  "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_DATABASE_URL")}
+    names.update({"POSTGRES_HOST": p["host"], "POSTGRES_SERVER": p["host"], "POSTGRES_PORT": str(p["port"]),
+                  "POSTGRES_USER": p["user"], "POSTGRES_PASSWORD": p["password"], "POSTGRES_DB": p["database"]})
+    return names
+
+
+def run_child(job, tool: str, python: str, cwd: Path, extra: dict) -> dict:
+    """Run `tool`'s child with `python` in `cwd`; its result (status ok, stopped, missing or
+    failed; message; notes) with the process's output."""
+    with tempfile.TemporaryDirectory(prefix="flux-runner-") as tmp:
+        result_file = Path(tmp) / "result.json"
+        config = {"tool": tool, "module": str(Path(__file__).with_name(f"{tool}.py")), "marker": job.marker,
+                  "result": str(result_file), "url": job.url, "params": job.params, **extra}
+        env = {**job.env, **url_names(job), _CONFIG: json.dumps(config)}
+        code = f"import runpy; runpy.run_path({str(Path(__file__))!r}, run_name='__main__')"
+        try:
+            done = subprocess.run([python, "-c", code], check=False, cwd=cwd, env=env, capture_output=True, text=True,
+                                  timeout=TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            raise FluxInputError(f"the project's {tool} migrations did not finish on the dev database in "
+                                 f"{TIMEOUT_S} s; give --database-url") from None
+        except OSError as exc:
+            raise FluxInputError(f"cannot run {python} for the project's {tool} migrations ({exc}); "
+                                 "give --database-url") from None
+        try:
+            result = json.loads(result_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            result = {"status": "failed", "message": None}
+    if done.returncode == STOPPED_EXIT:
+        result["status"] = "stopped"
+    elif done.returncode != 0 and result.get("status") == "ok":
+        result["status"] = "failed"
+    if not result.get("message") and result.get("status") != "ok":  # the child could not say: its output does
+        result["message"] = (result.get("prefix") or "") + (_last_line(done.stderr) or _last_line(done.stdout)
+                                                            or f"exit status {done.returncode}")
+    result.update(python=python, stdout=done.stdout, stderr=done.stderr)
+    return result
+
+
+def outcome(result: dict, label: str) -> list[str]:
+    """The notes of a run that went through; one line (FluxInputError) for one that did not."""
+    status, message = result.get("status"), result.get("message")
+    if status == "ok":
+        return list(result.get("notes") or [])
+    if status == "stopped":
+        raise FluxInputError(f"stopped the project's {label} migrations: its code connected to {message} instead "
+                             "of Flux's dev database, and was stopped before running anything there; Flux runs the "
+                             "project's migrations only where it can check them: give --database-url to read the "
+                             "schema from a database instead")
+    if status == "missing":
+        raise FluxInputError(f"cannot run the project's {label} migrations with {result['python']}: {message}; "
+                             "install the project's dependencies there (or in the project's .venv), "
+                             "or give --database-url")
+    raise FluxInputError(f"the project's {label} migrations failed on the dev database: {message}; "
+                         "fix the migration, or give --database-url")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""

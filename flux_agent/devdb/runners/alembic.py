@@ -1,0 +1,207 @@
+"""Alembic's runner: the project's own env.py upgrades the dev database to its heads, given the
+dev database every way env.py files read their URL; where env.py cannot be used, the revisions
+run through alembic's own environment machinery without it, and a note says why.
+
+The URL reaches env.py as alembic.ini's sqlalchemy.url (set on the Config, not in the file),
+as DATABASE_URL and its cousins in the environment, and as `-x url=...` (and db_url, dburl,
+database_url). env.py fails for reasons the runner cannot mend: it reads a variable of its own,
+imports application code with dependencies missing, or wants an async driver. Then the
+fallback does what a plain env.py does: ScriptDirectory's revisions, EnvironmentContext with
+one connection to the dev database, upgrade to heads, online (op.get_bind() works; transactions
+and autocommit blocks as alembic runs them). A revision that fails is reported, never retried.
+This file's top half is the parent's (Flux), the `child` function the child process's: it runs
+by path with the project's interpreter, so that part uses the standard library, SQLAlchemy and
+alembic only.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    tomllib = None
+
+if __package__:  # imported by Flux, not run in the child
+    from ...errors import FluxInputError
+    from . import _python
+
+X_NAMES = ("url", "db_url", "dburl", "database_url")
+
+
+@dataclass(frozen=True)
+class _Where:
+    file: Path  # alembic.ini, or pyproject.toml with [tool.alembic]
+    toml: bool
+    folders: tuple[Path, ...]  # the script location, then other version locations
+
+
+class AlembicRunner:
+    """flux_agent.devdb.program's Runner for Alembic."""
+
+    def inputs(self, project: Path, migrations_dir: str) -> list[Path]:
+        where = _config(project, migrations_dir)
+        files = [where.file]
+        for folder in where.folders:
+            files += [p for p in folder.rglob("*.py") if "__pycache__" not in p.parts]
+        return sorted(set(files))
+
+    def run(self, job) -> list[str]:
+        where = _config(job.project, job.migrations_dir)
+        python = _python.project_python(where.file.parent, job.project)
+        result = _python.run_child(job, "alembic", python, where.file.parent, {
+            "ini": "" if where.toml else str(where.file), "toml": str(where.file) if where.toml else "",
+            "locations": [str(f) for f in where.folders]})
+        return _python.outcome(result, "Alembic")
+
+
+def _config(project: Path, migrations_dir: str) -> _Where:
+    """The alembic configuration nearest the versions folder, and the folders holding its Python."""
+    versions = project / migrations_dir
+    for d in versions.parents:
+        if (d / "alembic.ini").is_file():
+            return _from_ini(d / "alembic.ini", versions)
+        toml = d / "pyproject.toml"
+        if tomllib is not None and toml.is_file():
+            try:
+                section = tomllib.loads(toml.read_text(encoding="utf-8")).get("tool", {}).get("alembic")
+            except (OSError, ValueError):
+                section = None
+            if isinstance(section, dict):
+                return _where(toml, True, str(section.get("script_location") or ""),
+                              " ".join(map(str, section.get("version_locations") or [])), versions)
+        if d == project or project not in d.parents:
+            break
+    raise FluxInputError("no alembic.ini (nor [tool.alembic] in pyproject.toml) for the migrations in "
+                         f"{migrations_dir}: the dev database runs alembic with it; add it, or give --database-url")
+
+
+def _from_ini(ini: Path, versions: Path) -> _Where:
+    parser = configparser.ConfigParser(defaults={"here": str(ini.parent)}, strict=False)
+    try:
+        parser.read(ini, encoding="utf-8")
+        location = parser.get("alembic", "script_location", fallback="")
+        others = parser.get("alembic", "version_locations", fallback="")
+    except (configparser.Error, OSError, UnicodeDecodeError) as exc:
+        raise FluxInputError(f"cannot read {ini.name}: {' '.join(str(exc).split())}; "
+                             "give --database-url") from None
+    return _where(ini, False, location, others, versions)
+
+
+def _where(file: Path, toml: bool, location: str, others: str, versions: Path) -> _Where:
+    base = file.parent
+    folder = base / location.replace("%(here)s", str(base)) if location else None
+    if folder is None or not folder.is_dir():
+        if not (versions.parent / "env.py").is_file():
+            raise FluxInputError(f"alembic's script_location {location!r} ({file.name}) is not a folder with "
+                                 "env.py; give --database-url to read the schema from a database instead")
+        folder = versions.parent  # a package resource (pkg:path) or the like: where detection found it
+    extra = [base / o.replace("%(here)s", str(base)) for o in re.split(r"[\s,;" + os.pathsep + "]+", others) if o]
+    return _Where(file, toml, tuple(dict.fromkeys([folder] + [e for e in extra if e.is_dir()])))
+
+
+RUNNER = AlembicRunner()
+
+
+# --------------------------------------------------------------------------
+# The child: runs in the project's interpreter, cwd the folder of alembic.ini
+# --------------------------------------------------------------------------
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+def _url(sa, params: dict, original: str) -> str:
+    """The dev database as a SQLAlchemy URL, with the driver the project names when it has it."""
+    import importlib.util
+
+    scheme = (original or "").split("://", 1)[0].lower()
+    named = scheme.split("+", 1)[1] if scheme.startswith("postgres") and "+" in scheme else ""
+    driver = next((d for d in (named, "psycopg2", "psycopg")
+                   if d and importlib.util.find_spec({"psycopg_async": "psycopg"}.get(d, d)) is not None), "")
+    socket = params["host"].startswith("/")
+    url = sa.engine.URL.create(f"postgresql+{driver}" if driver else "postgresql", username=params["user"],
+                               password=params["password"] or None, host=None if socket else params["host"],
+                               port=None if socket else params["port"], database=params["database"],
+                               query={"host": params["host"], "port": str(params["port"])} if socket else {})
+    return url.render_as_string(hide_password=False)
+
+
+def _revision(exc: BaseException, locations: list) -> str | None:
+    """file:line of the revision the exception came from (None when it came from env.py or alembic)."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename)
+        if path.name != "env.py" and any(path.is_relative_to(loc) for loc in locations):
+            found = f"{os.path.relpath(path)}:{frame.lineno}"
+    return found
+
+
+def _error(exc: BaseException, revision: str | None) -> dict:
+    if isinstance(exc, ImportError):
+        return {"status": "missing", "message": f"cannot import {exc.name or 'a module'} ({_first_line(exc)})"}
+    where = f"revision {revision} failed: " if revision else ""
+    return {"status": "failed", "message": where + _first_line(exc)}
+
+
+def child(config: dict, check) -> dict:
+    """alembic upgrade heads with the project's env.py, else without it; the result for the parent."""
+    import argparse
+
+    try:
+        import sqlalchemy as sa
+        from alembic import command
+        from alembic.config import Config
+    except ImportError as exc:
+        return {"status": "missing", "message": f"alembic is not importable ({_first_line(exc)})"}
+    cfg = Config(toml_file=config["toml"]) if config["toml"] else Config(config["ini"])
+    try:
+        original = cfg.get_main_option("sqlalchemy.url") or ""
+    except Exception:  # noqa: BLE001 - a %(NAME)s the ini cannot fill
+        original = ""
+    url = _url(sa, config["params"], original)
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    cfg.cmd_opts = argparse.Namespace(x=[f"{name}={url}" for name in X_NAMES], quiet=False)
+    locations = [Path(p).resolve() for p in config["locations"]]
+    try:
+        command.upgrade(cfg, "heads")
+        return {"status": "ok", "notes": []}
+    except BaseException as exc:  # noqa: BLE001 - env.py may raise anything, SystemExit too
+        revision = _revision(exc, locations)
+        if revision is not None:
+            return _error(exc, revision)
+        reason = _first_line(exc)
+    try:
+        _without_env(cfg, sa, url)
+    except BaseException as exc:  # noqa: BLE001
+        result = _error(exc, _revision(exc, locations))
+        result["message"] += f" (alembic's env.py could not be used either: {reason})"
+        return result
+    note = (f"alembic's env.py could not be used ({reason}); the revisions ran on the dev database with alembic's "
+            "default environment, without what env.py sets (search_path, version table, options)")
+    return {"status": "ok", "notes": [note]}
+
+
+def _without_env(cfg, sa, url: str) -> None:
+    """What a plain online env.py does, with one connection to the dev database."""
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(cfg)
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with EnvironmentContext(cfg, script, fn=lambda rev, context: script._upgrade_revs("heads", rev),
+                                destination_rev="heads") as env, engine.connect() as conn:
+            env.configure(connection=conn)
+            with env.begin_transaction():
+                env.run_migrations()
+    finally:
+        engine.dispose()
