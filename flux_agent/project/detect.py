@@ -264,18 +264,37 @@ def _existing(scan: _Scan, base: PurePosixPath, *choices: str) -> str:
     return _join(base, choices[-1])
 
 
-def _typeorm(scan: _Scan) -> Found:
-    ev, base = [], None
-    for f in scan.files:
-        if f.name.startswith("ormconfig."):
-            ev.append(f"{f} exists")
-            base = base or f.parent
+def _glob_folder(pattern: str) -> Optional[str]:
+    """The folder part of a migrations glob (`src/db/migrations/*.ts` -> src/db/migrations)."""
+    parts = []
+    for part in pattern.replace("\\", "/").split("/"):
+        if any(c in part for c in "*?[{") or part.endswith((".ts", ".js")):
             break
+        parts.append(part)
+    return _inside("/".join(parts)) if parts else None
+
+
+def _typeorm(scan: _Scan) -> Found:
+    ev, base, configured = [], None, None
+    for f in scan.files:
+        if f.name.startswith("ormconfig.") or re.fullmatch(r"(?:.*[-_.])?data-?source\.(?:ts|js|mts|cts|mjs|cjs)",
+                                                            f.name, re.I):
+            text = scan.read(f)
+            if f.name.startswith("ormconfig.") or "DataSource" in text:
+                ev.append(f"{f} {'exists' if f.name.startswith('ormconfig.') else 'makes a DataSource'}")
+                base = base or f.parent
+                m = re.search(r"\bmigrations\s*[:=]\s*\[\s*[\"'`]([^\"'`]+)[\"'`]", text)
+                where = _glob_folder(m.group(1)) if m else None
+                # TypeORM reads the globs from where it runs: the package the file belongs to.
+                home = max((p.parent for p in scan.named("package.json") if f.is_relative_to(p.parent)),
+                           key=lambda p: len(p.parts), default=PurePosixPath("."))
+                configured = configured or (_join(home, where) if where else None)
+                break
     for f, deps in scan.dependencies():
         if "typeorm" in deps:
             ev.append(f"{f} depends on typeorm")
             base = base or f.parent
-    return ev, _existing(scan, base, "src/migrations", "migrations") if ev else None
+    return ev, configured or (_existing(scan, base, "src/migrations", "migrations") if ev else None)
 
 
 def _knex(scan: _Scan) -> Found:
@@ -298,9 +317,22 @@ def _rails(scan: _Scan) -> Found:
     return [], None
 
 
+def _migration_modules(scan: _Scan, base: PurePosixPath) -> Optional[str]:
+    """The first folder a settings module's MIGRATION_MODULES names (`{"shop": "shop.db_migrations"}`)."""
+    for f in scan.files:
+        if f.suffix == ".py" and "settings" in f.as_posix() and f.is_relative_to(base):
+            m = re.search(r"MIGRATION_MODULES\s*=\s*\{[^}]*?:\s*[\"']([\w.]+)[\"']", scan.read(f), re.S)
+            if m:
+                return _join(base, m.group(1).replace(".", "/"))
+    return None
+
+
 def _django(scan: _Scan) -> Found:
     for f in scan.named("manage.py"):
         base = f.parent
+        configured = _migration_modules(scan, base)
+        if configured:
+            return [f"{f} exists; MIGRATION_MODULES names {configured}"], configured
         for g in scan.files:  # nearest app first: files are sorted shallow-first
             if g.name == "__init__.py" and g.parent.name == "migrations" and g.is_relative_to(base):
                 return [f"{f} exists"], g.parent.as_posix()
@@ -369,7 +401,9 @@ def _sqitch(scan: _Scan) -> Found:
 def _node_pg_migrate(scan: _Scan) -> Found:
     for f, deps in scan.dependencies():
         if "node-pg-migrate" in deps:
-            return [f"{f} depends on node-pg-migrate"], _join(f.parent, "migrations")
+            where = _script_flag(scan, f, "node-pg-migrate", ("-m", "--migrations-dir"))
+            said = f" and runs it with its migrations in {where}" if where else ""
+            return [f"{f} depends on node-pg-migrate{said}"], _join(f.parent, where or "migrations")
     return [], None
 
 

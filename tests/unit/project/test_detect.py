@@ -122,7 +122,7 @@ def test_depth_limit_and_skipped_folders(tmp_path):
     make(tmp_path, {
         "node_modules/some/prisma/schema.prisma": "",
         ".venv/lib/alembic.ini": "[alembic]\n",
-        "a/b/c/d/manage.py": "",  # four levels down: out of reach
+        "a/b/c/d/e/manage.py": "",  # five levels down: out of reach
         "apps/api/knexfile.js": "module.exports = {}",  # two levels down: found
     })
     d = detect(tmp_path)

@@ -156,3 +156,26 @@ def test_real_fixture_as_it_is_kept_here(name):
     tool, folder = EXPECTED[name]
     found = detect(FIXTURES_REAL / name)
     assert found.tool == tool, found.evidence
+
+
+MORE_CONFIG = [
+    ("typeorm-data-source-migrations-glob",
+     {"package.json": json.dumps({"dependencies": {"typeorm": "0.3.0"}}),
+      "src/db/data-source.ts": 'import { DataSource } from "typeorm";\nexport default new DataSource({\n'
+                               '  type: "postgres",\n  migrations: ["src/db/changes/*.ts"],\n});\n'},
+     "typeorm", "src/db/changes"),
+    ("node-pg-migrate-folder-in-package-json-scripts",
+     {"package.json": json.dumps({"devDependencies": {"node-pg-migrate": "7.0.0"},
+                                  "scripts": {"migrate": "node-pg-migrate -m db/pg-migrations up"}})},
+     "node-pg-migrate", "db/pg-migrations"),
+    ("django-migration-modules",
+     {"manage.py": "", "site/settings.py": 'MIGRATION_MODULES = {\n    "shop": "shop.db_migrations",\n}\n',
+      "shop/db_migrations/__init__.py": "", "shop/migrations/__init__.py": ""},
+     "django", "shop/db_migrations"),
+]
+
+
+@pytest.mark.parametrize("files, tool, folder", [c[1:] for c in MORE_CONFIG], ids=[c[0] for c in MORE_CONFIG])
+def test_tool_configuration_names_the_folder(tmp_path, files, tool, folder):
+    found = detect(_project(tmp_path, files))
+    assert (found.tool, found.migrations_dir) == (tool, folder), found.evidence
