@@ -1,0 +1,456 @@
+"""Django and Alembic projects read through the dev database by their own tool (issue 16): the
+project's manage.py migrate or env.py fills Flux's dev database, with no --database-url; plans
+written on that schema run up, down and up by the real tool; every connection the project's code
+opens is checked to reach the dev database, so a project that points elsewhere is stopped before
+anything runs there; a missing dependency is one line."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql as psql
+
+from flux_agent.devdb.runners import RUNNERS
+from flux_agent.devdb.server import dev_server, find_binaries
+from flux_agent.entry import actions as tools
+from flux_agent.errors import FluxInputError
+
+pytest.importorskip("django")
+pytest.importorskip("alembic")
+pytestmark = [pytest.mark.pg,
+              pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine")]
+
+BOOKS = {"library_author": {"id", "name"}, "library_book": {"id", "title", "author_id", "pages"}}
+OPS = [{"op": "add_column", "table": "{book}", "column": "isbn", "type": "text"},
+       {"op": "add_index", "table": "{book}", "columns": ["isbn"], "name": "{book}_isbn_idx"},
+       {"op": "drop_index", "name": "{title_idx}"}]
+
+
+def write(root: Path, files: dict) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+def columns(url: str) -> dict:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT table_name, column_name FROM information_schema.columns "
+                            "WHERE table_schema = 'public'").fetchall()
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")}
+    found: dict = {}
+    for table, column in rows:
+        found.setdefault(table, set()).add(column)
+    return {"columns": found, "indexes": indexes}
+
+
+def served_from_cache(project: Path, tool: str, monkeypatch) -> tuple:
+    """A second read, with the tool's runner made to fail: only the cache can answer it."""
+    def refuse(self, job):
+        raise AssertionError("the tool ran again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(type(RUNNERS[tool]), "run", refuse)
+        return tools.current_schema(str(project))
+
+
+# --- the projects ----------------------------------------------------------------------------------
+
+MANAGE = """
+    import os
+    import sys
+
+    if __name__ == "__main__":
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
+        from django.core.management import execute_from_command_line
+        execute_from_command_line(sys.argv)
+    """
+
+DJANGO_0001 = """
+    import django.db.models.deletion
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        initial = True
+        dependencies = []
+        operations = [
+            migrations.CreateModel(name="Author", fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("name", models.CharField(max_length=200)),
+            ]),
+            migrations.CreateModel(name="Book", fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("title", models.CharField(max_length=200)),
+                ("author", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to="library.author")),
+            ], options={"indexes": [models.Index(fields=["title"], name="library_book_title_idx")]}),
+        ]
+    """
+
+DJANGO_0002 = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        dependencies = [("library", "0001_initial")]
+        operations = [migrations.AddField(model_name="book", name="pages", field=models.IntegerField(null=True))]
+    """
+
+# The application's own database settings: its own variables, localhost when they are unset.
+ACME_DATABASES = """
+    DATABASES = {"default": {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": os.environ.get("ACME_DB_NAME", "acme"),
+        "USER": os.environ.get("ACME_DB_USER", "acme"),
+        "PASSWORD": os.environ.get("ACME_DB_PASSWORD", ""),
+        "HOST": os.environ.get("ACME_DB_HOST", "localhost"),
+        "PORT": os.environ.get("ACME_DB_PORT", "5432"),
+    }}
+    """
+
+
+def django_project(root: Path, databases: str = ACME_DATABASES, head: str = "", more: dict | None = None) -> Path:
+    settings = "import os\n" + textwrap.dedent(head) + textwrap.dedent(databases) + \
+        "SECRET_KEY = 'flux-test'\nINSTALLED_APPS = ['library']\nUSE_TZ = True\n"
+    return write(root, {"manage.py": MANAGE, "acme/__init__.py": "", "acme/settings.py": settings,
+                        "library/__init__.py": "", "library/migrations/__init__.py": "",
+                        "library/migrations/0001_initial.py": DJANGO_0001,
+                        "library/migrations/0002_book_pages.py": DJANGO_0002, **(more or {})})
+
+
+ALEMBIC_INI = """
+    [alembic]
+    script_location = %(here)s/alembic
+    prepend_sys_path = .
+    sqlalchemy.url = postgresql://acme@db.acme.invalid/acme
+    """
+
+# Online only, and the URL from a variable of the application's own that Flux cannot know.
+ONLINE_ONLY_ENV = """
+    import os
+
+    from alembic import context
+    from sqlalchemy import create_engine
+
+    if context.is_offline_mode():
+        raise RuntimeError("acme migrations run online only")
+
+    engine = create_engine({url})
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    """
+
+CONVENTIONAL_ENV = """
+    from alembic import context
+    from sqlalchemy import engine_from_config, pool
+
+    config = context.config
+
+    if context.is_offline_mode():
+        context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    else:
+        engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
+                                    poolclass=pool.NullPool)
+        with engine.connect() as connection:
+            context.configure(connection=connection)
+            with context.begin_transaction():
+                context.run_migrations()
+    """
+
+REV_1 = """
+    \"\"\"authors and books\"\"\"
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "a1b2c3d4e5f6"
+    down_revision = None
+
+
+    def upgrade():
+        op.create_table("authors", sa.Column("id", sa.BigInteger, primary_key=True),
+                        sa.Column("name", sa.Text, nullable=False))
+        op.create_table("books", sa.Column("id", sa.BigInteger, primary_key=True),
+                        sa.Column("title", sa.Text, nullable=False),
+                        sa.Column("author_id", sa.BigInteger, sa.ForeignKey("authors.id"), nullable=False))
+        op.create_index("books_title_idx", "books", ["title"])
+
+
+    def downgrade():
+        op.drop_table("books")
+        op.drop_table("authors")
+    """
+
+REV_2 = """
+    \"\"\"books.pages\"\"\"
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "b2c3d4e5f6a7"
+    down_revision = "a1b2c3d4e5f6"
+
+
+    def upgrade():
+        op.add_column("books", sa.Column("pages", sa.Integer))
+
+
+    def downgrade():
+        op.drop_column("books", "pages")
+    """
+
+
+def third_revision(column: str) -> str:
+    """A revision after REV_2 adding `column` to books."""
+    return REV_2.replace('"b2c3d4e5f6a7"', '"c3d4e5f6a7b8"').replace('"a1b2c3d4e5f6"', '"b2c3d4e5f6a7"') \
+        .replace('"pages"', f'"{column}"')
+
+
+def alembic_project(root: Path, env: str, url: str = 'os.environ["ACME_DB_URI"]') -> Path:
+    return write(root, {"alembic.ini": ALEMBIC_INI, "alembic/env.py": env.replace("{url}", url),
+                        "alembic/versions/a1b2c3d4e5f6_authors_and_books.py": REV_1,
+                        "alembic/versions/b2c3d4e5f6a7_books_pages.py": REV_2})
+
+
+@pytest.fixture
+def prod():
+    """Another database on the dev server ("production"): a table in it, and nothing else."""
+    server = dev_server()
+    name = f"prod_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        admin.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(name)))
+    url = server.database_url(name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE customers (id bigint PRIMARY KEY, email text)")
+    yield url
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        admin.execute(psql.SQL("DROP DATABASE {} WITH (FORCE)").format(psql.Identifier(name)))
+
+
+def untouched(url: str) -> bool:
+    with psycopg.connect(url) as conn:
+        tables = [r[0] for r in conn.execute("SELECT relname FROM pg_class c JOIN pg_namespace n "
+                                             "ON n.oid = c.relnamespace WHERE nspname = 'public' AND relkind = 'r'")]
+    return tables == ["customers"]
+
+
+# --- 1. read with no database URL, then from the cache ------------------------------------------------------
+
+
+def test_django_project_is_read_by_its_own_migrate(tmp_path, monkeypatch):
+    project = django_project(tmp_path / "dj")
+    schema, notes = tools.current_schema(str(project))
+    assert notes == []
+    assert {t.name: {c.name for c in t.columns} for t in schema.tables if t.name in BOOKS} == BOOKS
+    book = schema.table("library_book")
+    fk = next(c for c in book.constraints if c.kind == "foreign_key")
+    assert (fk.columns, fk.ref_table, fk.ref_columns) == (["author_id"], "library_author", ["id"])
+    assert "library_book_title_idx" in {i.name for i in book.indexes}
+    assert schema.table("django_migrations") is not None and schema.dependencies is not None
+    assert served_from_cache(project, "django", monkeypatch) == (schema, notes)
+    # What keys the cache: manage.py, the settings module and every app's migrations.
+    assert RUNNERS["django"].inputs(project, "library/migrations") == sorted(
+        [project / "manage.py", project / "acme" / "settings.py"] + list(project.glob("library/migrations/*.py")))
+
+
+@pytest.mark.parametrize("env", ["online-only", "conventional"])
+def test_alembic_project_is_read_by_its_own_env(tmp_path, monkeypatch, env):
+    project = alembic_project(tmp_path / env, ONLINE_ONLY_ENV if env == "online-only" else CONVENTIONAL_ENV)
+    schema, notes = tools.current_schema(str(project))
+    assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"}
+    assert "books_title_idx" in {i.name for i in schema.table("books").indexes}
+    assert schema.table("books").constraints and schema.dependencies is not None
+    if env == "online-only":  # env.py reads ACME_DB_URI, which Flux cannot know: alembic ran without it
+        assert len(notes) == 1 and "env.py could not be used (KeyError: 'ACME_DB_URI')" in notes[0]
+    else:
+        assert notes == []
+    assert served_from_cache(project, "alembic", monkeypatch) == (schema, notes)
+    # What keys the cache: the configuration, env.py and every revision.
+    assert RUNNERS["alembic"].inputs(project, "alembic/versions") == sorted(
+        [project / "alembic.ini", project / "alembic" / "env.py"] + list(project.glob("alembic/versions/*.py")))
+
+
+# --- 2. plans written on that schema run up, down, up by the real tool -----------------------------------
+
+
+def run(cwd: Path, env: dict, *args: str) -> None:
+    done = subprocess.run([sys.executable, *args], check=False, cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def plan_and_write(project: Path, book: str, title_idx: str) -> list[str]:
+    ops = [{k: (v.format(book=book, title_idx=title_idx) if isinstance(v, str) else v) for k, v in op.items()}
+           for op in OPS]
+    plan = tools.plan_migration(ops, str(project))
+    outcome = tools.write_migration(plan, str(project))
+    assert outcome.files and all((project / f).is_file() for f in outcome.files)
+    # Read again, the written files run by the tool on the dev database (CREATE INDEX CONCURRENTLY outside a
+    # transaction): the planned schema.
+    planned = tools.current_schema(str(project))[0].table(book)
+    assert planned.column("isbn") is not None
+    indexes = {i.name for i in planned.indexes}
+    assert f"{book}_isbn_idx" in indexes and title_idx not in indexes
+    return outcome.files
+
+
+@pytest.mark.slow
+def test_django_plan_runs_up_down_up(tmp_path, pg_url, monkeypatch):
+    project = django_project(tmp_path / "dj")
+    written = plan_and_write(project, "library_book", "library_book_title_idx")
+    assert all(f.startswith("library/migrations/000") for f in written)
+    info = psycopg.conninfo.conninfo_to_dict(pg_url)
+    env = {**os.environ, "ACME_DB_NAME": info["dbname"], "ACME_DB_USER": info.get("user", ""),
+           "ACME_DB_PASSWORD": info.get("password", ""), "ACME_DB_HOST": info.get("host", ""),
+           "ACME_DB_PORT": str(info.get("port", "5432"))}
+    run(project, env, "manage.py", "migrate", "library")
+    forward = columns(pg_url)
+    assert forward["columns"]["library_book"] == BOOKS["library_book"] | {"isbn"}
+    assert "library_book_isbn_idx" in forward["indexes"] and "library_book_title_idx" not in forward["indexes"]
+    run(project, env, "manage.py", "migrate", "library", "0002")
+    back = columns(pg_url)
+    assert back["columns"]["library_book"] == BOOKS["library_book"]
+    assert "library_book_title_idx" in back["indexes"] and "library_book_isbn_idx" not in back["indexes"]
+    run(project, env, "manage.py", "migrate", "library")
+    assert columns(pg_url) == forward
+
+
+@pytest.mark.slow
+def test_alembic_online_only_plan_runs_up_down_up(tmp_path, pg_url):
+    project = alembic_project(tmp_path / "al", ONLINE_ONLY_ENV)
+    written = plan_and_write(project, "books", "books_title_idx")
+    assert all(f.startswith("alembic/versions/") for f in written)
+    import sqlalchemy as sa
+
+    info = psycopg.conninfo.conninfo_to_dict(pg_url)
+    url = sa.engine.URL.create("postgresql+psycopg2", username=info.get("user"), password=info.get("password"),
+                               port=int(info["port"]) if info.get("port") else None, database=info["dbname"],
+                               query={"host": info["host"]} if info.get("host") else {})
+    env = {**os.environ, "ACME_DB_URI": url.render_as_string(hide_password=False)}
+    run(project, env, "-m", "alembic", "upgrade", "head")
+    forward = columns(pg_url)
+    assert forward["columns"]["books"] == {"id", "title", "author_id", "pages", "isbn"}
+    assert "books_isbn_idx" in forward["indexes"] and "books_title_idx" not in forward["indexes"]
+    run(project, env, "-m", "alembic", "downgrade", "b2c3d4e5f6a7")
+    back = columns(pg_url)
+    assert back["columns"]["books"] == {"id", "title", "author_id", "pages"}
+    assert "books_title_idx" in back["indexes"] and "books_isbn_idx" not in back["indexes"]
+    run(project, env, "-m", "alembic", "upgrade", "head")
+    assert columns(pg_url) == forward
+
+
+# --- 3. safety: nothing runs anywhere but the dev database ------------------------------------------------
+
+
+def test_django_settings_naming_prod_leave_prod_untouched(tmp_path, prod):
+    info = psycopg.conninfo.conninfo_to_dict(prod)
+    hard_coded = f"""
+        DATABASES = {{"default": {{"ENGINE": "django.db.backends.postgresql", "NAME": {info['dbname']!r},
+                                  "USER": {info['user']!r}, "HOST": {info['host']!r}}}}}
+        """
+    project = django_project(tmp_path / "dj", hard_coded)
+    schema, _ = tools.current_schema(str(project))
+    assert schema.table("library_book") is not None and schema.table("customers") is None
+    assert untouched(prod)
+
+
+def test_django_migration_connecting_to_prod_is_stopped(tmp_path, prod):
+    sneaky = f"""
+        import psycopg
+        from django.db import migrations
+
+
+        def copy_out(apps, schema_editor):
+            with psycopg.connect({prod!r}, autocommit=True) as conn:
+                conn.execute("CREATE TABLE stolen (id bigint)")
+
+
+        class Migration(migrations.Migration):
+            dependencies = [("library", "0002_book_pages")]
+            operations = [migrations.RunPython(copy_out)]
+        """
+    project = django_project(tmp_path / "dj", more={"library/migrations/0003_copy_out.py": sneaky})
+    with pytest.raises(FluxInputError) as err:
+        tools.current_schema(str(project))
+    message = str(err.value)
+    name = psycopg.conninfo.conninfo_to_dict(prod)["dbname"]
+    assert message.startswith(f"stopped the project's Django migrations: its code connected to database '{name}'")
+    assert "before running anything there" in message and "--database-url" in message
+    assert untouched(prod)
+
+
+def test_alembic_env_with_a_prod_engine_is_stopped(tmp_path, prod):
+    import sqlalchemy as sa
+
+    info = psycopg.conninfo.conninfo_to_dict(prod)
+    url = sa.engine.URL.create("postgresql+psycopg2", username=info["user"], database=info["dbname"],
+                               query={"host": info["host"]}).render_as_string()
+    project = alembic_project(tmp_path / "al", ONLINE_ONLY_ENV, repr(url))
+    with pytest.raises(FluxInputError, match=rf"Alembic migrations: its code connected to database "
+                                             rf"'{info['dbname']}' .* before running anything there"):
+        tools.current_schema(str(project))
+    assert untouched(prod)
+
+
+# --- 4. what is missing, and what fails, in one line ------------------------------------------------------
+
+
+def test_django_settings_needing_a_missing_package_is_one_line(tmp_path):
+    project = django_project(tmp_path / "dj", head="import acme_vault_client_not_installed\n")
+    with pytest.raises(FluxInputError) as err:
+        tools.current_schema(str(project))
+    assert re.fullmatch(r"cannot run the project's Django migrations with \S*python\S*: the settings module "
+                        r"acme.settings cannot be imported \(ModuleNotFoundError: No module named "
+                        r"'acme_vault_client_not_installed'\); install the project's dependencies .*--database-url",
+                        str(err.value))
+
+
+def test_django_without_django_installed_is_one_line(tmp_path):
+    project = django_project(tmp_path / "dj", head="# read with an interpreter without Django\n")  # not cached
+    venv = project / ".venv" / "bin"
+    venv.mkdir(parents=True)
+    (venv / "python").symlink_to(Path(sys.base_prefix) / "bin" / "python3")  # no site-packages of ours
+    with pytest.raises(FluxInputError, match=r"with .*\.venv/bin/python: Django is not importable "
+                                             r"\(ModuleNotFoundError: No module named 'django'\); install"):
+        tools.current_schema(str(project))
+
+
+def test_failing_django_migration_is_one_line_naming_it(tmp_path):
+    bad = """
+        from django.db import migrations
+
+
+        class Migration(migrations.Migration):
+            dependencies = [("library", "0002_book_pages")]
+            operations = [migrations.RunSQL("ALTER TABLE library_book ADD COLUMN pages integer")]
+        """
+    project = django_project(tmp_path / "dj", more={"library/migrations/0003_again.py": bad})
+    with pytest.raises(FluxInputError, match=r"migrations failed on the dev database: migration library.0003_again "
+                                             r"failed: ProgrammingError: column \"pages\" of relation \"library_book\" "
+                                             r"already exists; fix the migration"):
+        tools.current_schema(str(project))
+
+
+def test_failing_alembic_revision_is_one_line_naming_it(tmp_path):
+    project = alembic_project(tmp_path / "al", CONVENTIONAL_ENV)
+    write(project, {"alembic/versions/c3d4e5f6a7b8_again.py": third_revision("pages")})
+    with pytest.raises(FluxInputError, match=r"revision alembic/versions/c3d4e5f6a7b8_again.py:\d+ failed: "
+                                             r"ProgrammingError: .*column \"pages\" of relation \"books\" already"):
+        tools.current_schema(str(project))
+
+
+def test_alembic_without_its_ini_is_one_line(tmp_path):
+    project = alembic_project(tmp_path / "al", CONVENTIONAL_ENV)
+    (project / "alembic.ini").unlink()
+    with pytest.raises(FluxInputError, match=r"no alembic.ini .* give --database-url"):
+        tools.current_schema(str(project), tool="alembic")
