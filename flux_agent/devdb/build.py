@@ -43,7 +43,9 @@ def _reader_version() -> str:
     here = Path(__file__).parent
     digest = hashlib.sha256()
     for path in [Path(m.__file__) for m in (schema_model, live, dependencies, ddl)] + \
-            [here / "build.py", here / "sources.py", here / "program.py"]:
+            [here / "build.py", here / "sources.py", here / "program.py"] + sorted((here / "runners").iterdir()):
+        if path.suffix not in (".py", ".cjs"):
+            continue
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 KEEP_BUILDS = 40  # databases kept on the owned server; older ones are dropped

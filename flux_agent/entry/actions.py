@@ -150,6 +150,7 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
                              f"{notes[0]}{f'; and {len(notes) - 1} more' if len(notes) > 1 else ''})") from None
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
+    plan = plan.model_copy(update={"code_changes": writer.code_changes(plan, project)})
     before = schemas_before_each([s.up_sql for s in plan.steps], schema)  # each step replayed once
     # How the schema was read belongs to the plan's findings: a statement of the history skipped
     # on the dev database means the plan starts from a schema the history alone does not make.

@@ -61,6 +61,19 @@ class FileFinding(BaseModel):
     hint: str = ""
 
 
+class CodeChange(BaseModel):
+    """An edit to the ORM's own description of the schema (models.py, schema.prisma, a Drizzle
+    schema.ts, ...) so the ORM agrees with the database after the plan's code-deploy step."""
+
+    path: str = Field(description="the file, relative to the project")
+    patch: str = Field(description="a unified diff against the file as it is now (apply with `patch -p1`); "
+                                   "empty when the file could not be found or parsed: then `why` says what to do")
+    why: str = Field(description="what the change is for, or why it cannot be made")
+    applied_on_write: bool = Field(False, description="--write applies it (a file that only describes the "
+                                                      "database, such as schema.prisma); else it is the user's "
+                                                      "or the model's to apply with the application change")
+
+
 class Plan(BaseModel):
     description: str
     type: PlanType
@@ -69,6 +82,8 @@ class Plan(BaseModel):
     operations: list[Operation]
     steps: list[Step]
     findings: list[Finding] = Field(default_factory=list)
+    code_changes: list[CodeChange] = Field(default_factory=list, description="edits that keep the ORM's model in "
+                                           "step with the database (DESIGN.md: extended by issue 18)")
 
     @computed_field(description="the deployment summary, rendered from the plan as it stands: show it verbatim")
     @property

@@ -220,6 +220,10 @@ def _conditional_checks(plan: Plan) -> list[str]:
     if code:
         checks.append(f"deploy the application change (step {', '.join(code)}), "
                       f"then {action('continue')} writes the steps after it")
+    if plan.code_changes:
+        files = sorted({c.path for c in plan.code_changes})
+        checks.append(f"apply the model changes ({', '.join(files)}) with the application change, so the ORM "
+                      "agrees with the database")
     if any(s.lock == "ACCESS EXCLUSIVE" for s in plan.steps):
         checks.append(
             "lock_timeout is set so a blocked lock gives up instead of queueing reads and writes; retry on timeout"

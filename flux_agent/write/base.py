@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..errors import FluxInputError, FluxRefused
-from ..model.plan import Plan, Step
+from ..model.plan import CodeChange, Plan, Step
 from ..pg.parse import split_statements
 
 _SLUG_MAX = 50
@@ -261,6 +261,11 @@ class Writer:
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         raise NotImplementedError
+
+    def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
+        """The edits to the ORM's model files that make it agree with the database after the plan
+        (none for tools whose migrations are the only description of the schema)."""
+        return []
 
     def write(self, plan: Plan, project_dir: Path) -> list[Path]:
         return commit(plan, project_dir, self.jobs(plan, Path(project_dir)))

@@ -25,6 +25,7 @@ from ..project.lock import file_lock
 from ..model.plan import Plan, Step
 from .tools import get_writer
 from .base import FileJob, commit, slug
+from .code_changes import apply as apply_patch
 
 PLANS_DIR = ".flux/plans"
 
@@ -144,6 +145,9 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
     steps = [s.model_copy(update={"files": names.get(s.number, s.files)}) for s in record.plan.steps]
     updated = record.model_copy(update={"written": sorted(written),
                                         "plan": record.plan.model_copy(update={"steps": steps})})
+    if new_record:  # files that only describe the database follow it from the first write
+        jobs += [FileJob(c.path, apply_patch((project / c.path).read_text(encoding="utf-8"), c.patch), replace=True)
+                 for c in record.plan.code_changes if c.applied_on_write and c.patch]
     more = bool(_remaining(record.plan, written))
     if more or not new_record:
         jobs.append(_record_job(updated, replace=not new_record))

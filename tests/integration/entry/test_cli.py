@@ -16,7 +16,7 @@ from flux_agent.entry.cli import main
 from cases import CASES
 from shop import SHOP
 
-PLAN_KEYS = {"description", "type", "tool", "dialect", "operations", "steps", "findings", "summary"}
+PLAN_KEYS = {"description", "type", "tool", "dialect", "operations", "steps", "findings", "code_changes", "summary"}
 STEP_KEYS = {"number", "phase", "title", "files", "up_sql", "down_sql", "transactional", "lock", "risk",
              "data_loss_on_rollback"}
 PHASES = {"migrate", "expand", "backfill", "code", "contract"}

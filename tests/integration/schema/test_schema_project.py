@@ -98,8 +98,9 @@ def test_dbmate_without_migrations_reads_the_dump(tmp_path):
 
 
 @pytest.mark.slow
-def test_alembic_offline_mode_is_replayed(tmp_path):
+def test_alembic_offline_mode_is_replayed(tmp_path, monkeypatch):
     pytest.importorskip("alembic")
+    monkeypatch.setenv("FLUX_DEVDB", "off")  # the static reader (the dev database's runner: test_program_python)
     subprocess.run([sys.executable, "-m", "alembic", "init", "alembic"], cwd=tmp_path, check=True,
                    capture_output=True)
     ini = tmp_path / "alembic.ini"
@@ -118,7 +119,8 @@ def test_alembic_offline_mode_is_replayed(tmp_path):
     assert schema.table("widgets").column("name").nullable is False
 
 
-def test_alembic_failure_points_to_database_url(tmp_path):
+def test_alembic_failure_points_to_database_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLUX_DEVDB", "off")
     _write(tmp_path, "alembic.ini", "[alembic]\nscript_location = missing\n")
     with pytest.raises(FluxInputError, match="--database-url"):
         tools.read_schema(str(tmp_path), tool="alembic")

@@ -1,0 +1,58 @@
+"""Code changes as unified diffs: the text of a model file before and after an edit, made
+into the patch a plan carries (`patch -p1` applies it from the project folder)."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from ..model.plan import CodeChange
+
+
+def diff(rel: str, before: str, after: str) -> str:
+    """A unified diff of `rel` (posix path relative to the project), git-style a/ b/ prefixes."""
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 fromfile=f"a/{rel}", tofile=f"b/{rel}")
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def change(project: Path, rel: str, after: str, why: str, applied_on_write: bool = False) -> CodeChange:
+    """The CodeChange turning the file as it is now into `after`."""
+    before = (Path(project) / rel).read_text(encoding="utf-8")
+    return CodeChange(path=rel, patch=diff(rel, before, after), why=why, applied_on_write=applied_on_write)
+
+
+def cannot(rel: str, why: str) -> CodeChange:
+    """A change Flux could not make (no file, or one it cannot read): the note says what to do."""
+    return CodeChange(path=rel, patch="", why=why)
+
+
+def apply(text: str, patch: str) -> str:
+    """`text` with a patch made by diff() applied (its hunks, in order; refuses a mismatch)."""
+    out, lines, i = [], text.splitlines(keepends=True), 0
+    hunks = patch.split("\n@@ ")[1:]
+    for hunk in hunks:
+        header, _, body = hunk.partition("\n")
+        start = int(header.split()[0].lstrip("-").split(",")[0]) - 1
+        start = max(start, 0) if "," not in header.split()[0] or not header.split()[0].endswith(",0") else start + 1
+        out += lines[i:start]
+        i = start
+        tag = ""
+        for line in body.splitlines(keepends=True):
+            if line.startswith("\\"):  # "No newline at end of file": of the line just before
+                if tag in (" ", "+") and out and out[-1].endswith("\n"):
+                    out[-1] = out[-1][:-1]
+                continue
+            tag, content = line[:1], line[1:]
+            if tag in (" ", "-"):
+                if i >= len(lines) or lines[i].rstrip("\n") != content.rstrip("\n"):
+                    raise ValueError(f"patch does not apply at line {i + 1}")
+                i += 1
+                if tag == " ":
+                    out.append(lines[i - 1])
+            elif tag == "+":
+                out.append(content)
+    return "".join(out + lines[i:])
