@@ -1,0 +1,266 @@
+"""One detector per migration tool: the evidence a project holds for it (the tool's own
+configuration, read as text the way the tool reads it, else the files' own shape) and the
+migrations folder that evidence names."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+from pathlib import PurePosixPath
+from typing import Callable, Optional
+
+try:
+    import tomllib
+except ImportError:  # Python 3.10
+    import tomli as tomllib
+
+from .scan import HEAD, Scan, existing, glob_folder, inside, join, script_flag
+
+Found = tuple[list[str], Optional[str]]  # evidence lines, migrations folder
+
+
+def _dbmate(scan: Scan) -> Found:
+    ev, folder, configured = [], None, None
+    for f, head in scan.sql_heads():
+        if re.search(r"^\s*--\s*migrate:up\b", head, re.M):
+            ev.append(f"{f} has a '-- migrate:up' line")
+            folder = f.parent.as_posix()
+            break
+    for f, deps in scan.dependencies():
+        if "dbmate" in deps or any(d.startswith("@dbmate/") for d in deps):
+            ev.append(f"{f} depends on dbmate")
+            folder = folder or join(f.parent, "db/migrations")
+        where = script_flag(scan, f, "dbmate", ("--migrations-dir", "-d"))
+        if where:
+            ev.append(f"{f} runs dbmate with its migrations in {where}")
+            configured = configured or join(f.parent, where)
+    for f in scan.named(".env"):
+        text = scan.read(f)
+        if re.search(r"^\s*(export\s+)?DBMATE_\w+\s*=", text, re.M):
+            ev.append(f"{f} sets DBMATE_* variables")
+            m = re.search(r"^\s*(?:export\s+)?DBMATE_MIGRATIONS_DIR\s*=\s*(\S+)", text, re.M)
+            if m and inside(m.group(1)):
+                configured = configured or join(f.parent, inside(m.group(1)))
+            folder = folder or join(f.parent, "db/migrations")
+    return ev, configured or folder
+
+
+
+
+def _prisma(scan: Scan) -> Found:
+    # Prisma's own order: prisma.config.ts's schema (and migrations path), package.json's
+    # prisma.schema, then the default places, prisma/schema.prisma before ./schema.prisma.
+    for f in scan.named(*(f"prisma.config.{ext}" for ext in ("ts", "js", "mts", "mjs", "cts", "cjs"))):
+        text = scan.read(f)
+        schema = re.search(r"\bschema\s*:\s*[\"'`]([^\"'`]+)[\"'`]", text)
+        migrations = re.search(r"\bmigrations\s*:\s*\{[^}]*?\bpath\s*:\s*[\"'`]([^\"'`]+)[\"'`]", text, re.S)
+        where = inside(schema.group(1)) if schema else None
+        folder = inside(migrations.group(1)) if migrations else None
+        if where or folder:
+            base = PurePosixPath(f.parent, where or "prisma")
+            base = base.parent if base.suffix == ".prisma" else base
+            return [f"{f} names the schema {where or '(default)'}" + (f" and migrations {folder}" if folder else "")], \
+                join(f.parent, folder) if folder else join(base, "migrations")
+    for f in scan.named("package.json"):
+        try:
+            conf = json.loads(scan.read(f, 1_000_000)).get("prisma")
+        except (ValueError, AttributeError):
+            continue
+        where = inside(conf.get("schema", "")) if isinstance(conf, dict) and conf.get("schema") else None
+        if where:
+            base = PurePosixPath(f.parent, where)
+            base = base.parent if base.suffix == ".prisma" else base
+            return [f"{f} names the prisma schema {where}"], join(base, "migrations")
+    found = scan.named("schema.prisma")
+    for f in sorted(found, key=lambda p: p.parent.name != "prisma"):  # prisma/ first, shallow first
+        return [f"{f} exists"], join(f.parent, "migrations")
+    return [], None
+
+
+def _alembic(scan: Scan) -> Found:
+    def versions_near(base: PurePosixPath) -> str:
+        # A folder named versions beside an env.py is alembic's script folder.
+        for d in sorted(scan.dirs, key=lambda p: (len(p.parts), p.as_posix())):
+            if d.name == "versions" and (d.parent / "env.py") in scan.names and d.is_relative_to(base):
+                return d.as_posix()
+        return join(base, "alembic/versions")
+
+    for f in scan.named("alembic.ini"):
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            parser.read_string(scan.read(f))
+            location = parser.get("alembic", "script_location", fallback="")
+        except configparser.Error:
+            location = ""
+        location = location.replace("%(here)s/", "").replace("%(here)s", ".")
+        where = inside(location) if location else None
+        folder = join(f.parent, where, "versions") if where else versions_near(f.parent)
+        return [f"{f} exists"], folder
+    for f in scan.named("pyproject.toml"):
+        try:
+            conf = tomllib.loads(scan.read(f, 1_000_000)).get("tool", {}).get("alembic")
+        except tomllib.TOMLDecodeError:
+            continue
+        if isinstance(conf, dict):
+            where = inside(str(conf.get("script_location", "")).replace("%(here)s/", ""))
+            folder = join(f.parent, where, "versions") if where else versions_near(f.parent)
+            return [f"{f} has [tool.alembic]"], folder
+    return [], None
+
+
+def _drizzle(scan: Scan) -> Found:
+    names = [f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs", "mts")]
+    for f in scan.named(*names):
+        m = re.search(r"\bout\s*:\s*[\"'`]([^\"'`]+)[\"'`]", scan.read(f))
+        out = inside(m.group(1)) if m else None
+        return [f"{f} exists" + (f" with out: {out}" if out else "")], join(f.parent, out or "drizzle")
+    for f in scan.named("_journal.json"):  # drizzle-kit's journal of the migrations it generated
+        if f.parent.name == "meta" and '"entries"' in scan.read(f, HEAD):
+            return [f"{f} is drizzle-kit's journal"], f.parent.parent.as_posix()
+    return [], None
+
+
+
+
+
+
+def _typeorm(scan: Scan) -> Found:
+    ev, base, configured = [], None, None
+    for f in scan.files:
+        if f.name.startswith("ormconfig.") or re.fullmatch(r"(?:.*[-_.])?data-?source\.(?:ts|js|mts|cts|mjs|cjs)",
+                                                            f.name, re.I):
+            text = scan.read(f)
+            if f.name.startswith("ormconfig.") or "DataSource" in text:
+                ev.append(f"{f} {'exists' if f.name.startswith('ormconfig.') else 'makes a DataSource'}")
+                base = base or f.parent
+                m = re.search(r"\bmigrations\s*[:=]\s*\[\s*[\"'`]([^\"'`]+)[\"'`]", text)
+                where = glob_folder(m.group(1)) if m else None
+                # TypeORM reads the globs from where it runs: the package the file belongs to.
+                home = max((p.parent for p in scan.named("package.json") if f.is_relative_to(p.parent)),
+                           key=lambda p: len(p.parts), default=PurePosixPath("."))
+                configured = configured or (join(home, where) if where else None)
+                break
+    for f, deps in scan.dependencies():
+        if "typeorm" in deps:
+            ev.append(f"{f} depends on typeorm")
+            base = base or f.parent
+    return ev, configured or (existing(scan, base, "src/migrations", "migrations") if ev else None)
+
+
+def _knex(scan: Scan) -> Found:
+    for f in scan.named(*(f"knexfile.{ext}" for ext in ("js", "ts", "cjs", "mjs"))):
+        m = re.search(r"migrations\s*:\s*\{[^}]*?directory\s*:\s*['\"`]([^'\"`]+)['\"`]", scan.read(f), re.S)
+        where = inside(m.group(1)) if m else None
+        return [f"{f} exists"], join(f.parent, where or "migrations")
+    return [], None
+
+
+def _rails(scan: Scan) -> Found:
+    for f in scan.named("Gemfile"):
+        if re.search(r"^\s*gem\s+['\"](rails|railties|activerecord)['\"]", scan.read(f), re.M):
+            if PurePosixPath(f.parent, "db/migrate") in scan.dirs:
+                return [f"{f} uses rails and {join(f.parent, 'db/migrate')} exists"], join(f.parent, "db/migrate")
+    for f in scan.named("schema.rb", "structure.sql"):  # the schema Rails dumps, without its app around it
+        text = scan.read(f, HEAD * 4)
+        if f.parent.name == "db" and ("ActiveRecord::Schema" in text or "schema_migrations" in scan.read(f)):
+            return [f"{f} is a Rails schema dump"], join(f.parent, "migrate")
+    return [], None
+
+
+def _migration_modules(scan: Scan, base: PurePosixPath) -> Optional[str]:
+    """The first folder a settings module's MIGRATION_MODULES names (`{"shop": "shop.db_migrations"}`)."""
+    for f in scan.files:
+        if f.suffix == ".py" and "settings" in f.as_posix() and f.is_relative_to(base):
+            m = re.search(r"MIGRATION_MODULES\s*=\s*\{[^}]*?:\s*[\"']([\w.]+)[\"']", scan.read(f), re.S)
+            if m:
+                return join(base, m.group(1).replace(".", "/"))
+    return None
+
+
+def _django(scan: Scan) -> Found:
+    for f in scan.named("manage.py"):
+        base = f.parent
+        configured = _migration_modules(scan, base)
+        if configured:
+            return [f"{f} exists; MIGRATION_MODULES names {configured}"], configured
+        for g in scan.files:  # nearest app first: files are sorted shallow-first
+            if g.name == "__init__.py" and g.parent.name == "migrations" and g.is_relative_to(base):
+                return [f"{f} exists"], g.parent.as_posix()
+        return [f"{f} exists"], join(base, "migrations")
+    return [], None
+
+
+def _golang_migrate(scan: Scan) -> Found:
+    for f in scan.files:
+        if f.name.endswith(".up.sql") and f.with_name(f.name[: -len(".up.sql")] + ".down.sql") in scan.names:
+            return [f"{f} has a matching .down.sql"], f.parent.as_posix()
+    # Up-only projects: several NNN_name.up.sql files in one folder, golang-migrate's naming.
+    ups: dict[PurePosixPath, int] = {}
+    for f in scan.files:
+        if re.fullmatch(r"\d+_[^/]+\.up\.sql", f.name):
+            ups[f.parent] = ups.get(f.parent, 0) + 1
+    for folder, count in sorted(ups.items(), key=lambda kv: (len(kv[0].parts), kv[0].as_posix())):
+        if count >= 2:
+            return [f"{folder} holds {count} files named NNN_name.up.sql"], folder.as_posix()
+    return [], None
+
+
+def _goose(scan: Scan) -> Found:
+    for f, head in scan.sql_heads():
+        if re.search(r"^\s*--\s*\+goose\s+up\b", head, re.M | re.I):
+            return [f"{f} has a '-- +goose Up' line"], f.parent.as_posix()
+    return [], None
+
+
+def _flyway(scan: Scan) -> Found:
+    ev, folder = [], None
+    for f in scan.files:
+        if re.fullmatch(r"V\d+(?:[._]\d+)*__.+\.sql", f.name):
+            ev.append(f"{f} is a versioned flyway migration")
+            folder = f.parent.as_posix()
+            break
+    for f in scan.named("flyway.conf", "flyway.toml"):
+        ev.append(f"{f} exists")
+        m = re.search(r"filesystem:([^,\"'\s\]]+)", scan.read(f))
+        where = inside(m.group(1)) if m else None
+        folder = folder or join(f.parent, where or "db/migration")
+        break
+    return ev, folder
+
+
+def _sequelize(scan: Scan) -> Found:
+    for f in scan.named(".sequelizerc"):
+        folder = "migrations"
+        m = re.search(r"['\"]migrations-path['\"]\s*:(.*)", scan.read(f))
+        if m:  # path.resolve('db', 'migrations') -> db/migrations
+            parts = re.findall(r"['\"]([^'\"]+)['\"]", m.group(1))
+            folder = inside("/".join(parts)) or folder
+        return [f"{f} exists"], join(f.parent, folder)
+    for f, deps in scan.dependencies():
+        if "sequelize-cli" in deps:
+            return [f"{f} depends on sequelize-cli"], join(f.parent, "migrations")
+    return [], None
+
+
+def _sqitch(scan: Scan) -> Found:
+    for f in scan.named("sqitch.plan"):
+        return [f"{f} exists"], f.parent.as_posix()
+    return [], None
+
+
+def _node_pg_migrate(scan: Scan) -> Found:
+    for f, deps in scan.dependencies():
+        if "node-pg-migrate" in deps:
+            where = script_flag(scan, f, "node-pg-migrate", ("-m", "--migrations-dir"))
+            said = f" and runs it with its migrations in {where}" if where else ""
+            return [f"{f} depends on node-pg-migrate{said}"], join(f.parent, where or "migrations")
+    return [], None
+
+
+DETECTORS: dict[str, Callable[[Scan], Found]] = {
+    "prisma": _prisma, "rails": _rails, "django": _django, "alembic": _alembic,
+    "drizzle": _drizzle, "typeorm": _typeorm, "knex": _knex, "sequelize": _sequelize,
+    "node-pg-migrate": _node_pg_migrate, "dbmate": _dbmate, "goose": _goose,
+    "golang-migrate": _golang_migrate, "flyway": _flyway, "sqitch": _sqitch,
+}
