@@ -5,11 +5,11 @@ beside it: Prisma has no down migrations, so its header says how to run it.
 Prisma sends a migration.sql as one multi-statement query, one implicit
 transaction: a non-transactional step's file holds exactly its one statement.
 
-schema.prisma is never edited here. For renames and drops the application
-keeps working only if the models map the new names, so code_note() says,
-model by model, what to change in it at the plan's code step (plain line
-scanning: schema.prisma is not SQL). layout() appends that note to the code
-step's title when it finds the schema beside the migrations folder.
+code_changes() gives the edits of schema.prisma that make it describe the
+database after the plan (every operation, see _prisma_schema.py), applied by
+--write: schema.prisma only describes the database. For renames and drops
+code_note() also says, model by model, what changes for the application at the
+plan's code step; layout() appends it to the code step's title.
 """
 
 from __future__ import annotations
@@ -18,9 +18,16 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 
-from ...model.plan import Plan, Step
+from ...errors import FluxError, FluxInputError
+from ...model.schema import Schema
+from ...schema.normal import normalise_schema
+from ...schema.readers.prisma import _build, parse_prisma
+from ...schema.replay.steps import schemas_before_each
+from ...model.plan import CodeChange, Plan, Step
 from ...pg.quote import split_qualified
 from .._layout import first_stamp, lay_out, step_slug
+from ..code_changes import cannot, diff
+from ._prisma_schema import Cannot, Doc, edit, pin_to_database
 from ..base import (
     FileJob, Writer, clean_dir, db_steps, down_or_note, down_sql, laid_files, single_statement, sql_header, up_sql,
 )
@@ -183,6 +190,78 @@ def schema_text(project_dir: Path, prisma_dir: PurePosixPath) -> str | None:
     return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in files) if files else None
 
 
+def schema_files(project_dir: Path, prisma_dir: PurePosixPath) -> list[PurePosixPath]:
+    """The .prisma files schema_text() reads, relative to the project."""
+    base = Path(project_dir) / prisma_dir
+    files = sorted(base.glob("*.prisma")) + sorted(
+        p for p in base.glob("*/*.prisma") if p.parent.name not in ("migrations", "node_modules"))
+    return [PurePosixPath(p.relative_to(project_dir).as_posix()) for p in files]
+
+
+def _describe(op) -> str:
+    return op.op.replace("_", " ") + " " + (getattr(op, "table", None) or getattr(op, "name", None)
+                                            or getattr(op, "enum", None) or "")
+
+
+def _after(plan: Plan, texts: dict) -> "Schema | None":
+    """The database after the plan: its SQL replayed on the schema the Prisma files describe."""
+    try:
+        before = normalise_schema(_build([b for f, t in texts.items() for b in parse_prisma(t, str(f))]),
+                                  in_place=True)
+        return schemas_before_each([s.up_sql for s in plan.steps if not s.is_code], before)[-1]
+    except FluxError:
+        return None
+
+
+def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> list[CodeChange]:
+    """Edits of the schema files making them describe the database after every operation of the plan."""
+    files = schema_files(project_dir, prisma_dir)
+    if not files:
+        return [cannot((prisma_dir / "schema.prisma").as_posix(),
+                       "no schema.prisma beside the migrations folder: update the Prisma schema by hand")]
+    texts = {f: (Path(project_dir) / f).read_text(encoding="utf-8") for f in files}
+    try:
+        docs = {f: Doc(t) for f, t in texts.items()}
+    except FluxInputError as exc:
+        return [cannot(files[0].as_posix(), f"cannot read the Prisma schema ({exc}): update it by hand")]
+    main = next((f for f in files if any(b.kind == "datasource" for b in docs[f].blocks)), files[0])
+    notes, done = [], {f: [] for f in files}
+    for op in plan.operations:
+        # The file holding the op's model first, then the main one (a new model goes there).
+        order = [main] + [f for f in files if f != main]
+        first: Cannot | None = None
+        for f in order:
+            trial = Doc(docs[f].text)
+            try:
+                edit(trial, op)
+            except Cannot as exc:
+                first = first or exc
+                if not str(exc).startswith("no model"):
+                    break
+                continue
+            docs[f] = trial
+            done[f].append(_describe(op))
+            first = None
+            break
+        if first is not None:
+            notes.append(f"{_describe(op)}: {first}")
+    after = _after(plan, texts)
+    out = []
+    for f in files:
+        if docs[f].text != texts[f] and after is not None:
+            try:
+                pin_to_database(docs[f], after)
+            except (Cannot, FluxError):
+                pass  # names as Prisma's defaults; the edit itself stands
+        if docs[f].text != texts[f]:
+            out.append(CodeChange(path=f.as_posix(), patch=diff(f.as_posix(), texts[f], docs[f].text),
+                                  why="schema.prisma describes the database after the plan: "
+                                      + "; ".join(done[f]) + " (run `npx prisma generate` for the client)",
+                                  applied_on_write=True))
+    out += [cannot(main.as_posix(), f"not changed in schema.prisma, do it by hand: {n}") for n in notes]
+    return out
+
+
 class PrismaWriter(Writer):
     tool = "prisma"
     default_dir = "prisma/migrations"
@@ -200,6 +279,13 @@ class PrismaWriter(Writer):
             return [(name / "migration.sql").as_posix(), (name / "down.sql").as_posix()]
 
         return lay_out(annotate(plan, text) if text else plan, files)
+
+    def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
+        steps = db_steps(plan)
+        if not steps or not steps[0].files:
+            return []
+        prisma_dir = PurePosixPath(steps[0].files[0]).parent.parent.parent
+        return schema_changes(plan, Path(project_dir), prisma_dir)
 
     def render_up(self, step: Step) -> str:
         return sql_header(step) + single_statement(step, self.tool, up_sql(step)) + "\n"
