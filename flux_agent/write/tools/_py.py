@@ -64,3 +64,77 @@ def parse_file(path: Path, tool: str) -> ast.Module:
         return ast.parse(path.read_text(encoding="utf-8"), filename=path.name)
     except (SyntaxError, UnicodeDecodeError, ValueError) as exc:
         raise FluxInputError(f"cannot read {tool} migration {path.name}: {one_line(str(exc))}") from None
+
+
+# --- editing model source (django models.py, SQLAlchemy declarative classes) ------------------
+
+
+def offset(text: str, line: int, col: int) -> int:
+    """The character offset of ast's (1-based line, UTF-8 byte column) in `text`."""
+    lines = text.splitlines(keepends=True)
+    start = sum(len(x) for x in lines[:line - 1])
+    return start + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8")) if line <= len(lines) else start
+
+
+def span(text: str, node: ast.AST) -> tuple[int, int]:
+    return offset(text, node.lineno, node.col_offset), offset(text, node.end_lineno, node.end_col_offset)
+
+
+def replace_node(text: str, node: ast.AST, new: str) -> str:
+    start, end = span(text, node)
+    return text[:start] + new + text[end:]
+
+
+def insert_after(text: str, node: ast.stmt, lines: list[str]) -> str:
+    """`lines` (already indented) as whole lines after the statement `node` ends."""
+    end = offset(text, node.end_lineno, node.end_col_offset)
+    nl = text.find("\n", end)
+    cut = len(text) if nl < 0 else nl + 1
+    head = text[:cut] if text[:cut].endswith("\n") else text[:cut] + "\n"
+    return head + "".join(line + "\n" for line in lines) + text[cut:]
+
+
+def indent_of(text: str, node: ast.stmt) -> str:
+    line = text.splitlines()[node.lineno - 1]
+    return line[: len(line) - len(line.lstrip())]
+
+
+def sql_type(text: str) -> tuple[str, list[int]]:
+    """(canonical base type, its integer modifiers): 'varchar(20)' -> ('character varying', [20])."""
+    from ...pg.types import type_name
+
+    canonical = type_name(text)
+    if "(" not in canonical:
+        return canonical, []
+    head, rest = canonical.split("(", 1)
+    mods, _, tail = rest.partition(")")
+    return (head + tail).strip(), [int(m) for m in mods.split(",") if m.strip().isdigit()]
+
+
+def literal_default(sql: str | None) -> str | None:
+    """A Python literal with the value of a plain SQL default (a number, a string, true/false),
+    else None: an expression has no Python equivalent here."""
+    if sql is None:
+        return None
+    s = sql.strip()
+    low = s.lower()
+    if low in ("true", "false"):
+        return "True" if low == "true" else "False"
+    try:
+        return repr(int(s))
+    except ValueError:
+        pass
+    try:
+        float(s)
+        return s if s.replace(".", "", 1).lstrip("-").isdigit() else None
+    except ValueError:
+        pass
+    if len(s) >= 2 and s[0] == s[-1] == "'" and "'" not in s[1:-1].replace("''", ""):
+        return repr(s[1:-1].replace("''", "'"))
+    return None
+
+
+def identifier(name: str) -> bool:
+    import keyword
+
+    return name.isidentifier() and not keyword.iskeyword(name)

@@ -10,6 +10,12 @@ Each SQL text is passed as a one-item list: Django runs a list item with
 parameters, so `%` and `:` are left alone), while a plain string is first cut
 into statements and stripped of comments by sqlparse. A non-transactional step
 gets `atomic = False` on the Migration class.
+
+The files go into the app whose models.py holds the model of the plan's table
+(its Meta.db_table, or Django's `<app>_<model>`); the detected folder only when
+no model is found. The step after the code deploy (or the last step when there
+is no deploy) carries `state_operations`, so Django's migration state follows
+the models.py edit code_changes() returns (_django_models.py).
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from ...errors import FluxInputError
-from ...model.plan import Plan, Step
+from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
+from ..code_changes import cannot, change
+from . import _django_models
 from ._py import comment_text, module_assignments, module_head, parse_file
 
 _NUMBER = re.compile(r"(\d+)_")  # file names only
@@ -95,11 +103,12 @@ def latest(migrations: dict, label: str) -> str | None:
     return leaves[0]
 
 
-def render_migration(step: Step, label: str, previous: str | None) -> str:
-    """The migration file for one step."""
+def render_migration(step: Step, label: str, previous: str | None, state: list[str] | None = None) -> str:
+    """The migration file for one step; `state` the state operations its RunSQL carries."""
     down = down_sql(step)
     how = "runs in one transaction" if step.transactional else "runs outside a transaction (atomic = False)"
-    lines = module_head(step, [f"Written by flux; {how}."], ["from django.db import migrations"])
+    imports = "from django.db import migrations, models" if state else "from django.db import migrations"
+    lines = module_head(step, [f"Written by flux; {how}."], [imports])
     lines += ["", "class Migration(migrations.Migration):"]
     if previous is None:
         lines.append("    initial = True")
@@ -114,11 +123,15 @@ def render_migration(step: Step, label: str, previous: str | None) -> str:
         "        # One-item lists: Django runs each as written (a plain string is split",
         "        # into statements by sqlparse first).",
     ]
-    if down is not None:
-        lines.append("        migrations.RunSQL(sql=[UP_SQL], reverse_sql=[DOWN_SQL]),")
+    reverse = "[DOWN_SQL]" if down is not None else "migrations.RunSQL.noop"
+    if down is None:
+        lines.append(f"        # nothing to undo: {comment_text(nothing_to_undo(step))}")
+    if state:
+        lines += [f"        migrations.RunSQL(sql=[UP_SQL], reverse_sql={reverse}, state_operations=[",
+                  "            # what the models.py edit of this plan changes, for Django's migration state",
+                  *(f"            {op}," for op in state), "        ]),"]
     else:
-        lines += [f"        # nothing to undo: {comment_text(nothing_to_undo(step))}",
-                  "        migrations.RunSQL(sql=[UP_SQL], reverse_sql=migrations.RunSQL.noop),"]
+        lines.append(f"        migrations.RunSQL(sql=[UP_SQL], reverse_sql={reverse}),")
     lines.append("    ]")
     return "\n".join(lines) + "\n"
 
@@ -128,7 +141,7 @@ class DjangoWriter(Writer):
     default_dir = "migrations"
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
-        folder = clean_dir(migrations_dir)
+        folder = owning_folder(plan, Path(project_dir)) or clean_dir(migrations_dir)
         app_label(folder, Path(project_dir))  # refuse a folder that is not <app>/migrations
         here = Path(project_dir) / folder
         numbers = [int(m.group(1)) for p in here.glob("*.py") if (m := _NUMBER.match(p.name))] if here.is_dir() else []
@@ -139,6 +152,7 @@ class DjangoWriter(Writer):
         out: list[FileJob] = []
         previous: str | None = None
         label = ""
+        carrier = state_step(db_steps(plan))
         for i, step in enumerate(db_steps(plan)):
             path = PurePosixPath(laid_files(step, 1, "one 000N_<slug>.py file", lambda f: _django_name(f[0]))[0])
             if i == 0:
@@ -147,9 +161,53 @@ class DjangoWriter(Writer):
                 if not (Path(project_dir) / path.parent / "__init__.py").exists():
                     # Django ignores a migrations folder that is not a package.
                     out.append(FileJob((path.parent / "__init__.py").as_posix(), ""))
-            out.append(FileJob(path.as_posix(), render_migration(step, label, previous)))
+            state = state_operations(plan, Path(project_dir), label) if step is carrier else None
+            out.append(FileJob(path.as_posix(), render_migration(step, label, previous, state)))
             previous = path.stem
         return out
+
+    def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
+        project = Path(project_dir)
+        results = _django_models.edits(project, plan.operations)
+        out: list[CodeChange] = []
+        texts: dict[str, str] = {}
+        whys: dict[str, list[str]] = {}
+        for op, result in results:
+            rel = result.model.rel if result.model else "models.py"
+            if result.cannot:
+                out.append(cannot(rel, result.cannot))
+            elif result.text is not None:
+                texts[rel] = result.text
+                whys.setdefault(rel, []).append(result.why)
+        for rel, text in texts.items():
+            out.append(change(project, rel, text, "; ".join(whys[rel]) + " (the migrations carry the same change "
+                                                                       "as state_operations)"))
+        return out
+
+
+def owning_folder(plan: Plan, project: Path) -> PurePosixPath | None:
+    """<app>/migrations of the app whose model has the plan's first table."""
+    for op in plan.operations:
+        table = getattr(op, "table", None)
+        model = _django_models.owner(project, table) if table else None
+        if model is not None:
+            return PurePosixPath(model.app_dir) / "migrations"
+    return None
+
+
+def state_step(steps: list[Step]) -> Step | None:
+    """The step whose migration carries the state operations: the last of these steps, unless
+    they expand without contracting (the contract step, after the code deploy, will carry them)."""
+    phases = {s.phase for s in steps}
+    if not steps or ("expand" in phases and "contract" not in phases):
+        return None
+    return steps[-1]
+
+
+def state_operations(plan: Plan, project: Path, label: str) -> list[str]:
+    """The state operations of the plan's operations on this app's models (none where Flux makes no edit)."""
+    return [op for _, result in _django_models.edits(project, plan.operations, label)
+            if not result.cannot for op in result.state]
 
 
 WRITER = DjangoWriter()

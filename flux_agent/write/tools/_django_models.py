@@ -1,0 +1,322 @@
+"""Finds the Django model behind a table in the project's models.py files (read with `ast`) and
+works out, per operation, the edit to that models.py and the migration state operations that
+describe the same change, so `makemigrations --check` finds nothing left to do."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Optional
+
+from ...model.operations import AddColumn, AddIndex, ChangeColumnType, RenameColumn
+from ._py import identifier, indent_of, insert_after, literal_default, replace_node, sql_type
+
+_SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "migrations"}
+_RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
+_TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}
+
+
+@dataclass
+class Model:
+    rel: str  # models.py, relative to the project
+    app_dir: str
+    label: str
+    name: str  # the class name
+    table: str
+
+
+@dataclass
+class Edit:
+    """One operation's outcome: the new models.py text (or None when unchanged), the state
+    operations as source, what it does; or `cannot` saying why there is none."""
+
+    model: Optional[Model]
+    text: Optional[str] = None
+    state: list[str] = field(default_factory=list)
+    why: str = ""
+    cannot: str = ""
+
+
+def _label(project: Path, app_dir: PurePosixPath) -> str:
+    apps_py = project / app_dir / "apps.py"
+    try:
+        tree = ast.parse(apps_py.read_text(encoding="utf-8")) if apps_py.is_file() else None
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        tree = None
+    for node in tree.body if tree else []:
+        if isinstance(node, ast.ClassDef):
+            for st in node.body:
+                if (isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "label" for t in st.targets)
+                        and isinstance(st.value, ast.Constant) and isinstance(st.value.value, str)):
+                    return st.value.value
+    return app_dir.name
+
+
+def _meta(cls: ast.ClassDef) -> Optional[ast.ClassDef]:
+    return next((n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"), None)
+
+
+def _meta_value(cls: ast.ClassDef, name: str) -> Optional[ast.expr]:
+    meta = _meta(cls)
+    for st in meta.body if meta else []:
+        if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in st.targets):
+            return st.value
+    return None
+
+
+def _is_model(cls: ast.ClassDef) -> bool:
+    bases = [ast.unparse(b) for b in cls.bases]
+    abstract = _meta_value(cls, "abstract")
+    return any(b.endswith("Model") for b in bases) and not (isinstance(abstract, ast.Constant) and abstract.value)
+
+
+def models_py(project: Path) -> list[Path]:
+    found = []
+    for path in sorted(project.rglob("models.py")):
+        parts = path.relative_to(project).parts[:-1]
+        if not any(p.startswith(".") or p in _SKIP for p in parts):
+            found.append(path)
+    return found
+
+
+def find_models(project: Path) -> list[Model]:
+    out = []
+    for path in models_py(project):
+        rel = PurePosixPath(path.relative_to(project).as_posix())
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        label = _label(project, rel.parent)
+        for cls in tree.body:
+            if isinstance(cls, ast.ClassDef) and _is_model(cls):
+                table = _meta_value(cls, "db_table")
+                name = table.value if isinstance(table, ast.Constant) and isinstance(table.value, str) \
+                    else f"{label}_{cls.name.lower()}"
+                out.append(Model(rel.as_posix(), rel.parent.as_posix(), label, cls.name, name))
+    return out
+
+
+def owner(project: Path, table: str) -> Optional[Model]:
+    bare = table.split(".")[-1]
+    return next((m for m in find_models(project) if m.table == bare), None)
+
+
+# --- fields -------------------------------------------------------------------------------
+
+
+def _class(tree: ast.Module, name: str) -> ast.ClassDef:
+    return next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
+
+
+def _fields(cls: ast.ClassDef) -> list[tuple[str, ast.Assign, ast.Call]]:
+    out = []
+    for st in cls.body:
+        if (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
+                and isinstance(st.value, ast.Call)):
+            out.append((st.targets[0].id, st, st.value))
+    return out
+
+
+def _kw(call: ast.Call, name: str) -> Optional[ast.expr]:
+    return next((k.value for k in call.keywords if k.arg == name), None)
+
+
+def _column(name: str, call: ast.Call) -> str:
+    db_column = _kw(call, "db_column")
+    if isinstance(db_column, ast.Constant) and isinstance(db_column.value, str):
+        return db_column.value
+    return f"{name}_id" if ast.unparse(call.func).endswith(_RELATED) else name
+
+
+def _field_of(cls: ast.ClassDef, column: str):
+    return next(((n, st, c) for n, st, c in _fields(cls) if _column(n, c) == column), None)
+
+
+def _portable(call: ast.Call) -> bool:
+    """Only `models.` names: the call can be copied into a migration file as it is."""
+    return all(n.id == "models" for n in ast.walk(call) if isinstance(n, ast.Name))
+
+
+def field_type(type_text: str) -> Optional[tuple[str, list[str]]]:
+    """(models.<Class>, its type keyword arguments) for a SQL type, or None when Flux has no mapping."""
+    base, mods = sql_type(type_text)
+    plain = {"text": "TextField", "integer": "IntegerField", "bigint": "BigIntegerField",
+             "smallint": "SmallIntegerField", "boolean": "BooleanField", "date": "DateField",
+             "timestamp with time zone": "DateTimeField", "uuid": "UUIDField", "jsonb": "JSONField",
+             "double precision": "FloatField", "time without time zone": "TimeField",
+             "interval": "DurationField", "bytea": "BinaryField"}
+    if base in plain and not mods:
+        return f"models.{plain[base]}", []
+    if base == "character varying" and len(mods) == 1:
+        return "models.CharField", [f"max_length={mods[0]}"]
+    if base == "numeric" and len(mods) == 2:
+        return "models.DecimalField", [f"max_digits={mods[0]}", f"decimal_places={mods[1]}"]
+    return None
+
+
+def _state(kind: str, model: Model, *args: str) -> str:
+    return f"migrations.{kind}({', '.join([repr(model.name.lower()), *args])})"
+
+
+# --- one operation ------------------------------------------------------------------------
+
+
+def edit(project: Path, op, text: str, model: Model) -> Edit:
+    """The edit of `text` (the model's models.py as it is now) for one operation."""
+    tree = ast.parse(text)
+    cls = _class(tree, model.name)
+    if "models" not in {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
+                        and n.module == "django.db" for a in n.names}:
+        return Edit(model, cannot=f"{model.rel} does not import `models` from django.db; add the change by hand")
+    where = f"{model.rel} ({model.name})"
+    if isinstance(op, AddColumn):
+        return _add_column(op, text, cls, model, where)
+    if isinstance(op, RenameColumn):
+        return _rename_column(op, text, cls, model, where)
+    if isinstance(op, ChangeColumnType):
+        return _change_type(op, text, cls, model, where)
+    if isinstance(op, AddIndex):
+        return _add_index(op, text, cls, model, where)
+    return Edit(model, cannot=f"Flux does not edit Django models for {op.op}: change {where} by hand, then run "
+                              "`manage.py makemigrations` and keep only its state operations (SeparateDatabaseAndState)")
+
+
+def _add_column(op: AddColumn, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
+    have = _field_of(cls, op.column)
+    if have:  # already in the model (the edit was applied): its definition is the state
+        if not _portable(have[2]):
+            return Edit(model, cannot=f"field {have[0]} of {where} uses names a migration cannot import")
+        return Edit(model, state=[_state("AddField", model, repr(have[0]), ast.unparse(have[2]))],
+                    why=f"field {have[0]} of {where}")
+    mapped = field_type(op.type)
+    if mapped is None:
+        return Edit(model, cannot=f"no Django field for type {op.type}: add {op.column} to {where} by hand")
+    if not identifier(op.column):
+        return Edit(model, cannot=f"{op.column} is not a Python name: add it to {where} by hand with db_column")
+    func, kwargs = mapped
+    default = literal_default(op.default)
+    if op.default is not None and default is None and not op.nullable:
+        return Edit(model, cannot=f"the default {op.default} of {op.table}.{op.column} has no Python value: add "
+                                  f"the field to {where} by hand (db_default=...)")
+    kwargs = kwargs + (["null=True"] if op.nullable else []) + ([f"default={default}"] if default else [])
+    call = f"{func}({', '.join(kwargs)})"
+    fields = _fields(cls)
+    anchor = fields[-1][1] if fields else next((n for n in cls.body if not isinstance(n, ast.ClassDef)), cls.body[-1])
+    pad = indent_of(text, anchor) if fields else indent_of(text, cls.body[0])
+    new = insert_after(text, anchor, [f"{pad}{op.column} = {call}"])
+    return Edit(model, new, [_state("AddField", model, repr(op.column), call)],
+                f"add field {op.column} to {where} for the new column {op.table}.{op.column}")
+
+
+def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
+    have = _field_of(cls, op.column)
+    if have is None:
+        done = _field_of(cls, op.new_name)
+        if done and done[0] == op.new_name and _kw(done[2], "db_column") is None:  # renamed already
+            return Edit(model, state=[_state("RenameField", model, repr(op.column), repr(op.new_name))],
+                        why=f"field {op.new_name} of {where}")
+        return Edit(model, cannot=f"no field of {where} has the column {op.column}: rename it by hand")
+    name, st, call = have
+    if _kw(call, "db_column") is not None or name != op.column:
+        if not _portable(call):
+            return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
+        kept = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords
+                                                       if k.arg != "db_column"]
+        if not ast.unparse(call.func).endswith(_RELATED) or op.new_name != f"{name}_id":
+            kept.append(f"db_column={op.new_name!r}")
+        new_call = f"{ast.unparse(call.func)}({', '.join(kept)})"
+        return Edit(model, replace_node(text, call, new_call), [_state("AlterField", model, repr(name), new_call)],
+                    f"field {name} of {where} now names the column {op.new_name}")
+    if not identifier(op.new_name):
+        return Edit(model, cannot=f"{op.new_name} is not a Python name: set db_column={op.new_name!r} on {name} by hand")
+    if _field_of(cls, op.new_name) or any(n == op.new_name for n, _, _ in _fields(cls)):
+        return Edit(model, cannot=f"{where} already has a field named {op.new_name}")
+    refs = [n for n in ast.walk(cls) if isinstance(n, ast.Constant) and n.value == op.column]
+    if refs:
+        return Edit(model, cannot=f"{where} names the field {name} elsewhere (Meta or an index): rename it by hand")
+    return Edit(model, replace_node(text, st.targets[0], op.new_name),
+                [_state("RenameField", model, repr(op.column), repr(op.new_name))],
+                f"rename field {op.column} of {where} to {op.new_name} with its column")
+
+
+def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
+    have = _field_of(cls, op.column)
+    if have is None:
+        return Edit(model, cannot=f"no field of {where} has the column {op.column}: change its type by hand")
+    name, _, call = have
+    mapped = field_type(op.type)
+    func = ast.unparse(call.func)
+    if mapped is None or func.endswith(_RELATED) or not func.startswith("models."):
+        return Edit(model, cannot=f"no Django field for {op.type} in place of {func}: change {name} of {where} by hand")
+    if not _portable(call):
+        return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
+    new_func, type_kwargs = mapped
+    kept = [ast.unparse(a) for a in call.args]
+    kept += [f"{k.arg}={ast.unparse(k.value)}" if k.arg else f"**{ast.unparse(k.value)}"
+             for k in call.keywords if k.arg not in _TYPE_KWARGS]
+    new_call = f"{new_func}({', '.join(type_kwargs + kept)})"
+    new_text = None if ast.unparse(call) == new_call else replace_node(text, call, new_call)
+    return Edit(model, new_text, [_state("AlterField", model, repr(name), new_call)],
+                f"field {name} of {where} becomes {new_func} for {op.table}.{op.column} {op.type}")
+
+
+def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
+    from ...plan.ops._base import bare, short_name
+
+    if op.unique or op.where:
+        return Edit(model, cannot=f"a {'unique' if op.unique else 'partial'} index is not added to {where}: add a "
+                                  "UniqueConstraint or Index(condition=...) to its Meta by hand")
+    name = op.name or short_name(bare(op.table), *op.columns, suffix="idx")
+    if len(name) > 30:
+        return Edit(model, cannot=f"Django index names are at most 30 characters ({name}): add the index to {where} "
+                                  "by hand, or plan it with a shorter name")
+    names = []
+    for column in op.columns:
+        f = _field_of(cls, column)
+        if f is None:
+            return Edit(model, cannot=f"no field of {where} has the column {column}: add the index by hand")
+        names.append(f[0])
+    index = f"models.Index(fields={names!r}, name={name!r})"
+    state = [_state("AddIndex", model, index)]
+    why = f"index {name} in Meta.indexes of {where}"
+    meta = _meta(cls)
+    indexes = _meta_value(cls, "indexes")
+    if indexes is not None and not isinstance(indexes, (ast.List, ast.Tuple)):
+        return Edit(model, cannot=f"Meta.indexes of {where} is not a list: add {index} by hand")
+    if indexes is not None:
+        items = [ast.unparse(e) for e in indexes.elts]
+        if any(isinstance(_kw(e, "name"), ast.Constant) and _kw(e, "name").value == name
+               for e in indexes.elts if isinstance(e, ast.Call)):
+            return Edit(model, state=state, why=why)
+        new = replace_node(text, indexes, f"[{', '.join(items + [index])}]")
+    elif meta is not None:
+        pad = indent_of(text, meta.body[0])
+        new = insert_after(text, meta.body[-1], [f"{pad}indexes = [{index}]"])
+    else:
+        pad = indent_of(text, cls.body[0])
+        new = insert_after(text, cls.body[-1], ["", f"{pad}class Meta:", f"{pad}    indexes = [{index}]"])
+    return Edit(model, new, state, why)
+
+
+def edits(project: Path, ops: list, label: Optional[str] = None) -> list[tuple[object, Edit]]:
+    """Each operation's edit, applied one after another to the files as they are now; `label` keeps
+    only the operations on tables of that app."""
+    texts: dict[str, str] = {}
+    out = []
+    for op in ops:
+        table = getattr(op, "table", None)
+        model = owner(project, table) if table else None
+        if model is None:
+            out.append((op, Edit(None, cannot=f"no Django model has the table {table}: change the models by hand"
+                                 if table else f"Flux does not edit Django models for {op.op}")))
+            continue
+        if label is not None and model.label != label:
+            continue
+        text = texts.get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
+        result = edit(project, op, text, model)
+        if result.text is not None:
+            texts[model.rel] = result.text
+        out.append((op, result))
+    return out

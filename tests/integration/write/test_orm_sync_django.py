@@ -1,0 +1,153 @@
+"""Issue 18 for Django: after Flux writes a plan (`plan --write`, then `continue` past the code
+deploy) and its models.py edit is applied with `patch -p1`, `manage.py makemigrations --check
+--dry-run` finds no changes. A small project of two apps made by the real Django; the plan's
+table belongs to the second app, so its migrations must go there."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from flux_agent.entry.cli import main
+
+pytest.importorskip("django")
+
+MODELS = {
+    "accounts/models.py": """from django.db import models
+
+
+class Profile(models.Model):
+    bio = models.TextField(blank=True)
+""",
+    "shop/models.py": """from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=100)
+    email = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "customers"
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    total = models.IntegerField(default=0)
+""",
+}
+
+OPS = {
+    "add-column": {"op": "add_column", "table": "customers", "column": "nickname", "type": "text"},
+    "add-index": {"op": "add_index", "table": "customers", "columns": ["name"]},
+    "rename-column": {"op": "rename_column", "table": "customers", "column": "name", "new_name": "full_name"},
+    "change-type": {"op": "change_column_type", "table": "customers", "column": "name", "type": "varchar(200)"},
+    "add-column-default-table": {"op": "add_column", "table": "shop_order", "column": "weight", "type": "bigint",
+                                 "nullable": False, "default": "0"},
+    "change-type-int": {"op": "change_column_type", "table": "shop_order", "column": "total", "type": "bigint"},
+}
+
+
+def manage(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=root, capture_output=True, text=True, timeout=300)
+    if ok:
+        assert done.returncode == 0, f"manage.py {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def project(root: Path, url: str) -> Path:
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    db = {"ENGINE": "django.db.backends.postgresql", "NAME": info["dbname"], "USER": info.get("user", ""),
+          "PASSWORD": info.get("password", ""), "HOST": info.get("host", ""), "PORT": info.get("port", "")}
+    files = {
+        "manage.py": "import os, sys\n\nif __name__ == '__main__':\n"
+                     "    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n"
+                     "    from django.core.management import execute_from_command_line\n"
+                     "    execute_from_command_line(sys.argv)\n",
+        "proj/__init__.py": "",
+        "proj/settings.py": "SECRET_KEY = 'flux-test'\nINSTALLED_APPS = ['accounts', 'shop']\nUSE_TZ = True\n"
+                            "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
+                            f"DATABASES = {{'default': {db!r}}}\n",
+        "accounts/__init__.py": "",
+        "shop/__init__.py": "",
+        **MODELS,
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    manage(root, "makemigrations", "accounts", "shop")
+    return root
+
+
+def flux(capsys, *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    return code, capsys.readouterr().out
+
+
+def write_all(root: Path, op: dict, capsys) -> dict:
+    """plan --write, then continue until every step is written; the plan as --json printed it."""
+    code, out = flux(capsys, "plan", "--project", str(root), "--op", json.dumps(op), "--write", "--json")
+    assert code == 0, out
+    plan = json.loads(out)
+    for _ in plan["steps"]:
+        code, out = flux(capsys, "continue", "--project", str(root))
+        if code != 0:
+            break
+    return plan
+
+
+def apply_patches(root: Path, plan: dict) -> list[str]:
+    applied = []
+    for i, c in enumerate(plan["code_changes"]):
+        assert c["patch"], c["why"]
+        patch_file = root.parent / f"change{i}.patch"
+        patch_file.write_text(c["patch"])
+        done = subprocess.run(["patch", "-p1", "-i", str(patch_file)], cwd=root, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+        applied.append(c["path"])
+    return applied
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(OPS))
+def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, case):
+    root = project(tmp_path / "site", pg_url)
+    before = {p.name for p in (root / "accounts" / "migrations").iterdir()}
+    plan = write_all(root, OPS[case], capsys)
+    assert {p.name for p in (root / "accounts" / "migrations").iterdir()} == before  # not the first app's folder
+    written = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))
+    assert len(written) == sum(s["phase"] != "code" for s in plan["steps"])
+    assert sum("state_operations=[" in p.read_text() for p in written) == 1
+    assert apply_patches(root, plan) == ["shop/models.py"]
+    manage(root, "migrate")  # the real migrations run on PostgreSQL, then the models are checked against them
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
+    if case == "rename-column":
+        assert "full_name = models.CharField(max_length=100)" in (root / "shop" / "models.py").read_text()
+    with psycopg.connect(pg_url) as conn:  # the ORM reads and writes the changed table
+        assert conn.execute("SELECT count(*) FROM django_migrations WHERE app = 'shop'").fetchone()[0] == \
+            1 + len(written)
+    shell = "from shop.models import Customer, Order; c = Customer.objects.create(name='a', email='e') " \
+        if case != "rename-column" else "from shop.models import Customer, Order; c = Customer.objects.create(" \
+                                        "full_name='a', email='e') "
+    manage(root, "shell", "-c", shell + "; Order.objects.create(customer=c); print(Customer.objects.count())")
+
+
+def test_other_operations_get_a_note_not_an_edit(tmp_path):
+    from flux_agent.model.operations import DropColumn, SetNotNull
+    from flux_agent.write.tools import _django_models
+
+    root = tmp_path / "site"
+    for rel, text in MODELS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    results = _django_models.edits(root, [DropColumn(table="customers", column="email"),
+                                          SetNotNull(table="nowhere", column="x")])
+    assert [r.text for _, r in results] == [None, None]
+    assert "drop_column" in results[0][1].cannot and "shop/models.py" in results[0][1].cannot
+    assert "no Django model has the table nowhere" in results[1][1].cannot
