@@ -11,7 +11,11 @@ from ..project.detect import Detection
 from .build import Built, build, cached, inputs_hash
 from .server import dev_server, find_binaries
 from .program import program_schema
-from .sources import created_extensions, project_scripts, schema_file_scripts
+from .sources import created_extensions, pending_scripts, project_scripts, schema_file_scripts
+
+# A pending migration run on top of a schema file may already show in it (a model edited with the
+# migration): its statements failing so are no news.
+_SHOWN = ("already exists", "does not exist")
 
 
 def dev_key(scripts, settings: Settings, tool: str) -> tuple[str, Optional[int]]:
@@ -33,11 +37,22 @@ def project_schema(project: Path, found: Detection, settings: Settings) -> Optio
     if found.tool == "prisma" and any("skipped" in n for n in built.notes):
         # A history that does not start at the beginning (projects squash or trim old migrations)
         # cannot build the schema; schema.prisma, prisma's own source of truth, can.
-        from_file = _built(schema_file_scripts(project, "prisma", created_extensions(scripts)), settings, found.tool)
+        # ... with the migrations Flux wrote since prisma's last one on top: prisma has not seen them.
+        pending = pending_scripts(project, found)
+        from_file = _built(schema_file_scripts(project, "prisma", created_extensions(scripts)) + pending,
+                           settings, found.tool)
         from_file.notes = [f"the migration history does not build the schema ({built.notes[0]}); "
-                           "read schema.prisma instead"] + from_file.notes
+                           "read schema.prisma instead"] + _quiet(from_file.notes, pending)
         return from_file
+    if found.tool == "rails" or (scripts and scripts[0].name == "prisma schema file (as DDL)"):
+        built.notes = _quiet(built.notes, pending_scripts(project, found))
     return built
+
+
+def _quiet(notes: list[str], pending) -> list[str]:
+    """`notes` without the pending scripts' statements that failed for being shown already."""
+    names = {f"{s.name}:" for s in pending}
+    return [n for n in notes if not (any(n.startswith(p) for p in names) and any(w in n for w in _SHOWN))]
 
 
 def _built(scripts, settings: Settings, tool: str) -> Built:
