@@ -13,6 +13,10 @@ sa.DDL sends the text unchanged except that it is a %-format, so the file
 doubles every `%` right before running it. Verified verbatim with psycopg2 and
 psycopg 3 (`::regclass`, `:=`, `%` in RAISE NOTICE, `:name` in a literal).
 A non-transactional step runs in `op.get_context().autocommit_block()`.
+
+code_changes() edits the SQLAlchemy declarative class of the plan's table
+(_sqlalchemy_models.py), so `alembic check` on a database at head finds
+nothing new once the application change is deployed.
 """
 
 from __future__ import annotations
@@ -24,9 +28,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from ...errors import FluxInputError
-from ...model.plan import Plan, Step
+from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug, utc
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
+from ..code_changes import cannot, change
+from . import _sqlalchemy_models
 from ._py import comment_text, module_assignments, module_head, parse_file
 from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
 
@@ -168,6 +174,23 @@ class AlembicWriter(Writer):
             revision = _FILE.fullmatch(file.name).group(1)
             out.append(FileJob(step.files[0], render_revision(step, revision, parent)))
             parent = revision
+        return out
+
+    def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
+        project = Path(project_dir)
+        out: list[CodeChange] = []
+        texts: dict[str, str] = {}
+        whys: dict[str, list[str]] = {}
+        for _, result in _sqlalchemy_models.edits(project, plan.operations):
+            rel = result.model.rel if result.model else "models.py"
+            if result.cannot:
+                out.append(cannot(rel, result.cannot))
+            elif result.text is not None:
+                texts[rel] = result.text
+                whys.setdefault(rel, []).append(result.why)
+        for rel, text in texts.items():
+            out.append(change(project, rel, text, "; ".join(whys[rel]) + " (deploy it with the code step; "
+                                                                       "`alembic check` then finds nothing new)"))
         return out
 
 

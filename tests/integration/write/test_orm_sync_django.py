@@ -123,8 +123,10 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
     written = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))
     assert len(written) == sum(s["phase"] != "code" for s in plan["steps"])
     assert sum("state_operations=[" in p.read_text() for p in written) == 1
-    assert apply_patches(root, plan) == ["shop/models.py"]
     manage(root, "migrate")  # the real migrations run on PostgreSQL, then the models are checked against them
+    before = manage(root, "makemigrations", "--check", "--dry-run", ok=False)  # the state moved, models.py not yet
+    assert before.returncode != 0, before.stdout
+    assert apply_patches(root, plan) == ["shop/models.py"]
     done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
     assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
     if case == "rename-column":
