@@ -9,6 +9,21 @@ by hand with psql; NNNN is the journal index it must come before, so the file
 sorts between the two drizzle migrations it runs between (and flux, reading the
 folder in name order, sees it there). Its step title starts with "by hand".
 
+Every journal entry gets its snapshot, `<out>/meta/NNNN_snapshot.json`, in
+drizzle-kit's own format (_drizzle_snapshot.py): the previous snapshot with what
+the steps up to it change (their SQL replayed on it), so `drizzle-kit generate`
+compares schema.ts with the database as Flux leaves it. A group of steps that
+ends with a by-hand file gets one more entry after it, `NNNN_flux_check_<slug>`,
+whose SQL only checks that the by-hand file ran (an index it builds exists and is
+valid): the entry carries the snapshot that file's change belongs to. Projects
+without snapshots (no `meta/*_snapshot.json`) get none.
+
+code_changes() edits schema.ts (the file drizzle.config names) to match: the
+`pgTable("name", { ... })` call is located by a small tokenizer that knows
+strings, template literals, comments and brackets (no regex decides structure),
+and only the column entry or the index list concerned is changed; what it cannot
+edit safely is a note saying what to do by hand.
+
 Drizzle has no down migrations: each step's down SQL goes beside its file as
 `<name>.down.sql`, to run by hand; a journal entry's down file also deletes its
 row from drizzle.__drizzle_migrations, so drizzle-kit migrate can run it again.
@@ -22,8 +37,15 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
-from ...errors import FluxInputError
-from ...model.plan import Plan, Step
+from ...errors import FluxError, FluxInputError
+from ...pg.quote import literal
+from ...schema.readers.drizzle import latest_snapshot, schema_from_snapshot
+from ...schema.replay.engine import replay_sql
+from ...pg.quote import split_qualified
+from ._drizzle_snapshot import Unsupported, builder, default_value, next_snapshot
+from ...model.plan import CodeChange, Plan, Step
+from ...plan.ops._base import short_name
+from ..code_changes import cannot, change
 from .._layout import lay_out
 from ..base import (
     FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, one_line, slug, step_label, undo_note, up_sql,
@@ -141,6 +163,65 @@ def render_down(step: Step, path: str, when: Optional[int]) -> str:
     )
 
 
+def previous_snapshot(out: Path) -> Optional[dict]:
+    """The newest snapshot of the folder, or None when it keeps none (or one Flux cannot read)."""
+    try:
+        return json.loads(latest_snapshot(out).read_text(encoding="utf-8"))
+    except (FluxError, OSError, ValueError):
+        return None
+
+
+class Snapshots:
+    """The database as the steps leave it, told as drizzle snapshots: step() after each step,
+    take() for a journal entry's snapshot."""
+
+    def __init__(self, prev: Optional[dict]):
+        self.prev, self.notes = prev, []
+        try:
+            self.base = self.now = schema_from_snapshot(prev) if prev else None
+        except (FluxError, KeyError, TypeError, AttributeError, ValueError):
+            self.prev = self.base = self.now = None
+
+    def step(self, step: Step) -> None:
+        if self.now is not None:
+            try:
+                self.now = replay_sql(up_sql(step), self.now)
+            except FluxError as exc:
+                self.notes.append(f"step {step.number} could not be replayed for drizzle's snapshot ({exc}); "
+                                  "the snapshots stop before it")
+                self.now = None
+
+    @property
+    def pending(self) -> bool:
+        return self.now is not None and self.now.model_dump() != self.base.model_dump()
+
+    def take(self) -> Optional[dict]:
+        if self.now is None:
+            return None
+        snap, notes = next_snapshot(self.prev, self.base, self.now)
+        self.notes += [n for n in notes if n not in self.notes]
+        self.prev, self.base = snap, self.now
+        return snap
+
+
+def _check_sql(before, after) -> str:
+    """SQL that fails unless the by-hand steps between `before` and `after` ran: indexes they build
+    exist and are valid, indexes they drop are gone."""
+    def names(schema):
+        return {i.name for t in schema.tables for i in t.indexes}
+    out = []
+    for name in sorted(names(after) - names(before)):
+        out.append(f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                   f"WHERE c.relname = {literal(name)} AND i.indisvalid) THEN RAISE EXCEPTION "
+                   f"{literal(f'index {name} is missing or invalid: run the by-hand file before it first')}; "
+                   "END IF; END $$;")
+    for name in sorted(names(before) - names(after)):
+        out.append(f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_class WHERE relname = {literal(name)} AND relkind = 'i') "
+                   f"THEN RAISE EXCEPTION {literal(f'index {name} still exists: run the by-hand file first')}; "
+                   "END IF; END $$;")
+    return BREAKPOINT.join(out or ["SELECT 1;"]) + "\n"
+
+
 def jobs(plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[FileJob]:
     steps = db_steps(plan)
     if not steps:
@@ -158,9 +239,11 @@ def jobs(plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[
     prev: Optional[str] = entries[-1]["tag"] if entries else None
     jobs_out: list[FileJob] = []
     new_entries = []
+    snaps = Snapshots(previous_snapshot(Path(project_dir) / out))
     for step in steps:
         stem = _stem(step)
         step_when = None
+        snaps.step(step)
         if is_manual(step):
             later = next((_stem(t) for t in tags if t.number > step.number), None)
             text = render_manual(step, prev, later, step.files[0])
@@ -170,15 +253,88 @@ def jobs(plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[
                 raise FluxInputError(f"drizzle journal changed since {stem} was laid out; plan again")
             new_entries.append({"idx": idx, "version": version, "when": when, "tag": stem, "breakpoints": True})
             text, step_when, prev = render_migration(step), when, stem
+            if (snap := snaps.take()) is not None:
+                jobs_out.append(FileJob((out / "meta" / f"{idx:04d}_snapshot.json").as_posix(),
+                                        json.dumps(snap, indent=2, ensure_ascii=False)))
             idx, when = idx + 1, when + 1
         jobs_out.append(FileJob(step.files[0], text))
         if len(step.files) > 1:
             jobs_out.append(FileJob(step.files[1], render_down(step, step.files[1], step_when)))
+    if snaps.pending:  # the group ends with by-hand files: an entry records what they did
+        base = snaps.base
+        stem = f"{idx:04d}_flux_check_{slug(_title(steps[-1]), 'by_hand')}"[:60].rstrip("_")
+        new_entries.append({"idx": idx, "version": version, "when": when, "tag": stem, "breakpoints": True})
+        jobs_out.append(FileJob((out / "meta" / f"{idx:04d}_snapshot.json").as_posix(),
+                                json.dumps(snaps.take(), indent=2, ensure_ascii=False)))
+        jobs_out.append(FileJob((out / f"{stem}.sql").as_posix(), (
+            f"-- Written by flux: records in drizzle's journal and snapshot what the by-hand file(s) before it did\n"
+            f"-- (drizzle-kit generate compares schema.ts with the newest snapshot); fails if they have not run.\n"
+            + _check_sql(base, snaps.base))))
+        jobs_out.append(FileJob((out / f"{stem}.down.sql").as_posix(), (
+            "-- Forget the check so drizzle-kit migrate runs it again (default migrations table):\n"
+            f"DELETE FROM drizzle.__drizzle_migrations WHERE created_at = {when};\n")))
     if new_entries:
         journal = {**journal, "entries": entries + new_entries}
         jobs_out.append(FileJob((out / JOURNAL).as_posix(), json.dumps(journal, indent=2, ensure_ascii=False),
                                 replace=True))
     return jobs_out
+
+
+def schema_file(project_dir: Path) -> tuple[Optional[str], str]:
+    """(schema.ts relative to the project, or None; why not) as drizzle.config names it."""
+    for name in ("drizzle.config.ts", "drizzle.config.mts", "drizzle.config.js", "drizzle.config.mjs"):
+        cfg = Path(project_dir) / name
+        if not cfg.is_file():
+            continue
+        try:
+            toks = tokenize_ts(cfg.read_text(encoding="utf-8"))
+        except (TsError, OSError) as exc:
+            return None, f"cannot read {name}: {exc}"
+        for i, t in enumerate(toks[:-2]):
+            if t.text == "schema" and toks[i + 1].text == ":":
+                value = _str_value(toks[i + 2])
+                if value is None or any(ch in value for ch in "*?{"):
+                    return None, f"{name} names its schema by a list, glob or expression; edit the pgTable by hand"
+                path = (Path(project_dir) / value).resolve()
+                if path.is_dir():
+                    found = sorted(path.glob("*.ts"))
+                    if len(found) != 1:
+                        return None, f"{name}'s schema folder {value} holds several files; edit the pgTable by hand"
+                    path = found[0]
+                if not path.is_file():
+                    return None, f"{name} names schema {value}, which does not exist"
+                return path.relative_to(Path(project_dir).resolve()).as_posix(), ""
+        return None, f"{name} names no schema file"
+    return None, "no drizzle.config.ts in the project"
+
+
+def _index_name(op) -> str:
+    return op.name or short_name(split_qualified(op.table)[1], *op.columns, suffix="key" if op.unique else "idx")
+
+
+def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
+    rel, why = schema_file(project_dir)
+    if rel is None:
+        return [cannot("drizzle.config.ts", f"{why}; change it to describe the plan's tables")]
+    text = (Path(project_dir) / rel).read_text(encoding="utf-8")
+    ts, done, notes = TsSchema(text), [], []
+    for op in plan.operations:
+        trial = TsSchema(ts.text)
+        what = op.op.replace("_", " ") + " " + str(getattr(op, "table", "") or getattr(op, "name", ""))
+        try:
+            ts_edit(trial, op, _index_name)
+        except (Unsupported, TsError, FluxError) as exc:
+            notes.append(f"{what}: {exc}")
+            continue
+        ts = trial
+        if op.op != "backfill":
+            done.append(what)
+    out = []
+    if ts.text != text:
+        out.append(change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
+                          + "; ".join(done) + " (apply with the code step; then `drizzle-kit generate` finds "
+                          "nothing to do)"))
+    return out + [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for n in notes]
 
 
 class DrizzleWriter(Writer):
@@ -194,8 +350,307 @@ class DrizzleWriter(Writer):
     def render_file(self, step: Step) -> str:
         return render_migration(step)
 
+    def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
+        return code_changes(plan, Path(project_dir))
+
     def jobs(self, plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[FileJob]:
         return jobs(plan, Path(project_dir), now)
 
 
 WRITER = DrizzleWriter()
+
+
+# --------------------------------------------------------------------------
+# schema.ts: the pgTable("name", { ... }) of each table, edited as text
+# --------------------------------------------------------------------------
+# A small tokenizer finds the structure (strings, template literals, comments and brackets
+# are understood; no regular expression decides structure). Regex literals are not read:
+# a schema file holding one with an unbalanced bracket is reported, not edited.
+
+class _Tok:
+    __slots__ = ("kind", "text", "start", "end")
+
+    def __init__(self, kind: str, text: str, start: int, end: int):
+        self.kind, self.text, self.start, self.end = kind, text, start, end
+
+
+def _skip_string(src: str, i: int) -> int:
+    """The end of the string or template literal starting at i."""
+    quote, i = src[i], i + 1
+    while i < len(src):
+        ch = src[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == quote:
+            return i + 1
+        if quote == "`" and src.startswith("${", i):
+            depth, i = 1, i + 2
+            while i < len(src) and depth:
+                if src[i] in "'\"`":
+                    i = _skip_string(src, i)
+                    continue
+                depth += {"{": 1, "}": -1}.get(src[i], 0)
+                i += 1
+            continue
+        if ch == "\n" and quote != "`":
+            break
+        i += 1
+    raise TsError("unterminated string")
+
+
+class TsError(Exception):
+    pass
+
+
+def tokenize_ts(src: str) -> list[_Tok]:
+    out, i = [], 0
+    while i < len(src):
+        ch = src[i]
+        if ch.isspace():
+            i += 1
+        elif src.startswith("//", i):
+            end = src.find("\n", i)
+            i = len(src) if end < 0 else end
+        elif src.startswith("/*", i):
+            end = src.find("*/", i + 2)
+            if end < 0:
+                raise TsError("unterminated comment")
+            i = end + 2
+        elif ch in "'\"`":
+            end = _skip_string(src, i)
+            out.append(_Tok("str", src[i:end], i, end))
+            i = end
+        elif ch.isalnum() or ch in "_$":
+            j = i
+            while j < len(src) and (src[j].isalnum() or src[j] in "_$"):
+                j += 1
+            out.append(_Tok("ident", src[i:j], i, j))
+            i = j
+        else:
+            if src.startswith("=>", i):
+                out.append(_Tok("punct", "=>", i, i + 2))
+                i += 2
+                continue
+            out.append(_Tok("punct", ch, i, i + 1))
+            i += 1
+    return out
+
+
+def _match(toks: list[_Tok], i: int) -> int:
+    """Index of the bracket closing toks[i]."""
+    pairs, depth = {"(": ")", "[": "]", "{": "}"}, []
+    for j in range(i, len(toks)):
+        t = toks[j].text if toks[j].kind == "punct" else ""
+        if t in pairs:
+            depth.append(pairs[t])
+        elif t in (")", "]", "}"):
+            if not depth or depth.pop() != t:
+                raise TsError(f"unbalanced {t}")
+            if not depth:
+                return j
+    raise TsError("unbalanced brackets")
+
+
+def _str_value(tok: _Tok) -> Optional[str]:
+    if tok.kind != "str" or tok.text[0] == "`" and "${" in tok.text:
+        return None
+    return tok.text[1:-1]
+
+
+class _Prop:
+    def __init__(self, key: str, first: int, value: int, last: int, comma: Optional[int]):
+        self.key, self.first, self.value, self.last, self.comma = key, first, value, last, comma
+
+
+class TsSchema:
+    """A schema.ts text and the edits Flux makes to it (each re-reads the text)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    @property
+    def toks(self) -> list[_Tok]:
+        return tokenize_ts(self.text)
+
+    def splice(self, start: int, end: int, new: str) -> None:
+        self.text = self.text[:start] + new + self.text[end:]
+
+    def table(self, name: str):
+        """(tokens, index of `{` of the columns object, of its `}`, of the call's `)`)."""
+        toks = self.toks
+        for i, t in enumerate(toks[:-3]):
+            named = t.text == "pgTable" or (t.text == "table" and i and toks[i - 1].text == ".")
+            if t.kind == "ident" and named and toks[i + 1].text == "(" and _str_value(toks[i + 2]) == name \
+                    and toks[i + 3].text == ",":
+                close = _match(toks, i + 1)
+                if toks[i + 4].text != "{":
+                    raise Unsupported(f"pgTable(\"{name}\", ...) does not list its columns in an object literal")
+                return toks, i + 4, _match(toks, i + 4), close
+        raise Unsupported(f"no pgTable(\"{name}\", {{ ... }}) in the schema file")
+
+    def props(self, toks, open_: int, close: int) -> list[_Prop]:
+        out, i = [], open_ + 1
+        while i < close:
+            key = _str_value(toks[i]) if toks[i].kind == "str" else toks[i].text
+            if toks[i + 1].text != ":":
+                raise Unsupported(f"a column entry of the table object is not `key: builder(...)` near "
+                                  f"{self.text[toks[i].start:toks[i].start + 30]!r}")
+            j = i + 2
+            while j < close and toks[j].text != ",":
+                j = _match(toks, j) + 1 if toks[j].text in ("(", "[", "{") else j + 1
+            out.append(_Prop(key, i, i + 2, j - 1, j if j < close else None))
+            i = j + 1
+        return out
+
+    def column(self, table: str, column: str):
+        toks, open_, close, _ = self.table(table)
+        for p in self.props(toks, open_, close):
+            v = toks[p.value]
+            named = _str_value(toks[p.value + 2]) if toks[p.value + 1].text == "(" else None
+            if (named if named is not None else p.key) == column and v.kind == "ident":
+                return toks, p
+        raise Unsupported(f"pgTable(\"{table}\") has no column {column}")
+
+    def chain(self, toks, p: _Prop) -> list[tuple[int, int, str]]:
+        """(first token, last token, method) of each `.method(...)` after the builder call."""
+        out, i = [], _match(toks, p.value + 1) + 1
+        while i <= p.last and toks[i].text == "." and i + 2 <= p.last and toks[i + 2].text == "(":
+            end = _match(toks, i + 2)
+            out.append((i, end, toks[i + 1].text))
+            i = end + 1
+        return out
+
+    def import_(self, name: str) -> None:
+        toks = self.toks
+        for i, t in enumerate(toks):
+            if t.text == "import" and toks[i + 1].text == "{":
+                end = _match(toks, i + 1)
+                if toks[end + 1].text == "from" and _str_value(toks[end + 2]) == "drizzle-orm/pg-core":
+                    names = [x.text for x in toks[i + 2:end] if x.kind == "ident"]
+                    if name not in names:
+                        last = toks[end - 1]
+                        sep = " " if last.text == "," else ", "
+                        self.splice(last.end, last.end, f"{sep}{name}")
+                    return
+        self.text = f'import {{ {name} }} from "drizzle-orm/pg-core";\n' + self.text
+
+    def indent_of(self, pos: int) -> str:
+        line = self.text.rfind("\n", 0, pos) + 1
+        return self.text[line:pos] if not self.text[line:pos].strip() else "  "
+
+    def add_property(self, table: str, text: str) -> None:
+        toks, open_, close, _ = self.table(table)
+        props = self.props(toks, open_, close)
+        indent = self.indent_of(toks[props[0].first].start) if props else "  "
+        last = toks[close - 1]
+        line_start = self.text.rfind("\n", 0, toks[close].start) + 1
+        at = line_start if not self.text[line_start:toks[close].start].strip() else toks[close].start
+        self.splice(at, at, f"{indent}{text},\n" if at == line_start else f" {text} ")
+        if last.text not in (",", "{"):
+            self.splice(last.end, last.end, ",")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+def _builder_text(column: str, pg_type: str, ts: TsSchema) -> str:
+    fn, opts, _ = builder(pg_type)
+    ts.import_(fn)
+    return f"{fn}({json.dumps(column)}{', ' + opts if opts else ''})"
+
+
+def _add_index(ts: TsSchema, op, name: str) -> None:
+    toks, open_, close, call_close = ts.table(split_qualified(op.table)[1])
+    keys = {}
+    for p in ts.props(toks, open_, close):
+        named = _str_value(toks[p.value + 2]) if toks[p.value + 1].text == "(" else None
+        keys[named if named is not None else p.key] = p.key
+    if op.where:
+        raise Unsupported(f"partial index {name}: add it with .where(sql`{op.where}`) by hand")
+    fn = "uniqueIndex" if op.unique else "index"
+    ts.import_(fn)
+    toks, open_, close, call_close = ts.table(split_qualified(op.table)[1])
+    if toks[close + 1].text == ")":  # no third argument yet
+        param = "t"
+        item = f'{fn}({json.dumps(name)}).on({", ".join(f"{param}.{keys[c]}" for c in op.columns)})'
+        ts.splice(toks[close].end, toks[close].end, f", ({param}) => [{item}]")
+        return
+    i = close + 2  # (t) => [ ... ]  or  (t) => ({ ... })  or  t => [ ... ]
+    param = toks[i + 1].text if toks[i].text == "(" else toks[i].text
+    arrow = next((j for j in range(i, call_close) if toks[j].text == "=>"), None)
+    if arrow is None or toks[arrow + 1].text not in ("[", "("):
+        raise Unsupported("the table's third argument is not `(t) => [ ... ]`: add "
+                          f'{fn}("{name}").on(...) to it by hand')
+    item = f'{fn}({json.dumps(name)}).on({", ".join(f"{param}.{keys[c]}" for c in op.columns)})'
+    body = arrow + 1 if toks[arrow + 1].text == "[" else arrow + 2
+    end = _match(toks, body)
+    if toks[body].text == "{":
+        item = f"{_camel(name)}: {item}"
+    last = toks[end - 1]
+    line_start = ts.text.rfind("\n", 0, toks[end].start) + 1
+    if not ts.text[line_start:toks[end].start].strip():  # one element a line
+        indent = ts.indent_of(toks[body + 1].start) if end > body + 1 else "  "
+        ts.splice(line_start, line_start, f"{indent}{item},\n")
+    else:
+        ts.splice(toks[end].start, toks[end].start, (", " if last.text not in (",", "[", "{") else "") + item)
+        return
+    if last.text not in (",", "[", "{"):
+        ts.splice(last.end, last.end, ",")
+
+
+def ts_edit(ts: TsSchema, op, index_name) -> None:
+    """One operation applied to schema.ts; Unsupported when Flux cannot edit it safely."""
+    kind = op.op
+    table = split_qualified(getattr(op, "table", "") or "")[1]
+    if kind == "add_column":
+        mods = ("" if op.nullable else ".notNull()") + (default_value(op.default)[1] if op.default else "")
+        ts.add_property(table, f"{_camel(op.column)}: {_builder_text(op.column, op.type, ts)}{mods}")
+    elif kind == "rename_column":
+        toks, p = ts.column(table, op.column)
+        arg = toks[p.value + 2]
+        if _str_value(arg) is not None:
+            ts.splice(arg.start, arg.end, arg.text[0] + op.new_name + arg.text[0])
+        else:  # the key names the column: keep the key, name the column
+            sep = "" if arg.text == ")" else ", "
+            ts.splice(arg.start, arg.start, json.dumps(op.new_name) + sep)
+    elif kind == "change_column_type":
+        toks, p = ts.column(table, op.column)
+        new = _builder_text(op.column, op.type, ts)
+        toks, p = ts.column(table, op.column)
+        ts.splice(toks[p.value].start, toks[_match(toks, p.value + 1)].end, new)
+    elif kind in ("set_not_null", "drop_not_null", "set_default", "drop_default"):
+        toks, p = ts.column(table, op.column)
+        drop = {"set_not_null": ("notNull",), "drop_not_null": ("notNull",)}.get(
+            kind, ("default", "defaultNow", "$defaultFn", "$default"))
+        for first, last, method in reversed(ts.chain(toks, p)):
+            if method in drop:
+                ts.splice(toks[first].start, toks[last].end, "")
+        add = {"set_not_null": ".notNull()", "set_default": default_value(getattr(op, "default", "") or "0")[1]}
+        if kind in add:
+            toks, p = ts.column(table, op.column)
+            ts.splice(toks[p.last].end, toks[p.last].end, add[kind])
+    elif kind == "drop_column":
+        toks, p = ts.column(table, op.column)
+        _, _, close, call_close = ts.table(table)
+        if any(t.text == p.key for t in toks[close:call_close]):
+            raise Unsupported(f"the table's indexes or constraints name column {op.column}: remove them and the "
+                              f"{p.key} entry by hand")
+        start = ts.text.rfind("\n", 0, toks[p.first].start) + 1
+        end = toks[p.comma].end if p.comma is not None else toks[p.last].end
+        nl = ts.text.find("\n", end)
+        if not ts.text[start:toks[p.first].start].strip() and not ts.text[end:nl].strip():
+            ts.splice(start, nl + 1, "")
+        else:
+            ts.splice(toks[p.first].start, end, "")
+    elif kind in ("add_index", "add_unique"):
+        if kind == "add_unique":
+            raise Unsupported("add unique: Flux adds a unique constraint; declare it with unique().on(...) in the "
+                              "table's third argument by hand")
+        _add_index(ts, op, index_name(op))
+    elif kind == "backfill":
+        return
+    else:
+        raise Unsupported(f"{kind.replace('_', ' ')} is not edited in schema.ts by Flux: change the pgTable by hand")

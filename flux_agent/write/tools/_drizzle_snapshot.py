@@ -1,0 +1,153 @@
+"""drizzle-kit's PostgreSQL snapshot JSON after a plan's operations: the previous snapshot copied, each operation applied the way drizzle-kit would serialise the same schema.ts, a new id and prevId = the previous id; plus the TypeScript column builder that serialises to each type."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+
+from ...pg.types import type_name
+
+
+class Unsupported(Exception):
+    """An operation Flux does not express in drizzle's files: the message says what to do."""
+
+
+# canonical PostgreSQL type -> (pg-core builder, its options, drizzle's snapshot type)
+_TYPES = {
+    "integer": ("integer", "", "integer"), "smallint": ("smallint", "", "smallint"),
+    "bigint": ("bigint", '{ mode: "number" }', "bigint"), "text": ("text", "", "text"),
+    "boolean": ("boolean", "", "boolean"), "uuid": ("uuid", "", "uuid"), "jsonb": ("jsonb", "", "jsonb"),
+    "json": ("json", "", "json"), "date": ("date", "", "date"), "real": ("real", "", "real"),
+    "double precision": ("doublePrecision", "", "double precision"),
+    "timestamp without time zone": ("timestamp", "", "timestamp"),
+    "timestamp with time zone": ("timestamp", "{ withTimezone: true }", "timestamp with time zone"),
+    "character varying": ("varchar", "", "varchar"), "numeric": ("numeric", "", "numeric"),
+}  # fmt: skip
+_SERIAL = {"serial": ("serial", "serial"), "bigserial": ("bigserial", "bigserial"),
+           "smallserial": ("smallserial", "smallserial")}
+
+
+def builder(pg_type: str) -> tuple[str, str, str]:
+    """(builder function, options object text or '', snapshot type) of a PostgreSQL type."""
+    raw = pg_type.strip().lower()
+    if raw in _SERIAL:
+        fn, snap = _SERIAL[raw]
+        return fn, "", snap
+    canon = type_name(pg_type)
+    if canon in _TYPES:
+        return _TYPES[canon]
+    if m := re.fullmatch(r"character varying\((\d+)\)", canon):
+        return "varchar", f"{{ length: {m.group(1)} }}", f"varchar({m.group(1)})"
+    if m := re.fullmatch(r"numeric\((\d+),(\d+)\)", canon):
+        return ("numeric", f"{{ precision: {m.group(1)}, scale: {m.group(2)} }}",
+                f"numeric({m.group(1)}, {m.group(2)})")
+    if m := re.fullmatch(r"timestamp\((\d)\) with(out)? time zone", canon):
+        zone = "" if m.group(2) else "withTimezone: true, "
+        return ("timestamp", f"{{ {zone}precision: {m.group(1)} }}",
+                f"timestamp ({m.group(1)})" + ("" if m.group(2) else " with time zone"))
+    raise Unsupported(f"type {canon} has no pg-core column builder Flux writes; declare it by hand "
+                      "(customType, or the builder of your choice)")
+
+
+def default_value(sql: str):
+    """(snapshot default, TypeScript modifier) of a SQL default expression."""
+    text = sql.strip()
+    bare = re.sub(r"::[\w .\"\[\]()]+$", "", text).strip()
+    if re.fullmatch(r"-?\d+(\.\d+)?", bare):
+        return (float(bare) if "." in bare else int(bare)), f".default({bare})"
+    if bare.lower() in ("true", "false"):
+        return bare.lower() == "true", f".default({bare.lower()})"
+    if re.fullmatch(r"'(?:[^']|'')*'", bare):
+        return bare, f".default({json.dumps(bare[1:-1].replace(chr(39) * 2, chr(39)), ensure_ascii=False)})"
+    if bare.lower() in ("now()", "current_timestamp"):
+        return "now()", ".defaultNow()"
+    raise Unsupported(f"default {text} is an expression: write it as .default(sql`{text}`) by hand "
+                      "(drizzle-kit keeps such defaults as written)")
+
+
+# --------------------------------------------------------------------------
+# The snapshot: the database before and after a run of steps, told as drizzle would
+# --------------------------------------------------------------------------
+
+def _snap_column(c) -> dict:
+    col = {"name": c.name, "type": builder(c.type)[2], "primaryKey": False, "notNull": not c.nullable}
+    if c.default is not None:
+        col["default"] = default_value(c.default)[0]
+    return col
+
+
+def _snap_index(i) -> dict:
+    if i.where or i.method != "btree" or any(i.opclasses) or any(not re.fullmatch(r"\w+", c) for c in i.columns):
+        raise Unsupported(f"index {i.name} (partial, expression, operator class or not btree) is not written "
+                          "into drizzle's snapshot by Flux: declare it in schema.ts by hand")
+    return {"name": i.name, "columns": [{"expression": c, "isExpression": False, "asc": True, "nulls": "last"}
+                                        for c in i.columns],
+            "isUnique": i.unique, "concurrently": False, "method": "btree", "with": {}}
+
+
+def _same(a, b) -> bool:
+    return (a.type, a.nullable, a.default) == (b.type, b.nullable, b.default)
+
+
+def _table_changes(t: dict, old, new, notes: list[str]) -> None:
+    """The snapshot table `t` made to say what `new` says where it differs from `old`."""
+    cols = {}
+    for c in new.columns:
+        before = old.column(c.name)
+        if before is not None and _same(before, c):
+            cols[c.name] = t["columns"][c.name]
+            continue
+        try:
+            made = _snap_column(c)
+        except Unsupported as exc:
+            notes.append(f"column {new.name}.{c.name}: {exc}")
+            if c.name in t["columns"]:
+                cols[c.name] = t["columns"][c.name]
+            continue
+        kept = t["columns"].get(c.name, {})
+        if before is not None and before.type == c.type:
+            made["type"] = kept.get("type", made["type"])  # serial stays serial
+        if before is not None and before.default == c.default:
+            made.pop("default", None)
+            if "default" in kept:
+                made["default"] = kept["default"]
+        cols[c.name] = {**kept, **made, "primaryKey": kept.get("primaryKey", False)}
+    t["columns"] = cols
+    indexes = {k: v for k, v in t.get("indexes", {}).items() if any(i.name == k for i in new.indexes)}
+    for i in new.indexes:
+        if i.primary or i.name in indexes or any(c.name == i.name for c in new.constraints):
+            continue
+        if any(o.name == i.name for o in old.indexes):
+            continue  # an index drizzle does not list (a unique constraint's): left as it was
+        try:
+            indexes[i.name] = _snap_index(i)
+        except Unsupported as exc:
+            notes.append(str(exc))
+    t["indexes"] = indexes
+    if {c.name for c in old.constraints} != {c.name for c in new.constraints}:
+        notes.append(f"constraints of {new.name} changed: Flux does not write them into drizzle's snapshot; "
+                     "declare them in schema.ts by hand")
+
+
+def next_snapshot(prev: dict, before, after) -> tuple[dict, list[str]]:
+    """(prev copied with the tables and columns `after` differs from `before` in, new id and prevId,
+    notes on what it could not take). before/after: Schema models of the database."""
+    snap, notes = copy.deepcopy(prev), []
+    tables = snap.setdefault("tables", {})
+    for key in list(tables):
+        name = key.removeprefix("public.")
+        old, new = before.table(name), after.table(name)
+        if old is None:
+            continue
+        if new is None:
+            del tables[key]  # dropped (a rename: its new name is noted below)
+        else:
+            _table_changes(tables[key], old, new, notes)
+    for t in after.tables:
+        if before.table(t.name) is None:
+            notes.append(f"table {t.name} is new: Flux does not write new tables into drizzle's snapshot; declare it "
+                         "in schema.ts and run `drizzle-kit generate`, keeping its snapshot and emptying its SQL")
+    snap["prevId"], snap["id"] = snap.get("id", "00000000-0000-0000-0000-000000000000"), str(uuid.uuid4())
+    return snap, notes

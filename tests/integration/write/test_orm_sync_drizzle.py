@@ -1,0 +1,146 @@
+"""Issue 18 with the real drizzle-kit: a small drizzle project (schema.ts, drizzle.config.ts, an
+initial `drizzle-kit generate`d migration and snapshot); Flux plans an operation, writes it
+(`plan --write`, then `continue` past the code step), its schema.ts change is applied with
+`patch -p1`, and `drizzle-kit generate` then finds no schema changes: the snapshots Flux wrote
+and the edited pgTable describe the same database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry import actions as tools
+from flux_agent.entry.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+NODE = shutil.which("node")
+NPM_DIRS = [ROOT / "tests" / "node" / "node_modules",
+            Path(os.environ.get("FLUX_NPM_DIR", "/tmp/flux-npm")) / "node_modules"]
+
+SCHEMA_TS = '''import { pgTable, serial, text, integer, varchar, index, timestamp } from "drizzle-orm/pg-core";
+
+export const users = pgTable("users", {
+  id: serial("id").primaryKey(),
+  email: text("email").notNull(), // the login
+  fullName: varchar("full_name", { length: 100 }),
+  age: integer("age"),
+});
+
+export const orders = pgTable("orders", {
+  id: serial("id").primaryKey(),
+  userId: integer("user_id").notNull().references(() => users.id),
+  note: text("note").default("it's {braces} ), in a string"),
+  createdAt: timestamp("created_at", { withTimezone: true }).defaultNow(),
+}, (t) => [
+  index("orders_user_id_idx").on(t.userId),
+]);
+'''
+
+CASES = {
+    "add-column": {"op": "add_column", "table": "users", "column": "nick_name", "type": "varchar(40)",
+                   "nullable": False, "default": "'anon'"},
+    "add-index": {"op": "add_index", "table": "users", "columns": ["email"]},
+    "add-index-to-list": {"op": "add_index", "table": "orders", "columns": ["created_at", "user_id"]},
+    "rename-column": {"op": "rename_column", "table": "users", "column": "full_name", "new_name": "display_name"},
+    "change-type": {"op": "change_column_type", "table": "users", "column": "age", "type": "bigint"},
+}
+
+
+def npm() -> Path:
+    if not NODE:
+        pytest.skip("node is not installed")
+    for folder in NPM_DIRS:
+        if all((folder / p / "package.json").is_file() for p in ("drizzle-kit", "drizzle-orm")):
+            return folder
+    pytest.skip("drizzle-kit and drizzle-orm are not installed under tests/node")
+
+
+def generate(project: Path, *extra: str) -> str:
+    done = subprocess.run([NODE, "node_modules/drizzle-kit/bin.cjs", "generate", "--config", "drizzle.config.ts",
+                           *extra], cwd=project, capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("FLUX_DEVDB", "off")  # the schema is read from drizzle's snapshot
+    root = tmp_path / "app"
+    (root / "src").mkdir(parents=True)
+    (root / "node_modules").symlink_to(npm())
+    (root / "src" / "schema.ts").write_text(SCHEMA_TS)
+    (root / "drizzle.config.ts").write_text(
+        'export default { dialect: "postgresql", schema: "./src/schema.ts", out: "./drizzle" };\n')
+    generate(root, "--name", "init")
+    assert (root / "drizzle" / "meta" / "0000_snapshot.json").is_file()
+    return root
+
+
+def write_all(project: Path, op: dict, capsys):
+    plan = tools.plan_migration([op], str(project))
+    assert main(["plan", "--project", str(project), "--op", json.dumps(op), "--write"]) == 0
+    for _ in plan.steps:
+        if main(["continue", "--project", str(project)]) != 0:
+            break
+    capsys.readouterr()
+    return plan
+
+
+def _snapshots(project: Path) -> list[dict]:
+    meta = project / "drizzle" / "meta"
+    return [json.loads(p.read_text()) for p in sorted(meta.glob("*_snapshot.json"))]
+
+
+@pytest.mark.node
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_drizzle_kit_generate_finds_nothing_after_flux(project, case, capsys):
+    plan = write_all(project, CASES[case], capsys)
+    journal = json.loads((project / "drizzle" / "meta" / "_journal.json").read_text())
+    snaps = _snapshots(project)
+    # one snapshot per journal entry, chained as drizzle-kit chains them
+    assert len(snaps) == len(journal["entries"]) > 1
+    assert all(b["prevId"] == a["id"] for a, b in zip(snaps, snaps[1:]))
+    assert len({s["id"] for s in snaps}) == len(snaps)
+    assert all((project / "drizzle" / f"{e['tag']}.sql").is_file() for e in journal["entries"])
+    changes = [c for c in plan.code_changes if c.patch]
+    assert [c.path for c in changes] == ["src/schema.ts"] and not changes[0].applied_on_write
+    assert [c.why for c in plan.code_changes if not c.patch] == []
+    for c in changes:
+        subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=project, check=True, capture_output=True)
+    files = sorted(p.name for p in (project / "drizzle").glob("*.sql"))
+    out = generate(project)
+    assert "No schema changes" in out, out
+    assert sorted(p.name for p in (project / "drizzle").glob("*.sql")) == files  # nothing new generated
+    assert len(_snapshots(project)) == len(snaps)
+
+
+@pytest.mark.node
+def test_schema_ts_edit_keeps_strings_and_comments(project):
+    """The edit finds the pgTable by tokens: a string holding braces and a comment are left alone."""
+    from flux_agent.model.plan import Plan
+    from pydantic import TypeAdapter
+    from flux_agent.model.operations import Operation
+    from flux_agent.write.code_changes import apply
+    from flux_agent.write.tools.drizzle import code_changes
+
+    ops = [TypeAdapter(Operation).validate_python(o) for o in (
+        CASES["add-index-to-list"], {"op": "add_column", "table": "orders", "column": "paid", "type": "boolean",
+                                     "nullable": False, "default": "false"},
+        {"op": "set_not_null", "table": "users", "column": "age"}, {"op": "drop_default", "table": "orders",
+                                                                    "column": "note"},
+        {"op": "create_table", "table": "t", "columns": [{"name": "id", "type": "int"}]})]
+    got = code_changes(Plan(description="x", type="safe", tool="drizzle", operations=ops, steps=[]), project)
+    after = apply(SCHEMA_TS, got[0].patch)
+    assert "email: text(\"email\").notNull(), // the login" in after
+    assert 'index("orders_created_at_user_id_idx").on(t.createdAt, t.userId),\n]);' in after
+    assert 'paid: boolean("paid").notNull().default(false),' in after
+    assert 'age: integer("age").notNull(),' in after and 'note: text("note"),' in after
+    assert "boolean" in after.splitlines()[0]
+    assert got[1].patch == "" and "create table" in got[1].why and "by hand" in got[1].why
