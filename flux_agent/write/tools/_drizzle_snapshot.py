@@ -25,16 +25,16 @@ _TYPES = {
     "timestamp with time zone": ("timestamp", "{ withTimezone: true }", "timestamp with time zone"),
     "character varying": ("varchar", "", "varchar"), "numeric": ("numeric", "", "numeric"),
 }  # fmt: skip
-_SERIAL = {"serial": ("serial", "serial"), "bigserial": ("bigserial", "bigserial"),
-           "smallserial": ("smallserial", "smallserial")}
+_SERIAL = {"serial": ("serial", ""), "bigserial": ("bigserial", '{ mode: "number" }'),
+           "smallserial": ("smallserial", "")}
 
 
 def builder(pg_type: str) -> tuple[str, str, str]:
     """(builder function, options object text or '', snapshot type) of a PostgreSQL type."""
     raw = pg_type.strip().lower()
     if raw in _SERIAL:
-        fn, snap = _SERIAL[raw]
-        return fn, "", snap
+        fn, opts = _SERIAL[raw]
+        return fn, opts, fn
     canon = type_name(pg_type)
     if canon in _TYPES:
         return _TYPES[canon]
@@ -71,9 +71,17 @@ def default_value(sql: str):
 # The snapshot: the database before and after a run of steps, told as drizzle would
 # --------------------------------------------------------------------------
 
-def _snap_column(c) -> dict:
-    col = {"name": c.name, "type": builder(c.type)[2], "primaryKey": False, "notNull": not c.nullable}
-    if c.default is not None:
+def _serial(c) -> str | None:
+    """serial / bigserial / smallserial for a column with its own sequence's default."""
+    if c.default and re.fullmatch(r"nextval\('[\w.\"]+_seq'::regclass\)", c.default):
+        return {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}.get(c.type)
+    return None
+
+
+def _snap_column(c, primary: bool = False) -> dict:
+    serial = _serial(c)
+    col = {"name": c.name, "type": serial or builder(c.type)[2], "primaryKey": primary, "notNull": not c.nullable}
+    if c.default is not None and not serial:
         col["default"] = default_value(c.default)[0]
     return col
 
@@ -131,6 +139,19 @@ def _table_changes(t: dict, old, new, notes: list[str]) -> None:
                      "declare them in schema.ts by hand")
 
 
+def _new_table(t) -> dict:
+    if "." in t.name:
+        raise Unsupported("outside the public schema: declare it with pgSchema(...).table by hand")
+    if len(t.primary_key) > 1 or any(c.kind not in ("primary_key",) for c in t.constraints):
+        raise Unsupported("a composite key or constraints: Flux writes only columns and a one-column primary key "
+                          "into drizzle's snapshot; declare the rest by hand")
+    cols = {c.name: _snap_column(c, c.name in t.primary_key) for c in t.columns}
+    indexes = {i.name: _snap_index(i) for i in t.indexes if not i.primary}
+    return {"name": t.name, "schema": "", "columns": cols, "indexes": indexes, "foreignKeys": {},
+            "compositePrimaryKeys": {}, "uniqueConstraints": {}, "policies": {}, "checkConstraints": {},
+            "isRLSEnabled": False}
+
+
 def next_snapshot(prev: dict, before, after) -> tuple[dict, list[str]]:
     """(prev copied with the tables and columns `after` differs from `before` in, new id and prevId,
     notes on what it could not take). before/after: Schema models of the database."""
@@ -147,7 +168,9 @@ def next_snapshot(prev: dict, before, after) -> tuple[dict, list[str]]:
             _table_changes(tables[key], old, new, notes)
     for t in after.tables:
         if before.table(t.name) is None:
-            notes.append(f"table {t.name} is new: Flux does not write new tables into drizzle's snapshot; declare it "
-                         "in schema.ts and run `drizzle-kit generate`, keeping its snapshot and emptying its SQL")
+            try:
+                tables[t.name if "." in t.name else f"public.{t.name}"] = _new_table(t)
+            except Unsupported as exc:
+                notes.append(f"table {t.name}: {exc}")
     snap["prevId"], snap["id"] = snap.get("id", "00000000-0000-0000-0000-000000000000"), str(uuid.uuid4())
     return snap, notes

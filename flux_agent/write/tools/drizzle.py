@@ -601,6 +601,46 @@ def _add_index(ts: TsSchema, op, name: str) -> None:
         ts.splice(last.end, last.end, ",")
 
 
+def _create_table(ts: TsSchema, op) -> None:
+    schema, table = split_qualified(op.table)
+    if schema not in (None, "public"):
+        raise Unsupported(f"table {op.table} is outside the public schema: declare it with pgSchema(...).table")
+    pk = [c for c in op.columns if c.primary_key]
+    if len(pk) > 1:
+        raise Unsupported(f"table {table} has a composite primary key: declare it with primaryKey() by hand")
+    lines = []
+    for c in op.columns:
+        mods = (".primaryKey()" if c.primary_key else "" if c.nullable or c.type.strip().lower().endswith("serial")
+                else ".notNull()") + (default_value(c.default)[1] if c.default else "")
+        lines.append(f"  {_camel(c.name)}: {_builder_text(c.name, c.type, ts)}{mods},\n")
+    ts.import_("pgTable")
+    taken = {t.text for t in ts.toks if t.kind == "ident"}
+    name = next(n for n in (_camel(table), _camel(table) + "Table", _camel(table) + "Pg") if n not in taken)
+    gap = "" if ts.text.endswith("\n\n") else "\n" if ts.text.endswith("\n") else "\n\n"
+    ts.text += f'{gap}export const {name} = pgTable({json.dumps(table)}, {{\n{"".join(lines)}}});\n'
+
+
+def _drop_table(ts: TsSchema, table: str) -> None:
+    toks, open_, close, call_close = ts.table(table)
+    call = next(i for i in range(open_, -1, -1) if toks[i].kind == "ident" and toks[i].text in ("pgTable", "table"))
+    eq = call - 1 if toks[call - 1].text == "=" else call - 3  # const x = pgTable(  or  const x = s.table(
+    if toks[eq].text != "=" or toks[eq - 2].text not in ("const", "let", "var"):
+        raise Unsupported(f"pgTable(\"{table}\") is not a `const x = pgTable(...)` statement: remove it by hand")
+    name, first = toks[eq - 1].text, eq - 2 - (toks[eq - 3].text == "export" if eq >= 3 else 0)
+    end = call_close + 1 if call_close + 1 < len(toks) and toks[call_close + 1].text == ";" else call_close
+    if any(t.text == name for k, t in enumerate(toks) if (k < first or k > end) and t.kind == "ident"):
+        raise Unsupported(f"{name} (table {table}) is used elsewhere in the schema file (relations, references): "
+                          "remove those and the table by hand")
+    start = ts.text.rfind("\n", 0, toks[first].start) + 1
+    stop = ts.text.find("\n", toks[end].end)
+    stop = len(ts.text) if stop < 0 else stop + 1
+    if ts.text[start:toks[first].start].strip() or ts.text[toks[end].end:stop].strip():
+        start, stop = toks[first].start, toks[end].end
+    elif ts.text[stop:stop + 1] == "\n" and start > 0 and ts.text[start - 2:start] == "\n\n":
+        stop += 1  # one blank line stays between the neighbours
+    ts.splice(start, stop, "")
+
+
 def ts_edit(ts: TsSchema, op, index_name) -> None:
     """One operation applied to schema.ts; Unsupported when Flux cannot edit it safely."""
     kind = op.op
@@ -650,6 +690,10 @@ def ts_edit(ts: TsSchema, op, index_name) -> None:
             raise Unsupported("add unique: Flux adds a unique constraint; declare it with unique().on(...) in the "
                               "table's third argument by hand")
         _add_index(ts, op, index_name(op))
+    elif kind == "create_table":
+        _create_table(ts, op)
+    elif kind == "drop_table":
+        _drop_table(ts, table)
     elif kind == "backfill":
         return
     else:
