@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
-from ...model.operations import AddColumn, AddIndex, ChangeColumnType, RenameColumn
-from ._py import identifier, indent_of, insert_after, literal_default, replace_node, sql_type
+from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
+                                 RenameColumn, SetNotNull)
+from ._py import identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node, sql_type, with_kwarg
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "migrations"}
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
@@ -103,6 +104,29 @@ def owner(project: Path, table: str) -> Optional[Model]:
     return next((m for m in find_models(project) if m.table == bare), None)
 
 
+def _index_in_meta(cls: ast.ClassDef, name: str) -> Optional[ast.Call]:
+    indexes = _meta_value(cls, "indexes")
+    for e in indexes.elts if isinstance(indexes, (ast.List, ast.Tuple)) else []:
+        value = _kw(e, "name") if isinstance(e, ast.Call) else None
+        if isinstance(value, ast.Constant) and value.value == name:
+            return e
+    return None
+
+
+def op_model(project: Path, op, texts: Optional[dict[str, str]] = None) -> Optional[Model]:
+    """The model an operation changes: its table's, or for drop_index the one listing the index
+    (in `texts`, the models.py files as the plan found them, where given)."""
+    if isinstance(op, DropIndex):
+        for model in find_models(project):
+            text = (texts or {}).get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
+            cls = _class(ast.parse(text), model.name)
+            if _index_in_meta(cls, op.name) is not None:
+                return model
+        return None
+    table = getattr(op, "table", None)
+    return owner(project, table) if table else None
+
+
 # --- fields -------------------------------------------------------------------------------
 
 
@@ -179,6 +203,12 @@ def edit(project: Path, op, text: str, model: Model) -> Edit:
         return _change_type(op, text, cls, model, where)
     if isinstance(op, AddIndex):
         return _add_index(op, text, cls, model, where)
+    if isinstance(op, DropIndex):
+        return _drop_index(op, text, cls, model, where)
+    if isinstance(op, DropColumn):
+        return _drop_column(op, text, cls, model, where)
+    if isinstance(op, (SetNotNull, DropNotNull)):
+        return _nullable(op, text, cls, model, where)
     return Edit(model, cannot=f"Flux does not edit Django models for {op.op}: change {where} by hand, then run "
                               "`manage.py makemigrations` and keep only its state operations (SeparateDatabaseAndState)")
 
@@ -300,17 +330,56 @@ def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: 
     return Edit(model, new, state, why)
 
 
-def edits(project: Path, ops: list, label: Optional[str] = None) -> list[tuple[object, Edit]]:
-    """Each operation's edit, applied one after another to the files as they are now; `label` keeps
-    only the operations on tables of that app."""
-    texts: dict[str, str] = {}
+def _drop_index(op: DropIndex, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
+    indexes = _meta_value(cls, "indexes")
+    gone = _index_in_meta(cls, op.name)
+    items = [ast.unparse(e) for e in indexes.elts if e is not gone]
+    return Edit(model, replace_node(text, indexes, f"[{', '.join(items)}]"),
+                [_state("RemoveIndex", model, repr(op.name))], f"index {op.name} out of Meta.indexes of {where}")
+
+
+def _drop_column(op: DropColumn, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
+    have = _field_of(cls, op.column)
+    if have is None:
+        return Edit(model, cannot=f"no field of {where} has the column {op.column}: remove it by hand")
+    name, st, call = have
+    if any(isinstance(n, ast.Constant) and n.value in (name, op.column) for n in ast.walk(cls)):
+        return Edit(model, cannot=f"{where} names the field {name} elsewhere (Meta or an index): remove it by hand")
+    new = remove_stmt(text, st)
+    if new is None:
+        return Edit(model, cannot=f"field {name} of {where} shares its line with other code: remove it by hand")
+    return Edit(model, new, [_state("RemoveField", model, repr(name))], f"remove field {name} from {where}")
+
+
+def _nullable(op, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
+    have = _field_of(cls, op.column)
+    if have is None:
+        return Edit(model, cannot=f"no field of {where} has the column {op.column}: change it by hand")
+    name, _, call = have
+    if not _portable(call):
+        return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
+    new = with_kwarg(text, call, "null", None if isinstance(op, SetNotNull) else "True")
+    if new == text:
+        return Edit(model, why=f"field {name} of {where} is as the database will be already")
+    new_call = ast.unparse(_field_of(_class(ast.parse(new), model.name), op.column)[2])
+    what = "required (null=True removed)" if isinstance(op, SetNotNull) else "nullable (null=True)"
+    return Edit(model, new, [_state("AlterField", model, repr(name), new_call)], f"field {name} of {where} is {what}")
+
+
+def edits(project: Path, ops: list, label: Optional[str] = None,
+          texts: Optional[dict[str, str]] = None) -> list[tuple[object, Edit]]:
+    """Each operation's edit, applied one after another to `texts` (models.py as the plan found
+    them) or the files as they are now; `label` keeps only the operations on that app's tables."""
+    texts = dict(texts or {})
     out = []
     for op in ops:
         table = getattr(op, "table", None)
-        model = owner(project, table) if table else None
+        model = op_model(project, op, texts)
         if model is None:
             out.append((op, Edit(None, cannot=f"no Django model has the table {table}: change the models by hand"
-                                 if table else f"Flux does not edit Django models for {op.op}")))
+                                 if table else f"no Meta.indexes of a Django model lists {getattr(op, 'name', '')}: "
+                                 "change the models by hand" if isinstance(op, DropIndex) else
+                                 f"Flux does not edit Django models for {op.op}")))
             continue
         if label is not None and model.label != label:
             continue

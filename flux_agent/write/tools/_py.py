@@ -138,3 +138,77 @@ def identifier(name: str) -> bool:
     import keyword
 
     return name.isidentifier() and not keyword.iskeyword(name)
+
+
+def remove_stmt(text: str, node: ast.stmt) -> str | None:
+    """`text` without the lines of the statement `node`; None when it shares a line with other code."""
+    lines = text.splitlines(keepends=True)
+    first, last = lines[node.lineno - 1], lines[node.end_lineno - 1]
+    before = first.encode("utf-8")[:node.col_offset].decode("utf-8")
+    after = last.encode("utf-8")[node.end_col_offset:].decode("utf-8").strip()
+    if before.strip() or (after and not after.startswith("#")):
+        return None
+    return "".join(lines[:node.lineno - 1] + lines[node.end_lineno:])
+
+
+def with_kwarg(text: str, call: ast.Call, name: str, value: str | None) -> str:
+    """`text` with the call's keyword `name` set to the source `value` (added at the end when
+    missing), or removed when `value` is None (the call is then written anew by ast.unparse)."""
+    have = next((k for k in call.keywords if k.arg == name), None)
+    if value is None:
+        if have is None:
+            return text
+        parts = [ast.unparse(a) for a in call.args] + [ast.unparse(k) for k in call.keywords if k is not have]
+        return replace_node(text, call, f"{ast.unparse(call.func)}({', '.join(parts)})")
+    if have is not None:
+        return replace_node(text, have.value, value)
+    items = [*call.args, *(k.value for k in call.keywords)]
+    if items:
+        last = max(items, key=lambda n: (n.end_lineno, n.end_col_offset))
+        at = offset(text, last.end_lineno, last.end_col_offset)
+        return text[:at] + f", {name}={value}" + text[at:]
+    at = offset(text, call.end_lineno, call.end_col_offset) - 1  # the closing parenthesis
+    return text[:at] + f"{name}={value}" + text[at:]
+
+
+def unpatch(text: str, patch: str) -> str | None:
+    """The file before `patch` (a diff made by code_changes.diff), given the file after it; None
+    when `text` is not what the patch made."""
+    from ..code_changes import apply
+
+    out = []
+    for line in patch.splitlines(keepends=True):
+        if line.startswith(("--- ", "+++ ")):
+            out.append(line)
+        elif line.startswith("@@ "):
+            old, new = line.split()[1:3]
+            out.append(f"@@ -{new[1:]} +{old[1:]} @@\n")
+        elif line[:1] in "+-":
+            out.append(("-" if line[0] == "+" else "+") + line[1:])
+        else:
+            out.append(line)
+    try:
+        return apply(text, "".join(out))
+    except (ValueError, IndexError):
+        return None
+
+
+def originals(project: Path, code_changes) -> dict[str, str]:
+    """The model files as they were when the plan was made: the file now, or, where the plan's
+    patch has been applied since, the file with it taken back out."""
+    from ..code_changes import apply
+
+    out = {}
+    for c in code_changes:
+        path = Path(project) / c.path
+        if not c.patch or not path.is_file():
+            continue
+        now = path.read_text(encoding="utf-8")
+        try:
+            apply(now, c.patch)
+            out[c.path] = now
+        except (ValueError, IndexError):
+            before = unpatch(now, c.patch)
+            if before is not None:
+                out[c.path] = before
+    return out

@@ -31,7 +31,7 @@ from .._layout import lay_out, step_slug
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
 from ..code_changes import cannot, change
 from . import _django_models
-from ._py import comment_text, module_assignments, module_head, parse_file
+from ._py import comment_text, module_assignments, module_head, originals, parse_file
 
 _NUMBER = re.compile(r"(\d+)_")  # file names only
 _NAME = re.compile(r"\d{4,}_[a-z0-9_]+")
@@ -187,9 +187,9 @@ class DjangoWriter(Writer):
 
 def owning_folder(plan: Plan, project: Path) -> PurePosixPath | None:
     """<app>/migrations of the app whose model has the plan's first table."""
+    texts = originals(project, plan.code_changes)
     for op in plan.operations:
-        table = getattr(op, "table", None)
-        model = _django_models.owner(project, table) if table else None
+        model = _django_models.op_model(project, op, texts)
         if model is not None:
             return PurePosixPath(model.app_dir) / "migrations"
     return None
@@ -206,7 +206,8 @@ def state_step(steps: list[Step]) -> Step | None:
 
 def state_operations(plan: Plan, project: Path, label: str) -> list[str]:
     """The state operations of the plan's operations on this app's models (none where Flux makes no edit)."""
-    return [op for _, result in _django_models.edits(project, plan.operations, label)
+    texts = originals(project, plan.code_changes)  # as planned, even when the edit is applied since
+    return [op for _, result in _django_models.edits(project, plan.operations, label, texts)
             if not result.cannot for op in result.state]
 
 

@@ -31,6 +31,7 @@ class Customer(models.Model):
     name = models.CharField(max_length=100)
     email = models.TextField()
     created = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(null=True)
 
     class Meta:
         db_table = "customers"
@@ -39,6 +40,9 @@ class Customer(models.Model):
 class Order(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
     total = models.IntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["total"], name="order_total_idx")]
 """,
 }
 
@@ -50,6 +54,11 @@ OPS = {
     "add-column-default-table": {"op": "add_column", "table": "shop_order", "column": "weight", "type": "bigint",
                                  "nullable": False, "default": "0"},
     "change-type-int": {"op": "change_column_type", "table": "shop_order", "column": "total", "type": "bigint"},
+    # beyond the four: edits Flux also makes
+    "drop-column": {"op": "drop_column", "table": "customers", "column": "email"},
+    "set-not-null": {"op": "set_not_null", "table": "customers", "column": "note"},
+    "drop-not-null": {"op": "drop_not_null", "table": "customers", "column": "email"},
+    "drop-index": {"op": "drop_index", "name": "order_total_idx"},
 }
 
 
@@ -89,11 +98,14 @@ def flux(capsys, *args: str) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-def write_all(root: Path, op: dict, capsys) -> dict:
-    """plan --write, then continue until every step is written; the plan as --json printed it."""
+def write_all(root: Path, op: dict, capsys, patch_at_deploy: bool = False) -> dict:
+    """plan --write, then continue until every step is written; the plan as --json printed it.
+    `patch_at_deploy`: the models.py edit is applied before `continue`, as at the code deploy."""
     code, out = flux(capsys, "plan", "--project", str(root), "--op", json.dumps(op), "--write", "--json")
     assert code == 0, out
     plan = json.loads(out)
+    if patch_at_deploy:
+        apply_patches(root, plan)
     for _ in plan["steps"]:
         code, out = flux(capsys, "continue", "--project", str(root))
         if code != 0:
@@ -134,22 +146,40 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
     with psycopg.connect(pg_url) as conn:  # the ORM reads and writes the changed table
         assert conn.execute("SELECT count(*) FROM django_migrations WHERE app = 'shop'").fetchone()[0] == \
             1 + len(written)
-    shell = "from shop.models import Customer, Order; c = Customer.objects.create(name='a', email='e') " \
-        if case != "rename-column" else "from shop.models import Customer, Order; c = Customer.objects.create(" \
-                                        "full_name='a', email='e') "
-    manage(root, "shell", "-c", shell + "; Order.objects.create(customer=c); print(Customer.objects.count())")
+    fields = {"name": "a", "email": "e", "note": "n"}
+    if case == "rename-column":
+        fields["full_name"] = fields.pop("name")
+    if case == "drop-column":
+        del fields["email"]
+    manage(root, "shell", "-c", f"from shop.models import Customer, Order; c = Customer.objects.create(**{fields!r}); "
+           "Order.objects.create(customer=c); print(Customer.objects.count())")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["rename-column", "drop-column", "change-type-int"])
+def test_models_edited_at_the_deploy_before_continue(pg_url, tmp_path, capsys, case):
+    """The usual order: the models.py edit ships with the code deploy, then `flux continue` writes the
+    contract step, whose state operations are still made from models.py as the plan found it."""
+    root = project(tmp_path / "site", pg_url)
+    plan = write_all(root, OPS[case], capsys, patch_at_deploy=True)
+    written = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))
+    assert len(written) == sum(s["phase"] != "code" for s in plan["steps"])
+    assert "state_operations=[" in written[-1].read_text()
+    manage(root, "migrate")
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
 
 
 def test_other_operations_get_a_note_not_an_edit(tmp_path):
-    from flux_agent.model.operations import DropColumn, SetNotNull
+    from flux_agent.model.operations import AddCheck, SetNotNull
     from flux_agent.write.tools import _django_models
 
     root = tmp_path / "site"
     for rel, text in MODELS.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
-    results = _django_models.edits(root, [DropColumn(table="customers", column="email"),
+    results = _django_models.edits(root, [AddCheck(table="customers", expression="length(email) > 3"),
                                           SetNotNull(table="nowhere", column="x")])
     assert [r.text for _, r in results] == [None, None]
-    assert "drop_column" in results[0][1].cannot and "shop/models.py" in results[0][1].cannot
+    assert "add_check" in results[0][1].cannot and "shop/models.py" in results[0][1].cannot
     assert "no Django model has the table nowhere" in results[1][1].cannot
