@@ -134,9 +134,33 @@ def _table_changes(t: dict, old, new, notes: list[str]) -> None:
         except Unsupported as exc:
             notes.append(str(exc))
     t["indexes"] = indexes
-    if {c.name for c in old.constraints} != {c.name for c in new.constraints}:
-        notes.append(f"constraints of {new.name} changed: Flux does not write them into drizzle's snapshot; "
-                     "declare them in schema.ts by hand")
+    _foreign_keys(t, new)
+    others = lambda tb: {(c.kind, tuple(c.columns), c.expression) for c in tb.constraints  # noqa: E731
+                         if c.kind not in ("foreign_key", "primary_key")}
+    if others(old) != others(new):
+        notes.append(f"unique or check constraints of {new.name} changed: Flux does not write them into drizzle's "
+                     "snapshot; declare them in schema.ts by hand")
+
+
+def _fk_key(fk: dict) -> tuple:
+    return tuple(fk.get("columnsFrom", [])), fk.get("tableTo"), tuple(fk.get("columnsTo", []))
+
+
+def _foreign_keys(t: dict, new) -> None:
+    """The table's foreign keys as `new` has them: kept entries where unchanged, others named as
+    drizzle names a `.references()` key (`<table>_<cols>_<ref>_<refcols>_fk`), as schema.ts declares them."""
+    wanted = {(tuple(c.columns), c.ref_table.split(".")[-1], tuple(c.ref_columns)): c
+              for c in new.constraints if c.kind == "foreign_key" and c.ref_table}
+    kept = {k: v for k, v in t.get("foreignKeys", {}).items() if _fk_key(v) in wanted}
+    have = {_fk_key(v) for v in kept.values()}
+    for (cols, ref, refcols), c in wanted.items():
+        if (cols, ref, refcols) in have:
+            continue
+        name = f"{t['name']}_{'_'.join(cols)}_{ref}_{'_'.join(refcols)}_fk"
+        kept[name] = {"name": name, "tableFrom": t["name"], "tableTo": ref, "columnsFrom": list(cols),
+                      "columnsTo": list(refcols), "onDelete": (c.on_delete or "no action").lower(),
+                      "onUpdate": "no action"}
+    t["foreignKeys"] = kept
 
 
 def _new_table(t) -> dict:

@@ -312,6 +312,50 @@ def _index_name(op) -> str:
     return op.name or short_name(split_qualified(op.table)[1], *op.columns, suffix="key" if op.unique else "idx")
 
 
+def _after(plan: Plan, project_dir: Path) -> tuple[Optional[object], list[str]]:
+    """(the database after the plan's steps, told from the newest snapshot; notes on what the
+    snapshots Flux writes cannot hold)."""
+    steps = db_steps(plan)
+    if not steps or not steps[0].files:
+        return None, []
+    snaps = Snapshots(previous_snapshot(Path(project_dir) / _file(steps[0]).parent))
+    for step in steps:
+        snaps.step(step)
+    snaps.take()
+    return snaps.base, snaps.notes
+
+
+def _index_names(ts: TsSchema, after) -> None:
+    """Index names in the tables' third argument made the database's after the plan (Flux's rename
+    of a column builds its indexes again under the new column's names)."""
+    for table in after.tables:
+        try:
+            toks, open_, close, call_close = ts.table(table.name)
+        except Unsupported:
+            continue
+        keys = {}
+        for p in ts.props(toks, open_, close):
+            named = _str_value(toks[p.value + 2]) if toks[p.value + 1].text == "(" else None
+            keys[p.key] = named if named is not None else p.key
+        db = {i.name: i for i in table.indexes}
+        used = set()
+        found = []
+        for i in range(close, call_close - 2):
+            if toks[i].text in ("index", "uniqueIndex") and toks[i + 1].text == "(" and toks[i + 3].text == ")" \
+                    and _str_value(toks[i + 2]) is not None and toks[i + 4].text == "." and toks[i + 5].text == "on":
+                end = _match(toks, i + 6)
+                cols = [keys.get(t.text) for j, t in enumerate(toks[i + 7:end]) if toks[i + 6 + j].text == "."]
+                found.append((toks[i + 2], cols, toks[i].text == "uniqueIndex"))
+                used.add(_str_value(toks[i + 2]))
+        for tok, cols, unique in reversed(found):
+            name = _str_value(tok)
+            if name in db:
+                continue
+            same = [i.name for i in table.indexes if i.columns == cols and i.unique == unique and i.name not in used]
+            if same:
+                ts.splice(tok.start, tok.end, tok.text[0] + same[0] + tok.text[0])
+
+
 def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
     rel, why = schema_file(project_dir)
     if rel is None:
@@ -329,12 +373,22 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
         ts = trial
         if op.op != "backfill":
             done.append(what)
+    after, snap_notes = _after(plan, project_dir)
+    if after is not None:
+        try:
+            _index_names(ts, after)
+        except TsError:
+            pass
     out = []
     if ts.text != text:
         out.append(change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
                           + "; ".join(done) + " (apply with the code step; then `drizzle-kit generate` finds "
                           "nothing to do)"))
-    return out + [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for n in notes]
+    out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for n in notes]
+    if snap_notes:
+        meta = (_file(db_steps(plan)[0]).parent / "meta").as_posix()
+        out += [cannot(meta, f"drizzle's snapshot: {n}") for n in snap_notes]
+    return out
 
 
 class DrizzleWriter(Writer):

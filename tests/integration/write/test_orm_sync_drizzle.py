@@ -47,6 +47,8 @@ CASES = {
     "add-index": {"op": "add_index", "table": "users", "columns": ["email"]},
     "add-index-to-list": {"op": "add_index", "table": "orders", "columns": ["created_at", "user_id"]},
     "rename-column": {"op": "rename_column", "table": "users", "column": "full_name", "new_name": "display_name"},
+    "rename-indexed-fk-column": {"op": "rename_column", "table": "orders", "column": "user_id",
+                                 "new_name": "customer_id"},
     "change-type": {"op": "change_column_type", "table": "users", "column": "age", "type": "bigint"},
     "create-table": {"op": "create_table", "table": "audit_log", "columns": [
         {"name": "id", "type": "bigserial", "primary_key": True}, {"name": "event", "type": "text", "nullable": False},
