@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
@@ -97,3 +98,75 @@ def next_versions(existing: list[str], count: int, now: datetime, *, width: int 
         width = max(len(v) for v in padded) if padded else 0
     top = max((int(v) for v in existing), default=0)
     return [f"{top + i:0{width}d}" for i in range(1, count + 1)]
+
+
+# -- names that follow the folder's own files (the JS tools) ------------------------------------------
+
+_PREFIXED = re.compile(r"(\d+)([-_])([^.]*)\.")  # `<digits><sep><name>.<ext>`: file names, not SQL
+
+
+@dataclass(frozen=True)
+class NameStyle:
+    """How a folder names its migrations: the prefix (`stamp` YYYYMMDDHHMMSS, `ms` 13-digit
+    milliseconds, `utc17` YYYYMMDDHHMMSSmmm, `seq` a counter of `width` digits), the separator after
+    it, and the separator between the name's words (`_` snake_case, `-` kebab-case)."""
+
+    prefix: str = "stamp"
+    width: int = 0
+    sep: str = "_"
+    words: str = "_"
+
+
+def name_style(folder: Path, exts: tuple[str, ...], default: NameStyle) -> NameStyle:
+    """The style of the newest migration in `folder` (by name, with one of `exts`), else `default`."""
+    names = sorted(n for n in os.listdir(folder) if n.endswith(exts) and _PREFIXED.match(n)) \
+        if folder.is_dir() else []
+    if not names:
+        return default
+    digits, sep, rest = _PREFIXED.match(names[-1]).groups()
+    kind = {14: "stamp", 13: "ms", 17: "utc17"}.get(len(digits), "seq")
+    width = len(digits) if kind == "seq" and digits.startswith("0") else 0
+    words = "-" if "-" in rest and "_" not in rest else "_" if "_" in rest else default.words
+    return NameStyle(kind, width, sep, words)
+
+
+def _prefix_ms(prefix: str) -> int:
+    """A prefix as milliseconds (a 17-digit one read as a UTC time), for ordering."""
+    if len(prefix) == 17:
+        try:
+            when = datetime.strptime(prefix[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+            return int(when.timestamp() * 1000) + int(prefix[14:])
+        except ValueError:
+            pass
+    return int(prefix)
+
+
+def styled_prefixes(folder: Path, style: NameStyle, count: int, now: datetime) -> list[str]:
+    """`count` prefixes in `style`, after every prefix of the same length already in the folder
+    (a timestamp style never before `now`)."""
+    taken = [m.group(1) for n in (os.listdir(folder) if folder.is_dir() else []) if (m := _PREFIXED.match(n))]
+    if style.prefix == "stamp":
+        start = first_stamp(folder, now)
+        return [f"{start + timedelta(seconds=i):%Y%m%d%H%M%S}" for i in range(count)]
+    if style.prefix == "seq":
+        top = max((int(p) for p in taken if len(p) < 13), default=0)
+        return [f"{top + i:0{style.width}d}" for i in range(1, count + 1)]
+    now_ms = int(utc(now).timestamp() * 1000)
+    start = max([now_ms] + [_prefix_ms(p) + 1 for p in taken if len(p) in (13, 17)])
+    if style.prefix == "ms":
+        return [str(start + i) for i in range(count)]
+    out = []
+    for i in range(count):
+        when = datetime.fromtimestamp((start + i) // 1000, tz=timezone.utc)
+        out.append(f"{when:%Y%m%d%H%M%S}{(start + i) % 1000:03d}")
+    return out
+
+
+def styled_layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime, style: NameStyle,
+                  ext: str) -> Plan:
+    """A copy of `plan` whose database steps each get `<dir>/<prefix><sep><name><ext>` in `style`."""
+    folder = clean_dir(migrations_dir)
+    count = sum(not s.is_code for s in plan.steps)
+    prefixes = styled_prefixes(Path(project_dir) / folder, style, count, now)
+    return lay_out(plan, lambda step, i: [
+        (folder / f"{prefixes[i]}{style.sep}{step_slug(step).replace('_', style.words)}{ext}").as_posix()])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -96,20 +97,68 @@ def pascal(slug_text: str) -> str:
     return name if name[:1].isalpha() else f"M{name}"
 
 
-def suffix(project_dir: Path, folder) -> str:
-    """`.cjs` when the nearest package.json (from the migrations folder up to
-    the project) says `"type": "module"`, where a `.js` file could not use
-    `exports`; else `.js`."""
+def package_type(project_dir: Path, folder) -> str | None:
+    """The `"type"` of the nearest package.json, from the migrations folder up to the project."""
     root = Path(project_dir)
     here = root / folder
     for d in [here, *here.parents]:
         pkg = d / "package.json"
         if pkg.is_file():
             try:
-                kind = json.loads(pkg.read_text(encoding="utf-8")).get("type")
+                return json.loads(pkg.read_text(encoding="utf-8")).get("type")
             except (OSError, ValueError, AttributeError):
-                kind = None
-            return ".cjs" if kind == "module" else ".js"
+                return None
         if d == root or root not in d.parents:
             break
-    return ".js"
+    return None
+
+
+def suffix(project_dir: Path, folder) -> str:
+    """`.cjs` when the nearest package.json (from the migrations folder up to
+    the project) says `"type": "module"`, where a `.js` file could not use
+    `exports`; else `.js`."""
+    return ".cjs" if package_type(project_dir, folder) == "module" else ".js"
+
+
+@dataclass(frozen=True)
+class ModuleForm:
+    """How a migration file is written: its extension, `export` syntax (ES module, or TypeScript)
+    rather than `module.exports`, and TypeScript types."""
+
+    ext: str = ".js"
+    esm: bool = False
+    ts: bool = False
+
+
+_EXTS = (".ts", ".mts", ".cts", ".js", ".cjs", ".mjs")
+
+
+def module_form(project_dir: Path, folder, exts: tuple[str, ...] = (".ts", ".js", ".cjs", ".mjs"),
+                default_ts: bool = False, cjs_in_module: bool = True) -> ModuleForm:
+    """The form of the newest migration in the folder (by name; `exts` are the ones the tool runs),
+    else `.ts` when `default_ts`, else `.js`. In an ES-module package a `.js` becomes `.cjs` with
+    `exports.` when `cjs_in_module` (it runs whatever the other files do), else an ES module."""
+    here = Path(project_dir) / folder
+    names = sorted(n for n in os.listdir(here) if n.endswith(exts) and not n.endswith(".d.ts")
+                   and n[:1].isdigit()) if here.is_dir() else []
+    if names:
+        ext = next(e for e in sorted(exts, key=len, reverse=True) if names[-1].endswith(e))
+    else:
+        ext = ".ts" if default_ts else ".js"
+    if ext == ".js" and cjs_in_module and package_type(project_dir, folder) == "module":
+        ext = ".cjs"
+    return form_of(project_dir, folder, ext)
+
+
+def form_of(project_dir: Path, folder, ext: str) -> ModuleForm:
+    """The form a file with `ext` takes in this package."""
+    module = package_type(project_dir, folder) == "module"
+    ts = ext in (".ts", ".mts", ".cts")
+    return ModuleForm(ext, ts or ext == ".mjs" or (ext == ".js" and module), ts)
+
+
+def has_tsconfig(project_dir: Path, folder) -> bool:
+    """A tsconfig.json in the migrations folder or any folder up to the project."""
+    root = Path(project_dir)
+    here = root / folder
+    return any((d / "tsconfig.json").is_file() for d in [here, *here.parents] if d == root or root in d.parents)

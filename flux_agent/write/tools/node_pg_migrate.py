@@ -6,32 +6,20 @@ sends each `pgm.sql` as its own query).
 
 node-pg-migrate orders files by their numeric prefix read as milliseconds (a
 17-digit prefix as a UTC time), so the new stamps come after every existing one.
+
+Names and form follow the folder's newest migration: its prefix (ms, YYYYMMDDHHMMSS, counter),
+separators and word case, and its extension: `.ts` (typed), `.mjs` (`export`), `.cjs` / `.js`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from ...model.plan import Plan, Step
-from .._layout import lay_out, step_slug
-from ..base import OneFilePerStep, clean_dir, undo_note
-from ._js import body_sql, header, ms, numeric_prefixes, suffix, template
-
-
-def prefix_ms(prefix: str) -> int:
-    """A file-name prefix as node-pg-migrate orders it."""
-    if len(prefix) == 17:
-        try:
-            when = datetime.strptime(prefix[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-            return int(when.timestamp() * 1000) + int(prefix[14:])
-        except ValueError:
-            pass
-    return int(prefix)
-
-
-def first_stamp_ms(folder: Path, now: datetime) -> int:
-    return max([ms(now)] + [prefix_ms(p) + 1 for p in numeric_prefixes(folder)])
+from .._layout import NameStyle, name_style, styled_layout
+from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, undo_note
+from ._js import ModuleForm, body_sql, form_of, header, module_form, template
 
 
 def _body(step: Step, down: bool) -> str:
@@ -42,14 +30,25 @@ def _body(step: Step, down: bool) -> str:
     return switch + "".join(f"  pgm.sql({template(s)});\n" for s in stmts)
 
 
-def render_file(step: Step) -> str:
+def render_file(step: Step, form: ModuleForm = ModuleForm()) -> str:
+    if not form.esm:
+        return (
+            header(step)
+            + "\nexports.up = (pgm) => {\n"
+            + _body(step, down=False)
+            + "};\n\nexports.down = (pgm) => {\n"
+            + _body(step, down=True)
+            + "};\n"
+        )
+    arg, ret = ("pgm: MigrationBuilder", ": void") if form.ts else ("pgm", "")
     return (
         header(step)
-        + "\nexports.up = (pgm) => {\n"
+        + ("\nimport type { MigrationBuilder } from \"node-pg-migrate\";\n" if form.ts else "")
+        + f"\nexport function up({arg}){ret} {{\n"
         + _body(step, down=False)
-        + "};\n\nexports.down = (pgm) => {\n"
+        + f"}}\n\nexport function down({arg}){ret} {{\n"
         + _body(step, down=True)
-        + "};\n"
+        + "}\n"
     )
 
 
@@ -60,9 +59,15 @@ class NodePgMigrateWriter(OneFilePerStep):
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         folder = clean_dir(migrations_dir)
-        start = first_stamp_ms(Path(project_dir) / folder, now)
-        ext = suffix(project_dir, folder)
-        return lay_out(plan, lambda step, i: [(folder / f"{start + i}_{step_slug(step)}{ext}").as_posix()])
+        form = module_form(project_dir, folder)
+        style = name_style(Path(project_dir) / folder, (".ts", ".js", ".cjs", ".mjs"), NameStyle("ms", 0, "_", "_"))
+        if style.prefix == "utc17":  # ordered as a time like a 13-digit ms stamp: the default format follows it
+            style = NameStyle("ms", 0, style.sep, style.words)
+        return styled_layout(plan, project_dir, migrations_dir, now, style, form.ext)
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        return [FileJob(f, render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)))
+                for s in db_steps(plan) for f in laid_files(s)]
 
 
 WRITER = NodePgMigrateWriter()

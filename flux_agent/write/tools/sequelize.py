@@ -6,6 +6,9 @@ runs its statements inside `sequelize.transaction(...)` (all or nothing, and
 `SET LOCAL` holds), while a step that must run outside a transaction sends its
 statements one by one. Without `replacements` or `bind` options Sequelize
 passes the SQL through untouched.
+
+Names follow the folder's newest migration: its prefix (stamp or counter) and word
+case (`20240101000000-create-users.js` gets kebab-case names), and its `.js` / `.cjs`.
 """
 
 from __future__ import annotations
@@ -14,9 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from ...model.plan import Plan, Step
-from .._layout import stamped_layout
+from .._layout import NameStyle, name_style, styled_layout
 from ..base import OneFilePerStep, clean_dir, undo_note
-from ._js import body_sql, header, suffix, template
+from ._js import body_sql, header, module_form, template
 
 
 def _body(step: Step, down: bool) -> str:
@@ -50,8 +53,11 @@ class SequelizeWriter(OneFilePerStep):
     render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
-        ext = suffix(project_dir, clean_dir(migrations_dir))
-        return stamped_layout(plan, project_dir, migrations_dir, now, sep="-", ext=ext)
+        folder = clean_dir(migrations_dir)
+        ext = module_form(project_dir, folder, exts=(".js", ".cjs")).ext  # sequelize-cli requires them: CommonJS
+        found = name_style(Path(project_dir) / folder, (".js", ".cjs"), NameStyle("stamp", 0, "-", "_"))
+        style = NameStyle(found.prefix, found.width, "-", found.words)  # sequelize-cli's own `<prefix>-<name>`
+        return styled_layout(plan, project_dir, migrations_dir, now, style, ext)
 
 
 WRITER = SequelizeWriter()

@@ -8,10 +8,15 @@ refuses any migration that sets it, before running anything).
 `migration:revert` opens a transaction whatever the migration says, so such a
 migration's `down()` commits that empty transaction first and opens a new one
 for TypeORM's own bookkeeping afterwards.
+
+A JavaScript project (its migrations are `.js`, or it has a package.json and no tsconfig.json)
+gets `.js` files in the form `typeorm migration:generate -o` writes: a class exported with
+`module.exports = class ...`, or `export class` in an ES-module package.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +24,8 @@ from pathlib import Path
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
 from .._layout import lay_out
-from ..base import OneFilePerStep, clean_dir, laid_files, one_line, slug, undo_note
-from ._js import body_sql, first_ms, header, pascal, string, template
+from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one_line, slug, undo_note
+from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
 
 _RUN_NOTE = "Run with `typeorm migration:run --transaction each` (or migrationsTransactionMode: \"each\")."
 
@@ -43,27 +48,52 @@ def _calls(step: Step, down: bool) -> str:
 
 def class_name(path: str) -> str:
     """`migrations/1700000000000-AddX.ts` -> `AddX1700000000000`."""
-    m = re.match(r"(\d{13})-([A-Za-z_$][\w$]*)\.ts$", Path(path).name)
+    m = re.match(r"(\d{13})-([A-Za-z_$][\w$]*)\.(?:ts|js|cjs|mjs)$", Path(path).name)
     if not m:
         raise FluxInputError(f"not a TypeORM migration file name: {path}")
     return f"{m.group(2)}{m.group(1)}"
 
 
-def render_file(step: Step) -> str:
+def render_file(step: Step, form: ModuleForm = ModuleForm(".ts", True, True)) -> str:
     name = class_name(laid_files(step)[0])
     switch = "" if step.transactional else "    transaction = false;\n"
+    if form.ts:
+        head = '\nimport { MigrationInterface, QueryRunner } from "typeorm";\n\n'
+        opening = f"export class {name} implements MigrationInterface {{\n"
+        up, down = ("public async up(queryRunner: QueryRunner): Promise<void>",
+                    "public async down(queryRunner: QueryRunner): Promise<void>")
+    else:
+        head = "\n/** @typedef {import('typeorm').MigrationInterface} MigrationInterface */\n\n"
+        opening = ("/** @implements {MigrationInterface} */\n"
+                   + (f"export class {name} {{\n" if form.esm else f"module.exports = class {name} {{\n"))
+        up, down = "async up(queryRunner)", "async down(queryRunner)"
     return (
         header(step, _RUN_NOTE)
-        + '\nimport { MigrationInterface, QueryRunner } from "typeorm";\n\n'
-        + f"export class {name} implements MigrationInterface {{\n"
+        + head
+        + opening
         + f"    name = {string(name)};\n"
         + switch
-        + "\n    public async up(queryRunner: QueryRunner): Promise<void> {\n"
+        + f"\n    {up} {{\n"
         + _calls(step, down=False)
-        + "    }\n\n    public async down(queryRunner: QueryRunner): Promise<void> {\n"
+        + f"    }}\n\n    {down} {{\n"
         + _calls(step, down=True)
         + "    }\n}\n"
     )
+
+
+_OWN = re.compile(r"\d{13}-[A-Za-z_$][\w$]*\.(ts|js|cjs|mjs)$")  # TypeORM's file names
+
+
+def migration_ext(project_dir: Path, folder) -> str:
+    """`.ts` for a TypeScript project (its newest migration is .ts; with none, a tsconfig.json or no
+    package.json at all), else its newest migration's JS extension, or `.js`."""
+    root = Path(project_dir)
+    here = root / folder
+    own = sorted(n for n in os.listdir(here) if _OWN.match(n)) if here.is_dir() else []
+    if own:
+        return "." + _OWN.match(own[-1]).group(1)
+    has_package = any((d / "package.json").is_file() for d in [here, *here.parents] if d == root or root in d.parents)
+    return ".ts" if has_tsconfig(project_dir, folder) or not has_package else ".js"
 
 
 class TypeormWriter(OneFilePerStep):
@@ -74,12 +104,17 @@ class TypeormWriter(OneFilePerStep):
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         folder = clean_dir(migrations_dir)
         start = first_ms(Path(project_dir) / folder, now)
+        ext = migration_ext(project_dir, folder)  # a .js is an ES module in a "type": "module" package
 
         def name(step: Step, i: int) -> list[str]:
             base = pascal(slug(one_line(step.title), f"step_{step.number}"))
-            return [(folder / f"{start + i}-{base}.ts").as_posix()]
+            return [(folder / f"{start + i}-{base}{ext}").as_posix()]
 
         return lay_out(plan, name)
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        return [FileJob(f, render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)))
+                for s in db_steps(plan) for f in laid_files(s)]
 
 
 WRITER = TypeormWriter()
