@@ -135,7 +135,7 @@ def _table_changes(t: dict, old, new, notes: list[str]) -> None:
             notes.append(str(exc))
     t["indexes"] = indexes
     _foreign_keys(t, new)
-    others = lambda tb: {(c.kind, tuple(c.columns), c.expression) for c in tb.constraints  # noqa: E731
+    others = lambda tb: {(c.kind, tuple(c.columns), c.expression) for c in tb.constraints
                          if c.kind not in ("foreign_key", "primary_key")}
     if others(old) != others(new):
         notes.append(f"unique or check constraints of {new.name} changed: Flux does not write them into drizzle's "

@@ -35,21 +35,19 @@ import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Optional
 
 from ...errors import FluxError, FluxInputError
-from ...pg.quote import literal
+from ...model.plan import CodeChange, Plan, Step
+from ...pg.quote import literal, split_qualified
+from ...plan.ops._base import short_name
 from ...schema.readers.drizzle import latest_snapshot, schema_from_snapshot
 from ...schema.replay.engine import replay_sql
-from ...pg.quote import split_qualified
-from ._drizzle_snapshot import Unsupported, builder, default_value, next_snapshot
-from ...model.plan import CodeChange, Plan, Step
-from ...plan.ops._base import short_name
-from ..code_changes import cannot, change
 from .._layout import lay_out
 from ..base import (
     FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, one_line, slug, step_label, undo_note, up_sql,
 )
+from ..code_changes import cannot, change
+from ._drizzle_snapshot import Unsupported, builder, default_value, next_snapshot
 from ._js import ms, statements
 
 JOURNAL = "meta/_journal.json"
@@ -134,7 +132,7 @@ def render_migration(step: Step) -> str:
     return f"-- {step_label(step, _title(step))}\n-- Written by flux.\n" + _sql_body(step)
 
 
-def render_manual(step: Step, after: Optional[str], before: Optional[str], path: str) -> str:
+def render_manual(step: Step, after: str | None, before: str | None, path: str) -> str:
     where = (f"after drizzle migration {after} is applied" if after else "before any drizzle migration")
     where += f" and before {before} is" if before else " and before the next drizzle migration is"
     return (
@@ -150,7 +148,7 @@ def render_manual(step: Step, after: Optional[str], before: Optional[str], path:
     )
 
 
-def render_down(step: Step, path: str, when: Optional[int]) -> str:
+def render_down(step: Step, path: str, when: int | None) -> str:
     down = "\n".join(statements(down_sql(step) or "")) or f"-- {undo_note(step)}"
     once = "-1 " if step.transactional else ""
     forget = ("\n-- Forget the migration so drizzle-kit migrate runs it again (default migrations table):\n"
@@ -163,7 +161,7 @@ def render_down(step: Step, path: str, when: Optional[int]) -> str:
     )
 
 
-def previous_snapshot(out: Path) -> Optional[dict]:
+def previous_snapshot(out: Path) -> dict | None:
     """The newest snapshot of the folder, or None when it keeps none (or one Flux cannot read)."""
     try:
         return json.loads(latest_snapshot(out).read_text(encoding="utf-8"))
@@ -175,7 +173,7 @@ class Snapshots:
     """The database as the steps leave it, told as drizzle snapshots: step() after each step,
     take() for a journal entry's snapshot."""
 
-    def __init__(self, prev: Optional[dict]):
+    def __init__(self, prev: dict | None):
         self.prev, self.notes = prev, []
         try:
             self.base = self.now = schema_from_snapshot(prev) if prev else None
@@ -195,7 +193,7 @@ class Snapshots:
     def pending(self) -> bool:
         return self.now is not None and self.now.model_dump() != self.base.model_dump()
 
-    def take(self) -> Optional[dict]:
+    def take(self) -> dict | None:
         if self.now is None:
             return None
         snap, notes = next_snapshot(self.prev, self.base, self.now)
@@ -222,7 +220,7 @@ def _check_sql(before, after) -> str:
     return BREAKPOINT.join(out or ["SELECT 1;"]) + "\n"
 
 
-def jobs(plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[FileJob]:
+def jobs(plan: Plan, project_dir: Path, now: datetime | None = None) -> list[FileJob]:
     steps = db_steps(plan)
     if not steps:
         return []
@@ -236,7 +234,7 @@ def jobs(plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[
     idx = _next_idx(journal)
     when = max([ms(now or datetime.now(timezone.utc))] + [int(e.get("when", 0)) + 1 for e in entries])
     tags = [s for s in steps if not is_manual(s)]
-    prev: Optional[str] = entries[-1]["tag"] if entries else None
+    prev: str | None = entries[-1]["tag"] if entries else None
     jobs_out: list[FileJob] = []
     new_entries = []
     snaps = Snapshots(previous_snapshot(Path(project_dir) / out))
@@ -267,8 +265,8 @@ def jobs(plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[
         jobs_out.append(FileJob((out / "meta" / f"{idx:04d}_snapshot.json").as_posix(),
                                 json.dumps(snaps.take(), indent=2, ensure_ascii=False)))
         jobs_out.append(FileJob((out / f"{stem}.sql").as_posix(), (
-            f"-- Written by flux: records in drizzle's journal and snapshot what the by-hand file(s) before it did\n"
-            f"-- (drizzle-kit generate compares schema.ts with the newest snapshot); fails if they have not run.\n"
+            "-- Written by flux: records in drizzle's journal and snapshot what the by-hand file(s) before it did\n"
+            "-- (drizzle-kit generate compares schema.ts with the newest snapshot); fails if they have not run.\n"
             + _check_sql(base, snaps.base))))
         jobs_out.append(FileJob((out / f"{stem}.down.sql").as_posix(), (
             "-- Forget the check so drizzle-kit migrate runs it again (default migrations table):\n"
@@ -280,7 +278,7 @@ def jobs(plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[
     return jobs_out
 
 
-def schema_file(project_dir: Path) -> tuple[Optional[str], str]:
+def schema_file(project_dir: Path) -> tuple[str | None, str]:
     """(schema.ts relative to the project, or None; why not) as drizzle.config names it."""
     for name in ("drizzle.config.ts", "drizzle.config.mts", "drizzle.config.js", "drizzle.config.mjs"):
         cfg = Path(project_dir) / name
@@ -312,7 +310,7 @@ def _index_name(op) -> str:
     return op.name or short_name(split_qualified(op.table)[1], *op.columns, suffix="key" if op.unique else "idx")
 
 
-def _after(plan: Plan, project_dir: Path) -> tuple[Optional[object], list[str]]:
+def _after(plan: Plan, project_dir: Path) -> tuple[object | None, list[str]]:
     """(the database after the plan's steps, told from the newest snapshot; notes on what the
     snapshots Flux writes cannot hold)."""
     steps = db_steps(plan)
@@ -407,7 +405,7 @@ class DrizzleWriter(Writer):
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         return code_changes(plan, Path(project_dir))
 
-    def jobs(self, plan: Plan, project_dir: Path, now: Optional[datetime] = None) -> list[FileJob]:
+    def jobs(self, plan: Plan, project_dir: Path, now: datetime | None = None) -> list[FileJob]:
         return jobs(plan, Path(project_dir), now)
 
 
@@ -422,7 +420,7 @@ WRITER = DrizzleWriter()
 # a schema file holding one with an unbalanced bracket is reported, not edited.
 
 class _Tok:
-    __slots__ = ("kind", "text", "start", "end")
+    __slots__ = ("end", "kind", "start", "text")
 
     def __init__(self, kind: str, text: str, start: int, end: int):
         self.kind, self.text, self.start, self.end = kind, text, start, end
@@ -506,14 +504,14 @@ def _match(toks: list[_Tok], i: int) -> int:
     raise TsError("unbalanced brackets")
 
 
-def _str_value(tok: _Tok) -> Optional[str]:
+def _str_value(tok: _Tok) -> str | None:
     if tok.kind != "str" or tok.text[0] == "`" and "${" in tok.text:
         return None
     return tok.text[1:-1]
 
 
 class _Prop:
-    def __init__(self, key: str, first: int, value: int, last: int, comma: Optional[int]):
+    def __init__(self, key: str, first: int, value: int, last: int, comma: int | None):
         self.key, self.first, self.value, self.last, self.comma = key, first, value, last, comma
 
 
@@ -675,7 +673,7 @@ def _create_table(ts: TsSchema, op) -> None:
 
 
 def _drop_table(ts: TsSchema, table: str) -> None:
-    toks, open_, close, call_close = ts.table(table)
+    toks, open_, _, call_close = ts.table(table)
     call = next(i for i in range(open_, -1, -1) if toks[i].kind == "ident" and toks[i].text in ("pgTable", "table"))
     eq = call - 1 if toks[call - 1].text == "=" else call - 3  # const x = pgTable(  or  const x = s.table(
     if toks[eq].text != "=" or toks[eq - 2].text not in ("const", "let", "var"):

@@ -135,9 +135,10 @@ def test_drizzle_kit_generate_finds_nothing_after_flux(project, case, capsys):
 @pytest.mark.node
 def test_schema_ts_edit_keeps_strings_and_comments(project):
     """The edit finds the pgTable by tokens: a string holding braces and a comment are left alone."""
-    from flux_agent.model.plan import Plan
     from pydantic import TypeAdapter
+
     from flux_agent.model.operations import Operation
+    from flux_agent.model.plan import Plan
     from flux_agent.write.code_changes import apply
     from flux_agent.write.tools.drizzle import code_changes
 

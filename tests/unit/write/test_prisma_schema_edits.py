@@ -207,9 +207,9 @@ def test_planned_by_flux_then_read_as_prisma_equals_the_database(tmp_path, case)
     read with Prisma's rules, has the same tables, columns, index and key names as the plan's SQL
     replayed: what `prisma migrate diff` compares."""
     pytest.importorskip("pglast")
+    from flux_agent.model.settings import Settings
     from flux_agent.plan.planner import build_plan
     from flux_agent.schema.replay.steps import schemas_before_each
-    from flux_agent.model.settings import Settings
     from flux_agent.write.tools.prisma import WRITER
 
     (tmp_path / "prisma" / "migrations").mkdir(parents=True)
