@@ -127,6 +127,9 @@ FILE_PROJECTS: dict[str, dict[str, str]] = {
                        "prisma/migrations/20240102000000_note/migration.sql": "ALTER TABLE orders ADD COLUMN note text;\n"},
     "rails": {"Gemfile": 'source "https://rubygems.org"\ngem "rails", "~> 7.1"\ngem "pg"\n',
               "db/schema.rb": SCHEMA_RB, "db/migrate/20240101000000_init.rb": RAILS_INIT},
+    # strong_migrations: Flux's execute calls sit in safety_assured blocks
+    "rails-strong": {"Gemfile": 'source "https://rubygems.org"\ngem "rails", "~> 7.1"\ngem "strong_migrations"\n',
+                     "db/schema.rb": SCHEMA_RB, "db/migrate/20240101000000_init.rb": RAILS_INIT},
     "rails-structure": {"Gemfile": 'source "https://rubygems.org"\ngem "rails", "~> 7.1"\ngem "pg"\n',
                         "db/structure.sql": STRUCTURE_SQL, "db/migrate/20240101000000_init.rb": RAILS_INIT},
 }
