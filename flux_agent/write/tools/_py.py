@@ -212,3 +212,59 @@ def originals(project: Path, code_changes) -> dict[str, str]:
             if before is not None:
                 out[c.path] = before
     return out
+
+
+# --- the names a module imports -----------------------------------------------------------
+
+
+def _imports(tree: ast.Module) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
+    """({(module, name): local name} of `from m import n`, {module: local name} of `import m`)."""
+    froms, mods = {}, {}
+    for n in tree.body:
+        if isinstance(n, ast.ImportFrom) and n.module and not n.level:
+            for a in n.names:
+                froms[(n.module, a.name)] = a.asname or a.name
+        elif isinstance(n, ast.Import):
+            for a in n.names:
+                mods[a.name] = a.asname or a.name
+    return froms, mods
+
+
+class ModuleNames:
+    """Names the new source uses, spelled as the module imports them; missing imports are added."""
+
+    def __init__(self, tree: ast.Module):
+        self.froms, self.mods = _imports(tree)
+        self.tree = tree
+        self.needed: list[str] = []
+
+    def get(self, module: str, name: str) -> str:
+        if (module, name) in self.froms:
+            return self.froms[(module, name)]
+        if module in self.mods:
+            return f"{self.mods[module]}.{name}"
+        self.froms[(module, name)] = name
+        self.needed.append(f"from {module} import {name}")
+        return name
+
+    def python(self, dotted: str) -> str:
+        """A Python type for Mapped[...]: `datetime.date` spelled as the module has it, else `import datetime`."""
+        if "." not in dotted:
+            return dotted
+        module, name = dotted.split(".")
+        if (module, name) in self.froms:
+            return self.froms[(module, name)]
+        if module not in self.mods:
+            taken = module in self.froms.values()  # `from datetime import datetime` binds the name
+            self.mods[module] = f"_{module}" if taken else module
+            self.needed.append(f"import {module} as _{module}" if taken else f"import {module}")
+        return f"{self.mods[module]}.{name}"
+
+    def finish(self, text: str) -> str:
+        if not self.needed:
+            return text
+        tree = ast.parse(text)
+        last = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        if last:
+            return insert_after(text, last[-1], self.needed)
+        return "".join(line + "\n" for line in self.needed) + text

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ...model.operations import AddColumn, AddIndex, ChangeColumnType, RenameColumn
-from ._py import identifier, indent_of, insert_after, literal_default, replace_node, sql_type
+from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
+                                 RenameColumn, SetNotNull)
+from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node,
+                  sql_type, with_kwarg)
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
 _COLUMN_CALLS = ("Column", "mapped_column")
@@ -36,6 +38,12 @@ class Edit:
     text: Optional[str] = None
     why: str = ""
     cannot: str = ""
+
+
+def _stmt(cls: ast.ClassDef, name: str) -> Optional[ast.stmt]:
+    """The class-level `name = ...` (or `name: T = ...`)."""
+    return next((s for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None
+                 and ast.unparse(s.targets[0] if isinstance(s, ast.Assign) else s.target) == name), None)
 
 
 def _tablename(cls: ast.ClassDef) -> Optional[str]:
@@ -71,63 +79,7 @@ def owner(project: Path, table: str) -> Optional[Model]:
     return next((m for m in find_models(project) if m.table == bare), None)
 
 
-# --- the module's names -------------------------------------------------------------------
-
-
-def _imports(tree: ast.Module) -> tuple[dict[tuple[str, str], str], dict[str, str]]:
-    """({(module, name): local name} of `from m import n`, {module: local name} of `import m`)."""
-    froms, mods = {}, {}
-    for n in tree.body:
-        if isinstance(n, ast.ImportFrom) and n.module and not n.level:
-            for a in n.names:
-                froms[(n.module, a.name)] = a.asname or a.name
-        elif isinstance(n, ast.Import):
-            for a in n.names:
-                mods[a.name] = a.asname or a.name
-    return froms, mods
-
-
-class _Names:
-    """Names the new source uses, spelled as the module imports them; missing imports are added."""
-
-    def __init__(self, tree: ast.Module):
-        self.froms, self.mods = _imports(tree)
-        self.tree = tree
-        self.needed: list[str] = []
-
-    def get(self, module: str, name: str) -> str:
-        if (module, name) in self.froms:
-            return self.froms[(module, name)]
-        if module in self.mods:
-            return f"{self.mods[module]}.{name}"
-        self.froms[(module, name)] = name
-        self.needed.append(f"from {module} import {name}")
-        return name
-
-    def python(self, dotted: str) -> str:
-        """A Python type for Mapped[...]: `datetime.date` spelled as the module has it, else `import datetime`."""
-        if "." not in dotted:
-            return dotted
-        module, name = dotted.split(".")
-        if (module, name) in self.froms:
-            return self.froms[(module, name)]
-        if module not in self.mods:
-            taken = module in self.froms.values()  # `from datetime import datetime` binds the name
-            self.mods[module] = f"_{module}" if taken else module
-            self.needed.append(f"import {module} as _{module}" if taken else f"import {module}")
-        return f"{self.mods[module]}.{name}"
-
-    def finish(self, text: str) -> str:
-        if not self.needed:
-            return text
-        tree = ast.parse(text)
-        last = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-        if last:
-            return insert_after(text, last[-1], self.needed)
-        return "".join(line + "\n" for line in self.needed) + text
-
-
-def sa_type(type_text: str, names: _Names) -> Optional[tuple[str, str]]:
+def sa_type(type_text: str, names: ModuleNames) -> Optional[tuple[str, str]]:
     """(SQLAlchemy type source, the dotted Python type for Mapped[]) of a SQL type, or None."""
     base, mods = sql_type(type_text)
     if base in _TYPES and not mods:
@@ -206,7 +158,7 @@ def edit(op, text: str, model: Model) -> Edit:
     tree = ast.parse(text)
     cls = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == model.name)
     where = f"{model.rel} ({model.name})"
-    names = _Names(tree)
+    names = ModuleNames(tree)
     if isinstance(op, AddColumn):
         return _add_column(op, text, cls, model, where, names)
     if isinstance(op, RenameColumn):
@@ -215,11 +167,17 @@ def edit(op, text: str, model: Model) -> Edit:
         return _change_type(op, text, cls, model, where, names)
     if isinstance(op, AddIndex):
         return _add_index(op, text, cls, model, where, names)
+    if isinstance(op, DropIndex):
+        return _drop_index(op, text, cls, model, where)
+    if isinstance(op, DropColumn):
+        return _drop_column(op, text, cls, model, where, tree)
+    if isinstance(op, (SetNotNull, DropNotNull)):
+        return _nullable(op, text, cls, model, where, names)
     return Edit(model, cannot=f"Flux does not edit SQLAlchemy models for {op.op}: change {where} by hand, "
                               "then `alembic check` should report nothing new")
 
 
-def _add_column(op: AddColumn, text, cls, model, where, names: _Names) -> Edit:
+def _add_column(op: AddColumn, text, cls, model, where, names: ModuleNames) -> Edit:
     if _col(cls, op.column):
         return Edit(model, why=f"{where} has {op.column} already")
     if not identifier(op.column):
@@ -259,9 +217,7 @@ def _rename_column(op: RenameColumn, text, cls, model, where) -> Edit:
     if col.call is not None and any(k.arg in ("index", "unique") for k in col.call.keywords):
         return Edit(model, cannot=f"{op.column} of {where} has index=/unique=, whose copies Flux names its own way: "
                                   "rename it by hand and name the index as the plan does")
-    args = next((st.value for st in cls.body if isinstance(st, (ast.Assign, ast.AnnAssign)) and
-                 ast.unparse(st.targets[0] if isinstance(st, ast.Assign) else st.target) == "__table_args__"), None)
-    if args is not None and any(isinstance(n, ast.Constant) and n.value == op.column for n in ast.walk(args)):
+    if _named_in_args(cls, op.column):
         return Edit(model, cannot=f"__table_args__ of {where} names {op.column}: rename it there by hand")
     if col.attr != op.column or (col.call and col.call.args and isinstance(col.call.args[0], ast.Constant)
                                  and isinstance(col.call.args[0].value, str)):
@@ -274,7 +230,7 @@ def _rename_column(op: RenameColumn, text, cls, model, where) -> Edit:
                 f"rename {op.column} of {where} to {op.new_name} with its column")
 
 
-def _change_type(op: ChangeColumnType, text, cls, model, where, names: _Names) -> Edit:
+def _change_type(op: ChangeColumnType, text, cls, model, where, names: ModuleNames) -> Edit:
     col = _col(cls, op.column)
     if col is None:
         return Edit(model, cannot=f"no attribute of {where} maps the column {op.column}: change its type by hand")
@@ -301,7 +257,7 @@ def _change_type(op: ChangeColumnType, text, cls, model, where, names: _Names) -
     return Edit(model, names.finish(text), f"{op.column} of {where} becomes {type_src}")
 
 
-def _add_index(op: AddIndex, text, cls, model, where, names: _Names) -> Edit:
+def _add_index(op: AddIndex, text, cls, model, where, names: ModuleNames) -> Edit:
     from ...plan.ops._base import bare, short_name
 
     if op.where:
@@ -310,12 +266,10 @@ def _add_index(op: AddIndex, text, cls, model, where, names: _Names) -> Edit:
     name = op.name or short_name(bare(op.table), *op.columns, suffix="key" if op.unique else "idx")
     index = f"{names.get('sqlalchemy', 'Index')}({', '.join(repr(x) for x in [name, *op.columns])}" \
             f"{', unique=True' if op.unique else ''})"
-    st = next((s for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign)) and
-               ast.unparse(s.targets[0] if isinstance(s, ast.Assign) else s.target) == "__table_args__"), None)
+    st = _stmt(cls, "__table_args__")
     why = f"index {name} in __table_args__ of {where}"
     if st is None:
-        anchor = next(s for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign)) and
-                      ast.unparse(s.targets[0] if isinstance(s, ast.Assign) else s.target) == "__tablename__")
+        anchor = _stmt(cls, "__tablename__")
         new = insert_after(text, anchor, [f"{indent_of(text, anchor)}__table_args__ = ({index},)"])
     elif isinstance(st.value, ast.Tuple):
         items = [ast.unparse(e) for e in st.value.elts]
@@ -331,16 +285,94 @@ def _add_index(op: AddIndex, text, cls, model, where, names: _Names) -> Edit:
     return Edit(model, names.finish(new), why)
 
 
+def _named_in_args(cls: ast.ClassDef, column: str) -> bool:
+    args = _stmt(cls, "__table_args__")
+    return args is not None and any(isinstance(n, ast.Constant) and n.value == column for n in ast.walk(args.value))
+
+
+def _listed_index(cls: ast.ClassDef, table: str, name: str):
+    """(the Index(...) in __table_args__, None) or (None, the column with index=True) named `name`."""
+    st = _stmt(cls, "__table_args__")
+    for e in st.value.elts if st is not None and isinstance(st.value, ast.Tuple) else []:
+        if isinstance(e, ast.Call) and e.args and isinstance(e.args[0], ast.Constant) and e.args[0].value == name:
+            return e, None
+    for c in _columns(cls):
+        flag = next((k.value for k in c.call.keywords if k.arg == "index"), None) if c.call else None
+        if isinstance(flag, ast.Constant) and flag.value is True and f"ix_{table}_{c.column}" == name:
+            return None, c
+    return None, None
+
+
+def _drop_index(op: DropIndex, text, cls, model, where) -> Edit:
+    index, col = _listed_index(cls, model.table, op.name)
+    if col is not None:
+        return Edit(model, with_kwarg(text, col.call, "index", None), f"{col.attr} of {where} loses index=True")
+    st = _stmt(cls, "__table_args__")
+    items = [ast.unparse(e) for e in st.value.elts if e is not index]
+    return Edit(model, replace_node(text, st.value, f"({', '.join(items)}{',' if len(items) == 1 else ''})"),
+                f"index {op.name} out of __table_args__ of {where}")
+
+
+def _drop_column(op: DropColumn, text, cls, model, where, tree: ast.Module) -> Edit:
+    col = _col(cls, op.column)
+    if col is None:
+        return Edit(model, cannot=f"no attribute of {where} maps the column {op.column}: remove it by hand")
+    used = [n for n in ast.walk(cls) if isinstance(n, ast.Name) and n.id == col.attr and n is not col.stmt]
+    if isinstance(col.stmt, ast.Assign):
+        used = [n for n in used if n is not col.stmt.targets[0]]
+    elif isinstance(col.stmt, ast.AnnAssign):
+        used = [n for n in used if n is not col.stmt.target]
+    related = col.call is not None and "ForeignKey(" in ast.unparse(col.call) and "relationship(" in ast.unparse(tree)
+    if used or related or _named_in_args(cls, op.column):
+        return Edit(model, cannot=f"{where} uses {col.attr} elsewhere (__table_args__, a relationship): remove it "
+                                  "by hand")
+    new = remove_stmt(text, col.stmt)
+    if new is None:
+        return Edit(model, cannot=f"{col.attr} of {where} shares its line with other code: remove it by hand")
+    return Edit(model, new, f"remove {col.attr} from {where}")
+
+
+def _nullable(op, text, cls, model, where, names: ModuleNames) -> Edit:
+    col = _col(cls, op.column)
+    if col is None:
+        return Edit(model, cannot=f"no attribute of {where} maps the column {op.column}: change it by hand")
+    required = isinstance(op, SetNotNull)
+    if col.call is not None:
+        text = with_kwarg(text, col.call, "nullable", str(not required))
+    ann = col.stmt.annotation if isinstance(col.stmt, ast.AnnAssign) else None
+    inner = ann.slice if isinstance(ann, ast.Subscript) and ast.unparse(ann.value).endswith("Mapped") else None
+    optional = isinstance(inner, ast.BinOp) or (isinstance(inner, ast.Subscript)
+                                                and ast.unparse(inner.value).endswith("Optional"))
+    if inner is not None and required and optional:
+        text = replace_node(text, inner, ast.unparse(inner.left if isinstance(inner, ast.BinOp) else inner.slice))
+    elif inner is not None and not required and not optional:
+        text = replace_node(text, inner, f"{names.get('typing', 'Optional')}[{ast.unparse(inner)}]")
+    elif col.call is None:
+        return Edit(model, why=f"{col.attr} of {where} is as the database will be already")
+    return Edit(model, names.finish(text), f"{col.attr} of {where} is {'NOT NULL' if required else 'nullable'}")
+
+
+def _index_owner(project: Path, name: str) -> Optional[Model]:
+    for model in find_models(project):
+        tree = ast.parse((project / model.rel).read_text(encoding="utf-8"))
+        cls = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == model.name)
+        if _listed_index(cls, model.table, name) != (None, None):
+            return model
+    return None
+
+
 def edits(project: Path, ops: list) -> list[tuple[object, Edit]]:
     """Each operation's edit, applied one after another to the files as they are now."""
     texts: dict[str, str] = {}
     out = []
     for op in ops:
         table = getattr(op, "table", None)
-        model = owner(project, table) if table else None
+        model = _index_owner(project, op.name) if isinstance(op, DropIndex) else owner(project, table) if table else None
         if model is None:
             out.append((op, Edit(None, cannot=f"no SQLAlchemy class has __tablename__ = {table!r}: change the "
                                               "models by hand" if table else
+                                 f"no SQLAlchemy class declares the index {getattr(op, 'name', '')}: change the "
+                                 "models by hand" if isinstance(op, DropIndex) else
                                  f"Flux does not edit SQLAlchemy models for {op.op}")))
             continue
         text = texts.get(model.rel) or (project / model.rel).read_text(encoding="utf-8")

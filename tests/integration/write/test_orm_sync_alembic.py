@@ -58,6 +58,11 @@ OPS = {
     "add-column-timestamptz": {"op": "add_column", "table": "customers", "column": "seen_at", "type": "timestamptz"},
     "add-index-classic": {"op": "add_index", "table": "orders", "columns": ["customer_id", "total"], "unique": True},
     "change-type-classic": {"op": "change_column_type", "table": "orders", "column": "total", "type": "bigint"},
+    # beyond the four: edits Flux also makes
+    "drop-column": {"op": "drop_column", "table": "customers", "column": "email"},
+    "set-not-null": {"op": "set_not_null", "table": "customers", "column": "note"},
+    "drop-not-null": {"op": "drop_not_null", "table": "customers", "column": "email"},
+    "drop-index": {"op": "drop_index", "name": "orders_customer_id_idx"},
 }
 
 
@@ -135,9 +140,14 @@ def test_alembic_check_finds_nothing_new_after_the_plan(pg_url, tmp_path, capsys
     assert done.returncode == 0 and "No new upgrade operations detected" in done.stdout + done.stderr, \
         done.stdout + done.stderr
     # The edited model still works with the database: a row in, a row out.
+    fields = {"name": "a", "email": "e", "note": "n"}
+    if case == "rename-column":
+        fields["full_name"] = fields.pop("name")
+    if case == "drop-column":
+        del fields["email"]
     script = ("import sqlalchemy as sa; from sqlalchemy.orm import Session; from app.models import Customer, Order; "
               f"e = sa.create_engine({str(sa_url(root))!r}); s = Session(e); "
-              f"c = Customer({'full_name' if case == 'rename-column' else 'name'}='a', email='e'); s.add(c); s.flush(); "
+              f"c = Customer(**{fields!r}); s.add(c); s.flush(); "
               "s.add(Order(customer_id=c.id, total=1)); s.commit(); print(s.query(Customer).count())")
     out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == "1", out.stderr
@@ -152,19 +162,19 @@ def sa_url(root: Path) -> str:
 
 
 def test_notes_where_no_edit_is_made(tmp_path):
-    from flux_agent.model.operations import AddIndex, DropColumn, RenameColumn
+    from flux_agent.model.operations import AddCheck, AddIndex, RenameColumn
     from flux_agent.write.tools import _sqlalchemy_models as sm
 
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "models.py").write_text(MODELS)
     results = [r for _, r in sm.edits(tmp_path, [
-        DropColumn(table="customers", column="email"),
+        AddCheck(table="customers", expression="length(email) > 3"),
         AddIndex(table="customers", columns=["name"], where="name <> ''"),
         RenameColumn(table="orders", column="customer_id", new_name="client_id"),
         RenameColumn(table="nowhere", column="a", new_name="b"),
     ])]
     assert all(r.text is None and r.cannot for r in results)
-    assert "drop_column" in results[0].cannot and "app/models.py (Customer)" in results[0].cannot
+    assert "add_check" in results[0].cannot and "app/models.py (Customer)" in results[0].cannot
     assert "partial index" in results[1].cannot
     assert "__table_args__" in results[2].cannot
     assert "__tablename__ = 'nowhere'" in results[3].cannot
