@@ -129,7 +129,7 @@ def _fresh(url: str) -> None:
         build_shop(conn)
 
 
-RUNS = ["knex-ts", "knex-mjs", "knex-counted", "node-pg-migrate-mjs", "sequelize-kebab", "typeorm-js",
+RUNS = ["knex-ts", "knex-mjs", "knex-counted", "node-pg-migrate-mjs", "node-pg-migrate-ts", "sequelize-kebab", "typeorm-js",
         "typeorm-esm"]
 
 
@@ -168,8 +168,9 @@ def test_real_tool_runs_the_written_files(case, pg_url, tmp_path):
             "loadExtensions: ['.js', '.mjs', '.cjs'] } };\n")
         up = [nm / "knex/bin/cli.js", "migrate:latest", "--knexfile", "knexfile.js"]
         down = [nm / "knex/bin/cli.js", "migrate:rollback", "--all", "--knexfile", "knexfile.js"]
-    elif case == "node-pg-migrate-mjs":
-        (mig / "1700000000000_init.mjs").write_text("export const up = () => {};\nexport const down = () => {};\n")
+    elif case in ("node-pg-migrate-mjs", "node-pg-migrate-ts"):
+        ext = ".mjs" if case.endswith("mjs") else ".ts"
+        (mig / f"1700000000000_init{ext}").write_text("export const up = () => {};\nexport const down = () => {};\n")
         up = [nm / "node-pg-migrate/bin/node-pg-migrate.js", "up", "-f", "npm-config.json"]
         down = [nm / "node-pg-migrate/bin/node-pg-migrate.js", "down", "1", "-f", "npm-config.json"]
     elif case == "sequelize-kebab":
@@ -202,8 +203,8 @@ def test_real_tool_runs_the_written_files(case, pg_url, tmp_path):
         assert rel[0].endswith(".mjs")
     elif case == "knex-counted":
         assert rel == [f"migrations/0002_{SLUG}.js"]
-    elif case == "node-pg-migrate-mjs":
-        assert rel[0].endswith(".mjs")
+    elif tool == "node-pg-migrate":
+        assert rel[0].endswith(case.rsplit("-", 1)[1])
     elif case == "sequelize-kebab":
         assert rel[0].startswith("migrations/") and "-build-index-orders-user-id-idx" in rel[0]
     else:
