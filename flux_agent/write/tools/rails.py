@@ -40,7 +40,6 @@ from ..base import (FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, 
                     undo_note, up_sql)
 
 DEFAULT_VERSION = "7.1"
-_INDENT = "      "
 # Ruby source and file names, not SQL.
 _EXISTING = re.compile(r"\d+_([a-z0-9_]+)\.rb$")
 _MIGRATION_VERSION = re.compile(r"ActiveRecord::Migration\[(\d+)\.(\d+)\]")
