@@ -231,3 +231,41 @@ def test_prisma_pending_are_flux_files_after_prisma_own(tmp_path):
     # A migration prisma made after it: Flux's earlier file is in prisma's history now, not pending.
     write(project, {"prisma/migrations/20990101000000_later/migration.sql": "SELECT 1;\n"})
     assert pending_scripts(project, found) == []
+
+
+TYPEORM_JS_INIT = """module.exports = class Init1735689600000 {
+    name = "Init1735689600000";
+
+    async up(queryRunner) {
+        await queryRunner.query(`CREATE TABLE users (id serial PRIMARY KEY, email text NOT NULL)`);
+        await queryRunner.query(`CREATE TABLE orders (id serial PRIMARY KEY,
+            user_id integer NOT NULL REFERENCES users (id), status text)`);
+    }
+
+    async down(queryRunner) {
+        await queryRunner.query(`DROP TABLE orders`);
+        await queryRunner.query(`DROP TABLE users`);
+    }
+}
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.node
+def test_second_plan_sees_pending_files_typeorm_javascript(tmp_path):
+    """A JavaScript TypeORM project (data-source.js, no tsconfig.json): Flux writes .js classes, and the
+    project's own TypeORM runs them on the dev database with the rest."""
+    from tests.integration.write.test_writers_js_tools import modules
+
+    nm = modules("typeorm")
+    root = tmp_path / "app"
+    write(root, {"package.json": json.dumps({"name": "app", "private": True,
+                                             "dependencies": {"typeorm": "1.1.1", "pg": "8"}}),
+                 "data-source.js": 'const { DataSource } = require("typeorm");\n'
+                                   'module.exports = { default: new DataSource({ type: "postgres", host: "db.acme.invalid", '
+                                   'port: 5432, username: "acme", password: "", database: "acme", '
+                                   'migrations: ["migrations/*.js"] }) };\n',
+                 "migrations/1735689600000-Init.js": TYPEORM_JS_INIT})
+    (root / "node_modules").symlink_to(nm, target_is_directory=True)
+    second_plan_sees_the_first(root, "typeorm")
+    assert all(p.suffix == ".js" for p in (root / "migrations").iterdir())
