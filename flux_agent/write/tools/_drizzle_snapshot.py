@@ -123,7 +123,8 @@ def _table_changes(t: dict, old, new, notes: list[str]) -> None:
                 made["default"] = kept["default"]
         cols[c.name] = {**kept, **made, "primaryKey": kept.get("primaryKey", False)}
     t["columns"] = cols
-    indexes = {k: v for k, v in t.get("indexes", {}).items() if any(i.name == k for i in new.indexes)}
+    indexes = {k: v for k, v in t.get("indexes", {}).items()  # a constraint's index is not listed
+               if any(i.name == k for i in new.indexes) and not any(c.name == k for c in new.constraints)}
     for i in new.indexes:
         if i.primary or i.name in indexes or any(c.name == i.name for c in new.constraints):
             continue
@@ -135,11 +136,17 @@ def _table_changes(t: dict, old, new, notes: list[str]) -> None:
             notes.append(str(exc))
     t["indexes"] = indexes
     _foreign_keys(t, new)
-    others = lambda tb: {(c.kind, tuple(c.columns), c.expression) for c in tb.constraints
-                         if c.kind not in ("foreign_key", "primary_key")}
-    if others(old) != others(new):
-        notes.append(f"unique or check constraints of {new.name} changed: Flux does not write them into drizzle's "
-                     "snapshot; declare them in schema.ts by hand")
+    uniques = {c.name: c for c in new.constraints if c.kind == "unique"}
+    t["uniqueConstraints"] = {k: v for k, v in t.get("uniqueConstraints", {}).items() if k in uniques}
+    for name, c in uniques.items():
+        t["uniqueConstraints"].setdefault(name, {"name": name, "nullsNotDistinct": False, "columns": list(c.columns)})
+    if _checks(old) != _checks(new):
+        notes.append(f"check constraints of {new.name} changed: Flux does not write them into drizzle's snapshot; "
+                     "declare them with check() in schema.ts, and in the snapshot, by hand")
+
+
+def _checks(table) -> set:
+    return {(c.name, c.expression) for c in table.constraints if c.kind in ("check", "exclude")}
 
 
 def _fk_key(fk: dict) -> tuple:

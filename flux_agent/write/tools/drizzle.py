@@ -307,7 +307,8 @@ def schema_file(project_dir: Path) -> tuple[str | None, str]:
 
 
 def _index_name(op) -> str:
-    return op.name or short_name(split_qualified(op.table)[1], *op.columns, suffix="key" if op.unique else "idx")
+    unique = op.op == "add_unique" or op.unique
+    return op.name or short_name(split_qualified(op.table)[1], *op.columns, suffix="key" if unique else "idx")
 
 
 def _after(plan: Plan, project_dir: Path) -> tuple[object | None, list[str]]:
@@ -620,9 +621,9 @@ def _add_index(ts: TsSchema, op, name: str) -> None:
     for p in ts.props(toks, open_, close):
         named = _str_value(toks[p.value + 2]) if toks[p.value + 1].text == "(" else None
         keys[named if named is not None else p.key] = p.key
-    if op.where:
+    if getattr(op, "where", None):
         raise Unsupported(f"partial index {name}: add it with .where(sql`{op.where}`) by hand")
-    fn = "uniqueIndex" if op.unique else "index"
+    fn = "unique" if op.op == "add_unique" else "uniqueIndex" if op.unique else "index"
     ts.import_(fn)
     toks, open_, close, call_close = ts.table(split_qualified(op.table)[1])
     if toks[close + 1].text == ")":  # no third argument yet
@@ -693,6 +694,27 @@ def _drop_table(ts: TsSchema, table: str) -> None:
     ts.splice(start, stop, "")
 
 
+def _drop_index(ts: TsSchema, name: str) -> None:
+    """Remove the `index("name")...` element of a table's third argument."""
+    toks = ts.toks
+    for i, t in enumerate(toks[:-3]):
+        if t.text in ("index", "uniqueIndex") and toks[i + 1].text == "(" and _str_value(toks[i + 2]) == name:
+            j = _match(toks, i + 1) + 1
+            while j < len(toks) and toks[j].text == "." and toks[j + 2].text == "(":
+                j = _match(toks, j + 2) + 1
+            first = i - 2 if toks[i - 1].text == ":" else i  # the object form: `key: index(...)`
+            end = toks[j].end if toks[j].text == "," else toks[j - 1].end
+            start = ts.text.rfind("\n", 0, toks[first].start) + 1
+            nl = ts.text.find("\n", end)
+            if not ts.text[start:toks[first].start].strip() and not ts.text[end:nl].strip():
+                ts.splice(start, nl + 1, "")
+            else:
+                before = toks[first - 1]
+                ts.splice(before.end if before.text == "," and toks[j].text != "," else toks[first].start, end, "")
+            return
+    raise Unsupported(f"no index(\"{name}\") in the schema file")
+
+
 def ts_edit(ts: TsSchema, op, index_name) -> None:
     """One operation applied to schema.ts; Unsupported when Flux cannot edit it safely."""
     kind = op.op
@@ -738,10 +760,9 @@ def ts_edit(ts: TsSchema, op, index_name) -> None:
         else:
             ts.splice(toks[p.first].start, end, "")
     elif kind in ("add_index", "add_unique"):
-        if kind == "add_unique":
-            raise Unsupported("add unique: Flux adds a unique constraint; declare it with unique().on(...) in the "
-                              "table's third argument by hand")
         _add_index(ts, op, index_name(op))
+    elif kind == "drop_index":
+        _drop_index(ts, split_qualified(op.name)[1])
     elif kind == "create_table":
         _create_table(ts, op)
     elif kind == "drop_table":
