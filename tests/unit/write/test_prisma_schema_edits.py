@@ -223,3 +223,28 @@ def test_planned_by_flux_then_read_as_prisma_equals_the_database(tmp_path, case)
     after_db = schemas_before_each([s.up_sql for s in plan.steps if not s.is_code], before)[-1]
     after_prisma = read_prisma_text(tmp_path, apply(SCHEMA, got[0].patch))
     assert _same_objects(after_prisma) == _same_objects(after_db)
+
+
+def test_write_applies_the_schema_edit(tmp_path, monkeypatch, capsys):
+    """`flux plan --write` in a Prisma project changes schema.prisma with the first files it writes."""
+    pytest.importorskip("pglast")
+    import json
+
+    from flux_agent.entry.cli import main
+
+    monkeypatch.setenv("FLUX_DEVDB", "off")
+    schema = ('datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n\n'
+              'model User {\n  id    Int    @id @default(autoincrement())\n  email String\n\n  @@map("users")\n}\n')
+    (tmp_path / "prisma" / "migrations" / "20240101000000_init").mkdir(parents=True)
+    (tmp_path / "prisma" / "schema.prisma").write_text(schema)
+    (tmp_path / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    (tmp_path / "prisma" / "migrations" / "20240101000000_init" / "migration.sql").write_text(
+        'CREATE TABLE "users" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, '
+        'CONSTRAINT "users_pkey" PRIMARY KEY ("id"));\n')
+    ops = [{"op": "add_column", "table": "users", "column": "nickname", "type": "text"},
+           {"op": "add_index", "table": "users", "columns": ["email"]}]
+    assert main(["plan", "--project", str(tmp_path), "--op", json.dumps(ops), "--write"]) == 0
+    capsys.readouterr()
+    after = (tmp_path / "prisma" / "schema.prisma").read_text()
+    assert "  nickname String?\n" in after and "  @@index([email])\n" in after
+    assert read_prisma(tmp_path / "prisma" / "schema.prisma").table("users").column("nickname").nullable
