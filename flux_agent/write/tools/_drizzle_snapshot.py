@@ -63,8 +63,9 @@ def default_value(sql: str):
         return bare, f".default({json.dumps(bare[1:-1].replace(chr(39) * 2, chr(39)), ensure_ascii=False)})"
     if bare.lower() in ("now()", "current_timestamp"):
         return "now()", ".defaultNow()"
-    raise Unsupported(f"default {text} is an expression: write it as .default(sql`{text}`) by hand "
-                      "(drizzle-kit keeps such defaults as written)")
+    if "`" in text or "${" in text or "\\" in text:
+        raise Unsupported(f"default {text} cannot be written in a sql`` template: declare it by hand")
+    return text, f".default(sql`{text}`)"  # drizzle-kit keeps a sql`` default as written
 
 
 # --------------------------------------------------------------------------

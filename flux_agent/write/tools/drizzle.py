@@ -574,19 +574,19 @@ class TsSchema:
             i = end + 1
         return out
 
-    def import_(self, name: str) -> None:
+    def import_(self, name: str, module: str = "drizzle-orm/pg-core") -> None:
         toks = self.toks
         for i, t in enumerate(toks):
             if t.text == "import" and toks[i + 1].text == "{":
                 end = _match(toks, i + 1)
-                if toks[end + 1].text == "from" and _str_value(toks[end + 2]) == "drizzle-orm/pg-core":
+                if toks[end + 1].text == "from" and _str_value(toks[end + 2]) == module:
                     names = [x.text for x in toks[i + 2:end] if x.kind == "ident"]
                     if name not in names:
                         last = toks[end - 1]
                         sep = " " if last.text == "," else ", "
                         self.splice(last.end, last.end, f"{sep}{name}")
                     return
-        self.text = f'import {{ {name} }} from "drizzle-orm/pg-core";\n' + self.text
+        self.text = f'import {{ {name} }} from "{module}";\n' + self.text
 
     def indent_of(self, pos: int) -> str:
         line = self.text.rfind("\n", 0, pos) + 1
@@ -717,6 +717,12 @@ def _drop_index(ts: TsSchema, name: str) -> None:
 
 def ts_edit(ts: TsSchema, op, index_name) -> None:
     """One operation applied to schema.ts; Unsupported when Flux cannot edit it safely."""
+    _ts_edit(ts, op, index_name)
+    if ".default(sql`" in ts.text:
+        ts.import_("sql", "drizzle-orm")
+
+
+def _ts_edit(ts: TsSchema, op, index_name) -> None:
     kind = op.op
     table = split_qualified(getattr(op, "table", "") or "")[1]
     if kind == "add_column":

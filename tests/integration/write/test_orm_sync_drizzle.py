@@ -46,6 +46,8 @@ CASES = {
                    "nullable": False, "default": "'anon'"},
     "add-index": {"op": "add_index", "table": "users", "columns": ["email"]},
     "add-index-to-list": {"op": "add_index", "table": "orders", "columns": ["created_at", "user_id"]},
+    "add-column-expression-default": {"op": "add_column", "table": "orders", "column": "token", "type": "uuid",
+                                      "nullable": False, "default": "gen_random_uuid()"},
     "add-unique": {"op": "add_unique", "table": "users", "columns": ["email"]},
     "drop-index": {"op": "drop_index", "name": "orders_user_id_idx"},
     "rename-column": {"op": "rename_column", "table": "users", "column": "full_name", "new_name": "display_name"},
