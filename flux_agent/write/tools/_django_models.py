@@ -69,7 +69,10 @@ def _meta_value(cls: ast.ClassDef, name: str) -> Optional[ast.expr]:
 def _is_model(cls: ast.ClassDef) -> bool:
     bases = [ast.unparse(b) for b in cls.bases]
     abstract = _meta_value(cls, "abstract")
-    return any(b.endswith("Model") for b in bases) and not (isinstance(abstract, ast.Constant) and abstract.value)
+    fields = any(isinstance(st, ast.Assign) and isinstance(st.value, ast.Call)
+                 and ast.unparse(st.value.func).startswith("models.") for st in cls.body)
+    return (any(b.endswith("Model") for b in bases) or fields) and not (isinstance(abstract, ast.Constant)
+                                                                       and abstract.value)
 
 
 def models_py(project: Path) -> list[Path]:

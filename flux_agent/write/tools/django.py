@@ -169,11 +169,18 @@ class DjangoWriter(Writer):
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         project = Path(project_dir)
         results = _django_models.edits(project, plan.operations)
+        folder = owning_folder(plan, project)
         out: list[CodeChange] = []
         texts: dict[str, str] = {}
         whys: dict[str, list[str]] = {}
         for op, result in results:
             rel = result.model.rel if result.model else "models.py"
+            if result.model and folder and PurePosixPath(result.model.app_dir) != folder.parent:
+                # Its state operations would belong in that app's migrations, which this plan does not write.
+                out.append(cannot(rel, f"{op.op} on {result.model.table} belongs to app {result.model.label}, while "
+                                       f"this plan writes its migrations in {folder}: plan that change on its own"))
+                texts.pop(rel, None)
+                continue
             if result.cannot:
                 out.append(cannot(rel, result.cannot))
             elif result.text is not None:

@@ -59,6 +59,8 @@ OPS = {
     "add-index-classic": {"op": "add_index", "table": "orders", "columns": ["customer_id", "total"], "unique": True},
     "change-type-classic": {"op": "change_column_type", "table": "orders", "column": "total", "type": "bigint"},
     # beyond the four: edits Flux also makes
+    "add-column-backfilled": {"op": "add_column", "table": "customers", "column": "score", "type": "integer",
+                              "nullable": False, "backfill": "0"},
     "drop-column": {"op": "drop_column", "table": "customers", "column": "email"},
     "set-not-null": {"op": "set_not_null", "table": "customers", "column": "note"},
     "drop-not-null": {"op": "drop_not_null", "table": "customers", "column": "email"},
@@ -145,6 +147,8 @@ def test_alembic_check_finds_nothing_new_after_the_plan(pg_url, tmp_path, capsys
         fields["full_name"] = fields.pop("name")
     if case == "drop-column":
         del fields["email"]
+    if case == "add-column-backfilled":
+        fields["score"] = 1
     script = ("import sqlalchemy as sa; from sqlalchemy.orm import Session; from app.models import Customer, Order; "
               f"e = sa.create_engine({str(sa_url(root))!r}); s = Session(e); "
               f"c = Customer(**{fields!r}); s.add(c); s.flush(); "

@@ -55,6 +55,8 @@ OPS = {
                                  "nullable": False, "default": "0"},
     "change-type-int": {"op": "change_column_type", "table": "shop_order", "column": "total", "type": "bigint"},
     # beyond the four: edits Flux also makes
+    "add-column-backfilled": {"op": "add_column", "table": "customers", "column": "score", "type": "integer",
+                              "nullable": False, "backfill": "0"},
     "drop-column": {"op": "drop_column", "table": "customers", "column": "email"},
     "set-not-null": {"op": "set_not_null", "table": "customers", "column": "note"},
     "drop-not-null": {"op": "drop_not_null", "table": "customers", "column": "email"},
@@ -151,6 +153,8 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
         fields["full_name"] = fields.pop("name")
     if case == "drop-column":
         del fields["email"]
+    if case == "add-column-backfilled":
+        fields["score"] = 1
     manage(root, "shell", "-c", f"from shop.models import Customer, Order; c = Customer.objects.create(**{fields!r}); "
            "Order.objects.create(customer=c); print(Customer.objects.count())")
 
@@ -183,3 +187,27 @@ def test_other_operations_get_a_note_not_an_edit(tmp_path):
     assert [r.text for _, r in results] == [None, None]
     assert "add_check" in results[0][1].cannot and "shop/models.py" in results[0][1].cannot
     assert "no Django model has the table nowhere" in results[1][1].cannot
+
+
+def test_a_plan_over_two_apps_edits_only_the_app_it_writes_to(tmp_path):
+    from flux_agent.model.operations import AddColumn
+    from flux_agent.model.plan import Plan
+    from flux_agent.write.code_changes import apply
+    from flux_agent.write.tools.django import WRITER, owning_folder
+
+    root = tmp_path / "site"
+    for rel, text in MODELS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text.replace("class Profile(models.Model)", "class Profile(Base)")
+                                .replace("from django.db import models\n", "from django.db import models\n"
+                                         "from common import Base\n"))
+    plan = Plan(description="two apps", type="safe", tool="django", steps=[], operations=[
+        AddColumn(table="customers", column="nickname", type="text"),
+        AddColumn(table="accounts_profile", column="age", type="integer")])
+    assert str(owning_folder(plan, root)) == "shop/migrations"
+    shop, accounts = sorted(WRITER.code_changes(plan, root), key=lambda c: c.path, reverse=True)
+    assert shop.path == "shop/models.py" and "nickname = models.TextField(null=True)" in \
+        apply((root / shop.path).read_text(), shop.patch)
+    # Profile's base is not called *Model, but its fields make it a model; its app is not where the files go.
+    assert accounts.path == "accounts/models.py" and accounts.patch == ""
+    assert "belongs to app accounts" in accounts.why and "shop/migrations" in accounts.why
