@@ -108,20 +108,22 @@ def _table_changes(t: dict, old, new, notes: list[str]) -> None:
         if before is not None and _same(before, c):
             cols[c.name] = t["columns"][c.name]
             continue
+        kept = t["columns"].get(c.name, {})
         try:
-            made = _snap_column(c)
+            if before is not None and before.type == c.type and "type" in kept:  # serial and enums stay as written
+                made = {"name": c.name, "type": kept["type"], "primaryKey": False, "notNull": not c.nullable}
+                if c.default is not None and before.default == c.default and "default" in kept:
+                    made["default"] = kept["default"]
+                elif c.default is not None and not _serial(c):
+                    made["default"] = default_value(c.default)[0]
+            else:
+                made = _snap_column(c)
         except Unsupported as exc:
             notes.append(f"column {new.name}.{c.name}: {exc}")
             if c.name in t["columns"]:
                 cols[c.name] = t["columns"][c.name]
             continue
-        kept = t["columns"].get(c.name, {})
-        if before is not None and before.type == c.type:
-            made["type"] = kept.get("type", made["type"])  # serial stays serial
-        if before is not None and before.default == c.default:
-            made.pop("default", None)
-            if "default" in kept:
-                made["default"] = kept["default"]
+        kept = {k: v for k, v in kept.items() if k != "default"}
         cols[c.name] = {**kept, **made, "primaryKey": kept.get("primaryKey", False)}
     t["columns"] = cols
     indexes = {k: v for k, v in t.get("indexes", {}).items()  # a constraint's index is not listed
