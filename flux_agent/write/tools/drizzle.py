@@ -358,7 +358,7 @@ def _index_names(ts: TsSchema, after) -> None:
 def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
     rel, why = schema_file(project_dir)
     if rel is None:
-        return [cannot("drizzle.config.ts", f"{why}; change it to describe the plan's tables")]
+        return [cannot("drizzle.config.ts", f"{why}: update the drizzle schema (pgTable) by hand to match the plan")]
     text = (Path(project_dir) / rel).read_text(encoding="utf-8")
     ts, done, notes = TsSchema(text), [], []
     for op in plan.operations:
