@@ -186,6 +186,14 @@ def _new_table(t) -> dict:
             "isRLSEnabled": False}
 
 
+def _renamed(old, before, after):
+    """The table `old` became, when it was renamed: a new table with the same columns."""
+    shape = [(c.name, c.type) for c in old.columns]
+    found = [t for t in after.tables if before.table(t.name) is None and "." not in t.name
+             and [(c.name, c.type) for c in t.columns] == shape]
+    return found[0] if len(found) == 1 else None
+
+
 def next_snapshot(prev: dict, before, after) -> tuple[dict, list[str]]:
     """(prev copied with the tables and columns `after` differs from `before` in, new id and prevId,
     notes on what it could not take). before/after: Schema models of the database."""
@@ -197,11 +205,20 @@ def next_snapshot(prev: dict, before, after) -> tuple[dict, list[str]]:
         if old is None:
             continue
         if new is None:
-            del tables[key]  # dropped (a rename: its new name is noted below)
-        else:
-            _table_changes(tables[key], old, new, notes)
+            renamed = _renamed(old, before, after)
+            if renamed is None:
+                del tables[key]
+                continue
+            t = tables.pop(key)
+            t["name"], new = renamed.name, renamed
+            tables[f"public.{renamed.name}"] = t
+            for other in tables.values():
+                for fk in other.get("foreignKeys", {}).values():
+                    fk.update({k: renamed.name for k in ("tableFrom", "tableTo") if fk.get(k) == name})
+            key = f"public.{renamed.name}"
+        _table_changes(tables[key], old, new, notes)
     for t in after.tables:
-        if before.table(t.name) is None:
+        if before.table(t.name) is None and f"public.{t.name}" not in tables and t.name not in tables:
             try:
                 tables[t.name if "." in t.name else f"public.{t.name}"] = _new_table(t)
             except Unsupported as exc:

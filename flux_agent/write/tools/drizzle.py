@@ -373,6 +373,15 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
         if op.op != "backfill":
             done.append(what)
     after, snap_notes = _after(plan, project_dir)
+    renames = []
+    for op in (o for o in plan.operations if o.op == "rename_table" and after is not None):
+        new = split_qualified(op.new_name)[1]
+        keys = [c.name for t in after.tables for c in t.constraints if c.kind == "foreign_key"
+                and new in (t.name, (c.ref_table or "").split(".")[-1])]
+        if keys:
+            renames.append(f"rename table {op.table}: drizzle names a .references() key after its tables, so "
+                         f"`drizzle-kit generate` will propose renaming {', '.join(keys)}; accept that migration, or "
+                         "declare those keys with foreignKey({ name: ... }) in the table's third argument")
     if after is not None:
         try:
             _index_names(ts, after)
@@ -384,6 +393,7 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
                           + "; ".join(done) + " (apply with the code step; then `drizzle-kit generate` finds "
                           "nothing to do)"))
     out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for n in notes]
+    out += [cannot(rel, n) for n in renames]
     if snap_notes:
         meta = (_file(db_steps(plan)[0]).parent / "meta").as_posix()
         out += [cannot(meta, f"drizzle's snapshot: {n}") for n in snap_notes]
@@ -773,6 +783,11 @@ def _ts_edit(ts: TsSchema, op, index_name) -> None:
         _create_table(ts, op)
     elif kind == "drop_table":
         _drop_table(ts, table)
+    elif kind == "rename_table":
+        toks, open_, _, _ = ts.table(table)
+        name = toks[open_ - 2]  # pgTable("old", {  : the string; the const keeps its name
+        new = split_qualified(op.new_name)[1]
+        ts.splice(name.start, name.end, name.text[0] + new + name.text[0])
     elif kind == "backfill":
         return
     else:
