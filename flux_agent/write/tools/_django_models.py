@@ -76,8 +76,9 @@ def _is_model(cls: ast.ClassDef) -> bool:
 
 
 def models_py(project: Path) -> list[Path]:
+    """Every <app>/models.py, and the modules of every <app>/models/ package."""
     found = []
-    for path in sorted(project.rglob("models.py")):
+    for path in sorted([*project.rglob("models.py"), *project.rglob("models/*.py")]):
         parts = path.relative_to(project).parts[:-1]
         if not any(p.startswith(".") or p in _SKIP for p in parts):
             found.append(path)
@@ -92,13 +93,14 @@ def find_models(project: Path) -> list[Model]:
             tree = ast.parse(path.read_text(encoding="utf-8"))
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
-        label = _label(project, rel.parent)
+        app = rel.parent.parent if rel.parent.name == "models" else rel.parent
+        label = _label(project, app)
         for cls in tree.body:
             if isinstance(cls, ast.ClassDef) and _is_model(cls):
                 table = _meta_value(cls, "db_table")
                 name = table.value if isinstance(table, ast.Constant) and isinstance(table.value, str) \
                     else f"{label}_{cls.name.lower()}"
-                out.append(Model(rel.as_posix(), rel.parent.as_posix(), label, cls.name, name))
+                out.append(Model(rel.as_posix(), app.as_posix(), label, cls.name, name))
     return out
 
 

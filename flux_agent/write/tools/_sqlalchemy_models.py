@@ -217,8 +217,10 @@ def _rename_column(op: RenameColumn, text, cls, model, where) -> Edit:
     if col.call is not None and any(k.arg in ("index", "unique") for k in col.call.keywords):
         return Edit(model, cannot=f"{op.column} of {where} has index=/unique=, whose copies Flux names its own way: "
                                   "rename it by hand and name the index as the plan does")
-    if _named_in_args(cls, op.column):
-        return Edit(model, cannot=f"__table_args__ of {where} names {op.column}: rename it there by hand")
+    used = sum(isinstance(n, ast.Name) and n.id == col.attr for n in ast.walk(cls)) > 1  # beyond its own line
+    if _named_in_args(cls, op.column) or used:
+        return Edit(model, cannot=f"{where} names {op.column} elsewhere (__table_args__, a relationship): rename "
+                                  "it there by hand")
     if col.attr != op.column or (col.call and col.call.args and isinstance(col.call.args[0], ast.Constant)
                                  and isinstance(col.call.args[0].value, str)):
         return Edit(model, replace_node(text, col.call.args[0], repr(op.new_name)),
@@ -264,7 +266,10 @@ def _add_index(op: AddIndex, text, cls, model, where, names: ModuleNames) -> Edi
         return Edit(model, cannot=f"a partial index is not added to {where}: add Index(..., postgresql_where=...) "
                                   "to its __table_args__ by hand")
     name = op.name or short_name(bare(op.table), *op.columns, suffix="key" if op.unique else "idx")
-    index = f"{names.get('sqlalchemy', 'Index')}({', '.join(repr(x) for x in [name, *op.columns])}" \
+    keys = [_col(cls, c) for c in op.columns]  # Index names columns by their attribute (the key)
+    if None in keys:
+        return Edit(model, cannot=f"{where} does not map every column of the index: add it by hand")
+    index = f"{names.get('sqlalchemy', 'Index')}({', '.join(repr(x) for x in [name, *(k.attr for k in keys)])}" \
             f"{', unique=True' if op.unique else ''})"
     st = _stmt(cls, "__table_args__")
     why = f"index {name} in __table_args__ of {where}"

@@ -141,7 +141,9 @@ class DjangoWriter(Writer):
     default_dir = "migrations"
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
-        folder = owning_folder(plan, Path(project_dir)) or clean_dir(migrations_dir)
+        folder = clean_dir(migrations_dir)
+        if folder.name == "migrations":  # not a MIGRATION_MODULES folder of the settings' own naming
+            folder = owning_folder(plan, Path(project_dir)) or folder
         app_label(folder, Path(project_dir))  # refuse a folder that is not <app>/migrations
         here = Path(project_dir) / folder
         numbers = [int(m.group(1)) for p in here.glob("*.py") if (m := _NUMBER.match(p.name))] if here.is_dir() else []

@@ -180,7 +180,7 @@ def test_notes_where_no_edit_is_made(tmp_path):
     assert all(r.text is None and r.cannot for r in results)
     assert "add_check" in results[0].cannot and "app/models.py (Customer)" in results[0].cannot
     assert "partial index" in results[1].cannot
-    assert "__table_args__" in results[2].cannot
+    assert "__table_args__" in results[2].cannot and "elsewhere" in results[2].cannot
     assert "__tablename__ = 'nowhere'" in results[3].cannot
 
 
@@ -198,3 +198,23 @@ def test_edits_spell_names_as_the_module_imports_them(tmp_path):
     assert "seen: Mapped[Optional[datetime]] = mapped_column(sa.DateTime(timezone=True), nullable=True)" in text
     assert "from typing import Optional" in text and "import DateTime" not in text and "\nimport datetime" not in text
     assert "total = sa.Column(sa.Numeric(12, 2), nullable=False)" in text
+
+
+def test_index_names_attributes_and_a_used_attribute_is_not_renamed(tmp_path):
+    from flux_agent.model.operations import AddIndex, RenameColumn
+    from flux_agent.write.tools import _sqlalchemy_models as sm
+
+    text = MODELS.replace('name: Mapped[str] = mapped_column(String(100))',
+                          'title: Mapped[str] = mapped_column("name", String(100))')
+    text += "\n\nclass Tag(Base):\n    __tablename__ = 'tags'\n    id = sa.Column(sa.Integer, primary_key=True)\n" \
+            "    order_id = sa.Column(sa.Integer, sa.ForeignKey('orders.id'))\n" \
+            "    order = relationship(Order, foreign_keys=[order_id])\n"
+    (tmp_path / "models.py").write_text(text)
+    (_, index), (_, renamed), (_, used) = sm.edits(tmp_path, [
+        AddIndex(table="customers", columns=["name"]),
+        RenameColumn(table="customers", column="name", new_name="full_name"),
+        RenameColumn(table="tags", column="order_id", new_name="purchase_id")])
+    # Declarative resolves Index("...", "title") by the attribute: the column's key.
+    assert "__table_args__ = (sa.Index('customers_name_idx', 'title'),)" in index.text
+    assert "title: Mapped[str] = mapped_column('full_name', String(100))" in renamed.text  # the attribute stays
+    assert used.text is None and "relationship" in used.cannot

@@ -211,3 +211,16 @@ def test_a_plan_over_two_apps_edits_only_the_app_it_writes_to(tmp_path):
     # Profile's base is not called *Model, but its fields make it a model; its app is not where the files go.
     assert accounts.path == "accounts/models.py" and accounts.patch == ""
     assert "belongs to app accounts" in accounts.why and "shop/migrations" in accounts.why
+
+
+def test_models_package_is_read(tmp_path):
+    from flux_agent.model.operations import AddColumn
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "shop" / "models").mkdir(parents=True)
+    (tmp_path / "shop" / "models" / "__init__.py").write_text("from .customer import Customer\n")
+    (tmp_path / "shop" / "models" / "customer.py").write_text(MODELS["shop/models.py"])
+    ((_, result),) = _django_models.edits(tmp_path, [AddColumn(table="shop_order", column="w", type="bigint")])
+    assert (result.model.rel, result.model.app_dir, result.model.label) == ("shop/models/customer.py", "shop", "shop")
+    assert "    w = models.BigIntegerField(null=True)\n" in result.text
+    assert result.state == ["migrations.AddField('order', 'w', models.BigIntegerField(null=True))"]
