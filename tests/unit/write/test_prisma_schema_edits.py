@@ -248,3 +248,21 @@ def test_write_applies_the_schema_edit(tmp_path, monkeypatch, capsys):
     after = (tmp_path / "prisma" / "schema.prisma").read_text()
     assert "  nickname String?\n" in after and "  @@index([email])\n" in after
     assert read_prisma(tmp_path / "prisma" / "schema.prisma").table("users").column("nickname").nullable
+
+
+def test_multi_file_schema_edits_the_file_holding_the_model(tmp_path):
+    (tmp_path / "prisma" / "models").mkdir(parents=True)
+    (tmp_path / "prisma" / "schema.prisma").write_text('datasource db {\n  provider = "postgresql"\n'
+                                                       '  url      = env("DATABASE_URL")\n}\n')
+    (tmp_path / "prisma" / "models" / "user.prisma").write_text(
+        'model User {\n  id    Int    @id\n  email String\n\n  @@map("users")\n}\n')
+    plan = Plan(description="x", type="safe", tool="prisma", steps=[], operations=[
+        ops.validate_python(CASES["add_column"]),
+        ops.validate_python({"op": "create_table", "table": "notes", "columns": [
+            {"name": "id", "type": "integer", "primary_key": True}]})])
+    got = schema_changes(plan, tmp_path, PurePosixPath("prisma"))
+    by_path = {c.path: c.patch for c in got}
+    assert sorted(by_path) == ["prisma/models/user.prisma", "prisma/schema.prisma"]
+    assert "+  nickname String? @db.VarChar(40)" in by_path["prisma/models/user.prisma"]
+    assert "+model notes {" in by_path["prisma/schema.prisma"]
+    assert all(c.applied_on_write for c in got)
