@@ -191,13 +191,24 @@ def test_no_schema_file(tmp_path):
 
 PLANNED = ["add_column", "add_index", "add_unique", "add_foreign_key", "rename_column", "rename_column_unique",
            "change_column_type", "set_not_null", "drop_not_null", "set_default", "drop_default", "drop_column",
-           "rename_table", "drop_index", "create_table", "add_index_unique", "add_column_enum"]
+           "rename_table", "drop_index", "create_table", "add_index_unique", "add_column_enum", "drop_table",
+           "add_column_not_null_default", "add_column_timestamptz", "add_column_array", "add_index_named",
+           "rename_table_mapped", "drop_index_field_unique", "change_column_type_bigint", "set_default_expression"]
+
+
+def _prisma_equal(value):
+    """What Prisma takes as the same: timestamptz is Timestamptz(6), now() is CURRENT_TIMESTAMP, and any
+    nextval() default is autoincrement() (a renamed table keeps its sequence's old name)."""
+    value = (value or "").replace("timestamp(6)", "timestamp").replace("time(6)", "time")
+    if value.startswith("nextval("):
+        return "autoincrement()"
+    return "now()" if value == "CURRENT_TIMESTAMP" else value
 
 
 def _same_objects(schema):
     return {t.name: ({(i.name, tuple(i.columns), i.unique, i.primary) for i in t.indexes},
                      {(c.name, tuple(c.columns), c.ref_table) for c in t.constraints if c.kind == "foreign_key"},
-                     {(c.name, c.type, c.nullable) for c in t.columns})
+                     {(c.name, _prisma_equal(c.type), c.nullable, _prisma_equal(c.default)) for c in t.columns})
             for t in schema.tables}
 
 
