@@ -200,7 +200,9 @@ def test_a_prisma_plan_is_the_same_sql_as_with_pglast_and_says_it_was_not_judged
 def test_plan_write_writes_the_files_pglast_would(prisma, tmp_path_factory):
     res = flux(prisma, "plan", "--write", "--op", json.dumps(INDEX), "--tool", "prisma")
     assert res.returncode == 0, res.stderr
-    assert "warning not-judged:" in res.stdout and "Wrote 2 file(s)" in res.stdout
+    # The migration's two files, and schema.prisma edited to match (issue 18: Prisma stays in sync).
+    assert "warning not-judged:" in res.stdout and "Wrote 3 file(s)" in res.stdout
+    assert "@@index([authorId])" in (prisma / "prisma" / "schema.prisma").read_text()
     files = written(prisma)
     assert [name for name, _ in files] == ["down.sql", "migration.sql"]
     assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "Post_authorId_idx" ON "Post" ("authorId");' in files[1][1]
