@@ -163,7 +163,10 @@ class DjangoWriter(Writer):
                 if not (Path(project_dir) / path.parent / "__init__.py").exists():
                     # Django ignores a migrations folder that is not a package.
                     out.append(FileJob((path.parent / "__init__.py").as_posix(), ""))
-            state = state_operations(plan, Path(project_dir), label) if step is carrier else None
+            state = None
+            if step is carrier:
+                done = earlier_state(Path(project_dir) / path.parent, label, db_steps(plan)[0].number)
+                state = [op for op in state_operations(plan, Path(project_dir), label) if _same(op) not in done]
             out.append(FileJob(path.as_posix(), render_migration(step, label, previous, state)))
             previous = path.stem
         return out
@@ -211,6 +214,31 @@ def state_step(steps: list[Step]) -> Step | None:
     if not steps or ("expand" in phases and "contract" not in phases):
         return None
     return steps[-1]
+
+
+def _same(source: str) -> str:
+    return ast.unparse(ast.parse(source))
+
+
+def earlier_state(folder: Path, label: str, first: int) -> set[str]:
+    """The state operations already written by this plan's earlier steps: the migrations the
+    chain ends with whose docstrings say `Step N` (N counting down below `first`) and flux."""
+    migrations = read_migrations(folder) if folder.is_dir() else {}
+    name, below, found = (latest(migrations, label) if migrations else None), first, set()
+    while name and below > 1 and (folder / f"{name}.py").is_file():
+        tree = parse_file(folder / f"{name}.py", "django")
+        words = (ast.get_docstring(tree) or "").split()
+        if len(words) < 2 or words[0] != "Step" or not words[1].isdigit() or not 0 < int(words[1]) < below \
+                or "Written by flux" not in (ast.get_docstring(tree) or ""):
+            break
+        below = int(words[1])
+        for node in ast.walk(tree):
+            for kw in node.keywords if isinstance(node, ast.Call) else []:
+                if kw.arg == "state_operations" and isinstance(kw.value, ast.List):
+                    found |= {ast.unparse(e) for e in kw.value.elts}
+        parents = [n for app, n in migrations[name][0] if app == label]
+        name = parents[0] if parents else None
+    return found
 
 
 def state_operations(plan: Plan, project: Path, label: str) -> list[str]:

@@ -65,6 +65,10 @@ OPS = {
     "set-not-null": {"op": "set_not_null", "table": "customers", "column": "note"},
     "drop-not-null": {"op": "drop_not_null", "table": "customers", "column": "email"},
     "drop-index": {"op": "drop_index", "name": "orders_customer_id_idx"},
+    # several operations on one class: one patch
+    "add-and-rename": [{"op": "add_column", "table": "customers", "column": "nickname", "type": "text"},
+                       {"op": "rename_column", "table": "customers", "column": "name", "new_name": "full_name"},
+                       {"op": "add_index", "table": "customers", "columns": ["email"]}],
 }
 
 
@@ -143,7 +147,7 @@ def test_alembic_check_finds_nothing_new_after_the_plan(pg_url, tmp_path, capsys
         done.stdout + done.stderr
     # The edited model still works with the database: a row in, a row out.
     fields = {"name": "a", "email": "e", "note": "n"}
-    if case == "rename-column":
+    if case in ("rename-column", "add-and-rename"):
         fields["full_name"] = fields.pop("name")
     if case == "drop-column":
         del fields["email"]

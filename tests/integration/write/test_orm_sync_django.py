@@ -61,6 +61,11 @@ OPS = {
     "set-not-null": {"op": "set_not_null", "table": "customers", "column": "note"},
     "drop-not-null": {"op": "drop_not_null", "table": "customers", "column": "email"},
     "drop-index": {"op": "drop_index", "name": "order_total_idx"},
+    # several operations: each state operation once, whichever group of the plan writes it
+    "index-and-drop": [{"op": "add_index", "table": "customers", "columns": ["name"]},
+                       {"op": "drop_column", "table": "customers", "column": "email"}],
+    "add-and-rename": [{"op": "add_column", "table": "customers", "column": "nickname", "type": "text"},
+                       {"op": "rename_column", "table": "customers", "column": "name", "new_name": "full_name"}],
 }
 
 
@@ -137,6 +142,9 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
     written = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))
     assert len(written) == sum(s["phase"] != "code" for s in plan["steps"])
     assert sum("state_operations=[" in p.read_text() for p in written) == 1
+    states = [line.strip() for p in written for line in p.read_text().splitlines() if "migrations." in line
+              and "RunSQL" not in line and "Migration" not in line and "import" not in line]
+    assert len(states) == (len(OPS[case]) if isinstance(OPS[case], list) else 1), states
     manage(root, "migrate")  # the real migrations run on PostgreSQL, then the models are checked against them
     before = manage(root, "makemigrations", "--check", "--dry-run", ok=False)  # the state moved, models.py not yet
     assert before.returncode != 0, before.stdout
@@ -149,9 +157,9 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
         assert conn.execute("SELECT count(*) FROM django_migrations WHERE app = 'shop'").fetchone()[0] == \
             1 + len(written)
     fields = {"name": "a", "email": "e", "note": "n"}
-    if case == "rename-column":
+    if case in ("rename-column", "add-and-rename"):
         fields["full_name"] = fields.pop("name")
-    if case == "drop-column":
+    if case in ("drop-column", "index-and-drop"):
         del fields["email"]
     if case == "add-column-backfilled":
         fields["score"] = 1
