@@ -7,11 +7,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Optional
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._py import identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node, sql_type, with_kwarg
+from ._py import (identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node, source_files,
+                  sql_type, with_kwarg)
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "migrations"}
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
@@ -32,8 +32,8 @@ class Edit:
     """One operation's outcome: the new models.py text (or None when unchanged), the state
     operations as source, what it does; or `cannot` saying why there is none."""
 
-    model: Optional[Model]
-    text: Optional[str] = None
+    model: Model | None
+    text: str | None = None
     state: list[str] = field(default_factory=list)
     why: str = ""
     cannot: str = ""
@@ -54,11 +54,11 @@ def _label(project: Path, app_dir: PurePosixPath) -> str:
     return app_dir.name
 
 
-def _meta(cls: ast.ClassDef) -> Optional[ast.ClassDef]:
+def _meta(cls: ast.ClassDef) -> ast.ClassDef | None:
     return next((n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"), None)
 
 
-def _meta_value(cls: ast.ClassDef, name: str) -> Optional[ast.expr]:
+def _meta_value(cls: ast.ClassDef, name: str) -> ast.expr | None:
     meta = _meta(cls)
     for st in meta.body if meta else []:
         if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in st.targets):
@@ -77,12 +77,7 @@ def _is_model(cls: ast.ClassDef) -> bool:
 
 def models_py(project: Path) -> list[Path]:
     """Every <app>/models.py, and the modules of every <app>/models/ package."""
-    found = []
-    for path in sorted([*project.rglob("models.py"), *project.rglob("models/*.py")]):
-        parts = path.relative_to(project).parts[:-1]
-        if not any(p.startswith(".") or p in _SKIP for p in parts):
-            found.append(path)
-    return found
+    return [p for p in source_files(project, _SKIP) if p.name == "models.py" or p.parent.name == "models"]
 
 
 def find_models(project: Path) -> list[Model]:
@@ -104,12 +99,12 @@ def find_models(project: Path) -> list[Model]:
     return out
 
 
-def owner(project: Path, table: str) -> Optional[Model]:
+def owner(project: Path, table: str) -> Model | None:
     bare = table.split(".")[-1]
     return next((m for m in find_models(project) if m.table == bare), None)
 
 
-def _index_in_meta(cls: ast.ClassDef, name: str) -> Optional[ast.Call]:
+def _index_in_meta(cls: ast.ClassDef, name: str) -> ast.Call | None:
     indexes = _meta_value(cls, "indexes")
     for e in indexes.elts if isinstance(indexes, (ast.List, ast.Tuple)) else []:
         value = _kw(e, "name") if isinstance(e, ast.Call) else None
@@ -118,7 +113,7 @@ def _index_in_meta(cls: ast.ClassDef, name: str) -> Optional[ast.Call]:
     return None
 
 
-def op_model(project: Path, op, texts: Optional[dict[str, str]] = None) -> Optional[Model]:
+def op_model(project: Path, op, texts: dict[str, str] | None = None) -> Model | None:
     """The model an operation changes: its table's, or for drop_index the one listing the index
     (in `texts`, the models.py files as the plan found them, where given)."""
     if isinstance(op, DropIndex):
@@ -148,7 +143,7 @@ def _fields(cls: ast.ClassDef) -> list[tuple[str, ast.Assign, ast.Call]]:
     return out
 
 
-def _kw(call: ast.Call, name: str) -> Optional[ast.expr]:
+def _kw(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
@@ -168,7 +163,7 @@ def _portable(call: ast.Call) -> bool:
     return all(n.id == "models" for n in ast.walk(call) if isinstance(n, ast.Name))
 
 
-def field_type(type_text: str) -> Optional[tuple[str, list[str]]]:
+def field_type(type_text: str) -> tuple[str, list[str]] | None:
     """(models.<Class>, its type keyword arguments) for a SQL type, or None when Flux has no mapping."""
     base, mods = sql_type(type_text)
     plain = {"text": "TextField", "integer": "IntegerField", "bigint": "BigIntegerField",
@@ -215,7 +210,8 @@ def edit(project: Path, op, text: str, model: Model) -> Edit:
     if isinstance(op, (SetNotNull, DropNotNull)):
         return _nullable(op, text, cls, model, where)
     return Edit(model, cannot=f"Flux does not edit Django models for {op.op}: change {where} by hand, then run "
-                              "`manage.py makemigrations` and keep only its state operations (SeparateDatabaseAndState)")
+                              "`manage.py makemigrations` and keep only its state operations "
+                              "(SeparateDatabaseAndState)")
 
 
 def _add_column(op: AddColumn, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
@@ -265,7 +261,8 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
         return Edit(model, replace_node(text, call, new_call), [_state("AlterField", model, repr(name), new_call)],
                     f"field {name} of {where} now names the column {op.new_name}")
     if not identifier(op.new_name):
-        return Edit(model, cannot=f"{op.new_name} is not a Python name: set db_column={op.new_name!r} on {name} by hand")
+        return Edit(model, cannot=f"{op.new_name} is not a Python name: set db_column={op.new_name!r} on {name} "
+                                  "by hand")
     if _field_of(cls, op.new_name) or any(n == op.new_name for n, _, _ in _fields(cls)):
         return Edit(model, cannot=f"{where} already has a field named {op.new_name}")
     refs = [n for n in ast.walk(cls) if isinstance(n, ast.Constant) and n.value == op.column]
@@ -347,7 +344,7 @@ def _drop_column(op: DropColumn, text: str, cls: ast.ClassDef, model: Model, whe
     have = _field_of(cls, op.column)
     if have is None:
         return Edit(model, cannot=f"no field of {where} has the column {op.column}: remove it by hand")
-    name, st, call = have
+    name, st, _ = have
     if any(isinstance(n, ast.Constant) and n.value in (name, op.column) for n in ast.walk(cls)):
         return Edit(model, cannot=f"{where} names the field {name} elsewhere (Meta or an index): remove it by hand")
     new = remove_stmt(text, st)
@@ -371,8 +368,8 @@ def _nullable(op, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edi
     return Edit(model, new, [_state("AlterField", model, repr(name), new_call)], f"field {name} of {where} is {what}")
 
 
-def edits(project: Path, ops: list, label: Optional[str] = None,
-          texts: Optional[dict[str, str]] = None) -> list[tuple[object, Edit]]:
+def edits(project: Path, ops: list, label: str | None = None,
+          texts: dict[str, str] | None = None) -> list[tuple[object, Edit]]:
     """Each operation's edit, applied one after another to `texts` (models.py as the plan found
     them) or the files as they are now; `label` keeps only the operations on that app's tables."""
     texts = dict(texts or {})

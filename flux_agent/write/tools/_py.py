@@ -268,3 +268,15 @@ class ModuleNames:
         if last:
             return insert_after(text, last[-1], self.needed)
         return "".join(line + "\n" for line in self.needed) + text
+
+
+def source_files(project: Path, skip: set[str]) -> list[Path]:
+    """The project's .py files, sorted, without walking into hidden folders or those named in `skip`
+    (a virtualenv inside the project is never read)."""
+    import os
+
+    found = []
+    for folder, dirs, files in os.walk(project):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in skip]
+        found += [Path(folder) / f for f in files if f.endswith(".py")]
+    return sorted(found)

@@ -7,12 +7,11 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node,
-                  sql_type, with_kwarg)
+                  source_files, sql_type, with_kwarg)
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
 _COLUMN_CALLS = ("Column", "mapped_column")
@@ -34,19 +33,19 @@ class Model:
 
 @dataclass
 class Edit:
-    model: Optional[Model]
-    text: Optional[str] = None
+    model: Model | None
+    text: str | None = None
     why: str = ""
     cannot: str = ""
 
 
-def _stmt(cls: ast.ClassDef, name: str) -> Optional[ast.stmt]:
+def _stmt(cls: ast.ClassDef, name: str) -> ast.stmt | None:
     """The class-level `name = ...` (or `name: T = ...`)."""
     return next((s for s in cls.body if isinstance(s, (ast.Assign, ast.AnnAssign)) and s.value is not None
                  and ast.unparse(s.targets[0] if isinstance(s, ast.Assign) else s.target) == name), None)
 
 
-def _tablename(cls: ast.ClassDef) -> Optional[str]:
+def _tablename(cls: ast.ClassDef) -> str | None:
     for st in cls.body:
         target = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else \
             st.target if isinstance(st, ast.AnnAssign) else None
@@ -58,10 +57,7 @@ def _tablename(cls: ast.ClassDef) -> Optional[str]:
 
 def find_models(project: Path) -> list[Model]:
     out = []
-    for path in sorted(project.rglob("*.py")):
-        parts = path.relative_to(project).parts[:-1]
-        if any(p.startswith(".") or p in _SKIP for p in parts):
-            continue
+    for path in source_files(project, _SKIP):
         try:
             text = path.read_text(encoding="utf-8")
             tree = ast.parse(text) if "__tablename__" in text else None
@@ -74,12 +70,12 @@ def find_models(project: Path) -> list[Model]:
     return out
 
 
-def owner(project: Path, table: str) -> Optional[Model]:
+def owner(project: Path, table: str) -> Model | None:
     bare = table.split(".")[-1]
     return next((m for m in find_models(project) if m.table == bare), None)
 
 
-def sa_type(type_text: str, names: ModuleNames) -> Optional[tuple[str, str]]:
+def sa_type(type_text: str, names: ModuleNames) -> tuple[str, str] | None:
     """(SQLAlchemy type source, the dotted Python type for Mapped[]) of a SQL type, or None."""
     base, mods = sql_type(type_text)
     if base in _TYPES and not mods:
@@ -102,7 +98,7 @@ def sa_type(type_text: str, names: ModuleNames) -> Optional[tuple[str, str]]:
 class Col:
     attr: str
     stmt: ast.stmt
-    call: Optional[ast.Call]  # None for `name: Mapped[T]` alone
+    call: ast.Call | None  # None for `name: Mapped[T]` alone
     column: str
 
 
@@ -125,11 +121,11 @@ def _columns(cls: ast.ClassDef) -> list[Col]:
     return out
 
 
-def _col(cls: ast.ClassDef, column: str) -> Optional[Col]:
+def _col(cls: ast.ClassDef, column: str) -> Col | None:
     return next((c for c in _columns(cls) if c.column == column), None)
 
 
-def _type_arg(col: Col) -> Optional[ast.expr]:
+def _type_arg(col: Col) -> ast.expr | None:
     for a in col.call.args if col.call else []:
         if isinstance(a, ast.Constant) and isinstance(a.value, str):
             continue
@@ -139,7 +135,7 @@ def _type_arg(col: Col) -> Optional[ast.expr]:
     return None
 
 
-def _mapped_inner(ann: ast.expr) -> Optional[ast.expr]:
+def _mapped_inner(ann: ast.expr) -> ast.expr | None:
     """X of Mapped[X] or Mapped[Optional[X]]."""
     if isinstance(ann, ast.Subscript) and ast.unparse(ann.value).endswith("Mapped"):
         inner = ann.slice
@@ -247,8 +243,8 @@ def _change_type(op: ChangeColumnType, text, cls, model, where, names: ModuleNam
     elif col.call is not None:
         named = col.call.args[:1] if col.call.args and isinstance(col.call.args[0], ast.Constant) else []
         rest = [ast.unparse(a) for a in col.call.args[len(named):]] + [ast.unparse(k) for k in col.call.keywords]
-        edits.append((col.call, f"{ast.unparse(col.call.func)}("
-                                f"{', '.join([ast.unparse(a) for a in named] + [type_src] + rest)})"))
+        args = ", ".join([ast.unparse(a) for a in named] + [type_src] + rest)
+        edits.append((col.call, f"{ast.unparse(col.call.func)}({args})"))
     else:
         return Edit(model, cannot=f"{op.column} of {where} takes its type from the annotation: change it by hand")
     inner = _mapped_inner(col.stmt.annotation) if isinstance(col.stmt, ast.AnnAssign) else None
@@ -357,7 +353,7 @@ def _nullable(op, text, cls, model, where, names: ModuleNames) -> Edit:
     return Edit(model, names.finish(text), f"{col.attr} of {where} is {'NOT NULL' if required else 'nullable'}")
 
 
-def _index_owner(project: Path, name: str) -> Optional[Model]:
+def _index_owner(project: Path, name: str) -> Model | None:
     for model in find_models(project):
         tree = ast.parse((project / model.rel).read_text(encoding="utf-8"))
         cls = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == model.name)
@@ -372,7 +368,8 @@ def edits(project: Path, ops: list) -> list[tuple[object, Edit]]:
     out = []
     for op in ops:
         table = getattr(op, "table", None)
-        model = _index_owner(project, op.name) if isinstance(op, DropIndex) else owner(project, table) if table else None
+        model = (_index_owner(project, op.name) if isinstance(op, DropIndex)
+                 else owner(project, table) if table else None)
         if model is None:
             out.append((op, Edit(None, cannot=f"no SQLAlchemy class has __tablename__ = {table!r}: change the "
                                               "models by hand" if table else

@@ -70,7 +70,8 @@ OPS = {
 
 
 def manage(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=root, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=root, capture_output=True, text=True,
+                          timeout=300, check=False)
     if ok:
         assert done.returncode == 0, f"manage.py {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
     return done
@@ -126,7 +127,8 @@ def apply_patches(root: Path, plan: dict) -> list[str]:
         assert c["patch"], c["why"]
         patch_file = root.parent / f"change{i}.patch"
         patch_file.write_text(c["patch"])
-        done = subprocess.run(["patch", "-p1", "-i", str(patch_file)], cwd=root, capture_output=True, text=True)
+        done = subprocess.run(["patch", "-p1", "-i", str(patch_file)], cwd=root, capture_output=True, text=True,
+                              check=False)
         assert done.returncode == 0, done.stdout + done.stderr
         applied.append(c["path"])
     return applied
