@@ -10,8 +10,8 @@ from pathlib import Path, PurePosixPath
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._py import (identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node, source_files,
-                  sql_type, with_kwarg)
+from ._py import (identifier, indent_of, insert_after, literal_default, module_assignments, remove_stmt, replace_node,
+                  source_files, sql_type, with_kwarg)
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "migrations"}
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
@@ -40,17 +40,15 @@ class Edit:
 
 
 def _label(project: Path, app_dir: PurePosixPath) -> str:
-    apps_py = project / app_dir / "apps.py"
+    """`label = "..."` of an AppConfig in <app>/apps.py, else the app folder's name (as django.py reads it)."""
     try:
-        tree = ast.parse(apps_py.read_text(encoding="utf-8")) if apps_py.is_file() else None
-    except (SyntaxError, UnicodeDecodeError, ValueError):
-        tree = None
-    for node in tree.body if tree else []:
-        if isinstance(node, ast.ClassDef):
-            for st in node.body:
-                if (isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "label" for t in st.targets)
-                        and isinstance(st.value, ast.Constant) and isinstance(st.value.value, str)):
-                    return st.value.value
+        tree = ast.parse((project / app_dir / "apps.py").read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return app_dir.name
+    for node in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        label = module_assignments(ast.Module(body=node.body, type_ignores=[]), {"label"}).get("label")
+        if isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value:
+            return label.value
     return app_dir.name
 
 
@@ -119,8 +117,8 @@ def op_model(project: Path, op, texts: dict[str, str] | None = None) -> Model | 
     if isinstance(op, DropIndex):
         for model in find_models(project):
             text = (texts or {}).get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
-            cls = _class(ast.parse(text), model.name)
-            if _index_in_meta(cls, op.name) is not None:
+            cls = next((n for n in ast.parse(text).body if isinstance(n, ast.ClassDef) and n.name == model.name), None)
+            if cls is not None and _index_in_meta(cls, op.name) is not None:
                 return model
         return None
     table = getattr(op, "table", None)
@@ -190,7 +188,9 @@ def _state(kind: str, model: Model, *args: str) -> str:
 def edit(project: Path, op, text: str, model: Model) -> Edit:
     """The edit of `text` (the model's models.py as it is now) for one operation."""
     tree = ast.parse(text)
-    cls = _class(tree, model.name)
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == model.name), None)
+    if cls is None:
+        return Edit(model, cannot=f"{model.rel} has no class {model.name} any more: change it by hand")
     if "models" not in {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom)
                         and n.module == "django.db" for a in n.names}:
         return Edit(model, cannot=f"{model.rel} does not import `models` from django.db; add the change by hand")
@@ -386,7 +386,13 @@ def edits(project: Path, ops: list, label: str | None = None,
         if label is not None and model.label != label:
             continue
         text = texts.get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
-        result = edit(project, op, text, model)
+        try:
+            result = edit(project, op, text, model)
+            if result.text is not None:
+                ast.parse(result.text)  # an edit that does not parse is never offered
+        except (SyntaxError, ValueError, StopIteration, AttributeError, IndexError, KeyError) as exc:
+            result = Edit(model, cannot=f"Flux could not edit {model.rel} for {op.op} ({type(exc).__name__}: "
+                                        f"{exc}): change it by hand")
         if result.text is not None:
             texts[model.rel] = result.text
         out.append((op, result))

@@ -378,7 +378,13 @@ def edits(project: Path, ops: list) -> list[tuple[object, Edit]]:
                                  f"Flux does not edit SQLAlchemy models for {op.op}")))
             continue
         text = texts.get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
-        result = edit(op, text, model)
+        try:
+            result = edit(op, text, model)
+            if result.text is not None:
+                ast.parse(result.text)  # an edit that does not parse is never offered
+        except (SyntaxError, ValueError, StopIteration, AttributeError, IndexError, KeyError) as exc:
+            result = Edit(model, cannot=f"Flux could not edit {model.rel} for {op.op} ({type(exc).__name__}: "
+                                        f"{exc}): change it by hand")
         if result.text is not None:
             texts[model.rel] = result.text
         out.append((op, result))

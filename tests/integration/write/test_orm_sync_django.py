@@ -234,3 +234,14 @@ def test_models_package_is_read(tmp_path):
     assert (result.model.rel, result.model.app_dir, result.model.label) == ("shop/models/customer.py", "shop", "shop")
     assert "    w = models.BigIntegerField(null=True)\n" in result.text
     assert result.state == ["migrations.AddField('order', 'w', models.BigIntegerField(null=True))"]
+
+
+def test_a_model_file_changed_under_the_plan_gets_a_note(tmp_path):
+    from flux_agent.model.operations import AddColumn
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "models.py").write_text(MODELS["shop/models.py"])
+    ((_, result),) = _django_models.edits(tmp_path, [AddColumn(table="customers", column="x", type="text")],
+                                          texts={"shop/models.py": "from django.db import models\n"})
+    assert result.text is None and result.cannot == "shop/models.py has no class Customer any more: change it by hand"
