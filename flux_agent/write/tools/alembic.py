@@ -178,6 +178,8 @@ class AlembicWriter(Writer):
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         project = Path(project_dir)
+        if not _sqlalchemy_models.find_models(project):
+            return []  # no declarative classes: the revisions are the only description of the schema
         out: list[CodeChange] = []
         texts: dict[str, str] = {}
         whys: dict[str, list[str]] = {}

@@ -173,6 +173,8 @@ class DjangoWriter(Writer):
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         project = Path(project_dir)
+        if not _django_models.find_models(project):
+            return []  # no models.py with a model: the migrations are the only description of the schema
         results = _django_models.edits(project, plan.operations)
         folder = owning_folder(plan, project)
         out: list[CodeChange] = []

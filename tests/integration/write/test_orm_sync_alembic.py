@@ -225,3 +225,17 @@ def test_index_names_attributes_and_a_used_attribute_is_not_renamed(tmp_path):
     assert "__table_args__ = (sa.Index('customers_name_idx', 'title'),)" in index.text
     assert "title: Mapped[str] = mapped_column('full_name', String(100))" in renamed.text  # the attribute stays
     assert used.text is None and "relationship" in used.cannot
+
+
+def test_a_project_without_models_gets_no_code_changes(tmp_path):
+    from flux_agent.model.operations import AddColumn
+    from flux_agent.model.plan import Plan
+    from flux_agent.write.tools.alembic import WRITER
+
+    plan = Plan(description="x", type="safe", tool="alembic", steps=[],
+                operations=[AddColumn(table="customers", column="x", type="text")])
+    assert WRITER.code_changes(plan, tmp_path) == []  # the revisions alone describe the schema
+    (tmp_path / "models.py").write_text(MODELS)
+    (change,) = WRITER.code_changes(plan, tmp_path)
+    assert change.path == "models.py" and "+    x: Mapped[Optional[str]] = mapped_column(Text, nullable=True)\n" \
+        in change.patch
