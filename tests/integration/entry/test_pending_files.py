@@ -154,6 +154,7 @@ def second_plan_sees_the_first(project: Path, tool: str, table: str = "orders", 
         tools.plan_migration(add, str(project))
 
 
+@pytest.mark.slow  # each case ~0.8 s, all together ~16 s
 @pytest.mark.parametrize("name", list(FILE_PROJECTS))
 def test_second_plan_sees_pending_files(tmp_path, name):
     project = write(tmp_path / "app", FILE_PROJECTS[name])
