@@ -211,6 +211,7 @@ def _names(schema) -> set[str]:
 
 # -- 1. reading: the project's tool on the dev database, never the config's database --------------
 
+@pytest.mark.slow  # all cases together over 2 s
 @pytest.mark.parametrize("tool", TOOLS)
 def test_reads_schema_with_the_projects_tool_and_never_touches_the_configs_database(tool, tmp_path, prod,
                                                                                     monkeypatch):
@@ -301,6 +302,7 @@ def test_written_plan_runs_up_down_up_with_the_real_tool(tool, tmp_path, scratch
 
 # -- 3. code that connects on its own is stopped by the marker check ------------------------------
 
+@pytest.mark.slow  # all cases together over 2 s
 @pytest.mark.parametrize("tool", TOOLS)
 def test_a_migration_connecting_elsewhere_is_stopped_before_it_runs_anything_there(tool, tmp_path, prod):
     nm = modules(tool)
@@ -337,6 +339,7 @@ def test_a_knexfile_connecting_while_it_loads_is_stopped(tmp_path, prod):
 
 # -- 4. what is missing, in one line --------------------------------------------------------------
 
+@pytest.mark.slow  # all cases together over 2 s
 @pytest.mark.parametrize("tool", TOOLS)
 def test_missing_node_modules_says_what_to_install(tool, tmp_path, prod):
     nm = modules(tool)

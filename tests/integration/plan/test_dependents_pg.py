@@ -182,6 +182,7 @@ GONE = {case: Counter({("gin", ("gin_trgm_ops",), False, False, False, True): 1}
         for case in ("drop-column-with-gin-opclass", "drop-index-with-gin-opclass")}
 
 
+@pytest.mark.slow  # all cases together ~4 s
 @pytest.mark.parametrize("case_id, op", OK, ids=[c[0] for c in OK])
 def test_dependents_carried_forward_back_forward(db, case_id, op):
     schema = read_live(db)

@@ -61,6 +61,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow  # all cases together ~2.2 s
 @pytest.mark.parametrize("case_id, op, indexes", CASES, ids=[c[0] for c in CASES])
 def test_partitioned_table_forward_back_forward(db, case_id, op, indexes):
     if op["op"] == "set_not_null":
