@@ -6,7 +6,6 @@ mapped_column) and one in the classic style (sa.Column)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from flux_agent.entry.cli import main
+from tests.integration.write.test_orm_sync_django import apply_patches, write_all  # one plan-write-patch flow
 
 pytest.importorskip("alembic")
 pytest.importorskip("psycopg2")
@@ -24,6 +23,7 @@ MODELS = '''from typing import Optional
 import sqlalchemy as sa
 from sqlalchemy import String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
 
 
 class Base(DeclarativeBase):
@@ -101,35 +101,6 @@ def project(root: Path, url: str) -> Path:
     (root / "app" / "models.py").write_text(MODELS)
     run(root, "revision", "--autogenerate", "-m", "init", "--rev-id", "000000000001")
     return root
-
-
-def flux(capsys, *args: str) -> tuple[int, str]:
-    code = main(list(args))
-    return code, capsys.readouterr().out
-
-
-def write_all(root: Path, op: dict, capsys) -> dict:
-    code, out = flux(capsys, "plan", "--project", str(root), "--op", json.dumps(op), "--write", "--json")
-    assert code == 0, out
-    plan = json.loads(out)
-    for _ in plan["steps"]:
-        code, out = flux(capsys, "continue", "--project", str(root))
-        if code != 0:
-            break
-    return plan
-
-
-def apply_patches(root: Path, plan: dict) -> list[str]:
-    applied = []
-    for i, c in enumerate(plan["code_changes"]):
-        assert c["patch"], c["why"]
-        patch_file = root.parent / f"change{i}.patch"
-        patch_file.write_text(c["patch"])
-        done = subprocess.run(["patch", "-p1", "-i", str(patch_file)], cwd=root, capture_output=True, text=True,
-                              check=False)
-        assert done.returncode == 0, done.stdout + done.stderr
-        applied.append(c["path"])
-    return applied
 
 
 @pytest.mark.slow
