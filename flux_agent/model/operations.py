@@ -15,157 +15,181 @@ def _action(value):
     return " ".join(value.replace("_", " ").upper().split()) if isinstance(value, str) else value
 
 
+def _op_required(schema: dict) -> None:
+    # `op` has a default so code can build an operation without naming it, but a request must name it.
+    schema["required"] = ["op", *[r for r in schema.get("required", []) if r != "op"]]
+    schema["properties"]["op"].pop("default", None)
+
+
 class _Strict(BaseModel):
     # Unknown fields are a typo in the request, never something to ignore.
     model_config = ConfigDict(extra="forbid")
 
 
-class AddColumn(_Strict):
-    op: Literal["add_column"] = "add_column"
-    table: str
-    column: str
-    type: str
-    nullable: bool = True
+class _Op(_Strict):
+    model_config = ConfigDict(json_schema_extra=_op_required)
+
+
+def _op(name: str, meaning: str):
+    """The `op` field: its one value, and what the operation does (the tools' schemas show it)."""
+    return Annotated[Literal[name], Field(description=meaning)]  # type: ignore[valid-type]
+
+
+# The fields most operations share, described once (every field of the tools' schemas says what it means).
+Table = Annotated[str, Field(description="table name; schema.table outside public")]
+ColumnName = Annotated[str, Field(description="column name")]
+SqlType = Annotated[str, Field(description="PostgreSQL type, e.g. text, bigint, numeric(12,2), timestamptz")]
+Columns = Annotated[list[str], Field(min_length=1, description="column names, in key order")]
+NewName = Annotated[str, Field(description="the new name")]
+ObjectName = Annotated[Optional[str], Field(description="constraint or index name; default: generated")]
+SqlExpr = Annotated[str, Field(description="SQL expression")]
+
+
+class AddColumn(_Op):
+    op: _op("add_column", "add a column") = "add_column"
+    table: Table
+    column: ColumnName
+    type: SqlType
+    nullable: bool = Field(True, description="false: NOT NULL (give default or backfill for existing rows)")
     default: Optional[str] = Field(None, description="SQL expression for new rows")
     backfill: Optional[str] = Field(
         None, description="SQL expression for existing rows when it differs from the default or there is none"
     )
 
 
-class DropColumn(_Strict):
-    op: Literal["drop_column"] = "drop_column"
-    table: str
-    column: str
+class DropColumn(_Op):
+    op: _op("drop_column", "drop a column (kept until the code stops using it)") = "drop_column"
+    table: Table
+    column: ColumnName
 
 
-class RenameColumn(_Strict):
-    op: Literal["rename_column"] = "rename_column"
-    table: str
-    column: str
-    new_name: str
+class RenameColumn(_Op):
+    op: _op("rename_column", "rename a column, old and new name both working meanwhile") = "rename_column"
+    table: Table
+    column: ColumnName
+    new_name: NewName
 
 
-class ChangeColumnType(_Strict):
-    op: Literal["change_column_type"] = "change_column_type"
-    table: str
-    column: str
-    type: str
+class ChangeColumnType(_Op):
+    op: _op("change_column_type", "change a column's type") = "change_column_type"
+    table: Table
+    column: ColumnName
+    type: Annotated[str, Field(description="the new PostgreSQL type")]
     using: Optional[str] = Field(None, description="SQL expression over the old column giving the new value")
 
 
-class SetNotNull(_Strict):
-    op: Literal["set_not_null"] = "set_not_null"
-    table: str
-    column: str
+class SetNotNull(_Op):
+    op: _op("set_not_null", "make a column NOT NULL") = "set_not_null"
+    table: Table
+    column: ColumnName
     backfill: Optional[str] = Field(None, description="SQL expression for existing NULLs")
 
 
-class DropNotNull(_Strict):
-    op: Literal["drop_not_null"] = "drop_not_null"
-    table: str
-    column: str
+class DropNotNull(_Op):
+    op: _op("drop_not_null", "allow NULL in a column") = "drop_not_null"
+    table: Table
+    column: ColumnName
 
 
-class SetDefault(_Strict):
-    op: Literal["set_default"] = "set_default"
-    table: str
-    column: str
-    default: str
+class SetDefault(_Op):
+    op: _op("set_default", "set a column's default") = "set_default"
+    table: Table
+    column: ColumnName
+    default: Annotated[str, Field(description="SQL expression for new rows")]
 
 
-class DropDefault(_Strict):
-    op: Literal["drop_default"] = "drop_default"
-    table: str
-    column: str
+class DropDefault(_Op):
+    op: _op("drop_default", "remove a column's default") = "drop_default"
+    table: Table
+    column: ColumnName
 
 
-class AddIndex(_Strict):
-    op: Literal["add_index"] = "add_index"
-    table: str
-    columns: list[str] = Field(min_length=1)
-    unique: bool = False
-    name: Optional[str] = None
-    where: Optional[str] = None
+class AddIndex(_Op):
+    op: _op("add_index", "create an index concurrently") = "add_index"
+    table: Table
+    columns: Columns
+    unique: bool = Field(False, description="a unique index")
+    name: ObjectName = None
+    where: Optional[str] = Field(None, description="predicate of a partial index (SQL)")
 
 
-class DropIndex(_Strict):
-    op: Literal["drop_index"] = "drop_index"
-    name: str
+class DropIndex(_Op):
+    op: _op("drop_index", "drop an index concurrently") = "drop_index"
+    name: Annotated[str, Field(description="index name")]
 
 
-class AddForeignKey(_Strict):
-    op: Literal["add_foreign_key"] = "add_foreign_key"
-    table: str
-    columns: list[str] = Field(min_length=1)
-    ref_table: str
-    ref_columns: list[str] = Field(min_length=1)
-    on_delete: Optional[Annotated[OnDelete, BeforeValidator(_action)]] = Field(
-        None, description="ON DELETE action: cascade, restrict, set null, set default or no action")
-    name: Optional[str] = None
+class AddForeignKey(_Op):
+    op: _op("add_foreign_key", "add a foreign key, validated without blocking writes") = "add_foreign_key"
+    table: Table
+    columns: Columns
+    ref_table: Annotated[str, Field(description="referenced table")]
+    ref_columns: Annotated[list[str], Field(min_length=1, description="referenced columns")]
+    on_delete: Optional[Annotated[OnDelete, BeforeValidator(_action)]] = Field(None, description="ON DELETE action")
+    name: ObjectName = None
 
 
-class AddCheck(_Strict):
-    op: Literal["add_check"] = "add_check"
-    table: str
-    expression: str
-    name: Optional[str] = None
+class AddCheck(_Op):
+    op: _op("add_check", "add a CHECK constraint, validated without blocking writes") = "add_check"
+    table: Table
+    expression: Annotated[str, Field(description="boolean SQL expression")]
+    name: ObjectName = None
 
 
-class AddUnique(_Strict):
-    op: Literal["add_unique"] = "add_unique"
-    table: str
-    columns: list[str] = Field(min_length=1)
-    name: Optional[str] = None
+class AddUnique(_Op):
+    op: _op("add_unique", "add a UNIQUE constraint from an index built concurrently") = "add_unique"
+    table: Table
+    columns: Columns
+    name: ObjectName = None
 
 
 class ColumnSpec(_Strict):
-    name: str
-    type: str
-    nullable: bool = True
-    default: Optional[str] = None
-    primary_key: bool = False
+    name: ColumnName
+    type: SqlType
+    nullable: bool = Field(True, description="false: NOT NULL")
+    default: Optional[str] = Field(None, description="SQL expression")
+    primary_key: bool = Field(False, description="part of the primary key")
 
 
-class CreateTable(_Strict):
-    op: Literal["create_table"] = "create_table"
-    table: str
-    columns: list[ColumnSpec] = Field(min_length=1)
+class CreateTable(_Op):
+    op: _op("create_table", "create a table") = "create_table"
+    table: Table
+    columns: list[ColumnSpec] = Field(min_length=1, description="the columns, in order")
 
 
-class RenameTable(_Strict):
-    op: Literal["rename_table"] = "rename_table"
-    table: str
-    new_name: str
+class RenameTable(_Op):
+    op: _op("rename_table", "rename a table, a view keeping the old name meanwhile") = "rename_table"
+    table: Table
+    new_name: NewName
 
 
-class DropTable(_Strict):
-    op: Literal["drop_table"] = "drop_table"
-    table: str
+class DropTable(_Op):
+    op: _op("drop_table", "drop a table (renamed aside first)") = "drop_table"
+    table: Table
 
 
-class Backfill(_Strict):
-    op: Literal["backfill"] = "backfill"
-    table: str
-    column: str
-    value: str = Field(description="SQL expression")
-    where: Optional[str] = None
-    batch_size: Optional[int] = Field(None, gt=0)
+class Backfill(_Op):
+    op: _op("backfill", "set a column on existing rows, in batches") = "backfill"
+    table: Table
+    column: ColumnName
+    value: SqlExpr
+    where: Optional[str] = Field(None, description="only rows matching this SQL predicate")
+    batch_size: Optional[int] = Field(None, gt=0, description="rows per batch; default: sized from timing")
 
 
-class AddEnumValue(_Strict):
-    op: Literal["add_enum_value"] = "add_enum_value"
-    enum: str
-    value: str
-    before: Optional[str] = None
-    after: Optional[str] = None
+class AddEnumValue(_Op):
+    op: _op("add_enum_value", "add a value to an enum type") = "add_enum_value"
+    enum: Annotated[str, Field(description="enum type name")]
+    value: Annotated[str, Field(description="the new label")]
+    before: Optional[str] = Field(None, description="place it before this label")
+    after: Optional[str] = Field(None, description="place it after this label")
 
 
-class RawSql(_Strict):
-    op: Literal["raw_sql"] = "raw_sql"
-    up: str
-    down: Optional[str] = None
-    phase: Phase = "migrate"
-    transactional: bool = True
+class RawSql(_Op):
+    op: _op("raw_sql", "SQL of your own, when no operation fits") = "raw_sql"
+    up: Annotated[str, Field(description="forward SQL")]
+    down: Optional[str] = Field(None, description="rollback SQL")
+    phase: Phase = Field("migrate", description="where it runs in the expand/contract sequence")
+    transactional: bool = Field(True, description="false for CREATE INDEX CONCURRENTLY and the like")
     confirm: Optional[str] = Field(
         None, description="for a destructive statement (drop, truncate, unfiltered delete/update) in a "
         "contract or backfill step: why it is safe; written into the migration file")
