@@ -2,8 +2,23 @@
 migration tool, validated and proved on a real PostgreSQL."""
 
 from importlib.metadata import PackageNotFoundError, version as _installed
+from pathlib import Path
+
+
+def _source_version() -> str:
+    """The version in pyproject.toml: the plugin runs from its source tree without installing it."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(Path(__file__).resolve().parent.parent / "pyproject.toml", "rb") as f:
+            return tomllib.load(f)["project"]["version"]
+    except (OSError, KeyError, ValueError):
+        return "0.0.0"
+
 
 try:
     __version__ = _installed("flux-agent")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0.0.0"
+except PackageNotFoundError:
+    __version__ = _source_version()

@@ -112,8 +112,8 @@ def conversation_text(body: dict) -> str:
 
 
 def summary_from(text: str) -> str:
-    """The `summary` of a write_migration result: the result is the tool's JSON
-    (structured content) as text; fall back to the raw text."""
+    """The `summary` of a write_migration result: the result is the tool's compact JSON
+    as text; fall back to the raw text."""
     try:
         data = json.loads(text)
     except ValueError:
@@ -193,7 +193,7 @@ def sse_events(model: str, reply: Reply) -> list[tuple[str, dict]]:
 RENAME = [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}]
 
 
-_FLUX_NAME = re.compile(r"mcp__[A-Za-z0-9_-]*flux[A-Za-z0-9_-]*__(?:detect_tooling|write_migration)")
+_FLUX_NAME = re.compile(r"mcp__[A-Za-z0-9_-]*flux[A-Za-z0-9_-]*__(?:detect_tooling|plan_migration|write_migration)")
 
 
 @dataclass
@@ -204,8 +204,8 @@ class FluxScript:
     loads deferred tools): optionally load the skill with the Skill tool; when
     the flux MCP tools are not loaded yet (Claude Code sends MCP tools with
     `defer_loading`, or not at all while the server is still connecting), load
-    them with ToolSearch; then detect_tooling, then write_migration, then a final
-    answer that quotes the write_migration summary.
+    them with ToolSearch; then detect_tooling, plan_migration, write_migration with
+    the plan's plan_id, then a final answer that quotes the write_migration summary.
     Requests that offer neither (Claude Code's side calls) get plain text.
 
     The MCP server may still be starting when the model first wants its tools
@@ -243,12 +243,13 @@ class FluxScript:
 
     def __call__(self, body: dict) -> Reply:
         detect = find_tool(body, "detect_tooling")
+        plan = find_tool(body, "plan_migration")
         write = find_tool(body, "write_migration")
         names = tool_names(body)
         results = tool_results(body)
         done = {r.name for r in results}
         ready = loaded_tools(body)
-        if not (detect in ready and write in ready):
+        if not (detect in ready and plan in ready and write in ready):
             if "ToolSearch" not in names:
                 return Reply(text="Flux test.")
             if self.use_skill and "Skill" in names and "Skill" not in done:
@@ -260,15 +261,23 @@ class FluxScript:
                 return Reply(text=f"The flux tools never became available ({self.searches} searches, "
                                   f"{time.monotonic() - self.first_search:.0f} s).")
             self.searches += 1
-            known = [detect, write] if detect and write else sorted(set(_FLUX_NAME.findall(conversation_text(body))))
-            query = "select:" + ",".join(known) if len(known) == 2 else "+flux detect_tooling write_migration"
+            known = [detect, plan, write] if detect and plan and write else \
+                sorted(set(_FLUX_NAME.findall(conversation_text(body))))
+            query = "select:" + ",".join(known) if len(known) == 3 else \
+                "+flux detect_tooling plan_migration write_migration"
             return Reply(tool=("ToolSearch", {"query": query, "max_results": 10}))
         if self.use_skill and "Skill" in names and "Skill" not in done:
             return Reply(text="Loading the skill.", tool=("Skill", {"skill": self.use_skill}))
         if detect not in done:
             return Reply(tool=(detect, {"project_dir": self.project_dir}))
+        if plan not in done:
+            return Reply(tool=(plan, {"project_dir": self.project_dir, "operations": self.operations}))
         if write not in done:
-            return Reply(tool=(write, {"project_dir": self.project_dir, "operations": self.operations}))
+            planned = [r for r in results if r.name == plan][-1]
+            if planned.is_error:
+                return Reply(text="plan_migration failed:\n" + planned.text)
+            return Reply(tool=(write, {"project_dir": self.project_dir,
+                                       "plan_id": json.loads(planned.text)["plan_id"]}))
         written = [r for r in results if r.name == write][-1]
         if written.is_error:
             return Reply(text="write_migration failed:\n" + written.text)

@@ -2,7 +2,7 @@
 
 A plain tool-use loop on the official `anthropic` SDK. The tool definitions are
 generated from the same request models the MCP server uses
-(flux_agent/tool_api.py); the system prompt is prompts/system.md followed by
+(entry/tool_specs.py), and calls go through the same entry/tool_calls.py; the system prompt is prompts/system.md followed by
 prompts/tools.md. Every model turn is streamed: text as it arrives, and one
 line per tool call, to `stream_to`. Tool errors (FluxError, a bad argument) go
 back to the model as an `is_error` tool_result with one line of text, so it can
@@ -19,10 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Optional
 
-from pydantic import BaseModel
-
 from ..errors import FluxError, FluxInputError, error_line, one_line
-from ..plan.summary import surface
+from . import tool_calls
+from .tool_schema import tool_input_schema
 from .tool_specs import BY_NAME, TOOLS, ToolSpec
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
@@ -59,32 +58,8 @@ class AgentResult:
 
 # --- tools and prompt -------------------------------------------------------------------------
 
-def input_schema(model: type[BaseModel]) -> dict:
-    """The request model's JSON schema, checked to suit the Messages API: an object at
-    the top (no top-level oneOf/anyOf/allOf) and only local refs that resolve in $defs."""
-    schema = model.model_json_schema()
-    if schema.get("type") != "object" or any(k in schema for k in ("oneOf", "anyOf", "allOf")):
-        raise TypeError(f"{model.__name__}: a tool input schema must be a plain object schema")
-    defs = schema.get("$defs", {})
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if ref is not None and not (isinstance(ref, str) and ref.startswith("#/$defs/")
-                                        and ref[len("#/$defs/"):] in defs):
-                raise TypeError(f"{model.__name__}: unresolvable $ref {ref!r}")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
-    return schema
-
-
 def tool_definitions() -> list[dict]:
-    return [{"name": spec.name, "description": spec.description, "input_schema": input_schema(spec.request)}
+    return [{"name": spec.name, "description": spec.description, "input_schema": tool_input_schema(spec.request)}
             for spec in TOOLS]
 
 
@@ -103,20 +78,10 @@ def system_prompt(project_dir: str) -> str:
 # --- running one tool call --------------------------------------------------------------------
 
 def run_tool(spec: ToolSpec, args: Any, project_dir: str) -> tuple[str, bool, Any]:
-    """Call the tool; returns (tool_result text, is_error, result model or None)."""
+    """Call the tool inside the session's project; returns (tool_result text, is_error, result or None)."""
     try:
-        if not isinstance(args, dict):
-            raise FluxInputError("the tool input must be a JSON object")
-        args = dict(args)
-        given = args.get("project_dir")
-        if given and Path(project_dir, given).resolve() != Path(project_dir).resolve():
-            raise FluxInputError(f"project_dir {given!r} is not this session's project; "
-                                 f"leave it out or pass {project_dir}")
-        if "project_dir" in spec.request.model_fields:
-            args["project_dir"] = project_dir
-        with surface("tools"):  # the result names the tools the model has, not CLI commands
-            result = spec.handler(spec.request(**args))
-            return result.model_dump_json(), False, result
+        text, result = tool_calls.answer(spec.name, args, Path(project_dir).resolve())
+        return text, False, result
     except Exception as exc:  # the model sees the one line every surface gives (errors.error_line)
         return error_line(exc, spec.name)[0], True, None
 

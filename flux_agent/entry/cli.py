@@ -131,7 +131,7 @@ def _plan_with_agent(args, words: str) -> int:
     if not plans:
         raise FluxInputError(f"the agent made no plan: {result.text}")
     if args.json:  # the plan as the tool returned it, its summary rendered again for this surface, the CLI
-        print(Plan.model_validate_json(plans[-1]).model_dump_json(indent=2))
+        print(Plan.model_validate(json.loads(plans[-1])["plan"]).model_dump_json(indent=2))
     else:
         print(result.text)
     return 0

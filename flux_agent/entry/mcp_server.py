@@ -1,102 +1,72 @@
-"""The MCP server (stdio), on the official `mcp` SDK 2.x.
+"""The MCP server (stdio), on the official `mcp` SDK's low-level server.
 
-Each tool's parameters are the fields of its request model in
-flux_agent/tool_api.py, so the input schema MCP clients see is generated from
-that model; the return annotation is the result model (output schema).
-A bad call becomes a tool error with one clear line; the server keeps serving.
+Tools and their input schemas come from entry/tool_specs.py (compacted by
+entry/tool_schema.py); every call goes through entry/tool_calls.py, as the agent's do.
+Results are compact JSON text, once (no structured copy beside it, no output schemas:
+both would cost the model's context twice). A bad call is a tool error of one line;
+the server keeps serving. Only the SDK and the light models load at start: a tool
+imports the planner when it is first called.
 """
 
 from __future__ import annotations
 
-import inspect
 import io
 import json
 import os
-from typing import Annotated, Any
 
 import anyio
-import mcp_types
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+import mcp_types as types
+from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
-from pydantic import Field, ValidationError
-
-from ..plan import summary as render
 
 from .. import __version__
-from ..errors import error_line, one_line
-from .tool_specs import BY_NAME, TOOLS, ToolSpec
+from ..errors import error_line
+from . import tool_calls
+from .session import session_root
+from .tool_schema import tool_input_schema
+from .tool_specs import TOOLS
 
 INSTRUCTIONS = (
-    "Flux plans zero-downtime PostgreSQL schema changes. Call detect_tooling and read_schema first, "
-    "then plan_migration with typed operations (or raw_sql when none fits), then write_migration. "
-    "Show the returned summary to the user verbatim."
+    "Flux plans zero-downtime PostgreSQL schema changes. detect_tooling and read_schema first; then "
+    "plan_migration with typed operations (raw_sql when none fits); write_migration with its plan_id; "
+    "verify_migration before deploying; validate_migration for SQL someone wrote. Show each summary to the "
+    "user verbatim. Results are compact JSON: a field left out is empty."
 )
 
 
-def _tool_function(spec: ToolSpec):
-    """A function whose signature mirrors the request model's fields."""
+def tool_list() -> list[types.Tool]:
+    return [types.Tool(name=s.name, description=s.description, input_schema=tool_input_schema(s.request))
+            for s in TOOLS]
 
-    def call(**kwargs: Any):
-        try:
-            request = spec.request(**kwargs)
-            return spec.handler(request)
+
+def build_server() -> Server:
+    tools = tool_list()
+    root = session_root()
+
+    async def list_tools(ctx, params) -> types.ListToolsResult:
+        return types.ListToolsResult(tools=tools)
+
+    async def call_tool(ctx, params: types.CallToolRequestParams) -> types.CallToolResult:
+        try:  # a worker thread: planning blocks, and the server keeps answering meanwhile
+            text = await anyio.to_thread.run_sync(tool_calls.call, params.name, params.arguments, root)
+            return types.CallToolResult(content=[types.TextContent(type="text", text=text)])
         except Exception as exc:  # one line, as on every surface (errors.error_line)
-            raise ToolError(error_line(exc, spec.name)[0]) from None
+            line = error_line(exc, params.name)[0]
+            return types.CallToolResult(content=[types.TextContent(type="text", text=line)], is_error=True)
 
-    params = []
-    for name, field in spec.request.model_fields.items():
-        default = inspect.Parameter.empty if field.is_required() else field.get_default(call_default_factory=True)
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                        annotation=_annotated(field)))
-    call.__signature__ = inspect.Signature(params, return_annotation=spec.result)
-    call.__name__ = spec.name
-    call.__doc__ = spec.description
-    call.__annotations__ = {p.name: p.annotation for p in params} | {"return": spec.result}
-    return call
+    return Server("flux", version=__version__, instructions=INSTRUCTIONS, on_list_tools=list_tools,
+                  on_call_tool=call_tool)
 
 
-def _annotated(field):
-    extra = {}
-    if field.description:
-        extra["description"] = field.description
-    for meta in field.metadata:  # keep constraints such as min_length, ge
-        for key in ("min_length", "max_length", "ge", "gt", "le", "lt"):
-            if getattr(meta, key, None) is not None:
-                extra[key] = getattr(meta, key)
-    return Annotated[field.annotation, Field(**extra)] if extra else field.annotation
-
-
-class FluxServer(MCPServer):
-    """The SDK's server with every tool error on one line: the SDK reports arguments
-    that fail its schema check as a multi-line pydantic dump."""
-
-    async def call_tool(self, name, arguments, context=None):
-        spec = BY_NAME.get(name)
-        unknown = sorted(set(arguments or {}) - set(spec.request.model_fields)) if spec else []
-        if unknown:  # the SDK would drop them silently: a misspelt argument must not be ignored
-            raise ToolError(f"unknown argument {unknown[0][:100]!r} for {name}; expected one of: "
-                            f"{', '.join(spec.request.model_fields)}")
-        try:
-            with render.surface("tools"):  # results name the tools the model has, not CLI commands
-                return await super().call_tool(name, arguments, context)
-        except UnexpectedToolError:
-            raise
-        except ToolError as exc:
-            cause = exc.__cause__
-            text = error_line(cause)[0] if isinstance(cause, ValidationError) else one_line(exc)
-            raise ToolError(text) from cause
-
-    async def run_stdio_async(self) -> None:
-        # The wire moves off fd 0, which then reads EOF for any child process (as the SDK does).
-        wire = os.fdopen(os.dup(0), "rb")
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        os.close(null)
-        lines = anyio.wrap_file(io.TextIOWrapper(wire, encoding="utf-8", errors="replace"))
-        async with stdio_server(stdin=_AnsweredLines(lines)) as (read_stream, write_stream):
-            await self._lowlevel_server.run(read_stream, write_stream,
-                                            self._lowlevel_server.create_initialization_options())
+async def _serve(server: Server) -> None:
+    # The wire moves off fd 0, which then reads EOF for any child process (as the SDK does).
+    wire = os.fdopen(os.dup(0), "rb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    lines = anyio.wrap_file(io.TextIOWrapper(wire, encoding="utf-8", errors="replace"))
+    async with stdio_server(stdin=_AnsweredLines(lines)) as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
 
 
 class _AnsweredLines:
@@ -114,7 +84,7 @@ class _AnsweredLines:
 
 def _answerable(line: str) -> str:
     try:
-        mcp_types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+        types.jsonrpc_message_adapter.validate_json(line, by_name=False)
         return line
     except ValueError:
         pass
@@ -131,15 +101,5 @@ def _answerable(line: str) -> str:
     return json.dumps({"jsonrpc": "2.0", "id": rid, "method": f"invalid request {method[:100]!r}: {why}"})
 
 
-def build_server() -> MCPServer:
-    server = FluxServer("flux", version=__version__, instructions=INSTRUCTIONS)
-    for spec in TOOLS:
-        server.add_tool(_tool_function(spec), name=spec.name, description=spec.description,
-                        structured_output=True)
-    return server
-
-
 def main() -> None:
-    build_server().run("stdio")
-
-
+    anyio.run(_serve, build_server())

@@ -1,7 +1,11 @@
-"""The six tools as the MCP server and the Claude agent expose them: one
-pydantic request model each (their JSON schemas are the tools' input
-schemas), one result model each (output schemas), and the handler that calls
-flux_agent.entry.actions. Nothing here decides anything; it only adapts.
+"""The six tools as the MCP server and the Claude agent expose them: one pydantic request
+model each (their compacted JSON schemas are the tools' input schemas, entry/tool_schema.py),
+one result model each, and the handler that calls flux_agent.entry.actions. Nothing here
+decides anything about migrations; it only adapts, and keeps a session inside its project.
+
+The operation schema is published once, by plan_migration: the plan it returns has a
+plan_id, and write_migration and verify_migration take that id (entry/plan_ids.py).
+Handlers import the planner only when called, so the server starts at the SDK's own pace.
 """
 
 from __future__ import annotations
@@ -12,16 +16,16 @@ from typing import Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import actions as tools
-from ..project.detect import Detection
 from ..errors import FluxInputError
-from ..model.plan import FileFinding, Plan
 from ..model.operations import Operation
-from ..model.schema import Schema
-from ..pg.parse import require_pglast
-from ..verify.report import VerifyReport
+from ..model.plan import CodeChange, FileFinding, Plan
+from ..model.terms import Tool
+from . import plan_ids
+from .session import inside
 
-_PROJECT = Field(None, description="absolute path of the project; default: the server's working directory")
+_PROJECT = Field(None, description="project folder inside the session's project; default: the session's project")
+_TOOL = Field(None, description="the migration tool, when detection picks the wrong one")
+_PLAN_ID = Field(None, description="plan_id from plan_migration", max_length=40)
 
 
 class _Request(BaseModel):
@@ -30,50 +34,46 @@ class _Request(BaseModel):
 
 
 class DetectRequest(_Request):
-    tool: Optional[str] = Field(None, description="force a migration tool instead of detecting it")
+    tool: Optional[Tool] = _TOOL
 
 
 class ReadSchemaRequest(_Request):
-    tool: Optional[str] = None
+    tool: Optional[Tool] = _TOOL
     database_url: Optional[str] = Field(None, description="read a live PostgreSQL instead of the migrations")
+    tables: Optional[list[str]] = Field(None, description="only these tables, with the views and enums they use; "
+                                        "default: all")
 
 
 class PlanRequest(_Request):
     operations: list[Operation] = Field(min_length=1, description="typed operations, planned in order")
-    tool: Optional[str] = None
+    tool: Optional[Tool] = _TOOL
     pg_version: Optional[int] = Field(None, ge=9, description="PostgreSQL major version of production")
-    database_url: Optional[str] = Field(None, description="read the schema and table sizes from a live "
-                                        "database (read-only) for duration estimates")
+    database_url: Optional[str] = Field(None, description="live database (read-only) for table sizes")
 
 
 class ValidateRequest(_Request):
-    paths: list[str] = Field(min_length=1, description="migration files or folders, relative to the project")
+    paths: list[str] = Field(min_length=1, description="SQL files or folders, relative to the project")
 
 
 class WriteRequest(_Request):
-    """Writing re-plans from the operations: the files always hold Flux's own SQL.
-    Only the steps before the first application deploy are written; after that
-    deploy, call again with continue_pending to write the next ones."""
-
-    operations: Optional[list[Operation]] = Field(None, description="typed operations; omit with continue_pending")
-    tool: Optional[str] = None
-    pg_version: Optional[int] = Field(None, ge=9)
-    continue_pending: bool = Field(False, description="write the next steps of the plan written before, "
-                                   "once its code deploy is done")
+    plan_id: Optional[str] = _PLAN_ID
+    continue_pending: bool = Field(False, description="write the next steps of the plan written before, once "
+                                   "its code deploy is out")
 
 
 class VerifyRequest(_Request):
-    """Verify the pending plan (the newest plan record with steps left to write), or
-    the given operations, on a scratch PostgreSQL: forward, roll back, forward again."""
-
-    operations: Optional[list[Operation]] = Field(None, description="verify these operations instead of the "
-                                                  "pending plan")
-    database_url: Optional[str] = Field(None, description="a server to create a scratch database on; default: "
-                                        "an embedded PostgreSQL in a temporary folder")
+    plan_id: Optional[str] = Field(None, description="plan_id from plan_migration; default: the pending written "
+                                   "plan", max_length=40)
+    database_url: Optional[str] = Field(None, description="server for a scratch database; default: embedded")
     rows: Optional[int] = Field(None, ge=0, description="synthetic rows per table (default 1000)")
-    load: bool = Field(False, description="run old-code and new-code application traffic while the steps run; "
-                       "report latency per step and lost writes")
+    load: bool = Field(False, description="run old- and new-code traffic during the steps; report latency and "
+                       "lost writes")
     i_know: bool = Field(False, description="allow a database_url that looks like production")
+
+
+class PlanResult(BaseModel):
+    plan_id: str = Field(description="pass to write_migration or verify_migration")
+    plan: Plan
 
 
 class ValidateResult(BaseModel):
@@ -86,91 +86,106 @@ class WriteResult(BaseModel):
     summary: str = Field(description="the deployment summary: show it to the user verbatim")
     next: str = Field(description="what must happen before the remaining steps are written")
     remaining_steps: list[int]
-    plan: Plan
+    code_changes: list[CodeChange] = Field(description="ORM model edits to apply with the application change "
+                                           "(the ones writing did not apply)")
 
 
 class VerifyResult(BaseModel):
     status: Literal["ok", "failed"]
-    message: str = Field(description="one line: the outcome, or what failed first")
-    report: VerifyReport
-    text: str = Field(description="the report as the CLI prints it: show it to the user")
+    report: str = Field(description="the report as the CLI prints it: show it to the user")
 
 
-def _base(project_dir: Optional[str]) -> Optional[str]:
-    return project_dir or str(Path.cwd())
+def detect_tooling(req: DetectRequest, root: Path):
+    from . import actions
+
+    return actions.detect_tooling(str(inside(root, req.project_dir)), req.tool)
 
 
-def detect_tooling(req: DetectRequest) -> Detection:
-    return tools.detect_tooling(_base(req.project_dir), req.tool)
+def read_schema(req: ReadSchemaRequest, root: Path):
+    from . import actions
+    from ..schema.subset import only_tables
+
+    schema = actions.read_schema(str(inside(root, req.project_dir)), req.tool, req.database_url)
+    return only_tables(schema, req.tables) if req.tables else schema
 
 
-def read_schema(req: ReadSchemaRequest) -> Schema:
-    return tools.read_schema(_base(req.project_dir), req.tool, req.database_url)
+def plan_migration(req: PlanRequest, root: Path) -> PlanResult:
+    from . import actions
+
+    project = inside(root, req.project_dir)
+    plan = actions.plan_migration(req.operations, str(project), tool=req.tool, pg_version=req.pg_version,
+                                  database_url=req.database_url)
+    return PlanResult(plan_id=plan_ids.remember(project, req.operations, req.tool, req.pg_version), plan=plan)
 
 
-def plan_migration(req: PlanRequest) -> Plan:
-    return tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool, pg_version=req.pg_version,
-                                database_url=req.database_url)
+def validate_migration(req: ValidateRequest, root: Path) -> ValidateResult:
+    from . import actions
 
-
-def validate_migration(req: ValidateRequest) -> ValidateResult:
-    project = tools.project_path(_base(req.project_dir))
-    paths = [str(p if Path(p).is_absolute() else project / p) for p in req.paths]
-    findings = tools.validate_migration(paths, str(project))
+    project = inside(root, req.project_dir)
+    paths = [str(inside(root, p, base=project, what="path")) for p in req.paths]
+    findings = actions.validate_migration(paths, str(project))
     return ValidateResult(findings=findings, errors=sum(f.severity == "error" for f in findings))
 
 
-def write_migration(req: WriteRequest) -> WriteResult:
+def write_migration(req: WriteRequest, root: Path) -> WriteResult:
+    from . import actions
+
+    project = inside(root, req.project_dir)
+    if req.continue_pending == bool(req.plan_id):
+        raise FluxInputError("give plan_id (from plan_migration) to write a plan, or continue_pending: true "
+                             "to write the next steps of the plan written before")
     if req.continue_pending:
-        outcome = tools.continue_migration(_base(req.project_dir))
-        plan = tools.pending_plan(_base(req.project_dir), outcome.record)
+        outcome = actions.continue_migration(str(project))
+        plan = actions.pending_plan(str(project), outcome.record)
     else:
-        if not req.operations:
-            raise FluxInputError("give operations to write, or continue_pending to write the next steps")
-        plan = tools.plan_migration(req.operations, _base(req.project_dir), tool=req.tool,
-                                    pg_version=req.pg_version)
-        outcome = tools.write_migration(plan, _base(req.project_dir))
+        # Re-planned from its operations: the files hold Flux's SQL for the project as it is now.
+        planned = plan_ids.recall(req.plan_id, project)
+        plan = actions.plan_migration(planned.operations, str(project), tool=planned.tool,
+                                      pg_version=planned.pg_version)
+        outcome = actions.write_migration(plan, str(project))
         plan = outcome.plan or plan
     return WriteResult(files=outcome.files, summary=plan.summary, next=outcome.next,
-                       remaining_steps=outcome.remaining_steps, plan=plan)
+                       remaining_steps=outcome.remaining_steps,
+                       code_changes=[c for c in plan.code_changes if not c.applied_on_write])
 
 
-def verify_migration(req: VerifyRequest) -> VerifyResult:
+def verify_migration(req: VerifyRequest, root: Path) -> VerifyResult:
+    from ..pg.parse import require_pglast
+
     require_pglast("verify_migration")
-    # Imported here: verify's modules read pglast's trees (verify/seed.py), which the other tools do without.
     from ..verify import render_report, verify
 
-    report = verify(_base(req.project_dir), req.database_url, rows=1000 if req.rows is None else req.rows,
-                    load=req.load, operations=req.operations, i_know=req.i_know)
-    message = ("every step ran forward, rolled back and ran forward again" if report.ok
-               else report.failure or "verification failed")
-    return VerifyResult(status="ok" if report.ok else "failed", message=message, report=report,
-                        text=render_report(report))
+    project = inside(root, req.project_dir)
+    operations = plan_ids.recall(req.plan_id, project).operations if req.plan_id else None
+    report = verify(str(project), req.database_url, rows=1000 if req.rows is None else req.rows,
+                    load=req.load, operations=operations, i_know=req.i_know)
+    return VerifyResult(status="ok" if report.ok else "failed", report=render_report(report))
 
 
 @dataclass(frozen=True)
 class ToolSpec:
     name: str
     request: type[BaseModel]
-    result: type[BaseModel]
     handler: Callable
     description: str
 
 
 TOOLS: list[ToolSpec] = [
-    ToolSpec("detect_tooling", DetectRequest, Detection, detect_tooling,
+    ToolSpec("detect_tooling", DetectRequest, detect_tooling,
              "Find the project's migration tool, its migrations folder and SQL dialect."),
-    ToolSpec("read_schema", ReadSchemaRequest, Schema, read_schema,
-             "Read the project's current database schema (tables, columns, indexes, constraints, enums, views)."),
-    ToolSpec("plan_migration", PlanRequest, Plan, plan_migration,
+    ToolSpec("read_schema", ReadSchemaRequest, read_schema,
+             "The project's current schema (tables, columns, indexes, constraints, enums, views and what "
+             "depends on them), built from its migrations on PostgreSQL."),
+    ToolSpec("plan_migration", PlanRequest, plan_migration,
              "Plan a zero-downtime schema change from typed operations: ordered steps with forward and "
-             "rollback SQL, locks, risks, findings and a deployment summary. Writes nothing."),
-    ToolSpec("validate_migration", ValidateRequest, ValidateResult, validate_migration,
-             "Check migration SQL files for locking, rewrite, data-loss and correctness problems."),
-    ToolSpec("write_migration", WriteRequest, WriteResult, write_migration,
-             "Plan the operations and write the migration files in the project's tool format; "
-             "never overwrites a file. Returns the files and the summary to show the user."),
-    ToolSpec("verify_migration", VerifyRequest, VerifyResult, verify_migration,
-             "Run the pending plan forward, back and forward on a scratch PostgreSQL."),
+             "rollback SQL, locks, findings, ORM code changes and a deployment summary. Writes nothing; "
+             "returns a plan_id."),
+    ToolSpec("validate_migration", ValidateRequest, validate_migration,
+             "Check SQL migration files someone wrote for locking, rewrite, data-loss and correctness problems."),
+    ToolSpec("write_migration", WriteRequest, write_migration,
+             "Write a planned change (plan_id) as migration files in the project's tool format, up to its "
+             "first code deploy; never overwrites a file."),
+    ToolSpec("verify_migration", VerifyRequest, verify_migration,
+             "Before deploying: run a plan forward, back and forward again on a scratch PostgreSQL."),
 ]
 BY_NAME = {t.name: t for t in TOOLS}

@@ -28,6 +28,8 @@ _ACTIONS = {
     "continue": {"cli": "`flux continue`", "tools": "write_migration with continue_pending: true"},
     "verify": {"cli": "`flux verify`", "tools": "verify_migration"},
     "all steps": {"cli": "`flux plan --json`", "tools": "the plan's steps"},
+    "write": {"cli": "`flux plan --write`", "tools": "write_migration with a plan_id"},
+    "verify a change": {"cli": "--op", "tools": "a plan_id"},
 }
 
 

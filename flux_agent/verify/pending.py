@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..entry import actions as tools
+from ..plan import summary as render
 from ..write.deploy_groups import PLANS_DIR, PlanRecord, unfinished_records
 from ..errors import FluxInputError
 from ..model.plan import Plan
@@ -47,7 +48,7 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
     record = pending_record(project)
     if record is None:
         raise FluxInputError(f"nothing to verify: no pending plan in {PLANS_DIR}/ (write one with "
-                             "`flux plan --write`) and no operations given (--op)")
+                             f"{render.action('write')}) and no operations given ({render.action('verify a change')})")
     found = detect(project, record.plan.tool, settings)
     scripts = project_scripts(project, found)
     if scripts is not None:  # the project's files without the ones this plan wrote

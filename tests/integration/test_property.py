@@ -44,7 +44,7 @@ from pglast import ast, keywords
 
 from flux_agent.lint.context import FileContext
 from flux_agent.entry.cli import main
-from flux_agent.errors import FluxError, FluxInputError
+from flux_agent.errors import FluxError, FluxInputError, error_line
 from flux_agent.model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
 from flux_agent.model.plan import Plan
 from flux_agent.model.settings import Settings
@@ -901,18 +901,19 @@ def well_formed_calls(draw):
 
 @pytest.mark.slow
 @pytest.mark.pg
-def test_mcp_tool_functions_raise_only_tool_errors():
-    from mcp.server.mcpserver.exceptions import ToolError
-
-    from flux_agent.entry.mcp_server import _tool_function
-    from flux_agent.entry.tool_specs import BY_NAME
+def test_mcp_tool_calls_raise_only_one_line_input_errors():
+    """Any arguments, well formed or not: a call answers, or fails with one line that is bad input
+    (exit code 2), never an internal error, and writes nothing."""
+    from flux_agent.entry import tool_calls
 
     answered: collections.Counter = collections.Counter()  # tool -> calls answered without an error
+    root = _PROJECT.resolve()
 
     @given(call=st.one_of(
         st.tuples(st.sampled_from(TOOL_NAMES),
                   st.dictionaries(st.sampled_from(["project_dir", "operations", "tool", "pg_version", "paths",
-                                                   "continue_pending", "database_url", "bogus"]),
+                                                   "continue_pending", "plan_id", "tables", "database_url",
+                                                   "bogus"]),
                                   st.one_of(wrong, junk_text, st.lists(op_dict(), max_size=2),
                                             st.just(str(_PROJECT))), max_size=4)),
         well_formed_calls()))  # now and then a call as a client would make it, so answers are seen too
@@ -924,15 +925,14 @@ def test_mcp_tool_functions_raise_only_tool_errors():
             kwargs.pop("database_url", None)
             kwargs["project_dir"] = str(_PROJECT)
             if name == "write_migration":
-                kwargs.pop("operations", None)  # writing would change the shared project: continue_pending only
+                kwargs.pop("plan_id", None)  # writing would change the shared project: continue_pending only
         before = _listing(_PROJECT)
         try:
-            _tool_function(BY_NAME[name])(**kwargs)
+            tool_calls.call(name, kwargs, root)
             answered[name] += 1
-        except ToolError as exc:
-            one_line(exc)
-        except TypeError as exc:  # an unknown keyword: the SDK refuses it before the call
-            assert "bogus" in kwargs, exc
+        except Exception as exc:
+            line, code = error_line(exc)
+            assert code == 2 and "\n" not in line, (name, kwargs, line)
         assert _listing(_PROJECT) == before
 
     case()

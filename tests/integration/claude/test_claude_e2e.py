@@ -3,10 +3,10 @@
 The plugin is installed from this repo as a marketplace into a temp HOME; a
 scripted Messages API server on 127.0.0.1 plays the model (tests/fake_anthropic.py):
 it loads the flux-migrate skill, fetches the deferred flux MCP tools with
-ToolSearch, calls detect_tooling, then write_migration for a column rename, and
-answers with the summary the tool returned. `claude -p` runs in a temp copy of
+ToolSearch, calls detect_tooling, plan_migration for a column rename, then
+write_migration with its plan_id, and answers with the summary the tool returned. `claude -p` runs in a temp copy of
 examples/shop. This proves the skill, the MCP server launch from .mcp.json
-(`uv run --project ${CLAUDE_PLUGIN_ROOT} flux mcp`) and the tools work in the
+(its launcher under `${CLAUDE_PLUGIN_ROOT}`) and the tools work in the
 real client."""
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ def test_rename_column_in_real_claude_code(tmp_path):
     with FakeAnthropic(script, lifetime=CLAUDE_TIMEOUT + 60, on_request=snapshot) as api:
         env = dict(env, ANTHROPIC_BASE_URL=api.base_url, ANTHROPIC_API_KEY="test-key", PWD=str(project),
                    MCP_TIMEOUT=str(MCP_TIMEOUT_S * 1000))  # a cold `uv run` under load: far over the default 30 s
-        allowed = ",".join([f"mcp__plugin_flux_flux__{name}" for name in ("detect_tooling", "write_migration")]
+        allowed = ",".join([f"mcp__plugin_flux_flux__{name}" for name in ("detect_tooling", "plan_migration",
+                                                                             "write_migration")]
                            + ["Skill", "ToolSearch"])
         args = [binary, "-p", PROMPT, "--output-format", "json", "--allowedTools", allowed,
                 "--debug-file", str(debug_log)]
@@ -184,7 +185,8 @@ def test_fake_api_answers_streaming_and_plain_requests(tmp_path):
         _, raw = post(api, "/v1/messages", {"model": "m", "messages": [user], "tools": deferred})
         call = json.loads(raw)["content"][-1]
         assert call["name"] == "ToolSearch"
-        assert call["input"]["query"] == "select:mcp__plugin_flux_flux__detect_tooling,mcp__plugin_flux_flux__write_migration"
+        assert call["input"]["query"] == ("select:mcp__plugin_flux_flux__detect_tooling,mcp__plugin_flux_flux__"
+                                          "plan_migration,mcp__plugin_flux_flux__write_migration")
         # ... and callable once a tool_reference for them came back.
         refs = [{"type": "tool_reference", "tool_name": t["name"]} for t in flux]
         loaded = [user, {"role": "assistant", "content": [call]},
@@ -200,6 +202,12 @@ def test_fake_api_answers_streaming_and_plain_requests(tmp_path):
 
         history = [user, {"role": "assistant", "content": [call]},
                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call["id"], "content": "{}"}]}]
+        _, raw = post(api, "/v1/messages", {"model": "m", "messages": history, "tools": flux})
+        call = json.loads(raw)["content"][-1]
+        assert call["name"].endswith("__plan_migration") and call["input"]["operations"] == RENAME
+        history += [{"role": "assistant", "content": [call]},
+                    {"role": "user", "content": [{"type": "tool_result", "tool_use_id": call["id"],
+                                                  "content": json.dumps({"plan_id": "plan-0123456789"})}]}]
         kind, raw = post(api, "/v1/messages?beta=true", {"model": "m", "messages": history, "tools": flux,
                                                           "stream": True})
         assert kind == "text/event-stream"
@@ -210,7 +218,7 @@ def test_fake_api_answers_streaming_and_plain_requests(tmp_path):
         start = evs[1][1]["content_block"]
         assert start["type"] == "tool_use" and start["name"].endswith("__write_migration")
         args = json.loads("".join(d["delta"]["partial_json"] for e, d in evs if e == "content_block_delta"))
-        assert args == {"project_dir": str(tmp_path), "operations": RENAME}
+        assert args == {"project_dir": str(tmp_path), "plan_id": "plan-0123456789"}
 
         summary = "+- Migration: rename column users.email to email_address -+"
         history += [{"role": "assistant", "content": [dict(start, input=args)]},

@@ -18,6 +18,7 @@ anthropic = pytest.importorskip("anthropic")
 from fake_anthropic import FakeAnthropic, Reply, tool_results  # noqa: E402
 from flux_agent.entry import agent  # noqa: E402
 from flux_agent.errors import FluxInputError  # noqa: E402
+from flux_agent.entry.tool_schema import tool_input_schema  # noqa: E402
 from flux_agent.entry.tool_specs import TOOLS  # noqa: E402
 from shop import ROOT  # noqa: E402
 
@@ -55,21 +56,21 @@ def _rename_script(body: dict) -> Reply:
     if done[-1] == "read_schema":
         return Reply(text="users.email exists; planning the rename.", tool=("plan_migration", {"operations": RENAME}))
     if done[-1] == "plan_migration":
-        plan = json.loads(tool_results(body)[-1].text)
-        if any(f["severity"] == "error" for f in plan["findings"]):
+        planned = json.loads(tool_results(body)[-1].text)
+        if any(f["severity"] == "error" for f in planned["plan"].get("findings", [])):
             return Reply(text="The plan has errors.")
-        return Reply(tool=("write_migration", {"operations": RENAME}))
+        return Reply(tool=("write_migration", {"plan_id": planned["plan_id"]}))
     written = json.loads(tool_results(body)[-1].text)
     return Reply(text="Wrote the first steps.\n\n```\n" + written["summary"] + "\n```\n\n" + written["next"] + "\n")
 
 
 def test_tool_schemas_suit_the_api():
-    for spec in TOOLS:
-        schema = agent.input_schema(spec.request)
-        assert schema == spec.request.model_json_schema()
-        assert schema["type"] == "object"
     defs = agent.tool_definitions()
     assert [d["name"] for d in defs] == [s.name for s in TOOLS]
+    for spec, definition in zip(TOOLS, defs):
+        schema = definition["input_schema"]
+        assert schema == tool_input_schema(spec.request)  # the schemas the MCP server publishes
+        assert schema["type"] == "object" and set(schema["properties"]) == set(spec.request.model_fields)
 
 
 @pytest.mark.pg
@@ -94,7 +95,7 @@ def test_rename_runs_detect_schema_plan_write(shop):
 
     # what the API received: streamed calls, the tools from the request models, the prompt
     assert len(bodies) == 5
-    expected = [{"name": s.name, "description": s.description, "input_schema": s.request.model_json_schema()}
+    expected = [{"name": s.name, "description": s.description, "input_schema": tool_input_schema(s.request)}
                 for s in TOOLS]
     for body in bodies:
         assert body["stream"] is True
@@ -112,7 +113,7 @@ def test_rename_runs_detect_schema_plan_write(shop):
     written = json.loads(results[3].text)
     assert written["files"] == result.files and written["remaining_steps"] == [8]
     # the model is told about the tools it has, never about CLI commands
-    planned = json.loads(results[2].text)
+    planned = json.loads(results[2].text)["plan"]
     assert written["next"].endswith("call write_migration with continue_pending: true to write step(s) 8")
     for text in (written["next"], written["summary"], planned["summary"]):
         assert "`flux" not in text and "flux continue" not in text and "flux verify" not in text
@@ -143,7 +144,7 @@ def test_tool_errors_go_back_and_the_model_recovers(shop):
             return Reply(tool=("plan_migration", {"project_dir": "/", "operations": RENAME}))
         if len(results) == 3:
             return Reply(text="The table is users.", tool=("plan_migration", {"operations": RENAME}))
-        return Reply(text="Planned: " + json.loads(results[-1].text)["summary"].splitlines()[0])
+        return Reply(text="Planned: " + json.loads(results[-1].text)["plan"]["summary"].splitlines()[0])
 
     with FakeAnthropic(script, lifetime=60, max_requests=20) as api:
         result = agent.run_agent("rename customers.email", str(shop), client=_client(api), stream_to=None)
@@ -154,7 +155,7 @@ def test_tool_errors_go_back_and_the_model_recovers(shop):
     assert received[0].text.startswith("invalid argument operations.0.rename_column.new_name")
     assert received[1].text == ("unknown table 'customers' (known tables: legacy_events, order_items, orders, "
                                 "products, users)")
-    assert "is not this session's project" in received[2].text
+    assert f"project_dir '/' is outside this session's project {shop.resolve()}" in received[2].text
     assert all("\n" not in r.text for r in received[:3])
     assert [c.is_error for c in result.tool_calls] == [True, True, True, False]
     assert result.tool_calls[1].output == received[1].text
@@ -219,7 +220,7 @@ def test_cli_plan_through_the_agent_speaks_cli_again(shop, monkeypatch, capsys):
         monkeypatch.setenv("ANTHROPIC_API_KEY", "test")
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.base_url)
         code = main(["plan", "--agent", "--json", "--project", str(shop), "rename users.email to email_address"])
-        seen = json.loads(tool_results(_bodies(api)[-1])[0].text)["summary"]
+        seen = json.loads(tool_results(_bodies(api)[-1])[0].text)["plan"]["summary"]
     out = capsys.readouterr().out
     assert code == 0
     assert "verify_migration" in seen and "`flux verify`" not in seen  # what the model read

@@ -42,7 +42,7 @@ class RawServer:
     """The server as a child process, spoken to line by line."""
 
     def __init__(self, cwd: Path):
-        env = dict(os.environ, PYTHONPATH=str(ROOT))
+        env = {k: v for k, v in os.environ.items() if k != "CLAUDE_PROJECT_DIR"} | {"PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen([sys.executable, "-m", "flux_agent", "mcp"], cwd=str(cwd), env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.lines: queue.Queue = queue.Queue()
@@ -155,7 +155,7 @@ def test_malformed_requests_get_one_error_each_and_the_server_keeps_serving(serv
                                                          "type": "text"}], "project_dir": str(shop)}),
         116: ("call", "validate_migration", {"paths": ["y" * 100_000], "project_dir": str(shop)}),
         117: ("call", "detect_tooling", {"project_dir": "z" * 500_000}),
-        118: ("call", "write_migration", {"project_dir": str(shop), "pg_version": "eleven"}),
+        118: ("call", "write_migration", {"project_dir": str(shop), "plan_id": "plan-unknown"}),
         119: ("call", "read_schema", {"project_dir": str(shop), "tool": {"nested": [1]}}),
         121: ("call", "detect_tooling", {"project_dir": "a\x00b"}),
         122: ("call", "validate_migration", {"paths": ["db\x00"], "project_dir": str(shop)}),
@@ -173,6 +173,9 @@ def test_malformed_requests_get_one_error_each_and_the_server_keeps_serving(serv
         text = one_line_error(got[rid])
         assert len(text) < 2_000, (rid, len(text))  # a huge argument is not echoed back whole
     assert "no_such_tool" in one_line_error(got[106])
+    assert "unknown plan_id 'plan-unknown'" in one_line_error(got[118])
+    for rid in (114, 115, 117):  # refused for their size before anything reads them
+        assert "over the 50,000 a call takes" in one_line_error(got[rid]), got[rid]
     assert "operations" in one_line_error(got[108])
     assert "does not exist" in one_line_error(got[112]) or "project" in one_line_error(got[112]).lower() \
         or "invalid argument" in one_line_error(got[112])
@@ -183,7 +186,7 @@ def test_malformed_requests_get_one_error_each_and_the_server_keeps_serving(serv
     server.call(200, "detect_tooling", {"project_dir": str(shop)})
     final = server.collect({200})[200]
     assert final["result"].get("isError") is not True
-    assert final["result"]["structuredContent"]["tool"] == "dbmate"
+    assert json.loads(final["result"]["content"][0]["text"])["tool"] == "dbmate"
     assert server.proc.poll() is None
 
 
@@ -221,10 +224,13 @@ def expected_answer(i: int, shop: Path) -> str | dict:
     return {"description": plan.description, "up_sql": [s.up_sql for s in plan.steps]}
 
 
-def answer_of(i: int, content: dict) -> dict:
-    if "tool" in content and "steps" not in content:
+def answer_of(i: int, text: str) -> dict:
+    """The fields that tell call i's answer apart, from the tool result's JSON text."""
+    content = json.loads(text)
+    if "plan" not in content:
         return {"tool": content["tool"], "migrations_dir": content["migrations_dir"]}
-    return {"description": content["description"], "up_sql": [s["up_sql"] for s in content["steps"]]}
+    plan = content["plan"]
+    return {"description": plan["description"], "up_sql": [s.get("up_sql") for s in plan["steps"]]}
 
 
 def test_100_concurrent_calls_each_get_exactly_one_right_answer(server, shop):
@@ -241,7 +247,7 @@ def test_100_concurrent_calls_each_get_exactly_one_right_answer(server, shop):
             continue
         result = got[rid]["result"]
         assert result.get("isError") is not True, (rid, result)
-        assert answer_of(rid, result["structuredContent"]) == want, rid
+        assert answer_of(rid, result["content"][0]["text"]) == want, rid
     # no stray or duplicate answers came meanwhile
     ids = [m.get("id") for m in server.received if m.get("id") is not None]
     assert len(ids) == len(set(ids))
@@ -253,13 +259,13 @@ def test_100_concurrent_calls_each_get_exactly_one_right_answer(server, shop):
 
 
 def test_100_concurrent_calls_through_the_sdk_client(shop):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = {k: v for k, v in os.environ.items() if k != "CLAUDE_PROJECT_DIR"} | {"PYTHONPATH": str(ROOT)}
     params = StdioServerParameters(command=sys.executable, args=["-m", "flux_agent", "mcp"], cwd=str(shop), env=env)
 
-    wrong = [("operations", "not a list"), ("pg_version", "eleven"), ("tool", 5)]
+    wrong = [("operations", "not a list"), ("pg_version", "eleven"), ("tool", "liquibase")]
 
     def call(i: int) -> tuple[str, dict]:
-        if i % 5 == 4:  # a wrong type, refused by the SDK's argument check, which names the argument
+        if i % 5 == 4:  # a wrong type or value, refused by the request model, which names the argument
             name, value = wrong[i % 3]
             args = {"project_dir": str(shop), "operations": [
                 {"op": "add_column", "table": "users", "column": f"col_{i}", "type": "text"}]}
@@ -288,5 +294,5 @@ def test_100_concurrent_calls_through_the_sdk_client(shop):
             assert res.is_error and want in text, (i, text)
         else:
             assert not res.is_error, (i, text)
-            assert answer_of(i + 1, res.structured_content) == want, i
-    assert not last.is_error and "users" in [t["name"] for t in last.structured_content["tables"]]
+            assert answer_of(i + 1, text) == want, i
+    assert not last.is_error and "users" in [t["name"] for t in json.loads(last.content[0].text)["tables"]]

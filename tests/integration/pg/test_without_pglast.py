@@ -251,7 +251,7 @@ def test_the_mcp_server_serves_without_pglast(prisma):
 
     (prisma / "m.sql").write_text("CREATE INDEX i ON t (a);\n")
     code = HIDE + CLI.format(root=str(ROOT))
-    env = dict(os.environ, FLUX_DEVDB="off")
+    env = {k: v for k, v in os.environ.items() if k != "CLAUDE_PROJECT_DIR"} | {"FLUX_DEVDB": "off"}
     params = mcp.StdioServerParameters(command=sys.executable, args=["-c", code, "mcp"], cwd=str(prisma), env=env)
 
     async def run():
@@ -264,5 +264,5 @@ def test_the_mcp_server_serves_without_pglast(prisma):
 
     plan, check = asyncio.run(run())
     assert not plan.is_error
-    assert [f["rule"] for f in plan.structured_content["findings"]] == ["not-judged"]
+    assert [f["rule"] for f in json.loads(plan.content[0].text)["plan"]["findings"]] == ["not-judged"]
     assert check.is_error and NEEDS in check.content[0].text

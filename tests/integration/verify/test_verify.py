@@ -14,7 +14,7 @@ import uuid
 import psycopg
 import pytest
 
-from flux_agent.entry import cli, tool_specs as tool_api
+from flux_agent.entry import cli
 from flux_agent.write.deploy_groups import PLANS_DIR, PlanRecord
 from flux_agent.errors import FluxInputError
 from flux_agent.model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
@@ -223,13 +223,17 @@ def test_pending_plan_starts_before_its_written_files(pg_admin_url, shop, capsys
     assert "OK: every step ran forward" in capsys.readouterr().out
 
 
-def test_mcp_tool(pg_admin_url, shop):
-    req = tool_api.VerifyRequest(project_dir=str(shop), database_url=pg_admin_url, rows=20,
-                                 operations=parse_operations([{"op": "add_column", "table": "users",
-                                                               "column": "nickname", "type": "text"}]))
-    result = tool_api.verify_migration(req)
-    assert result.status == "ok" and result.report.ok and "OK" in result.text
-    assert "report" in tool_api.BY_NAME["verify_migration"].result.model_json_schema()["properties"]
+def test_mcp_tool_verifies_a_plan_by_its_id(pg_admin_url, shop):
+    from flux_agent.entry import tool_calls
+
+    root = shop.resolve()
+    planned = json.loads(tool_calls.call("plan_migration", {"operations": [
+        {"op": "add_column", "table": "users", "column": "nickname", "type": "text"}]}, root))
+    result = json.loads(tool_calls.call("verify_migration", {"plan_id": planned["plan_id"],
+                                                             "database_url": pg_admin_url, "rows": 20}, root))
+    assert set(result) == {"status", "report"}  # the report once, as the CLI prints it
+    assert result["status"] == "ok" and "OK: every step ran forward" in result["report"]
+    assert "add column users.nickname" in result["report"]
 
 
 # --------------------------------------------------------------------------
