@@ -80,11 +80,13 @@ async def _tools(command: str, args: list[str], project: Path, env: dict, runs: 
         async with ClientSession(read, write) as session:
             await session.initialize()
             listed = await session.list_tools()
-            wire = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed.tools]
-            print(f"tools/list: {len(json.dumps({'tools': wire}))} characters, {len(wire)} tools")
+            raw = listed.model_dump_json(by_alias=True, exclude_none=True)  # as the wire carries it
+            wire = json.loads(raw)["tools"]
+            print(f"tools/list: {len(raw)} characters, {len(wire)} tools")
             for t in wire:
+                size = lambda v: len(json.dumps(v, separators=(",", ":"))) if v else 0  # noqa: E731
                 print(f"  {t['name']:<20} description {len(t.get('description', '')):>5}  input schema "
-                      f"{len(json.dumps(t['inputSchema'])):>6}  output schema {len(json.dumps(t.get('outputSchema', ''))):>6}")
+                      f"{size(t['inputSchema']):>6}  output schema {size(t.get('outputSchema')):>6}")
             rename = [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}]
             names = {t["name"] for t in wire}
             planned = await session.call_tool("plan_migration", {"operations": rename})
