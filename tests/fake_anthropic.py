@@ -470,7 +470,7 @@ def require_claude() -> str:
     if not binary:
         pytest.skip("Claude Code CLI not found: set FLUX_CLAUDE_BIN, or `npm ci` in tests/node, or put `claude` on PATH")
     if not shutil.which("uv"):
-        pytest.skip("uv not on PATH: the plugin's .mcp.json starts the server with `uv run`")
+        pytest.skip("uv not on PATH: the plugin's launcher (bin/flux-mcp) starts the server with uv")
     return binary
 
 
