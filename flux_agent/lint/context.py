@@ -56,6 +56,8 @@ def advance(ctx: FileContext, stmt: Statement) -> None:
     n = stmt.node
     if isinstance(n, ast.CreateStmt):
         ctx.created_tables.add(relation_name(n.relation))
+    elif isinstance(n, ast.CreateTableAsStmt) and n.into is not None:  # CREATE TABLE AS, MATERIALIZED VIEW
+        ctx.created_tables.add(relation_name(n.into.rel))
     elif isinstance(n, ast.VariableSetStmt) and n.name:
         # RESET puts the server default back: as good as never having set it.
         is_set = n.kind.name not in ("VAR_RESET", "VAR_RESET_ALL") if hasattr(n.kind, "name") else True

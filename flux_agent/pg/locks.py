@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ..model.terms import Lock
+from .forms import lookup, stronger, target
 from .parse import Statement, ast, enums
-from .quote import relation_name
 
 ACCESS_EXCLUSIVE: Lock = "ACCESS EXCLUSIVE"
 SHARE_UPDATE_EXCLUSIVE: Lock = "SHARE UPDATE EXCLUSIVE"
@@ -41,49 +41,34 @@ def added_constraint(cmd: ast.AlterTableCmd) -> Optional[ast.Constraint]:
     return None
 
 
-def facts(stmt: Statement) -> Facts:
-    AT, ConstrType, ObjectType = enums.AlterTableType, enums.ConstrType, enums.ObjectType
+def facts(stmt: Statement, major: int = 16) -> Facts:
+    """The statement's facts from PostgreSQL's table of forms (pg/form_table.py): its strongest
+    lock on any relation, and whether it scans, rewrites or refuses a transaction block. A form
+    the table does not know is taken to lock like ACCESS EXCLUSIVE (the validator says it is unknown)."""
     n = stmt.node
-    if isinstance(n, ast.IndexStmt):
-        return Facts(relation_name(n.relation), SHARE_UPDATE_EXCLUSIVE if n.concurrent else SHARE,
-                     scans=True, forbidden_in_transaction=bool(n.concurrent))
-    if isinstance(n, ast.DropStmt) and n.removeType == ObjectType.OBJECT_INDEX:
-        return Facts(None, SHARE_UPDATE_EXCLUSIVE if n.concurrent else ACCESS_EXCLUSIVE,
-                     forbidden_in_transaction=bool(n.concurrent))
-    if isinstance(n, ast.AlterTableStmt):
-        table = relation_name(n.relation)
-        f = Facts(table, ACCESS_EXCLUSIVE)
-        for cmd in alter_cmds(n):
-            con = added_constraint(cmd)
-            if cmd.subtype == AT.AT_AlterColumnType:
-                f.rewrites = True
-            elif cmd.subtype == AT.AT_SetNotNull:
-                f.scans = True
-            elif cmd.subtype == AT.AT_ValidateConstraint:
-                f.lock, f.scans = SHARE_UPDATE_EXCLUSIVE, True
-            elif con is not None and not con.skip_validation and con.contype in (
-                    ConstrType.CONSTR_CHECK, ConstrType.CONSTR_FOREIGN):
-                f.scans = True
-                if con.contype == ConstrType.CONSTR_FOREIGN and len(alter_cmds(n)) == 1:
-                    f.lock = SHARE_ROW_EXCLUSIVE
-            elif con is not None and con.contype in (ConstrType.CONSTR_UNIQUE, ConstrType.CONSTR_PRIMARY) \
-                    and not con.indexname:
-                f.scans = True  # builds an index under ACCESS EXCLUSIVE
-        return f
+    f = Facts(table=_table(stmt))
+    for _key, form in lookup(stmt, major):
+        if form is None:
+            f.lock = stronger(f.lock, ACCESS_EXCLUSIVE)
+            continue
+        f.lock = stronger(f.lock, _lock_mode(n) if isinstance(n, ast.LockStmt) else form.strongest)
+        f.rewrites = f.rewrites or form.rewrites in ("yes", "depends")
+        f.scans = f.scans or form.scans
+        f.forbidden_in_transaction = f.forbidden_in_transaction or form.no_transaction
     if isinstance(n, (ast.UpdateStmt, ast.DeleteStmt)):
-        return Facts(relation_name(n.relation), ROW_EXCLUSIVE, scans=n.whereClause is None)
-    if isinstance(n, ast.InsertStmt):
-        return Facts(relation_name(n.relation), ROW_EXCLUSIVE)
-    if isinstance(n, ast.TruncateStmt):
-        return Facts(relation_name(n.relations[0]) if n.relations else None, ACCESS_EXCLUSIVE)
-    if isinstance(n, ast.AlterEnumStmt):
-        return Facts(None, NO_LOCK)  # a brief lock on the type, none on a table
-    if isinstance(n, ast.RenameStmt):
-        return Facts(relation_name(n.relation), ACCESS_EXCLUSIVE)
-    if isinstance(n, ast.DropStmt) and n.removeType == ObjectType.OBJECT_TABLE:
-        return Facts(None, ACCESS_EXCLUSIVE)
-    if isinstance(n, ast.ReindexStmt):
-        concurrent = any(getattr(p, "defname", "") == "concurrently" for p in n.params or ())
-        return Facts(relation_name(n.relation), SHARE_UPDATE_EXCLUSIVE if concurrent else ACCESS_EXCLUSIVE,
-                     forbidden_in_transaction=concurrent)
-    return Facts()
+        f.scans = n.whereClause is None  # a data change reads what its WHERE lets through
+    return f
+
+
+def _table(stmt: Statement) -> Optional[str]:
+    """The relation a statement works on (an index's DROP names no table)."""
+    return None if isinstance(stmt.node, ast.DropStmt) else target(stmt)
+
+
+# LOCK TABLE's mode numbers (lockdefs.h) and the mode each names.
+_MODES: dict[int, Lock] = {1: "ACCESS SHARE", 2: "ROW SHARE", 3: "ROW EXCLUSIVE", 4: "SHARE UPDATE EXCLUSIVE",
+                           5: "SHARE", 6: "SHARE ROW EXCLUSIVE", 7: "EXCLUSIVE", 8: "ACCESS EXCLUSIVE"}
+
+
+def _lock_mode(n: ast.LockStmt) -> Lock:
+    return _MODES.get(n.mode, ACCESS_EXCLUSIVE)
