@@ -1,4 +1,4 @@
--- expect: unbatched-update
+-- expect: unbatched-data-change
 -- migrate:up
 UPDATE orders SET status = 'paid' WHERE status = 'settled';
 

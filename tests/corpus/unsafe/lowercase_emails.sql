@@ -1,4 +1,4 @@
--- expect: unbatched-update
+-- expect: unbatched-data-change
 -- migrate:up
 UPDATE users SET email = lower(email) WHERE email <> lower(email);
 

@@ -1,4 +1,4 @@
--- expect: destructive-outside-contract, unbatched-update
+-- expect: destructive-outside-contract, unbatched-data-change
 -- migrate:up
 UPDATE orders SET status = 'pending';
 

@@ -97,9 +97,11 @@ def test_cli_validate_text_lines_and_summary(tmp_path, capsys):
 
 
 def test_warnings_alone_exit_zero(tmp_path, capsys):
-    f = _write(tmp_path / "001_fix.sql", TIMEOUTS + "UPDATE orders SET status = 'paid' WHERE status = 'settled';")
+    f = _write(tmp_path / "001_title_optional.sql", TIMEOUTS + "ALTER TABLE products ALTER COLUMN title DROP NOT NULL;",
+               "ALTER TABLE products ALTER COLUMN title SET NOT NULL;")
     assert main(["validate", str(f), "--project", str(SHOP), "--json"]) == 0
-    assert [x["severity"] for x in json.loads(capsys.readouterr().out)] == ["warning"]
+    found = json.loads(capsys.readouterr().out)
+    assert [(x["rule"], x["severity"]) for x in found] == [("ban-drop-not-null", "warning")]
 
 
 def test_file_in_migrations_folder_is_judged_against_earlier_migrations_only(tmp_path, capsys):

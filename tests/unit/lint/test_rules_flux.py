@@ -20,7 +20,7 @@ from shop import MIGRATIONS
 SCHEMA = read_migrations_dir(MIGRATIONS)
 
 FLUX_RULES = ["missing-rollback", "expand-contract-required", "destructive-outside-contract",
-              "unknown-table-or-column", "unbatched-update", "set-not-null-without-check", "dangerous-statement"]
+              "unknown-table-or-column", "unbatched-data-change", "set-not-null-without-check", "dangerous-statement"]
 
 
 def lint(sql: str, schema: Schema | None = SCHEMA, **kw):
@@ -188,7 +188,7 @@ def test_unknown_table_or_column_leaves_alone(sql, schema):
 
 
 # --------------------------------------------------------------------------
-# unbatched-update
+# unbatched-data-change
 # --------------------------------------------------------------------------
 
 
@@ -198,28 +198,68 @@ def _with_rows(table: str, rows: int) -> Schema:
     return schema
 
 
-def test_unbatched_update_warns_when_size_unknown():
-    found = hits("UPDATE orders SET status = 'paid' WHERE status = 'settled';", "unbatched-update")
-    assert len(found) == 1 and found[0].severity == "warning"
-    assert '"op":"backfill"' in found[0].message
+def test_unbatched_data_change_is_an_error_when_size_unknown():
+    found = hits("UPDATE orders SET status = 'paid' WHERE status = 'settled';", "unbatched-data-change")
+    assert len(found) == 1 and found[0].severity == "error"
+    assert found[0].message.startswith("UPDATE orders in one statement (table size unknown)")
+    assert '"op":"backfill"' in found[0].message and "\n" not in found[0].message
 
 
-def test_unbatched_update_errors_on_known_large_table():
-    found = hits("UPDATE orders SET status = 'paid' WHERE status = 'settled';", "unbatched-update",
+def test_unbatched_data_change_names_a_known_large_size():
+    found = hits("UPDATE orders SET status = 'paid' WHERE status = 'settled';", "unbatched-data-change",
                  schema=_with_rows("orders", 2_000_000))
     assert len(found) == 1 and found[0].severity == "error" and "2,000,000" in found[0].message
 
 
+@pytest.mark.parametrize("sql,kind", [
+    ("UPDATE orders o SET status = 'void' FROM users u WHERE o.user_id = u.id AND u.email LIKE '%@spam.example';",
+     "UPDATE orders"),
+    ("UPDATE orders SET total = (SELECT sum(quantity) FROM order_items i WHERE i.order_id = orders.id);",
+     "UPDATE orders"),
+    ("DELETE FROM order_items i USING orders o WHERE i.order_id = o.id AND o.status = 'cancelled';",
+     "DELETE FROM order_items"),
+    ("DELETE FROM orders WHERE user_id IN (SELECT id FROM users WHERE name IS NULL);", "DELETE FROM orders"),
+    ("WITH moved AS (DELETE FROM legacy_events WHERE kind = 'old' RETURNING id, kind)\n"
+     "INSERT INTO legacy_events (kind) SELECT kind FROM moved;",
+     "DELETE FROM legacy_events and INSERT INTO legacy_events ... SELECT from moved"),
+    ("CREATE TABLE orders_archive (id bigint PRIMARY KEY, status text);\n"
+     "INSERT INTO orders_archive SELECT id, status FROM orders WHERE status = 'shipped';",
+     "INSERT INTO orders_archive ... SELECT from orders"),
+])
+def test_unbatched_data_change_flags_every_shape(sql, kind):
+    found = hits(sql, "unbatched-data-change")
+    assert len(found) == 1 and found[0].severity == "error", found
+    assert found[0].message.startswith(kind + " in one statement"), found[0].message
+
+
+def test_delete_without_where_is_left_to_destructive_outside_contract():
+    sql = "DELETE FROM legacy_events;"
+    assert [f.rule for f in lint(sql) if f.severity == "error"] == ["destructive-outside-contract"]
+    # In a contract step that rule is silent; the size of the DELETE still matters.
+    assert [f.severity for f in hits(sql, "unbatched-data-change", phase="contract")] == ["error"]
+
+
 @pytest.mark.parametrize("sql,schema", [
     ("UPDATE orders SET status = 'paid' WHERE status = 'settled';", _with_rows("orders", 800)),
+    ("DELETE FROM orders WHERE status = 'cancelled';", _with_rows("orders", 10_000)),
+    ("INSERT INTO legacy_events (kind) SELECT status FROM orders;", _with_rows("orders", 50)),
     ("UPDATE orders SET status = 'paid' WHERE id = 42;", SCHEMA),
     ("UPDATE order_items SET quantity = 2 WHERE order_id = 1 AND product_id = 7;", SCHEMA),
     ("UPDATE orders SET status = 'paid' WHERE id IN (1, 2, 3);", SCHEMA),
+    ("DELETE FROM users WHERE email = 'support@example.com';", SCHEMA),  # users_email_key: one row at most
+    ("UPDATE orders SET status = 'paid' WHERE id >= 1 AND id < 5001;", SCHEMA),
+    ("DELETE FROM order_items WHERE order_id BETWEEN 1 AND 1000;", SCHEMA),
+    ("DELETE FROM legacy_events WHERE id IN (SELECT id FROM legacy_events WHERE kind = 'debug' LIMIT 1000);",
+     SCHEMA),
+    ("INSERT INTO legacy_events (kind) SELECT status FROM orders WHERE id BETWEEN 1 AND 1000;", SCHEMA),
+    ("INSERT INTO users (email) VALUES ('a@example.com'), ('b@example.com');", SCHEMA),
     ("CREATE TABLE staging (id bigint PRIMARY KEY, v text);\nUPDATE staging SET v = 'x';", SCHEMA),
+    ("CREATE TABLE staging (id bigint PRIMARY KEY, v text);\nINSERT INTO legacy_events (kind) SELECT v FROM staging;",
+     SCHEMA),
     ("DO $$\nBEGIN\n  UPDATE orders SET status = 'paid' WHERE id BETWEEN 1 AND 1000;\n  COMMIT;\nEND\n$$;", SCHEMA),
 ])
-def test_unbatched_update_leaves_alone(sql, schema):
-    assert not hits(sql, "unbatched-update", schema=schema)
+def test_unbatched_data_change_leaves_alone(sql, schema):
+    assert not hits(sql, "unbatched-data-change", schema=schema)
 
 
 # --------------------------------------------------------------------------
