@@ -815,7 +815,9 @@ def argv(draw) -> tuple[list[str], bool]:
     kind = draw(st.integers(0, 4))
     project = ["--project", str(_PROJECT)]
     if kind <= 1:
-        op = draw(st.one_of(op_dict(), st.lists(op_dict(), min_size=1, max_size=2), wrong, junk_text))
+        # op_lists as well: drawn mostly well formed, so a share of the runs plan (whatever the rest draws)
+        op = draw(st.one_of(op_dict(), st.lists(op_dict(), min_size=1, max_size=2), op_lists(1, 2).map(list),
+                            wrong, junk_text))
         extra = draw(st.lists(st.sampled_from(["--json", "--write", "--pg-version=11", "--pg-version=x",
                                                 "--tool=dbmate", "--tool=liquibase"]), max_size=2, unique=True))
         text = json.dumps(op) if not isinstance(op, str) else op
