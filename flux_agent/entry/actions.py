@@ -192,13 +192,24 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         if not path.is_absolute() and not path.exists() and (project / path).exists():
             path = project / path  # relative to the project (MCP callers) rather than the working directory
         resolved.append(str(path))
-    files = expand_paths(resolved)
+    found = detect(project, tool or settings.tool, settings)
+    files = expand_paths(resolved, found.tool)
     if not files:
-        raise FluxInputError(f"no .sql migration files in {', '.join(str(p) for p in paths)}")
+        raise FluxInputError(f"no migration files (SQL, or a migration tool's program code) in "
+                             f"{', '.join(str(p) for p in paths)}")
     history = _histories(project, settings, tool)
     current: list[Schema] = []  # the project's schema from the dev database, read once if needed
     findings: list[FileFinding] = []
     for file in files:
+        if not file.name.lower().endswith(".sql"):
+            # Program code: the schema before it would need the tool's history run up to it; a file
+            # of the project's migrations is judged without a schema, a proposed one against PostgreSQL's.
+            proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
+            current = current or ([current_schema(str(project), tool)[0]] if proposed else [])
+            schema = current[0] if proposed else None
+            findings.extend(validate_file(file, settings, schema, display=str(file), project=project,
+                                          tool=found.tool))
+            continue
         hist, member = history(file)
         # A folder with no down SQL at all ships up migrations only, on purpose.
         judged = settings if not hist.up_only() else settings.model_copy(update={"require_down": False})

@@ -14,13 +14,16 @@ from ..errors import FluxInputError
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.schema import Schema
 from ..model.settings import Settings
-from ..schema.migration_files import read_sections
+from ..schema.migration_files import has_sql, read_sections
+from .readers import READERS, Piece, claimed, reader_for
 from .rules import RULES
 from .rules._rule import Rule, Verdict
 from .markers import PHASE_MARKER, PHASES, markers
 from ..schema.replay.steps import schemas_before_each
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
+NOT_ANALYSED = "not-analysed"
+_UNREAD_HINT = "check this part by hand, or write what it does as SQL (execute, raw, RunSQL) that Flux can read"
 SYNTAX_ERROR = "syntax-error"
 NOT_JUDGED = "not-judged"
 _NOT_JUDGED = ("the steps' SQL was not judged by the lint rules, nor their durations estimated: both need pglast, "
@@ -95,13 +98,17 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
 
 
 def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = None,
-                  display: Optional[str] = None) -> list[FileFinding]:
-    """Findings for one migration file (its parts as schema/migration_files.py reads them);
-    settings.require_down=False leaves its down part unjudged."""
+                  display: Optional[str] = None, project: Optional[Path] = None,
+                  tool: Optional[str] = None) -> list[FileFinding]:
+    """Findings for one migration file: SQL (its parts as schema/migration_files.py reads them),
+    or program code read back into SQL by lint/readers; settings.require_down=False leaves its
+    down part unjudged."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FluxInputError(f"cannot read {path}: {exc}") from None
+    if not path.name.lower().endswith(".sql"):
+        return validate_program_file(path, text, settings, schema, display, project, tool)
     sec = read_sections(path, text)
     judged = sec.down is not None and settings.require_down
     ctx = FileContext.for_settings(
@@ -111,17 +118,69 @@ def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = Non
     return lint_sql(sec.up, ctx, sec.up_line)
 
 
-def expand_paths(paths: Iterable[str]) -> list[Path]:
+def validate_program_file(path: Path, text: str, settings: Settings, schema: Optional[Schema],
+                          display: Optional[str], project: Optional[Path], tool: Optional[str]) -> list[FileFinding]:
+    """A migration in program code (Alembic, Django, Rails, Knex, TypeORM, Sequelize, node-pg-migrate):
+    its reader gives the SQL it sends, each piece with its line in the file; findings point at
+    those lines, and what the reader could not read is a finding of its own (not-analysed)."""
+    shown = display or str(path)
+    reader = reader_for(path, text, tool)
+    if reader is None:
+        return [FileFinding(path=shown, line=1, rule=NOT_ANALYSED, severity="warning",
+                            message=f"not analysed: {path.name} is neither SQL nor a migration of a tool Flux reads "
+                                    f"({', '.join(r.tool for r in READERS)})", hint=_UNREAD_HINT)]
+    read = reader.read(path, text, project)
+    sql, lines = _assemble(read.up)
+    down = None if read.down is None else "\n".join(p.sql for p in read.down)
+    judged = down is not None and settings.require_down
+    ctx = FileContext.for_settings(settings, path=shown, transactional=read.transactional, schema=schema,
+                                   has_down=has_sql(down) if judged else None, down_sql=down)
+    ctx.one_query = read.one_query
+    found = [f.model_copy(update={"line": lines.get(f.line, 1)}) for f in (lint_sql(sql, ctx) if sql.strip() else [])]
+    found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",
+                          message=f"not analysed: {u.what}", hint=_UNREAD_HINT) for u in read.unread]
+    return sorted(found, key=lambda f: f.line)
+
+
+def _assemble(pieces: list[Piece]) -> tuple[str, dict[int, int]]:
+    """The pieces as one SQL text, and each of its lines -> the line of the user's file."""
+    parts: list[str] = []
+    lines: dict[int, int] = {}
+    at = 1
+    for piece in pieces:
+        text = piece.sql.strip()
+        if not text:
+            continue
+        if not text.endswith(";"):
+            text += "\n;"  # on a line of its own: the piece may end in a comment
+        count = text.count("\n") + 1
+        lines.update({k: piece.line for k in range(at, at + count)})
+        parts.append(text)
+        at += count
+    return "\n".join(parts), lines
+
+
+def expand_paths(paths: Iterable[str], tool: Optional[str] = None) -> list[Path]:
+    """The migration files of `paths`: a folder gives its SQL files and the program-code
+    migrations a reader claims (lint/readers)."""
     out: list[Path] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            out.extend(sorted(x for x in path.rglob("*.sql") if not x.name.endswith(".down.sql")))
+            out.extend(sorted(x for x in path.rglob("*") if x.is_file() and _is_migration(x, tool)))
         elif path.is_file():
             out.append(path)
         else:
             raise FluxInputError(f"no such file or folder: {p}")
     return out
+
+
+def _is_migration(path: Path, tool: Optional[str]) -> bool:
+    if any(part in ("node_modules", "__pycache__", ".git") for part in path.parts):
+        return False
+    if path.name.lower().endswith(".sql"):
+        return not path.name.endswith(".down.sql")
+    return claimed(path, tool)
 
 
 # --------------------------------------------------------------------------

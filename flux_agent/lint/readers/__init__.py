@@ -1,0 +1,86 @@
+"""Migration files in any format, read back into the SQL PostgreSQL will run, so the same rules
+judge them all: one module per migration tool that keeps migrations as program code
+(alembic.py, django.py, rails.py, knex.py, typeorm.py, sequelize.py, node_pg_migrate.py), each
+declaring `READER = Reader(...)`. A reader gives the SQL in pieces, each with the line of the
+user's file it comes from, the tool's transaction mode, and what it could not read; SQL files
+keep their own reading (schema/migration_files.py)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Optional
+
+from pydantic import BaseModel, Field
+
+from ...errors import FluxInternalError
+
+
+class Piece(BaseModel):
+    """SQL the migration sends, and the line of the user's file that sends it."""
+
+    sql: str
+    line: int
+
+
+class Unread(BaseModel):
+    """Part of a migration a reader could not turn into SQL: judged by nobody, so said."""
+
+    line: int
+    what: str = Field(description="what was not analysed, and why")
+
+
+class ReadMigration(BaseModel):
+    """A migration file as its tool would run it."""
+
+    tool: str
+    up: list[Piece] = Field(default_factory=list)
+    down: Optional[list[Piece]] = Field(None, description="None: the format has no down part")
+    transactional: bool = True  # the tool wraps the up part in a transaction
+    one_query: bool = False  # the tool sends the up part as one query
+    unread: list[Unread] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reader:
+    tool: str
+    suffixes: tuple[str, ...]  # file name endings it reads (".py", ".rb", ".js", ...)
+    claims: Callable[[str], bool]  # does this text look like this tool's migration?
+    read: Callable[[Path, str, Optional[Path]], ReadMigration]  # (file, its text, the project or None)
+
+
+def _load() -> list[Reader]:
+    readers = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        mod = importlib.import_module(f"{__name__}.{info.name}")
+        reader = getattr(mod, "READER", None)
+        if not isinstance(reader, Reader) or reader.tool.replace("-", "_") != info.name:
+            raise FluxInternalError(f"reader module {info.name} declares no READER for tool {info.name}")
+        readers.append(reader)
+    return readers
+
+
+READERS: list[Reader] = _load()
+SUFFIXES = tuple(sorted({s for r in READERS for s in r.suffixes}))
+
+
+def reader_for(path: Path, text: str, tool: Optional[str] = None) -> Optional[Reader]:
+    """The reader of the project's tool when it claims the file, else the first that does."""
+    name = path.name.lower()
+    fits = [r for r in READERS if name.endswith(r.suffixes) and r.claims(text)]
+    return next((r for r in fits if r.tool == tool), fits[0] if fits else None)
+
+
+def claimed(path: Path, tool: Optional[str] = None) -> bool:
+    """Is `path` a migration file some reader reads (for walking a folder)?"""
+    if not path.name.lower().endswith(SUFFIXES):
+        return False
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return reader_for(path, text, tool) is not None
