@@ -11,10 +11,14 @@ through this module, so a file means the same thing to both. The formats:
 - goose: `-- +goose Up` / `-- +goose Down` (any case), `-- +goose NO TRANSACTION`.
 - golang-migrate: `<version>_<name>.up.sql`, its down in the `.down.sql` beside it;
   each file goes to PostgreSQL as one query.
-- prisma: `<stamp>_<name>/migration.sql`, up only.
-- flyway: `V<version>__<desc>.sql`, run in version order (V10 after V9); the
+- prisma: `<stamp>_<name>/migration.sql`, up only, sent as one query.
+- drizzle: `<out>/NNNN_name.sql` beside `<out>/meta/_journal.json`; the migrator runs all
+  pending files in one transaction.
+- flyway: `V<version>__<desc>.sql`, run in version order (V10 after V9), each in a
+  transaction unless `V<version>__<desc>.sql.conf` says `executeInTransaction=false`; the
   `U<version>__<desc>.sql` of the same version undoes it.
-- sqitch: `deploy/<change>.sql` in sqitch.plan order; `revert/<change>.sql` undoes it.
+- sqitch: `deploy/<change>.sql` in sqitch.plan order, as psql runs it (no transaction but
+  its own); `revert/<change>.sql` undoes it.
 - anything else: the whole file runs on the way up.
 
 A file that only ever runs on the way down (`.down.sql`, a flyway U-file, a sqitch
@@ -75,9 +79,17 @@ def read_sections(path: Path, text: str) -> Sections:
         return Sections(text, 0, _read_or_empty(path.with_name(path.name[: -len(".up.sql")] + ".down.sql")),
                         False, one_query=True)
     if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
-        return Sections(text, 0, _read_or_empty(_flyway_undo(path, flyway.group(2))), False)
+        # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise.
+        return Sections(text, 0, _read_or_empty(_flyway_undo(path, flyway.group(2))), not _flyway_no_transaction(path))
     if _is_sqitch(path, "deploy"):
+        # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
         return Sections(text, 0, _read_or_empty(path.parent.parent / "revert" / path.name), False)
+    if path.name == "migration.sql":
+        # Prisma sends migration.sql as one query: PostgreSQL runs it as one implicit transaction.
+        return Sections(text, 0, None, False, one_query=True)
+    if (path.parent / "meta" / "_journal.json").is_file():
+        # drizzle's migrator runs every pending migration inside one transaction.
+        return Sections(text, 0, None, True)
     return Sections(text, 0, None, False)
 
 
@@ -147,6 +159,17 @@ def _read_or_empty(path: Path) -> str:
         return path.read_text(encoding="utf-8") if path.is_file() else ""
     except (OSError, UnicodeDecodeError):
         return ""
+
+
+def _flyway_no_transaction(path: Path) -> bool:
+    """The sibling `<file>.conf` sets executeInTransaction=false (a properties file)."""
+    conf = path.with_name(path.name + ".conf")
+    try:
+        lines = conf.read_text(encoding="utf-8").splitlines() if conf.is_file() else []
+    except (OSError, UnicodeDecodeError):
+        return False
+    settings = dict(line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#"))
+    return settings.get("executeInTransaction", "").strip().lower() == "false"
 
 
 def _flyway_undo(path: Path, version: str) -> Path:
