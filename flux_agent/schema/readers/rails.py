@@ -15,18 +15,14 @@ place for (enable_extension, create_schema, comments, ...) are skipped.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import textwrap
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
 from ...errors import FluxInputError
 from .. import read_file
 from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table
-from ...pg.types import type_name
 from ...pg.quote import canonical_table, ident, literal, qname
 from ...pg.parse import ParseError, column_refs, parse_expr, parse_sql, render
 from ..normal import normalise_schema
@@ -34,6 +30,8 @@ from .pg_dump import read_pg_dump
 from ..replay.engine import replay_sql
 from ..replay.names import make_object_name, name_addition
 from ..replay.state import split_key, type_text
+from ._ruby import Call, Lam, Num, Parser as _Parser, pluralize as _pluralize, rails_type, sha10 as _sha10, singularize
+from ._ruby import tokens as _tokens
 
 __all__ = ["read_schema_rb", "read_schema_rb_text", "read_rails_project", "singularize"]
 
@@ -61,302 +59,11 @@ def read_schema_rb_text(text: str) -> Schema:
     return normalise_schema(_Builder(version, rockets).run(body), in_place=True)
 
 
-# --------------------------------------------------------------------------
-# Scanner and parser for the Ruby subset
-# --------------------------------------------------------------------------
-
-
-class Sym(str):
-    """A Ruby symbol (`:cascade`); a plain str is a Ruby string."""
-
-
-@dataclass
-class Num:
-    text: str  # as written, so that defaults keep their spelling
-
-    def __int__(self) -> int:
-        return int(float(self.text.replace("_", "")))
-
-
-@dataclass
-class Lam:
-    body: Any  # -> { "now()" }
-
-
-@dataclass
-class Call:
-    name: str
-    line: int
-    args: list = field(default_factory=list)
-    kwargs: dict = field(default_factory=dict)
-    block: Optional[list] = None
-    index: Any = None  # Schema[7.2]
-    rockets: bool = False  # `:key => value` arguments: a pre-Rails-4 dumper
-
-
-_TOKEN = re.compile(
-    r"""(?P<nl>\n)|(?P<space>[ \t\r\f]+|\\\r?\n)|(?P<comment>\#[^\n]*)
-    |(?P<heredoc><<(?P<hflag>[-~]?)(?P<hq>['"]?)(?P<htag>[A-Za-z_]\w*)(?P=hq))
-    |(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
-    |(?P<label>[A-Za-z_]\w*[?!]?:(?!:))
-    |(?P<sym>:(?:[A-Za-z_]\w*[?!=]?|"(?:[^"\\]|\\.)*"))
-    |(?P<num>-?\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][-+]?\d+)?)
-    |(?P<name>[A-Za-z_]\w*[?!]?)
-    |(?P<op>::|=>|->|[()\[\]{},.|=-])""",
-    re.X | re.S,
-)
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "e": "\x1b", "s": " ", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
-
-
-def _unescape(body: str) -> str:
-    def one(m: re.Match) -> str:
-        e = m.group(1)
-        if e.startswith("u{"):
-            return "".join(chr(int(h, 16)) for h in e[2:-1].split())
-        if e[0] in "ux" and len(e) > 1:
-            return chr(int(e[1:], 16))
-        return _ESCAPES.get(e, e)
-
-    return re.sub(r"\\(u\{[0-9a-fA-F ]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{1,2}|.)", one, body, flags=re.S)
-
-
-def _string(tok: str) -> str:
-    if tok[0] == "'":
-        return re.sub(r"\\([\\'])", r"\1", tok[1:-1])
-    return _unescape(tok[1:-1])
-
-
-def _tokens(text: str) -> list[tuple[str, Any, int, bool]]:
-    """(kind, value, line, whether space came before): `t.index [...]` is a call, `Schema[7.2]` an index."""
-    out: list[tuple[str, Any, int, bool]] = []
-    pending: list[tuple[int, str, str, bool]] = []  # heredocs whose bodies start on the next line
-    pos, line, spaced = 0, 1, False
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise FluxInputError(f"cannot read Ruby schema (line {line}): unexpected {text[pos]!r}")
-        kind, tok = m.lastgroup, m.group(0)
-        if kind in ("hflag", "hq", "htag"):
-            kind = "heredoc"
-        pos = m.end()
-        if kind == "heredoc":
-            pending.append((len(out), m.group("htag"), m.group("hflag"), m.group("hq") != "'"))
-            out.append(("str", "", line, spaced))
-        elif kind == "str":
-            out.append(("str", _string(tok), line, spaced))
-        elif kind == "sym":
-            out.append(("sym", Sym(_string(tok[1:]) if tok[1] == '"' else tok[1:]), line, spaced))
-        elif kind not in ("space", "comment"):
-            out.append((kind, tok, line, spaced))
-        spaced = kind in ("space", "comment", "nl")
-        line += tok.count("\n")
-        if kind == "nl" and pending:
-            for at, tag, flag, cooked in pending:
-                body: list[str] = []
-                while True:
-                    end = text.find("\n", pos)
-                    row = text[pos : len(text) if end < 0 else end]
-                    pos, line = (len(text) if end < 0 else end + 1), line + 1
-                    if (row.strip() if flag else row) == tag or end < 0:
-                        break
-                    body.append(row)
-                value = "\n".join(body) + "\n"
-                value = textwrap.dedent(value) if flag == "~" else value
-                out[at] = ("str", _unescape(value) if cooked else value, *out[at][2:])
-            pending = []
-    out.append(("eof", None, line, True))
-    return out
-
-
-class _Parser:
-    def __init__(self, toks: list):
-        self.toks, self.i = toks, 0
-
-    def peek(self) -> tuple:
-        return self.toks[self.i]
-
-    def at(self, kind: str, value: Any = None) -> bool:
-        k, v = self.toks[self.i][:2]
-        return k == kind and (value is None or v == value)
-
-    def take(self, kind: str, value: Any = None) -> tuple:
-        if not self.at(kind, value):
-            _, v, line, _ = self.peek()
-            raise FluxInputError(f"cannot read Ruby schema (line {line}): expected {value or kind}, found {v!r}")
-        self.i += 1
-        return self.toks[self.i - 1]
-
-    def skip_nl(self) -> None:
-        while self.at("nl"):
-            self.i += 1
-
-    def statements(self, inside: bool) -> list[Call]:
-        out = []
-        while True:
-            self.skip_nl()
-            if self.at("eof") and not inside:
-                return out
-            if self.at("name", "end") and inside:
-                self.i += 1
-                return out
-            out.append(self.statement())
-
-    def statement(self) -> Call:
-        call = self.chain()
-        if self.at("op", "(") and not self.peek()[3]:
-            self.i += 1
-            self.arguments(call, ")")
-        elif self.starts_value():
-            self.arguments(call, None)
-        if self.at("name", "do"):
-            self.i += 1
-            if self.at("op", "|"):
-                self.i += 1
-                while not self.at("op", "|"):
-                    self.take("name") if self.at("name") else self.take("op", ",")
-                self.i += 1
-            call.block = self.statements(inside=True)
-        if not (self.at("nl") or self.at("eof") or self.at("name", "end")):
-            self.take("nl")  # raises: something after a complete call
-        return call
-
-    def chain(self) -> Call:
-        _, name, line, _ = self.take("name")
-        call = Call(name=name, line=line)
-        while self.at("op", "::") or self.at("op", ".") or (self.at("op", "[") and not self.peek()[3]):
-            op = self.take("op")[1]
-            if op == "[":
-                call.index = self.value()
-                self.take("op", "]")
-            else:
-                call.name += op + self.take("name")[1]
-        return call
-
-    def starts_value(self) -> bool:
-        kind, v = self.peek()[:2]
-        if kind in ("str", "sym", "num", "label"):
-            return True
-        return (kind == "name" and v in ("true", "false", "nil")) or (kind == "op" and v in ("[", "->", "-"))
-
-    def arguments(self, call: Call, close: Optional[str]) -> None:
-        while True:
-            if close:
-                self.skip_nl()
-                if self.at("op", close):
-                    break
-            if self.at("label"):
-                key = self.take("label")[1][:-1]
-                call.kwargs[key] = self.value()
-            else:
-                v = self.value()
-                if self.at("op", "=>"):
-                    self.i += 1
-                    call.kwargs[str(v)], call.rockets = self.value(), True
-                else:
-                    call.args.append(v)
-            if not self.at("op", ","):
-                break
-            self.i += 1
-            self.skip_nl()
-        if close:
-            self.skip_nl()
-            self.take("op", close)
-
-    def value(self) -> Any:
-        kind, v, line, _ = self.peek()
-        if kind in ("str", "sym", "num"):
-            self.i += 1
-            while kind == "str" and self.at("op", ".") and self.toks[self.i + 1][0] == "name":
-                self.i += 2  # <<~SQL.squish, "...".freeze: the text is what matters
-            return Num(v) if kind == "num" else v
-        if kind == "name":
-            if v in ("true", "false", "nil"):
-                self.i += 1
-                return {"true": True, "false": False, "nil": None}[v]
-            call = self.chain()  # e.g. BigDecimal("1.5"): kept as an opaque call
-            if self.at("op", "("):
-                self.i += 1
-                self.arguments(call, ")")
-            return call
-        if kind == "op" and v == "-":
-            self.i += 1
-            return Num("-" + self.take("num")[1])
-        if kind == "op" and v == "[":
-            self.i += 1
-            items = []
-            while not (self.skip_nl() or self.at("op", "]")):
-                items.append(self.value())
-                self.skip_nl()
-                if not self.at("op", "]"):
-                    self.take("op", ",")
-            self.i += 1
-            return items
-        if kind == "op" and v == "{":
-            self.i += 1
-            hold = Call(name="{}", line=line)
-            self.arguments(hold, "}")
-            return hold.kwargs
-        if kind == "op" and v == "->":
-            self.i += 1
-            if self.at("op", "("):
-                self.take("op", "(")
-                self.take("op", ")")
-            self.take("op", "{")
-            self.skip_nl()
-            body = self.value()
-            self.skip_nl()
-            self.take("op", "}")
-            return Lam(body)
-        raise FluxInputError(f"cannot read Ruby schema (line {line}): unexpected {v!r}")
-
-
-# --------------------------------------------------------------------------
-# ActiveSupport's singularize (foreign key columns: "families" -> family_id)
-# --------------------------------------------------------------------------
-
-_SINGULARS = [
-    (r"s$", ""), (r"(ss)$", r"\1"), (r"(n)ews$", r"\1ews"), (r"([ti])a$", r"\1um"),
-    (r"((a)naly|(b)a|(d)iagno|(p)arenthe|(p)rogno|(s)ynop|(t)he)(sis|ses)$", r"\1sis"),
-    (r"(^analy)(sis|ses)$", r"\1sis"), (r"([^f])ves$", r"\1fe"), (r"(hive)s$", r"\1"), (r"(tive)s$", r"\1"),
-    (r"([lr])ves$", r"\1f"), (r"([^aeiouy]|qu)ies$", r"\1y"), (r"(s)eries$", r"\1eries"),
-    (r"(m)ovies$", r"\1ovie"), (r"(x|ch|ss|sh)es$", r"\1"), (r"^(m|l)ice$", r"\1ouse"), (r"(bus)(es)?$", r"\1"),
-    (r"(o)es$", r"\1"), (r"(shoe)s$", r"\1"), (r"(cris|test)(is|es)$", r"\1is"), (r"^(a)x[ie]s$", r"\1xis"),
-    (r"(octop|vir)(us|i)$", r"\1us"), (r"(alias|status)(es)?$", r"\1"), (r"^(ox)en", r"\1"),
-    (r"(vert|ind)ices$", r"\1ex"), (r"(matr)ices$", r"\1ix"), (r"(quiz)zes$", r"\1"), (r"(database)s$", r"\1"),
-]
-for _s, _p in (("person", "people"), ("man", "men"), ("child", "children"), ("sex", "sexes"), ("move", "moves"), ("zombie", "zombies")):
-    _SINGULARS += [(f"({_s[0]}){_s[1:]}$", r"\1" + _s[1:]), (f"({_p[0]}){_p[1:]}$", r"\1" + _s[1:])]
-_UNCOUNTABLE = re.compile(r"\b(equipment|information|rice|money|species|series|fish|sheep|jeans|police)$", re.I)
-
-
-def singularize(word: str) -> str:
-    if not word or _UNCOUNTABLE.search(word):
-        return word
-    for rule, repl in reversed(_SINGULARS):  # the rule defined last wins, as in ActiveSupport
-        out, n = re.subn(rule, repl, word, count=1, flags=re.I)
-        if n:
-            return out
-    return word
-
-
-def _pluralize(word: str) -> str:  # only for t.references ... foreign_key: true
-    if re.search(r"(s|x|z|ch|sh)$", word):
-        return word + "es"
-    return word[:-1] + "ies" if re.search(r"[^aeiou]y$", word) else word + "s"
-
-
-def _sha10(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
-
 
 # --------------------------------------------------------------------------
 # Types and defaults
 # --------------------------------------------------------------------------
 
-_SAME = {"text", "bigint", "boolean", "date", "json", "jsonb", "uuid", "inet", "cidr", "macaddr", "citext", "hstore",
-         "xml", "tsvector", "money", "oid", "ltree", "point", "line", "lseg", "box", "path", "polygon", "circle",
-         "interval", "daterange", "numrange", "tsrange", "tstzrange", "int4range", "int8range", "smallint"}
-_RENAMED = {"binary": "bytea", "blob": "bytea", "serial": "integer", "bigserial": "bigint", "primary_key": "bigint"}
 _NUMERIC = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
 _ON_DELETE = {"cascade": "CASCADE", "nullify": "SET NULL", "restrict": "RESTRICT"}
 
@@ -564,30 +271,7 @@ class _Builder:
         return []
 
     def pg_type(self, kind: str, o: dict) -> str:
-        limit = int(o["limit"]) if isinstance(o.get("limit"), Num) else None
-        prec = int(o["precision"]) if isinstance(o.get("precision"), Num) else None
-        scale = int(o["scale"]) if isinstance(o.get("scale"), Num) else None
-        if kind == "string":
-            limit = limit or (255 if self.varchar255 else None)
-            return f"character varying({limit})" if limit else "character varying"
-        if kind == "integer":
-            return "smallint" if limit in (1, 2) else "bigint" if limit and limit > 4 else "integer"
-        if kind == "float":
-            return "real" if limit and limit <= 24 else "double precision"
-        if kind in ("decimal", "numeric"):
-            return f"numeric({prec},{scale})" if prec and scale is not None else f"numeric({prec})" if prec else "numeric"
-        if kind in ("datetime", "timestamp", "timestamptz", "time"):
-            if "precision" not in o and kind in ("datetime", "timestamp") and self.precision6:
-                prec = 6
-            head = "time" if kind == "time" else "timestamp"
-            zone = "with" if kind == "timestamptz" else "without"
-            return f"{head}({prec}) {zone} time zone" if prec is not None else f"{head} {zone} time zone"
-        if kind in ("bit", "bit_varying"):
-            base = "bit varying" if kind == "bit_varying" else "bit"
-            return f"{base}({limit})" if limit else base
-        if kind in _SAME or kind in _RENAMED:
-            return _RENAMED.get(kind, kind)
-        return type_name(kind)  # an extension's type (geometry, vector, ...) or a type given as SQL
+        return rails_type(kind, o, self.precision6, self.varchar255)
 
     def column(self, table: Table, name: str, kind: str, o: dict, virtual: bool = False) -> None:
         if kind == "enum":
