@@ -16,6 +16,7 @@ last first (sqlmigrate --backwards); nothing when one of them cannot be reversed
 from __future__ import annotations
 
 import ast
+import os
 import secrets
 from pathlib import Path
 from typing import Optional
@@ -104,6 +105,9 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
         return ReadMigration(tool="django", unread=[Unread(line=1, what=(
             "no manage.py found above the migration: Django's sqlmigrate needs the project's settings "
             "(give --project)"))])
+    if os.environ.get("FLUX_DEVDB", "").lower() in ("off", "0", "no"):
+        return ReadMigration(tool="django", unread=[Unread(line=1, what=(
+            "the dev database is off (FLUX_DEVDB): Django's sqlmigrate needs a PostgreSQL connection"))])
     try:
         result = _render(path, project, manage)
     except FluxInputError as exc:  # no dev database server

@@ -1,0 +1,288 @@
+"""Alembic and Django migrations judged by the same rules, under the same rule ids, as the SQL
+they send (lint/readers/alembic.py, django.py): each unsafe migration in the tool's own format
+is flagged at the line of the .py file that sends the SQL, each safe twin is clean of it, and
+what cannot be read (RunPython) is a not-analysed finding at its line. The expected rule ids
+come from the SQL twin through lint_sql, never written by hand."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from flux_agent.devdb.server import find_binaries
+from flux_agent.lint.context import FileContext
+from flux_agent.lint.engine import NOT_ANALYSED, lint_sql, validate_file
+from flux_agent.lint.readers import reader_for
+from flux_agent.model.settings import Settings
+
+pytest.importorskip("pglast")
+pytest.importorskip("alembic")
+pytest.importorskip("django")
+pytestmark = [pytest.mark.pg,
+              pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine")]
+
+SETTINGS = Settings().model_copy(update={"require_down": False})  # the twins have no down part either
+
+
+def write(root: Path, files: dict) -> Path:
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+def twin_rules(sql: str, transactional: bool = True) -> set[str]:
+    """The rule ids the SQL twin gets from the engine."""
+    ctx = FileContext.for_settings(SETTINGS, path="twin.sql", transactional=transactional)
+    return {f.rule for f in lint_sql(sql, ctx)}
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def judged(path: Path, project: Path, tool: str) -> list:
+    return validate_file(path, SETTINGS, None, display=str(path), project=project, tool=tool)
+
+
+# --- Alembic ---------------------------------------------------------------------------------------------
+
+ALEMBIC_INI = """
+    [alembic]
+    script_location = %(here)s/alembic
+    sqlalchemy.url = postgresql://acme@db.acme.invalid/acme
+    """
+
+ALEMBIC_HEAD = '''
+    """{doc}"""
+    import sqlalchemy as sa
+    from alembic import op
+
+    revision = "{rev}"
+    down_revision = {down}
+
+
+    def upgrade():
+    '''
+
+ALEMBIC = {  # name: (upgrade's body, downgrade's body, the SQL twin, does the twin run in a transaction)
+    "a1_add_age": ("op.add_column('users', sa.Column('age', sa.Integer(), nullable=False))",
+                   "op.drop_column('users', 'age')", "ALTER TABLE users ADD COLUMN age integer NOT NULL", True),
+    "a2_age_index": ("op.create_index('users_age_idx', 'users', ['age'])", "op.drop_index('users_age_idx')",
+                     "CREATE INDEX users_age_idx ON users (age)", True),
+    "a3_age_index_concurrently": ("with op.get_context().autocommit_block():\n"
+                                  "        op.create_index('users_age_idx', 'users', ['age'], "
+                                  "postgresql_concurrently=True)",
+                                  "with op.get_context().autocommit_block():\n"
+                                  "        op.drop_index('users_age_idx', postgresql_concurrently=True)",
+                                  "CREATE INDEX CONCURRENTLY users_age_idx ON users (age)", False),
+}
+
+
+@pytest.fixture(scope="module")
+def alembic_project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("alembic")
+    files = {"alembic.ini": ALEMBIC_INI, "alembic/env.py": "raise RuntimeError('env.py is never run')\n"}
+    down = "None"
+    for name, (body, undo, _, _) in ALEMBIC.items():
+        rev = name.split("_")[0]
+        files[f"alembic/versions/{name}.py"] = (textwrap.dedent(ALEMBIC_HEAD).format(doc=name, rev=rev, down=down)
+                                                + f"    {body}\n\n\ndef downgrade():\n    {undo}\n")
+        down = repr(rev)
+    return write(root, files)
+
+
+@pytest.mark.parametrize("name", list(ALEMBIC))
+def test_alembic_revision_gets_the_rules_of_its_sql_twin(alembic_project, name):
+    body, _, twin, transactional = ALEMBIC[name]
+    path = alembic_project / "alembic" / "versions" / f"{name}.py"
+    assert reader_for(path, path.read_text(), "alembic").tool == "alembic"
+    started = time.perf_counter()
+    found = judged(path, alembic_project, "alembic")
+    assert time.perf_counter() - started < 2
+    expected = twin_rules(twin, transactional)
+    assert {f.rule for f in found} == expected
+    op_line = line_of(path, "op.create_index" if "create_index" in body else "op.add_column")
+    assert {f.line for f in found} == {op_line}
+    if name == "a1_add_age":
+        assert "adding-required-field" in expected
+    elif name == "a2_age_index":
+        assert "require-concurrent-index-creation" in expected
+    else:  # in an autocommit block: clean of it, and of every error
+        assert "require-concurrent-index-creation" not in expected
+        assert not [f for f in found if f.severity == "error"]
+
+
+def test_alembic_op_get_bind_is_not_analysed_at_its_line(tmp_path):
+    project = write(tmp_path, {"alembic.ini": ALEMBIC_INI, "alembic/versions/b1_backfill.py": textwrap.dedent(
+        ALEMBIC_HEAD).format(doc="backfill", rev="b1", down="None")
+        + "    conn = op.get_bind()\n"
+        + "    for (user_id,) in conn.execute(sa.text('SELECT id FROM users')).fetchall():\n"
+        + "        op.execute(f'UPDATE users SET age = 0 WHERE id = {user_id}')\n"})
+    path = project / "alembic" / "versions" / "b1_backfill.py"
+    found = judged(path, project, "alembic")
+    unread = [f for f in found if f.rule == NOT_ANALYSED]
+    assert {f.line for f in unread} == {line_of(path, "op.get_bind()"), line_of(path, ".fetchall()")}
+    assert all(f.severity == "warning" for f in unread)
+
+
+def test_alembic_revision_whose_imports_fail_is_not_analysed(tmp_path):
+    project = write(tmp_path, {"alembic.ini": ALEMBIC_INI, "alembic/versions/c1_models.py": textwrap.dedent(
+        ALEMBIC_HEAD).format(doc="models", rev="c1", down="None").replace(
+        "from alembic import op", "from alembic import op\nfrom acme_missing.models import Base") + "    pass\n"})
+    found = judged(project / "alembic" / "versions" / "c1_models.py", project, "alembic")
+    assert [(f.rule, f.line) for f in found] == [(NOT_ANALYSED, 1)]
+    assert "acme_missing" in found[0].message
+
+
+# --- Django ----------------------------------------------------------------------------------------------
+
+MANAGE = """
+    import os
+    import sys
+
+    if __name__ == "__main__":
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
+        from django.core.management import execute_from_command_line
+        execute_from_command_line(sys.argv)
+    """
+
+# The application's own database, unreachable: the reader must never go there.
+DJANGO_SETTINGS = """
+    SECRET_KEY = "flux-test"
+    INSTALLED_APPS = ["django.contrib.postgres", "library"]
+    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "acme", "HOST": "db.acme.invalid"}}
+    USE_TZ = True
+    """
+
+MODELS = """
+    from django.db import models
+
+
+    class Book(models.Model):
+        name = models.TextField()
+        pages = models.BigIntegerField(null=True)
+    """
+
+INITIAL = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        initial = True
+        dependencies = []
+        operations = [
+            migrations.CreateModel(name="Book", fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("name", models.TextField()),
+                ("pages", models.BigIntegerField(null=True)),
+            ]),
+        ]
+    """
+
+
+def django_migration(previous: str, operations: str, head: str = "", atomic: bool = True) -> str:
+    return (f"from django.db import migrations, models\n{head}\n\n"
+            "def fill(apps, schema_editor):\n    pass\n\n\n"
+            "class Migration(migrations.Migration):\n"
+            + ("" if atomic else "    atomic = False\n")
+            + f"    dependencies = [('library', '{previous}')]\n"
+            "    operations = [\n" + "".join(f"        {op},\n" for op in operations.strip().splitlines()) + "    ]\n")
+
+
+DJANGO = {
+    "0002_pages_index": ('migrations.AddIndex(model_name="book", index=models.Index(fields=["pages"], '
+                         'name="book_pages_idx"))', "", True,
+                         'CREATE INDEX "book_pages_idx" ON "library_book" ("pages")', "migrations.AddIndex"),
+    "0003_pages_index_concurrently": ('AddIndexConcurrently(model_name="book", index=models.Index(fields=["name"], '
+                                      'name="book_name_idx"))',
+                                      "from django.contrib.postgres.operations import AddIndexConcurrently", False,
+                                      'CREATE INDEX CONCURRENTLY "book_name_idx" ON "library_book" ("name")',
+                                      "AddIndexConcurrently("),
+    "0004_rename": ('migrations.RenameField(model_name="book", old_name="name", new_name="title")', "", True,
+                    'ALTER TABLE "library_book" RENAME COLUMN "name" TO "title"', "migrations.RenameField"),
+}
+
+
+@pytest.fixture(scope="module")
+def django_project(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("django")
+    files = {"manage.py": MANAGE, "acme/__init__.py": "", "acme/settings.py": DJANGO_SETTINGS,
+             "library/__init__.py": "", "library/models.py": MODELS, "library/migrations/__init__.py": "",
+             "library/migrations/0001_initial.py": INITIAL}
+    previous = "0001_initial"
+    for name, (op, head, atomic, _, _) in DJANGO.items():
+        files[f"library/migrations/{name}.py"] = django_migration(previous, op, head, atomic)
+        previous = name
+    files["library/migrations/0005_backfill.py"] = django_migration(previous, """
+        migrations.RunPython(fill, migrations.RunPython.noop)
+        migrations.RunSQL("UPDATE library_book SET pages = 0 WHERE id = 1", reverse_sql="SELECT 1")
+        """)
+    return write(root, files)
+
+
+@pytest.mark.parametrize("name", list(DJANGO))
+def test_django_migration_gets_the_rules_of_its_sql_twin(django_project, name):
+    _, _, atomic, twin, marker = DJANGO[name]
+    path = django_project / "library" / "migrations" / f"{name}.py"
+    assert reader_for(path, path.read_text(), "django").tool == "django"
+    found = judged(path, django_project, "django")
+    expected = twin_rules(twin, atomic)
+    assert {f.rule for f in found} == expected
+    assert {f.line for f in found} == {line_of(path, marker)}
+    if name == "0002_pages_index":
+        assert "require-concurrent-index-creation" in expected
+    elif name == "0004_rename":
+        assert "renaming-column" in expected
+    else:  # AddIndexConcurrently with atomic = False: clean of it, and of every error
+        assert "require-concurrent-index-creation" not in expected
+        assert not [f for f in found if f.severity == "error"]
+
+
+def test_django_run_python_is_not_analysed_at_its_line(django_project):
+    path = django_project / "library" / "migrations" / "0005_backfill.py"
+    found = judged(path, django_project, "django")
+    python = line_of(path, "migrations.RunPython")
+    assert [(f.rule, f.line) for f in found if f.rule == NOT_ANALYSED] == [(NOT_ANALYSED, python)]
+    assert "RunPython" in next(f.message for f in found if f.rule == NOT_ANALYSED)
+    # The RunSQL beside it is read, and judged at its own line, as its twin is.
+    sql = [f for f in found if f.rule != NOT_ANALYSED]
+    assert {f.rule for f in sql} == twin_rules("UPDATE library_book SET pages = 0 WHERE id = 1")
+    assert {f.line for f in sql} <= {line_of(path, "migrations.RunSQL")}
+
+
+def test_django_reader_gives_the_down_sql(django_project):
+    from flux_agent.lint.readers import django as reader
+
+    path = django_project / "library" / "migrations" / "0004_rename.py"
+    read = reader.read(path, path.read_text(), django_project)
+    assert [p.sql for p in read.down] == ['ALTER TABLE "library_book" RENAME COLUMN "title" TO "name";']
+    assert read.transactional and not read.unread
+
+
+# --- the CLI ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_flux_validate_cli_reads_both_tools(alembic_project, django_project):
+    for project, folder, flagged in (
+            (alembic_project, "alembic/versions", {("a1_add_age.py", "adding-required-field"),
+                                                   ("a2_age_index.py", "require-concurrent-index-creation")}),
+            (django_project, "library/migrations", {("0002_pages_index.py", "require-concurrent-index-creation"),
+                                                    ("0004_rename.py", "renaming-column"),
+                                                    ("0005_backfill.py", NOT_ANALYSED)})):
+        done = subprocess.run([sys.executable, "-m", "flux_agent.entry.cli", "validate", str(project / folder),
+                               "--project", str(project)], capture_output=True, text=True, timeout=300)
+        assert "Traceback" not in done.stderr, done.stderr
+        out = done.stdout
+        for file, rule in flagged:
+            path = project / folder / file
+            hits = [line for line in out.splitlines() if line.startswith(f"{path}:") and f" {rule}:" in line]
+            assert hits, out
+        assert not [line for line in out.splitlines() if " error " in line and (
+            "a3_age_index_concurrently.py" in line or "0003_pages_index_concurrently.py" in line)], out
