@@ -27,6 +27,7 @@ revert or verify script) has no up SQL.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,10 +88,22 @@ def read_sections(path: Path, text: str) -> Sections:
     if path.name == "migration.sql":
         # Prisma sends migration.sql as one query: PostgreSQL runs it as one implicit transaction.
         return Sections(text, 0, None, False, one_query=True)
-    if (path.parent / "meta" / "_journal.json").is_file():
-        # drizzle's migrator runs every pending migration inside one transaction.
+    if _in_drizzle_journal(path):
+        # drizzle's migrator runs every pending migration inside one transaction (a file outside
+        # its journal is run by hand, as Flux's manual steps are).
         return Sections(text, 0, None, True)
     return Sections(text, 0, None, False)
+
+
+def _in_drizzle_journal(path: Path) -> bool:
+    journal = path.parent / "meta" / "_journal.json"
+    if not journal.is_file():
+        return False
+    try:
+        entries = json.loads(journal.read_text(encoding="utf-8")).get("entries", [])
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return True  # a journal Flux cannot read: judge as drizzle would run a listed file
+    return any(isinstance(e, dict) and e.get("tag") == path.stem for e in entries)
 
 
 def has_down_sql(path: Path) -> bool:

@@ -30,8 +30,13 @@ def _layout(root: Path, tool: str, safe: bool) -> Path:
     elif tool == "drizzle":
         path = root / "drizzle" / "0001_email_index.sql"
         (path.parent / "meta").mkdir(parents=True)
-        (path.parent / "meta" / "_journal.json").write_text("{}")
+        (path.parent / "meta" / "_journal.json").write_text('{"entries": [{"idx": 1, "tag": "0001_email_index"}]}')
         path.write_text(INDEX)
+        # Flux's manual step beside it, run by hand with psql: outside drizzle's transaction.
+        manual = path.with_name("0001-01_manual_email_index.sql")
+        manual.write_text(INDEX)
+        found = {f.rule for f in validate_file(manual, Settings(pg_version=16), SCHEMA)}
+        assert IN_TRANSACTION not in found, found
     elif tool == "prisma":
         path = root / "prisma" / "migrations" / "20240101000000_email_index" / "migration.sql"
         path.parent.mkdir(parents=True)
