@@ -54,13 +54,14 @@ def _load(path: str, extra_paths: list):
             module = importlib.util.module_from_spec(spec)
             try:
                 spec.loader.exec_module(module)
-                return module, None
+                return module, None, 1
             except ImportError as exc:
                 error = exc
                 sys.path[:] = before_path
             except BaseException as exc:  # noqa: BLE001 - the file's own code may raise anything
-                return None, f"importing the revision raised {_first_line(exc)}"
-        return None, f"its imports fail ({_first_line(error)})"
+                line = exc.lineno if isinstance(exc, SyntaxError) and exc.lineno else 1
+                return None, f"importing the revision raised {_first_line(exc)}", line
+        return None, f"its imports fail ({_first_line(error)})", 1
     finally:
         sys.path[:] = before_path
         # The project's modules imported for the revision go too: a later read sees edits to them.
@@ -143,10 +144,10 @@ def render(path: str, extra_paths: list) -> dict:
     except ImportError as exc:
         return {"status": "missing", "message": f"alembic is not importable ({_first_line(exc)})"}
     filename = os.path.normcase(os.path.abspath(path))
-    module, why = _load(path, extra_paths)
+    module, why, line = _load(path, extra_paths)
     if module is None:
         return {"status": "ok", "up": [], "down": None, "autocommit": False,
-                "unread": [[1, f"the revision could not be loaded: {why}"]]}
+                "unread": [[line, f"the revision could not be loaded: {why}"]]}
     up = _run(module, "upgrade", filename)
     down = _run(module, "downgrade", filename)
     unread = up["unread"]
