@@ -48,6 +48,7 @@ class ToolRun:
     params: dict = field(default_factory=dict)  # host, port, user, password, database
     env: dict = field(default_factory=dict)  # the scrubbed environment, the dev database's settings in it
     marker: str = ""  # what current_setting('flux.dev_marker') answers on the dev database
+    capture: dict = field(default_factory=dict)  # lint/readers: {target, phase, out} (node_driver.cjs's capture)
 
 
 class Runner(Protocol):

@@ -102,7 +102,7 @@ def run_node(tool: str, job: ToolRun, root: Path, options: dict, package: str) -
         result = Path(tmp) / "result.json"
         payload = {"tool": tool, "root": str(root), "migrationsDir": str((job.project / job.migrations_dir).resolve()),
                    "params": job.params, "url": job.url, "marker": job.marker, "result": str(result),
-                   "options": options}
+                   "options": {**options, "capture": job.capture} if job.capture else options}
         env = {**job.env, "FLUX_DEVDB_JOB": json.dumps(payload)}
         try:
             done = subprocess.run([node, str(DRIVER)], cwd=root, env=env, stdin=subprocess.DEVNULL,
