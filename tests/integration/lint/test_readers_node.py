@@ -1,0 +1,249 @@
+"""Knex, TypeORM, Sequelize and node-pg-migrate migrations judged by `flux validate` with the
+rules SQL is judged by: each file read by running it with the project's own installed tool on a
+scratch copy of the dev database as the migrations before it leave it (lint/readers/_node.py),
+the statements it sends each at the line of the file that sent it, the transaction mode as the
+tool ran it.
+
+Each project is a small one in tmp_path (test_program_node.make_project: the first migration
+makes users, orders and products), with one unsafe and one safe migration in the tool's own API.
+The rule ids expected of an unsafe one are those its SQL twin draws from lint_sql.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flux_agent.lint.context import FileContext
+from flux_agent.lint.engine import lint_sql, validate_file
+from flux_agent.lint.readers import reader_for
+from flux_agent.model.settings import Settings
+from tests.integration.devdb.test_program_node import make_project
+from tests.integration.write.test_writers_js_tools import modules
+
+pytestmark = [pytest.mark.pg, pytest.mark.node, pytest.mark.slow]
+
+# tool -> (unsafe file, its text, the line that sends it, its SQL twin, transactional),
+#         (safe file, its text, its SQL twin, transactional). Sequelize cannot say IF NOT EXISTS
+# to addIndex: its safe one draws the warning its SQL twin draws (prefer-robust-stmts), no error.
+CASES = {
+    "knex": (
+        ("migrations/20250102000000_email_index.js", """exports.up = async function (knex) {
+  await knex.schema.alterTable('users', (table) => {
+    table.index(['email']);
+  });
+};
+exports.down = async function (knex) {
+  await knex.schema.alterTable('users', (table) => { table.dropIndex(['email']); });
+};
+""", 2, "CREATE INDEX users_email_index ON users (email);", True),
+        ("migrations/20250102000000_email_index.js", """exports.config = { transaction: false };
+
+exports.up = async function (knex) {
+  await knex.raw("SET lock_timeout = '1s'");
+  await knex.raw('SET statement_timeout = 0');
+  await knex.raw('CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_index ON users (email)');
+};
+exports.down = async function (knex) {
+  await knex.raw('DROP INDEX CONCURRENTLY IF EXISTS users_email_index');
+};
+""", ("SET lock_timeout = '1s';\nSET statement_timeout = 0;\n"
+             "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_email_index ON users (email);"), False),
+    ),
+    "typeorm": (
+        ("migrations/1735776000000-Score.ts", """import { MigrationInterface, QueryRunner } from "typeorm";
+
+export class Score1735776000000 implements MigrationInterface {
+    public async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`ALTER TABLE users ADD COLUMN score int NOT NULL`);
+    }
+
+    public async down(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`ALTER TABLE users DROP COLUMN score`);
+    }
+}
+""", 5, "ALTER TABLE users ADD COLUMN score int NOT NULL;", True),
+        ("migrations/1735776000000-Score.ts", """import { MigrationInterface, QueryRunner } from "typeorm";
+
+export class Score1735776000000 implements MigrationInterface {
+    public async up(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`SET LOCAL lock_timeout = '1s'`);
+        await queryRunner.query(`SET LOCAL statement_timeout = '5s'`);
+        await queryRunner.query(`ALTER TABLE users ADD COLUMN score bigint`);
+    }
+
+    public async down(queryRunner: QueryRunner): Promise<void> {
+        await queryRunner.query(`ALTER TABLE users DROP COLUMN score`);
+    }
+}
+""", ("SET LOCAL lock_timeout = '1s';\nSET LOCAL statement_timeout = '5s';\n"
+             "ALTER TABLE users ADD COLUMN score bigint;"), True),
+    ),
+    "sequelize": (
+        ("migrations/20250102000000-status-index.js", """'use strict';
+module.exports = {
+  async up(queryInterface) {
+    await queryInterface.addIndex('orders', ['status'], { name: 'orders_status_idx' });
+  },
+  async down(queryInterface) {
+    await queryInterface.removeIndex('orders', 'orders_status_idx');
+  },
+};
+""", 4, "CREATE INDEX orders_status_idx ON orders (status);", False),
+        ("migrations/20250102000000-status-index.js", """'use strict';
+module.exports = {
+  async up(queryInterface) {
+    await queryInterface.sequelize.query("SET lock_timeout = '1s'");
+    await queryInterface.sequelize.query('SET statement_timeout = 0');
+    await queryInterface.addIndex('orders', ['status'], { name: 'orders_status_idx', concurrently: true });
+  },
+  async down(queryInterface) {
+    await queryInterface.removeIndex('orders', 'orders_status_idx');
+  },
+};
+""", ("SET lock_timeout = '1s';\nSET statement_timeout = 0;\n"
+             "CREATE INDEX CONCURRENTLY orders_status_idx ON orders (status);"), False),
+    ),
+    "node-pg-migrate": (
+        ("migrations/1735776000000_status-index.js", """exports.up = (pgm) => {
+  pgm.createIndex('orders', 'status', { name: 'orders_status_idx' });
+};
+exports.down = (pgm) => {
+  pgm.dropIndex('orders', 'status', { name: 'orders_status_idx' });
+};
+""", 2, "CREATE INDEX orders_status_idx ON orders (status);", True),
+        ("migrations/1735776000000_status-index.js", """exports.up = (pgm) => {
+  pgm.noTransaction();
+  pgm.sql("SET lock_timeout = '1s'");
+  pgm.sql('SET statement_timeout = 0');
+  pgm.createIndex('orders', 'status', { name: 'orders_status_idx', concurrently: true, ifNotExists: true });
+};
+exports.down = (pgm) => {
+  pgm.noTransaction();
+  pgm.dropIndex('orders', 'status', { name: 'orders_status_idx', concurrently: true });
+};
+""", ("SET lock_timeout = '1s';\nSET statement_timeout = 0;\n"
+             "CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_status_idx ON orders (status);"), False),
+    ),
+}
+
+TOOLS = list(CASES)
+
+
+def twin_rules(sql: str, transactional: bool) -> set[str]:
+    """The rule ids the SQL twin of a migration draws (errors and warnings alike)."""
+    ctx = FileContext.for_settings(Settings(), path="twin.sql", transactional=transactional)
+    return {f.rule for f in lint_sql(sql, ctx)}
+
+
+def project(tool: str, root: Path) -> Path:
+    # The config names a database that does not exist: only the dev database is ever used.
+    make_project(tool, root, "host=/nowhere dbname=none user=u", modules(tool))
+    return root
+
+
+def judged(file: Path, root: Path, tool: str):
+    text = file.read_text()
+    reader = reader_for(file, text, tool)
+    assert reader is not None and reader.tool == tool, f"{file.name} not claimed by the {tool} reader"
+    return validate_file(file, Settings(), display=file.name, project=root, tool=tool)
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_unsafe_flagged_at_its_line_and_safe_clean(tool, tmp_path):
+    (rel, text, line, twin, transactional), (_, safe_text, safe_twin, safe_tx) = CASES[tool]
+    root = project(tool, tmp_path / "app")
+    file = root / rel
+    file.write_text(text)
+    expected = twin_rules(twin, transactional)
+    assert expected, f"the SQL twin {twin!r} draws nothing: the case proves nothing"
+
+    started = time.perf_counter()
+    found = judged(file, root, tool)
+    cold = time.perf_counter() - started
+    got = {f.rule for f in found}
+    assert got == expected, (found, expected)
+    assert {f.line for f in found} == {line}, found
+
+    started = time.perf_counter()
+    assert {f.rule for f in judged(file, root, tool)} == expected  # the file unchanged: the same
+    warm = time.perf_counter() - started
+    print(f"{tool}: reading one migration {cold:.2f} s cold, {warm:.2f} s with the dev database cached")
+
+    file.write_text(safe_text)  # the migrations before it unchanged: their database is reused
+    started = time.perf_counter()
+    clean = judged(file, root, tool)
+    print(f"{tool}: the safe one {time.perf_counter() - started:.2f} s")
+    assert {f.rule for f in clean} == twin_rules(safe_twin, safe_tx), clean
+    assert not [f for f in clean if f.severity == "error"], clean
+    if tool != "sequelize":
+        assert clean == [], clean
+
+
+def test_the_read_keeps_the_tools_transaction_mode(tmp_path):
+    from flux_agent.lint.readers import _node
+
+    root = project("knex", tmp_path / "app")
+    (rel, text, *_), (_, safe_text, *_) = CASES["knex"]
+    file = root / rel
+    file.write_text(text)
+    read = reader_for(file, text, "knex").read(file, text, root)
+    assert read.transactional and not read.unread
+    assert [(p.line, p.sql) for p in read.up] == [(2, 'create index "users_email_index" on "users" ("email")')]
+    file.write_text(safe_text)
+    read = reader_for(file, safe_text, "knex").read(file, safe_text, root)
+    assert not read.transactional and not read.unread and [p.line for p in read.up] == [4, 5, 6]
+    assert _node.judge([], 1) == ([], False)
+
+
+def test_a_failing_migration_is_not_analysed_at_its_line(tmp_path):
+    root = project("knex", tmp_path / "app")
+    file = root / "migrations" / "20250102000000_broken.js"
+    file.write_text("exports.up = async function (knex) {\n"
+                    "  await knex.raw('CREATE INDEX users_email_idx ON users (email)');\n"
+                    "  await knex.raw('ALTER TABLE nowhere ADD COLUMN x int');\n};\n"
+                    "exports.down = async function () {};\n")
+    found = judged(file, root, "knex")
+    unread = [f for f in found if f.rule == "not-analysed"]
+    assert len(unread) == 1 and unread[0].line == 3, found
+    # what it sent before failing is judged still
+    assert ("require-concurrent-index-creation", 2) in {(f.rule, f.line) for f in found}, found
+    assert 'relation "nowhere" does not exist' in unread[0].message and "\n" not in unread[0].message
+
+
+def test_no_tool_installed_is_not_analysed_never_a_pass(tmp_path):
+    root = tmp_path / "app"
+    make_project("knex", root, "host=/nowhere dbname=none user=u", modules("knex"), link=False)
+    file = root / CASES["knex"][0][0]
+    file.write_text(CASES["knex"][0][1])
+    found = judged(file, root, "knex")
+    assert [(f.rule, f.line) for f in found] == [("not-analysed", 1)], found
+    assert "knex is not installed" in found[0].message
+
+
+def test_flux_validate_a_folder_through_the_cli(tmp_path):
+    root = project("node-pg-migrate", tmp_path / "app")
+    (rel, text, line, twin, transactional), _ = CASES["node-pg-migrate"]
+    (root / rel).write_text(text)
+    done = subprocess.run([sys.executable, "-m", "flux_agent", "validate", str(root / "migrations"),
+                           "--project", str(root)], check=False, capture_output=True, text=True, timeout=600)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    name = Path(rel).name
+    flagged = {(int(l.split(f"{name}:")[1].split(":")[0]), l.split(": ")[1].split()[1])
+               for l in out.splitlines() if f"{name}:" in l}
+    assert flagged == {(line, rule) for rule in twin_rules(twin, transactional)}, out
+    assert "not-analysed" not in out and "2 file(s) checked" in out, out
+
+
+@pytest.mark.parametrize("tool", TOOLS)
+def test_each_file_is_claimed_by_its_tools_reader_alone(tool):
+    from flux_agent.lint.readers import READERS
+    from tests.integration.devdb.test_program_node import INIT
+
+    for text in (CASES[tool][0][1], CASES[tool][1][1], INIT[tool][1]):
+        assert [r.tool for r in READERS if r.claims(text)] == [tool], text
