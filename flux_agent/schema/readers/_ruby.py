@@ -59,6 +59,7 @@ class Call:
 _TOKEN = re.compile(
     r"""(?P<nl>\n)|(?P<space>[ \t\r\f]+|\\\r?\n)|(?P<comment>\#[^\n]*)
     |(?P<heredoc><<(?P<hflag>[-~]?)(?P<hq>['"]?)(?P<htag>[A-Za-z_]\w*)(?P=hq))
+    |(?P<words>%[wWiI](?:\[[^\]]*\]|\([^)]*\)|\{[^}]*\}|<[^>]*>))
     |(?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
     |(?P<label>[A-Za-z_]\w*[?!]?:(?!:))
     |(?P<sym>:(?:[A-Za-z_]\w*[?!=]?|"(?:[^"\\]|\\.)*"))
@@ -108,6 +109,12 @@ def tokens(text: str, lenient: bool = False) -> list[tuple[str, Any, int, bool]]
         elif kind == "str":
             value = _string(tok)
             out.append(("str", Interp(value) if tok[0] == '"' and "#{" in value else value, line, spaced))
+        elif kind == "words":  # %w[a b] / %i[a b]: the array of strings or symbols it stands for
+            make = Sym if tok[1] in "iI" else str
+            out.append(("op", "[", line, spaced))
+            for n, word in enumerate(tok[3:-1].split()):
+                out += [("op", ",", line, True)] * (n > 0) + [("sym" if make is Sym else "str", make(word), line, True)]
+            out.append(("op", "]", line, False))
         elif kind == "sym":
             out.append(("sym", Sym(_string(tok[1:]) if tok[1] == '"' else tok[1:]), line, spaced))
         elif kind not in ("space", "comment"):
@@ -231,6 +238,9 @@ class Parser:
         kind, v, line, _ = self.peek()
         if kind in ("str", "sym", "num"):
             self.i += 1
+            while kind == "str" and self.at("str"):  # "a" "b", "a" \ "b": Ruby joins adjacent literals
+                more = self.take("str")[1]
+                v = (Interp if isinstance(v, Interp) or isinstance(more, Interp) else str)(v + more)
             while kind == "str" and self.at("op", ".") and self.toks[self.i + 1][0] == "name":
                 self.i += 2  # <<~SQL.squish, "...".freeze: the text is what matters
             return Num(v) if kind == "num" else v

@@ -1,0 +1,242 @@
+"""Rails migrations (db/migrate/*.rb) judged as their SQL twins: lint/readers/rails.py reads the
+migration DSL statically into the SQL ActiveRecord's PostgreSQL adapter sends, and each unsafe
+migration draws the rule ids its SQL twin draws (computed through lint_sql, not written down),
+at the line of the call; the safe form stays clear of them; Ruby the reader does not run is
+not-analysed at its line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flux_agent.lint.context import FileContext
+from flux_agent.lint.engine import lint_sql, validate_file
+from flux_agent.lint.readers import reader_for
+from flux_agent.lint.readers.rails import read_rails_migration
+from flux_agent.model.settings import Settings
+from flux_agent.schema.readers.rails import read_schema_rb
+from flux_agent.schema.replay.engine import replay_sql
+
+ROOT = Path(__file__).resolve().parents[4]
+REAL = ROOT.parent / "shared" / "fixtures" / "real"
+SETTINGS = Settings(pg_version=16)
+SCHEMA = replay_sql(
+    "CREATE TABLE users (id bigint PRIMARY KEY, email text, name text, nickname text, age integer);\n"
+    "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric);"
+)
+
+
+def migration(body: str, transactional: bool = True, version: str = "7.1") -> str:
+    head = f"class SomeChange < ActiveRecord::Migration[{version}]\n"
+    return head + ("" if transactional else "  disable_ddl_transaction!\n\n") + body + "end\n"
+
+
+def change(*calls: str, transactional: bool = True) -> str:
+    return migration("  def change\n" + "".join(f"    {c}\n" for c in calls) + "  end\n", transactional)
+
+
+def twin(sql: str, transactional: bool = True) -> set[str]:
+    """The rule ids the SQL twin draws."""
+    ctx = FileContext.for_settings(SETTINGS, path="twin.sql", transactional=transactional, schema=SCHEMA)
+    return {f.rule for f in lint_sql(sql, ctx)}
+
+
+def judged(tmp_path: Path, text: str, name: str = "20250101000000_some_change.rb"):
+    path = tmp_path / name
+    path.write_text(text)
+    return validate_file(path, SETTINGS, SCHEMA)
+
+
+# (the migration, the line of the call, its SQL twin, the rule the twin must draw, transactional)
+UNSAFE = {
+    "add_index": (change("add_index :users, :email"), 3,
+                  "CREATE INDEX index_users_on_email ON users (email);", "require-concurrent-index-creation", True),
+    "rename_column": (change("rename_column :users, :name, :full_name"), 3,
+                      "ALTER TABLE users RENAME COLUMN name TO full_name;", "renaming-column", True),
+    "change_column_null": (change("change_column_null :users, :email, false"), 3,
+                           "ALTER TABLE users ALTER COLUMN email SET NOT NULL;", "set-not-null-without-check", True),
+    "add_column_required": (change("add_column :users, :score, :bigint, null: false"), 3,
+                            "ALTER TABLE users ADD COLUMN score bigint NOT NULL;", "adding-required-field", True),
+    "add_foreign_key": (change("add_foreign_key :orders, :users"), 3,
+                        "ALTER TABLE orders ADD CONSTRAINT fk_rails_f868b47f6a FOREIGN KEY (user_id) REFERENCES users (id);",
+                        "adding-foreign-key-constraint", True),
+    "change_column": (migration("  def up\n    change_column :orders, :total, :bigint\n  end\n\n"
+                                "  def down\n    change_column :orders, :total, :numeric\n  end\n"), 3,
+                      "ALTER TABLE orders ALTER COLUMN total TYPE bigint;", "changing-column-type", True),
+    "remove_column": (change("remove_column :users, :nickname, :text"), 3,
+                      "ALTER TABLE users DROP COLUMN nickname;", "ban-drop-column", True),
+    "concurrently_in_transaction": (change("add_index :users, :email, algorithm: :concurrently"), 3,
+                                    "CREATE INDEX CONCURRENTLY index_users_on_email ON users (email);",
+                                    "ban-concurrent-index-creation-in-transaction", True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(UNSAFE))
+def test_unsafe_migration_draws_the_rules_of_its_sql_twin_at_the_line_of_the_call(tmp_path, case):
+    text, line, sql, rule, transactional = UNSAFE[case]
+    expected = twin(sql, transactional)
+    assert rule in expected, (case, expected)
+    found = judged(tmp_path, text)
+    at_line = {f.rule for f in found if f.line == line}
+    assert expected <= at_line, (case, expected - at_line, found)
+    assert not [f for f in found if f.rule == "not-analysed"], found
+
+
+# (the migration, the rules its unsafe twin draws that it must not)
+SAFE = {
+    "concurrent_index": (change("add_index :users, :email, algorithm: :concurrently", transactional=False),
+                         {"require-concurrent-index-creation", "ban-concurrent-index-creation-in-transaction"}),
+    "reference_concurrent_index": (
+        change("add_reference :orders, :account, index: {algorithm: :concurrently}", transactional=False),
+        {"require-concurrent-index-creation", "ban-concurrent-index-creation-in-transaction"}),
+    "foreign_key_not_valid": (change("add_foreign_key :orders, :users, validate: false"),
+                              {"adding-foreign-key-constraint", "constraint-missing-not-valid"}),
+    "validate_foreign_key": (change("validate_foreign_key :orders, :users"),
+                             {"adding-foreign-key-constraint", "constraint-missing-not-valid", "missing-rollback"}),
+    "required_column_with_default": (change("add_column :users, :score, :bigint, null: false, default: 0"),
+                                     {"adding-required-field", "adding-not-nullable-field"}),
+    "check_then_not_null": (change('add_check_constraint :users, "email IS NOT NULL", name: "users_email_null", '
+                                   "validate: false"),
+                            {"constraint-missing-not-valid", "set-not-null-without-check"}),
+    "safety_assured_rename": (change("safety_assured { rename_column :users, :name, :full_name }"),
+                              {"renaming-column"}),
+    "reversible_change_has_a_rollback": (change("add_column :users, :bio, :text"), {"missing-rollback"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAFE))
+def test_safe_migration_is_clear_of_the_rules_its_unsafe_twin_draws(tmp_path, case):
+    text, banned = SAFE[case]
+    found = judged(tmp_path, text)
+    assert not {f.rule for f in found} & banned, found
+    assert not [f for f in found if f.rule == "not-analysed"], found
+    assert not [f for f in found if f.severity == "error"], found
+
+
+def test_two_migrations_not_valid_then_validate_are_each_clean(tmp_path):
+    first = judged(tmp_path, change("add_foreign_key :orders, :users, validate: false"), "20250101000000_a.rb")
+    second = judged(tmp_path, change("validate_foreign_key :orders, :users"), "20250101000001_b.rb")
+    assert not [f for f in first + second if f.severity == "error"], first + second
+
+
+def test_sql_as_rails_sends_it():
+    text = migration(
+        "  disable_ddl_transaction!\n\n  def change\n"
+        "    add_column :users, :age2, :integer, null: false, default: 0\n"
+        "    add_index :users, :email, unique: true, algorithm: :concurrently, where: \"email IS NOT NULL\", name: \"ue\"\n"
+        "    change_column_null :users, :email, false, \"none\"\n"
+        "    add_reference :orders, :user, foreign_key: true, index: {algorithm: :concurrently}\n"
+        "    add_check_constraint :orders, \"total > 0\", name: \"orders_total_positive\", validate: false\n"
+        "    create_table :posts do |t|\n"
+        "      t.string :title, null: false\n"
+        "      t.decimal :price, precision: 10, scale: 2\n"
+        "      t.timestamps\n"
+        "    end\n"
+        "  end\n")
+    read = read_rails_migration(Path("m.rb"), text)
+    assert read.transactional is False and not read.unread
+    assert [(p.line, p.sql) for p in read.up] == [
+        (5, "ALTER TABLE users ADD COLUMN age2 integer DEFAULT 0 NOT NULL"),
+        (6, "CREATE UNIQUE INDEX CONCURRENTLY ue ON users (email) WHERE email IS NOT NULL"),
+        (7, "UPDATE users SET email = 'none' WHERE email IS NULL"),
+        (7, "ALTER TABLE users ALTER COLUMN email SET NOT NULL"),
+        (8, "ALTER TABLE orders ADD COLUMN user_id bigint"),
+        (8, "CREATE INDEX CONCURRENTLY index_orders_on_user_id ON orders (user_id)"),
+        (8, "ALTER TABLE orders ADD CONSTRAINT fk_rails_f868b47f6a FOREIGN KEY (user_id) REFERENCES users (id)"),
+        (9, "ALTER TABLE orders ADD CONSTRAINT orders_total_positive CHECK (total > 0) NOT VALID"),
+        (10, "CREATE TABLE posts (id bigserial primary key, title character varying NOT NULL, price numeric(10,2), "
+             "created_at timestamp(6) without time zone NOT NULL, updated_at timestamp(6) without time zone NOT NULL)"),
+    ]
+    assert read.down and read.down[0].sql == "DROP TABLE posts"  # change: undone in reverse order
+
+
+def test_execute_heredoc_reversible_and_what_rails_cannot_invert(tmp_path):
+    text = migration(
+        "  def change\n"
+        "    reversible do |dir|\n"
+        "      dir.up do\n"
+        "        execute <<~SQL\n"
+        "          UPDATE users SET age = 0 WHERE id < 100;\n"
+        "        SQL\n"
+        "      end\n"
+        "      dir.down { execute \"UPDATE users SET age = NULL WHERE id < 100\" }\n"
+        "    end\n"
+        "    add_column :users, :bio, :text\n"
+        "  end\n")
+    read = read_rails_migration(Path("m.rb"), text)
+    assert [(p.line, p.sql.strip()) for p in read.up] == [
+        (5, "UPDATE users SET age = 0 WHERE id < 100;"), (11, "ALTER TABLE users ADD COLUMN bio text")]
+    assert [p.sql for p in read.down] == ["ALTER TABLE users DROP COLUMN bio", "UPDATE users SET age = NULL WHERE id < 100"]
+    # execute in a change without reversible: Rails cannot roll it back, so the down part is empty
+    found = judged(tmp_path, change("add_column :users, :bio, :text", "execute 'UPDATE users SET bio = name WHERE id = 1'"))
+    assert ("missing-rollback", 3) in {(f.rule, f.line) for f in found}, found
+
+
+def test_ruby_the_reader_does_not_run_is_not_analysed_at_its_line(tmp_path):
+    text = change("add_column :users, :bio, :text",
+                  "User.update_all(bio: \"\")",
+                  "add_index :users, :name if Rails.env.production?",
+                  "%w[a b].each do |c|",
+                  "  add_column :users, c, :text",
+                  "end",
+                  "execute \"UPDATE users SET bio = '#{Time.now}'\"",
+                  "frobnicate :users")
+    found = judged(tmp_path, text)
+    unread = {f.line: f.message for f in found if f.rule == "not-analysed"}
+    assert sorted(unread) == [4, 5, 6, 9, 10], found
+    assert "User.update_all" in unread[4] and "application code" in unread[4]
+    assert "interpolates" in unread[9] and "frobnicate" in unread[10]
+
+
+def test_claims_only_rails_migrations():
+    assert reader_for(Path("db/migrate/1_x.rb"), change("add_column :users, :bio, :text")).tool == "rails"
+    assert reader_for(Path("config/routes.rb"), "Rails.application.routes.draw do\nend\n") is None
+
+
+def test_flux_validate_a_rails_project_through_the_cli(tmp_path):
+    root = tmp_path / "app"
+    (root / "db" / "migrate").mkdir(parents=True)
+    (root / "Gemfile").write_text('source "https://rubygems.org"\ngem "rails", "~> 7.1"\ngem "pg"\n')
+    (root / "db" / "schema.rb").write_text(
+        'ActiveRecord::Schema[7.1].define(version: 2025_01_01_000000) do\n'
+        '  create_table "users", force: :cascade do |t|\n    t.string "email"\n    t.string "name"\n  end\nend\n')
+    (root / "db" / "migrate" / "20250101000001_index_users_email.rb").write_text(change("add_index :users, :email"))
+    (root / "db" / "migrate" / "20250101000002_index_users_name.rb").write_text(
+        change("add_index :users, :name, algorithm: :concurrently", transactional=False))
+    detected = subprocess.run([sys.executable, "-m", "flux_agent", "detect", "--project", str(root), "--json"],
+                              capture_output=True, text=True, timeout=300)
+    assert '"rails"' in detected.stdout, detected.stdout + detected.stderr
+    done = subprocess.run([sys.executable, "-m", "flux_agent", "validate", str(root / "db" / "migrate"),
+                           "--project", str(root)], capture_output=True, text=True, timeout=300)
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "20250101000001_index_users_email.rb:3" in out and "require-concurrent-index-creation" in out, out
+    assert "index_users_name.rb:4: error" not in out and "not-analysed" not in out, out
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason=f"the real fixtures are not here ({REAL}): ../shared is absent")
+@pytest.mark.parametrize("name", ["rails-maybe", "rails-lobsters"])
+def test_real_schema_rb_read_as_migration_dsl_replays_to_what_the_schema_reader_reads(name):
+    """The fixtures keep no db/migrate (only db/schema.rb / structure.sql); schema.rb's body is
+    the same DSL (create_table, t.<type>, t.index, add_foreign_key, create_enum, ...): read as a
+    `change` and replayed, its SQL must give the tables the schema.rb reader gives."""
+    path = REAL / name / "db" / "schema.rb"
+    lines = path.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if ".define(" in line)
+    version = lines[at].split("[", 1)[1].split("]", 1)[0]
+    lines[at] = f"class FromSchema < ActiveRecord::Migration[{version}]; def change"  # same line numbers
+    read = read_rails_migration(path, "\n".join(lines) + "\nend\n")
+    # lobsters' schema is SQLite's: two index names over 63 bytes and fts5 virtual tables are not PostgreSQL
+    assert all("63" in u.what or "create_virtual_table" in u.what for u in read.unread), read.unread
+    got = {t.name: t for t in replay_sql(";\n".join(p.sql for p in read.up)).tables}
+    want = {t.name: t for t in read_schema_rb(path).tables}
+    assert got.keys() == want.keys()
+    for key, table in want.items():
+        columns = {c.name: (c.type, c.nullable, c.default) for c in got[key].columns}
+        assert columns == {c.name: (c.type, c.nullable, c.default) for c in table.columns}, key
+        assert {c.name for c in table.constraints} == {c.name for c in got[key].constraints}, key
+        assert {i.name for i in table.indexes} - {i.name for i in got[key].indexes} <= {
+            i.name for i in table.indexes if len(i.name) > 63}, key
