@@ -240,3 +240,18 @@ def test_real_schema_rb_read_as_migration_dsl_replays_to_what_the_schema_reader_
         assert {c.name for c in table.constraints} == {c.name for c in got[key].constraints}, key
         assert {i.name for i in table.indexes} - {i.name for i in got[key].indexes} <= {
             i.name for i in table.indexes if len(i.name) > 63}, key
+
+
+@pytest.mark.parametrize("strong", [False, True])
+def test_a_migration_flux_writes_reads_back_as_its_step(strong):
+    from flux_agent.model.plan import Step
+    from flux_agent.write.tools.rails import render_file
+
+    step = Step(number=2, phase="expand", title="Index users.email", transactional=False,
+                up_sql="SET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);",
+                down_sql="DROP INDEX CONCURRENTLY users_email_idx;")
+    read = read_rails_migration(Path("m.rb"), render_file(step, "IndexUsersEmail", strong=strong))
+    assert read.transactional is False and not read.unread
+    plain = [line for p in read.up for line in p.sql.strip().splitlines() if not line.startswith("-- flux-ignore")]
+    assert plain == ["SET lock_timeout = '1s'", "CREATE INDEX CONCURRENTLY users_email_idx ON users (email)"]
+    assert [p.sql.strip().splitlines()[-1] for p in read.down] == ["DROP INDEX CONCURRENTLY users_email_idx;"]
