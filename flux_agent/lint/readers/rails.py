@@ -715,6 +715,10 @@ class _Migration:
             values = a[1] if len(a) > 1 and isinstance(a[1], list) else a[1:]
             return one(f"CREATE TYPE {qname(enum)} AS ENUM ({', '.join(literal(_name(v)) for v in values)})",
                        [f"DROP TYPE {qname(enum)}"])
+        if name == "rename_enum":
+            old, new = _name(a[0]), _name(a[1]) if len(a) > 1 else _name(o["to"])
+            return one(f"ALTER TYPE {qname(old)} RENAME TO {ident(new)}",
+                       [f"ALTER TYPE {qname(new)} RENAME TO {ident(old.split('.')[-1])}"])
         if name == "drop_enum":
             return one(f"DROP TYPE {'IF EXISTS ' if o.get('if_exists') else ''}{qname(_name(a[0]))}", None)
         if name == "add_enum_value":
@@ -820,6 +824,9 @@ class _Migration:
         elif "." in c.name and c.block is None:
             for col in a:
                 cols.append(s.column(_name(col), method, o))
+                if o.get("index"):  # t.string :email, index: {unique: true}
+                    extra_o = dict(o["index"]) if isinstance(o["index"], dict) else {}
+                    after.append((s.add_index(table, [_name(col)], extra_o), c.line))
         else:
             raise _Unreadable(f"{c.name} is not part of the create_table DSL Flux reads")
 
@@ -869,7 +876,10 @@ class _Migration:
 
 def read_rails_migration(path: Path, text: str, project: Optional[Path] = None) -> ReadMigration:
     """A Rails migration as the SQL its up and down parts send (see the module docstring)."""
-    return _Migration(text).read(text)
+    try:
+        return _Migration(text).read(text)
+    except FluxInputError as exc:  # the lenient scan reads any text; kept so that one file never stops a run
+        return ReadMigration(tool="rails", down=None, unread=[Unread(line=1, what=f"the file was not read: {exc}")])
 
 
 def _claims(text: str) -> bool:

@@ -68,7 +68,7 @@ _TOKEN = re.compile(
     |(?P<op>::|=>|->|[()\[\]{},.|=-])""",
     re.X | re.S,
 )
-_OTHER = re.compile(r"(?P<nl>;)|(?P<other>\S)")  # lenient: any other character is a token of its own
+_OTHER = re.compile(r"(?P<nl>;)|(?P<space>\s)|(?P<other>.)")  # lenient: any other character is a token of its own
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "e": "\x1b", "s": " ", "a": "\a", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 
 

@@ -255,3 +255,21 @@ def test_a_migration_flux_writes_reads_back_as_its_step(strong):
     plain = [line for p in read.up for line in p.sql.strip().splitlines() if not line.startswith("-- flux-ignore")]
     assert plain == ["SET lock_timeout = '1s'", "CREATE INDEX CONCURRENTLY users_email_idx ON users (email)"]
     assert [p.sql.strip().splitlines()[-1] for p in read.down] == ["DROP INDEX CONCURRENTLY users_email_idx;"]
+
+
+def test_column_index_option_and_enums():
+    text = change("create_table :accounts, id: :uuid do |t|",
+                  "  t.string :email, index: {unique: true}",
+                  "  t.column :state, :enum, enum_type: :account_state",
+                  "end",
+                  "create_enum :plan, %w[free paid]",
+                  "rename_enum :plan, :tier")
+    read = read_rails_migration(Path("m.rb"), text)
+    assert not read.unread
+    assert [(p.line, p.sql) for p in read.up] == [
+        (3, "CREATE TABLE accounts (id uuid DEFAULT gen_random_uuid() NOT NULL PRIMARY KEY, email character varying, "
+            "state account_state)"),
+        (4, "CREATE UNIQUE INDEX index_accounts_on_email ON accounts (email)"),
+        (7, "CREATE TYPE plan AS ENUM ('free', 'paid')"),
+        (8, "ALTER TYPE plan RENAME TO tier"),
+    ]
