@@ -65,6 +65,8 @@ def check_file(ctx):
     for stmt in ctx.statements:
         what = _what(stmt.node)
         if what:
-            return [Verdict(f"the up section {what} (line {stmt.line}) but the down section is empty, so a "
-                            "rollback leaves it behind", line=stmt.line)]
+            # The finding stands at the statement's line: in a program-code migration that is the line
+            # of the call that sends it, which is why the message does not quote a line of its own.
+            return [Verdict(f"the up section {what} but the down section is empty, so a rollback leaves it "
+                            "behind", line=stmt.line)]
     return []
