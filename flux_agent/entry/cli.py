@@ -74,6 +74,10 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--json", action="store_true", help=_JSON)
     val.add_argument("--include", action="append", default=[], metavar="RULE",
                      help="switch on an opt-in rule (repeatable), as squawk's -i")
+    val.add_argument("--trace", action="store_true",
+                     help="also run the files on a copy of the dev database with rows in its tables: the locks "
+                          "and rewrites PostgreSQL shows for each statement, and where they differ from the verdict")
+    val.add_argument("--rows", type=int, default=1000, help="rows per table for --trace (default 1000)")
 
     cont = sub.add_parser("continue", help="write the next steps of a plan after its code deploy")
     cont.add_argument("--project", default=".", help=_PROJECT)
@@ -225,9 +229,21 @@ def _continue(args) -> int:
 def _validate(args) -> int:
     require_pglast("flux validate")  # before the history replay or --include could say something less clear
     files, findings = tools.validate_paths(args.paths, args.project, include_rules=args.include)
+    traced = None
+    if args.trace:
+        from ..verify import trace
+
+        from ..project.config import load_settings
+
+        project = tools.project_path(args.project)
+        traced = trace.run_trace(files, project, load_settings(project), None, args.rows)
+        findings = findings + trace.findings(traced)
     if args.json:
-        print(json.dumps([f.model_dump() for f in findings], indent=2))
+        listed = [f.model_dump() for f in findings]
+        print(json.dumps(listed if traced is None else {"findings": listed, "trace": traced.model_dump()}, indent=2))
     else:
+        for line in trace.render(traced) if traced is not None else ():
+            print(line)
         for f in findings:
             hint = f" ({f.hint})" if f.hint else ""
             print(f"{f.path}:{f.line}: {f.severity} {f.rule}: {f.message}{hint}")

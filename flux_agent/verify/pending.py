@@ -18,7 +18,7 @@ from ..write.deploy_groups import PLANS_DIR, PlanRecord, unfinished_records
 from ..errors import FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
-from ..devdb.build import Script
+from ..devdb.build import Built, Script
 from ..schema.replay.engine import replay_folder
 from ..devdb.sources import project_scripts
 from ..project.config import load_settings
@@ -35,6 +35,7 @@ class Before:
     source: str
     scripts: Optional[list[Script]] = None
     tool: str = "sql"
+    built: Optional[Built] = None  # the dev database already built for it (a program-code project's history)
 
 
 def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:

@@ -116,8 +116,8 @@ def _dev(progress, before: Before, dev_url: Optional[str]) -> Iterator[Sandbox]:
     database cannot build the project, an empty scratch database on the dev server."""
     settings = Settings(dev_url=dev_url) if dev_url else Settings()
     server = dev_server(dev_url, settings.pg_version)
-    built = None
-    if before.scripts is not None:
+    built = before.built
+    if built is None and before.scripts is not None:
         key, _ = dev_key(before.scripts, settings, before.tool)
         _say(progress, f"building the schema before the plan in the dev database ({len(before.scripts)} file(s))")
         built = build(server, before.scripts, key)
