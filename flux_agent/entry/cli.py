@@ -231,9 +231,8 @@ def _validate(args) -> int:
     files, findings = tools.validate_paths(args.paths, args.project, include_rules=args.include)
     traced = None
     if args.trace:
-        from ..verify import trace
-
         from ..project.config import load_settings
+        from ..verify import trace
 
         project = tools.project_path(args.project)
         traced = trace.run_trace(files, project, load_settings(project), None, args.rows)
