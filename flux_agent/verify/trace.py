@@ -27,7 +27,7 @@ from ..schema.migration_files import read_sections
 
 MISMATCH, FAILED = "trace-mismatch", "trace-failed"
 
-_MODES = {"AccessShareLock": "ACCESS SHARE", "RowShareLock": "ROW SHARE", "RowExclusiveLock": "ROW EXCLUSIVE",
+PG_LOCK_MODES = {"AccessShareLock": "ACCESS SHARE", "RowShareLock": "ROW SHARE", "RowExclusiveLock": "ROW EXCLUSIVE",
           "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE", "ShareLock": "SHARE",
           "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE", "ExclusiveLock": "EXCLUSIVE",
           "AccessExclusiveLock": "ACCESS EXCLUSIVE"}
@@ -176,7 +176,7 @@ def _observe(a, b, sql: str, traced: TracedStatement) -> float:
     before = dict(a.execute(_FILES).fetchall())
     started = time.perf_counter()
     a.execute(sql)
-    traced.locks = _strongest(b.execute(_LOCKS, (a.info.backend_pid, True)).fetchall())
+    traced.locks = strongest_locks(b.execute(_LOCKS, (a.info.backend_pid, True)).fetchall())
     after = dict(a.execute(_FILES).fetchall())
     traced.rewrote = sorted(rel for rel, node in before.items() if rel in after and after[rel] != node)
     if traced.relation is None or traced.relation not in before:
@@ -204,7 +204,7 @@ def _observe_waiting(a, b, holder, sql: str, traced: TracedStatement) -> None:
     waited: dict[str, Lock] = {}
     deadline = time.perf_counter() + 10
     while table is not None and not waited and runner.is_alive() and time.perf_counter() < deadline:
-        waited = _strongest(b.execute(_LOCKS, (a.info.backend_pid, False)).fetchall())
+        waited = strongest_locks(b.execute(_LOCKS, (a.info.backend_pid, False)).fetchall())
         time.sleep(0.01)
     if table is not None:
         holder.execute("ROLLBACK")
@@ -235,10 +235,11 @@ def _end(a, commit: bool, open_txn: list[tuple[TracedStatement, float]]) -> None
     open_txn.clear()
 
 
-def _strongest(rows) -> dict[str, Lock]:
+def strongest_locks(rows) -> dict[str, Lock]:
+    """(relation, pg_locks.mode) rows -> the strongest lock on each relation."""
     out: dict[str, Lock] = {}
     for relation, mode in rows:
-        lock = _MODES.get(mode)
+        lock = PG_LOCK_MODES.get(mode)
         if lock and LOCK_ORDER.index(lock) > LOCK_ORDER.index(out.get(relation, "none")):
             out[relation] = lock
     return out

@@ -18,6 +18,7 @@ import pytest
 from flux_agent.pg import forms
 from flux_agent.pg.form_table import ROWS
 from flux_agent.pg.parse import split_statements
+from flux_agent.verify.trace import strongest_locks
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 
@@ -76,12 +77,6 @@ ROLE_RELATIONS = {
 PARTITIONS = {"p1", "p2", "p3", "p3_k", "p4"}
 PARENTS = {"inh_parent": "inh_parent", "p": "p"}
 
-MODES = {"AccessShareLock": "ACCESS SHARE", "RowShareLock": "ROW SHARE", "RowExclusiveLock": "ROW EXCLUSIVE",
-         "ShareUpdateExclusiveLock": "SHARE UPDATE EXCLUSIVE", "ShareLock": "SHARE",
-         "ShareRowExclusiveLock": "SHARE ROW EXCLUSIVE", "ExclusiveLock": "EXCLUSIVE",
-         "AccessExclusiveLock": "ACCESS EXCLUSIVE"}
-
-
 @pytest.fixture(scope="module")
 def template(pg_admin_url):
     """A database holding SCHEMA (and a tablespace when this process can give the server a folder)."""
@@ -130,16 +125,6 @@ def _roles(row, stmt) -> dict[str, str]:
     return out
 
 
-def _strongest(rows) -> dict[str, str]:
-    order = list(forms.LOCK_ORDER)
-    out: dict[str, str] = {}
-    for relname, mode in rows:
-        lock = MODES.get(mode)
-        if lock and order.index(lock) > order.index(out.get(relname, "none")):
-            out[relname] = lock
-    return out
-
-
 _LOCKS = ("SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
           "WHERE l.pid = %s AND c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'm', 'v', 'i', 'I', 'S')"
           " AND l.granted = %s")
@@ -154,7 +139,7 @@ def _in_transaction(url: str, sql: str):
         files = dict(a.execute(_FILES).fetchall())
         scans = dict(a.execute(_SCANS).fetchall())
         a.execute(sql)
-        locks = _strongest(b.execute(_LOCKS, (a.info.backend_pid, True)).fetchall())
+        locks = strongest_locks(b.execute(_LOCKS, (a.info.backend_pid, True)).fetchall())
         files_after = dict(a.execute(_FILES).fetchall())
         scans_after = dict(a.execute(_SCANS).fetchall())
         a.rollback()
@@ -180,7 +165,7 @@ def _outside_transaction(admin_url: str, template_name: str, sql: str, target: s
             waited: dict[str, str] = {}
             deadline = time.monotonic() + 30
             while not waited and time.monotonic() < deadline:
-                waited = _strongest(b.execute(_LOCKS, (a.info.backend_pid, False)).fetchall())
+                waited = strongest_locks(b.execute(_LOCKS, (a.info.backend_pid, False)).fetchall())
                 time.sleep(0.05)
             holder.rollback()
             runner.join(60)
