@@ -7,7 +7,7 @@ ends in one line saying so (ParserMissing)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional
 
 from ..errors import FluxInputError, FluxInternalError
@@ -197,6 +197,15 @@ class Statement:
     index: int
     start: int = 0  # offset of its first token in the SQL it was cut from
     end: Optional[int] = None  # offset of its closing `;`; None when it has none (the last one)
+    _nodes: Optional[list] = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def nodes(self) -> list:
+        """Every node of the statement's tree, depth first (iter_nodes' order), walked once and
+        kept: the rules share this list instead of each walking the tree again."""
+        if self._nodes is None:
+            self._nodes = list(iter_nodes(self.node)) if self.node is not None else []
+        return self._nodes
 
 
 class SqlSyntaxError(Exception):

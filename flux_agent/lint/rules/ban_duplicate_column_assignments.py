@@ -5,7 +5,6 @@ SELECT INTO): PostgreSQL rejects the statement."""
 from pglast import ast
 from pglast.enums import CmdType, MinMaxOp, SQLValueFunctionOp, SubLinkType
 
-from ...pg.parse import iter_nodes
 from ._rule import Rule, Verdict, flags, passes
 
 _SQUAWK_MISSES = ("PostgreSQL rejects it; squawk does not derive a name through a cast, nor check CREATE TABLE AS "
@@ -168,8 +167,8 @@ def _select_names(q):
     return []
 
 
-def _problems(node):
-    for n in iter_nodes(node):
+def _problems(stmt):
+    for n in stmt.nodes:
         if isinstance(n, ast.UpdateStmt):
             yield from (("set", c) for c in _assigned_twice(n.targetList))
         elif isinstance(n, ast.InsertStmt):
@@ -193,7 +192,7 @@ def _problems(node):
 
 
 def check(stmt, ctx):
-    found = list(_problems(stmt.node))
+    found = list(_problems(stmt))
     if not found:
         return None
     kind, col = found[0]

@@ -7,7 +7,6 @@ import re
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType
 
-from ...pg.parse import iter_nodes
 from ._rule import Rule, Verdict, flags, passes
 
 RULE = Rule(
@@ -45,9 +44,9 @@ FUNCTIONS = {"pg_read_file", "pg_read_binary_file", "pg_ls_dir", "pg_stat_file",
 _FUNC_TEXT = re.compile(r"\b(" + "|".join(sorted(FUNCTIONS)) + r")\s*\(", re.IGNORECASE)
 
 
-def _calls(node) -> list[str]:
+def _calls(stmt) -> list[str]:
     found = []
-    for n in iter_nodes(node):
+    for n in stmt.nodes:
         if isinstance(n, ast.FuncCall) and n.funcname:
             name = n.funcname[-1].sval.lower() if isinstance(n.funcname[-1], ast.String) else ""
             if name in FUNCTIONS and name not in found:
@@ -77,7 +76,7 @@ def check(stmt, ctx):
     if isinstance(n, (ast.DoStmt, ast.CreateFunctionStmt)):
         hits = sorted({m.group(1).lower() for m in _FUNC_TEXT.finditer(stmt.text)})
     else:
-        hits = _calls(n)
+        hits = _calls(stmt)
     if hits:
         return Verdict(f"{', '.join(hits)}() reads or writes outside the database (server files, other servers or "
                        "sessions)")

@@ -7,7 +7,6 @@ from pglast import ast
 from pglast.enums import ConstrType
 
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, facts
-from ...pg.parse import iter_nodes
 from ...pg.quote import relation_name
 from ._rule import Rule, Verdict, flags, passes
 
@@ -45,14 +44,14 @@ _QUICK = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.Me
 _BLOCKING = (ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, "SHARE", "EXCLUSIVE")
 
 
-def _foreign_key(n) -> bool:
-    return any(isinstance(x, ast.Constraint) and x.contype == ConstrType.CONSTR_FOREIGN for x in iter_nodes(n))
+def _foreign_key(stmt) -> bool:
+    return any(isinstance(x, ast.Constraint) and x.contype == ConstrType.CONSTR_FOREIGN for x in stmt.nodes)
 
 
 def possibly_slow(stmt, ctx) -> bool:
     n = stmt.node
     if isinstance(n, ast.CreateStmt):
-        return _foreign_key(n)  # locks the referenced table (SHARE ROW EXCLUSIVE)
+        return _foreign_key(stmt)  # locks the referenced table (SHARE ROW EXCLUSIVE)
     if isinstance(n, _QUICK):
         return False
     if isinstance(n, ast.VacuumStmt) and not n.is_vacuumcmd:
@@ -60,7 +59,7 @@ def possibly_slow(stmt, ctx) -> bool:
     # Only a table created earlier in this migration, and no other table locked through a
     # foreign key: nobody else can hold or wait for that lock.
     rel = getattr(n, "relation", None)
-    if isinstance(rel, ast.RangeVar) and ctx.table_is_new(relation_name(rel)) and not _foreign_key(n):
+    if isinstance(rel, ast.RangeVar) and ctx.table_is_new(relation_name(rel)) and not _foreign_key(stmt):
         return False
     return True
 
@@ -77,7 +76,7 @@ def must_stand_alone(stmt, ctx) -> bool:
     run in a transaction block: a SET before it would put both in an implicit transaction."""
     n = stmt.node
     cannot = facts(stmt).forbidden_in_transaction or (isinstance(n, ast.VacuumStmt) and n.is_vacuumcmd) or any(
-        isinstance(x, ast.PartitionCmd) and x.concurrent for x in iter_nodes(n))
+        isinstance(x, ast.PartitionCmd) and x.concurrent for x in stmt.nodes)
     return cannot and ctx.one_query and not ctx.transactional and len(ctx.statements) == 1
 
 
