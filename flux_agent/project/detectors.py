@@ -22,11 +22,14 @@ Found = tuple[list[str], Optional[str]]  # evidence lines, migrations folder
 
 def _dbmate(scan: Scan) -> Found:
     ev, folder, configured = [], None, None
+    marked: dict[str, int] = {}  # folder -> its files with a migrate:up line
     for f, head in scan.sql_heads():
         if re.search(r"^\s*--\s*migrate:up\b", head, re.M):
-            ev.append(f"{f} has a '-- migrate:up' line")
-            folder = f.parent.as_posix()
-            break
+            if not marked:
+                ev.append(f"{f} has a '-- migrate:up' line")
+            marked[f.parent.as_posix()] = marked.get(f.parent.as_posix(), 0) + 1
+    if marked:  # dbmate's own folder when it holds any, else the folder holding most (not a stray file)
+        folder = "db/migrations" if "db/migrations" in marked else max(marked, key=lambda k: (marked[k], -len(k)))
     for f, deps in scan.dependencies():
         if "dbmate" in deps or any(d.startswith("@dbmate/") for d in deps):
             ev.append(f"{f} depends on dbmate")

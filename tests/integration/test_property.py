@@ -795,8 +795,17 @@ def test_plain_language_requests_parse_or_one_line_error():
 
 _PROJECT = Path(tempfile.mkdtemp(prefix="flux-prop-")) / "shop"
 atexit.register(shutil.rmtree, _PROJECT.parent, True)
-shutil.copytree(SHOP, _PROJECT)
-(_PROJECT / "fuzz.sql").write_text("SELECT 1;\n")
+
+
+def _fresh_project() -> None:
+    """The shop copy as every test here starts from: a test that runs after another must not meet
+    what the other left (the CLI fuzz leaves its last fuzz.sql, which can change detection)."""
+    shutil.rmtree(_PROJECT, ignore_errors=True)
+    shutil.copytree(SHOP, _PROJECT)
+    (_PROJECT / "fuzz.sql").write_text("SELECT 1;\n")
+
+
+_fresh_project()
 
 
 def _listing(root: Path) -> list[tuple[str, int]]:
@@ -848,6 +857,7 @@ def argv(draw) -> tuple[list[str], bool]:
 @pytest.mark.pg
 def test_cli_exit_codes_and_one_line_errors(capsys, monkeypatch):
     planned: collections.Counter = collections.Counter()  # exit codes of `flux plan`
+    _fresh_project()
 
     @given(case=argv())
     @_settings(600)
@@ -877,9 +887,7 @@ def test_cli_exit_codes_and_one_line_errors(capsys, monkeypatch):
                 assert out == "", (args, out)
             assert _listing(_PROJECT) == before, args  # nothing written
         if writes and _listing(_PROJECT) != before:  # a successful --write: start the next case afresh
-            shutil.rmtree(_PROJECT)
-            shutil.copytree(SHOP, _PROJECT)
-            (_PROJECT / "fuzz.sql").write_text("SELECT 1;\n")
+            _fresh_project()
 
     case()
     print(f"\nflux plan exit codes: {dict(planned)}")
@@ -913,6 +921,7 @@ def test_mcp_tool_calls_raise_only_one_line_input_errors():
     from flux_agent.entry import tool_calls
 
     answered: collections.Counter = collections.Counter()  # tool -> calls answered without an error
+    _fresh_project()
     root = _PROJECT.resolve()
 
     @given(call=st.one_of(
