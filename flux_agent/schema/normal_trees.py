@@ -533,7 +533,13 @@ def _jsonb_text(text: str) -> str:
 
 
 def view(definition: str, types: dict[str, str]) -> str:
-    """normal.normal_view's work."""
+    """normal.normal_view's work (kept: a folder's replay normalises the same views after every file)."""
+    return _view(definition, tuple(sorted(types.items())))
+
+
+@lru_cache(maxsize=4096)
+def _view(definition: str, type_items: tuple) -> str:
+    types = dict(type_items)
     try:
         stmts = pglast.parse_sql(definition)
     except pglast.parser.ParseError:

@@ -56,6 +56,12 @@ def replay_folder(folder: Path, tool: Optional[str] = None, *, skip_broken: bool
     return FolderReplay(folder, tool, skip_broken=skip_broken, leave_out=leave_out).schema()
 
 
+def _snapshot(schema: Schema) -> Schema:
+    """A deep copy of `schema`, through its JSON (pydantic's Rust core): about twice as fast as
+    model_copy(deep=True) on a large schema, which `flux validate` takes after every file."""
+    return type(schema).model_validate_json(schema.model_dump_json())
+
+
 class FolderReplay:
     """A migrations folder replayed file by file, in the order its tool runs them
     (migration_files), each file's up part in a fresh session.
@@ -80,7 +86,7 @@ class FolderReplay:
         """Replay the next file; the schema after it."""
         self._replay(self.files[self._done])
         self._done += 1
-        return normalise_schema(self._state.schema.model_copy(deep=True), in_place=True)
+        return normalise_schema(_snapshot(self._state.schema), in_place=True)
 
     def schema(self) -> Schema:
         """Replay the files not replayed yet; the schema after every file."""
