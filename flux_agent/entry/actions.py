@@ -26,12 +26,11 @@ from ..devdb.build import MissingExtension
 from ..devdb.project import project_schema
 from ..plan.planner import build_plan
 from ..schema.project import read_project_schema
-from ..schema.migration_files import has_down_sql
-from ..schema.replay.engine import FolderReplay
 from ..project.config import load_settings
-from ..lint.engine import expand_paths, validate_file, validate_plan
-from ..lint.rules import BY_ID
+from ..lint.engine import validate_plan
 from ..write.tools import get_writer
+
+from .validate import _histories, _History, validate_paths  # noqa: F401 (the tool function lives there: light imports)
 
 _OPS = TypeAdapter(list[Operation])
 
@@ -169,107 +168,6 @@ def validate_migration(paths: Sequence[str | Path], project_dir: Optional[str] =
     """Findings for migration files (or folders of them), judged against the
     project's schema; empty when clean (DESIGN.md section 3)."""
     return validate_paths(paths, project_dir, tool)[1]
-
-
-def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = None,
-                   tool: Optional[str] = None,
-                   include_rules: Sequence[str] = ()) -> tuple[list[Path], list[FileFinding]]:
-    """(the files checked, their findings). A file inside the project's migrations
-    folder is judged against the schema the migrations before it build, never
-    against its own effects; any other file against the whole folder's schema."""
-    project = project_path(project_dir)
-    settings = load_settings(project)
-    if include_rules:
-        unknown = [r for r in include_rules if r not in BY_ID]
-        if unknown:
-            raise FluxInputError(f"unknown rule {unknown[0]!r}")
-        settings = settings.model_copy(update={"include_rules": sorted(set(settings.include_rules) | set(include_rules))})
-    if not paths:
-        raise FluxInputError("nothing to validate: give migration files or folders")
-    resolved = []
-    for p in paths:
-        path = Path(p)
-        if not path.is_absolute() and not path.exists() and (project / path).exists():
-            path = project / path  # relative to the project (MCP callers) rather than the working directory
-        resolved.append(str(path))
-    found = detect(project, tool or settings.tool, settings)
-    files = expand_paths(resolved, found.tool)
-    if not files:
-        raise FluxInputError(f"no migration files (SQL, or a migration tool's program code) in "
-                             f"{', '.join(str(p) for p in paths)}")
-    history = _histories(project, settings, tool)
-    current: list[Schema] = []  # the project's schema from the dev database, read once if needed
-    findings: list[FileFinding] = []
-    for file in files:
-        if not file.name.lower().endswith(".sql"):
-            # Program code: the schema before it would need the tool's history run up to it; a file
-            # of the project's migrations is judged without a schema, a proposed one against PostgreSQL's.
-            proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
-            current = current or ([current_schema(str(project), tool)[0]] if proposed else [])
-            schema = current[0] if proposed else None
-            findings.extend(validate_file(file, settings, schema, display=str(file), project=project,
-                                          tool=found.tool))
-            continue
-        hist, member = history(file)
-        # A folder with no down SQL at all ships up migrations only, on purpose.
-        judged = settings if not hist.up_only() else settings.model_copy(update={"require_down": False})
-        if member is None and hist.files:
-            # A change proposed on top of the project: judged against the schema PostgreSQL holds.
-            current = current or [current_schema(str(project), tool)[0]]
-            before = current[0]
-        else:
-            before = hist.before(member)  # the history replayed to just before the file (offline, fast)
-        found = validate_file(file, judged, before, display=str(file))
-        findings.extend(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
-    return files, findings
-
-
-def _histories(project: Path, settings, tool: Optional[str]):
-    """A function file -> (the history it belongs to, the file as a member of it, or None for
-    "after the whole history"). A file of the project's migrations folder follows that folder's
-    history; any other file is a change proposed on top of the project's schema, unless the
-    project has no migrations, where the file's own folder is its history (a folder validated
-    without --project)."""
-    found = detect(project, tool or settings.tool, settings)
-    folder = project / found.migrations_dir
-    project_history = _History(folder, found.tool)
-    in_project = {f.resolve() for f in project_history.files}
-    histories: dict[Path, _History] = {}
-
-    def history_of(file: Path) -> tuple[_History, Optional[Path]]:
-        if file.resolve() in in_project or project_history.files:
-            return project_history, file if file.resolve() in in_project else None
-        if file.parent.resolve() not in histories:
-            histories[file.parent.resolve()] = _History(file.parent, found.tool)
-        return histories[file.parent.resolve()], file
-
-    return history_of
-
-
-class _History:
-    """The schemas a folder of migrations leaves after each file, replayed once, in its tool's order.
-    A broken file is left out of the history (skip_broken): validating the files after it must not
-    fail because of it, and it gets its own finding when it is validated."""
-
-    def __init__(self, folder: Path, tool: str):
-        self._replay = FolderReplay(folder, tool, skip_broken=True)
-        self.files = self._replay.files
-        self.index = {f.resolve(): i for i, f in enumerate(self.files)}
-        self.schemas: list[Schema] = [Schema()]  # schemas[i]: before file i
-        self._up_only: Optional[bool] = None
-
-    def up_only(self) -> bool:
-        """No file of the folder has down SQL (and there are files)."""
-        if self._up_only is None:
-            self._up_only = bool(self.files) and not any(has_down_sql(f) for f in self.files)
-        return self._up_only
-
-    def before(self, file: Optional[Path]) -> Schema:
-        """Before `file` (None: after every file)."""
-        stop = len(self.files) if file is None else self.index.get(file.resolve(), len(self.files))
-        while len(self.schemas) <= stop:
-            self.schemas.append(self._replay.advance())
-        return self.schemas[stop]
 
 
 def write_migration(plan: Plan, project_dir: Optional[str] = None) -> WriteOutcome:

@@ -1,0 +1,170 @@
+"""`flux validate`'s tool function (re-exported by entry/actions.py): which files, the history each
+is judged against, and the judging itself (lint/batch.py: cache and worker processes). Kept apart
+from actions.py so the command imports what it needs only, not the planner, the writers or the
+dev database (entry/actions.current_schema is imported when a file needs the project's schema)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+from ..errors import FluxInputError
+from ..lint.batch import Cache, Job, cache_dir, code_version, history_hashes, job_key, judge_all
+from ..lint.engine import expand_paths, validate_file
+from ..lint.rules import BY_ID
+from ..model.plan import FileFinding
+from ..model.schema import Schema
+from ..project.config import load_settings
+from ..project.detect import detect
+from ..schema.migration_files import has_down_sql
+from ..schema.replay.engine import FolderReplay
+
+
+def project_path(project_dir: Optional[str | Path]) -> Path:
+    path = Path(project_dir or ".").resolve()
+    if not path.is_dir():
+        raise FluxInputError(f"project folder {str(project_dir)!r} does not exist")
+    return path
+
+
+def current_schema(project_dir: Optional[str], tool: Optional[str] = None):
+    from .actions import current_schema as read  # the dev database and the schema readers: only when needed
+
+    return read(project_dir, tool)
+
+
+def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = None,
+                   tool: Optional[str] = None,
+                   include_rules: Sequence[str] = ()) -> tuple[list[Path], list[FileFinding]]:
+    """(the files checked, their findings). A file inside the project's migrations
+    folder is judged against the schema the migrations before it build, never
+    against its own effects; any other file against the whole folder's schema."""
+    project = project_path(project_dir)
+    settings = load_settings(project)
+    if include_rules:
+        unknown = [r for r in include_rules if r not in BY_ID]
+        if unknown:
+            raise FluxInputError(f"unknown rule {unknown[0]!r}")
+        settings = settings.model_copy(update={"include_rules": sorted(set(settings.include_rules) | set(include_rules))})
+    if not paths:
+        raise FluxInputError("nothing to validate: give migration files or folders")
+    resolved = []
+    for p in paths:
+        path = Path(p)
+        if not path.is_absolute() and not path.exists() and (project / path).exists():
+            path = project / path  # relative to the project (MCP callers) rather than the working directory
+        resolved.append(str(path))
+    found = detect(project, tool or settings.tool, settings)
+    files = expand_paths(resolved, found.tool)
+    if not files:
+        raise FluxInputError(f"no migration files (SQL, or a migration tool's program code) in "
+                             f"{', '.join(str(p) for p in paths)}")
+    history = _histories(project, settings, tool)
+    has_project = bool(history.project_files) or (project / ".flux").is_dir()
+    cache = Cache(cache_dir(project, has_project))
+    current: list[Schema] = []  # the project's schema from the dev database, read once if needed
+    per_file: list[list[FileFinding]] = [[] for _ in files]
+    jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
+    for order, file in enumerate(files):
+        if not file.name.lower().endswith(".sql"):
+            # Program code: the schema before it would need the tool's history run up to it; a file
+            # of the project's migrations is judged without a schema, a proposed one against PostgreSQL's.
+            proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
+            current = current or ([current_schema(str(project), tool)[0]] if proposed else [])
+            schema = current[0] if proposed else None
+            per_file[order] = validate_file(file, settings, schema, display=str(file), project=project,
+                                            tool=found.tool)
+            continue
+        hist, member = history(file)
+        if member is None and hist.files:
+            # A change proposed on top of the project: judged against the schema PostgreSQL holds.
+            judged = settings if not hist.up_only() else settings.model_copy(update={"require_down": False})
+            current = current or [current_schema(str(project), tool)[0]]
+            found_here = validate_file(file, judged, current[0], display=str(file))
+            per_file[order] = sorted(found_here, key=lambda f: f.line)  # whole-file rules come last otherwise
+            continue
+        # Judged against the history replayed to just before the file (offline); None: after every file.
+        position = len(hist.files) if member is None else hist.index.get(member.resolve(), len(hist.files))
+        jobs.setdefault(id(hist), (hist, []))[1].append(
+            Job(order=order, file=file, display=str(file), settings=settings, position=position))
+    for hist, todo in jobs.values():
+        hashes = history_hashes(hist.files) if cache.folder is not None else []
+        up_only = cache.flag(f"up_only {code_version()} {hashes[-1]}") if hashes else None
+        if up_only is None:
+            up_only = hist.up_only()
+            if hashes:
+                cache.set_flag(f"up_only {code_version()} {hashes[-1]}", up_only)
+        missing = []
+        for job in todo:
+            # A folder with no down SQL at all ships up migrations only, on purpose.
+            if up_only:
+                job.settings = settings.model_copy(update={"require_down": False})
+            if cache.folder is not None:
+                job.key = job_key(job, hist.tool, hashes[job.position], up_only)
+                hit = cache.get(job.key)
+                if hit is not None:
+                    job.findings = hit
+                    continue
+            missing.append(job)
+        if missing:
+            judge_all(hist.folder, hist.tool, missing)
+            for job in missing:
+                if job.key:
+                    cache.put(job.key, job.findings)
+        for job in todo:
+            per_file[job.order] = job.findings
+    cache.save()
+    findings: list[FileFinding] = [f for found_here in per_file for f in found_here]
+    return files, findings
+
+
+def _histories(project: Path, settings, tool: Optional[str]):
+    """A function file -> (the history it belongs to, the file as a member of it, or None for
+    "after the whole history"). A file of the project's migrations folder follows that folder's
+    history; any other file is a change proposed on top of the project's schema, unless the
+    project has no migrations, where the file's own folder is its history (a folder validated
+    without --project)."""
+    found = detect(project, tool or settings.tool, settings)
+    folder = project / found.migrations_dir
+    project_history = _History(folder, found.tool)
+    in_project = {f.resolve() for f in project_history.files}
+    histories: dict[Path, _History] = {}
+
+    def history_of(file: Path) -> tuple[_History, Optional[Path]]:
+        if file.resolve() in in_project or project_history.files:
+            return project_history, file if file.resolve() in in_project else None
+        if file.parent.resolve() not in histories:
+            histories[file.parent.resolve()] = _History(file.parent, found.tool)
+        return histories[file.parent.resolve()], file
+
+    history_of.project_files = project_history.files  # type: ignore[attr-defined]
+    return history_of
+
+
+class _History:
+    """The schemas a folder of migrations leaves after each file, replayed once, in its tool's order.
+    A broken file is left out of the history (skip_broken): validating the files after it must not
+    fail because of it, and it gets its own finding when it is validated."""
+
+    def __init__(self, folder: Path, tool: str):
+        self.folder, self.tool = folder, tool
+        self._replay = FolderReplay(folder, tool, skip_broken=True)
+        self.files = self._replay.files
+        self.index = {f.resolve(): i for i, f in enumerate(self.files)}
+        self.schemas: list[Schema] = [Schema()]  # schemas[i]: before file i
+        self._up_only: Optional[bool] = None
+
+    def up_only(self) -> bool:
+        """No file of the folder has down SQL (and there are files)."""
+        if self._up_only is None:
+            self._up_only = bool(self.files) and not any(has_down_sql(f) for f in self.files)
+        return self._up_only
+
+    def before(self, file: Optional[Path]) -> Schema:
+        """Before `file` (None: after every file)."""
+        stop = len(self.files) if file is None else self.index.get(file.resolve(), len(self.files))
+        while len(self.schemas) <= stop:
+            self.schemas.append(self._replay.advance())
+        return self.schemas[stop]
+
+

@@ -1,0 +1,212 @@
+"""`flux validate` over many SQL files: each file judged against the schema its folder's history
+builds before it, files whose inputs are unchanged served from a content-hash cache, the rest
+judged in worker processes where that pays (each worker replays the history itself, up to its
+share of the files; the findings are put back in the files' order, so the output is the same as
+one process judging them one by one).
+
+The cache key of a file is the hash of everything its findings depend on: Flux's version and
+the source of the code that reads, replays and judges SQL (lint, pg, schema, model), the tool,
+the settings, the path shown in the findings, the file's bytes, and the schema it is judged
+against, given by what builds it: the bytes and names of every history file before it (and
+whether the folder ships down SQL at all). A change to any of them is a different key: a stale
+result is never served. The cache lives in the project's .flux/cache/ (a user cache folder when
+there is no project); FLUX_VALIDATE_CACHE=off turns it off, any other value is the folder to use.
+FLUX_VALIDATE_JOBS sets the number of worker processes (1: judge in this process)."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from .. import __version__
+from ..model.plan import FileFinding
+from ..model.settings import Settings
+
+CACHE_FORMAT = "1"  # bump when what an entry holds changes
+_CACHE_FILE = "validate.json"
+_KEEP = 100_000  # entries kept; the ones this run used first
+_CODE_DIRS = ("lint", "pg", "schema", "model")
+MIN_PER_WORKER = 50  # fewer files than this per worker: not worth starting processes
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """Flux's version and the source of every module that reads, replays or judges SQL: an entry
+    written by other code (an upgrade, an edited rule) is never read."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"flux-validate {CACHE_FORMAT} {__version__}\n".encode())
+    for sub in _CODE_DIRS:
+        for path in sorted((root / sub).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def cache_dir(project: Path, has_project: bool) -> Optional[Path]:
+    """The project's .flux/cache, or the user's cache folder; None when turned off."""
+    env = os.environ.get("FLUX_VALIDATE_CACHE", "")
+    if env.lower() in ("off", "0", "no", "false"):
+        return None
+    if env:
+        return Path(env)
+    if has_project:
+        return project / ".flux" / "cache"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "flux" / "validate"
+
+
+class Cache:
+    """Findings by key, one JSON file; written whole (atomically) when something was added."""
+
+    def __init__(self, folder: Optional[Path]):
+        self.folder = folder
+        self.entries: dict[str, list[dict]] = {}
+        self.flags: dict[str, bool] = {}
+        self.used: set[str] = set()
+        self.added = False
+        if folder is not None:
+            try:
+                data = json.loads((folder / _CACHE_FILE).read_text(encoding="utf-8"))
+                if data.get("format") == CACHE_FORMAT:
+                    self.entries, self.flags = data["entries"], data["flags"]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                self.entries, self.flags = {}, {}
+
+    def flag(self, key: str) -> Optional[bool]:
+        return self.flags.get(key)
+
+    def set_flag(self, key: str, value: bool) -> None:
+        if self.folder is not None:
+            self.flags[key] = value
+            self.added = True
+
+    def get(self, key: str) -> Optional[list[FileFinding]]:
+        found = self.entries.get(key)
+        if found is None:
+            return None
+        self.used.add(key)
+        return [FileFinding.model_construct(**f) for f in found]
+
+    def put(self, key: str, findings: list[FileFinding]) -> None:
+        if self.folder is None:
+            return
+        self.entries[key] = [f.model_dump() for f in findings]
+        self.used.add(key)
+        self.added = True
+
+    def save(self) -> None:
+        if self.folder is None or not self.added:
+            return
+        keep = {k: self.entries[k] for k in self.used}
+        for k, v in self.entries.items():
+            if len(keep) >= _KEEP:
+                break
+            keep.setdefault(k, v)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# Flux's caches: nothing here to commit\n*\n", encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".validate-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                flags = dict(list(self.flags.items())[-1000:])
+                json.dump({"format": CACHE_FORMAT, "entries": keep, "flags": flags}, out, separators=(",", ":"))
+            os.replace(tmp, self.folder / _CACHE_FILE)
+        except OSError:
+            pass  # a cache that cannot be written costs time, never a result
+
+
+@dataclass
+class Job:
+    """One SQL file judged against a folder's history: `position` files of it replayed first."""
+
+    order: int  # where its findings go among the files checked
+    file: Path
+    display: str
+    settings: Settings
+    position: int
+    key: str = ""
+    findings: list[FileFinding] = field(default_factory=list)
+
+
+def history_hashes(files: list[Path]) -> list[str]:
+    """hashes[i]: the names and bytes of files[:i], in order (what the schema before file i is built from)."""
+    digest = hashlib.sha256()
+    out = [digest.hexdigest()]
+    for f in files:
+        digest.update(f.name.encode() + b"\0")
+        try:
+            digest.update(f.read_bytes())
+        except OSError as exc:
+            digest.update(f"unreadable {exc}".encode())
+        digest.update(b"\0")
+        out.append(digest.hexdigest())
+    return out
+
+
+def job_key(job: Job, tool: str, schema_hash: str, up_only: bool) -> str:
+    digest = hashlib.sha256(f"{code_version()}\0{tool}\0{job.display}\0{schema_hash}\0{up_only}\0".encode())
+    digest.update(job.settings.model_dump_json().encode() + b"\0")
+    digest.update(job.file.read_bytes())
+    return digest.hexdigest()
+
+
+def jobs_wanted(count: int) -> int:
+    env = os.environ.get("FLUX_VALIDATE_JOBS")
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            pass
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, count // MIN_PER_WORKER))
+
+
+def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
+    """The findings of each job (given in history order), replaying the folder's history once:
+    only as far as the jobs need, and copying the schema only for the files judged."""
+    from ..schema.normal import normalise_schema
+    from ..schema.replay.engine import FolderReplay, _snapshot
+    from .engine import validate_file
+
+    replay = FolderReplay(folder, tool, skip_broken=True)
+    out = []
+    for job in jobs:
+        while replay._done < min(job.position, len(replay.files)):
+            replay._replay(replay.files[replay._done])
+            replay._done += 1
+        schema = normalise_schema(_snapshot(replay._state.schema), in_place=True)
+        found = validate_file(job.file, job.settings, schema, display=job.display)
+        out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
+    return out
+
+
+def _judge_chunk(args) -> list[list[FileFinding]]:
+    folder, tool, jobs = args
+    return judge(folder, tool, jobs)
+
+
+def judge_all(folder: Path, tool: str, jobs: list[Job]) -> None:
+    """Fill in each job's findings: in this process, or split into contiguous runs of the
+    history over worker processes when there are enough of them."""
+    jobs = sorted(jobs, key=lambda j: (j.position, j.order))
+    workers = jobs_wanted(len(jobs))
+    if workers <= 1:
+        results = judge(folder, tool, jobs)
+    else:
+        import multiprocessing
+
+        size = -(-len(jobs) // workers)
+        chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+        method = "fork" if sys.platform.startswith("linux") else None
+        with multiprocessing.get_context(method).Pool(len(chunks)) as pool:
+            parts = pool.map(_judge_chunk, [(folder, tool, c) for c in chunks], chunksize=1)
+        results = [r for part in parts for r in part]
+    for job, found in zip(jobs, results):
+        job.findings = found
