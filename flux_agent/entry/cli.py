@@ -11,15 +11,33 @@ import shutil
 import sys
 from typing import Optional, Sequence
 
-from ..nl import parser as nl
-from ..plan import summary as render
-from . import actions as tools
-from .agent import run_agent
 from .. import __version__
 from ..errors import FluxInputError, error_line, one_line
-from ..model.plan import Plan
 from ..model.settings import Settings
 from ..pg.parse import require_pglast
+
+
+class _Lazy:
+    """A module imported on first use: each command loads what it needs only (`flux validate`
+    neither the planner, the writers, the dev database, the NL parser nor the agent)."""
+
+    def __init__(self, name: str, light: Optional[dict] = None):
+        self._name, self._light = name, light or {}
+
+    def __getattr__(self, attr: str):
+        module = importlib.import_module(self._light.get(attr, self._name), __package__)
+        return getattr(module, attr)
+
+
+nl = _Lazy("..nl.parser")
+render = _Lazy("..plan.summary")
+tools = _Lazy(".actions", {"validate_paths": ".validate"})  # validate's tool function: its own light module
+
+
+def run_agent(*args, **kwargs):
+    from .agent import run_agent as run
+
+    return run(*args, **kwargs)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,6 +153,8 @@ def _plan_with_agent(args, words: str) -> int:
     if not plans:
         raise FluxInputError(f"the agent made no plan: {result.text}")
     if args.json:  # the plan as the tool returned it, its summary rendered again for this surface, the CLI
+        from ..model.plan import Plan
+
         print(Plan.model_validate(json.loads(plans[-1])["plan"]).model_dump_json(indent=2))
     else:
         print(result.text)
