@@ -33,9 +33,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
-import psycopg
-from psycopg import conninfo, sql as psql
-
 from ...errors import FluxInputError
 from ...pg.parse import HAVE_PGLAST, ast, iter_nodes, parse_sql
 from . import Piece, ReadMigration, Unread
@@ -84,6 +81,10 @@ def project_root(path: Path, project: Optional[Path]) -> Optional[Path]:
 
 def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
     """The queries the file sends when the project's tool runs it: {queries: [{text, line, client}]}."""
+    import psycopg  # here, as the devdb modules below: flux validate on SQL files never connects
+    from psycopg import conninfo
+    from psycopg import sql as psql
+
     from ...devdb.build import _complete, build_with, clone, database_name
     from ...devdb.program import MARKER_SETTING, _key, runner_for, tool_run
     from ...devdb.server import check_identity, dev_server, find_binaries
