@@ -1,0 +1,108 @@
+"""flux validate over a folder (lint/batch.py): judged in worker processes and served from the
+content-hash cache, the findings are exactly those of one process judging the files one by one
+with no cache; a changed file, a changed history before a file (its schema) or changed rule code
+is judged again, never served stale."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry.validate import validate_paths
+from flux_agent.lint import batch
+from flux_agent.lint.rules import require_lock_timeout
+
+from shop import ROOT
+
+CORPUS = ROOT / "tests" / "corpus"
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """The corpus, unsafe and safe files in one folder (its own history: no project)."""
+    out = tmp_path / "migrations"
+    out.mkdir()
+    for i, f in enumerate(sorted(CORPUS.glob("*/*.sql"))[::2]):
+        shutil.copy(f, out / f"{i:03d}_{f.parent.name}_{f.name}")
+    return out
+
+
+def run(folder: Path, monkeypatch, *, jobs: int, cache: str | Path = "off", judged: list | None = None):
+    monkeypatch.setenv("FLUX_VALIDATE_JOBS", str(jobs))
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(cache))
+    if judged is not None:  # the files judged (not served from the cache), in this process (jobs=1)
+        real = batch.judge
+
+        def spy(where, tool, todo):
+            judged.extend(j.file.name for j in todo)
+            return real(where, tool, todo)
+
+        monkeypatch.setattr(batch, "judge", spy)
+    files, findings = validate_paths([str(folder)], str(folder.parent))
+    monkeypatch.setattr(batch, "judge", batch.judge if judged is None else real)
+    return [f.model_dump() for f in findings]
+
+
+def test_parallel_and_cached_runs_find_what_the_serial_run_finds(folder, tmp_path, monkeypatch):
+    serial = run(folder, monkeypatch, jobs=1)
+    assert serial and len({f["path"] for f in serial}) > 10
+    assert run(folder, monkeypatch, jobs=2) == serial  # worker processes, each replaying the history
+    assert run(folder, monkeypatch, jobs=3) == serial
+    cache = tmp_path / "cache"
+    judged: list = []
+    assert run(folder, monkeypatch, jobs=1, cache=cache, judged=judged) == serial  # cold: fills the cache
+    assert len(judged) == len(list(folder.iterdir()))
+    assert (cache / "validate.json").is_file()
+    judged.clear()
+    assert run(folder, monkeypatch, jobs=1, cache=cache, judged=judged) == serial  # warm: nothing judged
+    assert judged == []
+    assert run(folder, monkeypatch, jobs=2, cache=cache) == serial
+
+
+def test_a_change_is_judged_again_the_rest_served(folder, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    run(folder, monkeypatch, jobs=1, cache=cache)
+    files = sorted(folder.iterdir())
+
+    # The last file changed: only it is judged again.
+    last = files[-1]
+    last.write_text(last.read_text(encoding="utf-8") + "\nALTER TABLE users DROP COLUMN email;\n", encoding="utf-8")
+    judged: list = []
+    assert run(folder, monkeypatch, jobs=1, cache=cache, judged=judged) == run(folder, monkeypatch, jobs=1)
+    assert judged == [last.name]
+
+    # A file in the middle changed: the schema every later file is judged against may differ.
+    middle = files[len(files) // 2]
+    middle.write_text("CREATE TABLE flux_cache_probe (id bigint);\n" + middle.read_text(encoding="utf-8"),
+                      encoding="utf-8")
+    judged.clear()
+    assert run(folder, monkeypatch, jobs=1, cache=cache, judged=judged) == run(folder, monkeypatch, jobs=1)
+    assert judged == [f.name for f in files[len(files) // 2:]]
+
+    # Other settings (an opt-in rule switched on): everything judged again.
+    judged.clear()
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(cache))
+    monkeypatch.setenv("FLUX_VALIDATE_JOBS", "1")
+    real = batch.judge
+    monkeypatch.setattr(batch, "judge", lambda w, t, todo: judged.extend(j.file.name for j in todo) or real(w, t, todo))
+    validate_paths([str(folder)], str(folder.parent), include_rules=["prefer-robust-stmts"])
+    assert len(judged) == len(files)
+    monkeypatch.setattr(batch, "judge", real)
+
+
+def test_other_rule_code_is_judged_again(folder, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    serial = run(folder, monkeypatch, jobs=1, cache=cache)
+    monkeypatch.setattr(batch, "code_version", lambda: "an edited rule")
+    judged: list = []
+    assert run(folder, monkeypatch, jobs=1, cache=cache, judged=judged) == serial
+    assert len(judged) == len(list(folder.iterdir()))
+
+
+def test_the_code_version_covers_the_rules_and_the_replay():
+    root = Path(batch.__file__).resolve().parent.parent
+    rule = Path(require_lock_timeout.__file__).resolve().relative_to(root)
+    assert rule.parts[0] in batch._CODE_DIRS
+    assert {"lint", "pg", "schema", "model"} <= set(batch._CODE_DIRS)
