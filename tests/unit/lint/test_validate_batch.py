@@ -9,12 +9,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from shop import ROOT
 
 from flux_agent.entry.validate import validate_paths
 from flux_agent.lint import batch
 from flux_agent.lint.rules import require_lock_timeout
-
-from shop import ROOT
 
 CORPUS = ROOT / "tests" / "corpus"
 
@@ -40,7 +39,7 @@ def run(folder: Path, monkeypatch, *, jobs: int, cache: str | Path = "off", judg
             return real(where, tool, todo)
 
         monkeypatch.setattr(batch, "judge", spy)
-    files, findings = validate_paths([str(folder)], str(folder.parent))
+    _, findings = validate_paths([str(folder)], str(folder.parent))
     monkeypatch.setattr(batch, "judge", batch.judge if judged is None else real)
     return [f.model_dump() for f in findings]
 
