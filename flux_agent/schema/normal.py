@@ -116,9 +116,14 @@ def normalise_schema(schema: Schema, in_place: bool = False) -> Schema:
     out = schema if in_place else schema.model_copy(deep=True)
     for t in out.tables:
         normalise_table(t)
-    for v in out.views:
-        v.definition = normal_view(v.definition, view_types(out, v.depends_on))
-    return out
+    return normalise_views(out)
+
+
+def normalise_views(schema: Schema) -> Schema:
+    """`schema`'s view queries in normal form, in place (its tables normalised already)."""
+    for v in schema.views:
+        v.definition = normal_view(v.definition, view_types(schema, v.depends_on))
+    return schema
 
 
 def view_types(schema: Schema, reads: list[str]) -> dict[str, str]:

@@ -15,10 +15,10 @@ from types import ModuleType
 from typing import Callable, Optional
 
 from ...errors import FluxError, FluxInputError
-from ...model.schema import Schema
+from ...model.schema import Schema, Table
 from ...pg.parse import require_pglast
 from ..migration_files import migration_files, up_section, up_sql_of  # noqa: F401  (up_sql_of: in __all__)
-from ..normal import normalise_schema
+from ..normal import normalise_schema, normalise_table, normalise_views
 from ..partitions import follow_partitions
 from .state import State
 
@@ -81,12 +81,33 @@ class FolderReplay:
         self._state = State(Schema())
         self._done = 0
         self._replayed: list[tuple[int, str]] = []  # (first line, up SQL) of each file replayed whole
+        self._normal_tables: dict[str, Table] = {}  # the last snapshot's tables, by their JSON as replayed
 
     def advance(self) -> Schema:
         """Replay the next file; the schema after it."""
         self._replay(self.files[self._done])
         self._done += 1
-        return normalise_schema(_snapshot(self._state.schema), in_place=True)
+        return self.snapshot()
+
+    def snapshot(self) -> Schema:
+        """The schema as replayed so far, normalised, as a copy the replay will not change. A table
+        as it was at the last snapshot is that snapshot's normalised table, shared (snapshots are
+        read, never changed): after each file of a long history, only the tables it changed are
+        copied and normalised again."""
+        raw = self._state.schema
+        kept, tables = {}, []
+        for t in raw.tables:
+            text = t.model_dump_json()
+            table = self._normal_tables.get(text) or kept.get(text)
+            if table is None:
+                table = Table.model_validate_json(text)
+                normalise_table(table)
+            kept[text] = table
+            tables.append(table)
+        self._normal_tables = kept
+        out = _snapshot(raw.model_copy(update={"tables": []}))
+        out.tables = tables
+        return normalise_views(out)
 
     def schema(self) -> Schema:
         """Replay the files not replayed yet; the schema after every file."""
