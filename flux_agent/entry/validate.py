@@ -84,23 +84,25 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             per_file[order] = sorted(found_here, key=lambda f: f.line)  # whole-file rules come last otherwise
             continue
         # Judged against the history replayed to just before the file (offline); None: after every file.
-        position = len(hist.files) if member is None else hist.index.get(member.resolve(), len(hist.files))
+        position = len(hist.files) if member is None else hist.index.get(history.resolve(member), len(hist.files))
         jobs.setdefault(id(hist), (hist, []))[1].append(
             Job(order=order, file=file, display=str(file), settings=settings, position=position))
+    digests: dict[Path, bytes] = {}
+    settings_json: dict = {}
     for hist, todo in jobs.values():
-        hashes = history_hashes(hist.files) if cache.folder is not None else []
+        hashes = history_hashes(hist.files, digests) if cache.folder is not None else []
         up_only = cache.flag(f"up_only {code_version()} {hashes[-1]}") if hashes else None
         if up_only is None:
             up_only = hist.up_only()
             if hashes:
                 cache.set_flag(f"up_only {code_version()} {hashes[-1]}", up_only)
         missing = []
+        # A folder with no down SQL at all ships up migrations only, on purpose.
+        judged = settings if not up_only else settings.model_copy(update={"require_down": False})
         for job in todo:
-            # A folder with no down SQL at all ships up migrations only, on purpose.
-            if up_only:
-                job.settings = settings.model_copy(update={"require_down": False})
+            job.settings = judged
             if cache.folder is not None:
-                job.key = job_key(job, hist.tool, hashes[job.position], up_only)
+                job.key = job_key(job, hist.tool, hashes[job.position], up_only, digests, settings_json)
                 hit = cache.get(job.key)
                 if hit is not None:
                     job.findings = hit
@@ -126,19 +128,41 @@ def _histories(project: Path, settings, tool: Optional[str]):
     without --project)."""
     found = detect(project, tool or settings.tool, settings)
     folder = project / found.migrations_dir
-    project_history = _History(folder, found.tool)
-    in_project = {f.resolve() for f in project_history.files}
+    resolve = _Resolver()
+    project_history = _History(folder, found.tool, resolve)
+    in_project = set(project_history.index)
     histories: dict[Path, _History] = {}
 
     def history_of(file: Path) -> tuple[_History, Optional[Path]]:
-        if file.resolve() in in_project or project_history.files:
-            return project_history, file if file.resolve() in in_project else None
-        if file.parent.resolve() not in histories:
-            histories[file.parent.resolve()] = _History(file.parent, found.tool)
-        return histories[file.parent.resolve()], file
+        real = resolve(file)
+        if real in in_project or project_history.files:
+            return project_history, file if real in in_project else None
+        parent = resolve.folder(file.parent)
+        if parent not in histories:
+            histories[parent] = _History(file.parent, found.tool, resolve)
+        return histories[parent], file
 
     history_of.project_files = project_history.files  # type: ignore[attr-defined]
+    history_of.resolve = resolve  # type: ignore[attr-defined]
     return history_of
+
+
+class _Resolver:
+    """Path.resolve() of many files in few folders: each folder resolved once (a file that is
+    itself a symlink is resolved whole), which is most of a warm run's time otherwise."""
+
+    def __init__(self):
+        self._folders: dict[Path, Path] = {}
+
+    def folder(self, path: Path) -> Path:
+        if path not in self._folders:
+            self._folders[path] = path.resolve()
+        return self._folders[path]
+
+    def __call__(self, path: Path) -> Path:
+        if path.name in ("", ".", "..") or path.is_symlink():
+            return path.resolve()
+        return self.folder(path.parent) / path.name
 
 
 class _History:
@@ -146,11 +170,12 @@ class _History:
     A broken file is left out of the history (skip_broken): validating the files after it must not
     fail because of it, and it gets its own finding when it is validated."""
 
-    def __init__(self, folder: Path, tool: str):
+    def __init__(self, folder: Path, tool: str, resolve=None):
         self.folder, self.tool = folder, tool
         self._replay = FolderReplay(folder, tool, skip_broken=True)
         self.files = self._replay.files
-        self.index = {f.resolve(): i for i, f in enumerate(self.files)}
+        resolve = resolve or _Resolver()
+        self.index = {resolve(f): i for i, f in enumerate(self.files)}
         self.schemas: list[Schema] = [Schema()]  # schemas[i]: before file i
         self._up_only: Optional[bool] = None
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
+import marshal
 import os
 import sys
 import tempfile
@@ -30,7 +30,7 @@ from ..model.plan import FileFinding
 from ..model.settings import Settings
 
 CACHE_FORMAT = "1"  # bump when what an entry holds changes
-_CACHE_FILE = "validate.json"
+_CACHE_FILE = f"validate-py{sys.version_info[0]}{sys.version_info[1]}.marshal"  # marshal's format is Python's own
 _KEEP = 100_000  # entries kept; the ones this run used first
 _CODE_DIRS = ("lint", "pg", "schema", "model")
 MIN_PER_WORKER = 50  # fewer files than this per worker: not worth starting processes
@@ -72,10 +72,10 @@ class Cache:
         self.added = False
         if folder is not None:
             try:
-                data = json.loads((folder / _CACHE_FILE).read_text(encoding="utf-8"))
+                data = marshal.loads((folder / _CACHE_FILE).read_bytes())
                 if data.get("format") == CACHE_FORMAT:
                     self.entries, self.flags = data["entries"], data["flags"]
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError):
                 self.entries, self.flags = {}, {}
 
     def flag(self, key: str) -> Optional[bool]:
@@ -114,9 +114,9 @@ class Cache:
             if not ignore.exists():
                 ignore.write_text("# Flux's caches: nothing here to commit\n*\n", encoding="utf-8")
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".validate-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
+            with os.fdopen(fd, "wb") as out:
                 flags = dict(list(self.flags.items())[-1000:])
-                json.dump({"format": CACHE_FORMAT, "entries": keep, "flags": flags}, out, separators=(",", ":"))
+                out.write(marshal.dumps({"format": CACHE_FORMAT, "entries": keep, "flags": flags}))
             os.replace(tmp, self.folder / _CACHE_FILE)
         except OSError:
             pass  # a cache that cannot be written costs time, never a result
@@ -135,25 +135,34 @@ class Job:
     findings: list[FileFinding] = field(default_factory=list)
 
 
-def history_hashes(files: list[Path]) -> list[str]:
-    """hashes[i]: the names and bytes of files[:i], in order (what the schema before file i is built from)."""
+def file_digest(path: Path) -> bytes:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError as exc:
+        return f"unreadable {exc}".encode()
+
+
+def history_hashes(files: list[Path], digests: dict[Path, bytes]) -> list[str]:
+    """hashes[i]: the names and bytes of files[:i], in order (what the schema before file i is
+    built from); each file's digest is left in `digests`."""
     digest = hashlib.sha256()
     out = [digest.hexdigest()]
     for f in files:
-        digest.update(f.name.encode() + b"\0")
-        try:
-            digest.update(f.read_bytes())
-        except OSError as exc:
-            digest.update(f"unreadable {exc}".encode())
-        digest.update(b"\0")
+        digests[f] = digests.get(f) or file_digest(f)
+        digest.update(f.name.encode() + b"\0" + digests[f] + b"\0")
         out.append(digest.hexdigest())
     return out
 
 
-def job_key(job: Job, tool: str, schema_hash: str, up_only: bool) -> str:
+def job_key(job: Job, tool: str, schema_hash: str, up_only: bool, digests: dict[Path, bytes],
+            settings_json: dict) -> str:
+    """The cache key of a file's findings (the module's docstring says what goes in)."""
+    settings = settings_json.get(id(job.settings))
+    if settings is None:
+        settings = settings_json[id(job.settings)] = job.settings.model_dump_json()
     digest = hashlib.sha256(f"{code_version()}\0{tool}\0{job.display}\0{schema_hash}\0{up_only}\0".encode())
-    digest.update(job.settings.model_dump_json().encode() + b"\0")
-    digest.update(job.file.read_bytes())
+    digest.update(settings.encode() + b"\0")
+    digest.update(digests.get(job.file) or file_digest(job.file))
     return digest.hexdigest()
 
 
@@ -171,8 +180,7 @@ def jobs_wanted(count: int) -> int:
 def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
     """The findings of each job (given in history order), replaying the folder's history once:
     only as far as the jobs need, and copying the schema only for the files judged."""
-    from ..schema.normal import normalise_schema
-    from ..schema.replay.engine import FolderReplay, _snapshot
+    from ..schema.replay.engine import FolderReplay
     from .engine import validate_file
 
     replay = FolderReplay(folder, tool, skip_broken=True)
@@ -181,7 +189,7 @@ def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
         while replay._done < min(job.position, len(replay.files)):
             replay._replay(replay.files[replay._done])
             replay._done += 1
-        schema = normalise_schema(_snapshot(replay._state.schema), in_place=True)
+        schema = replay.snapshot()
         found = validate_file(job.file, job.settings, schema, display=job.display)
         out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
     return out
