@@ -39,8 +39,8 @@ def working_schema(ctx, stmt) -> Optional[Schema]:
         step = replay_step(prev.node, prev.text)
         if step is None:
             continue
-        if cache[1] is None:  # a copy (dump and validate is several times faster than deepcopy)
-            cache[1] = State(type(ctx.schema).model_validate(ctx.schema.model_dump()))
+        if cache[1] is None:  # a copy (through JSON, pydantic's core: twice as fast as through Python objects)
+            cache[1] = State(type(ctx.schema).model_validate_json(ctx.schema.model_dump_json()))
         try:
             step(cache[1])
         except Exception:  # an odd statement must not stop the other checks
