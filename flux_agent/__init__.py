@@ -1,7 +1,6 @@
 """Flux: zero-downtime PostgreSQL schema changes, planned, written in the project's own
 migration tool, validated and proved on a real PostgreSQL."""
 
-from importlib.metadata import PackageNotFoundError, version as _installed
 from pathlib import Path
 
 
@@ -18,7 +17,15 @@ def _source_version() -> str:
         return "0.0.0"
 
 
-try:
-    __version__ = _installed("flux-agent")
-except PackageNotFoundError:
-    __version__ = _source_version()
+def __getattr__(name: str) -> str:
+    """__version__, read on first use (importlib.metadata costs a command that never asks ~30 ms)."""
+    if name != "__version__":
+        raise AttributeError(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        value = version("flux-agent")
+    except PackageNotFoundError:
+        value = _source_version()
+    globals()["__version__"] = value
+    return value

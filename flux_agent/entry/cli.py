@@ -11,7 +11,6 @@ import shutil
 import sys
 from typing import Optional, Sequence
 
-from .. import __version__
 from ..errors import FluxInputError, error_line, one_line
 from ..model.settings import Settings
 from ..pg.parse import require_pglast
@@ -45,6 +44,16 @@ class _Parser(argparse.ArgumentParser):
         raise FluxInputError(message)
 
 
+class _Version(argparse.Action):
+    """--version, the version read only when asked (importlib.metadata is slow to import)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from .. import __version__
+
+        print(f"flux {__version__}")
+        parser.exit()
+
+
 EXAMPLES = """examples:
   flux plan rename users.email to email_address    # the deployment summary; writes nothing
   flux plan --sql add an index on orders.user_id   # ... and each step's up and down SQL
@@ -62,7 +71,7 @@ _OPS = "typed operations as JSON, or @FILE (.json/.yaml), instead of a request i
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="flux", description="Zero-downtime PostgreSQL migrations.", epilog=EXAMPLES,
                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action="version", version=f"flux {__version__}", help="print the version and exit")
+    p.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     plan = sub.add_parser("plan", help="plan a schema change (and write it with --write)")

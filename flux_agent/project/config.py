@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from ..errors import FluxInputError
@@ -30,6 +29,8 @@ def _from_files(project: Path) -> dict[str, Any]:
         data.update(doc.get("tool", {}).get("flux", {}) or {})
     flux_yaml = project / ".flux.yaml"
     if flux_yaml.is_file():
+        import yaml  # only when there is a .flux.yaml: most commands start without it
+
         try:
             doc = yaml.safe_load(flux_yaml.read_text(encoding="utf-8")) or {}
         except yaml.YAMLError as exc:
