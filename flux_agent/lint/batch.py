@@ -4,8 +4,7 @@ judged in worker processes where that pays (each worker replays the history itse
 share of the files; the findings are put back in the files' order, so the output is the same as
 one process judging them one by one).
 
-The cache key of a file is the hash of everything its findings depend on: Flux's version and
-the source of the code that reads, replays and judges SQL (lint, pg, schema, model), the tool,
+The cache key of a file is the hash of everything its findings depend on: the source of the code that reads, replays and judges SQL (lint, pg, schema, model), the tool,
 the settings, the path shown in the findings, the file's bytes, and the schema it is judged
 against, given by what builds it: the bytes and names of every history file before it (and
 whether the folder ships down SQL at all). A change to any of them is a different key: a stale
@@ -25,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from .. import __version__
 from ..model.plan import FileFinding
 from ..model.settings import Settings
 
@@ -38,10 +36,11 @@ MIN_PER_WORKER = 50  # fewer files than this per worker: not worth starting proc
 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
-    """Flux's version and the source of every module that reads, replays or judges SQL: an entry
-    written by other code (an upgrade, an edited rule) is never read."""
+    """The source of every module that reads, replays or judges SQL (what a version number would
+    stand for, read more cheaply): an entry written by other code (an upgrade, an edited rule)
+    is never read."""
     root = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256(f"flux-validate {CACHE_FORMAT} {__version__}\n".encode())
+    digest = hashlib.sha256(f"flux-validate {CACHE_FORMAT}\n".encode())
     for sub in _CODE_DIRS:
         for path in sorted((root / sub).rglob("*.py")):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
