@@ -12,6 +12,14 @@ Timed, wall clock, best of --runs:
   flux (CLI)         python -m flux_agent validate FOLDER --project examples/shop --json
   squawk             squawk --pg-version 16 --reporter json FOLDER/*.sql
 
+--folder DIR instead times a folder of real migration files (e.g. the 2,000 that
+/work/shared/bench/real-2000.sh builds), flux with no project, as a user runs it:
+  flux cold   python -m flux_agent validate DIR --json   (an empty cache each run)
+  flux warm   the same again, every file served from the cache
+  flux one    one file of DIR alone in a folder, no cache
+  squawk      squawk --reporter json DIR/*.sql, and on the one file
+with the ratio flux/squawk of each (best of --runs, wall clock).
+
 flux reads the up section of each file and judges it against the shop schema
 (unknown tables and columns included); squawk reads each whole file, down
 sections too, so its finding count is not comparable. After the timing, the
@@ -223,18 +231,76 @@ def best_of(runs: int, fn) -> tuple[float, object]:
     return best, result
 
 
+def folder_mode(folder: Path, squawk: str, runs: int) -> int:
+    """Both tools on a folder of real files: flux cold, warm (cache) and on one file, beside squawk."""
+    files = sorted(folder.glob("*.sql"))
+    if not files:
+        print(f"no .sql files in {folder}", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="flux-bench-"))
+    try:
+        cwd = work / "cwd"  # no project: each file judged against the history of its own folder
+        one = work / "one"
+        cwd.mkdir()
+        one.mkdir()
+        shutil.copy(files[0], one / files[0].name)
+        cache = work / "cache"
+        env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+                   FLUX_VALIDATE_CACHE=str(cache))
+
+        def flux(target: Path, fresh_cache: bool):
+            def go():
+                if fresh_cache:
+                    shutil.rmtree(cache, ignore_errors=True)
+                proc = subprocess.run([sys.executable, "-m", "flux_agent", "validate", str(target), "--json"],
+                                      capture_output=True, text=True, env=env, cwd=cwd)
+                assert proc.returncode in (0, 1), proc.stderr
+                return json.loads(proc.stdout)
+            return go
+
+        def squawk_on(paths: list[Path]):
+            def go():
+                proc = subprocess.run([squawk, "--reporter", "json", *map(str, paths)], capture_output=True,
+                                      text=True, cwd=cwd)
+                assert proc.returncode in (0, 1), proc.stderr
+                return json.loads(proc.stdout or "[]")
+            return go
+
+        t_cold, cold = best_of(runs, flux(folder, fresh_cache=True))
+        flux(folder, fresh_cache=True)()  # fill the cache
+        t_warm, warm = best_of(runs, flux(folder, fresh_cache=False))
+        t_one, _ = best_of(runs, flux(one, fresh_cache=True))
+        t_sq, sq = best_of(runs, squawk_on(files))
+        t_sq_one, _ = best_of(runs, squawk_on([one / files[0].name]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    assert warm == cold, "the cached run must give the cold run's findings"
+    size = sum(f.stat().st_size for f in files)
+    print(f"folder:       {folder} ({len(files)} files, {size / 1e6:.1f} MB); {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print(f"findings:     flux {len(cold)}, squawk {len(sq)}")
+    print(f"{'':14}{'flux':>9} {'squawk':>9} {'ratio':>8}")
+    for name, ours, theirs in (("cold", t_cold, t_sq), ("warm (cache)", t_warm, t_sq), ("one file", t_one, t_sq_one)):
+        print(f"{name:14}{ours:8.3f}s {theirs:8.3f}s {ours / theirs:7.1f}x")
+    print(f"(best of {runs}, wall clock; flux: python -m flux_agent validate DIR --json, no project)")
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--keep", help="write the files here and keep them")
+    ap.add_argument("--folder", type=Path, help="time a folder of real migration files instead (cold, warm, one file)")
     args = ap.parse_args(argv)
 
     squawk = shutil.which("squawk")
     if squawk is None:
         print("squawk is not on PATH (pip install squawk-cli)", file=sys.stderr)
         return 2
+    if args.folder is not None:
+        return folder_mode(args.folder, squawk, args.runs)
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="flux-bench-"))
     folder = work / "migrations"
     folder.mkdir(parents=True, exist_ok=True)
