@@ -202,17 +202,21 @@ def _judge_chunk(args) -> list[list[FileFinding]]:
 def judge_all(folder: Path, tool: str, jobs: list[Job]) -> None:
     """Fill in each job's findings: in this process, or split into contiguous runs of the
     history over worker processes when there are enough of them."""
+    import threading
+
     jobs = sorted(jobs, key=lambda j: (j.position, j.order))
     workers = jobs_wanted(len(jobs))
-    if workers <= 1:
+    # Worker processes are forked (cheap: the modules are loaded); a process with threads (the MCP
+    # server) and a platform without fork judge in-process: forking threads is unsafe, and spawned
+    # workers would import everything again.
+    if workers <= 1 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
         results = judge(folder, tool, jobs)
     else:
         import multiprocessing
 
         size = -(-len(jobs) // workers)
         chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
-        method = "fork" if sys.platform.startswith("linux") else None
-        with multiprocessing.get_context(method).Pool(len(chunks)) as pool:
+        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
             parts = pool.map(_judge_chunk, [(folder, tool, c) for c in chunks], chunksize=1)
         results = [r for part in parts for r in part]
     for job, found in zip(jobs, results):

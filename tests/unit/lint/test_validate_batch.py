@@ -6,6 +6,7 @@ is judged again, never served stale."""
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,7 @@ def run(folder: Path, monkeypatch, *, jobs: int, cache: str | Path = "off", judg
 def test_parallel_and_cached_runs_find_what_the_serial_run_finds(folder, tmp_path, monkeypatch):
     serial = run(folder, monkeypatch, jobs=1)
     assert serial and len({f["path"] for f in serial}) > 10
+    assert threading.active_count() == 1  # else judge_all judges in-process: the workers would not be tested
     assert run(folder, monkeypatch, jobs=2) == serial  # worker processes, each replaying the history
     assert run(folder, monkeypatch, jobs=3) == serial
     cache = tmp_path / "cache"
