@@ -60,8 +60,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         raise FluxInputError(f"no migration files (SQL, or a migration tool's program code) in "
                              f"{', '.join(str(p) for p in paths)}")
     history = _histories(project, settings, tool)
-    has_project = bool(history.project_files) or (project / ".flux").is_dir()
-    cache = Cache(cache_dir(project, has_project))
+    cache = Cache(cache_dir())
     current: list[Schema] = []  # the project's schema from the dev database, read once if needed
     per_file: list[list[FileFinding]] = [[] for _ in files]
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history

@@ -8,8 +8,8 @@ The cache key of a file is the hash of everything its findings depend on: the so
 the settings, the path shown in the findings, the file's bytes, and the schema it is judged
 against, given by what builds it: the bytes and names of every history file before it (and
 whether the folder ships down SQL at all). A change to any of them is a different key: a stale
-result is never served. The cache lives in the project's .flux/cache/ (a user cache folder when
-there is no project); FLUX_VALIDATE_CACHE=off turns it off, any other value is the folder to use.
+result is never served. The cache lives in the user's cache folder, never in the project (validate
+writes nothing there); FLUX_VALIDATE_CACHE=off turns it off, any other value is the folder to use.
 FLUX_VALIDATE_JOBS sets the number of worker processes (1: judge in this process)."""
 
 from __future__ import annotations
@@ -47,15 +47,14 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def cache_dir(project: Path, has_project: bool) -> Optional[Path]:
-    """The project's .flux/cache, or the user's cache folder; None when turned off."""
+def cache_dir() -> Optional[Path]:
+    """The user's cache folder for validate (keys hold the path and bytes, so projects can share
+    it); None when turned off."""
     env = os.environ.get("FLUX_VALIDATE_CACHE", "")
     if env.lower() in ("off", "0", "no", "false"):
         return None
     if env:
         return Path(env)
-    if has_project:
-        return project / ".flux" / "cache"
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "flux" / "validate"
 

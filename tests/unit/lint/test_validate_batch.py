@@ -107,3 +107,15 @@ def test_the_code_version_covers_the_rules_and_the_replay():
     rule = Path(require_lock_timeout.__file__).resolve().relative_to(root)
     assert rule.parts[0] in batch._CODE_DIRS
     assert {"lint", "pg", "schema", "model"} <= set(batch._CODE_DIRS)
+
+
+def test_the_cache_is_the_users_and_the_project_is_left_as_it_was(tmp_path, monkeypatch):
+    """validate only reads the project: its cache goes to the user's cache folder."""
+    project = tmp_path / "shop"
+    shutil.copytree(ROOT / "examples" / "shop", project, ignore=shutil.ignore_patterns(".flux"))
+    before = sorted(p.relative_to(project) for p in project.rglob("*"))
+    monkeypatch.delenv("FLUX_VALIDATE_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    validate_paths([str(project / "db" / "migrations")], str(project))
+    assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
+    assert list((tmp_path / "xdg" / "flux" / "validate").glob("validate-*.marshal"))
