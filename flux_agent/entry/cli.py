@@ -60,6 +60,7 @@ EXAMPLES = """examples:
   flux plan --write make users.name required       # write the steps before the first code deploy
   flux continue                                    # after that deploy: write the next steps
   flux validate db/migrations                      # judge migration files someone wrote
+  flux fix db/migrations/0042_rename.sql           # that file's unsafe statements as Flux's safe steps
   flux verify                                      # run the pending plan on a scratch PostgreSQL"""
 
 _PROJECT = "the project folder (default: the current folder)"
@@ -96,15 +97,39 @@ def _parser() -> argparse.ArgumentParser:
                      help="hand the request to Claude (needs ANTHROPIC_API_KEY), skipping the built-in parser")
 
     val = sub.add_parser("validate", help="judge migration files")
-    val.add_argument("paths", nargs="+", help="migration files or folders")
+    val.add_argument("paths", nargs="*",
+                     help="migration files or folders (with --since, default: the project's migrations folder)")
     val.add_argument("--project", default=".", help=_PROJECT)
-    val.add_argument("--json", action="store_true", help=_JSON)
+    val.add_argument("--json", action="store_true", help=_JSON + "; the same as --format json")
+
+    class _Format(argparse.Action):  # --format json is --json, errors printed as JSON included
+        def __call__(self, parser, namespace, values, option_string=None):
+            namespace.format = values
+            namespace.json = namespace.json or values == "json"
+
+    val.add_argument("--format", action=_Format, choices=("text", "json", "sarif", "github"), default="text",
+                     help="text (default), json, sarif (SARIF 2.1.0 for code scanning) or github "
+                          "(GitHub Actions annotations on the pull request's lines)")
+    val.add_argument("--since", metavar="GIT_REF",
+                     help="judge only the files added or changed since this git ref (against its merge base "
+                          "with HEAD, plus uncommitted and untracked files); the older ones still build the schema")
     val.add_argument("--include", action="append", default=[], metavar="RULE",
                      help="switch on an opt-in rule (repeatable), as squawk's -i")
     val.add_argument("--trace", action="store_true",
                      help="also run the files on a copy of the dev database with rows in its tables: the locks "
                           "and rewrites PostgreSQL shows for each statement, and where they differ from the verdict")
     val.add_argument("--rows", type=int, default=1000, help="rows per table for --trace (default 1000)")
+
+    fix = sub.add_parser("fix", help="plan an unsafe migration file as safe steps (replace it with --write)")
+    fix.add_argument("paths", nargs="+", metavar="FILE", help="migration files, in any format validate reads")
+    fix.add_argument("--project", default=".", help=_PROJECT)
+    fix.add_argument("--tool", help=_TOOL)
+    fix.add_argument("--write", action="store_true",
+                     help="replace the file by Flux's files, only if it is new since the git base and not applied")
+    fix.add_argument("--base", metavar="REF", help="the git base (default: the upstream branch, else HEAD)")
+    fix.add_argument("--database-url", help="also refuse a file recorded in this database's migrations table")
+    fix.add_argument("--pg-version", type=int, metavar="N", help="the PostgreSQL major version of production")
+    fix.add_argument("--json", action="store_true", help=_JSON)
 
     cont = sub.add_parser("continue", help="write the next steps of a plan after its code deploy")
     cont.add_argument("--project", default=".", help=_PROJECT)
@@ -244,6 +269,39 @@ def _print_outcome(outcome) -> None:
         print(f"Next: {outcome.next}. The plan is kept in {outcome.record}: commit it with the migrations.")
 
 
+def _fix(args) -> int:
+    require_pglast("flux fix")
+    from .fix import fix_files
+
+    results = fix_files(args.paths, args.project, args.tool, write=args.write, base=args.base,
+                        database_url=args.database_url, pg_version=args.pg_version)
+    if args.json:  # the plan as `flux plan --json` prints it; a list of them for several files
+        plans = [json.loads(r.plan.model_dump_json()) for r in results]
+        print(json.dumps(plans[0] if len(plans) == 1 else plans, indent=2))
+    for r in results if not args.json else ():
+        print(f"{r.path}:")
+        for s in r.statements:
+            what = {"planned": "-> " + ", ".join(o.op for o in s.operations), "kept": "kept as written (safe)",
+                    "raw": f"kept as raw SQL: no operation fits ({', '.join(s.rules)})",
+                    "dropped": "dropped (Flux's steps set their own timeouts)"}[s.action]
+            print(f"  line {s.line}: {' '.join(s.sql.split())[:70]} {what}")
+        print(render.summary(r.plan, width=_terminal_width()))
+        for f in r.plan.findings:
+            print(f"{f'step {f.step}: ' if f.step is not None else ''}{f.severity} {f.rule}: {f.message}")
+        if r.removed:
+            print(f"\nReplaced {r.path} by:")
+            for path in r.written:
+                print(f"  {path}")
+            if r.record:
+                print(f"Next: {r.next}. The plan is kept in {r.record}: commit it with the migrations.")
+        elif not r.refused:
+            print(f"\nNothing written (dry run): add --write to replace {r.path} by these steps.")
+    refused = [r.refused for r in results if r.refused]
+    for line in refused:
+        print(f"flux: {line}", file=sys.stderr)
+    return 1 if refused else 0
+
+
 def _continue(args) -> int:
     outcome = tools.continue_migration(args.project, args.plan)
     if args.json:
@@ -257,7 +315,9 @@ def _continue(args) -> int:
 
 def _validate(args) -> int:
     require_pglast("flux validate")  # before the history replay or --include could say something less clear
-    files, findings = tools.validate_paths(args.paths, args.project, include_rules=args.include)
+    if args.json and args.format not in ("text", "json"):
+        raise FluxInputError(f"--json and --format {args.format} ask for two outputs: give one")
+    files, findings = tools.validate_paths(args.paths, args.project, include_rules=args.include, since=args.since)
     traced = None
     if args.trace:
         from ..project.config import load_settings
@@ -269,6 +329,18 @@ def _validate(args) -> int:
     if args.json:
         listed = [f.model_dump() for f in findings]
         print(json.dumps(listed if traced is None else {"findings": listed, "trace": traced.model_dump()}, indent=2))
+    elif args.format == "sarif":
+        from .. import __version__
+        from .report_formats import sarif_log
+
+        print(sarif_log(findings, version=__version__).dump())
+    elif args.format == "github":
+        from .report_formats import github_annotations
+
+        for line in github_annotations(findings):
+            print(line)
+        errors = sum(f.severity == "error" for f in findings)
+        print(f"flux: {len(files)} file(s) checked: {errors} error(s), {len(findings) - errors} warning(s)")
     else:
         for line in trace.render(traced) if traced is not None else ():
             print(line)
@@ -368,10 +440,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             # A missing command is bad input (exit 2, one line on stderr, as git does with a non-zero
             # exit); the usage it prints on stdout is what someone typing a bare `flux` came for.
             parser.print_help(sys.stdout)
-            raise FluxInputError("no command given: choose one of plan, continue, validate, detect, schema, "
+            raise FluxInputError("no command given: choose one of plan, continue, fix, validate, detect, schema, "
                                  "verify, mcp (flux COMMAND --help for its flags)")
         handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
-                   "mcp": _mcp, "continue": _continue, "verify": _verify}[args.command]
+                   "mcp": _mcp, "continue": _continue, "verify": _verify, "fix": _fix}[args.command]
         return handler(args)
     except BrokenPipeError:  # the reader went away (| head): nothing more to say
         return 0

@@ -35,10 +35,13 @@ def current_schema(project_dir: Optional[str], tool: Optional[str] = None):
 
 def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = None,
                    tool: Optional[str] = None,
-                   include_rules: Sequence[str] = ()) -> tuple[list[Path], list[FileFinding]]:
+                   include_rules: Sequence[str] = (),
+                   since: Optional[str] = None) -> tuple[list[Path], list[FileFinding]]:
     """(the files checked, their findings). A file inside the project's migrations
     folder is judged against the schema the migrations before it build, never
-    against its own effects; any other file against the whole folder's schema."""
+    against its own effects; any other file against the whole folder's schema.
+    With `since` (a git ref) only the files added or changed since it are judged (the
+    others still build the history); no paths then means the project's migrations folder."""
     project = project_path(project_dir)
     settings = load_settings(project)
     if include_rules:
@@ -46,8 +49,8 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         if unknown:
             raise FluxInputError(f"unknown rule {unknown[0]!r}")
         settings = settings.model_copy(update={"include_rules": sorted(set(settings.include_rules) | set(include_rules))})
-    if not paths:
-        raise FluxInputError("nothing to validate: give migration files or folders")
+    if not paths and since is None:
+        raise FluxInputError("nothing to validate: give migration files or folders, or --since GIT_REF")
     resolved = []
     for p in paths:
         path = Path(p)
@@ -55,10 +58,14 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             path = project / path  # relative to the project (MCP callers) rather than the working directory
         resolved.append(str(path))
     found = detect(project, tool or settings.tool, settings)
+    if not resolved:  # --since alone: the project's own migrations, shown as under the folder given
+        resolved = [str(Path(project_dir or ".") / found.migrations_dir)]
     files = expand_paths(resolved, found.tool)
     if not files:
         raise FluxInputError(f"no migration files (SQL, or a migration tool's program code) in "
-                             f"{', '.join(str(p) for p in paths)}")
+                             f"{', '.join(str(p) for p in paths or resolved)}")
+    if since is not None:
+        files = _changed_only(files, since, project)
     history = _histories(project, settings, tool)
     cache = Cache(cache_dir())
     current: list[Schema] = []  # the project's schema from the dev database, read once if needed
@@ -117,6 +124,15 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     cache.save()
     findings: list[FileFinding] = [f for found_here in per_file for f in found_here]
     return files, findings
+
+
+def _changed_only(files: list[Path], since: str, project: Path) -> list[Path]:
+    """The files git says were added or changed since the ref; the rest are not judged at all."""
+    from ..project.git_changes import changed_since  # a git subprocess: only for --since
+
+    changed = changed_since(since, project).files
+    resolve = _Resolver()
+    return [f for f in files if resolve(f.absolute()) in changed]
 
 
 def _histories(project: Path, settings, tool: Optional[str]):
