@@ -164,10 +164,11 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
 
 
 def validate_migration(paths: Sequence[str | Path], project_dir: Optional[str] = None,
-                       tool: Optional[str] = None) -> list[FileFinding]:
+                       tool: Optional[str] = None, since: Optional[str] = None) -> list[FileFinding]:
     """Findings for migration files (or folders of them), judged against the
-    project's schema; empty when clean (DESIGN.md section 3)."""
-    return validate_paths(paths, project_dir, tool)[1]
+    project's schema; empty when clean (DESIGN.md section 3). `since`: a git ref,
+    only the files added or changed since it judged."""
+    return validate_paths(paths, project_dir, tool, since=since)[1]
 
 
 def write_migration(plan: Plan, project_dir: Optional[str] = None) -> WriteOutcome:

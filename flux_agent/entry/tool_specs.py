@@ -53,6 +53,7 @@ class PlanRequest(_Request):
 
 class ValidateRequest(_Request):
     paths: list[str] = Field(min_length=1, description="SQL files or folders, relative to the project")
+    since: Optional[str] = Field(None, description="git ref: judge only the files added or changed since it")
 
 
 class WriteRequest(_Request):
@@ -123,7 +124,7 @@ def validate_migration(req: ValidateRequest, root: Path) -> ValidateResult:
 
     project = inside(root, req.project_dir)
     paths = [str(inside(root, p, base=project, what="path")) for p in req.paths]
-    findings = actions.validate_migration(paths, str(project))
+    findings = actions.validate_migration(paths, str(project), since=req.since)
     return ValidateResult(findings=findings, errors=sum(f.severity == "error" for f in findings))
 
 
