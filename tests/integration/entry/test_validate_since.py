@@ -144,3 +144,11 @@ def test_outside_a_git_repository_is_bad_input(tmp_path, capsys, monkeypatch):
     assert main(["validate", "--since", "HEAD", "--project", str(tmp_path / "shop"), "--json"]) == 2
     out, err = capsys.readouterr()
     assert json.loads(out)["exit"] == 2 and "needs a git repository" in err and err.count("\n") == 1
+
+
+def test_the_mcp_tool_takes_since(repo):
+    from flux_agent.entry.tool_specs import ValidateRequest, validate_migration
+
+    result = validate_migration(ValidateRequest(paths=["db/migrations"], since="main"), repo)
+    assert names(f.path for f in result.findings) <= {NEW_INDEX, UNTRACKED, "20250101090100_create_products.sql"}
+    assert NEW_INDEX in names(f.path for f in result.findings) and result.errors >= 1
