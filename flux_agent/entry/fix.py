@@ -1,0 +1,172 @@
+"""`flux fix`'s flow: a migration file read into statements, the unsafe ones turned into typed
+operations, planned by the planner `flux plan --op` uses against the schema the project's history
+builds before the file, and with --write the file replaced by Flux's files (all or nothing, and
+only when no database can have run it yet: entry/fix_applied.py)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+from pydantic import BaseModel, Field
+
+from ..errors import FluxInputError, FluxRefused, one_line
+from ..model.plan import Plan
+from ..project.config import load_settings
+from ..project.detect import Detection, detect
+from ..schema.migration_files import migration_files
+from . import actions
+from .fix_applied import refusal
+from .fix_statements import FixStatement, fix_operations, read_statements
+
+# What a copy of the project never needs: history, caches, installed packages (linked instead).
+_SKIP = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "__pycache__", ".flux", ".pytest_cache")
+
+
+class FixResult(BaseModel):
+    """One file's fix: what became of each statement, the plan, and what --write did."""
+
+    path: str = Field(description="the file, relative to the project when inside it")
+    statements: list[FixStatement]
+    plan: Plan
+    written: list[str] = Field(default_factory=list, description="files written in its place")
+    removed: bool = Field(False, description="the original was removed")
+    record: Optional[str] = Field(None, description="the plan record holding the steps after a code deploy")
+    next: str = ""
+    refused: Optional[str] = Field(None, description="why --write wrote nothing (error findings)")
+
+
+def fix_files(paths: Sequence[str | Path], project_dir: Optional[str] = None, tool: Optional[str] = None,
+              write: bool = False, base: Optional[str] = None, database_url: Optional[str] = None,
+              pg_version: Optional[int] = None, now: Optional[datetime] = None) -> list[FixResult]:
+    if not paths:
+        raise FluxInputError("nothing to fix: give migration files")
+    if write:  # every file checked before any is planned: several files are refused together or not at all
+        project = actions.project_path(project_dir)
+        settings = load_settings(project)
+        found = detect(project, tool or settings.tool, settings)
+        for p in paths:
+            why = refusal(_resolve(project, p), found.tool, base, database_url)
+            if why:
+                raise FluxRefused(f"refused: {why}")
+    return [fix_file(p, project_dir, tool, write, base, database_url, pg_version, now) for p in paths]
+
+
+def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional[str] = None, write: bool = False,
+             base: Optional[str] = None, database_url: Optional[str] = None, pg_version: Optional[int] = None,
+             now: Optional[datetime] = None) -> FixResult:
+    project = actions.project_path(project_dir)
+    settings = load_settings(project, pg_version=pg_version)
+    found = detect(project, tool or settings.tool, settings)
+    file = _resolve(project, path)
+    if write:  # before any work: a file that may have run is never rewritten
+        why = refusal(file, found.tool, base, database_url)
+        if why:
+            raise FluxRefused(f"refused: {why}")
+    with project_before(project, found, file) as before:
+        schema = actions.current_schema(str(before), found.tool)[0]
+        statements = read_statements(file, settings, schema, project, found.tool)
+        ops = fix_operations(statements, settings)
+        try:
+            plan = actions.plan_migration(ops, str(before), tool=found.tool, pg_version=pg_version, now=now)
+        except FluxInputError as exc:
+            raise FluxInputError(f"cannot fix {file.name}: {exc}") from None
+    shown = file.relative_to(project).as_posix() if file.is_relative_to(project) else str(file)
+    result = FixResult(path=shown, statements=statements, plan=plan)
+    errors = [f for f in plan.findings if f.severity == "error"]
+    if not write:
+        return result
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        result.refused = f"plan refused, nothing written: {errors[0].rule}: {one_line(errors[0].message)}{more}"
+        return result
+    outcome = _replace(file, plan, project)
+    return result.model_copy(update={"plan": outcome.plan or plan, "written": outcome.files, "removed": True,
+                                     "record": outcome.record, "next": outcome.next})
+
+
+def _resolve(project: Path, path: str | Path) -> Path:
+    given = Path(path)
+    if not given.is_absolute() and not given.exists() and (project / given).exists():
+        given = project / given  # relative to the project (MCP callers) rather than the working directory
+    if not given.is_file():
+        raise FluxInputError(f"no such file: {path}")
+    return given.resolve()
+
+
+@contextmanager
+def project_before(project: Path, found: Detection, file: Path) -> Iterator[Path]:
+    """The project as it was before `file`: a temporary copy without it and the migrations after it
+    (the schema Flux plans against must not hold the file's own effects); the project itself for a
+    file outside its migrations folder (a change proposed on top of it)."""
+    folder = (project / found.migrations_dir).resolve()
+    if folder not in file.parents:
+        yield project
+        return
+    gone = _from(file, folder, found.tool)
+    with tempfile.TemporaryDirectory(prefix="flux-fix-") as tmp:
+        copy = Path(tmp) / project.name
+        shutil.copytree(project, copy, symlinks=True, ignore=_SKIP)
+        modules = project / "node_modules"
+        if modules.exists():  # the tool's own packages, which program-code runners need
+            os.symlink(modules.resolve(), copy / "node_modules")
+        for path in gone:
+            (copy / path.relative_to(project)).unlink(missing_ok=True)
+        yield copy
+
+
+def _from(file: Path, folder: Path, tool: str) -> list[Path]:
+    """`file` and the migrations that run after it."""
+    ordered = [p.resolve() for p in migration_files(folder, tool)]
+    if file in ordered:
+        return ordered[ordered.index(file):]
+    if tool == "alembic":
+        return [file, *_alembic_after(file, folder)]
+    # program code: the tools run their files in name order (timestamps, numbers)
+    return [p.resolve() for p in sorted(file.parent.iterdir()) if p.is_file() and p.name >= file.name
+            and p.suffix == file.suffix]
+
+
+def _alembic_after(file: Path, folder: Path) -> list[Path]:
+    import ast
+
+    from ..write.tools._py import module_assignments, parse_file
+    from ..write.tools.alembic import _strings
+
+    revs: dict[Path, tuple[str, list[str]]] = {}
+    for path in folder.glob("*.py"):
+        values = module_assignments(parse_file(path, "alembic"), {"revision", "down_revision"})
+        rev = _strings(values.get("revision", ast.Constant(None))) or []
+        down = _strings(values.get("down_revision", ast.Constant(None))) or []
+        if rev:
+            revs[path.resolve()] = (rev[0], down)
+    after, todo = [], [revs[file][0]] if file in revs else []
+    while todo:
+        parent = todo.pop()
+        for path, (rev, downs) in revs.items():
+            if parent in downs and path not in after:
+                after.append(path)
+                todo.append(rev)
+    return after
+
+
+def _replace(file: Path, plan: Plan, project: Path):
+    """Flux's files in place of `file`, all or nothing. The original is set aside under a hidden name
+    in its folder while they are written (a writer that chains onto the newest migration, alembic's
+    down_revision or django's dependencies, must not chain onto it) and comes back if anything fails."""
+    aside = file.with_name(f".{file.name}.flux-fix")
+    if aside.exists():
+        raise FluxInputError(f"{aside} exists (left by an interrupted flux fix?): restore or remove it first")
+    os.rename(file, aside)
+    try:
+        outcome = actions.write_migration(plan, str(project))
+    except BaseException:
+        os.rename(aside, file)
+        raise
+    os.unlink(aside)
+    return outcome

@@ -1,0 +1,26 @@
+"""DROP TABLE / DROP INDEX of one object read back into drop_table and drop_index (CASCADE,
+several objects or other kinds stay raw SQL)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ...model.operations import DropIndex, DropTable, Operation
+from ...pg.parse import enums
+from ...pg.quote import canonical_table
+
+_O = enums.ObjectType
+
+
+def operations(node) -> Optional[list[Operation]]:
+    if node.behavior != enums.DropBehavior.DROP_RESTRICT or node.missing_ok or len(node.objects or ()) != 1:
+        return None
+    parts = [p.sval for p in node.objects[0]]
+    if len(parts) > 2 or any("." in p or '"' in p for p in parts):
+        return None
+    name = ".".join(parts)
+    if node.removeType == _O.OBJECT_TABLE and not node.concurrent:
+        return [DropTable(table=canonical_table(name))]
+    if node.removeType == _O.OBJECT_INDEX:
+        return [DropIndex(name=canonical_table(name))]
+    return None
