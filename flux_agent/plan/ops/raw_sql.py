@@ -8,7 +8,7 @@ from __future__ import annotations
 from ...lint.context import FileContext
 from ...lint.engine import lint_sql
 from ...lint.rules import BY_ID, RULES
-from ...pg.parse import SqlSyntaxError, require_pglast, split_statements
+from ...pg.parse import SqlSyntaxError, ast, require_pglast, split_statements
 from ...pg.locks import facts
 from ...errors import FluxInputError
 from ...model.operations import RawSql
@@ -71,9 +71,11 @@ def plan(op: RawSql, ctx: Ctx) -> list[Step]:
     locks = [facts(s).lock for s in stmts]
     lock = max(locks, key=lambda l: _ORDER.index(l) if l in _ORDER else 0)
     scans = any(facts(s).scans or facts(s).rewrites for s in stmts)
+    # Named by its first statement that does something: SET lock_timeout first says nothing of it.
+    shown = [s for s in stmts if not isinstance(s.node, ast.VariableSetStmt)] or stmts
     return [Step(
-        phase=op.phase, title=f"proposed SQL: {stmts[0].text.splitlines()[0][:60]}"
-        + (f" (+{len(stmts) - 1} more)" if len(stmts) > 1 else ""),
+        phase=op.phase, title=f"proposed SQL: {shown[0].text.splitlines()[0][:60]}"
+        + (f" (+{len(shown) - 1} more)" if len(shown) > 1 else ""),
         up_sql=_confirmed(op, op.up.strip()), down_sql=op.down.strip() if op.down and op.down.strip() else None,
         transactional=op.transactional, lock=lock,
         risk="may scan or rewrite the table; see the findings" if scans else "as proposed; see the findings",
