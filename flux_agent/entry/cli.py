@@ -281,7 +281,8 @@ def _fix(args) -> int:
     for r in results if not args.json else ():
         print(f"{r.path}:")
         for s in r.statements:
-            what = {"planned": "-> " + ", ".join(o.op for o in s.operations), "kept": "kept as written (safe)",
+            ops = ", ".join(o.op for o in s.operations)
+            what = {"planned": f"-> {ops}", "kept": f"kept (safe): {f'{ops} knows its rollback' if ops else 'as written'}",
                     "raw": f"kept as raw SQL: no operation fits ({', '.join(s.rules)})",
                     "dropped": "dropped (Flux's steps set their own timeouts)"}[s.action]
             print(f"  line {s.line}: {' '.join(s.sql.split())[:70]} {what}")
@@ -292,6 +293,8 @@ def _fix(args) -> int:
             print(f"\nReplaced {r.path} by:")
             for path in r.written:
                 print(f"  {path}")
+            if not r.written:
+                print("  no file yet: the plan starts with an application deploy")
             if r.record:
                 print(f"Next: {r.next}. The plan is kept in {r.record}: commit it with the migrations.")
         elif not r.refused:
