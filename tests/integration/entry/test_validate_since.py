@@ -152,3 +152,20 @@ def test_the_mcp_tool_takes_since(repo):
     result = validate_migration(ValidateRequest(paths=["db/migrations"], since="main"), repo)
     assert names(f.path for f in result.findings) <= {NEW_INDEX, UNTRACKED, "20250101090100_create_products.sql"}
     assert NEW_INDEX in names(f.path for f in result.findings) and result.errors >= 1
+
+
+def test_a_project_in_a_subfolder_of_the_repository(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    root = tmp_path / "mono"
+    shutil.copytree(SHOP, root / "backend")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "t@example.com")
+    git(root, "config", "user.name", "t")
+    commit_all(root, "the history")
+    (root / "backend" / "db" / "migrations" / NEW_INDEX).write_text(NEW_INDEX_SQL)
+    monkeypatch.chdir(root)
+    assert main(["validate", "--since", "HEAD", "--project", "backend", "--format", "github"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"::error file=backend/db/migrations/{NEW_INDEX},line=2,")
+    assert out[-1].startswith("flux: 1 file(s) checked")
+    assert not any("unknown-table-or-column" in line for line in out)
