@@ -20,7 +20,7 @@ from ...pg.parse import require_pglast
 from ..migration_files import migration_files, up_section, up_sql_of  # noqa: F401  (up_sql_of: in __all__)
 from ..normal import normalise_schema, normalise_table, normalise_views
 from ..partitions import follow_partitions
-from .state import State
+from .state import State, split_key
 
 __all__ = ["replay_sql", "up_sql_of", "read_migrations_dir", "migration_files"]
 
@@ -81,7 +81,9 @@ class FolderReplay:
         self._state = State(Schema())
         self._done = 0
         self._replayed: list[tuple[int, str]] = []  # (first line, up SQL) of each file replayed whole
-        self._normal_tables: dict[str, Table] = {}  # the last snapshot's tables, by their JSON as replayed
+        # The last snapshot's tables by id of the replayed table: (it, its constraints list, the
+        # normalised copy, its JSON as replayed); the replayed table is kept, so its id stays its own.
+        self._normal_tables: dict[int, tuple] = {}
 
     def advance(self) -> Schema:
         """Replay the next file; the schema after it."""
@@ -93,18 +95,28 @@ class FolderReplay:
         """The schema as replayed so far, normalised, as a copy the replay will not change. A table
         as it was at the last snapshot is that snapshot's normalised table, shared (snapshots are
         read, never changed): after each file of a long history, only the tables it changed are
-        copied and normalised again."""
+        copied and normalised again. A table counts as unchanged when no statement since named it
+        (State.touched) and its constraints are the same list: the statements that change tables
+        they do not name (dropping a table or a column) give the tables pointing at it new lists."""
         raw = self._state.schema
+        touched = self._state.touched
         kept, tables = {}, []
         for t in raw.tables:
-            text = t.model_dump_json()
-            table = self._normal_tables.get(text) or kept.get(text)
-            if table is None:
-                table = Table.model_validate_json(text)
-                normalise_table(table)
-            kept[text] = table
+            before = self._normal_tables.get(id(t))
+            if before is not None and before[0] is t and before[1] is t.constraints and touched is not None \
+                    and split_key(t.name)[1] not in touched:
+                table, text = before[2], before[3]
+            else:
+                text = t.model_dump_json()
+                if before is not None and before[0] is t and before[3] == text:
+                    table = before[2]
+                else:
+                    table = Table.model_validate_json(text)
+                    normalise_table(table)
+            kept[id(t)] = (t, t.constraints, table, text)
             tables.append(table)
         self._normal_tables = kept
+        self._state.touched = set()
         out = _snapshot(raw.model_copy(update={"tables": []}))
         out.tables = tables
         return normalise_views(out)

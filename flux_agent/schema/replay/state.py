@@ -39,6 +39,19 @@ class State:
         self.schema = schema
         # Unqualified names resolve through this, as in a fresh session.
         self.search_path: list[str] = ["public"]
+        # Unqualified names of the tables replayed statements may have changed since the last
+        # FolderReplay snapshot (touches.py); None: any table.
+        self.touched: Optional[set[str]] = set()
+
+    def touch(self, touch) -> None:
+        """Note, before it is replayed, what a statement can change (a touches.Touch)."""
+        if touch is None:
+            self.touched = None
+        elif self.touched is not None:
+            self.touched.update(touch[0])
+            if touch[1]:  # the tables whose foreign keys point at them, found before the keys change
+                self.touched.update(split_key(t.name)[1] for t in self.schema.tables
+                                    if any(c.ref_table and split_key(c.ref_table)[1] in touch[1] for c in t.constraints))
 
     # -- resolution ---------------------------------------------------------
 

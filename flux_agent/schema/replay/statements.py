@@ -18,6 +18,7 @@ from .objects import (
     alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
 )
 from .state import State
+from .touches import touched, union
 
 _HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
     ast.CreateStmt: create_table,
@@ -87,18 +88,20 @@ def _do_block(do_text: str) -> Optional[Callable[[State, ast.Node], None]]:
 
     walk(tree)
 
-    def run(state: State, _stmt: ast.Node) -> None:
-        for query in queries:
-            try:
-                stmts = pglast.parse_sql(query)
-            except pglast.parser.ParseError:
-                continue  # e.g. SQL using PL/pgSQL variables
-            for raw in stmts:
-                handler = _HANDLERS.get(type(raw.stmt))
-                if handler is not None:
-                    handler(state, raw.stmt)
+    handled = []
+    for query in queries:
+        try:
+            stmts = pglast.parse_sql(query)
+        except pglast.parser.ParseError:
+            continue  # e.g. SQL using PL/pgSQL variables
+        handled += [(_HANDLERS[type(raw.stmt)], raw.stmt) for raw in stmts if type(raw.stmt) in _HANDLERS]
 
-    return run if queries else None
+    def run(state: State, _stmt: ast.Node) -> None:
+        for handler, stmt in handled:
+            handler(state, stmt)
+
+    run.touches = union(touched(stmt) for _, stmt in handled)  # type: ignore[attr-defined]
+    return run if handled else None
 
 
 def apply_sql(state: State, sql_text: str, first_line: int) -> None:
@@ -117,6 +120,7 @@ def apply_sql(state: State, sql_text: str, first_line: int) -> None:
             handler = _do_block(sql_text[raw.stmt_location : end])
         if handler is None:
             continue
+        state.touch(handler.touches if isinstance(raw.stmt, ast.DoStmt) else touched(raw.stmt))
         try:
             handler(state, raw.stmt)
         except FluxError:
