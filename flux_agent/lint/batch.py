@@ -5,9 +5,10 @@ share of the files; the findings are put back in the files' order, so the output
 one process judging them one by one).
 
 The cache key of a file is the hash of everything its findings depend on: the source of the code that reads, replays and judges SQL (lint, pg, schema, model), the tool,
-the settings, the path shown in the findings, the file's bytes, and the schema it is judged
-against, given by what builds it: the bytes and names of every history file before it (and
-whether the folder ships down SQL at all). A change to any of them is a different key: a stale
+the settings, the path shown in the findings, the file's bytes and those of the files read with
+it (its down file, a Flyway .conf, drizzle's journal: migration_files.side_files), and the
+schema it is judged against, given by what builds it: the names and inputs of every history
+file before it (and whether the folder ships down SQL at all, keyed on all of them). A change to any of them is a different key: a stale
 result is never served. The cache lives in the user's cache folder, never in the project (validate
 writes nothing there); FLUX_VALIDATE_CACHE=off turns it off, any other value is the folder to use.
 FLUX_VALIDATE_JOBS sets the number of worker processes (1: judge in this process)."""
@@ -26,6 +27,7 @@ from typing import Optional
 
 from ..model.plan import FileFinding
 from ..model.settings import Settings
+from ..schema.migration_files import side_files
 
 CACHE_FORMAT = "1"  # bump when what an entry holds changes
 _CACHE_FILE = f"validate-py{sys.version_info[0]}{sys.version_info[1]}.marshal"  # marshal's format is Python's own
@@ -140,14 +142,24 @@ def file_digest(path: Path) -> bytes:
         return f"unreadable {exc}".encode()
 
 
+def inputs_digest(path: Path, digests: dict[Path, bytes]) -> bytes:
+    """The bytes of a migration file and of the files read with it (its down file, its tool's
+    settings beside it: migration_files.side_files), missing ones included; kept in `digests`."""
+    if path not in digests:
+        digest = hashlib.sha256(file_digest(path))
+        for side in side_files(path):
+            digest.update(side.name.encode() + b"\0" + file_digest(side))
+        digests[path] = digest.digest()
+    return digests[path]
+
+
 def history_hashes(files: list[Path], digests: dict[Path, bytes]) -> list[str]:
-    """hashes[i]: the names and bytes of files[:i], in order (what the schema before file i is
-    built from); each file's digest is left in `digests`."""
+    """hashes[i]: the names and inputs (inputs_digest) of files[:i], in order (what the schema
+    before file i is built from, and whether the folder ships down SQL)."""
     digest = hashlib.sha256()
     out = [digest.hexdigest()]
     for f in files:
-        digests[f] = digests.get(f) or file_digest(f)
-        digest.update(f.name.encode() + b"\0" + digests[f] + b"\0")
+        digest.update(f.name.encode() + b"\0" + inputs_digest(f, digests) + b"\0")
         out.append(digest.hexdigest())
     return out
 
@@ -160,7 +172,7 @@ def job_key(job: Job, tool: str, schema_hash: str, up_only: bool, digests: dict[
         settings = settings_json[id(job.settings)] = job.settings.model_dump_json()
     digest = hashlib.sha256(f"{code_version()}\0{tool}\0{job.display}\0{schema_hash}\0{up_only}\0".encode())
     digest.update(settings.encode() + b"\0")
-    digest.update(digests.get(job.file) or file_digest(job.file))
+    digest.update(inputs_digest(job.file, digests))
     return digest.hexdigest()
 
 

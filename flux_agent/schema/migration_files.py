@@ -95,6 +95,22 @@ def read_sections(path: Path, text: str) -> Sections:
     return Sections(text, 0, None, False)
 
 
+def side_files(path: Path) -> list[Path]:
+    """The other files read_sections may read for `path` (its separate down file, Flyway's undo
+    file and .conf, sqitch's revert script and plan, drizzle's journal), whether or not they
+    exist: what a cache of a file's findings must also key on."""
+    path = Path(path)
+    if is_down_file(path):
+        return []
+    if path.name.endswith(".up.sql"):
+        return [path.with_name(path.name[: -len(".up.sql")] + ".down.sql")]
+    if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
+        return [_flyway_undo(path, flyway.group(2)), path.with_name(path.name + ".conf")]
+    if path.parent.name == "deploy":
+        return [path.parent.parent / "revert" / path.name, path.parent.parent / "sqitch.plan"]
+    return [path.parent / "meta" / "_journal.json"]
+
+
 def _in_drizzle_journal(path: Path) -> bool:
     journal = path.parent / "meta" / "_journal.json"
     if not journal.is_file():

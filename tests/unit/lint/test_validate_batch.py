@@ -119,3 +119,30 @@ def test_the_cache_is_the_users_and_the_project_is_left_as_it_was(tmp_path, monk
     validate_paths([str(project / "db" / "migrations")], str(project))
     assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
     assert list((tmp_path / "xdg" / "flux" / "validate").glob("validate-*.marshal"))
+
+
+def test_files_read_beside_a_migration_are_part_of_its_key(tmp_path, monkeypatch):
+    """Two folders with the same up files, one with a down file: one cache, each its own findings;
+    a down file added later is seen (golang-migrate keeps downs in files of their own)."""
+    def folder(name: str, downs: bool) -> Path:
+        out = tmp_path / name / "migrations"
+        out.mkdir(parents=True)
+        (out / "000001_users.up.sql").write_text("CREATE TABLE users (id bigint PRIMARY KEY);\n")
+        (out / "000002_posts.up.sql").write_text("CREATE TABLE posts (id bigint PRIMARY KEY);\n")
+        if downs:
+            (out / "000001_users.down.sql").write_text("DROP TABLE users;\n")
+        return out
+
+    def missing(out: Path) -> list[str]:
+        _, found = validate_paths([str(out)], str(out.parent))
+        return sorted(Path(f.path).name for f in found if f.rule == "missing-rollback")
+
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("FLUX_VALIDATE_JOBS", "1")
+    up_only, mixed = folder("a", downs=False), folder("b", downs=True)
+    assert missing(up_only) == []  # a folder with no downs at all ships up migrations only
+    assert missing(mixed) == ["000002_posts.up.sql"]
+    (mixed / "000002_posts.down.sql").write_text("DROP TABLE posts;\n")
+    assert missing(mixed) == []
+    (up_only / "000002_posts.down.sql").write_text("-- nothing yet\n")
+    assert missing(up_only) == []
