@@ -29,6 +29,8 @@ def dev_database_home():
     folder = tempfile.mkdtemp(prefix="flux-devdb-")
     os.chmod(folder, 0o755)
     os.environ["FLUX_DEVDB_DIR"] = folder
+    # validate's cache: this session's own (shared by its tests, as by a user's runs), not ~/.cache
+    os.environ.setdefault("FLUX_VALIDATE_CACHE", os.path.join(folder, "validate-cache"))
     yield Path(folder)
     from flux_agent.devdb.server import stop_all
 
