@@ -23,7 +23,7 @@ class GitChanges(BaseModel):
 
 def _git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     try:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=120)
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, timeout=120, check=False)
     except FileNotFoundError:
         raise FluxInputError("--since needs git on the PATH") from None
     except subprocess.TimeoutExpired:
