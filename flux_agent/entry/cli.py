@@ -281,10 +281,9 @@ def _fix(args) -> int:
     for r in results if not args.json else ():
         print(f"{r.path}:")
         for s in r.statements:
-            ops = ", ".join(o.op for o in s.operations)
-            what = {"planned": f"-> {ops}", "kept": f"kept (safe): {f'{ops} knows its rollback' if ops else 'as written'}",
+            what = {"planned": "-> " + ", ".join(o.op for o in s.operations), "kept": "kept as written (safe)",
                     "raw": f"kept as raw SQL: no operation fits ({', '.join(s.rules)})",
-                    "dropped": "dropped (Flux's steps set their own timeouts)"}[s.action]
+                    "dropped": f"dropped ({s.note})"}[s.action]
             print(f"  line {s.line}: {' '.join(s.sql.split())[:70]} {what}")
         print(render.summary(r.plan, width=_terminal_width()))
         for f in r.plan.findings:
@@ -316,6 +315,14 @@ def _continue(args) -> int:
     return 0
 
 
+def _json_lines(items: list) -> str:
+    """A JSON list, one item per line: as readable as indented JSON for a list of flat findings,
+    and printed by json's C encoder (indent= takes the pure-Python one: 0.2 s for 10,000 findings)."""
+    if not items:
+        return "[]"
+    return "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items) + "\n]"
+
+
 def _validate(args) -> int:
     require_pglast("flux validate")  # before the history replay or --include could say something less clear
     if args.json and args.format not in ("text", "json"):
@@ -329,9 +336,10 @@ def _validate(args) -> int:
         project = tools.project_path(args.project)
         traced = trace.run_trace(files, project, load_settings(project), None, args.rows)
         findings = findings + trace.findings(traced)
-    if args.json:
-        listed = [f.model_dump() for f in findings]
-        print(json.dumps(listed if traced is None else {"findings": listed, "trace": traced.model_dump()}, indent=2))
+    if args.json and traced is None:
+        print(_json_lines([f.model_dump() for f in findings]))
+    elif args.json:
+        print(json.dumps({"findings": [f.model_dump() for f in findings], "trace": traced.model_dump()}, indent=2))
     elif args.format == "sarif":
         from .. import __version__
         from .report_formats import sarif_log

@@ -11,13 +11,14 @@ from pydantic import BaseModel, Field, PrivateAttr
 
 from ..errors import FluxInputError
 from ..lint.context import FileContext
-from ..lint.engine import SYNTAX_ERROR, _assemble, lint_sql
+from ..lint.engine import _assemble, lint_sql
 from ..lint.readers import reader_for
 from ..lint.rules import BY_ID
-from ..model.operations import Operation, RawSql
+from ..model.operations import DropDefault, DropNotNull, Operation, RawSql
 from ..model.schema import Schema
 from ..model.settings import Settings
 from ..pg.parse import SqlSyntaxError, ast, split_statements
+from ..pg.quote import canonical_table, relation_name
 from ..plan.from_sql import operations_of
 from ..plan.from_sql.inverse import inverse, outside_transaction
 from ..plan.ops._base import timeouts
@@ -31,13 +32,14 @@ class FixStatement(BaseModel):
 
     line: int = Field(description="line in the file")
     sql: str
-    action: Action = Field(description="planned: unsafe, now typed operations; kept: safe, as written (or as "
-                                       "its one-step operation, which knows its rollback); raw: unsafe but no "
-                                       "operation fits (kept as raw_sql, its findings stay); dropped: session "
-                                       "settings Flux's steps set themselves")
+    action: Action = Field(description="planned: unsafe, now typed operations; kept: safe, as written; "
+                                       "raw: unsafe but no operation fits (kept as raw_sql, its findings stay); "
+                                       "dropped: changes nothing Flux's steps need (see note)")
     rules: list[str] = Field(default_factory=list, description="the error rules it drew")
+    note: str = Field("", description="why a statement was dropped")
     operations: list[Operation] = Field(default_factory=list)
-    _node: Any = PrivateAttr(None)  # pglast's tree: what a kept statement's rollback is read from
+    _node: Any = PrivateAttr(None)  # pglast's tree
+    _down: Optional[str] = PrivateAttr(None)  # a kept statement's rollback, read against the schema before the file
 
 
 # SET, RESET, BEGIN, COMMIT: the file's own session plumbing; every step Flux writes sets its own.
@@ -67,33 +69,57 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
         sql, lines = _assemble(read.up)
     if not sql.strip():
         raise FluxInputError(f"{path.name} runs no SQL: nothing to fix")
-    ctx = FileContext.for_settings(settings, path=str(path), transactional=transactional, schema=schema)
-    found = lint_sql(sql, ctx)
-    broken = next((f for f in found if f.rule == SYNTAX_ERROR), None)
-    if broken is not None:
-        raise FluxInputError(f"{path.name} line {lines.get(broken.line, broken.line)}: {broken.message}")
     try:
         stmts = split_statements(sql)
     except SqlSyntaxError as exc:
-        raise FluxInputError(f"{path.name}: cannot parse the SQL: {exc}") from None
+        raise FluxInputError(f"{path.name} line {lines.get(exc.line, exc.line)}: cannot parse the SQL: {exc}") from None
+    judged, at = sql, [st.line for st in stmts]
+    if len(set(at)) < len(at):
+        # Statements sharing a line (one query a tool sent) would share their verdicts: each on lines of its own.
+        judged, at, n = "", [], 1
+        for st in stmts:
+            at.append(n)
+            judged += _ended(st.text) + "\n"
+            n += st.text.count("\n") + 1
+    ctx = FileContext.for_settings(settings, path=str(path), transactional=transactional, schema=schema)
     errors: dict[int, list[str]] = {}
-    for f in found:  # statement rules only: a whole-file verdict (no down part) is no statement's
+    for f in lint_sql(judged, ctx):  # statement rules only: a whole-file verdict (no down part) is no statement's
         if f.severity == "error" and BY_ID.get(f.rule) is not None and BY_ID[f.rule].check is not None:
             errors.setdefault(f.line, []).append(f.rule)
-    out = []
-    for st in stmts:
-        rules = sorted(set(errors.get(st.line, [])))
+    out: list[FixStatement] = []
+    touched: set[str] = set()
+    for st, judged_line in zip(stmts, at):
+        rules = sorted(set(errors.get(judged_line, [])))
         line = lines.get(st.line, st.line)
         if isinstance(st.node, _PLUMBING):
-            out.append(FixStatement(line=line, sql=st.text, action="dropped"))
+            out.append(FixStatement(line=line, sql=st.text, action="dropped",
+                                    note="a session setting: Flux's steps set their own timeouts"))
             continue
-        ops = operations_of(st.node) if rules or inverse(st.node) is None else None
-        if not rules and not _one_safe_step(ops):
-            ops = None  # kept as written: its operation would plan more than the statement does
-        action: Action = "planned" if ops and rules else ("raw" if rules else "kept")
+        ops = operations_of(st.node)
+        if ops and all(_does_nothing(schema, o) and canonical_table(o.table) not in touched for o in ops):
+            # An ORM redefining a column drops a default or NOT NULL that is not there: PostgreSQL does nothing.
+            out.append(FixStatement(line=line, sql=st.text, action="dropped",
+                                    note="changes nothing: the column has no such default or NOT NULL"))
+            continue
+        # The schema before the file no longer tells what a table holds once the file altered it.
+        touched |= {canonical_table(o.table) for o in ops or () if hasattr(o, "table")}
+        touched |= {relation_name(st.node.relation)} if isinstance(st.node, ast.AlterTableStmt) else set()
+        ops = ops if rules else None
+        action: Action = "planned" if ops else ("raw" if rules else "kept")
         out.append(FixStatement(line=line, sql=st.text, action=action, rules=rules, operations=ops or []))
-        out[-1]._node = st.node
+        out[-1]._node, out[-1]._down = st.node, inverse(st.node, schema)
     return out
+
+
+def _does_nothing(schema: Optional[Schema], op: Operation) -> bool:
+    """DROP DEFAULT of a column without one, DROP NOT NULL of a nullable one (as the schema before the file has it)."""
+    if not isinstance(op, (DropDefault, DropNotNull)) or schema is None:
+        return False
+    table = schema.table(canonical_table(op.table))
+    column = table.column(op.column) if table is not None else None
+    if column is None:
+        return False
+    return column.default is None if isinstance(op, DropDefault) else column.nullable
 
 
 def fix_operations(statements: list[FixStatement], settings: Settings) -> list[Operation]:
@@ -105,7 +131,7 @@ def fix_operations(statements: list[FixStatement], settings: Settings) -> list[O
 
     def flush() -> None:
         if group:
-            downs = [inverse(s._node) for s in reversed(group)]
+            downs = [s._down for s in reversed(group)]
             ops.append(RawSql(up="\n".join([*timeouts(settings), *(_ended(s.sql) for s in group)]),
                               down="\n".join(d for d in downs if d) if None not in downs else None))
             group.clear()
@@ -113,14 +139,14 @@ def fix_operations(statements: list[FixStatement], settings: Settings) -> list[O
     for st in statements:
         if st.action == "dropped":
             continue
-        if st.operations:
+        if st.action == "planned":
             flush()
             ops.extend(st.operations)
             continue
         node = st._node
         if outside_transaction(node):
             flush()
-            down = inverse(node)
+            down = st._down
             ops.append(RawSql(up=_ended(st.sql), down=down, transactional=False))
             continue
         group.append(st)
@@ -128,15 +154,6 @@ def fix_operations(statements: list[FixStatement], settings: Settings) -> list[O
     if not ops:
         raise FluxInputError("the file holds nothing but session settings: nothing to fix")
     return ops
-
-
-# A safe statement with no obvious rollback is planned as its operation when that is the same one
-# catalog step (with Flux's timeouts), which knows its rollback from the schema.
-_SAME_STEP = {"set_default", "drop_default", "drop_not_null"}
-
-
-def _one_safe_step(ops) -> bool:
-    return bool(ops) and all(o.op in _SAME_STEP for o in ops)
 
 
 def _ended(sql: str) -> str:

@@ -1,19 +1,25 @@
 """The rollback of a safe statement `flux fix` keeps as written, where it is one obvious statement
-(CREATE TABLE, ADD COLUMN, CREATE INDEX); "" for a COMMENT (metadata a rollback may leave); None
-elsewhere (the statement is then planned as its operation where one fits, which knows its rollback)."""
+(CREATE TABLE, ADD COLUMN, CREATE INDEX, a default or NOT NULL put back as the schema before the
+file has it); "" where there is nothing to undo (a COMMENT, metadata a rollback may leave); None
+elsewhere (the plan then says the step has no down SQL)."""
 
 from __future__ import annotations
 
 from typing import Optional
 
-from ...pg.parse import ast, enums
+from ...model.schema import Schema
+from ...pg.parse import ast, enums, expr
 from ...pg.quote import ident, qname
 from ._names import table
 
 
-def inverse(node) -> Optional[str]:
+def inverse(node, schema: Optional[Schema] = None) -> Optional[str]:
     if isinstance(node, ast.CommentStmt):
         return ""
+    if isinstance(node, ast.AlterTableStmt) and schema is not None and len(node.cmds or ()) == 1:
+        back = _column_back(node, node.cmds[0], schema)
+        if back is not None:
+            return back
     if isinstance(node, ast.CreateStmt) and not node.if_not_exists and table(node.relation):
         return f"DROP TABLE {qname(table(node.relation))};"
     if isinstance(node, ast.AlterTableStmt) and table(node.relation) and node.cmds and all(
@@ -24,6 +30,21 @@ def inverse(node) -> Optional[str]:
         schema = node.relation.schemaname
         name = qname(f"{schema}.{node.idxname}" if schema else node.idxname)
         return f"DROP INDEX {'CONCURRENTLY ' if node.concurrent else ''}IF EXISTS {name};"
+    return None
+
+
+def _column_back(node, cmd, schema: Schema) -> Optional[str]:
+    """ALTER COLUMN SET/DROP DEFAULT and DROP NOT NULL undone from the column as the schema has it."""
+    name = table(node.relation)
+    found = schema.table(name) if name else None
+    column = found.column(cmd.name) if found is not None and cmd.name else None
+    if column is None:
+        return None
+    alter = f"ALTER TABLE {qname(name)} ALTER COLUMN {ident(column.name)}"
+    if cmd.subtype == enums.AlterTableType.AT_ColumnDefault:
+        return f"{alter} SET DEFAULT {expr(column.default)};" if column.default else f"{alter} DROP DEFAULT;"
+    if cmd.subtype == enums.AlterTableType.AT_DropNotNull:
+        return f"{alter} SET NOT NULL;" if not column.nullable else ""
     return None
 
 

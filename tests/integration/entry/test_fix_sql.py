@@ -137,9 +137,12 @@ def test_each_unsafe_statement_is_planned_as_plan_op_plans_it_and_written_files_
 def test_each_fixed_plan_runs_forward_back_forward(kind, tmp_path):
     from flux_agent.verify import verify
 
-    statement, _ = CASES[kind]
-    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(statement)})
     from flux_agent.entry.fix import fix_file
+
+    statement, _ = CASES[kind]
+    # verify seeds NULL on every tenth row: the file fills them first, as one must before SET NOT NULL
+    first = ["UPDATE orders SET status = 'new' WHERE status IS NULL"] if kind == "set_not_null" else []
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(*first, statement)})
 
     fixed = fix_file(FIX, str(project))
     (project / FIX).unlink()  # verify starts from the schema the plan was made for: the history before the file
@@ -164,28 +167,29 @@ def test_mixed_file_keeps_safe_statements_in_order_and_plans_the_unsafe_ones(tmp
     assert code == 0, err
     plan = json.loads(out)
     ops = plan["operations"]
-    assert [o["op"] for o in ops] == ["raw_sql", "rename_column", "raw_sql", "add_index", "set_default"]
+    assert [o["op"] for o in ops] == ["raw_sql", "rename_column", "raw_sql", "add_index", "raw_sql"]
     # Safe statements as written, in the file's order; the file's SET replaced by Flux's own timeouts.
     assert "CREATE TABLE notes (id bigint PRIMARY KEY, body text);" in ops[0]["up"]
     assert ops[0]["up"].startswith("SET LOCAL lock_timeout")
     assert ops[2]["up"].index("ADD COLUMN bio") < ops[2]["up"].index("COMMENT ON COLUMN")
-    # Rollbacks of what one obvious statement undoes (a comment goes with its column); a safe statement
-    # with no such rollback is its one-step operation, which reads the old default from the schema.
+    # Rollbacks of what one obvious statement undoes (a comment goes with its column), a default put
+    # back as the schema before the file has it (none: dropped).
     assert ops[0]["down"] == "DROP TABLE notes;" and ops[2]["down"] == "ALTER TABLE users DROP COLUMN bio;"
-    assert ops[4] == {"op": "set_default", "table": "orders", "column": "status", "default": "'new'"}
+    assert ops[4]["up"].endswith("ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new';")
+    assert ops[4]["down"] == "ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;"
     # The steps keep the file's order: the kept CREATE TABLE first, the rename's steps, ...
     titles = [s["title"] for s in plan["steps"]]
     assert titles[0].startswith("proposed SQL: CREATE TABLE notes")
     bio = next(i for i, t in enumerate(titles) if "ADD COLUMN bio" in t)
     index = next(i for i, t in enumerate(titles) if "orders_user_id_idx" in t)
     rename = [i for i, t in enumerate(titles) if "full_name" in t]
-    assert 0 < min(rename) and max(rename) < bio < index < len(titles) - 1 and "default" in titles[-1]
+    assert 0 < min(rename) and max(rename) < bio < index < len(titles) - 1 and "SET DEFAULT" in titles[-1]
     assert not [f for f in plan["findings"] if f["severity"] == "error"]
 
     code, out, err = flux(capsys, "fix", "--project", str(project), FIX)  # the text view names each statement
     assert "line 2: SET lock_timeout = '1s' dropped" in out and "line 4: ALTER TABLE users RENAME COLUMN" in out
-    assert "-> rename_column" in out and "line 3: CREATE TABLE notes" in out and "kept (safe): as written" in out
-    assert "line 8: ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new' kept (safe): set_default" in out
+    assert "-> rename_column" in out and "line 3: CREATE TABLE notes" in out and "kept as written (safe)" in out
+    assert "line 8: ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new' kept as written (safe)" in out
 
 
 @pytest.mark.slow
@@ -194,12 +198,11 @@ def test_mixed_file_written_validates_and_its_plan_runs_forward_back_forward(tmp
     from flux_agent.verify import verify
 
     project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(*MIXED)})
-    fixed = fix_file(FIX, str(project))
-    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--write")
-    assert code == 0, err
+    fixed = fix_file(FIX, str(project), write=True)
+    assert fixed.removed and fixed.written and fixed.record
     assert errors_of_validate(capsys, project) == []
-    for rel in [f for s in fixed.plan.steps for f in s.files]:
-        (project / rel).unlink(missing_ok=True)  # back to the history the plan starts from
+    for rel in fixed.written:
+        (project / rel).unlink()  # back to the history the plan starts from
     report = verify(str(project), operations=fixed.plan.operations, rows=200)
     assert report.ok, report.model_dump_json(indent=2)
 

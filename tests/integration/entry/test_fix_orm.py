@@ -1,0 +1,209 @@
+"""Issue 23, `flux fix` on program-code migrations: Alembic revisions and Knex migrations, each
+holding one unsafe change in the tool's own API, read back into SQL by validate's readers, turned
+into the same typed operation as its SQL twin (test_fix_sql.CASES) and planned exactly as
+`flux plan --op` plans it in that project; the files --write puts in its place (the tool's own
+format, chained where the tool chains: alembic's down_revision skips the replaced revision) pass
+`flux validate`. The plans' forward, back, forward run is test_fix_sql's (the same operations and
+steps)."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flux_agent.devdb.server import find_binaries
+from flux_agent.write.tools.alembic import current_head, read_revisions
+from tests.integration.entry.test_fix_sql import CASES, INIT_DOWN, INIT_SQL, KINDS, flux, plan_op, steps, write
+
+pytest.importorskip("pglast")
+pytestmark = [pytest.mark.pg, pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries")]
+
+# validate judges a program-code migration of the project's folder without a schema (the history would
+# have to run up to it): the SET NOT NULL a CHECK of an earlier revision proves cannot be told from a
+# scanning one there. The same steps as SQL files, judged against their history, draw no error
+# (test_fix_sql); any other error fails these tests.
+SCHEMA_LESS = {"set-not-null-without-check"}
+
+
+def validate_errors(out: str) -> set[str]:
+    return {f["rule"] for f in json.loads(out) if f["severity"] == "error"} - SCHEMA_LESS
+
+
+# --- Alembic ---------------------------------------------------------------------------------------------
+
+ALEMBIC_INI = """
+    [alembic]
+    script_location = %(here)s/alembic
+    prepend_sys_path = .
+    sqlalchemy.url = postgresql://acme@db.acme.invalid/acme
+    """
+
+ALEMBIC_ENV = """
+    from alembic import context
+    from sqlalchemy import engine_from_config, pool
+
+    config = context.config
+
+    if context.is_offline_mode():
+        context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
+        with context.begin_transaction():
+            context.run_migrations()
+    else:
+        engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
+                                    poolclass=pool.NullPool)
+        with engine.connect() as connection:
+            context.configure(connection=connection)
+            with context.begin_transaction():
+                context.run_migrations()
+    """
+
+REVISION = '''"""{doc}"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{rev}"
+down_revision = {down}
+
+
+def upgrade():
+    {up}
+
+
+def downgrade():
+    {down_body}
+'''
+
+ALEMBIC = {
+    "rename_column": "op.alter_column('users', 'name', new_column_name='full_name')",
+    "add_index": "op.create_index('orders_user_id_idx', 'orders', ['user_id'])",
+    "add_column": ("op.add_column('users', sa.Column('token', sa.Uuid(), nullable=False, "
+                   "server_default=sa.text('gen_random_uuid()')))"),
+    "change_column_type": "op.alter_column('orders', 'total', type_=sa.BigInteger())",
+    "set_not_null": "op.alter_column('orders', 'status', nullable=False)",
+    "add_foreign_key": "op.create_foreign_key('orders_user_id_fkey', 'orders', 'users', ['user_id'], ['id'])",
+    "add_check": "op.create_check_constraint('orders_total_check', 'orders', 'total >= 0')",
+    "add_unique": "op.create_unique_constraint('users_email_key', 'users', ['email'])",
+    "backfill": "op.execute('UPDATE users SET nick = lower(email)')",
+    "drop_column": "op.drop_column('users', 'age')",
+    "drop_table": "op.drop_table('legacy')",
+    "drop_index": "op.drop_index('orders_status_idx', table_name='orders')",
+    "rename_table": "op.rename_table('legacy', 'archive')",
+}
+ALEMBIC_FIX = "alembic/versions/b2c3d4e5f6a7_change.py"
+
+
+def alembic_project(root: Path) -> Path:
+    init = REVISION.format(doc="history", rev="a1b2c3d4e5f6", down="None", up=f"op.execute('''{INIT_SQL}''')",
+                           down_body=f"op.execute('''{INIT_DOWN}''')")
+    write(root, {"alembic.ini": ALEMBIC_INI, "alembic/env.py": ALEMBIC_ENV})
+    (root / "alembic/versions").mkdir()
+    (root / "alembic/versions/a1b2c3d4e5f6_history.py").write_text(init)
+    return root
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_alembic_revision_is_planned_as_plan_op_and_replaced_by_a_chain_that_validates(kind, tmp_path, capsys):
+    pytest.importorskip("alembic")
+    project = alembic_project(tmp_path / "app")
+    expected = plan_op(capsys, project, CASES[kind][1])
+    (project / ALEMBIC_FIX).write_text(REVISION.format(doc=kind, rev="b2c3d4e5f6a7", down='"a1b2c3d4e5f6"',
+                                                       up=ALEMBIC[kind], down_body="pass"))
+    code, out, err = flux(capsys, "fix", "--project", str(project), ALEMBIC_FIX, "--json")
+    assert code == 0, err
+    fixed = json.loads(out)
+    assert fixed["tool"] == "alembic" and fixed["operations"] == expected["operations"]
+    assert steps(fixed) == steps(expected)
+
+    code, out, err = flux(capsys, "fix", "--project", str(project), ALEMBIC_FIX, "--write")
+    assert code == 0, err
+    assert not (project / ALEMBIC_FIX).exists()
+    written = sorted(p for p in (project / "alembic/versions").glob("*.py") if not p.name.startswith("a1b2"))
+    # One chain from the history through Flux's revisions, none pointing at the replaced one.
+    revisions = read_revisions(project / "alembic/versions")
+    assert current_head(revisions) and all(d in revisions for downs in revisions.values() for d in downs)
+    assert "b2c3d4e5f6a7" not in revisions and len(revisions) == 1 + len(written)
+    assert bool(written) == (expected["steps"][0]["phase"] != "code")
+    code, out, err = flux(capsys, "validate", "--project", str(project), "alembic/versions", "--json")
+    assert validate_errors(out) == set(), out
+
+
+# --- Knex --------------------------------------------------------------------------------------------------
+
+def alter(table: str, body: str) -> str:
+    return f"await knex.schema.alterTable('{table}', (t) => {{ {body}; }});"
+
+
+KNEX = {
+    "rename_column": alter("users", "t.renameColumn('name', 'full_name')"),
+    "add_index": alter("orders", "t.index(['user_id'], 'orders_user_id_idx')"),
+    "add_column": alter("users", "t.uuid('token').notNullable().defaultTo(knex.raw('gen_random_uuid()'))"),
+    "change_column_type": alter("orders", "t.bigInteger('total').alter({ alterNullable: false })"),
+    "set_not_null": alter("orders", "t.text('status').notNullable().alter({ alterType: false })"),
+    "add_foreign_key": alter("orders", "t.foreign('user_id', 'orders_user_id_fkey').references('id').inTable('users')"),
+    "add_check": alter("orders", "t.check('total >= 0', [], 'orders_total_check')"),
+    "add_unique": alter("users", "t.unique(['email'], { indexName: 'users_email_key' })"),
+    "backfill": "await knex.raw('UPDATE users SET nick = lower(email)');",
+    "drop_column": alter("users", "t.dropColumn('age')"),
+    "drop_table": "await knex.schema.dropTable('legacy');",
+    "drop_index": alter("orders", "t.dropIndex([], 'orders_status_idx')"),
+    "rename_table": "await knex.schema.renameTable('legacy', 'archive');",
+}
+KNEX_FIX = "migrations/20250102000000_change.js"
+# Knex's .alter() redefines the column: it drops the default first (unsafe where there is one: the
+# operation drop_default; a statement that does nothing where there is none: dropped) and casts with USING.
+KNEX_EXTRA = {"change_column_type": (["drop_default", "change_column_type"], {"using": "CAST(total AS bigint)"}),
+              "set_not_null": (["set_not_null"], {})}
+
+
+def knex_project(root: Path) -> Path:
+    from tests.integration.devdb.test_program_node import make_project
+    from tests.integration.write.test_writers_js_tools import modules
+
+    make_project("knex", root, "host=/nowhere dbname=none user=u", modules("knex"))
+    for old in (root / "migrations").iterdir():
+        old.unlink()
+    write(root, {"migrations/20250101000000_init.js": f"""
+        exports.up = async function (knex) {{
+          await knex.raw(`{INIT_SQL}`);
+        }};
+        exports.down = async function (knex) {{
+          await knex.raw(`{INIT_DOWN}`);
+        }};
+        """})
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.node
+@pytest.mark.parametrize("kind", KINDS)
+def test_knex_migration_is_planned_as_plan_op_and_replaced_by_files_that_validate(kind, tmp_path, capsys):
+    project = knex_project(tmp_path / "app")
+    expected = plan_op(capsys, project, CASES[kind][1])
+    write(project, {KNEX_FIX: f"""
+        exports.up = async function (knex) {{
+          {KNEX[kind]}
+        }};
+        exports.down = async function () {{}};
+        """})
+    code, out, err = flux(capsys, "fix", "--project", str(project), KNEX_FIX, "--json")
+    assert code == 0, err
+    fixed = json.loads(out)
+    if kind in KNEX_EXTRA:
+        names, fields = KNEX_EXTRA[kind]
+        assert [o["op"] for o in fixed["operations"]] == names
+        assert fixed["operations"][-1] == {**expected["operations"][0], **fields}
+        aside = project / "fix.js"  # the same operations planned by `flux plan --op` before the file
+        (project / KNEX_FIX).rename(aside)
+        expected = plan_op(capsys, project, fixed["operations"])
+        aside.rename(project / KNEX_FIX)
+    assert fixed["tool"] == "knex" and fixed["operations"] == expected["operations"]
+    assert steps(fixed) == steps(expected)
+
+    code, out, err = flux(capsys, "fix", "--project", str(project), KNEX_FIX, "--write")
+    assert code == 0, err
+    assert not (project / KNEX_FIX).exists()
+    code, out, err = flux(capsys, "validate", "--project", str(project), "migrations", "--json")
+    assert validate_errors(out) == set(), out
