@@ -71,6 +71,16 @@ def prepare(schema: Schema, table: Table, old: Column, new_name: str, new_type: 
         raise FluxInputError(
             f"{table.name}.{old.name} is part of the primary key; expand/contract of a key column is not supported"
         )
+    refuse_uncopyable(schema, table, old.name)
+    sh = Shadow(table, old, new_name, new_type, using, pg_version=pg_version, schema=schema,
+                carried=column_dependents(schema, table, old.name, "rename" if rename else "retype", new_name,
+                                          extra=referencing_keys(schema, table, old.name)))
+    return collect_copies(sh, rename)
+
+
+def refuse_uncopyable(schema: Schema, table: Table, column: str) -> None:
+    """Constraints on the column a shadow cannot copy without a gap."""
+    old = table.column(column)
     for con in table.constraints:
         if con.kind == "unique" and old.name in con.columns and partitions(schema, table.name):
             raise FluxInputError(f"unique constraint {con.name} of partitioned table {table.name} uses {old.name}; "
@@ -78,9 +88,11 @@ def prepare(schema: Schema, table: Table, old: Column, new_name: str, new_type: 
         if con.kind == "exclude" and old.name in con.columns:
             raise FluxInputError(f"exclusion constraint {con.name} uses {table.name}.{old.name}; "
                                  "expand/contract cannot copy it without a gap: change it by hand")
-    sh = Shadow(table, old, new_name, new_type, using, pg_version=pg_version, schema=schema,
-                carried=column_dependents(schema, table, old.name, "rename" if rename else "retype", new_name,
-                                          extra=referencing_keys(schema, table, old.name)))
+
+
+def collect_copies(sh: Shadow, rename: bool) -> Shadow:
+    """List the old column's indexes (the primary key's aside) and constraints the shadow must copy."""
+    schema, table, old, new_name = sh.schema, sh.table, sh.old, sh.new_name
     known = schema.dependencies is not None  # PostgreSQL listed each index using the column, with its definition
     for idx in table.indexes:
         if known:
@@ -303,3 +315,36 @@ def attach_unique_sql(sh: Shadow, final_names: bool) -> tuple[list[str], list[st
         up.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(copy)}")
         down.append(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}")
     return up, down
+
+
+SWAP_IGNORE = ("-- squawk-ignore renaming-object -- the copy takes the name of the original dropped above; "
+               "the name running code knows stays")
+
+
+def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
+    """The contract's swap (old column dropped, the copy takes its name, its indexes and
+    constraints theirs) and its undo (the old column rebuilt from the copy)."""
+    t, c, n = qname(sh.table.name), ident(sh.old.name), ident(sh.new_name)
+    attach, _ = attach_unique_sql(sh, final_names=True)
+    unique_names = {idx.name for idx, _ in sh.indexes if unique_constraint(sh, idx) is not None}
+    # Each copy takes the name its original had (dropped with the old column just before):
+    # the names running code and tools know stay the same.
+    renames = [s for idx, copy in sh.indexes if idx.name not in unique_names
+               for s in (SWAP_IGNORE, f"ALTER INDEX {qname_in(sh.table.name, copy)} RENAME TO {ident(idx.name)}")]
+    renames += [s for con, copy in sh.constraints
+                for s in (SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}")]
+    default = [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {sh.old.default}"] if sh.old.default else []
+    up = drop_sync_sql(sh) + drop_views_sql(sh.carried) + own_sequences_sql(sh, sh.new_name) + [
+        "-- squawk-ignore ban-drop-column -- the shadow column already holds every value",
+        f"ALTER TABLE {t} DROP COLUMN {c}",
+        "-- squawk-ignore renaming-column -- the shadow column takes the name the application uses",
+        f"ALTER TABLE {t} RENAME COLUMN {n} TO {c}",
+    ] + renames + attach + default + create_views_sql(sh.carried)
+    undo = drop_views_sql(sh.carried) + (
+        [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if sh.old.default else []) + [
+        f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
+    ] + [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(con.name)} TO {ident(copy)}" for con, copy in sh.constraints] + [
+        f"ALTER INDEX {qname_in(sh.table.name, idx.name)} RENAME TO {ident(copy)}"
+        for idx, copy in sh.indexes if idx.name not in unique_names
+    ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh) + create_views_sql(sh.carried)
+    return up, undo

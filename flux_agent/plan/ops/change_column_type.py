@@ -13,15 +13,10 @@ from ...model.operations import ChangeColumnType
 from ...model.schema import Schema
 from ...model.plan import Step
 from ...pg.types import binary_coercible
-from ...pg.quote import ident, qname, qname_in
+from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
-from ._shadow import (attach_unique_sql, create_views_sql, drop_sync_sql, drop_views_sql, expand_steps,
-                      own_sequences_sql, prepare, restore_old_sql, unique_constraint)
-
-
-SWAP_IGNORE = ("-- squawk-ignore renaming-object -- the copy takes the name of the original dropped above; "
-               "the name running code knows stays")
+from ._shadow import create_views_sql, drop_views_sql, expand_steps, prepare, swap_sql
 
 
 def _target(op: ChangeColumnType, schema: Schema):
@@ -64,32 +59,11 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
     tmp = short_name(op.column, suffix="flux")
     sh = prepare(ctx.schema, table, col, tmp, new_type, op.using, rename=False,
                  pg_version=ctx.settings.pg_version)
-    n = ident(tmp)
     steps = expand_steps(ctx, sh, f"cast to {new_type}")
     steps.append(code_step(
         f"deploy code that accepts {table.name}.{op.column} as {new_type} (it changes at the next step)",
         risk="application deploy; code keeps the column name"))
-    attach, _ = attach_unique_sql(sh, final_names=True)
-    unique_names = {idx.name for idx, _ in sh.indexes if unique_constraint(sh, idx) is not None}
-    # Each copy takes the name its original had (dropped with the old column just before):
-    # the names running code and tools know stay the same.
-    renames = [s for idx, copy in sh.indexes if idx.name not in unique_names
-               for s in (SWAP_IGNORE, f"ALTER INDEX {qname_in(table.name, copy)} RENAME TO {ident(idx.name)}")]
-    renames += [s for con, copy in sh.constraints
-                for s in (SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}")]
-    default = [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}"] if col.default else []
-    up = drop_sync_sql(sh) + drop_views_sql(sh.carried) + own_sequences_sql(sh, tmp) + [
-        "-- squawk-ignore ban-drop-column -- the shadow column already holds every value",
-        f"ALTER TABLE {t} DROP COLUMN {c}",
-        "-- squawk-ignore renaming-column -- the shadow column takes the name the application uses",
-        f"ALTER TABLE {t} RENAME COLUMN {n} TO {c}",
-    ] + renames + attach + default + create_views_sql(sh.carried)
-    undo = drop_views_sql(sh.carried) + ([f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if col.default else []) + [
-        f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
-    ] + [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(con.name)} TO {ident(copy)}" for con, copy in sh.constraints] + [
-        f"ALTER INDEX {qname_in(table.name, idx.name)} RENAME TO {ident(copy)}"
-        for idx, copy in sh.indexes if idx.name not in unique_names
-    ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh) + create_views_sql(sh.carried)
+    up, undo = swap_sql(sh)
     steps.append(tx_step(
         ctx, "contract", f"swap {table.name}.{op.column} to the {new_type} copy and drop the old column",
         up, undo, risk="brief lock, catalog change only", down_statement_timeout="0",
