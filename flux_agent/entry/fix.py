@@ -13,32 +13,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
-from pydantic import BaseModel, Field
-
 from ..errors import FluxInputError, FluxRefused, one_line
+from ..model.fix import FixResult
 from ..model.plan import Plan
 from ..project.config import load_settings
 from ..project.detect import Detection, detect
 from ..schema.migration_files import migration_files
 from . import actions
 from .fix_applied import refusal
-from .fix_statements import FixStatement, fix_operations, read_statements
+from .fix_statements import fix_operations, read_statements
 
 # What a copy of the project never needs: history, caches, installed packages (linked instead).
 _SKIP = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "__pycache__", ".flux", ".pytest_cache")
-
-
-class FixResult(BaseModel):
-    """One file's fix: what became of each statement, the plan, and what --write did."""
-
-    path: str = Field(description="the file, relative to the project when inside it")
-    statements: list[FixStatement]
-    plan: Plan
-    written: list[str] = Field(default_factory=list, description="files written in its place")
-    removed: bool = Field(False, description="the original was removed")
-    record: Optional[str] = Field(None, description="the plan record holding the steps after a code deploy")
-    next: str = ""
-    refused: Optional[str] = Field(None, description="why --write wrote nothing (error findings)")
 
 
 def fix_files(paths: Sequence[str | Path], project_dir: Optional[str] = None, tool: Optional[str] = None,

@@ -5,15 +5,14 @@ file, and each turned into typed operations (plan/from_sql) when it is unsafe an
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Optional
-
-from pydantic import BaseModel, Field, PrivateAttr
+from typing import Optional
 
 from ..errors import FluxInputError
 from ..lint.context import FileContext
 from ..lint.engine import _assemble, lint_sql
 from ..lint.readers import reader_for
 from ..lint.rules import BY_ID
+from ..model.fix import Action, FixStatement
 from ..model.operations import DropDefault, DropNotNull, Operation, RawSql
 from ..model.schema import Schema
 from ..model.settings import Settings
@@ -23,24 +22,6 @@ from ..plan.from_sql import operations_of
 from ..plan.from_sql.inverse import inverse, outside_transaction
 from ..plan.ops._base import timeouts
 from ..schema.migration_files import read_sections
-
-Action = Literal["planned", "kept", "raw", "dropped"]
-
-
-class FixStatement(BaseModel):
-    """One statement of the file and what `flux fix` made of it."""
-
-    line: int = Field(description="line in the file")
-    sql: str
-    action: Action = Field(description="planned: unsafe, now typed operations; kept: safe, as written; "
-                                       "raw: unsafe but no operation fits (kept as raw_sql, its findings stay); "
-                                       "dropped: changes nothing Flux's steps need (see note)")
-    rules: list[str] = Field(default_factory=list, description="the error rules it drew")
-    note: str = Field("", description="why a statement was dropped")
-    operations: list[Operation] = Field(default_factory=list)
-    _node: Any = PrivateAttr(None)  # pglast's tree
-    _down: Optional[str] = PrivateAttr(None)  # a kept statement's rollback, read against the schema before the file
-
 
 # SET, RESET, BEGIN, COMMIT: the file's own session plumbing; every step Flux writes sets its own.
 _PLUMBING = (ast.VariableSetStmt, ast.TransactionStmt)

@@ -1,4 +1,4 @@
-"""The six tools as the MCP server and the Claude agent expose them: one pydantic request
+"""The seven tools as the MCP server and the Claude agent expose them: one pydantic request
 model each (their compacted JSON schemas are the tools' input schemas, entry/tool_schema.py),
 one result model each, and the handler that calls flux_agent.entry.actions. Nothing here
 decides anything about migrations; it only adapts, and keeps a session inside its project.
@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import FluxInputError
 from ..model.operations import Operation
+from ..model.fix import FixResult
 from ..model.plan import CodeChange, FileFinding, Plan
 from ..model.terms import Tool
 from . import plan_ids
@@ -56,6 +57,14 @@ class ValidateRequest(_Request):
     since: Optional[str] = Field(None, description="git ref: judge only the files added or changed since it")
 
 
+class FixRequest(_Request):
+    paths: list[str] = Field(min_length=1, description="migration files, relative to the project")
+    write: bool = Field(False, description="replace each file by Flux's files; refused for one committed at "
+                        "the git base or recorded in database_url")
+    base: Optional[str] = Field(None, description="git base ref; default: the upstream branch, else HEAD")
+    database_url: Optional[str] = Field(None, description="a database whose migrations table to check (read-only)")
+
+
 class WriteRequest(_Request):
     plan_id: Optional[str] = _PLAN_ID
     continue_pending: bool = Field(False, description="write the next steps of the plan written before, once "
@@ -80,6 +89,10 @@ class PlanResult(BaseModel):
 class ValidateResult(BaseModel):
     findings: list[FileFinding]
     errors: int = Field(description="error-level findings; any means the files must not be deployed")
+
+
+class FixResults(BaseModel):
+    results: list[FixResult] = Field(description="per file: each statement's fate, the plan, what was written")
 
 
 class WriteResult(BaseModel):
@@ -126,6 +139,15 @@ def validate_migration(req: ValidateRequest, root: Path) -> ValidateResult:
     paths = [str(inside(root, p, base=project, what="path")) for p in req.paths]
     findings = actions.validate_migration(paths, str(project), since=req.since)
     return ValidateResult(findings=findings, errors=sum(f.severity == "error" for f in findings))
+
+
+def fix_migration(req: FixRequest, root: Path) -> FixResults:
+    from .fix import fix_files
+
+    project = inside(root, req.project_dir)
+    paths = [str(inside(root, p, base=project, what="path")) for p in req.paths]
+    return FixResults(results=fix_files(paths, str(project), write=req.write, base=req.base,
+                                        database_url=req.database_url))
 
 
 def write_migration(req: WriteRequest, root: Path) -> WriteResult:
@@ -183,6 +205,9 @@ TOOLS: list[ToolSpec] = [
              "returns a plan_id."),
     ToolSpec("validate_migration", ValidateRequest, validate_migration,
              "Check SQL migration files someone wrote for locking, rewrite, data-loss and correctness problems."),
+    ToolSpec("fix_migration", FixRequest, fix_migration,
+             "Turn unsafe migration files into a safe plan: each unsafe statement planned as its operation, "
+             "safe ones kept in order; write replaces a file no database can have run yet."),
     ToolSpec("write_migration", WriteRequest, write_migration,
              "Write a planned change (plan_id) as migration files in the project's tool format, up to its "
              "first code deploy; never overwrites a file."),

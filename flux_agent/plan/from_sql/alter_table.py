@@ -7,7 +7,7 @@ from typing import Optional
 
 from ...model.operations import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeColumnType, DropColumn,
                                  DropDefault, DropNotNull, Operation, SetDefault, SetNotNull)
-from ...pg.parse import ast, enums
+from ...pg.parse import enums
 from ._names import expr, strings, table, type_text
 
 _T = enums.AlterTableType

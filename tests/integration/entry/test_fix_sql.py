@@ -311,3 +311,16 @@ def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, text, me
     code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--write")
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert (project / FIX).read_text() == text and len(list((project / "db/migrations").iterdir())) == 2
+
+
+def test_mcp_fix_migration_plans_then_replaces_the_file(tmp_path):
+    from flux_agent.entry.tool_calls import call
+
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(*MIXED[1:3])})
+    shown = json.loads(call("fix_migration", {"paths": [FIX]}, project))["results"][0]
+    assert shown["path"] == FIX and [s["action"] for s in shown["statements"]] == ["kept", "planned"]
+    assert shown["statements"][1]["operations"] == [CASES["rename_column"][1]]
+    assert "fix_migration" not in shown["plan"]["summary"] and (project / FIX).is_file()
+    done = json.loads(call("fix_migration", {"paths": [FIX], "write": True}, project))["results"][0]
+    assert done["removed"] and done["written"] and not (project / FIX).exists()
+    assert all((project / f).is_file() for f in done["written"])
