@@ -30,7 +30,7 @@ from ..project.config import load_settings
 from ..lint.engine import validate_plan
 from ..write.tools import get_writer
 
-from .validate import _histories, _History, validate_paths  # noqa: F401 (the tool function lives there: light imports)
+from .validate import validate_paths  # noqa: F401 (the tool function lives there: light imports)
 
 _OPS = TypeAdapter(list[Operation])
 

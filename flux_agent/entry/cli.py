@@ -320,7 +320,7 @@ def _json_lines(items: list) -> str:
     and printed by json's C encoder (indent= takes the pure-Python one: 0.2 s for 10,000 findings)."""
     if not items:
         return "[]"
-    return "[\n" + ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items) + "\n]"
+    return "[\n" + ",\n".join("  " + json.dumps(item) for item in items) + "\n]"
 
 
 def _validate(args) -> int:

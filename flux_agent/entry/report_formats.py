@@ -12,7 +12,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from ..model.plan import FileFinding
+from ..model.findings import FileFinding
 
 Format = Literal["text", "json", "sarif", "github"]
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -5,19 +5,23 @@ dev database (entry/actions.current_schema is imported when a file needs the pro
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from ..errors import FluxInputError
 from ..lint.batch import Cache, Job, cache_dir, code_version, history_hashes, job_key, judge_all
-from ..lint.engine import expand_paths, validate_file
-from ..lint.rules import BY_ID
-from ..model.plan import FileFinding
-from ..model.schema import Schema
+from ..lint.files import expand_paths
+from ..model.findings import FileFinding
 from ..project.config import load_settings
 from ..project.detect import detect
-from ..schema.migration_files import has_down_sql
-from ..schema.replay.engine import FolderReplay
+from ..schema.migration_files import has_down_sql, migration_files
+
+if TYPE_CHECKING:
+    from ..model.schema import Schema
+
+# The rules, the replay and the judging are imported where a file is judged, not served from the
+# cache: a warm run loads neither.
 
 
 def project_path(project_dir: Optional[str | Path]) -> Path:
@@ -45,6 +49,8 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     project = project_path(project_dir)
     settings = load_settings(project)
     if include_rules:
+        from ..lint.rules import BY_ID
+
         unknown = [r for r in include_rules if r not in BY_ID]
         if unknown:
             raise FluxInputError(f"unknown rule {unknown[0]!r}")
@@ -78,15 +84,15 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
             current = current or ([current_schema(str(project), tool)[0]] if proposed else [])
             schema = current[0] if proposed else None
-            per_file[order] = validate_file(file, settings, schema, display=str(file), project=project,
-                                            tool=found.tool)
+            per_file[order] = _validate_file(file, settings, schema, display=str(file), project=project,
+                                             tool=found.tool)
             continue
         hist, member = history(file)
         if member is None and hist.files:
             # A change proposed on top of the project: judged against the schema PostgreSQL holds.
             judged = settings if not hist.up_only() else settings.model_copy(update={"require_down": False})
             current = current or [current_schema(str(project), tool)[0]]
-            found_here = validate_file(file, judged, current[0], display=str(file))
+            found_here = _validate_file(file, judged, current[0], display=str(file))
             per_file[order] = sorted(found_here, key=lambda f: f.line)  # whole-file rules come last otherwise
             continue
         # Judged against the history replayed to just before the file (offline); None: after every file.
@@ -126,6 +132,12 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     return files, findings
 
 
+def _validate_file(*args, **kwargs) -> list[FileFinding]:
+    from ..lint.engine import validate_file
+
+    return validate_file(*args, **kwargs)
+
+
 def _changed_only(files: list[Path], since: str, project: Path) -> list[Path]:
     """The files git says were added or changed since the ref; the rest are not judged at all."""
     from ..project.git_changes import changed_since  # a git subprocess: only for --since
@@ -163,11 +175,12 @@ def _histories(project: Path, settings, tool: Optional[str]):
 
 
 class _Resolver:
-    """Path.resolve() of many files in few folders: each folder resolved once (a file that is
-    itself a symlink is resolved whole), which is most of a warm run's time otherwise."""
+    """Path.resolve() of many files in few folders: each folder resolved and listed once (a file
+    that is itself a symlink is resolved whole), which is most of a warm run's time otherwise."""
 
     def __init__(self):
         self._folders: dict[Path, Path] = {}
+        self._links: dict[Path, frozenset] = {}  # the symlinks of each folder, by name
 
     def folder(self, path: Path) -> Path:
         if path not in self._folders:
@@ -175,23 +188,29 @@ class _Resolver:
         return self._folders[path]
 
     def __call__(self, path: Path) -> Path:
-        if path.name in ("", ".", "..") or path.is_symlink():
+        if path.name in ("", ".", ".."):
             return path.resolve()
-        return self.folder(path.parent) / path.name
+        parent = path.parent
+        if parent not in self._links:
+            try:
+                with os.scandir(parent) as entries:
+                    self._links[parent] = frozenset(e.name for e in entries if e.is_symlink())
+            except OSError:
+                self._links[parent] = frozenset()
+        if path.name in self._links[parent]:
+            return path.resolve()
+        return self.folder(parent) / path.name
 
 
 class _History:
-    """The schemas a folder of migrations leaves after each file, replayed once, in its tool's order.
-    A broken file is left out of the history (skip_broken): validating the files after it must not
-    fail because of it, and it gets its own finding when it is validated."""
+    """A folder of migrations as a history: its files in its tool's order (lint/batch.py replays
+    them, leaving a broken file out so the files after it are still judged)."""
 
     def __init__(self, folder: Path, tool: str, resolve=None):
         self.folder, self.tool = folder, tool
-        self._replay = FolderReplay(folder, tool, skip_broken=True)
-        self.files = self._replay.files
+        self.files = migration_files(folder, tool)
         resolve = resolve or _Resolver()
         self.index = {resolve(f): i for i, f in enumerate(self.files)}
-        self.schemas: list[Schema] = [Schema()]  # schemas[i]: before file i
         self._up_only: Optional[bool] = None
 
     def up_only(self) -> bool:
@@ -199,12 +218,3 @@ class _History:
         if self._up_only is None:
             self._up_only = bool(self.files) and not any(has_down_sql(f) for f in self.files)
         return self._up_only
-
-    def before(self, file: Optional[Path]) -> Schema:
-        """Before `file` (None: after every file)."""
-        stop = len(self.files) if file is None else self.index.get(file.resolve(), len(self.files))
-        while len(self.schemas) <= stop:
-            self.schemas.append(self._replay.advance())
-        return self.schemas[stop]
-
-

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..model.plan import FileFinding
+from ..model.findings import FileFinding
 from ..model.settings import Settings
 from ..schema.migration_files import side_files
 
@@ -148,9 +148,22 @@ def inputs_digest(path: Path, digests: dict[Path, bytes]) -> bytes:
     if path not in digests:
         digest = hashlib.sha256(file_digest(path))
         for side in side_files(path):
-            digest.update(side.name.encode() + b"\0" + file_digest(side))
+            present = _names_in(side.parent, digests)
+            digest.update(side.name.encode() + b"\0" + (file_digest(side) if side.name in present else b"missing"))
         digests[path] = digest.digest()
     return digests[path]
+
+
+def _names_in(folder: Path, digests: dict) -> frozenset:
+    """The names in a folder, listed once per run (kept in `digests` under the folder's key):
+    most side files do not exist, and asking for each one costs a failed open."""
+    key = ("listing", folder)
+    if key not in digests:
+        try:
+            digests[key] = frozenset(os.listdir(folder))
+        except OSError:
+            digests[key] = frozenset()
+    return digests[key]
 
 
 def history_hashes(files: list[Path], digests: dict[Path, bytes]) -> list[str]:
@@ -214,6 +227,9 @@ def judge_all(folder: Path, tool: str, jobs: list[Job]) -> None:
     """Fill in each job's findings: in this process, or split into contiguous runs of the
     history over worker processes when there are enough of them."""
     import threading
+
+    from ..schema.replay import engine as _replay  # noqa: F401  (loaded before forking: the workers share them)
+    from . import engine as _lint  # noqa: F401
 
     jobs = sorted(jobs, key=lambda j: (j.position, j.order))
     workers = jobs_wanted(len(jobs))

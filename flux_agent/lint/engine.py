@@ -6,20 +6,23 @@ pglast's trees: where pglast is missing (Windows), judging SQL stops with one li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import TYPE_CHECKING, Iterable, Optional
 
 from .context import FileContext, advance
 from ..pg.parse import HAVE_PGLAST, SqlSyntaxError, require_pglast, split_statements
 from ..errors import FluxInputError
-from ..model.plan import FileFinding, Finding, Plan
+from ..model.findings import FileFinding
 from ..model.schema import Schema
 from ..model.settings import Settings
 from ..schema.migration_files import has_sql, read_sections
-from .readers import READERS, Piece, claimed, reader_for
+from .readers import READERS, Piece, reader_for
 from .rules import RULES
 from .rules._rule import Rule, Verdict
 from .markers import PHASE_MARKER, PHASES, markers
 from ..schema.replay.steps import schemas_before_each
+
+if TYPE_CHECKING:  # the plan models: loaded by what plans, not by `flux validate`
+    from ..model.plan import Finding, Plan
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 NOT_ANALYSED = "not-analysed"
@@ -160,29 +163,6 @@ def _assemble(pieces: list[Piece]) -> tuple[str, dict[int, int]]:
     return "\n".join(parts), lines
 
 
-def expand_paths(paths: Iterable[str], tool: Optional[str] = None) -> list[Path]:
-    """The migration files of `paths`: a folder gives its SQL files and the program-code
-    migrations a reader claims (lint/readers)."""
-    out: list[Path] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            out.extend(sorted(x for x in path.rglob("*") if x.is_file() and _is_migration(x, tool)))
-        elif path.is_file():
-            out.append(path)
-        else:
-            raise FluxInputError(f"no such file or folder: {p}")
-    return out
-
-
-def _is_migration(path: Path, tool: Optional[str]) -> bool:
-    if any(part in ("node_modules", "__pycache__", ".git") for part in path.parts):
-        return False
-    if path.name.lower().endswith(".sql"):
-        return not path.name.endswith(".down.sql")
-    return claimed(path, tool)
-
-
 # --------------------------------------------------------------------------
 # Plans
 # --------------------------------------------------------------------------
@@ -192,6 +172,8 @@ def validate_plan(plan: Plan, schema: Schema, settings: Settings,
                   before: Optional[list[Schema]] = None) -> list[Finding]:
     """Each step is judged against the schema as the steps before it leave it (`before`, from
     schema.replay.steps, when the caller has it already)."""
+    from ..model.plan import Finding
+
     if not HAVE_PGLAST:
         return [Finding(rule=NOT_JUDGED, severity="warning", message=_NOT_JUDGED)]
     before = before or schemas_before_each([s.up_sql for s in plan.steps], schema)

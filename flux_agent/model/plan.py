@@ -8,6 +8,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, Field, computed_field
 
 from ..plan import summary as render
+from .findings import FileFinding  # noqa: F401  (part of this module's names)
 from .operations import Operation
 from .terms import Lock, Phase, PlanType, Severity, Tool
 
@@ -48,17 +49,6 @@ class Finding(BaseModel):
     severity: Severity
     message: str
     step: Optional[int] = None
-
-
-class FileFinding(BaseModel):
-    """One finding of `flux validate` (DESIGN.md section 3)."""
-
-    path: str
-    line: int
-    rule: str
-    severity: Severity
-    message: str
-    hint: str = ""
 
 
 class CodeChange(BaseModel):

@@ -17,7 +17,7 @@ import psycopg
 from pydantic import BaseModel, Field
 
 from ..errors import FluxInputError
-from ..model.plan import FileFinding
+from ..model.findings import FileFinding
 from ..model.terms import Lock
 from ..pg.forms import LOCK_ORDER, lookup, stronger, target
 from ..pg.locks import facts

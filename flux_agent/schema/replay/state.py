@@ -49,7 +49,9 @@ class State:
             self.touched = None
         elif self.touched is not None:
             self.touched.update(touch[0])
-            if touch[1]:  # the tables whose foreign keys point at them, found before the keys change
+            # The tables whose foreign keys point at them, found before the keys change (none when
+            # no table has the name yet: a CREATE TABLE of a new name, the usual case).
+            if touch[1] and any(split_key(t.name)[1] in touch[1] for t in self.schema.tables):
                 self.touched.update(split_key(t.name)[1] for t in self.schema.tables
                                     if any(c.ref_table and split_key(c.ref_table)[1] in touch[1] for c in t.constraints))
 
