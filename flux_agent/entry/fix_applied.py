@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Optional
 
-from ..errors import FluxInputError
+from ..errors import FluxInputError, one_line
 
 # Where each tool records what ran: (table, column, what of the file it keeps). golang-migrate keeps only
 # the last version (`version_at_least`); alembic only its heads (ancestors are looked up in the folder).
@@ -84,9 +84,10 @@ def _recorded(path: Path, tool: str, url: str) -> Optional[str]:
             values = [str(r[0]) for r in conn.execute(
                 sql.SQL("SELECT {} FROM {}").format(sql.Identifier(column), ident)).fetchall()]
     except psycopg.Error as exc:
-        raise FluxInputError(f"cannot read the migrations table of --database-url: {' '.join(str(exc).split())}") from None
+        raise FluxInputError(f"cannot read the migrations table of --database-url: {one_line(exc)}") from None
     if _applied(path, kind, key, values):
-        return f"{path.name} is recorded as applied in {table} of --database-url; change the schema with a new migration instead"
+        return (f"{path.name} is recorded as applied in {table} of --database-url; change the schema with a new "
+                "migration instead")
     return None
 
 
