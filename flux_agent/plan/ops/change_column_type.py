@@ -16,6 +16,7 @@ from ...pg.types import binary_coercible
 from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
+from . import _key_family as key_family
 from ._shadow import create_views_sql, drop_views_sql, expand_steps, prepare, swap_sql
 
 
@@ -30,9 +31,17 @@ def _target(op: ChangeColumnType, schema: Schema):
     return table, col, new_type
 
 
+def _widens_key(op: ChangeColumnType, table, col, new_type: str) -> bool:
+    """A primary-key column PostgreSQL cannot retype in place: the key family plan (or its refusal)."""
+    return key_family.is_key_widening(table, op.column) and not (op.using is None
+                                                                  and binary_coercible(col.type, new_type))
+
+
 def validate(op: ChangeColumnType, schema: Schema) -> None:
     table, col, new_type = _target(op, schema)
-    if not (op.using is None and binary_coercible(col.type, new_type)):
+    if _widens_key(op, table, col, new_type):
+        key_family.family(schema, table, col, new_type, op.using)
+    elif not (op.using is None and binary_coercible(col.type, new_type)):
         prepare(schema, table, col, short_name(op.column, suffix="flux"), new_type, op.using, rename=False)
     else:
         column_dependents(schema, table, op.column, "retype")
@@ -41,6 +50,9 @@ def validate(op: ChangeColumnType, schema: Schema) -> None:
 def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
     table, col, new_type = _target(op, ctx.schema)
     t, c = qname(table.name), ident(op.column)
+    if _widens_key(op, table, col, new_type):
+        return key_family.plan(ctx, key_family.family(ctx.schema, table, col, new_type, op.using,
+                                                      ctx.settings.pg_version))
     if op.using is None and binary_coercible(col.type, new_type):
         # PostgreSQL alters no column a view or policy uses: they are re-created around it.
         kept = column_dependents(ctx.schema, table, op.column, "retype")
@@ -76,6 +88,8 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
 
 def apply(op: ChangeColumnType, schema: Schema) -> None:
     table, col, new_type = _target(op, schema)
+    if _widens_key(op, table, col, new_type):
+        key_family.apply(key_family.family(schema, table, col, new_type, op.using), new_type)
     col.type = new_type
 
 
