@@ -19,6 +19,7 @@ from typing import Optional
 from ...errors import FluxInputError
 from ...model.plan import Step
 from ...model.schema import Column, Constraint, Schema, Table
+from ...pg.ddl import sequence_of
 from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, short_name, tx_step
 from ._dependents import column_dependents
@@ -28,7 +29,9 @@ from .add_index import index_steps
 
 # The widening casts a key may take: every old value fits, so no row can fail the copy.
 WIDER = {("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint")}
-SUFFIX = "flux_wide"
+# Not `<column>_flux`: that name tells verify's load test a plain retype is running, whose old code
+# writes the column itself (a key here).
+SHADOW = "wide"
 
 
 @dataclass
@@ -124,7 +127,7 @@ def bare_name(table: str) -> str:
 
 
 def _shadow(schema: Schema, table: Table, col: Column, new_type: str, pg_version: int) -> Shadow:
-    sh = Shadow(table, col, short_name(col.name, suffix=SUFFIX), new_type, None, pg_version=pg_version,
+    sh = Shadow(table, col, short_name(col.name, SHADOW, suffix="flux"), new_type, None, pg_version=pg_version,
                 schema=schema, carried=column_dependents(schema, table, col.name, "retype"))
     return collect_copies(sh, rename=False)
 
@@ -156,7 +159,9 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
     steps += index_steps(ctx, key.table, fam.index, [key.new_name], True, None, phase="expand")
     for m in fam.children:
         steps += expand_steps(ctx, m.expand, f"cast to {new_type}; references {key.table.name}")
-    seqs = key.carried.sequences
+    # Without PostgreSQL's catalogs the default's nextval names the sequence.
+    seqs = key.carried.sequences or ([s] if key.schema.dependencies is None and (s := sequence_of(key.old.default))
+                                     else [])
     if seqs:
         steps.append(tx_step(
             ctx, "expand", f"widen sequence {', '.join(seqs)} to {new_type}",
@@ -194,7 +199,9 @@ def _key_swap(ctx: Ctx, fam: Family, n: int) -> Step:
     key = fam.key
     t, c, new = qname(key.table.name), ident(key.old.name), ident(key.new_name)
     up, _ = swap_sql(key)
-    up = [f"ALTER TABLE {t} DROP CONSTRAINT {ident(fam.pkey)}"] + up + [
+    up = ["-- squawk-ignore ban-drop-constraint -- the primary key moves to the copy's prebuilt unique index "
+          "in this same transaction",
+          f"ALTER TABLE {t} DROP CONSTRAINT {ident(fam.pkey)}"] + up + [
         "-- squawk-ignore renaming-object -- the prebuilt index takes the primary key's name",
         f"ALTER TABLE {t} ADD CONSTRAINT {ident(fam.pkey)} PRIMARY KEY USING INDEX {ident(fam.index)}"]
     # Rebuilt without its default: a nextval default on ADD COLUMN would draw a value per row.
@@ -214,7 +221,10 @@ def _key_swap(ctx: Ctx, fam: Family, n: int) -> Step:
     return tx_step(
         ctx, "contract", f"swap {key.table.name}.{key.old.name} to the {key.new_type} copy and make it the "
                          f"primary key {fam.pkey} on the prebuilt index (swap {n} of {n})",
-        up, undo, lock_note=key.table.name, risk=_swap_words(ctx, key.table, key.table.name),
+        up, undo, lock_note=key.table.name,
+        risk=_swap_words(ctx, key.table, key.table.name) + "; a statement the application prepared before it "
+             f"that returns {key.old.name} fails once with 'cached plan must not change result type' and must be "
+             "prepared again",
         down_statement_timeout="0",
         rollback=f"re-create {key.old.name} as {key.old.type} from the copy with its primary key, and the "
                  "children's foreign keys re-checked (rewrites and scans under lock: not brief)")
