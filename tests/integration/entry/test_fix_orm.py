@@ -3,17 +3,21 @@ holding one unsafe change in the tool's own API, read back into SQL by validate'
 into the same typed operation as its SQL twin (test_fix_sql.CASES) and planned exactly as
 `flux plan --op` plans it in that project; the files --write puts in its place (the tool's own
 format, chained where the tool chains: alembic's down_revision skips the replaced revision) pass
-`flux validate`. The plans' forward, back, forward run is test_fix_sql's (the same operations and
-steps)."""
+`flux validate`, and Alembic itself runs them upgrade, downgrade to the history, upgrade (the
+catalog back where it was, then as forward). The same plans as SQL files run forward, back and
+forward on PostgreSQL in test_fix_sql."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from flux_agent.devdb.server import find_binaries
+from flux_agent.entry.actions import continue_migration
+from flux_agent.entry.fix import fix_file
 from flux_agent.write.tools.alembic import current_head, read_revisions
 from tests.integration.entry.test_fix_sql import CASES, INIT_DOWN, INIT_SQL, KINDS, flux, plan_op, steps, write
 
@@ -41,10 +45,14 @@ ALEMBIC_INI = """
     """
 
 ALEMBIC_ENV = """
+    import os
+
     from alembic import context
     from sqlalchemy import engine_from_config, pool
 
     config = context.config
+    if os.environ.get("ACME_DB_URI"):  # the test's database, when the test runs alembic itself
+        config.set_main_option("sqlalchemy.url", os.environ["ACME_DB_URI"].replace("%", "%%"))
 
     if context.is_offline_mode():
         context.configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True)
@@ -127,6 +135,50 @@ def test_alembic_revision_is_planned_as_plan_op_and_replaced_by_a_chain_that_val
     assert bool(written) == (expected["steps"][0]["phase"] != "code")
     code, out, err = flux(capsys, "validate", "--project", str(project), "alembic/versions", "--json")
     assert validate_errors(out) == set(), out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
+def test_alembic_runs_the_written_revisions_up_down_up(kind, tmp_path, pg_url):
+    """The replaced revision's files run by alembic itself: upgrade, downgrade to the history, upgrade."""
+    pytest.importorskip("alembic")
+    import psycopg
+    import sqlalchemy as sa
+
+    from tests.integration.devdb.test_program_python import run
+
+    project = alembic_project(tmp_path / "app")
+    (project / ALEMBIC_FIX).write_text(REVISION.format(doc=kind, rev="b2c3d4e5f6a7", down='"a1b2c3d4e5f6"',
+                                                       up=ALEMBIC[kind], down_body="pass"))
+    left = bool(fix_file(ALEMBIC_FIX, str(project), write=True).record)
+    while left:  # no application runs here: every deploy is out at once, so every step is written
+        left = bool(continue_migration(str(project)).remaining_steps)
+    info = psycopg.conninfo.conninfo_to_dict(pg_url)
+    url = sa.engine.URL.create("postgresql+psycopg2", username=info.get("user"), password=info.get("password"),
+                               port=int(info["port"]) if info.get("port") else None, database=info["dbname"],
+                               query={"host": info["host"]} if info.get("host") else {})
+    env = {**os.environ, "ACME_DB_URI": url.render_as_string(hide_password=False)}
+    run(project, env, "-m", "alembic", "upgrade", "a1b2c3d4e5f6")
+    before = catalog(pg_url)
+    run(project, env, "-m", "alembic", "upgrade", "head")
+    forward = catalog(pg_url)
+    assert (forward == before) == (kind == "backfill")  # a backfill changes rows only
+    run(project, env, "-m", "alembic", "downgrade", "a1b2c3d4e5f6")
+    assert catalog(pg_url) == before
+    run(project, env, "-m", "alembic", "upgrade", "head")
+    assert catalog(pg_url) == forward
+
+
+def catalog(url: str) -> set:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return set(conn.execute(
+            "SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_attribute a "
+            "JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND a.attnum > 0 AND NOT a.attisdropped").fetchall()) | set(conn.execute(
+            "SELECT conname, contype::text, convalidated FROM pg_constraint c JOIN pg_namespace n "
+            "ON n.oid = c.connamespace WHERE n.nspname = 'public'").fetchall())
 
 
 # --- Knex --------------------------------------------------------------------------------------------------
