@@ -20,7 +20,8 @@ from ...errors import FluxInputError
 from ...model.plan import Step
 from ...model.schema import Column, Constraint, Schema, Table
 from ...pg.ddl import sequence_of
-from ...pg.quote import ident, qname
+from ...pg.locks import NO_LOCK, SHARE_ROW_EXCLUSIVE
+from ...pg.quote import dollar_quote, ident, literal, qname
 from ._base import Ctx, code_step, short_name, tx_step
 from ._dependents import column_dependents
 from ._partitions import partitions
@@ -155,7 +156,7 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
     tables = fam.tables
     n = len(tables)
     where = f"key family of {n} table{'s' if n > 1 else ''}: {', '.join(tables)}"
-    steps = expand_steps(ctx, key, f"cast to {new_type}; {where}")
+    steps = [_no_publication(ctx, fam)] + expand_steps(ctx, key, f"cast to {new_type}; {where}")
     steps += index_steps(ctx, key.table, fam.index, [key.new_name], True, None, phase="expand")
     for m in fam.children:
         steps += expand_steps(ctx, m.expand, f"cast to {new_type}; references {key.table.name}")
@@ -167,7 +168,7 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
             ctx, "expand", f"widen sequence {', '.join(seqs)} to {new_type}",
             [f"ALTER SEQUENCE {qname(s)} AS {new_type}" for s in seqs],
             [f"ALTER SEQUENCE {qname(s)} AS {old_type}" for s in seqs],
-            lock_note="the sequence", risk="brief lock on the sequence, catalog change only",
+            lock=SHARE_ROW_EXCLUSIVE, lock_note="the sequence", risk="brief lock on the sequence, catalog change only",
             rollback=f"back to {old_type} (fails once the sequence has passed the {old_type} range)"))
     steps.append(code_step(
         f"deploy code that accepts {', '.join(f'{t}' for t in _columns(fam))} as {new_type} "
@@ -185,6 +186,27 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
                      "under lock: not brief)"))
     steps.append(_key_swap(ctx, fam, n))
     return steps
+
+
+def _no_publication(ctx: Ctx, fam: Family) -> Step:
+    """The schema model does not list publications: the first step refuses, naming them, before
+    anything changes. Logical replication carries no DDL, so a subscriber would keep the narrow
+    columns (and a publication's replica identity is the primary key swapped here)."""
+    regs = ", ".join(f"{literal(qname(t))}::regclass" for t in fam.tables)
+    what = f"{fam.key.table.name}.{fam.key.old.name}"
+    body = (
+        "\nDECLARE\n  found text;\nBEGIN\n"
+        "  SELECT string_agg(DISTINCT format('%s (on %I.%I)', pubname, schemaname, tablename), ', ') INTO found\n"
+        "    FROM pg_publication_tables\n"
+        f"   WHERE format('%I.%I', schemaname, tablename)::regclass IN ({regs});\n"
+        "  IF found IS NOT NULL THEN\n"
+        f"    RAISE EXCEPTION 'cannot widen the primary key {what.replace(chr(39), chr(39) * 2)}: publication % "
+        "replicates its key family; logical replication carries no DDL: widen it by hand on publisher and "
+        "subscribers', found;\n"
+        "  END IF;\nEND\n")
+    return tx_step(ctx, "expand", f"check that no publication replicates {', '.join(fam.tables)}",
+                   [f"DO {dollar_quote(body)}"], None, lock=NO_LOCK, risk="reads the catalog only",
+                   rollback="nothing to undo: it changes nothing")
 
 
 def _columns(fam: Family) -> list[str]:

@@ -175,3 +175,17 @@ def test_key_family_under_load(tmp_path):
     for s in report.steps:
         assert all("cached plan must not change result type" in e for e in s.error_samples), text
         assert not s.errors or s.title.startswith("swap authors.id"), text
+
+
+def test_a_publication_on_the_family_is_refused_before_anything_changes(db):
+    """The schema model knows no publications: the plan's first step refuses, naming it."""
+    plan = build_plan(parse_operations([OP]), read_live(db), SETTINGS)
+    with connect(db) as conn:
+        conn.execute("CREATE PUBLICATION flux_feed FOR TABLE reviews")
+        with pytest.raises(psycopg.errors.RaiseException) as exc:
+            forward(conn, sql_steps(plan))
+        assert "publication flux_feed (on public.reviews) replicates its key family" in str(exc.value)
+        assert "cannot widen the primary key authors.id" in str(exc.value)
+        assert set(_types(conn).values()) == {"integer"}
+        assert conn.execute("SELECT count(*) FROM information_schema.columns "
+                            "WHERE column_name LIKE '%flux%'").fetchone()[0] == 0
