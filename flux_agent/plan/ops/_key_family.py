@@ -123,6 +123,15 @@ def family(schema: Schema, table: Table, col: Column, new_type: str, using: Opti
     return Family(key, pkey, short_name(bare_name(table.name), key.new_name, suffix="key"), list(members.values()))
 
 
+def warnings(schema: Schema, table: Table, col: Column) -> list[str]:
+    """Read without PostgreSQL, a key with no default may be an identity column, which the swap
+    would drop with its sequence (with the catalogs such a key is refused)."""
+    if schema.dependencies is None and col.default is None:
+        return [f"{table.name}.{col.name} has no default: if it is an identity column, its swap drops the "
+                "identity and inserts without an id then fail; plan against the dev database, which knows"]
+    return []
+
+
 def bare_name(table: str) -> str:
     return table.rpartition(".")[2]
 

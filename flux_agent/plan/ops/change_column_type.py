@@ -94,8 +94,9 @@ def apply(op: ChangeColumnType, schema: Schema) -> None:
 
 
 def warnings(op: ChangeColumnType, schema: Schema) -> list[str]:
-    table, _, _ = _target(op, schema)
-    return retype_warnings(schema, table, op.column)
+    table, col, new_type = _target(op, schema)
+    family = key_family.warnings(schema, table, col) if _widens_key(op, table, col, new_type) else []
+    return family + retype_warnings(schema, table, op.column)
 
 
 def describe(op: ChangeColumnType) -> str:

@@ -109,3 +109,11 @@ def test_refused_in_one_line_naming_the_object(schema, op, named):
         _plan(schema, **op)
     message = str(exc.value)
     assert named in message and "\n" not in message, message
+
+
+def test_without_catalogs_a_key_without_default_may_be_an_identity():
+    key = _authors(columns=[Column(name="id", type="integer", nullable=False), Column(name="name", type="text")])
+    plan = _plan(_schema(authors=key))
+    assert [f.message.split(":")[0] for f in plan.findings] == ["authors.id has no default"]
+    assert not any(s.title.startswith("widen sequence") for s in plan.steps)
+    assert _plan(_schema()).findings == []
