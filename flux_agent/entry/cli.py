@@ -301,7 +301,8 @@ def _fix(args) -> int:
     refused = [r.refused for r in results if r.refused]
     for line in refused:
         print(f"flux: {line}", file=sys.stderr)
-    return 1 if refused else 0
+    # As `flux plan`: a plan with an error finding (a statement no operation fits) is exit 1, written or not.
+    return 1 if any(f.severity == "error" for r in results for f in r.plan.findings) else 0
 
 
 def _continue(args) -> int:

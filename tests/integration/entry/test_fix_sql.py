@@ -212,7 +212,7 @@ def test_unsafe_statement_no_operation_fits_stays_raw_with_its_findings(tmp_path
     project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file("CREATE INDEX ON orders (lower(status))")})
     code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--json")
     plan = json.loads(out)
-    assert code == 0 and [o["op"] for o in plan["operations"]] == ["raw_sql"]
+    assert code == 1 and [o["op"] for o in plan["operations"]] == ["raw_sql"]  # as flux plan: errors are exit 1
     assert "require-concurrent-index-creation" in {f["rule"] for f in plan["findings"] if f["severity"] == "error"}
     before = sorted(p.name for p in (project / "db/migrations").iterdir())
     code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--write")
@@ -325,3 +325,16 @@ def test_mcp_fix_migration_plans_then_replaces_the_file(tmp_path):
     done = json.loads(call("fix_migration", {"paths": [FIX], "write": True}, project))["results"][0]
     assert done["removed"] and done["written"] and not (project / FIX).exists()
     assert all((project / f).is_file() for f in done["written"])
+
+
+def test_a_file_outside_the_migrations_folder_is_planned_on_the_whole_history(tmp_path, capsys):
+    project = dbmate_project(tmp_path / "app")
+    expected = plan_op(capsys, project, CASES["rename_column"][1])
+    write(project, {"proposed/change.sql": f"{CASES['rename_column'][0]};\n"})  # a change someone proposes
+    code, out, err = flux(capsys, "fix", "--project", str(project), "proposed/change.sql", "--json")
+    assert code == 0, err
+    assert steps(json.loads(out)) == steps(expected)
+    code, out, err = flux(capsys, "fix", "--project", str(project), "proposed/change.sql", "--write")
+    assert code == 0, err
+    assert not (project / "proposed/change.sql").exists() and "Replaced proposed/change.sql by:" in out
+    assert len(list((project / "db/migrations").iterdir())) > 1
