@@ -30,30 +30,31 @@ _SKIP = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "__pycac
 def fix_files(paths: Sequence[str | Path], project_dir: Optional[str] = None, tool: Optional[str] = None,
               write: bool = False, base: Optional[str] = None, database_url: Optional[str] = None,
               pg_version: Optional[int] = None, now: Optional[datetime] = None) -> list[FixResult]:
+    """Every file planned before any is written: a later file is planned against the history holding the
+    earlier ones as they were, not against their replacements, which are named after it."""
     if not paths:
         raise FluxInputError("nothing to fix: give migration files")
-    if write:  # every file checked before any is planned: several files are refused together or not at all
-        project = actions.project_path(project_dir)
-        settings = load_settings(project)
-        found = detect(project, tool or settings.tool, settings)
-        for p in paths:
-            why = refusal(_resolve(project, p), found.tool, base, database_url)
+    project = actions.project_path(project_dir)
+    settings = load_settings(project, pg_version=pg_version)
+    found = detect(project, tool or settings.tool, settings)
+    files = [_resolve(project, p) for p in paths]
+    if write:  # before any work: a file that may have run is never rewritten, and one such file stops them all
+        for file in files:
+            why = refusal(file, found.tool, base, database_url)
             if why:
                 raise FluxRefused(f"refused: {why}")
-    return [fix_file(p, project_dir, tool, write, base, database_url, pg_version, now) for p in paths]
+    results = [(_planned(file, project, found, settings, pg_version, now), file) for file in files]
+    return [_written(result, file, project) if write else result for result, file in results]
 
 
 def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional[str] = None, write: bool = False,
              base: Optional[str] = None, database_url: Optional[str] = None, pg_version: Optional[int] = None,
              now: Optional[datetime] = None) -> FixResult:
-    project = actions.project_path(project_dir)
-    settings = load_settings(project, pg_version=pg_version)
-    found = detect(project, tool or settings.tool, settings)
-    file = _resolve(project, path)
-    if write:  # before any work: a file that may have run is never rewritten
-        why = refusal(file, found.tool, base, database_url)
-        if why:
-            raise FluxRefused(f"refused: {why}")
+    return fix_files([path], project_dir, tool, write, base, database_url, pg_version, now)[0]
+
+
+def _planned(file: Path, project: Path, found: Detection, settings, pg_version: Optional[int],
+             now: Optional[datetime]) -> FixResult:
     with project_before(project, found, file) as before:
         schema = actions.current_schema(str(before), found.tool)[0]
         statements = read_statements(file, settings, schema, project, found.tool)
@@ -63,16 +64,17 @@ def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional
         except FluxInputError as exc:
             raise FluxInputError(f"cannot fix {file.name}: {exc}") from None
     shown = file.relative_to(project).as_posix() if file.is_relative_to(project) else str(file)
-    result = FixResult(path=shown, statements=statements, plan=plan)
-    errors = [f for f in plan.findings if f.severity == "error"]
-    if not write:
-        return result
+    return FixResult(path=shown, statements=statements, plan=plan)
+
+
+def _written(result: FixResult, file: Path, project: Path) -> FixResult:
+    errors = [f for f in result.plan.findings if f.severity == "error"]
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        result.refused = f"plan refused, nothing written: {errors[0].rule}: {one_line(errors[0].message)}{more}"
-        return result
-    outcome = _replace(file, plan, project)
-    return result.model_copy(update={"plan": outcome.plan or plan, "written": outcome.files, "removed": True,
+        refused = f"plan refused, nothing written: {errors[0].rule}: {one_line(errors[0].message)}{more}"
+        return result.model_copy(update={"refused": refused})
+    outcome = _replace(file, result.plan, project)
+    return result.model_copy(update={"plan": outcome.plan or result.plan, "written": outcome.files, "removed": True,
                                      "record": outcome.record, "next": outcome.next})
 
 

@@ -338,3 +338,18 @@ def test_a_file_outside_the_migrations_folder_is_planned_on_the_whole_history(tm
     assert code == 0, err
     assert not (project / "proposed/change.sql").exists() and "Replaced proposed/change.sql by:" in out
     assert len(list((project / "db/migrations").iterdir())) > 1
+
+
+def test_several_files_are_all_planned_before_any_is_written(tmp_path, capsys):
+    # The second file indexes the column the first adds: it is planned against the history holding the
+    # first as it was, not against its replacement, which is named after the second.
+    second = "db/migrations/20250103000000_token_index.sql"
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(CASES["add_column"][0]),
+                                                       second: sql_file("CREATE INDEX users_token_idx ON users (token)")})
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, second, "--write")
+    assert code == 0, err
+    assert not (project / FIX).exists() and not (project / second).exists()
+    names = sorted(p.name for p in (project / "db/migrations").iterdir())
+    token = [n for n in names if "token" in n]
+    assert names[0] == "20250101000000_init.sql" and token[-1].endswith("users_token_idx_on_users_token.sql")
+    assert errors_of_validate(capsys, project) == []
