@@ -15,7 +15,6 @@ from typing import Iterator, Optional, Sequence
 
 from ..errors import FluxInputError, FluxRefused, one_line
 from ..model.fix import FixResult
-from ..model.plan import Plan
 from ..project.config import load_settings
 from ..project.detect import Detection, detect
 from ..schema.migration_files import migration_files
@@ -43,8 +42,8 @@ def fix_files(paths: Sequence[str | Path], project_dir: Optional[str] = None, to
             why = refusal(file, found.tool, base, database_url)
             if why:
                 raise FluxRefused(f"refused: {why}")
-    results = [(_planned(file, project, found, settings, pg_version, now), file) for file in files]
-    return [_written(result, file, project) if write else result for result, file in results]
+    results = [_planned(file, project, found, settings, pg_version, now) for file in files]
+    return _replace(results, files, project) if write else results
 
 
 def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional[str] = None, write: bool = False,
@@ -65,17 +64,6 @@ def _planned(file: Path, project: Path, found: Detection, settings, pg_version: 
             raise FluxInputError(f"cannot fix {file.name}: {exc}") from None
     shown = file.relative_to(project).as_posix() if file.is_relative_to(project) else str(file)
     return FixResult(path=shown, statements=statements, plan=plan)
-
-
-def _written(result: FixResult, file: Path, project: Path) -> FixResult:
-    errors = [f for f in result.plan.findings if f.severity == "error"]
-    if errors:
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        refused = f"plan refused, nothing written: {errors[0].rule}: {one_line(errors[0].message)}{more}"
-        return result.model_copy(update={"refused": refused})
-    outcome = _replace(file, result.plan, project)
-    return result.model_copy(update={"plan": outcome.plan or result.plan, "written": outcome.files, "removed": True,
-                                     "record": outcome.record, "next": outcome.next})
 
 
 def _resolve(project: Path, path: str | Path) -> Path:
@@ -143,18 +131,43 @@ def _alembic_after(file: Path, folder: Path) -> list[Path]:
     return after
 
 
-def _replace(file: Path, plan: Plan, project: Path):
-    """Flux's files in place of `file`, all or nothing. The original is set aside under a hidden name
-    in its folder while they are written (a writer that chains onto the newest migration, alembic's
-    down_revision or django's dependencies, must not chain onto it) and comes back if anything fails."""
-    aside = file.with_name(f".{file.name}.flux-fix")
-    if aside.exists():
-        raise FluxInputError(f"{aside} exists (left by an interrupted flux fix?): restore or remove it first")
-    os.rename(file, aside)
+def _replace(results: list[FixResult], files: list[Path], project: Path) -> list[FixResult]:
+    """Flux's files in place of each file whose plan has no error finding, all or nothing: the originals
+    are set aside under hidden names in their folders while the new files are written (a writer that
+    chains onto the newest migration, alembic's down_revision or django's dependencies, must not chain
+    onto one, nor find a later original pointing at an earlier one), and on any failure what was
+    written is removed and the originals come back."""
+    out, todo = [], []
+    for result, file in zip(results, files):
+        errors = [f for f in result.plan.findings if f.severity == "error"]
+        if errors:
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            out.append(result.model_copy(update={"refused": f"plan refused, nothing written: {errors[0].rule}: "
+                                                            f"{one_line(errors[0].message)}{more}"}))
+        else:
+            out.append(result)
+            todo.append((len(out) - 1, file))
+    aside = {file: file.with_name(f".{file.name}.flux-fix") for _, file in todo}
+    taken = next((a for a in aside.values() if a.exists()), None)
+    if taken is not None:
+        raise FluxInputError(f"{taken} exists (left by an interrupted flux fix?): restore or remove it first")
+    moved: list[Path] = []
+    written: list[str] = []
     try:
-        outcome = actions.write_migration(plan, str(project))
+        for file in aside:
+            os.rename(file, aside[file])
+            moved.append(file)
+        for i, _ in todo:
+            outcome = actions.write_migration(out[i].plan, str(project))
+            written += outcome.files + ([outcome.record] if outcome.record else [])
+            out[i] = out[i].model_copy(update={"plan": outcome.plan or out[i].plan, "written": outcome.files,
+                                               "removed": True, "record": outcome.record, "next": outcome.next})
     except BaseException:
-        os.rename(aside, file)
+        for rel in written:
+            (project / rel).unlink(missing_ok=True)
+        for file in moved:
+            os.rename(aside[file], file)
         raise
-    os.unlink(aside)
-    return outcome
+    for file in moved:
+        os.unlink(aside[file])
+    return out

@@ -353,3 +353,23 @@ def test_several_files_are_all_planned_before_any_is_written(tmp_path, capsys):
     token = [n for n in names if "token" in n]
     assert names[0] == "20250101000000_init.sql" and token[-1].endswith("users_token_idx_on_users_token.sql")
     assert errors_of_validate(capsys, project) == []
+
+
+def test_a_failed_write_of_a_second_file_takes_back_the_first(tmp_path, capsys, monkeypatch):
+    second = "db/migrations/20250103000000_status_index.sql"
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(CASES["add_index"][0]),
+                                                       second: sql_file("CREATE INDEX o_s ON orders (status)")})
+    before = {p.name: p.read_text() for p in (project / "db/migrations").iterdir()}
+    real, calls = actions.write_migration, []
+
+    def second_fails(plan, project_dir=None):
+        calls.append(plan)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(plan, project_dir)
+
+    monkeypatch.setattr(actions, "write_migration", second_fails)
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, second, "--write")
+    assert code == 2 and "No space left on device" in err and len(calls) == 2
+    assert {p.name: p.read_text() for p in (project / "db/migrations").iterdir()} == before
+    assert not list((project / ".flux").rglob("*.json")) if (project / ".flux").exists() else True
