@@ -90,6 +90,10 @@ def family(schema: Schema, table: Table, col: Column, new_type: str, using: Opti
         _refuse(what, f"the name of the primary key of {table.name} is not known")
     refuse_uncopyable(schema, table, col.name)
     key = _shadow(schema, table, col, new_type, pg_version)
+    if schema.dependencies is None and sequence_of(col.default):
+        # Without PostgreSQL's catalogs the default's nextval names the sequence, taken to be owned by
+        # the key (serial): it must move to the copy before the old key is dropped, or goes with it.
+        key.carried.sequences = [sequence_of(col.default)]
     members: dict[tuple[str, str], Member] = {}
     for other in schema.tables:
         for con in other.constraints:
@@ -169,9 +173,7 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
     steps += index_steps(ctx, key.table, fam.index, [key.new_name], True, None, phase="expand")
     for m in fam.children:
         steps += expand_steps(ctx, m.expand, f"cast to {new_type}; references {key.table.name}")
-    # Without PostgreSQL's catalogs the default's nextval names the sequence.
-    seqs = key.carried.sequences or ([s] if key.schema.dependencies is None and (s := sequence_of(key.old.default))
-                                     else [])
+    seqs = key.carried.sequences
     if seqs:
         steps.append(tx_step(
             ctx, "expand", f"widen sequence {', '.join(seqs)} to {new_type}",

@@ -117,3 +117,11 @@ def test_without_catalogs_a_key_without_default_may_be_an_identity():
     assert [f.message.split(":")[0] for f in plan.findings] == ["authors.id has no default"]
     assert not any(s.title.startswith("widen sequence") for s in plan.steps)
     assert _plan(_schema()).findings == []
+
+
+def test_without_catalogs_the_serial_sequence_moves_to_the_copy_before_the_old_key_goes():
+    key = next(s for s in _plan(_schema(_child("posts", "author_id"))).steps if s.title.startswith("swap authors"))
+    assert key.up_sql.index("ALTER SEQUENCE authors_id_seq OWNED BY authors.id_wide_flux") < \
+        key.up_sql.index("DROP COLUMN id")
+    assert key.down_sql.index("ALTER SEQUENCE authors_id_seq OWNED BY authors.id;") > \
+        key.down_sql.index("ADD COLUMN id integer")
