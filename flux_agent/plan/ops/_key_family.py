@@ -168,6 +168,7 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
     old_type = key.old.type
     tables = fam.tables
     n = len(tables)
+    swaps = len(fam.children) + 1  # a table referencing the key from two columns swaps each
     where = f"key family of {n} table{'s' if n > 1 else ''}: {', '.join(tables)}"
     steps = [_no_publication(ctx, fam)] + expand_steps(ctx, key, f"cast to {new_type}; {where}")
     steps += index_steps(ctx, key.table, fam.index, [key.new_name], True, None, phase="expand")
@@ -189,13 +190,13 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
         t, c = m.sh.table.name, m.sh.old.name
         steps.append(tx_step(
             ctx, "contract", f"swap {t}.{c} to the {new_type} copy, its foreign key "
-                             f"{', '.join(f.name for f in m.fks)} now on it (swap {i} of {n})",
+                             f"{', '.join(f.name for f in m.fks)} now on it (swap {i} of {swaps})",
             up, undo, lock_note=f"{t} and {key.table.name}", risk=_swap_words(ctx, m.sh.table,
                                                                            f"{t} and {key.table.name}"),
             down_statement_timeout="0",
             rollback=f"re-create {c} as {old_type} from the copy, its foreign key re-checked (rewrites {t} "
                      "under lock: not brief)"))
-    steps.append(_key_swap(ctx, fam, n))
+    steps.append(_key_swap(ctx, fam, swaps))
     return steps
 
 

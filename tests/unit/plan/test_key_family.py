@@ -125,3 +125,18 @@ def test_without_catalogs_the_serial_sequence_moves_to_the_copy_before_the_old_k
         key.up_sql.index("DROP COLUMN id")
     assert key.down_sql.index("ALTER SEQUENCE authors_id_seq OWNED BY authors.id;") > \
         key.down_sql.index("ADD COLUMN id integer")
+
+
+def test_two_columns_of_one_table_referencing_the_key_each_swap():
+    posts = _child("posts", "author_id")
+    posts.columns.append(Column(name="editor_id", type="integer"))
+    posts.constraints.append(Constraint(name="posts_editor_id_fkey", kind="foreign_key", columns=["editor_id"],
+                                        ref_table="authors", ref_columns=["id"]))
+    plan = _plan(_schema(posts))
+    swaps = [s.title for s in plan.steps if s.phase == "contract"]
+    assert [t.split(" to ")[0] for t in swaps] == ["swap posts.author_id", "swap posts.editor_id", "swap authors.id"]
+    assert swaps[-1].endswith("(swap 3 of 3)")
+    assert "key family of 2 tables: authors, posts" in plan.summary
+    key = next(s for s in plan.steps if s.title.startswith("swap authors"))
+    assert "ADD CONSTRAINT posts_editor_id_fkey FOREIGN KEY (editor_id) REFERENCES authors (id_wide_flux)" \
+        in key.down_sql
