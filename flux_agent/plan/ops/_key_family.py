@@ -1,7 +1,7 @@
 """Widening an integer primary key (int -> bigint) together with every foreign-key column that
 points at it: each gets a shadow column kept in sync by a trigger and filled in batches, the
 new key its unique index built concurrently, the new foreign keys added NOT VALID and then
-validated, the key's sequence widened; then one short swap step per table, children first,
+validated, the key's sequence widened; then one short swap step per referencing column, and
 the key's table last (its primary key taken over USING the prebuilt index).
 
 Why children first: once every child's foreign key stands on the parent's new column, the

@@ -5,12 +5,13 @@ every row kept, the foreign keys enforced after the swaps, the view answering, a
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
 
 from flux_agent.devdb.server import dev_server, find_binaries
 from flux_agent.entry.actions import parse_operations
-from flux_agent.errors import FluxInputError
 from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
 from flux_agent.schema.readers.live import read_live
@@ -43,7 +44,7 @@ SETTINGS = Settings(backfill_sleep_ms=0)
 @pytest.fixture
 def db():
     admin = dev_server().url
-    name = f"flux_keyfam_{__import__('uuid').uuid4().hex[:8]}"
+    name = f"flux_keyfam_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     url = dev_server().database_url(name)
