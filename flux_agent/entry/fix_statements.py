@@ -53,7 +53,8 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
     try:
         stmts = split_statements(sql)
     except SqlSyntaxError as exc:
-        raise FluxInputError(f"{path.name} line {lines.get(exc.line, exc.line)}: cannot parse the SQL: {exc}") from None
+        where = lines.get(exc.line, exc.line)
+        raise FluxInputError(f"{path.name} line {where}: cannot parse the SQL: {exc}") from None
     judged, at = sql, [st.line for st in stmts]
     if len(set(at)) < len(at):
         # Statements sharing a line (one query a tool sent) would share their verdicts: each on lines of its own.
@@ -68,7 +69,7 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
         if f.severity == "error" and BY_ID.get(f.rule) is not None and BY_ID[f.rule].check is not None:
             errors.setdefault(f.line, []).append(f.rule)
     out: list[FixStatement] = []
-    touched: set[str] = set()
+    touched: set[tuple[str, str]] = set()  # (table, column) the file altered so far; "*": the whole table
     for st, judged_line in zip(stmts, at):
         rules = sorted(set(errors.get(judged_line, [])))
         line = lines.get(st.line, st.line)
@@ -77,23 +78,35 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
                                     note="a session setting: Flux's steps set their own timeouts"))
             continue
         ops = operations_of(st.node)
-        if ops and all(_does_nothing(schema, o) and canonical_table(o.table) not in touched for o in ops):
+        mine = _columns(st.node)
+        # The schema before the file no longer tells what a column is once the file altered it.
+        known = schema if not any(c in touched or (c[0], "*") in touched for c in mine) else None
+        if ops and all(_does_nothing(known, o) for o in ops):
             # An ORM redefining a column drops a default or NOT NULL that is not there: PostgreSQL does nothing.
             out.append(FixStatement(line=line, sql=st.text, action="dropped",
                                     note="changes nothing: the column has no such default or NOT NULL"))
             continue
-        # The schema before the file no longer tells what a table holds once the file altered it.
-        touched |= {canonical_table(o.table) for o in ops or () if hasattr(o, "table")}
-        touched |= {relation_name(st.node.relation)} if isinstance(st.node, ast.AlterTableStmt) else set()
+        touched |= mine
         ops = ops if rules else None
         action: Action = "planned" if ops else ("raw" if rules else "kept")
         out.append(FixStatement(line=line, sql=st.text, action=action, rules=rules, operations=ops or []))
-        out[-1]._node, out[-1]._down = st.node, inverse(st.node, schema)
+        out[-1]._node, out[-1]._down = st.node, inverse(st.node, known)
     return out
 
 
+def _columns(node) -> set[tuple[str, str]]:
+    """The (table, column) pairs an ALTER TABLE changes; (table, "*") for a renamed table or column."""
+    if isinstance(node, ast.AlterTableStmt) and node.relation is not None:
+        table = relation_name(node.relation)
+        return {(table, c.name or getattr(c.def_, "colname", None) or "*") for c in node.cmds or ()}
+    if isinstance(node, ast.RenameStmt) and node.relation is not None:
+        return {(relation_name(node.relation), "*")}
+    return set()  # rows, indexes and new tables leave the columns as they were
+
+
 def _does_nothing(schema: Optional[Schema], op: Operation) -> bool:
-    """DROP DEFAULT of a column without one, DROP NOT NULL of a nullable one (as the schema before the file has it)."""
+    """DROP DEFAULT of a column without one, DROP NOT NULL of a nullable one (as the schema before the
+    file has it)."""
     if not isinstance(op, (DropDefault, DropNotNull)) or schema is None:
         return False
     table = schema.table(canonical_table(op.table))

@@ -345,13 +345,13 @@ def test_several_files_are_all_planned_before_any_is_written(tmp_path, capsys):
     # first as it was, not against its replacement, which is named after the second.
     second = "db/migrations/20250103000000_token_index.sql"
     project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(CASES["add_column"][0]),
-                                                       second: sql_file("CREATE INDEX users_token_idx ON users (token)")})
+                                                       second: sql_file("CREATE INDEX t_i ON users (token)")})
     code, out, err = flux(capsys, "fix", "--project", str(project), FIX, second, "--write")
     assert code == 0, err
     assert not (project / FIX).exists() and not (project / second).exists()
     names = sorted(p.name for p in (project / "db/migrations").iterdir())
     token = [n for n in names if "token" in n]
-    assert names[0] == "20250101000000_init.sql" and token[-1].endswith("users_token_idx_on_users_token.sql")
+    assert names[0] == "20250101000000_init.sql" and token[-1].endswith("index_t_i_on_users_token.sql")
     assert errors_of_validate(capsys, project) == []
 
 
@@ -373,3 +373,17 @@ def test_a_failed_write_of_a_second_file_takes_back_the_first(tmp_path, capsys, 
     assert code == 2 and "No space left on device" in err and len(calls) == 2
     assert {p.name: p.read_text() for p in (project / "db/migrations").iterdir()} == before
     assert not list((project / ".flux").rglob("*.json")) if (project / ".flux").exists() else True
+
+
+def test_what_the_file_changed_before_is_not_read_from_the_schema_before_it(tmp_path, capsys):
+    # The default the file sets first is not the one a rollback of its second change restores, nor is
+    # dropping it a statement that changes nothing.
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(
+        "ALTER TABLE orders ALTER COLUMN status SET DEFAULT 'new'",
+        "ALTER TABLE orders ALTER COLUMN total SET DEFAULT 1",
+        "ALTER TABLE orders ALTER COLUMN status DROP DEFAULT")})
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--json")
+    ops = json.loads(out)["operations"]
+    assert ops[0]["op"] == "raw_sql" and ops[0]["down"] == (
+        "ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0;\nALTER TABLE orders ALTER COLUMN status DROP DEFAULT;")
+    assert [o["op"] for o in ops] == ["raw_sql", "drop_default"] and ops[1]["column"] == "status"
