@@ -97,7 +97,9 @@ def family(schema: Schema, table: Table, col: Column, new_type: str, using: Opti
     members: dict[tuple[str, str], Member] = {}
     for other in schema.tables:
         for con in other.constraints:
-            if con.kind != "foreign_key" or con.ref_table != table.name or col.name not in con.ref_columns:
+            # A reader may leave a foreign key's columns out where it references the primary key.
+            if con.kind != "foreign_key" or con.ref_table != table.name or \
+                    col.name not in (con.ref_columns or table.primary_key):
                 continue
             label = f"foreign key {con.name} on {other.name}"
             if len(con.columns) != 1:
@@ -120,10 +122,12 @@ def family(schema: Schema, table: Table, col: Column, new_type: str, using: Opti
                 member = members[(other.name, child.name)] = Member(sh, sh, [])
             member.fks.append(con)
     for m in members.values():
-        moved = [(c.model_copy(update={"ref_columns": [key.new_name if r == col.name else r
-                                                         for r in c.ref_columns]}) if c in m.fks else c, copy)
+        whole = [(c.model_copy(update={"ref_columns": [col.name]}) if c in m.fks else c, copy)
                  for c, copy in m.sh.constraints]
-        m.expand = replace(m.sh, constraints=moved)
+        m.sh.constraints = whole
+        m.expand = replace(m.sh, constraints=[(c.model_copy(update={"ref_columns": [key.new_name]})
+                                               if c.ref_table == table.name and c.ref_columns == [col.name] else c,
+                                               copy) for c, copy in whole])
     return Family(key, pkey, short_name(bare_name(table.name), key.new_name, suffix="key"), list(members.values()))
 
 

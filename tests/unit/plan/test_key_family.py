@@ -140,3 +140,13 @@ def test_two_columns_of_one_table_referencing_the_key_each_swap():
     key = next(s for s in plan.steps if s.title.startswith("swap authors"))
     assert "ADD CONSTRAINT posts_editor_id_fkey FOREIGN KEY (editor_id) REFERENCES authors (id_wide_flux)" \
         in key.down_sql
+
+
+def test_a_foreign_key_read_without_its_referenced_columns_is_on_the_key():
+    posts = _child("posts", "author_id", on_delete="CASCADE")
+    posts.constraints[0].ref_columns = []
+    plan = _plan(_schema(posts))
+    assert any("FOREIGN KEY (author_id_wide_flux) REFERENCES authors (id_wide_flux) ON DELETE CASCADE NOT VALID"
+               in (s.up_sql or "") for s in plan.steps)
+    swap = next(s for s in plan.steps if s.title.startswith("swap posts"))
+    assert "FOREIGN KEY (author_id) REFERENCES authors (id) ON DELETE CASCADE" in swap.down_sql
