@@ -174,7 +174,7 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
     n = len(tables)
     swaps = len(fam.children) + 1  # a table referencing the key from two columns swaps each
     where = f"key family of {n} table{'s' if n > 1 else ''}: {', '.join(tables)}"
-    steps = [_no_publication(ctx, fam)] + expand_steps(ctx, key, f"cast to {new_type}; {where}")
+    steps = [_no_publication(ctx, fam, where)] + expand_steps(ctx, key, f"cast to {new_type}")
     steps += index_steps(ctx, key.table, fam.index, [key.new_name], True, None, phase="expand")
     for m in fam.children:
         steps += expand_steps(ctx, m.expand, f"cast to {new_type}; references {key.table.name}")
@@ -204,7 +204,7 @@ def plan(ctx: Ctx, fam: Family) -> list[Step]:
     return steps
 
 
-def _no_publication(ctx: Ctx, fam: Family) -> Step:
+def _no_publication(ctx: Ctx, fam: Family, where: str) -> Step:
     """The schema model does not list publications: the first step refuses, naming them, before
     anything changes. Logical replication carries no DDL, so a subscriber would keep the narrow
     columns (and a publication's replica identity is the primary key swapped here)."""
@@ -220,7 +220,7 @@ def _no_publication(ctx: Ctx, fam: Family) -> Step:
         "replicates its key family; logical replication carries no DDL: widen it by hand on publisher and "
         "subscribers', found;\n"
         "  END IF;\nEND\n")
-    return tx_step(ctx, "expand", f"check that no publication replicates {', '.join(fam.tables)}",
+    return tx_step(ctx, "expand", f"{where}; check that no publication replicates them",
                    [f"DO {dollar_quote(body)}"], None, lock=NO_LOCK, risk="reads the catalog only",
                    rollback="nothing to undo: it changes nothing")
 
