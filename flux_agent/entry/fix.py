@@ -17,6 +17,7 @@ from ..errors import FluxInputError, FluxRefused, one_line
 from ..model.fix import FixResult
 from ..project.config import load_settings
 from ..project.detect import Detection, detect
+from ..lint.readers import claimed
 from ..schema.migration_files import migration_files
 from . import actions
 from .fix_applied import refusal
@@ -103,9 +104,9 @@ def _from(file: Path, folder: Path, tool: str) -> list[Path]:
         return ordered[ordered.index(file):]
     if tool == "alembic":
         return [file, *_alembic_after(file, folder)]
-    # program code: the tools run their files in name order (timestamps, numbers)
-    return [p.resolve() for p in sorted(file.parent.iterdir()) if p.is_file() and p.name >= file.name
-            and p.suffix == file.suffix]
+    # program code: the tools run their migrations (not __init__.py, helpers) in name order (timestamps, numbers)
+    later = [p for p in sorted(file.parent.iterdir()) if p.is_file() and p.name > file.name and claimed(p, tool)]
+    return [file, *(p.resolve() for p in later)]
 
 
 def _alembic_after(file: Path, folder: Path) -> list[Path]:

@@ -1,5 +1,6 @@
 """Issue 23, `flux fix` on program-code migrations: Alembic revisions and Knex migrations, each
-holding one unsafe change in the tool's own API, read back into SQL by validate's readers, turned
+holding one unsafe change in the tool's own API (and a Django migration mixing safe and unsafe
+operations, replaced and run by manage.py migrate up, down, up), read back into SQL by validate's readers, turned
 into the same typed operation as its SQL twin (test_fix_sql.CASES) and planned exactly as
 `flux plan --op` plans it in that project; the files --write puts in its place (the tool's own
 format, chained where the tool chains: alembic's down_revision skips the replaced revision) pass
@@ -258,3 +259,62 @@ def test_knex_migration_is_planned_as_plan_op_and_replaced_by_files_that_validat
     assert not (project / KNEX_FIX).exists()
     code, out, err = flux(capsys, "validate", "--project", str(project), "migrations", "--json")
     assert validate_errors(out) == set(), out
+
+
+# --- Django ------------------------------------------------------------------------------------------------
+
+DJANGO_FIX = "library/migrations/0003_rename_title.py"
+DJANGO_CHANGE = '''
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("library", "0002_book_pages")]
+    operations = [
+        migrations.AddField(model_name="book", name="isbn", field=models.TextField(null=True)),
+        migrations.RenameField(model_name="book", old_name="title", new_name="name"),
+        migrations.AddIndex(model_name="book", index=models.Index(fields=["pages"], name="book_pages_idx")),
+    ]
+'''
+DJANGO_OPS = [{"op": "rename_column", "table": "library_book", "column": "title", "new_name": "name"},
+              {"op": "add_index", "table": "library_book", "columns": ["pages"], "name": "book_pages_idx"}]
+
+
+@pytest.mark.slow
+def test_django_migration_mixing_safe_and_unsafe_is_replaced_and_runs_up_down_up(tmp_path, capsys, pg_url):
+    pytest.importorskip("django")
+    import psycopg
+
+    from tests.integration.devdb.test_program_python import django_project, run
+
+    project = django_project(tmp_path / "dj")
+    expected = plan_op(capsys, project, DJANGO_OPS)
+    write(project, {DJANGO_FIX: DJANGO_CHANGE})
+    code, out, err = flux(capsys, "fix", "--project", str(project), DJANGO_FIX, "--json")
+    assert code == 0, err
+    fixed = json.loads(out)
+    assert [o["op"] for o in fixed["operations"]] == ["raw_sql", "rename_column", "add_index"]
+    assert fixed["operations"][1:] == expected["operations"]
+    assert steps(fixed)[-len(expected["steps"]):] == steps(expected)  # the kept AddField's step first
+
+    result = fix_file(DJANGO_FIX, str(project), write=True)
+    assert result.written and not (project / DJANGO_FIX).exists()
+    first = (project / result.written[0]).read_text()
+    assert "('library', '0002_book_pages')" in first and "0003_rename_title" not in first
+    code, out, err = flux(capsys, "validate", "--project", str(project), "library/migrations", "--json")
+    assert validate_errors(out) == set(), out
+    while continue_migration(str(project)).remaining_steps:  # every deploy is out: write every step
+        pass
+    info = psycopg.conninfo.conninfo_to_dict(pg_url)
+    env = {**os.environ, "ACME_DB_NAME": info["dbname"], "ACME_DB_USER": info.get("user", ""),
+           "ACME_DB_PASSWORD": info.get("password", ""), "ACME_DB_HOST": info.get("host", ""),
+           "ACME_DB_PORT": str(info.get("port", "5432"))}
+    run(project, env, "manage.py", "migrate", "library", "0002")
+    before = catalog(pg_url)
+    run(project, env, "manage.py", "migrate", "library")
+    forward = catalog(pg_url)
+    assert ("library_book", "name", "character varying(200)", True) in forward and forward != before
+    run(project, env, "manage.py", "migrate", "library", "0002")
+    assert catalog(pg_url) == before
+    run(project, env, "manage.py", "migrate", "library")
+    assert catalog(pg_url) == forward
