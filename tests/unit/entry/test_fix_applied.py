@@ -1,0 +1,43 @@
+"""entry/fix_applied: what a migrations table records of a file, per tool: its version number (dbmate,
+rails, goose, typeorm), golang-migrate's last version (every file up to it ran), its name (knex,
+sequelize, flyway), its stem (node-pg-migrate, django), alembic's heads (a revision below one ran)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry.fix_applied import _TABLES, _applied, _key
+
+
+def applied(path: Path, tool: str, values: list[str]) -> bool:
+    kind = _TABLES[tool][2]
+    return _applied(path, kind, _key(path, kind), values)
+
+
+@pytest.mark.parametrize("tool, name, recorded, ran", [
+    ("dbmate", "20250102000000_change.sql", ["20250101000000", "20250102000000"], True),
+    ("dbmate", "20250102000000_change.sql", ["20250101000000"], False),
+    ("golang-migrate", "000003_change.up.sql", ["4"], True),
+    ("golang-migrate", "000003_change.up.sql", ["2"], False),
+    ("knex", "20250102000000_change.js", ["20250102000000_change.js"], True),
+    ("knex", "20250102000000_change.js", ["20250102000000_other.js"], False),
+    ("node-pg-migrate", "1735776000000_status-index.js", ["1735776000000_status-index"], True),
+    ("typeorm", "1735776000000-Score.ts", ["1735776000000"], True),
+    ("django", "0003_rename.py", ["0001_initial", "0002_book_pages"], False),
+])
+def test_a_file_is_applied_when_its_tool_recorded_it(tool, name, recorded, ran, tmp_path):
+    assert applied(tmp_path / name, tool, recorded) is ran
+
+
+def test_an_alembic_revision_ran_when_a_recorded_head_descends_from_it(tmp_path):
+    def revision(rev: str, down: str | None) -> Path:
+        path = tmp_path / f"{rev}_x.py"
+        path.write_text(f"revision = {rev!r}\ndown_revision = {down!r}\n")
+        return path
+
+    first, second, third = revision("aaa", None), revision("bbb", "aaa"), revision("ccc", "bbb")
+    assert applied(second, "alembic", ["ccc"]) and applied(third, "alembic", ["ccc"])
+    assert applied(first, "alembic", ["bbb"]) and not applied(third, "alembic", ["bbb"])
+    assert not applied(first, "alembic", [])
