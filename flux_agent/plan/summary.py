@@ -230,6 +230,36 @@ def _conditional_checks(plan: Plan) -> list[str]:
         checks.append(
             "lock_timeout is set so a blocked lock gives up instead of queueing reads and writes; retry on timeout"
         )
+    return checks + _managed_checks(plan)
+
+
+def _managed_checks(plan: Plan) -> list[str]:
+    """What a managed server or a transaction pooler refuses (flux_agent.pg.managed, .pooler):
+    one line per kind, said only when a step's SQL has it."""
+    from ..pg.parse import HAVE_PGLAST
+
+    if not HAVE_PGLAST:
+        return []
+    from ..pg import managed, pooler
+
+    sqls = [(s.number, sql) for s in plan.steps for sql in (s.up_sql, s.down_sql) if sql]
+    checks = []
+    offered = {e: (n, managed.not_offered(e)) for n, sql in sqls for e in managed.extensions_created(sql)}
+    missing = [f"{e} (step {n}; not on {', '.join(p)})" for e, (n, p) in offered.items() if p]
+    if missing:
+        checks.append("extension outside a managed provider's usual allow-list: " + "; ".join(missing)
+                      + ": check the provider's list, create it ahead with its admin role")
+    for find, verbs, what in (
+        (managed.superuser_needs, ("needs", "need"), "a superuser, which managed servers do not grant"),
+        (pooler.session_state, ("keeps", "keep"),
+         "session state past its transaction, which PgBouncer in transaction mode hands to the next client"),
+    ):
+        hits = [(n, line) for n, sql in sqls for line in find(sql)]
+        if hits:
+            steps = sorted({n for n, _ in hits})
+            who = f"step {steps[0]} {verbs[0]}" if len(steps) == 1 else \
+                f"steps {', '.join(map(str, steps))} {verbs[1]}"
+            checks.append(f"{who} {what}: {hits[0][1]}" + (f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""))
     return checks
 
 
