@@ -1,4 +1,4 @@
-"""The standalone agent: Claude plans the change through the seven Flux tools.
+"""The standalone agent: Claude plans the change through the eight Flux tools.
 
 A plain tool-use loop on the official `anthropic` SDK. The tool definitions are
 generated from the same request models the MCP server uses

@@ -61,7 +61,8 @@ EXAMPLES = """examples:
   flux continue                                    # after that deploy: write the next steps
   flux validate db/migrations                      # judge migration files someone wrote
   flux fix db/migrations/0042_rename.sql           # that file's unsafe statements as Flux's safe steps
-  flux verify                                      # run the pending plan on a scratch PostgreSQL"""
+  flux verify                                      # run the pending plan on a scratch PostgreSQL
+  flux status --database-url $DATABASE_URL         # which steps production has applied; what next"""
 
 _PROJECT = "the project folder (default: the current folder)"
 _JSON = "print JSON instead of text; an error is also printed as {\"error\": ..., \"exit\": N}"
@@ -157,6 +158,12 @@ def _parser() -> argparse.ArgumentParser:
     ver.add_argument("--i-know", action="store_true", dest="i_know",
                      help="allow a --database-url that looks like production (not local, or named prod/live)")
     ver.add_argument("--json", action="store_true", help=_JSON)
+
+    sta = sub.add_parser("status", help="which steps of the project's plans a database has applied, what failed "
+                                        "half-way, and what to do next (read-only)")
+    sta.add_argument("--project", default=".", help=_PROJECT)
+    sta.add_argument("--database-url", help="read this database's catalogs (read-only); without it, the plan records alone")
+    sta.add_argument("--json", action="store_true", help=_JSON)
 
     sub.add_parser("mcp", help="serve the tools over MCP (stdio)")
     return p
@@ -438,6 +445,25 @@ def _fail(text: str, code: int, as_json: bool) -> int:
     return code
 
 
+def _status(args) -> int:
+    from ..status.project import project_status
+
+    report = project_status(tools.project_path(args.project), args.database_url)
+    if args.json:
+        print(report.model_dump_json(indent=2))
+        return 0
+    print(f"Read from {report.database}" if report.database else
+          "From the plan records alone (give --database-url to read what a database has applied)")
+    for plan in report.plans:
+        print(f"\nplan {plan.id}: {plan.description}")
+        for step in plan.steps:
+            print(f"  step {step.number}: {step.state:<15} {step.title}")
+            if step.fix:
+                print(f"      fix: {step.fix}")
+        print(f"Next: {plan.next}")
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in (argv[:argv.index("--")] if "--" in argv else argv)  # before parsing can fail
@@ -452,10 +478,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             # A missing command is bad input (exit 2, one line on stderr, as git does with a non-zero
             # exit); the usage it prints on stdout is what someone typing a bare `flux` came for.
             parser.print_help(sys.stdout)
-            raise FluxInputError("no command given: choose one of plan, continue, fix, validate, detect, schema, "
-                                 "verify, mcp (flux COMMAND --help for its flags)")
+            raise FluxInputError("no command given: choose one of plan, continue, status, fix, validate, detect, "
+                                 "schema, verify, mcp (flux COMMAND --help for its flags)")
         handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
-                   "mcp": _mcp, "continue": _continue, "verify": _verify, "fix": _fix}[args.command]
+                   "mcp": _mcp, "continue": _continue, "verify": _verify, "fix": _fix,
+                   "status": _status}[args.command]
         return handler(args)
     except BrokenPipeError:  # the reader went away (| head): nothing more to say
         return 0

@@ -162,7 +162,8 @@ def _replace(results: list[FixResult], files: list[Path], project: Path) -> list
             outcome = actions.write_migration(out[i].plan, str(project))
             written += outcome.files + ([outcome.record] if outcome.record else [])
             out[i] = out[i].model_copy(update={"plan": outcome.plan or out[i].plan, "written": outcome.files,
-                                               "removed": True, "record": outcome.record, "next": outcome.next})
+                                               "removed": True, "next": outcome.next,
+                                               "record": outcome.record if outcome.remaining_steps else None})
     except BaseException:
         for rel in written:
             (project / rel).unlink(missing_ok=True)

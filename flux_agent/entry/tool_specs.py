@@ -1,4 +1,4 @@
-"""The seven tools as the MCP server and the Claude agent expose them: one pydantic request
+"""The eight tools as the MCP server and the Claude agent expose them: one pydantic request
 model each (their compacted JSON schemas are the tools' input schemas, entry/tool_schema.py),
 one result model each, and the handler that calls flux_agent.entry.actions. Nothing here
 decides anything about migrations; it only adapts, and keeps a session inside its project.
@@ -20,6 +20,7 @@ from ..errors import FluxInputError
 from ..model.operations import Operation
 from ..model.fix import FixResult
 from ..model.plan import CodeChange, FileFinding, Plan
+from ..model.status import StatusReport
 from ..model.terms import Tool
 from . import plan_ids
 from .session import inside
@@ -63,6 +64,11 @@ class FixRequest(_Request):
                         "the git base or recorded in database_url")
     base: Optional[str] = Field(None, description="git base ref; default: the upstream branch, else HEAD")
     database_url: Optional[str] = Field(None, description="a database whose migrations table to check (read-only)")
+
+
+class StatusRequest(_Request):
+    database_url: Optional[str] = Field(None, description="the database to read (read-only); default: the plan "
+                                        "records alone")
 
 
 class WriteRequest(_Request):
@@ -172,6 +178,12 @@ def write_migration(req: WriteRequest, root: Path) -> WriteResult:
                        code_changes=[c for c in plan.code_changes if not c.applied_on_write])
 
 
+def migration_status(req: StatusRequest, root: Path) -> StatusReport:
+    from ..status.project import project_status
+
+    return project_status(inside(root, req.project_dir), req.database_url)
+
+
 def verify_migration(req: VerifyRequest, root: Path) -> VerifyResult:
     from ..pg.parse import require_pglast
 
@@ -213,5 +225,8 @@ TOOLS: list[ToolSpec] = [
              "first code deploy; never overwrites a file."),
     ToolSpec("verify_migration", VerifyRequest, verify_migration,
              "Before deploying: run a plan forward, back and forward again on a scratch PostgreSQL."),
+    ToolSpec("migration_status", StatusRequest, migration_status,
+             "After or during a deploy: which steps of the project's written plans a database has applied, "
+             "which failed half-way (with the command that finishes it), and the next action."),
 ]
 BY_NAME = {t.name: t for t in TOOLS}

@@ -99,14 +99,16 @@ def _record_job(record: PlanRecord, replace: bool) -> FileJob:
 
 
 def write_first(plan: Plan, project: Path, migrations_dir: str) -> WriteOutcome:
-    """Write the steps before the first code deploy (and the plan record when more follow)."""
+    """Write the steps before the first code deploy, and the plan record."""
     first = plan.steps[0] if plan.steps else None
-    record = PlanRecord(id=f"{_stamp()}_{slug(plan.description, 'plan')}", plan=plan,
-                        migrations_dir=migrations_dir)
     gate, group = next_group(plan, set())
     if gate is not None and first is not None and first.is_code:
         group = []  # the plan starts with a deploy: nothing may be written before it
     with project_lock(project):
+        base = f"{_stamp()}_{slug(plan.description, 'plan')}"
+        taken = {p.stem for p in (project / PLANS_DIR).glob(f"{base}*.json")}
+        record_id = next(i for i in [base] + [f"{base}_{n}" for n in range(2, len(taken) + 3)] if i not in taken)
+        record = PlanRecord(id=record_id, plan=plan, migrations_dir=migrations_dir)
         return _write_group(record, _relayout(record, group, project), project, new_record=True)
 
 
@@ -148,9 +150,8 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
     if new_record:  # files that only describe the database follow it from the first write
         jobs += [FileJob(c.path, apply_patch((project / c.path).read_text(encoding="utf-8"), c.patch), replace=True)
                  for c in record.plan.code_changes if c.applied_on_write and c.patch]
-    more = bool(_remaining(record.plan, written))
-    if more or not new_record:
-        jobs.append(_record_job(updated, replace=not new_record))
+    # Every plan is kept, finished or not: `flux status` reads what a database applied against it.
+    jobs.append(_record_job(updated, replace=not new_record))
     paths = commit(record.plan, project, jobs)
     files = [p.relative_to(project).as_posix() if p.is_absolute() else str(p) for p in paths]
     return WriteOutcome(
@@ -158,23 +159,31 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
         written_steps=sorted(s.number for s in group),
         remaining_steps=_remaining(record.plan, written),
         next=_next_text(record.plan, written),
-        record=f"{PLANS_DIR}/{record.id}.json" if (more or not new_record) else None,
+        record=f"{PLANS_DIR}/{record.id}.json",
         plan=updated.plan,
     )
 
 
-def unfinished_records(project: Path) -> list[PlanRecord]:
-    """The plan records in the project with steps left to write, in name (time) order."""
+def plan_records(project: Path) -> list[PlanRecord]:
+    """The plan records in the project, in name (time) order."""
     folder = project / PLANS_DIR
     records = []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            rec = PlanRecord.model_validate(json.loads(path.read_text(encoding="utf-8")))
+            records.append(PlanRecord.model_validate(json.loads(path.read_text(encoding="utf-8"))))
         except (ValueError, OSError) as exc:
             raise FluxInputError(f"cannot read plan record {path.name}: {str(exc).splitlines()[0]}") from None
-        if not rec.complete:
-            records.append(rec)
     return records
+
+
+def unfinished_records(project: Path) -> list[PlanRecord]:
+    """The plan records in the project with steps left to write, in name (time) order."""
+    return [r for r in plan_records(project) if not r.complete]
+
+
+def next_text(plan: Plan, written: set[int]) -> str:
+    """What to do next about a plan's files, in one sentence."""
+    return _next_text(plan, written)
 
 
 def _load(project: Path, plan_id: Optional[str]) -> PlanRecord:

@@ -15,6 +15,7 @@ from flux_agent.model.operations import Operation
 from flux_agent.model.plan import Finding, Plan
 from flux_agent.project.detect import Detection
 from flux_agent.model.schema import Schema
+from flux_agent.model.status import PlanStatus, StatusReport, StepStatus
 
 ROOT = Path(__file__).resolve().parents[3]
 TEXTS = [ROOT / "skills" / "flux-migrate" / "SKILL.md", ROOT / "flux_agent" / "entry" / "prompts" / "system.md",
@@ -26,7 +27,8 @@ def _known() -> set[str]:
     words = {t.name for t in TOOLS}
     for spec in TOOLS:
         words |= set(spec.request.model_fields)
-    for model in (PlanResult, WriteResult, VerifyResult, ValidateResult, Detection, Schema, Plan, Finding):
+    for model in (PlanResult, WriteResult, VerifyResult, ValidateResult, Detection, Schema, Plan, Finding,
+                  StatusReport, PlanStatus, StepStatus):
         words |= set(model.model_fields) | set(model.model_computed_fields)
     for variant in get_args(get_args(Operation)[0]):
         words |= set(variant.model_fields) | {variant.model_fields["op"].default}

@@ -1,0 +1,70 @@
+"""Whether a database shows a step's effects (effects.py): one read-only catalog query per fact,
+names passed as parameters (to_regclass of a quoted name), never pasted into the SQL."""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional
+
+from ..pg.quote import qname, split_qualified
+from .effects import Effect
+
+
+class Seen(NamedTuple):
+    holds: bool
+    text: str  # what the catalogs show, for the report
+    invalid_index: bool = False  # an index a CREATE INDEX CONCURRENTLY left INVALID
+
+
+def seen(conn, effect: Effect) -> Seen:
+    kind = effect.kind
+    if kind in ("table", "view"):
+        row = conn.execute("SELECT c.relkind::text FROM pg_class c WHERE c.oid = to_regclass(%s)",
+                           [qname(effect.name)]).fetchone()
+        present = row is not None and (row[0] in ("r", "p") if kind == "table" else row[0] in ("v", "m"))
+        return _presence(effect, present)
+    if kind == "column":
+        row = conn.execute("SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = to_regclass(%s) "
+                           "AND a.attname = %s AND a.attnum > 0 AND NOT a.attisdropped",
+                           [qname(effect.table), effect.name]).fetchone()
+        if effect.want == "not null":
+            return Seen(row is not None and row[0], f"{effect} (it is {_nullness(row)})")
+        if effect.want == "nullable":
+            return Seen(row is not None and not row[0], f"{effect} (it is {_nullness(row)})")
+        return _presence(effect, row is not None)
+    if kind == "index":
+        row = conn.execute("SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass(%s)",
+                           [qname(effect.name)]).fetchone()
+        if row is not None and not row[0]:
+            return Seen(effect.want == "absent", f"index {effect.name} is INVALID", invalid_index=True)
+        return _presence(effect, row is not None)
+    if kind == "constraint":
+        row = conn.execute("SELECT c.convalidated FROM pg_constraint c WHERE c.conrelid = to_regclass(%s) "
+                           "AND c.conname = %s", [qname(effect.table), effect.name]).fetchone()
+        if effect.want == "validated":
+            state = "missing" if row is None else "validated" if row[0] else "NOT VALID"
+            return Seen(row is not None and row[0], f"constraint {effect.name} on {effect.table} is {state}")
+        return _presence(effect, row is not None)
+    if kind == "trigger":
+        row = conn.execute("SELECT 1 FROM pg_trigger t WHERE t.tgrelid = to_regclass(%s) AND t.tgname = %s "
+                           "AND NOT t.tgisinternal", [qname(effect.table), effect.name]).fetchone()
+        return _presence(effect, row is not None)
+    schema, name = split_qualified(effect.name)  # a function, by name in its schema
+    row = conn.execute("SELECT 1 FROM pg_proc p WHERE p.proname = %s AND p.pronamespace = "
+                       "(SELECT oid FROM pg_namespace WHERE nspname = coalesce(%s, current_schema()))",
+                       [name, schema]).fetchone()
+    return _presence(effect, row is not None)
+
+
+def _presence(effect: Effect, present: bool) -> Seen:
+    holds = present if effect.want != "absent" else not present
+    return Seen(holds, f"{effect.kind} {_named(effect)} is {'present' if present else 'absent'}")
+
+
+def _named(effect: Effect) -> str:
+    if effect.kind == "column":
+        return f"{effect.table}.{effect.name}"
+    return f"{effect.name} on {effect.table}" if effect.table and effect.kind in ("constraint", "trigger") else effect.name
+
+
+def _nullness(row: Optional[tuple]) -> str:
+    return "missing" if row is None else "NOT NULL" if row[0] else "nullable"

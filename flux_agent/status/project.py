@@ -1,0 +1,38 @@
+"""The status of every plan a project keeps (.flux/plans): from the records alone, or read from a
+database (read-only: one transaction, READ ONLY, with timeouts, never a write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from ..errors import FluxInputError, one_line
+from ..model.status import StatusReport
+from ..write.deploy_groups import PLANS_DIR, plan_records
+from .report import from_database, from_record
+
+
+def project_status(project: Path, database_url: Optional[str] = None) -> StatusReport:
+    records = plan_records(project)
+    if not records:
+        raise FluxInputError(f"no plan in {PLANS_DIR}/: `flux plan --write` keeps one there")
+    if database_url is None:
+        return StatusReport(plans=[from_record(r) for r in records])
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url, connect_timeout=10, autocommit=False) as conn:
+            conn.execute("SET TRANSACTION READ ONLY")
+            conn.execute("SET LOCAL statement_timeout = '30s'")
+            conn.execute("SET LOCAL lock_timeout = '1s'")  # catalog reads: never queue behind a migration
+            plans = [from_database(r, conn) for r in records]
+            conn.rollback()
+            shown = _without_password(conn.info)
+    except psycopg.Error as exc:
+        raise FluxInputError(f"cannot read the database: {one_line(exc)}") from None
+    return StatusReport(database=shown, plans=plans)
+
+
+def _without_password(info) -> str:
+    host = info.host if not info.host.startswith("/") else "localhost"
+    return f"postgresql://{info.user}@{host}:{info.port}/{info.dbname}"

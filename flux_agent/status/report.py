@@ -1,0 +1,108 @@
+"""A plan's steps as a database shows them: each step applied, not applied or failed half-way,
+read from the catalogs (catalog.py) and, where the tool keeps one, its migrations table; and the
+one next action. A later step whose effects all hold means the steps before it ran (a contract
+step undoes what expand made, so the earlier effects need not hold any more)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..model.plan import Step
+from ..model.status import PlanStatus, StepStatus
+from ..pg.quote import qname
+from ..write.deploy_groups import PlanRecord, next_text
+from .catalog import Seen, seen
+from .effects import step_effects
+
+
+def from_record(record: PlanRecord) -> PlanStatus:
+    """Without a database: which steps are written, and what comes next."""
+    written = set(record.written)
+    steps = [StepStatus(number=s.number, title=s.title, files=s.files,
+                        state="deploy" if s.is_code else "written" if s.number in written else "not written")
+             for s in record.plan.steps]
+    return PlanStatus(id=record.id, description=record.plan.description, steps=steps,
+                      next=_capital(next_text(record.plan, written)))
+
+
+def from_database(record: PlanRecord, conn, applied_files: Optional[set[str]] = None) -> PlanStatus:
+    """The steps as the database behind `conn` shows them; `applied_files`: the step files its
+    migration tool records as run (None: the tool keeps no table Flux reads)."""
+    plan = record.plan
+    looked = {s.number: [(e, seen(conn, e)) for e in step_effects(s.up_sql)] for s in plan.steps if not s.is_code}
+    last = _last_started(plan.steps, looked)
+    out = []
+    for step in plan.steps:
+        facts = looked.get(step.number, [])
+        status = StepStatus(number=step.number, title=step.title, files=step.files, state="deploy",
+                            evidence=[f.text for _, f in facts] + _recorded(step, applied_files))
+        if not step.is_code:
+            status.state, status.fix = _state(step, [f for _, f in facts], last)
+        out.append(status)
+    return PlanStatus(id=record.id, description=plan.description, steps=out,
+                      next=_next(plan.steps, out, set(record.written)))
+
+
+def _last_started(steps: list[Step], looked: dict) -> int:
+    """The last step the catalogs show has run, at least in part: one of its objects is there (or
+    left INVALID), or all it removes is gone. A step that only removes what earlier steps of the
+    plan create looks done before those steps ran too: it proves nothing."""
+    created: set[tuple] = set()
+    last = 0
+    for step in steps:
+        facts = looked.get(step.number, [])
+        shown = any(f.holds and e.want != "absent" for e, f in facts) or any(f.invalid_index for _, f in facts)
+        trivial = all(e.want == "absent" and _key(e) in created for e, _ in facts)
+        if shown or (facts and not trivial and all(f.holds for _, f in facts)):
+            last = step.number
+        created |= {_key(e) for e, _ in facts if e.want != "absent"}
+    return last
+
+
+def _key(effect) -> tuple:
+    return effect.kind, effect.table if effect.kind in ("column", "trigger", "constraint") else None, effect.name
+
+
+def _state(step: Step, facts: list[Seen], last: int) -> tuple[str, str]:
+    invalid = [f for f in facts if f.invalid_index and not f.holds]
+    if invalid:
+        names = [f.text.split()[1] for f in invalid]
+        drops = " ".join(f"DROP INDEX CONCURRENTLY IF EXISTS {qname(n)};" for n in names)
+        return "failed half-way", f"{drops} then run step {step.number} again"
+    if step.number < last or (step.number == last and all(f.holds for f in facts)):
+        return "applied", ""
+    if step.number == last:
+        missing = "; ".join(f.text for f in facts if not f.holds)
+        return "failed half-way", f"the catalogs show part of step {step.number} ({missing}): finish it by hand"
+    return ("unknown", "") if not facts else ("not applied", "")
+
+
+def _recorded(step: Step, applied_files: Optional[set[str]]) -> list[str]:
+    if applied_files is None or not step.files:
+        return []
+    return [f"{f} is {'recorded' if f in applied_files else 'not recorded'} as run by the migration tool"
+            for f in step.files]
+
+
+def _next(steps: list[Step], states: list[StepStatus], written: set[int]) -> str:
+    last_applied = max((s.number for s in states if s.state == "applied"), default=0)
+    for step, status in zip(steps, states):
+        if status.state == "failed half-way":
+            return f"Finish step {step.number}: {status.fix}."
+        if step.number <= last_applied or status.state == "applied":
+            continue
+        if step.is_code:
+            return (f"Deploy the application change of step {step.number} ({step.title}), "
+                    "then run `flux continue` for the steps after it.")
+        if step.number not in written:
+            return f"Run `flux continue` to write step {step.number} ({step.title})."
+        where = f" ({', '.join(step.files)})" if step.files else ""
+        if status.state == "unknown":
+            return (f"Run step {step.number}{where}: the catalogs cannot show whether it ran "
+                    "(a batched backfill is safe to run again).")
+        return f"Run step {step.number}{where} with the project's migration tool."
+    return "Nothing left: every step of the plan is applied."
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")

@@ -1,0 +1,130 @@
+"""`flux status` on a real PostgreSQL: a plan written for the shop, its files run one by one as a
+migration tool would, and failures forced the way production meets them (a concurrent index
+build cancelled half-way, a deploy not made yet): status names each step's state from the
+catalogs, the failed step and the exact command that finishes it, and after that command and the
+step run again, the plan reads as applied."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+
+import psycopg
+import pytest
+from shop import ROOT, build_shop
+
+from flux_agent.entry import actions as tools
+from flux_agent.entry.cli import main
+from flux_agent.schema.migration_files import up_section
+from flux_agent.status.project import project_status
+
+pytestmark = pytest.mark.pg
+
+
+@pytest.fixture
+def project(tmp_path):
+    dst = tmp_path / "shop"
+    shutil.copytree(ROOT / "examples" / "shop", dst)
+    return dst
+
+
+@pytest.fixture
+def db(pg_url):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        build_shop(conn)  # the shop's migrations and its seeded rows
+    return pg_url
+
+
+def _write(project, words: str):
+    from flux_agent.nl.parser import parse_request
+
+    ops = parse_request(words, tools.read_schema(str(project)))
+    plan = tools.plan_migration(ops, str(project))
+    return tools.write_migration(plan, str(project)).plan
+
+
+def _run(url: str, project, step) -> None:
+    """A step's files as its tool runs them: each file's up section, in a transaction unless the
+    step is non-transactional (autocommit, one statement at a time)."""
+    for name in step.files:
+        path = project / name
+        _, sql = up_section(path, path.read_text())
+        with psycopg.connect(url, autocommit=not step.transactional) as conn:
+            conn.execute(sql)
+
+
+def _states(report) -> dict[int, str]:
+    return {s.number: s.state for s in report.plans[0].steps}
+
+
+def test_without_a_database_status_reads_the_records(project):
+    plan = _write(project, "rename column users.email to email_address")
+    report = project_status(project)
+    states = _states(report)
+    deploy = next(s.number for s in plan.steps if s.is_code)
+    assert all(states[n] == "written" for n in range(1, deploy)) and states[deploy] == "deploy"
+    assert all(states[n] == "not written" for n in states if n > deploy)
+    assert "flux continue" in report.plans[0].next and report.database is None
+
+
+def test_steps_run_one_by_one_read_as_applied_and_a_deploy_is_the_next_action(project, db):
+    plan = _write(project, "rename column users.email to email_address")
+    deploy = next(s.number for s in plan.steps if s.is_code)
+    before = _states(project_status(project, db))
+    assert before[1] == "not applied" and before[2] == "unknown" and before[deploy] == "deploy"  # 2: a backfill
+    for step in plan.steps[:deploy - 1]:
+        _run(db, project, step)
+    report = project_status(project, db)
+    assert all(_states(report)[n] == "applied" for n in range(1, deploy))
+    assert report.plans[0].next.startswith(f"Deploy the application change of step {deploy}")
+    assert "email_address" in " ".join(report.plans[0].steps[0].evidence)
+
+
+def test_a_concurrent_index_build_cancelled_half_way_is_named_with_its_fix(project, db):
+    plan = _write(project, "add an index on orders.user_id")
+    step = plan.steps[0]
+    assert not step.transactional and "CONCURRENTLY" in step.up_sql
+    holder = psycopg.connect(db)  # an open transaction that has written to orders: the build waits for it
+    holder.execute("UPDATE orders SET note = note WHERE id = 1")
+    try:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute("SET statement_timeout = '300ms'")
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                _, sql = up_section(project / step.files[0], (project / step.files[0]).read_text())
+                conn.execute(sql)
+    finally:
+        holder.close()
+    report = project_status(project, db)
+    status = report.plans[0].steps[0]
+    assert status.state == "failed half-way" and "INVALID" in " ".join(status.evidence)
+    assert status.fix.startswith("DROP INDEX CONCURRENTLY IF EXISTS orders_user_id_idx;")
+    assert report.plans[0].next.startswith("Finish step 1: DROP INDEX CONCURRENTLY")
+    # The step alone would skip the INVALID index (IF NOT EXISTS): the fix first, then the step.
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(status.fix.split(" then ")[0])
+    _run(db, project, step)
+    report = project_status(project, db)
+    assert _states(report) == {1: "applied"} and report.plans[0].next.startswith("Nothing left")
+
+
+def test_the_cli_prints_the_states_and_the_next_action_read_only(project, db, capsys):
+    _write(project, "add an index on orders.user_id")
+    assert main(["status", "--project", str(project), "--database-url", db, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["plans"][0]["steps"][0]["state"] == "not applied" and "password" not in json.dumps(out)
+    assert main(["status", "--project", str(project), "--database-url", db]) == 0
+    text = capsys.readouterr().out
+    assert "step 1" in text and "not applied" in text and "Next: Run step 1" in text
+    with psycopg.connect(db) as conn:  # status wrote nothing
+        assert conn.execute("SELECT count(*) FROM pg_indexes WHERE indexname = 'orders_user_id_idx'").fetchone()[0] == 0
+
+
+def test_no_plan_and_an_unreachable_database_are_one_line_each(project, capsys):
+    assert main(["status", "--project", str(project)]) == 2
+    assert "no plan in .flux/plans/" in capsys.readouterr().err
+    _write(project, "add an index on orders.user_id")
+    assert main(["status", "--project", str(project), "--database-url", "postgresql://nobody@127.0.0.1:1/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flux: cannot read the database") and err.count("\n") == 1
