@@ -45,6 +45,9 @@ LOCK_ORDER = ["AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdat
 LOCKS_SQL = """
 SELECT l.mode, l.relation::bigint FROM pg_locks l
  WHERE l.pid = %s AND l.locktype = 'relation' AND l.relation >= 16384"""
+# The pid of the server process running this transaction: through a pooler, the client's
+# connection-time backend_pid names none (PgBouncer sends its own) and transactions move.
+OWN_LOCKS_SQL = LOCKS_SQL.replace("%s", "pg_backend_pid()")
 # Relations before the step (so a table the step drops keeps its name); ones the step
 # creates are left out: nobody else can see them, so their locks block no one.
 RELATIONS_SQL = """
@@ -135,7 +138,7 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
         report.notes += traffic.notes
     home, only = (box.scratch, [box.scratch]) if box.mode == "schema" else ("public", None)
     check = PlanCheck(conn, plan, before, home, only)
-    watcher = LockWatcher(box.url, conn.info.backend_pid, box.scratch)
+    watcher = LockWatcher(box.url, conn, box.scratch)
     try:
         if traffic is not None:
             traffic.start()
@@ -220,7 +223,7 @@ def _one(conn, step: Step, direction: str, back: bool, watcher: "LockWatcher",
             if step.transactional:
                 with conn.transaction():
                     conn.execute(sql)
-                    _collect(observed, conn.execute(LOCKS_SQL, (conn.info.backend_pid,)).fetchall(), names)
+                    _collect(observed, conn.execute(OWN_LOCKS_SQL).fetchall(), names)
             else:
                 with watcher.watching(observed, names):
                     conn.execute(sql)
@@ -267,13 +270,16 @@ def lock_text(observed: dict[str, str]) -> Optional[str]:
 class LockWatcher:
     """Samples pg_locks for the migration's backend from a side connection."""
 
-    def __init__(self, url: str, pid: int, scratch: Optional[str]):
-        self.conn = psycopg.connect(url, autocommit=True)
-        self.pid, self.schema = pid, scratch
+    def __init__(self, url: str, migrating: psycopg.Connection, scratch: Optional[str]):
+        self.conn = connect(url)
+        self.migrating, self.schema, self.pid = migrating, scratch, None
 
     @contextmanager
     def watching(self, observed: dict[str, str], names: dict[int, str]):
         stop = threading.Event()
+        # Asked just before the step: through a transaction pooler the step may still land on
+        # another server connection, and then its locks go unobserved.
+        self.pid = self.migrating.execute("SELECT pg_backend_pid()").fetchone()[0]
 
         def poll():
             while not stop.is_set():

@@ -33,8 +33,10 @@ def rollback(conn: psycopg.Connection, steps: Iterable[Step]) -> None:
 
 
 def connect(url: str) -> psycopg.Connection:
-    # autocommit: transactions are opened explicitly per step, as the tools do
-    return psycopg.connect(url, autocommit=True)
+    # autocommit: transactions are opened explicitly per step, as the tools do. No prepared
+    # statements: through a pooler in transaction mode (PgBouncer before 1.21) a statement
+    # psycopg prepared on one server connection is missing on the next one.
+    return psycopg.connect(url, autocommit=True, prepare_threshold=None)
 
 
 def sql_steps(plan: Plan) -> list[Step]:

@@ -180,10 +180,30 @@ def _scratch(url: str, progress, mode: str, template: Optional[str] = None) -> I
                           description=f"scratch database {name} next to {where} (PostgreSQL {version})")
         _say(progress, f"created {box.description}")
         try:
+            if box.mode == "schema":
+                _check_search_path(box, where)
             yield box
         finally:
             _drop(admin, box)
             _say(progress, f"dropped {box.mode} {name}")
+
+
+def _check_search_path(box: Sandbox, where: str) -> None:
+    """A scratch schema is reached by the `options` startup parameter; a pooler (PgBouncer)
+    refuses it, or drops it when told to ignore it, and the plan would then run in the
+    database's own schemas: refuse instead."""
+    why = None
+    try:
+        with psycopg.connect(box.url, autocommit=True) as conn:
+            schema = conn.execute("SELECT current_schema()").fetchone()[0]
+            if schema != box.scratch:
+                why = f"the connection's schema is {schema!r}: the server or a pooler dropped the search_path"
+    except psycopg.OperationalError as exc:
+        why = _first_line(exc).split("FATAL:")[-1].strip()
+    if why:
+        raise FluxInputError(f"the role may not create databases, and a scratch schema on {where} cannot be "
+                             f"reached ({why}); give the role CREATEDB, or verify on a direct connection "
+                             "rather than through a pooler")
 
 
 def _drop(admin: psycopg.Connection, box: Sandbox) -> None:
