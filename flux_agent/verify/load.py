@@ -25,6 +25,7 @@ from ..model.plan import Plan, Step
 from ..model.schema import Schema
 from ..pg.parse import expr
 from ..pg.quote import ident, ident_list, qname
+from .runner import connect  # no prepared statements: the traffic may go through a pooler too
 from .seed import check_choices
 from .values import py_value
 from .workload import View, Workload, choose
@@ -49,7 +50,7 @@ class Worker(threading.Thread):
         tr = self.traffic
         rnd = random.Random(self.slot * 7919 + tr.pass_no)
         try:
-            conn = psycopg.connect(tr.url, autocommit=True)
+            conn = connect(tr.url)
         except psycopg.Error as exc:
             tr.record(tr.current, 0.0, f"{self.version} code cannot connect: {exc}")
             return
@@ -135,7 +136,7 @@ class Traffic:
         # column its new meaning) has run in this forward pass: "before", "running", "after".
         self.contract_state: Optional[str] = "before"
         if self.wl is not None:
-            with psycopg.connect(url, autocommit=True) as conn:
+            with connect(url) as conn:
                 t = self.wl.old
                 self.keys = [tuple(r) for r in conn.execute(
                     f"SELECT {ident_list(t.pk)} FROM {qname(t.table)} ORDER BY 1 LIMIT 4000").fetchall()]
@@ -291,7 +292,7 @@ class Traffic:
             writes.update(w.last)
         if not writes:
             return
-        with psycopg.connect(self.url, autocommit=True) as conn:
+        with connect(self.url) as conn:
             if table is None or conn.execute("SELECT to_regclass(%s)", (qname(table),)).fetchone()[0] is None:
                 self.notes.append(f"after {direction}: {wl.pre[0]} no longer exists (the plan drops it); "
                                   f"its {len(writes)} written rows are not checked")

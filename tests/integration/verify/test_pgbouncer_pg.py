@@ -145,3 +145,13 @@ def test_a_scratch_schema_through_the_pooler_is_refused_not_run_elsewhere(pg_adm
                                 "('pg_catalog', 'information_schema')").fetchone()[0] == 0
             assert conn.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'flux_verify_%'"
                                 ).fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_load_through_the_pooler_loses_no_write(bouncer, role, shop):
+    """Old-code and new-code traffic through the same pooler while a rename runs: no lost
+    write, no failed query (the traffic's own statements are not prepared either)."""
+    report = verify(shop, database_url=bouncer.url(role.name, role.password, role.database), rows=200,
+                    load=True, operations=_ops("rename-column"))
+    assert report.ok, render_report(report)
+    assert report.lost_writes == 0 and report.traffic_errors == 0 and report.checked_writes > 50
