@@ -20,6 +20,8 @@ class Batching(BaseModel):
     batch_size: int = Field(description="rows per batch at most")
     pause_ms: int = Field(description="pause between batches")
     target_ms: int = Field(description="batches are sized to hold their row locks about this long")
+    pending: Optional[str] = Field(None, description="SQL condition true for the rows the step has still to do "
+                                   "(what `flux status` counts); None when the rows cannot tell")
 
 
 class Step(BaseModel):

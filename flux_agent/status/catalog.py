@@ -55,6 +55,25 @@ def seen(conn, effect: Effect) -> Seen:
     return _presence(effect, row is not None)
 
 
+ROWS_CAP = 100_000  # rows counted at most: status reads, it does not scan a big table to the end
+
+
+def rows_left(conn, table: str, pending: str) -> Optional[int]:
+    """Rows of `table` for which the backfill's condition still holds (at most ROWS_CAP); None when
+    the condition cannot be evaluated (a column the step's expand has not made yet). `pending` is
+    the planner's own SQL, with identifiers it quoted; the query runs in a savepoint."""
+    import psycopg
+    from psycopg import sql
+
+    query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE {} LIMIT {}) AS todo").format(
+        sql.SQL(qname(table)), sql.SQL(pending), sql.Literal(ROWS_CAP))
+    try:
+        with conn.transaction():
+            return int(conn.execute(query).fetchone()[0])
+    except psycopg.Error:
+        return None
+
+
 def _presence(effect: Effect, present: bool) -> Seen:
     holds = present if effect.want != "absent" else not present
     return Seen(holds, f"{effect.kind} {_named(effect)} is {'present' if present else 'absent'}")

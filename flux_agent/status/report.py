@@ -11,8 +11,8 @@ from ..model.plan import Step
 from ..model.status import PlanStatus, StepStatus
 from ..pg.quote import qname
 from ..write.deploy_groups import PlanRecord, next_text
-from .catalog import Seen, seen
-from .effects import step_effects
+from .catalog import ROWS_CAP, Seen, rows_left, seen
+from .effects import Effect, step_effects
 
 
 def from_record(record: PlanRecord) -> PlanStatus:
@@ -30,6 +30,12 @@ def from_database(record: PlanRecord, conn, applied_files: Optional[set[str]] = 
     migration tool records as run (None: the tool keeps no table Flux reads)."""
     plan = record.plan
     looked = {s.number: [(e, seen(conn, e)) for e in step_effects(s.up_sql)] for s in plan.steps if not s.is_code}
+    for s in plan.steps:  # a batched backfill shows by the rows it has still to do, where its step says which
+        if s.batching is not None and s.batching.pending and not looked.get(s.number):
+            left = rows_left(conn, s.batching.table, s.batching.pending)
+            if left is not None:
+                looked[s.number] = [(Effect(kind="table", name=s.batching.table, want="present"),
+                                     Seen(left == 0, _rows_text(left, s.batching.table)))]
     last = _last_started(plan.steps, looked)
     out = []
     for step in plan.steps:
@@ -77,6 +83,12 @@ def _state(step: Step, facts: list[Seen], last: int) -> tuple[str, str]:
     return ("unknown", "") if not facts else ("not applied", "")
 
 
+def _rows_text(left: int, table: str) -> str:
+    if left == 0:
+        return f"no row of {table} left to do"
+    return f"{'at least ' if left >= ROWS_CAP else ''}{left:,} row(s) of {table} still to do"
+
+
 def _recorded(step: Step, applied_files: Optional[set[str]]) -> list[str]:
     if applied_files is None or not step.files:
         return []
@@ -97,6 +109,9 @@ def _next(steps: list[Step], states: list[StepStatus], written: set[int]) -> str
         if step.number not in written:
             return f"Run `flux continue` to write step {step.number} ({step.title})."
         where = f" ({', '.join(step.files)})" if step.files else ""
+        if status.state == "not applied" and step.batching is not None and step.batching.pending:
+            return (f"Run step {step.number}{where}: it does the rows still to do (a run stopped half-way "
+                    "resumes where it stopped).")
         if status.state == "unknown":
             return (f"Run step {step.number}{where}: the catalogs cannot show whether it ran "
                     "(a batched backfill is safe to run again).")

@@ -216,7 +216,10 @@ def batched_update(
     """A DO block updating `table` in primary-key order, one batch per commit.
 
     It must run outside a transaction block (COMMIT inside DO needs that) and
-    is safe to run again after an interruption: finished batches stay done.
+    is safe to run again after an interruption: finished batches stay done, and
+    with a `where` (the rows still to do: `col IS NULL`, a copy that differs) the
+    walk takes only those rows, so a run again resumes where the last one stopped
+    instead of walking (batch by batch, with its pauses) the rows it did.
     """
     require_primary_key(table)
     size = batch_size or ctx.settings.backfill_batch_size
@@ -263,7 +266,7 @@ def batched_update(
         "  LOOP\n"
         f"    SET LOCAL lock_timeout = {literal(ctx.settings.lock_timeout)};\n"
         f"    SELECT {k_cols} INTO {', '.join(nxt)}\n"
-        f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} AND {pk_tuple} <= {tup(stop)}\n"
+        f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} AND {pk_tuple} <= {tup(stop)}{extra}\n"
         f"            ORDER BY {pk_cols} LIMIT flux_size) AS k\n"
         f"      ORDER BY {k_desc} LIMIT 1;\n"
         "    EXIT WHEN NOT FOUND;\n"
@@ -289,11 +292,13 @@ def batched_update(
 
 def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool = False,
                   rollback: str = "nothing to undo: the rows keep their values",
-                  batch_size: Optional[int] = None) -> Step:
-    """The step that runs a batched_update block; `batch_size` as given to batched_update."""
+                  batch_size: Optional[int] = None, pending: Optional[str] = None) -> Step:
+    """The step that runs a batched_update block; `batch_size` as given to batched_update, `pending`
+    its `where` when that holds exactly for the rows still to do."""
     est = _rows_text(table)
     batching = Batching(table=table.name, batch_size=batch_size or ctx.settings.backfill_batch_size,
-                        pause_ms=ctx.settings.backfill_sleep_ms, target_ms=ctx.settings.backfill_batch_ms)
+                        pause_ms=ctx.settings.backfill_sleep_ms, target_ms=ctx.settings.backfill_batch_ms,
+                        pending=pending)
     return solo_step(
         "backfill",
         title,

@@ -187,9 +187,10 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
         risk="brief lock, catalog change only; writes to either column are mirrored from here on",
         rollback=f"drop the trigger and {sh.new_name} ({sh.old.name} still holds every value)")]
     fwd = sh.fwd([sh.old.name])
-    sql = batched_update(ctx, sh.table, [(sh.new_name, fwd)], differ(n, fwd, sh.new_type),
-                         label=f"{sh.table.name}.{sh.new_name}")
-    steps.append(backfill_step(ctx, sh.table, f"copy {sh.old.name} into {sh.new_name} in batches ({what})", sql))
+    todo = differ(n, fwd, sh.new_type)
+    sql = batched_update(ctx, sh.table, [(sh.new_name, fwd)], todo, label=f"{sh.table.name}.{sh.new_name}")
+    steps.append(backfill_step(ctx, sh.table, f"copy {sh.old.name} into {sh.new_name} in batches ({what})", sql,
+                               pending=todo))
     for idx, copy in sh.indexes:
         cols = _swap(idx.columns, sh.old.name, sh.new_name)
         definition = sh.carried.indexes.get(idx.name)

@@ -64,7 +64,8 @@ def plan(op: AddColumn, ctx: Ctx) -> list[Step]:
     value = fill if fill is not None else default
     if value is not None:
         sql = batched_update(ctx, table, [(op.column, value)], f"{c} IS NULL", label=f"{table.name}.{op.column}")
-        steps.append(backfill_step(ctx, table, f"backfill {table.name}.{op.column} in batches", sql))
+        steps.append(backfill_step(ctx, table, f"backfill {table.name}.{op.column} in batches", sql,
+                                   pending=f"{c} IS NULL"))
     if not op.nullable:
         steps.extend(not_null_steps(ctx, table, op.column))
     return steps

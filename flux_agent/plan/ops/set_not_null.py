@@ -72,7 +72,8 @@ def plan(op: SetNotNull, ctx: Ctx) -> list[Step]:
         sql = batched_update(ctx, table, [(op.column, value)], f"{ident(op.column)} IS NULL",
                              label=f"{table.name}.{op.column}")
         steps.append(backfill_step(ctx, table, f"fill NULLs in {table.name}.{op.column} in batches", sql,
-                                   data_loss=True, rollback="the filled rows keep their new value, not NULL"))
+                                   data_loss=True, rollback="the filled rows keep their new value, not NULL",
+                                   pending=f"{ident(op.column)} IS NULL"))
     steps.extend(not_null_steps(ctx, table, op.column))
     return steps
 

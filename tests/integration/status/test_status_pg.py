@@ -128,3 +128,31 @@ def test_no_plan_and_an_unreachable_database_are_one_line_each(project, capsys):
     assert main(["status", "--project", str(project), "--database-url", "postgresql://nobody@127.0.0.1:1/x"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("flux: cannot read the database") and err.count("\n") == 1
+
+
+def test_a_backfill_killed_after_some_batches_is_counted_and_resumes_where_it_stopped(project, db):
+    (project / ".flux.yaml").write_text("backfill_batch_size: 500\nbackfill_sleep_ms: 100\n")
+    op = {"op": "add_column", "table": "orders", "column": "ref", "type": "text", "default": "md5(random()::text)"}
+    plan = tools.write_migration(tools.plan_migration(tools.parse_operations(op), str(project)), str(project)).plan
+    expand, fill = plan.steps[0], plan.steps[1]
+    assert fill.batching is not None and fill.batching.pending == 'ref IS NULL'
+    _run(db, project, expand)
+    with psycopg.connect(db, autocommit=True) as conn:  # killed after a few of its ten batches
+        conn.execute("SET statement_timeout = '450ms'")
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute(up_section(project / fill.files[0], (project / fill.files[0]).read_text())[1])
+        left = conn.execute("SELECT count(*) FROM orders WHERE ref IS NULL").fetchone()[0]
+    assert 0 < left < 5000
+    report = project_status(project, db)
+    status = report.plans[0].steps[1]
+    assert status.state == "not applied" and f"{left:,} row(s) of orders still to do" in status.evidence
+    assert report.plans[0].next.startswith("Run step 2") and "resumes" in report.plans[0].next
+    batches = []
+    with psycopg.connect(db, autocommit=True) as conn:  # run again: only the rows left are walked
+        conn.add_notice_handler(lambda d: batches.append(d.message_primary))
+        conn.execute(up_section(project / fill.files[0], (project / fill.files[0]).read_text())[1])
+        assert conn.execute("SELECT count(*) FROM orders WHERE ref IS NULL").fetchone()[0] == 0
+    totals = [int(m.rsplit(": ", 1)[1].split()[0]) for m in batches]
+    # every batch does rows left to do: none walks the rows the killed run finished (0 rows updated)
+    assert totals[0] > 0 and all(a < b for a, b in zip(totals, totals[1:])) and totals[-1] == left
+    assert _states(project_status(project, db))[2] == "applied"

@@ -19,7 +19,7 @@ BEGIN
   LOOP
     SET LOCAL lock_timeout = '1s';
     SELECT k.id INTO flux_next_0
-      FROM (SELECT id FROM users WHERE (flux_last_0 IS NULL OR id > flux_last_0) AND id <= flux_stop_0
+      FROM (SELECT id FROM users WHERE (flux_last_0 IS NULL OR id > flux_last_0) AND id <= flux_stop_0 AND (email_address IS DISTINCT FROM email)
             ORDER BY id LIMIT flux_size) AS k
       ORDER BY k.id DESC LIMIT 1;
     EXIT WHEN NOT FOUND;
