@@ -62,6 +62,41 @@ def extensions_created(sql: str) -> list[str]:
     return [node["extname"] for key, node in _nodes(sql) if key == "CreateExtensionStmt"]
 
 
+# Names well-known extensions add, so SQL that uses them needs the extension: functions, types
+# and operator classes (a name a schema defines itself under the same spelling would be a false alarm).
+_PROVIDED: dict[str, str] = {
+    **dict.fromkeys(("uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4"), "uuid-ossp"),
+    **dict.fromkeys(("digest", "hmac", "crypt", "gen_salt", "pgp_sym_encrypt", "pgp_sym_decrypt"), "pgcrypto"),
+    **dict.fromkeys(("similarity", "word_similarity", "gin_trgm_ops", "gist_trgm_ops"), "pg_trgm"),
+    **dict.fromkeys(("levenshtein", "soundex", "metaphone", "dmetaphone"), "fuzzystrmatch"),
+    **dict.fromkeys(("geometry", "geography", "st_makepoint", "st_setsrid", "st_distance", "st_dwithin"),
+                    "postgis"),
+    **dict.fromkeys(("time_bucket", "create_hypertable", "add_retention_policy"), "timescaledb"),
+    **dict.fromkeys(("ll_to_earth", "earth_distance"), "earthdistance"),
+    "citext": "citext", "hstore": "hstore", "ltree": "ltree", "vector": "vector", "cube": "cube",
+    "unaccent": "unaccent", "isbn13": "isn", "ean13": "isn",
+}
+
+
+def extensions_used(sql: str) -> list[str]:
+    """The extensions `sql` creates or calls on (a function, type or operator class one adds), in order."""
+    found: list[str] = []
+    for key, node in _nodes(sql):
+        names: list = []
+        if key == "CreateExtensionStmt":
+            found.append(node["extname"])
+        elif key == "FuncCall":
+            names = node.get("funcname", [])
+        elif key in ("TypeName", "typeName"):  # a field holding one is named typeName
+            names = node.get("names", [])
+        elif key == "IndexElem":
+            names = node.get("opclass", [])
+        last = names[-1].get("String", {}).get("sval", "").lower() if names else ""
+        if last in _PROVIDED:
+            found.append(_PROVIDED[last])
+    return list(dict.fromkeys(found))
+
+
 def not_offered(extension: str) -> list[Provider]:
     """The providers whose usual allow-list lacks `extension`, in a fixed order."""
     have = OFFERED.get(extension, frozenset())

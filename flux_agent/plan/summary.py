@@ -244,8 +244,12 @@ def _managed_checks(plan: Plan) -> list[str]:
 
     sqls = [(s.number, sql) for s in plan.steps for sql in (s.up_sql, s.down_sql) if sql]
     checks = []
-    offered = {e: (n, managed.not_offered(e)) for n, sql in sqls for e in managed.extensions_created(sql)}
-    missing = [f"{e} (step {n}; not on {', '.join(p)})" for e, (n, p) in offered.items() if p]
+    first: dict[str, int] = {}
+    for n, sql in sqls:
+        for e in managed.extensions_used(sql):
+            first.setdefault(e, n)
+    missing = [f"{e} (step {n}; not on {', '.join(managed.not_offered(e))})" for e, n in first.items()
+               if managed.not_offered(e)]
     if missing:
         checks.append("extension outside a managed provider's usual allow-list: " + "; ".join(missing)
                       + ": check the provider's list, create it ahead with its admin role")

@@ -29,6 +29,7 @@ from ..model.plan import Plan, Step
 from ..model.schema import Schema
 from ..plan.planner import planned_schema
 from ..pg.ddl import schema_ddl
+from ..pg.managed import not_offered
 from ..pg.quote import split_qualified
 from .check import PlanCheck
 from .load import Traffic
@@ -72,6 +73,9 @@ def verify(project_dir: Optional[str | Path] = None, database_url: Optional[str]
         report.database = box.description
         report.notes += box.notes
         before = box.prebuilt or start.schema  # what PostgreSQL holds, where it built the project
+        report.notes += [f"the schema uses extension {e}, outside the usual allow-list of {', '.join(not_offered(e))} "
+                         "as flux_agent/pg/managed.py records it: check the provider's list"
+                         for e in before.extensions if not_offered(e)]
         _check_schema_mode(box, before)
         with connect(box.url) as conn:
             if box.prebuilt is not None or _build(conn, before, report, progress):

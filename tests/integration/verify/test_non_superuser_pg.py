@@ -14,7 +14,7 @@ from flux_agent.entry.actions import parse_operations, plan_migration
 from flux_agent.verify import render_report, verify
 
 from cases import CASES
-from conftest import _with_db
+from conftest import _with_db, dev_server_has
 from pg_roles import app_role, privileges
 from shop import SHOP
 
@@ -96,3 +96,23 @@ def test_a_superuser_step_fails_as_the_role_and_the_summary_says_so(pg_admin_url
     assert 'permission denied to set parameter "session_replication_role"' in failed.error
     # the same plan as the test server's superuser: the failure is the missing privilege, nothing else
     assert verify(shop, database_url=pg_admin_url, rows=20, operations=SUPERUSER_STEP).ok
+
+
+def test_an_extension_outside_the_allow_lists_is_flagged(shop):
+    # in the plan's SQL: the summary's checklist names it and the providers without it
+    ops = [{"op": "raw_sql", "up": "SELECT create_hypertable('legacy_events', 'created_at')", "down": "SELECT 1",
+            "phase": "migrate", "transactional": True}]
+    summary = plan_migration(parse_operations(ops), str(shop)).summary
+    assert ("[ ] extension outside a managed provider's usual allow-list: timescaledb (step 1; not on RDS, "
+            "Cloud SQL)") in summary
+    assert len(summary.splitlines()) <= 40
+    # in the schema: verify, on a copy of the dev database that built it, notes it
+    if not dev_server_has("xml2"):
+        pytest.skip("the dev database server has no contrib extensions (pgserver fallback)")
+    (shop / "db" / "migrations" / "20250101090500_xml2.sql").write_text(
+        "-- migrate:up\nCREATE EXTENSION IF NOT EXISTS xml2;\n\n-- migrate:down\nDROP EXTENSION IF EXISTS xml2;\n")
+    report = verify(shop, rows=10, operations=[{"op": "add_column", "table": "users", "column": "nickname",
+                                                "type": "text"}])
+    assert report.ok, render_report(report)
+    assert ("the schema uses extension xml2, outside the usual allow-list of RDS, Cloud SQL, Azure, Supabase"
+            in " ".join(report.notes))

@@ -72,3 +72,11 @@ def test_extensions_against_allow_lists():
 def test_trusted_extensions_are_offered_everywhere():
     # a trusted extension the role may create itself but a provider lacks would be a gap in the table
     assert all(managed.not_offered(e) == [] for e in managed.TRUSTED)
+
+
+def test_extensions_used_by_name():
+    sql = ("CREATE INDEX CONCURRENTLY i ON t USING gin (name gin_trgm_ops); "
+           "ALTER TABLE t ADD COLUMN e citext DEFAULT uuid_generate_v4()::text; "
+           "SELECT time_bucket('1 day', ts) FROM t; ALTER TABLE t ADD COLUMN g public.geometry; "
+           "CREATE EXTENSION IF NOT EXISTS hstore; ALTER TABLE t ADD COLUMN n text DEFAULT gen_random_uuid()::text")
+    assert managed.extensions_used(sql) == ["pg_trgm", "citext", "uuid-ossp", "timescaledb", "postgis", "hstore"]
