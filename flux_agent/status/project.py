@@ -8,6 +8,7 @@ from typing import Optional
 
 from ..errors import FluxInputError, one_line
 from ..model.status import StatusReport
+from ..project.applied import is_recorded, read_runs
 from ..write.deploy_groups import PLANS_DIR, plan_records
 from .report import from_database, from_record
 
@@ -25,12 +26,22 @@ def project_status(project: Path, database_url: Optional[str] = None) -> StatusR
             conn.execute("SET TRANSACTION READ ONLY")
             conn.execute("SET LOCAL statement_timeout = '30s'")
             conn.execute("SET LOCAL lock_timeout = '1s'")  # catalog reads: never queue behind a migration
-            plans = [from_database(r, conn) for r in records]
+            plans = [from_database(r, conn, _recorded_files(project, r, conn)) for r in records]
             conn.rollback()
             shown = _without_password(conn.info)
     except psycopg.Error as exc:
         raise FluxInputError(f"cannot read the database: {one_line(exc)}") from None
     return StatusReport(database=shown, plans=plans)
+
+
+def _recorded_files(project: Path, record, conn) -> Optional[set[str]]:
+    """The plan's written files its migration tool's table records as run; None: no table to read."""
+    tool = record.plan.tool
+    runs = read_runs(conn, tool)
+    if runs is None:
+        return None
+    files = [f for s in record.plan.steps for f in s.files if (project / f).is_file()]
+    return {f for f in files if is_recorded(project / f, tool, runs)}
 
 
 def _without_password(info) -> str:

@@ -10,6 +10,7 @@ import json
 import shutil
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -76,8 +77,15 @@ def test_steps_run_one_by_one_read_as_applied_and_a_deploy_is_the_next_action(pr
     assert before[1] == "not applied" and before[2] == "unknown" and before[deploy] == "deploy"  # 2: a backfill
     for step in plan.steps[:deploy - 1]:
         _run(db, project, step)
+    with psycopg.connect(db, autocommit=True) as conn:  # as dbmate records what it ran
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version varchar(128) PRIMARY KEY)")
+        conn.execute("INSERT INTO schema_migrations SELECT left(f, 14) FROM unnest(%s::text[]) f",
+                     [[Path(f).name for f in plan.steps[0].files]])
     report = project_status(project, db)
     assert all(_states(report)[n] == "applied" for n in range(1, deploy))
+    evidence = report.plans[0].steps
+    assert any("is recorded as run" in e for e in evidence[0].evidence)
+    assert any("is not recorded as run" in e for e in evidence[1].evidence)
     assert report.plans[0].next.startswith(f"Deploy the application change of step {deploy}")
     assert "email_address" in " ".join(report.plans[0].steps[0].evidence)
 

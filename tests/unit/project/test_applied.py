@@ -1,4 +1,4 @@
-"""entry/fix_applied: what a migrations table records of a file, per tool: its version number (dbmate,
+"""project/applied: what a migrations table records of a file, per tool: its version number (dbmate,
 rails, goose, typeorm), golang-migrate's last version (every file up to it ran), its name (knex,
 sequelize, flyway), its stem (node-pg-migrate, django), alembic's heads (a revision below one ran)."""
 
@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.entry.fix_applied import _TABLES, _applied, _key
+from flux_agent.project.applied import is_recorded
 
 
 def applied(path: Path, tool: str, values: list[str]) -> bool:
-    kind = _TABLES[tool][2]
-    return _applied(path, kind, _key(path, kind), values)
+    return is_recorded(path, tool, values)
 
 
 @pytest.mark.parametrize("tool, name, recorded, ran", [

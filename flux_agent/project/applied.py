@@ -1,0 +1,104 @@
+"""Which migration files a database has run, read from the migration tool's own table (dbmate's
+schema_migrations, alembic_version, django_migrations, ...): what `flux fix` checks before it
+replaces a file, and what `flux status` shows beside the catalogs."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Optional
+
+# Where each tool records what ran: (table, column, what of the file it keeps). golang-migrate keeps only
+# the last version (`version_at_least`); alembic only its heads (ancestors are looked up in the folder).
+TABLES = {
+    "sql": ("schema_migrations", "version", "number"),
+    "dbmate": ("schema_migrations", "version", "number"),
+    "rails": ("schema_migrations", "version", "number"),
+    "golang-migrate": ("schema_migrations", "version", "version_at_least"),
+    "goose": ("goose_db_version", "version_id", "number"),
+    "flyway": ("flyway_schema_history", "script", "name"),
+    "knex": ("knex_migrations", "name", "name"),
+    "sequelize": ("SequelizeMeta", "name", "name"),
+    "node-pg-migrate": ("pgmigrations", "name", "stem"),
+    "typeorm": ("migrations", "timestamp", "number"),
+    "django": ("django_migrations", "name", "stem"),
+    "prisma": ("_prisma_migrations", "migration_name", "folder"),
+    "drizzle": ("drizzle.__drizzle_migrations", "hash", "sha256"),
+    "alembic": ("alembic_version", "version_num", "revision"),
+}
+
+
+
+
+def read_runs(conn, tool: str) -> Optional[list[str]]:
+    """What `tool`'s table holds (its key column), in a savepoint; None when the tool keeps no table
+    Flux knows or it is not there (the tool never ran on this database)."""
+    import psycopg
+    from psycopg import sql
+
+    entry = TABLES.get(tool)
+    if entry is None:
+        return None
+    table, column, _ = entry
+    schema, _, name = table.rpartition(".")
+    with conn.transaction():
+        exists = conn.execute("SELECT to_regclass(%s)", [f'{schema or "public"}."{name}"']).fetchone()[0]
+        if exists is None:
+            return None
+        ident = sql.Identifier(*([schema, name] if schema else [name]))
+        try:
+            return [str(r[0]) for r in conn.execute(
+                sql.SQL("SELECT {} FROM {}").format(sql.Identifier(column), ident)).fetchall()]
+        except psycopg.errors.UndefinedColumn:
+            return None
+
+
+def is_recorded(path: Path, tool: str, runs: list[str]) -> bool:
+    """Does the table's content (read_runs) say the file at `path` ran?"""
+    kind = TABLES[tool][2]
+    return _applied(path, kind, _key(path, kind), runs)
+
+
+def _key(path: Path, kind: str) -> str:
+    if kind in ("number", "version_at_least"):
+        digits = re.match(r"\D*(\d+)", path.name)
+        return digits.group(1) if digits else path.stem
+    if kind == "stem":
+        return path.name.split(".")[0]
+    if kind == "folder":
+        return path.parent.name
+    if kind == "sha256":
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    return path.name
+
+
+def _applied(path: Path, kind: str, key: str, values: list[str]) -> bool:
+    if kind == "version_at_least":
+        return any(v.isdigit() and int(v) >= int(key) for v in values if key.isdigit())
+    if kind == "number":
+        return any(v.lstrip("0") == key.lstrip("0") for v in values)
+    if kind == "revision":
+        return _alembic_applied(path, values)
+    return key in values
+
+
+def _alembic_applied(path: Path, heads: list[str]) -> bool:
+    """Alembic keeps the heads it reached: the file ran when its revision is one of them or below one."""
+    import ast
+
+    from ..write.tools._py import module_assignments, parse_file
+    from ..write.tools.alembic import _strings, read_revisions
+
+    revisions = read_revisions(path.parent)  # revision -> its down_revisions
+    own = _strings(module_assignments(parse_file(path, "alembic"), {"revision"}).get("revision", ast.Constant(None)))
+    mine = own[0] if own else None
+    seen, todo = set(), list(heads)
+    while todo:
+        rev = todo.pop()
+        if rev == mine:
+            return True
+        if rev not in seen:
+            seen.add(rev)
+            todo.extend(revisions.get(rev, []))
+    return False
