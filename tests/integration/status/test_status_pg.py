@@ -164,3 +164,31 @@ def test_a_backfill_killed_after_some_batches_is_counted_and_resumes_where_it_st
     # every batch does rows left to do: none walks the rows the killed run finished (0 rows updated)
     assert totals[0] > 0 and all(a < b for a, b in zip(totals, totals[1:])) and totals[-1] == left
     assert _states(project_status(project, db))[2] == "applied"
+
+
+def _back(url: str, step) -> None:
+    with psycopg.connect(url, autocommit=not step.transactional) as conn:
+        conn.execute(step.down_sql)
+
+
+def test_steps_rolled_back_between_deploys_read_as_not_applied_and_run_again_to_the_same_data(project, db):
+    plan = _write(project, "rename column users.email to email_address")
+    deploy = next(s.number for s in plan.steps if s.is_code)
+    for step in plan.steps[:deploy - 1]:
+        _run(db, project, step)
+    for step in reversed(plan.steps[3:deploy - 1]):  # the release is rolled back: steps 4.. undone
+        if step.down_sql:
+            _back(db, step)
+    report = project_status(project, db)
+    states = _states(report)
+    assert [states[n] for n in (1, 2, 3)] == ["applied"] * 3
+    assert all(states[n] == "not applied" for n in range(4, deploy) if plan.steps[n - 1].down_sql)
+    assert report.plans[0].next.startswith("Run step 4")
+    for step in plan.steps[3:deploy - 1]:
+        _run(db, project, step)
+    assert all(_states(project_status(project, db))[n] == "applied" for n in range(1, deploy))
+    with psycopg.connect(db) as conn:
+        differ = conn.execute("SELECT count(*) FROM users WHERE email_address IS DISTINCT FROM email").fetchone()[0]
+        nulls = conn.execute("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass "
+                             "AND attname = 'email_address'").fetchone()[0]
+    assert differ == 0 and nulls
