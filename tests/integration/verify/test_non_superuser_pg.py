@@ -15,7 +15,7 @@ from flux_agent.verify import render_report, verify
 
 from cases import CASES
 from conftest import _with_db, dev_server_has
-from pg_roles import app_role, privileges
+from pg_roles import FAMILY_FAST, FAMILY_OPS, app_role, privileges, run_family_plan
 from shop import SHOP
 
 # One case per operation class that matters on a managed server; the rest of CASES run in the slow lane.
@@ -116,3 +116,18 @@ def test_an_extension_outside_the_allow_lists_is_flagged(shop):
     assert report.ok, render_report(report)
     assert ("the schema uses extension xml2, outside the usual allow-list of RDS, Cloud SQL, Azure, Supabase"
             in " ".join(report.notes))
+
+
+@pytest.mark.parametrize("op", [pytest.param(op, id=k, marks=() if k in FAMILY_FAST else pytest.mark.slow)
+                                for k, op in FAMILY_OPS.items()])
+def test_key_families_views_and_partitions_as_the_owning_role(pg_admin_url, op):
+    """Beyond the shop: a referenced integer key widened with its family, a viewed column retyped,
+    a partitioned table's index and columns changed, all as the role that built them."""
+    with app_role(pg_admin_url) as r:
+        before, after, back, again = run_family_plan(r.url, op)
+        assert before == after == back == again  # every row kept through forward, back and forward
+        with psycopg.connect(r.url, autocommit=True) as conn:
+            owners = {row[0] for row in conn.execute("SELECT DISTINCT tableowner FROM pg_tables "
+                                                     "WHERE schemaname = 'public'").fetchall()}
+            invalid = conn.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid").fetchone()[0]
+        assert owners == {r.name} and invalid == 0

@@ -18,7 +18,7 @@ from flux_agent.verify import render_report, verify
 from flux_agent.verify.runner import connect, run_sql, sql_steps
 
 from cases import CASES
-from pg_roles import app_role
+from pg_roles import FAMILY_FAST, FAMILY_OPS, app_role, run_family_plan
 from pgbouncer import pgbouncer, pgbouncer_binary, server_settings
 from shop import SHOP, build_shop
 
@@ -155,3 +155,15 @@ def test_load_through_the_pooler_loses_no_write(bouncer, role, shop):
                     load=True, operations=_ops("rename-column"))
     assert report.ok, render_report(report)
     assert report.lost_writes == 0 and report.traffic_errors == 0 and report.checked_writes > 50
+
+
+@pytest.mark.parametrize("op", [pytest.param(op, id=k, marks=() if k in FAMILY_FAST else pytest.mark.slow)
+                                for k, op in FAMILY_OPS.items()])
+def test_key_families_views_and_partitions_through_pgbouncer(pg_admin_url, op):
+    with app_role(pg_admin_url) as r, pgbouncer(pg_admin_url, {r.name: r.password},
+                                                 {"single": f"dbname={r.database} pool_size=1"}) as b:
+        url = b.url(r.name, r.password, "single")
+        baseline = server_settings(url, SETTINGS)
+        before, after, back, again = run_family_plan(url, op)
+        assert before == after == back == again
+        assert server_settings(url, SETTINGS) == baseline
