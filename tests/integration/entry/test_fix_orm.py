@@ -25,15 +25,9 @@ from tests.integration.entry.test_fix_sql import CASES, INIT_DOWN, INIT_SQL, KIN
 pytest.importorskip("pglast")
 pytestmark = [pytest.mark.pg, pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries")]
 
-# validate judges a program-code migration of the project's folder without a schema (the history would
-# have to run up to it): the SET NOT NULL a CHECK of an earlier revision proves cannot be told from a
-# scanning one there. The same steps as SQL files, judged against their history, draw no error
-# (test_fix_sql); any other error fails these tests.
-SCHEMA_LESS = {"set-not-null-without-check"}
-
 
 def validate_errors(out: str) -> set[str]:
-    return {f["rule"] for f in json.loads(out) if f["severity"] == "error"} - SCHEMA_LESS
+    return {f["rule"] for f in json.loads(out) if f["severity"] == "error"}
 
 
 # --- Alembic ---------------------------------------------------------------------------------------------

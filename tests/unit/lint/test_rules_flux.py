@@ -364,3 +364,13 @@ def test_flux_ignore_without_reason_is_an_error():
     found = lint("-- flux-ignore destructive-outside-contract\nTRUNCATE legacy_events;")
     rules = {f.rule for f in found}
     assert {"ignore-without-reason", "destructive-outside-contract"} <= rules
+
+
+def test_set_not_null_judged_without_a_schema_is_a_warning_not_an_error():
+    """A program-code migration is judged alone: the CHECK an earlier migration validated cannot be
+    seen, so the scan is not known (Flux's own alembic, knex and django steps must not read as unsafe)."""
+    sql = "ALTER TABLE products ALTER COLUMN stock SET NOT NULL;"
+    alone = hits(sql, "set-not-null-without-check", schema=None)
+    assert [f.severity for f in alone] == ["warning"] and "not known" in alone[0].message
+    judged = hits(sql, "set-not-null-without-check")  # with the schema: no validated CHECK, an error
+    assert [f.severity for f in judged] == ["error"]
