@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import os
@@ -12,8 +11,8 @@ import sys
 from typing import Optional, Sequence
 
 from ..errors import FluxInputError, error_line, one_line
-from ..model.settings import Settings
 from ..pg.parse import require_pglast
+from .cli_args import parser as _parser
 
 
 class _Lazy:
@@ -31,142 +30,13 @@ class _Lazy:
 nl = _Lazy("..nl.parser")
 render = _Lazy("..plan.summary")
 tools = _Lazy(".actions", {"validate_paths": ".validate"})  # validate's tool function: its own light module
+report_formats = _Lazy(".report_formats")
 
 
 def run_agent(*args, **kwargs):
     from .agent import run_agent as run
 
     return run(*args, **kwargs)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2
-        raise FluxInputError(message)
-
-
-class _Version(argparse.Action):
-    """--version, the version read only when asked (importlib.metadata is slow to import)."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        from .. import __version__
-
-        print(f"flux {__version__}")
-        parser.exit()
-
-
-EXAMPLES = """examples:
-  flux plan rename users.email to email_address    # the deployment summary; writes nothing
-  flux plan --sql add an index on orders.user_id   # ... and each step's up and down SQL
-  flux plan --write make users.name required       # write the steps before the first code deploy
-  flux continue                                    # after that deploy: write the next steps
-  flux validate db/migrations                      # judge migration files someone wrote
-  flux fix db/migrations/0042_rename.sql           # that file's unsafe statements as Flux's safe steps
-  flux verify                                      # run the pending plan on a scratch PostgreSQL
-  flux status --database-url $DATABASE_URL         # which steps production has applied; what next"""
-
-_PROJECT = "the project folder (default: the current folder)"
-_JSON = "print JSON instead of text; an error is also printed as {\"error\": ..., \"exit\": N}"
-_TOOL = "the migration tool (sql, dbmate, prisma, alembic, rails, ...); default: detected from the project"
-_OPS = "typed operations as JSON, or @FILE (.json/.yaml), instead of a request in words"
-
-
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="flux", description="Zero-downtime PostgreSQL migrations.", epilog=EXAMPLES,
-                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-
-    plan = sub.add_parser("plan", help="plan a schema change (and write it with --write)")
-    plan.add_argument("request", nargs="*",
-                      help="the change in plain English, e.g. rename users.email to email_address")
-    plan.add_argument("--project", default=".", help=_PROJECT)
-    plan.add_argument("--op", help=_OPS)
-    plan.add_argument("--tool", help=_TOOL)
-    plan.add_argument("--write", action="store_true",
-                      help="write the migration files of the steps before the first code deploy")
-    plan.add_argument("--json", action="store_true", help=_JSON)
-    plan.add_argument("--sql", action="store_true",
-                      help="after the summary, print each step's up and down SQL (--json always holds it)")
-    plan.add_argument("--pg-version", type=int, metavar="N",
-                      help="the PostgreSQL major version of production (default: pg_version in the settings, "
-                      f"else {Settings.model_fields['pg_version'].default})")
-    plan.add_argument("--database-url", help="read the schema and table sizes from this database (read-only)")
-    how = plan.add_mutually_exclusive_group()
-    how.add_argument("--nl", action="store_true",
-                     help="read the request with the built-in parser only, never a model")
-    how.add_argument("--agent", action="store_true",
-                     help="hand the request to Claude (needs ANTHROPIC_API_KEY), skipping the built-in parser")
-
-    val = sub.add_parser("validate", help="judge migration files")
-    val.add_argument("paths", nargs="*",
-                     help="migration files or folders (with --since, default: the project's migrations folder)")
-    val.add_argument("--project", default=".", help=_PROJECT)
-    val.add_argument("--json", action="store_true", help=_JSON + "; the same as --format json")
-
-    class _Format(argparse.Action):  # --format json is --json, errors printed as JSON included
-        def __call__(self, parser, namespace, values, option_string=None):
-            namespace.format = values
-            namespace.json = namespace.json or values == "json"
-
-    val.add_argument("--format", action=_Format, choices=("text", "json", "sarif", "github"), default="text",
-                     help="text (default), json, sarif (SARIF 2.1.0 for code scanning) or github "
-                          "(GitHub Actions annotations on the pull request's lines)")
-    val.add_argument("--since", metavar="GIT_REF",
-                     help="judge only the files added or changed since this git ref (against its merge base "
-                          "with HEAD, plus uncommitted and untracked files); the older ones still build the schema")
-    val.add_argument("--include", action="append", default=[], metavar="RULE",
-                     help="switch on an opt-in rule (repeatable), as squawk's -i")
-    val.add_argument("--trace", action="store_true",
-                     help="also run the files on a copy of the dev database with rows in its tables: the locks "
-                          "and rewrites PostgreSQL shows for each statement, and where they differ from the verdict")
-    val.add_argument("--rows", type=int, default=1000, help="rows per table for --trace (default 1000)")
-
-    fix = sub.add_parser("fix", help="plan an unsafe migration file as safe steps (replace it with --write)")
-    fix.add_argument("paths", nargs="+", metavar="FILE", help="migration files, in any format validate reads")
-    fix.add_argument("--project", default=".", help=_PROJECT)
-    fix.add_argument("--tool", help=_TOOL)
-    fix.add_argument("--write", action="store_true",
-                     help="replace the file by Flux's files, only if it is new since the git base and not applied")
-    fix.add_argument("--base", metavar="REF", help="the git base (default: the upstream branch, else HEAD)")
-    fix.add_argument("--database-url", help="also refuse a file recorded in this database's migrations table")
-    fix.add_argument("--pg-version", type=int, metavar="N", help="the PostgreSQL major version of production")
-    fix.add_argument("--json", action="store_true", help=_JSON)
-
-    cont = sub.add_parser("continue", help="write the next steps of a plan after its code deploy")
-    cont.add_argument("--project", default=".", help=_PROJECT)
-    cont.add_argument("--plan", help="the plan record id when several have steps left")
-    cont.add_argument("--json", action="store_true", help=_JSON)
-
-    det = sub.add_parser("detect", help="which migration tool the project uses")
-    det.add_argument("--project", default=".", help=_PROJECT)
-    det.add_argument("--tool", help="use this migration tool instead of detecting it")
-    det.add_argument("--json", action="store_true", help=_JSON)
-
-    sch = sub.add_parser("schema", help="the current schema as Flux reads it")
-    sch.add_argument("--project", default=".", help=_PROJECT)
-    sch.add_argument("--tool", help=_TOOL)
-    sch.add_argument("--database-url", help="read this live database (read-only) instead of the migrations")
-    sch.add_argument("--json", action="store_true", help=_JSON)
-
-    ver = sub.add_parser("verify", help="run the plan forward, back and forward on a scratch database")
-    ver.add_argument("--project", default=".", help=_PROJECT)
-    ver.add_argument("--database-url", help="a server to create a scratch database on (default: an embedded "
-                     "PostgreSQL in a temporary folder)")
-    ver.add_argument("--load", action="store_true", help="run old-code and new-code application traffic meanwhile")
-    ver.add_argument("--rows", type=int, default=1000, help="synthetic rows per table (default 1000)")
-    ver.add_argument("--op", help="verify these operations (JSON or @FILE) instead of the pending plan")
-    ver.add_argument("--i-know", action="store_true", dest="i_know",
-                     help="allow a --database-url that looks like production (not local, or named prod/live)")
-    ver.add_argument("--json", action="store_true", help=_JSON)
-
-    sta = sub.add_parser("status", help="which steps of the project's plans a database has applied, what failed "
-                                        "half-way, and what to do next (read-only)")
-    sta.add_argument("--project", default=".", help=_PROJECT)
-    sta.add_argument("--database-url", help="read this database's catalogs (read-only); without it, the plan records alone")
-    sta.add_argument("--json", action="store_true", help=_JSON)
-
-    sub.add_parser("mcp", help="serve the tools over MCP (stdio)")
-    return p
 
 
 def _agent_available() -> bool:
@@ -278,33 +148,15 @@ def _print_outcome(outcome) -> None:
 
 def _fix(args) -> int:
     require_pglast("flux fix")
-    from .fix import fix_files
+    from .fix import fix_files, text_lines
 
     results = fix_files(args.paths, args.project, args.tool, write=args.write, base=args.base,
                         database_url=args.database_url, pg_version=args.pg_version)
     if args.json:  # the plan as `flux plan --json` prints it; a list of them for several files
         plans = [json.loads(r.plan.model_dump_json()) for r in results]
         print(json.dumps(plans[0] if len(plans) == 1 else plans, indent=2))
-    for r in results if not args.json else ():
-        print(f"{r.path}:")
-        for s in r.statements:
-            what = {"planned": "-> " + ", ".join(o.op for o in s.operations), "kept": "kept as written (safe)",
-                    "raw": f"kept as raw SQL: no operation fits ({', '.join(s.rules)})",
-                    "dropped": f"dropped ({s.note})"}[s.action]
-            print(f"  line {s.line}: {' '.join(s.sql.split())[:70]} {what}")
-        print(render.summary(r.plan, width=_terminal_width()))
-        for f in r.plan.findings:
-            print(f"{f'step {f.step}: ' if f.step is not None else ''}{f.severity} {f.rule}: {f.message}")
-        if r.removed:
-            print(f"\nReplaced {r.path} by:")
-            for path in r.written:
-                print(f"  {path}")
-            if not r.written:
-                print("  no file yet: the plan starts with an application deploy")
-            if r.record:
-                print(f"Next: {r.next}. The plan is kept in {r.record}: commit it with the migrations.")
-        elif not r.refused:
-            print(f"\nNothing written (dry run): add --write to replace {r.path} by these steps.")
+    for line in text_lines(results, width=_terminal_width()) if not args.json else ():
+        print(line)
     refused = [r.refused for r in results if r.refused]
     for line in refused:
         print(f"flux: {line}", file=sys.stderr)
@@ -323,14 +175,6 @@ def _continue(args) -> int:
     return 0
 
 
-def _json_lines(items: list) -> str:
-    """A JSON list, one item per line: as readable as indented JSON for a list of flat findings,
-    and printed by json's C encoder (indent= takes the pure-Python one: 0.2 s for 10,000 findings)."""
-    if not items:
-        return "[]"
-    return "[\n" + ",\n".join("  " + json.dumps(item) for item in items) + "\n]"
-
-
 def _validate(args) -> int:
     require_pglast("flux validate")  # before the history replay or --include could say something less clear
     if args.json and args.format not in ("text", "json"):
@@ -345,31 +189,23 @@ def _validate(args) -> int:
         traced = trace.run_trace(files, project, load_settings(project), None, args.rows)
         findings = findings + trace.findings(traced)
     if args.json and traced is None:
-        print(_json_lines([f.model_dump() for f in findings]))
+        print(report_formats.json_lines([f.model_dump() for f in findings]))
     elif args.json:
         print(json.dumps({"findings": [f.model_dump() for f in findings], "trace": traced.model_dump()}, indent=2))
     elif args.format == "sarif":
         from .. import __version__
-        from .report_formats import sarif_log
 
-        print(sarif_log(findings, version=__version__).dump())
+        print(report_formats.sarif_log(findings, version=__version__).dump())
     elif args.format == "github":
-        from .report_formats import github_annotations
-
-        for line in github_annotations(findings):
+        for line in report_formats.github_annotations(findings):
             print(line)
         errors = sum(f.severity == "error" for f in findings)
         print(f"flux: {len(files)} file(s) checked: {errors} error(s), {len(findings) - errors} warning(s)")
     else:
         for line in trace.render(traced) if traced is not None else ():
             print(line)
-        for f in findings:
-            hint = f" ({f.hint})" if f.hint else ""
-            print(f"{f.path}:{f.line}: {f.severity} {f.rule}: {f.message}{hint}")
-        errors = sum(f.severity == "error" for f in findings)
-        warnings = len(findings) - errors
-        dirty = len({f.path for f in findings})
-        print(f"{len(files)} file(s) checked, {dirty} with findings: {errors} error(s), {warnings} warning(s)")
+        for line in report_formats.text_lines(findings, len(files)):
+            print(line)
     return 1 if any(f.severity == "error" for f in findings) else 0
 
 
@@ -447,20 +283,14 @@ def _fail(text: str, code: int, as_json: bool) -> int:
 
 def _status(args) -> int:
     from ..status.project import project_status
+    from ..status.report import text_lines
 
     report = project_status(tools.project_path(args.project), args.database_url)
     if args.json:
         print(report.model_dump_json(indent=2))
         return 0
-    print(f"Read from {report.database}" if report.database else
-          "From the plan records alone (give --database-url to read what a database has applied)")
-    for plan in report.plans:
-        print(f"\nplan {plan.id}: {plan.description}")
-        for step in plan.steps:
-            print(f"  step {step.number}: {step.state:<15} {step.title}")
-            if step.fix:
-                print(f"      fix: {step.fix}")
-        print(f"Next: {plan.next}")
+    for line in text_lines(report):
+        print(line)
     return 0
 
 

@@ -173,3 +173,28 @@ def _replace(results: list[FixResult], files: list[Path], project: Path) -> list
     for file in moved:
         os.unlink(aside[file])
     return out
+
+
+def text_lines(results: list[FixResult], width: Optional[int] = None) -> list[str]:
+    """`flux fix` for a person: each statement's fate, the plan's summary and findings, what was written."""
+    from ..plan import summary as render
+
+    out: list[str] = []
+    for r in results:
+        out.append(f"{r.path}:")
+        for s in r.statements:
+            what = {"planned": "-> " + ", ".join(o.op for o in s.operations), "kept": "kept as written (safe)",
+                    "raw": f"kept as raw SQL: no operation fits ({', '.join(s.rules)})",
+                    "dropped": f"dropped ({s.note})"}[s.action]
+            out.append(f"  line {s.line}: {' '.join(s.sql.split())[:70]} {what}")
+        out.append(render.summary(r.plan, width=width))
+        out += [f"{f'step {f.step}: ' if f.step is not None else ''}{f.severity} {f.rule}: {f.message}"
+                for f in r.plan.findings]
+        if r.removed:
+            out += ["", f"Replaced {r.path} by:", *(f"  {path}" for path in r.written)]
+            out += ["  no file yet: the plan starts with an application deploy"] if not r.written else []
+            if r.record:
+                out.append(f"Next: {r.next}. The plan is kept in {r.record}: commit it with the migrations.")
+        elif not r.refused:
+            out += ["", f"Nothing written (dry run): add --write to replace {r.path} by these steps."]
+    return out

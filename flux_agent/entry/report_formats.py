@@ -1,9 +1,11 @@
-"""`flux validate --format sarif|github`: findings as a SARIF 2.1.0 log (code scanning) or as GitHub
-Actions workflow commands (annotations on the pull request's lines). Kept in entry/, not lint/:
+"""`flux validate --format text|json|sarif|github`: findings as lines for a person, as JSON, as a
+SARIF 2.1.0 log (code scanning) or as GitHub Actions workflow commands (annotations on the pull
+request's lines). Kept in entry/, not lint/:
 lint/'s source is part of validate's cache key, and how findings are printed changes no finding."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path, PurePosixPath
 from typing import Literal, Optional, Sequence
@@ -160,3 +162,20 @@ def github_annotations(findings: Sequence[FileFinding], cwd: Optional[Path] = No
         props = f"file={_escape_property(path)},line={max(1, f.line)},title={_escape_property('flux ' + f.rule)}"
         lines.append(f"::{f.severity} {props}::{_escape_data(_message(f))}")
     return lines
+
+
+def text_lines(findings: Sequence[FileFinding], checked: int) -> list[str]:
+    """One line per finding, then the count."""
+    out = [f"{f.path}:{f.line}: {f.severity} {f.rule}: {f.message}{f' ({f.hint})' if f.hint else ''}" for f in findings]
+    errors = sum(f.severity == "error" for f in findings)
+    dirty = len({f.path for f in findings})
+    out.append(f"{checked} file(s) checked, {dirty} with findings: {errors} error(s), {len(findings) - errors} warning(s)")
+    return out
+
+
+def json_lines(items: list) -> str:
+    """A JSON list, one item per line: as readable as indented JSON for a list of flat findings,
+    and printed by json's C encoder (indent= takes the pure-Python one: 0.2 s for 10,000 findings)."""
+    if not items:
+        return "[]"
+    return "[\n" + ",\n".join("  " + json.dumps(item) for item in items) + "\n]"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..model.plan import Step
-from ..model.status import PlanStatus, StepStatus
+from ..model.status import PlanStatus, StatusReport, StepStatus
 from ..pg.quote import qname
 from ..write.deploy_groups import PlanRecord, next_text
 from .catalog import ROWS_CAP, Seen, rows_left, seen
@@ -121,3 +121,16 @@ def _next(steps: list[Step], states: list[StepStatus], written: set[int]) -> str
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def text_lines(report: StatusReport) -> list[str]:
+    """`flux status` for a person: each plan's steps, each with its state, and the next action."""
+    out = [f"Read from {report.database}" if report.database else
+           "From the plan records alone (give --database-url to read what a database has applied)"]
+    for plan in report.plans:
+        out += ["", f"plan {plan.id}: {plan.description}"]
+        for step in plan.steps:
+            out.append(f"  step {step.number}: {step.state:<15} {step.title}")
+            out += [f"      fix: {step.fix}"] if step.fix else []
+        out.append(f"Next: {plan.next}")
+    return out

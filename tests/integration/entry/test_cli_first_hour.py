@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.entry.cli import _parser, main
+from flux_agent.entry.cli import main
+from flux_agent.entry.cli_args import parser as _parser
 
 from shop import ROOT, SHOP
 

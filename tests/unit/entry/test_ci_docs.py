@@ -14,7 +14,7 @@ from identify.identify import tags_from_filename
 from pre_commit.clientlib import load_config, load_manifest
 from shop import ROOT
 
-from flux_agent.entry.cli import _parser
+from flux_agent.entry.cli_args import parser as _parser
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 
