@@ -22,6 +22,13 @@ class Batching(BaseModel):
     target_ms: int = Field(description="batches are sized to hold their row locks about this long")
     pending: Optional[str] = Field(None, description="SQL condition true for the rows the step has still to do "
                                    "(what `flux status` counts); None when the rows cannot tell")
+    # Pacing bounds the DO block was generated with (settings at plan time); defaults for plans
+    # stored before they existed.
+    max_commit_ms: int = Field(100, description="a batch slower than this (UPDATE to COMMIT returned) lengthens the pause")
+    max_lag_bytes: Optional[int] = Field(16 * 1024 * 1024, description="replica lag that lengthens the pause; "
+                                         "None when the block does not read it (PostgreSQL before 10)")
+    max_pause_ms: int = Field(2000, description="the longest pause when throttled")
+    min_rows_per_s: int = Field(200, description="floor rate: throttling never goes slower")
 
 
 class Step(BaseModel):

@@ -4,8 +4,9 @@ Each statement of a step is one of five kinds: catalog-only (instant), table
 rewrite (bytes / rewrite rate), full scan (VALIDATE, SET NOT NULL without a
 validated check: bytes / scan rate), index build (rows / index rate, about
 2-3 passes when CONCURRENTLY) or batched backfill (batches x (batch time +
-pause)). The rates are a `Rates` model whose defaults come from
-benchmarks/estimates.py on an embedded PostgreSQL 16; the text says so.
+pause); at worst rows / its floor rate, when it throttles itself throughout).
+The rates are a `Rates` model whose defaults come from benchmarks/estimates.py
+on an embedded PostgreSQL 16; the text says so.
 """
 
 from __future__ import annotations
@@ -161,9 +162,15 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates) -> Optional[_W
             return _Work("batched backfill", 0.0, "batched backfill of an empty table")
         batches = max(1, math.ceil(rows / size_n)) if rows else 0
         per_batch = min(size_n, rows) / rates.update_rows_per_s + rates.batch_overhead_s + pause
-        return _Work("batched backfill", batches * per_batch,
+        seconds = batches * per_batch
+        # The block slows itself while the server strains (slow commits, replica lag, lock
+        # waiters), never below its floor rate: the worst case a busy server can make of it.
+        floor_s = rows / step.batching.min_rows_per_s
+        worst = (f"; if throttled throughout, up to {duration_text(floor_s)} "
+                 f"at its floor of {step.batching.min_rows_per_s:,} rows/s") if floor_s > seconds else ""
+        return _Work("batched backfill", seconds,
                      f"batched backfill of {_rows_text(rows)}: {batches:,} batches of {size_n:,} "
-                     f"with {pause * 1000:g} ms pauses")
+                     f"with {pause * 1000:g} ms pauses{worst}")
     kind = None
     concurrent = False
     if isinstance(stmt, ast.IndexStmt):

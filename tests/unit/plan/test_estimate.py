@@ -134,7 +134,8 @@ def test_batched_backfill_counts_batches_and_pauses():
     assert est.kind == "batched backfill"
     # 200 batches x (5,000 / 50,000 s + 0.01 s + 0.05 s pause) = 32 s
     assert est.seconds == pytest.approx(200 * (0.1 + 0.01 + 0.05))
-    assert est.text == "~32 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 50 ms pauses)"
+    assert est.text == ("~32 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 50 ms pauses; "
+                        "if throttled throughout, up to ~83 min at its floor of 200 rows/s)")
 
 
 def test_backfill_reads_batch_size_and_pause_from_the_step():
@@ -272,3 +273,22 @@ def test_step_table_finds_the_table():
 def test_plan_model_round_trips():
     out = annotate(build_plan([AddIndex(table="users", columns=["n"])], schema(), SETTINGS), schema())
     assert Plan.model_validate(out.model_dump()) == out
+
+
+def test_backfill_estimate_reads_the_pacing_floor_from_the_step():
+    """The throttled worst case comes from the step's Batching (the settings at plan time)."""
+    step = build_plan([Backfill(table="users", column="n", value="1")], schema(),
+                      Settings(backfill_min_rows_per_s=1000, backfill_max_commit_ms=30, backfill_max_pause_ms=700)).steps[0]
+    b = step.batching
+    assert (b.min_rows_per_s, b.max_commit_ms, b.max_pause_ms, b.max_lag_bytes) == (1000, 30, 700, 16 * 1024 * 1024)
+    assert "IF flux_ms > 30 THEN" in step.up_sql and ", 700," in step.up_sql and "/ 1000 - flux_ms" in step.up_sql
+    est = assess(step, users(), Rates(update_rows_per_s=50_000, batch_overhead_s=0.01))
+    assert est.text.endswith("if throttled throughout, up to ~17 min at its floor of 1,000 rows/s)")
+    fast = build_plan([Backfill(table="users", column="n", value="1")], schema(),
+                      Settings(backfill_min_rows_per_s=1_000_000)).steps[0]
+    assert "throttled" not in assess(fast, users(), Rates()).text  # the floor is faster than the estimate
+
+
+def test_backfill_reads_no_replica_lag_before_postgresql_10():
+    step = build_plan([Backfill(table="users", column="n", value="1")], schema(), Settings(pg_version=9)).steps[0]
+    assert step.batching.max_lag_bytes is None and "pg_stat_replication" not in step.up_sql
