@@ -1,0 +1,55 @@
+"""A PostgreSQL server of the downtime benchmark's own, durable as production runs (fsync and
+full-page writes on, unlike the dev database's cache server): the machine's binaries as the
+dev database finds them (flux_agent.devdb.server), in a temporary folder, stopped at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import psycopg
+
+from flux_agent.devdb.server import _run_as, _tool, find_binaries
+
+PORT = 5497
+
+
+@contextmanager
+def durable_server(synchronous_commit: str, say) -> Iterator[str]:
+    """The URL of a fresh server's `postgres` database, as its superuser."""
+    found = find_binaries()
+    if not found:
+        raise SystemExit("no PostgreSQL server binaries found (initdb, pg_ctl): install PostgreSQL or pgserver")
+    bins = found[0]
+    home = Path(tempfile.mkdtemp(prefix="flux-downtime-"))
+    os.chmod(home, 0o755)
+    sock, data = home / "sock", home / "data"
+    sock.mkdir()
+    _, ids = _run_as()
+    if ids:
+        for d in (home, sock):
+            os.chown(d, *ids)
+    try:
+        made = _tool(bins, "initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "--locale=C", "-E", "UTF8")
+        if made.returncode != 0:
+            raise SystemExit(f"initdb failed: {made.stderr.strip()[-300:]}")
+        # Production-like durability; the sizes of the earlier pgserver runs (shared_buffers 128MB)
+        opts = " ".join(f"-c {o}" for o in (
+            "listen_addresses=''", f"unix_socket_directories='{sock}'", f"port={PORT}", "fsync=on",
+            "full_page_writes=on", f"synchronous_commit={synchronous_commit}", "shared_buffers=128MB",
+            "max_wal_size=1GB", "max_connections=60", "logging_collector=on", "log_directory=log"))
+        started = _tool(bins, "pg_ctl", "-D", str(data), "-l", str(home / "server.log"), "-o", opts, "-w",
+                        "start", timeout=120)
+        if started.returncode != 0:
+            raise SystemExit(f"the benchmark's server did not start: {started.stderr.strip()[-300:]}")
+        say(f"server: PostgreSQL {bins.major} ({bins.bindir}), fsync on, synchronous_commit {synchronous_commit}")
+        url = psycopg.conninfo.make_conninfo(host=str(sock), port=str(PORT), user="postgres", dbname="postgres")
+        yield url
+    finally:
+        if (data / "postmaster.pid").exists():
+            _tool(bins, "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(home, ignore_errors=True)
