@@ -79,8 +79,9 @@ def pgbouncer(admin_url: str, users: dict[str, str], databases: dict[str, str],
     if os.geteuid() == 0:  # PgBouncer refuses to run as root: run it as the one who owns the server's socket
         owner = pwd.getpwuid(os.stat(host).st_uid).pw_name if host.startswith("/") else "nobody"
         cmd += ["-u", owner]
-    proc = subprocess.Popen(cmd + [str(folder / "pgbouncer.ini")], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    # Its own log on stderr too: into a file, since an unread pipe fills and stops PgBouncer mid-test.
+    out = open(folder / "stderr.log", "wb")
+    proc = subprocess.Popen(cmd + [str(folder / "pgbouncer.ini")], stdout=out, stderr=subprocess.STDOUT)
     bouncer = Bouncer("127.0.0.1", listen, folder)
     try:
         _wait(proc, listen, bouncer)
@@ -92,6 +93,7 @@ def pgbouncer(admin_url: str, users: dict[str, str], databases: dict[str, str],
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+        out.close()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -99,7 +101,7 @@ def _wait(proc: subprocess.Popen, port: int, bouncer: Bouncer) -> None:
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            out = (bouncer.folder / "stderr.log").read_text(errors="replace")
             raise RuntimeError(f"pgbouncer exited ({proc.returncode}): {out}{bouncer.log()}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
