@@ -3,6 +3,7 @@
     python benchmarks/downtime.py [--rows 2000000] [--only CASE[,CASE]] [--workers 4] [--runs 3]
                                   [--timeout 900] [--json] [--diagnose]
                                   [--synchronous-commit on|off] [--batch-size N] [--batch-sleep-ms N]
+                                  [--set NAME=VALUE ...]
 
 Starts a PostgreSQL of its own (benchmarks/downtime_server.py: the machine's
 binaries, fsync on) in a temporary folder and builds,
@@ -54,7 +55,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import sys
 import time
@@ -68,10 +68,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
+import psycopg.sql  # noqa: E402
 
 from downtime_load import BASELINE, RunResult, run_under_load  # noqa: E402
 from downtime_report import fmt, table, verdict  # noqa: E402
-from downtime_server import durable_server  # noqa: E402
+from downtime_server import durable_server, machine  # noqa: E402
 from flux_agent.model.plan import Plan, Step  # noqa: E402
 from flux_agent.pg.quote import qname  # noqa: E402
 from flux_agent.model.settings import Settings  # noqa: E402
@@ -215,21 +216,6 @@ def naive_plan(case: Case, flux: Plan) -> Plan:
                 steps=steps)
 
 
-def machine(url: str, rows: int, users: int) -> dict:
-    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                if line.startswith("MemTotal:")), 0) if Path("/proc/meminfo").exists() else 0
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    with psycopg.connect(url, autocommit=True) as conn:
-        version = conn.execute("SHOW server_version").fetchone()[0]
-        size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('orders'))").fetchone()[0]
-        conf = {k: conn.execute(f"SHOW {k}").fetchone()[0]
-                for k in ("shared_buffers", "max_wal_size", "synchronous_commit")}
-    return {"cores": os.cpu_count(), "memory_gb": round(mem / 1024 / 1024, 1), "cpu": cpu,
-            "system": f"{platform.system()} {platform.release()}", "postgresql": version, "rows": rows,
-            "users_rows": users, "orders_size": size, **conf}
-
-
 def build_template(admin: str, rows: int, users: int, cases: list[Case]) -> str:
     url = _with(admin, dbname=TEMPLATE)
     with psycopg.connect(admin, autocommit=True) as conn:
@@ -248,10 +234,14 @@ def build_template(admin: str, rows: int, users: int, cases: list[Case]) -> str:
     return url
 
 
-def fresh_copy(admin: str, name: str) -> str:
+def fresh_copy(admin: str, name: str, sets: Optional[list[str]] = None) -> str:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")
+        for item in sets or ():  # --set: what a session could SET, for every session of the copy
+            key, value = item.split("=", 1)
+            conn.execute(psycopg.sql.SQL("ALTER DATABASE {} SET {} = {}").format(
+                psycopg.sql.Identifier(name), psycopg.sql.Identifier(key.strip()), psycopg.sql.Literal(value.strip())))
         conn.execute("CHECKPOINT")
     return _with(admin, dbname=name)
 
@@ -280,7 +270,7 @@ def run_case(admin: str, case: Case, args, keys: list[tuple], settings: Settings
     for form, plan in (("naive", naive_plan(case, flux)), ("flux", flux)):
         name = f"flux_downtime_{form}_{os.getpid()}"
         t0 = time.perf_counter()
-        url = fresh_copy(admin, name)
+        url = fresh_copy(admin, name, args.set)
         say(f"{case.name} / {form}: fresh copy in {time.perf_counter() - t0:.1f}s; "
             f"{len(plan.steps)} step(s) under load")
         try:
@@ -345,6 +335,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--synchronous-commit", choices=["on", "off"], default="on",
                     help="the server's synchronous_commit (default on, as in production; off: commits do not "
                          "wait for the WAL flush, which shows the locks alone)")
+    ap.add_argument("--set", action="append", metavar="NAME=VALUE", help="a session setting for every "
+                    "connection to the copies (ALTER DATABASE ... SET), e.g. max_parallel_maintenance_workers=0")
     ap.add_argument("--runs", type=int, default=3, help="runs of each class, naive and Flux (default 3)")
     ap.add_argument("--batch-size", type=int, help="Settings.backfill_batch_size for Flux's plans "
                     "(default: the planner's default)")
@@ -379,7 +371,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         tuned = {"backfill_batch_size": args.batch_size, "backfill_sleep_ms": args.batch_sleep_ms}
         settings = Settings(pg_version=major, **{k: v for k, v in tuned.items() if v is not None})
         info = {**machine(_with(box.url, dbname=TEMPLATE), args.rows, users), "workers": args.workers,
-                "runs": args.runs, "baseline_s": BASELINE, "deploy_lag_s": DEPLOY_LAG,
+                "runs": args.runs, "sets": args.set or [], "baseline_s": BASELINE, "deploy_lag_s": DEPLOY_LAG,
                 "settings": settings.model_dump(include={
                     "lock_timeout", "statement_timeout", "backfill_batch_size", "backfill_sleep_ms", "pg_version",
                     "backfill_max_commit_ms", "backfill_max_lag_bytes", "backfill_max_pause_ms",

@@ -1,10 +1,12 @@
 """A PostgreSQL server of the downtime benchmark's own, durable as production runs (fsync and
 full-page writes on, unlike the dev database's cache server): the machine's binaries as the
-dev database finds them (flux_agent.devdb.server), in a temporary folder, stopped at the end."""
+dev database finds them (flux_agent.devdb.server), in a temporary folder, stopped at the end;
+and the machine line the table ends with."""
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import tempfile
 from contextlib import contextmanager
@@ -53,3 +55,18 @@ def durable_server(synchronous_commit: str, say) -> Iterator[str]:
         if (data / "postmaster.pid").exists():
             _tool(bins, "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
         shutil.rmtree(home, ignore_errors=True)
+
+
+def machine(url: str, rows: int, users: int) -> dict:
+    mem = next((int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemTotal:")), 0) if Path("/proc/meminfo").exists() else 0
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    with psycopg.connect(url, autocommit=True) as conn:
+        version = conn.execute("SHOW server_version").fetchone()[0]
+        size = conn.execute("SELECT pg_size_pretty(pg_total_relation_size('orders'))").fetchone()[0]
+        conf = {k: conn.execute(f"SHOW {k}").fetchone()[0]
+                for k in ("shared_buffers", "max_wal_size", "synchronous_commit")}
+    return {"cores": os.cpu_count(), "memory_gb": round(mem / 1024 / 1024, 1), "cpu": cpu,
+            "system": f"{platform.system()} {platform.release()}", "postgresql": version, "rows": rows,
+            "users_rows": users, "orders_size": size, **conf}
