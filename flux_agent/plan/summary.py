@@ -256,7 +256,7 @@ def _managed_checks(plan: Plan) -> list[str]:
     for find, verbs, what in (
         (managed.superuser_needs, ("needs", "need"), "a superuser, which managed servers do not grant"),
         (pooler.session_state, ("keeps", "keep"),
-         "session state past its transaction, which PgBouncer in transaction mode hands to the next client"),
+         "session state past the transaction, which PgBouncer in transaction mode hands to the next client"),
     ):
         hits = [(n, line) for n, sql in sqls for line in find(sql)]
         if hits:

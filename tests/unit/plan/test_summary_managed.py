@@ -1,0 +1,43 @@
+"""The summary's checklist lines for managed servers and transaction poolers: said only when a
+step's SQL has something they refuse, one line per kind, within the 40-line summary."""
+
+from flux_agent.model.plan import Plan, Step
+from flux_agent.plan.summary import MAX_LINES, summary
+
+
+def _plan(*sqls: str, extra: int = 0) -> Plan:
+    steps = [Step(number=i, phase="migrate", title=f"step {i}", files=[f"db/migrations/2025010100000{i}_s.sql"],
+                  up_sql=sql, down_sql="SELECT 1;", lock="ACCESS EXCLUSIVE", risk="brief")
+             for i, sql in enumerate(sqls, 1)]
+    steps += [Step(number=len(steps) + j, phase="migrate", title=f"filler {j}", up_sql="SELECT 1;",
+                   lock="none", risk="none") for j in range(1, extra + 1)]
+    return Plan(description="managed", type="safe", tool="dbmate", operations=[], steps=steps)
+
+
+def _checks(text: str) -> list[str]:
+    return [line for line in text.splitlines() if line.startswith("[ ]")]
+
+
+def test_a_clean_plan_has_no_managed_line():
+    text = summary(_plan("SET LOCAL lock_timeout = '1s'; ALTER TABLE t ADD COLUMN a int;"))
+    assert not any("superuser" in c or "PgBouncer" in c or "allow-list" in c for c in _checks(text))
+
+
+def test_each_kind_gets_one_line_naming_its_steps():
+    text = summary(_plan("SET lock_timeout = '1s'; ALTER TABLE t ADD COLUMN a int;",
+                         "SET statement_timeout = 0; SET LOCAL session_replication_role = replica;",
+                         "SELECT create_hypertable('events', 'at');"))
+    checks = _checks(text)
+    assert ("[ ] steps 1, 2 keep session state past the transaction, which PgBouncer in transaction mode hands to "
+            "the next client: SET lock_timeout without LOCAL: the setting stays on the pooled server connection "
+            "(and 1 more)") in checks
+    assert ("[ ] step 2 needs a superuser, which managed servers do not grant: SET session_replication_role "
+            "needs a superuser") in checks
+    assert any(c.startswith("[ ] extension outside a managed provider's usual allow-list: timescaledb (step 3; "
+                            "not on RDS, Cloud SQL)") for c in checks)
+
+
+def test_the_lines_survive_a_long_plan_within_the_limit():
+    text = summary(_plan("SET lock_timeout = '1s';", extra=40))
+    assert len(text.splitlines()) <= MAX_LINES
+    assert any("PgBouncer" in c for c in _checks(text))
