@@ -6,10 +6,12 @@ state (flux_agent.pg.pooler). Skipped where pgbouncer is not installed."""
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import psycopg
 import pytest
+from pglast.parser import parse_sql_json
 
 from flux_agent.entry.actions import parse_operations, plan_migration
 from flux_agent.errors import FluxInputError
@@ -82,6 +84,8 @@ def test_no_generated_step_keeps_session_state_or_needs_a_superuser(shop):
                 if sql:
                     assert pooler.session_state(sql) == [], (cid, step.number, sql)
                     assert managed.superuser_needs(sql) == [], (cid, step.number, sql)
+                    # outside a transaction: one statement, so no setting of its own can be lost between two
+                    assert step.transactional or len(json.loads(parse_sql_json(sql))["stmts"]) == 1, (cid, sql)
                     checked += 1
     assert checked > 100
 
