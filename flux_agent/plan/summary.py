@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from contextlib import contextmanager
+from functools import lru_cache
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Iterator, Optional
 
@@ -240,31 +241,40 @@ def _managed_checks(plan: Plan) -> list[str]:
 
     if not HAVE_PGLAST:
         return []
-    from ..pg import managed, pooler
+    from ..pg import managed
 
     sqls = [(s.number, sql) for s in plan.steps for sql in (s.up_sql, s.down_sql) if sql]
     checks = []
     first: dict[str, int] = {}
     for n, sql in sqls:
-        for e in managed.extensions_used(sql):
+        for e in _concerns(sql)[0]:
             first.setdefault(e, n)
     missing = [f"{e} (step {n}; not on {', '.join(managed.not_offered(e))})" for e, n in first.items()
                if managed.not_offered(e)]
     if missing:
         checks.append("extension outside a managed provider's usual allow-list: " + "; ".join(missing)
                       + ": check the provider's list, create it ahead with its admin role")
-    for find, verbs, what in (
-        (managed.superuser_needs, ("needs", "need"), "a superuser, which managed servers do not grant"),
-        (pooler.session_state, ("keeps", "keep"),
+    for kind, verbs, what in (
+        (1, ("needs", "need"), "a superuser, which managed servers do not grant"),
+        (2, ("keeps", "keep"),
          "session state past the transaction, which PgBouncer in transaction mode hands to the next client"),
     ):
-        hits = [(n, line) for n, sql in sqls for line in find(sql)]
+        hits = [(n, line) for n, sql in sqls for line in _concerns(sql)[kind]]
         if hits:
             steps = sorted({n for n, _ in hits})
             who = f"step {steps[0]} {verbs[0]}" if len(steps) == 1 else \
                 f"steps {', '.join(map(str, steps))} {verbs[1]}"
             checks.append(f"{who} {what}: {hits[0][1]}" + (f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""))
     return checks
+
+
+@lru_cache(maxsize=1024)  # the summary tries up to four layouts, each asking again
+def _concerns(sql: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(extensions used, superuser-only forms, session state) of one step's SQL."""
+    from ..pg import managed, pooler
+
+    return (tuple(managed.extensions_used(sql)), tuple(managed.superuser_needs(sql)),
+            tuple(pooler.session_state(sql)))
 
 
 def _checklist(plan: Plan, short: bool, width: Optional[int]) -> list[str]:
