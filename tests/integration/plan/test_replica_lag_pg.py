@@ -141,3 +141,28 @@ def test_backfill_slows_while_the_replica_lags_and_comes_back_to_pace(primary_an
     assert max(slow) >= 0.4 and statistics.median(fast) * 3 < 0.4, (slow, fast)
     with psycopg.connect(p_url, autocommit=True) as conn:
         assert conn.execute("SELECT count(*) FROM items WHERE v IS NULL").fetchone()[0] == 0
+
+
+def test_a_role_without_pg_monitor_sees_no_lag_and_runs_at_its_pace(primary_and_standby):
+    """pg_stat_replication shows its positions only to superusers and pg_monitor: for any other
+    role the lag reads NULL, which the block takes as no lag (it neither fails nor stalls)."""
+    p_url, s_url, _ = primary_and_standby
+    with psycopg.connect(p_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE items (id bigint PRIMARY KEY, filler text, v int)")
+        conn.execute("INSERT INTO items SELECT g, repeat('x', 200), NULL FROM generate_series(1, 20000) g")
+        conn.execute("CREATE ROLE flux_app LOGIN")
+        conn.execute("GRANT SELECT, UPDATE ON items TO flux_app")
+    settings = Settings(backfill_sleep_ms=0, backfill_max_commit_ms=10_000, backfill_max_lag_bytes=1024 * 1024)
+    plan = build_plan([Backfill(table="items", column="v", value="1", batch_size=1000)], read_live(p_url), settings)
+    step = next(s for s in plan.steps if s.batching is not None)
+    app_url = psycopg.conninfo.make_conninfo(p_url, user="flux_app")
+    notices: list[str] = []
+    with psycopg.connect(s_url, autocommit=True) as standby:
+        standby.execute("SELECT pg_wal_replay_pause()")
+        with psycopg.connect(app_url, autocommit=True) as conn:
+            assert conn.execute("SELECT count(*), max(replay_lsn) FROM pg_stat_replication").fetchone() == (1, None)
+            conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+            conn.execute(step.up_sql)
+        standby.execute("SELECT pg_wal_replay_resume()")
+    assert not [n for n in notices if "throttled" in n], notices
+    assert notices[-1].endswith(": 20000 rows updated")
