@@ -231,9 +231,9 @@ def batched_update(
 
     It must run outside a transaction block (COMMIT inside DO needs that) and
     is safe to run again after an interruption: finished batches stay done, and
-    with a `where` (the rows still to do: `col IS NULL`, a copy that differs) the
-    walk takes only those rows, so a run again resumes where the last one stopped
-    instead of walking (batch by batch, with its pauses) the rows it did.
+    with a `where` (the rows still to do: `col IS NULL`, a copy that differs) a run
+    again starts at the first row still to do instead of walking (batch by batch,
+    with its pauses) the rows it did.
 
     It paces itself (issue 25): a batch slower than max_commit_ms, replica lag over
     max_lag_bytes or sessions waiting on its locks double the pause (up to max_pause_ms,
@@ -278,6 +278,16 @@ def batched_update(
     # The walk ends at the last key present when it starts: rows inserted later
     # already get their value from a default, a trigger or the deployed code, and
     # chasing them would keep a busy table's backfill running for ever.
+    # Run again after an interruption, the walk starts just before the first row still to do (`where`
+    # says which): the finished rows are passed over once, not batch by batch with pauses. (Filtering
+    # the walk itself by `where` instead cost 8x: every key visited fetched its row.)
+    resume = "" if not where else (
+        f"  SELECT {pk_cols} INTO {', '.join(nxt)} FROM {t} WHERE ({where}) ORDER BY {pk_cols} LIMIT 1;\n"
+        "  IF NOT FOUND THEN\n"
+        "    RETURN;\n"
+        "  END IF;\n"
+        f"  SELECT {pk_cols} INTO {', '.join(last)} FROM {t} WHERE {pk_tuple} < {tup(nxt)} "
+        f"ORDER BY {', '.join(f'{ident(c)} DESC' for c in pk)} LIMIT 1;\n")
     body = (
         "\n"
         "DECLARE\n"
@@ -298,10 +308,11 @@ def batched_update(
         "  IF NOT FOUND THEN\n"
         "    RETURN;\n"
         "  END IF;\n"
-        "  LOOP\n"
+        + resume
+        + "  LOOP\n"
         f"    SET LOCAL lock_timeout = {literal(ctx.settings.lock_timeout)};\n"
         f"    SELECT {k_cols} INTO {', '.join(nxt)}\n"
-        f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} AND {pk_tuple} <= {tup(stop)}{extra}\n"
+        f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} AND {pk_tuple} <= {tup(stop)}\n"
         f"            ORDER BY {pk_cols} LIMIT flux_size) AS k\n"
         f"      ORDER BY {k_desc} LIMIT 1;\n"
         "    EXIT WHEN NOT FOUND;\n"

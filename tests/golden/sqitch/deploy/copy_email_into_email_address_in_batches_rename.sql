@@ -21,10 +21,15 @@ BEGIN
   IF NOT FOUND THEN
     RETURN;
   END IF;
+  SELECT id INTO flux_next_0 FROM users WHERE (email_address IS DISTINCT FROM email) ORDER BY id LIMIT 1;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  SELECT id INTO flux_last_0 FROM users WHERE id < flux_next_0 ORDER BY id DESC LIMIT 1;
   LOOP
     SET LOCAL lock_timeout = '1s';
     SELECT k.id INTO flux_next_0
-      FROM (SELECT id FROM users WHERE (flux_last_0 IS NULL OR id > flux_last_0) AND id <= flux_stop_0 AND (email_address IS DISTINCT FROM email)
+      FROM (SELECT id FROM users WHERE (flux_last_0 IS NULL OR id > flux_last_0) AND id <= flux_stop_0
             ORDER BY id LIMIT flux_size) AS k
       ORDER BY k.id DESC LIMIT 1;
     EXIT WHEN NOT FOUND;
