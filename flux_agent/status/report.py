@@ -43,7 +43,7 @@ def from_database(record: PlanRecord, conn, applied_files: Optional[set[str]] = 
         status = StepStatus(number=step.number, title=step.title, files=step.files, state="deploy",
                             evidence=[f.text for _, f in facts] + _recorded(step, applied_files))
         if not step.is_code:
-            status.state, status.fix = _state(step, [f for _, f in facts], last)
+            status.state, status.fix = _state(step, facts, last)
         out.append(status)
     return PlanStatus(id=record.id, description=plan.description, steps=out,
                       next=_next(plan.steps, out, set(record.written)))
@@ -69,10 +69,11 @@ def _key(effect) -> tuple:
     return effect.kind, effect.table if effect.kind in ("column", "trigger", "constraint") else None, effect.name
 
 
-def _state(step: Step, facts: list[Seen], last: int) -> tuple[str, str]:
-    invalid = [f for f in facts if f.invalid_index and not f.holds]
+def _state(step: Step, looked: list[tuple[Effect, Seen]], last: int) -> tuple[str, str]:
+    facts = [f for _, f in looked]
+    invalid = [e.name for e, f in looked if f.invalid_index and not f.holds]
     if invalid:
-        names = [f.text.split()[1] for f in invalid]
+        names = invalid
         drops = " ".join(f"DROP INDEX CONCURRENTLY IF EXISTS {qname(n)};" for n in names)
         return "failed half-way", f"{drops} then run step {step.number} again"
     if step.number < last or (step.number == last and all(f.holds for f in facts)):

@@ -56,10 +56,10 @@ def replay_folder(folder: Path, tool: Optional[str] = None, *, skip_broken: bool
     return FolderReplay(folder, tool, skip_broken=skip_broken, leave_out=leave_out).schema()
 
 
-def _snapshot(schema: Schema) -> Schema:
-    """A deep copy of `schema`, through its JSON (pydantic's Rust core): about twice as fast as
-    model_copy(deep=True) on a large schema, which `flux validate` takes after every file."""
-    return type(schema).model_validate_json(schema.model_dump_json())
+def deep_copy(model):
+    """A deep copy of a schema model, through its JSON (pydantic's Rust core): about twice as fast
+    as model_copy(deep=True) on a large schema, which `flux validate` takes after every file."""
+    return type(model).model_validate_json(model.model_dump_json())
 
 
 class FolderReplay:
@@ -117,7 +117,7 @@ class FolderReplay:
             tables.append(table)
         self._normal_tables = kept
         self._state.touched = set()
-        out = _snapshot(raw.model_copy(update={"tables": []}))
+        out = deep_copy(raw.model_copy(update={"tables": []}))
         out.tables = tables
         return normalise_views(out)
 

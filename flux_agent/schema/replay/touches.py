@@ -15,7 +15,8 @@ from typing import Optional
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType as OT
 
-from ...model.schema import Schema, Table
+from ...model.schema import Schema
+from .engine import deep_copy
 from .state import split_key
 
 _NO_TABLE = (ast.CreateEnumStmt, ast.AlterEnumStmt, ast.ViewStmt, ast.VariableSetStmt, ast.CreateExtensionStmt)
@@ -86,8 +87,9 @@ def copy_for_replay(schema: Schema, touch: Optional[Touch]) -> Schema:
     `touch` is None. Copied through JSON (pydantic's core: twice as fast as
     through Python objects)."""
     if touch is None:
-        return type(schema).model_validate_json(schema.model_dump_json())
+        return deep_copy(schema)
     ids = affected(schema, touch)
-    out = type(schema).model_validate_json(schema.model_copy(update={"tables": []}).model_dump_json())
-    out.tables = [Table.model_validate_json(t.model_dump_json()) if id(t) in ids else t for t in schema.tables]
+    out = deep_copy(schema.model_copy(update={"tables": []}))
+    out.tables = [deep_copy(t) if id(t) in ids else t for t in schema.tables]
     return out
+
