@@ -130,9 +130,9 @@ def _print_sql(plan) -> None:
         where = f" [{', '.join(step.files)}]" if step.files else ""
         print(f"\n-- step {step.number} ({step.phase}): {title}{where}")
         print("-- up:")
-        print(step.up_sql.strip() if step.up_sql else "-- (none)")
+        print(step.up_file_sql.strip() if step.up_file_sql else "-- (none)")
         print("-- down:")
-        print(step.down_sql.strip() if step.down_sql else f"-- (none: {' '.join(step.rollback.split()) or 'no rollback SQL'})")
+        print(step.down_file_sql.strip() if step.down_file_sql else f"-- (none: {' '.join(step.rollback.split()) or 'no rollback SQL'})")
 
 
 def _print_outcome(outcome) -> None:

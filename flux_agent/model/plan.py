@@ -7,7 +7,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, Field, computed_field
 
-from ..plan import summary as render
+from ..plan import lock_retry, summary as render
 from .findings import FileFinding  # noqa: F401  (part of this module's names)
 from .operations import Operation
 from .terms import Lock, Phase, PlanType, Severity, Tool
@@ -31,13 +31,34 @@ class Batching(BaseModel):
     min_rows_per_s: int = Field(200, description="floor rate: throttling never goes slower")
 
 
+class LockRetry(BaseModel):
+    """How a step whose lock blocks the application's reads or writes gets it: each try waits
+    at most `wait_ms` (the longest the application's queries queue behind it), and a try that
+    is not granted in time lets go of every lock it took, pauses and tries again."""
+
+    tries: int = Field(description="tries before the step fails (nothing changed)")
+    wait_ms: int = Field(description="lock_timeout of each try")
+    first_pause_ms: int = Field(description="pause after the first refused try; each later pause doubles")
+    max_pause_ms: int = Field(description="the longest pause between tries")
+
+    def pauses_ms(self) -> list[int]:
+        """The pauses between tries, before jitter (which only shortens them)."""
+        return [min(self.max_pause_ms, self.first_pause_ms * 2 ** i) for i in range(self.tries - 1)]
+
+    @property
+    def worst_wait_ms(self) -> int:
+        """The longest a step can spend waiting for its locks: every try refused."""
+        return self.tries * self.wait_ms + sum(self.pauses_ms())
+
+
 class Step(BaseModel):
     number: int = 0
     phase: Phase
     title: str
     files: list[str] = Field(default_factory=list)
-    up_sql: Optional[str] = None
-    down_sql: Optional[str] = None
+    up_sql: Optional[str] = Field(None, description="the step's forward SQL; with lock_retry, one try of it "
+                                  "(its file and verify run it retried: up_file_sql)")
+    down_sql: Optional[str] = Field(None, description="the step's rollback SQL (one try, as up_sql)")
     transactional: bool = True
     lock: Lock = "none"
     lock_note: str = Field("", description="what the lock applies to, when not the whole step: "
@@ -46,6 +67,20 @@ class Step(BaseModel):
     data_loss_on_rollback: bool = False
     rollback: str = Field("", description="what undoing this step does, in words")
     batching: Optional[Batching] = Field(None, description="for a batched backfill: how it walks the table")
+    lock_retry: Optional[LockRetry] = Field(None, description="for a step whose lock blocks the application: "
+                                            "how its migration file retries a lock not granted in time "
+                                            "(up_sql and down_sql are one try)")
+
+    @property
+    def up_file_sql(self) -> Optional[str]:
+        """The forward SQL as the migration file holds it and verify runs it: up_sql, retried
+        on a lock timeout when the step says so."""
+        return lock_retry.wrap(self.up_sql, self.lock_retry)
+
+    @property
+    def down_file_sql(self) -> Optional[str]:
+        """The rollback SQL as the migration file holds it (see up_file_sql)."""
+        return lock_retry.wrap(self.down_sql, self.lock_retry)
 
     @property
     def is_code(self) -> bool:

@@ -5,9 +5,26 @@ from __future__ import annotations
 
 from typing import Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .terms import Tool
+
+
+_UNIT_MS = {"us": 0.001, "ms": 1, "s": 1000, "min": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def duration_ms(text: str) -> int:
+    """A PostgreSQL time setting ('5s', '500ms', '1min', a bare number of ms) in milliseconds."""
+    t = str(text).strip().lower()
+    number = t.rstrip("abcdefghijklmnopqrstuvwxyz ").strip()
+    unit = t[len(number):].strip() or "ms"
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"not a PostgreSQL duration: {text!r} (e.g. '5s', '500ms', '1min')") from None
+    if unit not in _UNIT_MS or value < 0:
+        raise ValueError(f"not a PostgreSQL duration: {text!r} (units: {', '.join(_UNIT_MS)})")
+    return round(value * _UNIT_MS[unit])
 
 
 class Settings(BaseModel):
@@ -15,7 +32,16 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lock_timeout: str = "1s"
+    lock_timeout: str = Field("1s", description="how long a step whose lock blocks nothing the application "
+                              "does (VALIDATE, a backfill batch) waits for it")
+    # A step whose lock queues the application's reads or writes waits briefly and retries
+    # (plan/lock_retry.py): traffic queues behind it for lock_wait_ms at most, not lock_timeout.
+    lock_wait_ms: int = Field(50, gt=0, description="how long each try of a step whose lock blocks the "
+                              "application waits for it: the longest queries queue behind the step")
+    lock_tries: int = Field(30, gt=0, description="tries of such a step before it fails, changing nothing")
+    lock_retry_pause_ms: int = Field(100, ge=0, description="pause after the first refused try; later "
+                                     "pauses double")
+    lock_retry_max_pause_ms: int = Field(5000, ge=0, description="the longest pause between tries")
     statement_timeout: str = "5s"
     backfill_batch_size: int = Field(5000, gt=0)
     backfill_sleep_ms: int = Field(50, ge=0)
@@ -29,6 +55,12 @@ class Settings(BaseModel):
     backfill_max_pause_ms: int = Field(2000, ge=0, description="the longest pause between batches when throttled")
     backfill_min_rows_per_s: int = Field(200, gt=0, description="floor rate: throttling never slows a backfill "
                                          "below this, so it always finishes")
+    @field_validator("lock_timeout", "statement_timeout")
+    @classmethod
+    def _a_duration(cls, v: str) -> str:
+        duration_ms(v)
+        return v
+
     pg_version: int = Field(12, ge=9)
     migrations_dir: Optional[str] = None
     tool: Optional[Tool] = None

@@ -227,7 +227,17 @@ def _conditional_checks(plan: Plan) -> list[str]:
         files = sorted({c.path for c in plan.code_changes})
         checks.append(f"apply the model changes ({', '.join(files)}) with the application change, so the ORM "
                       "agrees with the database")
-    if any(s.lock == "ACCESS EXCLUSIVE" for s in plan.steps):
+    retried = [s for s in plan.steps if s.lock_retry is not None]
+    if retried:
+        from .estimate import duration_text
+
+        r = retried[0].lock_retry
+        checks.append(
+            f"steps {', '.join(str(s.number) for s in retried)} wait at most {r.wait_ms} ms per try for their locks "
+            f"and retry ({r.tries} tries, up to {duration_text(r.worst_wait_ms / 1000)}); still refused, the step "
+            "changes nothing: run it again when the table is quieter"
+        )
+    elif any(s.lock == "ACCESS EXCLUSIVE" for s in plan.steps):
         checks.append(
             "lock_timeout is set so a blocked lock gives up instead of queueing reads and writes; retry on timeout"
         )

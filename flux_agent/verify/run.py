@@ -212,7 +212,7 @@ def _one(conn, step: Step, direction: str, back: bool, watcher: "LockWatcher",
             res.note += "; " + ("old code takes over from new code" if back else "new code takes over from old code")
         res.seconds = round(time.perf_counter() - t0, 4)
         return res
-    sql = step.down_sql if back else step.up_sql
+    sql = step.down_file_sql if back else step.up_file_sql
     if not sql or not sql.strip():
         res.note = "no rollback SQL: nothing to undo" if back else "no SQL"
         return res

@@ -24,12 +24,12 @@ def run_sql(conn: psycopg.Connection, sql: Optional[str], transactional: bool) -
 
 def forward(conn: psycopg.Connection, steps: Iterable[Step]) -> None:
     for step in steps:
-        run_sql(conn, step.up_sql, step.transactional)
+        run_sql(conn, step.up_file_sql, step.transactional)
 
 
 def rollback(conn: psycopg.Connection, steps: Iterable[Step]) -> None:
     for step in reversed(list(steps)):
-        run_sql(conn, step.down_sql, step.transactional)
+        run_sql(conn, step.down_file_sql, step.transactional)
 
 
 def connect(url: str) -> psycopg.Connection:

@@ -72,8 +72,9 @@ def sql_header(step: Step) -> str:
 
 
 def up_sql(step: Step) -> str:
-    """The step's up SQL, stripped; a database step without any is refused."""
-    sql = (step.up_sql or "").strip()
+    """The step's up SQL as its file holds it (Step.up_file_sql), stripped; a database step
+    without any is refused."""
+    sql = (step.up_file_sql or "").strip()
     if not sql:
         raise no_sql(step)
     return sql
@@ -96,8 +97,9 @@ def no_sql(step: Step) -> FluxInputError:
 
 
 def down_sql(step: Step) -> str | None:
-    """The step's down SQL, stripped, or None when there is nothing to undo."""
-    return step.down_sql.strip() if step.down_sql and step.down_sql.strip() else None
+    """The step's down SQL as its file holds it, stripped, or None when there is nothing to undo."""
+    sql = step.down_file_sql
+    return sql.strip() if sql and sql.strip() else None
 
 
 def nothing_to_undo(step: Step) -> str:

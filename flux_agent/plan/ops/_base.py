@@ -6,13 +6,15 @@ backfill block.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Optional
 
 from ...errors import FluxInputError
 from ...model.schema import Column, Schema, Table
-from ...model.settings import Settings
-from ...model.plan import Batching, Step
+from ...model.settings import Settings, duration_ms
+from ...model.plan import Batching, LockRetry, Step
+from ..lock_retry import BLOCKING
 from ...model.terms import Lock, Phase
 from ...pg.ddl import create_table_sql
 from ...pg.locks import ACCESS_EXCLUSIVE, NO_LOCK, ROW_EXCLUSIVE
@@ -116,13 +118,29 @@ def table_ddl(table: Table, name: str, schema: Optional[Schema] = None) -> str:
 # --------------------------------------------------------------------------
 
 
-def timeouts(settings: Settings, statement_timeout: Optional[str] = None) -> list[str]:
-    """SET LOCAL keeps the setting to this migration's transaction only."""
+def timeouts(settings: Settings, statement_timeout: Optional[str] = None,
+             retry: Optional[LockRetry] = None) -> list[str]:
+    """SET LOCAL keeps the setting to this migration's transaction only. A step retried on a
+    lock timeout waits `retry.wait_ms` per try, and its statement (one DO block) may take its
+    own time plus every try and pause."""
     st = settings.statement_timeout if statement_timeout is None else statement_timeout
+    lock = literal(settings.lock_timeout) if retry is None else f"'{retry.wait_ms}ms'"
+    if retry is not None and st != "0":
+        st = f"{math.ceil((duration_ms(st) + retry.worst_wait_ms) / 1000)}s"
     return [
-        f"SET LOCAL lock_timeout = {literal(settings.lock_timeout)};",
+        f"SET LOCAL lock_timeout = {lock};",
         f"SET LOCAL statement_timeout = {literal(st) if st != '0' else '0'};",
     ]
+
+
+def lock_retry(settings: Settings, lock: Lock) -> Optional[LockRetry]:
+    """How a step taking `lock` retries a lock timeout: None for locks the application does
+    not queue behind (see plan/lock_retry.py)."""
+    if lock not in BLOCKING:
+        return None
+    return LockRetry(tries=settings.lock_tries, wait_ms=settings.lock_wait_ms,
+                     first_pause_ms=settings.lock_retry_pause_ms,
+                     max_pause_ms=max(settings.lock_retry_max_pause_ms, settings.lock_retry_pause_ms))
 
 
 def join(stmts: list[str]) -> str:
@@ -145,13 +163,16 @@ def tx_step(
     statement_timeout: Optional[str] = None,
     down_statement_timeout: Optional[str] = None,
 ) -> Step:
-    """A step run inside one transaction, its timeouts set first."""
-    pre = timeouts(ctx.settings, statement_timeout)
+    """A step run inside one transaction, its timeouts set first; retried on a lock timeout
+    when its lock blocks the application."""
+    retry = lock_retry(ctx.settings, lock)
+    pre = timeouts(ctx.settings, statement_timeout, retry)
     return Step(
         phase=phase,
         title=title,
         up_sql=join(pre + up),
-        down_sql=join(timeouts(ctx.settings, down_statement_timeout) + down) if down else None,
+        down_sql=join(timeouts(ctx.settings, down_statement_timeout, retry) + down) if down else None,
+        lock_retry=retry,
         transactional=True,
         lock=lock,
         lock_note=lock_note,

@@ -60,8 +60,10 @@ def _line_at(text: str, offset: int, first_line: int) -> int:
     return first_line + text.count("\n", 0, offset)
 
 
-# Keys followed through a PL/pgSQL tree: blocks and IF branches, not loops or handlers.
-_PLPGSQL_PATH = ("PLpgSQL_function", "action", "PLpgSQL_stmt_block", "body", "PLpgSQL_stmt_if", "then_body")
+# Keys followed through a PL/pgSQL tree: blocks, IF branches and a plain LOOP (it runs its body at
+# least once: Flux's own lock-timeout retry is one), not WHILE or FOR loops or handlers.
+_PLPGSQL_PATH = ("PLpgSQL_function", "action", "PLpgSQL_stmt_block", "body", "PLpgSQL_stmt_if", "then_body",
+                 "PLpgSQL_stmt_loop")
 
 
 def _do_block(do_text: str) -> Optional[Callable[[State, ast.Node], None]]:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from flux_agent.entry.cli import main
+from flux_agent.model.plan import Step
 
 from cases import CASES
 from shop import SHOP
@@ -179,7 +180,8 @@ def test_write_creates_exactly_the_files_before_the_first_deploy(proj, capsys, c
         for f in step["files"]:
             text = (proj / f).read_text(encoding="utf-8")
             assert text.startswith("-- migrate:up")
-            assert step["up_sql"].strip() in text
+            # up_sql is one try; the file holds it as run, retried on a lock timeout where it says so
+            assert Step.model_validate(step).up_file_sql.strip() in text
     # After the deploy: continue writes the rest, one group per deploy, then says it is done.
     steps_written = 0
     while later and main(["continue", "--project", str(proj), "--json"]) == 0:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from flux_agent.model.plan import Step
 from flux_agent.entry.cli import main
 from flux_agent.entry.cli_args import parser as _parser
 
@@ -140,9 +141,10 @@ def test_plan_sql_prints_each_steps_up_and_down_sql_after_the_summary(proj, caps
             continue
         # The two runs name files by the second they ran in: compare the names after the timestamp.
         assert step["files"][0].rpartition("/")[2].partition("_")[2] in block.splitlines()[0]
-        assert f"-- up:\n{step['up_sql'].strip()}\n-- down:\n" in block
+        as_run = Step.model_validate(step)  # --sql prints the SQL as the files run it (lock retry and all)
+        assert f"-- up:\n{as_run.up_file_sql.strip()}\n-- down:\n" in block
         if step["down_sql"]:
-            assert step["down_sql"].strip() in block
+            assert as_run.down_file_sql.strip() in block
     assert "Nothing written (dry run)" in out
     assert sorted(p.name for p in (proj / "db" / "migrations").iterdir()) == before
     code, out, err = run(capsys, ["plan", "--project", str(proj), "--op", json.dumps(RENAME)])

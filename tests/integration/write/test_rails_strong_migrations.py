@@ -108,7 +108,7 @@ def test_every_execute_is_assured_with_its_reasons(tmp_path):
         blocks = _blocks(ruby)
         assert blocks and ruby.count("execute <<~") == len(blocks)
         want = []
-        for sql in (step.up_sql, step.down_sql):
+        for sql in (step.up_file_sql, step.down_file_sql):
             if sql and sql.strip():
                 many = not step.transactional and len(split_statements(sql)) > 1
                 want += [s.text for s in split_statements(sql)] if many else [sql.strip()]
@@ -181,7 +181,7 @@ def test_ruby_runs_each_file_as_strong_migrations_allows(tmp_path):
         check = subprocess.run([RUBY, "-c", str(path)], capture_output=True, text=True)
         assert check.returncode == 0 and "Syntax OK" in check.stdout, check.stderr
         step = steps[job.rel]
-        for method, sql in (("up", step.up_sql), ("down", step.down_sql)):
+        for method, sql in (("up", step.up_file_sql), ("down", step.down_file_sql)):
             ran = subprocess.run([RUBY, str(stub), str(path), method], capture_output=True, text=True)
             assert ran.returncode == 0, ran.stderr
             mode, *got = ran.stdout.split("\0")

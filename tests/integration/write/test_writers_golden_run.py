@@ -54,7 +54,7 @@ def test_ruby_syntax_and_executed_sql(tmp_path):
         check = subprocess.run([RUBY, "-c", str(path)], capture_output=True, text=True)
         assert check.returncode == 0 and "Syntax OK" in check.stdout, check.stderr
         step = steps[job.rel]
-        for method, sql in (("up", step.up_sql), ("down", step.down_sql)):
+        for method, sql in (("up", step.up_file_sql), ("down", step.down_file_sql)):
             ran = subprocess.run([RUBY, str(stub), str(path), method], capture_output=True, text=True)
             assert ran.returncode == 0, ran.stderr
             got = ran.stdout.split("\0") if ran.stdout else []

@@ -125,7 +125,7 @@ def test_rails_heredocs_give_back_the_exact_sql():
     _, laid, jobs = jobs_for("rails", Path("/nonexistent"))
     for step, job in zip(db_steps(laid), jobs):
         bodies = heredocs(job.content)
-        for sql in (step.up_sql, step.down_sql):
+        for sql in (step.up_file_sql, step.down_file_sql):
             if not sql:
                 continue
             if step.transactional or len(split_statements(sql)) == 1:

@@ -1,4 +1,27 @@
 -- Step 4 (expand): add constraints of email to email_address as NOT VALID
-SET LOCAL lock_timeout = '1s';
-SET LOCAL statement_timeout = '5s';
+SET LOCAL lock_timeout = '50ms';
+SET LOCAL statement_timeout = '128s';
+-- flux: retried on a lock timeout: 30 tries of at most 50 ms each, 100 ms to 5000 ms apart
+DO $flux_retry$
+#variable_conflict use_column
+DECLARE
+  flux_try integer := 1;
+  flux_pause double precision;
+BEGIN
+  LOOP
+    BEGIN
 ALTER TABLE users ADD CONSTRAINT users_email_address_not_null CHECK (email_address IS NOT NULL) NOT VALID;
+      EXIT;
+    EXCEPTION WHEN lock_not_available THEN
+      IF flux_try >= 30 THEN
+        RAISE EXCEPTION 'flux: locks not granted in % tries of 50 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
+          USING ERRCODE = 'lock_not_available';
+      END IF;
+      flux_pause := least(5000, 100 * 2 ^ (flux_try - 1)) * (0.5 + random() / 2);
+      RAISE NOTICE 'flux: locks not granted within 50 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
+      PERFORM pg_sleep(flux_pause / 1000);
+      flux_try := flux_try + 1;
+    END;
+  END LOOP;
+END
+$flux_retry$;

@@ -3,20 +3,52 @@ class DropUsersEmailAndTheSyncTrigger < ActiveRecord::Migration[7.1]
   def up
     execute <<~'SQL'
       -- flux-phase contract: written by flux to run after the code deploy before it; what it removes is no longer used
-      SET LOCAL lock_timeout = '1s';
-      SET LOCAL statement_timeout = '5s';
+      SET LOCAL lock_timeout = '50ms';
+      SET LOCAL statement_timeout = '128s';
+      -- flux: retried on a lock timeout: 30 tries of at most 50 ms each, 100 ms to 5000 ms apart
+      DO $flux_retry$
+      #variable_conflict use_column
+      DECLARE
+        flux_try integer := 1;
+        flux_pause double precision;
+      BEGIN
+        LOOP
+          BEGIN
       DROP TRIGGER IF EXISTS flux_sync_users_email ON users;
       -- squawk-ignore ban-drop-function -- only the sync trigger dropped above used it
       DROP FUNCTION IF EXISTS flux_sync_users_email();
       -- squawk-ignore ban-drop-column -- the application stopped using email in the code step
       ALTER TABLE users DROP COLUMN email;
+            EXIT;
+          EXCEPTION WHEN lock_not_available THEN
+            IF flux_try >= 30 THEN
+              RAISE EXCEPTION 'flux: locks not granted in % tries of 50 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
+                USING ERRCODE = 'lock_not_available';
+            END IF;
+            flux_pause := least(5000, 100 * 2 ^ (flux_try - 1)) * (0.5 + random() / 2);
+            RAISE NOTICE 'flux: locks not granted within 50 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
+            PERFORM pg_sleep(flux_pause / 1000);
+            flux_try := flux_try + 1;
+          END;
+        END LOOP;
+      END
+      $flux_retry$;
     SQL
   end
 
   def down
     execute <<~'SQL'
-      SET LOCAL lock_timeout = '1s';
+      SET LOCAL lock_timeout = '50ms';
       SET LOCAL statement_timeout = 0;
+      -- flux: retried on a lock timeout: 30 tries of at most 50 ms each, 100 ms to 5000 ms apart
+      DO $flux_retry$
+      #variable_conflict use_column
+      DECLARE
+        flux_try integer := 1;
+        flux_pause double precision;
+      BEGIN
+        LOOP
+          BEGIN
       ALTER TABLE users ADD COLUMN email text;
       UPDATE users SET email = email_address;
       ALTER TABLE users ALTER COLUMN email SET NOT NULL;
@@ -38,6 +70,20 @@ class DropUsersEmailAndTheSyncTrigger < ActiveRecord::Migration[7.1]
       END
       $flux$;
       CREATE TRIGGER flux_sync_users_email BEFORE INSERT OR UPDATE ON users FOR EACH ROW EXECUTE FUNCTION flux_sync_users_email();
+            EXIT;
+          EXCEPTION WHEN lock_not_available THEN
+            IF flux_try >= 30 THEN
+              RAISE EXCEPTION 'flux: locks not granted in % tries of 50 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
+                USING ERRCODE = 'lock_not_available';
+            END IF;
+            flux_pause := least(5000, 100 * 2 ^ (flux_try - 1)) * (0.5 + random() / 2);
+            RAISE NOTICE 'flux: locks not granted within 50 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
+            PERFORM pg_sleep(flux_pause / 1000);
+            flux_try := flux_try + 1;
+          END;
+        END LOOP;
+      END
+      $flux_retry$;
     SQL
   end
 end
