@@ -300,8 +300,10 @@ def explain_slow(res: RunResult, log: Optional[Path]) -> None:
     over 20 ms, checkpoints, autovacuum) and this process's garbage-collection pauses."""
     events = [(start, f"python gc of generation {gen}: {(end - start) * 1000:.0f} ms") for start, end, gen
               in res.gc_pauses]
-    if log is not None and log.exists():
-        for line in log.read_text(errors="replace").splitlines():
+    # The server's log: a file, or logging_collector's folder of them.
+    logs = [] if log is None or not log.exists() else sorted(log.iterdir()) if log.is_dir() else [log]
+    for path in logs:
+        for line in path.read_text(errors="replace").splitlines():
             try:
                 when = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=timezone.utc)
             except ValueError:

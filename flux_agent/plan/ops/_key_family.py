@@ -164,7 +164,8 @@ def _rows(table: Table) -> str:
 def _swap_words(ctx: Ctx, table: Table, locks: str) -> str:
     # Catalog changes only (no scan, no rewrite, no index build): milliseconds once the lock is granted.
     return (f"ACCESS EXCLUSIVE on {locks} for a catalog-only change (no scan, no rewrite): milliseconds once "
-            f"granted, given up after lock_timeout {ctx.settings.lock_timeout}; {_rows(table)}")
+            f"granted; each try waits {ctx.settings.lock_wait_ms} ms at most and lets go ({ctx.settings.lock_tries} "
+            f"tries); {_rows(table)}")
 
 
 def plan(ctx: Ctx, fam: Family) -> list[Step]:
