@@ -227,6 +227,15 @@ def _conditional_checks(plan: Plan) -> list[str]:
         files = sorted({c.path for c in plan.code_changes})
         checks.append(f"apply the model changes ({', '.join(files)}) with the application change, so the ORM "
                       "agrees with the database")
+    swapped = [o for o in plan.operations if o.op == "change_column_type"] if plan.type == "expand-contract" else []
+    if swapped:
+        # PostgreSQL refuses a statement prepared before the swap once per connection: its result
+        # type changed. Seen in the key-family benchmark with prepared statements on.
+        checks.append(
+            "after the swap, statements the application prepared before it fail with \"cached plan must not "
+            "change result type\" until prepared again (some drivers, Rails among them, do that after a failure; "
+            "psycopg does not): reset or recycle the connection pool right after the swap"
+        )
     retried = [s for s in plan.steps if s.lock_retry is not None]
     if retried:
         from .estimate import duration_text
