@@ -377,7 +377,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                 "settings": settings.model_dump(include={
                     "lock_timeout", "statement_timeout", "backfill_batch_size", "backfill_sleep_ms", "pg_version",
                     "backfill_max_commit_ms", "backfill_max_lag_bytes", "backfill_max_pause_ms",
-                    "backfill_min_rows_per_s"})}
+                    "backfill_min_rows_per_s", "lock_wait_ms", "lock_tries"})}
         results = []
         try:
             for i, case in enumerate(cases, 1):

@@ -30,9 +30,6 @@ from flux_agent.plan.planner import planned_schema
 from flux_agent.verify.load import NEW, OLD, Traffic, Worker
 
 Progress = Callable[[str], None]
-LOCK_TIMEOUT = "55P03"
-RETRIES = 3
-RETRY_PAUSE = 1.0
 WARMUP = 0.5  # traffic runs this long before anything is measured
 BASELINE = 2.0  # then this long with no migration: the machine's own latency
 
@@ -97,7 +94,8 @@ class StepStat:
     p99_ms: Optional[float] = None
     ops: int = 0
     errors: int = 0
-    retries: int = 0
+    retries: int = 0  # tries the step's own lock retry was refused
+    throttles: list[str] = field(default_factory=list)  # a backfill's throttle notices
     error: Optional[str] = None
     waits: list[str] = field(default_factory=list)
 
@@ -241,7 +239,8 @@ def run_under_load(url: str, plan: Plan, before: Schema, form: str, workers: int
             if sampler is not None:
                 stat.waits = sampler.top(key)
             say(f"  {form} step {step.number} ({step.phase}) {step.title}: {stat.seconds:.2f}s"
-                + (f", {stat.retries} lock_timeout retries" if stat.retries else "")
+                + (f", {stat.retries} tries refused their lock" if stat.retries else "")
+                + (f", throttled {len(stat.throttles)}x: {stat.throttles[0]}" if stat.throttles else "")
                 + (f" -- FAILED: {stat.error}" if stat.error else ""))
             if stat.error:
                 res.failure = f"step {step.number} ({step.title}): {stat.error}"
@@ -280,19 +279,25 @@ def run_under_load(url: str, plan: Plan, before: Schema, form: str, workers: int
 
 
 def _run_step(conn: psycopg.Connection, step, stat: StepStat, expired: threading.Event) -> Optional[str]:
-    for attempt in range(RETRIES + 1):
-        try:
-            run_sql(conn, step.up_sql, step.transactional)
-            return None
-        except psycopg.Error as exc:
-            if expired.is_set():
-                return "timed out (the case's --timeout)"
-            message = (exc.diag.message_primary or str(exc)).strip()
-            if exc.diag.sqlstate != LOCK_TIMEOUT or attempt == RETRIES:
-                return message
+    """The step's SQL as its file runs it (a brief-lock step retries its lock inside its own DO
+    block: each refused try is one NOTICE, counted; a backfill's throttling too)."""
+    def heard(d) -> None:
+        text = d.message_primary or ""
+        if text.startswith("flux: locks not granted within"):
             stat.retries += 1
-            time.sleep(RETRY_PAUSE)
-    return None
+        elif "throttled" in text:
+            stat.throttles.append(text)
+
+    conn.add_notice_handler(heard)
+    try:
+        run_sql(conn, step.up_file_sql, step.transactional)
+        return None
+    except psycopg.Error as exc:
+        if expired.is_set():
+            return "timed out (the case's --timeout)"
+        return (exc.diag.message_primary or str(exc)).strip()
+    finally:
+        conn.remove_notice_handler(heard)
 
 
 def _ms(v: Optional[float]) -> str:
