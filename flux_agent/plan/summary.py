@@ -223,10 +223,14 @@ def _conditional_checks(plan: Plan) -> list[str]:
     if code:
         checks.append(f"deploy the application change (step {', '.join(code)}), "
                       f"then {action('continue')} writes the steps after it")
-    if plan.code_changes:
-        files = sorted({c.path for c in plan.code_changes})
-        checks.append(f"apply the model changes ({', '.join(files)}) with the application change, so the ORM "
+    yours = sorted({c.path for c in plan.code_changes if not c.applied_on_write})
+    if yours:
+        checks.append(f"apply the model changes ({', '.join(yours)}) with the application change, so the ORM "
                       "agrees with the database")
+    written = sorted({c.path for c in plan.code_changes if c.applied_on_write and c.path.endswith("env.py")})
+    if written:  # a runner setting the files depend on (prisma's schema edit needs no word)
+        checks.append(f"{', '.join(written)}: each revision in its own transaction (transaction_per_migration"
+                      "=True; --write adds it), or one step's lock lasts through the steps after it")
     swapped = [o for o in plan.operations if o.op == "change_column_type"] if plan.type == "expand-contract" else []
     if swapped:
         # PostgreSQL refuses a statement prepared before the swap once per connection: its result
@@ -242,9 +246,12 @@ def _conditional_checks(plan: Plan) -> list[str]:
 
         r = retried[0].lock_retry
         checks.append(
-            f"steps {', '.join(str(s.number) for s in retried)} wait at most {r.wait_ms} ms per try for their locks "
-            f"and retry ({r.tries} tries, up to {duration_text(r.worst_wait_ms / 1000)}); still refused, the step "
-            "changes nothing: run it again when the table is quieter"
+            (f"steps {', '.join(str(s.number) for s in retried)} each wait" if len(retried) > 1
+             else f"step {retried[0].number} waits")
+            + f" at most {r.wait_ms} ms per try for a lock and {'retry' if len(retried) > 1 else 'retries'} "
+            f"({r.tries} tries, up to "
+            f"{duration_text(r.worst_wait_ms / 1000)}); still refused, a step changes nothing: run it again "
+            "when the table is quieter"
         )
     elif any(s.lock == "ACCESS EXCLUSIVE" for s in plan.steps):
         checks.append(

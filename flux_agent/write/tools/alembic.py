@@ -32,7 +32,7 @@ from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug, utc
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
 from ..code_changes import cannot, change
-from . import _sqlalchemy_models
+from . import _alembic_env, _sqlalchemy_models
 from ._py import comment_text, module_assignments, module_head, parse_file
 from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
 
@@ -178,6 +178,12 @@ class AlembicWriter(Writer):
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         project = Path(project_dir)
+        steps = [s for s in db_steps(plan) if s.files]
+        env = _alembic_env.env_change(project, (PurePosixPath(steps[0].files[0]).parent.parent / "env.py").as_posix()) \
+            if steps else None
+        return ([env] if env else []) + self._model_changes(plan, project)
+
+    def _model_changes(self, plan: Plan, project: Path) -> list[CodeChange]:
         if not _sqlalchemy_models.find_models(project):
             return []  # no declarative classes: the revisions are the only description of the schema
         out: list[CodeChange] = []

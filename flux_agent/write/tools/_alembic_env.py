@@ -1,0 +1,64 @@
+"""The edit to alembic's env.py that gives each revision its own transaction.
+
+Alembic's default env.py runs every pending revision in one transaction
+(`transaction_per_migration` is False), so a step's lock would last through the
+steps after it: the NOT VALID constraint's ACCESS EXCLUSIVE through the next
+revision's VALIDATE scan, a retried step's pauses holding the previous step's
+locks. `context.configure(..., transaction_per_migration=True)` ends each
+revision's transaction with it. Read and edited with `ast`, never run.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Optional
+
+from ...model.plan import CodeChange
+from ..code_changes import change
+
+KEYWORD = "transaction_per_migration"
+
+
+def _configure_calls(tree: ast.AST) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr == "configure" and isinstance(n.func.value, ast.Name) and n.func.value.id == "context"]
+
+
+def _sets_it(call: ast.Call) -> bool:
+    # Any explicit value counts: someone who wrote it False chose so, and we say so instead.
+    return any(k.arg == KEYWORD for k in call.keywords) or any(k.arg is None for k in call.keywords)
+
+
+def env_change(project: Path, env_rel: str) -> Optional[CodeChange]:
+    """The CodeChange adding transaction_per_migration=True to each `context.configure(...)` of
+    env.py that lacks it; None when every call has it (or sets it on purpose), or env.py is not
+    there to read."""
+    path = Path(project) / env_rel
+    try:
+        text = path.read_text(encoding="utf-8")
+        tree = ast.parse(text)
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return None
+    calls = [c for c in _configure_calls(tree) if not _sets_it(c)]
+    if not calls:
+        return None
+    lines = text.splitlines(keepends=True)
+    # Insert after each call's last argument (or inside empty parentheses), last call first so
+    # earlier positions stay valid.
+    for call in sorted(calls, key=lambda c: (c.end_lineno, c.end_col_offset), reverse=True):
+        args = [*call.args, *call.keywords]
+        if args:
+            last = max(args, key=lambda a: (a.end_lineno, a.end_col_offset))
+            row, col, insert = last.end_lineno - 1, last.end_col_offset, f", {KEYWORD}=True"
+        else:
+            row, col, insert = call.end_lineno - 1, call.end_col_offset - 1, f"{KEYWORD}=True"
+        line = lines[row]
+        at = len(line.encode("utf-8")[:col].decode("utf-8", "ignore"))  # ast columns count bytes
+        lines[row] = line[:at] + insert + line[at:]
+    after = "".join(lines)
+    ast.parse(after)  # the edit must leave Python that parses
+    return change(project, env_rel, after,
+                  "each revision in its own transaction: alembic otherwise runs every pending revision in one, "
+                  "and a step's lock would last through the steps after it (written with the revisions)",
+                  applied_on_write=True)

@@ -1,0 +1,82 @@
+"""Alembic's default env.py runs every pending revision in one transaction, so a step's lock
+would last through the steps after it (the NOT VALID constraint's ACCESS EXCLUSIVE through the
+VALIDATE scan). --write adds transaction_per_migration=True to env.py's context.configure calls;
+alembic's own offline run (`upgrade head --sql`) shows each revision in its own transaction."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry.cli import main
+from flux_agent.write.tools._alembic_env import env_change
+
+pytest.importorskip("alembic")
+
+INIT = '''"""init"""
+from alembic import op
+revision = "aaaa00000001"
+down_revision = None
+def upgrade():
+    op.execute("CREATE TABLE orders (id bigint PRIMARY KEY, total int)")
+def downgrade():
+    op.execute("DROP TABLE orders")
+'''
+CHECK = {"op": "add_check", "table": "orders", "name": "total_pos", "expression": "total >= 0"}
+
+
+def _alembic(project: Path, *args: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "alembic", *args], cwd=project, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+@pytest.fixture
+def project(tmp_path):
+    _alembic(tmp_path, "init", "-t", "generic", "alembic")
+    ini = tmp_path / "alembic.ini"
+    ini.write_text("\n".join("sqlalchemy.url = postgresql+psycopg://u@localhost/x" if line.startswith(
+        "sqlalchemy.url") else line for line in ini.read_text().splitlines()) + "\n")
+    (tmp_path / "alembic" / "versions" / "aaaa00000001_init.py").write_text(INIT)
+    return tmp_path
+
+
+def _transactions(sql: str) -> int:
+    return sum(1 for line in sql.splitlines() if line.strip() == "COMMIT;")
+
+
+def test_write_gives_each_revision_its_own_transaction(project, capsys):
+    assert _transactions(_alembic(project, "upgrade", "head", "--sql")) == 1  # the default: one for all
+    assert main(["plan", "--project", str(project), "--op", json.dumps(CHECK), "--write", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    env = next(c for c in plan["code_changes"] if c["path"] == "alembic/env.py")
+    assert env["applied_on_write"] and "transaction_per_migration=True" in env["patch"]
+    assert "transaction_per_migration=True" in plan["summary"]
+    # init plus Flux's two revisions (NOT VALID, then VALIDATE): three transactions, not one
+    assert _transactions(_alembic(project, "upgrade", "head", "--sql")) == 3
+    assert main(["plan", "--project", str(project), "--op", json.dumps({**CHECK, "name": "other"}),
+                 "--json"]) == 0  # planned again: env.py already says so, nothing more to change
+    again = json.loads(capsys.readouterr().out)
+    assert not [c for c in again["code_changes"] if c["path"] == "alembic/env.py"]
+
+
+def test_an_explicit_choice_and_an_env_without_configure_are_left_alone(tmp_path):
+    (tmp_path / "env.py").write_text("from alembic import context\ncontext.configure(url='x', "
+                                     "transaction_per_migration=False)\n")
+    assert env_change(tmp_path, "env.py") is None
+    (tmp_path / "env.py").write_text("print('no alembic here')\n")
+    assert env_change(tmp_path, "env.py") is None
+    assert env_change(tmp_path, "missing/env.py") is None
+    (tmp_path / "env.py").write_text("from alembic import context\ncontext.configure()\n"
+                                     "context.configure(\n    url='é',\n    literal_binds=True,\n)\n")
+    change = env_change(tmp_path, "env.py")
+    assert change is not None and change.patch.count("+") >= 2
+    from flux_agent.write.code_changes import apply
+    after = apply((tmp_path / "env.py").read_text(), change.patch)
+    assert "context.configure(transaction_per_migration=True)" in after
+    assert "literal_binds=True, transaction_per_migration=True,\n)" in after
