@@ -124,6 +124,8 @@ def write_all(root: Path, op: dict, capsys, patch_at_deploy: bool = False) -> di
 def apply_patches(root: Path, plan: dict) -> list[str]:
     applied = []
     for i, c in enumerate(plan["code_changes"]):
+        if c["applied_on_write"]:  # --write made it already (alembic's env.py)
+            continue
         assert c["patch"], c["why"]
         patch_file = root.parent / f"change{i}.patch"
         patch_file.write_text(c["patch"])
