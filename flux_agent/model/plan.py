@@ -36,6 +36,11 @@ class Step(BaseModel):
     phase: Phase
     title: str
     files: list[str] = Field(default_factory=list)
+    guard_sql: Optional[str] = Field(None, description=(
+        "a statement the step's files run on its own (its own transaction) before up_sql, so a run "
+        "after a failure starts clean: it drops the INVALID index a failed concurrent build of this "
+        "step left. The files run guard_sql then up_sql. None when the step needs none, or when its "
+        "tool sends a file as one query and cannot run it apart (the risk then says what to do)"))
     up_sql: Optional[str] = None
     down_sql: Optional[str] = None
     transactional: bool = True
