@@ -130,6 +130,8 @@ def _print_sql(plan) -> None:
         where = f" [{', '.join(step.files)}]" if step.files else ""
         print(f"\n-- step {step.number} ({step.phase}): {title}{where}")
         print("-- up:")
+        if step.guard_sql:
+            print(f"{step.guard_sql.strip()}\n-- (the guard above runs as its own query, before:)")
         print(step.up_sql.strip() if step.up_sql else "-- (none)")
         print("-- down:")
         print(step.down_sql.strip() if step.down_sql else f"-- (none: {' '.join(step.rollback.split()) or 'no rollback SQL'})")

@@ -243,7 +243,7 @@ def _managed_checks(plan: Plan) -> list[str]:
         return []
     from ..pg import managed
 
-    sqls = [(s.number, sql) for s in plan.steps for sql in (s.up_sql, s.down_sql) if sql]
+    sqls = [(s.number, sql) for s in plan.steps for sql in (s.guard_sql, s.up_sql, s.down_sql) if sql]
     checks = []
     first: dict[str, int] = {}
     for n, sql in sqls:
