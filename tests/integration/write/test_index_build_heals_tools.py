@@ -1,5 +1,5 @@
 """A concurrent index build that fails half-way, healed by the tool's own migrate command run
-again, for the tools that run here (alembic, django, knex, node-pg-migrate, sequelize): the
+again, for the tools that run here (alembic, django, knex, node-pg-migrate, sequelize, typeorm): the
 unique build of products.sku meets a duplicate and fails, leaving an INVALID index and the
 migration not recorded; once the duplicate is gone, the same command runs the written file
 again, its guard drops the INVALID index, the build makes a VALID one, the constraint is
@@ -81,7 +81,7 @@ class _Js:
         return self.project.recorded()
 
 
-TOOLS = ["alembic", "django", "knex", "node-pg-migrate", "sequelize"]
+TOOLS = ["alembic", "django", "knex", "node-pg-migrate", "sequelize", "typeorm"]
 
 
 @pytest.mark.parametrize("tool", TOOLS)
