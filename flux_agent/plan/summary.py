@@ -28,6 +28,7 @@ SURFACE: ContextVar[str] = ContextVar("flux_surface", default="cli")
 _ACTIONS = {
     "continue": {"cli": "`flux continue`", "tools": "write_migration with continue_pending: true"},
     "verify": {"cli": "`flux verify`", "tools": "verify_migration"},
+    "status": {"cli": "`flux status`", "tools": "migration_status"},
     "all steps": {"cli": "`flux plan --json`", "tools": "the plan's steps"},
     "write": {"cli": "`flux plan --write`", "tools": "write_migration with a plan_id"},
     "verify a change": {"cli": "--op", "tools": "a plan_id"},
@@ -227,6 +228,9 @@ def _conditional_checks(plan: Plan) -> list[str]:
         files = sorted({c.path for c in plan.code_changes})
         checks.append(f"apply the model changes ({', '.join(files)}) with the application change, so the ORM "
                       "agrees with the database")
+    if any(_unguarded_build(s) for s in plan.steps):
+        checks.append(f"if a concurrent index build fails, {plan.tool} cannot drop the INVALID index it leaves "
+                      f"when run again: {instruction('status')} for the exact fix")
     if any(s.lock == "ACCESS EXCLUSIVE" for s in plan.steps):
         checks.append(
             "lock_timeout is set so a blocked lock gives up instead of queueing reads and writes; retry on timeout"
@@ -266,6 +270,16 @@ def _managed_checks(plan: Plan) -> list[str]:
                 f"steps {', '.join(map(str, steps))} {verbs[1]}"
             checks.append(f"{who} {what}: {hits[0][1]}" + (f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""))
     return checks
+
+
+def _unguarded_build(step: Step) -> bool:
+    """A CREATE INDEX CONCURRENTLY without the guard that would heal a failed run (its tool sends a
+    file as one query, so the layout dropped it)."""
+    from ..pg.parse import HAVE_PGLAST, split_statements
+
+    if step.transactional or step.guard_sql or not step.up_sql or not HAVE_PGLAST:
+        return False
+    return any(type(s.node).__name__ == "IndexStmt" and s.node.concurrent for s in split_statements(step.up_sql))
 
 
 @lru_cache(maxsize=1024)  # the summary tries up to four layouts, each asking again

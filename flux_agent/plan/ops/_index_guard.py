@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from ...pg.quote import dollar_quote, literal, qname, qname_in
 
-# What the risk of a guarded build says; a writer whose tool cannot run the guard apart says NO_HEAL.
+# What the risk of a guarded build says; a writer whose tool cannot run the guard apart says NO_HEAL
+# (the summary's checklist then names the status command for the reader's surface).
 HEALS = "a failed build leaves an INVALID index: run again, the step drops it first and builds anew"
 NO_HEAL = ("a failed build leaves an INVALID index that {tool} cannot drop in the same file (it sends the file "
-           "as one query): if this build fails, run `flux status` for the fix")
+           "as one query): if this build fails, drop that index (DROP INDEX CONCURRENTLY) before running "
+           "the step again")
 
 
 def drop_invalid_index_sql(table: str, index: str, lock_timeout: str) -> str:

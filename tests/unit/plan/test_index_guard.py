@@ -15,6 +15,7 @@ from flux_agent.model.plan import Step
 from flux_agent.model.settings import Settings
 from flux_agent.plan.ops._index_guard import HEALS, drop_invalid_index_sql
 from flux_agent.plan.planner import build_plan
+from flux_agent.plan.summary import surface
 from flux_agent.write.tools import get_writer
 
 from shop import shop_schema
@@ -77,7 +78,11 @@ def test_tools_that_send_a_file_as_one_query_drop_the_guard_and_say_what_to_do(t
                          tmp_path, writer.default_dir, NOW)
     (step,) = laid.steps
     assert step.guard_sql is None
-    assert f"{tool} cannot drop in the same file" in step.risk and "run `flux status` for the fix" in step.risk
+    assert f"{tool} cannot drop in the same file" in step.risk and "DROP INDEX CONCURRENTLY" in step.risk
+    assert "`flux" not in step.risk  # stored words: the checklist names the command for its reader
+    assert f"{tool} cannot drop the INVALID index it leaves when run again: run `flux status`" in laid.summary
+    with surface("tools"):
+        assert "call migration_status for the exact fix" in laid.summary and "`flux" not in laid.summary
     text = "".join(j.content for j in writer.jobs(laid, tmp_path))
     assert "indisvalid" not in text
 
@@ -88,7 +93,7 @@ def test_tools_that_run_statements_apart_write_the_guard_before_the_build(tmp_pa
     laid = writer.layout(_plan([{"op": "add_index", "table": "orders", "columns": ["user_id"]}], tool=tool),
                          tmp_path, writer.default_dir, NOW)
     (step,) = laid.steps
-    assert step.guard_sql and HEALS in step.risk
+    assert step.guard_sql and HEALS in step.risk and "migration_status" not in laid.summary
     text = writer.jobs(laid, tmp_path)[0].content
     assert text.index("NOT indisvalid") < text.index("CREATE INDEX CONCURRENTLY")
 
