@@ -107,3 +107,19 @@ def test_django_and_alembic_run_the_guard_as_its_own_query(tmp_path):
     assert "atomic = False" in django and "migrations.RunSQL(sql=[GUARD_SQL, UP_SQL]" in django
     alembic = render_revision(step, "aaaaaaaaaaaa", None)
     assert "        _run(GUARD_SQL)\n        _run(UP_SQL)" in alembic
+
+
+def test_the_plans_own_validation_judges_the_guard_and_finds_nothing():
+    from flux_agent.lint.engine import validate_plan
+
+    for ops in ([{"op": "add_unique", "table": "products", "columns": ["sku"]}],
+                [{"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}]):
+        plan = _plan(ops, tool="goose")
+        assert any(s.guard_sql for s in plan.steps)
+        assert validate_plan(plan, shop_schema(), Settings()) == []
+    # ... and it is judged: a guard that dropped an index without CONCURRENTLY in the open would be found
+    bad = plan.model_copy(deep=True)
+    step = next(s for s in bad.steps if s.guard_sql)
+    step.guard_sql = "DROP INDEX users_email_key;"
+    assert any(f.rule == "require-concurrent-index-deletion" and f.step == step.number
+               for f in validate_plan(bad, shop_schema(), Settings()))
