@@ -129,9 +129,10 @@ def _print_sql(plan) -> None:
             continue
         where = f" [{', '.join(step.files)}]" if step.files else ""
         print(f"\n-- step {step.number} ({step.phase}): {title}{where}")
-        print("-- up:")
         if step.guard_sql:
-            print(f"{step.guard_sql.strip()}\n-- (the guard above runs as its own query, before:)")
+            print("-- guard (its own query, run before up):")
+            print(step.guard_sql.strip())
+        print("-- up:")
         print(step.up_sql.strip() if step.up_sql else "-- (none)")
         print("-- down:")
         print(step.down_sql.strip() if step.down_sql else f"-- (none: {' '.join(step.rollback.split()) or 'no rollback SQL'})")
