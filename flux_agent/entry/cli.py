@@ -129,6 +129,9 @@ def _print_sql(plan) -> None:
             continue
         where = f" [{', '.join(step.files)}]" if step.files else ""
         print(f"\n-- step {step.number} ({step.phase}): {title}{where}")
+        if step.guard_sql:
+            print("-- guard (its own query, run before up):")
+            print(step.guard_sql.strip())
         print("-- up:")
         print(step.up_file_sql.strip() if step.up_file_sql else "-- (none)")
         print("-- down:")

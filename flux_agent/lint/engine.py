@@ -180,13 +180,15 @@ def validate_plan(plan: Plan, schema: Schema, settings: Settings,
     created = {op.table for op in plan.operations if op.op == "create_table"}
     out: list[Finding] = []
     for i, step in enumerate(plan.steps):
-        if not step.up_sql:
-            continue
-        ctx = FileContext.for_settings(settings, path=f"step {step.number}", transactional=step.transactional,
-                                       phase=step.phase, schema=before[i],
-                                       has_down=step.down_sql is not None or bool(step.rollback))
-        ctx.one_query = not step.transactional
-        ctx.created_tables = {t for t in created}
-        for f in lint_sql(step.up_sql, ctx):
-            out.append(Finding(rule=f.rule, severity=f.severity, message=f.message, step=step.number))
+        # The guard is judged too: the files run it, as a query of its own, before up_sql.
+        for sql in (step.guard_sql, step.up_sql) if step.up_sql else ():
+            if not sql:
+                continue
+            ctx = FileContext.for_settings(settings, path=f"step {step.number}", transactional=step.transactional,
+                                           phase=step.phase, schema=before[i],
+                                           has_down=step.down_sql is not None or bool(step.rollback))
+            ctx.one_query = not step.transactional
+            ctx.created_tables = {t for t in created}
+            for f in lint_sql(sql, ctx):
+                out.append(Finding(rule=f.rule, severity=f.severity, message=f.message, step=step.number))
     return out

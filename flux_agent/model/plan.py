@@ -56,6 +56,11 @@ class Step(BaseModel):
     phase: Phase
     title: str
     files: list[str] = Field(default_factory=list)
+    guard_sql: Optional[str] = Field(None, description=(
+        "a statement the step's files run on its own (its own transaction) before up_sql, so a run "
+        "after a failure starts clean: it drops the INVALID index a failed concurrent build of this "
+        "step left. The files run guard_sql then up_sql. None when the step needs none, or when its "
+        "tool sends a file as one query and cannot run it apart (the risk then says what to do)"))
     up_sql: Optional[str] = Field(None, description="the step's forward SQL; with lock_retry, one try of it "
                                   "(its file and verify run it retried: up_file_sql)")
     down_sql: Optional[str] = Field(None, description="the step's rollback SQL (one try, as up_sql)")

@@ -28,6 +28,7 @@ SURFACE: ContextVar[str] = ContextVar("flux_surface", default="cli")
 _ACTIONS = {
     "continue": {"cli": "`flux continue`", "tools": "write_migration with continue_pending: true"},
     "verify": {"cli": "`flux verify`", "tools": "verify_migration"},
+    "status": {"cli": "`flux status`", "tools": "migration_status"},
     "all steps": {"cli": "`flux plan --json`", "tools": "the plan's steps"},
     "write": {"cli": "`flux plan --write`", "tools": "write_migration with a plan_id"},
     "verify a change": {"cli": "--op", "tools": "a plan_id"},
@@ -240,6 +241,9 @@ def _conditional_checks(plan: Plan) -> list[str]:
             "change result type\" until prepared again (some drivers, Rails among them, do that after a failure; "
             "psycopg does not): reset or recycle the connection pool right after the swap"
         )
+    if any(_unguarded_build(s) for s in plan.steps):
+        checks.append(f"if a concurrent index build fails, {plan.tool} cannot drop the INVALID index it leaves "
+                      f"when run again: {instruction('status')} for the exact fix")
     retried = [s for s in plan.steps if s.lock_retry is not None]
     if retried:
         from .estimate import duration_text
@@ -269,7 +273,7 @@ def _managed_checks(plan: Plan) -> list[str]:
         return []
     from ..pg import managed
 
-    sqls = [(s.number, sql) for s in plan.steps for sql in (s.up_sql, s.down_sql) if sql]
+    sqls = [(s.number, sql) for s in plan.steps for sql in (s.guard_sql, s.up_sql, s.down_sql) if sql]
     checks = []
     first: dict[str, int] = {}
     for n, sql in sqls:
@@ -292,6 +296,16 @@ def _managed_checks(plan: Plan) -> list[str]:
                 f"steps {', '.join(map(str, steps))} {verbs[1]}"
             checks.append(f"{who} {what}: {hits[0][1]}" + (f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""))
     return checks
+
+
+def _unguarded_build(step: Step) -> bool:
+    """A CREATE INDEX CONCURRENTLY without the guard that would heal a failed run (its tool sends a
+    file as one query, so the layout dropped it)."""
+    from ..pg.parse import HAVE_PGLAST, split_statements
+
+    if step.transactional or step.guard_sql or not step.up_sql or not HAVE_PGLAST:
+        return False
+    return any(type(s.node).__name__ == "IndexStmt" and s.node.concurrent for s in split_statements(step.up_sql))
 
 
 @lru_cache(maxsize=1024)  # the summary tries up to four layouts, each asking again

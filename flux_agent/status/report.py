@@ -73,8 +73,10 @@ def _state(step: Step, looked: list[tuple[Effect, Seen]], last: int) -> tuple[st
     facts = [f for _, f in looked]
     invalid = [e.name for e, f in looked if f.invalid_index and not f.holds]
     if invalid:
-        names = invalid
-        drops = " ".join(f"DROP INDEX CONCURRENTLY IF EXISTS {qname(n)};" for n in names)
+        if step.guard_sql:  # its files drop the leftover themselves before building again
+            return "failed half-way", (f"run step {step.number} again (its migration, as the tool runs it): it "
+                                       f"drops the INVALID index {', '.join(invalid)} first and builds it anew")
+        drops = " ".join(f"DROP INDEX CONCURRENTLY IF EXISTS {qname(n)};" for n in invalid)
         return "failed half-way", f"{drops} then run step {step.number} again"
     if step.number < last or (step.number == last and all(f.holds for f in facts)):
         return "applied", ""

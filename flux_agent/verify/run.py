@@ -230,6 +230,8 @@ def _one(conn, step: Step, direction: str, back: bool, watcher: "LockWatcher",
                     _collect(observed, conn.execute(OWN_LOCKS_SQL).fetchall(), names)
             else:
                 with watcher.watching(observed, names):
+                    if step.guard_sql and not back:  # its own query before the build, as the files run it
+                        conn.execute(step.guard_sql)
                     conn.execute(sql)
         except psycopg.Error as exc:
             diag = exc.diag

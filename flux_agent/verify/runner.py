@@ -1,6 +1,7 @@
 """Run a plan's SQL on a PostgreSQL connection the way migration tools do:
 a transactional step's file in one transaction, a non-transactional step's
-file as one query outside any transaction block.
+file as one query outside any transaction block (its guard, when it has one,
+a query of its own before it).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ def run_sql(conn: psycopg.Connection, sql: Optional[str], transactional: bool) -
 
 def forward(conn: psycopg.Connection, steps: Iterable[Step]) -> None:
     for step in steps:
+        run_sql(conn, step.guard_sql, False)  # its own query first, as the files run it
         run_sql(conn, step.up_file_sql, step.transactional)
 
 

@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from ..errors import FluxInputError, FluxRefused
 from ..model.plan import CodeChange, Plan, Step
 from ..pg.parse import split_statements
+from ..plan.ops._index_guard import HEALS, NO_HEAL
 
 _SLUG_MAX = 50
 
@@ -78,6 +79,22 @@ def up_sql(step: Step) -> str:
     if not sql:
         raise no_sql(step)
     return sql
+
+
+def guarded_up_sql(step: Step) -> str:
+    """What a file runs for the step's up, for tools that run a non-transactional file statement by
+    statement: its guard (Step.guard_sql, a statement of its own) then its up SQL."""
+    guard = (step.guard_sql or "").strip()
+    return f"{guard}\n{up_sql(step)}" if guard else up_sql(step)
+
+
+def unguarded(plan: Plan, tool: str) -> Plan:
+    """`plan` for a tool that sends a file as one query (PostgreSQL runs it as one implicit
+    transaction, where CONCURRENTLY fails): a guard cannot share the build's file, so no step
+    carries one, and each such step's risk says what to do when its build fails."""
+    steps = [s.model_copy(update={"guard_sql": None, "risk": s.risk.replace(HEALS, NO_HEAL.format(tool=tool))})
+             if s.guard_sql else s for s in plan.steps]
+    return plan.model_copy(update={"steps": steps})
 
 
 def single_statement(step: Step, tool: str, sql: str) -> str:

@@ -193,15 +193,18 @@ def solo_step(
     data_loss: bool = False,
     squawk_reason: Optional[str] = None,
     lock_note: str = "",
+    guard: Optional[str] = None,
 ) -> Step:
     """A non-transactional step: exactly one statement, because a migration tool
     that sends a file as one query makes PostgreSQL run it as an implicit
-    transaction, where CONCURRENTLY and COMMIT inside DO both fail."""
+    transaction, where CONCURRENTLY and COMMIT inside DO both fail. `guard`: a
+    statement run on its own before it (Step.guard_sql), by the tools that can."""
     if squawk_reason:
         up = f"-- squawk-ignore require-lock-timeout, require-statement-timeout -- {squawk_reason}\n{up}"
     return Step(
         phase=phase,
         title=title,
+        guard_sql=guard,
         up_sql=up,
         down_sql=down,
         transactional=False,

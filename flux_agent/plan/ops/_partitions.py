@@ -16,6 +16,7 @@ from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.ddl import constraint_sql
 from ...pg.quote import qname, qname_in
 from ...pg.repoint import index_copy
+from ._index_guard import HEALS, drop_invalid_index_sql
 from ._base import SOLO_REASON, Ctx, bare, short_name, solo_step, tx_step
 
 ONLY_IGNORE = ("-- squawk-ignore require-concurrent-index-creation -- ON ONLY a partitioned table: it holds no "
@@ -55,8 +56,8 @@ def index_build_steps(ctx: Ctx, table: Table, name: str, create: str, phase: str
             index_copy(create, child, None, None, copy) + ";",
             f"DROP INDEX CONCURRENTLY IF EXISTS {qname_in(child, copy)};",
             lock=SHARE_UPDATE_EXCLUSIVE, squawk_reason=SOLO_REASON,
-            risk=f"builds concurrently, reads and writes go on; {rows}; a failed build leaves an INVALID "
-                 "index: run the rollback before retrying",
+            guard=drop_invalid_index_sql(child, copy, ctx.settings.lock_timeout),
+            risk=f"builds concurrently, reads and writes go on; {rows}; {HEALS}",
             rollback=f"drop index {copy} concurrently"))
     attach = [f"ALTER INDEX {qname_in(table.name, name)} ATTACH PARTITION {qname_in(c, child_index_name(c, name))}"
               for c in children]

@@ -13,6 +13,7 @@ from ...model.schema import Index, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname, qname_in
+from ._index_guard import HEALS, drop_invalid_index_sql
 from ._partitions import index_build_steps
 from ._base import Ctx, SOLO_REASON, bare, checked_expr, require_column, require_table, short_name, solo_step, tx_step, where_text
 
@@ -53,7 +54,7 @@ def drop_index_sql(table: Table, name: str) -> str:
     return f"DROP INDEX CONCURRENTLY IF EXISTS {qname_in(table.name, name)};"
 
 
-def index_step(table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
+def index_step(ctx: Ctx, table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
                phase: str = "migrate", title: Optional[str] = None, sql: Optional[str] = None) -> Step:
     """`sql`: the CREATE INDEX CONCURRENTLY to run, when it is an exact copy of another index."""
     rows = "size unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
@@ -63,17 +64,17 @@ def index_step(table: Table, name: str, columns: list[str], unique: bool, where:
         f"{sql};" if sql else create_index_sql(table, name, columns, unique, where),
         drop_index_sql(table, name),
         lock=SHARE_UPDATE_EXCLUSIVE,
-        risk=f"builds concurrently, reads and writes go on; {rows}; a failed build leaves an INVALID "
-             f"index: run the rollback before retrying",
+        risk=f"builds concurrently, reads and writes go on; {rows}; {HEALS}",
         rollback=f"drop index {name} concurrently",
         squawk_reason=SOLO_REASON,
+        guard=drop_invalid_index_sql(table.name, name, ctx.settings.lock_timeout),
     )
 
 
 def index_steps(ctx: Ctx, table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
                 phase: str = "migrate", sql: Optional[str] = None) -> list[Step]:
     """index_step's build, or on a partitioned table the steps that build it partition by partition."""
-    step = index_step(table, name, columns, unique, where, phase=phase, sql=sql)
+    step = index_step(ctx, table, name, columns, unique, where, phase=phase, sql=sql)
     rows = "size unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
     create = sql or create_index_sql(table, name, columns, unique, where)
     return index_build_steps(ctx, table, name, create, phase, step.title, rows) or [step]

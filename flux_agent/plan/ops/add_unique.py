@@ -37,7 +37,7 @@ def plan(op: AddUnique, ctx: Ctx) -> list[Step]:
     name = unique_name(op, table)
     t = qname(table.name)
     return [
-        index_step(table, name, list(op.columns), True, None),
+        index_step(ctx, table, name, list(op.columns), True, None),
         tx_step(ctx, "migrate", f"attach {name} as a UNIQUE constraint on {table.name}",
                 [f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(name)}"],
                 [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}"],

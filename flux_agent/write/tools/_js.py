@@ -56,7 +56,8 @@ def body_sql(step: Step, down: bool = False) -> list[str]:
     found = statements(up_sql(step))
     if not found:  # comments only: nothing for the tool to run
         raise no_sql(step)
-    return found
+    # The guard (a non-transactional step's own first statement) is one more query before them.
+    return (statements(step.guard_sql) if step.guard_sql else []) + found
 
 
 def comment_lines(*lines: str, prefix: str = "// ") -> str:

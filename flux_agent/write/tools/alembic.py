@@ -12,7 +12,8 @@ alembic turns it into `sa.text()`, which reads `:name` as a bind parameter
 sa.DDL sends the text unchanged except that it is a %-format, so the file
 doubles every `%` right before running it. Verified verbatim with psycopg2 and
 psycopg 3 (`::regclass`, `:=`, `%` in RAISE NOTICE, `:name` in a literal).
-A non-transactional step runs in `op.get_context().autocommit_block()`.
+A non-transactional step runs in `op.get_context().autocommit_block()`, its guard (a
+statement of its own) first.
 
 code_changes() edits the SQLAlchemy declarative class of the plan's table
 (_sqlalchemy_models.py), so `alembic check` on a database at head finds
@@ -127,7 +128,7 @@ def render_revision(step: Step, revision: str, down_revision: str | None) -> str
         "",
         "",
     ]
-    lines += _function("upgrade", "UP_SQL", step.transactional)
+    lines += _function("upgrade", "UP_SQL", step.transactional, guard=bool(step.guard_sql))
     if down is not None:
         lines += ["", ""] + _function("downgrade", "DOWN_SQL", step.transactional)
     else:
@@ -136,11 +137,13 @@ def render_revision(step: Step, revision: str, down_revision: str | None) -> str
     return "\n".join(lines) + "\n"
 
 
-def _function(name: str, sql_name: str, transactional: bool) -> list[str]:
+def _function(name: str, sql_name: str, transactional: bool, guard: bool = False) -> list[str]:
     if transactional:
         return [f"def {name}() -> None:", f"    _run({sql_name})"]
+    # Each _run is its own query, so the guard runs in its own transaction before the build.
     return [f"def {name}() -> None:",
             "    with op.get_context().autocommit_block():",
+            *(["        _run(GUARD_SQL)"] if guard else []),
             f"        _run({sql_name})"]
 
 

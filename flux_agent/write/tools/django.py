@@ -9,7 +9,8 @@ Each SQL text is passed as a one-item list: Django runs a list item with
 `cursor.execute(sql, None)`, so the text reaches PostgreSQL as written (no
 parameters, so `%` and `:` are left alone), while a plain string is first cut
 into statements and stripped of comments by sqlparse. A non-transactional step
-gets `atomic = False` on the Migration class.
+gets `atomic = False` on the Migration class, and its guard is the list's first item
+(with atomic = False each item is its own query, committed on its own).
 
 The files go into the app whose models.py holds the model of the plan's table
 (its Meta.db_table, or Django's `<app>_<model>`); the detected folder only when
@@ -124,14 +125,16 @@ def render_migration(step: Step, label: str, previous: str | None, state: list[s
         "        # into statements by sqlparse first).",
     ]
     reverse = "[DOWN_SQL]" if down is not None else "migrations.RunSQL.noop"
+    # atomic = False: each item of the list is its own query and transaction, the guard first.
+    up = "[GUARD_SQL, UP_SQL]" if step.guard_sql else "[UP_SQL]"
     if down is None:
         lines.append(f"        # nothing to undo: {comment_text(nothing_to_undo(step))}")
     if state:
-        lines += [f"        migrations.RunSQL(sql=[UP_SQL], reverse_sql={reverse}, state_operations=[",
+        lines += [f"        migrations.RunSQL(sql={up}, reverse_sql={reverse}, state_operations=[",
                   "            # what the models.py edit of this plan changes, for Django's migration state",
                   *(f"            {op}," for op in state), "        ]),"]
     else:
-        lines.append(f"        migrations.RunSQL(sql=[UP_SQL], reverse_sql={reverse}),")
+        lines.append(f"        migrations.RunSQL(sql={up}, reverse_sql={reverse}),")
     lines.append("    ]")
     return "\n".join(lines) + "\n"
 

@@ -44,7 +44,8 @@ from ...schema.readers.drizzle import latest_snapshot, schema_from_snapshot
 from ...schema.replay.engine import replay_sql
 from .._layout import lay_out
 from ..base import (
-    FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, one_line, slug, step_label, undo_note, up_sql,
+    FileJob, Writer, clean_dir, db_steps, down_sql, guarded_up_sql, laid_files, one_line, slug, step_label, undo_note,
+    up_sql,
 )
 from ..code_changes import cannot, change
 from ._drizzle_snapshot import Unsupported, next_snapshot
@@ -122,7 +123,7 @@ def _stem(step: Step) -> str:
 
 
 def _sql_body(step: Step) -> str:
-    return BREAKPOINT.join(statements(up_sql(step))) + "\n"
+    return BREAKPOINT.join(statements(guarded_up_sql(step))) + "\n"
 
 
 def _title(step: Step) -> str:

@@ -6,7 +6,8 @@ Versions continue the folder: timestamp versions (14 digits) go on as
 timestamps after the newest; numeric ones (`V1`, `V2_1`, `V003`) go on from
 the highest major version + 1, at the folder's zero-padding. An empty folder
 starts at `V1`. Flyway parses PostgreSQL itself (dollar quotes included), so
-the SQL goes in as is.
+the SQL goes in as is; outside a transaction it runs each statement on its own, so a step's
+guard goes first.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from ...model.plan import Plan, Step
 from .._layout import existing_versions, lay_out, next_versions, step_slug
-from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, laid_files, sql_header, up_sql
+from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, guarded_up_sql, laid_files, sql_header
 
 # Versioned and baseline migrations; the major version is what we continue.
 _VERSION = re.compile(r"[VB](\d+)(?:[._]\d+)*__.*\.sql$")  # file names, not SQL
@@ -40,7 +41,7 @@ class FlywayWriter(Writer):
         return lay_out(plan, files)
 
     def render_up(self, step: Step) -> str:
-        return sql_header(step) + up_sql(step) + "\n"
+        return sql_header(step) + guarded_up_sql(step) + "\n"
 
     def render_undo(self, step: Step) -> str:
         return sql_header(step) + down_or_note(step) + "\n"

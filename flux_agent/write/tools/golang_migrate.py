@@ -14,6 +14,8 @@ file, so it goes in as is (an explicit BEGIN/COMMIT would add nothing). That
 same implicit transaction is why a non-transactional step (CREATE INDEX
 CONCURRENTLY, a DO block that COMMITs between batches) must be the only
 statement in its file: a file that is one statement runs outside any block.
+So a concurrent index build gets no guard before it (base.unguarded): x-multi-statement would
+split the file at every `;`, inside a DO block's body too.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from pathlib import Path
 from ...model.plan import Plan, Step
 from .._layout import existing_versions, lay_out, next_versions, step_slug
 from ..base import (
-    FileJob, Writer, clean_dir, db_steps, down_or_note, down_sql, laid_files, single_statement, sql_header, up_sql,
+    FileJob, Writer, clean_dir, db_steps, down_or_note, down_sql, laid_files, single_statement, sql_header, unguarded,
+    up_sql,
 )
 
 
@@ -40,7 +43,7 @@ class GolangMigrateWriter(Writer):
             base = f"{versions[i]}_{step_slug(step)}"
             return [(folder / f"{base}.up.sql").as_posix(), (folder / f"{base}.down.sql").as_posix()]
 
-        return lay_out(plan, files)
+        return unguarded(lay_out(plan, files), self.tool)
 
     def render_up(self, step: Step) -> str:
         return sql_header(step) + single_statement(step, self.tool, up_sql(step)) + "\n"

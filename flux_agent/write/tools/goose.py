@@ -6,7 +6,7 @@ with a dollar-quoted body (DO blocks, CREATE FUNCTION) or any other inner line
 ending in `;` goes between `-- +goose StatementBegin` / `StatementEnd`.
 Statements are found by PostgreSQL's scanner (pg.parse), never by regex.
 A step that must run outside a transaction gets `-- +goose NO TRANSACTION` at
-the top of its file (goose then runs each statement on its own).
+the top of its file (goose then runs each statement on its own, so a step's guard goes first).
 
 Versions continue the folder's style: timestamps (goose's default, and for an
 empty folder), or the sequential numbers `goose fix` leaves, at their width.
@@ -21,7 +21,7 @@ from pathlib import Path
 from ...pg.parse import has_dollar_quote, split_statements
 from ...model.plan import Plan, Step
 from .._layout import existing_versions, lay_out, next_versions, step_slug
-from ..base import OneFilePerStep, clean_dir, db_steps, down_sql, sql_header, undo_note, up_sql
+from ..base import OneFilePerStep, clean_dir, db_steps, down_sql, guarded_up_sql, sql_header, undo_note
 
 _VERSION = re.compile(r"(\d+)_.*\.(?:sql|go)$")  # file names, not SQL
 BEGIN, END = "-- +goose StatementBegin", "-- +goose StatementEnd"
@@ -71,7 +71,7 @@ def mark_statements(sql: str) -> str:
 
 def render_file(step: Step) -> str:
     top = "" if step.transactional else "-- +goose NO TRANSACTION\n"
-    up, down = mark_statements(up_sql(step)), down_sql(step)
+    up, down = mark_statements(guarded_up_sql(step)), down_sql(step)
     down = mark_statements(down) if down else f"-- {undo_note(step)}"
     return f"{top}-- +goose Up\n{sql_header(step)}{up}\n\n-- +goose Down\n{down}\n"
 

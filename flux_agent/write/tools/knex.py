@@ -78,7 +78,7 @@ class KnexWriter(OneFilePerStep):
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         for step in db_steps(plan):  # refuse what knex cannot send before any file is named
-            knex_sql((step.up_file_sql or "") + (step.down_file_sql or ""), step)
+            knex_sql((step.guard_sql or "") + (step.up_file_sql or "") + (step.down_file_sql or ""), step)
         folder = clean_dir(migrations_dir)
         form = module_form(project_dir, folder)
         style = name_style(Path(project_dir) / folder, (".ts", ".js", ".cjs", ".mjs"), NameStyle("stamp", 0, "_", "_"))

@@ -28,7 +28,8 @@ from ...schema.readers.prisma import _names as field_names
 from ...schema.replay.steps import schemas_before_each
 from .._layout import first_stamp, lay_out, step_slug
 from ..base import (
-    FileJob, Writer, clean_dir, db_steps, down_or_note, down_sql, laid_files, single_statement, sql_header, up_sql,
+    FileJob, Writer, clean_dir, db_steps, down_or_note, down_sql, laid_files, single_statement, sql_header, unguarded,
+    up_sql,
 )
 from ..code_changes import cannot, diff
 from ._prisma_schema import (
@@ -468,7 +469,7 @@ class PrismaWriter(Writer):
             name = folder / f"{stamp + timedelta(seconds=i):%Y%m%d%H%M%S}_{step_slug(step)}"
             return [(name / "migration.sql").as_posix(), (name / "down.sql").as_posix()]
 
-        return lay_out(annotate(plan, text) if text else plan, files)
+        return unguarded(lay_out(annotate(plan, text) if text else plan, files), self.tool)
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         steps = db_steps(plan)

@@ -28,7 +28,9 @@ from ...model.plan import Plan, Step
 from ...pg.quote import canonical_table, ident, literal, qname, same_schema_name
 from ...schema.migration_files import sqitch_changes
 from .._layout import lay_out, step_slug, utc
-from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, slug, step_label, undo_note, up_sql
+from ..base import (
+    FileJob, Writer, clean_dir, db_steps, down_sql, guarded_up_sql, laid_files, slug, step_label, undo_note,
+)
 
 PLAN = "sqitch.plan"
 # By the name of pglast's ObjectType member: this module loads where pglast is missing.
@@ -185,7 +187,7 @@ class SqitchWriter(Writer):
             name = PurePosixPath(step.files[0]).stem
             if name in known:
                 raise FluxInputError(f"sqitch.plan already has a change named {name}; lay the plan out again")
-            up = up_sql(step)
+            up = guarded_up_sql(step)
             need = f"[{known[-1]}] " if known else ""
             note = step_label(step, word="step")
             lines.append(f"{name} {need}{stamp} {self.planner_name} <{self.planner_email}> # {note}\n")

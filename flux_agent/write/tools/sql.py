@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ...model.plan import Plan, Step
 from .._layout import stamped_layout
-from ..base import FileJob, OneFilePerStep, commit, db_steps, down_or_note, laid_files, sql_header, up_sql
+from ..base import FileJob, OneFilePerStep, commit, db_steps, down_or_note, laid_files, sql_header, unguarded, up_sql
 
 
 def layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
@@ -44,4 +44,5 @@ class SqlWriter(OneFilePerStep):
         self.tool = tool
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
-        return layout(plan, project_dir, migrations_dir, now)
+        # dbmate sends a block as one query, even with transaction:false: no guard before a build.
+        return unguarded(layout(plan, project_dir, migrations_dir, now), self.tool)

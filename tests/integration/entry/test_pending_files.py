@@ -174,7 +174,8 @@ def test_rails_pending_sql_is_the_steps_up_sql(tmp_path):
     outcome = tools.write_migration(plan, str(project))
     found = detect(project, "rails", load_settings(project))
     [step] = [s for s in outcome.plan.steps if not s.is_code]
-    [script] = pending_scripts(project, found)
+    [guard, script] = pending_scripts(project, found)  # the guard is an execute of its own, first
+    assert guard.sql == step.guard_sql.strip() and not guard.transactional
     assert script.name == step.files[0] and script.sql == step.up_sql.strip() and not script.transactional
     # Once db:migrate ran and dumped schema.rb at that version, the file is no longer pending.
     version = Path(step.files[0]).name[:14]

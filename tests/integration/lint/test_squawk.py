@@ -140,3 +140,21 @@ def test_up_block_and_ignore_helpers():
     assert bad_ignores(text) == []
     assert bad_ignores("-- squawk-ignore ban-drop-column\n") == ["-- squawk-ignore ban-drop-column"]
     assert bad_ignores("-- squawk-ignore ban-drop-column --   \n") != []
+
+
+@pytest.mark.parametrize("tool", ["flyway", "sqitch"])
+@pytest.mark.parametrize("case_id", ["add-index", "add-unique", "rename-column"])
+def test_a_guarded_build_passes_squawk(tmp_path, tool, case_id):
+    """Where the file holds the guard before the build (tools that run statements one by one)."""
+    from tests.unit.write.test_writers_golden import jobs_for
+
+    _squawk()
+    _, laid, jobs = jobs_for(tool, tmp_path, case_id)
+    content = {j.rel: j.content for j in jobs}
+    guarded = [s for s in laid.steps if s.guard_sql]
+    assert guarded
+    for step in guarded:
+        target = tmp_path / "up.sql"
+        target.write_text(content[step.files[0]], encoding="utf-8")
+        assert "NOT indisvalid" in target.read_text()
+        assert squawk_findings(target, in_transaction=False) == []

@@ -192,3 +192,36 @@ def test_steps_rolled_back_between_deploys_read_as_not_applied_and_run_again_to_
         nulls = conn.execute("SELECT attnotnull FROM pg_attribute WHERE attrelid = 'users'::regclass "
                              "AND attname = 'email_address'").fetchone()[0]
     assert differ == 0 and nulls
+
+
+def test_a_guarded_build_cancelled_half_way_is_finished_by_running_its_step_again(project, db):
+    """A tool that runs a non-transactional file statement by statement (goose here) gets the
+    guard in the file: status's fix is the step itself, and the step run again heals the index."""
+    from flux_agent.pg.parse import cut_statements
+    from flux_agent.plan.planner import build_plan
+    from flux_agent.write.deploy_groups import write_first
+    from shop import SETTINGS, shop_schema
+
+    ops = tools.parse_operations([{"op": "add_index", "table": "orders", "columns": ["user_id"]}])
+    plan = write_first(build_plan(ops, shop_schema(), SETTINGS, tool="goose"), project, "db/goose").plan
+    step = plan.steps[0]
+    assert step.guard_sql and step.files[0].endswith(".sql")
+    holder = psycopg.connect(db)
+    holder.execute("UPDATE orders SET note = note WHERE id = 1")
+    try:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute("SET statement_timeout = '300ms'")
+            conn.execute(step.guard_sql)
+            with pytest.raises(psycopg.errors.QueryCanceled):
+                conn.execute(step.up_sql)
+    finally:
+        holder.close()
+    status = project_status(project, db).plans[0].steps[0]
+    assert status.state == "failed half-way"
+    assert status.fix.startswith("run step 1 again") and "orders_user_id_idx" in status.fix
+    path = project / step.files[0]
+    _, sql = up_section(path, path.read_text())
+    with psycopg.connect(db, autocommit=True) as conn:  # as goose runs a NO TRANSACTION file
+        for statement in cut_statements(sql):
+            conn.execute(statement)
+    assert _states(project_status(project, db)) == {1: "applied"}

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.pg.parse import split_statements
-from flux_agent.write.base import commit, db_steps
+from flux_agent.pg.parse import cut_statements
+from flux_agent.write.base import commit, db_steps, guarded_up_sql
 from flux_agent.write.tools.rails import reasons, schema_dump, uses_strong_migrations
 
 from shop import ROOT
@@ -108,10 +108,9 @@ def test_every_execute_is_assured_with_its_reasons(tmp_path):
         blocks = _blocks(ruby)
         assert blocks and ruby.count("execute <<~") == len(blocks)
         want = []
-        for sql in (step.up_file_sql, step.down_file_sql):
+        for sql in (guarded_up_sql(step), step.down_file_sql):  # the guard: an execute of its own, first
             if sql and sql.strip():
-                many = not step.transactional and len(split_statements(sql)) > 1
-                want += [s.text for s in split_statements(sql)] if many else [sql.strip()]
+                want += [sql.strip()] if step.transactional else cut_statements(sql)
         assert [sql for _, sql in blocks] == want
         for comments, sql in blocks:
             assert comments[0].startswith("safety_assured: strong_migrations cannot inspect execute")
@@ -181,7 +180,7 @@ def test_ruby_runs_each_file_as_strong_migrations_allows(tmp_path):
         check = subprocess.run([RUBY, "-c", str(path)], capture_output=True, text=True)
         assert check.returncode == 0 and "Syntax OK" in check.stdout, check.stderr
         step = steps[job.rel]
-        for method, sql in (("up", step.up_file_sql), ("down", step.down_file_sql)):
+        for method, sql in (("up", guarded_up_sql(step)), ("down", step.down_file_sql)):
             ran = subprocess.run([RUBY, str(stub), str(path), method], capture_output=True, text=True)
             assert ran.returncode == 0, ran.stderr
             mode, *got = ran.stdout.split("\0")
@@ -189,10 +188,10 @@ def test_ruby_runs_each_file_as_strong_migrations_allows(tmp_path):
             got = [g for g in got if g]
             if not (sql or "").strip():
                 assert got == []
-            elif step.transactional or len(split_statements(sql)) == 1:
+            elif step.transactional:
                 assert got == [sql.strip() + "\n"]
             else:
-                assert got == [s.text + "\n" for s in split_statements(sql)]
+                assert got == [s + "\n" for s in cut_statements(sql)]
     # The plain files (no gem) run an execute outside safety_assured: the stub refuses it, as the gem would.
     plain = next(p for p in sorted((GOLDEN / "rails" / "db" / "migrate").iterdir()))
     ran = subprocess.run([RUBY, str(stub), str(plain), "up"], capture_output=True, text=True)

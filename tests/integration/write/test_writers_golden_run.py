@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.pg.parse import split_statements
+from flux_agent.pg.parse import cut_statements
 from flux_agent.model.plan import Step
-from flux_agent.write.base import db_steps
+from flux_agent.write.base import db_steps, guarded_up_sql
 from flux_agent.write.tools.rails import render_file as rails_file
 
 from shop import build_shop
@@ -54,25 +54,28 @@ def test_ruby_syntax_and_executed_sql(tmp_path):
         check = subprocess.run([RUBY, "-c", str(path)], capture_output=True, text=True)
         assert check.returncode == 0 and "Syntax OK" in check.stdout, check.stderr
         step = steps[job.rel]
-        for method, sql in (("up", step.up_file_sql), ("down", step.down_file_sql)):
+        for method, sql in (("up", guarded_up_sql(step)), ("down", step.down_file_sql)):
             ran = subprocess.run([RUBY, str(stub), str(path), method], capture_output=True, text=True)
             assert ran.returncode == 0, ran.stderr
             got = ran.stdout.split("\0") if ran.stdout else []
             # a heredoc's body ends with its last line's newline
             if not sql:
                 assert got == []
-            elif step.transactional or len(split_statements(sql)) == 1:
+            elif step.transactional:
                 assert got == [sql.strip() + "\n"]
             else:
-                assert got == [s.text + "\n" for s in split_statements(sql)]
+                assert got == [s + "\n" for s in cut_statements(sql)]
 
 
 # ---------------------------------------------------------------- run on PostgreSQL as the tools would
 
 
-def run_files(conn, contents: list[str]) -> None:
+def run_files(conn, contents: list[str], apart: bool = False) -> None:
+    """Each file as one simple-protocol query, as golang-migrate and Prisma send it; `apart`: statement
+    by statement, each its own transaction, as psql (sqitch) and Flyway run a non-transactional file."""
     for text in contents:
-        conn.execute(text)  # one simple-protocol query: the whole file, as the tool sends it
+        for part in cut_statements(text) if apart else [text]:
+            conn.execute(part)
 
 
 # golang-migrate and sqitch on every case (implicit transactions; verify scripts);
@@ -92,7 +95,7 @@ def test_files_run_forward_and_back(pg_url, tmp_path, tool, case):
     with psycopg.connect(pg_url, autocommit=True) as conn:
         build_shop(conn)
         for step in steps:
-            run_files(conn, [content[step.files[0]]])
+            run_files(conn, [content[step.files[0]]], apart=tool in ("sqitch", "flyway") and not step.transactional)
             if tool == "sqitch":
                 run_files(conn, [content[step.files[2]]])  # sqitch deploy --verify
         if tool == "sqitch":

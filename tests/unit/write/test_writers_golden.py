@@ -16,14 +16,14 @@ from pathlib import Path
 import pglast
 import pytest
 
-from flux_agent.pg.parse import split_statements
+from flux_agent.pg.parse import cut_statements, split_statements
 from flux_agent.errors import FluxInputError, FluxRefused
 from flux_agent.model.plan import Finding, Plan, Step
 from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
 from flux_agent.entry.actions import parse_operations
 from flux_agent.write.tools import get_writer
-from flux_agent.write.base import commit, db_steps
+from flux_agent.write.base import commit, db_steps, guarded_up_sql
 from flux_agent.write.tools.goose import mark_statements
 from flux_agent.write.tools.prisma import code_note
 from flux_agent.write.tools.rails import execute, render_file as rails_file
@@ -125,13 +125,10 @@ def test_rails_heredocs_give_back_the_exact_sql():
     _, laid, jobs = jobs_for("rails", Path("/nonexistent"))
     for step, job in zip(db_steps(laid), jobs):
         bodies = heredocs(job.content)
-        for sql in (step.up_file_sql, step.down_file_sql):
+        for sql in (guarded_up_sql(step), step.down_file_sql):  # the guard first: an execute of its own
             if not sql:
                 continue
-            if step.transactional or len(split_statements(sql)) == 1:
-                want = [sql.strip()]
-            else:
-                want = [s.text for s in split_statements(sql)]
+            want = [sql.strip()] if step.transactional else cut_statements(sql)
             assert bodies[: len(want)] == want
             bodies = bodies[len(want):]
         assert bodies == []

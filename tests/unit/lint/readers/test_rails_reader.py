@@ -253,7 +253,7 @@ def test_a_migration_flux_writes_reads_back_as_its_step(strong):
     read = read_rails_migration(Path("m.rb"), render_file(step, "IndexUsersEmail", strong=strong))
     assert read.transactional is False and not read.unread
     plain = [line for p in read.up for line in p.sql.strip().splitlines() if not line.startswith("-- flux-ignore")]
-    assert plain == ["SET lock_timeout = '1s'", "CREATE INDEX CONCURRENTLY users_email_idx ON users (email)"]
+    assert plain == ["SET lock_timeout = '1s';", "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);"]
     assert [p.sql.strip().splitlines()[-1] for p in read.down] == ["DROP INDEX CONCURRENTLY users_email_idx;"]
 
 
