@@ -337,6 +337,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--synchronous-commit", choices=["on", "off"], default="on",
                     help="the server's synchronous_commit (default on, as in production; off: commits do not "
                          "wait for the WAL flush, which shows the locks alone)")
+    ap.add_argument("--server", action="append", metavar="NAME=VALUE", help="a server setting at start (what "
+                    "a DBA sets, not Flux), e.g. wal_buffers=16MB, max_wal_size=4GB, wal_compression=lz4")
     ap.add_argument("--set", action="append", metavar="NAME=VALUE", help="a session setting for every "
                     "connection to the copies (ALTER DATABASE ... SET), e.g. max_parallel_maintenance_workers=0")
     ap.add_argument("--runs", type=int, default=3, help="runs of each class, naive and Flux (default 3)")
@@ -359,7 +361,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     keys = [(k,) for k in rnd.sample(range(1, args.rows + 1), min(KEYS, args.rows))]
     started = time.perf_counter()
     # A server of its own: the dev database's runs with fsync off, where synchronous commit means nothing
-    with durable_server(args.synchronous_commit, say) as server, open_sandbox(server, i_know=True, progress=say) as box:
+    with durable_server(args.synchronous_commit, say, args.server or []) as server, open_sandbox(server, i_know=True, progress=say) as box:
         with psycopg.connect(box.url, autocommit=True) as conn:
             if args.diagnose:  # the server's view of slow queries, checkpoints and autovacuum
                 for name, value in (("log_min_duration_statement", "20ms"), ("log_checkpoints", "on"),
@@ -373,7 +375,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         tuned = {"backfill_batch_size": args.batch_size, "backfill_sleep_ms": args.batch_sleep_ms}
         settings = Settings(pg_version=major, **{k: v for k, v in tuned.items() if v is not None})
         info = {**machine(_with(box.url, dbname=TEMPLATE), args.rows, users), "workers": args.workers,
-                "runs": args.runs, "sets": args.set or [], "baseline_s": BASELINE, "deploy_lag_s": DEPLOY_LAG,
+                "runs": args.runs, "sets": args.set or [], "server_sets": args.server or [], "baseline_s": BASELINE, "deploy_lag_s": DEPLOY_LAG,
                 "settings": settings.model_dump(include={
                     "lock_timeout", "statement_timeout", "backfill_batch_size", "backfill_sleep_ms", "pg_version",
                     "backfill_max_commit_ms", "backfill_max_lag_bytes", "backfill_max_pause_ms",

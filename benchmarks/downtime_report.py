@@ -106,6 +106,7 @@ def table(results: list[dict], info: dict) -> str:
                f"{s['backfill_max_commit_ms']} ms a batch, up to {s['backfill_max_pause_ms']} ms, at least "
                f"{s['backfill_min_rows_per_s']} rows/s); blocking locks waited for {s['lock_wait_ms']} ms a try, "
                f"{s['lock_tries']} tries; other locks lock_timeout {s['lock_timeout']}"
+               + (f"; server: {', '.join(info['server_sets'])}" if info.get("server_sets") else "")
                + (f"; sessions: {', '.join(info['sets'])}." if info.get("sets") else "."))
     out.append(f"Flux limit: median worst stall <= {LIMIT_MS:.0f} ms and no run over {RUN_LIMIT_MS:.0f} ms, 0 app "
                f"errors, 0 lost writes (column 'flux'); traffic alone: the slowest query in {info['baseline_s']:.0f} s "

@@ -21,8 +21,9 @@ PORT = 5497
 
 
 @contextmanager
-def durable_server(synchronous_commit: str, say) -> Iterator[str]:
-    """The URL of a fresh server's `postgres` database, as its superuser."""
+def durable_server(synchronous_commit: str, say, extra: list[str] = ()) -> Iterator[str]:
+    """The URL of a fresh server's `postgres` database, as its superuser; `extra`: NAME=VALUE
+    server settings on top of the defaults below (later ones win)."""
     found = find_binaries()
     if not found:
         raise SystemExit("no PostgreSQL server binaries found (initdb, pg_ctl): install PostgreSQL or pgserver")
@@ -43,12 +44,13 @@ def durable_server(synchronous_commit: str, say) -> Iterator[str]:
         opts = " ".join(f"-c {o}" for o in (
             "listen_addresses=''", f"unix_socket_directories='{sock}'", f"port={PORT}", "fsync=on",
             "full_page_writes=on", f"synchronous_commit={synchronous_commit}", "shared_buffers=128MB",
-            "max_wal_size=1GB", "max_connections=60", "logging_collector=on", "log_directory=log"))
+            "max_wal_size=1GB", "max_connections=60", "logging_collector=on", "log_directory=log", *extra))
         started = _tool(bins, "pg_ctl", "-D", str(data), "-l", str(home / "server.log"), "-o", opts, "-w",
                         "start", timeout=120)
         if started.returncode != 0:
             raise SystemExit(f"the benchmark's server did not start: {started.stderr.strip()[-300:]}")
-        say(f"server: PostgreSQL {bins.major} ({bins.bindir}), fsync on, synchronous_commit {synchronous_commit}")
+        say(f"server: PostgreSQL {bins.major} ({bins.bindir}), fsync on, synchronous_commit {synchronous_commit}"
+            + (f", {', '.join(extra)}" if extra else ""))
         url = psycopg.conninfo.make_conninfo(host=str(sock), port=str(PORT), user="postgres", dbname="postgres")
         yield url
     finally:
