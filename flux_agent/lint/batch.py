@@ -212,8 +212,9 @@ def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
         while replay._done < min(job.position, len(replay.files)):
             replay._replay(replay.files[replay._done])
             replay._done += 1
-        schema = replay.snapshot()
-        found = validate_file(job.file, job.settings, schema, display=job.display)
+        # The schema is made only if a rule asks for it (FileContext.schema), while the replay
+        # stands just before this file.
+        found = validate_file(job.file, job.settings, replay.snapshot, display=job.display)
         out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
     return out
 

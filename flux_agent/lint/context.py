@@ -5,7 +5,7 @@ plan phase, the schema it is judged against, and the state earlier statements le
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional, Union
 
 from ..model.schema import Schema
 from ..model.settings import Settings
@@ -21,7 +21,9 @@ class FileContext:
     transactional: bool = True  # does the migration tool wrap this SQL in a transaction?
     pg_version: int = 12
     phase: Optional[str] = None  # the plan step's phase, when validating a plan
-    schema: Optional[Schema] = None
+    # The schema, or a function making it (lint/batch.py: the folder's snapshot), called when a
+    # rule first reads ctx.schema: most files never need one, and a snapshot is a copy.
+    schema: Union[Schema, Callable[[], Optional[Schema]], None] = None
     has_down: Optional[bool] = None  # None: the format has no down section to judge
     down_sql: Optional[str] = None
     statements: list[Statement] = field(default_factory=list)
@@ -49,6 +51,21 @@ class FileContext:
     def known_rows(self, name: Optional[str]) -> Optional[int]:
         table = self.schema.table(name) if (self.schema and name) else None
         return table.row_estimate if table else None
+
+
+def _get_schema(ctx: FileContext) -> Optional[Schema]:
+    made = ctx.__dict__.get("_schema")
+    if callable(made):  # a Schema model is not callable: a function given for later
+        made = ctx.__dict__["_schema"] = made()
+    return made
+
+
+def _set_schema(ctx: FileContext, value) -> None:
+    ctx.__dict__["_schema"] = value
+
+
+# Set after @dataclass, which has written __init__ to assign `schema` (through this property).
+FileContext.schema = property(_get_schema, _set_schema)  # type: ignore[assignment]
 
 
 def advance(ctx: FileContext, stmt: Statement) -> None:

@@ -6,7 +6,7 @@ pglast's trees: where pglast is missing (Windows), judging SQL stops with one li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 
 from .context import FileContext, advance
 from ..pg.parse import HAVE_PGLAST, SqlSyntaxError, require_pglast, split_statements
@@ -100,12 +100,12 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
 # --------------------------------------------------------------------------
 
 
-def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = None,
+def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable[[], Schema], None] = None,
                   display: Optional[str] = None, project: Optional[Path] = None,
                   tool: Optional[str] = None) -> list[FileFinding]:
     """Findings for one migration file: SQL (its parts as schema/migration_files.py reads them),
     or program code read back into SQL by lint/readers; settings.require_down=False leaves its
-    down part unjudged."""
+    down part unjudged. `schema` may be a function making it, called if a rule needs it."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -121,7 +121,7 @@ def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = Non
     return lint_sql(sec.up, ctx, sec.up_line)
 
 
-def validate_program_file(path: Path, text: str, settings: Settings, schema: Optional[Schema],
+def validate_program_file(path: Path, text: str, settings: Settings, schema: Union[Schema, Callable[[], Schema], None],
                           display: Optional[str], project: Optional[Path], tool: Optional[str]) -> list[FileFinding]:
     """A migration in program code (Alembic, Django, Rails, Knex, TypeORM, Sequelize, node-pg-migrate):
     its reader gives the SQL it sends, each piece with its line in the file; findings point at

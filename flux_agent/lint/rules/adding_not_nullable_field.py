@@ -119,7 +119,7 @@ def _by_name(table, name):
 def check(stmt, ctx):
     table, cmds = existing_table_alter(stmt, ctx)  # a table created in this migration is empty: no scan
     cols = [c.name for c in cmds if c.subtype == AT.AT_SetNotNull]
-    known = ctx.schema.table(table) if ctx.schema and cols else None
+    known = ctx.schema.table(table) if cols and ctx.schema else None  # cols first: ctx.schema may be made on reading
     if known:  # already NOT NULL: PostgreSQL has nothing to check
         cols = [c for c in cols if not (known.column(c) and not known.column(c).nullable)]
     if not cols:

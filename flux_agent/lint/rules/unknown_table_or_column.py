@@ -61,8 +61,6 @@ def _has_sublink(node) -> bool:
 
 
 def check(stmt, ctx):
-    if not schema_has_tables(ctx):
-        return None
     n = stmt.node
     wanted: list[tuple[str, list[str], bool]] = []  # (table, columns, missing_ok)
 
@@ -112,7 +110,7 @@ def check(stmt, ctx):
     elif isinstance(n, ast.InsertStmt):
         cols = [t.name for t in n.cols or () if isinstance(t, ast.ResTarget) and t.name]
         wanted.append((relation_name(n.relation), cols, False))
-    if not wanted:
+    if not wanted or not schema_has_tables(ctx):  # the statement first: most never need the schema made
         return None
 
     schema = working_schema(ctx, stmt)

@@ -10,11 +10,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from shop import ROOT
+from shop import ROOT, shop_schema
 
 from flux_agent.entry.validate import validate_paths
 from flux_agent.lint import batch
+from flux_agent.lint.engine import validate_file
 from flux_agent.lint.rules import require_lock_timeout
+from flux_agent.model.settings import Settings
 
 CORPUS = ROOT / "tests" / "corpus"
 
@@ -146,3 +148,24 @@ def test_files_read_beside_a_migration_are_part_of_its_key(tmp_path, monkeypatch
     assert missing(mixed) == []
     (up_only / "000002_posts.down.sql").write_text("-- nothing yet\n")
     assert missing(up_only) == []
+
+
+def test_validate_file_reads_its_schema_only_when_a_rule_needs_it(tmp_path):
+    """A schema given as a function (lint/batch.py: the replay's snapshot) is made when a rule
+    first reads it, and only then: a file of CREATE TABLEs never asks for it, an ALTER does."""
+    calls = []
+    shop = shop_schema()
+
+    def schema():
+        calls.append(1)
+        return shop
+
+    new = tmp_path / "new.sql"
+    new.write_text("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\n", encoding="utf-8")
+    alter = tmp_path / "alter.sql"
+    alter.write_text("ALTER TABLE users ADD COLUMN nick text;\nALTER TABLE orders ADD COLUMN note2 text;\n",
+                     encoding="utf-8")
+    assert validate_file(new, Settings(), schema) == validate_file(new, Settings(), shop)
+    assert calls == []
+    assert validate_file(alter, Settings(), schema) == validate_file(alter, Settings(), shop)
+    assert calls == [1]
