@@ -16,7 +16,7 @@ from ..model.schema import Schema
 from ..model.settings import Settings
 from ..schema.migration_files import has_sql, read_sections
 from .readers import READERS, Piece, reader_for
-from .rules import RULES
+from .rules import BY_ID, RULES
 from .rules._rule import Rule, Verdict
 from .markers import PHASE_MARKER, PHASES, markers
 from ..schema.replay.steps import schemas_before_each
@@ -34,12 +34,40 @@ _NOT_JUDGED = ("the steps' SQL was not judged by the lint rules, nor their durat
                "run flux validate on the files where pglast installs (Linux, macOS, WSL, CI)")
 
 
+class RuleIndex:
+    """The rules that run, and for each statement node type the ones whose `check` can flag it
+    (Rule.nodes), in the rules' order: a statement visits those only."""
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self._by_type: dict[type, list[Rule]] = {}
+
+    def checks(self, node_type: type) -> list[Rule]:
+        found = self._by_type.get(node_type)
+        if found is None:
+            found = self._by_type[node_type] = [r for r in self.rules if r.check is not None and (
+                r.nodes is None or node_type in r.nodes)]
+        return found
+
+
+_INDEXES: dict[frozenset, RuleIndex] = {}  # by the opt-in rules switched on
+
+
+def rule_index(include: Iterable[str]) -> RuleIndex:
+    """The index of the rules that run: opt-in rules only when asked for (squawk's -i,
+    `flux validate --include`)."""
+    on = frozenset(r for r in include if r in BY_ID and BY_ID[r].opt_in)
+    if on not in _INDEXES:
+        _INDEXES[on] = RuleIndex([r for r in RULES if not r.opt_in or r.id in on])
+    return _INDEXES[on]
+
+
 def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFinding]:
     """Findings for one piece of SQL (a file's up section, or a step's up_sql)."""
     require_pglast("validating SQL")  # no rules are loaded without it: judging would find nothing
     findings: list[FileFinding] = []
-    # Opt-in rules run only when asked for (squawk's -i, `flux validate --include`).
-    rules = [r for r in RULES if not r.opt_in or r.id in ctx.include_rules]
+    index = rule_index(ctx.include_rules)
+    rules = index.rules
 
     def add(rule: Rule, verdict: Verdict, line: int) -> None:
         findings.append(FileFinding(path=ctx.path, line=line, rule=rule.id,
@@ -83,8 +111,8 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
         return False
 
     for stmt in statements:
-        for rule in rules:
-            verdict = rule.check(stmt, ctx) if rule.check else None
+        for rule in index.checks(type(stmt.node)):
+            verdict = rule.check(stmt, ctx)
             if verdict is not None and not ignored(rule.id, stmt.line):
                 add(rule, verdict, stmt.line)
         advance(ctx, stmt)

@@ -19,6 +19,7 @@ RULE = Rule(
     hint=("add a new column of the new type, keep both in sync with a trigger, backfill in batches, then switch "
           "readers"),
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE products ALTER COLUMN stock TYPE bigint;"),
         flags("ALTER TABLE orders ALTER COLUMN total TYPE bigint;", schema_sql=_SCHEMA),
