@@ -152,7 +152,10 @@ class State:
         self.schema.tables = [t for t in self.schema.tables if t.name != key]
         self.schema.views = [v for v in self.schema.views if v.name != key]
         for t in self.schema.tables:
-            t.constraints = [c for c in t.constraints if c.ref_table != key]
+            # A table keeps its list unless a key goes: FolderReplay.snapshot takes the same list for
+            # an unchanged table (a new list for every table had it copy them all again).
+            if any(c.ref_table == key for c in t.constraints):
+                t.constraints = [c for c in t.constraints if c.ref_table != key]
         if cascade:
             for v in [v for v in self.schema.views if key in v.depends_on]:
                 self.drop_relation(v.name, cascade)
