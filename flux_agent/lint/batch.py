@@ -213,8 +213,10 @@ def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
             replay._replay(replay.files[replay._done])
             replay._done += 1
         # The schema is made only if a rule asks for it (FileContext.schema), while the replay
-        # stands just before this file.
-        found = validate_file(job.file, job.settings, replay.snapshot, display=job.display)
+        # stands just before this file; the file's statements are left to the replay, which
+        # replays this file next (parsed once, not twice).
+        replay.parsed.clear()
+        found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed)
         out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
     return out
 

@@ -130,10 +130,11 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
 
 def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable[[], Schema], None] = None,
                   display: Optional[str] = None, project: Optional[Path] = None,
-                  tool: Optional[str] = None) -> list[FileFinding]:
+                  tool: Optional[str] = None, keep: Optional[dict] = None) -> list[FileFinding]:
     """Findings for one migration file: SQL (its parts as schema/migration_files.py reads them),
     or program code read back into SQL by lint/readers; settings.require_down=False leaves its
-    down part unjudged. `schema` may be a function making it, called if a rule needs it."""
+    down part unjudged. `schema` may be a function making it, called if a rule needs it. `keep`
+    receives the statements of an SQL file's up part, by its text (FolderReplay.parsed)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -146,7 +147,10 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
         settings, path=display or str(path), transactional=sec.transactional, schema=schema,
         has_down=sec.has_down_sql() if judged else None, down_sql=sec.down)
     ctx.one_query = sec.one_query
-    return lint_sql(sec.up, ctx, sec.up_line)
+    found = lint_sql(sec.up, ctx, sec.up_line)
+    if keep is not None and not any(f.rule == SYNTAX_ERROR for f in found):
+        keep[sec.up] = ctx.statements
+    return found
 
 
 def validate_program_file(path: Path, text: str, settings: Settings, schema: Union[Schema, Callable[[], Schema], None],

@@ -84,6 +84,9 @@ class FolderReplay:
         # The last snapshot's tables by id of the replayed table: (it, its constraints list, the
         # normalised copy, its JSON as replayed); the replayed table is kept, so its id stays its own.
         self._normal_tables: dict[int, tuple] = {}
+        # Statements parsed already, by their SQL (lint/batch.py leaves those of the file it judged
+        # here, to be replayed next): the replay reads their trees instead of parsing again.
+        self.parsed: dict[str, list] = {}
 
     def advance(self) -> Schema:
         """Replay the next file; the schema after it."""
@@ -149,6 +152,6 @@ class FolderReplay:
         if not self.skip_broken:
             raise error from None
 
-    def _run(self, apply_sql: Callable[[State, str, int], None], first_line: int, sql: str) -> None:
+    def _run(self, apply_sql: Callable[..., None], first_line: int, sql: str) -> None:
         self._state.search_path = ["public"]  # each migration starts a fresh session
-        apply_sql(self._state, sql, first_line)
+        apply_sql(self._state, sql, first_line, self.parsed.pop(sql, None))

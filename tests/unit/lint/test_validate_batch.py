@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from shop import ROOT, shop_schema
+from shop import MIGRATIONS, ROOT, shop_schema
 
 from flux_agent.entry.validate import validate_paths
 from flux_agent.lint import batch
@@ -169,3 +169,48 @@ def test_validate_file_reads_its_schema_only_when_a_rule_needs_it(tmp_path):
     assert calls == []
     assert validate_file(alter, Settings(), schema) == validate_file(alter, Settings(), shop)
     assert calls == [1]
+
+
+def test_the_replay_takes_the_statements_the_judging_parsed(folder, monkeypatch):
+    """Each file is parsed once: the replay, going past the file just judged, reads the trees the
+    judging parsed (FolderReplay.parsed); the findings are those of parsing it again."""
+    from flux_agent.lint import engine
+    from flux_agent.schema.replay import statements
+
+    handed = []
+    real_apply = statements.apply_sql
+
+    def apply(state, sql, first_line, parsed=None):
+        handed.append(parsed is not None)
+        return real_apply(state, sql, first_line, parsed)
+
+    monkeypatch.setattr(statements, "apply_sql", apply)
+    shared = run(folder, monkeypatch, jobs=1)
+    assert len(handed) > 20 and sum(handed) >= len(handed) - 1, handed  # all but a file that does not parse
+
+    real_validate = engine.validate_file
+    monkeypatch.setattr(engine, "validate_file", lambda *a, keep=None, **k: real_validate(*a, **k))
+    handed.clear()
+    assert run(folder, monkeypatch, jobs=1) == shared
+    assert handed and not any(handed)
+
+
+@pytest.mark.parametrize("where", ["shop", "dbmate-upchieve"])
+def test_the_statements_handed_to_the_replay_build_the_schema_parsing_builds(where):
+    """A replay fed the statements each file's judging parsed takes, after every file, the snapshot
+    of a replay that parses the files itself."""
+    from conftest import FIXTURES_REAL
+
+    from flux_agent.schema.replay.engine import FolderReplay
+
+    folder = MIGRATIONS if where == "shop" else FIXTURES_REAL / where / "database" / "migrations"
+    if not folder.is_dir():
+        pytest.skip(f"no {folder}")
+    fed, parsing = FolderReplay(folder, "dbmate", skip_broken=True), FolderReplay(folder, "dbmate", skip_broken=True)
+    assert len(fed.files) > 3
+    for file in fed.files:
+        validate_file(file, Settings(), fed.snapshot, keep=fed.parsed)
+        assert list(fed.parsed)  # the judging left its statements
+        fed.advance()
+        assert not fed.parsed  # and the replay took them
+        assert fed.snapshot().model_dump_json() == parsing.advance().model_dump_json(), file.name
