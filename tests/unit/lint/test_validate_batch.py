@@ -214,3 +214,12 @@ def test_the_statements_handed_to_the_replay_build_the_schema_parsing_builds(whe
         fed.advance()
         assert not fed.parsed  # and the replay took them
         assert fed.snapshot().model_dump_json() == parsing.advance().model_dump_json(), file.name
+
+
+def test_the_runs_given_to_the_workers_cover_the_jobs_in_order_earlier_runs_longer():
+    for count, workers in [(2000, 2), (100, 2), (7, 3), (2000, 4), (1, 2), (3, 4)]:
+        jobs = list(range(count))
+        runs = batch._chunks(jobs, workers)
+        assert [j for run in runs for j in run] == jobs and all(runs) and len(runs) <= workers
+        assert [len(r) for r in runs] == sorted((len(r) for r in runs), reverse=True)
+    assert [len(r) for r in batch._chunks(list(range(2000)), 2)] == [1250, 750]
