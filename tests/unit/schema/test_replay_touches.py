@@ -13,7 +13,7 @@ from flux_agent.model.schema import Schema, Table
 from flux_agent.schema.migration_files import up_section
 from flux_agent.schema.normal import normalise_table, normalise_views
 from flux_agent.schema.replay.engine import FolderReplay
-from flux_agent.schema.replay.state import State
+from flux_agent.schema.replay.state import State, bare_names, in_namespace, split_key
 from flux_agent.schema.replay.statements import apply_sql, replay_step
 from flux_agent.schema.replay.touches import copy_for_replay, touched, union
 
@@ -111,3 +111,11 @@ def test_what_a_statement_touches():
     assert t("DROP TABLE a, s.b") == ({"a", "b"}, {"a", "b"})
     assert t("ALTER TYPE mood ADD VALUE 'x'") == (set(), set())
     assert t("DROP INDEX i") is None and t("ALTER TYPE mood RENAME TO feeling") is None
+
+
+def test_the_name_shortcuts_split_keys_as_split_key_does():
+    keys = ["users", "public.users", "s.users", "s.a.b", "a.", ".a", "sales.orders", "public", "s", "publicx.t"]
+    for key in keys:
+        for ns in ["public", "s", "sales", "a", "", "s.a", "publicx"]:
+            assert in_namespace(key, ns) == (split_key(key)[0] == ns), (key, ns)
+    assert bare_names(keys) == {split_key(k)[1] for k in keys}
