@@ -216,7 +216,8 @@ def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
         # stands just before this file; the file's statements are left to the replay, which
         # replays this file next (parsed once, not twice).
         replay.parsed.clear()
-        found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed)
+        found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed,
+                              names=replay.as_replayed)
         out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
     return out
 

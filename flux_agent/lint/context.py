@@ -13,6 +13,25 @@ from ..pg.parse import Statement, ast
 from ..pg.quote import relation_name
 
 
+class _Made:
+    """A field given as a value or as a function making it, called when first read (a Schema
+    model is not callable). As a dataclass default it reads None."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, ctx, owner=None):
+        if ctx is None:
+            return None
+        made = ctx.__dict__.get(self.slot)
+        if callable(made):
+            made = ctx.__dict__[self.slot] = made()
+        return made
+
+    def __set__(self, ctx, value) -> None:
+        ctx.__dict__[self.slot] = value
+
+
 @dataclass
 class FileContext:
     """What a rule may know beyond the statement itself."""
@@ -23,7 +42,10 @@ class FileContext:
     phase: Optional[str] = None  # the plan step's phase, when validating a plan
     # The schema, or a function making it (lint/batch.py: the folder's snapshot), called when a
     # rule first reads ctx.schema: most files never need one, and a snapshot is a copy.
-    schema: Union[Schema, Callable[[], Optional[Schema]], None] = None
+    schema: Union[Schema, Callable[[], Optional[Schema]], None] = _Made()  # type: ignore[assignment]
+    # For rules that read names only (tables, views, columns): a schema with those as in `schema`,
+    # its expressions not normalised (lint/batch.py: the replay's own, uncopied); `schema` if none.
+    names: Union[Schema, Callable[[], Optional[Schema]], None] = _Made()  # type: ignore[assignment]
     has_down: Optional[bool] = None  # None: the format has no down section to judge
     down_sql: Optional[str] = None
     statements: list[Statement] = field(default_factory=list)
@@ -48,24 +70,14 @@ class FileContext:
     def table_is_new(self, name: Optional[str]) -> bool:
         return name is not None and name in self.created_tables
 
+    def names_schema(self) -> Optional[Schema]:
+        """The schema to read names in: `names`, else `schema`."""
+        names = self.names
+        return names if names is not None else self.schema
+
     def known_rows(self, name: Optional[str]) -> Optional[int]:
         table = self.schema.table(name) if (self.schema and name) else None
         return table.row_estimate if table else None
-
-
-def _get_schema(ctx: FileContext) -> Optional[Schema]:
-    made = ctx.__dict__.get("_schema")
-    if callable(made):  # a Schema model is not callable: a function given for later
-        made = ctx.__dict__["_schema"] = made()
-    return made
-
-
-def _set_schema(ctx: FileContext, value) -> None:
-    ctx.__dict__["_schema"] = value
-
-
-# Set after @dataclass, which has written __init__ to assign `schema` (through this property).
-FileContext.schema = property(_get_schema, _set_schema)  # type: ignore[assignment]
 
 
 def advance(ctx: FileContext, stmt: Statement) -> None:

@@ -130,11 +130,13 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
 
 def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable[[], Schema], None] = None,
                   display: Optional[str] = None, project: Optional[Path] = None,
-                  tool: Optional[str] = None, keep: Optional[dict] = None) -> list[FileFinding]:
+                  tool: Optional[str] = None, keep: Optional[dict] = None,
+                  names: Union[Schema, Callable[[], Schema], None] = None) -> list[FileFinding]:
     """Findings for one migration file: SQL (its parts as schema/migration_files.py reads them),
     or program code read back into SQL by lint/readers; settings.require_down=False leaves its
-    down part unjudged. `schema` may be a function making it, called if a rule needs it. `keep`
-    receives the statements of an SQL file's up part, by its text (FolderReplay.parsed)."""
+    down part unjudged. `schema` may be a function making it, called if a rule needs it; `names`
+    a schema (or function) with its names for the rules that read names only (FileContext.names).
+    `keep` receives the statements of an SQL file's up part, by its text (FolderReplay.parsed)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -144,7 +146,7 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
     sec = read_sections(path, text)
     judged = sec.down is not None and settings.require_down
     ctx = FileContext.for_settings(
-        settings, path=display or str(path), transactional=sec.transactional, schema=schema,
+        settings, path=display or str(path), transactional=sec.transactional, schema=schema, names=names,
         has_down=sec.has_down_sql() if judged else None, down_sql=sec.down)
     ctx.one_query = sec.one_query
     found = lint_sql(sec.up, ctx, sec.up_line)

@@ -94,6 +94,11 @@ class FolderReplay:
         self._done += 1
         return self.snapshot()
 
+    def as_replayed(self) -> Schema:
+        """The schema as replayed so far, itself: not normalised, not copied. Its names (tables,
+        views, columns) are the snapshot's; read it, and only until the replay goes on."""
+        return self._state.schema
+
     def snapshot(self) -> Schema:
         """The schema as replayed so far, normalised, as a copy the replay will not change. A table
         as it was at the last snapshot is that snapshot's normalised table, shared (snapshots are

@@ -223,3 +223,32 @@ def test_the_runs_given_to_the_workers_cover_the_jobs_in_order_earlier_runs_long
         assert [j for run in runs for j in run] == jobs and all(runs) and len(runs) <= workers
         assert [len(r) for r in runs] == sorted((len(r) for r in runs), reverse=True)
     assert [len(r) for r in batch._chunks(list(range(2000)), 2)] == [1250, 750]
+
+
+@pytest.mark.parametrize("where", ["shop", "dbmate-upchieve"])
+def test_names_read_in_the_replay_itself_find_what_the_snapshot_finds(where, tmp_path):
+    """unknown-table-or-column reads names only, in the replay's own schema (FolderReplay.as_replayed,
+    FileContext.names): each file's findings are those judged against the snapshot alone, and the
+    replay's schema is left as it was. A last file misnames what the history built."""
+    from conftest import FIXTURES_REAL
+
+    from flux_agent.schema.replay.engine import FolderReplay
+
+    source = MIGRATIONS if where == "shop" else FIXTURES_REAL / where / "database" / "migrations"
+    if not source.is_dir():
+        pytest.skip(f"no {source}")
+    folder = tmp_path / "migrations"
+    shutil.copytree(source, folder)
+    (folder / "99999999999999_typos.sql").write_text(
+        "-- migrate:up\nALTER TABLE users RENAME COLUMN email TO mail;\nUPDATE users SET email = 'x';\n"
+        "ALTER TABLE customerz ADD COLUMN x int;\nCREATE INDEX i ON users (emial);\n-- migrate:down\n")
+    replay = FolderReplay(folder, "dbmate", skip_broken=True)
+    found = 0
+    for file in replay.files:
+        before = replay.as_replayed().model_dump_json()
+        with_names = validate_file(file, Settings(), replay.snapshot, names=replay.as_replayed)
+        assert replay.as_replayed().model_dump_json() == before, file.name
+        assert with_names == validate_file(file, Settings(), replay.snapshot()), file.name
+        found += sum(f.rule == "unknown-table-or-column" for f in with_names)
+        replay.advance()
+    assert found >= 3  # the typos are found
