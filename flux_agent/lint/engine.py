@@ -15,7 +15,6 @@ from ..model.findings import FileFinding
 from ..model.schema import Schema
 from ..model.settings import Settings
 from ..schema.migration_files import has_sql, read_sections
-from .readers import READERS, Piece, reader_for
 from .rules import BY_ID, RULES
 from .rules._rule import Rule, Verdict
 from .markers import PHASE_MARKER, PHASES, markers
@@ -23,6 +22,7 @@ from ..schema.replay.steps import schemas_before_each
 
 if TYPE_CHECKING:  # the plan models: loaded by what plans, not by `flux validate`
     from ..model.plan import Finding, Plan
+    from .readers import Piece
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 NOT_ANALYSED = "not-analysed"
@@ -160,6 +160,8 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
     """A migration in program code (Alembic, Django, Rails, Knex, TypeORM, Sequelize, node-pg-migrate):
     its reader gives the SQL it sends, each piece with its line in the file; findings point at
     those lines, and what the reader could not read is a finding of its own (not-analysed)."""
+    from .readers import READERS, reader_for  # program code's readers: not loaded for a folder of SQL
+
     shown = display or str(path)
     reader = reader_for(path, text, tool)
     if reader is None:
