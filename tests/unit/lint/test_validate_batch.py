@@ -252,3 +252,17 @@ def test_names_read_in_the_replay_itself_find_what_the_snapshot_finds(where, tmp
         found += sum(f.rule == "unknown-table-or-column" for f in with_names)
         replay.advance()
     assert found >= 3  # the typos are found
+
+
+def test_a_down_part_holds_sql_as_has_sql_says():
+    """lint/engine.holds_sql asks the parser without building trees; it answers as has_sql does."""
+    from flux_agent.lint.engine import holds_sql
+    from flux_agent.schema.migration_files import has_sql, read_sections
+
+    texts = ["", ";", ";;", "-- c", "/* x */", " \n ", "select 1", "select 1;;", "-- c\n;", "garbage here",
+             "DO $$ BEGIN END $$;", "/* unterminated", "$$ x", "DROP TABLE t; -- done"]
+    for path in sorted(ROOT.glob("tests/corpus/*/*.sql")) + sorted(MIGRATIONS.glob("*.sql")):
+        sec = read_sections(path, path.read_text(encoding="utf-8"))
+        texts += [sec.up] + ([sec.down] if sec.down is not None else [])
+    assert [holds_sql(t) for t in texts] == [has_sql(t) for t in texts]
+    assert any(has_sql(t) for t in texts) and not all(has_sql(t) for t in texts)
