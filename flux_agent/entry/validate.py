@@ -72,7 +72,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
                              f"{', '.join(str(p) for p in paths or resolved)}")
     if since is not None:
         files = _changed_only(files, since, project)
-    history = _histories(project, settings, tool)
+    history = _histories(project, found)
     cache = Cache(cache_dir())
     current: list[Schema] = []  # the project's schema from the dev database, read once if needed
     per_file: list[list[FileFinding]] = [[] for _ in files]
@@ -147,13 +147,12 @@ def _changed_only(files: list[Path], since: str, project: Path) -> list[Path]:
     return [f for f in files if resolve(f.absolute()) in changed]
 
 
-def _histories(project: Path, settings, tool: Optional[str]):
+def _histories(project: Path, found):
     """A function file -> (the history it belongs to, the file as a member of it, or None for
     "after the whole history"). A file of the project's migrations folder follows that folder's
     history; any other file is a change proposed on top of the project's schema, unless the
     project has no migrations, where the file's own folder is its history (a folder validated
-    without --project)."""
-    found = detect(project, tool or settings.tool, settings)
+    without --project). `found`: what detect() found in the project."""
     folder = project / found.migrations_dir
     resolve = _Resolver()
     project_history = _History(folder, found.tool, resolve)
@@ -181,6 +180,7 @@ class _Resolver:
     def __init__(self):
         self._folders: dict[Path, Path] = {}
         self._links: dict[Path, frozenset] = {}  # the symlinks of each folder, by name
+        self._done: dict[Path, Path] = {}  # each file is asked for more than once
 
     def folder(self, path: Path) -> Path:
         if path not in self._folders:
@@ -188,6 +188,12 @@ class _Resolver:
         return self._folders[path]
 
     def __call__(self, path: Path) -> Path:
+        done = self._done.get(path)
+        if done is None:
+            done = self._done[path] = self._resolve(path)
+        return done
+
+    def _resolve(self, path: Path) -> Path:
         if path.name in ("", ".", ".."):
             return path.resolve()
         parent = path.parent

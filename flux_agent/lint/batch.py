@@ -212,9 +212,32 @@ def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
         while replay._done < min(job.position, len(replay.files)):
             replay._replay(replay.files[replay._done])
             replay._done += 1
-        schema = replay.snapshot()
-        found = validate_file(job.file, job.settings, schema, display=job.display)
+        # The schema is made only if a rule asks for it (FileContext.schema), while the replay
+        # stands just before this file; the file's statements are left to the replay, which
+        # replays this file next (parsed once, not twice).
+        replay.parsed.clear()
+        found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed,
+                              names=replay.as_replayed)
         out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
+    return out
+
+
+# What replaying a file costs (parsing it too), as a share of judging it and replaying it once
+# parsed (measured on the 2,000-file real set: ~1.35 ms against ~3.35 ms per file).
+REPLAY_SHARE = 0.4
+
+
+def _chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """Contiguous runs of the jobs, one per worker, sized so that the workers finish together: a
+    later run's worker first replays the history up to it, so each run is (1 - REPLAY_SHARE) times
+    the one before it (two workers: 62% and 38% of the files)."""
+    weights = [(1 - REPLAY_SHARE) ** k for k in range(workers)]
+    out, start, total = [], 0, sum(weights)
+    for k, w in enumerate(weights):
+        end = len(jobs) if k == workers - 1 else min(len(jobs), start + max(1, round(len(jobs) * w / total)))
+        if end > start:
+            out.append(jobs[start:end])
+        start = end
     return out
 
 
@@ -241,8 +264,7 @@ def judge_all(folder: Path, tool: str, jobs: list[Job]) -> None:
     else:
         import multiprocessing
 
-        size = -(-len(jobs) // workers)
-        chunks = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+        chunks = _chunks(jobs, workers)
         with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
             parts = pool.map(_judge_chunk, [(folder, tool, c) for c in chunks], chunksize=1)
         results = [r for part in parts for r in part]

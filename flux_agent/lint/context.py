@@ -5,12 +5,31 @@ plan phase, the schema it is judged against, and the state earlier statements le
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Callable, Optional, Union
 
 from ..model.schema import Schema
 from ..model.settings import Settings
 from ..pg.parse import Statement, ast
 from ..pg.quote import relation_name
+
+
+class _Made:
+    """A field given as a value or as a function making it, called when first read (a Schema
+    model is not callable). As a dataclass default it reads None."""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, ctx, owner=None):
+        if ctx is None:
+            return None
+        made = ctx.__dict__.get(self.slot)
+        if callable(made):
+            made = ctx.__dict__[self.slot] = made()
+        return made
+
+    def __set__(self, ctx, value) -> None:
+        ctx.__dict__[self.slot] = value
 
 
 @dataclass
@@ -21,7 +40,12 @@ class FileContext:
     transactional: bool = True  # does the migration tool wrap this SQL in a transaction?
     pg_version: int = 12
     phase: Optional[str] = None  # the plan step's phase, when validating a plan
-    schema: Optional[Schema] = None
+    # The schema, or a function making it (lint/batch.py: the folder's snapshot), called when a
+    # rule first reads ctx.schema: most files never need one, and a snapshot is a copy.
+    schema: Union[Schema, Callable[[], Optional[Schema]], None] = _Made()  # type: ignore[assignment]
+    # For rules that read names only (tables, views, columns): a schema with those as in `schema`,
+    # its expressions not normalised (lint/batch.py: the replay's own, uncopied); `schema` if none.
+    names: Union[Schema, Callable[[], Optional[Schema]], None] = _Made()  # type: ignore[assignment]
     has_down: Optional[bool] = None  # None: the format has no down section to judge
     down_sql: Optional[str] = None
     statements: list[Statement] = field(default_factory=list)
@@ -45,6 +69,11 @@ class FileContext:
 
     def table_is_new(self, name: Optional[str]) -> bool:
         return name is not None and name in self.created_tables
+
+    def names_schema(self) -> Optional[Schema]:
+        """The schema to read names in: `names`, else `schema`."""
+        names = self.names
+        return names if names is not None else self.schema
 
     def known_rows(self, name: Optional[str]) -> Optional[int]:
         table = self.schema.table(name) if (self.schema and name) else None

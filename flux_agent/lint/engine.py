@@ -6,23 +6,23 @@ pglast's trees: where pglast is missing (Windows), judging SQL stops with one li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 
 from .context import FileContext, advance
-from ..pg.parse import HAVE_PGLAST, SqlSyntaxError, require_pglast, split_statements
+from ..pg.parse import HAVE_PGLAST, ParseError, SqlSyntaxError, pglast, require_pglast, split_statements
 from ..errors import FluxInputError
 from ..model.findings import FileFinding
 from ..model.schema import Schema
 from ..model.settings import Settings
 from ..schema.migration_files import has_sql, read_sections
-from .readers import READERS, Piece, reader_for
-from .rules import RULES
+from .rules import BY_ID, RULES
 from .rules._rule import Rule, Verdict
 from .markers import PHASE_MARKER, PHASES, markers
 from ..schema.replay.steps import schemas_before_each
 
 if TYPE_CHECKING:  # the plan models: loaded by what plans, not by `flux validate`
     from ..model.plan import Finding, Plan
+    from .readers import Piece
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 NOT_ANALYSED = "not-analysed"
@@ -34,12 +34,40 @@ _NOT_JUDGED = ("the steps' SQL was not judged by the lint rules, nor their durat
                "run flux validate on the files where pglast installs (Linux, macOS, WSL, CI)")
 
 
+class RuleIndex:
+    """The rules that run, and for each statement node type the ones whose `check` can flag it
+    (Rule.nodes), in the rules' order: a statement visits those only."""
+
+    def __init__(self, rules: list[Rule]):
+        self.rules = rules
+        self._by_type: dict[type, list[Rule]] = {}
+
+    def checks(self, node_type: type) -> list[Rule]:
+        found = self._by_type.get(node_type)
+        if found is None:
+            found = self._by_type[node_type] = [r for r in self.rules if r.check is not None and (
+                r.nodes is None or node_type in r.nodes)]
+        return found
+
+
+_INDEXES: dict[frozenset, RuleIndex] = {}  # by the opt-in rules switched on
+
+
+def rule_index(include: Iterable[str]) -> RuleIndex:
+    """The index of the rules that run: opt-in rules only when asked for (squawk's -i,
+    `flux validate --include`)."""
+    on = frozenset(r for r in include if r in BY_ID and BY_ID[r].opt_in)
+    if on not in _INDEXES:
+        _INDEXES[on] = RuleIndex([r for r in RULES if not r.opt_in or r.id in on])
+    return _INDEXES[on]
+
+
 def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFinding]:
     """Findings for one piece of SQL (a file's up section, or a step's up_sql)."""
     require_pglast("validating SQL")  # no rules are loaded without it: judging would find nothing
     findings: list[FileFinding] = []
-    # Opt-in rules run only when asked for (squawk's -i, `flux validate --include`).
-    rules = [r for r in RULES if not r.opt_in or r.id in ctx.include_rules]
+    index = rule_index(ctx.include_rules)
+    rules = index.rules
 
     def add(rule: Rule, verdict: Verdict, line: int) -> None:
         findings.append(FileFinding(path=ctx.path, line=line, rule=rule.id,
@@ -83,8 +111,8 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
         return False
 
     for stmt in statements:
-        for rule in rules:
-            verdict = rule.check(stmt, ctx) if rule.check else None
+        for rule in index.checks(type(stmt.node)):
+            verdict = rule.check(stmt, ctx)
             if verdict is not None and not ignored(rule.id, stmt.line):
                 add(rule, verdict, stmt.line)
         advance(ctx, stmt)
@@ -100,12 +128,15 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
 # --------------------------------------------------------------------------
 
 
-def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = None,
+def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable[[], Schema], None] = None,
                   display: Optional[str] = None, project: Optional[Path] = None,
-                  tool: Optional[str] = None) -> list[FileFinding]:
+                  tool: Optional[str] = None, keep: Optional[dict] = None,
+                  names: Union[Schema, Callable[[], Schema], None] = None) -> list[FileFinding]:
     """Findings for one migration file: SQL (its parts as schema/migration_files.py reads them),
     or program code read back into SQL by lint/readers; settings.require_down=False leaves its
-    down part unjudged."""
+    down part unjudged. `schema` may be a function making it, called if a rule needs it; `names`
+    a schema (or function) with its names for the rules that read names only (FileContext.names).
+    `keep` receives the statements of an SQL file's up part, by its text (FolderReplay.parsed)."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -115,17 +146,22 @@ def validate_file(path: Path, settings: Settings, schema: Optional[Schema] = Non
     sec = read_sections(path, text)
     judged = sec.down is not None and settings.require_down
     ctx = FileContext.for_settings(
-        settings, path=display or str(path), transactional=sec.transactional, schema=schema,
-        has_down=sec.has_down_sql() if judged else None, down_sql=sec.down)
+        settings, path=display or str(path), transactional=sec.transactional, schema=schema, names=names,
+        has_down=holds_sql(sec.down) if judged else None, down_sql=sec.down)
     ctx.one_query = sec.one_query
-    return lint_sql(sec.up, ctx, sec.up_line)
+    found = lint_sql(sec.up, ctx, sec.up_line)
+    if keep is not None and not any(f.rule == SYNTAX_ERROR for f in found):
+        keep[sec.up] = ctx.statements
+    return found
 
 
-def validate_program_file(path: Path, text: str, settings: Settings, schema: Optional[Schema],
+def validate_program_file(path: Path, text: str, settings: Settings, schema: Union[Schema, Callable[[], Schema], None],
                           display: Optional[str], project: Optional[Path], tool: Optional[str]) -> list[FileFinding]:
     """A migration in program code (Alembic, Django, Rails, Knex, TypeORM, Sequelize, node-pg-migrate):
     its reader gives the SQL it sends, each piece with its line in the file; findings point at
     those lines, and what the reader could not read is a finding of its own (not-analysed)."""
+    from .readers import READERS, reader_for  # program code's readers: not loaded for a folder of SQL
+
     shown = display or str(path)
     reader = reader_for(path, text, tool)
     if reader is None:
@@ -137,12 +173,24 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Opt
     down = None if read.down is None else "\n".join(p.sql for p in read.down)
     judged = down is not None and settings.require_down
     ctx = FileContext.for_settings(settings, path=shown, transactional=read.transactional, schema=schema,
-                                   has_down=has_sql(down) if judged else None, down_sql=down)
+                                   has_down=holds_sql(down) if judged else None, down_sql=down)
     ctx.one_query = read.one_query
     found = [f.model_copy(update={"line": lines.get(f.line, 1)}) for f in (lint_sql(sql, ctx) if sql.strip() else [])]
     found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",
                           message=f"not analysed: {u.what}", hint=_UNREAD_HINT) for u in read.unread]
     return sorted(found, key=lambda f: f.line)
+
+
+def holds_sql(text: str) -> bool:
+    """migration_files.has_sql (a statement, or something that does not parse), asked of the parser
+    without building the statements' trees: a down part is only checked for having SQL, and pglast
+    builds Python trees slowly (the down parts of the 2,000-file set cost ~0.7 s of CPU)."""
+    if not HAVE_PGLAST:
+        return has_sql(text)
+    try:
+        return bool(pglast.parser.split(text))
+    except ParseError:
+        return True
 
 
 def _assemble(pieces: list[Piece]) -> tuple[str, dict[int, int]]:

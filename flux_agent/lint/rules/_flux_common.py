@@ -28,12 +28,21 @@ _STATE = "_flux_working_schema"
 def working_schema(ctx, stmt) -> Optional[Schema]:
     """ctx.schema advanced past every statement of the file before `stmt`;
     None when the file is judged without a schema."""
-    if ctx.schema is None:
+    return _advanced(ctx, stmt, ctx.schema, _STATE)
+
+
+def working_names(ctx, stmt) -> Optional[Schema]:
+    """The same from ctx.names_schema(), for rules that read names only (tables, views, columns)."""
+    return _advanced(ctx, stmt, ctx.names_schema(), _STATE + "_names")
+
+
+def _advanced(ctx, stmt, base: Optional[Schema], slot: str) -> Optional[Schema]:
+    if base is None:
         return None
-    cache = ctx.__dict__.get(_STATE)
-    if cache is None or cache[0] is not ctx.schema or cache[2] > stmt.index:
-        cache = [ctx.schema, None, 0]  # the State is made on the first statement that changes the schema
-        ctx.__dict__[_STATE] = cache
+    cache = ctx.__dict__.get(slot)
+    if cache is None or cache[0] is not base or cache[2] > stmt.index:
+        cache = [base, None, 0]  # the State is made on the first statement that changes the schema
+        ctx.__dict__[slot] = cache
     while cache[2] < stmt.index and cache[2] < len(ctx.statements):
         prev = ctx.statements[cache[2]]
         cache[2] += 1
@@ -41,12 +50,12 @@ def working_schema(ctx, stmt) -> Optional[Schema]:
         if step is None:
             continue
         if cache[1] is None:  # a copy of what the file's statements can change, the rest shared
-            cache[1] = State(copy_for_replay(ctx.schema, _file_touches(ctx)))
+            cache[1] = State(copy_for_replay(base, _file_touches(ctx)))
         try:
             step(cache[1])
         except Exception:  # an odd statement must not stop the other checks
             continue
-    return ctx.schema if cache[1] is None else cache[1].schema
+    return base if cache[1] is None else cache[1].schema
 
 
 def _file_touches(ctx):
@@ -58,6 +67,12 @@ def _file_touches(ctx):
 
 def schema_has_tables(ctx) -> bool:
     return ctx.schema is not None and bool(ctx.schema.tables or ctx.schema.views)
+
+
+def names_have_tables(ctx) -> bool:
+    """schema_has_tables, read in ctx.names_schema()."""
+    names = ctx.names_schema()
+    return names is not None and bool(names.tables or names.views)
 
 
 def table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:

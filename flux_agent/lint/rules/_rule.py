@@ -72,8 +72,8 @@ Check = Callable[..., Any]
 class Rule(BaseModel):
     """One rule, declared as `RULE = Rule(...)` in the module named after its id. The loader
     (rules/__init__.py) binds the module's check functions: check(stmt, ctx) -> Verdict | None
-    per statement, check_file(ctx) -> list[Verdict] after the last one, check_text(sql, ctx,
-    line_offset) -> list[Verdict] on the raw text before parsing."""
+    per statement (of the types in `nodes`, when given), check_file(ctx) -> list[Verdict] after
+    the last one, check_text(sql, ctx, line_offset) -> list[Verdict] on the raw text before parsing."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -85,6 +85,9 @@ class Rule(BaseModel):
     squawk: Optional[Literal["default", "opt-in"]]
     opt_in: bool = False  # flux runs it only when asked: `flux validate --include <id>`, settings.include_rules
     examples: tuple[Example, ...]
+    # The statement node types (pglast.ast classes) `check` can flag; the engine calls it on those
+    # only. None: every statement. tests/unit/lint/test_rule_index.py holds each declaration to it.
+    nodes: Optional[tuple[type, ...]] = Field(default=None, repr=False, exclude=True)
     check: Optional[Check] = Field(default=None, repr=False, exclude=True)
     check_file: Optional[Check] = Field(default=None, repr=False, exclude=True)
     check_text: Optional[Check] = Field(default=None, repr=False, exclude=True)

@@ -16,6 +16,7 @@ RULE = Rule(
     message="ADD COLUMN with a volatile default rewrites the table under ACCESS EXCLUSIVE, blocking reads and writes",
     hint="add the column without a default, SET DEFAULT for new rows, then backfill existing rows in batches",
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"),
         flags("ALTER TABLE users ADD COLUMN seen timestamptz DEFAULT clock_timestamp();"),

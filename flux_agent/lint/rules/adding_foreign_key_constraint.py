@@ -1,6 +1,8 @@
 """A foreign key added without NOT VALID checks every existing row while it holds
 SHARE ROW EXCLUSIVE on both tables: writes to each table wait for the scan."""
 
+from pglast import ast
+
 from pglast.enums import ConstrType
 
 from ._rule import FLAGGED, Rule, Verdict, flags, passes
@@ -13,6 +15,7 @@ RULE = Rule(
              "blocking writes to each while it checks every row"),
     hint="ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then VALIDATE CONSTRAINT in a separate transaction",
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES users (id);"),
         flags("ALTER TABLE orders ADD COLUMN IF NOT EXISTS user_id bigint REFERENCES users (id);"),

@@ -24,6 +24,7 @@ RULE = Rule(
     hint=("ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT c in a later transaction, "
           "then SET NOT NULL (PostgreSQL 12+ skips the scan) and DROP CONSTRAINT c"),
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE foo ALTER COLUMN bar SET NOT NULL;"),
         flags("ALTER TABLE foo ADD CONSTRAINT bar_not_null CHECK (bar IS NOT NULL) NOT VALID;\n"
@@ -119,7 +120,7 @@ def _by_name(table, name):
 def check(stmt, ctx):
     table, cmds = existing_table_alter(stmt, ctx)  # a table created in this migration is empty: no scan
     cols = [c.name for c in cmds if c.subtype == AT.AT_SetNotNull]
-    known = ctx.schema.table(table) if ctx.schema and cols else None
+    known = ctx.schema.table(table) if cols and ctx.schema else None  # cols first: ctx.schema may be made on reading
     if known:  # already NOT NULL: PostgreSQL has nothing to check
         cols = [c for c in cols if not (known.column(c) and not known.column(c).nullable)]
     if not cols:

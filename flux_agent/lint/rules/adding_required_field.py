@@ -15,6 +15,7 @@ RULE = Rule(
     hint=("add the column nullable (or with a non-volatile DEFAULT), backfill, then add NOT NULL through a "
           "validated CHECK"),
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE users ADD COLUMN age integer NOT NULL;"),
         passes("ALTER TABLE users ADD COLUMN age integer NOT NULL DEFAULT 0;"),

@@ -1,6 +1,8 @@
 """ADD PRIMARY KEY (or ADD COLUMN ... PRIMARY KEY) builds the unique index while it
 holds ACCESS EXCLUSIVE: no reads or writes until the build ends."""
 
+from pglast import ast
+
 from pglast.enums import ConstrType
 
 from ._rule import Rule, flags, passes
@@ -13,6 +15,7 @@ RULE = Rule(
              "whole build"),
     hint="CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX",
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE items ADD PRIMARY KEY (id);"),
         flags("ALTER TABLE items ADD COLUMN IF NOT EXISTS id bigserial PRIMARY KEY;"),

@@ -1,6 +1,8 @@
 """ALTER TYPE ... ADD ATTRIBUTE on an existing composite type: values running
 clients receive change shape."""
 
+from pglast import ast
+
 from ...pg.quote import relation_name
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, created_earlier, has_cmd
@@ -11,6 +13,7 @@ RULE = Rule(
     message="adding an attribute changes the shape of composite values running clients receive",
     hint="check every reader of the type, then say so: -- squawk-ignore ban-add-composite-attribute -- <why>",
     squawk="opt-in",
+    nodes=(ast.AlterTableStmt,),
     opt_in=True,
     examples=[
         flags("ALTER TYPE ty ADD ATTRIBUTE b text;"),

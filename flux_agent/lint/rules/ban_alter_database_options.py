@@ -12,6 +12,7 @@ RULE = Rule(
     hint=("check every client against the new setting, then say so: -- squawk-ignore ban-alter-database-options -- "
           "<why>"),
     squawk="opt-in",
+    nodes=(ast.AlterDatabaseSetStmt, ast.AlterDatabaseStmt),
     opt_in=True,
     examples=[
         flags("ALTER DATABASE d SET work_mem = '1MB';"),

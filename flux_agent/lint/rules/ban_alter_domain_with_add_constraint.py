@@ -13,6 +13,7 @@ RULE = Rule(
              "table"),
     hint="put the rule in table CHECK constraints instead: ADD CONSTRAINT ... NOT VALID, then VALIDATE, per table",
     squawk="default",
+    nodes=(ast.AlterDomainStmt,),
     examples=[
         flags("ALTER DOMAIN positive ADD CONSTRAINT gt0 CHECK (VALUE > 0);"),
         flags("ALTER DOMAIN positive ADD CONSTRAINT gt0 CHECK (VALUE > 0) NOT VALID;"),

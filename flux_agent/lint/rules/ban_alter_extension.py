@@ -11,6 +11,7 @@ RULE = Rule(
     message="updating an extension, or removing an object from it, can change objects running code uses",
     hint="read the extension's upgrade notes, then say so: -- squawk-ignore ban-alter-extension -- <why>",
     squawk="opt-in",
+    nodes=(ast.AlterExtensionStmt, ast.AlterExtensionContentsStmt),
     opt_in=True,
     examples=[
         flags("ALTER EXTENSION e UPDATE;"),

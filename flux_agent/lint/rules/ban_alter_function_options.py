@@ -11,6 +11,7 @@ RULE = Rule(
     message="changing function options changes behaviour for running callers",
     hint="check every caller, then say so: -- squawk-ignore ban-alter-function-options -- <why>",
     squawk="opt-in",
+    nodes=(ast.AlterFunctionStmt,),
     opt_in=True,
     examples=[
         flags("ALTER FUNCTION f() SECURITY DEFINER;"),

@@ -11,6 +11,7 @@ RULE = Rule(
     hint=("check the new condition against every client, then say so: -- squawk-ignore ban-alter-policy-condition "
           "-- <why>"),
     squawk="opt-in",
+    nodes=(ast.AlterPolicyStmt,),
     opt_in=True,
     examples=[
         flags("ALTER POLICY p ON t USING (true);"),

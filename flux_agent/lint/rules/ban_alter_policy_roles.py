@@ -10,6 +10,7 @@ RULE = Rule(
     message="changing a policy's roles changes access for running clients",
     hint="check every affected role, then say so: -- squawk-ignore ban-alter-policy-roles -- <why>",
     squawk="opt-in",
+    nodes=(ast.AlterPolicyStmt,),
     opt_in=True,
     examples=[
         flags("ALTER POLICY p ON t TO r;"),

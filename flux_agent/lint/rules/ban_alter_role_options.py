@@ -11,6 +11,7 @@ RULE = Rule(
     message="changing role options or settings changes access or behaviour for running clients",
     hint="check every client using the role, then say so: -- squawk-ignore ban-alter-role-options -- <why>",
     squawk="opt-in",
+    nodes=(ast.AlterRoleSetStmt, ast.AlterRoleStmt),
     opt_in=True,
     examples=[
         flags("ALTER ROLE r NOLOGIN;"),

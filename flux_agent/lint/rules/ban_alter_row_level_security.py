@@ -1,6 +1,8 @@
 """ENABLE / DISABLE / FORCE / NO FORCE ROW LEVEL SECURITY: which rows running
 clients can see or write changes at once."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, has_cmd
 
@@ -11,6 +13,7 @@ RULE = Rule(
     hint=("check the policies against every client role, then say so: "
           "-- squawk-ignore ban-alter-row-level-security -- <why>"),
     squawk="opt-in",
+    nodes=(ast.AlterTableStmt,),
     opt_in=True,
     examples=[
         flags("ALTER TABLE t ENABLE ROW LEVEL SECURITY;"),

@@ -14,6 +14,7 @@ RULE = Rule(
     hint=("check the new range against existing rows, then say so: -- squawk-ignore ban-alter-sequence-values -- "
           "<why>"),
     squawk="opt-in",
+    nodes=(ast.AlterSeqStmt, ast.AlterTableStmt),
     opt_in=True,
     examples=[
         flags("ALTER SEQUENCE s RESTART WITH 5;"),

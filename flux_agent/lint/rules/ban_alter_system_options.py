@@ -11,6 +11,7 @@ RULE = Rule(
     message="ALTER SYSTEM changes the server's configuration for every database and client on it",
     hint="change server settings through configuration management, not a migration",
     squawk="opt-in",  # Flux always reports it: server configuration never belongs in a schema migration
+    nodes=(ast.AlterSystemStmt,),
     examples=[
         flags("ALTER SYSTEM SET work_mem = '1MB';"),
         flags("ALTER SYSTEM RESET ALL;"),

@@ -1,6 +1,8 @@
 """ALTER VIEW ... SET / RESET (security_barrier, security_invoker,
 check_option): what running clients see through the view changes."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, has_cmd
 
@@ -10,6 +12,7 @@ RULE = Rule(
     message="changing view options changes what running clients see through the view",
     hint="check every reader of the view, then say so: -- squawk-ignore ban-alter-view-options -- <why>",
     squawk="opt-in",
+    nodes=(ast.AlterTableStmt,),
     opt_in=True,
     examples=[
         flags("ALTER VIEW v SET (security_barrier = true);"),

@@ -1,6 +1,8 @@
 """char(n) / character / bpchar columns pad with spaces and compare oddly;
 text or varchar is almost always what was meant."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
@@ -10,6 +12,7 @@ RULE = Rule(
     message="a char(n) column pads values with spaces; it is almost always a mistake",
     hint="use text (with a CHECK on length if needed) or varchar",
     squawk="default",
+    nodes=(ast.CreateStmt, ast.AlterTableStmt),
     examples=[
         flags("CREATE TABLE t (c char(10));"),
         flags("CREATE TABLE t (c character);"),

@@ -10,6 +10,7 @@ RULE = Rule(
     message="CREATE INDEX CONCURRENTLY cannot run inside a transaction block, so this migration will fail",
     hint="put the statement alone in a migration with the tool's transaction switched off",
     squawk="default",
+    nodes=(ast.IndexStmt,),
     examples=[
         flags("BEGIN;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (c);\nCOMMIT;", transactional=False),
         flags("SELECT 1;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (c);"),

@@ -12,6 +12,7 @@ RULE = Rule(
     message="a domain with constraints is hard to change online: later changes scan every table that uses it",
     hint="use a plain domain (or the base type) with table CHECK constraints, which can be added NOT VALID per table",
     squawk="default",
+    nodes=(ast.CreateDomainStmt,),
     examples=[
         flags("CREATE DOMAIN positive AS int CHECK (VALUE > 0);"),
         flags("CREATE DOMAIN code AS text NOT NULL;"),

@@ -10,6 +10,7 @@ RULE = Rule(
     message="creating a policy can change access for running clients",
     hint="check the policy against every client role, then say so: -- squawk-ignore ban-create-policy -- <why>",
     squawk="opt-in",
+    nodes=(ast.CreatePolicyStmt,),
     opt_in=True,
     examples=[
         flags("CREATE POLICY p ON t USING (true);"),

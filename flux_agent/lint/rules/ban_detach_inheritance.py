@@ -1,6 +1,8 @@
 """DETACH PARTITION / NO INHERIT on an existing table: rows vanish from what
 clients read and write through the parent."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, has_cmd, is_new_table
 
@@ -10,6 +12,7 @@ RULE = Rule(
     message="detaching a partition or child changes which rows running clients see through the parent",
     hint="move readers of those rows first, then say so: -- squawk-ignore ban-detach-inheritance -- <why>",
     squawk="opt-in",
+    nodes=(ast.AlterTableStmt,),
     opt_in=True,
     examples=[
         flags("ALTER TABLE p DETACH PARTITION c CONCURRENTLY;"),

@@ -1,6 +1,8 @@
 """ALTER TABLE ... ENABLE / DISABLE TRIGGER or RULE, DISABLE / FORCE / NO FORCE
 ROW LEVEL SECURITY: behaviour running code relies on changes silently."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, has_cmd
 
@@ -11,6 +13,7 @@ RULE = Rule(
     hint=("check what the trigger or rule does for running code, then say so: "
           "-- squawk-ignore ban-disable-trigger -- <why>"),
     squawk="opt-in",
+    nodes=(ast.AlterTableStmt,),
     opt_in=True,
     examples=[
         flags("ALTER TABLE t DISABLE TRIGGER tr;"),

@@ -1,6 +1,8 @@
 """ALTER TABLE ... DROP COLUMN (also foreign tables, and DROP ATTRIBUTE of a
 composite type): running code that still reads or writes the column fails."""
 
+from pglast import ast
+
 from ._rule import FLAGGED, Rule, Verdict, flags, passes
 from ._squawk_compat import AT, OT, alter_cmds_of
 
@@ -11,6 +13,7 @@ RULE = Rule(
     hint=("stop using the column in the application first; in the contract step that drops it, "
           "say so: -- squawk-ignore ban-drop-column -- <why>"),
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE t DROP COLUMN c;"),
         flags("ALTER TABLE t DROP COLUMN IF EXISTS c CASCADE;"),

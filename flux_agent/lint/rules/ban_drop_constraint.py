@@ -1,6 +1,8 @@
 """ALTER TABLE / ALTER DOMAIN ... DROP CONSTRAINT: a guarantee running code
 relies on (uniqueness, a foreign key, a CHECK) is gone."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
@@ -11,6 +13,7 @@ RULE = Rule(
     hint=("make sure no code relies on the constraint, then say so: "
           "-- squawk-ignore ban-drop-constraint -- <why>"),
     squawk="default",
+    nodes=(ast.AlterTableStmt, ast.AlterDomainStmt),
     examples=[
         flags("ALTER TABLE t DROP CONSTRAINT k;"),
         flags("ALTER TABLE t DROP CONSTRAINT IF EXISTS k CASCADE;"),

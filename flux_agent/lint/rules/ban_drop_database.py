@@ -10,6 +10,7 @@ RULE = Rule(
     message="dropping a database destroys every table in it",
     hint="do not drop databases from a migration; do it by hand if it is really meant",
     squawk="default",
+    nodes=(ast.DropdbStmt,),
     examples=[
         flags("DROP DATABASE d;"),
         flags("DROP DATABASE IF EXISTS d WITH (FORCE);"),

@@ -1,6 +1,8 @@
 """ALTER COLUMN ... DROP DEFAULT (tables, foreign tables, views, domains):
 inserts that omit the column now write NULL or fail."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
@@ -11,6 +13,7 @@ RULE = Rule(
     hint=("move every insert to write the column first, then say so: "
           "-- squawk-ignore ban-drop-default -- <why>"),
     squawk="default",
+    nodes=(ast.AlterTableStmt, ast.AlterDomainStmt),
     examples=[
         flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;"),
         flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT, ALTER COLUMN d DROP DEFAULT;"),

@@ -1,5 +1,7 @@
 """DROP DOMAIN: columns and code typed with the domain break."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="dropping a domain breaks running code that uses it",
     hint="stop using the domain first, then say so: -- squawk-ignore ban-drop-domain -- <why>",
     squawk="default",
+    nodes=(ast.DropStmt,),
     examples=[
         flags("DROP DOMAIN d;"),
         flags("DROP DOMAIN IF EXISTS d CASCADE;"),

@@ -1,5 +1,7 @@
 """DROP FUNCTION / PROCEDURE / ROUTINE / AGGREGATE: callers fail."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="dropping a function breaks running code, triggers and views that call it",
     hint="remove every caller first, then say so: -- squawk-ignore ban-drop-function -- <why>",
     squawk="default",
+    nodes=(ast.DropStmt,),
     examples=[
         flags("DROP FUNCTION f();"),
         flags("DROP FUNCTION IF EXISTS f(int) CASCADE;"),

@@ -1,6 +1,8 @@
 """ALTER COLUMN ... DROP EXPRESSION: a generated column turns into a plain one;
 it stops following its expression and writers must now fill it."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, has_cmd
 
@@ -11,6 +13,7 @@ RULE = Rule(
     hint=("make running code write the column itself first, then say so: "
           "-- squawk-ignore ban-drop-generated-expression -- <why>"),
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE t ALTER COLUMN c DROP EXPRESSION;"),
         flags("ALTER TABLE t ALTER COLUMN c DROP EXPRESSION IF EXISTS;"),

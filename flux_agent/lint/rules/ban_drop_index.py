@@ -1,5 +1,7 @@
 """DROP INDEX: queries that relied on it slow down; a unique index's guarantee goes."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="dropping an index can slow running queries or remove a uniqueness guarantee",
     hint="check no query or constraint needs the index, then say so: -- squawk-ignore ban-drop-index -- <why>",
     squawk="opt-in",
+    nodes=(ast.DropStmt,),
     opt_in=True,
     examples=[
         flags("DROP INDEX i;"),

@@ -3,6 +3,8 @@ never being NULL starts reading NULLs. It only relaxes a constraint (no lock hel
 for long, no row rewritten, nothing lost), so it is a warning about those readers,
 where squawk reports it as an error."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
@@ -13,6 +15,7 @@ RULE = Rule(
     hint=("make every reader accept NULL first, then say so: "
           "-- squawk-ignore ban-drop-not-null -- <why>"),
     squawk="default",
+    nodes=(ast.AlterTableStmt, ast.AlterDomainStmt),
     examples=[
         flags("ALTER TABLE t ALTER COLUMN c DROP NOT NULL;"),
         flags("ALTER FOREIGN TABLE ft ALTER COLUMN c DROP NOT NULL;"),

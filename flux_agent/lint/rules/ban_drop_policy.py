@@ -1,5 +1,7 @@
 """DROP POLICY: row level security access changes for running clients."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="dropping a policy changes which rows running clients can read or write",
     hint="check the access that remains, then say so: -- squawk-ignore ban-drop-policy -- <why>",
     squawk="opt-in",
+    nodes=(ast.DropStmt,),
     opt_in=True,
     examples=[
         flags("DROP POLICY p ON t;"),

@@ -1,5 +1,7 @@
 """DROP SCHEMA: everything in it goes (with CASCADE), or the statement fails."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="dropping a schema breaks running code that uses anything in it",
     hint="stop using the schema first, then say so: -- squawk-ignore ban-drop-schema -- <why>",
     squawk="default",
+    nodes=(ast.DropStmt,),
     examples=[
         flags("DROP SCHEMA s;"),
         flags("DROP SCHEMA IF EXISTS s CASCADE;"),

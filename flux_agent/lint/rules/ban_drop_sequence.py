@@ -1,5 +1,7 @@
 """DROP SEQUENCE: defaults and code calling nextval() on it fail."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="dropping a sequence breaks defaults and running code that draw from it",
     hint="stop using the sequence first, then say so: -- squawk-ignore ban-drop-sequence -- <why>",
     squawk="default",
+    nodes=(ast.DropStmt,),
     examples=[
         flags("DROP SEQUENCE s;"),
         flags("DROP SEQUENCE IF EXISTS s;"),

@@ -1,5 +1,7 @@
 """DROP TABLE / DROP FOREIGN TABLE: running code that still uses the table fails."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -10,6 +12,7 @@ RULE = Rule(
     hint=("stop using the table in the application first; in the contract step that drops it, "
           "say so: -- squawk-ignore ban-drop-table -- <why>"),
     squawk="default",
+    nodes=(ast.DropStmt,),
     examples=[
         flags("DROP TABLE t;"),
         flags("DROP TABLE IF EXISTS t, u CASCADE;"),

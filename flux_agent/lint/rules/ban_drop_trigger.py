@@ -1,5 +1,7 @@
 """DROP TRIGGER: behaviour running code relies on (sync, audit) silently stops."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="dropping a trigger silently stops behaviour that running code may rely on",
     hint="check nothing relies on the trigger, then say so: -- squawk-ignore ban-drop-trigger -- <why>",
     squawk="opt-in",
+    nodes=(ast.DropStmt,),
     opt_in=True,
     examples=[
         flags("DROP TRIGGER tr ON t;"),

@@ -1,6 +1,8 @@
 """DROP TYPE, and as in squawk DROP CAST / OPERATOR / OPERATOR CLASS / FAMILY:
 code and columns using them break."""
 
+from pglast import ast
+
 from ._rule import FLAGGED, Rule, Verdict, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -10,6 +12,7 @@ RULE = Rule(
     message="dropping a type (or cast, operator) breaks running code that uses it",
     hint="stop using the type first, then say so: -- squawk-ignore ban-drop-type -- <why>",
     squawk="default",
+    nodes=(ast.DropStmt,),
     examples=[
         flags("DROP TYPE ty;"),
         flags("DROP TYPE IF EXISTS ty CASCADE;"),

@@ -1,5 +1,7 @@
 """DROP VIEW / DROP MATERIALIZED VIEW: queries against the view fail."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT, dropped
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="dropping a view breaks running code that queries it",
     hint="move every reader off the view first, then say so: -- squawk-ignore ban-drop-view -- <why>",
     squawk="default",
+    nodes=(ast.DropStmt,),
     examples=[
         flags("DROP VIEW v;"),
         flags("DROP VIEW IF EXISTS v CASCADE;"),

@@ -13,6 +13,7 @@ RULE = Rule(
     hint=("create a new version under a new name and move callers, or say why it is safe: "
           "-- squawk-ignore ban-replace-view-function -- <why>"),
     squawk="opt-in",
+    nodes=(ast.ViewStmt, ast.CreateFunctionStmt, ast.CreateTrigStmt, ast.RuleStmt),
     opt_in=True,
     examples=[
         flags("CREATE OR REPLACE VIEW v AS SELECT 1 AS id;"),

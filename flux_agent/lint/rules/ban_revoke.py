@@ -11,6 +11,7 @@ RULE = Rule(
     message="revoking privileges breaks running clients that still use them",
     hint="check no client needs the privilege, then say so: -- squawk-ignore ban-revoke -- <why>",
     squawk="opt-in",
+    nodes=(ast.GrantStmt, ast.GrantRoleStmt, ast.AlterDefaultPrivilegesStmt),
     opt_in=True,
     examples=[
         flags("REVOKE SELECT ON t FROM r;"),

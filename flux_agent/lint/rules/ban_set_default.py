@@ -1,6 +1,8 @@
 """ALTER COLUMN ... SET DEFAULT (tables, foreign tables, views, domains):
 inserts from running code that omit the column silently get the new value."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
@@ -10,6 +12,7 @@ RULE = Rule(
     message="setting a column default silently changes values written by running code",
     hint="check inserts that omit the column, then say so: -- squawk-ignore ban-set-default -- <why>",
     squawk="opt-in",
+    nodes=(ast.AlterTableStmt, ast.AlterDomainStmt),
     opt_in=True,
     examples=[
         flags("ALTER TABLE t ALTER COLUMN c SET DEFAULT 1;"),

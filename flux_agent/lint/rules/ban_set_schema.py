@@ -12,6 +12,7 @@ RULE = Rule(
     message="moving an object to another schema breaks running code that uses its old qualified name",
     hint="move every user to the new schema first, then say so: -- squawk-ignore ban-set-schema -- <why>",
     squawk="default",
+    nodes=(ast.AlterObjectSchemaStmt,),
     examples=[
         flags("ALTER TABLE t SET SCHEMA s;"),
         flags("ALTER VIEW v SET SCHEMA s;"),

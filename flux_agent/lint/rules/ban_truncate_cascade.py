@@ -12,6 +12,7 @@ RULE = Rule(
     message="TRUNCATE ... CASCADE also empties every table that references these, recursively",
     hint="drop CASCADE and name exactly the tables to empty",
     squawk="default",
+    nodes=(ast.TruncateStmt,),
     examples=[
         flags("TRUNCATE t CASCADE;"),
         flags("TRUNCATE TABLE a, b RESTART IDENTITY CASCADE;"),

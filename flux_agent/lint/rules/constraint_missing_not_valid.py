@@ -18,6 +18,7 @@ RULE = Rule(
     message="adding a constraint without NOT VALID checks every row while blocking writes",
     hint="ADD CONSTRAINT ... NOT VALID in one transaction, VALIDATE CONSTRAINT in a later one",
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0);"),
         flags("ALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id);",

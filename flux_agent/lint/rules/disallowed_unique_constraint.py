@@ -2,6 +2,8 @@
 and writes wait for the whole build. (ADD PRIMARY KEY is the same cost; as in
 squawk, adding-serial-primary-key-field reports it, so it is not reported twice.)"""
 
+from pglast import ast
+
 from pglast.enums import ConstrType
 
 from ._rule import Rule, flags, passes
@@ -13,6 +15,7 @@ RULE = Rule(
     message="adding a UNIQUE constraint builds its index under ACCESS EXCLUSIVE, blocking reads and writes",
     hint="CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX",
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE t ADD CONSTRAINT field_uniq UNIQUE (field);"),
         flags("ALTER TABLE foo ADD COLUMN IF NOT EXISTS bar text UNIQUE;"),

@@ -1,5 +1,7 @@
 """32-bit integer columns (int, integer, int4, serial) run out at 2^31."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="a 32-bit integer column can hit its 2,147,483,647 limit; widening it later rewrites the table",
     hint="use bigint (or bigserial / bigint GENERATED ... AS IDENTITY)",
     squawk="default",
+    nodes=(ast.CreateStmt, ast.AlterTableStmt),
     examples=[
         flags("CREATE TABLE t (c int);"),
         flags("CREATE TABLE t (c integer);"),

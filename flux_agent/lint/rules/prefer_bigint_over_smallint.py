@@ -1,5 +1,7 @@
 """16-bit integer columns (smallint, int2, smallserial) run out at 32,767."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
@@ -9,6 +11,7 @@ RULE = Rule(
     message="a smallint column can hit its 32,767 limit; widening it later rewrites the table",
     hint="use bigint",
     squawk="default",
+    nodes=(ast.CreateStmt, ast.AlterTableStmt),
     examples=[
         flags("CREATE TABLE t (c smallint);"),
         flags("CREATE TABLE t (c int2);"),

@@ -1,6 +1,8 @@
 """varchar(n): raising the limit later needs ACCESS EXCLUSIVE on the table;
 text with a CHECK on length changes without that."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
@@ -10,6 +12,7 @@ RULE = Rule(
     message="changing the length of a varchar(n) column later locks out reads and writes",
     hint="use text with a CHECK (length(col) <= n) constraint, which can be replaced NOT VALID",
     squawk="default",
+    nodes=(ast.CreateStmt, ast.AlterTableStmt),
     examples=[
         flags("CREATE TABLE t (c varchar(10));"),
         flags("CREATE TABLE t (c character varying(5));"),

@@ -1,6 +1,8 @@
 """timestamp (without time zone) drops the UTC offset: two instants hours
 apart can be stored as the same value."""
 
+from pglast import ast
+
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import column_types, type_name
 
@@ -13,6 +15,7 @@ RULE = Rule(
     message="a timestamp column without time zone drops the UTC offset of the values written to it",
     hint="use timestamptz (timestamp with time zone)",
     squawk="default",  # squawk also accepts the alias prefer-timestamptz; it prints this id
+    nodes=(ast.CreateStmt, ast.AlterTableStmt),
     examples=[
         flags("CREATE TABLE t (c timestamp);"),
         flags("CREATE TABLE t (c timestamp without time zone);"),

@@ -13,6 +13,7 @@ RULE = Rule(
     hint=("add the new column and move the application over (flux plan does this); if nothing uses the "
           "old name any more, say so: -- squawk-ignore renaming-column -- <why>"),
     squawk="default",
+    nodes=(ast.RenameStmt,),
     examples=[
         flags("ALTER TABLE t RENAME COLUMN a TO b;"),
         flags("ALTER TABLE t RENAME a TO b;"),

@@ -13,6 +13,7 @@ RULE = Rule(
     message="renaming this object breaks running code that still uses the old name",
     hint="move every user to the new name first, then say so: -- squawk-ignore renaming-object -- <why>",
     squawk="default",
+    nodes=(ast.AlterEnumStmt, ast.RenameStmt),
     examples=[
         flags("ALTER VIEW v RENAME TO w;"),
         flags("ALTER MATERIALIZED VIEW mv RENAME TO mw;"),

@@ -12,6 +12,7 @@ RULE = Rule(
     hint=("keep the old name working (a view) while the application moves, as flux plan does; then say so: "
           "-- squawk-ignore renaming-table -- <why>"),
     squawk="default",
+    nodes=(ast.RenameStmt,),
     examples=[
         flags("ALTER TABLE t RENAME TO u;"),
         flags("ALTER TABLE IF EXISTS ONLY t RENAME TO u;"),

@@ -11,6 +11,7 @@ RULE = Rule(
     message="CREATE INDEX without CONCURRENTLY blocks writes to the table while the index builds",
     hint="use CREATE INDEX CONCURRENTLY, alone in a migration that runs outside a transaction",
     squawk="default",
+    nodes=(ast.IndexStmt,),
     examples=[
         flags("CREATE INDEX IF NOT EXISTS orders_status_idx ON orders (status);"),
         flags("CREATE UNIQUE INDEX IF NOT EXISTS users_email_key ON users (email);"),

@@ -12,6 +12,7 @@ RULE = Rule(
     message="DROP INDEX without CONCURRENTLY takes ACCESS EXCLUSIVE on the table: reads and writes wait for it",
     hint="use DROP INDEX CONCURRENTLY IF EXISTS, alone in a migration that runs outside a transaction",
     squawk="default",
+    nodes=(ast.DropStmt,),
     examples=[
         flags("DROP INDEX IF EXISTS orders_status_idx;"),
         passes("DROP INDEX CONCURRENTLY IF EXISTS orders_status_idx;", transactional=False),

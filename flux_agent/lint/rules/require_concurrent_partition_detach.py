@@ -1,5 +1,7 @@
 """DETACH PARTITION without CONCURRENTLY takes ACCESS EXCLUSIVE on the parent table."""
 
+from pglast import ast
+
 from pglast.enums import AlterTableType as AT
 
 from ._rule import FLAGGED, Rule, Verdict, flags, passes
@@ -13,6 +15,7 @@ RULE = Rule(
     hint=("use DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+), alone in a migration that runs outside a "
           "transaction"),
     squawk="default",
+    nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE events DETACH PARTITION events_2020;"),
         flags("ALTER TABLE events DETACH PARTITION events_2020;", pg_version=13),

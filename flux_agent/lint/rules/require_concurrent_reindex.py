@@ -13,6 +13,7 @@ RULE = Rule(
     message="REINDEX without CONCURRENTLY blocks reads and writes while the index is rebuilt",
     hint="use REINDEX ... CONCURRENTLY (PostgreSQL 12+), alone in a migration that runs outside a transaction",
     squawk="default",
+    nodes=(ast.ReindexStmt,),
     examples=[
         flags("REINDEX TABLE users;"),
         flags("REINDEX (CONCURRENTLY false) INDEX users_email_idx;",

@@ -11,6 +11,7 @@ RULE = Rule(
     message="ADD VALUE without BEFORE or AFTER appends the value at the end of the enum's sort order",
     hint="say where the value sorts: ALTER TYPE ... ADD VALUE 'x' BEFORE 'y' (or AFTER 'y')",
     squawk="default",
+    nodes=(ast.AlterEnumStmt,),
     examples=[
         flags("ALTER TYPE mood ADD VALUE 'meh';"),
         flags("ALTER TYPE mood ADD VALUE IF NOT EXISTS 'meh';"),

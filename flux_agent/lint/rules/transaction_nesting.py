@@ -11,6 +11,7 @@ RULE = Rule(
     message="BEGIN inside a transaction that is already open: PostgreSQL ignores it with a warning",
     hint="leave transaction control to the migration tool, or switch the tool's transaction off for this file",
     squawk="default",
+    nodes=(ast.TransactionStmt,),
     examples=[
         flags("BEGIN;\nSELECT 1;\nCOMMIT;"),
         flags("SELECT 1;\nCOMMIT;", transactional=False),

@@ -10,7 +10,7 @@ from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
 from ...pg.locks import alter_cmds
 from ...pg.parse import iter_nodes
 from ...pg.quote import relation_name
-from ._flux_common import schema_has_tables, working_schema
+from ._flux_common import names_have_tables, working_names
 from ._rule import Rule, Verdict, flags, passes
 
 _SCHEMA = ("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n"
@@ -22,6 +22,7 @@ RULE = Rule(
     message="the statement names a table or column that is not in the schema",
     hint="check the spelling against `flux schema`; the migration would fail on the database",
     squawk=None,
+    nodes=(ast.AlterTableStmt, ast.RenameStmt, ast.IndexStmt, ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt),
     examples=[
         flags("ALTER TABLE customers ADD COLUMN nickname text;", schema_sql=_SCHEMA),
         flags("ALTER TABLE orders ALTER COLUMN state SET DEFAULT 'new';", schema_sql=_SCHEMA),
@@ -61,8 +62,6 @@ def _has_sublink(node) -> bool:
 
 
 def check(stmt, ctx):
-    if not schema_has_tables(ctx):
-        return None
     n = stmt.node
     wanted: list[tuple[str, list[str], bool]] = []  # (table, columns, missing_ok)
 
@@ -112,10 +111,10 @@ def check(stmt, ctx):
     elif isinstance(n, ast.InsertStmt):
         cols = [t.name for t in n.cols or () if isinstance(t, ast.ResTarget) and t.name]
         wanted.append((relation_name(n.relation), cols, False))
-    if not wanted:
+    if not wanted or not names_have_tables(ctx):  # the statement first: most never need the schema made
         return None
 
-    schema = working_schema(ctx, stmt)
+    schema = working_names(ctx, stmt)  # names only: no normalised snapshot needed
     problems = []
     for table_name, cols, missing_ok in wanted:
         if table_name is None:

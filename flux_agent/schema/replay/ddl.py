@@ -170,9 +170,10 @@ def drop_column(st: State, table: Table, column: str) -> None:
     table.columns = [c for c in table.columns if c.name != column]
     # Foreign keys elsewhere that point at the column (only possible with CASCADE).
     for t in st.schema.tables:
-        t.constraints = [
-            c for c in t.constraints if not (c.ref_table == table.name and column in c.ref_columns)
-        ]
+        if any(c.ref_table == table.name and column in c.ref_columns for c in t.constraints):  # else its list stays
+            t.constraints = [
+                c for c in t.constraints if not (c.ref_table == table.name and column in c.ref_columns)
+            ]
 
 
 def rename_column(st: State, table: Table, old: str, new: str) -> None:

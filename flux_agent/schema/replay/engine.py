@@ -84,12 +84,20 @@ class FolderReplay:
         # The last snapshot's tables by id of the replayed table: (it, its constraints list, the
         # normalised copy, its JSON as replayed); the replayed table is kept, so its id stays its own.
         self._normal_tables: dict[int, tuple] = {}
+        # Statements parsed already, by their SQL (lint/batch.py leaves those of the file it judged
+        # here, to be replayed next): the replay reads their trees instead of parsing again.
+        self.parsed: dict[str, list] = {}
 
     def advance(self) -> Schema:
         """Replay the next file; the schema after it."""
         self._replay(self.files[self._done])
         self._done += 1
         return self.snapshot()
+
+    def as_replayed(self) -> Schema:
+        """The schema as replayed so far, itself: not normalised, not copied. Its names (tables,
+        views, columns) are the snapshot's; read it, and only until the replay goes on."""
+        return self._state.schema
 
     def snapshot(self) -> Schema:
         """The schema as replayed so far, normalised, as a copy the replay will not change. A table
@@ -149,6 +157,6 @@ class FolderReplay:
         if not self.skip_broken:
             raise error from None
 
-    def _run(self, apply_sql: Callable[[State, str, int], None], first_line: int, sql: str) -> None:
+    def _run(self, apply_sql: Callable[..., None], first_line: int, sql: str) -> None:
         self._state.search_path = ["public"]  # each migration starts a fresh session
-        apply_sql(self._state, sql, first_line)
+        apply_sql(self._state, sql, first_line, self.parsed.pop(sql, None))

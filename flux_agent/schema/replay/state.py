@@ -24,6 +24,19 @@ def split_key(key: str) -> tuple[str, str]:
     return (ns, name) if dot else ("public", key)
 
 
+def in_namespace(key: str, ns: str) -> bool:
+    """split_key(key)[0] == ns, read off the text without splitting it (replay asks for every
+    table of the schema, many times per statement)."""
+    if ns == "public":
+        return "." not in key or key.startswith("public.")
+    return "." not in ns and key.startswith(ns + ".")
+
+
+def bare_names(keys: Iterable[str]) -> set[str]:
+    """{split_key(k)[1] for k in keys}, without a call per key."""
+    return {k.partition(".")[2] if "." in k else k for k in keys}
+
+
 def type_text(key: str) -> str:
     """How format_type() prints the user type stored under `key`."""
     ns, name = split_key(key)
@@ -51,7 +64,7 @@ class State:
             self.touched.update(touch[0])
             # The tables whose foreign keys point at them, found before the keys change (none when
             # no table has the name yet: a CREATE TABLE of a new name, the usual case).
-            if touch[1] and any(split_key(t.name)[1] in touch[1] for t in self.schema.tables):
+            if touch[1] and not touch[1].isdisjoint(bare_names(t.name for t in self.schema.tables)):
                 self.touched.update(split_key(t.name)[1] for t in self.schema.tables
                                     if any(c.ref_table and split_key(c.ref_table)[1] in touch[1] for c in t.constraints))
 
@@ -114,13 +127,16 @@ class State:
     # -- namespaces: names PostgreSQL keeps unique per schema -------------------
 
     def tables_in(self, ns: str) -> list[Table]:
-        return [t for t in self.schema.tables if split_key(t.name)[0] == ns]
+        if ns == "public":  # in_namespace, inlined for the usual case
+            return [t for t in self.schema.tables if "." not in t.name or t.name.startswith("public.")]
+        return [t for t in self.schema.tables if in_namespace(t.name, ns)]
 
     def relation_names(self, ns: str) -> set[str]:
         """Tables, views and indexes share one name space in a schema."""
-        names = {split_key(t.name)[1] for t in self.tables_in(ns)}
-        names |= {split_key(v.name)[1] for v in self.schema.views if split_key(v.name)[0] == ns}
-        names |= {i.name for t in self.tables_in(ns) for i in t.indexes}
+        tables = self.tables_in(ns)
+        names = bare_names(t.name for t in tables)
+        names |= bare_names(v.name for v in self.schema.views if in_namespace(v.name, ns))
+        names |= {i.name for t in tables for i in t.indexes}
         return names
 
     def constraint_names(self, ns: str) -> set[str]:
@@ -152,7 +168,10 @@ class State:
         self.schema.tables = [t for t in self.schema.tables if t.name != key]
         self.schema.views = [v for v in self.schema.views if v.name != key]
         for t in self.schema.tables:
-            t.constraints = [c for c in t.constraints if c.ref_table != key]
+            # A table keeps its list unless a key goes: FolderReplay.snapshot takes the same list for
+            # an unchanged table (a new list for every table had it copy them all again).
+            if any(c.ref_table == key for c in t.constraints):
+                t.constraints = [c for c in t.constraints if c.ref_table != key]
         if cascade:
             for v in [v for v in self.schema.views if key in v.depends_on]:
                 self.drop_relation(v.name, cascade)

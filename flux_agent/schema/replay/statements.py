@@ -6,13 +6,14 @@ first replay (Flux starts where pglast has no wheel)."""
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import pglast
 from pglast import ast
 from pglast.enums import VariableSetKind
 
 from ...errors import FluxError, FluxInputError, FluxInternalError
+from ...pg.parse import Statement
 from .ddl import alter_table, create_table
 from .objects import (
     alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
@@ -106,28 +107,33 @@ def _do_block(do_text: str) -> Optional[Callable[[State, ast.Node], None]]:
     return run if handled else None
 
 
-def apply_sql(state: State, sql_text: str, first_line: int) -> None:
-    """Replay every statement of `sql_text` (its first line is `first_line` of its file) on `state`."""
-    try:
-        stmts = pglast.parse_sql(sql_text)
-    except pglast.parser.ParseError as exc:
-        msg = exc.args[0] if exc.args else str(exc)
-        where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
-        line = f" (line {_line_at(sql_text, where, first_line)})" if where is not None else ""
-        raise FluxInputError(f"cannot parse SQL{line}: {msg}") from None
-    for raw in stmts:
-        handler = _HANDLERS.get(type(raw.stmt))
-        if isinstance(raw.stmt, ast.DoStmt):
-            end = raw.stmt_location + raw.stmt_len if raw.stmt_len else len(sql_text)
-            handler = _do_block(sql_text[raw.stmt_location : end])
+def apply_sql(state: State, sql_text: str, first_line: int, parsed: Optional[Sequence[Statement]] = None) -> None:
+    """Replay every statement of `sql_text` (its first line is `first_line` of its file) on `state`;
+    `parsed`: its statements as pg.parse.split_statements cut them already (not parsed again)."""
+    if parsed is None:
+        try:
+            raws = pglast.parse_sql(sql_text)
+        except pglast.parser.ParseError as exc:
+            msg = exc.args[0] if exc.args else str(exc)
+            where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None
+            line = f" (line {_line_at(sql_text, where, first_line)})" if where is not None else ""
+            raise FluxInputError(f"cannot parse SQL{line}: {msg}") from None
+        stmts = [(raw.stmt, raw.stmt_location or 0, (raw.stmt_location or 0) + raw.stmt_len if raw.stmt_len else None)
+                 for raw in raws]
+    else:
+        stmts = [(s.node, s.start, s.end) for s in parsed]
+    for node, start, end in stmts:
+        handler = _HANDLERS.get(type(node))
+        if isinstance(node, ast.DoStmt):
+            handler = _do_block(sql_text[start: end if end is not None else len(sql_text)])
         if handler is None:
             continue
-        state.touch(handler.touches if isinstance(raw.stmt, ast.DoStmt) else touched(raw.stmt))
+        state.touch(handler.touches if isinstance(node, ast.DoStmt) else touched(node))
         try:
-            handler(state, raw.stmt)
+            handler(state, node)
         except FluxError:
             raise
         except Exception as exc:  # a statement shape replay does not know: Flux's gap, not bad input
-            line = _line_at(sql_text, raw.stmt_location or 0, first_line)
+            line = _line_at(sql_text, start, first_line)
             what = f"{type(exc).__name__}: {exc}"
             raise FluxInternalError(f"cannot replay statement at line {line}: {what}") from None

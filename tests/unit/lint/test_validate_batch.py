@@ -10,11 +10,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from shop import ROOT
+from shop import MIGRATIONS, ROOT, shop_schema
 
 from flux_agent.entry.validate import validate_paths
 from flux_agent.lint import batch
+from flux_agent.lint.engine import validate_file
 from flux_agent.lint.rules import require_lock_timeout
+from flux_agent.model.settings import Settings
 
 CORPUS = ROOT / "tests" / "corpus"
 
@@ -146,3 +148,121 @@ def test_files_read_beside_a_migration_are_part_of_its_key(tmp_path, monkeypatch
     assert missing(mixed) == []
     (up_only / "000002_posts.down.sql").write_text("-- nothing yet\n")
     assert missing(up_only) == []
+
+
+def test_validate_file_reads_its_schema_only_when_a_rule_needs_it(tmp_path):
+    """A schema given as a function (lint/batch.py: the replay's snapshot) is made when a rule
+    first reads it, and only then: a file of CREATE TABLEs never asks for it, an ALTER does."""
+    calls = []
+    shop = shop_schema()
+
+    def schema():
+        calls.append(1)
+        return shop
+
+    new = tmp_path / "new.sql"
+    new.write_text("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\n", encoding="utf-8")
+    alter = tmp_path / "alter.sql"
+    alter.write_text("ALTER TABLE users ADD COLUMN nick text;\nALTER TABLE orders ADD COLUMN note2 text;\n",
+                     encoding="utf-8")
+    assert validate_file(new, Settings(), schema) == validate_file(new, Settings(), shop)
+    assert calls == []
+    assert validate_file(alter, Settings(), schema) == validate_file(alter, Settings(), shop)
+    assert calls == [1]
+
+
+def test_the_replay_takes_the_statements_the_judging_parsed(folder, monkeypatch):
+    """Each file is parsed once: the replay, going past the file just judged, reads the trees the
+    judging parsed (FolderReplay.parsed); the findings are those of parsing it again."""
+    from flux_agent.lint import engine
+    from flux_agent.schema.replay import statements
+
+    handed = []
+    real_apply = statements.apply_sql
+
+    def apply(state, sql, first_line, parsed=None):
+        handed.append(parsed is not None)
+        return real_apply(state, sql, first_line, parsed)
+
+    monkeypatch.setattr(statements, "apply_sql", apply)
+    shared = run(folder, monkeypatch, jobs=1)
+    assert len(handed) > 20 and sum(handed) >= len(handed) - 1, handed  # all but a file that does not parse
+
+    real_validate = engine.validate_file
+    monkeypatch.setattr(engine, "validate_file", lambda *a, keep=None, **k: real_validate(*a, **k))
+    handed.clear()
+    assert run(folder, monkeypatch, jobs=1) == shared
+    assert handed and not any(handed)
+
+
+@pytest.mark.parametrize("where", ["shop", "dbmate-upchieve"])
+def test_the_statements_handed_to_the_replay_build_the_schema_parsing_builds(where):
+    """A replay fed the statements each file's judging parsed takes, after every file, the snapshot
+    of a replay that parses the files itself."""
+    from conftest import FIXTURES_REAL
+
+    from flux_agent.schema.replay.engine import FolderReplay
+
+    folder = MIGRATIONS if where == "shop" else FIXTURES_REAL / where / "database" / "migrations"
+    if not folder.is_dir():
+        pytest.skip(f"no {folder}")
+    fed, parsing = FolderReplay(folder, "dbmate", skip_broken=True), FolderReplay(folder, "dbmate", skip_broken=True)
+    assert len(fed.files) > 3
+    for file in fed.files:
+        validate_file(file, Settings(), fed.snapshot, keep=fed.parsed)
+        assert list(fed.parsed)  # the judging left its statements
+        fed.advance()
+        assert not fed.parsed  # and the replay took them
+        assert fed.snapshot().model_dump_json() == parsing.advance().model_dump_json(), file.name
+
+
+def test_the_runs_given_to_the_workers_cover_the_jobs_in_order_earlier_runs_longer():
+    for count, workers in [(2000, 2), (100, 2), (7, 3), (2000, 4), (1, 2), (3, 4)]:
+        jobs = list(range(count))
+        runs = batch._chunks(jobs, workers)
+        assert [j for run in runs for j in run] == jobs and all(runs) and len(runs) <= workers
+        assert [len(r) for r in runs] == sorted((len(r) for r in runs), reverse=True)
+    assert [len(r) for r in batch._chunks(list(range(2000)), 2)] == [1250, 750]
+
+
+@pytest.mark.parametrize("where", ["shop", "dbmate-upchieve"])
+def test_names_read_in_the_replay_itself_find_what_the_snapshot_finds(where, tmp_path):
+    """unknown-table-or-column reads names only, in the replay's own schema (FolderReplay.as_replayed,
+    FileContext.names): each file's findings are those judged against the snapshot alone, and the
+    replay's schema is left as it was. A last file misnames what the history built."""
+    from conftest import FIXTURES_REAL
+
+    from flux_agent.schema.replay.engine import FolderReplay
+
+    source = MIGRATIONS if where == "shop" else FIXTURES_REAL / where / "database" / "migrations"
+    if not source.is_dir():
+        pytest.skip(f"no {source}")
+    folder = tmp_path / "migrations"
+    shutil.copytree(source, folder)
+    (folder / "99999999999999_typos.sql").write_text(
+        "-- migrate:up\nALTER TABLE users RENAME COLUMN email TO mail;\nUPDATE users SET email = 'x';\n"
+        "ALTER TABLE customerz ADD COLUMN x int;\nCREATE INDEX i ON users (emial);\n-- migrate:down\n")
+    replay = FolderReplay(folder, "dbmate", skip_broken=True)
+    found = 0
+    for file in replay.files:
+        before = replay.as_replayed().model_dump_json()
+        with_names = validate_file(file, Settings(), replay.snapshot, names=replay.as_replayed)
+        assert replay.as_replayed().model_dump_json() == before, file.name
+        assert with_names == validate_file(file, Settings(), replay.snapshot()), file.name
+        found += sum(f.rule == "unknown-table-or-column" for f in with_names)
+        replay.advance()
+    assert found >= 3  # the typos are found
+
+
+def test_a_down_part_holds_sql_as_has_sql_says():
+    """lint/engine.holds_sql asks the parser without building trees; it answers as has_sql does."""
+    from flux_agent.lint.engine import holds_sql
+    from flux_agent.schema.migration_files import has_sql, read_sections
+
+    texts = ["", ";", ";;", "-- c", "/* x */", " \n ", "select 1", "select 1;;", "-- c\n;", "garbage here",
+             "DO $$ BEGIN END $$;", "/* unterminated", "$$ x", "DROP TABLE t; -- done"]
+    for path in sorted(ROOT.glob("tests/corpus/*/*.sql")) + sorted(MIGRATIONS.glob("*.sql")):
+        sec = read_sections(path, path.read_text(encoding="utf-8"))
+        texts += [sec.up] + ([sec.down] if sec.down is not None else [])
+    assert [holds_sql(t) for t in texts] == [has_sql(t) for t in texts]
+    assert any(has_sql(t) for t in texts) and not all(has_sql(t) for t in texts)
