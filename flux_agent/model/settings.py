@@ -36,7 +36,7 @@ class Settings(BaseModel):
                               "does (VALIDATE, a backfill batch) waits for it")
     # A step whose lock queues the application's reads or writes waits briefly and retries
     # (plan/lock_retry.py): traffic queues behind it for lock_wait_ms at most, not lock_timeout.
-    lock_wait_ms: int = Field(50, gt=0, description="how long each try of a step whose lock blocks the "
+    lock_wait_ms: int = Field(30, gt=0, description="how long each try of a step whose lock blocks the "
                               "application waits for it: the longest queries queue behind the step")
     lock_tries: int = Field(30, gt=0, description="tries of such a step before it fails, changing nothing")
     lock_retry_pause_ms: int = Field(100, ge=0, description="pause after the first refused try; later "
@@ -44,7 +44,7 @@ class Settings(BaseModel):
     lock_retry_max_pause_ms: int = Field(5000, ge=0, description="the longest pause between tries")
     statement_timeout: str = "5s"
     backfill_batch_size: int = Field(5000, gt=0)
-    backfill_sleep_ms: int = Field(50, ge=0)
+    backfill_sleep_ms: int = Field(30, ge=0)
     backfill_batch_ms: int = Field(20, gt=0, description="target time a backfill batch holds its row locks")
     # Pacing (issue 25): a backfill's own signals that the server is straining. Each bound passed
     # lengthens the pause (doubling, up to backfill_max_pause_ms) and never below the floor rate.

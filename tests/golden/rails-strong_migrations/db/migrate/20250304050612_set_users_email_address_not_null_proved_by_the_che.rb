@@ -6,9 +6,9 @@ class SetUsersEmailAddressNotNullProvedByTheChe < ActiveRecord::Migration[7.1]
     # squawk-ignore ban-drop-constraint -- the column's NOT NULL now carries this guarantee
     safety_assured do
       execute <<~'SQL'
-        SET LOCAL lock_timeout = '50ms';
+        SET LOCAL lock_timeout = '30ms';
         SET LOCAL statement_timeout = '128s';
-        -- flux: retried on a lock timeout: 30 tries of at most 50 ms each, 100 ms to 5000 ms apart
+        -- flux: retried on a lock timeout: 30 tries of at most 30 ms each, 100 ms to 5000 ms apart
         DO $flux_retry$
         #variable_conflict use_column
         DECLARE
@@ -24,11 +24,11 @@ class SetUsersEmailAddressNotNullProvedByTheChe < ActiveRecord::Migration[7.1]
               EXIT;
             EXCEPTION WHEN lock_not_available THEN
               IF flux_try >= 30 THEN
-                RAISE EXCEPTION 'flux: locks not granted in % tries of 50 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
+                RAISE EXCEPTION 'flux: locks not granted in % tries of 30 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
                   USING ERRCODE = 'lock_not_available';
               END IF;
               flux_pause := least(5000, 100 * 2 ^ (flux_try - 1)) * (0.5 + random() / 2);
-              RAISE NOTICE 'flux: locks not granted within 50 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
+              RAISE NOTICE 'flux: locks not granted within 30 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
               PERFORM pg_sleep(flux_pause / 1000);
               flux_try := flux_try + 1;
             END;
@@ -43,9 +43,9 @@ class SetUsersEmailAddressNotNullProvedByTheChe < ActiveRecord::Migration[7.1]
     # safety_assured: strong_migrations cannot inspect execute; flux planned this SQL (rollback of step 6: allow NULL in email_address again)
     safety_assured do
       execute <<~'SQL'
-        SET LOCAL lock_timeout = '50ms';
+        SET LOCAL lock_timeout = '30ms';
         SET LOCAL statement_timeout = '128s';
-        -- flux: retried on a lock timeout: 30 tries of at most 50 ms each, 100 ms to 5000 ms apart
+        -- flux: retried on a lock timeout: 30 tries of at most 30 ms each, 100 ms to 5000 ms apart
         DO $flux_retry$
         #variable_conflict use_column
         DECLARE
@@ -59,11 +59,11 @@ class SetUsersEmailAddressNotNullProvedByTheChe < ActiveRecord::Migration[7.1]
               EXIT;
             EXCEPTION WHEN lock_not_available THEN
               IF flux_try >= 30 THEN
-                RAISE EXCEPTION 'flux: locks not granted in % tries of 50 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
+                RAISE EXCEPTION 'flux: locks not granted in % tries of 30 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
                   USING ERRCODE = 'lock_not_available';
               END IF;
               flux_pause := least(5000, 100 * 2 ^ (flux_try - 1)) * (0.5 + random() / 2);
-              RAISE NOTICE 'flux: locks not granted within 50 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
+              RAISE NOTICE 'flux: locks not granted within 30 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
               PERFORM pg_sleep(flux_pause / 1000);
               flux_try := flux_try + 1;
             END;

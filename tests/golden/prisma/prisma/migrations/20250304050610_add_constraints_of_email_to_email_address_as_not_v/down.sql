@@ -5,9 +5,9 @@
 -- or, if it had been applied (Prisma marks only failed migrations rolled back):
 --   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050610_add_constraints_of_email_to_email_address_as_not_v';" | npx prisma db execute --schema prisma/schema.prisma --stdin
 -- Step 4 (expand): add constraints of email to email_address as NOT VALID
-SET LOCAL lock_timeout = '50ms';
+SET LOCAL lock_timeout = '30ms';
 SET LOCAL statement_timeout = '128s';
--- flux: retried on a lock timeout: 30 tries of at most 50 ms each, 100 ms to 5000 ms apart
+-- flux: retried on a lock timeout: 30 tries of at most 30 ms each, 100 ms to 5000 ms apart
 DO $flux_retry$
 #variable_conflict use_column
 DECLARE
@@ -20,11 +20,11 @@ ALTER TABLE users DROP CONSTRAINT IF EXISTS users_email_address_not_null;
       EXIT;
     EXCEPTION WHEN lock_not_available THEN
       IF flux_try >= 30 THEN
-        RAISE EXCEPTION 'flux: locks not granted in % tries of 50 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
+        RAISE EXCEPTION 'flux: locks not granted in % tries of 30 ms; nothing was changed: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
           USING ERRCODE = 'lock_not_available';
       END IF;
       flux_pause := least(5000, 100 * 2 ^ (flux_try - 1)) * (0.5 + random() / 2);
-      RAISE NOTICE 'flux: locks not granted within 50 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
+      RAISE NOTICE 'flux: locks not granted within 30 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
       PERFORM pg_sleep(flux_pause / 1000);
       flux_try := flux_try + 1;
     END;
