@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from ..pg.parse import ast, cut_statements, split_statements
-
 if TYPE_CHECKING:
     from ..model.plan import LockRetry
 
@@ -22,6 +20,8 @@ BLOCKING = ("SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE")
 def _runs_in_plpgsql(node) -> bool:
     """Can PL/pgSQL run this statement as it stands (no result to discard, no transaction
     control, nothing that refuses a transaction block)?"""
+    from ..pg.parse import ast
+
     if isinstance(node, (ast.SelectStmt, ast.TransactionStmt, ast.VacuumStmt, ast.CopyStmt,
                          ast.ExplainStmt, ast.CallStmt)):
         return False
@@ -41,6 +41,10 @@ def wrap(sql: Optional[str], retry: Optional["LockRetry"]) -> Optional[str]:
     nothing after its SET LOCALs or holds a statement PL/pgSQL cannot run as it stands."""
     if not sql or retry is None:
         return sql
+    # Imported here: the plan model (and so the MCP server's start) loads this module, and must
+    # not load pglast until SQL is read.
+    from ..pg.parse import ast, cut_statements, split_statements
+
     stmts = split_statements(sql)
     texts = cut_statements(sql)  # the same statements, each with the comments before it
     first = next((i for i, st in enumerate(stmts) if not isinstance(st.node, ast.VariableSetStmt)), len(stmts))
