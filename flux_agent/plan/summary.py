@@ -224,14 +224,16 @@ def _conditional_checks(plan: Plan) -> list[str]:
     if code:
         checks.append(f"deploy the application change (step {', '.join(code)}), "
                       f"then {action('continue')} writes the steps after it")
-    yours = sorted({c.path for c in plan.code_changes if not c.applied_on_write})
+    # alembic's env.py is a runner setting, said on its own line below, not a model change
+    runner = {c.path for c in plan.code_changes if plan.tool == "alembic" and c.path.endswith("env.py")}
+    yours = sorted({c.path for c in plan.code_changes if not c.applied_on_write} - runner)
     if yours:
         checks.append(f"apply the model changes ({', '.join(yours)}) with the application change, so the ORM "
                       "agrees with the database")
-    written = sorted({c.path for c in plan.code_changes if c.applied_on_write and c.path.endswith("env.py")})
-    if written:  # a runner setting the files depend on (prisma's schema edit needs no word)
-        checks.append(f"{', '.join(written)}: each revision in its own transaction (transaction_per_migration"
-                      "=True; --write adds it), or one step's lock lasts through the steps after it")
+    if runner:  # a setting the files depend on (prisma's schema edit needs no word)
+        checks.append(f"{', '.join(sorted(runner))}: each revision in its own transaction (transaction_per_"
+                      "migration=True; --write adds it where it can, its code change says where else), or one "
+                      "step's lock lasts through the steps after it")
     swapped = [o for o in plan.operations if o.op == "change_column_type"] if plan.type == "expand-contract" else []
     if swapped:
         # PostgreSQL refuses a statement prepared before the swap once per connection: its result

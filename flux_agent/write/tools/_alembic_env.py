@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from ...model.plan import CodeChange
-from ..code_changes import change
+from ..code_changes import cannot, change
 
 KEYWORD = "transaction_per_migration"
 
@@ -26,8 +26,14 @@ def _configure_calls(tree: ast.AST) -> list[ast.Call]:
 
 
 def _sets_it(call: ast.Call) -> bool:
-    # Any explicit value counts: someone who wrote it False chose so, and we say so instead.
-    return any(k.arg == KEYWORD for k in call.keywords) or any(k.arg is None for k in call.keywords)
+    # Any explicit value counts: someone who wrote it False chose so.
+    return any(k.arg == KEYWORD for k in call.keywords)
+
+
+def _unpacks(call: ast.Call) -> bool:
+    """`configure(..., **args)`: the keyword may come from elsewhere (Flask-Migrate's
+    configure_args), and adding it here could pass it twice."""
+    return any(k.arg is None for k in call.keywords)
 
 
 def env_change(project: Path, env_rel: str) -> Optional[CodeChange]:
@@ -40,9 +46,16 @@ def env_change(project: Path, env_rel: str) -> Optional[CodeChange]:
         tree = ast.parse(text)
     except (OSError, SyntaxError, UnicodeDecodeError):
         return None
-    calls = [c for c in _configure_calls(tree) if not _sets_it(c)]
+    missing = [c for c in _configure_calls(tree) if not _sets_it(c)]
+    calls = [c for c in missing if not _unpacks(c)]
+    unknown = [c for c in missing if _unpacks(c)]
+    elsewhere = (f"; the call on line {', '.join(str(c.lineno) for c in unknown)} takes its arguments from "
+                 f"elsewhere (**): set {KEYWORD}=True there too (Flask-Migrate: Migrate(app, db, "
+                 f"{KEYWORD}=True))") if unknown else ""
+    why = ("each revision in its own transaction: alembic otherwise runs every pending revision in one, "
+           "and a step's lock would last through the steps after it (written with the revisions)" + elsewhere)
     if not calls:
-        return None
+        return None if not unknown else cannot(env_rel, why)
     lines = text.splitlines(keepends=True)
     # Insert after each call's last argument (or inside empty parentheses), last call first so
     # earlier positions stay valid.
@@ -58,7 +71,4 @@ def env_change(project: Path, env_rel: str) -> Optional[CodeChange]:
         lines[row] = line[:at] + insert + line[at:]
     after = "".join(lines)
     ast.parse(after)  # the edit must leave Python that parses
-    return change(project, env_rel, after,
-                  "each revision in its own transaction: alembic otherwise runs every pending revision in one, "
-                  "and a step's lock would last through the steps after it (written with the revisions)",
-                  applied_on_write=True)
+    return change(project, env_rel, after, why, applied_on_write=True)

@@ -80,3 +80,17 @@ def test_an_explicit_choice_and_an_env_without_configure_are_left_alone(tmp_path
     after = apply((tmp_path / "env.py").read_text(), change.patch)
     assert "context.configure(transaction_per_migration=True)" in after
     assert "literal_binds=True, transaction_per_migration=True,\n)" in after
+
+
+def test_a_call_taking_its_arguments_from_elsewhere_is_named_not_edited(tmp_path):
+    """Flask-Migrate's env.py (redash's, for one) passes **configure_args online: adding the keyword
+    there could pass it twice, so the change names the line to set it at instead."""
+    (tmp_path / "env.py").write_text("from alembic import context\ncontext.configure(url='x')\n"
+                                     "context.configure(connection=c, **args)\n")
+    change = env_change(tmp_path, "env.py")
+    assert "line 3" in change.why and "Migrate(app, db, transaction_per_migration=True)" in change.why
+    assert "+context.configure(url='x', transaction_per_migration=True)" in change.patch
+    assert "**args, transaction" not in change.patch
+    (tmp_path / "env.py").write_text("from alembic import context\ncontext.configure(connection=c, **args)\n")
+    only = env_change(tmp_path, "env.py")
+    assert only.patch == "" and not only.applied_on_write and "line 2" in only.why
