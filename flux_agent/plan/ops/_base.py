@@ -133,7 +133,7 @@ def timeouts(settings: Settings, statement_timeout: Optional[str] = None,
     ]
 
 
-def lock_retry(settings: Settings, lock: Lock) -> Optional[LockRetry]:
+def retry_for(settings: Settings, lock: Lock) -> Optional[LockRetry]:
     """How a step taking `lock` retries a lock timeout: None for locks the application does
     not queue behind (see plan/lock_retry.py)."""
     if lock not in BLOCKING:
@@ -165,7 +165,7 @@ def tx_step(
 ) -> Step:
     """A step run inside one transaction, its timeouts set first; retried on a lock timeout
     when its lock blocks the application."""
-    retry = lock_retry(ctx.settings, lock)
+    retry = retry_for(ctx.settings, lock)
     pre = timeouts(ctx.settings, statement_timeout, retry)
     return Step(
         phase=phase,
