@@ -29,6 +29,7 @@ class Batching(BaseModel):
                                          "None when the block does not read it (PostgreSQL before 10)")
     max_pause_ms: int = Field(2000, description="the longest pause when throttled")
     min_rows_per_s: int = Field(200, description="floor rate: throttling never goes slower")
+    flush_after_kb: int = Field(0, description="backend_flush_after the batches run with (0: the server's)")
 
 
 class LockRetry(BaseModel):

@@ -240,7 +240,9 @@ def batching(ctx: Ctx, table: Table, batch_size: Optional[int] = None, pending: 
                     # pg_stat_replication's *_lsn columns and pg_wal_lsn_diff arrived in PostgreSQL 10
                     max_lag_bytes=st.backfill_max_lag_bytes if st.pg_version >= 10 else None,
                     max_pause_ms=max(st.backfill_max_pause_ms, st.backfill_sleep_ms),
-                    min_rows_per_s=st.backfill_min_rows_per_s)
+                    min_rows_per_s=st.backfill_min_rows_per_s,
+                    # backend_flush_after arrived in 9.6; settings know majors only
+                    flush_after_kb=st.backfill_flush_after_kb if st.pg_version >= 10 else 0)
 
 
 def batched_update(
@@ -335,7 +337,8 @@ def batched_update(
         + resume
         + "  LOOP\n"
         f"    SET LOCAL lock_timeout = {literal(ctx.settings.lock_timeout)};\n"
-        f"    SELECT {k_cols} INTO {', '.join(nxt)}\n"
+        + (f"    SET LOCAL backend_flush_after = {literal(f'{b.flush_after_kb}kB')};\n" if b.flush_after_kb else "")
+        + f"    SELECT {k_cols} INTO {', '.join(nxt)}\n"
         f"      FROM (SELECT {pk_cols} FROM {t} WHERE {after_last} AND {pk_tuple} <= {tup(stop)}\n"
         f"            ORDER BY {pk_cols} LIMIT flux_size) AS k\n"
         f"      ORDER BY {k_desc} LIMIT 1;\n"

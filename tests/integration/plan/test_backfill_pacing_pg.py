@@ -104,3 +104,22 @@ def test_sessions_waiting_on_its_locks_slow_it_and_it_still_finishes(pg_url):
     assert any(r == "1 session(s) waiting on its locks" for r in reasons), notices
     assert max(waits) > 0.05  # the waiter really queued behind a batch
     assert elapsed < 30
+
+
+def test_batches_ask_the_kernel_to_write_as_they_go(pg_url):
+    # The setting is read inside each batch's UPDATE, where it must hold; after the block
+    # the session's own value is back (SET LOCAL, per batch transaction).
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE items (id bigint PRIMARY KEY, v text)")
+        conn.execute("INSERT INTO items SELECT g, NULL FROM generate_series(1, 450) g")
+        conn.execute("SET backend_flush_after = 0")
+        for kb, want in ((256, "256kB"), (1024, "1MB"), (0, "0")):
+            conn.execute("UPDATE items SET v = NULL")
+            plan = build_plan([Backfill(table="items", column="v", value="current_setting('backend_flush_after')",
+                                        batch_size=100)],
+                              read_live(pg_url), Settings(backfill_flush_after_kb=kb, backfill_sleep_ms=0))
+            step = next(s for s in plan.steps if s.batching is not None)
+            assert step.batching.flush_after_kb == kb
+            conn.execute(step.up_sql)
+            assert conn.execute("SELECT array_agg(DISTINCT v) FROM items").fetchone()[0] == [want]
+            assert conn.execute("SHOW backend_flush_after").fetchone()[0] == "0"

@@ -30,6 +30,7 @@ BEGIN
   SELECT id INTO flux_last_0 FROM users WHERE id < flux_next_0 ORDER BY id DESC LIMIT 1;
   LOOP
     SET LOCAL lock_timeout = '1s';
+    SET LOCAL backend_flush_after = '256kB';
     SELECT k.id INTO flux_next_0
       FROM (SELECT id FROM users WHERE (flux_last_0 IS NULL OR id > flux_last_0) AND id <= flux_stop_0
             ORDER BY id LIMIT flux_size) AS k
