@@ -181,7 +181,7 @@ class WaitSampler:
 
 def run_under_load(url: str, plan: Plan, before: Schema, form: str, workers: int, keys: list[tuple],
                    timeout: float, deploy_lag: float = 0.0, diagnose: bool = False,
-                   progress: Optional[Progress] = None) -> RunResult:
+                   progress: Optional[Progress] = None, baseline: float = BASELINE) -> RunResult:
     """Run `plan`'s steps in order under traffic; a code step switches old code to new code
     (after `deploy_lag` seconds: a naive migration goes first and the deploy follows)."""
     say = progress or (lambda _text: None)
@@ -208,7 +208,7 @@ def run_under_load(url: str, plan: Plan, before: Schema, form: str, workers: int
         traffic.start()
         time.sleep(WARMUP)
         with traffic.window(("baseline",)):
-            time.sleep(BASELINE)
+            time.sleep(baseline)
         res.baseline_worst_ms, res.baseline_p99_ms, _ = traffic.summary([("baseline",)])
         if sampler is not None:
             sampler.thread.start()
