@@ -351,8 +351,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--batch-size", type=int, help="Settings.backfill_batch_size for Flux's plans "
                     "(default: the planner's default)")
     ap.add_argument("--batch-sleep-ms", type=int, help="Settings.backfill_sleep_ms (default: the planner's)")
+    ap.add_argument("--flux", action="append", metavar="NAME=VALUE", default=[],
+                    help="a Flux setting for its plans (a .flux.yaml key), e.g. backfill_flush_after_kb=0")
     ap.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
     args = ap.parse_args(argv)
+    flux_sets = {}
+    for item in args.flux:
+        name, sep, value = item.partition("=")
+        if not sep or name not in Settings.model_fields:
+            ap.error(f"--flux wants NAME=VALUE with NAME a Flux setting, not {item!r}")
+        flux_sets[name] = value
+    try:
+        Settings.model_validate(flux_sets)
+    except ValueError as exc:  # pydantic's ValidationError: say it before the server starts
+        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
+        ap.error(f"--flux {'.'.join(map(str, first['loc']))}: {first['msg']}")
     if args.rows < 1000 or args.workers < 1 or args.runs < 1:
         ap.error("--rows must be at least 1000, --workers and --runs at least 1")
     cases = CASES
@@ -379,13 +392,14 @@ def main(argv: Optional[list[str]] = None) -> int:
         with psycopg.connect(box.url, autocommit=True) as conn:
             major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
         tuned = {"backfill_batch_size": args.batch_size, "backfill_sleep_ms": args.batch_sleep_ms}
-        settings = Settings(pg_version=major, **{k: v for k, v in tuned.items() if v is not None})
+        settings = Settings.model_validate({"pg_version": major, **{k: v for k, v in tuned.items() if v is not None},
+                                            **flux_sets})
         info = {**machine(_with(box.url, dbname=TEMPLATE), args.rows, users), "workers": args.workers,
                 "runs": args.runs, "sets": args.set or [], "server_sets": args.server or [], "baseline_s": args.baseline_s, "deploy_lag_s": DEPLOY_LAG,
                 "settings": settings.model_dump(include={
                     "lock_timeout", "statement_timeout", "backfill_batch_size", "backfill_sleep_ms", "pg_version",
                     "backfill_max_commit_ms", "backfill_max_lag_bytes", "backfill_max_pause_ms",
-                    "backfill_min_rows_per_s", "lock_wait_ms", "lock_tries"})}
+                    "backfill_min_rows_per_s", "lock_wait_ms", "lock_tries", "backfill_flush_after_kb", *flux_sets})}
         results = []
         try:
             for i, case in enumerate(cases, 1):

@@ -132,9 +132,9 @@ def test_batched_backfill_counts_batches_and_pauses():
     rates = Rates(update_rows_per_s=50_000, batch_overhead_s=0.01)
     est = assess(backfill_step(), users(), rates)
     assert est.kind == "batched backfill"
-    # 200 batches x (5,000 / 50,000 s + 0.01 s + 0.03 s pause) = 28 s
-    assert est.seconds == pytest.approx(200 * (0.1 + 0.01 + 0.03))
-    assert est.text == ("~28 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 30 ms pauses; "
+    # 200 batches x (5,000 / 50,000 s + 0.01 s + 0.01 s pause) = 24 s
+    assert est.seconds == pytest.approx(200 * (0.1 + 0.01 + 0.01))
+    assert est.text == ("~24 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 10 ms pauses; "
                         "if throttled throughout, up to ~83 min at its floor of 200 rows/s)")
 
 

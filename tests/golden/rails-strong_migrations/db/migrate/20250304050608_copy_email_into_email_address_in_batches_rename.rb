@@ -3,7 +3,7 @@ class CopyEmailIntoEmailAddressInBatchesRename < ActiveRecord::Migration[7.1]
   disable_ddl_transaction!
 
   def up
-    # safety_assured: strong_migrations cannot inspect execute; flux planned this SQL (backfill step 2, ROW EXCLUSIVE lock per batch: batches sized to hold row locks ~20 ms (at most 5000 rows) with 30 ms pauses, longer (up to 2000 ms, at least 200 rows/s) while a batch takes over 100 ms, replica lag over 16 MB or sessions wait on its locks; size unknown)
+    # safety_assured: strong_migrations cannot inspect execute; flux planned this SQL (backfill step 2, ROW EXCLUSIVE lock per batch: batches sized to hold row locks ~20 ms (at most 5000 rows) with 10 ms pauses, longer (up to 2000 ms, at least 200 rows/s) while a batch takes over 100 ms, replica lag over 16 MB or sessions wait on its locks; size unknown)
     # flux-phase backfill: written by flux to rewrite these rows on purpose, in batches
     safety_assured do
       execute <<~'SQL'
@@ -18,7 +18,7 @@ class CopyEmailIntoEmailAddressInBatchesRename < ActiveRecord::Migration[7.1]
           flux_size integer := 500;
           flux_t timestamptz;
           flux_ms double precision;
-          flux_pause double precision := 30;
+          flux_pause double precision := 10;
           flux_waiters integer;
           flux_lag numeric;
           flux_lsn pg_lsn;
@@ -69,13 +69,13 @@ class CopyEmailIntoEmailAddressInBatchesRename < ActiveRecord::Migration[7.1]
             END IF;
             IF flux_why IS NOT NULL THEN
               flux_pause := least(greatest(flux_pause * 2, 10), 2000,
-                greatest(30, flux_size * 1000.0 / 200 - flux_ms));
+                greatest(10, flux_size * 1000.0 / 200 - flux_ms));
               RAISE NOTICE 'flux backfill %: throttled (%): next batch % rows after % ms', 'users.email_address', flux_why, flux_size, round(flux_pause::numeric);
-            ELSIF flux_pause > 30 THEN
+            ELSIF flux_pause > 10 THEN
               flux_pause := flux_pause / 2;
-              IF flux_pause < 30 + 5 THEN
-                flux_pause := 30;
-                RAISE NOTICE 'flux backfill %: back to pace (% ms pauses)', 'users.email_address', 30;
+              IF flux_pause < 10 + 5 THEN
+                flux_pause := 10;
+                RAISE NOTICE 'flux backfill %: back to pace (% ms pauses)', 'users.email_address', 10;
               END IF;
             END IF;
             PERFORM pg_sleep(flux_pause / 1000);
