@@ -69,6 +69,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
 import psycopg.sql  # noqa: E402
+from pydantic import ValidationError  # noqa: E402
 
 from downtime_load import BASELINE, RunResult, run_under_load  # noqa: E402
 from downtime_report import fmt, table, verdict  # noqa: E402
@@ -355,16 +356,18 @@ def main(argv: Optional[list[str]] = None) -> int:
                     help="a Flux setting for its plans (a .flux.yaml key), e.g. backfill_flush_after_kb=0")
     ap.add_argument("--json", action="store_true", help="print the results as JSON instead of the table")
     args = ap.parse_args(argv)
-    flux_sets = {}
+    # --batch-size and --batch-sleep-ms are short names for two of the --flux settings
+    flux_sets = {k: v for k, v in (("backfill_batch_size", args.batch_size),
+                                   ("backfill_sleep_ms", args.batch_sleep_ms)) if v is not None}
     for item in args.flux:
         name, sep, value = item.partition("=")
         if not sep or name not in Settings.model_fields:
             ap.error(f"--flux wants NAME=VALUE with NAME a Flux setting, not {item!r}")
         flux_sets[name] = value
-    try:
+    try:  # said before the server starts
         Settings.model_validate(flux_sets)
-    except ValueError as exc:  # pydantic's ValidationError: say it before the server starts
-        first = exc.errors()[0] if hasattr(exc, "errors") else {"loc": (), "msg": str(exc)}
+    except ValidationError as exc:
+        first = exc.errors()[0]
         ap.error(f"--flux {'.'.join(map(str, first['loc']))}: {first['msg']}")
     if args.rows < 1000 or args.workers < 1 or args.runs < 1:
         ap.error("--rows must be at least 1000, --workers and --runs at least 1")
@@ -391,9 +394,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         build_template(box.url, args.rows, users, cases)
         with psycopg.connect(box.url, autocommit=True) as conn:
             major = int(conn.execute("SHOW server_version_num").fetchone()[0]) // 10000
-        tuned = {"backfill_batch_size": args.batch_size, "backfill_sleep_ms": args.batch_sleep_ms}
-        settings = Settings.model_validate({"pg_version": major, **{k: v for k, v in tuned.items() if v is not None},
-                                            **flux_sets})
+        settings = Settings.model_validate({"pg_version": major, **flux_sets})
         info = {**machine(_with(box.url, dbname=TEMPLATE), args.rows, users), "workers": args.workers,
                 "runs": args.runs, "sets": args.set or [], "server_sets": args.server or [], "baseline_s": args.baseline_s, "deploy_lag_s": DEPLOY_LAG,
                 "settings": settings.model_dump(include={

@@ -58,12 +58,13 @@ class Settings(BaseModel):
     backfill_max_pause_ms: int = Field(2000, ge=0, description="the longest pause between batches when throttled")
     backfill_min_rows_per_s: int = Field(200, gt=0, description="floor rate: throttling never slows a backfill "
                                          "below this, so it always finishes")
-    # A long walk leaves hundreds of MB of dirty pages in the kernel's cache, which it writes out
-    # all at once every 30 s; the commits' WAL fsyncs queued behind that burst stalled the
-    # application 60-115 ms at 2,000,000 rows. Asking the kernel to write as the walk goes keeps it smooth.
+    # A long walk leaves hundreds of MB of dirty pages in the kernel's cache (~300 MB at 2,000,000
+    # rows), written out in one burst every 30 s while the application's commits wait on their WAL
+    # fsyncs. Asking the kernel to write as the walk goes keeps the dirty pages small.
     backfill_flush_after_kb: int = Field(256, ge=0, le=2048, description="backend_flush_after for a backfill's "
                                          "batches: the kernel writes its pages out every this many kB instead of "
                                          "in one burst (0: the server's setting)")
+
     @field_validator("lock_timeout", "statement_timeout")
     @classmethod
     def _a_duration(cls, v: str) -> str:
