@@ -11,7 +11,6 @@ import sys
 from typing import Optional, Sequence
 
 from ..errors import FluxInputError, error_line, one_line
-from ..pg.parse import require_pglast
 from .cli_args import parser as _parser
 
 
@@ -31,6 +30,17 @@ nl = _Lazy("..nl.parser")
 render = _Lazy("..plan.summary")
 tools = _Lazy(".actions", {"validate_paths": ".validate"})  # validate's tool function: its own light module
 report_formats = _Lazy(".report_formats")
+
+
+def require_pglast(what: str) -> None:
+    """pg.parse's one line where pglast is missing, asked without loading pglast (and pg.parse)
+    where it is installed: a warm `flux validate` serves every file from its cache and parses nothing."""
+    present = sys.modules["pglast"] is not None if "pglast" in sys.modules else (
+        importlib.util.find_spec("pglast") is not None)
+    if not present:
+        from ..pg.parse import require_pglast as say
+
+        say(what)
 
 
 def run_agent(*args, **kwargs):
@@ -192,7 +202,7 @@ def _validate(args) -> int:
         traced = trace.run_trace(files, project, load_settings(project), None, args.rows)
         findings = findings + trace.findings(traced)
     if args.json and traced is None:
-        print(report_formats.json_lines([f.model_dump() for f in findings]))
+        print(report_formats.json_lines(findings))
     elif args.json:
         print(json.dumps({"findings": [f.model_dump() for f in findings], "trace": traced.model_dump()}, indent=2))
     elif args.format == "sarif":

@@ -173,9 +173,10 @@ def text_lines(findings: Sequence[FileFinding], checked: int) -> list[str]:
     return out
 
 
-def json_lines(items: list) -> str:
-    """A JSON list, one item per line: as readable as indented JSON for a list of flat findings,
-    and printed by json's C encoder (indent= takes the pure-Python one: 0.2 s for 10,000 findings)."""
-    if not items:
+def json_lines(findings: Sequence[FileFinding]) -> str:
+    """A JSON list, one finding per line: as readable as indented JSON for a list of flat findings,
+    and printed by pydantic's own serializer (json's indent= takes the pure-Python encoder: 0.2 s
+    for 10,000 findings; model_dump then json.dumps 45 ms, model_dump_json 30 ms)."""
+    if not findings:
         return "[]"
-    return "[\n" + ",\n".join("  " + json.dumps(item) for item in items) + "\n]"
+    return "[\n  " + ",\n  ".join(f.model_dump_json() for f in findings) + "\n]"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Optional, Sequence
 from ..errors import FluxInputError
 from ..lint.batch import Cache, Job, cache_dir, code_version, history_hashes, job_key, judge_all
 from ..lint.files import expand_paths
-from ..model.findings import FileFinding
+from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings
 from ..project.detect import detect
 from ..schema.migration_files import has_down_sql, migration_files
@@ -75,7 +75,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     history = _histories(project, found)
     cache = Cache(cache_dir())
     current: list[Schema] = []  # the project's schema from the dev database, read once if needed
-    per_file: list[list[FileFinding]] = [[] for _ in files]
+    per_file: list[list] = [[] for _ in files]  # FileFindings, or their dumps from the cache
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
     for order, file in enumerate(files):
         if not file.name.lower().endswith(".sql"):
@@ -128,8 +128,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         for job in todo:
             per_file[job.order] = job.findings
     cache.save()
-    findings: list[FileFinding] = [f for found_here in per_file for f in found_here]
-    return files, findings
+    return files, file_findings([f for found_here in per_file for f in found_here])
 
 
 def _validate_file(*args, **kwargs) -> list[FileFinding]:

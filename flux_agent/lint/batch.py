@@ -9,7 +9,9 @@ the settings, the path shown in the findings, the file's bytes and those of the 
 it (its down file, a Flyway .conf, drizzle's journal: migration_files.side_files), and the
 schema it is judged against, given by what builds it: the names and inputs of every history
 file before it (and whether the folder ships down SQL at all, keyed on all of them). A change to any of them is a different key: a stale
-result is never served. The cache lives in the user's cache folder, never in the project (validate
+result is never served. Each code version has a file of its own (an entry of other code can never be
+served, so it is not loaded either), and the few newest files are kept: two installed versions
+sharing the folder do not throw each other's entries away. The cache lives in the user's cache folder, never in the project (validate
 writes nothing there); FLUX_VALIDATE_CACHE=off turns it off, any other value is the folder to use.
 FLUX_VALIDATE_JOBS sets the number of worker processes (1: judge in this process)."""
 
@@ -30,8 +32,9 @@ from ..model.settings import Settings
 from ..schema.migration_files import side_files
 
 CACHE_FORMAT = "1"  # bump when what an entry holds changes
-_CACHE_FILE = f"validate-py{sys.version_info[0]}{sys.version_info[1]}.marshal"  # marshal's format is Python's own
+_CACHE_PREFIX = f"validate-py{sys.version_info[0]}{sys.version_info[1]}-"  # marshal's format is Python's own
 _KEEP = 100_000  # entries kept; the ones this run used first
+_KEEP_FILES = 3  # cache files of code versions kept (this one's, and the two newest others)
 _CODE_DIRS = ("lint", "pg", "schema", "model")
 MIN_PER_WORKER = 50  # fewer files than this per worker: not worth starting processes
 
@@ -66,13 +69,14 @@ class Cache:
 
     def __init__(self, folder: Optional[Path]):
         self.folder = folder
+        self.name = f"{_CACHE_PREFIX}{code_version()[:16]}.marshal"
         self.entries: dict[str, list[dict]] = {}
         self.flags: dict[str, bool] = {}
         self.used: set[str] = set()
         self.added = False
         if folder is not None:
             try:
-                data = marshal.loads((folder / _CACHE_FILE).read_bytes())
+                data = marshal.loads((folder / self.name).read_bytes())
                 if data.get("format") == CACHE_FORMAT:
                     self.entries, self.flags = data["entries"], data["flags"]
             except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError):
@@ -86,12 +90,13 @@ class Cache:
             self.flags[key] = value
             self.added = True
 
-    def get(self, key: str) -> Optional[list[FileFinding]]:
+    def get(self, key: str) -> Optional[list[dict]]:
+        """The findings stored under `key`, as stored: the caller makes them FileFindings, all of a
+        run's at once (model/findings.file_findings; one by one costs twice the time)."""
         found = self.entries.get(key)
-        if found is None:
-            return None
-        self.used.add(key)
-        return [FileFinding.model_construct(**f) for f in found]
+        if found is not None:
+            self.used.add(key)
+        return found
 
     def put(self, key: str, findings: list[FileFinding]) -> None:
         if self.folder is None:
@@ -117,9 +122,17 @@ class Cache:
             with os.fdopen(fd, "wb") as out:
                 flags = dict(list(self.flags.items())[-1000:])
                 out.write(marshal.dumps({"format": CACHE_FORMAT, "entries": keep, "flags": flags}))
-            os.replace(tmp, self.folder / _CACHE_FILE)
+            os.replace(tmp, self.folder / self.name)
+            self._prune()
         except OSError:
             pass  # a cache that cannot be written costs time, never a result
+
+    def _prune(self) -> None:
+        """Remove the files of code versions but the newest few (and those of older formats)."""
+        old = [p for p in self.folder.glob("validate*") if p.name != self.name and p.suffix in (".marshal", ".json")]
+        old.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in old[_KEEP_FILES - 1:]:
+            path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -132,7 +145,7 @@ class Job:
     settings: Settings
     position: int
     key: str = ""
-    findings: list[FileFinding] = field(default_factory=list)
+    findings: list = field(default_factory=list)  # FileFindings, or their dumps when served from the cache
 
 
 def file_digest(path: Path) -> bytes:

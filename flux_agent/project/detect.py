@@ -18,7 +18,6 @@ from pydantic import BaseModel
 
 from ..errors import FluxInputError
 from ..model.settings import Settings
-from ..pg.parse import SqlSyntaxError, tokens
 from .detectors import DETECTORS
 from .scan import Scan, inside
 
@@ -74,6 +73,8 @@ def ddl_folders(project_dir: Path, skip: str = "") -> list[str]:
 
 
 def _creates_table(sql: str) -> bool:
+    from ..pg.parse import SqlSyntaxError, tokens  # the parser only when a folder is looked for: detect runs on every command
+
     try:
         words = [sql[t.start:t.end].upper() for t in tokens(sql)]
     except SqlSyntaxError:

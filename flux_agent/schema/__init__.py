@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import FluxError, FluxInputError
-from ..model.schema import Schema
+
+if TYPE_CHECKING:  # the model is loaded by the readers that build it, not by every user of schema/
+    from ..model.schema import Schema
 
 
 def read_file(path: Path, parse: Callable[[str], Schema]) -> Schema:

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from ..pg.parse import SqlSyntaxError, split_statements
-
 # File names, not SQL.
 _FLYWAY = re.compile(r"([VU])(\d+(?:[._]\d+)*)__.*\.sql$")
 _LEADING_NUMBER = re.compile(r"(\d+)_")
@@ -58,6 +56,10 @@ class Sections:
 
 
 def has_sql(text: str) -> bool:
+    # The parser is loaded here, not with the module: a warm `flux validate` reads file names
+    # and sections only, and pglast takes ~40 ms to import.
+    from ..pg.parse import SqlSyntaxError, split_statements
+
     try:
         return bool(split_statements(text))
     except SqlSyntaxError:

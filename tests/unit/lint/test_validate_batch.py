@@ -5,6 +5,7 @@ is judged again, never served stale."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -102,6 +103,29 @@ def test_other_rule_code_is_judged_again(folder, tmp_path, monkeypatch):
     judged: list = []
     assert run(folder, monkeypatch, jobs=1, cache=cache, judged=judged) == serial
     assert len(judged) == len(list(folder.iterdir()))
+
+
+def test_each_code_version_has_a_file_of_its_own_and_the_oldest_go(folder, tmp_path, monkeypatch):
+    """An entry of other code is never served, so it is not loaded: each version writes its own
+    file, and only the newest few are kept (older formats' files go too)."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for i, name in enumerate(["validate-py311.marshal", "validate.json"]):  # formats before this one
+        (cache / name).write_bytes(b"old")
+        os.utime(cache / name, (1_000_000 + i, 1_000_000 + i))
+    written = []
+    for i, version in enumerate(["one", "two", "three", "four"]):
+        monkeypatch.setattr(batch, "code_version", lambda v=version: v * 8)
+        assert run(folder, monkeypatch, jobs=1, cache=cache)
+        name = batch.Cache(cache).name
+        assert version * 2 in name and (cache / name).is_file()
+        os.utime(cache / name, (2_000_000 + i, 2_000_000 + i))  # one after the other, whatever the clock
+        written.append(name)
+    assert sorted(p.name for p in cache.glob("validate*")) == sorted(written[-batch._KEEP_FILES:])
+    judged: list = []
+    monkeypatch.setattr(batch, "code_version", lambda: "three" * 8)  # a kept version: served whole
+    run(folder, monkeypatch, jobs=1, cache=cache, judged=judged)
+    assert judged == []
 
 
 def test_the_code_version_covers_the_rules_and_the_replay():
