@@ -5,7 +5,6 @@ lint/'s source is part of validate's cache key, and how findings are printed cha
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path, PurePosixPath
 from typing import Literal, Optional, Sequence

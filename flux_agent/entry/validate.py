@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
 from ..errors import FluxInputError
-from ..lint.batch import Cache, Job, cache_dir, code_version, history_hashes, job_key, judge_all
+from ..lint.batch import Job, judge_all
+from ..lint.cache import Cache, Digests, cache_dir, job_key
 from ..lint.files import expand_paths
 from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings
@@ -99,22 +100,23 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         position = len(hist.files) if member is None else hist.index.get(history.resolve(member), len(hist.files))
         jobs.setdefault(id(hist), (hist, []))[1].append(
             Job(order=order, file=file, display=str(file), settings=settings, position=position))
-    digests: dict[Path, bytes] = {}
-    settings_json: dict = {}
+    digests = Digests(cache)
     for hist, todo in jobs.values():
-        hashes = history_hashes(hist.files, digests) if cache.folder is not None else []
-        up_only = cache.flag(f"up_only {code_version()} {hashes[-1]}") if hashes else None
+        hashes = digests.history(hist.files) if cache.folder is not None else []
+        up_only = cache.flag(f"up_only {cache.version} {hashes[-1]}") if hashes else None
         if up_only is None:
             up_only = hist.up_only()
             if hashes:
-                cache.set_flag(f"up_only {code_version()} {hashes[-1]}", up_only)
+                cache.set_flag(f"up_only {cache.version} {hashes[-1]}", up_only)
         missing = []
         # A folder with no down SQL at all ships up migrations only, on purpose.
         judged = settings if not up_only else settings.model_copy(update={"require_down": False})
+        settings_json = judged.model_dump_json() if cache.folder is not None else ""
         for job in todo:
             job.settings = judged
             if cache.folder is not None:
-                job.key = job_key(job, hist.tool, hashes[job.position], up_only, digests, settings_json)
+                job.key = job_key(job.file, job.display, settings_json, hist.tool, hashes[job.position], up_only,
+                                  digests)
                 hit = cache.get(job.key)
                 if hit is not None:
                     job.findings = hit
@@ -204,7 +206,8 @@ class _Resolver:
                 self._links[parent] = frozenset()
         if path.name in self._links[parent]:
             return path.resolve()
-        return self.folder(parent) / path.name
+        real = self.folder(parent)
+        return path if real == parent else real / path.name  # most folders are given as they are
 
 
 class _History:

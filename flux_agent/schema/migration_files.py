@@ -27,7 +27,9 @@ revert or verify script) has no up SQL.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +86,7 @@ def read_sections(path: Path, text: str) -> Sections:
     if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
         # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise.
         return Sections(text, 0, _read_or_empty(_flyway_undo(path, flyway.group(2))), not _flyway_no_transaction(path))
-    if _is_sqitch(path, "deploy"):
+    if _is_sqitch(path, ("deploy",)):
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
         return Sections(text, 0, _read_or_empty(path.parent.parent / "revert" / path.name), False)
     if path.name == "migration.sql":
@@ -101,16 +103,24 @@ def side_files(path: Path) -> list[Path]:
     """The other files read_sections may read for `path` (its separate down file, Flyway's undo
     file and .conf, sqitch's revert script and plan, drizzle's journal), whether or not they
     exist: what a cache of a file's findings must also key on."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)  # Path(a Path) parses it again
     if is_down_file(path):
         return []
     if path.name.endswith(".up.sql"):
         return [path.with_name(path.name[: -len(".up.sql")] + ".down.sql")]
     if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
         return [_flyway_undo(path, flyway.group(2)), path.with_name(path.name + ".conf")]
-    if path.parent.name == "deploy":
-        return [path.parent.parent / "revert" / path.name, path.parent.parent / "sqitch.plan"]
-    return [path.parent / "meta" / "_journal.json"]
+    parent = path.parent
+    if parent.name == "deploy":
+        return [parent.parent / "revert" / path.name, parent.parent / "sqitch.plan"]
+    return [_journal(parent)]
+
+
+@functools.lru_cache(maxsize=64)
+def _journal(folder: Path) -> Path:
+    """drizzle's journal beside a folder's files: one Path for all of them (a warm `flux validate`
+    asks for it once per file)."""
+    return folder / "meta" / "_journal.json"
 
 
 def _in_drizzle_journal(path: Path) -> bool:
@@ -147,9 +157,12 @@ def up_sql_of(path: Union[str, Path], text: str) -> str:
 
 def is_down_file(path: Path) -> bool:
     """A file that only runs on the way down (or, for sqitch's verify scripts, never as a migration)."""
-    flyway = _FLYWAY.match(path.name)
-    return (path.name.endswith(".down.sql") or (flyway is not None and flyway.group(1) == "U")
-            or _is_sqitch(path, "revert") or _is_sqitch(path, "verify"))
+    return _is_down_name(path.name) or _is_sqitch(path, ("revert", "verify"))
+
+
+def _is_down_name(name: str) -> bool:
+    flyway = _FLYWAY.match(name)
+    return name.endswith(".down.sql") or (flyway is not None and flyway.group(1) == "U")
 
 
 def _marker(line: str) -> Optional[tuple[str, str, list[str]]]:
@@ -217,8 +230,10 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.split(r"[._]", version))
 
 
-def _is_sqitch(path: Path, kind: str) -> bool:
-    return path.parent.name == kind and (path.parent.parent / "sqitch.plan").is_file()
+def _is_sqitch(path: Path, kinds: tuple[str, ...]) -> bool:
+    """Is the file in one of sqitch's `kinds` of folder (deploy, revert, verify) beside a sqitch.plan?"""
+    parent = path.parent
+    return parent.name in kinds and (parent.parent / "sqitch.plan").is_file()
 
 
 # -- a folder ------------------------------------------------------------------
@@ -239,11 +254,18 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
         names = sqitch_changes(plan.read_text(encoding="utf-8")) if plan.is_file() else []
         return [p for name in names if (p := folder / "deploy" / f"{name}.sql").is_file()]
     found = []
-    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
-        if entry.is_file() and entry.name.endswith(".sql") and not is_down_file(entry):
-            found.append(entry)
-        elif entry.is_dir() and (entry / "migration.sql").is_file():
-            found.append(entry / "migration.sql")
+    # os.scandir and names: a folder of 2,000 files is listed in a few ms, where Path.iterdir,
+    # is_file and is_down_file on each take ~40.
+    down_folder = _is_sqitch(folder / "_", ("revert", "verify"))  # every file in it is a down file
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        name = entry.name
+        if name.endswith(".sql") and entry.is_file():
+            if not down_folder and not _is_down_name(name):
+                found.append(folder / name)
+        elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, "migration.sql")):
+            found.append(folder / name / "migration.sql")
     if tool in _BY_NUMBER:
         found.sort(key=_number_then_name)
     return found

@@ -15,6 +15,7 @@ from shop import MIGRATIONS, ROOT, shop_schema
 
 from flux_agent.entry.validate import validate_paths
 from flux_agent.lint import batch
+from flux_agent.lint import cache as cache_mod
 from flux_agent.lint.engine import validate_file
 from flux_agent.lint.rules import require_lock_timeout
 from flux_agent.model.settings import Settings
@@ -99,7 +100,7 @@ def test_a_change_is_judged_again_the_rest_served(folder, tmp_path, monkeypatch)
 def test_other_rule_code_is_judged_again(folder, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     serial = run(folder, monkeypatch, jobs=1, cache=cache)
-    monkeypatch.setattr(batch, "code_version", lambda: "an edited rule")
+    monkeypatch.setattr(cache_mod, "code_version", lambda: "an edited rule")
     judged: list = []
     assert run(folder, monkeypatch, jobs=1, cache=cache, judged=judged) == serial
     assert len(judged) == len(list(folder.iterdir()))
@@ -115,15 +116,15 @@ def test_each_code_version_has_a_file_of_its_own_and_the_oldest_go(folder, tmp_p
         os.utime(cache / name, (1_000_000 + i, 1_000_000 + i))
     written = []
     for i, version in enumerate(["one", "two", "three", "four"]):
-        monkeypatch.setattr(batch, "code_version", lambda v=version: v * 8)
+        monkeypatch.setattr(cache_mod, "code_version", lambda v=version: v * 8)
         assert run(folder, monkeypatch, jobs=1, cache=cache)
-        name = batch.Cache(cache).name
+        name = cache_mod.Cache(cache).name
         assert version * 2 in name and (cache / name).is_file()
         os.utime(cache / name, (2_000_000 + i, 2_000_000 + i))  # one after the other, whatever the clock
         written.append(name)
-    assert sorted(p.name for p in cache.glob("validate*")) == sorted(written[-batch._KEEP_FILES:])
+    assert sorted(p.name for p in cache.glob("validate*")) == sorted(written[-cache_mod._KEEP_FILES:])
     judged: list = []
-    monkeypatch.setattr(batch, "code_version", lambda: "three" * 8)  # a kept version: served whole
+    monkeypatch.setattr(cache_mod, "code_version", lambda: "three" * 8)  # a kept version: served whole
     run(folder, monkeypatch, jobs=1, cache=cache, judged=judged)
     assert judged == []
 
@@ -131,8 +132,8 @@ def test_each_code_version_has_a_file_of_its_own_and_the_oldest_go(folder, tmp_p
 def test_the_code_version_covers_the_rules_and_the_replay():
     root = Path(batch.__file__).resolve().parent.parent
     rule = Path(require_lock_timeout.__file__).resolve().relative_to(root)
-    assert rule.parts[0] in batch._CODE_DIRS
-    assert {"lint", "pg", "schema", "model"} <= set(batch._CODE_DIRS)
+    assert rule.parts[0] in cache_mod.CODE_DIRS
+    assert {"lint", "pg", "schema", "model"} <= set(cache_mod.CODE_DIRS)
 
 
 def test_the_cache_is_the_users_and_the_project_is_left_as_it_was(tmp_path, monkeypatch):

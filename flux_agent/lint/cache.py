@@ -1,0 +1,232 @@
+"""`flux validate`'s content-hash cache: the findings of a file whose inputs are unchanged, served
+without judging it again.
+
+The key of a file's findings is the hash of everything they depend on: the source of the code that
+reads, replays and judges SQL (lint, pg, schema, model), the tool, the settings, the path shown in
+the findings, the file's bytes and those of the files read with it (its down file, a Flyway .conf,
+drizzle's journal: migration_files.side_files), and the schema it is judged against, given by what
+builds it: the names and inputs of every history file before it (and whether the folder ships down
+SQL at all, keyed on all of them). A change to any of them is a different key: a stale result is
+never served.
+
+A file's bytes are hashed at most once a run, and not read at all when its stat is the one
+remembered with its digest (as git's index does): device, inode, size, modification and change
+times. The change time is the kernel's, set on every write and never by a user's tools, so a file
+rewritten in place is read again; a file changed within _RACY_NS of being hashed is not remembered
+(a coarse clock could give a second change the same times).
+
+Each code version has a file of its own (an entry of other code can never be served, so it is not
+loaded either), and the few newest files are kept: two installed versions sharing the folder do not
+throw each other's entries away. The cache lives in the user's cache folder, never in the project
+(validate writes nothing there); FLUX_VALIDATE_CACHE=off turns it off, any other value is the
+folder to use."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import marshal
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+from ..schema.migration_files import side_files
+
+if TYPE_CHECKING:
+    from ..model.findings import FileFinding
+
+CACHE_FORMAT = "2"  # bump when what the file holds changes
+_CACHE_PREFIX = f"validate-py{sys.version_info[0]}{sys.version_info[1]}-"  # marshal's format is Python's own
+_KEEP = 100_000  # entries kept; the ones this run used first
+_KEEP_STATS = 200_000  # remembered file digests kept; the ones this run used first
+_KEEP_FILES = 3  # cache files of code versions kept (this one's, and the two newest others)
+_RACY_NS = 3_000_000_000  # a file changed this recently is hashed again next time
+CODE_DIRS = ("lint", "pg", "schema", "model")
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """The source of every module that reads, replays or judges SQL (what a version number would
+    stand for, read more cheaply): an entry written by other code (an upgrade, an edited rule)
+    is never read."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"flux-validate {CACHE_FORMAT}\n".encode())
+    for sub in CODE_DIRS:
+        for path in sorted((root / sub).rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def cache_dir() -> Optional[Path]:
+    """The user's cache folder for validate (keys hold the path and bytes, so projects can share
+    it); None when turned off."""
+    env = os.environ.get("FLUX_VALIDATE_CACHE", "")
+    if env.lower() in ("off", "0", "no", "false"):
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "flux" / "validate"
+
+
+class Cache:
+    """Findings by key and file digests by stat, one marshal file per code version; written whole
+    (atomically) when something was added."""
+
+    def __init__(self, folder: Optional[Path]):
+        self.folder = folder
+        self.version = code_version()
+        self.name = f"{_CACHE_PREFIX}{self.version[:16]}.marshal"
+        self.entries: dict[str, list[dict]] = {}
+        self.flags: dict[str, bool] = {}
+        self.stats: dict[tuple, tuple] = {}  # (device, inode) -> (size, mtime_ns, ctime_ns, digest)
+        self.used: set[str] = set()
+        self.stats_used: set[tuple] = set()
+        self.added = False
+        if folder is not None:
+            try:
+                data = marshal.loads((folder / self.name).read_bytes())
+                if data.get("format") == CACHE_FORMAT:
+                    self.entries, self.flags, self.stats = data["entries"], data["flags"], data["stats"]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError):
+                self.entries, self.flags, self.stats = {}, {}, {}
+
+    def flag(self, key: str) -> Optional[bool]:
+        return self.flags.get(key)
+
+    def set_flag(self, key: str, value: bool) -> None:
+        if self.folder is not None:
+            self.flags[key] = value
+            self.added = True
+
+    def get(self, key: str) -> Optional[list[dict]]:
+        """The findings stored under `key`, as stored: the caller makes them FileFindings, all of a
+        run's at once (model/findings.file_findings; one by one costs twice the time)."""
+        found = self.entries.get(key)
+        if found is not None:
+            self.used.add(key)
+        return found
+
+    def put(self, key: str, findings: list[FileFinding]) -> None:
+        if self.folder is None:
+            return
+        self.entries[key] = [f.model_dump() for f in findings]
+        self.used.add(key)
+        self.added = True
+
+    def save(self) -> None:
+        if self.folder is None or not self.added:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            ignore = self.folder / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# Flux's caches: nothing here to commit\n*\n", encoding="utf-8")
+            fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".validate-", suffix=".tmp")
+            with os.fdopen(fd, "wb") as out:
+                out.write(marshal.dumps({"format": CACHE_FORMAT,
+                                         "entries": _newest(self.entries, self.used, _KEEP),
+                                         "flags": dict(list(self.flags.items())[-1000:]),
+                                         "stats": _newest(self.stats, self.stats_used, _KEEP_STATS)}))
+            os.replace(tmp, self.folder / self.name)
+            self._prune()
+        except OSError:
+            pass  # a cache that cannot be written costs time, never a result
+
+    def _prune(self) -> None:
+        """Remove the files of code versions but the newest few (and those of older formats)."""
+        old = [p for p in self.folder.glob("validate*") if p.name != self.name and p.suffix in (".marshal", ".json")]
+        old.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+        for path in old[_KEEP_FILES - 1:]:
+            path.unlink(missing_ok=True)
+
+
+def _newest(items: dict, used: set, keep: int) -> dict:
+    """At most `keep` of `items`: the ones this run used, then the others in their order."""
+    out = {k: items[k] for k in used if k in items}
+    for k, v in items.items():
+        if len(out) >= keep:
+            break
+        out.setdefault(k, v)
+    return out
+
+
+class Digests:
+    """The digests of the files a run reads (the module's docstring says when a file is read)."""
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+        self._files: dict[str, bytes] = {}
+        self._inputs: dict[Path, bytes] = {}
+        self._listings: dict[Path, frozenset] = {}
+
+    def file(self, path: Path) -> bytes:
+        name = os.fspath(path)
+        found = self._files.get(name)
+        if found is None:
+            found = self._files[name] = self._digest(name)
+        return found
+
+    def _digest(self, name: str) -> bytes:
+        try:
+            st = os.stat(name)
+            ident, stat = (st.st_dev, st.st_ino), (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            known = self.cache.stats.get(ident)
+            if known is not None and known[:3] == stat:
+                self.cache.stats_used.add(ident)
+                return known[3]
+            with open(name, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).digest()
+        except OSError as exc:
+            return f"unreadable {exc}".encode()
+        if self.cache.folder is not None and time.time_ns() - max(stat[1], stat[2]) > _RACY_NS:
+            self.cache.stats[ident] = stat + (digest,)
+            self.cache.stats_used.add(ident)
+            self.cache.added = True
+        return digest
+
+    def inputs(self, path: Path) -> bytes:
+        """The bytes of a migration file and of the files read with it (its down file, its tool's
+        settings beside it: migration_files.side_files), missing ones included."""
+        found = self._inputs.get(path)
+        if found is None:
+            digest = hashlib.sha256(self.file(path))
+            for side in side_files(path):
+                there = side.name in self._names_in(side.parent)
+                digest.update(side.name.encode() + b"\0" + (self.file(side) if there else b"missing"))
+            found = self._inputs[path] = digest.digest()
+        return found
+
+    def _names_in(self, folder: Path) -> frozenset:
+        """The names in a folder, listed once a run: most side files do not exist, and asking
+        for each one costs a failed open."""
+        found = self._listings.get(folder)
+        if found is None:
+            try:
+                found = frozenset(os.listdir(folder))
+            except OSError:
+                found = frozenset()
+            self._listings[folder] = found
+        return found
+
+    def history(self, files: list[Path]) -> list[str]:
+        """hashes[i]: the names and inputs of files[:i], in order (what the schema before file i
+        is built from, and whether the folder ships down SQL)."""
+        digest = hashlib.sha256()
+        out = [digest.hexdigest()]
+        for f in files:
+            digest.update(f.name.encode() + b"\0" + self.inputs(f) + b"\0")
+            out.append(digest.hexdigest())
+        return out
+
+
+def job_key(file: Path, display: str, settings_json: str, tool: str, schema_hash: str, up_only: bool,
+            digests: Digests) -> str:
+    """The cache key of a file's findings (the module's docstring says what goes in)."""
+    digest = hashlib.sha256(f"{code_version()}\0{tool}\0{display}\0{schema_hash}\0{up_only}\0".encode())
+    digest.update(settings_json.encode() + b"\0")
+    digest.update(digests.inputs(file))
+    return digest.hexdigest()
