@@ -51,24 +51,36 @@ def wrap(sql: Optional[str], retry: Optional["LockRetry"]) -> Optional[str]:
     if first == len(stmts) or not all(_runs_in_plpgsql(st.node) for st in stmts[first:]):
         return sql
     tag = _tag(sql)
-    body = "\n".join(texts[first:])
-    tries, wait = retry.tries, retry.wait_ms
     return "\n".join(texts[:first] + [
-        f"-- flux: retried on a lock timeout: {tries} tries of at most {wait} ms each, "
+        f"-- flux: retried on a lock timeout: {retry.tries} tries of at most {retry.wait_ms} ms each, "
         f"{retry.first_pause_ms} ms to {retry.max_pause_ms} ms apart",
         f"DO ${tag}$",
         "#variable_conflict use_column",
-        "DECLARE",
-        "  flux_try integer := 1;",
-        "  flux_pause double precision;",
+        DECLARE,
         "BEGIN",
+        *retry_loop("\n".join(texts[first:]), retry),
+        "END",
+        f"${tag}$;",
+    ])
+
+
+# The variables retry_loop uses, declared by the block around it.
+DECLARE = "DECLARE\n  flux_try integer := 1;\n  flux_pause double precision;"
+
+
+def retry_loop(body: str, retry: "LockRetry", refused: str = "nothing was changed") -> list[str]:
+    """PL/pgSQL lines running `body` (statements that SET LOCAL lock_timeout first, or are run
+    under the step's) until a try gets its locks: a refused try is a subtransaction rolled back,
+    so it holds nothing while it pauses. `refused` says what the last refusal leaves."""
+    tries, wait = retry.tries, retry.wait_ms
+    return [
         "  LOOP",
         "    BEGIN",
         body,
         "      EXIT;",
         "    EXCEPTION WHEN lock_not_available THEN",
         f"      IF flux_try >= {tries} THEN",
-        f"        RAISE EXCEPTION 'flux: locks not granted in % tries of {wait} ms; nothing was changed: run "
+        f"        RAISE EXCEPTION 'flux: locks not granted in % tries of {wait} ms; {refused}: run "
         "this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try",
         "          USING ERRCODE = 'lock_not_available';",
         "      END IF;",
@@ -81,6 +93,4 @@ def wrap(sql: Optional[str], retry: Optional["LockRetry"]) -> Optional[str]:
         "      flux_try := flux_try + 1;",
         "    END;",
         "  END LOOP;",
-        "END",
-        f"${tag}$;",
-    ])
+    ]

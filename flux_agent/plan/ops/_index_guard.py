@@ -6,14 +6,22 @@ records the step as done with an index PostgreSQL never uses. The guard drops su
 first. It is a DO block because "drop it only when it is INVALID" needs a condition (an
 unconditional DROP INDEX CONCURRENTLY would also drop a valid index built by a run the tool
 failed to record, or one a constraint now owns). Inside DO the drop cannot be CONCURRENTLY, so
-it takes a brief ACCESS EXCLUSIVE lock on the table, bounded by lock_timeout: an INVALID index
-holds no data worth a scan, and a build still running in another session holds a lock the drop
-waits for, so the guard fails after lock_timeout instead of dropping a build in progress.
+it takes a brief ACCESS EXCLUSIVE lock on the table, which queues the application's queries
+while it waits: it waits as every blocking step does (plan/lock_retry.py), a short lock_timeout
+a try, letting go and pausing between tries. An INVALID index holds no data worth a scan, and a
+build still running in another session holds a lock the drop never gets, so the guard fails
+after its tries instead of dropping a build in progress.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...pg.quote import dollar_quote, literal, qname, qname_in
+from ..lock_retry import DECLARE, retry_loop
+
+if TYPE_CHECKING:
+    from ...model.plan import LockRetry
 
 # What the risk of a guarded build says; a writer whose tool cannot run the guard apart says NO_HEAL
 # (the summary's checklist then names the status command for the reader's surface).
@@ -23,19 +31,23 @@ NO_HEAL = ("a failed build leaves an INVALID index that {tool} cannot drop in th
            "the step again")
 
 
-def drop_invalid_index_sql(table: str, index: str, lock_timeout: str) -> str:
+def drop_invalid_index_sql(table: str, index: str, retry: LockRetry) -> str:
     """A DO block dropping index `index` of `table` when (and only when) it is INVALID."""
-    body = (
-        "\n"
-        "BEGIN\n"
-        "  IF EXISTS (SELECT FROM pg_index\n"
-        f"             WHERE indexrelid = to_regclass({literal(qname_in(table, index))})\n"
-        f"               AND indrelid = to_regclass({literal(qname(table))}) AND NOT indisvalid) THEN\n"
-        f"    SET LOCAL lock_timeout = {literal(lock_timeout)};\n"
-        f"    DROP INDEX {qname_in(table, index)};\n"
+    drop = (f"      SET LOCAL lock_timeout = {literal(f'{retry.wait_ms}ms')};\n"
+            f"      DROP INDEX {qname_in(table, index)};")
+    body = "\n".join([
+        "",
+        DECLARE,
+        "BEGIN",
+        "  IF EXISTS (SELECT FROM pg_index",
+        f"             WHERE indexrelid = to_regclass({literal(qname_in(table, index))})",
+        f"               AND indrelid = to_regclass({literal(qname(table))}) AND NOT indisvalid) THEN",
+        *("  " + line for lines in retry_loop(drop, retry, refused="the INVALID index is still there")
+          for line in lines.split("\n")),
         f"    RAISE NOTICE 'flux: dropped INVALID index % (left by a failed build); building it again', "
-        f"{literal(index)};\n"
-        "  END IF;\n"
-        "END\n"
-    )
+        f"{literal(index)};",
+        "  END IF;",
+        "END",
+        "",
+    ])
     return f"DO {dollar_quote(body)};"

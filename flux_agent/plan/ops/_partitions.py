@@ -12,12 +12,12 @@ from typing import Optional
 from ...errors import FluxInputError
 from ...model.plan import Step
 from ...model.schema import Schema, Table
-from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
+from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.ddl import constraint_sql
 from ...pg.quote import qname, qname_in
 from ...pg.repoint import index_copy
 from ._index_guard import HEALS, drop_invalid_index_sql
-from ._base import SOLO_REASON, Ctx, bare, short_name, solo_step, tx_step
+from ._base import SOLO_REASON, Ctx, bare, retry_for, short_name, solo_step, tx_step
 
 ONLY_IGNORE = ("-- squawk-ignore require-concurrent-index-creation -- ON ONLY a partitioned table: it holds no "
                "rows, nothing is built, and PostgreSQL takes no CONCURRENTLY here")
@@ -56,7 +56,7 @@ def index_build_steps(ctx: Ctx, table: Table, name: str, create: str, phase: str
             index_copy(create, child, None, None, copy) + ";",
             f"DROP INDEX CONCURRENTLY IF EXISTS {qname_in(child, copy)};",
             lock=SHARE_UPDATE_EXCLUSIVE, squawk_reason=SOLO_REASON,
-            guard=drop_invalid_index_sql(child, copy, ctx.settings.lock_timeout),
+            guard=drop_invalid_index_sql(child, copy, retry_for(ctx.settings, ACCESS_EXCLUSIVE)),
             risk=f"builds concurrently, reads and writes go on; {rows}; {HEALS}",
             rollback=f"drop index {copy} concurrently"))
     attach = [f"ALTER INDEX {qname_in(table.name, name)} ATTACH PARTITION {qname_in(c, child_index_name(c, name))}"

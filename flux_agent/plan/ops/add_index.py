@@ -11,11 +11,11 @@ from ...errors import FluxInputError
 from ...model.operations import AddIndex
 from ...model.schema import Index, Schema, Table
 from ...model.plan import Step
-from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
+from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname, qname_in
 from ._index_guard import HEALS, drop_invalid_index_sql
 from ._partitions import index_build_steps
-from ._base import Ctx, SOLO_REASON, bare, checked_expr, require_column, require_table, short_name, solo_step, tx_step, where_text
+from ._base import Ctx, SOLO_REASON, bare, checked_expr, require_column, require_table, retry_for, short_name, solo_step, tx_step, where_text
 
 
 def index_name(op: AddIndex, table: Table) -> str:
@@ -67,7 +67,7 @@ def index_step(ctx: Ctx, table: Table, name: str, columns: list[str], unique: bo
         risk=f"builds concurrently, reads and writes go on; {rows}; {HEALS}",
         rollback=f"drop index {name} concurrently",
         squawk_reason=SOLO_REASON,
-        guard=drop_invalid_index_sql(table.name, name, ctx.settings.lock_timeout),
+        guard=drop_invalid_index_sql(table.name, name, retry_for(ctx.settings, ACCESS_EXCLUSIVE)),
     )
 
 

@@ -2,7 +2,8 @@
 leaves an INVALID index that the build alone skips (IF NOT EXISTS); the step run again (guard,
 then build, each its own query, as the files run them) drops it and builds a VALID one. A valid
 index is left alone, and a build still running in another session is never dropped: the guard
-gives up after lock_timeout."""
+gives up after its tries, and the application's queries wait at most one try's lock_timeout
+behind it, not the whole wait."""
 
 from __future__ import annotations
 
@@ -30,9 +31,9 @@ def db(pg_url):
     return pg_url
 
 
-def _step():
+def _step(settings=SETTINGS):
     plan = build_plan(parse_operations([{"op": "add_index", "table": "orders", "columns": ["user_id"]}]),
-                      shop_schema(), SETTINGS, tool="goose")
+                      shop_schema(), settings, tool="goose")
     (step,) = plan.steps
     assert step.guard_sql and not step.transactional
     return step
@@ -94,13 +95,18 @@ def test_the_guard_with_no_index_does_nothing(db):
         assert _index(conn) is None
 
 
-def test_a_build_in_progress_elsewhere_is_never_dropped(db):
+def test_a_build_in_progress_elsewhere_is_never_dropped_nor_queues_the_application(db):
     """A second run of the step while the first still builds: the first build's index is INVALID
-    meanwhile, and the guard's DROP waits for its lock; lock_timeout ends the wait, the build lives."""
-    step = _step()
+    meanwhile, and the guard's DROP waits for its lock in tries of 30 ms; a reader of the table
+    waits behind each try at most that long, and after its tries the guard fails, the build lives."""
+    settings = SETTINGS.model_copy(update={"lock_tries": 4, "lock_wait_ms": 30, "lock_retry_pause_ms": 100,
+                                           "lock_retry_max_pause_ms": 200})
+    step = _step(settings)
     holder = psycopg.connect(db)  # keeps the first build waiting in its first phase
     holder.execute("UPDATE orders SET note = note WHERE id = 1")
     errors: list[Exception] = []
+    waits: list[float] = []
+    guarding = threading.Event()
 
     def first_build():
         try:
@@ -109,8 +115,18 @@ def test_a_build_in_progress_elsewhere_is_never_dropped(db):
         except psycopg.Error as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
+    def reader():
+        with psycopg.connect(db, autocommit=True) as conn:
+            guarding.wait(30)
+            while guarding.is_set():
+                t0 = time.monotonic()
+                conn.execute("SELECT count(*) FROM orders WHERE id < 10")
+                waits.append(time.monotonic() - t0)
+                time.sleep(0.002)
+
     builder = threading.Thread(target=first_build)
     builder.start()
+    app = threading.Thread(target=reader)
     try:
         with psycopg.connect(db, autocommit=True) as conn:
             for _ in range(100):
@@ -119,15 +135,26 @@ def test_a_build_in_progress_elsewhere_is_never_dropped(db):
                 time.sleep(0.05)
             building = _index(conn)
             assert building is not None and building[1] is False
+            notices = []
+            conn.add_notice_handler(lambda d: notices.append(d.message_primary))
+            app.start()
+            guarding.set()
             t0 = time.monotonic()
-            with pytest.raises(psycopg.errors.LockNotAvailable):
+            with pytest.raises(psycopg.errors.LockNotAvailable, match="INVALID index is still there"):
                 conn.execute(step.guard_sql)
-            assert time.monotonic() - t0 < 5  # lock_timeout (1s), not for ever
+            took = time.monotonic() - t0
+            guarding.clear()
+            app.join(10)
+            assert 0.1 < took < 5  # four tries and three pauses, not for ever
+            assert sum("trying again" in n for n in notices) == 3, notices
             assert _index(conn) == building
     finally:
+        guarding.clear()
         holder.close()  # the first build goes on and finishes
         builder.join(30)
     assert not errors
+    # 1 s (the old single wait) would show here; each try queues the reader for 30 ms at most.
+    assert len(waits) > 10 and max(waits) < 0.25, (len(waits), max(waits))
     with psycopg.connect(db) as conn:
         done = _index(conn)
         assert done is not None and done[1] is True

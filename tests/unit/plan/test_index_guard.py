@@ -11,7 +11,7 @@ import pglast
 import pytest
 
 from flux_agent.entry.actions import parse_operations
-from flux_agent.model.plan import Step
+from flux_agent.model.plan import LockRetry, Step
 from flux_agent.model.settings import Settings
 from flux_agent.plan.ops._index_guard import HEALS, drop_invalid_index_sql
 from flux_agent.plan.planner import build_plan
@@ -21,6 +21,7 @@ from flux_agent.write.tools import get_writer
 from shop import shop_schema
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+RETRY = LockRetry(tries=4, wait_ms=25, first_pause_ms=60, max_pause_ms=900)
 ONE_QUERY = ["sql", "dbmate", "prisma", "golang-migrate"]
 APART = ["goose", "flyway", "sqitch", "rails", "alembic", "knex", "typeorm", "sequelize", "node-pg-migrate"]
 
@@ -30,21 +31,31 @@ def _plan(ops, settings=Settings(), tool="sql"):
 
 
 def test_the_guard_drops_only_an_invalid_index_of_that_name_on_that_table():
-    sql = drop_invalid_index_sql("billing.invoices", 'we"ird', "250ms")
+    sql = drop_invalid_index_sql("billing.invoices", 'we"ird', RETRY)
     (stmt,) = pglast.parse_sql(sql)
     assert type(stmt.stmt).__name__ == "DoStmt"
     assert "to_regclass('billing.\"we\"\"ird\"')" in sql and "to_regclass('billing.invoices')" in sql
-    assert "NOT indisvalid" in sql and "SET LOCAL lock_timeout = '250ms';" in sql
-    assert 'DROP INDEX billing."we""ird";' in sql and "CONCURRENTLY" not in sql
+    assert "NOT indisvalid" in sql and 'DROP INDEX billing."we""ird";' in sql and "CONCURRENTLY" not in sql
 
 
-def test_concurrent_builds_carry_the_guard_with_the_settings_lock_timeout():
+def test_the_guard_waits_for_its_lock_as_blocking_steps_do():
+    """Its DROP takes ACCESS EXCLUSIVE: each try waits wait_ms, then lets go and pauses."""
+    sql = drop_invalid_index_sql("orders", "orders_user_id_idx", RETRY)
+    assert "SET LOCAL lock_timeout = '25ms';" in sql and "lock_timeout = '1s'" not in sql
+    assert "IF flux_try >= 4 THEN" in sql and "EXCEPTION WHEN lock_not_available" in sql
+    assert "least(900, 60 * 2 ^ (flux_try - 1))" in sql
+    assert "the INVALID index is still there" in sql
+
+
+def test_concurrent_builds_carry_the_guard_with_the_settings_retry():
+    settings = Settings(lock_timeout="3s", lock_wait_ms=25, lock_tries=4, lock_retry_pause_ms=60,
+                        lock_retry_max_pause_ms=900)
     plan = _plan([{"op": "add_index", "table": "orders", "columns": ["user_id"]},
-                  {"op": "add_unique", "table": "products", "columns": ["sku"]}], Settings(lock_timeout="3s"))
+                  {"op": "add_unique", "table": "products", "columns": ["sku"]}], settings)
     build, unique, attach = plan.steps
     for step, name, table in ((build, "orders_user_id_idx", "orders"), (unique, "products_sku_key", "products")):
         assert not step.transactional and "CONCURRENTLY" in step.up_sql
-        assert step.guard_sql == drop_invalid_index_sql(table, name, "3s")
+        assert step.guard_sql == drop_invalid_index_sql(table, name, RETRY)
         assert HEALS in step.risk
     assert attach.guard_sql is None and attach.transactional
 

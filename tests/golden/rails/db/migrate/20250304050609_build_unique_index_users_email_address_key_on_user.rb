@@ -5,12 +5,29 @@ class BuildUniqueIndexUsersEmailAddressKeyOnUser < ActiveRecord::Migration[7.1]
   def up
     execute <<~'SQL'
       DO $flux$
+      DECLARE
+        flux_try integer := 1;
+        flux_pause double precision;
       BEGIN
         IF EXISTS (SELECT FROM pg_index
                    WHERE indexrelid = to_regclass('users_email_address_key')
                      AND indrelid = to_regclass('users') AND NOT indisvalid) THEN
-          SET LOCAL lock_timeout = '1s';
-          DROP INDEX users_email_address_key;
+          LOOP
+            BEGIN
+              SET LOCAL lock_timeout = '30ms';
+              DROP INDEX users_email_address_key;
+              EXIT;
+            EXCEPTION WHEN lock_not_available THEN
+              IF flux_try >= 30 THEN
+                RAISE EXCEPTION 'flux: locks not granted in % tries of 30 ms; the INVALID index is still there: run this migration again when the tables are quieter (pg_stat_activity shows who holds them)', flux_try
+                  USING ERRCODE = 'lock_not_available';
+              END IF;
+              flux_pause := least(5000, 100 * 2 ^ (flux_try - 1)) * (0.5 + random() / 2);
+              RAISE NOTICE 'flux: locks not granted within 30 ms (try % of 30); trying again in % ms', flux_try, round(flux_pause);
+              PERFORM pg_sleep(flux_pause / 1000);
+              flux_try := flux_try + 1;
+            END;
+          END LOOP;
           RAISE NOTICE 'flux: dropped INVALID index % (left by a failed build); building it again', 'users_email_address_key';
         END IF;
       END
