@@ -22,9 +22,10 @@ SRCROOT = "SRCROOT"  # the uriBaseId of paths under the working folder (code sca
 
 
 class _Sarif(BaseModel):
-    """SARIF's property names are camelCase; unset optional properties are left out."""
+    """SARIF's property names are camelCase; unset optional properties are left out. Built on
+    first use (defer_build): `--format json` and `text` load this module but use none of them."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
 
 class Message(_Sarif):
