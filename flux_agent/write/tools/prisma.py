@@ -23,8 +23,8 @@ from ...model.plan import CodeChange, Plan, Step
 from ...model.schema import Schema
 from ...pg.quote import split_qualified
 from ...schema.normal import normalise_schema
-from ...schema.readers.prisma import Ident, _arg, _build, parse_prisma
-from ...schema.readers.prisma import _names as field_names
+from ...schema.readers._prisma_map import build_schema, field_names, find_arg, str_attr
+from ...schema.readers._prisma_parse import Ident, parse_prisma
 from ...schema.replay.steps import schemas_before_each
 from .._layout import first_stamp, lay_out, step_slug
 from ..base import (
@@ -33,7 +33,7 @@ from ..base import (
 )
 from ..code_changes import cannot, diff
 from ._prisma_schema import (
-    _ACTION, _IDENT, Attr, Cannot, Doc, _field_for, _str_attr, _table, attr_text, default_index_name,
+    _ACTION, _IDENT, Attr, Cannot, Doc, _field_for, _table, attr_text, default_index_name,
     field_name, flux_name, pin_to_database, prisma_default, prisma_type,
 )
 
@@ -228,14 +228,14 @@ def _edit_drop_index(doc: Doc, name: str) -> None:
         table, cols = _table(b), Doc.columns(b)
         for n, a in doc.block_attr_lines(b):
             if a.name in ("unique", "index"):
-                fields = [cols.get(x, x) for x in field_names(_arg(a.args, "fields", 0))]
-                own = _arg(a.args, "map") or (_arg(a.args, "name") if a.name == "index" else None)
+                fields = [cols.get(x, x) for x in field_names(find_arg(a.args, "fields", 0))]
+                own = find_arg(a.args, "map") or (find_arg(a.args, "name") if a.name == "index" else None)
                 if (own or default_index_name(table, fields, "key" if a.name == "unique" else "idx")) == bare:
                     doc.replace(n, None)
                     return
         for f in b.fields:
             for i, a in enumerate(f.attrs):
-                if a.name == "unique" and (_arg(a.args, "map") or default_index_name(
+                if a.name == "unique" and (find_arg(a.args, "map") or default_index_name(
                         table, [cols[f.name]], "key")) == bare:
                     del f.attrs[i]
                     doc.set_field(f)
@@ -309,13 +309,13 @@ def _edit_drop_table(doc: Doc, table: str) -> None:
 def _edit_drop_column(doc: Doc, op) -> None:
     block = doc.model(op.table)
     f = doc.field(block, op.column)
-    uses = [x.name for x in block.fields if any(a.name == "relation" and f.name in field_names(_arg(a.args, "fields"))
+    uses = [x.name for x in block.fields if any(a.name == "relation" and f.name in field_names(find_arg(a.args, "fields"))
                                                  for a in x.attrs)]
     if uses:
         raise Cannot(f"field {f.name} of model {block.name} is part of relation {uses[0]}: delete the relation "
                      "field, its back-relation and the field by hand")
     for n, a in reversed(doc.block_attr_lines(block)):  # PostgreSQL drops the indexes on the column with it
-        if f.name in field_names(_arg(a.args, "fields", 0)):
+        if f.name in field_names(find_arg(a.args, "fields", 0)):
             doc.replace(n, None)
     doc.replace(doc.field(doc.model(op.table), op.column).line, None)
 
@@ -377,7 +377,7 @@ def edit(doc: Doc, op) -> None:
             raise Cannot(f"no enum in the Prisma schema maps type {op.enum}")
         name, mapped = field_name(op.value)
         ref = op.before or op.after
-        at = next((f for f in enum.fields if (_str_attr(f.attrs, "map") or f.name) == ref), None) if ref else None
+        at = next((f for f in enum.fields if (str_attr(f.attrs, "map") or f.name) == ref), None) if ref else None
         line = doc.indent(enum) + name + (f' @map("{mapped}")' if mapped else "")
         if at is not None:
             doc.insert(at.line + (0 if op.before else 1), line)
@@ -397,7 +397,7 @@ def _describe(op) -> str:
 def _after(plan: Plan, texts: dict) -> Schema | None:
     """The database after the plan: its SQL replayed on the schema the Prisma files describe."""
     try:
-        before = normalise_schema(_build([b for f, t in texts.items() for b in parse_prisma(t, str(f))]),
+        before = normalise_schema(build_schema([b for f, t in texts.items() for b in parse_prisma(t, str(f))]),
                                   in_place=True)
         return schemas_before_each([s.up_sql for s in plan.steps if not s.is_code], before)[-1]
     except FluxError:
