@@ -34,7 +34,8 @@ meaning (the planner pastes defaults and checks into the SQL it writes):
   the search path. A NULL default is no default.
 
 Text pglast cannot parse is kept as it is, and so is all text where pglast is
-missing (Windows). The rewrites themselves are in normal_trees.py.
+missing (Windows). The rewrites themselves are in normal_trees.py, what they know of types
+in _normal_types.py.
 """
 
 from __future__ import annotations

@@ -6,23 +6,34 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Optional
 
 import pglast
 from pglast import ast
-from pglast.enums import A_Expr_Kind, BoolExprType, CoercionForm, SQLValueFunctionOp
+from pglast.enums import A_Expr_Kind, BoolExprType, CoercionForm
 from pglast.stream import RawStream
 
 from ..errors import FluxInputError
 from ..pg.parse import parse_expr, render
+from ._normal_types import (
+    AS_TEXT,
+    MATCH,
+    NUMERIC,
+    TEXTS,
+    Ctx,
+    Type,
+    common_ctx,
+    element_type,
+    func_name,
+    is_literal,
+    operand_ctx,
+    same_without_cast,
+    type_from_text,
+    type_of_name,
+)
 
-# Types an untyped string literal may stand for without changing what it means: an
-# unknown literal resolves to text, which PostgreSQL assigns and compares as varchar.
-_TEXTS = {"text", "varchar"}
-_NUMERIC = {"smallint", "integer", "bigint", "numeric", "real", "double precision"}
 _NUMBER = re.compile(r"-?\d+(\.\d*)?([eE][-+]?\d+)?$")
 _DECIMAL = re.compile(r"-?(\d+\.\d*|\.\d+|\d+(\.\d*)?[eE][-+]?\d+)$")
 _TRUE = {"t", "tr", "tru", "true", "y", "ye", "yes", "on", "1"}
@@ -32,185 +43,9 @@ _FALSE = {"f", "fa", "fal", "fals", "false", "n", "no", "of", "off", "0"}
 # or another value (`to_json('x')`), so the literal keeps its cast.
 _ANY_TYPE_ARGS = {"to_json", "to_jsonb", "array_fill", "pg_typeof", "array_agg", "json_agg", "jsonb_agg",
                   "min", "max", "any_value", "row_to_json", "json_agg_strict", "jsonb_agg_strict"}
-_TEXT_FUNCS = {"lower", "upper", "btrim", "ltrim", "rtrim", "trim", "concat", "concat_ws", "md5", "replace",
-               "substr", "substring", "left", "right", "lpad", "rpad", "to_char", "initcap", "format",
-               "jsonb_typeof", "json_typeof", "translate", "reverse", "repeat", "split_part", "regexp_replace",
-               "quote_ident", "quote_literal", "encode", "unaccent", "text"}
-_FUNC_TYPES = {"now": "timestamp with time zone", "transaction_timestamp": "timestamp with time zone",
-               "statement_timestamp": "timestamp with time zone", "clock_timestamp": "timestamp with time zone",
-               "length": "integer", "char_length": "integer", "octet_length": "integer", "count": "bigint",
-               "gen_random_uuid": "uuid", "uuid_generate_v4": "uuid", "jsonb_build_object": "jsonb",
-               "to_jsonb": "jsonb", "json_build_object": "json", "to_json": "json", "to_tsvector": "tsvector"}
-_SVF_TYPES = {SQLValueFunctionOp.SVFOP_CURRENT_DATE: "date",
-              SQLValueFunctionOp.SVFOP_CURRENT_TIMESTAMP: "timestamp with time zone",
-              SQLValueFunctionOp.SVFOP_CURRENT_TIMESTAMP_N: "timestamp with time zone",
-              SQLValueFunctionOp.SVFOP_LOCALTIMESTAMP: "timestamp without time zone",
-              SQLValueFunctionOp.SVFOP_LOCALTIMESTAMP_N: "timestamp without time zone"}
 _PRINTER = RawStream()  # asked which pg_catalog functions it prints in their SQL syntax
-_COMPARE = {"=", "<>", "!=", "<", ">", "<=", ">=", "~~", "!~~", "~~*", "!~~*", "~", "!~", "~*", "!~*"}
-# Comparisons whose result does not hang on a collation or a type's ordering.
-_MATCH = _COMPARE - {"<", ">", "<=", ">="}
 _TEXT_KEY_OPS = {"->": "text", "->>": "text", "?": "text", "#>": "text[]", "#>>": "text[]",
                  "?|": "text[]", "?&": "text[]", "#-": "text[]"}
-
-
-# --------------------------------------------------------------------------
-# Types
-# --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Type:
-    base: str  # without type modifiers or `public.`: `varchar`, `numeric`, `text[]`, `billing.state`
-    full: str  # with them: `varchar(10)`
-
-
-@lru_cache(maxsize=4096)
-def _type(text: Optional[str]) -> Optional[_Type]:
-    """A type as printed by pglast, from a model type text (`character varying(10)`)."""
-    if not text:
-        return None
-    try:
-        stmts = pglast.parse_sql(f"SELECT NULL::{text}")
-        return _type_of_name(stmts[0].stmt.targetList[0].val.typeName)
-    except Exception:  # not a type pglast reads
-        return None
-
-
-def _type_of_name(tn: ast.TypeName) -> _Type:
-    names = tuple(n.sval for n in tn.names)
-    if len(names) == 2 and names[0] == "public":
-        names = names[1:]
-    bare = ast.TypeName(names=tuple(ast.String(sval=n) for n in names), typmods=None,
-                        arrayBounds=tn.arrayBounds, setof=False, pct_type=False, typemod=-1)
-    with_mods = ast.TypeName(names=bare.names, typmods=tn.typmods, arrayBounds=tn.arrayBounds,
-                             setof=False, pct_type=False, typemod=-1)
-    return _Type(render(bare), render(with_mods))
-
-
-def _element(t: _Type) -> Optional[_Type]:
-    if not t.base.endswith("[]"):
-        return None
-    base = t.base[:-2]
-    return _Type(base, base)
-
-
-
-
-@dataclass(frozen=True)
-class _Ctx:
-    """What a literal in this place is read as when it carries no cast.
-
-    exact: only a cast to exactly this type is implied (an untyped literal resolves
-    to text there, not to a type of the same family); assign: the value is assigned
-    to a column of this type (a default)."""
-    type: _Type
-    exact: bool = False
-    assign: bool = False
-
-
-_AS_TEXT = _Ctx(_Type("text", "text"), exact=True)
-
-
-def _same(ctx: Optional[_Ctx], t: _Type) -> bool:
-    """A literal cast to `t` means the same without the cast in context `ctx`."""
-    if ctx is None:
-        return False
-    if t.full != t.base and t.full != ctx.type.full:
-        return False  # 'abc'::varchar(2) truncates
-    if ctx.type.base == t.base:
-        return True
-    if ctx.exact:
-        return False
-    texts = {ctx.type.base, t.base}
-    return texts <= _TEXTS or texts <= {x + "[]" for x in _TEXTS}
-
-
-# --------------------------------------------------------------------------
-# The rewrite
-# --------------------------------------------------------------------------
-
-
-def _is_literal(node) -> bool:
-    while isinstance(node, ast.TypeCast):
-        node = node.arg
-    return isinstance(node, ast.A_Const) and not node.isnull
-
-
-def _func_name(node: ast.FuncCall) -> str:
-    return node.funcname[-1].sval.lower()
-
-
-def _type_of(node, types: dict[str, str]) -> Optional[_Type]:
-    """The type of an expression when it is plain to see; None when not."""
-    if isinstance(node, ast.ColumnRef):
-        last = node.fields[-1]
-        return _type(types.get(last.sval)) if isinstance(last, ast.String) else None
-    if isinstance(node, ast.TypeCast):
-        return _type_of_name(node.typeName)
-    if isinstance(node, ast.A_Const) and not node.isnull:
-        kind = {ast.Integer: "integer", ast.Float: "numeric", ast.Boolean: "boolean"}.get(type(node.val))
-        return _type(kind)
-    if isinstance(node, ast.FuncCall):
-        name = _func_name(node)
-        if name in _TEXT_FUNCS:
-            return _type("text")
-        if name == "date_trunc" and node.args and len(node.args) == 2:
-            return _type_of(node.args[1], types)
-        return _type(_FUNC_TYPES.get(name))
-    if isinstance(node, ast.SQLValueFunction):
-        return _type(_SVF_TYPES.get(node.op))
-    if isinstance(node, (ast.BoolExpr, ast.NullTest, ast.BooleanTest)):
-        return _type("boolean")
-    if isinstance(node, ast.A_Expr):
-        op = node.name[-1].sval if node.name else ""
-        if node.kind == A_Expr_Kind.AEXPR_NULLIF:
-            return _type_of(node.lexpr, types)
-        if node.kind != A_Expr_Kind.AEXPR_OP or op in _COMPARE:
-            return _type("boolean")
-        if op in ("->>", "#>>"):
-            return _type("text")
-        left = _type_of(node.lexpr, types) if node.lexpr is not None else None
-        right = _type_of(node.rexpr, types)
-        if op in ("->", "#>", "#-") or (op == "-" and left and left.base in ("jsonb", "json")):
-            return left
-        if op == "||" and _type("text") in (left, right):
-            return _type("text")
-        if left and right and left.base == right.base:
-            return left
-        for mine, other, node_other in ((left, right, node.rexpr), (right, left, node.lexpr)):
-            # A number against a numeric column: the column's type wins.
-            if mine and mine.base in _NUMERIC and _is_literal(node_other) and other and other.base in _NUMERIC:
-                return mine
-    if isinstance(node, (ast.CoalesceExpr, ast.MinMaxExpr)):
-        return next((t for t in (_type_of(a, types) for a in node.args if not _is_literal(a)) if t), None)
-    return None
-
-
-def _operand_ctx(other, types: dict[str, str], match: bool) -> Optional[_Ctx]:
-    """The context an operator gives a literal from its other operand."""
-    if other is None or _is_literal(other):
-        return None
-    t = _type_of(other, types)
-    if t is not None:
-        return _Ctx(t)
-    # An equality or pattern match PostgreSQL printed with `'x'::text` on one side
-    # matches text: an untyped literal there resolves to text, or to a type that
-    # matches the same (name); `<` could sort by another collation, so it keeps the cast.
-    return _AS_TEXT if match else None
-
-
-def _common_ctx(nodes, types: dict[str, str]) -> Optional[_Ctx]:
-    """COALESCE, CASE and ARRAY resolve untyped literals to their other members' type,
-    or to text when all are literals."""
-    nodes = [n for n in nodes if n is not None]
-    for n in nodes:
-        if not _is_literal(n):
-            t = _type_of(n, types)
-            return _Ctx(t) if t else None
-    if nodes and all(isinstance(n, ast.TypeCast) and _type_of_name(n.typeName).full == "text" for n in nodes):
-        return _AS_TEXT
-    return None
 
 
 def _const_of(value: str) -> ast.A_Const:
@@ -229,14 +64,14 @@ def _strip_public(names) -> tuple:
     return names
 
 
-def _bare_literal(const: ast.A_Const, ctx: Optional[_Ctx]):
+def _bare_literal(const: ast.A_Const, ctx: Optional[Ctx]):
     """An untyped string literal where its context reads a number or boolean: that literal;
     a number assigned to a column that fixes its scale: in its shortest spelling."""
     if ctx is None or ctx.exact:
         return const
     if isinstance(const.val, ast.String):
         text = const.val.sval.strip()
-        if ctx.type.base in _NUMERIC and _NUMBER.match(text):
+        if ctx.type.base in NUMERIC and _NUMBER.match(text):
             const = _const_of(text)
         elif ctx.type.base == "boolean" and text.lower() in _TRUE | _FALSE:
             return ast.A_Const(isnull=False, val=ast.Boolean(boolval=text.lower() in _TRUE))
@@ -247,8 +82,8 @@ def _bare_literal(const: ast.A_Const, ctx: Optional[_Ctx]):
     return const
 
 
-def _fixed_scale(t: _Type) -> bool:
-    return t.base in _NUMERIC and (t.base != "numeric" or "," in t.full)
+def _fixed_scale(t: Type) -> bool:
+    return t.base in NUMERIC and (t.base != "numeric" or "," in t.full)
 
 
 def _shortest(text: str) -> str:
@@ -263,9 +98,9 @@ def _shortest(text: str) -> str:
     return format(d.normalize(), "f")
 
 
-def _cast(node: ast.TypeCast, ctx: Optional[_Ctx], types: dict[str, str]):
+def _cast(node: ast.TypeCast, ctx: Optional[Ctx], types: dict[str, str]):
     node.typeName.names = _strip_public(node.typeName.names)
-    t = _type_of_name(node.typeName)
+    t = type_of_name(node.typeName)
     arg = node.arg
     if isinstance(arg, ast.A_Const) and not arg.isnull:
         if t.base.startswith("reg"):
@@ -273,11 +108,11 @@ def _cast(node: ast.TypeCast, ctx: Optional[_Ctx], types: dict[str, str]):
                 arg.val = ast.String(sval=arg.val.sval[len("public."):])
             return node
         text = arg.val.sval if isinstance(arg.val, ast.String) else None
-        if _same(ctx, t):
-            if text is not None and t.base in _NUMERIC and _NUMBER.match(text):
+        if same_without_cast(ctx, t):
+            if text is not None and t.base in NUMERIC and _NUMBER.match(text):
                 return _bare_literal(_const_of(text), ctx)
             if text is not None and t.base == "boolean":
-                return _bare_literal(arg, _Ctx(t))
+                return _bare_literal(arg, Ctx(t))
             return _bare_literal(arg, ctx) if isinstance(arg.val, ast.Float) else arg
         if text is not None:
             # The cast spells the literal's own type.
@@ -286,16 +121,16 @@ def _cast(node: ast.TypeCast, ctx: Optional[_Ctx], types: dict[str, str]):
             if t.base == "numeric" and _DECIMAL.match(text):
                 return _const_of(text)
             if t.base == "boolean" and text.lower() in _TRUE | _FALSE:
-                return _bare_literal(arg, _Ctx(t))
+                return _bare_literal(arg, Ctx(t))
         return node
-    if isinstance(arg, ast.TypeCast) and _is_literal(arg) and _same(ctx, t) \
-            and _same(ctx, _type_of_name(arg.typeName)):
+    if isinstance(arg, ast.TypeCast) and is_literal(arg) and same_without_cast(ctx, t) \
+            and same_without_cast(ctx, type_of_name(arg.typeName)):
         return _cast(arg, ctx, types)  # ('x'::varchar)::text where text is meant
     if isinstance(arg, ast.ColumnRef) and t.base == "text" and isinstance(arg.fields[-1], ast.String):
-        col = _type(types.get(arg.fields[-1].sval))
-        if col is not None and col.base in _TEXTS:
+        col = type_from_text(types.get(arg.fields[-1].sval))
+        if col is not None and col.base in TEXTS:
             return arg  # the implicit varchar -> text coercion PostgreSQL shows
-    if isinstance(arg, ast.A_ArrayExpr) and arg.elements and _element(t) is not None:
+    if isinstance(arg, ast.A_ArrayExpr) and arg.elements and element_type(t) is not None:
         # ARRAY[a, b]::T[] is ARRAY[a::T, b::T], as PostgreSQL parses it.
         arg.elements = tuple(ast.TypeCast(arg=e, typeName=_element_name(node.typeName)) for e in arg.elements)
         return _norm(arg, ctx, types)
@@ -308,15 +143,15 @@ def _element_name(tn: ast.TypeName) -> ast.TypeName:
                         typemod=-1)
 
 
-def _array(node: ast.A_ArrayExpr, ctx: Optional[_Ctx], types: dict[str, str]) -> ast.A_ArrayExpr:
+def _array(node: ast.A_ArrayExpr, ctx: Optional[Ctx], types: dict[str, str]) -> ast.A_ArrayExpr:
     elements = tuple(node.elements or ())
-    inner = _common_ctx(elements, types)
-    element = _element(ctx.type) if ctx is not None else None
-    if ctx is not None and ctx.assign and element is not None and all(_is_literal(e) for e in elements):
+    inner = common_ctx(elements, types)
+    element = element_type(ctx.type) if ctx is not None else None
+    if ctx is not None and ctx.assign and element is not None and all(is_literal(e) for e in elements):
         # Assigned to a text or number array column: text[] or integer[] literals convert the same.
-        if element.base in _TEXTS or (element.base in _NUMERIC and all(
+        if element.base in TEXTS or (element.base in NUMERIC and all(
                 not isinstance(e, ast.TypeCast) or _is_number(e.arg) for e in elements)):
-            inner = _Ctx(element, assign=True)
+            inner = Ctx(element, assign=True)
     node.elements = tuple(_norm(e, inner, types) for e in elements)
     return node
 
@@ -335,7 +170,7 @@ def _any_to_in(node: ast.A_Expr):
         return node
     array, cast = node.rexpr, None
     if isinstance(array, ast.TypeCast) and isinstance(array.arg, ast.A_ArrayExpr) \
-            and _element(_type_of_name(array.typeName)) is not None:
+            and element_type(type_of_name(array.typeName)) is not None:
         array, cast = array.arg, _element_name(array.typeName)
     if not isinstance(array, ast.A_ArrayExpr) or not array.elements:
         return node
@@ -367,29 +202,29 @@ def _a_expr(node: ast.A_Expr, types: dict[str, str]):
         node.kind = A_Expr_Kind.AEXPR_ILIKE
     lexpr, rexpr = node.lexpr, node.rexpr
     if node.kind == A_Expr_Kind.AEXPR_IN:
-        ctx = _operand_ctx(lexpr, types, match=True)
+        ctx = operand_ctx(lexpr, types, match=True)
         node.rexpr = tuple(_norm(e, ctx, types) for e in rexpr)
         node.lexpr = _norm(lexpr, None, types)
         return node
     if node.kind == A_Expr_Kind.AEXPR_OP and op in _TEXT_KEY_OPS and lexpr is not None:
         node.lexpr = _norm(lexpr, None, types)
-        node.rexpr = _norm(rexpr, _Ctx(_type(_TEXT_KEY_OPS[op]), exact=True), types)
+        node.rexpr = _norm(rexpr, Ctx(type_from_text(_TEXT_KEY_OPS[op]), exact=True), types)
         return node
     if node.kind in (A_Expr_Kind.AEXPR_OP_ANY, A_Expr_Kind.AEXPR_OP_ALL) or lexpr is None \
             or isinstance(rexpr, (tuple, list)):
         node.lexpr = _norm(lexpr, None, types)
         node.rexpr = _norm(rexpr, None, types)
         return node
-    match = node.kind != A_Expr_Kind.AEXPR_OP or op in _MATCH
-    left_ctx, right_ctx = _operand_ctx(rexpr, types, match), _operand_ctx(lexpr, types, match)
+    match = node.kind != A_Expr_Kind.AEXPR_OP or op in MATCH
+    left_ctx, right_ctx = operand_ctx(rexpr, types, match), operand_ctx(lexpr, types, match)
     node.lexpr = _norm(lexpr, left_ctx, types)
     node.rexpr = _norm(rexpr, right_ctx, types)
     return node
 
 
 def _case(node: ast.CaseExpr, types: dict[str, str]):
-    when_ctx = _operand_ctx(node.arg, types, match=True) if node.arg is not None else None
-    result_ctx = _common_ctx([w.result for w in node.args] + [node.defresult], types)
+    when_ctx = operand_ctx(node.arg, types, match=True) if node.arg is not None else None
+    result_ctx = common_ctx([w.result for w in node.args] + [node.defresult], types)
     for w in node.args:
         w.expr = _norm(w.expr, when_ctx, types)
         w.result = _norm(w.result, result_ctx, types)
@@ -415,12 +250,12 @@ def _select(node: ast.SelectStmt, types: dict[str, str], text_targets: bool) -> 
 
 def _target(node, types: dict[str, str], text: bool):
     if isinstance(node, ast.ResTarget) and node.val is not None:
-        node.val = _norm(node.val, _AS_TEXT if text else None, types)
+        node.val = _norm(node.val, AS_TEXT if text else None, types)
         return node
     return _norm(node, None, types)
 
 
-def _norm(node, ctx: Optional[_Ctx], types: dict[str, str]):
+def _norm(node, ctx: Optional[Ctx], types: dict[str, str]):
     """`node` in normal form; `ctx` is what an untyped literal in its place would be read as."""
     if isinstance(node, (tuple, list)):
         return tuple(_norm(n, None, types) for n in node)
@@ -437,7 +272,7 @@ def _norm(node, ctx: Optional[_Ctx], types: dict[str, str]):
     if isinstance(node, ast.CaseExpr):
         return _case(node, types)
     if isinstance(node, (ast.CoalesceExpr, ast.MinMaxExpr)):
-        inner = _common_ctx(node.args, types)
+        inner = common_ctx(node.args, types)
         node.args = tuple(_norm(a, inner, types) for a in node.args)
         return node
     if isinstance(node, ast.FuncCall):
@@ -448,7 +283,7 @@ def _norm(node, ctx: Optional[_Ctx], types: dict[str, str]):
             # SUBSTRING(a FROM b) read back as pg_catalog.substring(a, b): PostgreSQL prints "substring"(a, b).
             node.funcname = node.funcname[1:]
             node.funcformat = CoercionForm.COERCE_EXPLICIT_CALL
-        inner = None if _func_name(node) in _ANY_TYPE_ARGS else _AS_TEXT
+        inner = None if func_name(node) in _ANY_TYPE_ARGS else AS_TEXT
         node.args = tuple(_norm(a, inner, types) for a in node.args) if node.args else node.args
         for attr in ("agg_order", "agg_filter", "over"):
             setattr(node, attr, _norm(getattr(node, attr), None, types))
@@ -498,8 +333,8 @@ def normal(text: str, types: tuple, target: Optional[str]) -> Optional[str]:
         return None
     if target == "jsonb" and isinstance(bare, ast.A_Const) and isinstance(bare.val, ast.String):
         bare.val.sval = _jsonb_text(bare.val.sval)  # PostgreSQL stores the jsonb value, not the text
-    target_type = _type(target)
-    ctx = _Ctx(target_type, assign=True) if target_type is not None else None
+    target_type = type_from_text(target)
+    ctx = Ctx(target_type, assign=True) if target_type is not None else None
     try:
         node = _norm(node, ctx, dict(types))
         return _nextval(node) or render(node)

@@ -24,7 +24,8 @@ from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_steps
 from ._partitions import partitions, restore_index_sql
 from ._dependents import Carried, column_dependents, referencing_keys
-from ._base import Ctx, backfill_step, bare, batched_update, short_name, tx_step
+from ._base import Ctx, bare, short_name, tx_step
+from ._batched_update import backfill_step, batched_update
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
 
 

@@ -11,7 +11,8 @@ from ...model.plan import Step
 from ...pg.types import fast_default_supported, is_volatile
 from ...pg.quote import ident, qname
 from ...pg.parse import operand
-from ._base import Ctx, backfill_step, batched_update, checked_expr, checked_type, code_step, one, require_new_column_name, require_table, tx_step
+from ._base import Ctx, checked_expr, checked_type, code_step, one, require_new_column_name, require_table, tx_step
+from ._batched_update import backfill_step, batched_update
 from .set_not_null import not_null_steps
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from ...model.operations import Backfill
 from ...model.schema import Schema
 from ...model.plan import Step
-from ._base import Ctx, backfill_step, batched_update, checked_expr, one, require_column, require_primary_key, require_table, where_text
+from ._base import Ctx, checked_expr, one, require_column, require_primary_key, require_table, where_text
+from ._batched_update import backfill_step, batched_update
 
 
 def validate(op: Backfill, schema: Schema) -> None:

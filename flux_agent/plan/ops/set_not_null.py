@@ -14,9 +14,8 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import not_null_uses_check
 from ...pg.quote import ident, qname
-from ._base import (
-    Ctx, backfill_step, batched_update, checked_expr, code_step, require_column, require_table, short_name, tx_step,
-)
+from ._base import Ctx, checked_expr, code_step, require_column, require_table, short_name, tx_step
+from ._batched_update import backfill_step, batched_update
 
 
 NN_IGNORE = "-- squawk-ignore adding-not-nullable-field -- a validated CHECK (col IS NOT NULL) proves it, no scan"

@@ -20,7 +20,7 @@ from ...pg.types import type_name
 from ...pg.parse import column_refs, parse_expr
 from ...pg.quote import ident, literal
 from ..normal import normalise_schema
-from .prisma import normalized_default, pg_object_name
+from ._prisma_map import normalized_default, pg_object_name
 
 __all__ = ["read_drizzle_snapshot", "latest_snapshot", "schema_from_snapshot"]
 

@@ -1,4 +1,4 @@
-"""drizzle-kit's PostgreSQL snapshot JSON after a plan's operations: the previous snapshot copied, each operation applied the way drizzle-kit would serialise the same schema.ts, a new id and prevId = the previous id; plus the TypeScript column builder that serialises to each type."""
+"""drizzle-kit's PostgreSQL snapshot JSON after a plan's operations: the previous snapshot copied, each operation applied the way drizzle-kit would serialise the same schema.ts, a new id and prevId = the previous id; plus the TypeScript column builder that serialises to each type, and Snapshots: the database as a plan's steps leave it, told as those snapshots."""
 
 from __future__ import annotations
 
@@ -6,8 +6,14 @@ import copy
 import json
 import re
 import uuid
+from pathlib import Path
 
+from ...errors import FluxError
+from ...model.plan import Step
 from ...pg.types import type_name
+from ...schema.readers.drizzle import latest_snapshot, schema_from_snapshot
+from ...schema.replay.engine import replay_sql
+from ..base import up_sql
 
 
 class Unsupported(Exception):
@@ -225,3 +231,44 @@ def next_snapshot(prev: dict, before, after) -> tuple[dict, list[str]]:
                 notes.append(f"table {t.name}: {exc}")
     snap["prevId"], snap["id"] = snap.get("id", "00000000-0000-0000-0000-000000000000"), str(uuid.uuid4())
     return snap, notes
+
+
+def previous_snapshot(out: Path) -> dict | None:
+    """The newest snapshot of the folder, or None when it keeps none (or one Flux cannot read)."""
+    try:
+        return json.loads(latest_snapshot(out).read_text(encoding="utf-8"))
+    except (FluxError, OSError, ValueError):
+        return None
+
+
+class Snapshots:
+    """The database as the steps leave it, told as drizzle snapshots: step() after each step,
+    take() for a journal entry's snapshot."""
+
+    def __init__(self, prev: dict | None):
+        self.prev, self.notes = prev, []
+        try:
+            self.base = self.now = schema_from_snapshot(prev) if prev else None
+        except (FluxError, KeyError, TypeError, AttributeError, ValueError):
+            self.prev = self.base = self.now = None
+
+    def step(self, step: Step) -> None:
+        if self.now is not None:
+            try:
+                self.now = replay_sql(up_sql(step), self.now)
+            except FluxError as exc:
+                self.notes.append(f"step {step.number} could not be replayed for drizzle's snapshot ({exc}); "
+                                  "the snapshots stop before it")
+                self.now = None
+
+    @property
+    def pending(self) -> bool:
+        return self.now is not None and self.now.model_dump() != self.base.model_dump()
+
+    def take(self) -> dict | None:
+        if self.now is None:
+            return None
+        snap, notes = next_snapshot(self.prev, self.base, self.now)
+        self.notes += [n for n in notes if n not in self.notes]
+        self.prev, self.base = snap, self.now
+        return snap

@@ -10,22 +10,8 @@ from ...pg.quote import split_qualified
 from ...pg.types import type_name
 from ...plan.ops._base import short_name
 from ...schema.normal import normalise_schema
-from ...schema.readers.prisma import (
-    _NATIVE,
-    _TOKEN,
-    Attr,
-    Call,
-    Field,
-    Ident,
-    Num,
-    _arg,
-    _build,
-    _cut,
-    _names,
-    _str_attr,
-    _tokenize,
-    parse_prisma,
-)
+from ...schema.readers._prisma_map import NATIVE, build_schema, cut_name, field_names, find_arg, str_attr
+from ...schema.readers._prisma_parse import TOKEN, Attr, Call, Field, Ident, Num, parse_prisma, tokenize
 
 
 class Cannot(Exception):
@@ -33,7 +19,7 @@ class Cannot(Exception):
 
 
 _IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
-_NATIVE_OF = {v: k for k, v in _NATIVE.items()}
+_NATIVE_OF = {v: k for k, v in NATIVE.items()}
 _SCALAR_OF = {"text": "String", "integer": "Int", "bigint": "BigInt", "double precision": "Float",
               "numeric(65,30)": "Decimal", "boolean": "Boolean", "timestamp(3) without time zone": "DateTime",
               "jsonb": "Json", "bytea": "Bytes"}
@@ -85,7 +71,7 @@ def _split_comment(line: str) -> tuple[str, str]:
     """(code, trailing comment) of one line, strings respected."""
     pos = 0
     while pos < len(line):
-        m = _TOKEN.match(line, pos)
+        m = TOKEN.match(line, pos)
         if m is None:
             break
         if m.lastgroup == "comment":
@@ -109,7 +95,7 @@ class Doc:
         text = self.text
         self.blocks = parse_prisma(text)
         ends, depth = [], 0
-        for kind, value, line in _tokenize(text, "schema.prisma"):
+        for kind, value, line in tokenize(text, "schema.prisma"):
             if kind == "punct" and value == "{":
                 depth += 1
             elif kind == "punct" and value == "}":
@@ -124,22 +110,22 @@ class Doc:
     def model(self, table: str):
         schema, name = split_qualified(table)
         for b in self.blocks:
-            if b.kind == "model" and (_str_attr(b.attrs, "map") or b.name) == name and \
-                    (_str_attr(b.attrs, "schema") or "public") == (schema or "public"):
+            if b.kind == "model" and (str_attr(b.attrs, "map") or b.name) == name and \
+                    (str_attr(b.attrs, "schema") or "public") == (schema or "public"):
                 return b
         raise Cannot(f"no model in the Prisma schema maps table {name}")
 
     def enum(self, pg_type: str):
         name = split_qualified(pg_type)[1].strip('"')
-        return next((b for b in self.blocks if b.kind == "enum" and (_str_attr(b.attrs, "map") or b.name) == name),
+        return next((b for b in self.blocks if b.kind == "enum" and (str_attr(b.attrs, "map") or b.name) == name),
                     None)
 
     @staticmethod
     def columns(block) -> dict[str, str]:
-        return {f.name: _str_attr(f.attrs, "map") or f.name for f in block.fields}
+        return {f.name: str_attr(f.attrs, "map") or f.name for f in block.fields}
 
     def field(self, block, column: str) -> Field:
-        f = next((f for f in block.fields if (_str_attr(f.attrs, "map") or f.name) == column), None)
+        f = next((f for f in block.fields if (str_attr(f.attrs, "map") or f.name) == column), None)
         if f is None:
             raise Cannot(f"model {block.name} has no field for column {column}")
         return f
@@ -236,7 +222,7 @@ def prisma_default(sql: str, scalar: str, enum=None):
     if re.fullmatch(r"'(?:[^']|'')*'", bare):
         value = bare[1:-1].replace("''", "'")
         if enum is not None:
-            return Ident(next((f.name for f in enum.fields if (_str_attr(f.attrs, "map") or f.name) == value), value))
+            return Ident(next((f.name for f in enum.fields if (str_attr(f.attrs, "map") or f.name) == value), value))
         if scalar in ("String",):
             return value
     if scalar == "DateTime" and bare.lower() in ("now()", "current_timestamp", "current_timestamp(3)"):
@@ -254,7 +240,7 @@ def field_name(column: str) -> tuple[str, str | None]:
 
 def default_index_name(table: str, columns: list[str], suffix: str) -> str:
     """Prisma's name for an index or constraint of a model (prisma-engines ConstraintNames)."""
-    return _cut(f"{table}_{'_'.join(columns)}", f"_{suffix}")
+    return cut_name(f"{table}_{'_'.join(columns)}", f"_{suffix}")
 
 
 def flux_name(table: str, columns: list[str], suffix: str) -> str:
@@ -263,7 +249,7 @@ def flux_name(table: str, columns: list[str], suffix: str) -> str:
 
 
 def _table(block) -> str:
-    return _str_attr(block.attrs, "map") or block.name
+    return str_attr(block.attrs, "map") or block.name
 
 
 def _field_for(doc: Doc, block, column: str, pg_type: str, nullable: bool, default: str | None,
@@ -290,13 +276,13 @@ def _set_map(doc: Doc, block, kind: str, columns: list[str], name: str) -> bool:
     for f in block.fields:
         for i, a in enumerate(f.attrs):
             on = [cols[f.name]] if a.name in ("id", "unique") else \
-                [cols.get(n, n) for n in _names(_arg(a.args, "fields"))] if a.name == "relation" else None
+                [cols.get(n, n) for n in field_names(find_arg(a.args, "fields"))] if a.name == "relation" else None
             if on == columns and a.name == {"primary": "id", "unique": "unique", "fkey": "relation"}.get(kind):
                 f.attrs[i] = Attr(a.name, _set_arg(a.args, "map", name))
                 doc.set_field(f)
                 return True
     for n, a in doc.block_attr_lines(block):
-        on = [cols.get(x, x) for x in _names(_arg(a.args, "fields", 0))]
+        on = [cols.get(x, x) for x in field_names(find_arg(a.args, "fields", 0))]
         if on == columns and a.name == {"primary": "id", "unique": "unique", "index": "index"}.get(kind):
             code, comment = _split_comment(doc.line(n))
             args = _set_arg(a.args, "name", None) if a.name == "index" else a.args  # legacy db name on @@index
@@ -310,7 +296,7 @@ def pin_to_database(doc: Doc, after) -> None:
     """Where the names Prisma would give (the edited schema read by Flux's Prisma reader, Prisma's
     naming rules) differ from the database's after the plan (`after`, the plan's SQL replayed),
     name the database's in `map:`, so `prisma migrate diff` finds nothing to rename."""
-    mine = normalise_schema(_build(doc.blocks), in_place=True)
+    mine = normalise_schema(build_schema(doc.blocks), in_place=True)
     for t in mine.tables:
         db = after.table(t.name)
         if db is None:

@@ -150,7 +150,7 @@ def test_schema_ts_edit_keeps_strings_and_comments(project):
     from flux_agent.model.operations import Operation
     from flux_agent.model.plan import Plan
     from flux_agent.write.code_changes import apply
-    from flux_agent.write.tools.drizzle import code_changes
+    from flux_agent.write.tools._drizzle_code_changes import code_changes
 
     ops = [TypeAdapter(Operation).validate_python(o) for o in (
         CASES["add-index-to-list"], {"op": "add_column", "table": "orders", "column": "paid", "type": "boolean",

@@ -15,8 +15,8 @@ from flux_agent.model.plan import Plan
 from flux_agent.plan.ops._base import short_name
 from flux_agent.schema.readers.prisma import read_prisma
 from flux_agent.write.code_changes import apply
+from flux_agent.write.tools._prisma_edits import schema_changes
 from flux_agent.write.tools._prisma_schema import default_index_name, flux_name
-from flux_agent.write.tools.prisma import schema_changes
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "prisma_schema_edits"
 

@@ -25,7 +25,7 @@ from flux_agent.entry.actions import parse_operations
 from flux_agent.write.tools import get_writer
 from flux_agent.write.base import commit, db_steps, guarded_up_sql
 from flux_agent.write.tools.goose import mark_statements
-from flux_agent.write.tools.prisma import code_note
+from flux_agent.write.tools._prisma_note import code_note
 from flux_agent.write.tools.rails import execute, render_file as rails_file
 
 from cases import CASES
