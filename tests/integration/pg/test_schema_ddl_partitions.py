@@ -5,14 +5,12 @@ PostgreSQL had them; a plan for the partitioned table then verifies there."""
 
 from __future__ import annotations
 
-import uuid
-
 import psycopg
 import pytest
 
 from flux_agent.pg.ddl import schema_ddl
 from flux_agent.schema.readers.live import read_live
-from tests.conftest import _with_db
+from tests.conftest import scratch_database
 from tests.integration.schema.test_schema_live import canon
 
 pytestmark = pytest.mark.pg
@@ -56,12 +54,8 @@ SELECT c.relname, i.relname, pi.relname
 
 @pytest.fixture
 def second_db(pg_admin_url):
-    name = f"flux_ddl_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_db(pg_admin_url, name)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(pg_admin_url, "flux_ddl") as url:
+        yield url
 
 
 def _catalog(url: str, query: str) -> list[tuple]:

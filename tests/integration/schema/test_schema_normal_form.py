@@ -189,16 +189,10 @@ def built(pg_url, tmp_path) -> tuple[Path, str]:
 @pytest.fixture
 def fresh_db(pg_admin_url):
     """A second empty database, for the model built back into SQL."""
-    import uuid
+    from tests.conftest import scratch_database
 
-    from tests.conftest import _with_db
-
-    name = f"flux_nf_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_db(pg_admin_url, name)
-    with psycopg.connect(pg_admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(pg_admin_url, "flux_nf") as url:
+        yield url
 
 
 def test_every_reader_gives_one_model(built, tmp_path):
