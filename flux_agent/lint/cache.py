@@ -78,7 +78,7 @@ class Cache:
 
     def __init__(self, folder: Optional[Path]):
         self.folder = folder
-        self.version = code_version()
+        self.version = code_version() if folder is not None else ""  # reads ~150 source files: only for a cache
         self.name = f"{_CACHE_PREFIX}{self.version[:16]}.marshal"
         self.entries: dict[str, list[dict]] = {}
         self.flags: dict[str, bool] = {}
