@@ -86,7 +86,7 @@ def read_sections(path: Path, text: str) -> Sections:
     if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
         # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise.
         return Sections(text, 0, _read_or_empty(_flyway_undo(path, flyway.group(2))), not _flyway_no_transaction(path))
-    if _is_sqitch(path, ("deploy",)):
+    if _sqitch_folder(path.parent, ("deploy",)):
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
         return Sections(text, 0, _read_or_empty(path.parent.parent / "revert" / path.name), False)
     if path.name == "migration.sql":
@@ -157,7 +157,7 @@ def up_sql_of(path: Union[str, Path], text: str) -> str:
 
 def is_down_file(path: Path) -> bool:
     """A file that only runs on the way down (or, for sqitch's verify scripts, never as a migration)."""
-    return _is_down_name(path.name) or _is_sqitch(path, ("revert", "verify"))
+    return _is_down_name(path.name) or _sqitch_folder(path.parent, ("revert", "verify"))
 
 
 def _is_down_name(name: str) -> bool:
@@ -230,10 +230,9 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.split(r"[._]", version))
 
 
-def _is_sqitch(path: Path, kinds: tuple[str, ...]) -> bool:
-    """Is the file in one of sqitch's `kinds` of folder (deploy, revert, verify) beside a sqitch.plan?"""
-    parent = path.parent
-    return parent.name in kinds and (parent.parent / "sqitch.plan").is_file()
+def _sqitch_folder(folder: Path, kinds: tuple[str, ...]) -> bool:
+    """Is `folder` one of sqitch's `kinds` of folder (deploy, revert, verify) beside a sqitch.plan?"""
+    return folder.name in kinds and (folder.parent / "sqitch.plan").is_file()
 
 
 # -- a folder ------------------------------------------------------------------
@@ -256,7 +255,7 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
     found = []
     # os.scandir and names: a folder of 2,000 files is listed in a few ms, where Path.iterdir,
     # is_file and is_down_file on each take ~40.
-    down_folder = _is_sqitch(folder / "_", ("revert", "verify"))  # every file in it is a down file
+    down_folder = _sqitch_folder(folder, ("revert", "verify"))  # every file in it is a down file
     with os.scandir(folder) as listing:
         entries = sorted(listing, key=lambda e: e.name)
     for entry in entries:
