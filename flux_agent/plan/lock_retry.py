@@ -68,12 +68,13 @@ def wrap(sql: Optional[str], retry: Optional["LockRetry"]) -> Optional[str]:
 DECLARE = "DECLARE\n  flux_try integer := 1;\n  flux_pause double precision;"
 
 
-def retry_loop(body: str, retry: "LockRetry", refused: str = "nothing was changed") -> list[str]:
+def retry_loop(body: str, retry: "LockRetry", refused: str = "nothing was changed", indent: str = "") -> list[str]:
     """PL/pgSQL lines running `body` (statements that SET LOCAL lock_timeout first, or are run
-    under the step's) until a try gets its locks: a refused try is a subtransaction rolled back,
-    so it holds nothing while it pauses. `refused` says what the last refusal leaves."""
+    under the step's; indented as they stand) until a try gets its locks: a refused try is a
+    subtransaction rolled back, so it holds nothing while it pauses. `refused` says what the last
+    refusal leaves; `indent` goes before each of the loop's own lines."""
     tries, wait = retry.tries, retry.wait_ms
-    return [
+    lines = [
         "  LOOP",
         "    BEGIN",
         body,
@@ -94,3 +95,4 @@ def retry_loop(body: str, retry: "LockRetry", refused: str = "nothing was change
         "    END;",
         "  END LOOP;",
     ]
+    return [line if line is body else indent + line for line in lines]

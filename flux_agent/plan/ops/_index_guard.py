@@ -33,8 +33,8 @@ NO_HEAL = ("a failed build leaves an INVALID index that {tool} cannot drop in th
 
 def drop_invalid_index_sql(table: str, index: str, retry: LockRetry) -> str:
     """A DO block dropping index `index` of `table` when (and only when) it is INVALID."""
-    drop = (f"      SET LOCAL lock_timeout = {literal(f'{retry.wait_ms}ms')};\n"
-            f"      DROP INDEX {qname_in(table, index)};")
+    drop = (f"        SET LOCAL lock_timeout = {literal(f'{retry.wait_ms}ms')};\n"
+            f"        DROP INDEX {qname_in(table, index)};")
     body = "\n".join([
         "",
         DECLARE,
@@ -42,8 +42,7 @@ def drop_invalid_index_sql(table: str, index: str, retry: LockRetry) -> str:
         "  IF EXISTS (SELECT FROM pg_index",
         f"             WHERE indexrelid = to_regclass({literal(qname_in(table, index))})",
         f"               AND indrelid = to_regclass({literal(qname(table))}) AND NOT indisvalid) THEN",
-        *("  " + line for lines in retry_loop(drop, retry, refused="the INVALID index is still there")
-          for line in lines.split("\n")),
+        *retry_loop(drop, retry, refused="the INVALID index is still there", indent="  "),
         f"    RAISE NOTICE 'flux: dropped INVALID index % (left by a failed build); building it again', "
         f"{literal(index)};",
         "  END IF;",
