@@ -72,12 +72,12 @@ def schema_ddl(schema: Schema) -> list[str]:
     out += owned
     for table in tables:
         out += [constraint_sql(table, c) for c in table.constraints if c.kind in ("unique", "check")]
+    for table in tables:  # before the foreign keys: one may reference columns a unique index covers
+        out += _indexes(table)
     for table in tables:
         out += [constraint_sql(table, c) for c in table.constraints if c.kind == "foreign_key"]
         out += [f"-- skipped: exclusion constraint {c.name} on {table.name} (the model keeps no definition)"
                 for c in table.constraints if c.kind == "exclude"]
-    for table in tables:
-        out += _indexes(table)
     out += _partitions(parts, keys)
     for view in schema.views:
         if view.definition:

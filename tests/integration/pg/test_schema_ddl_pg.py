@@ -1,7 +1,8 @@
-"""A partitioned schema read from PostgreSQL and built again by pg/ddl.schema_ddl (what `flux
-verify --database-url` builds its scratch database from): the parent is partitioned by the same
-key, each partition is attached with its bound, and the keys, indexes and constraints come out as
-PostgreSQL had them; a plan for the partitioned table then verifies there."""
+"""Schemas read from PostgreSQL and built again by pg/ddl.schema_ddl (what `flux verify
+--database-url` builds its scratch database from). A partitioned schema: the parent is partitioned
+by the same key, each partition is attached with its bound, and the keys, indexes and constraints
+come out as PostgreSQL had them; a plan for the partitioned table then verifies there. A foreign
+key that references columns only a unique index covers (hatchet's migrations have two)."""
 
 from __future__ import annotations
 
@@ -109,3 +110,19 @@ def test_verify_on_a_server_builds_the_partitions_the_plan_needs(pg_admin_url, t
                     operations=[{"op": "add_index", "table": "events", "columns": ["kind"]}])
     assert report.ok, render_report(report)
     assert any("attach" in s.title for s in report.steps), [s.title for s in report.steps]
+
+
+def test_a_foreign_key_onto_a_unique_index_is_built_after_the_index(pg_url, second_db):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("""
+            CREATE TABLE action (id bigint PRIMARY KEY, action_id text NOT NULL, tenant_id bigint NOT NULL);
+            CREATE UNIQUE INDEX action_action_id_tenant_id_key ON action (action_id, tenant_id);
+            CREATE TABLE step (id bigint PRIMARY KEY, action_id text NOT NULL, tenant_id bigint NOT NULL,
+                               FOREIGN KEY (action_id, tenant_id) REFERENCES action (action_id, tenant_id));
+        """)
+    model = read_live(pg_url)
+    with psycopg.connect(second_db, autocommit=True) as conn:
+        for stmt in schema_ddl(model):
+            if not stmt.startswith("--"):
+                conn.execute(stmt)
+    assert canon(read_live(second_db)) == canon(model)
