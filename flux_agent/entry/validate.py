@@ -143,7 +143,7 @@ def _changed_only(files: list[Path], since: str, project: Path) -> list[Path]:
     """The files git says were added or changed since the ref; the rest are not judged at all."""
     from ..project.git_changes import changed_since  # a git subprocess: only for --since
 
-    changed = changed_since(since, project).files
+    changed = {os.fspath(p) for p in changed_since(since, project).files}
     resolve = _Resolver()
     return [f for f in files if resolve(f.absolute()) in changed]
 
@@ -157,16 +157,17 @@ def _histories(project: Path, found):
     folder = project / found.migrations_dir
     resolve = _Resolver()
     project_history = _History(folder, found.tool, resolve)
-    in_project = set(project_history.index)
-    histories: dict[Path, _History] = {}
+    in_project = project_history.index
+    histories: dict[str, _History] = {}
 
     def history_of(file: Path) -> tuple[_History, Optional[Path]]:
         real = resolve(file)
         if real in in_project or project_history.files:
             return project_history, file if real in in_project else None
-        parent = resolve.folder(file.parent)
+        here = os.path.dirname(os.fspath(file))
+        parent = resolve.folder(here)
         if parent not in histories:
-            histories[parent] = _History(file.parent, found.tool, resolve)
+            histories[parent] = _History(Path(here or "."), found.tool, resolve)
         return histories[parent], file
 
     history_of.project_files = project_history.files  # type: ignore[attr-defined]
@@ -175,39 +176,46 @@ def _histories(project: Path, found):
 
 
 class _Resolver:
-    """Path.resolve() of many files in few folders: each folder resolved and listed once (a file
-    that is itself a symlink is resolved whole), which is most of a warm run's time otherwise."""
+    """The real path (os.path.realpath, as Path.resolve gives it) of many files in few folders, as
+    a string: each folder resolved and listed once (a file that is itself a symlink is resolved
+    whole). Strings, not Paths: a warm run asks this of every file several times, and a Path's
+    parsing, hashing and comparing was most of that run's time."""
 
     def __init__(self):
-        self._folders: dict[Path, Path] = {}
-        self._links: dict[Path, frozenset] = {}  # the symlinks of each folder, by name
-        self._done: dict[Path, Path] = {}  # each file is asked for more than once
+        self._folders: dict[str, str] = {}
+        self._links: dict[str, frozenset] = {}  # the symlinks of each folder, by name
+        self._done: dict[str, str] = {}  # each file is asked for more than once
 
-    def folder(self, path: Path) -> Path:
-        if path not in self._folders:
-            self._folders[path] = path.resolve()
-        return self._folders[path]
+    def folder(self, path) -> str:
+        key = os.fspath(path) or "."
+        real = self._folders.get(key)
+        if real is None:
+            real = self._folders[key] = os.path.realpath(key)
+        return real
 
-    def __call__(self, path: Path) -> Path:
-        done = self._done.get(path)
+    def __call__(self, path) -> str:
+        key = os.fspath(path)
+        done = self._done.get(key)
         if done is None:
-            done = self._done[path] = self._resolve(path)
+            done = self._done[key] = self._resolve(key)
         return done
 
-    def _resolve(self, path: Path) -> Path:
-        if path.name in ("", ".", ".."):
-            return path.resolve()
-        parent = path.parent
-        if parent not in self._links:
+    def _resolve(self, path: str) -> str:
+        parent, name = os.path.split(path)
+        if name in ("", ".", ".."):
+            return os.path.realpath(path)
+        parent = parent or "."
+        links = self._links.get(parent)
+        if links is None:
             try:
                 with os.scandir(parent) as entries:
-                    self._links[parent] = frozenset(e.name for e in entries if e.is_symlink())
+                    links = frozenset(e.name for e in entries if e.is_symlink())
             except OSError:
-                self._links[parent] = frozenset()
-        if path.name in self._links[parent]:
-            return path.resolve()
-        real = self.folder(parent)
-        return path if real == parent else real / path.name  # most folders are given as they are
+                links = frozenset()
+            self._links[parent] = links
+        if name in links:
+            return os.path.realpath(path)
+        return os.path.join(self.folder(parent), name)
 
 
 class _History:
@@ -218,7 +226,7 @@ class _History:
         self.folder, self.tool = folder, tool
         self.files = migration_files(folder, tool)
         resolve = resolve or _Resolver()
-        self.index = {resolve(f): i for i, f in enumerate(self.files)}
+        self.index = {resolve(f): i for i, f in enumerate(self.files)}  # by real path
         self._up_only: Optional[bool] = None
 
     def up_only(self) -> bool:

@@ -99,28 +99,28 @@ def read_sections(path: Path, text: str) -> Sections:
     return Sections(text, 0, None, False)
 
 
-def side_files(path: Path) -> list[Path]:
+def side_files(path: Union[str, Path]) -> list[str]:
     """The other files read_sections may read for `path` (its separate down file, Flyway's undo
     file and .conf, sqitch's revert script and plan, drizzle's journal), whether or not they
-    exist: what a cache of a file's findings must also key on."""
-    path = path if isinstance(path, Path) else Path(path)  # Path(a Path) parses it again
-    if is_down_file(path):
+    exist: what a cache of a file's findings must also key on. Strings: a warm `flux validate`
+    asks this of every file of a history, where Path arithmetic costs more than the rest."""
+    folder, name = os.path.split(os.fspath(path))
+    if _is_down_name(name) or _sqitch_folder(folder, ("revert", "verify")):
         return []
-    if path.name.endswith(".up.sql"):
-        return [path.with_name(path.name[: -len(".up.sql")] + ".down.sql")]
-    if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
-        return [_flyway_undo(path, flyway.group(2)), path.with_name(path.name + ".conf")]
-    parent = path.parent
-    if parent.name == "deploy":
-        return [parent.parent / "revert" / path.name, parent.parent / "sqitch.plan"]
-    return [_journal(parent)]
+    if name.endswith(".up.sql"):
+        return [os.path.join(folder, name[: -len(".up.sql")] + ".down.sql")]
+    if (flyway := _FLYWAY.match(name)) and flyway.group(1) == "V":
+        return [os.fspath(_flyway_undo(Path(path), flyway.group(2))), os.path.join(folder, name + ".conf")]
+    if os.path.basename(folder) == "deploy":
+        above = os.path.dirname(folder)
+        return [os.path.join(above, "revert", name), os.path.join(above, "sqitch.plan")]
+    return [_journal(folder)]
 
 
 @functools.lru_cache(maxsize=64)
-def _journal(folder: Path) -> Path:
-    """drizzle's journal beside a folder's files: one Path for all of them (a warm `flux validate`
-    asks for it once per file)."""
-    return folder / "meta" / "_journal.json"
+def _journal(folder: str) -> str:
+    """drizzle's journal beside a folder's files."""
+    return os.path.join(folder, "meta", "_journal.json")
 
 
 def _in_drizzle_journal(path: Path) -> bool:
@@ -230,9 +230,11 @@ def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.split(r"[._]", version))
 
 
-def _sqitch_folder(folder: Path, kinds: tuple[str, ...]) -> bool:
+def _sqitch_folder(folder: Union[str, Path], kinds: tuple[str, ...]) -> bool:
     """Is `folder` one of sqitch's `kinds` of folder (deploy, revert, verify) beside a sqitch.plan?"""
-    return folder.name in kinds and (folder.parent / "sqitch.plan").is_file()
+    folder = os.fspath(folder)
+    return (os.path.basename(folder) in kinds
+            and os.path.isfile(os.path.join(os.path.dirname(folder), "sqitch.plan")))
 
 
 # -- a folder ------------------------------------------------------------------

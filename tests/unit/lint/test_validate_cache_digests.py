@@ -14,7 +14,9 @@ from flux_agent.lint import cache as cache_mod
 
 
 def _reads(monkeypatch) -> list[str]:
-    """The files the cache module opens from now on."""
+    """The files the cache module opens from now on (Flux's own sources, for the code version, read
+    before)."""
+    cache_mod.code_version()
     opened: list[str] = []
 
     def spy(name, *args, **kwargs):
@@ -76,3 +78,28 @@ def test_without_a_cache_folder_nothing_is_remembered(tmp_path, monkeypatch):
     cache = cache_mod.Cache(None)
     cache_mod.Digests(cache).file(old)
     assert cache.stats == {} and not cache.added
+
+
+def test_the_code_version_is_remembered_by_the_sources_stats(tmp_path, monkeypatch):
+    """Read from the sources once, then served by their stats until one changes."""
+    monkeypatch.setattr(cache_mod, "_RACY_NS", 0)
+    root, memo = tmp_path / "pkg", tmp_path / "cache"
+    (root / "lint" / "rules").mkdir(parents=True)
+    (root / "lint" / "engine.py").write_text("A = 1\n", encoding="utf-8")
+    (root / "lint" / "rules" / "one.py").write_text("B = 2\n", encoding="utf-8")
+    opened = _reads(monkeypatch)
+    first = cache_mod.source_version(root, ("lint",), memo)
+    assert sorted(Path(p).name for p in opened) == ["engine.py", "one.py"]
+    opened.clear()
+    assert cache_mod.source_version(root, ("lint",), memo) == first and opened == []  # the stats sufficed
+    (root / "lint" / "rules" / "one.py").write_text("B = 3\n", encoding="utf-8")  # same size: the times tell
+    assert cache_mod.source_version(root, ("lint",), memo) != first
+    assert cache_mod.source_version(root, ("lint",), None) != first  # no cache folder: read every time
+
+
+def test_a_source_changed_just_now_is_not_remembered(tmp_path, monkeypatch):
+    root, memo = tmp_path / "pkg", tmp_path / "cache"
+    (root / "pg").mkdir(parents=True)
+    (root / "pg" / "parse.py").write_text("A = 1\n", encoding="utf-8")
+    cache_mod.source_version(root, ("pg",), memo)
+    assert not (memo / "code-version.marshal").exists()  # within _RACY_NS: an edit may follow unseen

@@ -1,0 +1,56 @@
+"""Which history a file given to `flux validate` is judged in (entry/validate.py): a file of the
+project's migrations folder, however its path reaches it (a symlinked folder, a symlink to the
+file, a relative or absolute path), is judged against the migrations before it, offline; only a
+file outside the folder is a change proposed on top of the project's schema."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry import validate as validate_mod
+
+_FILES = {
+    "001_a.sql": "CREATE TABLE a (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE a;\n",
+    # Table b comes in 003: judged before it, this file names a table not yet there.
+    "002_b.sql": "SET lock_timeout = '1s';\nSET statement_timeout = '5s';\nALTER TABLE b ADD COLUMN note text;\n"
+                 "-- migrate:down\nALTER TABLE b DROP COLUMN note;\n",
+    "003_b.sql": "CREATE TABLE b (id bigint PRIMARY KEY);\n-- migrate:down\nDROP TABLE b;\n",
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch) -> Path:
+    folder = tmp_path / "p" / "db" / "migrations"
+    folder.mkdir(parents=True)
+    for name, text in _FILES.items():
+        (folder / name).write_text("-- migrate:up\n" + text, encoding="utf-8")
+    (tmp_path / "alias").symlink_to(folder, target_is_directory=True)
+    (tmp_path / "linked.sql").symlink_to(folder / "002_b.sql")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+
+    def proposed(*_):  # a member taken for a proposed change would need the dev database
+        raise AssertionError("judged as a change proposed on top of the project")
+
+    monkeypatch.setattr(validate_mod, "current_schema", proposed)
+    return tmp_path / "p"
+
+
+@pytest.mark.parametrize("given", ["p/db/migrations/002_b.sql", "alias/002_b.sql", "linked.sql",
+                                   "./p/db/../db/migrations/002_b.sql", "ABSOLUTE"])
+def test_a_member_is_judged_before_the_migrations_after_it(project, given):
+    path = str(project / "db" / "migrations" / "002_b.sql") if given == "ABSOLUTE" else given
+    files, findings = validate_mod.validate_paths([path], str(project))
+    assert [os.fspath(f) for f in files] == [str(Path(path))]
+    assert [(f.rule, f.line) for f in findings] == [("unknown-table-or-column", 4)]
+    assert all(f.path == str(Path(path)) for f in findings)
+
+
+def test_a_file_outside_the_folder_is_a_proposed_change(project, tmp_path):
+    outside = tmp_path / "004_c.sql"
+    outside.write_text("-- migrate:up\nCREATE TABLE c (id bigint PRIMARY KEY);\n", encoding="utf-8")
+    with pytest.raises(AssertionError, match="proposed on top of the project"):
+        validate_mod.validate_paths([str(outside)], str(project))
