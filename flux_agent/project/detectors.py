@@ -134,7 +134,9 @@ def _typeorm(scan: Scan) -> Found:
         if f.name.startswith("ormconfig.") or re.fullmatch(r"(?:.*[-_.])?data-?source\.(?:ts|js|mts|cts|mjs|cjs)",
                                                             f.name, re.I):
             text = scan.read(f)
-            if f.name.startswith("ormconfig.") or "DataSource" in text:
+            # TypeORM's DataSource is imported from "typeorm": a file of the app's own data
+            # sources (redash's client/app/services/data-source.js) is not one.
+            if f.name.startswith("ormconfig.") or ("DataSource" in text and "typeorm" in text):
                 ev.append(f"{f} {'exists' if f.name.startswith('ormconfig.') else 'makes a DataSource'}")
                 base = base or f.parent
                 m = re.search(r"\bmigrations\s*[:=]\s*\[\s*[\"'`]([^\"'`]+)[\"'`]", text)
@@ -183,6 +185,10 @@ def _migration_modules(scan: Scan, base: PurePosixPath) -> Optional[str]:
 
 def _django(scan: Scan) -> Found:
     for f in scan.named("manage.py"):
+        # Django's own manage.py names its settings (DJANGO_SETTINGS_MODULE); Flask and other
+        # apps ship a manage.py too (redash's is Flask's, beside its alembic folder).
+        if "django" not in scan.read(f, HEAD).lower():
+            continue
         base = f.parent
         configured = _migration_modules(scan, base)
         if configured:

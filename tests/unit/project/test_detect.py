@@ -16,6 +16,12 @@ def make(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+# The manage.py `django-admin startproject` writes, cut to what detection reads.
+MANAGE = ("import os, sys\n\nif __name__ == '__main__':\n"
+          "    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site.settings')\n"
+          "    from django.core.management import execute_from_command_line\n")
+
+
 def pkg(deps: dict[str, str], dev: bool = False) -> str:
     return json.dumps({"name": "app", ("devDependencies" if dev else "dependencies"): deps})
 
@@ -41,7 +47,7 @@ CASES = {
              "knex", "db/knex"),
     "rails": ({"Gemfile": "source 'https://rubygems.org'\ngem 'rails', '~> 7.1'\n", "db/migrate/.keep": ""},
               "rails", "db/migrate"),
-    "django": ({"manage.py": "", "shop/migrations/__init__.py": "", "shop/migrations/0001_initial.py": "",
+    "django": ({"manage.py": MANAGE, "shop/migrations/__init__.py": "", "shop/migrations/0001_initial.py": "",
                 "blog/migrations/__init__.py": ""}, "django", "blog/migrations"),
     "golang-migrate": ({"migrations/000001_init.up.sql": "create table t();",
                         "migrations/000001_init.down.sql": "drop table t;"}, "golang-migrate", "migrations"),
@@ -122,7 +128,7 @@ def test_depth_limit_and_skipped_folders(tmp_path):
     make(tmp_path, {
         "node_modules/some/prisma/schema.prisma": "",
         ".venv/lib/alembic.ini": "[alembic]\n",
-        "a/b/c/d/e/manage.py": "",  # five levels down: out of reach
+        "a/b/c/d/e/manage.py": MANAGE,  # five levels down: out of reach
         "apps/api/knexfile.js": "module.exports = {}",  # two levels down: found
     })
     d = detect(tmp_path)

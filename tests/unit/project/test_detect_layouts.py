@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from flux_agent.project.detect import detect
+from test_detect import MANAGE
 
 from conftest import FIXTURES_REAL
 
@@ -178,8 +179,14 @@ MORE_CONFIG = [
      {"package.json": json.dumps({"devDependencies": {"node-pg-migrate": "7.0.0"},
                                   "scripts": {"migrate": "node-pg-migrate -m db/pg-migrations up"}})},
      "node-pg-migrate", "db/pg-migrations"),
+    ("flask-manage-py-beside-alembic",  # redash's layout: manage.py is Flask's CLI, not Django's, and
+     # the front end's data-source.js is the app's own DataSource, not TypeORM's
+     {"manage.py": "from redash.cli import manager\n\nif __name__ == '__main__':\n    manager()\n",
+      "client/app/services/data-source.js": "const DataSource = { query() {} };\nexport default DataSource;\n",
+      "migrations/alembic.ini": "[alembic]\n", "migrations/env.py": "", "migrations/versions/0ec9_x.py": ""},
+     "alembic", "migrations/versions"),
     ("django-migration-modules",
-     {"manage.py": "", "site/settings.py": 'MIGRATION_MODULES = {\n    "shop": "shop.db_migrations",\n}\n',
+     {"manage.py": MANAGE, "site/settings.py": 'MIGRATION_MODULES = {\n    "shop": "shop.db_migrations",\n}\n',
       "shop/db_migrations/__init__.py": "", "shop/migrations/__init__.py": ""},
      "django", "shop/db_migrations"),
 ]
@@ -189,3 +196,9 @@ MORE_CONFIG = [
 def test_tool_configuration_names_the_folder(tmp_path, files, tool, folder):
     found = detect(_project(tmp_path, files))
     assert (found.tool, found.migrations_dir) == (tool, folder), found.evidence
+
+
+def test_a_manage_py_or_data_source_of_another_framework_is_no_evidence(tmp_path):
+    files = dict(next(c[1] for c in MORE_CONFIG if c[0] == "flask-manage-py-beside-alembic"))
+    found = detect(_project(tmp_path, files))
+    assert (found.candidates, found.ambiguous) == (["alembic"], False), found.evidence
