@@ -30,6 +30,7 @@ nl = _Lazy("..nl.parser")
 render = _Lazy("..plan.summary")
 tools = _Lazy(".actions", {"validate_paths": ".validate"})  # validate's tool function: its own light module
 report_formats = _Lazy(".report_formats")
+report_sarif = _Lazy(".report_sarif")
 
 
 def require_pglast(what: str) -> None:
@@ -208,7 +209,7 @@ def _validate(args) -> int:
     elif args.format == "sarif":
         from .. import __version__
 
-        print(report_formats.sarif_log(findings, version=__version__).dump())
+        print(report_sarif.sarif_log(findings, version=__version__).dump())
     elif args.format == "github":
         for line in report_formats.github_annotations(findings):
             print(line)

@@ -12,16 +12,14 @@ from pydantic import ValidationError
 from ..errors import FluxInputError
 from ..model.settings import Settings
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
-
 def _from_files(project: Path) -> dict[str, Any]:
     data: dict[str, Any] = {}
     pyproject = project / "pyproject.toml"
     if pyproject.is_file():
+        if sys.version_info >= (3, 11):  # the TOML parser only where there is a pyproject.toml
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            import tomli as tomllib
         try:
             doc = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -4,7 +4,6 @@ migrations folder that evidence names."""
 
 from __future__ import annotations
 
-import configparser
 import json
 import re
 from pathlib import PurePosixPath
@@ -90,6 +89,8 @@ def _alembic(scan: Scan) -> Found:
         return join(base, "alembic/versions")
 
     for f in scan.named("alembic.ini"):
+        import configparser  # only where there is an alembic.ini: detection runs on every command
+
         parser = configparser.RawConfigParser(strict=False)
         try:
             parser.read_string(scan.read(f))

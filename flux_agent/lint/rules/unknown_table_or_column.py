@@ -2,7 +2,6 @@
 against another branch. Judged against the schema read from the project (the
 migrations before this one) plus what earlier statements of this file create."""
 
-from difflib import get_close_matches
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
@@ -45,6 +44,8 @@ _COLUMN_CMDS = {AT.AT_AlterColumnType, AT.AT_ColumnDefault, AT.AT_SetNotNull, AT
 
 
 def _did_you_mean(name, choices) -> str:
+    from difflib import get_close_matches  # only for a name not found: every validate loads this rule
+
     close = get_close_matches(name, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]}?)" if close else ""
 

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 from sarif_pydantic import Sarif
 
 from flux_agent.entry.cli import main
-from flux_agent.entry.report_formats import github_annotations, sarif_log
+from flux_agent.entry.report_formats import github_annotations
+from flux_agent.entry.report_sarif import sarif_log
 from flux_agent.entry.validate import validate_paths
 from flux_agent.lint.rules import BY_ID
 from flux_agent.model.plan import FileFinding
