@@ -16,6 +16,7 @@ import functools
 import hashlib
 import json
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -59,6 +60,7 @@ class Script:
     sql: str
     transactional: bool = True
     line_offset: int = 0  # lines of the file before `sql`, so notes give the file's line numbers
+    not_run: str = ""  # why the build cannot run this one (a goose Go migration): a note, in its place
 
 
 @dataclass
@@ -73,7 +75,7 @@ class Built:
 def inputs_hash(scripts: Sequence[Script], major: Optional[int] = None, extra: str = "") -> str:
     digest = hashlib.sha256(f"flux-devdb {BUILD_FORMAT} {_reader_version()} pg{major or '-'} {extra}\n".encode())
     for s in scripts:
-        digest.update(f"{s.name}\0{int(s.transactional)}\0{len(s.sql)}\0".encode())
+        digest.update(f"{s.name}\0{int(s.transactional)}\0{s.not_run}\0{len(s.sql)}\0".encode())
         digest.update(s.sql.encode())
     return digest.hexdigest()[:24]
 
@@ -193,6 +195,9 @@ def _run_all(server: Server, admin: psycopg.Connection, url: str, scripts: Seque
     with psycopg.connect(url, autocommit=True) as conn:
         check_identity(server, conn)
         for script in scripts:
+            if script.not_run:
+                notes.append(f"{script.name}: not run: {script.not_run}")
+                continue
             conn.execute("RESET ALL")  # each migration starts as a fresh session would
             if script.transactional and _whole(conn, script.sql):
                 continue
@@ -211,16 +216,37 @@ def _whole(conn: psycopg.Connection, text: str) -> bool:
 
 
 def _one_by_one(conn: psycopg.Connection, admin: psycopg.Connection, script: Script) -> list[str]:
-    """Each statement on its own, as a non-transactional file runs, skipping what fails."""
+    """Each statement on its own, skipping what fails. A file its tool runs in a transaction runs in
+    one here too, each statement under a savepoint: LOCK TABLE, SET LOCAL and the like need the
+    transaction (hatchet's LOCK TABLE ... IN ACCESS EXCLUSIVE MODE files failed one by one in
+    autocommit). Any other file runs in autocommit, as its tool runs it."""
     try:
         statements = split_statements(script.sql, script.line_offset)
     except SqlSyntaxError as exc:
         return [f"{script.name}:{exc.line}: skipped: cannot parse: {exc}"]
+    if not script.transactional:
+        return _each(conn, admin, script, statements, nullcontext)
+    with conn.transaction():
+        # The file's own BEGIN/COMMIT would end the transaction the statements share: the tool's
+        # transaction is this one (PostgreSQL only warns of a nested BEGIN).
+        kept = [s for s in statements if not _transaction_control(s)]
+        return _each(conn, admin, script, kept, conn.transaction)
+
+
+def _transaction_control(stmt) -> bool:
+    from pglast import ast  # the statements were split by pglast: it is there
+
+    return isinstance(stmt.node, ast.TransactionStmt)
+
+
+def _each(conn: psycopg.Connection, admin: psycopg.Connection, script: Script, statements, scope) -> list[str]:
+    """Run each statement in `scope()` (a savepoint, or nothing), noting and skipping what fails."""
     notes = []
     for stmt in statements:
         for _attempt in range(3):  # a missing role or extension is created, then the statement runs again
             try:
-                conn.execute(stmt.text)
+                with scope():
+                    conn.execute(stmt.text)
                 break
             except errors.UndefinedObject as exc:
                 role, extension = _missing_role(exc), _missing_extension_type(conn, exc)
@@ -229,7 +255,8 @@ def _one_by_one(conn: psycopg.Connection, admin: psycopg.Connection, script: Scr
                     notes.append(f"{script.name}:{stmt.line}: created role {role!r}, which the migrations use "
                                  "but do not create")
                 elif extension is not None:
-                    conn.execute(psql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(psql.Identifier(extension)))
+                    with scope():
+                        conn.execute(psql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(psql.Identifier(extension)))
                     notes.append(f"{script.name}:{stmt.line}: created extension {extension!r}, whose type the "
                                  "migrations use but do not create")
                 else:

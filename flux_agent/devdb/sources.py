@@ -23,7 +23,7 @@ from ..errors import FluxInputError
 from ..pg.ddl import schema_ddl
 from ..pg.parse import SqlSyntaxError, ast, split_statements
 from ..project.detect import Detection
-from ..schema.migration_files import migration_files, read_sections
+from ..schema.migration_files import goose_go_migrations, migration_files, number_then_name, read_sections
 from ..schema.project import read_project_schema
 from .build import Script
 
@@ -42,7 +42,11 @@ def project_scripts(project: Path, found: Detection) -> Optional[list[Script]]:
             except FluxInputError:
                 pass
         if files:
-            return [_script(project, f) for f in files]
+            scripts = [(f, _script(project, f)) for f in files]
+            if found.tool == "goose":
+                scripts += [(f, Script(_rel(project, f), "", not_run=_GO_NOT_RUN)) for f in goose_go_migrations(folder)]
+                scripts.sort(key=lambda pair: number_then_name(pair[0]))
+            return [s for _, s in scripts]
         if found.tool == "prisma":
             return schema_file_scripts(project, "prisma")
     if found.tool == "rails":
@@ -56,6 +60,9 @@ def project_scripts(project: Path, found: Detection) -> Optional[list[Script]]:
             return [_dump(project, dump)]
         return []
     return None
+
+
+_GO_NOT_RUN = "a goose Go migration (Flux runs SQL only): what it changes is missing from the dev database"
 
 
 def _script(project: Path, path: Path) -> Script:

@@ -268,11 +268,25 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
         elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, "migration.sql")):
             found.append(folder / name / "migration.sql")
     if tool in _BY_NUMBER:
-        found.sort(key=_number_then_name)
+        found.sort(key=number_then_name)
     return found
 
 
-def _number_then_name(path: Path) -> tuple[int, int, str]:
+def goose_go_migrations(folder: Path) -> list[Path]:
+    """goose's Go migrations in a folder (`<version>_<name>.go`, registered in the project's own
+    binary), in goose's order: Flux cannot run them, only say where they stand."""
+    try:
+        with os.scandir(folder) as listing:
+            names = [e.name for e in listing if e.is_file()]
+    except OSError:
+        return []
+    found = [folder / n for n in names
+             if n.endswith(".go") and not n.endswith("_test.go") and _LEADING_NUMBER.match(n)]
+    return sorted(found, key=number_then_name)
+
+
+def number_then_name(path: Path) -> tuple[int, int, str]:
+    """The order golang-migrate and goose run files in: by leading version number, then name."""
     m = _LEADING_NUMBER.match(path.name)
     return (0, int(m.group(1)), path.name) if m else (1, 0, path.name)
 

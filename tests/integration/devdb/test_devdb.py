@@ -110,3 +110,27 @@ def test_an_extension_named_as_a_missing_type_is_created_with_a_note(tmp_path):
     assert built.schema.extensions == ["citext"]
     assert built.notes == ["db/migrations/001_people.sql:2: created extension 'citext', whose type the migrations "
                            "use but do not create"]
+
+
+@pytest.mark.pg
+def test_a_failing_transactional_file_runs_statement_by_statement_in_its_transaction():
+    """A file its tool runs in a transaction, with a statement that fails here (hatchet's history
+    locks tables a Go migration made): the rest of it still runs, in one transaction, so LOCK TABLE
+    and SET LOCAL work; its own BEGIN/COMMIT do not end that transaction. A file run outside a
+    transaction (CREATE INDEX CONCURRENTLY) still runs in autocommit."""
+    from flux_agent.devdb.build import Script, build, inputs_hash
+    from flux_agent.devdb.server import dev_server
+
+    scripts = [
+        Script("001_a.sql", "CREATE TABLE a (id int);"),
+        Script("002_b.sql", "LOCK TABLE a IN ACCESS EXCLUSIVE MODE;\nALTER TABLE missing ADD COLUMN x int;\n"
+                            "BEGIN;\nSET LOCAL lock_timeout = '1s';\nALTER TABLE a ADD COLUMN b int;\nCOMMIT;\n"
+                            "ALTER TABLE a ADD COLUMN c int;", line_offset=1),
+        Script("003_c.sql", "CREATE INDEX CONCURRENTLY a_b ON a (b);", transactional=False),
+    ]
+    server = dev_server()
+    built = build(server, scripts, inputs_hash(scripts, server.major, "transactional fallback"))
+    assert built.notes == ['002_b.sql:3: statement skipped: relation "missing" does not exist']
+    table = built.schema.table("a")
+    assert [c.name for c in table.columns] == ["id", "b", "c"]
+    assert [i.name for i in table.indexes] == ["a_b"]
