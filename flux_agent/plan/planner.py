@@ -17,7 +17,7 @@ from ..model.schema import Schema
 from ..model.settings import Settings
 from .ops import OPS
 from .ops._base import Ctx
-from ..schema.partitions import follow_partitions
+from ..schema.partitions import follow_partitions, partition_parents
 from ..pg.quote import canonical_table
 from ..lint.markers import phase_marker
 
@@ -77,8 +77,9 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         findings += [Finding(rule="dependent-function", severity="warning", message=m)
                      for m in getattr(module, "warnings", lambda op, schema: [])(op, work)]
         steps.extend(module.plan(op, Ctx(work, settings, new_tables)))
+        parents = partition_parents(work)
         module.apply(op, work)
-        follow_partitions(work)
+        follow_partitions(work, parents)
         if op.op == "create_table":
             new_tables.add(canonical_table(op.table))
     steps = _merge_code_steps(steps)
@@ -98,6 +99,7 @@ def planned_schema(operations: Sequence[Operation], schema: Schema) -> Schema:
     work = schema.model_copy(deep=True)
     for op in operations:
         OPS[op.op].validate(op, work)
+        parents = partition_parents(work)
         OPS[op.op].apply(op, work)
-        follow_partitions(work)
+        follow_partitions(work, parents)
     return work

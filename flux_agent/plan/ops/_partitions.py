@@ -14,10 +14,10 @@ from ...model.plan import Step
 from ...model.schema import Schema, Table
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.ddl import constraint_sql
-from ...pg.quote import qname, qname_in
+from ...pg.quote import ident, qname, qname_in
 from ...pg.repoint import index_copy
 from ._index_guard import HEALS, drop_invalid_index_sql
-from ._base import SOLO_REASON, Ctx, bare, retry_for, short_name, solo_step, tx_step
+from ._base import SOLO_REASON, Ctx, bare, require_column, require_table, retry_for, short_name, solo_step, tx_step
 
 ONLY_IGNORE = ("-- squawk-ignore require-concurrent-index-creation -- ON ONLY a partitioned table: it holds no "
                "rows, nothing is built, and PostgreSQL takes no CONCURRENTLY here")
@@ -105,3 +105,39 @@ def recreate_table_sql(schema: Schema, table: Table, create: str, relation: str)
     aside = table.model_copy(update={"name": relation})
     out += [constraint_sql(aside, c) for c in table.constraints if c.kind in ("unique", "check", "foreign_key")]
     return out
+
+
+def _below(schema: Schema, table: str) -> list[str]:
+    """The partitions of `table` at every level, known to the schema."""
+    out, todo = [], partitions(schema, table)
+    while todo:
+        out.append(todo.pop(0))
+        todo += partitions(schema, out[-1])
+    return [p for p in out if schema.table(p) is not None]
+
+
+def own_defaults(schema: Schema, table: Table, column: str) -> bool:
+    """Does a partition of `table` have a default for `column` other than the table's (a partition
+    made with LIKE and attached has none)? Then ALTER ... SET/DROP DEFAULT, which recurses into
+    partitions, cannot put the defaults back in one statement."""
+    own = require_column(table, column).default
+    return any(require_column(schema.table(p), column).default != own for p in _below(schema, table.name))
+
+
+def defaults_sql(schema: Schema, table: Table, column: str, target: Optional[str] = None,
+                 none: bool = True) -> list[str]:
+    """Statements giving column `target` (default: `column` itself) of `table` and of each of its
+    partitions the default `column` has there in `schema`: one ALTER, recursing, where every
+    partition has the table's default; else the table ONLY and each partition its own. With
+    `none` False, nothing where no default is to be given (a column made without one)."""
+    c = ident(target or column)
+
+    def one(name: str, only: bool) -> str:
+        default = require_column(require_table(schema, name), column).default
+        where = f"ONLY {qname(name)}" if only else qname(name)
+        return (f"ALTER TABLE {where} ALTER COLUMN {c} SET DEFAULT {default}" if default is not None
+                else f"ALTER TABLE {where} ALTER COLUMN {c} DROP DEFAULT")
+
+    if not own_defaults(schema, table, column):
+        return [one(table.name, only=False)] if none or require_column(table, column).default is not None else []
+    return [one(table.name, only=True)] + [one(p, only=True) for p in _below(schema, table.name)]

@@ -22,7 +22,7 @@ from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
 from ...pg.ddl import index_sql
 from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_steps
-from ._partitions import partitions, restore_index_sql
+from ._partitions import defaults_sql, own_defaults, partitions, restore_index_sql
 from ._dependents import Carried, column_dependents, referencing_keys
 from ._base import Ctx, bare, short_name, tx_step
 from ._batched_update import backfill_step, batched_update
@@ -288,8 +288,10 @@ def restore_old_sql(sh: Shadow) -> list[str]:
     t = qname(sh.table.name)
     o = ident(sh.old.name)
     default = f" DEFAULT {operand(sh.old.default)}" if sh.old.default else ""
-    out = [f"ALTER TABLE {t} ADD COLUMN {o} {sh.old.type}{default}",
-           f"UPDATE {t} SET {o} = {sh.back([sh.new_name])}"]
+    out = [f"ALTER TABLE {t} ADD COLUMN {o} {sh.old.type}{default}"]
+    if own_defaults(sh.schema, sh.table, sh.old.name):  # ADD COLUMN gave every partition the table's
+        out += defaults_sql(sh.schema, sh.table, sh.old.name)
+    out.append(f"UPDATE {t} SET {o} = {sh.back([sh.new_name])}")
     if not sh.old.nullable:
         out.append(f"ALTER TABLE {t} ALTER COLUMN {o} SET NOT NULL")
     for idx, _ in sh.indexes:
@@ -335,7 +337,7 @@ def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
                for s in (SWAP_IGNORE, f"ALTER INDEX {qname_in(sh.table.name, copy)} RENAME TO {ident(idx.name)}")]
     renames += [s for con, copy in sh.constraints
                 for s in (SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}")]
-    default = [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {sh.old.default}"] if sh.old.default else []
+    default = defaults_sql(sh.schema, sh.table, sh.old.name, none=False)
     up = drop_sync_sql(sh) + drop_views_sql(sh.carried) + own_sequences_sql(sh, sh.new_name) + [
         "-- squawk-ignore ban-drop-column -- the shadow column already holds every value",
         f"ALTER TABLE {t} DROP COLUMN {c}",

@@ -9,6 +9,7 @@ from ...model.schema import Schema
 from ...model.plan import Step
 from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_table, tx_step
+from ._partitions import defaults_sql
 
 
 def validate(op: DropDefault, schema: Schema) -> None:
@@ -28,7 +29,7 @@ def plan(op: DropDefault, ctx: Ctx) -> list[Step]:
         ctx, "contract" if steps else "migrate", f"drop the default of {table.name}.{op.column}",
         ["-- squawk-ignore ban-drop-default -- requested; inserts that omit the column were moved off it",
          f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"],
-        [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}"],
+        defaults_sql(ctx.schema, table, op.column),
         risk="brief lock, catalog change only" + ("" if steps else "; inserts that omit it now get NULL"),
         rollback=f"restore the default {col.default}"))
     return steps

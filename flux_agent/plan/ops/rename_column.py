@@ -12,6 +12,7 @@ from ...model.schema import Schema
 from ...model.plan import Step
 from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_new_column_name, require_table, tx_step
+from ._partitions import defaults_sql
 from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, own_sequences_sql, prepare, restore_old_sql
 
 
@@ -33,7 +34,7 @@ def plan(op: RenameColumn, ctx: Ctx) -> list[Step]:
     steps.append(code_step(
         f"deploy code that reads and writes {sh.table.name}.{op.new_name} instead of {op.column}"))
     attach, detach = attach_unique_sql(sh, final_names=False)
-    default = [f"ALTER TABLE {t} ALTER COLUMN {n} SET DEFAULT {sh.old.default}"] if sh.old.default else []
+    default = defaults_sql(ctx.schema, sh.table, op.column, op.new_name, none=False)
     undefault = [f"ALTER TABLE {t} ALTER COLUMN {n} DROP DEFAULT"] if sh.old.default else []
     up = drop_sync_sql(sh) + own_sequences_sql(sh, op.new_name) + [
         f"-- squawk-ignore ban-drop-column -- the application stopped using {op.column} in the code step",

@@ -7,6 +7,7 @@ from ...model.operations import SetDefault
 from ...model.plan import Step
 from ...pg.quote import ident, qname
 from ._base import Ctx, checked_expr, one, require_column, require_table, tx_step
+from ._partitions import defaults_sql
 
 
 def validate(op: SetDefault, schema: Schema) -> None:
@@ -20,10 +21,9 @@ def plan(op: SetDefault, ctx: Ctx) -> list[Step]:
     col = require_column(table, op.column)
     t, c = qname(table.name), ident(op.column)
     default = checked_expr(op.default, table, "default")
-    undo = f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {col.default}" if col.default \
-        else f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"
     return [tx_step(ctx, "migrate", f"set the default of {table.name}.{op.column} to {default}",
-                    [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default}"], [undo],
+                    [f"ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {default}"],
+                    defaults_sql(ctx.schema, table, op.column),
                     risk="brief lock, catalog change only; existing rows keep their values",
                     rollback="restore the previous default" if col.default else "drop the default again")]
 

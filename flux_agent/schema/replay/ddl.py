@@ -182,6 +182,8 @@ def rename_column(st: State, table: Table, old: str, new: str) -> None:
         return
     plain = {c.name for c in table.columns}
     col.name = new
+    first = next((k for k, v in st.renamed.items() if k[0] == table.name and v == old), (table.name, old))
+    st.renamed[first] = new
     for i in table.indexes:
         # An item that is not a column name is an expression: rewrite references inside it.
         i.columns = [new if c == old else c if c in plain else _rename_in_expr(c, old, new) for c in i.columns]
@@ -313,6 +315,8 @@ def alter_table(st: State, stmt: ast.AlterTableStmt) -> None:
         return  # ALTER on a view, an index or a table created outside the replayed history
     for cmd in stmt.cmds or ():
         _alter_cmd(st, table, cmd)
+        if cmd.subtype == AT.AT_ColumnDefault and stmt.relation.inh is False and cmd.name:
+            st.only_defaults.add((table.name, cmd.name))  # ALTER TABLE ONLY: no partition follows
 
 
 def _alter_cmd(st: State, table: Table, cmd: ast.AlterTableCmd) -> None:

@@ -19,7 +19,7 @@ from ...model.schema import Schema, Table
 from ...pg.parse import require_pglast
 from ..migration_files import migration_files, up_section, up_sql_of  # noqa: F401  (up_sql_of: in __all__)
 from ..normal import normalise_schema, normalise_table, normalise_views
-from ..partitions import follow_partitions
+from ..partitions import follow_partitions, partition_parents
 from .state import State, split_key
 
 __all__ = ["replay_sql", "up_sql_of", "read_migrations_dir", "migration_files"]
@@ -37,8 +37,9 @@ def _statements() -> ModuleType:
 def replay_sql(sql_text: str, schema: Optional[Schema] = None) -> Schema:
     """The schema after running `sql_text` on a copy of `schema` (empty when None)."""
     state = State(schema.model_copy(deep=True) if schema is not None else Schema())
+    parents = partition_parents(state.schema)
     _statements().apply_sql(state, sql_text, first_line=1)
-    follow_partitions(state.schema)
+    follow_partitions(state.schema, parents, state.only_defaults, state.renamed)
     return normalise_schema(state.schema, in_place=True)
 
 

@@ -55,6 +55,12 @@ class State:
         # Unqualified names of the tables replayed statements may have changed since the last
         # FolderReplay snapshot (touches.py); None: any table.
         self.touched: Optional[set[str]] = set()
+        # (table, column) whose default was set or dropped ON ONLY the table: partitions keep theirs
+        # (schema/partitions.follow_partitions).
+        self.only_defaults: set[tuple[str, str]] = set()
+        # (table, column name before the statements) -> its name now: partitions follow renames
+        # by these, not by guessing from the columns gone and come.
+        self.renamed: dict[tuple[str, str], str] = {}
 
     def touch(self, touch) -> None:
         """Note, before it is replayed, what a statement can change (a touches.Touch)."""

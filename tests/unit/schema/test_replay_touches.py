@@ -14,7 +14,7 @@ from flux_agent.schema.migration_files import up_section
 from flux_agent.schema.normal import normalise_table, normalise_views
 from flux_agent.schema.replay.engine import FolderReplay
 from flux_agent.schema.replay.state import State, bare_names, in_namespace, split_key
-from flux_agent.schema.replay.statements import apply_sql, replay_step
+from flux_agent.schema.replay.statements import replay_step
 from flux_agent.schema.replay.touches import copy_for_replay, touched, union
 
 FOLDERS = {"dbmate": "dbmate-upchieve/database/migrations", "golang-migrate": "golang-migrate-pocket-id/migrations/postgres",
