@@ -25,6 +25,15 @@ def index_name(op: AddIndex, table: Table) -> str:
     return short_name(bare(table.name), *op.columns, suffix="key" if op.unique else "idx")
 
 
+def _same_index(op: AddIndex, table: Table) -> Optional[Index]:
+    """An index of the table that already serves this one: a plain btree on the same columns in the
+    same order, with no predicate (unique when a unique one is asked for)."""
+    if op.where is not None:
+        return None  # predicates compare only as PostgreSQL prints them: left to the name check
+    return next((i for i in table.indexes if i.columns == list(op.columns) and i.method == "btree"
+                 and i.where is None and not any(i.opclasses) and (i.unique or not op.unique)), None)
+
+
 def _exists(schema: Schema, table: Table, name: str) -> bool:
     return any(i.name == name for t in schema.tables for i in t.indexes) or any(
         c.name == name for c in table.constraints)
@@ -38,6 +47,10 @@ def validate(op: AddIndex, schema: Schema) -> None:
         raise FluxInputError(f"index on {op.table} lists a column twice: {', '.join(op.columns)}")
     if op.where is not None:
         checked_expr(op.where, table, "index predicate", subquery=False)
+    same = _same_index(op, table)
+    if same is not None:
+        raise FluxInputError(f"{table.name} already has {'a unique' if same.unique else 'an'} index on "
+                             f"({', '.join(op.columns)}): {same.name}; nothing to add")
     name = index_name(op, table)
     if _exists(schema, table, name):
         raise FluxInputError(f"an index or constraint named {name!r} already exists")

@@ -142,7 +142,7 @@ def second_plan_sees_the_first(project: Path, tool: str, table: str = "orders", 
     assert [f for f in plan.findings if f.severity == "error"] == []
     written = tools.write_migration(plan, str(project))
     assert written.files and all((project / f).is_file() for f in written.files)
-    with pytest.raises(FluxInputError, match="already exists"):
+    with pytest.raises(FluxInputError, match=rf"already has an index on \({column}\)"):
         tools.plan_migration(index, str(project))
     add = [{"op": "add_column", "table": table, "column": "flux_extra", "type": "text"}]
     tools.write_migration(tools.plan_migration(add, str(project)), str(project))

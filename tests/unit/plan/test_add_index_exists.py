@@ -1,0 +1,39 @@
+"""add_index where the table already has that index (openstreetmap's changesets_closed_at_idx):
+refused as nothing to add, naming the index, not as a clash of the name Flux would have given it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from shop import shop_schema
+
+from flux_agent.entry.actions import parse_operations
+from flux_agent.errors import FluxInputError
+from flux_agent.model.settings import Settings
+from flux_agent.plan.planner import build_plan
+
+
+def _plan(op: dict):
+    return build_plan(parse_operations([{"op": "add_index", **op}]), shop_schema(), Settings(), tool="sql")
+
+
+@pytest.mark.parametrize("op, says", [
+    ({"table": "orders", "columns": ["status"]}, "orders already has an index on (status): orders_status_idx"),
+    ({"table": "orders", "columns": ["status"], "name": "orders_by_status"}, "orders_status_idx; nothing to add"),
+    ({"table": "users", "columns": ["email"]}, "users already has a unique index on (email): users_email_key"),
+    ({"table": "users", "columns": ["email"], "unique": True}, "a unique index on (email): users_email_key"),
+])
+def test_an_index_the_table_has_is_nothing_to_add(op, says):
+    with pytest.raises(FluxInputError, match=re.escape(says)):
+        _plan(op)
+
+
+@pytest.mark.parametrize("op", [
+    {"table": "orders", "columns": ["status"], "unique": True},  # a plain index does not make it unique
+    {"table": "orders", "columns": ["status", "id"]},  # other columns
+    {"table": "orders", "columns": ["status"], "where": "status <> 'done'", "name": "orders_open_idx"},  # partial
+])
+def test_a_different_index_on_the_same_columns_is_planned(op):
+    plan = _plan(op)
+    assert any("CREATE" in (s.up_sql or "") and "INDEX CONCURRENTLY" in s.up_sql for s in plan.steps)
