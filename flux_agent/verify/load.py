@@ -26,7 +26,7 @@ from ..model.schema import Schema
 from ..pg.parse import expr
 from ..pg.quote import ident, ident_list, qname
 from .runner import connect  # no prepared statements: the traffic may go through a pooler too
-from .seed import check_choices
+from .check_values import check_choices
 from .values import py_value
 from .workload import View, Workload, choose
 

@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import psycopg
-import pglast
-from pglast import ast
-from pglast.enums import A_Expr_Kind
-
 from ..model.schema import Constraint, Schema, Table
-from ..pg.ddl import identity_column, sequence_of
-from ..pg.quote import ident, ident_list, literal, qname
+from ..pg.ddl import sequence_of
+from ..pg.quote import ident, ident_list, qname
+from .check_values import check_choices
+from .seed_partitions import key_values, partition_links
 from .values import sql_value
 
 
@@ -47,17 +45,23 @@ def fk_order(schema: Schema) -> list[Table]:
 
 def seed(conn: psycopg.Connection, schema: Schema, rows: int) -> SeedResult:
     result = SeedResult()
+    links = partition_links(schema)
+    routed = {child for _, child in links}  # filled through their parents (seed_partitions.py)
+    partitioned = {parent for parent, _ in links}
     for table in fk_order(schema):
         if rows <= 0:
             result.counts[table.name] = 0
+            continue
+        if table.name in routed:
             continue
         if not table.columns:
             result.notes.append(f"{table.name}: not filled (its columns are not known)")
             continue
         error = None
+        keys = key_values(conn, table.name) if table.name in partitioned else {}
         for null_optional in (False, True):
             try:
-                sql = insert_sql(schema, table, rows, result.counts, null_optional)
+                sql = insert_sql(schema, table, rows, result.counts, null_optional, keys)
                 with conn.transaction():
                     conn.execute(sql)
                 error = None
@@ -73,6 +77,9 @@ def seed(conn: psycopg.Connection, schema: Schema, rows: int) -> SeedResult:
             continue
         result.counts[table.name] = conn.execute(f"SELECT count(*) FROM {qname(table.name)}").fetchone()[0]
         _reset_sequences(conn, table)
+    for name in sorted(routed):  # what routing put in each partition
+        if schema.table(name) is not None and rows > 0:
+            result.counts[name] = conn.execute(f"SELECT count(*) FROM {qname(name)}").fetchone()[0]
     conn.execute("ANALYZE")
     return result
 
@@ -81,10 +88,13 @@ class _CannotFill(Exception):
     pass
 
 
-def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], null_optional: bool) -> str:
+def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], null_optional: bool,
+               keys: Optional[dict[str, list[str]]] = None) -> str:
+    """`keys`: a partitioned table's partition-key values (seed_partitions.key_values), cycled
+    like a CHECK's choices and never NULL."""
     exprs: dict[str, str] = {}
     joins: list[str] = []
-    choices = check_choices(table)
+    choices = {**check_choices(table, schema), **(keys or {})}
     for col in table.columns:
         if col.name in choices:
             items = ", ".join(choices[col.name])
@@ -99,7 +109,7 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
     for n, con in enumerate(c for c in table.constraints if c.kind == "foreign_key"):
         _foreign_key(schema, table, con, n, exprs, joins, counts)
     for col in table.columns:
-        if col.name not in exprs or col.name in table.primary_key or not col.nullable:
+        if col.name not in exprs or col.name in table.primary_key or not col.nullable or col.name in (keys or {}):
             continue
         if null_optional:
             del exprs[col.name]
@@ -109,7 +119,9 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
     if not names:
         return f"INSERT INTO {qname(table.name)} SELECT FROM generate_series(1, {rows}) g"
     values = ", ".join(exprs[c] for c in names)
-    return (f"INSERT INTO {qname(table.name)} ({ident_list(names)}) SELECT {values} "
+    # OVERRIDING SYSTEM VALUE: a GENERATED ALWAYS identity column takes the row number too (the
+    # model does not tell ALWAYS from BY DEFAULT; the clause is a no-op where there is none).
+    return (f"INSERT INTO {qname(table.name)} ({ident_list(names)}) OVERRIDING SYSTEM VALUE SELECT {values} "
             f"FROM generate_series(1, {rows}) g{''.join(joins)}")
 
 
@@ -151,52 +163,13 @@ def _foreign_key(schema: Schema, table: Table, con: Constraint, n: int, exprs: d
         exprs[c] = f"{alias}.k{i}"
 
 
-def check_choices(table: Table) -> dict[str, list[str]]:
-    """column -> SQL literals from `CHECK (col IN (...))` / `col = ANY (ARRAY[...])` constraints."""
-    out: dict[str, list[str]] = {}
-    for con in table.constraints:
-        if con.kind != "check" or not con.expression:
-            continue
-        try:
-            node = pglast.parse_sql(f"SELECT {con.expression}")[0].stmt.targetList[0].val
-        except Exception:  # an expression pglast cannot read back: no choices from it
-            continue
-        parts = node.args if isinstance(node, ast.BoolExpr) and node.boolop == 0 else (node,)  # AND
-        for part in parts:
-            found = _in_list(part)
-            if found:
-                out[found[0]] = found[1]
-    return out
-
-
-def _in_list(node) -> Optional[tuple[str, list[str]]]:
-    if not isinstance(node, ast.A_Expr) or not isinstance(node.lexpr, ast.ColumnRef):
-        return None
-    items = None
-    if node.kind == A_Expr_Kind.AEXPR_IN and isinstance(node.rexpr, (list, tuple)):
-        items = node.rexpr
-    elif node.kind == A_Expr_Kind.AEXPR_OP_ANY:
-        arr = node.rexpr.arg if isinstance(node.rexpr, ast.TypeCast) else node.rexpr
-        items = arr.elements if isinstance(arr, ast.A_ArrayExpr) else None
-    if not items:
-        return None
-    values = []
-    for item in items:
-        item = item.arg if isinstance(item, ast.TypeCast) else item
-        if not isinstance(item, ast.A_Const) or item.isnull:
-            return None
-        v = item.val
-        values.append(literal(v.sval) if hasattr(v, "sval") else str(getattr(v, "ival", getattr(v, "fval", ""))))
-    field = node.lexpr.fields[-1]
-    return (field.sval, values) if isinstance(field, ast.String) else None
-
-
 def _reset_sequences(conn: psycopg.Connection, table: Table) -> None:
-    """Identity and serial columns continue after the seeded ids."""
+    """Identity and serial columns continue after the seeded ids (identity columns as the catalog
+    lists them: a table's identity need not be its one-column key, as v1_dag's (id, inserted_at))."""
     cols = [c.name for c in table.columns if sequence_of(c.default)]
-    ident_col = identity_column(table)
-    if ident_col:
-        cols.append(ident_col)
+    cols += [name for (name,) in conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attidentity <> '' AND attnum > 0 "
+        "AND NOT attisdropped ORDER BY attnum", (qname(table.name),)) if name not in cols]
     for col in cols:
         conn.execute(
             f"SELECT setval(pg_get_serial_sequence(%s, %s), coalesce(max({ident(col)}), 0) + 1, false) "

@@ -14,7 +14,7 @@ from typing import Any, Optional
 from psycopg.types.json import Json, Jsonb
 
 from ..model.schema import Schema
-from ..pg.quote import literal, qname
+from ..pg.quote import canonical_table, literal, qname
 
 _MODS = re.compile(r"^(?P<base>[a-z ]+?)(?:\((?P<mods>[0-9, ]+)\))?(?P<zone> with(?:out)? time zone)?$")
 INTS = {"smallint": 32000, "integer": 2_000_000_000, "bigint": 9_000_000_000_000_000_000}
@@ -35,7 +35,10 @@ def split_type(type_text: str) -> tuple[str, list[int], bool]:
 
 
 def enum_values(schema: Schema, type_text: str) -> Optional[list[str]]:
-    e = next((e for e in schema.enums if e.name == type_text or e.name == f"public.{type_text}"), None)
+    """The labels of the enum `type_text` names, as format_type prints it (quoted where its name
+    needs quotes: Prisma's "Role")."""
+    key = canonical_table(type_text)
+    e = next((e for e in schema.enums if canonical_table(e.name) == key), None)
     return list(e.values) if e is not None else None
 
 
@@ -55,7 +58,7 @@ def sql_value(type_text: str, g: str, salt: str, schema: Schema) -> Optional[str
     choices = enum_values(schema, type_text)
     if choices:
         items = ", ".join(literal(v) for v in choices)
-        return f"(ARRAY[{items}]::{qname(type_text)}[])[1 + ({g}) % {len(choices)}]"
+        return f"(ARRAY[{items}]::{qname(canonical_table(type_text))}[])[1 + ({g}) % {len(choices)}]"
     if base in INTS:
         return f"((({g}) - 1) % {INTS[base]} + 1)::{base}"
     if base in ("numeric", "decimal"):
