@@ -47,7 +47,9 @@ def validate(op: AddIndex, schema: Schema) -> None:
         raise FluxInputError(f"index on {op.table} lists a column twice: {', '.join(op.columns)}")
     if op.where is not None:
         checked_expr(op.where, table, "index predicate", subquery=False)
-    same = _same_index(op, table)
+    # Asked for without a name ("add an index on orders.status"), an index the table has is the
+    # answer; a name given (a proposed file's CREATE INDEX o_s) is the user's to keep.
+    same = _same_index(op, table) if op.name is None else None
     if same is not None:
         raise FluxInputError(f"{table.name} already has {'a unique' if same.unique else 'an'} index on "
                              f"({', '.join(op.columns)}): {same.name}; nothing to add")
