@@ -41,9 +41,8 @@ def ident(name: str) -> str:
 
 def split_qualified(name: str) -> tuple[Optional[str], str]:
     """'billing.invoices' -> ('billing', 'invoices'); 'users' -> (None, 'users')."""
-    if '"' in name:
-        # A quoted name (`"Foo"`, `billing."Invoice"` as format_type prints it) may hold dots:
-        # parse it as PostgreSQL would.
+    if name.startswith('"'):
+        # An explicitly quoted name may hold dots: parse it as PostgreSQL would.
         parts = _parse_qualified(name)
     else:
         parts = name.split(".")

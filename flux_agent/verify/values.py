@@ -14,6 +14,7 @@ from typing import Any, Optional
 from psycopg.types.json import Json, Jsonb
 
 from ..model.schema import Schema
+from ..pg.parse import parse_sql
 from ..pg.quote import canonical_table, literal, qname
 
 _MODS = re.compile(r"^(?P<base>[a-z ]+?)(?:\((?P<mods>[0-9, ]+)\))?(?P<zone> with(?:out)? time zone)?$")
@@ -36,10 +37,21 @@ def split_type(type_text: str) -> tuple[str, list[int], bool]:
 
 def enum_values(schema: Schema, type_text: str) -> Optional[list[str]]:
     """The labels of the enum `type_text` names, as format_type prints it (quoted where its name
-    needs quotes: Prisma's "Role")."""
-    key = canonical_table(type_text)
+    needs quotes: Prisma's "Role", billing."Invoice")."""
+    key = type_key(type_text)
     e = next((e for e in schema.enums if canonical_table(e.name) == key), None)
     return list(e.values) if e is not None else None
+
+
+def type_key(type_text: str) -> str:
+    """A type's name as format_type prints it -> the schema model's key (raw names, unqualified in
+    public), read by PostgreSQL's own parser."""
+    try:
+        node = parse_sql(f"SELECT NULL::{type_text}")[0].stmt.targetList[0].val
+        names = [n.sval for n in node.typeName.names]
+    except Exception:  # not a plain type name: compared as it is
+        return type_text
+    return canonical_table(".".join(names)) if len(names) == 2 and "." not in names[1] else names[-1]
 
 
 def _numeric_limit(mods: list[int]) -> tuple[int, int]:
@@ -58,7 +70,7 @@ def sql_value(type_text: str, g: str, salt: str, schema: Schema) -> Optional[str
     choices = enum_values(schema, type_text)
     if choices:
         items = ", ".join(literal(v) for v in choices)
-        return f"(ARRAY[{items}]::{qname(canonical_table(type_text))}[])[1 + ({g}) % {len(choices)}]"
+        return f"(ARRAY[{items}]::{qname(type_key(type_text))}[])[1 + ({g}) % {len(choices)}]"
     if base in INTS:
         return f"((({g}) - 1) % {INTS[base]} + 1)::{base}"
     if base in ("numeric", "decimal"):
