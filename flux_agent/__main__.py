@@ -6,6 +6,6 @@ if sys.argv[1:] == ["mcp"]:  # the plugin's start: the server's own light import
     serve()
     sys.exit(0)
 
-from .entry.cli import main
+from .entry.client import main  # `validate` to a running `flux daemon`, else every command here
 
 sys.exit(main())

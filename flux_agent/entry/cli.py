@@ -308,6 +308,13 @@ def _status(args) -> int:
     return 0
 
 
+def _daemon(args) -> int:
+    from .daemon import command
+
+    print(command(args.action))
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in (argv[:argv.index("--")] if "--" in argv else argv)  # before parsing can fail
@@ -323,10 +330,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             # exit); the usage it prints on stdout is what someone typing a bare `flux` came for.
             parser.print_help(sys.stdout)
             raise FluxInputError("no command given: choose one of plan, continue, status, fix, validate, detect, "
-                                 "schema, verify, mcp (flux COMMAND --help for its flags)")
+                                 "schema, verify, daemon, mcp (flux COMMAND --help for its flags)")
         handler = {"plan": _plan, "validate": _validate, "detect": _detect, "schema": _schema,
                    "mcp": _mcp, "continue": _continue, "verify": _verify, "fix": _fix,
-                   "status": _status}[args.command]
+                   "status": _status, "daemon": _daemon}[args.command]
         return handler(args)
     except BrokenPipeError:  # the reader went away (| head): nothing more to say
         return 0

@@ -134,5 +134,9 @@ def parser() -> argparse.ArgumentParser:
     sta.add_argument("--database-url", help="read this database's catalogs (read-only); without it, the plan records alone")
     sta.add_argument("--json", action="store_true", help=_JSON)
 
+    dae = sub.add_parser("daemon", help="keep Flux loaded in the background so `flux validate` starts at once "
+                                        "(a pre-commit hook, an editor); FLUX_DAEMON=off runs without it")
+    dae.add_argument("action", choices=("start", "stop", "status"))
+
     sub.add_parser("mcp", help="serve the tools over MCP (stdio)")
     return p
