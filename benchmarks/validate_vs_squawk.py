@@ -18,7 +18,8 @@ Timed, wall clock, best of --runs:
   flux warm   the same again, every file served from the cache
   flux one    one file of DIR alone in a folder, no cache
   squawk      squawk --reporter json DIR/*.sql, and on the one file
-with the ratio flux/squawk of each (best of --runs, wall clock).
+and the three again with a `flux daemon` running (the same command, run in a fork of it), with
+the ratio flux/squawk of each (best of --runs, wall clock).
 
 flux reads the up section of each file and judges it against the shop schema
 (unknown tables and columns included); squawk reads each whole file, down
@@ -253,7 +254,7 @@ def folder_mode(folder: Path, squawk: str, runs: int) -> int:
         one.mkdir()
         shutil.copy(files[0], one / files[0].name)
         cache = work / "cache"
-        env = dict(_installed_env(), FLUX_VALIDATE_CACHE=str(cache))
+        env = dict(_installed_env(), FLUX_VALIDATE_CACHE=str(cache), FLUX_DAEMON="off")
 
         def flux(target: Path, fresh_cache: bool):
             def go():
@@ -279,15 +280,31 @@ def folder_mode(folder: Path, squawk: str, runs: int) -> int:
         t_one, _ = best_of(runs, flux(one, fresh_cache=True))
         t_sq, sq = best_of(runs, squawk_on(files))
         t_sq_one, _ = best_of(runs, squawk_on([one / files[0].name]))
+        # The same with a daemon of its own running (its socket in the work folder).
+        env.pop("FLUX_DAEMON")
+        env["FLUX_DAEMON_DIR"] = str(work / "daemon")
+        start = subprocess.run([sys.executable, "-m", "flux_agent", "daemon", "start"], capture_output=True,
+                               text=True, env=env, cwd=cwd)
+        assert start.returncode == 0, start.stderr
+        try:
+            t_dcold, dcold = best_of(runs, flux(folder, fresh_cache=True))
+            flux(folder, fresh_cache=True)()
+            t_dwarm, dwarm = best_of(runs, flux(folder, fresh_cache=False))
+            t_done, _ = best_of(runs, flux(one, fresh_cache=True))
+        finally:
+            subprocess.run([sys.executable, "-m", "flux_agent", "daemon", "stop"], capture_output=True, env=env, cwd=cwd)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    assert dcold == dwarm == cold, "the daemon's runs must give the command's findings"
     assert warm == cold, "the cached run must give the cold run's findings"
     size = sum(f.stat().st_size for f in files)
     print(f"folder:       {folder} ({len(files)} files, {size / 1e6:.1f} MB); {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.2f}")
     print(f"findings:     flux {len(cold)}, squawk {len(sq)}")
     print(f"{'':14}{'flux':>9} {'squawk':>9} {'ratio':>8}")
-    for name, ours, theirs in (("cold", t_cold, t_sq), ("warm (cache)", t_warm, t_sq), ("one file", t_one, t_sq_one)):
+    for name, ours, theirs in (("cold", t_cold, t_sq), ("warm (cache)", t_warm, t_sq), ("one file", t_one, t_sq_one),
+                               ("daemon cold", t_dcold, t_sq), ("daemon warm", t_dwarm, t_sq),
+                               ("daemon one", t_done, t_sq_one)):
         print(f"{name:14}{ours:8.3f}s {theirs:8.3f}s {ours / theirs:7.1f}x")
     print(f"(best of {runs}, wall clock; flux: python -m flux_agent validate DIR --json, no project)")
     return 0

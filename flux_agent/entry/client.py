@@ -11,23 +11,56 @@ import os
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Optional, Sequence
 
 # The commands a daemon runs: validate only (a pre-commit hook's and an editor's, run again and
 # again); the others start their own work (a dev database, a plan) that dwarfs the start.
 DAEMON_COMMANDS = ("validate",)
+IDLE_S = "1800"  # a daemon stops after this many seconds without a request (FLUX_DAEMON_IDLE_S)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    """FLUX_DAEMON: off (or 0) never uses a daemon; auto also starts one, in the background, when
+    none runs (the run itself goes on here); anything else uses one that runs."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] and args[0] in DAEMON_COMMANDS and os.environ.get("FLUX_DAEMON", "").lower() not in ("off", "0"):
+    mode = os.environ.get("FLUX_DAEMON", "").lower()
+    if args[:1] and args[0] in DAEMON_COMMANDS and mode not in ("off", "0"):
         code = through_daemon(args)
         if code is not None:
             return code
+        if mode == "auto":
+            spawn()
     from .cli import main as run
 
     return run(args)
+
+
+def spawn() -> Optional[Path]:
+    """Start this installation's daemon in the background (it removes its `.starting` mark once it
+    listens); None when one is starting already (a mark younger than 30 s) or cannot be here."""
+    path = socket_path()
+    if path is None:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path.parent, 0o700)
+    mark = path.with_suffix(".starting")
+    try:
+        os.close(os.open(mark, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        try:
+            if time.time() - mark.stat().st_mtime < 30:
+                return None
+        except OSError:
+            return None
+        mark.touch()
+    import subprocess
+
+    idle = os.environ.get("FLUX_DAEMON_IDLE_S", IDLE_S)
+    subprocess.Popen([sys.executable, "-m", "flux_agent.entry.daemon", str(path), idle], start_new_session=True,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return path
 
 
 def socket_path() -> Optional[Path]:

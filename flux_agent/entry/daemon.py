@@ -17,16 +17,14 @@ import os
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 from ..errors import FluxInputError
-from .client import DAEMON_COMMANDS, socket_path
+from .client import DAEMON_COMMANDS, IDLE_S, socket_path, spawn
 
 _ROOT = Path(__file__).resolve().parent.parent  # the flux_agent package
-_IDLE_S = 1800
 _MAX_REQUEST = 16 * 1024 * 1024
 
 
@@ -59,6 +57,7 @@ def serve(path: Path, idle_s: float) -> None:
     os.chmod(path, 0o600)
     server.listen(16)
     server.settimeout(idle_s)
+    path.with_suffix(".starting").unlink(missing_ok=True)  # client.spawn's mark: listening now
     try:
         while True:
             try:
@@ -170,11 +169,9 @@ def command(action: str) -> str:
         return "stopped"
     if running:
         return f"already running ({path})"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path.parent, 0o700)
-    idle = os.environ.get("FLUX_DAEMON_IDLE_S", str(_IDLE_S))
-    subprocess.Popen([sys.executable, "-m", "flux_agent.entry.daemon", str(path), idle], start_new_session=True,
-                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    path.with_suffix(".starting").unlink(missing_ok=True)  # asked for by name: start it now
+    spawn()
+    idle = os.environ.get("FLUX_DAEMON_IDLE_S", IDLE_S)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if _answers(path):

@@ -93,3 +93,19 @@ def test_a_daemon_whose_source_changed_stops_and_the_command_runs_here(daemon, p
     finally:
         probe.unlink(missing_ok=True)
     assert flux("daemon", "status", env=daemon, cwd=project).stdout.strip() == "not running"
+
+
+def test_auto_starts_one_in_the_background_for_the_next_run(tmp_path, project, monkeypatch):
+    env = dict(os.environ, FLUX_DAEMON="auto", FLUX_DAEMON_DIR=str(tmp_path / "auto"), FLUX_DAEMON_IDLE_S="60")
+    monkeypatch.setenv("FLUX_DAEMON_DIR", env["FLUX_DAEMON_DIR"])
+    monkeypatch.chdir(project)
+    try:
+        assert client.through_daemon(["validate", "db/migrations"]) is None  # none yet
+        assert flux("validate", "db/migrations", env=env, cwd=project).returncode == 1  # run here, one started
+        deadline = time.monotonic() + 30
+        while client.through_daemon(["validate", "db/migrations"]) is None:
+            assert time.monotonic() < deadline, "no daemon started"
+            time.sleep(0.2)
+        assert not list((tmp_path / "auto").glob("*.starting"))
+    finally:
+        flux("daemon", "stop", env=env, cwd=project)
