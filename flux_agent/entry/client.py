@@ -67,7 +67,7 @@ def socket_path() -> Optional[Path]:
     """Where this installation's daemon listens (one per environment, Python version and Flux
     source folder, so two installations never serve each other; `python`, `python3` and the
     `flux` script of one environment share it), in a folder only this user can enter; None where
-    there are no Unix sockets."""
+    there are no Unix sockets or the path would be too long for one."""
     if not hasattr(socket, "AF_UNIX") or not hasattr(os, "fork"):
         return None
     base = os.environ.get("FLUX_DAEMON_DIR") or (
@@ -75,7 +75,9 @@ def socket_path() -> Optional[Path]:
         else os.path.join(os.path.expanduser("~"), ".cache", "flux", "daemon"))
     here = Path(__file__).resolve().parent.parent
     key = hashlib.sha256(f"{sys.prefix}\0{sys.version}\0{here}".encode()).hexdigest()[:16]
-    return Path(base) / f"daemon-{key}.sock"
+    path = Path(base) / f"daemon-{key}.sock"
+    # A Unix socket's path has room for 104 bytes on macOS, 108 on Linux: a longer one cannot be.
+    return path if len(os.fsencode(path)) < 104 else None
 
 
 def through_daemon(argv: list[str]) -> Optional[int]:

@@ -143,9 +143,12 @@ def _fork_run(server: socket.socket, conn: socket.socket, request: dict, fds: li
     except BaseException:  # noqa: BLE001 - the fork must report and exit whatever happened
         code = 3
     finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # the reader went away (| head): nothing more to say
+                pass
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
             conn.sendall(f"exit {code}\n".encode())
         finally:
             os._exit(code if isinstance(code, int) else 3)
@@ -158,7 +161,8 @@ def command(action: str) -> str:
     """`flux daemon start|stop|status`: the line to print."""
     path = socket_path()
     if path is None:
-        raise FluxInputError("flux daemon needs Unix sockets and fork (not on this platform)")
+        raise FluxInputError("flux daemon needs Unix sockets and fork, and a socket path under 104 bytes "
+                             "(set FLUX_DAEMON_DIR to a shorter folder)")
     running = _answers(path)
     if action == "status":
         return f"running ({path})" if running else "not running"

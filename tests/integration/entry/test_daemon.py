@@ -109,3 +109,25 @@ def test_auto_starts_one_in_the_background_for_the_next_run(tmp_path, project, m
         assert not list((tmp_path / "auto").glob("*.starting"))
     finally:
         flux("daemon", "stop", env=env, cwd=project)
+
+
+def test_a_reader_that_goes_away_is_no_error(daemon, tmp_path):
+    """`flux validate ... | head -c 10`: the run's writes fail once the reader has gone (its output is
+    well over a pipe's 64 kB), and that is no error: the exit code is the command's own."""
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(400):
+        (many / f"{i:04d}_index.sql").write_text(UNSAFE, encoding="utf-8")
+    served = subprocess.run(f"{sys.executable} -m flux_agent validate many; echo \" exit $?\" >&2",
+                            shell=True, capture_output=True, text=True, env=daemon, cwd=tmp_path, timeout=300)
+    assert len(served.stdout) > 65536 and served.stderr.strip() == "exit 1"
+    cut = subprocess.run(f"{sys.executable} -m flux_agent validate many | head -c 10",
+                         shell=True, capture_output=True, text=True, env=daemon, cwd=tmp_path, timeout=300)
+    assert cut.stderr == "" and len(cut.stdout) == 10
+
+
+def test_a_socket_path_too_long_is_said_in_one_line(tmp_path, project):
+    env = dict(os.environ, FLUX_DAEMON_DIR=str(tmp_path / ("d" * 120)))
+    started = flux("daemon", "start", env=env, cwd=project)
+    assert started.returncode == 2 and "FLUX_DAEMON_DIR" in started.stderr and started.stderr.count("\n") == 1
+    assert flux("validate", "db/migrations", env=dict(env, FLUX_DAEMON="auto"), cwd=project).returncode == 1
