@@ -61,6 +61,18 @@ class EnumType(BaseModel):
     values: list[str] = Field(default_factory=list)
 
 
+class UserType(BaseModel):
+    """A type of the schema's own other than an enum: a range (hatchet's uuidrange), a domain or a
+    composite, with the statement that makes it, as PostgreSQL describes it or the migrations wrote
+    it (Flux only makes it again: a scratch database, verify's rows)."""
+
+    name: str
+    kind: Literal["range", "domain", "composite"]
+    over: Optional[str] = Field(None, description="a range's subtype, a domain's base type (as format_type "
+                                                  "prints it); None for a composite")
+    create: str = Field(description="the CREATE TYPE or CREATE DOMAIN statement that makes it")
+
+
 class View(BaseModel):
     name: str
     definition: Optional[str] = None
@@ -142,6 +154,8 @@ class Dependencies(BaseModel):
 class Schema(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     enums: list[EnumType] = Field(default_factory=list)
+    types: list[UserType] = Field(default_factory=list, description="ranges, domains and composites, in the "
+                                  "order they were made (one may use another)")
     views: list[View] = Field(default_factory=list)
     extensions: list[str] = Field(default_factory=list, description="extensions the schema uses (CREATE "
                                   "EXTENSION), plpgsql aside, in name order")

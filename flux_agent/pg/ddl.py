@@ -44,7 +44,8 @@ def identity_column(table: Table) -> Optional[str]:
 def schema_ddl(schema: Schema) -> list[str]:
     out: list[str] = []
     namespaces = set()
-    for name in [t.name for t in schema.tables] + [e.name for e in schema.enums] + [v.name for v in schema.views]:
+    for name in [t.name for t in schema.tables] + [e.name for e in schema.enums] + [u.name for u in schema.types] \
+            + [v.name for v in schema.views]:
         ns, _ = split_qualified(name)
         if ns and ns != "public":
             namespaces.add(ns)
@@ -52,6 +53,7 @@ def schema_ddl(schema: Schema) -> list[str]:
     out += [f"CREATE EXTENSION IF NOT EXISTS {ident(e)}" for e in schema.extensions]
     for enum in schema.enums:
         out.append(f"CREATE TYPE {qname(enum.name)} AS ENUM ({', '.join(literal(v) for v in enum.values)})")
+    out += [t.create for t in schema.types]  # in the order they were made: a domain may be over a range
     deps = schema.dependencies.dependents if schema.dependencies is not None else []
     keys = {d.name: d.definition for d in deps if d.kind == "partition_key" and d.definition}
     names = {t.name for t in schema.tables}
@@ -78,7 +80,7 @@ def schema_ddl(schema: Schema) -> list[str]:
         out += [constraint_sql(table, c) for c in table.constraints if c.kind == "foreign_key"]
         out += [f"-- skipped: exclusion constraint {c.name} on {table.name} (the model keeps no definition)"
                 for c in table.constraints if c.kind == "exclude"]
-    out += _partitions(parts, keys)
+    out += _partitions(schema, parts, keys)
     for view in schema.views:
         if view.definition:
             out.append(f"CREATE VIEW {qname(view.name)} AS {view.definition}")
@@ -87,8 +89,9 @@ def schema_ddl(schema: Schema) -> list[str]:
     return out
 
 
-def _partitions(parts: dict, keys: dict[str, str]) -> list[str]:
-    """CREATE TABLE ... PARTITION OF for each partition, a parent before its partitions."""
+def _partitions(schema: Schema, parts: dict, keys: dict[str, str]) -> list[str]:
+    """CREATE TABLE ... PARTITION OF for each partition, a parent before its partitions, each
+    followed by what it has of its own (before its own partitions copy it)."""
     out: list[str] = []
     made: set[str] = set()
     while len(made) < len(parts):
@@ -99,7 +102,24 @@ def _partitions(parts: dict, keys: dict[str, str]) -> list[str]:
             key = keys.get(d.name)
             out.append(f"CREATE TABLE {qname(d.name)} PARTITION OF {qname(d.table)} {d.definition}"
                        + (f" {key}" if key else ""))
+            out += _own_columns(schema.table(d.name), schema.table(d.table))
             made.add(d.name)
+    return out
+
+
+def _own_columns(child: Optional[Table], parent: Optional[Table]) -> list[str]:
+    """What a partition has of its own: PARTITION OF gives it its parent's defaults and NOT NULLs,
+    where one made with LIKE and attached (hatchet's) has no default, or may have a NOT NULL more."""
+    out: list[str] = []
+    for col in child.columns if child is not None and parent is not None else ():
+        up = parent.column(col.name)
+        if up is None:
+            continue
+        where = f"ALTER TABLE ONLY {qname(child.name)} ALTER COLUMN {ident(col.name)}"
+        if col.default != up.default:
+            out.append(f"{where} SET DEFAULT {col.default}" if col.default is not None else f"{where} DROP DEFAULT")
+        if not col.nullable and up.nullable:
+            out.append(f"{where} SET NOT NULL")
     return out
 
 

@@ -71,6 +71,13 @@ def sql_value(type_text: str, g: str, salt: str, schema: Schema) -> Optional[str
     if choices:
         items = ", ".join(literal(v) for v in choices)
         return f"(ARRAY[{items}]::{qname(type_key(type_text))}[])[1 + ({g}) % {len(choices)}]"
+    own = next((t for t in schema.types if canonical_table(t.name) == type_key(type_text)), None)
+    if own is not None and own.over:  # a range of one value; a domain's base value (its checks may refuse it)
+        inner = sql_value(own.over, g, salt, schema)
+        if inner is None:
+            return None
+        return (f"{qname(own.name)}({inner}, {inner}, '[]')" if own.kind == "range"
+                else f"({inner})::{qname(own.name)}")
     if base in INTS:
         return f"((({g}) - 1) % {INTS[base]} + 1)::{base}"
     if base in ("numeric", "decimal"):

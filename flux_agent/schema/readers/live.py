@@ -24,7 +24,7 @@ from __future__ import annotations
 import psycopg
 
 from ...errors import FluxInputError
-from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, UserType, View
 from ..normal import normal_expr, normal_view, normalise_schema
 from ..replay.state import make_key
 from .dependencies import read_dependencies
@@ -109,6 +109,29 @@ SELECT n.nspname, t.typname,
  WHERE t.typtype = 'e' AND {_USER_NS} AND {_not_extension('pg_type', 't.oid')}
  ORDER BY t.oid"""
 
+# Ranges, domains and standalone composites (not a table's row type), as CREATE statements.
+_TYPES = f"""
+SELECT n.nspname, t.typname, t.typtype,
+       CASE t.typtype WHEN 'r' THEN format_type(r.rngsubtype, NULL) WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) END,
+       CASE t.typtype
+         WHEN 'r' THEN format('CREATE TYPE %s AS RANGE (SUBTYPE = %s%s)', t.oid::regtype, format_type(r.rngsubtype, NULL),
+                              CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END)
+         WHEN 'd' THEN format('CREATE DOMAIN %s AS %s%s%s%s', t.oid::regtype, format_type(t.typbasetype, t.typtypmod),
+                              ' DEFAULT ' || t.typdefault, CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END,
+                              (SELECT string_agg(format(' CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)), ''
+                                                 ORDER BY c.oid) FROM pg_constraint c WHERE c.contypid = t.oid))
+         ELSE format('CREATE TYPE %s AS (%s)', t.oid::regtype,
+                     (SELECT string_agg(format('%I %s', a.attname, format_type(a.atttypid, a.atttypmod)), ', '
+                                        ORDER BY a.attnum)
+                        FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped))
+       END
+  FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+  LEFT JOIN pg_range r ON r.rngtypid = t.oid
+  LEFT JOIN pg_class rel ON rel.oid = t.typrelid
+ WHERE (t.typtype IN ('r', 'd') OR t.typtype = 'c' AND rel.relkind = 'c')
+   AND {_USER_NS} AND {_not_extension('pg_type', 't.oid')}
+ ORDER BY t.oid"""
+
 _VIEWS = f"""
 SELECT c.oid, n.nspname, c.relname, pg_get_viewdef(c.oid)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -126,6 +149,7 @@ _EXTENSIONS = "SELECT extname::text FROM pg_extension WHERE extname <> 'plpgsql'
 
 _ON_DELETE = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}  # 'a' NO ACTION: None
 _KINDS = {"p": "primary_key", "u": "unique", "c": "check", "f": "foreign_key", "x": "exclude"}
+_TYPE_KINDS = {"r": "range", "d": "domain", "c": "composite"}
 
 
 def read_live(url: str, dependencies: bool = True) -> Schema:
@@ -174,13 +198,16 @@ def _read(conn) -> Schema:
             table.primary_key = list(cols)
         table.constraints.append(con)
     enums = [EnumType(name=make_key(ns, name), values=list(values)) for ns, name, values in conn.execute(_ENUMS)]
+    types = [UserType(name=make_key(ns, name), kind=_TYPE_KINDS[kind], over=over, create=create)
+             for ns, name, kind, over, create in conn.execute(_TYPES)]
     views: dict[int, View] = {}
     for oid, ns, name, definition in conn.execute(_VIEWS):
         views[oid] = View(name=make_key(ns, name), definition=definition)
     for view_oid, ns, name in conn.execute(_VIEW_READS, (list(views),)):
         views[view_oid].depends_on.append(make_key(ns, name))
     extensions = [name for (name,) in conn.execute(_EXTENSIONS)]
-    schema = Schema(tables=list(tables.values()), enums=enums, views=list(views.values()), extensions=extensions)
+    schema = Schema(tables=list(tables.values()), enums=enums, types=types, views=list(views.values()),
+                    extensions=extensions)
     for v in schema.views:
         v.depends_on = sorted(set(v.depends_on))
     return normalise_schema(schema)

@@ -10,6 +10,7 @@ from ...pg.parse import iter_nodes, render
 from .ddl import rename_column, rename_constraint, rename_table, set_table_schema
 from .names import choose_name, index_column_names, name_addition
 from .state import State, make_key, names_of, split_key, type_text
+from .types import drop_type
 
 _RELATIONS = (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW, OT.OBJECT_FOREIGN_TABLE)
 
@@ -81,9 +82,11 @@ def drop(st: State, stmt: ast.DropStmt) -> None:
             found = st.find_index(names[-2] if len(names) > 1 else None, names[-1])
             if found is not None:
                 found[0].indexes.remove(found[1])
-        elif kind == OT.OBJECT_TYPE:
-            key = st.enum_key(names_of(obj.names))
-            st.schema.enums = [e for e in st.schema.enums if e.name != key]
+        elif kind in (OT.OBJECT_TYPE, OT.OBJECT_DOMAIN):
+            names = names_of(obj.names)
+            if not drop_type(st, names):
+                key = st.enum_key(names)
+                st.schema.enums = [e for e in st.schema.enums if e.name != key]
         elif kind == OT.OBJECT_SCHEMA:
             _drop_schema(st, obj.sval)
         elif kind == OT.OBJECT_EXTENSION:
@@ -96,6 +99,7 @@ def _drop_schema(st: State, ns: str) -> None:
     for v in [v for v in st.schema.views if split_key(v.name)[0] == ns]:
         st.drop_relation(v.name, cascade=True)
     st.schema.enums = [e for e in st.schema.enums if split_key(e.name)[0] != ns]
+    st.schema.types = [t for t in st.schema.types if split_key(t.name)[0] != ns]
 
 
 # --------------------------------------------------------------------------

@@ -76,6 +76,10 @@ class State:
 
     # -- resolution ---------------------------------------------------------
 
+    def resolve(self, schemaname: Optional[str], name: str, exists) -> Optional[str]:
+        """The key `schemaname.name` names (through search_path when unqualified) where `exists`."""
+        return self._resolve(schemaname, name, exists)
+
     def _resolve(self, schemaname: Optional[str], name: str, exists) -> Optional[str]:
         if schemaname:
             key = make_key(schemaname, name)

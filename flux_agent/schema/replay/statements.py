@@ -20,6 +20,7 @@ from .objects import (
 )
 from .state import State
 from .touches import touched, union
+from .types import create_composite, create_domain, create_range
 
 _HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
     ast.CreateStmt: create_table,
@@ -34,6 +35,9 @@ _HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
     ast.CreateTableAsStmt: create_table_as,
     ast.VariableSetStmt: set_variable,
     ast.CreateExtensionStmt: create_extension,
+    ast.CreateRangeStmt: create_range,
+    ast.CreateDomainStmt: create_domain,
+    ast.CompositeTypeStmt: create_composite,
 }
 
 

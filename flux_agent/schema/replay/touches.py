@@ -19,7 +19,8 @@ from ...model.schema import Schema
 from .engine import deep_copy
 from .state import split_key
 
-_NO_TABLE = (ast.CreateEnumStmt, ast.AlterEnumStmt, ast.ViewStmt, ast.VariableSetStmt, ast.CreateExtensionStmt)
+_NO_TABLE = (ast.CreateEnumStmt, ast.AlterEnumStmt, ast.ViewStmt, ast.VariableSetStmt, ast.CreateExtensionStmt,
+             ast.CreateRangeStmt, ast.CreateDomainStmt, ast.CompositeTypeStmt)
 _RELATIONS = (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW)
 _NOTHING: "Touch" = (frozenset(), frozenset())
 

@@ -126,3 +126,63 @@ def test_a_foreign_key_onto_a_unique_index_is_built_after_the_index(pg_url, seco
             if not stmt.startswith("--"):
                 conn.execute(stmt)
     assert canon(read_live(second_db)) == canon(model)
+
+
+# hatchet's uuidrange stopped `flux verify --database-url`: the model held no range, domain or
+# composite type, so the scratch database could not make its tables.
+TYPES = """
+CREATE SCHEMA billing;
+CREATE TYPE uuidrange AS RANGE (subtype = uuid);
+CREATE TYPE floatrange AS RANGE (subtype = float8, subtype_diff = float8mi);
+CREATE DOMAIN billing."Positive" AS integer NOT NULL DEFAULT 1 CHECK (VALUE > 0);
+CREATE TYPE pair AS (a integer, "B" text);
+CREATE TABLE blocks (id bigint PRIMARY KEY, ids uuidrange NOT NULL, n billing."Positive", p pair);
+"""
+
+
+def test_ranges_domains_and_composites_are_read_made_again_and_filled(pg_url, second_db):
+    from flux_agent.schema.replay.engine import replay_sql
+    from flux_agent.verify.seed import seed
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(TYPES)
+    model = read_live(pg_url)
+    assert [(t.name, t.kind, t.over) for t in model.types] == [
+        ("uuidrange", "range", "uuid"), ("floatrange", "range", "double precision"),
+        ("billing.Positive", "domain", "integer"), ("pair", "composite", None)]
+    with psycopg.connect(second_db, autocommit=True) as conn:
+        for stmt in schema_ddl(model):
+            conn.execute(stmt)
+        assert seed(conn, model, 20).counts == {"blocks": 20}
+        assert conn.execute("SELECT count(*) FROM blocks WHERE NOT isempty(ids) AND n > 0").fetchone()[0] == 20
+    again = read_live(second_db)
+    assert canon(again) == canon(model)  # the types (in their order) and the table
+    # The migrations' own statements build the same types offline.
+    replayed = replay_sql(TYPES)
+    assert [(t.name, t.kind, t.over) for t in replayed.types] == [(t.name, t.kind, t.over) for t in model.types]
+    assert [(c.name, c.type) for c in replayed.table("blocks").columns] == \
+        [(c.name, c.type) for c in model.table("blocks").columns]
+
+
+# hatchet's partitions: made with LIKE (no defaults) and attached, one of them partitioned again.
+ATTACHED = """
+CREATE TABLE runs (id bigint NOT NULL, at date NOT NULL DEFAULT CURRENT_DATE, state text DEFAULT 'new',
+  PRIMARY KEY (id, at, state)) PARTITION BY RANGE (at);
+CREATE TABLE runs_2025 PARTITION OF runs FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE runs_2026 (LIKE runs) PARTITION BY LIST (state);
+ALTER TABLE runs_2026 ALTER COLUMN state SET NOT NULL;
+CREATE TABLE runs_2026_new (LIKE runs_2026);
+ALTER TABLE runs_2026 ATTACH PARTITION runs_2026_new FOR VALUES IN ('new');
+ALTER TABLE runs ATTACH PARTITION runs_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+"""
+
+
+def test_partitions_keep_their_own_defaults_at_every_level(pg_url, second_db):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(ATTACHED)
+    model = read_live(pg_url)
+    assert model.table("runs_2026_new").column("at").default is None
+    with psycopg.connect(second_db, autocommit=True) as conn:
+        for stmt in schema_ddl(model):
+            conn.execute(stmt)
+    assert canon(read_live(second_db)) == canon(model)
