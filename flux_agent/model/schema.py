@@ -1,7 +1,7 @@
 """The Schema model: tables, columns, indexes, constraints, enums, other types (ranges, domains,
-composites) and views, as every
-reader returns them (in the normal form of flux_agent.schema.normal), and the
-extensions they need, and what only PostgreSQL's catalogs tell: the objects that depend on them."""
+composites) and views, as every reader returns them (in the normal form of
+flux_agent.schema.normal), and the extensions they need, and what only PostgreSQL's catalogs
+tell: the objects that depend on them."""
 
 from __future__ import annotations
 
