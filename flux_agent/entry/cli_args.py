@@ -31,7 +31,8 @@ EXAMPLES = """examples:
   flux validate db/migrations                      # judge migration files someone wrote
   flux fix db/migrations/0042_rename.sql           # that file's unsafe statements as Flux's safe steps
   flux verify                                      # run the pending plan on a scratch PostgreSQL
-  flux status --database-url $DATABASE_URL         # which steps production has applied; what next"""
+  flux status --database-url $DATABASE_URL         # which steps production has applied; what next
+  flux daemon start                                # keep Flux loaded: each flux validate starts at once"""
 
 _PROJECT = "the project folder (default: the current folder)"
 _JSON = "print JSON instead of text; an error is also printed as {\"error\": ..., \"exit\": N}"

@@ -50,6 +50,7 @@ def serve(path: Path, idle_s: float) -> None:
 
     cache.code_version()  # each fork inherits it
     stamp = code_stamp()
+    os.chdir("/")  # hold no folder of the caller's open (each fork goes to its caller's own)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the kernel
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     path.unlink(missing_ok=True)
