@@ -1,5 +1,7 @@
 """add_foreign_key: NOT VALID first (brief lock, no scan), then VALIDATE,
-which scans while reads and writes go on."""
+which scans while reads and writes go on. PostgreSQL takes no NOT VALID foreign key on a
+partitioned table: there each partition gets the key NOT VALID and VALIDATEd, and the key on the
+table then attaches theirs without a scan (hatchet's v1_dag)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname
 from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
+from ._partitions import partitions
 
 ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL",
              "set default": "SET DEFAULT", "no action": "NO ACTION"}
@@ -70,6 +73,9 @@ def plan(op: AddForeignKey, ctx: Ctx) -> list[Step]:
         return [tx_step(ctx, "migrate", f"add foreign key {name} on the new table {table.name}", [ignore, add], drop,
                         lock=SHARE_ROW_EXCLUSIVE, risk="new empty table: nothing to scan",
                         rollback=f"drop {name}")]
+    leaves = _leaves(ctx.schema, table.name)
+    if leaves:
+        return _partitioned_steps(ctx, table, ref, name, add, leaves)
     return [
         tx_step(ctx, "migrate", f"add foreign key {name} ({table.name} -> {ref.name}) NOT VALID",
                 [add + " NOT VALID"], drop, lock=SHARE_ROW_EXCLUSIVE, lock_note="both tables",
@@ -79,6 +85,45 @@ def plan(op: AddForeignKey, ctx: Ctx) -> list[Step]:
                 lock=SHARE_UPDATE_EXCLUSIVE, statement_timeout="0",
                 risk="scans the table; reads and writes go on; fails if a row has no match",
                 rollback="nothing to undo: validating changes no data"),
+    ]
+
+
+def _leaves(schema: Schema, table: str) -> list[str]:
+    """The partitions of `table` that hold rows (at every level), in name order; none when it is
+    not partitioned."""
+    out, todo = [], partitions(schema, table)
+    while todo:
+        name = todo.pop(0)
+        below = partitions(schema, name)
+        todo += below
+        if not below:
+            out.append(name)
+    return sorted(out)
+
+
+def _partitioned_steps(ctx: Ctx, table: Table, ref: Table, name: str, add: str, leaves: list[str]) -> list[Step]:
+    """The key on each partition NOT VALID, each VALIDATEd, then on the table, attaching theirs."""
+    t, n = qname(table.name), ident(name)
+    on = [add.replace(f"ALTER TABLE {t} ", f"ALTER TABLE {qname(p)} ", 1) for p in leaves]
+    many = f"{len(leaves)} partition{'s' if len(leaves) > 1 else ''} of {table.name}"
+    return [
+        tx_step(ctx, "migrate", f"add foreign key {name} ({table.name} -> {ref.name}) NOT VALID on each of {many}",
+                [s + " NOT VALID" for s in on],
+                [f"ALTER TABLE {qname(p)} DROP CONSTRAINT IF EXISTS {n}" for p in leaves],
+                lock=SHARE_ROW_EXCLUSIVE, lock_note="each partition and the referenced table",
+                risk="brief locks, no scan; new rows are checked from here on", rollback=f"drop {name} from each"),
+        tx_step(ctx, "migrate", f"validate foreign key {name} on each of {many}",
+                [f"ALTER TABLE {qname(p)} VALIDATE CONSTRAINT {n}" for p in leaves], None,
+                lock=SHARE_UPDATE_EXCLUSIVE, statement_timeout="0",
+                risk="scans each partition; reads and writes go on; fails if a row has no match",
+                rollback="nothing to undo: validating changes no data"),
+        tx_step(ctx, "migrate", f"add foreign key {name} on {table.name}, attaching the partitions' own",
+                [f"-- squawk-ignore constraint-missing-not-valid, adding-foreign-key-constraint -- each partition "
+                 f"holds {name} validated already: PostgreSQL attaches them, scanning nothing", add],
+                [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {n}"],
+                lock=SHARE_ROW_EXCLUSIVE, lock_note="the table, its partitions and the referenced table",
+                risk="brief lock, no scan (the partitions' keys are valid)",
+                rollback=f"drop {name} (its partitions' go with it)"),
     ]
 
 
