@@ -50,6 +50,8 @@ class Table(BaseModel):
     primary_key: list[str] = Field(default_factory=list)
     indexes: list[Index] = Field(default_factory=list)
     constraints: list[Constraint] = Field(default_factory=list)
+    storage: list[str] = Field(default_factory=list, description="storage parameters as pg_class.reloptions "
+                               "lists them (fillfactor=70, autovacuum_vacuum_scale_factor=0.1)")
     row_estimate: Optional[int] = Field(None, description="rows, when read from a live database")
     size_bytes: Optional[int] = None
 
@@ -123,6 +125,7 @@ class Sequence(BaseModel):
     name: str
     owned_by: Optional[str] = Field(None, description="`table.column` whose drop drops the sequence too")
     identity: bool = False
+    always: bool = Field(False, description="an identity GENERATED ALWAYS (else BY DEFAULT)")
 
 
 class Dependencies(BaseModel):

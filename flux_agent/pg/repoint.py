@@ -19,7 +19,8 @@ class CannotRepoint(FluxInputError):
 def _one(sql: str, kind):
     stmts = parse_sql(sql)
     if len(stmts) != 1 or not isinstance(stmts[0].stmt, kind):
-        raise CannotRepoint(f"not one {kind.__name__}: {sql[:80]!r}")
+        names = " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+        raise CannotRepoint(f"not one {names}: {sql[:80]!r}")
     return stmts[0].stmt
 
 
@@ -59,6 +60,16 @@ def index_copy(definition: str, table: str, old: Optional[str], new: Optional[st
             _rename_refs(elem.expr, old, new, None)
     if stmt.whereClause is not None:
         _rename_refs(stmt.whereClause, old, new, None)
+    return print_tree(stmt)
+
+
+def on_table(definition: str, table: str) -> str:
+    """A trigger's or policy's statement as PostgreSQL printed it (pg_get_triggerdef, a CREATE
+    POLICY), made on `table` instead (a table made again under another name)."""
+    stmt = _one(definition.strip().rstrip(";"), (ast.CreateTrigStmt, ast.CreatePolicyStmt))
+    relation = stmt.relation if isinstance(stmt, ast.CreateTrigStmt) else stmt.table
+    schema, _, bare = table.rpartition(".")
+    relation.schemaname, relation.relname = schema or None, bare
     return print_tree(stmt)
 
 

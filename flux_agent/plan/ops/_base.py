@@ -100,17 +100,19 @@ def bare(table_name: str) -> str:
     return table_name.split(".")[-1]
 
 
-def table_ddl(table: Table, name: str, schema: Optional[Schema] = None) -> str:
+def table_ddl(table: Table, name: str, schema: Optional[Schema] = None, partition_by: str = "") -> str:
     """CREATE TABLE for `table` under `name`, by schema_ddl's rules (an integer key with no
     default comes back as an identity column, so old code inserting without an id keeps
     working) unless PostgreSQL's catalogs in `schema` say which column is an identity; the
     dropped table's sequences are gone."""
     deps = schema.dependencies if schema is not None else None
     if deps is None:
-        return create_table_sql(table, name, sequences=False)
-    owned = {s.owned_by for s in deps.sequences if s.identity}
+        return create_table_sql(table, name, sequences=False, partition_by=partition_by)
+    owned = {s.owned_by: s for s in deps.sequences if s.identity}
     identity = next((c.name for c in table.columns if f"{table.name}.{c.name}" in owned), None)
-    return create_table_sql(table, name, sequences=False, identity=identity)
+    always = identity is not None and owned[f"{table.name}.{identity}"].always
+    return create_table_sql(table, name, sequences=False, identity=identity, partition_by=partition_by,
+                            always=always)
 
 
 # --------------------------------------------------------------------------

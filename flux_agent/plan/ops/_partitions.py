@@ -13,11 +13,12 @@ from ...errors import FluxInputError
 from ...model.plan import Step
 from ...model.schema import Schema, Table
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
-from ...pg.ddl import constraint_sql
+from ...pg.ddl import constraint_sql, partition_of_sql
 from ...pg.quote import ident, qname, qname_in
-from ...pg.repoint import index_copy
+from ...pg.repoint import index_copy, on_table
 from ._index_guard import HEALS, drop_invalid_index_sql
-from ._base import SOLO_REASON, Ctx, bare, require_column, require_table, retry_for, short_name, solo_step, tx_step
+from ._base import (SOLO_REASON, Ctx, bare, require_column, require_table, retry_for, short_name, solo_step, table_ddl,
+                    tx_step)
 
 ONLY_IGNORE = ("-- squawk-ignore require-concurrent-index-creation -- ON ONLY a partitioned table: it holds no "
                "rows, nothing is built, and PostgreSQL takes no CONCURRENTLY here")
@@ -88,15 +89,16 @@ def restore_index_sql(schema: Schema, table: Table, name: str, definition: str, 
     return out
 
 
-def recreate_table_sql(schema: Schema, table: Table, create: str, relation: str) -> list[str]:
-    """`create` (a CREATE TABLE for `table` under `relation`) made partitioned as `table` was, with
-    its partitions and its indexes (those no constraint makes) under their own names."""
+def recreate_table_sql(schema: Schema, table: Table, relation: str) -> list[str]:
+    """`table` made again under `relation` (empty), partitioned as it was, with its partitions (their
+    storage parameters and own defaults too) and its indexes (those no constraint makes) under
+    their own names."""
     key = next((d for d in schema.dependencies.dependents if d.kind == "partition_key" and d.name == table.name),
                None) if schema.dependencies is not None else None
-    out = [f"{create} {key.definition}" if key else create]
+    out = [table_ddl(table, relation, schema, partition_by=key.definition if key else "")]
     for child in partitions(schema, table.name):
         bound = next(d.definition for d in schema.dependencies.dependents if d.kind == "partition" and d.name == child)
-        out.append(f"CREATE TABLE {qname(child)} PARTITION OF {qname(relation)} {bound}")
+        out += partition_of_sql(schema.table(child), child, table, relation, bound)
     made = {c.name for c in table.constraints}
     for idx in table.indexes:
         dep = schema.dependencies.index(idx.name) if schema.dependencies is not None else None
@@ -104,6 +106,9 @@ def recreate_table_sql(schema: Schema, table: Table, create: str, relation: str)
             out += restore_index_sql(schema, table, idx.name, dep.definition, None, None, relation=relation)
     aside = table.model_copy(update={"name": relation})
     out += [constraint_sql(aside, c) for c in table.constraints if c.kind in ("unique", "check", "foreign_key")]
+    # Its triggers and policies, as PostgreSQL printed them, on the table made again.
+    out += [on_table(d.definition, relation) for d in (schema.dependencies.on(table.name) if schema.dependencies
+                                                       else ()) if d.kind in ("trigger", "policy") and d.definition]
     return out
 
 

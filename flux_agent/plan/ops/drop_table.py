@@ -12,7 +12,7 @@ from ...model.plan import Step
 from ...pg.quote import ident, qname, split_qualified
 from ._dependents import table_dependents
 from ._partitions import recreate_table_sql
-from ._base import Ctx, bare, code_step, require_table, short_name, table_ddl, tx_step
+from ._base import Ctx, bare, code_step, require_table, short_name, tx_step
 
 
 def aside_name(table: str) -> str:
@@ -48,7 +48,7 @@ def plan(op: DropTable, ctx: Ctx) -> list[Step]:
         tx_step(ctx, "contract", f"drop the set-aside table {aside}",
                 ["-- squawk-ignore ban-drop-table -- unused since the code step and set aside since the step before",
                  f"DROP TABLE {qname(aside)}"],
-                recreate_table_sql(ctx.schema, table, table_ddl(table, aside, ctx.schema), aside),
+                recreate_table_sql(ctx.schema, table, aside),
                 risk="brief lock on the set-aside table only; run it once nothing failed after the set-aside",
                 rollback=f"re-create {aside} empty: its rows are lost; restore them from a backup",
                 data_loss=True),

@@ -130,7 +130,9 @@ SELECT n.nspname, c.relname,
          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
            AND d.deptype IN ('a', 'i') LIMIT 1),
        EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                  AND d.deptype = 'i')
+                  AND d.deptype = 'i'),
+       EXISTS (SELECT 1 FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i' AND a.attidentity = 'a')
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind = 'S' AND {_USER} AND {_mine('pg_class', 'c.oid')}
  ORDER BY c.oid"""
@@ -165,8 +167,8 @@ def read_dependencies(conn: psycopg.Connection) -> Dependencies:
         dependents=deps,
         functions=[Function(name=make_key(ns, name), language=lang, body=body, triggers=list(triggers))
                    for ns, name, lang, body, triggers in conn.execute(_FUNCTIONS)],
-        sequences=[Sequence(name=make_key(ns, name), owned_by=owner, identity=identity)
-                   for ns, name, owner, identity in conn.execute(_SEQUENCES)],
+        sequences=[Sequence(name=make_key(ns, name), owned_by=owner, identity=identity, always=always)
+                   for ns, name, owner, identity, always in conn.execute(_SEQUENCES)],
     )
 
 

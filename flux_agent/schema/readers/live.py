@@ -62,7 +62,8 @@ SELECT c.oid, n.nspname, c.relname,
        ELSE (SELECT {_ROWS} FROM pg_class r WHERE r.oid = c.oid) END,
        CASE WHEN c.relkind = 'p' THEN
             (SELECT sum(pg_total_relation_size(t.relid)) FROM pg_partition_tree(c.oid) t)
-       ELSE pg_total_relation_size(c.oid) END
+       ELSE pg_total_relation_size(c.oid) END,
+       coalesce(c.reloptions, '{{}}')
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p') AND {_USER_NS} AND {_not_extension('pg_class', 'c.oid')}
  ORDER BY c.oid"""
@@ -173,9 +174,9 @@ def read_live(url: str, dependencies: bool = True) -> Schema:
 
 def _read(conn) -> Schema:
     tables: dict[int, Table] = {}
-    for oid, ns, name, rows, size in conn.execute(_TABLES):
+    for oid, ns, name, rows, size, storage in conn.execute(_TABLES):
         tables[oid] = Table(name=make_key(ns, name), row_estimate=None if rows is None else int(round(rows)),
-                            size_bytes=None if size is None else int(size))
+                            size_bytes=None if size is None else int(size), storage=list(storage))
     oids = list(tables)
     for rel, name, typ, notnull, no_default, default in conn.execute(_COLUMNS, (oids,)):
         tables[rel].columns.append(Column(name=name, type=typ, nullable=not notnull,

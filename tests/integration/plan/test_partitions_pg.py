@@ -174,3 +174,31 @@ def test_a_foreign_key_on_a_partitioned_table_is_validated_on_each_partition_the
         assert after == [("visits", "visits_account_id_fkey", True, False)] + [
             (p, "visits_account_id_fkey", True, True)
             for p in ("visits_2025", "visits_2026", "visits_2026_0", "visits_2026_1")]
+
+
+# hatchet's v1_dag: an identity GENERATED ALWAYS, partitions with storage parameters of their own,
+# a statement trigger and a policy. The drop's rollback makes all of it again.
+STORED = ["""
+CREATE FUNCTION jobs_seen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TABLE jobs (id bigint GENERATED ALWAYS AS IDENTITY, at date NOT NULL DEFAULT CURRENT_DATE,
+  PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE jobs_2025 PARTITION OF jobs FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')
+  WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0.1);
+CREATE TABLE jobs_2026 (LIKE jobs);
+ALTER TABLE jobs_2026 SET (autovacuum_analyze_threshold = 25);
+ALTER TABLE jobs ATTACH PARTITION jobs_2026 FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TRIGGER jobs_seen AFTER INSERT ON jobs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
+  EXECUTE FUNCTION jobs_seen();
+CREATE POLICY jobs_recent ON jobs USING (at > DATE '2000-01-01');
+INSERT INTO jobs (at) SELECT date '2025-06-01' + (i % 400) FROM generate_series(1, 100) i;
+"""]
+
+
+def test_a_dropped_partitioned_table_comes_back_as_it_was():
+    for _, name in database_from(STORED):
+        url = dev_server().database_url(name)
+        schema = read_live(url)
+        assert schema.table("jobs_2025").storage == ["fillfactor=70", "autovacuum_vacuum_scale_factor=0.1"]
+        plan = build_plan(parse_operations([{"op": "drop_table", "table": "jobs"}]), schema, SETTINGS)
+        # verify's checks: after the rollback the catalogs (storage, identity, trigger, policy) are as before
+        run_three_ways(url, plan, schema, lambda conn, done: None)
