@@ -9,19 +9,26 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..model.schema import Column, Schema
+from ..model.schema import Column, Schema, Table
 
-Parents = dict[str, list[Column]]
+class Parents:
+    """Each partitioned table's columns before a change, found again after it by the model object
+    (a rename keeps the object under its new name) or else by name."""
+
+    def __init__(self, tables: list[Table]):
+        self._tables = [(t, [c.model_copy() for c in t.columns]) for t in tables]  # held: ids stay theirs
+
+    def of(self, table: Table) -> Optional[list[Column]]:
+        found = next((cols for t, cols in self._tables if t is table), None)
+        return found if found is not None else next((cols for t, cols in self._tables if t.name == table.name), None)
 
 
 def partition_parents(schema: Schema) -> Parents:
     """The columns of each partitioned table as they are now: what follow_partitions compares
     with after a change, to tell what the change did."""
     deps = schema.dependencies
-    if deps is None:
-        return {}
-    names = {d.table for d in deps.dependents if d.kind == "partition"}
-    return {t.name: [c.model_copy() for c in t.columns] for t in schema.tables if t.name in names}
+    names = {d.table for d in deps.dependents if d.kind == "partition"} if deps is not None else set()
+    return Parents([t for t in schema.tables if t.name in names])
 
 
 def follow_partitions(schema: Schema, before: Parents, only: frozenset | set = frozenset(),
@@ -57,7 +64,7 @@ def follow_partitions(schema: Schema, before: Parents, only: frozenset | set = f
         if parent is not None and child is not None:
             kept = {c for t, c in only if t == parent.name}
             names = None if renamed is None else {c: new for (t, c), new in renamed.items() if t == parent.name}
-            child.columns = _recursed(before.get(parent.name), parent.columns, child.columns, kept, names)
+            child.columns = _recursed(before.of(parent), parent.columns, child.columns, kept, names)
 
 
 def _recursed(was: list[Column] | None, now: list[Column], child: list[Column],

@@ -108,6 +108,7 @@ ATTACHED_CASES = [
                                  "nullable": False, "default": "0"}),
     ("drop-column", {"op": "drop_column", "table": "runs", "column": "note"}),
     ("retype", {"op": "change_column_type", "table": "runs", "column": "state", "type": "varchar(20)"}),
+    ("rename-table", {"op": "rename_table", "table": "runs", "new_name": "runs2"}),  # found again by object
 ]
 
 

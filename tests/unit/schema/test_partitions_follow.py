@@ -44,6 +44,11 @@ def test_a_default_set_on_the_parent_recurses_unless_on_only():
         assert _cols(after, table) == [("t", "'x'"), ("id", None), ("s", None)]
 
 
+def test_a_renamed_parent_is_followed_under_its_new_name():
+    after = replay_sql("ALTER TABLE p RENAME TO q; ALTER TABLE q ALTER COLUMN t SET DEFAULT 'x';", _schema())
+    assert _cols(after, "p11") == [("t", "'x'"), ("id", None), ("s", None)]  # its own s default (none) kept
+
+
 def test_a_dropped_column_and_a_dropped_parent_take_theirs_along():
     after = replay_sql("ALTER TABLE p DROP COLUMN t;", _schema())
     assert _cols(after, "p11") == [("id", None), ("s", None)]
