@@ -112,7 +112,7 @@ def recreate_table_sql(schema: Schema, table: Table, relation: str) -> list[str]
     return out
 
 
-def _below(schema: Schema, table: str) -> list[str]:
+def descendants(schema: Schema, table: str) -> list[str]:
     """The partitions of `table` at every level, known to the schema."""
     out, todo = [], partitions(schema, table)
     while todo:
@@ -126,7 +126,7 @@ def own_defaults(schema: Schema, table: Table, column: str) -> bool:
     made with LIKE and attached has none)? Then ALTER ... SET/DROP DEFAULT, which recurses into
     partitions, cannot put the defaults back in one statement."""
     own = require_column(table, column).default
-    return any(require_column(schema.table(p), column).default != own for p in _below(schema, table.name))
+    return any(require_column(schema.table(p), column).default != own for p in descendants(schema, table.name))
 
 
 def defaults_sql(schema: Schema, table: Table, column: str, target: Optional[str] = None,
@@ -145,4 +145,4 @@ def defaults_sql(schema: Schema, table: Table, column: str, target: Optional[str
 
     if not own_defaults(schema, table, column):
         return [one(table.name, only=False)] if none or require_column(table, column).default is not None else []
-    return [one(table.name, only=True)] + [one(p, only=True) for p in _below(schema, table.name)]
+    return [one(table.name, only=True)] + [one(p, only=True) for p in descendants(schema, table.name)]

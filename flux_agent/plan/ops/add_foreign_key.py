@@ -12,7 +12,7 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname
 from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
-from ._partitions import partitions
+from ._partitions import descendants, partitions
 
 ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL",
              "set default": "SET DEFAULT", "no action": "NO ACTION"}
@@ -91,14 +91,7 @@ def plan(op: AddForeignKey, ctx: Ctx) -> list[Step]:
 def _leaves(schema: Schema, table: str) -> list[str]:
     """The partitions of `table` that hold rows (at every level), in name order; none when it is
     not partitioned."""
-    out, todo = [], partitions(schema, table)
-    while todo:
-        name = todo.pop(0)
-        below = partitions(schema, name)
-        todo += below
-        if not below:
-            out.append(name)
-    return sorted(out)
+    return sorted(p for p in descendants(schema, table) if not partitions(schema, p))
 
 
 def _partitioned_steps(ctx: Ctx, table: Table, ref: Table, name: str, add: str, leaves: list[str]) -> list[Step]:
