@@ -31,13 +31,9 @@ _MAX_REQUEST = 16 * 1024 * 1024
 def code_stamp() -> str:
     """Python's version and the stat of every source file of Flux: what the loaded modules were
     read from (a changed file, an upgrade, a new module all change it)."""
-    stats = []
-    for folder, dirs, files in os.walk(_ROOT):
-        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-        for name in sorted(files):
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(folder, name))
-                stats.append((folder, name, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    from ..lint.cache import python_files, source_stats
+
+    stats = source_stats(_ROOT, sorted(python_files(os.fspath(_ROOT))))
     return hashlib.sha256(repr((sys.version, stats)).encode()).hexdigest()
 
 

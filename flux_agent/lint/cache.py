@@ -59,15 +59,12 @@ def code_version() -> str:
 def source_version(root: Path, subdirs: tuple[str, ...], memo_folder: Optional[Path]) -> str:
     """The hash of the .py files under root/subdirs (their paths and bytes), remembered in
     memo_folder by their stats (device, inode, size, modification and change times)."""
-    files = sorted(f for sub in subdirs for f in _python_files(os.path.join(root, sub)))
-    stats, racy = [], False
+    files = sorted(f for sub in subdirs for f in python_files(os.path.join(root, sub)))
+    stats = source_stats(root, files)
     now = time.time_ns()
-    cut = len(os.fspath(root)) + 1  # relative names by slicing: os.path.relpath costs ~10 us a call
-    for f in files:
-        st = os.stat(f)
-        stats.append((f[cut:], st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
-        racy = racy or now - max(st.st_mtime_ns, st.st_ctime_ns) <= _RACY_NS
+    racy = any(now - max(s[4], s[5]) <= _RACY_NS for s in stats)
     by_stat = hashlib.sha256(repr(stats).encode()).hexdigest()
+    cut = len(os.fspath(root)) + 1
     memo = memo_folder / "code-version.marshal" if memo_folder is not None else None  # not validate*: _prune's
     known = _read_marshal(memo) if memo is not None else {}
     if isinstance(known.get(by_stat), str):
@@ -82,12 +79,24 @@ def source_version(root: Path, subdirs: tuple[str, ...], memo_folder: Optional[P
     return version
 
 
-def _python_files(folder: str) -> list[str]:
+def source_stats(root: Path, files: list[str]) -> list[tuple]:
+    """(name under root, device, inode, size, modification and change times) of each file: what
+    tells a source file changed without reading it (also `flux daemon`'s staleness check)."""
+    cut = len(os.fspath(root)) + 1  # relative names by slicing: os.path.relpath costs ~10 us a call
+    out = []
+    for f in files:
+        st = os.stat(f)
+        out.append((f[cut:], st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns))
+    return out
+
+
+def python_files(folder: str) -> list[str]:
+    """The .py files under `folder`, __pycache__ aside."""
     out = []
     with os.scandir(folder) as entries:
         for e in entries:
             if e.is_dir(follow_symlinks=False) and e.name != "__pycache__":
-                out.extend(_python_files(e.path))
+                out.extend(python_files(e.path))
             elif e.name.endswith(".py"):
                 out.append(e.path)
     return out
