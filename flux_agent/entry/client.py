@@ -80,6 +80,12 @@ def socket_path() -> Optional[Path]:
     return path if len(os.fsencode(path)) < 104 else None
 
 
+def frame(request: dict) -> bytes:
+    """A request to the daemon as sent: its length in 4 bytes, then its JSON."""
+    body = json.dumps(request).encode()
+    return len(body).to_bytes(4, "big") + body
+
+
 def through_daemon(argv: list[str]) -> Optional[int]:
     """Run `argv` in the daemon, on this process's standard streams, working folder and
     environment; its exit code, or None when no daemon takes it (none running, or one running
@@ -90,8 +96,7 @@ def through_daemon(argv: list[str]) -> Optional[int]:
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         conn.connect(str(path))
-        body = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
-        socket.send_fds(conn, [len(body).to_bytes(4, "big") + body], [0, 1, 2])
+        socket.send_fds(conn, [frame({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)})], [0, 1, 2])
         reply = conn.makefile("rb")
         first = reply.readline().decode().split()
     except OSError:

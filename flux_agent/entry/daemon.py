@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from ..errors import FluxInputError
-from .client import DAEMON_COMMANDS, IDLE_S, socket_path, spawn
+from .client import DAEMON_COMMANDS, IDLE_S, frame, socket_path, spawn
 
 _ROOT = Path(__file__).resolve().parent.parent  # the flux_agent package
 _MAX_REQUEST = 16 * 1024 * 1024
@@ -195,8 +195,7 @@ def _answers(path: Path) -> bool:
 def _stop(path: Path) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.connect(str(path))
-        body = json.dumps({"stop": True}).encode()
-        conn.sendall(len(body).to_bytes(4, "big") + body)
+        conn.sendall(frame({"stop": True}))
     deadline = time.monotonic() + 5
     while path.exists() and time.monotonic() < deadline:
         time.sleep(0.02)
