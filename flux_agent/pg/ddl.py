@@ -124,12 +124,18 @@ def _own_columns(child: Optional[Table], parent: Optional[Table]) -> list[str]:
         up = parent.column(col.name)
         if up is None:
             continue
-        where = f"ALTER TABLE ONLY {qname(child.name)} ALTER COLUMN {ident(col.name)}"
         if col.default != up.default:
-            out.append(f"{where} SET DEFAULT {col.default}" if col.default is not None else f"{where} DROP DEFAULT")
+            out.append(default_sql(child.name, col.name, col.default, only=True))
         if not col.nullable and up.nullable:
-            out.append(f"{where} SET NOT NULL")
+            out.append(f"ALTER TABLE ONLY {qname(child.name)} ALTER COLUMN {ident(col.name)} SET NOT NULL")
     return out
+
+
+def default_sql(table: str, column: str, default: Optional[str], only: bool = False) -> str:
+    """SET DEFAULT `default` (None: DROP DEFAULT) on `column`; `only`: on `table` ONLY, not its
+    partitions (SET/DROP DEFAULT otherwise recurses into them)."""
+    where = f"ALTER TABLE {'ONLY ' if only else ''}{qname(table)} ALTER COLUMN {ident(column)}"
+    return f"{where} SET DEFAULT {default}" if default is not None else f"{where} DROP DEFAULT"
 
 
 _GUESS = "\0guess"

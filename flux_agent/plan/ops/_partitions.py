@@ -13,8 +13,8 @@ from ...errors import FluxInputError
 from ...model.plan import Step
 from ...model.schema import Schema, Table
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
-from ...pg.ddl import constraint_sql, partition_of_sql
-from ...pg.quote import ident, qname, qname_in
+from ...pg.ddl import constraint_sql, default_sql, partition_of_sql
+from ...pg.quote import qname_in
 from ...pg.repoint import index_copy, on_table
 from ._index_guard import HEALS, drop_invalid_index_sql
 from ._base import (SOLO_REASON, Ctx, bare, require_column, require_table, retry_for, short_name, solo_step, table_ddl,
@@ -135,13 +135,8 @@ def defaults_sql(schema: Schema, table: Table, column: str, target: Optional[str
     partitions the default `column` has there in `schema`: one ALTER, recursing, where every
     partition has the table's default; else the table ONLY and each partition its own. With
     `none` False, nothing where no default is to be given (a column made without one)."""
-    c = ident(target or column)
-
     def one(name: str, only: bool) -> str:
-        default = require_column(require_table(schema, name), column).default
-        where = f"ONLY {qname(name)}" if only else qname(name)
-        return (f"ALTER TABLE {where} ALTER COLUMN {c} SET DEFAULT {default}" if default is not None
-                else f"ALTER TABLE {where} ALTER COLUMN {c} DROP DEFAULT")
+        return default_sql(name, target or column, require_column(require_table(schema, name), column).default, only)
 
     if not own_defaults(schema, table, column):
         return [one(table.name, only=False)] if none or require_column(table, column).default is not None else []
