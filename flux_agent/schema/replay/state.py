@@ -78,9 +78,6 @@ class State:
 
     def resolve(self, schemaname: Optional[str], name: str, exists) -> Optional[str]:
         """The key `schemaname.name` names (through search_path when unqualified) where `exists`."""
-        return self._resolve(schemaname, name, exists)
-
-    def _resolve(self, schemaname: Optional[str], name: str, exists) -> Optional[str]:
         if schemaname:
             key = make_key(schemaname, name)
             return key if exists(key) else None
@@ -95,16 +92,16 @@ class State:
         return make_key(ns, name)
 
     def table(self, rv: ast.RangeVar) -> Optional[Table]:
-        key = self._resolve(rv.schemaname, rv.relname, lambda k: self.schema.table(k) is not None)
+        key = self.resolve(rv.schemaname, rv.relname, lambda k: self.schema.table(k) is not None)
         return self.schema.table(key) if key else None
 
     def view(self, rv: ast.RangeVar) -> Optional[View]:
-        key = self._resolve(rv.schemaname, rv.relname, lambda k: self.schema.view(k) is not None)
+        key = self.resolve(rv.schemaname, rv.relname, lambda k: self.schema.view(k) is not None)
         return self.schema.view(key) if key else None
 
     def relation_key(self, rv: ast.RangeVar) -> str:
         """Key of the table or view `rv` names; where it would be created when unknown."""
-        found = self._resolve(
+        found = self.resolve(
             rv.schemaname,
             rv.relname,
             lambda k: self.schema.table(k) is not None or self.schema.view(k) is not None,
@@ -115,7 +112,7 @@ class State:
         schemaname, name = (names[-2], names[-1]) if len(names) > 1 else (None, names[0])
         if create:
             return self.creation_key(schemaname, name)
-        return self._resolve(schemaname, name, lambda k: self.enum(k) is not None)
+        return self.resolve(schemaname, name, lambda k: self.enum(k) is not None)
 
     def enum(self, key: Optional[str]) -> Optional[EnumType]:
         return next((e for e in self.schema.enums if e.name == key), None)
