@@ -73,6 +73,7 @@ class Bench:
         self.url = url
         self.conn = psycopg.connect(url, autocommit=True)
         self.runs: list[tuple[str, Step, object, float]] = []  # (label, step, table stats, seconds)
+        self.wal: dict[str, int] = {}  # bytes of WAL each run wrote
 
     def schema(self):
         self.conn.execute(f"VACUUM ANALYZE {TABLE}")
@@ -80,9 +81,12 @@ class Bench:
 
     def time(self, label: str, step: Step) -> None:
         table = self.schema().table(TABLE)
+        lsn = self.conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
         start = time.perf_counter()
         self.conn.execute(step.up_sql)
         self.runs.append((label, step, table, time.perf_counter() - start))
+        self.wal[label] = int(self.conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)",
+                                                (lsn,)).fetchone()[0])
 
     def report(self, rates: Rates, title: str) -> None:
         print(f"\n{title}")
@@ -93,6 +97,10 @@ class Bench:
             est = assess(step, table, rates)
             ratio = est.seconds / seconds if est.seconds is not None and seconds > 0 else float("nan")
             print(f"{label:<36} {_secs(est.seconds):>10} {_secs(seconds):>10} {ratio:>9.2f}")
+        print()
+        for label, _, table, _ in self.runs:
+            print(f"  {label}: {self.wal[label] / 1_000_000:,.0f} MB of WAL "
+                  f"({self.wal[label] / table.size_bytes:.2f} per byte of the table)")
         print()
         for label, step, table, _ in self.runs:
             print(f"  {label}: {assess(step, table, rates).text}")
@@ -123,6 +131,7 @@ def calibrate(b: Bench, base: Rates) -> Rates:
         "concurrent_passes": round(conc_s / plain_s, 2),
         "rewrite_mb_per_s": round(mb(rew_t) / rew_s, 1),
         "update_rows_per_s": round(min(size, fill_t.row_estimate) / max(per_batch, 1e-6), -3),
+        "wal_per_table_byte": round(b.wal["batched backfill (DO block)"] / fill_t.size_bytes, 2),
     })
 
 

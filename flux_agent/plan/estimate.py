@@ -39,6 +39,8 @@ class Rates(BaseModel):
     concurrent_passes: float = Field(2.0, ge=1, description="CREATE INDEX CONCURRENTLY cost in plain builds")
     update_rows_per_s: float = Field(120_000.0, gt=0, description="UPDATE inside one backfill batch")
     batch_overhead_s: float = Field(0.005, ge=0, description="per batch: key lookup and COMMIT")
+    wal_per_table_byte: float = Field(3.2, ge=0, description="WAL a batched backfill writes per byte of its table "
+                                      "(new row versions, their index entries, full-page images)")
     basis: str = ("rates measured by benchmarks/estimates.py on an idle embedded PostgreSQL 16 (2 cores, "
                   "1,000,000 rows, warm cache); a busy server or a table larger than memory is slower")
 
@@ -84,6 +86,23 @@ def _size_text(nbytes: Optional[int]) -> str:
 
 def _rows_text(rows: int) -> str:
     return f"~{rows:,} rows"
+
+
+# WAL a change may write before a checkpoint starts at PostgreSQL's default max_wal_size (1 GB):
+# about half of it (checkpoint_completion_target 0.9). A checkpoint during a batched walk made the
+# application's worst stall 50-90 ms instead of 10-20 (benchmarks/downtime.py, 2,000,000 rows).
+CHECKPOINT_WAL = 512 * MB
+
+
+def _wal_text(nbytes: Optional[int], rates: Rates) -> str:
+    """The WAL a batched walk over a table of `nbytes` writes, and what to do when that is enough to
+    start a checkpoint on a server with the default max_wal_size; "" when the size is unknown."""
+    if not nbytes:
+        return ""
+    wal = nbytes * rates.wal_per_table_byte
+    advice = (" (set max_wal_size above it before the change: a checkpoint during the walk stalls the "
+              "application's commits)") if wal >= CHECKPOINT_WAL else ""
+    return f"; writes ~{_size_text(int(wal))} of WAL{advice}"
 
 
 # --------------------------------------------------------------------------
@@ -170,7 +189,7 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates) -> Optional[_W
                  f"at its floor of {step.batching.min_rows_per_s:,} rows/s") if floor_s > seconds else ""
         return _Work("batched backfill", seconds,
                      f"batched backfill of {_rows_text(rows)}: {batches:,} batches of {size_n:,} "
-                     f"with {pause * 1000:g} ms pauses{worst}")
+                     f"with {pause * 1000:g} ms pauses{worst}{_wal_text(size, rates)}")
     kind = None
     concurrent = False
     if isinstance(stmt, ast.IndexStmt):

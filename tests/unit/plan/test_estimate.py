@@ -135,7 +135,18 @@ def test_batched_backfill_counts_batches_and_pauses():
     # 200 batches x (5,000 / 50,000 s + 0.01 s + 0.01 s pause) = 24 s
     assert est.seconds == pytest.approx(200 * (0.1 + 0.01 + 0.01))
     assert est.text == ("~24 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 10 ms pauses; "
-                        "if throttled throughout, up to ~83 min at its floor of 200 rows/s)")
+                        "if throttled throughout, up to ~83 min at its floor of 200 rows/s; writes ~768 MB of WAL "
+                        "(set max_wal_size above it before the change: a checkpoint during the walk stalls the "
+                        "application's commits))")
+
+
+def test_batched_backfill_says_the_wal_it_writes():
+    rates = Rates(wal_per_table_byte=2.0)
+    small = assess(backfill_step(), users(size=100_000_000), rates).text
+    assert "; writes ~200 MB of WAL)" in small and "max_wal_size" not in small
+    big = assess(backfill_step(), users(size=600_000_000), rates).text
+    assert "; writes ~1.1 GB of WAL (set max_wal_size above it before the change" in big
+    assert "WAL" not in assess(backfill_step(), users(size=None), rates).text  # size unknown: no guess
 
 
 def test_backfill_reads_batch_size_and_pause_from_the_step():
@@ -282,7 +293,7 @@ def test_backfill_estimate_reads_the_pacing_floor_from_the_step():
     b = step.batching
     assert (b.min_rows_per_s, b.max_commit_ms, b.max_pause_ms, b.max_lag_bytes) == (1000, 30, 700, 16 * 1024 * 1024)
     assert "IF flux_ms > 30 THEN" in step.up_sql and ", 700," in step.up_sql and "/ 1000 - flux_ms" in step.up_sql
-    est = assess(step, users(), Rates(update_rows_per_s=50_000, batch_overhead_s=0.01))
+    est = assess(step, users(size=None), Rates(update_rows_per_s=50_000, batch_overhead_s=0.01))
     assert est.text.endswith("if throttled throughout, up to ~17 min at its floor of 1,000 rows/s)")
     fast = build_plan([Backfill(table="users", column="n", value="1")], schema(),
                       Settings(backfill_min_rows_per_s=1_000_000)).steps[0]
