@@ -90,7 +90,7 @@ def _rows_text(rows: int) -> str:
 
 # WAL a change may write before a checkpoint starts at PostgreSQL's default max_wal_size (1 GB):
 # about half of it (checkpoint_completion_target 0.9). A checkpoint during a batched walk made the
-# application's worst stall 50-90 ms instead of 10-20 (benchmarks/downtime.py, 2,000,000 rows).
+# application's worst stall 50-100 ms instead of 10-30 (benchmarks/downtime.py, 2,000,000 rows).
 CHECKPOINT_WAL = 512 * MB
 
 
