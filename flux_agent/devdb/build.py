@@ -164,6 +164,7 @@ def _complete(admin: psycopg.Connection, name: str, key: str) -> Optional[list[s
 def _keep(key: str, built: Built) -> Built:
     for table in built.schema.tables:  # an empty dev table says nothing of production's size
         table.row_estimate = table.size_bytes = None
+    built.schema.server = None  # nor the dev server of production's settings
     path = _cache_file(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

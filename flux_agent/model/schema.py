@@ -1,10 +1,11 @@
 """The Schema model: tables, columns, indexes, constraints, enums, other types (ranges, domains,
 composites) and views, as every reader returns them (in the normal form of
 flux_agent.schema.normal), and the extensions they need, and what only PostgreSQL's catalogs
-tell: the objects that depend on them."""
+tell: the objects that depend on them and, read live, the server's WAL settings."""
 
 from __future__ import annotations
 
+import math
 from typing import Literal, Optional
 
 from pydantic import BaseModel, Field
@@ -155,6 +156,31 @@ class Dependencies(BaseModel):
         return [d.name for d in self.dependents if d.kind == "partition" and d.table == table]
 
 
+class ServerFacts(BaseModel):
+    """A live server's settings that decide when a change's WAL starts a checkpoint: Flux weighs a
+    batched walk's WAL against them and advises; it never changes them."""
+
+    version_num: int = Field(description="server_version_num (150018 for 15.18)")
+    max_wal_size_bytes: int = Field(gt=0)
+    checkpoint_completion_target: float = Field(ge=0, le=1)
+
+    def checkpoint_after_bytes(self) -> int:
+        """WAL written since the last checkpoint after which PostgreSQL starts the next one (xlog.c,
+        CalculateCheckpointSegments): max_wal_size / (1 + target) from 11 on, / (2 + target) before."""
+        return int(self.max_wal_size_bytes / (self._kept() + self.checkpoint_completion_target))
+
+    def max_wal_size_for(self, wal_bytes: float) -> int:
+        """The smallest max_wal_size under which `wal_bytes` written after a checkpoint start no other."""
+        return math.ceil(wal_bytes * (self._kept() + self.checkpoint_completion_target))
+
+    def _kept(self) -> float:
+        return 1.0 if self.version_num >= 110000 else 2.0  # before 11 two checkpoints' WAL was kept
+
+
+# PostgreSQL's own defaults, for a plan made without a live read.
+DEFAULT_SERVER = ServerFacts(version_num=110000, max_wal_size_bytes=1024**3, checkpoint_completion_target=0.9)
+
+
 class Schema(BaseModel):
     tables: list[Table] = Field(default_factory=list)
     enums: list[EnumType] = Field(default_factory=list)
@@ -165,6 +191,9 @@ class Schema(BaseModel):
                                   "EXTENSION), plpgsql aside, in name order")
     dependencies: Optional[Dependencies] = Field(
         None, description="from PostgreSQL's catalogs (the dev database); None when read without PostgreSQL")
+    server: Optional[ServerFacts] = Field(
+        None, description="the server's WAL settings, from a live read of the user's database; None otherwise "
+        "(a dev database's server says nothing of production's)")
 
     def table(self, name: str) -> Optional[Table]:
         return next((t for t in self.tables if t.name == name), None)

@@ -21,7 +21,7 @@ from ..pg.parse import HAVE_PGLAST, SqlSyntaxError, ast, enums, parse_expr, rend
 from ..pg.quote import relation_name
 from ..errors import FluxInputError
 from ..model.plan import Plan, Step
-from ..model.schema import Schema, Table
+from ..model.schema import DEFAULT_SERVER, Schema, ServerFacts, Table
 from ..pg.types import binary_coercible, canonical_type, is_volatile
 from ..schema.replay.steps import schemas_before_each
 
@@ -88,21 +88,24 @@ def _rows_text(rows: int) -> str:
     return f"~{rows:,} rows"
 
 
-# WAL a change may write before a checkpoint starts at PostgreSQL's default max_wal_size (1 GB):
-# about half of it (checkpoint_completion_target 0.9). A checkpoint during a batched walk made the
-# application's worst stall 50-100 ms instead of 10-30 (benchmarks/downtime.py, 2,000,000 rows).
-CHECKPOINT_WAL = 512 * MB
-
-
-def _wal_text(nbytes: Optional[int], rates: Rates) -> str:
-    """The WAL a batched walk over a table of `nbytes` writes, and what to do when that is enough to
-    start a checkpoint on a server with the default max_wal_size; "" when the size is unknown."""
+def _wal_text(nbytes: Optional[int], rates: Rates, server: Optional[ServerFacts]) -> str:
+    """The WAL a batched walk over a table of `nbytes` writes, and, when that is enough to start a
+    checkpoint on `server` (PostgreSQL's defaults when not read live), the max_wal_size that would
+    not; "" when the size is unknown. A checkpoint during a batched walk made the application's worst
+    stall 50-100 ms instead of 10-30 (benchmarks/downtime.py, 2,000,000 rows)."""
     if not nbytes:
         return ""
+    facts = server or DEFAULT_SERVER
     wal = nbytes * rates.wal_per_table_byte
-    advice = (" (set max_wal_size above it before the change: a checkpoint during the walk stalls the "
-              "application's commits)") if wal >= CHECKPOINT_WAL else ""
-    return f"; writes ~{_size_text(int(wal))} of WAL{advice}"
+    text = f"; writes ~{_size_text(int(wal))} of WAL"
+    if wal < facts.checkpoint_after_bytes():
+        return text
+    tenth = 1024**3 / 10  # rounded up to a tenth of a GB: "at least" must not round below the need
+    need = math.ceil(facts.max_wal_size_for(wal) / tenth) * tenth
+    whose = "this server's" if server else "the default"
+    return (f"{text} (set max_wal_size to at least {_size_text(int(need))} first: {whose} "
+            f"{_size_text(facts.max_wal_size_bytes)} starts a checkpoint during the walk, which stalls the "
+            "application's commits)")
 
 
 # --------------------------------------------------------------------------
@@ -167,7 +170,8 @@ def _alter_work(cmd: ast.AlterTableCmd, table: Optional[Table]) -> Optional[str]
     return None
 
 
-def _work(stmt, step: Step, table: Optional[Table], rates: Rates) -> Optional[_Work]:
+def _work(stmt, step: Step, table: Optional[Table], rates: Rates,
+          server: Optional[ServerFacts]) -> Optional[_Work]:
     """Work one statement does; None for catalog-only statements. Sizes come from `table`."""
     rows = table.row_estimate if table else None
     size = table.size_bytes if table else None
@@ -189,7 +193,7 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates) -> Optional[_W
                  f"at its floor of {step.batching.min_rows_per_s:,} rows/s") if floor_s > seconds else ""
         return _Work("batched backfill", seconds,
                      f"batched backfill of {_rows_text(rows)}: {batches:,} batches of {size_n:,} "
-                     f"with {pause * 1000:g} ms pauses{worst}{_wal_text(size, rates)}")
+                     f"with {pause * 1000:g} ms pauses{worst}{_wal_text(size, rates, server)}")
     kind = None
     concurrent = False
     if isinstance(stmt, ast.IndexStmt):
@@ -225,8 +229,9 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates) -> Optional[_W
                  f"update of up to {where} in one transaction at {rates.update_rows_per_s:,.0f} rows/s")
 
 
-def assess(step: Step, table: Optional[Table], rates: Optional[Rates] = None) -> Estimate:
-    """The duration of `step` when run on `table` (the table it changes, as read live)."""
+def assess(step: Step, table: Optional[Table], rates: Optional[Rates] = None,
+           server: Optional[ServerFacts] = None) -> Estimate:
+    """The duration of `step` when run on `table` (the table it changes, as read live) on `server`."""
     rates = rates or Rates()
     if not step.up_sql:
         return Estimate(None, "none", "")  # an application deploy: nothing runs in the database
@@ -234,7 +239,7 @@ def assess(step: Step, table: Optional[Table], rates: Optional[Rates] = None) ->
         stmts = split_statements(step.up_sql)
     except SqlSyntaxError:
         return Estimate(None, "unknown", "duration unknown (SQL does not parse)")
-    works = [w for s in stmts if (w := _work(s.node, step, table, rates)) is not None]
+    works = [w for s in stmts if (w := _work(s.node, step, table, rates, server)) is not None]
     if not works:
         return Estimate(0.0, "catalog-only", "instant (catalog only)")
     if any(w.kind == "DO block" for w in works):
@@ -247,10 +252,11 @@ def assess(step: Step, table: Optional[Table], rates: Optional[Rates] = None) ->
     return Estimate(total, main.kind, f"{duration_text(total)} ({main.detail}{more})")
 
 
-def estimate(step: Step, table: Optional[Table], rates: Optional[Rates] = None) -> str:
+def estimate(step: Step, table: Optional[Table], rates: Optional[Rates] = None,
+             server: Optional[ServerFacts] = None) -> str:
     """Short text: `~40 s (index build over ~1,000,000 rows, 240 MB, ...)`, `instant (catalog only)`,
     `size unknown (...)` without statistics, or "" for an application deploy."""
-    return assess(step, table, rates).text
+    return assess(step, table, rates, server).text
 
 
 # --------------------------------------------------------------------------
@@ -297,7 +303,7 @@ def annotate(plan: Plan, schema: Schema, rates: Optional[Rates] = None,
         for t in work.tables:
             if t.name in created and t.row_estimate is None:
                 t.row_estimate, t.size_bytes = 0, 0  # created by this plan: empty
-        text = estimate(step, step_table(step, work), rates)
+        text = estimate(step, step_table(step, work), rates, schema.server)
         risk = f"{step.risk}; estimate: {text}" if text and step.risk else (text or step.risk)
         steps.append(step.model_copy(update={"risk": risk}))
         created |= _created_tables(step.up_sql) if step.up_sql else set()

@@ -14,7 +14,8 @@ to the replayed one.
 
 Triggers, functions, sequences, whole index definitions, policies and generated
 columns are read by flux_agent.schema.readers.dependencies into
-Schema.dependencies; comments and grants are not read.
+Schema.dependencies; comments and grants are not read. The server's WAL
+settings (when a checkpoint starts) go into Schema.server, for the estimates.
 Constraints and indexes a partition inherits from its parent are left out, as
 the replay reader does not create them.
 """
@@ -24,7 +25,7 @@ from __future__ import annotations
 import psycopg
 
 from ...errors import FluxInputError
-from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, UserType, View
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, ServerFacts, Table, UserType, View
 from ..normal import normal_expr, normal_view, normalise_schema
 from ..replay.state import make_key
 from .dependencies import read_dependencies
@@ -165,11 +166,21 @@ def read_live(url: str, dependencies: bool = True) -> Schema:
             schema = _read(conn)
             if dependencies:
                 schema.dependencies = read_dependencies(conn)
+            schema.server = _server(conn)
             conn.rollback()
     except psycopg.Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise FluxInputError(f"cannot read the schema from the database: {first}") from None
     return schema
+
+
+_SERVER = ("SELECT current_setting('server_version_num')::int, pg_size_bytes(current_setting('max_wal_size')), "
+           "current_setting('checkpoint_completion_target')::float8")
+
+
+def _server(conn) -> ServerFacts:
+    version, max_wal, target = conn.execute(_SERVER).fetchone()
+    return ServerFacts(version_num=version, max_wal_size_bytes=int(max_wal), checkpoint_completion_target=target)
 
 
 def _read(conn) -> Schema:

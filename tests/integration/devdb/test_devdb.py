@@ -42,6 +42,8 @@ def test_shop_builds_then_comes_from_the_cache(tmp_path):
     project = _shop(tmp_path)
     first = _schema_of(project)
     assert {t.name for t in first.schema.tables} == {"users", "products", "orders", "order_items", "legacy_events"}
+    # The dev server's statistics and settings say nothing of production's: the estimates never see them.
+    assert first.schema.server is None and all(t.size_bytes is None for t in first.schema.tables)
     again = _schema_of(project)
     assert again.cached and again.schema == first.schema
     # A change to any input is a new build that sees it.

@@ -121,7 +121,7 @@ def canon(schema: Schema) -> dict:
     s.tables.sort(key=lambda t: t.name)
     s.enums.sort(key=lambda e: e.name)
     s.views.sort(key=lambda v: v.name)
-    return s.model_dump(exclude={"dependencies"})  # only a database read knows them
+    return s.model_dump(exclude={"dependencies", "server"})  # only a database read knows them
 
 
 def write_migrations(folder: Path, files: dict[str, str]) -> Path:
@@ -217,6 +217,18 @@ def test_spellings_replay_unnormalised(pg_url, tmp_path):
     folder = write_migrations(tmp_path / "m", {"001.sql": SPELLINGS})
     migrate(pg_url, folder)
     assert canon(read_migrations_dir(folder)) == canon(read_live(pg_url))
+
+
+def test_live_read_gives_the_servers_checkpoint_settings(pg_url):
+    with psycopg.connect(pg_url) as conn:
+        shown = {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                 for name in ("max_wal_size", "checkpoint_completion_target", "server_version_num")}
+    facts = read_live(pg_url).server
+    units = {"MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+    number, unit = shown["max_wal_size"][:-2], shown["max_wal_size"][-2:]  # SHOW prints 1GB, 80MB
+    assert facts.max_wal_size_bytes == int(number) * units[unit]
+    assert facts.checkpoint_completion_target == float(shown["checkpoint_completion_target"])
+    assert facts.version_num == int(shown["server_version_num"])
 
 
 def test_shop_live_equals_shop_schema(pg_url):

@@ -11,7 +11,7 @@ from flux_agent.plan.estimate import Rates, annotate, assess, duration_text, est
 from flux_agent.model.operations import (
     AddColumn, AddIndex, Backfill, ChangeColumnType, CreateTable, ColumnSpec, SetNotNull,
 )
-from flux_agent.model.schema import Column, Constraint, Schema, Table
+from flux_agent.model.schema import DEFAULT_SERVER, Column, Constraint, Schema, ServerFacts, Table
 from flux_agent.model.plan import Plan, Step
 from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
@@ -136,17 +136,53 @@ def test_batched_backfill_counts_batches_and_pauses():
     assert est.seconds == pytest.approx(200 * (0.1 + 0.01 + 0.01))
     assert est.text == ("~24 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 10 ms pauses; "
                         "if throttled throughout, up to ~83 min at its floor of 200 rows/s; writes ~768 MB of WAL "
-                        "(set max_wal_size above it before the change: a checkpoint during the walk stalls the "
-                        "application's commits))")
+                        "(set max_wal_size to at least 1.4 GB first: the default 1.0 GB starts a checkpoint "
+                        "during the walk, which stalls the application's commits))")
 
 
 def test_batched_backfill_says_the_wal_it_writes():
     rates = Rates(wal_per_table_byte=2.0)
     small = assess(backfill_step(), users(size=100_000_000), rates).text
     assert "; writes ~200 MB of WAL)" in small and "max_wal_size" not in small
+    # 1.2 GB of WAL: past the ~565 MB after which the default 1 GB starts a checkpoint; 1.2 x 1.9 = 2.28
     big = assess(backfill_step(), users(size=600_000_000), rates).text
-    assert "; writes ~1.1 GB of WAL (set max_wal_size above it before the change" in big
+    assert ("; writes ~1.1 GB of WAL (set max_wal_size to at least 2.2 GB first: the default 1.0 GB starts a "
+            "checkpoint during the walk") in big
     assert "WAL" not in assess(backfill_step(), users(size=None), rates).text  # size unknown: no guess
+
+
+def server(max_wal_gb: float, target: float = 0.9, version: int = 150018) -> ServerFacts:
+    return ServerFacts(version_num=version, max_wal_size_bytes=int(max_wal_gb * 1024**3),
+                       checkpoint_completion_target=target)
+
+
+def test_when_a_checkpoint_starts_follows_postgresql():
+    assert DEFAULT_SERVER.checkpoint_after_bytes() == int(1024**3 / 1.9)
+    assert server(4).checkpoint_after_bytes() == int(4 * 1024**3 / 1.9)
+    assert server(1, target=0.5).checkpoint_after_bytes() == int(1024**3 / 1.5)
+    assert server(1, version=100012).checkpoint_after_bytes() == int(1024**3 / 2.9)  # 10 kept two checkpoints
+    for facts in (DEFAULT_SERVER, server(2, 0.5), server(1, version=90624)):
+        wal = 700_000_000
+        need = facts.max_wal_size_for(wal)
+        bigger = facts.model_copy(update={"max_wal_size_bytes": need})
+        smaller = facts.model_copy(update={"max_wal_size_bytes": need - 1024**2})
+        assert bigger.checkpoint_after_bytes() >= wal - 1 > smaller.checkpoint_after_bytes()
+
+
+def test_wal_advice_weighs_the_live_servers_settings():
+    rates = Rates(wal_per_table_byte=2.0)
+    step, table = backfill_step(), users(size=600_000_000)  # 1.2 GB of WAL
+    roomy = assess(step, table, rates, server(4)).text
+    assert "; writes ~1.1 GB of WAL" in roomy and "max_wal_size" not in roomy  # 4 GB starts one after 2.2
+    tight = assess(step, table, rates, server(2)).text
+    assert ("(set max_wal_size to at least 2.2 GB first: this server's 2.0 GB starts a checkpoint during "
+            "the walk, which stalls the application's commits)") in tight
+    old = assess(step, table, rates, server(2, target=0.5, version=100000)).text  # 10: x 2.5 = 2.8 GB
+    assert "to at least 2.8 GB first: this server's 2.0 GB" in old
+    # annotate() takes the server from the schema it plans on, as a live read gives it
+    live = Schema(tables=[table], server=server(2))
+    assert "this server's 2.0 GB" in annotate(Plan(description="d", type="safe", tool="sql", operations=[], steps=[step]),
+                                              live, rates).steps[0].risk
 
 
 def test_backfill_reads_batch_size_and_pause_from_the_step():
