@@ -98,12 +98,20 @@ class Bench:
             ratio = est.seconds / seconds if est.seconds is not None and seconds > 0 else float("nan")
             print(f"{label:<36} {_secs(est.seconds):>10} {_secs(seconds):>10} {ratio:>9.2f}")
         print()
-        for label, _, table, _ in self.runs:
+        for label, step, table, _ in self.runs:
+            model = (f"; the estimate's model {_walk_wal(table, rates) / 1_000_000:,.0f} MB"
+                     if step.batching is not None else "")
             print(f"  {label}: {self.wal[label] / 1_000_000:,.0f} MB of WAL "
-                  f"({self.wal[label] / table.size_bytes:.2f} per byte of the table)")
+                  f"({self.wal[label] / table.size_bytes:.2f} per byte of the table{model})")
         print()
         for label, step, table, _ in self.runs:
             print(f"  {label}: {assess(step, table, rates).text}")
+
+
+def _walk_wal(table, rates: Rates) -> float:
+    # The model's two rates are fitted over walks of tables of several widths (benchmarks/walk_wal.py):
+    # one walk here cannot calibrate them.
+    return table.row_estimate * rates.wal_per_row + table.size_bytes * rates.wal_per_table_byte
 
 
 def _secs(s) -> str:
@@ -131,7 +139,6 @@ def calibrate(b: Bench, base: Rates) -> Rates:
         "concurrent_passes": round(conc_s / plain_s, 2),
         "rewrite_mb_per_s": round(mb(rew_t) / rew_s, 1),
         "update_rows_per_s": round(min(size, fill_t.row_estimate) / max(per_batch, 1e-6), -3),
-        "wal_per_table_byte": round(b.wal["batched backfill (DO block)"] / fill_t.size_bytes, 2),
     })
 
 

@@ -39,8 +39,13 @@ class Rates(BaseModel):
     concurrent_passes: float = Field(2.0, ge=1, description="CREATE INDEX CONCURRENTLY cost in plain builds")
     update_rows_per_s: float = Field(120_000.0, gt=0, description="UPDATE inside one backfill batch")
     batch_overhead_s: float = Field(0.005, ge=0, description="per batch: key lookup and COMMIT")
-    wal_per_table_byte: float = Field(3.2, ge=0, description="WAL a batched backfill writes per byte of its table "
-                                      "(new row versions, their index entries, full-page images)")
+    # A walk's WAL: rows x wal_per_row + table bytes x wal_per_table_byte (benchmarks/walk_wal.py
+    # fits both over the downtime benchmark's walks, worst error 10%; per byte alone was 3.2 and
+    # fell a third short on narrow tables, whose rows cost a record and index entries each).
+    wal_per_row: float = Field(270.0, ge=0, description="WAL a batched walk writes per row (record headers, "
+                               "index entries of the new row versions)")
+    wal_per_table_byte: float = Field(1.6, ge=0, description="WAL a batched walk writes per byte of its table "
+                                      "(the new row versions, full-page images)")
     basis: str = ("rates measured by benchmarks/estimates.py on an idle embedded PostgreSQL 16 (2 cores, "
                   "1,000,000 rows, warm cache); a busy server or a table larger than memory is slower")
 
@@ -88,15 +93,15 @@ def _rows_text(rows: int) -> str:
     return f"~{rows:,} rows"
 
 
-def _wal_text(nbytes: Optional[int], rates: Rates, server: Optional[ServerFacts]) -> str:
-    """The WAL a batched walk over a table of `nbytes` writes, and, when that is enough to start a
+def _wal_text(rows: int, nbytes: Optional[int], rates: Rates, server: Optional[ServerFacts]) -> str:
+    """The WAL a batched walk over `rows` rows, `nbytes` bytes writes, and, when that is enough to start a
     checkpoint on `server` (PostgreSQL's defaults when not read live), the max_wal_size that would
     not; "" when the size is unknown. A checkpoint during a batched walk made the application's worst
     stall 50-100 ms instead of 10-30 (benchmarks/downtime.py, 2,000,000 rows)."""
     if not nbytes:
         return ""
     facts = server or DEFAULT_SERVER
-    wal = nbytes * rates.wal_per_table_byte
+    wal = rows * rates.wal_per_row + nbytes * rates.wal_per_table_byte
     text = f"; writes ~{_size_text(int(wal))} of WAL"
     if wal < facts.checkpoint_after_bytes():
         return text
@@ -193,7 +198,7 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates,
                  f"at its floor of {step.batching.min_rows_per_s:,} rows/s") if floor_s > seconds else ""
         return _Work("batched backfill", seconds,
                      f"batched backfill of {_rows_text(rows)}: {batches:,} batches of {size_n:,} "
-                     f"with {pause * 1000:g} ms pauses{worst}{_wal_text(size, rates, server)}")
+                     f"with {pause * 1000:g} ms pauses{worst}{_wal_text(rows, size, rates, server)}")
     kind = None
     concurrent = False
     if isinstance(stmt, ast.IndexStmt):

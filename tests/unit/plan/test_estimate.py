@@ -135,13 +135,13 @@ def test_batched_backfill_counts_batches_and_pauses():
     # 200 batches x (5,000 / 50,000 s + 0.01 s + 0.01 s pause) = 24 s
     assert est.seconds == pytest.approx(200 * (0.1 + 0.01 + 0.01))
     assert est.text == ("~24 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 10 ms pauses; "
-                        "if throttled throughout, up to ~83 min at its floor of 200 rows/s; writes ~768 MB of WAL "
-                        "(set max_wal_size to at least 1.4 GB first: the default 1.0 GB starts a checkpoint "
+                        "if throttled throughout, up to ~83 min at its floor of 200 rows/s; writes ~654 MB of WAL "
+                        "(set max_wal_size to at least 1.2 GB first: the default 1.0 GB starts a checkpoint "
                         "during the walk, which stalls the application's commits))")
 
 
 def test_batched_backfill_says_the_wal_it_writes():
-    rates = Rates(wal_per_table_byte=2.0)
+    rates = Rates(wal_per_row=0, wal_per_table_byte=2.0)
     small = assess(backfill_step(), users(size=100_000_000), rates).text
     assert "; writes ~200 MB of WAL)" in small and "max_wal_size" not in small
     # 1.2 GB of WAL: past the ~565 MB after which the default 1 GB starts a checkpoint; 1.2 x 1.9 = 2.28
@@ -149,6 +149,11 @@ def test_batched_backfill_says_the_wal_it_writes():
     assert ("; writes ~1.1 GB of WAL (set max_wal_size to at least 2.2 GB first: the default 1.0 GB starts a "
             "checkpoint during the walk") in big
     assert "WAL" not in assess(backfill_step(), users(size=None), rates).text  # size unknown: no guess
+    # Each row costs its own record and index entries, however narrow: 1,000,000 rows x 300 bytes
+    narrow = assess(backfill_step(), users(size=1), Rates(wal_per_row=300, wal_per_table_byte=0)).text
+    assert "; writes ~300 MB of WAL)" in narrow
+    both = assess(backfill_step(), users(size=100_000_000), Rates(wal_per_row=300, wal_per_table_byte=2.0)).text
+    assert "; writes ~500 MB of WAL)" in both
 
 
 def server(max_wal_gb: float, target: float = 0.9, version: int = 150018) -> ServerFacts:
@@ -170,7 +175,7 @@ def test_when_a_checkpoint_starts_follows_postgresql():
 
 
 def test_wal_advice_weighs_the_live_servers_settings():
-    rates = Rates(wal_per_table_byte=2.0)
+    rates = Rates(wal_per_row=0, wal_per_table_byte=2.0)
     step, table = backfill_step(), users(size=600_000_000)  # 1.2 GB of WAL
     roomy = assess(step, table, rates, server(4)).text
     assert "; writes ~1.1 GB of WAL" in roomy and "max_wal_size" not in roomy  # 4 GB starts one after 2.2
