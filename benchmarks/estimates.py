@@ -12,7 +12,8 @@ the planner's own steps, each estimated first from the live statistics
   index build      a plain CREATE INDEX (calibrates the one-pass rate)
   index build      add_index's CREATE INDEX CONCURRENTLY
   table rewrite    ALTER TABLE ... ALTER COLUMN n TYPE bigint (int -> bigint)
-  batched backfill backfill's DO block (5,000-row batches, 50 ms pauses)
+  batched backfill backfill's DO block (the planner's batches and pauses), on the table
+                   as it is and again with six more indexes (calibrates the per-index cost)
 
 and prints operation, estimated, measured and estimated/measured with the
 default Rates, then the rates these runs calibrate and the same table again
@@ -43,6 +44,7 @@ from flux_agent.plan.planner import build_plan  # noqa: E402
 from flux_agent.schema.readers.live import read_live  # noqa: E402
 
 TABLE = "bench"
+MANY = "batched backfill, 8 indexes"
 SETTINGS = Settings()  # the planner's defaults: 5,000-row batches, 50 ms pauses
 
 
@@ -74,6 +76,7 @@ class Bench:
         self.conn = psycopg.connect(url, autocommit=True)
         self.runs: list[tuple[str, Step, object, float]] = []  # (label, step, table stats, seconds)
         self.wal: dict[str, int] = {}  # bytes of WAL each run wrote
+        self.batches: dict[str, int] = {}  # batches each backfill ran (its NOTICEs)
 
     def schema(self):
         self.conn.execute(f"VACUUM ANALYZE {TABLE}")
@@ -82,9 +85,17 @@ class Bench:
     def time(self, label: str, step: Step) -> None:
         table = self.schema().table(TABLE)
         lsn = self.conn.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        notices: list[str] = []
+
+        def note(diag) -> None:
+            notices.append(diag.message_primary or "")
+
+        self.conn.add_notice_handler(note)
         start = time.perf_counter()
         self.conn.execute(step.up_sql)
         self.runs.append((label, step, table, time.perf_counter() - start))
+        self.conn.remove_notice_handler(note)
+        self.batches[label] = sum(1 for n in notices if n.endswith(" rows updated"))
         self.wal[label] = int(self.conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)",
                                                 (lsn,)).fetchone()[0])
 
@@ -99,13 +110,21 @@ class Bench:
             print(f"{label:<36} {_secs(est.seconds):>10} {_secs(seconds):>10} {ratio:>9.2f}")
         print()
         for label, step, table, _ in self.runs:
-            model = (f"; the estimate's model {_walk_wal(table, rates) / 1_000_000:,.0f} MB"
+            model = (f"; the estimate's model {_walk_wal(table, rates) / 1_000_000:,.0f} MB; "
+                     f"{self.batches[label]:,} batches of ~{table.row_estimate // max(1, self.batches[label]):,} rows"
                      if step.batching is not None else "")
             print(f"  {label}: {self.wal[label] / 1_000_000:,.0f} MB of WAL "
                   f"({self.wal[label] / table.size_bytes:.2f} per byte of the table{model})")
         print()
         for label, step, table, _ in self.runs:
             print(f"  {label}: {assess(step, table, rates).text}")
+
+
+def _row_seconds(b: Bench, label: str, base: Rates) -> float:
+    _, step, table, seconds = next(r for r in b.runs if r[0] == label)
+    batches = max(1, b.batches[label])
+    per_batch = seconds / batches - step.batching.pause_ms / 1000 - base.batch_overhead_s
+    return max(per_batch, 1e-6) / (table.row_estimate / batches)
 
 
 def _walk_wal(table, rates: Rates) -> float:
@@ -129,16 +148,22 @@ def calibrate(b: Bench, base: Rates) -> Rates:
     plain_t, plain_s = got["index build (plain CREATE INDEX)"]
     _, conc_s = got["index build (CONCURRENTLY)"]
     rew_t, rew_s = got["table rewrite (int -> bigint)"]
-    fill_t, fill_s = got["batched backfill (DO block)"]
-    size, pause = SETTINGS.backfill_batch_size, SETTINGS.backfill_sleep_ms / 1000
-    batches = -(-fill_t.row_estimate // size)
-    per_batch = fill_s / batches - pause - base.batch_overhead_s
+    fill_t, _ = got["batched backfill (DO block)"]
+    many_t, _ = got[MANY]
+    # Seconds per row inside each walk's UPDATEs: its time per batch (batches counted from its
+    # NOTICEs) less the pause and the overhead, over the rows a batch held.
+    one, eight = _row_seconds(b, "batched backfill (DO block)", base), _row_seconds(b, MANY, base)
+    entry = max(0.0, (eight - one) / (len(many_t.indexes) - len(fill_t.indexes)))
+    # The two-index walk's keys are in order (cheap entries), the six added ones are not: what is
+    # left for the row and its first entry can come out near nothing; a microsecond at least.
+    base_row = max(one - max(0, len(fill_t.indexes) - 1) * entry, 1e-6)
     return base.model_copy(update={
         "scan_mb_per_s": round(mb(scan_t) / scan_s, 1),
         "index_rows_per_s": round(plain_t.row_estimate / plain_s, -3),
         "concurrent_passes": round(conc_s / plain_s, 2),
         "rewrite_mb_per_s": round(mb(rew_t) / rew_s, 1),
-        "update_rows_per_s": round(min(size, fill_t.row_estimate) / max(per_batch, 1e-6), -3),
+        "update_rows_per_s": round(1 / base_row, -3),  # the row and its first index entry
+        "index_entry_s": round(entry, 7),
     })
 
 
@@ -171,6 +196,12 @@ def run(url: str, rows: int) -> None:
 
     fill = build_plan([Backfill(table=TABLE, column="score", value="n % 100")], b.schema(), SETTINGS)
     b.time("batched backfill (DO block)", fill.steps[0])
+    # The same walk on the table with six more indexes (random-order keys among them, as a busy
+    # table has): each new row version writes an entry in each, which is what index_entry_s prices.
+    for n, cols in enumerate(["email", "n, created_at", "md5(email)", "score, n", "created_at, email", "(n % 1000)"]):
+        b.conn.execute(f"CREATE INDEX {TABLE}_extra_{n} ON {TABLE} ({cols if '(' not in cols else '(' + cols + ')'})")
+    many = build_plan([Backfill(table=TABLE, column="score", value="n % 7")], b.schema(), SETTINGS)
+    b.time(MANY, many.steps[0])
 
     defaults = Rates()
     b.report(defaults, "With the default Rates:")

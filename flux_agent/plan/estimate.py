@@ -37,7 +37,11 @@ class Rates(BaseModel):
     scan_mb_per_s: float = Field(1200.0, gt=0, description="sequential scan (VALIDATE, SET NOT NULL)")
     index_rows_per_s: float = Field(2_400_000.0, gt=0, description="plain CREATE INDEX, one pass")
     concurrent_passes: float = Field(2.0, ge=1, description="CREATE INDEX CONCURRENTLY cost in plain builds")
-    update_rows_per_s: float = Field(120_000.0, gt=0, description="UPDATE inside one backfill batch")
+    # A row's UPDATE costs 1 / update_rows_per_s plus index_entry_s for each index beyond the first:
+    # a new row version gets an entry in every index (a full page leaves no room for a HOT update).
+    # benchmarks/estimates.py fits both from one walk on a table with two indexes and one with eight.
+    update_rows_per_s: float = Field(1_000_000.0, gt=0, description="UPDATE of a row and its first index entry")
+    index_entry_s: float = Field(0.0000033, ge=0, description="UPDATE of a row: each further index entry")
     batch_overhead_s: float = Field(0.005, ge=0, description="per batch: key lookup and COMMIT")
     # A walk's WAL: rows x wal_per_row + table bytes x wal_per_table_byte (benchmarks/walk_wal.py
     # fits both over the downtime benchmark's walks, worst error 10%; per byte alone was 3.2 and
@@ -175,6 +179,25 @@ def _alter_work(cmd: ast.AlterTableCmd, table: Optional[Table]) -> Optional[str]
     return None
 
 
+def _row_s(table: Table, rates: Rates) -> float:
+    """Seconds an UPDATE spends on a row of `table`: the new row version gets an entry in every
+    index, so a table with many indexes is many times slower per row (umami's website_event, 15
+    indexes: ~20x a table with two)."""
+    return 1 / rates.update_rows_per_s + max(0, len(table.indexes) - 1) * rates.index_entry_s
+
+
+def _batch_rows(step: Step, table: Table, rates: Rates) -> int:
+    """Rows per batch as the block sizes them: as many as hold the row locks about target_ms
+    (its own COMMIT included), at least 100, at most the batch size."""
+    b = step.batching
+    fits = (b.target_ms / 1000 - rates.batch_overhead_s) / _row_s(table, rates)
+    return int(max(100, min(b.batch_size, round(fits))))  # PostgreSQL rounds the block's ::integer
+
+
+def _about(size_n: int, step: Step) -> str:
+    return "" if size_n == step.batching.batch_size else "~"
+
+
 def _work(stmt, step: Step, table: Optional[Table], rates: Rates,
           server: Optional[ServerFacts]) -> Optional[_Work]:
     """Work one statement does; None for catalog-only statements. Sizes come from `table`."""
@@ -183,13 +206,14 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates,
     if isinstance(stmt, ast.DoStmt):
         if step.batching is None:
             return _Work("DO block")  # unknown work: no estimate
-        size_n, pause = step.batching.batch_size, step.batching.pause_ms / 1000
+        pause = step.batching.pause_ms / 1000
         if rows is None:
             return _Work("batched backfill", math.nan)
         if rows == 0:
             return _Work("batched backfill", 0.0, "batched backfill of an empty table")
-        batches = max(1, math.ceil(rows / size_n)) if rows else 0
-        per_batch = min(size_n, rows) / rates.update_rows_per_s + rates.batch_overhead_s + pause
+        size_n = _batch_rows(step, table, rates)
+        batches = max(1, math.ceil(rows / size_n))
+        per_batch = min(size_n, rows) * _row_s(table, rates) + rates.batch_overhead_s + pause
         seconds = batches * per_batch
         # The block slows itself while the server strains (slow commits, replica lag, lock
         # waiters), never below its floor rate: the worst case a busy server can make of it.
@@ -197,7 +221,7 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates,
         worst = (f"; if throttled throughout, up to {duration_text(floor_s)} "
                  f"at its floor of {step.batching.min_rows_per_s:,} rows/s") if floor_s > seconds else ""
         return _Work("batched backfill", seconds,
-                     f"batched backfill of {_rows_text(rows)}: {batches:,} batches of {size_n:,} "
+                     f"batched backfill of {_rows_text(rows)}: {batches:,} batches of {_about(size_n, step)}{size_n:,} "
                      f"with {pause * 1000:g} ms pauses{worst}{_wal_text(rows, size, rates, server)}")
     kind = None
     concurrent = False
@@ -230,8 +254,9 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates,
         how = f"concurrently, ~{passes:g} passes" if concurrent else "one pass, writes wait"
         return _Work(kind, rows * passes / rates.index_rows_per_s,
                      f"index build over {where}, {how} at {rates.index_rows_per_s:,.0f} rows/s")
-    return _Work(kind, rows / rates.update_rows_per_s,
-                 f"update of up to {where} in one transaction at {rates.update_rows_per_s:,.0f} rows/s")
+    row_s = _row_s(table, rates)
+    return _Work(kind, rows * row_s,
+                 f"update of up to {where} in one transaction at {1 / row_s:,.0f} rows/s")
 
 
 def assess(step: Step, table: Optional[Table], rates: Optional[Rates] = None,

@@ -11,7 +11,7 @@ from flux_agent.plan.estimate import Rates, annotate, assess, duration_text, est
 from flux_agent.model.operations import (
     AddColumn, AddIndex, Backfill, ChangeColumnType, CreateTable, ColumnSpec, SetNotNull,
 )
-from flux_agent.model.schema import DEFAULT_SERVER, Column, Constraint, Schema, ServerFacts, Table
+from flux_agent.model.schema import DEFAULT_SERVER, Column, Constraint, Index, Schema, ServerFacts, Table
 from flux_agent.model.plan import Plan, Step
 from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
@@ -129,15 +129,45 @@ def test_planner_index_step():
 
 
 def test_batched_backfill_counts_batches_and_pauses():
-    rates = Rates(update_rows_per_s=50_000, batch_overhead_s=0.01)
+    rates = Rates(update_rows_per_s=500_000, batch_overhead_s=0.01)
     est = assess(backfill_step(), users(), rates)
     assert est.kind == "batched backfill"
-    # 200 batches x (5,000 / 50,000 s + 0.01 s + 0.01 s pause) = 24 s
-    assert est.seconds == pytest.approx(200 * (0.1 + 0.01 + 0.01))
-    assert est.text == ("~24 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 10 ms pauses; "
+    # 5,000 rows at 2 us hold their locks the 20 ms target with the 10 ms overhead: full batches.
+    # 200 batches x (5,000 x 2 us + 0.01 s + 0.01 s pause) = 6 s
+    assert est.seconds == pytest.approx(200 * (0.01 + 0.01 + 0.01))
+    assert est.text == ("~6 s (batched backfill of ~1,000,000 rows: 200 batches of 5,000 with 10 ms pauses; "
                         "if throttled throughout, up to ~83 min at its floor of 200 rows/s; writes ~654 MB of WAL "
                         "(set max_wal_size to at least 1.2 GB first: the default 1.0 GB starts a checkpoint "
                         "during the walk, which stalls the application's commits))")
+
+
+def indexed(n: int, **kw) -> Table:
+    t = users(**kw)
+    t.indexes = [Index(name=f"users_i{i}", columns=["email"]) for i in range(n)]
+    return t
+
+
+def test_slow_rows_shrink_the_batches_as_the_block_does():
+    # The block sizes batches to hold their row locks ~target_ms (20), its COMMIT included: with
+    # 10 us a row and 5 ms of overhead that is 1,500 rows, not the 5,000 of the batch size.
+    rates = Rates(update_rows_per_s=100_000, batch_overhead_s=0.005)
+    est = assess(backfill_step(), users(size=None), rates)
+    assert "667 batches of ~1,500 with 10 ms pauses" in est.text
+    assert est.seconds == pytest.approx(667 * (1500 * 10e-6 + 0.005 + 0.01))
+    # Never below 100 rows a batch, however slow a row is.
+    crawl = assess(backfill_step(), users(size=None), Rates(update_rows_per_s=1_000, batch_overhead_s=0.005))
+    assert "10,000 batches of ~100 with" in crawl.text
+
+
+def test_each_index_makes_a_row_slower():
+    rates = Rates(update_rows_per_s=1_000_000, index_entry_s=0.000003, batch_overhead_s=0.005)
+    times = [assess(backfill_step(), indexed(n, size=None), rates).seconds for n in (1, 2, 8, 15)]
+    assert times == sorted(times) and times[3] > 5 * times[0]
+    # 15 indexes: 1 us + 14 x 3 us = 43 us a row, so (20 - 5) ms / 43 us = 348.8: 349 rows a batch
+    assert "2,866 batches of ~349" in assess(backfill_step(), indexed(15, size=None), rates).text
+    # the one-transaction UPDATE prices its rows the same way
+    one = assess(sql_step("UPDATE users SET n = 1"), indexed(15, size=None), rates)
+    assert one.seconds == pytest.approx(1_000_000 * 43e-6) and "at 23,256 rows/s" in one.text
 
 
 def test_batched_backfill_says_the_wal_it_writes():
