@@ -4,9 +4,12 @@ Each statement of a step is one of five kinds: catalog-only (instant), table
 rewrite (bytes / rewrite rate), full scan (VALIDATE, SET NOT NULL without a
 validated check: bytes / scan rate), index build (rows / index rate, about
 2-3 passes when CONCURRENTLY) or batched backfill (batches x (batch time +
-pause); at worst rows / its floor rate, when it throttles itself throughout).
-The rates are a `Rates` model whose defaults come from benchmarks/estimates.py
-on an embedded PostgreSQL 16; the text says so.
+pause), the batches sized as the block sizes them from a row's cost with each
+index it writes; at worst rows / its floor rate, when it throttles itself
+throughout), with the WAL the walk writes against when the server starts a
+checkpoint. The rates are a `Rates` model whose defaults come from
+benchmarks/estimates.py on an embedded PostgreSQL 16 and benchmarks/walk_wal.py;
+the text says so.
 """
 
 from __future__ import annotations
