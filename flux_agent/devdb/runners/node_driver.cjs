@@ -136,7 +136,7 @@ function fail(err) {
   if (err instanceof Refusal) {
     finish({ ok: false, kind: err.kind, message: err.message, module: err.module }, 1);
   }
-  finish({ ok: false, kind: 'tool', message: (err !== undefined && errorText(err)) || lastError() }, 1);
+  finish({ ok: false, kind: 'tool', message: inMigration((err !== undefined && errorText(err)) || lastError()) }, 1);
 }
 
 // -- what the tool says went wrong --------------------------------------------------
@@ -174,8 +174,8 @@ console.error = (...args) => {
 };
 
 process.on('exit', (code) => {
-  if (code === 0) finish({ ok: true, notes });
-  else finish({ ok: false, kind: 'tool', message: lastError() || `the tool exited with code ${code}` });
+  if (code === 0) finish(succeeded());
+  else finish({ ok: false, kind: 'tool', message: inMigration(lastError() || `the tool exited with code ${code}`) });
 });
 
 // -- the marker check on every pg connection -----------------------------------------
@@ -197,12 +197,11 @@ function guardClient(Client) {
   const connect = Client.prototype.connect;
   const query = Client.prototype.query;
   Client.prototype.__fluxGuarded = true;
-  if (CAP) {
-    Client.prototype.query = function fluxRecordedQuery(config) {
-      if (capturing) record(this, config);
-      return query.apply(this, arguments);
-    };
-  }
+  Client.prototype.query = function fluxRecordedQuery(config) {
+    queriesSent += 1;
+    if (capturing) record(this, config);
+    return query.apply(this, arguments);
+  };
   Client.prototype.connect = function fluxCheckedConnect(callback) {
     const client = this;
     const checked = new Promise((resolve, reject) => {
@@ -245,6 +244,100 @@ Module._extensions['.js'] = function fluxLoad(module, filename) {
   loadJs.call(this, module, filename);
   if (/[\\/]pg[\\/]lib[\\/]client\.js$/.test(filename)) guardClient(module.exports);
   else if (/[\\/]pg[\\/]lib[\\/]native[\\/]client\.js$/.test(filename)) refuseNative(module.exports);
+};
+
+// -- a migration that fails on something other than the database ---------------------
+// A migration whose up() throws without a database error (a data script it runs from the app's
+// build, app code this checkout has not built) is left out with a note and the tool goes on, as
+// the SQL tools' failing statements are. A database error still stops the run, naming the file:
+// the schema after it would not be the project's. Capture runs keep every error.
+const MIGRATIONS = job.migrationsDir ? path.resolve(job.migrationsDir) + path.sep : null;
+const tolerated = new WeakSet();
+let queriesSent = 0;
+let failedIn = null;
+const untouched = []; // [file, error] of migrations that failed before sending any query
+
+// One note for the migrations that failed before they sent a query: the schema is the same without them.
+function untouchedNote() {
+  if (!untouched.length) return [];
+  const names = untouched.map(([f]) => f);
+  const shown = names.length <= 3 ? names.join(', ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
+  return [`left out ${names.length} migration${names.length === 1 ? '' : 's'} that failed before sending any query, `
+    + `so the schema is the same without ${names.length === 1 ? 'it' : 'them'}: ${shown} (${untouched[0][1]})`];
+}
+
+function succeeded() {
+  return { ok: true, notes: [...notes, ...untouchedNote()] };
+}
+
+function isDatabaseError(err, depth) {
+  if (!err || typeof err !== 'object' || (depth || 0) > 4) return false;
+  if (typeof err.severity === 'string' && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code)) return true;
+  return ['parent', 'original', 'driverError', 'cause']
+    .some((k) => err[k] && err[k] !== err && isDatabaseError(err[k], (depth || 0) + 1));
+}
+
+// The first line: a failed command's message goes on with its output (execSync's does).
+function headline(err) {
+  const text = err instanceof Error || (err && typeof err.message === 'string') ? String(err.message) : String(err);
+  return text.split('\n').map((l) => l.trim()).find(Boolean) || errorText(err);
+}
+
+function inMigration(message) {
+  return failedIn ? `${message} (in ${rel(failedIn)})` : message;
+}
+
+function tolerant(file, up) {
+  const wrapped = async function fluxTolerantUp(...args) {
+    const before = queriesSent;
+    try {
+      return await up.apply(this, args);
+    } catch (err) {
+      if (isDatabaseError(err) || err instanceof Refusal) {
+        failedIn = failedIn || file;
+        throw err;
+      }
+      // node-pg-migrate sends what up() built after it returns: those statements count too.
+      const pgm = args[0] && typeof args[0].getSqlSteps === 'function' ? args[0] : null;
+      const sent = queriesSent - before + (pgm ? pgm.getSqlSteps().length : 0);
+      if (sent) {
+        notes.push(`${rel(file)} failed part-way without a database error and the tool went on (${headline(err)}); `
+          + `the ${sent} statement${sent === 1 ? '' : 's'} it ran before that stand`);
+      } else {
+        untouched.push([rel(file), headline(err)]);
+      }
+      return undefined;
+    }
+  };
+  // The tools read a migration's arity (umzug and node-pg-migrate pass a callback to one more).
+  Object.defineProperty(wrapped, 'length', { value: up.length });
+  tolerated.add(wrapped);
+  return wrapped;
+}
+
+function makeTolerant(file, exported) {
+  const holders = [exported, exported.default];
+  for (const value of Object.values(exported)) if (typeof value === 'function') holders.push(value.prototype);
+  if (typeof exported === 'function') holders.push(exported.prototype);
+  for (const h of holders) {
+    if (h && typeof h.up === 'function' && !tolerated.has(h.up)) h.up = tolerant(file, h.up);
+  }
+}
+
+const loadModule = Module._load;
+Module._load = function fluxLoadModule(request, parent, isMain) {
+  const exported = loadModule.apply(this, arguments);
+  if (!CAP && MIGRATIONS && exported && /^(\/|\.|[A-Za-z]:)/.test(request)
+      && (typeof exported === 'object' || typeof exported === 'function')) {
+    let file = null;
+    try {
+      file = Module._resolveFilename(request, parent, isMain);
+    } catch (err) {
+      // not a file we can name
+    }
+    if (file && file.startsWith(MIGRATIONS)) makeTolerant(file, exported);
+  }
+  return exported;
 };
 
 // -- the project's modules -----------------------------------------------------------
@@ -515,7 +608,7 @@ async function sequelize() {
     const at = names.indexOf(path.basename(CAP.target));
     if (at < 0) throw new Refusal('config', `sequelize-cli does not run ${path.basename(CAP.target)} (not a .js, .cjs or .ts file)`);
     const to = CAP.phase === 'before' ? names[at - 1] : names[at];
-    if (!to) finish({ ok: true, notes }, 0);
+    if (!to) finish(succeeded(), 0);
     process.argv.push('--to', to);
     capturing = CAP.phase === 'capture';
   }
@@ -567,7 +660,7 @@ async function nodePgMigrateCapture() {
     });
     const at = names.indexOf(target);
     if (at < 0) throw new Refusal('config', `node-pg-migrate does not run ${target}`);
-    if (at === 0) finish({ ok: true, notes }, 0);
+    if (at === 0) finish(succeeded(), 0);
     return [String(at)];
   }
   // Its operations are kept as SQL text while `up` runs and sent after it returns: each text
@@ -601,5 +694,5 @@ process.on('unhandledRejection', fail);
   if (!run) throw new Refusal('config', `no Node driver for ${job.tool}`);
   const exits = job.tool === 'sequelize' || job.tool === 'node-pg-migrate';
   await run();
-  if (!exits) finish({ ok: true, notes }, 0);
+  if (!exits) finish(succeeded(), 0);
 })().catch(fail);

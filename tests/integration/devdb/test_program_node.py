@@ -363,6 +363,57 @@ def test_a_failing_migration_is_one_line_with_the_tools_error(tmp_path, prod):
     message = str(caught.value)
     assert message.startswith("knex failed migrating Flux's dev database: ")
     assert 'relation "nowhere" does not exist' in message and "\n" not in message
+    assert message.endswith("(in migrations/20250101000000_init.js)"), message  # a database error still stops it
+
+
+# Later migrations in each tool's API: (file name, text) with %(body)s, and how a body sends SQL.
+LATER = {
+    "knex": ("migrations/2025010%(n)d000000_%(name)s.js",
+             "exports.up = async function (knex) {\n  %(body)s\n};\nexports.down = async function () {};\n"),
+    "sequelize": ("migrations/2025010%(n)d000000-%(name)s.js",
+                  "module.exports = {\n  async up(queryInterface) {\n    %(body)s\n  },\n  async down() {},\n};\n"),
+    "node-pg-migrate": ("migrations/17357760%(n)d0000_%(name)s.js",
+                        "exports.up = (pgm) => {\n  %(body)s\n};\nexports.down = () => {};\n"),
+    "typeorm": ("migrations/17357760%(n)d0000-%(name)s.ts",
+                'import { MigrationInterface, QueryRunner } from "typeorm";\n'
+                "export class M17357760%(n)d0000 implements MigrationInterface {\n"
+                "  public async up(queryRunner: QueryRunner): Promise<void> {\n    %(body)s\n  }\n"
+                "  public async down(): Promise<void> {}\n}\n"),
+}
+SEND = {"knex": "await knex.raw(%s);", "sequelize": "await queryInterface.sequelize.query(%s);",
+        "node-pg-migrate": "pgm.sql(%s);", "typeorm": "await queryRunner.query(%s);"}
+
+
+def add_migration(root: Path, tool: str, n: int, name: str, body: str) -> str:
+    rel, text = LATER[tool]
+    rel = rel % {"n": n, "name": name}
+    (root / rel).write_text(text % {"n": n, "body": body})
+    return rel
+
+
+@pytest.mark.slow  # all cases together over 2 s
+@pytest.mark.parametrize("tool", TOOLS)
+def test_a_migration_failing_without_a_database_error_is_left_out_with_a_note(tool, tmp_path, prod):
+    """outline's data migrations run a script from the app's build (`node build/server/scripts/...`),
+    which a checkout has not built: the tool goes on without them, and says so."""
+    nm = modules(tool)
+    root = tmp_path / "app"
+    make_project(tool, root, prod, nm)
+    send = SEND[tool]
+    script = add_migration(root, tool, 2, "fill_titles",
+                           "require('child_process').execSync('node build/scripts/fill-titles.js', { stdio: 'pipe' });")
+    partial = add_migration(root, tool, 3, "half_done",
+                            send % "'CREATE TABLE half_done (id int)'" + " throw new Error('the app is not built');")
+    add_migration(root, tool, 4, "after_them", send % "'CREATE TABLE after_them (id int)'")
+
+    schema, notes = actions.current_schema(str(root))
+    assert {"users", "half_done", "after_them"} <= _names(schema), _names(schema)
+    assert notes == [
+        f"{partial} failed part-way without a database error and the tool went on (the app is not built); "
+        "the 1 statement it ran before that stand",
+        f"left out 1 migration that failed before sending any query, so the schema is the same without it: "
+        f"{script} (Command failed: node build/scripts/fill-titles.js)"], notes
+    assert prod_state(prod) == PROD_STATE
 
 
 def test_no_knexfile_and_no_node(tmp_path, monkeypatch):
