@@ -26,8 +26,13 @@ def check_name(table: Table, column: str) -> str:
     return short_name(table.name.split(".")[-1], column, suffix="not_null")
 
 
-def not_null_steps(ctx: Ctx, table: Table, column: str) -> list[Step]:
+def not_null_steps(ctx: Ctx, table: Table, column: str, filled: bool = True) -> list[Step]:
+    """The steps after any backfill; `filled` False when nothing filled the NULLs the rows may hold."""
     t, c = qname(table.name), ident(column)
+    scan = "scans the table; reads and writes go on"
+    if not filled:  # the validation is where existing NULLs show; say so before the deploy, not at it
+        scan += (f"; fails, changing nothing, while a row holds NULL in {column}: give a backfill value for them "
+                 "(\"..., backfilling nulls with <value>\")")
     chk = ident(check_name(table, column))
     steps = [
         tx_step(ctx, "contract", f"add CHECK ({column} IS NOT NULL) NOT VALID on {table.name}",
@@ -38,8 +43,7 @@ def not_null_steps(ctx: Ctx, table: Table, column: str) -> list[Step]:
         tx_step(ctx, "contract", f"validate the NOT NULL check on {table.name}.{column}",
                 [f"ALTER TABLE {t} VALIDATE CONSTRAINT {chk}"], None,
                 lock=SHARE_UPDATE_EXCLUSIVE, statement_timeout="0",
-                risk="scans the table; reads and writes go on",
-                rollback="nothing to undo: validating changes no data"),
+                risk=scan, rollback="nothing to undo: validating changes no data"),
     ]
     if not_null_uses_check(ctx.settings.pg_version):
         steps.append(tx_step(
@@ -73,7 +77,7 @@ def plan(op: SetNotNull, ctx: Ctx) -> list[Step]:
         steps.append(backfill_step(ctx, table, f"fill NULLs in {table.name}.{op.column} in batches", sql,
                                    data_loss=True, rollback="the filled rows keep their new value, not NULL",
                                    pending=f"{ident(op.column)} IS NULL"))
-    steps.extend(not_null_steps(ctx, table, op.column))
+    steps.extend(not_null_steps(ctx, table, op.column, filled=op.backfill is not None))
     return steps
 
 
