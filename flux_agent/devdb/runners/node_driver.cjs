@@ -250,7 +250,7 @@ Module._extensions['.js'] = function fluxLoad(module, filename) {
 // A migration whose up() throws without a database error (a data script it runs from the app's
 // build, app code this checkout has not built) is left out with a note and the tool goes on, as
 // the SQL tools' failing statements are. A database error still stops the run, naming the file:
-// the schema after it would not be the project's. Capture runs keep every error.
+// the schema after it would not be the project's. The migration a capture records keeps its error.
 const MIGRATIONS = job.migrationsDir ? path.resolve(job.migrationsDir) + path.sep : null;
 const tolerated = new WeakSet();
 let queriesSent = 0;
@@ -293,7 +293,7 @@ function tolerant(file, up) {
     try {
       return await up.apply(this, args);
     } catch (err) {
-      if (isDatabaseError(err) || err instanceof Refusal) {
+      if (isDatabaseError(err) || err instanceof Refusal || capturing) {
         failedIn = failedIn || file;
         throw err;
       }
@@ -327,7 +327,7 @@ function makeTolerant(file, exported) {
 const loadModule = Module._load;
 Module._load = function fluxLoadModule(request, parent, isMain) {
   const exported = loadModule.apply(this, arguments);
-  if (!CAP && MIGRATIONS && exported && /^(\/|\.|[A-Za-z]:)/.test(request)
+  if (MIGRATIONS && exported && /^(\/|\.|[A-Za-z]:)/.test(request)
       && (typeof exported === 'object' || typeof exported === 'function')) {
     let file = null;
     try {
