@@ -169,6 +169,8 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
                             message=f"not analysed: {path.name} is neither SQL nor a migration of a tool Flux reads "
                                     f"({', '.join(r.tool for r in READERS)})", hint=_UNREAD_HINT)]
     read = reader.read(path, text, project)
+    if read.schema_before is not None:  # the database the file ran on: the truth, for any file
+        schema = read.schema_before
     sql, lines = _assemble(read.up)
     down = None if read.down is None else "\n".join(p.sql for p in read.down)
     judged = down is not None and settings.require_down

@@ -16,6 +16,7 @@ from typing import Callable, Optional
 from pydantic import BaseModel, Field
 
 from ...errors import FluxInternalError
+from ...model.schema import Schema
 
 
 class Piece(BaseModel):
@@ -41,6 +42,9 @@ class ReadMigration(BaseModel):
     transactional: bool = True  # the tool wraps the up part in a transaction
     one_query: bool = False  # the tool sends the up part as one query
     unread: list[Unread] = Field(default_factory=list)
+    schema_before: Optional[Schema] = Field(None, description=(
+        "the schema just before the migration, read from PostgreSQL's catalogs where the reader ran the "
+        "project's tool up to it (the Node tools); None where it did not"))
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,14 @@ import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ...errors import FluxInputError
 from ...pg.parse import HAVE_PGLAST, ast, iter_nodes, parse_sql
 from . import Piece, ReadMigration, Unread
+
+if TYPE_CHECKING:
+    from ...model.schema import Schema
 
 SUFFIXES = (".js", ".ts", ".cjs", ".mjs", ".cts", ".mts")
 # The tools' own tables (their defaults; a renamed one is told by the queries' lines).
@@ -59,15 +62,18 @@ def read(tool: str, path: Path, text: str, project: Optional[Path]) -> ReadMigra
         # What it sent before it failed is judged still; the rest is said not analysed.
         out.up, out.transactional = judge(exc.queries, up_line(text))
         out.unread.append(Unread(line=exc.line or 1, what=exc.what))
+        out.schema_before = exc.schema
         return out
     out.up, out.transactional = judge(captured["queries"], up_line(text))
+    out.schema_before = captured.get("schema")
     return out
 
 
 class _Failed(Exception):
-    def __init__(self, what: str, line: Optional[int] = None, queries: Optional[list] = None):
+    def __init__(self, what: str, line: Optional[int] = None, queries: Optional[list] = None,
+                 schema: Optional["Schema"] = None):
         super().__init__(what)
-        self.what, self.line, self.queries = what, line, queries or []
+        self.what, self.line, self.queries, self.schema = what, line, queries or [], schema
 
 
 def project_root(path: Path, project: Optional[Path]) -> Optional[Path]:
@@ -80,12 +86,14 @@ def project_root(path: Path, project: Optional[Path]) -> Optional[Path]:
 
 
 def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
-    """The queries the file sends when the project's tool runs it: {queries: [{text, line, client}]}."""
+    """The queries the file sends when the project's tool runs it, and the schema the migrations
+    before it made (the database the file runs on, read from its catalogs):
+    {queries: [{text, line, client}], schema: Schema}."""
     import psycopg  # here, as the devdb modules below: flux validate on SQL files never connects
     from psycopg import conninfo
     from psycopg import sql as psql
 
-    from ...devdb.build import _complete, build_with, clone, database_name
+    from ...devdb.build import _complete, build_with, cached, clone, database_name
     from ...devdb.program import MARKER_SETTING, _key, runner_for, tool_run
     from ...devdb.server import check_identity, dev_server, find_binaries
     from ...project.config import load_settings
@@ -129,8 +137,9 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
         try:
             with psycopg.connect(server.url, autocommit=True) as admin:
                 done = _complete(admin, database_name(key), key)
-            if done is None:
-                build_with(server, key, lambda admin, url: run(*marked(admin, url), "before") or [])
+            built = cached(key) if done is not None else None
+            if built is None:  # built now, or read from the database built earlier
+                built = build_with(server, key, lambda admin, url: run(*marked(admin, url), "before") or [])
         except FluxInputError as exc:
             why = f"the migrations before it did not run ({exc})" if " failed migrating " in str(exc) else str(exc)
             raise _Failed(f"{path.name} was not run: {why}") from None
@@ -146,8 +155,9 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
                 got = _load(out)
                 lines = [q["line"] for q in got["queries"] if q.get("line")]
                 raise _Failed(f"{path.name} fails when {tool} runs it: {exc}",
-                              got.get("errorLine") or (lines[-1] if lines else None), got["queries"]) from None
-            return _load(out)
+                              got.get("errorLine") or (lines[-1] if lines else None), got["queries"],
+                              built.schema) from None
+            return {**_load(out), "schema": built.schema}
         finally:
             with psycopg.connect(server.url, autocommit=True) as admin:
                 admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))

@@ -215,6 +215,45 @@ def test_a_failing_migration_is_not_analysed_at_its_line(tmp_path):
     assert 'relation "nowhere" does not exist' in unread[0].message and "\n" not in unread[0].message
 
 
+def test_a_migration_after_one_failing_without_a_database_error_is_still_judged(tmp_path):
+    """The migrations before the file run as `flux schema` runs them: one that fails without a
+    database error (a script of the app's build) is left out, not a reason to judge nothing."""
+    root = project("knex", tmp_path / "app")
+    (root / "migrations" / "20250101500000_data_script.js").write_text(
+        "exports.up = async function () { throw new Error('build/scripts/fill.js is not built'); };\n"
+        "exports.down = async function () {};\n")
+    (rel, text, line, twin, transactional), _ = CASES["knex"]
+    file = root / rel
+    file.write_text(text)
+    found = judged(file, root, "knex")
+    assert {f.rule for f in found} == twin_rules(twin, transactional), found
+
+
+def test_a_migration_is_judged_against_the_database_it_ran_on(tmp_path):
+    """sequelize's changeColumn sends SET NOT NULL, DROP DEFAULT and TYPE whatever the column was
+    (outline's increase-url-column-lengths): judged without a schema, each was an error (a scan,
+    a dropped default, a rewrite of unknown cost); judged against the schema the migrations before
+    it made, read from the dev database they ran on, none is: the column was text NOT NULL with
+    no default already."""
+    root = project("sequelize", tmp_path / "app")
+    file = root / "migrations" / "20250102000000-email-again.js"
+    file.write_text("module.exports = {\n  async up(queryInterface, Sequelize) {\n"
+                    "    await queryInterface.changeColumn('users', 'email', { type: Sequelize.TEXT, allowNull: false });\n"
+                    "  },\n  async down() {},\n};\n")
+    text = file.read_text()
+    read = reader_for(file, text, "sequelize").read(file, text, root)
+    sent = " ".join(p.sql for p in read.up)
+    assert "SET NOT NULL" in sent and "DROP DEFAULT" in sent and "TYPE TEXT" in sent, sent
+    email = read.schema_before.table("users").column("email")
+    assert (email.type, email.nullable, email.default) == ("text", False, None)
+
+    blind = {f.rule for f in lint_sql(";\n".join(p.sql for p in read.up),
+                                      FileContext.for_settings(Settings(), path="x.sql", transactional=False))}
+    assert {"adding-not-nullable-field", "ban-drop-default", "changing-column-type"} <= blind, blind
+    found = {f.rule for f in judged(file, root, "sequelize")}
+    assert not found & {"adding-not-nullable-field", "ban-drop-default", "changing-column-type"}, found
+
+
 def test_no_tool_installed_is_not_analysed_never_a_pass(tmp_path):
     root = tmp_path / "app"
     make_project("knex", root, "host=/nowhere dbname=none user=u", modules("knex"), link=False)
