@@ -80,6 +80,20 @@ def table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:
     return schema.table(name) if (schema is not None and name) else None
 
 
+def changes_nothing(ctx, stmt, cmds, unchanged) -> bool:
+    """Every one of `cmds` (ALTER COLUMN commands of the statement's table) finds its column as it
+    would leave it (`unchanged(column)`: already without a default, already nullable), so PostgreSQL
+    does nothing (sequelize's changeColumn sends DROP DEFAULT and NOT NULL changes whatever they
+    were). False without a schema, or for a column the schema lacks."""
+    if not cmds or ctx.schema is None:
+        return False
+    table = table_of(ctx, stmt, relation_name(stmt.node.relation))
+    if table is None:
+        return False
+    columns = [table.column(cmd.name) for cmd in cmds]
+    return all(c is not None and unchanged(c) for c in columns)
+
+
 def is_not_null_check(expr, column: str) -> bool:
     """`col IS NOT NULL` (possibly one arm of a top-level AND)."""
     if isinstance(expr, ast.NullTest):
