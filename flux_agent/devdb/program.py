@@ -2,9 +2,10 @@
 node-pg-migrate) build the dev database the only way their migrations can be
 read: the project's own tool runs them against it.
 
-That runs the project's code, so it runs fenced in: an environment scrubbed of
-every database setting but the dev database's (no DATABASE_URL, PG* or .env
-value of the project's reaches it), and a marker Flux sets on the dev database
+That runs the project's code, so it runs fenced in: the user's environment
+scrubbed of every database setting but the dev database's (no DATABASE_URL, PG*,
+*_DB_*, or value that is a database URL or libpq string reaches it; the settings
+a project's config needs besides, a SECRET_KEY or a REDIS_URL, do), and a marker Flux sets on the dev database
 (`flux.dev_marker`) that each runner checks on every connection the tool opens,
 before any migration runs; a connection anywhere else stops the run with one
 line. Each tool's runner lives in flux_agent.devdb.runners, one module a tool.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,10 +33,16 @@ from .server import Server, check_identity, dev_server, find_binaries
 
 MARKER_SETTING = "flux.dev_marker"
 
-# What the tool's process may see of Flux's own environment: how to find programs and
-# libraries, the locale, a home and a temporary folder. Nothing that names a database.
-_KEEP = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TERM", "TMPDIR", "TZ", "SYSTEMROOT",
-         "VIRTUAL_ENV", "PYTHONPATH", "NODE_PATH", "NVM_DIR", "NPM_CONFIG_CACHE", "npm_config_cache")
+# What of the user's environment the tool's process may not see: anything that names or
+# points at a database (by its name, or by a value that is a database URL or a libpq string),
+# Flux's own settings, and what chooses the project's config (manage.py's settings module,
+# the Node environment: Flux sets that). The marker check, not this, is what stops a connection
+# elsewhere; this keeps the tool's config from reaching for one.
+_DATABASE_NAME = re.compile(r"^PG|DATABASE|POSTGRES|(^|_)DB(_|$)|DSN|SQLALCHEMY|TYPEORM|KNEX|SEQUELIZE|PRISMA|"
+                            r"MYSQL|MARIADB|REDSHIFT|COCKROACH|SUPABASE|NEON|^FLUX_", re.IGNORECASE)
+_DATABASE_VALUE = re.compile(r"^\s*(postgres(ql)?|pg|postgis|mysql|mariadb|jdbc|cockroach\w*|redshift)"
+                             r"(\+\w+)?:|\b(host|hostaddr|dbname|service)\s*=", re.IGNORECASE)
+_CHOSEN_BY_FLUX = {"DJANGO_SETTINGS_MODULE", "NODE_ENV"}
 
 
 @dataclass(frozen=True)
@@ -134,9 +142,10 @@ def as_url(p: dict) -> str:
 
 
 def scrubbed_env(params: dict, url: str) -> dict:
-    """Flux's environment without anything naming a database, then the dev database under the
-    names tools read (DATABASE_URL and libpq's PG* variables)."""
-    env = {k: v for k, v in os.environ.items() if k in _KEEP or k.startswith("LC_")}
+    """The user's environment without anything naming a database, then the dev database under
+    the names tools read (DATABASE_URL and libpq's PG* variables)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in _CHOSEN_BY_FLUX and not _DATABASE_NAME.search(k) and not _DATABASE_VALUE.search(v)}
     env.update({"DATABASE_URL": url, "PGHOST": params["host"], "PGPORT": str(params["port"]),
                 "PGUSER": params["user"], "PGDATABASE": params["database"], "PGPASSWORD": params["password"],
                 "NODE_ENV": "development", "PYTHONDONTWRITEBYTECODE": "1"})

@@ -233,6 +233,10 @@ def outcome(result: dict, label: str) -> list[str]:
         raise FluxInputError(f"cannot run the project's {label} migrations with {result['python']}: {message}; "
                              "install the project's dependencies there (or in the project's .venv), "
                              "or give --database-url")
+    if result.get("settings"):  # before any migration: often a setting read from the environment
+        raise FluxInputError(f"the project's {label} settings failed to load: {message}; a setting they read from "
+                             "the environment may be missing (Flux passes on its own environment without database "
+                             "settings): set it where Flux runs, or give --database-url")
     raise FluxInputError(f"the project's {label} migrations failed on the dev database: {message}; "
                          "fix the migration, or give --database-url")
 

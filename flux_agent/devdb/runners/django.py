@@ -179,7 +179,8 @@ def _failed(state: dict, exc) -> dict:
     if error is not None:
         verb = "cannot be imported" if isinstance(error, ImportError) else "raised"
         return {"status": "missing" if isinstance(error, ImportError) else "failed",
-                "message": f"the settings module {state['settings']} {verb} ({_first_line(error)})"}
+                "message": f"the settings module {state['settings']} {verb} ({_first_line(error)})",
+                "settings": True}
     if isinstance(exc, ImportError):
         return {"status": "missing", "message": f"cannot import {exc.name or 'a module'} ({_first_line(exc)})"}
     where = f"migration {state['migration']} failed: " if state["migration"] else ""

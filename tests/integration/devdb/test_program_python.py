@@ -416,6 +416,25 @@ def test_django_settings_needing_a_missing_package_is_one_line(tmp_path):
                         str(err.value))
 
 
+def test_django_settings_reading_the_environment_get_it_but_no_database_setting(tmp_path, monkeypatch):
+    """plane's settings read REDIS_URL (and many read SECRET_KEY) from the environment: Flux passes
+    on its own environment, database settings taken out; without the variable, the one line says
+    what to do about the settings, not the migrations."""
+    head = ("CACHE_HOST = os.environ['ACME_CACHE_URL'].split('://')[1]\n"
+            "assert 'ACME_DB_HOST' not in os.environ and 'LEGACY' not in os.environ\n")
+    project = django_project(tmp_path / "dj", head=head)
+    monkeypatch.setenv("ACME_DB_HOST", "prod.example.com")
+    monkeypatch.setenv("LEGACY", "postgres://prod.example.com/acme")
+    with pytest.raises(FluxInputError) as err:
+        tools.current_schema(str(project))
+    assert re.fullmatch(r"the project's Django settings failed to load: the settings module acme.settings raised "
+                        r"\(KeyError: 'ACME_CACHE_URL'\); a setting they read from the environment may be missing "
+                        r".*: set it where Flux runs, or give --database-url", str(err.value)), str(err.value)
+    monkeypatch.setenv("ACME_CACHE_URL", "redis://localhost:6379")
+    schema, _ = tools.current_schema(str(project))
+    assert schema.table("library_book") is not None
+
+
 def test_django_without_django_installed_is_one_line(tmp_path):
     project = django_project(tmp_path / "dj", head="# read with an interpreter without Django\n")  # not cached
     venv = project / ".venv" / "bin"

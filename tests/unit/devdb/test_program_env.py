@@ -6,19 +6,36 @@ from __future__ import annotations
 from flux_agent.devdb.program import as_url, scrubbed_env, tool_run
 
 
-def test_no_database_setting_of_ours_reaches_the_tool(monkeypatch):
-    for name, value in {"DATABASE_URL": "postgresql://prod/app", "PGHOST": "prod.example.com",
-                        "PGPASSWORD": "secret", "DB_URL": "postgresql://prod/app", "TYPEORM_URL": "x",
-                        "DJANGO_SETTINGS_MODULE": "app.settings", "LC_ALL": "C.UTF-8"}.items():
+DATABASE_SETTINGS = {
+    # by name
+    "DATABASE_URL": "postgresql://prod/app", "PGHOST": "prod.example.com", "PGPASSWORD": "secret",
+    "DB_URL": "postgresql://prod/app", "TYPEORM_URL": "x", "APP_DB_HOST": "prod-db", "POSTGRES_PASSWORD": "pw",
+    "SQLALCHEMY_DATABASE_URI": "x", "READ_REPLICA_DSN": "x", "FLUX_DEVDB_JOB": "{}",
+    # by value: a database URL or a libpq string under any name
+    "CACHE_URL": "postgres://prod/cache", "WAREHOUSE": "postgresql+psycopg2://prod/wh", "LEGACY": "mysql://prod/x",
+    "APP_CONN": "host=prod.example.com dbname=app user=app", "ANALYTICS": " jdbc:postgresql://prod/a",
+    # chosen by Flux or by the project's own files
+    "DJANGO_SETTINGS_MODULE": "app.settings.production", "NODE_ENV": "production",
+}
+NOT_DATABASE_SETTINGS = {  # what a project's config needs besides (plane's settings: REDIS_URL)
+    "SECRET_KEY": "s3cret", "REDIS_URL": "redis://localhost:6379/0", "AWS_REGION": "eu-west-1",
+    "DEBUG": "1", "LC_ALL": "C.UTF-8", "DEBUGGER": "off",
+}
+
+
+def test_no_database_setting_reaches_the_tool_and_the_rest_does(monkeypatch):
+    for name, value in {**DATABASE_SETTINGS, **NOT_DATABASE_SETTINGS}.items():
         monkeypatch.setenv(name, value)
     job = tool_run(__import__("pathlib").Path("/p"), "migrations",
                    "host=/tmp/sock port=5433 user=postgres dbname=flux_building_x", "m")
     assert job.env["DATABASE_URL"] == job.url == "postgresql://postgres@/flux_building_x?host=%2Ftmp%2Fsock&port=5433"
     assert (job.env["PGHOST"], job.env["PGPORT"], job.env["PGDATABASE"], job.env["PGPASSWORD"]) == \
         ("/tmp/sock", "5433", "flux_building_x", "")
-    for name in ("DB_URL", "TYPEORM_URL", "DJANGO_SETTINGS_MODULE"):
-        assert name not in job.env
-    assert job.env["LC_ALL"] == "C.UTF-8"
+    for name in DATABASE_SETTINGS:
+        assert name not in job.env or name in ("DATABASE_URL", "PGHOST", "PGPASSWORD", "NODE_ENV"), name
+    assert job.env["NODE_ENV"] == "development"
+    for name, value in NOT_DATABASE_SETTINGS.items():
+        assert job.env[name] == value, name
     assert "prod" not in " ".join(job.env.values())
 
 
