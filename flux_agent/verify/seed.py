@@ -29,13 +29,25 @@ class SeedResult:
 
 
 def fk_order(schema: Schema) -> list[Table]:
-    """Tables with every referenced table before them (cycles keep model order)."""
+    """Tables with every referenced table before them. In a cycle, first a table whose required
+    (NOT NULL) keys are met, its nullable ones left NULL (plane: workspaces before projects, which
+    needs one, though workspaces may name a project); model order only where none is."""
     done: list[Table] = []
     names: set[str] = set()
     left = list(schema.tables)
+
+    def met(table: Table, required_only: bool) -> bool:
+        for c in table.constraints:
+            if c.kind != "foreign_key" or c.ref_table in names or c.ref_table == table.name \
+                    or schema.table(c.ref_table) is None:
+                continue
+            if required_only and all(table.column(col) is None or table.column(col).nullable for col in c.columns):
+                continue
+            return False
+        return True
+
     while left:
-        ready = [t for t in left if all(c.ref_table in names or c.ref_table == t.name or schema.table(c.ref_table)
-                                        is None for c in t.constraints if c.kind == "foreign_key")]
+        ready = [t for t in left if met(t, False)] or [t for t in left if met(t, True)]
         pick = ready[0] if ready else left[0]
         done.append(pick)
         names.add(pick.name)

@@ -51,3 +51,27 @@ def test_check_choices_read_ranges_and_exclusions(pg_url):
     schema = read_live(pg_url)
     choices = check_choices(schema.table("Tenant"), schema)
     assert choices == {"version": ["'V1'", "'V2'"], "priority": ["1", "2", "3", "4"]}
+
+
+# plane's: a project needs its workspace and may name a default state; a state needs its project;
+# a workspace may name a default project. Every key is in a cycle; only nullable ones close it.
+CYCLE = """
+CREATE TABLE projects (id int PRIMARY KEY, workspace_id int NOT NULL, default_state_id int);
+CREATE TABLE states (id int PRIMARY KEY, project_id int NOT NULL REFERENCES projects);
+CREATE TABLE users (id int PRIMARY KEY);
+CREATE TABLE workspaces (id int PRIMARY KEY, owner_id int NOT NULL REFERENCES users,
+  default_project_id int REFERENCES projects);
+ALTER TABLE projects ADD FOREIGN KEY (workspace_id) REFERENCES workspaces,
+  ADD FOREIGN KEY (default_state_id) REFERENCES states;
+"""
+
+
+def test_a_cycle_of_keys_is_broken_where_a_key_may_be_null(pg_url):
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(CYCLE)
+        schema = read_live(pg_url)
+        assert [t.name for t in schema.tables][:2] == ["projects", "states"]  # the order that broke it
+        result = seed(conn, schema, 50)
+        assert result.notes == []
+        assert {name: result.counts[name] for name in ("users", "workspaces", "projects", "states")} == \
+            {"users": 50, "workspaces": 50, "projects": 50, "states": 50}
