@@ -127,6 +127,17 @@ def test_step_failing_forward_is_caught(pg_admin_url, shop):
     assert "failed on forward" in report.failure and report.failure.startswith("step 2 (")
 
 
+def test_a_plan_table_left_empty_is_said(pg_admin_url, shop):
+    """An OK on an empty table proves nothing of the plan's data work (plane's issues was left
+    empty by a cycle of keys): the report says which of the plan's tables held no rows."""
+    empty = verify(shop, database_url=pg_admin_url, rows=0, operations=RENAME)
+    assert empty.ok
+    assert [n for n in empty.notes if "holds no rows" in n] == [
+        "users: the plan changes this table, and it holds no rows here: its data went unchecked"]
+    filled = verify(shop, database_url=pg_admin_url, rows=20, operations=RENAME)
+    assert filled.ok and not [n for n in filled.notes if "holds no rows" in n]
+
+
 def test_cli_exit_codes(pg_admin_url, shop, capsys):
     bad = json.dumps({"op": "raw_sql", "up": "ALTER TABLE users ALTER COLUMN nope SET DEFAULT 1"})
     assert cli.main(["verify", "--project", str(shop), "--database-url", pg_admin_url, "--rows", "20",
