@@ -5,7 +5,11 @@ before children. Values come from the row number, so they are unique per
 column; foreign keys point at existing parent rows (row g takes parent row
 g, wrapping around); enum values and `CHECK (col IN (...))` choices are
 cycled; nullable columns hold values too, NULL on every tenth row. A table
-that cannot be filled gets a note, never an exception.
+that cannot be filled gets a note, never an exception. A table the migrations
+already put rows in (documenso's service account, id 1) is filled with row
+numbers from FIRST_AFTER_EXISTING, clear of the ids and values they hold, and
+its foreign keys take parent rows its own rows do not name yet (a one-to-one
+key: documenso's Organisation and its OrganisationClaim).
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from ..pg.quote import ident, ident_list, qname
 from .check_values import check_choices
 from .seed_partitions import key_values, partition_links
 from .values import sql_value
+
+
+FIRST_AFTER_EXISTING = 1_000_001
 
 
 @dataclass
@@ -71,9 +78,10 @@ def seed(conn: psycopg.Connection, schema: Schema, rows: int) -> SeedResult:
             continue
         error = None
         keys = key_values(conn, table.name) if table.name in partitioned else {}
+        held = conn.execute(f"SELECT EXISTS (SELECT FROM {qname(table.name)})").fetchone()[0]
         for null_optional in (False, True):
             try:
-                sql = insert_sql(schema, table, rows, result.counts, null_optional, keys)
+                sql = insert_sql(schema, table, rows, result.counts, null_optional, keys, held)
                 with conn.transaction():
                     conn.execute(sql)
                 error = None
@@ -101,9 +109,11 @@ class _CannotFill(Exception):
 
 
 def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], null_optional: bool,
-               keys: Optional[dict[str, list[str]]] = None) -> str:
+               keys: Optional[dict[str, list[str]]] = None, held: bool = False) -> str:
     """`keys`: a partitioned table's partition-key values (seed_partitions.key_values), cycled
-    like a CHECK's choices and never NULL."""
+    like a CHECK's choices and never NULL. `held`: the table holds rows already."""
+    first = FIRST_AFTER_EXISTING if held else 1
+    series = f"generate_series({first}, {first + rows - 1}) g"
     exprs: dict[str, str] = {}
     joins: list[str] = []
     choices = {**check_choices(table, schema), **(keys or {})}
@@ -119,7 +129,7 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
             value = f"(g::text)::{col.type}"
         exprs[col.name] = value
     for n, con in enumerate(c for c in table.constraints if c.kind == "foreign_key"):
-        _foreign_key(schema, table, con, n, exprs, joins, counts)
+        _foreign_key(schema, table, con, n, exprs, joins, counts, held)
     for col in table.columns:
         if col.name not in exprs or col.name in table.primary_key or not col.nullable or col.name in (keys or {}):
             continue
@@ -129,16 +139,16 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
             exprs[col.name] = f"CASE WHEN g % 10 = 0 THEN NULL ELSE {exprs[col.name]} END"
     names = [c.name for c in table.columns if c.name in exprs]
     if not names:
-        return f"INSERT INTO {qname(table.name)} SELECT FROM generate_series(1, {rows}) g"
+        return f"INSERT INTO {qname(table.name)} SELECT FROM {series}"
     values = ", ".join(exprs[c] for c in names)
     # OVERRIDING SYSTEM VALUE: a GENERATED ALWAYS identity column takes the row number too (the
     # model does not tell ALWAYS from BY DEFAULT; the clause is a no-op where there is none).
     return (f"INSERT INTO {qname(table.name)} ({ident_list(names)}) OVERRIDING SYSTEM VALUE SELECT {values} "
-            f"FROM generate_series(1, {rows}) g{''.join(joins)}")
+            f"FROM {series}{''.join(joins)}")
 
 
 def _foreign_key(schema: Schema, table: Table, con: Constraint, n: int, exprs: dict[str, str],
-                 joins: list[str], counts: dict[str, int]) -> None:
+                 joins: list[str], counts: dict[str, int], held: bool = False) -> None:
     parent = schema.table(con.ref_table) if con.ref_table else None
     refs = con.ref_columns or (parent.primary_key if parent is not None else [])
     cols = [c for c in con.columns if table.column(c) is not None]
@@ -168,9 +178,15 @@ def _foreign_key(schema: Schema, table: Table, con: Constraint, n: int, exprs: d
         return
     alias = f"p{n}"
     picked = ", ".join(f"{ident(r)} AS k{i}" for i, r in enumerate(refs))
-    not_null = " AND ".join(f"{ident(r)} IS NOT NULL" for r in refs)
-    joins.append(f" JOIN (SELECT {picked}, row_number() OVER (ORDER BY {ident_list(refs)}) AS rn "
-                 f"FROM {qname(parent.name)} WHERE {not_null}) {alias} ON {alias}.rn = 1 + (g - 1) % {count}")
+    where = " AND ".join(f"{ident(r)} IS NOT NULL" for r in refs)
+    if held:  # the parent rows the table's own rows name are taken (a one-to-one key): the others
+        named = " AND ".join(f"flux_held.{ident(c)} = flux_parent.{ident(r)}" for c, r in zip(cols, refs))
+        where += f" AND NOT EXISTS (SELECT FROM {qname(table.name)} flux_held WHERE {named})"
+    # Cycled over the rows picked (count(*) OVER ()): a nullable referenced column or rows taken
+    # leave fewer than the parent's count.
+    joins.append(f" JOIN (SELECT {picked}, row_number() OVER (ORDER BY {ident_list(refs)}) AS rn, "
+                 f"count(*) OVER () AS n FROM {qname(parent.name)} flux_parent WHERE {where}) {alias} "
+                 f"ON {alias}.rn = 1 + (g - 1) % {alias}.n")
     for i, c in enumerate(cols):
         exprs[c] = f"{alias}.k{i}"
 

@@ -75,3 +75,24 @@ def test_a_cycle_of_keys_is_broken_where_a_key_may_be_null(pg_url):
         assert result.notes == []
         assert {name: result.counts[name] for name in ("users", "workspaces", "projects", "states")} == \
             {"users": 50, "workspaces": 50, "projects": 50, "states": 50}
+
+
+def test_rows_the_migrations_put_in_are_kept_clear_of(pg_url):
+    """documenso's migrations insert a service account (id 1 from its serial): verify's rows took
+    ids 1..N and the table was left empty, every child of it with it."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute('CREATE TABLE "User" (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text);'
+                     'CREATE TABLE "Account" (id serial PRIMARY KEY, "userId" int NOT NULL REFERENCES "User");'
+                     "INSERT INTO \"User\" (email, name) VALUES ('service@example.com', 'Service Account');"
+                     # and a one-to-one key whose first row the migrations made too (documenso's Organisation)
+                     'CREATE TABLE "Claim" (id text PRIMARY KEY);'
+                     'CREATE TABLE "Org" (id text PRIMARY KEY, "claimId" text NOT NULL UNIQUE REFERENCES "Claim");'
+                     "INSERT INTO \"Claim\" VALUES ('claim_b'); INSERT INTO \"Org\" VALUES ('org_1', 'claim_b');")
+        schema = read_live(pg_url)
+        result = seed(conn, schema, 50)
+        assert result.notes == []
+        assert result.counts == {"User": 51, "Account": 50, "Claim": 51, "Org": 51}
+        # the service account is still there, and the serial goes on after every id
+        assert conn.execute('SELECT name FROM "User" WHERE id = 1').fetchone() == ("Service Account",)
+        new = conn.execute("INSERT INTO \"User\" (email) VALUES ('new@example.com') RETURNING id").fetchone()[0]
+        assert new > max(r[0] for r in conn.execute('SELECT id FROM "User" WHERE email <> %s', ("new@example.com",)))
