@@ -42,6 +42,7 @@ class Constraint(BaseModel):
     ref_table: Optional[str] = None
     ref_columns: list[str] = Field(default_factory=list)
     on_delete: Optional[OnDelete] = None
+    on_update: Optional[OnDelete] = Field(None, description="ON UPDATE action (Prisma's relations: CASCADE)")
     validated: bool = True
 
 

@@ -182,10 +182,17 @@ def constraint_sql(table: Table, con: Constraint) -> str:
     if con.kind == "check":
         return f"{head} CHECK ({con.expression}){tail}"
     refs = f" ({ident_list(con.ref_columns)})" if con.ref_columns else ""
-    action = (con.on_delete or "").upper()
-    on_delete = f" ON DELETE {action}" if action in _ON_DELETE else ""
     return (f"{head} FOREIGN KEY ({ident_list(con.columns)}) REFERENCES {qname(con.ref_table)}{refs}"
-            f"{on_delete}{tail}")
+            f"{key_actions(con)}{tail}")
+
+
+def key_actions(con: Constraint) -> str:
+    """A foreign key's ` ON DELETE ...` and ` ON UPDATE ...`, where it has them."""
+    out = ""
+    for word, action in (("DELETE", con.on_delete), ("UPDATE", con.on_update)):
+        action = (action or "").upper()
+        out += f" ON {word} {action}" if action in _ON_DELETE else ""
+    return out
 
 
 def _indexes(table: Table) -> list[str]:

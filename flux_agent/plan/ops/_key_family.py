@@ -19,7 +19,7 @@ from typing import Optional
 from ...errors import FluxInputError
 from ...model.plan import Step
 from ...model.schema import Column, Constraint, Schema, Table
-from ...pg.ddl import sequence_of
+from ...pg.ddl import key_actions, sequence_of
 from ...pg.locks import NO_LOCK, SHARE_ROW_EXCLUSIVE
 from ...pg.quote import dollar_quote, ident, literal, qname
 from ._base import Ctx, code_step, short_name, tx_step
@@ -255,8 +255,7 @@ def _key_swap(ctx: Ctx, fam: Family, n: int) -> Step:
             + [f"ALTER TABLE {t} ADD CONSTRAINT {ident(fam.pkey)} PRIMARY KEY ({c})",
                f"CREATE UNIQUE INDEX {ident(fam.index)} ON {t} ({new})"]
             + [f"ALTER TABLE {qname(m.sh.table.name)} ADD CONSTRAINT {ident(f.name)} FOREIGN KEY "
-               f"({ident(m.sh.old.name)}) REFERENCES {t} ({new})"
-               + (f" ON DELETE {f.on_delete}" if f.on_delete else "") for m, f in fks])
+               f"({ident(m.sh.old.name)}) REFERENCES {t} ({new}){key_actions(f)}" for m, f in fks])
     return tx_step(
         ctx, "contract", f"swap {key.table.name}.{key.old.name} to the {key.new_type} copy and make it the "
                          f"primary key {fam.pkey} on the prebuilt index (swap {n} of {n})",

@@ -19,7 +19,7 @@ from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import distinct_sql as differ, not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
 from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
-from ...pg.ddl import index_sql
+from ...pg.ddl import index_sql, key_actions
 from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_steps
 from ._partitions import defaults_sql, own_defaults, partitions, restore_index_sql
@@ -132,10 +132,9 @@ def constraint_sql(sh: Shadow, con: Constraint, name: str, column: str, not_vali
     if con.kind == "check":
         expr = render(replace_column(parse_expr(con.expression, "check"), sh.old.name, [column]))
         return f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} CHECK ({expr}){tail}"
-    on_delete = f" ON DELETE {con.on_delete}" if con.on_delete else ""
     return (f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
             f"({ident_list(_swap(con.columns, sh.old.name, column))}) REFERENCES {qname(con.ref_table)} "
-            f"({ident_list(con.ref_columns)}){on_delete}{tail}")
+            f"({ident_list(con.ref_columns)}){key_actions(con)}{tail}")
 
 
 def unique_constraint(sh: Shadow, idx: Index) -> Optional[Constraint]:

@@ -286,6 +286,8 @@ def _foreign_keys(t: Table, m: _Model, models: dict[str, _Model]) -> None:
             on_delete = _ACTIONS.get(action.name, action.name.upper())
         else:  # Prisma's default: SetNull when the relation is optional, else Restrict
             on_delete = "SET NULL" if any(by_name[n].optional for n in fields if n in by_name) else "RESTRICT"
+        update = find_arg(rel.args, "onUpdate")  # Prisma's default: Cascade
+        on_update = _ACTIONS.get(update.name, update.name.upper()) if isinstance(update, Ident) else "CASCADE"
         t.constraints.append(
             Constraint(
                 name=find_arg(rel.args, "map") or cut_name(f"{m.table}_{'_'.join(columns)}", "_fkey"),
@@ -294,5 +296,6 @@ def _foreign_keys(t: Table, m: _Model, models: dict[str, _Model]) -> None:
                 ref_table=target.key,
                 ref_columns=[target.columns.get(n, n) for n in refs],
                 on_delete=on_delete,
+                on_update=None if on_update == "NO ACTION" else on_update,
             )
         )

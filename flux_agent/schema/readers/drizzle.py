@@ -204,6 +204,7 @@ def _table(t: dict, enum_types: dict) -> Table:
 
     for fk in _values(t.get("foreignKeys")):
         on_delete = (fk.get("onDelete") or "").lower()
+        on_update = (fk.get("onUpdate") or "").lower()
         table.constraints.append(
             Constraint(
                 name=_name(fk["name"]),
@@ -212,6 +213,7 @@ def _table(t: dict, enum_types: dict) -> Table:
                 ref_table=_key(fk.get("schemaTo"), fk["tableTo"]),
                 ref_columns=list(fk["columnsTo"]),
                 on_delete=None if on_delete in _NO_ACTION else on_delete.upper(),
+                on_update=None if on_update in _NO_ACTION else on_update.upper(),
             )
         )
 

@@ -322,7 +322,8 @@ class _Builder:
         name = str(o.get("name") or f"fk_rails_{_sha10(f'{from_name}_{joined}_fk')}")
         table.constraints.append(Constraint(
             name=name, kind="foreign_key", columns=cols, ref_table=canonical_table(to), ref_columns=ref_cols,
-            on_delete=_ON_DELETE.get(str(o.get("on_delete"))), validated=o.get("validate", True) is not False,
+            on_delete=_ON_DELETE.get(str(o.get("on_delete"))), on_update=_ON_DELETE.get(str(o.get("on_update"))),
+            validated=o.get("validate", True) is not False,
         ))
 
     def check(self, table: Table, expression: str, o: dict) -> None:

@@ -240,6 +240,7 @@ def add_constraint(
                 ref_table=ref_key,
                 ref_columns=ref_cols,
                 on_delete=ON_DELETE.get(con.fk_del_action),
+                on_update=ON_DELETE.get(con.fk_upd_action),
                 validated=in_create or not con.skip_validation,
             )
         )

@@ -175,7 +175,7 @@ def _foreign_keys(t: dict, new) -> None:
         name = f"{t['name']}_{'_'.join(cols)}_{ref}_{'_'.join(refcols)}_fk"
         kept[name] = {"name": name, "tableFrom": t["name"], "tableTo": ref, "columnsFrom": list(cols),
                       "columnsTo": list(refcols), "onDelete": (c.on_delete or "no action").lower(),
-                      "onUpdate": "no action"}
+                      "onUpdate": (c.on_update or "no action").lower()}
     t["foreignKeys"] = kept
 
 

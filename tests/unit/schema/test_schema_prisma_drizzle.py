@@ -358,10 +358,11 @@ def test_relations_make_foreign_keys(tmp_path):
     assert fk(users, "users_manager_id_fkey") == Constraint(
         name="users_manager_id_fkey", kind="foreign_key", columns=["manager_id"], ref_table="users",
         ref_columns=["user_id"], on_delete="SET NULL",  # Prisma's default for an optional relation
+        on_update="CASCADE",  # Prisma's default for any relation
     )  # fmt: skip
     assert fk(post, "Post_author_id_fkey") == Constraint(
         name="Post_author_id_fkey", kind="foreign_key", columns=["author_id"], ref_table="users",
-        ref_columns=["user_id"], on_delete="CASCADE",
+        ref_columns=["user_id"], on_delete="CASCADE", on_update="CASCADE",
     )  # fmt: skip
     assert fk(post, "post_editor").on_delete == "SET NULL"
     parent = fk(post, "Post_tenant_num_fkey")
@@ -763,7 +764,8 @@ def test_real_prisma_rallly_multi_file():
         "credential_expiry_idx",
     ]
     assert fk(creds, "credentials_user_id_fkey") == Constraint(
-        name="credentials_user_id_fkey", kind="foreign_key", columns=["user_id"], ref_table="users", ref_columns=["id"], on_delete="CASCADE"
+        name="credentials_user_id_fkey", kind="foreign_key", columns=["user_id"], ref_table="users", ref_columns=["id"],
+        on_delete="CASCADE", on_update="CASCADE",  # Prisma's default onUpdate
     )
     options = s.table("options")
     assert options.column("start_time").type == "timestamp(0) without time zone"

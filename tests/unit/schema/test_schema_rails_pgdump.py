@@ -628,7 +628,7 @@ def test_real_rails_lobsters_schema_rb():
     # add_foreign_key "taggings", "tags", on_update: :cascade, on_delete: :cascade
     assert con(s, "taggings", "fk_rails_9fcd2e236b") == Constraint(
         name="fk_rails_9fcd2e236b", kind="foreign_key", columns=["tag_id"], ref_table="tags", ref_columns=["id"],
-        on_delete="CASCADE",
+        on_delete="CASCADE", on_update="CASCADE",
     )
     # add_foreign_key "comments", "stories": column story_id by ActiveSupport's singular.
     assert [c.columns for c in s.table("comments").constraints if c.ref_table == "stories"] == [["story_id"]]
