@@ -18,8 +18,17 @@ RULE = Rule(
         flags("-- TODO: pick the column\nALTER TABLE orders ADD COLUMN c text;"),
         passes("ALTER TABLE orders ADD COLUMN note text;"),
         passes("SELECT '[x]' AS literal, 'TODO' AS word;"),
+        passes("ALTER TABLE \"User\" ADD COLUMN roles \"Role\"[] DEFAULT ARRAY['USER']::\"Role\"[];",
+               why="an array and its element (documenso's user_roles), not a bracketed name"),
+        passes("SELECT tags[i], (tags)[1], ARRAY[x] FROM t;", why="subscripts and array constructors"),
+        flags("ALTER TABLE t ADD COLUMN [col] text;"),
     ],
 )
+
+# A bracket that follows these opens a subscript or an array, not a [placeholder]; nor is a
+# constant between brackets one.
+_BEFORE_SUBSCRIPT = {"ARRAY", "IDENT", "ASCII_93", "ASCII_41"}
+_CONSTANTS = {"SCONST", "USCONST", "ICONST", "FCONST", "BCONST", "XCONST", "PARAM"}
 
 _NAMES = {"your_table", "table_name", "column_name", "your_column", "my_table", "my_column",
           "some_table", "some_column", "new_col", "old_col", "xxx", "placeholder", "tbd", "fixme"}
@@ -55,7 +64,8 @@ def check_text(sql, ctx, line_offset):
 
     for i, tok in enumerate(tokens):
         text = sql[tok.start: tok.end + 1]
-        if tok.name == "ASCII_91" and i + 2 < len(tokens) and tokens[i + 2].name == "ASCII_93":
+        if tok.name == "ASCII_91" and i + 2 < len(tokens) and tokens[i + 2].name == "ASCII_93" \
+                and tokens[i + 1].name not in _CONSTANTS and (i == 0 or tokens[i - 1].name not in _BEFORE_SUBSCRIPT):
             hit(tok, sql[tok.start: tokens[i + 2].end + 1])
         elif tok.name == "ASCII_60" and i + 2 < len(tokens) and tokens[i + 2].name == "ASCII_62" \
                 and tokens[i + 1].name == "IDENT":
