@@ -43,6 +43,8 @@ class Constraint(BaseModel):
     ref_columns: list[str] = Field(default_factory=list)
     on_delete: Optional[OnDelete] = None
     on_update: Optional[OnDelete] = Field(None, description="ON UPDATE action (Prisma's relations: CASCADE)")
+    deferrable: Optional[Literal["immediate", "deferred"]] = Field(None, description=(
+        "a foreign key's DEFERRABLE, INITIALLY IMMEDIATE or DEFERRED (Django's keys: deferred); None: not"))
     validated: bool = True
 
 

@@ -187,11 +187,13 @@ def constraint_sql(table: Table, con: Constraint) -> str:
 
 
 def key_actions(con: Constraint) -> str:
-    """A foreign key's ` ON DELETE ...` and ` ON UPDATE ...`, where it has them."""
+    """A foreign key's ` ON DELETE ...`, ` ON UPDATE ...` and ` DEFERRABLE ...`, where it has them."""
     out = ""
     for word, action in (("DELETE", con.on_delete), ("UPDATE", con.on_update)):
         action = (action or "").upper()
         out += f" ON {word} {action}" if action in _ON_DELETE else ""
+    if con.deferrable:
+        out += f" DEFERRABLE INITIALLY {con.deferrable.upper()}"
     return out
 
 

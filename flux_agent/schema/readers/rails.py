@@ -66,6 +66,7 @@ def read_schema_rb_text(text: str) -> Schema:
 
 _NUMERIC = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
 _ON_DELETE = {"cascade": "CASCADE", "nullify": "SET NULL", "restrict": "RESTRICT"}
+_DEFERRABLE = {"immediate": "immediate", "deferred": "deferred", "True": "immediate"}  # Rails 7.1's add_foreign_key
 
 
 def _pg_array(items: list) -> str:
@@ -323,7 +324,7 @@ class _Builder:
         table.constraints.append(Constraint(
             name=name, kind="foreign_key", columns=cols, ref_table=canonical_table(to), ref_columns=ref_cols,
             on_delete=_ON_DELETE.get(str(o.get("on_delete"))), on_update=_ON_DELETE.get(str(o.get("on_update"))),
-            validated=o.get("validate", True) is not False,
+            deferrable=_DEFERRABLE.get(str(o.get("deferrable"))), validated=o.get("validate", True) is not False,
         ))
 
     def check(self, table: Table, expression: str, o: dict) -> None:

@@ -21,6 +21,13 @@ Pending = tuple[ast.Constraint, Optional[str]]
 
 _TABLE_CONSTRAINTS = (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_CHECK, CT.CONSTR_FOREIGN, CT.CONSTR_EXCLUSION)
 
+_ATTRIBUTES = {
+    CT.CONSTR_ATTR_DEFERRABLE: lambda c: setattr(c, "deferrable", True),
+    CT.CONSTR_ATTR_NOT_DEFERRABLE: lambda c: setattr(c, "deferrable", False),
+    CT.CONSTR_ATTR_DEFERRED: lambda c: (setattr(c, "deferrable", True), setattr(c, "initdeferred", True)),
+    CT.CONSTR_ATTR_IMMEDIATE: lambda c: setattr(c, "initdeferred", False),
+}
+
 # pg_constraint.confdeltype letters; NO ACTION is the default, kept as None.
 ON_DELETE = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 
@@ -126,6 +133,10 @@ def add_column(st: State, table: Table, cd: ast.ColumnDef) -> list[Pending]:
             col.nullable = False
         elif con.contype in _TABLE_CONSTRAINTS:
             rest.append((con, cd.colname))
+        elif con.contype in _ATTRIBUTES and rest:
+            # `REFERENCES t DEFERRABLE`: the parser gives the attribute as a constraint after the one it
+            # qualifies, which PostgreSQL then sets on it (transformConstraintAttrs); so here.
+            _ATTRIBUTES[con.contype](rest[-1][0])
     if cd.typeName is not None:
         table.columns.append(col)
     return rest
@@ -241,6 +252,7 @@ def add_constraint(
                 ref_columns=ref_cols,
                 on_delete=ON_DELETE.get(con.fk_del_action),
                 on_update=ON_DELETE.get(con.fk_upd_action),
+                deferrable=("deferred" if con.initdeferred else "immediate") if con.deferrable else None,
                 validated=in_create or not con.skip_validation,
             )
         )
