@@ -1,5 +1,7 @@
 """Template text left in SQL: [table], <column>, your_table, TODO. The seed's
-examples were full of these; a migration that holds one is not finished."""
+examples were full of these; a migration that holds one is not finished. A TODO
+in a comment is a warning: the SQL beside it may be whole (documenso's deployed
+"-- Todo: orgs validate prior to release")."""
 
 import pglast
 
@@ -15,7 +17,7 @@ RULE = Rule(
         flags("ALTER TABLE your_table ADD COLUMN c text;"),
         flags("CREATE INDEX CONCURRENTLY orders_idx ON orders (<indexed_col>);"),
         flags("ALTER TABLE [table] ADD COLUMN c text;"),
-        flags("-- TODO: pick the column\nALTER TABLE orders ADD COLUMN c text;"),
+        flags("-- TODO: pick the column\nALTER TABLE orders ADD COLUMN c text;", severity="warning"),
         passes("ALTER TABLE orders ADD COLUMN note text;"),
         passes("SELECT '[x]' AS literal, 'TODO' AS word;"),
         passes("ALTER TABLE \"User\" ADD COLUMN roles \"Role\"[] DEFAULT ARRAY['USER']::\"Role\"[];",
@@ -59,8 +61,9 @@ def check_text(sql, ctx, line_offset):
         return []
     out = []
 
-    def hit(tok, what):
-        out.append(Verdict(f"placeholder text {what} in SQL", line=sql.count("\n", 0, tok.start) + 1 + line_offset))
+    def hit(tok, what, severity=None):
+        out.append(Verdict(f"placeholder text {what} in SQL", line=sql.count("\n", 0, tok.start) + 1 + line_offset,
+                           severity=severity))
 
     for i, tok in enumerate(tokens):
         text = sql[tok.start: tok.end + 1]
@@ -74,5 +77,5 @@ def check_text(sql, ctx, line_offset):
             hit(tok, repr(text))
         elif tok.name in ("SQL_COMMENT", "C_COMMENT") and any(w in text.upper().split() or f"{w}:" in text.upper()
                                                               for w in _WORDS):
-            hit(tok, "TODO")
+            hit(tok, "TODO (in a comment)", "warning")
     return out
