@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Optional
 
 from ...errors import FluxInputError
-from ...model.schema import Dependent, Function, Schema, Table
+from ...model.schema import Dependent, Function, Schema, Sequence, Table
 from ...pg.parse import SqlSyntaxError, tokens
 from ...pg.repoint import CannotRepoint, view_query
 
@@ -40,6 +40,7 @@ class Carried:
     policies: list[Dependent] = field(default_factory=list)
     indexes: dict[str, str] = field(default_factory=dict)  # index name -> pg_get_indexdef
     sequences: list[str] = field(default_factory=list)  # owned by the column
+    identities: list[Sequence] = field(default_factory=list)  # the column's identity, moved at the swap
 
 
 def referencing_keys(schema: Schema, table: Table, column: str) -> list[str]:
@@ -50,8 +51,9 @@ def referencing_keys(schema: Schema, table: Table, column: str) -> list[str]:
 
 
 def column_dependents(schema: Schema, table: Table, column: str, action: Action, new: Optional[str] = None,
-                      extra: Optional[list[str]] = None) -> Carried:
-    """Refuse (one message naming every blocker, `extra` first) or say what the plan must carry."""
+                      extra: Optional[list[str]] = None, carry_identity: bool = False) -> Carried:
+    """Refuse (one message naming every blocker, `extra` first) or say what the plan must carry.
+    `carry_identity`: a retype that can move the column's identity to its copy (a key widening)."""
     deps = schema.dependencies
     if deps is None:
         _refuse(f"{action_verb(action)} {table.name}.{column}", list(extra or []), action)
@@ -60,10 +62,13 @@ def column_dependents(schema: Schema, table: Table, column: str, action: Action,
     blockers = list(extra or []) + [f"{d.label} ({_short(d.definition)})" for d in users if d.kind in _NEVER]
     blockers += [f"{d.label} (it is generated: {_short(d.definition)})" for d in deps.dependents
                  if d.kind == "generated_column" and d.table == table.name and d.name == column]
-    blockers += [f"identity sequence {s.name}" for s in deps.sequences if s.identity and s.owned_by == f"{table.name}.{column}"]
+    identities = [s for s in deps.sequences if s.identity and s.owned_by == f"{table.name}.{column}"]
+    if not (carry_identity and action == "retype"):
+        blockers += [f"identity sequence {s.name}" for s in identities]
     carried = Carried(indexes={d.name: d.definition for d in users if d.kind == "index"},
                       sequences=[s.name for s in deps.sequences if not s.identity
-                                 and s.owned_by == f"{table.name}.{column}"])
+                                 and s.owned_by == f"{table.name}.{column}"],
+                      identities=identities if carry_identity and action == "retype" else [])
     views = [d for d in users if d.kind in _VIEWS]
     if action == "drop":
         blockers += [f"{d.label} (reads {column})" for d in views]

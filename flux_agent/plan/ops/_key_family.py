@@ -22,6 +22,7 @@ from ...model.schema import Column, Constraint, Schema, Table
 from ...pg.ddl import key_actions, sequence_of
 from ...pg.locks import NO_LOCK, SHARE_ROW_EXCLUSIVE
 from ...pg.quote import dollar_quote, ident, literal, qname
+from ...pg.types import not_null_uses_check
 from ._base import Ctx, code_step, short_name, tx_step
 from ._dependents import column_dependents
 from ._partitions import partitions
@@ -145,8 +146,11 @@ def bare_name(table: str) -> str:
 
 
 def _shadow(schema: Schema, table: Table, col: Column, new_type: str, pg_version: int) -> Shadow:
+    # An identity moves to the copy at the swap; ADD ... AS IDENTITY needs the copy NOT NULL, which
+    # it is from PostgreSQL 12 on (before that its validated CHECK stands in): refused there.
     sh = Shadow(table, col, short_name(col.name, SHADOW, suffix="flux"), new_type, None, pg_version=pg_version,
-                schema=schema, carried=column_dependents(schema, table, col.name, "retype"))
+                schema=schema, carried=column_dependents(schema, table, col.name, "retype",
+                                                         carry_identity=not_null_uses_check(pg_version)))
     return collect_copies(sh, rename=False)
 
 

@@ -17,7 +17,7 @@ from ...model.schema import Column, Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import distinct_sql as differ, not_null_uses_check
-from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
+from ...pg.quote import dollar_quote, ident, ident_list, literal, qname, qname_in, split_qualified
 from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
 from ...pg.ddl import index_sql, key_actions
 from ...pg.repoint import index_copy, policy_alter, view_query
@@ -320,6 +320,9 @@ def attach_unique_sql(sh: Shadow, final_names: bool) -> tuple[list[str], list[st
     return up, down
 
 
+IDENTITY_IGNORE = ("-- squawk-ignore ban-alter-identity -- the identity moves to the copy in this transaction, "
+                   "its sequence where the old one stood: inserts without an id go on")
+SEQUENCE_IGNORE = ("-- squawk-ignore renaming-object -- the moved identity's sequence takes the name the old one had")
 SWAP_IGNORE = ("-- squawk-ignore renaming-object -- the copy takes the name of the original dropped above; "
                "the name running code knows stays")
 
@@ -337,17 +340,40 @@ def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     renames += [s for con, copy in sh.constraints
                 for s in (SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}")]
     default = defaults_sql(sh.schema, sh.table, sh.old.name, none=False)
-    up = drop_sync_sql(sh) + drop_views_sql(sh.carried) + own_sequences_sql(sh, sh.new_name) + [
+    take, named = identity_sql(sh, sh.new_name, sh.old.name, drop=False)
+    up = drop_sync_sql(sh) + drop_views_sql(sh.carried) + own_sequences_sql(sh, sh.new_name) + take + [
         "-- squawk-ignore ban-drop-column -- the shadow column already holds every value",
         f"ALTER TABLE {t} DROP COLUMN {c}",
         "-- squawk-ignore renaming-column -- the shadow column takes the name the application uses",
         f"ALTER TABLE {t} RENAME COLUMN {n} TO {c}",
-    ] + renames + attach + default + create_views_sql(sh.carried)
+    ] + named + renames + attach + default + create_views_sql(sh.carried)
+    back, back_named = identity_sql(sh, sh.old.name, sh.new_name, drop=True)
     undo = drop_views_sql(sh.carried) + (
         [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if sh.old.default else []) + [
         f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
     ] + [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(con.name)} TO {ident(copy)}" for con, copy in sh.constraints] + [
         f"ALTER INDEX {qname_in(sh.table.name, idx.name)} RENAME TO {ident(copy)}"
         for idx, copy in sh.indexes if idx.name not in unique_names
-    ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh) + create_views_sql(sh.carried)
+    ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh) + back + back_named \
+        + create_views_sql(sh.carried)
     return up, undo
+
+
+def identity_sql(sh: Shadow, to: str, holder: str, drop: bool) -> tuple[list[str], list[str]]:
+    """Move the column's identity (sh.carried.identities) from column `holder` to column `to` (NOT NULL
+    by then): `to` gets an identity of its own under a passing name, its sequence set to where the
+    holder's stands; `drop`: the holder's is dropped here (else it goes with its column). Then, the
+    second list, the new sequence takes the old one's name."""
+    t = qname(sh.table.name)
+    take, named = [], []
+    for s in sh.carried.identities:
+        ns, seq = split_qualified(s.name)
+        passing = qname(f"{ns}.{short_name(seq, suffix='flux')}" if ns else short_name(seq, suffix="flux"))
+        kind = "ALWAYS" if s.always else "BY DEFAULT"
+        take += [IDENTITY_IGNORE,
+                 f"ALTER TABLE {t} ALTER COLUMN {ident(to)} ADD GENERATED {kind} AS IDENTITY (SEQUENCE NAME {passing})",
+                 f"SELECT setval({literal(passing)}, last_value, is_called) FROM {qname(s.name)}"]
+        if drop:
+            take += [IDENTITY_IGNORE, f"ALTER TABLE {t} ALTER COLUMN {ident(holder)} DROP IDENTITY"]
+        named += [SEQUENCE_IGNORE, f"ALTER SEQUENCE {passing} RENAME TO {ident(seq)}"]
+    return take, named

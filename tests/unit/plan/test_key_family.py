@@ -33,9 +33,9 @@ def _schema(*children: Table, authors: Table | None = None, deps: Dependencies |
     return Schema(tables=[authors or _authors(), *children], dependencies=deps)
 
 
-def _plan(schema: Schema, **op):
+def _plan(schema: Schema, pg_version: int = 16, **op):
     return build_plan(parse_operations([{"op": "change_column_type", "table": "authors", "column": "id",
-                                         "type": "bigint", **op}]), schema, Settings())
+                                         "type": "bigint", **op}]), schema, Settings(pg_version=pg_version))
 
 
 def test_children_swap_first_then_the_key_each_with_a_rollback():
@@ -101,7 +101,7 @@ def _partitioned(name: str) -> Dependencies:
         Constraint(name="authors_mentor_fkey", kind="foreign_key", columns=["name"], ref_table="authors",
                    ref_columns=["id"])])), {}, "foreign key authors_mentor_fkey on authors references its own table"),
     (_schema(deps=Dependencies(sequences=[Sequence(name="authors_id_seq", owned_by="authors.id", identity=True)])),
-     {}, "identity sequence authors_id_seq"),
+     {"pg_version": 11}, "identity sequence authors_id_seq"),  # ADD ... AS IDENTITY needs the copy NOT NULL
 ], ids=["not-widening", "using", "composite", "partitioned", "partitioned-child", "child-type", "child-key",
         "self-reference", "identity"])
 def test_refused_in_one_line_naming_the_object(schema, op, named):
@@ -109,6 +109,20 @@ def test_refused_in_one_line_naming_the_object(schema, op, named):
         _plan(schema, **op)
     message = str(exc.value)
     assert named in message and "\n" not in message, message
+
+
+def test_an_identity_moves_to_the_copy_at_the_swap_and_back_at_the_rollback():
+    deps = Dependencies(sequences=[Sequence(name="authors_id_seq", owned_by="authors.id", identity=True, always=True)])
+    swap = next(s for s in _plan(_schema(deps=deps)).steps if s.title.startswith("swap authors"))
+    up, down = swap.up_sql, swap.down_sql
+    take = "ALTER TABLE authors ALTER COLUMN id_wide_flux ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME authors_id_seq_flux)"
+    assert up.index(take) < up.index("SELECT setval('authors_id_seq_flux', last_value, is_called) FROM authors_id_seq") \
+        < up.index("DROP COLUMN id;") < up.index("ALTER SEQUENCE authors_id_seq_flux RENAME TO authors_id_seq")
+    back = "ALTER TABLE authors ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (SEQUENCE NAME authors_id_seq_flux)"
+    assert down.index("ALTER TABLE authors ADD COLUMN id integer") < down.index(back) \
+        < down.index("ALTER TABLE authors ALTER COLUMN id_wide_flux DROP IDENTITY") \
+        < down.index("ALTER SEQUENCE authors_id_seq_flux RENAME TO authors_id_seq")
+    assert not any(s.title.startswith("widen sequence") for s in _plan(_schema(deps=deps)).steps)
 
 
 def test_without_catalogs_a_key_without_default_may_be_an_identity():
