@@ -14,7 +14,7 @@ try:
 except ImportError:  # Python 3.10
     import tomli as tomllib
 
-from .scan import HEAD, Scan, existing, glob_folder, inside, join, script_flag
+from .scan import HEAD, Scan, existing, glob_folder, inside, join, package_folder, script_flag
 
 Found = tuple[list[str], Optional[str]]  # evidence lines, migrations folder
 
@@ -99,6 +99,10 @@ def _alembic(scan: Scan) -> Found:
             location = ""
         location = location.replace("%(here)s/", "").replace("%(here)s", ".")
         where = inside(location) if location else None
+        resource = package_folder(scan.root / f.parent, location, scan.root) if location and not where else None
+        if resource is not None:
+            found = resource.relative_to(scan.root).as_posix()
+            return [f"{f} exists", f"its script_location {location} is {found}"], join(PurePosixPath(found), "versions")
         folder = join(f.parent, where, "versions") if where else versions_near(f.parent)
         return [f"{f} exists"], folder
     for f in scan.named("pyproject.toml"):

@@ -120,6 +120,21 @@ def inside(value: str) -> Optional[str]:
     return path.as_posix()
 
 
+def package_folder(start: Path, location: str, stop: Path) -> Optional[Path]:
+    """alembic's `package:path` script_location (prefect's `prefect:server:database:_migrations`) as
+    a folder: the package found as a folder with an __init__.py in `start`, a folder above it up to
+    `stop`, or `stop`/src; None when `location` is not one or names nothing there."""
+    if ":" not in location or Path(location).is_absolute() or len(location.split(":", 1)[0]) == 1:
+        return None  # a path, or a Windows drive
+    package, *rest = location.strip().split(":")
+    for base in [start, *[p for p in start.parents if p == stop or stop in p.parents], stop / "src"]:
+        found = base.joinpath(*package.split("."))
+        if (found / "__init__.py").is_file():
+            folder = found.joinpath(*rest)
+            return folder if folder.is_dir() else None
+    return None
+
+
 def script_flag(scan: Scan, package: PurePosixPath, program: str, flags: tuple[str, ...]) -> Optional[str]:
     """The folder a package.json script passes to `program` with one of `flags`."""
     try:

@@ -30,6 +30,7 @@ except ImportError:  # Python 3.10
 
 if __package__:  # imported by Flux, not run in the child
     from ...errors import FluxInputError
+    from ...project.scan import package_folder
     from . import _python
 
 X_NAMES = ("url", "db_url", "dburl", "database_url")
@@ -66,7 +67,7 @@ def _config(project: Path, migrations_dir: str) -> _Where:
     versions = project / migrations_dir
     for d in versions.parents:
         if (d / "alembic.ini").is_file():
-            return _from_ini(d / "alembic.ini", versions)
+            return _from_ini(d / "alembic.ini", versions, project)
         toml = d / "pyproject.toml"
         if tomllib is not None and toml.is_file():
             try:
@@ -75,14 +76,14 @@ def _config(project: Path, migrations_dir: str) -> _Where:
                 section = None
             if isinstance(section, dict):
                 return _where(toml, True, str(section.get("script_location") or ""),
-                              " ".join(map(str, section.get("version_locations") or [])), versions)
+                              " ".join(map(str, section.get("version_locations") or [])), versions, project)
         if d == project or project not in d.parents:
             break
     raise FluxInputError("no alembic.ini (nor [tool.alembic] in pyproject.toml) for the migrations in "
                          f"{migrations_dir}: the dev database runs alembic with it; add it, or give --database-url")
 
 
-def _from_ini(ini: Path, versions: Path) -> _Where:
+def _from_ini(ini: Path, versions: Path, project: Path) -> _Where:
     parser = configparser.ConfigParser(defaults={"here": str(ini.parent)}, strict=False)
     try:
         parser.read(ini, encoding="utf-8")
@@ -91,12 +92,14 @@ def _from_ini(ini: Path, versions: Path) -> _Where:
     except (configparser.Error, OSError, UnicodeDecodeError) as exc:
         raise FluxInputError(f"cannot read {ini.name}: {' '.join(str(exc).split())}; "
                              "give --database-url") from None
-    return _where(ini, False, location, others, versions)
+    return _where(ini, False, location, others, versions, project)
 
 
-def _where(file: Path, toml: bool, location: str, others: str, versions: Path) -> _Where:
+def _where(file: Path, toml: bool, location: str, others: str, versions: Path, project: Path) -> _Where:
     base = file.parent
     folder = base / location.replace("%(here)s", str(base)) if location else None
+    if folder is not None and not folder.is_dir():  # `package:path`, as alembic reads it
+        folder = package_folder(base, location, project) or folder
     if folder is None or not folder.is_dir():
         if not (versions.parent / "env.py").is_file():
             raise FluxInputError(f"alembic's script_location {location!r} ({file.name}) is not a folder with "

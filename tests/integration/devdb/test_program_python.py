@@ -280,6 +280,23 @@ def test_alembic_project_is_read_by_its_own_env(tmp_path, monkeypatch, env):
         [project / "alembic.ini", project / "alembic" / "env.py"] + list(project.glob("alembic/versions/*.py")))
 
 
+def test_alembic_script_location_as_a_package_resource(tmp_path):
+    """prefect's alembic.ini says `script_location = prefect:server:database:_migrations`: a folder
+    of an importable package (alembic reads it with importlib.resources). Detection looked for
+    alembic/versions beside the ini, and the dev database refused it as not a folder."""
+    ini = ALEMBIC_INI.replace("script_location = %(here)s/alembic", "script_location = acme:db:migrations") \
+        .replace("prepend_sys_path = .", "prepend_sys_path = src")
+    project = write(tmp_path / "pkg", {
+        "alembic.ini": ini, "src/acme/__init__.py": "", "src/acme/db/__init__.py": "",
+        "src/acme/db/migrations/env.py": CONVENTIONAL_ENV,
+        "src/acme/db/migrations/versions/a1b2c3d4e5f6_authors_and_books.py": REV_1,
+        "src/acme/db/migrations/versions/b2c3d4e5f6a7_books_pages.py": REV_2})
+    found = tools.detect_tooling(str(project))
+    assert (found.tool, found.migrations_dir) == ("alembic", "src/acme/db/migrations/versions")
+    schema, notes = tools.current_schema(str(project))
+    assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"} and notes == []
+
+
 # --- 2. plans written on that schema run up, down, up by the real tool -----------------------------------
 
 
