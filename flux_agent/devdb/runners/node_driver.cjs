@@ -104,6 +104,12 @@ function record(client, config) {
 }
 const MARKER_EXIT = 87;
 const notes = [];
+// A migration failing without a database error is left out with a note (node_tolerant.cjs).
+const tolerance = require('./node_tolerant.cjs')({
+  migrationsDir: job.migrationsDir, rel, errorText, notes,
+  keepsError: (err) => err instanceof Refusal || capturing, // a capture records the target's error
+});
+
 let finished = false;
 
 function finish(result, code) {
@@ -198,7 +204,7 @@ function guardClient(Client) {
   const query = Client.prototype.query;
   Client.prototype.__fluxGuarded = true;
   Client.prototype.query = function fluxRecordedQuery(config) {
-    queriesSent += 1;
+    tolerance.sent += 1;
     if (capturing) record(this, config);
     return query.apply(this, arguments);
   };
@@ -246,99 +252,13 @@ Module._extensions['.js'] = function fluxLoad(module, filename) {
   else if (/[\\/]pg[\\/]lib[\\/]native[\\/]client\.js$/.test(filename)) refuseNative(module.exports);
 };
 
-// -- a migration that fails on something other than the database ---------------------
-// A migration whose up() throws without a database error (a data script it runs from the app's
-// build, app code this checkout has not built) is left out with a note and the tool goes on, as
-// the SQL tools' failing statements are. A database error still stops the run, naming the file:
-// the schema after it would not be the project's. The migration a capture records keeps its error.
-const MIGRATIONS = job.migrationsDir ? path.resolve(job.migrationsDir) + path.sep : null;
-const tolerated = new WeakSet();
-let queriesSent = 0;
-let failedIn = null;
-const untouched = []; // [file, error] of migrations that failed before sending any query
-
-// One note for the migrations that failed before they sent a query: the schema is the same without them.
-function untouchedNote() {
-  if (!untouched.length) return [];
-  const names = untouched.map(([f]) => f);
-  const shown = names.length <= 3 ? names.join(', ') : `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
-  return [`left out ${names.length} migration${names.length === 1 ? '' : 's'} that failed before sending any query, `
-    + `so the schema is the same without ${names.length === 1 ? 'it' : 'them'}: ${shown} (${untouched[0][1]})`];
-}
-
 function succeeded() {
-  return { ok: true, notes: [...notes, ...untouchedNote()] };
-}
-
-function isDatabaseError(err, depth) {
-  if (!err || typeof err !== 'object' || (depth || 0) > 4) return false;
-  if (typeof err.severity === 'string' && typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code)) return true;
-  return ['parent', 'original', 'driverError', 'cause']
-    .some((k) => err[k] && err[k] !== err && isDatabaseError(err[k], (depth || 0) + 1));
-}
-
-// The first line: a failed command's message goes on with its output (execSync's does).
-function headline(err) {
-  const text = err instanceof Error || (err && typeof err.message === 'string') ? String(err.message) : String(err);
-  return text.split('\n').map((l) => l.trim()).find(Boolean) || errorText(err);
+  return { ok: true, notes: [...notes, ...tolerance.notes()] };
 }
 
 function inMigration(message) {
-  return failedIn ? `${message} (in ${rel(failedIn)})` : message;
+  return tolerance.failedIn ? `${message} (in ${rel(tolerance.failedIn)})` : message;
 }
-
-function tolerant(file, up) {
-  const wrapped = async function fluxTolerantUp(...args) {
-    const before = queriesSent;
-    try {
-      return await up.apply(this, args);
-    } catch (err) {
-      if (isDatabaseError(err) || err instanceof Refusal || capturing) {
-        failedIn = failedIn || file;
-        throw err;
-      }
-      // node-pg-migrate sends what up() built after it returns: those statements count too.
-      const pgm = args[0] && typeof args[0].getSqlSteps === 'function' ? args[0] : null;
-      const sent = queriesSent - before + (pgm ? pgm.getSqlSteps().length : 0);
-      if (sent) {
-        notes.push(`${rel(file)} failed part-way without a database error and the tool went on (${headline(err)}); `
-          + `the ${sent} statement${sent === 1 ? '' : 's'} it ran before that stand`);
-      } else {
-        untouched.push([rel(file), headline(err)]);
-      }
-      return undefined;
-    }
-  };
-  // The tools read a migration's arity (umzug and node-pg-migrate pass a callback to one more).
-  Object.defineProperty(wrapped, 'length', { value: up.length });
-  tolerated.add(wrapped);
-  return wrapped;
-}
-
-function makeTolerant(file, exported) {
-  const holders = [exported, exported.default];
-  for (const value of Object.values(exported)) if (typeof value === 'function') holders.push(value.prototype);
-  if (typeof exported === 'function') holders.push(exported.prototype);
-  for (const h of holders) {
-    if (h && typeof h.up === 'function' && !tolerated.has(h.up)) h.up = tolerant(file, h.up);
-  }
-}
-
-const loadModule = Module._load;
-Module._load = function fluxLoadModule(request, parent, isMain) {
-  const exported = loadModule.apply(this, arguments);
-  if (MIGRATIONS && exported && /^(\/|\.|[A-Za-z]:)/.test(request)
-      && (typeof exported === 'object' || typeof exported === 'function')) {
-    let file = null;
-    try {
-      file = Module._resolveFilename(request, parent, isMain);
-    } catch (err) {
-      // not a file we can name
-    }
-    if (file && file.startsWith(MIGRATIONS)) makeTolerant(file, exported);
-  }
-  return exported;
-};
 
 // -- the project's modules -----------------------------------------------------------
 
