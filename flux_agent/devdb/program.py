@@ -43,6 +43,9 @@ _DATABASE_NAME = re.compile(r"^PG|DATABASE|POSTGRES|(^|_)DB(_|$)|DSN|SQLALCHEMY|
 _DATABASE_VALUE = re.compile(r"^\s*(postgres(ql)?|pg|postgis|mysql|mariadb|jdbc|cockroach\w*|redshift)"
                              r"(\+\w+)?:|\b(host|hostaddr|dbname|service)\s*=", re.IGNORECASE)
 _CHOSEN_BY_FLUX = {"DJANGO_SETTINGS_MODULE", "NODE_ENV"}
+# Which driver or dialect, not where: kutt's knexfile takes its client from DB_CLIENT (better-sqlite3
+# when unset). A value naming a server is dropped all the same.
+_DRIVER_NAME = re.compile(r"_(CLIENT|DIALECT|DRIVER|ENGINE|VENDOR)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,8 @@ def scrubbed_env(params: dict, url: str) -> dict:
     """The user's environment without anything naming a database, then the dev database under
     the names tools read (DATABASE_URL and libpq's PG* variables)."""
     env = {k: v for k, v in os.environ.items()
-           if k not in _CHOSEN_BY_FLUX and not _DATABASE_NAME.search(k) and not _DATABASE_VALUE.search(v)}
+           if k not in _CHOSEN_BY_FLUX and not _DATABASE_VALUE.search(v)
+           and (not _DATABASE_NAME.search(k) or (_DRIVER_NAME.search(k) and not k.upper().startswith("FLUX_")))}
     env.update({"DATABASE_URL": url, "PGHOST": params["host"], "PGPORT": str(params["port"]),
                 "PGUSER": params["user"], "PGDATABASE": params["database"], "PGPASSWORD": params["password"],
                 "NODE_ENV": "development", "PYTHONDONTWRITEBYTECODE": "1"})

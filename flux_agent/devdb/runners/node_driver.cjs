@@ -362,7 +362,8 @@ async function knex() {
   }
   const client = config.client || config.dialect;
   if (typeof client === 'string' && !PG_CLIENTS.includes(client)) {
-    throw new Refusal('config', `the knexfile's client is '${client}', not PostgreSQL`);
+    throw new Refusal('config', `the knexfile's client is '${client}', not PostgreSQL (where it comes from an `
+      + 'environment variable such as DB_CLIENT, set that to pg where Flux runs)');
   }
   const migrations = { ...(config.migrations || {}) };
   if (!migrations.migrationSource && !Array.isArray(migrations.directory)) migrations.directory = job.migrationsDir;

@@ -416,6 +416,25 @@ def test_a_migration_failing_without_a_database_error_is_left_out_with_a_note(to
     assert prod_state(prod) == PROD_STATE
 
 
+def test_a_knexfile_choosing_its_client_from_the_environment(tmp_path, monkeypatch):
+    """kutt's knexfile takes its client from DB_CLIENT (better-sqlite3 when unset) and its server from
+    DB_HOST: the driver's name reaches the tool from Flux's environment, the server's never."""
+    nm = modules("knex")
+    root = tmp_path / "app"
+    make_project("knex", root, "host=/nowhere dbname=none user=u", nm)
+    (root / "knexfile.js").write_text(
+        "module.exports = { client: process.env.DB_CLIENT || 'better-sqlite3',\n"
+        "  connection: { host: process.env.DB_HOST, database: 'kutt' }, migrations: { directory: './migrations' } };\n")
+    monkeypatch.setenv("DB_HOST", "prod.example.com")
+    with pytest.raises(FluxInputError) as caught:
+        actions.current_schema(str(root))
+    assert "client is 'better-sqlite3', not PostgreSQL" in str(caught.value)
+    assert "environment variable such as DB_CLIENT" in str(caught.value)
+    monkeypatch.setenv("DB_CLIENT", "pg")
+    schema, _ = actions.current_schema(str(root))
+    assert {"users", "orders", "products"} <= _names(schema)
+
+
 def test_no_knexfile_and_no_node(tmp_path, monkeypatch):
     from flux_agent.devdb.program import tool_run
 

@@ -12,7 +12,7 @@ DATABASE_SETTINGS = {
     "DB_URL": "postgresql://prod/app", "TYPEORM_URL": "x", "APP_DB_HOST": "prod-db", "POSTGRES_PASSWORD": "pw",
     "SQLALCHEMY_DATABASE_URI": "x", "READ_REPLICA_DSN": "x", "FLUX_DEVDB_JOB": "{}",
     # by value: a database URL or a libpq string under any name
-    "CACHE_URL": "postgres://prod/cache", "WAREHOUSE": "postgresql+psycopg2://prod/wh", "LEGACY": "mysql://prod/x",
+    "CACHE_URL": "postgres://prod/cache", "DB_ENGINE": "postgres://prod/app", "WAREHOUSE": "postgresql+psycopg2://prod/wh", "LEGACY": "mysql://prod/x",
     "APP_CONN": "host=prod.example.com dbname=app user=app", "ANALYTICS": " jdbc:postgresql://prod/a",
     # chosen by Flux or by the project's own files
     "DJANGO_SETTINGS_MODULE": "app.settings.production", "NODE_ENV": "production",
@@ -20,6 +20,7 @@ DATABASE_SETTINGS = {
 NOT_DATABASE_SETTINGS = {  # what a project's config needs besides (plane's settings: REDIS_URL)
     "SECRET_KEY": "s3cret", "REDIS_URL": "redis://localhost:6379/0", "AWS_REGION": "eu-west-1",
     "DEBUG": "1", "LC_ALL": "C.UTF-8", "DEBUGGER": "off",
+    "DB_CLIENT": "pg", "DATABASE_DIALECT": "postgres",  # which driver, not where (kutt's knexfile: DB_CLIENT)
 }
 
 
