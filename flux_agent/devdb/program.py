@@ -5,10 +5,10 @@ read: the project's own tool runs them against it.
 That runs the project's code, so it runs fenced in: the user's environment
 scrubbed of every database setting but the dev database's (no DATABASE_URL, PG*,
 *_DB_*, or value that is a database URL or libpq string reaches it; the settings
-a project's config needs besides, a SECRET_KEY or a REDIS_URL, do), and a marker Flux sets on the dev database
-(`flux.dev_marker`) that each runner checks on every connection the tool opens,
-before any migration runs; a connection anywhere else stops the run with one
-line. Each tool's runner lives in flux_agent.devdb.runners, one module a tool.
+a project's config needs besides, a SECRET_KEY or a REDIS_URL, do), and a marker
+Flux sets on the dev database (`flux.dev_marker`) that each runner checks on every
+connection the tool opens, before any migration runs; a connection anywhere else
+stops the run with one line. Each tool's runner lives in flux_agent.devdb.runners, one module a tool.
 """
 
 from __future__ import annotations

@@ -96,6 +96,9 @@ def seed(conn: psycopg.Connection, schema: Schema, rows: int) -> SeedResult:
             result.counts[table.name] = 0
             continue
         result.counts[table.name] = conn.execute(f"SELECT count(*) FROM {qname(table.name)}").fetchone()[0]
+        if not result.counts[table.name]:
+            result.notes.append(f"{table.name}: not filled: its INSERT added no row (a trigger that routes rows "
+                                "away, or foreign keys with no parent row left to point at)")
         _reset_sequences(conn, table)
     for name in sorted(routed):  # what routing put in each partition
         if schema.table(name) is not None and rows > 0:

@@ -96,3 +96,17 @@ def test_rows_the_migrations_put_in_are_kept_clear_of(pg_url):
         assert conn.execute('SELECT name FROM "User" WHERE id = 1').fetchone() == ("Service Account",)
         new = conn.execute("INSERT INTO \"User\" (email) VALUES ('new@example.com') RETURNING id").fetchone()[0]
         assert new > max(r[0] for r in conn.execute('SELECT id FROM "User" WHERE email <> %s', ("new@example.com",)))
+
+
+def test_an_insert_that_adds_no_row_is_said(pg_url):
+    """An INSERT that runs and adds nothing (every parent row already named by a one-to-one key, or,
+    as here, a trigger that routes rows elsewhere, as old inheritance partitioning does) is a note,
+    not a silent empty table."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE events (id int PRIMARY KEY, at date NOT NULL);"
+                     "CREATE FUNCTION events_route() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;"
+                     "CREATE TRIGGER events_route BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION events_route();")
+        result = seed(conn, read_live(pg_url), 10)
+        assert result.counts == {"events": 0}
+        assert result.notes == ["events: not filled: its INSERT added no row (a trigger that routes rows away, or "
+                                "foreign keys with no parent row left to point at)"]
