@@ -75,6 +75,9 @@ def test_a_cycle_of_keys_is_broken_where_a_key_may_be_null(pg_url):
         assert result.notes == []
         assert {name: result.counts[name] for name in ("users", "workspaces", "projects", "states")} == \
             {"users": 50, "workspaces": 50, "projects": 50, "states": 50}
+        # the nullable keys that closed the cycle point at rows too, NULL in every tenth row as elsewhere
+        for table, column in (("workspaces", "default_project_id"), ("projects", "default_state_id")):
+            assert conn.execute(f"SELECT count({column}) FROM {table}").fetchone()[0] == 45, (table, column)
 
 
 def test_rows_the_migrations_put_in_are_kept_clear_of(pg_url):
