@@ -118,9 +118,9 @@ def _close_cycles(conn: psycopg.Connection, schema: Schema, result: SeedResult, 
             continue
         t = qname(table.name)
         for con in table.constraints:
-            parent = schema.table(con.ref_table) if con.kind == "foreign_key" and con.ref_table else None
-            cols = [c for c in con.columns if table.column(c) is not None]
-            refs = con.ref_columns or (parent.primary_key if parent is not None else [])
+            if con.kind != "foreign_key":
+                continue
+            parent, cols, refs = _key_columns(schema, table, con)
             if parent is None or parent.name == table.name or parent.name in skip or not cols \
                     or len(refs) != len(cols) or not result.counts.get(parent.name) \
                     or not all(table.column(c).nullable for c in cols):
@@ -128,8 +128,6 @@ def _close_cycles(conn: psycopg.Connection, schema: Schema, result: SeedResult, 
             named = " AND ".join(f"{ident(c)} IS NOT NULL" for c in cols)
             if conn.execute(f"SELECT EXISTS (SELECT FROM {t} WHERE {named})").fetchone()[0]:
                 continue
-            picked = ", ".join(f"{ident(r)} AS k{i}" for i, r in enumerate(refs))
-            not_null = " AND ".join(f"{ident(r)} IS NOT NULL" for r in refs)
             values = ", ".join(f"p.k{i}" for i in range(len(refs)))
             target = ident(cols[0]) if len(cols) == 1 else f"({ident_list(cols)})"
             value = values if len(cols) == 1 else f"ROW({values})"
@@ -138,8 +136,7 @@ def _close_cycles(conn: psycopg.Connection, schema: Schema, result: SeedResult, 
                     conn.execute(
                         f"UPDATE {t} AS flux_child SET {target} = {value} "
                         f"FROM (SELECT ctid AS flux_row, row_number() OVER (ORDER BY ctid) AS rn FROM {t}) r "
-                        f"JOIN (SELECT {picked}, row_number() OVER (ORDER BY {ident_list(refs)}) AS rn, count(*) OVER () "
-                        f"AS n FROM {qname(parent.name)} WHERE {not_null}) p ON p.rn = 1 + (r.rn - 1) % p.n "
+                        f"JOIN {_parent_rows(parent, refs)} p ON p.rn = 1 + (r.rn - 1) % p.n "
                         "WHERE flux_child.ctid = r.flux_row AND r.rn % 10 <> 0")
             except psycopg.Error as exc:
                 result.notes.append(f"{table.name}.{', '.join(cols)}: left NULL (foreign key {con.name}): "
@@ -191,9 +188,7 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
 
 def _foreign_key(schema: Schema, table: Table, con: Constraint, n: int, exprs: dict[str, str],
                  joins: list[str], counts: dict[str, int], held: bool = False) -> None:
-    parent = schema.table(con.ref_table) if con.ref_table else None
-    refs = con.ref_columns or (parent.primary_key if parent is not None else [])
-    cols = [c for c in con.columns if table.column(c) is not None]
+    parent, cols, refs = _key_columns(schema, table, con)
     nullable = all(table.column(c).nullable for c in cols)
     if parent is None or len(refs) != len(cols) or not cols:
         if not nullable:
@@ -219,18 +214,30 @@ def _foreign_key(schema: Schema, table: Table, con: Constraint, n: int, exprs: d
             exprs.pop(c, None)
         return
     alias = f"p{n}"
-    picked = ", ".join(f"{ident(r)} AS k{i}" for i, r in enumerate(refs))
-    where = " AND ".join(f"{ident(r)} IS NOT NULL" for r in refs)
+    taken = ""
     if held:  # the parent rows the table's own rows name are taken (a one-to-one key): the others
         named = " AND ".join(f"flux_held.{ident(c)} = flux_parent.{ident(r)}" for c, r in zip(cols, refs))
-        where += f" AND NOT EXISTS (SELECT FROM {qname(table.name)} flux_held WHERE {named})"
-    # Cycled over the rows picked (count(*) OVER ()): a nullable referenced column or rows taken
-    # leave fewer than the parent's count.
-    joins.append(f" JOIN (SELECT {picked}, row_number() OVER (ORDER BY {ident_list(refs)}) AS rn, "
-                 f"count(*) OVER () AS n FROM {qname(parent.name)} flux_parent WHERE {where}) {alias} "
-                 f"ON {alias}.rn = 1 + (g - 1) % {alias}.n")
+        taken = f" AND NOT EXISTS (SELECT FROM {qname(table.name)} flux_held WHERE {named})"
+    joins.append(f" JOIN {_parent_rows(parent, refs, taken)} {alias} ON {alias}.rn = 1 + (g - 1) % {alias}.n")
     for i, c in enumerate(cols):
         exprs[c] = f"{alias}.k{i}"
+
+
+def _key_columns(schema: Schema, table: Table, con: Constraint) -> tuple[Optional[Table], list[str], list[str]]:
+    """(the parent table or None, the key's columns the table has, the parent columns they name)."""
+    parent = schema.table(con.ref_table) if con.ref_table else None
+    refs = con.ref_columns or (parent.primary_key if parent is not None else [])
+    return parent, [c for c in con.columns if table.column(c) is not None], refs
+
+
+def _parent_rows(parent: Table, refs: list[str], taken: str = "") -> str:
+    """The parent rows a key may point at, as a subquery: their key values (k0, k1, ...), their
+    number (rn) and how many there are (n), to be cycled over; `taken` narrows them (flux_parent).
+    n counts the rows picked, not the parent's: a nullable referenced column or rows taken leave fewer."""
+    picked = ", ".join(f"{ident(r)} AS k{i}" for i, r in enumerate(refs))
+    where = " AND ".join(f"{ident(r)} IS NOT NULL" for r in refs) + taken
+    return (f"(SELECT {picked}, row_number() OVER (ORDER BY {ident_list(refs)}) AS rn, count(*) OVER () AS n "
+            f"FROM {qname(parent.name)} flux_parent WHERE {where})")
 
 
 def _reset_sequences(conn: psycopg.Connection, table: Table) -> None:
