@@ -66,7 +66,11 @@ def read_schema_rb_text(text: str) -> Schema:
 
 _NUMERIC = ("smallint", "integer", "bigint", "numeric", "real", "double precision")
 _ON_DELETE = {"cascade": "CASCADE", "nullify": "SET NULL", "restrict": "RESTRICT"}
-_DEFERRABLE = {"immediate": "immediate", "deferred": "deferred", "True": "immediate"}  # Rails 7.1's add_foreign_key
+
+
+def _deferrable(value) -> Optional[str]:
+    """Rails 7.1's `deferrable:` of add_foreign_key: true (immediate), :immediate or :deferred."""
+    return "immediate" if value is True else value if value in ("immediate", "deferred") else None
 
 
 def _pg_array(items: list) -> str:
@@ -324,7 +328,7 @@ class _Builder:
         table.constraints.append(Constraint(
             name=name, kind="foreign_key", columns=cols, ref_table=canonical_table(to), ref_columns=ref_cols,
             on_delete=_ON_DELETE.get(str(o.get("on_delete"))), on_update=_ON_DELETE.get(str(o.get("on_update"))),
-            deferrable=_DEFERRABLE.get(str(o.get("deferrable"))), validated=o.get("validate", True) is not False,
+            deferrable=_deferrable(o.get("deferrable")), validated=o.get("validate", True) is not False,
         ))
 
     def check(self, table: Table, expression: str, o: dict) -> None:

@@ -738,3 +738,21 @@ def test_schema_rb_extensions_without_plpgsql():
                                  '  enable_extension "plpgsql"\n  enable_extension "pg_trgm"\n'
                                  '  enable_extension "citext"\nend\n')
     assert schema.extensions == ["citext", "pg_trgm"]
+
+
+def test_schema_rb_foreign_key_actions_and_deferrable():
+    """Rails 7.1's add_foreign_key options the swap steps re-make keys with: on_update, deferrable."""
+    from flux_agent.schema.readers.rails import read_schema_rb_text
+
+    s = read_schema_rb_text("""ActiveRecord::Schema[7.1].define(version: 1) do
+  create_table "a" do |t|
+  end
+  create_table "b" do |t|
+    t.bigint "a_id"
+    t.bigint "c_id"
+  end
+  add_foreign_key "b", "a", on_update: :cascade, deferrable: :deferred
+  add_foreign_key "b", "a", column: "c_id", deferrable: true
+end""")
+    keys = {tuple(c.columns): (c.on_update, c.deferrable) for c in s.table("b").constraints if c.kind == "foreign_key"}
+    assert keys == {("a_id",): ("CASCADE", "deferred"), ("c_id",): (None, "immediate")}
