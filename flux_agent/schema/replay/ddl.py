@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from typing import Optional
 
 from pglast import ast
@@ -21,11 +23,12 @@ Pending = tuple[ast.Constraint, Optional[str]]
 
 _TABLE_CONSTRAINTS = (CT.CONSTR_PRIMARY, CT.CONSTR_UNIQUE, CT.CONSTR_CHECK, CT.CONSTR_FOREIGN, CT.CONSTR_EXCLUSION)
 
+# A column constraint's DEFERRABLE / INITIALLY ... as the fields it sets on the constraint before it.
 _ATTRIBUTES = {
-    CT.CONSTR_ATTR_DEFERRABLE: lambda c: setattr(c, "deferrable", True),
-    CT.CONSTR_ATTR_NOT_DEFERRABLE: lambda c: setattr(c, "deferrable", False),
-    CT.CONSTR_ATTR_DEFERRED: lambda c: (setattr(c, "deferrable", True), setattr(c, "initdeferred", True)),
-    CT.CONSTR_ATTR_IMMEDIATE: lambda c: setattr(c, "initdeferred", False),
+    CT.CONSTR_ATTR_DEFERRABLE: {"deferrable": True},
+    CT.CONSTR_ATTR_NOT_DEFERRABLE: {"deferrable": False},
+    CT.CONSTR_ATTR_DEFERRED: {"deferrable": True, "initdeferred": True},
+    CT.CONSTR_ATTR_IMMEDIATE: {"initdeferred": False},
 }
 
 # pg_constraint.confdeltype letters; NO ACTION is the default, kept as None.
@@ -135,8 +138,12 @@ def add_column(st: State, table: Table, cd: ast.ColumnDef) -> list[Pending]:
             rest.append((con, cd.colname))
         elif con.contype in _ATTRIBUTES and rest:
             # `REFERENCES t DEFERRABLE`: the parser gives the attribute as a constraint after the one it
-            # qualifies, which PostgreSQL then sets on it (transformConstraintAttrs); so here.
-            _ATTRIBUTES[con.contype](rest[-1][0])
+            # qualifies, which PostgreSQL then sets on it (transformConstraintAttrs); so here, on a
+            # copy: the statement's own tree is the rules' too.
+            qualified = copy.copy(rest[-1][0])
+            for field, value in _ATTRIBUTES[con.contype].items():
+                setattr(qualified, field, value)
+            rest[-1] = (qualified, rest[-1][1])
     if cd.typeName is not None:
         table.columns.append(col)
     return rest
