@@ -51,13 +51,11 @@ def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
     replay = FolderReplay(folder, tool, skip_broken=True)
     out = []
     for job in jobs:
-        while replay._done < min(job.position, len(replay.files)):
-            replay._replay(replay.files[replay._done])
-            replay._done += 1
+        replay.advance_to(job.position)
         # The schema is made only if a rule asks for it (FileContext.schema), while the replay
-        # stands just before this file; the file's statements are left to the replay, which
-        # replays this file next (parsed once, not twice).
-        replay.parsed.clear()
+        # stands just before this file; the file's statements, parsed ahead with the next files,
+        # are left to the replay, which replays this file next (parsed once, not twice).
+        replay.parse_ahead(job.position)
         found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed,
                               names=replay.as_replayed)
         out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 
 from .context import FileContext, advance
-from ..pg.parse import HAVE_PGLAST, ParseError, SqlSyntaxError, pglast, require_pglast, split_statements
+from ..pg.parse import HAVE_PGLAST, ParseError, SqlSyntaxError, Statement, pglast, require_pglast, split_statements
 from ..errors import FluxInputError
 from ..model.findings import FileFinding
 from ..model.schema import Schema
@@ -62,8 +62,10 @@ def rule_index(include: Iterable[str]) -> RuleIndex:
     return _INDEXES[on]
 
 
-def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFinding]:
-    """Findings for one piece of SQL (a file's up section, or a step's up_sql)."""
+def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
+             statements: Optional[list[Statement]] = None) -> list[FileFinding]:
+    """Findings for one piece of SQL (a file's up section, or a step's up_sql); `statements`: its
+    statements as split_statements cuts them with `line_offset`, if they were parsed already."""
     require_pglast("validating SQL")  # no rules are loaded without it: judging would find nothing
     findings: list[FileFinding] = []
     index = rule_index(ctx.include_rules)
@@ -83,7 +85,7 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0) -> list[FileFindi
         for verdict in rule.check_text(sql, ctx, line_offset) if rule.check_text else ():
             add(rule, verdict, verdict.line)
     try:
-        statements = split_statements(sql, line_offset)
+        statements = statements if statements is not None else split_statements(sql, line_offset)
     except SqlSyntaxError as exc:
         own(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "fix the syntax; nothing else was checked")
         return findings
@@ -136,7 +138,8 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
     or program code read back into SQL by lint/readers; settings.require_down=False leaves its
     down part unjudged. `schema` may be a function making it, called if a rule needs it; `names`
     a schema (or function) with its names for the rules that read names only (FileContext.names).
-    `keep` receives the statements of an SQL file's up part, by its text (FolderReplay.parsed)."""
+    `keep` holds statements by their SQL text (FolderReplay.parsed): an SQL file's up part is read
+    from it when there, and left in it after."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -149,7 +152,10 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
         settings, path=display or str(path), transactional=sec.transactional, schema=schema, names=names,
         has_down=holds_sql(sec.down) if judged else None, down_sql=sec.down)
     ctx.one_query = sec.one_query
-    found = lint_sql(sec.up, ctx, sec.up_line)
+    kept = keep.get(sec.up) if keep is not None else None
+    if kept and kept[0].line != sec.up.count("\n", 0, kept[0].start) + 1 + sec.up_line:
+        kept = None  # cut with another first line (never so far): cut again
+    found = lint_sql(sec.up, ctx, sec.up_line, kept)
     if keep is not None and not any(f.rule == SYNTAX_ERROR for f in found):
         keep[sec.up] = ctx.statements
     return found

@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-import pglast
 from pglast import ast
 from pglast.enums import A_Expr_Kind, SQLValueFunctionOp
 
-from ..pg.parse import render
+from ..pg.parse import parse_sql, render
 
 __all__ = ["AS_TEXT", "MATCH", "NUMERIC", "TEXTS", "Ctx", "Type", "common_ctx", "element_type", "func_name",
            "is_literal", "operand_ctx", "same_without_cast", "type_from_text", "type_of", "type_of_name"]
@@ -51,7 +50,7 @@ def type_from_text(text: Optional[str]) -> Optional[Type]:
     if not text:
         return None
     try:
-        stmts = pglast.parse_sql(f"SELECT NULL::{text}")
+        stmts = parse_sql(f"SELECT NULL::{text}")
         return type_of_name(stmts[0].stmt.targetList[0].val.typeName)
     except Exception:  # not a type pglast reads
         return None

@@ -16,7 +16,7 @@ from pglast.enums import A_Expr_Kind, BoolExprType, CoercionForm
 from pglast.stream import RawStream
 
 from ..errors import FluxInputError
-from ..pg.parse import parse_expr, render
+from ..pg.parse import parse_expr, parse_sql, render
 from ._normal_types import (
     AS_TEXT,
     MATCH,
@@ -376,7 +376,7 @@ def view(definition: str, types: dict[str, str]) -> str:
 def _view(definition: str, type_items: tuple) -> str:
     types = dict(type_items)
     try:
-        stmts = pglast.parse_sql(definition)
+        stmts = parse_sql(definition)
     except pglast.parser.ParseError:
         return definition.strip().rstrip(";").strip()
     if len(stmts) != 1:

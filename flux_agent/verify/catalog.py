@@ -194,11 +194,11 @@ def _renames(diffs: list[Difference]) -> tuple[list[str], list[Difference]]:
 
 
 def _enum_labels(text: Optional[str]) -> list[str]:
-    import pglast
+    from ..pg.parse import parse_sql
 
     if not text or not text.startswith("ENUM ("):
         return []
-    node = pglast.parse_sql(f"SELECT ARRAY[{text[len('ENUM ('):-1]}]")[0].stmt.targetList[0].val
+    node = parse_sql(f"SELECT ARRAY[{text[len('ENUM ('):-1]}]")[0].stmt.targetList[0].val
     return [e.val.sval for e in node.elements]
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-import pglast
 from pglast import ast
 from pglast.enums import A_Expr_Kind, BoolExprType
 
 from ..model.schema import Schema, Table
+from ..pg.parse import parse_sql
 from ..pg.quote import literal
 from .values import enum_values
 
@@ -28,7 +28,7 @@ def check_choices(table: Table, schema: Optional[Schema] = None) -> dict[str, li
         if con.kind != "check" or not con.expression:
             continue
         try:
-            node = pglast.parse_sql(f"SELECT {con.expression}")[0].stmt.targetList[0].val
+            node = parse_sql(f"SELECT {con.expression}")[0].stmt.targetList[0].val
         except Exception:  # an expression pglast cannot read back: no choices from it
             continue
         for part in _conjuncts(node):

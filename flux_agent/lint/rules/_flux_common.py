@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 from typing import Optional
 
-import pglast
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
 
 from ...model.schema import Schema, Table
 from ...pg.locks import alter_cmds
+from ...pg.parse import parse_sql
 from ...pg.quote import relation_name
 from ...pg.types import canonical_type
 from ...schema.replay.state import State
@@ -109,7 +109,7 @@ def expression_is_not_null_check(text: Optional[str], column: str) -> bool:
     if not text:
         return False
     try:
-        stmt = pglast.parse_sql(f"SELECT {text}")[0].stmt
+        stmt = parse_sql(f"SELECT {text}")[0].stmt
         return is_not_null_check(stmt.targetList[0].val, column)
     except Exception:
         return False

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 from ...errors import FluxError, FluxInputError
 from ...model.schema import Schema, Table
-from ...pg.parse import require_pglast
+from ...pg.parse import require_pglast, split_many
 from ..migration_files import migration_files, up_section, up_sql_of  # noqa: F401  (up_sql_of: in __all__)
 from ..normal import normalise_schema, normalise_table, normalise_views
 from ..partitions import follow_partitions, partition_parents
@@ -57,6 +57,9 @@ def replay_folder(folder: Path, tool: Optional[str] = None, *, skip_broken: bool
     return FolderReplay(folder, tool, skip_broken=skip_broken, leave_out=leave_out).schema()
 
 
+AHEAD = 50  # files parsed in one go (FolderReplay.parse_ahead)
+
+
 def deep_copy(model):
     """A deep copy of a schema model, through its JSON (pydantic's Rust core): about twice as fast
     as model_copy(deep=True) on a large schema, which `flux validate` takes after every file."""
@@ -85,15 +88,40 @@ class FolderReplay:
         # The last snapshot's tables by id of the replayed table: (it, its constraints list, the
         # normalised copy, its JSON as replayed); the replayed table is kept, so its id stays its own.
         self._normal_tables: dict[int, tuple] = {}
-        # Statements parsed already, by their SQL (lint/batch.py leaves those of the file it judged
-        # here, to be replayed next): the replay reads their trees instead of parsing again.
+        # Statements parsed already, by their SQL: the next files' up parts, parsed AHEAD at a time
+        # (parse_ahead), which lint/batch.py's rules read too before the replay takes them.
         self.parsed: dict[str, list] = {}
+        self._ahead = 0  # the files before this one were parsed ahead
 
     def advance(self) -> Schema:
         """Replay the next file; the schema after it."""
-        self._replay(self.files[self._done])
-        self._done += 1
+        self.advance_to(self._done + 1)
         return self.snapshot()
+
+    def advance_to(self, position: int) -> None:
+        """Replay the files before `position` not replayed yet."""
+        while self._done < min(position, len(self.files)):
+            self.parse_ahead(self._done)
+            self._replay(self.files[self._done])
+            self._done += 1
+
+    def parse_ahead(self, index: int) -> None:
+        """Make sure the up part of the file at `index` is parsed: if it was not, it and the files
+        after it, AHEAD of them in one go (pg.parse.split_many: four times faster than one by one),
+        into self.parsed. A file that does not read or parse is left to the replay's own errors."""
+        if index < self._ahead or index >= len(self.files):
+            return
+        pieces = []
+        for file in self.files[index: index + AHEAD]:
+            try:
+                first, sql = up_section(file, file.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            pieces.append((sql, first - 1))
+        for (sql, _), got in zip(pieces, split_many(pieces)):
+            if isinstance(got, list):
+                self.parsed.setdefault(sql, got)
+        self._ahead = index + AHEAD
 
     def as_replayed(self) -> Schema:
         """The schema as replayed so far, itself: not normalised, not copied. Its names (tables,
@@ -132,9 +160,7 @@ class FolderReplay:
 
     def schema(self) -> Schema:
         """Replay the files not replayed yet; the schema after every file."""
-        for file in self.files[self._done:]:
-            self._replay(file)
-        self._done = len(self.files)
+        self.advance_to(len(self.files))
         return normalise_schema(self._state.schema.model_copy(deep=True), in_place=True)
 
     def _replay(self, file: Path) -> None:

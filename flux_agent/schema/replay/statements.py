@@ -13,7 +13,7 @@ from pglast import ast
 from pglast.enums import VariableSetKind
 
 from ...errors import FluxError, FluxInputError, FluxInternalError
-from ...pg.parse import Statement
+from ...pg.parse import Statement, parse_sql
 from .ddl import alter_table, create_table
 from .objects import (
     alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
@@ -98,7 +98,7 @@ def _do_block(do_text: str) -> Optional[Callable[[State, ast.Node], None]]:
     handled = []
     for query in queries:
         try:
-            stmts = pglast.parse_sql(query)
+            stmts = parse_sql(query)
         except pglast.parser.ParseError:
             continue  # e.g. SQL using PL/pgSQL variables
         handled += [(_HANDLERS[type(raw.stmt)], raw.stmt) for raw in stmts if type(raw.stmt) in _HANDLERS]
@@ -116,7 +116,7 @@ def apply_sql(state: State, sql_text: str, first_line: int, parsed: Optional[Seq
     `parsed`: its statements as pg.parse.split_statements cut them already (not parsed again)."""
     if parsed is None:
         try:
-            raws = pglast.parse_sql(sql_text)
+            raws = parse_sql(sql_text)
         except pglast.parser.ParseError as exc:
             msg = exc.args[0] if exc.args else str(exc)
             where = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], int) else None

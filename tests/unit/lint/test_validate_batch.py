@@ -19,6 +19,7 @@ from flux_agent.lint import cache as cache_mod
 from flux_agent.lint.engine import validate_file
 from flux_agent.lint.rules import require_lock_timeout
 from flux_agent.model.settings import Settings
+from flux_agent.schema.migration_files import up_sql_of
 
 CORPUS = ROOT / "tests" / "corpus"
 
@@ -197,27 +198,37 @@ def test_validate_file_reads_its_schema_only_when_a_rule_needs_it(tmp_path):
 
 
 def test_the_replay_takes_the_statements_the_judging_parsed(folder, monkeypatch):
-    """Each file is parsed once: the replay, going past the file just judged, reads the trees the
-    judging parsed (FolderReplay.parsed); the findings are those of parsing it again."""
+    """Each file is parsed once, ahead with the files after it (FolderReplay.parse_ahead): the
+    judging reads those trees, and the replay, going past the file just judged, the same; the
+    findings are those of parsing each file where it is read."""
     from flux_agent.lint import engine
     from flux_agent.schema.replay import statements
+    from flux_agent.schema.replay.engine import FolderReplay
 
-    handed = []
-    real_apply = statements.apply_sql
+    handed, split = [], []
+    real_apply, real_split = statements.apply_sql, engine.split_statements
 
     def apply(state, sql, first_line, parsed=None):
         handed.append(parsed is not None)
         return real_apply(state, sql, first_line, parsed)
 
+    def split_here(sql, line_offset=0):
+        split.append(sql)
+        return real_split(sql, line_offset)
+
     monkeypatch.setattr(statements, "apply_sql", apply)
+    monkeypatch.setattr(engine, "split_statements", split_here)
     shared = run(folder, monkeypatch, jobs=1)
     assert len(handed) > 20 and sum(handed) >= len(handed) - 1, handed  # all but a file that does not parse
+    assert len(split) <= 1, split  # the judging parsed none itself, but a file that does not parse
 
     real_validate = engine.validate_file
     monkeypatch.setattr(engine, "validate_file", lambda *a, keep=None, **k: real_validate(*a, **k))
+    monkeypatch.setattr(FolderReplay, "parse_ahead", lambda self, index: None)
     handed.clear()
+    split.clear()
     assert run(folder, monkeypatch, jobs=1) == shared
-    assert handed and not any(handed)
+    assert handed and not any(handed) and len(split) > 20
 
 
 @pytest.mark.parametrize("where", ["shop", "dbmate-upchieve"])
@@ -233,11 +244,13 @@ def test_the_statements_handed_to_the_replay_build_the_schema_parsing_builds(whe
         pytest.skip(f"no {folder}")
     fed, parsing = FolderReplay(folder, "dbmate", skip_broken=True), FolderReplay(folder, "dbmate", skip_broken=True)
     assert len(fed.files) > 3
-    for file in fed.files:
+    for index, file in enumerate(fed.files):
+        fed.parse_ahead(index)
+        up = up_sql_of(file, file.read_text(encoding="utf-8"))
         validate_file(file, Settings(), fed.snapshot, keep=fed.parsed)
-        assert list(fed.parsed)  # the judging left its statements
+        assert up in fed.parsed  # the judging left its statements
         fed.advance()
-        assert not fed.parsed  # and the replay took them
+        assert up not in fed.parsed  # and the replay took them
         assert fed.snapshot().model_dump_json() == parsing.advance().model_dump_json(), file.name
 
 
