@@ -8,6 +8,7 @@ ends in one line saying so (ParserMissing)."""
 from __future__ import annotations
 
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Optional, Sequence, Union
 
@@ -43,6 +44,7 @@ try:
     from pglast import ast, enums
     from pglast.parser import ParseError
     from pglast.stream import RawStream, maybe_double_quote_name  # noqa: F401 (quote.py takes it from here)
+    from pglast.visitors import Ancestor
 
     HAVE_PGLAST = True
     _CHECKED_SETATTR = ast.Node.__setattr__
@@ -139,7 +141,37 @@ def parse_expr(text: str, what: str = "expression"):
 
 
 def render(node) -> str:
-    return RawStream()(node) if HAVE_PGLAST else _fb.render(node)
+    """A node printed back as SQL. RawStream's own entry point first sets every node's ancestors
+    (the printers read them) through pglast's generic Visitor, which looks its methods up on each
+    call: half the time of printing a default. The same ancestors set by a plain walk
+    (tests/unit/pg/test_print_back.py compares both), then RawStream prints."""
+    if not HAVE_PGLAST:
+        return _fb.render(node)
+    if not isinstance(node, ast.Node):
+        return RawStream()(node)
+    _set_ancestors(node)
+    printer = RawStream()
+    printer.print_node(node)
+    return printer.getvalue()
+
+
+def _set_ancestors(top) -> None:
+    """pglast.visitors.populate_ancestors((top,)): the same Ancestor chains, in the same order
+    (breadth first, so a node reached twice keeps the last chain, as there)."""
+    todo = deque([(Ancestor(), (top,))])
+    while todo:
+        chain, value = todo.popleft()
+        if isinstance(value, ast.Node):  # reached as an attribute of its parent
+            value.ancestors = chain
+            todo.extend((chain / (value, m), v) for m in value if isinstance(v := getattr(value, m), (tuple, ast.Node)))
+            continue
+        for i, item in enumerate(value):
+            here = chain / (value, i)
+            if isinstance(item, ast.Node):
+                item.ancestors = here
+                todo.extend((here / (item, m), v) for m in item if isinstance(v := getattr(item, m), (tuple, ast.Node)))
+            elif isinstance(item, tuple):
+                todo.extend((here / (item, j), v) for j, v in enumerate(item) if isinstance(v, (tuple, ast.Node)))
 
 
 def no_subquery(node, text: str, what: str) -> None:
