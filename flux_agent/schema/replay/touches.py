@@ -17,7 +17,7 @@ from pglast.enums import AlterTableType as AT, ObjectType as OT
 
 from ...model.schema import Schema
 from .engine import deep_copy
-from .state import split_key
+from .state import bare_names, split_key
 
 _NO_TABLE = (ast.CreateEnumStmt, ast.AlterEnumStmt, ast.ViewStmt, ast.VariableSetStmt, ast.CreateExtensionStmt,
              ast.CreateRangeStmt, ast.CreateDomainStmt, ast.CompositeTypeStmt)
@@ -78,6 +78,8 @@ def _name(key: str) -> str:
 def affected(schema: Schema, touch: Touch) -> set[int]:
     """The ids of the tables of `schema` that statements of this Touch can change."""
     changed, dropped = touch
+    if dropped and dropped.isdisjoint(bare_names(t.name for t in schema.tables)):
+        dropped = frozenset()  # no table of the name yet (a CREATE TABLE of a new name): no key points at it
     return {id(t) for t in schema.tables if _name(t.name) in changed
             or (dropped and any(c.ref_table and _name(c.ref_table) in dropped for c in t.constraints))}
 
