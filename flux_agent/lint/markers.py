@@ -13,6 +13,7 @@ from ..pg.parse import scan_comments
 
 PHASE_MARKER = "flux-phase"
 PHASES = get_args(Phase)
+_WORDS = ("flux-ignore", "squawk-ignore", PHASE_MARKER)
 
 
 def phase_marker(phase: Phase, reason: str) -> str:
@@ -33,6 +34,8 @@ class Marker:
 def markers(sql: str, line_offset: int) -> tuple[list[Marker], list[Marker]]:
     """(ignores, phase markers) in the SQL's comments (a phase marker's `rules` hold its phase)."""
     ignores, phases = [], []
+    if not any(word in sql for word in _WORDS):
+        return ignores, phases  # no marker's word in the text: no comment to scan for (most files)
     for start, body in scan_comments(sql):
         body = body.lstrip("-").strip()
         line = sql.count("\n", 0, start) + 1 + line_offset
