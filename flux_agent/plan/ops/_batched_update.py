@@ -8,6 +8,8 @@ from typing import Optional
 from ...model.plan import Batching, Step
 from ...model.schema import Table
 from ...pg.locks import ROW_EXCLUSIVE
+from ...pg.parse import column_refs, parse_expr
+from ...pg.types import is_volatile
 from ...pg.quote import dollar_quote, ident, literal, qname
 from ._base import Ctx, require_primary_key, solo_step
 
@@ -180,10 +182,12 @@ def batched_update(
 
 def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool = False,
                   rollback: str = "nothing to undo: the rows keep their values",
-                  batch_size: Optional[int] = None, pending: Optional[str] = None) -> Step:
+                  batch_size: Optional[int] = None, pending: Optional[str] = None,
+                  sets: Optional[tuple[str, str]] = None) -> Step:
     """The step that runs a batched_update block; `batch_size` as given to batched_update, `pending`
-    its `where` when that holds exactly for the rows still to do."""
-    est = _rows_text(table)
+    its `where` when that holds exactly for the rows still to do, `sets` the (column, value) it
+    writes into a column that exists already."""
+    est = _rows_text(table) + (one_value_clash(table, *sets) if sets is not None else "")
     b = batching(ctx, table, batch_size, pending)
     lag = f", replica lag over {b.max_lag_bytes // (1024 * 1024)} MB" if b.max_lag_bytes is not None else ""
     return solo_step(
@@ -200,6 +204,24 @@ def backfill_step(ctx: Ctx, table: Table, title: str, sql: str, data_loss: bool 
         rollback=rollback,
         data_loss=data_loss,
     ).model_copy(update={"batching": b})
+
+
+def one_value_clash(table: Table, column: str, value: str) -> str:
+    """What the risk adds when `value` is one value for every row (no column in it, nothing
+    volatile, not NULL) and a unique index of `column` alone refuses a second row holding it:
+    the walk stops at its first batch of two rows (outline's teams.subdomain backfilled with 'x')."""
+    if value.upper() == "NULL" or column_refs(parse_expr(value, "value")) or is_volatile(value):
+        return ""  # `value` as checked_expr printed it
+    if table.row_estimate is not None and table.row_estimate < 2:
+        return ""
+    keys = [i.name for i in table.indexes if (i.unique or i.primary) and i.columns == [column] and not i.where]
+    keys += [c.name for c in table.constraints
+             if c.kind in ("unique", "primary_key") and c.columns == [column] and c.name not in keys]
+    if not keys:
+        return ""
+    return (f"; fails at its second row with a duplicate key: {value} is one value for every row and "
+            f"{keys[0]} allows each value of {column} once; give a value that differs per row "
+            f"(from the primary key, say)")
 
 
 def _rows_text(table: Table) -> str:

@@ -28,7 +28,7 @@ def plan(op: Backfill, ctx: Ctx) -> list[Step]:
                          label=f"{table.name}.{op.column}")
     return [backfill_step(ctx, table, f"set {table.name}.{op.column} in batches", sql, data_loss=True,
                           rollback="previous values are overwritten; restore them from a backup if needed",
-                          batch_size=op.batch_size)]
+                          batch_size=op.batch_size, sets=(op.column, value))]
 
 
 def apply(op: Backfill, schema: Schema) -> None:

@@ -76,7 +76,7 @@ def plan(op: SetNotNull, ctx: Ctx) -> list[Step]:
                              label=f"{table.name}.{op.column}")
         steps.append(backfill_step(ctx, table, f"fill NULLs in {table.name}.{op.column} in batches", sql,
                                    data_loss=True, rollback="the filled rows keep their new value, not NULL",
-                                   pending=f"{ident(op.column)} IS NULL"))
+                                   pending=f"{ident(op.column)} IS NULL", sets=(op.column, value)))
     steps.extend(not_null_steps(ctx, table, op.column, filled=op.backfill is not None))
     return steps
 
