@@ -266,8 +266,8 @@ def add_constraint(
     elif kind == CT.CONSTR_EXCLUSION:
         elems = [pair[0] for pair in con.exclusions or ()]
         cols = [e.name if e.name else render(e.expr) for e in elems]
-        taken = st.relation_names(ns) | st.constraint_names(ns)
-        name = con.conname or choose_name(tname, name_addition(index_column_names(elems)), "excl", taken)
+        name = con.conname or choose_name(tname, name_addition(index_column_names(elems)), "excl",
+                                          st.relation_names(ns) | st.constraint_names(ns))
         where = render(con.where_clause) if con.where_clause else None
         table.indexes.append(Index(name=name, columns=cols, method=con.access_method or "gist", where=where))
         table.constraints.append(Constraint(name=name, kind="exclude", columns=cols))
@@ -286,11 +286,9 @@ def _add_index_constraint(st: State, table: Table, con: ast.Constraint, column: 
         cols = list(index.columns)
     else:
         cols = names_of(con.keys) if con.keys else [column]
-        taken = st.relation_names(ns) | st.constraint_names(ns)
-        if primary:
-            name = con.conname or choose_name(tname, None, "pkey", taken)
-        else:
-            name = con.conname or choose_name(tname, name_addition(cols), "key", taken)
+        # The names taken are read only for a constraint given no name (they are every name in the schema).
+        name = con.conname or choose_name(tname, None if primary else name_addition(cols), "pkey" if primary else "key",
+                                          st.relation_names(ns) | st.constraint_names(ns))
         index = Index(name=name, columns=cols)
         table.indexes.append(index)
     index.unique, index.primary = True, primary
