@@ -98,17 +98,22 @@ def table_types(table: Table) -> dict[str, str]:
 def normalise_table(table: Table) -> None:
     """`table`'s defaults, checks and index expressions in normal form, in place."""
     types = table_types(table)
+    key = tuple(sorted(types.items()))  # normal_expr's cache key, made once for the table, not per expression
+
+    def normal(text: Optional[str], target: Optional[str] = None) -> Optional[str]:
+        return text if text is None or not HAVE_PGLAST else _trees.normal(text, key, target)
+
     for c in table.columns:
-        c.default = normal_expr(c.default, types, c.type)
+        c.default = normal(c.default, c.type)
     for i in table.indexes:
-        i.columns = [c if c in types else normal_expr(c, types) for c in i.columns]
-        i.where = normal_expr(i.where, types)
+        i.columns = [c if c in types else normal(c) for c in i.columns]
+        i.where = normal(i.where)
         opclasses = ["" if not o or default_opclass(i.method, o) else o.lower() for o in i.opclasses]
         i.opclasses = opclasses if any(opclasses) else []
     for k in table.constraints:
-        k.expression = normal_expr(k.expression, types)
+        k.expression = normal(k.expression)
         if k.kind == "exclude":
-            k.columns = [c if c in types else normal_expr(c, types) for c in k.columns]
+            k.columns = [c if c in types else normal(c) for c in k.columns]
 
 
 def normalise_schema(schema: Schema, in_place: bool = False) -> Schema:
