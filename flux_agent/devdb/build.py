@@ -103,9 +103,12 @@ def build(server: Server, scripts: Sequence[Script], key: str) -> Built:
     return build_with(server, key, lambda admin, url: _run_all(server, admin, url, scripts))
 
 
-def build_with(server: Server, key: str, fill: Callable[[psycopg.Connection, str], list[str]]) -> Built:
+def build_with(server: Server, key: str, fill: Callable[[psycopg.Connection, str], list[str]],
+               template: Optional[str] = None) -> Built:
     """The database `key` on `server`, made by `fill(admin connection, URL of an empty database)`
-    (which returns its notes) unless it is there already."""
+    (which returns its notes) unless it is there already; given the key of a database built
+    already (`template`), `fill` is handed a copy of that one instead of an empty database
+    (an empty one when it is gone)."""
     started = time.perf_counter()
     name = database_name(key)
     with file_lock(base_dir() / "builds" / f"{key}.lock"):
@@ -117,7 +120,11 @@ def build_with(server: Server, key: str, fill: Callable[[psycopg.Connection, str
                 return _keep(key, Built(name, schema, done, _since(started), True))
             temp = f"flux_building_{key}"
             admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(temp)))
-            admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE template0").format(psql.Identifier(temp)))
+            source = database_name(template) if template is not None else "template0"
+            if template is not None and _complete(admin, source, template) is None:
+                source = "template0"
+            admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE {}").format(psql.Identifier(temp),
+                                                                            psql.Identifier(source)))
             try:
                 notes = fill(admin, server.database_url(temp))
             except BaseException:

@@ -6,7 +6,8 @@ dev database as the migrations before it leave it, and node_driver.cjs records e
 1. "before": the dev database built by the project's tool from the migrations that come before
    the file (its order, not Flux's), cached as every dev database is (devdb/build.py), keyed by
    the project's migration files and config except the file itself: editing the file being
-   validated does not rebuild it.
+   validated does not rebuild it. Where the database before an earlier file was built in this
+   process (knex, sequelize), it is built from a copy of that one (_BUILT_BEFORE).
 2. "capture": a scratch copy of that database (CREATE DATABASE ... TEMPLATE), the tool run there
    on the file alone, recording; the copy is dropped after.
 
@@ -139,7 +140,9 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
                 done = _complete(admin, database_name(key), key)
             built = cached(key) if done is not None else None
             if built is None:  # built now, or read from the database built earlier
-                built = build_with(server, key, lambda admin, url: run(*marked(admin, url), "before") or [])
+                built = build_with(server, key, lambda admin, url: run(*marked(admin, url), "before") or [],
+                                   template=_earlier((tool, server.url, str(root), folder), path))
+            _BUILT_BEFORE[(tool, server.url, str(root), folder)] = (path, key)
         except FluxInputError as exc:
             why = f"the migrations before it did not run ({exc})" if " failed migrating " in str(exc) else str(exc)
             raise _Failed(f"{path.name} was not run: {why}") from None
@@ -161,6 +164,32 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
         finally:
             with psycopg.connect(server.url, autocommit=True) as admin:
                 admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
+
+
+# The database last built before a file, by (tool, server, project, folder): the next file's is
+# built from a copy of it, the tool running only the migrations between the two (each one once
+# when a folder is validated, not once per file after it). Only for the tools whose order is the
+# files' names (knex's and sequelize-cli's, compared as JavaScript compares strings): the copy
+# must hold no migration that comes after the file. TypeORM orders by its classes' timestamps,
+# and node-pg-migrate's `up N` counts from what is applied: theirs are built whole.
+_BUILT_BEFORE: dict[tuple[str, str, str, str], tuple[Path, str]] = {}
+_NAME_ORDER = ("knex", "sequelize")
+
+
+def _earlier(where: tuple[str, str, str, str], path: Path) -> Optional[str]:
+    """The key of the database built before a file that comes before `path` in the tool's order,
+    `where` (tool, server, project, folder) as _BUILT_BEFORE keys it."""
+    if where[0] not in _NAME_ORDER:
+        return None
+    last = _BUILT_BEFORE.get(where)
+    if last is None or _js_order(last[0].name) >= _js_order(path.name):
+        return None
+    return last[1]
+
+
+def _js_order(name: str) -> bytes:
+    """A file name as JavaScript's sort compares it (UTF-16 code units)."""
+    return name.encode("utf-16-be")
 
 
 def _load(out: Path) -> dict:

@@ -286,3 +286,56 @@ def test_each_file_is_claimed_by_its_tools_reader_alone(tool):
 
     for text in (CASES[tool][0][1], CASES[tool][1][1], INIT[tool][1]):
         assert [r.tool for r in READERS if r.claims(text)] == [tool], text
+
+
+STEPS = [("a", "ALTER TABLE users ADD COLUMN a int"), ("b", "CREATE INDEX users_a_idx ON users (a)"),
+         ("c", "ALTER TABLE users ADD COLUMN c int NOT NULL")]
+LOGGED = {  # a migration that notes each run of it in ran.log, then sends its SQL
+    "knex": ("migrations/2025010200000%(i)d_%(name)s.js", """const fs = require('fs'); // %(token)s
+exports.up = async function (knex) {
+  fs.appendFileSync(__dirname + '/../ran.log', '%(name)s\\n');
+  await knex.raw(`%(sql)s`);
+};
+exports.down = async function () {};
+"""),
+    "sequelize": ("migrations/2025010200000%(i)d-%(name)s.js", """const fs = require('fs'); // %(token)s
+module.exports = {
+  async up(queryInterface) {
+    fs.appendFileSync(__dirname + '/../ran.log', '%(name)s\\n');
+    await queryInterface.sequelize.query(`%(sql)s`);
+  },
+  async down() {},
+};
+"""),
+}
+
+
+@pytest.mark.parametrize("tool", ["knex", "sequelize"])
+def test_a_folder_builds_each_database_before_a_file_from_the_one_before_it(tool, tmp_path, monkeypatch):
+    """Validating a folder, the database before each file is a copy of the one built before the
+    file that precedes it, the tool running only the migration between: each migration runs
+    twice (before the next file, and read itself), not once per file after it, and the findings
+    are those of building each database whole."""
+    from flux_agent.entry.validate import validate_paths
+    from flux_agent.lint.readers import _node
+
+    def run(name: str, token: str):
+        root = project(tool, tmp_path / name)
+        pattern, body = LOGGED[tool]
+        for i, (step, sql) in enumerate(STEPS):
+            (root / (pattern % {"i": i, "name": step})).write_text(
+                body % {"name": step, "sql": sql, "token": token})
+        _, found = validate_paths([root / "migrations"], project_dir=str(root), tool=tool)
+        ran = (root / "ran.log").read_text().split()
+        return ran, sorted((Path(f.path).name.split(step_sep[tool])[-1], f.line, f.rule) for f in found)
+
+    step_sep = {"knex": "_", "sequelize": "-"}
+    ran, found = run("copied", "copied")
+    assert sorted(ran) == ["a", "a", "b", "b", "c"], ran
+    assert {rule for *_, rule in found} >= {"require-concurrent-index-creation"}, found
+    assert not [f for f in found if f[2] == "not-analysed"], found
+
+    monkeypatch.setattr(_node, "_NAME_ORDER", ())  # each database built whole, as before
+    ran_whole, found_whole = run("whole", "whole")
+    assert sorted(ran_whole) == ["a", "a", "a", "b", "b", "c"], ran_whole
+    assert found_whole == found
