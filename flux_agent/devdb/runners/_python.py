@@ -6,7 +6,7 @@ This file is also that child's program: run by path with the project's interpret
 not have Flux installed), so everything above the parent's part uses the standard library only.
 The child installs its guards (psycopg2's and psycopg's connect, SQLAlchemy's engine "connect"
 event; the Django runner adds Django's connection_created signal), then runs the tool module's
-`child(config, check)` and writes its result as JSON where the parent reads it. A connection
+`child(config, check, tolerated)` and writes its result as JSON where the parent reads it. A connection
 that does not answer the dev database's marker ends the process on the spot (exit 70): nothing
 else runs, on that connection or anywhere.
 """
@@ -32,6 +32,58 @@ def first_line(exc: BaseException) -> str:
     """An exception as one line: its type and the first line of its message."""
     lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
     return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
+
+
+# Where a database error's classes live: the drivers, Django's database layer, SQLAlchemy.
+_DATABASE_MODULES = ("psycopg", "psycopg2", "asyncpg", "pg8000", "django.db", "sqlalchemy")
+
+
+def database_error(exc, depth: int = 0) -> bool:
+    """Is `exc`, or what it was raised from or while handling, an error of the database layer?"""
+    if exc is None or depth > 4:
+        return False
+    if any(c.__module__.startswith(_DATABASE_MODULES) for c in type(exc).__mro__):
+        return True
+    return database_error(exc.__cause__, depth + 1) or database_error(exc.__context__, depth + 1)
+
+
+class Tolerated:
+    """The migrations whose code failed without a database error (a data migration importing the
+    app, reading a file a checkout does not have): the run goes on past them, as the Node tools'
+    does (node_tolerant.cjs), each said in a note in the same words. A database error still stops
+    the run: the schema after it would not be the project's. Handed to each tool's `child`."""
+
+    def __init__(self) -> None:
+        self.untouched: list[tuple[str, str]] = []  # (migration, why) of those that sent no query
+        self.part_way: list[str] = []
+
+    def run(self, name: str, fn, sent):
+        """fn(), or None once it failed without a database error; `sent()` counts the queries sent."""
+        before = sent()
+        try:
+            return fn()
+        except Exception as exc:  # noqa: BLE001 - the project's code may raise anything
+            if database_error(exc):
+                raise
+            count = sent() - before
+            if count:
+                self.part_way.append(f"{name} failed part-way without a database error and the tool went on "
+                                     f"({first_line(exc)}); the {count} statement{'' if count == 1 else 's'} it ran "
+                                     "before that stand")
+            else:
+                self.untouched.append((name, first_line(exc)))
+            return None
+
+    def notes(self) -> list:
+        notes = list(self.part_way)
+        if self.untouched:
+            names = [n for n, _ in self.untouched]
+            shown = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} and {len(names) - 2} more"
+            many = len(names) != 1
+            notes.append(f"left out {len(names)} migration{'s' if many else ''} that failed before sending any "
+                         f"query, so the schema is the same without {'them' if many else 'it'}: {shown} "
+                         f"({self.untouched[0][1]})")
+        return notes
 
 
 def _write(result: dict) -> None:
@@ -134,7 +186,7 @@ def _main() -> None:
     _guard()
     try:
         tool = runpy.run_path(config["module"], run_name=f"flux_runner_{config['tool']}")
-        result = tool["child"](config, check)
+        result = tool["child"](config, check, Tolerated())
     except BaseException as exc:  # noqa: BLE001 - the project's code may raise anything, SystemExit too
         result = {"status": "failed", "message": first_line(exc)}
     _write(result)

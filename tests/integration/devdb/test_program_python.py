@@ -491,3 +491,93 @@ def test_alembic_without_its_ini_is_one_line(tmp_path):
     (project / "alembic.ini").unlink()
     with pytest.raises(FluxInputError, match=r"no alembic.ini .* give --database-url"):
         tools.current_schema(str(project), tool="alembic")
+
+
+# --- a data migration failing without a database error ---------------------------------------------------------
+
+def django_step(name: str, after: str, body: str) -> str:
+    """A Django migration after `after` whose RunPython runs `body` (given the schema editor as `editor`)."""
+    return textwrap.dedent(f"""
+        from django.db import migrations
+
+
+        def forwards(apps, editor):
+            {body}
+
+
+        class Migration(migrations.Migration):
+            dependencies = [("library", "{after}")]
+            operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
+        """)
+
+
+def test_django_data_migrations_failing_without_a_database_error_are_gone_past_with_a_note(tmp_path):
+    """plane's data migrations import the app's tasks and read its settings: where that fails
+    without a database error, migrate goes on (as the Node tools' runs do), and says so; the
+    statements a part-way one sent stand, and the migrations after both still run."""
+    later = """
+        from django.db import migrations
+
+
+        class Migration(migrations.Migration):
+            dependencies = [("library", "0004_half_done")]
+            operations = [migrations.RunSQL("CREATE TABLE after_them (id int)")]
+        """
+    project = django_project(tmp_path / "dj", more={
+        "library/migrations/0003_fill_titles.py": django_step(
+            "0003_fill_titles", "0002_book_pages", "from acme.tasks import fill_titles  # not in this checkout"),
+        "library/migrations/0004_half_done.py": django_step(
+            "0004_half_done", "0003_fill_titles",
+            "editor.execute('CREATE TABLE half_done (id int)'); raise RuntimeError('the app is not built')"),
+        "library/migrations/0005_after_them.py": later})
+    schema, notes = tools.current_schema(str(project))
+    assert schema.table("half_done") is not None and schema.table("after_them") is not None
+    assert notes == [
+        "library.0004_half_done failed part-way without a database error and the tool went on "
+        "(RuntimeError: the app is not built); the 1 statement it ran before that stand",
+        "left out 1 migration that failed before sending any query, so the schema is the same without it: "
+        "library.0003_fill_titles (ModuleNotFoundError: No module named 'acme.tasks')"], notes
+
+
+def test_a_django_data_migration_failing_on_the_database_still_stops_naming_it(tmp_path):
+    project = django_project(tmp_path / "dj", more={"library/migrations/0003_bad_update.py": django_step(
+        "0003_bad_update", "0002_book_pages", "editor.execute('UPDATE library_book SET nowhere = 1')")})
+    with pytest.raises(FluxInputError, match=r"migration library.0003_bad_update failed: ProgrammingError: column "
+                                             r"\"nowhere\" of relation \"library_book\" does not exist"):
+        tools.current_schema(str(project))
+
+
+def alembic_step(revision: str, down: str, body: str) -> str:
+    return textwrap.dedent(f"""
+        from alembic import op
+
+        revision = "{revision}"
+        down_revision = "{down}"
+
+
+        def upgrade():
+            {body}
+
+
+        def downgrade():
+            pass
+        """)
+
+
+def test_alembic_revisions_failing_without_a_database_error_are_gone_past_with_a_note(tmp_path):
+    project = alembic_project(tmp_path / "al", CONVENTIONAL_ENV)
+    write(project, {
+        "alembic/versions/c3d4e5f6a7b8_fill.py": alembic_step(
+            "c3d4e5f6a7b8", "b2c3d4e5f6a7", "from acme.tasks import fill_titles  # not in this checkout"),
+        "alembic/versions/d4e5f6a7b8c9_half.py": alembic_step(
+            "d4e5f6a7b8c9", "c3d4e5f6a7b8",
+            "op.execute('CREATE TABLE half_done (id int)'); raise RuntimeError('the app is not built')"),
+        "alembic/versions/e5f6a7b8c9d0_after.py": alembic_step(
+            "e5f6a7b8c9d0", "d4e5f6a7b8c9", "op.execute('CREATE TABLE after_them (id int)')")})
+    schema, notes = tools.current_schema(str(project))
+    assert schema.table("half_done") is not None and schema.table("after_them") is not None
+    assert notes == [
+        "alembic/versions/d4e5f6a7b8c9_half.py failed part-way without a database error and the tool went on "
+        "(RuntimeError: the app is not built); the 1 statement it ran before that stand",
+        "left out 1 migration that failed before sending any query, so the schema is the same without it: "
+        "alembic/versions/c3d4e5f6a7b8_fill.py (ModuleNotFoundError: No module named 'acme')"], notes
