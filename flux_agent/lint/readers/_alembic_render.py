@@ -157,6 +157,7 @@ def render(path: str, extra_paths: list) -> dict:
             "unread": unread}
 
 
-def child(config: dict, check) -> dict:
-    """The child process's part (devdb/runners/_python.py runs it with the project's Python)."""
+def child(config: dict, check, tolerated) -> dict:
+    """The child process's part (devdb/runners/_python.py runs it with the project's Python);
+    `tolerated` goes unused: nothing is migrated here."""
     return render(config["file"], config["paths"])

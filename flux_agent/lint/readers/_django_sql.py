@@ -107,7 +107,8 @@ def _collect(connection, run) -> list:
     return list(editor.collected_sql)
 
 
-def child(config: dict, check) -> dict:
+def child(config: dict, check, tolerated) -> dict:
+    """The child process's part; `tolerated` goes unused: nothing is migrated here."""
     failed = _setup(config, check)
     if failed is not None:
         return failed
