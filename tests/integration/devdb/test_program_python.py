@@ -495,6 +495,18 @@ def test_alembic_without_its_ini_is_one_line(tmp_path):
 
 # --- a data migration failing without a database error ---------------------------------------------------------
 
+def went_past(project: Path, half: str, fill: str, missing: str) -> None:
+    """The project's schema holds what `half` sent before it failed and what the migration after it
+    made, and the notes say that `half` failed part-way and `fill` (importing `missing`) was left out."""
+    schema, notes = tools.current_schema(str(project))
+    assert schema.table("half_done") is not None and schema.table("after_them") is not None
+    assert notes == [
+        f"{half} failed part-way without a database error and the tool went on "
+        "(RuntimeError: the app is not built); the 1 statement it ran before that stand",
+        "left out 1 migration that failed before sending any query, so the schema is the same without it: "
+        f"{fill} (ModuleNotFoundError: No module named '{missing}')"], notes
+
+
 def django_step(name: str, after: str, body: str) -> str:
     """A Django migration after `after` whose RunPython runs `body` (given the schema editor as `editor`)."""
     return textwrap.dedent(f"""
@@ -530,13 +542,7 @@ def test_django_data_migrations_failing_without_a_database_error_are_gone_past_w
             "0004_half_done", "0003_fill_titles",
             "editor.execute('CREATE TABLE half_done (id int)'); raise RuntimeError('the app is not built')"),
         "library/migrations/0005_after_them.py": later})
-    schema, notes = tools.current_schema(str(project))
-    assert schema.table("half_done") is not None and schema.table("after_them") is not None
-    assert notes == [
-        "library.0004_half_done failed part-way without a database error and the tool went on "
-        "(RuntimeError: the app is not built); the 1 statement it ran before that stand",
-        "left out 1 migration that failed before sending any query, so the schema is the same without it: "
-        "library.0003_fill_titles (ModuleNotFoundError: No module named 'acme.tasks')"], notes
+    went_past(project, "library.0004_half_done", "library.0003_fill_titles", "acme.tasks")
 
 
 def test_a_django_data_migration_failing_on_the_database_still_stops_naming_it(tmp_path):
@@ -574,10 +580,4 @@ def test_alembic_revisions_failing_without_a_database_error_are_gone_past_with_a
             "op.execute('CREATE TABLE half_done (id int)'); raise RuntimeError('the app is not built')"),
         "alembic/versions/e5f6a7b8c9d0_after.py": alembic_step(
             "e5f6a7b8c9d0", "d4e5f6a7b8c9", "op.execute('CREATE TABLE after_them (id int)')")})
-    schema, notes = tools.current_schema(str(project))
-    assert schema.table("half_done") is not None and schema.table("after_them") is not None
-    assert notes == [
-        "alembic/versions/d4e5f6a7b8c9_half.py failed part-way without a database error and the tool went on "
-        "(RuntimeError: the app is not built); the 1 statement it ran before that stand",
-        "left out 1 migration that failed before sending any query, so the schema is the same without it: "
-        "alembic/versions/c3d4e5f6a7b8_fill.py (ModuleNotFoundError: No module named 'acme')"], notes
+    went_past(project, "alembic/versions/d4e5f6a7b8c9_half.py", "alembic/versions/c3d4e5f6a7b8_fill.py", "acme")
