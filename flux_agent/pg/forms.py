@@ -267,9 +267,9 @@ def lookup(stmt: Statement, major: int) -> list[tuple[str, Optional[Form]]]:
     """(key, its row on this major or None: a form the table does not know) for each form of `stmt`."""
     from .form_table import BY_KEY
 
-    out = stmt.forms.get(major)
+    out = stmt.memo.get(("forms", major))
     if out is None:
-        out = stmt.forms[major] = []
+        out = stmt.memo[("forms", major)] = []
         for key in keys(stmt):
             rows = [f for f in BY_KEY.get(key, ()) if f.holds_on(major)]
             out.append((key, rows[0] if rows else None))

@@ -282,8 +282,9 @@ class Statement:
     start: int = 0  # offset of its first token in the SQL it was cut from
     end: Optional[int] = None  # offset of its closing `;`; None when it has none (the last one)
     _nodes: Optional[list] = field(default=None, init=False, repr=False, compare=False)
-    # pg.forms.lookup's answer by major version: three rules and the lock facts ask for it
-    forms: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # What the rules work out about the statement alone, once, by name (pg.forms.lookup's answer
+    # per major version, which three rules and the lock facts ask for; whether it adds a foreign key)
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def nodes(self) -> list:

@@ -45,7 +45,11 @@ _BLOCKING = (ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, "SHARE", "EXCLUSIVE")
 
 
 def _foreign_key(stmt) -> bool:
-    return any(isinstance(x, ast.Constraint) and x.contype == ConstrType.CONSTR_FOREIGN for x in stmt.nodes)
+    found = stmt.memo.get("foreign_key")  # asked again of every earlier statement by each later one
+    if found is None:
+        found = stmt.memo["foreign_key"] = any(
+            isinstance(x, ast.Constraint) and x.contype == ConstrType.CONSTR_FOREIGN for x in stmt.nodes)
+    return found
 
 
 def possibly_slow(stmt, ctx) -> bool:
