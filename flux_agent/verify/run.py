@@ -38,6 +38,7 @@ from ..project.config import load_settings
 from .report import StepResult, VerifyReport
 from .sandbox import Sandbox, open_sandbox
 from .seed import seed
+from .seed_scope import FEW, full_tables
 
 Progress = Optional[Callable[[str], None]]
 PASSES = (("forward", False), ("rollback", True), ("forward-again", False))
@@ -79,8 +80,11 @@ def verify(project_dir: Optional[str | Path] = None, database_url: Optional[str]
         _check_schema_mode(box, before)
         with connect(box.url) as conn:
             if box.prebuilt is not None or _build(conn, before, report, progress):
-                _say(progress, f"seeding {rows} rows per table")
-                seeded = seed(conn, before, rows)
+                full = full_tables(plan, before)
+                _say(progress, f"seeding {rows} rows per table" if full is None else
+                     f"seeding {rows} rows in each of the {len(full)} tables the plan reaches, "
+                     f"{min(rows, FEW)} in each of the {len(before.tables) - len(full)} others")
+                seeded = seed(conn, before, rows, full)
                 report.seeded, report.notes = seeded.counts, report.notes + seeded.notes + _unfilled(plan, before,
                                                                                                     seeded.counts)
                 _run(conn, box, plan, before, report, progress)

@@ -1,4 +1,5 @@
-"""Fill every table with N synthetic rows that respect types, keys and constraints.
+"""Fill every table with N synthetic rows that respect types, keys and constraints (N in the
+tables a plan reaches, a few in the others: seed_scope.py).
 
 One `INSERT ... SELECT ... FROM generate_series(1, N) g` per table, parents
 before children. Values come from the row number, so they are unique per
@@ -23,6 +24,7 @@ from ..pg.ddl import sequence_of
 from ..pg.quote import ident, ident_list, qname
 from .check_values import check_choices
 from .seed_partitions import key_values, partition_links
+from .seed_scope import FEW
 from .values import sql_value
 
 
@@ -62,7 +64,8 @@ def fk_order(schema: Schema) -> list[Table]:
     return done
 
 
-def seed(conn: psycopg.Connection, schema: Schema, rows: int) -> SeedResult:
+def seed(conn: psycopg.Connection, schema: Schema, rows: int, full: Optional[set[str]] = None) -> SeedResult:
+    """`rows` rows in each table of `full` (None: every table), FEW (seed_scope.py) in the others."""
     result = SeedResult()
     links = partition_links(schema)
     routed = {child for _, child in links}  # filled through their parents (seed_partitions.py)
@@ -81,7 +84,8 @@ def seed(conn: psycopg.Connection, schema: Schema, rows: int) -> SeedResult:
         held = conn.execute(f"SELECT EXISTS (SELECT FROM {qname(table.name)})").fetchone()[0]
         for null_optional in (False, True):
             try:
-                sql = insert_sql(schema, table, rows, result.counts, null_optional, keys, held)
+                sql = insert_sql(schema, table, rows if full is None or table.name in full else min(rows, FEW),
+                                 result.counts, null_optional, keys, held)
                 with conn.transaction():
                     conn.execute(sql)
                 error = None

@@ -1,0 +1,42 @@
+"""Which tables `flux verify` fills with the rows asked for: the ones the plan changes, the ones
+whose foreign keys point at those, and every table those need parent rows in (up the keys).
+Every other table gets FEW rows: enough for a key, a trigger or a view that reads it, at a sliver
+of the cost (on a schema of 100 tables, 1,000 rows each took 9.6 s to seed, 10 each 0.4 s;
+plane's 110 tables took 21.6 s of a 28 s verify)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from ..model.plan import Plan
+from ..model.schema import Schema
+from ..pg.quote import canonical_table
+
+FEW = 10
+
+
+def full_tables(plan: Plan, schema: Schema) -> Optional[set[str]]:
+    """The tables to fill in full; None: every table (an operation whose tables are not known
+    beforehand: raw SQL, a value added to an enum, a table the schema does not have)."""
+    changed: set[str] = set()
+    for op in plan.operations:
+        if op.op == "create_table":
+            continue  # a new table: no rows before the plan
+        if op.op == "drop_index":
+            names = [next((t.name for t in schema.tables if any(i.name == op.name for i in t.indexes)), None)]
+        else:
+            names = [getattr(op, "table", None), getattr(op, "ref_table", None)]
+        found = [schema.table(canonical_table(n)) for n in names if n]
+        if not found or not all(found):
+            return None
+        changed |= {t.name for t in found}
+    full = changed | {t.name for t in schema.tables
+                      if any(c.kind == "foreign_key" and c.ref_table in changed for c in t.constraints)}
+    todo = list(full)
+    while todo:
+        table = schema.table(todo.pop())
+        for c in table.constraints if table is not None else ():
+            if c.kind == "foreign_key" and c.ref_table not in full and schema.table(c.ref_table) is not None:
+                full.add(c.ref_table)
+                todo.append(c.ref_table)
+    return full
