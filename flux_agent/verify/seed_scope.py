@@ -2,7 +2,8 @@
 whose foreign keys point at those, and every table those need parent rows in (up the keys).
 Every other table gets FEW rows: enough for a key, a trigger or a view that reads it, at a sliver
 of the cost (on a schema of 100 tables, 1,000 rows each took 9.6 s to seed, 10 each 0.4 s;
-plane's 110 tables took 21.6 s of a 28 s verify)."""
+plane's 110 tables took 21.6 s of a 28 s verify; a rename on plane now reaches 23 of them and
+verifies in 11.9 s, 24.8 s before)."""
 
 from __future__ import annotations
 
