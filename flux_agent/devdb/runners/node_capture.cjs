@@ -1,0 +1,90 @@
+'use strict';
+// Flux's Node driver (node_driver.cjs), its capture half: what one migration sends, each query
+// with its line in the migration file.
+// job.options.capture = {target, phase, out}: phase "before" migrates up to just before the
+// target file, "capture" runs the target alone and records every query the pg driver is given
+// (text, the line of the target file that sent it, which connection); BEGIN/COMMIT are among
+// them, so the transaction mode is what the tool did. The line comes from the stack when the
+// query is sent (async frames included; ts-node's source maps give the .ts line), else from
+// node-pg-migrate's steps as `pgm` recorded them, else from the chain of async resources
+// leading back to one created in the target file (knex's builders are thenables: awaited,
+// they run with no frame of the migration on the stack).
+//
+// The driver makes one capture from job.options.capture (null: nothing is captured) and turns
+// `on` while the target runs; the tools' part (node_tools.cjs) adds node-pg-migrate's steps.
+
+const fs = require('fs');
+const asyncHooks = require('async_hooks');
+const { pathToFileURL } = require('url');
+
+module.exports = function capture(spec) {
+  const cap = { spec, on: false, queries: [], errorLine: null, stepLines: [] };
+  const parents = new Map();
+  const asyncLines = new Map();
+  const clientIds = new WeakMap();
+  let nextClientId = 1;
+  const targets = spec ? targetsOf(spec.target) : [];
+
+  function lineIn(stack) {
+    for (const frame of String(stack || '').split('\n')) {
+      if (!targets.some((t) => frame.includes(`${t}:`))) continue;
+      const m = /:(\d+):\d+\)?\s*$/.exec(frame);
+      if (m) return Number(m[1]);
+    }
+    return null;
+  }
+
+  function stackLine(depth) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = depth;
+    try {
+      return lineIn(new Error().stack);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  if (spec && spec.phase === 'capture') {
+    asyncHooks.createHook({
+      init(id, type, trigger) {
+        if (!cap.on) return;
+        parents.set(id, trigger);
+        const line = stackLine(40);
+        if (line) asyncLines.set(id, line);
+      },
+    }).enable();
+  }
+
+  function asyncLine() {
+    for (let id of [asyncHooks.executionAsyncId(), asyncHooks.triggerAsyncId()]) {
+      for (let i = 0; id && i < 100000; i += 1) {
+        if (asyncLines.has(id)) return asyncLines.get(id);
+        id = parents.get(id);
+      }
+    }
+    return null;
+  }
+
+  function stepLine(text) {
+    const i = cap.stepLines.findIndex(([sql]) => sql === text);
+    return i < 0 ? null : cap.stepLines.splice(i, 1)[0][1];
+  }
+
+  cap.record = function record(client, config) {
+    const text = typeof config === 'string' ? config : config && typeof config.text === 'string' ? config.text : null;
+    if (text === null) return;
+    if (!clientIds.has(client)) clientIds.set(client, nextClientId++);
+    const line = stackLine(200) || stepLine(text) || asyncLine();
+    cap.queries.push({ text, line, client: clientIds.get(client) });
+  };
+  cap.lineIn = lineIn;
+  cap.stackLine = stackLine;
+  return cap;
+};
+
+function targetsOf(file) {
+  const names = new Set([file]);
+  try { names.add(fs.realpathSync(file)); } catch (err) { /* the path as given */ }
+  for (const n of [...names]) names.add(pathToFileURL(n).href);
+  return [...names].sort((a, b) => b.length - a.length);
+}

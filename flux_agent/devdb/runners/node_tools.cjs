@@ -1,0 +1,282 @@
+'use strict';
+// Flux's Node driver (node_driver.cjs), its tools' part: how each tool (knex, typeorm,
+// sequelize-cli, node-pg-migrate) is loaded with the project's config, pointed at the dev
+// database, and run: every pending migration, or with a capture (node_capture.cjs) those up to
+// one file, or that file alone.
+
+const fs = require('fs');
+const path = require('path');
+const { pathToFileURL } = require('url');
+
+// The driver's, given once by the driver (tools(driver) below).
+let job, cap, CAP, notes, P, Refusal, finish, fail, succeeded, resolveFrom, binOf, registerTs, unwrap, load, loadConfig, rel;
+
+module.exports = function tools(driver) {
+  ({ job, cap, notes, Refusal, finish, fail, succeeded, resolveFrom, binOf, registerTs, unwrap, load, loadConfig, rel } = driver);
+  CAP = cap.spec;
+  P = job.params || {};
+  return { knex, typeorm, sequelize, 'node-pg-migrate': nodePgMigrate };
+};
+
+// -- knex -----------------------------------------------------------------------------
+
+const PG_CLIENTS = ['pg', 'postgres', 'postgresql', 'pgnative'];
+
+async function knex() {
+  const knexPath = resolveFrom('knex');
+  resolveFrom('pg');
+  const opts = job.options || {};
+  if (opts.ts) registerTs('migrations');
+  const knexLib = unwrap(require(knexPath));
+  let all = await loadConfig(opts.config, 'the knexfile');
+  if (!all || typeof all !== 'object') throw new Refusal('config', `the knexfile ${rel(opts.config)} exports no settings`);
+  const env = process.env.NODE_ENV || 'development';
+  let config = all[env] || all;
+  if (!config.client && !config.dialect) {
+    const named = Object.keys(all).filter((k) => all[k] && typeof all[k] === 'object' && (all[k].client || all[k].dialect));
+    if (!named.length) throw new Refusal('config', `the knexfile ${rel(opts.config)} names no client`);
+    config = all[named[0]];
+    notes.push(`the knexfile has no ${env} settings: its ${named[0]} settings were used, on the dev database`);
+  }
+  const client = config.client || config.dialect;
+  if (typeof client === 'string' && !PG_CLIENTS.includes(client)) {
+    throw new Refusal('config', `the knexfile's client is '${client}', not PostgreSQL (where it comes from an `
+      + 'environment variable such as DB_CLIENT, set that to pg where Flux runs)');
+  }
+  const migrations = { ...(config.migrations || {}) };
+  if (!migrations.migrationSource && !Array.isArray(migrations.directory)) migrations.directory = job.migrationsDir;
+  const settings = {
+    ...config,
+    client: typeof client === 'string' ? 'pg' : client,
+    connection: { host: P.host, port: P.port, user: P.user, password: P.password, database: P.database },
+    pool: { ...(config.pool || {}), min: 0 },
+    migrations,
+  };
+  delete settings.dialect;
+  const db = knexLib(settings);
+  try {
+    if (CAP) await knexCapture(db);
+    else await db.migrate.latest();
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function knexCapture(db) {
+  const [, pending] = await db.migrate.list();
+  const source = db.migrate.config.migrationSource;
+  const names = pending.map((m) => source.getMigrationName(m));
+  const target = path.basename(CAP.target);
+  const at = names.indexOf(target);
+  if (at < 0) throw new Refusal('config', `knex does not list ${target} among the migrations it would run`);
+  if (CAP.phase === 'before') {
+    for (const name of names.slice(0, at)) await db.migrate.up({ name });
+    return;
+  }
+  cap.on = true;
+  await db.migrate.up({ name: target });
+  cap.on = false;
+}
+
+// -- typeorm --------------------------------------------------------------------------
+
+function isDataSource(value, typeorm) {
+  return !!value && typeof value === 'object'
+    && (value['@instanceof'] === Symbol.for('DataSource') || (typeorm.DataSource && value instanceof typeorm.DataSource));
+}
+
+async function findDataSource(file, typeorm) {
+  const loaded = await loadConfig(file, 'the TypeORM data source');
+  if (isDataSource(loaded, typeorm)) return loaded;
+  const found = [];
+  if (loaded && typeof loaded === 'object') {
+    for (const key of Object.keys(loaded)) {
+      const value = await loaded[key];
+      if (isDataSource(value, typeorm) && !found.includes(value)) found.push(value);
+    }
+  }
+  if (found.length === 1) return found[0];
+  if (found.length > 1) throw new Refusal('config', `${rel(file)} exports ${found.length} DataSources; Flux needs one`);
+  // ormconfig's plain options (TypeORM before 0.3): one object, or the default of a list.
+  let options = loaded;
+  if (Array.isArray(options)) options = options.find((o) => !o.name || o.name === 'default') || options[0];
+  if (options && typeof options === 'object' && options.type) return new typeorm.DataSource(options);
+  throw new Refusal('config', `${rel(file)} exports no TypeORM DataSource`);
+}
+
+async function typeorm() {
+  const opts = job.options || {};
+  const typeormPath = resolveFrom('typeorm');
+  resolveFrom('pg');
+  if (opts.ts) registerTs('migrations');
+  const typeormLib = require(typeormPath);
+  const ds = await findDataSource(opts.config, typeormLib);
+  const o = ds.options;
+  const synchronize = o.synchronize;
+  const globs = JSON.stringify(o.migrations || []);
+  if (o.type !== 'postgres') throw new Refusal('config', `the TypeORM data source's type is '${o.type}', not postgres`);
+  const extra = o.extra ? { ...o.extra } : undefined;
+  if (extra) for (const k of ['connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl']) delete extra[k];
+  ds.setOptions({
+    url: undefined, host: P.host, port: P.port, username: P.user, password: P.password, database: P.database,
+    replication: undefined, ssl: false, extra, subscribers: [], synchronize: false, migrationsRun: false,
+    dropSchema: false, logging: ['error'],
+  });
+  if (ds.driver) ds.driver.isReplicated = false;
+  const mode = o.migrationsTransactionMode === 'none' ? 'none' : 'each';
+  await ds.initialize();
+  try {
+    if ((!ds.migrations || !ds.migrations.length) && opts.files > 0) {
+      // Its migrations globs match nothing (compiled output not built?): the migrations folder Flux reads.
+      await ds.destroy();
+      ds.setOptions({ migrations: [`${job.migrationsDir.split(path.sep).join('/')}/*.{ts,js,cjs,mjs}`] });
+      await ds.initialize();
+      notes.push(`the data source's migrations ${globs} match no file: ran those in ${rel(job.migrationsDir)}`);
+    } else if (ds.migrations && ds.migrations.length && !opts.files) {
+      notes.push(`the data source's migrations ${globs} are not in ${rel(job.migrationsDir)}, the folder Flux reads `
+        + 'and writes: set migrations_dir in .flux.yaml (until then Flux does not see them change)');
+    }
+    if (CAP) {
+      await typeormCapture(ds, typeormLib, mode);
+      return;
+    }
+    const ran = await ds.runMigrations({ transaction: mode });
+    if (!ran.length && synchronize) {
+      notes.push('no TypeORM migration ran and the data source synchronizes its entities: Flux reads the '
+        + 'schema the migrations make, not the entities');
+    }
+  } finally {
+    await ds.destroy();
+  }
+}
+
+async function typeormCapture(ds, typeormLib, mode) {
+  const exported = await load(CAP.target);
+  const classes = new Set();
+  for (const value of [exported, ...Object.values(exported && typeof exported === 'object' ? exported : {})]) {
+    if (typeof value === 'function') classes.add(value);
+  }
+  const isTarget = (instance) => !!instance && [...classes].some((c) => instance.constructor === c
+    || (c.name && instance.constructor && instance.constructor.name === c.name));
+  if (!(ds.migrations || []).some(isTarget)) {
+    // The data source's globs miss the file: the file's own folder, as the build does.
+    await ds.destroy();
+    ds.setOptions({ migrations: [`${job.migrationsDir.split(path.sep).join('/')}/*.{ts,js,cjs,mjs}`] });
+    await ds.initialize();
+  }
+  const all = new typeormLib.MigrationExecutor(ds).getMigrations();
+  const at = all.findIndex((m) => isTarget(m.instance));
+  if (at < 0) throw new Refusal('config', `${path.basename(CAP.target)} exports no TypeORM migration class the data source runs`);
+  const keep = all.slice(0, CAP.phase === 'before' ? at : at + 1).map((m) => m.instance);
+  Object.defineProperty(ds, 'migrations', { value: keep, writable: true, configurable: true });
+  if (CAP.phase === 'before' && !keep.length) return;
+  cap.on = CAP.phase === 'capture';
+  await ds.runMigrations({ transaction: mode });
+  cap.on = false;
+}
+
+// -- sequelize (sequelize-cli db:migrate, in this process) ----------------------------
+
+function overrideSequelize(config) {
+  const dialect = config.dialect || config.protocol;
+  if (dialect && !['postgres', 'postgresql'].includes(dialect)) {
+    fail(new Refusal('config', `the sequelize config's dialect is '${dialect}', not postgres`));
+  }
+  for (const k of ['url', 'use_env_variable', 'replication', 'protocol']) delete config[k];
+  Object.assign(config, {
+    dialect: 'postgres', host: P.host, port: P.port, username: P.user, password: P.password, database: P.database,
+    native: false, logging: false,
+  });
+  if (config.dialectOptions) {
+    config.dialectOptions = { ...config.dialectOptions };
+    for (const k of ['ssl', 'connectionString', 'host', 'port', 'user', 'password', 'database']) delete config.dialectOptions[k];
+  }
+}
+
+async function sequelize() {
+  const opts = job.options || {};
+  const cli = binOf('sequelize-cli', 'sequelize');
+  resolveFrom('sequelize');
+  resolveFrom('pg');
+  if (opts.ts) registerTs('migrations');
+  process.argv = [process.execPath, cli, 'db:migrate', '--migrations-path', job.migrationsDir];
+  if (CAP) {
+    // sequelize-cli's migrations, in its order (file names): up to the one before the target, or the target.
+    const names = fs.readdirSync(job.migrationsDir)
+      .filter((n) => /^(?!.*\.d\.ts$).*\.(cjs|js|cts|ts)$/.test(n)).sort();
+    const at = names.indexOf(path.basename(CAP.target));
+    if (at < 0) throw new Refusal('config', `sequelize-cli does not run ${path.basename(CAP.target)} (not a .js, .cjs or .ts file)`);
+    const to = CAP.phase === 'before' ? names[at - 1] : names[at];
+    if (!to) finish(succeeded(), 0);
+    process.argv.push('--to', to);
+    cap.on = CAP.phase === 'capture';
+  }
+  // The helpers read .sequelizerc and the arguments when loaded; loaded as the CLI loads them (the
+  // index first: the helpers require each other), they are the modules the CLI then uses.
+  const helper = require(path.join(path.dirname(cli), 'helpers', 'index.js')).config;
+  if (!helper.configFileExists()) {
+    throw new Refusal('config', `no sequelize config: ${helper.relativeConfigFile()} does not exist `
+      + '(npx sequelize-cli init:config makes one)');
+  }
+  const read = helper.readConfig;
+  helper.readConfig = function fluxReadConfig() {
+    const config = read.apply(this, arguments);
+    overrideSequelize(config);
+    return config;
+  };
+  require(cli); // ends the process: exit code 0 when every migration ran
+}
+
+// -- node-pg-migrate (its CLI, in this process) ---------------------------------------
+
+async function nodePgMigrate() {
+  const opts = job.options || {};
+  const bin = binOf('node-pg-migrate');
+  resolveFrom('pg');
+  process.env.DATABASE_URL = job.url;
+  let upTo = [];
+  if (CAP) upTo = await nodePgMigrateCapture();
+  process.argv = [process.execPath, bin, 'up', ...upTo, ...(opts.args || []), '--database-url-var', 'DATABASE_URL',
+    '--migrations-dir', job.migrationsDir, '--no-verbose'];
+  await import(pathToFileURL(bin).href); // ends the process: exit code 0 when every migration ran
+}
+
+function numericPrefix(name) {
+  const m = /^(\d+)/.exec(name);
+  return m ? BigInt(m[1]) : null;
+}
+
+async function nodePgMigrateCapture() {
+  const target = path.basename(CAP.target);
+  const named = (n) => n.slice(0, n.length - path.extname(n).length);
+  if (CAP.phase === 'before') {
+    // Its order: the numeric prefix, then the names (node-pg-migrate's compareMigrationFileNames).
+    const names = fs.readdirSync(job.migrationsDir).filter((n) => !n.startsWith('.')
+      && fs.statSync(path.join(job.migrationsDir, n)).isFile()).sort((a, b) => {
+      const [x, y] = [numericPrefix(a), numericPrefix(b)];
+      if (x !== null && y !== null && x !== y) return x < y ? -1 : 1;
+      return a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' });
+    });
+    const at = names.indexOf(target);
+    if (at < 0) throw new Refusal('config', `node-pg-migrate does not run ${target}`);
+    if (at === 0) finish(succeeded(), 0);
+    return [String(at)];
+  }
+  // Its operations are kept as SQL text while `up` runs and sent after it returns: each text
+  // is given the line of the pgm call that made it.
+  const lib = await import(pathToFileURL(resolveFrom('node-pg-migrate')).href);
+  class TracedSteps extends Array {
+    concat(...items) {
+      const line = cap.stackLine(200);
+      if (line) for (const sql of [].concat(...items)) if (typeof sql === 'string') cap.stepLines.push([sql, line]);
+      return super.concat(...items);
+    }
+  }
+  const apply = lib.Migration.prototype._apply;
+  lib.Migration.prototype._apply = function fluxTracedApply(action, pgm) {
+    if (pgm && Array.isArray(pgm._steps)) pgm._steps = TracedSteps.from(pgm._steps);
+    return apply.call(this, action, pgm);
+  };
+  cap.on = true;
+  return [named(target)];
+}
