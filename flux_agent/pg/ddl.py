@@ -187,8 +187,9 @@ def constraint_sql(table: Table, con: Constraint) -> str:
 
 
 def key_actions(con: Constraint) -> str:
-    """A foreign key's ` ON DELETE ...`, ` ON UPDATE ...` and ` DEFERRABLE ...`, where it has them."""
-    out = ""
+    """A foreign key's ` MATCH FULL`, ` ON DELETE ...`, ` ON UPDATE ...` and ` DEFERRABLE ...`,
+    where it has them, in the order the grammar takes them after REFERENCES t (columns)."""
+    out = " MATCH FULL" if con.match_full else ""
     for word, action in (("DELETE", con.on_delete), ("UPDATE", con.on_update)):
         action = (action or "").upper()
         out += f" ON {word} {action}" if action in _ON_DELETE else ""

@@ -90,7 +90,7 @@ SELECT i.indrelid, ic.relname, i.indisunique, i.indisprimary, am.amname, pg_get_
 
 # Check constraints list their columns in table order (as the replay reader does); keys in key order.
 _CONSTRAINTS = """
-SELECT con.conrelid, con.conname, con.contype, con.convalidated, con.confdeltype, con.confupdtype,
+SELECT con.conrelid, con.conname, con.contype, con.convalidated, con.confdeltype, con.confupdtype, con.confmatchtype,
        CASE WHEN con.condeferred THEN 'deferred' WHEN con.condeferrable THEN 'immediate' END,
        pg_get_expr(con.conbin, con.conrelid),
        ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(num, pos)
@@ -196,7 +196,7 @@ def _read(conn) -> Schema:
     for rel, name, unique, primary, method, where, cols, opclasses in conn.execute(_INDEXES, (oids,)):
         tables[rel].indexes.append(Index(name=name, unique=unique, primary=primary, method=method,
                                          columns=list(cols), where=where, opclasses=list(opclasses)))
-    for rel, name, kind, valid, deltype, updtype, deferrable, expr, cols, ref_ns, ref_name, ref_cols in \
+    for rel, name, kind, valid, deltype, updtype, matchtype, deferrable, expr, cols, ref_ns, ref_name, ref_cols in \
             conn.execute(_CONSTRAINTS, (oids,)):
         table = tables[rel]
         con = Constraint(name=name, kind=_KINDS[kind], columns=list(cols), validated=valid)
@@ -205,7 +205,7 @@ def _read(conn) -> Schema:
         elif kind == "f":
             con.ref_table, con.ref_columns = make_key(ref_ns, ref_name), list(ref_cols)
             con.on_delete, con.on_update = _ON_DELETE.get(deltype), _ON_DELETE.get(updtype)
-            con.deferrable = deferrable
+            con.deferrable, con.match_full = deferrable, matchtype == "f"
         elif kind == "x":
             index = next((i for i in table.indexes if i.name == name), None)
             con.columns = list(index.columns) if index else con.columns

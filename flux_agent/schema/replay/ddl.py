@@ -260,6 +260,7 @@ def add_constraint(
                 on_delete=ON_DELETE.get(con.fk_del_action),
                 on_update=ON_DELETE.get(con.fk_upd_action),
                 deferrable=("deferred" if con.initdeferred else "immediate") if con.deferrable else None,
+                match_full=con.fk_matchtype == "f",
                 validated=in_create or not con.skip_validation,
             )
         )

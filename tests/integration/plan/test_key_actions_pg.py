@@ -1,4 +1,4 @@
-"""A foreign key's ON UPDATE action and DEFERRABLE survive the plans that re-make the key:
+"""A foreign key's ON UPDATE action, DEFERRABLE and MATCH FULL survive the plans that re-make the key:
 documenso's Recipient.id to bigint (every Prisma relation is ON UPDATE CASCADE) lost it forward
 and failed `flux verify` after the rollback ("was ... ON UPDATE CASCADE ON DELETE CASCADE; is
 ... ON DELETE CASCADE"), and every Django key is DEFERRABLE INITIALLY DEFERRED. The schema is
@@ -28,10 +28,12 @@ CREATE TABLE "Note" (id serial PRIMARY KEY, "recipientId" int REFERENCES "Recipi
 CREATE TABLE "Tag" (id serial PRIMARY KEY, "recipientId" int NOT NULL);
 ALTER TABLE "Tag" ADD CONSTRAINT "Tag_recipientId_fk" FOREIGN KEY ("recipientId") REFERENCES "Recipient" (id)
   DEFERRABLE INITIALLY DEFERRED;
+CREATE TABLE "Memo" (id serial PRIMARY KEY, "recipientId" int REFERENCES "Recipient"(id) MATCH FULL ON DELETE CASCADE);
 INSERT INTO "Recipient" (email) SELECT 'r' || g FROM generate_series(1, 200) g;
 INSERT INTO "Field" ("recipientId") SELECT 1 + g % 200 FROM generate_series(1, 400) g;
 INSERT INTO "Note" ("recipientId") SELECT 1 + g % 200 FROM generate_series(1, 100) g;
 INSERT INTO "Tag" ("recipientId") SELECT 1 + g % 200 FROM generate_series(1, 100) g;
+INSERT INTO "Memo" ("recipientId") SELECT 1 + g % 200 FROM generate_series(1, 100) g;
 """
 KEYS = """SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint
            WHERE contype = 'f' ORDER BY 1"""
@@ -45,13 +47,15 @@ def test_on_update_is_kept_forward_and_back(pg_url, ops):
     with connect(pg_url) as conn:
         conn.execute(DDL)
         keys = conn.execute(KEYS).fetchall()
-        assert [d for _, d in keys if "ON UPDATE" in d] and len(keys) == 3
+        assert [d for _, d in keys if "ON UPDATE" in d] and [d for _, d in keys if "MATCH FULL" in d]
+        assert len(keys) == 4
         schema = read_live(pg_url)
-        read = {(t.name, c.on_update, c.deferrable) for t in schema.tables for c in t.constraints
+        read = {(t.name, c.on_update, c.deferrable, c.match_full) for t in schema.tables for c in t.constraints
                 if c.kind == "foreign_key"}
-        assert read == {("Field", "CASCADE", None), ("Note", "SET NULL", "immediate"), ("Tag", None, "deferred")}
+        assert read == {("Field", "CASCADE", None, False), ("Note", "SET NULL", "immediate", False),
+                        ("Tag", None, "deferred", False), ("Memo", None, None, True)}
         replayed = replay_sql(DDL.split("INSERT")[0])
-        assert {(t.name, c.on_update, c.deferrable) for t in replayed.tables for c in t.constraints
+        assert {(t.name, c.on_update, c.deferrable, c.match_full) for t in replayed.tables for c in t.constraints
                 if c.kind == "foreign_key"} == read
         plan = build_plan(parse_operations(ops), schema, SETTINGS)
         assert run_and_check(conn, plan, schema) == []  # forward, back (the catalog as before), forward
