@@ -132,6 +132,14 @@ class Sequence(BaseModel):
     owned_by: Optional[str] = Field(None, description="`table.column` whose drop drops the sequence too")
     identity: bool = False
     always: bool = Field(False, description="an identity GENERATED ALWAYS (else BY DEFAULT)")
+    # Its options, as CREATE SEQUENCE takes them; a bound or start None where it is the default for
+    # the sequence's type and direction (an int identity's 2147483647 is no bound of the user's).
+    increment: int = 1
+    cache: int = 1
+    cycle: bool = False
+    start: Optional[int] = None
+    minimum: Optional[int] = None
+    maximum: Optional[int] = None
 
 
 class Dependencies(BaseModel):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ..model.schema import Constraint, Index, Schema, Table
+from ..model.schema import Constraint, Index, Schema, Sequence, Table
 from .quote import ident, ident_list, literal, qname, split_qualified
 from .parse import operand
 
@@ -196,6 +196,16 @@ def key_actions(con: Constraint) -> str:
     if con.deferrable:
         out += f" DEFERRABLE INITIALLY {con.deferrable.upper()}"
     return out
+
+
+def sequence_options(seq: Sequence) -> str:
+    """A sequence's options other than PostgreSQL's defaults, as an identity's ( ... ) takes them."""
+    out = f" INCREMENT BY {seq.increment}" if seq.increment != 1 else ""
+    out += f" MINVALUE {seq.minimum}" if seq.minimum is not None else ""
+    out += f" MAXVALUE {seq.maximum}" if seq.maximum is not None else ""
+    out += f" START WITH {seq.start}" if seq.start is not None else ""
+    out += f" CACHE {seq.cache}" if seq.cache != 1 else ""
+    return out + (" CYCLE" if seq.cycle else "")
 
 
 def _indexes(table: Table) -> list[str]:

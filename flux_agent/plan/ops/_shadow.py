@@ -19,7 +19,7 @@ from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import distinct_sql as differ, not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, literal, qname, qname_in, split_qualified
 from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
-from ...pg.ddl import index_sql, key_actions
+from ...pg.ddl import index_sql, key_actions, sequence_options
 from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_steps
 from ._partitions import defaults_sql, own_defaults, partitions, restore_index_sql
@@ -371,7 +371,8 @@ def identity_sql(sh: Shadow, to: str, holder: str, drop: bool) -> tuple[list[str
         passing = qname(f"{ns}.{short_name(seq, suffix='flux')}" if ns else short_name(seq, suffix="flux"))
         kind = "ALWAYS" if s.always else "BY DEFAULT"
         take += [IDENTITY_IGNORE,
-                 f"ALTER TABLE {t} ALTER COLUMN {ident(to)} ADD GENERATED {kind} AS IDENTITY (SEQUENCE NAME {passing})",
+                 f"ALTER TABLE {t} ALTER COLUMN {ident(to)} ADD GENERATED {kind} AS IDENTITY (SEQUENCE NAME {passing}"
+                 f"{sequence_options(s)})",
                  f"SELECT setval({literal(passing)}, last_value, is_called) FROM {qname(s.name)}"]
         if drop:
             take += [IDENTITY_IGNORE, f"ALTER TABLE {t} ALTER COLUMN {ident(holder)} DROP IDENTITY"]

@@ -132,10 +132,24 @@ SELECT n.nspname, c.relname,
        EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                   AND d.deptype = 'i'),
        EXISTS (SELECT 1 FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i' AND a.attidentity = 'a')
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'i' AND a.attidentity = 'a'),
+       q.seqtypid::regtype::text, q.seqincrement, q.seqcache, q.seqcycle, q.seqstart, q.seqmin, q.seqmax
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_sequence q ON q.seqrelid = c.oid
  WHERE c.relkind = 'S' AND {_USER} AND {_mine('pg_class', 'c.oid')}
  ORDER BY c.oid"""
+_TYPE_MAX = {"smallint": 2**15 - 1, "integer": 2**31 - 1, "bigint": 2**63 - 1}
+
+
+def _sequence(ns: str, name: str, owner, identity: bool, always: bool, type_: str, increment: int, cache: int,
+              cycle: bool, start: int, minimum: int, maximum: int) -> Sequence:
+    """A sequence as the catalogs hold it, its bounds and start None where they are its defaults."""
+    top = _TYPE_MAX.get(type_, 2**63 - 1)
+    low, high = (1, top) if increment > 0 else (-top - 1, -1)
+    return Sequence(name=make_key(ns, name), owned_by=owner, identity=identity, always=always,
+                    increment=increment, cache=cache, cycle=cycle,
+                    start=None if start == (low if increment > 0 else high) else start,
+                    minimum=None if minimum == low else minimum, maximum=None if maximum == high else maximum)
+
 
 
 
@@ -167,8 +181,7 @@ def read_dependencies(conn: psycopg.Connection) -> Dependencies:
         dependents=deps,
         functions=[Function(name=make_key(ns, name), language=lang, body=body, triggers=list(triggers))
                    for ns, name, lang, body, triggers in conn.execute(_FUNCTIONS)],
-        sequences=[Sequence(name=make_key(ns, name), owned_by=owner, identity=identity, always=always)
-                   for ns, name, owner, identity, always in conn.execute(_SEQUENCES)],
+        sequences=[_sequence(*row) for row in conn.execute(_SEQUENCES)],
     )
 
 
