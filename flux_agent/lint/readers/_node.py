@@ -168,28 +168,28 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
 
 # The database last built before a file, by (tool, server, project, folder): the next file's is
 # built from a copy of it, the tool running only the migrations between the two (each one once
-# when a folder is validated, not once per file after it). Only for the tools whose order is the
-# files' names (knex's and sequelize-cli's, compared as JavaScript compares strings): the copy
-# must hold no migration that comes after the file. TypeORM orders by its classes' timestamps,
-# and node-pg-migrate's `up N` counts from what is applied: theirs are built whole.
+# when a folder is validated, not once per file after it). Only where Flux knows for certain that
+# the earlier file runs first in the tool's order (_runs_before): the copy must hold no migration
+# that comes after the file.
 _BUILT_BEFORE: dict[tuple[str, str, str, str], tuple[Path, str]] = {}
-_NAME_ORDER = ("knex", "sequelize")
 
 
 def _earlier(where: tuple[str, str, str, str], path: Path) -> Optional[str]:
     """The key of the database built before a file that comes before `path` in the tool's order,
     `where` (tool, server, project, folder) as _BUILT_BEFORE keys it."""
-    if where[0] not in _NAME_ORDER:
-        return None
     last = _BUILT_BEFORE.get(where)
-    if last is None or _js_order(last[0].name) >= _js_order(path.name):
+    if last is None or not _runs_before(where[0], last[0].name, path.name):
         return None
     return last[1]
 
 
-def _js_order(name: str) -> bytes:
-    """A file name as JavaScript's sort compares it (UTF-16 code units)."""
-    return name.encode("utf-16-be")
+def _runs_before(tool: str, first: str, then: str) -> bool:
+    """Does migration file `first` certainly run before `then`, and can the tool go on from a copy?
+    knex and sequelize-cli sort the file names as JavaScript compares strings (UTF-16 code units).
+    Never said for TypeORM, which orders by its classes' timestamps (the file does not show them),
+    nor for node-pg-migrate, whose driver runs `up N`, N counted from an empty database (its `up
+    NAME` runs that one migration alone)."""
+    return tool in ("knex", "sequelize") and first.encode("utf-16-be") < then.encode("utf-16-be")
 
 
 def _load(out: Path) -> dict:
