@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from flux_agent.entry import actions as tools  # noqa: E402
-from flux_agent.pg.parse import split_statements  # noqa: E402
+from flux_agent.pg.split import split_statements  # noqa: E402
 from flux_agent.lint.engine import read_sections  # noqa: E402
 
 SHOP = ROOT / "examples" / "shop"

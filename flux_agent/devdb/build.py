@@ -26,7 +26,7 @@ from psycopg import errors, sql as psql
 
 from ..errors import FluxInputError
 from ..model.schema import Schema
-from ..pg.parse import SqlSyntaxError, split_statements
+from ..pg.split import SqlSyntaxError, split_statements
 from ..model import schema as schema_model
 from ..pg import ddl
 from ..schema.readers import dependencies, live

@@ -21,7 +21,8 @@ from typing import Optional, Sequence
 
 from ..errors import FluxInputError
 from ..pg.ddl import schema_ddl
-from ..pg.parse import SqlSyntaxError, ast, split_statements
+from ..pg.parse import ast
+from ..pg.split import SqlSyntaxError, split_statements
 from ..project.detect import Detection
 from ..schema.migration_files import goose_go_migrations, migration_files, number_then_name, read_sections
 from ..schema.project import read_project_schema

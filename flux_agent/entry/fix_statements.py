@@ -16,7 +16,8 @@ from ..model.fix import Action, FixStatement
 from ..model.operations import DropDefault, DropNotNull, Operation, RawSql
 from ..model.schema import Schema
 from ..model.settings import Settings
-from ..pg.parse import SqlSyntaxError, ast, split_statements
+from ..pg.parse import ast
+from ..pg.split import SqlSyntaxError, split_statements
 from ..pg.quote import canonical_table, relation_name
 from ..plan.from_sql import operations_of
 from ..plan.from_sql.inverse import inverse, outside_transaction

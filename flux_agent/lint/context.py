@@ -9,7 +9,8 @@ from typing import Callable, Optional, Union
 
 from ..model.schema import Schema
 from ..model.settings import Settings
-from ..pg.parse import Statement, ast
+from ..pg.parse import ast
+from ..pg.split import Statement
 from ..pg.quote import relation_name
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
 
 from .context import FileContext, advance
-from ..pg.parse import HAVE_PGLAST, ParseError, SqlSyntaxError, Statement, pglast, require_pglast, split_statements
+from ..pg.parse import HAVE_PGLAST, ParseError, pglast, require_pglast
+from ..pg.split import SqlSyntaxError, Statement, split_statements
 from ..errors import FluxInputError
 from ..model.findings import FileFinding
 from ..model.schema import Schema

@@ -122,7 +122,7 @@ _STRINGS = {TokenType.STRING, TokenType.HEREDOC_STRING}
 
 
 def tokens(sql: str) -> list[tuple[int, int, str]]:
-    """(start, end, kind) of each token, as pg.parse.tokens gives them; sqlglot keeps
+    """(start, end, kind) of each token, as pg.split.tokens gives them; sqlglot keeps
     comments on the tokens, so none is reported. ValueError when the text does not scan."""
     try:
         found = Postgres().tokenize(sql)

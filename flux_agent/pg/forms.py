@@ -10,7 +10,8 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict
 
 from ..model.terms import Lock
-from .parse import Statement, ast, enums
+from .parse import ast, enums
+from .split import Statement
 from .types import is_volatile
 
 # Objects a form locks besides its own (the statement's table, index or view).

@@ -10,7 +10,8 @@ from typing import Optional
 
 from ..model.terms import Lock
 from .forms import lookup, stronger, target
-from .parse import Statement, ast, enums
+from .parse import ast, enums
+from .split import Statement
 
 ACCESS_EXCLUSIVE: Lock = "ACCESS EXCLUSIVE"
 SHARE_UPDATE_EXCLUSIVE: Lock = "SHARE UPDATE EXCLUSIVE"

@@ -20,7 +20,8 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
-from ..pg.parse import HAVE_PGLAST, SqlSyntaxError, ast, enums, parse_expr, render, split_statements
+from ..pg.parse import HAVE_PGLAST, ast, enums, parse_expr, render
+from ..pg.split import SqlSyntaxError, split_statements
 from ..pg.quote import relation_name
 from ..errors import FluxInputError
 from ..model.plan import Plan, Step

@@ -43,7 +43,8 @@ def wrap(sql: Optional[str], retry: Optional["LockRetry"]) -> Optional[str]:
         return sql
     # Imported here: the plan model (and so the MCP server's start) loads this module, and must
     # not load pglast until SQL is read.
-    from ..pg.parse import ast, cut_statements, split_statements
+    from ..pg.parse import ast
+    from ..pg.split import cut_statements, split_statements
 
     stmts = split_statements(sql)
     texts = cut_statements(sql)  # the same statements, each with the comments before it

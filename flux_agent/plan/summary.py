@@ -303,7 +303,8 @@ def _managed_checks(plan: Plan) -> list[str]:
 def _unguarded_build(step: Step) -> bool:
     """A CREATE INDEX CONCURRENTLY without the guard that would heal a failed run (its tool sends a
     file as one query, so the layout dropped it)."""
-    from ..pg.parse import HAVE_PGLAST, split_statements
+    from ..pg.parse import HAVE_PGLAST
+    from ..pg.split import split_statements
 
     if step.transactional or step.guard_sql or not step.up_sql or not HAVE_PGLAST:
         return False

@@ -73,7 +73,7 @@ def ddl_folders(project_dir: Path, skip: str = "") -> list[str]:
 
 
 def _creates_table(sql: str) -> bool:
-    from ..pg.parse import SqlSyntaxError, tokens  # the parser only when a folder is looked for: detect runs on every command
+    from ..pg.split import SqlSyntaxError, tokens  # the parser only when a folder is looked for: detect runs on every command
 
     try:
         words = [sql[t.start:t.end].upper() for t in tokens(sql)]

@@ -60,7 +60,7 @@ class Sections:
 def has_sql(text: str) -> bool:
     # The parser is loaded here, not with the module: a warm `flux validate` reads file names
     # and sections only, and pglast takes ~40 ms to import.
-    from ..pg.parse import SqlSyntaxError, split_statements
+    from ..pg.split import SqlSyntaxError, split_statements
 
     try:
         return bool(split_statements(text))

@@ -11,7 +11,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, ObjectType as OT
 from pydantic import BaseModel
 
-from ..pg.parse import split_statements
+from ..pg.split import split_statements
 from ..pg.quote import relation_name
 
 Want = Literal["present", "absent", "valid", "validated", "not null", "nullable"]

@@ -21,7 +21,8 @@ from ..model.findings import FileFinding
 from ..model.terms import Lock
 from ..pg.forms import LOCK_ORDER, lookup, stronger, target
 from ..pg.locks import facts
-from ..pg.parse import Statement, ast, split_statements
+from ..pg.parse import ast
+from ..pg.split import Statement, split_statements
 from ..lint.readers import reader_for
 from ..schema.migration_files import read_sections
 

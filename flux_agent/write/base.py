@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from ..errors import FluxInputError, FluxRefused
 from ..model.plan import CodeChange, Plan, Step
-from ..pg.parse import split_statements
+from ..pg.split import split_statements
 from ..plan.ops._index_guard import HEALS, NO_HEAL
 
 _SLUG_MAX = 50

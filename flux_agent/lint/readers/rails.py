@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Optional
 
 from ...errors import FluxInputError
-from ...pg.parse import SqlSyntaxError, split_statements
+from ...pg.split import SqlSyntaxError, split_statements
 from ...schema.readers._ruby import Call, Num, tokens
 from . import Piece, Reader, ReadMigration, Unread
 from ._rails_dsl import Dsl

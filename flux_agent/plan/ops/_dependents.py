@@ -15,7 +15,7 @@ from typing import Literal, Optional
 
 from ...errors import FluxInputError
 from ...model.schema import Dependent, Function, Schema, Sequence, Table
-from ...pg.parse import SqlSyntaxError, tokens
+from ...pg.split import SqlSyntaxError, tokens
 from ...pg.repoint import CannotRepoint, view_query
 
 Action = Literal["rename", "retype", "drop"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 from ...lint.context import FileContext
 from ...lint.engine import lint_sql
 from ...lint.rules import BY_ID, RULES
-from ...pg.parse import SqlSyntaxError, ast, require_pglast, split_statements
+from ...pg.parse import ast, require_pglast
+from ...pg.split import SqlSyntaxError, split_statements
 from ...pg.locks import facts
 from ...errors import FluxInputError
 from ...model.operations import RawSql

@@ -16,7 +16,8 @@ from typing import Callable, Optional
 
 from ...errors import FluxError, FluxInputError
 from ...model.schema import Schema, Table
-from ...pg.parse import require_pglast, split_many
+from ...pg.parse import require_pglast
+from ...pg.split import split_many
 from ..migration_files import migration_files, up_section, up_sql_of  # noqa: F401  (up_sql_of: in __all__)
 from ..normal import normalise_schema, normalise_table, normalise_views
 from ..partitions import follow_partitions, partition_parents
@@ -107,7 +108,7 @@ class FolderReplay:
 
     def parse_ahead(self, index: int) -> None:
         """Make sure the up part of the file at `index` is parsed: if it was not, it and the files
-        after it, AHEAD of them in one go (pg.parse.split_many: four times faster than one by one),
+        after it, AHEAD of them in one go (pg.split.split_many: four times faster than one by one),
         into self.parsed. A file that does not read or parse is left to the replay's own errors."""
         if index < self._ahead or index >= len(self.files):
             return

@@ -13,7 +13,8 @@ from pglast import ast
 from pglast.enums import VariableSetKind
 
 from ...errors import FluxError, FluxInputError, FluxInternalError
-from ...pg.parse import Statement, parse_sql
+from ...pg.parse import parse_sql
+from ...pg.split import Statement
 from .ddl import alter_table, create_table
 from .objects import (
     alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
@@ -113,7 +114,7 @@ def _do_block(do_text: str) -> Optional[Callable[[State, ast.Node], None]]:
 
 def apply_sql(state: State, sql_text: str, first_line: int, parsed: Optional[Sequence[Statement]] = None) -> None:
     """Replay every statement of `sql_text` (its first line is `first_line` of its file) on `state`;
-    `parsed`: its statements as pg.parse.split_statements cut them already (not parsed again)."""
+    `parsed`: its statements as pg.split.split_statements cut them already (not parsed again)."""
     if parsed is None:
         try:
             raws = parse_sql(sql_text)

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...errors import FluxInputError
-from ...pg.parse import SqlSyntaxError, cut_statements
+from ...pg.split import SqlSyntaxError, cut_statements
 from ...model.plan import Step
 from .._layout import utc
 from ..base import down_sql, no_sql, one_line, step_label, up_sql
@@ -37,7 +37,7 @@ def string(text: str) -> str:
 
 
 def statements(sql: str) -> list[str]:
-    """`sql` cut into statements (pg.parse.cut_statements), each keeping the comments
+    """`sql` cut into statements (pg.split.cut_statements), each keeping the comments
     before it and its closing semicolon. A step that must run outside a transaction
     sends each statement as its own query: a multi-statement query is one
     implicit transaction to PostgreSQL, where CONCURRENTLY and a DO block's

@@ -18,7 +18,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from ...pg.parse import has_dollar_quote, split_statements
+from ...pg.split import has_dollar_quote, split_statements
 from ...model.plan import Plan, Step
 from .._layout import existing_versions, lay_out, next_versions, step_slug
 from ..base import OneFilePerStep, clean_dir, db_steps, down_sql, guarded_up_sql, sql_header, undo_note

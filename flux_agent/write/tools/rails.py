@@ -32,7 +32,7 @@ import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from ...pg.parse import cut_statements
+from ...pg.split import cut_statements
 from ...model.plan import CodeChange, Plan, Step
 from ..code_changes import cannot
 from .._layout import first_stamp, lay_out, step_slug

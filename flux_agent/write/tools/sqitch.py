@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from ...pg.quote import relation_name
-from ...pg.parse import HAVE_PGLAST, ast, enums, split_statements
+from ...pg.parse import HAVE_PGLAST, ast, enums
+from ...pg.split import split_statements
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
 from ...pg.quote import canonical_table, ident, literal, qname, same_schema_name

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.pg.parse import split_statements
+from flux_agent.pg.split import split_statements
 from flux_agent.lint.rules import RULES
 from flux_agent.lint.engine import read_sections
 

@@ -17,7 +17,7 @@ import pytest
 
 from flux_agent.pg import forms
 from flux_agent.pg.form_table import ROWS
-from flux_agent.pg.parse import split_statements
+from flux_agent.pg.split import split_statements
 from flux_agent.verify.trace import strongest_locks
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]

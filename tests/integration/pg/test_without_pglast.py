@@ -125,7 +125,8 @@ TRICKY = [
     "",
 ]
 CUT = HIDE + "import json, sys; sys.path.insert(0, %r)\n" % str(ROOT) + textwrap.dedent("""
-    from flux_agent.pg.parse import HAVE_PGLAST, cut_statements, has_dollar_quote, split_statements
+    from flux_agent.pg.parse import HAVE_PGLAST
+    from flux_agent.pg.split import cut_statements, has_dollar_quote, split_statements
     from flux_agent.project.detect import _creates_table
     from flux_agent.write.tools._js import statements
     from flux_agent.write.tools.goose import mark_statements

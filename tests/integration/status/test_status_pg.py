@@ -195,7 +195,7 @@ def test_steps_rolled_back_between_deploys_read_as_not_applied_and_run_again_to_
 def test_a_guarded_build_cancelled_half_way_is_finished_by_running_its_step_again(project, db):
     """A tool that runs a non-transactional file statement by statement (goose here) gets the
     guard in the file: status's fix is the step itself, and the step run again heals the index."""
-    from flux_agent.pg.parse import cut_statements
+    from flux_agent.pg.split import cut_statements
     from flux_agent.plan.planner import build_plan
     from flux_agent.write.deploy_groups import write_first
     from shop import SETTINGS, shop_schema

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.pg.parse import cut_statements
+from flux_agent.pg.split import cut_statements
 from flux_agent.write.base import commit, db_steps, guarded_up_sql
 from flux_agent.write.tools.rails import reasons, schema_dump, uses_strong_migrations
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.pg.parse import cut_statements
+from flux_agent.pg.split import cut_statements
 from flux_agent.model.plan import Step
 from flux_agent.write.base import db_steps, guarded_up_sql
 from flux_agent.write.tools.rails import render_file as rails_file

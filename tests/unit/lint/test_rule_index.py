@@ -14,7 +14,7 @@ import pytest
 from flux_agent.lint import engine
 from flux_agent.lint.context import FileContext, advance
 from flux_agent.lint.rules import RULES
-from flux_agent.pg.parse import SqlSyntaxError, split_statements
+from flux_agent.pg.split import SqlSyntaxError, split_statements
 from flux_agent.schema.migration_files import read_sections
 from flux_agent.schema.replay.engine import read_migrations_dir
 

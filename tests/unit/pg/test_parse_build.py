@@ -13,6 +13,7 @@ from pglast import ast
 
 from flux_agent.lint.rules import RULES
 from flux_agent.pg import parse as seam
+from flux_agent.pg import split as cut
 
 from test_iter_nodes import MORE  # statements whose nodes sit in unusual attributes
 
@@ -43,15 +44,15 @@ def checked(text: str):
 
 def test_many_pieces_give_pglasts_checked_trees():
     pieces = texts()
-    got = seam.split_many([(t, 0) for t in pieces])
+    got = cut.split_many([(t, 0) for t in pieces])
     compared = 0
     for text, found in zip(pieces, got):
         want = checked(text)
         if want is None:
-            assert isinstance(found, seam.SqlSyntaxError)
+            assert isinstance(found, cut.SqlSyntaxError)
             continue
         assert [shape(s.node) for s in found] == want, text
-        assert [(s.text, s.line) for s in found] == [(s.text, s.line) for s in seam.split_statements(text)]
+        assert [(s.text, s.line) for s in found] == [(s.text, s.line) for s in cut.split_statements(text)]
         compared += len(found)
     assert compared > 300
     assert any(isinstance(n, ast.Boolean) for t in got if isinstance(t, list) for s in t for n in s.nodes)
@@ -90,7 +91,7 @@ def test_the_check_is_back_after_a_parse_and_after_a_failed_one():
     seam.parse_sql(long_bad[:-8])
     with pytest.raises(pglast.parser.ParseError):
         seam.parse_sql(long_bad)
-    assert isinstance(seam.split_many([(long_bad, 0)])[0], seam.SqlSyntaxError)
+    assert isinstance(cut.split_many([(long_bad, 0)])[0], cut.SqlSyntaxError)
     assert ast.Node.__setattr__ is seam._CHECKED_SETATTR and "__setattr__" not in vars(ast.Boolean)
     with pytest.raises(ValueError):  # pglast's check refuses a string where it wants a bool
         ast.ColumnDef(colname="a", is_not_null="yes")

@@ -11,7 +11,7 @@ from cases import CASES
 from flux_agent.entry import actions
 from flux_agent.pg.forms import stronger
 from flux_agent.pg.locks import facts
-from flux_agent.pg.parse import split_statements
+from flux_agent.pg.split import split_statements
 from shop import SHOP
 
 

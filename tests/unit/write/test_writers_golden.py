@@ -16,7 +16,7 @@ from pathlib import Path
 import pglast
 import pytest
 
-from flux_agent.pg.parse import cut_statements, split_statements
+from flux_agent.pg.split import cut_statements, split_statements
 from flux_agent.errors import FluxInputError, FluxRefused
 from flux_agent.model.plan import Finding, Plan, Step
 from flux_agent.model.settings import Settings
