@@ -168,6 +168,16 @@ async function typeormCapture(ds, typeormLib, mode) {
   const at = all.findIndex((m) => isTarget(m.instance));
   if (at < 0) throw new Refusal('config', `${path.basename(CAP.target)} exports no TypeORM migration class the data source runs`);
   const keep = all.slice(0, CAP.phase === 'before' ? at : at + 1).map((m) => m.instance);
+  if (CAP.phase === 'before') {
+    // The database may be a copy of one built before an earlier file (lint/readers/_node.py): it
+    // must hold no migration TypeORM runs at or after the target (its order is the classes' timestamps).
+    const kept = new Set(all.slice(0, at).map((m) => m.name));
+    const executed = await new typeormLib.MigrationExecutor(ds).getExecutedMigrations();
+    const later = executed.find((m) => !kept.has(m.name));
+    if (later) {
+      throw new Refusal('config', `the database holds ${later.name}, which TypeORM runs at or after ${path.basename(CAP.target)}`);
+    }
+  }
   Object.defineProperty(ds, 'migrations', { value: keep, writable: true, configurable: true });
   if (CAP.phase === 'before' && !keep.length) return;
   cap.on = CAP.phase === 'capture';

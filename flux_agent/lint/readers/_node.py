@@ -7,7 +7,7 @@ dev database as the migrations before it leave it, and node_driver.cjs records e
    the file (its order, not Flux's), cached as every dev database is (devdb/build.py), keyed by
    the project's migration files and config except the file itself: editing the file being
    validated does not rebuild it. Where the database before an earlier file was built in this
-   process (knex, sequelize), it is built from a copy of that one (_BUILT_BEFORE).
+   process (knex, sequelize, TypeORM), it is built from a copy of that one (_BUILT_BEFORE).
 2. "capture": a scratch copy of that database (CREATE DATABASE ... TEMPLATE), the tool run there
    on the file alone, recording; the copy is dropped after.
 
@@ -140,8 +140,14 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
                 done = _complete(admin, database_name(key), key)
             built = cached(key) if done is not None else None
             if built is None:  # built now, or read from the database built earlier
-                built = build_with(server, key, lambda admin, url: run(*marked(admin, url), "before") or [],
-                                   template=_earlier((tool, server.url, str(root), folder), path))
+                fill = lambda admin, url: run(*marked(admin, url), "before") or []  # noqa: E731
+                template = _earlier((tool, server.url, str(root), folder), path)
+                try:
+                    built = build_with(server, key, fill, template=template)
+                except FluxInputError:
+                    if template is None:
+                        raise
+                    built = build_with(server, key, fill)  # the copy would not do (TypeORM's order): whole
             _BUILT_BEFORE[(tool, server.url, str(root), folder)] = (path, key)
         except FluxInputError as exc:
             why = f"the migrations before it did not run ({exc})" if " failed migrating " in str(exc) else str(exc)
@@ -184,12 +190,13 @@ def _earlier(where: tuple[str, str, str, str], path: Path) -> Optional[str]:
 
 
 def _runs_before(tool: str, first: str, then: str) -> bool:
-    """Does migration file `first` certainly run before `then`, and can the tool go on from a copy?
-    knex and sequelize-cli sort the file names as JavaScript compares strings (UTF-16 code units).
-    Never said for TypeORM, which orders by its classes' timestamps (the file does not show them),
-    nor for node-pg-migrate, whose driver runs `up N`, N counted from an empty database (its `up
-    NAME` runs that one migration alone)."""
-    return tool in ("knex", "sequelize") and first.encode("utf-16-be") < then.encode("utf-16-be")
+    """Does migration file `first` run before `then`, and can the tool go on from a copy? knex and
+    sequelize-cli sort the file names as JavaScript compares strings (UTF-16 code units). TypeORM
+    orders by its classes' timestamps, which the names usually carry: said from the names, and the
+    driver refuses a copy holding a migration that runs at or after the file (the database is then
+    built whole, capture). Never for node-pg-migrate, whose driver runs `up N`, N counted from an
+    empty database (its `up NAME` runs that one migration alone)."""
+    return tool in ("knex", "sequelize", "typeorm") and first.encode("utf-16-be") < then.encode("utf-16-be")
 
 
 def _load(out: Path) -> dict:

@@ -307,10 +307,22 @@ module.exports = {
   async down() {},
 };
 """),
+    "typeorm": ("migrations/173577600%(i)d000-%(name)s.ts", """import * as fs from "fs"; // %(token)s
+import { MigrationInterface, QueryRunner } from "typeorm";
+
+export class Step173577600%(i)d000 implements MigrationInterface {
+    public async up(queryRunner: QueryRunner): Promise<void> {
+        fs.appendFileSync(__dirname + "/../ran.log", "%(name)s\\n");
+        await queryRunner.query(`%(sql)s`);
+    }
+
+    public async down(): Promise<void> {}
+}
+"""),
 }
 
 
-@pytest.mark.parametrize("tool", ["knex", "sequelize"])
+@pytest.mark.parametrize("tool", ["knex", "sequelize", "typeorm"])
 def test_a_folder_builds_each_database_before_a_file_from_the_one_before_it(tool, tmp_path, monkeypatch):
     """Validating a folder, the database before each file is a copy of the one built before the
     file that precedes it, the tool running only the migration between: each migration runs
@@ -324,12 +336,12 @@ def test_a_folder_builds_each_database_before_a_file_from_the_one_before_it(tool
         pattern, body = LOGGED[tool]
         for i, (step, sql) in enumerate(STEPS):
             (root / (pattern % {"i": i, "name": step})).write_text(
-                body % {"name": step, "sql": sql, "token": token})
+                body % {"i": i, "name": step, "sql": sql, "token": token})
         _, found = validate_paths([root / "migrations"], project_dir=str(root), tool=tool)
         ran = (root / "ran.log").read_text().split()
         return ran, sorted((Path(f.path).name.split(step_sep[tool])[-1], f.line, f.rule) for f in found)
 
-    step_sep = {"knex": "_", "sequelize": "-"}
+    step_sep = {"knex": "_", "sequelize": "-", "typeorm": "-"}
     ran, found = run("copied", "copied")
     assert sorted(ran) == ["a", "a", "b", "b", "c"], ran
     assert {rule for *_, rule in found} >= {"require-concurrent-index-creation"}, found
@@ -339,3 +351,25 @@ def test_a_folder_builds_each_database_before_a_file_from_the_one_before_it(tool
     ran_whole, found_whole = run("whole", "whole")
     assert sorted(ran_whole) == ["a", "a", "a", "b", "b", "c"], ran_whole
     assert found_whole == found
+
+
+def test_a_typeorm_copy_holding_a_later_migration_is_refused_and_the_database_built_whole(tmp_path):
+    """TypeORM runs its migrations in the order of their classes' timestamps: here the file named
+    first runs last. The database copied from before it holds the other one already; the driver
+    refuses the copy, and the database before that file is built whole: the findings are those of
+    each file judged against the migrations TypeORM runs before it."""
+    from flux_agent.entry.validate import validate_paths
+
+    root = project("typeorm", tmp_path / "app")
+    body = LOGGED["typeorm"][1]
+    (root / "migrations" / "1735776001000-x-first.ts").write_text(
+        body.replace("Step173577600%(i)d000", "Late1735776009000") % {"name": "late", "token": "t",
+                                                                      "sql": "CREATE INDEX late_idx ON users (email)"})
+    (root / "migrations" / "1735776002000-y-second.ts").write_text(
+        body.replace("Step173577600%(i)d000", "Early1735776001000") % {"name": "early", "token": "t",
+                                                                       "sql": "ALTER TABLE users ADD COLUMN early int"})
+    _, found = validate_paths([root / "migrations"], project_dir=str(root), tool="typeorm")
+    assert not [f for f in found if f.rule == "not-analysed"], found
+    late = {f.rule for f in found if "x-first" in f.path}
+    early = {f.rule for f in found if "y-second" in f.path}  # judged on a copy holding it, it would send nothing
+    assert "require-concurrent-index-creation" in late and "require-lock-timeout" in early, found
