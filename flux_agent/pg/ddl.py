@@ -142,12 +142,14 @@ _GUESS = "\0guess"
 
 
 def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool = True,
-                     identity: Optional[str] = _GUESS, partition_by: str = "", always: bool = False) -> str:
+                     identity: Optional[str] = _GUESS, partition_by: str = "", always: bool = False,
+                     identity_options: str = "") -> str:
     """CREATE TABLE for the columns and primary key of `table` (under `name` when given).
     sequences=False leaves out nextval defaults, for when the sequence is gone. An identity
     column's sequence keeps the name PostgreSQL gave it for `table`, whatever `name` is.
     `identity`: the identity column as PostgreSQL's catalogs say (None: none); unknown, it is
-    guessed (identity_column); `always`: it is GENERATED ALWAYS. `partition_by`: PARTITION BY ... for
+    guessed (identity_column); `always`: it is GENERATED ALWAYS; `identity_options` its sequence's
+    own (sequence_options). `partition_by`: PARTITION BY ... for
     a partitioned table; its storage parameters (WITH) come last."""
     identity = identity_column(table) if identity == _GUESS else identity
     lines = []
@@ -155,10 +157,12 @@ def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool =
         line = f"{ident(col.name)} {col.type}"
         if col.name == identity:
             line += f" GENERATED {'ALWAYS' if always else 'BY DEFAULT'} AS IDENTITY"
+            options = identity_options
             if name and name != table.name:
                 ns, bare = split_qualified(table.name)
                 seq = f"{bare}_{col.name}_seq"
-                line += f" (SEQUENCE NAME {qname(f'{ns}.{seq}' if ns else seq)})"
+                options = f" SEQUENCE NAME {qname(f'{ns}.{seq}' if ns else seq)}{options}"
+            line += f" ({options.strip()})" if options else ""
         elif col.default is not None and (sequences or sequence_of(col.default) is None):
             line += f" DEFAULT {operand(col.default)}"
         if not col.nullable:

@@ -16,7 +16,7 @@ from ...model.settings import Settings, duration_ms
 from ...model.plan import LockRetry, Step
 from ..lock_retry import BLOCKING
 from ...model.terms import Lock, Phase
-from ...pg.ddl import create_table_sql
+from ...pg.ddl import create_table_sql, sequence_options
 from ...pg.locks import ACCESS_EXCLUSIVE, NO_LOCK
 from ...pg.types import check_type_known
 from ...pg.quote import canonical_table, ident, literal, shown
@@ -110,9 +110,10 @@ def table_ddl(table: Table, name: str, schema: Optional[Schema] = None, partitio
         return create_table_sql(table, name, sequences=False, partition_by=partition_by)
     owned = {s.owned_by: s for s in deps.sequences if s.identity}
     identity = next((c.name for c in table.columns if f"{table.name}.{c.name}" in owned), None)
-    always = identity is not None and owned[f"{table.name}.{identity}"].always
+    seq = owned[f"{table.name}.{identity}"] if identity is not None else None
     return create_table_sql(table, name, sequences=False, identity=identity, partition_by=partition_by,
-                            always=always)
+                            always=seq is not None and seq.always,
+                            identity_options=sequence_options(seq) if seq is not None else "")
 
 
 # --------------------------------------------------------------------------

@@ -87,3 +87,20 @@ def test_an_identitys_own_options_move_with_it(pg_url):
         assert conn.execute(OPTIONS).fetchall() == [("integer", 2, 5, 1, 2000000000, 3)]
         after = _insert(conn)  # past what the forward run's session cached (CACHE 5: up to 611), never reused
         assert after > 603 and after % 2 == 1, after
+
+
+def test_a_dropped_tables_identity_comes_back_with_its_options(pg_url):
+    """drop_table's rollback makes the table again from the model: its identity keeps the options
+    the user set, as the key family's move does (the same sequence_options)."""
+    with connect(pg_url) as conn:
+        conn.execute("CREATE TABLE tags (id integer GENERATED ALWAYS AS IDENTITY (INCREMENT BY 2 CACHE 5 START WITH 3) "
+                     "PRIMARY KEY, label text);\nINSERT INTO tags (label) VALUES ('a'), ('b')")
+        options = OPTIONS.replace("kinds_id_seq", "tags_id_seq")
+        assert conn.execute(options).fetchall() == [("integer", 2, 5, 1, 2**31 - 1, 3)]
+        schema = read_live(pg_url)
+        plan = build_plan(parse_operations([{"op": "drop_table", "table": "tags"}]), schema, SETTINGS)
+        steps = sql_steps(plan)
+        forward(conn, steps)
+        assert conn.execute("SELECT to_regclass('tags')").fetchone()[0] is None
+        rollback(conn, steps)
+        assert conn.execute(options).fetchall() == [("integer", 2, 5, 1, 2**31 - 1, 3)]
