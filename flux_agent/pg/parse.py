@@ -1,10 +1,9 @@
 """The one seam to PostgreSQL's parser: SQL parsed into trees (pg/split.py cuts it into
 statements with their lines), user expressions and types parsed and printed back from
-their trees, so nothing a user
-or a model types is pasted into SQL. pglast does the work; where its wheel is
-missing (Windows) sqlglot stands in (flux_agent.pg.fallback) for expressions,
-types, quoting and cutting SQL into statements, and whatever needs pglast's trees
-ends in one line saying so (ParserMissing)."""
+their trees, so nothing a user or a model types is pasted into SQL. pglast does the
+work; where its wheel is missing (Windows) sqlglot stands in (flux_agent.pg.fallback)
+for expressions, types, quoting and cutting SQL into statements, and whatever needs
+pglast's trees ends in one line saying so (ParserMissing)."""
 
 from __future__ import annotations
 

@@ -174,9 +174,9 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
 
 # The database last built before a file, by (tool, server, project, folder): the next file's is
 # built from a copy of it, the tool running only the migrations between the two (each one once
-# when a folder is validated, not once per file after it). Only where Flux knows for certain that
-# the earlier file runs first in the tool's order (_runs_before): the copy must hold no migration
-# that comes after the file.
+# when a folder is validated, not once per file after it). Only where the earlier file runs first
+# in the tool's order (_runs_before: certain for knex and sequelize, a guess TypeORM's driver checks):
+# the copy must hold no migration that comes after the file.
 _BUILT_BEFORE: dict[tuple[str, str, str, str], tuple[Path, str]] = {}
 
 
