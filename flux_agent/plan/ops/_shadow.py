@@ -43,6 +43,7 @@ class Shadow:
     # what the dev database says depends on the old column: views, policies, index definitions
     carried: Carried = field(default_factory=Carried)
     schema: Schema = field(default_factory=Schema)  # the schema planned against (its partitions)
+    rename: bool = False  # a rename's copies named for the new column keep those names (final_name)
 
     # -- conversions, rendered for a given reference to the column ---------
     def fwd(self, ref: list[str]) -> str:
@@ -55,6 +56,13 @@ class Shadow:
     def back(self, ref: list[str]) -> str:
         col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
         return col if self.new_type == self.old.type else f"CAST({col} AS {self.old.type})"
+
+    def final_name(self, original: str, copy: str) -> str:
+        """The name a copy of an index or constraint takes once its original is dropped: the
+        original's, which running code, the ORM's model (a Django Meta index, a Prisma map) and the
+        next plan know; for a rename, a copy named for the new column (users_email_idx ->
+        users_email_address_idx) keeps that name, as Rails' rename_column renames such indexes."""
+        return copy if self.rename and copy != short_name(original, suffix="flux") else original
 
     @property
     def fn(self) -> str:
@@ -94,6 +102,7 @@ def refuse_uncopyable(schema: Schema, table: Table, column: str) -> None:
 def collect_copies(sh: Shadow, rename: bool) -> Shadow:
     """List the old column's indexes (the primary key's aside) and constraints the shadow must copy."""
     schema, table, old, new_name = sh.schema, sh.table, sh.old, sh.new_name
+    sh.rename = rename
     known = schema.dependencies is not None  # PostgreSQL listed each index using the column, with its definition
     for idx in table.indexes:
         if known:
@@ -306,15 +315,16 @@ def restore_old_sql(sh: Shadow) -> list[str]:
     return out + own_sequences_sql(sh, sh.old.name) + sync_function_sql(sh)
 
 
-def attach_unique_sql(sh: Shadow, final_names: bool) -> tuple[list[str], list[str]]:
-    """Unique constraints become constraints again on the copied unique index."""
+def attach_unique_sql(sh: Shadow) -> tuple[list[str], list[str]]:
+    """Unique constraints become constraints again on the copied unique index, under their final
+    names (Shadow.final_name): only in the contract, where the originals are gone."""
     t = qname(sh.table.name)
     up, down = [], []
     for idx, copy in sh.indexes:
         con = unique_constraint(sh, idx)
         if con is None:
             continue
-        name = con.name if final_names else copy
+        name = sh.final_name(con.name, copy)
         up.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(copy)}")
         down.append(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}")
     return up, down
@@ -331,14 +341,9 @@ def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     """The contract's swap (old column dropped, the copy takes its name, its indexes and
     constraints theirs) and its undo (the old column rebuilt from the copy)."""
     t, c, n = qname(sh.table.name), ident(sh.old.name), ident(sh.new_name)
-    attach, _ = attach_unique_sql(sh, final_names=True)
+    attach, _ = attach_unique_sql(sh)
     unique_names = {idx.name for idx, _ in sh.indexes if unique_constraint(sh, idx) is not None}
-    # Each copy takes the name its original had (dropped with the old column just before):
-    # the names running code and tools know stay the same.
-    renames = [s for idx, copy in sh.indexes if idx.name not in unique_names
-               for s in (SWAP_IGNORE, f"ALTER INDEX {qname_in(sh.table.name, copy)} RENAME TO {ident(idx.name)}")]
-    renames += [s for con, copy in sh.constraints
-                for s in (SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(con.name)}")]
+    renames, names_back = take_names_sql(sh)
     default = defaults_sql(sh.schema, sh.table, sh.old.name, none=False)
     take, named = identity_sql(sh, sh.new_name, sh.old.name, drop=False)
     up = drop_sync_sql(sh) + drop_views_sql(sh.carried) + own_sequences_sql(sh, sh.new_name) + take + [
@@ -351,12 +356,29 @@ def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     undo = drop_views_sql(sh.carried) + (
         [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if sh.old.default else []) + [
         f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
-    ] + [f"ALTER TABLE {t} RENAME CONSTRAINT {ident(con.name)} TO {ident(copy)}" for con, copy in sh.constraints] + [
-        f"ALTER INDEX {qname_in(sh.table.name, idx.name)} RENAME TO {ident(copy)}"
-        for idx, copy in sh.indexes if idx.name not in unique_names
-    ] + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh) + back + back_named \
+    ] + names_back + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh) + back + back_named \
         + create_views_sql(sh.carried)
     return up, undo
+
+
+def take_names_sql(sh: Shadow) -> tuple[list[str], list[str]]:
+    """After the originals are dropped (with the old column), each copy of an index or a CHECK or
+    foreign key takes its final name (Shadow.final_name; unique constraints take theirs as they are
+    attached): the statements, and those giving the copies their names back (the rollback, before
+    the originals are made again)."""
+    t = qname(sh.table.name)
+    up, back_cons, back_idx = [], [], []
+    for idx, copy in sh.indexes:
+        final = sh.final_name(idx.name, copy)
+        if unique_constraint(sh, idx) is None and final != copy:
+            up += [SWAP_IGNORE, f"ALTER INDEX {qname_in(sh.table.name, copy)} RENAME TO {ident(final)}"]
+            back_idx.append(f"ALTER INDEX {qname_in(sh.table.name, final)} RENAME TO {ident(copy)}")
+    for con, copy in sh.constraints:
+        final = sh.final_name(con.name, copy)
+        if final != copy:
+            up += [SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(final)}"]
+            back_cons.append(f"ALTER TABLE {t} RENAME CONSTRAINT {ident(final)} TO {ident(copy)}")
+    return up, back_cons + back_idx
 
 
 def identity_sql(sh: Shadow, to: str, holder: str, drop: bool) -> tuple[list[str], list[str]]:

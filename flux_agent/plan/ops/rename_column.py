@@ -13,7 +13,8 @@ from ...model.plan import Step
 from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_new_column_name, require_table, tx_step
 from ._partitions import defaults_sql
-from ._shadow import attach_unique_sql, drop_sync_sql, expand_steps, own_sequences_sql, prepare, restore_old_sql
+from ._shadow import (attach_unique_sql, drop_sync_sql, expand_steps, own_sequences_sql, prepare, restore_old_sql,
+                      take_names_sql)
 
 
 def _shadow(op: RenameColumn, schema: Schema, pg_version: int = 12):
@@ -33,16 +34,17 @@ def plan(op: RenameColumn, ctx: Ctx) -> list[Step]:
     steps = expand_steps(ctx, sh, "rename")
     steps.append(code_step(
         f"deploy code that reads and writes {sh.table.name}.{op.new_name} instead of {op.column}"))
-    attach, detach = attach_unique_sql(sh, final_names=False)
+    attach, detach = attach_unique_sql(sh)
+    names, names_back = take_names_sql(sh)  # copies named `<original>_flux` take the original names
     default = defaults_sql(ctx.schema, sh.table, op.column, op.new_name, none=False)
     undefault = [f"ALTER TABLE {t} ALTER COLUMN {n} DROP DEFAULT"] if sh.old.default else []
     up = drop_sync_sql(sh) + own_sequences_sql(sh, op.new_name) + [
         f"-- squawk-ignore ban-drop-column -- the application stopped using {op.column} in the code step",
         f"ALTER TABLE {t} DROP COLUMN {o}",
-    ] + default + attach
+    ] + names + default + attach
     steps.append(tx_step(
         ctx, "contract", f"drop {sh.table.name}.{op.column} and the sync trigger",
-        up, detach + undefault + restore_old_sql(sh),
+        up, detach + names_back + undefault + restore_old_sql(sh),
         risk="brief lock, catalog change only", down_statement_timeout="0",
         rollback=f"re-create {op.column} from {op.new_name} (rewrites the table under lock)"))
     return steps
@@ -51,6 +53,13 @@ def plan(op: RenameColumn, ctx: Ctx) -> list[Step]:
 def apply(op: RenameColumn, schema: Schema) -> None:
     table = require_table(schema, op.table)
     col = require_column(table, op.column)
+    sh = _shadow(op, schema)
+    finals = {id(x): sh.final_name(x.name, copy) for x, copy in [*sh.indexes, *sh.constraints]}
+    for con in table.constraints:  # a unique constraint is named as its index
+        idx = next((i for i, _ in sh.indexes if con.kind == "unique" and i.name == con.name), None)
+        con.name = finals.get(id(idx) if idx is not None else id(con), con.name)
+    for idx in table.indexes:
+        idx.name = finals.get(id(idx), idx.name)
     col.name = op.new_name
     for idx in table.indexes:
         idx.columns = [op.new_name if c == op.column else c for c in idx.columns]
