@@ -10,13 +10,15 @@ that cannot be filled gets a note, never an exception. A table the migrations
 already put rows in (documenso's service account, id 1) is filled with row
 numbers from FIRST_AFTER_EXISTING, clear of the ids and values they hold, and
 its foreign keys take parent rows its own rows do not name yet (a one-to-one
-key: documenso's Organisation and its OrganisationClaim).
+key: documenso's Organisation and its OrganisationClaim). A partial unique index that refuses
+the rows (saleor: UNIQUE (is_default) WHERE is_default) is met by leaving out the rows its
+predicate, as PostgreSQL prints it, holds for.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Sequence
 
 import psycopg
 from ..model.schema import Constraint, Schema, Table
@@ -79,22 +81,13 @@ def seed(conn: psycopg.Connection, schema: Schema, rows: int, full: Optional[set
         if not table.columns:
             result.notes.append(f"{table.name}: not filled (its columns are not known)")
             continue
-        error = None
         keys = key_values(conn, table.name) if table.name in partitioned else {}
         held = conn.execute(f"SELECT EXISTS (SELECT FROM {qname(table.name)})").fetchone()[0]
-        for null_optional in (False, True):
-            try:
-                sql = insert_sql(schema, table, rows if full is None or table.name in full else min(rows, FEW),
-                                 result.counts, null_optional, keys, held)
-                with conn.transaction():
-                    conn.execute(sql)
-                error = None
-                break
-            except _CannotFill as exc:
-                error = str(exc)
-                break
-            except psycopg.Error as exc:
-                error = (exc.diag.message_primary or str(exc)).strip()
+        try:
+            error = _fill(conn, schema, table, rows if full is None or table.name in full else min(rows, FEW),
+                          result.counts, keys, held, []) or None
+        except _CannotFill as exc:
+            error = str(exc)
         if error is not None:
             result.notes.append(f"{table.name}: not filled: {error}")
             result.counts[table.name] = 0
@@ -151,10 +144,43 @@ class _CannotFill(Exception):
     pass
 
 
+def _partial_unique(conn: psycopg.Connection, table: Table, exc: psycopg.Error) -> Optional[str]:
+    """The predicate of the partial unique index a duplicate key broke, as PostgreSQL prints it
+    (saleor's customer types: UNIQUE (is_default) WHERE is_default); None for any other error."""
+    if not isinstance(exc, psycopg.errors.UniqueViolation) or not exc.diag.constraint_name:
+        return None
+    found = conn.execute(
+        "SELECT pg_get_expr(i.indpred, i.indrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "WHERE i.indrelid = %s::regclass AND c.relname = %s AND i.indpred IS NOT NULL",
+        (qname(table.name), exc.diag.constraint_name)).fetchone()
+    return found[0] if found else None
+
+
+def _fill(conn: psycopg.Connection, schema: Schema, table: Table, rows: int, counts: dict[str, int],
+          keys: dict, held: bool, outside: list[str]) -> str:
+    """Insert the rows (the optional columns left out if that fails), keeping only the rows outside
+    `outside` and each partial unique index that refuses one (one more each time); the error that
+    stopped it, or "" once the rows went in. _CannotFill when the table cannot be filled at all."""
+    error = ""
+    for null_optional in (False, True):
+        try:
+            with conn.transaction():
+                conn.execute(insert_sql(schema, table, rows, counts, null_optional, keys, held, outside))
+            return ""
+        except psycopg.Error as exc:
+            error = (exc.diag.message_primary or str(exc)).strip()
+            where = _partial_unique(conn, table, exc)
+            if where is not None and where not in outside:
+                return _fill(conn, schema, table, rows, counts, keys, held, outside + [where])
+    return error
+
+
 def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], null_optional: bool,
-               keys: Optional[dict[str, list[str]]] = None, held: bool = False) -> str:
+               keys: Optional[dict[str, list[str]]] = None, held: bool = False, outside: Sequence[str] = ()) -> str:
     """`keys`: a partitioned table's partition-key values (seed_partitions.key_values), cycled
-    like a CHECK's choices and never NULL. `held`: the table holds rows already."""
+    like a CHECK's choices and never NULL. `held`: the table holds rows already. `outside`: SQL
+    conditions on the row's columns (partial unique indexes' predicates) no row may meet: the rows
+    that would are left out, so fewer than `rows` may go in."""
     first = FIRST_AFTER_EXISTING if held else 1
     series = f"generate_series({first}, {first + rows - 1}) g"
     exprs: dict[str, str] = {}
@@ -184,10 +210,14 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
     if not names:
         return f"INSERT INTO {qname(table.name)} SELECT FROM {series}"
     values = ", ".join(exprs[c] for c in names)
+    select = f"SELECT {values} FROM {series}{''.join(joins)}"
+    if outside:  # the conditions read the row's columns by name: the row is made first, then judged
+        named = ", ".join(f"{exprs[c]} AS {ident(c)}" for c in names)
+        kept = " AND ".join(f"NOT coalesce(({cond}), false)" for cond in outside)
+        select = f"SELECT * FROM (SELECT {named} FROM {series}{''.join(joins)}) flux_row WHERE {kept}"
     # OVERRIDING SYSTEM VALUE: a GENERATED ALWAYS identity column takes the row number too (the
     # model does not tell ALWAYS from BY DEFAULT; the clause is a no-op where there is none).
-    return (f"INSERT INTO {qname(table.name)} ({ident_list(names)}) OVERRIDING SYSTEM VALUE SELECT {values} "
-            f"FROM {series}{''.join(joins)}")
+    return f"INSERT INTO {qname(table.name)} ({ident_list(names)}) OVERRIDING SYSTEM VALUE {select}"
 
 
 def _foreign_key(schema: Schema, table: Table, con: Constraint, n: int, exprs: dict[str, str],
