@@ -9,6 +9,7 @@ blocking, and finally a contract step that drops the old column.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -112,17 +113,24 @@ def collect_copies(sh: Shadow, rename: bool) -> Shadow:
             if not idx.primary and any(old.name in c for c in idx.columns if not c.isidentifier()):
                 raise FluxInputError(f"expression index {idx.name} uses {old.name}; rebuild it by hand")
             continue
-        if rename and old.name in idx.name:
-            copy = idx.name.replace(old.name, new_name)
-        else:
-            copy = short_name(idx.name, suffix="flux")
-        sh.indexes.append((idx, copy))
+        sh.indexes.append((idx, copy_name(idx.name, old.name, new_name if rename else None)))
     for con in table.constraints:
         if con.kind in ("check", "foreign_key") and old.name in (con.columns or _refs(con)):
-            copy = con.name.replace(old.name, new_name) if rename and old.name in con.name else \
-                short_name(con.name, suffix="flux")
-            sh.constraints.append((con, copy))
+            sh.constraints.append((con, copy_name(con.name, old.name, new_name if rename else None)))
     return sh
+
+
+def copy_name(name: str, column: str, new_name: Optional[str]) -> str:
+    """The name of the copy of index or constraint `name` on the shadow column: for a rename
+    (`new_name`), `name` with the column's name put right where it stands as a word of its own
+    (users_email_idx -> users_email_address_idx; valid_idx stays itself for a column id); else, or
+    when that changes nothing or runs past 63 bytes, `<name>_flux` (which takes the original's name
+    in the contract: Shadow.final_name)."""
+    if new_name is not None:
+        renamed = re.sub(rf"(?<![0-9A-Za-z]){re.escape(column)}(?![0-9A-Za-z])", lambda _: new_name, name)
+        if renamed != name and len(renamed.encode()) <= 63:
+            return renamed
+    return short_name(name, suffix="flux")
 
 
 def _refs(con: Constraint) -> list[str]:

@@ -250,7 +250,10 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
                         why=f"field {op.new_name} of {where}")
         return Edit(model, cannot=f"no field of {where} has the column {op.column}: rename it by hand")
     name, st, call = have
-    if _kw(call, "db_column") is not None or name != op.column:
+    # A field named elsewhere in its class (Meta's indexes, ordering, a method's update_fields) keeps
+    # its name: it names the new column through db_column, and nothing else needs to change.
+    named = any(isinstance(n, ast.Constant) and n.value == op.column for n in ast.walk(cls))
+    if _kw(call, "db_column") is not None or name != op.column or named:
         if not _portable(call):
             return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
         kept = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords
@@ -258,19 +261,44 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
         if not ast.unparse(call.func).endswith(_RELATED) or op.new_name != f"{name}_id":
             kept.append(f"db_column={op.new_name!r}")
         new_call = f"{ast.unparse(call.func)}({', '.join(kept)})"
-        return Edit(model, replace_node(text, call, new_call), [_state("AlterField", model, repr(name), new_call)],
-                    f"field {name} of {where} now names the column {op.new_name}")
+        edits, state = [(call, new_call)], [_state("AlterField", model, repr(name), new_call)]
+        for node, old_name, new_name in _renamed_indexes(cls, name, op):
+            quote = (ast.get_source_segment(text, node) or "'")[0]  # the file's own quotes, where plain
+            edits.append((node, f"{quote}{new_name}{quote}" if quote in "'\"" and quote not in new_name
+                          else repr(new_name)))
+            state.append(_state("RenameIndex", model, f"new_name={new_name!r}", f"old_name={old_name!r}"))
+        for node, new_source in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+            text = replace_node(text, node, new_source)  # the last first: the earlier offsets stay right
+        return Edit(model, text, state, f"field {name} of {where} now names the column {op.new_name}"
+                    + ("" if len(edits) == 1 else " (and its Meta indexes the names the plan gives them)"))
     if not identifier(op.new_name):
         return Edit(model, cannot=f"{op.new_name} is not a Python name: set db_column={op.new_name!r} on {name} "
                                   "by hand")
     if _field_of(cls, op.new_name) or any(n == op.new_name for n, _, _ in _fields(cls)):
         return Edit(model, cannot=f"{where} already has a field named {op.new_name}")
-    refs = [n for n in ast.walk(cls) if isinstance(n, ast.Constant) and n.value == op.column]
-    if refs:
-        return Edit(model, cannot=f"{where} names the field {name} elsewhere (Meta or an index): rename it by hand")
     return Edit(model, replace_node(text, st.targets[0], op.new_name),
                 [_state("RenameField", model, repr(op.column), repr(op.new_name))],
                 f"rename field {op.column} of {where} to {op.new_name} with its column")
+
+
+def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> list[tuple[ast.Constant, str, str]]:
+    """The Meta indexes on the field whose copies the plan names for the new column (order_total_idx
+    -> order_amount_idx; _shadow.copy_name): each name's node in the source, its name, its new name."""
+    from ...plan.ops._base import short_name
+    from ...plan.ops._shadow import copy_name
+
+    indexes = _meta_value(cls, "indexes")
+    out = []
+    for e in indexes.elts if isinstance(indexes, (ast.List, ast.Tuple)) else []:
+        name, fields = (_kw(e, "name"), _kw(e, "fields")) if isinstance(e, ast.Call) else (None, None)
+        listed = [f.value.lstrip("-") for f in fields.elts if isinstance(getattr(f, "value", None), str)] \
+            if isinstance(fields, (ast.List, ast.Tuple)) else []
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and field_name in listed):
+            continue
+        copy = copy_name(name.value, op.column, op.new_name)
+        if copy != short_name(name.value, suffix="flux"):
+            out.append((name, name.value, copy))
+    return out
 
 
 def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
