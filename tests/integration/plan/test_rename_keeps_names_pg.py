@@ -73,3 +73,16 @@ def test_on_postgresql_forward_back_and_forward(pg_url):
         forward(conn, steps)
         assert check.forward_done() == []
         assert _names(conn) == FINAL | {"sane_value"}
+
+
+def test_a_copy_is_named_for_the_new_column_only_where_the_old_name_is_a_word():
+    from flux_agent.plan.ops._shadow import copy_name
+
+    assert copy_name("users_email_idx", "email", "email_address") == "users_email_address_idx"
+    assert copy_name("email_unique", "email", "login") == "login_unique"
+    assert copy_name("valid_idx", "id", "key") == "valid_idx_flux"  # "id" inside "valid" is no word of its own
+    assert copy_name("users_emails_idx", "email", "login") == "users_emails_idx_flux"
+    assert copy_name("users_email_idx", "email", None) == "users_email_idx_flux"  # a type change: no new name
+    long = "t_" + "x" * 55 + "_a_idx"  # the new name would pass 63 bytes, which PostgreSQL would cut
+    named = copy_name(long, "a", "a_much_longer_name")
+    assert named.endswith("_flux") and len(named) <= 63 and "a_much_longer_name" not in named
