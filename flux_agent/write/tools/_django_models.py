@@ -1,30 +1,20 @@
-"""Finds the Django model behind a table in the project's models.py files (read with `ast`) and
-works out, per operation, the edit to that models.py and the migration state operations that
-describe the same change, so `makemigrations --check` finds nothing left to do."""
+"""Works out, per operation, the edit to the models.py of the Django model behind a table
+(_django_model_find.py finds it) and the migration state operations that describe the same change,
+so `makemigrations --check` finds nothing left to do."""
 
 from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._py import (identifier, indent_of, insert_after, literal_default, module_assignments, remove_stmt, replace_node,
-                  source_files, sql_type, with_kwarg)
+from ._django_model_find import Model, index_in_meta, inherited_from, meta_class, meta_value, op_model
+from ._py import identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node, sql_type, with_kwarg
 
-_SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "migrations"}
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}
-
-
-@dataclass
-class Model:
-    rel: str  # models.py, relative to the project
-    app_dir: str
-    label: str
-    name: str  # the class name
-    table: str
 
 
 @dataclass
@@ -37,92 +27,6 @@ class Edit:
     state: list[str] = field(default_factory=list)
     why: str = ""
     cannot: str = ""
-
-
-def _label(project: Path, app_dir: PurePosixPath) -> str:
-    """`label = "..."` of an AppConfig in <app>/apps.py, else the app folder's name (as django.py reads it)."""
-    try:
-        tree = ast.parse((project / app_dir / "apps.py").read_text(encoding="utf-8"))
-    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
-        return app_dir.name
-    for node in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-        label = module_assignments(ast.Module(body=node.body, type_ignores=[]), {"label"}).get("label")
-        if isinstance(label, ast.Constant) and isinstance(label.value, str) and label.value:
-            return label.value
-    return app_dir.name
-
-
-def _meta(cls: ast.ClassDef) -> ast.ClassDef | None:
-    return next((n for n in cls.body if isinstance(n, ast.ClassDef) and n.name == "Meta"), None)
-
-
-def _meta_value(cls: ast.ClassDef, name: str) -> ast.expr | None:
-    meta = _meta(cls)
-    for st in meta.body if meta else []:
-        if isinstance(st, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in st.targets):
-            return st.value
-    return None
-
-
-def _is_model(cls: ast.ClassDef) -> bool:
-    bases = [ast.unparse(b) for b in cls.bases]
-    abstract = _meta_value(cls, "abstract")
-    fields = any(isinstance(st, ast.Assign) and isinstance(st.value, ast.Call)
-                 and ast.unparse(st.value.func).startswith("models.") for st in cls.body)
-    return (any(b.endswith("Model") for b in bases) or fields) and not (isinstance(abstract, ast.Constant)
-                                                                       and abstract.value)
-
-
-def models_py(project: Path) -> list[Path]:
-    """Every <app>/models.py, and the modules of every <app>/models/ package."""
-    return [p for p in source_files(project, _SKIP) if p.name == "models.py" or p.parent.name == "models"]
-
-
-def find_models(project: Path) -> list[Model]:
-    out = []
-    for path in models_py(project):
-        rel = PurePosixPath(path.relative_to(project).as_posix())
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        app = rel.parent.parent if rel.parent.name == "models" else rel.parent
-        label = _label(project, app)
-        for cls in tree.body:
-            if isinstance(cls, ast.ClassDef) and _is_model(cls):
-                table = _meta_value(cls, "db_table")
-                name = table.value if isinstance(table, ast.Constant) and isinstance(table.value, str) \
-                    else f"{label}_{cls.name.lower()}"
-                out.append(Model(rel.as_posix(), app.as_posix(), label, cls.name, name))
-    return out
-
-
-def owner(project: Path, table: str) -> Model | None:
-    bare = table.split(".")[-1]
-    return next((m for m in find_models(project) if m.table == bare), None)
-
-
-def _index_in_meta(cls: ast.ClassDef, name: str) -> ast.Call | None:
-    indexes = _meta_value(cls, "indexes")
-    for e in indexes.elts if isinstance(indexes, (ast.List, ast.Tuple)) else []:
-        value = _kw(e, "name") if isinstance(e, ast.Call) else None
-        if isinstance(value, ast.Constant) and value.value == name:
-            return e
-    return None
-
-
-def op_model(project: Path, op, texts: dict[str, str] | None = None) -> Model | None:
-    """The model an operation changes: its table's, or for drop_index the one listing the index
-    (in `texts`, the models.py files as the plan found them, where given)."""
-    if isinstance(op, DropIndex):
-        for model in find_models(project):
-            text = (texts or {}).get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
-            cls = next((n for n in ast.parse(text).body if isinstance(n, ast.ClassDef) and n.name == model.name), None)
-            if cls is not None and _index_in_meta(cls, op.name) is not None:
-                return model
-        return None
-    table = getattr(op, "table", None)
-    return owner(project, table) if table else None
 
 
 # --- fields -------------------------------------------------------------------------------
@@ -195,6 +99,12 @@ def edit(project: Path, op, text: str, model: Model) -> Edit:
                         and n.module == "django.db" for a in n.names}:
         return Edit(model, cannot=f"{model.rel} does not import `models` from django.db; add the change by hand")
     where = f"{model.rel} ({model.name})"
+    column = None if isinstance(op, AddColumn) else getattr(op, "column", None)
+    if column is not None and _field_of(cls, column) is None:
+        base = inherited_from(project, cls, {column, column.removesuffix("_id")})
+        if base is not None:  # one field of many models: changing it changes every table built on it
+            return Edit(model, cannot=f"the column {column} of {where} comes from the abstract model {base[0]} "
+                                      f"({base[1]}), which other models may share: change the field there by hand")
     if isinstance(op, AddColumn):
         return _add_column(op, text, cls, model, where)
     if isinstance(op, RenameColumn):
@@ -287,7 +197,7 @@ def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> li
     from ...plan.ops._base import short_name
     from ...plan.ops._shadow import copy_name
 
-    indexes = _meta_value(cls, "indexes")
+    indexes = meta_value(cls, "indexes")
     out = []
     for e in indexes.elts if isinstance(indexes, (ast.List, ast.Tuple)) else []:
         name, fields = (_kw(e, "name"), _kw(e, "fields")) if isinstance(e, ast.Call) else (None, None)
@@ -341,8 +251,8 @@ def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: 
     index = f"models.Index(fields={names!r}, name={name!r})"
     state = [_state("AddIndex", model, index)]
     why = f"index {name} in Meta.indexes of {where}"
-    meta = _meta(cls)
-    indexes = _meta_value(cls, "indexes")
+    meta = meta_class(cls)
+    indexes = meta_value(cls, "indexes")
     if indexes is not None and not isinstance(indexes, (ast.List, ast.Tuple)):
         return Edit(model, cannot=f"Meta.indexes of {where} is not a list: add {index} by hand")
     if indexes is not None:
@@ -361,8 +271,8 @@ def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: 
 
 
 def _drop_index(op: DropIndex, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
-    indexes = _meta_value(cls, "indexes")
-    gone = _index_in_meta(cls, op.name)
+    indexes = meta_value(cls, "indexes")
+    gone = index_in_meta(cls, op.name)
     items = [ast.unparse(e) for e in indexes.elts if e is not gone]
     return Edit(model, replace_node(text, indexes, f"[{', '.join(items)}]"),
                 [_state("RemoveIndex", model, repr(op.name))], f"index {op.name} out of Meta.indexes of {where}")

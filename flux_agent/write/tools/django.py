@@ -31,7 +31,7 @@ from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
 from ..code_changes import cannot, change
-from . import _django_models
+from . import _django_model_find, _django_models
 from ._py import comment_text, module_assignments, module_head, originals, parse_file
 
 _NUMBER = re.compile(r"(\d+)_")  # file names only
@@ -176,7 +176,7 @@ class DjangoWriter(Writer):
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         project = Path(project_dir)
-        if not _django_models.find_models(project):
+        if not _django_model_find.find_models(project):
             return []  # no models.py with a model: the migrations are the only description of the schema
         results = _django_models.edits(project, plan.operations)
         folder = owning_folder(plan, project)
@@ -206,7 +206,7 @@ def owning_folder(plan: Plan, project: Path) -> PurePosixPath | None:
     """<app>/migrations of the app whose model has the plan's first table."""
     texts = originals(project, plan.code_changes)
     for op in plan.operations:
-        model = _django_models.op_model(project, op, texts)
+        model = _django_model_find.op_model(project, op, texts)
         if model is not None:
             return PurePosixPath(model.app_dir) / "migrations"
     return None

@@ -258,3 +258,26 @@ def test_a_model_file_changed_under_the_plan_gets_a_note(tmp_path):
     ((_, result),) = _django_models.edits(tmp_path, [AddColumn(table="customers", column="x", type="text")],
                                           texts={"shop/models.py": "from django.db import models\n"})
     assert result.text is None and result.cannot == "shop/models.py has no class Customer any more: change it by hand"
+
+
+def test_a_field_from_an_abstract_model_is_named_where_it_is_defined(tmp_path):
+    """saleor's seo_title is defined once, in the abstract SeoModel of another app, for many models:
+    the note says where, not that the model has no such field."""
+    from flux_agent.model.operations import DropNotNull, RenameColumn
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "seo").mkdir()
+    (tmp_path / "seo" / "models.py").write_text(
+        "from django.db import models\n\n\nclass SeoModel(models.Model):\n"
+        "    seo_title = models.CharField(max_length=70, null=True)\n\n    class Meta:\n        abstract = True\n")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "models.py").write_text(
+        "from django.db import models\n\nfrom seo.models import SeoModel\n\n\nclass Product(SeoModel):\n"
+        "    name = models.CharField(max_length=100)\n")
+    results = _django_models.edits(tmp_path, [RenameColumn(table="shop_product", column="seo_title", new_name="t"),
+                                              DropNotNull(table="shop_product", column="name"),
+                                              RenameColumn(table="shop_product", column="nowhere", new_name="x")])
+    (_, renamed), (_, nullable), (_, unknown) = results
+    assert renamed.text is None and "abstract model SeoModel (seo/models.py)" in renamed.cannot
+    assert nullable.text is not None and "null=True" in nullable.text  # its own field: edited as before
+    assert "no field of shop/models.py (Product) has the column nowhere" in unknown.cannot
