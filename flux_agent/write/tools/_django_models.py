@@ -11,7 +11,8 @@ from pathlib import Path
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._django_model_find import Model, index_in_meta, inherited_from, meta_class, meta_value, op_model
-from ._py import identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node, sql_type, with_kwarg
+from ._py import (append_item, identifier, indent_of, insert_after, literal_default, remove_item, remove_stmt, replace_node,
+                  sql_type, str_source, with_kwarg)
 
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}
@@ -169,7 +170,7 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
         kept = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords
                                                        if k.arg != "db_column"]
         if not ast.unparse(call.func).endswith(_RELATED) or op.new_name != f"{name}_id":
-            kept.append(f"db_column={op.new_name!r}")
+            kept.append(f"db_column={str_source(text, op.new_name)}")
         new_call = f"{ast.unparse(call.func)}({', '.join(kept)})"
         edits, state = [(call, new_call)], [_state("AlterField", model, repr(name), new_call)]
         for node, old_name, new_name in _renamed_indexes(cls, name, op):
@@ -255,26 +256,26 @@ def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: 
     indexes = meta_value(cls, "indexes")
     if indexes is not None and not isinstance(indexes, (ast.List, ast.Tuple)):
         return Edit(model, cannot=f"Meta.indexes of {where} is not a list: add {index} by hand")
+    # In models.py, the file's own quotes; the list edited in place, its comments and layout kept.
+    written = f"models.Index(fields=[{', '.join(str_source(text, n) for n in names)}], name={str_source(text, name)})"
     if indexes is not None:
-        items = [ast.unparse(e) for e in indexes.elts]
         if any(isinstance(_kw(e, "name"), ast.Constant) and _kw(e, "name").value == name
                for e in indexes.elts if isinstance(e, ast.Call)):
             return Edit(model, state=state, why=why)
-        new = replace_node(text, indexes, f"[{', '.join(items + [index])}]")
+        new = append_item(text, indexes, written)
     elif meta is not None:
         pad = indent_of(text, meta.body[0])
-        new = insert_after(text, meta.body[-1], [f"{pad}indexes = [{index}]"])
+        new = insert_after(text, meta.body[-1], [f"{pad}indexes = [{written}]"])
     else:
         pad = indent_of(text, cls.body[0])
-        new = insert_after(text, cls.body[-1], ["", f"{pad}class Meta:", f"{pad}    indexes = [{index}]"])
+        new = insert_after(text, cls.body[-1], ["", f"{pad}class Meta:", f"{pad}    indexes = [{written}]"])
     return Edit(model, new, state, why)
 
 
 def _drop_index(op: DropIndex, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
     indexes = meta_value(cls, "indexes")
     gone = index_in_meta(cls, op.name)
-    items = [ast.unparse(e) for e in indexes.elts if e is not gone]
-    return Edit(model, replace_node(text, indexes, f"[{', '.join(items)}]"),
+    return Edit(model, remove_item(text, indexes, gone),
                 [_state("RemoveIndex", model, repr(op.name))], f"index {op.name} out of Meta.indexes of {where}")
 
 

@@ -87,6 +87,45 @@ def replace_node(text: str, node: ast.AST, new: str) -> str:
     return text[:start] + new + text[end:]
 
 
+def append_item(text: str, seq: ast.List | ast.Tuple, item: str) -> str:
+    """`item` (source) added at the end of the list or tuple `seq`, the rest of its source as it
+    was (comments, line breaks, a trailing comma): on a line of its own, indented as the last item,
+    where the items stand one per line."""
+    if not seq.elts:
+        return replace_node(text, seq, f"[{item}]" if isinstance(seq, ast.List) else f"({item},)")
+    last = seq.elts[-1]
+    end = offset(text, last.end_lineno, last.end_col_offset)
+    rest = text[end:]
+    had_comma = rest.lstrip(" \t").startswith(",")
+    close = offset(text, seq.end_lineno, seq.end_col_offset) - 1  # the closing bracket
+    line_end = text.find("\n", end)
+    if last.lineno == seq.lineno or line_end < 0 or close < line_end:  # `[a, b]`, `[\n a,\n b]`: inline
+        return text[:end] + f", {item}" + text[end:]
+    pad = text[offset(text, last.lineno, 0): offset(text, last.lineno, last.col_offset)]
+    # A line of its own after the last item's line (its comment stays with it), the file's trailing comma kept.
+    text = text if had_comma else text[:end] + "," + text[end:]
+    line_end = text.find("\n", end)
+    return text[:line_end + 1] + f"{pad}{item}{',' if had_comma else ''}\n" + text[line_end + 1:]
+
+
+def remove_item(text: str, seq: ast.List | ast.Tuple, item: ast.expr) -> str:
+    """The list or tuple `seq` without `item`, the rest of its source as it was."""
+    elts = seq.elts
+    i = elts.index(item)
+    if len(elts) == 1:
+        return replace_node(text, seq, "[]" if isinstance(seq, ast.List) else "()")
+    if i + 1 < len(elts):  # up to the next item: its comma, line break and indentation go with it
+        return text[:span(text, item)[0]] + text[span(text, elts[i + 1])[0]:]
+    return text[:span(text, elts[i - 1])[1]] + text[span(text, item)[1]:]  # the last: from the one before
+
+
+def str_source(text: str, value: str) -> str:
+    """`value` as a Python string in the quotes `text` mostly uses (black's double quotes, or single)."""
+    if text.count('"') > text.count("'") and '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return repr(value)
+
+
 def insert_after(text: str, node: ast.stmt, lines: list[str]) -> str:
     """`lines` (already indented) as whole lines after the statement `node` ends."""
     end = offset(text, node.end_lineno, node.end_col_offset)

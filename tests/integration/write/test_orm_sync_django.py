@@ -163,7 +163,7 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
         assert "full_name = models.CharField(max_length=100)" in (root / "shop" / "models.py").read_text()
     if case == "rename-indexed":
         models_py = (root / "shop" / "models.py").read_text()
-        assert "total = models.IntegerField(default=0, db_column='amount')" in models_py
+        assert 'total = models.IntegerField(default=0, db_column="amount")' in models_py
         assert 'indexes = [models.Index(fields=["total"], name="order_amount_idx")]' in models_py
         with psycopg.connect(pg_url) as conn:
             assert conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'order_amount_idx'"
