@@ -11,8 +11,8 @@ from pathlib import Path
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._django_model_find import Model, index_in_meta, inherited_from, meta_class, meta_value, op_model
-from ._py import (append_item, identifier, indent_of, insert_after, literal_default, remove_item, remove_stmt, replace_node,
-                  sql_type, str_source, with_kwarg)
+from ._py import (append_item, identifier, indent_of, insert_after, literal_default, offset, remove_item, remove_stmt,
+                  replace_node, sql_type, str_source, with_kwarg)
 
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}
@@ -212,13 +212,40 @@ def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> li
     return out
 
 
+def _as_state(call: str) -> str:
+    """A field call as Django's state holds it: a primary key is not serialized (makemigrations
+    writes serialize=False for one; without it the state differs from the model)."""
+    node = ast.parse(call, mode="eval").body
+    key = _kw(node, "primary_key")
+    if isinstance(key, ast.Constant) and key.value is True and _kw(node, "serialize") is None:
+        return f"{call[:-1]}, serialize=False)"
+    return call
+
+
+# An auto-incrementing key stays one when widened or narrowed: its field class for each type.
+_AUTO = {"bigint": "models.BigAutoField", "integer": "models.AutoField", "smallint": "models.SmallAutoField"}
+
+
 def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
     have = _field_of(cls, op.column)
+    keyed = any(isinstance(_kw(c, "primary_key"), ast.Constant) and _kw(c, "primary_key").value
+                for _, _, c in _fields(cls))
+    if have is None and op.column == "id" and op.type in _AUTO and not keyed:
+        # Django's implicit key (DEFAULT_AUTO_FIELD, saleor's AutoField): written out with its new class.
+        call = f"{_AUTO[op.type]}(primary_key=True)"
+        first = next((st for _, st, _ in _fields(cls)), None)
+        if first is None:
+            new = insert_after(text, cls.body[0], [f"{indent_of(text, cls.body[0])}id = {call}"])
+        else:  # the first field, before the others
+            at = offset(text, first.lineno, 0)
+            new = text[:at] + f"{indent_of(text, first)}id = {call}\n" + text[at:]
+        return Edit(model, new, [_state("AlterField", model, "'id'", _as_state(call))],
+                    f"the implicit key of {where} is written out as {_AUTO[op.type]} for {op.table}.id {op.type}")
     if have is None:
         return Edit(model, cannot=f"no field of {where} has the column {op.column}: change its type by hand")
     name, _, call = have
-    mapped = field_type(op.type)
     func = ast.unparse(call.func)
+    mapped = (_AUTO[op.type], []) if func.endswith("AutoField") and op.type in _AUTO else field_type(op.type)
     if mapped is None or func.endswith(_RELATED) or not func.startswith("models."):
         return Edit(model, cannot=f"no Django field for {op.type} in place of {func}: change {name} of {where} by hand")
     if not _portable(call):
@@ -229,7 +256,7 @@ def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Mode
              for k in call.keywords if k.arg not in _TYPE_KWARGS]
     new_call = f"{new_func}({', '.join(type_kwargs + kept)})"
     new_text = None if ast.unparse(call) == new_call else replace_node(text, call, new_call)
-    return Edit(model, new_text, [_state("AlterField", model, repr(name), new_call)],
+    return Edit(model, new_text, [_state("AlterField", model, repr(name), _as_state(new_call))],
                 f"field {name} of {where} becomes {new_func} for {op.table}.{op.column} {op.type}")
 
 

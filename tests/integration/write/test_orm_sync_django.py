@@ -81,7 +81,7 @@ def manage(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProce
     return done
 
 
-def project(root: Path, url: str) -> Path:
+def project(root: Path, url: str, auto_field: str = "django.db.models.BigAutoField") -> Path:
     info = psycopg.conninfo.conninfo_to_dict(url)
     db = {"ENGINE": "django.db.backends.postgresql", "NAME": info["dbname"], "USER": info.get("user", ""),
           "PASSWORD": info.get("password", ""), "HOST": info.get("host", ""), "PORT": info.get("port", "")}
@@ -92,7 +92,7 @@ def project(root: Path, url: str) -> Path:
                      "    execute_from_command_line(sys.argv)\n",
         "proj/__init__.py": "",
         "proj/settings.py": "SECRET_KEY = 'flux-test'\nINSTALLED_APPS = ['accounts', 'shop']\nUSE_TZ = True\n"
-                            "DEFAULT_AUTO_FIELD = 'django.db.models.BigAutoField'\n"
+                            f"DEFAULT_AUTO_FIELD = {auto_field!r}\n"
                             f"DATABASES = {{'default': {db!r}}}\n",
         "accounts/__init__.py": "",
         "shop/__init__.py": "",
@@ -281,3 +281,36 @@ def test_a_field_from_an_abstract_model_is_named_where_it_is_defined(tmp_path):
     assert renamed.text is None and "abstract model SeoModel (seo/models.py)" in renamed.cannot
     assert nullable.text is not None and "null=True" in nullable.text  # its own field: edited as before
     assert "no field of shop/models.py (Product) has the column nowhere" in unknown.cannot
+
+
+@pytest.mark.slow
+def test_an_implicit_integer_key_widened(pg_url, tmp_path, capsys):
+    """saleor's ids are Django's implicit AutoField (DEFAULT_AUTO_FIELD): widening one to bigint
+    writes the key out as a BigAutoField, and the keys pointing at it follow in Django's state."""
+    root = project(tmp_path / "site", pg_url, auto_field="django.db.models.AutoField")
+    plan = write_all(root, {"op": "change_column_type", "table": "customers", "column": "id", "type": "bigint"},
+                     capsys)
+    manage(root, "migrate")
+    assert apply_patches(root, plan) == ["shop/models.py"]
+    assert "class Customer(models.Model):\n    id = models.BigAutoField(primary_key=True)\n    name = " in \
+        (root / "shop" / "models.py").read_text()
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
+    with psycopg.connect(pg_url) as conn:
+        types = dict(conn.execute(
+            "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
+            "WHERE (table_name, column_name) IN (('customers', 'id'), ('shop_order', 'customer_id'))"))
+    assert types == {"customers.id": "bigint", "shop_order.customer_id": "bigint"}
+
+
+def test_an_explicit_auto_key_stays_auto(tmp_path):
+    from flux_agent.model.operations import ChangeColumnType
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "models.py").write_text(
+        "from django.db import models\n\n\nclass Tag(models.Model):\n    id = models.AutoField(primary_key=True)\n")
+    ((_, result),) = _django_models.edits(tmp_path, [ChangeColumnType(table="shop_tag", column="id", type="bigint")])
+    assert "id = models.BigAutoField(primary_key=True)" in result.text  # not a BigIntegerField: ids keep coming
+    assert result.state == [
+        "migrations.AlterField('tag', 'id', models.BigAutoField(primary_key=True, serialize=False))"]
