@@ -28,6 +28,8 @@ from pathlib import Path, PurePosixPath
 
 from ...errors import FluxInputError
 from ...model.plan import CodeChange, Plan, Step
+from ...pg.locks import facts
+from ...pg.split import SqlSyntaxError, split_statements
 from .._layout import lay_out, step_slug
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
 from ..code_changes import cannot, change
@@ -104,8 +106,10 @@ def latest(migrations: dict, label: str) -> str | None:
     return leaves[0]
 
 
-def render_migration(step: Step, label: str, previous: str | None, state: list[str] | None = None) -> str:
-    """The migration file for one step; `state` the state operations its RunSQL carries."""
+def render_migration(step: Step, label: str, previous: str | None, state: list[str] | None = None,
+                     others: list[tuple[str, str]] = ()) -> str:
+    """The migration file for one step; `state` the state operations its RunSQL carries; `others`
+    the latest migrations of the other apps whose tables it changes, which must run first."""
     down = down_sql(step)
     how = "runs in one transaction" if step.transactional else "runs outside a transaction (atomic = False)"
     imports = "from django.db import migrations, models" if state else "from django.db import migrations"
@@ -115,7 +119,8 @@ def render_migration(step: Step, label: str, previous: str | None, state: list[s
         lines.append("    initial = True")
     if not step.transactional:
         lines.append("    atomic = False")
-    deps = f"\n        {(label, previous)!r},\n    " if previous else ""
+    needed = ([(label, previous)] if previous else []) + list(others)
+    deps = "".join(f"\n        {pair!r}," for pair in needed) + "\n    " if needed else ""
     lines += [
         "",
         f"    dependencies = [{deps}]",
@@ -160,9 +165,11 @@ class DjangoWriter(Writer):
         carrier = state_step(db_steps(plan))
         for i, step in enumerate(db_steps(plan)):
             path = PurePosixPath(laid_files(step, 1, "one 000N_<slug>.py file", lambda f: _django_name(f[0]))[0])
+            others: list[tuple[str, str]] = []
             if i == 0:
                 label = app_label(path.parent, Path(project_dir))
                 previous = latest(read_migrations(Path(project_dir) / path.parent), label)
+                others = other_apps_latest(plan, Path(project_dir), label)
                 if not (Path(project_dir) / path.parent / "__init__.py").exists():
                     # Django ignores a migrations folder that is not a package.
                     out.append(FileJob((path.parent / "__init__.py").as_posix(), ""))
@@ -170,7 +177,7 @@ class DjangoWriter(Writer):
             if step is carrier:
                 done = earlier_state(Path(project_dir) / path.parent, label, db_steps(plan)[0].number)
                 state = [op for op in state_operations(plan, Path(project_dir), label) if _same(op) not in done]
-            out.append(FileJob(path.as_posix(), render_migration(step, label, previous, state)))
+            out.append(FileJob(path.as_posix(), render_migration(step, label, previous, state, others)))
             previous = path.stem
         return out
 
@@ -200,6 +207,35 @@ class DjangoWriter(Writer):
             out.append(change(project, rel, text, "; ".join(whys[rel]) + " (the migrations carry the same change "
                                                                        "as state_operations)"))
         return out
+
+
+def other_apps_latest(plan: Plan, project: Path, label: str) -> list[tuple[str, str]]:
+    """(app, latest migration) of each other app whose models' tables the plan's SQL works on
+    (saleor's key of product_product widened: the keys into it in attribute, giftcard, discount and
+    shipping): the plan's first migration depends on them, so a migrate from an empty database
+    makes those tables as they are now before the plan changes them."""
+    tables = {f.table for step in db_steps(plan) for stmt in _statements(step.up_sql)
+              if (f := facts(stmt)).table is not None}
+    models = _django_model_find.find_models(project)
+    apps = {m.label: m.app_dir for m in models}
+    owners = {m.table: m.label for m in models}
+    for table in tables - owners.keys():  # a many-to-many field's own table: <app label>_<model>_<field>
+        owner = max((a for a in apps if table.startswith(f"{a}_")), key=len, default=None)
+        if owner is not None:
+            owners[table] = owner
+    out = []
+    for app in sorted({owners[t] for t in tables if t in owners} - {label}):
+        leaf = latest(read_migrations(project / apps[app] / "migrations"), app)
+        if leaf is not None:
+            out.append((app, leaf))
+    return out
+
+
+def _statements(sql: str) -> list:
+    try:
+        return split_statements(sql)
+    except SqlSyntaxError:  # Flux's own SQL parses; raw SQL a user gave may not: it names no table then
+        return []
 
 
 def owning_folder(plan: Plan, project: Path) -> PurePosixPath | None:

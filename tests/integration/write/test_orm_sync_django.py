@@ -81,7 +81,8 @@ def manage(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProce
     return done
 
 
-def project(root: Path, url: str, auto_field: str = "django.db.models.BigAutoField") -> Path:
+def project(root: Path, url: str, auto_field: str = "django.db.models.BigAutoField", models: dict = MODELS,
+            apps: tuple = ("accounts", "shop")) -> Path:
     info = psycopg.conninfo.conninfo_to_dict(url)
     db = {"ENGINE": "django.db.backends.postgresql", "NAME": info["dbname"], "USER": info.get("user", ""),
           "PASSWORD": info.get("password", ""), "HOST": info.get("host", ""), "PORT": info.get("port", "")}
@@ -91,17 +92,16 @@ def project(root: Path, url: str, auto_field: str = "django.db.models.BigAutoFie
                      "    from django.core.management import execute_from_command_line\n"
                      "    execute_from_command_line(sys.argv)\n",
         "proj/__init__.py": "",
-        "proj/settings.py": "SECRET_KEY = 'flux-test'\nINSTALLED_APPS = ['accounts', 'shop']\nUSE_TZ = True\n"
+        "proj/settings.py": f"SECRET_KEY = 'flux-test'\nINSTALLED_APPS = {list(apps)!r}\nUSE_TZ = True\n"
                             f"DEFAULT_AUTO_FIELD = {auto_field!r}\n"
                             f"DATABASES = {{'default': {db!r}}}\n",
-        "accounts/__init__.py": "",
-        "shop/__init__.py": "",
-        **MODELS,
+        **{f"{app}/__init__.py": "" for app in apps},
+        **models,
     }
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
-    manage(root, "makemigrations", "accounts", "shop")
+    manage(root, "makemigrations", *apps)
     return root
 
 
@@ -314,3 +314,30 @@ def test_an_explicit_auto_key_stays_auto(tmp_path):
     assert "id = models.BigAutoField(primary_key=True)" in result.text  # not a BigIntegerField: ids keep coming
     assert result.state == [
         "migrations.AlterField('tag', 'id', models.BigAutoField(primary_key=True, serialize=False))"]
+
+
+@pytest.mark.slow
+def test_a_plan_reaching_other_apps_tables_runs_after_their_migrations(pg_url, tmp_path, capsys):
+    """saleor's product_product.id widened: the keys into it live in other apps' tables (a foreign key
+    and a many-to-many field's own table here). The plan's first migration depends on those apps'
+    latest migrations, so `migrate` from an empty database, which takes the apps' latest migrations
+    in name order (shop before warehouse), makes their tables before the plan changes them."""
+    models = {"shop/models.py": MODELS["shop/models.py"],
+              "warehouse/models.py": "from django.db import models\n\n\nclass Bin(models.Model):\n"
+                                     "    customer = models.ForeignKey('shop.Customer', on_delete=models.CASCADE)\n"
+                                     "    favourites = models.ManyToManyField('shop.Customer', related_name='bins')\n"}
+    root = project(tmp_path / "site", pg_url, auto_field="django.db.models.AutoField", models=models,
+                   apps=("shop", "warehouse"))
+    plan = write_all(root, {"op": "change_column_type", "table": "customers", "column": "id", "type": "bigint"},
+                     capsys)
+    first = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))[0].read_text()
+    assert "('warehouse', '0001_initial')," in first
+    manage(root, "migrate")  # from an empty database
+    with psycopg.connect(pg_url) as conn:
+        types = {r[0] for r in conn.execute(
+            "SELECT data_type FROM information_schema.columns WHERE column_name = 'customer_id' "
+            "AND table_name IN ('warehouse_bin', 'warehouse_bin_favourites')")}
+    assert types == {"bigint"}
+    assert apply_patches(root, plan) == ["shop/models.py"]
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
