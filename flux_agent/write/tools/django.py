@@ -214,7 +214,7 @@ def other_apps_latest(plan: Plan, project: Path, label: str) -> list[tuple[str, 
     (saleor's key of product_product widened: the keys into it in attribute, giftcard, discount and
     shipping): the plan's first migration depends on them, so a migrate from an empty database
     makes those tables as they are now before the plan changes them."""
-    tables = {f.table for step in db_steps(plan) for stmt in _statements(step.up_sql)
+    tables = {f.table for step in db_steps(plan) for stmt in _statements(step.up_sql or "")
               if (f := facts(stmt)).table is not None}
     models = _django_model_find.find_models(project)
     apps = {m.label: m.app_dir for m in models}
