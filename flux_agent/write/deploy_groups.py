@@ -177,8 +177,23 @@ def plan_records(project: Path) -> list[PlanRecord]:
 
 
 def unfinished_records(project: Path) -> list[PlanRecord]:
-    """The plan records in the project with steps left to write, in name (time) order."""
-    return [r for r in plan_records(project) if not r.complete]
+    """The plan records in the project with steps left to write, in name (time) order, but a plan
+    given up: one whose written files are all gone (deleted by hand, `git clean`), or taken by a
+    later plan's (Flux never writes over a file, so a later plan wrote there after they were gone:
+    Django's numbers and a stamp of the same second come again)."""
+    records = plan_records(project)
+    later: set[str] = set()
+    kept = []
+    for record in reversed(records):
+        files = _written_files(record)
+        if not record.complete and not (files and all(f in later or not (project / f).exists() for f in files)):
+            kept.append(record)
+        later.update(files)
+    return kept[::-1]
+
+
+def _written_files(record: PlanRecord) -> list[str]:
+    return [f for s in record.plan.steps if s.number in record.written for f in s.files]
 
 
 def next_text(plan: Plan, written: set[int]) -> str:

@@ -295,3 +295,23 @@ def test_error_line_has_one_prefix(capsys):
     assert flux_main(["plan", "--no-such-flag"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("flux: ") and not err.startswith("flux: flux:")
+
+
+def test_a_plan_whose_files_were_deleted_is_given_up(proj, capsys):
+    """A plan written, then thrown away with its files (`git clean`), and planned again: `flux
+    continue` goes on with the plan whose files are there, not "several plans have steps left"."""
+    rename = {"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}
+    first = plan_json(capsys, proj, [rename], "--write")
+    for f in [f for s in first["steps"] for f in s["files"]]:
+        (proj / f).unlink(missing_ok=True)  # the plan lists the files of its later steps too
+    second = plan_json(capsys, proj, [rename], "--write")
+    code, out, err = run(capsys, ["continue", "--project", str(proj), "--json"])
+    assert code == 0, err
+    done = json.loads(out)
+    assert done["written_steps"] and all((proj / f).is_file() for f in done["files"])
+    assert done["record"].endswith(".json") and done["record"] != first.get("record")
+    # The files of the second plan deleted too: nothing is left to go on with.
+    for f in [f for s in second["steps"] for f in s["files"]] + done["files"]:
+        (proj / f).unlink(missing_ok=True)
+    code, _, err = run(capsys, ["continue", "--project", str(proj)])
+    assert code == 2 and "no plan with steps left to write" in err
