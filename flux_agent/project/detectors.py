@@ -5,6 +5,7 @@ migrations folder that evidence names."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import PurePosixPath
 from typing import Callable, Optional
@@ -94,17 +95,21 @@ def _alembic(scan: Scan) -> Found:
         parser = configparser.RawConfigParser(strict=False)
         try:
             parser.read_string(scan.read(f))
-            location = parser.get("alembic", "script_location", fallback="")
         except configparser.Error:
-            location = ""
-        location = location.replace("%(here)s/", "").replace("%(here)s", ".")
-        where = inside(location) if location else None
-        resource = package_folder(scan.root / f.parent, location, scan.root) if location and not where else None
-        if resource is not None:
-            found = resource.relative_to(scan.root).as_posix()
-            return [f"{f} exists", f"its script_location {location} is {found}"], join(PurePosixPath(found), "versions")
-        folder = join(f.parent, where, "versions") if where else versions_near(f.parent)
-        return [f"{f} exists"], folder
+            parser = configparser.RawConfigParser()
+        evidence, section, location = [f"{f} exists"], "alembic", parser.get("alembic", "script_location", fallback="")
+        if not location:  # only named sections (`alembic -n NAME`, dispatch's core and tenant): the largest
+            named = _alembic_sections(scan, f, parser)
+            if named:
+                section, location, folder, count = named[0]
+                evidence.append(f"its section [{section}] names script_location {location} ({count} revisions)"
+                                + (f"; also {', '.join(f'[{n[0]}]' for n in named[1:])}: choose one with "
+                                   "migrations_dir" if len(named) > 1 else ""))
+                return evidence, folder
+        folder = _alembic_versions(scan, f, location)
+        if folder is not None and location and not inside(_here(location)):
+            evidence.append(f"its script_location {location} is {PurePosixPath(folder).parent}")
+        return evidence, folder or versions_near(f.parent)
     for f in scan.named("pyproject.toml"):
         try:
             conf = tomllib.loads(scan.read(f, 1_000_000)).get("tool", {}).get("alembic")
@@ -115,6 +120,37 @@ def _alembic(scan: Scan) -> Found:
             folder = join(f.parent, where, "versions") if where else versions_near(f.parent)
             return [f"{f} has [tool.alembic]"], folder
     return [], None
+
+
+def _here(location: str) -> str:
+    return location.replace("%(here)s/", "").replace("%(here)s", ".")
+
+
+def _alembic_versions(scan: Scan, ini: PurePosixPath, location: str) -> Optional[str]:
+    """The versions folder of a script_location: a folder beside alembic.ini, or a package's
+    (`package:path`, prefect's); None when it names neither."""
+    location = _here(location)
+    where = inside(location) if location else None
+    if where:
+        return join(ini.parent, where, "versions")
+    resource = package_folder(scan.root / ini.parent, location, scan.root) if location else None
+    return join(PurePosixPath(resource.relative_to(scan.root).as_posix()), "versions") if resource else None
+
+
+def _alembic_sections(scan: Scan, ini: PurePosixPath, parser) -> list[tuple[str, str, str, int]]:
+    """(section, its script_location, the versions folder, revisions in it) of each named section
+    whose folder is in the project, the one with the most revisions first."""
+    out = []
+    for section in parser.sections():
+        location = parser.get(section, "script_location", fallback="")
+        folder = _alembic_versions(scan, ini, location) if location and section != "alembic" else None
+        if folder is not None:
+            try:  # listed here: the scan stops a few folders down, above most versions folders
+                count = sum(1 for n in os.listdir(scan.root / folder) if n.endswith(".py") and n != "__init__.py")
+            except OSError:
+                count = 0
+            out.append((section, location, folder, count))
+    return sorted(out, key=lambda n: (-n[3], n[0]))
 
 
 def _drizzle(scan: Scan) -> Found:

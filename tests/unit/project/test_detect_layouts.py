@@ -82,6 +82,16 @@ LAYOUTS = [
      {"backend/alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
       "backend/migrations/env.py": "", "backend/migrations/versions/0001_init.py": ""},
      "alembic", "backend/migrations/versions"),
+    # dispatch: no [alembic] section, one per database (`alembic -n tenant`), as package resources
+    # below the scan's depth; the one holding the most revisions, the others named in the evidence.
+    ("alembic-named-sections-only",
+     {"src/app/alembic.ini": "[core]\nscript_location = app:database/revisions/core\n\n"
+                             "[tenant]\nscript_location = app:database/revisions/tenant\n",
+      "src/app/__init__.py": "",
+      "src/app/database/revisions/core/env.py": "", "src/app/database/revisions/core/versions/a.py": "",
+      "src/app/database/revisions/tenant/env.py": "", "src/app/database/revisions/tenant/versions/b.py": "",
+      "src/app/database/revisions/tenant/versions/c.py": ""},
+     "alembic", "src/app/database/revisions/tenant/versions"),
     ("knex-in-a-monorepo-package",
      {"package.json": json.dumps({"workspaces": ["packages/*"]}),
       "packages/api/knexfile.js": "module.exports = { client: 'pg', migrations: { directory: './db/knex' } };\n"},
@@ -202,3 +212,10 @@ def test_a_manage_py_or_data_source_of_another_framework_is_no_evidence(tmp_path
     files = dict(next(c[1] for c in MORE_CONFIG if c[0] == "flask-manage-py-beside-alembic"))
     found = detect(_project(tmp_path, files))
     assert (found.candidates, found.ambiguous) == (["alembic"], False), found.evidence
+
+
+def test_alembic_sections_left_out_are_named(tmp_path):
+    files = dict(next(c[1] for c in LAYOUTS if c[0] == "alembic-named-sections-only"))
+    found = detect(_project(tmp_path, files))
+    assert any("section [tenant]" in e and "(2 revisions)" in e and "also [core]: choose one with migrations_dir" in e
+               for e in found.evidence), found.evidence
