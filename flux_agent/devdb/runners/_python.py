@@ -238,15 +238,19 @@ def url_names(job) -> dict:
     return names
 
 
-def run_child(job, tool: str, python: str, cwd: Path, extra: dict) -> dict:
+def run_child(job, tool: str, python: str, cwd: Path, extra: dict, cwd_last: bool = False) -> dict:
     """Run `tool`'s child with `python` in `cwd`; its result (status ok, stopped, missing or
-    failed; message; notes) with the process's output."""
+    failed; message; notes) with the process's output. `cwd_last`: `cwd` is searched for modules
+    after the interpreter's own (alembic's command does not search it at all; dispatch keeps a
+    types.py beside its alembic.ini, which took the place of Python's own `types`)."""
     with tempfile.TemporaryDirectory(prefix="flux-runner-") as tmp:
         result_file = Path(tmp) / "result.json"
         config = {"tool": tool, "module": str(Path(__file__).with_name(f"{tool}.py")), "marker": job.marker,
                   "result": str(result_file), "url": job.url, "params": job.params, **extra}
         env = {**job.env, **url_names(job), _CONFIG: json.dumps(config)}
         code = f"import runpy; runpy.run_path({str(Path(__file__))!r}, run_name='__main__')"
+        if cwd_last:  # `python -c` searches the working folder first: before runpy imports anything
+            code = "import sys; sys.path.append(sys.path.pop(0)) if sys.path[:1] == [''] else None; " + code
         try:
             done = subprocess.run([python, "-c", code], check=False, cwd=cwd, env=env, capture_output=True, text=True,
                                   timeout=TIMEOUT_S)

@@ -41,6 +41,7 @@ class _Where:
     file: Path  # alembic.ini, or pyproject.toml with [tool.alembic]
     toml: bool
     folders: tuple[Path, ...]  # the script location, then other version locations
+    section: str = "alembic"  # the ini's section (`alembic -n NAME`) whose script_location it is
 
 
 class AlembicRunner:
@@ -58,7 +59,7 @@ class AlembicRunner:
         python = _python.project_python(where.file.parent, job.project)
         result = _python.run_child(job, "alembic", python, where.file.parent, {
             "ini": "" if where.toml else str(where.file), "toml": str(where.file) if where.toml else "",
-            "locations": [str(f) for f in where.folders]})
+            "locations": [str(f) for f in where.folders], "section": where.section}, cwd_last=True)
         return _python.outcome(result, "Alembic")
 
 
@@ -87,19 +88,33 @@ def _from_ini(ini: Path, versions: Path, project: Path) -> _Where:
     parser = configparser.ConfigParser(defaults={"here": str(ini.parent)}, strict=False)
     try:
         parser.read(ini, encoding="utf-8")
-        location = parser.get("alembic", "script_location", fallback="")
-        others = parser.get("alembic", "version_locations", fallback="")
+        section = "alembic"
+        if not parser.get("alembic", "script_location", fallback=""):
+            # Named sections only (dispatch's core and tenant): the one whose scripts hold the versions.
+            section = next((name for name in parser.sections() if (name != "alembic" and _located(
+                ini, parser.get(name, "script_location", fallback=""), project) == versions.parent)), section)
+        location = parser.get(section, "script_location", fallback="")
+        others = parser.get(section, "version_locations", fallback="")
     except (configparser.Error, OSError, UnicodeDecodeError) as exc:
         raise FluxInputError(f"cannot read {ini.name}: {' '.join(str(exc).split())}; "
                              "give --database-url") from None
-    return _where(ini, False, location, others, versions, project)
+    where = _where(ini, False, location, others, versions, project)
+    return _Where(where.file, where.toml, where.folders, section)
+
+
+def _located(file: Path, location: str, project: Path) -> Path | None:
+    """The folder a script_location names, as alembic reads it: beside the config file, or a
+    package's (`package:path`); None when it names no folder."""
+    if not location:
+        return None
+    base = file.parent
+    folder = base / location.replace("%(here)s", str(base))
+    return folder if folder.is_dir() else package_folder(base, location, project)
 
 
 def _where(file: Path, toml: bool, location: str, others: str, versions: Path, project: Path) -> _Where:
     base = file.parent
-    folder = base / location.replace("%(here)s", str(base)) if location else None
-    if folder is not None and not folder.is_dir():  # `package:path`, as alembic reads it
-        folder = package_folder(base, location, project) or folder
+    folder = _located(file, location, project)
     if folder is None or not folder.is_dir():
         if not (versions.parent / "env.py").is_file():
             raise FluxInputError(f"alembic's script_location {location!r} ({file.name}) is not a folder with "
@@ -166,7 +181,7 @@ def child(config: dict, check, tolerated) -> dict:
         from alembic.config import Config
     except ImportError as exc:
         return {"status": "missing", "message": f"alembic is not importable ({_first_line(exc)})"}
-    cfg = Config(toml_file=config["toml"]) if config["toml"] else Config(config["ini"])
+    cfg = Config(toml_file=config["toml"]) if config["toml"] else Config(config["ini"], ini_section=config["section"])
     try:
         original = cfg.get_main_option("sqlalchemy.url") or ""
     except Exception:  # noqa: BLE001 - a %(NAME)s the ini cannot fill

@@ -297,6 +297,28 @@ def test_alembic_script_location_as_a_package_resource(tmp_path):
     assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"} and notes == []
 
 
+def test_alembic_ini_with_named_sections_only(tmp_path):
+    """dispatch's alembic.ini has no [alembic] section: one per database, [core] and [tenant], run as
+    `alembic -n tenant`; and modules of its own beside it named as Python's (its types.py; json.py here,
+    which no interpreter has loaded at start). The section whose scripts hold the most revisions builds
+    the dev database (its env.py given that section), and the project's module does not take the
+    place of Python's (`python -c` searched the ini's folder first)."""
+    ini = ALEMBIC_INI.replace("[alembic]\n    script_location = %(here)s/alembic", "[core]\n    script_location = "
+                              "%(here)s/core\n\n    [tenant]\n    script_location = %(here)s/tenant")
+    assert "[tenant]" in ini and "[alembic]" not in ini
+    one_env = CONVENTIONAL_ENV.replace("config.get_section(config.config_ini_section, {})",
+                                       "{'sqlalchemy.url': config.get_main_option('sqlalchemy.url')}")
+    project = write(tmp_path / "dispatchlike", {
+        "alembic.ini": ini, "json.py": "raise ImportError('the project json.py was imported as json')\n",
+        "core/env.py": one_env, "core/versions/a1b2c3d4e5f6_authors_and_books.py": REV_1,
+        "tenant/env.py": one_env, "tenant/versions/a1b2c3d4e5f6_authors_and_books.py": REV_1,
+        "tenant/versions/b2c3d4e5f6a7_books_pages.py": REV_2})
+    found = tools.detect_tooling(str(project))
+    assert (found.tool, found.migrations_dir) == ("alembic", "tenant/versions")
+    schema, notes = tools.current_schema(str(project))
+    assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"} and notes == []
+
+
 # --- 2. plans written on that schema run up, down, up by the real tool -----------------------------------
 
 
