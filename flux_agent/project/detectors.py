@@ -63,8 +63,14 @@ def _prisma(scan: Scan) -> Found:
         if where or folder:
             base = PurePosixPath(f.parent, where or "prisma")
             base = base.parent if base.suffix == ".prisma" else base
-            return [f"{f} names the schema {where or '(default)'}" + (f" and migrations {folder}" if folder else "")], \
-                join(f.parent, folder) if folder else join(base, "migrations")
+            evidence = [f"{f} names the schema {where or '(default)'}" + (f" and migrations {folder}" if folder else "")]
+            named = join(f.parent, folder) if folder else join(base, "migrations")
+            kept = _prisma_migrations_kept(scan, base.parent) if folder and not (scan.root / named).is_dir() else None
+            if kept is not None:  # formbricks: a folder its own script fills from the one kept in git
+                evidence.append(f"{named} is not in the project (made by a script?): its migrations are kept in "
+                                f"{kept[0]} ({kept[1]} migration.sql files)")
+                return evidence, kept[0]
+            return evidence, named
     for f in scan.named("package.json"):
         try:
             conf = json.loads(scan.read(f, 1_000_000)).get("prisma")
@@ -79,6 +85,18 @@ def _prisma(scan: Scan) -> Found:
     for f in sorted(found, key=lambda p: p.parent.name != "prisma"):  # prisma/ first, shallow first
         return [f"{f} exists"], join(f.parent, "migrations")
     return [], None
+
+
+def _prisma_migrations_kept(scan: Scan, near: PurePosixPath) -> Optional[tuple[str, int]]:
+    """The folder under `near` holding the most Prisma migrations (<name>/migration.sql), and how many."""
+    counts: dict[str, int] = {}
+    for f in scan.named("migration.sql"):
+        if f.is_relative_to(near) and len(f.parts) >= 3:
+            counts[f.parent.parent.as_posix()] = counts.get(f.parent.parent.as_posix(), 0) + 1
+    if not counts:
+        return None
+    folder = max(counts, key=lambda k: (counts[k], -len(k)))
+    return folder, counts[folder]
 
 
 def _alembic(scan: Scan) -> Found:

@@ -24,6 +24,7 @@ from ..errors import FluxInputError, FluxRefused
 from ..model.plan import CodeChange, Plan, Step
 from ..pg.split import split_statements
 from ..plan.ops._index_guard import HEALS, NO_HEAL
+from ..project.git_ignored import ignored
 
 _SLUG_MAX = 50
 
@@ -212,6 +213,11 @@ def commit(plan: Plan, project_dir: Path, jobs: list[FileJob]) -> list[Path]:
     for job, target in zip(jobs, targets):
         if not job.replace and os.path.lexists(target):
             raise FluxInputError(f"refusing to overwrite existing file: {job.rel}")
+    hidden = ignored(root, [j.rel for j in jobs if not j.rel.startswith(".flux/")])
+    if hidden is not None:
+        raise FluxInputError(f"refusing to write {hidden[0]}: git ignores it ({hidden[1]}), so it would never be "
+                             "committed; set migrations_dir (.flux.yaml or [tool.flux]) to the folder the "
+                             "migrations are kept in")
 
     created: list[Path] = []
     moved: list[Path] = []

@@ -315,3 +315,18 @@ def test_a_plan_whose_files_were_deleted_is_given_up(proj, capsys):
         (proj / f).unlink(missing_ok=True)
     code, _, err = run(capsys, ["continue", "--project", str(proj)])
     assert code == 2 and "no plan with steps left to write" in err
+
+
+def test_a_migrations_folder_git_ignores_is_refused_and_nothing_written(proj, capsys):
+    """formbricks' prisma.config names a folder its own script fills, which git ignores: a migration
+    written there would never be committed. One line, exit 2, nothing written."""
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(proj)], check=True)
+    (proj / ".gitignore").write_text("db/migrations/\n")
+    before = listing(proj)
+    code, out, err = run(capsys, ["plan", "--project", str(proj), "--op", json.dumps(ADD_INDEX), "--write"])
+    assert code == 2 and out == ""
+    assert err.startswith("flux: refusing to write db/migrations/") and ".gitignore:1:db/migrations/" in err
+    assert len(err.strip().splitlines()) == 1
+    assert listing(proj) == before

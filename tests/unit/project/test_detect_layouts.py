@@ -92,6 +92,15 @@ LAYOUTS = [
       "src/app/database/revisions/tenant/env.py": "", "src/app/database/revisions/tenant/versions/b.py": "",
       "src/app/database/revisions/tenant/versions/c.py": ""},
      "alembic", "src/app/database/revisions/tenant/versions"),
+    # formbricks: prisma.config names the folder its own script fills (git ignores it, absent in a
+    # checkout); the migrations kept are in another folder beside the schema, data migrations among them.
+    ("prisma-config-migrations-made-by-a-script",
+     {"prisma.config.mjs": "export default { schema: 'packages/db/schema', migrations: { path: 'packages/db/.gen' } };\n",
+      "packages/db/schema/main.prisma": "model A { id Int @id }\n",
+      "packages/db/migration/20250101000000_init/migration.sql": SQL,
+      "packages/db/migration/20250102000000_fill/migration.ts": "export {};\n",
+      "packages/db/migration/20250103000000_more/migration.sql": SQL},
+     "prisma", "packages/db/migration"),
     ("knex-in-a-monorepo-package",
      {"package.json": json.dumps({"workspaces": ["packages/*"]}),
       "packages/api/knexfile.js": "module.exports = { client: 'pg', migrations: { directory: './db/knex' } };\n"},
