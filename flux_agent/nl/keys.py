@@ -81,6 +81,9 @@ def index(p: Parser, unique: bool = False) -> AddIndex:
             where = p.expr("index predicate", p.stop_at("named", "called"))
         elif table is not None and cols is None and c.accept("by", "using", "with", "covering", "on"):
             cols = [p.names.column(table, col) for col in p.column_list()]
+        elif table is not None and cols is None and p.names.known and tok_is_name(c.peek()) \
+                and p.names.find_column(table, c.peek().text) is not None:
+            cols = [p.names.column(table, col) for col in p.column_list()]  # "on Webhook url": a column of it
         elif table is None:
             c.accept("on", "to", "for", "of", "over", "across")
             table, cols = key_target(p, need_columns=False)
