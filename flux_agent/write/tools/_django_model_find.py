@@ -113,10 +113,22 @@ def _kw(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
 
+def fields(cls: ast.ClassDef) -> list[tuple[str, ast.Assign, ast.Call]]:
+    """The fields the class body assigns, as models.py spells them: (name, statement, call). A
+    manager (`objects = OrderManager()`) is no field."""
+    out = []
+    for st in cls.body:
+        if (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
+                and isinstance(st.value, ast.Call)):
+            func = ast.unparse(st.value.func)
+            kind = func.rsplit(".", 1)[-1]
+            if kind.endswith(("Field", "ForeignKey")) or (func.startswith("models.") and "Manager" not in kind):
+                out.append((st.targets[0].id, st, st.value))
+    return out
+
+
 def field_names(cls: ast.ClassDef) -> set[str]:
-    """The names the class body assigns a call to (its fields, as models.py spells them)."""
-    return {st.targets[0].id for st in cls.body if isinstance(st, ast.Assign) and len(st.targets) == 1
-            and isinstance(st.targets[0], ast.Name) and isinstance(st.value, ast.Call)}
+    return {name for name, _, _ in fields(cls)}
 
 
 def inherited_from(project: Path, cls: ast.ClassDef, names: set[str]) -> tuple[str, str] | None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._django_model_find import Model, index_in_meta, inherited_from, meta_class, meta_value, op_model
+from ._django_model_find import Model, fields, index_in_meta, inherited_from, meta_class, meta_value, op_model
 from ._py import (append_item, identifier, indent_of, insert_after, literal_default, offset, remove_item, remove_stmt,
                   replace_node, sql_type, str_source, with_kwarg)
 
@@ -37,15 +37,6 @@ def _class(tree: ast.Module, name: str) -> ast.ClassDef:
     return next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
 
 
-def _fields(cls: ast.ClassDef) -> list[tuple[str, ast.Assign, ast.Call]]:
-    out = []
-    for st in cls.body:
-        if (isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name)
-                and isinstance(st.value, ast.Call)):
-            out.append((st.targets[0].id, st, st.value))
-    return out
-
-
 def _kw(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
 
@@ -58,7 +49,7 @@ def _column(name: str, call: ast.Call) -> str:
 
 
 def _field_of(cls: ast.ClassDef, column: str):
-    return next(((n, st, c) for n, st, c in _fields(cls) if _column(n, c) == column), None)
+    return next(((n, st, c) for n, st, c in fields(cls) if _column(n, c) == column), None)
 
 
 def _portable(call: ast.Call) -> bool:
@@ -144,9 +135,9 @@ def _add_column(op: AddColumn, text: str, cls: ast.ClassDef, model: Model, where
                                   f"the field to {where} by hand (db_default=...)")
     kwargs = kwargs + (["null=True"] if op.nullable else []) + ([f"default={default}"] if default else [])
     call = f"{func}({', '.join(kwargs)})"
-    fields = _fields(cls)
-    anchor = fields[-1][1] if fields else next((n for n in cls.body if not isinstance(n, ast.ClassDef)), cls.body[-1])
-    pad = indent_of(text, anchor) if fields else indent_of(text, cls.body[0])
+    have = fields(cls)
+    anchor = have[-1][1] if have else next((n for n in cls.body if not isinstance(n, ast.ClassDef)), cls.body[-1])
+    pad = indent_of(text, anchor) if have else indent_of(text, cls.body[0])
     new = insert_after(text, anchor, [f"{pad}{op.column} = {call}"])
     return Edit(model, new, [_state("AddField", model, repr(op.column), call)],
                 f"add field {op.column} to {where} for the new column {op.table}.{op.column}")
@@ -185,7 +176,7 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
     if not identifier(op.new_name):
         return Edit(model, cannot=f"{op.new_name} is not a Python name: set db_column={op.new_name!r} on {name} "
                                   "by hand")
-    if _field_of(cls, op.new_name) or any(n == op.new_name for n, _, _ in _fields(cls)):
+    if _field_of(cls, op.new_name) or any(n == op.new_name for n, _, _ in fields(cls)):
         return Edit(model, cannot=f"{where} already has a field named {op.new_name}")
     return Edit(model, replace_node(text, st.targets[0], op.new_name),
                 [_state("RenameField", model, repr(op.column), repr(op.new_name))],
@@ -229,11 +220,11 @@ _AUTO = {"bigint": "models.BigAutoField", "integer": "models.AutoField", "smalli
 def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
     have = _field_of(cls, op.column)
     keyed = any(isinstance(_kw(c, "primary_key"), ast.Constant) and _kw(c, "primary_key").value
-                for _, _, c in _fields(cls))
+                for _, _, c in fields(cls))
     if have is None and op.column == "id" and op.type in _AUTO and not keyed:
         # Django's implicit key (DEFAULT_AUTO_FIELD, saleor's AutoField): written out with its new class.
         call = f"{_AUTO[op.type]}(primary_key=True)"
-        first = next((st for _, st, _ in _fields(cls)), None)
+        first = next((st for _, st, _ in fields(cls)), None)
         if first is None:
             new = insert_after(text, cls.body[0], [f"{indent_of(text, cls.body[0])}id = {call}"])
         else:  # the first field, before the others

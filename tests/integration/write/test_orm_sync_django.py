@@ -341,3 +341,17 @@ def test_a_plan_reaching_other_apps_tables_runs_after_their_migrations(pg_url, t
     assert apply_patches(root, plan) == ["shop/models.py"]
     done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
     assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_new_field_goes_after_the_last_field_not_the_manager(tmp_path):
+    """saleor's Order ends its fields with `objects = OrderManager()`: the new field went after the
+    manager, which is no field."""
+    from flux_agent.model.operations import AddColumn
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "models.py").write_text(
+        "from django.db import models\n\n\nclass Order(models.Model):\n    total = models.IntegerField()\n\n"
+        "    objects = OrderManager()\n\n    class Meta:\n        ordering = ('-total',)\n")
+    ((_, result),) = _django_models.edits(tmp_path, [AddColumn(table="shop_order", column="note", type="text")])
+    assert "    total = models.IntegerField()\n    note = models.TextField(null=True)\n\n    objects = " in result.text
