@@ -113,12 +113,13 @@ def _dev_databases(databases, params: dict, notes: list) -> dict:
     databases = dict(databases or {})
     old = dict(databases.get("default") or {})
     engine = str(old.get("ENGINE") or "")
+    options = {k: v for k, v in dict(old.get("OPTIONS") or {}).items() if k not in _LOCATION}
     if not any(word in engine for word in ("postgres", "postgis")):
         if engine:
             notes.append(f"the project's default database is {engine.rsplit('.', 1)[-1]}, not PostgreSQL; "
                          "its migrations were run on PostgreSQL")
         engine = "django.db.backends.postgresql"
-    options = {k: v for k, v in dict(old.get("OPTIONS") or {}).items() if k not in _LOCATION}
+        options = {}  # that engine's (healthchecks' sqlite init_command): PostgreSQL's driver refuses them
     old.update(ENGINE=engine, NAME=params["database"], USER=params["user"], PASSWORD=params["password"],
                HOST=params["host"], PORT=str(params["port"]), OPTIONS=options)
     databases["default"] = old

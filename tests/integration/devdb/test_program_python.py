@@ -263,6 +263,19 @@ def test_django_project_is_read_by_its_own_migrate(tmp_path, monkeypatch):
         [project / "manage.py", project / "acme" / "settings.py"] + list(project.glob("library/migrations/*.py")))
 
 
+def test_django_project_on_sqlite_is_read_on_postgresql_without_sqlites_options(tmp_path):
+    """healthchecks' default database is SQLite with OPTIONS init_command (PostgreSQL only when DB=
+    postgres): its migrations run on the dev database, with a note, and SQLite's options are not
+    handed to PostgreSQL's driver (psycopg refused init_command)."""
+    sqlite = """
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "hc.sqlite",
+                             "OPTIONS": {"init_command": "PRAGMA journal_mode=wal", "transaction_mode": "IMMEDIATE"}}}
+    """
+    schema, notes = tools.current_schema(str(django_project(tmp_path / "dj", databases=sqlite)))
+    assert {t.name: {c.name for c in t.columns} for t in schema.tables if t.name in BOOKS} == BOOKS
+    assert notes == ["the project's default database is sqlite3, not PostgreSQL; its migrations were run on PostgreSQL"]
+
+
 @pytest.mark.parametrize("env", ["online-only", "conventional"])
 def test_alembic_project_is_read_by_its_own_env(tmp_path, monkeypatch, env):
     project = alembic_project(tmp_path / env, ONLINE_ONLY_ENV if env == "online-only" else CONVENTIONAL_ENV)
