@@ -33,7 +33,7 @@ from ...pg.split import SqlSyntaxError, split_statements
 from .._layout import lay_out, step_slug
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
 from ..code_changes import cannot, change
-from . import _django_model_find, _django_models
+from . import _django_model_find, _django_models, _django_portable
 from ._py import comment_text, module_assignments, module_head, originals, parse_file
 
 _NUMBER = re.compile(r"(\d+)_")  # file names only
@@ -107,13 +107,18 @@ def latest(migrations: dict, label: str) -> str | None:
 
 
 def render_migration(step: Step, label: str, previous: str | None, state: list[str] | None = None,
-                     others: list[tuple[str, str]] = ()) -> str:
+                     others: list[tuple[str, str]] = (), engines: list[str] = ()) -> str:
     """The migration file for one step; `state` the state operations its RunSQL carries; `others`
-    the latest migrations of the other apps whose tables it changes, which must run first."""
+    the latest migrations of the other apps whose tables it changes, which must run first;
+    `engines` the other databases the project runs, where the SQL is not run (_django_portable.py)."""
     down = down_sql(step)
     how = "runs in one transaction" if step.transactional else "runs outside a transaction (atomic = False)"
     imports = "from django.db import migrations, models" if state else "from django.db import migrations"
-    lines = module_head(step, [f"Written by flux; {how}."], [imports])
+    about = [f"Written by flux; {how}."] + ([f"Its SQL is PostgreSQL's: on {', '.join(engines)}, which the project's "
+                                            "settings name too, Django makes the state operations itself."]
+                                           if engines else [])
+    lines = module_head(step, about, [imports]) + (_django_portable.SOURCE if engines else [])
+    run_sql = _django_portable.CLASS if engines else "migrations.RunSQL"
     lines += ["", "class Migration(migrations.Migration):"]
     if previous is None:
         lines.append("    initial = True")
@@ -135,11 +140,11 @@ def render_migration(step: Step, label: str, previous: str | None, state: list[s
     if down is None:
         lines.append(f"        # nothing to undo: {comment_text(nothing_to_undo(step))}")
     if state:
-        lines += [f"        migrations.RunSQL(sql={up}, reverse_sql={reverse}, state_operations=[",
+        lines += [f"        {run_sql}(sql={up}, reverse_sql={reverse}, state_operations=[",
                   "            # what the models.py edit of this plan changes, for Django's migration state",
                   *(f"            {op}," for op in state), "        ]),"]
     else:
-        lines.append(f"        migrations.RunSQL(sql={up}, reverse_sql={reverse}),")
+        lines.append(f"        {run_sql}(sql={up}, reverse_sql={reverse}),")
     lines.append("    ]")
     return "\n".join(lines) + "\n"
 
@@ -162,6 +167,7 @@ class DjangoWriter(Writer):
         out: list[FileJob] = []
         previous: str | None = None
         label = ""
+        engines: list[str] = []
         carrier = state_step(db_steps(plan))
         for i, step in enumerate(db_steps(plan)):
             path = PurePosixPath(laid_files(step, 1, "one 000N_<slug>.py file", lambda f: _django_name(f[0]))[0])
@@ -170,6 +176,7 @@ class DjangoWriter(Writer):
                 label = app_label(path.parent, Path(project_dir))
                 previous = latest(read_migrations(Path(project_dir) / path.parent), label)
                 others = other_apps_latest(plan, Path(project_dir), label)
+                engines = _django_portable.other_engines(Path(project_dir), path.parent.as_posix())
                 if not (Path(project_dir) / path.parent / "__init__.py").exists():
                     # Django ignores a migrations folder that is not a package.
                     out.append(FileJob((path.parent / "__init__.py").as_posix(), ""))
@@ -177,7 +184,7 @@ class DjangoWriter(Writer):
             if step is carrier:
                 done = earlier_state(Path(project_dir) / path.parent, label, db_steps(plan)[0].number)
                 state = [op for op in state_operations(plan, Path(project_dir), label) if _same(op) not in done]
-            out.append(FileJob(path.as_posix(), render_migration(step, label, previous, state, others)))
+            out.append(FileJob(path.as_posix(), render_migration(step, label, previous, state, others, engines)))
             previous = path.stem
         return out
 

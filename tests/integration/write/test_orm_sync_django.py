@@ -82,7 +82,9 @@ def manage(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProce
 
 
 def project(root: Path, url: str, auto_field: str = "django.db.models.BigAutoField", models: dict = MODELS,
-            apps: tuple = ("accounts", "shop")) -> Path:
+            apps: tuple = ("accounts", "shop"), sqlite_unless_postgres: bool = False) -> Path:
+    """A Django project of `apps` on the database of `url`; `sqlite_unless_postgres`: on SQLite unless
+    DB=postgres is set, as healthchecks is."""
     info = psycopg.conninfo.conninfo_to_dict(url)
     db = {"ENGINE": "django.db.backends.postgresql", "NAME": info["dbname"], "USER": info.get("user", ""),
           "PASSWORD": info.get("password", ""), "HOST": info.get("host", ""), "PORT": info.get("port", "")}
@@ -94,7 +96,10 @@ def project(root: Path, url: str, auto_field: str = "django.db.models.BigAutoFie
         "proj/__init__.py": "",
         "proj/settings.py": f"SECRET_KEY = 'flux-test'\nINSTALLED_APPS = {list(apps)!r}\nUSE_TZ = True\n"
                             f"DEFAULT_AUTO_FIELD = {auto_field!r}\n"
-                            f"DATABASES = {{'default': {db!r}}}\n",
+                            + (f"import os\nPG = {db!r}\nDATABASES = {{'default': PG if os.environ.get('DB') == "
+                               "'postgres' else {'ENGINE': 'django.db.backends.sqlite3', 'NAME': "
+                               "os.path.join(os.path.dirname(__file__), 'db.sqlite3')}}\n" if sqlite_unless_postgres
+                               else f"DATABASES = {{'default': {db!r}}}\n"),
         **{f"{app}/__init__.py": "" for app in apps},
         **models,
     }
@@ -355,3 +360,37 @@ def test_a_new_field_goes_after_the_last_field_not_the_manager(tmp_path):
         "    objects = OrderManager()\n\n    class Meta:\n        ordering = ('-total',)\n")
     ((_, result),) = _django_models.edits(tmp_path, [AddColumn(table="shop_order", column="note", type="text")])
     assert "    total = models.IntegerField()\n    note = models.TextField(null=True)\n\n    objects = " in result.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["rename-column", "add-column-backfilled", "drop-column", "rename-indexed"])
+def test_a_project_that_also_runs_sqlite_migrates_there_too(pg_url, tmp_path, capsys, monkeypatch, case):
+    """healthchecks runs SQLite by default (its tests too) and PostgreSQL when DB=postgres. Flux's SQL
+    is PostgreSQL's: on SQLite the migrations make the state operations as Django makes them, so
+    `migrate` works on both, forwards and back, and the models agree with either."""
+    import sqlite3
+
+    root = project(tmp_path / "site", pg_url, sqlite_unless_postgres=True)
+    plan = write_all(root, OPS[case], capsys, patch_at_deploy=True)
+    first = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))[0].read_text()
+    assert "class RunSQLOnPostgreSQL(migrations.RunSQL):" in first and "on sqlite3" in first
+    manage(root, "migrate")  # SQLite: Django's own operations
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
+    with sqlite3.connect(root / "proj" / "db.sqlite3") as db:
+        customers = {r[1] for r in db.execute("PRAGMA table_info(customers)")}
+        orders = {r[1] for r in db.execute("PRAGMA table_info(shop_order)")}
+    expected = {"rename-column": ("full_name", "name"), "add-column-backfilled": ("score", None),
+                "drop-column": (None, "email"), "rename-indexed": (None, None)}[case]
+    if expected[0]:
+        assert expected[0] in customers
+    if expected[1]:
+        assert expected[1] not in customers
+    if case == "rename-indexed":
+        assert "amount" in orders and "total" not in orders
+    manage(root, "migrate", "shop", "0001")  # and back
+    monkeypatch.setenv("DB", "postgres")
+    manage(root, "migrate")  # PostgreSQL: Flux's SQL
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM django_migrations WHERE app = 'shop'").fetchone()[0] == \
+            1 + sum(s["phase"] != "code" for s in plan["steps"])
