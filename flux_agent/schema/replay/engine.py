@@ -93,6 +93,7 @@ class FolderReplay:
         # (parse_ahead), which lint/batch.py's rules read too before the replay takes them.
         self.parsed: dict[str, list] = {}
         self._ahead = 0  # the files before this one were parsed ahead
+        self._sections: dict[Path, tuple[int, str]] = {}  # up sections read ahead, taken by the replay
 
     def advance(self) -> Schema:
         """Replay the next file; the schema after it."""
@@ -115,7 +116,7 @@ class FolderReplay:
         pieces = []
         for file in self.files[index: index + AHEAD]:
             try:
-                first, sql = up_section(file, file.read_text(encoding="utf-8"))
+                first, sql = self._sections[file] = up_section(file, file.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError):
                 continue
             pieces.append((sql, first - 1))
@@ -166,12 +167,13 @@ class FolderReplay:
 
     def _replay(self, file: Path) -> None:
         apply_sql = _statements().apply_sql  # before the policy below: a missing parser is no file's fault
+        section = self._sections.pop(file, None)  # read when it was parsed ahead: not read twice
         try:
-            text = file.read_text(encoding="utf-8")
+            text = file.read_text(encoding="utf-8") if section is None else ""
         except (OSError, UnicodeDecodeError) as exc:
             error: FluxError = FluxInputError(f"{file}: cannot read: {exc}")
         else:
-            section = up_section(file, text)
+            section = section or up_section(file, text)
             try:
                 self._run(apply_sql, *section)
                 self._replayed.append(section)

@@ -70,9 +70,12 @@ class State:
             self.touched.update(touch[0])
             # The tables whose foreign keys point at them, found before the keys change (none when
             # no table has the name yet: a CREATE TABLE of a new name, the usual case).
-            if touch[1] and not touch[1].isdisjoint(bare_names(t.name for t in self.schema.tables)):
+            names = touch[1]
+            if names and not names.isdisjoint(bare_names(t.name for t in self.schema.tables)):
+                # split_key(ref)[1], inlined: every constraint of every table is asked
                 self.touched.update(split_key(t.name)[1] for t in self.schema.tables
-                                    if any(c.ref_table and split_key(c.ref_table)[1] in touch[1] for c in t.constraints))
+                                    if any((c.ref_table.partition(".")[2] or c.ref_table) in names
+                                           for c in t.constraints if c.ref_table))
 
     # -- resolution ---------------------------------------------------------
 
