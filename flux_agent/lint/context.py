@@ -77,7 +77,9 @@ class FileContext:
         return names if names is not None else self.schema
 
     def known_rows(self, name: Optional[str]) -> Optional[int]:
-        table = self.schema.table(name) if (self.schema and name) else None
+        """The table's row estimate, read in names_schema(): a count is no expression to normalise."""
+        schema = self.names_schema() if name else None
+        table = schema.table(name) if schema else None
         return table.row_estimate if table else None
 
 

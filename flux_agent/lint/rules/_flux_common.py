@@ -80,6 +80,13 @@ def table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:
     return schema.table(name) if (schema is not None and name) else None
 
 
+def names_table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:
+    """table_of, read in working_names: for rules that read a table's names only (its columns, keys,
+    which indexes are unique), which need no normalised snapshot."""
+    schema = working_names(ctx, stmt)
+    return schema.table(name) if (schema is not None and name) else None
+
+
 def changes_nothing(ctx, stmt, cmds, unchanged) -> bool:
     """Every one of `cmds` (ALTER COLUMN commands of the statement's table) finds its column as it
     would leave it (`unchanged(column)`: already without a default, already nullable), so PostgreSQL

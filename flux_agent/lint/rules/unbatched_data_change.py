@@ -22,7 +22,7 @@ from pglast.enums import A_Expr_Kind, SubLinkType
 
 from ...pg.quote import relation_name
 from . import destructive_outside_contract
-from ._flux_common import op_command, table_of
+from ._flux_common import names_table_of, op_command
 from ._rule import Rule, Verdict, flags, passes
 
 _BIG = "CREATE TABLE archive (id bigint PRIMARY KEY, kind text, payload jsonb);"
@@ -257,16 +257,17 @@ class _Judge:
         self.sizes[name] = rows
         return rows is None or rows > LARGE
 
+    # Names only (a table, its keys and unique indexes): read in the replay's own names, no snapshot.
     def exists(self, name: Optional[str]) -> bool:
-        schema = self.ctx.schema
+        schema = self.ctx.names_schema()
         if schema is None or not (schema.tables or schema.views):
             return True  # nothing to tell: judged as existing
-        return table_of(self.ctx, self.stmt, name) is not None or schema.view(name) is not None
+        return names_table_of(self.ctx, self.stmt, name) is not None or schema.view(name) is not None
 
     def keys(self, rv) -> _Keys:
         if not rv.relname:  # a subquery in FROM: only its alias names its columns
             return _Keys(None, _names(rv))
-        return _Keys(table_of(self.ctx, self.stmt, relation_name(rv)), _names(rv))
+        return _Keys(names_table_of(self.ctx, self.stmt, relation_name(rv)), _names(rv))
 
     def unbounded_change(self, n) -> Optional[str]:
         """How `n` reads when nothing bounds its rows ("DELETE FROM t"), else None."""
@@ -354,7 +355,7 @@ def check(stmt, ctx):
     size = f" ({', '.join(known)})" if known else " (table size unknown)"
     first = found[0][0]
     table = relation_name(first.relation)
-    t = table_of(ctx, stmt, table)
+    t = names_table_of(ctx, stmt, table)
     key = t.primary_key[0] if t is not None and len(t.primary_key) == 1 else ("ctid" if t is not None else "id")
     return Verdict(f"{what} in one statement{size}: nothing bounds its rows, so one transaction holds every row "
                    f"lock it takes until it commits and writes all its WAL at once; batch it by key range, "
