@@ -91,10 +91,11 @@ def changes_nothing(ctx, stmt, cmds, unchanged) -> bool:
     """Every one of `cmds` (ALTER COLUMN commands of the statement's table) finds its column as it
     would leave it (`unchanged(column)`: already without a default, already nullable), so PostgreSQL
     does nothing (sequelize's changeColumn sends DROP DEFAULT and NOT NULL changes whatever they
-    were). False without a schema, or for a column the schema lacks."""
-    if not cmds or ctx.schema is None:
+    were). False without a schema, or for a column the schema lacks. Read in the replay's names: a
+    column's nullability and whether it has a default need no normalised snapshot."""
+    if not cmds or ctx.names_schema() is None:
         return False
-    table = table_of(ctx, stmt, relation_name(stmt.node.relation))
+    table = names_table_of(ctx, stmt, relation_name(stmt.node.relation))
     if table is None:
         return False
     columns = [table.column(cmd.name) for cmd in cmds]

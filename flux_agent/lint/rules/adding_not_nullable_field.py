@@ -75,7 +75,8 @@ def _not_null_column(expr):
 
 def _proven(table, ctx, upto):
     """Columns of `table` that a validated CHECK (col IS NOT NULL) covers before statement `upto`."""
-    known = ctx.schema.table(table) if ctx.schema else None
+    names = ctx.names_schema()  # a CHECK's shape and whether it is validated: the replay's names say them
+    known = names.table(table) if names else None
     checks = {}  # constraint name -> column, for NOT NULL checks seen in this file or the schema
     proven = set()
     if known:
@@ -120,7 +121,8 @@ def _by_name(table, name):
 def check(stmt, ctx):
     table, cmds = existing_table_alter(stmt, ctx)  # a table created in this migration is empty: no scan
     cols = [c.name for c in cmds if c.subtype == AT.AT_SetNotNull]
-    known = ctx.schema.table(table) if cols and ctx.schema else None  # cols first: ctx.schema may be made on reading
+    names = ctx.names_schema() if cols else None  # cols first: the schema may be made on reading
+    known = names.table(table) if names else None  # nullability: the replay's names say it
     if known:  # already NOT NULL: PostgreSQL has nothing to check
         cols = [c for c in cols if not (known.column(c) and not known.column(c).nullable)]
     if not cols:

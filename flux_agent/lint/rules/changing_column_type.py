@@ -36,9 +36,11 @@ RULE = Rule(
 
 def check(stmt, ctx):
     table, cmds = existing_table_alter(stmt, ctx)  # a table created in this migration is empty: instant rewrite
-    # A type change first: ctx.schema may be made on reading (lint/context.py), and most ALTERs need none.
+    # A type change first: the schema may be made on reading (lint/context.py), and most ALTERs need none.
+    # Types as the replay names them (canonical_type, as `new` below): no normalised snapshot needed.
     changes_type = any(c.subtype == AT.AT_AlterColumnType for c in cmds)
-    known = ctx.schema.table(table) if changes_type and ctx.schema else None
+    names = ctx.names_schema() if changes_type else None
+    known = names.table(table) if names else None
     for cmd in cmds:
         if cmd.subtype != AT.AT_AlterColumnType or not isinstance(cmd.def_, ast.ColumnDef):
             continue

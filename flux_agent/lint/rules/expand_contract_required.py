@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType as AT, ObjectType
 
 from ...pg.quote import relation_name
 from ...pg.types import binary_coercible
-from ._flux_common import column_added_earlier, op_command, plain_type, working_schema
+from ._flux_common import column_added_earlier, op_command, plain_type, working_names
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
 
@@ -57,7 +57,7 @@ def _type_change_rewrites(ctx, stmt, table: str, cmd) -> bool:
         inner = using.arg if isinstance(using, ast.TypeCast) else using
         if not (isinstance(inner, ast.ColumnRef) and inner.fields[-1].sval == cmd.name):
             return True  # an expression computes every value again
-    schema = working_schema(ctx, stmt)
+    schema = working_names(ctx, stmt)  # the column's type as the replay names it, as `new` is named
     t = schema.table(table) if schema is not None else None
     col = t.column(cmd.name) if t is not None else None
     if col is None:  # old type unknown: flag only what can never be a catalog-only change

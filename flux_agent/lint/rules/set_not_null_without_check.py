@@ -8,7 +8,7 @@ from pglast.enums import AlterTableType as AT, ObjectType
 
 from ...pg.locks import alter_cmds
 from ...pg.quote import relation_name
-from ._flux_common import added_check, expression_is_not_null_check, is_not_null_check, working_schema
+from ._flux_common import added_check, expression_is_not_null_check, is_not_null_check, working_names
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
 
@@ -57,7 +57,7 @@ def _proven_in_file(ctx, stmt, table: str, column: str) -> bool:
                 validated.add(cmd.name)
     if any(name in validated for name in pending):
         return True
-    schema = working_schema(ctx, stmt)
+    schema = working_names(ctx, stmt)  # nullability and a CHECK's shape: the replay's names say them
     t = schema.table(table) if schema is not None else None
     if t is None:
         return False
@@ -85,7 +85,7 @@ def check(stmt, ctx):
             continue
         name = f"{table.split('.')[-1]}_{column}_not_null"
         plan = f'flux plan --op \'{{"op":"set_not_null","table":"{table}","column":"{column}"}}\''
-        if ctx.schema is None:
+        if ctx.names_schema() is None:
             # A program-code migration judged alone: an earlier migration may well have validated the CHECK
             # (Flux's own plans do); an error here would call Flux's own files unsafe.
             return Verdict(f"SET NOT NULL on {table}.{column}: judged without the schema before this file, so "
