@@ -167,8 +167,15 @@ def _select_names(q):
     return []
 
 
+# The node types _problems looks at: every node of every statement is asked, a set lookup is cheapest.
+_KINDS = frozenset({ast.UpdateStmt, ast.InsertStmt, ast.MergeWhenClause, ast.CreateStmt, ast.ViewStmt,
+                    ast.CreateTableAsStmt, ast.SelectStmt})
+
+
 def _problems(stmt):
     for n in stmt.nodes:
+        if type(n) not in _KINDS:
+            continue
         if isinstance(n, ast.UpdateStmt):
             yield from (("set", c) for c in _assigned_twice(n.targetList))
         elif isinstance(n, ast.InsertStmt):

@@ -62,12 +62,12 @@ def check(stmt, ctx):
     for key, form in lookup(stmt, ctx.pg_version):
         if form is None or form.rule is not None or not (form.scans or form.rewrites == "yes"):
             continue  # unknown-statement reports an unknown form; a form with its own rule is judged there
-        for relation, lock in _locked(stmt, key, form, ctx.schema):
+        for relation, lock in _locked(stmt, key, form, ctx):
             # Nobody writes to a materialized view: what matters there is whether reads wait.
             blocking = blocks_reads if "MATERIALIZED VIEW" in key else blocks_writes
             if relation is None or ctx.table_is_new(relation) or not blocking(lock):
                 continue
-            if key == "ALTER TABLE ATTACH PARTITION" and _has_check(ctx.schema, relation):
+            if key == "ALTER TABLE ATTACH PARTITION" and _has_check(ctx.names_schema(), relation):
                 continue  # PostgreSQL skips the scan when a CHECK constraint proves the bound
             blocked = "reads and writes" if blocks_reads(lock) else "writes"
             remedy = _REMEDY.get(key, "a maintenance window, or a new table filled in batches and swapped in")
@@ -76,8 +76,9 @@ def check(stmt, ctx):
     return None
 
 
-def _locked(stmt, key: str, form: Form, schema) -> list[tuple]:
-    """(relation, lock) pairs where the form's blocking lock and its work meet."""
+def _locked(stmt, key: str, form: Form, ctx) -> list[tuple]:
+    """(relation, lock) pairs where the form's blocking lock and its work meet. Column types and
+    validated CHECKs are read in the replay's own names: no normalised snapshot."""
     if key.startswith("ALTER TABLE ATTACH PARTITION"):
         part = next((c.def_.name for c in stmt.node.cmds or () if isinstance(getattr(c, "def_", None),
                                                                           ast.PartitionCmd)), None)
@@ -86,7 +87,7 @@ def _locked(stmt, key: str, form: Form, schema) -> list[tuple]:
         return [(relation_name(part) if part is not None else None, form.others.get("partition", form.lock))]
     if "domain's tables" in form.others:
         domain = ".".join(n.sval for n in stmt.node.typeName or () if isinstance(n, ast.String))
-        return [(t, form.others["domain's tables"]) for t in _tables_using(schema, domain)]
+        return [(t, form.others["domain's tables"]) for t in _tables_using(ctx.names_schema(), domain)]
     return [(target(stmt), form.lock)]
 
 

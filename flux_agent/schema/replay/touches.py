@@ -17,7 +17,7 @@ from pglast.enums import AlterTableType as AT, ObjectType as OT
 
 from ...model.schema import Schema
 from .engine import deep_copy
-from .state import bare_names, split_key
+from .state import bare_names
 
 _NO_TABLE = (ast.CreateEnumStmt, ast.AlterEnumStmt, ast.ViewStmt, ast.VariableSetStmt, ast.CreateExtensionStmt,
              ast.CreateRangeStmt, ast.CreateDomainStmt, ast.CompositeTypeStmt)
@@ -71,17 +71,15 @@ def union(touches) -> Optional[Touch]:
     return frozenset(changed), frozenset(dropped)
 
 
-def _name(key: str) -> str:
-    return split_key(key)[1]
-
-
 def affected(schema: Schema, touch: Touch) -> set[int]:
     """The ids of the tables of `schema` that statements of this Touch can change."""
     changed, dropped = touch
     if dropped and dropped.isdisjoint(bare_names(t.name for t in schema.tables)):
         dropped = frozenset()  # no table of the name yet (a CREATE TABLE of a new name): no key points at it
-    return {id(t) for t in schema.tables if _name(t.name) in changed
-            or (dropped and any(c.ref_table and _name(c.ref_table) in dropped for c in t.constraints))}
+    # split_key(key)[1], inlined as key.partition(".")[2] or key: every constraint of every table is asked
+    return {id(t) for t in schema.tables if (t.name.partition(".")[2] or t.name) in changed
+            or (dropped and any((c.ref_table.partition(".")[2] or c.ref_table) in dropped
+                                for c in t.constraints if c.ref_table))}
 
 
 def copy_for_replay(schema: Schema, touch: Optional[Touch]) -> Schema:
