@@ -18,9 +18,9 @@ from ...model.schema import Column, Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import distinct_sql as differ, not_null_uses_check
-from ...pg.quote import dollar_quote, ident, ident_list, literal, qname, qname_in, split_qualified
+from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
 from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
-from ...pg.ddl import index_sql, key_actions, sequence_options
+from ...pg.ddl import index_sql, key_actions
 from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_steps
 from ._partitions import defaults_sql, own_defaults, partitions, restore_index_sql
@@ -28,6 +28,7 @@ from ._dependents import Carried, column_dependents, referencing_keys
 from ._base import Ctx, bare, short_name, tx_step
 from ._batched_update import backfill_step, batched_update
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
+from ._shadow_identity import identity_sql
 
 
 @dataclass
@@ -338,9 +339,6 @@ def attach_unique_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     return up, down
 
 
-IDENTITY_IGNORE = ("-- squawk-ignore ban-alter-identity -- the identity moves to the copy in this transaction, "
-                   "its sequence where the old one stood: inserts without an id go on")
-SEQUENCE_IGNORE = ("-- squawk-ignore renaming-object -- the moved identity's sequence takes the name the old one had")
 SWAP_IGNORE = ("-- squawk-ignore renaming-object -- the copy takes the name of the original dropped above; "
                "the name running code knows stays")
 
@@ -387,24 +385,3 @@ def take_names_sql(sh: Shadow) -> tuple[list[str], list[str]]:
             up += [SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(final)}"]
             back_cons.append(f"ALTER TABLE {t} RENAME CONSTRAINT {ident(final)} TO {ident(copy)}")
     return up, back_cons + back_idx
-
-
-def identity_sql(sh: Shadow, to: str, holder: str, drop: bool) -> tuple[list[str], list[str]]:
-    """Move the column's identity (sh.carried.identities) from column `holder` to column `to` (NOT NULL
-    by then): `to` gets an identity of its own under a passing name, its sequence set to where the
-    holder's stands; `drop`: the holder's is dropped here (else it goes with its column). Then, the
-    second list, the new sequence takes the old one's name."""
-    t = qname(sh.table.name)
-    take, named = [], []
-    for s in sh.carried.identities:
-        ns, seq = split_qualified(s.name)
-        passing = qname(f"{ns}.{short_name(seq, suffix='flux')}" if ns else short_name(seq, suffix="flux"))
-        kind = "ALWAYS" if s.always else "BY DEFAULT"
-        take += [IDENTITY_IGNORE,
-                 f"ALTER TABLE {t} ALTER COLUMN {ident(to)} ADD GENERATED {kind} AS IDENTITY (SEQUENCE NAME {passing}"
-                 f"{sequence_options(s)})",
-                 f"SELECT setval({literal(passing)}, last_value, is_called) FROM {qname(s.name)}"]
-        if drop:
-            take += [IDENTITY_IGNORE, f"ALTER TABLE {t} ALTER COLUMN {ident(holder)} DROP IDENTITY"]
-        named += [SEQUENCE_IGNORE, f"ALTER SEQUENCE {passing} RENAME TO {ident(seq)}"]
-    return take, named
