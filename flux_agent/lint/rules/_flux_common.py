@@ -1,8 +1,10 @@
 """Helpers shared by the flux-only rules (not a rule: the loader skips `_` modules).
 
-`working_schema` gives the schema as it stands just before the statement being
-checked: the schema the file is judged against, plus what the file's earlier
-statements created, renamed or dropped (replayed with flux_agent.schema).
+`working_names` gives the schema as it stands just before the statement being
+checked, in names (tables, views, columns, keys, types as the replay names them):
+the schema the file is judged against, plus what the file's earlier statements
+created, renamed or dropped (replayed with flux_agent.schema). No rule needs the
+normalised snapshot (ctx.schema) any more: each reads names only.
 """
 
 from __future__ import annotations
@@ -22,18 +24,13 @@ from ...schema.replay.state import State
 from ...schema.replay.statements import replay_step
 from ...schema.replay.touches import copy_for_replay, touched, union
 
-_STATE = "_flux_working_schema"
-
-
-def working_schema(ctx, stmt) -> Optional[Schema]:
-    """ctx.schema advanced past every statement of the file before `stmt`;
-    None when the file is judged without a schema."""
-    return _advanced(ctx, stmt, ctx.schema, _STATE)
+_STATE = "_flux_working_names"
 
 
 def working_names(ctx, stmt) -> Optional[Schema]:
-    """The same from ctx.names_schema(), for rules that read names only (tables, views, columns)."""
-    return _advanced(ctx, stmt, ctx.names_schema(), _STATE + "_names")
+    """ctx.names_schema() advanced past every statement of the file before `stmt`; None when the
+    file is judged without a schema."""
+    return _advanced(ctx, stmt, ctx.names_schema(), _STATE)
 
 
 def _advanced(ctx, stmt, base: Optional[Schema], slot: str) -> Optional[Schema]:
@@ -65,24 +62,14 @@ def _file_touches(ctx):
                  for s, step in steps if step is not None)
 
 
-def schema_has_tables(ctx) -> bool:
-    return ctx.schema is not None and bool(ctx.schema.tables or ctx.schema.views)
-
-
 def names_have_tables(ctx) -> bool:
-    """schema_has_tables, read in ctx.names_schema()."""
+    """The schema (ctx.names_schema()) has a table or a view."""
     names = ctx.names_schema()
     return names is not None and bool(names.tables or names.views)
 
 
-def table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:
-    schema = working_schema(ctx, stmt)
-    return schema.table(name) if (schema is not None and name) else None
-
-
 def names_table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:
-    """table_of, read in working_names: for rules that read a table's names only (its columns, keys,
-    which indexes are unique), which need no normalised snapshot."""
+    """The table of that name as it stands just before `stmt` (working_names); None when unknown."""
     schema = working_names(ctx, stmt)
     return schema.table(name) if (schema is not None and name) else None
 
