@@ -260,9 +260,19 @@ def _django(scan: Scan) -> Found:
 
 
 def _golang_migrate(scan: Scan) -> Found:
+    # The folder holding the most up/down pairs (river keeps test fixtures' pairs nearer the root than
+    # its drivers' migrations), the shallowest of equals first.
+    pairs: dict[PurePosixPath, list[PurePosixPath]] = {}
     for f in scan.files:
         if f.name.endswith(".up.sql") and f.with_name(f.name[: -len(".up.sql")] + ".down.sql") in scan.names:
-            return [f"{f} has a matching .down.sql"], f.parent.as_posix()
+            pairs.setdefault(f.parent, []).append(f)
+    if pairs:
+        folder = min(pairs, key=lambda d: (-len(pairs[d]), len(d.parts), d.as_posix()))
+        others = sorted((d for d in pairs if d != folder), key=lambda d: (-len(pairs[d]), len(d.parts), d.as_posix()))
+        return [f"{pairs[folder][0]} has a matching .down.sql"
+                + (f" ({len(pairs[folder])} pairs in its folder; {len(others)} other folder"
+                   f"{'s hold' if len(others) > 1 else ' holds'} pairs too, e.g. {others[0]} with "
+                   f"{len(pairs[others[0]])}: choose with migrations_dir)" if others else "")], folder.as_posix()
     # Up-only projects: several NNN_name.up.sql files in one folder, golang-migrate's naming.
     ups: dict[PurePosixPath, int] = {}
     for f in scan.files:

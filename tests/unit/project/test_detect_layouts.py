@@ -101,6 +101,13 @@ LAYOUTS = [
       "packages/db/migration/20250102000000_fill/migration.ts": "export {};\n",
       "packages/db/migration/20250103000000_more/migration.sql": SQL},
      "prisma", "packages/db/migration"),
+    # river: a test fixture's pairs nearer the root than the drivers' own migrations, which hold more
+    ("golang-migrate-folder-with-most-pairs",
+     {"migrate/testdata/001_a.up.sql": SQL, "migrate/testdata/001_a.down.sql": "DROP TABLE t;\n",
+      "driver/pg/migration/main/001_a.up.sql": SQL, "driver/pg/migration/main/001_a.down.sql": "DROP TABLE t;\n",
+      "driver/pg/migration/main/002_b.up.sql": "ALTER TABLE t ADD COLUMN x int;\n",
+      "driver/pg/migration/main/002_b.down.sql": "ALTER TABLE t DROP COLUMN x;\n"},
+     "golang-migrate", "driver/pg/migration/main"),
     ("knex-in-a-monorepo-package",
      {"package.json": json.dumps({"workspaces": ["packages/*"]}),
       "packages/api/knexfile.js": "module.exports = { client: 'pg', migrations: { directory: './db/knex' } };\n"},
