@@ -81,14 +81,14 @@ def _require(p: Parser) -> list:  # "require users.name (backfilling nulls with 
 VERBS: dict[str, Callable[[Parser], list]] = {
     "add": add, "create": add, "introduce": add, "rename": rename, "drop": drop, "remove": drop,
     "delete": drop, "make": make, "change": change, "alter": change, "modify": change, "convert": change,
-    "update": change, "switch": change, "mark": make, "backfill": backfill, "fill": backfill, "populate": backfill,
+    "update": change, "switch": change, "widen": change, "mark": make, "backfill": backfill, "fill": backfill, "populate": backfill,
     "set": set_, "allow": allow, "permit": allow, "let": allow, "index": _index, "default": _default,
     "give": _give, "extend": _extend, "require": _require,
 }
 # Verbs that start a new clause after "and" or ",": not "default", "let", "fill" (they also
 # appear inside phrases: ", default 0", "and let it be null" reads fine either way).
 _SPLIT_VERBS = {"add", "create", "rename", "drop", "remove", "delete", "make", "change", "alter", "modify",
-                "convert", "backfill", "populate", "set", "allow", "index", "extend", "require", "give"}
+                "convert", "widen", "backfill", "populate", "set", "allow", "index", "extend", "require", "give"}
 _LEAD = {"please", "pls", "kindly", "can", "could", "would", "will", "you", "we", "i", "i'd", "we'd", "want",
          "need", "needs", "like", "to", "let's", "lets", "go", "ahead", "and", "also", "then", "now", "next",
          "finally", "first", "just", "should", "must", "us", "me", "help", "hey", "ok", "okay", "so"}
