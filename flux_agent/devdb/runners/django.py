@@ -34,8 +34,8 @@ class DjangoRunner:
     """flux_agent.devdb.program's Runner for Django."""
 
     def inputs(self, project: Path, migrations_dir: str) -> list[Path]:
-        manage = _manage(project, migrations_dir)
-        files = [manage] + _settings_files(manage)
+        manage = manage_py(project, migrations_dir)
+        files = [manage] + settings_files(manage)
         for here, dirs, names in os.walk(project):
             dirs[:] = sorted(d for d in dirs if d not in _SKIP and not d.startswith("."))
             if Path(here).name == "migrations" and "__init__.py" in names:
@@ -45,7 +45,7 @@ class DjangoRunner:
         return sorted(set(files))
 
     def run(self, job) -> list[str]:
-        manage = _manage(job.project, job.migrations_dir)
+        manage = manage_py(job.project, job.migrations_dir)
         python = _python.project_python(manage.parent, job.project)
         module = _settings_module(manage)
         result = _python.run_child(job, "django", python, manage.parent,
@@ -53,7 +53,7 @@ class DjangoRunner:
         return _python.outcome(result, "Django")
 
 
-def _manage(project: Path, migrations_dir: str) -> Path:
+def manage_py(project: Path, migrations_dir: str) -> Path:
     """The manage.py nearest the migrations folder (an app sits beside or below its manage.py)."""
     folder = project / migrations_dir
     for d in [folder, *folder.parents]:
@@ -78,7 +78,7 @@ def _settings_module(manage: Path) -> str | None:
     return found.group(1) if found else None
 
 
-def _settings_files(manage: Path) -> list[Path]:
+def settings_files(manage: Path) -> list[Path]:
     """The settings module's file, or every file of a settings package (base.py, local.py, ...)."""
     module = _settings_module(manage)
     if not module:

@@ -59,12 +59,12 @@ class Shadow:
         col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
         return col if self.new_type == self.old.type else f"CAST({col} AS {self.old.type})"
 
-    def final_name(self, original: str, copy: str) -> str:
-        """The name a copy of an index or constraint takes once its original is dropped: the
-        original's, which running code, the ORM's model (a Django Meta index, a Prisma map) and the
-        next plan know; for a rename, a copy named for the new column (users_email_idx ->
-        users_email_address_idx) keeps that name, as Rails' rename_column renames such indexes."""
-        return copy if self.rename and copy != short_name(original, suffix="flux") else original
+    def final_name(self, original: str) -> str:
+        """The name a copy of the index or constraint `original` takes once its original is dropped:
+        the original's, which running code, the ORM's model (a Django Meta index, a Prisma map) and the
+        next plan know; for a rename, the name for the new column where the old one stands in it
+        (renamed_name: users_email_idx -> users_email_address_idx), as Rails' rename_column does."""
+        return renamed_name(original, self.old.name, self.new_name) if self.rename else original
 
     @property
     def fn(self) -> str:
@@ -121,17 +121,20 @@ def collect_copies(sh: Shadow, rename: bool) -> Shadow:
     return sh
 
 
+def renamed_name(name: str, column: str, new_name: str) -> str:
+    """The name an index or constraint on `column` has once a rename to `new_name` is done: `name` with
+    the column's name put right where it stands as a word of its own (users_email_idx ->
+    users_email_address_idx; valid_idx stays itself for a column id), within 63 bytes; else `name`."""
+    renamed = re.sub(rf"(?<![0-9A-Za-z]){re.escape(column)}(?![0-9A-Za-z])", lambda _: new_name, name)
+    return renamed if len(renamed.encode()) <= 63 else name
+
+
 def copy_name(name: str, column: str, new_name: Optional[str]) -> str:
-    """The name of the copy of index or constraint `name` on the shadow column: for a rename
-    (`new_name`), `name` with the column's name put right where it stands as a word of its own
-    (users_email_idx -> users_email_address_idx; valid_idx stays itself for a column id); else, or
-    when that changes nothing or runs past 63 bytes, `<name>_flux` (which takes the original's name
-    in the contract: Shadow.final_name)."""
-    if new_name is not None:
-        renamed = re.sub(rf"(?<![0-9A-Za-z]){re.escape(column)}(?![0-9A-Za-z])", lambda _: new_name, name)
-        if renamed != name and len(renamed.encode()) <= 63:
-            return renamed
-    return short_name(name, suffix="flux")
+    """The name of the copy of index or constraint `name` on the shadow column: its renamed_name for a
+    rename (`new_name`) where that differs from `name`; else `<name>_flux`, which takes the
+    original's name in the contract (Shadow.final_name)."""
+    renamed = renamed_name(name, column, new_name) if new_name is not None else name
+    return renamed if renamed != name else short_name(name, suffix="flux")
 
 
 def _refs(con: Constraint) -> list[str]:
@@ -333,7 +336,7 @@ def attach_unique_sql(sh: Shadow) -> tuple[list[str], list[str]]:
         con = unique_constraint(sh, idx)
         if con is None:
             continue
-        name = sh.final_name(con.name, copy)
+        name = sh.final_name(con.name)
         up.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(copy)}")
         down.append(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}")
     return up, down
@@ -375,12 +378,12 @@ def take_names_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     t = qname(sh.table.name)
     up, back_cons, back_idx = [], [], []
     for idx, copy in sh.indexes:
-        final = sh.final_name(idx.name, copy)
+        final = sh.final_name(idx.name)
         if unique_constraint(sh, idx) is None and final != copy:
             up += [SWAP_IGNORE, f"ALTER INDEX {qname_in(sh.table.name, copy)} RENAME TO {ident(final)}"]
             back_idx.append(f"ALTER INDEX {qname_in(sh.table.name, final)} RENAME TO {ident(copy)}")
     for con, copy in sh.constraints:
-        final = sh.final_name(con.name, copy)
+        final = sh.final_name(con.name)
         if final != copy:
             up += [SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(final)}"]
             back_cons.append(f"ALTER TABLE {t} RENAME CONSTRAINT {ident(final)} TO {ident(copy)}")

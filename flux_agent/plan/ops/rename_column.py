@@ -54,7 +54,7 @@ def apply(op: RenameColumn, schema: Schema) -> None:
     table = require_table(schema, op.table)
     col = require_column(table, op.column)
     sh = _shadow(op, schema)
-    finals = {id(x): sh.final_name(x.name, copy) for x, copy in [*sh.indexes, *sh.constraints]}
+    finals = {id(x): sh.final_name(x.name) for x, _ in [*sh.indexes, *sh.constraints]}
     for con in table.constraints:  # a unique constraint is named as its index
         idx = next((i for i, _ in sh.indexes if con.kind == "unique" and i.name == con.name), None)
         con.name = finals.get(id(idx) if idx is not None else id(con), con.name)

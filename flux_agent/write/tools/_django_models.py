@@ -184,10 +184,9 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
 
 
 def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> list[tuple[ast.Constant, str, str]]:
-    """The Meta indexes on the field whose copies the plan names for the new column (order_total_idx
-    -> order_amount_idx; _shadow.copy_name): each name's node in the source, its name, its new name."""
-    from ...plan.ops._base import short_name
-    from ...plan.ops._shadow import copy_name
+    """The Meta indexes on the field the plan renames for the new column (order_total_idx ->
+    order_amount_idx; _shadow.renamed_name): each name's node in the source, its name, its new name."""
+    from ...plan.ops._shadow import renamed_name
 
     indexes = meta_value(cls, "indexes")
     out = []
@@ -197,9 +196,9 @@ def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> li
             if isinstance(fields, (ast.List, ast.Tuple)) else []
         if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and field_name in listed):
             continue
-        copy = copy_name(name.value, op.column, op.new_name)
-        if copy != short_name(name.value, suffix="flux"):
-            out.append((name, name.value, copy))
+        new = renamed_name(name.value, op.column, op.new_name)
+        if new != name.value:
+            out.append((name, name.value, new))
     return out
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from ...devdb.runners.django import _manage, _settings_files
+from ...devdb.runners.django import manage_py, settings_files
+from ...errors import FluxInputError
 
 CLASS = "RunSQLOnPostgreSQL"
 
@@ -44,8 +45,8 @@ def other_engines(project: Path, migrations_dir: str) -> list[str]:
     """The database engines other than PostgreSQL the project's settings name (sqlite3, mysql, ...),
     read from the settings module manage.py names, never imported."""
     try:
-        files = _settings_files(_manage(Path(project), migrations_dir))
-    except Exception:  # no manage.py: nothing says another database is used
+        files = settings_files(manage_py(Path(project), migrations_dir))
+    except FluxInputError:  # no manage.py: nothing says another database is used
         return []
     found = set()
     for file in files:
