@@ -115,7 +115,7 @@ def _alembic(scan: Scan) -> Found:
             parser.read_string(scan.read(f))
         except configparser.Error:
             parser = configparser.RawConfigParser()
-        evidence, section, location = [f"{f} exists"], "alembic", parser.get("alembic", "script_location", fallback="")
+        evidence, location = [f"{f} exists"], parser.get("alembic", "script_location", fallback="")
         if not location:  # only named sections (`alembic -n NAME`, dispatch's core and tenant): the largest
             named = _alembic_sections(scan, f, parser)
             if named:
@@ -267,8 +267,7 @@ def _golang_migrate(scan: Scan) -> Found:
         if f.name.endswith(".up.sql") and f.with_name(f.name[: -len(".up.sql")] + ".down.sql") in scan.names:
             pairs.setdefault(f.parent, []).append(f)
     if pairs:
-        folder = min(pairs, key=lambda d: (-len(pairs[d]), len(d.parts), d.as_posix()))
-        others = sorted((d for d in pairs if d != folder), key=lambda d: (-len(pairs[d]), len(d.parts), d.as_posix()))
+        folder, *others = sorted(pairs, key=lambda d: (-len(pairs[d]), len(d.parts), d.as_posix()))
         return [f"{pairs[folder][0]} has a matching .down.sql"
                 + (f" ({len(pairs[folder])} pairs in its folder; {len(others)} other folder"
                    f"{'s hold' if len(others) > 1 else ' holds'} pairs too, e.g. {others[0]} with "
