@@ -210,11 +210,12 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
     if not names:
         return f"INSERT INTO {qname(table.name)} SELECT FROM {series}"
     values = ", ".join(exprs[c] for c in names)
-    select = f"SELECT {values} FROM {series}{''.join(joins)}"
+    rows_from = f"FROM {series}{''.join(joins)}"
+    select = f"SELECT {values} {rows_from}"
     if outside:  # the conditions read the row's columns by name: the row is made first, then judged
         named = ", ".join(f"{exprs[c]} AS {ident(c)}" for c in names)
         kept = " AND ".join(f"NOT coalesce(({cond}), false)" for cond in outside)
-        select = f"SELECT * FROM (SELECT {named} FROM {series}{''.join(joins)}) flux_row WHERE {kept}"
+        select = f"SELECT * FROM (SELECT {named} {rows_from}) flux_row WHERE {kept}"
     # OVERRIDING SYSTEM VALUE: a GENERATED ALWAYS identity column takes the row number too (the
     # model does not tell ALWAYS from BY DEFAULT; the clause is a no-op where there is none).
     return f"INSERT INTO {qname(table.name)} ({ident_list(names)}) OVERRIDING SYSTEM VALUE {select}"
