@@ -50,14 +50,17 @@ def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
 
     replay = FolderReplay(folder, tool, skip_broken=True)
     out = []
-    for job in jobs:
+    for k, job in enumerate(jobs):
+        # The rules read the replay's own schema as it goes through the file (FileCursor), and the
+        # replay goes on from where they stopped: each statement is parsed and applied once. A file
+        # judged again next (given twice) is judged first with the replay left before it.
+        again = k + 1 < len(jobs) and jobs[k + 1].position == job.position
         replay.advance_to(job.position)
-        # The schema is made only if a rule asks for it (FileContext.schema), while the replay
-        # stands just before this file; the file's statements, parsed ahead with the next files,
-        # are left to the replay, which replays this file next (parsed once, not twice).
-        replay.parse_ahead(job.position)
+        cursor = None if again else replay.begin(job.position, job.file)
         found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed,
-                              names=replay.as_replayed)
+                              names=replay.as_replayed, cursor=cursor)
+        if cursor is not None:
+            cursor.finish()
         out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
     return out
 

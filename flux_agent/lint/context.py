@@ -5,13 +5,16 @@ plan phase, the schema it is judged against, and the state earlier statements le
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Optional, Union
 
 from ..model.schema import Schema
 from ..model.settings import Settings
 from ..pg.parse import ast
 from ..pg.split import Statement
 from ..pg.quote import relation_name
+
+if TYPE_CHECKING:
+    from ..schema.replay.cursor import FileCursor
 
 
 class _Made:
@@ -47,6 +50,9 @@ class FileContext:
     # For rules that read names only (tables, views, columns): a schema with those as in `schema`,
     # its expressions not normalised (lint/batch.py: the replay's own, uncopied); `schema` if none.
     names: Union[Schema, Callable[[], Optional[Schema]], None] = _Made()  # type: ignore[assignment]
+    # The folder's replay standing in this very file (schema/replay/cursor.py; lint/batch.py): the
+    # schema before a statement is read in it as it goes (_flux_common.working_names), not in a copy.
+    cursor: Optional[FileCursor] = None
     has_down: Optional[bool] = None  # None: the format has no down section to judge
     down_sql: Optional[str] = None
     statements: list[Statement] = field(default_factory=list)
@@ -75,12 +81,6 @@ class FileContext:
         """The schema to read names in: `names`, else `schema`."""
         names = self.names
         return names if names is not None else self.schema
-
-    def known_rows(self, name: Optional[str]) -> Optional[int]:
-        """The table's row estimate, read in names_schema(): a count is no expression to normalise."""
-        schema = self.names_schema() if name else None
-        table = schema.table(name) if schema else None
-        return table.row_estimate if table else None
 
 
 def advance(ctx: FileContext, stmt: Statement) -> None:

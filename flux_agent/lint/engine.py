@@ -24,6 +24,7 @@ from ..schema.replay.steps import schemas_before_each
 if TYPE_CHECKING:  # the plan models: loaded by what plans, not by `flux validate`
     from ..model.plan import Finding, Plan
     from .readers import Piece
+    from ..schema.replay.cursor import FileCursor
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 NOT_ANALYSED = "not-analysed"
@@ -134,13 +135,15 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
 def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable[[], Schema], None] = None,
                   display: Optional[str] = None, project: Optional[Path] = None,
                   tool: Optional[str] = None, keep: Optional[dict] = None,
-                  names: Union[Schema, Callable[[], Schema], None] = None) -> list[FileFinding]:
+                  names: Union[Schema, Callable[[], Schema], None] = None,
+                  cursor: Optional[FileCursor] = None) -> list[FileFinding]:
     """Findings for one migration file: SQL (its parts as schema/migration_files.py reads them),
     or program code read back into SQL by lint/readers; settings.require_down=False leaves its
     down part unjudged. `schema` may be a function making it, called if a rule needs it; `names`
     a schema (or function) with its names for the rules that read names only (FileContext.names).
     `keep` holds statements by their SQL text (FolderReplay.parsed): an SQL file's up part is read
-    from it when there, and left in it after."""
+    from it when there, and left in it after. `cursor`: the folder's replay standing in this file
+    (FolderReplay.begin), which the rules read as it goes when they judge the statements it parsed."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -156,6 +159,8 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
     kept = keep.get(sec.up) if keep is not None else None
     if kept and kept[0].line != sec.up.count("\n", 0, kept[0].start) + 1 + sec.up_line:
         kept = None  # cut with another first line (never so far): cut again
+    if cursor is not None and kept is not None and kept is cursor.statements:
+        ctx.cursor = cursor
     found = lint_sql(sec.up, ctx, sec.up_line, kept)
     if keep is not None and not any(f.rule == SYNTAX_ERROR for f in found):
         keep[sec.up] = ctx.statements

@@ -29,7 +29,17 @@ _STATE = "_flux_working_names"
 
 def working_names(ctx, stmt) -> Optional[Schema]:
     """ctx.names_schema() advanced past every statement of the file before `stmt`; None when the
-    file is judged without a schema."""
+    file is judged without a schema. Read in the folder's replay itself where it stands in this
+    file (ctx.cursor); else in a copy of what the file's statements change, replayed here."""
+    cursor = ctx.cursor
+    if cursor is not None:
+        schema = cursor.before(stmt.index)
+        if schema is not None:
+            return schema
+        # The replay stands before the file again (a statement failed, or an earlier one was asked
+        # for): read a copy of that from here on.
+        ctx.cursor = None
+        ctx.names = cursor.replay.as_replayed()
     return _advanced(ctx, stmt, ctx.names_schema(), _STATE)
 
 
@@ -63,7 +73,9 @@ def _file_touches(ctx):
 
 
 def names_have_tables(ctx) -> bool:
-    """The schema (ctx.names_schema()) has a table or a view."""
+    """The schema before the file (ctx.names_schema()) has a table or a view: its history is known."""
+    if ctx.cursor is not None:
+        return ctx.cursor.had_tables
     names = ctx.names_schema()
     return names is not None and bool(names.tables or names.views)
 
@@ -72,6 +84,12 @@ def names_table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:
     """The table of that name as it stands just before `stmt` (working_names); None when unknown."""
     schema = working_names(ctx, stmt)
     return schema.table(name) if (schema is not None and name) else None
+
+
+def known_rows(ctx, stmt, name: Optional[str]) -> Optional[int]:
+    """The table's row estimate as it stands just before `stmt`; None when not known."""
+    table = names_table_of(ctx, stmt, name)
+    return table.row_estimate if table else None
 
 
 def changes_nothing(ctx, stmt, cmds, unchanged) -> bool:

@@ -9,6 +9,7 @@ from ...pg.locks import added_constraint, alter_cmds
 from ...pg.parse import parse_expr
 from ...pg.quote import relation_name
 from ...pg.types import not_null_uses_check
+from ._flux_common import names_table_of
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
 
@@ -73,10 +74,9 @@ def _not_null_column(expr):
     return None
 
 
-def _proven(table, ctx, upto):
-    """Columns of `table` that a validated CHECK (col IS NOT NULL) covers before statement `upto`."""
-    names = ctx.names_schema()  # a CHECK's shape and whether it is validated: the replay's names say them
-    known = names.table(table) if names else None
+def _proven(table, ctx, stmt):
+    """Columns of `table` that a validated CHECK (col IS NOT NULL) covers before `stmt`."""
+    known = names_table_of(ctx, stmt, table)  # a CHECK's shape and whether it is validated: the replay's names say them
     checks = {}  # constraint name -> column, for NOT NULL checks seen in this file or the schema
     proven = set()
     if known:
@@ -86,7 +86,7 @@ def _proven(table, ctx, upto):
                 checks[con.name] = col
                 if con.validated:
                     proven.add(col)
-    for s in ctx.statements[:upto]:
+    for s in ctx.statements[:stmt.index]:
         if not isinstance(s.node, ast.AlterTableStmt) or relation_name(s.node.relation) != table:
             continue
         for cmd in alter_cmds(s.node):
@@ -121,14 +121,13 @@ def _by_name(table, name):
 def check(stmt, ctx):
     table, cmds = existing_table_alter(stmt, ctx)  # a table created in this migration is empty: no scan
     cols = [c.name for c in cmds if c.subtype == AT.AT_SetNotNull]
-    names = ctx.names_schema() if cols else None  # cols first: the schema may be made on reading
-    known = names.table(table) if names else None  # nullability: the replay's names say it
+    known = names_table_of(ctx, stmt, table) if cols else None  # nullability: the replay's names say it
     if known:  # already NOT NULL: PostgreSQL has nothing to check
         cols = [c for c in cols if not (known.column(c) and not known.column(c).nullable)]
     if not cols:
         return None
     if not_null_uses_check(ctx.pg_version):
-        proven = _proven(table, ctx, stmt.index)
+        proven = _proven(table, ctx, stmt)
         cols = [c for c in cols if c not in proven]
         if not cols:
             return None

@@ -7,6 +7,7 @@ from pglast import ast
 
 from ...model.schema import Schema
 from ...pg.forms import Form, blocks_reads, blocks_writes, lookup, target
+from ._flux_common import working_names
 from ._rule import Rule, Verdict, flags, passes
 
 SHOP = ("CREATE TABLE orders (id bigint PRIMARY KEY, total numeric, placed date);\n"
@@ -67,7 +68,7 @@ def check(stmt, ctx):
             blocking = blocks_reads if "MATERIALIZED VIEW" in key else blocks_writes
             if relation is None or ctx.table_is_new(relation) or not blocking(lock):
                 continue
-            if key == "ALTER TABLE ATTACH PARTITION" and _has_check(ctx.names_schema(), relation):
+            if key == "ALTER TABLE ATTACH PARTITION" and _has_check(working_names(ctx, stmt), relation):
                 continue  # PostgreSQL skips the scan when a CHECK constraint proves the bound
             blocked = "reads and writes" if blocks_reads(lock) else "writes"
             remedy = _REMEDY.get(key, "a maintenance window, or a new table filled in batches and swapped in")
@@ -87,7 +88,7 @@ def _locked(stmt, key: str, form: Form, ctx) -> list[tuple]:
         return [(relation_name(part) if part is not None else None, form.others.get("partition", form.lock))]
     if "domain's tables" in form.others:
         domain = ".".join(n.sval for n in stmt.node.typeName or () if isinstance(n, ast.String))
-        return [(t, form.others["domain's tables"]) for t in _tables_using(ctx.names_schema(), domain)]
+        return [(t, form.others["domain's tables"]) for t in _tables_using(working_names(ctx, stmt), domain)]
     return [(target(stmt), form.lock)]
 
 

@@ -6,6 +6,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT
 
 from ...pg.types import binary_coercible, canonical_type
+from ._flux_common import names_table_of
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
 
@@ -39,8 +40,7 @@ def check(stmt, ctx):
     # A type change first: the schema may be made on reading (lint/context.py), and most ALTERs need none.
     # Types as the replay names them (canonical_type, as `new` below): no normalised snapshot needed.
     changes_type = any(c.subtype == AT.AT_AlterColumnType for c in cmds)
-    names = ctx.names_schema() if changes_type else None
-    known = names.table(table) if names else None
+    known = names_table_of(ctx, stmt, table) if changes_type else None
     for cmd in cmds:
         if cmd.subtype != AT.AT_AlterColumnType or not isinstance(cmd.def_, ast.ColumnDef):
             continue

@@ -22,7 +22,7 @@ from pglast.enums import A_Expr_Kind, SubLinkType
 
 from ...pg.quote import relation_name
 from . import destructive_outside_contract
-from ._flux_common import names_table_of, op_command
+from ._flux_common import known_rows, names_have_tables, names_table_of, op_command, working_names
 from ._rule import Rule, Verdict, flags, passes
 
 _BIG = "CREATE TABLE archive (id bigint PRIMARY KEY, kind text, payload jsonb);"
@@ -253,16 +253,16 @@ class _Judge:
         """An existing table not known to be small (an unknown one: the size is not known)."""
         if name is None or self.ctx.table_is_new(name):
             return False
-        rows = self.ctx.known_rows(name)
+        rows = known_rows(self.ctx, self.stmt, name)
         self.sizes[name] = rows
         return rows is None or rows > LARGE
 
     # Names only (a table, its keys and unique indexes): read in the replay's own names, no snapshot.
     def exists(self, name: Optional[str]) -> bool:
-        schema = self.ctx.names_schema()
-        if schema is None or not (schema.tables or schema.views):
+        if not names_have_tables(self.ctx):
             return True  # nothing to tell: judged as existing
-        return names_table_of(self.ctx, self.stmt, name) is not None or schema.view(name) is not None
+        return names_table_of(self.ctx, self.stmt, name) is not None \
+            or working_names(self.ctx, self.stmt).view(name) is not None
 
     def keys(self, rv) -> _Keys:
         if not rv.relname:  # a subquery in FROM: only its alias names its columns

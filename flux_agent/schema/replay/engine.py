@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import ModuleType
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from ...errors import FluxError, FluxInputError
 from ...model.schema import Schema, Table
@@ -22,6 +22,9 @@ from ..migration_files import migration_files, up_section, up_sql_of  # noqa: F4
 from ..normal import normalise_schema, normalise_table, normalise_views
 from ..partitions import follow_partitions, partition_parents
 from .state import State, split_key
+
+if TYPE_CHECKING:
+    from .cursor import FileCursor
 
 __all__ = ["replay_sql", "up_sql_of", "read_migrations_dir", "migration_files"]
 
@@ -125,6 +128,40 @@ class FolderReplay:
                 self.parsed.setdefault(sql, got)
         self._ahead = index + AHEAD
 
+    def begin(self, position: int, file: Path) -> Optional["FileCursor"]:
+        """The replay standing just before the file at `position` (`file`), to be applied statement
+        by statement (cursor.py), then finished with cursor.finish(); None when the file is not one
+        the replay read and parsed ahead (replay it with advance_to)."""
+        from .cursor import FileCursor
+
+        self.advance_to(position)
+        if not self.skip_broken or self._done != position or position >= len(self.files) \
+                or self.files[position] != file:
+            return None
+        self.parse_ahead(position)
+        section = self._sections.get(file)
+        statements = self.parsed.get(section[1]) if section is not None else None
+        return None if statements is None else FileCursor(self, file, section, statements)
+
+    def finished(self, cursor: "FileCursor") -> None:
+        """The cursor's file is replayed (left out when it failed): go on after it."""
+        self._sections.pop(cursor.file, None)
+        self.parsed.pop(cursor.sql, None)
+        if not cursor.failed:
+            self._replayed.append((cursor.first_line, cursor.sql))
+        self._done += 1
+
+    @property
+    def state(self) -> State:
+        return self._state
+
+    def rebuild(self) -> None:
+        """Stand after the files replayed whole again (a file failed part way)."""
+        apply_sql = _statements().apply_sql
+        self._state = State(Schema())
+        for replayed in self._replayed:
+            self._run(apply_sql, *replayed)
+
     def as_replayed(self) -> Schema:
         """The schema as replayed so far, itself: not normalised, not copied. Its names (tables,
         views, columns) are the snapshot's; read it, and only until the replay goes on."""
@@ -181,9 +218,7 @@ class FolderReplay:
             except FluxError as exc:
                 error = type(exc)(f"{file}: {exc}")
             if self.skip_broken:  # the file may have been replayed in part: replay the others again
-                self._state = State(Schema())
-                for replayed in self._replayed:
-                    self._run(apply_sql, *replayed)
+                self.rebuild()
         if not self.skip_broken:
             raise error from None
 

@@ -128,17 +128,24 @@ def apply_sql(state: State, sql_text: str, first_line: int, parsed: Optional[Seq
     else:
         stmts = [(s.node, s.start, s.end) for s in parsed]
     for node, start, end in stmts:
-        handler = _HANDLERS.get(type(node))
-        if isinstance(node, ast.DoStmt):
-            handler = _do_block(sql_text[start: end if end is not None else len(sql_text)])
-        if handler is None:
-            continue
-        state.touch(handler.touches if isinstance(node, ast.DoStmt) else touched(node))
-        try:
-            handler(state, node)
-        except FluxError:
-            raise
-        except Exception as exc:  # a statement shape replay does not know: Flux's gap, not bad input
-            line = _line_at(sql_text, start, first_line)
-            what = f"{type(exc).__name__}: {exc}"
-            raise FluxInternalError(f"cannot replay statement at line {line}: {what}") from None
+        apply_statement(state, node, sql_text, start, end, first_line)
+
+
+def apply_statement(state: State, node: ast.Node, sql_text: str, start: int, end: Optional[int],
+                    first_line: int) -> None:
+    """Replay one parsed statement of `sql_text` (at `start`..`end` in it) on `state`: what replay
+    follows of it, a FluxError when it cannot (FluxInternalError for a shape replay does not know)."""
+    handler = _HANDLERS.get(type(node))
+    if isinstance(node, ast.DoStmt):
+        handler = _do_block(sql_text[start: end if end is not None else len(sql_text)])
+    if handler is None:
+        return
+    state.touch(handler.touches if isinstance(node, ast.DoStmt) else touched(node))
+    try:
+        handler(state, node)
+    except FluxError:
+        raise
+    except Exception as exc:  # a statement shape replay does not know: Flux's gap, not bad input
+        line = _line_at(sql_text, start, first_line)
+        what = f"{type(exc).__name__}: {exc}"
+        raise FluxInternalError(f"cannot replay statement at line {line}: {what}") from None

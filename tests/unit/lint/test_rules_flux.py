@@ -374,3 +374,23 @@ def test_set_not_null_judged_without_a_schema_is_a_warning_not_an_error():
     assert [f.severity for f in alone] == ["warning"] and "not known" in alone[0].message
     judged = hits(sql, "set-not-null-without-check")  # with the schema: no validated CHECK, an error
     assert [f.severity for f in judged] == ["error"]
+
+
+# --------------------------------------------------------------------------
+# The schema a rule reads: the one just before its statement
+# --------------------------------------------------------------------------
+
+
+def test_a_column_made_not_null_earlier_in_the_file_is_not_scanned_again():
+    """drizzle files repeat SET NOT NULL; the second finds the column NOT NULL already, and
+    PostgreSQL checks nothing (the rule read the schema before the file and flagged both)."""
+    sql = ("ALTER TABLE users ALTER COLUMN name SET NOT NULL;\n"
+           "ALTER TABLE users ALTER COLUMN name SET NOT NULL;\n")
+    assert [f.line for f in hits(sql, "adding-not-nullable-field")] == [1]
+
+
+def test_a_type_changed_earlier_in_the_file_is_the_type_the_next_change_starts_from():
+    """A second change to the type the first one made rewrites nothing (binary coercible)."""
+    sql = ("ALTER TABLE users ALTER COLUMN name TYPE bigint USING 0;\n"
+           "ALTER TABLE users ALTER COLUMN name TYPE bigint;\n")
+    assert [f.line for f in hits(sql, "changing-column-type")] == [1]

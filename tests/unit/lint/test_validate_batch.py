@@ -199,14 +199,16 @@ def test_validate_file_reads_its_schema_only_when_a_rule_needs_it(tmp_path):
 
 def test_the_replay_takes_the_statements_the_judging_parsed(folder, monkeypatch):
     """Each file is parsed once, ahead with the files after it (FolderReplay.parse_ahead): the
-    judging reads those trees, and the replay, going past the file just judged, the same; the
-    findings are those of parsing each file where it is read."""
+    judging reads those trees, and the replay, going through the file as the rules judge it
+    (FileCursor), applies the very same; the findings are those of parsing each file where it is
+    read and replaying it after."""
     from flux_agent.lint import engine
-    from flux_agent.schema.replay import statements
+    from flux_agent.schema.replay import cursor, statements
     from flux_agent.schema.replay.engine import FolderReplay
 
-    handed, split = [], []
-    real_apply, real_split = statements.apply_sql, engine.split_statements
+    handed, split, applied, judged = [], [], [], set()
+    real_apply, real_split, real_step, real_lint = (statements.apply_sql, engine.split_statements,
+                                                     cursor.apply_statement, engine.lint_sql)
 
     def apply(state, sql, first_line, parsed=None):
         handed.append(parsed is not None)
@@ -216,10 +218,22 @@ def test_the_replay_takes_the_statements_the_judging_parsed(folder, monkeypatch)
         split.append(sql)
         return real_split(sql, line_offset)
 
+    def step(state, node, *rest):
+        applied.append(node)
+        return real_step(state, node, *rest)
+
+    def lint(sql, ctx, line_offset=0, statements=None):
+        found = real_lint(sql, ctx, line_offset, statements)
+        judged.update(id(s.node) for s in ctx.statements)
+        return found
+
     monkeypatch.setattr(statements, "apply_sql", apply)
     monkeypatch.setattr(engine, "split_statements", split_here)
+    monkeypatch.setattr(cursor, "apply_statement", step)
+    monkeypatch.setattr(engine, "lint_sql", lint)
     shared = run(folder, monkeypatch, jobs=1)
-    assert len(handed) > 20 and sum(handed) >= len(handed) - 1, handed  # all but a file that does not parse
+    assert len(applied) > 50 and all(id(node) in judged for node in applied)
+    assert len(handed) <= 1, handed  # replayed whole: a file that does not parse
     assert len(split) <= 1, split  # the judging parsed none itself, but a file that does not parse
 
     real_validate = engine.validate_file
@@ -227,8 +241,97 @@ def test_the_replay_takes_the_statements_the_judging_parsed(folder, monkeypatch)
     monkeypatch.setattr(FolderReplay, "parse_ahead", lambda self, index: None)
     handed.clear()
     split.clear()
+    applied.clear()
     assert run(folder, monkeypatch, jobs=1) == shared
-    assert handed and not any(handed) and len(split) > 20
+    assert handed and not any(handed) and len(split) > 20 and applied == []
+
+
+def _boom(monkeypatch):
+    """Replay fails on CREATE TABLE boom... (as on a statement shape it does not know)."""
+    from pglast import ast
+
+    from flux_agent.schema.replay import statements
+
+    real = statements._HANDLERS[ast.CreateStmt]
+
+    def create(state, node):
+        if node.relation.relname.startswith("boom"):
+            raise ValueError("a shape replay does not know")
+        return real(state, node)
+
+    monkeypatch.setitem(statements._HANDLERS, ast.CreateStmt, create)
+
+
+def test_rules_reading_the_replay_as_it_goes_find_what_rules_reading_a_copy_find(folder, monkeypatch):
+    """The rules read the folder's replay itself as it goes through each file (FileCursor) and
+    find what they find reading a copy of the schema before the file, replayed on their own: also
+    where a statement fails part way (the replay leaves the file out and the rules, reading a copy
+    from there, skip the statement) and in the files after such a file."""
+    from flux_agent.schema.replay.engine import FolderReplay
+
+    _boom(monkeypatch)
+    (folder / "499_members.sql").write_text("CREATE TABLE members (id bigint PRIMARY KEY, name text);\n")
+    (folder / "500_boom.sql").write_text(
+        "CREATE TABLE vouchers (id bigint PRIMARY KEY, code text);\nALTER TABLE vouchers ALTER COLUMN code SET NOT NULL;\n"
+        "CREATE TABLE boom (id int);\nALTER TABLE vouchers ALTER COLUMN code SET NOT NULL;\n"
+        "ALTER TABLE vouchers ALTER COLUMN code TYPE int USING 0;\nUPDATE vouchers SET codes = 1;\n", encoding="utf-8")
+    (folder / "501_after.sql").write_text(
+        "UPDATE vouchers SET code = 1;\nALTER TABLE members ALTER COLUMN name SET NOT NULL;\n"
+        "ALTER TABLE members ALTER COLUMN name SET NOT NULL;\nALTER TABLE members ALTER COLUMN name TYPE text;\n",
+        encoding="utf-8")
+    live = run(folder, monkeypatch, jobs=1)
+    monkeypatch.setattr(FolderReplay, "begin", lambda self, position, file: self.advance_to(position))
+    copied = run(folder, monkeypatch, jobs=1)
+    assert live == copied
+    mine = [(f["path"].rsplit("/", 1)[-1], f["line"], f["rule"]) for f in live if "_boom" in f["path"]
+            or "_after" in f["path"]]
+    assert ("500_boom.sql", 6, "unknown-table-or-column") in mine  # vouchers known in the file: `codes` is not
+    assert ("501_after.sql", 1, "unknown-table-or-column") in mine  # the file was left out: no vouchers after it
+    assert ("501_after.sql", 2, "adding-not-nullable-field") in mine
+    assert ("501_after.sql", 3, "adding-not-nullable-field") not in mine  # NOT NULL already
+    assert not [m for m in mine if m[0] == "501_after.sql" and m[1] > 1 and m[2] == "unknown-table-or-column"]
+
+
+def test_a_file_cursor_stands_where_the_replay_would(tmp_path, monkeypatch):
+    """FileCursor.before(i) is the schema with the file's statements before i applied, the replay's
+    own; asked for an earlier statement, or past one that fails, it stands before the file again;
+    finished, the replay stands after the file (or before it, the file left out, when one failed),
+    as a replay without a cursor does."""
+    from flux_agent.schema.replay.engine import FolderReplay
+
+    _boom(monkeypatch)
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "001_a.sql").write_text("CREATE TABLE a (id int);\n", encoding="utf-8")
+    (folder / "002_b.sql").write_text("CREATE TABLE b (id int);\nALTER TABLE a ADD COLUMN x int;\n"
+                                      "CREATE TABLE c (id int);\n", encoding="utf-8")
+    (folder / "003_boom.sql").write_text("CREATE TABLE d (id int);\nCREATE TABLE boom (id int);\n"
+                                         "CREATE TABLE e (id int);\n", encoding="utf-8")
+    (folder / "004_f.sql").write_text("CREATE TABLE f (id int);\n", encoding="utf-8")
+
+    def names(schema):
+        return sorted(t.name.split(".")[-1] for t in schema.tables)
+
+    plain = FolderReplay(folder, skip_broken=True)
+    after = [names(plain.advance()) for _ in plain.files]
+    assert after[2] == after[1] == ["a", "b", "c"]  # the failing file left out whole
+
+    replay = FolderReplay(folder, skip_broken=True)
+    cur = replay.begin(1, replay.files[1])
+    assert names(cur.before(0)) == ["a"] and names(cur.before(2)) == ["a", "b"]
+    assert [c.name for c in cur.before(2).table("a").columns] == ["id", "x"]
+    assert cur.before(1) is None and names(replay.as_replayed()) == ["a"]  # an earlier one: before the file again
+    assert cur.before(2) is None  # and stays so: the rules read a copy
+    cur.finish()
+    assert names(replay.as_replayed()) == after[1]
+    cur = replay.begin(2, replay.files[2])
+    assert names(cur.before(1)) == ["a", "b", "c", "d"]
+    assert cur.before(2) is None and cur.failed and names(replay.as_replayed()) == after[1]
+    cur.finish()
+    assert names(replay.as_replayed()) == after[2]
+    assert replay.begin(3, replay.files[2]) is None  # not the file at that position
+    replay.advance_to(4)
+    assert names(replay.as_replayed()) == after[3]
 
 
 @pytest.mark.parametrize("where", ["shop", "dbmate-upchieve"])
