@@ -43,7 +43,7 @@ ON_DELETE = {"r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT
 def create_table(st: State, stmt: ast.CreateStmt) -> None:
     rv = stmt.relation
     key = st.creation_key(rv.schemaname, rv.relname)
-    if st.schema.table(key) is not None:
+    if st.table_at(key) is not None:
         if stmt.if_not_exists:
             return
         st.drop_relation(key, cascade=False)  # PostgreSQL would refuse; the later text wins
@@ -247,7 +247,7 @@ def add_constraint(
     elif kind == CT.CONSTR_FOREIGN:
         cols = names_of(con.fk_attrs) if con.fk_attrs else [column]
         ref_key = st.relation_key(con.pktable)
-        ref = table if ref_key == table.name else st.schema.table(ref_key)
+        ref = table if ref_key == table.name else st.table_at(ref_key)
         ref_cols = names_of(con.pk_attrs) if con.pk_attrs else list(ref.primary_key if ref else [])
         name = con.conname or choose_name(tname, name_addition(cols), "fkey", st.constraint_names(ns))
         table.constraints.append(
@@ -372,11 +372,13 @@ def _alter_cmd(st: State, table: Table, cmd: ast.AlterTableCmd) -> None:
 def rename_table(st: State, table: Table, new_name: str) -> None:
     ns, _ = split_key(table.name)
     old, table.name = table.name, make_key(ns, new_name)
+    st.reindex()
     st.retarget(old, table.name)
 
 
 def set_table_schema(st: State, table: Table, new_ns: str) -> None:
     _, name = split_key(table.name)
     old, table.name = table.name, make_key(new_ns, name)
+    st.reindex()
     st.retarget(old, table.name)
 

@@ -7,6 +7,7 @@ quoted name holding a dot cannot be misread.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Iterable, Optional
 
 from ...model.schema import EnumType, Index, Schema, Table, View
@@ -17,6 +18,9 @@ from ...pg.quote import ident
 
 def make_key(ns: str, name: str) -> str:
     return name if ns == "public" else f"{ns}.{name}"
+
+
+_REF_TABLE = attrgetter("ref_table")
 
 
 def split_key(key: str) -> tuple[str, str]:
@@ -61,6 +65,9 @@ class State:
         # (table, column name before the statements) -> its name now: partitions follow renames
         # by these, not by guessing from the columns gone and come.
         self.renamed: dict[tuple[str, str], str] = {}
+        # (the tables list, its length, key -> table) for table_at; remade when the list is another
+        # or its length changed, and dropped (reindex) where a table is renamed in place.
+        self._index: Optional[tuple[list, int, dict[str, Table]]] = None
 
     def touch(self, touch) -> None:
         """Note, before it is replayed, what a statement can change (a touches.Touch)."""
@@ -94,9 +101,30 @@ class State:
         ns = schemaname or (self.search_path[0] if self.search_path else "public")
         return make_key(ns, name)
 
+    def table_at(self, key: str) -> Optional[Table]:
+        """self.schema.table(key), through an index: replay asks many times per statement, and a
+        scan of every table each time made replaying a long history quadratic. The replay's handlers
+        change the list by appending or by making a new one, and rename in place (then reindex)."""
+        tables = self.schema.tables
+        index = self._index
+        if index is None or index[0] is not tables or index[1] != len(tables):
+            by_key: dict[str, Table] = {}
+            for t in tables:
+                by_key.setdefault(t.name, t)
+            index = self._index = (tables, len(tables), by_key)
+        found = index[2].get(key)
+        if found is not None and found.name != key:  # renamed in place without reindex: not trusted
+            self._index = None
+            return next((t for t in tables if t.name == key), None)
+        return found
+
+    def reindex(self) -> None:
+        """A table's key changed in place: the index is remade when next asked."""
+        self._index = None
+
     def table(self, rv: ast.RangeVar) -> Optional[Table]:
-        key = self.resolve(rv.schemaname, rv.relname, lambda k: self.schema.table(k) is not None)
-        return self.schema.table(key) if key else None
+        key = self.resolve(rv.schemaname, rv.relname, lambda k: self.table_at(k) is not None)
+        return self.table_at(key) if key else None
 
     def view(self, rv: ast.RangeVar) -> Optional[View]:
         key = self.resolve(rv.schemaname, rv.relname, lambda k: self.schema.view(k) is not None)
@@ -107,7 +135,7 @@ class State:
         found = self.resolve(
             rv.schemaname,
             rv.relname,
-            lambda k: self.schema.table(k) is not None or self.schema.view(k) is not None,
+            lambda k: self.table_at(k) is not None or self.schema.view(k) is not None,
         )
         return found or self.creation_key(rv.schemaname, rv.relname)
 
@@ -139,7 +167,10 @@ class State:
     def tables_in(self, ns: str) -> list[Table]:
         if ns == "public":  # in_namespace, inlined for the usual case
             return [t for t in self.schema.tables if "." not in t.name or t.name.startswith("public.")]
-        return [t for t in self.schema.tables if in_namespace(t.name, ns)]
+        if "." in ns:
+            return []
+        prefix = ns + "."  # in_namespace, inlined: asked of every table
+        return [t for t in self.schema.tables if t.name.startswith(prefix)]
 
     def relation_names(self, ns: str) -> set[str]:
         """Tables, views and indexes share one name space in a schema."""
@@ -180,7 +211,7 @@ class State:
         for t in self.schema.tables:
             # A table keeps its list unless a key goes: FolderReplay.snapshot takes the same list for
             # an unchanged table (a new list for every table had it copy them all again).
-            if any(c.ref_table == key for c in t.constraints):
+            if key in map(_REF_TABLE, t.constraints):  # any(c.ref_table == key ...), without a frame per key
                 t.constraints = [c for c in t.constraints if c.ref_table != key]
         if cascade:
             for v in [v for v in self.schema.views if key in v.depends_on]:
