@@ -1,9 +1,10 @@
 """`flux validate` over many SQL files: each file judged against the schema its folder's history
 builds before it, files whose inputs are unchanged served from a content-hash cache, the rest
-judged in worker processes where that pays (each worker replays the history itself, up to its
-share of the files; the findings are put back in the files' order, so the output is the same as
-one process judging them one by one). The cache is lint/cache.py's.
-FLUX_VALIDATE_JOBS sets the number of worker processes (1: judge in this process)."""
+judged in worker processes where that pays. The rules that read the schema are judged in workers
+that replay the history (each up to its share of the files), the others, which judge a file
+alone, in workers that replay nothing; each finding's place among all the rules' findings puts
+them back in the order one process judging the files one by one gives. The cache is
+lint/cache.py's. FLUX_VALIDATE_JOBS sets the number of worker processes (1: judge in this process)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import FluxInternalError
 from ..model.findings import FileFinding
 from ..model.settings import Settings
 
@@ -42,12 +44,15 @@ def jobs_wanted(count: int) -> int:
     return max(1, min(cpus, count // MIN_PER_WORKER))
 
 
-def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
+def judge(folder: Path, tool: str, jobs: list[Job], family=None) -> list:
     """The findings of each job (given in history order), replaying the folder's history once:
-    only as far as the jobs need, and copying the schema only for the files judged."""
+    only as far as the jobs need. With a family (engine.Family), only its rules, and each finding
+    paired with its place (lint_sql's `order`)."""
     from ..schema.replay.engine import FolderReplay
     from .engine import validate_file
 
+    if family == "plain":
+        return _judge_plain(folder, tool, jobs)
     replay = FolderReplay(folder, tool, skip_broken=True)
     out = []
     for k, job in enumerate(jobs):
@@ -57,12 +62,43 @@ def judge(folder: Path, tool: str, jobs: list[Job]) -> list[list[FileFinding]]:
         again = k + 1 < len(jobs) and jobs[k + 1].position == job.position
         replay.advance_to(job.position)
         cursor = None if again else replay.begin(job.position, job.file)
+        order: list = []
         found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed,
-                              names=replay.as_replayed, cursor=cursor)
+                              names=replay.as_replayed, cursor=cursor, family=family, order=order)
         if cursor is not None:
             cursor.finish()
-        out.append(sorted(found, key=lambda f: f.line))  # whole-file rules come last otherwise
+        # whole-file rules come last otherwise
+        out.append(list(zip(found, order)) if family else sorted(found, key=lambda f: f.line))
     return out
+
+
+def _no_schema():
+    raise FluxInternalError("a rule read the schema without declaring reads_schema=True (lint/rules/_rule.py)")
+
+
+def _judge_plain(folder: Path, tool: str, jobs: list[Job]) -> list:
+    """The rules that do not read the schema, on each job: the files parsed ahead as the replay
+    parses them, nothing replayed."""
+    from ..schema.replay.engine import FolderReplay
+    from .engine import validate_file
+
+    files = FolderReplay(folder, tool, skip_broken=True)
+    out = []
+    for job in jobs:
+        files.parse_ahead(job.position)
+        order: list = []
+        found = validate_file(job.file, job.settings, _no_schema, display=job.display, keep=files.parsed,
+                              names=_no_schema, family="plain", order=order)
+        files.forget(job.position)
+        out.append(list(zip(found, order)))
+    return out
+
+
+def merged(*families: list) -> list[list[FileFinding]]:
+    """Each job's findings of the families (lists of (finding, place) per job), in one run's order:
+    by line, then by place (the stable sort by line of one run keeps the order they are made in)."""
+    return [[f for f, _ in sorted((p for fam in parts for p in fam), key=lambda p: (p[0].line, p[1]))]
+            for parts in zip(*families)]
 
 
 # What replaying a file costs (parsing it too), as a share of judging it and replaying it once
@@ -85,14 +121,21 @@ def _chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
     return out
 
 
-def _judge_chunk(args) -> list[list[FileFinding]]:
-    folder, tool, jobs = args
-    return judge(folder, tool, jobs)
+def _judge_chunk(args) -> list:
+    folder, tool, jobs, family = args
+    return judge(folder, tool, jobs, family)
+
+
+def _even(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """Contiguous runs of the jobs of about the same length, one per worker (no replay to weigh)."""
+    size = -(-len(jobs) // workers)
+    return [jobs[k: k + size] for k in range(0, len(jobs), size)]
 
 
 def judge_all(folder: Path, tool: str, jobs: list[Job]) -> None:
-    """Fill in each job's findings: in this process, or split into contiguous runs of the
-    history over worker processes when there are enough of them."""
+    """Fill in each job's findings: in this process, or over worker processes when there are
+    enough jobs: half of them (at least one) judge the rules that read the schema, each replaying
+    the history up to its contiguous run of the jobs, the others the rest of the rules."""
     import threading
 
     from ..schema.replay import engine as _replay  # noqa: F401  (loaded before forking: the workers share them)
@@ -108,9 +151,12 @@ def judge_all(folder: Path, tool: str, jobs: list[Job]) -> None:
     else:
         import multiprocessing
 
-        chunks = _chunks(jobs, workers)
-        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
-            parts = pool.map(_judge_chunk, [(folder, tool, c) for c in chunks], chunksize=1)
-        results = [r for part in parts for r in part]
+        schema_runs, plain_runs = _chunks(jobs, workers // 2), _even(jobs, workers - workers // 2)
+        tasks = [(folder, tool, c, "schema") for c in schema_runs] + [(folder, tool, c, "plain") for c in plain_runs]
+        with multiprocessing.get_context("fork").Pool(len(tasks)) as pool:
+            parts = pool.map(_judge_chunk, tasks, chunksize=1)
+        schema_part = [r for part in parts[:len(schema_runs)] for r in part]
+        plain_part = [r for part in parts[len(schema_runs):] for r in part]
+        results = merged(schema_part, plain_part)
     for job, found in zip(jobs, results):
         job.findings = found

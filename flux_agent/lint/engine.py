@@ -6,7 +6,7 @@ pglast's trees: where pglast is missing (Windows), judging SQL stops with one li
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterable, Literal, Optional, Union
 
 from .context import FileContext, advance
 from ..pg.parse import HAVE_PGLAST, ParseError, pglast, require_pglast
@@ -52,56 +52,73 @@ class RuleIndex:
         return found
 
 
-_INDEXES: dict[frozenset, RuleIndex] = {}  # by the opt-in rules switched on
+# Which rules run: all (None), those that read the schema, or the others with the engine's own
+# findings ("plain"); lint/batch.py judges the two families in different worker processes.
+Family = Optional[Literal["schema", "plain"]]
+_INDEXES: dict[tuple[frozenset, Family], RuleIndex] = {}  # by the opt-in rules switched on, and the family
+_POSITION = {r.id: k for k, r in enumerate(RULES)}
 
 
-def rule_index(include: Iterable[str]) -> RuleIndex:
+def rule_index(include: Iterable[str], family: Family = None) -> RuleIndex:
     """The index of the rules that run: opt-in rules only when asked for (squawk's -i,
-    `flux validate --include`)."""
+    `flux validate --include`), of one family when given."""
     on = frozenset(r for r in include if r in BY_ID and BY_ID[r].opt_in)
-    if on not in _INDEXES:
-        _INDEXES[on] = RuleIndex([r for r in RULES if not r.opt_in or r.id in on])
-    return _INDEXES[on]
+    if (on, family) not in _INDEXES:
+        _INDEXES[on, family] = RuleIndex([r for r in RULES if (not r.opt_in or r.id in on) and (
+            family is None or r.reads_schema == (family == "schema"))])
+    return _INDEXES[on, family]
 
 
 def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
-             statements: Optional[list[Statement]] = None) -> list[FileFinding]:
+             statements: Optional[list[Statement]] = None, family: Family = None,
+             order: Optional[list[tuple]] = None) -> list[FileFinding]:
     """Findings for one piece of SQL (a file's up section, or a step's up_sql); `statements`: its
-    statements as split_statements cuts them with `line_offset`, if they were parsed already."""
+    statements as split_statements cuts them with `line_offset`, if they were parsed already.
+    `family`: only those rules (rule_index). `order`, when given, gets each finding's place among
+    all the rules' findings, so two families' findings merge into the order of one run."""
     require_pglast("validating SQL")  # no rules are loaded without it: judging would find nothing
     findings: list[FileFinding] = []
-    index = rule_index(ctx.include_rules)
+    index = rule_index(ctx.include_rules, family)
     rules = index.rules
+    engine_findings = family != "schema"
 
-    def add(rule: Rule, verdict: Verdict, line: int) -> None:
+    def add(rule: Rule, verdict: Verdict, line: int, place: tuple) -> None:
         findings.append(FileFinding(path=ctx.path, line=line, rule=rule.id,
                                     severity=verdict.severity or rule.severity,
                                     message=verdict.message or rule.message, hint=rule.hint))
+        if order is not None:
+            order.append(place)
 
-    def own(rule_id: str, line: int, message: str, hint: str) -> None:
+    def own(rule_id: str, line: int, message: str, hint: str, place: tuple) -> None:
         """A finding of the engine itself (the SQL or a comment in it is malformed)."""
-        findings.append(FileFinding(path=ctx.path, line=line, rule=rule_id, severity="error",
-                                    message=message, hint=hint))
+        if engine_findings:
+            findings.append(FileFinding(path=ctx.path, line=line, rule=rule_id, severity="error",
+                                        message=message, hint=hint))
+            if order is not None:
+                order.append(place)
 
+    # A finding's place: (part: text 0, the engine's 1, statements 2, whole file 3; then a statement's
+    # index or a rule's position; the rule's position or its verdict's number), in the order they are made.
     for rule in rules:  # text rules run first: a placeholder usually breaks parsing too
-        for verdict in rule.check_text(sql, ctx, line_offset) if rule.check_text else ():
-            add(rule, verdict, verdict.line)
+        for k, verdict in enumerate(rule.check_text(sql, ctx, line_offset) if rule.check_text else ()):
+            add(rule, verdict, verdict.line, (0, _POSITION[rule.id], k))
     try:
         statements = statements if statements is not None else split_statements(sql, line_offset)
     except SqlSyntaxError as exc:
-        own(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "fix the syntax; nothing else was checked")
+        own(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "fix the syntax; nothing else was checked",
+            (1, 0, 0))
         return findings
     ctx.statements = statements
     ignores, phases = markers(sql, line_offset)
-    for ig in ignores:
+    for k, ig in enumerate(ignores):
         if not ig.reason:
             own(IGNORE_WITHOUT_REASON, ig.line, f"ignore comment for {', '.join(sorted(ig.rules))} gives no reason",
-                "write the reason: -- flux-ignore <rule>: <why this is safe here>")
-    for mark in phases:
+                "write the reason: -- flux-ignore <rule>: <why this is safe here>", (1, 1, k))
+    for k, mark in enumerate(phases):
         phase = next(iter(mark.rules)) if len(mark.rules) == 1 else ""
         if phase not in PHASES or not mark.reason:
             own(IGNORE_WITHOUT_REASON, mark.line, "a phase marker needs one phase and a reason",
-                f"write -- {PHASE_MARKER} <{'|'.join(PHASES)}>: <why this file belongs there>")
+                f"write -- {PHASE_MARKER} <{'|'.join(PHASES)}>: <why this file belongs there>", (1, 2, k))
         elif ctx.phase is None:
             ctx.phase = phase  # a file Flux wrote for a contract step is judged as one
 
@@ -118,12 +135,12 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
         for rule in index.checks(type(stmt.node)):
             verdict = rule.check(stmt, ctx)
             if verdict is not None and not ignored(rule.id, stmt.line):
-                add(rule, verdict, stmt.line)
+                add(rule, verdict, stmt.line, (2, stmt.index, _POSITION[rule.id]))
         advance(ctx, stmt)
     for rule in rules:
-        for verdict in rule.check_file(ctx) if rule.check_file else ():
+        for k, verdict in enumerate(rule.check_file(ctx) if rule.check_file else ()):
             if not ignored(rule.id, verdict.line):
-                add(rule, verdict, verdict.line)
+                add(rule, verdict, verdict.line, (3, _POSITION[rule.id], k))
     return findings
 
 
@@ -136,14 +153,16 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
                   display: Optional[str] = None, project: Optional[Path] = None,
                   tool: Optional[str] = None, keep: Optional[dict] = None,
                   names: Union[Schema, Callable[[], Schema], None] = None,
-                  cursor: Optional[FileCursor] = None) -> list[FileFinding]:
+                  cursor: Optional[FileCursor] = None, family: Family = None,
+                  order: Optional[list[tuple]] = None) -> list[FileFinding]:
     """Findings for one migration file: SQL (its parts as schema/migration_files.py reads them),
     or program code read back into SQL by lint/readers; settings.require_down=False leaves its
     down part unjudged. `schema` may be a function making it, called if a rule needs it; `names`
     a schema (or function) with its names for the rules that read names only (FileContext.names).
     `keep` holds statements by their SQL text (FolderReplay.parsed): an SQL file's up part is read
     from it when there, and left in it after. `cursor`: the folder's replay standing in this file
-    (FolderReplay.begin), which the rules read as it goes when they judge the statements it parsed."""
+    (FolderReplay.begin), which the rules read as it goes when they judge the statements it parsed.
+    `family` and `order`: lint_sql's, for an SQL file."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
@@ -161,8 +180,9 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
         kept = None  # cut with another first line (never so far): cut again
     if cursor is not None and kept is not None and kept is cursor.statements:
         ctx.cursor = cursor
-    found = lint_sql(sec.up, ctx, sec.up_line, kept)
-    if keep is not None and not any(f.rule == SYNTAX_ERROR for f in found):
+    unsplit = ctx.statements  # lint_sql puts the statements it cut in its place, unless they do not parse
+    found = lint_sql(sec.up, ctx, sec.up_line, kept, family, order)
+    if keep is not None and ctx.statements is not unsplit:
         keep[sec.up] = ctx.statements
     return found
 

@@ -84,6 +84,10 @@ class Rule(BaseModel):
     # Squawk has this id too, meaning the same thing: it runs it by default, or only with `-i <id>`.
     squawk: Optional[Literal["default", "opt-in"]]
     opt_in: bool = False  # flux runs it only when asked: `flux validate --include <id>`, settings.include_rules
+    # It reads the schema (ctx.names_schema(), working_names and the helpers on them, ctx.schema): judged
+    # with the folder's replay. The others judge a statement from the file alone, so `flux validate`
+    # judges them in workers that replay nothing (lint/batch.py); such a worker's schema refuses reads.
+    reads_schema: bool = False
     examples: tuple[Example, ...]
     # The statement node types (pglast.ast classes) `check` can flag; the engine calls it on those
     # only. None: every statement. tests/unit/lint/test_rule_index.py holds each declaration to it.

@@ -25,6 +25,7 @@ RULE = Rule(
     hint=("ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT c in a later transaction, "
           "then SET NOT NULL (PostgreSQL 12+ skips the scan) and DROP CONSTRAINT c"),
     squawk="default",
+    reads_schema=True,
     nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE foo ALTER COLUMN bar SET NOT NULL;"),

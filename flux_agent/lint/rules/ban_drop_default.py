@@ -16,6 +16,7 @@ RULE = Rule(
     hint=("move every insert to write the column first, then say so: "
           "-- squawk-ignore ban-drop-default -- <why>"),
     squawk="default",
+    reads_schema=True,
     nodes=(ast.AlterTableStmt, ast.AlterDomainStmt),
     examples=[
         flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;"),

@@ -18,6 +18,7 @@ RULE = Rule(
     hint=("make every reader accept NULL first, then say so: "
           "-- squawk-ignore ban-drop-not-null -- <why>"),
     squawk="default",
+    reads_schema=True,
     nodes=(ast.AlterTableStmt, ast.AlterDomainStmt),
     examples=[
         flags("ALTER TABLE t ALTER COLUMN c DROP NOT NULL;"),

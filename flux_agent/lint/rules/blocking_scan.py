@@ -23,6 +23,7 @@ RULE = Rule(
     message="a statement that blocks writes to a table while it reads or rewrites all of it",
     hint="use the form that does not block (CONCURRENTLY; a CHECK before ATTACH), or run it in a maintenance window",
     squawk=None,
+    reads_schema=True,
     examples=[
         flags("CLUSTER orders USING orders_pkey;", schema_sql=SHOP),
         flags("VACUUM FULL orders;", transactional=False, schema_sql=SHOP),

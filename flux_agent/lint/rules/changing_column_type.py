@@ -20,6 +20,7 @@ RULE = Rule(
     hint=("add a new column of the new type, keep both in sync with a trigger, backfill in batches, then switch "
           "readers"),
     squawk="default",
+    reads_schema=True,
     nodes=(ast.AlterTableStmt,),
     examples=[
         flags("ALTER TABLE products ALTER COLUMN stock TYPE bigint;"),

@@ -22,6 +22,7 @@ RULE = Rule(
     message="a breaking schema change done in one step: the running application still uses the old shape",
     hint="split it into expand / backfill / code / contract steps; flux plan writes them",
     squawk=None,
+    reads_schema=True,
     examples=[
         flags("ALTER TABLE users RENAME COLUMN email TO email_address;"),
         flags("ALTER TABLE orders RENAME TO purchases;"),

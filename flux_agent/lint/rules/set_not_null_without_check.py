@@ -24,6 +24,7 @@ RULE = Rule(
     hint=("three steps: ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c (separate "
           "migration); SET NOT NULL, then DROP CONSTRAINT c"),
     squawk=None,
+    reads_schema=True,
     nodes=(ast.AlterTableStmt,),
     examples=[
         flags(_SET, schema_sql=_SCHEMA),

@@ -33,6 +33,7 @@ RULE = Rule(
     message="an UPDATE, DELETE or INSERT ... SELECT whose row count nothing bounds, in one statement",
     hint="batch it by key range, committing per batch (a DO block, or flux plan's backfill operation for an UPDATE)",
     squawk=None,
+    reads_schema=True,
     examples=[
         flags("UPDATE orders SET status = 'paid' WHERE status = 'settled';", why="the table's size is unknown"),
         flags("UPDATE orders SET status = 'paid';"),

@@ -21,6 +21,7 @@ RULE = Rule(
     message="the statement names a table or column that is not in the schema",
     hint="check the spelling against `flux schema`; the migration would fail on the database",
     squawk=None,
+    reads_schema=True,
     nodes=(ast.AlterTableStmt, ast.RenameStmt, ast.IndexStmt, ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt),
     examples=[
         flags("ALTER TABLE customers ADD COLUMN nickname text;", schema_sql=_SCHEMA),

@@ -111,3 +111,30 @@ def test_the_loader_refuses_a_bad_rule_module(tmp_path, monkeypatch, name, body,
         return
     with pytest.raises(FluxInternalError, match=error):
         load("fake_rules", [str(package)])
+
+
+def _refused():
+    raise AssertionError("read the schema")
+
+
+PLAIN = [c for c in EXAMPLES if not c[0].reads_schema]
+
+
+@pytest.mark.parametrize("case", PLAIN, ids=[_id(c) for c in PLAIN])
+def test_a_rule_not_declared_to_read_the_schema_judges_without_it(case):
+    """`flux validate` judges the rules that do not declare reads_schema in workers that replay no
+    history (lint/batch.py): on each example such a rule finds what it finds with the schema, and
+    never reads it (the schema there refuses to be read)."""
+    rule, example = case
+    ctx = example.context({rule.id})
+    ctx.schema = ctx.names = _refused
+    found = [f for f in lint_sql(example.sql, ctx, family="plain") if f.rule == rule.id]
+    assert found == _found(rule, example, include={rule.id})
+
+
+def test_the_rules_that_read_the_schema_are_judged_apart_from_the_others():
+    from flux_agent.lint.engine import rule_index
+
+    schema, plain = rule_index(BY_ID, "schema").rules, rule_index(BY_ID, "plain").rules
+    assert schema and plain and all(r.reads_schema for r in schema) and not any(r.reads_schema for r in plain)
+    assert sorted(r.id for r in schema + plain) == sorted(r.id for r in RULES)

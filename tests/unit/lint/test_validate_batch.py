@@ -222,8 +222,8 @@ def test_the_replay_takes_the_statements_the_judging_parsed(folder, monkeypatch)
         applied.append(node)
         return real_step(state, node, *rest)
 
-    def lint(sql, ctx, line_offset=0, statements=None):
-        found = real_lint(sql, ctx, line_offset, statements)
+    def lint(sql, ctx, *rest):
+        found = real_lint(sql, ctx, *rest)
         judged.update(id(s.node) for s in ctx.statements)
         return found
 
