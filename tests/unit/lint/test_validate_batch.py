@@ -363,7 +363,7 @@ def test_the_runs_given_to_the_workers_cover_the_jobs_in_order_earlier_runs_long
         runs = batch._chunks(jobs, workers)
         assert [j for run in runs for j in run] == jobs and all(runs) and len(runs) <= workers
         assert [len(r) for r in runs] == sorted((len(r) for r in runs), reverse=True)
-    assert [len(r) for r in batch._chunks(list(range(2000)), 2)] == [1149, 851]
+    assert [len(r) for r in batch._chunks(list(range(2000)), 2)] == [1370, 630]
 
 
 @pytest.mark.parametrize("where", ["shop", "dbmate-upchieve"])
