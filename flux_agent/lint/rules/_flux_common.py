@@ -83,7 +83,16 @@ def names_have_tables(ctx) -> bool:
 def names_table_of(ctx, stmt, name: Optional[str]) -> Optional[Table]:
     """The table of that name as it stands just before `stmt` (working_names); None when unknown."""
     schema = working_names(ctx, stmt)
-    return schema.table(name) if (schema is not None and name) else None
+    return table_in(ctx, schema, name) if (schema is not None and name) else None
+
+
+def table_in(ctx, schema: Schema, name: str) -> Optional[Table]:
+    """schema.table(name): through the replay's index of its tables when `schema` is the replay's
+    own (ctx.cursor), without a scan of every table."""
+    cursor = ctx.cursor
+    if cursor is not None and schema is cursor.replay.state.schema:
+        return cursor.replay.state.table_at(name)
+    return schema.table(name)
 
 
 def known_rows(ctx, stmt, name: Optional[str]) -> Optional[int]:

@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
 from ...pg.locks import alter_cmds
 from ...pg.parse import iter_nodes
 from ...pg.quote import relation_name
-from ._flux_common import names_have_tables, working_names
+from ._flux_common import names_have_tables, table_in, working_names
 from ._rule import Rule, Verdict, flags, passes
 
 _SCHEMA = ("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n"
@@ -121,7 +121,7 @@ def check(stmt, ctx):
     for table_name, cols, missing_ok in wanted:
         if table_name is None:
             continue
-        table = schema.table(table_name)
+        table = table_in(ctx, schema, table_name)
         if table is None:
             if missing_ok or ctx.table_is_new(table_name) or schema.view(table_name) is not None:
                 continue
