@@ -16,7 +16,8 @@ through this module, so a file means the same thing to both. The formats:
   pending files in one transaction.
 - flyway: `V<version>__<desc>.sql`, run in version order (V10 after V9), each in a
   transaction unless `V<version>__<desc>.sql.conf` says `executeInTransaction=false`; the
-  `U<version>__<desc>.sql` of the same version undoes it.
+  `U<version>__<desc>.sql` of the same version undoes it. Both are read with their
+  placeholders (`${name}`) replaced, as Flyway runs them (flyway_placeholders.py).
 - sqitch: `deploy/<change>.sql` in sqitch.plan order, as psql runs it (no transaction but
   its own); `revert/<change>.sql` undoes it.
 - anything else: the whole file runs on the way up.
@@ -34,6 +35,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
+
+from . import flyway_placeholders
 
 # File names, not SQL.
 _FLYWAY = re.compile(r"([VU])(\d+(?:[._]\d+)*)__.*\.sql$")
@@ -75,6 +78,7 @@ def read_sections(path: Path, text: str) -> Sections:
     """The parts of the migration file at `path` whose text is `text`; the down part
     of formats that keep it in a file of its own is read from beside it."""
     path = Path(path)
+    text = _rendered(path, text)
     if is_down_file(path):
         return Sections("", 0, text, False)
     found = _marked(text)
@@ -85,7 +89,8 @@ def read_sections(path: Path, text: str) -> Sections:
                         False, one_query=True)
     if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
         # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise.
-        return Sections(text, 0, _read_or_empty(_flyway_undo(path, flyway.group(2))), not _flyway_no_transaction(path))
+        undo = _rendered(path, _read_or_empty(_flyway_undo(path, flyway.group(2))))
+        return Sections(text, 0, undo, not _flyway_no_transaction(path))
     if _sqitch_folder(path.parent, ("deploy",)):
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
         return Sections(text, 0, _read_or_empty(path.parent.parent / "revert" / path.name), False)
@@ -110,7 +115,8 @@ def side_files(path: Union[str, Path]) -> list[str]:
     if name.endswith(".up.sql"):
         return [os.path.join(folder, name[: -len(".up.sql")] + ".down.sql")]
     if (flyway := _FLYWAY.match(name)) and flyway.group(1) == "V":
-        return [os.fspath(_flyway_undo(Path(path), flyway.group(2))), os.path.join(folder, name + ".conf")]
+        return [os.fspath(_flyway_undo(Path(path), flyway.group(2))), os.path.join(folder, name + ".conf"),
+                *flyway_placeholders.config_paths(folder or ".")]
     if os.path.basename(folder) == "deploy":
         above = os.path.dirname(folder)
         return [os.path.join(above, "revert", name), os.path.join(above, "sqitch.plan")]
@@ -143,9 +149,11 @@ def has_down_sql(path: Path) -> bool:
 
 
 def up_section(path: Union[str, Path], text: str) -> tuple[int, str]:
-    """(the line the up SQL starts on, the up SQL), without reading any other file."""
+    """(the line the up SQL starts on, the up SQL), reading no other file than the configuration
+    a Flyway file's placeholders take their values from."""
     if is_down_file(Path(path)):
         return 1, ""
+    text = _rendered(Path(path), text)
     found = _marked(text)
     return (found.up_line + 1, found.up) if found is not None else (1, text)
 
@@ -195,6 +203,11 @@ def _marked(text: str) -> Optional[Sections]:
         return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True)
     no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
     return Sections(body, start + 1, rest, not no_transaction)
+
+
+def _rendered(path: Path, text: str) -> str:
+    """A Flyway migration's text as Flyway runs it: its placeholders replaced; any other file's as it is."""
+    return flyway_placeholders.render(text, os.fspath(path.parent)) if _FLYWAY.match(path.name) else text
 
 
 def _read_or_empty(path: Path) -> str:

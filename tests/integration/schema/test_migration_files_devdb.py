@@ -31,3 +31,22 @@ def test_validate_judges_flyway_files_in_version_order_with_their_undo_files(tmp
     # V10 sees orders.note (V2 ran before it), the U-files are undo scripts rather than
     # migrations that drop tables, and V10 is the one file without its undo.
     assert by_file == [("V10__index.sql", "missing-rollback")]
+
+
+def test_flyway_placeholders_are_replaced_before_postgresql_runs_the_files(tmp_path):
+    """Flyway replaces ${name} before it runs a file; the dev database built from the files does the
+    same (configured values, the default schema), and validate judges the files it builds."""
+    write(tmp_path, "flyway.conf", "flyway.placeholders.schema=app\nflyway.placeholders.reader=app_reader\n")
+    folder = tmp_path / "db" / "migration"
+    write(folder, "V1__users.sql", "CREATE SCHEMA IF NOT EXISTS ${schema};\n"
+                                   "CREATE TABLE ${schema}.users (id bigint PRIMARY KEY, email text);\n"
+                                   "CREATE TABLE ${flyway:defaultSchema}.events (id bigint PRIMARY KEY);\n"
+                                   "COMMENT ON TABLE ${schema}.users IS 'read by ${reader}';\n")
+    write(folder, "V2__name.sql", "ALTER TABLE ${schema}.users ADD COLUMN name text;\n")
+    write(folder, "V3__index.sql", "CREATE INDEX users_mail ON ${schema}.users (emial);\n")
+    schema = tools.read_schema(str(tmp_path), tool="flyway")
+    assert [c.name for c in schema.table("app.users").columns] == ["id", "email", "name"]
+    assert schema.table("events") is not None
+    found = tools.validate_migration([str(folder)], str(tmp_path), tool="flyway")
+    assert not [f for f in found if f.rule == "syntax-error"]
+    assert [(Path(f.path).name, f.line) for f in found if f.rule == "unknown-table-or-column"] == [("V3__index.sql", 1)]

@@ -1,0 +1,158 @@
+"""Flyway's placeholders (`${name}`) in its SQL migrations, replaced as Flyway replaces them before
+it runs a file: with the values a flyway.conf or flyway.toml in the file's folder or above it
+gives, `${flyway:defaultSchema}` with the default schema (the configured one, else the first of
+the configured schemas, else PostgreSQL's `public`), and a placeholder Flux has no value for
+(one the build or the environment sets) with its own name as a bare identifier, so the file
+parses and its statements are judged (`${schema}.users` reads as `schema.users`).
+
+Flyway replaces placeholders in the text, strings and comments too, before any SQL is read:
+this module does the same, on text, with the prefix and suffix the configuration sets."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+CONFIG_NAMES = ("flyway.conf", "flyway.toml")
+
+
+@dataclass(frozen=True)
+class Placeholders:
+    """What the configuration above a folder says about placeholders."""
+
+    values: dict = field(default_factory=dict)  # name -> value, as configured
+    default_schema: str = "public"
+    replace: bool = True  # placeholderReplacement
+    prefix: str = "${"
+    suffix: str = "}"
+
+
+def render(text: str, folder: str) -> str:
+    """`text` (a Flyway migration in `folder`) with its placeholders replaced."""
+    conf = placeholders(os.path.abspath(folder))
+    if not conf.replace or conf.prefix not in text:
+        return text
+    return _pattern(conf.prefix, conf.suffix).sub(lambda m: _value(m.group(1), conf), text)
+
+
+def config_paths(folder: str) -> list[str]:
+    """The configuration files Flyway's placeholders are read from, whether or not they exist: in
+    the folder and each folder above it, nearest first (what a cache of a file's findings keys on)."""
+    return list(_config_paths(os.path.abspath(folder)))
+
+
+@functools.lru_cache(maxsize=64)
+def _config_paths(folder: str) -> tuple[str, ...]:
+    out, here = [], folder
+    while True:
+        out += [os.path.join(here, name) for name in CONFIG_NAMES]
+        up = os.path.dirname(here)
+        if up == here:
+            return tuple(out)
+        here = up
+
+
+def placeholders(folder: str) -> Placeholders:
+    """The settings of the configuration files above `folder`, the nearest file's value winning;
+    read again when one of them changed (a long-running server reads many runs)."""
+    signature = []
+    for path in _config_paths(folder):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        signature.append((path, st.st_mtime_ns, st.st_size))
+    return _read(tuple(signature))
+
+
+@functools.lru_cache(maxsize=64)
+def _read(signature: tuple) -> Placeholders:
+    found: dict = {}
+    for path, _, _ in reversed(signature):  # farthest first: nearer files override
+        try:
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+            settings = _toml(text) if path.endswith(".toml") else _conf(text)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            continue  # an unreadable configuration is Flyway's to refuse, not Flux's
+        values = {**found.get("values", {}), **settings.pop("values", {})}
+        found.update(settings, values=values)
+    schemas = found.pop("schemas", None)
+    if "default_schema" not in found and schemas:
+        found["default_schema"] = schemas[0]
+    return Placeholders(**found)
+
+
+def _conf(text: str) -> dict:
+    """A flyway.conf (a Java properties file: `flyway.<setting>=<value>`)."""
+    props = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "!")) and "=" in line:
+            key, value = line.split("=", 1)
+            props[key.strip()] = value.strip()
+    out: dict = {"values": {k[len("flyway.placeholders."):]: v for k, v in props.items()
+                            if k.startswith("flyway.placeholders.")}}
+    _settings(out, props.get("flyway.defaultSchema"), props.get("flyway.schemas"),
+              props.get("flyway.placeholderReplacement"), props.get("flyway.placeholderPrefix"),
+              props.get("flyway.placeholderSuffix"))
+    return out
+
+
+def _toml(text: str) -> dict:
+    """A flyway.toml: `[flyway]` settings and placeholders, and the schemas of its environment."""
+    data = tomllib.loads(text)
+    flyway = data.get("flyway") if isinstance(data.get("flyway"), dict) else {}
+    environments = data.get("environments") if isinstance(data.get("environments"), dict) else {}
+    env = environments.get(flyway.get("environment", "default"))
+    env = env if isinstance(env, dict) else {}
+    values = flyway.get("placeholders") if isinstance(flyway.get("placeholders"), dict) else {}
+    out: dict = {"values": {str(k): str(v) for k, v in values.items()}}
+    _settings(out, flyway.get("defaultSchema"), env.get("schemas", flyway.get("schemas")),
+              flyway.get("placeholderReplacement"), flyway.get("placeholderPrefix"), flyway.get("placeholderSuffix"))
+    return out
+
+
+def _settings(out: dict, default_schema, schemas, replace, prefix, suffix) -> None:
+    if default_schema:
+        out["default_schema"] = str(default_schema)
+    if isinstance(schemas, str):
+        schemas = [s.strip() for s in schemas.split(",") if s.strip()]
+    if isinstance(schemas, list) and schemas:
+        out["schemas"] = [str(s) for s in schemas]
+    if replace is not None:
+        out["replace"] = str(replace).strip().lower() != "false"
+    if prefix:
+        out["prefix"] = str(prefix)
+    if suffix:
+        out["suffix"] = str(suffix)
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(prefix: str, suffix: str) -> re.Pattern:
+    # Template syntax, not SQL: Flyway finds its placeholders in the raw text.
+    return re.compile(re.escape(prefix) + r"([A-Za-z0-9_.:-]+)" + re.escape(suffix))
+
+
+def _value(name: str, conf: Placeholders) -> str:
+    if name in conf.values:
+        return conf.values[name]
+    if name == "flyway:defaultSchema":
+        return conf.default_schema
+    return stand_in(name)
+
+
+def stand_in(name: str) -> str:
+    """The bare identifier a placeholder with no known value reads as: its name, folded to a word
+    (`flyway:user` -> `flyway_user`), kept clear of PostgreSQL's reserved words and leading digits."""
+    try:
+        from pglast.keywords import RESERVED_KEYWORDS, TYPE_FUNC_NAME_KEYWORDS
+    except ImportError:  # no parser here (Windows): nothing will read the SQL, any word will do
+        RESERVED_KEYWORDS = TYPE_FUNC_NAME_KEYWORDS = frozenset()
+    word = re.sub(r"[^a-z0-9_]", "_", name.lower())
+    if word[:1].isdigit() or word in RESERVED_KEYWORDS or word in TYPE_FUNC_NAME_KEYWORDS:
+        word = "flyway_" + word
+    return word
