@@ -121,7 +121,7 @@ def add_column(st: State, table: Table, cd: ast.ColumnDef) -> list[Pending]:
     base = cd.typeName.names[-1].sval if cd.typeName is not None and len(cd.typeName.names) == 1 else ""
     if base in SERIALS:
         ns, tname = split_key(table.name)
-        seq = choose_name(tname, cd.colname, "seq", st.relation_names(ns))
+        seq = choose_name(tname, cd.colname, "seq", st.names_taken(ns))
         seq_text = ident(seq) if ns == "public" else f"{ident(ns)}.{ident(seq)}"
         col.nullable, col.default = False, f"nextval('{seq_text}'::regclass)"
     rest = []
@@ -235,7 +235,7 @@ def add_constraint(
         expression = render(con.raw_expr)
         refs = column_refs(con.raw_expr)
         name = con.conname or choose_name(
-            tname, next(iter(refs)) if len(refs) == 1 else None, "check", st.constraint_names(ns)
+            tname, next(iter(refs)) if len(refs) == 1 else None, "check", st.names_taken(ns, False, True)
         )
         # CREATE TABLE marks even NOT VALID constraints valid: the table is empty.
         valid = in_create or not con.skip_validation
@@ -249,7 +249,7 @@ def add_constraint(
         ref_key = st.relation_key(con.pktable)
         ref = table if ref_key == table.name else st.table_at(ref_key)
         ref_cols = names_of(con.pk_attrs) if con.pk_attrs else list(ref.primary_key if ref else [])
-        name = con.conname or choose_name(tname, name_addition(cols), "fkey", st.constraint_names(ns))
+        name = con.conname or choose_name(tname, name_addition(cols), "fkey", st.names_taken(ns, False, True))
         table.constraints.append(
             Constraint(
                 name=name,
@@ -268,7 +268,7 @@ def add_constraint(
         elems = [pair[0] for pair in con.exclusions or ()]
         cols = [e.name if e.name else render(e.expr) for e in elems]
         name = con.conname or choose_name(tname, name_addition(index_column_names(elems)), "excl",
-                                          st.relation_names(ns) | st.constraint_names(ns))
+                                          st.names_taken(ns, constraints=True))
         where = render(con.where_clause) if con.where_clause else None
         table.indexes.append(Index(name=name, columns=cols, method=con.access_method or "gist", where=where))
         table.constraints.append(Constraint(name=name, kind="exclude", columns=cols))
@@ -289,7 +289,7 @@ def _add_index_constraint(st: State, table: Table, con: ast.Constraint, column: 
         cols = names_of(con.keys) if con.keys else [column]
         # The names taken are read only for a constraint given no name (they are every name in the schema).
         name = con.conname or choose_name(tname, None if primary else name_addition(cols), "pkey" if primary else "key",
-                                          st.relation_names(ns) | st.constraint_names(ns))
+                                          st.names_taken(ns, constraints=True))
         index = Index(name=name, columns=cols)
         table.indexes.append(index)
     index.unique, index.primary = True, primary

@@ -29,7 +29,7 @@ def create_index(st: State, stmt: ast.IndexStmt) -> None:
     if table is None:
         return  # e.g. an index on a materialized view, which the model does not keep
     ns, tname = split_key(table.name)
-    taken = st.relation_names(ns)
+    taken = st.names_taken(ns)
     if stmt.idxname in taken:
         return  # IF NOT EXISTS, or a duplicate PostgreSQL would refuse
     elems = list(stmt.indexParams)

@@ -172,16 +172,10 @@ class State:
         prefix = ns + "."  # in_namespace, inlined: asked of every table
         return [t for t in self.schema.tables if t.name.startswith(prefix)]
 
-    def relation_names(self, ns: str) -> set[str]:
-        """Tables, views and indexes share one name space in a schema."""
-        tables = self.tables_in(ns)
-        names = bare_names(t.name for t in tables)
-        names |= bare_names(v.name for v in self.schema.views if in_namespace(v.name, ns))
-        names |= {i.name for t in tables for i in t.indexes}
-        return names
-
-    def constraint_names(self, ns: str) -> set[str]:
-        return {c.name for t in self.tables_in(ns) for c in t.constraints}
+    def names_taken(self, ns: str, relations: bool = True, constraints: bool = False) -> "NamesTaken":
+        """The names in use in a schema, asked one at a time: its tables, views and indexes (one
+        name space in PostgreSQL), and with `constraints` its constraints' names too."""
+        return NamesTaken(self, ns, relations, constraints)
 
     def find_index(self, schemaname: Optional[str], name: str) -> Optional[tuple[Table, Index]]:
         for ns in [schemaname] if schemaname else self.search_path:
@@ -216,3 +210,25 @@ class State:
         if cascade:
             for v in [v for v in self.schema.views if key in v.depends_on]:
                 self.drop_relation(v.name, cascade)
+
+
+class NamesTaken:
+    """Whether a name is in use in a schema (State.names_taken). choose_name asks one name or
+    two; a set of every name there walked every table, index and constraint of the schema for
+    each constraint named, most of a long history's replay."""
+
+    def __init__(self, state: State, ns: str, relations: bool, constraints: bool):
+        self.state, self.ns, self.relations, self.constraints = state, ns, relations, constraints
+
+    def __contains__(self, name) -> bool:
+        st, ns = self.state, self.ns
+        tables = st.tables_in(ns)
+        if self.relations:
+            if any((t.name.partition(".")[2] or t.name) == name for t in tables):
+                return True
+            if any((v.name.partition(".")[2] or v.name) == name for v in st.schema.views if in_namespace(v.name, ns)):
+                return True
+            if any(i.name == name for t in tables for i in t.indexes):
+                return True
+        return self.constraints and any(c.name == name for t in tables for c in t.constraints)
+

@@ -369,3 +369,34 @@ def test_normal_view_drops_public_and_casts():
     stored = " SELECT id, email FROM public.users WHERE ((name)::text <> 'x'::text);"
     assert normal_view(stored, {"name": "character varying(100)"}) == \
         "SELECT id, email FROM users WHERE name <> 'x'"
+
+
+TAKEN_NAMES = """
+CREATE TABLE t (a int, b int);
+CREATE INDEX t_a_key ON t (b);
+ALTER TABLE t ADD UNIQUE (a);
+CREATE INDEX ON t (a);
+CREATE INDEX ON t (a);
+CREATE TABLE u (id int PRIMARY KEY, t_a int CHECK (t_a > 0), CHECK (t_a < 10));
+ALTER TABLE u ADD CONSTRAINT u_id_fkey CHECK (id > 0);
+ALTER TABLE u ADD FOREIGN KEY (id) REFERENCES u (id);
+CREATE TABLE u_pkey_owner (u_pkey int);
+CREATE INDEX u_pkey1 ON u_pkey_owner (u_pkey);
+ALTER TABLE u_pkey_owner ADD CONSTRAINT w_pkey UNIQUE (u_pkey);
+CREATE TABLE w (id int PRIMARY KEY);
+"""
+
+
+def test_names_postgresql_chooses_when_the_first_choice_is_taken(pg_url, tmp_path):
+    """Replay names an unnamed constraint or index as PostgreSQL does (ChooseConstraintName,
+    ChooseRelationName): the next free of name, name1, name2 among the schema's relations and
+    constraints."""
+    folder = write_migrations(tmp_path / "m", {"001.sql": TAKEN_NAMES})
+    migrate(pg_url, folder)
+    live, replayed = read_live(pg_url), read_migrations_dir(folder)
+    for schema in (live, replayed):
+        assert sorted(i.name for i in schema.table("t").indexes) == ["t_a_idx", "t_a_idx1", "t_a_key", "t_a_key1"]
+        assert sorted(c.name for c in schema.table("u").constraints) == [
+            "u_id_fkey", "u_id_fkey1", "u_pkey", "u_t_a_check", "u_t_a_check1"]
+        assert [c.name for c in schema.table("w").constraints if c.kind == "primary_key"] == ["w_pkey1"]
+    assert canon(replayed) == canon(live)
