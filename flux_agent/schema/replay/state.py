@@ -7,6 +7,7 @@ quoted name holding a dot cannot be misread.
 
 from __future__ import annotations
 
+from itertools import chain
 from operator import attrgetter
 from typing import Iterable, Optional
 
@@ -20,7 +21,7 @@ def make_key(ns: str, name: str) -> str:
     return name if ns == "public" else f"{ns}.{name}"
 
 
-_REF_TABLE = attrgetter("ref_table")
+_REF_TABLE, _NAME, _INDEXES, _CONSTRAINTS = (attrgetter(a) for a in ("ref_table", "name", "indexes", "constraints"))
 
 
 def split_key(key: str) -> tuple[str, str]:
@@ -221,14 +222,16 @@ class NamesTaken:
         self.state, self.ns, self.relations, self.constraints = state, ns, relations, constraints
 
     def __contains__(self, name) -> bool:
+        # map/chain over attrgetters: the scans run in C, asked of every object of the schema
+        if name is None:  # an index given no name (CREATE INDEX ON t ...)
+            return False
         st, ns = self.state, self.ns
         tables = st.tables_in(ns)
         if self.relations:
-            if any((t.name.partition(".")[2] or t.name) == name for t in tables):
+            keys = (make_key(ns, name),) if ns != "public" else (name, "public." + name)  # tables_in's keys
+            if any(key in map(_NAME, tables) for key in keys) \
+                    or name in map(_NAME, chain.from_iterable(map(_INDEXES, tables))):
                 return True
             if any((v.name.partition(".")[2] or v.name) == name for v in st.schema.views if in_namespace(v.name, ns)):
                 return True
-            if any(i.name == name for t in tables for i in t.indexes):
-                return True
-        return self.constraints and any(c.name == name for t in tables for c in t.constraints)
-
+        return self.constraints and name in map(_NAME, chain.from_iterable(map(_CONSTRAINTS, tables)))
