@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Literal, Optional, Union
 
 from .context import FileContext, advance
-from ..pg.parse import HAVE_PGLAST, ParseError, pglast, require_pglast
+from ..pg.parse import HAVE_PGLAST, require_pglast
 from ..pg.split import SqlSyntaxError, Statement, split_statements
 from ..errors import FluxInputError
 from ..model.findings import FileFinding
@@ -173,7 +173,7 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
     judged = sec.down is not None and settings.require_down
     ctx = FileContext.for_settings(
         settings, path=display or str(path), transactional=sec.transactional, schema=schema, names=names,
-        has_down=holds_sql(sec.down) if judged else None, down_sql=sec.down)
+        has_down=has_sql(sec.down) if judged else None, down_sql=sec.down)
     ctx.one_query = sec.one_query
     kept = keep.get(sec.up) if keep is not None else None
     if kept and kept[0].line != sec.up.count("\n", 0, kept[0].start) + 1 + sec.up_line:
@@ -207,24 +207,12 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
     down = None if read.down is None else "\n".join(p.sql for p in read.down)
     judged = down is not None and settings.require_down
     ctx = FileContext.for_settings(settings, path=shown, transactional=read.transactional, schema=schema,
-                                   has_down=holds_sql(down) if judged else None, down_sql=down)
+                                   has_down=has_sql(down) if judged else None, down_sql=down)
     ctx.one_query = read.one_query
     found = [f.model_copy(update={"line": lines.get(f.line, 1)}) for f in (lint_sql(sql, ctx) if sql.strip() else [])]
     found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",
                           message=f"not analysed: {u.what}", hint=_UNREAD_HINT) for u in read.unread]
     return sorted(found, key=lambda f: f.line)
-
-
-def holds_sql(text: str) -> bool:
-    """migration_files.has_sql (a statement, or something that does not parse), asked of the parser
-    without building the statements' trees: a down part is only checked for having SQL, and pglast
-    builds Python trees slowly (the down parts of the 2,000-file set cost ~0.7 s of CPU)."""
-    if not HAVE_PGLAST:
-        return has_sql(text)
-    try:
-        return bool(pglast.parser.split(text))
-    except ParseError:
-        return True
 
 
 def _assemble(pieces: list[Piece]) -> tuple[str, dict[int, int]]:

@@ -395,15 +395,22 @@ def test_names_read_in_the_replay_itself_find_what_the_snapshot_finds(where, tmp
     assert found >= 3  # the typos are found
 
 
-def test_a_down_part_holds_sql_as_has_sql_says():
-    """lint/engine.holds_sql asks the parser without building trees; it answers as has_sql does."""
-    from flux_agent.lint.engine import holds_sql
+def test_a_down_part_holds_sql_as_its_statements_say():
+    """migration_files.has_sql asks the parser's split without building trees; it answers as
+    the statements split_statements cuts do (something that does not parse counts as SQL)."""
+    from flux_agent.pg.split import SqlSyntaxError, split_statements
     from flux_agent.schema.migration_files import has_sql, read_sections
+
+    def by_statements(text):
+        try:
+            return bool(split_statements(text))
+        except SqlSyntaxError:
+            return True
 
     texts = ["", ";", ";;", "-- c", "/* x */", " \n ", "select 1", "select 1;;", "-- c\n;", "garbage here",
              "DO $$ BEGIN END $$;", "/* unterminated", "$$ x", "DROP TABLE t; -- done"]
     for path in sorted(ROOT.glob("tests/corpus/*/*.sql")) + sorted(MIGRATIONS.glob("*.sql")):
         sec = read_sections(path, path.read_text(encoding="utf-8"))
         texts += [sec.up] + ([sec.down] if sec.down is not None else [])
-    assert [holds_sql(t) for t in texts] == [has_sql(t) for t in texts]
+    assert [has_sql(t) for t in texts] == [by_statements(t) for t in texts]
     assert any(has_sql(t) for t in texts) and not all(has_sql(t) for t in texts)
