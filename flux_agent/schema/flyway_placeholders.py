@@ -1,9 +1,11 @@
 """Flyway's placeholders (`${name}`) in its SQL migrations, replaced as Flyway replaces them before
-it runs a file: with the values a flyway.conf or flyway.toml in the file's folder or above it
+it runs a file: with the values a flyway.conf or flyway.toml, or a Spring Boot
+application.properties or application.yml (`spring.flyway.*`), in the file's folder or above it
 gives, `${flyway:defaultSchema}` with the default schema (the configured one, else the first of
 the configured schemas, else PostgreSQL's `public`), and a placeholder Flux has no value for
-(one the build or the environment sets) with its own name as a bare identifier, so the file
-parses and its statements are judged (`${schema}.users` reads as `schema.users`).
+(one the build, a Spring profile or the environment sets) with its own name as a bare
+identifier, so the file parses and its statements are judged (`${schema}.users` reads as
+`schema.users`).
 
 Flyway replaces placeholders in the text, strings and comments too, before any SQL is read:
 this module does the same, on text, with the prefix and suffix the configuration sets."""
@@ -16,7 +18,9 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 
-CONFIG_NAMES = ("flyway.conf", "flyway.toml")
+import yaml
+
+CONFIG_NAMES = ("flyway.conf", "flyway.toml", "application.properties", "application.yml", "application.yaml")
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,9 @@ def _read(signature: tuple) -> Placeholders:
         try:
             with open(path, encoding="utf-8") as fh:
                 text = fh.read()
-            settings = _toml(text) if path.endswith(".toml") else _conf(text)
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue  # an unreadable configuration is Flyway's to refuse, not Flux's
+            settings = _parsed(os.path.basename(path), text)
+        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):  # TOMLDecodeError is a ValueError
+            continue  # an unreadable configuration is Flyway's (or Spring's) to refuse, not Flux's
         values = {**found.get("values", {}), **settings.pop("values", {})}
         found.update(settings, values=values)
     schemas = found.pop("schemas", None)
@@ -86,19 +90,53 @@ def _read(signature: tuple) -> Placeholders:
     return Placeholders(**found)
 
 
-def _conf(text: str) -> dict:
-    """A flyway.conf (a Java properties file: `flyway.<setting>=<value>`)."""
+def _parsed(name: str, text: str) -> dict:
+    if name == "flyway.toml":
+        return _toml(text)
+    if name == "flyway.conf":
+        return _flat(_properties(text), "flyway.")
+    if name == "application.properties":
+        return _flat(_properties(text), "spring.flyway.")
+    props: dict = {}
+    for doc in yaml.safe_load_all(text):  # the documents of no profile of their own: what every run reads
+        leaves = dict(_leaves(doc))
+        if not any(k.startswith(("spring.config.activate.on-profile", "spring.profiles")) for k in leaves):
+            props.update(leaves)
+    return _flat(props, "spring.flyway.")
+
+
+def _properties(text: str) -> dict:
+    """A Java properties file's `key=value` (or `key: value`) lines."""
     props = {}
     for line in text.splitlines():
         line = line.strip()
-        if line and not line.startswith(("#", "!")) and "=" in line:
-            key, value = line.split("=", 1)
+        if line and not line.startswith(("#", "!")) and ("=" in line or ":" in line):
+            key, _, value = line.partition("=") if "=" in line else line.partition(":")
             props[key.strip()] = value.strip()
-    out: dict = {"values": {k[len("flyway.placeholders."):]: v for k, v in props.items()
-                            if k.startswith("flyway.placeholders.")}}
-    _settings(out, props.get("flyway.defaultSchema"), props.get("flyway.schemas"),
-              props.get("flyway.placeholderReplacement"), props.get("flyway.placeholderPrefix"),
-              props.get("flyway.placeholderSuffix"))
+    return props
+
+
+def _leaves(data, prefix: str = ""):
+    """(dotted key, value) of each leaf of a YAML mapping, as Spring flattens it."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _leaves(v, f"{prefix}{k}.")
+    elif isinstance(data, list) and all(not isinstance(v, (dict, list)) for v in data):
+        yield prefix[:-1], ",".join(str(v) for v in data)
+    elif data is not None and prefix:
+        yield prefix[:-1], str(data)
+
+
+def _flat(props: dict, prefix: str) -> dict:
+    """The settings of flat `<prefix><setting>` keys: Flyway's camelCase, or Spring's kebab-case."""
+    def get(setting: str):
+        kebab = "".join("-" + c.lower() if c.isupper() else c for c in setting)
+        return props.get(prefix + setting, props.get(prefix + kebab))
+
+    start = prefix + "placeholders."
+    out: dict = {"values": {k[len(start):]: v for k, v in props.items() if k.startswith(start)}}
+    _settings(out, get("defaultSchema"), get("schemas"), get("placeholderReplacement"), get("placeholderPrefix"),
+              get("placeholderSuffix"))
     return out
 
 
@@ -138,8 +176,12 @@ def _pattern(prefix: str, suffix: str) -> re.Pattern:
 
 
 def _value(name: str, conf: Placeholders) -> str:
-    if name in conf.values:
-        return conf.values[name]
+    value = conf.values.get(name)
+    if value is not None and "${" in value:  # Spring's own ${VARIABLE:default}: its default, else unknown
+        spring = re.fullmatch(r"\$\{[^}:]*:([^}]*)\}", value)
+        value = spring.group(1) if spring else None
+    if value is not None:
+        return value
     if name == "flyway:defaultSchema":
         return conf.default_schema
     return stand_in(name)

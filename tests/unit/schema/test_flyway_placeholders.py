@@ -86,3 +86,33 @@ def test_a_changed_configuration_is_read_again_and_changes_what_the_cache_keys_o
     conf.unlink()
     write(tmp_path, "m/flyway.toml", '[flyway.placeholders]\nschema = "app"\n')
     assert Digests(Cache(None)).inputs(v) != before
+
+
+def test_spring_boot_configuration_sets_them_too(tmp_path):
+    """Most Flyway projects run it from Spring Boot: `spring.flyway.*` in application.yml or
+    application.properties under src/main/resources, above db/migration; a value Spring itself
+    takes from the environment reads as its default, or as unknown; a profile's document is not
+    every run's."""
+    write(tmp_path, "src/main/resources/application.yml", """
+        spring:
+          flyway:
+            default-schema: billing
+            placeholders:
+              appRole: ${APP_ROLE:app_rw}
+              lobType: TEXT
+              secret: ${SECRET}
+        ---
+        spring:
+          config:
+            activate:
+              on-profile: test
+          flyway:
+            placeholders:
+              lobType: CLOB
+        """)
+    folder = tmp_path / "src" / "main" / "resources" / "db" / "migration"
+    sql = "CREATE TABLE ${flyway:defaultSchema}.doc (body ${lobType}); GRANT SELECT ON doc TO ${appRole}, ${secret};"
+    assert render(sql, str(folder)) == "CREATE TABLE billing.doc (body TEXT); GRANT SELECT ON doc TO app_rw, secret;"
+    write(tmp_path, "src/main/resources/application.properties",
+          "spring.flyway.schemas=ledger,audit\nspring.flyway.placeholders.lobType=bytea\n")
+    assert render(sql, str(folder)).startswith("CREATE TABLE billing.doc (body bytea);")  # both read, merged
