@@ -13,6 +13,9 @@ from typing import Optional
 
 _SKIP = {"node_modules", ".git", ".venv", "venv", "dist", "build"}
 _MAX_DEPTH = 4  # app folders one or two down, and resources/migrations/postgres below them
+# A JVM project's classpath resources (src/main/resources) are entered at any depth and read three
+# folders down: Flyway's default location is classpath:db/migration, often with a vendor folder.
+_BELOW_RESOURCES = 3
 _MAX_FILES = 50_000  # stop walking a huge tree rather than hang
 _MAX_SQL_READS = 2_000
 HEAD = 8_192  # tool markers sit at the top of a file
@@ -81,9 +84,11 @@ class Scan:
         return out
 
 
-def _walk(folder: str, rel: str, depth: int, found: list[tuple[int, str]], dirs: list[str]) -> bool:
+def _walk(folder: str, rel: str, depth: int, found: list[tuple[int, str]], dirs: list[str],
+          limit: int = _MAX_DEPTH) -> bool:
     """Lists `folder` (at `rel` below the root) into found and dirs, its subfolders in name order,
-    as os.walk would top-down; False once _MAX_FILES files are found (the walk stops there)."""
+    as os.walk would top-down, down to depth `limit` (deeper below src/main/resources); False once
+    _MAX_FILES files are found (the walk stops there)."""
     dirs.append(rel or ".")
     try:
         with os.scandir(folder) as listing:
@@ -98,13 +103,15 @@ def _walk(folder: str, rel: str, depth: int, found: list[tuple[int, str]], dirs:
         except OSError:
             is_dir = False
         if is_dir:  # a symlinked folder is neither listed nor entered, as os.walk does
-            if depth < _MAX_DEPTH and e.name not in _SKIP and not e.is_symlink():
-                subfolders.append(e)
+            sub = prefix + e.name
+            jvm = ("/" + sub).endswith(("/src/main", "/src/main/resources"))
+            if (depth < limit or jvm) and e.name not in _SKIP and not e.is_symlink():
+                subfolders.append((e, depth + 1 + _BELOW_RESOURCES if e.name == "resources" and jvm else limit))
         else:
             found.append((depth + 1, prefix + e.name))
     if len(found) >= _MAX_FILES:
         return False
-    return all(_walk(e.path, prefix + e.name, depth + 1, found, dirs) for e in subfolders)
+    return all(_walk(e.path, prefix + e.name, depth + 1, found, dirs, sub_limit) for e, sub_limit in subfolders)
 
 
 def join(base: PurePosixPath, *parts: str) -> str:

@@ -139,3 +139,19 @@ def test_depth_limit_and_skipped_folders(tmp_path):
 def test_missing_project(tmp_path):
     with pytest.raises(FluxInputError):
         detect(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("module", ["", "billing/", "services/billing/"])
+def test_flyway_in_a_jvm_projects_classpath_resources(tmp_path, module):
+    """Flyway's default location is classpath:db/migration: src/main/resources/db/migration in a
+    Maven or Gradle project, one module or several (five folders down and more), where the walk's
+    depth limit stopped before it; the classpath resources are read three folders down."""
+    make(tmp_path, {
+        "build.gradle.kts": "",
+        f"{module}src/main/resources/db/migration/V1__init.sql": "CREATE TABLE t (id int);\n",
+        f"{module}src/main/resources/db/migration/V2__more.sql": "ALTER TABLE t ADD COLUMN n text;\n",
+        f"{module}src/main/kotlin/a/b/c/d/e/manage.py": MANAGE,  # source code stays out of reach
+    })
+    d = detect(tmp_path)
+    assert (d.tool, d.migrations_dir) == ("flyway", f"{module}src/main/resources/db/migration")
+    assert d.candidates == ["flyway"]
