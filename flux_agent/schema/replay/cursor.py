@@ -54,6 +54,8 @@ class FileCursor:
         (before it, when a statement failed)."""
         while not self.failed and self.applied < len(self.statements):
             self._step()
+        if not self.failed:
+            self.replay.state.end_session()
         self.replay.finished(self)
 
     def _step(self) -> bool:

@@ -54,6 +54,8 @@ def create_table(st: State, stmt: ast.CreateStmt) -> None:
         if parent is not None:
             table.columns.extend(Column(**c.model_dump()) for c in parent.columns)
     st.schema.tables.append(table)
+    if rv.relpersistence == "t":
+        st.temporary.append(key)
     later: list[Pending] = []
     for elt in stmt.tableElts or ():
         if isinstance(elt, ast.ColumnDef):

@@ -43,6 +43,7 @@ def replay_sql(sql_text: str, schema: Optional[Schema] = None) -> Schema:
     state = State(schema.model_copy(deep=True) if schema is not None else Schema())
     parents = partition_parents(state.schema)
     _statements().apply_sql(state, sql_text, first_line=1)
+    state.end_session()
     follow_partitions(state.schema, parents, state.only_defaults, state.renamed)
     return normalise_schema(state.schema, in_place=True)
 
@@ -233,3 +234,4 @@ class FolderReplay:
     def _run(self, apply_sql: Callable[..., None], first_line: int, sql: str) -> None:
         self._state.search_path = ["public"]  # each migration starts a fresh session
         apply_sql(self._state, sql, first_line, self.parsed.pop(sql, None))
+        self._state.end_session()

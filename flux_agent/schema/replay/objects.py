@@ -209,6 +209,8 @@ def create_table_as(st: State, stmt: ast.CreateTableAsStmt) -> None:
     elif st.table(rv) is None:
         # Column types of a query result are not known without a database.
         st.schema.tables.append(Table(name=st.creation_key(rv.schemaname, rv.relname)))
+        if rv.relpersistence == "t":
+            st.temporary.append(st.schema.tables[-1].name)
 
 
 def _put_view(st: State, rv: ast.RangeVar, query, if_not_exists: bool) -> None:

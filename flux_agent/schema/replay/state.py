@@ -69,6 +69,17 @@ class State:
         # (the tables list, its length, key -> table) for table_at; remade when the list is another
         # or its length changed, and dropped (reindex) where a table is renamed in place.
         self._index: Optional[tuple[list, int, dict[str, Table]]] = None
+        self.temporary: list[str] = []  # keys of the temporary tables this session made
+
+    def end_session(self) -> None:
+        """The session ends (each migration file runs in one): its temporary tables go with it."""
+        if self.temporary:
+            names = frozenset(split_key(k)[1] for k in self.temporary)
+            self.touch((names, names))
+            for key in self.temporary:
+                if self.table_at(key) is not None:
+                    self.drop_relation(key, cascade=True)
+            self.temporary = []
 
     def touch(self, touch) -> None:
         """Note, before it is replayed, what a statement can change (a touches.Touch)."""

@@ -400,3 +400,23 @@ def test_names_postgresql_chooses_when_the_first_choice_is_taken(pg_url, tmp_pat
             "u_id_fkey", "u_id_fkey1", "u_pkey", "u_t_a_check", "u_t_a_check1"]
         assert [c.name for c in schema.table("w").constraints if c.kind == "primary_key"] == ["w_pkey1"]
     assert canon(replayed) == canon(live)
+
+
+def test_temporary_tables_end_with_the_file_that_made_them(pg_url, tmp_path):
+    """Each migration file runs in a session of its own: its temporary tables (a data migration's
+    work tables) are gone after it, from the database and from the replayed schema alike."""
+    folder = write_migrations(tmp_path / "m", {
+        "001.sql": "CREATE TABLE notes (id bigint PRIMARY KEY, kind text, body text);\n"
+                   "CREATE TEMP TABLE work AS SELECT * FROM notes WHERE kind = 'x';\n"
+                   "ALTER TABLE work ADD COLUMN done boolean;\n"
+                   "CREATE TEMPORARY TABLE scratch (id bigint);\n"
+                   "UPDATE notes SET body = w.body FROM work w WHERE w.id = notes.id;\n",
+        "002.sql": "CREATE TABLE work (id bigint PRIMARY KEY, note_id bigint REFERENCES notes (id));\n",
+    })
+    for path in sorted(folder.glob("*.sql")):
+        with psycopg.connect(pg_url, autocommit=True) as conn:  # a session per file, as the tools run them
+            conn.execute(up_sql_of(path, path.read_text()))
+    live, replayed = read_live(pg_url), read_migrations_dir(folder)
+    assert sorted(t.name for t in live.tables) == sorted(t.name for t in replayed.tables) == ["notes", "work"]
+    assert canon(replayed) == canon(live)
+    assert [t.name for t in replay_sql("CREATE TEMP TABLE t (id int);\nCREATE TABLE kept (id int);\n").tables] == ["kept"]
