@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pglast import ast
-from pglast.enums import DropBehavior, ObjectType as OT, VariableSetKind
+from typing import Optional
 
-from ...model.schema import EnumType, Index, Table, View
+from pglast import ast
+from pglast.enums import DropBehavior, ObjectType as OT, SetOperation, VariableSetKind
+
+from ...model.schema import Column, EnumType, Index, Table, View
 from ...pg.parse import iter_nodes, render
 from .ddl import rename_column, rename_constraint, rename_table, set_table_schema
 from .names import choose_name, index_column_names, name_addition
@@ -207,10 +209,45 @@ def create_table_as(st: State, stmt: ast.CreateTableAsStmt) -> None:
     if stmt.objtype == OT.OBJECT_MATVIEW:
         _put_view(st, rv, stmt.query, if_not_exists=stmt.if_not_exists)
     elif st.table(rv) is None:
-        # Column types of a query result are not known without a database.
-        st.schema.tables.append(Table(name=st.creation_key(rv.schemaname, rv.relname)))
+        # A query over one table copies its columns; other results' types need a database.
+        columns = _query_columns(st, stmt.query, names_of(stmt.into.colNames or ()))
+        st.schema.tables.append(Table(name=st.creation_key(rv.schemaname, rv.relname), columns=columns or []))
         if rv.relpersistence == "t":
             st.temporary.append(st.schema.tables[-1].name)
+
+
+def _query_columns(st: State, query, names: list[str]) -> Optional[list[Column]]:
+    """The columns CREATE TABLE AS makes from a query reading one known table (`TABLE t`,
+    `SELECT * FROM t`, some of its columns by name), as PostgreSQL copies them: name and type,
+    nullable, no default; renamed by the statement's own column list. None when the result is
+    anything else (joins, expressions, set operations), whose types only a database knows."""
+    if not isinstance(query, ast.SelectStmt) or query.op != SetOperation.SETOP_NONE \
+            or len(query.fromClause or ()) != 1 or not isinstance(query.fromClause[0], ast.RangeVar):
+        return None
+    source = query.fromClause[0]
+    table = st.table(source)
+    if table is None:
+        return None
+    called = source.alias.aliasname if source.alias is not None else source.relname
+    out: list[Column] = []
+    for target in query.targetList or ():
+        ref = target.val
+        if not isinstance(ref, ast.ColumnRef) or any(not isinstance(f, ast.String) or f.sval != called
+                                                    for f in ref.fields[-2:-1]):
+            return None
+        last = ref.fields[-1]
+        if isinstance(last, ast.A_Star):
+            out += [Column(name=c.name, type=c.type) for c in table.columns]
+            continue
+        column = table.column(last.sval) if isinstance(last, ast.String) else None
+        if column is None:
+            return None
+        out.append(Column(name=target.name or column.name, type=column.type))
+    if len(names) > len(out):
+        return None
+    for column, name in zip(out, names):
+        column.name = name
+    return out if len({c.name for c in out}) == len(out) else None
 
 
 def _put_view(st: State, rv: ast.RangeVar, query, if_not_exists: bool) -> None:
