@@ -15,10 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
-
-import yaml
 
 CONFIG_NAMES = ("flyway.conf", "flyway.toml", "application.properties", "application.yml", "application.yaml")
 
@@ -80,7 +77,7 @@ def _read(signature: tuple) -> Placeholders:
             with open(path, encoding="utf-8") as fh:
                 text = fh.read()
             settings = _parsed(os.path.basename(path), text)
-        except (OSError, UnicodeDecodeError, ValueError, yaml.YAMLError):  # TOMLDecodeError is a ValueError
+        except (OSError, UnicodeDecodeError, ValueError):  # TOMLDecodeError and YAMLError are ValueErrors here
             continue  # an unreadable configuration is Flyway's (or Spring's) to refuse, not Flux's
         values = {**found.get("values", {}), **settings.pop("values", {})}
         found.update(settings, values=values)
@@ -97,8 +94,14 @@ def _parsed(name: str, text: str) -> dict:
         return _flat(_properties(text), "flyway.")
     if name == "application.properties":
         return _flat(_properties(text), "spring.flyway.")
+    import yaml  # only for a project that has an application.yml: every run of validate reads this module
+
     props: dict = {}
-    for doc in yaml.safe_load_all(text):  # the documents of no profile of their own: what every run reads
+    try:
+        docs = list(yaml.safe_load_all(text))
+    except yaml.YAMLError as exc:
+        raise ValueError(str(exc)) from None
+    for doc in docs:  # the documents of no profile of their own: what every run reads
         leaves = dict(_leaves(doc))
         if not any(k.startswith(("spring.config.activate.on-profile", "spring.profiles")) for k in leaves):
             props.update(leaves)
@@ -142,6 +145,8 @@ def _flat(props: dict, prefix: str) -> dict:
 
 def _toml(text: str) -> dict:
     """A flyway.toml: `[flyway]` settings and placeholders, and the schemas of its environment."""
+    import tomllib
+
     data = tomllib.loads(text)
     flyway = data.get("flyway") if isinstance(data.get("flyway"), dict) else {}
     environments = data.get("environments") if isinstance(data.get("environments"), dict) else {}
