@@ -12,10 +12,14 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import FluxInternalError
 from ..model.findings import FileFinding
 from ..model.settings import Settings
+
+if TYPE_CHECKING:
+    from .engine import Family  # the engine is loaded by what judges, not by a warm run
 
 MIN_PER_WORKER = 50  # fewer files than this per worker: not worth starting processes
 
@@ -44,7 +48,7 @@ def jobs_wanted(count: int) -> int:
     return max(1, min(cpus, count // MIN_PER_WORKER))
 
 
-def judge(folder: Path, tool: str, jobs: list[Job], family=None) -> list:
+def judge(folder: Path, tool: str, jobs: list[Job], family: Family = None) -> list:
     """The findings of each job (given in history order), replaying the folder's history once:
     only as far as the jobs need. With a family (engine.Family), only its rules, and each finding
     paired with its place (lint_sql's `order`)."""
@@ -67,7 +71,7 @@ def judge(folder: Path, tool: str, jobs: list[Job], family=None) -> list:
                               names=replay.as_replayed, cursor=cursor, family=family, order=order)
         if cursor is not None:
             cursor.finish()
-        # whole-file rules come last otherwise
+        # By line (whole-file rules come last otherwise); a family's findings keep their places for merged().
         out.append(list(zip(found, order)) if family else sorted(found, key=lambda f: f.line))
     return out
 
