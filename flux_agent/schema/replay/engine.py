@@ -133,6 +133,7 @@ class FolderReplay:
         """The replay standing just before the file at `position` (`file`), to be applied statement
         by statement (cursor.py), then finished with cursor.finish(); None when the file is not one
         the replay read and parsed ahead (replay it with advance_to)."""
+        _statements()  # a missing parser is said in one line, before the cursor loads the handlers
         from .cursor import FileCursor
 
         self.advance_to(position)
