@@ -105,8 +105,11 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
     try:
         statements = statements if statements is not None else split_statements(sql, line_offset)
     except SqlSyntaxError as exc:
-        own(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", "fix the syntax; nothing else was checked",
-            (1, 0, 0))
+        hint = "fix the syntax; nothing else was checked"
+        if "{{" in sql and "}}" in sql:  # Go's or Jinja's template actions (gobuffalo/pop: supabase's auth)
+            hint = ("the file holds template actions ({{ ... }}), which its tool renders before running it: "
+                    "validate the rendered SQL; nothing else was checked")
+        own(SYNTAX_ERROR, exc.line, f"cannot parse the SQL: {exc}", hint, (1, 0, 0))
         return findings
     ctx.statements = statements
     ignores, phases = markers(sql, line_offset)

@@ -394,3 +394,12 @@ def test_a_type_changed_earlier_in_the_file_is_the_type_the_next_change_starts_f
     sql = ("ALTER TABLE users ALTER COLUMN name TYPE bigint USING 0;\n"
            "ALTER TABLE users ALTER COLUMN name TYPE bigint;\n")
     assert [f.line for f in hits(sql, "changing-column-type")] == [1]
+
+
+def test_sql_that_does_not_parse_is_one_finding_and_a_template_is_named():
+    """The engine's own finding for SQL that does not parse; a file of template actions (gobuffalo
+    pop's `{{ index .Options "Namespace" }}`, supabase's auth) says to validate the rendered SQL."""
+    plain = lint("ALTER TABLE users ADD COLUMN;\nDROP TABLE users;\n")
+    assert [(f.rule, f.line) for f in plain] == [("syntax-error", 1)] and "fix the syntax" in plain[0].hint
+    template = lint('CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.users (id uuid);\n')
+    assert [f.rule for f in template] == ["syntax-error"] and "rendered SQL" in template[0].hint
