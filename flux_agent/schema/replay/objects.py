@@ -208,12 +208,25 @@ def create_table_as(st: State, stmt: ast.CreateTableAsStmt) -> None:
     rv = stmt.into.rel
     if stmt.objtype == OT.OBJECT_MATVIEW:
         _put_view(st, rv, stmt.query, if_not_exists=stmt.if_not_exists)
-    elif st.table(rv) is None:
-        # A query over one table copies its columns; other results' types need a database.
-        columns = _query_columns(st, stmt.query, names_of(stmt.into.colNames or ()))
-        st.schema.tables.append(Table(name=st.creation_key(rv.schemaname, rv.relname), columns=columns or []))
-        if rv.relpersistence == "t":
-            st.temporary.append(st.schema.tables[-1].name)
+    else:
+        _table_from_query(st, stmt.into, stmt.query)
+
+
+def select_into(st: State, stmt: ast.SelectStmt) -> None:
+    """SELECT ... INTO new_table: a table made from the query, as CREATE TABLE AS makes it."""
+    if stmt.intoClause is not None:
+        _table_from_query(st, stmt.intoClause, stmt)
+
+
+def _table_from_query(st: State, into: ast.IntoClause, query) -> None:
+    rv = into.rel
+    if st.table(rv) is not None:
+        return
+    # A query over one table copies its columns; other results' types need a database.
+    columns = _query_columns(st, query, names_of(into.colNames or ()))
+    st.schema.tables.append(Table(name=st.creation_key(rv.schemaname, rv.relname), columns=columns or []))
+    if rv.relpersistence == "t":
+        st.temporary.append(st.schema.tables[-1].name)
 
 
 def _query_columns(st: State, query, names: list[str]) -> Optional[list[Column]]:

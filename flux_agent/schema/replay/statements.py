@@ -17,7 +17,8 @@ from ...pg.parse import parse_sql
 from ...pg.split import Statement
 from .ddl import alter_table, create_table
 from .objects import (
-    alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, rename, set_schema, set_variable,
+    alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, rename, select_into,
+    set_schema, set_variable,
 )
 from .state import State
 from .touches import touched, union
@@ -39,6 +40,7 @@ _HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
     ast.CreateRangeStmt: create_range,
     ast.CreateDomainStmt: create_domain,
     ast.CompositeTypeStmt: create_composite,
+    ast.SelectStmt: select_into,
 }
 
 
@@ -52,6 +54,8 @@ def replay_step(node: ast.Node, text: str) -> Optional[Callable[[State], None]]:
     if isinstance(node, ast.VariableSetStmt) and node.kind != VariableSetKind.VAR_RESET_ALL \
             and (node.name or "").lower() != "search_path":
         return None  # only the search path matters to replay
+    if isinstance(node, ast.SelectStmt) and node.intoClause is None:
+        return None  # a query: only SELECT INTO makes a table
     handler = _HANDLERS.get(type(node))
     return None if handler is None else (lambda state: handler(state, node))
 

@@ -36,6 +36,9 @@ def touched(node) -> Optional[Touch]:
     if isinstance(node, ast.CreateTableAsStmt):
         names = frozenset([node.into.rel.relname])
         return names, names
+    if isinstance(node, ast.SelectStmt):  # SELECT INTO makes a table; any other query changes nothing
+        names = frozenset([node.intoClause.rel.relname]) if node.intoClause is not None else frozenset()
+        return names, names
     if isinstance(node, ast.IndexStmt):
         return frozenset([node.relation.relname]), frozenset()
     if isinstance(node, ast.AlterTableStmt):  # a dropped column takes the keys pointing at it

@@ -419,20 +419,25 @@ def test_temporary_tables_end_with_the_file_that_made_them(pg_url, tmp_path):
     live, replayed = read_live(pg_url), read_migrations_dir(folder)
     assert sorted(t.name for t in live.tables) == sorted(t.name for t in replayed.tables) == ["notes", "work"]
     assert canon(replayed) == canon(live)
-    assert [t.name for t in replay_sql("CREATE TEMP TABLE t (id int);\nCREATE TABLE kept (id int);\n").tables] == ["kept"]
+    alone = replay_sql("CREATE TEMP TABLE t (id int);\nCREATE TABLE kept (id int);\n")
+    assert [t.name for t in alone.tables] == ["kept"]
 
 
 def test_a_table_made_from_a_query_over_one_table_has_the_columns_postgresql_gives_it(pg_url, tmp_path):
-    """CREATE TABLE AS over one table copies its columns' names and types (nullable, no default),
-    as PostgreSQL does, so a later file naming them is judged against them; a result only a
-    database can type (an aggregate, a join) is left without columns."""
+    """CREATE TABLE AS (or SELECT INTO) over one table copies its columns' names and types
+    (nullable, no default), as PostgreSQL does, so a later file naming them is judged against them;
+    a result only a database can type (an aggregate, a join) is left without columns."""
     folder = write_migrations(tmp_path / "m", {"001.sql": """
         CREATE TABLE oppgave (id bigint PRIMARY KEY, status text NOT NULL DEFAULT 'new', n integer);
         CREATE TABLE arkiv AS TABLE oppgave;
         CREATE TABLE picked AS SELECT o.id, o.status AS st FROM oppgave o WHERE n > 1;
         CREATE TABLE renamed (x, y) AS SELECT * FROM public.oppgave WITH NO DATA;
+        SELECT id, n INTO kopi FROM oppgave WHERE n > 0;
+        SELECT * INTO TEMP scratch FROM oppgave;
+        SELECT count(*) FROM kopi;
     """})
     migrate(pg_url, folder)
     assert canon(read_migrations_dir(folder)) == canon(read_live(pg_url))
     assert [c.name for c in read_migrations_dir(folder).table("arkiv").columns] == ["id", "status", "n"]
+    assert [c.name for c in read_migrations_dir(folder).table("kopi").columns] == ["id", "n"]
     assert replay_sql("CREATE TABLE t (id int);\nCREATE TABLE c AS SELECT count(*) FROM t;").table("c").columns == []
