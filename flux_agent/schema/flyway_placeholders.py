@@ -16,6 +16,7 @@ import functools
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Callable
 
 CONFIG_NAMES = ("flyway.conf", "flyway.toml", "application.properties", "application.yml", "application.yaml")
 
@@ -203,3 +204,49 @@ def stand_in(name: str) -> str:
     if word[:1].isdigit() or word in RESERVED_KEYWORDS or word in TYPE_FUNC_NAME_KEYWORDS:
         word = "flyway_" + word
     return word
+
+
+def templater(folder: str) -> Callable[[str], str]:
+    """For SQL Flux writes into a Flyway folder whose migrations qualify names with placeholders
+    (`${schema}.users`): the SQL with each schema qualifier that is such a placeholder's value as
+    read (its configured value, or the name it reads as) put back as the placeholder, so a written
+    file follows the project's own per-environment names instead of one environment's."""
+    conf = placeholders(os.path.abspath(folder))
+    used: set[str] = set()
+    pattern = _pattern(conf.prefix, conf.suffix)
+    for path in sorted(os.listdir(folder)) if conf.replace and os.path.isdir(folder) else ():
+        if path.endswith(".sql"):
+            try:
+                with open(os.path.join(folder, path), encoding="utf-8") as fh:
+                    used.update(pattern.findall(fh.read()))
+            except (OSError, UnicodeDecodeError):
+                continue
+    by_value: dict[str, str] = {}
+    for name in sorted(used):
+        by_value.setdefault(_value(name, conf), conf.prefix + name + conf.suffix)
+    if not by_value:
+        return lambda sql: sql
+
+    def template(sql: str, depth: int = 0) -> str:
+        try:
+            import pglast
+
+            tokens = list(pglast.parser.scan(sql))
+        except Exception:  # no parser here, or SQL it does not scan: written as planned
+            return sql
+        out, at = [], 0
+        for tok, after in zip(tokens, tokens[1:] + [None]):
+            text = sql[tok.start: tok.end + 1]
+            if tok.name == "IDENT" and after is not None and after.name == "ASCII_46" and text in by_value:
+                out += [sql[at: tok.start], by_value[text]]
+                at = tok.end + 1
+            elif tok.name == "SCONST" and depth < 3:  # a DO block's body, a 'schema.table'::regclass
+                quote = text[: text.index("$", 1) + 1] if text.startswith("$") else "'" if text.startswith("'") else ""
+                if quote and text.endswith(quote) and len(text) >= 2 * len(quote):
+                    inner = text[len(quote): len(text) - len(quote)]
+                    out += [sql[at: tok.start], quote + template(inner, depth + 1) + quote]
+                    at = tok.end + 1
+        return "".join(out) + sql[at:]
+
+    return template
+

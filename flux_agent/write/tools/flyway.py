@@ -7,7 +7,8 @@ timestamps after the newest; numeric ones (`V1`, `V2_1`, `V003`) go on from
 the highest major version + 1, at the folder's zero-padding. An empty folder
 starts at `V1`. Flyway parses PostgreSQL itself (dollar quotes included), so
 the SQL goes in as is; outside a transaction it runs each statement on its own, so a step's
-guard goes first.
+guard goes first. Where the folder's migrations qualify names with placeholders (`${schema}.t`),
+the written files do too (schema/flyway_placeholders.templater).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...model.plan import Plan, Step
+from ...schema.flyway_placeholders import templater
 from .._layout import existing_versions, lay_out, next_versions, step_slug
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, guarded_up_sql, laid_files, sql_header
 
@@ -51,11 +53,14 @@ class FlywayWriter(Writer):
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         out = []
+        template = None
         for step in db_steps(plan):
             files = laid_files(step, 2 if step.transactional else 3, "its V/U files",
                                lambda f: Path(f[0]).name.startswith("V"))
-            out.append(FileJob(files[0], self.render_up(step)))
-            out.append(FileJob(files[1], self.render_undo(step)))
+            # Names the folder's migrations qualify with placeholders (${schema}.t) are written so too.
+            template = template or templater(str((Path(project_dir) / files[0]).parent))
+            out.append(FileJob(files[0], template(self.render_up(step))))
+            out.append(FileJob(files[1], template(self.render_undo(step))))
             if not step.transactional:
                 out.append(FileJob(files[2], self.render_conf(step)))
         return out

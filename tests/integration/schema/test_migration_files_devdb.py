@@ -50,3 +50,24 @@ def test_flyway_placeholders_are_replaced_before_postgresql_runs_the_files(tmp_p
     found = tools.validate_migration([str(folder)], str(tmp_path), tool="flyway")
     assert not [f for f in found if f.rule == "syntax-error"]
     assert [(Path(f.path).name, f.line) for f in found if f.rule == "unknown-table-or-column"] == [("V3__index.sql", 1)]
+
+
+def test_a_plan_written_into_a_flyway_folder_names_its_tables_with_the_folders_placeholders(tmp_path):
+    """The folder qualifies names with ${schema} (app in flyway.conf): Flux plans against app.users
+    as PostgreSQL builds it, and writes ${schema}.users back, in the statements and inside the DO
+    blocks and strings of its steps, so the file follows the project's per-environment names; the
+    written folder builds again with the column."""
+    write(tmp_path, "flyway.conf", "flyway.placeholders.schema=app\n")
+    folder = tmp_path / "db" / "migration"
+    write(folder, "V1__users.sql", "CREATE SCHEMA IF NOT EXISTS ${schema};\n"
+                                   "CREATE TABLE ${schema}.users (id bigint PRIMARY KEY, email text);\n")
+    plan = tools.plan_migration([{"op": "add_column", "table": "app.users", "column": "nick", "type": "text",
+                                  "nullable": False, "backfill": "'x'"}], str(tmp_path))
+    assert any("app.users" in s.up_sql for s in plan.steps if s.up_sql)
+    written = [tmp_path / f for f in tools.write_migration(plan, str(tmp_path)).files]
+    ups = [p.read_text() for p in written if p.name.startswith("V")]
+    sql_lines = [line for text in ups for line in text.splitlines() if not line.lstrip().startswith("--")]
+    assert sql_lines and not [line for line in sql_lines if "app." in line]  # the step's title comment names it
+    assert any("${schema}.users" in line for line in sql_lines)
+    schema = tools.read_schema(str(tmp_path), tool="flyway")
+    assert [c.name for c in schema.table("app.users").columns] == ["id", "email", "nick"]

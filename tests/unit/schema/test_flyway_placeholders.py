@@ -116,3 +116,19 @@ def test_spring_boot_configuration_sets_them_too(tmp_path):
     write(tmp_path, "src/main/resources/application.properties",
           "spring.flyway.schemas=ledger,audit\nspring.flyway.placeholders.lobType=bytea\n")
     assert render(sql, str(folder)).startswith("CREATE TABLE billing.doc (body bytea);")  # both read, merged
+
+
+def test_sql_written_into_the_folder_gets_its_placeholders_back(tmp_path):
+    """templater: a schema qualifier that is the value a placeholder of the folder's migrations
+    reads as (configured, or its own name) is written as the placeholder, in statements, DO
+    bodies and strings; a name that qualifies nothing, and a folder without placeholders, stay."""
+    write(tmp_path, "flyway.conf", "flyway.placeholders.schema=app\n")
+    write(tmp_path, "m/V1__t.sql", "CREATE TABLE ${schema}.t (id int);\nGRANT SELECT ON ${audit}.log TO r;\n")
+    template = flyway_placeholders.templater(str(tmp_path / "m"))
+    sql = ("ALTER TABLE app.t ADD COLUMN n text;\nSELECT 'app' AS app, audit.log.id FROM audit.log;\n"
+           "DO $f$ BEGIN PERFORM to_regclass('app.t'); END $f$;\n")
+    assert template(sql) == ("ALTER TABLE ${schema}.t ADD COLUMN n text;\n"
+                             "SELECT 'app' AS app, ${audit}.log.id FROM ${audit}.log;\n"
+                             "DO $f$ BEGIN PERFORM to_regclass('${schema}.t'); END $f$;\n")
+    write(tmp_path, "plain/V1__t.sql", "CREATE TABLE app.t (id int);\n")
+    assert flyway_placeholders.templater(str(tmp_path / "plain"))(sql) == sql
