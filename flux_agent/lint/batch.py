@@ -56,7 +56,7 @@ def judge(folder: Path, tool: str, jobs: list[Job], family: Family = None) -> li
     from .engine import validate_file
 
     if family == "plain":
-        return _judge_plain(folder, tool, jobs)
+        return _judge_plain(jobs)
     replay = FolderReplay(folder, tool, skip_broken=True)
     out = []
     for k, job in enumerate(jobs):
@@ -80,21 +80,29 @@ def _no_schema():
     raise FluxInternalError("a rule read the schema without declaring reads_schema=True (lint/rules/_rule.py)")
 
 
-def _judge_plain(folder: Path, tool: str, jobs: list[Job]) -> list:
-    """The rules that do not read the schema, on each job: the files parsed ahead as the replay
-    parses them, nothing replayed."""
-    from ..schema.replay.engine import FolderReplay
+def _judge_plain(jobs: list[Job]) -> list:
+    """The rules that do not read the schema, on each job: its up part parsed with the jobs beside
+    it, AHEAD at a time (as the replay parses a folder's files), nothing replayed."""
+    from ..pg.split import split_many
+    from ..schema.migration_files import up_section
+    from ..schema.replay.engine import AHEAD
     from .engine import validate_file
 
-    files = FolderReplay(folder, tool, skip_broken=True)
     out = []
-    for job in jobs:
-        files.parse_ahead(job.position)
-        order: list = []
-        found = validate_file(job.file, job.settings, _no_schema, display=job.display, keep=files.parsed,
-                              names=_no_schema, family="plain", order=order)
-        files.forget(job.position)
-        out.append(list(zip(found, order)))
+    for start in range(0, len(jobs), AHEAD):
+        batch, pieces = jobs[start: start + AHEAD], []
+        for job in batch:
+            try:
+                first, sql = up_section(job.file, job.file.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue  # validate_file says so
+            pieces.append((sql, first - 1))
+        parsed = {sql: got for (sql, _), got in zip(pieces, split_many(pieces)) if isinstance(got, list)}
+        for job in batch:
+            order: list = []
+            found = validate_file(job.file, job.settings, _no_schema, display=job.display, keep=parsed,
+                                  names=_no_schema, family="plain", order=order)
+            out.append(list(zip(found, order)))
     return out
 
 

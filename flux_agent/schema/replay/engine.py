@@ -164,14 +164,6 @@ class FolderReplay:
         for replayed in self._replayed:
             self._run(apply_sql, *replayed)
 
-    def forget(self, position: int) -> None:
-        """Drop what was read and parsed ahead for the file at `position` (a reader that never
-        replays it: lint/batch.py's workers for the rules that read no schema)."""
-        if position < len(self.files):
-            section = self._sections.pop(self.files[position], None)
-            if section is not None:
-                self.parsed.pop(section[1], None)
-
     def as_replayed(self) -> Schema:
         """The schema as replayed so far, itself: not normalised, not copied. Its names (tables,
         views, columns) are the snapshot's; read it, and only until the replay goes on."""

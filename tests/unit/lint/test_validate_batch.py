@@ -67,6 +67,30 @@ def test_parallel_and_cached_runs_find_what_the_serial_run_finds(folder, tmp_pat
     assert run(folder, monkeypatch, jobs=2, cache=cache) == serial
 
 
+def test_a_few_files_judged_again_by_the_two_kinds_of_worker_find_what_one_process_finds(folder, tmp_path,
+                                                                                         monkeypatch):
+    """With the cache warm but for a few files far apart, the workers judge only those: the one
+    that replays goes through the history between them, the other parses just them; the findings
+    are those of one process judging every file with no cache."""
+    cache = tmp_path / "cache"
+    run(folder, monkeypatch, jobs=1, cache=cache)
+    files = sorted(folder.iterdir())
+    for f in (files[3], files[len(files) // 2], files[-1]):
+        f.write_text(f.read_text(encoding="utf-8") + "\nUPDATE users SET email = lower(email);\n", encoding="utf-8")
+    assert run(folder, monkeypatch, jobs=2, cache=cache) == run(folder, monkeypatch, jobs=1)
+
+    # The worker that replays nothing parses the files it judges, not the folder around them.
+    from flux_agent.pg import split
+
+    parsed: list = []
+    real = split.split_many
+    monkeypatch.setattr(split, "split_many", lambda pieces: parsed.extend(p[0] for p in pieces) or real(pieces))
+    jobs = [batch.Job(order=k, file=f, display=f.name, settings=Settings(), position=files.index(f))
+            for k, f in enumerate((files[3], files[len(files) // 2], files[-1]))]
+    judged = batch.judge(folder, "sql", jobs, "plain")
+    assert len(parsed) == 3 and len(judged) == 3 and any(judged)
+
+
 def test_a_change_is_judged_again_the_rest_served(folder, tmp_path, monkeypatch):
     cache = tmp_path / "cache"
     run(folder, monkeypatch, jobs=1, cache=cache)
