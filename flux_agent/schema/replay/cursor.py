@@ -33,7 +33,7 @@ class FileCursor:
         self.failed = False  # a statement failed: the file is left out
         schema = replay.as_replayed()
         self.had_tables = bool(schema.tables or schema.views)  # the history before the file knows tables
-        replay.state.search_path = ["public"]  # each migration starts a fresh session
+        replay.state.start_session()
 
     def before(self, index: int) -> Optional[Schema]:
         """The replay's schema just before statement `index` (read it, and only until the next
@@ -54,8 +54,6 @@ class FileCursor:
         (before it, when a statement failed)."""
         while not self.failed and self.applied < len(self.statements):
             self._step()
-        if not self.failed:
-            self.replay.state.end_session()
         self.replay.finished(self)
 
     def _step(self) -> bool:

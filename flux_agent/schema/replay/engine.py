@@ -146,10 +146,11 @@ class FolderReplay:
         return None if statements is None else FileCursor(self, file, section, statements)
 
     def finished(self, cursor: "FileCursor") -> None:
-        """The cursor's file is replayed (left out when it failed): go on after it."""
+        """The cursor's file is replayed (left out when it failed): its session ends, go on after it."""
         self._sections.pop(cursor.file, None)
         self.parsed.pop(cursor.sql, None)
         if not cursor.failed:
+            self._state.end_session()
             self._replayed.append((cursor.first_line, cursor.sql))
         self._done += 1
 
@@ -225,6 +226,6 @@ class FolderReplay:
             raise error from None
 
     def _run(self, apply_sql: Callable[..., None], first_line: int, sql: str) -> None:
-        self._state.search_path = ["public"]  # each migration starts a fresh session
+        self._state.start_session()
         apply_sql(self._state, sql, first_line, self.parsed.pop(sql, None))
         self._state.end_session()

@@ -71,8 +71,12 @@ class State:
         self._index: Optional[tuple[list, int, dict[str, Table]]] = None
         self.temporary: list[str] = []  # keys of the temporary tables this session made
 
+    def start_session(self) -> None:
+        """A session starts (each migration file runs in one): the search path is the server's."""
+        self.search_path = ["public"]
+
     def end_session(self) -> None:
-        """The session ends (each migration file runs in one): its temporary tables go with it."""
+        """The session ends: its temporary tables go with it."""
         if self.temporary:
             names = frozenset(split_key(k)[1] for k in self.temporary)
             self.touch((names, names))
