@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Optional, Sequence
 
+from ..lint import run_cache
+
 # The commands a daemon runs: validate only (a pre-commit hook's and an editor's, run again and
 # again); the others start their own work (a dev database, a plan) that dwarfs the start.
 DAEMON_COMMANDS = ("validate",)
@@ -26,6 +28,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     none runs (the run itself goes on here); anything else uses one that runs."""
     args = list(sys.argv[1:] if argv is None else argv)
     mode = os.environ.get("FLUX_DAEMON", "").lower()
+    validate = args[:1] == ["validate"]
+    if validate:
+        code = run_cache.served(args)  # the same run remembered, nothing it looked at changed
+        if code is not None:
+            return code
     if args[:1] and args[0] in DAEMON_COMMANDS and mode not in ("off", "0"):
         code = through_daemon(args)
         if code is not None:
@@ -34,7 +41,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             spawn()
     from .cli import main as run
 
-    return run(args)
+    recorder = run_cache.Recorder.start(args) if validate else None
+    code = None
+    try:
+        code = run(args)
+    finally:
+        if recorder is not None:
+            recorder.finish(code)
+    return code
 
 
 def spawn() -> Optional[Path]:

@@ -132,9 +132,17 @@ def _fork_run(server: socket.socket, conn: socket.socket, request: dict, fds: li
         os.environ.update(request["env"])
         os.chdir(request["cwd"])
         conn.sendall(f"pid {os.getpid()}\n".encode())
+        from ..lint.run_cache import Recorder
         from .cli import main
 
-        code = main(request["argv"])
+        # Remembered as the command remembers its own run (entry/client.py serves it next time).
+        recorder = Recorder.start(request["argv"]) if request["argv"][:1] == ["validate"] else None
+        code = None
+        try:
+            code = main(request["argv"])
+        finally:
+            if recorder is not None:
+                recorder.finish(code)
     except KeyboardInterrupt:
         code = 130
     except BaseException:  # noqa: BLE001 - the fork must report and exit whatever happened

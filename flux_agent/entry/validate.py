@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 
 from ..errors import FluxInputError
 from ..lint.batch import Job, judge_all
-from ..lint.cache import Cache, Digests, cache_dir, job_key
+from ..lint.cache import Cache, Digests, job_key
+from ..lint.cache_folder import cache_dir
 from ..lint.files import expand_paths
 from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from ..schema.migration_files import side_files
+from .cache_folder import cache_dir
 
 if TYPE_CHECKING:
     from ..model.findings import FileFinding
@@ -124,18 +125,6 @@ def _write_marshal(path: Path, data) -> None:
         os.replace(tmp, path)
     except OSError:
         pass
-
-
-def cache_dir() -> Optional[Path]:
-    """The user's cache folder for validate (keys hold the path and bytes, so projects can share
-    it); None when turned off."""
-    env = os.environ.get("FLUX_VALIDATE_CACHE", "")
-    if env.lower() in ("off", "0", "no", "false"):
-        return None
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "flux" / "validate"
 
 
 class Cache:

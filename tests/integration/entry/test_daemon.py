@@ -70,6 +70,20 @@ def test_the_run_is_the_daemons_with_the_callers_folder_and_environment(daemon, 
     assert (tmp_path / "cache").is_dir()  # the run used the caller's FLUX_VALIDATE_CACHE
 
 
+def test_a_run_in_the_daemon_is_remembered_for_the_command(daemon, project):
+    """The daemon's fork records its run as the command does (lint/run_cache.py): once the daemon
+    has stopped, the same command is served from that record, byte for byte."""
+    wait = max(p.stat().st_ctime_ns for p in [project, *project.rglob("*")]) + 3_100_000_000 - time.time_ns()
+    time.sleep(max(0.0, wait / 1e9))  # a file changed within 3 s of a run is not remembered
+    logged = dict(daemon, FLUX_RUN_CACHE_LOG="1")
+    in_daemon = flux("validate", "db/migrations", "--json", env=logged, cwd=project)
+    assert in_daemon.stderr.splitlines()[-1] == "flux: run cache: recorded", in_daemon.stderr
+    assert flux("daemon", "stop", env=daemon, cwd=project).stdout.strip() == "stopped"
+    again = flux("validate", "db/migrations", "--json", env=logged, cwd=project)
+    assert again.stderr.splitlines() == ["flux: run cache: served"]
+    assert (again.stdout, again.returncode) == (in_daemon.stdout, in_daemon.returncode) and again.returncode == 1
+
+
 def test_a_stopped_or_idle_daemon_serves_nothing(daemon, project, monkeypatch):
     monkeypatch.chdir(project)
     assert flux("daemon", "status", env=daemon, cwd=project).stdout.startswith("running")

@@ -1,0 +1,328 @@
+"""A whole `flux validate` run remembered: its output and exit code served again by the `flux`
+command's first step (entry/client.py), with the standard library alone, while every file and
+folder the run looked at is as it was.
+
+The per-file cache (lint/cache.py) spares the judging, not the start: loading pydantic, the
+settings and the detection, and asking after every file, is ~0.3 s on 2,000 files, more than
+squawk's whole run. This asks the file system the questions the run asked and compares the answers.
+
+What a run looked at is observed, not declared, so no reader can be forgotten: Python's audit
+hooks report every file opened and every folder listed (the import system's too), and os.stat,
+os.lstat and os.access are wrapped for the run (pathlib's and os.path's tests go through them); the
+source file of every module loaded is looked at too, so an edited or upgraded module is a miss.
+A run is remembered only when it is self-contained: no program started (git, a dev database), no
+socket, no change of working folder, nothing written outside the cache folder (bytecode aside),
+output through sys.stdout and sys.stderr only, and nothing it read changed within _RACY_NS of its
+start (a coarse clock could give a second change the same times, as git's index knows).
+The key: the arguments, the working folder, the environment (less what a shell changes by itself),
+whether each stream is a terminal, and the interpreter with its flags."""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import stat as _stat
+import sys
+import time
+import zlib
+from typing import Optional
+
+from .cache_folder import cache_dir
+
+FORMAT = "run-1"  # bump when what a record holds changes
+_KEEP = 8  # records kept, the newest (a record holds the run's output: ~0.4 MB for 10,000 findings)
+_RACY_NS = 3_000_000_000
+# Not part of the key: changed by a shell between two identical runs, or this module's own log.
+_SHELL_OWN = ("PWD", "OLDPWD", "SHLVL", "_", "FLUX_RUN_CACHE_LOG")
+# Events after which the run's result depends on more than files: never remembered.
+_UNSEEN = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.forkpty",
+           "socket.connect", "socket.bind", "socket.sendto", "os.chdir", "os.fchdir", "sqlite3.connect",
+           "urllib.Request", "ctypes.dlopen", "os.chroot")
+_WRITES = ("os.rename", "os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.chown", "os.utime",
+           "os.truncate", "os.link", "os.symlink", "os.mkfifo", "os.mknod", "shutil.copyfile",
+           "shutil.copymode", "shutil.copystat", "shutil.copytree", "shutil.move", "shutil.rmtree")
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+_real_stat, _real_lstat, _real_access = os.stat, os.lstat, os.access
+
+
+def _key(argv: list[str]) -> str:
+    env = sorted((k, v) for k, v in os.environ.items() if k not in _SHELL_OWN)
+    streams = [s.isatty() if s is not None else None for s in (sys.stdin, sys.stdout, sys.stderr)]
+    parts = (FORMAT, sys.version, sys.executable, sys.prefix, repr(sys.flags), repr(sorted(sys._xoptions.items())),
+             repr(sys.warnoptions), os.getcwd(), repr(argv), repr(env), repr(streams))
+    return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+def _record_path(folder, argv: list[str]) -> str:
+    return os.path.join(os.fspath(folder), "runs", _key(argv) + ".marshal")
+
+
+def _seen(path: str, follow: bool = True) -> tuple:
+    """What os.stat (lstat) says of a path, as much as a reader could have learned from it: a
+    folder's type and mode (its entries are a listing's business), a file's identity, size and times."""
+    try:
+        st = _real_stat(path, follow_symlinks=follow)
+    except OSError as exc:
+        return ("error", exc.errno)
+    if _stat.S_ISDIR(st.st_mode):
+        return ("dir", st.st_mode)
+    return ("file", st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def _listing(path: str) -> tuple:
+    try:
+        with os.scandir(path) as entries:
+            return tuple(sorted((e.name, e.is_dir(), e.is_symlink()) for e in entries))
+    except OSError as exc:
+        return ("error", exc.errno)
+
+
+def log(line: str) -> None:
+    """FLUX_RUN_CACHE_LOG=1: one line on stderr of what the run cache did, and why."""
+    if os.environ.get("FLUX_RUN_CACHE_LOG"):
+        print(f"flux: run cache: {line}", file=sys.stderr)
+
+
+def served(argv: list[str]) -> Optional[int]:
+    """The exit code of a remembered run of `argv`, its output written again; None when there is
+    none, or anything it looked at differs now (the caller runs the command)."""
+    folder = cache_dir()
+    if folder is None or "-" in argv:
+        return None
+    try:
+        with open(_record_path(folder, argv), "rb") as f:
+            record = marshal.loads(f.read())
+        fmt, stats, accesses, listings, code, out, err = record
+    except (OSError, ValueError, EOFError, TypeError):
+        log("miss (no record)")
+        return None
+    changed = _changed(fmt, stats, accesses, listings)
+    if changed is not None:
+        log(f"miss ({changed})")
+        return None
+    try:
+        sys.stdout.write(zlib.decompress(out).decode("utf-8", "surrogateescape"))
+        sys.stderr.write(zlib.decompress(err).decode("utf-8", "surrogateescape"))
+        sys.stdout.flush()
+    except BrokenPipeError:  # the reader went away (| head), as the command itself takes it
+        return 0
+    log("served")
+    return code
+
+
+def _changed(fmt: str, stats: dict, accesses: dict, listings: dict) -> Optional[str]:
+    """What differs from the record (the first thing found), or None."""
+    if fmt != FORMAT:
+        return "another format"
+    for (path, follow), seen in stats.items():
+        if _seen(path, follow) != seen:
+            return f"{path} changed"
+    for (path, mode), allowed in accesses.items():
+        if _real_access(path, mode) != allowed:
+            return f"{path} access changed"
+    for path, names in listings.items():
+        if _listing(path) != names:
+            return f"folder {path} changed"
+    return None
+
+
+class _Tee:
+    """A standard stream that keeps a copy of what is written to it; reaching past it (its buffer,
+    its file descriptor) writes what the copy would miss, so the run is not remembered."""
+
+    def __init__(self, stream, recorder: "Recorder"):
+        self._stream, self._recorder, self.copy = stream, recorder, []
+
+    def write(self, text: str) -> int:
+        self.copy.append(text)
+        try:
+            return self._stream.write(text)
+        except BaseException:  # a reader gone (| head): the command's exit code is no longer its own
+            self._recorder.unseen = "output not written whole"
+            raise
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BaseException:
+            self._recorder.unseen = "output not written whole"
+            raise
+
+    def __getattr__(self, name: str):
+        if name in ("buffer", "fileno"):
+            self._recorder.unseen = f"sys stream {name}"
+        return getattr(self._stream, name)
+
+
+class Recorder:
+    """Watches one run from its start to `finish`, which keeps the record when the run qualifies."""
+
+    _active: Optional["Recorder"] = None  # the audit hook cannot be removed: it looks here
+
+    def __init__(self, argv: list[str]):
+        self.argv, self.folder = argv, cache_dir()
+        self.start_ns = time.time_ns()
+        self.cwd = os.getcwd()
+        self.stats: dict[tuple, tuple] = {}
+        self.accesses: dict[tuple, bool] = {}
+        self.listed: set[str] = set()
+        self.unseen: Optional[str] = None  # why the run cannot be remembered
+        self._inside = (os.path.join(os.path.realpath(self.folder), ""), os.path.join(os.path.abspath(self.folder), "")) \
+            if self.folder is not None else ()
+
+    @classmethod
+    def start(cls, argv: list[str]) -> Optional["Recorder"]:
+        """Watch this process's run of `argv` (a `flux validate` with a cache folder), or None."""
+        if cache_dir() is None or "-" in argv or cls._active is not None:
+            return None
+        rec = cls._active = cls(argv)
+        if not getattr(cls, "_hooked", False):
+            sys.addaudithook(_hook)
+            cls._hooked = True
+        os.stat, os.lstat, os.access = _stat_watched, _lstat_watched, _access_watched
+        sys.stdout, sys.stderr = _Tee(sys.stdout, rec), _Tee(sys.stderr, rec)
+        return rec
+
+    def _path(self, path) -> Optional[str]:
+        """The absolute path of an event's argument; None for a descriptor or the cache's own files."""
+        if isinstance(path, int) or path is None:
+            return None
+        path = os.path.join(self.cwd, os.fsdecode(os.fspath(path)))  # as the run named it: a/../b may be a link's
+        norm = os.path.normpath(path)
+        return None if norm.startswith(self._inside) or norm + os.sep in self._inside else path
+
+    def event(self, name: str, args: tuple) -> None:
+        if name == "open":
+            path, mode, flags = (args + (None, None))[:3]
+            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                (isinstance(flags, int) and flags & _WRITE_FLAGS)
+            if isinstance(path, int):
+                return
+            where = self._path(path)
+            if where is None:
+                return
+            if writes:
+                if os.path.basename(os.path.dirname(where)) != "__pycache__":  # bytecode is no output
+                    self.unseen = f"writes {where}"
+            else:  # looked at now, as it is read, and again at the end: a change in between is seen
+                self.saw_stat(where, True, None)
+        elif name in ("os.listdir", "os.scandir"):
+            path = args[0] if args else "."
+            if isinstance(path, int):
+                self.unseen = "lists a folder by descriptor"
+                return
+            where = self._path("." if path is None else path)
+            if where is not None:
+                self.listed.add(where)
+        elif name.startswith(_UNSEEN):
+            self.unseen = name
+        elif name in _WRITES:
+            for arg in args[:2]:
+                if isinstance(arg, (str, bytes, os.PathLike)) and self._path(arg) is not None \
+                        and not self._is_cache_ancestor(arg):
+                    self.unseen = f"{name} {arg}"
+
+    def _is_cache_ancestor(self, path) -> bool:  # the cache folder's parents made on its first use
+        where = os.path.join(os.path.normpath(os.path.join(self.cwd, os.fsdecode(os.fspath(path)))), "")
+        return any(inside.startswith(where) for inside in self._inside)
+
+    def saw_stat(self, path, follow: bool, dir_fd) -> None:
+        if dir_fd is not None:
+            self.unseen = "stat relative to a folder descriptor"
+            return
+        where = self._path(path)
+        if where is not None and (where, follow) not in self.stats:
+            self.stats[(where, follow)] = _seen(where, follow)
+
+    def finish(self, code: object) -> None:
+        """Stop watching; keep the record when the run was self-contained and nothing it looked at
+        is newer than its start (less _RACY_NS). `unseen` says why not, where not."""
+        Recorder._active = None
+        os.stat, os.lstat, os.access = _real_stat, _real_lstat, _real_access
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out._stream, err._stream  # type: ignore[attr-defined]
+        if self.unseen is None:
+            self.unseen = self._unstable(code)
+        if self.unseen is None:
+            record = (FORMAT, self.stats, self.accesses, {path: _listing(path) for path in self.listed}, code,
+                      zlib.compress("".join(out.copy).encode("utf-8", "surrogateescape"), 1),
+                      zlib.compress("".join(err.copy).encode("utf-8", "surrogateescape"), 1))
+            _write(_record_path(self.folder, self.argv), marshal.dumps(record))
+        log("recorded" if self.unseen is None else f"not recorded ({self.unseen})")
+
+    def _unstable(self, code: object) -> Optional[str]:
+        if code not in (0, 1) or self.folder is None:
+            return f"exit code {code}"
+        seen_during = dict(self.stats)
+        for module in list(sys.modules.values()):  # an edited or upgraded module is a miss
+            source = getattr(module, "__file__", None)
+            if isinstance(source, str):
+                self.saw_stat(source, True, None)
+        recent = self.start_ns - _RACY_NS
+        for (path, follow), seen in self.stats.items():
+            if (path, follow) in seen_during and _seen(path, follow) != seen:
+                return f"{path} changed during the run"
+            if seen[0] == "file" and max(seen[5], seen[6]) >= recent:
+                return f"{path} changed just before the run"
+        for path in self.listed:  # a folder changed while (or just before) the run listed it
+            try:
+                st = _real_stat(path)
+            except OSError:
+                continue
+            if max(st.st_mtime_ns, st.st_ctime_ns) >= recent:
+                return f"folder {path} changed just before the run"
+        return None
+
+
+def _write(path: str, data: bytes) -> None:
+    """Written whole, atomically, the oldest records beyond _KEEP removed; a record that cannot be
+    written costs the next run time, never a result."""
+    folder = os.path.dirname(path)
+    tmp = os.path.join(folder, f".run-{os.getpid()}-{time.time_ns()}.tmp")
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+        records = sorted((e for e in os.scandir(folder) if e.name.endswith(".marshal")),
+                         key=lambda e: e.stat().st_mtime_ns, reverse=True)
+        for old in records[_KEEP:]:
+            os.remove(old.path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+
+
+def _hook(name: str, args: tuple) -> None:
+    rec = Recorder._active
+    if rec is not None:
+        rec.event(name, args)
+
+
+def _stat_watched(path, *, dir_fd=None, follow_symlinks=True):
+    rec = Recorder._active
+    if rec is not None:
+        rec.saw_stat(path, follow_symlinks, dir_fd)
+    return _real_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+
+
+def _lstat_watched(path, *, dir_fd=None):
+    rec = Recorder._active
+    if rec is not None:
+        rec.saw_stat(path, False, dir_fd)
+    return _real_lstat(path, dir_fd=dir_fd)
+
+
+def _access_watched(path, mode, *, dir_fd=None, effective_ids=False, follow_symlinks=True):
+    rec = Recorder._active
+    allowed = _real_access(path, mode, dir_fd=dir_fd, effective_ids=effective_ids, follow_symlinks=follow_symlinks)
+    if rec is not None:
+        where = rec._path(path)
+        if dir_fd is not None or effective_ids or not follow_symlinks:
+            rec.unseen = "access with options"
+        elif where is not None:
+            rec.accesses.setdefault((where, mode), allowed)
+    return allowed

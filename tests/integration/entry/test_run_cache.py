@@ -1,0 +1,150 @@
+"""`flux validate` run again on what it looked at before is served from its record (lint/run_cache.py),
+byte for byte and with the same exit code; any change to a file it read, a folder it listed or a
+path it found absent, or a run that depended on more than files, is judged again."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from flux_agent.lint import run_cache
+
+SAFE = ("-- migrate:up\nCREATE TABLE orders (id bigint PRIMARY KEY, note text);\n"
+        "-- migrate:down\nDROP TABLE orders;\n")
+UNSAFE = "-- migrate:up\nCREATE INDEX orders_note ON orders (note);\n-- migrate:down\nDROP INDEX orders_note;\n"
+SAFE_TOO = "-- migrate:up\nCREATE INDEX CONCURRENTLY orders_note ON orders (note);\n-- migrate:down\nSELECT 1;\n"
+
+
+def flux(*args: str, cwd: Path, cache: Path) -> tuple[subprocess.CompletedProcess, str]:
+    """The command's run, and what the run cache said of it (its FLUX_RUN_CACHE_LOG lines)."""
+    env = dict(os.environ, FLUX_VALIDATE_CACHE=str(cache), FLUX_DAEMON="off", FLUX_RUN_CACHE_LOG="1")
+    proc = subprocess.run([sys.executable, "-m", "flux_agent", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=120)
+    said = [line for line in proc.stderr.splitlines() if line.startswith("flux: run cache: ")]
+    proc.stderr = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith("flux: run cache: "))
+    return proc, " / ".join(said)
+
+
+def settled(folder: Path) -> None:
+    """Wait out the racy window: a file changed within it of a run's start is not remembered."""
+    newest = max(max(p.stat().st_mtime_ns, p.stat().st_ctime_ns) for p in [folder, *folder.rglob("*")])
+    wait = (newest + run_cache._RACY_NS - time.time_ns()) / 1e9 + 0.05
+    if wait > 0:
+        time.sleep(wait)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "app" / "db" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "001_orders.sql").write_text(SAFE, encoding="utf-8")
+    (folder / "002_index.sql").write_text(UNSAFE, encoding="utf-8")
+    return tmp_path / "app"
+
+
+@pytest.mark.slow  # waits out the racy window four times
+def test_a_run_again_is_served_and_any_change_it_looked_at_is_judged_again(project, tmp_path):
+    cache = tmp_path / "cache"
+    settled(project)
+    first, said = flux("validate", "db/migrations", "--json", cwd=project, cache=cache)
+    assert first.returncode == 1 and "require-concurrent-index-creation" in first.stdout, first.stderr
+    assert said == "flux: run cache: miss (no record) / flux: run cache: recorded"
+    again, said = flux("validate", "db/migrations", "--json", cwd=project, cache=cache)
+    assert said == "flux: run cache: served"
+    assert (again.stdout, again.stderr, again.returncode) == (first.stdout, first.stderr, first.returncode)
+    text, said = flux("validate", "db/migrations", cwd=project, cache=cache)  # other arguments: another record
+    assert "served" not in said and text.stdout != first.stdout
+
+    # A file's bytes changed, its size and modification time kept: its change time tells.
+    index = project / "db" / "migrations" / "002_index.sql"
+    st = index.stat()
+    index.write_text(SAFE_TOO.ljust(len(UNSAFE)), encoding="utf-8")
+    os.utime(index, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert index.stat().st_size == st.st_size
+    changed, said = flux("validate", "db/migrations", "--json", cwd=project, cache=cache)
+    assert said.startswith(f"flux: run cache: miss ({index} changed)")
+    assert "require-concurrent-index-creation" not in changed.stdout and changed.stdout != first.stdout
+    assert said.endswith("not recorded (" + str(index) + " changed just before the run)")
+
+    # A file added to a folder the run listed.
+    settled(project)
+    flux("validate", "db/migrations", "--json", cwd=project, cache=cache)
+    (project / "db" / "migrations" / "003_more.sql").write_text(UNSAFE.replace("orders_note", "orders_n2"),
+                                                                encoding="utf-8")
+    added, said = flux("validate", "db/migrations", "--json", cwd=project, cache=cache)
+    assert said.startswith("flux: run cache: miss (folder ")
+    assert added.returncode == 1 and "003_more.sql" in added.stdout
+
+    # A configuration file the run looked for and did not find.
+    settled(project)
+    before, said = flux("validate", "db/migrations", "--json", cwd=project, cache=cache)
+    assert said.endswith("recorded") and "require-concurrent-index-creation" in before.stdout
+    (project / ".flux.yaml").write_text("disable_rules: [require-concurrent-index-creation]\n", encoding="utf-8")
+    configured, said = flux("validate", "db/migrations", "--json", cwd=project, cache=cache)
+    assert said.startswith("flux: run cache: miss (")
+    assert "require-concurrent-index-creation" not in configured.stdout, configured.stderr
+
+
+@pytest.mark.slow  # waits out the racy window
+def test_a_path_found_absent_that_appears_is_judged_again(project, tmp_path):
+    """validate takes a path relative to the working folder when it is there, else to the project:
+    the run only tested (stat) that db/migrations is absent here, and it appears."""
+    cache = tmp_path / "cache"
+    cache.mkdir()  # made before: the working folder's listing is part of the record
+    (tmp_path / "db").mkdir()  # so the working folder's own listing does not change below
+    settled(tmp_path)
+    first, said = flux("validate", "--project", "app", "db/migrations", "--json", cwd=tmp_path, cache=cache)
+    assert said.endswith("recorded") and "require-concurrent-index-creation" in first.stdout, said
+    (tmp_path / "db" / "migrations").mkdir()
+    (tmp_path / "db" / "migrations" / "001_orders.sql").write_text(SAFE, encoding="utf-8")
+    here, said = flux("validate", "--project", "app", "db/migrations", "--json", cwd=tmp_path, cache=cache)
+    assert said.startswith(f"flux: run cache: miss ({tmp_path / 'db' / 'migrations'} changed)"), said
+    assert "require-concurrent-index-creation" not in here.stdout
+
+
+def test_runs_that_depend_on_more_than_files_are_not_remembered(project, tmp_path):
+    cache = tmp_path / "cache"
+    settled(project)
+    bad, said = flux("validate", "no/such/folder", cwd=project, cache=cache)
+    assert bad.returncode == 2 and said.endswith("not recorded (exit code 2)")
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=project, check=True)
+    subprocess.run([*git, "commit", "-qm", "first"], cwd=project, check=True)
+    (project / "db" / "migrations" / "003_more.sql").write_text(UNSAFE.replace("orders_note", "n2"), encoding="utf-8")
+    since, said = flux("validate", "--since", "HEAD", cwd=project, cache=cache)  # git says what changed
+    assert since.returncode == 1 and "003_more.sql" in since.stdout, since.stderr
+    assert said.endswith("not recorded (subprocess.Popen)")
+    assert not (cache / "runs").exists() or not any((cache / "runs").iterdir())
+
+
+def test_off_means_no_record(project, tmp_path):
+    env = dict(os.environ, FLUX_VALIDATE_CACHE="off", FLUX_DAEMON="off", FLUX_RUN_CACHE_LOG="1")
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-m", "flux_agent", "validate", "db/migrations"], capture_output=True,
+                              text=True, env=env, cwd=project, timeout=120)
+        assert proc.returncode == 1 and "run cache" not in proc.stderr
+
+
+@pytest.mark.slow  # waits out the racy window
+def test_a_run_whose_reader_went_away_is_not_remembered(tmp_path):
+    """`flux validate ... | head -c 10`: the command exits 0 once its reader has gone, which is not
+    the exit code of the run (1): such a run is never served to the next caller."""
+    many = tmp_path / "many"
+    many.mkdir()
+    for i in range(400):  # well over a pipe's 64 kB of findings
+        (many / f"{i:04d}_index.sql").write_text(UNSAFE.replace("orders_note", f"n{i}"), encoding="utf-8")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    settled(tmp_path)
+    env = dict(os.environ, FLUX_VALIDATE_CACHE=str(cache), FLUX_DAEMON="off", FLUX_RUN_CACHE_LOG="1")
+    cut = subprocess.run(f"{sys.executable} -m flux_agent validate many | head -c 10", shell=True,
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert len(cut.stdout) == 10 and "not recorded (output not written whole)" in cut.stderr, cut.stderr
+    whole, said = flux("validate", "many", cwd=tmp_path, cache=cache)
+    assert whole.returncode == 1 and "served" not in said
