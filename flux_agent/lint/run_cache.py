@@ -44,11 +44,19 @@ _WRITES = ("os.rename", "os.remove", "os.rmdir", "os.mkdir", "os.chmod", "os.cho
            "shutil.copymode", "shutil.copystat", "shutil.copytree", "shutil.move", "shutil.rmtree")
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _real_stat, _real_lstat, _real_access = os.stat, os.lstat, os.access
+# Windows' st_ctime is the creation time, not the last change's: a file rewritten in place with its
+# modification time put back would look unchanged there.
+_HERE = os.name == "posix"
 
 
 def _key(argv: list[str]) -> str:
     env = sorted((k, v) for k, v in os.environ.items() if k not in _SHELL_OWN)
     streams = [s.isatty() if s is not None else None for s in (sys.stdin, sys.stdout, sys.stderr)]
+    if streams[1]:  # a terminal's width can shape text (no environment variable says it changed)
+        try:
+            streams.append(tuple(os.get_terminal_size(sys.stdout.fileno())))
+        except (OSError, ValueError, AttributeError):
+            streams.append(None)
     parts = (FORMAT, sys.version, sys.executable, sys.prefix, repr(sys.flags), repr(sorted(sys._xoptions.items())),
              repr(sys.warnoptions), os.getcwd(), repr(argv), repr(env), repr(streams))
     return hashlib.sha256("\0".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
@@ -88,7 +96,7 @@ def served(argv: list[str]) -> Optional[int]:
     """The exit code of a remembered run of `argv`, its output written again; None when there is
     none, or anything it looked at differs now (the caller runs the command)."""
     folder = cache_dir()
-    if folder is None or "-" in argv:
+    if folder is None or not _HERE or "-" in argv:
         return None
     try:
         with open(_record_path(folder, argv), "rb") as f:
@@ -174,7 +182,7 @@ class Recorder:
     @classmethod
     def start(cls, argv: list[str]) -> Optional["Recorder"]:
         """Watch this process's run of `argv` (a `flux validate` with a cache folder), or None."""
-        if cache_dir() is None or "-" in argv or cls._active is not None:
+        if cache_dir() is None or not _HERE or "-" in argv or cls._active is not None:
             return None
         rec = cls._active = cls(argv)
         if not getattr(cls, "_hooked", False):
