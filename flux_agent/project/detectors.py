@@ -10,11 +10,6 @@ import re
 from pathlib import PurePosixPath
 from typing import Callable, Optional
 
-try:
-    import tomllib
-except ImportError:  # Python 3.10
-    import tomli as tomllib
-
 from .scan import HEAD, Scan, existing, glob_folder, inside, join, package_folder, script_flag
 
 Found = tuple[list[str], Optional[str]]  # evidence lines, migrations folder
@@ -129,6 +124,10 @@ def _alembic(scan: Scan) -> Found:
             evidence.append(f"its script_location {location} is {PurePosixPath(folder).parent}")
         return evidence, folder or versions_near(f.parent)
     for f in scan.named("pyproject.toml"):
+        try:  # imported here: a project with no pyproject.toml is most validate runs, which it would cost 3 ms
+            import tomllib
+        except ImportError:  # Python 3.10
+            import tomli as tomllib
         try:
             conf = tomllib.loads(scan.read(f, 1_000_000)).get("tool", {}).get("alembic")
         except tomllib.TOMLDecodeError:
