@@ -30,7 +30,7 @@ from typing import Optional
 
 from .cache_folder import cache_dir
 
-FORMAT = "run-1"  # bump when what a record holds changes
+FORMAT = "run-2"  # bump when what a record holds changes
 _KEEP = 8  # records kept, the newest (a record holds the run's output: ~0.4 MB for 10,000 findings)
 _RACY_NS = 3_000_000_000
 # Not part of the key: changed by a shell between two identical runs, or this module's own log.
@@ -47,6 +47,7 @@ _real_stat, _real_lstat, _real_access = os.stat, os.lstat, os.access
 # Windows' st_ctime is the creation time, not the last change's: a file rewritten in place with its
 # modification time put back would look unchanged there.
 _HERE = os.name == "posix"
+_INSTALLED = tuple(os.path.join(p, "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})  # code: stats
 
 
 def _key(argv: list[str]) -> str:
@@ -101,11 +102,11 @@ def served(argv: list[str]) -> Optional[int]:
     try:
         with open(_record_path(folder, argv), "rb") as f:
             record = marshal.loads(f.read())
-        fmt, stats, accesses, listings, code, out, err = record
+        fmt, stats, accesses, listings, digests, code, out, err = record
     except (OSError, ValueError, EOFError, TypeError):
         log("miss (no record)")
         return None
-    changed = _changed(fmt, stats, accesses, listings)
+    changed = _changed(fmt, stats, accesses, listings, digests)
     if changed is not None:
         log(f"miss ({changed})")
         return None
@@ -119,12 +120,24 @@ def served(argv: list[str]) -> Optional[int]:
     return code
 
 
-def _changed(fmt: str, stats: dict, accesses: dict, listings: dict) -> Optional[str]:
-    """What differs from the record (the first thing found), or None."""
+def _digest(path: str) -> Optional[bytes]:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).digest()
+    except OSError:
+        return None
+
+
+def _changed(fmt: str, stats: dict, accesses: dict, listings: dict, digests: dict) -> Optional[str]:
+    """What differs from the record (the first thing found), or None. A file whose times or inode
+    changed (a checkout, a stash popped, a touch) and whose mode, size and bytes did not is unchanged:
+    a run's output depends on the bytes it read, the times only said whether to read them again."""
     if fmt != FORMAT:
         return "another format"
     for (path, follow), seen in stats.items():
-        if _seen(path, follow) != seen:
+        now = _seen(path, follow)
+        if now != seen and not (now[0] == seen[0] == "file" and now[1] == seen[1] and now[4] == seen[4]
+                                and path in digests and _digest(path) == digests[path]):
             return f"{path} changed"
     for (path, mode), allowed in accesses.items():
         if _real_access(path, mode) != allowed:
@@ -174,6 +187,7 @@ class Recorder:
         self.cwd = os.getcwd()
         self.stats: dict[tuple, tuple] = {}
         self.accesses: dict[tuple, bool] = {}
+        self.digests: dict[str, Optional[bytes]] = {}  # the bytes of the files the run saw, by hash
         self.listed: set[str] = set()
         self.unseen: Optional[str] = None  # why the run cannot be remembered
         self._inside = (os.path.join(os.path.realpath(self.folder), ""), os.path.join(os.path.abspath(self.folder), "")) \
@@ -253,7 +267,7 @@ class Recorder:
         if self.unseen is None:
             self.unseen = self._unstable(code)
         if self.unseen is None:
-            record = (FORMAT, self.stats, self.accesses, {path: _listing(path) for path in self.listed}, code,
+            record = (FORMAT, self.stats, self.accesses, {path: _listing(path) for path in self.listed}, self.digests, code,
                       zlib.compress("".join(out.copy).encode("utf-8", "surrogateescape"), 1),
                       zlib.compress("".join(err.copy).encode("utf-8", "surrogateescape"), 1))
             _write(_record_path(self.folder, self.argv), marshal.dumps(record))
@@ -273,6 +287,11 @@ class Recorder:
                 return f"{path} changed during the run"
             if seen[0] == "file" and max(seen[5], seen[6]) >= recent:
                 return f"{path} changed just before the run"
+        for (path, follow), seen in seen_during.items():  # installed code aside: its stats are enough
+            if follow and seen[0] == "file" and "__pycache__" not in path and not path.startswith(_INSTALLED):
+                self.digests[path] = _digest(path)
+                if _seen(path, follow) != seen:  # hashed as the run saw it, or not kept
+                    return f"{path} changed during the run"
         for path in self.listed:  # a folder changed while (or just before) the run listed it
             try:
                 st = _real_stat(path)
