@@ -25,13 +25,12 @@ import os
 import stat as _stat
 import sys
 import time
-import zlib
 from typing import Optional
 
 from .cache_folder import cache_dir
 
 FORMAT = "run-2"  # bump when what a record holds changes
-_KEEP = 8  # records kept, the newest (a record holds the run's output: ~0.4 MB for 10,000 findings)
+_KEEP = 8  # records kept, the newest (a record holds the run's output: ~4 MB for 10,000 findings)
 _RACY_NS = 3_000_000_000
 # Not part of the key: changed by a shell between two identical runs, or this module's own log.
 _SHELL_OWN = ("PWD", "OLDPWD", "SHLVL", "_", "FLUX_RUN_CACHE_LOG")
@@ -74,6 +73,10 @@ def _seen(path: str, follow: bool = True) -> tuple:
         st = _real_stat(path, follow_symlinks=follow)
     except OSError as exc:
         return ("error", exc.errno)
+    return _as_seen(st)
+
+
+def _as_seen(st: os.stat_result) -> tuple:
     if _stat.S_ISDIR(st.st_mode):
         return ("dir", st.st_mode)
     return ("file", st.st_mode, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
@@ -111,8 +114,8 @@ def served(argv: list[str]) -> Optional[int]:
         log(f"miss ({changed})")
         return None
     try:
-        sys.stdout.write(zlib.decompress(out).decode("utf-8", "surrogateescape"))
-        sys.stderr.write(zlib.decompress(err).decode("utf-8", "surrogateescape"))
+        sys.stdout.write(out)
+        sys.stderr.write(err)
         sys.stdout.flush()
     except BrokenPipeError:  # the reader went away (| head), as the command itself takes it
         return 0
@@ -190,6 +193,7 @@ class Recorder:
         self.digests: dict[str, Optional[bytes]] = {}  # the bytes of the files the run saw, by hash
         self.listed: set[str] = set()
         self.unseen: Optional[str] = None  # why the run cannot be remembered
+        self._paths: dict[str, Optional[str]] = {}  # each path as the run named it, made absolute once
         self._inside = (os.path.join(os.path.realpath(self.folder), ""), os.path.join(os.path.abspath(self.folder), "")) \
             if self.folder is not None else ()
 
@@ -201,6 +205,7 @@ class Recorder:
         rec = cls._active = cls(argv)
         if not getattr(cls, "_hooked", False):
             sys.addaudithook(_hook)
+            os.register_at_fork(after_in_child=_forget)
             cls._hooked = True
         os.stat, os.lstat, os.access = _stat_watched, _lstat_watched, _access_watched
         sys.stdout, sys.stderr = _Tee(sys.stdout, rec), _Tee(sys.stderr, rec)
@@ -210,9 +215,16 @@ class Recorder:
         """The absolute path of an event's argument; None for a descriptor or the cache's own files."""
         if isinstance(path, int) or path is None:
             return None
-        path = os.path.join(self.cwd, os.fsdecode(os.fspath(path)))  # as the run named it: a/../b may be a link's
-        norm = os.path.normpath(path)
-        return None if norm.startswith(self._inside) or norm + os.sep in self._inside else path
+        if isinstance(path, str):
+            known = self._paths.get(path, False)
+            if known is not False:
+                return known
+        name = os.fsdecode(os.fspath(path))
+        joined = os.path.join(self.cwd, name)  # as the run named it: a/../b may be a link's
+        norm = os.path.normpath(joined)
+        where = None if norm.startswith(self._inside) or norm + os.sep in self._inside else joined
+        self._paths[name] = where
+        return where
 
     def event(self, name: str, args: tuple) -> None:
         if name == "open":
@@ -249,13 +261,14 @@ class Recorder:
         where = os.path.join(os.path.normpath(os.path.join(self.cwd, os.fsdecode(os.fspath(path)))), "")
         return any(inside.startswith(where) for inside in self._inside)
 
-    def saw_stat(self, path, follow: bool, dir_fd) -> None:
+    def saw_stat(self, path, follow: bool, dir_fd, seen: Optional[tuple] = None) -> None:
+        """Remember the first answer to a stat of `path` (`seen`, or asked now)."""
         if dir_fd is not None:
             self.unseen = "stat relative to a folder descriptor"
             return
         where = self._path(path)
         if where is not None and (where, follow) not in self.stats:
-            self.stats[(where, follow)] = _seen(where, follow)
+            self.stats[(where, follow)] = seen if seen is not None else _seen(where, follow)
 
     def finish(self, code: object) -> None:
         """Stop watching; keep the record when the run was self-contained and nothing it looked at
@@ -268,8 +281,7 @@ class Recorder:
             self.unseen = self._unstable(code)
         if self.unseen is None:
             record = (FORMAT, self.stats, self.accesses, {path: _listing(path) for path in self.listed}, self.digests, code,
-                      zlib.compress("".join(out.copy).encode("utf-8", "surrogateescape"), 1),
-                      zlib.compress("".join(err.copy).encode("utf-8", "surrogateescape"), 1))
+                      "".join(out.copy), "".join(err.copy))
             _write(_record_path(self.folder, self.argv), marshal.dumps(record))
         log("recorded" if self.unseen is None else f"not recorded ({self.unseen})")
 
@@ -323,6 +335,14 @@ def _write(path: str, data: bytes) -> None:
             pass
 
 
+def _forget() -> None:
+    """A worker process forked by the run watches nothing: what it reads, the run read first (its
+    cache keys hold every input of a file's findings), and its answers would only cost it time."""
+    if Recorder._active is not None:
+        Recorder._active = None
+        os.stat, os.lstat, os.access = _real_stat, _real_lstat, _real_access
+
+
 def _hook(name: str, args: tuple) -> None:
     rec = Recorder._active
     if rec is not None:
@@ -331,16 +351,19 @@ def _hook(name: str, args: tuple) -> None:
 
 def _stat_watched(path, *, dir_fd=None, follow_symlinks=True):
     rec = Recorder._active
-    if rec is not None:
-        rec.saw_stat(path, follow_symlinks, dir_fd)
-    return _real_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+    if rec is None:
+        return _real_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+    try:
+        st = _real_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+    except OSError as exc:
+        rec.saw_stat(path, follow_symlinks, dir_fd, ("error", exc.errno))
+        raise
+    rec.saw_stat(path, follow_symlinks, dir_fd, _as_seen(st))
+    return st
 
 
 def _lstat_watched(path, *, dir_fd=None):
-    rec = Recorder._active
-    if rec is not None:
-        rec.saw_stat(path, False, dir_fd)
-    return _real_lstat(path, dir_fd=dir_fd)
+    return _stat_watched(path, dir_fd=dir_fd, follow_symlinks=False)
 
 
 def _access_watched(path, mode, *, dir_fd=None, effective_ids=False, follow_symlinks=True):
