@@ -207,6 +207,7 @@ class Digests:
         self._files: dict[str, bytes] = {}
         self._inputs: dict[str, bytes] = {}
         self._listings: dict[str, frozenset] = {}
+        self._exists: dict[str, bool] = {}  # side files outside their migration's folder
 
     def file(self, path: Path) -> bytes:
         name = os.fspath(path)
@@ -240,11 +241,21 @@ class Digests:
         found = self._inputs.get(name)
         if found is None:
             digest = hashlib.sha256(self.file(name))
+            own = os.path.dirname(name)
             for side in side_files(name):
                 folder, base = os.path.split(side)
-                there = base in self._names_in(folder)
+                # The file's own folder is listed (once): most side files beside it do not exist. A
+                # file elsewhere (a Flyway config in a folder above) is asked for alone: listing /tmp
+                # or a home folder would make the run depend on everything in it (lint/run_cache.py).
+                there = base in self._names_in(folder) if folder == own else self._there(side)
                 digest.update(base.encode() + b"\0" + (self.file(side) if there else b"missing"))
             found = self._inputs[name] = digest.digest()
+        return found
+
+    def _there(self, path: str) -> bool:
+        found = self._exists.get(path)
+        if found is None:
+            found = self._exists[path] = os.path.lexists(path)
         return found
 
     def _names_in(self, folder: str) -> frozenset:

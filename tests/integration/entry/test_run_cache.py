@@ -154,3 +154,27 @@ def test_a_run_whose_reader_went_away_is_not_remembered(tmp_path):
     assert len(cut.stdout) == 10 and "not recorded (output not written whole)" in cut.stderr, cut.stderr
     whole, said = flux("validate", "many", cwd=tmp_path, cache=cache)
     assert whole.returncode == 1 and "served" not in said
+
+
+@pytest.mark.slow  # waits out the racy window
+def test_a_folder_above_is_asked_for_its_configuration_only(tmp_path):
+    """Flyway reads a flyway.conf in the migrations' folder or any folder above it: the run asks for
+    those files by name, so a file of another name added above the project (a home folder, /tmp)
+    leaves the record good, and a flyway.conf added there does not."""
+    project = tmp_path / "app"
+    folder = project / "src" / "main" / "resources" / "db" / "migration"
+    folder.mkdir(parents=True)
+    (folder / "V1__orders.sql").write_text("CREATE TABLE ${schema}.orders (id bigint PRIMARY KEY);\n",
+                                           encoding="utf-8")
+    (folder / "V2__index.sql").write_text("CREATE INDEX orders_id ON ${schema}.orders (id);\n", encoding="utf-8")
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    settled(tmp_path)
+    first, said = flux("validate", str(folder), "--json", cwd=project, cache=cache)
+    assert said.endswith(": recorded") and first.returncode == 1, said  # the blocking index
+    (tmp_path / "notes.txt").write_text("not Flux's business\n", encoding="utf-8")
+    again, said = flux("validate", str(folder), "--json", cwd=project, cache=cache)
+    assert said == "flux: run cache: served" and again.stdout == first.stdout
+    (tmp_path / "flyway.conf").write_text("flyway.placeholders.schema=billing\n", encoding="utf-8")
+    configured, said = flux("validate", str(folder), "--json", cwd=project, cache=cache)
+    assert said.startswith(f"flux: run cache: miss ({tmp_path / 'flyway.conf'} changed)"), said
