@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Optional
 
 from ..schema.migration_files import side_files
 from .cache_folder import cache_dir
+from .run_cache import note_digest
 
 if TYPE_CHECKING:
     from ..model.findings import FileFinding
@@ -223,11 +224,13 @@ class Digests:
             known = self.cache.stats.get(ident)
             if known is not None and known[:3] == stat:
                 self.cache.stats_used.add(ident)
+                note_digest(name, st, known[3])
                 return known[3]
             with open(name, "rb") as fh:
                 digest = hashlib.sha256(fh.read()).digest()
         except OSError as exc:
             return f"unreadable {exc}".encode()
+        note_digest(name, st, digest)  # the run's record (run_cache.py) takes it as it is
         if self.cache.folder is not None and time.time_ns() - max(stat[1], stat[2]) > _RACY_NS:
             self.cache.stats[ident] = stat + (digest,)
             self.cache.stats_used.add(ident)

@@ -151,6 +151,16 @@ def _changed(fmt: str, stats: dict, accesses: dict, listings: dict, digests: dic
     return None
 
 
+def note_digest(path: str, st: os.stat_result, digest: bytes) -> None:
+    """A reader of the run hashed a file's bytes (sha256) with this stat then (the per-file cache's
+    digests, lint/cache.py): the record takes the digest instead of reading the file again."""
+    rec = Recorder._active
+    if rec is not None:
+        where = rec._path(path)
+        if where is not None:
+            rec.noted[where] = (_as_seen(st), digest)
+
+
 class _Tee:
     """A standard stream that keeps a copy of what is written to it; reaching past it (its buffer,
     its file descriptor) writes what the copy would miss, so the run is not remembered."""
@@ -191,6 +201,7 @@ class Recorder:
         self.stats: dict[tuple, tuple] = {}
         self.accesses: dict[tuple, bool] = {}
         self.digests: dict[str, Optional[bytes]] = {}  # the bytes of the files the run saw, by hash
+        self.noted: dict[str, tuple] = {}  # path -> (its stat, its digest) as a reader hashed it
         self.listed: set[str] = set()
         self.unseen: Optional[str] = None  # why the run cannot be remembered
         self._paths: dict[str, Optional[str]] = {}  # each path as the run named it, made absolute once
@@ -301,7 +312,8 @@ class Recorder:
                 return f"{path} changed just before the run"
         for (path, follow), seen in seen_during.items():  # installed code aside: its stats are enough
             if follow and seen[0] == "file" and "__pycache__" not in path and not path.startswith(_INSTALLED):
-                self.digests[path] = _digest(path)
+                noted = self.noted.get(path)
+                self.digests[path] = noted[1] if noted is not None and noted[0] == seen else _digest(path)
                 if _seen(path, follow) != seen:  # hashed as the run saw it, or not kept
                     return f"{path} changed during the run"
         for path in self.listed:  # a folder changed while (or just before) the run listed it
