@@ -13,6 +13,7 @@ from ..errors import FluxInputError
 from ..lint.batch import Job, judge_all
 from ..lint.cache import Cache, Digests, job_key
 from ..lint.cache_folder import cache_dir
+from ..lint.replay_cache import ReplayCache
 from ..lint.files import expand_paths
 from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings
@@ -124,7 +125,8 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
                     continue
             missing.append(job)
         if missing:
-            judge_all(hist.folder, hist.tool, missing)
+            saved = ReplayCache(cache.folder, cache.version, hist.tool, hashes) if cache.folder is not None else None
+            judge_all(hist.folder, hist.tool, missing, saved)
             for job in missing:
                 if job.key:
                     cache.put(job.key, job.findings)

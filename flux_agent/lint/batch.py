@@ -12,11 +12,12 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 from ..errors import FluxInternalError
 from ..model.findings import FileFinding
 from ..model.settings import Settings
+from .replay_cache import ReplayCache
 
 if TYPE_CHECKING:
     from .engine import Family  # the engine is loaded by what judges, not by a warm run
@@ -48,16 +49,18 @@ def jobs_wanted(count: int) -> int:
     return max(1, min(cpus, count // MIN_PER_WORKER))
 
 
-def judge(folder: Path, tool: str, jobs: list[Job], family: Family = None) -> list:
+def judge(folder: Path, tool: str, jobs: list[Job], family: Family = None,
+          saved: Optional[ReplayCache] = None) -> list:
     """The findings of each job (given in history order), replaying the folder's history once:
-    only as far as the jobs need. With a family (engine.Family), only its rules, and each finding
-    paired with its place (lint_sql's `order`)."""
+    only as far as the jobs need, from the nearest state `saved` holds. With a family
+    (engine.Family), only its rules, and each finding paired with its place (lint_sql's `order`)."""
     from ..schema.replay.engine import FolderReplay
     from .engine import validate_file
 
     if family == "plain":
         return _judge_plain(jobs)
     replay = FolderReplay(folder, tool, skip_broken=True)
+    resumed = saved.resume(replay, jobs[0].position) if saved is not None and jobs else 0
     out = []
     for k, job in enumerate(jobs):
         # The rules read the replay's own schema as it goes through the file (FileCursor), and the
@@ -65,6 +68,8 @@ def judge(folder: Path, tool: str, jobs: list[Job], family: Family = None) -> li
         # judged again next (given twice) is judged first with the replay left before it.
         again = k + 1 < len(jobs) and jobs[k + 1].position == job.position
         replay.advance_to(job.position)
+        if saved is not None and (k == 0 or k == len(jobs) - 1):  # where the next run most likely starts:
+            saved.keep(replay, job.position, resumed)  # the file edited again, or the one after the last
         cursor = None if again else replay.begin(job.position, job.file)
         order: list = []
         found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed,
@@ -134,8 +139,7 @@ def _chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
 
 
 def _judge_chunk(args) -> list:
-    folder, tool, jobs, family = args
-    return judge(folder, tool, jobs, family)
+    return judge(*args)
 
 
 def _even(jobs: list[Job], workers: int) -> list[list[Job]]:
@@ -144,10 +148,11 @@ def _even(jobs: list[Job], workers: int) -> list[list[Job]]:
     return [jobs[k: k + size] for k in range(0, len(jobs), size)]
 
 
-def judge_all(folder: Path, tool: str, jobs: list[Job]) -> None:
+def judge_all(folder: Path, tool: str, jobs: list[Job], saved: Optional[ReplayCache] = None) -> None:
     """Fill in each job's findings: in this process, or over worker processes when there are
     enough jobs: half of them (at least one) judge the rules that read the schema, each replaying
-    the history up to its contiguous run of the jobs, the others the rest of the rules."""
+    the history up to its contiguous run of the jobs (from a saved state where there is one), the
+    others the rest of the rules."""
     import threading
 
     from ..schema.replay import engine as _replay  # noqa: F401  (loaded before forking: the workers share them)
@@ -159,12 +164,13 @@ def judge_all(folder: Path, tool: str, jobs: list[Job]) -> None:
     # server) and a platform without fork judge in-process: forking threads is unsafe, and spawned
     # workers would import everything again.
     if workers <= 1 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
-        results = judge(folder, tool, jobs)
+        results = judge(folder, tool, jobs, None, saved)
     else:
         import multiprocessing
 
         schema_runs, plain_runs = _chunks(jobs, workers // 2), _even(jobs, workers - workers // 2)
-        tasks = [(folder, tool, c, "schema") for c in schema_runs] + [(folder, tool, c, "plain") for c in plain_runs]
+        tasks = [(folder, tool, c, "schema", saved) for c in schema_runs] + \
+            [(folder, tool, c, "plain") for c in plain_runs]
         with multiprocessing.get_context("fork").Pool(len(tasks)) as pool:
             parts = pool.map(_judge_chunk, tasks, chunksize=1)
         schema_part = [r for part in parts[:len(schema_runs)] for r in part]

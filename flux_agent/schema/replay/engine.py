@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Callable, Optional
 
-from ...errors import FluxError, FluxInputError
+from ...errors import FluxError, FluxInputError, FluxInternalError
 from ...model.schema import Schema, Table
 from ...pg.parse import require_pglast
 from ...pg.split import split_many
@@ -98,6 +98,18 @@ class FolderReplay:
         self.parsed: dict[str, list] = {}
         self._ahead = 0  # the files before this one were parsed ahead
         self._sections: dict[Path, tuple[int, str]] = {}  # up sections read ahead, taken by the replay
+        self._base: Optional[str] = None  # the saved state resumed from (State.saved), else empty
+
+    def resume(self, position: int, saved: str) -> None:
+        """Stand just before the file at `position` as `saved` (State.saved of a replay of the same
+        files, standing there) says, the files before it not replayed; only before any is."""
+        if self._done:
+            raise FluxInternalError("a replay resumes from a saved state before it replays any file")
+        self._state, self._base, self._done = State.restored(saved), saved, position
+
+    def saved(self) -> str:
+        """The state before the next file (between two files: no cursor open), as JSON."""
+        return self._state.saved()
 
     def advance(self) -> Schema:
         """Replay the next file; the schema after it."""
@@ -161,7 +173,7 @@ class FolderReplay:
     def rebuild(self) -> None:
         """Stand after the files replayed whole again (a file failed part way)."""
         apply_sql = _statements().apply_sql
-        self._state = State(Schema())
+        self._state = State(Schema()) if self._base is None else State.restored(self._base)
         for replayed in self._replayed:
             self._run(apply_sql, *replayed)
 

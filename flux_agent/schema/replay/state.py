@@ -11,6 +11,8 @@ from itertools import chain
 from operator import attrgetter
 from typing import Iterable, Optional
 
+from pydantic import BaseModel
+
 from ...model.schema import EnumType, Index, Schema, Table, View
 from ...pg.parse import ast
 from ...pg.types import BUILTIN_TYPES, canonical_type
@@ -52,6 +54,15 @@ def names_of(nodes: Iterable) -> list[str]:
     return [n.sval for n in nodes]
 
 
+class SavedState(BaseModel):
+    """A State between two files (its session ended), as lint/replay_cache.py keeps it: the schema as
+    replayed (not normalised) and the notes the statements keep beside it."""
+
+    replayed: Schema
+    only_defaults: list[tuple[str, str]] = []
+    renamed: list[tuple[str, str, str]] = []
+
+
 class State:
     def __init__(self, schema: Schema):
         self.schema = schema
@@ -70,6 +81,21 @@ class State:
         # or its length changed, and dropped (reindex) where a table is renamed in place.
         self._index: Optional[tuple[list, int, dict[str, Table]]] = None
         self.temporary: list[str] = []  # keys of the temporary tables this session made
+
+    def saved(self) -> str:
+        """This state between two files, as JSON (SavedState)."""
+        return SavedState(replayed=self.schema, only_defaults=sorted(self.only_defaults),
+                          renamed=sorted((t, c, now) for (t, c), now in self.renamed.items())).model_dump_json()
+
+    @classmethod
+    def restored(cls, saved: str) -> "State":
+        """The state saved() gave; every table counts as touched (the snapshot normalises them all)."""
+        data = SavedState.model_validate_json(saved)
+        state = cls(data.replayed)
+        state.touched = None
+        state.only_defaults = {tuple(p) for p in data.only_defaults}
+        state.renamed = {(t, c): now for t, c, now in data.renamed}
+        return state
 
     def start_session(self) -> None:
         """A session starts (each migration file runs in one): the search path is the server's."""

@@ -40,9 +40,9 @@ def run(folder: Path, monkeypatch, *, jobs: int, cache: str | Path = "off", judg
     if judged is not None:  # the files judged (not served from the cache), in this process (jobs=1)
         real = batch.judge
 
-        def spy(where, tool, todo):
+        def spy(where, tool, todo, *rest):
             judged.extend(j.file.name for j in todo)
-            return real(where, tool, todo)
+            return real(where, tool, todo, *rest)
 
         monkeypatch.setattr(batch, "judge", spy)
     _, findings = validate_paths([str(folder)], str(folder.parent))
@@ -116,7 +116,8 @@ def test_a_change_is_judged_again_the_rest_served(folder, tmp_path, monkeypatch)
     monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(cache))
     monkeypatch.setenv("FLUX_VALIDATE_JOBS", "1")
     real = batch.judge
-    monkeypatch.setattr(batch, "judge", lambda w, t, todo: judged.extend(j.file.name for j in todo) or real(w, t, todo))
+    monkeypatch.setattr(batch, "judge",
+                        lambda w, t, todo, *rest: judged.extend(j.file.name for j in todo) or real(w, t, todo, *rest))
     validate_paths([str(folder)], str(folder.parent), include_rules=["prefer-robust-stmts"])
     assert len(judged) == len(files)
     monkeypatch.setattr(batch, "judge", real)
