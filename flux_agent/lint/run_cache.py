@@ -10,6 +10,8 @@ What a run looked at is observed, not declared, so no reader can be forgotten: P
 hooks report every file opened and every folder listed (the import system's too), and os.stat,
 os.lstat and os.access are wrapped for the run (pathlib's and os.path's tests go through them); the
 source file of every module loaded is looked at too, so an edited or upgraded module is a miss.
+The record holds the hash of each file's bytes as well: a file whose times changed and whose bytes
+did not (a checkout, a stash popped) is unchanged, as it is for the per-file cache.
 A run is remembered only when it is self-contained: no program started (git, a dev database), no
 socket, no change of working folder, nothing written outside the cache folder (bytecode aside),
 output through sys.stdout and sys.stderr only, and nothing it read changed within _RACY_NS of its
