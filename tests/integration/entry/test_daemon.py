@@ -43,13 +43,18 @@ def daemon(tmp_path: Path, monkeypatch):
     flux("daemon", "stop", env=env, cwd=tmp_path)
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
+def dbmate_project(tmp_path: Path) -> Path:
+    """A project of two dbmate migrations, the second an index that blocks writes."""
     folder = tmp_path / "app" / "db" / "migrations"
     folder.mkdir(parents=True)
     (folder / "001_orders.sql").write_text(SAFE, encoding="utf-8")
     (folder / "002_index.sql").write_text(UNSAFE, encoding="utf-8")
     return tmp_path / "app"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return dbmate_project(tmp_path)
 
 
 @pytest.mark.parametrize("args", [

@@ -14,9 +14,8 @@ import pytest
 
 from flux_agent.lint import run_cache
 
-SAFE = ("-- migrate:up\nCREATE TABLE orders (id bigint PRIMARY KEY, note text);\n"
-        "-- migrate:down\nDROP TABLE orders;\n")
-UNSAFE = "-- migrate:up\nCREATE INDEX orders_note ON orders (note);\n-- migrate:down\nDROP INDEX orders_note;\n"
+from tests.integration.entry.test_daemon import SAFE, UNSAFE, dbmate_project
+
 SAFE_TOO = "-- migrate:up\nCREATE INDEX CONCURRENTLY orders_note ON orders (note);\n-- migrate:down\nSELECT 1;\n"
 
 
@@ -40,11 +39,7 @@ def settled(folder: Path) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "app" / "db" / "migrations"
-    folder.mkdir(parents=True)
-    (folder / "001_orders.sql").write_text(SAFE, encoding="utf-8")
-    (folder / "002_index.sql").write_text(UNSAFE, encoding="utf-8")
-    return tmp_path / "app"
+    return dbmate_project(tmp_path)
 
 
 @pytest.mark.slow  # waits out the racy window four times

@@ -5,7 +5,6 @@ replays none of the history, its findings those of a run with no cache."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ import pytest
 from flux_agent.entry.validate import validate_paths
 from flux_agent.schema.replay.engine import FolderReplay
 
-CORPUS = Path(__file__).resolve().parents[2] / "corpus"
+from tests.unit.lint.test_validate_batch import corpus_folder
 
 HISTORY = [
     "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);",
@@ -67,16 +66,8 @@ def test_a_file_failing_part_way_after_the_place_rebuilds_from_the_saved_state(t
     assert resumed.schema() == expected
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    out = tmp_path / "migrations"
-    out.mkdir()
-    for i, f in enumerate(sorted(CORPUS.glob("*/*.sql"))[::2]):
-        shutil.copy(f, out / f"{i:03d}_{f.parent.name}_{f.name}")
-    return out
-
-
-def test_validate_again_after_the_newest_file_changed_replays_none_of_the_history(folder, tmp_path, monkeypatch):
+def test_validate_again_after_the_newest_file_changed_replays_none_of_the_history(tmp_path, monkeypatch):
+    folder = corpus_folder(tmp_path)
     monkeypatch.setenv("FLUX_VALIDATE_JOBS", "1")  # judged here, where the spy sees the replay
     monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(tmp_path / "cache"))
     replayed: list[str] = []

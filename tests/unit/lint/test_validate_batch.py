@@ -24,14 +24,18 @@ from flux_agent.schema.migration_files import up_sql_of
 CORPUS = ROOT / "tests" / "corpus"
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
+def corpus_folder(tmp_path: Path) -> Path:
     """The corpus, unsafe and safe files in one folder (its own history: no project)."""
     out = tmp_path / "migrations"
     out.mkdir()
     for i, f in enumerate(sorted(CORPUS.glob("*/*.sql"))[::2]):
         shutil.copy(f, out / f"{i:03d}_{f.parent.name}_{f.name}")
     return out
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return corpus_folder(tmp_path)
 
 
 def run(folder: Path, monkeypatch, *, jobs: int, cache: str | Path = "off", judged: list | None = None):
