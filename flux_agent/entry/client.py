@@ -39,11 +39,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return code
         if mode == "auto":
             spawn()
-    from .cli import main as run
-
-    recorder = run_cache.Recorder.start(args) if validate else None
+    recorder = run_cache.Recorder.start(args) if validate else None  # before the imports: they look too
     code = None
     try:
+        from .cli import main as run
+
         code = run(args)
     finally:
         if recorder is not None:
