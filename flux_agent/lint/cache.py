@@ -44,6 +44,7 @@ CACHE_FORMAT = "2"  # bump when what the file holds changes
 _CACHE_PREFIX = f"validate-py{sys.version_info[0]}{sys.version_info[1]}-"  # marshal's format is Python's own
 _KEEP = 100_000  # entries kept; the ones this run used first
 _KEEP_STATS = 200_000  # remembered file digests kept; the ones this run used first
+_KEEP_FLAGS = 20_000  # facts about files kept (whether one has down SQL: one per file of an up-only folder)
 _KEEP_FILES = 3  # cache files of code versions kept (this one's, and the two newest others)
 _RACY_NS = 3_000_000_000  # a file changed this recently is hashed again next time
 CODE_DIRS = ("lint", "pg", "schema", "model")
@@ -175,7 +176,7 @@ class Cache:
             return
         _write_marshal(self.folder / self.name, {"format": CACHE_FORMAT,
                                                  "entries": _newest(self.entries, self.used, _KEEP),
-                                                 "flags": dict(list(self.flags.items())[-1000:]),
+                                                 "flags": dict(list(self.flags.items())[-_KEEP_FLAGS:]),
                                                  "stats": _newest(self.stats, self.stats_used, _KEEP_STATS)})
         try:
             self._prune()

@@ -365,8 +365,8 @@ def _hook(name: str, args: tuple) -> None:
 
 def _stat_watched(path, *, dir_fd=None, follow_symlinks=True):
     rec = Recorder._active
-    if rec is None:
-        return _real_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
+    if rec is None or (dir_fd is None and (rec._paths.get(path), follow_symlinks) in rec.stats):
+        return _real_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)  # seen already: asked alone
     try:
         st = _real_stat(path, dir_fd=dir_fd, follow_symlinks=follow_symlinks)
     except OSError as exc:

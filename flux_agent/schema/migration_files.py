@@ -32,6 +32,7 @@ import functools
 import json
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
@@ -238,12 +239,35 @@ def _flyway_no_transaction(path: Path) -> bool:
 
 def _flyway_undo(path: Path, version: str) -> Path:
     """The U-file of the same version beside a V-file (its description may differ)."""
-    want = _version_key(version)
-    for other in sorted(path.parent.glob("U*__*.sql")):
-        m = _FLYWAY.match(other.name)
-        if m and _version_key(m.group(2)) == want:
-            return other
-    return path.with_name("U" + path.name[1:])
+    name = _undo_files(os.fspath(path.parent) or ".").get(_version_key(version))
+    return path.with_name(name if name is not None else "U" + path.name[1:])
+
+
+_UNDO_FILES: dict[str, tuple[tuple[int, int], dict]] = {}  # folder -> (its times, its U-files by version)
+_RACY_NS = 3_000_000_000
+
+
+def _undo_files(folder: str) -> dict[tuple[int, ...], str]:
+    """A folder's U-files by version (the first by name where two share one), listed once while the
+    folder is unchanged: every V-file asks, and listing the folder for each was quadratic (0.25 s on
+    a folder of 295). Its times change with its entries; a folder changed within 3 s of now is
+    listed again (a coarse clock could give a second change the same times)."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return {}
+    stamp = (st.st_mtime_ns, st.st_ctime_ns)
+    known = _UNDO_FILES.get(folder)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    found: dict[tuple[int, ...], str] = {}
+    for name in sorted(os.listdir(folder)):
+        m = _FLYWAY.match(name) if name.startswith("U") else None
+        if m:
+            found.setdefault(_version_key(m.group(2)), name)
+    if time.time_ns() - max(stamp) > _RACY_NS:
+        _UNDO_FILES[folder] = (stamp, found)
+    return found
 
 
 def _version_key(version: str) -> tuple[int, ...]:

@@ -443,3 +443,28 @@ def test_a_down_part_holds_sql_as_its_statements_say():
         texts += [sec.up] + ([sec.down] if sec.down is not None else [])
     assert [has_sql(t) for t in texts] == [by_statements(t) for t in texts]
     assert any(has_sql(t) for t in texts) and not all(has_sql(t) for t in texts)
+
+def test_after_one_file_changed_only_it_is_asked_for_down_sql(tmp_path, monkeypatch):
+    """Whether a folder ships up migrations only asks each file once (remembered by its inputs):
+    after one file changed, that file is read again, not the folder."""
+    from flux_agent.entry import validate as validate_mod
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"{i:03d}_t.sql").write_text(f"-- migrate:up\nCREATE TABLE t{i} (id int);\n", encoding="utf-8")
+    monkeypatch.setenv("FLUX_VALIDATE_JOBS", "1")
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(tmp_path / "cache"))
+    asked: list[str] = []
+    real = validate_mod.has_down_sql
+    monkeypatch.setattr(validate_mod, "has_down_sql", lambda f: asked.append(f.name) or real(f))
+    validate_paths([str(folder)], str(tmp_path))
+    assert len(asked) == 6  # up only: every file asked
+    asked.clear()
+    (folder / "003_t.sql").write_text("-- migrate:up\nCREATE TABLE t3 (id bigint);\n", encoding="utf-8")
+    _, found = validate_paths([str(folder)], str(tmp_path))
+    assert asked == ["003_t.sql"]
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    _, uncached = validate_paths([str(folder)], str(tmp_path))
+    assert [f.model_dump() for f in found] == [f.model_dump() for f in uncached]
+    assert not any(f.rule == "require-down" for f in found)  # judged as up only, as before

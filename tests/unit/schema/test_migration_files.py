@@ -239,3 +239,27 @@ def test_verify_starts_from_the_flyway_folder_in_version_order_without_the_plans
     # By name, U1 dropped nothing, V10 came before V1 and its index was lost.
     assert [c.name for c in table.columns] == ["id", "note"]
     assert "orders_note_idx" in [i.name for i in table.indexes]
+
+
+def test_a_folders_undo_files_are_listed_once_while_it_is_unchanged(tmp_path, monkeypatch):
+    """Every Flyway V-file asks for its U-file (validate's cache keys, its down part): the folder is
+    listed once, and again once it changed."""
+    import os
+
+    from flux_agent.schema import migration_files
+
+    monkeypatch.setattr(migration_files, "_RACY_NS", 0)  # the folder below is a moment old, not seconds
+    folder = tmp_path / "db"
+    for v in range(1, 6):
+        write(folder, f"V{v}__step.sql", "SELECT 1;\n")
+    write(folder, "U2__undo_it.sql", "SELECT 2;\n")
+    listed: list = []
+    real = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path=".": listed.append(path) or real(path))
+    undo = [os.path.basename(migration_files.side_files(folder / f"V{v}__step.sql")[0]) for v in range(1, 6)]
+    assert undo == ["U1__step.sql", "U2__undo_it.sql", "U3__step.sql", "U4__step.sql", "U5__step.sql"]
+    assert len(listed) == 1
+    write(folder, "U4__undo_that.sql", "SELECT 4;\n")
+    os.utime(folder, ns=(1, 1))  # its times differ from the ones listed, whatever the clock's grain
+    assert os.path.basename(migration_files.side_files(folder / "V4__step.sql")[0]) == "U4__undo_that.sql"
+    assert len(listed) == 2
