@@ -105,11 +105,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     digests = Digests(cache)
     for hist, todo in jobs.values():
         hashes = digests.history(hist.files) if cache.folder is not None else []
-        up_only = cache.flag(f"up_only {cache.version} {hashes[-1]}") if hashes else None
-        if up_only is None:
-            up_only = hist.up_only(digests if hashes else None)
-            if hashes:
-                cache.set_flag(f"up_only {cache.version} {hashes[-1]}", up_only)
+        up_only = hist.up_only(digests if hashes else None)  # each file's answer remembered by its inputs
         missing = []
         # A folder with no down SQL at all ships up migrations only, on purpose.
         judged = settings if not up_only else settings.model_copy(update={"require_down": False})

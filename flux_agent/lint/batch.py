@@ -88,21 +88,13 @@ def _no_schema():
 def _judge_plain(jobs: list[Job]) -> list:
     """The rules that do not read the schema, on each job: its up part parsed with the jobs beside
     it, AHEAD at a time (as the replay parses a folder's files), nothing replayed."""
-    from ..pg.split import split_many
-    from ..schema.migration_files import up_section
-    from ..schema.replay.engine import AHEAD
+    from ..schema.replay.engine import AHEAD, parse_up_parts
     from .engine import validate_file
 
     out = []
     for start in range(0, len(jobs), AHEAD):
-        batch, pieces = jobs[start: start + AHEAD], []
-        for job in batch:
-            try:
-                first, sql = up_section(job.file, job.file.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
-                continue  # validate_file says so
-            pieces.append((sql, first - 1))
-        parsed = {sql: got for (sql, _), got in zip(pieces, split_many(pieces)) if isinstance(got, list)}
+        batch = jobs[start: start + AHEAD]
+        _, parsed = parse_up_parts([job.file for job in batch])  # what does not read or parse: validate_file says
         for job in batch:
             order: list = []
             found = validate_file(job.file, job.settings, _no_schema, display=job.display, keep=parsed,

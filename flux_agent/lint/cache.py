@@ -28,13 +28,12 @@ import hashlib
 import marshal
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
 from ..schema.migration_files import side_files
-from .cache_folder import cache_dir
+from .cache_folder import RACY_NS as _RACY_NS, cache_dir, write_whole
 from .run_cache import note_digest
 
 if TYPE_CHECKING:
@@ -46,7 +45,6 @@ _KEEP = 100_000  # entries kept; the ones this run used first
 _KEEP_STATS = 200_000  # remembered file digests kept; the ones this run used first
 _KEEP_FLAGS = 20_000  # facts about files kept (whether one has down SQL: one per file of an up-only folder)
 _KEEP_FILES = 3  # cache files of code versions kept (this one's, and the two newest others)
-_RACY_NS = 3_000_000_000  # a file changed this recently is hashed again next time
 CODE_DIRS = ("lint", "pg", "schema", "model")
 
 
@@ -121,12 +119,9 @@ def _write_marshal(path: Path, data) -> None:
         ignore = path.parent / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# Flux's caches: nothing here to commit\n*\n", encoding="utf-8")
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".validate-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(marshal.dumps(data))
-        os.replace(tmp, path)
     except OSError:
-        pass
+        return
+    write_whole(path, marshal.dumps(data))
 
 
 class Cache:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from .cache_folder import keep_newest, write_whole
 
 if TYPE_CHECKING:
     from ..schema.replay.engine import FolderReplay
@@ -61,22 +62,11 @@ class ReplayCache:
 
     def keep(self, replay: "FolderReplay", position: int, resumed: int) -> None:
         """Save `replay`'s state, standing before the file at `position`, when reaching it took
-        MIN_REPLAYED files or more; written whole, atomically. A state that cannot be written costs
-        the next run time, never a result."""
+        MIN_REPLAYED files or more."""
         if position - resumed < MIN_REPLAYED:
             return
         path = self._path(self.key(position))
         if path.exists():  # the same files before it: the same state
             return
-        tmp = path.with_name(f".{path.name}.{os.getpid()}-{time.time_ns()}.tmp")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as f:
-                f.write(replay.saved())
-            os.replace(tmp, path)
-            kept = sorted((e for e in os.scandir(self.folder) if e.name.startswith(_PREFIX)),
-                          key=lambda e: e.stat().st_mtime_ns, reverse=True)
-            for old in kept[_KEEP:]:
-                os.remove(old.path)
-        except OSError:
-            tmp.unlink(missing_ok=True)
+        if write_whole(path, replay.saved().encode("utf-8")):
+            keep_newest(self.folder, lambda name: name.startswith(_PREFIX), _KEEP)

@@ -27,13 +27,13 @@ import os
 import stat as _stat
 import sys
 import time
+from pathlib import Path
 from typing import Optional
 
-from .cache_folder import cache_dir
+from .cache_folder import RACY_NS as _RACY_NS, cache_dir, keep_newest, write_whole
 
 FORMAT = "run-2"  # bump when what a record holds changes
 _KEEP = 8  # records kept, the newest (a record holds the run's output: ~4 MB for 10,000 findings)
-_RACY_NS = 3_000_000_000
 # Not part of the key: changed by a shell between two identical runs, or this module's own log.
 _SHELL_OWN = ("PWD", "OLDPWD", "SHLVL", "_", "FLUX_RUN_CACHE_LOG")
 # Events after which the run's result depends on more than files: never remembered.
@@ -295,7 +295,9 @@ class Recorder:
         if self.unseen is None:
             record = (FORMAT, self.stats, self.accesses, {path: _listing(path) for path in self.listed}, self.digests, code,
                       "".join(out.copy), "".join(err.copy))
-            _write(_record_path(self.folder, self.argv), marshal.dumps(record))
+            path = Path(_record_path(self.folder, self.argv))
+            if write_whole(path, marshal.dumps(record)):
+                keep_newest(path.parent, lambda name: name.endswith(".marshal"), _KEEP)
         log("recorded" if self.unseen is None else f"not recorded ({self.unseen})")
 
     def _unstable(self, code: object) -> Optional[str]:
@@ -326,27 +328,6 @@ class Recorder:
             if max(st.st_mtime_ns, st.st_ctime_ns) >= recent:
                 return f"folder {path} changed just before the run"
         return None
-
-
-def _write(path: str, data: bytes) -> None:
-    """Written whole, atomically, the oldest records beyond _KEEP removed; a record that cannot be
-    written costs the next run time, never a result."""
-    folder = os.path.dirname(path)
-    tmp = os.path.join(folder, f".run-{os.getpid()}-{time.time_ns()}.tmp")
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-        records = sorted((e for e in os.scandir(folder) if e.name.endswith(".marshal")),
-                         key=lambda e: e.stat().st_mtime_ns, reverse=True)
-        for old in records[_KEEP:]:
-            os.remove(old.path)
-    except OSError:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
 
 
 def _forget() -> None:

@@ -53,9 +53,7 @@ def create_table(st: State, stmt: ast.CreateStmt) -> None:
         parent = st.table(parent_rv)
         if parent is not None:
             table.columns.extend(Column(**c.model_dump()) for c in parent.columns)
-    st.schema.tables.append(table)
-    if rv.relpersistence == "t":
-        st.temporary.append(key)
+    st.add_table(table, rv)
     later: list[Pending] = []
     for elt in stmt.tableElts or ():
         if isinstance(elt, ast.ColumnDef):

@@ -71,6 +71,20 @@ def deep_copy(model):
     return type(model).model_validate_json(model.model_dump_json())
 
 
+def parse_up_parts(files: list[Path]) -> tuple[dict[Path, tuple[int, str]], dict[str, list]]:
+    """The up section (first line, SQL) of each file that reads, and the statements of each section
+    that parses, by its SQL: all in one go (pg.split.split_many: four times faster than one by one).
+    A file that does not read or parse is left out, to its reader's own errors."""
+    sections, pieces = {}, []
+    for file in files:
+        try:
+            first, sql = sections[file] = up_section(file, file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError):
+            continue
+        pieces.append((sql, first - 1))
+    return sections, {sql: got for (sql, _), got in zip(pieces, split_many(pieces)) if isinstance(got, list)}
+
+
 class FolderReplay:
     """A migrations folder replayed file by file, in the order its tool runs them
     (migration_files), each file's up part in a fresh session.
@@ -129,16 +143,10 @@ class FolderReplay:
         into self.parsed. A file that does not read or parse is left to the replay's own errors."""
         if index < self._ahead or index >= len(self.files):
             return
-        pieces = []
-        for file in self.files[index: index + AHEAD]:
-            try:
-                first, sql = self._sections[file] = up_section(file, file.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
-                continue
-            pieces.append((sql, first - 1))
-        for (sql, _), got in zip(pieces, split_many(pieces)):
-            if isinstance(got, list):
-                self.parsed.setdefault(sql, got)
+        sections, parsed = parse_up_parts(self.files[index: index + AHEAD])
+        self._sections.update(sections)
+        for sql, got in parsed.items():
+            self.parsed.setdefault(sql, got)
         self._ahead = index + AHEAD
 
     def begin(self, position: int, file: Path) -> Optional["FileCursor"]:

@@ -224,9 +224,7 @@ def _table_from_query(st: State, into: ast.IntoClause, query) -> None:
         return
     # A query over one table copies its columns; other results' types need a database.
     columns = _query_columns(st, query, names_of(into.colNames or ()))
-    st.schema.tables.append(Table(name=st.creation_key(rv.schemaname, rv.relname), columns=columns or []))
-    if rv.relpersistence == "t":
-        st.temporary.append(st.schema.tables[-1].name)
+    st.add_table(Table(name=st.creation_key(rv.schemaname, rv.relname), columns=columns or []), rv)
 
 
 def _query_columns(st: State, query, names: list[str]) -> Optional[list[Column]]:

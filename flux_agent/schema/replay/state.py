@@ -97,6 +97,13 @@ class State:
         state.renamed = {(t, c): now for t, c, now in data.renamed}
         return state
 
+    def add_table(self, table: Table, rv: ast.RangeVar) -> None:
+        """A table a statement made (named by `rv`): in the schema, and among this session's
+        temporary tables when it is one (end_session drops them)."""
+        self.schema.tables.append(table)
+        if rv.relpersistence == "t":
+            self.temporary.append(table.name)
+
     def start_session(self) -> None:
         """A session starts (each migration file runs in one): the search path is the server's."""
         self.search_path = ["public"]

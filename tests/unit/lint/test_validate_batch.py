@@ -84,11 +84,12 @@ def test_a_few_files_judged_again_by_the_two_kinds_of_worker_find_what_one_proce
     assert run(folder, monkeypatch, jobs=2, cache=cache) == run(folder, monkeypatch, jobs=1)
 
     # The worker that replays nothing parses the files it judges, not the folder around them.
-    from flux_agent.pg import split
+    from flux_agent.schema.replay import engine as replay_engine  # where the files' up parts are parsed
 
     parsed: list = []
-    real = split.split_many
-    monkeypatch.setattr(split, "split_many", lambda pieces: parsed.extend(p[0] for p in pieces) or real(pieces))
+    real = replay_engine.split_many
+    monkeypatch.setattr(replay_engine, "split_many",
+                        lambda pieces: parsed.extend(p[0] for p in pieces) or real(pieces))
     jobs = [batch.Job(order=k, file=f, display=f.name, settings=Settings(), position=files.index(f))
             for k, f in enumerate((files[3], files[len(files) // 2], files[-1]))]
     judged = batch.judge(folder, "sql", jobs, "plain")
