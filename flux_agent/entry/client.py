@@ -6,6 +6,7 @@ that a run skips loading pydantic, pglast and the rules (~0.2 s of a one-file ru
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -48,6 +49,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     finally:
         if recorder is not None:
             recorder.finish(code)
+    # The interpreter's exit runs the collector over every object the command made, to free what
+    # the process's end frees anyway: ~20 ms of a one-file validate. main ends the process.
+    gc.freeze()
     return code
 
 

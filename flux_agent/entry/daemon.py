@@ -11,6 +11,7 @@ without a request."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -46,6 +47,9 @@ def serve(path: Path, idle_s: float) -> None:
 
     cache.code_version()  # each fork inherits it
     stamp = code_stamp()
+    # What is loaded lives as long as the daemon: frozen, a fork's collections do not walk it (nor
+    # copy the pages they would touch).
+    gc.freeze()
     os.chdir("/")  # hold no folder of the caller's open (each fork goes to its caller's own)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forks are reaped by the kernel
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

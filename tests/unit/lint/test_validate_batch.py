@@ -5,6 +5,8 @@ is judged again, never served stale."""
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import shutil
 import threading
@@ -69,6 +71,33 @@ def test_parallel_and_cached_runs_find_what_the_serial_run_finds(folder, tmp_pat
     assert run(folder, monkeypatch, jobs=1, cache=cache, judged=judged) == serial  # warm: nothing judged
     assert judged == []
     assert run(folder, monkeypatch, jobs=2, cache=cache) == serial
+
+
+def test_judging_collects_young_objects_less_often_and_leaves_the_collector_as_it_was(folder, tmp_path,
+                                                                                     monkeypatch):
+    """The judging (in this process, or in each worker) collects young objects every _YOUNG made,
+    not Python's 700; the workers fork with what lived before them frozen. A process that judges
+    again and again (the MCP server judges in-process) gets its collector back as it was."""
+    said = tmp_path / "said.jsonl"
+    real = batch.judge
+
+    def spy(*args):  # in a worker too (a fork of this process): it writes what it saw to a file
+        with open(said, "a", encoding="utf-8") as out:
+            out.write(json.dumps([os.getpid(), gc.get_threshold()[0], gc.get_freeze_count()]) + "\n")
+        return real(*args)
+
+    monkeypatch.setattr(batch, "judge", spy)
+    before = gc.get_threshold()
+    assert threading.active_count() == 1 and gc.get_freeze_count() == 0
+    run(folder, monkeypatch, jobs=1)
+    assert [json.loads(line)[1:] for line in said.read_text().splitlines()] == [[batch._YOUNG, 0]]
+    assert gc.get_threshold() == before
+    said.unlink()
+    run(folder, monkeypatch, jobs=2)
+    workers = [json.loads(line) for line in said.read_text().splitlines()]
+    assert len(workers) == 2 and all(pid != os.getpid() and young == batch._YOUNG and frozen > 0
+                                     for pid, young, frozen in workers), workers
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 
 
 def test_a_few_files_judged_again_by_the_two_kinds_of_worker_find_what_one_process_finds(folder, tmp_path,
