@@ -75,29 +75,39 @@ def test_parallel_and_cached_runs_find_what_the_serial_run_finds(folder, tmp_pat
 
 def test_judging_collects_young_objects_less_often_and_leaves_the_collector_as_it_was(folder, tmp_path,
                                                                                      monkeypatch):
-    """The judging (in this process, or in each worker) collects young objects every _YOUNG made,
-    not Python's 700; the workers fork with what lived before them frozen. A process that judges
-    again and again (the MCP server judges in-process) gets its collector back as it was."""
+    """The judging (in this process, or in each worker) runs with the collector on, collecting young
+    objects every _YOUNG made, not Python's 700, and what lived before it frozen (the workers fork
+    so). A process that judges again and again (the MCP server judges in-process) gets its collector
+    back as it was, and `flux validate`, which turns it off for its start, gets it off again."""
     said = tmp_path / "said.jsonl"
     real = batch.judge
 
     def spy(*args):  # in a worker too (a fork of this process): it writes what it saw to a file
         with open(said, "a", encoding="utf-8") as out:
-            out.write(json.dumps([os.getpid(), gc.get_threshold()[0], gc.get_freeze_count()]) + "\n")
+            out.write(json.dumps([os.getpid(), gc.isenabled(), gc.get_threshold()[0], gc.get_freeze_count()]) + "\n")
         return real(*args)
+
+    def judged(jobs: int) -> list:
+        said.unlink(missing_ok=True)
+        run(folder, monkeypatch, jobs=jobs)
+        return [json.loads(line) for line in said.read_text().splitlines()]
 
     monkeypatch.setattr(batch, "judge", spy)
     before = gc.get_threshold()
-    assert threading.active_count() == 1 and gc.get_freeze_count() == 0
-    run(folder, monkeypatch, jobs=1)
-    assert [json.loads(line)[1:] for line in said.read_text().splitlines()] == [[batch._YOUNG, 0]]
-    assert gc.get_threshold() == before
-    said.unlink()
-    run(folder, monkeypatch, jobs=2)
-    workers = [json.loads(line) for line in said.read_text().splitlines()]
-    assert len(workers) == 2 and all(pid != os.getpid() and young == batch._YOUNG and frozen > 0
-                                     for pid, young, frozen in workers), workers
+    assert threading.active_count() == 1 and gc.get_freeze_count() == 0 and gc.isenabled()
+    [(pid, on, young, frozen)] = judged(jobs=1)
+    assert pid == os.getpid() and on and young == batch._YOUNG and frozen > 0
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0 and gc.isenabled()
+    workers = judged(jobs=2)
+    assert len(workers) == 2 and all(pid != os.getpid() and on and young == batch._YOUNG and frozen > 0
+                                     for pid, on, young, frozen in workers), workers
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        [(_, on, _, _)] = judged(jobs=1)
+        assert on and not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_few_files_judged_again_by_the_two_kinds_of_worker_find_what_one_process_finds(folder, tmp_path,
