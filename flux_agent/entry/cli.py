@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import os
@@ -196,6 +197,7 @@ def _validate(args) -> int:
     files, findings = tools.validate_paths(args.paths, args.project, include_rules=args.include, since=args.since)
     traced = None
     if args.trace:
+        gc.enable()  # off for the command's start (entry/client.py); a trace's database run is long
         from ..project.config import load_settings
         from ..verify import trace
 
