@@ -52,10 +52,19 @@ def _parts(path: str) -> list[str]:
     return path.split(os.sep)
 
 
+# The endings of program-code migrations (Python, Ruby, JavaScript and TypeScript): the readers
+# read no others (their loader refuses a reader that says otherwise), so a folder's other files (a
+# Prisma folder's migration_lock.toml, a README) are passed over without loading them (~20 ms).
+CODE_SUFFIXES = (".py", ".rb", ".js", ".ts", ".cjs", ".mjs", ".cts", ".mts")
+
+
 def _is_migration(path: str, tool: Optional[str]) -> bool:
     name = os.path.basename(path)
-    if name.lower().endswith(".sql"):
+    lower = name.lower()
+    if lower.endswith(".sql"):
         return not name.endswith(".down.sql")
+    if not lower.endswith(CODE_SUFFIXES):
+        return False
     from .readers import claimed
 
     return claimed(Path(path), tool)

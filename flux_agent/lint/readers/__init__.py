@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from ...errors import FluxInternalError
 from ...model.schema import Schema
+from ..files import CODE_SUFFIXES
 
 
 class Piece(BaseModel):
@@ -64,12 +65,14 @@ def _load() -> list[Reader]:
         reader = getattr(mod, "READER", None)
         if not isinstance(reader, Reader) or reader.tool.replace("-", "_") != info.name:
             raise FluxInternalError(f"reader module {info.name} declares no READER for tool {info.name}")
+        if not set(reader.suffixes) <= set(CODE_SUFFIXES):  # a folder's walk would pass its files over
+            raise FluxInternalError(f"reader {info.name} reads {reader.suffixes}: lint/files.py CODE_SUFFIXES "
+                                    f"has {CODE_SUFFIXES}")
         readers.append(reader)
     return readers
 
 
 READERS: list[Reader] = _load()
-SUFFIXES = tuple(sorted({s for r in READERS for s in r.suffixes}))
 
 
 def reader_for(path: Path, text: str, tool: Optional[str] = None) -> Optional[Reader]:
@@ -81,7 +84,7 @@ def reader_for(path: Path, text: str, tool: Optional[str] = None) -> Optional[Re
 
 def claimed(path: Path, tool: Optional[str] = None) -> bool:
     """Is `path` a migration file some reader reads (for walking a folder)?"""
-    if not path.name.lower().endswith(SUFFIXES):
+    if not path.name.lower().endswith(CODE_SUFFIXES):
         return False
     try:
         text = path.read_text(encoding="utf-8", errors="replace")

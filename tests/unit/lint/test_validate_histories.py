@@ -54,3 +54,19 @@ def test_a_file_outside_the_folder_is_a_proposed_change(project, tmp_path):
     outside.write_text("-- migrate:up\nCREATE TABLE c (id bigint PRIMARY KEY);\n", encoding="utf-8")
     with pytest.raises(AssertionError, match="proposed on top of the project"):
         validate_mod.validate_paths([str(outside)], str(project))
+
+
+def test_a_folder_resolves_as_realpath_does(tmp_path, monkeypatch):
+    """The resolver takes a folder's real path from its parent's and one lstat of its own (a Prisma
+    history is hundreds of folders side by side); through links, `..` and missing paths it says
+    what os.path.realpath says."""
+    (tmp_path / "a" / "b" / "c").mkdir(parents=True)
+    (tmp_path / "x" / "y").mkdir(parents=True)
+    (tmp_path / "lnk").symlink_to(tmp_path / "a" / "b", target_is_directory=True)
+    (tmp_path / "a" / "up").symlink_to("..", target_is_directory=True)  # a link to a folder above
+    monkeypatch.chdir(tmp_path)
+    resolve = validate_mod._Resolver()
+    for path in ["a/b/c", "lnk/c", "lnk", "a/up/x/y", "a/up/lnk/c", "a/../x/y", "x/y/", ".", "", "gone/z",
+                 str(tmp_path / "lnk" / "c"), "a/b/../../x", "lnk/../c"]:
+        assert resolve.folder(path) == os.path.realpath(path or "."), path
+

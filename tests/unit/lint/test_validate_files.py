@@ -1,0 +1,44 @@
+"""Which files of a folder `flux validate` takes (lint/files.py): SQL files, down files aside, and
+program code a reader claims; the readers are loaded only for a file that could be program code."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from flux_agent.lint import readers
+from flux_agent.lint.files import CODE_SUFFIXES, expand_paths
+
+
+def test_a_folder_of_sql_and_other_files_is_walked_without_the_readers(tmp_path: Path):
+    """A Prisma history (a folder per migration, a migration_lock.toml) and a README: no file there
+    is program code, so the readers (~20 ms to load) are not loaded to say so."""
+    folder = tmp_path / "migrations"
+    for name in ("20240101000000_init", "20240102000000_more"):
+        (folder / name).mkdir(parents=True)
+        (folder / name / "migration.sql").write_text("CREATE TABLE t (id bigint);\n", encoding="utf-8")
+    (folder / "migration_lock.toml").write_text('provider = "postgresql"\n', encoding="utf-8")
+    (folder / "README.md").write_text("# migrations\n", encoding="utf-8")
+    (folder / "001_x.down.sql").write_text("DROP TABLE t;\n", encoding="utf-8")
+    probe = ("import sys; from flux_agent.lint.files import expand_paths; "
+             f"print([p.name for p in expand_paths([{str(folder)!r}])]); "
+             "print('flux_agent.lint.readers' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["['migration.sql', 'migration.sql']", "False"]
+
+
+def test_program_code_beside_sql_is_read_by_its_reader(tmp_path: Path):
+    (tmp_path / "001_a.sql").write_text("CREATE TABLE t (id bigint);\n", encoding="utf-8")
+    (tmp_path / "20240101000000_add.js").write_text(
+        "exports.up = function (knex) { return knex.raw('ALTER TABLE t ADD COLUMN c text'); };\n"
+        "exports.down = function (knex) { return knex.raw('ALTER TABLE t DROP COLUMN c'); };\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("exports.up = knex.raw('x')\n", encoding="utf-8")
+    assert [p.name for p in expand_paths([str(tmp_path)])] == ["001_a.sql", "20240101000000_add.js"]
+
+
+def test_every_reader_reads_only_endings_the_walk_takes():
+    """The walk passes over a file whose ending is not in CODE_SUFFIXES without asking a reader:
+    a reader of another ending would never see a folder's files (its loader refuses one)."""
+    assert readers.READERS and all(set(r.suffixes) <= set(CODE_SUFFIXES) for r in readers.READERS)
+    assert {s for r in readers.READERS for s in r.suffixes} == set(CODE_SUFFIXES)
