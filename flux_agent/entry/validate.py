@@ -153,7 +153,8 @@ def _histories(project: Path, found):
     "after the whole history"). A file of the project's migrations folder follows that folder's
     history; any other file is a change proposed on top of the project's schema, unless the
     project has no migrations, where the file's own folder is its history (a folder validated
-    without --project). `found`: what detect() found in the project."""
+    without --project; a Prisma migration's, the folder above its own). `found`: what detect()
+    found in the project."""
     folder = project / found.migrations_dir
     resolve = _Resolver()
     project_history = _History(folder, found.tool, resolve)
@@ -165,6 +166,8 @@ def _histories(project: Path, found):
         if real in in_project or project_history.files:
             return project_history, file if real in in_project else None
         here = os.path.dirname(os.fspath(file))
+        if file.name == "migration.sql":  # Prisma's <stamp>_<name>/migration.sql: a member of the folder
+            here = os.path.dirname(here)  # above, as migration_files lists it (not a history of one file)
         parent = resolve.folder(here)
         if parent not in histories:
             histories[parent] = _History(Path(here or "."), found.tool, resolve)

@@ -70,3 +70,36 @@ def test_a_folder_resolves_as_realpath_does(tmp_path, monkeypatch):
                  str(tmp_path / "lnk" / "c"), "a/b/../../x", "lnk/../c"]:
         assert resolve.folder(path) == os.path.realpath(path or "."), path
 
+
+def test_a_prisma_history_validated_by_path_is_one_history(tmp_path, monkeypatch):
+    """Prisma keeps each migration in a folder of its own (<stamp>_<name>/migration.sql). Given by
+    path with no project around it, each file is judged after the ones before it, as in the
+    Prisma project itself, not alone in its own folder (where the second could not know the
+    column it retypes)."""
+    def prisma(root: Path) -> Path:
+        folder = root / "prisma" / "migrations"
+        for name, sql in (("20240101000000_init", 'CREATE TABLE "Step" ("id" TEXT NOT NULL, "ts" INTEGER NOT NULL);\n'),
+                          ("20240102000000_ts_text", 'ALTER TABLE "Step" ALTER COLUMN "ts" SET DATA TYPE TEXT;\n')):
+            (folder / name).mkdir(parents=True)
+            (folder / name / "migration.sql").write_text(sql, encoding="utf-8")
+        (folder / "migration_lock.toml").write_text('provider = "postgresql"\n', encoding="utf-8")
+        return folder
+
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    alone = prisma(tmp_path / "alone")
+    (tmp_path / "app" / "prisma").mkdir(parents=True)
+    in_project = prisma(tmp_path / "app")
+    (tmp_path / "app" / "prisma" / "schema.prisma").write_text(
+        'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n', encoding="utf-8")
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    _, by_path = validate_mod.validate_paths([str(alone)], None)
+    monkeypatch.chdir(tmp_path / "app")
+    _, by_project = validate_mod.validate_paths(["prisma/migrations"], None)
+
+    def said(findings, folder):
+        return [(os.path.relpath(f.path, folder), f.line, f.rule, f.message) for f in findings]
+
+    assert said(by_path, alone) == said(by_project, "prisma/migrations")
+    retyped = [f.message for f in by_path if f.rule == "changing-column-type"]
+    assert retyped and "integer -> text" in retyped[0], retyped
