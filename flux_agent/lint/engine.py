@@ -85,7 +85,7 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
     def add(rule: Rule, verdict: Verdict, line: int, place: tuple) -> None:
         findings.append(FileFinding(path=ctx.path, line=line, rule=rule.id,
                                     severity=verdict.severity or rule.severity,
-                                    message=verdict.message or rule.message, hint=rule.hint))
+                                    message=verdict.message or rule.message, hint=verdict.hint or rule.hint))
         if order is not None:
             order.append(place)
 

@@ -58,6 +58,8 @@ class Table(BaseModel):
     constraints: list[Constraint] = Field(default_factory=list)
     storage: list[str] = Field(default_factory=list, description="storage parameters as pg_class.reloptions "
                                "lists them (fillfactor=70, autovacuum_vacuum_scale_factor=0.1)")
+    partitioned: bool = Field(False, description="PARTITION BY (relkind 'p'): its rows live in partitions, "
+                              "which may be made outside the migrations' own statements (a function, pg_partman)")
     row_estimate: Optional[int] = Field(None, description="rows, when read from a live database")
     size_bytes: Optional[int] = None
 

@@ -15,12 +15,13 @@ from ..context import FileContext
 
 @dataclass(frozen=True)
 class Verdict:
-    """A check's finding. An empty message or severity means the rule's declared one. A
+    """A check's finding. An empty message, severity or hint means the rule's declared one. A
     statement check's finding stands at its statement; whole-file and text checks give the line."""
 
     message: Optional[str] = None
     severity: Optional[Severity] = None
     line: Optional[int] = None
+    hint: Optional[str] = None  # where the declared fix cannot be done (a partitioned table's index)
 
 
 FLAGGED = Verdict()
@@ -45,6 +46,7 @@ class Example(BaseModel):
     schema_sql: str = ""  # DDL replayed into the schema the SQL is judged against; no schema when empty
     has_down: Optional[bool] = None  # the file's down section holds SQL; None: the format has none
     severity: Optional[Severity] = None  # a flagged example's severity, when not the rule's own
+    hint: Optional[str] = None  # a flagged example's hint, when not the rule's own
     squawk_agrees: bool = True  # False where squawk reads this SQL otherwise under the same id (`why` says how)
     why: str = ""
 

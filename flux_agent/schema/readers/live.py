@@ -56,7 +56,7 @@ _ROWS = ("CASE WHEN r.reltuples < 0 THEN NULL WHEN r.relpages > 0 THEN r.reltupl
          "(pg_relation_size(r.oid) / current_setting('block_size')::int) ELSE r.reltuples END")
 
 _TABLES = f"""
-SELECT c.oid, n.nspname, c.relname,
+SELECT c.oid, n.nspname, c.relname, c.relkind = 'p',
        CASE WHEN c.relkind = 'p' THEN
             (SELECT CASE WHEN count(*) > 0 AND bool_and(r.reltuples >= 0) THEN sum({_ROWS}) END
                FROM pg_partition_tree(c.oid) t JOIN pg_class r ON r.oid = t.relid WHERE t.isleaf)
@@ -186,8 +186,9 @@ def _server(conn) -> ServerFacts:
 
 def _read(conn) -> Schema:
     tables: dict[int, Table] = {}
-    for oid, ns, name, rows, size, storage in conn.execute(_TABLES):
-        tables[oid] = Table(name=make_key(ns, name), row_estimate=None if rows is None else int(round(rows)),
+    for oid, ns, name, partitioned, rows, size, storage in conn.execute(_TABLES):
+        tables[oid] = Table(name=make_key(ns, name), partitioned=partitioned,
+                            row_estimate=None if rows is None else int(round(rows)),
                             size_bytes=None if size is None else int(size), storage=list(storage))
     oids = list(tables)
     for rel, name, typ, notnull, no_default, default in conn.execute(_COLUMNS, (oids,)):

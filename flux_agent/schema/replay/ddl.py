@@ -47,7 +47,7 @@ def create_table(st: State, stmt: ast.CreateStmt) -> None:
         if stmt.if_not_exists:
             return
         st.drop_relation(key, cascade=False)  # PostgreSQL would refuse; the later text wins
-    table = Table(name=key)
+    table = Table(name=key, partitioned=stmt.partspec is not None)
     # Inherited and partition-parent columns come first, as in PostgreSQL.
     for parent_rv in stmt.inhRelations or ():
         parent = st.table(parent_rv)

@@ -441,3 +441,21 @@ def test_a_table_made_from_a_query_over_one_table_has_the_columns_postgresql_giv
     assert [c.name for c in read_migrations_dir(folder).table("arkiv").columns] == ["id", "status", "n"]
     assert [c.name for c in read_migrations_dir(folder).table("kopi").columns] == ["id", "n"]
     assert replay_sql("CREATE TABLE t (id int);\nCREATE TABLE c AS SELECT count(*) FROM t;").table("c").columns == []
+
+
+def test_a_partitioned_table_is_read_alike_three_ways(pg_url, tmp_path):
+    """relkind 'p': the table PARTITION BY makes is partitioned and its partitions are not, read
+    alike from the catalogs, from the migrations replayed and from pg_dump's SQL (the rules read it:
+    a partition's name the history's functions may have made, an index CONCURRENTLY cannot build)."""
+    folder = write_migrations(tmp_path / "m", {"001.sql": """
+-- migrate:up
+CREATE TABLE events (id bigint NOT NULL, at timestamptz NOT NULL) PARTITION BY RANGE (at);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE plain (id bigint);
+-- migrate:down
+DROP TABLE plain;
+DROP TABLE events;
+"""})
+    migrate(pg_url, folder)
+    for schema in (read_live(pg_url), read_migrations_dir(folder), dump_schema(pg_url)):
+        assert {t.name: t.partitioned for t in schema.tables} == {"events": True, "events_2025": False, "plain": False}

@@ -88,7 +88,7 @@ def test_a_prisma_history_validated_by_path_is_one_history(tmp_path, monkeypatch
     monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
     alone = prisma(tmp_path / "alone")
     (tmp_path / "app" / "prisma").mkdir(parents=True)
-    in_project = prisma(tmp_path / "app")
+    prisma(tmp_path / "app")
     (tmp_path / "app" / "prisma" / "schema.prisma").write_text(
         'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n', encoding="utf-8")
     (tmp_path / "elsewhere").mkdir()
