@@ -166,8 +166,10 @@ def _histories(project: Path, found):
         if real in in_project or project_history.files:
             return project_history, file if real in in_project else None
         here = os.path.dirname(os.fspath(file))
-        if file.name == "migration.sql":  # Prisma's <stamp>_<name>/migration.sql: a member of the folder
-            here = os.path.dirname(here)  # above, as migration_files lists it (not a history of one file)
+        if file.name == "migration.sql" and os.path.basename(here)[:1].isdigit():
+            # Prisma's <stamp>_<name>/migration.sql: a member of the folder above, as migration_files
+            # lists it (its own folder would be a history of one file)
+            here = os.path.dirname(here)
         parent = resolve.folder(here)
         if parent not in histories:
             histories[parent] = _History(Path(here or "."), found.tool, resolve)

@@ -103,3 +103,12 @@ def test_a_prisma_history_validated_by_path_is_one_history(tmp_path, monkeypatch
     assert said(by_path, alone) == said(by_project, "prisma/migrations")
     retyped = [f.message for f in by_path if f.rule == "changing-column-type"]
     assert retyped and "integer -> text" in retyped[0], retyped
+    # A file that happens to be called migration.sql among others of a plain folder stays in it.
+    plain = tmp_path / "plain" / "sql"
+    plain.mkdir(parents=True)
+    (plain / "001_init.sql").write_text('CREATE TABLE "Step" ("id" TEXT, "ts" INTEGER);\n', encoding="utf-8")
+    (plain / "migration.sql").write_text('ALTER TABLE "Step" ALTER COLUMN "ts" SET DATA TYPE TEXT;\n',
+                                         encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    _, in_plain = validate_mod.validate_paths([str(plain / "migration.sql")], None)
+    assert any("integer -> text" in f.message for f in in_plain), [f.message for f in in_plain]
