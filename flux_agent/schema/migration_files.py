@@ -9,6 +9,8 @@ through this module, so a file means the same thing to both. The formats:
   and dbmate sends each section as one query. Markers follow dbmate's own rule
   (`--`, optional space, `migrate:up`, case as written).
 - goose: `-- +goose Up` / `-- +goose Down` (any case), `-- +goose NO TRANSACTION`.
+- sql-migrate: `-- +migrate Up` / `-- +migrate Down`, as often as the file likes (each turns
+  the lines after it); `notransaction` after Up takes the file out of its transaction.
 - golang-migrate: `<version>_<name>.up.sql`, its down in the `.down.sql` beside it;
   each file goes to PostgreSQL as one query.
 - prisma: `<stamp>_<name>/migration.sql`, up only, sent as one query.
@@ -182,7 +184,7 @@ def _is_down_name(name: str) -> bool:
 
 
 def _marker(line: str) -> Optional[tuple[str, str, list[str]]]:
-    """(style, direction, options) of a dbmate or goose marker line, else None."""
+    """(style, direction, options) of a dbmate, goose or sql-migrate marker line, else None."""
     s = line.strip()
     if not s.startswith("--"):
         return None
@@ -193,17 +195,21 @@ def _marker(line: str) -> Optional[tuple[str, str, list[str]]]:
         annotation = " ".join(words[1:]).lower()
         if annotation in ("up", "down", "no transaction"):
             return "goose", annotation, []
+    if len(words) >= 2 and words[0] == "+migrate" and words[1].lower() in ("up", "down"):
+        return "sql-migrate", words[1].lower(), [w.lower() for w in words[2:]]
     return None
 
 
 def _marked(text: str) -> Optional[Sections]:
-    """The sections of a file with dbmate or goose markers; None when it has no up marker."""
+    """The sections of a file with dbmate, goose or sql-migrate markers; None when it has no up marker."""
     lines = text.split("\n")
     marks = [(n, m) for n, line in enumerate(lines) if (m := _marker(line)) is not None]
     up = next(((n, m) for n, m in marks if m[1] == "up"), None)
     if up is None:
         return None
     start, (style, _, options) = up
+    if style == "sql-migrate":
+        return _sql_migrate(lines, marks)
     down = next((n for n, m in marks if n > start and m[0] == style and m[1] == "down"), None)
     body = "\n".join(lines[start + 1: down if down is not None else len(lines)])
     rest = "\n".join(lines[down + 1:]) if down is not None else None
@@ -211,6 +217,25 @@ def _marked(text: str) -> Optional[Sections]:
         return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True)
     no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
     return Sections(body, start + 1, rest, not no_transaction)
+
+
+def _sql_migrate(lines: list[str], marks: list) -> Sections:
+    """sql-migrate's parts: each `-- +migrate Up` / `Down` line turns the lines after it to that
+    direction, so a file may go up again after a down; each part keeps the file's line numbers
+    (the other part's lines left blank). `notransaction` on the Up line runs it outside one."""
+    direction: list[Optional[str]] = []
+    at, current = dict(marks), None
+    for n in range(len(lines)):
+        mark = at.get(n)
+        if mark is not None and mark[0] == "sql-migrate":
+            current = mark[1]
+            direction.append(None)
+        else:
+            direction.append(current)
+    up = "\n".join(line if d == "up" else "" for line, d in zip(lines, direction))
+    down = "\n".join(line if d == "down" else "" for line, d in zip(lines, direction)) if "down" in direction else None
+    outside = any(m[0] == "sql-migrate" and m[1] == "up" and "notransaction" in m[2] for _, m in marks)
+    return Sections(up, 0, down, not outside)
 
 
 def _rendered(path: Path, text: str) -> str:

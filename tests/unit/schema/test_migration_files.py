@@ -63,6 +63,49 @@ def test_goose_sections_any_case_and_no_transaction(tmp_path):
     assert read_sections(tmp_path / "00003_j.sql", "-- +goose Up\nSELECT 1;\n").transactional is True
 
 
+def test_sql_migrate_sections_turn_with_each_marker_and_keep_their_lines(tmp_path):
+    """rubenv/sql-migrate (frain-dev/convoy's 107 files): `-- +migrate Up` and `Down` may come more
+    than once; each turns the lines after it. Read as one up part, convoy's down sections (DROP
+    TABLE ...) were judged as up: 861 errors, 237 of them unknown tables; read so, 166 and none."""
+    text = ("-- +migrate Up\nCREATE TABLE a (id bigint);\n-- +migrate Up\nCREATE TABLE b (id bigint);\n"
+            "-- +migrate Down\nDROP TABLE b;\n-- +migrate Up\nCREATE INDEX a_i ON a (id);\n"
+            "-- +migrate Down\nDROP TABLE a;\n")
+    sec = read_sections(tmp_path / "1677078479.sql", text)
+    up = [(n + 1, line) for n, line in enumerate(sec.up.split("\n"), start=sec.up_line) if line.strip()]
+    down = [(n + 1, line) for n, line in enumerate(sec.down.split("\n")) if line.strip()]
+    assert up == [(2, "CREATE TABLE a (id bigint);"), (4, "CREATE TABLE b (id bigint);"),
+                  (8, "CREATE INDEX a_i ON a (id);")]
+    assert down == [(6, "DROP TABLE b;"), (10, "DROP TABLE a;")]
+    assert (sec.transactional, sec.one_query) == (True, False)
+    quiet = read_sections(tmp_path / "2.sql", "-- +migrate Up notransaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n")
+    assert (quiet.transactional, quiet.down) == (False, None)
+    # sql-migrate's own word, as it spells it: `+migrate`; a comment that merely mentions it is SQL.
+    assert read_sections(tmp_path / "3.sql", "-- see +migrate docs\nSELECT 1;\n").up == "-- see +migrate docs\nSELECT 1;\n"
+
+
+def test_validate_judges_a_sql_migrate_files_up_lines_only(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    folder = tmp_path / "sql"
+    write(folder, "1677078479.sql", """
+        -- +migrate Up
+        CREATE TABLE convoy_users (id bigint PRIMARY KEY, email text);
+        -- +migrate Down
+        DROP TABLE convoy_users;
+        """)
+    write(folder, "1677078480.sql", """
+        -- +migrate Up
+        SET lock_timeout = '2s';
+        SET statement_timeout = '30s';
+        ALTER TABLE convoy_users ALTER COLUMN email SET NOT NULL;
+        -- +migrate Down
+        ALTER TABLE convoy_users ALTER COLUMN email DROP NOT NULL;
+        DROP TABLE convoy_users;
+        """)
+    _, findings = tools.validate_paths([str(folder)], str(tmp_path))
+    assert {(Path(f.path).name, f.line, f.rule) for f in findings} == {
+        ("1677078480.sql", 4, "set-not-null-without-check"), ("1677078480.sql", 4, "adding-not-nullable-field")}
+
+
 def test_formats_with_the_down_in_a_file_of_its_own(tmp_path):
     up = write(tmp_path, "mig/000001_t.up.sql", "CREATE TABLE t (a int);\n")
     assert read_sections(up, up.read_text()).down == ""  # a missing down file: an empty down
