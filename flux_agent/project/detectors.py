@@ -10,7 +10,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Callable, Optional
 
-from .scan import HEAD, Scan, existing, glob_folder, inside, join, package_folder, script_flag
+from .scan import HEAD, Scan, existing, glob_folder, inside, join, other_database, package_folder, script_flag
 
 Found = tuple[list[str], Optional[str]]  # evidence lines, migrations folder
 
@@ -266,7 +266,7 @@ def _golang_migrate(scan: Scan) -> Found:
         if f.name.endswith(".up.sql") and f.with_name(f.name[: -len(".up.sql")] + ".down.sql") in scan.names:
             pairs.setdefault(f.parent, []).append(f)
     if pairs:
-        folder, *others = sorted(pairs, key=lambda d: (-len(pairs[d]), len(d.parts), d.as_posix()))
+        folder, *others = sorted(pairs, key=lambda d: (other_database(d), -len(pairs[d]), len(d.parts), d.as_posix()))
         return [f"{pairs[folder][0]} has a matching .down.sql"
                 + (f" ({len(pairs[folder])} pairs in its folder; {len(others)} other folder"
                    f"{'s hold' if len(others) > 1 else ' holds'} pairs too, e.g. {others[0]} with "
@@ -276,7 +276,8 @@ def _golang_migrate(scan: Scan) -> Found:
     for f in scan.files:
         if re.fullmatch(r"\d+_[^/]+\.up\.sql", f.name):
             ups[f.parent] = ups.get(f.parent, 0) + 1
-    for folder, count in sorted(ups.items(), key=lambda kv: (len(kv[0].parts), kv[0].as_posix())):
+    for folder, count in sorted(ups.items(),
+                                key=lambda kv: (other_database(kv[0]), len(kv[0].parts), kv[0].as_posix())):
         if count >= 2:
             return [f"{folder} holds {count} files named NNN_name.up.sql"], folder.as_posix()
     return [], None

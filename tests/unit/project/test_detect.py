@@ -155,3 +155,22 @@ def test_flyway_in_a_jvm_projects_classpath_resources(tmp_path, module):
     d = detect(tmp_path)
     assert (d.tool, d.migrations_dir) == ("flyway", f"{module}src/main/resources/db/migration")
     assert d.candidates == ["flyway"]
+
+
+@pytest.mark.parametrize("tool, files", [
+    ("goose", {f"assets/migrations/{db}/001_init.sql": "-- +goose Up\nCREATE TABLE t (id int);\n"
+               for db in ("mysql", "postgres", "sqlite")}),
+    ("golang-migrate", {f"db/{db}/{n}_x.{way}.sql": "SELECT 1;\n" for db in ("mysql", "pg")
+                        for n in ((1, 2, 3) if db == "mysql" else (1, 2)) for way in ("up", "down")}),
+    ("flyway", {f"src/main/resources/db/migration/{db}/V1__init.sql": "CREATE TABLE t (id int);\n"
+                for db in ("h2", "postgresql")}),
+])
+def test_a_project_of_several_databases_is_read_for_postgresql(tmp_path, tool, files):
+    """A project that supports several databases keeps a folder of migrations for each (openfga's
+    assets/migrations/{mysql,postgres,sqlite}): detection took the first by name, mysql, and judged
+    PostgreSQL's files against MySQL's history. A folder named for another database comes last, even
+    with more migrations in it."""
+    make(tmp_path, {"build.gradle": "", **files})
+    found = detect(tmp_path)
+    assert found.tool == tool
+    assert found.migrations_dir.split("/")[-1] in ("postgres", "pg", "postgresql"), found.migrations_dir
