@@ -19,7 +19,7 @@ from ..lint.files import expand_paths
 from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings
 from ..project.detect import detect
-from ..schema.migration_files import has_down_sql, migration_files
+from ..schema.migration_files import ONE_MIGRATION_FILES, has_down_sql, migration_files
 
 if TYPE_CHECKING:
     from ..model.schema import Schema
@@ -166,9 +166,9 @@ def _histories(project: Path, found):
         if real in in_project or project_history.files:
             return project_history, file if real in in_project else None
         here = os.path.dirname(os.fspath(file))
-        if file.name == "migration.sql" and os.path.basename(here)[:1].isdigit():
-            # Prisma's <stamp>_<name>/migration.sql: a member of the folder above, as migration_files
-            # lists it (its own folder would be a history of one file)
+        if file.name in ONE_MIGRATION_FILES and os.path.basename(here)[:1].isdigit():
+            # Prisma's <stamp>_<name>/migration.sql, diesel's <version>_<name>/up.sql: a member of the
+            # folder above, as migration_files lists it (its own folder would be a history of one file)
             here = os.path.dirname(here)
         parent = resolve.folder(here)
         if parent not in histories:

@@ -1,6 +1,6 @@
 """Which files of the paths given to `flux validate` are migration files: a folder's SQL files
-(down files aside) and the program-code migrations a reader claims (lint/readers, loaded only
-when a folder holds a file that is not SQL)."""
+(down files aside: `.down.sql`, Flyway's U-files, `down.sql`) and the program-code migrations a
+reader claims (lint/readers, loaded only when a folder holds a file that is not SQL)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from ..errors import FluxInputError
+from ..schema.migration_files import is_down_name
 
 
 def expand_paths(paths: Iterable[str], tool: Optional[str] = None) -> list[Path]:
@@ -62,7 +63,7 @@ def _is_migration(path: str, tool: Optional[str]) -> bool:
     name = os.path.basename(path)
     lower = name.lower()
     if lower.endswith(".sql"):
-        return not name.endswith(".down.sql")
+        return not is_down_name(name)
     if not lower.endswith(CODE_SUFFIXES):
         return False
     from .readers import claimed

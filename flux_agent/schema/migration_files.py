@@ -13,7 +13,10 @@ through this module, so a file means the same thing to both. The formats:
   the lines after it); `notransaction` after Up takes the file out of its transaction.
 - golang-migrate: `<version>_<name>.up.sql`, its down in the `.down.sql` beside it;
   each file goes to PostgreSQL as one query.
-- prisma: `<stamp>_<name>/migration.sql`, up only, sent as one query.
+- prisma: `<stamp>_<name>/migration.sql`, sent as one query; a `down.sql` beside it (Prisma's
+  documented down migration, which Flux writes) undoes it.
+- diesel: `<version>_<name>/up.sql`, its down in the `down.sql` beside it; run in a
+  transaction as one query unless the folder's metadata.toml says `run_in_transaction = false`.
 - drizzle: `<out>/NNNN_name.sql` beside `<out>/meta/_journal.json`; the migrator runs all
   pending files in one transaction.
 - flyway: `V<version>__<desc>.sql`, run in version order (V10 after V9), each in a
@@ -106,7 +109,12 @@ def read_sections(path: Path, text: str) -> Sections:
         return Sections(text, 0, _read_or_empty(path.parent.parent / "revert" / path.name), False)
     if path.name == "migration.sql":
         # Prisma sends migration.sql as one query: PostgreSQL runs it as one implicit transaction.
-        return Sections(text, 0, None, False, one_query=True)
+        down = path.with_name(_DOWN)
+        return Sections(text, 0, _read_or_empty(down) if down.is_file() else None, False, one_query=True)
+    if path.name == _DIESEL_UP:
+        # diesel runs up.sql with batch_execute (one query), in a transaction unless told otherwise.
+        return Sections(text, 0, _read_or_empty(path.with_name(_DOWN)), not _diesel_no_transaction(path),
+                        one_query=True)
     if _in_drizzle_journal(path):
         # drizzle's migrator runs every pending migration inside one transaction (a file outside
         # its journal is run by hand, as Flux's manual steps are).
@@ -120,10 +128,14 @@ def side_files(path: Union[str, Path]) -> list[str]:
     exist: what a cache of a file's findings must also key on. Strings: a warm `flux validate`
     asks this of every file of a history, where Path arithmetic costs more than the rest."""
     folder, name = os.path.split(os.fspath(path))
-    if _is_down_name(name) or _sqitch_folder(folder, ("revert", "verify")):
+    if is_down_name(name) or _sqitch_folder(folder, ("revert", "verify")):
         return []
     if name.endswith(".up.sql"):
         return [os.path.join(folder, name[: -len(".up.sql")] + ".down.sql")]
+    if name == "migration.sql":
+        return [os.path.join(folder, _DOWN)]
+    if name == _DIESEL_UP:
+        return [os.path.join(folder, _DOWN), os.path.join(folder, "metadata.toml")]
     if (flyway := _FLYWAY.match(name)) and flyway.group(1) == "V":
         return [os.fspath(_flyway_undo(Path(path), flyway.group(2))), os.path.join(folder, name + ".conf"),
                 *flyway_placeholders.config_paths(folder or ".")]
@@ -175,12 +187,32 @@ def up_sql_of(path: Union[str, Path], text: str) -> str:
 
 def is_down_file(path: Path) -> bool:
     """A file that only runs on the way down (or, for sqitch's verify scripts, never as a migration)."""
-    return _is_down_name(path.name) or _sqitch_folder(path.parent, ("revert", "verify"))
+    return is_down_name(path.name) or _sqitch_folder(path.parent, ("revert", "verify"))
 
 
-def _is_down_name(name: str) -> bool:
+def is_down_name(name: str) -> bool:
+    """A file that by its name only runs on the way down: `.down.sql`, a Flyway U-file, `down.sql`."""
     flyway = _FLYWAY.match(name)
-    return name.endswith(".down.sql") or (flyway is not None and flyway.group(1) == "U")
+    return name.endswith(".down.sql") or name == _DOWN or (flyway is not None and flyway.group(1) == "U")
+
+
+# The files of a folder that holds one migration (Prisma's `<stamp>_<name>/`, diesel's): its down
+# file, diesel's up file.
+_DOWN, _DIESEL_UP = "down.sql", "up.sql"
+ONE_MIGRATION_FILES = ("migration.sql", _DIESEL_UP)
+
+
+def _diesel_no_transaction(path: Path) -> bool:
+    """The migration's metadata.toml says `run_in_transaction = false`."""
+    meta = path.with_name("metadata.toml")
+    try:
+        if not meta.is_file():
+            return False
+        import tomllib  # only for a diesel folder that has one
+
+        return tomllib.loads(meta.read_text(encoding="utf-8")).get("run_in_transaction") is False
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
 
 
 def _marker(line: str) -> Optional[tuple[str, str, list[str]]]:
@@ -332,10 +364,12 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
     for entry in entries:
         name = entry.name
         if name.endswith(".sql") and entry.is_file():
-            if not down_folder and not _is_down_name(name):
+            if not down_folder and not is_down_name(name):
                 found.append(folder / name)
-        elif entry.is_dir() and os.path.isfile(os.path.join(entry.path, "migration.sql")):
-            found.append(folder / name / "migration.sql")
+        elif entry.is_dir():
+            own = next((f for f in ONE_MIGRATION_FILES if os.path.isfile(os.path.join(entry.path, f))), None)
+            if own is not None:
+                found.append(folder / name / own)
     if tool in _BY_NUMBER:
         found.sort(key=number_then_name)
     return found
