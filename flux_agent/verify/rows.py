@@ -10,7 +10,7 @@ from typing import Optional, Sequence
 
 import psycopg
 
-from ..model.schema import Schema
+from ..model.schema import Schema, Table
 from ..pg.quote import canonical_table, ident, ident_list, qname
 
 # A row key (primary key values, as psycopg returns them), per table.
@@ -94,12 +94,16 @@ def renamed_tables(operations: Sequence, before: Schema) -> dict[str, Optional[s
     from ..plan.ops import OPS
 
     work = before.model_copy(deep=True)
-    names = {id(t): t.name for t in work.tables}
+    # Each table followed as an object while an operation changes it in place (a rename), and by its
+    # name where an operation makes the tables again (raw SQL is replayed into new objects). The
+    # objects are held, so no new table takes a freed one's id (CI once read users as notes).
+    follow: list[tuple[Optional[Table], str]] = [(t, t.name) for t in work.tables]
     for op in operations:
         OPS[op.op].validate(op, work)
         OPS[op.op].apply(op, work)
-    now = {names[id(t)]: t.name for t in work.tables if id(t) in names}
-    return {name: now.get(name, name if work.table(name) else None) for name in names.values()}
+        present = {id(t) for t in work.tables}
+        follow = [(t if t is None or id(t) in present else work.table(t.name), first) for t, first in follow]
+    return {first: (t.name if t is not None else None) for t, first in follow}
 
 
 def missing_rows(conn: psycopg.Connection, keys: Keys, names: dict[str, Optional[str]], after: Schema) -> list[str]:
