@@ -19,7 +19,7 @@ from ..lint.files import expand_paths
 from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings
 from ..project.detect import detect
-from ..schema.migration_files import ONE_MIGRATION_FILES, has_down_sql, migration_files
+from ..schema.migration_files import has_down_sql, history_folder, migration_files
 
 if TYPE_CHECKING:
     from ..model.schema import Schema
@@ -153,8 +153,8 @@ def _histories(project: Path, found):
     "after the whole history"). A file of the project's migrations folder follows that folder's
     history; any other file is a change proposed on top of the project's schema, unless the
     project has no migrations, where the file's own folder is its history (a folder validated
-    without --project; a Prisma migration's, the folder above its own). `found`: what detect()
-    found in the project."""
+    without --project; for a migration in a folder of its own, the folder above:
+    migration_files.history_folder). `found`: what detect() found in the project."""
     folder = project / found.migrations_dir
     resolve = _Resolver()
     project_history = _History(folder, found.tool, resolve)
@@ -165,11 +165,7 @@ def _histories(project: Path, found):
         real = resolve(file)
         if real in in_project or project_history.files:
             return project_history, file if real in in_project else None
-        here = os.path.dirname(os.fspath(file))
-        if file.name in ONE_MIGRATION_FILES and os.path.basename(here)[:1].isdigit():
-            # Prisma's <stamp>_<name>/migration.sql, diesel's <version>_<name>/up.sql: a member of the
-            # folder above, as migration_files lists it (its own folder would be a history of one file)
-            here = os.path.dirname(here)
+        here = history_folder(file)
         parent = resolve.folder(here)
         if parent not in histories:
             histories[parent] = _History(Path(here or "."), found.tool, resolve)

@@ -199,7 +199,18 @@ def is_down_name(name: str) -> bool:
 # The files of a folder that holds one migration (Prisma's `<stamp>_<name>/`, diesel's): its down
 # file, diesel's up file.
 _DOWN, _DIESEL_UP = "down.sql", "up.sql"
-ONE_MIGRATION_FILES = ("migration.sql", _DIESEL_UP)
+_ONE_MIGRATION_FILES = ("migration.sql", _DIESEL_UP)
+
+
+def history_folder(path: Union[str, Path]) -> str:
+    """The folder whose history a migration file belongs to: its own, or for a migration in a folder
+    of its own (Prisma's `<stamp>_<name>/migration.sql`, diesel's `<version>_<name>/up.sql`) the
+    folder above, which migration_files lists it in (a file of either name in a folder not named
+    for a version stays in its own)."""
+    folder, name = os.path.split(os.fspath(path))
+    if name in _ONE_MIGRATION_FILES and os.path.basename(folder)[:1].isdigit():
+        return os.path.dirname(folder)
+    return folder
 
 
 def _diesel_no_transaction(path: Path) -> bool:
@@ -367,7 +378,7 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
             if not down_folder and not is_down_name(name):
                 found.append(folder / name)
         elif entry.is_dir():
-            own = next((f for f in ONE_MIGRATION_FILES if os.path.isfile(os.path.join(entry.path, f))), None)
+            own = next((f for f in _ONE_MIGRATION_FILES if os.path.isfile(os.path.join(entry.path, f))), None)
             if own is not None:
                 found.append(folder / name / own)
     if tool in _BY_NUMBER:
