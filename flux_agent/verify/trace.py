@@ -24,7 +24,7 @@ from ..pg.locks import facts
 from ..pg.parse import ast
 from ..pg.split import Statement, split_statements
 from ..lint.readers import reader_for
-from ..schema.migration_files import read_sections
+from ..schema.migration_files import history_folder, migration_files, read_sections
 
 MISMATCH, FAILED = "trace-mismatch", "trace-failed"
 
@@ -53,6 +53,8 @@ class TracedStatement(BaseModel):
     static_lock: Optional[Lock] = Field(None, description="the table of forms' lock on its own relation")
     static_rewrites: Optional[bool] = None
     relation: Optional[str] = Field(None, description="its own relation, where the two are compared")
+    held_before: list[Lock] = Field(default_factory=list, description="the modes its transaction held on its "
+                                    "own relation before it (earlier statements'): one taken again shows no new lock")
     error: Optional[str] = None
 
     @property
@@ -61,7 +63,8 @@ class TracedStatement(BaseModel):
             return True
         seen = self.locks.get(self.relation, "none")
         rewrote = self.relation in self.rewrote
-        return seen == self.static_lock and (self.static_rewrites is None or rewrote == self.static_rewrites)
+        took = seen == self.static_lock or (seen == "none" and self.static_lock in self.held_before)
+        return took and (self.static_rewrites is None or rewrote == self.static_rewrites)
 
 
 class TraceReport(BaseModel):
@@ -172,12 +175,17 @@ def _qualified(a, name: Optional[str]) -> Optional[str]:
 
 
 def _observe(a, b, sql: str, traced: TracedStatement) -> float:
-    """Run `sql` in A's open transaction; B reads the locks A holds right after. Returns its start time."""
+    """Run `sql` in A's open transaction; B reads the locks A holds right before and after: the
+    statement's are those it added (a transaction keeps each statement's locks to its end, one
+    pg_locks row per relation and mode). Returns its start time."""
     traced.relation = _qualified(a, traced.relation)
     before = dict(a.execute(_FILES).fetchall())
+    held = set(b.execute(_LOCKS, (a.info.backend_pid, True)).fetchall())
+    traced.held_before = [lock for rel, mode in sorted(held) if rel == traced.relation
+                          for lock in [PG_LOCK_MODES.get(mode)] if lock]
     started = time.perf_counter()
     a.execute(sql)
-    traced.locks = strongest_locks(b.execute(_LOCKS, (a.info.backend_pid, True)).fetchall())
+    traced.locks = strongest_locks(set(b.execute(_LOCKS, (a.info.backend_pid, True)).fetchall()) - held)
     after = dict(a.execute(_FILES).fetchall())
     traced.rewrote = sorted(rel for rel, node in before.items() if rel in after and after[rel] != node)
     if traced.relation is None or traced.relation not in before:
@@ -269,7 +277,9 @@ def render(report: TraceReport) -> list[str]:
         if t.error:
             lines.append(f"  {t.path}:{t.line}: FAILED: {t.error}")
             continue
-        locks = ", ".join(f"{mode} on {rel}" for rel, mode in sorted(t.locks.items())) or "no lock"
+        locks = ", ".join(f"{mode} on {rel}" for rel, mode in sorted(t.locks.items())) or "no new lock"
+        if t.held_before and t.relation not in t.locks:
+            locks += f" ({max(t.held_before, key=LOCK_ORDER.index)} on {t.relation} held since an earlier statement)"
         rewrote = f"; rewrote {', '.join(t.rewrote)}" if t.rewrote else ""
         verdict = "" if t.matches else "  <- differs from the table of forms"
         lines.append(f"  {t.path}:{t.line}: {locks}{rewrote}; held {t.held_ms:g} ms{verdict}")
@@ -289,13 +299,16 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
 
     if rows < 0:
         raise FluxInputError("--rows must be 0 or more")
-    found = detect(project, tool, settings)
+    found = _history(project, detect(project, tool, settings), files)
     scripts = project_scripts(project, found)
     traced = {_rel(project, f) for f in files}
     notes: list[str] = []
     if scripts is not None:
         first = next((i for i, s in enumerate(scripts) if s.name in traced), len(scripts))
         before = Before(None, None, "", scripts[:first], found.tool)
+        if not first:
+            notes.append(f"no migration comes before {_rel(project, files[0])} in {found.migrations_dir}: "
+                         "traced on an empty database")
     else:  # program code: the dev database of the whole history, for a migration not in it yet
         built = project_schema(project, found, settings)
         before = Before(None, None, "", None, found.tool, built=built)
@@ -312,6 +325,17 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
         report.database = box.description
         report.notes = notes + box.notes + report.notes
     return report
+
+
+def _history(project: Path, found, files: Sequence[Path]):
+    """`found` with the migrations folder the files are traced after, as validate judges them
+    (entry/validate._histories): the project's, or where the project has none, the first file's
+    own (migration_files.history_folder); a folder validated without --project has a history too."""
+    from ..devdb.sources import SQL_HISTORY
+
+    if found.tool not in SQL_HISTORY or not files or migration_files(project / found.migrations_dir, found.tool):
+        return found
+    return found.model_copy(update={"migrations_dir": _rel(project, Path(history_folder(Path(files[0]).absolute())))})
 
 
 def _rel(project: Path, path: Path) -> str:

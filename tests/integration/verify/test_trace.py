@@ -90,3 +90,49 @@ def test_cli_trace_prints_and_fails_on_nothing_new(shop, capsys):
     assert code == 0  # the concurrent index alone: warnings only
     assert out["trace"]["statements"][0]["locks"] == {"orders": "SHARE UPDATE EXCLUSIVE"}
     assert all(f["rule"] != "trace-mismatch" for f in out["findings"])
+
+
+LATER_IN_ONE_TRANSACTION = """-- migrate:up
+ALTER TABLE orders ADD COLUMN trace_note text;
+CREATE INDEX orders_trace_note ON orders (trace_note);
+ALTER TABLE orders ADD COLUMN trace_other text;
+SET lock_timeout = '1s';
+
+-- migrate:down
+SELECT 1;
+"""
+
+
+def test_each_statement_of_a_transaction_shows_the_locks_it_took_not_those_held_before_it(shop):
+    # A transaction keeps every statement's locks to its end: the index after the ALTER held ACCESS
+    # EXCLUSIVE too, and was reported as a mismatch with the table of forms (SHARE); the SET after
+    # them showed the ALTER's lock as its own.
+    path = shop / "db" / "migrations" / "20250201000300_later.sql"
+    path.write_text(LATER_IN_ONE_TRANSACTION)
+    report = trace.run_trace([path], shop, Settings(), "dbmate", rows=50)
+    by_line = {t.line: t for t in report.statements}
+    assert by_line[2].locks["orders"] == "ACCESS EXCLUSIVE" and by_line[2].held_before == []
+    assert by_line[3].locks["orders"] == "SHARE" and by_line[3].held_before == ["ACCESS EXCLUSIVE"]
+    # The same mode again adds no pg_locks row: nothing new seen, and that is what the table says.
+    assert "orders" not in by_line[4].locks and "ACCESS EXCLUSIVE" in by_line[4].held_before
+    assert by_line[5].locks == {}
+    assert all(t.matches for t in report.statements), [t for t in report.statements if not t.matches]
+    assert trace.findings(report) == []
+    shown = trace.render(report)
+    assert any(":4: no new lock (ACCESS EXCLUSIVE on orders held since an earlier statement)" in line
+               for line in shown), shown
+
+
+def test_a_folder_without_a_project_is_traced_after_its_own_history(tmp_path, monkeypatch):
+    # As validate judges it: the files before the first traced one build the database (they were
+    # not run at all: "relation widgets does not exist", and no word that the database was empty).
+    folder = tmp_path / "sql"
+    folder.mkdir()
+    (folder / "001_widgets.sql").write_text("-- migrate:up\nCREATE TABLE widgets (id bigint PRIMARY KEY, name text);\n")
+    (folder / "002_widgets_index.sql").write_text("-- migrate:up\nCREATE INDEX widgets_name ON widgets (name);\n")
+    monkeypatch.chdir(tmp_path)
+    report = trace.run_trace([folder / "002_widgets_index.sql"], tmp_path, Settings(), None, rows=20)
+    assert [(t.line, t.error, t.locks) for t in report.statements] == [(2, None, {"widgets": "SHARE"})]
+    first = trace.run_trace([folder / "001_widgets.sql"], tmp_path, Settings(), None, rows=20)
+    assert first.statements[0].error is None
+    assert "no migration comes before sql/001_widgets.sql in sql: traced on an empty database" in first.notes
