@@ -18,6 +18,8 @@ class Column(BaseModel):
     type: str = Field(description="PostgreSQL type as format_type() prints it")
     nullable: bool = True
     default: Optional[str] = None
+    generated: Optional[str] = Field(None, description="the expression of a column GENERATED ALWAYS AS (...) "
+                                     "STORED: PostgreSQL computes it from the row's other columns (no default)")
 
 
 class Index(BaseModel):

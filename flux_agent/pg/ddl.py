@@ -163,6 +163,8 @@ def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool =
                 seq = f"{bare}_{col.name}_seq"
                 options = f" SEQUENCE NAME {qname(f'{ns}.{seq}' if ns else seq)}{options}"
             line += f" ({options.strip()})" if options else ""
+        elif col.generated is not None:
+            line += f" GENERATED ALWAYS AS ({col.generated}) STORED"
         elif col.default is not None and (sequences or sequence_of(col.default) is None):
             line += f" DEFAULT {operand(col.default)}"
         if not col.nullable:

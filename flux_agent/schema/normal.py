@@ -105,6 +105,7 @@ def normalise_table(table: Table) -> None:
 
     for c in table.columns:
         c.default = normal(c.default, c.type)
+        c.generated = normal(c.generated, c.type)
     for i in table.indexes:
         i.columns = [c if c in types else normal(c) for c in i.columns]
         i.where = normal(i.where)

@@ -143,7 +143,9 @@ def _column(tname: str, schema: str, c: dict, enum_types: dict) -> Column:
     if c.get("identity") or c.get("generated"):
         default = None  # identity: a sequence, no pg_attrdef entry; generated: not a default
         nullable = nullable and not c.get("identity")
-    return Column(name=c["name"], type=ctype, nullable=nullable, default=default)
+    generated = c.get("generated")  # {"as": "<expression>", "type": "stored"}
+    generated = normalized_default(generated["as"]) if isinstance(generated, dict) and generated.get("as") else None
+    return Column(name=c["name"], type=ctype, nullable=nullable, default=default, generated=generated)
 
 
 def _index_column(col: Any) -> str:

@@ -127,6 +127,11 @@ def _default(value: Any, col_type: str) -> Optional[str]:
     return f"{literal(str(value))}::{cast}"
 
 
+def _generated(value: Any) -> Optional[str]:
+    """A `t.virtual` column's `as:` expression (PostgreSQL's own print of it, in schema.rb)."""
+    return _render(str(value), "generated column expression") if value is not None else None
+
+
 def _render(text: str, what: str) -> str:
     return render(parse_expr(text, what))
 
@@ -290,7 +295,9 @@ class _Builder:
             seq = ident(make_object_name(tname, name, "seq"))
             seq = seq if ns == "public" else f"{ident(ns)}.{seq}"
             col.nullable, col.default = False, f"nextval('{seq}'::regclass)"
-        elif not virtual:
+        elif virtual:
+            col.generated = _generated(o.get("as"))
+        else:
             col.default = _default(o.get("default"), typ)
         table.columns = [c for c in table.columns if c.name != name] + [col]
 

@@ -134,6 +134,8 @@ def add_column(st: State, table: Table, cd: ast.ColumnDef) -> list[Pending]:
             col.default = _default(con.raw_expr)
         elif con.contype == CT.CONSTR_IDENTITY:
             col.nullable = False
+        elif con.contype == CT.CONSTR_GENERATED:
+            col.generated = render(con.raw_expr)
         elif con.contype in _TABLE_CONSTRAINTS:
             rest.append((con, cd.colname))
         elif con.contype in _ATTRIBUTES and rest:
@@ -174,7 +176,10 @@ def _index_uses(table: Table, index: Index, column: str) -> bool:
 
 
 def drop_column(st: State, table: Table, column: str) -> None:
-    """PostgreSQL drops every index and constraint of the table that involves the column."""
+    """PostgreSQL drops every index and constraint of the table that involves the column, and with
+    CASCADE the generated columns computed from it (without, it refuses: the replay follows CASCADE)."""
+    for c in [c for c in table.columns if c.generated and c.name != column and _expr_uses(c.generated, column)]:
+        drop_column(st, table, c.name)
     doomed = {i.name for i in table.indexes if _index_uses(table, i, column)}
     doomed |= {
         c.name
@@ -211,6 +216,9 @@ def rename_column(st: State, table: Table, old: str, new: str) -> None:
         c.columns = [new if x == old else x for x in c.columns]
         if c.expression:
             c.expression = _rename_in_expr(c.expression, old, new)
+    for c in table.columns:
+        if c.generated:
+            c.generated = _rename_in_expr(c.generated, old, new)
     table.primary_key = [new if x == old else x for x in table.primary_key]
     for t in st.schema.tables:
         for c in t.constraints:
@@ -359,6 +367,10 @@ def _alter_cmd(st: State, table: Table, cmd: ast.AlterTableCmd) -> None:
         col.default = _default(cmd.def_)
     elif sub == AT.AT_AddIdentity and col is not None:
         col.nullable, col.default = False, None
+    elif sub == AT.AT_SetExpression and col is not None:
+        col.generated = render(cmd.def_)
+    elif sub == AT.AT_DropExpression and col is not None:
+        col.generated = None  # a plain column from here on, its values kept
     elif sub == AT.AT_AddConstraint:
         add_constraint(st, table, cmd.def_)
     elif sub == AT.AT_DropConstraint:

@@ -136,3 +136,36 @@ def test_a_failing_transactional_file_runs_statement_by_statement_in_its_transac
     table = built.schema.table("a")
     assert [c.name for c in table.columns] == ["id", "b", "c"]
     assert [i.name for i in table.indexes] == ["a_b"]
+
+
+RAILS_VIRTUAL = """ActiveRecord::Schema[7.2].define(version: 2025_01_01_000000) do
+  create_table "accounts", force: :cascade do |t|
+    t.string "accountable_type"
+    t.decimal "balance", precision: 19, scale: 4
+    t.virtual "classification", type: :string, as: "\\nCASE\\n    WHEN ((accountable_type)::text = 'Loan'::text) THEN 'liability'::text\\n    ELSE 'asset'::text\\nEND", stored: true
+  end
+end
+"""
+
+
+@pytest.mark.pg
+def test_a_rails_virtual_column_is_generated_in_the_dev_database_and_its_source_cannot_be_planned_away(tmp_path):
+    # schema.rb's model made real lost `t.virtual ... stored: true` (a plain column): no catalog said
+    # classification is computed from accountable_type, and a rename planned the old column's drop,
+    # which PostgreSQL refuses at the contract step ("column classification depends on it").
+    from flux_agent.entry import actions
+    from flux_agent.errors import FluxInputError
+
+    (tmp_path / "Gemfile").write_text('gem "rails"\n')
+    (tmp_path / "db" / "migrate").mkdir(parents=True)
+    (tmp_path / "db" / "schema.rb").write_text(RAILS_VIRTUAL)
+    built = _schema_of(tmp_path)
+    column = built.schema.table("accounts").column("classification")
+    assert column.generated == "CASE WHEN accountable_type = 'Loan' THEN 'liability' ELSE 'asset' END"
+    assert column.default is None
+    deps = [(d.kind, d.name, d.columns) for d in built.schema.dependencies.on("accounts", "accountable_type")]
+    assert ("generated_column", "classification", ["accountable_type"]) in deps
+    for op in ({"op": "rename_column", "table": "accounts", "column": "accountable_type", "new_name": "kind"},
+               {"op": "drop_column", "table": "accounts", "column": "accountable_type"}):
+        with pytest.raises(FluxInputError, match="generated column accounts.classification"):
+            actions.plan_migration([op], str(tmp_path))

@@ -97,6 +97,24 @@ CREATE MATERIALIZED VIEW user_counts AS SELECT count(*) AS n FROM users;
 -- migrate:down
 DROP VIEW active_users;
 """,
+    "004_generated.sql": """
+-- migrate:up
+CREATE TABLE measures (
+    id integer PRIMARY KEY,
+    width integer NOT NULL,
+    label varchar(20),
+    area bigint GENERATED ALWAYS AS (width * 2) STORED
+);
+ALTER TABLE measures ADD COLUMN tag text GENERATED ALWAYS AS (lower(label)) STORED;
+ALTER TABLE measures ADD COLUMN scratch integer;
+ALTER TABLE measures ADD COLUMN from_scratch integer GENERATED ALWAYS AS (scratch + 1) STORED;
+ALTER TABLE measures DROP COLUMN scratch CASCADE;
+ALTER TABLE measures RENAME COLUMN width TO breadth;
+ALTER TABLE measures ADD COLUMN frozen integer GENERATED ALWAYS AS (id + 1) STORED;
+ALTER TABLE measures ALTER COLUMN frozen DROP EXPRESSION;
+-- migrate:down
+DROP TABLE measures;
+""",
 }
 
 # Written in ways PostgreSQL stores differently: only a replay that normalises matches.
@@ -182,7 +200,10 @@ def test_live_equals_replayed_migrations(three_ways):
     # And the schema really holds what the test means to cover.
     kinds = {c.kind for t in live.tables for c in t.constraints}
     assert kinds == {"primary_key", "unique", "check", "foreign_key", "exclude"}
-    assert {t.name for t in live.tables} == {"users", "billing.invoices", "billing.bookings", "line_items"}
+    assert {t.name for t in live.tables} == {"users", "billing.invoices", "billing.bookings", "line_items", "measures"}
+    # Generated columns: the rename followed into the expression, CASCADE's drop, DROP EXPRESSION's plain column.
+    assert {c.name: c.generated for c in live.table("measures").columns} == {
+        "id": None, "breadth": None, "label": None, "area": "breadth * 2", "tag": "lower(label)", "frozen": None}
     assert {v.name for v in live.views} == {"active_users", "billing.open_invoices", "user_counts"}
     assert live.enums[0].values == ["sad", "meh", "ok", "happy"]
 

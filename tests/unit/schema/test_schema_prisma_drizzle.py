@@ -572,6 +572,7 @@ def test_drizzle_columns_types_and_defaults():
                         col("seq", "bigint", nn=True, identity={"type": "always", "name": "users_seq_seq"}),
                         col("meta", "jsonb", default="'{}'::jsonb"),
                         col("price", "numeric(10, 2)"),
+                        col("gross", "numeric(10, 2)", generated={"as": "(\"price\" * 2)", "type": "stored"}),
                     ],
                 )
             },
@@ -597,7 +598,9 @@ def test_drizzle_columns_types_and_defaults():
         ("seq", "bigint", False, None),
         ("meta", "jsonb", True, "'{}'"),
         ("price", "numeric(10,2)", True, None),
+        ("gross", "numeric(10,2)", True, None),
     ]
+    assert t.column("gross").generated == "price * 2" and t.column("price").generated is None
     assert t.primary_key == ["id"]
     assert t.indexes == [
         Index(name="users_pkey", columns=["id"], unique=True, primary=True),

@@ -352,7 +352,7 @@ def test_indexes_foreign_keys_checks_enums_and_virtual_columns():
     acc = s.table("accounts")
     assert acc.column("family_id") == Column(name="family_id", type="bigint", nullable=False)
     assert acc.column("status") == Column(name="status", type="account_status", nullable=False, default="'ok'")
-    assert acc.column("doubled") == Column(name="doubled", type="numeric(19,4)")
+    assert acc.column("doubled") == Column(name="doubled", type="numeric(19,4)", generated="balance * 2")
     assert [i.name for i in acc.indexes] == [
         "accounts_pkey", "index_accounts_on_family_id", "index_accounts_on_lower_kind", "by_status", "kind_trgm",
     ]
@@ -589,7 +589,10 @@ def test_real_rails_maybe_schema_rb():
     assert acc.column("balance") == Column(name="balance", type="numeric(19,4)")
     assert acc.column("cash_balance") == Column(name="cash_balance", type="numeric(19,4)", default="0")
     assert acc.column("locked_attributes") == Column(name="locked_attributes", type="jsonb", default="'{}'")
-    assert acc.column("classification") == Column(name="classification", type="character varying")  # t.virtual
+    # t.virtual ... stored: true: PostgreSQL's print of the expression, in the normal form
+    assert acc.column("classification") == Column(
+        name="classification", type="character varying",
+        generated="CASE WHEN accountable_type IN ('Loan', 'CreditCard', 'OtherLiability') THEN 'liability' ELSE 'asset' END")
     assert s.table("users").column("goals") == Column(name="goals", type="text[]", default="'{}'")
     assert s.table("families").column("latest_sync_activity_at").default == "CURRENT_TIMESTAMP"
     assert idx(s, "merchants", "index_merchants_on_family_id_and_name") == Index(
@@ -709,12 +712,14 @@ def test_real_upchieve_dump_equals_its_282_migrations(upchieve_dump):
     # ---- Allow-list: differences of the real database, not of either reader. ----
     # 1. dbmate's bookkeeping table is in the dump only.
     assert dump.pop("schema_migrations")["columns"] == [
-        {"name": "version", "type": "character varying(255)", "nullable": False, "default": None}
+        {"name": "version", "type": "character varying(255)", "nullable": False, "default": None,
+         "generated": None}
     ]
     # 2. users_surveys.progress_report_id was added to the database outside the migrations
     #    (20260622211455_add-comments.sql only comments on it).
     extra = dump["upchieve.users_surveys"]["columns"].pop()
-    assert extra == {"name": "progress_report_id", "type": "uuid", "nullable": True, "default": None}
+    assert extra == {"name": "progress_report_id", "type": "uuid", "nullable": True, "default": None,
+                     "generated": None}
     # 3. censored_session_messages.shown: added `NOT NULL DEFAULT FALSE`, the database has no default.
     shown = next(c for c in migs["upchieve.censored_session_messages"]["columns"] if c["name"] == "shown")
     assert shown["default"] == "FALSE"

@@ -711,3 +711,26 @@ def test_upchieve_indexes_and_constraints(upchieve):
     )
     # 20211026204728: code varchar(2) PRIMARY KEY NOT NULL UNIQUE makes only us_states_pkey.
     assert [i.name for i in upchieve.table("upchieve.us_states").indexes] == ["us_states_pkey", "us_states_name_key"]
+
+
+def test_generated_columns_keep_their_expression_through_renames_drops_and_set_expression():
+    s = replay_sql("""
+        CREATE TABLE m (id int PRIMARY KEY, w int, h int, area int GENERATED ALWAYS AS (w * h) STORED);
+        ALTER TABLE m ADD COLUMN half int GENERATED ALWAYS AS (h / 2) STORED;
+        ALTER TABLE m RENAME COLUMN w TO width;
+        ALTER TABLE m ALTER COLUMN half SET EXPRESSION AS (h / 3);
+        ALTER TABLE m DROP COLUMN h CASCADE;
+    """)
+    # area and half were computed from h: PostgreSQL's CASCADE drops them with it.
+    assert s.table("m").columns == [Column(name="id", type="integer", nullable=False),
+                                    Column(name="width", type="integer")]
+    s = replay_sql("""
+        CREATE TABLE m (w int, area int GENERATED ALWAYS AS (w * 2) STORED, twice int GENERATED ALWAYS AS (w + w) STORED);
+        ALTER TABLE m RENAME COLUMN w TO width;
+        ALTER TABLE m ALTER COLUMN twice SET EXPRESSION AS (width * 3);
+        ALTER TABLE m ALTER COLUMN area DROP EXPRESSION;
+    """)
+    assert [(c.name, c.generated, c.default) for c in s.table("m").columns] == [
+        ("width", None, None), ("area", None, None), ("twice", "width * 3", None)]
+    assert replay_sql("CREATE TABLE m (w int, d int GENERATED ALWAYS AS (w * 2) STORED)").table("m").column("d") \
+        == Column(name="d", type="integer", generated="w * 2")
