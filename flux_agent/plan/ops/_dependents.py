@@ -32,6 +32,14 @@ _ADVICE = {
 }
 
 
+_GENERATED_ADVICE = {
+    "rename": "rename it by hand with the code that reads it (ALTER TABLE ... RENAME COLUMN: a brief lock, "
+              "no rewrite; code reading the old name fails until the new code runs)",
+    "retype": "change it by hand, at a quiet time: a generated column's new type rewrites the table under an "
+              "ACCESS EXCLUSIVE lock",
+}
+
+
 @dataclass
 class Carried:
     """What a column change carries across, by kind."""
@@ -54,14 +62,18 @@ def column_dependents(schema: Schema, table: Table, column: str, action: Action,
                       extra: Optional[list[str]] = None, carry_identity: bool = False) -> Carried:
     """Refuse (one message naming every blocker, `extra` first) or say what the plan must carry.
     `carry_identity`: a retype that can move the column's identity to its copy (a key widening)."""
+    own = table.column(column)
+    if own is not None and own.generated is not None and action != "drop":
+        # The copy a rename or retype writes through a trigger cannot be written: PostgreSQL computes it.
+        raise FluxInputError(
+            f"cannot {action_verb(action)} {table.name}.{column}: it is a generated column (computed as "
+            f"{_short(own.generated)}), which no trigger can copy into a new column; {_GENERATED_ADVICE[action]}")
     deps = schema.dependencies
     if deps is None:
         _refuse(f"{action_verb(action)} {table.name}.{column}", list(extra or []), action)
         return Carried()
     users = deps.on(table.name, column)
     blockers = list(extra or []) + [f"{d.label} ({_short(d.definition)})" for d in users if d.kind in _NEVER]
-    blockers += [f"{d.label} (it is generated: {_short(d.definition)})" for d in deps.dependents
-                 if d.kind == "generated_column" and d.table == table.name and d.name == column]
     identities = [s for s in deps.sequences if s.identity and s.owned_by == f"{table.name}.{column}"]
     if not (carry_identity and action == "retype"):
         blockers += [f"identity sequence {s.name}" for s in identities]

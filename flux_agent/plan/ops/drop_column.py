@@ -67,7 +67,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
     col = require_column(table, op.column)
     t, c, a = qname(table.name), ident(op.column), ident(aside_name(op.column))
     steps: list[Step] = []
-    if not col.nullable and col.default is None:
+    if not col.nullable and col.default is None and col.generated is None:  # nothing writes a generated one
         # Code that no longer writes the column must still be able to insert.
         steps.append(tx_step(
             ctx, "expand", f"allow NULL in {table.name}.{op.column} so new code can omit it",
@@ -85,14 +85,24 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         risk="brief lock, catalog change only; anything still using the column fails now, "
              "while its data is still there",
         rollback=f"rename {aside_name(op.column)} back to {op.column}, data intact"))
+    if col.generated is not None:
+        # PostgreSQL computes every row's value again as it adds the column back: nothing is lost, but
+        # the table is rewritten under its lock (the rollback of a drop only; planned changes never do).
+        readd = ["-- squawk-ignore adding-field-with-default -- the rollback recomputes the dropped generated column",
+                 f"ALTER TABLE {t} ADD COLUMN {a} {col.type} GENERATED ALWAYS AS ({col.generated}) STORED"]
+        back = (f"re-add {op.column} as the generated column it was: PostgreSQL recomputes its values, rewriting "
+                f"{table.name} under an ACCESS EXCLUSIVE lock")
+    else:
+        readd = [f"ALTER TABLE {t} ADD COLUMN {a} {col.type}"]
+        back = f"re-add {op.column} empty: its values are lost; restore them from a backup"
     steps.append(tx_step(
         ctx, "contract", f"drop the set-aside column {aside_name(op.column)} from {table.name}",
         ["-- squawk-ignore ban-drop-column -- unused since the code step and set aside since the step before",
          f"ALTER TABLE {t} DROP COLUMN {a}"],
-        [f"ALTER TABLE {t} ADD COLUMN {a} {col.type}"] + _restore_indexes(ctx.schema, table, op.column),
+        readd + _restore_indexes(ctx.schema, table, op.column),
         risk="brief lock, catalog change only; run it once nothing failed after the set-aside",
-        rollback=f"re-add {op.column} empty: its values are lost; restore them from a backup",
-        data_loss=True))
+        rollback=back, data_loss=col.generated is None,
+        down_statement_timeout="0" if col.generated is not None else None))
     return steps
 
 

@@ -368,3 +368,27 @@ def test_scratch_databases_left_by_a_crash_are_dropped_later(pg_url, shop):
         assert old not in names and recent in names
         conn.execute(f'DROP DATABASE "{recent}"')
     assert sandbox.STALE_SECONDS >= 3600
+
+
+GENERATED = """-- migrate:up
+ALTER TABLE orders ADD COLUMN total_with_tax numeric(12,2) GENERATED ALWAYS AS (total * 1.2) STORED;
+CREATE INDEX orders_total_with_tax_idx ON orders (total_with_tax);
+-- migrate:down
+ALTER TABLE orders DROP COLUMN total_with_tax;
+"""
+
+
+def test_a_generated_column_is_dropped_and_rolled_back_as_generated(pg_admin_url, shop):
+    # The drop's rollback re-adds the column as PostgreSQL computes it (it came back empty, a plain
+    # column, "data loss: yes"); a rename or retype is refused by the model itself, offline too.
+    (shop / "db" / "migrations" / "20250101090500_total_with_tax.sql").write_text(GENERATED)
+    drop = [{"op": "drop_column", "table": "orders", "column": "total_with_tax"}]
+    plan = plan_migration(parse_operations(drop), str(shop))
+    assert not any(s.data_loss_on_rollback for s in plan.steps), [s.rollback for s in plan.steps]
+    assert "GENERATED ALWAYS AS (total * 1.2) STORED" in plan.steps[-1].down_sql
+    report = verify(shop, database_url=pg_admin_url, rows=100, operations=drop)
+    assert report.ok, render_report(report)
+    for op in ({"op": "rename_column", "table": "orders", "column": "total_with_tax", "new_name": "gross"},
+               {"op": "change_column_type", "table": "orders", "column": "total_with_tax", "type": "numeric(14,2)"}):
+        with pytest.raises(FluxInputError, match="it is a generated column .computed as total \\* 1.2"):
+            plan_migration(parse_operations([op]), str(shop))
