@@ -268,11 +268,11 @@ def _each(conn: psycopg.Connection, admin: psycopg.Connection, script: Script, s
                     notes.append(f"{script.name}:{stmt.line}: created extension {extension!r}, whose type the "
                                  "migrations use but do not create")
                 else:
-                    notes.append(_note(script, stmt.line, exc))
+                    notes.append(_note(script, stmt.line, exc, conn))
                     break
             except psycopg.Error as exc:
                 _refuse_missing_extension(exc)
-                notes.append(_note(script, stmt.line, exc))
+                notes.append(_note(script, stmt.line, exc, conn))
                 break
     return notes
 
@@ -306,6 +306,16 @@ def _refuse_missing_extension(exc: psycopg.Error) -> None:
                                "dev_url in .flux.yaml (or [tool.flux]) to a PostgreSQL server that has it") from None
 
 
-def _note(script: Script, line: int, exc: psycopg.Error) -> str:
+def _note(script: Script, line: int, exc: psycopg.Error, conn: psycopg.Connection) -> str:
     message = " ".join((exc.diag.message_primary or str(exc)).split())
+    if isinstance(exc, errors.SyntaxError):
+        # It was cut out of the file by pglast, which is PostgreSQL's own parser of a newer version:
+        # the server's grammar is older than the migrations' (a subquery without an alias before 16,
+        # JSON_TABLE before 17), and every statement building on it is skipped too.
+        from pglast.parser import get_postgresql_version
+
+        ours, server = get_postgresql_version()[0], conn.info.server_version // 10000
+        if server < ours:
+            message += (f" (PostgreSQL {ours}'s parser reads it; this dev database runs PostgreSQL {server}: "
+                        "set dev_url in .flux.yaml (or [tool.flux]) to a server of your production's version)")
     return f"{script.name}:{line}: statement skipped: {message}"

@@ -169,3 +169,27 @@ def test_a_rails_virtual_column_is_generated_in_the_dev_database_and_its_source_
                {"op": "drop_column", "table": "accounts", "column": "accountable_type"}):
         with pytest.raises(FluxInputError, match="generated column accounts.classification"):
             actions.plan_migration([op], str(tmp_path))
+
+
+@pytest.mark.pg
+def test_syntax_of_a_newer_postgresql_is_said_to_need_one():
+    """lemmy's history used a subquery without an alias (PostgreSQL 16) and the dev database ran 15:
+    "subquery in FROM must have an alias", then 95 statements skipped after it, and no word why.
+    pglast (PostgreSQL 17's parser) cut the statement out of the file: the server is older."""
+    from pglast.parser import get_postgresql_version
+
+    from flux_agent.devdb.build import Script, build, inputs_hash
+    from flux_agent.devdb.server import dev_server
+
+    server = dev_server()
+    ours = get_postgresql_version()[0]
+    if server.major >= ours:
+        pytest.skip(f"the dev server runs PostgreSQL {server.major}, whose parser reads PostgreSQL {ours}'s syntax")
+    scripts = [Script("001_json.sql", "CREATE TABLE j (doc jsonb);\n"
+                      "CREATE VIEW jt AS SELECT * FROM JSON_TABLE('[1]'::jsonb, '$[*]' COLUMNS (x int PATH '$'));\n"
+                      "CREATE VIEW missing AS SELECT * FROM nowhere;\n", transactional=False)]
+    built = build(server, scripts, inputs_hash(scripts, server.major, "newer syntax"))
+    newer, other = built.notes
+    assert newer.startswith("001_json.sql:2: statement skipped: syntax error") and \
+        f"PostgreSQL {ours}'s parser reads it; this dev database runs PostgreSQL {server.major}: set dev_url" in newer
+    assert other == '001_json.sql:3: statement skipped: relation "nowhere" does not exist'  # no such word on others
