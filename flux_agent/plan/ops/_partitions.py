@@ -25,8 +25,17 @@ ONLY_IGNORE = ("-- squawk-ignore require-concurrent-index-creation -- ON ONLY a 
 
 
 def partitions(schema: Schema, table: str) -> list[str]:
-    """The partitions of `table` (none when it is not partitioned or nothing is known)."""
-    return schema.dependencies.partitions(table) if schema.dependencies is not None else []
+    """The partitions of `table` (none when it is not partitioned). A schema read without PostgreSQL's
+    catalogs knows a table is partitioned (Table.partitioned) but not its partitions: refused then,
+    rather than planning for a plain table what PostgreSQL refuses on a partitioned one (CONCURRENTLY)."""
+    if schema.dependencies is not None:
+        return schema.dependencies.partitions(table)
+    own = schema.table(table)
+    if own is not None and own.partitioned:
+        raise FluxInputError(f"{table} is partitioned, and its partitions are known only from PostgreSQL's catalogs, "
+                             "which this schema was read without (FLUX_DEVDB=off, or the dev database could not "
+                             "hold the project): plan it with the dev database, or with --database-url")
+    return []
 
 
 def child_index_name(child: str, index: str) -> str:
