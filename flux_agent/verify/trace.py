@@ -56,6 +56,7 @@ class TracedStatement(BaseModel):
     held_before: list[Lock] = Field(default_factory=list, description="the modes its transaction held on its "
                                     "own relation before it (earlier statements'): one taken again shows no new lock")
     error: Optional[str] = None
+    sqlstate: Optional[str] = Field(None, description="the error's SQLSTATE: class 22 or 23 is the rows' doing")
 
     @property
     def matches(self) -> bool:
@@ -140,6 +141,7 @@ def _trace_file(a, b, holder, pieces: list[_Piece], transactional: bool, major: 
                 _end(a, True, [(traced, started)])
         except psycopg.Error as exc:
             traced.error = (exc.diag.message_primary or str(exc)).strip().splitlines()[0]
+            traced.sqlstate = exc.sqlstate
             if a.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
                 a.execute("ROLLBACK")
             return  # the rest of the file would run on a state it was not written for
@@ -257,7 +259,13 @@ def strongest_locks(rows) -> dict[str, Lock]:
 def findings(report: TraceReport) -> list[FileFinding]:
     out = []
     for t in report.statements:
-        if t.error:
+        if t.error and (t.sqlstate or "")[:2] in ("22", "23"):  # a data exception, an integrity violation
+            out.append(FileFinding(path=t.path, line=t.line, rule=FAILED, severity="error",
+                                   message=f"PostgreSQL refused it on the trace's rows ({report.rows} made-up rows "
+                                           f"per table): {t.error}",
+                                   hint="a production row like them fails it too: check what production holds (or "
+                                        "backfill it first); the statements after it were not run"))
+        elif t.error:
             out.append(FileFinding(path=t.path, line=t.line, rule=FAILED, severity="error",
                                    message=f"PostgreSQL refused it on a copy of the dev database: {t.error}",
                                    hint="fix the statement; the statements after it were not run"))

@@ -136,3 +136,17 @@ def test_a_folder_without_a_project_is_traced_after_its_own_history(tmp_path, mo
     first = trace.run_trace([folder / "001_widgets.sql"], tmp_path, Settings(), None, rows=20)
     assert first.statements[0].error is None
     assert "no migration comes before sql/001_widgets.sql in sql: traced on an empty database" in first.notes
+
+
+def test_a_statement_the_made_up_rows_break_says_so(shop):
+    # hatchet's CHECK that paused workflows carry the new columns failed on the trace's rows: "fix the
+    # statement" was the wrong advice; a production row like those fails it too.
+    path = shop / "db" / "migrations" / "20250201000400_check.sql"
+    path.write_text("-- migrate:up\nALTER TABLE orders ADD CONSTRAINT orders_no_rows CHECK (id < 0);\n")
+    report = trace.run_trace([path], shop, Settings(), "dbmate", rows=30)
+    assert report.statements[0].sqlstate == "23514"
+    found = trace.findings(report)
+    assert [f.rule for f in found] == ["trace-failed"]
+    assert found[0].message.startswith("PostgreSQL refused it on the trace's rows (30 made-up rows per table): check "
+                                       "constraint \"orders_no_rows\"")
+    assert found[0].hint.startswith("a production row like them fails it too")
