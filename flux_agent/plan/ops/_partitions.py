@@ -14,7 +14,7 @@ from ...model.plan import Step
 from ...model.schema import Schema, Table
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.ddl import constraint_sql, default_sql, partition_of_sql
-from ...pg.quote import qname_in
+from ...pg.quote import dollar_quote, literal, qname, qname_in
 from ...pg.repoint import index_copy, on_table
 from ._index_guard import HEALS, drop_invalid_index_sql
 from ._base import (SOLO_REASON, Ctx, bare, require_column, require_table, retry_for, short_name, solo_step, table_ddl,
@@ -70,14 +70,34 @@ def index_build_steps(ctx: Ctx, table: Table, name: str, create: str, phase: str
             risk=f"builds concurrently, reads and writes go on; {rows}; {HEALS}",
             rollback=f"drop index {copy} concurrently"))
     attach = [f"ALTER INDEX {qname_in(table.name, name)} ATTACH PARTITION {qname_in(c, child_index_name(c, name))}"
-              for c in children]
+              for c in children] + [_all_attached_sql(table.name, qname_in(table.name, name))]
     # Attached indexes cannot be detached: undoing drops the parent index (and the attached ones
     # with it) and makes the empty ON ONLY index again, so the steps before undo as they expect.
     steps.append(tx_step(ctx, phase, f"{title}: attach the partitions' indexes to {name}", attach,
                          [drop_parent, ONLY_IGNORE, parent], lock_note="the indexes, briefly; no scan",
-                         risk="brief lock, catalog change only; the index is valid once all are attached",
+                         risk="brief lock, catalog change only; the index is valid once all are attached (a partition "
+                              "made since the plan read them stops the step, changing nothing, and is named)",
                          rollback=f"drop {name} with the partitions' indexes, keep it empty on ONLY {table.name}"))
     return steps
+
+
+def _all_attached_sql(table: str, index: str) -> str:
+    """Refuse (and so undo the attaching) where a partition of `table` has no index attached to
+    `index`: one made after the plan read the partitions (the dev database holds those the
+    migrations make; a function, pg_partman or a job makes others in production), which would
+    leave the index invalid with nothing to say so."""
+    return "DO " + dollar_quote(
+        "\nDECLARE\n  missing text;\nBEGIN\n"
+        "  SELECT string_agg(p.inhrelid::regclass::text, ', ' ORDER BY p.inhrelid::regclass::text) INTO missing\n"
+        f"    FROM pg_inherits p WHERE p.inhparent = {literal(qname(table))}::regclass\n"
+        "     AND NOT EXISTS (SELECT 1 FROM pg_inherits x JOIN pg_index i ON i.indexrelid = x.inhrelid\n"
+        f"                      WHERE x.inhparent = {literal(index)}::regclass AND i.indrelid = p.inhrelid);\n"
+        "  IF missing IS NOT NULL THEN\n"
+        f"    RAISE EXCEPTION 'flux: partitions of % have no index attached to %: % (made after the plan read the "
+        "partitions); nothing was attached: build one on each (CREATE INDEX CONCURRENTLY, as on the others), attach it "
+        "(ALTER INDEX ... ATTACH PARTITION), then run this migration again', "
+        f"{literal(table)}, {literal(index)}, missing;\n"
+        "  END IF;\nEND\n", "flux_attached")
 
 
 def restore_index_sql(schema: Schema, table: Table, name: str, definition: str, old: Optional[str],

@@ -6,6 +6,7 @@ verify's checks, and the index stays valid, with one attached index per partitio
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from flux_agent.entry.actions import parse_operations
@@ -203,3 +204,29 @@ def test_a_dropped_partitioned_table_comes_back_as_it_was():
         plan = build_plan(parse_operations([{"op": "drop_table", "table": "jobs"}]), schema, SETTINGS)
         # verify's checks: after the rollback the catalogs (storage, identity, trigger, policy) are as before
         run_three_ways(url, plan, schema, lambda conn, done: None)
+
+
+def test_a_partition_made_after_the_plan_read_them_stops_the_attach_and_says_which(db):
+    # hatchet makes a partition a day by a function: the dev database holds the one of the day it
+    # was built. An index planned from it attached the known partitions' indexes and left the
+    # parent index invalid in production, with nothing to say so.
+    from flux_agent.verify.runner import connect, forward, sql_steps
+
+    plan = build_plan(parse_operations([{"op": "add_index", "table": "events", "columns": ["note"]}]),
+                      read_live(db), SETTINGS)
+    steps = sql_steps(plan)
+    with connect(db) as conn:
+        conn.execute("CREATE TABLE events_2027 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2028-01-01')")
+        forward(conn, steps[:-1])
+        with pytest.raises(psycopg.errors.RaiseException, match=r"partitions of events have no index attached to "
+                           r"events_note_idx: events_2027 \(made after the plan read the partitions\)"):
+            forward(conn, steps[-1:])
+        # Nothing was attached: the known partitions' indexes stand alone, the parent's is invalid.
+        assert conn.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'events_note_idx'::regclass"
+                            ).fetchone()[0] == 0
+        # Built and attached by hand, the step runs and the index is valid.
+        conn.execute("CREATE INDEX events_2027_note ON events_2027 (note)")
+        conn.execute("ALTER INDEX events_note_idx ATTACH PARTITION events_2027_note")
+        forward(conn, steps[-1:])
+        assert conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'events_note_idx'::regclass"
+                            ).fetchone()[0] is True
