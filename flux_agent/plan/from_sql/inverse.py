@@ -1,6 +1,7 @@
 """The rollback of a safe statement `flux fix` keeps as written, where it is one obvious statement
-(CREATE TABLE, ADD COLUMN, CREATE INDEX, a default or NOT NULL put back as the schema before the
-file has it); "" where there is nothing to undo (a COMMENT, metadata a rollback may leave); None
+(CREATE TABLE, ADD COLUMN, CREATE INDEX, CREATE TYPE or DOMAIN, a default or NOT NULL put back as
+the schema before the file has it); "" where there is nothing to undo (a COMMENT, metadata a
+rollback may leave, storage parameters of a table the file makes, which its rollback drops); None
 elsewhere (the plan then says the step has no down SQL)."""
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from typing import Optional
 
 from ...model.schema import Schema
 from ...pg.parse import ast, enums, expr
-from ...pg.quote import ident, qname
-from ._names import table
+from ...pg.quote import ident, qname, relation_name
+from ._names import strings, table
 
 
 def inverse(node, schema: Optional[Schema] = None) -> Optional[str]:
@@ -26,6 +27,17 @@ def inverse(node, schema: Optional[Schema] = None) -> Optional[str]:
             c.subtype == enums.AlterTableType.AT_AddColumn and not c.missing_ok for c in node.cmds):
         drops = ", ".join(f"DROP COLUMN {ident(c.def_.colname)}" for c in node.cmds)
         return f"ALTER TABLE {qname(table(node.relation))} {drops};"
+    if isinstance(node, (ast.CreateEnumStmt, ast.CreateRangeStmt)):
+        return f"DROP TYPE {qname('.'.join(strings(node.typeName)))};"
+    if isinstance(node, ast.CompositeTypeStmt) and node.typevar is not None:
+        return f"DROP TYPE {qname(relation_name(node.typevar))};"
+    if isinstance(node, ast.CreateDomainStmt):
+        return f"DROP DOMAIN {qname('.'.join(strings(node.domainname)))};"
+    if isinstance(node, ast.AlterTableStmt) and schema is not None and table(node.relation) \
+            and schema.table(table(node.relation)) is None and node.cmds and all(
+            c.subtype in (enums.AlterTableType.AT_SetRelOptions, enums.AlterTableType.AT_ResetRelOptions)
+            for c in node.cmds):
+        return ""  # a table the file makes (the schema before it has none): its own rollback drops it
     if isinstance(node, ast.IndexStmt) and node.idxname and not node.if_not_exists:
         schema = node.relation.schemaname
         name = qname(f"{schema}.{node.idxname}" if schema else node.idxname)

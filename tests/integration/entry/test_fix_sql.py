@@ -387,3 +387,31 @@ def test_what_the_file_changed_before_is_not_read_from_the_schema_before_it(tmp_
     assert ops[0]["op"] == "raw_sql" and ops[0]["down"] == (
         "ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0;\nALTER TABLE orders ALTER COLUMN status DROP DEFAULT;")
     assert [o["op"] for o in ops] == ["raw_sql", "drop_default"] and ops[1]["column"] == "status"
+
+
+NEW_TYPE_AND_TABLE = (
+    "CREATE TYPE pause_behavior AS ENUM ('queue', 'drop')",
+    "ALTER TABLE orders ADD COLUMN paused_behavior pause_behavior",
+    "ALTER TABLE orders ADD CONSTRAINT orders_paused_check CHECK (paused_behavior IS NULL OR total >= 0)",
+    "CREATE TABLE paused_items (id bigint PRIMARY KEY, order_id bigint NOT NULL)",
+    "CREATE INDEX paused_items_order_idx ON paused_items (order_id)",
+    "ALTER TABLE paused_items SET (autovacuum_vacuum_scale_factor = '0.1', fillfactor = 90)",
+)
+
+
+def test_a_file_making_a_type_and_a_table_keeps_them_with_their_rollback(tmp_path, capsys):
+    # hatchet's v1_0_146: the kept CREATE TYPE and the kept CREATE TABLE ... SET (...) had no down SQL
+    # (no obvious undo was known for either), so `flux fix` refused its own plan: missing-rollback.
+    from flux_agent.entry.fix import fix_file
+    from flux_agent.verify import verify
+
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(*NEW_TYPE_AND_TABLE)})
+    fixed = fix_file(FIX, str(project), write=True)
+    assert fixed.written, [f.message for f in fixed.plan.findings]
+    downs = [s.down_sql or "" for s in fixed.plan.steps]
+    assert any("DROP TYPE pause_behavior;" in d for d in downs) and any("DROP TABLE paused_items;" in d for d in downs)
+    assert errors_of_validate(capsys, project) == []
+    for rel in fixed.written:
+        (project / rel).unlink()
+    report = verify(str(project), operations=fixed.plan.operations, rows=100)
+    assert report.ok, report.model_dump_json(indent=2)

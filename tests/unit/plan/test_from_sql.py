@@ -90,6 +90,13 @@ SCHEMA = Schema(tables=[Table(name="orders", columns=[
      "ALTER TABLE orders ALTER COLUMN status SET DEFAULT CAST('new' AS text);"),
     ("ALTER TABLE orders ALTER total SET DEFAULT 0", "ALTER TABLE orders ALTER COLUMN total DROP DEFAULT;"),
     ("ALTER TABLE orders ALTER total DROP NOT NULL", "ALTER TABLE orders ALTER COLUMN total SET NOT NULL;"),
+    ("CREATE TYPE \"Mood\" AS ENUM ('a', 'b')", 'DROP TYPE "Mood";'),
+    ("CREATE TYPE billing.pair AS (a int, b int)", "DROP TYPE billing.pair;"),
+    ("CREATE TYPE span AS RANGE (subtype = int4)", "DROP TYPE span;"),
+    ("CREATE DOMAIN app.positive AS int CHECK (VALUE > 0)", "DROP DOMAIN app.positive;"),
+    # Storage parameters of a table the file makes: its DROP TABLE undoes them (hatchet's queue tables).
+    ("ALTER TABLE queue_items SET (autovacuum_vacuum_scale_factor = '0.1')", ""),
+    ("ALTER TABLE orders SET (fillfactor = 70)", None),  # a table there before: its old value is unknown
     ("GRANT SELECT ON a TO b", None),
     ("CREATE TABLE IF NOT EXISTS notes (id int)", None),  # it may have made nothing
 ])
