@@ -15,6 +15,8 @@ _O = enums.ObjectType
 def operations(node) -> Optional[list[Operation]]:
     if node.behavior != enums.DropBehavior.DROP_RESTRICT or node.missing_ok or len(node.objects or ()) != 1:
         return None
+    if node.removeType not in (_O.OBJECT_TABLE, _O.OBJECT_INDEX):
+        return None  # a function's, a type's object is no list of names (ObjectWithArgs, TypeName)
     parts = [p.sval for p in node.objects[0]]
     if len(parts) > 2 or any("." in p or '"' in p for p in parts):
         return None

@@ -70,6 +70,10 @@ def test_a_statement_becomes_the_operations_it_means(sql, expected):
     "DROP TABLE a, b",
     "DROP TABLE IF EXISTS a",
     "DROP VIEW v",
+    "DROP FUNCTION list_payloads(partition_date date, last_id bigint)",  # hatchet: crashed, exit 3
+    "DROP FUNCTION f",
+    "DROP TYPE mood",
+    "DROP DOMAIN positive",
     "CREATE TABLE t (id int)",
 ])
 def test_what_no_operation_says_exactly_stays_raw(sql):
