@@ -58,6 +58,10 @@ def _planned(file: Path, project: Path, found: Detection, settings, pg_version: 
     with project_before(project, found, file) as before:
         schema = actions.current_schema(str(before), found.tool)[0]
         statements = read_statements(file, settings, schema, project, found.tool)
+        if statements and all(st.action in ("kept", "dropped") for st in statements) \
+                and any(st.action == "kept" for st in statements):
+            # Planned as raw SQL it would only lose the file's own down section (hatchet's CONCURRENTLY index).
+            raise FluxInputError(f"nothing to fix in {file.name}: every statement is safe as written")
         ops = fix_operations(statements, settings)
         try:
             plan = actions.plan_migration(ops, str(before), tool=found.tool, pg_version=pg_version, now=now)

@@ -305,6 +305,11 @@ def test_a_failed_write_puts_the_original_back(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("text, message", [
     ("-- migrate:up\nALTER TABLE users RENAME COLUMN;\n", "syntax error"),
     ("-- migrate:up\nSET lock_timeout = '1s';\n", "nothing to fix"),
+    # Only safe statements (hatchet's CONCURRENTLY index): as raw SQL it lost its own down section and
+    # was refused for missing-rollback.
+    ("-- migrate:up transaction:false\nSET lock_timeout = '1s';\nCREATE INDEX CONCURRENTLY IF NOT EXISTS o_s ON orders "
+     "(status);\n-- migrate:down\nDROP INDEX CONCURRENTLY IF EXISTS o_s;\n",
+     "nothing to fix in 20250102000000_change.sql: every statement is safe as written"),
     ("-- migrate:up\nALTER TABLE nosuch RENAME COLUMN a TO b;\n", "nosuch"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, text, message):
