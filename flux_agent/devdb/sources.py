@@ -24,7 +24,8 @@ from ..pg.ddl import schema_ddl
 from ..pg.parse import ast
 from ..pg.split import SqlSyntaxError, split_statements
 from ..project.detect import Detection
-from ..schema.migration_files import goose_go_migrations, migration_files, number_then_name, read_sections
+from ..schema.migration_files import (goose_go_migrations, history_folder, migration_files, number_then_name,
+                                      read_sections)
 from ..schema.project import read_project_schema
 from .build import Script
 
@@ -61,6 +62,16 @@ def project_scripts(project: Path, found: Detection) -> Optional[list[Script]]:
             return [_dump(project, dump)]
         return []
     return None
+
+
+def history_of_files(project: Path, found: Detection, files: Sequence[Path]) -> Detection:
+    """`found` with the migrations folder the files belong to: the project's, or where the project
+    has none, the first file's own history folder (migration_files.history_folder). validate judges
+    a folder given without a project so (entry/validate._histories); trace and fix follow it too."""
+    if found.tool not in SQL_HISTORY or not files or migration_files(project / found.migrations_dir, found.tool):
+        return found
+    folder = Path(history_folder(Path(files[0]).resolve()))
+    return found.model_copy(update={"migrations_dir": _rel(project.resolve(), folder)})
 
 
 _GO_NOT_RUN = "a goose Go migration (Flux runs SQL only): what it changes is missing from the dev database"

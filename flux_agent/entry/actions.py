@@ -89,13 +89,14 @@ def read_schema(project_dir: Optional[str] = None, tool: Optional[str] = None,
 
 
 def current_schema(project_dir: Optional[str] = None, tool: Optional[str] = None,
-                   database_url: Optional[str] = None) -> tuple[Schema, list[str]]:
+                   database_url: Optional[str] = None,
+                   migrations_dir: Optional[str] = None) -> tuple[Schema, list[str]]:
     """(the project's current schema, notes on how it was read). PostgreSQL is the truth:
     the dev database built from the project's own files, read from its catalogs; the
     static readers where the dev database cannot hold the project (an extension the
     server lacks, a tool whose migrations are program code) or FLUX_DEVDB=off."""
     project = project_path(project_dir)
-    settings = load_settings(project)
+    settings = load_settings(project, migrations_dir=migrations_dir)
     found = detect(project, tool or settings.tool, settings)
     if database_url:
         return read_project_schema(project, found.tool, found.migrations_dir, database_url), []
@@ -131,14 +132,15 @@ def _refuse_silent_empty(project: Path, found: Detection) -> None:
 
 def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[str] = None,
                    tool: Optional[str] = None, pg_version: Optional[int] = None,
-                   now: Optional[datetime] = None, database_url: Optional[str] = None) -> Plan:
+                   now: Optional[datetime] = None, database_url: Optional[str] = None,
+                   migrations_dir: Optional[str] = None) -> Plan:
     """Plan the operations against the project's schema (or a live database's, which
     also gives the table sizes for duration estimates); lay out the files it would write."""
     ops = list(operations) if _is_ops(operations) else parse_operations(operations)
     project = project_path(project_dir)
-    settings = load_settings(project, pg_version=pg_version)
+    settings = load_settings(project, pg_version=pg_version, migrations_dir=migrations_dir)
     found = detect(project, tool or settings.tool, settings)
-    schema, notes = current_schema(str(project), found.tool, database_url)
+    schema, notes = current_schema(str(project), found.tool, database_url, migrations_dir)
     try:
         plan = build_plan(ops, schema, settings, tool=found.tool)
     except FluxInputError as exc:
@@ -171,10 +173,11 @@ def validate_migration(paths: Sequence[str | Path], project_dir: Optional[str] =
     return validate_paths(paths, project_dir, tool, since=since)[1]
 
 
-def write_migration(plan: Plan, project_dir: Optional[str] = None) -> WriteOutcome:
+def write_migration(plan: Plan, project_dir: Optional[str] = None,
+                    migrations_dir: Optional[str] = None) -> WriteOutcome:
     """Write the steps up to the first code deploy; the rest wait for `flux continue`."""
     project = project_path(project_dir)
-    settings = load_settings(project)
+    settings = load_settings(project, migrations_dir=migrations_dir)
     found = detect(project, plan.tool, settings)
     return write_first(plan, project, found.migrations_dir)
 

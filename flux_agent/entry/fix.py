@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
+from ..devdb.sources import history_of_files
 from ..errors import FluxInputError, FluxRefused, one_line
 from ..model.fix import FixResult
 from ..project.config import load_settings
@@ -43,8 +44,10 @@ def fix_files(paths: Sequence[str | Path], project_dir: Optional[str] = None, to
             why = refusal(file, found.tool, base, database_url)
             if why:
                 raise FluxRefused(f"refused: {why}")
-    results = [_planned(file, project, found, settings, pg_version, now) for file in files]
-    return _replace(results, files, project) if write else results
+    # As validate and trace: a file of a project without migrations follows its own folder's history.
+    founds = [history_of_files(project, found, [file]) for file in files]
+    results = [_planned(file, project, here, settings, pg_version, now) for file, here in zip(files, founds)]
+    return _replace(results, files, project, [here.migrations_dir for here in founds]) if write else results
 
 
 def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional[str] = None, write: bool = False,
@@ -56,7 +59,7 @@ def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional
 def _planned(file: Path, project: Path, found: Detection, settings, pg_version: Optional[int],
              now: Optional[datetime]) -> FixResult:
     with project_before(project, found, file) as before:
-        schema = actions.current_schema(str(before), found.tool)[0]
+        schema = actions.current_schema(str(before), found.tool, migrations_dir=found.migrations_dir)[0]
         statements = read_statements(file, settings, schema, project, found.tool)
         if statements and all(st.action in ("kept", "dropped") for st in statements) \
                 and any(st.action == "kept" for st in statements):
@@ -64,7 +67,8 @@ def _planned(file: Path, project: Path, found: Detection, settings, pg_version: 
             raise FluxInputError(f"nothing to fix in {file.name}: every statement is safe as written")
         ops = fix_operations(statements, settings)
         try:
-            plan = actions.plan_migration(ops, str(before), tool=found.tool, pg_version=pg_version, now=now)
+            plan = actions.plan_migration(ops, str(before), tool=found.tool, pg_version=pg_version, now=now,
+                                          migrations_dir=found.migrations_dir)
         except FluxInputError as exc:
             raise FluxInputError(f"cannot fix {file.name}: {exc}") from None
     shown = file.relative_to(project).as_posix() if file.is_relative_to(project) else str(file)
@@ -136,7 +140,7 @@ def _alembic_after(file: Path, folder: Path) -> list[Path]:
     return after
 
 
-def _replace(results: list[FixResult], files: list[Path], project: Path) -> list[FixResult]:
+def _replace(results: list[FixResult], files: list[Path], project: Path, dirs: list[str]) -> list[FixResult]:
     """Flux's files in place of each file whose plan has no error finding, all or nothing: the originals
     are set aside under hidden names in their folders while the new files are written (a writer that
     chains onto the newest migration, alembic's down_revision or django's dependencies, must not chain
@@ -163,7 +167,7 @@ def _replace(results: list[FixResult], files: list[Path], project: Path) -> list
             os.rename(file, aside[file])
             moved.append(file)
         for i, _ in todo:
-            outcome = actions.write_migration(out[i].plan, str(project))
+            outcome = actions.write_migration(out[i].plan, str(project), migrations_dir=dirs[i])
             written += outcome.files + ([outcome.record] if outcome.record else [])
             out[i] = out[i].model_copy(update={"plan": outcome.plan or out[i].plan, "written": outcome.files,
                                                "removed": True, "next": outcome.next,

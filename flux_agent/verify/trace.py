@@ -24,7 +24,7 @@ from ..pg.locks import facts
 from ..pg.parse import ast
 from ..pg.split import Statement, split_statements
 from ..lint.readers import reader_for
-from ..schema.migration_files import history_folder, migration_files, read_sections
+from ..schema.migration_files import read_sections
 
 MISMATCH, FAILED = "trace-mismatch", "trace-failed"
 
@@ -299,7 +299,7 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
     """Trace `files` on a copy of the dev database holding the project's history before the first of
     them (all of it, for files the history does not hold), with `rows` rows in every table."""
     from ..devdb.project import project_schema
-    from ..devdb.sources import project_scripts
+    from ..devdb.sources import history_of_files, project_scripts
     from ..project.detect import detect
     from .pending import Before
     from .sandbox import open_sandbox
@@ -307,7 +307,7 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
 
     if rows < 0:
         raise FluxInputError("--rows must be 0 or more")
-    found = _history(project, detect(project, tool, settings), files)
+    found = history_of_files(project, detect(project, tool, settings), files)
     scripts = project_scripts(project, found)
     traced = {_rel(project, f) for f in files}
     notes: list[str] = []
@@ -333,17 +333,6 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
         report.database = box.description
         report.notes = notes + box.notes + report.notes
     return report
-
-
-def _history(project: Path, found, files: Sequence[Path]):
-    """`found` with the migrations folder the files are traced after, as validate judges them
-    (entry/validate._histories): the project's, or where the project has none, the first file's
-    own (migration_files.history_folder); a folder validated without --project has a history too."""
-    from ..devdb.sources import SQL_HISTORY
-
-    if found.tool not in SQL_HISTORY or not files or migration_files(project / found.migrations_dir, found.tool):
-        return found
-    return found.model_copy(update={"migrations_dir": _rel(project, Path(history_folder(Path(files[0]).absolute())))})
 
 
 def _rel(project: Path, path: Path) -> str:

@@ -290,7 +290,7 @@ def test_a_failed_write_puts_the_original_back(tmp_path, capsys, monkeypatch):
     project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(CASES["add_index"][0])})
     text = (project / FIX).read_text()
 
-    def broken(plan, project_dir=None):
+    def broken(plan, project_dir=None, migrations_dir=None):
         assert not (project / FIX).exists()  # set aside meanwhile, so a writer cannot chain onto it
         raise OSError(28, "No space left on device")
 
@@ -367,11 +367,11 @@ def test_a_failed_write_of_a_second_file_takes_back_the_first(tmp_path, capsys, 
     before = {p.name: p.read_text() for p in (project / "db/migrations").iterdir()}
     real, calls = actions.write_migration, []
 
-    def second_fails(plan, project_dir=None):
+    def second_fails(plan, project_dir=None, migrations_dir=None):
         calls.append(plan)
         if len(calls) == 2:
             raise OSError(28, "No space left on device")
-        return real(plan, project_dir)
+        return real(plan, project_dir, migrations_dir)
 
     monkeypatch.setattr(actions, "write_migration", second_fails)
     code, out, err = flux(capsys, "fix", "--project", str(project), FIX, second, "--write")
@@ -420,3 +420,47 @@ def test_a_file_making_a_type_and_a_table_keeps_them_with_their_rollback(tmp_pat
         (project / rel).unlink()
     report = verify(str(project), operations=fixed.plan.operations, rows=100)
     assert report.ok, report.model_dump_json(indent=2)
+
+
+DIESEL = {
+    "migrations/2024-01-01-000000_create_notes/up.sql": "CREATE TABLE notes (id bigint PRIMARY KEY, body text);\n",
+    "migrations/2024-01-01-000000_create_notes/down.sql": "DROP TABLE notes;\n",
+    "migrations/2024-02-01-000000_notes_body/up.sql": "CREATE INDEX notes_body_idx ON notes (body);\n",
+    "migrations/2024-02-01-000000_notes_body/down.sql": "DROP INDEX notes_body_idx;\n",
+}
+
+
+def test_a_file_of_a_project_without_migrations_is_fixed_on_its_own_folders_history(tmp_path, capsys):
+    # lemmy (diesel, no tool Flux detects): `flux fix migrations/<version>/up.sql` said "read no tables:
+    # sql migrations were looked for in db/migrations/", where validate judges the folder's history.
+    project = write(tmp_path / "app", DIESEL)
+    rel = "migrations/2024-02-01-000000_notes_body/up.sql"
+    fixed = actions_fix(project, rel)
+    assert [s.action for s in fixed.statements] == ["planned"]
+    assert [op.op for s in fixed.statements for op in s.operations] == ["add_index"]
+    # Written, it would be dbmate's format among diesel's folders: refused, one line, nothing written.
+    before = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
+    code, out, err = flux(capsys, "fix", "--project", str(project), rel, "--write")
+    assert code == 2 and "are diesel's <version>_<name>/up.sql and down.sql, which Flux reads but does not write" in err
+    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*")) == before
+
+
+def actions_fix(project, rel):
+    from flux_agent.entry.fix import fix_file
+
+    return fix_file(rel, str(project))
+
+
+def test_a_plain_folder_without_a_project_gets_its_fixed_files_in_that_folder(tmp_path, capsys):
+    # Its history is its own folder: the files written in the original's place go there too (the
+    # write laid them out in db/migrations, the project's default, away from their history).
+    project = write(tmp_path / "app", {
+        "sql/20250101000000_init.sql": f"-- migrate:up\n{INIT_SQL}\n-- migrate:down\n{INIT_DOWN}",
+        "sql/20250102000000_index.sql": sql_file(CASES["add_index"][0]),
+    })
+    code, out, err = flux(capsys, "fix", "--project", str(project), "sql/20250102000000_index.sql", "--write")
+    assert code == 0, err
+    assert not (project / "db").exists()
+    names = sorted(p.name for p in (project / "sql").iterdir())
+    assert names[0] == "20250101000000_init.sql" and len(names) == 2 and names[1].endswith(
+        "_build_index_orders_user_id_idx_on_orders_user_id.sql"), names
