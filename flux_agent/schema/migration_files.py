@@ -213,6 +213,23 @@ def history_folder(path: Union[str, Path]) -> str:
     return folder
 
 
+def unwritten_format(folder: Path) -> Optional[str]:
+    """What the migrations in `folder` are written as, when it is a format Flux reads but writes for
+    no tool: diesel's folder per migration, rubenv/sql-migrate's markers (its newest files are
+    read); None for any other folder."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return None
+    if any(e.is_dir() and e.name[:1].isdigit() and os.path.isfile(os.path.join(e.path, _DIESEL_UP)) for e in entries):
+        return "diesel's <version>_<name>/up.sql and down.sql"
+    for entry in [e for e in entries if e.name.endswith(".sql") and e.is_file()][-3:]:
+        marks = [m for line in _read_or_empty(Path(entry.path)).split("\n") if (m := _marker(line))]
+        if any(m[0] == "sql-migrate" for m in marks):
+            return "rubenv/sql-migrate's files (-- +migrate Up / Down)"
+    return None
+
+
 def _diesel_no_transaction(path: Path) -> bool:
     """The migration's metadata.toml says `run_in_transaction = false`."""
     meta = path.with_name("metadata.toml")

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from ...errors import FluxInputError
 from ...model.plan import Plan, Step
+from ...schema.migration_files import unwritten_format
 from .._layout import stamped_layout
 from ..base import FileJob, OneFilePerStep, commit, db_steps, down_or_note, laid_files, sql_header, unguarded, up_sql
 
@@ -46,3 +48,14 @@ class SqlWriter(OneFilePerStep):
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         # dbmate sends a block as one query, even with transaction:false: no guard before a build.
         return unguarded(layout(plan, project_dir, migrations_dir, now), self.tool)
+
+    def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        out = super().jobs(plan, project_dir)
+        if self.tool == "sql":  # no tool detected: dbmate's format, unless the folder's files are in another
+            for folder in sorted({(Path(project_dir) / job.rel).parent for job in out}):
+                other = unwritten_format(folder)
+                if other is not None:
+                    raise FluxInputError(f"the migrations in {folder.relative_to(project_dir).as_posix()} are {other}, "
+                                         "which Flux reads but does not write: nothing written; write the plan's "
+                                         "steps in that format (flux plan --sql prints each step's SQL)")
+        return out

@@ -340,3 +340,22 @@ def test_a_folders_undo_files_are_listed_once_while_it_is_unchanged(tmp_path, mo
     os.utime(folder, ns=(1, 1))  # its times differ from the ones listed, whatever the clock's grain
     assert os.path.basename(migration_files.side_files(folder / "V4__step.sql")[0]) == "U4__undo_that.sql"
     assert len(listed) == 2
+
+
+def test_a_folder_in_a_format_flux_reads_but_does_not_write_is_named(tmp_path):
+    from flux_agent.schema.migration_files import unwritten_format
+
+    diesel = tmp_path / "diesel"
+    (diesel / "2024-01-01-000000_create").mkdir(parents=True)
+    (diesel / "2024-01-01-000000_create" / "up.sql").write_text("CREATE TABLE t (id int);\n")
+    (diesel / "2024-01-01-000000_create" / "down.sql").write_text("DROP TABLE t;\n")
+    assert unwritten_format(diesel) == "diesel's <version>_<name>/up.sql and down.sql"
+    marked = tmp_path / "sql"
+    marked.mkdir()
+    (marked / "1_a.sql").write_text("-- +migrate Up\nCREATE TABLE a (id int);\n-- +migrate Down\nDROP TABLE a;\n")
+    assert unwritten_format(marked) == "rubenv/sql-migrate's files (-- +migrate Up / Down)"
+    dbmate = tmp_path / "db"
+    dbmate.mkdir()
+    (dbmate / "1_a.sql").write_text("-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n")
+    (dbmate / "notes").mkdir()  # a folder, but no migration's
+    assert unwritten_format(dbmate) is None and unwritten_format(tmp_path / "missing") is None
