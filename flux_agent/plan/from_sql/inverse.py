@@ -10,7 +10,8 @@ from typing import Optional
 
 from ...model.schema import Schema
 from ...pg.parse import ast, enums, expr
-from ...pg.quote import ident, qname, relation_name
+from ...pg.quote import canonical_table, ident, qname, relation_name
+from ...pg.types import canonical_type
 from ._names import strings, table
 
 
@@ -38,11 +39,35 @@ def inverse(node, schema: Optional[Schema] = None) -> Optional[str]:
             c.subtype in (enums.AlterTableType.AT_SetRelOptions, enums.AlterTableType.AT_ResetRelOptions)
             for c in node.cmds):
         return ""  # a table the file makes (the schema before it has none): its own rollback drops it
+    if isinstance(node, ast.CreateFunctionStmt):
+        return _function_back(node, schema)
+    if isinstance(node, ast.CreateTrigStmt) and not node.replace and table(node.relation):
+        return f"DROP TRIGGER {ident(node.trigname)} ON {qname(table(node.relation))};"
+    if isinstance(node, ast.ViewStmt) and table(node.view) and (not node.replace or (
+            schema is not None and schema.dependencies is not None and schema.view(table(node.view)) is None)):
+        return f"DROP VIEW {qname(table(node.view))};"  # made here, not replaced: no earlier one to put back
+    if isinstance(node, ast.CreateSeqStmt) and not node.if_not_exists and table(node.sequence):
+        return f"DROP SEQUENCE {qname(table(node.sequence))};"
     if isinstance(node, ast.IndexStmt) and node.idxname and not node.if_not_exists:
         schema = node.relation.schemaname
         name = qname(f"{schema}.{node.idxname}" if schema else node.idxname)
         return f"DROP INDEX {'CONCURRENTLY ' if node.concurrent else ''}IF EXISTS {name};"
     return None
+
+
+def _function_back(node, schema: Optional[Schema]) -> Optional[str]:
+    """DROP FUNCTION (or PROCEDURE) of the signature it makes, where it made it: no OR REPLACE, or
+    an OR REPLACE where the catalogs before the file hold no routine of that name at all (one
+    that existed under any signature is left alone: its old body is not Flux's to guess)."""
+    name = ".".join(strings(node.funcname))
+    if node.replace:
+        deps = schema.dependencies if schema is not None else None
+        if deps is None or any(f.name.split("(", 1)[0] == canonical_table(name) for f in deps.functions):
+            return None
+    args = [canonical_type(p.argType) for p in node.parameters or ()
+            if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT, enums.FunctionParameterMode.FUNC_PARAM_TABLE)]
+    kind = "PROCEDURE" if node.is_procedure else "FUNCTION"
+    return f"DROP {kind} {qname(canonical_table(name))}({', '.join(args)});"
 
 
 def _column_back(node, cmd, schema: Schema) -> Optional[str]:

@@ -464,3 +464,33 @@ def test_a_plain_folder_without_a_project_gets_its_fixed_files_in_that_folder(tm
     names = sorted(p.name for p in (project / "sql").iterdir())
     assert names[0] == "20250101000000_init.sql" and len(names) == 2 and names[1].endswith(
         "_build_index_orders_user_id_idx_on_orders_user_id.sql"), names
+
+
+ROUTINES = (
+    "CREATE OR REPLACE FUNCTION orders_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.status := "
+    "coalesce(NEW.status, 'new'); RETURN NEW; END $$",
+    "CREATE TRIGGER orders_touch BEFORE INSERT ON orders FOR EACH ROW EXECUTE FUNCTION orders_touch()",
+    "CREATE VIEW open_orders AS SELECT id, status FROM orders WHERE status = 'open'",
+    "CREATE SEQUENCE order_numbers",
+    "CREATE FUNCTION order_count(VARIADIC ids bigint[]) RETURNS bigint LANGUAGE sql AS "
+    "$$ SELECT count(*) FROM orders WHERE id = ANY(ids) $$",
+    CASES["add_index"][0],
+)
+
+
+def test_routines_triggers_views_and_sequences_a_file_makes_are_dropped_back(tmp_path, capsys):
+    # hatchet's and lemmy's files make functions (CREATE OR REPLACE of a new one) and triggers: kept as
+    # written, they had no down SQL, and the fixed plan was refused for missing-rollback.
+    from flux_agent.entry.fix import fix_file
+    from flux_agent.verify import verify
+
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(*ROUTINES)})
+    fixed = fix_file(FIX, str(project))
+    assert not [f.message for f in fixed.plan.findings if f.severity == "error"]
+    down = "\n".join(s.down_sql or "" for s in fixed.plan.steps)
+    for drop in ("DROP FUNCTION orders_touch();", "DROP TRIGGER orders_touch ON orders;", "DROP VIEW open_orders;",
+                 "DROP SEQUENCE order_numbers;", "DROP FUNCTION order_count(bigint[]);"):
+        assert drop in down, down
+    (project / FIX).unlink()  # the history the plan starts from
+    report = verify(str(project), operations=fixed.plan.operations, rows=50)
+    assert report.ok, report.model_dump_json(indent=2)

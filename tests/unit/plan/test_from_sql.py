@@ -101,6 +101,17 @@ SCHEMA = Schema(tables=[Table(name="orders", columns=[
     # Storage parameters of a table the file makes: its DROP TABLE undoes them (hatchet's queue tables).
     ("ALTER TABLE queue_items SET (autovacuum_vacuum_scale_factor = '0.1')", ""),
     ("ALTER TABLE orders SET (fillfactor = 70)", None),  # a table there before: its old value is unknown
+    ("CREATE FUNCTION app.f(a date, OUT b int, VARIADIC c text[]) RETURNS int LANGUAGE sql AS 'select 1'",
+     "DROP FUNCTION app.f(date, text[]);"),
+    ("CREATE PROCEDURE p(a int) LANGUAGE sql AS 'select 1'", "DROP PROCEDURE p(integer);"),
+    # OR REPLACE of a routine the schema before the file may hold: what it replaced is not known here.
+    ("CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'select 1'", None),
+    ("CREATE TRIGGER tg BEFORE INSERT ON s.t FOR EACH ROW EXECUTE FUNCTION f()", "DROP TRIGGER tg ON s.t;"),
+    ("CREATE OR REPLACE TRIGGER tg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f()", None),
+    ("CREATE VIEW v AS SELECT 1", "DROP VIEW v;"),
+    ("CREATE OR REPLACE VIEW v AS SELECT 1", None),
+    ("CREATE SEQUENCE s.q", "DROP SEQUENCE s.q;"),
+    ("CREATE SEQUENCE IF NOT EXISTS q", None),
     ("GRANT SELECT ON a TO b", None),
     ("CREATE TABLE IF NOT EXISTS notes (id int)", None),  # it may have made nothing
 ])
@@ -113,3 +124,16 @@ def test_statements_postgresql_refuses_in_a_transaction_get_a_step_of_their_own(
     assert outside_transaction(node("DROP INDEX CONCURRENTLY i"))
     assert outside_transaction(node("REINDEX INDEX CONCURRENTLY i"))
     assert not outside_transaction(node("CREATE INDEX i ON a (b)"))
+
+
+def test_an_or_replace_routine_or_view_is_dropped_back_only_where_the_catalogs_held_none_of_its_name():
+    from flux_agent.model.schema import Dependencies, Function, View
+
+    made = Schema(dependencies=Dependencies(functions=[Function(name="other(integer)", language="sql", body="")]))
+    held = Schema(views=[View(name="v")], dependencies=Dependencies(functions=[
+        Function(name="f(x timestamp with time zone)", language="sql", body="")]))
+    routine = node("CREATE OR REPLACE FUNCTION f(x timestamptz, y int) RETURNS int LANGUAGE sql AS 'select 1'")
+    view = node("CREATE OR REPLACE VIEW v AS SELECT 1")
+    assert inverse(routine, made) == "DROP FUNCTION f(timestamp with time zone, integer);"
+    assert inverse(routine, held) is None  # f existed (under another signature even): left alone
+    assert inverse(view, made) == "DROP VIEW v;" and inverse(view, held) is None
