@@ -168,6 +168,18 @@ class Dependencies(BaseModel):
             if dep.kind in ("partition", "partition_key", "view", "materialized_view") and dep.name == old:
                 dep.name = new
 
+    def forget(self, kind: str, name: str, table: Optional[str] = None) -> None:
+        """An object dropped (by raw SQL a plan runs): a routine of that name (any signature), or a
+        dependent of that kind and name (on `table`, when given); a trigger leaves its functions too."""
+        if kind == "function":
+            self.functions = [f for f in self.functions if f.name.split("(", 1)[0] != name]
+            return
+        self.dependents = [d for d in self.dependents
+                           if not (d.kind == kind and d.name == name and (table is None or d.table == table))]
+        if kind == "trigger" and table is not None:
+            for f in self.functions:
+                f.triggers = [t for t in f.triggers if t != f"{name} on {table}"]
+
     def partitions(self, table: str) -> list[str]:
         """The partitions of a partitioned table (its direct children), in name order."""
         return [d.name for d in self.dependents if d.kind == "partition" and d.table == table]

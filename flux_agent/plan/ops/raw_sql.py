@@ -5,6 +5,8 @@ that reads pglast's trees: where pglast is missing, raw_sql is refused in one li
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ...lint.context import FileContext
 from ...lint.engine import lint_sql
 from ...lint.rules import BY_ID, RULES
@@ -12,6 +14,7 @@ from ...pg.parse import ast, require_pglast
 from ...pg.split import SqlSyntaxError, split_statements
 from ...pg.locks import facts
 from ...errors import FluxInputError
+from ...pg.quote import canonical_table
 from ...model.operations import RawSql
 from ...model.schema import Schema
 from ...model.plan import Step
@@ -116,9 +119,35 @@ def _confirmed(op: RawSql, up: str) -> str:
 
 
 def apply(op: RawSql, schema: Schema) -> None:
-    # Replaying keeps the working schema true for the operations after this one.
+    # Replaying keeps the working schema true for the operations after this one; what it drops is
+    # no dependent of theirs any more (hatchet drops a trigger and its function, then the table
+    # the function named: the drop was refused for the function).
     new = replay_sql(op.up, schema)
     schema.tables, schema.enums, schema.views = new.tables, new.enums, new.views
+    if schema.dependencies is not None:
+        for stmt in split_statements(op.up):
+            for kind, name, table in _dropped(stmt.node):
+                schema.dependencies.forget(kind, name, table)
+
+
+_DROPPED_KINDS = {"OBJECT_FUNCTION": "function", "OBJECT_PROCEDURE": "function", "OBJECT_TRIGGER": "trigger",
+                  "OBJECT_VIEW": "view", "OBJECT_MATVIEW": "materialized_view", "OBJECT_POLICY": "policy",
+                  "OBJECT_RULE": "rule"}
+
+
+def _dropped(node) -> list[tuple[str, str, Optional[str]]]:
+    """(dependent kind, name, table or None) of each object a DROP statement drops."""
+    kind = _DROPPED_KINDS.get(node.removeType.name) if isinstance(node, ast.DropStmt) else None
+    if kind is None:
+        return []
+    out = []
+    for obj in node.objects or ():
+        names = [s.sval for s in (obj.objname if isinstance(obj, ast.ObjectWithArgs) else obj)]
+        if kind in ("trigger", "policy", "rule"):  # ON table: the table's name first, its own last
+            out.append((kind, names[-1], canonical_table(".".join(names[:-1]))))
+        else:
+            out.append((kind, canonical_table(".".join(names)), None))
+    return out
 
 
 def describe(op: RawSql) -> str:

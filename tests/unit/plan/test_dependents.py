@@ -71,3 +71,29 @@ def test_without_postgresql_a_copy_keeps_the_model_s_method_and_operator_class()
     sql = "\n".join(s.up_sql or "" for s in plan.steps)
     assert "CREATE INDEX CONCURRENTLY IF NOT EXISTS users_mail_trgm ON users USING gin (mail gin_trgm_ops);" in sql
     assert "CREATE INDEX users_email_trgm ON users USING gin (email gin_trgm_ops);" in plan.steps[-1].down_sql
+
+
+def test_what_raw_sql_before_it_drops_no_longer_blocks_a_drop():
+    # hatchet's v1_0_138 drops the trigger and the function that names the table, then the table:
+    # planned with the statements before it, the table's drop was refused for that function.
+    from flux_agent.entry.actions import parse_operations
+    from flux_agent.model.settings import Settings
+    from flux_agent.plan.planner import build_plan
+
+    other = Table(name="lookup", columns=[Column(name="id", type="bigint")], primary_key=["id"])
+    deps = Dependencies(dependents=[Dependent(kind="trigger", name="lookup_fill", table="users", columns=[])],
+                        functions=[_fn("INSERT INTO lookup SELECT NEW.id", ["lookup_fill on users"])])
+    drop = {"op": "drop_table", "table": "lookup"}
+    raw = {"op": "raw_sql", "phase": "contract", "confirm": "the lookup goes away",
+           "up": "DROP TRIGGER lookup_fill ON users;\nDROP FUNCTION f();"}
+
+    def plan(ops):
+        return build_plan(parse_operations(ops), Schema(tables=[USERS, other], dependencies=deps.model_copy(deep=True)),
+                          Settings(), tool="sql")
+
+    with pytest.raises(FluxInputError, match="cannot drop table lookup, used by: function f()"):
+        plan([drop])
+    assert plan([raw, drop]).steps
+    kept = Schema(tables=[USERS, other], dependencies=deps.model_copy(deep=True))
+    kept.dependencies.forget("trigger", "lookup_fill", "users")
+    assert kept.dependencies.functions[0].triggers == [] and kept.dependencies.dependents == []
