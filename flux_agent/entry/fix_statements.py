@@ -91,7 +91,7 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
         ops = ops if rules else None
         action: Action = "planned" if ops else ("raw" if rules else "kept")
         out.append(FixStatement(line=line, sql=st.text, action=action, rules=rules, operations=ops or []))
-        out[-1]._node, out[-1]._down = st.node, inverse(st.node, known)
+        out[-1]._node, out[-1]._down, out[-1]._alone = st.node, inverse(st.node, known), not transactional
     return out
 
 
@@ -145,6 +145,8 @@ def fix_operations(statements: list[FixStatement], settings: Settings) -> list[O
             ops.append(RawSql(up=_ended(st.sql), down=down, transactional=False))
             continue
         group.append(st)
+        if st._alone:  # as its file ran it: committed before the next (a NOT VALID add, then its VALIDATE)
+            flush()
     flush()
     if not ops:
         raise FluxInputError("the file holds nothing but session settings: nothing to fix")

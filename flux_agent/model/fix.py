@@ -26,6 +26,7 @@ class FixStatement(BaseModel):
     operations: list[Operation] = Field(default_factory=list)
     _node: Any = PrivateAttr(None)  # pglast's tree
     _down: Optional[str] = PrivateAttr(None)  # a kept statement's rollback, read against the schema before the file
+    _alone: bool = PrivateAttr(False)  # its file runs each statement in a transaction of its own (autocommit)
 
 
 class FixResult(BaseModel):

@@ -1,8 +1,9 @@
 """The rollback of a safe statement `flux fix` keeps as written, where it is one obvious statement
-(CREATE TABLE, ADD COLUMN, CREATE INDEX, CREATE TYPE or DOMAIN, a default or NOT NULL put back as
-the schema before the file has it); "" where there is nothing to undo (a COMMENT, metadata a
-rollback may leave, storage parameters of a table the file makes, which its rollback drops); None
-elsewhere (the plan then says the step has no down SQL)."""
+(CREATE TABLE, ADD COLUMN or a named constraint, CREATE INDEX, CREATE TYPE or DOMAIN, a routine,
+trigger, view or sequence it makes, a default or NOT NULL put back as the schema before the file
+has it); "" where there is nothing to undo (a COMMENT, metadata a rollback may leave, storage
+parameters of a table the file makes, which its rollback drops); None elsewhere (the plan then
+says the step has no down SQL)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,11 @@ def inverse(node, schema: Optional[Schema] = None) -> Optional[str]:
         return f"DROP VIEW {qname(table(node.view))};"  # made here, not replaced: no earlier one to put back
     if isinstance(node, ast.CreateSeqStmt) and not node.if_not_exists and table(node.sequence):
         return f"DROP SEQUENCE {qname(table(node.sequence))};"
+    if isinstance(node, ast.AlterTableStmt) and table(node.relation) and node.cmds and all(
+            c.subtype == enums.AlterTableType.AT_AddConstraint and isinstance(c.def_, ast.Constraint)
+            and c.def_.conname for c in node.cmds):
+        drops = ", ".join(f"DROP CONSTRAINT {ident(c.def_.conname)}" for c in node.cmds)
+        return f"ALTER TABLE {qname(table(node.relation))} {drops};"
     if isinstance(node, ast.IndexStmt) and node.idxname and not node.if_not_exists:
         schema = node.relation.schemaname
         name = qname(f"{schema}.{node.idxname}" if schema else node.idxname)

@@ -494,3 +494,25 @@ def test_routines_triggers_views_and_sequences_a_file_makes_are_dropped_back(tmp
     (project / FIX).unlink()  # the history the plan starts from
     report = verify(str(project), operations=fixed.plan.operations, rows=50)
     assert report.ok, report.model_dump_json(indent=2)
+
+
+def test_a_file_run_outside_a_transaction_keeps_each_statement_in_a_step_of_its_own(tmp_path, capsys):
+    # hatchet's v1_0_108 (goose NO TRANSACTION): a CHECK added NOT VALID, then VALIDATEd, each committed
+    # before the next. Fixed, the kept statements were grouped in one transaction, which made the very
+    # fault the file avoids: constraint-missing-not-valid (VALIDATE under the add's ACCESS EXCLUSIVE).
+    from flux_agent.entry.fix import fix_file
+    from flux_agent.verify import verify
+
+    text = ("-- migrate:up transaction:false\n"
+            "ALTER TABLE orders ADD CONSTRAINT orders_total_nn CHECK (total IS NOT NULL) NOT VALID;\n"
+            "ALTER TABLE orders VALIDATE CONSTRAINT orders_total_nn;\n"
+            + CASES["add_index"][0] + ";\n-- migrate:down transaction:false\n")
+    project = write(dbmate_project(tmp_path / "app"), {FIX: text})
+    fixed = fix_file(FIX, str(project))
+    assert not [f for f in fixed.plan.findings if f.severity == "error"], fixed.plan.findings
+    adds = [s for s in fixed.plan.steps if "ADD CONSTRAINT orders_total_nn" in (s.up_sql or "")]
+    assert len(adds) == 1 and "VALIDATE" not in adds[0].up_sql
+    assert "ALTER TABLE orders DROP CONSTRAINT orders_total_nn;" in adds[0].down_sql
+    (project / FIX).unlink()
+    report = verify(str(project), operations=fixed.plan.operations, rows=50)
+    assert report.ok, report.model_dump_json(indent=2)

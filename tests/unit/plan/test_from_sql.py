@@ -112,6 +112,8 @@ SCHEMA = Schema(tables=[Table(name="orders", columns=[
     ("CREATE OR REPLACE VIEW v AS SELECT 1", None),
     ("CREATE SEQUENCE s.q", "DROP SEQUENCE s.q;"),
     ("CREATE SEQUENCE IF NOT EXISTS q", None),
+    ("ALTER TABLE a ADD CONSTRAINT a_b_nn CHECK (b IS NOT NULL) NOT VALID", "ALTER TABLE a DROP CONSTRAINT a_b_nn;"),
+    ("ALTER TABLE a ADD CHECK (b > 0)", None),  # PostgreSQL names it: the name is not in the statement
     ("GRANT SELECT ON a TO b", None),
     ("CREATE TABLE IF NOT EXISTS notes (id int)", None),  # it may have made nothing
 ])
