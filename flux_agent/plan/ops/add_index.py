@@ -10,11 +10,11 @@ from typing import Optional
 from ...errors import FluxInputError
 from ...model.operations import AddIndex
 from ...model.schema import Index, Schema, Table
-from ...model.plan import Step
+from ...model.plan import Finding, Step
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname, qname_in
 from ._index_guard import HEALS, drop_invalid_index_sql
-from ._partitions import index_build_steps
+from ._partitions import index_build_steps, partitions
 from ._base import Ctx, SOLO_REASON, bare, checked_expr, require_column, require_table, retry_for, short_name, solo_step, tx_step, where_text
 
 
@@ -93,6 +93,21 @@ def index_steps(ctx: Ctx, table: Table, name: str, columns: list[str], unique: b
     rows = "size unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
     create = sql or create_index_sql(table, name, columns, unique, where)
     return index_build_steps(ctx, table, name, create, phase, step.title, rows) or [step]
+
+
+def warnings(op: AddIndex, schema: Schema) -> list[Finding]:
+    """On a partitioned table read from the dev database: its partitions are the ones the migrations
+    make, and production's may be others (a function, pg_partman or a job makes them by date)."""
+    table = require_table(schema, op.table)
+    children = partitions(schema, table.name) if schema.server is None else []
+    if not children:
+        return []
+    shown = ", ".join(children[:3]) + (f" and {len(children) - 3} more" if len(children) > 3 else "")
+    return [Finding(rule="partitions-from-migrations", severity="warning", message=(
+        f"the steps build the index on the partitions of {table.name} the migrations make ({shown}); "
+        "production's may be others (made by a function, pg_partman or a job): a build step fails on one it "
+        "lacks, and the attach step refuses, changing nothing, while one has no index; plan against "
+        "production (--database-url) to build each of its own"))]
 
 
 def plan(op: AddIndex, ctx: Ctx) -> list[Step]:

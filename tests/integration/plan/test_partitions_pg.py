@@ -230,3 +230,16 @@ def test_a_partition_made_after_the_plan_read_them_stops_the_attach_and_says_whi
         forward(conn, steps[-1:])
         assert conn.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'events_note_idx'::regclass"
                             ).fetchone()[0] is True
+
+
+def test_partitions_read_from_the_migrations_are_said_to_be_theirs(db):
+    # hatchet: the dev database holds the partition of the day it was built; production holds others.
+    live = read_live(db)
+    op = parse_operations([{"op": "add_index", "table": "events", "columns": ["note"]}])
+    assert live.server is not None  # a live read: its partitions are that database's own
+    assert not [f for f in build_plan(op, live, SETTINGS).findings if f.rule == "partitions-from-migrations"]
+    built = build_plan(op, live.model_copy(update={"server": None}), SETTINGS)  # as the dev database gives it
+    said = [f for f in built.findings if f.rule == "partitions-from-migrations"]
+    assert len(said) == 1 and said[0].severity == "warning"
+    assert said[0].message.startswith("the steps build the index on the partitions of events the migrations "
+                                      "make (events_2025, events_2026); production's may be others")
