@@ -65,6 +65,12 @@ def _planned(file: Path, project: Path, found: Detection, settings, pg_version: 
                 and any(st.action == "kept" for st in statements):
             # Planned as raw SQL it would only lose the file's own down section (hatchet's CONCURRENTLY index).
             raise FluxInputError(f"nothing to fix in {file.name}: every statement is safe as written")
+        gone = next((st for st in statements if st.action == "raw" and "destructive-outside-contract" in st.rules), None)
+        if gone is not None:  # raw_sql would ask for a contract step and a reason, which only a person can give
+            head = one_line(gone.sql)[:60]
+            raise FluxInputError(f"cannot fix {file.name}: line {gone.line} ({head}) removes what no operation plans, "
+                                 "and when that is safe is not Flux's to decide: move it to a migration of its own, "
+                                 "run once the code no longer uses what it removes")
         ops = fix_operations(statements, settings)
         try:
             plan = actions.plan_migration(ops, str(before), tool=found.tool, pg_version=pg_version, now=now,

@@ -311,6 +311,9 @@ def test_a_failed_write_puts_the_original_back(tmp_path, capsys, monkeypatch):
      "(status);\n-- migrate:down\nDROP INDEX CONCURRENTLY IF EXISTS o_s;\n",
      "nothing to fix in 20250102000000_change.sql: every statement is safe as written"),
     ("-- migrate:up\nALTER TABLE nosuch RENAME COLUMN a TO b;\n", "nosuch"),
+    # hatchet's v1_0_138: raw_sql's refusal asked for a contract step and a reason, which fix cannot give.
+    ("-- migrate:up\nCREATE INDEX o_s ON orders (status);\nTRUNCATE legacy;\n",
+     "line 3 (TRUNCATE legacy) removes what no operation plans, and when that is safe is not Flux's to decide"),
 ])
 def test_bad_input_is_one_line_exit_2_nothing_written(tmp_path, capsys, text, message):
     project = write(dbmate_project(tmp_path / "app"), {FIX: text})
