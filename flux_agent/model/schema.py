@@ -130,6 +130,11 @@ class Function(BaseModel):
     body: str = Field(description="the source between the function's quotes (pg_proc.prosrc)")
     triggers: list[str] = Field(default_factory=list, description="`trigger on table` for each trigger calling it")
 
+    @property
+    def routine(self) -> str:
+        """Its name without the argument types: every signature of one routine has it."""
+        return self.name.split("(", 1)[0]
+
 
 class Sequence(BaseModel):
     name: str
@@ -172,7 +177,7 @@ class Dependencies(BaseModel):
         """An object dropped (by raw SQL a plan runs): a routine of that name (any signature), or a
         dependent of that kind and name (on `table`, when given); a trigger leaves its functions too."""
         if kind == "function":
-            self.functions = [f for f in self.functions if f.name.split("(", 1)[0] != name]
+            self.functions = [f for f in self.functions if f.routine != name]
             return
         self.dependents = [d for d in self.dependents
                            if not (d.kind == kind and d.name == name and (table is None or d.table == table))]

@@ -73,9 +73,9 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         if module is None:
             raise FluxInputError(f"operation {op.op!r} is not supported by the planner yet")
         module.validate(op, work)
-        # What the plan carries but a person must look at (a function body naming a retyped column).
-        findings += [m if isinstance(m, Finding) else Finding(rule="dependent-function", severity="warning", message=m)
-                     for m in getattr(module, "warnings", lambda op, schema: [])(op, work)]
+        # What the plan carries but a person must look at (a function body naming a retyped column,
+        # partitions read from the migrations rather than production): each operation's own findings.
+        findings += getattr(module, "warnings", lambda op, schema: [])(op, work)
         steps.extend(module.plan(op, Ctx(work, settings, new_tables)))
         parents = partition_parents(work)
         module.apply(op, work)

@@ -68,7 +68,7 @@ def _function_back(node, schema: Optional[Schema]) -> Optional[str]:
     name = ".".join(strings(node.funcname))
     if node.replace:
         deps = schema.dependencies if schema is not None else None
-        if deps is None or any(f.name.split("(", 1)[0] == canonical_table(name) for f in deps.functions):
+        if deps is None or any(f.routine == canonical_table(name) for f in deps.functions):
             return None
     args = [canonical_type(p.argType) for p in node.parameters or ()
             if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT, enums.FunctionParameterMode.FUNC_PARAM_TABLE)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ...errors import FluxInputError
 from ...model.operations import ChangeColumnType
 from ...model.schema import Schema
-from ...model.plan import Step
+from ...model.plan import Finding, Step
 from ...pg.types import binary_coercible
 from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
@@ -93,10 +93,11 @@ def apply(op: ChangeColumnType, schema: Schema) -> None:
     col.type = new_type
 
 
-def warnings(op: ChangeColumnType, schema: Schema) -> list[str]:
+def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:
     table, col, new_type = _target(op, schema)
     family = key_family.warnings(schema, table, col) if _widens_key(op, table, col, new_type) else []
-    return family + retype_warnings(schema, table, op.column)
+    return [Finding(rule="dependent-function", severity="warning", message=m)
+            for m in family + retype_warnings(schema, table, op.column)]
 
 
 def describe(op: ChangeColumnType) -> str:
