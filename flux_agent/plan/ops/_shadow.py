@@ -26,6 +26,7 @@ from .add_index import index_steps
 from ._partitions import defaults_sql, own_defaults, partitions, restore_index_sql
 from ._dependents import Carried, column_dependents, referencing_keys
 from ._base import Ctx, bare, short_name, tx_step
+from ._ignores import kept_type
 from ._batched_update import backfill_step, batched_update
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
 from ._shadow_identity import identity_sql
@@ -197,13 +198,19 @@ def drop_sync_sql(sh: Shadow) -> list[str]:
             f"DROP FUNCTION IF EXISTS {sh.fn}()"]
 
 
+def _add_copy(sql: str, sh: Shadow) -> list[str]:
+    """The statement adding the new column: a rename's copy keeps the old column's type, which the
+    rules on a type's choice judge as a choice (the user's squawk reads the file too)."""
+    return kept_type(sql, f"{sh.new_name} keeps the type of {sh.old.name} ({sh.old.type})") if sh.new_type == sh.old.type else [sql]
+
+
 def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
     """Everything up to the point where the new column is a full copy of the old one."""
     t = qname(sh.table.name)
     n = ident(sh.new_name)
     steps = [tx_step(
         ctx, "expand", f"add {sh.table.name}.{sh.new_name} and a trigger keeping it in sync with {sh.old.name}",
-        [f"ALTER TABLE {t} ADD COLUMN {n} {sh.new_type}"] + sync_function_sql(sh),
+        _add_copy(f"ALTER TABLE {t} ADD COLUMN {n} {sh.new_type}", sh) + sync_function_sql(sh),
         drop_sync_sql(sh) + [f"ALTER TABLE {t} DROP COLUMN IF EXISTS {n}"],
         risk="brief lock, catalog change only; writes to either column are mirrored from here on",
         rollback=f"drop the trigger and {sh.new_name} ({sh.old.name} still holds every value)")]
@@ -308,7 +315,8 @@ def restore_old_sql(sh: Shadow) -> list[str]:
     t = qname(sh.table.name)
     o = ident(sh.old.name)
     default = f" DEFAULT {operand(sh.old.default)}" if sh.old.default else ""
-    out = [f"ALTER TABLE {t} ADD COLUMN {o} {sh.old.type}{default}"]
+    out = kept_type(f"ALTER TABLE {t} ADD COLUMN {o} {sh.old.type}{default}",
+                    f"{sh.old.name} comes back with the type it had ({sh.old.type})")
     if own_defaults(sh.schema, sh.table, sh.old.name):  # ADD COLUMN gave every partition the table's
         out += defaults_sql(sh.schema, sh.table, sh.old.name)
     out.append(f"UPDATE {t} SET {o} = {sh.back([sh.new_name])}")

@@ -9,7 +9,7 @@ from typing import Optional
 
 from ...lint.context import FileContext
 from ...lint.engine import lint_sql
-from ...lint.rules import BY_ID, RULES
+from ...lint.rules import BY_ID
 from ...pg.parse import ast, require_pglast
 from ...pg.split import SqlSyntaxError, split_statements
 from ...pg.locks import facts
@@ -20,6 +20,7 @@ from ...model.schema import Schema
 from ...model.plan import Step
 from ...schema.replay.engine import replay_sql
 from ._base import Ctx
+from ._ignores import ignore_lines
 
 _ORDER = ["none", "brief", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "SHARE", "SHARE ROW EXCLUSIVE",
           "ACCESS EXCLUSIVE"]
@@ -93,8 +94,6 @@ def _confirmed(op: RawSql, up: str) -> str:
     if not reason:
         return up
     targets = {s.text for s in _destructive(_statements(up, "up"))}
-    # squawk reads squawk-ignore only; a rule squawk does not have takes flux's own comment
-    flux_only = {r.id for r in RULES if r.squawk is None}
     out, last = [], 0
     for st in _statements(up, "up"):
         start, text = st.start, st.text
@@ -102,15 +101,7 @@ def _confirmed(op: RawSql, up: str) -> str:
             continue
         rules = sorted({f.rule for f in lint_sql(text, FileContext(phase=op.phase, transactional=op.transactional))
                         if f.severity == "error"})
-        shared = [r for r in rules if r not in flux_only]
-        own = [r for r in rules if r in flux_only]
-        lines = []
-        if shared:
-            lines.append(f"-- squawk-ignore {', '.join(shared)} -- confirmed: {reason}")
-        if own:
-            lines.append(f"-- flux-ignore {', '.join(own)}: confirmed: {reason}")
-        if not lines:
-            lines.append(f"-- confirmed destructive: {reason}")
+        lines = ignore_lines(rules, f"confirmed: {reason}") or [f"-- confirmed destructive: {reason}"]
         out.append(up[last:start])
         out.append("\n".join(lines) + "\n")
         last = start
