@@ -37,10 +37,14 @@ class FileJob:
 
 
 def slug(title: str, fallback: str = "migration") -> str:
-    """Lowercase ascii `[a-z0-9_]`, at most 50 characters, never empty."""
+    """Lowercase ascii `[a-z0-9_]`, at most 50 characters, never empty; cut after a whole word
+    where that keeps half of them (a long name is cut within it)."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
     text = re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
-    return text[:_SLUG_MAX].rstrip("_") or fallback
+    if len(text) > _SLUG_MAX:
+        whole = text[:_SLUG_MAX + 1].rpartition("_")[0]  # the next character an underscore: the word is whole
+        text = whole if len(whole) >= _SLUG_MAX // 2 else text[:_SLUG_MAX]
+    return text.rstrip("_") or fallback
 
 
 def clean_dir(migrations_dir: str) -> PurePosixPath:

@@ -38,6 +38,11 @@ def test_slug():
     assert slug("Crème brûlée — ÉTÉ!") == "creme_brulee_ete"
     assert slug("x" * 80) == "x" * 50
     assert slug("—— ✓ ——") == "migration"
+    # cut after a whole word (outline's "..._keeping_it_in_sync_w.js"), unless that keeps under half
+    assert slug("add shares.slug and a trigger keeping it in sync with urlId") == \
+        "add_shares_slug_and_a_trigger_keeping_it_in_sync"
+    assert slug("a" * 49 + " bcd") == "a" * 49 and slug("a" * 50 + " b") == "a" * 50
+    assert slug("abc " + "x" * 70) == "abc_" + "x" * 46
 
 
 def test_layout_stamps_increase_from_now(tmp_path):

@@ -1,5 +1,5 @@
 # Step 4 (expand): add constraints of email to email_address as NOT VALID
-class AddConstraintsOfEmailToEmailAddressAsNotV < ActiveRecord::Migration[7.1]
+class AddConstraintsOfEmailToEmailAddressAsNot < ActiveRecord::Migration[7.1]
   def up
     execute <<~'SQL'
       SET LOCAL lock_timeout = '30ms';

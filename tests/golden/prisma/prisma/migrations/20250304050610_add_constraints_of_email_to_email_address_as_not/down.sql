@@ -1,10 +1,10 @@
--- Rollback of 20250304050607_add_users_email_address_and_a_trigger_keeping_it_i: Prisma has no down migrations. To undo it, run
---   npx prisma db execute --schema prisma/schema.prisma --file prisma/migrations/20250304050607_add_users_email_address_and_a_trigger_keeping_it_i/down.sql
+-- Rollback of 20250304050610_add_constraints_of_email_to_email_address_as_not: Prisma has no down migrations. To undo it, run
+--   npx prisma db execute --schema prisma/schema.prisma --file prisma/migrations/20250304050610_add_constraints_of_email_to_email_address_as_not/down.sql
 -- then, if the migration had failed:
---   npx prisma migrate resolve --rolled-back 20250304050607_add_users_email_address_and_a_trigger_keeping_it_i
+--   npx prisma migrate resolve --rolled-back 20250304050610_add_constraints_of_email_to_email_address_as_not
 -- or, if it had been applied (Prisma marks only failed migrations rolled back):
---   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050607_add_users_email_address_and_a_trigger_keeping_it_i';" | npx prisma db execute --schema prisma/schema.prisma --stdin
--- Step 1 (expand): add users.email_address and a trigger keeping it in sync with email
+--   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050610_add_constraints_of_email_to_email_address_as_not';" | npx prisma db execute --schema prisma/schema.prisma --stdin
+-- Step 4 (expand): add constraints of email to email_address as NOT VALID
 SET LOCAL lock_timeout = '30ms';
 SET LOCAL statement_timeout = '128s';
 -- flux: retried on a lock timeout: 30 tries of at most 30 ms each, 100 ms to 5000 ms apart
@@ -16,10 +16,7 @@ DECLARE
 BEGIN
   LOOP
     BEGIN
-DROP TRIGGER IF EXISTS flux_sync_users_email ON users;
--- squawk-ignore ban-drop-function -- only the sync trigger dropped above used it
-DROP FUNCTION IF EXISTS flux_sync_users_email();
-ALTER TABLE users DROP COLUMN IF EXISTS email_address;
+ALTER TABLE users DROP CONSTRAINT IF EXISTS users_email_address_not_null;
       EXIT;
     EXCEPTION WHEN lock_not_available THEN
       IF flux_try >= 30 THEN
