@@ -175,7 +175,7 @@ def _drizzle(scan: Scan) -> Found:
     for f in scan.named(*names):
         m = re.search(r"\bout\s*:\s*[\"'`]([^\"'`]+)[\"'`]", scan.read(f))
         out = inside(m.group(1)) if m else None
-        return [f"{f} exists" + (f" with out: {out}" if out else "")], join(f.parent, out or "drizzle")
+        return [f"{f} exists" + (f" with out: {out}" if out else "")], _drizzle_out(scan, f, out or "drizzle")
     for f in scan.named("_journal.json"):  # drizzle-kit's journal of the migrations it generated
         if f.parent.name == "meta" and '"entries"' in scan.read(f, HEAD):
             return [f"{f} is drizzle-kit's journal"], f.parent.parent.as_posix()
@@ -184,6 +184,15 @@ def _drizzle(scan: Scan) -> Found:
 
 
 
+
+
+def _drizzle_out(scan: Scan, config: PurePosixPath, out: str) -> str:
+    """drizzle-kit reads `out` from the folder it runs in: the package's (its package.json's, where
+    `drizzle-kit generate --config server/db/drizzle.config.ts` runs: dokploy), not the config's."""
+    package = next((d for d in [config.parent, *config.parent.parents]
+                    if (scan.root / d / "package.json").is_file()), None)
+    options = [join(d, out) for d in (package, config.parent) if d is not None]
+    return next((o for o in options if (scan.root / o).is_dir()), options[0])
 
 
 def _typeorm(scan: Scan) -> Found:

@@ -51,6 +51,14 @@ LAYOUTS = [
      {"apps/web/drizzle.config.ts": 'export default { schema: "./src/schema.ts", out: "./sql/generated", '
                                     'dialect: "postgresql" };\n'},
      "drizzle", "apps/web/sql/generated"),
+    # drizzle-kit reads `out` from the folder it runs in, the package's (dokploy's config is in server/db)
+    ("drizzle-config-below-its-package",
+     {"apps/app/package.json": json.dumps({"scripts": {"generate": "drizzle-kit generate --config "
+                                                                   "./server/db/drizzle.config.ts"}}),
+      "apps/app/server/db/drizzle.config.ts": 'export default defineConfig({ schema: "./server/db/schema/index.ts", '
+                                              'dialect: "postgresql", out: "drizzle" });\n',
+      "apps/app/drizzle/0000_init.sql": SQL},
+     "drizzle", "apps/app/drizzle"),
     ("drizzle-journal-without-config",
      {"server/drizzle/meta/_journal.json": json.dumps({"version": "7", "dialect": "postgresql", "entries": []}),
       "server/drizzle/0000_init.sql": SQL},
