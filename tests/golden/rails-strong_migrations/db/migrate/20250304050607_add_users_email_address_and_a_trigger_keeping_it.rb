@@ -1,5 +1,5 @@
 # Step 1 (expand): add users.email_address and a trigger keeping it in sync with email
-class AddUsersEmailAddressAndATriggerKeepingItI < ActiveRecord::Migration[7.1]
+class AddUsersEmailAddressAndATriggerKeepingIt < ActiveRecord::Migration[7.1]
   def up
     # safety_assured: strong_migrations cannot inspect execute; flux planned this SQL (expand step 1, ACCESS EXCLUSIVE lock: brief lock, catalog change only; writes to either column are mirrored from here on)
     safety_assured do
