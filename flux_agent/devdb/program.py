@@ -17,7 +17,7 @@ import hashlib
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional, Protocol
 from urllib.parse import quote
@@ -60,6 +60,7 @@ class ToolRun:
     env: dict = field(default_factory=dict)  # the scrubbed environment, the dev database's settings in it
     marker: str = ""  # what current_setting('flux.dev_marker') answers on the dev database
     capture: dict = field(default_factory=dict)  # lint/readers: {target, phase, out} (node_driver.cjs's capture)
+    leave_out: tuple[str, ...] = ()  # migration files not to run (absolute): a plan's, for the database before it
 
 
 class Runner(Protocol):
@@ -80,23 +81,29 @@ def runner_for(tool: str) -> Optional[Runner]:
     return runners.RUNNERS.get(tool)
 
 
-def program_schema(project: Path, found: Detection, settings: Settings) -> Optional[Built]:
+def program_schema(project: Path, found: Detection, settings: Settings,
+                   leave_out: tuple[Path, ...] = (), on_server: bool = False) -> Optional[Built]:
     """The schema the project's own tool makes on the dev database, or None for a tool whose
-    migrations are not program code (or whose runner is not written yet)."""
+    migrations are not program code (or whose runner is not written yet). `leave_out`: migration
+    files the tool does not run (a plan's, for the database before it: the Python tools' runners).
+    `on_server`: the database itself is wanted (verify and trace copy it), not only its schema:
+    looked for on the server, not in the cache of schemas, and built again where it is gone."""
     runner = runner_for(found.tool)
     if runner is None:
         return None
-    files = runner.inputs(project, found.migrations_dir)
+    unused = {f.resolve() for f in leave_out}
+    files = [f for f in runner.inputs(project, found.migrations_dir) if f.resolve() not in unused]
     major = None
     if not settings.dev_url:
         binaries = find_binaries(settings.pg_version)
         major = binaries[0].major if binaries else None
     key = _key(project, found.tool, files, major, settings.dev_url)
-    known = cached(key)
+    known = None if on_server else cached(key)
     if known is not None:
         return known
     server = dev_server(settings.dev_url, major or settings.pg_version)
-    return build_with(server, key, lambda admin, url: _fill(server, admin, url, project, found, runner))
+    return build_with(server, key, lambda admin, url: _fill(server, admin, url, project, found, runner,
+                                                            tuple(sorted(str(f) for f in unused))))
 
 
 def _key(project: Path, tool: str, files: list[Path], major: Optional[int], dev_url: Optional[str]) -> str:
@@ -114,7 +121,7 @@ def _key(project: Path, tool: str, files: list[Path], major: Optional[int], dev_
 
 
 def _fill(server: Server, admin: psycopg.Connection, url: str, project: Path, found: Detection,
-          runner: Runner) -> list[str]:
+          runner: Runner, leave_out: tuple[str, ...] = ()) -> list[str]:
     """Set the marker on the empty database at `url`, run the tool there, check where it went."""
     info = conninfo.conninfo_to_dict(url)
     marker = secrets.token_hex(16)
@@ -122,7 +129,7 @@ def _fill(server: Server, admin: psycopg.Connection, url: str, project: Path, fo
         psql.Identifier(info["dbname"]), psql.Identifier(*MARKER_SETTING.split(".")), psql.Literal(marker)))
     with psycopg.connect(url, autocommit=True) as conn:
         check_identity(server, conn)
-    job = tool_run(project, found.migrations_dir, url, marker)
+    job = replace(tool_run(project, found.migrations_dir, url, marker), leave_out=leave_out)
     notes = runner.run(job)
     return notes
 

@@ -2,12 +2,15 @@
 
 The pending plan is the newest record in `.flux/plans/` with steps left to
 write. Some of its steps may already be written as migration files; the
-schema before the plan is the replay of the migrations without those files.
-Given operations instead, the plan is made now against the current schema.
+schema before the plan is the replay of the migrations without those files, or,
+for migrations in program code, the dev database the project's own tool builds
+without them. Given operations instead, the plan is made now against the current
+schema.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -18,11 +21,14 @@ from ..write.deploy_groups import PLANS_DIR, PlanRecord, unfinished_records
 from ..errors import FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
+from ..devdb.before_file import NODE_TOOLS, before_file, build_before
 from ..devdb.build import Built, Script
+from ..devdb.program import program_schema
 from ..schema.replay.engine import replay_folder
 from ..devdb.sources import project_scripts
 from ..project.config import load_settings
-from ..project.detect import detect
+from ..project.detect import Detection, detect
+from ..model.settings import Settings
 
 
 @dataclass
@@ -52,11 +58,28 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
                              f"{render.action('write')}) and no operations given ({render.action('verify a change')})")
     found = detect(project, record.plan.tool, settings)
     scripts = project_scripts(project, found)
+    source = f"the pending plan {PLANS_DIR}/{record.id}.json"
     if scripts is not None:  # the project's files without the ones this plan wrote
         written = _written(project, record)
         scripts = [s for s in scripts if not _by_this_plan(project / s.name, written)]
-    return Before(record.plan, schema_before(project, record), f"the pending plan {PLANS_DIR}/{record.id}.json",
-                  scripts, found.tool)
+    else:  # program code, which no replay reads: the project's own tool runs it
+        built = _built_before_plan(project, found, settings, record)
+        if built is not None:
+            return Before(record.plan, built.schema, source, None, found.tool, built=built)
+    return Before(record.plan, schema_before(project, record), source, scripts, found.tool)
+
+
+def _built_before_plan(project: Path, found: Detection, settings: Settings, record: PlanRecord) -> Optional[Built]:
+    """The dev database the project's tool makes from its migrations without the plan's files: a
+    Node tool's run up to the first of them, a Python tool's (alembic, Django) leaving them out.
+    None where the tool has no runner."""
+    written = sorted((f for f in _written(project, record) if f.is_file() and f.suffix != ".json"),
+                     key=lambda f: f.name.encode("utf-16-be"))
+    if found.tool in NODE_TOOLS and written:
+        with tempfile.TemporaryDirectory(prefix="flux-verify-") as tmp:
+            return build_before(before_file(found.tool, project.resolve(), written[0], Path(tmp) / "out.json",
+                                            leave_out=written[1:]))
+    return program_schema(project, found, settings, leave_out=tuple(written), on_server=True)
 
 
 def _written(project: Path, record: PlanRecord) -> set[Path]:

@@ -298,7 +298,7 @@ def render(report: TraceReport) -> list[str]:
 def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: int) -> TraceReport:
     """Trace `files` on a copy of the dev database holding the project's history before the first of
     them (all of it, for files the history does not hold), with `rows` rows in every table."""
-    from ..devdb.project import project_schema
+    from ..devdb.program import program_schema
     from ..devdb.sources import history_of_files, project_scripts
     from ..project.detect import detect
     from .pending import Before
@@ -318,7 +318,7 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
             notes.append(f"no migration comes before {_rel(project, files[0])} in {found.migrations_dir}: "
                          "traced on an empty database")
     else:  # program code: the dev database of the whole history, for a migration not in it yet
-        built = project_schema(project, found, settings)
+        built = program_schema(project, found, settings, on_server=True)  # copied: it must be there
         before = Before(None, None, "", None, found.tool, built=built)
         notes.append("the project's migrations are program code: traced on a copy of its whole history (a file "
                      "of that history meets its own changes)" if built is not None else

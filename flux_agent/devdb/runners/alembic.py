@@ -59,7 +59,8 @@ class AlembicRunner:
         python = _python.project_python(where.file.parent, job.project)
         result = _python.run_child(job, "alembic", python, where.file.parent, {
             "ini": "" if where.toml else str(where.file), "toml": str(where.file) if where.toml else "",
-            "locations": [str(f) for f in where.folders], "section": where.section}, cwd_last=True)
+            "locations": [str(f) for f in where.folders], "section": where.section,
+            "leave_out": list(job.leave_out)}, cwd_last=True)
         return _python.outcome(result, "Alembic")
 
 
@@ -191,8 +192,9 @@ def child(config: dict, check, tolerated) -> dict:
     cfg.cmd_opts = argparse.Namespace(x=[f"{name}={url}" for name in X_NAMES], quiet=False)
     locations = [Path(p).resolve() for p in config["locations"]]
     _tolerate_upgrades(sa, tolerated)
+    target = _target(cfg, config.get("leave_out") or [])
     try:
-        command.upgrade(cfg, "heads")
+        command.upgrade(cfg, target)
         return {"status": "ok", "notes": tolerated.notes()}
     except BaseException as exc:  # noqa: BLE001 - env.py may raise anything, SystemExit too
         revision = _revision(exc, locations)
@@ -200,7 +202,7 @@ def child(config: dict, check, tolerated) -> dict:
             return _error(exc, revision)
         reason = _first_line(exc)
     try:
-        _without_env(cfg, sa, url)
+        _without_env(cfg, sa, url, target)
     except BaseException as exc:  # noqa: BLE001
         result = _error(exc, _revision(exc, locations))
         result["message"] += f" (alembic's env.py could not be used either: {reason})"
@@ -208,6 +210,26 @@ def child(config: dict, check, tolerated) -> dict:
     note = (f"alembic's env.py could not be used ({reason}); the revisions ran on the dev database with alembic's "
             "default environment, without what env.py sets (search_path, version table, options)")
     return {"status": "ok", "notes": [note] + tolerated.notes()}
+
+
+def _target(cfg, leave_out: list) -> str:
+    """Where upgrade goes: every head, or, with revisions to leave out (the files of a plan, on
+    top of the history), the revision the first of them follows."""
+    if not leave_out:
+        return "heads"
+    from alembic.script import ScriptDirectory
+
+    def downs(rev) -> tuple:
+        down = rev.down_revision
+        return () if down is None else (down,) if isinstance(down, str) else tuple(down)
+
+    files = {str(Path(p).resolve()) for p in leave_out}
+    left = {r.revision: r for r in ScriptDirectory.from_config(cfg).walk_revisions()
+            if r.path and str(Path(r.path).resolve()) in files}
+    first = [downs(r) for r in left.values() if not set(downs(r)) & set(left)]
+    if len(first) != 1 or len(first[0]) > 1:  # not one chain on top of one revision: all of it
+        return "heads"
+    return first[0][0] if first[0] else "base"
 
 
 def _tolerate_upgrades(sa, tolerated) -> None:
@@ -236,7 +258,7 @@ def _tolerate_upgrades(sa, tolerated) -> None:
     runtime.RevisionStep.__init__ = tolerant_init
 
 
-def _without_env(cfg, sa, url: str) -> None:
+def _without_env(cfg, sa, url: str, target: str = "heads") -> None:
     """What a plain online env.py does, with one connection to the dev database."""
     from alembic.runtime.environment import EnvironmentContext
     from alembic.script import ScriptDirectory
@@ -244,8 +266,8 @@ def _without_env(cfg, sa, url: str) -> None:
     script = ScriptDirectory.from_config(cfg)
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
-        with EnvironmentContext(cfg, script, fn=lambda rev, context: script._upgrade_revs("heads", rev),
-                                destination_rev="heads") as env, engine.connect() as conn:
+        with EnvironmentContext(cfg, script, fn=lambda rev, context: script._upgrade_revs(target, rev),
+                                destination_rev=target) as env, engine.connect() as conn:
             env.configure(connection=conn)
             with env.begin_transaction():
                 env.run_migrations()

@@ -49,7 +49,8 @@ class DjangoRunner:
         python = _python.project_python(manage.parent, job.project)
         module = _settings_module(manage)
         result = _python.run_child(job, "django", python, manage.parent,
-                                   {"manage": str(manage), "settings_module": module or ""})
+                                   {"manage": str(manage), "settings_module": module or "",
+                                    "leave_out": list(job.leave_out)})
         return _python.outcome(result, "Django")
 
 
@@ -158,8 +159,13 @@ def child(config: dict, check, tolerated) -> dict:
     connection_created.connect(lambda sender, connection, **kw: check(connection.connection), weak=False)
     apply = MigrationExecutor.apply_migration
 
+    left_out = {str(Path(p).resolve()) for p in config.get("leave_out") or []}
+
     def apply_migration(self, project_state, migration, *args, **kwargs):
         state["migration"] = f"{migration.app_label}.{migration.name}"
+        module = sys.modules.get(type(migration).__module__)
+        if left_out and str(Path(getattr(module, "__file__", "") or "").resolve()) in left_out:
+            return project_state  # a plan's migration (the leaves): the database before the plan
         return apply(self, project_state, migration, *args, **kwargs)
 
     MigrationExecutor.apply_migration = apply_migration

@@ -7,7 +7,7 @@ dev database as the migrations before it leave it, and node_driver.cjs records e
    the file (its order, not Flux's), cached as every dev database is (devdb/build.py), keyed by
    the project's migration files and config except the file itself: editing the file being
    validated does not rebuild it. Where the database before an earlier file was built in this
-   process (knex, sequelize, TypeORM), it is built from a copy of that one (_BUILT_BEFORE).
+   process (knex, sequelize, TypeORM), it is built from a copy of that one (devdb/before_file.py).
 2. "capture": a scratch copy of that database (CREATE DATABASE ... TEMPLATE), the tool run there
    on the file alone, recording; the copy is dropped after.
 
@@ -27,10 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import tempfile
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -91,75 +89,32 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
     before it made (the database the file runs on, read from its catalogs):
     {queries: [{text, line, client}], schema: Schema}."""
     import psycopg  # here, as the devdb modules below: flux validate on SQL files never connects
-    from psycopg import conninfo
     from psycopg import sql as psql
 
-    from ...devdb.build import _complete, build_with, cached, clone, database_name
-    from ...devdb.program import MARKER_SETTING, _key, runner_for, tool_run
-    from ...devdb.server import check_identity, dev_server, find_binaries
-    from ...project.config import load_settings
+    from ...devdb.before_file import before_file, build_before
+    from ...devdb.build import clone
 
     path = path.resolve()
     root = project_root(path, project)
     if root is None:
         raise _Failed(f"{path.name} was not run: no package.json above it (Flux runs the project's own {tool} "
                       "to see what a migration sends); give --project")
-    folder = path.parent.relative_to(root).as_posix()
-    runner = runner_for(tool)
-    try:
-        settings = load_settings(root)
-        major = None
-        if not settings.dev_url:
-            binaries = find_binaries(settings.pg_version)
-            major = binaries[0].major if binaries else None
-        before = [f for f in runner.inputs(root, folder) if f.resolve() != path]
-        key = _key(root, f"{tool} before {path.name}", before, major, settings.dev_url)
-        server = dev_server(settings.dev_url, major or settings.pg_version)
-    except FluxInputError as exc:
-        raise _Failed(f"{path.name} was not run: {exc}") from None
-
     with tempfile.TemporaryDirectory(prefix="flux-read-") as tmp:
         out = Path(tmp) / "capture.json"
-
-        def marked(admin: psycopg.Connection, url: str) -> tuple[str, str]:
-            marker = secrets.token_hex(16)
-            admin.execute(psql.SQL("ALTER DATABASE {} SET {} = {}").format(
-                psql.Identifier(conninfo.conninfo_to_dict(url)["dbname"]),
-                psql.Identifier(*MARKER_SETTING.split(".")), psql.Literal(marker)))
-            with psycopg.connect(url, autocommit=True) as conn:
-                check_identity(server, conn)
-            return url, marker
-
-        def run(url: str, marker: str, phase: str) -> None:
-            job = replace(tool_run(root, folder, url, marker),
-                          capture={"target": str(path), "phase": phase, "out": str(out)})
-            runner.run(job)
-
         try:
-            with psycopg.connect(server.url, autocommit=True) as admin:
-                done = _complete(admin, database_name(key), key)
-            built = cached(key) if done is not None else None
-            if built is None:  # built now, or read from the database built earlier
-                fill = lambda admin, url: run(*marked(admin, url), "before") or []  # noqa: E731
-                template = _earlier((tool, server.url, str(root), folder), path)
-                try:
-                    built = build_with(server, key, fill, template=template)
-                except FluxInputError:
-                    if template is None:
-                        raise
-                    built = build_with(server, key, fill)  # the copy would not do (TypeORM's order): whole
-            _BUILT_BEFORE[(tool, server.url, str(root), folder)] = (path, key)
+            place = before_file(tool, root, path, out)
+            built = build_before(place)
         except FluxInputError as exc:
             why = f"the migrations before it did not run ({exc})" if " failed migrating " in str(exc) else str(exc)
             raise _Failed(f"{path.name} was not run: {why}") from None
 
         scratch = f"flux_verify_read_{uuid.uuid4().hex[:12]}"
         try:
-            url = clone(server, key, scratch)
-            with psycopg.connect(server.url, autocommit=True) as admin:
-                marker = marked(admin, url)[1]  # a copy does not keep its template's settings
+            url = clone(place.server, place.key, scratch)
+            with psycopg.connect(place.server.url, autocommit=True) as admin:
+                marker = place.marked(admin, url)  # a copy does not keep its template's settings
             try:
-                run(url, marker, "capture")
+                place.run(url, marker, "capture")
             except FluxInputError as exc:
                 got = _load(out)
                 lines = [q["line"] for q in got["queries"] if q.get("line")]
@@ -168,35 +123,8 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
                               built.schema) from None
             return {**_load(out), "schema": built.schema}
         finally:
-            with psycopg.connect(server.url, autocommit=True) as admin:
+            with psycopg.connect(place.server.url, autocommit=True) as admin:
                 admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
-
-
-# The database last built before a file, by (tool, server, project, folder): the next file's is
-# built from a copy of it, the tool running only the migrations between the two (each one once
-# when a folder is validated, not once per file after it). Only where the earlier file runs first
-# in the tool's order (_runs_before: certain for knex and sequelize, a guess TypeORM's driver checks):
-# the copy must hold no migration that comes after the file.
-_BUILT_BEFORE: dict[tuple[str, str, str, str], tuple[Path, str]] = {}
-
-
-def _earlier(where: tuple[str, str, str, str], path: Path) -> Optional[str]:
-    """The key of the database built before a file that comes before `path` in the tool's order,
-    `where` (tool, server, project, folder) as _BUILT_BEFORE keys it."""
-    last = _BUILT_BEFORE.get(where)
-    if last is None or not _runs_before(where[0], last[0].name, path.name):
-        return None
-    return last[1]
-
-
-def _runs_before(tool: str, first: str, then: str) -> bool:
-    """Does migration file `first` run before `then`, and can the tool go on from a copy? knex and
-    sequelize-cli sort the file names as JavaScript compares strings (UTF-16 code units). TypeORM
-    orders by its classes' timestamps, which the names usually carry: said from the names, and the
-    driver refuses a copy holding a migration that runs at or after the file (the database is then
-    built whole, capture). Never for node-pg-migrate, whose driver runs `up N`, N counted from an
-    empty database (its `up NAME` runs that one migration alone)."""
-    return tool in ("knex", "sequelize", "typeorm") and first.encode("utf-16-be") < then.encode("utf-16-be")
 
 
 def _load(out: Path) -> dict:

@@ -328,8 +328,8 @@ def test_a_folder_builds_each_database_before_a_file_from_the_one_before_it(tool
     file that precedes it, the tool running only the migration between: each migration runs
     twice (before the next file, and read itself), not once per file after it, and the findings
     are those of building each database whole."""
+    from flux_agent.devdb import before_file
     from flux_agent.entry.validate import validate_paths
-    from flux_agent.lint.readers import _node
 
     def run(name: str, token: str):
         root = project(tool, tmp_path / name)
@@ -347,7 +347,7 @@ def test_a_folder_builds_each_database_before_a_file_from_the_one_before_it(tool
     assert {rule for *_, rule in found} >= {"require-concurrent-index-creation"}, found
     assert not [f for f in found if f[2] == "not-analysed"], found
 
-    monkeypatch.setattr(_node, "_runs_before", lambda *names: False)  # each database built whole, as before
+    monkeypatch.setattr(before_file, "runs_before", lambda *names: False)  # each database built whole, as before
     ran_whole, found_whole = run("whole", "whole")
     assert sorted(ran_whole) == ["a", "a", "a", "b", "b", "c"], ran_whole
     assert found_whole == found

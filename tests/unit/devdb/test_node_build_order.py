@@ -1,10 +1,10 @@
-"""Which earlier file's database a Node tool's file may be built from (lint/readers/_node.py):
+"""Which earlier file's database a Node tool's file may be built from (devdb/before_file.py):
 only one that runs first in the tool's own order (TypeORM's driver checks the guess), and only for
 the tools that can go on from a copy of it."""
 
 from __future__ import annotations
 
-from flux_agent.lint.readers._node import _runs_before
+from flux_agent.devdb.before_file import runs_before as _runs_before
 
 
 def test_knex_sequelize_and_typeorm_compare_names_as_javascript_does():

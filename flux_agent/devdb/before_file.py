@@ -1,0 +1,124 @@
+"""The dev database as a Node tool's migrations before one file leave it (knex, typeorm, sequelize,
+node-pg-migrate): built by the project's own tool, in its order, and cached as every dev database
+is (devdb/build.py), keyed by the project's migration files and config except the file and those
+after it in the folder. lint's readers run the file on a copy of it; verify runs a plan whose files
+are that one and the ones after it on a copy."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Optional, Sequence
+
+import psycopg
+from psycopg import conninfo
+from psycopg import sql as psql
+
+from ..errors import FluxInputError
+from ..project.config import load_settings
+from .build import Built, _complete, build_with, cached, database_name
+from .program import MARKER_SETTING, Runner, _key, runner_for, tool_run
+from .server import Server, check_identity, dev_server, find_binaries
+
+# The tools whose Node driver builds the database before a file (node_driver.cjs's capture).
+NODE_TOOLS = ("knex", "typeorm", "sequelize", "node-pg-migrate")
+
+
+@dataclass
+class BeforeFile:
+    """Where a file's tool runs: the project's root (its package.json), the file's folder in it,
+    the server and the key of the database the migrations before the file make there."""
+
+    tool: str
+    root: Path
+    folder: str
+    file: Path
+    runner: Runner
+    server: Server
+    key: str
+    out: Path  # where the Node driver writes what it records (capture)
+
+    def marked(self, admin: psycopg.Connection, url: str) -> str:
+        """A new marker on the database at `url` (a copy does not keep its template's), checked to
+        be the dev server's: each connection the tool opens checks it before any migration runs."""
+        marker = secrets.token_hex(16)
+        admin.execute(psql.SQL("ALTER DATABASE {} SET {} = {}").format(
+            psql.Identifier(conninfo.conninfo_to_dict(url)["dbname"]),
+            psql.Identifier(*MARKER_SETTING.split(".")), psql.Literal(marker)))
+        with psycopg.connect(url, autocommit=True) as conn:
+            check_identity(self.server, conn)
+        return marker
+
+    def run(self, url: str, marker: str, phase: str) -> None:
+        """The tool on the database at `url`: "before", the migrations before the file; "capture",
+        the file alone, recording what it sends (node_driver.cjs)."""
+        job = replace(tool_run(self.root, self.folder, url, marker),
+                      capture={"target": str(self.file), "phase": phase, "out": str(self.out)})
+        self.runner.run(job)
+
+
+def before_file(tool: str, root: Path, file: Path, out: Path, leave_out: Sequence[Path] = ()) -> BeforeFile:
+    """The place to build the database before `file` (a migration of `root`'s `tool`); the files
+    `leave_out` (the ones after it) are no input of its key either. FluxInputError: the project's
+    settings or the dev server are wanting."""
+    file = file.resolve()
+    folder = file.parent.relative_to(root).as_posix()
+    runner = runner_for(tool)
+    settings = load_settings(root)
+    major = None
+    if not settings.dev_url:
+        binaries = find_binaries(settings.pg_version)
+        major = binaries[0].major if binaries else None
+    unused = {file, *(Path(p).resolve() for p in leave_out)}
+    inputs = [f for f in runner.inputs(root, folder) if f.resolve() not in unused]
+    key = _key(root, f"{tool} before {file.name}", inputs, major, settings.dev_url)
+    server = dev_server(settings.dev_url, major or settings.pg_version)
+    return BeforeFile(tool, root, folder, file, runner, server, key, out)
+
+
+def build_before(place: BeforeFile) -> Built:
+    """The database before the file (cached, or built now; from a copy of the database built
+    before an earlier file of the folder in this process, where the tool can go on from it)."""
+    with psycopg.connect(place.server.url, autocommit=True) as admin:
+        done = _complete(admin, database_name(place.key), place.key)
+    built = cached(place.key) if done is not None else None
+    if built is None:  # built now, or read from the database built earlier
+        fill = lambda admin, url: place.run(url, place.marked(admin, url), "before") or []  # noqa: E731
+        where = (place.tool, place.server.url, str(place.root), place.folder)
+        template = _earlier(where, place.file)
+        try:
+            built = build_with(place.server, place.key, fill, template=template)
+        except FluxInputError:
+            if template is None:
+                raise
+            built = build_with(place.server, place.key, fill)  # the copy would not do (TypeORM's order): whole
+    _BUILT_BEFORE[(place.tool, place.server.url, str(place.root), place.folder)] = (place.file, place.key)
+    return built
+
+
+# The database last built before a file, by (tool, server, project, folder): the next file's is
+# built from a copy of it, the tool running only the migrations between the two (each one once
+# when a folder is validated, not once per file after it). Only where the earlier file runs first
+# in the tool's order (_runs_before: certain for knex and sequelize, a guess TypeORM's driver checks):
+# the copy must hold no migration that comes after the file.
+_BUILT_BEFORE: dict[tuple[str, str, str, str], tuple[Path, str]] = {}
+
+
+def _earlier(where: tuple[str, str, str, str], path: Path) -> Optional[str]:
+    """The key of the database built before a file that comes before `path` in the tool's order,
+    `where` (tool, server, project, folder) as _BUILT_BEFORE keys it."""
+    last = _BUILT_BEFORE.get(where)
+    if last is None or not runs_before(where[0], last[0].name, path.name):
+        return None
+    return last[1]
+
+
+def runs_before(tool: str, first: str, then: str) -> bool:
+    """Does migration file `first` run before `then`, and can the tool go on from a copy? knex and
+    sequelize-cli sort the file names as JavaScript compares strings (UTF-16 code units). TypeORM
+    orders by its classes' timestamps, which the names usually carry: said from the names, and the
+    driver refuses a copy holding a migration that runs at or after the file (the database is then
+    built whole, capture). Never for node-pg-migrate, whose driver runs `up N`, N counted from an
+    empty database (its `up NAME` runs that one migration alone)."""
+    return tool in ("knex", "sequelize", "typeorm") and first.encode("utf-16-be") < then.encode("utf-16-be")
