@@ -20,6 +20,8 @@ from ..pg.quote import canonical_table, literal, qname
 _MODS = re.compile(r"^(?P<base>[a-z ]+?)(?:\((?P<mods>[0-9, ]+)\))?(?P<zone> with(?:out)? time zone)?$")
 INTS = {"smallint": 32000, "integer": 2_000_000_000, "bigint": 9_000_000_000_000_000_000}
 TEXTS = {"text", "character varying", "character", "name", "citext"}
+_RANGES = {"int4range": "integer", "int8range": "bigint", "numrange": "numeric", "daterange": "date",
+           "tsrange": "timestamp without time zone", "tstzrange": "timestamp with time zone"}
 
 
 def split_type(type_text: str) -> tuple[str, list[int], bool]:
@@ -64,9 +66,9 @@ def _numeric_limit(mods: list[int]) -> tuple[int, int]:
 def sql_value(type_text: str, g: str, salt: str, schema: Schema) -> Optional[str]:
     """SQL giving a value of `type_text` for row number `g` (a positive integer expression); None if unknown."""
     base, mods, array = split_type(type_text)
-    if array:
+    if array:  # an array of a type with no value here: empty (netbox's int4range[] was given '1')
         inner = sql_value(type_text[:-2], g, salt, schema)
-        return f"ARRAY[{inner}]::{type_text}" if inner else None
+        return f"ARRAY[{inner}]::{type_text}" if inner else f"'{{}}'::{type_text}"
     choices = enum_values(schema, type_text)
     if choices:
         items = ", ".join(literal(v) for v in choices)
@@ -116,6 +118,12 @@ def sql_value(type_text: str, g: str, salt: str, schema: Schema) -> Optional[str
         return f"('10.0.0.0'::inet + ({g}))"
     if base == "cidr":
         return f"set_masklen('10.0.0.0'::inet + ({g}), 32)::cidr"
+    if base in ("macaddr", "macaddr8"):  # 12 or 16 hex digits, a form both read
+        return f"substr(md5({literal(salt)} || ({g})::text), 1, {12 if base == 'macaddr' else 16})::{base}"
+    if base in _RANGES:  # [value, next value): the subtype's value of the row and the one after it
+        low = sql_value(_RANGES[base], g, salt, schema)
+        high = sql_value(_RANGES[base], f"({g}) + 1", salt, schema)
+        return f"{base}({low}, {high})"
     if base == "tsvector":
         return f"to_tsvector('simple', {literal(salt)} || ' w' || ({g})::text)"
     return None

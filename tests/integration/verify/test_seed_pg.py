@@ -142,3 +142,17 @@ def test_rows_stay_outside_partial_unique_indexes(pg_url):
         assert result.counts["flags"] == 0
         assert [n for n in result.notes if n.startswith("flags: not filled")], result.notes
         assert not [n for n in result.notes if "customer_type" in n], result.notes
+
+
+def test_network_range_and_array_types_are_filled(pg_url):
+    """netbox's: a macaddr, an int4range[] and a NOT NULL column of the built-in ranges; an array of
+    a type with no value of its own is empty ('1' was sent: "malformed array literal")."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE macs (id bigint PRIMARY KEY, mac macaddr NOT NULL UNIQUE, mac8 macaddr8 NOT NULL, "
+                     "vids int4range[] NOT NULL, big int8range NOT NULL, n numrange NOT NULL, d daterange NOT NULL, "
+                     "t tsrange NOT NULL, tz tstzrange NOT NULL, pts point[] NOT NULL)")
+        result = seed(conn, read_live(pg_url), 50)
+        assert result.notes == [] and result.counts["macs"] == 50
+        row = conn.execute("SELECT count(DISTINCT mac), min(upper(vids[1]) - lower(vids[1])), "
+                           "min(upper(big) - lower(big)), bool_and(cardinality(pts) = 0) FROM macs").fetchone()
+        assert row == (50, 1, 1, True)
