@@ -5,6 +5,7 @@ so `makemigrations --check` finds nothing left to do."""
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,8 +54,28 @@ def _field_of(cls: ast.ClassDef, column: str):
 
 
 def _portable(call: ast.Call) -> bool:
-    """Only `models.` names: the call can be copied into a migration file as it is."""
-    return all(n.id == "models" for n in ast.walk(call) if isinstance(n, ast.Name))
+    """Only `models.` names, less translations (_untranslated): the call can be copied into a
+    migration file."""
+    return all(n.id == "models" for n in ast.walk(_untranslated(call)) if isinstance(n, ast.Name))
+
+
+# Django's translation functions: makemigrations writes a lazy string as its text (verbose_name=
+# _('facility') -> verbose_name='facility': netbox's fields), and a lazy string equals its text.
+_GETTEXT = {"_", "gettext", "gettext_lazy", "gettext_noop", "ugettext", "ugettext_lazy"}
+
+
+class _Untranslate(ast.NodeTransformer):
+    def visit_Call(self, call: ast.Call) -> ast.AST:
+        self.generic_visit(call)
+        if isinstance(call.func, ast.Name) and call.func.id in _GETTEXT and len(call.args) == 1 \
+                and not call.keywords and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
+            return call.args[0]
+        return call
+
+
+def _untranslated(node: ast.AST) -> ast.AST:
+    """`node` (a copy of it) with each translation of a string literal as the literal."""
+    return _Untranslate().visit(copy.deepcopy(node))
 
 
 def field_type(type_text: str) -> tuple[str, list[str]] | None:
@@ -75,7 +96,17 @@ def field_type(type_text: str) -> tuple[str, list[str]] | None:
 
 
 def _state(kind: str, model: Model, *args: str) -> str:
-    return f"migrations.{kind}({', '.join([repr(model.name.lower()), *args])})"
+    """A state operation's source; its arguments' translations as their text (makemigrations' form)."""
+    return f"migrations.{kind}({', '.join([repr(model.name.lower()), *map(_text_of_translations, args)])})"
+
+
+def _text_of_translations(source: str) -> str:
+    try:
+        node = ast.parse(source, mode="eval").body
+    except SyntaxError:  # a keyword argument (new_name='...')
+        return source
+    plain = _untranslated(node)
+    return source if ast.dump(plain) == ast.dump(node) else ast.unparse(plain)
 
 
 # --- one operation ------------------------------------------------------------------------
@@ -160,10 +191,13 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
             return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
         kept = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords
                                                        if k.arg != "db_column"]
-        if not ast.unparse(call.func).endswith(_RELATED) or op.new_name != f"{name}_id":
-            kept.append(f"db_column={str_source(text, op.new_name)}")
+        column = None if ast.unparse(call.func).endswith(_RELATED) and op.new_name == f"{name}_id" \
+            else str_source(text, op.new_name)
+        if column is not None:
+            kept.append(f"db_column={column}")
         new_call = f"{ast.unparse(call.func)}({', '.join(kept)})"
-        edits, state = [(call, new_call)], [_state("AlterField", model, repr(name), new_call)]
+        edits, state = [_db_column_edit(text, call, column, new_call)], [_state("AlterField", model, repr(name),
+                                                                                 new_call)]
         for node, old_name, new_name in _renamed_indexes(cls, name, op):
             quote = (ast.get_source_segment(text, node) or "'")[0]  # the file's own quotes, where plain
             edits.append((node, f"{quote}{new_name}{quote}" if quote in "'\"" and quote not in new_name
@@ -181,6 +215,24 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
     return Edit(model, replace_node(text, st.targets[0], op.new_name),
                 [_state("RenameField", model, repr(op.column), repr(op.new_name))],
                 f"rename field {op.column} of {where} to {op.new_name} with its column")
+
+
+def _db_column_edit(text: str, call: ast.Call, column: str | None, new_call: str) -> tuple[ast.AST, str]:
+    """The edit setting the field's db_column as the file lays the call out: its value replaced, or
+    added after the last argument (netbox's fields, one argument a line, were written anew on one
+    line); the whole call anew where db_column goes (a key's column back to its default)."""
+    have = next((k for k in call.keywords if k.arg == "db_column"), None)
+    items = [*call.args, *(k.value for k in call.keywords)]
+    if column is None or not items:
+        return call, new_call
+    if have is not None:
+        return have.value, column
+    last = max(items, key=lambda n: (n.end_lineno, n.end_col_offset))
+    source = ast.get_source_segment(text, last)
+    if last.lineno > call.lineno:  # laid out one argument a line: a line of its own, indented alike
+        line = text.splitlines()[last.lineno - 1]
+        return last, f"{source},\n{line[:len(line) - len(line.lstrip())]}db_column={column}"
+    return last, f"{source}, db_column={column}"
 
 
 def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> list[tuple[ast.Constant, str, str]]:

@@ -394,3 +394,41 @@ def test_a_project_that_also_runs_sqlite_migrates_there_too(pg_url, tmp_path, ca
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT count(*) FROM django_migrations WHERE app = 'shop'").fetchone()[0] == \
             1 + sum(s["phase"] != "code" for s in plan["steps"])
+
+
+TRANSLATED = {
+    "shop/models.py": """from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Site(models.Model):
+    facility = models.CharField(verbose_name=_('facility'), max_length=50, blank=True,
+                                help_text=_('Local facility ID or description'))
+    clone_fields = ('facility',)
+
+    class Meta:
+        db_table = "sites"
+""",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("op", [{"op": "rename_column", "table": "sites", "column": "facility", "new_name": "building"},
+                                {"op": "change_column_type", "table": "sites", "column": "facility",
+                                 "type": "varchar(100)"}])
+def test_a_field_with_translated_texts_is_edited_and_its_state_holds_the_text(pg_url, tmp_path, capsys, op):
+    """netbox's fields: verbose_name=_('facility') (gettext_lazy). makemigrations writes the text of a
+    lazy string; the state operations do so too, where Flux left the model to the user before."""
+    root = project(tmp_path / "site", pg_url, models=TRANSLATED, apps=("shop",))
+    plan = write_all(root, op, capsys)
+    assert [c["path"] for c in plan["code_changes"] if c["patch"]] == ["shop/models.py"], plan["code_changes"]
+    states = "".join(p.read_text() for p in sorted((root / "shop" / "migrations").glob("000[2-9]_*.py")))
+    assert "verbose_name='facility'" in states and "_(" not in states
+    manage(root, "migrate")
+    apply_patches(root, plan)
+    models_py = (root / "shop" / "models.py").read_text()
+    assert "verbose_name=_('facility')" in models_py  # the model keeps its own, and its layout
+    if op["op"] == "rename_column":
+        assert "help_text=_('Local facility ID or description'),\n" + " " * 32 + "db_column='building')" in models_py
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
