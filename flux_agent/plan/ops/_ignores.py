@@ -6,6 +6,7 @@ from __future__ import annotations
 from ...lint.context import FileContext
 from ...lint.engine import lint_sql
 from ...lint.rules import BY_ID
+from ...pg.parse import HAVE_PGLAST
 
 # The rules that judge the type a statement gives a column: a column added as a copy of another
 # (a rename's) takes that column's type, which is no choice of the step's.
@@ -24,5 +25,7 @@ def ignore_lines(rules: list[str], reason: str) -> list[str]:
 def kept_type(sql: str, reason: str) -> list[str]:
     """`sql` (a statement adding a column with the type another has, or had) below comments
     ignoring the type-choice rules it meets, saying `reason`: the type is kept, not chosen."""
+    if not HAVE_PGLAST:  # no rules judge the plan then (it says so): none to answer
+        return [sql]
     met = sorted({f.rule for f in lint_sql(sql, FileContext()) if f.rule in TYPE_CHOICE})
     return ignore_lines(met, reason) + [sql]
