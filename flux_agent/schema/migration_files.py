@@ -215,18 +215,22 @@ def history_folder(path: Union[str, Path]) -> str:
 
 def unwritten_format(folder: Path) -> Optional[str]:
     """What the migrations in `folder` are written as, when it is a format Flux reads but writes for
-    no tool: diesel's folder per migration, rubenv/sql-migrate's markers (its newest files are
-    read); None for any other folder."""
+    no tool: diesel's folder per migration, rubenv/sql-migrate's markers, plain files with no
+    sections at all (sqlx's, psql's: dbmate's format there would run its down section too; its
+    newest files are read); None for any other folder."""
     try:
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError:
         return None
     if any(e.is_dir() and e.name[:1].isdigit() and os.path.isfile(os.path.join(e.path, _DIESEL_UP)) for e in entries):
         return "diesel's <version>_<name>/up.sql and down.sql"
-    for entry in [e for e in entries if e.name.endswith(".sql") and e.is_file()][-3:]:
-        marks = [m for line in _read_or_empty(Path(entry.path)).split("\n") if (m := _marker(line))]
-        if any(m[0] == "sql-migrate" for m in marks):
-            return "rubenv/sql-migrate's files (-- +migrate Up / Down)"
+    newest = [e for e in entries if e.name.endswith(".sql") and e.is_file()][-3:]
+    styles = [{m[0] for line in _read_or_empty(Path(e.path)).split("\n") if (m := _marker(line))} for e in newest]
+    if any("sql-migrate" in found for found in styles):
+        return "rubenv/sql-migrate's files (-- +migrate Up / Down)"
+    if styles and not any(styles):
+        return ("plain SQL files, each run whole (no -- migrate:up / -- migrate:down sections, as sqlx and psql run "
+                "them: a down section there would run too)")
     return None
 
 

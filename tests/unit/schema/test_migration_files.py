@@ -359,3 +359,11 @@ def test_a_folder_in_a_format_flux_reads_but_does_not_write_is_named(tmp_path):
     (dbmate / "1_a.sql").write_text("-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n")
     (dbmate / "notes").mkdir()  # a folder, but no migration's
     assert unwritten_format(dbmate) is None and unwritten_format(tmp_path / "missing") is None
+    # sqlx's (atuin's server): files run whole, where a down section would run after the up one
+    whole = tmp_path / "whole"
+    whole.mkdir()
+    (whole / "20210425153745_create_history.sql").write_text("CREATE TABLE history (id bigserial PRIMARY KEY);\n")
+    (whole / "20220419082412_add_count.sql").write_text("ALTER TABLE history ADD COLUMN n int;\n")
+    assert unwritten_format(whole).startswith("plain SQL files, each run whole")
+    (whole / "20261205000000_flux_step.sql").write_text("-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n")
+    assert unwritten_format(whole) is None  # dbmate's format is the folder's newest: it is kept
