@@ -16,6 +16,7 @@ from typing import Optional
 
 from ...model.plan import CodeChange
 from ..code_changes import cannot, change
+from ._py import with_kwarg
 
 KEYWORD = "transaction_per_migration"
 
@@ -56,19 +57,9 @@ def env_change(project: Path, env_rel: str) -> Optional[CodeChange]:
            "and a step's lock would last through the steps after it (written with the revisions)" + elsewhere)
     if not calls:
         return None if not unknown else cannot(env_rel, why)
-    lines = text.splitlines(keepends=True)
-    # Insert after each call's last argument (or inside empty parentheses), last call first so
-    # earlier positions stay valid.
+    # After each call's last argument (or inside empty parentheses), as the call is laid out; the
+    # last call first, so earlier positions stay valid.
     for call in sorted(calls, key=lambda c: (c.end_lineno, c.end_col_offset), reverse=True):
-        args = [*call.args, *call.keywords]
-        if args:
-            last = max(args, key=lambda a: (a.end_lineno, a.end_col_offset))
-            row, col, insert = last.end_lineno - 1, last.end_col_offset, f", {KEYWORD}=True"
-        else:
-            row, col, insert = call.end_lineno - 1, call.end_col_offset - 1, f"{KEYWORD}=True"
-        line = lines[row]
-        at = len(line.encode("utf-8")[:col].decode("utf-8", "ignore"))  # ast columns count bytes
-        lines[row] = line[:at] + insert + line[at:]
-    after = "".join(lines)
-    ast.parse(after)  # the edit must leave Python that parses
-    return change(project, env_rel, after, why, applied_on_write=True)
+        text = with_kwarg(text, call, KEYWORD, "True")
+    ast.parse(text)  # the edit must leave Python that parses
+    return change(project, env_rel, text, why, applied_on_write=True)

@@ -13,7 +13,7 @@ from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColu
                                  RenameColumn, SetNotNull)
 from ._django_model_find import Model, fields, index_in_meta, inherited_from, meta_class, meta_value, op_model
 from ._py import (append_item, identifier, indent_of, insert_after, literal_default, offset, remove_item, remove_stmt,
-                  replace_node, sql_type, str_source, with_kwarg)
+                  replace_node, sql_type, str_source, with_kwarg, kwarg_added)
 
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}
@@ -218,21 +218,14 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
 
 
 def _db_column_edit(text: str, call: ast.Call, column: str | None, new_call: str) -> tuple[ast.AST, str]:
-    """The edit setting the field's db_column as the file lays the call out: its value replaced, or
-    added after the last argument (netbox's fields, one argument a line, were written anew on one
-    line); the whole call anew where db_column goes (a key's column back to its default)."""
+    """The edit setting the field's db_column as the file lays the call out (netbox's fields, one
+    argument a line, were written anew on one line): its value replaced, or added after the last
+    argument; the whole call anew where db_column goes (a key's column back to its default)."""
     have = next((k for k in call.keywords if k.arg == "db_column"), None)
-    items = [*call.args, *(k.value for k in call.keywords)]
-    if column is None or not items:
-        return call, new_call
-    if have is not None:
+    if column is not None and have is not None:
         return have.value, column
-    last = max(items, key=lambda n: (n.end_lineno, n.end_col_offset))
-    source = ast.get_source_segment(text, last)
-    if last.lineno > call.lineno:  # laid out one argument a line: a line of its own, indented alike
-        line = text.splitlines()[last.lineno - 1]
-        return last, f"{source},\n{line[:len(line) - len(line.lstrip())]}db_column={column}"
-    return last, f"{source}, db_column={column}"
+    added = kwarg_added(text, call, "db_column", column) if column is not None else None
+    return added if added is not None else (call, new_call)
 
 
 def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> list[tuple[ast.Constant, str, str]]:

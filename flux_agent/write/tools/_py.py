@@ -203,13 +203,26 @@ def with_kwarg(text: str, call: ast.Call, name: str, value: str | None) -> str:
         return replace_node(text, call, f"{ast.unparse(call.func)}({', '.join(parts)})")
     if have is not None:
         return replace_node(text, have.value, value)
-    items = [*call.args, *(k.value for k in call.keywords)]
-    if items:
-        last = max(items, key=lambda n: (n.end_lineno, n.end_col_offset))
-        at = offset(text, last.end_lineno, last.end_col_offset)
-        return text[:at] + f", {name}={value}" + text[at:]
+    added = kwarg_added(text, call, name, value)
+    if added is not None:
+        return replace_node(text, *added)
     at = offset(text, call.end_lineno, call.end_col_offset) - 1  # the closing parenthesis
     return text[:at] + f"{name}={value}" + text[at:]
+
+
+def kwarg_added(text: str, call: ast.Call, name: str, value: str) -> tuple[ast.AST, str] | None:
+    """The call's last argument and its source followed by `name=value`, as the call is laid out:
+    on a line of its own, indented alike, where the arguments go a line each (a call written over
+    several lines); None for a call without arguments."""
+    items = [*call.args, *(k.value for k in call.keywords)]
+    if not items:
+        return None
+    last = max(items, key=lambda n: (n.end_lineno, n.end_col_offset))
+    source = ast.get_source_segment(text, last)
+    if last.lineno > call.lineno:
+        line = text.splitlines()[last.lineno - 1]
+        return last, f"{source},\n{line[:len(line) - len(line.lstrip())]}{name}={value}"
+    return last, f"{source}, {name}={value}"
 
 
 def unpatch(text: str, patch: str) -> str | None:

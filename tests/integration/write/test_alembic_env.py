@@ -79,7 +79,7 @@ def test_an_explicit_choice_and_an_env_without_configure_are_left_alone(tmp_path
     from flux_agent.write.code_changes import apply
     after = apply((tmp_path / "env.py").read_text(), change.patch)
     assert "context.configure(transaction_per_migration=True)" in after
-    assert "literal_binds=True, transaction_per_migration=True,\n)" in after
+    assert "literal_binds=True,\n    transaction_per_migration=True,\n)" in after  # a line of its own, as laid out
 
 
 def test_a_call_taking_its_arguments_from_elsewhere_is_named_not_edited(tmp_path):
