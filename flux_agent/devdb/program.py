@@ -33,6 +33,15 @@ from .server import Server, check_identity, dev_server, find_binaries
 
 MARKER_SETTING = "flux.dev_marker"
 
+
+def explains_schema(note: str) -> bool:
+    """Can this note of a build say why the schema lacks something? Not one on migrations left out
+    that sent no query (runners/_python.UNTOUCHED): the schema is the same without them."""
+    from .runners._python import UNTOUCHED  # the runners' module: the child process writes the note
+
+    return UNTOUCHED not in note
+
+
 # What of the user's environment the tool's process may not see: anything that names or
 # points at a database (by its name, or by a value that is a database URL or a libpq string),
 # Flux's own settings, and what chooses the project's config (manage.py's settings module,

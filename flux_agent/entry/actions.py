@@ -23,6 +23,7 @@ from ..model.schema import Schema
 from ..plan.estimate import annotate
 from ..schema.replay.steps import schemas_before_each
 from ..devdb.build import MissingExtension
+from ..devdb.program import explains_schema
 from ..devdb.project import project_schema
 from ..plan.planner import build_plan
 from ..schema.project import read_project_schema
@@ -144,11 +145,12 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     try:
         plan = build_plan(ops, schema, settings, tool=found.tool)
     except FluxInputError as exc:
-        if not notes:
+        why = [n for n in notes if explains_schema(n)]
+        if not why:
             raise
         # The schema lacks what the history failed to make: say why with the refusal.
         raise FluxInputError(f"{exc} (the project's migrations do not build cleanly on PostgreSQL: "
-                             f"{notes[0]}{f'; and {len(notes) - 1} more' if len(notes) > 1 else ''})") from None
+                             f"{why[0]}{f'; and {len(why) - 1} more' if len(why) > 1 else ''})") from None
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
     plan = plan.model_copy(update={"code_changes": writer.code_changes(plan, project)})

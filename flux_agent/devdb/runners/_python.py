@@ -47,6 +47,11 @@ def database_error(exc, depth: int = 0) -> bool:
     return database_error(exc.__cause__, depth + 1) or database_error(exc.__context__, depth + 1)
 
 
+# The words of the note on migrations left out that sent no query, here and in node_tolerant.cjs's
+# untouchedNote (program.explains_schema tells it by them).
+UNTOUCHED = "failed before sending any query, so the schema is the same"
+
+
 class Tolerated:
     """The migrations whose code failed without a database error (a data migration importing the
     app, reading a file a checkout does not have): the run goes on past them, as the Node tools'
@@ -80,9 +85,8 @@ class Tolerated:
             names = [n for n, _ in self.untouched]
             shown = ", ".join(names) if len(names) <= 3 else f"{', '.join(names[:2])} and {len(names) - 2} more"
             many = len(names) != 1
-            notes.append(f"left out {len(names)} migration{'s' if many else ''} that failed before sending any "
-                         f"query, so the schema is the same without {'them' if many else 'it'}: {shown} "
-                         f"({self.untouched[0][1]})")
+            notes.append(f"left out {len(names)} migration{'s' if many else ''} that {UNTOUCHED} without "
+                         f"{'them' if many else 'it'}: {shown} ({self.untouched[0][1]})")
         return notes
 
 
