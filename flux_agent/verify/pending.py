@@ -5,7 +5,7 @@ write. Some of its steps may already be written as migration files; the
 schema before the plan is the replay of the migrations without those files, or,
 for migrations in program code, the dev database the project's own tool builds
 without them. Given operations instead, the plan is made now against the current
-schema.
+schema (for program code, a copy of the dev database its tool built).
 """
 
 from __future__ import annotations
@@ -50,8 +50,11 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
         ops = tools.parse_operations([o.model_dump() if hasattr(o, "model_dump") else o for o in operations])
         plan = tools.plan_migration(ops, str(project))
         found = detect(project, plan.tool, settings)
-        return Before(plan, tools.read_schema(str(project)), "the given operations",
-                      project_scripts(project, found), found.tool)
+        scripts = project_scripts(project, found)
+        # program code: a copy of the database its tool built, the one the plan was made against
+        built = program_schema(project, found, settings, on_server=True) if scripts is None else None
+        return Before(plan, built.schema if built else tools.read_schema(str(project)), "the given operations",
+                      scripts, found.tool, built=built)
     record = pending_record(project)
     if record is None:
         raise FluxInputError(f"nothing to verify: no pending plan in {PLANS_DIR}/ (write one with "

@@ -65,3 +65,18 @@ def test_the_database_to_copy_is_looked_for_on_the_server_not_in_the_cache_of_sc
     monkeypatch.setattr(program, "cached", lambda key: Built("flux_gone_since", Schema(), [], 0.0, True))
     report = verify(root, rows=5)
     assert report.ok, report.failure
+
+
+@pytest.mark.parametrize("tool", ["sequelize", "django"])
+def test_given_operations_it_runs_on_a_copy_of_the_database_the_tool_built(tool, tmp_path):
+    """Not on a database built again from Flux's model of it (what PostgreSQL holds is the truth)."""
+    if tool == "django":
+        root, table = django_project(tmp_path / "dj"), "library_book"
+    else:
+        root, table = tmp_path / "app", "products"
+        make_project(tool, root, "host=/nowhere dbname=none user=u", modules(tool))
+    report = verify(root, operations=[{"op": "add_index", "table": table, "columns": ["id", "title" if tool ==
+                                                                                        "django" else "name"]}],
+                    rows=10)
+    assert report.ok, report.failure
+    assert "a copy of the dev database" in report.database
