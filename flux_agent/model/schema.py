@@ -129,6 +129,8 @@ class Function(BaseModel):
     language: str
     body: str = Field(description="the source between the function's quotes (pg_proc.prosrc)")
     triggers: list[str] = Field(default_factory=list, description="`trigger on table` for each trigger calling it")
+    definition: Optional[str] = Field(None, description="the whole CREATE OR REPLACE statement that makes it "
+                                      "(pg_get_functiondef), where read from the catalogs")
 
     @property
     def routine(self) -> str:

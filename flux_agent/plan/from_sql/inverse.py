@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ...model.schema import Schema
-from ...pg.parse import ast, enums, expr
+from ...pg.parse import ast, enums, expr, parse_sql
 from ...pg.quote import canonical_table, ident, qname, relation_name
 from ...pg.types import canonical_type
 from ._names import strings, table
@@ -62,18 +62,37 @@ def inverse(node, schema: Optional[Schema] = None) -> Optional[str]:
 
 
 def _function_back(node, schema: Optional[Schema]) -> Optional[str]:
-    """DROP FUNCTION (or PROCEDURE) of the signature it makes, where it made it: no OR REPLACE, or
-    an OR REPLACE where the catalogs before the file hold no routine of that name at all (one
-    that existed under any signature is left alone: its old body is not Flux's to guess)."""
-    name = ".".join(strings(node.funcname))
+    """DROP FUNCTION (or PROCEDURE) of the signature it makes, where it made it: no OR REPLACE, or an
+    OR REPLACE of a signature the catalogs before the file do not hold (another overload is a routine
+    of its own); the routine it replaced as the catalogs defined it (pg_get_functiondef) where they
+    held that signature; None where that is not known (no catalogs, or no definition read)."""
+    name = canonical_table(".".join(strings(node.funcname)))
+    args = _arg_types(node.parameters)
     if node.replace:
         deps = schema.dependencies if schema is not None else None
-        if deps is None or any(f.routine == canonical_table(name) for f in deps.functions):
+        if deps is None:
             return None
-    args = [canonical_type(p.argType) for p in node.parameters or ()
-            if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT, enums.FunctionParameterMode.FUNC_PARAM_TABLE)]
+        held = next((f for f in deps.functions if f.routine == name and _held_args(f.name) == args), None)
+        if held is not None:
+            return f"{held.definition.rstrip().rstrip(';')};" if held.definition else None
     kind = "PROCEDURE" if node.is_procedure else "FUNCTION"
-    return f"DROP {kind} {qname(canonical_table(name))}({', '.join(args)});"
+    return f"DROP {kind} {qname(name)}({', '.join(args)});"
+
+
+def _arg_types(parameters) -> list[str]:
+    """The types that tell a routine's signature: its parameters but OUT and TABLE ones."""
+    return [canonical_type(p.argType) for p in parameters or ()
+            if p.mode not in (enums.FunctionParameterMode.FUNC_PARAM_OUT, enums.FunctionParameterMode.FUNC_PARAM_TABLE)]
+
+
+def _held_args(key: str) -> Optional[list[str]]:
+    """The argument types of a catalog function's key (`f(x timestamp with time zone)`: its identity
+    arguments, names and modes in them), read by PostgreSQL's parser; None where it does not parse."""
+    try:
+        stmt = parse_sql(f"CREATE FUNCTION flux_key({key.split('(', 1)[1]} RETURNS void LANGUAGE sql AS ''")[0].stmt
+    except Exception:  # noqa: BLE001 - pglast's ParseError, or a key of another shape
+        return None
+    return _arg_types(stmt.parameters)
 
 
 def _column_back(node, cmd, schema: Schema) -> Optional[str]:

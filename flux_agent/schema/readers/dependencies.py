@@ -113,6 +113,7 @@ SELECT h.inhrelid, h.inhparent, pg_get_expr(c.relpartbound, c.oid)
 
 _FUNCTIONS = f"""
 SELECT n.nspname, p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', l.lanname, p.prosrc,
+       pg_get_functiondef(p.oid),
        ARRAY(SELECT t.tgname || ' on ' || CASE WHEN tn.nspname = 'public' THEN tc.relname::text
                                                ELSE tn.nspname || '.' || tc.relname END
                FROM pg_trigger t JOIN pg_class tc ON tc.oid = t.tgrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace
@@ -179,8 +180,9 @@ def read_dependencies(conn: psycopg.Connection) -> Dependencies:
             deps.append(Dependent(kind="partition", name=keys[child], table=keys[parent], definition=bound or ""))
     return Dependencies(
         dependents=deps,
-        functions=[Function(name=make_key(ns, name), language=lang, body=body, triggers=list(triggers))
-                   for ns, name, lang, body, triggers in conn.execute(_FUNCTIONS)],
+        functions=[Function(name=make_key(ns, name), language=lang, body=body, triggers=list(triggers),
+                            definition=definition)
+                   for ns, name, lang, body, definition, triggers in conn.execute(_FUNCTIONS)],
         sequences=[_sequence(*row) for row in conn.execute(_SEQUENCES)],
     )
 

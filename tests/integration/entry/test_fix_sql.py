@@ -519,3 +519,25 @@ def test_a_file_run_outside_a_transaction_keeps_each_statement_in_a_step_of_its_
     (project / FIX).unlink()
     report = verify(str(project), operations=fixed.plan.operations, rows=50)
     assert report.ok, report.model_dump_json(indent=2)
+
+
+def test_an_or_replace_of_a_routine_the_history_made_is_put_back_as_it_was(tmp_path):
+    """hatchet's files replace trigger functions the history made: the fixed step had no down SQL.
+    Its rollback is now the routine as the catalogs before the file define it (pg_get_functiondef):
+    verify runs it forward, back (the old body again) and forward."""
+
+    from flux_agent.entry.fix import fix_file
+    from flux_agent.verify import verify
+
+    first = ("CREATE FUNCTION order_label(o orders) RETURNS text LANGUAGE sql AS $$ SELECT 'order ' || o.id $$")
+    project = write(dbmate_project(tmp_path / "app"), {
+        "db/migrations/20250101000001_label.sql": sql_file(first),
+        FIX: sql_file("CREATE OR REPLACE FUNCTION order_label(o orders) RETURNS text LANGUAGE sql AS "
+                      "$$ SELECT 'order #' || o.id $$", CASES["add_index"][0])})
+    fixed = fix_file(FIX, str(project))
+    assert not [f.message for f in fixed.plan.findings if f.severity == "error"]
+    down = "\n".join(s.down_sql or "" for s in fixed.plan.steps)
+    assert "CREATE OR REPLACE FUNCTION public.order_label(o orders)" in down and "'order ' || o.id" in down, down
+    (project / FIX).unlink()
+    report = verify(str(project), operations=fixed.plan.operations, rows=20)
+    assert report.ok, report.failure  # after the rollback the catalog is the one before, function bodies and all

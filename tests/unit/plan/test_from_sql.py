@@ -128,14 +128,21 @@ def test_statements_postgresql_refuses_in_a_transaction_get_a_step_of_their_own(
     assert not outside_transaction(node("CREATE INDEX i ON a (b)"))
 
 
-def test_an_or_replace_routine_or_view_is_dropped_back_only_where_the_catalogs_held_none_of_its_name():
+def test_an_or_replace_routine_is_put_back_as_the_catalogs_held_it_or_dropped_where_they_held_none():
     from flux_agent.model.schema import Dependencies, Function, View
 
     made = Schema(dependencies=Dependencies(functions=[Function(name="other(integer)", language="sql", body="")]))
+    old = "CREATE OR REPLACE FUNCTION public.f(x timestamp with time zone, y integer)\n RETURNS integer\n AS $$select 0$$\n"
     held = Schema(views=[View(name="v")], dependencies=Dependencies(functions=[
-        Function(name="f(x timestamp with time zone)", language="sql", body="")]))
+        Function(name="f(x timestamp with time zone)", language="sql", body=""),
+        Function(name="f(x timestamp with time zone, y integer)", language="sql", body="select 0", definition=old)]))
     routine = node("CREATE OR REPLACE FUNCTION f(x timestamptz, y int) RETURNS int LANGUAGE sql AS 'select 1'")
+    overload = node("CREATE OR REPLACE FUNCTION f(x text) RETURNS int LANGUAGE sql AS 'select 1'")
     view = node("CREATE OR REPLACE VIEW v AS SELECT 1")
     assert inverse(routine, made) == "DROP FUNCTION f(timestamp with time zone, integer);"
-    assert inverse(routine, held) is None  # f existed (under another signature even): left alone
+    assert inverse(routine, held) == old.rstrip() + ";"  # the signature it replaced, as it was
+    assert inverse(overload, held) == "DROP FUNCTION f(text);"  # another signature: a routine of its own
+    unread = Schema(dependencies=Dependencies(functions=[Function(name="f(x timestamp with time zone, y integer)",
+                                                                  language="sql", body="")]))
+    assert inverse(routine, unread) is None and inverse(routine, Schema()) is None  # its definition not known
     assert inverse(view, made) == "DROP VIEW v;" and inverse(view, held) is None
