@@ -7,6 +7,7 @@ are that one and the ones after it on a copy."""
 from __future__ import annotations
 
 import secrets
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
@@ -16,9 +17,11 @@ from psycopg import conninfo
 from psycopg import sql as psql
 
 from ..errors import FluxInputError
+from ..model.settings import Settings
 from ..project.config import load_settings
+from ..project.detect import Detection
 from .build import Built, _complete, build_with, cached, database_name
-from .program import MARKER_SETTING, Runner, _key, runner_for, tool_run
+from .program import MARKER_SETTING, Runner, _key, program_schema, runner_for, tool_run
 from .server import Server, check_identity, dev_server, find_binaries
 
 # The tools whose Node driver builds the database before a file (node_driver.cjs's capture).
@@ -95,6 +98,21 @@ def build_before(place: BeforeFile) -> Built:
             built = build_with(place.server, place.key, fill)  # the copy would not do (TypeORM's order): whole
     _BUILT_BEFORE[(place.tool, place.server.url, str(place.root), place.folder)] = (place.file, place.key)
     return built
+
+
+def built_without(project: Path, found: Detection, settings: Settings, files: Sequence[Path]) -> Optional[Built]:
+    """The dev database the project's tool makes from its migrations without `files` (a plan's, or
+    the ones traced) and what comes after them: a Node tool's run up to the first of them in its
+    order; alembic upgraded to the revision the first follows; Django's migrate passing over them
+    and the later migrations of their folders. None where the tool has no runner."""
+    files = sorted({Path(f).resolve() for f in files if Path(f).is_file()}, key=lambda f: f.name.encode("utf-16-be"))
+    if found.tool in NODE_TOOLS and files:
+        with tempfile.TemporaryDirectory(prefix="flux-before-") as tmp:
+            return build_before(before_file(found.tool, project.resolve(), files[0], Path(tmp) / "out.json",
+                                            leave_out=files[1:]))
+    if found.tool == "django":  # a migration after one left out may build on it: out too
+        files = sorted({later for f in files for later in f.parent.glob("[0-9]*.py") if later.name >= f.name})
+    return program_schema(project, found, settings, leave_out=tuple(files), on_server=True)
 
 
 # The database last built before a file, by (tool, server, project, folder): the next file's is

@@ -10,7 +10,6 @@ schema (for program code, a copy of the dev database its tool built).
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -21,14 +20,13 @@ from ..write.deploy_groups import PLANS_DIR, PlanRecord, unfinished_records
 from ..errors import FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
-from ..devdb.before_file import NODE_TOOLS, before_file, build_before
+from ..devdb.before_file import built_without
 from ..devdb.build import Built, Script
 from ..devdb.program import program_schema
 from ..schema.replay.engine import replay_folder
 from ..devdb.sources import project_scripts
 from ..project.config import load_settings
-from ..project.detect import Detection, detect
-from ..model.settings import Settings
+from ..project.detect import detect
 
 
 @dataclass
@@ -66,23 +64,11 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
         written = _written(project, record)
         scripts = [s for s in scripts if not _by_this_plan(project / s.name, written)]
     else:  # program code, which no replay reads: the project's own tool runs it
-        built = _built_before_plan(project, found, settings, record)
+        written = [f for f in _written(project, record) if f.suffix != ".json"]  # not the plan's record
+        built = built_without(project, found, settings, written)
         if built is not None:
             return Before(record.plan, built.schema, source, None, found.tool, built=built)
     return Before(record.plan, schema_before(project, record), source, scripts, found.tool)
-
-
-def _built_before_plan(project: Path, found: Detection, settings: Settings, record: PlanRecord) -> Optional[Built]:
-    """The dev database the project's tool makes from its migrations without the plan's files: a
-    Node tool's run up to the first of them, a Python tool's (alembic, Django) leaving them out.
-    None where the tool has no runner."""
-    written = sorted((f for f in _written(project, record) if f.is_file() and f.suffix != ".json"),
-                     key=lambda f: f.name.encode("utf-16-be"))
-    if found.tool in NODE_TOOLS and written:
-        with tempfile.TemporaryDirectory(prefix="flux-verify-") as tmp:
-            return build_before(before_file(found.tool, project.resolve(), written[0], Path(tmp) / "out.json",
-                                            leave_out=written[1:]))
-    return program_schema(project, found, settings, leave_out=tuple(written), on_server=True)
 
 
 def _written(project: Path, record: PlanRecord) -> set[Path]:

@@ -298,7 +298,8 @@ def render(report: TraceReport) -> list[str]:
 def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: int) -> TraceReport:
     """Trace `files` on a copy of the dev database holding the project's history before the first of
     them (all of it, for files the history does not hold), with `rows` rows in every table."""
-    from ..devdb.program import program_schema
+    from ..devdb.before_file import built_without
+    from ..devdb.program import program_schema, runner_for
     from ..devdb.sources import history_of_files, project_scripts
     from ..project.detect import detect
     from .pending import Before
@@ -317,12 +318,17 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
         if not first:
             notes.append(f"no migration comes before {_rel(project, files[0])} in {found.migrations_dir}: "
                          "traced on an empty database")
-    else:  # program code: the dev database of the whole history, for a migration not in it yet
-        built = program_schema(project, found, settings, on_server=True)  # copied: it must be there
+    else:  # program code: the dev database its tool builds before the files (all of it, for new ones)
+        runner = runner_for(found.tool)
+        history = {f.resolve() for f in runner.inputs(project, found.migrations_dir)} if runner else set()
+        held = [f for f in files if Path(f).resolve() in history]
+        built = built_without(project, found, settings, held) if held else \
+            program_schema(project, found, settings, on_server=True)  # copied: it must be there
         before = Before(None, None, "", None, found.tool, built=built)
-        notes.append("the project's migrations are program code: traced on a copy of its whole history (a file "
-                     "of that history meets its own changes)" if built is not None else
-                     "the project's history could not be built on PostgreSQL: traced on an empty database")
+        if built is None:
+            notes.append("the project's history could not be built on PostgreSQL: traced on an empty database")
+        elif not held:
+            notes.append("the files are not in the project's history: traced on a copy of all of it")
     with open_sandbox(before=before, dev_url=settings.dev_url) as box:
         with psycopg.connect(box.url, autocommit=True) as conn:
             major = conn.info.server_version // 10000
