@@ -1,8 +1,9 @@
-"""The dev database as a Node tool's migrations before one file leave it (knex, typeorm, sequelize,
-node-pg-migrate): built by the project's own tool, in its order, and cached as every dev database
-is (devdb/build.py), keyed by the project's migration files and config except the file and those
-after it in the folder. lint's readers run the file on a copy of it; verify runs a plan whose files
-are that one and the ones after it on a copy."""
+"""The dev database as a project's program-code migrations leave it before some of its files: for a
+Node tool (knex, typeorm, sequelize, node-pg-migrate) its run up to one file, in its order, cached as
+every dev database is (devdb/build.py) and keyed by the migrations and config but that file (and
+those given after it); for alembic and Django (built_without) their runs leaving the files out.
+lint's readers run a file on a copy of the one before it; verify runs a written plan, and trace a
+migration of the history, on a copy of the one before their files."""
 
 from __future__ import annotations
 
