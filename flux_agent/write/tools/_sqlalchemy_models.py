@@ -70,6 +70,17 @@ def find_models(project: Path) -> list[Model]:
     return out
 
 
+def _has_naming_convention(project: Path) -> bool:
+    """Does a source file of the project give its MetaData a naming_convention?"""
+    for path in source_files(project, _SKIP):
+        try:
+            if "naming_convention" in path.read_text(encoding="utf-8"):
+                return True
+        except (UnicodeDecodeError, OSError):
+            continue
+    return False
+
+
 def owner(project: Path, table: str) -> Model | None:
     bare = table.split(".")[-1]
     return next((m for m in find_models(project) if m.table == bare), None)
@@ -150,7 +161,9 @@ def _mapped_inner(ann: ast.expr) -> ast.expr | None:
 # --- one operation ------------------------------------------------------------------------
 
 
-def edit(op, text: str, model: Model) -> Edit:
+def edit(op, text: str, model: Model, conventions: bool = False) -> Edit:
+    """The edit of `text` for one operation; `conventions`: the project names constraints and indexes
+    by a naming_convention of its own (the plan's copies may then not be named as it names them)."""
     tree = ast.parse(text)
     cls = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == model.name)
     where = f"{model.rel} ({model.name})"
@@ -158,7 +171,7 @@ def edit(op, text: str, model: Model) -> Edit:
     if isinstance(op, AddColumn):
         return _add_column(op, text, cls, model, where, names)
     if isinstance(op, RenameColumn):
-        return _rename_column(op, text, cls, model, where)
+        return _rename_column(op, text, cls, model, where, conventions)
     if isinstance(op, ChangeColumnType):
         return _change_type(op, text, cls, model, where, names)
     if isinstance(op, AddIndex):
@@ -204,13 +217,25 @@ def _add_column(op: AddColumn, text, cls, model, where, names: ModuleNames) -> E
     return Edit(model, names.finish(new), f"add {op.column} to {where} for the new column {op.table}.{op.column}")
 
 
-def _rename_column(op: RenameColumn, text, cls, model, where) -> Edit:
+def _default_names_follow(op: RenameColumn) -> bool:
+    """Do the names SQLAlchemy gives index=True and unique=True by default (ix_<table>_<column>;
+    PostgreSQL's <table>_<column>_key) become, by the plan's renaming of the copies, the ones it
+    gives them for the new column? Then the model keeps index=/unique= and agrees with the database."""
+    from ...plan.ops._shadow import renamed_name
+
+    table = op.table.split(".")[-1]
+    return all(renamed_name(pattern % op.column, op.column, op.new_name) == pattern % op.new_name
+               and len((pattern % op.new_name).encode()) <= 63 for pattern in (f"ix_{table}_%s", f"{table}_%s_key"))
+
+
+def _rename_column(op: RenameColumn, text, cls, model, where, conventions: bool = False) -> Edit:
     col = _col(cls, op.column)
     if col is None:
         if _col(cls, op.new_name):
             return Edit(model, why=f"{where} has {op.new_name} already")
         return Edit(model, cannot=f"no attribute of {where} maps the column {op.column}: rename it by hand")
-    if col.call is not None and any(k.arg in ("index", "unique") for k in col.call.keywords):
+    if col.call is not None and any(k.arg in ("index", "unique") for k in col.call.keywords) \
+            and (conventions or not _default_names_follow(op)):
         return Edit(model, cannot=f"{op.column} of {where} has index=/unique=, whose copies Flux names its own way: "
                                   "rename it by hand and name the index as the plan does")
     used = sum(isinstance(n, ast.Name) and n.id == col.attr for n in ast.walk(cls)) > 1  # beyond its own line
@@ -366,6 +391,7 @@ def edits(project: Path, ops: list) -> list[tuple[object, Edit]]:
     """Each operation's edit, applied one after another to the files as they are now."""
     texts: dict[str, str] = {}
     out = []
+    conventions = None  # read when a rename needs it
     for op in ops:
         table = getattr(op, "table", None)
         model = (_index_owner(project, op.name) if isinstance(op, DropIndex)
@@ -378,8 +404,10 @@ def edits(project: Path, ops: list) -> list[tuple[object, Edit]]:
                                  f"Flux does not edit SQLAlchemy models for {op.op}")))
             continue
         text = texts.get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
+        if conventions is None and isinstance(op, RenameColumn):
+            conventions = _has_naming_convention(project)
         try:
-            result = edit(op, text, model)
+            result = edit(op, text, model, bool(conventions))
             if result.text is not None:
                 ast.parse(result.text)  # an edit that does not parse is never offered
         except (SyntaxError, ValueError, StopIteration, AttributeError, IndexError, KeyError) as exc:

@@ -37,6 +37,8 @@ class Customer(Base):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(Text)
     note: Mapped[Optional[str]]
+    code: Mapped[Optional[str]] = mapped_column(String(20), index=True)
+    ref: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
 
 
 class Order(Base):
@@ -65,6 +67,10 @@ OPS = {
     "set-not-null": {"op": "set_not_null", "table": "customers", "column": "note"},
     "drop-not-null": {"op": "drop_not_null", "table": "customers", "column": "email"},
     "drop-index": {"op": "drop_index", "name": "orders_customer_id_idx"},
+    # index=True, unique=True: the plan's copies take the names SQLAlchemy gives them for the new column
+    # (ix_customers_ref_code, customers_reference_key); the edit was refused (mealie's users.full_name)
+    "rename-indexed": {"op": "rename_column", "table": "customers", "column": "code", "new_name": "ref_code"},
+    "rename-unique": {"op": "rename_column", "table": "customers", "column": "ref", "new_name": "reference"},
     # several operations on one class: one patch
     "add-and-rename": [{"op": "add_column", "table": "customers", "column": "nickname", "type": "text"},
                        {"op": "rename_column", "table": "customers", "column": "name", "new_name": "full_name"},
@@ -159,6 +165,31 @@ def test_notes_where_no_edit_is_made(tmp_path):
     assert "partial index" in results[1].cannot
     assert "__table_args__" in results[2].cannot and "elsewhere" in results[2].cannot
     assert "__tablename__ = 'nowhere'" in results[3].cannot
+
+
+def test_an_indexed_column_is_renamed_only_where_the_default_names_follow(tmp_path):
+    """index=True, unique=True: the model is edited where the plan's copies get the names SQLAlchemy
+    gives by default; not where the project has a naming_convention of its own, nor where the
+    table's name holds the column's as a word (ix_code_code would become ix_ref_ref)."""
+    from flux_agent.model.operations import RenameColumn
+    from flux_agent.write.tools import _sqlalchemy_models as sm
+
+    (tmp_path / "app").mkdir()
+    models = MODELS + ('\n\nclass Code(Base):\n    __tablename__ = "code"\n\n'
+                       '    id: Mapped[int] = mapped_column(primary_key=True)\n'
+                       '    code: Mapped[str] = mapped_column(String(20), index=True)\n')
+    (tmp_path / "app" / "models.py").write_text(models)
+    renamed, same_word = [r for _, r in sm.edits(tmp_path, [
+        RenameColumn(table="customers", column="code", new_name="ref_code"),
+        RenameColumn(table="code", column="code", new_name="ref")])]
+    assert renamed.text is not None and "ref_code: Mapped[Optional[str]] = mapped_column(String(20), index=True)" \
+        in renamed.text
+    assert same_word.text is None and "index=/unique=" in same_word.cannot
+    (tmp_path / "app" / "base.py").write_text("import sqlalchemy as sa\nmeta = sa.MetaData(naming_convention="
+                                              "{'ix': 'idx_%(column_0_label)s'})\n")
+    [conventional] = [r for _, r in sm.edits(tmp_path, [RenameColumn(table="customers", column="code",
+                                                                      new_name="ref_code")])]
+    assert conventional.text is None and "index=/unique=" in conventional.cannot
 
 
 def test_edits_spell_names_as_the_module_imports_them(tmp_path):
