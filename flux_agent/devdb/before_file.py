@@ -7,23 +7,20 @@ migration of the history, on a copy of the one before their files."""
 
 from __future__ import annotations
 
-import secrets
 import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional, Sequence
 
 import psycopg
-from psycopg import conninfo
-from psycopg import sql as psql
 
 from ..errors import FluxInputError
 from ..model.settings import Settings
 from ..project.config import load_settings
 from ..project.detect import Detection
 from .build import Built, _complete, build_with, cached, database_name
-from .program import MARKER_SETTING, Runner, _key, program_schema, runner_for, tool_run
-from .server import Server, check_identity, dev_server, find_binaries
+from .program import Runner, _key, mark, program_schema, runner_for, tool_run
+from .server import Server, binaries_major, dev_server
 
 # The tools whose Node driver builds the database before a file (node_driver.cjs's capture).
 NODE_TOOLS = ("knex", "typeorm", "sequelize", "node-pg-migrate")
@@ -44,15 +41,7 @@ class BeforeFile:
     out: Path  # where the Node driver writes what it records (capture)
 
     def marked(self, admin: psycopg.Connection, url: str) -> str:
-        """A new marker on the database at `url` (a copy does not keep its template's), checked to
-        be the dev server's: each connection the tool opens checks it before any migration runs."""
-        marker = secrets.token_hex(16)
-        admin.execute(psql.SQL("ALTER DATABASE {} SET {} = {}").format(
-            psql.Identifier(conninfo.conninfo_to_dict(url)["dbname"]),
-            psql.Identifier(*MARKER_SETTING.split(".")), psql.Literal(marker)))
-        with psycopg.connect(url, autocommit=True) as conn:
-            check_identity(self.server, conn)
-        return marker
+        return mark(self.server, admin, url)
 
     def run(self, url: str, marker: str, phase: str) -> None:
         """The tool on the database at `url`: "before", the migrations before the file; "capture",
@@ -70,10 +59,7 @@ def before_file(tool: str, root: Path, file: Path, out: Path, leave_out: Sequenc
     folder = file.parent.relative_to(root).as_posix()
     runner = runner_for(tool)
     settings = load_settings(root)
-    major = None
-    if not settings.dev_url:
-        binaries = find_binaries(settings.pg_version)
-        major = binaries[0].major if binaries else None
+    major = binaries_major(settings)
     unused = {file, *(Path(p).resolve() for p in leave_out)}
     inputs = [f for f in runner.inputs(root, folder) if f.resolve() not in unused]
     key = _key(root, f"{tool} before {file.name}", inputs, major, settings.dev_url)
@@ -105,7 +91,8 @@ def built_without(project: Path, found: Detection, settings: Settings, files: Se
     """The dev database the project's tool makes from its migrations without `files` (a plan's, or
     the ones traced) and what comes after them: a Node tool's run up to the first of them in its
     order; alembic upgraded to the revision the first follows; Django's migrate passing over them
-    and the later migrations of their folders. None where the tool has no runner."""
+    and the later migrations of their folders; no files, the whole history. The database itself, on
+    the server (it is copied). None where the tool has no runner."""
     files = sorted({Path(f).resolve() for f in files if Path(f).is_file()}, key=lambda f: f.name.encode("utf-16-be"))
     if found.tool in NODE_TOOLS and files:
         with tempfile.TemporaryDirectory(prefix="flux-before-") as tmp:
@@ -119,7 +106,7 @@ def built_without(project: Path, found: Detection, settings: Settings, files: Se
 # The database last built before a file, by (tool, server, project, folder): the next file's is
 # built from a copy of it, the tool running only the migrations between the two (each one once
 # when a folder is validated, not once per file after it). Only where the earlier file runs first
-# in the tool's order (_runs_before: certain for knex and sequelize, a guess TypeORM's driver checks):
+# in the tool's order (runs_before: certain for knex and sequelize, a guess TypeORM's driver checks):
 # the copy must hold no migration that comes after the file.
 _BUILT_BEFORE: dict[tuple[str, str, str, str], tuple[Path, str]] = {}
 

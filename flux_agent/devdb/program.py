@@ -29,7 +29,7 @@ from ..errors import FluxInputError
 from ..model.settings import Settings
 from ..project.detect import Detection
 from .build import BUILD_FORMAT, Built, _reader_version, build_with, cached
-from .server import Server, check_identity, dev_server, find_binaries
+from .server import Server, binaries_major, check_identity, dev_server
 
 MARKER_SETTING = "flux.dev_marker"
 
@@ -102,10 +102,7 @@ def program_schema(project: Path, found: Detection, settings: Settings,
         return None
     unused = {f.resolve() for f in leave_out}
     files = [f for f in runner.inputs(project, found.migrations_dir) if f.resolve() not in unused]
-    major = None
-    if not settings.dev_url:
-        binaries = find_binaries(settings.pg_version)
-        major = binaries[0].major if binaries else None
+    major = binaries_major(settings)
     key = _key(project, found.tool, files, major, settings.dev_url)
     known = None if on_server else cached(key)
     if known is not None:
@@ -132,15 +129,20 @@ def _key(project: Path, tool: str, files: list[Path], major: Optional[int], dev_
 def _fill(server: Server, admin: psycopg.Connection, url: str, project: Path, found: Detection,
           runner: Runner, leave_out: tuple[str, ...] = ()) -> list[str]:
     """Set the marker on the empty database at `url`, run the tool there, check where it went."""
-    info = conninfo.conninfo_to_dict(url)
+    job = replace(tool_run(project, found.migrations_dir, url, mark(server, admin, url)), leave_out=leave_out)
+    return runner.run(job)
+
+
+def mark(server: Server, admin: psycopg.Connection, url: str) -> str:
+    """A new marker on the database at `url` (a copy does not keep its template's), which is checked
+    to be the dev server's: each connection the tool opens reads it before any migration runs."""
     marker = secrets.token_hex(16)
     admin.execute(psql.SQL("ALTER DATABASE {} SET {} = {}").format(
-        psql.Identifier(info["dbname"]), psql.Identifier(*MARKER_SETTING.split(".")), psql.Literal(marker)))
+        psql.Identifier(conninfo.conninfo_to_dict(url)["dbname"]), psql.Identifier(*MARKER_SETTING.split(".")),
+        psql.Literal(marker)))
     with psycopg.connect(url, autocommit=True) as conn:
         check_identity(server, conn)
-    job = replace(tool_run(project, found.migrations_dir, url, marker), leave_out=leave_out)
-    notes = runner.run(job)
-    return notes
+    return marker
 
 
 def tool_run(project: Path, migrations_dir: str, url: str, marker: str) -> ToolRun:

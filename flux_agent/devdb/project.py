@@ -9,7 +9,7 @@ from typing import Optional
 from ..model.settings import Settings
 from ..project.detect import Detection
 from .build import Built, build, cached, inputs_hash
-from .server import dev_server, find_binaries
+from .server import binaries_major, dev_server
 from .program import program_schema
 from .sources import created_extensions, pending_scripts, project_scripts, schema_file_scripts
 
@@ -22,8 +22,7 @@ def dev_key(scripts, settings: Settings, tool: str) -> tuple[str, Optional[int]]
     """The cache key of a build: the scripts, the tool, and which server builds them."""
     if settings.dev_url:
         return inputs_hash(scripts, None, f"{tool} dev_url"), None
-    found = find_binaries(settings.pg_version)
-    major = found[0].major if found else None
+    major = binaries_major(settings)
     return inputs_hash(scripts, major, tool), major
 
 

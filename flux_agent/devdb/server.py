@@ -80,6 +80,15 @@ def _machine_dirs() -> list[Path]:
     return [Path(d) for d in dict.fromkeys(dirs) if d]
 
 
+def binaries_major(settings) -> Optional[int]:
+    """The major of the binaries the owned dev server runs for `settings`: None where a server of the
+    user's own (dev_url) builds instead, or none are found (a cache key says which server built it)."""
+    if settings.dev_url:
+        return None
+    found = find_binaries(settings.pg_version)
+    return found[0].major if found else None
+
+
 def find_binaries(prefer_major: Optional[int] = None) -> list[Binaries]:
     """find_binaries_uncached, remembered in base_dir() while the binaries stay the same files
     (asking each `postgres --version` costs more than the rest of a warm `flux plan`)."""

@@ -22,7 +22,6 @@ from ..model.plan import Plan
 from ..model.schema import Schema
 from ..devdb.before_file import built_without
 from ..devdb.build import Built, Script
-from ..devdb.program import program_schema
 from ..schema.replay.engine import replay_folder
 from ..devdb.sources import project_scripts
 from ..project.config import load_settings
@@ -50,7 +49,7 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
         found = detect(project, plan.tool, settings)
         scripts = project_scripts(project, found)
         # program code: a copy of the database its tool built, the one the plan was made against
-        built = program_schema(project, found, settings, on_server=True) if scripts is None else None
+        built = built_without(project, found, settings, []) if scripts is None else None
         return Before(plan, built.schema if built else tools.read_schema(str(project)), "the given operations",
                       scripts, found.tool, built=built)
     record = pending_record(project)

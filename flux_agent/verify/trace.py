@@ -299,7 +299,7 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
     """Trace `files` on a copy of the dev database holding the project's history before the first of
     them (all of it, for files the history does not hold), with `rows` rows in every table."""
     from ..devdb.before_file import built_without
-    from ..devdb.program import program_schema, runner_for
+    from ..devdb.program import runner_for
     from ..devdb.sources import history_of_files, project_scripts
     from ..project.detect import detect
     from .pending import Before
@@ -322,8 +322,7 @@ def run_trace(files: Sequence[Path], project: Path, settings, tool: str, rows: i
         runner = runner_for(found.tool)
         history = {f.resolve() for f in runner.inputs(project, found.migrations_dir)} if runner else set()
         held = [f for f in files if Path(f).resolve() in history]
-        built = built_without(project, found, settings, held) if held else \
-            program_schema(project, found, settings, on_server=True)  # copied: it must be there
+        built = built_without(project, found, settings, held)  # none held: the whole history
         before = Before(None, None, "", None, found.tool, built=built)
         if built is None:
             notes.append("the project's history could not be built on PostgreSQL: traced on an empty database")
