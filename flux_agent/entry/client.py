@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+import types
 from pathlib import Path
 from typing import Optional, Sequence
 
@@ -44,6 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         gc.disable()  # of a one-file run); the judging collects its own garbage (lint/batch.py)
     recorder = run_cache.Recorder.start(args) if validate else None  # before the imports: they look too
     code = None
+    _pydantic_plugins_off()
     try:
         from .cli import main as run
 
@@ -55,6 +57,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # the process's end frees anyway: ~20 ms of a one-file validate. main ends the process.
     gc.freeze()
     return code
+
+
+def _pydantic_plugins_off() -> None:
+    """pydantic looks for plugins (installed packages' `pydantic` entry points) the first time it
+    builds a model: it loads importlib.metadata and reads every installed package's metadata, ~20 ms
+    of a one-file validate's 0.2 s. The command's models want none (as PYDANTIC_DISABLE_PLUGINS=__all__
+    says), so the module that looks for them is one that finds none, before pydantic loads its own
+    (tests/unit/entry/test_client_plugins.py holds the stand-in to pydantic's). Only in the command's
+    process: a program that imports flux_agent keeps its plugins."""
+    if "pydantic.plugin._loader" not in sys.modules:
+        stand_in = types.ModuleType("pydantic.plugin._loader")
+        stand_in.get_plugins = tuple  # type: ignore[attr-defined]  # get_plugins() -> no plugins
+        sys.modules["pydantic.plugin._loader"] = stand_in
 
 
 def spawn() -> Optional[Path]:
