@@ -46,7 +46,7 @@ class BeforeFile:
     def run(self, url: str, marker: str, phase: str) -> None:
         """The tool on the database at `url`: "before", the migrations before the file; "capture",
         the file alone, recording what it sends (node_driver.cjs)."""
-        job = replace(tool_run(self.root, self.folder, url, marker),
+        job = replace(tool_run(self.root, self.folder, url, marker, self.server),
                       capture={"target": str(self.file), "phase": phase, "out": str(self.out)})
         self.runner.run(job)
 

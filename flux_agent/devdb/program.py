@@ -129,7 +129,7 @@ def _key(project: Path, tool: str, files: list[Path], major: Optional[int], dev_
 def _fill(server: Server, admin: psycopg.Connection, url: str, project: Path, found: Detection,
           runner: Runner, leave_out: tuple[str, ...] = ()) -> list[str]:
     """Set the marker on the empty database at `url`, run the tool there, check where it went."""
-    job = replace(tool_run(project, found.migrations_dir, url, mark(server, admin, url)), leave_out=leave_out)
+    job = replace(tool_run(project, found.migrations_dir, url, mark(server, admin, url), server), leave_out=leave_out)
     return runner.run(job)
 
 
@@ -145,8 +145,11 @@ def mark(server: Server, admin: psycopg.Connection, url: str) -> str:
     return marker
 
 
-def tool_run(project: Path, migrations_dir: str, url: str, marker: str) -> ToolRun:
-    """The job for a runner: the dev database as every client spells it, and the scrubbed environment."""
+def tool_run(project: Path, migrations_dir: str, url: str, marker: str, server: Optional[Server] = None) -> ToolRun:
+    """The job for a runner: the dev database (at `url`, on `server`) as every client spells it, by
+    TCP where the server listens there (Server.for_programs), and the scrubbed environment."""
+    if server is not None:
+        url = server.for_programs(url)
     info = conninfo.conninfo_to_dict(url)
     params = {"host": info.get("host") or "localhost", "port": int(info.get("port") or 5432),
               "user": info.get("user") or "postgres", "password": info.get("password") or "",

