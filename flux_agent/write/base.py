@@ -246,6 +246,7 @@ def commit(plan: Plan, project_dir: Path, jobs: list[FileJob]) -> list[Path]:
                 if target.exists():
                     keep = staging / f"{len(backups)}.orig"
                     shutil.copy2(target, keep)
+                    shutil.copymode(target, src)  # an executable env.py stays one
                 backups.append((target, keep))
                 os.replace(src, target)
                 continue

@@ -52,6 +52,7 @@ def _transactions(sql: str) -> int:
 
 def test_write_gives_each_revision_its_own_transaction(project, capsys):
     assert _transactions(_alembic(project, "upgrade", "head", "--sql")) == 1  # the default: one for all
+    (project / "alembic" / "env.py").chmod(0o755)  # full-stack-fastapi-template's is executable
     assert main(["plan", "--project", str(project), "--op", json.dumps(CHECK), "--write", "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     env = next(c for c in plan["code_changes"] if c["path"] == "alembic/env.py")
@@ -59,6 +60,7 @@ def test_write_gives_each_revision_its_own_transaction(project, capsys):
     assert "transaction_per_migration=True" in plan["summary"]
     # init plus Flux's two revisions (NOT VALID, then VALIDATE): three transactions, not one
     assert _transactions(_alembic(project, "upgrade", "head", "--sql")) == 3
+    assert (project / "alembic" / "env.py").stat().st_mode & 0o777 == 0o755  # replaced, its mode kept
     assert main(["plan", "--project", str(project), "--op", json.dumps({**CHECK, "name": "other"}),
                  "--json"]) == 0  # planned again: env.py already says so, nothing more to change
     again = json.loads(capsys.readouterr().out)
