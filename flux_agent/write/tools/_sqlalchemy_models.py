@@ -65,7 +65,7 @@ def find_models(project: Path) -> list[Model]:
             continue
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)) if tree else []:
             table = _tablename(cls)
-            if table:
+            if table and not any(k.arg == "table" for k in cls.keywords):  # SQLModel's: _sqlmodel_models.py
                 out.append(Model(path.relative_to(project).as_posix(), cls.name, table))
     return out
 

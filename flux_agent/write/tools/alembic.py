@@ -33,7 +33,7 @@ from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug, utc
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
 from ..code_changes import cannot, change
-from . import _alembic_env, _sqlalchemy_models
+from . import _alembic_env, _sqlalchemy_models, _sqlmodel_models
 from ._py import comment_text, module_assignments, module_head, parse_file
 from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
 
@@ -187,12 +187,16 @@ class AlembicWriter(Writer):
         return ([env] if env else []) + self._model_changes(plan, project)
 
     def _model_changes(self, plan: Plan, project: Path) -> list[CodeChange]:
-        if not _sqlalchemy_models.find_models(project):
+        if _sqlalchemy_models.find_models(project):
+            found = _sqlalchemy_models.edits(project, plan.operations)
+        elif _sqlmodel_models.find_models(project):
+            found = _sqlmodel_models.edits(project, plan.operations)
+        else:
             return []  # no declarative classes: the revisions are the only description of the schema
         out: list[CodeChange] = []
         texts: dict[str, str] = {}
         whys: dict[str, list[str]] = {}
-        for _, result in _sqlalchemy_models.edits(project, plan.operations):
+        for _, result in found:
             rel = result.model.rel if result.model else "models.py"
             if result.cannot:
                 out.append(cannot(rel, result.cannot))
