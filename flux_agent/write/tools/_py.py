@@ -315,13 +315,51 @@ class ModuleNames:
         return f"{self.mods[module]}.{name}"
 
     def finish(self, text: str) -> str:
-        if not self.needed:
+        """`text` with the imports its new source needs: a name into the module's `from m import`
+        of the same module (in isort's order where the names are in it: ruff's I001 holds the user's
+        files to it), else a line after the last import."""
+        lines = []
+        for line in self.needed:
+            merged = _merged_import(text, line)
+            if merged is None:
+                lines.append(line)
+            else:
+                text = merged
+        if not lines:
             return text
-        tree = ast.parse(text)
-        last = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        last = [n for n in ast.parse(text).body if isinstance(n, (ast.Import, ast.ImportFrom))]
         if last:
-            return insert_after(text, last[-1], self.needed)
-        return "".join(line + "\n" for line in self.needed) + text
+            return insert_after(text, last[-1], lines)
+        return "".join(line + "\n" for line in lines) + text
+
+
+def _member_key(alias: ast.alias) -> tuple:
+    """isort's order of imported names (order-by-type: CONSTANTS, Classes, the rest; case ignored)."""
+    name = alias.name
+    kind = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return kind, name.lower(), name
+
+
+def _merged_import(text: str, line: str) -> str | None:
+    """`text` with the name of `line` (`from m import n`) added to its top-level `from m import`;
+    None where it has none (or imports *)."""
+    new = ast.parse(line).body[0]
+    if not isinstance(new, ast.ImportFrom):  # `import m`: a line of its own
+        return None
+    node = next((n for n in ast.parse(text).body if isinstance(n, ast.ImportFrom) and n.module == new.module
+                 and not n.level and all(a.name != "*" for a in n.names)), None)
+    if node is None:
+        return None
+    names = list(node.names)
+    ordered = names == sorted(names, key=_member_key)
+    names.append(new.names[0])
+    if ordered:
+        names.sort(key=_member_key)
+    spelled = [a.name + (f" as {a.asname}" if a.asname else "") for a in names]
+    one_line = f"from {node.module} import {', '.join(spelled)}"
+    if node.lineno == node.end_lineno and len(one_line) <= 88:
+        return replace_node(text, node, one_line)
+    return replace_node(text, node, f"from {node.module} import (\n" + "".join(f"    {s},\n" for s in spelled) + ")")
 
 
 def source_files(project: Path, skip: set[str]) -> list[Path]:
