@@ -1,16 +1,18 @@
 """Finds the SQLModel table class of a table (`class Item(ItemBase, table=True)`: its table is its
 `__tablename__`, else its name in lower case) and edits its source for one operation (a field added
 to the table class, one it declares removed), so `alembic check` finds the model and the database
-alike; for the rest, and for fields a base class declares (API models share them), it says what to
-change by hand."""
+alike. A field a base class declares (API models share it) is not renamed: the table class maps it
+to the new column (`sa_column_kwargs={"name": ...}`), the API keeping its name. For the rest it says
+what to change by hand."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
-from ...model.operations import AddColumn, DropColumn
-from ._py import ModuleNames, identifier, indent_of, insert_after, literal_default, remove_stmt, source_files
+from ...model.operations import AddColumn, DropColumn, RenameColumn
+from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node,
+                  source_files, str_source, with_kwarg)
 from ._sqlalchemy_models import Edit, Model, sa_type
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
@@ -78,6 +80,8 @@ def edit(op, text: str, model: Model) -> Edit:
         return _add_column(op, text, cls, model, where, ModuleNames(tree))
     if isinstance(op, DropColumn):
         return _drop_column(op, text, cls, model, where)
+    if isinstance(op, RenameColumn):
+        return _rename_column(op, text, cls, tree, model, where)
     return Edit(model, cannot=f"Flux does not edit SQLModel classes for {op.op}: change {where} by hand, "
                               "then `alembic check` should report nothing new")
 
@@ -126,6 +130,67 @@ def _drop_column(op: DropColumn, text: str, cls: ast.ClassDef, model: Model, whe
     if new is None:
         return Edit(model, cannot=f"{field.target.id} of {where} shares its line with other code: remove it by hand")
     return Edit(model, new, f"remove {field.target.id} from {where}")
+
+
+def _inherited(tree: ast.Module, cls: ast.ClassDef, column: str) -> ast.AnnAssign | None:
+    """The field mapping `column` that a base class of `cls` in the same module declares."""
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+    todo, seen = [b.id for b in cls.bases if isinstance(b, ast.Name)], set()
+    while todo:
+        base = classes.get(todo.pop(0))
+        if base is None or base.name in seen:
+            continue
+        seen.add(base.name)
+        found = next((f for f in _fields(base) if _column_of(f) == column), None)
+        if found is not None:
+            return found
+        todo += [b.id for b in base.bases if isinstance(b, ast.Name)]
+    return None
+
+
+def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, tree: ast.Module, model: Model,
+                   where: str) -> Edit:
+    fields = _fields(cls)
+    own = next((f for f in fields if _column_of(f) == op.column), None)
+    if own is None and any(_column_of(f) == op.new_name for f in fields):
+        return Edit(model, why=f"{where} maps {op.new_name} already")
+    if own is not None:
+        call = own.value if isinstance(own.value, ast.Call) else None
+        named = next((k.value.args[0] for k in call.keywords if k.arg == "sa_column"), None) if call else None
+        if named is not None:  # sa_column=Column("title", ...): the column's name is said there
+            return Edit(model, replace_node(text, named, repr(op.new_name)),
+                        f"{own.target.id} of {where} now maps the column {op.new_name}")
+        used = [n for n in ast.walk(cls) if isinstance(n, ast.Name) and n.id == own.target.id and n is not own.target]
+        if used or not identifier(op.new_name) or any(f.target.id == op.new_name for f in fields):
+            return Edit(model, cannot=f"{where} uses {own.target.id} elsewhere, or {op.new_name} is no free Python "
+                                      "name there: rename it by hand")
+        return Edit(model, replace_node(text, own.target, op.new_name),
+                    f"rename {op.column} of {where} to {op.new_name} with its column")
+    base = _inherited(tree, cls, op.column)
+    if base is None:
+        return Edit(model, cannot=f"no field of {where} or of its base classes in {model.rel} maps {op.column}: "
+                                  "rename it by hand")
+    call = base.value if isinstance(base.value, ast.Call) and ast.unparse(base.value.func).split(".")[-1] == "Field"         else None
+    if call is None and base.value is not None:
+        field = f"Field(default={ast.unparse(base.value)})"
+    elif call is None:
+        field = "Field()"
+    elif any(k.arg in ("sa_column", "sa_column_kwargs") for k in call.keywords):
+        return Edit(model, cannot=f"{op.column} of {where} sets its column in its base class: map it to "
+                                  f"{op.new_name} by hand")
+    else:
+        field = ast.get_source_segment(text, call)
+        field = ast.unparse(call) if "\n" in field else field  # laid out over lines: on one here
+    parsed = ast.parse(field, mode="eval").body
+    field = with_kwarg(field, parsed, "sa_column_kwargs", f"{{{str_source(text, 'name')}: {str_source(text, op.new_name)}}}")
+    line = f"{base.target.id}: {ast.unparse(base.annotation)} = {field}"
+    after = fields[-1] if fields else cls.body[-1]
+    if "\n" in line or (not fields and isinstance(after, ast.Pass)):
+        return Edit(model, cannot=f"Flux could not map {op.column} of {where} to {op.new_name}: add "
+                                  f"sa_column_kwargs={{\"name\": {op.new_name!r}}} to it by hand")
+    return Edit(model, insert_after(text, after, [indent_of(text, after) + line]),
+                f"{where} maps its {base.target.id} (its base class's, which API models share) to the column "
+                f"{op.new_name}")
 
 
 def edits(project: Path, ops: list) -> list[tuple[object, Edit]]:
