@@ -36,7 +36,7 @@ class Owner(SQLModel, table=True):
     __tablename__ = "owners"
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(sa_type=Text)
+    name: str = Field(sa_type=Text, index=True)
     items: list["Item"] = Relationship(back_populates="owner")
 
 
@@ -57,6 +57,14 @@ OPS = {
     # a field of the base class, which API models share: Item maps it to the new column, its name kept
     "rename-inherited": {"op": "rename_column", "table": "item", "column": "title", "new_name": "name"},
     "rename-own": {"op": "rename_column", "table": "item", "column": "note", "new_name": "remark"},
+    "add-index": {"op": "add_index", "table": "item", "columns": ["title"]},
+    "add-index-unique": {"op": "add_index", "table": "item", "columns": ["owner_id", "note"], "unique": True},
+    "drop-index": {"op": "drop_index", "name": "ix_owners_name"},
+    "change-type": {"op": "change_column_type", "table": "owners", "column": "name", "type": "varchar(200)"},
+    "change-type-inherited": {"op": "change_column_type", "table": "item", "column": "title", "type": "text"},
+    "set-not-null": {"op": "set_not_null", "table": "item", "column": "note", "backfill": "''"},
+    "set-not-null-inherited": {"op": "set_not_null", "table": "item", "column": "description", "backfill": "''"},
+    "drop-not-null": {"op": "drop_not_null", "table": "owners", "column": "name"},
 }
 
 
@@ -87,16 +95,21 @@ def test_alembic_check_finds_nothing_new_after_the_plan(pg_url, tmp_path, capsys
     assert done.returncode == 0 and "No new upgrade operations detected" in done.stdout + done.stderr, \
         done.stdout + done.stderr
     # The edited model still works with the database: a row in, a row out.
+    fields = {"title": "t", "description": "d", "note": "n"}
+    if case == "rename-own":
+        fields["remark"] = fields.pop("note")
+    if case == "drop-column":
+        del fields["note"]
     script = ("from sqlmodel import Session, create_engine, select; from app.models import Item, Owner; "
               f"e = create_engine({sa_url(root)!r}); s = Session(e); o = Owner(name='o'); s.add(o); s.flush(); "
-              "s.add(Item(title='t', owner_id=o.id)); s.commit(); print(len(s.exec(select(Item)).all()))")
+              f"s.add(Item(owner_id=o.id, **{fields!r})); s.commit(); print(len(s.exec(select(Item)).all()))")
     out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120,
                          check=False)
     assert out.returncode == 0 and out.stdout.strip() == "1", out.stderr
 
 
 def test_what_is_not_edited_is_said_naming_the_class(tmp_path):
-    from flux_agent.model.operations import AddColumn, DropColumn, RenameColumn
+    from flux_agent.model.operations import AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, RenameColumn
     from flux_agent.write.tools import _sqlalchemy_models, _sqlmodel_models
 
     (tmp_path / "app").mkdir()
@@ -104,14 +117,22 @@ def test_what_is_not_edited_is_said_naming_the_class(tmp_path):
     assert _sqlalchemy_models.find_models(tmp_path) == []  # __tablename__ of a SQLModel class: not SQLAlchemy's
     assert {(m.name, m.table) for m in _sqlmodel_models.find_models(tmp_path)} == {("Owner", "owners"),
                                                                                   ("Item", "item")}
-    inherited, renamed, related, nowhere, numeric = [r for _, r in _sqlmodel_models.edits(tmp_path, [
-        DropColumn(table="item", column="title"),
-        RenameColumn(table="item", column="note", new_name="id"),
-        DropColumn(table="item", column="owner_id"),
-        AddColumn(table="itembase", column="x", type="text"),
-        AddColumn(table="owners", column="balance", type="numeric"),
-    ])]
-    assert all(r.text is None and r.cannot for r in (inherited, renamed, related, nowhere, numeric))
+    inherited, renamed, related, nowhere, numeric, python_type, partial, unlisted = [
+        r for _, r in _sqlmodel_models.edits(tmp_path, [
+            DropColumn(table="item", column="title"),
+            RenameColumn(table="item", column="note", new_name="id"),
+            DropColumn(table="item", column="owner_id"),
+            AddColumn(table="itembase", column="x", type="text"),
+            AddColumn(table="owners", column="balance", type="numeric"),
+            ChangeColumnType(table="item", column="owner_id", type="text"),
+            AddIndex(table="item", columns=["title"], where="title <> ''"),
+            DropIndex(name="nowhere_idx"),
+        ])]
+    assert all(r.text is None and r.cannot for r in (inherited, renamed, related, nowhere, numeric, python_type,
+                                                     partial, unlisted))
+    assert "is a int in Python and would become a str" in python_type.cannot
+    assert "partial index" in partial.cannot
+    assert "no SQLModel table class lists the index nowhere_idx" in unlisted.cannot
     assert "a base class does" in inherited.cannot and "app/models.py (Item)" in inherited.cannot
     assert "no free Python name" in renamed.cannot
     assert "elsewhere" in related.cannot
