@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from ..errors import FluxInputError
 from ..model.settings import Settings
 from .detectors import DETECTORS
-from .scan import Scan, inside
+from .scan import Scan, inside, postgres_named
 
 # The `tool` vocabulary of DESIGN.md section 3.
 TOOLS = (
@@ -61,15 +61,17 @@ def check_tool(name: str) -> str:
 
 def ddl_folders(project_dir: Path, skip: str = "") -> list[str]:
     """Folders (relative, shallow first) holding .sql files that create tables, other than
-    `skip`: where a project's migrations may be when the ones Flux looked at are not."""
+    `skip` and those of another database's SQL (one named for PostgreSQL first): where a
+    project's migrations may be when the ones Flux looked at are not."""
+    scan = Scan(Path(project_dir))
     folders: list[str] = []
-    for rel, head in Scan(Path(project_dir)).sql_heads():
+    for rel, head in scan.sql_heads():
         folder = rel.parent.as_posix()
-        if folder == PurePosixPath(skip).as_posix() or folder in folders:
-            continue
+        if folder == PurePosixPath(skip).as_posix() or folder in folders or rel.parent in scan.other_sql_folders:
+            continue  # another database's SQL (SQLite's, MySQL's) is never where PostgreSQL's migrations are
         if _creates_table(head):
             folders.append(folder)
-    return folders
+    return sorted(folders, key=lambda f: not postgres_named(f))  # one named for PostgreSQL first, else as found
 
 
 def _creates_table(sql: str) -> bool:

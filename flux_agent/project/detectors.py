@@ -274,6 +274,8 @@ def _golang_migrate(scan: Scan) -> Found:
     for f in scan.files:
         if f.name.endswith(".up.sql") and f.with_name(f.name[: -len(".up.sql")] + ".down.sql") in scan.names:
             pairs.setdefault(f.parent, []).append(f)
+    # Another database's pairs (atuin's SQLite crates beside its PostgreSQL server's) are never the project's.
+    pairs = {d: fs for d, fs in pairs.items() if d not in scan.other_sql_folders} if pairs else pairs
     if pairs:
         folder, *others = sorted(pairs, key=lambda d: (other_database(d), -len(pairs[d]), len(d.parts), d.as_posix()))
         return [f"{pairs[folder][0]} has a matching .down.sql"
@@ -287,7 +289,7 @@ def _golang_migrate(scan: Scan) -> Found:
             ups[f.parent] = ups.get(f.parent, 0) + 1
     for folder, count in sorted(ups.items(),
                                 key=lambda kv: (other_database(kv[0]), len(kv[0].parts), kv[0].as_posix())):
-        if count >= 2:
+        if count >= 2 and folder not in scan.other_sql_folders:
             return [f"{folder} holds {count} files named NNN_name.up.sql"], folder.as_posix()
     return [], None
 

@@ -32,6 +32,27 @@ def other_database(folder: PurePosixPath | str) -> bool:
     return any(part.lower() in _OTHER_DATABASES for part in parts)
 
 
+def postgres_named(folder: PurePosixPath | str) -> bool:
+    """Does a folder of `folder`'s path name PostgreSQL (atuin's crates/atuin-server-postgres, pg/)?"""
+    parts = folder.parts if isinstance(folder, PurePosixPath) else folder.split("/")
+    return any("postgres" in part.lower() or part.lower() in ("pg", "pgsql") for part in parts)
+
+
+# Words another database's SQL has and PostgreSQL's has not (atuin's SQLite crates: strftime,
+# AUTOINCREMENT; MySQL's AUTO_INCREMENT, UNSIGNED): a folder of such SQL is not PostgreSQL's.
+_OTHER_WORDS = frozenset({"AUTOINCREMENT", "AUTO_INCREMENT", "PRAGMA", "STRFTIME", "UNSIGNED"})
+
+
+def other_sql(sql: str) -> bool:
+    """Is `sql` written for another database (a word of _OTHER_WORDS, outside strings and comments)?"""
+    from ..pg.split import SqlSyntaxError, tokens  # the scanner only when a detector asks: detect runs on every command
+
+    try:
+        return any(t.kind == "word" and sql[t.start:t.end].upper() in _OTHER_WORDS for t in tokens(sql))
+    except SqlSyntaxError:
+        return False
+
+
 class Scan:
     """The project's file list (relative posix paths), read once."""
 
@@ -80,6 +101,11 @@ class Scan:
             sql = [f for f in self.files if f.suffix.lower() == ".sql"][:_MAX_SQL_READS]
             self._heads = [(f, self.read(f, HEAD)) for f in sql]
         return self._heads
+
+    @functools.cached_property
+    def other_sql_folders(self) -> set[PurePosixPath]:
+        """Folders holding a .sql file written for another database (other_sql)."""
+        return {f.parent for f, head in self.sql_heads() if other_sql(head)}
 
     def dependencies(self) -> list[tuple[PurePosixPath, set[str]]]:
         out = []

@@ -174,3 +174,42 @@ def test_a_project_of_several_databases_is_read_for_postgresql(tmp_path, tool, f
     found = detect(tmp_path)
     assert found.tool == tool
     assert found.migrations_dir.split("/")[-1] in ("postgres", "pg", "postgresql"), found.migrations_dir
+
+
+SQLITE_PAIR = "CREATE TABLE kv (key TEXT, at INTEGER NOT NULL DEFAULT (strftime('%s', 'now')));\n"
+
+
+def test_another_databases_sql_is_not_taken_for_postgresqls(tmp_path):
+    """atuin keeps sqlx's up/down pairs of its SQLite crates (strftime, AUTOINCREMENT) beside its
+    PostgreSQL server's plain files: detection took a SQLite crate's pairs for golang-migrate's and
+    read SQLite's SQL. Folders are named for neither, so the SQL says it: such pairs are never the
+    project's, and the folders Flux points at when it finds no migrations name PostgreSQL's first."""
+    from flux_agent.project.detect import ddl_folders
+
+    make(tmp_path, {
+        "crates/kv/migrations/1_kv.up.sql": SQLITE_PAIR, "crates/kv/migrations/1_kv.down.sql": "DROP TABLE kv;\n",
+        "crates/scripts/migrations/1_s.up.sql": "CREATE TABLE s (id INTEGER PRIMARY KEY AUTOINCREMENT);\n",
+        "crates/scripts/migrations/1_s.down.sql": "DROP TABLE s;\n",
+        "crates/client/migrations/1_history.sql": "create table history (id text primary key);\n",
+        "crates/server-postgres/migrations/1_history.sql": "create table history (id bigserial primary key);\n"})
+    found = detect(tmp_path)
+    assert "golang-migrate" not in found.candidates
+    assert ddl_folders(tmp_path) == ["crates/server-postgres/migrations", "crates/client/migrations"]
+    # PostgreSQL's pairs beside SQLite's: PostgreSQL's, though SQLite's folder has more of them
+    make(tmp_path, {"crates/server/migrations/1_a.up.sql": "CREATE TABLE a (id bigint);\n",
+                    "crates/server/migrations/1_a.down.sql": "DROP TABLE a;\n",
+                    "crates/kv/migrations/2_kv.up.sql": SQLITE_PAIR, "crates/kv/migrations/2_kv.down.sql": "SELECT 1;\n"})
+    assert (detect(tmp_path).tool, detect(tmp_path).migrations_dir) == ("golang-migrate", "crates/server/migrations")
+
+
+@pytest.mark.parametrize("sql, other", [
+    ("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT);", True),
+    ("CREATE TABLE t (id int UNSIGNED AUTO_INCREMENT);", True),
+    ("PRAGMA foreign_keys = ON;", True),
+    ("COMMENT ON TABLE t IS 'no AUTOINCREMENT or strftime here';  -- nor PRAGMA", False),
+    ("CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY);", False),
+])
+def test_other_sql_reads_words_not_strings_or_comments(sql, other):
+    from flux_agent.project.scan import other_sql
+
+    assert other_sql(sql) is other
