@@ -41,7 +41,8 @@ DEFAULT = ("with a default value of", "with the default value", "with default va
 BACKFILL = ("backfilled with", "backfilled to", "backfill existing rows with", "backfill with",
             "backfilling existing rows with", "backfilling with", "filling existing rows with",
             "fill existing rows with", "with existing rows set to", "setting existing rows to",
-            "existing rows set to", "and existing rows get", "existing rows get")
+            "existing rows set to", "and existing rows get", "existing rows get", "with a backfill value of",
+            "with a backfill of", "with backfill value", "with backfill", "backfill value", "backfill of", "backfill")
 NULLS = ("existing null values", "existing nulls", "the nulls", "nulls", "null values", "null ones",
          "null rows", "missing values", "empty values", "existing rows", "the existing rows", "rows", "them", "it")
 FILL = ("backfilling", "backfill", "filling", "fill", "replacing", "replace", "setting", "set", "defaulting",
