@@ -83,11 +83,12 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
     for order, file in enumerate(files):
         if not file.name.lower().endswith(".sql"):
-            # Program code: the schema before it would need the tool's history run up to it; a file
-            # of the project's migrations is judged without a schema, a proposed one against PostgreSQL's.
+            # Program code: a proposed file is judged against PostgreSQL's schema; a file of the project's
+            # migrations against the schema its history builds where Flux reads that offline (alembic's:
+            # the revisions it follows; a Node tool's reader runs the tool up to it), else without one.
             proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
             current = current or ([current_schema(str(project), tool)[0]] if proposed else [])
-            schema = current[0] if proposed else None
+            schema = current[0] if proposed else _history_schema(file, project, found.tool)
             per_file[order] = _validate_file(file, settings, schema, display=str(file), project=project,
                                              tool=found.tool)
             continue
@@ -131,6 +132,19 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             per_file[job.order] = job.findings
     cache.save()
     return files, file_findings([f for found_here in per_file for f in found_here])
+
+
+def _history_schema(file: Path, project: Path, tool: str):
+    """A function giving the schema a program-code migration of the project meets (called when a
+    rule reads it), or None where Flux does not read that offline."""
+    if tool != "alembic":
+        return None
+
+    def made():
+        from ..lint.readers._alembic_history import schema_before
+
+        return schema_before(file, project)
+    return made
 
 
 def _validate_file(*args, **kwargs) -> list[FileFinding]:

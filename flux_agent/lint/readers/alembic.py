@@ -54,34 +54,74 @@ def _have_alembic() -> bool:
     return True
 
 
-def _in_child(path: Path, python: str, cwd: Path, paths: list[str]) -> dict:
+def _in_child(paths: list[Path], python: str, cwd: Path, folders: list[str]) -> dict[Path, dict]:
+    """The revisions rendered by the project's Python, in one child process."""
     from ...devdb import program
     from ...devdb.runners import _python
 
     job = program.tool_run(cwd, "", _NOWHERE, secrets.token_hex(16))
-    return _python.run_child(job, "alembic", python, cwd,
-                             {"module": _alembic_render.__file__, "file": str(path), "paths": paths})
+    done = _python.run_child(job, "alembic", python, cwd, {
+        "module": _alembic_render.__file__, "file": str(paths[0]), "files": [str(p) for p in paths],
+        "paths": folders})
+    if done.get("status") != "ok":
+        return {p: done for p in paths}
+    return {p: done["renders"].get(str(p), {"status": "failed", "message": "not rendered"}) for p in paths}
+
+
+# Revisions read in this process, by path, with the stat they were read at: a revision the history of
+# another needs (lint/readers/_alembic_history.py) is read once, and again only when it changes (or
+# when it could not be loaded: installing what it imports mends that).
+_READ: dict[str, tuple[tuple, ReadMigration]] = {}
+
+
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
+    return read_many([path], project)[path.resolve()]
+
+
+def read_many(paths: list[Path], project: Optional[Path]) -> dict[Path, ReadMigration]:
+    """Each revision (by its resolved path) as alembic would run it, rendered offline: in Flux's own
+    interpreter when alembic imports there, else by the project's Python, all in one child."""
     from ...devdb.runners import _python
 
-    path = path.resolve()
+    paths = [p.resolve() for p in paths]
     project = project.resolve() if project is not None else None
-    ini = _ini_dir(path, project)
+    out: dict[Path, ReadMigration] = {}
+    todo = []
+    for path in paths:
+        held = _READ.get(str(path))
+        if held is not None and held[0] == _stat_key(path):
+            out[path] = held[1]
+        else:
+            todo.append(path)
+    if not todo:
+        return out
+    ini = _ini_dir(todo[0], project)
     folders = [str(p) for p in dict.fromkeys(x for x in (project, ini) if x is not None)]
     python = _python.project_python(*(Path(f) for f in folders)) if folders else sys.executable
-    cwd = ini or project or path.parent
-    result: Optional[dict] = None
+    cwd = ini or project or todo[0].parent
+    other = os.path.realpath(python) != os.path.realpath(sys.executable)
+    results: dict[Path, Optional[dict]] = {p: None for p in todo}
     if _have_alembic():
-        result = render_here(path, folders)
-        failed = any("could not be loaded" in what for _, what in result.get("unread", []))
-        if failed and os.path.realpath(python) != os.path.realpath(sys.executable):
-            other = _in_child(path, python, cwd, folders)
-            if other.get("status") == "ok":
-                result = other
-    elif os.path.realpath(python) != os.path.realpath(sys.executable):
-        result = _in_child(path, python, cwd, folders)
+        results = {p: render_here(p, folders) for p in todo}
+        failed = [p for p, r in results.items() if any("could not be loaded" in w for _, w in r.get("unread", []))]
+        if failed and other:  # its imports are the project's: its Python may have them
+            results.update({p: r for p, r in _in_child(failed, python, cwd, folders).items() if r.get("status") == "ok"})
+    elif other:
+        results = _in_child(todo, python, cwd, folders)
+    for path, result in results.items():
+        out[path] = _read_migration(result)
+        if result is not None and result.get("status") == "ok" and \
+                not any("could not be loaded" in w for _, w in result.get("unread") or []):
+            _READ[str(path)] = (_stat_key(path), out[path])  # not a failure: an install may mend it
+    return out
+
+
+def _read_migration(result: Optional[dict]) -> ReadMigration:
     if result is None or result.get("status") == "missing":
         return ReadMigration(tool="alembic", unread=[Unread(line=1, what=_MISSING)])
     if result.get("status") != "ok":

@@ -58,7 +58,12 @@ def _strings(node: ast.expr) -> list[str] | None:
 
 def read_revisions(folder: Path) -> dict[str, list[str]]:
     """revision -> its down revisions, for every revision file in `folder`."""
-    revisions: dict[str, list[str]] = {}
+    return {rev: downs for rev, (_, downs) in revision_files(folder).items()}
+
+
+def revision_files(folder: Path) -> dict[str, tuple[Path, list[str]]]:
+    """revision -> (its file, its down revisions), for every revision file in `folder`."""
+    revisions: dict[str, tuple[Path, list[str]]] = {}
     if not folder.is_dir():
         return revisions
     for path in sorted(folder.glob("*.py")):
@@ -72,7 +77,7 @@ def read_revisions(folder: Path) -> dict[str, list[str]]:
             raise FluxInputError(f"cannot read the revision ids of alembic migration {path.name}")
         if rev[0] in revisions:
             raise FluxInputError(f"alembic revision {rev[0]} is defined twice (again in {path.name})")
-        revisions[rev[0]] = down
+        revisions[rev[0]] = (path, down)
     return revisions
 
 
