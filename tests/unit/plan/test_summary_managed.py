@@ -41,3 +41,18 @@ def test_the_lines_survive_a_long_plan_within_the_limit():
     text = summary(_plan("SET lock_timeout = '1s';", extra=40))
     assert len(text.splitlines()) <= MAX_LINES
     assert any("PgBouncer" in c for c in _checks(text))
+
+
+def test_a_model_change_flux_could_not_make_is_said_to_be_made_by_hand():
+    """A code change without a patch (SQLModel's drop_table on full-stack-fastapi-template) was
+    listed as one to "apply" with the rest; it is the user's to make, as its why says."""
+    from flux_agent.model.plan import CodeChange
+
+    plan = _plan("ALTER TABLE t ADD COLUMN a int;").model_copy(update={"tool": "alembic", "code_changes": [
+        CodeChange(path="app/models.py", patch="--- a/app/models.py\n+++ b/app/models.py\n", why="add a"),
+        CodeChange(path="app/other.py", patch="", why="Flux does not edit SQLModel classes for drop_table")]})
+    checks = _checks(summary(plan))
+    assert ("[ ] apply the model changes (app/models.py) with the application change, so the ORM agrees with the "
+            "database") in checks
+    assert ("[ ] change app/other.py by hand as its code change says, with the application change, so the ORM "
+            "agrees with the database") in checks
