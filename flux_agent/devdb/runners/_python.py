@@ -297,8 +297,17 @@ def outcome(result: dict, label: str) -> list[str]:
         raise FluxInputError(f"the project's {label} settings failed to load: {message}; a setting they read from "
                              "the environment may be missing (Flux passes on its own environment without database "
                              "settings): set it where Flux runs, or give --database-url")
+    if any(sign in (message or "") for sign in _UNREACHED):
+        # Not the migration's fault: a service the project's code talks to as it migrates (paperless's
+        # cache in Redis, invalidated on every write) is not running where Flux runs it.
+        raise FluxInputError(f"the project's {label} migrations failed on the dev database: {message}; the "
+                             "project's code could not reach a service it needs (a cache, a queue): start it as for "
+                             "the project's own runs, or give --database-url")
     raise FluxInputError(f"the project's {label} migrations failed on the dev database: {message}; "
                          "fix the migration, or give --database-url")
+
+
+_UNREACHED = ("Connection refused", "ECONNREFUSED", "Name or service not known", "getaddrinfo ENOTFOUND")
 
 
 def _last_line(text: str) -> str:
