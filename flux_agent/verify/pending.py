@@ -16,7 +16,7 @@ from typing import Any, Optional, Sequence
 
 from ..entry import actions as tools
 from ..plan import summary as render
-from ..write.deploy_groups import PLANS_DIR, PlanRecord, unfinished_records
+from ..write.deploy_groups import PLANS_DIR, PlanRecord, plan_records, unfinished_records
 from ..errors import FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
@@ -54,6 +54,11 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
                       scripts, found.tool, built=built)
     record = pending_record(project)
     if record is None:
+        done = plan_records(project)
+        if done:  # written whole (`flux continue` wrote its last steps): its files may be followed by others
+            raise FluxInputError(f"nothing to verify: the newest plan, {PLANS_DIR}/{done[-1].id}.json, is written "
+                                 f"whole; `flux verify` runs a plan while steps of it are left to write (right after "
+                                 f"{render.action('write')}), or give operations ({render.action('verify a change')})")
         raise FluxInputError(f"nothing to verify: no pending plan in {PLANS_DIR}/ (write one with "
                              f"{render.action('write')}) and no operations given ({render.action('verify a change')})")
     found = detect(project, record.plan.tool, settings)
