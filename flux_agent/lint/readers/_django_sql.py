@@ -113,10 +113,16 @@ def child(config: dict, check, tolerated) -> dict:
     if failed is not None:
         return failed
     from django.db import connection
+    from django.db.migrations.exceptions import NodeNotFoundError
     from django.db.migrations.loader import MigrationLoader
 
     try:
-        loader = MigrationLoader(connection, replace_migrations=False)
+        try:  # every file its own node, a squashed migration's originals too, so any of them can be read
+            loader = MigrationLoader(connection, replace_migrations=False)
+        except NodeNotFoundError:
+            # The originals are gone, and another app's migration still names one (paperless-ngx's
+            # paperless_mail.0001_squashed depends on documents.0001_initial): as Django reads them.
+            loader = MigrationLoader(connection, replace_migrations=True)
         label, migration = _find(loader, config["file"])
         before = _state_before(loader, label, migration)
     except BaseException as exc:  # noqa: BLE001 - the project's migrations may raise anything

@@ -265,6 +265,38 @@ def test_django_reader_gives_the_down_sql(django_project):
     assert read.transactional and not read.unread
 
 
+def test_a_migration_naming_a_squashed_original_is_read(tmp_path):
+    """paperless-ngx squashed documents' first migrations into 0001_squashed and deleted them, and
+    paperless_mail's squashed migration still depends on ('documents', '0001_initial'), as Django
+    allows (it reads the squashed one in its place). The reader's loader kept every original as its
+    own node, found that one missing, and no migration of the project could be read."""
+    squashed = textwrap.dedent(INITIAL).replace("initial = True", "initial = True\n    replaces = [('library', "
+                                                                  "'0001_initial')]")
+    mail = textwrap.dedent("""
+        from django.db import migrations, models
+
+
+        class Migration(migrations.Migration):
+            dependencies = [("library", "0001_initial")]
+            operations = [
+                migrations.CreateModel(name="Rule", fields=[("id", models.BigAutoField(primary_key=True)),
+                                                            ("book", models.ForeignKey("library.Book", models.CASCADE))]),
+            ]
+        """)
+    project = write(tmp_path, {
+        "manage.py": MANAGE, "acme/__init__.py": "",
+        "acme/settings.py": DJANGO_SETTINGS.replace('"library"]', '"library", "mail"]'),
+        "library/__init__.py": "", "library/models.py": MODELS, "library/migrations/__init__.py": "",
+        "library/migrations/0001_squashed.py": squashed,
+        "library/migrations/0002_pages_index.py": django_migration("0001_squashed", DJANGO["0002_pages_index"][0]),
+        "mail/__init__.py": "", "mail/models.py": "", "mail/migrations/__init__.py": "",
+        "mail/migrations/0001_initial.py": mail})
+    index = judged(project / "library" / "migrations" / "0002_pages_index.py", project, "django")
+    assert {f.rule for f in index} == twin_rules(DJANGO["0002_pages_index"][3]), [f.message for f in index]
+    rule = judged(project / "mail" / "migrations" / "0001_initial.py", project, "django")
+    assert NOT_ANALYSED not in {f.rule for f in rule}, [f.message for f in rule]
+
+
 # --- the CLI ---------------------------------------------------------------------------------------------
 
 
