@@ -22,10 +22,17 @@ from ..lint.readers import claimed
 from ..schema.migration_files import migration_files
 from . import actions
 from .fix_applied import refusal
+from .fix_django import carry_state
 from .fix_statements import fix_operations, read_statements
 
 # What a copy of the project never needs: history, caches, installed packages (linked instead).
-_SKIP = shutil.ignore_patterns(".git", "node_modules", ".venv", "venv", "__pycache__", ".flux", ".pytest_cache")
+_SKIP = {".git", "__pycache__", ".flux", ".pytest_cache"}
+# Tools whose migrations the ORM's models make (makemigrations, alembic's autogenerate): a file fixed
+# asks for no model edit; Django's state follows the original (fix_django.py).
+_MODELS_SAY_IT = ("django", "alembic")
+# The tool's own packages and the project's Python (paperless-ngx's .venv, beside src/manage.py):
+# linked into the copy, not copied; the copy's runners found no Python of the project's and used Flux's.
+_LINKED = {"node_modules", ".venv", "venv"}
 
 
 def fix_files(paths: Sequence[str | Path], project_dir: Optional[str] = None, tool: Optional[str] = None,
@@ -77,6 +84,8 @@ def _planned(file: Path, project: Path, found: Detection, settings, pg_version: 
                                           migrations_dir=found.migrations_dir)
         except FluxInputError as exc:
             raise FluxInputError(f"cannot fix {file.name}: {exc}") from None
+    if found.tool in _MODELS_SAY_IT:  # the models made the file: they say what it does already
+        plan = plan.model_copy(update={"code_changes": [c for c in plan.code_changes if c.applied_on_write]})
     shown = file.relative_to(project).as_posix() if file.is_relative_to(project) else str(file)
     return FixResult(path=shown, statements=statements, plan=plan)
 
@@ -102,10 +111,15 @@ def project_before(project: Path, found: Detection, file: Path) -> Iterator[Path
     gone = _from(file, folder, found.tool)
     with tempfile.TemporaryDirectory(prefix="flux-fix-") as tmp:
         copy = Path(tmp) / project.name
-        shutil.copytree(project, copy, symlinks=True, ignore=_SKIP)
-        modules = project / "node_modules"
-        if modules.exists():  # the tool's own packages, which program-code runners need
-            os.symlink(modules.resolve(), copy / "node_modules")
+        linked: list[Path] = []
+
+        def ignore(folder: str, names: list[str]) -> set[str]:
+            linked.extend(Path(folder) / n for n in names if n in _LINKED)
+            return {n for n in names if n in _SKIP or n in _LINKED}
+
+        shutil.copytree(project, copy, symlinks=True, ignore=ignore)
+        for path in linked:
+            os.symlink(path.resolve(), copy / path.relative_to(project))
         for path in gone:
             (copy / path.relative_to(project)).unlink(missing_ok=True)
         yield copy
@@ -169,12 +183,15 @@ def _replace(results: list[FixResult], files: list[Path], project: Path, dirs: l
     moved: list[Path] = []
     written: list[str] = []
     try:
+        originals = {file: file.read_text(encoding="utf-8") for file in aside}
         for file in aside:
             os.rename(file, aside[file])
             moved.append(file)
-        for i, _ in todo:
+        for i, file in todo:
             outcome = actions.write_migration(out[i].plan, str(project), migrations_dir=dirs[i])
             written += outcome.files + ([outcome.record] if outcome.record else [])
+            if out[i].plan.tool == "django":
+                carry_state(originals[file], [project / f for f in outcome.files])
             out[i] = out[i].model_copy(update={"plan": outcome.plan or out[i].plan, "written": outcome.files,
                                                "removed": True, "next": outcome.next,
                                                "record": outcome.record if outcome.remaining_steps else None})

@@ -20,6 +20,7 @@ from ..pg.parse import ast
 from ..pg.split import SqlSyntaxError, split_statements
 from ..pg.quote import canonical_table, relation_name
 from ..plan.from_sql import operations_of
+from ..plan.from_sql.index import concurrent_form
 from ..plan.from_sql.inverse import inverse, outside_transaction
 from ..plan.ops._base import timeouts
 from ..schema.migration_files import read_sections
@@ -88,11 +89,24 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
                                     note="changes nothing: the column has no such default or NOT NULL"))
             continue
         touched |= mine
+        if rules and not ops and isinstance(st.node, ast.IndexStmt):
+            ops = _built_concurrently(st.node, schema, settings)
         ops = ops if rules else None
         action: Action = "planned" if ops else ("raw" if rules else "kept")
         out.append(FixStatement(line=line, sql=st.text, action=action, rules=rules, operations=ops or []))
         out[-1]._node, out[-1]._down, out[-1]._alone = st.node, inverse(st.node, known), not transactional
     return out
+
+
+def _built_concurrently(node, schema: Optional[Schema], settings: Settings) -> Optional[list[Operation]]:
+    """An index no add_index fits, built CONCURRENTLY as it is written, where that form draws no error."""
+    form = concurrent_form(node)
+    if form is None:
+        return None
+    ctx = FileContext.for_settings(settings, path="fix", transactional=False, schema=schema)
+    if any(f.severity == "error" for f in lint_sql(form.up, ctx)):
+        return None  # a partitioned parent, say, which PostgreSQL cannot index concurrently
+    return [form]
 
 
 def _columns(node) -> set[tuple[str, str]]:

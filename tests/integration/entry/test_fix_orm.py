@@ -312,3 +312,69 @@ def test_django_migration_mixing_safe_and_unsafe_is_replaced_and_runs_up_down_up
     assert catalog(pg_url) == before
     run(project, env, "manage.py", "migrate", "library")
     assert catalog(pg_url) == forward
+
+
+# Models as DJANGO_0001 and DJANGO_0002 leave them, then indexed: makemigrations makes 0003 from them.
+DJANGO_MODELS = '''
+from django.db import models
+
+
+class Author(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    name = models.CharField(max_length=200)
+
+
+class Book(models.Model):
+    id = models.BigAutoField(primary_key=True)
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    pages = models.IntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["title"], name="library_book_title_idx")]
+'''
+DJANGO_INDEXED = DJANGO_MODELS.replace("IntegerField(null=True)", "IntegerField(null=True, db_index=True)").replace(
+    'name="library_book_title_idx")]', 'name="library_book_title_idx"), models.Index(fields=["pages", "title"])]')
+
+
+@pytest.mark.slow
+def test_a_django_migration_made_from_the_models_keeps_their_state_when_fixed(tmp_path, capsys, pg_url):
+    """paperless-ngx's 0022_add_perf_indexes (AlterField db_index=True, AddIndex of an index the
+    models name by Django's hash): `flux fix --write` made the indexes concurrent and asked for model
+    edits the models already held, and makemigrations then wrote the original's changes again. The
+    last written migration now carries the original's operations as its state: makemigrations finds
+    nothing, and migrate runs the fixed files up, down and up."""
+    pytest.importorskip("django")
+    import psycopg
+
+    from tests.integration.devdb.test_program_python import django_project, run
+
+    project = django_project(tmp_path / "dj", more={"library/models.py": DJANGO_MODELS})
+    info = psycopg.conninfo.conninfo_to_dict(pg_url)
+    env = {**os.environ, "ACME_DB_NAME": info["dbname"], "ACME_DB_USER": info.get("user", ""),
+           "ACME_DB_PASSWORD": info.get("password", ""), "ACME_DB_HOST": info.get("host", ""),
+           "ACME_DB_PORT": str(info.get("port", "5432"))}
+    run(project, env, "manage.py", "makemigrations", "--check", "--dry-run")  # the models and history agree
+    (project / "library" / "models.py").write_text(DJANGO_INDEXED)
+    run(project, env, "manage.py", "makemigrations", "library", "--name", "indexes")
+    made = project / "library" / "migrations" / "0003_indexes.py"
+    assert "AlterField" in made.read_text() and "AddIndex" in made.read_text()
+
+    code, out, err = flux(capsys, "fix", "--project", str(project), str(made), "--json")
+    assert code == 0, err
+    fixed = json.loads(out)
+    assert not [c for c in fixed["code_changes"] if c["path"].endswith("models.py")]  # the models say it already
+    result = fix_file(str(made), str(project), write=True)
+    assert result.written and not made.exists()
+    run(project, env, "manage.py", "makemigrations", "--check", "--dry-run")
+    run(project, env, "manage.py", "migrate", "library", "0002")
+    before = catalog(pg_url)
+    run(project, env, "manage.py", "migrate", "library")
+    forward = catalog(pg_url)
+    run(project, env, "manage.py", "migrate", "library", "0002")
+    assert catalog(pg_url) == before
+    run(project, env, "manage.py", "migrate", "library")
+    assert catalog(pg_url) == forward
+    with psycopg.connect(pg_url) as conn:
+        indexes = {r[0] for r in conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'library_book'")}
+    assert any("(pages, title)" in i for i in indexes) and any("(title)" in i for i in indexes), indexes

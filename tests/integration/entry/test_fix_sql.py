@@ -541,3 +541,30 @@ def test_an_or_replace_of_a_routine_the_history_made_is_put_back_as_it_was(tmp_p
     (project / FIX).unlink()
     report = verify(str(project), operations=fixed.plan.operations, rows=20)
     assert report.ok, report.failure  # after the rollback the catalog is the one before, function bodies and all
+
+
+@pytest.mark.parametrize("statement", [
+    # Django's second index on a varchar column (paperless-ngx's documents_document_checksum_..._like)
+    "CREATE INDEX orders_status_like ON orders (status text_pattern_ops)",
+    "CREATE UNIQUE INDEX users_email_lower_key ON public.users (lower(email))",
+])
+def test_a_named_index_no_operation_fits_is_built_concurrently_as_written(statement, tmp_path, capsys):
+    """add_index has no field for an operator class or an expression: such an index stayed raw SQL
+    with its error, and --write refused. It is built CONCURRENTLY as it is written, outside a
+    transaction, and dropped the same way: the files validate and the plan runs forward, back, forward."""
+    from flux_agent.entry.fix import fix_file
+    from flux_agent.verify import verify
+
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file(statement)})
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--json")
+    assert code == 0, err
+    [op] = json.loads(out)["operations"]
+    assert op["op"] == "raw_sql" and not op["transactional"] and "CONCURRENTLY" in op["up"]
+    assert op["down"].startswith("DROP INDEX CONCURRENTLY IF EXISTS ")
+    fixed = fix_file(FIX, str(project), write=True)
+    assert fixed.written and not (project / FIX).exists()
+    assert errors_of_validate(capsys, project) == []
+    for rel in fixed.written:
+        (project / rel).unlink()
+    report = verify(str(project), operations=fixed.plan.operations, rows=200)
+    assert report.ok, report.model_dump_json(indent=2)
