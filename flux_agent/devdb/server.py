@@ -250,10 +250,13 @@ def _start(binaries: Binaries, home: Path, ids: Optional[tuple[int, int]]) -> No
     if ids:
         os.chown(hba, *ids)
     tcp = _tcp_file(home)
-    for attempt in range(2):
-        port, password = _tcp_settings(tcp, fresh=attempt > 0)
+    # The port tcp.json holds, a fresh one if a program took it, and where TCP cannot be had at all
+    # (a machine without a loopback) the socket alone: program code is then given the socket.
+    for attempt in ("held", "fresh", "socket only"):
+        port, password = _tcp_settings(tcp, fresh=attempt == "fresh")
+        listen = "''" if attempt == "socket only" else "127.0.0.1"
         options = " ".join(f"-c {o}" for o in _FAST) + f" -c unix_socket_directories='{sock}'" \
-            f" -c listen_addresses=127.0.0.1 -c port={port} -c hba_file='{hba}'"
+            f" -c listen_addresses={listen} -c port={port} -c hba_file='{hba}'"
         started = _tool(binaries, "pg_ctl", "-D", str(data), "-l", str(log), "-o", options, "-w",
                         "-t", str(_START_WAIT_S), "start", timeout=_START_WAIT_S + 30)
         if started.returncode == 0:

@@ -79,3 +79,26 @@ def test_a_server_started_without_tcp_is_reached_by_its_socket(tmp_path):
     assert devserver._listening(home) == (5432, (5432, "pw"))
     old = devserver.Server("host=/x/sock port=5432 user=postgres dbname=postgres", 16, "old", True, "1")
     assert old.for_programs(old.database_url("app")) == old.database_url("app")
+
+
+def test_a_server_that_gets_no_tcp_port_listens_on_its_socket(monkeypatch):
+    """Where no port of 127.0.0.1 can be had (here: every one it tries is taken), the server starts
+    on its socket alone, and program code is given the socket, as before TCP."""
+    home = Path(tempfile.mkdtemp(prefix="flux-devdb-tcp-"))
+    os.chmod(home, 0o755)
+    monkeypatch.setenv("FLUX_DEVDB_DIR", str(home))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        monkeypatch.setattr(devserver, "_tcp_settings", lambda tcp, fresh: (port, "pw"))
+        try:
+            server = devserver.start_owned(find_binaries()[0])
+            assert server.tcp is None
+            url = server.database_url("postgres")
+            assert server.for_programs(url) == url
+            with psycopg.connect(url, autocommit=True) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+        finally:
+            stop_all()
+            shutil.rmtree(home, ignore_errors=True)
