@@ -12,8 +12,8 @@ from pathlib import Path
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._django_model_find import Model, fields, index_in_meta, inherited_from, meta_class, meta_value, op_model
-from ._py import (append_item, identifier, indent_of, insert_after, literal_default, offset, remove_item, remove_stmt,
-                  replace_node, sql_type, str_source, with_kwarg, kwarg_added)
+from ._py import (append_item, identifier, indent_of, insert_after, literal_default, offered, offset, remove_item,
+                  remove_stmt, replace_node, sql_type, str_source, with_kwarg, kwarg_added)
 
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}
@@ -387,13 +387,7 @@ def edits(project: Path, ops: list, label: str | None = None,
         if label is not None and model.label != label:
             continue
         text = texts.get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
-        try:
-            result = edit(project, op, text, model)
-            if result.text is not None:
-                ast.parse(result.text)  # an edit that does not parse is never offered
-        except (SyntaxError, ValueError, StopIteration, AttributeError, IndexError, KeyError) as exc:
-            result = Edit(model, cannot=f"Flux could not edit {model.rel} for {op.op} ({type(exc).__name__}: "
-                                        f"{exc}): change it by hand")
+        result = offered(lambda: edit(project, op, text, model), lambda why: Edit(model, cannot=why), model.rel, op.op)
         if result.text is not None:
             texts[model.rel] = result.text
         out.append((op, result))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from ...errors import FluxInputError
 from ...model.plan import Step
@@ -360,6 +361,21 @@ def _merged_import(text: str, line: str) -> str | None:
     if node.lineno == node.end_lineno and len(one_line) <= 88:
         return replace_node(text, node, one_line)
     return replace_node(text, node, f"from {node.module} import (\n" + "".join(f"    {s},\n" for s in spelled) + ")")
+
+
+E = TypeVar("E")  # an ORM module's Edit
+
+
+def offered(make: Callable[[], E], failed: Callable[[str], E], rel: str, op: str) -> E:
+    """An ORM model edit (`make()`, whose `.text` is the edited file or None), offered only where the
+    edited file parses; an edit that fails says so (`failed(why)`), for the user to make by hand."""
+    try:
+        result = make()
+        if result.text is not None:
+            ast.parse(result.text)  # an edit that does not parse is never offered
+    except (SyntaxError, ValueError, StopIteration, AttributeError, IndexError, KeyError) as exc:
+        result = failed(f"Flux could not edit {rel} for {op} ({type(exc).__name__}: {exc}): change it by hand")
+    return result
 
 
 def source_files(project: Path, skip: set[str]) -> list[Path]:

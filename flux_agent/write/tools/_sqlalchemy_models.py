@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node,
-                  source_files, sql_type, with_kwarg)
+from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, offered, remove_stmt,
+                  replace_node, source_files, sql_type, with_kwarg)
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
 _COLUMN_CALLS = ("Column", "mapped_column")
@@ -406,13 +406,7 @@ def edits(project: Path, ops: list) -> list[tuple[object, Edit]]:
         text = texts.get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
         if conventions is None and isinstance(op, RenameColumn):
             conventions = _has_naming_convention(project)
-        try:
-            result = edit(op, text, model, bool(conventions))
-            if result.text is not None:
-                ast.parse(result.text)  # an edit that does not parse is never offered
-        except (SyntaxError, ValueError, StopIteration, AttributeError, IndexError, KeyError) as exc:
-            result = Edit(model, cannot=f"Flux could not edit {model.rel} for {op.op} ({type(exc).__name__}: "
-                                        f"{exc}): change it by hand")
+        result = offered(lambda: edit(op, text, model, bool(conventions)), lambda why: Edit(model, cannot=why), model.rel, op.op)
         if result.text is not None:
             texts[model.rel] = result.text
         out.append((op, result))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, remove_stmt, replace_node,
-                  source_files, str_source, with_kwarg)
+from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, offered, remove_stmt,
+                  replace_node, source_files, str_source, with_kwarg)
 from ._sqlalchemy_models import Edit, Model, sa_type
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
@@ -330,13 +330,7 @@ def edits(project: Path, ops: list) -> list[tuple[object, Edit]]:
                                  if isinstance(op, DropIndex) else f"Flux does not edit SQLModel classes for {op.op}")))
             continue
         text = texts.get(model.rel) or (project / model.rel).read_text(encoding="utf-8")
-        try:
-            result = edit(op, text, model)
-            if result.text is not None:
-                ast.parse(result.text)  # an edit that does not parse is never offered
-        except (SyntaxError, ValueError, StopIteration, AttributeError, IndexError, KeyError) as exc:
-            result = Edit(model, cannot=f"Flux could not edit {model.rel} for {op.op} ({type(exc).__name__}: "
-                                        f"{exc}): change it by hand")
+        result = offered(lambda: edit(op, text, model), lambda why: Edit(model, cannot=why), model.rel, op.op)
         if result.text is not None:
             texts[model.rel] = result.text
         out.append((op, result))
