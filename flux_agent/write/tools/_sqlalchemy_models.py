@@ -45,7 +45,8 @@ def _stmt(cls: ast.ClassDef, name: str) -> ast.stmt | None:
                  and ast.unparse(s.targets[0] if isinstance(s, ast.Assign) else s.target) == name), None)
 
 
-def _tablename(cls: ast.ClassDef) -> str | None:
+def tablename_of(cls: ast.ClassDef) -> str | None:
+    """The class's `__tablename__ = "..."`, or None."""
     for st in cls.body:
         target = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else \
             st.target if isinstance(st, ast.AnnAssign) else None
@@ -64,7 +65,7 @@ def find_models(project: Path) -> list[Model]:
         except (SyntaxError, UnicodeDecodeError, ValueError, OSError):
             continue
         for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)) if tree else []:
-            table = _tablename(cls)
+            table = tablename_of(cls)
             if table and not any(k.arg == "table" for k in cls.keywords):  # SQLModel's: _sqlmodel_models.py
                 out.append(Model(path.relative_to(project).as_posix(), cls.name, table))
     return out

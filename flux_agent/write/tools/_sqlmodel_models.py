@@ -15,7 +15,7 @@ from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColu
                                  RenameColumn, SetNotNull)
 from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, offered, remove_stmt,
                   replace_node, source_files, str_source, with_kwarg)
-from ._sqlalchemy_models import Edit, Model, sa_type
+from ._sqlalchemy_models import Edit, Model, sa_type, tablename_of
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
 
@@ -26,13 +26,7 @@ def is_table_class(cls: ast.ClassDef) -> bool:
 
 
 def _tablename(cls: ast.ClassDef) -> str:
-    for st in cls.body:
-        target = st.targets[0] if isinstance(st, ast.Assign) and len(st.targets) == 1 else \
-            st.target if isinstance(st, ast.AnnAssign) else None
-        if (isinstance(target, ast.Name) and target.id == "__tablename__" and isinstance(st.value, ast.Constant)
-                and isinstance(st.value.value, str)):
-            return st.value.value
-    return cls.name.lower()  # SQLModel's own default
+    return tablename_of(cls) or cls.name.lower()  # SQLModel's own default
 
 
 def find_models(project: Path) -> list[Model]:
