@@ -8,15 +8,27 @@ not replay, or one not in the folder (a branch kept in another version location)
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 from ...errors import FluxError
 from ...model.schema import Schema
 
-# The schema after each revision replayed in this process, by its file and that file's stat (and
-# the stats of the revisions before it): judging a folder's revisions in order replays each once.
-_AFTER: dict[tuple, Optional[Schema]] = {}
+
+@dataclass
+class _Chain:
+    """One replay going forward through a folder's revisions, as validate judges them in order:
+    each revision replayed once, a snapshot taken before each judged one (unchanged tables shared)."""
+
+    keys: list = field(default_factory=list)  # (file, stat) of each revision replayed, in order
+    replay: object = None  # a FolderReplay of no files, fed the revisions' SQL
+    known: bool = True  # False once a revision was not read whole or did not replay
+
+
+_CHAIN = _Chain()  # the one going on; a new one where a revision asked about does not follow it
+_GRAPHS: dict[str, tuple[tuple, tuple]] = {}  # folder -> (its .py files' stats, _graph's answer)
 
 
 def _order(graph: dict[str, tuple[Path, list[str]]], revision: str) -> Optional[list[str]]:
@@ -39,44 +51,60 @@ def _order(graph: dict[str, tuple[Path, list[str]]], revision: str) -> Optional[
     return done
 
 
+def _graph(folder: Path) -> tuple[dict, dict[str, str]]:
+    """The folder's revision graph (write/tools/alembic.revision_files, each file resolved) and each
+    resolved file's revision; read again only when a file of the folder changed."""
+    from ...write.tools.alembic import revision_files
+
+    with os.scandir(folder) as entries:
+        stats = tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries
+                             if e.name.endswith(".py")))
+    held = _GRAPHS.get(str(folder))
+    if held is None or held[0] != stats:
+        graph = {rev: (file.resolve(), downs) for rev, (file, downs) in revision_files(folder).items()}
+        held = (stats, (graph, {str(file): rev for rev, (file, _) in graph.items()}))
+        _GRAPHS[str(folder)] = held
+    return held[1]
+
+
 def schema_before(path: Path, project: Optional[Path]) -> Optional[Schema]:
     """The schema the revision at `path` is upgraded on, or None where its history is not known."""
-    from ...write.tools.alembic import revision_files
+    global _CHAIN
+    from ...schema.replay.engine import FolderReplay
     from .alembic import _stat_key, read_many
 
     path = path.resolve()
     try:
-        graph = revision_files(path.parent)
+        graph, revision_of = _graph(path.parent)
     except (FluxError, SyntaxError, ValueError, OSError):
         return None
-    mine = next((rev for rev, (file, _) in graph.items() if file.resolve() == path), None)
+    mine = revision_of.get(str(path))
     order = _order(graph, mine) if mine is not None else None
     if order is None:
         return None
-    files = [graph[rev][0].resolve() for rev in order]
-    keys, key = [], ()
-    for file in files:  # a revision's schema-after depends on it and on every revision before it
-        key = (str(file), _stat_key(file), key)
-        keys.append(key)
-    start = next((i for i in range(len(files), 0, -1) if keys[i - 1] in _AFTER), 0)
-    schema: Optional[Schema] = _AFTER[keys[start - 1]] if start else Schema()
-    read = read_many(files[start:], project) if files[start:] and schema is not None else {}
-    for file, key in zip(files[start:], keys[start:]):
-        if schema is not None:
-            schema = _replayed(read[file], schema)
-        _AFTER[key] = schema  # None: unknown from here on
-    return schema
+    files = [graph[rev][0] for rev in order]
+    keys = [(str(f), _stat_key(f)) for f in files]
+    if _CHAIN.replay is None or _CHAIN.keys != keys[:len(_CHAIN.keys)]:
+        # the first, another folder's, one with a revision edited, or one judged out of order
+        _CHAIN = _Chain(replay=FolderReplay(path.parent, "sql", leave_out=lambda _: True))
+    todo = files[len(_CHAIN.keys):]
+    read = read_many(todo, project) if todo and _CHAIN.known else {}
+    for file, key in zip(todo, keys[len(_CHAIN.keys):]):
+        _CHAIN.keys.append(key)
+        if _CHAIN.known:
+            _CHAIN.known = _replayed(read[file], _CHAIN.replay)
+    return _CHAIN.replay.snapshot() if _CHAIN.known else None
 
 
-def _replayed(revision, schema: Schema) -> Optional[Schema]:
-    """The schema after the revision's up part, or None where it was not read whole or does not replay."""
-    from ...schema.replay.engine import replay_sql
-
+def _replayed(revision, replay) -> bool:
+    """Replay the revision's up part; False where it was not read whole or does not replay."""
     if revision.unread:
-        return None
+        return False
     # Each piece ends its statement on a line of its own: a piece may end in a comment.
     sql = "\n".join(p.sql.strip() + ("" if p.sql.strip().endswith(";") else "\n;") for p in revision.up if p.sql.strip())
     try:
-        return replay_sql(sql, schema) if sql else schema
+        if sql:
+            replay.replay_text(sql)
     except FluxError:
-        return None
+        return False
+    return True

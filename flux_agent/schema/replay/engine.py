@@ -220,6 +220,11 @@ class FolderReplay:
         out.tables = tables
         return normalise_views(out)
 
+    def replay_text(self, sql: str) -> None:
+        """Replay SQL that is none of the folder's files (an alembic revision read offline) in a
+        session of its own, as a file is; raises what replaying it raises (FluxError)."""
+        self._run(_statements().apply_sql, 1, sql)
+
     def schema(self) -> Schema:
         """Replay the files not replayed yet; the schema after every file."""
         self.advance_to(len(self.files))

@@ -120,7 +120,7 @@ def test_the_project_python_reads_the_history_in_one_process(tmp_path, monkeypat
     monkeypatch.setattr(_python, "run_child", lambda job, tool, python, cwd, extra: runs.append(extra["files"])
                         or real_run(job, tool, python, cwd, extra))
     alembic_reader._READ.clear()
-    _alembic_history._AFTER.clear()
+    monkeypatch.setattr(_alembic_history, "_CHAIN", _alembic_history._Chain())
     schema = _alembic_history.schema_before(root / "alembic" / "versions" / "r4_email_type.py", root)
     assert [len(files) for files in runs] == [3]  # r1, r2, r3 in one child
     users = schema.table("users")
@@ -132,3 +132,8 @@ def test_the_project_python_reads_the_history_in_one_process(tmp_path, monkeypat
     os.utime(root / "alembic" / "versions" / "r2_check.py")
     _alembic_history.schema_before(root / "alembic" / "versions" / "r4_email_type.py", root)
     assert [len(files) for files in runs] == [3, 1]  # r2 changed: read again (r3 replayed again after it)
+    # Asked out of order (an earlier revision after a later one): the schema before that one
+    before_r3 = _alembic_history.schema_before(root / "alembic" / "versions" / "r3_age_required.py", root)
+    assert before_r3.table("users").column("age").nullable
+    assert not _alembic_history.schema_before(root / "alembic" / "versions" / "r4_email_type.py", root) \
+        .table("users").column("age").nullable
