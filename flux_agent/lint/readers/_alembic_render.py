@@ -18,7 +18,7 @@ import io
 import os
 import sys
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 
 
 def _first_line(exc: BaseException) -> str:
@@ -144,12 +144,15 @@ def render(path: str, extra_paths: list) -> dict:
     except ImportError as exc:
         return {"status": "missing", "message": f"alembic is not importable ({_first_line(exc)})"}
     filename = os.path.normcase(os.path.abspath(path))
-    module, why, line = _load(path, extra_paths)
-    if module is None:
-        return {"status": "ok", "up": [], "down": None, "autocommit": False,
-                "unread": [[line, f"the revision could not be loaded: {why}"]]}
-    up = _run(module, "upgrade", filename)
-    down = _run(module, "downgrade", filename)
+    # What the revision prints ("Starting data migration...", Netflix's dispatch) is not Flux's output:
+    # rendered in Flux's own process it went into `flux validate --json`'s stdout.
+    with redirect_stdout(io.StringIO()):
+        module, why, line = _load(path, extra_paths)
+        if module is None:
+            return {"status": "ok", "up": [], "down": None, "autocommit": False,
+                    "unread": [[line, f"the revision could not be loaded: {why}"]]}
+        up = _run(module, "upgrade", filename)
+        down = _run(module, "downgrade", filename)
     unread = up["unread"]
     if up["pieces"] is None:
         unread.append([1, "the revision has no upgrade() function"])

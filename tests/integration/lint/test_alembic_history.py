@@ -137,3 +137,20 @@ def test_the_project_python_reads_the_history_in_one_process(tmp_path, monkeypat
     assert before_r3.table("users").column("age").nullable
     assert not _alembic_history.schema_before(root / "alembic" / "versions" / "r4_email_type.py", root) \
         .table("users").column("age").nullable
+
+
+def test_what_a_revision_prints_stays_out_of_the_json(tmp_path):
+    """Netflix's dispatch prints from its revisions ("Starting data migration..."): rendered in
+    Flux's process, that went into `flux validate --json`'s stdout before the JSON."""
+    import json
+    import subprocess
+
+    root = project(tmp_path / "loud", {"p1_users.py": ("p1", None, """
+        print("Starting data migration...")
+        op.create_table("users", sa.Column("id", sa.BigInteger, primary_key=True))
+        """)})
+    done = subprocess.run([sys.executable, "-m", "flux_agent", "validate", "alembic/versions", "--json"], cwd=root,
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "FLUX_DAEMON": "off"})
+    assert done.returncode in (0, 1), done.stderr
+    assert isinstance(json.loads(done.stdout), list), done.stdout[:200]
