@@ -205,12 +205,19 @@ def _tool(binaries: Binaries, name: str, *args: str, timeout: float = 120) -> su
         raise FluxInternalError(f"could not run {name} from {binaries.bindir}: {exc}") from None
 
 
+def server_home(major: int) -> Path:
+    """The folder of the server Flux owns for a major. "-tcp": since it listens on a port of its own,
+    a Flux from before that shares base_dir() (a plugin's copy beside an installed one) finds its
+    own server in pg<major>, reached by the socket of port 5432, and each works."""
+    return base_dir() / f"pg{major}-tcp"
+
+
 def start_owned(binaries: Binaries) -> Server:
     """The server Flux owns for `binaries`' major: started when it is not running, created
     (initdb) the first time. Idempotent; safe when several Flux processes race."""
-    home = base_dir() / f"pg{binaries.major}"
+    home = server_home(binaries.major)
     data, sock = home / "data", home / "sock"
-    with file_lock(home.parent / f"pg{binaries.major}.lock"):
+    with file_lock(home.parent / f"{home.name}.lock"):
         _, ids = _run_as()
         for folder in (home, sock):
             folder.mkdir(parents=True, exist_ok=True)
@@ -317,9 +324,10 @@ def stop_all() -> int:
     """Stop every server Flux owns under base_dir() (tests, housekeeping); how many ran."""
     stopped = 0
     for binaries in find_binaries():
-        data = base_dir() / f"pg{binaries.major}" / "data"
-        if data.is_dir() and _tool(binaries, "pg_ctl", "-D", str(data), "status").returncode == 0:
-            stopped += _tool(binaries, "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop").returncode == 0
+        for home in (server_home(binaries.major), base_dir() / f"pg{binaries.major}"):  # and a Flux's from before
+            data = home / "data"
+            if data.is_dir() and _tool(binaries, "pg_ctl", "-D", str(data), "status").returncode == 0:
+                stopped += _tool(binaries, "pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop").returncode == 0
     return stopped
 
 

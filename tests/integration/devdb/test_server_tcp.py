@@ -1,7 +1,7 @@
 """The dev server Flux owns listens on 127.0.0.1 for program code (a settings class that checks a
 URL wants a host and a port, not a socket folder): by a password of its own, kept where only the
-user reads it, on a free port, another where a program took the one it had; a server started
-before it listened on TCP is reached by its socket alone."""
+user reads it, on a free port, another where a program took the one it had; where no port can be
+had, by its socket alone. A Flux from before keeps its own server (pg<major>, port 5432's socket)."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_programs_reach_the_owned_server_by_tcp_with_its_password():
     wrong = conninfo.make_conninfo(_tcp_url(server), password="not-it")
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(wrong, connect_timeout=5)
-    home = devserver.base_dir() / f"pg{server.major}"
+    home = devserver.server_home(server.major)
     assert stat.S_IMODE(os.stat(home / "tcp.json").st_mode) == 0o600
     # Flux's own connections keep the socket, which needs no password.
     assert conninfo.conninfo_to_dict(server.url)["host"].endswith("sock")
@@ -50,12 +50,12 @@ def test_a_port_taken_by_another_program_is_given_up_for_a_free_one(monkeypatch)
     os.chmod(home, 0o755)
     monkeypatch.setenv("FLUX_DEVDB_DIR", str(home))
     binaries = find_binaries()[0]
-    (home / f"pg{binaries.major}").mkdir()
+    devserver.server_home(binaries.major).mkdir()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        (home / f"pg{binaries.major}" / "tcp.json").write_text(json.dumps({"port": port, "password": "x"}))
+        (devserver.server_home(binaries.major) / "tcp.json").write_text(json.dumps({"port": port, "password": "x"}))
         try:
             server = devserver.start_owned(binaries)
             assert server.tcp is not None and server.tcp[0] != port and server.tcp[1] != "x"
@@ -67,7 +67,7 @@ def test_a_port_taken_by_another_program_is_given_up_for_a_free_one(monkeypatch)
 
 
 def test_a_server_started_without_tcp_is_reached_by_its_socket(tmp_path):
-    """postmaster.pid of a server started before Flux listened on TCP: no listen address."""
+    """postmaster.pid of a server started on its socket alone (no port could be had): no listen address."""
     home = tmp_path / "pg16"
     (home / "data").mkdir(parents=True)
     (home / "tcp.json").write_text(json.dumps({"port": 5432, "password": "pw"}))
