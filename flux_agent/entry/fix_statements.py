@@ -13,7 +13,7 @@ from ..lint.engine import _assemble, lint_sql
 from ..lint.readers import reader_for
 from ..lint.rules import BY_ID
 from ..model.fix import Action, FixStatement
-from ..model.operations import DropDefault, DropNotNull, Operation, RawSql
+from ..model.operations import DropDefault, DropIndex, DropNotNull, Operation, RawSql
 from ..model.schema import Schema
 from ..model.settings import Settings
 from ..pg.parse import ast
@@ -88,6 +88,10 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
             out.append(FixStatement(line=line, sql=st.text, action="dropped",
                                     note="changes nothing: the column has no such default or NOT NULL"))
             continue
+        if ops and getattr(st.node, "missing_ok", False) and _index_absent(schema, ops):
+            out.append(FixStatement(line=line, sql=st.text, action="dropped",
+                                    note="changes nothing: DROP INDEX IF EXISTS of an index that is not there"))
+            continue
         touched |= mine
         if rules and not ops and isinstance(st.node, ast.IndexStmt):
             ops = _built_concurrently(st.node, schema, settings)
@@ -129,6 +133,14 @@ def _does_nothing(schema: Optional[Schema], op: Operation) -> bool:
     if column is None:
         return False
     return column.default is None if isinstance(op, DropDefault) else column.nullable
+
+
+def _index_absent(schema: Optional[Schema], ops: list[Operation]) -> bool:
+    """Is the index a drop_index names known to be absent from the schema before the file?"""
+    if schema is None or not all(isinstance(o, DropIndex) for o in ops):
+        return False
+    names = {i.name for t in schema.tables for i in t.indexes} | {c.name for t in schema.tables for c in t.constraints}
+    return all(o.name.split(".")[-1] not in names for o in ops)
 
 
 def fix_operations(statements: list[FixStatement], settings: Settings) -> list[Operation]:

@@ -1,5 +1,5 @@
-"""DROP TABLE / DROP INDEX of one object read back into drop_table and drop_index (CASCADE,
-several objects or other kinds stay raw SQL)."""
+"""DROP TABLE / DROP INDEX [IF EXISTS] of one object read back into drop_table and drop_index
+(CASCADE, several objects, a table's IF EXISTS or other kinds stay raw SQL)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ _O = enums.ObjectType
 
 
 def operations(node) -> Optional[list[Operation]]:
-    if node.behavior != enums.DropBehavior.DROP_RESTRICT or node.missing_ok or len(node.objects or ()) != 1:
+    # IF EXISTS of an index: Django's RemoveIndex says it so (flux fix drops the statement where the
+    # index is not there); of a table, a drop that may do nothing is no drop_table.
+    if node.behavior != enums.DropBehavior.DROP_RESTRICT or len(node.objects or ()) != 1 \
+            or (node.missing_ok and node.removeType != _O.OBJECT_INDEX):
         return None
     if node.removeType not in (_O.OBJECT_TABLE, _O.OBJECT_INDEX):
         return None  # a function's, a type's object is no list of names (ObjectWithArgs, TypeName)

@@ -290,7 +290,11 @@ def earlier_state(folder: Path, label: str, first: int) -> set[str]:
 
 
 def state_operations(plan: Plan, project: Path, label: str) -> list[str]:
-    """The state operations of the plan's operations on this app's models (none where Flux makes no edit)."""
+    """The state operations of the plan's operations on this app's models (none where Flux makes no edit,
+    nor where the plan asks for none: `flux fix` of a migration the models made, which carries the
+    original's state itself, entry/fix_django.py)."""
+    if not plan.code_changes:
+        return []
     texts = originals(project, plan.code_changes)  # as planned, even when the edit is applied since
     return [op for _, result in _django_models.edits(project, plan.operations, label, texts)
             if not result.cannot for op in result.state]

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -333,12 +335,20 @@ class Book(models.Model):
     class Meta:
         indexes = [models.Index(fields=["title"], name="library_book_title_idx")]
 '''
-DJANGO_INDEXED = DJANGO_MODELS.replace("IntegerField(null=True)", "IntegerField(null=True, db_index=True)").replace(
-    'name="library_book_title_idx")]', 'name="library_book_title_idx"), models.Index(fields=["pages", "title"])]')
+DJANGO_CHANGED = {
+    # AlterField db_index=True, AddIndex named by Django's hash: all steps written at once
+    "indexes": DJANGO_MODELS.replace("IntegerField(null=True)", "IntegerField(null=True, db_index=True)").replace(
+        'name="library_book_title_idx")]', 'name="library_book_title_idx"), models.Index(fields=["pages", "title"])]'),
+    # RemoveIndex, RenameField, AddIndex (DROP INDEX IF EXISTS): an expand and contract around a code deploy,
+    # the steps after it written by `flux continue`
+    "rename": DJANGO_MODELS.replace("    title = models.CharField", "    headline = models.CharField")
+    .replace('fields=["title"]', 'fields=["headline"]'),
+}
 
 
 @pytest.mark.slow
-def test_a_django_migration_made_from_the_models_keeps_their_state_when_fixed(tmp_path, capsys, pg_url):
+@pytest.mark.parametrize("change", list(DJANGO_CHANGED))
+def test_a_django_migration_made_from_the_models_keeps_their_state_when_fixed(tmp_path, capsys, pg_url, change):
     """paperless-ngx's 0022_add_perf_indexes (AlterField db_index=True, AddIndex of an index the
     models name by Django's hash): `flux fix --write` made the indexes concurrent and asked for model
     edits the models already held, and makemigrations then wrote the original's changes again. The
@@ -355,10 +365,12 @@ def test_a_django_migration_made_from_the_models_keeps_their_state_when_fixed(tm
            "ACME_DB_PASSWORD": info.get("password", ""), "ACME_DB_HOST": info.get("host", ""),
            "ACME_DB_PORT": str(info.get("port", "5432"))}
     run(project, env, "manage.py", "makemigrations", "--check", "--dry-run")  # the models and history agree
-    (project / "library" / "models.py").write_text(DJANGO_INDEXED)
-    run(project, env, "manage.py", "makemigrations", "library", "--name", "indexes")
-    made = project / "library" / "migrations" / "0003_indexes.py"
-    assert "AlterField" in made.read_text() and "AddIndex" in made.read_text()
+    (project / "library" / "models.py").write_text(DJANGO_CHANGED[change])
+    asked = subprocess.run([sys.executable, "manage.py", "makemigrations", "library", "--name", change], cwd=project,
+                           env=env, input="y\n", capture_output=True, text=True, timeout=300)  # renamed? yes
+    assert asked.returncode == 0, asked.stderr
+    made = project / "library" / "migrations" / f"0003_{change}.py"
+    assert ("AlterField" if change == "indexes" else "RenameField") in made.read_text()
 
     code, out, err = flux(capsys, "fix", "--project", str(project), str(made), "--json")
     assert code == 0, err
@@ -366,6 +378,9 @@ def test_a_django_migration_made_from_the_models_keeps_their_state_when_fixed(tm
     assert not [c for c in fixed["code_changes"] if c["path"].endswith("models.py")]  # the models say it already
     result = fix_file(str(made), str(project), write=True)
     assert result.written and not made.exists()
+    assert bool(result.record) == (change == "rename")  # the steps after its code deploy: flux continue
+    while continue_migration(str(project)).remaining_steps if result.record else False:
+        pass
     run(project, env, "manage.py", "makemigrations", "--check", "--dry-run")
     run(project, env, "manage.py", "migrate", "library", "0002")
     before = catalog(pg_url)
@@ -377,4 +392,6 @@ def test_a_django_migration_made_from_the_models_keeps_their_state_when_fixed(tm
     assert catalog(pg_url) == forward
     with psycopg.connect(pg_url) as conn:
         indexes = {r[0] for r in conn.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'library_book'")}
-    assert any("(pages, title)" in i for i in indexes) and any("(title)" in i for i in indexes), indexes
+    wanted = ["(pages, title)", "(title)"] if change == "indexes" else ["library_book_title_idx ON public.library_book "
+                                                                        "USING btree (headline)"]
+    assert all(any(w in i for i in indexes) for w in wanted), indexes

@@ -568,3 +568,16 @@ def test_a_named_index_no_operation_fits_is_built_concurrently_as_written(statem
         (project / rel).unlink()
     report = verify(str(project), operations=fixed.plan.operations, rows=200)
     assert report.ok, report.model_dump_json(indent=2)
+
+
+def test_drop_index_if_exists_is_planned_or_dropped(tmp_path, capsys):
+    """Django's RemoveIndex sends DROP INDEX IF EXISTS: it stayed raw SQL with its error (a Django
+    rename of an indexed field could not be fixed). Of an index there, it is drop_index; of one that
+    is not, it changes nothing and is dropped."""
+    project = write(dbmate_project(tmp_path / "app"), {FIX: sql_file("DROP INDEX IF EXISTS orders_status_idx",
+                                                                     "DROP INDEX IF EXISTS nowhere_idx")})
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--json")
+    assert code == 0, err
+    assert json.loads(out)["operations"] == [{"op": "drop_index", "name": "orders_status_idx"}]
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX)
+    assert "dropped (changes nothing: DROP INDEX IF EXISTS of an index that is not there)" in out
