@@ -11,19 +11,11 @@ from pathlib import Path
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, offered, remove_stmt,
-                  replace_node, source_files, sql_type, with_kwarg)
+                  replace_node, source_files, with_kwarg)
+from ._sa_types import sa_type
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
 _COLUMN_CALLS = ("Column", "mapped_column")
-# SQL type -> (SQLAlchemy type, where it is imported from, the Python type of Mapped[...])
-_TYPES = {"text": ("Text", "sqlalchemy", "str"), "integer": ("Integer", "sqlalchemy", "int"),
-          "bigint": ("BigInteger", "sqlalchemy", "int"), "smallint": ("SmallInteger", "sqlalchemy", "int"),
-          "boolean": ("Boolean", "sqlalchemy", "bool"), "date": ("Date", "sqlalchemy", "datetime.date"),
-          "timestamp without time zone": ("DateTime", "sqlalchemy", "datetime.datetime"),
-          "uuid": ("Uuid", "sqlalchemy", "uuid.UUID"), "jsonb": ("JSONB", "sqlalchemy.dialects.postgresql", "dict"),
-          "double precision": ("Double", "sqlalchemy", "float")}
-
-
 @dataclass
 class Model:
     rel: str
@@ -85,22 +77,6 @@ def _has_naming_convention(project: Path) -> bool:
 def owner(project: Path, table: str) -> Model | None:
     bare = table.split(".")[-1]
     return next((m for m in find_models(project) if m.table == bare), None)
-
-
-def sa_type(type_text: str, names: ModuleNames) -> tuple[str, str] | None:
-    """(SQLAlchemy type source, the dotted Python type for Mapped[]) of a SQL type, or None."""
-    base, mods = sql_type(type_text)
-    if base in _TYPES and not mods:
-        t, module, py = _TYPES[base]
-        return f"{names.get(module, t)}()" if t == "JSONB" else names.get(module, t), py
-    if base == "timestamp with time zone" and not mods:
-        return f"{names.get('sqlalchemy', 'DateTime')}(timezone=True)", "datetime.datetime"
-    if base == "character varying":
-        return (f"{names.get('sqlalchemy', 'String')}({mods[0]})" if mods else names.get("sqlalchemy", "String"),
-                "str")
-    if base == "numeric" and len(mods) == 2:
-        return f"{names.get('sqlalchemy', 'Numeric')}({mods[0]}, {mods[1]})", "decimal.Decimal"
-    return None
 
 
 # --- columns ------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColu
                                  RenameColumn, SetNotNull)
 from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, offered, remove_stmt,
                   replace_node, source_files, str_source, with_kwarg)
-from ._sqlalchemy_models import Edit, Model, sa_type, tablename_of
+from ._sa_types import sa_type
+from ._sqlalchemy_models import Edit, Model, tablename_of
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
 

@@ -2,8 +2,6 @@
 copying or leaving them out: paperless-ngx keeps its .venv beside src/manage.py, and the copy had
 none, so its Django ran with Flux's Python ("No module named 'celery'")."""
 
-from pathlib import Path
-
 from flux_agent.entry.fix import project_before
 from flux_agent.project.detect import Detection
 
