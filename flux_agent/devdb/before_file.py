@@ -40,9 +40,6 @@ class BeforeFile:
     key: str
     out: Path  # where the Node driver writes what it records (capture)
 
-    def marked(self, admin: psycopg.Connection, url: str) -> str:
-        return mark(self.server, admin, url)
-
     def run(self, url: str, marker: str, phase: str) -> None:
         """The tool on the database at `url`: "before", the migrations before the file; "capture",
         the file alone, recording what it sends (node_driver.cjs)."""
@@ -74,7 +71,7 @@ def build_before(place: BeforeFile) -> Built:
         done = _complete(admin, database_name(place.key), place.key)
     built = cached(place.key) if done is not None else None
     if built is None:  # built now, or read from the database built earlier
-        fill = lambda admin, url: place.run(url, place.marked(admin, url), "before") or []  # noqa: E731
+        fill = lambda admin, url: place.run(url, mark(place.server, admin, url), "before") or []  # noqa: E731
         where = (place.tool, place.server.url, str(place.root), place.folder)
         template = _earlier(where, place.file)
         try:

@@ -138,18 +138,10 @@ def _from(file: Path, folder: Path, tool: str) -> list[Path]:
 
 
 def _alembic_after(file: Path, folder: Path) -> list[Path]:
-    import ast
+    """The revisions of `folder` that follow `file`'s, at any distance (write/tools/alembic's graph)."""
+    from ..write.tools.alembic import revision_files
 
-    from ..write.tools._py import module_assignments, parse_file
-    from ..write.tools.alembic import _strings
-
-    revs: dict[Path, tuple[str, list[str]]] = {}
-    for path in folder.glob("*.py"):
-        values = module_assignments(parse_file(path, "alembic"), {"revision", "down_revision"})
-        rev = _strings(values.get("revision", ast.Constant(None))) or []
-        down = _strings(values.get("down_revision", ast.Constant(None))) or []
-        if rev:
-            revs[path.resolve()] = (rev[0], down)
+    revs = {path.resolve(): (rev, downs) for rev, (path, downs) in revision_files(folder).items()}
     after, todo = [], [revs[file][0]] if file in revs else []
     while todo:
         parent = todo.pop()

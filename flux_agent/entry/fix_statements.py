@@ -83,14 +83,9 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
         mine = _columns(st.node)
         # The schema before the file no longer tells what a column is once the file altered it.
         known = schema if not any(c in touched or (c[0], "*") in touched for c in mine) else None
-        if ops and all(_does_nothing(known, o) for o in ops):
-            # An ORM redefining a column drops a default or NOT NULL that is not there: PostgreSQL does nothing.
-            out.append(FixStatement(line=line, sql=st.text, action="dropped",
-                                    note="changes nothing: the column has no such default or NOT NULL"))
-            continue
-        if ops and getattr(st.node, "missing_ok", False) and _index_absent(schema, ops):
-            out.append(FixStatement(line=line, sql=st.text, action="dropped",
-                                    note="changes nothing: DROP INDEX IF EXISTS of an index that is not there"))
+        nothing = _does_nothing(known, ops, getattr(st.node, "missing_ok", False)) if ops else None
+        if nothing:
+            out.append(FixStatement(line=line, sql=st.text, action="dropped", note=f"changes nothing: {nothing}"))
             continue
         touched |= mine
         if rules and not ops and isinstance(st.node, ast.IndexStmt):
@@ -123,24 +118,25 @@ def _columns(node) -> set[tuple[str, str]]:
     return set()  # rows, indexes and new tables leave the columns as they were
 
 
-def _does_nothing(schema: Optional[Schema], op: Operation) -> bool:
-    """DROP DEFAULT of a column without one, DROP NOT NULL of a nullable one (as the schema before the
-    file has it)."""
-    if not isinstance(op, (DropDefault, DropNotNull)) or schema is None:
-        return False
-    table = schema.table(canonical_table(op.table))
-    column = table.column(op.column) if table is not None else None
-    if column is None:
-        return False
-    return column.default is None if isinstance(op, DropDefault) else column.nullable
-
-
-def _index_absent(schema: Optional[Schema], ops: list[Operation]) -> bool:
-    """Is the index a drop_index names known to be absent from the schema before the file?"""
-    if schema is None or not all(isinstance(o, DropIndex) for o in ops):
-        return False
-    names = {i.name for t in schema.tables for i in t.indexes} | {c.name for t in schema.tables for c in t.constraints}
-    return all(o.name.split(".")[-1] not in names for o in ops)
+def _does_nothing(schema: Optional[Schema], ops: list[Operation], if_exists: bool) -> Optional[str]:
+    """Why the statement's operations change nothing in the schema before the file (PostgreSQL does
+    nothing): an ORM redefining a column drops a default or NOT NULL that is not there; Django's
+    RemoveIndex drops IF EXISTS an index that is not there. None where they change something."""
+    if schema is None:
+        return None
+    if all(isinstance(o, (DropDefault, DropNotNull)) for o in ops):
+        for op in ops:
+            table = schema.table(canonical_table(op.table))
+            column = table.column(op.column) if table is not None else None
+            if column is None or not (column.default is None if isinstance(op, DropDefault) else column.nullable):
+                return None
+        return "the column has no such default or NOT NULL"
+    if if_exists and all(isinstance(o, DropIndex) for o in ops):
+        names = {i.name for t in schema.tables for i in t.indexes} | \
+            {c.name for t in schema.tables for c in t.constraints}
+        if all(o.name.split(".")[-1] not in names for o in ops):
+            return "DROP INDEX IF EXISTS of an index that is not there"
+    return None
 
 
 def fix_operations(statements: list[FixStatement], settings: Settings) -> list[Operation]:

@@ -161,11 +161,9 @@ def render(path: str, extra_paths: list) -> dict:
 
 
 def child(config: dict, check, tolerated) -> dict:
-    """The child process's part (devdb/runners/_python.py runs it with the project's Python): one
-    revision, or several (`files`: the revisions a revision follows, read in one process);
-    `tolerated` goes unused: nothing is migrated here."""
-    if config.get("files"):
-        renders = {f: render(f, config["paths"]) for f in config["files"]}
-        missing = next((r for r in renders.values() if r.get("status") == "missing"), None)
-        return missing or {"status": "ok", "renders": renders}
-    return render(config["file"], config["paths"])
+    """The child process's part (devdb/runners/_python.py runs it with the project's Python): the
+    revisions of `files` (one, or those a revision follows), read in one process; `tolerated` goes
+    unused: nothing is migrated here."""
+    renders = {f: render(f, config["paths"]) for f in config["files"]}
+    missing = next((r for r in renders.values() if r.get("status") == "missing"), None)
+    return missing or {"status": "ok", "renders": renders}

@@ -92,6 +92,7 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
     from psycopg import sql as psql
 
     from ...devdb.before_file import before_file, build_before
+    from ...devdb.program import mark
     from ...devdb.build import clone
 
     path = path.resolve()
@@ -112,7 +113,7 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
         try:
             url = clone(place.server, place.key, scratch)
             with psycopg.connect(place.server.url, autocommit=True) as admin:
-                marker = place.marked(admin, url)  # a copy does not keep its template's settings
+                marker = mark(place.server, admin, url)  # a copy does not keep its template's settings
             try:
                 place.run(url, marker, "capture")
             except FluxInputError as exc:

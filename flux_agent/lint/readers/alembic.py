@@ -61,8 +61,7 @@ def _in_child(paths: list[Path], python: str, cwd: Path, folders: list[str]) -> 
 
     job = program.tool_run(cwd, "", _NOWHERE, secrets.token_hex(16))
     done = _python.run_child(job, "alembic", python, cwd, {
-        "module": _alembic_render.__file__, "file": str(paths[0]), "files": [str(p) for p in paths],
-        "paths": folders})
+        "module": _alembic_render.__file__, "files": [str(p) for p in paths], "paths": folders})
     if done.get("status") != "ok":
         return {p: done for p in paths}
     return {p: done["renders"].get(str(p), {"status": "failed", "message": "not rendered"}) for p in paths}

@@ -5,9 +5,8 @@ it); such a statement built while writes wait can still be built CONCURRENTLY, a
 
 from __future__ import annotations
 
-from typing import Optional
-
 import copy
+from typing import Optional
 
 from ...model.operations import AddIndex, Operation, RawSql
 from ...pg.parse import enums, render
