@@ -168,10 +168,17 @@ def _complete(admin: psycopg.Connection, name: str, key: str) -> Optional[list[s
         return []
 
 
-def _keep(key: str, built: Built) -> Built:
-    for table in built.schema.tables:  # an empty dev table says nothing of production's size
+def as_built(schema: Schema) -> Schema:
+    """A schema read from a database Flux built, without what only production can say: an empty
+    dev table says nothing of production's size, nor the dev server of production's settings."""
+    for table in schema.tables:
         table.row_estimate = table.size_bytes = None
-    built.schema.server = None  # nor the dev server of production's settings
+    schema.server = None
+    return schema
+
+
+def _keep(key: str, built: Built) -> Built:
+    as_built(built.schema)
     path = _cache_file(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")

@@ -81,6 +81,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     current: list[Schema] = []  # the project's schema from the dev database, read once if needed
     per_file: list[list] = [[] for _ in files]  # FileFindings, or their dumps from the cache
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
+    _read_ahead([f for f in files if not f.name.lower().endswith(".sql")], project, found.tool)
     for order, file in enumerate(files):
         if not file.name.lower().endswith(".sql"):
             # Program code: a proposed file is judged against PostgreSQL's schema; a file of the project's
@@ -145,6 +146,15 @@ def _history_schema(file: Path, project: Path, tool: str):
 
         return schema_before(file, project)
     return made
+
+
+def _read_ahead(files: list[Path], project: Path, tool: str) -> None:
+    """The program-code migrations among `files` read in one go where the project's tool's reader
+    can (Django: one walk of `migrate`, each read against the schema before it in its order)."""
+    if files:
+        from ..lint.readers import read_ahead
+
+        read_ahead(files, project, tool)
 
 
 def _validate_file(*args, **kwargs) -> list[FileFinding]:

@@ -211,6 +211,7 @@ if __package__:  # imported by Flux, not run as the child
     import subprocess
     import tempfile
     from pathlib import Path
+    from typing import Callable, Optional
 
     from ...errors import FluxInputError
 
@@ -242,22 +243,29 @@ def url_names(job) -> dict:
     return names
 
 
-def run_child(job, tool: str, python: str, cwd: Path, extra: dict, cwd_last: bool = False) -> dict:
+def run_child(job, tool: str, python: str, cwd: Path, extra: dict, cwd_last: bool = False,
+              pause: Optional[Callable[[str], None]] = None) -> dict:
     """Run `tool`'s child with `python` in `cwd`; its result (status ok, stopped, missing or
     failed; message; notes) with the process's output. `cwd_last`: `cwd` is searched for modules
     after the interpreter's own (alembic's command does not search it at all; dispatch keeps a
-    types.py beside its alembic.ini, which took the place of Python's own `types`)."""
+    types.py beside its alembic.ini, which took the place of Python's own `types`). `pause`: called
+    with each line the child sends on its pause pipe (config "pause_fds": the child's write and read
+    ends) while the child waits; the child goes on when it returns (the Django reader's walk reads
+    the database's catalogs there, the child holding still)."""
     with tempfile.TemporaryDirectory(prefix="flux-runner-") as tmp:
         result_file = Path(tmp) / "result.json"
         config = {"tool": tool, "module": str(Path(__file__).with_name(f"{tool}.py")), "marker": job.marker,
                   "result": str(result_file), "url": job.url, "params": job.params, **extra}
-        env = {**job.env, **url_names(job), _CONFIG: json.dumps(config)}
         code = f"import runpy; runpy.run_path({str(Path(__file__))!r}, run_name='__main__')"
         if cwd_last:  # `python -c` searches the working folder first: before runpy imports anything
             code = "import sys; sys.path.append(sys.path.pop(0)) if sys.path[:1] == [''] else None; " + code
         try:
-            done = subprocess.run([python, "-c", code], check=False, cwd=cwd, env=env, capture_output=True, text=True,
-                                  timeout=TIMEOUT_S)
+            if pause is None:
+                env = {**job.env, **url_names(job), _CONFIG: json.dumps(config)}
+                done = subprocess.run([python, "-c", code], check=False, cwd=cwd, env=env, capture_output=True,
+                                      text=True, timeout=TIMEOUT_S)
+            else:
+                done = _run_pausing([python, "-c", code], cwd, job, config, Path(tmp), pause)
         except subprocess.TimeoutExpired:
             raise FluxInputError(f"the project's {tool} migrations did not finish on the dev database in "
                                  f"{TIMEOUT_S} s; give --database-url") from None
@@ -277,6 +285,49 @@ def run_child(job, tool: str, python: str, cwd: Path, extra: dict, cwd_last: boo
                                                             or f"exit status {done.returncode}")
     result.update(python=python, stdout=done.stdout, stderr=done.stderr)
     return result
+
+
+def _run_pausing(argv: list[str], cwd: Path, job, config: dict, tmp: Path,
+                 pause: Callable[[str], None]) -> subprocess.CompletedProcess:
+    """The child run with a pause pipe each way: each line it sends is handed to `pause`, then
+    "go" is sent back. Its output goes to files (a pipe it filled would stall it mid-pause)."""
+    import selectors
+    import time
+
+    from_child, child_out = os.pipe()
+    child_in, to_child = os.pipe()
+    config = {**config, "pause_fds": [child_out, child_in]}
+    env = {**job.env, **url_names(job), _CONFIG: json.dumps(config)}
+    deadline = time.monotonic() + TIMEOUT_S
+    with open(tmp / "stdout", "w+", encoding="utf-8", errors="replace") as out, \
+            open(tmp / "stderr", "w+", encoding="utf-8", errors="replace") as err:
+        proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=out, stderr=err, text=True,
+                                pass_fds=(child_out, child_in))
+        os.close(child_out)
+        os.close(child_in)
+        try:
+            with os.fdopen(from_child, "rb") as lines, os.fdopen(to_child, "wb", buffering=0) as answers, \
+                    selectors.DefaultSelector() as sel:
+                sel.register(lines, selectors.EVENT_READ)
+                while True:
+                    if not sel.select(max(0.0, deadline - time.monotonic())):
+                        raise subprocess.TimeoutExpired(argv, TIMEOUT_S)
+                    line = lines.readline()
+                    if not line:  # the child is done (or gone)
+                        break
+                    pause(line.decode("utf-8").rstrip("\n"))
+                    try:
+                        answers.write(b"go\n")
+                    except BrokenPipeError:
+                        break
+            code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(argv, code, out.read(), err.read())
 
 
 def outcome(result: dict, label: str) -> list[str]:

@@ -160,26 +160,65 @@ def child(config: dict, check, tolerated) -> dict:
     apply = MigrationExecutor.apply_migration
 
     left_out = {str(Path(p).resolve()) for p in config.get("leave_out") or []}
+    walk = _Walk(config) if config.get("walk") else None
 
     def apply_migration(self, project_state, migration, *args, **kwargs):
         state["migration"] = f"{migration.app_label}.{migration.name}"
         module = sys.modules.get(type(migration).__module__)
-        if left_out and str(Path(getattr(module, "__file__", "") or "").resolve()) in left_out:
+        file = str(Path(getattr(module, "__file__", "") or "").resolve())
+        if left_out and file in left_out:
             return project_state  # a plan's migration (the leaves): the database before the plan
+        if walk is not None:
+            walk.reached(file, self.connection, migration, project_state)
         return apply(self, project_state, migration, *args, **kwargs)
 
     MigrationExecutor.apply_migration = apply_migration
     _tolerate_run_python(state, tolerated)
     manage = config["manage"]
     sys.argv = [manage, "migrate", "--noinput"] + (["--skip-checks"] if django.VERSION >= (3, 0) else [])
+    walked = {"renders": walk.renders} if walk is not None else {}
     try:
         runpy.run_path(manage, run_name="__main__")
+    except _Walked:
+        pass
     except SystemExit as exc:
         if exc.code not in (0, None):
-            return _failed(state, None)
+            return {**_failed(state, None), **walked}
     except BaseException as exc:  # noqa: BLE001 - the project's code may raise anything
-        return _failed(state, exc)
-    return {"status": "ok", "notes": notes + tolerated.notes()}
+        return {**_failed(state, exc), **walked}
+    return {"status": "ok", "notes": notes + tolerated.notes(), **walked}
+
+
+class _Walked(BaseException):
+    """Every migration the walk was asked about is read: the run stops there."""
+
+
+class _Walk:
+    """The Django reader's walk (lint/readers/django.py): at each migration it was given (files), just
+    before it is applied, the migration is rendered on the database as the ones before it left it
+    (the reader's _django_sql.render) and the parent is told through the pause pipe, the child
+    waiting while it reads the database's catalogs; after the last of them, the run stops."""
+
+    def __init__(self, config: dict):
+        self.render = runpy.run_path(config["walk"]["reader"], run_name="flux_django_sql")["render"]
+        self.pending = {str(Path(f).resolve()) for f in config["walk"]["files"]}
+        self.out_fd, self.in_fd = config["pause_fds"]
+        self.renders: dict = {}
+
+    def reached(self, file: str, connection, migration, project_state) -> None:
+        if file not in self.pending:
+            return
+        self.pending.discard(file)
+        self.renders[file] = self.render(connection, migration.app_label, migration, project_state)
+        os.write(self.out_fd, (file + "\n").encode("utf-8"))
+        answer = b""
+        while not answer.endswith(b"\n"):
+            got = os.read(self.in_fd, 64)
+            if not got:
+                raise _Walked()  # the parent is gone
+            answer += got
+        if not self.pending:
+            raise _Walked()
 
 
 def _tolerate_run_python(state: dict, tolerated) -> None:

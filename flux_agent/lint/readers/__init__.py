@@ -54,6 +54,8 @@ class Reader:
     suffixes: tuple[str, ...]  # file name endings it reads (".py", ".rb", ".js", ...)
     claims: Callable[[str], bool]  # does this text look like this tool's migration?
     read: Callable[[Path, str, Optional[Path]], ReadMigration]  # (file, its text, the project or None)
+    # Read many files of a project ahead, in one go, for `read` to give (the Django reader's walk).
+    read_many: Optional[Callable[[list[Path], Optional[Path]], None]] = None
 
 
 def _load() -> list[Reader]:
@@ -91,3 +93,21 @@ def claimed(path: Path, tool: Optional[str] = None) -> bool:
     except OSError:
         return False
     return reader_for(path, text, tool) is not None
+
+
+def read_ahead(paths: list[Path], project: Optional[Path], tool: Optional[str]) -> None:
+    """Let the project's tool's reader read `paths` (its own migrations, in order) ahead in one
+    go where it can (Reader.read_many); `read` then gives each as that reading left it."""
+    reader = next((r for r in READERS if r.tool == tool), None)
+    if reader is None or reader.read_many is None:
+        return
+    mine = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if path.name.lower().endswith(reader.suffixes) and reader_for(path, text, tool) is reader:
+            mine.append(path)
+    if mine:
+        reader.read_many(mine, project)

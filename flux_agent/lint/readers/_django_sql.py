@@ -127,6 +127,13 @@ def child(config: dict, check, tolerated) -> dict:
         before = _state_before(loader, label, migration)
     except BaseException as exc:  # noqa: BLE001 - the project's migrations may raise anything
         return {"status": "failed", "message": f"Django could not load the migration ({_first_line(exc)})"}
+    return render(connection, label, migration, before)
+
+
+def render(connection, label: str, migration, before) -> dict:
+    """The migration's SQL, operation by operation, from the project state `before` it, and its
+    reverse, as the schema editor on `connection` collects them (introspecting the database as it
+    stands: the Django runner's walk calls this on the database the migrations before it made)."""
     ops = []
     states = [before.clone()]  # states[i]: the state before operation i
     state = before.clone()

@@ -1,9 +1,17 @@
 """Django migrations, read back into SQL: what `manage.py sqlmigrate` prints, one operation at a
-time (_django_sql.py), run with the project's Python and settings against an empty database on
-Flux's dev database server, fenced in exactly as devdb/runners/django.py runs `migrate` (scrubbed
-environment, DATABASES['default'] pointed at the dev database, every connection checked for
-the dev database's marker). Rendering runs no SQL there: Django's backend only introspects and
-quotes.
+time (_django_sql.py), run with the project's Python and settings on Flux's dev database server,
+fenced in exactly as devdb/runners/django.py runs `migrate` (scrubbed environment,
+DATABASES['default'] pointed at the dev database, every connection checked for the dev
+database's marker).
+
+`flux validate` reads the project's migrations ahead in one walk (read_many): the project's own
+`migrate` runs once on a scratch database, and just before each migration asked about it is
+rendered on the database as the migrations before it left it, in migrate's order (Django's
+schema editor introspects it: the constraint unique=False drops is found by its real name), and
+the database's catalogs are read there: the schema the file is judged against. A file the walk
+does not reach (a squashed migration's originals, a file outside the migration graph, any after
+a migration that failed) is rendered alone on an empty database (read), as is a file read
+outside validate, and judged without a schema.
 
 Lines: each operation of the file's `operations = [...]` list (found with `ast`) is the line of
 its SQL. migrations.RunPython (any operation that does not reduce to SQL) is a not-analysed
@@ -94,24 +102,113 @@ def _render(path: Path, project: Optional[Path], manage: Path) -> dict:
             "settings_module": runner._settings_module(manage) or "", "file": str(path)})
 
 
+def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path, tuple[dict, object]]:
+    """The files among `paths` that the project's `migrate` reaches, each rendered on the database
+    as the migrations before it (in migrate's order) leave it, with that database's schema read
+    from its catalogs: one run of the Django runner on a scratch database of the dev server,
+    pausing before each (devdb/runners/django.py's _Walk). Files it does not reach (a squashed
+    migration's originals, a file outside the migration graph, any after a migration that
+    failed) are not in the answer."""
+    import psycopg
+    from psycopg import sql as psql
+
+    from ...devdb import program
+    from ...devdb.build import as_built
+    from ...devdb.runners import _python
+    from ...devdb.runners import django as runner
+    from ...devdb.server import check_identity, dev_server
+    from ...model.settings import Settings
+    from ...project.config import load_settings
+    from ...schema.readers.live import read_live
+
+    settings = load_settings(project) if project is not None else Settings()
+    server = dev_server(settings.dev_url, settings.pg_version)
+    python = _python.project_python(manage.parent, *([project] if project is not None else []))
+    scratch = f"flux_verify_walk_{secrets.token_hex(6)}"  # flux_verify_*: never pruned as a build
+    schemas: dict[str, object] = {}
+
+    def read(file: str) -> None:
+        schemas[file] = as_built(read_live(server.database_url(scratch)))
+
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        check_identity(server, admin)
+        admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE template0").format(psql.Identifier(scratch)))
+    try:
+        url = server.database_url(scratch)
+        with psycopg.connect(server.url, autocommit=True) as admin:
+            marker = program.mark(server, admin, url)
+        job = program.tool_run(project or manage.parent, "", url, marker, server)
+        result = _python.run_child(job, "django", python, manage.parent, {
+            "manage": str(manage), "settings_module": runner._settings_module(manage) or "",
+            "walk": {"reader": _django_sql.__file__, "files": [str(p) for p in paths]}}, pause=read)
+    finally:
+        with psycopg.connect(server.url, autocommit=True) as admin:
+            admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
+    renders = result.get("renders") or {}
+    return {Path(f): (renders[f], schemas[f]) for f in renders if f in schemas}
+
+
+# Files read ahead by read_many (lint/readers/__init__.read_ahead), by path, with the stat they were
+# read at: read() takes each once. Not kept longer: a file's reading depends on the files before it.
+_AHEAD: dict[str, tuple[tuple, ReadMigration]] = {}
+
+
+def _stat_key(path: Path) -> tuple:
+    st = path.stat()
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
+
+def read_many(paths: list[Path], project: Optional[Path]) -> None:
+    """Read the migrations of `paths` in one walk of the project's migrations (_walk), for read()
+    to take: each against the schema the migrations before it make. Files the walk does not reach
+    are read by read() alone, as ever (rendered on an empty database, no schema before)."""
+    from ...errors import FluxError
+
+    paths = [p.resolve() for p in paths]
+    project = project.resolve() if project is not None else None
+    manage = _manage(paths[0], project) if paths else None
+    if manage is None or _devdb_off():
+        return
+    try:
+        walked = _walk([p for p in paths if _manage(p, project) == manage], project, manage)
+    except FluxError:  # no dev server, or the run could not start: each file read alone
+        return
+    for path, (result, schema) in walked.items():
+        try:
+            _AHEAD[str(path)] = (_stat_key(path), _read_migration(result, path.read_text(encoding="utf-8"), schema))
+        except (OSError, UnicodeDecodeError):
+            continue
+
+
+def _devdb_off() -> bool:
+    return os.environ.get("FLUX_DEVDB", "").lower() in ("off", "0", "no")
+
+
 def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
     from ...errors import FluxInputError
 
     path = path.resolve()
+    ahead = _AHEAD.pop(str(path), None)
+    if ahead is not None and ahead[0] == _stat_key(path):
+        return ahead[1]
     project = project.resolve() if project is not None else None
-    lines, class_line = operation_lines(text)
     manage = _manage(path, project)
     if manage is None:
         return ReadMigration(tool="django", unread=[Unread(line=1, what=(
             "no manage.py found above the migration: Django's sqlmigrate needs the project's settings "
             "(give --project)"))])
-    if os.environ.get("FLUX_DEVDB", "").lower() in ("off", "0", "no"):
+    if _devdb_off():
         return ReadMigration(tool="django", unread=[Unread(line=1, what=(
             "the dev database is off (FLUX_DEVDB): Django's sqlmigrate needs a PostgreSQL connection"))])
     try:
         result = _render(path, project, manage)
     except FluxInputError as exc:  # no dev database server
         return ReadMigration(tool="django", unread=[Unread(line=1, what=f"sqlmigrate could not run: {exc}")])
+    return _read_migration(result, text)
+
+
+def _read_migration(result: dict, text: str, schema=None) -> ReadMigration:
+    """The reader's answer from the child's rendering of the migration (`text`: its source)."""
     status = result.get("status")
     if status != "ok":
         what = result.get("message") or "unknown failure"
@@ -120,6 +217,7 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
         elif status == "stopped":
             what = f"the project's code connected to {what}, not Flux's dev database, and was stopped"
         return ReadMigration(tool="django", unread=[Unread(line=1, what=f"sqlmigrate could not run: {what}")])
+    lines, class_line = operation_lines(text)
     ops = result["ops"]
     if lines is None or len(lines) != len(ops):
         lines = [class_line] * len(ops)
@@ -141,7 +239,8 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
             break
         if op["sql"]:
             down.append(Piece(sql="\n".join(s for s in op["sql"] if s.strip()), line=lines[op["index"]]))
-    return ReadMigration(tool="django", up=up, down=down, transactional=bool(result["atomic"]), unread=unread)
+    return ReadMigration(tool="django", up=up, down=down, transactional=bool(result["atomic"]), unread=unread,
+                         schema_before=schema)
 
 
-READER = Reader(tool="django", suffixes=(".py",), claims=claims, read=read)
+READER = Reader(tool="django", suffixes=(".py",), claims=claims, read=read, read_many=read_many)

@@ -1,0 +1,131 @@
+"""`flux validate` of Django migrations judges each against the schema the migrations before it
+make (lint/readers/django.py's walk): the project's own `migrate` runs once on a scratch
+database, and before each migration asked about, the migration is rendered on that database as
+it stands (Django's schema editor introspects it: the constraint a unique=False drops is found)
+and the database's catalogs are read. Without it, every file was rendered on an empty database
+and judged without a schema: a varchar widened was "type unknown, may rewrite", an int narrowed
+the same, and the DROP CONSTRAINT of unique=False was not in the SQL at all."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from flux_agent.devdb.server import find_binaries
+from flux_agent.entry.validate import validate_paths
+
+pytest.importorskip("pglast")
+pytest.importorskip("django")
+pytestmark = [pytest.mark.pg,
+              pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine")]
+
+MANAGE = """
+    import os
+    import sys
+
+    if __name__ == "__main__":
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
+        from django.core.management import execute_from_command_line
+        execute_from_command_line(sys.argv)
+    """
+
+# The application's own database, unreachable: only Flux's dev database may be used.
+SETTINGS = """
+    SECRET_KEY = "flux-test"
+    INSTALLED_APPS = ["library"]
+    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "acme", "HOST": "db.acme.invalid"}}
+    USE_TZ = True
+    """
+
+INITIAL = """
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        initial = True
+        dependencies = []
+        operations = [
+            migrations.CreateModel(name="Book", fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("code", models.CharField(max_length=32, unique=True)),
+                ("rank", models.IntegerField(default=0)),
+            ]),
+        ]
+    """
+
+
+def migration(previous: str, operation: str) -> str:
+    return ("from django.db import migrations, models\n\n\n"
+            "class Migration(migrations.Migration):\n"
+            f"    dependencies = [('library', '{previous}')]\n"
+            f"    operations = [\n        {operation},\n    ]\n")
+
+
+STEPS = {
+    "0002_widen_code": 'migrations.AlterField("book", "code", models.CharField(max_length=64, unique=True))',
+    "0003_narrow_rank": 'migrations.AlterField("book", "rank", models.SmallIntegerField(default=0))',
+    "0004_code_not_unique": 'migrations.AlterField("book", "code", models.CharField(max_length=64))',
+}
+
+
+def project(root: Path, steps: dict) -> Path:
+    files = {"manage.py": MANAGE, "acme/__init__.py": "", "acme/settings.py": SETTINGS, "library/__init__.py": "",
+             "library/models.py": "", "library/migrations/__init__.py": "",
+             "library/migrations/0001_initial.py": INITIAL}
+    previous = "0001_initial"
+    for name, op in steps.items():
+        files[f"library/migrations/{name}.py"] = migration(previous, op)
+        previous = name
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text).lstrip())
+    return root
+
+
+def findings(root: Path) -> dict[str, list]:
+    _, found = validate_paths([str(root / "library" / "migrations")], str(root), tool="django")
+    out: dict[str, list] = {}
+    for f in found:
+        out.setdefault(Path(f.path).stem, []).append(f)
+    return out
+
+
+def test_each_migration_is_judged_against_the_schema_before_it(tmp_path, monkeypatch):
+    from flux_agent.devdb.runners import _python
+
+    runs = []
+    real = _python.run_child
+    monkeypatch.setattr(_python, "run_child", lambda *a, **k: runs.append(a[4]) or real(*a, **k))
+    found = findings(project(tmp_path, STEPS))
+    # One run of the project's migrate for all four files: none rendered alone.
+    assert len(runs) == 1 and "walk" in runs[0], runs
+    # varchar(32) -> varchar(64) changes no stored value: not a rewrite, so not flagged.
+    assert "changing-column-type" not in {f.rule for f in found.get("0002_widen_code", [])}
+    narrow = [f for f in found["0003_narrow_rank"] if f.rule == "changing-column-type"]
+    assert len(narrow) == 1 and "integer -> smallint rewrites" in narrow[0].message, narrow
+    # Django found the unique constraint in the database to drop it: the DROP CONSTRAINT is judged.
+    assert "ban-drop-constraint" in {f.rule for f in found["0004_code_not_unique"]}
+
+
+def test_files_after_a_failing_migration_are_read_alone(tmp_path):
+    steps = {"0002_fails": 'migrations.RunSQL("SELECT * FROM no_such_table", migrations.RunSQL.noop)',
+             "0003_narrow_rank": STEPS["0003_narrow_rank"]}
+    found = findings(project(tmp_path, steps))
+    # The walk stopped at 0002; 0003 was still read (on an empty database) and judged, without a schema.
+    narrow = [f for f in found["0003_narrow_rank"] if f.rule == "changing-column-type"]
+    assert len(narrow) == 1 and "current type is unknown" in narrow[0].message, narrow
+
+
+def test_the_scratch_database_is_dropped(tmp_path):
+    import psycopg
+
+    from flux_agent.devdb.server import dev_server
+    from flux_agent.model.settings import Settings
+
+    findings(project(tmp_path, {"0002_widen_code": STEPS["0002_widen_code"]}))
+    server = dev_server(None, Settings().pg_version)
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        left = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'flux\\_verify\\_walk\\_%'").fetchall()
+    assert left == []
