@@ -164,6 +164,9 @@ def read_live(url: str, dependencies: bool = True) -> Schema:
             conn.execute(f"SET LOCAL statement_timeout = '{STATEMENT_TIMEOUT}'")
             conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
             conn.execute("SET LOCAL search_path = public")
+            # The catalog queries' estimates (generate_series' 1,000 rows per index) pass jit_above_cost,
+            # and compiling them took 0.37 s of a 0.42 s read (23 tables) where the server has JIT.
+            conn.execute("SET LOCAL jit = off")
             schema = _read(conn)
             if dependencies:
                 schema.dependencies = read_dependencies(conn)

@@ -102,3 +102,10 @@ def test_a_server_that_gets_no_tcp_port_listens_on_its_socket(monkeypatch):
         finally:
             stop_all()
             shutil.rmtree(home, ignore_errors=True)
+
+
+def test_the_dev_server_compiles_no_jit():
+    """Its catalog reads and migrations pass JIT's cost threshold on their estimates and run in far
+    less time than compiling takes."""
+    with psycopg.connect(dev_server().url) as conn:
+        assert conn.execute("SHOW jit").fetchone()[0] == "off"
