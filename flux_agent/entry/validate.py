@@ -79,17 +79,22 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     history = _histories(project, found)
     cache = Cache(cache_dir())
     current: list[Schema] = []  # the project's schema from the dev database, read once if needed
+
+    def current_now() -> Schema:
+        if not current:
+            current.append(current_schema(str(project), tool)[0])
+        return current[0]
     per_file: list[list] = [[] for _ in files]  # FileFindings, or their dumps from the cache
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
     _read_ahead([f for f in files if not f.name.lower().endswith(".sql")], project, found.tool)
     for order, file in enumerate(files):
         if not file.name.lower().endswith(".sql"):
-            # Program code: a proposed file is judged against PostgreSQL's schema; a file of the project's
-            # migrations against the schema its history builds where Flux reads that offline (alembic's:
-            # the revisions it follows; a Node tool's reader runs the tool up to it), else without one.
+            # Program code: judged against the schema before it where its reader gives that (a Node tool's
+            # run up to it, Django's walk); else a proposed file against PostgreSQL's schema (read when a rule
+            # first asks), one of the project's migrations against the schema its history builds where Flux
+            # reads that offline (alembic's: the revisions it follows), else without one.
             proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
-            current = current or ([current_schema(str(project), tool)[0]] if proposed else [])
-            schema = current[0] if proposed else _history_schema(file, project, found.tool)
+            schema = current_now if proposed else _history_schema(file, project, found.tool)
             per_file[order] = _validate_file(file, settings, schema, display=str(file), project=project,
                                              tool=found.tool)
             continue
@@ -97,8 +102,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         if member is None and hist.files:
             # A change proposed on top of the project: judged against the schema PostgreSQL holds.
             judged = settings if not hist.up_only() else settings.model_copy(update={"require_down": False})
-            current = current or [current_schema(str(project), tool)[0]]
-            found_here = _validate_file(file, judged, current[0], display=str(file))
+            found_here = _validate_file(file, judged, current_now(), display=str(file))
             per_file[order] = sorted(found_here, key=lambda f: f.line)  # whole-file rules come last otherwise
             continue
         # Judged against the history replayed to just before the file (offline); None: after every file.
