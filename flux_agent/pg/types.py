@@ -126,6 +126,22 @@ def _parts(canonical: str) -> tuple[str, list[int], bool]:
     return base, mods, is_array
 
 
+def plain_using(cmd) -> bool:
+    """An ALTER COLUMN TYPE command (pglast AlterTableCmd) without a USING clause, or with one that
+    only names the column or casts it to the new type (`USING "c"::text`, which Django writes on
+    every AlterField): PostgreSQL then converts as it does without one, and a binary-coercible
+    change still touches only the catalog (checked: the table's relfilenode stays)."""
+    using = cmd.def_.raw_default
+    if using is None:
+        return True
+    if isinstance(using, ast.TypeCast):
+        if using.typeName is None or canonical_type(using.typeName) != canonical_type(cmd.def_.typeName):
+            return False
+        using = using.arg
+    return (isinstance(using, ast.ColumnRef) and len(using.fields) == 1 and isinstance(using.fields[0], ast.String)
+            and using.fields[0].sval == cmd.name)
+
+
 def binary_coercible(old: str, new: str) -> bool:
     """True when ALTER COLUMN TYPE old -> new changes only the catalog (no rewrite, no scan)."""
     if old == new:

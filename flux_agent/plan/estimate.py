@@ -26,7 +26,7 @@ from ..pg.quote import relation_name
 from ..errors import FluxInputError
 from ..model.plan import Plan, Step
 from ..model.schema import DEFAULT_SERVER, Schema, ServerFacts, Table
-from ..pg.types import binary_coercible, canonical_type, is_volatile
+from ..pg.types import binary_coercible, canonical_type, is_volatile, plain_using
 from ..schema.replay.steps import schemas_before_each
 
 __all__ = ["Rates", "Estimate", "assess", "estimate", "annotate", "step_table"]
@@ -156,7 +156,7 @@ def _alter_work(cmd: ast.AlterTableCmd, table: Optional[Table]) -> Optional[str]
     if sub == AT.AT_AlterColumnType:
         col = table.column(cmd.name) if table else None
         new_type = canonical_type(cmd.def_.typeName)
-        if col is not None and cmd.def_.raw_default is None and binary_coercible(col.type, new_type):
+        if col is not None and plain_using(cmd) and binary_coercible(col.type, new_type):
             return None
         return "table rewrite"
     if sub == AT.AT_AddColumn:

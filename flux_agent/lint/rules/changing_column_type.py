@@ -5,7 +5,7 @@ varchar or numeric precision), which only touch the catalog."""
 from pglast import ast
 from pglast.enums import AlterTableType as AT
 
-from ...pg.types import binary_coercible, canonical_type
+from ...pg.types import binary_coercible, canonical_type, plain_using
 from ._flux_common import names_table_of
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
@@ -30,6 +30,10 @@ RULE = Rule(
                why="varchar(10) -> text is binary-coercible; squawk does not know the old type"),
         passes("ALTER TABLE orders ALTER COLUMN note TYPE varchar(20);", schema_sql=_SCHEMA, squawk_agrees=False,
                why="widening a varchar is binary-coercible; squawk does not know the old type"),
+        passes('ALTER TABLE orders ALTER COLUMN note TYPE text USING "note"::text;', schema_sql=_SCHEMA,
+               squawk_agrees=False, why="Django's USING names the column cast to the new type: no rewrite still"),
+        flags("ALTER TABLE orders ALTER COLUMN note TYPE text USING lower(note);", schema_sql=_SCHEMA,
+              why="an expression computes every value again"),
         passes("CREATE TABLE t (id bigint, c int);\nALTER TABLE t ALTER COLUMN c TYPE bigint;", squawk_agrees=False,
                why="a table created in this migration is empty; squawk does not follow it"),
     ],
@@ -47,7 +51,7 @@ def check(stmt, ctx):
             continue
         old = known.column(cmd.name) if known else None
         new = canonical_type(cmd.def_.typeName)
-        if old is not None and cmd.def_.raw_default is None and binary_coercible(old.type, new):
+        if old is not None and plain_using(cmd) and binary_coercible(old.type, new):
             continue  # catalog-only change: no rewrite, no scan
         if old is None:
             return Verdict(f"ALTER COLUMN {cmd.name} TYPE {new}: the current type is unknown, so this may rewrite "

@@ -8,7 +8,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
 
 from ...pg.quote import relation_name
-from ...pg.types import binary_coercible
+from ...pg.types import binary_coercible, plain_using
 from ._flux_common import column_added_earlier, op_command, plain_type, working_names
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
@@ -53,11 +53,8 @@ def _view_keeps_old_name(ctx, stmt, old: str) -> bool:
 def _type_change_rewrites(ctx, stmt, table: str, cmd) -> bool:
     col_def = cmd.def_
     new = plain_type(col_def.typeName)
-    using = col_def.raw_default
-    if using is not None:
-        inner = using.arg if isinstance(using, ast.TypeCast) else using
-        if not (isinstance(inner, ast.ColumnRef) and inner.fields[-1].sval == cmd.name):
-            return True  # an expression computes every value again
+    if not plain_using(cmd):
+        return True  # an expression computes every value again
     schema = working_names(ctx, stmt)  # the column's type as the replay names it, as `new` is named
     t = schema.table(table) if schema is not None else None
     col = t.column(cmd.name) if t is not None else None

@@ -8,6 +8,7 @@ from typing import Optional
 from ...model.operations import (AddCheck, AddColumn, AddForeignKey, AddUnique, ChangeColumnType, DropColumn,
                                  DropDefault, DropNotNull, Operation, SetDefault, SetNotNull)
 from ...pg.parse import enums
+from ...pg.types import plain_using
 from ._names import expr, strings, table, type_text
 
 _T = enums.AlterTableType
@@ -37,7 +38,7 @@ def _command(name: str, cmd) -> Optional[Operation]:
         return DropColumn(table=name, column=cmd.name)
     if kind == _T.AT_AlterColumnType and cmd.def_.collClause is None:
         new = type_text(cmd.def_.typeName)
-        using = expr(cmd.def_.raw_default) if cmd.def_.raw_default is not None else None
+        using = expr(cmd.def_.raw_default) if not plain_using(cmd) else None  # `USING c::type`: none
         return ChangeColumnType(table=name, column=cmd.name, type=new, using=using) if new else None
     if kind == _T.AT_SetNotNull:
         return SetNotNull(table=name, column=cmd.name)

@@ -30,8 +30,10 @@ def ops(sql: str):
      [{"table": "billing.invoices", "column": "n", "type": "character varying(20)"}]),
     ('ALTER TABLE "Users" RENAME COLUMN "E-mail" TO email',
      [{"table": "Users", "column": "E-mail", "new_name": "email"}]),
-    ("ALTER TABLE a ALTER COLUMN b TYPE int8 USING b::bigint",
-     [{"table": "a", "column": "b", "type": "bigint", "using": "CAST(b AS bigint)"}]),
+    ("ALTER TABLE a ALTER COLUMN b TYPE int8 USING b::bigint",  # converts as without USING: none kept
+     [{"table": "a", "column": "b", "type": "bigint"}]),
+    ("ALTER TABLE a ALTER COLUMN b TYPE int8 USING (b * 100)::bigint",
+     [{"table": "a", "column": "b", "type": "bigint", "using": "CAST(b * 100 AS bigint)"}]),
     ("ALTER TABLE a ALTER b SET NOT NULL, ALTER c DROP DEFAULT",
      [{"table": "a", "column": "b"}, {"table": "a", "column": "c"}]),
     ("ALTER TABLE a ADD CONSTRAINT f FOREIGN KEY (b) REFERENCES c (id) ON DELETE SET NULL",
