@@ -132,3 +132,28 @@ def test_the_scratch_database_is_dropped(tmp_path):
     with psycopg.connect(server.url, autocommit=True) as admin:
         left = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'flux\\_verify\\_walk\\_%'").fetchall()
     assert left == []
+
+
+def test_another_apps_migrations_need_no_build_of_the_whole_schema(tmp_path, monkeypatch):
+    """Flux detects one migrations folder; another app's migrations were 'proposed' changes, judged
+    against the project's schema, which was built (the whole history) before the first file was
+    judged, though the walk gives each file the schema before it."""
+    from flux_agent.entry import validate
+
+    root = project(tmp_path, {"0002_widen_code": STEPS["0002_widen_code"]})
+    (root / "acme" / "settings.py").write_text(textwrap.dedent(SETTINGS).replace('["library"]', '["library", "shelf"]'))
+    for rel, text in {"shelf/__init__.py": "", "shelf/models.py": "", "shelf/migrations/__init__.py": "",
+                      "shelf/migrations/0001_initial.py": migration("x", "").replace(
+                          "[('library', 'x')]", "[('library', '0002_widen_code')]").replace(
+                          "        ,\n", '        migrations.RunSQL("ALTER TABLE library_book ALTER COLUMN rank '
+                                         'TYPE smallint", migrations.RunSQL.noop),\n')}.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the project's whole schema was read")
+
+    monkeypatch.setattr(validate, "current_schema", refused)
+    _, found = validate_paths([str(root / "shelf" / "migrations")], str(root), tool="django")
+    narrow = [f for f in found if f.rule == "changing-column-type"]
+    assert len(narrow) == 1 and "integer -> smallint" in narrow[0].message, [f.message for f in found]
