@@ -71,12 +71,15 @@ def manage_py(project: Path, migrations_dir: str) -> Path:
 
 
 def _settings_module(manage: Path) -> str | None:
-    """The settings module manage.py names (os.environ.setdefault("DJANGO_SETTINGS_MODULE", ...))."""
+    """The settings module manage.py names (os.environ.setdefault("DJANGO_SETTINGS_MODULE", ...)); where
+    it names none, the user's DJANGO_SETTINGS_MODULE, which the project's own runs need set too
+    (babybuddy's manage.py loads a .env and names none; its docs say to export it). The child's
+    environment never carries it (program._CHOSEN_BY_FLUX): only this answer, in its config."""
     try:
         found = _SETTINGS.search(manage.read_text(encoding="utf-8", errors="replace"))
     except OSError:
-        return None
-    return found.group(1) if found else None
+        found = None
+    return found.group(1) if found else (os.environ.get("DJANGO_SETTINGS_MODULE") or "").strip() or None
 
 
 def settings_files(manage: Path) -> list[Path]:
@@ -100,6 +103,11 @@ RUNNER = DjangoRunner()
 # --------------------------------------------------------------------------
 # The child: runs in the project's interpreter, cwd the folder of manage.py
 # --------------------------------------------------------------------------
+
+
+# Also the Django reader's child's words (lint/readers/_django_sql.py runs this file too).
+NO_SETTINGS = ("manage.py names no settings module, and DJANGO_SETTINGS_MODULE is not set where Flux runs: set it "
+               "as for the project's own manage.py")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -137,6 +145,8 @@ def child(config: dict, check, tolerated) -> dict:
         return {"status": "missing", "message": f"Django is not importable ({_first_line(exc)})"}
     notes: list = []
     state: dict = {"settings": None, "settings_error": None, "migration": None}
+    if not (os.environ.get("DJANGO_SETTINGS_MODULE") or config["settings_module"]):
+        return {"status": "failed", "message": NO_SETTINGS, "settings": True}
     load = LazySettings._setup
 
     def setup(self, name=None):

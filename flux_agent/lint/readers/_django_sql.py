@@ -49,7 +49,7 @@ def _setup(config: dict, check) -> dict | None:
     LazySettings._setup = setup
     module = os.environ.get("DJANGO_SETTINGS_MODULE") or config["settings_module"]
     if not module:
-        return {"status": "failed", "message": "manage.py names no settings module (DJANGO_SETTINGS_MODULE)"}
+        return {"status": "failed", "message": runner["NO_SETTINGS"]}
     os.environ["DJANGO_SETTINGS_MODULE"] = module
     sys.path.insert(0, os.path.dirname(config["manage"]))
     try:

@@ -108,7 +108,8 @@ def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path
     from its catalogs: one run of the Django runner on a scratch database of the dev server,
     pausing before each (devdb/runners/django.py's _Walk). Files it does not reach (a squashed
     migration's originals, a file outside the migration graph, any after a migration that
-    failed) are not in the answer."""
+    failed) are not in the answer; where the run failed before any migration (the settings, a
+    package missing), each file has that failure (and no schema)."""
     import psycopg
     from psycopg import sql as psql
 
@@ -145,7 +146,11 @@ def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path
         with psycopg.connect(server.url, autocommit=True) as admin:
             admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
     renders = result.get("renders") or {}
-    return {Path(f): (renders[f], schemas[f]) for f in renders if f in schemas}
+    walked = {Path(f): (renders[f], schemas[f]) for f in renders if f in schemas}
+    if result.get("status") in ("missing", "stopped") or result.get("settings"):
+        # Before any migration ran (the settings, a package missing): each file alone would fail the same way.
+        walked.update({p: (result, None) for p in paths if p not in walked})
+    return walked
 
 
 # Files read ahead by read_many (lint/readers/__init__.read_ahead), by path, with the stat they were

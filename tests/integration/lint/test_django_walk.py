@@ -157,3 +157,24 @@ def test_another_apps_migrations_need_no_build_of_the_whole_schema(tmp_path, mon
     _, found = validate_paths([str(root / "shelf" / "migrations")], str(root), tool="django")
     narrow = [f for f in found if f.rule == "changing-column-type"]
     assert len(narrow) == 1 and "integer -> smallint" in narrow[0].message, [f.message for f in found]
+
+
+def test_a_manage_py_naming_no_settings_takes_the_users(tmp_path, monkeypatch):
+    """babybuddy's manage.py names no settings module (its docs: export DJANGO_SETTINGS_MODULE): the
+    user's variable was dropped from the child's environment with the database settings, and every
+    file was not analysed. Without it, one run says so for every file; with it, the files are read."""
+    from flux_agent.devdb.runners import _python
+
+    root = project(tmp_path, {"0002_narrow_rank": STEPS["0003_narrow_rank"]})
+    manage = textwrap.dedent(MANAGE).lstrip()
+    (root / "manage.py").write_text("".join(line for line in manage.splitlines(keepends=True) if "setdefault" not in line))
+    runs = []
+    real = _python.run_child
+    monkeypatch.setattr(_python, "run_child", lambda *a, **k: runs.append(a[4]) or real(*a, **k))
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    unread = [f for f in findings(root).get("0002_narrow_rank", []) if f.rule == "not-analysed"]
+    assert len(unread) == 1 and "DJANGO_SETTINGS_MODULE is not set where Flux runs" in unread[0].message
+    assert len(runs) == 1, "each file was run alone after the walk failed the same way"
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "acme.settings")
+    narrow = [f for f in findings(root)["0002_narrow_rank"] if f.rule == "changing-column-type"]
+    assert len(narrow) == 1 and "integer -> smallint" in narrow[0].message, narrow
