@@ -19,10 +19,30 @@ def diff(rel: str, before: str, after: str) -> str:
     return "".join(out)
 
 
+def read(path: Path) -> str:
+    """A project file's text as it is on disk, its line endings kept: what a patch applies to. (The
+    edits read and make text with "\n" alone; babybuddy keeps its models with CRLF.)"""
+    with open(path, encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def lf(text: str) -> str:
+    """`text` with "\n" line endings, as the edits read and make it."""
+    return text.replace("\r\n", "\n")
+
+
+def patch_for(project: Path, rel: str, after: str) -> str:
+    """The patch turning the file as it is now into `after` (made with "\n" line endings), in the
+    file's own line endings: a CRLF file's patch changes only the lines it edits, and applies."""
+    before = read(Path(project) / rel)
+    if "\r\n" in before:
+        after = lf(after).replace("\n", "\r\n")
+    return diff(rel, before, after)
+
+
 def change(project: Path, rel: str, after: str, why: str, applied_on_write: bool = False) -> CodeChange:
     """The CodeChange turning the file as it is now into `after`."""
-    before = (Path(project) / rel).read_text(encoding="utf-8")
-    return CodeChange(path=rel, patch=diff(rel, before, after), why=why, applied_on_write=applied_on_write)
+    return CodeChange(path=rel, patch=patch_for(project, rel, after), why=why, applied_on_write=applied_on_write)
 
 
 def cannot(rel: str, why: str) -> CodeChange:

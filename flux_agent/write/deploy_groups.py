@@ -25,7 +25,7 @@ from ..project.lock import file_lock
 from ..model.plan import Plan, Step
 from .tools import get_writer
 from .base import FileJob, commit, slug
-from .code_changes import apply as apply_patch
+from .code_changes import apply as apply_patch, read as read_file
 
 PLANS_DIR = ".flux/plans"
 
@@ -148,7 +148,7 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
     updated = record.model_copy(update={"written": sorted(written),
                                         "plan": record.plan.model_copy(update={"steps": steps})})
     if new_record:  # files that only describe the database follow it from the first write
-        jobs += [FileJob(c.path, apply_patch((project / c.path).read_text(encoding="utf-8"), c.patch), replace=True)
+        jobs += [FileJob(c.path, apply_patch(read_file(project / c.path), c.patch), replace=True)
                  for c in record.plan.code_changes if c.applied_on_write and c.patch]
     # Every plan is kept, finished or not: `flux status` reads what a database applied against it.
     jobs.append(_record_job(updated, replace=not new_record))

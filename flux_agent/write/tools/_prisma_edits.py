@@ -13,7 +13,7 @@ from ...schema.normal import normalise_schema
 from ...schema.readers._prisma_map import build_schema, field_names, find_arg, str_attr
 from ...schema.readers._prisma_parse import Ident, parse_prisma
 from ...schema.replay.steps import schemas_before_each
-from ..code_changes import cannot, diff
+from ..code_changes import cannot, patch_for
 from ._prisma_schema import (
     _ACTION, _IDENT, Attr, Cannot, Doc, _field_for, _table, attr_text, default_index_name,
     field_name, flux_name, pin_to_database, prisma_default, prisma_type,
@@ -277,7 +277,7 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
             except (Cannot, FluxError):
                 pass  # names as Prisma's defaults; the edit itself stands
         if docs[f].text != texts[f]:
-            out.append(CodeChange(path=f.as_posix(), patch=diff(f.as_posix(), texts[f], docs[f].text),
+            out.append(CodeChange(path=f.as_posix(), patch=patch_for(project_dir, f.as_posix(), docs[f].text),
                                   why="schema.prisma describes the database after the plan: "
                                       + "; ".join(done[f]) + " (run `npx prisma generate` for the client)",
                                   applied_on_write=True))

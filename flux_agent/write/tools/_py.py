@@ -251,21 +251,21 @@ def unpatch(text: str, patch: str) -> str | None:
 def originals(project: Path, code_changes) -> dict[str, str]:
     """The model files as they were when the plan was made: the file now, or, where the plan's
     patch has been applied since, the file with it taken back out."""
-    from ..code_changes import apply
+    from ..code_changes import apply, lf, read
 
     out = {}
     for c in code_changes:
         path = Path(project) / c.path
         if not c.patch or not path.is_file():
             continue
-        now = path.read_text(encoding="utf-8")
+        now = read(path)  # as the patch was made: in the file's own line endings
         try:
             apply(now, c.patch)
-            out[c.path] = now
+            out[c.path] = lf(now)
         except (ValueError, IndexError):
             before = unpatch(now, c.patch)
             if before is not None:
-                out[c.path] = before
+                out[c.path] = lf(before)
     return out
 
 

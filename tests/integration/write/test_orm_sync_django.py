@@ -432,3 +432,19 @@ def test_a_field_with_translated_texts_is_edited_and_its_state_holds_the_text(pg
         assert "help_text=_('Local facility ID or description'),\n" + " " * 32 + "db_column='building')" in models_py
     done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
     assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_a_models_file_with_crlf_line_endings(pg_url, tmp_path, capsys):
+    """babybuddy keeps its models.py with CRLF: the patch, made against the file as Python reads it,
+    did not apply (`patch`: different line endings). It is made in the file's own line endings now,
+    changes only the edited lines, and the models agree with the migrations after."""
+    root = project(tmp_path / "site", pg_url)
+    models = root / "shop" / "models.py"
+    models.write_bytes(models.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    lines = models.read_bytes().count(b"\r\n")
+    write_all(root, OPS["rename-column"], capsys, patch_at_deploy=True)
+    assert models.read_bytes().count(b"\n") == models.read_bytes().count(b"\r\n") == lines
+    manage(root, "migrate")
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
