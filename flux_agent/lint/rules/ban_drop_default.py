@@ -1,18 +1,22 @@
 """ALTER COLUMN ... DROP DEFAULT (tables, foreign tables, views, domains):
 inserts that omit the column now write NULL or fail. Not where the schema shows
-the column has no default to drop (then nothing changes)."""
+the column has no default to drop (then nothing changes); where it shows every
+such column nullable, a warning: those inserts go on, writing NULL where they
+wrote the default (Rails' change_column_default to nil on nullable columns)."""
 
 from pglast import ast
 
 from ...pg.locks import alter_cmds
-from ._flux_common import changes_nothing
-from ._rule import FLAGGED, Rule, flags, passes
+from ...pg.quote import relation_name
+from ._flux_common import changes_nothing, names_table_of
+from ._rule import FLAGGED, Rule, Verdict, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
 RULE = Rule(
     id="ban-drop-default",
     severity="error",
-    message="dropping a column default breaks inserts from running code that omit the column",
+    message=("dropping a column default breaks inserts from running code that omit the column (NOT NULL), or "
+             "makes them write NULL"),
     hint=("move every insert to write the column first, then say so: "
           "-- squawk-ignore ban-drop-default -- <why>"),
     squawk="default",
@@ -26,13 +30,17 @@ RULE = Rule(
         flags("ALTER DOMAIN d DROP DEFAULT;"),
         passes("ALTER TABLE t ALTER COLUMN c SET DEFAULT 1;"),
         passes("ALTER DOMAIN d SET DEFAULT 1;"),
-        flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;", schema_sql="CREATE TABLE t (c int DEFAULT 1);"),
+        flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;", schema_sql="CREATE TABLE t (c int NOT NULL DEFAULT 1);"),
         passes("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;", schema_sql="CREATE TABLE t (c int);",
                squawk_agrees=False, why="the schema shows no default to drop"),
         flags("ALTER TABLE t ALTER COLUMN c SET DEFAULT 1;\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;",
-              schema_sql="CREATE TABLE t (c int);", why="the file set one first"),
+              schema_sql="CREATE TABLE t (c int NOT NULL);", why="the file set one first"),
         flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT, ALTER COLUMN d DROP DEFAULT;",
-              schema_sql="CREATE TABLE t (c int, d int DEFAULT 1);"),
+              schema_sql="CREATE TABLE t (c int, d int NOT NULL DEFAULT 1);"),
+        flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT, ALTER COLUMN d DROP DEFAULT;",
+              schema_sql="CREATE TABLE t (c int DEFAULT 2, d int DEFAULT 1);", severity="warning"),
+        flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;", schema_sql="CREATE TABLE t (c int DEFAULT 1);",
+              severity="warning", why="a nullable column: inserts omitting it write NULL, none fails"),
     ],
 )
 
@@ -50,4 +58,11 @@ def check(stmt, ctx):
         drops = [c for c in alter_cmds(n) if c.subtype == AT.AT_ColumnDefault and _drops(c)]
         if changes_nothing(ctx, stmt, drops, lambda column: column.default is None):
             return None
+        table = names_table_of(ctx, stmt, relation_name(n.relation)) if drops else None
+        columns = [table.column(c.name) for c in drops] if table is not None else []
+        if columns and all(c is not None and c.nullable for c in columns):
+            names = ", ".join(c.name for c in columns)
+            return Verdict(f"dropping the default of {table.name}.{names} makes inserts from running code that omit "
+                           "it write NULL where they wrote the default (the column takes NULL: none fails)",
+                           severity="warning")
     return FLAGGED

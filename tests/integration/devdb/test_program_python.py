@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from psycopg import sql as psql
 
+from django_site import MANAGE
 from flux_agent.devdb.runners import RUNNERS
 from flux_agent.devdb.server import dev_server, find_binaries
 from flux_agent.entry import actions as tools
@@ -64,15 +65,6 @@ def served_from_cache(project: Path, tool: str, monkeypatch) -> tuple:
 
 # --- the projects ----------------------------------------------------------------------------------
 
-MANAGE = """
-    import os
-    import sys
-
-    if __name__ == "__main__":
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
-        from django.core.management import execute_from_command_line
-        execute_from_command_line(sys.argv)
-    """
 
 DJANGO_0001 = """
     import django.db.models.deletion

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from django_site import MANAGE, settings
 from flux_agent.devdb.server import find_binaries
 from flux_agent.entry.validate import validate_paths
 
@@ -21,23 +22,7 @@ pytest.importorskip("django")
 pytestmark = [pytest.mark.pg,
               pytest.mark.skipif(not find_binaries(), reason="no PostgreSQL server binaries on this machine")]
 
-MANAGE = """
-    import os
-    import sys
-
-    if __name__ == "__main__":
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
-        from django.core.management import execute_from_command_line
-        execute_from_command_line(sys.argv)
-    """
-
-# The application's own database, unreachable: only Flux's dev database may be used.
-SETTINGS = """
-    SECRET_KEY = "flux-test"
-    INSTALLED_APPS = ["library"]
-    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "acme", "HOST": "db.acme.invalid"}}
-    USE_TZ = True
-    """
+SETTINGS = settings("library")
 
 INITIAL = """
     from django.db import migrations, models
@@ -141,7 +126,7 @@ def test_another_apps_migrations_need_no_build_of_the_whole_schema(tmp_path, mon
     from flux_agent.entry import validate
 
     root = project(tmp_path, {"0002_widen_code": STEPS["0002_widen_code"]})
-    (root / "acme" / "settings.py").write_text(textwrap.dedent(SETTINGS).replace('["library"]', '["library", "shelf"]'))
+    (root / "acme" / "settings.py").write_text(textwrap.dedent(settings("library", "shelf")))
     for rel, text in {"shelf/__init__.py": "", "shelf/models.py": "", "shelf/migrations/__init__.py": "",
                       "shelf/migrations/0001_initial.py": migration("x", "").replace(
                           "[('library', 'x')]", "[('library', '0002_widen_code')]").replace(

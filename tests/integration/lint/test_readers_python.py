@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from django_site import MANAGE, settings
 from flux_agent.devdb.server import find_binaries
 from flux_agent.lint.context import FileContext
 from flux_agent.lint.engine import NOT_ANALYSED, lint_sql, validate_file
@@ -142,23 +143,8 @@ def test_alembic_revision_whose_imports_fail_is_not_analysed(tmp_path):
 
 # --- Django ----------------------------------------------------------------------------------------------
 
-MANAGE = """
-    import os
-    import sys
-
-    if __name__ == "__main__":
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "acme.settings")
-        from django.core.management import execute_from_command_line
-        execute_from_command_line(sys.argv)
-    """
-
 # The application's own database, unreachable: the reader must never go there.
-DJANGO_SETTINGS = """
-    SECRET_KEY = "flux-test"
-    INSTALLED_APPS = ["django.contrib.postgres", "library"]
-    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "acme", "HOST": "db.acme.invalid"}}
-    USE_TZ = True
-    """
+DJANGO_SETTINGS = settings("django.contrib.postgres", "library")
 
 MODELS = """
     from django.db import models
@@ -285,7 +271,7 @@ def test_a_migration_naming_a_squashed_original_is_read(tmp_path):
         """)
     project = write(tmp_path, {
         "manage.py": MANAGE, "acme/__init__.py": "",
-        "acme/settings.py": DJANGO_SETTINGS.replace('"library"]', '"library", "mail"]'),
+        "acme/settings.py": settings("django.contrib.postgres", "library", "mail"),
         "library/__init__.py": "", "library/models.py": MODELS, "library/migrations/__init__.py": "",
         "library/migrations/0001_squashed.py": squashed,
         "library/migrations/0002_pages_index.py": django_migration("0001_squashed", DJANGO["0002_pages_index"][0]),
