@@ -126,6 +126,22 @@ def _parts(canonical: str) -> tuple[str, list[int], bool]:
     return base, mods, is_array
 
 
+# A length typmod's type without one means length 1 for these: the same type of any length instead.
+_ANY_LENGTH = {"character": "bpchar", "bit": "bit varying"}
+
+
+def cast_target(canonical: str) -> str:
+    """The type to CAST a value to explicitly on its way into a column of type `canonical`: the type
+    without its modifiers, the column's own assignment applying them. An explicit CAST to
+    varchar(100) cuts a longer value short without a word; assigned to a varchar(100) column it
+    fails ("value too long"), as ALTER COLUMN TYPE without USING does. numeric(p, s) and a time's
+    precision round the same either way."""
+    base, mods, is_array = _parts(canonical)
+    if not mods:
+        return canonical
+    return _ANY_LENGTH.get(base, base) + ("[]" if is_array else "")
+
+
 def plain_using(cmd) -> bool:
     """An ALTER COLUMN TYPE command (pglast AlterTableCmd) without a USING clause, or with one that
     only names the column or casts it to the new type (`USING "c"::text`, which Django writes on

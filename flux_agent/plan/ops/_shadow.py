@@ -17,7 +17,7 @@ from ...errors import FluxInputError
 from ...model.schema import Column, Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
-from ...pg.types import distinct_sql as differ, not_null_uses_check
+from ...pg.types import cast_target, distinct_sql as differ, not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
 from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
 from ...pg.ddl import index_sql, key_actions
@@ -49,16 +49,18 @@ class Shadow:
     rename: bool = False  # a rename's copies named for the new column keep those names (final_name)
 
     # -- conversions, rendered for a given reference to the column ---------
+    # The casts go to the type without its length (cast_target): the column's own assignment applies
+    # it, so a value too long fails as ALTER COLUMN TYPE fails, where CAST(x AS varchar(100)) cut it.
     def fwd(self, ref: list[str]) -> str:
         if self.using is not None:
             node = replace_column(parse_expr(self.using, "using"), self.old.name, ref)
             return operand(render(node))  # it also stands beside IS DISTINCT FROM
         col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
-        return col if self.new_type == self.old.type else f"CAST({col} AS {self.new_type})"
+        return col if self.new_type == self.old.type else f"CAST({col} AS {cast_target(self.new_type)})"
 
     def back(self, ref: list[str]) -> str:
         col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
-        return col if self.new_type == self.old.type else f"CAST({col} AS {self.old.type})"
+        return col if self.new_type == self.old.type else f"CAST({col} AS {cast_target(self.old.type)})"
 
     def final_name(self, original: str) -> str:
         """The name a copy of the index or constraint `original` takes once its original is dropped:

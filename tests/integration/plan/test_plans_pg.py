@@ -161,3 +161,23 @@ def test_broken_plans_fail_the_checks(pg_url, case_id, phase, field, old, new, p
         build_shop(conn)
         problems = run_and_check(conn, plan, schema)
     assert problems[:1] == [problem], problems
+
+
+def test_a_narrower_varchar_is_never_filled_by_cutting_values_short(pg_url):
+    """The shadow column was filled with CAST(email AS varchar(12)), which cuts a longer value short
+    without a word: once the swap dropped the original, the cut values were all there was (found on
+    brocoders' nestjs-boilerplate). The copy fails on a value too long, as ALTER COLUMN TYPE does."""
+    import psycopg
+
+    plan = build_plan(parse_operations([{"op": "change_column_type", "table": "users", "column": "email",
+                                         "type": "varchar(12)"}]), shop_schema(), SETTINGS)
+    assert "AS character varying(12))" not in "".join(s.up_sql or "" for s in plan.steps)
+    with connect(pg_url) as conn:
+        build_shop(conn)
+        with pytest.raises(psycopg.errors.StringDataRightTruncation, match="too long"):
+            forward(conn, sql_steps(plan))  # the batched copy: user1@example.com is 17 characters
+        with pytest.raises(psycopg.errors.StringDataRightTruncation):  # the sync trigger, as the copy
+            conn.execute("INSERT INTO users (email, name) VALUES ('x@example.org', 'X')")
+        conn.execute("INSERT INTO users (email, name) VALUES ('x@example.o', 'X')")  # 12 fit
+        assert conn.execute("SELECT count(*) FROM users WHERE char_length(email_flux) = 12 "
+                            "AND email_flux <> email").fetchone()[0] == 0
