@@ -53,8 +53,9 @@ _DATABASE_VALUE = re.compile(r"^\s*(postgres(ql)?|pg|postgis|mysql|mariadb|jdbc|
                              r"(\+\w+)?:|\b(host|hostaddr|dbname|service)\s*=", re.IGNORECASE)
 _CHOSEN_BY_FLUX = {"DJANGO_SETTINGS_MODULE", "NODE_ENV"}
 # Which driver or dialect, not where: kutt's knexfile takes its client from DB_CLIENT (better-sqlite3
-# when unset). A value naming a server is dropped all the same.
-_DRIVER_NAME = re.compile(r"_(CLIENT|DIALECT|DRIVER|ENGINE|VENDOR)$", re.IGNORECASE)
+# when unset), brocoders' nestjs-boilerplate its TypeORM `type` from DATABASE_TYPE. A value naming a
+# server is dropped all the same.
+_DRIVER_NAME = re.compile(r"_(CLIENT|DIALECT|DRIVER|ENGINE|VENDOR|TYPE)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

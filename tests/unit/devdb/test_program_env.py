@@ -21,6 +21,7 @@ NOT_DATABASE_SETTINGS = {  # what a project's config needs besides (plane's sett
     "SECRET_KEY": "s3cret", "REDIS_URL": "redis://localhost:6379/0", "AWS_REGION": "eu-west-1",
     "DEBUG": "1", "LC_ALL": "C.UTF-8", "DEBUGGER": "off",
     "DB_CLIENT": "pg", "DATABASE_DIALECT": "postgres",  # which driver, not where (kutt's knexfile: DB_CLIENT)
+    "DATABASE_TYPE": "postgres",  # brocoders' nestjs-boilerplate: its data source's `type`
 }
 
 
