@@ -1,4 +1,5 @@
-"""Knex migrations (exports.up / export async function up(knex)), read by running them: the
+"""Knex migrations (exports.up, export async function up(knex), `async function up(knex)` with
+`module.exports = { up, down }`), read by running them: the
 project's own knex (its knexfile, the connection replaced by the dev database's) runs the file
 alone on a scratch copy of the dev database as the migrations before it leave it, every query
 recorded with the line of the file that sent it (lint/readers/_node.py).
@@ -16,7 +17,10 @@ from typing import Optional
 from . import Reader, ReadMigration
 from . import _node
 
-_UP = re.compile(r"\bexports\.up\b|\bexport\s+(?:async\s+)?(?:function\s+up\b|const\s+up\b)|\bup\s*[:=]")
+# exports.up; export (async) function up / const up; up: / up = ; (async) function up( and
+# `module.exports = { up, down }` (kutt's); a method `async up(knex)` in an exported object.
+_UP = re.compile(r"\bexports\.up\b|\bexport\s+(?:async\s+)?(?:function\s+up\b|const\s+up\b)|\bup\s*[:=]|"
+                 r"\bfunction\s+up\s*\(|\bup\s*\(\s*knex\b|\bmodule\.exports\s*=\s*\{[^}]*\bup\b")
 _KNEX = re.compile(r"\bknex\b", re.I)
 _OTHERS = re.compile(r"\bpgm\b|\bqueryInterface\b|\bQueryRunner\b|\bMigrationInterface\b")
 

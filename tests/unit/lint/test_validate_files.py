@@ -42,3 +42,24 @@ def test_every_reader_reads_only_endings_the_walk_takes():
     a reader of another ending would never see a folder's files (its loader refuses one)."""
     assert readers.READERS and all(set(r.suffixes) <= set(CODE_SUFFIXES) for r in readers.READERS)
     assert {s for r in readers.READERS for s in r.suffixes} == set(CODE_SUFFIXES)
+
+
+def test_a_file_named_as_a_migration_is_listed_though_no_reader_claims_it(tmp_path: Path):
+    """kutt's knex files (`async function up(knex)` with `module.exports = { up, down }`) were claimed
+    by no reader: a folder's validate passed them over without a word, and with Flux's own files
+    beside them said "3 file(s) checked, 0 with findings". A file named as migrations are is listed,
+    to be read or said not analysed; the folder's other code (an index.js) is not."""
+    (tmp_path / "20240101000000_add.js").write_text("// a migration no reader knows the form of\n", encoding="utf-8")
+    (tmp_path / "index.js").write_text("module.exports = require('./all');\n", encoding="utf-8")
+    (tmp_path / "__init__.py").write_text("", encoding="utf-8")
+    assert [p.name for p in expand_paths([str(tmp_path)])] == ["20240101000000_add.js"]
+
+
+def test_knex_files_in_kutts_form_are_claimed_by_the_knex_reader():
+    from flux_agent.lint.readers import knex
+
+    exported = "async function up(knex) {\n  await knex.raw('SELECT 1');\n}\n\nasync function down() {}\n\n" \
+               "module.exports = {\n  up,\n  down,\n};\n"
+    methods = "module.exports = {\n  async up(knex) {\n    await knex.raw('SELECT 1');\n  },\n  async down() {},\n};\n"
+    assert knex.claims(exported) and knex.claims(methods)
+    assert [r.tool for r in readers.READERS if r.claims(exported)] == ["knex"]
