@@ -227,13 +227,13 @@ def _conditional_checks(plan: Plan) -> list[str]:
     # alembic's env.py is a runner setting, said on its own line below, not a model change
     runner = {c.path for c in plan.code_changes if plan.tool == "alembic" and c.path.endswith("env.py")}
     yours = sorted({c.path for c in plan.code_changes if not c.applied_on_write and c.patch} - runner)
-    by_hand = sorted({c.path for c in plan.code_changes if not c.applied_on_write and not c.patch} - runner)
+    # No patch: what to do is the code change's why (a model edit to make by hand; Rails' schema dump,
+    # which `db:migrate` writes again: "by hand" would say the opposite of it)
+    by_hand = {c.path: c.why for c in plan.code_changes if not c.applied_on_write and not c.patch and c.path not in runner}
     if yours:
         checks.append(f"apply the model changes ({', '.join(yours)}) with the application change, so the ORM "
                       "agrees with the database")
-    if by_hand:  # no patch: what to change is said in the code change's why
-        checks.append(f"change {', '.join(by_hand)} by hand as its code change says, with the application change, "
-                      "so the ORM agrees with the database")
+    checks += [f"{path}: {why}" for path, why in sorted(by_hand.items())]
     if runner:  # a setting the files depend on (prisma's schema edit needs no word)
         checks.append(f"{', '.join(sorted(runner))}: each revision in its own transaction (transaction_per_"
                       "migration=True; --write adds it where it can, its code change says where else), or one "

@@ -54,5 +54,16 @@ def test_a_model_change_flux_could_not_make_is_said_to_be_made_by_hand():
     checks = _checks(summary(plan))
     assert ("[ ] apply the model changes (app/models.py) with the application change, so the ORM agrees with the "
             "database") in checks
-    assert ("[ ] change app/other.py by hand as its code change says, with the application change, so the ORM "
-            "agrees with the database") in checks
+    assert "[ ] app/other.py: Flux does not edit SQLModel classes for drop_table" in checks
+
+
+def test_a_schema_dump_to_write_again_is_not_said_to_be_edited_by_hand():
+    """maybe-finance (Rails): the checklist said to change db/schema.rb by hand, its code change that
+    `db:migrate` dumps it again and not to edit it by hand. The line says what the code change says."""
+    from flux_agent.model.plan import CodeChange
+
+    why = "`bin/rails db:migrate` dumps db/schema.rb again after these migrations run; commit it, not an edit by hand"
+    plan = _plan("ALTER TABLE t ADD COLUMN a int;").model_copy(update={"tool": "rails", "code_changes": [
+        CodeChange(path="db/schema.rb", patch="", why=why)]})
+    checks = _checks(summary(plan))
+    assert f"[ ] db/schema.rb: {why}" in checks and not any("by hand as its code change" in c for c in checks)
