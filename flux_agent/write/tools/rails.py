@@ -35,6 +35,7 @@ from pathlib import Path
 from ...pg.split import cut_statements
 from ...model.plan import CodeChange, Plan, Step
 from ..code_changes import cannot
+from ._rails_models import ignored_columns_changes
 from .._layout import first_stamp, lay_out, step_slug
 from ..base import (FileJob, Writer, clean_dir, db_steps, down_sql, guarded_up_sql, laid_files, one_line,
                     step_label, undo_note)
@@ -203,14 +204,16 @@ class RailsWriter(Writer):
         return out
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
-        """The schema dump to refresh: Rails' own description of the database, which
-        `bin/rails db:migrate` writes again once the migrations have run."""
+        """The models' ignored_columns where the plan takes a column away after its code deploy
+        (_rails_models.py), and the schema dump to refresh: Rails' own description of the
+        database, which `bin/rails db:migrate` writes again once the migrations have run."""
         if not db_steps(plan):
             return []
         dump = schema_dump(Path(project_dir))
-        return [cannot(dump, f"`bin/rails db:migrate` dumps {dump} again after these migrations run (the next "
-                             f"group too, after `flux continue`); commit the dumped {dump} with them, "
-                             "not an edit by hand")]
+        return ignored_columns_changes(plan, Path(project_dir)) + [
+            cannot(dump, f"`bin/rails db:migrate` dumps {dump} again after these migrations run (the next "
+                         f"group too, after `flux continue`); commit the dumped {dump} with them, "
+                         "not an edit by hand")]
 
 
 WRITER = RailsWriter()
