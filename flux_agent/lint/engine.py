@@ -18,7 +18,7 @@ from ..model.settings import Settings
 from ..schema.migration_files import has_sql, read_sections
 from .rules import BY_ID, RULES
 from .rules._rule import Rule, Verdict
-from .markers import PHASE_MARKER, PHASES, markers
+from .markers import PHASE_MARKER, PHASES, comment_prefix, markers, source_markers
 from ..schema.replay.steps import schemas_before_each
 
 if TYPE_CHECKING:  # the plan models: loaded by what plans, not by `flux validate`
@@ -213,9 +213,31 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
                                    has_down=has_sql(down) if judged else None, down_sql=down)
     ctx.one_query = read.one_query
     found = [f.model_copy(update={"line": lines.get(f.line, 1)}) for f in (lint_sql(sql, ctx) if sql.strip() else [])]
+    found = _source_ignores(found, text, path.name, sorted({p.line for p in read.up}), shown)
     found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",
                           message=f"not analysed: {u.what}", hint=_UNREAD_HINT) for u in read.unread]
     return sorted(found, key=lambda f: f.line)
+
+
+def _source_ignores(found: list[FileFinding], text: str, name: str, sent: list[int],
+                    shown: str) -> list[FileFinding]:
+    """The findings without those the file's own ignore comments cover (lint/markers.source_markers):
+    a comment covers the statement sent from the first line at or after it, as in SQL; one without a
+    reason is a finding of its own. The hints speak the file's comments (a `-- squawk-ignore` in a
+    Ruby file was read by nobody)."""
+    prefix = comment_prefix(name)
+    found = [f.model_copy(update={"hint": f.hint.replace("-- squawk-ignore", f"{prefix} squawk-ignore")
+                                  .replace("-- flux-ignore", f"{prefix} flux-ignore")}) for f in found]
+    covered: set[tuple[int, str]] = set()
+    for mark in source_markers(text, name):
+        if not mark.reason:
+            found.append(FileFinding(path=shown, line=mark.line, rule=IGNORE_WITHOUT_REASON, severity="error",
+                                     message=f"ignore comment for {', '.join(sorted(mark.rules))} gives no reason",
+                                     hint=f"write the reason: {prefix} flux-ignore <rule>: <why this is safe here>"))
+            continue
+        line = next((n for n in sent if n >= mark.line), None)
+        covered |= {(line, rule) for rule in mark.rules}
+    return [f for f in found if (f.line, f.rule) not in covered]
 
 
 def _assemble(pieces: list[Piece]) -> tuple[str, dict[int, int]]:

@@ -1,7 +1,9 @@
 """The comments a migration file speaks to the validator in, each with its reason:
 `-- flux-ignore rule[, rule]: reason`, squawk's `-- squawk-ignore rule[, rule] -- reason`,
 and `-- flux-phase <phase>: reason`, which Flux writes into contract and backfill
-files so that they are judged as the plan judged them."""
+files so that they are judged as the plan judged them. A program-code migration says the
+same in its own comments (`# flux-ignore ...` in Python and Ruby, `// ...` in JavaScript and
+TypeScript), each on a line of its own (source_markers)."""
 
 from __future__ import annotations
 
@@ -52,3 +54,22 @@ def markers(sql: str, line_offset: int) -> tuple[list[Marker], list[Marker]]:
         rules = {n.strip() for n in names.replace(",", " ").split() if n.strip()}
         ignores.append(Marker(line, rules, reason.strip()))
     return ignores, phases
+
+
+def comment_prefix(name: str) -> str:
+    """How a migration file of this name starts a comment: `#` (Python, Ruby), `//` (JS, TS), `--` (SQL)."""
+    lower = name.lower()
+    if lower.endswith((".py", ".rb")):
+        return "#"
+    return "--" if lower.endswith(".sql") else "//"
+
+
+def source_markers(text: str, name: str) -> list[Marker]:
+    """The ignore comments of a program-code migration (`name`: its file name), each on a line of
+    its own, read as the same comment in SQL would be: its line is the file's."""
+    prefix = comment_prefix(name)
+    if prefix == "--" or not any(word in text for word in _WORDS[:2]):
+        return []
+    lines = ["-- " + line.strip()[len(prefix):].strip() if line.strip().startswith(prefix) else ""
+             for line in text.splitlines()]
+    return markers("\n".join(lines), 0)[0]

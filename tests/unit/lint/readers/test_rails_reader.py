@@ -273,3 +273,20 @@ def test_column_index_option_and_enums():
         (7, "CREATE TYPE plan AS ENUM ('free', 'paid')"),
         (8, "ALTER TYPE plan RENAME TO tier"),
     ]
+
+
+def test_an_ignore_comment_in_ruby_covers_the_call_after_it(tmp_path):
+    """maybe-finance: every finding said `-- squawk-ignore <rule> -- <why>`, which only SQL's comments
+    carry; a Ruby comment saying it above remove_column was read by nobody. The file's own comments
+    say it now, and the hints say it in them."""
+    text = change("# squawk-ignore ban-drop-column -- the code stopped reading x in 2.3",
+                  "remove_column :users, :x, :string",
+                  "remove_column :users, :y, :string",
+                  "# flux-ignore ban-drop-column",
+                  "remove_column :users, :z, :string")
+    found = judged(tmp_path, text)
+    drops = {f.line for f in found if f.rule == "ban-drop-column"}
+    assert drops == {5, 7}, drops  # x's (line 4) is ignored; z's comment gives no reason
+    assert [f.line for f in found if f.rule == "ignore-without-reason"] == [6]
+    hint = next(f.hint for f in found if f.rule == "ban-drop-column")
+    assert "# squawk-ignore ban-drop-column" in hint and "-- squawk-ignore" not in hint
