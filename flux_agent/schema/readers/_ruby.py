@@ -90,6 +90,19 @@ def _string(tok: str) -> str:
     return _unescape(tok[1:-1])
 
 
+# An interpolation of a string literal alone (`#{' '}`, which RuboCop's trailing-whitespace fix
+# writes into heredocs; maybe-finance's) is that text: known before Ruby runs.
+_LITERAL = re.compile(r"""#\{\s*(?:'([^'\\]*)'|"([^"\\#]*)")\s*\}""")
+
+
+def _cooked(value: str) -> str:
+    """A double-quoted string's value: Interp where it interpolates Ruby, literals folded in."""
+    if "#{" not in value:
+        return value
+    value = _LITERAL.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), value)
+    return Interp(value) if "#{" in value else value
+
+
 def tokens(text: str, lenient: bool = False) -> list[tuple[str, Any, int, bool]]:
     """(kind, value, line, whether space came before): `t.index [...]` is a call, `Schema[7.2]` an index."""
     out: list[tuple[str, Any, int, bool]] = []
@@ -108,7 +121,7 @@ def tokens(text: str, lenient: bool = False) -> list[tuple[str, Any, int, bool]]
             out.append(("str", "", line, spaced))
         elif kind == "str":
             value = _string(tok)
-            out.append(("str", Interp(value) if tok[0] == '"' and "#{" in value else value, line, spaced))
+            out.append(("str", _cooked(value) if tok[0] == '"' else value, line, spaced))
         elif kind == "words":  # %w[a b] / %i[a b]: the array of strings or symbols it stands for
             make = Sym if tok[1] in "iI" else str
             out.append(("op", "[", line, spaced))
@@ -134,7 +147,7 @@ def tokens(text: str, lenient: bool = False) -> list[tuple[str, Any, int, bool]]
                 value = "\n".join(body) + "\n"
                 value = textwrap.dedent(value) if flag == "~" else value
                 value = _unescape(value) if cooked else value
-                out[at] = ("str", Interp(value) if cooked and "#{" in value else value, *out[at][2:])
+                out[at] = ("str", _cooked(value) if cooked else value, *out[at][2:])
             pending = []
     out.append(("eof", None, line, True))
     return out

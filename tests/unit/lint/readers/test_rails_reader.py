@@ -290,3 +290,15 @@ def test_an_ignore_comment_in_ruby_covers_the_call_after_it(tmp_path):
     assert [f.line for f in found if f.rule == "ignore-without-reason"] == [6]
     hint = next(f.hint for f in found if f.rule == "ban-drop-column")
     assert "# squawk-ignore ban-drop-column" in hint and "-- squawk-ignore" not in hint
+
+
+def test_a_heredoc_interpolating_only_a_literal_is_read(tmp_path):
+    """RuboCop's trailing-whitespace fix writes `#{' '}` into heredocs (maybe-finance's
+    add_constraints_to_account_holdings): the SQL was "not analysed: a string interpolates Ruby" and
+    its unbatched DELETEs went unjudged. A literal interpolated is its text; a variable still is not."""
+    literal = change("execute <<~SQL", "  DELETE FROM orders#{' '}", "  WHERE total IS NULL", "SQL")
+    found = judged(tmp_path, literal)
+    assert "not-analysed" not in {f.rule for f in found}
+    assert "unbatched-data-change" in {f.rule for f in found}, [f.rule for f in found]
+    variable = change("execute <<~SQL", "  DELETE FROM #{table_name}", "SQL")
+    assert "not-analysed" in {f.rule for f in judged(tmp_path, variable, "20250101000001_other.rb")}
