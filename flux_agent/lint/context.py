@@ -55,6 +55,8 @@ class FileContext:
     cursor: Optional[FileCursor] = None
     has_down: Optional[bool] = None  # None: the format has no down section to judge
     down_sql: Optional[str] = None
+    # Where the tool derives the down part (Rails' change): the call that leaves it empty, (line, why).
+    irreversible: Optional[tuple[int, str]] = None
     statements: list[Statement] = field(default_factory=list)
     # Progressive state, as of the statement being checked:
     created_tables: set[str] = field(default_factory=set)

@@ -212,6 +212,8 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
     ctx = FileContext.for_settings(settings, path=shown, transactional=read.transactional, schema=schema,
                                    has_down=has_sql(down) if judged else None, down_sql=down)
     ctx.one_query = read.one_query
+    if read.irreversible is not None:
+        ctx.irreversible = (read.irreversible.line, read.irreversible.what)
     found = [f.model_copy(update={"line": lines.get(f.line, 1)}) for f in (lint_sql(sql, ctx) if sql.strip() else [])]
     found = _source_ignores(found, text, path.name, sorted({p.line for p in read.up}), shown)
     found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",

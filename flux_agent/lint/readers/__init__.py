@@ -43,6 +43,9 @@ class ReadMigration(BaseModel):
     transactional: bool = True  # the tool wraps the up part in a transaction
     one_query: bool = False  # the tool sends the up part as one query
     unread: list[Unread] = Field(default_factory=list)
+    irreversible: Optional[Unread] = Field(None, description=(
+        "the call that leaves the down part empty, where the tool derives it (Rails' change): its line, "
+        "and what cannot be inverted"))
     schema_before: Optional[Schema] = Field(None, description=(
         "the schema just before the migration, read from PostgreSQL's catalogs where the reader ran the "
         "project's tool up to it (the Node tools); None where it did not"))

@@ -73,6 +73,7 @@ class _Migration:
         self.transactional = True
         self.unread: list[Unread] = []
         self.helpers: set[str] = set()
+        self.irreversible: Optional[Unread] = None  # the first call of `change` Rails cannot invert
         self.dsl = Dsl(4.2, self.miss)  # until the class names its Rails version
 
     def miss(self, line: int, why: str) -> None:
@@ -109,7 +110,8 @@ class _Migration:
             self.walk(bodies.get("up", []), "up", up, [None])
             down = []
             self.walk(bodies.get("down", []), "down", down, [None])
-        return ReadMigration(tool="rails", up=up, down=down, transactional=self.transactional, unread=self.unread)
+        return ReadMigration(tool="rails", up=up, down=down, transactional=self.transactional, unread=self.unread,
+                             irreversible=self.irreversible if "change" in bodies and not down else None)
 
     def class_body(self, items: list, bodies: dict[str, list]) -> None:
         for item in items:
@@ -200,6 +202,9 @@ class _Migration:
             out.append(Piece(sql=sql, line=line))
         if mode == "change" and inverse[0] is not None:
             inverse[0] = None if undo is None else inverse[0] + [Piece(sql=s, line=c.line) for s in undo]
+            if undo is None:
+                self.irreversible = Unread(line=c.line, what=f"Rails cannot invert {name} as written here in "
+                                                             "`change`, so `db:rollback` raises IrreversibleMigration")
 
     @staticmethod
     def assured(sql: str) -> str:

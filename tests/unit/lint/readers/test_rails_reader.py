@@ -170,9 +170,10 @@ def test_execute_heredoc_reversible_and_what_rails_cannot_invert(tmp_path):
     assert [(p.line, p.sql.strip()) for p in read.up] == [
         (5, "UPDATE users SET age = 0 WHERE id < 100;"), (11, "ALTER TABLE users ADD COLUMN bio text")]
     assert [p.sql for p in read.down] == ["ALTER TABLE users DROP COLUMN bio", "UPDATE users SET age = NULL WHERE id < 100"]
-    # execute in a change without reversible: Rails cannot roll it back, so the down part is empty
+    # execute in a change without reversible: Rails cannot roll it back, so the down part is empty; said
+    # at the execute (line 4), which made it so, not at the add_column it leaves behind
     found = judged(tmp_path, change("add_column :users, :bio, :text", "execute 'UPDATE users SET bio = name WHERE id = 1'"))
-    assert ("missing-rollback", 3) in {(f.rule, f.line) for f in found}, found
+    assert ("missing-rollback", 4) in {(f.rule, f.line) for f in found}, found
 
 
 def test_ruby_the_reader_does_not_run_is_not_analysed_at_its_line(tmp_path):
@@ -302,3 +303,14 @@ def test_a_heredoc_interpolating_only_a_literal_is_read(tmp_path):
     assert "unbatched-data-change" in {f.rule for f in found}, [f.rule for f in found]
     variable = change("execute <<~SQL", "  DELETE FROM #{table_name}", "SQL")
     assert "not-analysed" in {f.rule for f in judged(tmp_path, variable, "20250101000001_other.rb")}
+
+
+def test_missing_rollback_stands_at_the_call_rails_cannot_invert(tmp_path):
+    """maybe-finance's update_unique_indexes: rename_index (line 3), then remove_index by name alone
+    (line 4), which Rails cannot invert. missing-rollback stood at the rename, saying it renamed an
+    object; the call that empties the down part is the remove_index."""
+    text = change("rename_index :orders, :a_idx, :b_idx", "remove_index :orders, name: :c_idx")
+    found = [f for f in judged(tmp_path, text) if f.rule == "missing-rollback"]
+    assert [f.line for f in found] == [4] and "cannot invert remove_index" in found[0].message, found
+    reversible = change("rename_index :orders, :a_idx, :b_idx")
+    assert not [f for f in judged(tmp_path, reversible, "20250101000002_x.rb") if f.rule == "missing-rollback"]
