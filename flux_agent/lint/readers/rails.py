@@ -74,10 +74,14 @@ class _Migration:
         self.unread: list[Unread] = []
         self.helpers: set[str] = set()
         self.irreversible: Optional[Unread] = None  # the first call of `change` Rails cannot invert
+        self.down_unread = False  # Ruby in the down part not read: what it undoes is not known
         self.dsl = Dsl(4.2, self.miss)  # until the class names its Rails version
 
     def miss(self, line: int, why: str) -> None:
         self.unread.append(Unread(line=line, what=f"`{_snippet(self.lines, line)}`: {why}"))
+
+    def down_miss(self, line: int, why: str) -> None:
+        self.down_unread = True
 
     # -- the walk ------------------------------------------------------------
 
@@ -110,6 +114,8 @@ class _Migration:
             self.walk(bodies.get("up", []), "up", up, [None])
             down = []
             self.walk(bodies.get("down", []), "down", down, [None])
+        if self.down_unread and not down:
+            down = None  # Ruby there, and no SQL read of it: whether it undoes the up part is not known
         return ReadMigration(tool="rails", up=up, down=down, transactional=self.transactional, unread=self.unread,
                              irreversible=self.irreversible if "change" in bodies and not down else None)
 
@@ -135,23 +141,25 @@ class _Migration:
 
     def walk(self, items: list, mode: str, out: list[Piece], inverse: list, assured: bool = False) -> None:
         """Append the SQL of `items` to `out`; in a `change`, put what undoes them into inverse[0]
-        (set to None once something cannot be undone)."""
+        (set to None once something cannot be undone). Ruby not read in a down part is no finding (the
+        down part is not judged); it only makes the down part not known (down_unread)."""
+        miss = self.miss if mode != "down" else self.down_miss
         for item in items:
             if isinstance(item, Opaque):
-                self.miss(item.line, f"{item.head} is application code (a model or class): its SQL is not known until "
+                miss(item.line, f"{item.head} is application code (a model or class): its SQL is not known until "
                           "Ruby runs" if item.head[:1].isupper() else
                           "Ruby logic (a condition, loop, assignment or expression) is not run by Flux")
                 continue
             try:
                 self.one(item, mode, out, inverse, assured)
             except Unreadable as exc:
-                self.miss(item.line, str(exc))
+                miss(item.line, str(exc))
             except (FluxInputError, SqlSyntaxError) as exc:
-                self.miss(item.line, f"cannot be turned into SQL: {exc}")
+                miss(item.line, f"cannot be turned into SQL: {exc}")
             except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
                 what = f"missing option {exc.args[0]}" if isinstance(exc, KeyError) else \
                     "a missing argument" if isinstance(exc, IndexError) else str(exc)
-                self.miss(item.line, f"{item.name} with {what}: not read")
+                miss(item.line, f"{item.name} with {what}: not read")
 
     def one(self, c: Call, mode: str, out: list[Piece], inverse: list, assured: bool) -> None:
         name, block = c.name, c.block

@@ -314,3 +314,15 @@ def test_missing_rollback_stands_at_the_call_rails_cannot_invert(tmp_path):
     assert [f.line for f in found] == [4] and "cannot invert remove_index" in found[0].message, found
     reversible = change("rename_index :orders, :a_idx, :b_idx")
     assert not [f for f in judged(tmp_path, reversible, "20250101000002_x.rb") if f.rule == "missing-rollback"]
+
+
+def test_ruby_in_the_down_part_is_no_finding(tmp_path):
+    """maybe-finance: Ruby in `def down` and `dir.down` (a model call, a constant's loop) was a
+    not-analysed finding, though Flux judges no down part; it only makes the down part not known,
+    so missing-rollback does not call it empty either."""
+    text = migration("  def up\n    add_column :users, :bio, :text\n  end\n\n"
+                     "  def down\n    User.reset_column_information\n    Account.where(x: 1).delete_all\n  end\n")
+    found = judged(tmp_path, text)
+    assert not [f for f in found if f.rule in ("not-analysed", "missing-rollback")], found
+    up_ruby = migration("  def up\n    Account.where(x: 1).delete_all\n  end\n")
+    assert [f.line for f in judged(tmp_path, up_ruby, "20250101000003_y.rb") if f.rule == "not-analysed"] == [3]
