@@ -24,6 +24,10 @@ RULE = Rule(
                why="an array and its element (documenso's user_roles), not a bracketed name"),
         passes("SELECT tags[i], (tags)[1], ARRAY[x] FROM t;", why="subscripts and array constructors"),
         flags("ALTER TABLE t ADD COLUMN [col] text;"),
+        flags("ALTER TABLE table_name ADD COLUMN c text;"),
+        passes("SELECT table_name, column_name FROM information_schema.columns;",
+               why="information_schema's own column names"),
+        passes("ALTER TABLE t RENAME COLUMN old_col TO new_col;", why="names a real project may use"),
     ],
 )
 
@@ -32,8 +36,12 @@ RULE = Rule(
 _BEFORE_SUBSCRIPT = {"ARRAY", "IDENT", "ASCII_93", "ASCII_41"}
 _CONSTANTS = {"SCONST", "USCONST", "ICONST", "FCONST", "BCONST", "XCONST", "PARAM"}
 
-_NAMES = {"your_table", "table_name", "column_name", "your_column", "my_table", "my_column",
-          "some_table", "some_column", "new_col", "old_col", "xxx", "placeholder", "tbd", "fixme"}
+_NAMES = {"your_table", "your_column", "my_table", "my_column", "some_table", "some_column", "xxx", "placeholder",
+          "tbd", "fixme"}
+# Template names only where a table's name goes: information_schema's columns are called table_name
+# and column_name, and old_col a real column (maybe-finance's trial migration).
+_TABLE_NAMES = {"table_name", "column_name"}
+_BEFORE_TABLE = {"TABLE", "ON", "INTO", "FROM", "UPDATE", "JOIN", "REFERENCES"}
 
 
 _WORDS = ("TODO", "FIXME", "TBD")
@@ -49,7 +57,7 @@ def _may_hold(sql: str) -> bool:
     if any(w in upper for w in _WORDS):
         return True
     lower = sql.lower()
-    return any(n in lower for n in _NAMES)
+    return any(n in lower for n in _NAMES | _TABLE_NAMES)
 
 
 def check_text(sql, ctx, line_offset):
@@ -73,7 +81,8 @@ def check_text(sql, ctx, line_offset):
         elif tok.name == "ASCII_60" and i + 2 < len(tokens) and tokens[i + 2].name == "ASCII_62" \
                 and tokens[i + 1].name == "IDENT":
             hit(tok, sql[tok.start: tokens[i + 2].end + 1])
-        elif tok.name == "IDENT" and text.lower().strip('"') in _NAMES:
+        elif tok.name == "IDENT" and (text.lower().strip('"') in _NAMES or (
+                text.lower() in _TABLE_NAMES and i > 0 and tokens[i - 1].name in _BEFORE_TABLE)):
             hit(tok, repr(text))
         elif tok.name in ("SQL_COMMENT", "C_COMMENT") and any(w in text.upper().split() or f"{w}:" in text.upper()
                                                               for w in _WORDS):
