@@ -15,6 +15,7 @@ from ..model.operations import Operation
 from ..model.plan import Finding, Plan, Step
 from ..model.schema import Schema
 from ..model.settings import Settings
+from .naming import tool_named
 from .ops import OPS
 from .ops._base import Ctx
 from ..schema.partitions import follow_partitions, partition_parents
@@ -64,6 +65,7 @@ def plan_type(steps: list[Step]) -> str:
 def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settings, tool: str = "sql") -> Plan:
     if not operations:
         raise FluxInputError("no operations to plan")
+    operations = [tool_named(op, tool) for op in operations]  # an index or key the tool names, named so
     work = schema.model_copy(deep=True)
     steps: list[Step] = []
     findings: list[Finding] = []

@@ -221,3 +221,10 @@ def test_nothing_to_undo_is_said_once():
     text = render_file(step)
     assert "-- nothing to undo: the rows keep their values" in text
     assert text.count("nothing to undo") == 1
+
+
+def test_a_hashed_name_is_left_out_of_the_slug():
+    """TypeORM names an index IDX_ and a hash (plan/naming.py): in a class name it ran into the
+    timestamp (BuildUniqueIndexUqE12875dfb3b1d92d7d7c5377e2217...) and said nothing."""
+    assert slug("build index IDX_9a27ee81fbc0bb9e5260ed6f82 on session (hash)") == "build_index_on_session_hash"
+    assert slug("add fk_rails_f43038a68e and cafe_babe_deadbeef") == "add_fk_rails_f43038a68e_and_cafe_babe_deadbeef"

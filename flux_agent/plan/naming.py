@@ -1,0 +1,54 @@
+"""The names of the indexes and foreign keys an operation makes without a name given, as the
+project's migration tool would give them, so that its next diff of the models finds them where it
+expects them: TypeORM's DefaultNamingStrategy (IDX_ and FK_ with a SHA-1 of the table and its
+sorted columns: `migration:generate` otherwise drops Flux's index and builds its own, blocking),
+Rails' index_<table>_on_<a>_and_<b> and fk_rails_<SHA-256>. Other tools, and a name too long,
+keep PostgreSQL's own <table>_<columns>_idx / _key / _fkey (plan/ops/add_index, add_foreign_key)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Optional
+
+from ..model.operations import AddForeignKey, AddIndex, Operation
+from ..pg.quote import canonical_table
+
+_MAX = 63  # PostgreSQL's identifier length in bytes
+
+
+def _table(name: str) -> str:
+    return canonical_table(name).rsplit(".", 1)[-1]
+
+
+def index_name(tool: Optional[str], table: str, columns: list[str], where: Optional[str] = None) -> Optional[str]:
+    """The tool's name for an index of `table` on `columns`; None: PostgreSQL's, as Flux names it."""
+    if not all(c.isidentifier() for c in columns):
+        return None  # an expression: no tool names it from its text the way Flux could repeat
+    if tool == "typeorm" and where is None:  # a partial index's key holds its predicate as the entity writes it
+        key = f"{_table(table)}_{'_'.join(sorted(columns))}"
+        return "IDX_" + hashlib.sha1(key.encode()).hexdigest()[:26]
+    if tool == "rails":
+        name = f"index_{_table(table)}_on_{'_and_'.join(columns)}"
+        return name if len(name.encode()) <= _MAX else None
+    return None
+
+
+def foreign_key_name(tool: Optional[str], table: str, columns: list[str]) -> Optional[str]:
+    """The tool's name for a foreign key of `table` on `columns`; None: PostgreSQL's."""
+    if tool == "typeorm":
+        key = f"{_table(table)}_{'_'.join(sorted(columns))}"
+        return "FK_" + hashlib.sha1(key.encode()).hexdigest()[:27]
+    if tool == "rails" and len(columns) == 1:
+        return "fk_rails_" + hashlib.sha256(f"{_table(table)}_{columns[0]}_fk".encode()).hexdigest()[:10]
+    return None
+
+
+def tool_named(op: Operation, tool: Optional[str]) -> Operation:
+    """`op` with the name its tool would give what it makes, where none is given and the tool names it."""
+    if isinstance(op, AddIndex) and op.name is None:
+        name = index_name(tool, op.table, list(op.columns), op.where)
+    elif isinstance(op, AddForeignKey) and op.name is None:
+        name = foreign_key_name(tool, op.table, list(op.columns))
+    else:
+        return op
+    return op if name is None else op.model_copy(update={"name": name})
