@@ -52,3 +52,19 @@ def tool_named(op: Operation, tool: Optional[str]) -> Operation:
     else:
         return op
     return op if name is None else op.model_copy(update={"name": name})
+
+
+def _unique_name(table: str, columns: list[str]) -> str:
+    return "UQ_" + hashlib.sha1(f"{_table(table)}_{'_'.join(sorted(columns))}".encode()).hexdigest()[:27]
+
+
+def renamed_hash_name(name: str, table: str, columns: list[str], old: str, new: str) -> Optional[str]:
+    """For a rename of column `old` to `new`: the name an index or constraint on `columns` takes
+    where its name is TypeORM's hash of them (IDX_, FK_, UQ_), the hash of the renamed columns, as
+    TypeORM's next diff expects it (else it drops the copy and builds its own); None for any other."""
+    renamed = [new if c == old else c for c in columns]
+    for make in (lambda cs: index_name("typeorm", table, cs), lambda cs: foreign_key_name("typeorm", table, cs),
+                 lambda cs: _unique_name(table, cs)):
+        if name == make(columns):
+            return make(renamed)
+    return None

@@ -30,6 +30,7 @@ from ._ignores import kept_type
 from ._batched_update import backfill_step, batched_update
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
 from ._shadow_identity import identity_sql
+from ..naming import renamed_hash_name
 
 
 @dataclass
@@ -47,6 +48,9 @@ class Shadow:
     carried: Carried = field(default_factory=Carried)
     schema: Schema = field(default_factory=Schema)  # the schema planned against (its partitions)
     rename: bool = False  # a rename's copies named for the new column keep those names (final_name)
+    # a rename's copies of indexes and constraints whose names are TypeORM's hash of their columns:
+    # original -> the hash of the renamed columns (plan/naming.renamed_hash_name)
+    hashed: dict[str, str] = field(default_factory=dict)
 
     # -- conversions, rendered for a given reference to the column ---------
     # The casts go to the type without its length (cast_target): the column's own assignment applies
@@ -67,7 +71,9 @@ class Shadow:
         the original's, which running code, the ORM's model (a Django Meta index, a Prisma map) and the
         next plan know; for a rename, the name for the new column where the old one stands in it
         (renamed_name: users_email_idx -> users_email_address_idx), as Rails' rename_column does."""
-        return renamed_name(original, self.old.name, self.new_name) if self.rename else original
+        if not self.rename:
+            return original
+        return self.hashed.get(original) or renamed_name(original, self.old.name, self.new_name)
 
     @property
     def fn(self) -> str:
@@ -106,7 +112,7 @@ def refuse_uncopyable(schema: Schema, table: Table, column: str) -> None:
 
 def collect_copies(sh: Shadow, rename: bool) -> Shadow:
     """List the old column's indexes (the primary key's aside) and constraints the shadow must copy."""
-    schema, table, old, new_name = sh.schema, sh.table, sh.old, sh.new_name
+    schema, table, old = sh.schema, sh.table, sh.old
     sh.rename = rename
     known = schema.dependencies is not None  # PostgreSQL listed each index using the column, with its definition
     for idx in table.indexes:
@@ -117,11 +123,22 @@ def collect_copies(sh: Shadow, rename: bool) -> Shadow:
             if not idx.primary and any(old.name in c for c in idx.columns if not c.isidentifier()):
                 raise FluxInputError(f"expression index {idx.name} uses {old.name}; rebuild it by hand")
             continue
-        sh.indexes.append((idx, copy_name(idx.name, old.name, new_name if rename else None)))
+        sh.indexes.append((idx, _copy(sh, idx.name, idx.columns)))
     for con in table.constraints:
         if con.kind in ("check", "foreign_key") and old.name in (con.columns or _refs(con)):
-            sh.constraints.append((con, copy_name(con.name, old.name, new_name if rename else None)))
+            sh.constraints.append((con, _copy(sh, con.name, con.columns)))
     return sh
+
+
+def _copy(sh: Shadow, name: str, columns: list[str]) -> str:
+    """The copy's name (copy_name), or for a rename the hash of the renamed columns where the name is
+    TypeORM's hash of them (kept in sh.hashed for final_name)."""
+    if sh.rename:
+        hashed = renamed_hash_name(name, sh.table.name, columns, sh.old.name, sh.new_name)
+        if hashed is not None:
+            sh.hashed[name] = hashed
+            return hashed
+    return copy_name(name, sh.old.name, sh.new_name if sh.rename else None)
 
 
 def renamed_name(name: str, column: str, new_name: str) -> str:

@@ -39,3 +39,22 @@ def test_a_plan_names_an_unnamed_index_and_key_for_its_tool():
     assert " mine " in sql
     plain = "\n".join(s.up_sql or "" for s in build_plan(ops, shop_schema(), SETTINGS, tool="dbmate").steps)
     assert "orders_created_at_idx" in plain and "orders_product_id_fkey" in plain
+
+
+def test_a_renamed_columns_index_named_by_typeorm_takes_typeorms_name_for_the_new_column():
+    """nestjs-boilerplate: after `rename column user.firstName to givenName` the copy kept
+    IDX_58e4... (TypeORM's hash of user_firstName), so TypeORM's next migration:generate dropped it and
+    built IDX_e467... (its hash of user_givenName) without CONCURRENTLY. The copy is named so now."""
+    from flux_agent.plan.planner import planned_schema
+    from flux_agent.schema.replay.engine import replay_sql
+
+    schema = replay_sql('CREATE TABLE "user" (id bigint PRIMARY KEY, "firstName" text, "photoId" bigint);\n'
+                        'CREATE INDEX "IDX_58e4dbff0e1a32a9bdc861bb29" ON "user" ("firstName");\n'
+                        'CREATE INDEX "custom" ON "user" ("firstName", id);')
+    ops = parse_operations([{"op": "rename_column", "table": "user", "column": "firstName", "new_name": "givenName"}])
+    plan = build_plan(ops, schema, SETTINGS, tool="typeorm")
+    sql = "\n".join(s.up_sql or "" for s in plan.steps)
+    assert '"IDX_e467bf43fc969a88e9eebb29e1"' in sql  # TypeORM's name for user (givenName)
+    after = {i.name: i.columns for i in planned_schema(ops, schema).table("user").indexes}
+    assert after.get("IDX_e467bf43fc969a88e9eebb29e1") == ["givenName"] and "IDX_58e4dbff0e1a32a9bdc861bb29" not in after
+    assert "custom" in after  # a name of the project's own stays
