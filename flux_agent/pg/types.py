@@ -5,6 +5,8 @@ adapter shape)."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ..errors import FluxInputError
 from .parse import HAVE_PGLAST, ast, iter_nodes, parse_expr, parse_type, render
 from .quote import ident
@@ -140,6 +142,27 @@ def cast_target(canonical: str) -> str:
     if not mods:
         return canonical
     return _ANY_LENGTH.get(base, base) + ("[]" if is_array else "")
+
+
+def narrowing(old: str, new: str) -> Optional[str]:
+    """Where ALTER COLUMN TYPE old -> new refuses some values the old type holds for the length or
+    precision it gives them (varchar(200) -> varchar(100), numeric(12, 2) -> numeric(8, 2),
+    integer -> smallint): a SQL condition naming the column as `{col}` that such a value meets; else None."""
+    ob, om, oa = _parts(old)
+    nb, nm, na = _parts(new)
+    if oa or na:
+        return None
+    lengths = {"character varying", "character", "bit varying", "bit"}
+    if nb in lengths and ob in lengths | {"text"} and nm and (not om or nm[0] < om[0]):
+        fn = "bit_length" if nb.startswith("bit") else "char_length"
+        return f"{fn}({{col}}) > {nm[0]}"
+    if ob == "numeric" and nb == "numeric" and nm and (not om or nm[0] - (nm[1:] or [0])[0] < om[0] - (om[1:] or [0])[0]):
+        digits = nm[0] - (nm[1:] or [0])[0]
+        return f"abs({{col}}) >= 1e{digits}"
+    ints = {"smallint": 15, "integer": 31, "bigint": 63}
+    if ob in ints and nb in ints and ints[nb] < ints[ob]:
+        return f"{{col}} NOT BETWEEN {-(2 ** ints[nb])} AND {2 ** ints[nb] - 1}"
+    return None
 
 
 def plain_using(cmd) -> bool:

@@ -12,7 +12,7 @@ from ...errors import FluxInputError
 from ...model.operations import ChangeColumnType
 from ...model.schema import Schema
 from ...model.plan import Finding, Step
-from ...pg.types import binary_coercible
+from ...pg.types import binary_coercible, narrowing
 from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
@@ -96,8 +96,18 @@ def apply(op: ChangeColumnType, schema: Schema) -> None:
 def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:
     table, col, new_type = _target(op, schema)
     family = key_family.warnings(schema, table, col) if _widens_key(op, table, col, new_type) else []
-    return [Finding(rule="dependent-function", severity="warning", message=m)
-            for m in family + retype_warnings(schema, table, op.column)]
+    out = [Finding(rule="dependent-function", severity="warning", message=m)
+           for m in family + retype_warnings(schema, table, op.column)]
+    too_big = narrowing(col.type, new_type) if op.using is None else None
+    if too_big is not None:
+        # The copy (and the sync trigger) fail on such a value, as ALTER COLUMN TYPE would, rather than cut
+        # it: the plan stops at its backfill until none is left. Saying it now saves finding out there.
+        where = too_big.format(col=ident(op.column))
+        out.append(Finding(rule="narrowing-type", severity="warning", message=(
+            f"{table.name}.{op.column} {col.type} -> {new_type} holds less: a value where {where} makes the "
+            f"backfill fail, and writes of one fail from the first step on; find them before deploying: "
+            f"SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
+    return out
 
 
 def describe(op: ChangeColumnType) -> str:

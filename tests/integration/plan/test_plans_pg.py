@@ -172,8 +172,10 @@ def test_a_narrower_varchar_is_never_filled_by_cutting_values_short(pg_url):
     plan = build_plan(parse_operations([{"op": "change_column_type", "table": "users", "column": "email",
                                          "type": "varchar(12)"}]), shop_schema(), SETTINGS)
     assert "AS character varying(12))" not in "".join(s.up_sql or "" for s in plan.steps)
+    [warned] = [f for f in plan.findings if f.rule == "narrowing-type"]  # says so before the deploy, with a query
     with connect(pg_url) as conn:
         build_shop(conn)
+        assert conn.execute(warned.message.split("find them before deploying: ")[1]).fetchone()[0] == 3000
         with pytest.raises(psycopg.errors.StringDataRightTruncation, match="too long"):
             forward(conn, sql_steps(plan))  # the batched copy: user1@example.com is 17 characters
         with pytest.raises(psycopg.errors.StringDataRightTruncation):  # the sync trigger, as the copy
