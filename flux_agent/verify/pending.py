@@ -64,6 +64,11 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
     found = detect(project, record.plan.tool, settings)
     scripts = project_scripts(project, found)
     source = f"the pending plan {PLANS_DIR}/{record.id}.json"
+    others = sorted(r.id for r in unfinished_records(project) if r.id != record.id)
+    if others:  # kutt: two plans written, the newest verified without a word of the other
+        source += (f", the newest of {len(others) + 1} with steps left to write (also {', '.join(others)}: the files "
+                   f"{'it' if len(others) == 1 else 'they'} wrote stand in the schema it starts from; "
+                   f"{'its' if len(others) == 1 else 'their'} steps left are not run here)")
     if scripts is not None:  # the project's files without the ones this plan wrote
         written = _written(project, record)
         scripts = [s for s in scripts if not _by_this_plan(project / s.name, written)]

@@ -392,3 +392,18 @@ def test_a_generated_column_is_dropped_and_rolled_back_as_generated(pg_admin_url
                {"op": "change_column_type", "table": "orders", "column": "total_with_tax", "type": "numeric(14,2)"}):
         with pytest.raises(FluxInputError, match="it is a generated column .computed as total \\* 1.2"):
             plan_migration(parse_operations([op]), str(shop))
+
+
+def test_a_second_pending_plan_is_named_beside_the_one_verified(shop, capsys):
+    """kutt: two plans written, each with steps left; verify ran the newest and said nothing of the
+    other. The report's source names it, and what of it the run holds."""
+    from flux_agent.verify.pending import resolve_plan
+
+    drop = {"op": "drop_column", "table": "orders", "column": "note"}
+    for op in (RENAME[0], drop):
+        assert cli.main(["plan", "--project", str(shop), "--op", json.dumps(op), "--write"]) == 0
+    capsys.readouterr()
+    records = sorted(p.stem for p in (shop / PLANS_DIR).glob("*.json"))
+    assert len(records) == 2
+    source = resolve_plan(shop, None).source
+    assert f"the pending plan {PLANS_DIR}/{records[1]}.json, the newest of 2" in source and records[0] in source
