@@ -30,6 +30,12 @@ RULE = Rule(
         passes("CREATE TABLE IF NOT EXISTS t (id bigint);"),
         passes("CREATE TABLE t (id bigint);\nCREATE INDEX IF NOT EXISTS t_id_idx ON t (id);", squawk_agrees=False,
                why="nobody else can hold or wait for a lock on a table created in this migration"),
+        passes("CREATE TABLE f (id bigint PRIMARY KEY);\nCREATE TABLE u (id bigint, f_id bigint);\n"
+               "ALTER TABLE u ADD CONSTRAINT u_f_fk FOREIGN KEY (f_id) REFERENCES f (id);", squawk_agrees=False,
+               why="both tables the key locks are new (TypeORM's generated CreateUser)"),
+        flags("CREATE TABLE u (id bigint, f_id bigint);\n"
+              "ALTER TABLE u ADD CONSTRAINT u_f_fk FOREIGN KEY (f_id) REFERENCES products (id);",
+              why="the key locks products, which others use"),
     ],
 )
 
@@ -44,18 +50,21 @@ _QUICK = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.Me
 _BLOCKING = (ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, "SHARE", "EXCLUSIVE")
 
 
-def _foreign_key(stmt) -> bool:
-    found = stmt.memo.get("foreign_key")  # asked again of every earlier statement by each later one
-    if found is None:
-        found = stmt.memo["foreign_key"] = any(
-            isinstance(x, ast.Constraint) and x.contype == ConstrType.CONSTR_FOREIGN for x in stmt.nodes)
-    return found
+def _foreign_key(stmt, ctx) -> bool:
+    """Does the statement lock, through a foreign key, a table this migration did not create?
+    (TypeORM's generated CreateUser makes every table, then their keys: none can wait.)"""
+    referenced = stmt.memo.get("foreign_key")  # asked again of every earlier statement by each later one
+    if referenced is None:
+        referenced = stmt.memo["foreign_key"] = [
+            relation_name(x.pktable) if x.pktable is not None else None
+            for x in stmt.nodes if isinstance(x, ast.Constraint) and x.contype == ConstrType.CONSTR_FOREIGN]
+    return any(name is None or not ctx.table_is_new(name) for name in referenced)
 
 
 def possibly_slow(stmt, ctx) -> bool:
     n = stmt.node
     if isinstance(n, ast.CreateStmt):
-        return _foreign_key(stmt)  # locks the referenced table (SHARE ROW EXCLUSIVE)
+        return _foreign_key(stmt, ctx)  # locks the referenced table (SHARE ROW EXCLUSIVE)
     if isinstance(n, _QUICK):
         return False
     if isinstance(n, ast.VacuumStmt) and not n.is_vacuumcmd:
@@ -63,7 +72,7 @@ def possibly_slow(stmt, ctx) -> bool:
     # Only a table created earlier in this migration, and no other table locked through a
     # foreign key: nobody else can hold or wait for that lock.
     rel = getattr(n, "relation", None)
-    if isinstance(rel, ast.RangeVar) and ctx.table_is_new(relation_name(rel)) and not _foreign_key(stmt):
+    if isinstance(rel, ast.RangeVar) and ctx.table_is_new(relation_name(rel)) and not _foreign_key(stmt, ctx):
         return False
     return True
 
