@@ -3,7 +3,8 @@ strong_migrations asks before remove_column: a running server keeps a table's co
 them at boot, and Active Record names every one in INSERT (partial_inserts is off in Rails 7's
 defaults) and in its SELECTs' column list, so a column dropped or renamed away under it fails
 those until it restarts. The line ships with the plan's code deploy, before the step that drops
-the column; it can go once that step has run everywhere. Classes are found with the Ruby
+the column; it can go once that step has run everywhere. A model whose table is renamed is told
+its new table (`self.table_name`) with the deploy too. Classes are found with the Ruby
 scanner (schema/readers/_ruby.py), never by running Ruby: a class's table is its
 `self.table_name`, else its name made plural as Active Record does."""
 
@@ -47,6 +48,35 @@ def ignored_columns_changes(plan: Plan, project: Path) -> list[CodeChange]:
         lines = text.splitlines(keepends=True)
         indent = re.match(r"[ \t]*", lines[line - 1]).group(0) + "  "
         lines.insert(line, f"{indent}self.ignored_columns += [{listed}]\n")
+        out.append(change(project, rel, "".join(lines), why))
+    return out
+
+
+def table_name_changes(plan: Plan, project: Path) -> list[CodeChange]:
+    """A patch per model whose table a plan renames: `self.table_name = "<new>"` with the code deploy
+    (Active Record would find the table by the class's name, which still names the old one: the view)."""
+    renamed = {op.table.rsplit(".", 1)[-1]: op.new_name for op in plan.operations if op.op == "rename_table"}
+    if not renamed or not any(s.is_code for s in plan.steps):
+        return []
+    classes = model_classes(project)
+    out = []
+    for old, new in sorted(renamed.items()):
+        why = (f"the code deploy moves the model to {new}; until then old code uses the view {old}, in which Active "
+               f"Record finds no primary key: a server of the old code that boots (a restart, a job runner) between "
+               f"the first step and the deploy finds records by id no more, so restart none in that window")
+        found = classes.get(old)
+        if found is None:
+            out.append(cannot(f"app/models/{singularize(old)}.rb", f"no model class of {old} found in app/models: "
+                                                                   f'set `self.table_name = "{new}"` in it; {why}'))
+            continue
+        rel, line = found
+        lines = (project / rel).read_text(encoding="utf-8").splitlines(keepends=True)
+        named = next((i for i, text in enumerate(lines) if i >= line and text.strip().startswith("self.table_name")), None)
+        indent = re.match(r"[ \t]*", lines[line - 1]).group(0) + "  "
+        if named is not None:
+            lines[named] = f'{indent}self.table_name = "{new}"\n'
+        else:
+            lines.insert(line, f'{indent}self.table_name = "{new}"\n')
         out.append(change(project, rel, "".join(lines), why))
     return out
 

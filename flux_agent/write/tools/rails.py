@@ -35,7 +35,7 @@ from pathlib import Path
 from ...pg.split import cut_statements
 from ...model.plan import CodeChange, Plan, Step
 from ..code_changes import cannot
-from ._rails_models import ignored_columns_changes
+from ._rails_models import ignored_columns_changes, table_name_changes
 from .._layout import first_stamp, lay_out, step_slug
 from ..base import (FileJob, Writer, clean_dir, db_steps, down_sql, guarded_up_sql, laid_files, one_line,
                     step_label, undo_note)
@@ -210,7 +210,7 @@ class RailsWriter(Writer):
         if not db_steps(plan):
             return []
         dump = schema_dump(Path(project_dir))
-        return ignored_columns_changes(plan, Path(project_dir)) + [
+        return ignored_columns_changes(plan, Path(project_dir)) + table_name_changes(plan, Path(project_dir)) + [
             cannot(dump, f"`bin/rails db:migrate` dumps {dump} again after these migrations run (the next "
                          f"group too, after `flux continue`); commit the dumped {dump} with them, "
                          "not an edit by hand")]

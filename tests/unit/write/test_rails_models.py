@@ -75,3 +75,19 @@ def test_spacing_and_comments_on_the_class_line(tmp_path, line):
     (tmp_path / "app/models").mkdir(parents=True)
     (tmp_path / "app/models/user.rb").write_text(f"{line}\nend\n")
     assert model_classes(tmp_path) == {"users": ("app/models/user.rb", 1)}
+
+
+def test_a_renamed_tables_model_names_its_new_table(tmp_path):
+    """maybe-finance's rename of chats to conversations named no model change: the code deploy would
+    have kept Chat on the compatibility view, whose primary key Active Record cannot see."""
+    from flux_agent.write.tools._rails_models import table_name_changes
+
+    project = _project(tmp_path)
+    changes = {c.path: c for c in table_name_changes(_plan({"op": "rename_table", "table": "users",
+                                                              "new_name": "members"}), project)}
+    user = apply((project / "app/models/user.rb").read_text(), changes["app/models/user.rb"].patch)
+    assert user.splitlines()[1] == '  self.table_name = "members"' and "no primary key" in changes["app/models/user.rb"].why
+    moved = {c.path: c for c in table_name_changes(_plan({"op": "rename_table", "table": "products",
+                                                           "new_name": "goods"}), project)}
+    product = apply((project / MODELS_PRODUCT).read_text(), moved[MODELS_PRODUCT].patch)
+    assert '    self.table_name = "goods"\n' in product and '"products"' not in product  # its own line replaced
