@@ -10,6 +10,15 @@ from ...pg.types import fast_default_supported, is_volatile
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
 
+# No default to move out for these (maybe-finance's stored generated columns were told to "add the
+# column without a default, SET DEFAULT ..."): what does spare the rewrite.
+_GENERATED_HINT = ("a stored generated column is computed for every row as it is added: on a large table, add a "
+                   "plain column, fill it in batches and keep it by a trigger instead, or accept the rewrite on a "
+                   "small one")
+_SEQUENCE_HINT = ("add the column without it, fill it from a sequence in batches, then make it the default (or an "
+                  "identity: ALTER COLUMN ... ADD GENERATED ... AS IDENTITY does not rewrite)")
+
+
 RULE = Rule(
     id="adding-field-with-default",
     severity="error",
@@ -21,7 +30,7 @@ RULE = Rule(
         flags("ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();"),
         flags("ALTER TABLE users ADD COLUMN seen timestamptz DEFAULT clock_timestamp();"),
         flags("ALTER TABLE users ADD COLUMN flag boolean DEFAULT false;", pg_version=10),
-        flags("ALTER TABLE t ADD COLUMN total numeric GENERATED ALWAYS AS (a + b) STORED;"),
+        flags("ALTER TABLE t ADD COLUMN total numeric GENERATED ALWAYS AS (a + b) STORED;", hint=_GENERATED_HINT),
         passes("ALTER TABLE users ADD COLUMN flag boolean DEFAULT false;"),
         passes("ALTER TABLE users ADD COLUMN created timestamptz DEFAULT now();"),
         passes("ALTER TABLE users ADD COLUMN n int DEFAULT 2 + 2;"),
@@ -60,5 +69,6 @@ def check(stmt, ctx):
         if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef):
             problem = _problem(cmd.def_, ctx.pg_version)
             if problem:
-                return Verdict(problem)
+                hint = _GENERATED_HINT if "GENERATED" in problem else _SEQUENCE_HINT if "sequence" in problem else None
+                return Verdict(problem, hint=hint)
     return None
