@@ -36,6 +36,10 @@ RULE = Rule(
 )
 
 _IF_NOT_EXISTS = Verdict("missing IF NOT EXISTS: " + RULE.message)
+# CREATE INDEX CONCURRENTLY in a file the tool wraps in a transaction fails there (another rule says so);
+# this one's word is that a failed build leaves an INVALID index, which a rerun trips on without IF NOT EXISTS.
+_CONCURRENT_LEFT = Verdict("missing IF NOT EXISTS: a failed CONCURRENTLY build leaves an INVALID index behind, and "
+                           "a rerun then fails on its name")
 _IF_EXISTS = Verdict("missing IF EXISTS: " + RULE.message)
 _NO_TX = Verdict("missing transaction: " + RULE.message)
 
@@ -77,7 +81,7 @@ def check(stmt, ctx):
     if isinstance(n, ast.IndexStmt):
         # A failed CONCURRENTLY build leaves an index behind even inside a transaction-managed migration.
         if n.idxname and not n.if_not_exists and (n.concurrent or not ctx.in_transaction()):
-            return _IF_NOT_EXISTS
+            return _CONCURRENT_LEFT if n.concurrent else _IF_NOT_EXISTS
         return None
     if ctx.in_transaction():
         return None
