@@ -81,7 +81,10 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
         up, undo, risk="brief lock, catalog change only", down_statement_timeout="0",
         rollback=f"re-create {op.column} as {col.type} from the copy (rewrites the table under lock)"
                  + ("; values come back by a plain cast, not by inverting the using expression"
-                    if op.using is not None else ""),
+                    if op.using is not None else "")
+                 # maybe-finance's integer -> text: once a non-numeric value is written the way back fails
+                 + (f"; fails if a value written since does not fit {col.type}"
+                    if not binary_coercible(new_type, col.type) else ""),
         data_loss=op.using is not None))
     return steps
 
