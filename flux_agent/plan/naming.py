@@ -43,6 +43,12 @@ def foreign_key_name(tool: Optional[str], table: str, columns: list[str]) -> Opt
     return None
 
 
+def is_tool_index_name(name: Optional[str], table: str, columns: list[str], where: Optional[str] = None) -> bool:
+    """Is `name` what a tool names an index of `table` on `columns` (tool_named gave it, or the user
+    asked for that very name)? Then the index was asked for by its columns: one the table has is the answer."""
+    return name is not None and name in {index_name(t, table, columns, where) for t in ("typeorm", "rails")}
+
+
 def tool_named(op: Operation, tool: Optional[str]) -> Operation:
     """`op` with the name its tool would give what it makes, where none is given and the tool names it."""
     if isinstance(op, AddIndex) and op.name is None:

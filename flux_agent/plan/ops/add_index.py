@@ -14,6 +14,7 @@ from ...model.plan import Finding, Step
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import ident, ident_list, qname, qname_in
 from ._index_guard import HEALS, drop_invalid_index_sql
+from ..naming import is_tool_index_name
 from ._partitions import index_build_steps, partitions
 from ._base import Ctx, SOLO_REASON, bare, checked_expr, require_column, require_table, retry_for, short_name, solo_step, tx_step, where_text
 
@@ -49,7 +50,8 @@ def validate(op: AddIndex, schema: Schema) -> None:
         checked_expr(op.where, table, "index predicate", subquery=False)
     # Asked for without a name ("add an index on orders.status"), an index the table has is the
     # answer; a name given (a proposed file's CREATE INDEX o_s) is the user's to keep.
-    same = _same_index(op, table) if op.name is None else None
+    unnamed = op.name is None or is_tool_index_name(op.name, op.table, list(op.columns), op.where)
+    same = _same_index(op, table) if unnamed else None
     if same is not None:
         raise FluxInputError(f"{table.name} already has {'a unique' if same.unique else 'an'} index on "
                              f"({', '.join(op.columns)}): {same.name}; nothing to add")

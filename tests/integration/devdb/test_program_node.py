@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql as psql
 
+from flux_agent.plan.naming import index_name
 from flux_agent.devdb.runners import RUNNERS
 from flux_agent.devdb.server import dev_server
 from flux_agent.entry import actions
@@ -248,6 +249,9 @@ PLAN = [{"op": "add_column", "table": "users", "column": "nickname", "type": "te
         {"op": "add_index", "table": "orders", "columns": ["status"]}]
 
 
+TYPEORM_STATUS = index_name("typeorm", "orders", ["status"])
+
+
 def _columns(url: str, table: str) -> set[str]:
     with psycopg.connect(url) as conn:
         return {r[0] for r in conn.execute(
@@ -281,7 +285,8 @@ def test_written_plan_runs_up_down_up_with_the_real_tool(tool, tmp_path, scratch
     project.check_syntax(written)
 
     def applied() -> tuple[bool, bool]:
-        index = {i for i in _indexes(scratch) if i.startswith("orders_status")}
+        # PostgreSQL's name for it, or TypeORM's own (plan/naming.py)
+        index = {i for i in _indexes(scratch) if i.startswith("orders_status") or i == TYPEORM_STATUS}
         return "nickname" in _columns(scratch, "users"), bool(index)
 
     project.upgrade(outcome.plan)

@@ -202,7 +202,8 @@ KNEX = {
 KNEX_FIX = "migrations/20250102000000_change.js"
 # Knex's .alter() redefines the column: it drops the default first (unsafe where there is one: the
 # operation drop_default; a statement that does nothing where there is none: dropped) and casts with USING.
-KNEX_EXTRA = {"change_column_type": (["drop_default", "change_column_type"], {"using": "CAST(total AS bigint)"}),
+# USING total::bigint converts as no USING does (pg/types.plain_using): the operation carries none
+KNEX_EXTRA = {"change_column_type": (["drop_default", "change_column_type"], {"using": None}),
               "set_not_null": (["set_not_null"], {})}
 
 
