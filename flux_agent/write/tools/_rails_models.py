@@ -23,62 +23,53 @@ from ..code_changes import cannot, change
 def ignored_columns_changes(plan: Plan, project: Path) -> list[CodeChange]:
     """A patch per model whose table loses a column after the plan's code deploy (drop_column, and
     the old name of rename_column); a note where no model class of the table is found."""
-    if not any(s.is_code for s in plan.steps):
-        return []
     gone: dict[str, list[str]] = {}
     for op in plan.operations:
         if op.op in ("drop_column", "rename_column"):
             gone.setdefault(op.table.rsplit(".", 1)[-1], []).append(op.column)
-    if not gone:
-        return []
-    classes = model_classes(project)
     out = []
     for table, columns in sorted(gone.items()):
-        listed = ", ".join(f'"{c}"' for c in columns)
+        line = f"self.ignored_columns += [{', '.join(chr(34) + c + chr(34) for c in columns)}]"
         why = (f"running servers keep the columns of {table} as they read them at boot and Active Record names each "
                f"in its INSERTs: ignore {', '.join(columns)} in the code deploy, before the step that drops "
                f"{'it' if len(columns) == 1 else 'them'} (remove the line once that step has run)")
-        found = classes.get(table)
-        if found is None:
-            out.append(cannot(f"app/models/{singularize(table)}.rb", f"no model class of {table} found in app/models: add "
-                                                        f"`self.ignored_columns += [{listed}]` to it; {why}"))
-            continue
-        rel, line = found
-        text = (project / rel).read_text(encoding="utf-8")
-        lines = text.splitlines(keepends=True)
-        indent = re.match(r"[ \t]*", lines[line - 1]).group(0) + "  "
-        lines.insert(line, f"{indent}self.ignored_columns += [{listed}]\n")
-        out.append(change(project, rel, "".join(lines), why))
-    return out
+        out.append(_model_line(plan, project, table, line, None, why))
+    return [c for c in out if c is not None]
 
 
 def table_name_changes(plan: Plan, project: Path) -> list[CodeChange]:
     """A patch per model whose table a plan renames: `self.table_name = "<new>"` with the code deploy
     (Active Record would find the table by the class's name, which still names the old one: the view)."""
-    renamed = {op.table.rsplit(".", 1)[-1]: op.new_name for op in plan.operations if op.op == "rename_table"}
-    if not renamed or not any(s.is_code for s in plan.steps):
-        return []
-    classes = model_classes(project)
     out = []
-    for old, new in sorted(renamed.items()):
-        why = (f"the code deploy moves the model to {new}; until then old code uses the view {old}, in which Active "
-               f"Record finds no primary key: a server of the old code that boots (a restart, a job runner) between "
-               f"the first step and the deploy finds records by id no more, so restart none in that window")
-        found = classes.get(old)
-        if found is None:
-            out.append(cannot(f"app/models/{singularize(old)}.rb", f"no model class of {old} found in app/models: "
-                                                                   f'set `self.table_name = "{new}"` in it; {why}'))
-            continue
-        rel, line = found
-        lines = (project / rel).read_text(encoding="utf-8").splitlines(keepends=True)
-        named = next((i for i, text in enumerate(lines) if i >= line and text.strip().startswith("self.table_name")), None)
-        indent = re.match(r"[ \t]*", lines[line - 1]).group(0) + "  "
-        if named is not None:
-            lines[named] = f'{indent}self.table_name = "{new}"\n'
-        else:
-            lines.insert(line, f'{indent}self.table_name = "{new}"\n')
-        out.append(change(project, rel, "".join(lines), why))
-    return out
+    for op in sorted((o for o in plan.operations if o.op == "rename_table"), key=lambda o: o.table):
+        old = op.table.rsplit(".", 1)[-1]
+        why = (f"the code deploy moves the model to {op.new_name}; until then old code uses the view {old}, in which "
+               f"Active Record finds no primary key: a server of the old code that boots (a restart, a job runner) "
+               f"between the first step and the deploy finds records by id no more, so restart none in that window")
+        out.append(_model_line(plan, project, old, f'self.table_name = "{op.new_name}"', "self.table_name", why))
+    return [c for c in out if c is not None]
+
+
+def _model_line(plan: Plan, project: Path, table: str, line: str, replaces: Optional[str],
+                why: str) -> Optional[CodeChange]:
+    """The model of `table` with `line` first in its class (in place of its own line starting with
+    `replaces`, where it has one); a note where no model class of the table is found; None for a
+    plan without a code deploy to ship it with."""
+    if not any(s.is_code for s in plan.steps):
+        return None
+    found = model_classes(project).get(table)
+    if found is None:
+        return cannot(f"app/models/{singularize(table)}.rb", f"no model class of {table} found in app/models: "
+                                                             f"add `{line}` to it; {why}")
+    rel, at = found
+    lines = (project / rel).read_text(encoding="utf-8").splitlines(keepends=True)
+    indent = re.match(r"[ \t]*", lines[at - 1]).group(0) + "  "
+    own = next((i for i, text in enumerate(lines) if i >= at and replaces and text.strip().startswith(replaces)), None)
+    if own is not None:
+        lines[own] = f"{indent}{line}\n"
+    else:
+        lines.insert(at, f"{indent}{line}\n")
+    return change(project, rel, "".join(lines), why)
 
 
 def model_classes(project: Path) -> dict[str, tuple[str, int]]:
