@@ -47,7 +47,7 @@ ROWS: list[Form] = [
        example="ALTER TABLE t ADD COLUMN d integer CHECK (d > 0)"),
     _t("ALTER TABLE DROP COLUMN", AE, rule="ban-drop-column", example="ALTER TABLE t DROP COLUMN e"),
     _t("ALTER TABLE ALTER COLUMN SET DEFAULT", AE, example="ALTER TABLE t ALTER COLUMN a SET DEFAULT 1"),
-    _t("ALTER TABLE ALTER COLUMN SET NOT NULL", AE, scans=True, rule="set-not-null-without-check",
+    _t("ALTER TABLE ALTER COLUMN SET NOT NULL", AE, scans=True, rule="adding-not-nullable-field",
        example="ALTER TABLE t ALTER COLUMN a SET NOT NULL"),
     _t("ALTER TABLE ALTER COLUMN DROP NOT NULL", AE, rule="ban-drop-not-null",
        example="ALTER TABLE t ALTER COLUMN c DROP NOT NULL"),

@@ -132,7 +132,8 @@ def check(stmt, ctx):
         cols = [c for c in cols if c not in proven]
         if not cols:
             return None
+        plan = f'flux plan --op \'{{"op":"set_not_null","table":"{table}","column":"{cols[0]}"}}\''
         return Verdict(f"SET NOT NULL on {table}.{cols[0]} scans the whole table under ACCESS EXCLUSIVE: "
-                       f"no validated CHECK ({cols[0]} IS NOT NULL) is known to prove it")
+                       f"no validated CHECK ({cols[0]} IS NOT NULL) is known to prove it ({plan} writes the steps)")
     return Verdict(f"SET NOT NULL on {table}.{cols[0]} scans the whole table under ACCESS EXCLUSIVE even with a "
                    f"validated CHECK before PostgreSQL 12: keep the validated CHECK ({cols[0]} IS NOT NULL) instead")

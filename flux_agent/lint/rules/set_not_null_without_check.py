@@ -1,7 +1,9 @@
 """SET NOT NULL scans the whole table under ACCESS EXCLUSIVE, blocking reads and
 writes for the scan, unless PostgreSQL (12+) finds a validated
-CHECK (col IS NOT NULL) that already proves it. The flux-specific form of
-squawk's adding-not-nullable-field: it knows about the CHECK and says the fix."""
+CHECK (col IS NOT NULL) that already proves it. Opt-in (`--include
+set-not-null-without-check`): squawk's adding-not-nullable-field says the same of every
+statement this flags, and the two made two errors of each SET NOT NULL (real2000: 69
+lines); this one's wording names the CHECK to add."""
 
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ObjectType
@@ -24,6 +26,7 @@ RULE = Rule(
     hint=("three steps: ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c (separate "
           "migration); SET NOT NULL, then DROP CONSTRAINT c"),
     squawk=None,
+    opt_in=True,
     reads_schema=True,
     nodes=(ast.AlterTableStmt,),
     examples=[

@@ -1,4 +1,4 @@
--- expect: set-not-null-without-check, adding-not-nullable-field
+-- expect: adding-not-nullable-field
 -- migrate:up
 ALTER TABLE orders ALTER COLUMN note SET NOT NULL;
 

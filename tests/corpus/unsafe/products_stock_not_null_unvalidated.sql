@@ -1,4 +1,4 @@
--- expect: set-not-null-without-check
+-- expect: adding-not-nullable-field
 -- migrate:up
 ALTER TABLE products ADD CONSTRAINT products_stock_not_null CHECK (stock IS NOT NULL) NOT VALID;
 ALTER TABLE products ALTER COLUMN stock SET NOT NULL;

@@ -1,4 +1,4 @@
--- expect: set-not-null-without-check, adding-not-nullable-field
+-- expect: adding-not-nullable-field
 -- migrate:up
 UPDATE users SET name = '' WHERE name IS NULL;
 ALTER TABLE users ALTER COLUMN name SET NOT NULL;

@@ -77,7 +77,7 @@ def test_a_revision_is_judged_against_the_schema_its_history_builds(tmp_path):
         retyped
     # Without r2, the same SET NOT NULL is an error: the schema says no CHECK proves it
     (root / "alembic" / "versions" / "r2_check.py").write_text(revision("r2", "r1", "pass"))
-    assert "set-not-null-without-check" in findings(root, "r3_age_required.py")
+    assert "adding-not-nullable-field" in findings(root, "r3_age_required.py")
 
 
 SET_NOT_NULL = "op.alter_column('users', 'age', nullable=False)"

@@ -24,14 +24,14 @@ FLUX_RULES = ["missing-rollback", "expand-contract-required", "destructive-outsi
 
 
 def lint(sql: str, schema: Schema | None = SCHEMA, **kw):
-    settings = Settings(pg_version=kw.pop("pg_version", 16))
+    settings = Settings(pg_version=kw.pop("pg_version", 16), include_rules=kw.pop("include", []))
     kw.setdefault("transactional", True)
     ctx = FileContext.for_settings(settings, path="m.sql", schema=schema, **kw)
     return lint_sql(sql, ctx)
 
 
 def hits(sql: str, rule: str, **kw) -> list:
-    return [f for f in lint(sql, **kw) if f.rule == rule]
+    return [f for f in lint(sql, include=[rule], **kw) if f.rule == rule]  # an opt-in rule switched on
 
 
 def test_every_flux_rule_is_registered():

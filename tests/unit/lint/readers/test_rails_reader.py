@@ -57,7 +57,7 @@ UNSAFE = {
     "rename_column": (change("rename_column :users, :name, :full_name"), 3,
                       "ALTER TABLE users RENAME COLUMN name TO full_name;", "renaming-column", True),
     "change_column_null": (change("change_column_null :users, :email, false"), 3,
-                           "ALTER TABLE users ALTER COLUMN email SET NOT NULL;", "set-not-null-without-check", True),
+                           "ALTER TABLE users ALTER COLUMN email SET NOT NULL;", "adding-not-nullable-field", True),
     "add_column_required": (change("add_column :users, :score, :bigint, null: false"), 3,
                             "ALTER TABLE users ADD COLUMN score bigint NOT NULL;", "adding-required-field", True),
     "add_foreign_key": (change("add_foreign_key :orders, :users"), 3,
@@ -100,7 +100,7 @@ SAFE = {
                                      {"adding-required-field", "adding-not-nullable-field"}),
     "check_then_not_null": (change('add_check_constraint :users, "email IS NOT NULL", name: "users_email_null", '
                                    "validate: false"),
-                            {"constraint-missing-not-valid", "set-not-null-without-check"}),
+                            {"constraint-missing-not-valid", "adding-not-nullable-field"}),
     "safety_assured_rename": (change("safety_assured { rename_column :users, :name, :full_name }"),
                               {"renaming-column"}),
     "reversible_change_has_a_rollback": (change("add_column :users, :bio, :text"), {"missing-rollback"}),
