@@ -201,10 +201,14 @@ class Cursor:
         return low == word or (low not in self.protect and typo_of(low, word))
 
     def at(self, *phrases: str, k: int = 0) -> Optional[str]:
-        """The first phrase that starts `k` tokens ahead (not consumed)."""
+        """The first phrase that starts `k` tokens ahead (not consumed). A phrase followed by a dot is
+        not it but a table's name: documenso's model `Field` in "change Field.page to bigint"."""
         for text in phrases:
             words = phrase(text)
             if all(self.is_kw(self.peek(k + n), w) for n, w in enumerate(words)):
+                after = self.peek(k + len(words))
+                if after is not None and after.kind == "punct" and after.text == "." and words[-1].isalpha():
+                    continue
                 return text
         return None
 

@@ -76,8 +76,10 @@ class Parser:
 
     def name(self, what: str = "name", required: bool = True, new: bool = False) -> Optional[str]:
         """A name as written; a new unquoted one folded to lower case unless the schema uses capitals."""
-        tok = self.c.peek()
-        if tok is not None and (tok.kind == "quoted" or (tok.kind == "word" and tok.low not in NOT_NAMES)):
+        tok, after = self.c.peek(), self.c.peek(1)
+        # A word that is never a bare name is one before a dot: a table's (documenso's `Field.page`).
+        qualified = after is not None and after.kind == "punct" and after.text == "."
+        if tok is not None and (tok.kind == "quoted" or (tok.kind == "word" and (tok.low not in NOT_NAMES or qualified))):
             self.c.i += 1
             text = tok.low if tok.kind == "word" and self._folds(new) else tok.text
             return check_ident(text, what) if new else text

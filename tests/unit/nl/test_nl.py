@@ -129,3 +129,16 @@ def test_a_request_for_no_change_gets_the_same_refusal_as_hello(request_, words)
             parse_request(text, SCHEMAS["shop"])
         refusals.append(str(info.value))
     assert refusals[1] == refusals[0].replace("'hello'", repr(words))
+
+
+def test_a_table_named_as_a_keyword_is_read_before_its_dot():
+    """documenso's Prisma model `Field`: "change Field.page to bigint" read `Field` as the word
+    "field" (a column) and failed at ".page"; a word before a dot is a table's name."""
+    from flux_agent.schema.replay.engine import replay_sql
+
+    schema = replay_sql('CREATE TABLE "Field" (id bigint PRIMARY KEY, page integer);')
+    assert [o.model_dump(exclude_none=True) for o in parse_request("change Field.page to bigint", schema)] == [
+        {"op": "change_column_type", "table": "Field", "column": "page", "type": "bigint"}]
+    assert parse_request("add an index on Field.page", schema)[0].table == "Field"
+    renamed = parse_request("rename column Field.page to page_number", schema)[0]
+    assert (renamed.table, renamed.column, renamed.new_name) == ("Field", "page", "page_number")
