@@ -21,3 +21,22 @@ def settings(*apps: str) -> str:
     DATABASES = {{"default": {{"ENGINE": "django.db.backends.postgresql", "NAME": "acme", "HOST": "db.acme.invalid"}}}}
     USE_TZ = True
     """
+
+
+def initial_book(*fields: str) -> str:
+    """library's first migration: the model Book with a big serial id and `fields`, each as
+    CreateModel lists one (`("name", models.TextField())`)."""
+    listed = "".join(f"\n                {f}," for f in fields)
+    return f"""
+    from django.db import migrations, models
+
+
+    class Migration(migrations.Migration):
+        initial = True
+        dependencies = []
+        operations = [
+            migrations.CreateModel(name="Book", fields=[
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),{listed}
+            ]),
+        ]
+    """

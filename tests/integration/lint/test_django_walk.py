@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from django_site import MANAGE, settings
+from django_site import MANAGE, initial_book, settings
 from flux_agent.devdb.server import find_binaries
 from flux_agent.entry.validate import validate_paths
 
@@ -24,21 +24,7 @@ pytestmark = [pytest.mark.pg,
 
 SETTINGS = settings("library")
 
-INITIAL = """
-    from django.db import migrations, models
-
-
-    class Migration(migrations.Migration):
-        initial = True
-        dependencies = []
-        operations = [
-            migrations.CreateModel(name="Book", fields=[
-                ("id", models.BigAutoField(primary_key=True, serialize=False)),
-                ("code", models.CharField(max_length=32, unique=True)),
-                ("rank", models.IntegerField(default=0)),
-            ]),
-        ]
-    """
+INITIAL = initial_book('("code", models.CharField(max_length=32, unique=True))', '("rank", models.IntegerField(default=0))')
 
 
 def migration(previous: str, operation: str) -> str:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from django_site import MANAGE, settings
+from django_site import MANAGE, initial_book, settings
 from flux_agent.devdb.server import find_binaries
 from flux_agent.lint.context import FileContext
 from flux_agent.lint.engine import NOT_ANALYSED, lint_sql, validate_file
@@ -155,21 +155,7 @@ MODELS = """
         pages = models.BigIntegerField(null=True)
     """
 
-INITIAL = """
-    from django.db import migrations, models
-
-
-    class Migration(migrations.Migration):
-        initial = True
-        dependencies = []
-        operations = [
-            migrations.CreateModel(name="Book", fields=[
-                ("id", models.BigAutoField(primary_key=True, serialize=False)),
-                ("name", models.TextField()),
-                ("pages", models.BigIntegerField(null=True)),
-            ]),
-        ]
-    """
+INITIAL = initial_book('("name", models.TextField())', '("pages", models.BigIntegerField(null=True))')
 
 
 def django_migration(previous: str, operations: str, head: str = "", atomic: bool = True) -> str:
