@@ -1,5 +1,6 @@
-"""The code change of a drizzle plan: schema.ts, as drizzle.config names it, edited to match the
-database after the plan (index names made the database's), with notes for what it cannot edit."""
+"""The code change of a drizzle plan: the schema's files, as drizzle.config names them, edited to
+match the database after the plan (each edit in the file declaring its table; index names made the
+database's), with notes for what it cannot edit."""
 
 from __future__ import annotations
 
@@ -10,40 +11,13 @@ from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
 from ...plan.ops._base import short_name
 from ..base import db_steps
-from ..code_changes import cannot, change
+from ..code_changes import cannot, change, lf, read
 from ._drizzle_journal import step_file
-from ._drizzle_schema_ts import TsError, TsSchema, match_close, str_value, tokenize_ts, ts_edit
+from ._drizzle_schema_files import drop_reexport, schema_files
+from ._drizzle_schema_ts import TsError, TsSchema, match_close, str_value, ts_edit
 from ._drizzle_snapshot import Snapshots, Unsupported, previous_snapshot
 
-__all__ = ["code_changes", "schema_file"]
-
-
-def schema_file(project_dir: Path) -> tuple[str | None, str]:
-    """(schema.ts relative to the project, or None; why not) as drizzle.config names it."""
-    for name in ("drizzle.config.ts", "drizzle.config.mts", "drizzle.config.js", "drizzle.config.mjs"):
-        cfg = Path(project_dir) / name
-        if not cfg.is_file():
-            continue
-        try:
-            toks = tokenize_ts(cfg.read_text(encoding="utf-8"))
-        except (TsError, OSError) as exc:
-            return None, f"cannot read {name}: {exc}"
-        for i, t in enumerate(toks[:-2]):
-            if t.text == "schema" and toks[i + 1].text == ":":
-                value = str_value(toks[i + 2])
-                if value is None or any(ch in value for ch in "*?{"):
-                    return None, f"{name} names its schema by a list, glob or expression; edit the pgTable by hand"
-                path = (Path(project_dir) / value).resolve()
-                if path.is_dir():
-                    found = sorted(path.glob("*.ts"))
-                    if len(found) != 1:
-                        return None, f"{name}'s schema folder {value} holds several files; edit the pgTable by hand"
-                    path = found[0]
-                if not path.is_file():
-                    return None, f"{name} names schema {value}, which does not exist"
-                return path.relative_to(Path(project_dir).resolve()).as_posix(), ""
-        return None, f"{name} names no schema file"
-    return None, "no drizzle.config.ts in the project"
+__all__ = ["code_changes"]
 
 
 def _index_name(op) -> str:
@@ -95,23 +69,65 @@ def _index_names(ts: TsSchema, after) -> None:
                 ts.splice(tok.start, tok.end, tok.text[0] + same[0] + tok.text[0])
 
 
+def _home(schemas: dict[str, TsSchema], op) -> str | None:
+    """The schema file an operation edits: the one declaring its table (or index); a new table goes
+    to the first file the config names."""
+    files = list(schemas)
+    if op.op == "create_table":
+        return files[0]
+    if op.op == "drop_index":
+        name = split_qualified(op.name)[1]
+        return next((f for f in files if schemas[f].has_index(name)), None)
+    table = split_qualified(getattr(op, "table", "") or "")[1]
+    if not table:
+        return files[0]
+    return next((f for f in files if schemas[f].has_table(table)), None)
+
+
+def _named(ts: TsSchema, name: str) -> bool:
+    return any(t.kind == "ident" and t.text == name for t in ts.toks)
+
+
+def _edit(schemas: dict[str, TsSchema], project: Path, rel: str, op) -> list[str]:
+    """`op` applied to file `rel` (Unsupported, TsError or FluxError where it cannot be, nothing
+    changed); the files changed. A dropped table's re-exports go with it."""
+    trial, others = TsSchema(schemas[rel].text), {}
+    const = trial.const_of(split_qualified(op.table)[1]) if op.op == "drop_table" else None
+    for f, ts in schemas.items():
+        if const and f != rel and _named(ts, const):
+            other = TsSchema(drop_reexport(ts.text, project / f, const, project / rel))
+            if _named(other, const):
+                raise Unsupported(f"{const} (table {op.table}) is used in {f} too (relations, references): "
+                                  "remove it there and the table by hand")
+            others[f] = other
+    ts_edit(trial, op, _index_name)
+    schemas[rel] = trial
+    schemas.update(others)
+    return [rel, *others]
+
+
 def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
-    rel, why = schema_file(project_dir)
-    if rel is None:
+    files, why = schema_files(project_dir)
+    if not files:
         return [cannot("drizzle.config.ts", f"{why}: update the drizzle schema (pgTable) by hand to match the plan")]
-    text = (Path(project_dir) / rel).read_text(encoding="utf-8")
-    ts, done, notes = TsSchema(text), [], []
+    before = {rel: lf(read(Path(project_dir) / rel)) for rel in files}
+    schemas = {rel: TsSchema(text) for rel, text in before.items()}
+    done: dict[str, list[str]] = {}
+    notes = []
     for op in plan.operations:
-        trial = TsSchema(ts.text)
         what = op.op.replace("_", " ") + " " + str(getattr(op, "table", "") or getattr(op, "name", ""))
-        try:
-            ts_edit(trial, op, _index_name)
-        except (Unsupported, TsError, FluxError) as exc:
-            notes.append(f"{what}: {exc}")
+        rel = _home(schemas, op)
+        if rel is None:
+            if op.op != "backfill":
+                notes.append((files[0], f"{what}: no pgTable or index of it in {', '.join(files)}"))
             continue
-        ts = trial
-        if op.op != "backfill":
-            done.append(what)
+        try:
+            changed = _edit(schemas, Path(project_dir), rel, op)
+        except (Unsupported, TsError, FluxError) as exc:
+            notes.append((rel, f"{what}: {exc}"))
+            continue
+        for f in changed if op.op != "backfill" else ():
+            done.setdefault(f, []).append(what)
     after, snap_notes = _after(plan, project_dir)
     renames = []
     for op in (o for o in plan.operations if o.op == "rename_table" and after is not None):
@@ -120,20 +136,20 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
                 and new in (t.name, (c.ref_table or "").split(".")[-1])]
         if keys:
             renames.append(f"rename table {op.table}: drizzle names a .references() key after its tables, so "
-                         f"`drizzle-kit generate` will propose renaming {', '.join(keys)}; accept that migration, or "
-                         "declare those keys with foreignKey({ name: ... }) in the table's third argument")
+                           f"`drizzle-kit generate` will propose renaming {', '.join(keys)}; accept that migration, "
+                           "or declare those keys with foreignKey({ name: ... }) in the table's third argument")
     if after is not None:
-        try:
-            _index_names(ts, after)
-        except TsError:
-            pass
-    out = []
-    if ts.text != text:
-        out.append(change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
-                          + "; ".join(done) + " (apply with the code step; then `drizzle-kit generate` finds "
-                          "nothing to do)"))
-    out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for n in notes]
-    out += [cannot(rel, n) for n in renames]
+        for ts in schemas.values():
+            try:
+                _index_names(ts, after)
+            except TsError:
+                pass
+    out = [change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
+                  + "; ".join(done.get(rel) or ["index names"]) + " (apply with the code step; then "
+                  "`drizzle-kit generate` finds nothing to do)")
+           for rel, ts in schemas.items() if ts.text != before[rel]]
+    out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]
+    out += [cannot(files[0], n) for n in renames]
     if snap_notes:
         meta = (step_file(db_steps(plan)[0]).parent / "meta").as_posix()
         out += [cannot(meta, f"drizzle's snapshot: {n}") for n in snap_notes]

@@ -122,18 +122,44 @@ class TsSchema:
     def splice(self, start: int, end: int, new: str) -> None:
         self.text = self.text[:start] + new + self.text[end:]
 
-    def table(self, name: str):
-        """(tokens, index of `{` of the columns object, of its `}`, of the call's `)`)."""
-        toks = self.toks
+    @staticmethod
+    def _call(toks, name: str) -> int | None:
+        """Index of the `pgTable` (or `schema.table`) token of table `name`'s declaration."""
         for i, t in enumerate(toks[:-3]):
             named = t.text == "pgTable" or (t.text == "table" and i and toks[i - 1].text == ".")
             if t.kind == "ident" and named and toks[i + 1].text == "(" and str_value(toks[i + 2]) == name \
                     and toks[i + 3].text == ",":
-                close = match_close(toks, i + 1)
-                if toks[i + 4].text != "{":
-                    raise Unsupported(f"pgTable(\"{name}\", ...) does not list its columns in an object literal")
-                return toks, i + 4, match_close(toks, i + 4), close
-        raise Unsupported(f"no pgTable(\"{name}\", {{ ... }}) in the schema file")
+                return i
+        return None
+
+    def has_table(self, name: str) -> bool:
+        return self._call(self.toks, name) is not None
+
+    def has_index(self, name: str) -> bool:
+        toks = self.toks
+        return any(t.text in ("index", "uniqueIndex") and toks[i + 1].text == "(" and str_value(toks[i + 2]) == name
+                   for i, t in enumerate(toks[:-2]))
+
+    def table(self, name: str):
+        """(tokens, index of `{` of the columns object, of its `}`, of the call's `)`)."""
+        toks = self.toks
+        i = self._call(toks, name)
+        if i is None:
+            raise Unsupported(f"no pgTable(\"{name}\", {{ ... }}) in the schema file")
+        close = match_close(toks, i + 1)
+        if toks[i + 4].text != "{":
+            raise Unsupported(f"pgTable(\"{name}\", ...) does not list its columns in an object literal")
+        return toks, i + 4, match_close(toks, i + 4), close
+
+    def const_of(self, table: str) -> str | None:
+        """The name of the `const x = pgTable("table", ...)` binding, if it is one."""
+        toks = self.toks
+        call = self._call(toks, table)
+        if call is None:
+            return None
+        eq = call - 1 if toks[call - 1].text == "=" else call - 3  # const x = pgTable(  or  const x = s.table(
+        return toks[eq - 1].text if eq >= 2 and toks[eq].text == "=" and toks[eq - 2].text in (
+            "const", "let", "var") else None
 
     def props(self, toks, open_: int, close: int) -> list[_Prop]:
         out, i = [], open_ + 1
@@ -176,8 +202,11 @@ class TsSchema:
                     names = [x.text for x in toks[i + 2:end] if x.kind == "ident"]
                     if name not in names:
                         last = toks[end - 1]
-                        sep = " " if last.text == "," else ", "
-                        self.splice(last.end, last.end, f"{sep}{name}")
+                        if last.text == "," and "\n" in self.text[last.end:toks[end].start]:  # one a line
+                            at = self.text.rfind("\n", 0, toks[end].start) + 1
+                            self.splice(at, at, f"{self.indent_of(toks[end - 2].start)}{name},\n")
+                        else:
+                            self.splice(last.end, last.end, f"{' ' if last.text == ',' else ', '}{name}")
                     return
         self.text = f'import {{ {name} }} from "{module}";\n' + self.text
 

@@ -19,8 +19,9 @@ whose SQL only checks that the by-hand file ran (an index it builds exists and i
 valid): the entry carries the snapshot that file's change belongs to. Projects
 without snapshots (no `meta/*_snapshot.json`) get none.
 
-code_changes() (_drizzle_code_changes.py) edits schema.ts (the file
-drizzle.config names) to match: the `pgTable("name", { ... })` call is located
+code_changes() (_drizzle_code_changes.py) edits the schema's files (those
+drizzle.config names and the files they re-export from, _drizzle_schema_files.py)
+to match, each edit in the file declaring its table: the `pgTable("name", { ... })` call is located
 by a small tokenizer that knows strings, template literals, comments and
 brackets (no regex decides structure), and only the column entry or the index
 list concerned is changed; what it cannot edit safely is a note saying what to

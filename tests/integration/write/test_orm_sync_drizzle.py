@@ -166,3 +166,55 @@ def test_schema_ts_edit_keeps_strings_and_comments(project):
     assert 'age: integer("age").notNull(),' in after and 'note: text("note"),' in after
     assert "boolean" in after.splitlines()[0]
     assert got[1].patch == "" and "add check" in got[1].why and "by hand" in got[1].why
+
+
+# The same tables split as projects split them (coding.global-web: an index.ts re-exporting each
+# table's file): each edit goes to the file declaring its table, a dropped table's re-export with it.
+SPLIT = {
+    "src/db/index.ts": 'export * from "./users";\nexport { orders } from "./orders.js";\nexport { tags } from "./tags";\n',
+    "src/db/users.ts": SCHEMA_TS.split("export const orders")[0].replace(", index", ""),
+    "src/db/orders.ts": 'import { pgTable, serial, text, integer, timestamp, index } from "drizzle-orm/pg-core";\n'
+                        'import { users } from "./users";\n\nexport const orders'
+                        + SCHEMA_TS.split("export const orders")[1],
+    "src/db/tags.ts": 'import { pgTable, serial } from "drizzle-orm/pg-core";\n\n'
+                      'export const tags = pgTable("tags", {\n  id: serial("id").primaryKey(),\n});\n',
+}
+SPLIT_CASES = {
+    "add-column": (CASES["add-column"], ["src/db/users.ts"]),
+    "add-index-to-list": (CASES["add-index-to-list"], ["src/db/orders.ts"]),
+    "rename-indexed-fk-column": (CASES["rename-indexed-fk-column"], ["src/db/orders.ts"]),
+    "drop-index": (CASES["drop-index"], ["src/db/orders.ts"]),
+    "create-table": (CASES["create-table"], ["src/db/index.ts"]),
+    "drop-table": ({"op": "drop_table", "table": "tags"}, ["src/db/index.ts", "src/db/tags.ts"]),
+}
+
+
+@pytest.fixture
+def split_project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("FLUX_DEVDB", "off")
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "node_modules").symlink_to(npm())
+    for rel, text in SPLIT.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (root / "drizzle.config.ts").write_text(
+        'export default { dialect: "postgresql", schema: "./src/db/index.ts", out: "./drizzle" };\n')
+    generate(root, "--name", "init")
+    return root
+
+
+@pytest.mark.node
+@pytest.mark.slow
+@pytest.mark.parametrize("case", sorted(SPLIT_CASES))
+def test_drizzle_kit_generate_finds_nothing_after_flux_in_a_split_schema(split_project, case, capsys):
+    op, files = SPLIT_CASES[case]
+    plan = write_all(split_project, op, capsys)
+    assert [c.why for c in plan.code_changes if not c.patch] == []
+    changes = [c for c in plan.code_changes if c.patch]
+    assert sorted(c.path for c in changes) == files
+    for c in changes:
+        subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=split_project, check=True,
+                       capture_output=True)
+    out = generate(split_project)
+    assert "No schema changes" in out, out
