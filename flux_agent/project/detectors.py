@@ -182,10 +182,6 @@ def _drizzle(scan: Scan) -> Found:
     return [], None
 
 
-
-
-
-
 def _drizzle_out(scan: Scan, config: PurePosixPath, out: str) -> str:
     """drizzle-kit reads `out` from the folder it runs in: the package's (its package.json's, where
     `drizzle-kit generate --config server/db/drizzle.config.ts` runs: dokploy), not the config's."""

@@ -107,7 +107,8 @@ def _edit(schemas: dict[str, TsSchema], project: Path, rel: str, op) -> list[str
 
 
 def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
-    files, why = schema_files(project_dir)
+    steps = db_steps(plan)
+    files, why = schema_files(project_dir, step_file(steps[0]).parent if steps and steps[0].files else None)
     if not files:
         return [cannot("drizzle.config.ts", f"{why}: update the drizzle schema (pgTable) by hand to match the plan")]
     before = {rel: lf(read(Path(project_dir) / rel)) for rel in files}

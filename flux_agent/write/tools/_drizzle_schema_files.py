@@ -80,36 +80,50 @@ def _reexports(path: Path) -> list[Path]:
     return out
 
 
-def schema_files(project_dir: Path) -> tuple[list[str], str]:
-    """(the schema's files relative to the project, the config's entries first; why none)."""
+def _config(project: Path, near: Path | None) -> Path | None:
+    """drizzle.config in the project's folder, or in a folder between it and the migrations (a
+    monorepo's package: `drizzle-kit generate --config packages/db/drizzle.config.ts`)."""
+    folders = [project]
+    if near is not None:
+        folders += [d for d in reversed((project / near).parents) if d.is_relative_to(project) and d != project]
+    return next((d / n for d in folders for n in CONFIGS if (d / n).is_file()), None)
+
+
+def schema_files(project_dir: Path, near: Path | None = None) -> tuple[list[str], str]:
+    """(the schema's files relative to the project, the config's entries first; why none). `near`,
+    the migrations folder, finds a config in a package of the project."""
     project = Path(project_dir).resolve()
-    for name in CONFIGS:
-        cfg = project / name
-        if not cfg.is_file():
-            continue
-        try:
-            values, why = _config_entries(tokenize_ts(cfg.read_text(encoding="utf-8")), name)
-        except (TsError, OSError) as exc:
-            return [], f"cannot read {name}: {exc}"
-        if values is None:
+    cfg = _config(project, near)
+    if cfg is None:
+        return [], "no drizzle.config.ts in the project"
+    name = cfg.relative_to(project).as_posix()
+    try:
+        values, why = _config_entries(tokenize_ts(cfg.read_text(encoding="utf-8")), name)
+    except (TsError, OSError) as exc:
+        return [], f"cannot read {name}: {exc}"
+    if values is None:
+        return [], why
+    # drizzle-kit reads the paths from the folder it runs in: the package's, or the config's
+    package = next((d for d in [cfg.parent, *cfg.parent.parents] if (d / "package.json").is_file()
+                    and d.is_relative_to(project)), cfg.parent)
+    queue = []
+    for value in values:
+        found, why = _expand(package, value)
+        if not found and not why and package != cfg.parent:
+            found, why = _expand(cfg.parent, value)
+        if why:
             return [], why
-        queue = []
-        for value in values:
-            found, why = _expand(project, value)
-            if why:
-                return [], why
-            if not found:
-                return [], f"{name} names schema {value}, which does not exist"
-            queue += found
-        seen: list[Path] = []
-        while queue:
-            path = queue.pop(0).resolve()
-            if path in seen or not path.is_relative_to(project):
-                continue
-            seen.append(path)
-            queue += _reexports(path)
-        return [p.relative_to(project).as_posix() for p in seen], ""
-    return [], "no drizzle.config.ts in the project"
+        if not found:
+            return [], f"{name} names schema {value}, which does not exist"
+        queue += found
+    seen: list[Path] = []
+    while queue:
+        path = queue.pop(0).resolve()
+        if path in seen or not path.is_relative_to(project):
+            continue
+        seen.append(path)
+        queue += _reexports(path)
+    return [p.relative_to(project).as_posix() for p in seen], ""
 
 
 def drop_reexport(text: str, importer: Path, name: str, target: Path) -> str:

@@ -63,3 +63,12 @@ def test_drop_reexport(tmp_path):
     assert drop_reexport(text, index, "users", tmp_path / "auth.ts").startswith('export {\n  account,\n} from')
     assert drop_reexport(text, index, "status", target).endswith('export { todo as t2 } from "./todo.js";\n')
     assert drop_reexport(text, index, "other", target) == text
+
+
+def test_schema_files_of_a_package_config(tmp_path):
+    """A monorepo's config in its package (dokploy: `--config packages/db/drizzle.config.ts`): found
+    from the migrations folder, its paths read from the package's folder."""
+    pkg = tmp_path / "packages" / "db"
+    _project(pkg, '"./src/schema.ts"', {"src/schema.ts": TABLE, "package.json": "{}"})
+    assert schema_files(tmp_path) == ([], "no drizzle.config.ts in the project")
+    assert schema_files(tmp_path, Path("packages/db/drizzle")) == (["packages/db/src/schema.ts"], "")
