@@ -19,7 +19,7 @@ from ._prisma_schema import (
     field_name, flux_name, pin_to_database, prisma_default, prisma_type,
 )
 
-__all__ = ["edit", "schema_changes", "schema_files", "schema_text"]
+__all__ = ["close_window", "edit", "edit_window", "schema_changes", "schema_files", "schema_text", "window_closed"]
 
 
 def schema_text(project_dir: Path, prisma_dir: PurePosixPath) -> str | None:
@@ -152,6 +152,52 @@ def _edit_drop_column(doc: Doc, op) -> None:
     doc.replace(doc.field(doc.model(op.table), op.column).line, None)
 
 
+def _ignored(attrs) -> bool:
+    return any(a.name == "ignore" for a in attrs)
+
+
+def edit_window(doc: Doc, op) -> bool:
+    """`op` as the database stands between the code deploy and the contract, where that differs
+    from after it: a dropped column or table is still there. Its field (made optional: the expand
+    allowed NULL) or model is kept, marked `@ignore`/`@@ignore`: the client stops using it, and
+    `prisma migrate dev` in between writes no DROP of its own. False where the op has no window."""
+    if op.op == "drop_column":
+        block = doc.model(op.table)
+        f = doc.field(block, op.column)
+        if any(a.name == "relation" and f.name in field_names(find_arg(a.args, "fields")) for x in block.fields
+               for a in x.attrs):
+            return False  # the drop's own edit says what to do by hand
+        f.optional = f.optional or not f.is_list
+        f.attrs = f.attrs if _ignored(f.attrs) else [*f.attrs, Attr("ignore", [])]
+        doc.set_field(f)
+        return True
+    if op.op == "drop_table":
+        block = doc.model(op.table)
+        for other in [b for b in doc.blocks if b.kind == "model" and b is not block]:
+            for f in (f for f in other.fields if f.type == block.name and not _ignored(f.attrs)):
+                f.attrs = [*f.attrs, Attr("ignore", [])]  # Prisma: a relation to an ignored model is ignored
+                doc.set_field(f)
+        block = doc.model(op.table)
+        if not _ignored(block.attrs):
+            doc.add_member(block, "@@ignore", attribute=True)
+        return True
+    return False
+
+
+def close_window(doc: Doc, op) -> bool:
+    """The contract's edit of `op` made where its window edit stands (the `@ignore`d field, the
+    `@@ignore`d model); False where it does not (not windowed, or edited by hand since)."""
+    try:
+        block = doc.model(op.table)
+        marked = _ignored(doc.field(block, op.column).attrs) if op.op == "drop_column" else \
+            op.op == "drop_table" and _ignored(block.attrs)
+    except Cannot:
+        return False
+    if marked:
+        edit(doc, op)
+    return marked
+
+
 def edit(doc: Doc, op) -> None:
     """Apply one operation to the schema text; Cannot when it cannot be described."""
     kind = op.op
@@ -249,6 +295,8 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
         return [cannot(files[0].as_posix(), f"cannot read the Prisma schema ({exc}): update it by hand")]
     main = next((f for f in files if any(b.kind == "datasource" for b in docs[f].blocks)), files[0])
     notes, done = [], {f: [] for f in files}
+    code = next((s.number for s in plan.steps if s.is_code), None)
+    window = code is not None and any(s.number > code and not s.is_code for s in plan.steps)
     for op in plan.operations:
         # The file holding the op's model first, then the main one (a new model goes there).
         order = [main] + [f for f in files if f != main]
@@ -256,7 +304,8 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
         for f in order:
             trial = Doc(docs[f].text)
             try:
-                edit(trial, op)
+                if not (window and edit_window(trial, op)):
+                    edit(trial, op)
             except Cannot as exc:
                 first = first or exc
                 if not str(exc).startswith("no model"):
@@ -282,4 +331,18 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
                                       + "; ".join(done[f]) + " (run `npx prisma generate` for the client)",
                                   applied_on_write=True))
     out += [cannot(main.as_posix(), f"not changed in schema.prisma, do it by hand: {n}") for n in notes]
+    return out
+
+
+def window_closed(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> dict[str, str]:
+    """{schema file: its text} for the files whose window edits (edit_window) the plan's contract
+    removes now: written with the contract's steps, so the schema follows the database."""
+    out = {}
+    for f in schema_files(project_dir, prisma_dir):
+        try:
+            doc = Doc((Path(project_dir) / f).read_text(encoding="utf-8"))
+        except (OSError, FluxInputError):
+            continue
+        if [op for op in plan.operations if close_window(doc, op)]:
+            out[f.as_posix()] = doc.text
     return out

@@ -110,15 +110,19 @@ def _drop_column(found: list[Model], m: Model, column: str) -> str:
     if field is None:
         return f"model {m.name} has no field for column {column}; nothing to change there"
     refs = _mentions(found, m, field[0])
-    more = f", and the lines that name it: {'; '.join(refs)}" if refs else ""
-    return f"in model {m.name}, delete the field line: {field[5]}{more}"
+    if any("@relation" in r for r in refs):  # a relation's key: not ignorable alone, the edit is by hand
+        return f"in model {m.name}, delete the field line: {field[5]}, and the lines that name it: {'; '.join(refs)}"
+    more = f"; the lines that name it: {'; '.join(refs)}" if refs else ""
+    return (f"in model {m.name}, field {field[0]} gets @ignore, so the client no longer has it (written with "
+            f"the plan; the line goes with the drop){more}")
 
 
 def _drop_table(all_models: list[Model], m: Model) -> str:
     refs = [f"model {o.name}: {name} {typ}{mod}" for o in all_models if o is not m
             for name, typ, mod, *_ in o.fields() if typ == m.name]
-    more = f", and the relation fields pointing to it: {'; '.join(refs)}" if refs else ""
-    return f"delete {m.kind} {m.name}{more}"
+    more = f", as do the relation fields pointing to it: {'; '.join(refs)}" if refs else ""
+    return (f"{m.kind} {m.name} gets @@ignore, so the client no longer has it (written with the plan; the "
+            f"model goes with the drop){more}")
 
 
 def _rename_table(m: Model, new: str) -> str:

@@ -7,7 +7,9 @@ transaction: a non-transactional step's file holds exactly its one statement.
 
 code_changes() gives the edits of schema.prisma that make it describe the
 database after the plan (every operation, see _prisma_edits.py), applied by
---write: schema.prisma only describes the database. For renames and drops
+--write: schema.prisma only describes the database. A column or table dropped
+after the code deploy stays in it until then, marked @ignore (@@ignore), and
+goes when `flux continue` writes its drop. For renames and drops
 code_note() also says, model by model, what changes for the application at the
 plan's code step (_prisma_note.py); layout() appends it to the code step's title.
 """
@@ -23,7 +25,7 @@ from ..base import (
     FileJob, Writer, clean_dir, db_steps, down_or_note, down_sql, laid_files, single_statement, sql_header, unguarded,
     up_sql,
 )
-from ._prisma_edits import schema_changes, schema_text
+from ._prisma_edits import schema_changes, schema_text, window_closed
 from ._prisma_note import annotate, code_note
 
 
@@ -80,6 +82,10 @@ class PrismaWriter(Writer):
             up, down = laid_files(step, 2, "migration.sql and down.sql", lambda f: f[0].endswith("/migration.sql"))
             out.append(FileJob(up, self.render_up(step)))
             out.append(FileJob(down, self.render_down(step, PurePosixPath(up).parent)))
+        steps = db_steps(plan)
+        if out and any(s.phase == "contract" for s in steps):  # the dropped field or model goes with its drop
+            prisma_dir = PurePosixPath(steps[0].files[0]).parent.parent.parent
+            out += [FileJob(f, text, replace=True) for f, text in window_closed(plan, project_dir, prisma_dir).items()]
         return out
 
 

@@ -395,13 +395,15 @@ def test_prisma_code_notes():
         ' (or keep the field name, so application code needs no change: userId Int @map("customer_id"))'
     )
     assert note({"op": "drop_column", "table": "orders", "column": "note"}) == (
-        "in model Order, delete the field line: note   String?")
+        "in model Order, field note gets @ignore, so the client no longer has it (written with the plan; the "
+        "line goes with the drop)")
     assert note({"op": "rename_table", "table": "orders", "new_name": "purchases"}) == (
         'in model Order, change @@map("orders") to @@map("purchases")')
     assert note({"op": "rename_table", "table": "legacy_events", "new_name": "events"}) == (
         'in model legacy_events, add the line @@map("events")')
     assert note({"op": "drop_table", "table": "users"}) == (
-        "delete model User, and the relation fields pointing to it: model Order: user User")
+        "model User gets @@ignore, so the client no longer has it (written with the plan; the model goes with the "
+        "drop), as do the relation fields pointing to it: model Order: user User")
     assert note({"op": "drop_table", "table": "nope"}) == "no model in schema.prisma maps table nope; check it by hand"
     assert note({"op": "add_column", "table": "users", "column": "x", "type": "text"}) is None
 

@@ -1,0 +1,120 @@
+"""Between a drop's code deploy and its contract the column (or table) is still in the database:
+`plan --write` keeps its field (model) in schema.prisma marked @ignore (@@ignore), so the client
+stops using it and `prisma migrate dev` in between writes no DROP of its own; `flux continue`,
+writing the drop, removes it. Each schema is checked by Prisma's own validator (its wasm build)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+NODE = shutil.which("node")
+WASM = ROOT / "tests" / "node" / "node_modules" / "@prisma" / "prisma-schema-wasm"
+
+SCHEMA = '''datasource db {
+  provider = "postgresql"
+}
+
+model User {
+  id    Int     @id @default(autoincrement())
+  email String  @unique
+  nick  String
+  posts Post[]
+
+  @@index([nick])
+  @@map("users")
+}
+
+model Post {
+  id     Int  @id @default(autoincrement())
+  userId Int
+  user   User @relation(fields: [userId], references: [id])
+}
+
+model Tag {
+  id   Int    @id @default(autoincrement())
+  name String
+}
+'''
+INIT = '''CREATE TABLE "users" ("id" SERIAL NOT NULL, "email" TEXT NOT NULL, "nick" TEXT NOT NULL,
+  CONSTRAINT "users_pkey" PRIMARY KEY ("id"));
+CREATE UNIQUE INDEX "users_email_key" ON "users"("email");
+CREATE INDEX "users_nick_idx" ON "users"("nick");
+CREATE TABLE "Post" ("id" SERIAL NOT NULL, "userId" INTEGER NOT NULL, CONSTRAINT "Post_pkey" PRIMARY KEY ("id"));
+ALTER TABLE "Post" ADD CONSTRAINT "Post_userId_fkey" FOREIGN KEY ("userId") REFERENCES "users"("id")
+  ON DELETE RESTRICT ON UPDATE CASCADE;
+CREATE TABLE "Tag" ("id" SERIAL NOT NULL, "name" TEXT NOT NULL, CONSTRAINT "Tag_pkey" PRIMARY KEY ("id"));
+'''
+VALIDATE = '''const w = require(process.argv[1]); const fs = require("fs");
+try { w.validate(JSON.stringify({prismaSchema: [["schema.prisma", fs.readFileSync(process.argv[2], "utf8")]],
+                                  noColorErrors: true})); }
+catch (e) { console.log(JSON.parse(e.message).message); process.exit(1); }'''
+
+
+def prisma_validate(path: Path) -> None:
+    if not NODE or not (WASM / "package.json").is_file():
+        pytest.skip("node or @prisma/prisma-schema-wasm (tests/node) is not installed")
+    done = subprocess.run([NODE, "-e", VALIDATE, str(WASM), str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("FLUX_DEVDB", "off")
+    init = tmp_path / "prisma" / "migrations" / "20240101000000_init"
+    init.mkdir(parents=True)
+    (init / "migration.sql").write_text(INIT)
+    (tmp_path / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
+    prisma_validate(tmp_path / "prisma" / "schema.prisma")
+    return tmp_path
+
+
+def _model(text: str, name: str) -> str:
+    return text.split(f"model {name} {{")[1].split("}")[0]
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("op, during, after", [
+    ({"op": "drop_column", "table": "users", "column": "nick"},
+     lambda t: "  nick  String? @ignore\n" in _model(t, "User") and "@@index([nick])" in t,
+     lambda t: "nick" not in _model(t, "User")),
+    # Prisma refuses a relation field to an ignored model unless it is ignored too (User.posts)
+    ({"op": "drop_table", "table": "Post"},
+     lambda t: "@@ignore" in _model(t, "Post") and "  posts Post[] @ignore\n" in _model(t, "User"),
+     lambda t: "model Post " not in t and "posts" not in _model(t, "User")),
+    ({"op": "drop_table", "table": "Tag"}, lambda t: "@@ignore" in _model(t, "Tag"), lambda t: "model Tag" not in t),
+])
+def test_a_drop_keeps_its_field_ignored_until_written(project, op, during, after, capsys):
+    schema = project / "prisma" / "schema.prisma"
+    assert main(["plan", "--project", str(project), "--op", json.dumps(op), "--write"]) == 0
+    text = schema.read_text()
+    assert during(text), text
+    prisma_validate(schema)
+    assert main(["continue", "--project", str(project)]) == 0
+    text = schema.read_text()
+    assert after(text), text
+    assert "@ignore" not in text
+    prisma_validate(schema)
+    out = capsys.readouterr().out
+    assert "prisma/schema.prisma" in out.split("Every step")[0]  # listed among the files continue wrote
+
+
+@pytest.mark.node
+def test_a_field_edited_by_hand_in_between_is_left_alone(project, capsys):
+    """The user removed the @ignore field by hand before `continue`: nothing of schema.prisma is
+    written again (Flux edits what its window edit left, nothing else)."""
+    schema = project / "prisma" / "schema.prisma"
+    op = {"op": "drop_column", "table": "users", "column": "nick"}
+    assert main(["plan", "--project", str(project), "--op", json.dumps(op), "--write"]) == 0
+    by_hand = schema.read_text().replace("  nick  String? @ignore\n", "").replace("  @@index([nick])\n", "")
+    schema.write_text(by_hand)
+    assert main(["continue", "--project", str(project)]) == 0
+    assert schema.read_text() == by_hand
