@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from ..write.deploy_groups import PlanRecord, WriteOutcome, continue_plan, write_first
 from ..project.detect import Detection, ddl_folders, detect
+from ..project.dialect import not_postgres
 from ..errors import FluxInputError
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.operations import Operation
@@ -99,6 +100,8 @@ def current_schema(project_dir: Optional[str] = None, tool: Optional[str] = None
     project = project_path(project_dir)
     settings = load_settings(project, migrations_dir=migrations_dir)
     found = detect(project, tool or settings.tool, settings)
+    if not_postgres(found.dialect, found.evidence):
+        raise FluxInputError(not_postgres(found.dialect, found.evidence))
     if database_url:
         return read_project_schema(project, found.tool, found.migrations_dir, database_url), []
     schema, notes = None, []

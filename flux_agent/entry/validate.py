@@ -19,6 +19,7 @@ from ..lint.files import expand_paths
 from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings
 from ..project.detect import detect
+from ..project.dialect import not_postgres
 from ..schema.migration_files import has_down_sql, history_folder, migration_files
 
 if TYPE_CHECKING:
@@ -76,6 +77,9 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
                              f"{', '.join(str(p) for p in paths or resolved)}")
     if since is not None:
         files = _changed_only(files, since, project)
+    ours = (project / found.migrations_dir).resolve()
+    if not_postgres(found.dialect, found.evidence) and any(ours in f.resolve().parents for f in files):
+        raise FluxInputError(not_postgres(found.dialect, found.evidence))
     history = _histories(project, found)
     cache = Cache(cache_dir())
     current: list[Schema] = []  # the project's schema from the dev database, read once if needed

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from ..errors import FluxInputError
 from ..model.settings import Settings
 from .detectors import DETECTORS
+from .dialect import dialect_of
 from .scan import Scan, inside, postgres_named
 
 # The `tool` vocabulary of DESIGN.md section 3.
@@ -124,5 +125,8 @@ def detect(project_dir: Path, tool_override: str | None = None, settings: Settin
             raise FluxInputError(f"migrations_dir must be a folder inside the project: {settings.migrations_dir}")
         migrations_dir, source = configured, "set by migrations_dir in the settings (.flux.yaml or [tool.flux])"
     evidence.append(f"migrations: {migrations_dir}, {source}")
-    return Detection(tool=tool, migrations_dir=migrations_dir, evidence=evidence,
+    dialect, where = dialect_of(scan, tool, migrations_dir)
+    if dialect != "postgresql":  # PostgreSQL is the default; another database is said with its source
+        evidence.append(f"dialect: {where}")
+    return Detection(tool=tool, dialect=dialect, migrations_dir=migrations_dir, evidence=evidence,
                      candidates=candidates, ambiguous=ambiguous)
