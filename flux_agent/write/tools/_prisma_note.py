@@ -95,13 +95,15 @@ def _rename_column(found: list[Model], m: Model, column: str, new: str) -> str:
     else:
         new_name = camel(new) if name == camel(column) else name
         new_line = _line(new_name, typ + mod, rest, f'@map("{new}")')
-    text = f"in model {m.name}, change field {name} to: {new_line}"
+    # What --write makes (_prisma_edits): the field keeps its name and maps the new column.
+    kept = _line(name, typ + mod, rest, f'@map("{new}")' if name != new else "")
+    text = f"in model {m.name}, field {name} maps the new column: {kept} (written with the plan; application " \
+           "code needs no change)"
     if new_name != name:
         refs = _mentions(found, m, name)
+        text += f"; to rename the field too: {new_line}"
         if refs:
             text += f", and rename {name} to {new_name} in: " + "; ".join(refs)
-        kept = _line(name, typ + mod, rest, f'@map("{new}")')
-        text += f" (or keep the field name, so application code needs no change: {kept})"
     return text
 
 
@@ -126,9 +128,8 @@ def _drop_table(all_models: list[Model], m: Model) -> str:
 
 
 def _rename_table(m: Model, new: str) -> str:
-    if m.mapped:
-        return f'in model {m.name}, change @@map("{m.table}") to @@map("{new}")'
-    return f'in model {m.name}, add the line @@map("{new}")'
+    what = f'@@map("{m.table}") becomes @@map("{new}")' if m.mapped else f'gets the line @@map("{new}")'
+    return f"model {m.name} {what} (written with the plan; application code needs no change)"
 
 
 def code_note(plan: Plan, schema_prisma_text: str) -> str | None:

@@ -385,22 +385,23 @@ def note(ops) -> str | None:
 
 def test_prisma_code_notes():
     assert note({"op": "rename_column", "table": "users", "column": "email", "new_name": "email_address"}) == (
-        'in model User, change field email to: email_address String @unique'
-        ', and rename email to email_address in: @@index([email, name])'
-        ' (or keep the field name, so application code needs no change: email String @unique @map("email_address"))'
+        'in model User, field email maps the new column: email String @unique @map("email_address") (written with '
+        'the plan; application code needs no change); to rename the field too: email_address String @unique, and '
+        'rename email to email_address in: @@index([email, name])'
     )
     assert note({"op": "rename_column", "table": "orders", "column": "user_id", "new_name": "customer_id"}) == (
-        'in model Order, change field userId to: customerId Int @map("customer_id")'
-        ', and rename userId to customerId in: user   User   @relation(fields: [userId], references: [id])'
-        ' (or keep the field name, so application code needs no change: userId Int @map("customer_id"))'
+        'in model Order, field userId maps the new column: userId Int @map("customer_id") (written with the plan; '
+        'application code needs no change); to rename the field too: customerId Int @map("customer_id"), and '
+        'rename userId to customerId in: user   User   @relation(fields: [userId], references: [id])'
     )
     assert note({"op": "drop_column", "table": "orders", "column": "note"}) == (
         "in model Order, field note gets @ignore, so the client no longer has it (written with the plan; the "
         "line goes with the drop)")
     assert note({"op": "rename_table", "table": "orders", "new_name": "purchases"}) == (
-        'in model Order, change @@map("orders") to @@map("purchases")')
+        'model Order @@map("orders") becomes @@map("purchases") (written with the plan; application code needs no '
+        'change)')
     assert note({"op": "rename_table", "table": "legacy_events", "new_name": "events"}) == (
-        'in model legacy_events, add the line @@map("events")')
+        'model legacy_events gets the line @@map("events") (written with the plan; application code needs no change)')
     assert note({"op": "drop_table", "table": "users"}) == (
         "model User gets @@ignore, so the client no longer has it (written with the plan; the model goes with the "
         "drop), as do the relation fields pointing to it: model Order: user User")
@@ -413,10 +414,10 @@ def test_prisma_layout_notes_the_code_step(tmp_path):
     (tmp_path / "prisma/schema.prisma").write_text(SCHEMA)
     laid = get_writer("prisma").layout(plan_for("prisma"), tmp_path, "prisma/migrations", NOW)
     code = next(s for s in laid.steps if s.phase == "code")
-    assert code.title.endswith("; in schema.prisma: in model User, change field email to: email_address String "
-                               "@unique, and rename email to email_address in: @@index([email, name]) (or keep the "
-                               'field name, so application code needs no change: email String @unique '
-                               '@map("email_address"))')
+    assert code.title.endswith('; in schema.prisma: in model User, field email maps the new column: email String '
+                               '@unique @map("email_address") (written with the plan; application code needs no '
+                               'change); to rename the field too: email_address String @unique, and rename email to '
+                               'email_address in: @@index([email, name])')
     again = get_writer("prisma").layout(laid, tmp_path, "prisma/migrations", NOW)
     assert next(s for s in again.steps if s.phase == "code").title == code.title
 
@@ -430,14 +431,17 @@ def test_prisma_code_note_on_umami():
                             operations=parse_operations(ops), steps=[])
     rename = code_note(plan({"op": "rename_column", "table": "website_event", "column": "url_path",
                              "new_name": "page_path"}), text)
-    assert rename.startswith('in model WebsiteEvent, change field urlPath to: pagePath String @db.VarChar(500) '
-                             '@map("page_path"), and rename urlPath to pagePath in: '
-                             '@@index([websiteId, createdAt, urlPath])')
+    assert rename.startswith('in model WebsiteEvent, field urlPath maps the new column: urlPath String '
+                             '@db.VarChar(500) @map("page_path") (written with the plan; application code needs no '
+                             'change); to rename the field too: pagePath String @db.VarChar(500) @map("page_path"), '
+                             'and rename urlPath to pagePath in: @@index([websiteId, createdAt, urlPath])')
     own = code_note(plan({"op": "rename_column", "table": "user", "column": "user_id", "new_name": "account_id"}),
                     text)
-    assert own == 'in model User, change field id to: id String @id() @db.Uuid @map("account_id")'
+    assert own == ('in model User, field id maps the new column: id String @id() @db.Uuid @map("account_id") '
+                   '(written with the plan; application code needs no change)')
     assert code_note(plan({"op": "rename_table", "table": "website_event", "new_name": "events"}), text) == (
-        'in model WebsiteEvent, change @@map("website_event") to @@map("events")')
+        'model WebsiteEvent @@map("website_event") becomes @@map("events") (written with the plan; application code '
+        'needs no change)')
     drop = code_note(plan({"op": "drop_column", "table": "website", "column": "team_id"}), text)
     assert drop.startswith("in model Website, delete the field line: teamId    String?   @map(\"team_id\") @db.Uuid")
     assert "@@index([teamId])" in drop
