@@ -71,35 +71,49 @@ def _manage(path: Path, project: Optional[Path]) -> Optional[Path]:
     return None
 
 
-def _render(path: Path, project: Optional[Path], manage: Path) -> dict:
-    """The child's result: the migration rendered operation by operation on the dev database."""
+def _server(project: Optional[Path]):
+    from ...devdb.server import dev_server
+    from ...model.settings import Settings
+    from ...project.config import load_settings
+
+    settings = load_settings(project) if project is not None else Settings()
+    return dev_server(settings.dev_url, settings.pg_version)
+
+
+def _run(server, project: Optional[Path], manage: Path, database: str, config: dict, pause=None) -> dict:
+    """The Django runner's child on `database` of the dev server (made where missing, marked as the
+    dev server's), with the project's manage.py, settings and interpreter: how _render and _walk
+    both start it."""
     import psycopg
     from psycopg import sql as psql
 
     from ...devdb import program
     from ...devdb.runners import _python
     from ...devdb.runners import django as runner
-    from ...devdb.server import base_dir, check_identity, dev_server
-    from ...model.settings import Settings
-    from ...project.config import load_settings
+    from ...devdb.server import check_identity
+
+    url = server.database_url(database)
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        check_identity(server, admin)
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone() is None:
+            admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE template0").format(psql.Identifier(database)))
+        marker = program.mark(server, admin, url)
+    job = program.tool_run(project or manage.parent, "", url, marker, server)
+    python = _python.project_python(manage.parent, *([project] if project is not None else []))
+    return _python.run_child(job, "django", python, manage.parent, {
+        "manage": str(manage), "settings_module": runner._settings_module(manage) or "", **config}, pause=pause)
+
+
+def _render(path: Path, project: Optional[Path], manage: Path) -> dict:
+    """The child's result: the migration rendered operation by operation on the shared empty database."""
+    from ...devdb.runners import django as runner
+    from ...devdb.server import base_dir
     from ...project.lock import file_lock
 
-    settings = load_settings(project) if project is not None else Settings()
-    server = dev_server(settings.dev_url, settings.pg_version)
-    python = _python.project_python(manage.parent, *([project] if project is not None else []))
-    marker = secrets.token_hex(16)
+    server = _server(project)
     with file_lock(base_dir() / "builds" / f"{_DATABASE}.lock"):
-        with psycopg.connect(server.url, autocommit=True) as admin:
-            check_identity(server, admin)
-            if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (_DATABASE,)).fetchone() is None:
-                admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE template0").format(psql.Identifier(_DATABASE)))
-            admin.execute(psql.SQL("ALTER DATABASE {} SET {} = {}").format(
-                psql.Identifier(_DATABASE), psql.Identifier(*program.MARKER_SETTING.split(".")),
-                psql.Literal(marker)))
-        job = program.tool_run(project or manage.parent, "", server.database_url(_DATABASE), marker, server)
-        return _python.run_child(job, "django", python, manage.parent, {
-            "module": _django_sql.__file__, "runner": runner.__file__, "manage": str(manage),
-            "settings_module": runner._settings_module(manage) or "", "file": str(path)})
+        return _run(server, project, manage, _DATABASE, {
+            "module": _django_sql.__file__, "runner": runner.__file__, "file": str(path)})
 
 
 def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path, tuple[dict, object]]:
@@ -113,34 +127,18 @@ def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path
     import psycopg
     from psycopg import sql as psql
 
-    from ...devdb import program
     from ...devdb.build import as_built
-    from ...devdb.runners import _python
-    from ...devdb.runners import django as runner
-    from ...devdb.server import check_identity, dev_server
-    from ...model.settings import Settings
-    from ...project.config import load_settings
     from ...schema.readers.live import read_live
 
-    settings = load_settings(project) if project is not None else Settings()
-    server = dev_server(settings.dev_url, settings.pg_version)
-    python = _python.project_python(manage.parent, *([project] if project is not None else []))
+    server = _server(project)
     scratch = f"flux_verify_walk_{secrets.token_hex(6)}"  # flux_verify_*: never pruned as a build
     schemas: dict[str, object] = {}
 
     def read(file: str) -> None:
         schemas[file] = as_built(read_live(server.database_url(scratch)))
 
-    with psycopg.connect(server.url, autocommit=True) as admin:
-        check_identity(server, admin)
-        admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE template0").format(psql.Identifier(scratch)))
     try:
-        url = server.database_url(scratch)
-        with psycopg.connect(server.url, autocommit=True) as admin:
-            marker = program.mark(server, admin, url)
-        job = program.tool_run(project or manage.parent, "", url, marker, server)
-        result = _python.run_child(job, "django", python, manage.parent, {
-            "manage": str(manage), "settings_module": runner._settings_module(manage) or "",
+        result = _run(server, project, manage, scratch, {
             "walk": {"reader": _django_sql.__file__, "files": [str(p) for p in paths]}}, pause=read)
     finally:
         with psycopg.connect(server.url, autocommit=True) as admin:
