@@ -1,25 +1,20 @@
 """The Prisma schema files beside the migrations folder, and their edits, one per operation,
-that make them describe the database after a plan (the text machinery is in _prisma_schema.py)."""
+that make them describe the database after a plan (the text machinery is in _prisma_schema.py;
+the code change made of them, _prisma_changes.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
-from ...errors import FluxError, FluxInputError
-from ...model.plan import CodeChange, Plan
-from ...model.schema import Schema
 from ...pg.quote import split_qualified
-from ...schema.normal import normalise_schema
-from ...schema.readers._prisma_map import build_schema, field_names, find_arg, str_attr
-from ...schema.readers._prisma_parse import Ident, parse_prisma
-from ...schema.replay.steps import schemas_before_each
-from ..code_changes import cannot, patch_for
+from ...schema.readers._prisma_map import field_names, find_arg, str_attr
+from ...schema.readers._prisma_parse import Ident
 from ._prisma_schema import (
     _ACTION, _IDENT, Attr, Cannot, Doc, _field_for, _table, attr_text, default_index_name,
-    field_name, flux_name, pin_to_database, prisma_default, prisma_type,
+    field_name, flux_name, prisma_default, prisma_type,
 )
 
-__all__ = ["close_window", "edit", "edit_window", "schema_changes", "schema_files", "schema_text", "window_closed"]
+__all__ = ["edit", "edit_drop_column", "schema_files", "schema_text"]
 
 
 def schema_text(project_dir: Path, prisma_dir: PurePosixPath) -> str | None:
@@ -138,7 +133,7 @@ def _edit_drop_table(doc: Doc, table: str) -> None:
     doc.parse()
 
 
-def _edit_drop_column(doc: Doc, op) -> None:
+def edit_drop_column(doc: Doc, op) -> None:
     block = doc.model(op.table)
     f = doc.field(block, op.column)
     uses = [x.name for x in block.fields if any(a.name == "relation" and f.name in field_names(find_arg(a.args, "fields"))
@@ -152,52 +147,6 @@ def _edit_drop_column(doc: Doc, op) -> None:
     doc.replace(doc.field(doc.model(op.table), op.column).line, None)
 
 
-def _ignored(attrs) -> bool:
-    return any(a.name == "ignore" for a in attrs)
-
-
-def edit_window(doc: Doc, op) -> bool:
-    """`op` as the database stands between the code deploy and the contract, where that differs
-    from after it: a dropped column or table is still there. Its field (made optional: the expand
-    allowed NULL) or model is kept, marked `@ignore`/`@@ignore`: the client stops using it, and
-    `prisma migrate dev` in between writes no DROP of its own. False where the op has no window."""
-    if op.op == "drop_column":
-        block = doc.model(op.table)
-        f = doc.field(block, op.column)
-        if any(a.name == "relation" and f.name in field_names(find_arg(a.args, "fields")) for x in block.fields
-               for a in x.attrs):
-            return False  # the drop's own edit says what to do by hand
-        f.optional = f.optional or not f.is_list
-        f.attrs = f.attrs if _ignored(f.attrs) else [*f.attrs, Attr("ignore", [])]
-        doc.set_field(f)
-        return True
-    if op.op == "drop_table":
-        block = doc.model(op.table)
-        for other in [b for b in doc.blocks if b.kind == "model" and b is not block]:
-            for f in (f for f in other.fields if f.type == block.name and not _ignored(f.attrs)):
-                f.attrs = [*f.attrs, Attr("ignore", [])]  # Prisma: a relation to an ignored model is ignored
-                doc.set_field(f)
-        block = doc.model(op.table)
-        if not _ignored(block.attrs):
-            doc.add_member(block, "@@ignore", attribute=True)
-        return True
-    return False
-
-
-def close_window(doc: Doc, op) -> bool:
-    """The contract's edit of `op` made where its window edit stands (the `@ignore`d field, the
-    `@@ignore`d model); False where it does not (not windowed, or edited by hand since)."""
-    try:
-        block = doc.model(op.table)
-        marked = _ignored(doc.field(block, op.column).attrs) if op.op == "drop_column" else \
-            op.op == "drop_table" and _ignored(block.attrs)
-    except Cannot:
-        return False
-    if marked:
-        edit(doc, op)
-    return marked
-
-
 def edit(doc: Doc, op) -> None:
     """Apply one operation to the schema text; Cannot when it cannot be described."""
     kind = op.op
@@ -205,7 +154,7 @@ def edit(doc: Doc, op) -> None:
         block = doc.model(op.table)
         doc.add_member(block, _field_for(doc, block, op.column, op.type, op.nullable, op.default).strip())
     elif kind == "drop_column":
-        _edit_drop_column(doc, op)
+        edit_drop_column(doc, op)
     elif kind == "rename_column":
         # Flux's rename copies the column's indexes under the names of the new column, Prisma's own
         # defaults; pin_to_database() maps any that differ.
@@ -265,84 +214,3 @@ def edit(doc: Doc, op) -> None:
         raise Cannot("raw SQL: Flux cannot tell what it changes; update schema.prisma by hand "
                      "(`npx prisma db pull` shows the database's view)")
     # add_check and backfill: schema.prisma has no check constraints and no data; nothing to change.
-
-
-def _describe(op) -> str:
-    return op.op.replace("_", " ") + " " + (getattr(op, "table", None) or getattr(op, "name", None)
-                                            or getattr(op, "enum", None) or "")
-
-
-def _after(plan: Plan, texts: dict) -> Schema | None:
-    """The database after the plan: its SQL replayed on the schema the Prisma files describe."""
-    try:
-        before = normalise_schema(build_schema([b for f, t in texts.items() for b in parse_prisma(t, str(f))]),
-                                  in_place=True)
-        return schemas_before_each([s.up_sql for s in plan.steps if not s.is_code], before)[-1]
-    except FluxError:
-        return None
-
-
-def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> list[CodeChange]:
-    """Edits of the schema files making them describe the database after every operation of the plan."""
-    files = schema_files(project_dir, prisma_dir)
-    if not files:
-        return [cannot((prisma_dir / "schema.prisma").as_posix(),
-                       "no schema.prisma beside the migrations folder: update the Prisma schema by hand")]
-    texts = {f: (Path(project_dir) / f).read_text(encoding="utf-8") for f in files}
-    try:
-        docs = {f: Doc(t) for f, t in texts.items()}
-    except FluxInputError as exc:
-        return [cannot(files[0].as_posix(), f"cannot read the Prisma schema ({exc}): update it by hand")]
-    main = next((f for f in files if any(b.kind == "datasource" for b in docs[f].blocks)), files[0])
-    notes, done = [], {f: [] for f in files}
-    code = next((s.number for s in plan.steps if s.is_code), None)
-    window = code is not None and any(s.number > code and not s.is_code for s in plan.steps)
-    for op in plan.operations:
-        # The file holding the op's model first, then the main one (a new model goes there).
-        order = [main] + [f for f in files if f != main]
-        first: Cannot | None = None
-        for f in order:
-            trial = Doc(docs[f].text)
-            try:
-                if not (window and edit_window(trial, op)):
-                    edit(trial, op)
-            except Cannot as exc:
-                first = first or exc
-                if not str(exc).startswith("no model"):
-                    break
-                continue
-            docs[f] = trial
-            done[f].append(_describe(op))
-            first = None
-            break
-        if first is not None:
-            notes.append(f"{_describe(op)}: {first}")
-    after = _after(plan, texts)
-    out = []
-    for f in files:
-        if docs[f].text != texts[f] and after is not None:
-            try:
-                pin_to_database(docs[f], after)
-            except (Cannot, FluxError):
-                pass  # names as Prisma's defaults; the edit itself stands
-        if docs[f].text != texts[f]:
-            out.append(CodeChange(path=f.as_posix(), patch=patch_for(project_dir, f.as_posix(), docs[f].text),
-                                  why="schema.prisma describes the database after the plan: "
-                                      + "; ".join(done[f]) + " (run `npx prisma generate` for the client)",
-                                  applied_on_write=True))
-    out += [cannot(main.as_posix(), f"not changed in schema.prisma, do it by hand: {n}") for n in notes]
-    return out
-
-
-def window_closed(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> dict[str, str]:
-    """{schema file: its text} for the files whose window edits (edit_window) the plan's contract
-    removes now: written with the contract's steps, so the schema follows the database."""
-    out = {}
-    for f in schema_files(project_dir, prisma_dir):
-        try:
-            doc = Doc((Path(project_dir) / f).read_text(encoding="utf-8"))
-        except (OSError, FluxInputError):
-            continue
-        if [op for op in plan.operations if close_window(doc, op)]:
-            out[f.as_posix()] = doc.text
-    return out

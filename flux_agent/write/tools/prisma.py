@@ -25,7 +25,8 @@ from ..base import (
     FileJob, Writer, clean_dir, db_steps, down_or_note, down_sql, laid_files, single_statement, sql_header, unguarded,
     up_sql,
 )
-from ._prisma_edits import schema_changes, schema_text, window_closed
+from ._prisma_changes import schema_changes, window_closed
+from ._prisma_edits import schema_text
 from ._prisma_note import annotate, code_note
 
 

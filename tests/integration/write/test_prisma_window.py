@@ -91,6 +91,12 @@ def _model(text: str, name: str) -> str:
      lambda t: "@@ignore" in _model(t, "Post") and "  posts Post[] @ignore\n" in _model(t, "User"),
      lambda t: "model Post " not in t and "posts" not in _model(t, "User")),
     ({"op": "drop_table", "table": "Tag"}, lambda t: "@@ignore" in _model(t, "Tag"), lambda t: "model Tag" not in t),
+    # the renamed field maps the new column; the old one, kept in sync by the trigger, keeps its index
+    ({"op": "rename_column", "table": "users", "column": "nick", "new_name": "handle"},
+     lambda t: '  nick  String @map("handle")\n  flux_old_nick String? @map("nick") @ignore\n' in _model(t, "User")
+     and "@@index([nick])" in t and "@@index([flux_old_nick])" in t,
+     lambda t: '  nick  String @map("handle")\n' in _model(t, "User") and "flux_old" not in t
+     and "@@index([nick])" in t),
 ])
 def test_a_drop_keeps_its_field_ignored_until_written(project, op, during, after, capsys):
     schema = project / "prisma" / "schema.prisma"
