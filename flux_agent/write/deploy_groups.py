@@ -52,13 +52,32 @@ class WriteOutcome(BaseModel):
     plan: Optional[Plan] = Field(None, description="the plan with the file names as written")
 
 
-def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step]]:
-    """(the code step that must be deployed first, or None; the database steps up to the next code step).
+_BLOCKING = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"})
 
-    For a tool that applies every pending file in one transaction (drizzle), a
-    group also ends after a step run by hand outside the tool: the tool's next
-    migrations must not run before it."""
-    stop_after_manual = getattr(get_writer(plan.tool), "stop_after_manual", False)
+
+def _stop(step: Step, group: list[Step], one_transaction: bool) -> Optional[str]:
+    """Why a group ends before `step` (None: it goes on):
+    - "manual": a tool that applies every pending file in one transaction (drizzle) must not run
+      its next migrations before a file run by hand;
+    - "deploy": nor hold an earlier step's blocking lock through this step's scan (VALIDATE after
+      ADD CONSTRAINT NOT VALID would keep ACCESS EXCLUSIVE for the whole scan);
+    - "watch": a contract step that loses data (the drop of a set-aside column) is written once
+      the contract steps before it ran and nothing failed."""
+    if not group:
+        return None
+    if one_transaction and step.transactional and any(not s.transactional for s in group):
+        return "manual"
+    if one_transaction and step.lock == "SHARE UPDATE EXCLUSIVE" and any(s.lock in _BLOCKING for s in group):
+        return "deploy"
+    if step.phase == "contract" and step.data_loss_on_rollback and any(s.phase == "contract" for s in group):
+        return "watch"
+    return None
+
+
+def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step]]:
+    """(the code step that must be deployed first, or None; the database steps up to the next
+    code step, or up to where _stop ends the group)."""
+    one_transaction = getattr(get_writer(plan.tool), "stop_after_manual", False)
     pending = [s for s in plan.steps if s.number not in written]
     gate: Optional[Step] = None
     group: list[Step] = []
@@ -68,7 +87,7 @@ def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step
                 break
             gate = step
             continue
-        if stop_after_manual and step.transactional and any(not s.transactional for s in group):
+        if _stop(step, group, one_transaction):
             break
         group.append(step)
     return gate, group
@@ -82,15 +101,23 @@ def _next_text(plan: Plan, written: set[int]) -> str:
     gate, group = next_group(plan, written)
     if not group:
         return "every step of this plan is written"
-    manual = [s.number for s in plan.steps if s.number in written and not s.transactional
-              and getattr(get_writer(plan.tool), "stop_after_manual", False)]
+    before = [s for s in plan.steps if s.number < group[0].number]
+    last = []  # the written group just before: the database steps since the last code step
+    for s in before:
+        last = [] if s.is_code else last + [s]
+    why = _stop(group[0], last, getattr(get_writer(plan.tool), "stop_after_manual", False))
+    nums = ", ".join(str(s.number) for s in group)
+    done = ", ".join(str(s.number) for s in last)
     if gate:
         where = f"after step {gate.number} ({gate.title})"
-    elif manual:
-        where = f"after running the by-hand file(s) of step(s) {', '.join(map(str, manual))}"
+    elif why == "manual":
+        where = f"after running the by-hand file(s) of step(s) {', '.join(str(s.number) for s in last if not s.transactional)}"
+    elif why == "deploy":
+        where = f"once step(s) {done} are deployed (they must not share a transaction with step {group[0].number})"
+    elif why == "watch":
+        where = f"once step(s) {done} ran in production and nothing failed"
     else:
         where = "now"
-    nums = ", ".join(str(s.number) for s in group)
     return f"{where}, {render.instruction('continue')} to write step(s) {nums}"
 
 
