@@ -404,7 +404,28 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
                 found.append(folder / name / own)
     if tool in _BY_NUMBER:
         found.sort(key=number_then_name)
+    if tool == "drizzle":
+        listed = drizzle_listed(folder)
+        found = found if listed is None else [f for f in found if f.stem in listed or _DRIZZLE_BY_HAND.match(f.name)]
     return found
+
+
+# Flux's by-hand files beside drizzle's journal (write/tools/_drizzle_journal.py): run with psql
+# between the two entries their number sits between.
+_DRIZZLE_BY_HAND = re.compile(r"^\d{4}-\d{2}_manual_")
+
+
+def drizzle_listed(folder: Path) -> Optional[set[str]]:
+    """The tags drizzle's journal lists: the only files `drizzle-kit migrate` runs (a file left
+    beside them, dokploy's 0130_abandoned_dagger.sql after a merge, never ran); None where the
+    folder has no journal Flux can read (then every file counts)."""
+    try:
+        entries = json.loads(Path(_journal(str(folder))).read_text(encoding="utf-8")).get("entries")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    if not isinstance(entries, list):
+        return None
+    return {e["tag"] for e in entries if isinstance(e, dict) and isinstance(e.get("tag"), str)}
 
 
 def goose_go_migrations(folder: Path) -> list[Path]:

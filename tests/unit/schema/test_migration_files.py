@@ -367,3 +367,24 @@ def test_a_folder_in_a_format_flux_reads_but_does_not_write_is_named(tmp_path):
     assert unwritten_format(whole).startswith("plain SQL files, each run whole")
     (whole / "20261205000000_flux_step.sql").write_text("-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n")
     assert unwritten_format(whole) is None  # dbmate's format is the folder's newest: it is kept
+
+
+def test_drizzle_runs_what_its_journal_lists(tmp_path):
+    """drizzle-kit migrate runs the journal's entries only: a file beside them (dokploy's
+    0130_abandoned_dagger.sql, left after a merge) never ran, and replaying it made a false
+    'already exists' on every plan; Flux's by-hand files (NNNN-KK_manual_) run between entries."""
+    import json
+
+    from flux_agent.schema.migration_files import migration_files
+
+    (tmp_path / "meta").mkdir()
+    (tmp_path / "meta" / "_journal.json").write_text(json.dumps({"version": "7", "dialect": "postgresql", "entries": [
+        {"idx": 0, "tag": "0000_init"}, {"idx": 1, "tag": "0001_second"}]}))
+    for name in ("0000_init.sql", "0001_second.sql", "0001_abandoned.sql", "0001-01_manual_build_index.sql",
+                 "0001_second.down.sql"):
+        (tmp_path / name).write_text("SELECT 1;\n")
+    assert [p.name for p in migration_files(tmp_path, "drizzle")] == [
+        "0000_init.sql", "0001-01_manual_build_index.sql", "0001_second.sql"]
+    assert len(migration_files(tmp_path, "sql")) == 4  # another tool's folder: every file
+    (tmp_path / "meta" / "_journal.json").write_text("{")  # a journal Flux cannot read: every file counts
+    assert len(migration_files(tmp_path, "drizzle")) == 4
