@@ -31,17 +31,29 @@ TABLES = {
 
 
 
-def read_runs(conn, tool: str) -> Optional[list[str]]:
-    """What `tool`'s table holds (its key column), in a savepoint; None when the tool keeps no table
-    Flux knows or it is not there (the tool never ran on this database)."""
+def runs_table(tool: str, project: Path, migrations_dir: Optional[str] = None) -> Optional[str]:
+    """The table `tool` records its runs in for this project: TABLES's, but drizzle's where the
+    project's drizzle.config names its own (`migrations: { table, schema }`: dokploy's
+    public.migrations)."""
+    if tool == "drizzle":
+        from .drizzle_config import migrations_table
+
+        return ".".join(migrations_table(project, Path(migrations_dir) if migrations_dir else None))
+    return TABLES[tool][0] if tool in TABLES else None
+
+
+def read_runs(conn, tool: str, table: Optional[str] = None) -> Optional[list[str]]:
+    """What `tool`'s table (`table`, schema-qualified, or TABLES's) holds (its key column), in a
+    savepoint; None when the tool keeps no table Flux knows or it is not there (the tool never ran
+    on this database)."""
     import psycopg
     from psycopg import sql
 
     entry = TABLES.get(tool)
     if entry is None:
         return None
-    table, column, _ = entry
-    schema, _, name = table.rpartition(".")
+    _, column, _ = entry
+    schema, _, name = (table or entry[0]).rpartition(".")
     with conn.transaction():
         exists = conn.execute("SELECT to_regclass(%s)", [f'{schema or "public"}."{name}"']).fetchone()[0]
         if exists is None:

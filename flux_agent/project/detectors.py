@@ -10,7 +10,9 @@ import re
 from pathlib import PurePosixPath
 from typing import Callable, Optional
 
-from .scan import HEAD, Scan, existing, glob_folder, inside, join, other_database, package_folder, script_flag
+from .scan import (
+    HEAD, Scan, existing, glob_folder, hidden, inside, join, other_database, package_folder, script_flag,
+)
 
 Found = tuple[list[str], Optional[str]]  # evidence lines, migrations folder
 
@@ -172,7 +174,7 @@ def _alembic_sections(scan: Scan, ini: PurePosixPath, parser) -> list[tuple[str,
 
 def _drizzle(scan: Scan) -> Found:
     names = [f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs", "mts")]
-    for f in scan.named(*names):
+    for f in (f for f in scan.named(*names) if not hidden(f)):
         m = re.search(r"\bout\s*:\s*[\"'`]([^\"'`]+)[\"'`]", scan.read(f))
         out = inside(m.group(1)) if m else None
         return [f"{f} exists" + (f" with out: {out}" if out else "")], _drizzle_out(scan, f, out or "drizzle")

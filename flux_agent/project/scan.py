@@ -122,6 +122,11 @@ class Scan:
         return out
 
 
+def hidden(rel: PurePosixPath) -> bool:
+    """Is the file in a dot-folder (a tool's scratch, an editor's backup): never the project's config."""
+    return any(part.startswith(".") for part in rel.parts[:-1])
+
+
 def _walk(folder: str, rel: str, depth: int, found: list[tuple[int, str]], dirs: list[str],
           limit: int = _MAX_DEPTH) -> bool:
     """Lists `folder` (at `rel` below the root) into found and dirs, its subfolders in name order,

@@ -8,7 +8,7 @@ from typing import Optional
 
 from ..errors import FluxInputError, one_line
 from ..model.status import StatusReport
-from ..project.applied import is_recorded, read_runs
+from ..project.applied import is_recorded, read_runs, runs_table
 from ..write.deploy_groups import PLANS_DIR, plan_records
 from .report import from_database, from_record
 
@@ -37,7 +37,7 @@ def project_status(project: Path, database_url: Optional[str] = None) -> StatusR
 def _recorded_files(project: Path, record, conn) -> Optional[set[str]]:
     """The plan's written files its migration tool's table records as run; None: no table to read."""
     tool = record.plan.tool
-    runs = read_runs(conn, tool)
+    runs = read_runs(conn, tool, runs_table(tool, project, record.migrations_dir))
     if runs is None:
         return None
     files = [f for s in record.plan.steps for f in s.files if (project / f).is_file()]

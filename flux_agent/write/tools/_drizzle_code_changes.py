@@ -14,7 +14,8 @@ from ..base import db_steps
 from ..code_changes import cannot, change, lf, read
 from ._drizzle_journal import step_file
 from ._drizzle_schema_files import drop_reexport, schema_files
-from ._drizzle_schema_ts import TsError, TsSchema, match_close, str_value, ts_edit
+from ._drizzle_schema_ts import TsSchema, ts_edit
+from ...project.ts_tokens import TsError, match_close, str_value
 from ._drizzle_snapshot import Snapshots, Unsupported, previous_snapshot
 
 __all__ = ["code_changes"]
@@ -95,7 +96,7 @@ def _edit(schemas: dict[str, TsSchema], project: Path, rel: str, op) -> list[str
     const = trial.const_of(split_qualified(op.table)[1]) if op.op == "drop_table" else None
     for f, ts in schemas.items():
         if const and f != rel and _named(ts, const):
-            other = TsSchema(drop_reexport(ts.text, project / f, const, project / rel))
+            other = TsSchema(drop_reexport(ts.text, project / f, const, project / rel, project))
             if _named(other, const):
                 raise Unsupported(f"{const} (table {op.table}) is used in {f} too (relations, references): "
                                   "remove it there and the table by hand")
@@ -139,12 +140,11 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
             renames.append(f"rename table {op.table}: drizzle names a .references() key after its tables, so "
                            f"`drizzle-kit generate` will propose renaming {', '.join(keys)}; accept that migration, "
                            "or declare those keys with foreignKey({ name: ... }) in the table's third argument")
-    if after is not None:
-        for ts in schemas.values():
-            try:
-                _index_names(ts, after)
-            except TsError:
-                pass
+    for rel in done if after is not None else ():  # the files edited: a rename's indexes are built again
+        try:
+            _index_names(schemas[rel], after)
+        except (TsError, Unsupported):
+            pass
     out = [change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
                   + "; ".join(done.get(rel) or ["index names"]) + " (apply with the code step; then "
                   "`drizzle-kit generate` finds nothing to do)")

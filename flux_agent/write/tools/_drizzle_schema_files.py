@@ -6,28 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._drizzle_schema_ts import TsError, match_close, str_value, tokenize_ts
+from ...project.drizzle_config import config_file, package_of, schema_entries
+from ...project.ts_tokens import TsError, match_close, str_value, tokenize_ts
+from ...project.ts_modules import EXTS, module_file  # EXTS: what drizzle-kit accepts as a schema file
 
-__all__ = ["CONFIGS", "schema_files"]
-
-CONFIGS = tuple(f"drizzle.config.{e}" for e in ("ts", "mts", "cts", "js", "mjs", "cjs"))
-EXTS = (".ts", ".js", ".mts", ".cts", ".mjs", ".cjs")  # what drizzle-kit accepts as a schema file
-
-
-def _config_entries(toks, name: str) -> tuple[list[str] | None, str]:
-    """The `schema:` value of the config's tokens: its strings, or None and why."""
-    for i, t in enumerate(toks[:-2]):
-        if t.text == "schema" and toks[i + 1].text == ":":
-            if toks[i + 2].text == "[":
-                items = toks[i + 3:match_close(toks, i + 2)]
-                values = [str_value(x) for x in items if x.text != ","]
-            else:
-                values = [str_value(toks[i + 2])]
-            if not values or any(v is None for v in values):
-                return None, f"{name} names its schema by an expression; edit the pgTable by hand"
-            return values, ""
-    return None, f"{name} names no schema file"
-
+__all__ = ["drop_reexport", "schema_files"]
 
 def _expand(project: Path, value: str) -> tuple[list[Path], str]:
     """The files one `schema` entry names, as drizzle-kit's glob and folder reading find them."""
@@ -44,19 +27,7 @@ def _expand(project: Path, value: str) -> tuple[list[Path], str]:
     return [p for p in out if p.suffix in EXTS and not p.name.endswith(".d.ts")], ""
 
 
-def _module(importer: Path, spec: str) -> Path | None:
-    """The file a relative module specifier names (TypeScript's `./x.js` meaning ./x.ts too)."""
-    if not spec.startswith("."):
-        return None
-    base = importer.parent / spec
-    stem = base.with_suffix("") if base.suffix in EXTS else base
-    for cand in (base, *(stem.with_suffix(e) for e in EXTS), *(base / f"index{e}" for e in EXTS)):
-        if cand.is_file() and cand.suffix in EXTS:
-            return cand
-    return None
-
-
-def _reexports(path: Path) -> list[Path]:
+def _reexports(path: Path, project: Path) -> list[Path]:
     """The files `path` re-exports from: `export * from "./x"`, `export { a, b as c } from "./x"`."""
     try:
         toks = tokenize_ts(path.read_text(encoding="utf-8"))
@@ -74,38 +45,27 @@ def _reexports(path: Path) -> list[Path]:
         else:
             continue
         if j + 1 < len(toks) and toks[j].text == "from" and (spec := str_value(toks[j + 1])):
-            found = _module(path, spec)
+            found = module_file(path, spec, project)
             if found is not None:
                 out.append(found)
     return out
-
-
-def _config(project: Path, near: Path | None) -> Path | None:
-    """drizzle.config in the project's folder, or in a folder between it and the migrations (a
-    monorepo's package: `drizzle-kit generate --config packages/db/drizzle.config.ts`)."""
-    folders = [project]
-    if near is not None:
-        folders += [d for d in reversed((project / near).parents) if d.is_relative_to(project) and d != project]
-    return next((d / n for d in folders for n in CONFIGS if (d / n).is_file()), None)
 
 
 def schema_files(project_dir: Path, near: Path | None = None) -> tuple[list[str], str]:
     """(the schema's files relative to the project, the config's entries first; why none). `near`,
     the migrations folder, finds a config in a package of the project."""
     project = Path(project_dir).resolve()
-    cfg = _config(project, near)
+    cfg = config_file(project, near)
     if cfg is None:
         return [], "no drizzle.config.ts in the project"
     name = cfg.relative_to(project).as_posix()
     try:
-        values, why = _config_entries(tokenize_ts(cfg.read_text(encoding="utf-8")), name)
+        values, why = schema_entries(tokenize_ts(cfg.read_text(encoding="utf-8")), name)
     except (TsError, OSError) as exc:
         return [], f"cannot read {name}: {exc}"
     if values is None:
         return [], why
-    # drizzle-kit reads the paths from the folder it runs in: the package's, or the config's
-    package = next((d for d in [cfg.parent, *cfg.parent.parents] if (d / "package.json").is_file()
-                    and d.is_relative_to(project)), cfg.parent)
+    package = package_of(cfg, project)
     queue = []
     for value in values:
         found, why = _expand(package, value)
@@ -122,11 +82,11 @@ def schema_files(project_dir: Path, near: Path | None = None) -> tuple[list[str]
         if path in seen or not path.is_relative_to(project):
             continue
         seen.append(path)
-        queue += _reexports(path)
+        queue += _reexports(path, project)
     return [p.relative_to(project).as_posix() for p in seen], ""
 
 
-def drop_reexport(text: str, importer: Path, name: str, target: Path) -> str:
+def drop_reexport(text: str, importer: Path, name: str, target: Path, project: Path) -> str:
     """`text` (the file `importer`) without `name` (or `name as x`) in its `export { ... } from` lists
     naming `target`; a list left empty goes with its statement."""
     while True:
@@ -136,7 +96,7 @@ def drop_reexport(text: str, importer: Path, name: str, target: Path) -> str:
                 continue
             close = match_close(toks, i + 1)
             spec = str_value(toks[close + 2]) if close + 2 < len(toks) and toks[close + 1].text == "from" else None
-            found = _module(importer, spec) if spec else None
+            found = module_file(importer, spec, project) if spec else None
             if found is None or found.resolve() != target.resolve():
                 continue
             entries, first = [], i + 2

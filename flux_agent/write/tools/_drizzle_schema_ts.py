@@ -1,6 +1,6 @@
-"""A Drizzle schema.ts edited as text: each table's pgTable("name", { ... }) found by a small
-tokenizer (strings, template literals, comments and brackets understood; no regular expression
-decides structure), and the column, index and table edits the operations make."""
+"""A Drizzle schema.ts edited as text: each table's pgTable("name", { ... }) found by the small
+tokenizer of _ts_tokens.py (no regular expression decides structure), and the column, index and
+table edits the operations make."""
 
 from __future__ import annotations
 
@@ -8,100 +8,7 @@ import json
 
 from ...pg.quote import split_qualified
 from ._drizzle_snapshot import Unsupported, builder, default_value
-
-# A small tokenizer finds the structure (strings, template literals, comments and brackets
-# are understood; no regular expression decides structure). Regex literals are not read:
-# a schema file holding one with an unbalanced bracket is reported, not edited.
-
-class _Tok:
-    __slots__ = ("end", "kind", "start", "text")
-
-    def __init__(self, kind: str, text: str, start: int, end: int):
-        self.kind, self.text, self.start, self.end = kind, text, start, end
-
-
-def _skip_string(src: str, i: int) -> int:
-    """The end of the string or template literal starting at i."""
-    quote, i = src[i], i + 1
-    while i < len(src):
-        ch = src[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == quote:
-            return i + 1
-        if quote == "`" and src.startswith("${", i):
-            depth, i = 1, i + 2
-            while i < len(src) and depth:
-                if src[i] in "'\"`":
-                    i = _skip_string(src, i)
-                    continue
-                depth += {"{": 1, "}": -1}.get(src[i], 0)
-                i += 1
-            continue
-        if ch == "\n" and quote != "`":
-            break
-        i += 1
-    raise TsError("unterminated string")
-
-
-class TsError(Exception):
-    pass
-
-
-def tokenize_ts(src: str) -> list[_Tok]:
-    out, i = [], 0
-    while i < len(src):
-        ch = src[i]
-        if ch.isspace():
-            i += 1
-        elif src.startswith("//", i):
-            end = src.find("\n", i)
-            i = len(src) if end < 0 else end
-        elif src.startswith("/*", i):
-            end = src.find("*/", i + 2)
-            if end < 0:
-                raise TsError("unterminated comment")
-            i = end + 2
-        elif ch in "'\"`":
-            end = _skip_string(src, i)
-            out.append(_Tok("str", src[i:end], i, end))
-            i = end
-        elif ch.isalnum() or ch in "_$":
-            j = i
-            while j < len(src) and (src[j].isalnum() or src[j] in "_$"):
-                j += 1
-            out.append(_Tok("ident", src[i:j], i, j))
-            i = j
-        else:
-            if src.startswith("=>", i):
-                out.append(_Tok("punct", "=>", i, i + 2))
-                i += 2
-                continue
-            out.append(_Tok("punct", ch, i, i + 1))
-            i += 1
-    return out
-
-
-def match_close(toks: list[_Tok], i: int) -> int:
-    """Index of the bracket closing toks[i]."""
-    pairs, depth = {"(": ")", "[": "]", "{": "}"}, []
-    for j in range(i, len(toks)):
-        t = toks[j].text if toks[j].kind == "punct" else ""
-        if t in pairs:
-            depth.append(pairs[t])
-        elif t in (")", "]", "}"):
-            if not depth or depth.pop() != t:
-                raise TsError(f"unbalanced {t}")
-            if not depth:
-                return j
-    raise TsError("unbalanced brackets")
-
-
-def str_value(tok: _Tok) -> str | None:
-    if tok.kind != "str" or tok.text[0] == "`" and "${" in tok.text:
-        return None
-    return tok.text[1:-1]
+from ...project.ts_tokens import _Tok, match_close, str_value, tokenize_ts
 
 
 class _Prop:

@@ -29,7 +29,8 @@ do by hand.
 
 Drizzle has no down migrations: each step's down SQL goes beside its file as
 `<name>.down.sql`, to run by hand; a journal entry's down file also deletes its
-row from drizzle.__drizzle_migrations, so drizzle-kit migrate can run it again.
+row from the migrations table (drizzle.__drizzle_migrations, or the one drizzle.config
+names), so drizzle-kit migrate can run it again.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from pathlib import Path
 
 from ...errors import FluxInputError
 from ...model.plan import CodeChange, Plan, Step
-from ...pg.quote import literal
+from ...pg.quote import ident, literal
+from ...project.drizzle_config import DEFAULT_TABLE, migrations_table
 from ..base import FileJob, Writer, db_steps, down_sql, guarded_up_sql, slug, step_label, undo_note
 from ._drizzle_code_changes import code_changes
 from ._drizzle_journal import JOURNAL, is_manual, layout, next_idx, read_journal, step_file, step_stem, step_title
@@ -76,11 +78,16 @@ def render_manual(step: Step, after: str | None, before: str | None, path: str) 
     )
 
 
-def render_down(step: Step, path: str, when: int | None) -> str:
+def _runs_table(table: tuple[str, str]) -> str:
+    return f"{ident(table[0])}.{ident(table[1])}"
+
+
+def render_down(step: Step, path: str, when: int | None, table: tuple[str, str] = DEFAULT_TABLE) -> str:
     down = "\n".join(statements(down_sql(step) or "")) or f"-- {undo_note(step)}"
     once = "-1 " if step.transactional else ""
-    forget = ("\n-- Forget the migration so drizzle-kit migrate runs it again (default migrations table):\n"
-              f"DELETE FROM drizzle.__drizzle_migrations WHERE created_at = {when};\n" if when is not None else "")
+    forget = ("\n-- Forget the migration so drizzle-kit migrate runs it again (the migrations table drizzle.config\n"
+              f"-- names, drizzle's own by default):\nDELETE FROM {_runs_table(table)} WHERE created_at = {when};\n"
+              if when is not None else "")
     return (
         f"-- Rollback of step {step.number}: {step_title(step)}\n"
         "-- Drizzle has no down migrations; run by hand, newest step first:\n"
@@ -115,6 +122,7 @@ def jobs(plan: Plan, project_dir: Path, now: datetime | None = None) -> list[Fil
     if any(step_file(s).parent != out for s in steps):
         raise FluxInputError("drizzle steps need files in one folder; lay the plan out first")
     journal = read_journal(Path(project_dir) / out)
+    table = migrations_table(Path(project_dir), out)
     entries = journal["entries"]
     fallback = str(journal.get("version", "7"))
     version = str(entries[-1].get("version", fallback)) if entries else fallback  # as drizzle-kit's own entries
@@ -144,7 +152,7 @@ def jobs(plan: Plan, project_dir: Path, now: datetime | None = None) -> list[Fil
             idx, when = idx + 1, when + 1
         jobs_out.append(FileJob(step.files[0], text))
         if len(step.files) > 1:
-            jobs_out.append(FileJob(step.files[1], render_down(step, step.files[1], step_when)))
+            jobs_out.append(FileJob(step.files[1], render_down(step, step.files[1], step_when, table)))
     if snaps.pending:  # the group ends with by-hand files: an entry records what they did
         base = snaps.base
         stem = f"{idx:04d}_flux_check_{slug(step_title(steps[-1]), 'by_hand')}"[:60].rstrip("_")
@@ -156,8 +164,8 @@ def jobs(plan: Plan, project_dir: Path, now: datetime | None = None) -> list[Fil
             "-- (drizzle-kit generate compares schema.ts with the newest snapshot); fails if they have not run.\n"
             + _check_sql(base, snaps.base))))
         jobs_out.append(FileJob((out / f"{stem}.down.sql").as_posix(), (
-            "-- Forget the check so drizzle-kit migrate runs it again (default migrations table):\n"
-            f"DELETE FROM drizzle.__drizzle_migrations WHERE created_at = {when};\n")))
+            "-- Forget the check so drizzle-kit migrate runs it again:\n"
+            f"DELETE FROM {_runs_table(table)} WHERE created_at = {when};\n")))
     if new_entries:
         journal = {**journal, "entries": entries + new_entries}
         jobs_out.append(FileJob((out / JOURNAL).as_posix(), json.dumps(journal, indent=2, ensure_ascii=False),
