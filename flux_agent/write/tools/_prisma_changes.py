@@ -54,6 +54,7 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
     code = next((s.number for s in plan.steps if s.is_code), None)
     window = code is not None and any(s.number > code and not s.is_code for s in plan.steps)
     windowed: set = set()  # files describing the database until the contract (_prisma_window.py)
+    until_contract = _after(plan, texts, code) if window else None
     for op in plan.operations:
         # The file holding the op's model first, then the main one (a new model goes there).
         order = [main] + [f for f in files if f != main]
@@ -61,7 +62,7 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
         for f in order:
             trial = Doc(docs[f].text)
             try:
-                if window and edit_window(trial, op):
+                if window and edit_window(trial, op, until_contract):
                     windowed.add(f)
                 else:
                     edit(trial, op)
@@ -77,7 +78,6 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
         if first is not None:
             notes.append(f"{_describe(op)}: {first}")
     after = _after(plan, texts)
-    until_contract = _after(plan, texts, code) if windowed else None
     out = []
     for f in files:
         db = until_contract if f in windowed else after

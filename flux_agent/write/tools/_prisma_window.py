@@ -1,17 +1,18 @@
 """schema.prisma between a plan's code deploy and its contract. A column (or table) the contract
 drops is still in the database then: its field (model) stays, marked `@ignore` (`@@ignore`), so the
 client stops using it and a `prisma migrate dev` in between writes no DROP of its own; a renamed
-column's old one gets an ignored field of its own beside the renamed field. The contract's write
-takes them out (close_window)."""
+column's old one, and a type change's copy of the new type, get an ignored field of their own
+beside the field. The contract's write takes them out (close_window)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+from ...model.operations import DropColumn
 from ...schema.readers._prisma_map import field_names, find_arg, str_attr
 from ...schema.readers._prisma_parse import Call, Ident
 from ._prisma_edits import edit, edit_drop_column
-from ._prisma_schema import Attr, Cannot, Doc, attr_text
+from ._prisma_schema import Attr, Cannot, Doc, attr_text, prisma_type
 
 __all__ = ["close_window", "edit_window"]
 
@@ -26,28 +27,40 @@ def _keys(block, f) -> list:
             if a.name == "relation" and f.name in field_names(find_arg(a.args, "fields"))]
 
 
-def _old_column(doc: Doc, op) -> None:
-    """A rename's window: the field renamed as the contract leaves it, and the old column (still
-    there, written by the sync trigger) as a field of its own, optional (a required ignored field
-    would take `create` from the client) and ignored, with copies of its indexes."""
+def _ignored_copy(doc: Doc, op, prefix: str, column: str, typed=None) -> None:
+    """After the op's field, an ignored copy of it mapping `column` (a column only the sync trigger
+    writes meanwhile), named `<prefix><field>` (of type `typed`, prisma_type()'s answer, where
+    given), with copies of its indexes (names pinned to the database's later). Required only with
+    a default: a required ignored field without one would take `create` from the client."""
     block = doc.model(op.table)
     f = doc.field(block, op.column)
     taken = {x.name for x in block.fields}
-    name = next(n for n in (f"flux_old_{f.name}", f"flux_old_{f.name}_{op.column}", f"flux_old_{f.name}_1")
+    name = next(n for n in (f"{prefix}{f.name}", f"{prefix}{f.name}_{column}", f"{prefix}{f.name}_1")
                 if n not in taken)
-    old = replace(f, name=name, optional=f.optional or not f.is_list,
-                  attrs=[a for a in f.attrs if a.name not in ("map", "id", "updatedAt")]
-                  + [Attr("map", [(None, op.column)]), Attr("ignore", [])])
-    line = doc.field_text(old, doc.line(f.line))
-    attrs = [(n, a) for n, a in doc.block_attr_lines(block)
+    keep = [a for a in f.attrs if a.name not in ("map", "id", "updatedAt") and not (typed and a.name.startswith("db."))]
+    copy = replace(f, name=name, optional=f.optional or not (f.is_list or any(a.name == "default" for a in f.attrs)),
+                   attrs=keep + (typed[1] if typed else []) + [Attr("map", [(None, column)]), Attr("ignore", [])])
+    if typed:
+        copy.type, copy.is_list = typed[0], typed[2]
+    attrs = [a for _, a in doc.block_attr_lines(block)
              if a.name in ("index", "unique") and f.name in field_names(find_arg(a.args, "fields", 0))]
-    edit(doc, op)
-    block = doc.model(op.table)
-    doc.insert(doc.field(block, op.new_name).line + 1, line)
-    for _, a in attrs:  # the old column's indexes are still there
+    doc.insert(f.line + 1, doc.field_text(copy, doc.line(f.line)))
+    for a in attrs:
         args = [(k, [_renamed(x, f.name, name) for x in v] if (k in (None, "fields") and isinstance(v, list)) else v)
                 for k, v in a.args if k != "map"]
         doc.add_member(doc.model(op.table), attr_text(Attr(a.name, args), "@@"), attribute=True)
+
+
+def _shadow_column(doc: Doc, op, window) -> bool:
+    """A type change's window: the field keeps its type until the swap; the copy of the new type
+    (the one column of the table no field maps, in the database until the contract) is ignored."""
+    table = window.table(op.table) if window is not None else None
+    mapped = set(doc.columns(doc.model(op.table)).values())
+    extra = [c.name for c in table.columns if c.name not in mapped] if table is not None else []
+    if len(extra) != 1:
+        return False
+    _ignored_copy(doc, op, "flux_new_", extra[0], typed=prisma_type(doc, op.type))
+    return True
 
 
 def _renamed(item, old: str, new: str):
@@ -55,17 +68,21 @@ def _renamed(item, old: str, new: str):
     return item._replace(name=new) if isinstance(item, (Ident, Call)) and item.name == old else item
 
 
-def edit_window(doc: Doc, op) -> bool:
-    """`op` as the database stands between the code deploy and the contract, where that differs
-    from after it; False where the op has no window (then edit() describes both)."""
-    if op.op in ("drop_column", "rename_column"):
+def edit_window(doc: Doc, op, window=None) -> bool:
+    """`op` as the database stands between the code deploy and the contract (`window`: that
+    database), where that differs from after it; False where the op has no window (then edit()
+    describes both)."""
+    if op.op in ("drop_column", "rename_column", "change_column_type"):
         block = doc.model(op.table)
         f = doc.field(block, op.column)
         if _keys(block, f) or any(a.name == "id" for a in f.attrs):
             return False  # a key: the op's own edit says what to do
         if op.op == "rename_column":
-            _old_column(doc, op)
+            _ignored_copy(doc, op, "flux_old_", op.column)
+            edit(doc, op)  # the first field mapping the column: the original
             return True
+        if op.op == "change_column_type":
+            return _shadow_column(doc, op, window)
         f.optional = f.optional or not f.is_list  # the expand allowed NULL
         f.attrs = f.attrs if _ignored(f.attrs) else [*f.attrs, Attr("ignore", [])]
         doc.set_field(f)
@@ -92,11 +109,18 @@ def close_window(doc: Doc, op) -> bool:
         if op.op in ("drop_column", "rename_column"):
             f = doc.field(block, op.column)
             marked = _ignored(f.attrs) and (str_attr(f.attrs, "map") or f.name) == op.column
+        elif op.op == "change_column_type":
+            name = doc.field(block, op.column).name
+            f = next((x for x in block.fields if x.name.startswith(f"flux_new_{name}") and _ignored(x.attrs)), None)
+            marked = f is not None
         else:
             marked = op.op == "drop_table" and _ignored(block.attrs)
     except Cannot:
         return False
     if marked and op.op == "drop_table":
+        edit(doc, op)
+    elif marked and op.op == "change_column_type":  # the copy goes; the field takes its type
+        edit_drop_column(doc, DropColumn(table=op.table, column=str_attr(f.attrs, "map") or f.name))
         edit(doc, op)
     elif marked:
         edit_drop_column(doc, op)

@@ -97,6 +97,11 @@ def _model(text: str, name: str) -> str:
      and "@@index([nick])" in t and "@@index([flux_old_nick])" in t,
      lambda t: '  nick  String @map("handle")\n' in _model(t, "User") and "flux_old" not in t
      and "@@index([nick])" in t),
+    # a type change: the field keeps its type until the swap, the copy of the new type is ignored
+    ({"op": "change_column_type", "table": "users", "column": "nick", "type": "varchar(50)"},
+     lambda t: '  nick  String\n  flux_new_nick String? @db.VarChar(50) @map("nick_flux") @ignore\n' in _model(t, "User")
+     and '@@index([flux_new_nick], map: "users_nick_idx_flux")' in t,
+     lambda t: '  nick  String @db.VarChar(50)\n' in _model(t, "User") and "flux_new" not in t),
 ])
 def test_a_drop_keeps_its_field_ignored_until_written(project, op, during, after, capsys):
     schema = project / "prisma" / "schema.prisma"
