@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from ..errors import FluxInputError, one_line
-from ..project.applied import TABLES, is_recorded, read_runs
+from ..project.applied import TABLES, is_recorded, read_runs, runs_table
 
 
 def refusal(path: Path, tool: str, base: Optional[str], database_url: Optional[str]) -> Optional[str]:
@@ -49,13 +49,15 @@ def _recorded(path: Path, tool: str, url: str) -> Optional[str]:
     if tool not in TABLES:
         raise FluxInputError(f"cannot tell whether a {tool} migration is applied: Flux does not know where {tool} "
                              "records them; leave out --database-url to rely on git alone")
+    # drizzle's config, in the package above its migrations folder, may name its own table
+    table = runs_table(tool, path.resolve().parent.parent)
     try:
         with psycopg.connect(url, connect_timeout=10) as conn:
             conn.read_only = True
-            runs = read_runs(conn, tool)
+            runs = read_runs(conn, tool, table)
     except psycopg.Error as exc:
         raise FluxInputError(f"cannot read the migrations table of --database-url: {one_line(exc)}") from None
     if runs is not None and is_recorded(path, tool, runs):
-        return (f"{path.name} is recorded as applied in {TABLES[tool][0]} of --database-url; change the schema with "
+        return (f"{path.name} is recorded as applied in {table} of --database-url; change the schema with "
                 "a new migration instead")
     return None
