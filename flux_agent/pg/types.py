@@ -159,9 +159,28 @@ def narrowing(old: str, new: str) -> Optional[str]:
     if ob == "numeric" and nb == "numeric" and nm and (not om or nm[0] - (nm[1:] or [0])[0] < om[0] - (om[1:] or [0])[0]):
         digits = nm[0] - (nm[1:] or [0])[0]
         return f"abs({{col}}) >= 1e{digits}"
+    if ob in _FLOATS and nb == "numeric" and nm:  # no bound of their own: any value may be too big
+        return f"abs({{col}}) >= 1e{nm[0] - (nm[1:] or [0])[0]}"
     ints = {"smallint": 15, "integer": 31, "bigint": 63}
     if ob in ints and nb in ints and ints[nb] < ints[ob]:
         return f"{{col}} NOT BETWEEN {-(2 ** ints[nb])} AND {2 ** ints[nb] - 1}"
+    return None
+
+
+_FLOATS = ("real", "double precision")
+
+
+def rounding(old: str, new: str) -> Optional[str]:
+    """Where ALTER COLUMN TYPE old -> new rounds values to fewer decimal places (double precision
+    or numeric -> numeric(p, s) with a smaller scale: 4.25 is 4.3 in numeric(3,1)): a SQL condition
+    naming the column as `{col}` that a value changed so meets; else None."""
+    ob, om, oa = _parts(old)
+    nb, nm, na = _parts(new)
+    if oa or na or nb != "numeric" or not nm:
+        return None
+    scale = (nm[1:] or [0])[0]
+    if ob in _FLOATS or (ob == "numeric" and (not om or (om[1:] or [0])[0] > scale)):
+        return f"{{col}}::numeric <> round({{col}}::numeric, {scale})"
     return None
 
 

@@ -55,12 +55,18 @@ class Shadow:
     # -- conversions, rendered for a given reference to the column ---------
     # The casts go to the type without its length (cast_target): the column's own assignment applies
     # it, so a value too long fails as ALTER COLUMN TYPE fails, where CAST(x AS varchar(100)) cut it.
-    def fwd(self, ref: list[str]) -> str:
+    # Compared with the copy (`exact`), the value is cast to the copy's full type, rounded as the copy
+    # holds it: 4.25 is 4.3 in a numeric(3,1) copy, and compared unrounded the trigger took the copy
+    # for a new write and wrote 4.3 back into the old column (mealie's rating).
+    def fwd(self, ref: list[str], exact: bool = False) -> str:
         if self.using is not None:
             node = replace_column(parse_expr(self.using, "using"), self.old.name, ref)
-            return operand(render(node))  # it also stands beside IS DISTINCT FROM
+            value = operand(render(node))  # it also stands beside IS DISTINCT FROM
+            return f"CAST({value} AS {self.new_type})" if exact else value
         col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
-        return col if self.new_type == self.old.type else f"CAST({col} AS {cast_target(self.new_type)})"
+        if self.new_type == self.old.type:
+            return col
+        return f"CAST({col} AS {self.new_type if exact else cast_target(self.new_type)})"
 
     def back(self, ref: list[str]) -> str:
         col = ".".join(ident(p) if i else p for i, p in enumerate(ref)) if len(ref) > 1 else ident(ref[0])
@@ -185,19 +191,19 @@ def unique_constraint(sh: Shadow, idx: Index) -> Optional[Constraint]:
 def sync_function_sql(sh: Shadow) -> list[str]:
     o, n = sh.old.name, sh.new_name
     new_o, new_n, old_o, old_n = (f"NEW.{ident(o)}", f"NEW.{ident(n)}", f"OLD.{ident(o)}", f"OLD.{ident(n)}")
-    fwd, back = sh.fwd(["new", o]), sh.back(["new", n])
+    fwd, back, same = sh.fwd(["new", o]), sh.back(["new", n]), sh.fwd(["new", o], exact=True)
     nt, ot = sh.new_type, sh.old.type
     body = (
         "\nBEGIN\n"
         "  IF TG_OP = 'INSERT' THEN\n"
         f"    IF {new_n} IS NULL THEN\n"
         f"      {new_n} := {fwd};\n"
-        f"    ELSIF {differ(new_n, fwd, nt)} THEN\n"
+        f"    ELSIF {differ(new_n, same, nt)} THEN\n"
         f"      {new_o} := {back};\n"
         "    END IF;\n"
         f"  ELSIF {differ(new_o, old_o, ot)} AND {differ(new_n, old_n, nt, negate=True)} THEN\n"
         f"    {new_n} := {fwd};\n"
-        f"  ELSIF {differ(new_n, old_n, nt)} AND {differ(new_n, fwd, nt)} THEN\n"
+        f"  ELSIF {differ(new_n, old_n, nt)} AND {differ(new_n, same, nt)} THEN\n"
         f"    {new_o} := {back};\n"
         "  END IF;\n"
         "  RETURN NEW;\n"
@@ -234,7 +240,7 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
         risk="brief lock, catalog change only; writes to either column are mirrored from here on",
         rollback=f"drop the trigger and {sh.new_name} ({sh.old.name} still holds every value)")]
     fwd = sh.fwd([sh.old.name])
-    todo = differ(n, fwd, sh.new_type)
+    todo = differ(n, sh.fwd([sh.old.name], exact=True), sh.new_type)
     sql = batched_update(ctx, sh.table, [(sh.new_name, fwd)], todo, label=f"{sh.table.name}.{sh.new_name}")
     steps.append(backfill_step(ctx, sh.table, f"copy {sh.old.name} into {sh.new_name} in batches ({what})", sql,
                                pending=todo))

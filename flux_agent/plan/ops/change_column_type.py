@@ -12,7 +12,7 @@ from ...errors import FluxInputError
 from ...model.operations import ChangeColumnType
 from ...model.schema import Schema
 from ...model.plan import Finding, Step
-from ...pg.types import binary_coercible, narrowing
+from ...pg.types import binary_coercible, narrowing, rounding
 from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
@@ -110,6 +110,13 @@ def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:
             f"{table.name}.{op.column} {col.type} -> {new_type} holds less: a value where {where} makes the "
             f"backfill fail, and writes of one fail from the first step on; find them before deploying: "
             f"SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
+    rounds = rounding(col.type, new_type) if op.using is None else None
+    if rounds is not None:
+        where = rounds.format(col=ident(op.column))
+        out.append(Finding(rule="narrowing-type", severity="warning", message=(
+            f"{table.name}.{op.column} {col.type} -> {new_type} rounds values to its scale (4.25 is 4.3 in "
+            f"numeric(3,1)): the copy holds them rounded, and after the swap so does the column; find them "
+            f"before deploying: SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
     return out
 
 

@@ -171,7 +171,10 @@ def test_a_narrower_varchar_is_never_filled_by_cutting_values_short(pg_url):
 
     plan = build_plan(parse_operations([{"op": "change_column_type", "table": "users", "column": "email",
                                          "type": "varchar(12)"}]), shop_schema(), SETTINGS)
-    assert "AS character varying(12))" not in "".join(s.up_sql or "" for s in plan.steps)
+    up = "".join(s.up_sql or "" for s in plan.steps)
+    # never assigned through a cast that cuts (compared through one, as the copy holds values, is fine)
+    assert ":= CAST(new.email AS character varying(12))" not in up and "= CAST(email AS character varying(12))" \
+        not in up.replace("IS DISTINCT FROM CAST(email", "")
     [warned] = [f for f in plan.findings if f.rule == "narrowing-type"]  # says so before the deploy, with a query
     with connect(pg_url) as conn:
         build_shop(conn)
@@ -183,3 +186,33 @@ def test_a_narrower_varchar_is_never_filled_by_cutting_values_short(pg_url):
         conn.execute("INSERT INTO users (email, name) VALUES ('x@example.o', 'X')")  # 12 fit
         assert conn.execute("SELECT count(*) FROM users WHERE char_length(email_flux) = 12 "
                             "AND email_flux <> email").fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_a_rounding_copy_leaves_the_old_column_alone(pg_url):
+    """double precision -> numeric(3,1): the copy holds 4.25 as 4.3. The sync trigger compared it
+    with the unrounded CAST(rating AS numeric), took the copy for a write of the new code, and wrote
+    4.3 back into the old column during the backfill (mealie's recipes.rating), while the rollback
+    said the old column still held every value."""
+    from flux_agent.schema.readers.live import read_live
+
+    with connect(pg_url) as conn:
+        conn.execute("CREATE TABLE recipes (id bigserial PRIMARY KEY, rating double precision)")
+        conn.execute("INSERT INTO recipes (rating) VALUES (4.25), (3.14159), (NULL), (2)")
+        plan = build_plan(parse_operations([{"op": "change_column_type", "table": "recipes", "column": "rating",
+                                             "type": "numeric(3,1)"}]), read_live(pg_url), SETTINGS)
+        # said before the deploy, each with the query that finds such values
+        warned = {f.message.split(" WHERE ")[-1]: f.message for f in plan.findings if f.rule == "narrowing-type"}
+        assert [conn.execute(f"SELECT count(*) FROM recipes WHERE {w}").fetchone()[0] for w in sorted(warned)] \
+            == [0, 2]  # none too big for numeric(3,1); 4.25 and 3.14159 rounded
+        code = next(s.number for s in plan.steps if s.is_code)
+        forward(conn, [s for s in sql_steps(plan) if s.number < code])
+        rows = conn.execute("SELECT rating, rating_flux FROM recipes ORDER BY id").fetchall()
+        assert [r[0] for r in rows] == [4.25, 3.14159, None, 2.0]  # the old column as it was
+        assert [str(r[1]) for r in rows] == ["4.3", "3.1", "None", "2.0"]
+        conn.execute("UPDATE recipes SET rating = 1.05 WHERE id = 4")  # old code writes: the copy follows
+        conn.execute("UPDATE recipes SET rating_flux = 7.5 WHERE id = 2")  # new code writes: the old follows
+        conn.execute("INSERT INTO recipes (rating) VALUES (9.99)")
+        rows = conn.execute("SELECT rating, rating_flux FROM recipes ORDER BY id").fetchall()
+        assert [(r[0], str(r[1])) for r in rows] == [(4.25, "4.3"), (7.5, "7.5"), (None, "None"), (1.05, "1.1"),
+                                                     (9.99, "10.0")]
