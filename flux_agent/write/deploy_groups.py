@@ -78,7 +78,9 @@ def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step
     """(the code step that must be deployed first, or None; the database steps up to the next
     code step, or up to where _stop ends the group)."""
     one_transaction = getattr(get_writer(plan.tool), "stop_after_manual", False)
-    pending = [s for s in plan.steps if s.number not in written]
+    # a code step with a written step after it is deployed already
+    pending = [s for s in plan.steps if s.number not in written and not (s.is_code and any(w > s.number
+                                                                                         for w in written))]
     gate: Optional[Step] = None
     group: list[Step] = []
     for step in pending:
