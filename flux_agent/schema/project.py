@@ -9,7 +9,6 @@ be read from files at all: those need a live database.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -42,7 +41,7 @@ def read_project_schema(project: Path, tool: str, migrations_dir: str,
         # missing that file's tables would be wrong (FolderReplay's one policy).
         return replay_folder(folder, tool)
     if tool == "alembic":
-        return _alembic(project)
+        return _alembic(project, migrations_dir)
     if tool in NEEDS_DATABASE:
         # Never a DATABASE_URL from the environment: that is the application's database.
         raise FluxInputError(
@@ -65,17 +64,22 @@ def _drizzle(folder: Path) -> Schema:
     return Schema()
 
 
-def _alembic(project: Path) -> Schema:
-    """Alembic's offline mode prints the SQL of every revision; replay it."""
-    ini = project / "alembic.ini"
-    if not ini.is_file():
-        raise FluxInputError("no alembic.ini: give --database-url to read the schema from the database")
+def _alembic(project: Path, migrations_dir: str) -> Schema:
+    """Alembic's offline mode prints the SQL of every revision; replay it. The configuration and its
+    section as the dev database's runner finds them (dispatch's src/dispatch/alembic.ini, section
+    tenant), run by the project's interpreter (its virtualenv has the revisions' imports)."""
+    from ..devdb.runners import _python
+    from ..devdb.runners.alembic import _config
+
+    where = _config(project, migrations_dir)
+    config = [] if where.toml else ["-c", str(where.file), "-n", where.section]
+    python = _python.project_python(where.file.parent, project)
     try:
-        run = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ini), "upgrade", "head", "--sql"],
-                             cwd=project, capture_output=True, text=True, timeout=120)
+        run = subprocess.run([python, "-m", "alembic", *config, "upgrade", "head", "--sql"],
+                             cwd=where.file.parent, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise FluxInputError(f"could not run alembic offline ({exc}); give --database-url") from None
     if run.returncode != 0:
         last = (run.stderr.strip().splitlines() or ["no output"])[-1]
-        raise FluxInputError(f"alembic offline mode failed ({last}); give --database-url") from None
+        raise FluxInputError(f"alembic offline mode failed with {python} ({last}); give --database-url") from None
     return replay_sql(run.stdout)

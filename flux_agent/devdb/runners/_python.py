@@ -232,6 +232,13 @@ def project_python(*folders: Path) -> str:
     return sys.executable
 
 
+def other_environment(python: str) -> bool:
+    """Is `python` another environment than Flux's own? Its folder, not the file it resolves to: a
+    virtualenv's python links to the same base interpreter (mealie's .venv and Flux's both resolve to
+    pyenv's python3.11) and has packages of its own."""
+    return os.path.dirname(os.path.abspath(python)) != os.path.dirname(os.path.abspath(sys.executable))
+
+
 def url_names(job) -> dict:
     """The dev database under more of the names a project's settings read it by (an unset name
     would fall back to the project's own default, and a .env file fills only unset names)."""

@@ -18,7 +18,6 @@ findings at their line.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from pathlib import Path
@@ -103,7 +102,7 @@ def read_many(paths: list[Path], project: Optional[Path]) -> dict[Path, ReadMigr
     folders = [str(p) for p in dict.fromkeys(x for x in (project, ini) if x is not None)]
     python = _python.project_python(*(Path(f) for f in folders)) if folders else sys.executable
     cwd = ini or project or todo[0].parent
-    other = os.path.realpath(python) != os.path.realpath(sys.executable)
+    other = _python.other_environment(python)
     results: dict[Path, Optional[dict]] = {p: None for p in todo}
     if _have_alembic():
         results = {p: render_here(p, folders) for p in todo}

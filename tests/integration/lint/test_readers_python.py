@@ -290,3 +290,25 @@ def test_flux_validate_cli_reads_both_tools(alembic_project, django_project):
             assert hits, out
         assert not [line for line in out.splitlines() if " error " in line and (
             "a3_age_index_concurrently.py" in line or "0003_pages_index_concurrently.py" in line)], out
+
+
+def test_alembic_revision_imports_what_the_projects_virtualenv_has(tmp_path):
+    """mealie's .venv and Flux's both resolve to pyenv's python3.11: the revision whose import failed
+    in Flux's interpreter was never tried in the project's, whose packages differ (8 revisions not
+    analysed). A virtualenv is its own environment, wherever its python links to."""
+    import subprocess
+    import sysconfig
+
+    body = textwrap.dedent(ALEMBIC_HEAD).format(doc="slug", rev="s1", down="None").replace(
+        "from alembic import op", "from alembic import op\nfrom acme_slug import slugify") + \
+        '    op.add_column("recipes", sa.Column(slugify("Slug Name"), sa.Text()))\n'
+    project = write(tmp_path, {"alembic.ini": ALEMBIC_INI, "alembic/versions/s1_slug.py": body,
+                               "deps/acme_slug.py": "def slugify(s):\n    return s.lower().replace(' ', '_')\n"})
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True)
+    site = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", "import sysconfig; "
+                           "print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    # the project's environment: Flux's packages (alembic, sqlalchemy) and one of its own
+    Path(site, "deps.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{project / 'deps'}\n")
+    found = judged(project / "alembic" / "versions" / "s1_slug.py", project, "alembic")
+    assert NOT_ANALYSED not in {f.rule for f in found}, [f.message for f in found]

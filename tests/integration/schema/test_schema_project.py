@@ -124,3 +124,33 @@ def test_alembic_failure_points_to_database_url(tmp_path, monkeypatch):
     _write(tmp_path, "alembic.ini", "[alembic]\nscript_location = missing\n")
     with pytest.raises(FluxInputError, match="--database-url"):
         tools.read_schema(str(tmp_path), tool="alembic")
+
+
+LOGGING = ("[loggers]\nkeys = root\n\n[handlers]\nkeys = console\n\n[formatters]\nkeys = generic\n\n"
+           "[logger_root]\nlevel = WARN\nhandlers = console\n\n[handler_console]\nclass = StreamHandler\n"
+           "args = (sys.stderr,)\nformatter = generic\n\n[formatter_generic]\nformat = %%(message)s\n")
+
+
+@pytest.mark.slow
+def test_alembic_offline_mode_finds_a_named_section_below_the_project(tmp_path, monkeypatch):
+    """dispatch: src/dispatch/alembic.ini, sections core and tenant, no [alembic]. Without the dev
+    database Flux looked for alembic.ini at the project's root only ("no alembic.ini")."""
+    pytest.importorskip("alembic")
+    monkeypatch.setenv("FLUX_DEVDB", "off")
+    app = tmp_path / "src" / "app"
+    app.mkdir(parents=True)
+    subprocess.run([sys.executable, "-m", "alembic", "init", "tenant"], cwd=app, check=True, capture_output=True)
+    (app / "alembic.ini").write_text("[core]\nscript_location = %(here)s/core\nsqlalchemy.url = postgresql://u@h/db\n\n"
+                                     "[tenant]\nscript_location = %(here)s/tenant\n"
+                                     "sqlalchemy.url = postgresql://u@h/db\n\n" + LOGGING)
+    _write(app, "tenant/versions/aaaa00000001_create.py", '''
+        from alembic import op
+        revision = "aaaa00000001"
+        down_revision = None
+        def upgrade():
+            op.execute("CREATE TABLE widgets (id bigint PRIMARY KEY, name text NOT NULL)")
+        def downgrade():
+            op.execute("DROP TABLE widgets")
+    ''')
+    schema = tools.read_schema(str(tmp_path), tool="alembic")
+    assert schema.table("widgets").column("name").nullable is False
