@@ -175,6 +175,13 @@ def scrubbed_env(params: dict, url: str) -> dict:
     env.update({"DATABASE_URL": url, "PGHOST": params["host"], "PGPORT": str(params["port"]),
                 "PGUSER": params["user"], "PGDATABASE": params["database"], "PGPASSWORD": params["password"],
                 "NODE_ENV": "development", "PYTHONDONTWRITEBYTECODE": "1"})
+    # The parts under the names settings commonly read them by: a name scrubbed above and left unset
+    # fails the settings (dispatch: KeyError "Config 'DATABASE_HOSTNAME' is missing").
+    for prefix in ("DATABASE_", "DB_"):
+        env.update({f"{prefix}{k}": v for k, v in (
+            ("HOST", params["host"]), ("HOSTNAME", params["host"]), ("PORT", str(params["port"])),
+            ("NAME", params["database"]), ("USER", params["user"]), ("USERNAME", params["user"]),
+            ("PASSWORD", params["password"]), ("CREDENTIALS", f"{params['user']}:{params['password']}"))})
     return env
 
 

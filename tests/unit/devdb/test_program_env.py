@@ -45,3 +45,16 @@ def test_urls_quote_what_a_url_cannot_hold():
     assert as_url({"user": "a b", "password": "p@ss/w", "host": "db.local", "port": 5432, "database": "d x"}) == \
         "postgresql://a%20b:p%40ss%2Fw@db.local:5432/d%20x"
     assert scrubbed_env({"host": "h", "port": 1, "user": "u", "password": "", "database": "d"}, "U")["DATABASE_URL"] == "U"
+
+
+def test_the_dev_database_under_the_part_names_settings_read(monkeypatch):
+    """dispatch's config reads DATABASE_HOSTNAME and DATABASE_CREDENTIALS ("user:password"): scrubbed
+    as database settings and left unset, its settings failed (KeyError) before any revision ran."""
+    monkeypatch.setenv("DATABASE_HOSTNAME", "prod-db.internal")
+    monkeypatch.setenv("DB_PASSWORD", "prod-secret")
+    env = scrubbed_env({"host": "/tmp/sock", "port": 5433, "user": "postgres", "password": "pw",
+                        "database": "flux_building_x"}, "U")
+    assert (env["DATABASE_HOSTNAME"], env["DATABASE_CREDENTIALS"], env["DATABASE_NAME"], env["DATABASE_PORT"]) == \
+        ("/tmp/sock", "postgres:pw", "flux_building_x", "5433")
+    assert (env["DB_HOST"], env["DB_USER"], env["DB_PASSWORD"]) == ("/tmp/sock", "postgres", "pw")
+    assert "prod" not in " ".join(env.values())
