@@ -5,13 +5,14 @@ an Index in `__table_args__`), so `alembic check` finds the model and the databa
 from __future__ import annotations
 
 import ast
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, offered, remove_stmt,
-                  replace_node, source_files, with_kwarg)
+                  offset, replace_node, source_files, with_kwarg)
 from ._sa_types import sa_type
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
@@ -205,6 +206,12 @@ def _default_names_follow(op: RenameColumn) -> bool:
                and len((pattern % op.new_name).encode()) <= 63 for pattern in (f"ix_{table}_%s", f"{table}_%s_key"))
 
 
+def _quoted(text: str, value: str) -> str:
+    """`value` as a string literal in the quotes the module mostly uses (ruff's and black's double,
+    unless the file is written with single ones)."""
+    return repr(value) if text.count("'") > text.count('"') else json.dumps(value)
+
+
 def _rename_column(op: RenameColumn, text, cls, model, where, conventions: bool = False) -> Edit:
     col = _col(cls, op.column)
     if col is None:
@@ -215,14 +222,25 @@ def _rename_column(op: RenameColumn, text, cls, model, where, conventions: bool 
             and (conventions or not _default_names_follow(op)):
         return Edit(model, cannot=f"{op.column} of {where} has index=/unique=, whose copies Flux names its own way: "
                                   "rename it by hand and name the index as the plan does")
+    if col.call and col.call.args and isinstance(col.call.args[0], ast.Constant) \
+            and isinstance(col.call.args[0].value, str):
+        return Edit(model, replace_node(text, col.call.args[0], _quoted(text, op.new_name)),
+                    f"{col.attr} of {where} now maps the column {op.new_name}")
+    if col.call is not None:
+        # The attribute keeps its name and maps the new column (`name = mapped_column("title", String)`),
+        # so the application's code needs no change (the column's key, which __table_args__ and
+        # relationships use, is the attribute's): mealie's shopping_lists.name became .title, and
+        # every use of .name broke.
+        at = offset(text, col.call.func.end_lineno, col.call.func.end_col_offset)
+        at = text.index("(", at) + 1
+        sep = ", " if col.call.args or col.call.keywords else ""
+        return Edit(model, text[:at] + _quoted(text, op.new_name) + sep + text[at:],
+                    f"{col.attr} of {where} now maps the column {op.new_name} (its name kept: the application's "
+                    "code needs no change)")
     used = sum(isinstance(n, ast.Name) and n.id == col.attr for n in ast.walk(cls)) > 1  # beyond its own line
     if _named_in_args(cls, op.column) or used:
         return Edit(model, cannot=f"{where} names {op.column} elsewhere (__table_args__, a relationship): rename "
                                   "it there by hand")
-    if col.attr != op.column or (col.call and col.call.args and isinstance(col.call.args[0], ast.Constant)
-                                 and isinstance(col.call.args[0].value, str)):
-        return Edit(model, replace_node(text, col.call.args[0], repr(op.new_name)),
-                    f"{col.attr} of {where} now maps the column {op.new_name}")
     if not identifier(op.new_name) or any(c.attr == op.new_name for c in _columns(cls)):
         return Edit(model, cannot=f"{op.new_name} is not a free Python name in {where}: rename it by hand")
     target = col.stmt.targets[0] if isinstance(col.stmt, ast.Assign) else col.stmt.target
