@@ -32,7 +32,8 @@ _NOWHERE = "postgresql://flux@/flux_offline?host=/nonexistent-flux-offline-rende
 
 
 def claims(text: str) -> bool:
-    return ("from alembic" in text or "import alembic" in text) and "def upgrade(" in text
+    # a merge or empty revision imports nothing of alembic's (dispatch's: `def upgrade(): pass`)
+    return ("from alembic" in text or "import alembic" in text or "down_revision" in text) and "def upgrade(" in text
 
 
 def _ini_dir(path: Path, project: Optional[Path]) -> Optional[Path]:

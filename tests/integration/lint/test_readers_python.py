@@ -312,3 +312,23 @@ def test_alembic_revision_imports_what_the_projects_virtualenv_has(tmp_path):
     Path(site, "deps.pth").write_text(f"{sysconfig.get_paths()['purelib']}\n{project / 'deps'}\n")
     found = judged(project / "alembic" / "versions" / "s1_slug.py", project, "alembic")
     assert NOT_ANALYSED not in {f.rule for f in found}, [f.message for f in found]
+
+
+def test_alembic_merge_revision_without_imports_is_read(tmp_path):
+    """dispatch's merge and empty revisions import nothing of alembic's: they were 'neither SQL nor a
+    migration of a tool Flux reads'."""
+    project = write(tmp_path, {"alembic.ini": ALEMBIC_INI, "alembic/versions/m1_merge.py": '''
+        """merge heads"""
+        revision = "m1"
+        down_revision = ("a1", "b1")
+        branch_labels = None
+
+
+        def upgrade():
+            pass
+
+
+        def downgrade():
+            pass
+        '''})
+    assert judged(project / "alembic" / "versions" / "m1_merge.py", project, "alembic") == []
