@@ -1,6 +1,7 @@
 """Alembic revision files, one per database step, chained on the current head.
 
-`<versions>/<12-hex revision>_<slug>.py` with `revision` and `down_revision`.
+`<versions>/<12-hex revision>_<slug>.py` with `revision` and `down_revision`, or
+the name the project's `file_template` makes (mealie's and dispatch's put the date first).
 The first step's parent is the versions folder's only head, read from the
 existing files with `ast` (never by running them); each next step's parent is
 the step before. A revision id is sha1 of the stamp, the parent and the step,
@@ -23,8 +24,10 @@ nothing new once the application change is deployed.
 from __future__ import annotations
 
 import ast
+import configparser
 import hashlib
 import re
+import tomllib
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -37,7 +40,9 @@ from . import _alembic_env, _sqlalchemy_models, _sqlmodel_models
 from ._py import comment_text, module_assignments, module_head, parse_file
 from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
 
-_FILE = re.compile(r"([0-9a-f]{12})_[a-z0-9_]+\.py")  # our own file names, not file content
+# our own file names, not file content: the revision id wherever the project's file_template puts it
+_FILE = re.compile(r"(?:.*[^0-9a-f])?([0-9a-f]{12})(?:[^0-9a-f].*)?\.py")
+_DEFAULT_TEMPLATE = "%(rev)s_%(slug)s"
 
 
 # --- reading the existing revisions ----------------------------------------
@@ -94,6 +99,38 @@ def current_head(revisions: dict[str, list[str]]) -> str | None:
     if not heads:
         raise FluxInputError("alembic revisions have no head (their down_revision links form a cycle)")
     return heads[0]
+
+
+def file_template(project: Path, migrations_dir: str) -> str:
+    """The `file_template` of the project's alembic configuration (mealie's and dispatch's put the
+    date first), as alembic reads it; alembic's default where none is set or it cannot be read."""
+    from ...devdb.runners.alembic import _config
+
+    try:
+        where = _config(project, migrations_dir)
+        if where.toml:
+            found = tomllib.loads(where.file.read_text(encoding="utf-8")).get("tool", {}).get("alembic", {}).get(
+                "file_template")
+        else:
+            parser = configparser.ConfigParser(defaults={"here": str(where.file.parent)}, strict=False)
+            parser.read(where.file, encoding="utf-8")
+            found = parser.get(where.section, "file_template", fallback=None)
+    except (FluxInputError, OSError, ValueError, configparser.Error, AttributeError):
+        return _DEFAULT_TEMPLATE
+    return found if isinstance(found, str) and "%(rev)s" in found else _DEFAULT_TEMPLATE
+
+
+def file_name(template: str, revision: str, slug_text: str, when: datetime) -> str:
+    """A revision file's name (without .py) as alembic's file_template makes it (the slug cut at 40
+    characters, alembic's truncate_slug_length)."""
+    values = {"rev": revision, "slug": slug_text[:40].rstrip("_"), "epoch": int(when.timestamp()),
+              "year": when.year, "month": when.month, "day": when.day, "hour": when.hour,
+              "minute": when.minute, "second": when.second}
+    try:
+        name = template % values
+    except (KeyError, ValueError, TypeError):
+        name = _DEFAULT_TEMPLATE % values
+    return name if _FILE.fullmatch(f"{name}.py") and "/" not in name else _DEFAULT_TEMPLATE % values
 
 
 def revision_id(step: Step, parent: str | None, stamp: str, taken: set[str]) -> str:
@@ -163,11 +200,14 @@ class AlembicWriter(Writer):
         stamp = utc(now).replace(microsecond=0).isoformat()
         taken = set(existing)
 
+        template = file_template(Path(project_dir), migrations_dir)
+        when = utc(now)
+
         def files(step: Step, i: int) -> list[str]:
             nonlocal parent  # each step revises the one before
             parent = revision_id(step, parent, stamp, taken)
             taken.add(parent)
-            return [(folder / f"{parent}_{step_slug(step)}.py").as_posix()]
+            return [(folder / f"{file_name(template, parent, step_slug(step), when)}.py").as_posix()]
 
         return lay_out(plan, files)
 

@@ -6,6 +6,7 @@ mapped_column) and one in the classic style (sa.Column)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -251,3 +252,21 @@ def test_a_project_without_models_gets_no_code_changes(tmp_path):
     (change,) = WRITER.code_changes(plan, tmp_path)
     assert change.path == "models.py" and "+    x: Mapped[Optional[str]] = mapped_column(Text, nullable=True)\n" \
         in change.patch
+
+
+@pytest.mark.slow
+def test_revision_files_follow_the_projects_file_template(pg_url, tmp_path, capsys):
+    """mealie's alembic.ini sets file_template (the date first); Flux wrote `<rev>_<slug>.py` beside
+    them. Its files are named as `alembic revision` names them, alembic reads them, and `continue`
+    finds their revision ids."""
+    root = project(tmp_path / "svc", pg_url)
+    ini = root / "alembic.ini"
+    ini.write_text(ini.read_text().replace("# file_template = ", "file_template = ", 1))
+    assert "\nfile_template = %%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s" \
+        in ini.read_text()
+    plan = write_all(root, OPS["rename-column"], capsys)
+    written = sorted(p.name for p in (root / "alembic" / "versions").glob("*.py") if not p.name.startswith("0000"))
+    assert len(written) == sum(s["phase"] != "code" for s in plan["steps"]) > 1
+    assert all(re.fullmatch(r"\d{4}_\d\d_\d\d_\d{4}-[0-9a-f]{12}_[a-z0-9_]+\.py", n) for n in written), written
+    heads = run(root, "heads").stdout.split()
+    assert len(heads) == 2 and heads[0] in " ".join(written)  # one head, Flux's last revision
