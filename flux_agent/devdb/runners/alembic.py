@@ -171,6 +171,14 @@ def _error(exc: BaseException, revision: str | None) -> dict:
     return {"status": "failed", "message": where + _first_line(exc)}
 
 
+def _left_out(result: dict, tolerated) -> dict:
+    """A failure's message with the revisions gone past before it: often its cause (mealie's first
+    revision failed importing psycopg, so the next found no table)."""
+    if result.get("status") == "failed" and tolerated.untouched:
+        result["message"] += "; " + "; ".join(tolerated.notes())
+    return result
+
+
 def child(config: dict, check, tolerated) -> dict:
     """alembic upgrade heads with the project's env.py, else without it; the result for the parent.
     A revision whose upgrade() fails without a database error is gone past (_python.Tolerated)."""
@@ -199,14 +207,14 @@ def child(config: dict, check, tolerated) -> dict:
     except BaseException as exc:  # noqa: BLE001 - env.py may raise anything, SystemExit too
         revision = _revision(exc, locations)
         if revision is not None:
-            return _error(exc, revision)
+            return _left_out(_error(exc, revision), tolerated)
         reason = _first_line(exc)
     try:
         _without_env(cfg, sa, url, target)
     except BaseException as exc:  # noqa: BLE001
         result = _error(exc, _revision(exc, locations))
         result["message"] += f" (alembic's env.py could not be used either: {reason})"
-        return result
+        return _left_out(result, tolerated)
     note = (f"alembic's env.py could not be used ({reason}); the revisions ran on the dev database with alembic's "
             "default environment, without what env.py sets (search_path, version table, options)")
     return {"status": "ok", "notes": [note] + tolerated.notes()}

@@ -639,3 +639,20 @@ def test_alembic_env_checking_its_url_as_a_settings_class_does_is_used(tmp_path)
     schema, notes = tools.current_schema(str(project))
     assert notes == []
     assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"}
+
+
+def test_alembic_failure_after_a_revision_gone_past_names_it(tmp_path):
+    """mealie: the first revision failed importing a driver (no query sent), was gone past, and the next
+    failed on its missing table; the message named only the second, the first being the cause."""
+    project = alembic_project(tmp_path / "al", CONVENTIONAL_ENV)
+    write(project, {
+        "alembic/versions/c3d4e5f6a7b8_fill.py": alembic_step(
+            "c3d4e5f6a7b8", "b2c3d4e5f6a7", "import acme_driver  # not installed\n"
+                                            "            op.execute('CREATE TABLE recipes (id int)')"),
+        "alembic/versions/d4e5f6a7b8c9_use.py": alembic_step(
+            "d4e5f6a7b8c9", "c3d4e5f6a7b8", "op.execute('ALTER TABLE recipes ADD COLUMN n int')")})
+    with pytest.raises(FluxInputError) as err:
+        tools.current_schema(str(project))
+    message = str(err.value)
+    assert "d4e5f6a7b8c9_use.py" in message and 'relation "recipes" does not exist' in message
+    assert "left out 1 migration" in message and "c3d4e5f6a7b8_fill.py" in message and "acme_driver" in message
