@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, offered, remove_stmt,
-                  offset, replace_node, source_files, with_kwarg)
+from ._py import (ModuleNames, append_item, identifier, indent_of, insert_after, literal_default, offered,
+                  offset, remove_stmt, replace_node, source_files, with_kwarg)
 from ._sa_types import sa_type
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
@@ -285,20 +285,26 @@ def _add_index(op: AddIndex, text, cls, model, where, names: ModuleNames) -> Edi
     keys = [_col(cls, c) for c in op.columns]  # Index names columns by their attribute (the key)
     if None in keys:
         return Edit(model, cannot=f"{where} does not map every column of the index: add it by hand")
-    index = f"{names.get('sqlalchemy', 'Index')}({', '.join(repr(x) for x in [name, *(k.attr for k in keys)])}" \
+    index = f"{names.get('sqlalchemy', 'Index')}({', '.join(_quoted(text, x) for x in [name, *(k.attr for k in keys)])}" \
             f"{', unique=True' if op.unique else ''})"
     st = _stmt(cls, "__table_args__")
     why = f"index {name} in __table_args__ of {where}"
     if st is None:
         anchor = _stmt(cls, "__tablename__")
-        new = insert_after(text, anchor, [f"{indent_of(text, anchor)}__table_args__ = ({index},)"])
+        pad = indent_of(text, anchor)
+        line = f"{pad}__table_args__ = ({index},)"
+        # one item a line where one line would pass the 100 columns ruff and black keep to (mealie: 176)
+        new = insert_after(text, anchor, [line] if len(line) <= 100 else
+                           [f"{pad}__table_args__ = (", f"{pad}    {index},", f"{pad})"])
     elif isinstance(st.value, ast.Tuple):
         items = [ast.unparse(e) for e in st.value.elts]
         if any(name in i for i in items):
             return Edit(model, why=f"{where} has the index {name} already")
-        at = len(items) - 1 if items and isinstance(st.value.elts[-1], ast.Dict) else len(items)
-        items.insert(at, index)
-        new = replace_node(text, st.value, f"({', '.join(items)},)" if len(items) == 1 else f"({', '.join(items)})")
+        if st.value.elts and not isinstance(st.value.elts[-1], ast.Dict):
+            new = append_item(text, st.value, index)  # the tuple's own layout kept
+        else:
+            items.insert(len(items) - 1 if items else 0, index)
+            new = replace_node(text, st.value, f"({', '.join(items)},)" if len(items) == 1 else f"({', '.join(items)})")
     elif isinstance(st.value, ast.Dict):
         new = replace_node(text, st.value, f"({index}, {ast.unparse(st.value)})")
     else:

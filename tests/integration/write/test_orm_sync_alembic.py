@@ -234,7 +234,7 @@ def test_index_names_attributes_and_a_renamed_column_keeps_its_attribute(tmp_pat
         RenameColumn(table="customers", column="name", new_name="full_name"),
         RenameColumn(table="tags", column="order_id", new_name="purchase_id")])
     # Declarative resolves Index("...", "title") by the attribute: the column's key.
-    assert "__table_args__ = (sa.Index('customers_name_idx', 'title'),)" in index.text
+    assert '__table_args__ = (sa.Index("customers_name_idx", "title"),)' in index.text
     assert "title: Mapped[str] = mapped_column(\"full_name\", String(100))" in renamed.text  # the attribute stays
     # one a relationship names keeps its name too, mapping the new column
     assert "order_id = sa.Column(\"purchase_id\", sa.Integer, sa.ForeignKey('orders.id'))" in used.text
@@ -270,3 +270,27 @@ def test_revision_files_follow_the_projects_file_template(pg_url, tmp_path, caps
     assert all(re.fullmatch(r"\d{4}_\d\d_\d\d_\d{4}-[0-9a-f]{12}_[a-z0-9_]+\.py", n) for n in written), written
     heads = run(root, "heads").stdout.split()
     assert len(heads) == 2 and heads[0] in " ".join(written)  # one head, Flux's last revision
+
+
+def test_an_index_is_added_as_the_module_writes_its_table_args(tmp_path):
+    """mealie: the index went into one 176-column line with single quotes, which its ruff rejects.
+    A new __table_args__ longer than 100 columns gets one item a line; an existing tuple written one
+    item a line gets the index on a line of its own; strings take the module's quotes."""
+    from flux_agent.model.operations import AddIndex
+    from flux_agent.write.tools import _sqlalchemy_models as sm
+
+    models = MODELS + ('\n\nclass RecipeTimelineEventWithAVeryLongName(Base):\n'
+                       '    __tablename__ = "recipe_timeline_events_with_a_very_long_name"\n\n'
+                       '    id: Mapped[int] = mapped_column(primary_key=True)\n'
+                       '    last_made_at_the_kitchen: Mapped[Optional[str]] = mapped_column(String(20))\n')
+    models = models.replace('    __table_args__ = (sa.Index("orders_customer_id_idx", "customer_id"),)\n',
+                            '    __table_args__ = (\n        sa.Index("orders_customer_id_idx", "customer_id"),\n    )\n')
+    (tmp_path / "models.py").write_text(models)
+    (_, long), (_, listed) = sm.edits(tmp_path, [
+        AddIndex(table="recipe_timeline_events_with_a_very_long_name", columns=["last_made_at_the_kitchen"]),
+        AddIndex(table="orders", columns=["total"])])
+    assert ('    __tablename__ = "recipe_timeline_events_with_a_very_long_name"\n    __table_args__ = (\n        '
+            'sa.Index("recipe_timeline_events_with_a_very_long_name_last__a181e1aa_idx", "last_made_at_the_kitchen"),'
+            '\n    )\n') in long.text
+    assert '        sa.Index("orders_customer_id_idx", "customer_id"),\n        sa.Index("orders_total_idx", "total"),\n' \
+        '    )\n' in listed.text
