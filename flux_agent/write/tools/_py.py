@@ -6,6 +6,7 @@ starts with, and reading existing migration files with `ast` (never running them
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -328,10 +329,38 @@ class ModuleNames:
                 text = merged
         if not lines:
             return text
-        last = [n for n in ast.parse(text).body if isinstance(n, (ast.Import, ast.ImportFrom))]
-        if last:
-            return insert_after(text, last[-1], lines)
-        return "".join(line + "\n" for line in lines) + text
+        for line in lines:
+            text = _placed_import(text, line)
+        return text
+
+
+def _root(node: ast.stmt) -> str:
+    name = node.names[0].name if isinstance(node, ast.Import) else ("." if node.level else node.module or "")
+    return name.split(".")[0]
+
+
+def _placed_import(text: str, line: str) -> str:
+    """`text` with the import `line` where isort puts it: a standard-library `import m` among the
+    module's standard-library imports, in order (mealie's `import decimal` went after its relative
+    imports, and ruff's I001 failed); anything else after the last import."""
+    new = ast.parse(line).body[0]
+    imports = [n for n in ast.parse(text).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    if not imports:
+        return line + "\n" + text
+    if isinstance(new, ast.Import) and _root(new) in sys.stdlib_module_names:
+        stdlib = [n for n in imports if _root(n) in sys.stdlib_module_names and _root(n) != "__future__"]
+        later = next((n for n in stdlib if isinstance(n, ast.ImportFrom) or
+                      (isinstance(n, ast.Import) and n.names[0].name.lower() > new.names[0].name.lower())), None)
+        if later is not None:
+            at = offset(text, later.lineno, 0)
+            return text[:at] + line + "\n" + text[at:]
+        if stdlib:
+            return insert_after(text, stdlib[-1], [line])
+        first = next((n for n in imports if _root(n) != "__future__"), None)
+        if first is not None:  # the first section, a blank line after it
+            at = offset(text, first.lineno, 0)
+            return text[:at] + line + "\n\n" + text[at:]
+    return insert_after(text, imports[-1], [line])
 
 
 def _member_key(alias: ast.alias) -> tuple:
