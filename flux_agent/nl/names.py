@@ -58,7 +58,9 @@ def _pick(name: str, candidates: list[str], levels) -> Optional[str]:
 
 
 _COLUMN_LEVELS = (lambda s: s, str.lower, key)
-_TABLE_LEVELS = (lambda s: s, str.lower, key, lambda s: singular(key(s)))
+# ... and last, the name without its schema: dispatch's tables live in dispatch_organization_default
+# ("add column incident.note" found no table; two tenants' alike are ambiguous, and said so).
+_TABLE_LEVELS = (lambda s: s, str.lower, key, lambda s: singular(key(s)), lambda s: key(s.rpartition(".")[2]))
 
 
 class Names:

@@ -37,6 +37,10 @@ def require_table(schema: Schema, name: str) -> Table:
     key = canonical_table(name)
     table = schema.table(key)
     if table is None:
+        elsewhere = [t.name for t in schema.tables if t.name.rpartition(".")[2] == key.rpartition(".")[2]]
+        if elsewhere:  # the table outside the schema named (dispatch's tenant schemas)
+            raise FluxInputError(f"unknown table {shown(name)}: did you mean {' or '.join(sorted(elsewhere))}? "
+                                 "(a table outside the public schema is named with its schema)")
         known = ", ".join(sorted(t.name for t in schema.tables)[:8]) or "none"
         raise FluxInputError(f"unknown table {shown(name)} (known tables: {known})")
     return table

@@ -142,3 +142,22 @@ def test_a_table_named_as_a_keyword_is_read_before_its_dot():
     assert parse_request("add an index on Field.page", schema)[0].table == "Field"
     renamed = parse_request("rename column Field.page to page_number", schema)[0]
     assert (renamed.table, renamed.column, renamed.new_name) == ("Field", "page", "page_number")
+
+
+def test_a_table_outside_public_is_found_by_its_own_name():
+    """dispatch keeps each tenant's tables in a schema of its own: "add column incident.note text"
+    was "unknown table 'incident'"; found where one schema has it, ambiguous where two do, and the
+    typed operation says which it meant."""
+    from flux_agent.schema.replay.engine import replay_sql
+
+    one = replay_sql("CREATE SCHEMA dispatch_organization_default;\n"
+                     "CREATE TABLE dispatch_organization_default.incident (id bigint PRIMARY KEY);")
+    [op] = parse_request("add column incident.triage_note text", one)
+    assert op.table == "dispatch_organization_default.incident"
+    two = replay_sql("CREATE SCHEMA a;\nCREATE SCHEMA b;\nCREATE TABLE a.incident (id bigint PRIMARY KEY);\n"
+                     "CREATE TABLE b.incident (id bigint PRIMARY KEY);")
+    with pytest.raises(FluxInputError, match="ambiguous: it could be a.incident or b.incident"):
+        parse_request("add column incident.triage_note text", two)
+    with pytest.raises(FluxInputError, match=r"did you mean dispatch_organization_default\.incident\?"):
+        build_plan([TypeAdapter(Operation).validate_python({"op": "add_column", "table": "incident",
+                                                             "column": "note", "type": "text"})], one, Settings())
