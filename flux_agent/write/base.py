@@ -291,6 +291,10 @@ class Writer:
 
     tool = "sql"
     default_dir = "db/migrations"
+    # The tool applies every pending migration in one transaction (drizzle-kit migrate; knex's
+    # migrate:latest where each uses one; TypeORM's default transaction mode "all"): writing
+    # stops where one step's lock would be held through a later step's scan (deploy_groups._stop).
+    one_transaction = False
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         raise NotImplementedError

@@ -55,19 +55,20 @@ class WriteOutcome(BaseModel):
 _BLOCKING = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"})
 
 
-def _stop(step: Step, group: list[Step], one_transaction: bool) -> Optional[str]:
+def _stop(step: Step, group: list[Step], writer) -> Optional[str]:
     """Why a group ends before `step` (None: it goes on):
     - "manual": a tool that applies every pending file in one transaction (drizzle) must not run
       its next migrations before a file run by hand;
-    - "deploy": nor hold an earlier step's blocking lock through this step's scan (VALIDATE after
-      ADD CONSTRAINT NOT VALID would keep ACCESS EXCLUSIVE for the whole scan);
+    - "deploy": a tool that applies them in one transaction (Writer.one_transaction) must not hold
+      an earlier step's blocking lock through this step's scan (VALIDATE after ADD CONSTRAINT NOT
+      VALID would keep ACCESS EXCLUSIVE for the whole scan);
     - "watch": a contract step that loses data (the drop of a set-aside column) is written once
       the contract steps before it ran and nothing failed."""
     if not group:
         return None
-    if one_transaction and step.transactional and any(not s.transactional for s in group):
+    if getattr(writer, "stop_after_manual", False) and step.transactional and any(not s.transactional for s in group):
         return "manual"
-    if one_transaction and step.lock == "SHARE UPDATE EXCLUSIVE" and any(s.lock in _BLOCKING for s in group):
+    if writer.one_transaction and step.lock == "SHARE UPDATE EXCLUSIVE" and any(s.lock in _BLOCKING for s in group):
         return "deploy"
     if step.phase == "contract" and step.data_loss_on_rollback and any(s.phase == "contract" for s in group):
         return "watch"
@@ -77,7 +78,7 @@ def _stop(step: Step, group: list[Step], one_transaction: bool) -> Optional[str]
 def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step]]:
     """(the code step that must be deployed first, or None; the database steps up to the next
     code step, or up to where _stop ends the group)."""
-    one_transaction = getattr(get_writer(plan.tool), "stop_after_manual", False)
+    writer = get_writer(plan.tool)
     # a code step with a written step after it is deployed already
     pending = [s for s in plan.steps if s.number not in written and not (s.is_code and any(w > s.number
                                                                                          for w in written))]
@@ -89,7 +90,7 @@ def next_group(plan: Plan, written: set[int]) -> tuple[Optional[Step], list[Step
                 break
             gate = step
             continue
-        if _stop(step, group, one_transaction):
+        if _stop(step, group, writer):
             break
         group.append(step)
     return gate, group
@@ -107,7 +108,7 @@ def _next_text(plan: Plan, written: set[int]) -> str:
     last = []  # the written group just before: the database steps since the last code step
     for s in before:
         last = [] if s.is_code else last + [s]
-    why = _stop(group[0], last, getattr(get_writer(plan.tool), "stop_after_manual", False))
+    why = _stop(group[0], last, get_writer(plan.tool))
     nums = ", ".join(str(s.number) for s in group)
     done = ", ".join(str(s.number) for s in last)
     if gate:

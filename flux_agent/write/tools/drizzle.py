@@ -179,6 +179,7 @@ class DrizzleWriter(Writer):
     # A journal entry after a by-hand file must not be deployed before that file has run
     # (drizzle-kit migrate would apply it together with the entries before the file).
     stop_after_manual = True
+    one_transaction = True
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         return layout(plan, project_dir, migrations_dir, now)

@@ -74,6 +74,7 @@ def render_file(step: Step, form: ModuleForm = ModuleForm()) -> str:
 class KnexWriter(OneFilePerStep):
     tool = "knex"
     default_dir = "migrations"
+    one_transaction = True  # migrate:latest: one transaction for the batch unless a file opts out
     render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:

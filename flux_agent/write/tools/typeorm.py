@@ -99,6 +99,7 @@ def migration_ext(project_dir: Path, folder) -> str:
 class TypeormWriter(OneFilePerStep):
     tool = "typeorm"
     default_dir = "migrations"
+    one_transaction = True  # migration:run's default transaction mode is "all" (_RUN_NOTE asks for "each")
     render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:

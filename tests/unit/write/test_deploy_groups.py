@@ -1,5 +1,5 @@
 """Where `plan --write` and `flux continue` stop writing: at a code deploy; for a tool that applies
-every pending file in one transaction (drizzle), after a by-hand file and before a scan that would
+every pending file in one transaction (drizzle, knex, TypeORM), after a by-hand file (drizzle) and before a scan that would
 hold an earlier step's ACCESS EXCLUSIVE lock (dokploy: NOT VALID, VALIDATE and SET NOT NULL were
 written together and ran as one transaction); and before the drop of a set-aside column, which is
 written once the set-aside ran and nothing failed."""
@@ -36,11 +36,14 @@ def test_a_scan_after_a_blocking_lock_is_not_written_with_it_for_one_transaction
     plan = tools.plan_migration([{"op": "set_not_null", "table": "users", "column": "email"}], str(project))
     locks = [(s.number, s.lock) for s in plan.steps]
     assert [lock for _, lock in locks] == ["ACCESS EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "ACCESS EXCLUSIVE"]
-    assert _groups(plan) == [[1, 2, 3]]  # dbmate runs each file in its own transaction
-    drizzle = plan.model_copy(update={"tool": "drizzle"})
-    assert _groups(drizzle) == [[1], [2, 3]]  # the scan first, the brief lock after it: one transaction is fine
-    assert next_text(drizzle, {1}).startswith(
-        "once step(s) 1 are deployed (they must not share a transaction with step 2), run `flux continue`")
+    for tool in ("sql", "prisma", "django", "rails", "alembic"):  # each file in its own transaction (alembic's
+        assert _groups(plan.model_copy(update={"tool": tool})) == [[1, 2, 3]]  # env.py is edited so)
+    # drizzle-kit migrate, knex's migrate:latest and TypeORM's default mode run the pending files as one
+    for tool in ("drizzle", "knex", "typeorm"):
+        one = plan.model_copy(update={"tool": tool})
+        assert _groups(one) == [[1], [2, 3]], tool  # the scan first, the brief lock after it: one transaction is fine
+        assert next_text(one, {1}).startswith(
+            "once step(s) 1 are deployed (they must not share a transaction with step 2), run `flux continue`")
 
 
 def test_the_drop_of_a_set_aside_column_waits_for_the_set_aside(project):
