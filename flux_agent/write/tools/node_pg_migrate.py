@@ -55,6 +55,7 @@ def render_file(step: Step, form: ModuleForm = ModuleForm()) -> str:
 class NodePgMigrateWriter(OneFilePerStep):
     tool = "node-pg-migrate"
     default_dir = "migrations"
+    one_transaction = True  # `up`'s --single-transaction defaults to true: the pending files as one
     render_file = staticmethod(render_file)
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:

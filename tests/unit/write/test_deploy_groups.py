@@ -38,8 +38,8 @@ def test_a_scan_after_a_blocking_lock_is_not_written_with_it_for_one_transaction
     assert [lock for _, lock in locks] == ["ACCESS EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "ACCESS EXCLUSIVE"]
     for tool in ("sql", "prisma", "django", "rails", "alembic"):  # each file in its own transaction (alembic's
         assert _groups(plan.model_copy(update={"tool": tool})) == [[1, 2, 3]]  # env.py is edited so)
-    # drizzle-kit migrate, knex's migrate:latest and TypeORM's default mode run the pending files as one
-    for tool in ("drizzle", "knex", "typeorm"):
+    # drizzle-kit migrate, knex's migrate:latest, TypeORM's and node-pg-migrate's defaults run the pending files as one
+    for tool in ("drizzle", "knex", "typeorm", "node-pg-migrate"):
         one = plan.model_copy(update={"tool": tool})
         assert _groups(one) == [[1], [2, 3]], tool  # the scan first, the brief lock after it: one transaction is fine
         assert next_text(one, {1}).startswith(
