@@ -101,22 +101,20 @@ def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:
     family = key_family.warnings(schema, table, col) if _widens_key(op, table, col, new_type) else []
     out = [Finding(rule="dependent-function", severity="warning", message=m)
            for m in family + retype_warnings(schema, table, op.column)]
-    too_big = narrowing(col.type, new_type) if op.using is None else None
-    if too_big is not None:
-        # The copy (and the sync trigger) fail on such a value, as ALTER COLUMN TYPE would, rather than cut
-        # it: the plan stops at its backfill until none is left. Saying it now saves finding out there.
-        where = too_big.format(col=ident(op.column))
-        out.append(Finding(rule="narrowing-type", severity="warning", message=(
-            f"{table.name}.{op.column} {col.type} -> {new_type} holds less: a value where {where} makes the "
-            f"backfill fail, and writes of one fail from the first step on; find them before deploying: "
-            f"SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
-    rounds = rounding(col.type, new_type) if op.using is None else None
-    if rounds is not None:
-        where = rounds.format(col=ident(op.column))
-        out.append(Finding(rule="narrowing-type", severity="warning", message=(
-            f"{table.name}.{op.column} {col.type} -> {new_type} rounds values to its scale (4.25 is 4.3 in "
-            f"numeric(3,1)): the copy holds them rounded, and after the swap so does the column; find them "
-            f"before deploying: SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
+    # The copy (and the sync trigger) fail on a value too big, as ALTER COLUMN TYPE would, rather than
+    # cut it: the plan stops at its backfill until none is left; one rounded is held rounded. Saying
+    # it now, with the query that finds them, saves finding out there.
+    for condition, what in (
+            (narrowing, "holds less: a value where {where} makes the backfill fail, and writes of one fail from "
+                        "the first step on"),
+            (rounding, "rounds values to its scale (4.25 is 4.3 in numeric(3,1)): the copy holds them rounded, "
+                       "and after the swap so does the column")):
+        found = condition(col.type, new_type) if op.using is None else None
+        if found is not None:
+            where = found.format(col=ident(op.column))
+            out.append(Finding(rule="narrowing-type", severity="warning", message=(
+                f"{table.name}.{op.column} {col.type} -> {new_type} {what.format(where=where)}; find them before "
+                f"deploying: SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
     return out
 
 

@@ -97,6 +97,17 @@ def test_dbmate_without_migrations_reads_the_dump(tmp_path):
     assert schema.table("things").primary_key == ["id"]
 
 
+WIDGETS = '''
+    from alembic import op
+    revision = "aaaa00000001"
+    down_revision = None
+    def upgrade():
+        op.execute("CREATE TABLE widgets (id bigint PRIMARY KEY, name text NOT NULL)")
+    def downgrade():
+        op.execute("DROP TABLE widgets")
+'''
+
+
 @pytest.mark.slow
 def test_alembic_offline_mode_is_replayed(tmp_path, monkeypatch):
     pytest.importorskip("alembic")
@@ -106,15 +117,7 @@ def test_alembic_offline_mode_is_replayed(tmp_path, monkeypatch):
     ini = tmp_path / "alembic.ini"
     ini.write_text(ini.read_text().replace("driver://user:pass@localhost/dbname",
                                            "postgresql://u@localhost/db"))
-    _write(tmp_path, "alembic/versions/aaaa00000001_create.py", '''
-        from alembic import op
-        revision = "aaaa00000001"
-        down_revision = None
-        def upgrade():
-            op.execute("CREATE TABLE widgets (id bigint PRIMARY KEY, name text NOT NULL)")
-        def downgrade():
-            op.execute("DROP TABLE widgets")
-    ''')
+    _write(tmp_path, "alembic/versions/aaaa00000001_create.py", WIDGETS)
     schema = tools.read_schema(str(tmp_path), tool="alembic")
     assert schema.table("widgets").column("name").nullable is False
 
@@ -143,14 +146,6 @@ def test_alembic_offline_mode_finds_a_named_section_below_the_project(tmp_path, 
     (app / "alembic.ini").write_text("[core]\nscript_location = %(here)s/core\nsqlalchemy.url = postgresql://u@h/db\n\n"
                                      "[tenant]\nscript_location = %(here)s/tenant\n"
                                      "sqlalchemy.url = postgresql://u@h/db\n\n" + LOGGING)
-    _write(app, "tenant/versions/aaaa00000001_create.py", '''
-        from alembic import op
-        revision = "aaaa00000001"
-        down_revision = None
-        def upgrade():
-            op.execute("CREATE TABLE widgets (id bigint PRIMARY KEY, name text NOT NULL)")
-        def downgrade():
-            op.execute("DROP TABLE widgets")
-    ''')
+    _write(app, "tenant/versions/aaaa00000001_create.py", WIDGETS)
     schema = tools.read_schema(str(tmp_path), tool="alembic")
     assert schema.table("widgets").column("name").nullable is False
