@@ -68,7 +68,8 @@ def _stop(step: Step, group: list[Step], writer) -> Optional[str]:
         return None
     if getattr(writer, "stop_after_manual", False) and step.transactional and any(not s.transactional for s in group):
         return "manual"
-    if writer.one_transaction and step.lock == "SHARE UPDATE EXCLUSIVE" and any(s.lock in _BLOCKING for s in group):
+    if writer.one_transaction and step.transactional and step.lock == "SHARE UPDATE EXCLUSIVE" \
+            and any(s.lock in _BLOCKING for s in group):  # (a step outside a transaction is never in it)
         return "deploy"
     if step.phase == "contract" and step.data_loss_on_rollback and any(s.phase == "contract" for s in group):
         return "watch"

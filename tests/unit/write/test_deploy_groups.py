@@ -55,3 +55,14 @@ def test_the_drop_of_a_set_aside_column_waits_for_the_set_aside(project):
     for written in ({1, 2}, {2}):
         assert next_text(plan, written) == "once step(s) 2 ran in production and nothing failed, run `flux " \
                                            "continue` to write step(s) 3"
+
+
+def test_a_build_outside_a_transaction_shares_none(project):
+    """CREATE INDEX CONCURRENTLY runs outside a transaction: a file opting out ends knex's batch
+    transaction (each file runs alone then), so the index is written with the column before it."""
+    plan = tools.plan_migration([{"op": "add_column", "table": "users", "column": "bio", "type": "text"},
+                                 {"op": "add_index", "table": "users", "columns": ["nick"]}], str(project))
+    assert [(s.lock, s.transactional) for s in plan.steps] == [("ACCESS EXCLUSIVE", True),
+                                                               ("SHARE UPDATE EXCLUSIVE", False)]
+    for tool in ("knex", "node-pg-migrate", "typeorm"):
+        assert _groups(plan.model_copy(update={"tool": tool})) == [[1, 2]], tool
