@@ -66,6 +66,34 @@ def read_revisions(folder: Path) -> dict[str, list[str]]:
     return {rev: downs for rev, (_, downs) in revision_files(folder).items()}
 
 
+_DIALECT_CHECKS = {"is_postgres", "is_postgresql", "is_sqlite", "is_mysql"}
+
+
+def _branches_on_dialect(tree: ast.AST) -> bool:
+    """Does the revision do one thing on one database and another elsewhere (`bind.dialect.name`,
+    mealie's `is_postgres()`)?"""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "name" and isinstance(node.value, ast.Attribute) \
+                and node.value.attr == "dialect":
+            return True
+        if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None)) in _DIALECT_CHECKS:
+            return True
+    return False
+
+
+def _other_dialects(project: Path, rel: PurePosixPath) -> CodeChange | None:
+    """A note where the project's revisions also run on another database (they branch on the
+    dialect: mealie's default is SQLite): Flux's are PostgreSQL's alone, and fail there."""
+    found = [path for path, _ in revision_files(project / rel).values()
+             if _branches_on_dialect(parse_file(path, "alembic"))]
+    if not found:
+        return None
+    return cannot(rel.as_posix(), f"{len(found)} of the project's revisions branch on the database's dialect "
+                               f"({found[0].name}{' and more' if len(found) > 1 else ''}): it runs them on another "
+                               "database too, where Flux's revisions (PostgreSQL's SQL: lock_timeout, CONCURRENTLY) "
+                               "fail; guard them as those do, or keep that database to PostgreSQL")
+
+
 def revision_files(folder: Path) -> dict[str, tuple[Path, list[str]]]:
     """revision -> (its file, its down revisions), for every revision file in `folder`."""
     revisions: dict[str, tuple[Path, list[str]]] = {}
@@ -229,7 +257,8 @@ class AlembicWriter(Writer):
         steps = [s for s in db_steps(plan) if s.files]
         env = _alembic_env.env_change(project, (PurePosixPath(steps[0].files[0]).parent.parent / "env.py").as_posix()) \
             if steps else None
-        return ([env] if env else []) + self._model_changes(plan, project)
+        note = _other_dialects(project, PurePosixPath(steps[0].files[0]).parent) if steps else None
+        return ([env] if env else []) + ([note] if note else []) + self._model_changes(plan, project)
 
     def _model_changes(self, plan: Plan, project: Path) -> list[CodeChange]:
         if _sqlalchemy_models.find_models(project):

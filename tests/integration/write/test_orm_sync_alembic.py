@@ -294,3 +294,23 @@ def test_an_index_is_added_as_the_module_writes_its_table_args(tmp_path):
             '\n    )\n') in long.text
     assert '        sa.Index("orders_customer_id_idx", "customer_id"),\n        sa.Index("orders_total_idx", "total"),\n' \
         '    )\n' in listed.text
+
+
+def test_revisions_that_branch_on_the_dialect_get_a_note(tmp_path):
+    """mealie runs its revisions on SQLite by default, branching on the dialect where they differ;
+    Flux's revisions are PostgreSQL's alone (`SET lock_timeout` fails on SQLite): the plan says so."""
+    from pathlib import PurePosixPath
+
+    from flux_agent.write.tools.alembic import _other_dialects
+
+    versions = tmp_path / "alembic" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "aaaa00000001_init.py").write_text('revision = "aaaa00000001"\ndown_revision = None\n\n\n'
+                                                   'def upgrade():\n    pass\n')
+    assert _other_dialects(tmp_path, PurePosixPath("alembic/versions")) is None
+    (versions / "bbbb00000002_enum.py").write_text(
+        'from alembic import op\n\nrevision = "bbbb00000002"\ndown_revision = "aaaa00000001"\n\n\n'
+        'def upgrade():\n    if op.get_bind().dialect.name == "postgresql":\n        op.execute("SELECT 1")\n')
+    note = _other_dialects(tmp_path, PurePosixPath("alembic/versions"))
+    assert note is not None and note.path == "alembic/versions" and not note.patch
+    assert note.why.startswith("1 of the project's revisions branch on the database's dialect (bbbb00000002_enum.py)")
