@@ -4,12 +4,12 @@ and says so in one line rather than judging MySQL's backticks as syntax errors."
 
 from __future__ import annotations
 
-import re
 import tomllib
 from pathlib import PurePosixPath
 
 from ..errors import FluxInputError
-from .scan import Scan
+from .drizzle_config import CONFIGS, setting
+from .scan import Scan, hidden
 
 __all__ = ["POSTGRES", "dialect_of", "label", "not_postgres"]
 
@@ -47,11 +47,10 @@ def _prisma(scan: Scan, migrations_dir: str) -> tuple[str, str] | None:
 
 
 def _drizzle(scan: Scan) -> tuple[str, str] | None:
-    for f in scan.named(*(f"drizzle.config.{e}" for e in ("ts", "mts", "cts", "js", "mjs", "cjs"))):
-        # A config value, read as the detector reads `out:` (the SQL itself is never matched so).
-        m = re.search(r"\bdialect\s*:\s*[\"'`]([a-z]+)[\"'`]", scan.read(f))
-        if m:
-            return m.group(1), f'{f}: dialect: "{m.group(1)}"'
+    for f in (f for f in scan.named(*CONFIGS) if not hidden(f)):
+        dialect = setting(scan.root / f, "dialect")
+        if dialect:
+            return dialect, f'{f}: dialect: "{dialect}"'
     return None
 
 

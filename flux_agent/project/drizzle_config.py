@@ -9,7 +9,7 @@ from pathlib import Path
 from .scan import Scan, hidden
 from .ts_tokens import TsError, match_close, str_value, tokenize_ts
 
-__all__ = ["CONFIGS", "config_file", "migrations_table", "package_of", "schema_entries"]
+__all__ = ["CONFIGS", "config_file", "migrations_table", "package_of", "schema_entries", "setting"]
 
 CONFIGS = tuple(f"drizzle.config.{e}" for e in ("ts", "mts", "cts", "js", "mjs", "cjs"))
 DEFAULT_TABLE = ("drizzle", "__drizzle_migrations")
@@ -27,6 +27,12 @@ def _value(toks, key: str, start: int = 0, stop: int | None = None):
     stop = len(toks) - 2 if stop is None else stop
     return next((str_value(toks[i + 2]) for i in range(start, stop)
                  if toks[i].text == key and toks[i + 1].text == ":"), None)
+
+
+def setting(cfg: Path, key: str) -> str | None:
+    """A config's string setting `key:` (`out`, `dialect`); None where it has none or is not a string."""
+    toks = _tokens(cfg)
+    return _value(toks, key) if toks else None
 
 
 def schema_entries(toks, name: str) -> tuple[list[str] | None, str]:
@@ -48,10 +54,9 @@ def schema_entries(toks, name: str) -> tuple[list[str] | None, str]:
 
 def _out(cfg: Path, project: Path) -> Path | None:
     """The migrations folder a config names (`out:`), from the folder drizzle-kit runs in."""
-    toks = _tokens(cfg)
-    if toks is None:
+    if _tokens(cfg) is None:
         return None
-    out = _value(toks, "out") or "drizzle"
+    out = setting(cfg, "out") or "drizzle"
     return (package_of(cfg, project) / out).resolve()
 
 

@@ -152,14 +152,10 @@ def _journal(folder: str) -> str:
 
 
 def _in_drizzle_journal(path: Path) -> bool:
-    journal = path.parent / "meta" / "_journal.json"
-    if not journal.is_file():
-        return False
-    try:
-        entries = json.loads(journal.read_text(encoding="utf-8")).get("entries", [])
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        return True  # a journal Flux cannot read: judge as drizzle would run a listed file
-    return any(isinstance(e, dict) and e.get("tag") == path.stem for e in entries)
+    listed = drizzle_listed(path.parent)
+    if listed is None:  # a journal Flux cannot read: judge as drizzle would run a listed file
+        return (path.parent / "meta" / "_journal.json").is_file()
+    return path.stem in listed
 
 
 def has_down_sql(path: Path) -> bool:

@@ -69,9 +69,9 @@ def _alembic(project: Path, migrations_dir: str) -> Schema:
     section as the dev database's runner finds them (dispatch's src/dispatch/alembic.ini, section
     tenant), run by the project's interpreter (its virtualenv has the revisions' imports)."""
     from ..devdb.runners import _python
-    from ..devdb.runners.alembic import _config
+    from ..devdb.runners.alembic import config_of
 
-    where = _config(project, migrations_dir)
+    where = config_of(project, migrations_dir)
     config = [] if where.toml else ["-c", str(where.file), "-n", where.section]
     python = _python.project_python(where.file.parent, project)
     try:

@@ -48,14 +48,14 @@ class AlembicRunner:
     """flux_agent.devdb.program's Runner for Alembic."""
 
     def inputs(self, project: Path, migrations_dir: str) -> list[Path]:
-        where = _config(project, migrations_dir)
+        where = config_of(project, migrations_dir)
         files = [where.file]
         for folder in where.folders:
             files += [p for p in folder.rglob("*.py") if "__pycache__" not in p.parts]
         return sorted(set(files))
 
     def run(self, job) -> list[str]:
-        where = _config(job.project, job.migrations_dir)
+        where = config_of(job.project, job.migrations_dir)
         python = _python.project_python(where.file.parent, job.project)
         result = _python.run_child(job, "alembic", python, where.file.parent, {
             "ini": "" if where.toml else str(where.file), "toml": str(where.file) if where.toml else "",
@@ -64,7 +64,7 @@ class AlembicRunner:
         return _python.outcome(result, "Alembic")
 
 
-def _config(project: Path, migrations_dir: str) -> _Where:
+def config_of(project: Path, migrations_dir: str) -> _Where:
     """The alembic configuration nearest the versions folder, and the folders holding its Python."""
     versions = project / migrations_dir
     for d in versions.parents:

@@ -132,10 +132,10 @@ def current_head(revisions: dict[str, list[str]]) -> str | None:
 def file_template(project: Path, migrations_dir: str) -> str:
     """The `file_template` of the project's alembic configuration (mealie's and dispatch's put the
     date first), as alembic reads it; alembic's default where none is set or it cannot be read."""
-    from ...devdb.runners.alembic import _config
+    from ...devdb.runners.alembic import config_of
 
     try:
-        where = _config(project, migrations_dir)
+        where = config_of(project, migrations_dir)
         if where.toml:
             found = tomllib.loads(where.file.read_text(encoding="utf-8")).get("tool", {}).get("alembic", {}).get(
                 "file_template")
