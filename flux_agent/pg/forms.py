@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from ..model.terms import Lock
 from .parse import ast, enums
 from .split import Statement
-from .types import is_volatile
+from .types import volatile_tree
 
 # Objects a form locks besides its own (the statement's table, index or view).
 Role = Literal["referenced table", "table", "parent", "partition", "source tables", "domain's tables"]
@@ -88,7 +88,6 @@ def _at_key(obj: str, cmd: ast.AlterTableCmd) -> str:
 def _column_variant(col: ast.ColumnDef) -> str:
     """ADD COLUMN, ... DEFAULT (a constant or stable default), ... volatile DEFAULT, ... serial,
     ... IDENTITY, ... GENERATED STORED, ... REFERENCES, ... PRIMARY KEY/UNIQUE, ... CHECK."""
-    from .parse import render
 
     CT = enums.ConstrType
     type_name = col.typeName.names[-1].sval if col.typeName is not None and col.typeName.names else ""
@@ -103,7 +102,7 @@ def _column_variant(col: ast.ColumnDef) -> str:
     default = kinds.get(CT.CONSTR_DEFAULT)
     if default is not None and default.raw_expr is not None and not (
             isinstance(default.raw_expr, ast.A_Const) and default.raw_expr.isnull):
-        return " volatile DEFAULT" if is_volatile(render(default.raw_expr)) else " DEFAULT"
+        return " volatile DEFAULT" if volatile_tree(default.raw_expr) else " DEFAULT"
     return ""
 
 

@@ -243,6 +243,12 @@ def is_volatile(expression: str) -> bool:
     if not HAVE_PGLAST:
         stable = _NON_VOLATILE_FUNCS | {"current_timestamp", "currenttimestamp", "cast", "trycast"}
         return bool(_fb.function_names(node) - stable)
+    return volatile_tree(node)
+
+
+def volatile_tree(node) -> bool:
+    """is_volatile of an expression's tree as the parser gave it (a default in a statement being
+    judged: printing it to parse it again cost the rules more than the rest of judging it)."""
     for n in iter_nodes(node):
         if isinstance(n, ast.SubLink):
             return True

@@ -20,13 +20,13 @@ from typing import Optional
 
 from pydantic import BaseModel, Field
 
-from ..pg.parse import HAVE_PGLAST, ast, enums, parse_expr, render
+from ..pg.parse import HAVE_PGLAST, ast, enums, parse_expr
 from ..pg.split import SqlSyntaxError, split_statements
 from ..pg.quote import relation_name
 from ..errors import FluxInputError
 from ..model.plan import Plan, Step
 from ..model.schema import DEFAULT_SERVER, Schema, ServerFacts, Table
-from ..pg.types import binary_coercible, canonical_type, is_volatile, plain_using
+from ..pg.types import binary_coercible, canonical_type, plain_using, volatile_tree
 from ..schema.replay.steps import schemas_before_each
 
 __all__ = ["Rates", "Estimate", "assess", "estimate", "annotate", "step_table"]
@@ -167,7 +167,7 @@ def _alter_work(cmd: ast.AlterTableCmd, table: Optional[Table]) -> Optional[str]
         for con in cd.constraints or ():
             if con.contype in (CT.CONSTR_IDENTITY, CT.CONSTR_GENERATED):
                 return "table rewrite"
-            if con.contype == CT.CONSTR_DEFAULT and con.raw_expr is not None and is_volatile(render(con.raw_expr)):
+            if con.contype == CT.CONSTR_DEFAULT and con.raw_expr is not None and volatile_tree(con.raw_expr):
                 return "table rewrite"
         return None
     if sub == AT.AT_SetNotNull:

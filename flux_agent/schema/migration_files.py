@@ -262,6 +262,8 @@ def _marker(line: str) -> Optional[tuple[str, str, list[str]]]:
 
 def _marked(text: str) -> Optional[Sections]:
     """The sections of a file with dbmate, goose or sql-migrate markers; None when it has no up marker."""
+    if "migrate" not in text and "+goose" not in text.lower():  # no line can be a marker (_marker's words)
+        return None
     lines = text.split("\n")
     marks = [(n, m) for n, line in enumerate(lines) if (m := _marker(line)) is not None]
     up = next(((n, m) for n, m in marks if m[1] == "up"), None)

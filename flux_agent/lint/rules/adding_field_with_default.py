@@ -6,7 +6,7 @@ from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType
 
 from ...pg.parse import render
-from ...pg.types import fast_default_supported, is_volatile
+from ...pg.types import fast_default_supported, volatile_tree
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
 
@@ -57,7 +57,7 @@ def _problem(col: ast.ColumnDef, pg_version: int):
             text = render(con.raw_expr)
             if not fast_default_supported(pg_version):
                 return f"before PostgreSQL 11, ADD COLUMN {col.colname} DEFAULT {text} rewrites the whole table"
-            if is_volatile(text):
+            if volatile_tree(con.raw_expr):
                 return (f"ADD COLUMN {col.colname} DEFAULT {text}: a volatile default is computed for every row, "
                         "so the table is rewritten under ACCESS EXCLUSIVE")
     return None
