@@ -100,7 +100,8 @@ def judge(folder: Path, tool: str, jobs: list[Job], family: Family = None,
         cursor = None if again else replay.begin(job.position, job.file)
         order: list = []
         found = validate_file(job.file, job.settings, replay.snapshot, display=job.display, keep=replay.parsed,
-                              names=replay.as_replayed, cursor=cursor, family=family, order=order)
+                              names=replay.as_replayed, cursor=cursor, family=family, order=order,
+                              text=replay.texts.get(job.file))
         if cursor is not None:
             cursor.finish()
         # By line (whole-file rules come last otherwise); a family's findings keep their places for merged().
@@ -121,11 +122,12 @@ def _judge_plain(jobs: list[Job]) -> list:
     out = []
     for start in range(0, len(jobs), AHEAD):
         batch = jobs[start: start + AHEAD]
-        _, parsed = parse_up_parts([job.file for job in batch])  # what does not read or parse: validate_file says
+        texts: dict = {}
+        _, parsed = parse_up_parts([job.file for job in batch], texts)  # what does not read or parse: validate_file says
         for job in batch:
             order: list = []
             found = validate_file(job.file, job.settings, _no_schema, display=job.display, keep=parsed,
-                                  names=_no_schema, family="plain", order=order)
+                                  names=_no_schema, family="plain", order=order, text=texts.get(job.file))
             out.append(list(zip(found, order)))
     return out
 

@@ -157,7 +157,7 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
                   tool: Optional[str] = None, keep: Optional[dict] = None,
                   names: Union[Schema, Callable[[], Schema], None] = None,
                   cursor: Optional[FileCursor] = None, family: Family = None,
-                  order: Optional[list[tuple]] = None) -> list[FileFinding]:
+                  order: Optional[list[tuple]] = None, text: Optional[str] = None) -> list[FileFinding]:
     """Findings for one migration file: SQL (its parts as schema/migration_files.py reads them),
     or program code read back into SQL by lint/readers; settings.require_down=False leaves its
     down part unjudged. `schema` may be a function making it, called if a rule needs it; `names`
@@ -165,9 +165,9 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
     `keep` holds statements by their SQL text (FolderReplay.parsed): an SQL file's up part is read
     from it when there, and left in it after. `cursor`: the folder's replay standing in this file
     (FolderReplay.begin), which the rules read as it goes when they judge the statements it parsed.
-    `family` and `order`: lint_sql's, for an SQL file."""
+    `family` and `order`: lint_sql's, for an SQL file. `text`: the file's text, when read already."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if text is None else text
     except (OSError, UnicodeDecodeError) as exc:
         raise FluxInputError(f"cannot read {path}: {exc}") from None
     if not path.name.lower().endswith(".sql"):

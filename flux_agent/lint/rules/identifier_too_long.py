@@ -35,10 +35,13 @@ def _value(token_text: str) -> str:
 
 
 def _may_hold_one(text: str) -> bool:
-    """Can the text hold a name over LIMIT bytes? Not when it has no quote and every piece between
-    spaces is ASCII of at most LIMIT characters (a name is a part of one such piece): most
-    statements, which are then not scanned."""
-    return '"' in text or any(len(w) > LIMIT or not w.isascii() for w in text.split())
+    """Can the text hold a name over LIMIT bytes? Not when every piece between spaces is ASCII of at
+    most LIMIT characters and there is no quote (a name is a part of one such piece); nor when every
+    piece between double quotes is (a quoted name without "" in it is one such piece, an unquoted
+    one a part of one). Most statements, which are then not scanned."""
+    if '"' not in text:
+        return any(len(w) > LIMIT or not w.isascii() for w in text.split())
+    return '""' in text or any(len(p) > LIMIT or not p.isascii() for p in text.split('"'))
 
 
 def check(stmt, ctx):

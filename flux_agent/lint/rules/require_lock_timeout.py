@@ -81,7 +81,22 @@ def first_unprotected(stmt, ctx, already_set: bool) -> bool:
     """Is `stmt` the first possibly slow statement of the file, with the timeout not yet set?"""
     if already_set or not possibly_slow(stmt, ctx):
         return False
-    return not any(possibly_slow(s, ctx) for s in ctx.statements[:stmt.index])
+    return not _earlier_slow(stmt, ctx)
+
+
+def _earlier_slow(stmt, ctx) -> bool:
+    """Is a statement before `stmt` possibly slow, as the file context stands now? Asked by both
+    timeout rules of every statement: the scan goes on from where the last one stopped while the
+    tables created are the same (possibly_slow reads nothing else of the context; they only grow, so
+    the same count is the same set). Rescanning from the top each time was quadratic in a file of
+    many new tables' keys (TypeORM's generated migrations)."""
+    memo = ctx.__dict__.get("_slow_scan")
+    if memo is None or memo[0] != len(ctx.created_tables) or memo[1] > stmt.index:
+        memo = ctx.__dict__["_slow_scan"] = [len(ctx.created_tables), 0, False]
+    while not memo[2] and memo[1] < stmt.index:
+        memo[2] = possibly_slow(ctx.statements[memo[1]], ctx)
+        memo[1] += 1
+    return memo[2]
 
 
 def must_stand_alone(stmt, ctx) -> bool:
