@@ -37,6 +37,7 @@ import functools
 import json
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,10 +153,36 @@ def _journal(folder: str) -> str:
 
 
 def _in_drizzle_journal(path: Path) -> bool:
-    listed = drizzle_listed(path.parent)
+    found, listed = _journal_read(os.path.dirname(os.fspath(path)))
     if listed is None:  # a journal Flux cannot read: judge as drizzle would run a listed file
-        return (path.parent / "meta" / "_journal.json").is_file()
+        return found
     return path.stem in listed
+
+
+def _journal_read(folder: str) -> tuple[bool, Optional[frozenset[str]]]:
+    """(is there a journal file beside the folder's files, the tags it lists: None where it cannot be
+    read). Asked of every SQL file judged or replayed: one stat each, the journal read and parsed
+    again only when it changed (it was read, or failed to open, for every file)."""
+    journal = _journal(folder)
+    try:
+        st = os.stat(journal)
+    except (OSError, ValueError):
+        return False, None
+    if not stat.S_ISREG(st.st_mode):
+        return False, None
+    return True, _journal_tags(journal, st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _journal_tags(journal: str, mtime_ns: int, size: int) -> Optional[frozenset[str]]:
+    """The tags a journal lists, read when it is as its stat says (the cache's key)."""
+    try:
+        entries = json.loads(Path(journal).read_text(encoding="utf-8")).get("entries")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    if not isinstance(entries, list):
+        return None
+    return frozenset(e["tag"] for e in entries if isinstance(e, dict) and isinstance(e.get("tag"), str))
 
 
 def has_down_sql(path: Path) -> bool:
@@ -413,17 +440,11 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
 _DRIZZLE_BY_HAND = re.compile(r"^\d{4}-\d{2}_manual_")
 
 
-def drizzle_listed(folder: Path) -> Optional[set[str]]:
+def drizzle_listed(folder: Path) -> Optional[frozenset[str]]:
     """The tags drizzle's journal lists: the only files `drizzle-kit migrate` runs (a file left
     beside them, dokploy's 0130_abandoned_dagger.sql after a merge, never ran); None where the
     folder has no journal Flux can read (then every file counts)."""
-    try:
-        entries = json.loads(Path(_journal(str(folder))).read_text(encoding="utf-8")).get("entries")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        return None
-    if not isinstance(entries, list):
-        return None
-    return {e["tag"] for e in entries if isinstance(e, dict) and isinstance(e.get("tag"), str)}
+    return _journal_read(str(folder))[1]
 
 
 def goose_go_migrations(folder: Path) -> list[Path]:
