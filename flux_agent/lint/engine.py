@@ -42,12 +42,16 @@ class RuleIndex:
 
     def __init__(self, rules: list[Rule]):
         self.rules = rules
-        self._by_type: dict[type, list[Rule]] = {}
+        # The rules with a text check and with a whole-file check: asked of every file judged.
+        self.text_rules = [r for r in rules if r.check_text is not None]
+        self.file_rules = [r for r in rules if r.check_file is not None]
+        self._by_type: dict[type, list[tuple[Rule, Callable]]] = {}
 
-    def checks(self, node_type: type) -> list[Rule]:
+    def checks(self, node_type: type) -> list[tuple[Rule, Callable]]:
+        """(rule, its check) of the rules whose check can flag a statement of `node_type`."""
         found = self._by_type.get(node_type)
         if found is None:
-            found = self._by_type[node_type] = [r for r in self.rules if r.check is not None and (
+            found = self._by_type[node_type] = [(r, r.check) for r in self.rules if r.check is not None and (
                 r.nodes is None or node_type in r.nodes)]
         return found
 
@@ -79,7 +83,6 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
     require_pglast("validating SQL")  # no rules are loaded without it: judging would find nothing
     findings: list[FileFinding] = []
     index = rule_index(ctx.include_rules, family)
-    rules = index.rules
     engine_findings = family != "schema"
 
     def add(rule: Rule, verdict: Verdict, line: int, place: tuple) -> None:
@@ -99,8 +102,8 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
 
     # A finding's place: (part: text 0, the engine's 1, statements 2, whole file 3; then a statement's
     # index or a rule's position; the rule's position or its verdict's number), in the order they are made.
-    for rule in rules:  # text rules run first: a placeholder usually breaks parsing too
-        for k, verdict in enumerate(rule.check_text(sql, ctx, line_offset) if rule.check_text else ()):
+    for rule in index.text_rules:  # text rules run first: a placeholder usually breaks parsing too
+        for k, verdict in enumerate(rule.check_text(sql, ctx, line_offset)):
             add(rule, verdict, verdict.line, (0, _POSITION[rule.id], k))
     try:
         statements = statements if statements is not None else split_statements(sql, line_offset)
@@ -135,13 +138,13 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
         return False
 
     for stmt in statements:
-        for rule in index.checks(type(stmt.node)):
-            verdict = rule.check(stmt, ctx)
+        for rule, check in index.checks(type(stmt.node)):
+            verdict = check(stmt, ctx)
             if verdict is not None and not ignored(rule.id, stmt.line):
                 add(rule, verdict, stmt.line, (2, stmt.index, _POSITION[rule.id]))
         advance(ctx, stmt)
-    for rule in rules:
-        for k, verdict in enumerate(rule.check_file(ctx) if rule.check_file else ()):
+    for rule in index.file_rules:
+        for k, verdict in enumerate(rule.check_file(ctx)):
             if not ignored(rule.id, verdict.line):
                 add(rule, verdict, verdict.line, (3, _POSITION[rule.id], k))
     return findings

@@ -265,10 +265,10 @@ def target(stmt: Statement) -> Optional[str]:
 
 def lookup(stmt: Statement, major: int) -> list[tuple[str, Optional[Form]]]:
     """(key, its row on this major or None: a form the table does not know) for each form of `stmt`."""
-    from .form_table import BY_KEY
-
     out = stmt.memo.get(("forms", major))
     if out is None:
+        from .form_table import BY_KEY  # imported here, once per statement: it imports this module
+
         out = stmt.memo[("forms", major)] = []
         for key in keys(stmt):
             rows = [f for f in BY_KEY.get(key, ()) if f.holds_on(major)]

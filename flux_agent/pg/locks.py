@@ -21,7 +21,7 @@ ROW_EXCLUSIVE: Lock = "ROW EXCLUSIVE"
 NO_LOCK: Lock = "none"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Facts:
     table: Optional[str] = None
     lock: Lock = NO_LOCK
@@ -46,19 +46,24 @@ def facts(stmt: Statement, major: int = 16) -> Facts:
     """The statement's facts from PostgreSQL's table of forms (pg/form_table.py): its strongest
     lock on any relation, and whether it scans, rewrites or refuses a transaction block. A form
     the table does not know is taken to lock like ACCESS EXCLUSIVE (the validator says it is unknown)."""
+    found = stmt.memo.get(("facts", major))  # asked by several rules of each statement
+    if found is not None:
+        return found
     n = stmt.node
-    f = Facts(table=_table(stmt))
+    lock, rewrites, scans, forbidden = NO_LOCK, False, False, False
     for _key, form in lookup(stmt, major):
         if form is None:
-            f.lock = stronger(f.lock, ACCESS_EXCLUSIVE)
+            lock = stronger(lock, ACCESS_EXCLUSIVE)
             continue
-        f.lock = stronger(f.lock, _lock_mode(n) if isinstance(n, ast.LockStmt) else form.strongest)
-        f.rewrites = f.rewrites or form.rewrites in ("yes", "depends")
-        f.scans = f.scans or form.scans
-        f.forbidden_in_transaction = f.forbidden_in_transaction or form.no_transaction
+        lock = stronger(lock, _lock_mode(n) if isinstance(n, ast.LockStmt) else form.strongest)
+        rewrites = rewrites or form.rewrites in ("yes", "depends")
+        scans = scans or form.scans
+        forbidden = forbidden or form.no_transaction
     if isinstance(n, (ast.UpdateStmt, ast.DeleteStmt)):
-        f.scans = n.whereClause is None  # a data change reads what its WHERE lets through
-    return f
+        scans = n.whereClause is None  # a data change reads what its WHERE lets through
+    found = stmt.memo[("facts", major)] = Facts(table=_table(stmt), lock=lock, rewrites=rewrites, scans=scans,
+                                                 forbidden_in_transaction=forbidden)
+    return found
 
 
 def _table(stmt: Statement) -> Optional[str]:
