@@ -93,7 +93,7 @@ def test_the_declared_types_are_the_ones_flagged():
 
 class _Unindexed(engine.RuleIndex):
     def checks(self, node_type: type) -> list:
-        return [r for r in self.rules if r.check is not None]
+        return [(r, r.check) for r in self.rules if r.check is not None]
 
 
 @pytest.mark.parametrize("include", [set(), OPT_IN], ids=["default", "opt-in"])
