@@ -80,6 +80,8 @@ class State:
         # (the tables list, its length, key -> table) for table_at; remade when the list is another
         # or its length changed, and dropped (reindex) where a table is renamed in place.
         self._index: Optional[tuple[list, int, dict[str, Table]]] = None
+        # (the tables list, its length, namespace -> its tables) for tables_in; remade as _index is.
+        self._by_ns: Optional[tuple[list, int, dict[str, list[Table]]]] = None
         self.temporary: list[str] = []  # keys of the temporary tables this session made
 
     def saved(self) -> str:
@@ -170,6 +172,7 @@ class State:
     def reindex(self) -> None:
         """A table's key changed in place: the index is remade when next asked."""
         self._index = None
+        self._by_ns = None
 
     def table(self, rv: ast.RangeVar) -> Optional[Table]:
         key = self.resolve(rv.schemaname, rv.relname, lambda k: self.table_at(k) is not None)
@@ -214,12 +217,23 @@ class State:
     # -- namespaces: names PostgreSQL keeps unique per schema -------------------
 
     def tables_in(self, ns: str) -> list[Table]:
-        if ns == "public":  # in_namespace, inlined for the usual case
-            return [t for t in self.schema.tables if "." not in t.name or t.name.startswith("public.")]
-        if "." in ns:
-            return []
-        prefix = ns + "."  # in_namespace, inlined: asked of every table
-        return [t for t in self.schema.tables if t.name.startswith(prefix)]
+        """The tables of a schema (read, never changed: the list is kept until the tables are others,
+        as table_at's index is, since every constraint or index named asks it)."""
+        tables = self.schema.tables
+        kept = self._by_ns
+        if kept is None or kept[0] is not tables or kept[1] != len(tables):
+            kept = self._by_ns = (tables, len(tables), {})
+        found = kept[2].get(ns)
+        if found is None:
+            if ns == "public":  # in_namespace, inlined for the usual case
+                found = [t for t in tables if "." not in t.name or t.name.startswith("public.")]
+            elif "." in ns:
+                found = []
+            else:
+                prefix = ns + "."  # in_namespace, inlined: asked of every table
+                found = [t for t in tables if t.name.startswith(prefix)]
+            kept[2][ns] = found
+        return found
 
     def names_taken(self, ns: str, relations: bool = True, constraints: bool = False) -> "NamesTaken":
         """The names in use in a schema, asked one at a time: its tables, views and indexes (one
