@@ -91,7 +91,7 @@ def has_sql(text: str) -> bool:
 def read_sections(path: Path, text: str) -> Sections:
     """The parts of the migration file at `path` whose text is `text`; the down part
     of formats that keep it in a file of its own is read from beside it."""
-    path = Path(path)
+    path = path if isinstance(path, Path) else Path(path)
     text = _rendered(path, text)
     if is_down_file(path):
         return Sections("", 0, text, False)
@@ -196,9 +196,9 @@ def has_down_sql(path: Path) -> bool:
 def up_section(path: Union[str, Path], text: str) -> tuple[int, str]:
     """(the line the up SQL starts on, the up SQL), reading no other file than the configuration
     a Flyway file's placeholders take their values from."""
-    if is_down_file(Path(path)):
+    if is_down_file(path):
         return 1, ""
-    text = _rendered(Path(path), text)
+    text = _rendered(path, text)
     found = _marked(text)
     return (found.up_line + 1, found.up) if found is not None else (1, text)
 
@@ -208,9 +208,17 @@ def up_sql_of(path: Union[str, Path], text: str) -> str:
     return up_section(path, text)[1]
 
 
-def is_down_file(path: Path) -> bool:
+def is_down_file(path: Union[str, Path]) -> bool:
     """A file that only runs on the way down (or, for sqitch's verify scripts, never as a migration)."""
-    return is_down_name(path.name) or _sqitch_folder(path.parent, ("revert", "verify"))
+    folder, name = _split(path)
+    return is_down_name(name) or _sqitch_folder(folder, ("revert", "verify"))
+
+
+def _split(path: Union[str, Path]) -> tuple[str, str]:
+    """(path.parent, path.name) as text, a Path's without making others: asked of every file judged."""
+    text = os.fspath(path if isinstance(path, Path) else Path(path))  # a Path's text is normalised
+    folder, name = os.path.split(text)
+    return folder or ".", name
 
 
 def is_down_name(name: str) -> bool:
@@ -292,7 +300,8 @@ def _marked(text: str) -> Optional[Sections]:
     if "migrate" not in text and "+goose" not in text.lower():  # no line can be a marker (_marker's words)
         return None
     lines = text.split("\n")
-    marks = [(n, m) for n, line in enumerate(lines) if (m := _marker(line)) is not None]
+    # A marker line is a comment: the others are not asked (a marked file's SQL is most of its lines).
+    marks = [(n, m) for n, line in enumerate(lines) if "--" in line and (m := _marker(line)) is not None]
     up = next(((n, m) for n, m in marks if m[1] == "up"), None)
     if up is None:
         return None
@@ -327,9 +336,10 @@ def _sql_migrate(lines: list[str], marks: list) -> Sections:
     return Sections(up, 0, down, not outside)
 
 
-def _rendered(path: Path, text: str) -> str:
+def _rendered(path: Union[str, Path], text: str) -> str:
     """A Flyway migration's text as Flyway runs it: its placeholders replaced; any other file's as it is."""
-    return flyway_placeholders.render(text, os.fspath(path.parent)) if _FLYWAY.match(path.name) else text
+    folder, name = _split(path)
+    return flyway_placeholders.render(text, folder) if _FLYWAY.match(name) else text
 
 
 def _read_or_empty(path: Path) -> str:
