@@ -115,28 +115,45 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             Job(order=order, file=file, display=str(file), settings=settings, position=position))
     digests = Digests(cache)
     for hist, todo in jobs.values():
-        hashes = digests.history(hist.files) if cache.folder is not None else []
+        # Nothing stored by this code yet (its first run, a CI machine's every run): every file is judged,
+        # and the digests the cache keys need are worked out while the workers judge (judge_all's meanwhile).
+        fresh = cache.folder is not None and not cache.entries
+        hashes = digests.history(hist.files) if cache.folder is not None and not fresh else []
         up_only = hist.up_only(digests if hashes else None)  # each file's answer remembered by its inputs
         missing = []
         # A folder with no down SQL at all ships up migrations only, on purpose.
         judged = settings if not up_only else settings.model_copy(update={"require_down": False})
         settings_json = judged.model_dump_json() if cache.folder is not None else ""
-        for job in todo:
-            job.settings = judged
-            if cache.folder is not None:
+
+        def keyed(hashes: list[str]) -> None:
+            for job in todo:
                 job.key = job_key(job.file, job.display, settings_json, hist.tool, hashes[job.position], up_only,
                                   digests)
-                hit = cache.get(job.key)
-                if hit is not None:
-                    job.findings = hit
-                    continue
-            missing.append(job)
-        if missing:
+
+        def keys_and_states() -> ReplayCache:
+            hashes = digests.history(hist.files)
+            hist.note_up_only(digests)
+            keyed(hashes)
+            return ReplayCache(cache.folder, cache.version, hist.tool, hashes)
+
+        for job in todo:
+            job.settings = judged
+        if hashes:
+            keyed(hashes)
+        for job in todo:
+            hit = cache.get(job.key) if job.key else None
+            if hit is not None:
+                job.findings = hit
+            else:
+                missing.append(job)
+        if fresh:
+            judge_all(hist.folder, hist.tool, missing, meanwhile=keys_and_states)
+        elif missing:
             saved = ReplayCache(cache.folder, cache.version, hist.tool, hashes) if cache.folder is not None else None
             judge_all(hist.folder, hist.tool, missing, saved)
-            for job in missing:
-                if job.key:
-                    cache.put(job.key, job.findings)
+        for job in missing:
+            if job.key:
+                cache.put(job.key, job.findings)
         for job in todo:
             per_file[job.order] = job.findings
     cache.save()
@@ -273,22 +290,33 @@ class _History:
         resolve = resolve or _Resolver()
         self.index = {resolve(f): i for i, f in enumerate(self.files)}  # by real path
         self._up_only: Optional[bool] = None
+        self._read: dict[Path, bool] = {}  # the answers up_only read without the digests
 
     def up_only(self, digests: Optional[Digests] = None) -> bool:
         """No file of the folder has down SQL (and there are files). With the cache's digests, each
         file's answer is remembered by its inputs: after one file changed, that one is read again,
         not the folder (a Flyway folder of 295 files: 0.3 s)."""
         if self._up_only is None:
-            self._up_only = bool(self.files) and not any(_has_down(f, digests) for f in self.files)
+            self._up_only = bool(self.files) and not any(self._has_down(f, digests) for f in self.files)
         return self._up_only
 
+    def note_up_only(self, digests: Digests) -> None:
+        """Remember, by the files' inputs, the answers up_only read without the digests (a run whose
+        digests are worked out while it judges: validate_paths)."""
+        for file, known in self._read.items():
+            digests.cache.set_flag(_down_key(file, digests), known)
 
-def _has_down(file: Path, digests: Optional[Digests]) -> bool:
-    if digests is None:
-        return has_down_sql(file)
-    key = "down " + digests.inputs(file).hex()  # the file's bytes and its down file's, its config's
-    known = digests.cache.flag(key)
-    if known is None:
-        known = has_down_sql(file)
-        digests.cache.set_flag(key, known)
-    return known
+    def _has_down(self, file: Path, digests: Optional[Digests]) -> bool:
+        if digests is None:
+            known = self._read[file] = has_down_sql(file)
+            return known
+        key = _down_key(file, digests)
+        known = digests.cache.flag(key)
+        if known is None:
+            known = has_down_sql(file)
+            digests.cache.set_flag(key, known)
+        return known
+
+
+def _down_key(file: Path, digests: Digests) -> str:
+    return "down " + digests.inputs(file).hex()  # the file's bytes and its down file's, its config's

@@ -14,12 +14,12 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional, Union
 
 from ..errors import FluxInternalError
 from ..model.findings import FileFinding
 from ..model.settings import Settings
-from .replay_cache import ReplayCache
+from .replay_cache import HeldStates, ReplayCache
 
 if TYPE_CHECKING:
     from .engine import Family  # the engine is loaded by what judges, not by a warm run
@@ -77,7 +77,7 @@ def jobs_wanted(count: int) -> int:
 
 
 def judge(folder: Path, tool: str, jobs: list[Job], family: Family = None,
-          saved: Optional[ReplayCache] = None) -> list:
+          saved: Union[ReplayCache, HeldStates, None] = None) -> list:
     """The findings of each job (given in history order), replaying the folder's history once:
     only as far as the jobs need, from the nearest state `saved` holds. With a family
     (engine.Family), only its rules, and each finding paired with its place (lint_sql's `order`)."""
@@ -159,8 +159,10 @@ def _chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
     return out
 
 
-def _judge_chunk(args) -> list:
-    return judge(*args)
+def _judge_chunk(args) -> tuple[list, list]:
+    """A worker's findings, and the replay states it held (HeldStates) to be saved by its parent."""
+    held = args[4] if len(args) > 4 and isinstance(args[4], HeldStates) else None
+    return judge(*args), held.kept if held is not None else []
 
 
 def _even(jobs: list[Job], workers: int) -> list[list[Job]]:
@@ -169,11 +171,15 @@ def _even(jobs: list[Job], workers: int) -> list[list[Job]]:
     return [jobs[k: k + size] for k in range(0, len(jobs), size)]
 
 
-def judge_all(folder: Path, tool: str, jobs: list[Job], saved: Optional[ReplayCache] = None) -> None:
+def judge_all(folder: Path, tool: str, jobs: list[Job], saved: Optional[ReplayCache] = None,
+              meanwhile: Optional[Callable[[], Optional[ReplayCache]]] = None) -> None:
     """Fill in each job's findings: in this process, or over worker processes when there are
     enough jobs: half of them (at least one) judge the rules that read the schema, each replaying
     the history up to its contiguous run of the jobs (from a saved state where there is one), the
-    others the rest of the rules."""
+    others the rest of the rules. `meanwhile`, given instead of `saved` where nothing of this code
+    is stored yet: what works out the cache's keys (the history's digests) and gives the
+    ReplayCache; with workers it runs while they judge, and the replay states they reach are
+    saved after (HeldStates)."""
     import threading
 
     from ..schema.replay import engine as _replay  # noqa: F401  (loaded before forking: the workers share them)
@@ -186,17 +192,23 @@ def judge_all(folder: Path, tool: str, jobs: list[Job], saved: Optional[ReplayCa
     # workers would import everything again.
     with _collector_for_judging():
         if workers <= 1 or threading.active_count() > 1 or not sys.platform.startswith("linux"):
+            saved = meanwhile() if meanwhile is not None else saved
             results = judge(folder, tool, jobs, None, saved)
         else:
             import multiprocessing
 
             schema_runs, plain_runs = _chunks(jobs, workers // 2), _even(jobs, workers - workers // 2)
-            tasks = [(folder, tool, c, "schema", saved) for c in schema_runs] + \
-                [(folder, tool, c, "plain") for c in plain_runs]
+            tasks = [(folder, tool, c, "schema", HeldStates() if meanwhile is not None else saved)
+                     for c in schema_runs] + [(folder, tool, c, "plain") for c in plain_runs]
             with multiprocessing.get_context("fork").Pool(len(tasks)) as pool:  # forked here: as set here
-                parts = pool.map(_judge_chunk, tasks, chunksize=1)
-            schema_part = [r for part in parts[:len(schema_runs)] for r in part]
-            plain_part = [r for part in parts[len(schema_runs):] for r in part]
+                pending = pool.map_async(_judge_chunk, tasks, chunksize=1)
+                saved = meanwhile() if meanwhile is not None else saved
+                parts = pending.get()
+            for _, held in parts:
+                for position, resumed, state in held if saved is not None else ():
+                    saved.keep_saved(position, resumed, state)
+            schema_part = [r for part, _ in parts[:len(schema_runs)] for r in part]
+            plain_part = [r for part, _ in parts[len(schema_runs):] for r in part]
             results = merged(schema_part, plain_part)
     for job, found in zip(jobs, results):
         job.findings = found

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Union
 
 from .cache_folder import keep_newest, write_whole
 
@@ -63,10 +63,30 @@ class ReplayCache:
     def keep(self, replay: "FolderReplay", position: int, resumed: int) -> None:
         """Save `replay`'s state, standing before the file at `position`, when reaching it took
         MIN_REPLAYED files or more."""
+        self.keep_saved(position, resumed, replay.saved)
+
+    def keep_saved(self, position: int, resumed: int, saved: Union[str, Callable[[], str]]) -> None:
+        """keep's work, the state given as its JSON (FolderReplay.saved's) or a function making it."""
         if position - resumed < MIN_REPLAYED:
             return
         path = self._path(self.key(position))
         if path.exists():  # the same files before it: the same state
             return
-        if write_whole(path, replay.saved().encode("utf-8")):
+        if write_whole(path, (saved if isinstance(saved, str) else saved()).encode("utf-8")):
             keep_newest(self.folder, lambda name: name.startswith(_PREFIX), _KEEP)
+
+
+@dataclass
+class HeldStates:
+    """A worker's ReplayCache while the history's hashes, which key the states, are still being
+    worked out (lint/batch.py: judge_all's meanwhile): nothing to resume from (nothing of this code
+    is stored yet), and the states it would keep held, for ReplayCache.keep_saved once they are."""
+
+    kept: list[tuple[int, int, str]] = field(default_factory=list)  # (position, resumed, the state's JSON)
+
+    def resume(self, replay: "FolderReplay", position: int) -> int:
+        return 0
+
+    def keep(self, replay: "FolderReplay", position: int, resumed: int) -> None:
+        if position - resumed >= MIN_REPLAYED:
+            self.kept.append((position, resumed, replay.saved()))

@@ -92,3 +92,26 @@ def test_validate_again_after_the_newest_file_changed_replays_none_of_the_histor
     replayed.clear()
     validate_paths([str(folder)], str(tmp_path))
     assert len(replayed) == len(files) - 1
+
+
+def test_a_cold_run_judged_by_workers_keeps_the_state_its_keys_were_worked_out_for(tmp_path, monkeypatch):
+    # With nothing of this code in the cache, the workers judge while this process works out the
+    # history's digests (judge_all's meanwhile): the replay state they reach is saved after, under the
+    # key a run in one process saves it under, and the next run resumes from it.
+    folder = corpus_folder(tmp_path)
+    runs = {}
+    for jobs in ("2", "1"):
+        monkeypatch.setenv("FLUX_VALIDATE_JOBS", jobs)
+        monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(tmp_path / f"cache{jobs}"))
+        _, found = validate_paths([str(folder)], str(tmp_path))
+        runs[jobs] = ([f.model_dump() for f in found], sorted(p.name for p in (tmp_path / f"cache{jobs}").glob("replay-*")))
+    assert runs["2"] == runs["1"] and len(runs["2"][1]) == 1
+    monkeypatch.setenv("FLUX_VALIDATE_JOBS", "1")
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(tmp_path / "cache2"))
+    replayed: list[str] = []
+    real = FolderReplay._replay
+    monkeypatch.setattr(FolderReplay, "_replay", lambda self, f: (replayed.append(f.name), real(self, f))[1])
+    newest = sorted(folder.glob("*.sql"))[-1]
+    newest.write_text(newest.read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
+    validate_paths([str(folder)], str(tmp_path))
+    assert replayed == []
