@@ -134,12 +134,14 @@ def _terminal_width() -> Optional[int]:
 
 
 def _print_sql(plan) -> None:
+    later = render.written_later(plan)
     for step in plan.steps:
         title = " ".join(step.title.split())
         if step.is_code:
             print(f"\n-- step {step.number} ({step.phase}): {title}: an application deploy, no SQL")
             continue
-        where = f" [{', '.join(step.files)}]" if step.files else ""
+        where = " [written by `flux continue`]" if step.number in later else \
+            f" [{', '.join(step.files)}]" if step.files else ""
         print(f"\n-- step {step.number} ({step.phase}): {title}{where}")
         if step.guard_sql:
             print("-- guard (its own query, run before up):")

@@ -153,9 +153,27 @@ def _box(plan: Plan, width: Optional[int]) -> list[str]:
             "└" + "─" * (size - 2) + "┘"]
 
 
-def _what(step: Step) -> list[str]:
+def written_later(plan: Plan) -> frozenset[int]:
+    """The database steps `flux plan --write` leaves to `flux continue` (write/deploy_groups.py:
+    after a code deploy, or where a group must stop): their files are named when they are written
+    (a later time stamp, the next free number), so the names layout gave them now are not shown."""
+    if not any(s.files for s in plan.steps):
+        return frozenset()  # before layout: no step is named yet
+    from ..errors import FluxInputError
+    from ..write.deploy_groups import first_group  # loaded here: it loads this module
+
+    try:
+        now = {s.number for s in first_group(plan)}
+    except FluxInputError:  # a tool Flux has no writer for: nothing is written at all
+        return frozenset()
+    return frozenset(s.number for s in plan.steps if not s.is_code and s.number not in now)
+
+
+def _what(step: Step, later: frozenset[int]) -> list[str]:
     if step.is_code:
         return _words("deploy the application change")
+    if step.number in later:
+        return _words(f"written by {action('continue')}")
     if step.files:
         return _files(step.files)
     return _words(f"{step.phase} migration")  # before layout assigned a file
@@ -166,8 +184,8 @@ def _lock(step: Step) -> str:
     return f"{lock} ({step.lock_note})" if step.lock_note else lock
 
 
-def _step_lines(step: Step, width: Optional[int]) -> list[str]:
-    atoms = _glue("—", _what(step), _words(step.title), _words(_lock(step)))
+def _step_lines(step: Step, width: Optional[int], later: frozenset[int]) -> list[str]:
+    atoms = _glue("—", _what(step, later), _words(step.title), _words(_lock(step)))
     if step.risk and step.risk.strip():
         atoms = _glue("·", atoms, _words(step.risk))
     if not step.transactional and not step.is_code:
@@ -179,12 +197,12 @@ def _undoable(plan: Plan) -> list[Step]:
     return [s for s in reversed(plan.steps) if s.rollback.strip() or s.down_sql]
 
 
-def _rollback_full(plan: Plan, width: Optional[int]) -> list[str]:
+def _rollback_full(plan: Plan, width: Optional[int], later: frozenset[int]) -> list[str]:
     lines = []
     for s in _undoable(plan):
         if s.rollback.strip():
             what = _words(s.rollback)
-        elif s.files:
+        elif s.files and s.number not in later:
             what = _words("run the down block of") + _files(s.files)
         else:
             what = _words(f"run the down SQL of step {s.number}")
@@ -358,9 +376,10 @@ def summary(plan: Plan, width: Optional[int] = None) -> str:
     if width is not None:
         width = max(int(width), 1)
     box = _box(plan, width)
-    blocks = [_step_lines(s, width) for s in plan.steps]
+    later = written_later(plan)
+    blocks = [_step_lines(s, width, later) for s in plan.steps]
     steps = [line for block in blocks for line in block]
-    full_rb, short_rb = _rollback_full(plan, width), _rollback_short(plan, width)
+    full_rb, short_rb = _rollback_full(plan, width, later), _rollback_short(plan, width)
     # Cheapest loss first: the checklist wording, then per-step rollback
     # detail, then blank lines. Step lines are the last thing to give up.
     for rollback, short_checks, gaps in (

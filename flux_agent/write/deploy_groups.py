@@ -129,12 +129,18 @@ def _record_job(record: PlanRecord, replace: bool) -> FileJob:
     return FileJob(f"{PLANS_DIR}/{record.id}.json", record.model_dump_json(indent=2) + "\n", replace=replace)
 
 
-def write_first(plan: Plan, project: Path, migrations_dir: str) -> WriteOutcome:
-    """Write the steps before the first code deploy, and the plan record."""
+def first_group(plan: Plan) -> list[Step]:
+    """The steps `flux plan --write` writes: those before the first code deploy (or other stop)."""
     first = plan.steps[0] if plan.steps else None
     gate, group = next_group(plan, set())
     if gate is not None and first is not None and first.is_code:
-        group = []  # the plan starts with a deploy: nothing may be written before it
+        return []  # the plan starts with a deploy: nothing may be written before it
+    return group
+
+
+def write_first(plan: Plan, project: Path, migrations_dir: str) -> WriteOutcome:
+    """Write the steps before the first code deploy, and the plan record."""
+    group = first_group(plan)
     with project_lock(project):
         base = f"{_stamp()}_{slug(plan.description, 'plan')}"
         taken = {p.stem for p in (project / PLANS_DIR).glob(f"{base}*.json")}

@@ -1,7 +1,7 @@
 import pytest
 
 from flux_agent.model.plan import Plan, Step
-from flux_agent.plan.summary import MAX_LINES, summary, surface
+from flux_agent.plan.summary import MAX_LINES, summary, surface, written_later
 
 
 def rename_plan(**overrides) -> Plan:
@@ -90,8 +90,20 @@ def test_sequence_lines():
         "1. db/migrations/20250101000000_add_email_address.sql — Add column users.email_address — ACCESS EXCLUSIVE · brief",
         "2. db/migrations/20250101000001_copy.sql — Copy email into email_address — ROW EXCLUSIVE · batched",
         "3. deploy the application change — Read and write email_address — no lock",
-        "4. db/migrations/20250101000002_drop_email.sql — Drop column users.email — ACCESS EXCLUSIVE · brief",
+        # written after the deploy by `flux continue`, under a name given then (a later time stamp)
+        "4. written by `flux continue` — Drop column users.email — ACCESS EXCLUSIVE · brief",
     ]
+
+
+def test_a_step_written_later_is_named_by_its_step_in_the_rollback_too():
+    plan = rename_plan()
+    plan.steps[3].rollback = ""
+    assert "4. run the down SQL of step 4 — data loss: yes" in section(summary(plan), "Rollback")
+    plan.steps[2].phase = "contract"  # no deploy: every step is written at once, each by its name
+    plan.steps[2].files = ["db/migrations/20250101000003_x.sql"]
+    plan.steps[2].up_sql = "SELECT 1;"
+    plan.steps[3].data_loss_on_rollback = False  # (a lossy drop after a contract step waits for it: "watch")
+    assert section(summary(plan), "Deployment Sequence")[3].startswith("4. db/migrations/20250101000002_drop_email.sql")
 
 
 def test_rollback_reverse_order_with_data_loss():
@@ -187,9 +199,11 @@ def _input_words(plan: Plan, text: str) -> list[str]:
     words = plan.description.split()
     shown = [line.split()[0] for line in text.splitlines() if line[:1].isdigit()]
     full_rollback = "data loss: " in text  # the compact rollback form names steps by number only
+    later = written_later(plan)  # named when `flux continue` writes them, not now
     for s in plan.steps:
         if f"{s.number}." in shown:
-            words += s.files + s.title.split() + s.risk.split() + (s.rollback.split() if full_rollback else [])
+            words += (s.files if s.number not in later else []) + s.title.split() + s.risk.split() + \
+                (s.rollback.split() if full_rollback else [])
     return words
 
 
