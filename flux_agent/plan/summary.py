@@ -61,7 +61,11 @@ NO_TRANSACTION_HOW = {
     "dbmate": "their files say `-- migrate:up transaction:false`",
     "prisma": "each sits alone in its own migration, since prisma has no switch",
     "alembic": "inside `op.get_context().autocommit_block()`",
-    "drizzle": "apply them with psql outside drizzle, which wraps pending migrations in one transaction",
+    # where the folder keeps snapshots, the journal entry Flux writes after a by-hand file (NNNN_flux_check_)
+    # fails until that file ran: said, so its failure is no surprise (write/tools/drizzle.py)
+    "drizzle": "apply their `_manual_` files with psql, outside drizzle (it wraps pending migrations in one "
+               "transaction), before `drizzle-kit migrate` runs the entries after them (any `_flux_check_` "
+               "entry after them fails until they have run)",
     "typeorm": "`transaction = false`, run with `migration:run --transaction each`",
     "knex": "`exports.config = { transaction: false }`",
     "rails": "`disable_ddl_transaction!` in their migrations",
