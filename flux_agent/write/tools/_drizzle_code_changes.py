@@ -70,12 +70,16 @@ def _index_names(ts: TsSchema, after) -> None:
                 ts.splice(tok.start, tok.end, tok.text[0] + same[0] + tok.text[0])
 
 
-def _home(schemas: dict[str, TsSchema], op) -> str | None:
-    """The schema file an operation edits: the one declaring its table (or index); a new table goes
-    to the first file the config names."""
+def _home(schemas: dict[str, TsSchema], op, ops: list) -> str | None:
+    """The schema file an operation edits: the one declaring its table (or index). A new table goes
+    beside the first table its foreign keys in the plan reference (its `.references(() => t.id)`
+    needs `t` in scope, and related tables live together), else to the first file the config names."""
     files = list(schemas)
     if op.op == "create_table":
-        return files[0]
+        new = split_qualified(op.table)[1]
+        refs = [split_qualified(o.ref_table)[1] for o in ops
+                if o.op == "add_foreign_key" and split_qualified(o.table)[1] == new]
+        return next((f for ref in refs for f in files if schemas[f].has_table(ref)), files[0])
     if op.op == "drop_index":
         name = split_qualified(op.name)[1]
         return next((f for f in files if schemas[f].has_index(name)), None)
@@ -118,7 +122,7 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
     notes = []
     for op in plan.operations:
         what = op.op.replace("_", " ") + " " + str(getattr(op, "table", "") or getattr(op, "name", ""))
-        rel = _home(schemas, op)
+        rel = _home(schemas, op, plan.operations)
         if rel is None:
             if op.op != "backfill":
                 notes.append((files[0], f"{what}: no pgTable or index of it in {', '.join(files)}"))
