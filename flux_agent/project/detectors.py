@@ -10,6 +10,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Callable, Optional
 
+from . import drizzle_config
 from .scan import (
     HEAD, Scan, existing, glob_folder, hidden, inside, join, other_database, package_folder, script_flag,
 )
@@ -173,10 +174,9 @@ def _alembic_sections(scan: Scan, ini: PurePosixPath, parser) -> list[tuple[str,
 
 
 def _drizzle(scan: Scan) -> Found:
-    names = [f"drizzle.config.{ext}" for ext in ("ts", "js", "mjs", "cjs", "mts")]
-    for f in (f for f in scan.named(*names) if not hidden(f)):
-        m = re.search(r"\bout\s*:\s*[\"'`]([^\"'`]+)[\"'`]", scan.read(f))
-        out = inside(m.group(1)) if m else None
+    for f in (f for f in scan.named(*drizzle_config.CONFIGS) if not hidden(f)):
+        value = drizzle_config.setting(scan.root / f, "out")  # the config read as drizzle_config reads it
+        out = inside(value) if value else None
         return [f"{f} exists" + (f" with out: {out}" if out else "")], _drizzle_out(scan, f, out or "drizzle")
     for f in scan.named("_journal.json"):  # drizzle-kit's journal of the migrations it generated
         if f.parent.name == "meta" and '"entries"' in scan.read(f, HEAD):
@@ -186,10 +186,10 @@ def _drizzle(scan: Scan) -> Found:
 
 def _drizzle_out(scan: Scan, config: PurePosixPath, out: str) -> str:
     """drizzle-kit reads `out` from the folder it runs in: the package's (its package.json's, where
-    `drizzle-kit generate --config server/db/drizzle.config.ts` runs: dokploy), not the config's."""
-    package = next((d for d in [config.parent, *config.parent.parents]
-                    if (scan.root / d / "package.json").is_file()), None)
-    options = [join(d, out) for d in (package, config.parent) if d is not None]
+    `drizzle-kit generate --config server/db/drizzle.config.ts` runs: dokploy), not the config's;
+    the config's own folder where only that one holds it."""
+    package = drizzle_config.package_of(scan.root / config, scan.root).relative_to(scan.root)
+    options = [join(PurePosixPath(d.as_posix()), out) for d in (package, config.parent)]
     return next((o for o in options if (scan.root / o).is_dir()), options[0])
 
 
