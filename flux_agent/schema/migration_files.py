@@ -33,17 +33,15 @@ revert or verify script) has no up SQL.
 
 from __future__ import annotations
 
-import functools
-import json
 import os
 import re
-import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
 from . import flyway_placeholders
+from .drizzle_runs import BY_HAND, drizzle_listed, in_journal, journal_path
 
 # File names, not SQL.
 _FLYWAY = re.compile(r"([VU])(\d+(?:[._]\d+)*)__.*\.sql$")
@@ -116,7 +114,7 @@ def read_sections(path: Path, text: str) -> Sections:
         # diesel runs up.sql with batch_execute (one query), in a transaction unless told otherwise.
         return Sections(text, 0, _read_or_empty(path.with_name(_DOWN)), not _diesel_no_transaction(path),
                         one_query=True)
-    if _in_drizzle_journal(path):
+    if in_journal(path):
         # drizzle's migrator runs every pending migration inside one transaction (a file outside
         # its journal is run by hand, as Flux's manual steps are).
         return Sections(text, 0, None, True)
@@ -143,46 +141,7 @@ def side_files(path: Union[str, Path]) -> list[str]:
     if os.path.basename(folder) == "deploy":
         above = os.path.dirname(folder)
         return [os.path.join(above, "revert", name), os.path.join(above, "sqitch.plan")]
-    return [_journal(folder)]
-
-
-@functools.lru_cache(maxsize=64)
-def _journal(folder: str) -> str:
-    """drizzle's journal beside a folder's files."""
-    return os.path.join(folder, "meta", "_journal.json")
-
-
-def _in_drizzle_journal(path: Path) -> bool:
-    found, listed = _journal_read(os.path.dirname(os.fspath(path)))
-    if listed is None:  # a journal Flux cannot read: judge as drizzle would run a listed file
-        return found
-    return path.stem in listed
-
-
-def _journal_read(folder: str) -> tuple[bool, Optional[frozenset[str]]]:
-    """(is there a journal file beside the folder's files, the tags it lists: None where it cannot be
-    read). Asked of every SQL file judged or replayed: one stat each, the journal read and parsed
-    again only when it changed (it was read, or failed to open, for every file)."""
-    journal = _journal(folder)
-    try:
-        st = os.stat(journal)
-    except (OSError, ValueError):
-        return False, None
-    if not stat.S_ISREG(st.st_mode):
-        return False, None
-    return True, _journal_tags(journal, st.st_mtime_ns, st.st_size)
-
-
-@functools.lru_cache(maxsize=64)
-def _journal_tags(journal: str, mtime_ns: int, size: int) -> Optional[frozenset[str]]:
-    """The tags a journal lists, read when it is as its stat says (the cache's key)."""
-    try:
-        entries = json.loads(Path(journal).read_text(encoding="utf-8")).get("entries")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        return None
-    if not isinstance(entries, list):
-        return None
-    return frozenset(e["tag"] for e in entries if isinstance(e, dict) and isinstance(e.get("tag"), str))
+    return [journal_path(folder)]
 
 
 def has_down_sql(path: Path) -> bool:
@@ -441,20 +400,8 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
         found.sort(key=number_then_name)
     if tool == "drizzle":
         listed = drizzle_listed(folder)
-        found = found if listed is None else [f for f in found if f.stem in listed or _DRIZZLE_BY_HAND.match(f.name)]
+        found = found if listed is None else [f for f in found if f.stem in listed or BY_HAND.match(f.name)]
     return found
-
-
-# Flux's by-hand files beside drizzle's journal (write/tools/_drizzle_journal.py): run with psql
-# between the two entries their number sits between.
-_DRIZZLE_BY_HAND = re.compile(r"^\d{4}-\d{2}_manual_")
-
-
-def drizzle_listed(folder: Path) -> Optional[frozenset[str]]:
-    """The tags drizzle's journal lists: the only files `drizzle-kit migrate` runs (a file left
-    beside them, dokploy's 0130_abandoned_dagger.sql after a merge, never ran); None where the
-    folder has no journal Flux can read (then every file counts)."""
-    return _journal_read(str(folder))[1]
 
 
 def goose_go_migrations(folder: Path) -> list[Path]:
