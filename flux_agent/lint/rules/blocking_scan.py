@@ -24,6 +24,9 @@ RULE = Rule(
     hint="use the form that does not block (CONCURRENTLY; a CHECK before ATTACH), or run it in a maintenance window",
     squawk=None,
     reads_schema=True,
+    # The statements of the forms that scan or rewrite under a lock blocking writes or reads, with no
+    # rule of their own (the form table's examples parsed: tests/unit/lint/test_blocking_scan_nodes.py).
+    nodes=(ast.AlterDomainStmt, ast.AlterTableStmt, ast.ClusterStmt, ast.RefreshMatViewStmt, ast.VacuumStmt),
     examples=[
         flags("CLUSTER orders USING orders_pkey;", schema_sql=SHOP),
         flags("VACUUM FULL orders;", transactional=False, schema_sql=SHOP),
