@@ -23,6 +23,7 @@ RULE = Rule(
     hint="split it into expand / backfill / code / contract steps; flux plan writes them",
     squawk=None,
     reads_schema=True,
+    nodes=(ast.RenameStmt, ast.AlterTableStmt),  # a rename; a type change or a drop among ALTER TABLE's commands
     examples=[
         flags("ALTER TABLE users RENAME COLUMN email TO email_address;"),
         flags("ALTER TABLE orders RENAME TO purchases;"),

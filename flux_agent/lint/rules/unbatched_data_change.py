@@ -34,6 +34,9 @@ RULE = Rule(
     hint="batch it by key range, committing per batch (a DO block, or flux plan's backfill operation for an UPDATE)",
     squawk=None,
     reads_schema=True,
+    # The changes it judges are the statement itself or its WITH queries (_changes): statements that
+    # are a change, or carry a WITH clause that may hold one.
+    nodes=(ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt, ast.SelectStmt, ast.MergeStmt),
     examples=[
         flags("UPDATE orders SET status = 'paid' WHERE status = 'settled';", why="the table's size is unknown"),
         flags("UPDATE orders SET status = 'paid';"),
@@ -53,6 +56,9 @@ RULE = Rule(
               "INSERT INTO archive SELECT id, kind, payload FROM moved;", schema_sql=_BIG,
               why="the DELETE on legacy_events and the INSERT it feeds"),
         flags("WITH moved AS (DELETE FROM legacy_events RETURNING *) SELECT count(*) FROM moved;"),
+        flags("WITH gone AS (DELETE FROM legacy_events WHERE kind = 'old' RETURNING id) "
+              "MERGE INTO archive a USING gone g ON a.id = g.id WHEN MATCHED THEN DELETE;",
+              why="the DELETE in the MERGE's WITH query"),
         flags("INSERT INTO archive SELECT id, kind, payload FROM legacy_events;",
               schema_sql=_BIG + "CREATE TABLE legacy_events (id bigint PRIMARY KEY, kind text, payload jsonb);"),
         flags("INSERT INTO archive (id, kind) SELECT e.id, e.kind FROM legacy_events e JOIN archive a ON a.id = e.id "
