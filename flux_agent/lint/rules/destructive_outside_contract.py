@@ -19,6 +19,7 @@ RULE = Rule(
     hint=("stop using the data in a code deploy first, then remove it in its own contract migration "
           "(flux plan drop_table / drop_column), or add the WHERE clause that was meant"),
     squawk=None,
+    nodes=(ast.DropStmt, ast.TruncateStmt, ast.DeleteStmt, ast.UpdateStmt, ast.AlterTableStmt),
     examples=[
         flags("DROP TABLE legacy_events;"),
         flags("DROP TABLE legacy_events;", phase="expand"),
