@@ -79,8 +79,13 @@ _NO_CHANGE = (ast.VariableSetStmt, ast.SelectStmt, ast.TransactionStmt)
 
 def _alone(stmt, ctx) -> bool:
     """Is it the file's one statement that changes anything? A failure then leaves nothing done,
-    and a rerun needs no IF [NOT] EXISTS."""
-    return all(s.index == stmt.index or isinstance(s.node, _NO_CHANGE) for s in ctx.statements)
+    and a rerun needs no IF [NOT] EXISTS. (The file's changing statements are found once: asked of
+    every statement, the scan was quadratic in a file of many.)"""
+    memo = ctx.__dict__.get("_changing")
+    if memo is None or memo[0] is not ctx.statements:
+        memo = ctx.__dict__["_changing"] = (ctx.statements, [s.index for s in ctx.statements
+                                                             if not isinstance(s.node, _NO_CHANGE)])
+    return not memo[1] or memo[1] == [stmt.index]
 
 
 def check(stmt, ctx):
