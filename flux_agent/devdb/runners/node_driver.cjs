@@ -76,7 +76,9 @@ const said = []; // [primary, text]: what went to console.error, an Error's mess
 
 function errorText(err) {
   if (err instanceof Error || (err && typeof err.message === 'string')) {
-    const lines = String(err.message).split('\n').map((l) => l.trim()).filter(Boolean);
+    // Node's "Cannot find module 'x'" ends in the files that required it: the last line said "- <a file>"
+    const message = String(err.message).split(/\n\s*Require stack:/)[0];
+    const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
     return lines.length ? lines[lines.length - 1] : String(err.name || 'error');
   }
   return String(err);

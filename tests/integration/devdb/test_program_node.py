@@ -342,6 +342,20 @@ def test_a_knexfile_connecting_while_it_loads_is_stopped(tmp_path, prod):
     assert prod_state(prod) == PROD_STATE
 
 
+def test_a_config_requiring_a_missing_module_names_the_module(tmp_path, prod):
+    # Node's message ends in its require stack: the line kept was a file of it (ever-gauzy's data
+    # source said "- .../node_driver.cjs" where the cause was "Cannot find module '@gauzy/config'").
+    nm = modules("knex")
+    root = tmp_path / "app"
+    make_project("knex", root, prod, nm)
+    (root / "knexfile.js").write_text("const config = require('@acme/config');\nmodule.exports = config.knex;\n")
+    with pytest.raises(FluxInputError) as caught:
+        actions.current_schema(str(root))
+    message = str(caught.value)
+    assert "cannot load" in message and "Cannot find module '@acme/config'" in message and "\n" not in message
+    assert "node_driver" not in message
+
+
 # -- 4. what is missing, in one line --------------------------------------------------------------
 
 @pytest.mark.slow  # all cases together over 2 s
