@@ -279,7 +279,10 @@ def assess(step: Step, table: Optional[Table], rates: Optional[Rates] = None,
     if any(w.kind == "DO block" for w in works):
         return Estimate(None, "unknown", "duration unknown (DO block)")
     if any(math.isnan(w.seconds) for w in works):
-        return Estimate(None, works[0].kind, "size unknown (no table statistics; read the schema live)")
+        # Read live (its size is known), a table never analysed has no row count: ANALYZE gives one.
+        why = "the table was never analysed: ANALYZE it" if table is not None and table.size_bytes is not None \
+            else "no table statistics; read the schema live"
+        return Estimate(None, works[0].kind, f"size unknown ({why})")
     total = sum(w.seconds for w in works)
     main = max(works, key=lambda w: w.seconds)
     more = f"; +{len(works) - 1} more" if len(works) > 1 else ""

@@ -374,3 +374,13 @@ def test_backfill_estimate_reads_the_pacing_floor_from_the_step():
 def test_backfill_reads_no_replica_lag_before_postgresql_10():
     step = build_plan([Backfill(table="users", column="n", value="1")], schema(), Settings(pg_version=9)).steps[0]
     assert step.batching.max_lag_bytes is None and "pg_stat_replication" not in step.up_sql
+
+
+def test_a_size_unknown_says_what_would_give_it():
+    # Read live (its size is known) but never analysed: ANALYZE gives the rows; read offline (no
+    # size at all): reading the schema live does (ever-gauzy's tables, read with --database-url,
+    # were told to read the schema live).
+    live = users(rows=None, size=8192)
+    assert assess(sql_step(INDEX), live).text == "size unknown (the table was never analysed: ANALYZE it)"
+    offline = users(rows=None, size=None)
+    assert assess(sql_step(INDEX), offline).text == "size unknown (no table statistics; read the schema live)"
