@@ -44,10 +44,16 @@ _PHASE_REASONS = {
     "contract": "written by flux to run after the code deploy before it; what it removes is no longer used",
     "backfill": "written by flux to rewrite these rows on purpose, in batches",
 }
+# A contract step no code deploy of the plan comes before (SET NOT NULL's CHECK and VALIDATE): it
+# forbids, and the application is taken to write conforming rows already (ever-gauzy's NOT NULL
+# plan's first file claimed a deploy before it and something removed).
+_NO_DEPLOY_CONTRACT = "written by flux: what it forbids, the application no longer writes"
 
 
-def _mark_phase(step: Step) -> Step:
+def _mark_phase(step: Step, after_deploy: bool = True) -> Step:
     reason = _PHASE_REASONS.get(step.phase)
+    if step.phase == "contract" and not after_deploy:
+        reason = _NO_DEPLOY_CONTRACT
     if reason is None or not step.up_sql:
         return step
     return step.model_copy(update={"up_sql": f"{phase_marker(step.phase, reason)}\n{step.up_sql}"})
@@ -85,7 +91,8 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         if op.op == "create_table":
             new_tables.add(canonical_table(op.table))
     steps = _merge_code_steps(steps)
-    steps = [_mark_phase(s).model_copy(update={"number": i}) for i, s in enumerate(steps, start=1)]
+    steps = [_mark_phase(s, any(p.is_code for p in steps[:i - 1])).model_copy(update={"number": i})
+             for i, s in enumerate(steps, start=1)]
     return Plan(
         description="; ".join(describe(op) for op in operations),
         type=plan_type(steps),
