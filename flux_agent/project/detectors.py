@@ -7,12 +7,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 
 from . import drizzle_config
 from .scan import (
-    HEAD, Scan, existing, glob_folder, hidden, inside, join, other_database, package_folder, script_flag,
+    HEAD, SKIP, Scan, existing, glob_folder, hidden, inside, join, other_database, package_folder, script_flag,
 )
 
 Found = tuple[list[str], Optional[str]]  # evidence lines, migrations folder
@@ -194,7 +194,7 @@ def _drizzle_out(scan: Scan, config: PurePosixPath, out: str) -> str:
 
 
 def _typeorm(scan: Scan) -> Found:
-    ev, base, configured = [], None, None
+    ev, base, configured, packages = [], None, None, []
     for f in scan.files:
         if f.name.startswith("ormconfig.") or re.fullmatch(r"(?:.*[-_.])?data-?source\.(?:ts|js|mts|cts|mjs|cjs)",
                                                             f.name, re.I):
@@ -215,7 +215,47 @@ def _typeorm(scan: Scan) -> Found:
         if "typeorm" in deps:
             ev.append(f"{f} depends on typeorm")
             base = base or f.parent
-    return ev, configured or (existing(scan, base, "src/migrations", "migrations") if ev else None)
+            packages.append(f.parent)
+    if not ev or configured:
+        return ev, configured
+    folder = existing(scan, base, "src/migrations", "migrations")
+    if PurePosixPath(folder) not in scan.dirs:  # not where TypeORM's examples keep them: where its files are
+        found = _typeorm_files(scan, packages)
+        if found is not None:
+            ev.append(f"{found[0]} holds {found[1]} TypeORM migrations (<timestamp>-Name with a MigrationInterface)")
+            folder = found[0].as_posix()
+    return ev, folder
+
+
+# TypeORM's generated migration files: a millisecond time stamp, a dash, the class's name.
+_TYPEORM_FILE = re.compile(r"\d{13}-\w+\.(?:ts|js|mts|cts|mjs|cjs)$")
+
+
+def _typeorm_files(scan: Scan, packages: list[PurePosixPath]) -> Optional[tuple[PurePosixPath, int]]:
+    """The folder under the packages that depend on typeorm holding the most TypeORM migration
+    files (ever-gauzy keeps its 278 in packages/core/src/lib/database/migrations, deeper than the
+    scan looks), and how many: one of them implements MigrationInterface."""
+    counts: dict[PurePosixPath, list[str]] = {}
+    for package in packages:
+        top = scan.root / package
+        for folder, subdirs, names in os.walk(top):
+            depth = len(Path(folder).relative_to(top).parts)
+            subdirs[:] = [d for d in sorted(subdirs) if d not in SKIP and not d.startswith(".") and depth < 6]
+            hits = [n for n in names if _TYPEORM_FILE.match(n)]
+            if hits:
+                counts[PurePosixPath(Path(folder).relative_to(scan.root).as_posix())] = sorted(hits)
+    for folder, names in sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0].as_posix())):
+        if any("MigrationInterface" in _head(scan.root / folder / n) for n in names[:3]):
+            return folder, len(names)
+    return None
+
+
+def _head(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read(HEAD * 4)
+    except OSError:
+        return ""
 
 
 def _knex(scan: Scan) -> Found:

@@ -11,7 +11,7 @@ import shlex
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
-_SKIP = {"node_modules", ".git", ".venv", "venv", "dist", "build"}
+SKIP = {"node_modules", ".git", ".venv", "venv", "dist", "build"}
 _MAX_DEPTH = 4  # app folders one or two down, and resources/migrations/postgres below them
 # A JVM project's classpath resources (src/main/resources) are entered at any depth and read three
 # folders down: Flyway's default location is classpath:db/migration, often with a vendor folder.
@@ -148,7 +148,7 @@ def _walk(folder: str, rel: str, depth: int, found: list[tuple[int, str]], dirs:
         if is_dir:  # a symlinked folder is neither listed nor entered, as os.walk does
             sub = prefix + e.name
             jvm = ("/" + sub).endswith(("/src/main", "/src/main/resources"))
-            if (depth < limit or jvm) and e.name not in _SKIP and not e.is_symlink():
+            if (depth < limit or jvm) and e.name not in SKIP and not e.is_symlink():
                 subfolders.append((e, depth + 1 + _BELOW_RESOURCES if e.name == "resources" and jvm else limit))
         else:
             found.append((depth + 1, prefix + e.name))

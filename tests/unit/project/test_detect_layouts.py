@@ -28,7 +28,21 @@ def _project(root: Path, files: dict[str, str]) -> Path:
 
 SQL = "CREATE TABLE t (id int PRIMARY KEY);\n"
 
+TYPEORM_MIGRATION = ('import { MigrationInterface, QueryRunner } from "typeorm";\n'
+                     "export class Init1638541848595 implements MigrationInterface {\n"
+                     "  public async up(queryRunner: QueryRunner): Promise<void> {}\n"
+                     "  public async down(queryRunner: QueryRunner): Promise<void> {}\n}\n")
+
 LAYOUTS = [
+    # ever-gauzy's monorepo: packages depend on typeorm, no data source names a glob, and the
+    # migrations are neither src/migrations nor migrations of any of them
+    ("typeorm-migrations-where-its-files-are",
+     {"packages/plugins/reviews/package.json": json.dumps({"dependencies": {"typeorm": "0.3.0"}}),
+      "packages/core/package.json": json.dumps({"dependencies": {"typeorm": "0.3.0"}}),
+      "packages/core/src/lib/database/migrations/1638541848595-Init.ts": TYPEORM_MIGRATION,
+      "packages/core/src/lib/database/migrations/1638541848596-Next.ts": TYPEORM_MIGRATION,
+      "packages/core/src/lib/database/seeds/1638541848597-NotAMigration.ts": "export const seed = 1;\n"},
+     "typeorm", "packages/core/src/lib/database/migrations"),
     ("prisma-schema-at-package-root",
      {"packages/db/schema.prisma": "datasource db {\n  provider = \"postgresql\"\n}\n",
       "packages/db/migrations/20250101000000_init/migration.sql": SQL},
