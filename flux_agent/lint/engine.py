@@ -29,6 +29,15 @@ if TYPE_CHECKING:  # the plan models: loaded by what plans, not by `flux validat
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 NOT_ANALYSED = "not-analysed"
 _UNREAD_HINT = "check this part by hand, or write what it does as SQL (execute, raw, RunSQL) that Flux can read"
+# How each tool's migrations send SQL as it is written, for the hint of a part Flux could not read.
+_SQL_CALL = {"alembic": "op.execute", "django": "migrations.RunSQL", "rails": "execute", "knex": "knex.raw",
+             "typeorm": "queryRunner.query", "sequelize": "queryInterface.sequelize.query",
+             "node-pg-migrate": "pgm.sql"}
+
+
+def _unread_hint(tool: Optional[str]) -> str:
+    call = _SQL_CALL.get(tool or "")
+    return _UNREAD_HINT if call is None else f"check this part by hand, or write what it does as SQL ({call}) that Flux can read"
 SYNTAX_ERROR = "syntax-error"
 NOT_JUDGED = "not-judged"
 _NOT_JUDGED = ("the steps' SQL was not judged by the lint rules, nor their durations estimated: both need pglast, "
@@ -220,7 +229,7 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
     found = [f.model_copy(update={"line": lines.get(f.line, 1)}) for f in (lint_sql(sql, ctx) if sql.strip() else [])]
     found = _source_ignores(found, text, path.name, sorted({p.line for p in read.up}), shown)
     found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",
-                          message=f"not analysed: {u.what}", hint=_UNREAD_HINT) for u in read.unread]
+                          message=f"not analysed: {u.what}", hint=_unread_hint(reader.tool)) for u in read.unread]
     return sorted(found, key=lambda f: f.line)
 
 

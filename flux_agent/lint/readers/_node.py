@@ -106,7 +106,10 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
             place = before_file(tool, root, path, out)
             built = build_before(place)
         except FluxInputError as exc:
-            why = f"the migrations before it did not run ({exc})" if " failed migrating " in str(exc) else str(exc)
+            # (the project's tool failed building the database the file runs on: loading its config, or a
+            # migration before it; not "the migrations before it", which the first file has none of)
+            why = f"{tool} could not build the database it runs on ({exc})" if " failed migrating " in str(exc) \
+                else str(exc)
             raise _Failed(f"{path.name} was not run: {why}") from None
 
         scratch = f"flux_verify_read_{uuid.uuid4().hex[:12]}"
