@@ -39,9 +39,27 @@ def data_source(root: Path) -> Optional[Path]:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        if _NEW_SOURCE.search(text):
+        if _NEW_SOURCE.search(text) and _exports_source(text):
             found.append((0 if "migrations" in text else 1, len(path.parts), path))
     return min(found)[2] if found else None
+
+
+_EXPORTED_NEW = re.compile(r"(?:export\s+default|module\.exports\s*=)\s*new\s+DataSource\s*\(")
+_NAMED_NEW = re.compile(r"(export\s+)?(?:const|let|var)\s+(\w+)(?:\s*:\s*[\w.<>]+)?\s*=\s*new\s+DataSource\s*\(")
+
+
+def _exports_source(text: str) -> bool:
+    """Does the file export the DataSource it makes (what `typeorm -d` and Flux's driver load)?
+    ever-gauzy's migration-executor.ts makes one inside a function and exports none: picked for its
+    `new DataSource(`, it failed to load where "no DataSource file" was the truth."""
+    if _EXPORTED_NEW.search(text):
+        return True
+    for m in _NAMED_NEW.finditer(text):
+        name = re.escape(m.group(2))
+        if m.group(1) or re.search(rf"export\s+default\s+{name}\b|export\s*\{{[^}}]*\b{name}\b|"
+                                   rf"module\.exports\s*=\s*{name}\b", text):
+            return True
+    return False
 
 
 def _scan(root: Path) -> list[Path]:
