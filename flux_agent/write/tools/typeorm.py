@@ -22,9 +22,10 @@ from datetime import datetime
 from pathlib import Path
 
 from ...errors import FluxInputError
-from ...model.plan import Plan, Step
+from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out
 from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one_line, slug, undo_note
+from ..code_changes import cannot
 from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
 
 _RUN_NOTE = "Run with `typeorm migration:run --transaction each` (or migrationsTransactionMode: \"each\")."
@@ -116,6 +117,35 @@ class TypeormWriter(OneFilePerStep):
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         return [FileJob(f, render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)))
                 for s in db_steps(plan) for f in laid_files(s)]
+
+    def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
+        files = [f for s in db_steps(plan) for f in laid_files(s)]
+        note = _other_databases(Path(project_dir), Path(files[0]).parent) if files else None
+        return [note] if note is not None else []
+
+
+# A migration that branches on the database it runs on: TypeORM's own idioms for asking.
+_BRANCHES = re.compile(r"\.connection\.(?:driver\.)?options\.type\b")
+
+
+def _other_databases(project: Path, folder: Path) -> CodeChange | None:
+    """A note where the project's migrations also run on another database (ever-gauzy's switch on
+    queryRunner.connection.options.type: SQLite for its desktop app, MySQL): Flux's are PostgreSQL's
+    alone, and fail there."""
+    found = []
+    for path in sorted((project / folder).glob("*")):
+        if path.suffix in (".ts", ".js", ".mts", ".cts", ".mjs", ".cjs"):
+            try:
+                if _BRANCHES.search(path.read_text(encoding="utf-8", errors="replace")):
+                    found.append(path.name)
+            except OSError:
+                continue
+    if not found:
+        return None
+    return cannot(folder.as_posix(), f"{len(found)} of the project's migrations branch on the database they run on "
+                                     f"({found[0]}{' and more' if len(found) > 1 else ''}): it runs them on another "
+                                     "database too, where Flux's migrations (PostgreSQL's SQL: lock_timeout, "
+                                     "CONCURRENTLY) fail; guard them as those do, or keep that database to PostgreSQL")
 
 
 WRITER = TypeormWriter()
