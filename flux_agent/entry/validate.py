@@ -91,6 +91,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
     per_file: list[list] = [[] for _ in files]  # FileFindings, or their dumps from the cache
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
     _read_ahead([f for f in files if not f.name.lower().endswith(".sql")], project, found.tool)
+    failed: dict = {}  # where a Node tool could not run the files' history, for the files after (readers/_node.py)
     for order, file in enumerate(files):
         if not file.name.lower().endswith(".sql"):
             # Program code: judged against the schema before it where its reader gives that (a Node tool's
@@ -99,8 +100,8 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             # reads that offline (alembic's: the revisions it follows), else without one.
             proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
             schema = current_now if proposed else _history_schema(file, project, found.tool)
-            per_file[order] = _validate_file(file, settings, schema, display=str(file), project=project,
-                                             tool=found.tool)
+            per_file[order] = _validate_program(failed, file, settings, schema, display=str(file), project=project,
+                                                tool=found.tool)
             continue
         hist, member = history(file)
         if member is None and hist.files:
@@ -186,6 +187,14 @@ def _validate_file(*args, **kwargs) -> list[FileFinding]:
     from ..lint.engine import validate_file
 
     return validate_file(*args, **kwargs)
+
+
+def _validate_program(failed: dict, *args, **kwargs) -> list[FileFinding]:
+    """A program-code migration judged, the failures of this run's Node tools kept in `failed`."""
+    from ..lint.readers._node import failures_kept
+
+    with failures_kept(failed):
+        return _validate_file(*args, **kwargs)
 
 
 def _changed_only(files: list[Path], since: str, project: Path) -> list[Path]:

@@ -29,8 +29,10 @@ import json
 import re
 import tempfile
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 from ...errors import FluxInputError
 from ...pg.parse import HAVE_PGLAST, ast, iter_nodes, parse_sql
@@ -44,6 +46,24 @@ SUFFIXES = (".js", ".ts", ".cjs", ".mjs", ".cts", ".mts")
 BOOKKEEPING = {"knex_migrations", "knex_migrations_lock", "migrations", "sequelizemeta", "pgmigrations"}
 _CATALOGS = {"pg_catalog", "information_schema"}
 _UP = re.compile(r"\b(?:async\s+)?up\b\s*[(:=]")
+
+
+# Within one `flux validate` (entry/validate.py), where the project's tool failed to build the database
+# a file runs on: (tool, project, folder) -> (that file's name, why). The files after it fail the same
+# way (their history holds its), so they are not run again: ever-gauzy's 278 TypeORM migrations, their
+# modules missing, took 2 to 4 minutes to say so. Outside a validate (None) nothing is kept: a
+# long-lived server must not remember a failure its user has since fixed.
+_FAILED: ContextVar[Optional[dict]] = ContextVar("flux_node_build_failures", default=None)
+
+
+@contextmanager
+def failures_kept(kept: dict) -> Iterator[None]:
+    """Keep the build failures of the files read here in `kept` (one validate's)."""
+    token = _FAILED.set(kept)
+    try:
+        yield
+    finally:
+        _FAILED.reset(token)
 
 
 def up_line(text: str) -> int:
@@ -100,6 +120,10 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
     if root is None:
         raise _Failed(f"{path.name} was not run: no package.json above it (Flux runs the project's own {tool} "
                       "to see what a migration sends); give --project")
+    kept, where = _FAILED.get(), (tool, str(root), path.parent.as_posix())
+    earlier = kept.get(where) if kept is not None else None
+    if earlier is not None and path.name > earlier[0]:  # these tools run a folder's files in name order
+        raise _Failed(f"{path.name} was not run: {earlier[1]}")
     with tempfile.TemporaryDirectory(prefix="flux-read-") as tmp:
         out = Path(tmp) / "capture.json"
         try:
@@ -110,6 +134,8 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
             # migration before it; not "the migrations before it", which the first file has none of)
             why = f"{tool} could not build the database it runs on ({exc})" if " failed migrating " in str(exc) \
                 else str(exc)
+            if kept is not None:
+                kept.setdefault(where, (path.name, why))
             raise _Failed(f"{path.name} was not run: {why}") from None
 
         scratch = f"flux_verify_read_{uuid.uuid4().hex[:12]}"

@@ -356,6 +356,31 @@ def test_a_config_requiring_a_missing_module_names_the_module(tmp_path, prod):
     assert "node_driver" not in message
 
 
+def test_validate_runs_a_failing_history_once_for_the_files_after_it(tmp_path, prod, monkeypatch):
+    # ever-gauzy's 278 migrations, their modules missing, took minutes to be found unreadable: each file
+    # ran the tool again (twice) to fail the same way. Within one validate, the files after the one whose
+    # history failed are said not run with its reason; the next validate tries again.
+    from flux_agent.devdb import before_file as before_mod
+    from flux_agent.entry.validate import validate_paths
+
+    nm = modules("knex")
+    root = tmp_path / "app"
+    make_project("knex", root, prod, nm)
+    for n in (2, 3):
+        add_migration(root, "knex", n, f"step{n}", SEND["knex"] % "'SELECT 1'")
+    (root / "knexfile.js").write_text("const config = require('@acme/config');\nmodule.exports = config.knex;\n")
+    builds = []
+    real = before_mod.build_before
+    monkeypatch.setattr(before_mod, "build_before", lambda place: (builds.append(place.file.name), real(place))[1])
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    for _ in range(2):
+        builds.clear()
+        _, found = validate_paths([str(root / "migrations")], str(root))
+        unread = [f for f in found if f.rule == "not-analysed"]
+        assert len(unread) == 3 and all("Cannot find module '@acme/config'" in f.message for f in unread), unread
+        assert len(builds) == 1, builds  # the first file's history only, in each validate
+
+
 # -- 4. what is missing, in one line --------------------------------------------------------------
 
 @pytest.mark.slow  # all cases together over 2 s
