@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # the plan models: loaded by what plans, not by `flux validat
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 NOT_ANALYSED = "not-analysed"
-_UNREAD_HINT = "check this part by hand, or write what it does as SQL (execute, raw, RunSQL) that Flux can read"
 # How each tool's migrations send SQL as it is written, for the hint of a part Flux could not read.
 _SQL_CALL = {"alembic": "op.execute", "django": "migrations.RunSQL", "rails": "execute", "knex": "knex.raw",
              "typeorm": "queryRunner.query", "sequelize": "queryInterface.sequelize.query",
@@ -36,8 +35,11 @@ _SQL_CALL = {"alembic": "op.execute", "django": "migrations.RunSQL", "rails": "e
 
 
 def _unread_hint(tool: Optional[str]) -> str:
-    call = _SQL_CALL.get(tool or "")
-    return _UNREAD_HINT if call is None else f"check this part by hand, or write what it does as SQL ({call}) that Flux can read"
+    call = _SQL_CALL.get(tool or "", "execute, raw, RunSQL")
+    return f"check this part by hand, or write what it does as SQL ({call}) that Flux can read"
+
+
+_UNREAD_HINT = _unread_hint(None)  # a file no reader claims: any tool's words
 SYNTAX_ERROR = "syntax-error"
 NOT_JUDGED = "not-judged"
 _NOT_JUDGED = ("the steps' SQL was not judged by the lint rules, nor their durations estimated: both need pglast, "

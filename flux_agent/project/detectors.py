@@ -245,17 +245,9 @@ def _typeorm_files(scan: Scan, packages: list[PurePosixPath]) -> Optional[tuple[
             if hits:
                 counts[PurePosixPath(Path(folder).relative_to(scan.root).as_posix())] = sorted(hits)
     for folder, names in sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0].as_posix())):
-        if any("MigrationInterface" in _head(scan.root / folder / n) for n in names[:3]):
+        if any("MigrationInterface" in scan.read(folder / n, HEAD * 4) for n in names[:3]):
             return folder, len(names)
     return None
-
-
-def _head(path: Path) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read(HEAD * 4)
-    except OSError:
-        return ""
 
 
 def _knex(scan: Scan) -> Found:

@@ -22,6 +22,7 @@ def journal_path(folder: str) -> str:
 
 
 def in_journal(path: Path) -> bool:
+    """Does drizzle-kit migrate run this file (as an entry of the journal beside it)?"""
     found, listed = _journal_read(os.path.dirname(os.fspath(path)))
     if listed is None:  # a journal Flux cannot read: judge as drizzle would run a listed file
         return found

@@ -50,6 +50,15 @@ def cannot(rel: str, why: str) -> CodeChange:
     return CodeChange(path=rel, patch="", why=why)
 
 
+def other_databases(rel: str, found: list[str], files: str, branch: str) -> CodeChange:
+    """The note where the project's migration `files` (revisions, migrations) branch on the database
+    they run on (`branch`: on what): Flux's are PostgreSQL's alone, and fail on the others."""
+    return cannot(rel, f"{len(found)} of the project's {files} branch on {branch} "
+                       f"({found[0]}{' and more' if len(found) > 1 else ''}): it runs them on another "
+                       f"database too, where Flux's {files} (PostgreSQL's SQL: lock_timeout, CONCURRENTLY) "
+                       "fail; guard them as those do, or keep that database to PostgreSQL")
+
+
 def apply(text: str, patch: str) -> str:
     """`text` with a patch made by diff() applied (its hunks, in order; refuses a mismatch)."""
     out, lines, i = [], text.splitlines(keepends=True), 0

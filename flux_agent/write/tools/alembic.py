@@ -35,7 +35,7 @@ from ...errors import FluxInputError
 from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug, utc
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
-from ..code_changes import cannot, change
+from ..code_changes import cannot, change, other_databases
 from . import _alembic_env, _sqlalchemy_models, _sqlmodel_models
 from ._py import comment_text, module_assignments, module_head, parse_file
 from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
@@ -88,10 +88,7 @@ def _other_dialects(project: Path, rel: PurePosixPath) -> CodeChange | None:
              if _branches_on_dialect(parse_file(path, "alembic"))]
     if not found:
         return None
-    return cannot(rel.as_posix(), f"{len(found)} of the project's revisions branch on the database's dialect "
-                               f"({found[0].name}{' and more' if len(found) > 1 else ''}): it runs them on another "
-                               "database too, where Flux's revisions (PostgreSQL's SQL: lock_timeout, CONCURRENTLY) "
-                               "fail; guard them as those do, or keep that database to PostgreSQL")
+    return other_databases(rel.as_posix(), [p.name for p in found], "revisions", "the database's dialect")
 
 
 def revision_files(folder: Path) -> dict[str, tuple[Path, list[str]]]:

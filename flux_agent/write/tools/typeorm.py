@@ -25,7 +25,7 @@ from ...errors import FluxInputError
 from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out
 from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one_line, slug, undo_note
-from ..code_changes import cannot
+from ..code_changes import other_databases
 from ._typeorm_entities import entity_notes
 from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
 
@@ -143,10 +143,7 @@ def _other_databases(project: Path, folder: Path) -> CodeChange | None:
                 continue
     if not found:
         return None
-    return cannot(folder.as_posix(), f"{len(found)} of the project's migrations branch on the database they run on "
-                                     f"({found[0]}{' and more' if len(found) > 1 else ''}): it runs them on another "
-                                     "database too, where Flux's migrations (PostgreSQL's SQL: lock_timeout, "
-                                     "CONCURRENTLY) fail; guard them as those do, or keep that database to PostgreSQL")
+    return other_databases(folder.as_posix(), found, "migrations", "the database they run on")
 
 
 WRITER = TypeormWriter()
