@@ -30,7 +30,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Union
 
 from ..schema.migration_files import side_files
 from .cache_folder import RACY_NS as _RACY_NS, cache_dir, write_whole
@@ -159,10 +159,11 @@ class Cache:
             self.used.add(key)
         return found
 
-    def put(self, key: str, findings: list[FileFinding]) -> None:
+    def put(self, key: str, findings: list[Union[FileFinding, dict]]) -> None:
+        """Store a file's findings: FileFindings, or their dumps (a worker's: lint/batch.py)."""
         if self.folder is None:
             return
-        self.entries[key] = [f.model_dump() for f in findings]
+        self.entries[key] = [f if isinstance(f, dict) else f.model_dump() for f in findings]
         self.used.add(key)
         self.added = True
 
