@@ -144,18 +144,24 @@ def merged(*families: list) -> list[list[dict]]:
 REPLAY_SHARE = 0.54
 
 
-def _chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
-    """Contiguous runs of the jobs, one per worker, sized so that the workers finish together: a
-    later run's worker first replays the history up to it, so each run is (1 - REPLAY_SHARE) times
-    the one before it (two workers: 68% and 32% of the files)."""
+def _chunks(count: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous runs (start, end) of `count` jobs, one per worker, sized so that the workers finish
+    together: a later run's worker first replays the history up to it, so each run is
+    (1 - REPLAY_SHARE) times the one before it (two workers: 68% and 32% of the files)."""
     weights = [(1 - REPLAY_SHARE) ** k for k in range(workers)]
     out, start, total = [], 0, sum(weights)
     for k, w in enumerate(weights):
-        end = len(jobs) if k == workers - 1 else min(len(jobs), start + max(1, round(len(jobs) * w / total)))
+        end = count if k == workers - 1 else min(count, start + max(1, round(count * w / total)))
         if end > start:
-            out.append(jobs[start:end])
+            out.append((start, end))
         start = end
     return out
+
+
+# The jobs of the run being judged, set before the workers are forked: a worker takes its run of
+# them from the memory it inherits (a task names start and end), where pickling 2,000 Jobs to each
+# worker cost it ~8 ms of loading before it could start.
+_FORKED: list[Job] = []
 
 
 def _judge_chunk(args) -> tuple[list, list]:
@@ -164,15 +170,17 @@ def _judge_chunk(args) -> tuple[list, list]:
     through its __setstate__, ~5 us each in the parent, whose time is the run's (10,000 findings:
     ~50 ms); a dict's in a tenth of that, and the parent validates them all in one call
     (model/findings.file_findings) and stores them in the cache as they are."""
-    held = args[4] if len(args) > 4 and isinstance(args[4], HeldStates) else None
-    found = [[(f.model_dump(), place) for f, place in part] for part in judge(*args)]
+    folder, tool, (start, end), *rest = args
+    held = rest[1] if len(rest) > 1 and isinstance(rest[1], HeldStates) else None
+    found = [[(f.model_dump(), place) for f, place in part] for part in judge(folder, tool, _FORKED[start:end], *rest)]
     return found, held.kept if held is not None else []
 
 
-def _even(jobs: list[Job], workers: int) -> list[list[Job]]:
-    """Contiguous runs of the jobs of about the same length, one per worker (no replay to weigh)."""
-    size = -(-len(jobs) // workers)
-    return [jobs[k: k + size] for k in range(0, len(jobs), size)]
+def _even(count: int, workers: int) -> list[tuple[int, int]]:
+    """Contiguous runs (start, end) of `count` jobs of about the same length, one per worker (no
+    replay to weigh)."""
+    size = -(-count // workers)
+    return [(k, min(count, k + size)) for k in range(0, count, size)]
 
 
 def judge_all(folder: Path, tool: str, jobs: list[Job], saved: Optional[ReplayCache] = None,
@@ -201,13 +209,17 @@ def judge_all(folder: Path, tool: str, jobs: list[Job], saved: Optional[ReplayCa
         else:
             import multiprocessing
 
-            schema_runs, plain_runs = _chunks(jobs, workers // 2), _even(jobs, workers - workers // 2)
+            schema_runs, plain_runs = _chunks(len(jobs), workers // 2), _even(len(jobs), workers - workers // 2)
             tasks = [(folder, tool, c, "schema", HeldStates() if meanwhile is not None else saved)
                      for c in schema_runs] + [(folder, tool, c, "plain") for c in plain_runs]
-            with multiprocessing.get_context("fork").Pool(len(tasks)) as pool:  # forked here: as set here
-                pending = pool.map_async(_judge_chunk, tasks, chunksize=1)
-                saved = meanwhile() if meanwhile is not None else saved
-                parts = pending.get()
+            _FORKED[:] = jobs
+            try:
+                with multiprocessing.get_context("fork").Pool(len(tasks)) as pool:  # forked here: as set here
+                    pending = pool.map_async(_judge_chunk, tasks, chunksize=1)
+                    saved = meanwhile() if meanwhile is not None else saved
+                    parts = pending.get()
+            finally:
+                _FORKED.clear()
             for _, held in parts:
                 for position, resumed, state in held if saved is not None else ():
                     saved.keep_saved(position, resumed, state)

@@ -428,11 +428,12 @@ def test_the_statements_handed_to_the_replay_build_the_schema_parsing_builds(whe
 
 def test_the_runs_given_to_the_workers_cover_the_jobs_in_order_earlier_runs_longer():
     for count, workers in [(2000, 2), (100, 2), (7, 3), (2000, 4), (1, 2), (3, 4)]:
-        jobs = list(range(count))
-        runs = batch._chunks(jobs, workers)
-        assert [j for run in runs for j in run] == jobs and all(runs) and len(runs) <= workers
-        assert [len(r) for r in runs] == sorted((len(r) for r in runs), reverse=True)
-    assert [len(r) for r in batch._chunks(list(range(2000)), 2)] == [1370, 630]
+        for split in (batch._chunks, batch._even):
+            runs = [range(start, end) for start, end in split(count, workers)]
+            assert [j for run in runs for j in run] == list(range(count)) and all(runs) and len(runs) <= workers
+            if split is batch._chunks:
+                assert [len(r) for r in runs] == sorted((len(r) for r in runs), reverse=True)
+    assert batch._chunks(2000, 2) == [(0, 1370), (1370, 2000)]
 
 
 @pytest.mark.parametrize("where", ["shop", "dbmate-upchieve"])
