@@ -115,7 +115,7 @@ def check_type_known(type_text: str, known_extra: set[str]) -> str:
     raise FluxInputError(f"unknown type {type_text!r}: not a PostgreSQL type or an enum of this schema")
 
 
-def _parts(canonical: str) -> tuple[str, list[int], bool]:
+def type_parts(canonical: str) -> tuple[str, list[int], bool]:
     is_array = canonical.endswith("[]")
     core = canonical[:-2] if is_array else canonical
     if "(" in core:
@@ -138,7 +138,7 @@ def cast_target(canonical: str) -> str:
     varchar(100) cuts a longer value short without a word; assigned to a varchar(100) column it
     fails ("value too long"), as ALTER COLUMN TYPE without USING does. numeric(p, s) and a time's
     precision round the same either way."""
-    base, mods, is_array = _parts(canonical)
+    base, mods, is_array = type_parts(canonical)
     if not mods:
         return canonical
     return _ANY_LENGTH.get(base, base) + ("[]" if is_array else "")
@@ -148,8 +148,8 @@ def narrowing(old: str, new: str) -> Optional[str]:
     """Where ALTER COLUMN TYPE old -> new refuses some values the old type holds for the length or
     precision it gives them (varchar(200) -> varchar(100), numeric(12, 2) -> numeric(8, 2),
     integer -> smallint): a SQL condition naming the column as `{col}` that such a value meets; else None."""
-    ob, om, oa = _parts(old)
-    nb, nm, na = _parts(new)
+    ob, om, oa = type_parts(old)
+    nb, nm, na = type_parts(new)
     if oa or na:
         return None
     lengths = {"character varying", "character", "bit varying", "bit"}
@@ -174,8 +174,8 @@ def rounding(old: str, new: str) -> Optional[str]:
     """Where ALTER COLUMN TYPE old -> new rounds values to fewer decimal places (double precision
     or numeric -> numeric(p, s) with a smaller scale: 4.25 is 4.3 in numeric(3,1)): a SQL condition
     naming the column as `{col}` that a value changed so meets; else None."""
-    ob, om, oa = _parts(old)
-    nb, nm, na = _parts(new)
+    ob, om, oa = type_parts(old)
+    nb, nm, na = type_parts(new)
     if oa or na or nb != "numeric" or not nm:
         return None
     scale = (nm[1:] or [0])[0]
@@ -204,8 +204,8 @@ def binary_coercible(old: str, new: str) -> bool:
     """True when ALTER COLUMN TYPE old -> new changes only the catalog (no rewrite, no scan)."""
     if old == new:
         return True
-    ob, om, oa = _parts(old)
-    nb, nm, na = _parts(new)
+    ob, om, oa = type_parts(old)
+    nb, nm, na = type_parts(new)
     if oa != na:
         return False
     if ob == "character varying" and nb == "character varying":

@@ -74,3 +74,18 @@ def renamed_hash_name(name: str, table: str, columns: list[str], old: str, new: 
         if name == make(columns):
             return make(renamed)
     return None
+
+
+def primary_key_name(table: str, columns: list[str]) -> str:
+    return "PK_" + hashlib.sha1(f"{_table(table)}_{'_'.join(sorted(columns))}".encode()).hexdigest()[:27]
+
+
+def renamed_table_hash_name(name: str, old: str, new: str, columns: list[str]) -> Optional[str]:
+    """For a rename of table `old` to `new`: the name an index or constraint of it on `columns` takes
+    where its name is TypeORM's hash of the table and columns (IDX_, UQ_, FK_, PK_), as TypeORM's own
+    renameTable renames it and its next diff expects it; None for any other name."""
+    for make in (lambda t: index_name("typeorm", t, columns), lambda t: foreign_key_name("typeorm", t, columns),
+                 lambda t: _unique_name(t, columns), lambda t: primary_key_name(t, columns)):
+        if name == make(old):
+            return make(new)
+    return None

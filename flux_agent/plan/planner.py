@@ -84,10 +84,8 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         # What the plan carries but a person must look at (a function body naming a retyped column,
         # partitions read from the migrations rather than production): each operation's own findings.
         findings += getattr(module, "warnings", lambda op, schema: [])(op, work)
-        steps.extend(module.plan(op, Ctx(work, settings, new_tables)))
-        parents = partition_parents(work)
-        module.apply(op, work)
-        follow_partitions(work, parents)
+        steps.extend(module.plan(op, Ctx(work, settings, new_tables, tool)))
+        _apply(op, work, tool)
         if op.op == "create_table":
             new_tables.add(canonical_table(op.table))
     steps = _merge_code_steps(steps)
@@ -103,12 +101,21 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
     )
 
 
-def planned_schema(operations: Sequence[Operation], schema: Schema) -> Schema:
+def _apply(op: Operation, work: Schema, tool: str) -> None:
+    """`op` made in the schema model: its module's apply, then what the project's tool names after
+    what it changed (an operation's apply_named: TypeORM's sequences of a renamed table)."""
+    module = OPS[op.op]
+    parents = partition_parents(work)
+    module.apply(op, work)
+    if hasattr(module, "apply_named"):
+        module.apply_named(op, work, tool)
+    follow_partitions(work, parents)
+
+
+def planned_schema(operations: Sequence[Operation], schema: Schema, tool: str = "sql") -> Schema:
     """The schema after every operation: what a full forward run should produce."""
     work = schema.model_copy(deep=True)
     for op in operations:
         OPS[op.op].validate(op, work)
-        parents = partition_parents(work)
-        OPS[op.op].apply(op, work)
-        follow_partitions(work, parents)
+        _apply(op, work, tool)
     return work

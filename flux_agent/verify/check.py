@@ -29,7 +29,7 @@ class PlanCheck:
                  only: Optional[Sequence[str]] = None):
         self.conn, self.plan, self.before, self.home, self.only = conn, plan, before, home, only
         self.ops = list(plan.operations)
-        self.planned = planned_schema(self.ops, before)
+        self.planned = planned_schema(self.ops, before, plan.tool)
         self.judged = self.ops + _on_partitions(self.ops, before)
         self.names = renamed_tables(self.ops, before)
         self.lossy = any(s.data_loss_on_rollback for s in plan.steps)

@@ -151,7 +151,7 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
          progress: Progress) -> None:
     traffic = None
     if report.load:
-        after = planned_schema(plan.operations, before)
+        after = planned_schema(plan.operations, before, plan.tool)
         traffic = Traffic(box.url, plan, before, after, progress)
         report.notes += traffic.notes
     home, only = (box.scratch, [box.scratch]) if box.mode == "schema" else ("public", None)

@@ -28,6 +28,7 @@ class Ctx:
     schema: Schema
     settings: Settings
     new_tables: set[str] = field(default_factory=set)  # created earlier in this plan: empty, unused
+    tool: str = "sql"  # the project's migration tool: where it names what a table holds (plan/naming.py)
 
     def is_new(self, table: Table) -> bool:
         return table.name in self.new_tables

@@ -1,27 +1,30 @@
-"""TypeORM's entity classes, for the note a plan carries where it changes their tables: Flux does not
-edit them, and until they match the database `typeorm migration:generate` proposes undoing the plan."""
+"""The code change of a TypeORM plan: each entity class whose table the plan changes edited to
+describe the database after it (write/tools/_typeorm_entity_edits.py), so that the project's
+`typeorm migration:generate` finds nothing to undo; a note where an edit is not Flux's to make."""
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
+from ...errors import FluxError
 from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
-from ..code_changes import cannot
+from ...project.ts_tokens import TsError
+from ..code_changes import cannot, change, lf, read
+from ._typeorm_entity_edits import EntityFile, apply, index_decorators, naming_for
+from ._typeorm_entity_ts import NotEditable, entity_classes
 
 _SKIP = {"node_modules", "dist", "build", "coverage"}
 _LIMIT = 20_000  # files looked at, at most: a monorepo's sources, not its dependencies
-# An entity decorator naming its table: TypeORM's @Entity("t") or @Entity({ name: "t" }), or a project's
-# own wrapper of it (ever-gauzy's @MultiORMEntity("employee")).
-_ENTITY = re.compile(r"@\w*Entity\(\s*(?:[\"'`]([\w.]+)[\"'`]|\{[^)]*?\bname\s*:\s*[\"'`]([\w.]+)[\"'`])")
+_AFTER = "until it matches the database, `typeorm migration:generate` proposes undoing this plan"
 
 
-def entity_files(project: Path) -> dict[str, str]:
-    """table -> the file (relative to the project) whose entity decorator names it."""
+def entity_files(project: Path) -> tuple[dict[str, str], bool]:
+    """(table -> the file, relative to the project, of the entity class mapping it; whether the
+    project names its columns with a SnakeNamingStrategy)."""
     out: dict[str, str] = {}
-    seen = 0
+    seen, snake = 0, False
     for folder, subdirs, names in os.walk(project):
         subdirs[:] = sorted(d for d in subdirs if d not in _SKIP and not d.startswith("."))
         for name in sorted(names):
@@ -29,33 +32,89 @@ def entity_files(project: Path) -> dict[str, str]:
                 continue
             seen += 1
             if seen > _LIMIT:
-                return out
+                return out, snake
             path = Path(folder) / name
             try:
                 text = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
+            snake = snake or "SnakeNamingStrategy" in text
             if "Entity(" not in text:
                 continue
-            for m in _ENTITY.finditer(text):
-                out.setdefault(m.group(1) or m.group(2), path.relative_to(project).as_posix())
-    return out
+            try:
+                classes = entity_classes(text)
+            except TsError:
+                continue
+            for cls in classes:
+                out.setdefault(cls.table, path.relative_to(project).as_posix())
+    return out, snake
 
 
-def entity_notes(plan: Plan, project: Path) -> list[CodeChange]:
-    """One note per entity file whose table the plan changes (a backfill changes rows only)."""
-    tables: dict[str, list[str]] = {}
-    for op in plan.operations:
-        if op.op != "backfill" and getattr(op, "table", None):
-            tables.setdefault(split_qualified(op.table)[1], []).append(op.op.replace("_", " "))
+def _home(op, tables: dict[str, str], files: dict[str, EntityFile], load) -> str | None:
+    """The entity file an operation edits: its table's (a dropped index's: the file declaring it)."""
+    if op.op == "drop_index":
+        name = split_qualified(op.name)[1]
+        for rel in sorted(set(tables.values())):
+            try:
+                if any(named == name for named, _, _ in index_decorators(load(rel))):
+                    return rel
+            except TsError:
+                continue
+        return None
+    return tables.get(split_qualified(getattr(op, "table", None) or "")[1])
+
+
+def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
+    """The entity files edited to match the database after the plan, and notes for what is not."""
+    ops = [op for op in plan.operations if op.op != "backfill"]
+    if not ops:
+        return []
+    tables, snake = entity_files(project)
     if not tables:
         return []
-    files = entity_files(project)
-    notes: dict[str, list[str]] = {}
-    for table, ops in tables.items():
-        if table in files:
-            notes.setdefault(files[table], []).append(f"{', '.join(ops)} on {table}")
-    return [cannot(rel, f"update the TypeORM entity here with the code step ({'; '.join(what)}): Flux does not "
-                        "edit entities, and until they match the database `typeorm migration:generate` proposes "
-                        "undoing this plan")
-            for rel, what in sorted(notes.items())]
+    naming = naming_for(snake)
+    files: dict[str, EntityFile] = {}
+    before: dict[str, str] = {}
+
+    def load(rel: str) -> EntityFile:
+        if rel not in files:
+            before[rel] = lf(read(project / rel))
+            files[rel] = EntityFile(before[rel], naming)
+        return files[rel]
+
+    done: dict[str, list[str]] = {}
+    notes: list[tuple[str, str]] = []
+    for op in ops:
+        table = split_qualified(getattr(op, "table", None) or "")[1]
+        what = f"{op.op.replace('_', ' ')} {table or split_qualified(getattr(op, 'name', '') or '')[1]}"
+        if op.op == "create_table":
+            folder = Path(sorted(tables.values())[0]).parent.as_posix()
+            notes.append((folder, f"{what}: Flux does not write entity classes; write one for it with the code step "
+                                  "(`typeorm migration:generate --check` then says whether it matches)"))
+            continue
+        rel = _home(op, tables, files, load)
+        if rel is None:
+            continue  # a table no entity maps: TypeORM does not look at it
+        if op.op == "drop_table":
+            notes.append((rel, f"{what}: remove its entity class (and the relations naming it) with the code step; "
+                               "until then `typeorm migration:generate` proposes creating the table again"))
+            continue
+        ef = load(rel)
+        trial = EntityFile(ef.text, naming)
+        try:
+            apply(trial, op)
+        except (NotEditable, TsError, FluxError) as exc:
+            notes.append((rel, f"{what}: {exc}"))
+            continue
+        ef.text = trial.text
+        done.setdefault(rel, []).append(what)
+        if op.op == "rename_table":
+            tables[split_qualified(op.new_name)[1]] = rel
+    out = [change(project, rel, ef.text, "the TypeORM entity matches the database after the plan: "
+                  + "; ".join(done[rel]) + " (apply with the code step; then `typeorm migration:generate --check` "
+                  "finds nothing to do)")
+           for rel, ef in files.items() if ef.text != before[rel]]
+    out += [cannot(rel, f"not changed in the entity, do it by hand with the code step: {n}; {_AFTER}")
+            if "Flux does not write entity" not in n and "remove its entity" not in n else cannot(rel, n)
+            for rel, n in notes]
+    return out

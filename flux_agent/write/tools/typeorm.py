@@ -26,7 +26,7 @@ from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out
 from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one_line, slug, undo_note
 from ..code_changes import other_databases
-from ._typeorm_entities import entity_notes
+from ._typeorm_entities import entity_changes
 from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
 
 _RUN_NOTE = "Run with `typeorm migration:run --transaction each` (or migrationsTransactionMode: \"each\")."
@@ -122,7 +122,7 @@ class TypeormWriter(OneFilePerStep):
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         files = [f for s in db_steps(plan) for f in laid_files(s)]
         note = _other_databases(Path(project_dir), Path(files[0]).parent) if files else None
-        return ([note] if note is not None else []) + entity_notes(plan, Path(project_dir))
+        return ([note] if note is not None else []) + entity_changes(plan, Path(project_dir))
 
 
 # A migration that branches on the database it runs on: TypeORM's own idioms for asking.

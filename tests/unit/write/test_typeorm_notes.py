@@ -1,6 +1,7 @@
 """The notes a TypeORM plan carries: where the project's migrations branch on the database they run
 on (ever-gauzy: SQLite for its desktop app, MySQL, PostgreSQL), Flux's are PostgreSQL's alone; and
-where an entity class names a table the plan changes, Flux does not edit it."""
+where an entity class names a table the plan changes, the entity is edited to match (a project's own
+wrapper of @Entity too)."""
 
 from __future__ import annotations
 
@@ -43,10 +44,11 @@ ENTITY = ('import { Entity, Column, PrimaryGeneratedColumn } from "typeorm";\n'
           "  @Column({ length: 200 }) short_description: string;\n}\n")
 
 
-def test_a_note_on_the_entity_of_each_table_the_plan_changes(tmp_path):
+def test_the_entity_of_each_table_the_plan_changes_is_edited(tmp_path):
     # ever-gauzy's rename of employee.short_description said nothing of employee.entity.ts: its next
     # `typeorm migration:generate` would propose undoing the plan
     from flux_agent.model.operations import Backfill, RenameColumn
+    from flux_agent.write.code_changes import apply
 
     (tmp_path / "migrations").mkdir()
     (tmp_path / "src" / "employee").mkdir(parents=True)
@@ -56,8 +58,11 @@ def test_a_note_on_the_entity_of_each_table_the_plan_changes(tmp_path):
     plan = _plan().model_copy(update={"operations": [
         RenameColumn(table="employee", column="short_description", new_name="summary"),
         Backfill(table="employee", column="summary", value="''")]})
-    notes = TypeormWriter().code_changes(plan, tmp_path)
-    assert [(n.path, n.patch) for n in notes] == [("src/employee/employee.entity.ts", "")]
-    assert "(rename column on employee)" in notes[0].why and "migration:generate" in notes[0].why
+    changes = TypeormWriter().code_changes(plan, tmp_path)
+    assert [n.path for n in changes] == ["src/employee/employee.entity.ts"]
+    assert "rename column employee" in changes[0].why and "migration:generate --check" in changes[0].why
+    after = apply(ENTITY, changes[0].patch)
+    assert '@Column({ name: "summary", length: 200 }) short_description: string;' in after
+    assert after.replace('name: "summary", ', "") == ENTITY  # nothing else changed
     plan = plan.model_copy(update={"operations": [RenameColumn(table="orders", column="a", new_name="b")]})
     assert TypeormWriter().code_changes(plan, tmp_path) == []  # no entity names orders

@@ -1,0 +1,451 @@
+"""The edits a plan's operations make to a TypeORM entity file so that the entity describes the
+database after the plan: column options set or removed, properties added or removed, @Index and
+@Unique decorators added or removed, the table renamed. What it cannot say in the entity raises
+NotEditable, its reason the plan's note."""
+
+from __future__ import annotations
+
+import json
+from typing import Callable, Optional
+
+from ...model.operations import Operation
+from ...pg.parse import ast, parse_expr, render
+from ...pg.quote import split_qualified
+from ...pg.types import BUILTIN_TYPES, type_name, type_parts
+from ...plan.naming import index_name, renamed_hash_name
+from ...plan.ops._shadow import renamed_name
+from ...plan.ops._base import short_name
+from ...project.ts_tokens import str_value, tokenize_ts
+from ._typeorm_entity_ts import EntityClass, Member, NotEditable, column_of, entity_classes, snake_case
+
+_NUMBER = {"smallint", "integer", "real", "double precision"}
+_DATE = {"timestamp without time zone", "timestamp with time zone", "timestamp", "timestamptz"}
+_LENGTH = {"character varying", "character", "varchar", "char", "bit", "bit varying"}
+_PRECISION = {"numeric", "decimal"}
+_TIME_PRECISION = {"timestamp without time zone", "timestamp with time zone", "time without time zone",
+                   "time with time zone", "interval"}
+_SIZE_OPTIONS = ("length", "precision", "scale")
+
+
+def camel(column: str) -> str:
+    head, *rest = column.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
+class EntityFile:
+    """An entity file's text, edited in place; each edit reads the text again."""
+
+    def __init__(self, text: str, naming: Callable[[str], str]):
+        self.text, self.naming = text, naming
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def entity(self, table: str) -> tuple[list, EntityClass]:
+        toks = tokenize_ts(self.text)
+        for cls in entity_classes(self.text):
+            if cls.table == table:
+                return toks, cls
+        raise NotEditable(f"no entity class of table {table}")
+
+    def has_table(self, table: str) -> bool:
+        return any(cls.table == table for cls in entity_classes(self.text))
+
+    def mapped(self, table: str, column: str):
+        """(tokens, class, [(member, decorator)]) of the decorators mapping `column`."""
+        toks, cls = self.entity(table)
+        found = [(m, d) for m in cls.members for d, col in column_of(m, toks, self.naming) if col == column]
+        if not found:
+            raise NotEditable(f"no property of entity {cls.name} maps to column {column}")
+        return toks, cls, found
+
+    def property_of(self, toks, cls: EntityClass, column: str) -> str:
+        for m in cls.members:
+            for d, col in column_of(m, toks, self.naming):
+                if col == column and d.name != "JoinColumn":
+                    return m.name
+        raise NotEditable(f"no @Column property of entity {cls.name} maps to column {column}")
+
+    def quote(self, value: str) -> str:
+        """A TypeScript string literal in the file's own quotes."""
+        singles = sum(1 for t in tokenize_ts(self.text) if t.kind == "str" and t.text[0] == "'")
+        doubles = sum(1 for t in tokenize_ts(self.text) if t.kind == "str" and t.text[0] == '"')
+        text = json.dumps(value)
+        if singles > doubles:
+            text = "'" + text[1:-1].replace('\\"', '"').replace("'", "\\'") + "'"
+        return text
+
+    # -- editing ---------------------------------------------------------------------------
+
+    def splice(self, start: int, end: int, new: str) -> None:
+        self.text = self.text[:start] + new + self.text[end:]
+
+    def line_start(self, pos: int) -> int:
+        return self.text.rfind("\n", 0, pos) + 1
+
+    def indent_at(self, pos: int) -> str:
+        start = self.line_start(pos)
+        return self.text[start: start + len(self.text[start:]) - len(self.text[start:].lstrip(" \t"))]
+
+    def set_option(self, toks, d, key: str, value: str) -> None:
+        """`key: value` in the decorator's options object (made where it has none)."""
+        entries = d.options(toks)
+        if key in entries:
+            _, a, b = entries[key]
+            self.splice(toks[a].start, toks[b].end, value)
+            return
+        found = d.option_object(toks)
+        if found is not None:
+            open_, close = found
+            if close == open_ + 1:
+                self.splice(toks[open_].end, toks[close].start, f" {key}: {value} ")
+            elif key == "name":  # a column's name first, as TypeORM's own examples write it
+                self.splice(toks[open_].end, toks[open_].end, f" {key}: {value},")
+            else:  # after the last option, in the object's own layout (one a line, a trailing comma)
+                last = toks[close - 1]
+                trailing = last.text == ","
+                anchor = toks[close - 2] if trailing else last
+                if "\n" in self.text[anchor.end: toks[close].start]:
+                    gap = f"\n{self.indent_at(toks[close - 2 if trailing else close - 1].start)}"
+                    self.splice(last.end, last.end, f"{'' if trailing else ','}{gap}{key}: {value}{',' if trailing else ''}")
+                else:
+                    self.splice(last.end, last.end, f"{'' if trailing else ','} {key}: {value}{',' if trailing else ''}")
+        elif d.open is None:
+            raise NotEditable(f"@{d.name} is not called with options")
+        elif d.args:
+            self.splice(toks[d.close].start, toks[d.close].start, f", {{ {key}: {value} }}")
+        else:
+            self.splice(toks[d.open].end, toks[d.close].start, f"{{ {key}: {value} }}")
+
+    def remove_option(self, toks, d, key: str) -> None:
+        """The option gone; an options object left empty goes too (`@Column({})` -> `@Column()`)."""
+        entries = d.options(toks)
+        if key not in entries:
+            return
+        key_tok, _, last = entries[key]
+        open_, close = d.option_object(toks)
+        if len(entries) == 1:  # the object holds only it: the object goes
+            arg = next(k for k, (a, _) in enumerate(d.args) if a == open_)
+            start = toks[open_].start if arg == 0 else toks[d.args[arg - 1][1]].end
+            self.splice(start, toks[close].end, "")
+            return
+        start, end = toks[key_tok].start, toks[last].end
+        if toks[last + 1].text == ",":
+            end = toks[last + 2].start if last + 2 < close else toks[last + 1].end
+        elif toks[key_tok - 1].text == ",":
+            start = toks[key_tok - 2].end
+        self.splice(start, end, "")
+
+    def add_class_decorator(self, toks, cls: EntityClass, text: str) -> None:
+        """A decorator on the line before the class declaration (after its other decorators)."""
+        at = self.line_start(toks[cls.start].start)
+        self.splice(at, at, f"{self.indent_at(toks[cls.start].start)}{text}\n")
+
+    def remove_decorator(self, toks, d) -> None:
+        """A decorator on a line of its own goes with its line; else the decorator alone."""
+        start, end = toks[d.at].start, toks[d.close].end
+        line, nl = self.line_start(start), self.text.find("\n", end)
+        nl = len(self.text) if nl < 0 else nl
+        if not self.text[line:start].strip() and not self.text[end:nl].strip():
+            self.splice(line, nl + 1, "")
+        else:
+            self.splice(start, end + (1 if self.text[end: end + 1] == " " else 0), "")
+
+    def remove_member(self, toks, m: Member) -> None:
+        start = self.line_start(toks[m.first].start)
+        end = self.text.find("\n", toks[m.last].end)
+        end = len(self.text) if end < 0 else end + 1
+        if self.text[start - 2: start] == "\n\n" and self.text[end: end + 1] == "\n":
+            end += 1  # the blank line that separated it from the member after
+        self.splice(start, end, "")
+
+    def ensure_import(self, name: str) -> None:
+        toks = tokenize_ts(self.text)
+        for i, t in enumerate(toks):
+            if t.text == "import" and i + 1 < len(toks) and toks[i + 1].text == "{":
+                close = next(j for j in range(i + 1, len(toks)) if toks[j].text == "}")
+                if close + 2 < len(toks) and toks[close + 1].text == "from" and str_value(toks[close + 2]) == "typeorm":
+                    if name not in {x.text for x in toks[i + 2: close] if x.kind == "ident"}:
+                        last = toks[close - 1]
+                        self.splice(last.end, last.end, f"{'' if last.text == ',' else ','} {name}")
+                    return
+        self.text = f"import {{ {name} }} from {self.quote('typeorm')};\n" + self.text
+
+
+# -- types and defaults ------------------------------------------------------------------------
+
+
+def column_type(type_text: str) -> tuple[list[tuple[str, str]], str]:
+    """(the options saying a column's type, in TypeORM's words; the property's TypeScript type)."""
+    canonical = type_name(type_text)
+    base, mods, array = type_parts(canonical)
+    if base not in BUILTIN_TYPES:
+        raise NotEditable(f"type {canonical} is the project's own (an enum, a domain): declare it in the entity")
+    options = [("type", json.dumps(base))]
+    if base in _LENGTH and mods:
+        options.append(("length", str(mods[0])))
+    elif base in _PRECISION and mods:
+        options += [("precision", str(mods[0]))] + ([("scale", str(mods[1]))] if len(mods) > 1 else [])
+    elif base in _TIME_PRECISION and mods:
+        options.append(("precision", str(mods[0])))
+    if array:
+        options.append(("array", "true"))
+    ts = "number" if base in _NUMBER else "boolean" if base == "boolean" else "Date" if base in _DATE else \
+        "unknown" if base in ("json", "jsonb") else "Buffer" if base == "bytea" else "string"
+    return options, ts + ("[]" if array else "")
+
+
+def default_value(sql: str, quote: Callable[[str], str]) -> str:
+    """A column default as TypeORM's `default` option: a constant as the value, else the SQL as a
+    function (`() => "now()"`), which TypeORM writes and compares as it is."""
+    node = parse_expr(sql, "default")
+    while isinstance(node, ast.TypeCast) and isinstance(node.arg, ast.A_Const):
+        node = node.arg  # 'anon'::text: TypeORM compares the constant without its cast
+    if isinstance(node, ast.A_Const) and not node.isnull:
+        val = node.val
+        if isinstance(val, ast.String):
+            return quote(val.sval)
+        if isinstance(val, ast.Boolean):
+            return "true" if val.boolval else "false"
+        if isinstance(val, (ast.Integer, ast.Float)):
+            return str(val.ival if isinstance(val, ast.Integer) else val.fval)
+    if isinstance(node, ast.FuncCall) and node.funcname[-1].sval in ("gen_random_uuid", "uuid_generate_v4"):
+        # TypeORM reads either default as its own generated uuid, and compares it with its uuidExtension's
+        raise NotEditable(f"TypeORM reads a {node.funcname[-1].sval}() default as a generated uuid: declare the "
+                          "property with @Generated(\"uuid\") (and the DataSource's uuidExtension: \"pgcrypto\" "
+                          "for gen_random_uuid)")
+    if isinstance(node, ast.SQLValueFunction) or (isinstance(node, ast.FuncCall) and not node.args):
+        return f"() => {quote(render(node))}"  # now(), CURRENT_TIMESTAMP: PostgreSQL prints them as written
+    # Any other expression TypeORM compares as PostgreSQL prints it, its casts cut off by TypeORM's
+    # own pattern: a text Flux cannot know without the database.
+    raise NotEditable(f"TypeORM compares the default {sql} as PostgreSQL prints it: write default: () => \"...\" "
+                      "with the text `\\d table` shows (without its ::type casts)")
+
+
+# -- the operations ----------------------------------------------------------------------------
+
+
+def _column_decorators(found) -> list:
+    """The column decorators of `found` (a JoinColumn names the column, but types and defaults are
+    the @Column's)."""
+    cols = [(m, d) for m, d in found if d.name != "JoinColumn"]
+    if not cols:
+        raise NotEditable("the column is a relation's @JoinColumn alone: declare it with @Column to set its options")
+    return cols
+
+
+def _each(ef: EntityFile, table: str, column: str, edits: list[Callable]) -> None:
+    """Each of `edits` (one splice each: `edit(toks, decorator)`) on each @Column decorator mapping the
+    column, the text read again before each (the column keeps its name: the decorators are found again)."""
+    _, _, found = ef.mapped(table, column)
+    for k in range(len(_column_decorators(found))):
+        for edit in edits:
+            toks, _, found = ef.mapped(table, column)
+            edit(toks, _column_decorators(found)[k][1])
+
+
+def rename_column(ef: EntityFile, table: str, column: str, new: str) -> None:
+    """Each decorator naming the column (@Column, @JoinColumn) names the new one: the property keeps
+    its name, so the application's code reads the same property."""
+    toks, cls, found = ef.mapped(table, column)
+    props = {m.name for m, d in found if d.name != "JoinColumn"}
+    edits = [(d.at, lambda d=d: ef.set_option(toks, d, "name", ef.quote(new))) for _, d in found]
+    # A named index or key on it takes the name Flux's rename gives its copy (plan/ops/_shadow.py:
+    # TypeORM's hash of the renamed columns, or the new column's name where the old one stands in it).
+    placed = [(d, _listed(toks, d)) for d in cls.decorators] + [(d, {m.name}) for m in cls.members for d in m.decorators]
+    for d, listed in placed:
+        a, b = d.args[0] if d.args else (0, -1)
+        named = str_value(toks[a]) if d.name in ("Index", "Unique") and a == b and toks[a].kind == "str" else None
+        if named is None or not props & listed:
+            continue
+        columns = [_column_of_property(toks, cls, ef, p) for p in _listed(toks, d)] or [column]
+        renamed = renamed_hash_name(named, table, columns, column, new) or renamed_name(named, column, new)
+        if renamed != named:
+            edits.append((d.at, lambda tok=toks[a], renamed=renamed: ef.splice(tok.start, tok.end, ef.quote(renamed))))
+    for _, edit in sorted(edits, key=lambda e: -e[0]):  # the last first: the earlier ones' places hold
+        edit()
+
+
+def _column_of_property(toks, cls: EntityClass, ef: EntityFile, prop: str) -> str:
+    return next((col for m in cls.members if m.name == prop for d, col in column_of(m, toks, ef.naming)
+                 if d.name != "JoinColumn"), prop)
+
+
+def add_column(ef: EntityFile, table: str, column: str, type_text: str, nullable: bool, default: Optional[str]) -> None:
+    toks, cls = ef.entity(table)
+    options, ts = column_type(type_text)
+    prop = camel(column)
+    if any(m.name == prop for m in cls.members):
+        raise NotEditable(f"entity {cls.name} already has a property {prop}")
+    if prop != column:
+        options.insert(0, ("name", ef.quote(column)))
+    options = [(k, ef.quote(json.loads(v)) if k == "type" else v) for k, v in options]
+    if nullable:
+        options.append(("nullable", "true"))
+    if default is not None:
+        options.append(("default", default_value(default, ef.quote)))
+    props = [m for m in cls.members if not m.method]
+    anchor = props[-1] if props else None
+    bang = "!" if any(toks[m.name_tok + 1].text == "!" for m in props) else ""
+    indent = ef.indent_at(toks[anchor.first].start) if anchor else "    "
+    body = ", ".join(f"{k}: {v}" for k, v in options)
+    member = f"\n{indent}@Column({{ {body} }})\n{indent}{prop}{bang}: {ts}{' | null' if nullable else ''};\n"
+    at = ef.text.find("\n", toks[anchor.last].end) + 1 if anchor else toks[cls.body[0]].end + 1
+    ef.splice(at, at, member)
+    ef.ensure_import("Column")
+
+
+def drop_column(ef: EntityFile, table: str, column: str) -> None:
+    toks, cls, found = ef.mapped(table, column)
+    members = {id(m): m for m, _ in found}
+    if any(d.name == "JoinColumn" for _, d in found) or any(
+            d.name in ("ManyToOne", "OneToOne") for m in members.values() for d in m.decorators):
+        raise NotEditable("the column is a relation's: remove the relation (and its inverse side) by hand")
+    props = {m.name for m in members.values()}
+    for d in reversed(cls.decorators):  # a class-level index or key on it goes with it, as PostgreSQL drops it
+        if d.name in ("Index", "Unique") and props & _listed(toks, d):
+            ef.splice(ef.line_start(toks[d.at].start), ef.text.find("\n", toks[d.close].end) + 1, "")
+    toks, cls, found = ef.mapped(table, column)
+    for m in sorted({id(m): m for m, _ in found}.values(), key=lambda m: -m.first):
+        ef.remove_member(toks, m)
+
+
+def _listed(toks, d) -> set[str]:
+    """The property names in a class decorator's list argument (`@Index("n", ["a", "b"])`)."""
+    for a, b in d.args:
+        if toks[a].text == "[":
+            return {str_value(t) for t in toks[a + 1: b] if t.kind == "str"}
+    return set()
+
+
+def set_nullable(ef: EntityFile, table: str, column: str, nullable: bool) -> None:
+    if nullable:
+        _each(ef, table, column, [lambda toks, d: ef.set_option(toks, d, "nullable", "true")])
+    else:  # TypeORM's columns are NOT NULL unless they say otherwise
+        _each(ef, table, column, [lambda toks, d: ef.remove_option(toks, d, "nullable")])
+
+
+def set_default(ef: EntityFile, table: str, column: str, default: Optional[str]) -> None:
+    if default is None:
+        _each(ef, table, column, [lambda toks, d: ef.remove_option(toks, d, "default")])
+    else:
+        value = default_value(default, ef.quote)
+        _each(ef, table, column, [lambda toks, d: ef.set_option(toks, d, "default", value)])
+
+
+def change_type(ef: EntityFile, table: str, column: str, type_text: str) -> None:
+    """The type given where the decorator gives it (its first argument, or its `type` option), the
+    size options made the new type's."""
+    options, _ = column_type(type_text)
+    (_, type_value), sizes = options[0], options[1:]
+    new_type = ef.quote(json.loads(type_value))
+
+    def set_type(toks, d):
+        a, b = d.args[0] if d.args else (0, -1)
+        if a == b and toks[a].kind == "str":  # @Column("integer", { ... })
+            ef.splice(toks[a].start, toks[a].end, new_type)
+        else:
+            ef.set_option(toks, d, "type", new_type)
+    edits = [lambda toks, d, key=key: ef.remove_option(toks, d, key) for key in _SIZE_OPTIONS + ("array",)]
+    edits.append(set_type)
+    edits += [lambda toks, d, key=key, value=value: ef.set_option(toks, d, key, value) for key, value in sizes]
+    _each(ef, table, column, edits)
+
+
+def add_index(ef: EntityFile, table: str, columns: list[str], name: str, unique: bool) -> None:
+    """`@Index([...])` on the class, the index's name given unless it is the one TypeORM gives it."""
+    toks, cls = ef.entity(table)
+    props = [ef.property_of(toks, cls, c) for c in columns]
+    args = [] if name == index_name("typeorm", table, columns) else [ef.quote(name)]
+    args.append("[" + ", ".join(ef.quote(p) for p in props) + "]")
+    if unique:
+        args.append("{ unique: true }")
+    ef.add_class_decorator(toks, cls, f"@Index({', '.join(args)})")
+    ef.ensure_import("Index")
+
+
+def add_unique(ef: EntityFile, table: str, columns: list[str], name: str) -> None:
+    toks, cls = ef.entity(table)
+    props = [ef.property_of(toks, cls, c) for c in columns]
+    ef.add_class_decorator(toks, cls, f"@Unique({ef.quote(name)}, [{', '.join(ef.quote(p) for p in props)}])")
+    ef.ensure_import("Unique")
+
+
+def index_decorators(ef: EntityFile) -> list[tuple[str, object, object]]:
+    """(the index or unique constraint's name in the database, its decorator, its class) of each
+    @Index and @Unique of the file: the name given, else the one TypeORM gives it."""
+    toks = tokenize_ts(ef.text)
+    out = []
+    for cls in entity_classes(ef.text):
+        columns = {m.name: col for m in cls.members for d, col in column_of(m, toks, ef.naming) if d.name != "JoinColumn"}
+        placed = [(d, None) for d in cls.decorators] + [(d, m) for m in cls.members for d in m.decorators]
+        for d, member in placed:
+            if d.name not in ("Index", "Unique"):
+                continue
+            a, b = d.args[0] if d.args else (0, -1)
+            named = str_value(toks[a]) if a == b and toks[a].kind == "str" else None
+            if named is None:
+                listed = [columns.get(p) for p in _listed(toks, d)] if member is None else [columns.get(member.name)]
+                if None in listed or not listed or d.name == "Unique":
+                    continue
+                named = index_name("typeorm", cls.table, listed)
+            out.append((named, d, cls))
+    return out
+
+
+def drop_index(ef: EntityFile, name: str) -> None:
+    found = [d for named, d, _ in index_decorators(ef) if named == name]
+    if not found:
+        raise NotEditable(f"no @Index or @Unique named {name}")
+    ef.remove_decorator(tokenize_ts(ef.text), found[0])
+
+
+def rename_table(ef: EntityFile, table: str, new: str) -> None:
+    toks, cls = ef.entity(table)
+    d = next(d for d in cls.decorators if d.name.endswith("Entity"))
+    if d.open is None:
+        raise NotEditable(f"@{d.name} is not called: name the table in it")
+    if d.args and d.args[0][0] == d.args[0][1] and toks[d.args[0][0]].kind == "str":
+        first = toks[d.args[0][0]]
+        ef.splice(first.start, first.end, ef.quote(new))
+    elif d.option_object(toks) is not None:
+        ef.set_option(toks, d, "name", ef.quote(new))
+    else:
+        ef.splice(toks[d.open].end, toks[d.open].end, ef.quote(new) + (", " if d.args else ""))
+
+
+def naming_for(snake: bool) -> Callable[[str], str]:
+    """The column a property maps to without a `name`: TypeORM's DefaultNamingStrategy keeps the
+    property's name; a project's SnakeNamingStrategy (typeorm-naming-strategies) snake-cases it."""
+    return snake_case if snake else (lambda prop: prop)
+
+
+def apply(ef: EntityFile, op: Operation) -> None:
+    """`op` made in the entity file (NotEditable where it cannot be)."""
+    table = split_qualified(getattr(op, "table", None) or "")[1]
+    kind = op.op
+    if kind == "rename_column":
+        rename_column(ef, table, op.column, op.new_name)
+    elif kind == "add_column":
+        add_column(ef, table, op.column, op.type, op.nullable, op.default)
+    elif kind == "drop_column":
+        drop_column(ef, table, op.column)
+    elif kind in ("set_not_null", "drop_not_null"):
+        set_nullable(ef, table, op.column, kind == "drop_not_null")
+    elif kind in ("set_default", "drop_default"):
+        set_default(ef, table, op.column, getattr(op, "default", None))
+    elif kind == "change_column_type":
+        change_type(ef, table, op.column, op.type)
+    elif kind == "add_index":
+        if op.where:
+            raise NotEditable("a partial index: TypeORM compares its WHERE as PostgreSQL prints it; declare it "
+                              "with @Index(..., { where }) by hand")
+        add_index(ef, table, list(op.columns), op.name or short_name(table, *op.columns,
+                                                                     suffix="key" if op.unique else "idx"), op.unique)
+    elif kind == "add_unique":
+        add_unique(ef, table, list(op.columns), op.name or short_name(table, *op.columns, suffix="key"))
+    elif kind == "drop_index":
+        drop_index(ef, split_qualified(op.name)[1])
+    elif kind == "rename_table":
+        rename_table(ef, table, split_qualified(op.new_name)[1])
+    elif kind != "backfill":
+        raise NotEditable(f"Flux does not write {kind.replace('_', ' ')} into entities")

@@ -1,0 +1,179 @@
+"""TypeORM's entities kept in step with the real tool: a small TypeORM project (entity classes, a
+DataSource, a first migration `typeorm migration:generate` wrote and `migration:run` ran); Flux plans
+an operation, writes it (`plan --write`, then `continue` past the code step), its entity change is
+applied with `patch -p1`, the migrations run, and `typeorm migration:generate --check` then finds
+no changes: the entities Flux edited and the database its migrations built agree."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flux_agent.entry import actions as tools
+from flux_agent.entry.cli import main
+from tests.integration.write.test_writers_js_tools import db_params, modules, run, NODE
+
+pytestmark = [pytest.mark.pg, pytest.mark.node, pytest.mark.slow]
+
+USER_TS = '''import { Entity, PrimaryGeneratedColumn, Column, OneToMany } from "typeorm";
+import { Order } from "./Order";
+
+@Entity("users")
+export class User {
+    @PrimaryGeneratedColumn()
+    id!: number;
+
+    // the login
+    @Column({ type: "text" })
+    email!: string;
+
+    @Column({ name: "full_name", type: "varchar", length: 100, nullable: true })
+    fullName!: string | null;
+
+    @Column("integer", { nullable: true })
+    age!: number | null;
+
+    @OneToMany(() => Order, (order) => order.user)
+    orders!: Order[];
+}
+'''
+
+ORDER_TS = '''import { Entity, PrimaryGeneratedColumn, Column, Index, ManyToOne, JoinColumn } from "typeorm";
+import { User } from "./User";
+
+@Entity({ name: "orders" })
+@Index("orders_user_id_idx", ["userId"])
+export class Order {
+    @PrimaryGeneratedColumn()
+    id!: number;
+
+    @Column({ name: "user_id", type: "integer" })
+    userId!: number;
+
+    @ManyToOne(() => User, (user) => user.orders)
+    @JoinColumn({ name: "user_id" })
+    user!: User;
+
+    @Column({ type: "text", default: "new" })
+    status!: string;
+
+    @Column({ name: "created_at", type: "timestamptz", default: () => "now()" })
+    createdAt!: Date;
+}
+'''
+
+TAG_TS = '''import { Entity, PrimaryGeneratedColumn, Column } from "typeorm";
+
+@Entity()
+export class tags {
+    @PrimaryGeneratedColumn()
+    id!: number;
+
+    @Column("text")
+    label!: string;
+}
+'''
+
+CASES = {
+    "add-column": {"op": "add_column", "table": "users", "column": "nick_name", "type": "varchar(40)",
+                   "nullable": False, "default": "'anon'"},
+    "add-nullable-column": {"op": "add_column", "table": "orders", "column": "note", "type": "text"},
+    "add-numeric-column": {"op": "add_column", "table": "orders", "column": "amount", "type": "numeric(10,2)"},
+    "add-index": {"op": "add_index", "table": "users", "columns": ["email"]},
+    "add-unique": {"op": "add_unique", "table": "users", "columns": ["email"]},
+    "drop-index": {"op": "drop_index", "name": "orders_user_id_idx"},
+    "set-not-null": {"op": "set_not_null", "table": "users", "column": "age", "backfill": "0"},
+    "drop-not-null": {"op": "drop_not_null", "table": "users", "column": "email"},
+    "drop-column": {"op": "drop_column", "table": "users", "column": "age"},
+    "rename-column": {"op": "rename_column", "table": "users", "column": "full_name", "new_name": "display_name"},
+    "rename-column-by-property": {"op": "rename_column", "table": "users", "column": "email",
+                                  "new_name": "email_address"},
+    "change-type": {"op": "change_column_type", "table": "users", "column": "age", "type": "bigint"},
+    "rename-table": {"op": "rename_table", "table": "tags", "new_name": "labels"},
+    "rename-indexed-fk-column": {"op": "rename_column", "table": "orders", "column": "user_id",
+                                 "new_name": "customer_id"},
+    "set-default": {"op": "set_default", "table": "users", "column": "age", "default": "18"},
+    "drop-default": {"op": "drop_default", "table": "orders", "column": "status"},
+    "add-expression-default-column": {"op": "add_column", "table": "orders", "column": "paid_at",
+                                      "type": "timestamptz", "nullable": False, "default": "now()"},
+}
+
+
+@pytest.fixture
+def project(tmp_path, pg_url) -> Path:
+    root = tmp_path / "app"
+    (root / "src" / "entity").mkdir(parents=True)
+    (root / "node_modules").symlink_to(modules("typeorm"), target_is_directory=True)
+    d = db_params(pg_url)
+    (root / "data-source.ts").write_text(
+        'import "reflect-metadata";\nimport { DataSource } from "typeorm";\n'
+        f'export default new DataSource({{ type: "postgres", host: {json.dumps(d["host"])}, port: {d["port"]},'
+        f' username: {json.dumps(d["user"])}, password: {json.dumps(d["password"])},'
+        f' database: {json.dumps(d["database"])}, entities: [__dirname + "/src/entity/*.ts"],'
+        ' migrations: [__dirname + "/migrations/*.ts"] });\n')
+    (root / "tsconfig.json").write_text(json.dumps({"compilerOptions": {
+        "target": "es2021", "module": "commonjs", "strict": True, "esModuleInterop": True,
+        "experimentalDecorators": True, "emitDecoratorMetadata": True, "skipLibCheck": True,
+        "types": ["node"]}, "include": ["*.ts", "src/**/*.ts", "migrations/*.ts"]}))
+    (root / "package.json").write_text('{"name": "app", "private": true}\n')
+    for name, text in (("User", USER_TS), ("Order", ORDER_TS), ("tags", TAG_TS)):
+        (root / "src" / "entity" / f"{name}.ts").write_text(text)
+    typeorm(root, "migration:generate", "migrations/Init")
+    typeorm(root, "migration:run")
+    return root
+
+
+def typeorm(root: Path, command: str, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [NODE, root / "node_modules/typeorm/cli-ts-node-commonjs.js", command, *args, "-d", "data-source.ts"]
+    if not check:
+        return subprocess.run([str(c) for c in cmd], cwd=root, capture_output=True, text=True, timeout=300,
+                              env={**__import__("os").environ, "TS_NODE_TRANSPILE_ONLY": "true"})
+    run(cmd, root, env={"TS_NODE_TRANSPILE_ONLY": "true"})
+
+
+def test_the_first_migration_matches_the_entities(project):
+    done = typeorm(project, "migration:generate", "migrations/Check", "--check", check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def write_all(project: Path, op: dict, capsys):
+    plan = tools.plan_migration([op], str(project))
+    assert main(["plan", "--project", str(project), "--op", json.dumps(op), "--write"]) == 0
+    for _ in plan.steps:
+        if main(["continue", "--project", str(project)]) != 0:
+            break
+    capsys.readouterr()
+    return plan
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_migration_generate_finds_nothing_after_flux(project, case, capsys):
+    plan = write_all(project, CASES[case], capsys)
+    changes = [c for c in plan.code_changes if c.patch]
+    assert changes and [c.why for c in plan.code_changes if not c.patch] == []
+    for c in changes:
+        subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=project, check=True, capture_output=True)
+    run([NODE, project / "node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"], project)
+    typeorm(project, "migration:run", "--transaction", "each")
+    done = typeorm(project, "migration:generate", "migrations/Check", "--check", check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_without_the_entity_change_migration_generate_proposes_undoing_the_plan(project, capsys):
+    """The check above can fail: the same plan, its entity change not applied."""
+    write_all(project, CASES["add-column"], capsys)
+    typeorm(project, "migration:run", "--transaction", "each")
+    done = typeorm(project, "migration:generate", "migrations/Check", "--check", check=False)
+    assert done.returncode != 0 and 'DROP COLUMN "nick_name"' in done.stdout
+
+
+def test_a_generated_uuid_is_left_to_the_entity_s_author_with_a_note(project, capsys):
+    """TypeORM reads a gen_random_uuid() default as its own generated uuid, written as the DataSource's
+    uuidExtension says: Flux cannot say it in a @Column, and says so."""
+    plan = write_all(project, {"op": "add_column", "table": "orders", "column": "token", "type": "uuid",
+                               "nullable": False, "default": "gen_random_uuid()"}, capsys)
+    assert [c.patch for c in plan.code_changes] == [""]
+    assert '@Generated("uuid")' in plan.code_changes[0].why and "migration:generate" in plan.code_changes[0].why

@@ -1,0 +1,182 @@
+"""TypeORM entity files read and edited by tokens: the class a table maps to, its properties' column
+decorators in the forms projects write them (no semicolons, one line, positional types, single
+quotes), and each edit changing only what it must. tests/integration/write/test_orm_sync_typeorm.py
+runs the real `typeorm migration:generate --check` on the results."""
+
+from __future__ import annotations
+
+import pytest
+
+from flux_agent.plan.naming import index_name
+from flux_agent.write.tools._typeorm_entity_edits import (EntityFile, add_column, add_index, change_type,
+                                                         default_value, drop_column, drop_index, naming_for,
+                                                         rename_column, rename_table, set_default, set_nullable)
+from flux_agent.write.tools._typeorm_entity_ts import NotEditable, entity_classes, snake_case
+
+ORDER = '''import { Entity, Column, PrimaryGeneratedColumn, ManyToOne, JoinColumn, Index } from "typeorm"
+
+/* a { brace } in a comment */
+@Entity({ name: "orders", schema: undefined })
+@Index(["status", "userId"])
+export class Order extends Base {
+  @PrimaryGeneratedColumn()
+  id!: number
+
+  @Column({ name: "user_id", type: "integer" })
+  userId!: number
+
+  @ManyToOne(() => User, (u) => u.orders, { onDelete: "CASCADE" })
+  @JoinColumn({ name: "user_id" })
+  user!: User
+
+  @Column("text", { default: "it's } here", nullable: true }) note!: string | null
+  @Column() status!: string
+  @Column("integer", { nullable: true })
+  qty?: number
+
+  get label(): string { return `${this.status} {` }
+
+  total(rate: number): number {
+    return this.qty ?? 0 * rate
+  }
+}
+'''
+
+
+def _ef(text: str = ORDER, snake: bool = False) -> EntityFile:
+    return EntityFile(text, naming_for(snake))
+
+
+def test_the_class_and_its_members_are_read_by_tokens():
+    (cls,) = entity_classes(ORDER)
+    assert (cls.name, cls.table) == ("Order", "orders")
+    assert [m.name for m in cls.members] == ["id", "userId", "user", "note", "status", "qty", "label", "total"]
+    assert [m.method for m in cls.members][-2:] == [True, True]
+    assert [d.name for d in cls.decorators] == ["Entity", "Index"]
+
+
+def test_a_table_is_named_as_typeorm_names_it():
+    assert entity_classes("@Entity()\nexport class UserProfile { @Column() a: string; }\n")[0].table == "user_profile"
+    assert entity_classes("@MultiORMEntity('employee')\nclass E {}\n")[0].table == "employee"
+    assert entity_classes("@ViewEntity('v')\nclass V {}\n") == []
+    assert [snake_case(n) for n in ("HTTPRequest", "User2Fa", "tags")] == ["http_request", "user2_fa", "tags"]
+
+
+def test_a_rename_names_the_column_in_every_decorator_mapping_it():
+    ef = _ef()
+    rename_column(ef, "orders", "user_id", "customer_id")
+    assert '@Column({ name: "customer_id", type: "integer" })' in ef.text
+    assert '@JoinColumn({ name: "customer_id" })' in ef.text
+    assert ef.text.replace("customer_id", "user_id") == ORDER
+
+
+@pytest.mark.parametrize("column, before, after", [
+    ("status", '@Column() status!: string', '@Column({ name: "state" }) status!: string'),
+    ("note", '@Column("text", { default', '@Column("text", { name: "state", default'),
+    ("id", '@PrimaryGeneratedColumn()\n', '@PrimaryGeneratedColumn({ name: "state" })\n'),
+])
+def test_a_rename_of_a_column_named_by_its_property_keeps_the_property(column, before, after):
+    ef = _ef()
+    rename_column(ef, "orders", column, "state")
+    assert ef.text == ORDER.replace(before, after)
+
+
+def test_nullable_set_and_removed_and_an_emptied_object_goes():
+    ef = _ef()
+    set_nullable(ef, "orders", "qty", False)
+    assert '@Column("integer")\n  qty?: number' in ef.text
+    set_nullable(ef, "orders", "note", False)
+    assert '@Column("text", { default: "it\'s } here" }) note!' in ef.text
+    set_nullable(ef, "orders", "status", True)
+    assert "@Column({ nullable: true }) status!: string" in ef.text
+
+
+def test_defaults_as_typeorm_compares_them():
+    q = _ef().quote
+    assert [default_value(d, q) for d in ("'anon'", "0", "2.5", "true", "'x'::text")] == \
+        ['"anon"', "0", "2.5", "true", '"x"']
+    assert default_value("now()", q) == '() => "now()"'
+    assert default_value("CURRENT_TIMESTAMP", q) == '() => "CURRENT_TIMESTAMP"'
+    with pytest.raises(NotEditable, match="generated uuid"):
+        default_value("gen_random_uuid()", q)
+    with pytest.raises(NotEditable, match="as PostgreSQL prints it"):
+        default_value("md5(random()::text)", q)
+    ef = _ef()
+    set_default(ef, "orders", "status", "'new'")
+    set_default(ef, "orders", "note", None)
+    assert '@Column({ default: "new" }) status' in ef.text and '@Column("text", { nullable: true }) note' in ef.text
+
+
+def test_a_new_column_in_the_file_s_style():
+    ef = _ef(ORDER.replace("it's", "its").replace('"', "'"))
+    add_column(ef, "orders", "shipped_at", "timestamp with time zone", True, "now()")
+    assert ("  qty?: number\n\n  @Column({ name: 'shipped_at', type: 'timestamp with time zone', nullable: true, "
+            "default: () => 'now()' })\n  shippedAt!: Date | null;\n") in ef.text
+    ef = _ef()
+    add_column(ef, "orders", "code", "varchar(12)", False, None)
+    assert '@Column({ type: "character varying", length: 12 })\n  code!: string;' in ef.text
+    with pytest.raises(NotEditable, match="the project's own"):
+        add_column(_ef(), "orders", "mood", "mood_enum", True, None)
+    bare = _ef('@Entity("t")\nexport class T {\n    @PrimaryColumn("int") id: number;\n}\n')
+    add_column(bare, "t", "n", "numeric(10,2)", True, None)
+    assert bare.text.startswith('import { Column } from "typeorm";\n')
+    assert '    @Column({ type: "numeric", precision: 10, scale: 2, nullable: true })\n    n: string | null;\n}' \
+        in bare.text
+
+
+def test_a_dropped_column_takes_its_index_and_refuses_a_relation():
+    ef = _ef()
+    drop_column(ef, "orders", "status")
+    assert "status" not in ef.text.replace("this.status", "") and '@Index(["status"' not in ef.text
+    assert "@Column(\"integer\", { nullable: true })\n  qty?: number" in ef.text
+    with pytest.raises(NotEditable, match="relation"):
+        drop_column(_ef(), "orders", "user_id")
+
+
+def test_a_type_change_where_the_decorator_gives_it():
+    ef = _ef()
+    change_type(ef, "orders", "qty", "bigint")
+    change_type(ef, "orders", "status", "varchar(20)")
+    assert '@Column("bigint", { nullable: true })\n  qty?' in ef.text
+    assert '@Column({ type: "character varying", length: 20 }) status' in ef.text
+
+
+def test_indexes_added_named_only_where_typeorm_would_not_and_dropped_by_either_name():
+    ef = _ef()
+    add_index(ef, "orders", ["status"], index_name("typeorm", "orders", ["status"]), False)
+    add_index(ef, "orders", ["user_id", "note"], "orders_user_note_idx", True)
+    assert ('@Index(["status", "userId"])\n@Index(["status"])\n@Index("orders_user_note_idx", ["userId", "note"], '
+            '{ unique: true })\nexport class Order') in ef.text
+    drop_index(ef, index_name("typeorm", "orders", ["status", "user_id"]))
+    drop_index(ef, "orders_user_note_idx")
+    assert '@Index(["status", "userId"])' not in ef.text and "orders_user_note_idx" not in ef.text
+    with pytest.raises(NotEditable):
+        drop_index(ef, "no_such_idx")
+
+
+def test_snake_naming_maps_properties_to_snake_columns():
+    ef = _ef('@Entity()\nexport class Person { @Column() firstName: string; }\n', snake=True)
+    rename_column(ef, "person", "first_name", "given_name")
+    assert '@Column({ name: "given_name" }) firstName' in ef.text
+    with pytest.raises(NotEditable, match="no property"):
+        rename_column(_ef('@Entity()\nexport class Person { @Column() firstName: string; }\n'), "person",
+                      "first_name", "x")
+
+
+def test_a_renamed_table_in_each_form_of_the_decorator():
+    for before, after in (('@Entity("tags")', '@Entity("labels")'), ("@Entity()", '@Entity("labels")'),
+                          ('@Entity({ name: "tags" })', '@Entity({ name: "labels" })'),
+                          ("@Entity({ synchronize: false })", '@Entity({ name: "labels", synchronize: false })')):
+        ef = _ef(f"{before}\nexport class tags {{ @Column() a: string; }}\n")
+        rename_table(ef, "tags", "labels")
+        assert ef.text.startswith(after + "\n"), ef.text
+
+
+def test_an_option_added_to_an_object_written_one_a_line_keeps_its_layout():
+    text = ('@Entity("t")\nexport class T {\n  @Column({\n    type: "text",\n    nullable: true,\n  })\n'
+            '  note: string;\n  @Column({\n    type: "int"\n  })\n  n: number;\n}\n')
+    ef = _ef(text)
+    set_default(ef, "t", "note", "'x'")
+    set_default(ef, "t", "n", "1")
+    assert '  @Column({\n    type: "text",\n    nullable: true,\n    default: "x",\n  })\n' in ef.text
+    assert '  @Column({\n    type: "int",\n    default: 1\n  })\n' in ef.text
