@@ -6,6 +6,7 @@ NotEditable, its reason the plan's note."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Callable, Optional
 
 from ...model.operations import Operation
@@ -16,7 +17,8 @@ from ...plan.naming import index_name, renamed_hash_name
 from ...plan.ops._shadow import renamed_name
 from ...plan.ops._base import short_name
 from ...project.ts_tokens import str_value, tokenize_ts
-from ._typeorm_entity_ts import EntityClass, Member, NotEditable, column_of, entity_classes, snake_case
+from ._typeorm_entity_ts import (COLUMN_DECORATORS, EntityClass, Member, NotEditable, column_of, entity_classes,
+                                is_column_decorator, snake_case)
 
 _NUMBER = {"smallint", "integer", "real", "double precision"}
 _DATE = {"timestamp without time zone", "timestamp with time zone", "timestamp", "timestamptz"}
@@ -285,13 +287,21 @@ def add_column(ef: EntityFile, table: str, column: str, type_text: str, nullable
         options.append(("default", default_value(default, ef.quote)))
     props = [m for m in cls.members if not m.method]
     anchor = props[-1] if props else None
-    bang = "!" if any(toks[m.name_tok + 1].text == "!" for m in props) else ""
+    # `!`, `?` or neither after the name, as most of the class's properties write it (strict classes need one)
+    marks = Counter(toks[m.name_tok + 1].text if toks[m.name_tok + 1].text in "!?" else "" for m in props)
+    bang = marks.most_common(1)[0][0] if marks else ""
     indent = ef.indent_at(toks[anchor.first].start) if anchor else "    "
     body = ", ".join(f"{k}: {v}" for k, v in options)
-    member = f"\n{indent}@Column({{ {body} }})\n{indent}{prop}{bang}: {ts}{' | null' if nullable else ''};\n"
+    # The class's own column decorator: a project's wrapper of @Column (ever-gauzy's @MultiORMColumn)
+    # where its columns use one, already imported there.
+    used = Counter(d.name for m in props for d in m.decorators if is_column_decorator(d.name)
+                   and d.name not in COLUMN_DECORATORS - {"Column"})
+    decorator = used.most_common(1)[0][0] if used else "Column"
+    member = f"\n{indent}@{decorator}({{ {body} }})\n{indent}{prop}{bang}: {ts}{' | null' if nullable else ''};\n"
     at = ef.text.find("\n", toks[anchor.last].end) + 1 if anchor else toks[cls.body[0]].end + 1
     ef.splice(at, at, member)
-    ef.ensure_import("Column")
+    if decorator == "Column":
+        ef.ensure_import("Column")
 
 
 def drop_column(ef: EntityFile, table: str, column: str) -> None:

@@ -9,9 +9,16 @@ from typing import Optional
 
 from ...project.ts_tokens import TsError, _Tok, match_close, str_value, tokenize_ts
 
-# The decorators that map a property to a column (a relation's column is its @JoinColumn's).
+# The decorators that map a property to a column (a relation's column is its @JoinColumn's), and a
+# project's own wrappers of them (ever-gauzy's @MultiORMColumn): a name ending so, but these.
 COLUMN_DECORATORS = frozenset({"Column", "PrimaryColumn", "PrimaryGeneratedColumn", "CreateDateColumn",
                                "UpdateDateColumn", "DeleteDateColumn", "VersionColumn"})
+_NOT_COLUMNS = frozenset({"JoinColumn", "ViewColumn", "ObjectIdColumn", "TreeLevelColumn", "InverseJoinColumn"})
+
+
+def is_column_decorator(name: str) -> bool:
+    return name in COLUMN_DECORATORS or (name.endswith("Column") and name not in _NOT_COLUMNS
+                                         and "Virtual" not in name and not name.startswith("Embedded"))
 _MODIFIERS = frozenset({"public", "private", "protected", "readonly", "declare", "override", "abstract"})
 # After these a line break does not end a property's type (`string |` newline `null`).
 _CONTINUES = frozenset({"|", "&", ",", "=", "=>", ":", "<", ".", "?"})
@@ -203,7 +210,7 @@ def column_of(member: Member, toks: list[_Tok], naming) -> list[tuple[Decorator,
     `name` option, else the naming strategy's name of the property) and its @JoinColumn's named ones."""
     out = []
     for d in member.decorators:
-        if d.name in COLUMN_DECORATORS:
+        if is_column_decorator(d.name):
             out.append((d, d.string_option(toks, "name") or naming(member.name)))
         elif d.name == "JoinColumn":
             named = d.string_option(toks, "name")

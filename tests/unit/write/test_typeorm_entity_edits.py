@@ -180,3 +180,22 @@ def test_an_option_added_to_an_object_written_one_a_line_keeps_its_layout():
     set_default(ef, "t", "n", "1")
     assert '  @Column({\n    type: "text",\n    nullable: true,\n    default: "x",\n  })\n' in ef.text
     assert '  @Column({\n    type: "int",\n    default: 1\n  })\n' in ef.text
+
+
+def test_a_project_s_own_column_decorator_and_property_marks_are_followed():
+    # ever-gauzy's entities: @MultiORMColumn, optional properties, validation decorators, tabs
+    text = ("import { MultiORMColumn, MultiORMEntity } from '../core/decorators';\n\n"
+            "@MultiORMEntity('employee', { mikroOrmRepository: () => Repo })\n"
+            "export class Employee extends Base {\n\t@IsOptional()\n\t@MaxLength(200)\n"
+            "\t@MultiORMColumn({ length: 200, nullable: true })\n\tshort_description?: string;\n\n"
+            "\t@VirtualMultiOrmColumn()\n\tfullName?: string;\n}\n")
+    ef = _ef(text)
+    add_column(ef, "employee", "nick_name", "text", True, None)
+    assert ef.text.endswith("\tfullName?: string;\n\n\t@MultiORMColumn({ name: 'nick_name', type: 'text', "
+                            "nullable: true })\n\tnickName?: string | null;\n}\n")
+    assert "from 'typeorm'" not in ef.text  # the wrapper is imported already
+    with pytest.raises(NotEditable, match="no property"):
+        rename_column(_ef(text), "employee", "fullName", "x")  # a virtual column is no column
+    ef = _ef(text)
+    rename_column(ef, "employee", "short_description", "summary")
+    assert "@MultiORMColumn({ name: 'summary', length: 200, nullable: true })" in ef.text
