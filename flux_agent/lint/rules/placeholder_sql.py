@@ -3,6 +3,8 @@ examples were full of these; a migration that holds one is not finished. A TODO
 in a comment is a warning: the SQL beside it may be whole (documenso's deployed
 "-- Todo: orgs validate prior to release")."""
 
+import re
+
 import pglast
 
 from ._rule import Rule, Verdict, flags, passes
@@ -45,14 +47,15 @@ _BEFORE_TABLE = {"TABLE", "ON", "INTO", "FROM", "UPDATE", "JOIN", "REFERENCES"}
 
 
 _WORDS = ("TODO", "FIXME", "TBD")
+_ANGLED = re.compile(r"<\s*[A-Za-z_][\w$]*\s*>")  # where a <name> may stand: the scan below decides
 
 
 def _may_hold(sql: str) -> bool:
     """False when no token of `sql` can be a placeholder: a test on the text (case folding maps
     each character alone, so a token's folded text is in the folded whole) that spares most files
     the scan below."""
-    if "[" in sql or "<" in sql:
-        return True
+    if sql.count("[") != sql.count("[]") or ("<" in sql and _ANGLED.search(sql)):
+        return True  # a bracket with something inside, or <name>: array types ([]) and comparisons are not
     upper = sql.upper()
     if any(w in upper for w in _WORDS):
         return True
@@ -76,7 +79,8 @@ def check_text(sql, ctx, line_offset):
     for i, tok in enumerate(tokens):
         text = sql[tok.start: tok.end + 1]
         if tok.name == "ASCII_91" and i + 2 < len(tokens) and tokens[i + 2].name == "ASCII_93" \
-                and tokens[i + 1].name not in _CONSTANTS and (i == 0 or tokens[i - 1].name not in _BEFORE_SUBSCRIPT):
+                and tokens[i + 1].name not in _CONSTANTS and tokens[i + 1].name != "ASCII_93" \
+                and (i == 0 or tokens[i - 1].name not in _BEFORE_SUBSCRIPT):
             hit(tok, sql[tok.start: tokens[i + 2].end + 1])
         elif tok.name == "ASCII_60" and i + 2 < len(tokens) and tokens[i + 2].name == "ASCII_62" \
                 and tokens[i + 1].name == "IDENT":
