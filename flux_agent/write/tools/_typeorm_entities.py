@@ -20,10 +20,12 @@ _LIMIT = 20_000  # files looked at, at most: a monorepo's sources, not its depen
 _AFTER = "until it matches the database, `typeorm migration:generate` proposes undoing this plan"
 
 
-def entity_files(project: Path) -> tuple[dict[str, str], bool]:
+def entity_files(project: Path) -> tuple[dict[str, str], bool, list[tuple[str, str]]]:
     """(table -> the file, relative to the project, of the entity class mapping it; whether the
-    project names its columns with a SnakeNamingStrategy)."""
+    project names its columns with a SnakeNamingStrategy; (file, class) of the entities naming their
+    table with a constant, which Flux does not read)."""
     out: dict[str, str] = {}
+    unread: list[tuple[str, str]] = []
     seen, snake = 0, False
     for folder, subdirs, names in os.walk(project):
         subdirs[:] = sorted(d for d in subdirs if d not in _SKIP and not d.startswith("."))
@@ -32,7 +34,7 @@ def entity_files(project: Path) -> tuple[dict[str, str], bool]:
                 continue
             seen += 1
             if seen > _LIMIT:
-                return out, snake
+                return out, snake, unread
             path = Path(folder) / name
             try:
                 text = path.read_text(encoding="utf-8", errors="replace")
@@ -45,9 +47,13 @@ def entity_files(project: Path) -> tuple[dict[str, str], bool]:
                 classes = entity_classes(text)
             except TsError:
                 continue
+            rel = path.relative_to(project).as_posix()
             for cls in classes:
-                out.setdefault(cls.table, path.relative_to(project).as_posix())
-    return out, snake
+                if cls.table is None:
+                    unread.append((rel, cls.name))
+                else:
+                    out.setdefault(cls.table, rel)
+    return out, snake, unread
 
 
 def _home(op, tables: dict[str, str], files: dict[str, EntityFile], load) -> str | None:
@@ -69,8 +75,8 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
     ops = [op for op in plan.operations if op.op != "backfill"]
     if not ops:
         return []
-    tables, snake = entity_files(project)
-    if not tables:
+    tables, snake, unread = entity_files(project)
+    if not tables and not unread:
         return []
     naming = naming_for(snake)
     files: dict[str, EntityFile] = {}
@@ -88,11 +94,15 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
         table = split_qualified(getattr(op, "table", None) or "")[1]
         what = f"{op.op.replace('_', ' ')} {table or split_qualified(getattr(op, 'name', '') or '')[1]}"
         if op.op == "create_table":
-            folder = Path(sorted(tables.values())[0]).parent.as_posix()
+            folder = Path(sorted(tables.values())[0] if tables else unread[0][0]).parent.as_posix()
             notes.append((folder, f"{what}: Flux does not write entity classes; write one for it with the code step "
                                   "(`typeorm migration:generate --check` then says whether it matches)"))
             continue
         rel = _home(op, tables, files, load)
+        if rel is None and unread and op.op != "drop_index":
+            names = ", ".join(name for _, name in unread[:3]) + (" and more" if len(unread) > 3 else "")
+            notes.append((unread[0][0], f"{what}: no entity names table {table}, and {names} name their tables with "
+                                        f"constants Flux does not read: if one maps {table}, change it by hand"))
         if rel is None:
             continue  # a table no entity maps: TypeORM does not look at it
         if op.op == "drop_table":

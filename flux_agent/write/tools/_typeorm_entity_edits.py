@@ -17,8 +17,9 @@ from ...plan.naming import index_name, renamed_hash_name
 from ...plan.ops._shadow import renamed_name
 from ...plan.ops._base import short_name
 from ...project.ts_tokens import str_value, tokenize_ts
-from ._typeorm_entity_ts import (COLUMN_DECORATORS, EntityClass, Member, NotEditable, column_of, entity_classes,
-                                is_column_decorator, snake_case)
+from ._typeorm_entity_file import EntityFile, camel
+from ._typeorm_entity_ts import (COLUMN_DECORATORS, EntityClass, NotEditable, column_of, entity_classes,
+                                is_column_decorator, property_columns, snake_case)
 
 _NUMBER = {"smallint", "integer", "real", "double precision"}
 _DATE = {"timestamp without time zone", "timestamp with time zone", "timestamp", "timestamptz"}
@@ -27,150 +28,13 @@ _PRECISION = {"numeric", "decimal"}
 _TIME_PRECISION = {"timestamp without time zone", "timestamp with time zone", "time without time zone",
                    "time with time zone", "interval"}
 _SIZE_OPTIONS = ("length", "precision", "scale")
-
-
-def camel(column: str) -> str:
-    head, *rest = column.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
-
-
-class EntityFile:
-    """An entity file's text, edited in place; each edit reads the text again."""
-
-    def __init__(self, text: str, naming: Callable[[str], str]):
-        self.text, self.naming = text, naming
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def entity(self, table: str) -> tuple[list, EntityClass]:
-        toks = tokenize_ts(self.text)
-        for cls in entity_classes(self.text):
-            if cls.table == table:
-                return toks, cls
-        raise NotEditable(f"no entity class of table {table}")
-
-    def has_table(self, table: str) -> bool:
-        return any(cls.table == table for cls in entity_classes(self.text))
-
-    def mapped(self, table: str, column: str):
-        """(tokens, class, [(member, decorator)]) of the decorators mapping `column`."""
-        toks, cls = self.entity(table)
-        found = [(m, d) for m in cls.members for d, col in column_of(m, toks, self.naming) if col == column]
-        if not found:
-            raise NotEditable(f"no property of entity {cls.name} maps to column {column}")
-        return toks, cls, found
-
-    def property_of(self, toks, cls: EntityClass, column: str) -> str:
-        for m in cls.members:
-            for d, col in column_of(m, toks, self.naming):
-                if col == column and d.name != "JoinColumn":
-                    return m.name
-        raise NotEditable(f"no @Column property of entity {cls.name} maps to column {column}")
-
-    def quote(self, value: str) -> str:
-        """A TypeScript string literal in the file's own quotes."""
-        singles = sum(1 for t in tokenize_ts(self.text) if t.kind == "str" and t.text[0] == "'")
-        doubles = sum(1 for t in tokenize_ts(self.text) if t.kind == "str" and t.text[0] == '"')
-        text = json.dumps(value)
-        if singles > doubles:
-            text = "'" + text[1:-1].replace('\\"', '"').replace("'", "\\'") + "'"
-        return text
-
-    # -- editing ---------------------------------------------------------------------------
-
-    def splice(self, start: int, end: int, new: str) -> None:
-        self.text = self.text[:start] + new + self.text[end:]
-
-    def line_start(self, pos: int) -> int:
-        return self.text.rfind("\n", 0, pos) + 1
-
-    def indent_at(self, pos: int) -> str:
-        start = self.line_start(pos)
-        return self.text[start: start + len(self.text[start:]) - len(self.text[start:].lstrip(" \t"))]
-
-    def set_option(self, toks, d, key: str, value: str) -> None:
-        """`key: value` in the decorator's options object (made where it has none)."""
-        entries = d.options(toks)
-        if key in entries:
-            _, a, b = entries[key]
-            self.splice(toks[a].start, toks[b].end, value)
-            return
-        found = d.option_object(toks)
-        if found is not None:
-            open_, close = found
-            if close == open_ + 1:
-                self.splice(toks[open_].end, toks[close].start, f" {key}: {value} ")
-            elif key == "name":  # a column's name first, as TypeORM's own examples write it
-                self.splice(toks[open_].end, toks[open_].end, f" {key}: {value},")
-            else:  # after the last option, in the object's own layout (one a line, a trailing comma)
-                last = toks[close - 1]
-                trailing = last.text == ","
-                anchor = toks[close - 2] if trailing else last
-                if "\n" in self.text[anchor.end: toks[close].start]:
-                    gap = f"\n{self.indent_at(toks[close - 2 if trailing else close - 1].start)}"
-                    self.splice(last.end, last.end, f"{'' if trailing else ','}{gap}{key}: {value}{',' if trailing else ''}")
-                else:
-                    self.splice(last.end, last.end, f"{'' if trailing else ','} {key}: {value}{',' if trailing else ''}")
-        elif d.open is None:
-            raise NotEditable(f"@{d.name} is not called with options")
-        elif d.args:
-            self.splice(toks[d.close].start, toks[d.close].start, f", {{ {key}: {value} }}")
-        else:
-            self.splice(toks[d.open].end, toks[d.close].start, f"{{ {key}: {value} }}")
-
-    def remove_option(self, toks, d, key: str) -> None:
-        """The option gone; an options object left empty goes too (`@Column({})` -> `@Column()`)."""
-        entries = d.options(toks)
-        if key not in entries:
-            return
-        key_tok, _, last = entries[key]
-        open_, close = d.option_object(toks)
-        if len(entries) == 1:  # the object holds only it: the object goes
-            arg = next(k for k, (a, _) in enumerate(d.args) if a == open_)
-            start = toks[open_].start if arg == 0 else toks[d.args[arg - 1][1]].end
-            self.splice(start, toks[close].end, "")
-            return
-        start, end = toks[key_tok].start, toks[last].end
-        if toks[last + 1].text == ",":
-            end = toks[last + 2].start if last + 2 < close else toks[last + 1].end
-        elif toks[key_tok - 1].text == ",":
-            start = toks[key_tok - 2].end
-        self.splice(start, end, "")
-
-    def add_class_decorator(self, toks, cls: EntityClass, text: str) -> None:
-        """A decorator on the line before the class declaration (after its other decorators)."""
-        at = self.line_start(toks[cls.start].start)
-        self.splice(at, at, f"{self.indent_at(toks[cls.start].start)}{text}\n")
-
-    def remove_decorator(self, toks, d) -> None:
-        """A decorator on a line of its own goes with its line; else the decorator alone."""
-        start, end = toks[d.at].start, toks[d.close].end
-        line, nl = self.line_start(start), self.text.find("\n", end)
-        nl = len(self.text) if nl < 0 else nl
-        if not self.text[line:start].strip() and not self.text[end:nl].strip():
-            self.splice(line, nl + 1, "")
-        else:
-            self.splice(start, end + (1 if self.text[end: end + 1] == " " else 0), "")
-
-    def remove_member(self, toks, m: Member) -> None:
-        start = self.line_start(toks[m.first].start)
-        end = self.text.find("\n", toks[m.last].end)
-        end = len(self.text) if end < 0 else end + 1
-        if self.text[start - 2: start] == "\n\n" and self.text[end: end + 1] == "\n":
-            end += 1  # the blank line that separated it from the member after
-        self.splice(start, end, "")
-
-    def ensure_import(self, name: str) -> None:
-        toks = tokenize_ts(self.text)
-        for i, t in enumerate(toks):
-            if t.text == "import" and i + 1 < len(toks) and toks[i + 1].text == "{":
-                close = next(j for j in range(i + 1, len(toks)) if toks[j].text == "}")
-                if close + 2 < len(toks) and toks[close + 1].text == "from" and str_value(toks[close + 2]) == "typeorm":
-                    if name not in {x.text for x in toks[i + 2: close] if x.kind == "ident"}:
-                        last = toks[close - 1]
-                        self.splice(last.end, last.end, f"{'' if last.text == ',' else ','} {name}")
-                    return
-        self.text = f"import {{ {name} }} from {self.quote('typeorm')};\n" + self.text
+# What a new property may not be called (a class's own words, and JavaScript's reserved ones)
+_RESERVED = frozenset({"constructor", "prototype", "__proto__", "class", "function", "new", "delete", "typeof",
+                       "void", "this", "super", "default", "import", "export", "return", "var", "let", "const"})
+# TypeORM's own serialised types (`simple-array`: text holding a list): not PostgreSQL's, changed by hand
+_SERIALISED = frozenset({"simple-array", "simple-json", "simple-enum"})
+# Their default is TypeORM's (now()): it writes it and expects it
+_DATED = frozenset({"CreateDateColumn", "UpdateDateColumn", "DeleteDateColumn"})
 
 
 # -- types and defaults ------------------------------------------------------------------------
@@ -253,7 +117,7 @@ def rename_column(ef: EntityFile, table: str, column: str, new: str) -> None:
     edits = [(d.at, lambda d=d: ef.set_option(toks, d, "name", ef.quote(new))) for _, d in found]
     # A named index or key on it takes the name Flux's rename gives its copy (plan/ops/_shadow.py:
     # TypeORM's hash of the renamed columns, or the new column's name where the old one stands in it).
-    placed = [(d, _listed(toks, d)) for d in cls.decorators] + [(d, {m.name}) for m in cls.members for d in m.decorators]
+    placed = [(d, set(_listed(toks, d))) for d in cls.decorators] + [(d, {m.name}) for m in cls.members for d in m.decorators]
     for d, listed in placed:
         a, b = d.args[0] if d.args else (0, -1)
         named = str_value(toks[a]) if d.name in ("Index", "Unique") and a == b and toks[a].kind == "str" else None
@@ -276,9 +140,11 @@ def add_column(ef: EntityFile, table: str, column: str, type_text: str, nullable
     toks, cls = ef.entity(table)
     options, ts = column_type(type_text)
     prop = camel(column)
+    if not prop.isidentifier() or prop in _RESERVED:
+        raise NotEditable(f"column {column} makes no property name ({prop}): declare it by hand")
     if any(m.name == prop for m in cls.members):
         raise NotEditable(f"entity {cls.name} already has a property {prop}")
-    if prop != column:
+    if ef.naming(prop) != column:  # the naming strategy's name for the property is not the column's
         options.insert(0, ("name", ef.quote(column)))
     options = [(k, ef.quote(json.loads(v)) if k == "type" else v) for k, v in options]
     if nullable:
@@ -297,9 +163,18 @@ def add_column(ef: EntityFile, table: str, column: str, type_text: str, nullable
     used = Counter(d.name for m in props for d in m.decorators if is_column_decorator(d.name)
                    and d.name not in COLUMN_DECORATORS - {"Column"})
     decorator = used.most_common(1)[0][0] if used else "Column"
-    member = f"\n{indent}@{decorator}({{ {body} }})\n{indent}{prop}{bang}: {ts}{' | null' if nullable else ''};\n"
-    at = ef.text.find("\n", toks[anchor.last].end) + 1 if anchor else toks[cls.body[0]].end + 1
-    ef.splice(at, at, member)
+    end = ";" if not props or toks[props[-1].last].text == ";" else ""  # as the properties end (or do not)
+    member = f"{indent}@{decorator}({{ {body} }})\n{indent}{prop}{bang}: {ts}{' | null' if nullable else ''}{end}\n"
+    open_, close = cls.body
+    if anchor is not None:
+        at = ef.text.find("\n", toks[anchor.last].end) + 1
+        ef.splice(at, at, "\n" + member)
+    elif "\n" in ef.text[toks[open_].end: toks[close].start]:
+        at = ef.text.find("\n", toks[open_].end) + 1
+        ef.splice(at, at, member)
+    else:  # `class T {}` on one line: the body opened onto lines of its own
+        ef.splice(toks[open_].end, toks[close].start,
+                  "\n" + member + ef.indent_at(toks[cls.start].start))
     if decorator == "Column":
         ef.ensure_import("Column")
 
@@ -312,19 +187,22 @@ def drop_column(ef: EntityFile, table: str, column: str) -> None:
         raise NotEditable("the column is a relation's: remove the relation (and its inverse side) by hand")
     props = {m.name for m in members.values()}
     for d in reversed(cls.decorators):  # a class-level index or key on it goes with it, as PostgreSQL drops it
-        if d.name in ("Index", "Unique") and props & _listed(toks, d):
+        if d.name in ("Index", "Unique") and props & set(_listed(toks, d)):
             ef.splice(ef.line_start(toks[d.at].start), ef.text.find("\n", toks[d.close].end) + 1, "")
     toks, cls, found = ef.mapped(table, column)
     for m in sorted({id(m): m for m, _ in found}.values(), key=lambda m: -m.first):
         ef.remove_member(toks, m)
 
 
-def _listed(toks, d) -> set[str]:
-    """The property names in a class decorator's list argument (`@Index("n", ["a", "b"])`)."""
+def _listed(toks, d) -> list[str]:
+    """The property names a class decorator lists: `@Index("n", ["a", "b"])`, or
+    `@Index((t: T) => [t.a, t.b])`."""
     for a, b in d.args:
         if toks[a].text == "[":
-            return {str_value(t) for t in toks[a + 1: b] if t.kind == "str"}
-    return set()
+            return [str_value(t) for t in toks[a + 1: b] if t.kind == "str"]
+        if any(t.text == "=>" for t in toks[a: b + 1]):
+            return [toks[k + 1].text for k in range(a, b) if toks[k].text == "." and toks[k + 1].kind == "ident"]
+    return []
 
 
 def set_nullable(ef: EntityFile, table: str, column: str, nullable: bool) -> None:
@@ -334,7 +212,17 @@ def set_nullable(ef: EntityFile, table: str, column: str, nullable: bool) -> Non
         _each(ef, table, column, [lambda toks, d: ef.remove_option(toks, d, "nullable")])
 
 
+def _refuse_dated(ef: EntityFile, table: str, column: str) -> None:
+    _, _, found = ef.mapped(table, column)
+    dated = [d.name for _, d in found if d.name in _DATED]
+    if dated:
+        raise NotEditable(f"@{dated[0]} has TypeORM's own default (now()): declare the column with @Column instead")
+
+
 def set_default(ef: EntityFile, table: str, column: str, default: Optional[str]) -> None:
+    _refuse_dated(ef, table, column)
+    if default is not None and default.strip().upper() == "NULL":
+        default = None  # DEFAULT NULL is no default
     if default is None:
         _each(ef, table, column, [lambda toks, d: ef.remove_option(toks, d, "default")])
     else:
@@ -348,14 +236,24 @@ def change_type(ef: EntityFile, table: str, column: str, type_text: str) -> None
     options, _ = column_type(type_text)
     (_, type_value), sizes = options[0], options[1:]
     new_type = ef.quote(json.loads(type_value))
+    toks, _, found = ef.mapped(table, column)
+    for _, d in found:
+        given = [str_value(toks[a]) for a, b in d.args[:1] if a == b] + [d.string_option(toks, "type")]
+        serialised = sorted(_SERIALISED & set(given))
+        if serialised:
+            raise NotEditable(f"the column is TypeORM's {serialised[0]} (a list or JSON kept "
+                              "in text): change its type in the entity by hand")
 
     def set_type(toks, d):
         a, b = d.args[0] if d.args else (0, -1)
-        if a == b and toks[a].kind == "str":  # @Column("integer", { ... })
+        # @Column("integer", { ... }) gives the type first; @PrimaryGeneratedColumn("uuid") its strategy
+        if a == b and toks[a].kind == "str" and d.name != "PrimaryGeneratedColumn":
             ef.splice(toks[a].start, toks[a].end, new_type)
         else:
             ef.set_option(toks, d, "type", new_type)
-    edits = [lambda toks, d, key=key: ef.remove_option(toks, d, key) for key in _SIZE_OPTIONS + ("array",)]
+    # the options of the type it had (an enum's values and name; sizes) go
+    edits = [lambda toks, d, key=key: ef.remove_option(toks, d, key)
+             for key in _SIZE_OPTIONS + ("array", "enum", "enumName")]
     edits.append(set_type)
     edits += [lambda toks, d, key=key, value=value: ef.set_option(toks, d, key, value) for key, value in sizes]
     _each(ef, table, column, edits)
@@ -364,7 +262,7 @@ def change_type(ef: EntityFile, table: str, column: str, type_text: str) -> None
 def add_index(ef: EntityFile, table: str, columns: list[str], name: str, unique: bool) -> None:
     """`@Index([...])` on the class, the index's name given unless it is the one TypeORM gives it."""
     toks, cls = ef.entity(table)
-    props = [ef.property_of(toks, cls, c) for c in columns]
+    props = [_property(toks, cls, ef, c) for c in columns]
     args = [] if name == index_name("typeorm", table, columns) else [ef.quote(name)]
     args.append("[" + ", ".join(ef.quote(p) for p in props) + "]")
     if unique:
@@ -373,9 +271,17 @@ def add_index(ef: EntityFile, table: str, columns: list[str], name: str, unique:
     ef.ensure_import("Index")
 
 
+def _property(toks, cls: EntityClass, ef: EntityFile, column: str) -> str:
+    """The property an index lists for `column`: its @Column's, or its relation's (`@Index(["user"])`)."""
+    found = [p for p, col in property_columns(cls, toks, ef.naming).items() if col == column]
+    if not found:
+        raise NotEditable(f"no property of entity {cls.name} maps to column {column}")
+    return found[0]
+
+
 def add_unique(ef: EntityFile, table: str, columns: list[str], name: str) -> None:
     toks, cls = ef.entity(table)
-    props = [ef.property_of(toks, cls, c) for c in columns]
+    props = [_property(toks, cls, ef, c) for c in columns]
     ef.add_class_decorator(toks, cls, f"@Unique({ef.quote(name)}, [{', '.join(ef.quote(p) for p in props)}])")
     ef.ensure_import("Unique")
 
@@ -386,7 +292,9 @@ def index_decorators(ef: EntityFile) -> list[tuple[str, object, object]]:
     toks = tokenize_ts(ef.text)
     out = []
     for cls in entity_classes(ef.text):
-        columns = {m.name: col for m in cls.members for d, col in column_of(m, toks, ef.naming) if d.name != "JoinColumn"}
+        if cls.table is None:
+            continue
+        columns = property_columns(cls, toks, ef.naming)
         placed = [(d, None) for d in cls.decorators] + [(d, m) for m in cls.members for d in m.decorators]
         for d, member in placed:
             if d.name not in ("Index", "Unique"):

@@ -14,6 +14,9 @@ from ...project.ts_tokens import TsError, _Tok, match_close, str_value, tokenize
 COLUMN_DECORATORS = frozenset({"Column", "PrimaryColumn", "PrimaryGeneratedColumn", "CreateDateColumn",
                                "UpdateDateColumn", "DeleteDateColumn", "VersionColumn"})
 _NOT_COLUMNS = frozenset({"JoinColumn", "ViewColumn", "ObjectIdColumn", "TreeLevelColumn", "InverseJoinColumn"})
+# Entity decorators that map no table of their own: a view, a single-table inheritance child (its
+# columns are its parent's table's).
+_NOT_TABLES = frozenset({"ViewEntity", "ChildEntity"})
 
 
 def is_column_decorator(name: str) -> bool:
@@ -63,7 +66,7 @@ class Member:
 @dataclass
 class EntityClass:
     name: str
-    table: str
+    table: Optional[str]  # None: named by a constant (@Entity(TABLE))
     decorators: list[Decorator]  # the class's own
     start: int  # the first token of its declaration after them (export, class)
     body: tuple[int, int]  # its `{` and `}`
@@ -165,6 +168,19 @@ def snake_case(name: str) -> str:
     return "".join(out)
 
 
+def _table_named(toks: list[_Tok], entity: Decorator, class_name: str) -> Optional[str]:
+    """The table an entity decorator names: its first argument, its `name` option, else TypeORM's
+    name for the class; None where a constant names it (`@Entity(TABLE)`): not known here."""
+    first = entity.args[0] if entity.args else None
+    if first is not None and first[0] == first[1]:
+        return str_value(toks[first[0]])  # None for a constant, or a template with a ${...}
+    entries = entity.options(toks)
+    if "name" in entries:
+        _, a, b = entries["name"]
+        return str_value(toks[a]) if a == b else None
+    return snake_case(class_name)
+
+
 def entity_classes(text: str) -> list[EntityClass]:
     """The classes of `text` with an entity decorator (`@Entity`, or a wrapper whose name ends so)."""
     toks = tokenize_ts(text)
@@ -188,13 +204,9 @@ def entity_classes(text: str) -> list[EntityClass]:
             if j >= len(toks):
                 raise TsError("a class without a body")
             end = match_close(toks, j)
-            entity = next((d for d in pending if d.name.endswith("Entity") and d.name != "ViewEntity"), None)
+            entity = next((d for d in pending if d.name.endswith("Entity") and d.name not in _NOT_TABLES), None)
             if entity is not None:
-                table = None
-                if entity.args:
-                    a, b = entity.args[0]
-                    table = str_value(toks[a]) if a == b else entity.string_option(toks, "name")
-                table = table or snake_case(toks[i + 1].text)
+                table = _table_named(toks, entity, toks[i + 1].text)
                 out.append(EntityClass(toks[i + 1].text, table, pending, i if start is None else start, (j, end),
                                        _members(text, toks, j, end)))
             pending, start = [], None
@@ -211,9 +223,30 @@ def column_of(member: Member, toks: list[_Tok], naming) -> list[tuple[Decorator,
     out = []
     for d in member.decorators:
         if is_column_decorator(d.name):
+            first = d.args[0] if d.args else None
+            if first is not None and any(t.text == "=>" for t in toks[first[0]: first[1] + 1]):
+                continue  # @Column(() => Engine): an embedded object, its columns the class's own
             out.append((d, d.string_option(toks, "name") or naming(member.name)))
         elif d.name == "JoinColumn":
             named = d.string_option(toks, "name")
             if named:
                 out.append((d, named))
+    return out
+
+
+_TO_ONE = frozenset({"ManyToOne", "OneToOne"})
+
+
+def property_columns(cls: EntityClass, toks: list[_Tok], naming) -> dict[str, str]:
+    """property -> the column it maps, as an index lists properties: a @Column's, and a to-one
+    relation's (its @JoinColumn's name, else TypeORM's <relation>Id, named by the strategy)."""
+    out = {}
+    for m in cls.members:
+        mapped = column_of(m, toks, naming)
+        plain = [col for d, col in mapped if d.name != "JoinColumn"]
+        if plain:
+            out[m.name] = plain[0]
+        elif any(d.name in _TO_ONE for d in m.decorators):
+            joined = [col for d, col in mapped if d.name == "JoinColumn"]
+            out[m.name] = joined[0] if joined else naming(m.name + "Id")
     return out

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from flux_agent.plan.naming import index_name
-from flux_agent.write.tools._typeorm_entity_edits import (EntityFile, add_column, add_index, change_type,
+from flux_agent.write.tools._typeorm_entity_file import EntityFile
+from flux_agent.write.tools._typeorm_entity_edits import (add_column, add_index, change_type,
                                                          default_value, drop_column, drop_index, naming_for,
                                                          rename_column, rename_table, set_default, set_nullable)
 from flux_agent.write.tools._typeorm_entity_ts import NotEditable, entity_classes, snake_case
@@ -111,10 +112,10 @@ def test_a_new_column_in_the_file_s_style():
     ef = _ef(ORDER.replace("it's", "its").replace('"', "'"))
     add_column(ef, "orders", "shipped_at", "timestamp with time zone", True, "now()")
     assert ("  qty?: number\n\n  @Column({ name: 'shipped_at', type: 'timestamp with time zone', nullable: true, "
-            "default: () => 'now()' })\n  shippedAt!: Date | null;\n") in ef.text
+            "default: () => 'now()' })\n  shippedAt!: Date | null\n") in ef.text  # no semicolons, as the file
     ef = _ef()
     add_column(ef, "orders", "code", "varchar(12)", False, None)
-    assert '@Column({ type: "character varying", length: 12 })\n  code!: string;' in ef.text
+    assert '@Column({ type: "character varying", length: 12 })\n  code!: string\n' in ef.text
     with pytest.raises(NotEditable, match="the project's own"):
         add_column(_ef(), "orders", "mood", "mood_enum", True, None)
     bare = _ef('@Entity("t")\nexport class T {\n    @PrimaryColumn("int") id: number;\n}\n')
@@ -199,3 +200,93 @@ def test_a_project_s_own_column_decorator_and_property_marks_are_followed():
     ef = _ef(text)
     rename_column(ef, "employee", "short_description", "summary")
     assert "@MultiORMColumn({ name: 'summary', length: 200, nullable: true })" in ef.text
+
+
+# What trying the edits on real projects' entities found (nestjs-boilerplate, vendure, typeorm's own
+# tests, awesome-nest-boilerplate, w3tecch's boilerplate): each case as it was met.
+
+def test_a_generated_id_keeps_its_strategy_when_its_type_changes():
+    ef = _ef('@Entity("t")\nexport class T {\n  @PrimaryGeneratedColumn("increment")\n  id: number;\n}\n')
+    change_type(ef, "t", "id", "bigint")
+    assert '@PrimaryGeneratedColumn("increment", { type: "bigint" })' in ef.text
+
+
+def test_a_column_added_to_an_empty_class_on_one_line():
+    ef = _ef('@Entity("t")\nexport class T extends Base {}\n')
+    add_column(ef, "t", "n", "integer", True, None)
+    assert ef.text.endswith('export class T extends Base {\n    @Column({ type: "integer", nullable: true })\n'
+                            '    n: number | null;\n}\n')
+
+
+def test_a_column_whose_name_makes_no_property_is_left_with_a_note():
+    for column in ("2fa_code", "order-id", "constructor"):
+        with pytest.raises(NotEditable, match="no property name"):
+            add_column(_ef(), "orders", column, "text", True, None)
+
+
+def test_a_table_named_by_a_constant_is_not_guessed():
+    (cls,) = entity_classes("@Entity(TABLE)\nexport class Person { @Column() a: string; }\n")
+    assert cls.table is None
+    assert entity_classes("@Entity({ name: T.people })\nexport class Person {}\n")[0].table is None
+    assert entity_classes("@ChildEntity('photo')\nexport class Photo extends Content {}\n") == []
+
+
+def test_an_embedded_object_is_no_column():
+    text = '@Entity("car")\nexport class Car {\n  @Column(() => Engine, { prefix: "engine" })\n  engine: Engine;\n}\n'
+    with pytest.raises(NotEditable, match="no property"):
+        set_nullable(_ef(text), "car", "engine", True)
+
+
+def test_a_type_change_takes_the_old_type_s_options_with_it():
+    text = ('@Entity("u")\nexport class U {\n  @Column({ type: "enum", enum: Role, enumName: "role_enum" })\n'
+            '  role: Role;\n  @Column("simple-array")\n  tags: string[];\n}\n')
+    ef = _ef(text)
+    change_type(ef, "u", "role", "text")
+    assert '@Column({ type: "text" })\n  role: Role;' in ef.text
+    with pytest.raises(NotEditable, match="simple-array"):
+        change_type(_ef(text), "u", "tags", "varchar(100)")
+
+
+def test_the_default_of_typeorm_s_dated_columns_is_its_own():
+    text = '@Entity("u")\nexport class U {\n  @CreateDateColumn({ name: "created_at" })\n  createdAt: Date;\n}\n'
+    with pytest.raises(NotEditable, match="CreateDateColumn"):
+        set_default(_ef(text), "u", "created_at", None)
+
+
+def test_indexes_on_relations_are_found_and_made():
+    text = ('@Entity("session")\nexport class Session {\n  @ManyToOne(() => User)\n  @Index()\n  user: User;\n'
+            '  @ManyToOne(() => Device)\n  @JoinColumn({ name: "device_id" })\n  device: Device;\n}\n')
+    ef = _ef(text)
+    drop_index(ef, index_name("typeorm", "session", ["userId"]))
+    assert "@Index()" not in ef.text
+    add_index(ef, "session", ["device_id"], "session_device_idx", False)
+    assert '@Index("session_device_idx", ["device"])\nexport class Session' in ef.text
+
+
+def test_a_dropped_column_takes_an_arrow_index_and_its_comments():
+    text = ('@Entity("a")\n@Index((a: A) => [a.nick, a.bio])\nexport class A {\n  @Column() id: number;\n\n'
+            '  /** the nickname */\n  // shown in the header\n  @Column() nick: string;\n\n  @Column() bio: string;\n}\n')
+    ef = _ef(text)
+    drop_column(ef, "a", "nick")
+    assert ef.text == '@Entity("a")\nexport class A {\n  @Column() id: number;\n\n  @Column() bio: string;\n}\n'
+
+
+def test_removed_options_leave_no_empty_lines_or_double_spaces():
+    text = ('@Entity("p")\nexport class P {\n  @Column({\n    type: "varchar",\n    nullable: true,\n  })\n'
+            '  a: string;\n  @Column({ type: "varchar", nullable: true, }) b: string;\n}\n')
+    ef = _ef(text)
+    set_nullable(ef, "p", "a", False)
+    set_nullable(ef, "p", "b", False)
+    assert '  @Column({\n    type: "varchar",\n  })\n  a: string;' in ef.text
+    assert '@Column({ type: "varchar", }) b' in ef.text
+
+
+def test_an_import_joins_a_list_written_one_a_line():
+    text = ('import {\n  Entity,\n  Column,\n} from "typeorm";\n\n@Entity("u")\nexport class U {\n'
+            '  @Column() email: string;\n}\n')
+    ef = _ef(text)
+    add_index(ef, "u", ["email"], "u_email_idx", False)
+    assert ef.text.startswith('import {\n  Entity,\n  Column,\n  Index,\n} from "typeorm";\n')
+    ef = _ef('import { Column } from "./decorators";\n@Entity("u")\nexport class U {\n  @Column() a: string;\n}\n')
+    add_column(ef, "u", "b", "text", True, None)
+    assert "typeorm" not in ef.text  # Column is imported already, from the project's own module
