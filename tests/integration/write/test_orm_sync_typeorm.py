@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.entry import actions as tools
-from flux_agent.entry.cli import main
+from tests.integration.write.test_orm_sync_drizzle import write_all
 from tests.integration.write.test_writers_js_tools import db_params, modules, run, NODE
 
 pytestmark = [pytest.mark.pg, pytest.mark.node, pytest.mark.slow]
@@ -137,16 +136,6 @@ def typeorm(root: Path, command: str, *args: str, check: bool = True) -> subproc
 def test_the_first_migration_matches_the_entities(project):
     done = typeorm(project, "migration:generate", "migrations/Check", "--check", check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-
-
-def write_all(project: Path, op: dict, capsys):
-    plan = tools.plan_migration([op], str(project))
-    assert main(["plan", "--project", str(project), "--op", json.dumps(op), "--write"]) == 0
-    for _ in plan.steps:
-        if main(["continue", "--project", str(project)]) != 0:
-            break
-    capsys.readouterr()
-    return plan
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
