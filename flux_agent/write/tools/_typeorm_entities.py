@@ -10,6 +10,7 @@ from pathlib import Path
 from ...errors import FluxError
 from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
+from ...plan.planner import describe
 from ...project.ts_tokens import TsError
 from ..code_changes import cannot, change, lf, read
 from ._typeorm_entity_edits import EntityFile, apply, index_decorators, naming_for
@@ -92,7 +93,7 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
     notes: list[tuple[str, str]] = []
     for op in ops:
         table = split_qualified(getattr(op, "table", None) or "")[1]
-        what = f"{op.op.replace('_', ' ')} {table or split_qualified(getattr(op, 'name', '') or '')[1]}"
+        what = describe(op)
         if op.op == "create_table":
             folder = Path(sorted(tables.values())[0] if tables else unread[0][0]).parent.as_posix()
             notes.append((folder, f"{what}: Flux does not write entity classes; write one for it with the code step "
