@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...errors import FluxInputError
 from ...model.operations import AddCheck
-from ...model.schema import Constraint, Schema, Table
+from ...model.schema import Constraint, Schema
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.parse import column_refs, parse_expr
@@ -12,18 +12,19 @@ from ...pg.quote import ident, qname
 from ._base import Ctx, bare, checked_expr, one, require_table, short_name, tx_step
 
 
-def check_name(op: AddCheck, table: Table) -> str:
+def check_name(op: AddCheck, table_name: str) -> str:
+    """The check's name: the one given, else PostgreSQL's <table>_<first column>_check."""
     if op.name:
         ident(op.name)
         return op.name
     cols = sorted(column_refs(parse_expr(op.expression, "check")))
-    return short_name(bare(table.name), *(cols[:1]), suffix="check")
+    return short_name(bare(table_name), *(cols[:1]), suffix="check")
 
 
 def validate(op: AddCheck, schema: Schema) -> None:
     table = require_table(schema, op.table)
     checked_expr(op.expression, table, "check expression", subquery=False)
-    name = check_name(op, table)
+    name = check_name(op, table.name)
     if any(c.name == name for c in table.constraints):
         raise FluxInputError(f"constraint {name!r} already exists on {table.name}")
 
@@ -31,7 +32,7 @@ def validate(op: AddCheck, schema: Schema) -> None:
 def plan(op: AddCheck, ctx: Ctx) -> list[Step]:
     table = require_table(ctx.schema, op.table)
     expr = checked_expr(op.expression, table, "check expression")
-    name = check_name(op, table)
+    name = check_name(op, table.name)
     t = qname(table.name)
     add = f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} CHECK ({expr})"
     drop = [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}"]
@@ -52,7 +53,7 @@ def plan(op: AddCheck, ctx: Ctx) -> list[Step]:
 def apply(op: AddCheck, schema: Schema) -> None:
     table = require_table(schema, op.table)
     expr = checked_expr(op.expression, table, "check expression")
-    table.constraints.append(Constraint(name=check_name(op, table), kind="check", expression=expr,
+    table.constraints.append(Constraint(name=check_name(op, table.name), kind="check", expression=expr,
                                         columns=sorted(column_refs(parse_expr(expr, "check")))))
 
 

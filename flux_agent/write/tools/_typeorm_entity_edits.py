@@ -15,6 +15,7 @@ from ...pg.quote import split_qualified
 from ...pg.types import BUILTIN_TYPES, type_name, type_parts
 from ...plan.naming import index_name, renamed_hash_name
 from ...plan.ops._shadow import renamed_name
+from ...plan.ops.add_check import check_name
 from ...plan.ops._base import short_name
 from ...project.ts_tokens import str_value, tokenize_ts
 from ._typeorm_entity_file import EntityFile, camel
@@ -361,6 +362,11 @@ def apply(ef: EntityFile, op: Operation) -> None:
                                                                      suffix="key" if op.unique else "idx"), op.unique)
     elif kind == "add_unique":
         add_unique(ef, table, list(op.columns), op.name or short_name(table, *op.columns, suffix="key"))
+    elif kind == "add_check":  # TypeORM tells checks apart by name: the database's, the expression as given
+        toks, cls = ef.entity(table)
+        name = check_name(op, table)
+        ef.add_class_decorator(toks, cls, f"@Check({ef.quote(name)}, {ef.quote(op.expression)})")
+        ef.ensure_import("Check")
     elif kind == "drop_index":
         drop_index(ef, split_qualified(op.name)[1])
     elif kind == "rename_table":

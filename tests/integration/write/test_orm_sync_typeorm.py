@@ -94,6 +94,7 @@ CASES = {
     "rename-table": {"op": "rename_table", "table": "tags", "new_name": "labels"},
     "rename-indexed-fk-column": {"op": "rename_column", "table": "orders", "column": "user_id",
                                  "new_name": "customer_id"},
+    "add-check": {"op": "add_check", "table": "users", "expression": "age >= 0"},
     "set-default": {"op": "set_default", "table": "users", "column": "age", "default": "18"},
     "drop-default": {"op": "drop_default", "table": "orders", "column": "status"},
     "add-expression-default-column": {"op": "add_column", "table": "orders", "column": "paid_at",

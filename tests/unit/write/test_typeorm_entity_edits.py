@@ -290,3 +290,13 @@ def test_an_import_joins_a_list_written_one_a_line():
     ef = _ef('import { Column } from "./decorators";\n@Entity("u")\nexport class U {\n  @Column() a: string;\n}\n')
     add_column(ef, "u", "b", "text", True, None)
     assert "typeorm" not in ef.text  # Column is imported already, from the project's own module
+
+
+def test_a_check_is_declared_on_the_class_by_its_database_name():
+    from flux_agent.model.operations import AddCheck
+    from flux_agent.write.tools._typeorm_entity_edits import apply
+
+    ef = _ef()
+    apply(ef, AddCheck(table="orders", expression="qty > 0"))
+    assert '@Index(["status", "userId"])\n@Check("orders_qty_check", "qty > 0")\nexport class Order' in ef.text
+    assert ef.text.startswith('import { Entity, Column, PrimaryGeneratedColumn, ManyToOne, JoinColumn, Index, Check }')
