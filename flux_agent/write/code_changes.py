@@ -19,6 +19,12 @@ def diff(rel: str, before: str, after: str) -> str:
     return "".join(out)
 
 
+def created(rel: str, text: str) -> str:
+    """The patch creating file `rel` with `text` (`--- /dev/null`, as git and `patch -p1` take a new file)."""
+    lines = diff(rel, "", text).splitlines(keepends=True)
+    return f"--- /dev/null\n+++ b/{rel}\n" + "".join(lines[2:])
+
+
 def read(path: Path) -> str:
     """A project file's text as it is on disk, its line endings kept: what a patch applies to. (The
     edits read and make text with "\n" alone; babybuddy keeps its models with CRLF.)"""

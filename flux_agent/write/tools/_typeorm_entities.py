@@ -12,8 +12,9 @@ from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
 from ...plan.planner import describe
 from ...project.ts_tokens import TsError
-from ..code_changes import cannot, change, lf, read
+from ..code_changes import cannot, change, created, lf, read
 from ._typeorm_entity_edits import EntityFile, apply, index_decorators, naming_for
+from ._typeorm_entity_new import home, new_entity
 from ._typeorm_entity_ts import NotEditable, entity_classes
 
 _SKIP = {"node_modules", "dist", "build", "coverage"}
@@ -95,9 +96,18 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
         table = split_qualified(getattr(op, "table", None) or "")[1]
         what = describe(op)
         if op.op == "create_table":
-            folder = Path(sorted(tables.values())[0] if tables else unread[0][0]).parent.as_posix()
-            notes.append((folder, f"{what}: Flux does not write entity classes; write one for it with the code step "
-                                  "(`typeorm migration:generate --check` then says whether it matches)"))
+            known = sorted(set(tables.values())) or [unread[0][0]]
+            try:
+                rel = home(table, known)
+                if (project / rel).exists():
+                    raise NotEditable(f"{rel} exists already")
+                text = new_entity(op, load(known[0]))
+            except (NotEditable, TsError, FluxError) as exc:
+                notes.append((Path(known[0]).parent.as_posix(), f"{what}: {exc}"))
+                continue
+            before[rel], files[rel] = "", EntityFile(text, naming)
+            tables[table] = rel
+            done.setdefault(rel, []).append(what)
             continue
         rel = _home(op, tables, files, load)
         if rel is None and unread and op.op != "drop_index":
@@ -121,11 +131,14 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
         done.setdefault(rel, []).append(what)
         if op.op == "rename_table":
             tables[split_qualified(op.new_name)[1]] = rel
+    after = "(apply with the code step; then `typeorm migration:generate --check` finds nothing to do)"
     out = [change(project, rel, ef.text, "the TypeORM entity matches the database after the plan: "
-                  + "; ".join(done[rel]) + " (apply with the code step; then `typeorm migration:generate --check` "
-                  "finds nothing to do)")
+                  + "; ".join(done[rel]) + f" {after}")
+           if before[rel] or (project / rel).exists() else
+           CodeChange(path=rel, patch=created(rel, ef.text), why="a TypeORM entity for the new table: "
+                      + "; ".join(done[rel]) + f" {after}; register it where the DataSource or a module lists "
+                      "the entities, unless a glob there takes it in already")
            for rel, ef in files.items() if ef.text != before[rel]]
     out += [cannot(rel, f"not changed in the entity, do it by hand with the code step: {n}; {_AFTER}")
-            if "Flux does not write entity" not in n and "remove its entity" not in n else cannot(rel, n)
-            for rel, n in notes]
+            if "remove its entity" not in n else cannot(rel, n) for rel, n in notes]
     return out

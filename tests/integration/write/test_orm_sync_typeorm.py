@@ -94,6 +94,10 @@ CASES = {
     "rename-table": {"op": "rename_table", "table": "tags", "new_name": "labels"},
     "rename-indexed-fk-column": {"op": "rename_column", "table": "orders", "column": "user_id",
                                  "new_name": "customer_id"},
+    "create-table": {"op": "create_table", "table": "audit_log", "columns": [
+        {"name": "id", "type": "bigserial", "primary_key": True}, {"name": "event", "type": "text", "nullable": False},
+        {"name": "at", "type": "timestamptz", "nullable": False, "default": "now()"},
+        {"name": "amount", "type": "numeric(10,2)"}, {"name": "actor_name", "type": "varchar(80)"}]},
     "add-check": {"op": "add_check", "table": "users", "expression": "age >= 0"},
     "set-default": {"op": "set_default", "table": "users", "column": "age", "default": "18"},
     "drop-default": {"op": "drop_default", "table": "orders", "column": "status"},

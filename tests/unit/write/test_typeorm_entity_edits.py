@@ -300,3 +300,30 @@ def test_a_check_is_declared_on_the_class_by_its_database_name():
     apply(ef, AddCheck(table="orders", expression="qty > 0"))
     assert '@Index(["status", "userId"])\n@Check("orders_qty_check", "qty > 0")\nexport class Order' in ef.text
     assert ef.text.startswith('import { Entity, Column, PrimaryGeneratedColumn, ManyToOne, JoinColumn, Index, Check }')
+
+
+def test_a_new_table_s_entity_goes_where_and_as_the_project_writes_them():
+    from flux_agent.write.tools._typeorm_entity_new import home
+
+    assert home("audit_log", ["src/entity/User.ts", "src/entity/Order.ts"]) == "src/entity/AuditLog.ts"
+    nest = ["src/users/user.entity.ts", "src/orders/order.entity.ts", "src/session/session.entity.ts"]
+    assert home("audit_log", nest) == "src/audit-log/audit-log.entity.ts"
+    assert home("audit_log", ["src/db/a.entity.ts", "src/db/b.entity.ts"]) == "src/db/audit-log.entity.ts"
+    with pytest.raises(NotEditable, match="JavaScript"):
+        home("audit_log", ["src/a.js", "src/b.js"])
+
+
+def test_a_new_entity_in_the_style_of_the_project_s():
+    from flux_agent.model.operations import CreateTable
+    from flux_agent.write.tools._typeorm_entity_new import new_entity
+
+    op = CreateTable(table="audit_log", columns=[
+        {"name": "id", "type": "serial", "primary_key": True}, {"name": "event_kind", "type": "text", "nullable": False},
+        {"name": "n", "type": "int", "default": "0"}])
+    text = new_entity(op, _ef(ORDER.replace("it's", "its").replace('"', "'")))
+    assert text == ("import { Entity, PrimaryGeneratedColumn, Column } from 'typeorm'\n\n@Entity('audit_log')\n"
+                    "export class AuditLog {\n  @PrimaryGeneratedColumn()\n  id!: number\n\n"
+                    "  @Column({ name: 'event_kind', type: 'text' })\n  eventKind!: string\n\n"
+                    "  @Column({ type: 'integer', nullable: true, default: 0 })\n  n!: number | null\n}\n")
+    (cls,) = entity_classes(text)
+    assert cls.table == "audit_log" and [m.name for m in cls.members] == ["id", "eventKind", "n"]

@@ -1,0 +1,88 @@
+"""A new entity class for a table a plan creates, written where and as the project writes its
+entities (their folder and file naming, quotes, semicolons, indentation and `!`), so that TypeORM maps
+the table as the migration builds it."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import PurePosixPath
+
+from ...model.operations import CreateTable
+from ...pg.quote import split_qualified
+from ...project.ts_tokens import tokenize_ts
+from ._typeorm_entity_edits import column_type, default_value
+from ._typeorm_entity_file import EntityFile, camel
+from ._typeorm_entity_ts import NotEditable, entity_classes
+
+# A serial key is TypeORM's generated column: its type where it is not integer's
+_SERIAL = {"serial": None, "serial4": None, "bigserial": "bigint", "serial8": "bigint", "smallserial": "smallint",
+           "serial2": "smallint"}
+
+
+def class_name(table: str) -> str:
+    name = "".join(p[:1].upper() + p[1:] for p in table.split("_") if p)
+    if not name.isidentifier():
+        raise NotEditable(f"table {table} makes no class name: write its entity by hand")
+    return name
+
+
+def home(table: str, entity_files: list[str]) -> str:
+    """Where the new class goes: beside most of the project's entities, or in a folder of its own
+    where each of theirs has one (Nest's modules); named `audit-log.entity.ts` where theirs end so,
+    else `AuditLog.ts`."""
+    paths = [PurePosixPath(f) for f in entity_files]
+    if Counter(p.suffix for p in paths).most_common(1)[0][0] != ".ts":
+        raise NotEditable("the project's entities are JavaScript: write the new table's entity by hand")
+    dotted = sum(p.name.endswith(".entity.ts") for p in paths) * 2 > len(paths)
+    kebab = table.replace("_", "-")
+    name = f"{kebab}.entity.ts" if dotted else f"{class_name(table)}.ts"
+    folder, count = Counter(p.parent for p in paths).most_common(1)[0]
+    if count == 1 and len(paths) > 1:  # one entity a folder: a folder for it beside theirs
+        folder = Counter(p.parent.parent for p in paths).most_common(1)[0][0] / kebab
+    return (folder / name).as_posix()
+
+
+def new_entity(op: CreateTable, sample: EntityFile) -> str:
+    """The entity file's text for the table `op` creates, in the style of `sample` (an entity file of
+    the project)."""
+    table = split_qualified(op.table)[1]
+    text = sample.text
+    classes = entity_classes(text)
+    members = [m for c in classes for m in c.members if not m.method]
+    toks = tokenize_ts(text)
+    marks = Counter(toks[m.name_tok + 1].text if toks[m.name_tok + 1].text in "!?" else "" for m in members)
+    mark = "!" if marks.get("!") else ""
+    indent = Counter(sample.indent_at(toks[m.first].start) for m in members).most_common(1)[0][0] if members \
+        else "    "
+    end = ";" if not members or toks[members[-1].last].text == ";" else ""
+    q = sample.quote
+    keys = [c.name for c in op.columns if c.primary_key]
+    used, body = ["Entity"], []
+    for col in op.columns:
+        prop = camel(col.name)
+        if not prop.isidentifier():
+            raise NotEditable(f"column {col.name} makes no property name: write the entity by hand")
+        named = [("name", q(col.name))] if prop != col.name else []
+        serial = col.type.strip().lower() in _SERIAL
+        if serial and keys == [col.name]:
+            wide = _SERIAL[col.type.strip().lower()]
+            decorator, options, ts = "PrimaryGeneratedColumn", named + ([("type", q(wide))] if wide else []), \
+                "string" if wide == "bigint" else "number"
+        elif serial:
+            raise NotEditable(f"{col.name} is a serial column outside a one-column key: write the entity by hand")
+        else:
+            typed, ts = column_type(col.type)
+            options = named + [(k, q(json.loads(v)) if k == "type" else v) for k, v in typed]
+            decorator = "PrimaryColumn" if col.name in keys else "Column"
+            if col.nullable and col.name not in keys:
+                options.append(("nullable", "true"))
+                ts += " | null"
+            if col.default is not None:
+                options.append(("default", default_value(col.default, q)))
+        used.append(decorator)
+        inner = ", ".join(f"{k}: {v}" for k, v in options)
+        body.append(f"{indent}@{decorator}({'{ ' + inner + ' }' if inner else ''})\n{indent}{prop}{mark}: {ts}{end}\n")
+    names = sorted(set(used), key=used.index)
+    return (f"import {{ {', '.join(names)} }} from {q('typeorm')}{end}\n\n@Entity({q(table)})\n"
+            f"export class {class_name(table)} {{\n" + "\n".join(body) + "}\n")
