@@ -14,7 +14,8 @@ from ...plan.planner import describe
 from ...project.ts_tokens import TsError
 from ..code_changes import cannot, change, created, lf, read
 from ._typeorm_entity_edits import EntityFile, apply, index_decorators, naming_for
-from ._typeorm_entity_new import home, new_entity
+from ._typeorm_data_source import register
+from ._typeorm_entity_new import class_name, home, new_entity
 from ._typeorm_entity_ts import NotEditable, entity_classes
 
 _SKIP = {"node_modules", "dist", "build", "coverage"}
@@ -91,7 +92,9 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
         return files[rel]
 
     done: dict[str, list[str]] = {}
-    notes: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []  # an edit of an entity not made: said as such
+    said: list[tuple[str, str]] = []  # what else the user does by hand: said as it is
+    sources: set[str] = set()  # the DataSource files listing a new entity
     for op in ops:
         table = split_qualified(getattr(op, "table", None) or "")[1]
         what = describe(op)
@@ -108,16 +111,26 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
             before[rel], files[rel] = "", EntityFile(text, naming)
             tables[table] = rel
             done.setdefault(rel, []).append(what)
+            try:
+                listed = register(project, rel, class_name(table))
+            except (NotEditable, TsError, OSError) as exc:
+                said.append((rel, f"{what}: {exc}"))
+                continue
+            if listed is not None:  # the DataSource lists its classes: the new one joins them
+                source, source_text = listed
+                load(source).text = source_text
+                done.setdefault(source, []).append(f"the entity {class_name(table)} registered")
+                sources.add(source)
             continue
         rel = _home(op, tables, files, load)
         if rel is None and unread and op.op != "drop_index":
             names = ", ".join(name for _, name in unread[:3]) + (" and more" if len(unread) > 3 else "")
-            notes.append((unread[0][0], f"{what}: no entity names table {table}, and {names} name their tables with "
+            said.append((unread[0][0], f"{what}: no entity names table {table}, and {names} name their tables with "
                                         f"constants Flux does not read: if one maps {table}, change it by hand"))
         if rel is None:
             continue  # a table no entity maps: TypeORM does not look at it
         if op.op == "drop_table":
-            notes.append((rel, f"{what}: remove its entity class (and the relations naming it) with the code step; "
+            said.append((rel, f"{what}: remove its entity class (and the relations naming it) with the code step; "
                                "until then `typeorm migration:generate` proposes creating the table again"))
             continue
         ef = load(rel)
@@ -132,13 +145,14 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
         if op.op == "rename_table":
             tables[split_qualified(op.new_name)[1]] = rel
     after = "(apply with the code step; then `typeorm migration:generate --check` finds nothing to do)"
-    out = [change(project, rel, ef.text, "the TypeORM entity matches the database after the plan: "
+    out = [change(project, rel, ef.text, ("the DataSource lists the new entities: " if rel in sources else
+                                          "the TypeORM entity matches the database after the plan: ")
                   + "; ".join(done[rel]) + f" {after}")
            if before[rel] or (project / rel).exists() else
            CodeChange(path=rel, patch=created(rel, ef.text), why="a TypeORM entity for the new table: "
-                      + "; ".join(done[rel]) + f" {after}; register it where the DataSource or a module lists "
-                      "the entities, unless a glob there takes it in already")
+                      + "; ".join(done[rel]) + f" {after}")
            for rel, ef in files.items() if ef.text != before[rel]]
     out += [cannot(rel, f"not changed in the entity, do it by hand with the code step: {n}; {_AFTER}")
-            if "remove its entity" not in n else cannot(rel, n) for rel, n in notes]
+            for rel, n in notes]
+    out += [cannot(rel, n) for rel, n in said]
     return out

@@ -171,3 +171,21 @@ def test_a_generated_uuid_is_left_to_the_entity_s_author_with_a_note(project, ca
                                "nullable": False, "default": "gen_random_uuid()"}, capsys)
     assert [c.patch for c in plan.code_changes] == [""]
     assert '@Generated("uuid")' in plan.code_changes[0].why and "migration:generate" in plan.code_changes[0].why
+
+
+def test_a_new_table_s_entity_joins_a_data_source_listing_classes(project, capsys):
+    """Where the DataSource lists its entity classes (no glob), the new class is added and imported."""
+    source = project / "data-source.ts"
+    text = source.read_text().replace('entities: [__dirname + "/src/entity/*.ts"]', "entities: [User, Order, tags]")
+    source.write_text('import { User } from "./src/entity/User";\nimport { Order } from "./src/entity/Order";\n'
+                      'import { tags } from "./src/entity/tags";\n' + text)
+    plan = write_all(project, CASES["create-table"], capsys)
+    changes = {c.path: c for c in plan.code_changes}
+    assert sorted(changes) == ["data-source.ts", "src/entity/AuditLog.ts"] and all(c.patch for c in changes.values())
+    for c in changes.values():
+        subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=project, check=True, capture_output=True)
+    assert "entities: [User, Order, tags, AuditLog]" in source.read_text()
+    run([NODE, project / "node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"], project)
+    typeorm(project, "migration:run", "--transaction", "each")
+    done = typeorm(project, "migration:generate", "migrations/Check", "--check", check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

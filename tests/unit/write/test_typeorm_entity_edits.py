@@ -327,3 +327,34 @@ def test_a_new_entity_in_the_style_of_the_project_s():
                     "  @Column({ type: 'integer', nullable: true, default: 0 })\n  n!: number | null\n}\n")
     (cls,) = entity_classes(text)
     assert cls.table == "audit_log" and [m.name for m in cls.members] == ["id", "eventKind", "n"]
+
+
+def test_globs_as_typeorm_reads_them():
+    from flux_agent.write.tools._typeorm_data_source import glob_matches
+
+    assert glob_matches("/app/src/**/*.entity{.ts,.js}", "/app/src/audit-log/audit-log.entity.ts")
+    assert glob_matches("/app/src/**/*.entity{.ts,.js}", "/app/src/a.entity.js")
+    assert not glob_matches("/app/src/entity/*.ts", "/app/src/entity/sub/A.ts")
+    assert glob_matches("/app/src/entity/*.ts", "/app/src/entity/AuditLog.ts")
+
+
+def test_a_new_entity_is_registered_where_the_data_source_lists_classes(tmp_path):
+    from flux_agent.write.tools._typeorm_data_source import register
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "data-source.ts").write_text(
+        'import "reflect-metadata";\nimport { DataSource } from "typeorm";\nimport { User } from "./entity/User";\n\n'
+        'export default new DataSource({\n  type: "postgres",\n  entities: [User],\n});\n')
+    rel, text = register(tmp_path, "src/entity/AuditLog.ts", "AuditLog")
+    assert rel == "src/data-source.ts"
+    assert 'import { User } from "./entity/User";\nimport { AuditLog } from "./entity/AuditLog";\n' in text
+    assert "entities: [User, AuditLog]," in text
+    (tmp_path / "src" / "data-source.ts").write_text(
+        'import { DataSource } from "typeorm";\nexport default new DataSource({ type: "postgres", entities: '
+        '[path.join(__dirname, "**", "*.entity{.ts,.js}")] });\n')
+    assert register(tmp_path, "src/audit-log/audit-log.entity.ts", "AuditLog") is None  # the glob takes it in
+    with pytest.raises(NotEditable, match="no glob"):
+        register(tmp_path, "lib/AuditLog.ts", "AuditLog")
+    (tmp_path / "src" / "data-source.ts").unlink()
+    with pytest.raises(NotEditable, match="no DataSource"):
+        register(tmp_path, "src/entity/AuditLog.ts", "AuditLog")
