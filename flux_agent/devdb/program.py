@@ -156,7 +156,7 @@ def tool_run(project: Path, migrations_dir: str, url: str, marker: str, server: 
               "user": info.get("user") or "postgres", "password": info.get("password") or "",
               "database": info["dbname"]}
     return ToolRun(project=project, migrations_dir=migrations_dir, conninfo=url, url=as_url(params),
-                   params=params, env=scrubbed_env(params, as_url(params)), marker=marker)
+                   params=params, env=scrubbed_env(params, as_url(params), dotenv(project)), marker=marker)
 
 
 def as_url(p: dict) -> str:
@@ -166,10 +166,36 @@ def as_url(p: dict) -> str:
     return f"postgresql://{auth}@{p['host']}:{p['port']}/{quote(p['database'])}"
 
 
-def scrubbed_env(params: dict, url: str) -> dict:
-    """The user's environment without anything naming a database, then the dev database under
-    the names tools read (DATABASE_URL and libpq's PG* variables)."""
-    env = {k: v for k, v in os.environ.items()
+def dotenv(project: Path) -> dict[str, str]:
+    """The variables the project's `.env` sets, as dotenv and env-cmd read it (the project's own
+    scripts load it before their tool: brocoders/nestjs-boilerplate's DataSource takes its driver
+    from DATABASE_TYPE there); {} where there is none."""
+    try:
+        text = (project / ".env").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    out = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, eq, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq or not key.isidentifier() or line.startswith("#"):
+            continue
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
+            value = value[1:-1].replace("\\n", "\n") if value[0] == '"' else value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].rstrip()
+        out[key] = value
+    return out
+
+
+def scrubbed_env(params: dict, url: str, dotenv_values: Optional[dict] = None) -> dict:
+    """The user's environment, over what the project's .env sets (`dotenv_values`), without anything
+    naming a database, then the dev database under the names tools read (DATABASE_URL and libpq's PG*
+    variables)."""
+    env = {k: v for k, v in {**(dotenv_values or {}), **os.environ}.items()
            if k not in _CHOSEN_BY_FLUX and not _DATABASE_VALUE.search(v)
            and (not _DATABASE_NAME.search(k) or (_DRIVER_NAME.search(k) and not k.upper().startswith("FLUX_")))}
     env.update({"DATABASE_URL": url, "PGHOST": params["host"], "PGPORT": str(params["port"]),

@@ -58,3 +58,22 @@ def test_the_dev_database_under_the_part_names_settings_read(monkeypatch):
         ("/tmp/sock", "postgres:pw", "flux_building_x", "5433")
     assert (env["DB_HOST"], env["DB_USER"], env["DB_PASSWORD"]) == ("/tmp/sock", "postgres", "pw")
     assert "prod" not in " ".join(env.values())
+
+
+def test_the_project_s_env_file_is_read_as_its_own_scripts_read_it(tmp_path, monkeypatch):
+    """brocoders/nestjs-boilerplate's DataSource takes its driver from DATABASE_TYPE, which its npm
+    scripts load from .env (env-cmd): without it TypeORM refused `"undefined"` as a driver."""
+    from flux_agent.devdb.program import dotenv
+
+    (tmp_path / ".env").write_text(
+        "# the app\nexport DATABASE_TYPE=postgres\nDATABASE_URL=postgres://prod:pw@db/app\nAPP_NAME=\"My App\"\n"
+        "SECRET='s # not a comment'\nPORT=3000 # a comment\nNOT A LINE\nTOKEN=from-file\n")
+    monkeypatch.setenv("TOKEN", "from-env")
+    values = dotenv(tmp_path)
+    assert values["DATABASE_TYPE"] == "postgres" and values["APP_NAME"] == "My App"
+    assert values["SECRET"] == "s # not a comment" and values["PORT"] == "3000"
+    env = scrubbed_env({"host": "h", "port": 1, "user": "u", "password": "", "database": "d"}, "U", values)
+    assert env["DATABASE_TYPE"] == "postgres" and env["APP_NAME"] == "My App"
+    assert env["DATABASE_URL"] == "U" and "prod" not in " ".join(env.values())  # the file's database is not used
+    assert env["TOKEN"] == "from-env"  # the environment wins, as with dotenv
+    assert dotenv(tmp_path / "none") == {}
