@@ -112,7 +112,10 @@ def _each(ef: EntityFile, table: str, column: str, edits: list[Callable]) -> Non
 
 def rename_column(ef: EntityFile, table: str, column: str, new: str) -> None:
     """Each decorator naming the column (@Column, @JoinColumn) names the new one: the property keeps
-    its name, so the application's code reads the same property."""
+    its name, so the application's code reads the same property. An entity that maps the new
+    name and not the old one (edited ahead of the database: `flux fix`) is left as it is."""
+    if _maps(ef, table, new) and not _maps(ef, table, column):
+        return
     toks, cls, found = ef.mapped(table, column)
     props = {m.name for m, d in found if d.name != "JoinColumn"}
     edits = [(d.at, lambda d=d: ef.set_option(toks, d, "name", ef.quote(new))) for _, d in found]
@@ -137,7 +140,17 @@ def _column_of_property(toks, cls: EntityClass, ef: EntityFile, prop: str) -> st
                  if d.name != "JoinColumn"), prop)
 
 
+def _maps(ef: EntityFile, table: str, column: str) -> bool:
+    try:
+        ef.mapped(table, column)
+    except NotEditable:
+        return False
+    return True
+
+
 def add_column(ef: EntityFile, table: str, column: str, type_text: str, nullable: bool, default: Optional[str]) -> None:
+    if _maps(ef, table, column):
+        return  # the entity has it already (edited ahead of the database: `flux fix`)
     toks, cls = ef.entity(table)
     options, ts = column_type(type_text)
     prop = camel(column)
@@ -209,8 +222,12 @@ def _listed(toks, d) -> list[str]:
 def set_nullable(ef: EntityFile, table: str, column: str, nullable: bool) -> None:
     if nullable:
         _each(ef, table, column, [lambda toks, d: ef.set_option(toks, d, "nullable", "true")])
-    else:  # TypeORM's columns are NOT NULL unless they say otherwise
-        _each(ef, table, column, [lambda toks, d: ef.remove_option(toks, d, "nullable")])
+    else:  # TypeORM's columns are NOT NULL unless they say otherwise: `nullable: true` goes (a false one stays)
+        def edit(toks, d):
+            entry = d.options(toks).get("nullable")
+            if entry is not None and entry[1] == entry[2] and toks[entry[1]].text == "true":
+                ef.remove_option(toks, d, "nullable")
+        _each(ef, table, column, [edit])
 
 
 def _refuse_dated(ef: EntityFile, table: str, column: str) -> None:
@@ -261,7 +278,10 @@ def change_type(ef: EntityFile, table: str, column: str, type_text: str) -> None
 
 
 def add_index(ef: EntityFile, table: str, columns: list[str], name: str, unique: bool) -> None:
-    """`@Index([...])` on the class, the index's name given unless it is the one TypeORM gives it."""
+    """`@Index([...])` on the class, the index's name given unless it is the one TypeORM gives it;
+    none where an @Index of the entity already makes it (`flux fix` of an entity edited ahead)."""
+    if any(named == name for named, _, _ in index_decorators(ef)):
+        return
     toks, cls = ef.entity(table)
     props = [_property(toks, cls, ef, c) for c in columns]
     args = [] if name == index_name("typeorm", table, columns) else [ef.quote(name)]
@@ -281,6 +301,8 @@ def _property(toks, cls: EntityClass, ef: EntityFile, column: str) -> str:
 
 
 def add_unique(ef: EntityFile, table: str, columns: list[str], name: str) -> None:
+    if any(named == name for named, _, _ in index_decorators(ef)):
+        return
     toks, cls = ef.entity(table)
     props = [_property(toks, cls, ef, c) for c in columns]
     ef.add_class_decorator(toks, cls, f"@Unique({ef.quote(name)}, [{', '.join(ef.quote(p) for p in props)}])")

@@ -358,3 +358,16 @@ def test_a_new_entity_is_registered_where_the_data_source_lists_classes(tmp_path
     (tmp_path / "src" / "data-source.ts").unlink()
     with pytest.raises(NotEditable, match="no DataSource"):
         register(tmp_path, "src/entity/AuditLog.ts", "AuditLog")
+
+
+def test_an_entity_edited_ahead_of_the_database_is_left_as_it_is():
+    # `flux fix` of a migration the user generated from an entity they edited first: the entity holds
+    # the change already (nestjs-boilerplate's `@Index() @Column({ nullable: false }) nickname`)
+    text = ('@Entity("user")\nexport class User {\n  @Index()\n  @Column({ nullable: false })\n  nickname: string;\n'
+            '  @Column({ name: "given_name" })\n  firstName: string;\n}\n')
+    ef = _ef(text)
+    add_column(ef, "user", "nickname", "text", False, None)
+    add_index(ef, "user", ["nickname"], index_name("typeorm", "user", ["nickname"]), False)
+    set_nullable(ef, "user", "nickname", False)
+    rename_column(ef, "user", "first_name", "given_name")
+    assert ef.text == text
