@@ -112,14 +112,14 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
             tables[table] = rel
             done.setdefault(rel, []).append(what)
             try:
-                listed = register(project, rel, class_name(table))
+                listed = register(project, rel, class_name(table, load(known[0])))
             except (NotEditable, TsError, OSError) as exc:
                 said.append((rel, f"{what}: {exc}"))
                 continue
             if listed is not None:  # the DataSource lists its classes: the new one joins them
                 source, source_text = listed
                 load(source).text = source_text
-                done.setdefault(source, []).append(f"the entity {class_name(table)} registered")
+                done.setdefault(source, []).append(f"the entity {class_name(table, load(known[0]))} registered")
                 sources.add(source)
             continue
         rel = _home(op, tables, files, load)

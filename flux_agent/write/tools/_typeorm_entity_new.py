@@ -20,11 +20,15 @@ _SERIAL = {"serial": None, "serial4": None, "bigserial": "bigint", "serial8": "b
            "serial2": "smallint"}
 
 
-def class_name(table: str) -> str:
+def class_name(table: str, sample: EntityFile | None = None) -> str:
+    """The new class's name: the table's in PascalCase, ending `Entity` where the sample's classes
+    end so (nestjs-boilerplate's UserEntity)."""
     name = "".join(p[:1].upper() + p[1:] for p in table.split("_") if p)
     if not name.isidentifier():
         raise NotEditable(f"table {table} makes no class name: write its entity by hand")
-    return name
+    classes = entity_classes(sample.text) if sample is not None else []
+    suffixed = classes and sum(c.name.endswith("Entity") for c in classes) * 2 > len(classes)
+    return name + "Entity" if suffixed and not name.endswith("Entity") else name
 
 
 def home(table: str, entity_files: list[str]) -> str:
@@ -38,8 +42,16 @@ def home(table: str, entity_files: list[str]) -> str:
     kebab = table.replace("_", "-")
     name = f"{kebab}.entity.ts" if dotted else f"{class_name(table)}.ts"
     folder, count = Counter(p.parent for p in paths).most_common(1)[0]
-    if count == 1 and len(paths) > 1:  # one entity a folder: a folder for it beside theirs
-        folder = Counter(p.parent.parent for p in paths).most_common(1)[0][0] / kebab
+    if count == 1 and len(paths) > 1:  # one entity a folder: the layout theirs share, its module made for it
+        depth = Counter(len(p.parts) for p in paths).most_common(1)[0][0]
+        alike = [p for p in paths if len(p.parts) == depth]
+        differ = [k for k in range(depth - 1) if len({p.parts[k] for p in alike}) > 1]
+        if len(differ) == 1:  # src/<module>/infrastructure/persistence/relational/entities/x.entity.ts
+            parts = list(alike[0].parent.parts)
+            parts[differ[0]] = kebab
+            folder = PurePosixPath(*parts)
+        else:
+            folder = Counter(p.parent.parent for p in paths).most_common(1)[0][0] / kebab
     return (folder / name).as_posix()
 
 
@@ -83,6 +95,16 @@ def new_entity(op: CreateTable, sample: EntityFile) -> str:
         used.append(decorator)
         inner = ", ".join(f"{k}: {v}" for k, v in options)
         body.append(f"{indent}@{decorator}({'{ ' + inner + ' }' if inner else ''})\n{indent}{prop}{mark}: {ts}{end}\n")
+    # The decorator's form and TypeORM's active-record base where the project's entities use them
+    entity = next((d for c in classes for d in c.decorators if d.name == "Entity"), None)
+    named = entity is not None and entity.option_object(toks) is not None and not (
+        entity.args and entity.args[0][0] == entity.args[0][1])
+    active = any(toks[c.start + k].text == "BaseEntity" for c in classes for k in range(2, 5)
+                 if c.start + k < c.body[0] and toks[c.start + k - 1].text == "extends")
+    if active:
+        used.append("BaseEntity")
     names = sorted(set(used), key=used.index)
-    return (f"import {{ {', '.join(names)} }} from {q('typeorm')}{end}\n\n@Entity({q(table)})\n"
-            f"export class {class_name(table)} {{\n" + "\n".join(body) + "}\n")
+    return (f"import {{ {', '.join(names)} }} from {q('typeorm')}{end}\n\n"
+            f"@Entity({'{ name: ' + q(table) + ' }' if named else q(table)})\n"
+            f"export class {class_name(table, sample)}{' extends BaseEntity' if active else ''} {{\n"
+            + "\n".join(body) + "}\n")

@@ -309,6 +309,10 @@ def test_a_new_table_s_entity_goes_where_and_as_the_project_writes_them():
     nest = ["src/users/user.entity.ts", "src/orders/order.entity.ts", "src/session/session.entity.ts"]
     assert home("audit_log", nest) == "src/audit-log/audit-log.entity.ts"
     assert home("audit_log", ["src/db/a.entity.ts", "src/db/b.entity.ts"]) == "src/db/audit-log.entity.ts"
+    # nestjs-boilerplate: src/<module>/infrastructure/persistence/relational/entities/<x>.entity.ts
+    deep = [f"src/{m}/infrastructure/persistence/relational/entities/{m[:-1]}.entity.ts" for m in ("users", "files",
+                                                                                                 "roles")]
+    assert home("audit_log", deep) == "src/audit-log/infrastructure/persistence/relational/entities/audit-log.entity.ts"
     with pytest.raises(NotEditable, match="JavaScript"):
         home("audit_log", ["src/a.js", "src/b.js"])
 
@@ -321,7 +325,7 @@ def test_a_new_entity_in_the_style_of_the_project_s():
         {"name": "id", "type": "serial", "primary_key": True}, {"name": "event_kind", "type": "text", "nullable": False},
         {"name": "n", "type": "int", "default": "0"}])
     text = new_entity(op, _ef(ORDER.replace("it's", "its").replace('"', "'")))
-    assert text == ("import { Entity, PrimaryGeneratedColumn, Column } from 'typeorm'\n\n@Entity('audit_log')\n"
+    assert text == ("import { Entity, PrimaryGeneratedColumn, Column } from 'typeorm'\n\n@Entity({ name: 'audit_log' })\n"
                     "export class AuditLog {\n  @PrimaryGeneratedColumn()\n  id!: number\n\n"
                     "  @Column({ name: 'event_kind', type: 'text' })\n  eventKind!: string\n\n"
                     "  @Column({ type: 'integer', nullable: true, default: 0 })\n  n!: number | null\n}\n")
@@ -371,3 +375,16 @@ def test_an_entity_edited_ahead_of_the_database_is_left_as_it_is():
     set_nullable(ef, "user", "nickname", False)
     rename_column(ef, "user", "first_name", "given_name")
     assert ef.text == text
+
+
+def test_a_new_entity_takes_the_class_suffix_and_active_record_base_the_project_s_have():
+    from flux_agent.model.operations import CreateTable
+    from flux_agent.write.tools._typeorm_entity_new import class_name, new_entity
+
+    sample = _ef('import { Entity, BaseEntity, Column } from "typeorm";\n@Entity()\n'
+                 'export class UserEntity extends BaseEntity {\n  @Column() a: string;\n}\n')
+    assert class_name("audit_log", sample) == "AuditLogEntity" and class_name("audit_log") == "AuditLog"
+    text = new_entity(CreateTable(table="audit_log", columns=[{"name": "id", "type": "bigserial", "primary_key": True}]),
+                      sample)
+    assert 'import { Entity, PrimaryGeneratedColumn, BaseEntity } from "typeorm";' in text
+    assert '@Entity("audit_log")\nexport class AuditLogEntity extends BaseEntity {' in text
