@@ -28,6 +28,7 @@ from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one
 from ..code_changes import other_databases
 from ._typeorm_entities import entity_changes
 from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
+from ._js_style import js_style, restyle
 
 _RUN_NOTE = "Run with `typeorm migration:run --transaction each` (or migrationsTransactionMode: \"each\")."
 
@@ -59,16 +60,18 @@ def class_name(path: str) -> str:
 def render_file(step: Step, form: ModuleForm = ModuleForm(".ts", True, True)) -> str:
     name = class_name(laid_files(step)[0])
     switch = "" if step.transactional else "    transaction = false;\n"
+    undoes = bool(body_sql(step, True))
     if form.ts:
         head = '\nimport { MigrationInterface, QueryRunner } from "typeorm";\n\n'
         opening = f"export class {name} implements MigrationInterface {{\n"
         up, down = ("public async up(queryRunner: QueryRunner): Promise<void>",
-                    "public async down(queryRunner: QueryRunner): Promise<void>")
+                    "public async down(queryRunner: QueryRunner): Promise<void>" if undoes else
+                    "public async down(): Promise<void>")  # a parameter it never uses fails eslint's no-unused-vars
     else:
         head = "\n/** @typedef {import('typeorm').MigrationInterface} MigrationInterface */\n\n"
         opening = ("/** @implements {MigrationInterface} */\n"
                    + (f"export class {name} {{\n" if form.esm else f"module.exports = class {name} {{\n"))
-        up, down = "async up(queryRunner)", "async down(queryRunner)"
+        up, down = "async up(queryRunner)", "async down(queryRunner)" if undoes else "async down()"
     return (
         header(step, _RUN_NOTE)
         + head
@@ -116,8 +119,10 @@ class TypeormWriter(OneFilePerStep):
         return lay_out(plan, name)
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return [FileJob(f, render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)))
-                for s in db_steps(plan) for f in laid_files(s)]
+        files = [(s, f) for s in db_steps(plan) for f in laid_files(s)]
+        style = js_style(project_dir, Path(files[0][1]).parent) if files else None
+        return [FileJob(f, restyle(render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)), style))
+                for s, f in files]
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         files = [f for s in db_steps(plan) for f in laid_files(s)]
