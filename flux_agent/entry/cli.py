@@ -103,7 +103,8 @@ def _plan(args) -> int:
         outcome = tools.write_migration(plan, args.project)
         plan = outcome.plan or plan  # files are named when written, after anything written meanwhile
     if args.json:
-        print(plan.model_dump_json(indent=2))
+        print(_unwritten_unnamed(plan).model_dump_json(indent=2) if outcome is not None else
+              plan.model_dump_json(indent=2))
     else:
         print(render.summary(plan, width=_terminal_width()))
         if args.sql:
@@ -124,6 +125,14 @@ def _plan(args) -> int:
                   f"{' '.join(errors[0].message.split())}{more}", file=sys.stderr)
         return 1
     return 0
+
+
+def _unwritten_unnamed(plan):
+    """The plan `--write` wrote, its steps left to `flux continue` with no files: they are named when
+    they are written (a later stamp), so the names layout gave them would name files that never exist."""
+    later = render.written_later(plan)
+    return plan.model_copy(update={"steps": [s.model_copy(update={"files": []}) if s.number in later else s
+                                             for s in plan.steps]})
 
 
 def _terminal_width() -> Optional[int]:

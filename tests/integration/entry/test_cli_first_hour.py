@@ -220,6 +220,22 @@ def test_summary_in_a_pipe_keeps_every_line_whole(proj):
         deployed = deployed or step["phase"] == "code"
 
 
+@pytest.mark.pg
+def test_write_json_names_no_file_for_a_step_written_later(proj, capsys):
+    """`plan --write --json` listed layout's name for a step after the code deploy, a stamp before the
+    one its first step was written under (nestjs-boilerplate's rename_table sorted step 3 first); the
+    step is named when `flux continue` writes it."""
+    code, out, _ = run(capsys, ["plan", "--project", str(proj), "--op", json.dumps(RENAME), "--write", "--json"])
+    assert code == 0, out
+    steps = json.loads(out)["steps"]
+    deploy = next(s["number"] for s in steps if s["phase"] == "code")
+    assert all(s["files"] for s in steps if s["number"] < deploy and s["phase"] != "code")
+    assert all(s["files"] == [] for s in steps if s["number"] > deploy)
+    assert all((proj / f).is_file() for s in steps for f in s["files"])  # every file named is there
+    code, out, _ = run(capsys, ["continue", "--project", str(proj), "--json"])
+    assert code == 0, out
+
+
 # --- verify: quiet when stderr is not a terminal -------------------------------------------------------
 
 @pytest.mark.pg
