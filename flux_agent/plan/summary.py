@@ -252,9 +252,9 @@ def _conditional_checks(plan: Plan) -> list[str]:
     # No patch: what to do is the code change's why (a model edit to make by hand; Rails' schema dump,
     # which `db:migrate` writes again: "by hand" would say the opposite of it)
     by_hand = {c.path: c.why for c in plan.code_changes if not c.applied_on_write and not c.patch and c.path not in runner}
-    if yours:
-        checks.append(f"apply the model changes ({', '.join(yours)}) with the application change, so the ORM "
-                      "agrees with the database")
+    if yours:  # a plan with no deploy step of its own: with the migration's, as the ORM's own would be
+        when = "with the application change" if code else "with the migration (the plan has no deploy step)"
+        checks.append(f"apply the model changes ({', '.join(yours)}) {when}, so the ORM agrees with the database")
     checks += [f"{path}: {why}" for path, why in sorted(by_hand.items())]
     if runner:  # a setting the files depend on (prisma's schema edit needs no word)
         checks.append(f"{', '.join(sorted(runner))}: each revision in its own transaction (transaction_per_"

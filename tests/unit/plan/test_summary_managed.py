@@ -52,8 +52,9 @@ def test_a_model_change_flux_could_not_make_is_said_to_be_made_by_hand():
         CodeChange(path="app/models.py", patch="--- a/app/models.py\n+++ b/app/models.py\n", why="add a"),
         CodeChange(path="app/other.py", patch="", why="Flux does not edit SQLModel classes for drop_table")]})
     checks = _checks(summary(plan))
-    assert ("[ ] apply the model changes (app/models.py) with the application change, so the ORM agrees with the "
-            "database") in checks
+    # the plan has no deploy step (nestjs-boilerplate's add_column said "with the application change")
+    assert ("[ ] apply the model changes (app/models.py) with the migration (the plan has no deploy step), so the "
+            "ORM agrees with the database") in checks
     assert "[ ] app/other.py: Flux does not edit SQLModel classes for drop_table" in checks
 
 
