@@ -209,7 +209,9 @@ def text_lines(results: list[FixResult], width: Optional[int] = None) -> list[st
             what = {"planned": "-> " + ", ".join(o.op for o in s.operations), "kept": "kept as written (safe)",
                     "raw": f"kept as raw SQL: no operation fits ({', '.join(s.rules)})",
                     "dropped": f"dropped ({s.note})"}[s.action]
-            out.append(f"  line {s.line}: {' '.join(s.sql.split())[:70]} {what}")
+            sql = " ".join(s.sql.split())
+            sql = sql if len(sql) <= 70 else sql[:69] + "…"  # cut, and said to be: `DEFAULT '` read as written
+            out.append(f"  line {s.line}: {sql} {what}")
         out.append(render.summary(r.plan, width=width))
         out += [f"{f'step {f.step}: ' if f.step is not None else ''}{f.severity} {f.rule}: {f.message}"
                 for f in r.plan.findings]
