@@ -36,16 +36,18 @@ class FileJob:
     replace: bool = False  # an index file the tool owns: its whole new content
 
 
-_HASHED = re.compile(r"\b[a-z]{0,4}_?(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{20,}\b")  # digits and letters
+_HASHED = re.compile(r"\b[a-z]{0,4}_?(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{20,}\b", re.I)  # digits and letters
 
 
 def slug(title: str, fallback: str = "migration") -> str:
     """Lowercase ascii `[a-z0-9_]`, at most 50 characters, never empty; cut after a whole word
     where that keeps half of them (a long name is cut within it)."""
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     # A name made of a hash (TypeORM's IDX_9a27ee81fbc0bb9e5260ed6f82) says nothing in a file name, and
     # ran into the class name's timestamp: left out (the step's title keeps it).
     ascii_text = _HASHED.sub(" ", ascii_text)
+    # A camelCase name's words kept apart (firstName: first_name, FirstName in a class name, not Firstname)
+    ascii_text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", ascii_text).lower()
     text = re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
     if len(text) > _SLUG_MAX:
         whole = text[:_SLUG_MAX + 1].rpartition("_")[0]  # the next character an underscore: the word is whole

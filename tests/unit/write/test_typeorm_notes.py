@@ -66,3 +66,11 @@ def test_the_entity_of_each_table_the_plan_changes_is_edited(tmp_path):
     assert after.replace('name: "summary", ', "") == ENTITY  # nothing else changed
     plan = plan.model_copy(update={"operations": [RenameColumn(table="orders", column="a", new_name="b")]})
     assert TypeormWriter().code_changes(plan, tmp_path) == []  # no entity names orders
+
+
+def test_a_camel_case_name_keeps_its_words_in_file_names():
+    # nestjs-boilerplate's user.firstName made `...CopyFirstnameInto...`
+    from flux_agent.write.base import slug
+
+    assert slug("copy firstName into given_name") == "copy_first_name_into_given_name"
+    assert slug("drop index IDX_9a27ee81fbc0bb9e5260ed6f82 on user") == "drop_index_on_user"
