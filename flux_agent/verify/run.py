@@ -142,6 +142,17 @@ def _build(conn: psycopg.Connection, schema: Schema, report: VerifyReport, progr
     return True
 
 
+def _null_hint(plan: Plan, error: Optional[str]) -> str:
+    """What to do where a NOT NULL the plan sets meets the synthetic rows' NULLs (a column that
+    allows NULL is given some): production's rows may hold them too, and the plan fills none."""
+    bare = [op for op in plan.operations if op.op == "set_not_null" and not op.backfill]
+    if not bare or not error or "violated" not in error:
+        return ""
+    op = bare[0]
+    return (f" (the synthetic rows hold NULLs in {op.table}.{op.column}, as production's may: give set_not_null "
+            f"a backfill, an expression for the rows that are NULL, or check production holds none)")
+
+
 # --------------------------------------------------------------------------
 # Forward, rollback, forward again
 # --------------------------------------------------------------------------
@@ -171,7 +182,7 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
                                f"({result.seconds:.3f}s{lock})")
                 if not result.ok:
                     report.failure = (f"step {step.number} ({step.phase}: {step.title}) failed on {direction}: "
-                                      f"{result.error}")
+                                      f"{result.error}{_null_hint(plan, result.error)}")
                     return
             if traffic is not None:
                 traffic.end_pass(direction)

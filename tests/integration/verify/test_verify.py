@@ -407,3 +407,13 @@ def test_a_second_pending_plan_is_named_beside_the_one_verified(shop, capsys):
     assert len(records) == 2
     source = resolve_plan(shop, None).source
     assert f"the pending plan {PLANS_DIR}/{records[1]}.json, the newest of 2" in source and records[0] in source
+
+
+def test_a_not_null_meeting_the_synthetic_nulls_says_what_to_do(pg_admin_url, shop):
+    """nestjs-boilerplate's `make user.email required` failed on the synthetic rows' NULLs with the bare
+    error: the report says those rows hold NULLs as production's may, and what a backfill is for."""
+    report = verify(shop, database_url=pg_admin_url, rows=100,
+                    operations=[{"op": "set_not_null", "table": "users", "column": "name"}])
+    assert not report.ok
+    assert "violated" in report.failure and "the synthetic rows hold NULLs in users.name" in report.failure
+    assert "give set_not_null a backfill" in report.failure
