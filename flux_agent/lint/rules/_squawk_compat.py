@@ -12,7 +12,7 @@ from ...pg.locks import added_constraint, alter_cmds
 from ...pg.quote import relation_name
 from ._rule import FLAGGED, Verdict
 
-__all__ = ["AT", "OT", "alter_cmds_of", "has_cmd", "changes_column_or_domain", "dropped", "column_types",
+__all__ = ["AT", "OT", "alter_cmds_of", "has_cmd", "changes_column_or_domain", "dropped", "typed_columns", "flag_columns",
            "type_name", "created_earlier", "is_new_table", "existing_table_alter", "added_constraints",
            "index_built_in_place"]
 
@@ -78,17 +78,27 @@ def dropped(node, *types) -> bool:
     return isinstance(node, ast.DropStmt) and node.removeType in types
 
 
-def column_types(node):
-    """Column types where squawk looks: CREATE TABLE columns, ALTER TABLE ADD COLUMN
-    and ALTER COLUMN ... TYPE."""
+def typed_columns(node):
+    """(column name, its type) where squawk looks: CREATE TABLE columns, ALTER TABLE ADD COLUMN and
+    ALTER COLUMN ... TYPE; the name None where the tree gives none."""
     if isinstance(node, ast.CreateStmt):
         for el in node.tableElts or ():
             if isinstance(el, ast.ColumnDef) and el.typeName is not None:
-                yield el.typeName
+                yield el.colname, el.typeName
     for cmd in alter_cmds_of(node, OT.OBJECT_TABLE):
         if cmd.subtype in (AT.AT_AddColumn, AT.AT_AlterColumnType) and isinstance(cmd.def_, ast.ColumnDef) \
                 and cmd.def_.typeName is not None:
-            yield cmd.def_.typeName
+            yield cmd.def_.colname or cmd.name, cmd.def_.typeName
+
+
+def flag_columns(node, picked, message: str):
+    """A verdict naming the columns whose type `picked(type)` holds (a CREATE TABLE of many columns
+    said which), `message` after them; None where none does."""
+    names = [name for name, tn in typed_columns(node) if picked(tn)]
+    if not names:
+        return None
+    shown = ", ".join(dict.fromkeys(n for n in names if n)) or "a column"
+    return Verdict(f"{shown}: {message}")
 
 
 def type_name(tn: ast.TypeName) -> str:

@@ -3,8 +3,8 @@ text or varchar is almost always what was meant."""
 
 from pglast import ast
 
-from ._rule import Rule, flag_if, flags, passes
-from ._squawk_compat import column_types, type_name
+from ._rule import Rule, flags, passes
+from ._squawk_compat import flag_columns, type_name
 
 RULE = Rule(
     id="ban-char-field",
@@ -27,4 +27,4 @@ RULE = Rule(
 
 
 def check(stmt, ctx):
-    return flag_if(any(type_name(t) in ("bpchar", "char", "character") for t in column_types(stmt.node)))
+    return flag_columns(stmt.node, lambda t: type_name(t) in ("bpchar", "char", "character"), RULE.message)

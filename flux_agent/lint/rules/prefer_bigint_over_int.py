@@ -2,8 +2,8 @@
 
 from pglast import ast
 
-from ._rule import Rule, flag_if, flags, passes
-from ._squawk_compat import column_types, type_name
+from ._rule import Rule, flags, passes
+from ._squawk_compat import flag_columns, type_name
 
 RULE = Rule(
     id="prefer-bigint-over-int",
@@ -34,4 +34,4 @@ _NAMES = {"int4", "integer", "serial", "serial4"}
 
 
 def check(stmt, ctx):
-    return flag_if(any(type_name(t) in _NAMES for t in column_types(stmt.node)))
+    return flag_columns(stmt.node, lambda t: type_name(t) in _NAMES, RULE.message)

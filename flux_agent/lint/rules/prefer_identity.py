@@ -3,8 +3,8 @@ dumps and schema changes; identity columns do not."""
 
 from pglast import ast
 
-from ._rule import Rule, flag_if, flags, passes
-from ._squawk_compat import column_types, type_name
+from ._rule import Rule, flags, passes
+from ._squawk_compat import flag_columns, type_name
 
 RULE = Rule(
     id="prefer-identity",
@@ -28,4 +28,4 @@ _NAMES = {"serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"}
 
 
 def check(stmt, ctx):
-    return flag_if(any(type_name(t) in _NAMES for t in column_types(stmt.node)))
+    return flag_columns(stmt.node, lambda t: type_name(t) in _NAMES, RULE.message)

@@ -3,8 +3,8 @@ text with a CHECK on length changes without that."""
 
 from pglast import ast
 
-from ._rule import Rule, flag_if, flags, passes
-from ._squawk_compat import column_types, type_name
+from ._rule import Rule, flags, passes
+from ._squawk_compat import flag_columns, type_name
 
 RULE = Rule(
     id="prefer-text-field",
@@ -26,4 +26,4 @@ RULE = Rule(
 
 
 def check(stmt, ctx):
-    return flag_if(any(type_name(t) == "varchar" and t.typmods for t in column_types(stmt.node)))
+    return flag_columns(stmt.node, lambda t: type_name(t) == "varchar" and t.typmods, RULE.message)

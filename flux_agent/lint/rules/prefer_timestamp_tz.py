@@ -3,8 +3,8 @@ apart can be stored as the same value."""
 
 from pglast import ast
 
-from ._rule import Rule, flag_if, flags, passes
-from ._squawk_compat import column_types, type_name
+from ._rule import Rule, flags, passes
+from ._squawk_compat import flag_columns, type_name
 
 _SQUAWK_MISSES = ("the same type through another spelling, which squawk's syntax-based check does not "
                   "recognise")
@@ -34,4 +34,4 @@ RULE = Rule(
 
 
 def check(stmt, ctx):
-    return flag_if(any(type_name(t) == "timestamp" for t in column_types(stmt.node)))
+    return flag_columns(stmt.node, lambda t: type_name(t) == "timestamp", RULE.message)
