@@ -159,6 +159,10 @@ def _print_sql(plan) -> None:
         print(step.up_file_sql.strip() if step.up_file_sql else "-- (none)")
         print("-- down:")
         print(step.down_file_sql.strip() if step.down_file_sql else f"-- (none: {' '.join(step.rollback.split()) or 'no rollback SQL'})")
+    # The model changes too: text showed none of them, only --json did (nestjs-boilerplate's entities)
+    for change in (c for c in plan.code_changes if c.patch and not c.applied_on_write):
+        print(f"\n-- model change {change.path} (`patch -p1`): {' '.join(change.why.split())}")
+        print(change.patch.rstrip("\n"))
 
 
 def _print_outcome(outcome) -> None:

@@ -56,7 +56,8 @@ def parser() -> argparse.ArgumentParser:
                       help="write the migration files of the steps before the first code deploy")
     plan.add_argument("--json", action="store_true", help=_JSON)
     plan.add_argument("--sql", action="store_true",
-                      help="after the summary, print each step's up and down SQL (--json always holds it)")
+                      help="after the summary, print each step's up and down SQL and the model changes' patches "
+                           "(--json always holds them)")
     plan.add_argument("--pg-version", type=int, metavar="N",
                       help="the PostgreSQL major version of production (default: pg_version in the settings, "
                       f"else {Settings.model_fields['pg_version'].default})")
