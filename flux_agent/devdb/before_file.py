@@ -48,20 +48,26 @@ class BeforeFile:
         self.runner.run(job)
 
 
+def before_key(tool: str, root: Path, file: Path, leave_out: Sequence[Path] = ()) -> str:
+    """The key of the database before `file`: its tool's inputs but the file (and `leave_out`, the
+    ones after it), worked out without the dev server."""
+    file = file.resolve()
+    folder = file.parent.relative_to(root).as_posix()
+    settings = load_settings(root)
+    unused = {file, *(Path(p).resolve() for p in leave_out)}
+    inputs = [f for f in runner_for(tool).inputs(root, folder) if f.resolve() not in unused]
+    return _key(root, f"{tool} before {file.name}", inputs, binaries_major(settings), settings.dev_url)
+
+
 def before_file(tool: str, root: Path, file: Path, out: Path, leave_out: Sequence[Path] = ()) -> BeforeFile:
     """The place to build the database before `file` (a migration of `root`'s `tool`); the files
     `leave_out` (the ones after it) are no input of its key either. FluxInputError: the project's
     settings or the dev server are wanting."""
     file = file.resolve()
-    folder = file.parent.relative_to(root).as_posix()
-    runner = runner_for(tool)
     settings = load_settings(root)
-    major = binaries_major(settings)
-    unused = {file, *(Path(p).resolve() for p in leave_out)}
-    inputs = [f for f in runner.inputs(root, folder) if f.resolve() not in unused]
-    key = _key(root, f"{tool} before {file.name}", inputs, major, settings.dev_url)
-    server = dev_server(settings.dev_url, major or settings.pg_version)
-    return BeforeFile(tool, root, folder, file, runner, server, key, out)
+    key = before_key(tool, root, file, leave_out)
+    server = dev_server(settings.dev_url, binaries_major(settings) or settings.pg_version)
+    return BeforeFile(tool, root, file.parent.relative_to(root).as_posix(), file, runner_for(tool), server, key, out)
 
 
 def build_before(place: BeforeFile) -> Built:

@@ -373,3 +373,26 @@ def test_a_typeorm_copy_holding_a_later_migration_is_refused_and_the_database_bu
     late = {f.rule for f in found if "x-first" in f.path}
     early = {f.rule for f in found if "y-second" in f.path}  # judged on a copy holding it, it would send nothing
     assert "require-concurrent-index-creation" in late and "require-lock-timeout" in early, found
+
+
+def test_a_file_judged_again_unchanged_is_read_without_its_tool(tmp_path, monkeypatch):
+    """What a file sent is kept by the key of the database before it and the file's bytes: validating
+    it again does not run the tool (nestjs-boilerplate: 0.9 s a TypeORM file, every run); a change
+    to the file, or to the migrations before it, runs it again."""
+    from flux_agent.devdb import before_file as places
+
+    (rel, text, line, twin, transactional), _ = CASES["knex"]
+    root = project("knex", tmp_path / "app")
+    file = root / rel
+    file.write_text(text)
+    first = judged(file, root, "knex")
+    assert first
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("the tool ran again")
+    with monkeypatch.context() as m:
+        m.setattr(places, "before_file", no_run)
+        assert judged(file, root, "knex") == first
+        file.write_text(text + "\n// changed\n")
+        with pytest.raises(AssertionError, match="ran again"):
+            judged(file, root, "knex")
