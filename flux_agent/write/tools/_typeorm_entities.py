@@ -59,7 +59,7 @@ def entity_files(project: Path) -> tuple[dict[str, str], bool, list[tuple[str, s
     return out, snake, unread
 
 
-def _home(op, tables: dict[str, str], files: dict[str, EntityFile], load) -> str | None:
+def _home(op, tables: dict[str, str], load) -> str | None:
     """The entity file an operation edits: its table's (a dropped index's: the file declaring it)."""
     if op.op == "drop_index":
         name = split_qualified(op.name)[1]
@@ -73,6 +73,95 @@ def _home(op, tables: dict[str, str], files: dict[str, EntityFile], load) -> str
     return tables.get(split_qualified(getattr(op, "table", None) or "")[1])
 
 
+class _Edits:
+    """The entity files a plan's operations edit, each read once, and what is said of the rest."""
+
+    def __init__(self, project: Path, tables: dict[str, str], unread: list[tuple[str, str]], snake: bool):
+        self.project, self.tables, self.unread, self.naming = project, tables, unread, naming_for(snake)
+        self.files: dict[str, EntityFile] = {}
+        self.before: dict[str, str] = {}
+        self.done: dict[str, list[str]] = {}
+        self.notes: list[tuple[str, str]] = []  # an edit of an entity not made: said as such
+        self.said: list[tuple[str, str]] = []  # what else the user does by hand: said as it is
+        self.sources: set[str] = set()  # the DataSource files listing a new entity
+
+    def load(self, rel: str) -> EntityFile:
+        if rel not in self.files:
+            self.before[rel] = lf(read(self.project / rel))
+            self.files[rel] = EntityFile(self.before[rel], self.naming)
+        return self.files[rel]
+
+    def new_table(self, op, table: str, what: str) -> None:
+        """A class of its own for a table the plan creates, registered where the DataSource lists classes."""
+        known = sorted(set(self.tables.values())) or [self.unread[0][0]]
+        try:
+            rel = home(table, known)
+            if (self.project / rel).exists():
+                raise NotEditable(f"{rel} exists already")
+            text = new_entity(op, self.load(known[0]))
+            name = class_name(table, self.load(known[0]))
+        except (NotEditable, TsError, FluxError) as exc:
+            self.notes.append((Path(known[0]).parent.as_posix(), f"{what}: {exc}"))
+            return
+        self.before[rel], self.files[rel] = "", EntityFile(text, self.naming)
+        self.tables[table] = rel
+        self.done.setdefault(rel, []).append(what)
+        try:
+            listed = register(self.project, rel, name)
+        except (NotEditable, TsError, OSError) as exc:
+            self.said.append((rel, f"{what}: {exc}"))
+            return
+        if listed is not None:  # the DataSource lists its classes: the new one joins them
+            source, source_text = listed
+            self.load(source).text = source_text
+            self.done.setdefault(source, []).append(f"the entity {name} registered")
+            self.sources.add(source)
+
+    def edit(self, op, table: str, what: str) -> None:
+        """`op` made in the entity file of its table (or a note)."""
+        rel = _home(op, self.tables, self.load)
+        if rel is None and self.unread and op.op != "drop_index":
+            names = ", ".join(n for _, n in self.unread[:3]) + (" and more" if len(self.unread) > 3 else "")
+            self.said.append((self.unread[0][0], f"{what}: no entity names table {table}, and {names} name their "
+                                                 f"tables with constants Flux does not read: if one maps {table}, "
+                                                 "change it by hand"))
+        if rel is None:
+            return  # a table no entity maps: TypeORM does not look at it
+        if op.op == "drop_table":
+            self.said.append((rel, f"{what}: remove its entity class (and the relations naming it) with the code "
+                                   "step; until then `typeorm migration:generate` proposes creating the table again"))
+            return
+        ef = self.load(rel)
+        trial = EntityFile(ef.text, self.naming)
+        try:
+            apply(trial, op)
+        except (NotEditable, TsError, FluxError) as exc:
+            self.notes.append((rel, f"{what}: {exc}"))
+            return
+        ef.text = trial.text
+        self.done.setdefault(rel, []).append(what)
+        if op.op == "rename_table":
+            self.tables[split_qualified(op.new_name)[1]] = rel
+
+    def changes(self) -> list[CodeChange]:
+        after = "(apply with the code step; then `typeorm migration:generate --check` finds nothing to do)"
+        out = []
+        for rel, ef in self.files.items():
+            if ef.text == self.before[rel]:
+                continue
+            what = "; ".join(self.done[rel]) + f" {after}"
+            if not self.before[rel] and not (self.project / rel).exists():
+                out.append(CodeChange(path=rel, patch=created(rel, ef.text), why=f"a TypeORM entity for the new "
+                                                                                  f"table: {what}"))
+            else:
+                out.append(change(self.project, rel, ef.text, ("the DataSource lists the new entities: "
+                                                               if rel in self.sources else "the TypeORM entity "
+                                                               "matches the database after the plan: ") + what))
+        out += [cannot(rel, f"not changed in the entity, do it by hand with the code step: {n}; {_AFTER}")
+                for rel, n in self.notes]
+        return out + [cannot(rel, n) for rel, n in self.said]
+
+
 def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
     """The entity files edited to match the database after the plan, and notes for what is not."""
     ops = [op for op in plan.operations if op.op != "backfill"]
@@ -81,78 +170,8 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
     tables, snake, unread = entity_files(project)
     if not tables and not unread:
         return []
-    naming = naming_for(snake)
-    files: dict[str, EntityFile] = {}
-    before: dict[str, str] = {}
-
-    def load(rel: str) -> EntityFile:
-        if rel not in files:
-            before[rel] = lf(read(project / rel))
-            files[rel] = EntityFile(before[rel], naming)
-        return files[rel]
-
-    done: dict[str, list[str]] = {}
-    notes: list[tuple[str, str]] = []  # an edit of an entity not made: said as such
-    said: list[tuple[str, str]] = []  # what else the user does by hand: said as it is
-    sources: set[str] = set()  # the DataSource files listing a new entity
+    edits = _Edits(project, tables, unread, snake)
     for op in ops:
         table = split_qualified(getattr(op, "table", None) or "")[1]
-        what = describe(op)
-        if op.op == "create_table":
-            known = sorted(set(tables.values())) or [unread[0][0]]
-            try:
-                rel = home(table, known)
-                if (project / rel).exists():
-                    raise NotEditable(f"{rel} exists already")
-                text = new_entity(op, load(known[0]))
-            except (NotEditable, TsError, FluxError) as exc:
-                notes.append((Path(known[0]).parent.as_posix(), f"{what}: {exc}"))
-                continue
-            before[rel], files[rel] = "", EntityFile(text, naming)
-            tables[table] = rel
-            done.setdefault(rel, []).append(what)
-            try:
-                listed = register(project, rel, class_name(table, load(known[0])))
-            except (NotEditable, TsError, OSError) as exc:
-                said.append((rel, f"{what}: {exc}"))
-                continue
-            if listed is not None:  # the DataSource lists its classes: the new one joins them
-                source, source_text = listed
-                load(source).text = source_text
-                done.setdefault(source, []).append(f"the entity {class_name(table, load(known[0]))} registered")
-                sources.add(source)
-            continue
-        rel = _home(op, tables, files, load)
-        if rel is None and unread and op.op != "drop_index":
-            names = ", ".join(name for _, name in unread[:3]) + (" and more" if len(unread) > 3 else "")
-            said.append((unread[0][0], f"{what}: no entity names table {table}, and {names} name their tables with "
-                                        f"constants Flux does not read: if one maps {table}, change it by hand"))
-        if rel is None:
-            continue  # a table no entity maps: TypeORM does not look at it
-        if op.op == "drop_table":
-            said.append((rel, f"{what}: remove its entity class (and the relations naming it) with the code step; "
-                               "until then `typeorm migration:generate` proposes creating the table again"))
-            continue
-        ef = load(rel)
-        trial = EntityFile(ef.text, naming)
-        try:
-            apply(trial, op)
-        except (NotEditable, TsError, FluxError) as exc:
-            notes.append((rel, f"{what}: {exc}"))
-            continue
-        ef.text = trial.text
-        done.setdefault(rel, []).append(what)
-        if op.op == "rename_table":
-            tables[split_qualified(op.new_name)[1]] = rel
-    after = "(apply with the code step; then `typeorm migration:generate --check` finds nothing to do)"
-    out = [change(project, rel, ef.text, ("the DataSource lists the new entities: " if rel in sources else
-                                          "the TypeORM entity matches the database after the plan: ")
-                  + "; ".join(done[rel]) + f" {after}")
-           if before[rel] or (project / rel).exists() else
-           CodeChange(path=rel, patch=created(rel, ef.text), why="a TypeORM entity for the new table: "
-                      + "; ".join(done[rel]) + f" {after}")
-           for rel, ef in files.items() if ef.text != before[rel]]
-    out += [cannot(rel, f"not changed in the entity, do it by hand with the code step: {n}; {_AFTER}")
-            for rel, n in notes]
-    out += [cannot(rel, n) for rel, n in said]
-    return out
+        (edits.new_table if op.op == "create_table" else edits.edit)(op, table, describe(op))
+    return edits.changes()
