@@ -59,13 +59,14 @@ def before_key(tool: str, root: Path, file: Path, leave_out: Sequence[Path] = ()
     return _key(root, f"{tool} before {file.name}", inputs, binaries_major(settings), settings.dev_url)
 
 
-def before_file(tool: str, root: Path, file: Path, out: Path, leave_out: Sequence[Path] = ()) -> BeforeFile:
+def before_file(tool: str, root: Path, file: Path, out: Path, leave_out: Sequence[Path] = (),
+                key: Optional[str] = None) -> BeforeFile:
     """The place to build the database before `file` (a migration of `root`'s `tool`); the files
-    `leave_out` (the ones after it) are no input of its key either. FluxInputError: the project's
-    settings or the dev server are wanting."""
+    `leave_out` (the ones after it) are no input of its key either. `key`: before_key's, where the
+    caller worked it out already. FluxInputError: the project's settings or the dev server are wanting."""
     file = file.resolve()
     settings = load_settings(root)
-    key = before_key(tool, root, file, leave_out)
+    key = key or before_key(tool, root, file, leave_out)
     server = dev_server(settings.dev_url, binaries_major(settings) or settings.pg_version)
     return BeforeFile(tool, root, file.parent.relative_to(root).as_posix(), file, runner_for(tool), server, key, out)
 

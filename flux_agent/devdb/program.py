@@ -27,7 +27,6 @@ from psycopg import conninfo, sql as psql
 
 from ..errors import FluxInputError
 from ..model.settings import Settings
-from ..pg.quote import canonical_table
 from ..project.detect import Detection
 from .build import BUILD_FORMAT, Built, _reader_version, build_with, cached
 from .server import Server, binaries_major, check_identity, dev_server
@@ -116,17 +115,13 @@ def program_schema(project: Path, found: Detection, settings: Settings,
 
 
 def _without_runs_table(built: Built, project: Path, found: Detection) -> Built:
-    """The schema without the table the tool records its runs in (TypeORM's `migrations`, knex's and
-    its lock): the tool's, not the application's, so no plan names it and `flux schema` lists it not
-    (nestjs-boilerplate's showed TypeORM's `migrations` among its tables)."""
-    from ..project.applied import runs_table
+    """The build's schema without the table the tool records its runs in (TypeORM's `migrations`,
+    knex's and its lock): no plan names it and `flux schema` lists it not (nestjs-boilerplate's showed
+    TypeORM's `migrations` among its tables)."""
+    from ..project.applied import without_runs_table
 
-    table = runs_table(found.tool, project, found.migrations_dir)
-    own = {canonical_table(t) for t in (table, f"{table}_lock" if found.tool == "knex" else None) if t}
-    if not own or not any(t.name in own for t in built.schema.tables):
-        return built
-    kept = built.schema.model_copy(update={"tables": [t for t in built.schema.tables if t.name not in own]})
-    return replace(built, schema=kept)
+    kept = without_runs_table(built.schema, found.tool, project, found.migrations_dir)
+    return built if kept is built.schema else replace(built, schema=kept)
 
 
 def _key(project: Path, tool: str, files: list[Path], major: Optional[int], dev_url: Optional[str]) -> str:

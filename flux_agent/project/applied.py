@@ -42,6 +42,18 @@ def runs_table(tool: str, project: Path, migrations_dir: Optional[str] = None) -
     return TABLES[tool][0] if tool in TABLES else None
 
 
+def without_runs_table(schema, tool: str, project: Path, migrations_dir: Optional[str] = None):
+    """`schema` (a model.schema.Schema) less the tables `tool` keeps its runs in (runs_table's, and knex's
+    lock beside it): the tool's, not the application's. The schema itself where it holds none."""
+    from ..pg.quote import canonical_table
+
+    table = runs_table(tool, project, migrations_dir)
+    own = {canonical_table(t) for t in (table, f"{table}_lock" if tool == "knex" else None) if t}
+    if not any(t.name in own for t in schema.tables):
+        return schema
+    return schema.model_copy(update={"tables": [t for t in schema.tables if t.name not in own]})
+
+
 def read_runs(conn, tool: str, table: Optional[str] = None) -> Optional[list[str]]:
     """What `tool`'s table (`table`, schema-qualified, or TABLES's) holds (its key column), in a
     savepoint; None when the tool keeps no table Flux knows or it is not there (the tool never ran

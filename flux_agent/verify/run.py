@@ -31,6 +31,7 @@ from ..plan.planner import planned_schema
 from ..pg.ddl import schema_ddl
 from ..pg.managed import not_offered
 from ..pg.quote import split_qualified
+from ..project.applied import without_runs_table
 from .check import PlanCheck
 from .load import Traffic
 from .pending import resolve_plan
@@ -84,7 +85,8 @@ def verify(project_dir: Optional[str | Path] = None, database_url: Optional[str]
                 _say(progress, f"seeding {rows} rows per table" if full is None else
                      f"seeding {rows} rows in each of the {len(full)} tables the plan reaches, "
                      f"{min(rows, FEW)} in each of the {len(before.tables) - len(full)} others")
-                seeded = seed(conn, _without_runs_table(before, plan.tool, project), rows, full)
+                # the tool's own runs table gets no synthetic rows (nestjs-boilerplate's `migrations` got eleven)
+                seeded = seed(conn, without_runs_table(before, plan.tool, project), rows, full)
                 report.seeded, report.notes = seeded.counts, report.notes + seeded.notes + _unfilled(plan, before,
                                                                                                     seeded.counts)
                 _run(conn, box, plan, before, report, progress)
@@ -140,17 +142,6 @@ def _build(conn: psycopg.Connection, schema: Schema, report: VerifyReport, progr
             report.failure = f"building the schema before the plan failed: {message} (in: {stmt[:200]})"
             return False
     return True
-
-
-def _without_runs_table(schema: Schema, tool: str, project: Path) -> Schema:
-    """The schema less the table the project's tool records its runs in: no synthetic rows there
-    (nestjs-boilerplate's `migrations` got eleven); it stays as it is, as the comparisons expect."""
-    from ..project.applied import runs_table
-
-    table = runs_table(tool, project)
-    own = {t for t in (table, f"{table}_lock" if tool == "knex" else None) if t}
-    return schema.model_copy(update={"tables": [t for t in schema.tables if t.name not in own]}) \
-        if any(t.name in own for t in schema.tables) else schema
 
 
 def _null_hint(plan: Plan, error: Optional[str]) -> str:

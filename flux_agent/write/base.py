@@ -39,6 +39,12 @@ class FileJob:
 _HASHED = re.compile(r"\b[a-z]{0,4}_?(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{20,}\b", re.I)  # digits and letters
 
 
+def camel(name: str) -> str:
+    """`first_name` -> `firstName`: the property an ORM's model gives a snake_case column (Prisma, TypeORM)."""
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)
+
+
 def slug(title: str, fallback: str = "migration") -> str:
     """Lowercase ascii `[a-z0-9_]`, at most 50 characters, never empty; cut after a whole word
     where that keeps half of them (a long name is cut within it)."""

@@ -126,16 +126,17 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
     if earlier is not None and path.name > earlier[0]:  # these tools run a folder's files in name order
         raise _Failed(f"{path.name} was not run: {earlier[1]}")
     try:
-        kept_file = _capture_file(before_key(tool, root, path), path)
+        key: Optional[str] = before_key(tool, root, path)
+        kept_file = _capture_file(key, path)
     except (FluxInputError, OSError):
-        kept_file = None
+        key, kept_file = None, None
     found = _kept_capture(kept_file)
     if found is not None:
         return found
     with tempfile.TemporaryDirectory(prefix="flux-read-") as tmp:
         out = Path(tmp) / "capture.json"
         try:
-            place = before_file(tool, root, path, out)
+            place = before_file(tool, root, path, out, key=key)
             built = build_before(place)
         except FluxInputError as exc:
             # (the project's tool failed building the database the file runs on: loading its config, or a

@@ -6,20 +6,16 @@ from __future__ import annotations
 import re
 
 from ...model.plan import Plan
+from ..base import camel
 from ...pg.quote import split_qualified
 
-__all__ = ["Model", "annotate", "camel", "code_note", "models"]
+__all__ = ["Model", "annotate", "code_note", "models"]
 
 # schema.prisma lines (not SQL).
 _BLOCK = re.compile(r"^\s*(model|view)\s+(\w+)\s*\{")
 _MAP = re.compile(r"""@map\(\s*(?:name:\s*)?"([^"]*)"\s*\)""")
 _TABLE_MAP = re.compile(r"""^\s*@@map\(\s*(?:name:\s*)?"([^"]*)"\s*\)""")
 _FIELD = re.compile(r"^\s*(\w+)\s+(\w+)(\[\]|\?)?(.*)$")
-
-
-def camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 class Model:

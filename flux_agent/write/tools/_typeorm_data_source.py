@@ -12,7 +12,7 @@ from typing import Optional
 from ...devdb.runners.typeorm import data_source
 from ...project.ts_tokens import TsError, match_close, str_value, tokenize_ts
 from ._typeorm_entity_file import EntityFile
-from ._typeorm_entity_ts import NotEditable
+from ._typeorm_entity_ts import NotEditable, split_args
 
 
 def glob_matches(pattern: str, path: str) -> bool:
@@ -59,7 +59,7 @@ def _element_path(toks, a: int, b: int, here: str, root: str = "") -> Optional[s
             parts.append(here)
         elif t.text in ("join", "resolve") and i + 1 <= b and toks[i + 1].text == "(":
             close = match_close(toks, i + 1)
-            inner = [_element_path(toks, x, y, here) for x, y in _args(toks, i + 1, close)]
+            inner = [_element_path(toks, x, y, here) for x, y in split_args(toks, i + 1, close)]
             if None in inner:
                 return None
             parts.append(os.path.join(*inner) if inner else "")
@@ -71,21 +71,6 @@ def _element_path(toks, a: int, b: int, here: str, root: str = "") -> Optional[s
         return None
     joined = "".join(parts)
     return joined if joined.startswith("/") or not root else os.path.join(root, joined)
-
-
-def _args(toks, open_: int, close: int) -> list[tuple[int, int]]:
-    out, start, i = [], open_ + 1, open_ + 1
-    while i < close:
-        if toks[i].text in ("(", "[", "{"):
-            i = match_close(toks, i) + 1
-            continue
-        if toks[i].text == ",":
-            out.append((start, i - 1))
-            start = i + 1
-        i += 1
-    if start < close:
-        out.append((start, close - 1))
-    return out
 
 
 def register(project: Path, new_rel: str, class_name: str) -> Optional[tuple[str, str]]:
@@ -108,7 +93,7 @@ def register(project: Path, new_rel: str, class_name: str) -> Optional[tuple[str
     open_, close = at + 2, match_close(toks, at + 2)
     here = PurePosixPath(os.fspath(source.parent)).as_posix()
     target = (PurePosixPath(os.fspath(project)) / new_rel).as_posix()
-    elements = _args(toks, open_, close)
+    elements = split_args(toks, open_, close)
     globs = [_element_path(toks, a, b, here, PurePosixPath(os.fspath(project)).as_posix()) for a, b in elements]
     for pattern in globs:
         if pattern is not None and (glob_matches(os.path.normpath(pattern), target)

@@ -18,8 +18,9 @@ from ...plan.ops._shadow import renamed_name
 from ...plan.ops.add_check import check_name
 from ...plan.ops._base import short_name
 from ...project.ts_tokens import str_value, tokenize_ts
-from ._typeorm_entity_file import EntityFile, camel
-from ._typeorm_entity_ts import (COLUMN_DECORATORS, EntityClass, NotEditable, column_of, entity_classes,
+from ..base import camel
+from ._typeorm_entity_file import EntityFile
+from ._typeorm_entity_ts import (COLUMN_DECORATORS, EntityClass, NotEditable, entity_classes,
                                 is_column_decorator, property_columns, snake_case)
 
 _NUMBER = {"smallint", "integer", "real", "double precision"}
@@ -127,17 +128,13 @@ def rename_column(ef: EntityFile, table: str, column: str, new: str) -> None:
         named = str_value(toks[a]) if d.name in ("Index", "Unique") and a == b and toks[a].kind == "str" else None
         if named is None or not props & listed:
             continue
-        columns = [_column_of_property(toks, cls, ef, p) for p in _listed(toks, d)] or [column]
+        mapping = property_columns(cls, toks, ef.naming)
+        columns = [mapping.get(p, p) for p in _listed(toks, d)] or [column]
         renamed = renamed_hash_name(named, table, columns, column, new) or renamed_name(named, column, new)
         if renamed != named:
             edits.append((d.at, lambda tok=toks[a], renamed=renamed: ef.splice(tok.start, tok.end, ef.quote(renamed))))
     for _, edit in sorted(edits, key=lambda e: -e[0]):  # the last first: the earlier ones' places hold
         edit()
-
-
-def _column_of_property(toks, cls: EntityClass, ef: EntityFile, prop: str) -> str:
-    return next((col for m in cls.members if m.name == prop for d, col in column_of(m, toks, ef.naming)
-                 if d.name != "JoinColumn"), prop)
 
 
 def _maps(ef: EntityFile, table: str, column: str) -> bool:
@@ -168,16 +165,14 @@ def add_column(ef: EntityFile, table: str, column: str, type_text: str, nullable
     props = [m for m in cls.members if not m.method]
     anchor = props[-1] if props else None
     # `!`, `?` or neither after the name, as most of the class's properties write it (strict classes need one)
-    marks = Counter(toks[m.name_tok + 1].text if toks[m.name_tok + 1].text in "!?" else "" for m in props)
+    marks, indent, end = ef.member_style(toks, props)
     bang = marks.most_common(1)[0][0] if marks else ""
-    indent = ef.indent_at(toks[anchor.first].start) if anchor else "    "
     body = ", ".join(f"{k}: {v}" for k, v in options)
     # The class's own column decorator: a project's wrapper of @Column (ever-gauzy's @MultiORMColumn)
     # where its columns use one, already imported there.
     used = Counter(d.name for m in props for d in m.decorators if is_column_decorator(d.name)
                    and d.name not in COLUMN_DECORATORS - {"Column"})
     decorator = used.most_common(1)[0][0] if used else "Column"
-    end = ";" if not props or toks[props[-1].last].text == ";" else ""  # as the properties end (or do not)
     member = f"{indent}@{decorator}({{ {body} }})\n{indent}{prop}{bang}: {ts}{' | null' if nullable else ''}{end}\n"
     open_, close = cls.body
     if anchor is not None:

@@ -5,15 +5,11 @@ lines, a decorator put on a class, a name imported from typeorm; each edit reads
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Callable
 
 from ...project.ts_tokens import str_value, tokenize_ts
 from ._typeorm_entity_ts import EntityClass, Member, NotEditable, column_of, entity_classes
-
-
-def camel(column: str) -> str:
-    head, *rest = column.split("_")
-    return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
 class EntityFile:
@@ -31,9 +27,6 @@ class EntityFile:
                 return toks, cls
         raise NotEditable(f"no entity class of table {table}")
 
-    def has_table(self, table: str) -> bool:
-        return any(cls.table == table for cls in entity_classes(self.text))
-
     def mapped(self, table: str, column: str):
         """(tokens, class, [(member, decorator)]) of the decorators mapping `column`."""
         toks, cls = self.entity(table)
@@ -42,17 +35,18 @@ class EntityFile:
             raise NotEditable(f"no property of entity {cls.name} maps to column {column}")
         return toks, cls, found
 
-    def property_of(self, toks, cls: EntityClass, column: str) -> str:
-        for m in cls.members:
-            for d, col in column_of(m, toks, self.naming):
-                if col == column and d.name != "JoinColumn":
-                    return m.name
-        raise NotEditable(f"no @Column property of entity {cls.name} maps to column {column}")
+    def member_style(self, toks, members: list) -> tuple[Counter, str, str]:
+        """How the properties `members` are written: the marks after their names (`!`, `?` or none,
+        counted), their indentation (the most used) and whether they end with `;`."""
+        marks = Counter(toks[m.name_tok + 1].text if toks[m.name_tok + 1].text in ("!", "?") else "" for m in members)
+        indents = Counter(self.indent_at(toks[m.first].start) for m in members)
+        indent = indents.most_common(1)[0][0] if indents else "    "
+        return marks, indent, ";" if not members or toks[members[-1].last].text == ";" else ""
 
     def quote(self, value: str) -> str:
         """A TypeScript string literal in the file's own quotes."""
-        singles = sum(1 for t in tokenize_ts(self.text) if t.kind == "str" and t.text[0] == "'")
-        doubles = sum(1 for t in tokenize_ts(self.text) if t.kind == "str" and t.text[0] == '"')
+        quotes = [t.text[0] for t in tokenize_ts(self.text) if t.kind == "str"]
+        singles, doubles = quotes.count("'"), quotes.count('"')
         text = json.dumps(value)
         if singles > doubles:
             text = "'" + text[1:-1].replace('\\"', '"').replace("'", "\\'") + "'"

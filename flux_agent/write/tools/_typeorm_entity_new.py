@@ -12,7 +12,8 @@ from ...model.operations import CreateTable
 from ...pg.quote import split_qualified
 from ...project.ts_tokens import tokenize_ts
 from ._typeorm_entity_edits import column_type, default_value
-from ._typeorm_entity_file import EntityFile, camel
+from ..base import camel
+from ._typeorm_entity_file import EntityFile
 from ._typeorm_entity_ts import NotEditable, entity_classes
 
 # A serial key is TypeORM's generated column: its type where it is not integer's
@@ -63,11 +64,8 @@ def new_entity(op: CreateTable, sample: EntityFile) -> str:
     classes = entity_classes(text)
     members = [m for c in classes for m in c.members if not m.method]
     toks = tokenize_ts(text)
-    marks = Counter(toks[m.name_tok + 1].text if toks[m.name_tok + 1].text in "!?" else "" for m in members)
-    mark = "!" if marks.get("!") else ""
-    indent = Counter(sample.indent_at(toks[m.first].start) for m in members).most_common(1)[0][0] if members \
-        else "    "
-    end = ";" if not members or toks[members[-1].last].text == ";" else ""
+    marks, indent, end = sample.member_style(toks, members)
+    mark = "!" if marks.get("!") else ""  # a new class's columns are set, never optional
     q = sample.quote
     keys = [c.name for c in op.columns if c.primary_key]
     used, body = ["Entity"], []

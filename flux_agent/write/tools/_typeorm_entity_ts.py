@@ -73,7 +73,8 @@ class EntityClass:
     members: list[Member]
 
 
-def _split_args(toks: list[_Tok], open_: int, close: int) -> list[tuple[int, int]]:
+def split_args(toks: list[_Tok], open_: int, close: int) -> list[tuple[int, int]]:
+    """The first and last token of each argument (or entry) between brackets `open_` and `close`."""
     out, start, i = [], open_ + 1, open_ + 1
     while i < close:
         if toks[i].text in ("(", "[", "{") and toks[i].kind == "punct":
@@ -90,7 +91,7 @@ def _split_args(toks: list[_Tok], open_: int, close: int) -> list[tuple[int, int
 
 def _entries(toks: list[_Tok], open_: int, close: int) -> dict[str, tuple[int, int, int]]:
     out = {}
-    for a, b in _split_args(toks, open_, close):
+    for a, b in split_args(toks, open_, close):
         key = str_value(toks[a]) if toks[a].kind == "str" else toks[a].text
         if a + 1 < b and toks[a + 1].text == ":" and key is not None:
             out[key] = (a, a + 2, b)
@@ -106,7 +107,7 @@ def _decorator(toks: list[_Tok], i: int) -> Decorator:
     name = toks[j].text
     if j + 1 < len(toks) and toks[j + 1].text == "(":
         close = match_close(toks, j + 1)
-        return Decorator(name, i, j + 1, close, _split_args(toks, j + 1, close))
+        return Decorator(name, i, j + 1, close, split_args(toks, j + 1, close))
     return Decorator(name, i, None, j, [])
 
 
