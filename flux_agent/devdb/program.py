@@ -178,28 +178,11 @@ def as_url(p: dict) -> str:
 
 
 def dotenv(project: Path) -> dict[str, str]:
-    """The variables the project's `.env` sets, as dotenv and env-cmd read it (the project's own
-    scripts load it before their tool: brocoders/nestjs-boilerplate's DataSource takes its driver
-    from DATABASE_TYPE there); {} where there is none."""
-    try:
-        text = (project / ".env").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return {}
-    out = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if line.startswith("export "):
-            line = line[len("export "):].lstrip()
-        key, eq, value = line.partition("=")
-        key, value = key.strip(), value.strip()
-        if not eq or not key.isidentifier() or line.startswith("#"):
-            continue
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'`":
-            value = value[1:-1].replace("\\n", "\n") if value[0] == '"' else value[1:-1]
-        else:
-            value = value.split(" #", 1)[0].rstrip()
-        out[key] = value
-    return out
+    """The variables the project's `.env` sets (the project's own scripts load it before their tool:
+    brocoders/nestjs-boilerplate's DataSource takes its driver from DATABASE_TYPE there)."""
+    from ..project import dotenv as _dotenv
+
+    return _dotenv.read(project)
 
 
 def scrubbed_env(params: dict, url: str, dotenv_values: Optional[dict] = None) -> dict:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Callable, Optional
 
-from . import drizzle_config
+from . import dotenv, drizzle_config
 from .scan import (
     HEAD, SKIP, Scan, existing, glob_folder, hidden, inside, join, other_database, package_folder, script_flag,
 )
@@ -37,12 +37,12 @@ def _dbmate(scan: Scan) -> Found:
             ev.append(f"{f} runs dbmate with its migrations in {where}")
             configured = configured or join(f.parent, where)
     for f in scan.named(".env"):
-        text = scan.read(f)
-        if re.search(r"^\s*(export\s+)?DBMATE_\w+\s*=", text, re.M):
+        values = dotenv.parse(scan.read(f))
+        if any(k.startswith("DBMATE_") for k in values):
             ev.append(f"{f} sets DBMATE_* variables")
-            m = re.search(r"^\s*(?:export\s+)?DBMATE_MIGRATIONS_DIR\s*=\s*(\S+)", text, re.M)
-            if m and inside(m.group(1)):
-                configured = configured or join(f.parent, inside(m.group(1)))
+            where = values.get("DBMATE_MIGRATIONS_DIR")
+            if where and inside(where):
+                configured = configured or join(f.parent, inside(where))
             folder = folder or join(f.parent, "db/migrations")
     return ev, configured or folder
 
