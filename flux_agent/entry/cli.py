@@ -167,9 +167,12 @@ def _print_sql(plan) -> None:
 
 def _print_outcome(outcome) -> None:
     if outcome.files:
-        print(f"\nWrote {len(outcome.files)} file(s):")
+        by = f" (formatted with the project's {' and '.join(outcome.formatted_with)})" if outcome.formatted_with else ""
+        print(f"\nWrote {len(outcome.files)} file(s){by}:")
         for path in outcome.files:
             print(f"  {path}")
+        for note in outcome.notes:
+            print(f"note: {note}")
     else:
         print("\nNo file written yet: the first step is an application deploy.")
     if outcome.remaining_steps:

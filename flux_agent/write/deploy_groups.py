@@ -21,11 +21,13 @@ from pydantic import BaseModel, Field
 
 from ..plan import summary as render
 from ..errors import FluxInputError
+from ..project.config import load_settings
 from ..project.lock import file_lock
 from ..model.plan import Plan, Step
 from .tools import get_writer
 from .base import FileJob, commit, slug
 from .code_changes import apply as apply_patch, read as read_file
+from .formatter import format_jobs
 
 PLANS_DIR = ".flux/plans"
 
@@ -50,6 +52,10 @@ class WriteOutcome(BaseModel):
     next: str = Field(description="what to do next, in one sentence")
     record: Optional[str] = Field(None, description="the plan record, relative to the project")
     plan: Optional[Plan] = Field(None, description="the plan with the file names as written")
+    formatted_with: list[str] = Field(default_factory=list, description="the project's formatters the "
+                                      "migrations were run through before they were written")
+    notes: list[str] = Field(default_factory=list, description="what writing met: a file the project's "
+                             "formatter failed on")
 
 
 _BLOCKING = frozenset({"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"})
@@ -177,7 +183,8 @@ def project_lock(project: Path):
 def _write_group(record: PlanRecord, group: list[Step], project: Path, new_record: bool) -> WriteOutcome:
     writer = get_writer(record.plan.tool)
     sub = record.plan.model_copy(update={"steps": group})
-    jobs = writer.jobs(sub, project) if group else []
+    jobs, formatted_with, notes = format_jobs(writer.jobs(sub, project) if group else [], project,
+                                              load_settings(project).format_files)
     written = set(record.written) | {s.number for s in group}
     # Step file names are fixed when written; keep them in the record.
     names = {s.number: s.files for s in group}
@@ -198,6 +205,8 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
         next=_next_text(record.plan, written),
         record=f"{PLANS_DIR}/{record.id}.json",
         plan=updated.plan,
+        formatted_with=formatted_with,
+        notes=notes,
     )
 
 

@@ -1,13 +1,13 @@
-"""The layout a project gives its JavaScript and TypeScript, and a written migration made to follow it:
-quotes and the indentation unit, from its prettier config, else from its newest migration (a project
-that runs eslint with prettier fails its lint on a file written otherwise: brocoders/nestjs-boilerplate,
-single quotes and two spaces, 47 errors in Flux's first files)."""
+"""The layout a project gives its JavaScript and TypeScript, and a written migration made to follow it
+where the project's formatter cannot run (write/formatter.py): quotes and the indentation unit, from
+its formatter's config (prettier, oxfmt, Biome), else from its newest migration (a project that runs
+eslint with prettier fails its lint on a file written otherwise: brocoders/nestjs-boilerplate, single
+quotes and two spaces, 47 errors in Flux's first files)."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -23,25 +23,45 @@ class JsStyle:
     indent: str = "    "  # one level of indentation
 
 
-def _prettier(folder: Path) -> Optional[dict]:
-    """The prettier options set in `folder` (a config file, or package.json's "prettier"), if any."""
-    for name in _PRETTIER_FILES:
-        path = folder / name
-        if path.is_file():
-            try:
-                import yaml  # JSON is YAML too
+def _load(path: Path) -> Optional[dict]:
+    try:
+        import yaml  # JSON is YAML too
 
-                found = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError, yaml.YAMLError):
-                return None
-            return found if isinstance(found, dict) else None
-    pkg = folder / "package.json"
-    if pkg.is_file():
-        try:
-            found = json.loads(pkg.read_text(encoding="utf-8")).get("prettier")
-        except (OSError, ValueError, AttributeError):
-            return None
-        return found if isinstance(found, dict) else None
+        found = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
+def _configured(folder: Path) -> Optional[JsStyle]:
+    """The style a formatter's config in `folder` sets: prettier's (a config file, package.json's
+    "prettier"), oxfmt's (prettier's options), Biome's (its formatter and javascript sections)."""
+    options = None
+    for name in (*_PRETTIER_FILES, ".oxfmtrc.json"):
+        if (folder / name).is_file():
+            options = _load(folder / name)
+            break
+    else:
+        pkg = folder / "package.json"
+        if pkg.is_file():
+            try:
+                found = json.loads(pkg.read_text(encoding="utf-8")).get("prettier")
+            except (OSError, ValueError, AttributeError):
+                found = None
+            options = found if isinstance(found, dict) else None
+    if options is not None:
+        width = options.get("tabWidth", 2)
+        indent = "\t" if options.get("useTabs") else " " * (width if isinstance(width, int) and 0 < width < 9 else 2)
+        return JsStyle(single=bool(options.get("singleQuote")), indent=indent)
+    if (folder / "biome.json").is_file():
+        biome = _load(folder / "biome.json") or {}
+        general = biome.get("formatter") if isinstance(biome.get("formatter"), dict) else {}
+        js = (biome.get("javascript") or {}).get("formatter") if isinstance(biome.get("javascript"), dict) else None
+        js = js if isinstance(js, dict) else {}
+        width = js.get("indentWidth", general.get("indentWidth", 2))
+        tabs = js.get("indentStyle", general.get("indentStyle", "tab")) == "tab"  # Biome's default: tabs
+        return JsStyle(single=js.get("quoteStyle") == "single",
+                       indent="\t" if tabs else " " * (width if isinstance(width, int) and 0 < width < 9 else 2))
     return None
 
 
@@ -52,53 +72,90 @@ def _from_file(text: str) -> Optional[JsStyle]:
     except TsError:
         return None
     quotes = [t.text[0] for t in toks if t.kind == "str" and t.text[0] in "'\""]
-    indents = [m.group(1) for m in re.finditer(r"^([ \t]+)\S", text, re.M)]
-    if not quotes and not indents:
+    unit = _unit(text, toks)
+    if not quotes and unit is None:
         return None
-    unit = "\t" if any(i.startswith("\t") for i in indents) else " " * min((len(i) for i in indents), default=4)
-    return JsStyle(single=quotes.count("'") > quotes.count('"'), indent=unit)
+    return JsStyle(single=quotes.count("'") > quotes.count('"'), indent=unit or "    ")
 
 
-def js_style(project_dir: Path, folder, exts: tuple[str, ...] = (".ts", ".js", ".cjs", ".mjs")) -> JsStyle:
-    """The style of the migrations folder's project: prettier's options from the folder up to the
-    project, else the newest migration's, else Flux's own (double quotes, four spaces)."""
+def _unit(text: str, toks) -> Optional[str]:
+    """The smallest indentation of a line of `text` starting outside a template literal."""
+    spans = [(t.start, t.end) for t in toks if t.kind == "str" and t.text[0] == "`"]
+    widths, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip(" \t")
+        if stripped.strip() and len(stripped) < len(line) and not any(a < pos < b for a, b in spans):
+            if line.startswith("\t"):
+                return "\t"
+            widths.append(len(line) - len(stripped))
+        pos += len(line)
+    return " " * min(widths) if widths else None
+
+
+def js_style(project_dir: Path, folder, exts: tuple[str, ...] = (".ts", ".js", ".cjs", ".mjs")) -> Optional[JsStyle]:
+    """The style of the migrations folder's project: its formatter's options from the folder up to
+    the project, else the newest migration's; None when neither tells."""
     root = Path(project_dir)
     here = root / folder
     for d in [here, *here.parents]:
-        found = _prettier(d)
+        found = _configured(d)
         if found is not None:
-            width = found.get("tabWidth", 2)
-            indent = "\t" if found.get("useTabs") else " " * (width if isinstance(width, int) and 0 < width < 9 else 2)
-            return JsStyle(single=bool(found.get("singleQuote")), indent=indent)
+            return found
         if d == root or root not in d.parents:
             break
     names = sorted(n for n in os.listdir(here) if n.endswith(exts) and n[:1].isdigit()) if here.is_dir() else []
     if names:
         try:
-            found_style = _from_file((here / names[-1]).read_text(encoding="utf-8"))
+            return _from_file((here / names[-1]).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
-            found_style = None
-        if found_style is not None:
-            return found_style
-    return JsStyle()
+            return None
+    return None
+
+
+_SIMPLE_ESCAPES = {"\\\\": "\\", "\\'": "'", '\\"': '"'}
+
+
+def _requoted(literal: str, single: bool) -> str:
+    """A plain string literal in the quotes `single` asks for (prettier's rule: unless the value holds
+    more of them than of the other kind). A literal with other escapes is left as it is."""
+    body, value, i = literal[1:-1], [], 0
+    while i < len(body):
+        pair = body[i:i + 2]
+        if body[i] == "\\":
+            if pair not in _SIMPLE_ESCAPES:
+                return literal
+            value.append(_SIMPLE_ESCAPES[pair])
+            i += 2
+            continue
+        value.append(body[i])
+        i += 1
+    text = "".join(value)
+    quote = "'" if single else '"'
+    other = '"' if single else "'"
+    if text.count(quote) > text.count(other):
+        quote = other
+    return quote + text.replace("\\", "\\\\").replace(quote, "\\" + quote) + quote
 
 
 def restyle(text: str, style: JsStyle) -> str:
-    """`text` (a file Flux wrote: double quotes, four spaces a level) in `style`. Template literals
-    (the SQL) are left as they are, inside and out."""
-    if style == JsStyle():
+    """`text` (a file a writer made) in `style`: its plain strings in the style's quotes, its
+    indentation in the style's unit. Template literals (the SQL) are left as they are, inside and out."""
+    try:
+        toks = tokenize_ts(text)
+    except TsError:
         return text
-    if style.single:
-        for t in reversed([t for t in tokenize_ts(text) if t.kind == "str" and t.text[0] == '"']):
-            value = json.loads(t.text)
-            single = "'" + value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
-            text = text[:t.start] + single + text[t.end:]
-    spans = [(t.start, t.end) for t in tokenize_ts(text) if t.kind == "str" and t.text[0] == "`"]
+    for t in reversed([t for t in toks if t.kind == "str" and t.text[0] in "'\""]):
+        text = text[:t.start] + _requoted(t.text, style.single) + text[t.end:]
+    toks = tokenize_ts(text)
+    unit = _unit(text, toks)
+    if unit is None or unit == style.indent:
+        return text
+    spans = [(t.start, t.end) for t in toks if t.kind == "str" and t.text[0] == "`"]
     out, pos = [], 0
     for line in text.splitlines(keepends=True):
         inside = any(a < pos < b for a, b in spans)
-        stripped = line.lstrip(" ")
+        stripped = line.lstrip(unit[0])
         width = len(line) - len(stripped)
-        out.append(line if inside or width % 4 else style.indent * (width // 4) + stripped)
+        out.append(line if inside or width % len(unit) else style.indent * (width // len(unit)) + stripped)
         pos += len(line)
     return "".join(out)

@@ -28,7 +28,6 @@ from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one
 from ..code_changes import other_databases
 from ._typeorm_entities import entity_changes
 from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
-from ._js_style import js_style, restyle
 
 _RUN_NOTE = "Run with `typeorm migration:run --transaction each` (or migrationsTransactionMode: \"each\")."
 
@@ -119,10 +118,8 @@ class TypeormWriter(OneFilePerStep):
         return lay_out(plan, name)
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        files = [(s, f) for s in db_steps(plan) for f in laid_files(s)]
-        style = js_style(project_dir, Path(files[0][1]).parent) if files else None
-        return [FileJob(f, restyle(render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)), style))
-                for s, f in files]
+        return [FileJob(f, render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)))
+                for s in db_steps(plan) for f in laid_files(s)]
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         files = [f for s in db_steps(plan) for f in laid_files(s)]

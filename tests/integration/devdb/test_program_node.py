@@ -25,7 +25,7 @@ from flux_agent.devdb.runners import RUNNERS
 from flux_agent.devdb.server import dev_server
 from flux_agent.entry import actions
 from flux_agent.errors import FluxInputError
-from tests.integration.write.test_writers_js_tools import Project, db_params, modules, node_url
+from js_tools import Project, db_params, modules, node_url
 
 pytestmark = [pytest.mark.pg, pytest.mark.node]
 

@@ -209,7 +209,7 @@ KNEX_EXTRA = {"change_column_type": (["drop_default", "change_column_type"], {"u
 
 def knex_project(root: Path) -> Path:
     from tests.integration.devdb.test_program_node import make_project
-    from tests.integration.write.test_writers_js_tools import modules
+    from js_tools import modules
 
     make_project("knex", root, "host=/nowhere dbname=none user=u", modules("knex"))
     for old in (root / "migrations").iterdir():

@@ -194,7 +194,7 @@ DUMMY_URL = "postgresql://acme@db.acme.invalid:5432/acme"
 @pytest.mark.parametrize("tool", ["knex", "typeorm", "sequelize", "node-pg-migrate"])
 def test_second_plan_sees_pending_files_node(tmp_path, tool):
     from tests.integration.devdb.test_program_node import make_project
-    from tests.integration.write.test_writers_js_tools import modules
+    from js_tools import modules
 
     nm = modules(tool)
     project = make_project(tool, tmp_path / "app", DUMMY_URL, nm)
@@ -258,7 +258,7 @@ TYPEORM_JS_INIT = """module.exports = class Init1735689600000 {
 def test_second_plan_sees_pending_files_typeorm_javascript(tmp_path):
     """A JavaScript TypeORM project (data-source.js, no tsconfig.json): Flux writes .js classes, and the
     project's own TypeORM runs them on the dev database with the rest."""
-    from tests.integration.write.test_writers_js_tools import modules
+    from js_tools import modules
 
     nm = modules("typeorm")
     root = tmp_path / "app"

@@ -23,7 +23,7 @@ from flux_agent.lint.engine import lint_sql, validate_file
 from flux_agent.lint.readers import reader_for
 from flux_agent.model.settings import Settings
 from tests.integration.devdb.test_program_node import make_project
-from tests.integration.write.test_writers_js_tools import modules
+from js_tools import modules
 
 pytestmark = [pytest.mark.pg, pytest.mark.node, pytest.mark.slow]
 

@@ -14,7 +14,7 @@ from flux_agent.verify import trace
 from tests.integration.devdb.test_program_node import make_project
 from tests.integration.devdb.test_program_python import ONLINE_ONLY_ENV, alembic_project, django_project
 from tests.integration.lint.test_readers_node import LOGGED, STEPS
-from tests.integration.write.test_writers_js_tools import modules
+from js_tools import modules
 
 pytestmark = [pytest.mark.pg, pytest.mark.slow]
 

@@ -18,7 +18,7 @@ from flux_agent.verify import verify
 from flux_agent.entry import actions
 from tests.integration.devdb.test_program_node import make_project
 from tests.integration.devdb.test_program_python import ONLINE_ONLY_ENV, alembic_project, django_project
-from tests.integration.write.test_writers_js_tools import modules
+from js_tools import modules
 
 pytestmark = [pytest.mark.pg, pytest.mark.node, pytest.mark.slow]
 

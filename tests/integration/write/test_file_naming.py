@@ -19,7 +19,7 @@ from flux_agent.plan.naming import index_name
 from flux_agent.plan.planner import build_plan
 from flux_agent.write.tools import get_writer
 from shop import SETTINGS, build_shop, live_indexes, shop_schema
-from tests.integration.write.test_writers_js_tools import NODE, Project, modules, run
+from js_tools import NODE, Project, modules, run
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 INDEX = [{"op": "add_index", "table": "orders", "columns": ["user_id"]}]

@@ -19,7 +19,7 @@ from flux_agent.project.detect import detect
 from flux_agent.write.tools import get_writer
 
 from shop import SETTINGS, build_shop, shop_schema
-from tests.integration.write.test_writers_js_tools import Project, modules
+from js_tools import Project, modules
 from tests.integration.write.test_writers_python_tools import FIRST_REV, Tool
 
 pytestmark = [pytest.mark.slow, pytest.mark.pg]

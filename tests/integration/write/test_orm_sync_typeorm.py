@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.write.test_orm_sync_drizzle import write_all
-from tests.integration.write.test_writers_js_tools import db_params, modules, run, NODE
+from js_tools import db_params, modules, run, NODE
 
 pytestmark = [pytest.mark.pg, pytest.mark.node, pytest.mark.slow]
 

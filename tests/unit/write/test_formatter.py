@@ -1,0 +1,79 @@
+"""Which formatter a project has for the files Flux writes (its config nearest the file, its binary in a
+node_modules/.bin on the way), and what happens when it fails or touches the SQL. The formatters here are
+small shell scripts standing in for node_modules/.bin/<name>; the real prettier, oxfmt and Biome are run
+in tests/integration/write/test_formatters_js.py."""
+
+from __future__ import annotations
+
+import json
+import stat
+
+from flux_agent.write.base import FileJob
+from flux_agent.write.formatter import find_formatter, format_jobs
+
+JOB = FileJob("db/migrations/20250101000000_add_x.js",
+              "exports.up = async function (knex) {\n  await knex.raw(`ALTER TABLE t ADD x int;`);\n};\n")
+
+
+def _bin(folder, name, script):
+    path = folder / "node_modules" / ".bin" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n" + script + "\n")
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return path
+
+
+def test_found_by_its_config_or_dependency_where_its_binary_is_installed(tmp_path):
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    assert find_formatter(tmp_path, JOB.rel) is None
+    (tmp_path / ".prettierrc").write_text("{}")
+    assert find_formatter(tmp_path, JOB.rel) is None  # configured, not installed: nothing to run
+    exe = _bin(tmp_path, "prettier", "cat")
+    assert find_formatter(tmp_path, JOB.rel).name == "prettier"
+    assert find_formatter(tmp_path, JOB.rel).exe == exe
+    (tmp_path / ".prettierrc").unlink()
+    assert find_formatter(tmp_path, JOB.rel) is None
+    (tmp_path / "package.json").write_text(json.dumps({"devDependencies": {"prettier": "^3"}}))  # its defaults
+    assert find_formatter(tmp_path, JOB.rel).name == "prettier"
+    # The config nearest the file decides, not one further up; a binary at the root serves a folder below.
+    (tmp_path / "db" / "biome.json").write_text("{}")
+    assert find_formatter(tmp_path, JOB.rel) is None
+    _bin(tmp_path, "biome", "cat")
+    assert find_formatter(tmp_path, JOB.rel).name == "biome"
+
+
+def test_the_formatter_s_output_is_what_is_written(tmp_path):
+    (tmp_path / ".prettierrc").write_text("{}")
+    _bin(tmp_path, "prettier", "sed 's/^exports.up/module.exports.up/'")
+    jobs, used, notes = format_jobs([JOB, FileJob("db/x.sql", "SELECT 1;\n")], tmp_path)
+    assert used == ["prettier"] and notes == []
+    assert jobs[0].content == JOB.content.replace("exports.up", "module.exports.up", 1)
+    assert jobs[1].content == "SELECT 1;\n"  # not JavaScript: not given to it
+
+
+def test_a_formatter_that_changes_the_sql_is_not_trusted(tmp_path):
+    (tmp_path / ".prettierrc").write_text(json.dumps({"singleQuote": True}))
+    _bin(tmp_path, "prettier", "sed 's/ADD x int/ADD x bigint/'")  # a plugin formatting embedded SQL, say
+    jobs, used, notes = format_jobs([JOB], tmp_path)
+    assert used == [] and len(notes) == 1 and "prettier changed the SQL in the file" in notes[0]
+    assert jobs[0].content == JOB.content  # restyled (nothing to change here), the SQL as planned
+
+
+def test_a_failing_formatter_leaves_a_note_and_the_file_restyled(tmp_path):
+    (tmp_path / ".prettierrc").write_text(json.dumps({"singleQuote": True, "tabWidth": 4}))
+    _bin(tmp_path, "prettier", "echo \"[error] Cannot find package 'prettier-plugin-x'\" >&2; exit 2")
+    job = FileJob("m/1_a.js", 'const a = "x";\nexports.up = async function (knex) {\n  await knex.raw(`SELECT 1`);\n};\n')
+    jobs, used, notes = format_jobs([job], tmp_path)
+    assert used == []
+    assert notes == ["m/1_a.js: not formatted (prettier exited 2: [error] Cannot find package "
+                     "'prettier-plugin-x'); restyled to the project's quotes and indentation"]
+    assert jobs[0].content == "const a = 'x';\nexports.up = async function (knex) {\n    await knex.raw(`SELECT 1`);\n};\n"
+
+
+def test_switched_off_it_is_never_run(tmp_path):
+    (tmp_path / ".prettierrc").write_text("{}")
+    _bin(tmp_path, "prettier", f"touch {tmp_path / 'ran'}; cat")
+    jobs, used, notes = format_jobs([JOB], tmp_path, enabled=False)
+    assert not (tmp_path / "ran").exists() and used == [] and notes == []
+    format_jobs([JOB], tmp_path)
+    assert (tmp_path / "ran").exists()  # the same project with it on: run
