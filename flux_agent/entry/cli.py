@@ -167,7 +167,7 @@ def _print_sql(plan) -> None:
 
 def _print_outcome(outcome) -> None:
     if outcome.files:
-        by = f" (formatted with the project's {' and '.join(outcome.formatted_with)})" if outcome.formatted_with else ""
+        by = f" (formatted as the project does: {'; '.join(outcome.formatted_with)})" if outcome.formatted_with else ""
         print(f"\nWrote {len(outcome.files)} file(s){by}:")
         for path in outcome.files:
             print(f"  {path}")

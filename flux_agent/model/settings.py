@@ -79,5 +79,6 @@ class Settings(BaseModel):
                                "missing-rollback findings (a folder without any down SQL is read as such)")
     dev_url: Optional[str] = Field(None, description="a PostgreSQL server of the user's own for the dev database, "
                                    "never the application's (default: embedded)")
-    format_files: bool = Field(True, description="run the project's own formatter (prettier, Biome or oxfmt, "
-                               "from its node_modules) on the JavaScript and TypeScript migrations Flux writes")
+    format_files: bool = Field(True, description="format the migrations Flux writes as the project does: its "
+                               "prettier, Biome or oxfmt (from its node_modules) on JavaScript and TypeScript, "
+                               "Alembic's post_write_hooks, black as Django's makemigrations runs it")

@@ -184,7 +184,7 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
     writer = get_writer(record.plan.tool)
     sub = record.plan.model_copy(update={"steps": group})
     jobs, formatted_with, notes = format_jobs(writer.jobs(sub, project) if group else [], project,
-                                              load_settings(project).format_files)
+                                              record.plan.tool, load_settings(project).format_files)
     written = set(record.written) | {s.number for s in group}
     # Step file names are fixed when written; keep them in the record.
     names = {s.number: s.files for s in group}

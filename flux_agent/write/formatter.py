@@ -1,11 +1,13 @@
-"""The project's own code formatter (prettier, Biome or oxfmt, installed and configured in the
-project) run on the JavaScript and TypeScript migrations Flux writes, before anything is written:
-a project checking its format in CI or a commit hook finds them formatted already (outline's oxfmt
-rewrote 30 lines of Flux's first Sequelize file). Where it has none, or it fails, the file is
-restyled to the project's quotes and indentation (_js_style)."""
+"""The project's own formatting run on the migrations Flux writes, before anything is written, so a
+project checking its format in CI or a commit hook finds them formatted already (outline's oxfmt
+rewrote 30 lines of Flux's first Sequelize file): for JavaScript and TypeScript its formatter
+(prettier, Biome or oxfmt, installed and configured in the project), else its quotes and indentation
+(_js_style); for Alembic and Django what the tool itself runs on the files it writes
+(_formatter_python). A formatter's output is kept only if the strings in it (the SQL) are unchanged."""
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import subprocess
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Literal, Optional
 
 from ..project.ts_tokens import TsError, tokenize_ts
+from ._formatter_python import format_python
 from .base import FileJob
 from .tools._js_style import js_style, restyle
 
@@ -118,13 +121,37 @@ def run_formatter(formatter: Formatter, project_dir: Path, job: FileJob) -> tupl
     return proc.stdout, ""
 
 
-def format_jobs(jobs: list[FileJob], project_dir: Path,
+def _py_strings(text: str) -> Optional[list[str]]:
+    """The string constants of a Python module but its docstrings (black re-indents those), in order."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return None
+    docs = {id(n.body[0].value) for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and n.body and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+    return [n.value for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
+
+
+def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
                 enabled: bool = True) -> tuple[list[FileJob], list[str], list[str]]:
-    """The jobs with their JavaScript/TypeScript in the project's format: its formatter's output where
-    it has one (and `enabled`), else restyled to its quotes and indentation; the formatters that ran;
-    and a note for each file its formatter failed on (that file is restyled)."""
+    """The jobs in the project's format (where `enabled`): JavaScript/TypeScript by its formatter, else
+    restyled to its quotes and indentation; Alembic's and Django's Python as the tool formats its own
+    files; with what ran, and a note for each file a formatter failed on."""
     out, used, notes = [], [], []
+    py = {j.rel: j.content for j in jobs if enabled and not j.replace and j.rel.endswith(".py")}
+    formatted, py_used, py_notes = format_python(py, Path(project_dir), tool)
+    used += py_used
+    notes += py_notes
     for job in jobs:
+        if job.rel in py:
+            text = formatted[job.rel]
+            if text != job.content and _py_strings(text) != _py_strings(job.content):
+                notes.append(f"{job.rel}: not formatted ({', '.join(py_used)} changed the SQL in the file)")
+                text = job.content
+            out.append(FileJob(job.rel, text))
+            continue
         if job.replace or not job.rel.endswith(JS_EXTS):
             out.append(job)
             continue
