@@ -15,6 +15,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from ..write.deploy_groups import PlanRecord, WriteOutcome, continue_plan, write_first
+from ..write.formatter import format_code_changes
 from ..project.detect import Detection, ddl_folders, detect
 from ..project.dialect import not_postgres
 from ..errors import FluxInputError
@@ -156,7 +157,8 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
                              f"{why[0]}{f'; and {len(why) - 1} more' if len(why) > 1 else ''})") from None
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
-    plan = plan.model_copy(update={"code_changes": writer.code_changes(plan, project)})
+    changes = format_code_changes(writer.code_changes(plan, project), project, settings.format_files)
+    plan = plan.model_copy(update={"code_changes": changes})
     before = schemas_before_each([s.up_sql for s in plan.steps], schema)  # each step replayed once
     # How the schema was read belongs to the plan's findings: a statement of the history skipped
     # on the dev database means the plan starts from a schema the history alone does not make.

@@ -17,7 +17,9 @@ from typing import Literal, Optional
 
 from ..project.ts_tokens import TsError, tokenize_ts
 from ._formatter_python import format_python
+from ..model.plan import CodeChange
 from .base import FileJob
+from .code_changes import apply, created, patch_for, read
 from .tools._js_style import js_style, restyle
 
 JS_EXTS = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts")
@@ -166,3 +168,33 @@ def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
         style = js_style(project_dir, Path(job.rel).parent)
         out.append(FileJob(job.rel, restyle(job.content, style)) if style is not None else job)
     return out, list(dict.fromkeys(used)), notes
+
+
+def format_code_changes(changes: list[CodeChange], project_dir: Path, enabled: bool = True) -> list[CodeChange]:
+    """The model changes to JavaScript/TypeScript files (TypeORM's entities, Drizzle's schema) as the
+    project's formatter leaves them: a new file formatted; an edited one formatted where it was in the
+    formatter's layout before the edit (else the edit alone: formatting would touch lines Flux did not)."""
+    out = []
+    for change in changes:
+        formatter = find_formatter(project_dir, change.path) if enabled and change.patch and \
+            change.path.endswith(JS_EXTS) else None
+        if formatter is None:
+            out.append(change)
+            continue
+        new = change.patch.startswith("--- /dev/null")
+        try:
+            before = "" if new else read(Path(project_dir) / change.path)
+            after = apply(before, change.patch)
+        except (OSError, ValueError):
+            out.append(change)
+            continue
+        if not new and run_formatter(formatter, project_dir, FileJob(change.path, before))[0] != before:
+            out.append(change)
+            continue
+        text, _ = run_formatter(formatter, project_dir, FileJob(change.path, after))
+        if text is None or text == after:
+            out.append(change)
+            continue
+        patch = created(change.path, text) if new else patch_for(project_dir, change.path, text)
+        out.append(change.model_copy(update={"patch": patch}))
+    return out

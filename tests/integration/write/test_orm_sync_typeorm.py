@@ -199,3 +199,29 @@ def test_plan_sql_shows_the_entity_change(project, capsys):
     out = capsys.readouterr().out
     assert "-- model change src/entity/User.ts (`patch -p1`): the TypeORM entity matches" in out
     assert '+    @Column({ name: "display_name", type: "varchar", length: 100, nullable: true })' in out
+
+
+@pytest.mark.parametrize("case,formatting", [("add-column", True), ("create-table", True), ("add-column", False)])
+def test_entity_changes_come_in_the_project_s_prettier_layout(project, case, formatting, capsys):
+    """A project formatting its entities with prettier gets Flux's entity edits, and its migrations, in
+    prettier's layout: the check passes after the patches, and TypeORM still finds nothing to do. With
+    `format_files: false` the same check fails (the edits alone are not in that layout)."""
+    prettier = project / "node_modules" / ".bin" / "prettier"
+    if not prettier.exists():
+        pytest.skip("prettier is not installed (npm install --prefix tests/node)")
+    (project / ".prettierrc").write_text(json.dumps({"singleQuote": True, "printWidth": 60}))
+    run([prettier, "--write", "src/entity"], project)
+    if not formatting:
+        (project / ".flux.yaml").write_text("format_files: false\n")
+    plan = write_all(project, CASES[case], capsys)
+    changes = [c for c in plan.code_changes if c.patch]
+    assert changes
+    for c in changes:
+        subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=project, check=True, capture_output=True)
+    ours = [p.relative_to(project).as_posix() for p in (project / "migrations").glob("*.ts") if "Init" not in p.name]
+    done = subprocess.run([prettier, "--check", "src/entity", *ours], cwd=project, capture_output=True, text=True)
+    assert (done.returncode == 0) == formatting, done.stdout + done.stderr
+    run([NODE, project / "node_modules/typescript/bin/tsc", "--noEmit", "-p", "tsconfig.json"], project)
+    typeorm(project, "migration:run", "--transaction", "each")
+    done = typeorm(project, "migration:generate", "migrations/Check", "--check", check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

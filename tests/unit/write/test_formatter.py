@@ -77,3 +77,22 @@ def test_switched_off_it_is_never_run(tmp_path):
     assert not (tmp_path / "ran").exists() and used == [] and notes == []
     format_jobs([JOB], tmp_path)
     assert (tmp_path / "ran").exists()  # the same project with it on: run
+
+
+def test_model_changes_are_formatted_only_where_the_file_was_in_the_formatter_s_layout(tmp_path):
+    from flux_agent.model.plan import CodeChange
+    from flux_agent.write.code_changes import apply, created, patch_for
+    from flux_agent.write.formatter import format_code_changes
+
+    (tmp_path / ".prettierrc").write_text(json.dumps({"semi": False}))
+    _bin(tmp_path, "prettier", "sed 's/;$//'")  # a formatter whose layout has no semicolons
+    (tmp_path / "clean.ts").write_text("const a = 1\n")
+    (tmp_path / "mixed.ts").write_text("const a = 1;\n")
+    changes = [CodeChange(path=p, patch=patch_for(tmp_path, p, (tmp_path / p).read_text() + "const b = 2;\n"), why="w")
+               for p in ("clean.ts", "mixed.ts")]
+    changes.append(CodeChange(path="New.ts", patch=created("New.ts", "export const c = 3;\n"), why="w"))
+    clean, mixed, new = format_code_changes(changes, tmp_path)
+    assert apply("const a = 1\n", clean.patch) == "const a = 1\nconst b = 2\n"
+    assert mixed == changes[1]  # formatting it would rewrite line 1, which the plan does not touch
+    assert apply("", new.patch) == "export const c = 3\n" and new.patch.startswith("--- /dev/null")
+    assert format_code_changes(changes, tmp_path, enabled=False) == changes
