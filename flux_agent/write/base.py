@@ -45,20 +45,41 @@ def camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
+# Words a cut name should not end on ("..._constraints_on_shares_is.js" said less than "..._constraints.js").
+_TRAILING = frozenset({"a", "an", "the", "and", "or", "of", "to", "as", "in", "on", "at", "by", "with", "for",
+                       "into", "from", "it", "its"})
+_ASIDE = re.compile(r"\s*\([^()]*\)")  # "(rename)", "(proved by the check, no scan)": a title's asides
+
+
+def _slug_word(word: str) -> str:
+    # A camelCase name's words kept apart (firstName: first_name, FirstName in a class name, not Firstname)
+    word = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", word).lower()
+    return re.sub(r"[^a-z0-9]+", "_", word).strip("_")
+
+
 def slug(title: str, fallback: str = "migration") -> str:
-    """Lowercase ascii `[a-z0-9_]`, at most 50 characters, never empty; cut after a whole word
-    where that keeps half of them (a long name is cut within it)."""
+    """Lowercase ascii `[a-z0-9_]`, at most 50 characters, never empty. A longer title loses its
+    asides in parentheses, then is cut after a whole word of the title (a name such as
+    shares.is_published is one), not ending on a word like "of" or "the", where that keeps half of
+    the characters (a long name is cut within it)."""
     ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     # A name made of a hash (TypeORM's IDX_9a27ee81fbc0bb9e5260ed6f82) says nothing in a file name, and
     # ran into the class name's timestamp: left out (the step's title keeps it).
     ascii_text = _HASHED.sub(" ", ascii_text)
-    # A camelCase name's words kept apart (firstName: first_name, FirstName in a class name, not Firstname)
-    ascii_text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", ascii_text).lower()
-    text = re.sub(r"[^a-z0-9]+", "_", ascii_text).strip("_")
-    if len(text) > _SLUG_MAX:
-        whole = text[:_SLUG_MAX + 1].rpartition("_")[0]  # the next character an underscore: the word is whole
-        text = whole if len(whole) >= _SLUG_MAX // 2 else text[:_SLUG_MAX]
-    return text.rstrip("_") or fallback
+    words = [w for w in map(_slug_word, ascii_text.split()) if w]
+    text = "_".join(words)
+    if len(text) <= _SLUG_MAX:
+        return text or fallback
+    words = [w for w in map(_slug_word, _ASIDE.sub("", ascii_text).split()) if w] or words
+    kept: list[str] = []
+    for word in words:
+        if len("_".join(kept + [word])) > _SLUG_MAX:
+            break
+        kept.append(word)
+    while len(kept) > 1 and kept[-1] in _TRAILING:
+        kept.pop()
+    cut = "_".join(kept)
+    return (cut if len(cut) >= _SLUG_MAX // 2 else text[:_SLUG_MAX].rstrip("_")) or fallback
 
 
 def clean_dir(migrations_dir: str) -> PurePosixPath:

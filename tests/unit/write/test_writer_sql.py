@@ -43,6 +43,12 @@ def test_slug():
         "add_shares_slug_and_a_trigger_keeping_it_in_sync"
     assert slug("a" * 49 + " bcd") == "a" * 49 and slug("a" * 50 + " b") == "a" * 50
     assert slug("abc " + "x" * 70) == "abc_" + "x" * 46
+    # outline's rename steps: a name stays whole, asides go first, no trailing "as"/"on"
+    assert slug("validate the copied constraints on shares.is_published") == "validate_the_copied_constraints"
+    assert slug("add constraints of published to is_published as NOT VALID") == \
+        "add_constraints_of_published_to_is_published"
+    assert slug("set shares.is_published NOT NULL (proved by the check, no scan)") == "set_shares_is_published_not_null"
+    assert slug("set shares.published NOT NULL (proved)") == "set_shares_published_not_null_proved"  # fits: kept
 
 
 def test_layout_stamps_increase_from_now(tmp_path):

@@ -245,7 +245,7 @@ def test_prisma_folders_after_existing(tmp_path):
 def test_golang_migrate_versions(tmp_path):
     touch(tmp_path / "migrations", "000006_a.up.sql", "000006_a.down.sql", "000007_b.up.sql")
     assert names("golang-migrate", tmp_path)[:2] == [
-        "000008_add_users_email_address_and_a_trigger_keeping_it.up.sql",
+        "000008_add_users_email_address_and_a_trigger_keeping.up.sql",
         "000009_copy_email_into_email_address_in_batches_rename.up.sql"]
     plain = tmp_path / "p"
     touch(plain / "migrations", "1_init.up.sql", "12_more.up.sql")
@@ -320,7 +320,7 @@ def test_sqitch_plan_keeps_lines_and_chains(tmp_path):
     assert plan_job.content.startswith(existing)
     added = plan_job.content[len(existing):].splitlines()
     assert len(added) == len(db_steps(laid))
-    assert added[0].startswith("add_users_email_address_and_a_trigger_keeping_it "
+    assert added[0].startswith("add_users_email_address_and_a_trigger_keeping "
                                "[drop_users_email_and_the_sync_trigger] 2025-03-04T05:06:07Z Flux <flux@localhost> # ")
     assert added[-1].startswith("drop_users_email_and_the_sync_trigger_2 [set_users_email_address")
     commit(laid, tmp_path, jobs)

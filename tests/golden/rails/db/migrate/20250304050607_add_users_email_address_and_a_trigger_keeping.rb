@@ -1,5 +1,5 @@
 # Step 1 (expand): add users.email_address and a trigger keeping it in sync with email
-class AddUsersEmailAddressAndATriggerKeepingIt < ActiveRecord::Migration[7.1]
+class AddUsersEmailAddressAndATriggerKeeping < ActiveRecord::Migration[7.1]
   def up
     execute <<~'SQL'
       SET LOCAL lock_timeout = '30ms';

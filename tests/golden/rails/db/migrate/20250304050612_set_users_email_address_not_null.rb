@@ -1,5 +1,5 @@
 # Step 6 (expand): set users.email_address NOT NULL (proved by the check, no scan)
-class SetUsersEmailAddressNotNullProvedByThe < ActiveRecord::Migration[7.1]
+class SetUsersEmailAddressNotNull < ActiveRecord::Migration[7.1]
   def up
     execute <<~'SQL'
       SET LOCAL lock_timeout = '30ms';

@@ -1,5 +1,5 @@
 # Step 5 (expand): validate the copied constraints on users.email_address
-class ValidateTheCopiedConstraintsOnUsersEmail < ActiveRecord::Migration[7.1]
+class ValidateTheCopiedConstraints < ActiveRecord::Migration[7.1]
   def up
     execute <<~'SQL'
       SET LOCAL lock_timeout = '1s';

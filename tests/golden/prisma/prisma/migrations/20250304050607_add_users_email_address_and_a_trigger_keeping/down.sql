@@ -1,10 +1,10 @@
--- Rollback of 20250304050612_set_users_email_address_not_null_proved_by_the: Prisma has no down migrations. To undo it, run
---   npx prisma db execute --schema prisma/schema.prisma --file prisma/migrations/20250304050612_set_users_email_address_not_null_proved_by_the/down.sql
+-- Rollback of 20250304050607_add_users_email_address_and_a_trigger_keeping: Prisma has no down migrations. To undo it, run
+--   npx prisma db execute --schema prisma/schema.prisma --file prisma/migrations/20250304050607_add_users_email_address_and_a_trigger_keeping/down.sql
 -- then, if the migration had failed:
---   npx prisma migrate resolve --rolled-back 20250304050612_set_users_email_address_not_null_proved_by_the
+--   npx prisma migrate resolve --rolled-back 20250304050607_add_users_email_address_and_a_trigger_keeping
 -- or, if it had been applied (Prisma marks only failed migrations rolled back):
---   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050612_set_users_email_address_not_null_proved_by_the';" | npx prisma db execute --schema prisma/schema.prisma --stdin
--- Step 6 (expand): set users.email_address NOT NULL (proved by the check, no scan)
+--   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050607_add_users_email_address_and_a_trigger_keeping';" | npx prisma db execute --schema prisma/schema.prisma --stdin
+-- Step 1 (expand): add users.email_address and a trigger keeping it in sync with email
 SET LOCAL lock_timeout = '30ms';
 SET LOCAL statement_timeout = '128s';
 -- flux: retried on a lock timeout: 30 tries of at most 30 ms each, 100 ms to 5000 ms apart
@@ -16,8 +16,10 @@ DECLARE
 BEGIN
   LOOP
     BEGIN
-ALTER TABLE users ADD CONSTRAINT users_email_address_not_null CHECK (email_address IS NOT NULL) NOT VALID;
-ALTER TABLE users ALTER COLUMN email_address DROP NOT NULL;
+DROP TRIGGER IF EXISTS flux_sync_users_email ON users;
+-- squawk-ignore ban-drop-function -- only the sync trigger dropped above used it
+DROP FUNCTION IF EXISTS flux_sync_users_email();
+ALTER TABLE users DROP COLUMN IF EXISTS email_address;
       EXIT;
     EXCEPTION WHEN lock_not_available THEN
       IF flux_try >= 30 THEN

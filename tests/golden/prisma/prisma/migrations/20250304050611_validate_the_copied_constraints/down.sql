@@ -1,0 +1,8 @@
+-- Rollback of 20250304050611_validate_the_copied_constraints: Prisma has no down migrations. To undo it, run
+--   npx prisma db execute --schema prisma/schema.prisma --file prisma/migrations/20250304050611_validate_the_copied_constraints/down.sql
+-- then, if the migration had failed:
+--   npx prisma migrate resolve --rolled-back 20250304050611_validate_the_copied_constraints
+-- or, if it had been applied (Prisma marks only failed migrations rolled back):
+--   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050611_validate_the_copied_constraints';" | npx prisma db execute --schema prisma/schema.prisma --stdin
+-- Step 5 (expand): validate the copied constraints on users.email_address
+-- nothing to undo: validating changes no data

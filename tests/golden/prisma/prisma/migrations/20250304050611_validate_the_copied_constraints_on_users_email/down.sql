@@ -1,8 +1,0 @@
--- Rollback of 20250304050611_validate_the_copied_constraints_on_users_email: Prisma has no down migrations. To undo it, run
---   npx prisma db execute --schema prisma/schema.prisma --file prisma/migrations/20250304050611_validate_the_copied_constraints_on_users_email/down.sql
--- then, if the migration had failed:
---   npx prisma migrate resolve --rolled-back 20250304050611_validate_the_copied_constraints_on_users_email
--- or, if it had been applied (Prisma marks only failed migrations rolled back):
---   echo "DELETE FROM _prisma_migrations WHERE migration_name = '20250304050611_validate_the_copied_constraints_on_users_email';" | npx prisma db execute --schema prisma/schema.prisma --stdin
--- Step 5 (expand): validate the copied constraints on users.email_address
--- nothing to undo: validating changes no data
