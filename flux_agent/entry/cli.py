@@ -264,21 +264,9 @@ def _schema(args) -> int:
     if args.json:
         print(schema.model_dump_json(indent=2))
     else:
-        for t in schema.tables:
-            cols = ", ".join(f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}" for c in t.columns)
-            print(f"{t.name}({cols})")
-        for e in schema.enums:
-            print(f"enum {e.name}: {', '.join(e.values)}")
-        for v in schema.views:
-            print(f"view {v.name}")
-        deps = schema.dependencies  # what PostgreSQL says would break if these columns changed
-        for d in deps.dependents if deps else []:
-            if d.kind != "index":
-                print(f"{d.label} uses {d.table}({', '.join(d.columns) or '*'})")
-        for fn in deps.functions if deps else []:
-            print(f"function {fn.name} ({fn.language}){' for trigger ' + ', '.join(fn.triggers) if fn.triggers else ''}")
-        for ext in schema.extensions:
-            print(f"extension {ext}")
+        from .schema_text import schema_lines
+
+        print("\n".join(schema_lines(schema)))
     return 0
 
 

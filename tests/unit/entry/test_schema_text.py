@@ -1,0 +1,43 @@
+"""`flux schema` without --json: a table's columns with their defaults, then its keys, checks and
+indexes one a line (before, only the columns: no key, no index of outline's 60 tables was shown)."""
+
+from __future__ import annotations
+
+from flux_agent.entry.schema_text import schema_lines
+from flux_agent.model.schema import Column, Constraint, Index, Schema, Table
+
+ORDERS = Table(
+    name="orders",
+    columns=[Column(name="id", type="bigint", nullable=False),
+             Column(name="user_id", type="bigint", nullable=False),
+             Column(name="status", type="text", nullable=False, default="'new'::text"),
+             Column(name="total", type="numeric(10,2)"),
+             Column(name="cents", type="bigint", generated="total * 100")],
+    primary_key=["id"],
+    constraints=[Constraint(name="orders_pkey", kind="primary_key", columns=["id"]),
+                 Constraint(name="orders_user_id_fkey", kind="foreign_key", columns=["user_id"], ref_table="users",
+                            ref_columns=["id"], on_delete="CASCADE"),
+                 Constraint(name="orders_total_check", kind="check", expression="total >= 0", validated=False)],
+    indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True),
+             Index(name="orders_user_id_idx", columns=["user_id"], where="status <> 'done'::text"),
+             Index(name="orders_tags_idx", columns=["tags"], method="gin")],
+)
+
+
+def test_a_table_shows_its_keys_checks_and_indexes():
+    assert schema_lines(Schema(tables=[ORDERS], extensions=["pg_trgm"])) == [
+        "orders(id bigint NOT NULL, user_id bigint NOT NULL, status text NOT NULL DEFAULT 'new'::text, "
+        "total numeric(10,2), cents bigint GENERATED ALWAYS AS (total * 100) STORED)",
+        "  primary key orders_pkey (id)",
+        "  foreign key orders_user_id_fkey (user_id) -> users(id) ON DELETE CASCADE",
+        "  check orders_total_check (total >= 0) NOT VALID",
+        "  index orders_user_id_idx (user_id) where status <> 'done'::text",
+        "  index orders_tags_idx using gin (tags)",
+        "extension pg_trgm",
+    ]
+
+
+def test_a_primary_key_known_only_by_its_columns_is_still_said():
+    """A static reader may give the key's columns and no constraint for it."""
+    table = Table(name="t", columns=[Column(name="a", type="integer", nullable=False)], primary_key=["a"])
+    assert schema_lines(Schema(tables=[table])) == ["t(a integer NOT NULL)", "  primary key (a)"]
