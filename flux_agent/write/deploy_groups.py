@@ -183,8 +183,7 @@ def project_lock(project: Path):
 def _write_group(record: PlanRecord, group: list[Step], project: Path, new_record: bool) -> WriteOutcome:
     writer = get_writer(record.plan.tool)
     sub = record.plan.model_copy(update={"steps": group})
-    jobs, formatted_with, notes = format_jobs(writer.jobs(sub, project) if group else [], project,
-                                              record.plan.tool, load_settings(project).format_files)
+    jobs = writer.jobs(sub, project) if group else []
     written = set(record.written) | {s.number for s in group}
     # Step file names are fixed when written; keep them in the record.
     names = {s.number: s.files for s in group}
@@ -196,6 +195,8 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
                  for c in record.plan.code_changes if c.applied_on_write and c.patch]
     # Every plan is kept, finished or not: `flux status` reads what a database applied against it.
     jobs.append(_record_job(updated, replace=not new_record))
+    # In the project's format, as its own tools would leave them (the record too: it is committed).
+    jobs, formatted_with, notes = format_jobs(jobs, project, record.plan.tool, load_settings(project).format_files)
     paths = commit(record.plan, project, jobs)
     files = [p.relative_to(project).as_posix() if p.is_absolute() else str(p) for p in paths]
     return WriteOutcome(

@@ -136,6 +136,20 @@ def _py_strings(text: str) -> Optional[list[str]]:
             if isinstance(n, ast.Constant) and isinstance(n.value, str) and id(n) not in docs]
 
 
+def _record(job: FileJob, project_dir: Path) -> FileJob:
+    """A plan record (.flux/plans/*.json, committed with the migrations) in the layout of the project's
+    formatter: `prettier --check .` flagged the record Flux wrote. Kept only if it reads as the same JSON."""
+    formatter = find_formatter(project_dir, job.rel)
+    if formatter is None:
+        return job
+    text, _ = run_formatter(formatter, project_dir, job)
+    try:
+        same = text is not None and json.loads(text) == json.loads(job.content)
+    except ValueError:
+        same = False
+    return FileJob(job.rel, text, job.replace) if same else job
+
+
 def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
                 enabled: bool = True) -> tuple[list[FileJob], list[str], list[str]]:
     """The jobs in the project's format (where `enabled`): JavaScript/TypeScript by its formatter, else
@@ -153,6 +167,9 @@ def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
                 notes.append(f"{job.rel}: not formatted ({', '.join(py_used)} changed the SQL in the file)")
                 text = job.content
             out.append(FileJob(job.rel, text))
+            continue
+        if job.rel.startswith(".flux/") and job.rel.endswith(".json"):
+            out.append(_record(job, project_dir) if enabled else job)
             continue
         if job.replace or not job.rel.endswith(JS_EXTS):
             out.append(job)

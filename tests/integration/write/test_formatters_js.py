@@ -72,7 +72,7 @@ def test_written_migration_passes_the_project_s_formatter_and_runs(tool, formatt
 
     outcome = write_first(plan, root, get_writer(tool).default_dir)
     assert outcome.formatted_with == [formatter] and outcome.notes == []
-    done = check(formatter, root, outcome.files)
+    done = check(formatter, root, outcome.files + [outcome.record])  # the plan record is committed too
     assert done.returncode == 0, done.stdout + done.stderr
     written = [root / f for f in outcome.files]
     project.check_syntax(written)
