@@ -154,9 +154,11 @@ def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
                 enabled: bool = True) -> tuple[list[FileJob], list[str], list[str]]:
     """The jobs in the project's format (where `enabled`): JavaScript/TypeScript by its formatter, else
     restyled to its quotes and indentation; Alembic's and Django's Python as the tool formats its own
-    files; with what ran, and a note for each file a formatter failed on."""
+    files; with what ran, and a note for each file a formatter failed on. Not `enabled`: as written."""
+    if not enabled:
+        return jobs, [], []
     out, used, notes = [], [], []
-    py = {j.rel: j.content for j in jobs if enabled and not j.replace and j.rel.endswith(".py")}
+    py = {j.rel: j.content for j in jobs if not j.replace and j.rel.endswith(".py")}
     formatted, py_used, py_notes = format_python(py, Path(project_dir), tool)
     used += py_used
     notes += py_notes
@@ -169,12 +171,12 @@ def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
             out.append(FileJob(job.rel, text))
             continue
         if job.rel.startswith(".flux/") and job.rel.endswith(".json"):
-            out.append(_record(job, project_dir) if enabled else job)
+            out.append(_record(job, project_dir))
             continue
         if job.replace or not job.rel.endswith(JS_EXTS):
             out.append(job)
             continue
-        formatter = find_formatter(project_dir, job.rel) if enabled else None
+        formatter = find_formatter(project_dir, job.rel)
         if formatter is not None:
             text, why = run_formatter(formatter, project_dir, job)
             if text is not None:
