@@ -46,7 +46,7 @@ def camel(name: str) -> str:
 
 
 # Words a cut name should not end on ("..._constraints_on_shares_is.js" said less than "..._constraints.js").
-_TRAILING = frozenset({"a", "an", "the", "and", "or", "of", "to", "as", "in", "on", "at", "by", "with", "for",
+_TRAILING = frozenset({"a", "an", "the", "and", "or", "not", "of", "to", "as", "in", "on", "at", "by", "with", "for",
                        "into", "from", "it", "its"})
 _ASIDE = re.compile(r"\s*\([^()]*\)")  # "(rename)", "(proved by the check, no scan)": a title's asides
 

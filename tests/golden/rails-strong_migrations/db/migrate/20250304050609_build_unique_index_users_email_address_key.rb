@@ -1,5 +1,5 @@
 # Step 3 (expand): build unique index users_email_address_key on users (email_address)
-class BuildUniqueIndexUsersEmailAddressKeyOn < ActiveRecord::Migration[7.1]
+class BuildUniqueIndexUsersEmailAddressKey < ActiveRecord::Migration[7.1]
   disable_ddl_transaction!
 
   def up

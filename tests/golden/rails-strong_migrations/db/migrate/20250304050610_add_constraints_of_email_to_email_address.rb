@@ -1,5 +1,5 @@
 # Step 4 (expand): add constraints of email to email_address as NOT VALID
-class AddConstraintsOfEmailToEmailAddressAsNot < ActiveRecord::Migration[7.1]
+class AddConstraintsOfEmailToEmailAddress < ActiveRecord::Migration[7.1]
   def up
     # safety_assured: strong_migrations cannot inspect execute; flux planned this SQL (expand step 4, ACCESS EXCLUSIVE lock: brief lock, no scan)
     safety_assured do

@@ -1,5 +1,5 @@
 # Step 4 (expand): add constraints of email to email_address as NOT VALID
-class AddConstraintsOfEmailToEmailAddressAsNot < ActiveRecord::Migration[7.1]
+class AddConstraintsOfEmailToEmailAddress < ActiveRecord::Migration[7.1]
   def up
     execute <<~'SQL'
       SET LOCAL lock_timeout = '30ms';

@@ -1,5 +1,5 @@
 # Step 5 (expand): validate the copied constraints on users.email_address
-class ValidateTheCopiedConstraintsOnUsersEmail < ActiveRecord::Migration[7.1]
+class ValidateTheCopiedConstraints < ActiveRecord::Migration[7.1]
   def up
     # safety_assured: strong_migrations cannot inspect execute; flux planned this SQL (expand step 5, SHARE UPDATE EXCLUSIVE lock: scans the table; reads and writes go on)
     safety_assured do
