@@ -1,6 +1,6 @@
 """The project's own formatting run on the migrations Flux writes, before anything is written, so a
 project checking its format in CI or a commit hook finds them formatted already (outline's oxfmt
-rewrote 30 lines of Flux's first Sequelize file): for JavaScript and TypeScript its formatter
+rewrote 9 lines of Flux's first Sequelize file into 25): for JavaScript and TypeScript its formatter
 (prettier, Biome or oxfmt, installed and configured in the project), else its quotes and indentation
 (_js_style); for Alembic and Django what the tool itself runs on the files it writes
 (_formatter_python). A formatter's output is kept only if the strings in it (the SQL) are unchanged."""
