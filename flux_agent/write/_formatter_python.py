@@ -1,8 +1,9 @@
-"""What a Python migration tool does to the files it writes, done to Flux's before they are written:
-Alembic's post_write_hooks (ruff or black, as alembic.ini or [tool.alembic] configures them) and
-Django's makemigrations formatting (black, where it is on the path), each by the tool's own code in
-the project's interpreter (_format_child.py), on a copy of the file under its own name beside
-where it goes, so the formatter finds the project's config as it would for the file itself."""
+"""Python formatting as the project does it. For the migrations Flux writes, what the migration tool does
+to its own: Alembic's post_write_hooks (ruff or black, as alembic.ini or [tool.alembic] configures them)
+and Django's makemigrations formatting (black, where it is on the path), each by the tool's own code in
+the project's interpreter (_format_child.py), on a copy of the file under its own name beside where it
+goes, so the formatter finds the project's config as it would for the file itself. For the model files
+Flux edits: the formatter the project configures (black, or ruff's formatter), found by python_formatter."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ from typing import Optional
 
 from ..devdb.runners._python import project_python
 from ..errors import FluxInputError
+
+try:
+    import tomllib
+except ImportError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
 
 _TIMEOUT_S = 120
 
@@ -93,3 +99,54 @@ def format_python(contents: dict[str, str], project: Path, tool: str) -> tuple[d
         return out, [f"{what}: {', '.join(result['ran'])}"], []
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _configured(folder: Path) -> list[str]:
+    """The Python formatters `folder` configures: [tool.black], ruff's [format] section (pyproject's
+    [tool.ruff.format], ruff.toml), a pre-commit hook of either. A [tool.ruff] alone says only that
+    ruff lints."""
+    names = []
+    for name, key in (("pyproject.toml", ("tool",)), ("ruff.toml", ()), (".ruff.toml", ())):
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        table = doc.get("tool", {}) if key else {"ruff": doc}
+        if isinstance(table.get("black"), dict):
+            names.append("black")
+        ruff = table.get("ruff")
+        if isinstance(ruff, dict) and isinstance(ruff.get("format"), dict):
+            names.append("ruff")
+    hooks = folder / ".pre-commit-config.yaml"
+    if hooks.is_file():
+        import yaml
+
+        try:
+            doc = yaml.safe_load(hooks.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            doc = {}
+        ids = {h.get("id") for r in doc.get("repos", []) if isinstance(r, dict)
+               for h in r.get("hooks", []) if isinstance(h, dict)} if isinstance(doc, dict) else set()
+        names += [n for n, hook in (("black", "black"), ("ruff", "ruff-format")) if hook in ids]
+    return list(dict.fromkeys(names))
+
+
+def python_formatter(project: Path, rel: str) -> Optional[tuple[str, str]]:
+    """(name, executable) of the formatter configured nearest `rel` (from its folder up to the project),
+    where it is installed: in the project's interpreter's folder, else on the path; None otherwise."""
+    root = Path(project).resolve()
+    here = (root / rel).parent
+    folders = [d for d in [here, *here.parents] if d == root or root in d.parents]
+    for d in folders:
+        names = _configured(d)
+        for name in names:
+            python = project_python(here, root)
+            exe = shutil.which(name, path=os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "")]))
+            if exe:
+                return name, exe
+        if names:
+            return None
+    return None

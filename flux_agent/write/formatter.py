@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal, Optional
 
 from ..project.ts_tokens import TsError, tokenize_ts
-from ._formatter_python import format_python
+from ._formatter_python import format_python, python_formatter
 from ..model.plan import CodeChange
 from .base import FileJob
 from .code_changes import apply, created, patch_for, read
@@ -40,11 +40,15 @@ _KNOWN: dict[str, tuple[tuple[str, ...], str]] = {
 
 @dataclass(frozen=True)
 class Formatter:
-    name: Literal["prettier", "biome", "oxfmt"]
-    exe: Path  # node_modules/.bin/<name> of the project (or a folder of it)
+    name: Literal["prettier", "biome", "oxfmt", "black", "ruff"]
+    exe: Path  # node_modules/.bin/<name> of the project (or a folder of it); black's and ruff's where installed
 
     def argv(self, rel: str) -> list[str]:
         """Format stdin as the file `rel` (relative to the project) would be: its config, its ignores."""
+        if self.name == "black":
+            return [str(self.exe), "-q", "--stdin-filename", rel, "-"]
+        if self.name == "ruff":
+            return [str(self.exe), "format", "--stdin-filename", rel, "-"]
         if self.name == "biome":
             return [str(self.exe), "format", f"--stdin-file-path={rel}"]
         if self.name == "oxfmt":
@@ -75,8 +79,12 @@ def _configured(folder: Path) -> list[str]:
 
 def find_formatter(project_dir: Path, rel: str) -> Optional[Formatter]:
     """The formatter configured nearest to `rel` (from its folder up to the project), where its
-    binary is installed in a node_modules/.bin on the way; None if there is none, or the nearest is
-    not installed (another one further up is not what that folder is formatted with)."""
+    binary is installed in a node_modules/.bin on the way (a Python file's: _formatter_python); None
+    if there is none, or the nearest is not installed (another one further up is not what that folder
+    is formatted with)."""
+    if rel.endswith(".py"):
+        found = python_formatter(Path(project_dir), rel)
+        return Formatter(found[0], Path(found[1])) if found else None  # type: ignore[arg-type]
     root = Path(project_dir).resolve()
     folders = []
     here = (root / rel).parent
@@ -118,7 +126,8 @@ def run_formatter(formatter: Formatter, project_dir: Path, job: FileJob) -> tupl
         said = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
         said = [line for line in said if "error" in line.lower()] or said  # not node's stack frames
         return None, f"{formatter.name} exited {proc.returncode}" + (f": {said[0]}" if said else "")
-    if _templates(proc.stdout) != _templates(job.content):
+    same = _py_strings if job.rel.endswith(".py") else _templates
+    if same(proc.stdout) != same(job.content):
         return None, f"{formatter.name} changed the SQL in the file"
     return proc.stdout, ""
 
@@ -190,13 +199,13 @@ def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
 
 
 def format_code_changes(changes: list[CodeChange], project_dir: Path, enabled: bool = True) -> list[CodeChange]:
-    """The model changes to JavaScript/TypeScript files (TypeORM's entities, Drizzle's schema) as the
+    """The model changes (TypeORM's entities, Drizzle's schema, Django's and SQLAlchemy's models) as the
     project's formatter leaves them: a new file formatted; an edited one formatted where it was in the
     formatter's layout before the edit (else the edit alone: formatting would touch lines Flux did not)."""
     out = []
     for change in changes:
         formatter = find_formatter(project_dir, change.path) if enabled and change.patch and \
-            change.path.endswith(JS_EXTS) else None
+            change.path.endswith((*JS_EXTS, ".py")) else None
         if formatter is None:
             out.append(change)
             continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -456,6 +457,31 @@ def test_a_models_file_with_crlf_line_endings(pg_url, tmp_path, capsys):
     lines = models.read_bytes().count(b"\r\n")
     write_all(root, OPS["rename-column"], capsys, patch_at_deploy=True)
     assert models.read_bytes().count(b"\n") == models.read_bytes().count(b"\r\n") == lines
+    manage(root, "migrate")
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("formatting", [True, False])
+def test_models_edit_comes_in_the_project_s_black_layout(pg_url, tmp_path, capsys, formatting):
+    """A project formatting with black ([tool.black], 60 columns here) gets its models.py edit in black's
+    layout (the file was in it before): `black --check` passes after the patch, and makemigrations finds
+    nothing. With `format_files: false` the same check fails: the edit alone is not in that layout."""
+    black = shutil.which("black", path=str(Path(sys.executable).parent)) or shutil.which("black")
+    if black is None:
+        pytest.skip("black is not installed (pip install -e '.[test]')")
+    root = project(tmp_path / "site", pg_url)
+    (root / "pyproject.toml").write_text("[tool.black]\nline-length = 60\n")
+    subprocess.run([black, "-q", "shop/models.py"], cwd=root, check=True)
+    if not formatting:
+        (root / ".flux.yaml").write_text("format_files: false\n")
+    op = {"op": "add_column", "table": "customers", "column": "preferred_contact_address", "type": "varchar(250)",
+          "nullable": False, "default": "'unknown'"}
+    plan = write_all(root, op, capsys)
+    assert apply_patches(root, plan) == ["shop/models.py"]
+    done = subprocess.run([black, "--check", "shop/models.py"], cwd=root, capture_output=True, text=True)
+    assert (done.returncode == 0) == formatting, done.stdout + done.stderr
     manage(root, "migrate")
     done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
     assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr

@@ -96,3 +96,32 @@ def test_model_changes_are_formatted_only_where_the_file_was_in_the_formatter_s_
     assert mixed == changes[1]  # formatting it would rewrite line 1, which the plan does not touch
     assert apply("", new.patch) == "export const c = 3\n" and new.patch.startswith("--- /dev/null")
     assert format_code_changes(changes, tmp_path, enabled=False) == changes
+
+
+def test_a_python_model_s_formatter_is_the_one_its_project_configures(tmp_path, monkeypatch):
+    """black by [tool.black], ruff by its [format] section or a pre-commit hook; [tool.ruff] alone only
+    lints. Looked for beside the project's interpreter (its .venv here), then on the path."""
+    from flux_agent.write._formatter_python import python_formatter
+
+    venv_bin = tmp_path / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    (venv_bin / "python").write_text("")
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    rel = "shop/models.py"
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
+    assert python_formatter(tmp_path, rel) is None
+    (tmp_path / "pyproject.toml").write_text("[tool.black]\nline-length = 100\n")
+    assert python_formatter(tmp_path, rel) is None  # configured, not installed
+    _bin(tmp_path, "black", "cat")
+    black = tmp_path / "node_modules" / ".bin" / "black"
+    black.rename(venv_bin / "black")
+    assert python_formatter(tmp_path, rel) == ("black", str(venv_bin / "black"))
+    (tmp_path / "pyproject.toml").write_text("[tool.ruff.format]\nquote-style = 'single'\n")
+    assert python_formatter(tmp_path, rel) is None  # ruff's formatter configured: black is not the one
+    (tmp_path / "pyproject.toml").unlink()
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        "repos:\n- repo: https://github.com/psf/black\n  rev: 24.1.0\n  hooks:\n  - id: black\n")
+    assert python_formatter(tmp_path, rel)[0] == "black"
+    (tmp_path / "shop" / "ruff.toml").write_text("[format]\nquote-style = 'double'\n")  # nearer the file
+    assert python_formatter(tmp_path, rel) is None
