@@ -120,6 +120,8 @@ def _configured(folder: Path) -> list[str]:
         ruff = table.get("ruff")
         if isinstance(ruff, dict) and isinstance(ruff.get("format"), dict):
             names.append("ruff")
+    if _depends_on_black(folder):  # black with its defaults (babybuddy: Pipfile's black, `black . --check`)
+        names.append("black")
     hooks = folder / ".pre-commit-config.yaml"
     if hooks.is_file():
         import yaml
@@ -132,6 +134,45 @@ def _configured(folder: Path) -> list[str]:
                for h in r.get("hooks", []) if isinstance(h, dict)} if isinstance(doc, dict) else set()
         names += [n for n, hook in (("black", "black"), ("ruff", "ruff-format")) if hook in ids]
     return list(dict.fromkeys(names))
+
+
+def _requirement_name(spec: str) -> str:
+    """The distribution a requirement names (`black~=26.0` -> black)."""
+    name = spec.strip()
+    for stop in "<>=!~;[ @":
+        name = name.split(stop, 1)[0]
+    return name.strip().lower()
+
+
+def _depends_on_black(folder: Path) -> bool:
+    """Does the project in `folder` declare black as a dependency (Pipfile, pyproject's dependency
+    lists, requirements*.txt)? ruff's is not read so: a project may depend on ruff to lint only."""
+    specs: list[str] = []
+    for name in ("Pipfile", "pyproject.toml"):
+        path = folder / name
+        if not path.is_file():
+            continue
+        try:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if name == "Pipfile":
+            specs += [k for section in ("packages", "dev-packages") for k in (doc.get(section) or {})]
+            continue
+        project = doc.get("project") or {}
+        specs += list(project.get("dependencies") or [])
+        specs += [s for group in (project.get("optional-dependencies") or {}).values() for s in group]
+        specs += [s for group in (doc.get("dependency-groups") or {}).values() for s in group if isinstance(s, str)]
+        poetry = (doc.get("tool") or {}).get("poetry") or {}
+        specs += list(poetry.get("dependencies") or {}) + list(poetry.get("dev-dependencies") or {})
+        specs += [k for group in (poetry.get("group") or {}).values() for k in (group.get("dependencies") or {})]
+    for path in sorted(folder.glob("requirements*.txt")):
+        try:
+            specs += [line for line in path.read_text(encoding="utf-8").splitlines()
+                      if line.strip() and not line.lstrip().startswith(("#", "-"))]
+        except OSError:
+            continue
+    return any(isinstance(s, str) and _requirement_name(s) == "black" for s in specs)
 
 
 def python_formatter(project: Path, rel: str) -> Optional[tuple[str, str]]:

@@ -125,3 +125,22 @@ def test_a_python_model_s_formatter_is_the_one_its_project_configures(tmp_path, 
     assert python_formatter(tmp_path, rel)[0] == "black"
     (tmp_path / "shop" / "ruff.toml").write_text("[format]\nquote-style = 'double'\n")  # nearer the file
     assert python_formatter(tmp_path, rel) is None
+
+
+def test_black_as_a_dependency_is_black_with_its_defaults(tmp_path, monkeypatch):
+    """babybuddy: no [tool.black], black in its Pipfile, `black . --check` in its lint."""
+    from flux_agent.write._formatter_python import python_formatter
+
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").write_text("")
+    _bin(tmp_path, "black", "cat").rename(tmp_path / ".venv" / "bin" / "black")
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    assert python_formatter(tmp_path, "core/models.py") is None
+    for name, text in (("Pipfile", '[dev-packages]\nblack = "~=26.0"\n'),
+                       ("pyproject.toml", '[project]\nname = "x"\n[dependency-groups]\ndev = ["black>=24"]\n'),
+                       ("requirements-dev.txt", "# tools\n-r requirements.txt\nblack==24.1.0\n")):
+        (tmp_path / name).write_text(text)
+        assert python_formatter(tmp_path, "core/models.py")[0] == "black", name
+        (tmp_path / name).unlink()
+    (tmp_path / "requirements.txt").write_text("ruff>=0.5\nblackfire\n")  # ruff may lint only; not black
+    assert python_formatter(tmp_path, "core/models.py") is None
