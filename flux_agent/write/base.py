@@ -79,6 +79,11 @@ def slug(title: str, fallback: str = "migration") -> str:
     while len(kept) > 1 and kept[-1] in _TRAILING:
         kept.pop()
     cut = "_".join(kept)
+    if len(cut) < _SLUG_MAX // 2:  # a long name: cut within it, after one of its own words
+        parts = text[:_SLUG_MAX + 1].split("_")[:-1]
+        while len(parts) > 1 and parts[-1] in _TRAILING:
+            parts.pop()
+        cut = "_".join(parts)
     return (cut if len(cut) >= _SLUG_MAX // 2 else text[:_SLUG_MAX].rstrip("_")) or fallback
 
 

@@ -116,8 +116,11 @@ def run_formatter(formatter: Formatter, project_dir: Path, job: FileJob) -> tupl
     """(formatted text, "") or (None, why not): the formatter's exit, its silence, or SQL it changed
     (a plugin formatting embedded SQL would ship SQL Flux never ran)."""
     try:
-        proc = subprocess.run(formatter.argv(job.rel), input=job.content, capture_output=True, text=True,
+        # Bytes, not text: text mode would read a CRLF file's output back with "\n" (babybuddy's models.py).
+        done = subprocess.run(formatter.argv(job.rel), input=job.content.encode("utf-8"), capture_output=True,
                               cwd=project_dir, timeout=_TIMEOUT_S)
+        proc = subprocess.CompletedProcess(done.args, done.returncode, done.stdout.decode("utf-8", "replace"),
+                                           done.stderr.decode("utf-8", "replace"))
     except subprocess.TimeoutExpired:
         return None, f"{formatter.name} took more than {_TIMEOUT_S} s"
     except OSError as exc:

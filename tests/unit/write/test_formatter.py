@@ -144,3 +144,18 @@ def test_black_as_a_dependency_is_black_with_its_defaults(tmp_path, monkeypatch)
         (tmp_path / name).unlink()
     (tmp_path / "requirements.txt").write_text("ruff>=0.5\nblackfire\n")  # ruff may lint only; not black
     assert python_formatter(tmp_path, "core/models.py") is None
+
+
+def test_a_crlf_file_keeps_its_line_endings_through_the_formatter(tmp_path):
+    """babybuddy keeps models.py with CRLF: read back as text, the formatter's output lost its CRs, the
+    file looked unformatted before the edit, and the edit was never formatted."""
+    from flux_agent.model.plan import CodeChange
+    from flux_agent.write.code_changes import apply, patch_for
+    from flux_agent.write.formatter import format_code_changes
+
+    (tmp_path / ".prettierrc").write_text("{}")
+    _bin(tmp_path, "prettier", "sed 's/;\\r$/\\r/'")  # no semicolons, CRLF kept
+    (tmp_path / "m.ts").write_bytes(b"const a = 1\r\n")
+    change = CodeChange(path="m.ts", patch=patch_for(tmp_path, "m.ts", "const a = 1\nconst b = 2;\n"), why="w")
+    (formatted,) = format_code_changes([change], tmp_path)
+    assert apply("const a = 1\r\n", formatted.patch) == "const a = 1\r\nconst b = 2\r\n"

@@ -49,6 +49,9 @@ def test_slug():
         "add_constraints_of_published_to_is_published"
     assert slug("set shares.is_published NOT NULL (proved by the check, no scan)") == "set_shares_is_published_not_null"
     assert slug("set shares.published NOT NULL (proved)") == "set_shares_published_not_null_proved"  # fits: kept
+    # babybuddy: a long column name is cut after one of its own words, not within one ("..._for_the_d")
+    assert slug("add column core_child.preferred_nickname_for_the_dashboard") == \
+        "add_column_core_child_preferred_nickname"
 
 
 def test_layout_stamps_increase_from_now(tmp_path):
