@@ -101,24 +101,27 @@ def format_python(contents: dict[str, str], project: Path, tool: str) -> tuple[d
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _toml(path: Path) -> Optional[dict]:
+    """The TOML document at `path`; None where there is none or it does not read."""
+    if not path.is_file():
+        return None
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def _configured(folder: Path) -> list[str]:
     """The Python formatters `folder` configures: [tool.black], ruff's [format] section (pyproject's
     [tool.ruff.format], ruff.toml), a pre-commit hook of either. A [tool.ruff] alone says only that
     ruff lints."""
     names = []
-    for name, key in (("pyproject.toml", ("tool",)), ("ruff.toml", ()), (".ruff.toml", ())):
-        path = folder / name
-        if not path.is_file():
-            continue
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        table = doc.get("tool", {}) if key else {"ruff": doc}
+    pyproject = (_toml(folder / "pyproject.toml") or {}).get("tool") or {}
+    tables = [pyproject] + [{"ruff": doc} for doc in map(_toml, (folder / "ruff.toml", folder / ".ruff.toml")) if doc]
+    for table in tables:
         if isinstance(table.get("black"), dict):
             names.append("black")
-        ruff = table.get("ruff")
-        if isinstance(ruff, dict) and isinstance(ruff.get("format"), dict):
+        if isinstance(table.get("ruff"), dict) and isinstance(table["ruff"].get("format"), dict):
             names.append("ruff")
     if _depends_on_black(folder):  # black with its defaults (babybuddy: Pipfile's black, `black . --check`)
         names.append("black")
@@ -148,24 +151,16 @@ def _depends_on_black(folder: Path) -> bool:
     """Does the project in `folder` declare black as a dependency (Pipfile, pyproject's dependency
     lists, requirements*.txt)? ruff's is not read so: a project may depend on ruff to lint only."""
     specs: list[str] = []
-    for name in ("Pipfile", "pyproject.toml"):
-        path = folder / name
-        if not path.is_file():
-            continue
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if name == "Pipfile":
-            specs += [k for section in ("packages", "dev-packages") for k in (doc.get(section) or {})]
-            continue
-        project = doc.get("project") or {}
-        specs += list(project.get("dependencies") or [])
-        specs += [s for group in (project.get("optional-dependencies") or {}).values() for s in group]
-        specs += [s for group in (doc.get("dependency-groups") or {}).values() for s in group if isinstance(s, str)]
-        poetry = (doc.get("tool") or {}).get("poetry") or {}
-        specs += list(poetry.get("dependencies") or {}) + list(poetry.get("dev-dependencies") or {})
-        specs += [k for group in (poetry.get("group") or {}).values() for k in (group.get("dependencies") or {})]
+    pipfile = _toml(folder / "Pipfile") or {}
+    specs += [k for section in ("packages", "dev-packages") for k in (pipfile.get(section) or {})]
+    doc = _toml(folder / "pyproject.toml") or {}
+    project = doc.get("project") or {}
+    specs += list(project.get("dependencies") or [])
+    specs += [s for group in (project.get("optional-dependencies") or {}).values() for s in group]
+    specs += [s for group in (doc.get("dependency-groups") or {}).values() for s in group if isinstance(s, str)]
+    poetry = (doc.get("tool") or {}).get("poetry") or {}
+    specs += list(poetry.get("dependencies") or {}) + list(poetry.get("dev-dependencies") or {})
+    specs += [k for group in (poetry.get("group") or {}).values() for k in (group.get("dependencies") or {})]
     for path in sorted(folder.glob("requirements*.txt")):
         try:
             specs += [line for line in path.read_text(encoding="utf-8").splitlines()
