@@ -87,9 +87,27 @@ def test_nullable_set_and_removed_and_an_emptied_object_goes():
     set_nullable(ef, "orders", "qty", False)
     assert '@Column("integer")\n  qty?: number' in ef.text
     set_nullable(ef, "orders", "note", False)
-    assert '@Column("text", { default: "it\'s } here" }) note!' in ef.text
+    assert '@Column("text", { default: "it\'s } here" }) note!: string\n' in ef.text  # `| null` gone with it
     set_nullable(ef, "orders", "status", True)
-    assert "@Column({ nullable: true }) status!: string" in ef.text
+    assert "@Column({ nullable: true }) status!: string | null\n" in ef.text
+
+
+@pytest.mark.parametrize("declared, nullable, after", [
+    ("age!: number | null;", False, "age!: number;"),
+    ("age!: null | number;", False, "age!: number;"),
+    ("age!: number;", True, "age!: number | null;"),
+    ("age: number | null = null;", False, "age: number | null = null;"),  # its initializer is null: kept
+    ("meta!: Record<string, number | null>;", True, "meta!: Record<string, number | null> | null;"),
+    ("meta!: Record<string, number | null> | null;", False, "meta!: Record<string, number | null>;"),
+    ("age?: number;", True, "age?: number;"),  # optional: left to its author
+    ("age!: number | string | null;", False, "age!: number | string;"),
+])
+def test_the_property_s_type_says_null_where_the_column_may_hold_it(declared, nullable, after):
+    """TypeORM reads NULL as null: `number` on a nullable column promised what it may not give."""
+    options = '"integer"' if nullable else '"integer", { nullable: true }'
+    ef = EntityFile(f'@Entity("t")\nexport class T {{\n    @Column({options})\n    {declared}\n}}\n', naming_for(False))
+    set_nullable(ef, "t", "age" if "age" in declared else "meta", nullable)
+    assert f"    {after}\n" in ef.text
 
 
 def test_defaults_as_typeorm_compares_them():
