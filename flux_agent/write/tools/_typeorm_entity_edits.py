@@ -17,10 +17,11 @@ from ...plan.naming import index_name, renamed_hash_name
 from ...plan.ops._shadow import renamed_name
 from ...plan.ops.add_check import check_name
 from ...plan.ops._base import short_name
-from ...project.ts_tokens import match_close, str_value, tokenize_ts
+from ...project.ts_tokens import str_value, tokenize_ts
 from ..base import camel
 from ._typeorm_entity_file import EntityFile
-from ._typeorm_entity_ts import (COLUMN_DECORATORS, EntityClass, NotEditable, entity_classes,
+from ._typeorm_property_types import type_says_null, type_says_what_typeorm_gives
+from ._typeorm_entity_ts import (COLUMN_DECORATORS, EntityClass, NotEditable, column_decorators, entity_classes,
                                 is_column_decorator, property_columns, snake_case)
 
 _NUMBER = {"smallint", "integer", "real", "double precision"}
@@ -92,23 +93,14 @@ def default_value(sql: str, quote: Callable[[str], str]) -> str:
 # -- the operations ----------------------------------------------------------------------------
 
 
-def _column_decorators(found) -> list:
-    """The column decorators of `found` (a JoinColumn names the column, but types and defaults are
-    the @Column's)."""
-    cols = [(m, d) for m, d in found if d.name != "JoinColumn"]
-    if not cols:
-        raise NotEditable("the column is a relation's @JoinColumn alone: declare it with @Column to set its options")
-    return cols
-
-
 def _each(ef: EntityFile, table: str, column: str, edits: list[Callable]) -> None:
     """Each of `edits` (one splice each: `edit(toks, decorator)`) on each @Column decorator mapping the
     column, the text read again before each (the column keeps its name: the decorators are found again)."""
     _, _, found = ef.mapped(table, column)
-    for k in range(len(_column_decorators(found))):
+    for k in range(len(column_decorators(found))):
         for edit in edits:
             toks, _, found = ef.mapped(table, column)
-            edit(toks, _column_decorators(found)[k][1])
+            edit(toks, column_decorators(found)[k][1])
 
 
 def rename_column(ef: EntityFile, table: str, column: str, new: str) -> None:
@@ -223,44 +215,7 @@ def set_nullable(ef: EntityFile, table: str, column: str, nullable: bool) -> Non
             if entry is not None and entry[1] == entry[2] and toks[entry[1]].text == "true":
                 ef.remove_option(toks, d, "nullable")
         _each(ef, table, column, [edit])
-    _type_says_null(ef, table, column, nullable)
-
-
-def _type_says_null(ef: EntityFile, table: str, column: str, nullable: bool) -> None:
-    """The property's declared type says `| null` exactly where the column may hold NULL (TypeORM reads
-    NULL as null: `age!: number` on a nullable column would promise a number it may not get). A property
-    without a declared type, or with `?`, is left as it is."""
-    toks, _, found = ef.mapped(table, column)
-    for member in {id(m): m for m, _ in found}.values():
-        i = member.name_tok + 1
-        if i <= member.last and toks[i].text == "?":
-            continue
-        i += i <= member.last and toks[i].text == "!"
-        if i > member.last or toks[i].text != ":":
-            continue
-        start = end = i + 1  # the type's tokens: up to `;` or `=` outside brackets; its `|`s at the top
-        depth, bars = 0, []
-        while end <= member.last and not (depth == 0 and toks[end].text in (";", "=")):
-            text = toks[end].text
-            if text in ("(", "[", "{"):
-                end = match_close(toks, end) + 1
-                continue
-            depth += {"<": 1, ">": -1}.get(text, 0)
-            if text == "|" and depth == 0:
-                bars.append(end)
-            end += 1
-        cuts = [start - 1] + bars + [end]  # each part of the union lies between two cuts
-        nulls = [n for n in range(len(cuts) - 1) if cuts[n + 1] - cuts[n] == 2 and toks[cuts[n] + 1].text == "null"]
-        if nullable and not nulls and end > start:
-            ef.splice(toks[end - 1].end, toks[end - 1].end, " | null")
-        elif not nullable and nulls and bars and not (end <= member.last and toks[end].text == "="
-                                                     and end + 1 <= member.last and toks[end + 1].text == "null"):
-            n = nulls[0]
-            if n > 0:  # `T | null`: from the end of the part before to the end of null
-                ef.splice(toks[cuts[n] - 1].end, toks[cuts[n] + 1].end, "")
-            else:  # `null | T`
-                ef.splice(toks[start].start, toks[cuts[1] + 1].start, "")
-        return
+    type_says_null(ef, table, column, nullable)
 
 
 def _refuse_dated(ef: EntityFile, table: str, column: str) -> None:
@@ -308,6 +263,7 @@ def change_type(ef: EntityFile, table: str, column: str, type_text: str) -> None
     edits.append(set_type)
     edits += [lambda toks, d, key=key, value=value: ef.set_option(toks, d, key, value) for key, value in sizes]
     _each(ef, table, column, edits)
+    type_says_what_typeorm_gives(ef, table, column, column_type(type_text)[1])
 
 
 def add_index(ef: EntityFile, table: str, columns: list[str], name: str, unique: bool) -> None:

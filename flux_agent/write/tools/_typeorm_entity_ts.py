@@ -251,3 +251,12 @@ def property_columns(cls: EntityClass, toks: list[_Tok], naming) -> dict[str, st
             joined = [col for d, col in mapped if d.name == "JoinColumn"]
             out[m.name] = joined[0] if joined else naming(m.name + "Id")
     return out
+
+
+def column_decorators(found) -> list:
+    """The column decorators of `found` (a JoinColumn names the column, but types and defaults are
+    the @Column's)."""
+    cols = [(m, d) for m, d in found if d.name != "JoinColumn"]
+    if not cols:
+        raise NotEditable("the column is a relation's @JoinColumn alone: declare it with @Column to set its options")
+    return cols

@@ -406,3 +406,17 @@ def test_a_new_entity_takes_the_class_suffix_and_active_record_base_the_project_
                       sample)
     assert 'import { Entity, PrimaryGeneratedColumn, BaseEntity } from "typeorm";' in text
     assert '@Entity("audit_log")\nexport class AuditLogEntity extends BaseEntity {' in text
+
+
+@pytest.mark.parametrize("column, declared, new_type, after", [
+    ('"integer", { nullable: true }', "qty!: number | null;", "bigint", "qty!: string | null;"),  # int8 comes as text
+    ('"integer"', "qty!: number;", "numeric(12,2)", "qty!: string;"),
+    ('"text"', "qty!: string;", "varchar(40)", "qty!: string;"),
+    ('"text"', "qty!: Status;", "integer", "qty!: Status;"),  # its own type: left to its author
+    ('"text"', "qty!: string;", "jsonb", "qty!: string;"),  # not a plain type TypeORM gives
+    ('"integer", { transformer: toNumber }', "qty!: number;", "bigint", "qty!: number;"),  # it converts
+])
+def test_a_type_change_changes_the_plain_type_typeorm_gives(column, declared, new_type, after):
+    ef = EntityFile(f'@Entity("t")\nexport class T {{\n    @Column({column})\n    {declared}\n}}\n', naming_for(False))
+    change_type(ef, "t", "qty", new_type)
+    assert f"    {after}\n" in ef.text
