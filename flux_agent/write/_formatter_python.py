@@ -18,6 +18,7 @@ from typing import Optional
 
 from ..devdb.runners._python import project_python
 from ..errors import FluxInputError
+from .base import folders_up
 
 try:
     import tomllib
@@ -51,10 +52,10 @@ def _alembic_config(project: Path, folder: str) -> Optional[dict]:
             "toml": str(where.file) if where.toml else "", "cwd": str(where.file.parent)}
 
 
-def _black(python: str) -> Optional[str]:
-    """The black Django's run_formatters would find: on the path the child gets (the project's
-    interpreter's folder first)."""
-    return shutil.which("black", path=os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "")]))
+def _search_path(python: str) -> str:
+    """The path a tool run for the project searches: the project's interpreter's folder (its
+    virtualenv's scripts), then the path Flux runs with."""
+    return os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "")])
 
 
 def format_python(contents: dict[str, str], project: Path, tool: str) -> tuple[dict[str, str], list[str], list[str]]:
@@ -67,7 +68,8 @@ def format_python(contents: dict[str, str], project: Path, tool: str) -> tuple[d
     if tool == "alembic":
         config = _alembic_config(project, folder)
     else:
-        config = {"tool": "django", "cwd": str(project)} if _black(python) else None
+        # the black Django's run_formatters would find: on the path the child gets
+        config = {"tool": "django", "cwd": str(project)} if shutil.which("black", path=_search_path(python)) else None
     if config is None:
         return contents, [], []
     here = project / folder
@@ -79,7 +81,7 @@ def format_python(contents: dict[str, str], project: Path, tool: str) -> tuple[d
         for rel, text in contents.items():
             copies[rel] = tmp / Path(rel).name
             copies[rel].write_text(text, encoding="utf-8", newline="\n")
-        env = dict(os.environ, PATH=os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "")]))
+        env = dict(os.environ, PATH=_search_path(python))
         child = {**config, "paths": [str(p) for p in copies.values()]}
         try:
             done = subprocess.run([python, str(Path(__file__).with_name("_format_child.py")), json.dumps(child)],
@@ -111,7 +113,7 @@ def _toml(path: Path) -> Optional[dict]:
         return None
 
 
-def _configured(folder: Path) -> list[str]:
+def _py_formatters_in(folder: Path) -> list[str]:
     """The Python formatters `folder` configures: [tool.black], ruff's [format] section (pyproject's
     [tool.ruff.format], ruff.toml), a pre-commit hook of either. A [tool.ruff] alone says only that
     ruff lints."""
@@ -174,13 +176,11 @@ def python_formatter(project: Path, rel: str) -> Optional[tuple[str, str]]:
     """(name, executable) of the formatter configured nearest `rel` (from its folder up to the project),
     where it is installed: in the project's interpreter's folder, else on the path; None otherwise."""
     root = Path(project).resolve()
-    here = (root / rel).parent
-    folders = [d for d in [here, *here.parents] if d == root or root in d.parents]
+    folders = folders_up(root, Path(rel).parent)
     for d in folders:
-        names = _configured(d)
+        names = _py_formatters_in(d)
         for name in names:
-            python = project_python(here, root)
-            exe = shutil.which(name, path=os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "")]))
+            exe = shutil.which(name, path=_search_path(project_python(folders[0], root)))
             if exe:
                 return name, exe
         if names:

@@ -87,6 +87,14 @@ def slug(title: str, fallback: str = "migration") -> str:
     return (cut if len(cut) >= _SLUG_MAX // 2 else text[:_SLUG_MAX].rstrip("_")) or fallback
 
 
+def folders_up(project: Path, folder) -> list[Path]:
+    """`folder` (relative to the project) and each folder above it up to the project's own, nearest
+    first: where the project's config for a file in `folder` may lie (package.json, a formatter's)."""
+    root = Path(project)
+    here = root / folder
+    return [d for d in [here, *here.parents] if d == root or root in d.parents]
+
+
 def clean_dir(migrations_dir: str) -> PurePosixPath:
     # Accept Windows spellings and "./db/migrations/"; the plan stores posix paths.
     raw = migrations_dir.replace("\\", "/")

@@ -18,7 +18,7 @@ from typing import Literal, Optional
 from ..project.ts_tokens import TsError, tokenize_ts
 from ._formatter_python import format_python, python_formatter
 from ..model.plan import CodeChange
-from .base import FileJob
+from .base import FileJob, folders_up
 from .code_changes import apply, created, patch_for, read
 from .tools._js_style import js_style, restyle
 
@@ -56,8 +56,8 @@ class Formatter:
         return [str(self.exe), "--stdin-filepath", rel]
 
 
-def _configured(folder: Path) -> list[str]:
-    """The formatters `folder` configures: a config file, package.json's "prettier" key, or a
+def _js_formatters_in(folder: Path) -> list[str]:
+    """The JavaScript formatters `folder` configures: a config file, package.json's "prettier" key, or a
     dependency on the formatter's package."""
     names = [name for name, (configs, _) in _KNOWN.items() if any((folder / c).is_file() for c in configs)]
     pkg = folder / "package.json"
@@ -85,16 +85,10 @@ def find_formatter(project_dir: Path, rel: str) -> Optional[Formatter]:
     if rel.endswith(".py"):
         found = python_formatter(Path(project_dir), rel)
         return Formatter(found[0], Path(found[1])) if found else None  # type: ignore[arg-type]
-    root = Path(project_dir).resolve()
-    folders = []
-    here = (root / rel).parent
-    for d in [here, *here.parents]:
-        folders.append(d)
-        if d == root or root not in d.parents:
-            break
+    folders = folders_up(Path(project_dir).resolve(), Path(rel).parent)
     bins = [d / "node_modules" / ".bin" for d in folders]
     for d in folders:
-        names = _configured(d)
+        names = _js_formatters_in(d)
         for name in names:
             exe = next((b / name for b in bins if os.access(b / name, os.X_OK)), None)
             if exe is not None:
@@ -129,10 +123,22 @@ def run_formatter(formatter: Formatter, project_dir: Path, job: FileJob) -> tupl
         said = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
         said = [line for line in said if "error" in line.lower()] or said  # not node's stack frames
         return None, f"{formatter.name} exited {proc.returncode}" + (f": {said[0]}" if said else "")
-    same = _py_strings if job.rel.endswith(".py") else _templates
-    if same(proc.stdout) != same(job.content):
+    if _kept(job.rel, proc.stdout) != _kept(job.rel, job.content):
         return None, f"{formatter.name} changed the SQL in the file"
     return proc.stdout, ""
+
+
+def _kept(rel: str, text: str):
+    """What formatting `rel` must leave as it is: a Python file's strings, a JSON file's value (the plan
+    record), a JavaScript file's template literals (the SQL). None where it does not read."""
+    if rel.endswith(".py"):
+        return _py_strings(text)
+    if rel.endswith(".json"):
+        try:
+            return ("json", json.loads(text))
+        except ValueError:
+            return None
+    return _templates(text)
 
 
 def _py_strings(text: str) -> Optional[list[str]]:
@@ -152,14 +158,8 @@ def _record(job: FileJob, project_dir: Path) -> FileJob:
     """A plan record (.flux/plans/*.json, committed with the migrations) in the layout of the project's
     formatter: `prettier --check .` flagged the record Flux wrote. Kept only if it reads as the same JSON."""
     formatter = find_formatter(project_dir, job.rel)
-    if formatter is None:
-        return job
-    text, _ = run_formatter(formatter, project_dir, job)
-    try:
-        same = text is not None and json.loads(text) == json.loads(job.content)
-    except ValueError:
-        same = False
-    return FileJob(job.rel, text, job.replace) if same else job
+    text = run_formatter(formatter, project_dir, job)[0] if formatter is not None else None
+    return FileJob(job.rel, text, job.replace) if text is not None else job
 
 
 def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
@@ -177,7 +177,7 @@ def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
     for job in jobs:
         if job.rel in py:
             text = formatted[job.rel]
-            if text != job.content and _py_strings(text) != _py_strings(job.content):
+            if _kept(job.rel, text) != _kept(job.rel, job.content):
                 notes.append(f"{job.rel}: not formatted ({', '.join(py_used)} changed the SQL in the file)")
                 text = job.content
             out.append(FileJob(job.rel, text))

@@ -19,7 +19,7 @@ from ...errors import FluxInputError
 from ...pg.split import SqlSyntaxError, cut_statements
 from ...model.plan import Step
 from .._layout import utc
-from ..base import down_sql, no_sql, one_line, step_label, up_sql
+from ..base import down_sql, folders_up, no_sql, one_line, step_label, up_sql
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 
@@ -100,17 +100,13 @@ def pascal(slug_text: str) -> str:
 
 def package_type(project_dir: Path, folder) -> str | None:
     """The `"type"` of the nearest package.json, from the migrations folder up to the project."""
-    root = Path(project_dir)
-    here = root / folder
-    for d in [here, *here.parents]:
+    for d in folders_up(project_dir, folder):
         pkg = d / "package.json"
         if pkg.is_file():
             try:
                 return json.loads(pkg.read_text(encoding="utf-8")).get("type")
             except (OSError, ValueError, AttributeError):
                 return None
-        if d == root or root not in d.parents:
-            break
     return None
 
 
@@ -160,6 +156,4 @@ def form_of(project_dir: Path, folder, ext: str) -> ModuleForm:
 
 def has_tsconfig(project_dir: Path, folder) -> bool:
     """A tsconfig.json in the migrations folder or any folder up to the project."""
-    root = Path(project_dir)
-    here = root / folder
-    return any((d / "tsconfig.json").is_file() for d in [here, *here.parents] if d == root or root in d.parents)
+    return any((d / "tsconfig.json").is_file() for d in folders_up(project_dir, folder))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from ...project.ts_tokens import TsError, tokenize_ts
+from ..base import folders_up
 
 _PRETTIER_FILES = (".prettierrc", ".prettierrc.json", ".prettierrc.yaml", ".prettierrc.yml")
 
@@ -33,7 +34,7 @@ def _load(path: Path) -> Optional[dict]:
     return found if isinstance(found, dict) else None
 
 
-def _configured(folder: Path) -> Optional[JsStyle]:
+def _style_configured(folder: Path) -> Optional[JsStyle]:
     """The style a formatter's config in `folder` sets: prettier's (a config file, package.json's
     "prettier"), oxfmt's (prettier's options), Biome's (its formatter and javascript sections)."""
     options = None
@@ -95,14 +96,11 @@ def _unit(text: str, toks) -> Optional[str]:
 def js_style(project_dir: Path, folder, exts: tuple[str, ...] = (".ts", ".js", ".cjs", ".mjs")) -> Optional[JsStyle]:
     """The style of the migrations folder's project: its formatter's options from the folder up to
     the project, else the newest migration's; None when neither tells."""
-    root = Path(project_dir)
-    here = root / folder
-    for d in [here, *here.parents]:
-        found = _configured(d)
+    here = Path(project_dir) / folder
+    for d in folders_up(project_dir, folder):
+        found = _style_configured(d)
         if found is not None:
             return found
-        if d == root or root not in d.parents:
-            break
     names = sorted(n for n in os.listdir(here) if n.endswith(exts) and n[:1].isdigit()) if here.is_dir() else []
     if names:
         try:

@@ -24,7 +24,8 @@ from pathlib import Path
 from ...errors import FluxInputError
 from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out
-from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one_line, slug, undo_note
+from ..base import (FileJob, OneFilePerStep, clean_dir, db_steps, folders_up, laid_files, one_line, slug,
+                    undo_note)
 from ..code_changes import other_databases
 from ._typeorm_entities import entity_changes
 from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
@@ -91,12 +92,11 @@ _OWN = re.compile(r"\d{13}-[A-Za-z_$][\w$]*\.(ts|js|cjs|mjs)$")  # TypeORM's fil
 def migration_ext(project_dir: Path, folder) -> str:
     """`.ts` for a TypeScript project (its newest migration is .ts; with none, a tsconfig.json or no
     package.json at all), else its newest migration's JS extension, or `.js`."""
-    root = Path(project_dir)
-    here = root / folder
+    here = Path(project_dir) / folder
     own = sorted(n for n in os.listdir(here) if _OWN.match(n)) if here.is_dir() else []
     if own:
         return "." + _OWN.match(own[-1]).group(1)
-    has_package = any((d / "package.json").is_file() for d in [here, *here.parents] if d == root or root in d.parents)
+    has_package = any((d / "package.json").is_file() for d in folders_up(project_dir, folder))
     return ".ts" if has_tsconfig(project_dir, folder) or not has_package else ".js"
 
 
