@@ -70,7 +70,14 @@ def slug(title: str, fallback: str = "migration") -> str:
     text = "_".join(words)
     if len(text) <= _SLUG_MAX:
         return text or fallback
-    words = [w for w in map(_slug_word, _ASIDE.sub("", ascii_text).split()) if w] or words
+    cut = _cut([w for w in map(_slug_word, _ASIDE.sub("", ascii_text).split()) if w] or words)
+    if len(cut) < _SLUG_MAX // 2:  # a long name: cut within it, after one of its own words
+        cut = _cut(text.split("_"))
+    return (cut if len(cut) >= _SLUG_MAX // 2 else text[:_SLUG_MAX].rstrip("_")) or fallback
+
+
+def _cut(words: list[str]) -> str:
+    """The first of `words` joined with `_` that fit in _SLUG_MAX, not ending on a _TRAILING one."""
     kept: list[str] = []
     for word in words:
         if len("_".join(kept + [word])) > _SLUG_MAX:
@@ -78,13 +85,7 @@ def slug(title: str, fallback: str = "migration") -> str:
         kept.append(word)
     while len(kept) > 1 and kept[-1] in _TRAILING:
         kept.pop()
-    cut = "_".join(kept)
-    if len(cut) < _SLUG_MAX // 2:  # a long name: cut within it, after one of its own words
-        parts = text[:_SLUG_MAX + 1].split("_")[:-1]
-        while len(parts) > 1 and parts[-1] in _TRAILING:
-            parts.pop()
-        cut = "_".join(parts)
-    return (cut if len(cut) >= _SLUG_MAX // 2 else text[:_SLUG_MAX].rstrip("_")) or fallback
+    return "_".join(kept)
 
 
 def folders_up(project: Path, folder) -> list[Path]:
