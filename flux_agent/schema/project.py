@@ -68,12 +68,12 @@ def _alembic(project: Path, migrations_dir: str) -> Schema:
     """Alembic's offline mode prints the SQL of every revision; replay it. The configuration and its
     section as the dev database's runner finds them (dispatch's src/dispatch/alembic.ini, section
     tenant), run by the project's interpreter (its virtualenv has the revisions' imports)."""
-    from ..devdb.runners import _python
+    from ..project import places
     from ..devdb.runners.alembic import config_of
 
     where = config_of(project, migrations_dir)
     config = [] if where.toml else ["-c", str(where.file), "-n", where.section]
-    python = _python.project_python(where.file.parent, project)
+    python = places.project_python(where.file.parent, project)
     try:
         run = subprocess.run([python, "-m", "alembic", *config, "upgrade", "head", "--sql"],
                              cwd=where.file.parent, capture_output=True, text=True, timeout=120)

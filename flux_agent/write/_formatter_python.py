@@ -16,9 +16,8 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from ..devdb.runners._python import project_python
+from ..project.places import folders_up, project_python
 from ..errors import FluxInputError
-from .base import folders_up
 
 try:
     import tomllib

@@ -88,14 +88,6 @@ def _cut(words: list[str]) -> str:
     return "_".join(kept)
 
 
-def folders_up(project: Path, folder) -> list[Path]:
-    """`folder` (relative to the project) and each folder above it up to the project's own, nearest
-    first: where the project's config for a file in `folder` may lie (package.json, a formatter's)."""
-    root = Path(project)
-    here = root / folder
-    return [d for d in [here, *here.parents] if d == root or root in d.parents]
-
-
 def clean_dir(migrations_dir: str) -> PurePosixPath:
     # Accept Windows spellings and "./db/migrations/"; the plan stores posix paths.
     raw = migrations_dir.replace("\\", "/")

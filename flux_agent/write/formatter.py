@@ -18,7 +18,8 @@ from typing import Literal, Optional
 from ..project.ts_tokens import TsError, tokenize_ts
 from ._formatter_python import format_python, python_formatter
 from ..model.plan import CodeChange
-from .base import FileJob, folders_up
+from ..project.places import folders_up
+from .base import FileJob
 from .code_changes import apply, created, patch_for, read
 from .tools._js_style import js_style, restyle
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 from ...errors import FluxInputError
+from ...project.places import folders_up
 from ..program import ToolRun
 
 DRIVER = Path(__file__).with_name("node_driver.cjs")
@@ -23,15 +24,10 @@ _MAX_MESSAGE = 400
 
 
 def upward(project: Path, start: Path) -> list[Path]:
-    """`start` and its parent folders, nearest first, up to the project folder."""
+    """`start` and its parent folders, nearest first, up to the project folder (the project alone
+    when `start` is outside it); both resolved, as node sees them."""
     project = project.resolve()
-    here = Path(start).resolve()
-    folders = []
-    for folder in [here, *here.parents]:
-        if folder != project and project not in folder.parents:
-            break
-        folders.append(folder)
-    return folders or [project]
+    return folders_up(project, Path(start).resolve()) or [project]
 
 
 def nearest(project: Path, migrations_dir: str, names: Sequence[str]) -> Optional[Path]:

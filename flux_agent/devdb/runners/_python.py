@@ -216,20 +216,6 @@ if __package__:  # imported by Flux, not run as the child
     from ...errors import FluxInputError
 
 TIMEOUT_S = 900
-_VENVS = (".venv/bin/python", "venv/bin/python", ".venv/Scripts/python.exe", "venv/Scripts/python.exe")
-
-
-def project_python(*folders: Path) -> str:
-    """The interpreter with the project's dependencies: the project's own virtualenv, else the
-    one the user activated, else the one Flux runs on."""
-    for folder in dict.fromkeys(folders):
-        for rel in _VENVS:
-            if (folder / rel).is_file():
-                return str(folder / rel)
-    active = os.environ.get("VIRTUAL_ENV")
-    if active and (Path(active) / "bin" / "python").is_file():
-        return str(Path(active) / "bin" / "python")
-    return sys.executable
 
 
 def other_environment(python: str) -> bool:

@@ -31,6 +31,7 @@ except ImportError:  # Python 3.10
 if __package__:  # imported by Flux, not run in the child
     from ...errors import FluxInputError
     from ...project.scan import package_folder
+    from ...project import places
     from . import _python
 
 X_NAMES = ("url", "db_url", "dburl", "database_url")
@@ -56,7 +57,7 @@ class AlembicRunner:
 
     def run(self, job) -> list[str]:
         where = config_of(job.project, job.migrations_dir)
-        python = _python.project_python(where.file.parent, job.project)
+        python = places.project_python(where.file.parent, job.project)
         result = _python.run_child(job, "alembic", python, where.file.parent, {
             "ini": "" if where.toml else str(where.file), "toml": str(where.file) if where.toml else "",
             "locations": [str(f) for f in where.folders], "section": where.section,

@@ -19,6 +19,7 @@ from pathlib import Path
 
 if __package__:  # imported by Flux, not run in the child
     from ...errors import FluxInputError
+    from ...project import places
     from . import _python
 
 _SKIP = {".git", ".hg", "node_modules", ".venv", "venv", "env", "__pycache__", "site-packages", "dist", "build",
@@ -46,7 +47,7 @@ class DjangoRunner:
 
     def run(self, job) -> list[str]:
         manage = manage_py(job.project, job.migrations_dir)
-        python = _python.project_python(manage.parent, job.project)
+        python = places.project_python(manage.parent, job.project)
         module = _settings_module(manage)
         result = _python.run_child(job, "django", python, manage.parent,
                                    {"manage": str(manage), "settings_module": module or "",

@@ -86,6 +86,7 @@ def read_many(paths: list[Path], project: Optional[Path]) -> dict[Path, ReadMigr
     """Each revision (by its resolved path) as alembic would run it, rendered offline: in Flux's own
     interpreter when alembic imports there, else by the project's Python, all in one child."""
     from ...devdb.runners import _python
+    from ...project import places
 
     paths = [p.resolve() for p in paths]
     project = project.resolve() if project is not None else None
@@ -101,7 +102,7 @@ def read_many(paths: list[Path], project: Optional[Path]) -> dict[Path, ReadMigr
         return out
     ini = _ini_dir(todo[0], project)
     folders = [str(p) for p in dict.fromkeys(x for x in (project, ini) if x is not None)]
-    python = _python.project_python(*(Path(f) for f in folders)) if folders else sys.executable
+    python = places.project_python(*(Path(f) for f in folders)) if folders else sys.executable
     cwd = ini or project or todo[0].parent
     other = _python.other_environment(python)
     results: dict[Path, Optional[dict]] = {p: None for p in todo}

@@ -89,6 +89,7 @@ def _run(server, project: Optional[Path], manage: Path, database: str, config: d
 
     from ...devdb import program
     from ...devdb.runners import _python
+    from ...project import places
     from ...devdb.runners import django as runner
     from ...devdb.server import check_identity
 
@@ -99,7 +100,7 @@ def _run(server, project: Optional[Path], manage: Path, database: str, config: d
             admin.execute(psql.SQL("CREATE DATABASE {} TEMPLATE template0").format(psql.Identifier(database)))
         marker = program.mark(server, admin, url)
     job = program.tool_run(project or manage.parent, "", url, marker, server)
-    python = _python.project_python(manage.parent, *([project] if project is not None else []))
+    python = places.project_python(manage.parent, *([project] if project is not None else []))
     return _python.run_child(job, "django", python, manage.parent, {
         "manage": str(manage), "settings_module": runner._settings_module(manage) or "", **config}, pause=pause)
 

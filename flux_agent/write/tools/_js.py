@@ -19,7 +19,8 @@ from ...errors import FluxInputError
 from ...pg.split import SqlSyntaxError, cut_statements
 from ...model.plan import Step
 from .._layout import utc
-from ..base import down_sql, folders_up, no_sql, one_line, step_label, up_sql
+from ...project.places import folders_up
+from ..base import down_sql, no_sql, one_line, step_label, up_sql
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 from ...project.ts_tokens import TsError, tokenize_ts
-from ..base import folders_up
+from ...project.places import folders_up
 
 _PRETTIER_FILES = (".prettierrc", ".prettierrc.json", ".prettierrc.yaml", ".prettierrc.yml")
 

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from ...errors import FluxInputError
 from ...model.plan import CodeChange, Plan, Step
+from ...project.places import folders_up
 from .._layout import lay_out
-from ..base import (FileJob, OneFilePerStep, clean_dir, db_steps, folders_up, laid_files, one_line, slug,
+from ..base import (FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one_line, slug,
                     undo_note)
 from ..code_changes import other_databases
 from ._typeorm_entities import entity_changes

@@ -113,10 +113,11 @@ def test_the_project_python_reads_the_history_in_one_process(tmp_path, monkeypat
     wrapper.chmod(0o755)
     runs = []
     from flux_agent.devdb.runners import _python
+    from flux_agent.project import places
 
     real_run = _python.run_child
     monkeypatch.setattr(alembic_reader, "_have_alembic", lambda: False)
-    monkeypatch.setattr(_python, "project_python", lambda *folders: str(wrapper))
+    monkeypatch.setattr(places, "project_python", lambda *folders: str(wrapper))
     monkeypatch.setattr(_python, "run_child", lambda job, tool, python, cwd, extra: runs.append(extra["files"])
                         or real_run(job, tool, python, cwd, extra))
     alembic_reader._READ.clear()
