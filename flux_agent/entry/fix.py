@@ -186,6 +186,7 @@ def _replace(results: list[FixResult], files: list[Path], project: Path, dirs: l
                 carry_state(originals[file], [project / f for f in outcome.files])
             out[i] = out[i].model_copy(update={"plan": outcome.plan or out[i].plan, "written": outcome.files,
                                                "removed": True, "next": outcome.next,
+                                               "formatted_with": outcome.formatted_with, "notes": outcome.notes,
                                                "record": outcome.record if outcome.remaining_steps else None})
     except BaseException:
         for rel in written:
@@ -216,8 +217,10 @@ def text_lines(results: list[FixResult], width: Optional[int] = None) -> list[st
         out += [f"{f'step {f.step}: ' if f.step is not None else ''}{f.severity} {f.rule}: {f.message}"
                 for f in r.plan.findings]
         if r.removed:
-            out += ["", f"Replaced {r.path} by:", *(f"  {path}" for path in r.written)]
+            by = f" (formatted as the project does: {'; '.join(r.formatted_with)})" if r.formatted_with else ""
+            out += ["", f"Replaced {r.path} by{by}:", *(f"  {path}" for path in r.written)]
             out += ["  no file yet: the plan starts with an application deploy"] if not r.written else []
+            out += [f"note: {note}" for note in r.notes]
             if r.record:
                 out.append(f"Next: {r.next}. The plan is kept in {r.record}: commit it with the migrations.")
         elif not r.refused:

@@ -40,3 +40,7 @@ class FixResult(BaseModel):
     record: Optional[str] = Field(None, description="the plan record holding the steps after a code deploy")
     next: str = ""
     refused: Optional[str] = Field(None, description="why --write wrote nothing (error findings)")
+    formatted_with: list[str] = Field(default_factory=list, description="the project's formatters the "
+                                      "written files were run through")
+    notes: list[str] = Field(default_factory=list, description="what writing met: a file the project's "
+                             "formatter failed on")

@@ -396,3 +396,26 @@ def test_a_django_migration_made_from_the_models_keeps_their_state_when_fixed(tm
     wanted = ["(pages, title)", "(title)"] if change == "indexes" else ["library_book_title_idx ON public.library_book "
                                                                         "USING btree (headline)"]
     assert all(any(w in i for i in indexes) for w in wanted), indexes
+
+
+@pytest.mark.parametrize("hook,said", [
+    # ruff formats the revisions Flux writes: the text says so, as `flux plan --write` does
+    ("ruff_format.type = exec\nruff_format.executable = {ruff}\nruff_format.options = format REVISION_SCRIPT_FILENAME",
+     "(formatted as the project does: alembic's post_write_hooks: ruff_format)"),
+    # a hook that fails: the files are written as Flux made them, and the note says why
+    ("ruff_format.type = exec\nruff_format.executable = /nonexistent/ruff\nruff_format.options = format",
+     "note: alembic/versions/"),
+])
+def test_fix_says_how_the_written_revisions_were_formatted(hook, said, tmp_path, capsys):
+    pytest.importorskip("alembic")
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.is_file():
+        pytest.skip("ruff is not installed (pip install -e '.[test]')")
+    project = alembic_project(tmp_path / "app")
+    ini = project / "alembic.ini"
+    ini.write_text(ini.read_text() + "\n[post_write_hooks]\nhooks = ruff_format\n" + hook.format(ruff=ruff) + "\n")
+    (project / ALEMBIC_FIX).write_text(REVISION.format(doc="rename", rev="b2c3d4e5f6a7", down='"a1b2c3d4e5f6"',
+                                                       up=ALEMBIC["rename_column"], down_body="pass"))
+    code, out, err = flux(capsys, "fix", "--project", str(project), ALEMBIC_FIX, "--write")
+    assert code == 0, err
+    assert f"Replaced {ALEMBIC_FIX} by" in out and said in out, out
