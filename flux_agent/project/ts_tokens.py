@@ -4,7 +4,7 @@ decides structure; and the helpers that walk its tokens."""
 
 from __future__ import annotations
 
-__all__ = ["TsError", "match_close", "str_value", "tokenize_ts"]
+__all__ = ["TsError", "cooked", "match_close", "str_value", "tokenize_ts"]
 
 
 class _Tok:
@@ -136,3 +136,48 @@ def str_value(tok: _Tok) -> str | None:
     if tok.kind != "str" or tok.text[0] == "`" and "${" in tok.text:
         return None
     return tok.text[1:-1]
+
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+
+
+def cooked(tok: _Tok) -> str | None:
+    """The value of a string or template literal token, its escapes decoded as JavaScript does (a
+    formatter or a linter may requote a string: its value must stay); None for a template with a
+    substitution, or an escape that does not read."""
+    if tok.kind != "str":
+        return None
+    body, template = tok.text[1:-1], tok.text[0] == "`"
+    out, i = [], 0
+    try:
+        while i < len(body):
+            ch = body[i]
+            if ch == "\\":
+                nxt = body[i + 1: i + 2]
+                if nxt == "x":
+                    out.append(chr(int(body[i + 2: i + 4], 16)))
+                    i += 4
+                elif nxt == "u" and body[i + 2: i + 3] == "{":
+                    end = body.index("}", i)
+                    out.append(chr(int(body[i + 3: end], 16)))
+                    i = end + 1
+                elif nxt == "u":
+                    out.append(chr(int(body[i + 2: i + 6], 16)))
+                    i += 6
+                elif nxt in ("\n", "\r", "\u2028", "\u2029"):  # a line continuation: nothing
+                    i += 3 if body[i + 1: i + 3] == "\r\n" else 2
+                else:
+                    out.append(_ESCAPES.get(nxt, nxt))
+                    i += 2
+            elif template and body.startswith("${", i):
+                return None
+            elif template and ch == "\r":  # a template's CRLF and CR are LF in its value
+                out.append("\n")
+                i += 2 if body[i + 1: i + 2] == "\n" else 1
+            else:
+                out.append(ch)
+                i += 1
+    except ValueError:
+        return None
+    return "".join(out)

@@ -2,7 +2,7 @@
 project checking its format in CI or a commit hook finds them formatted already (outline's oxfmt
 rewrote 9 lines of Flux's first Sequelize file into 25): for JavaScript and TypeScript its formatter
 (prettier, Biome or oxfmt, installed and configured in the project), else its quotes and indentation
-(_js_style); for Alembic and Django what the tool itself runs on the files it writes
+(_js_style), then its ESLint's --fix (linter.py); for Alembic and Django what the tool itself runs on the files it writes
 (_formatter_python). A formatter's output is kept only if the strings in it (the SQL) are unchanged."""
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Optional
 
-from ..project.ts_tokens import TsError, tokenize_ts
+from ..project.ts_tokens import TsError, cooked, tokenize_ts
 from ._formatter_python import format_python, python_formatter
 from ..model.plan import CodeChange
 from ..project.places import folders_up
 from .base import FileJob
 from .code_changes import apply, created, patch_for, read
+from .linter import eslint_fix, find_eslint
 from .tools._js_style import js_style, restyle
 
 JS_EXTS = (".js", ".cjs", ".mjs", ".ts", ".cts", ".mts")
@@ -99,10 +100,11 @@ def find_formatter(project_dir: Path, rel: str) -> Optional[Formatter]:
     return None
 
 
-def _templates(text: str) -> Optional[list[str]]:
-    """The template literals of `text` (the SQL), in order; None if it does not tokenize."""
+def _js_strings(text: str) -> Optional[list[str]]:
+    """The values of the strings and template literals of `text` (the SQL is in them), sorted (a linter
+    may reorder the imports); None if it does not tokenize."""
     try:
-        return [t.text for t in tokenize_ts(text) if t.kind == "str" and t.text[:1] == "`"]
+        return sorted(cooked(t) or t.text for t in tokenize_ts(text) if t.kind == "str")
     except TsError:
         return None
 
@@ -131,7 +133,7 @@ def run_formatter(formatter: Formatter, project_dir: Path, job: FileJob) -> tupl
 
 def _kept(rel: str, text: str):
     """What formatting `rel` must leave as it is: a Python file's strings, a JSON file's value (the plan
-    record), a JavaScript file's template literals (the SQL). None where it does not read."""
+    record), a JavaScript file's strings' values (the SQL). None where it does not read."""
     if rel.endswith(".py"):
         return _py_strings(text)
     if rel.endswith(".json"):
@@ -139,7 +141,7 @@ def _kept(rel: str, text: str):
             return ("json", json.loads(text))
         except ValueError:
             return None
-    return _templates(text)
+    return _js_strings(text)
 
 
 def _py_strings(text: str) -> Optional[list[str]]:
@@ -189,16 +191,25 @@ def format_jobs(jobs: list[FileJob], project_dir: Path, tool: str = "",
         if job.replace or not job.rel.endswith(JS_EXTS):
             out.append(job)
             continue
+        text = None
         formatter = find_formatter(project_dir, job.rel)
         if formatter is not None:
             text, why = run_formatter(formatter, project_dir, job)
             if text is not None:
-                out.append(FileJob(job.rel, text))
                 used.append(formatter.name)
-                continue
-            notes.append(f"{job.rel}: not formatted ({why}); restyled to the project's quotes and indentation")
-        style = js_style(project_dir, Path(job.rel).parent)
-        out.append(FileJob(job.rel, restyle(job.content, style)) if style is not None else job)
+            else:
+                notes.append(f"{job.rel}: not formatted ({why}); restyled to the project's quotes and indentation")
+        if text is None:
+            style = js_style(project_dir, Path(job.rel).parent)
+            text = restyle(job.content, style) if style is not None else job.content
+        eslint = find_eslint(project_dir, job.rel)
+        if eslint is not None:
+            linted, said = eslint_fix(eslint, project_dir, job.rel, text, lambda t, rel=job.rel: _kept(rel, t))
+            notes += said
+            if linted is not None:
+                text = linted
+                used.append("eslint --fix")
+        out.append(FileJob(job.rel, text))
     return out, list(dict.fromkeys(used)), notes
 
 

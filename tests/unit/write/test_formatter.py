@@ -10,6 +10,7 @@ import stat
 
 from flux_agent.write.base import FileJob
 from flux_agent.write.formatter import find_formatter, format_jobs
+from flux_agent.write.linter import find_eslint
 
 JOB = FileJob("db/migrations/20250101000000_add_x.js",
               "exports.up = async function (knex) {\n  await knex.raw(`ALTER TABLE t ADD x int;`);\n};\n")
@@ -159,3 +160,45 @@ def test_a_crlf_file_keeps_its_line_endings_through_the_formatter(tmp_path):
     change = CodeChange(path="m.ts", patch=patch_for(tmp_path, "m.ts", "const a = 1\nconst b = 2;\n"), why="w")
     (formatted,) = format_code_changes([change], tmp_path)
     assert apply("const a = 1\r\n", formatted.patch) == "const a = 1\r\nconst b = 2\r\n"
+
+
+def test_a_formatter_may_requote_the_sql_but_not_change_its_value(tmp_path):
+    """The strings' values are what must stay (ESLint's quotes rule turns a template into a quoted
+    string); a changed value is still refused."""
+    (tmp_path / ".prettierrc").write_text("{}")
+    _bin(tmp_path, "prettier", "sed \"s/\\`ALTER TABLE t ADD x int;\\`/'ALTER TABLE t ADD x int;'/\"")
+    jobs, used, notes = format_jobs([JOB], tmp_path)
+    assert used == ["prettier"] and notes == [] and "'ALTER TABLE t ADD x int;'" in jobs[0].content
+    _bin(tmp_path, "prettier", "sed \"s/\\`ALTER TABLE t ADD x int;\\`/'ALTER TABLE t ADD x int'/\"")
+    jobs, used, notes = format_jobs([JOB], tmp_path)
+    assert used == [] and "prettier changed the SQL in the file" in notes[0] and jobs[0].content == JOB.content
+
+
+def _eslint(folder, output: str, code: int = 1, messages: str = "[]"):
+    """node_modules/.bin/eslint answering --format json with `output` as its fixed text."""
+    result = json.dumps([{"filePath": "x", "messages": json.loads(messages), "output": output}])
+    return _bin(folder, "eslint", f"cat > /dev/null; printf '%s' '{result}'; exit {code}")
+
+
+def test_eslint_is_found_by_its_config_nearest_the_file(tmp_path):
+    (tmp_path / "db" / "migrations").mkdir(parents=True)
+    _eslint(tmp_path, "x")
+    assert find_eslint(tmp_path, JOB.rel) is None  # installed, not configured
+    (tmp_path / "package.json").write_text(json.dumps({"eslintConfig": {}}))  # a legacy config in package.json
+    assert find_eslint(tmp_path, JOB.rel).cwd == tmp_path.resolve()
+    (tmp_path / "db" / "eslint.config.mjs").write_text("export default [];")
+    assert find_eslint(tmp_path, JOB.rel).cwd == (tmp_path / "db").resolve()  # where ESLint 9 must start
+    (tmp_path / "node_modules" / ".bin" / "eslint").unlink()
+    assert find_eslint(tmp_path, JOB.rel) is None
+
+
+def test_eslint_s_fix_is_kept_unless_it_changes_the_sql(tmp_path):
+    (tmp_path / "eslint.config.mjs").write_text("export default [];")
+    fixed = JOB.content.replace("async function", "async function up")
+    _eslint(tmp_path, fixed, 0)
+    jobs, used, notes = format_jobs([JOB], tmp_path)
+    assert used == ["eslint --fix"] and notes == [] and jobs[0].content == fixed
+    _eslint(tmp_path, JOB.content.replace("int;", "bigint;"), 0)
+    jobs, used, notes = format_jobs([JOB], tmp_path)
+    assert used == [] and jobs[0].content == JOB.content
+    assert notes == [f"{JOB.rel}: not linted (ESLint's fixes changed the SQL in the file)"]
