@@ -156,8 +156,11 @@ def render(path: str, extra_paths: list) -> dict:
     unread = up["unread"]
     if up["pieces"] is None:
         unread.append([1, "the revision has no upgrade() function"])
-    return {"status": "ok", "up": up["pieces"] or [], "down": down["pieces"], "autocommit": up["autocommit"],
-            "unread": unread}
+    # A downgrade() that raised part way (op.drop_constraint(None, ...), a helper wanting a connection)
+    # has a rollback Flux did not read: said, and not judged as an empty one (redash's e7004224f284).
+    unread += down["unread"]
+    return {"status": "ok", "up": up["pieces"] or [], "down": None if down["unread"] else down["pieces"],
+            "autocommit": up["autocommit"], "unread": unread}
 
 
 def child(config: dict, check, tolerated) -> dict:

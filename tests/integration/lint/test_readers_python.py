@@ -132,6 +132,23 @@ def test_alembic_op_get_bind_is_not_analysed_at_its_line(tmp_path):
     assert all(f.severity == "warning" for f in unread)
 
 
+def test_a_downgrade_that_fails_offline_is_not_read_as_an_empty_rollback(tmp_path):
+    """redash's e7004224f284: op.drop_constraint(None, ...) raises when rendered offline, before the
+    drop_column after it; the rollback is said not to be read, never judged as empty."""
+    project = write(tmp_path, {"alembic.ini": ALEMBIC_INI, "alembic/versions/c1_fk.py": textwrap.dedent(
+        ALEMBIC_HEAD).format(doc="fk", rev="c1", down="None")
+        + "    op.add_column('favorites', sa.Column('org_id', sa.BigInteger(), nullable=True))\n\n\n"
+        + "def downgrade():\n"
+        + "    op.drop_constraint(None, 'favorites', type_='foreignkey')\n"
+        + "    op.drop_column('favorites', 'org_id')\n"})
+    path = project / "alembic" / "versions" / "c1_fk.py"
+    found = validate_file(path, Settings(), None, display=str(path), project=project, tool="alembic")  # down judged
+    assert "missing-rollback" not in {f.rule for f in found}
+    unread = [f for f in found if f.rule == NOT_ANALYSED]
+    assert [f.line for f in unread] == [line_of(path, "op.drop_constraint")]
+    assert "downgrade() raised" in unread[0].message
+
+
 def test_alembic_revision_whose_imports_fail_is_not_analysed(tmp_path):
     project = write(tmp_path, {"alembic.ini": ALEMBIC_INI, "alembic/versions/c1_models.py": textwrap.dedent(
         ALEMBIC_HEAD).format(doc="models", rev="c1", down="None").replace(
