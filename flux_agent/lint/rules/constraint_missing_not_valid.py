@@ -29,7 +29,9 @@ RULE = Rule(
               "ALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
               "ALTER TABLE emails VALIDATE CONSTRAINT fk_user;\n"
               "COMMIT;", transactional=False),
-        flags("ALTER TABLE products ADD CONSTRAINT products_sku_unique UNIQUE (sku);"),
+        flags("ALTER TABLE products ADD CONSTRAINT products_sku_unique UNIQUE (sku);",
+              hint="CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... UNIQUE USING INDEX (a quick "
+                   "catalog change)"),
         passes("ALTER TABLE accounts ADD CONSTRAINT positive CHECK (balance >= 0) NOT VALID;"),
         passes("BEGIN;\n"
                "ALTER TABLE emails ADD CONSTRAINT fk_user FOREIGN KEY (user_id) REFERENCES users (id) NOT VALID;\n"
@@ -94,11 +96,19 @@ def check(stmt, ctx):
         if con is None or con.skip_validation or con.indexname or con.contype not in _KIND:
             continue
         what = f"{_KIND[con.contype]} constraint" + (f" {con.conname}" if con.conname else "")
+        # The hint for these says what can be done instead: NOT VALID is not a form they have.
         if con.contype == ConstrType.CONSTR_EXCLUSION:
-            return Verdict(f"{what} builds its index under ACCESS EXCLUSIVE and can be neither NOT VALID nor built "
-                           "concurrently")
+            return Verdict(f"{what} builds its index under ACCESS EXCLUSIVE, blocking reads and writes, and can be "
+                           "neither NOT VALID nor built concurrently",
+                           hint="PostgreSQL has no online form: add it while the table is small or in a maintenance "
+                                "window, with a lock_timeout")
         if con.contype in _INDEXED:
-            return Verdict(f"{what} builds its index while blocking writes and cannot be NOT VALID: CREATE UNIQUE "
-                           "INDEX CONCURRENTLY, then ADD CONSTRAINT ... USING INDEX")
-        return Verdict(f"{what} added without NOT VALID scans the table while blocking writes")
+            kind = _KIND[con.contype]
+            return Verdict(f"{what} builds its index under ACCESS EXCLUSIVE, blocking reads and writes, and cannot "
+                           "be NOT VALID",
+                           hint=f"CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... {kind} USING INDEX "
+                                "(a quick catalog change)")
+        lock = "SHARE ROW EXCLUSIVE on both tables, blocking writes" if con.contype == ConstrType.CONSTR_FOREIGN \
+            else "ACCESS EXCLUSIVE, blocking reads and writes"
+        return Verdict(f"{what} added without NOT VALID scans the table under {lock}")
     return None

@@ -404,3 +404,18 @@ def test_sql_that_does_not_parse_is_one_finding_and_a_template_is_named():
     assert [(f.rule, f.line) for f in plain] == [("syntax-error", 1)] and "fix the syntax" in plain[0].hint
     template = lint('CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.users (id uuid);\n')
     assert [f.rule for f in template] == ["syntax-error"] and "rendered SQL" in template[0].hint
+
+
+@pytest.mark.parametrize("sql,lock,hint", [
+    ("ALTER TABLE products ADD CONSTRAINT products_sku_key UNIQUE (sku);", "ACCESS EXCLUSIVE",
+     "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... UNIQUE USING INDEX"),
+    ("ALTER TABLE products ADD CONSTRAINT stock_ok CHECK (stock >= 0);", "ACCESS EXCLUSIVE", "NOT VALID"),
+    ("ALTER TABLE orders ADD CONSTRAINT orders_user FOREIGN KEY (user_id) REFERENCES users (id);",
+     "SHARE ROW EXCLUSIVE", "NOT VALID"),
+])
+def test_constraint_missing_not_valid_says_the_lock_and_a_remedy_the_kind_has(sql, lock, hint):
+    """redash: a UNIQUE constraint's finding said it cannot be NOT VALID, and its hint said to add it
+    NOT VALID; and "blocking writes" where the lock is ACCESS EXCLUSIVE."""
+    found = [f for f in lint(sql) if f.rule == "constraint-missing-not-valid"]
+    assert len(found) == 1 and lock in found[0].message and hint in found[0].hint
+    assert ("NOT VALID" in found[0].hint) == (hint == "NOT VALID")
