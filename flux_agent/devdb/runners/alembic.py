@@ -148,6 +148,14 @@ def _url(sa, params: dict, original: str) -> str:
     driver = next((d for d in (named, "psycopg2", "psycopg")
                    if d and importlib.util.find_spec({"psycopg_async": "psycopg"}.get(d, d)) is not None), "")
     socket = params["host"].startswith("/")
+    if not hasattr(getattr(sa.engine, "URL", None), "create"):  # SQLAlchemy before 1.4 (redash pins 1.3.24)
+        from urllib.parse import quote, urlencode
+
+        auth = quote(params["user"], safe="") + (f":{quote(params['password'], safe='')}" if params["password"] else "")
+        where = "" if socket else f"{params['host']}:{params['port']}"
+        query = f"?{urlencode({'host': params['host'], 'port': params['port']})}" if socket else ""
+        return (f"postgresql{'+' + driver if driver else ''}://{auth}@{where}/"
+                f"{quote(params['database'], safe='')}{query}")
     url = sa.engine.URL.create(f"postgresql+{driver}" if driver else "postgresql", username=params["user"],
                                password=params["password"] or None, host=None if socket else params["host"],
                                port=None if socket else params["port"], database=params["database"],
@@ -192,6 +200,8 @@ def child(config: dict, check, tolerated) -> dict:
     except ImportError as exc:
         return {"status": "missing", "message": f"alembic is not importable ({_first_line(exc)})"}
     cfg = Config(toml_file=config["toml"]) if config["toml"] else Config(config["ini"], ini_section=config["section"])
+    if not cfg.get_main_option("script_location"):  # Flask-Migrate's alembic.ini: its Migrate() gives it
+        cfg.set_main_option("script_location", str(config["locations"][0]).replace("%", "%%"))
     try:
         original = cfg.get_main_option("sqlalchemy.url") or ""
     except Exception:  # noqa: BLE001 - a %(NAME)s the ini cannot fill

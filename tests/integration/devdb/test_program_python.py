@@ -324,6 +324,39 @@ def test_alembic_ini_with_named_sections_only(tmp_path):
     assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"} and notes == []
 
 
+def flask_migrate_project(root: Path) -> Path:
+    """Flask-Migrate's layout: migrations/alembic.ini with no script_location (its Migrate() gives alembic
+    the folder), env.py and versions/ beside it."""
+    ini = ALEMBIC_INI.replace("script_location = %(here)s/alembic\n    ", "")
+    assert "script_location" not in ini
+    return write(root, {"migrations/alembic.ini": ini, "migrations/env.py": CONVENTIONAL_ENV,
+                        "migrations/versions/a1b2c3d4e5f6_authors_and_books.py": REV_1,
+                        "migrations/versions/b2c3d4e5f6a7_books_pages.py": REV_2})
+
+
+def test_flask_migrate_ini_without_a_script_location(tmp_path):
+    """redash: `No 'script_location' key found in configuration` stopped flux schema, verify and fix."""
+    project = flask_migrate_project(tmp_path / "flaskapp")
+    assert tools.detect_tooling(str(project)).migrations_dir == "migrations/versions"
+    schema, notes = tools.current_schema(str(project))
+    assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"} and notes == []
+
+
+@pytest.mark.slow
+def test_a_project_on_sqlalchemy_1_3_is_read(tmp_path):
+    """redash pins SQLAlchemy 1.3.24, which has no URL.create: every read failed in Flux's own code
+    (`module 'sqlalchemy.engine' has no attribute 'URL'`), said as the project's migrations' fault."""
+    project = flask_migrate_project(tmp_path / "old")
+    venv = project / ".venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    done = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "sqlalchemy==1.3.24", "alembic==1.7.7",
+                           "psycopg2-binary"], capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        pytest.skip(f"SQLAlchemy 1.3 does not install here: {done.stderr.strip().splitlines()[-1:]}")
+    schema, notes = tools.current_schema(str(project))
+    assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"} and notes == []
+
+
 # --- 2. plans written on that schema run up, down, up by the real tool -----------------------------------
 
 
