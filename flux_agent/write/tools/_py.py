@@ -286,19 +286,43 @@ def _imports(tree: ast.Module) -> tuple[dict[tuple[str, str], str], dict[str, st
     return froms, mods
 
 
-class ModuleNames:
-    """Names the new source uses, spelled as the module imports them; missing imports are added."""
+def class_names(cls: ast.ClassDef) -> frozenset[str]:
+    """The names a class body binds (its columns, methods, imports): in the body's own statements they
+    hide the module's names of the same spelling (redash's Widget has a column `text`)."""
+    found: set[str] = set()
+    for stmt in cls.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] \
+            if isinstance(stmt, (ast.AnnAssign, ast.AugAssign)) else []
+        found.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(stmt.name)
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            found.update((a.asname or a.name).split(".")[0] for a in stmt.names)
+    return frozenset(found)
 
-    def __init__(self, tree: ast.Module):
+
+class ModuleNames:
+    """Names the new source uses, spelled as the module imports them; missing imports are added. With
+    `within` (the class the new source goes in), a name its body binds is not used for the module's:
+    the module is imported and named instead (`sqlalchemy.text`, where a column is called `text`)."""
+
+    def __init__(self, tree: ast.Module, within: ast.ClassDef | None = None):
         self.froms, self.mods = _imports(tree)
         self.tree = tree
         self.needed: list[str] = []
+        self.hidden = class_names(within) if within is not None else frozenset()
 
     def get(self, module: str, name: str) -> str:
-        if (module, name) in self.froms:
-            return self.froms[(module, name)]
-        if module in self.mods:
+        spelled = self.froms.get((module, name))
+        if spelled is not None and spelled not in self.hidden:
+            return spelled
+        if module in self.mods and self.mods[module].split(".")[0] not in self.hidden:
             return f"{self.mods[module]}.{name}"
+        if spelled is not None or name in self.hidden:  # the short name means the class's own here
+            if module not in self.mods:
+                self.mods[module] = module
+                self.needed.append(f"import {module}")
+            return f"{module}.{name}"
         self.froms[(module, name)] = name
         self.needed.append(f"from {module} import {name}")
         return name

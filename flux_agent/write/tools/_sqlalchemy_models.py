@@ -145,7 +145,7 @@ def edit(op, text: str, model: Model, conventions: bool = False) -> Edit:
     tree = ast.parse(text)
     cls = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == model.name)
     where = f"{model.rel} ({model.name})"
-    names = ModuleNames(tree)
+    names = ModuleNames(tree, within=cls)
     if isinstance(op, AddColumn):
         return _add_column(op, text, cls, model, where, names)
     if isinstance(op, RenameColumn):

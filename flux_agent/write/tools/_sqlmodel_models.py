@@ -74,17 +74,17 @@ def edit(op, text: str, model: Model) -> Edit:
     cls = next(n for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == model.name)
     where = f"{model.rel} ({model.name})"
     if isinstance(op, AddColumn):
-        return _add_column(op, text, cls, model, where, ModuleNames(tree))
+        return _add_column(op, text, cls, model, where, ModuleNames(tree, within=cls))
     if isinstance(op, DropColumn):
         return _drop_column(op, text, cls, model, where)
     if isinstance(op, RenameColumn):
         return _rename_column(op, text, cls, tree, model, where)
     if isinstance(op, ChangeColumnType):
-        return _change_type(op, text, cls, tree, model, where, ModuleNames(tree))
+        return _change_type(op, text, cls, tree, model, where, ModuleNames(tree, within=cls))
     if isinstance(op, (SetNotNull, DropNotNull)):
         return _nullable(op, text, cls, tree, model, where)
     if isinstance(op, AddIndex):
-        return _add_index(op, text, cls, tree, model, where, ModuleNames(tree))
+        return _add_index(op, text, cls, tree, model, where, ModuleNames(tree, within=cls))
     if isinstance(op, DropIndex):
         return _drop_index(op, text, cls, tree, model, where)
     return Edit(model, cannot=f"Flux does not edit SQLModel classes for {op.op}: change {where} by hand, "

@@ -219,6 +219,36 @@ def test_edits_spell_names_as_the_module_imports_them(tmp_path):
     assert "total = sa.Column(sa.Numeric(12, 2), nullable=False)" in text
 
 
+SHADOWING = """from sqlalchemy import Boolean, Column, Integer, Text, text
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+
+class Widget(Base):
+    __tablename__ = "widgets"
+
+    id = Column(Integer, primary_key=True)
+    text = Column(Text)
+"""
+
+
+def test_a_name_the_class_binds_is_not_used_for_the_module_s(tmp_path):
+    """redash's Widget has a column `text`: the added column's server_default=text(...) called that
+    Column, and the application failed at import (TypeError: 'Column' object is not callable)."""
+    from flux_agent.model.operations import AddColumn
+    from flux_agent.write.tools import _sqlalchemy_models as sm
+
+    (tmp_path / "models.py").write_text(SHADOWING)
+    [(_, edit)] = sm.edits(tmp_path, [AddColumn(table="widgets", column="is_pinned", type="boolean",
+                                                nullable=False, default="false")])
+    assert "server_default=sqlalchemy.text('false')" in edit.text and "\nimport sqlalchemy\n" in edit.text
+    module: dict = {}
+    exec(compile(edit.text, "models.py", "exec"), module)  # the application imports its models
+    column = module["Widget"].__table__.c.is_pinned
+    assert str(column.server_default.arg) == "false" and not column.nullable
+
+
 def test_index_names_attributes_and_a_renamed_column_keeps_its_attribute(tmp_path):
     from flux_agent.model.operations import AddIndex, RenameColumn
     from flux_agent.write.tools import _sqlalchemy_models as sm
