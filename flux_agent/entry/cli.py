@@ -109,6 +109,7 @@ def _plan(args) -> int:
         print(render.summary(plan, width=_terminal_width()))
         if args.sql:
             _print_sql(plan)
+        _print_model_changes(plan)
         if plan.findings:
             print()
             for f in plan.findings:
@@ -159,7 +160,12 @@ def _print_sql(plan) -> None:
         print(step.up_file_sql.strip() if step.up_file_sql else "-- (none)")
         print("-- down:")
         print(step.down_file_sql.strip() if step.down_file_sql else f"-- (none: {' '.join(step.rollback.split()) or 'no rollback SQL'})")
-    # The model changes too: text showed none of them, only --json did (nestjs-boilerplate's entities)
+
+
+def _print_model_changes(plan) -> None:
+    """The model changes the checklist asks for, as patches: text showed none of them, only --json did
+    (nestjs-boilerplate's entities), then only --sql (redash's models: "apply the model changes" and
+    nothing to apply)."""
     for change in (c for c in plan.code_changes if c.patch and not c.applied_on_write):
         print(f"\n-- model change {change.path} (`patch -p1`): {' '.join(change.why.split())}")
         print(change.patch.rstrip("\n"))

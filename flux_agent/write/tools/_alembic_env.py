@@ -16,7 +16,7 @@ from typing import Optional
 
 from ...model.plan import CodeChange
 from ..code_changes import cannot, change
-from ._py import with_kwarg
+from ._py import replace_node, with_kwarg
 
 KEYWORD = "transaction_per_migration"
 
@@ -31,16 +31,18 @@ def _sets_it(call: ast.Call) -> bool:
     return any(k.arg == KEYWORD for k in call.keywords)
 
 
-def _unpacks(call: ast.Call) -> bool:
-    """`configure(..., **args)`: the keyword may come from elsewhere (Flask-Migrate's
-    configure_args), and adding it here could pass it twice."""
-    return any(k.arg is None for k in call.keywords)
+def _unpacked(call: ast.Call) -> Optional[ast.expr]:
+    """What `configure(..., **args)` unpacks, where it unpacks one mapping (Flask-Migrate's online call:
+    `**conf_args`, or redash's `**current_app.extensions['migrate'].configure_args`)."""
+    found = [k.value for k in call.keywords if k.arg is None]
+    return found[0] if len(found) == 1 else None
 
 
 def env_change(project: Path, env_rel: str) -> Optional[CodeChange]:
     """The CodeChange adding transaction_per_migration=True to each `context.configure(...)` of
-    env.py that lacks it; None when every call has it (or sets it on purpose), or env.py is not
-    there to read."""
+    env.py that lacks it (to a call that unpacks its arguments from elsewhere, as the default under
+    them: `**{"transaction_per_migration": True, **args}`, so a value given there still wins and none is
+    passed twice); None when every call has it (or sets it on purpose), or env.py is not there to read."""
     path = Path(project) / env_rel
     try:
         text = path.read_text(encoding="utf-8")
@@ -48,18 +50,21 @@ def env_change(project: Path, env_rel: str) -> Optional[CodeChange]:
     except (OSError, SyntaxError, UnicodeDecodeError):
         return None
     missing = [c for c in _configure_calls(tree) if not _sets_it(c)]
-    calls = [c for c in missing if not _unpacks(c)]
-    unknown = [c for c in missing if _unpacks(c)]
-    elsewhere = (f"; the call on line {', '.join(str(c.lineno) for c in unknown)} takes its arguments from "
-                 f"elsewhere (**): set {KEYWORD}=True there too (Flask-Migrate: Migrate(app, db, "
-                 f"{KEYWORD}=True))") if unknown else ""
+    many = [c for c in missing if sum(k.arg is None for k in c.keywords) > 1]
+    elsewhere = (f"; the call on line {', '.join(str(c.lineno) for c in many)} unpacks more than one mapping "
+                 f"(**): set {KEYWORD}=True in them") if many else ""
     why = ("each revision in its own transaction: alembic otherwise runs every pending revision in one, "
            "and a step's lock would last through the steps after it (written with the revisions)" + elsewhere)
+    calls = [c for c in missing if c not in many]
     if not calls:
-        return None if not unknown else cannot(env_rel, why)
+        return None if not many else cannot(env_rel, why)
     # After each call's last argument (or inside empty parentheses), as the call is laid out; the
     # last call first, so earlier positions stay valid.
     for call in sorted(calls, key=lambda c: (c.end_lineno, c.end_col_offset), reverse=True):
-        text = with_kwarg(text, call, KEYWORD, "True")
+        unpacked = _unpacked(call)
+        if unpacked is not None:
+            text = replace_node(text, unpacked, f'{{"{KEYWORD}": True, **{ast.get_source_segment(text, unpacked)}}}')
+        else:
+            text = with_kwarg(text, call, KEYWORD, "True")
     ast.parse(text)  # the edit must leave Python that parses
     return change(project, env_rel, text, why, applied_on_write=True)

@@ -84,15 +84,29 @@ def test_an_explicit_choice_and_an_env_without_configure_are_left_alone(tmp_path
     assert "literal_binds=True,\n    transaction_per_migration=True,\n)" in after  # a line of its own, as laid out
 
 
-def test_a_call_taking_its_arguments_from_elsewhere_is_named_not_edited(tmp_path):
-    """Flask-Migrate's env.py (redash's, for one) passes **configure_args online: adding the keyword
-    there could pass it twice, so the change names the line to set it at instead."""
+@pytest.mark.parametrize("args,transactions", [("{}", 3), ('{"transaction_per_migration": False}', 1)])
+def test_a_call_taking_its_arguments_from_elsewhere_gets_it_as_their_default(project, capsys, args, transactions):
+    """Flask-Migrate's env.py (redash's) passes **configure_args online: the keyword goes in as the default
+    under them (`**{"transaction_per_migration": True, **args}`), so production's online run gets it, a
+    value the project gives there still wins, and none is passed twice. redash's steps ran in one
+    transaction online, the NOT VALID's lock held through the VALIDATE scan."""
+    env = project / "alembic" / "env.py"
+    text = env.read_text()
+    assert text.count("context.configure(") == 2
+    env.write_text(text.replace("context.configure(", "context.configure(**configure_args, ")
+                   .replace("config = context.config\n", f"config = context.config\nconfigure_args = {args}\n", 1))
+    assert main(["plan", "--project", str(project), "--op", json.dumps(CHECK), "--write", "--json"]) == 0
+    capsys.readouterr()
+    assert env.read_text().count('**{"transaction_per_migration": True, **configure_args}') == 2
+    assert _transactions(_alembic(project, "upgrade", "head", "--sql")) == transactions
+
+
+def test_a_call_unpacking_two_mappings_is_named_not_edited(tmp_path):
     (tmp_path / "env.py").write_text("from alembic import context\ncontext.configure(url='x')\n"
-                                     "context.configure(connection=c, **args)\n")
+                                     "context.configure(connection=c, **args, **more)\n")
     change = env_change(tmp_path, "env.py")
-    assert "line 3" in change.why and "Migrate(app, db, transaction_per_migration=True)" in change.why
-    assert "+context.configure(url='x', transaction_per_migration=True)" in change.patch
-    assert "**args, transaction" not in change.patch
-    (tmp_path / "env.py").write_text("from alembic import context\ncontext.configure(connection=c, **args)\n")
+    assert "line 3" in change.why and "+context.configure(url='x', transaction_per_migration=True)" in change.patch
+    assert "**more, transaction" not in change.patch and "True, **args" not in change.patch
+    (tmp_path / "env.py").write_text("from alembic import context\ncontext.configure(connection=c, **a, **b)\n")
     only = env_change(tmp_path, "env.py")
     assert only.patch == "" and not only.applied_on_write and "line 2" in only.why

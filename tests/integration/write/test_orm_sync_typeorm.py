@@ -191,11 +191,13 @@ def test_a_new_table_s_entity_joins_a_data_source_listing_classes(project, capsy
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
-def test_plan_sql_shows_the_entity_change(project, capsys):
-    """Text showed only the checklist's "apply the model changes (...)": --sql prints the patch."""
+@pytest.mark.parametrize("sql", [["--sql"], []])
+def test_plan_text_shows_the_entity_change(project, capsys, sql):
+    """Text showed only the checklist's "apply the model changes (...)": the text prints the patch, with
+    the steps' SQL or without it."""
     from flux_agent.entry.cli import main
 
-    assert main(["plan", "--project", str(project), "--op", json.dumps(CASES["rename-column"]), "--sql"]) == 0
+    assert main(["plan", "--project", str(project), "--op", json.dumps(CASES["rename-column"]), *sql]) == 0
     out = capsys.readouterr().out
     assert "-- model change src/entity/User.ts (`patch -p1`): the TypeORM entity matches" in out
     assert '+    @Column({ name: "display_name", type: "varchar", length: 100, nullable: true })' in out
