@@ -6,7 +6,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from ..model.plan import CodeChange
+from ..model.plan import CodeChange, Plan
 
 
 def diff(rel: str, before: str, after: str) -> str:
@@ -49,6 +49,12 @@ def patch_for(project: Path, rel: str, after: str) -> str:
 def change(project: Path, rel: str, after: str, why: str, applied_on_write: bool = False) -> CodeChange:
     """The CodeChange turning the file as it is now into `after`."""
     return CodeChange(path=rel, patch=patch_for(project, rel, after), why=why, applied_on_write=applied_on_write)
+
+
+def goes_out(plan: Plan) -> str:
+    """When a model change goes out: with the plan's code step, or with the migration in a plan that has
+    none (redash's one-step index said "deploy it with the code step" where the checklist said there was none)."""
+    return "with the code step" if any(s.is_code for s in plan.steps) else "with the migration"
 
 
 def cannot(rel: str, why: str) -> CodeChange:

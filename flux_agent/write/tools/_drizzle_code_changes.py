@@ -11,7 +11,7 @@ from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
 from ...plan.ops._base import short_name
 from ..base import db_steps
-from ..code_changes import cannot, change, lf, read
+from ..code_changes import cannot, change, goes_out, lf, read
 from ._drizzle_journal import step_file
 from ._drizzle_schema_files import drop_reexport, schema_files
 from ._drizzle_schema_ts import TsSchema, ts_edit
@@ -150,7 +150,7 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
         except (TsError, Unsupported):
             pass
     out = [change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
-                  + "; ".join(done.get(rel) or ["index names"]) + " (apply with the code step; then "
+                  + "; ".join(done.get(rel) or ["index names"]) + f" (apply {goes_out(plan)}; then "
                   "`drizzle-kit generate` finds nothing to do)")
            for rel, ts in schemas.items() if ts.text != before[rel]]
     out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]

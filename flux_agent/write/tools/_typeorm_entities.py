@@ -12,7 +12,7 @@ from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
 from ...plan.planner import describe
 from ...project.ts_tokens import TsError
-from ..code_changes import cannot, change, created, lf, read
+from ..code_changes import cannot, change, created, goes_out, lf, read
 from ._typeorm_entity_edits import EntityFile, apply, index_decorators, naming_for
 from ._typeorm_data_source import register
 from ._typeorm_entity_new import class_name, home, new_entity
@@ -76,8 +76,9 @@ def _home(op, tables: dict[str, str], load) -> str | None:
 class _Edits:
     """The entity files a plan's operations edit, each read once, and what is said of the rest."""
 
-    def __init__(self, project: Path, tables: dict[str, str], unread: list[tuple[str, str]], snake: bool):
+    def __init__(self, project: Path, tables: dict[str, str], unread: list[tuple[str, str]], snake: bool, when: str):
         self.project, self.tables, self.unread, self.naming = project, tables, unread, naming_for(snake)
+        self.when = when  # with the code step, or with the migration (code_changes.goes_out)
         self.files: dict[str, EntityFile] = {}
         self.before: dict[str, str] = {}
         self.done: dict[str, list[str]] = {}
@@ -144,7 +145,7 @@ class _Edits:
             self.tables[split_qualified(op.new_name)[1]] = rel
 
     def changes(self) -> list[CodeChange]:
-        after = "(apply with the code step; then `typeorm migration:generate --check` finds nothing to do)"
+        after = f"(apply {self.when}; then `typeorm migration:generate --check` finds nothing to do)"
         out = []
         for rel, ef in self.files.items():
             if ef.text == self.before[rel]:
@@ -157,7 +158,7 @@ class _Edits:
                 out.append(change(self.project, rel, ef.text, ("the DataSource lists the new entities: "
                                                                if rel in self.sources else "the TypeORM entity "
                                                                "matches the database after the plan: ") + what))
-        out += [cannot(rel, f"not changed in the entity, do it by hand with the code step: {n}; {_AFTER}")
+        out += [cannot(rel, f"not changed in the entity, do it by hand {self.when}: {n}; {_AFTER}")
                 for rel, n in self.notes]
         return out + [cannot(rel, n) for rel, n in self.said]
 
@@ -170,7 +171,7 @@ def entity_changes(plan: Plan, project: Path) -> list[CodeChange]:
     tables, snake, unread = entity_files(project)
     if not tables and not unread:
         return []
-    edits = _Edits(project, tables, unread, snake)
+    edits = _Edits(project, tables, unread, snake, goes_out(plan))
     for op in ops:
         table = split_qualified(getattr(op, "table", None) or "")[1]
         (edits.new_table if op.op == "create_table" else edits.edit)(op, table, describe(op))

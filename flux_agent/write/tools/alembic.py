@@ -35,7 +35,7 @@ from ...errors import FluxInputError
 from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug, utc
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
-from ..code_changes import cannot, change, other_databases
+from ..code_changes import cannot, change, goes_out, other_databases
 from . import _alembic_env, _sqlalchemy_models, _sqlmodel_models
 from ._py import comment_text, module_assignments, module_head, parse_file
 from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
@@ -275,7 +275,7 @@ class AlembicWriter(Writer):
                 texts[rel] = result.text
                 whys.setdefault(rel, []).append(result.why)
         for rel, text in texts.items():
-            out.append(change(project, rel, text, "; ".join(whys[rel]) + " (deploy it with the code step; "
+            out.append(change(project, rel, text, "; ".join(whys[rel]) + f" (deploy it {goes_out(plan)}; "
                                                                        "`alembic check` then finds nothing new)"))
         return out
 

@@ -344,3 +344,26 @@ def test_revisions_that_branch_on_the_dialect_get_a_note(tmp_path):
     note = _other_dialects(tmp_path, PurePosixPath("alembic/versions"))
     assert note is not None and note.path == "alembic/versions" and not note.patch
     assert note.why.startswith("1 of the project's revisions branch on the database's dialect (bbbb00000002_enum.py)")
+
+
+def test_a_model_change_says_when_it_goes_out(tmp_path):
+    """With the code step where the plan has one; with the migration where it has none (redash's one-step
+    index said "deploy it with the code step", its checklist "the plan has no deploy step")."""
+    from flux_agent.entry.actions import parse_operations
+    from flux_agent.plan.planner import build_plan
+    from flux_agent.write.tools.alembic import WRITER
+    from shop import SETTINGS, shop_schema
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(
+        "import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n\n\n"
+        "class User(Base):\n    __tablename__ = 'users'\n\n    id = sa.Column(sa.BigInteger, primary_key=True)\n"
+        "    email = sa.Column(sa.Text, nullable=False)\n    name = sa.Column(sa.String(100))\n")
+    said = {}
+    for case, op in {"index": {"op": "add_index", "table": "users", "columns": ["name"]},
+                     "rename": {"op": "rename_column", "table": "users", "column": "email", "new_name": "mail"}}.items():
+        plan = build_plan(parse_operations([op]), shop_schema(), SETTINGS, tool="alembic")
+        [change] = [c for c in WRITER.code_changes(plan, tmp_path) if c.path == "app/models.py"]
+        said[case] = (any(s.is_code for s in plan.steps), change.why)
+    assert said["index"][0] is False and "(deploy it with the migration;" in said["index"][1]
+    assert said["rename"][0] is True and "(deploy it with the code step;" in said["rename"][1]
