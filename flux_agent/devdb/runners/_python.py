@@ -192,7 +192,14 @@ def _main() -> None:
         tool = runpy.run_path(config["module"], run_name=f"flux_runner_{config['tool']}")
         result = tool["child"](config, check, Tolerated())
     except BaseException as exc:  # noqa: BLE001 - the project's code may raise anything, SystemExit too
-        result = {"status": "failed", "message": first_line(exc)}
+        # Raised in Flux's own runner code (not in the project's, nor in its tool's, which that code calls):
+        # Flux's failure, not the project's (redash's SQLAlchemy 1.3 had no URL.create).
+        last, tb = None, exc.__traceback__
+        while tb is not None:
+            last, tb = tb.tb_frame.f_code.co_filename, tb.tb_next
+        ours = {os.path.abspath(config["module"]), os.path.abspath(__file__)}
+        result = {"status": "internal" if last and os.path.abspath(last) in ours else "failed",
+                  "message": first_line(exc)}
     _write(result)
     sys.stdout.flush()
     sys.stderr.flush()
@@ -213,7 +220,7 @@ if __package__:  # imported by Flux, not run as the child
     from pathlib import Path
     from typing import Callable, Optional
 
-    from ...errors import FluxInputError
+    from ...errors import FluxInputError, FluxInternalError
 
 TIMEOUT_S = 900
 
@@ -333,6 +340,9 @@ def outcome(result: dict, label: str) -> list[str]:
                              "of Flux's dev database, and was stopped before running anything there; Flux runs the "
                              "project's migrations only where it can check them: give --database-url to read the "
                              "schema from a database instead")
+    if status == "internal":
+        raise FluxInternalError(f"Flux's {label} runner failed in the project's Python ({result.get('python')}): "
+                                f"{message}")
     if status == "missing":
         raise FluxInputError(f"cannot run the project's {label} migrations with {result['python']}: {message}; "
                              "install the project's dependencies there (or in the project's .venv), "

@@ -689,3 +689,28 @@ def test_alembic_failure_after_a_revision_gone_past_names_it(tmp_path):
     message = str(err.value)
     assert "d4e5f6a7b8c9_use.py" in message and 'relation "recipes" does not exist' in message
     assert "left out 1 migration" in message and "c3d4e5f6a7b8_fill.py" in message and "acme_driver" in message
+
+
+def test_a_failure_in_flux_s_own_runner_code_is_flux_s_not_the_project_s(tmp_path):
+    """redash: Flux's runner called URL.create, which SQLAlchemy 1.3 lacks, and the one line said the
+    project's migrations failed ("fix the migration"). Raised in Flux's runner code, it is Flux's
+    failure; raised in the code that runner calls (the project's, its tool's), the project's."""
+    import secrets
+
+    from flux_agent.devdb import program
+    from flux_agent.devdb.runners import _python
+    from flux_agent.errors import FluxInternalError
+
+    project = write(tmp_path, {"acme_env.py": "def configure():\n    raise RuntimeError('no DATABASE_URL')\n"})
+    runner = project / "runner.py"
+    job = program.tool_run(project, "", "postgresql://nowhere.invalid/x", secrets.token_hex(16))
+    runner.write_text("def child(config, check, tolerated):\n    return {}.missing\n")
+    ours = _python.run_child(job, "alembic", sys.executable, project, {"module": str(runner)})
+    assert ours["status"] == "internal"
+    with pytest.raises(FluxInternalError, match="Flux's Alembic runner failed in the project's Python"):
+        _python.outcome(ours, "Alembic")
+    runner.write_text("def child(config, check, tolerated):\n    import acme_env\n    acme_env.configure()\n")
+    theirs = _python.run_child(job, "alembic", sys.executable, project, {"module": str(runner)})
+    assert theirs["status"] == "failed"
+    with pytest.raises(FluxInputError, match="the project's Alembic migrations failed.*no DATABASE_URL"):
+        _python.outcome(theirs, "Alembic")
