@@ -38,10 +38,14 @@ def module_head(step: Step, about: list[str], imports: list[str]) -> list[str]:
     """The lines a migration module starts with: a docstring naming the step (then the
     `about` lines), the imports, and the step's SQL as UP_SQL (after GUARD_SQL, run on its own
     first, when the step has a guard; and DOWN_SQL when there is something to undo)."""
+    return [f'"""{step_label(step, doc_text(step.title))}', "", *about, '"""', "", *imports, "", *sql_constants(step)]
+
+
+def sql_constants(step: Step) -> list[str]:
+    """GUARD_SQL (where the step has a guard), UP_SQL and DOWN_SQL (where there is something to undo),
+    each followed by a blank line."""
     up, down = up_sql(step), down_sql(step)
-    lines = [f'"""{step_label(step, doc_text(step.title))}', "", *about, '"""', "", *imports, ""]
-    if step.guard_sql:
-        lines += [f"GUARD_SQL = {py_literal(step.guard_sql.strip())}", ""]
+    lines = [f"GUARD_SQL = {py_literal(step.guard_sql.strip())}", ""] if step.guard_sql else []
     lines += [f"UP_SQL = {py_literal(up)}", ""]
     if down is not None:
         lines += [f"DOWN_SQL = {py_literal(down)}", ""]

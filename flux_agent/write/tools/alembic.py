@@ -16,6 +16,10 @@ psycopg 3 (`::regclass`, `:=`, `%` in RAISE NOTICE, `:name` in a literal).
 A non-transactional step runs in `op.get_context().autocommit_block()`, its guard (a
 statement of its own) first.
 
+Where the project has a script.py.mako (alembic init gives one), each file is rendered through it in
+the project's Python, as `alembic revision` renders it (_alembic_template.py); Flux's own layout
+(render_revision) is the fallback.
+
 code_changes() edits the SQLAlchemy declarative class of the plan's table
 (_sqlalchemy_models.py), so `alembic check` on a database at head finds
 nothing new once the application change is deployed.
@@ -28,16 +32,16 @@ import configparser
 import hashlib
 import re
 import tomllib
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from ...errors import FluxInputError
 from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug, utc
-from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo
+from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo, step_label
 from ..code_changes import cannot, change, goes_out, other_databases
-from . import _alembic_env, _sqlalchemy_models, _sqlmodel_models
-from ._py import comment_text, module_assignments, module_head, parse_file
+from . import _alembic_env, _alembic_template, _sqlalchemy_models, _sqlmodel_models
+from ._py import comment_text, doc_text, module_assignments, module_head, parse_file, sql_constants
 from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
 
 # our own file names, not file content: the revision id wherever the project's file_template puts it
@@ -173,45 +177,57 @@ def revision_id(step: Step, parent: str | None, stamp: str, taken: set[str]) -> 
 # --- rendering ---------------------------------------------------------------
 
 
+_RUN = [
+    "def _run(sql: str) -> None:",
+    "    # sa.DDL sends the text as written (a plain string would become sa.text(),",
+    "    # which reads ':name' as a bind parameter); DDL reads % as a format",
+    "    # character, so every % is doubled here.",
+    '    op.execute(sa.DDL(sql.replace("%", "%%")))',
+]
+
+
+def _how(step: Step) -> str:
+    return "runs in alembic's transaction" if step.transactional else "runs outside a transaction (autocommit block)"
+
+
 def render_revision(step: Step, revision: str, down_revision: str | None) -> str:
-    """The revision file for one step."""
-    down = down_sql(step)
-    how = ("runs in alembic's transaction" if step.transactional
-           else "runs outside a transaction (autocommit block)")
+    """The revision file for one step, in Flux's own layout."""
     lines = module_head(
         step,
         [f"Revision ID: {revision}", "Revises:" + (f" {down_revision}" if down_revision else ""),
-         f"Written by flux; {how}."],
+         f"Written by flux; {_how(step)}."],
         ["import sqlalchemy as sa", "from alembic import op", "",
          f"revision = {revision!r}", f"down_revision = {down_revision!r}", "branch_labels = None",
          "depends_on = None"])
-    lines += [
-        "",
-        "def _run(sql: str) -> None:",
-        "    # sa.DDL sends the text as written (a plain string would become sa.text(),",
-        "    # which reads ':name' as a bind parameter); DDL reads % as a format",
-        "    # character, so every % is doubled here.",
-        '    op.execute(sa.DDL(sql.replace("%", "%%")))',
-        "",
-        "",
-    ]
-    lines += _function("upgrade", "UP_SQL", step.transactional, guard=bool(step.guard_sql))
-    if down is not None:
-        lines += ["", ""] + _function("downgrade", "DOWN_SQL", step.transactional)
-    else:
-        lines += ["", "", "def downgrade() -> None:",
-                  f"    # nothing to undo: {comment_text(nothing_to_undo(step))}", "    pass"]
+    lines += ["", *_RUN, "", ""]
+    lines += ["def upgrade() -> None:", *(f"    {line}" for line in _body(step, up=True))]
+    lines += ["", "", "def downgrade() -> None:", *(f"    {line}" for line in _body(step, up=False))]
     return "\n".join(lines) + "\n"
 
 
-def _function(name: str, sql_name: str, transactional: bool, guard: bool = False) -> list[str]:
-    if transactional:
-        return [f"def {name}() -> None:", f"    _run({sql_name})"]
+def _body(step: Step, up: bool) -> list[str]:
+    """The lines of upgrade() or downgrade(), unindented."""
+    if not up and down_sql(step) is None:
+        return [f"# nothing to undo: {comment_text(nothing_to_undo(step))}", "pass"]
+    name = "UP_SQL" if up else "DOWN_SQL"
+    if step.transactional:
+        return [f"_run({name})"]
     # Each _run is its own query, so the guard runs in its own transaction before the build.
-    return [f"def {name}() -> None:",
-            "    with op.get_context().autocommit_block():",
-            *(["        _run(GUARD_SQL)"] if guard else []),
-            f"        _run({sql_name})"]
+    return ["with op.get_context().autocommit_block():",
+            *(["    _run(GUARD_SQL)"] if up and step.guard_sql else []), f"    _run({name})"]
+
+
+def template_arguments(step: Step, revision: str, down_revision: str | None) -> tuple[dict, set[str]]:
+    """What generate_revision gives the project's script.py.mako for one step (Flux's SQL and helper as
+    an autogenerated revision's imports, its calls as the upgrades and downgrades), and the names the
+    rendered module must bind for them to run."""
+    imports = ["", *sql_constants(step), "", *_RUN, ""]
+    needs = {"op", "sa", "_run", "UP_SQL"} | ({"GUARD_SQL"} if step.guard_sql else set()) \
+        | ({"DOWN_SQL"} if down_sql(step) is not None else set())
+    return {"up_revision": revision, "down_revision": down_revision, "branch_labels": None, "depends_on": None,
+            "message": f"{step_label(step, doc_text(step.title))}\n\nWritten by flux; {_how(step)}.",
+            "imports": "\n".join(imports), "upgrades": "\n    ".join(_body(step, up=True)),
+            "downgrades": "\n    ".join(_body(step, up=False))}, needs
 
 
 class AlembicWriter(Writer):
@@ -238,6 +254,7 @@ class AlembicWriter(Writer):
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         out: list[FileJob] = []
+        chained: list[tuple[Step, str, str | None]] = []  # (step, its revision, the one it follows)
         parent: str | None = None
         for i, step in enumerate(db_steps(plan)):
             file = PurePosixPath(laid_files(step, 1, "one <revision>_<slug>.py file",
@@ -246,7 +263,16 @@ class AlembicWriter(Writer):
                 parent = current_head(read_revisions(Path(project_dir) / file.parent))
             revision = _FILE.fullmatch(file.name).group(1)
             out.append(FileJob(step.files[0], render_revision(step, revision, parent)))
+            chained.append((step, revision, parent))
             parent = revision
+        template = _alembic_template.template_of(Path(project_dir), PurePosixPath(out[0].rel).parent.as_posix()) \
+            if out else None
+        if template is not None:  # the project's own template, as `alembic revision` writes: where it runs
+            args = [template_arguments(*c) for c in chained]
+            texts = _alembic_template.render(Path(project_dir), template, [a for a, _ in args], [n for _, n in args],
+                                            datetime.now(timezone.utc))
+            if texts is not None:
+                out = [FileJob(job.rel, text, job.replace) for job, text in zip(out, texts)]
         return out
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
