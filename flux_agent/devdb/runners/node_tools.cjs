@@ -172,7 +172,15 @@ async function typeormCapture(ds, typeormLib, mode) {
     // The database may be a copy of one built before an earlier file (lint/readers/_node.py): it
     // must hold no migration TypeORM runs at or after the target (its order is the classes' timestamps).
     const kept = new Set(all.slice(0, at).map((m) => m.name));
-    const executed = await new typeormLib.MigrationExecutor(ds).getExecutedMigrations();
+    // A query runner of our own, released here: without one, TypeORM 0.3.12's withQueryRunner releases
+    // its own before it has connected, and ds.destroy() then spins forever (jellyseerr's validate hung 300 s).
+    const runner = ds.createQueryRunner();
+    let executed;
+    try {
+      executed = await new typeormLib.MigrationExecutor(ds, runner).getExecutedMigrations();
+    } finally {
+      await runner.release();
+    }
     const later = executed.find((m) => !kept.has(m.name));
     if (later) {
       throw new Refusal('config', `the database holds ${later.name}, which TypeORM runs at or after ${path.basename(CAP.target)}`);

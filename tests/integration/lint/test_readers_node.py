@@ -396,3 +396,29 @@ def test_a_file_judged_again_unchanged_is_read_without_its_tool(tmp_path, monkey
         file.write_text(text + "\n// changed\n")
         with pytest.raises(AssertionError, match="ran again"):
             judged(file, root, "knex")
+
+
+def test_typeorm_0_3_12_is_read_without_hanging(tmp_path, monkeypatch):
+    """jellyseerr pins TypeORM 0.3.12, whose MigrationExecutor without a query runner releases its own
+    before connecting: ds.destroy() then spun until the 300 s timeout, and every file was not analysed.
+    tests/node installs 0.3.12 beside the current release (npm alias typeorm-0.3.12)."""
+    from flux_agent.devdb.runners import _node
+    from tests.integration.devdb.test_program_node import make_project
+
+    nm = modules("typeorm")
+    old = nm / "typeorm-0.3.12"
+    if not (old / "package.json").is_file():
+        pytest.skip("typeorm 0.3.12 is not installed (npm install --prefix tests/node)")
+    root = tmp_path / "app"
+    make_project("typeorm", root, "host=/nowhere dbname=none user=u", nm, link=False)
+    (root / "node_modules").mkdir()
+    for entry in nm.iterdir():  # the project's node_modules: tests/node's, with TypeORM 0.3.12 as typeorm
+        if entry.name not in ("typeorm", "typeorm-0.3.12", ".bin"):
+            (root / "node_modules" / entry.name).symlink_to(entry, target_is_directory=entry.is_dir())
+    (root / "node_modules" / "typeorm").symlink_to(old, target_is_directory=True)
+    monkeypatch.setattr(_node, "TIMEOUT_S", 60)  # a hang fails in a minute, not five
+    (rel, text, line, twin, transactional), _ = CASES["typeorm"]
+    file = root / rel
+    file.write_text(text)
+    found = judged(file, root, "typeorm")
+    assert {f.rule for f in found} == twin_rules(twin, transactional) and {f.line for f in found} == {line}, found
