@@ -204,8 +204,9 @@ def _typeorm(scan: Scan) -> Found:
             if f.name.startswith("ormconfig.") or ("DataSource" in text and "typeorm" in text):
                 ev.append(f"{f} {'exists' if f.name.startswith('ormconfig.') else 'makes a DataSource'}")
                 base = base or f.parent
-                m = re.search(r"\bmigrations\s*[:=]\s*\[\s*[\"'`]([^\"'`]+)[\"'`]", text)
-                where = glob_folder(m.group(1)) if m else None
+                # One config per database (jellyseerr's sqlite then postgres): PostgreSQL's, not the first.
+                globs = re.findall(r"\bmigrations\s*[:=]\s*\[\s*[\"'`]([^\"'`]+)[\"'`]", text)
+                where = min((d for d in map(glob_folder, globs) if d), key=other_database, default=None)
                 # TypeORM reads the globs from where it runs: the package the file belongs to.
                 home = max((p.parent for p in scan.named("package.json") if f.is_relative_to(p.parent)),
                            key=lambda p: len(p.parts), default=PurePosixPath("."))

@@ -223,6 +223,13 @@ MORE_CONFIG = [
       "src/db/data-source.ts": 'import { DataSource } from "typeorm";\nexport default new DataSource({\n'
                                '  type: "postgres",\n  migrations: ["src/db/changes/*.ts"],\n});\n'},
      "typeorm", "src/db/changes"),
+    ("typeorm-one-config-per-database",  # jellyseerr: sqlite's config first, then postgres' (chosen by DB_TYPE)
+     {"package.json": json.dumps({"dependencies": {"typeorm": "0.3.12"}}),
+      "server/datasource.ts": 'import { DataSource } from "typeorm";\n'
+                              "const sqlite = { type: 'sqlite', migrations: ['server/migration/sqlite/*.ts'] };\n"
+                              "const pg = { type: 'postgres', migrations: ['server/migration/postgres/*.ts'] };\n"
+                              "export default new DataSource(process.env.DB_TYPE === 'postgres' ? pg : sqlite);\n"},
+     "typeorm", "server/migration/postgres"),
     ("node-pg-migrate-folder-in-package-json-scripts",
      {"package.json": json.dumps({"devDependencies": {"node-pg-migrate": "7.0.0"},
                                   "scripts": {"migrate": "node-pg-migrate -m db/pg-migrations up"}})},
