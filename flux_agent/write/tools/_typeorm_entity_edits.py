@@ -165,7 +165,7 @@ def add_column(ef: EntityFile, table: str, column: str, type_text: str, nullable
     used = Counter(d.name for m in props for d in m.decorators if is_column_decorator(d.name)
                    and d.name not in COLUMN_DECORATORS - {"Column"})
     decorator = used.most_common(1)[0][0] if used else "Column"
-    member = f"{indent}@{decorator}({{ {body} }})\n{indent}{prop}{bang}: {ts}{' | null' if nullable else ''}{end}\n"
+    member = f"{indent}@{decorator}({{ {body} }})\n{indent}{ef.modifiers(toks, props)}{prop}{bang}: {ts}{' | null' if nullable else ''}{end}\n"
     open_, close = cls.body
     if anchor is not None:
         at = ef.text.find("\n", toks[anchor.last].end) + 1

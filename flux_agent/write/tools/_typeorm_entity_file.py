@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Callable
 
 from ...project.ts_tokens import str_value, tokenize_ts
-from ._typeorm_entity_ts import EntityClass, Member, NotEditable, column_of, entity_classes
+from ._typeorm_entity_ts import MODIFIERS, EntityClass, Member, NotEditable, column_of, entity_classes
 
 
 class EntityFile:
@@ -42,6 +42,15 @@ class EntityFile:
         indents = Counter(self.indent_at(toks[m.first].start) for m in members)
         indent = indents.most_common(1)[0][0] if indents else "    "
         return marks, indent, ";" if not members or toks[members[-1].last].text == ";" else ""
+
+    def modifiers(self, toks, members: list) -> str:
+        """The words most of the properties `members` have before their names (`public `, `readonly `),
+        or none: jellyseerr's properties are all `public`."""
+        words = Counter(" ".join(toks[j].text for j in range((m.decorators[-1].close + 1) if m.decorators else m.first,
+                                                             m.name_tok) if toks[j].text in MODIFIERS)
+                        for m in members)
+        found = words.most_common(1)[0][0] if words else ""
+        return f"{found} " if found else ""
 
     def quote(self, value: str) -> str:
         """A TypeScript string literal in the file's own quotes."""

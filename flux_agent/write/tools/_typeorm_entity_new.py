@@ -65,6 +65,7 @@ def new_entity(op: CreateTable, sample: EntityFile) -> str:
     members = [m for c in classes for m in c.members if not m.method]
     toks = tokenize_ts(text)
     marks, indent, end = sample.member_style(toks, members)
+    modifiers = sample.modifiers(toks, members)
     mark = "!" if marks.get("!") else ""  # a new class's columns are set, never optional
     q = sample.quote
     keys = [c.name for c in op.columns if c.primary_key]
@@ -92,7 +93,7 @@ def new_entity(op: CreateTable, sample: EntityFile) -> str:
                 options.append(("default", default_value(col.default, q)))
         used.append(decorator)
         inner = ", ".join(f"{k}: {v}" for k, v in options)
-        body.append(f"{indent}@{decorator}({'{ ' + inner + ' }' if inner else ''})\n{indent}{prop}{mark}: {ts}{end}\n")
+        body.append(f"{indent}@{decorator}({'{ ' + inner + ' }' if inner else ''})\n{indent}{modifiers}{prop}{mark}: {ts}{end}\n")
     # The decorator's form and TypeORM's active-record base where the project's entities use them
     entity = next((d for c in classes for d in c.decorators if d.name == "Entity"), None)
     named = entity is not None and entity.option_object(toks) is not None and not (

@@ -22,7 +22,7 @@ _NOT_TABLES = frozenset({"ViewEntity", "ChildEntity"})
 def is_column_decorator(name: str) -> bool:
     return name in COLUMN_DECORATORS or (name.endswith("Column") and name not in _NOT_COLUMNS
                                          and "Virtual" not in name and not name.startswith("Embedded"))
-_MODIFIERS = frozenset({"public", "private", "protected", "readonly", "declare", "override", "abstract"})
+MODIFIERS = frozenset({"public", "private", "protected", "readonly", "declare", "override", "abstract"})
 # After these a line break does not end a property's type (`string |` newline `null`).
 _CONTINUES = frozenset({"|", "&", ",", "=", "=>", ":", "<", ".", "?"})
 
@@ -123,9 +123,11 @@ def _members(text: str, toks: list[_Tok], open_: int, close: int) -> list[Member
             d = _decorator(toks, i)
             decorators.append(d)
             i = d.close + 1
-        while toks[i].text in _MODIFIERS and toks[i + 1].kind in ("ident", "str"):
+        while toks[i].text in MODIFIERS and toks[i + 1].kind in ("ident", "str"):
             i += 1
-        if toks[i].text in ("get", "set", "async", "static") and toks[i + 1].kind == "ident":
+        # `public static async deleteWatchlist(`: each keyword before the name (jellyseerr's read one only,
+        # and took the method for a property named `async`)
+        while toks[i].text in ("get", "set", "async", "static") and toks[i + 1].kind == "ident":
             i += 1
         if toks[i].kind not in ("ident", "str") or i >= close:
             i += 1
@@ -225,8 +227,11 @@ def column_of(member: Member, toks: list[_Tok], naming) -> list[tuple[Decorator,
     for d in member.decorators:
         if is_column_decorator(d.name):
             first = d.args[0] if d.args else None
-            if first is not None and any(t.text == "=>" for t in toks[first[0]: first[1] + 1]):
-                continue  # @Column(() => Engine): an embedded object, its columns the class's own
+            # @Column(() => Engine): an embedded object, its columns the class's own; not an options object
+            # holding an arrow (`default: () => 'CURRENT_TIMESTAMP'`, a transformer: jellyseerr's User.email)
+            if first is not None and toks[first[0]].text != "{" \
+                    and any(t.text == "=>" for t in toks[first[0]: first[1] + 1]):
+                continue
             out.append((d, d.string_option(toks, "name") or naming(member.name)))
         elif d.name == "JoinColumn":
             named = d.string_option(toks, "name")

@@ -420,3 +420,30 @@ def test_a_type_change_changes_the_plain_type_typeorm_gives(column, declared, ne
     ef = EntityFile(f'@Entity("t")\nexport class T {{\n    @Column({column})\n    {declared}\n}}\n', naming_for(False))
     change_type(ef, "t", "qty", new_type)
     assert f"    {after}\n" in ef.text
+
+
+def test_a_column_whose_options_hold_an_arrow_is_a_column():
+    """jellyseerr's User.email (a transformer) and Media.lastSeasonChange (`default: () => ...`): taken for
+    embedded objects, they were never renamed, and migration:generate then proposed dropping the column."""
+    text = ('@Entity()\nexport class Account {\n'
+            "  @Column({ type: 'timestamp', default: () => 'CURRENT_TIMESTAMP' })\n  public seenAt: Date;\n\n"
+            "  @Column({ unique: true, transformer: { from: (v: string) => v, to: (v: string) => v.toLowerCase() } })\n"
+            '  public email: string;\n}\n')
+    ef = _ef(text)
+    rename_column(ef, "account", "seenAt", "lastSeenAt")
+    rename_column(ef, "account", "email", "emailAddress")
+    assert "@Column({ name: 'lastSeenAt', type: 'timestamp', default: () => 'CURRENT_TIMESTAMP' })\n" \
+        "  public seenAt: Date;" in ef.text
+    assert "@Column({ name: 'emailAddress', unique: true, transformer: " in ef.text
+
+
+def test_every_keyword_before_a_method_s_name_is_read():
+    """jellyseerr's `public static async deleteWatchlist(`: read as a property named `async`, it gave the
+    new column the style of a member with no semicolon and no `public`."""
+    text = ('@Entity()\nexport class Account {\n  @PrimaryGeneratedColumn()\n  public id: number;\n\n'
+            '  public static async byId(id: number) {\n    return id;\n  }\n}\n')
+    (cls,) = entity_classes(text)
+    assert [(m.name, m.method) for m in cls.members] == [("id", False), ("byId", True)]
+    ef = _ef(text)
+    add_column(ef, "account", "nick", "text", True, None)
+    assert '  @Column({ type: "text", nullable: true })\n  public nick: string | null;\n' in ef.text
