@@ -66,7 +66,8 @@ NO_TRANSACTION_HOW = {
     "drizzle": "apply their `_manual_` files with psql, outside drizzle (it wraps pending migrations in one "
                "transaction), before `drizzle-kit migrate` runs the entries after them (any `_flux_check_` "
                "entry after them fails until they have run)",
-    "typeorm": "`transaction = false`, run with `migration:run --transaction each`",
+    "typeorm": "`transaction = false`, run with `migration:run --transaction each` (the application's own "
+               "`runMigrations()` too: --write gives a bare call `{ transaction: 'each' }`)",
     "knex": "`exports.config = { transaction: false }`",
     "rails": "`disable_ddl_transaction!` in their migrations",
     "golang-migrate": "each statement alone in its own file",

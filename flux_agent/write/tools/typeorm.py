@@ -29,6 +29,7 @@ from ..base import (FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, on
                     undo_note)
 from ..code_changes import other_databases
 from ._typeorm_entities import entity_changes
+from ._typeorm_run_calls import run_call_changes
 from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
 
 _RUN_NOTE = "Run with `typeorm migration:run --transaction each` (or migrationsTransactionMode: \"each\")."
@@ -125,7 +126,9 @@ class TypeormWriter(OneFilePerStep):
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         files = [f for s in db_steps(plan) for f in laid_files(s)]
         note = _other_databases(Path(project_dir), Path(files[0]).parent) if files else None
-        return ([note] if note is not None else []) + entity_changes(plan, Path(project_dir))
+        # A step outside a transaction (`transaction = false`) needs TypeORM's mode "each" wherever the app runs them.
+        runs = run_call_changes(Path(project_dir)) if any(not s.transactional for s in db_steps(plan)) else []
+        return ([note] if note is not None else []) + runs + entity_changes(plan, Path(project_dir))
 
 
 # A migration that branches on the database it runs on: TypeORM's own idioms for asking.
