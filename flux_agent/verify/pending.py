@@ -52,18 +52,18 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
         built = built_without(project, found, settings, []) if scripts is None else None
         return Before(plan, built.schema if built else tools.read_schema(str(project)), "the given operations",
                       scripts, found.tool, built=built)
-    record = pending_record(project)
+    record, whole = pending_record(project), False
     if record is None:
         done = plan_records(project)
-        if done:  # written whole (`flux continue` wrote its last steps): its files may be followed by others
-            raise FluxInputError(f"nothing to verify: the newest plan, {PLANS_DIR}/{done[-1].id}.json, is written "
-                                 f"whole; `flux verify` runs a plan while steps of it are left to write (right after "
-                                 f"{render.action('write')}), or give operations ({render.action('verify a change')})")
-        raise FluxInputError(f"nothing to verify: no pending plan in {PLANS_DIR}/ (write one with "
-                             f"{render.action('write')}) and no operations given ({render.action('verify a change')})")
+        if not done:
+            raise FluxInputError(f"nothing to verify: no pending plan in {PLANS_DIR}/ (write one with "
+                                 f"{render.action('write')}) and no operations given ({render.action('verify a change')})")
+        # The newest plan, written whole (a one-step plan is, by `plan --write`: jellyseerr's index was
+        # refused as "nothing to verify" right after it was written); the history without its files.
+        record, whole = done[-1], True
     found = detect(project, record.plan.tool, settings)
     scripts = project_scripts(project, found)
-    source = f"the pending plan {PLANS_DIR}/{record.id}.json"
+    source = f"the {'newest plan, written whole,' if whole else 'pending plan'} {PLANS_DIR}/{record.id}.json"
     others = sorted(r.id for r in unfinished_records(project) if r.id != record.id)
     if others:  # kutt: two plans written, the newest verified without a word of the other
         source += (f", the newest of {len(others) + 1} with steps left to write (also {', '.join(others)}: the files "

@@ -417,3 +417,16 @@ def test_a_not_null_meeting_the_synthetic_nulls_says_what_to_do(pg_admin_url, sh
     assert not report.ok
     assert "violated" in report.failure and "the synthetic rows hold NULLs in users.name" in report.failure
     assert "give set_not_null a backfill" in report.failure
+
+
+def test_a_plan_written_whole_is_verified_from_before_its_files(pg_admin_url, shop, capsys):
+    """A one-step plan is written whole by `plan --write` (jellyseerr's index): verify said "nothing to
+    verify" right after it was written. It runs the newest plan from the history without its files."""
+    op = {"op": "add_column", "table": "users", "column": "nickname", "type": "text"}
+    assert cli.main(["plan", "--project", str(shop), "--op", json.dumps(op), "--write"]) == 0
+    capsys.readouterr()
+    assert sorted((shop / "db" / "migrations").glob("*nickname*")), "the plan's file is written"
+    report = verify(shop, database_url=pg_admin_url, rows=20)
+    assert report.ok, render_report(report)
+    assert report.source.startswith(f"the newest plan, written whole, {PLANS_DIR}/")
+    assert report.steps[0].direction == "forward" and report.steps[0].number == 1  # the column is not there yet
