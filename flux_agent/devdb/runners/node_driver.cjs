@@ -76,10 +76,13 @@ const said = []; // [primary, text]: what went to console.error, an Error's mess
 
 function errorText(err) {
   if (err instanceof Error || (err && typeof err.message === 'string')) {
-    // Node's "Cannot find module 'x'" ends in the files that required it: the last line said "- <a file>"
-    const message = String(err.message).split(/\n\s*Require stack:/)[0];
+    // Node's "Cannot find module 'x'" ends in the files that required it: the last line said "- <a file>";
+    // the first of them is the one that asked (jellyseerr's entity files asked for winston).
+    const [message, stack] = String(err.message).split(/\n\s*Require stack:/);
     const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
-    return lines.length ? lines[lines.length - 1] : String(err.name || 'error');
+    const text = lines.length ? lines[lines.length - 1] : String(err.name || 'error');
+    const asker = (stack || '').split('\n').map((l) => l.trim().replace(/^- /, '')).find(Boolean);
+    return asker ? `${text} (required by ${path.relative(job.root, asker) || asker})` : text;
   }
   return String(err);
 }

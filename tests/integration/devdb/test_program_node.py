@@ -354,7 +354,7 @@ def test_a_config_requiring_a_missing_module_names_the_module(tmp_path, prod):
         actions.current_schema(str(root))
     message = str(caught.value)
     assert "cannot load" in message and "Cannot find module '@acme/config'" in message and "\n" not in message
-    assert "node_driver" not in message
+    assert "node_driver" not in message and "(required by knexfile.js)" in message  # the file that asked
 
 
 def test_validate_runs_a_failing_history_once_for_the_files_after_it(tmp_path, prod, monkeypatch):
