@@ -126,6 +126,7 @@ class ModuleForm:
     ext: str = ".js"
     esm: bool = False
     ts: bool = False
+    type_imports: bool = False  # `import type { ... }` for names used as types only, as the project's files do
 
 
 _EXTS = (".ts", ".mts", ".cts", ".js", ".cjs", ".mjs")

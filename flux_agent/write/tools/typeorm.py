@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def render_file(step: Step, form: ModuleForm = ModuleForm(".ts", True, True)) ->
     switch = "" if step.transactional else "    transaction = false;\n"
     undoes = bool(body_sql(step, True))
     if form.ts:
-        head = '\nimport { MigrationInterface, QueryRunner } from "typeorm";\n\n'
+        head = f'\nimport {"type " if form.type_imports else ""}{{ MigrationInterface, QueryRunner }} from "typeorm";\n\n'
         opening = f"export class {name} implements MigrationInterface {{\n"
         up, down = ("public async up(queryRunner: QueryRunner): Promise<void>",
                     "public async down(queryRunner: QueryRunner): Promise<void>" if undoes else
@@ -102,6 +103,16 @@ def migration_ext(project_dir: Path, folder) -> str:
     return ".ts" if has_tsconfig(project_dir, folder) or not has_package else ".js"
 
 
+def _type_imports(folder: Path) -> bool:
+    """Does the newest TypeORM migration in `folder` import its types with `import type` (jellyseerr's do,
+    and its ESLint's consistent-type-imports holds every file to it)?"""
+    own = sorted(n for n in os.listdir(folder) if _OWN.match(n)) if folder.is_dir() else []
+    try:
+        return bool(own) and "import type {" in (folder / own[-1]).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+
+
 class TypeormWriter(OneFilePerStep):
     tool = "typeorm"
     default_dir = "migrations"
@@ -120,7 +131,8 @@ class TypeormWriter(OneFilePerStep):
         return lay_out(plan, name)
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return [FileJob(f, render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)))
+        return [FileJob(f, render_file(s, replace(form_of(project_dir, Path(f).parent, Path(f).suffix),
+                                                  type_imports=_type_imports(Path(project_dir) / Path(f).parent))))
                 for s in db_steps(plan) for f in laid_files(s)]
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:

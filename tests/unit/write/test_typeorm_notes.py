@@ -74,3 +74,17 @@ def test_a_camel_case_name_keeps_its_words_in_file_names():
 
     assert slug("copy firstName into given_name") == "copy_first_name_into_given_name"
     assert slug("drop index IDX_9a27ee81fbc0bb9e5260ed6f82 on user") == "drop_index_on_user"
+
+
+def test_types_are_imported_as_the_project_s_migrations_import_them(tmp_path):
+    """jellyseerr's migrations say `import type { MigrationInterface, QueryRunner }`, and its ESLint's
+    consistent-type-imports holds every file to it; a project whose migrations import them plainly
+    (TypeORM's own generated files) gets them so."""
+    (tmp_path / "migrations").mkdir()
+    newest = tmp_path / "migrations" / "1638541848595-Init.ts"
+    for theirs, ours in [(BRANCHING, 'import { MigrationInterface, QueryRunner } from "typeorm";'),
+                         (BRANCHING.replace("import {", "import type {"),
+                          'import type { MigrationInterface, QueryRunner } from "typeorm";')]:
+        newest.write_text(theirs)
+        [job] = TypeormWriter().jobs(_plan(), tmp_path)
+        assert f"\n{ours}\n" in job.content
