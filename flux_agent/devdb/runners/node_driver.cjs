@@ -217,6 +217,13 @@ let tsRegistered = false;
 function registerTs(why) {
   if (tsRegistered) return;
   tsRegistered = true;
+  // A config that registers ts-node itself (Infisical's knexfile.ts: `import "ts-node/register"`) adds a
+  // second, type-checking compiler over this one's output, which failed on types the first had removed:
+  // what ts-node reads from the environment (when it is first loaded: set before) makes any later
+  // registration compile as this one does.
+  const compilerOptions = { module: 'commonjs', moduleResolution: 'node' };
+  process.env.TS_NODE_TRANSPILE_ONLY = 'true';
+  process.env.TS_NODE_COMPILER_OPTIONS = JSON.stringify(compilerOptions);
   let tsNode;
   try {
     tsNode = require(resolveFrom('ts-node'));
@@ -227,7 +234,7 @@ function registerTs(why) {
     throw err;
   }
   // As typeorm-ts-node-commonjs and knex's CLI do: compiled to CommonJS, not type-checked.
-  tsNode.register({ transpileOnly: true, compilerOptions: { module: 'commonjs', moduleResolution: 'node' } });
+  tsNode.register({ transpileOnly: true, compilerOptions });
   try {
     require(require.resolve('tsconfig-paths/register', { paths: [job.root] }));
   } catch (err) {

@@ -575,3 +575,28 @@ def test_node_pg_migrate_takes_its_scripts_options_but_not_its_database_or_folde
     assert kept == ["-t", "schema_history", "--schema=app", "--check-order", "-f", "config/pgm.json"]
     assert folder == "db/migrations"
     assert node_pg_migrate.config_file(tmp_path, kept) == tmp_path / "config" / "pgm.json"
+
+
+def test_a_typescript_knexfile_registering_ts_node_itself(tmp_path):
+    """Infisical's knexfile.ts starts with `import "ts-node/register"`: a second, type-checking compiler
+    over Flux's output failed on types the first had removed (TS7006 at a comment's line), and every
+    file was not analysed."""
+    nm = modules("knex")
+    if not (nm / "ts-node" / "package.json").is_file():
+        pytest.skip("ts-node is not installed (npm install --prefix tests/node)")
+    root = tmp_path / "app"
+    (root / "migrations").mkdir(parents=True)
+    (root / "node_modules").symlink_to(nm, target_is_directory=True)
+    (root / "package.json").write_text(json.dumps({"name": "app", "private": True, "dependencies": {"knex": "3"}}))
+    (root / "tsconfig.json").write_text(json.dumps({"compilerOptions": {"strict": True, "esModuleInterop": True}}))
+    (root / "knexfile.ts").write_text('import "ts-node/register";\nimport type { Knex } from "knex";\n\n'
+                                      'export default {\n  development: { client: "postgres", connection: {} },\n'
+                                      '} as { [env: string]: Knex.Config };\n')
+    (root / "migrations" / "20240101000000_users.ts").write_text(
+        'import { Knex } from "knex";\n\n// a comment the second compiler counted as code\n'
+        'export async function up(knex: Knex): Promise<void> {\n'
+        '  await knex.schema.createTable("users", (t) => {\n    t.uuid("id").primary();\n'
+        '    t.string("email").notNullable();\n  });\n}\n\n'
+        'export async function down(knex: Knex): Promise<void> {\n  await knex.schema.dropTable("users");\n}\n')
+    schema, _ = actions.current_schema(str(root))
+    assert {c.name for c in schema.table("users").columns} == {"id", "email"}
