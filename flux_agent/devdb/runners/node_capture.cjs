@@ -18,7 +18,8 @@ const asyncHooks = require('async_hooks');
 const { pathToFileURL } = require('url');
 
 module.exports = function capture(spec) {
-  const cap = { spec, on: false, queries: [], errorLine: null, stepLines: [] };
+  // bookkeeping: the tool's own tables as the project's config names them (knex's tableName), set by its part
+  const cap = { spec, on: false, queries: [], errorLine: null, stepLines: [], bookkeeping: [] };
   const parents = new Map();
   const asyncLines = new Map();
   const clientIds = new WeakMap();

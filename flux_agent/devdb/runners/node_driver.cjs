@@ -40,7 +40,10 @@ function finish(result, code) {
   if (!finished) {
     finished = true;
     try {
-      if (CAP) fs.writeFileSync(CAP.out, JSON.stringify({ queries: cap.queries, errorLine: cap.errorLine }));
+      if (CAP) {
+        fs.writeFileSync(CAP.out, JSON.stringify({ queries: cap.queries, errorLine: cap.errorLine,
+          bookkeeping: cap.bookkeeping }));
+      }
     } catch (err) {
       process.stderr.write(`flux: cannot write the capture: ${err.message}\n`);
     }

@@ -45,6 +45,8 @@ async function knex() {
   }
   const migrations = { ...(config.migrations || {}) };
   if (!migrations.migrationSource && !Array.isArray(migrations.directory)) migrations.directory = job.migrationsDir;
+  const table = migrations.tableName || 'knex_migrations'; // Infisical's infisical_migrations
+  cap.bookkeeping.push(table, `${table}_lock`);
   const settings = {
     ...config,
     client: typeof client === 'string' ? 'pg' : client,
@@ -115,6 +117,7 @@ async function typeorm() {
   const synchronize = o.synchronize;
   const globs = JSON.stringify(o.migrations || []);
   if (o.type !== 'postgres') throw new Refusal('config', `the TypeORM data source's type is '${o.type}', not postgres`);
+  cap.bookkeeping.push(o.migrationsTableName || 'migrations');
   const extra = o.extra ? { ...o.extra } : undefined;
   if (extra) for (const k of ['connectionString', 'host', 'port', 'user', 'password', 'database', 'ssl']) delete extra[k];
   ds.setOptions({

@@ -33,7 +33,7 @@ import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional, Sequence
 
 from ...errors import FluxInputError
 from ...pg.parse import HAVE_PGLAST, ast, iter_nodes, parse_sql
@@ -84,7 +84,7 @@ def read(tool: str, path: Path, text: str, project: Optional[Path]) -> ReadMigra
         out.unread.append(Unread(line=exc.line or 1, what=exc.what))
         out.schema_before = exc.schema
         return out
-    out.up, out.transactional = judge(captured["queries"], up_line(text))
+    out.up, out.transactional = judge(captured["queries"], up_line(text), captured.get("bookkeeping") or ())
     out.schema_before = captured.get("schema")
     return out
 
@@ -216,14 +216,17 @@ def _load(out: Path) -> dict:
 # --------------------------------------------------------------------------
 
 
-def judge(queries: list[dict], fallback_line: int) -> tuple[list[Piece], bool]:
-    """(the migration's statements, each at its line; whether each was sent inside a transaction)."""
+def judge(queries: list[dict], fallback_line: int, own: Sequence[str] = ()) -> tuple[list[Piece], bool]:
+    """(the migration's statements, each at its line; whether each was sent inside a transaction). `own`:
+    the tool's tables as the project's config names them (Infisical's infisical_migrations_lock), its
+    queries of them the tool's own, as of BOOKKEEPING's."""
+    tables = BOOKKEEPING | {t.lower() for t in own}
     pieces: list[Piece] = []
     open_on: dict[int, bool] = {}  # connection -> a transaction is open there
     inside: list[bool] = []
     for q in queries:
         text, line, client = q.get("text") or "", q.get("line"), q.get("client")
-        kind = _kind(text)
+        kind = _kind(text, tables)
         if kind in ("begin", "commit"):
             open_on[client] = kind == "begin"
             continue
@@ -240,7 +243,7 @@ def judge(queries: list[dict], fallback_line: int) -> tuple[list[Piece], bool]:
     return pieces, transactional
 
 
-def _kind(text: str) -> str:
+def _kind(text: str, tables: frozenset | set = BOOKKEEPING) -> str:
     """begin | commit | savepoint | catalog-read (reads only the catalogs) | tool (a query a tool
     sends for itself: reads, session settings, its bookkeeping table) | change."""
     if not HAVE_PGLAST:
@@ -263,7 +266,7 @@ def _kind(text: str) -> str:
         return "catalog-read"
     if reads or all(isinstance(s, ast.VariableSetStmt) for s in stmts):
         return "tool"
-    if relations and all((r.relname or "").lower() in BOOKKEEPING or _catalog(r) for r in relations):
+    if relations and all((r.relname or "").lower() in tables or _catalog(r) for r in relations):
         return "tool"
     return "change"
 

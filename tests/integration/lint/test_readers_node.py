@@ -422,3 +422,24 @@ def test_typeorm_0_3_12_is_read_without_hanging(tmp_path, monkeypatch):
     file.write_text(text)
     found = judged(file, root, "typeorm")
     assert {f.rule for f in found} == twin_rules(twin, transactional) and {f.line for f in found} == {line}, found
+
+
+@pytest.mark.parametrize("tool", ["knex", "typeorm"])
+def test_a_renamed_migrations_table_is_the_tool_s_own(tool, tmp_path):
+    """Infisical's knexfile names its table infisical_migrations: knex's UPDATE of its lock, sent with no
+    line of the file, was judged the migration's own (unbatched-data-change and destructive-outside-contract
+    on every file, 387 false errors). TypeORM's migrationsTableName the same."""
+    root = project(tool, tmp_path / "app")
+    if tool == "knex":
+        config = root / "knexfile.js"
+        config.write_text(config.read_text().replace("migrations: { directory: './migrations' }",
+                                                     "migrations: { directory: './migrations', tableName: 'acme_migrations' }"))
+        assert "acme_migrations" in config.read_text()
+    else:
+        config = root / "data-source.ts"
+        config.write_text(config.read_text().replace("migrations: [", 'migrationsTableName: "acme_migrations", migrations: ['))
+        assert "acme_migrations" in config.read_text()
+    (rel, _, _, _, _), (_, safe_text, safe_twin, safe_tx) = CASES[tool]
+    file = root / rel
+    file.write_text(safe_text)
+    assert judged(file, root, tool) == []
