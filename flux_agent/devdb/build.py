@@ -189,9 +189,12 @@ def _keep(key: str, built: Built) -> Built:
 
 
 def _prune(admin: psycopg.Connection) -> None:
-    rows = admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'flux\\_%' "
-                         "AND datname NOT LIKE 'flux\\_building\\_%' AND datname NOT LIKE 'flux\\_verify\\_%' "
-                         "ORDER BY (pg_stat_file('base/' || oid || '/PG_VERSION')).modification DESC").fetchall()
+    # missing_ok: another Flux process sharing the server may drop one of them meanwhile (its files gone,
+    # pg_stat_file failed: "could not stat file base/20713/PG_VERSION", and the validate with it).
+    rows = admin.execute("SELECT datname FROM (SELECT datname, (pg_stat_file('base/' || oid || '/PG_VERSION', true))"
+                         ".modification AS made FROM pg_database WHERE datname LIKE 'flux\\_%' "
+                         "AND datname NOT LIKE 'flux\\_building\\_%' AND datname NOT LIKE 'flux\\_verify\\_%') AS d "
+                         "WHERE made IS NOT NULL ORDER BY made DESC").fetchall()
     for (old,) in rows[KEEP_BUILDS:]:
         admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(old)))
 

@@ -193,3 +193,30 @@ def test_syntax_of_a_newer_postgresql_is_said_to_need_one():
     assert newer.startswith("001_json.sql:2: statement skipped: syntax error") and \
         f"PostgreSQL {ours}'s parser reads it; this dev database runs PostgreSQL {server.major}: set dev_url" in newer
     assert other == '001_json.sql:3: statement skipped: relation "nowhere" does not exist'  # no such word on others
+
+
+def test_pruning_goes_past_a_database_another_process_is_dropping():
+    """Two Flux processes on one dev server: one dropped a build database while the other's _prune read
+    its files (`could not stat file "base/20713/PG_VERSION"`), and the whole validate ended in an internal
+    error. A database whose files are gone is passed over."""
+    import uuid
+
+    from psycopg import sql as psql
+
+    from flux_agent.devdb.build import _prune
+    from flux_agent.devdb.server import dev_server
+
+    server = dev_server()
+    name = f"flux_gone_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        admin.execute(psql.SQL("CREATE DATABASE {}").format(psql.Identifier(name)))
+        try:
+            oid, data = admin.execute("SELECT oid, current_setting('data_directory') FROM pg_database "
+                                      "WHERE datname = %s", (name,)).fetchone()
+            (Path(data) / "base" / str(oid) / "PG_VERSION").unlink()  # as mid-drop
+            with pytest.raises(psycopg.Error, match="could not stat file"):  # what the read did before
+                admin.execute("SELECT pg_stat_file('base/' || %s || '/PG_VERSION')", (str(oid),))
+            _prune(admin)
+            assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+        finally:
+            admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
