@@ -16,6 +16,7 @@ from ..model.plan import Finding, Plan, Step
 from ..model.schema import Schema
 from ..model.settings import Settings
 from .naming import tool_named
+from .triggers import trigger_findings
 from .ops import OPS
 from .ops._base import Ctx
 from ..schema.partitions import follow_partitions, partition_parents
@@ -91,6 +92,7 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
     steps = _merge_code_steps(steps)
     steps = [_mark_phase(s, any(p.is_code for p in steps[:i - 1])).model_copy(update={"number": i})
              for i, s in enumerate(steps, start=1)]
+    findings += trigger_findings(steps, schema)
     return Plan(
         description="; ".join(describe(op) for op in operations),
         type=plan_type(steps),
