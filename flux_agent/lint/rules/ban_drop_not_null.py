@@ -7,8 +7,9 @@ nullable already (then nothing changes)."""
 from pglast import ast
 
 from ...pg.locks import alter_cmds
+from ...pg.quote import relation_name
 from ._flux_common import changes_nothing
-from ._rule import FLAGGED, Rule, flags, passes
+from ._rule import FLAGGED, Rule, Verdict, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
 RULE = Rule(
@@ -43,4 +44,9 @@ def check(stmt, ctx):
         drops = [c for c in alter_cmds(n) if c.subtype == AT.AT_DropNotNull]
         if changes_nothing(ctx, stmt, drops, lambda column: column.nullable):
             return None
+        # Named: a migration dropping four columns' NOT NULL got four lines saying the same (Infisical's)
+        table = relation_name(n.relation)
+        named = ", ".join(f"{table}.{c.name}" for c in drops if c.name)
+        if named:
+            return Verdict(f"dropping NOT NULL on {named} lets NULLs reach running code that assumes there are none")
     return FLAGGED

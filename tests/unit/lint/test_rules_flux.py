@@ -419,3 +419,12 @@ def test_constraint_missing_not_valid_says_the_lock_and_a_remedy_the_kind_has(sq
     found = [f for f in lint(sql) if f.rule == "constraint-missing-not-valid"]
     assert len(found) == 1 and lock in found[0].message and hint in found[0].hint
     assert ("NOT VALID" in found[0].hint) == (hint == "NOT VALID")
+
+
+def test_ban_drop_not_null_names_the_column():
+    """Infisical's migration dropping four columns' NOT NULL got four identical lines."""
+    found = [f.message for f in lint("ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;\n"
+                                     "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;")
+             if f.rule == "ban-drop-not-null"]
+    assert found == ["dropping NOT NULL on orders.status lets NULLs reach running code that assumes there are none",
+                     "dropping NOT NULL on users.email lets NULLs reach running code that assumes there are none"]
