@@ -46,6 +46,10 @@ def validate(op: AddIndex, schema: Schema) -> None:
         require_column(table, col)
     if len(set(op.columns)) != len(op.columns):
         raise FluxInputError(f"index on {op.table} lists a column twice: {', '.join(op.columns)}")
+    plain_json = [c for c in op.columns if _type_of(table, c) == "json"]
+    if plain_json:  # PostgreSQL has no btree operator class for json: the build would fail
+        raise FluxInputError(f"{op.table}.{plain_json[0]} is json, which a btree index cannot hold (no operator "
+                             "class): index an expression of it, or make the column jsonb")
     if op.where is not None:
         checked_expr(op.where, table, "index predicate", subquery=False)
     # Asked for without a name ("add an index on orders.status"), an index the table has is the
@@ -97,15 +101,27 @@ def index_steps(ctx: Ctx, table: Table, name: str, columns: list[str], unique: b
     return index_build_steps(ctx, table, name, create, phase, step.title, rows) or [step]
 
 
+def _type_of(table: Table, column: str) -> str:
+    found = next((c for c in table.columns if c.name == column), None)
+    return (found.type or "").strip().lower() if found is not None else ""
+
+
 def warnings(op: AddIndex, schema: Schema) -> list[Finding]:
-    """On a partitioned table read from the dev database: its partitions are the ones the migrations
-    make, and production's may be others (a function, pg_partman or a job makes them by date)."""
+    """A btree index on a jsonb column (whole documents compared: one over btree's row limit fails the
+    build or a later write; Infisical's audit_logs.actorMetadata). On a partitioned table read from
+    the dev database: its partitions are the ones the migrations make, and production's may be others
+    (a function, pg_partman or a job makes them by date)."""
     table = require_table(schema, op.table)
+    out = [Finding(rule="btree-on-jsonb", severity="warning", message=(
+        f"a btree index on {op.table}.{c} (jsonb) compares whole documents: one over about 2,700 bytes fails "
+        "the build, or a later write to the table (index row size exceeds btree maximum); for containment "
+        "(@>) a GIN index serves, for one key an expression index ((col->>'key'))"))
+        for c in op.columns if _type_of(table, c) == "jsonb"]
     children = partitions(schema, table.name) if schema.server is None else []
     if not children:
-        return []
+        return out
     shown = ", ".join(children[:3]) + (f" and {len(children) - 3} more" if len(children) > 3 else "")
-    return [Finding(rule="partitions-from-migrations", severity="warning", message=(
+    return out + [Finding(rule="partitions-from-migrations", severity="warning", message=(
         f"the steps build the index on the partitions of {table.name} the migrations make ({shown}); "
         "production's may be others (made by a function, pg_partman or a job): a build step fails on one it "
         "lacks, and the attach step refuses, changing nothing, while one has no index; plan against "
