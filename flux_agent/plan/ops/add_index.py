@@ -54,7 +54,7 @@ def validate(op: AddIndex, schema: Schema) -> None:
         checked_expr(op.where, table, "index predicate", subquery=False)
     # Asked for without a name ("add an index on orders.status"), an index the table has is the
     # answer; a name given (a proposed file's CREATE INDEX o_s) is the user's to keep.
-    unnamed = op.name is None or is_tool_index_name(op.name, op.table, list(op.columns), op.where)
+    unnamed = op.name is None or is_tool_index_name(op.name, op.table, list(op.columns), op.where, op.unique)
     same = _same_index(op, table) if unnamed else None
     if same is not None:
         raise FluxInputError(f"{table.name} already has {'a unique' if same.unique else 'an'} index on "

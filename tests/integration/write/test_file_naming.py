@@ -24,6 +24,7 @@ from js_tools import NODE, Project, modules, run
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
 INDEX = [{"op": "add_index", "table": "orders", "columns": ["user_id"]}]
 SLUG = "build_index_orders_user_id_idx_on_orders_user_id"
+KNEX_SLUG = SLUG.replace("_idx_", "_index_")  # knex names the index as its schema builder does (plan/naming.py)
 
 
 def _project(root: Path, files: dict[str, str]) -> Path:
@@ -99,12 +100,12 @@ def test_knex_and_node_pg_migrate_follow_the_extension(tmp_path, tool):
 
 def test_prefix_style_of_the_newest_file(tmp_path):
     counted = _project(tmp_path / "n", {"migrations/0007_init.js": "", "migrations/0008_more.js": ""})
-    assert names("knex", counted) == [f"0009_{SLUG}.js"]
+    assert names("knex", counted) == [f"0009_{KNEX_SLUG}.js"]
     assert names("node-pg-migrate", counted) == [f"0009_{SLUG}.js"]
     kebab = _project(tmp_path / "kebab", {"migrations/20240101000000-create-users.js": ""})
-    assert names("knex", kebab) == [f"20250304050607-{SLUG.replace('_', '-')}.js"]
+    assert names("knex", kebab) == [f"20250304050607-{KNEX_SLUG.replace('_', '-')}.js"]
     ms = _project(tmp_path / "ms", {"migrations/1900000000000_init.js": ""})
-    assert names("knex", ms) == [f"1900000000001_{SLUG}.js"]
+    assert names("knex", ms) == [f"1900000000001_{KNEX_SLUG}.js"]
     stamps = _project(tmp_path / "st", {"migrations/20300101000000_init.js": ""})
     assert names("node-pg-migrate", stamps) == [f"20300101000001_{SLUG}.js"]
     two = [{"op": "add_column", "table": "users", "column": "nick", "type": "text"},
@@ -122,7 +123,8 @@ def _written(tool: str, root: Path) -> list[Path]:
 
 def _index(url: str) -> bool:
     with psycopg.connect(url, autocommit=True) as conn:  # PostgreSQL's name, or TypeORM's (plan/naming.py)
-        return bool({"orders_user_id_idx", index_name("typeorm", "orders", ["user_id"])} & set(live_indexes(conn)))
+        return bool({"orders_user_id_idx", index_name("typeorm", "orders", ["user_id"]),
+                     index_name("knex", "orders", ["user_id"])} & set(live_indexes(conn)))
 
 
 def _fresh(url: str) -> None:
@@ -203,7 +205,7 @@ def test_real_tool_runs_the_written_files(case, pg_url, tmp_path):
     elif case == "knex-mjs":
         assert rel[0].endswith(".mjs")
     elif case == "knex-counted":
-        assert rel == [f"migrations/0002_{SLUG}.js"]
+        assert rel == [f"migrations/0002_{KNEX_SLUG}.js"]
     elif tool == "node-pg-migrate":
         assert rel[0].endswith(case.rsplit("-", 1)[1])
     elif case == "sequelize-kebab":

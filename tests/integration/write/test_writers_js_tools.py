@@ -49,9 +49,10 @@ def _quoted(conn):
 
 # case -> (operations, effect(conn), effect when applied, effect when rolled back)
 TYPEORM_INDEX = index_name("typeorm", "orders", ["user_id"])  # TypeORM's own name for it (plan/naming.py)
+KNEX_INDEX = index_name("knex", "orders", ["user_id"])  # knex's: orders_user_id_index
 PLANS = {
     "add-nullable-column": (lambda c: "nickname" in _columns(c, "users"), True, False),
-    "add-index": (lambda c: bool({"orders_user_id_idx", TYPEORM_INDEX} & set(live_indexes(c))), True, False),
+    "add-index": (lambda c: bool({"orders_user_id_idx", TYPEORM_INDEX, KNEX_INDEX} & set(live_indexes(c))), True, False),
     "backfill": (lambda c: c.execute("SELECT count(*) FROM orders WHERE status = 'pending'").fetchone()[0] == 0,
                  True, True),  # nothing to undo: the values stay
     "rename-column": (lambda c: sorted({"email", "email_address"} & _columns(c, "users")),
@@ -134,7 +135,7 @@ def test_stamps_follow_existing_files(tmp_path):
     (mig / "20300101000000_later.js").write_text("")
     (mig / "1900000000000-Later.ts").write_text("")
     index = "build_index_orders_user_id_idx_on_orders_user_id"
-    assert _names(_laid("knex", tmp_path, "add-index")[1]) == [f"20300101000001_{index}.js"]
+    assert _names(_laid("knex", tmp_path, "add-index")[1]) == [f"20300101000001_{index.replace('_idx_', '_index_')}.js"]
     assert _names(_laid("sequelize", tmp_path, "add-index")[1])[0].startswith("20300101000001-build_index")
     # TypeORM's name for the index (IDX_ and a hash) says nothing in a file name: left out of it
     assert _names(_laid("typeorm", tmp_path, "add-index")[1]) == ["1900000000001-BuildIndexOnOrdersUserId.ts"]

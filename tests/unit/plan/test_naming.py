@@ -28,6 +28,15 @@ def test_rails_names_as_active_record():
     assert index_name("sql", "entries", ["name"]) is None and foreign_key_name("prisma", "t", ["a"]) is None
 
 
+def test_knex_names_as_its_schema_builder():
+    """knex's t.index(['userId']) on secrets makes secrets_userid_index (Infisical's indexes): a later
+    t.dropIndex(['userId']) looks for that name."""
+    assert index_name("knex", "secrets", ["userId"]) == "secrets_userid_index"
+    assert index_name("knex", "public.secrets", ["orgId", "envSlug"], unique=True) == "secrets_orgid_envslug_unique"
+    assert foreign_key_name("knex", "secrets", ["userId"]) == "secrets_userid_foreign"
+    assert index_name("knex", "t", ["c" * 60]) is None  # too long: PostgreSQL's own, as Flux names it
+
+
 def test_a_plan_names_an_unnamed_index_and_key_for_its_tool():
     ops = parse_operations([{"op": "add_index", "table": "orders", "columns": ["created_at"]},
                             {"op": "add_column", "table": "orders", "column": "product_id", "type": "bigint"},
