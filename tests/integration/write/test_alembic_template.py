@@ -6,25 +6,15 @@ that would not give a runnable revision is not used."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from flux_agent.entry.cli import main
+from tests.integration.write.test_alembic_env import INIT, _alembic
 
 pytest.importorskip("alembic")
 
-INIT = '''"""init"""
-from alembic import op
-revision = "aaaa00000001"
-down_revision = None
-def upgrade():
-    op.execute("CREATE TABLE orders (id bigint PRIMARY KEY, total int)")
-def downgrade():
-    op.execute("DROP TABLE orders")
-'''
 REDASH = '''"""${message}
 
 Revision ID: ${up_revision}
@@ -52,13 +42,6 @@ def downgrade():
 '''
 OPS = {"index": {"op": "add_index", "table": "orders", "columns": ["total"]},  # outside a transaction, a guard
        "check": {"op": "add_check", "table": "orders", "name": "total_pos", "expression": "total >= 0"}}
-
-
-def _alembic(project: Path, *args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "alembic", *args], cwd=project, capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    return out.stdout
 
 
 def _project(root: Path, template: str | None) -> Path:

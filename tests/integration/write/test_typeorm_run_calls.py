@@ -53,9 +53,9 @@ def _indexes(url: str) -> set[str]:
         return {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'orders'")}
 
 
-@pytest.mark.slow
-@pytest.mark.node
-def test_the_application_s_own_run_takes_flux_s_files(pg_url, tmp_path):
+@pytest.fixture
+def app(pg_url, tmp_path) -> Project:
+    """A TypeORM project on the shop database whose app.ts runs the migrations itself."""
     nm = modules("typeorm")
     with psycopg.connect(pg_url, autocommit=True) as conn:
         build_shop(conn)
@@ -63,6 +63,13 @@ def test_the_application_s_own_run_takes_flux_s_files(pg_url, tmp_path):
     root.mkdir()
     project = Project("typeorm", root, pg_url, nm)
     (root / "app.ts").write_text(APP)
+    return project
+
+
+@pytest.mark.slow
+@pytest.mark.node
+def test_the_application_s_own_run_takes_flux_s_files(app, pg_url):
+    root = app.root
     plan = _planned(root)
     assert any(not s.transactional for s in plan.steps)  # CREATE INDEX CONCURRENTLY: transaction = false
 
@@ -70,22 +77,15 @@ def test_the_application_s_own_run_takes_flux_s_files(pg_url, tmp_path):
     outcome = write_first(plan, root, "migrations")
     assert "app.ts" in outcome.files  # the call, changed with the files
     assert 'await db.runMigrations({ transaction: "each" });' in (root / "app.ts").read_text()  # its quotes
-    done = _app(project)
+    done = _app(app)
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(_indexes(pg_url) - before) == 1  # the index, named as TypeORM names it
 
 
 @pytest.mark.node
-def test_without_the_change_the_application_refuses_the_files(pg_url, tmp_path):
+def test_without_the_change_the_application_refuses_the_files(app):
     """The check can fail: the same files, the call as it was."""
-    nm = modules("typeorm")
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        build_shop(conn)
-    root = tmp_path / "project"
-    root.mkdir()
-    project = Project("typeorm", root, pg_url, nm)
-    (root / "app.ts").write_text(APP)
-    write_first(_planned(root), root, "migrations")
-    (root / "app.ts").write_text(APP)
-    done = _app(project)
+    write_first(_planned(app.root), app.root, "migrations")
+    (app.root / "app.ts").write_text(APP)
+    done = _app(app)
     assert done.returncode != 0 and "ForbiddenTransactionModeOverrideError" in done.stderr, done.stderr
