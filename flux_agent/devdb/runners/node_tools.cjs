@@ -203,6 +203,7 @@ function overrideSequelize(config) {
   if (dialect && !['postgres', 'postgresql'].includes(dialect)) {
     fail(new Refusal('config', `the sequelize config's dialect is '${dialect}', not postgres`));
   }
+  cap.bookkeeping.push(config.migrationStorageTableName || 'SequelizeMeta');
   for (const k of ['url', 'use_env_variable', 'replication', 'protocol']) delete config[k];
   Object.assign(config, {
     dialect: 'postgres', host: P.host, port: P.port, username: P.user, password: P.password, database: P.database,
@@ -255,6 +256,9 @@ async function nodePgMigrate() {
   const bin = binOf('node-pg-migrate');
   resolveFrom('pg');
   process.env.DATABASE_URL = job.url;
+  const args = opts.args || [];
+  const named = args.findIndex((a) => a === '--migrations-table' || a === '-t');
+  cap.bookkeeping.push(named >= 0 && args[named + 1] ? args[named + 1] : 'pgmigrations');
   let upTo = [];
   if (CAP) upTo = await nodePgMigrateCapture();
   process.argv = [process.execPath, bin, 'up', ...upTo, ...(opts.args || []), '--database-url-var', 'DATABASE_URL',

@@ -11,6 +11,7 @@ The rule ids expected of an unsafe one are those its SQL twin draws from lint_sq
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -424,7 +425,7 @@ def test_typeorm_0_3_12_is_read_without_hanging(tmp_path, monkeypatch):
     assert {f.rule for f in found} == twin_rules(twin, transactional) and {f.line for f in found} == {line}, found
 
 
-@pytest.mark.parametrize("tool", ["knex", "typeorm"])
+@pytest.mark.parametrize("tool", ["knex", "typeorm", "sequelize"])
 def test_a_renamed_migrations_table_is_the_tool_s_own(tool, tmp_path):
     """Infisical's knexfile names its table infisical_migrations: knex's UPDATE of its lock, sent with no
     line of the file, was judged the migration's own (unbatched-data-change and destructive-outside-contract
@@ -435,11 +436,16 @@ def test_a_renamed_migrations_table_is_the_tool_s_own(tool, tmp_path):
         config.write_text(config.read_text().replace("migrations: { directory: './migrations' }",
                                                      "migrations: { directory: './migrations', tableName: 'acme_migrations' }"))
         assert "acme_migrations" in config.read_text()
-    else:
+    elif tool == "typeorm":
         config = root / "data-source.ts"
         config.write_text(config.read_text().replace("migrations: [", 'migrationsTableName: "acme_migrations", migrations: ['))
         assert "acme_migrations" in config.read_text()
+    else:
+        config = root / "config" / "config.json"
+        settings = json.loads(config.read_text())
+        settings["development"]["migrationStorageTableName"] = "acme_migrations"
+        config.write_text(json.dumps(settings))
     (rel, _, _, _, _), (_, safe_text, safe_twin, safe_tx) = CASES[tool]
     file = root / rel
     file.write_text(safe_text)
-    assert judged(file, root, tool) == []
+    assert {f.rule for f in judged(file, root, tool)} == twin_rules(safe_twin, safe_tx)  # its SQL twin's alone
