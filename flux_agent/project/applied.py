@@ -39,7 +39,27 @@ def runs_table(tool: str, project: Path, migrations_dir: Optional[str] = None) -
         from .drizzle_config import migrations_table
 
         return ".".join(migrations_table(project, Path(migrations_dir) if migrations_dir else None))
+    if tool == "knex":
+        return _knex_table(project, migrations_dir) or TABLES[tool][0]
     return TABLES[tool][0] if tool in TABLES else None
+
+
+_KNEX_TABLE = re.compile(r"migrations\s*:\s*\{[^}]*?tableName\s*:\s*['\"`]([^'\"`]+)['\"`]", re.S)
+
+
+def _knex_table(project: Path, migrations_dir: Optional[str]) -> Optional[str]:
+    """The `migrations.tableName` of the nearest knexfile above the migrations (Infisical's
+    infisical_migrations), read as detection reads its directory; None where none names one."""
+    from .places import folders_up
+
+    for folder in folders_up(Path(project), migrations_dir or "."):
+        for ext in ("js", "ts", "cjs", "mjs"):
+            try:
+                found = _KNEX_TABLE.search((folder / f"knexfile.{ext}").read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                continue
+            return found.group(1) if found else None
+    return None
 
 
 def without_runs_table(schema, tool: str, project: Path, migrations_dir: Optional[str] = None):

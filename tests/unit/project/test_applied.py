@@ -40,3 +40,19 @@ def test_an_alembic_revision_ran_when_a_recorded_head_descends_from_it(tmp_path)
     assert applied(second, "alembic", ["ccc"]) and applied(third, "alembic", ["ccc"])
     assert applied(first, "alembic", ["bbb"]) and not applied(third, "alembic", ["bbb"])
     assert not applied(first, "alembic", [])
+
+
+def test_knex_s_runs_table_is_the_one_its_knexfile_names(tmp_path):
+    """Infisical's knexfile: `migrations: { tableName: "infisical_migrations" }`: read as knex_migrations,
+    its two bookkeeping tables stayed in the schema as the application's (verify seeded rows into them)."""
+    from flux_agent.model.schema import Schema, Table
+    from flux_agent.project.applied import runs_table, without_runs_table
+
+    (tmp_path / "src" / "db" / "migrations").mkdir(parents=True)
+    assert runs_table("knex", tmp_path, "src/db/migrations") == "knex_migrations"
+    (tmp_path / "src" / "db" / "knexfile.ts").write_text(
+        'export default {\n  development: {\n    client: "postgres",\n    migrations: {\n'
+        '      directory: "./migrations",\n      tableName: "infisical_migrations",\n    },\n  },\n};\n')
+    assert runs_table("knex", tmp_path, "src/db/migrations") == "infisical_migrations"
+    schema = Schema(tables=[Table(name=n) for n in ("users", "infisical_migrations", "infisical_migrations_lock")])
+    assert [t.name for t in without_runs_table(schema, "knex", tmp_path, "src/db/migrations").tables] == ["users"]
