@@ -16,12 +16,13 @@ from typing import Iterator, Optional, Sequence
 from ..devdb.sources import history_of_files
 from ..errors import FluxInputError, FluxRefused, one_line
 from ..model.fix import FixResult
+from ..model.plan import Plan
 from ..project.config import load_settings
 from ..project.detect import Detection, detect
 from ..lint.readers import claimed
 from ..schema.migration_files import migration_files
 from . import actions
-from .fix_applied import refusal
+from .fix_applied import recorded, refusal
 from .fix_django import carry_state
 from .fix_statements import fix_operations, read_statements
 
@@ -53,7 +54,8 @@ def fix_files(paths: Sequence[str | Path], project_dir: Optional[str] = None, to
                 raise FluxRefused(f"refused: {why}")
     # As validate and trace: a file of a project without migrations follows its own folder's history.
     founds = [history_of_files(project, found, [file]) for file in files]
-    results = [_planned(file, project, here, settings, pg_version, now) for file, here in zip(files, founds)]
+    results = [_planned(file, project, here, settings, pg_version, now, database_url)
+               for file, here in zip(files, founds)]
     return _replace(results, files, project, [here.migrations_dir for here in founds]) if write else results
 
 
@@ -64,30 +66,48 @@ def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional
 
 
 def _planned(file: Path, project: Path, found: Detection, settings, pg_version: Optional[int],
-             now: Optional[datetime]) -> FixResult:
+             now: Optional[datetime], database_url: Optional[str] = None) -> FixResult:
     with project_before(project, found, file) as before:
-        schema = actions.current_schema(str(before), found.tool, migrations_dir=found.migrations_dir)[0]
-        statements = read_statements(file, settings, schema, project, found.tool)
-        if statements and all(st.action in ("kept", "dropped") for st in statements) \
-                and any(st.action == "kept" for st in statements):
-            # Planned as raw SQL it would only lose the file's own down section (hatchet's CONCURRENTLY index).
-            raise FluxInputError(f"nothing to fix in {file.name}: every statement is safe as written")
-        gone = next((st for st in statements if st.action == "raw" and "destructive-outside-contract" in st.rules), None)
-        if gone is not None:  # raw_sql would ask for a contract step and a reason, which only a person can give
-            head = one_line(gone.sql)[:60]
-            raise FluxInputError(f"cannot fix {file.name}: line {gone.line} ({head}) removes what no operation plans, "
-                                 "and when that is safe is not Flux's to decide: move it to a migration of its own, "
-                                 "run once the code no longer uses what it removes")
-        ops = fix_operations(statements, settings)
         try:
-            plan = actions.plan_migration(ops, str(before), tool=found.tool, pg_version=pg_version, now=now,
-                                          migrations_dir=found.migrations_dir)
+            statements, plan = _plan_on(file, project, before, found, settings, pg_version, now, None)
+            notes = []
         except FluxInputError as exc:
-            raise FluxInputError(f"cannot fix {file.name}: {exc}") from None
+            # The history does not build what the file changes (redash's base tables come from the app, not
+            # its revisions): the database named, where the file has not run, holds the schema before it.
+            if not database_url or exc.args[0].startswith("nothing to fix") \
+                    or recorded(file, found.tool, database_url) is not None:
+                raise
+            statements, plan = _plan_on(file, project, before, found, settings, pg_version, now, database_url)
+            notes = [f"planned against the schema of --database-url, where {file.name} has not run: the migrations "
+                     f"before it did not give what it changes ({' '.join(str(exc).split())})"]
     if found.tool in _MODELS_SAY_IT:  # the models made the file: they say what it does already
         plan = plan.model_copy(update={"code_changes": [c for c in plan.code_changes if c.applied_on_write]})
     shown = file.relative_to(project).as_posix() if file.is_relative_to(project) else str(file)
-    return FixResult(path=shown, statements=statements, plan=plan)
+    return FixResult(path=shown, statements=statements, plan=plan, notes=notes)
+
+
+def _plan_on(file: Path, project: Path, before: Path, found: Detection, settings, pg_version: Optional[int],
+             now: Optional[datetime], url: Optional[str]) -> tuple[list, Plan]:
+    """The file's statements and their plan, on the schema of the migrations before it (or of `url`)."""
+    schema = actions.current_schema(str(before), found.tool, url, migrations_dir=found.migrations_dir)[0]
+    statements = read_statements(file, settings, schema, project, found.tool)
+    if statements and all(st.action in ("kept", "dropped") for st in statements) \
+            and any(st.action == "kept" for st in statements):
+        # Planned as raw SQL it would only lose the file's own down section (hatchet's CONCURRENTLY index).
+        raise FluxInputError(f"nothing to fix in {file.name}: every statement is safe as written")
+    gone = next((st for st in statements if st.action == "raw" and "destructive-outside-contract" in st.rules), None)
+    if gone is not None:  # raw_sql would ask for a contract step and a reason, which only a person can give
+        head = one_line(gone.sql)[:60]
+        raise FluxInputError(f"cannot fix {file.name}: line {gone.line} ({head}) removes what no operation plans, "
+                             "and when that is safe is not Flux's to decide: move it to a migration of its own, "
+                             "run once the code no longer uses what it removes")
+    ops = fix_operations(statements, settings)
+    try:
+        plan = actions.plan_migration(ops, str(before), tool=found.tool, pg_version=pg_version, now=now,
+                                      migrations_dir=found.migrations_dir, database_url=url)
+    except FluxInputError as exc:
+        raise FluxInputError(f"cannot fix {file.name}: {exc}") from None
+    return statements, plan
 
 
 def _resolve(project: Path, path: str | Path) -> Path:
@@ -186,7 +206,8 @@ def _replace(results: list[FixResult], files: list[Path], project: Path, dirs: l
                 carry_state(originals[file], [project / f for f in outcome.files])
             out[i] = out[i].model_copy(update={"plan": outcome.plan or out[i].plan, "written": outcome.files,
                                                "removed": True, "next": outcome.next,
-                                               "formatted_with": outcome.formatted_with, "notes": outcome.notes,
+                                               "formatted_with": outcome.formatted_with,
+                                               "notes": out[i].notes + outcome.notes,
                                                "record": outcome.record if outcome.remaining_steps else None})
     except BaseException:
         for rel in written:
@@ -216,11 +237,11 @@ def text_lines(results: list[FixResult], width: Optional[int] = None) -> list[st
         out.append(render.summary(r.plan, width=width))
         out += [f"{f'step {f.step}: ' if f.step is not None else ''}{f.severity} {f.rule}: {f.message}"
                 for f in r.plan.findings]
+        out += [f"note: {note}" for note in r.notes]  # the schema it was planned on; the project's formatter
         if r.removed:
             by = f" (formatted as the project does: {'; '.join(r.formatted_with)})" if r.formatted_with else ""
             out += ["", f"Replaced {r.path} by{by}:", *(f"  {path}" for path in r.written)]
             out += ["  no file yet: the plan starts with an application deploy"] if not r.written else []
-            out += [f"note: {note}" for note in r.notes]
             if r.record:
                 out.append(f"Next: {r.next}. The plan is kept in {r.record}: commit it with the migrations.")
         elif not r.refused:

@@ -14,7 +14,7 @@ from ..project.applied import TABLES, is_recorded, read_runs, runs_table
 
 def refusal(path: Path, tool: str, base: Optional[str], database_url: Optional[str]) -> Optional[str]:
     """Why `path` must not be replaced, or None when it may be."""
-    return _committed(path, base) or (_recorded(path, tool, database_url) if database_url else None)
+    return _committed(path, base) or (recorded(path, tool, database_url) if database_url else None)
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -43,7 +43,8 @@ def _committed(path: Path, base: Optional[str]) -> Optional[str]:
     return None
 
 
-def _recorded(path: Path, tool: str, url: str) -> Optional[str]:
+def recorded(path: Path, tool: str, url: str) -> Optional[str]:
+    """Why `path` counts as applied in the database at `url` (its tool's table records it), or None."""
     import psycopg
 
     if tool not in TABLES:

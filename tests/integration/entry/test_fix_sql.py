@@ -582,3 +582,28 @@ def test_drop_index_if_exists_is_planned_or_dropped(tmp_path, capsys):
     assert json.loads(out)["operations"] == [{"op": "drop_index", "name": "orders_status_idx"}]
     code, out, err = flux(capsys, "fix", "--project", str(project), FIX)
     assert "dropped (changes nothing: DROP INDEX IF EXISTS of an index that is not there)" in out
+
+
+def test_a_history_that_does_not_build_is_planned_on_the_database_named(tmp_path, capsys, pg_url):
+    """redash's base tables come from the application (db.create_all), not its migrations: the history
+    alone cannot build them, and fix stopped. Given --database-url, where the file has not run, the schema
+    there is the one before it: planned on it, with a note saying so."""
+    project = write(tmp_path / "app", {
+        "db/migrations/20250101000000_add_age.sql": "-- migrate:up\nALTER TABLE users ADD COLUMN age2 integer;\n"
+                                                    "-- migrate:down\nALTER TABLE users DROP COLUMN age2;\n",
+        FIX: sql_file(CASES["add_index"][0])})
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX)
+    assert code == 2 and "users" in err  # the history alone: its first file names a table it never made
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # the database the application made
+        conn.execute(INIT_SQL)
+        conn.execute("ALTER TABLE users ADD COLUMN age2 integer")
+        conn.execute("CREATE TABLE schema_migrations (version varchar(128) PRIMARY KEY)")
+        conn.execute("INSERT INTO schema_migrations VALUES ('20250101000000')")
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--database-url", pg_url)
+    assert code == 0, err
+    assert "line 2: CREATE INDEX orders_user_id_idx ON orders (user_id) -> add_index" in out
+    assert "note: planned against the schema of --database-url, where 20250102000000_change.sql has not run" in out
+    with psycopg.connect(pg_url, autocommit=True) as conn:  # recorded there: its effects may be in that schema
+        conn.execute("INSERT INTO schema_migrations VALUES ('20250102000000')")
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--database-url", pg_url)
+    assert code == 2 and "users" in err
