@@ -2,7 +2,8 @@
 drops is still in the database then: its field (model) stays, marked `@ignore` (`@@ignore`), so the
 client stops using it and a `prisma migrate dev` in between writes no DROP of its own; a renamed
 column's old one, and a type change's copy of the new type, get an ignored field of their own
-beside the field. The contract's write takes them out (close_window)."""
+beside the field (an Unsupported type, which the client never has and Prisma will not @ignore, stays
+as it is). The contract's write takes them out (close_window)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,21 @@ __all__ = ["close_window", "edit_window"]
 
 def _ignored(attrs) -> bool:
     return any(a.name == "ignore" for a in attrs)
+
+
+def _unsupported(type_: str) -> bool:
+    return type_.split("(", 1)[0] == "Unsupported"  # as parsed (its argument apart), or as prisma_type writes it
+
+
+def _hidden(f) -> bool:
+    """Out of the client: `@ignore`d, or of an Unsupported type, which the client never has (and which
+    Prisma refuses to @ignore: formbricks' numeric and tsvector columns)."""
+    return _ignored(f.attrs) or _unsupported(f.type)
+
+
+def _hide(attrs, type_: str) -> list:
+    """`attrs` with `@ignore` where the field needs it to be hidden (not on an Unsupported type)."""
+    return attrs if _ignored(attrs) or _unsupported(type_) else [*attrs, Attr("ignore", [])]
 
 
 def _keys(block, f) -> list:
@@ -39,9 +55,10 @@ def _ignored_copy(doc: Doc, op, prefix: str, column: str, typed=None) -> None:
                 if n not in taken)
     keep = [a for a in f.attrs if a.name not in ("map", "id", "updatedAt") and not (typed and a.name.startswith("db."))]
     copy = replace(f, name=name, optional=f.optional or not (f.is_list or any(a.name == "default" for a in f.attrs)),
-                   attrs=keep + (typed[1] if typed else []) + [Attr("map", [(None, column)]), Attr("ignore", [])])
+                   attrs=keep + (typed[1] if typed else []) + [Attr("map", [(None, column)])])
     if typed:
         copy.type, copy.is_list = typed[0], typed[2]
+    copy.attrs = _hide(copy.attrs, copy.type)
     attrs = [a for _, a in doc.block_attr_lines(block)
              if a.name in ("index", "unique") and f.name in field_names(find_arg(a.args, "fields", 0))]
     doc.insert(f.line + 1, doc.field_text(copy, doc.line(f.line)))
@@ -84,7 +101,7 @@ def edit_window(doc: Doc, op, window=None) -> bool:
         if op.op == "change_column_type":
             return _shadow_column(doc, op, window)
         f.optional = f.optional or not f.is_list  # the expand allowed NULL
-        f.attrs = f.attrs if _ignored(f.attrs) else [*f.attrs, Attr("ignore", [])]
+        f.attrs = _hide(f.attrs, f.type)
         doc.set_field(f)
         return True
     if op.op == "drop_table":
@@ -108,10 +125,10 @@ def close_window(doc: Doc, op) -> bool:
         block = doc.model(op.table)
         if op.op in ("drop_column", "rename_column"):
             f = doc.field(block, op.column)
-            marked = _ignored(f.attrs) and (str_attr(f.attrs, "map") or f.name) == op.column
+            marked = _hidden(f) and (str_attr(f.attrs, "map") or f.name) == op.column
         elif op.op == "change_column_type":
             name = doc.field(block, op.column).name
-            f = next((x for x in block.fields if x.name.startswith(f"flux_new_{name}") and _ignored(x.attrs)), None)
+            f = next((x for x in block.fields if x.name.startswith(f"flux_new_{name}") and _hidden(x)), None)
             marked = f is not None
         else:
             marked = op.op == "drop_table" and _ignored(block.attrs)

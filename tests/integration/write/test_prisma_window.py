@@ -129,3 +129,49 @@ def test_a_field_edited_by_hand_in_between_is_left_alone(project, capsys):
     schema.write_text(by_hand)
     assert main(["continue", "--project", str(project)]) == 0
     assert schema.read_text() == by_hand
+
+
+ITEM = '''datasource db {
+  provider = "postgresql"
+}
+
+model Item {
+  id     Int                      @id @default(autoincrement())
+  price  Float?
+  search Unsupported("tsvector")?
+}
+'''
+ITEM_INIT = '''CREATE TABLE "Item" ("id" SERIAL NOT NULL, "price" DOUBLE PRECISION, "search" tsvector,
+  CONSTRAINT "Item_pkey" PRIMARY KEY ("id"));
+'''
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("op", [
+    {"op": "change_column_type", "table": "Item", "column": "price", "type": "numeric"},  # its copy: Unsupported
+    {"op": "drop_column", "table": "Item", "column": "search"},
+    {"op": "rename_column", "table": "Item", "column": "search", "new_name": "tsv"},
+])
+def test_an_unsupported_type_is_never_ignored(tmp_path, monkeypatch, capsys, op):
+    """formbricks: Prisma refuses `@ignore` on a field of an Unsupported type ("Fields of type 'Unsupported'
+    cannot take an '@ignore' attribute"), which the client leaves out anyway: the window's fields of that type
+    stay as they are, and the contract still finds them."""
+    monkeypatch.setenv("FLUX_DEVDB", "off")
+    init = tmp_path / "prisma" / "migrations" / "20240101000000_init"
+    init.mkdir(parents=True)
+    (init / "migration.sql").write_text(ITEM_INIT)
+    schema = tmp_path / "prisma" / "schema.prisma"
+    schema.write_text(ITEM)
+    prisma_validate(schema)
+    assert main(["plan", "--project", str(tmp_path), "--op", json.dumps(op), "--write"]) == 0
+    during = schema.read_text()
+    assert 'Unsupported("' in during and not any("Unsupported(" in line and "@ignore" in line
+                                                  for line in during.splitlines())
+    prisma_validate(schema)
+    assert main(["continue", "--project", str(tmp_path)]) == 0
+    after = schema.read_text()
+    assert "flux_" not in after and "@ignore" not in after, after
+    if op["op"] == "drop_column":
+        assert "search" not in after
+    prisma_validate(schema)
+    capsys.readouterr()
