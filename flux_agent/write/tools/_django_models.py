@@ -346,12 +346,20 @@ def _drop_column(op: DropColumn, text: str, cls: ast.ClassDef, model: Model, whe
     if have is None:
         return Edit(model, cannot=f"no field of {where} has the column {op.column}: remove it by hand")
     name, st, _ = have
-    if any(isinstance(n, ast.Constant) and n.value in (name, op.column) for n in ast.walk(cls)):
-        return Edit(model, cannot=f"{where} names the field {name} elsewhere (Meta or an index): remove it by hand")
+    # The migration's state loses the field whether or not Flux can edit models.py: without RemoveField,
+    # makemigrations later writes one that migrate fails on (the column is gone: healthchecks' Profile.tz).
+    state = [_state("RemoveField", model, repr(name))]
+    # Named elsewhere in the class's own declarations (Meta, an index, a constraint), not in its methods
+    # (healthchecks' `{"tz": self.tz}` in one is the application's code, changed with the code step).
+    declared = [n for n in cls.body if n is not st and not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if any(isinstance(n, ast.Constant) and n.value in (name, op.column) for d in declared for n in ast.walk(d)):
+        return Edit(model, state=state,
+                    cannot=f"{where} names the field {name} elsewhere (Meta or an index): remove it by hand")
     new = remove_stmt(text, st)
     if new is None:
-        return Edit(model, cannot=f"field {name} of {where} shares its line with other code: remove it by hand")
-    return Edit(model, new, [_state("RemoveField", model, repr(name))], f"remove field {name} from {where}")
+        return Edit(model, state=state,
+                    cannot=f"field {name} of {where} shares its line with other code: remove it by hand")
+    return Edit(model, new, state, f"remove field {name} from {where}")
 
 
 def _nullable(op, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:

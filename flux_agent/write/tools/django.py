@@ -296,8 +296,9 @@ def state_operations(plan: Plan, project: Path, label: str) -> list[str]:
     if not plan.code_changes:
         return []
     texts = originals(project, plan.code_changes)  # as planned, even when the edit is applied since
-    return [op for _, result in _django_models.edits(project, plan.operations, label, texts)
-            if not result.cannot for op in result.state]
+    # A cannot carries state too where the database changes whatever the models say (a dropped field's
+    # RemoveField): the person removes the field by hand, as the note asks.
+    return [op for _, result in _django_models.edits(project, plan.operations, label, texts) for op in result.state]
 
 
 WRITER = DjangoWriter()

@@ -485,3 +485,43 @@ def test_models_edit_comes_in_the_project_s_black_layout(pg_url, tmp_path, capsy
     manage(root, "migrate")
     done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
     assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
+
+
+PROFILE = '''from django.db import models
+
+
+class Profile(models.Model):
+    tz = models.CharField(max_length=36)
+    theme = models.CharField(max_length=10)
+
+    class Meta:
+        indexes = [models.Index(fields=["theme"], name="profile_theme_idx")]
+
+    def to_dict(self):
+        return {"tz": self.tz, "theme": self.theme}
+'''
+
+
+def test_a_dropped_field_named_in_a_method_is_removed_and_its_state_kept_either_way(tmp_path):
+    """healthchecks' Profile.tz: a dict key "tz" in a method was taken for Meta naming the field, the edit
+    refused, and the RemoveField state operation went with it; makemigrations then wrote one that migrate
+    failed on (the column was gone). A method is the application's code; a name in Meta still refuses the
+    edit, and the migration's state loses the field all the same."""
+    from flux_agent.model.operations import DropColumn
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "accounts").mkdir()
+    (tmp_path / "accounts" / "models.py").write_text(PROFILE)
+    ((_, tz),) = _django_models.edits(tmp_path, [DropColumn(table="accounts_profile", column="tz")])
+    assert not tz.cannot and "    tz = models.CharField" not in tz.text
+    assert tz.state == ["migrations.RemoveField('profile', 'tz')"]
+    ((_, theme),) = _django_models.edits(tmp_path, [DropColumn(table="accounts_profile", column="theme")])
+    assert "names the field theme elsewhere (Meta or an index)" in theme.cannot and theme.text is None
+    assert theme.state == ["migrations.RemoveField('profile', 'theme')"]
+    from flux_agent.model.plan import CodeChange, Plan
+    from flux_agent.write.tools.django import state_operations
+
+    plan = Plan(description="drop", type="safe", tool="django", steps=[],
+                operations=[DropColumn(table="accounts_profile", column="theme")],
+                code_changes=[CodeChange(path="accounts/models.py", patch="", why=theme.cannot)])
+    assert state_operations(plan, tmp_path, "accounts") == ["migrations.RemoveField('profile', 'theme')"]
