@@ -63,3 +63,14 @@ def test_knex_files_in_kutts_form_are_claimed_by_the_knex_reader():
     methods = "module.exports = {\n  async up(knex) {\n    await knex.raw('SELECT 1');\n  },\n  async down() {},\n};\n"
     assert knex.claims(exported) and knex.claims(methods)
     assert [r.tool for r in readers.READERS if r.claims(exported)] == ["knex"]
+
+
+def test_a_project_s_virtualenv_is_not_walked(tmp_path: Path):
+    """healthchecks' `flux validate .` judged the migrations of the packages in its .venv (Django's own,
+    and its loader.py, not analysed): a folder given is walked without its virtualenvs."""
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "001_init.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY);\n", encoding="utf-8")
+    for env in (".venv/lib/python3.11/site-packages/pkg/migrations", "venv/lib/pkg/migrations"):
+        (tmp_path / env).mkdir(parents=True)
+        (tmp_path / env / "0001_x.sql").write_text("ALTER TABLE t DROP COLUMN x;\n", encoding="utf-8")
+    assert [p.relative_to(tmp_path).as_posix() for p in expand_paths([str(tmp_path)])] == ["db/001_init.sql"]
