@@ -349,3 +349,23 @@ def test_alembic_merge_revision_without_imports_is_read(tmp_path):
             pass
         '''})
     assert judged(project / "alembic" / "versions" / "m1_merge.py", project, "alembic") == []
+
+
+def test_a_django_rollback_django_cannot_render_here_is_not_judged_empty(tmp_path):
+    """healthchecks' AlterField(db_index=True): Django renders the reverse by reading the database, which
+    stands before the migration, so the index its forward SQL makes is not there to drop and the down came
+    out empty: a false missing-rollback. Not rendered, the rollback is not judged; a RenameField's is."""
+    from flux_agent.lint.readers import django as reader
+
+    files = {"manage.py": MANAGE, "acme/__init__.py": "", "acme/settings.py": DJANGO_SETTINGS,
+             "library/__init__.py": "", "library/models.py": MODELS, "library/migrations/__init__.py": "",
+             "library/migrations/0001_initial.py": INITIAL,
+             "library/migrations/0002_name_index.py": django_migration(
+                 "0001_initial", 'migrations.AlterField(model_name="book", name="pages", '
+                                 "field=models.BigIntegerField(null=True, db_index=True))")}
+    root = write(tmp_path, files)
+    path = root / "library" / "migrations" / "0002_name_index.py"
+    read = reader.read(path, path.read_text(), root)
+    assert read.up and "CREATE INDEX" in read.up[0].sql and read.down is None
+    found = validate_file(path, Settings(), None, display=str(path), project=root, tool="django")
+    assert "missing-rollback" not in {f.rule for f in found}
