@@ -56,6 +56,9 @@ _CHOSEN_BY_FLUX = {"DJANGO_SETTINGS_MODULE", "NODE_ENV"}
 # when unset), brocoders' nestjs-boilerplate its TypeORM `type` from DATABASE_TYPE. A value naming a
 # server is dropped all the same.
 _DRIVER_NAME = re.compile(r"_(CLIENT|DIALECT|DRIVER|ENGINE|VENDOR|TYPE)$", re.IGNORECASE)
+# A value that only chooses PostgreSQL names no server either (healthchecks' settings read DB=postgres and use
+# SQLite without it, and Flux said the project's default database was sqlite3).
+_CHOOSES_POSTGRES = re.compile(r"^\s*(postgres(ql)?|pg|postgis)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,8 @@ def scrubbed_env(params: dict, url: str, dotenv_values: Optional[dict] = None) -
     variables)."""
     env = {k: v for k, v in {**(dotenv_values or {}), **os.environ}.items()
            if k not in _CHOSEN_BY_FLUX and not _DATABASE_VALUE.search(v)
-           and (not _DATABASE_NAME.search(k) or (_DRIVER_NAME.search(k) and not k.upper().startswith("FLUX_")))}
+           and (not _DATABASE_NAME.search(k) or (_DRIVER_NAME.search(k) and not k.upper().startswith("FLUX_"))
+                or (_CHOOSES_POSTGRES.match(v) and not k.upper().startswith("FLUX_")))}
     env.update({"DATABASE_URL": url, "PGHOST": params["host"], "PGPORT": str(params["port"]),
                 "PGUSER": params["user"], "PGDATABASE": params["database"], "PGPASSWORD": params["password"],
                 "NODE_ENV": "development", "PYTHONDONTWRITEBYTECODE": "1"})

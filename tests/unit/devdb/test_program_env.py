@@ -77,3 +77,16 @@ def test_the_project_s_env_file_is_read_as_its_own_scripts_read_it(tmp_path, mon
     assert env["DATABASE_URL"] == "U" and "prod" not in " ".join(env.values())  # the file's database is not used
     assert env["TOKEN"] == "from-env"  # the environment wins, as with dotenv
     assert dotenv(tmp_path / "none") == {}
+
+
+def test_a_variable_that_only_chooses_postgresql_is_kept(monkeypatch):
+    """healthchecks' settings use PostgreSQL where DB=postgres, SQLite otherwise: scrubbed as a database
+    setting, its settings fell back to SQLite and Flux said the project's database was sqlite3. A value that
+    only names PostgreSQL is no server; one that names a server is dropped as before."""
+    monkeypatch.setenv("DB", "postgres")
+    monkeypatch.setenv("DB_ENGINE_CHOICE", "PostgreSQL")
+    monkeypatch.setenv("DB_NAME_PROD", "prod-db.internal")
+    monkeypatch.setenv("APP_DB", "postgres://prod:pw@db/app")
+    env = scrubbed_env({"host": "h", "port": 1, "user": "u", "password": "", "database": "d"}, "U")
+    assert env["DB"] == "postgres" and env["DB_ENGINE_CHOICE"] == "PostgreSQL"
+    assert "DB_NAME_PROD" not in env and "APP_DB" not in env
