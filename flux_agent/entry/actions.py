@@ -28,7 +28,7 @@ from ..devdb.build import MissingExtension
 from ..devdb.program import explains_schema
 from ..devdb.project import project_schema
 from ..plan.planner import build_plan
-from ..schema.project import read_project_schema
+from ..schema.project import read_migrations_history, read_project_schema
 from ..project.config import load_settings
 from ..lint.engine import validate_plan
 from ..write.tools import get_writer
@@ -111,6 +111,9 @@ def current_schema(project_dir: Optional[str] = None, tool: Optional[str] = None
             built = project_schema(project, found, settings)
         except MissingExtension as exc:
             built, notes = None, [f"{exc}; the schema is read without PostgreSQL meanwhile"]
+            # Prisma's static reader reads schema.prisma; its migrations, replayed, are what the database
+            # holds (formbricks' pgvector: a column its migrations add, names PostgreSQL truncated).
+            schema = read_migrations_history(project, found.tool, found.migrations_dir)
         if built is not None:
             schema, notes = built.schema, built.notes
     if schema is None:

@@ -12,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import Optional
 
-from ..errors import FluxInputError
+from ..errors import FluxError, FluxInputError
 from ..model.schema import Schema
 from .migration_files import migration_files
 from .readers.drizzle import read_drizzle_snapshot
@@ -23,6 +23,19 @@ from .readers.rails import read_rails_project
 from .replay.engine import replay_folder, replay_sql
 
 NEEDS_DATABASE = {"django", "knex", "typeorm", "sequelize", "node-pg-migrate"}
+
+
+def read_migrations_history(project: Path, tool: str, migrations_dir: str) -> Optional[Schema]:
+    """A Prisma project's migrations replayed without PostgreSQL, for when the dev database cannot hold
+    them (an extension its server lacks); None for another tool (its static reader replays already, or
+    reads what the history cannot give), or where the history does not replay."""
+    folder = project / migrations_dir
+    if tool != "prisma" or not migration_files(folder, tool):
+        return None
+    try:
+        return replay_folder(folder, tool)
+    except FluxError:
+        return None
 
 
 def read_project_schema(project: Path, tool: str, migrations_dir: str,

@@ -220,3 +220,23 @@ def test_pruning_goes_past_a_database_another_process_is_dropping():
             assert admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
         finally:
             admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
+
+
+def test_a_prisma_project_whose_extension_the_server_lacks_is_read_from_its_migrations(tmp_path):
+    """formbricks uses pgvector, which the dev database server lacked: the schema was then read from
+    schema.prisma, which differed from what the migrations build (a column a migration adds, key names
+    PostgreSQL truncated), and a plan on that column failed. Its migrations, replayed, are the schema."""
+    from flux_agent.entry import actions
+
+    root = tmp_path / "app"
+    for name, sql in {"20240101000000_init": 'CREATE EXTENSION IF NOT EXISTS "flux_no_such_extension";\n'
+                                             'CREATE TABLE "User" ("id" TEXT NOT NULL, "email" TEXT NOT NULL, '
+                                             'CONSTRAINT "User_pkey" PRIMARY KEY ("id"));\n',
+                      "20240201000000_verified": 'ALTER TABLE "User" ADD COLUMN "email_verified_at" TIMESTAMP(3);\n'}.items():
+        (root / "prisma" / "migrations" / name).mkdir(parents=True)
+        (root / "prisma" / "migrations" / name / "migration.sql").write_text(sql)
+    (root / "prisma" / "schema.prisma").write_text(  # behind the migrations: no email_verified_at
+        'datasource db {\n  provider = "postgresql"\n}\n\nmodel User {\n  id    String @id\n  email String\n}\n')
+    schema, notes = actions.current_schema(str(root))
+    assert {c.name for c in schema.table("User").columns} == {"id", "email", "email_verified_at"}
+    assert any("lacks an extension" in n and "read without PostgreSQL" in n for n in notes), notes
