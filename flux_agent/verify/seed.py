@@ -197,8 +197,16 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
                 continue  # its default (or NULL) fills it
             value = f"(g::text)::{col.type}"
         exprs[col.name] = value
-    for n, con in enumerate(c for c in table.constraints if c.kind == "foreign_key"):
+    # The widest keys first, and a key whose columns a wider one fills already is left to that parent row
+    # (formbricks' WorkflowRun: (workflowId, workspaceId) -> Workflow and workspaceId -> Workspace; each taking
+    # a row of its own, the pair named no Workflow row). The narrower key holds through the wider one's parent.
+    joined: set[str] = set()
+    keys = sorted((c for c in table.constraints if c.kind == "foreign_key"), key=lambda c: -len(c.columns))
+    for n, con in enumerate(keys):
+        if con.columns and set(con.columns) <= joined:
+            continue
         _foreign_key(schema, table, con, n, exprs, joins, counts, held)
+        joined |= {c for c in con.columns if exprs.get(c, "").startswith(f"p{n}.")}
     for col in table.columns:
         if col.name not in exprs or col.name in table.primary_key or not col.nullable or col.name in (keys or {}):
             continue
