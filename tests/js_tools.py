@@ -151,6 +151,17 @@ class Project:
             for path in written:
                 self.node("--check", path)
 
+    def round_trip(self, laid, state) -> None:
+        """The steps of `laid` (those written) up, down and up again by the tool; `state(url)` (what the
+        steps change) back where it was after the rollback, and as the first upgrade left it after the second."""
+        before = state(self.url)
+        self.upgrade(laid)
+        applied = state(self.url)
+        self.rollback(laid)
+        assert state(self.url) == before
+        self.upgrade(laid)
+        assert state(self.url) == applied != before
+
     def upgrade(self, plan) -> None:
         t = self.tool
         if t == "knex":
