@@ -46,7 +46,9 @@ def check(stmt, ctx):
         return None
     table = names_table_of(ctx, stmt, name)
     if table is None or not table.partitioned:
-        return Verdict()
+        # Named: Django's db_index on a varchar makes two (its btree and its _like index), one line each
+        return Verdict(f"CREATE INDEX {n.idxname} without CONCURRENTLY blocks writes to {name} while the index "
+                       "builds") if n.idxname else Verdict()
     if not n.relation.inh:
         return None  # ON ONLY: the partitioned table's own (invalid) index, built nowhere
     return Verdict(f"CREATE INDEX on partitioned table {name} builds it on every partition, blocking writes to "

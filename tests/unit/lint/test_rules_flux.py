@@ -428,3 +428,12 @@ def test_ban_drop_not_null_names_the_column():
              if f.rule == "ban-drop-not-null"]
     assert found == ["dropping NOT NULL on orders.status lets NULLs reach running code that assumes there are none",
                      "dropping NOT NULL on users.email lets NULLs reach running code that assumes there are none"]
+
+
+def test_require_concurrent_index_creation_names_the_index():
+    """Django's db_index on a varchar makes a btree and a _like index: two identical lines at one line."""
+    found = [f.message for f in lint('CREATE INDEX "orders_status_idx2" ON orders (status);\n'
+                                     'CREATE INDEX "orders_status_like" ON orders (status varchar_pattern_ops);')
+             if f.rule == "require-concurrent-index-creation"]
+    assert found == ["CREATE INDEX orders_status_idx2 without CONCURRENTLY blocks writes to orders while the index builds",
+                     "CREATE INDEX orders_status_like without CONCURRENTLY blocks writes to orders while the index builds"]
