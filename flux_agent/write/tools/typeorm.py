@@ -92,13 +92,18 @@ def render_file(step: Step, form: ModuleForm = ModuleForm(".ts", True, True)) ->
 _OWN = re.compile(r"\d{13}-[A-Za-z_$][\w$]*\.(ts|js|cjs|mjs)$")  # TypeORM's file names
 
 
+def _newest(folder: Path) -> Path | None:
+    """The newest TypeORM migration file in `folder` (by its time stamp), if any."""
+    own = sorted(n for n in os.listdir(folder) if _OWN.match(n)) if folder.is_dir() else []
+    return folder / own[-1] if own else None
+
+
 def migration_ext(project_dir: Path, folder) -> str:
     """`.ts` for a TypeScript project (its newest migration is .ts; with none, a tsconfig.json or no
     package.json at all), else its newest migration's JS extension, or `.js`."""
-    here = Path(project_dir) / folder
-    own = sorted(n for n in os.listdir(here) if _OWN.match(n)) if here.is_dir() else []
-    if own:
-        return "." + _OWN.match(own[-1]).group(1)
+    newest = _newest(Path(project_dir) / folder)
+    if newest is not None:
+        return "." + _OWN.match(newest.name).group(1)
     has_package = any((d / "package.json").is_file() for d in folders_up(project_dir, folder))
     return ".ts" if has_tsconfig(project_dir, folder) or not has_package else ".js"
 
@@ -106,9 +111,9 @@ def migration_ext(project_dir: Path, folder) -> str:
 def _type_imports(folder: Path) -> bool:
     """Does the newest TypeORM migration in `folder` import its types with `import type` (jellyseerr's do,
     and its ESLint's consistent-type-imports holds every file to it)?"""
-    own = sorted(n for n in os.listdir(folder) if _OWN.match(n)) if folder.is_dir() else []
+    newest = _newest(folder)
     try:
-        return bool(own) and "import type {" in (folder / own[-1]).read_text(encoding="utf-8", errors="replace")
+        return newest is not None and "import type {" in newest.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return False
 

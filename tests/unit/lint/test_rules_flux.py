@@ -421,19 +421,17 @@ def test_constraint_missing_not_valid_says_the_lock_and_a_remedy_the_kind_has(sq
     assert ("NOT VALID" in found[0].hint) == (hint == "NOT VALID")
 
 
-def test_ban_drop_not_null_names_the_column():
-    """Infisical's migration dropping four columns' NOT NULL got four identical lines."""
-    found = [f.message for f in lint("ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;\n"
-                                     "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;")
-             if f.rule == "ban-drop-not-null"]
-    assert found == ["dropping NOT NULL on orders.status lets NULLs reach running code that assumes there are none",
-                     "dropping NOT NULL on users.email lets NULLs reach running code that assumes there are none"]
-
-
-def test_require_concurrent_index_creation_names_the_index():
-    """Django's db_index on a varchar makes a btree and a _like index: two identical lines at one line."""
-    found = [f.message for f in lint('CREATE INDEX "orders_status_idx2" ON orders (status);\n'
-                                     'CREATE INDEX "orders_status_like" ON orders (status varchar_pattern_ops);')
-             if f.rule == "require-concurrent-index-creation"]
-    assert found == ["CREATE INDEX orders_status_idx2 without CONCURRENTLY blocks writes to orders while the index builds",
-                     "CREATE INDEX orders_status_like without CONCURRENTLY blocks writes to orders while the index builds"]
+@pytest.mark.parametrize("rule,sql,messages", [
+    # Infisical's migration dropping four columns' NOT NULL got four identical lines
+    ("ban-drop-not-null", "ALTER TABLE orders ALTER COLUMN status DROP NOT NULL;\n"
+                          "ALTER TABLE users ALTER COLUMN email DROP NOT NULL;",
+     ["dropping NOT NULL on orders.status lets NULLs reach running code that assumes there are none",
+      "dropping NOT NULL on users.email lets NULLs reach running code that assumes there are none"]),
+    # Django's db_index on a varchar makes a btree and a _like index: two identical lines at one line
+    ("require-concurrent-index-creation", 'CREATE INDEX "orders_status_idx2" ON orders (status);\n'
+                                          'CREATE INDEX "orders_status_like" ON orders (status varchar_pattern_ops);',
+     ["CREATE INDEX orders_status_idx2 without CONCURRENTLY blocks writes to orders while the index builds",
+      "CREATE INDEX orders_status_like without CONCURRENTLY blocks writes to orders while the index builds"]),
+])
+def test_a_finding_names_what_it_is_about(rule, sql, messages):
+    assert [f.message for f in lint(sql) if f.rule == rule] == messages
