@@ -55,7 +55,8 @@ def before_key(tool: str, root: Path, file: Path, leave_out: Sequence[Path] = ()
     folder = file.parent.relative_to(root).as_posix()
     settings = load_settings(root)
     unused = {file, *(Path(p).resolve() for p in leave_out)}
-    inputs = [f for f in runner_for(tool).inputs(root, folder) if f.resolve() not in unused]
+    names = {p.name for p in unused}  # (resolving only a file of such a name: a folder's files each key one)
+    inputs = [f for f in runner_for(tool).inputs(root, folder) if f.name not in names or f.resolve() not in unused]
     return _key(root, f"{tool} before {file.name}", inputs, binaries_major(settings), settings.dev_url)
 
 

@@ -19,13 +19,14 @@ import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Optional, Protocol
+from typing import Callable, Optional, Protocol
 from urllib.parse import quote
 
 import psycopg
 from psycopg import conninfo, sql as psql
 
 from ..errors import FluxInputError
+from .digests import file_digest
 from ..model.settings import Settings
 from ..project.detect import Detection
 from .build import BUILD_FORMAT, Built, _reader_version, build_with, cached
@@ -74,6 +75,8 @@ class ToolRun:
     marker: str = ""  # what current_setting('flux.dev_marker') answers on the dev database
     capture: dict = field(default_factory=dict)  # lint/readers: {target, phase, out} (node_driver.cjs's capture)
     leave_out: tuple[str, ...] = ()  # migration files not to run (absolute): a plan's, for the database before it
+    # A batch capture's messages (node_capture.cjs), each answered ("go") or not (None); runners/_node.talk.
+    talk: Optional[Callable[[dict], Optional[str]]] = None
 
 
 class Runner(Protocol):
@@ -131,13 +134,8 @@ def _key(project: Path, tool: str, files: list[Path], major: Optional[int], dev_
     digest = hashlib.sha256(f"flux-devdb {BUILD_FORMAT} {_reader_version()} {tool} pg{major or '-'} "
                             f"{'dev_url' if dev_url else ''}\n".encode())
     for path in sorted(files):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise FluxInputError(f"cannot read {path}: {exc}") from None
-        digest.update(f"{path.relative_to(project).as_posix() if path.is_relative_to(project) else path}\0"
-                      f"{len(data)}\0".encode())
-        digest.update(data)
+        digest.update(f"{path.relative_to(project).as_posix() if path.is_relative_to(project) else path}\0".encode())
+        digest.update(file_digest(path))
     return digest.hexdigest()[:24]
 
 

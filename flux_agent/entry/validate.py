@@ -90,8 +90,9 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         return current[0]
     per_file: list[list] = [[] for _ in files]  # FileFindings, or their dumps from the cache
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
-    _read_ahead([f for f in files if not f.name.lower().endswith(".sql")], project, found.tool)
     failed: dict = {}  # where a Node tool could not run the files' history, for the files after (readers/_node.py)
+    hashed: dict = {}  # the digests of the files keying the dev databases (devdb/program.py: digests_kept)
+    _read_ahead([f for f in files if not f.name.lower().endswith(".sql")], project, found.tool, (failed, hashed))
     for order, file in enumerate(files):
         if not file.name.lower().endswith(".sql"):
             # Program code: judged against the schema before it where its reader gives that (a Node tool's
@@ -100,8 +101,8 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             # reads that offline (alembic's: the revisions it follows), else without one.
             proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
             schema = current_now if proposed else _history_schema(file, project, found.tool)
-            per_file[order] = _validate_program(failed, file, settings, schema, display=str(file), project=project,
-                                                tool=found.tool)
+            per_file[order] = _validate_program((failed, hashed), file, settings, schema, display=str(file),
+                                                project=project, tool=found.tool)
             continue
         hist, member = history(file)
         if member is None and hist.files:
@@ -174,13 +175,17 @@ def _history_schema(file: Path, project: Path, tool: str):
     return made
 
 
-def _read_ahead(files: list[Path], project: Path, tool: str) -> None:
+def _read_ahead(files: list[Path], project: Path, tool: str, kept: tuple[dict, dict]) -> None:
     """The program-code migrations among `files` read in one go where the project's tool's reader
-    can (Django: one walk of `migrate`, each read against the schema before it in its order)."""
+    can (Django: one walk of `migrate`, each read against the schema before it in its order; knex
+    and TypeORM: one run of the tool); `kept` as _validate_program's."""
     if files:
+        from ..devdb.digests import digests_kept
         from ..lint.readers import read_ahead
+        from ..lint.readers._node import failures_kept
 
-        read_ahead(files, project, tool)
+        with failures_kept(kept[0]), digests_kept(kept[1]):
+            read_ahead(files, project, tool)
 
 
 def _validate_file(*args, **kwargs) -> list[FileFinding]:
@@ -189,11 +194,13 @@ def _validate_file(*args, **kwargs) -> list[FileFinding]:
     return validate_file(*args, **kwargs)
 
 
-def _validate_program(failed: dict, *args, **kwargs) -> list[FileFinding]:
-    """A program-code migration judged, the failures of this run's Node tools kept in `failed`."""
+def _validate_program(kept: tuple[dict, dict], *args, **kwargs) -> list[FileFinding]:
+    """A program-code migration judged, the failures of this run's Node tools and the digests of the
+    files it hashed kept in `kept` (failures, digests)."""
+    from ..devdb.digests import digests_kept
     from ..lint.readers._node import failures_kept
 
-    with failures_kept(failed):
+    with failures_kept(kept[0]), digests_kept(kept[1]):
         return _validate_file(*args, **kwargs)
 
 

@@ -60,11 +60,11 @@ def migration_files(project: Path, migrations_dir: str) -> list[Path]:
 
 
 def existing(paths: Iterable[Optional[Path]]) -> list[Path]:
-    out: list[Path] = []
+    out: dict[Path, None] = {}  # (a dict: in order, each once, found in constant time)
     for p in paths:
-        if p is not None and p.is_file() and p not in out:
-            out.append(p)
-    return out
+        if p is not None and p not in out and p.is_file():
+            out[p] = None
+    return list(out)
 
 
 def package_json(root: Path) -> dict:
@@ -99,20 +99,70 @@ def run_node(tool: str, job: ToolRun, root: Path, options: dict, package: str) -
         payload = {"tool": tool, "root": str(root), "migrationsDir": str((job.project / job.migrations_dir).resolve()),
                    "params": job.params, "url": job.url, "marker": job.marker, "result": str(result),
                    "options": {**options, "capture": job.capture} if job.capture else options}
-        env = {**job.env, "FLUX_DEVDB_JOB": json.dumps(payload)}
         try:
-            done = subprocess.run([node, str(DRIVER)], cwd=root, env=env, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, errors="replace", timeout=TIMEOUT_S)
+            if job.talk is None:
+                done = subprocess.run([node, str(DRIVER)], cwd=root, env={**job.env, "FLUX_DEVDB_JOB": json.dumps(payload)},
+                                      stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
+                                      timeout=TIMEOUT_S)
+                code, said = done.returncode, done.stderr or done.stdout
+            else:
+                code, said = _talking([node, str(DRIVER)], root, job.env, payload, job.talk, Path(tmp))
         except subprocess.TimeoutExpired:
             raise FluxInputError(f"{tool} did not finish migrating Flux's dev database in {TIMEOUT_S} s "
                                  f"(FLUX_DEVDB_TOOL_TIMEOUT sets the limit); or give --database-url") from None
         try:
             outcome = json.loads(result.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            outcome = {"ok": False, "kind": "tool", "message": _last_line(done.stderr or done.stdout)}
-    if outcome.get("ok") and done.returncode == 0:
+            outcome = {"ok": False, "kind": "tool", "message": _last_line(said)}
+    if outcome.get("ok") and code == 0:
         return [str(n) for n in outcome.get("notes", [])]
     raise FluxInputError(_refusal(tool, root, package, outcome))
+
+
+def _talking(command: list[str], root: Path, env: dict, payload: dict, talk, tmp: Path) -> tuple[int, str]:
+    """Run the driver with two pipes to talk over (a batch capture: node_capture.cjs), each JSON line
+    it sends given to `talk` and its answer sent back; (exit code, its output). TIMEOUT_S bounds
+    each wait for a line (one migration), not the whole batch."""
+    import select
+
+    to_us, its_end = os.pipe()
+    its_in, to_it = os.pipe()
+    payload = {**payload, "options": {**payload["options"],
+                                      "capture": {**payload["options"]["capture"], "fds": [its_end, its_in]}}}
+    output = tmp / "output.txt"
+    try:
+        with open(output, "wb") as out:
+            proc = subprocess.Popen(command, cwd=root, env={**env, "FLUX_DEVDB_JOB": json.dumps(payload)},
+                                    stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                    pass_fds=(its_end, its_in))
+        os.close(its_end)
+        os.close(its_in)
+        its_end = its_in = -1
+        try:
+            pending = b""
+            while True:
+                if b"\n" not in pending:  # (read raw: a buffered reader could hold a line select does not see)
+                    if not select.select([to_us], [], [], TIMEOUT_S)[0]:
+                        raise subprocess.TimeoutExpired(command, TIMEOUT_S)
+                    chunk = os.read(to_us, 1 << 16)
+                    if not chunk:
+                        break
+                    pending += chunk
+                    continue
+                line, pending = pending.split(b"\n", 1)
+                answer = talk(json.loads(line))
+                if answer is not None:
+                    os.write(to_it, answer.encode() + b"\n")
+        except BaseException:
+            proc.kill()
+            raise
+        finally:
+            proc.wait()
+    finally:
+        for fd in (to_us, its_end, its_in, to_it):
+            if fd >= 0:
+                os.close(fd)
+    return proc.returncode, output.read_text(encoding="utf-8", errors="replace")
 
 
 def _refusal(tool: str, root: Path, package: str, outcome: dict) -> str:

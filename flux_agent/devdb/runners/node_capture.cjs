@@ -12,6 +12,11 @@
 //
 // The driver makes one capture from job.options.capture (null: nothing is captured) and turns
 // `on` while the target runs; the tools' part (node_tools.cjs) adds node-pg-migrate's steps.
+//
+// Phase "batch" (lint/readers/_node_batch.py) runs many targets of a folder in one process, in
+// the tool's order: before each, `pause` tells Flux (a JSON line on the pipe `fds[0]`) and waits
+// for its answer on `fds[1]` (Flux reads the schema the file meets meanwhile); after each,
+// `deliver` sends what it sent. One node start for the folder, not two for each file.
 
 const fs = require('fs');
 const asyncHooks = require('async_hooks');
@@ -24,7 +29,8 @@ module.exports = function capture(spec) {
   const asyncLines = new Map();
   const clientIds = new WeakMap();
   let nextClientId = 1;
-  const targets = spec ? targetsOf(spec.target) : [];
+  let targets = spec && spec.target ? targetsOf(spec.target) : [];
+  const [toFlux, fromFlux] = (spec && spec.fds) || [];
 
   function lineIn(stack) {
     for (const frame of String(stack || '').split('\n')) {
@@ -45,7 +51,7 @@ module.exports = function capture(spec) {
     }
   }
 
-  if (spec && spec.phase === 'capture') {
+  if (spec && (spec.phase === 'capture' || spec.phase === 'batch')) {
     asyncHooks.createHook({
       init(id, type, trigger) {
         if (!cap.on) return;
@@ -78,6 +84,29 @@ module.exports = function capture(spec) {
     const line = stackLine(200) || stepLine(text) || asyncLine();
     cap.queries.push({ text, line, client: clientIds.get(client) });
   };
+  function tell(message) {
+    const line = Buffer.from(`${JSON.stringify(message)}\n`);
+    for (let at = 0; at < line.length;) at += fs.writeSync(toFlux, line, at);
+  }
+
+  // Before a batch's target runs: what is recorded is its own from here on; Flux is told and answers.
+  cap.pause = function pause(file) {
+    targets = targetsOf(file);
+    cap.queries = [];
+    cap.errorLine = null;
+    cap.stepLines = [];
+    parents.clear();
+    asyncLines.clear();
+    tell({ before: file });
+    const answer = Buffer.alloc(16);
+    const got = fs.readSync(fromFlux, answer, 0, answer.length, null);
+    if (answer.toString('utf8', 0, got).trim() !== 'go') throw new Error('Flux stopped the batch');
+  };
+
+  cap.deliver = function deliver(file) {
+    tell({ captured: file, queries: cap.queries, errorLine: cap.errorLine, bookkeeping: cap.bookkeeping });
+  };
+
   cap.lineIn = lineIn;
   cap.stackLine = stackLine;
   return cap;

@@ -68,6 +68,21 @@ async function knexCapture(db) {
   const [, pending] = await db.migrate.list();
   const source = db.migrate.config.migrationSource;
   const names = pending.map((m) => source.getMigrationName(m));
+  if (CAP.phase === 'batch') {
+    // Each pending migration up to the last target, in knex's order; a target recorded alone.
+    const targets = new Map(CAP.targets.map((t) => [path.basename(t), t]));
+    const last = Math.max(...names.map((n, i) => (targets.has(n) ? i : -1)));
+    if (last < 0) throw new Refusal('config', 'knex lists none of the files among the migrations it would run');
+    for (const name of names.slice(0, last + 1)) {
+      const file = targets.get(name);
+      if (file) cap.pause(file);
+      cap.on = !!file;
+      await db.migrate.up({ name });
+      cap.on = false;
+      if (file) cap.deliver(file);
+    }
+    return;
+  }
   const target = path.basename(CAP.target);
   const at = names.indexOf(target);
   if (at < 0) throw new Refusal('config', `knex does not list ${target} among the migrations it would run`);
@@ -153,14 +168,23 @@ async function typeorm() {
   }
 }
 
-async function typeormCapture(ds, typeormLib, mode) {
-  const exported = await load(CAP.target);
+// Is a migration instance one of the classes `file` exports? (by name too: a second copy of the module)
+async function typeormClassesOf(file) {
+  const exported = await load(file);
   const classes = new Set();
   for (const value of [exported, ...Object.values(exported && typeof exported === 'object' ? exported : {})]) {
     if (typeof value === 'function') classes.add(value);
   }
-  const isTarget = (instance) => !!instance && [...classes].some((c) => instance.constructor === c
+  return (instance) => !!instance && [...classes].some((c) => instance.constructor === c
     || (c.name && instance.constructor && instance.constructor.name === c.name));
+}
+
+async function typeormCapture(ds, typeormLib, mode) {
+  if (CAP.phase === 'batch') {
+    await typeormBatch(ds, typeormLib, mode);
+    return;
+  }
+  const isTarget = await typeormClassesOf(CAP.target);
   if (!(ds.migrations || []).some(isTarget)) {
     // The data source's globs miss the file: the file's own folder, as the build does.
     await ds.destroy();
@@ -194,6 +218,37 @@ async function typeormCapture(ds, typeormLib, mode) {
   cap.on = CAP.phase === 'capture';
   await ds.runMigrations({ transaction: mode });
   cap.on = false;
+}
+
+// The batch (node_capture.cjs): TypeORM's migrations up to the last target, in its order; each
+// target run alone, recorded, after the ones before it have run unrecorded.
+async function typeormBatch(ds, typeormLib, mode) {
+  const tests = await Promise.all(CAP.targets.map(async (file) => [file, await typeormClassesOf(file)]));
+  const all = new typeormLib.MigrationExecutor(ds).getMigrations();
+  const runner = ds.createQueryRunner(); // (TypeORM 0.3.12 needs one of our own: typeormCapture says why)
+  let executed;
+  try {
+    executed = new Set((await new typeormLib.MigrationExecutor(ds, runner).getExecutedMigrations()).map((m) => m.name));
+  } finally {
+    await runner.release();
+  }
+  // A target that has run already (TypeORM's order is not the names') is not delivered: read alone.
+  const at = (test) => all.findIndex((m) => test(m.instance) && !executed.has(m.name));
+  const found = tests.map(([file, test]) => [file, at(test)]).filter(([, i]) => i >= 0).sort((a, b) => a[1] - b[1]);
+  if (!found.length) throw new Refusal('config', 'the data source runs none of the files\' migration classes');
+  const upTo = async (end) => {
+    Object.defineProperty(ds, 'migrations', { value: all.slice(0, end).map((m) => m.instance), writable: true,
+      configurable: true });
+    await ds.runMigrations({ transaction: mode });
+  };
+  for (const [file, i] of found) {
+    await upTo(i); // the migrations between the last target and this one
+    cap.pause(file);
+    cap.on = true;
+    await upTo(i + 1);
+    cap.on = false;
+    cap.deliver(file);
+  }
 }
 
 // -- sequelize (sequelize-cli db:migrate, in this process) ----------------------------

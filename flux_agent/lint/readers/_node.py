@@ -20,7 +20,9 @@ inside a BEGIN on their connection. What cannot be run (no node, the tool not in
 file or one before it failing) is a not-analysed finding, never a silent pass; what a failing
 file sent before it failed is judged still. The down part is not run (down=None: not judged).
 Reading a file costs two runs of node cold (the migrations before it, then the file), one once
-the database before it is cached; each run is bounded by FLUX_DEVDB_TOOL_TIMEOUT.
+the database before it is cached; each run is bounded by FLUX_DEVDB_TOOL_TIMEOUT. `flux validate`
+reads a folder's knex and TypeORM files in one run first (_node_batch.py), kept as a file validated
+again is (_keep_capture): each file read here then runs nothing.
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
                       "to see what a migration sends); give --project")
     kept, where = _FAILED.get(), (tool, str(root), path.parent.as_posix())
     earlier = kept.get(where) if kept is not None else None
-    if earlier is not None and path.name > earlier[0]:  # these tools run a folder's files in name order
+    if earlier is not None and path.name >= earlier[0]:  # these tools run a folder's files in name order
         raise _Failed(f"{path.name} was not run: {earlier[1]}")
     try:
         key: Optional[str] = before_key(tool, root, path)
@@ -139,12 +141,7 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
             place = before_file(tool, root, path, out, key=key)
             built = build_before(place)
         except FluxInputError as exc:
-            # (the project's tool failed building the database the file runs on: loading its config, or a
-            # migration before it; not "the migrations before it", which the first file has none of)
-            why = f"{tool} could not build the database it runs on ({exc})" if " failed migrating " in str(exc) \
-                else str(exc)
-            if kept is not None:
-                kept.setdefault(where, (path.name, why))
+            why = unbuilt(tool, root, path, exc)
             raise _Failed(f"{path.name} was not run: {why}") from None
 
         scratch = f"flux_verify_read_{uuid.uuid4().hex[:12]}"
@@ -166,6 +163,17 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
         finally:
             with psycopg.connect(place.server.url, autocommit=True) as admin:
                 admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
+
+
+def unbuilt(tool: str, root: Path, path: Path, exc: FluxInputError) -> str:
+    """Why `path` was not run: the project's tool failed building the database it runs on (loading its
+    config, or a migration before it; not "the migrations before it", which the first file has none of).
+    Kept for the files after it within one validate (failures_kept)."""
+    why = f"{tool} could not build the database it runs on ({exc})" if " failed migrating " in str(exc) else str(exc)
+    kept = _FAILED.get()
+    if kept is not None:
+        kept.setdefault((tool, str(root), path.parent.as_posix()), (path.name, why))
+    return why
 
 
 # What a file sent when its tool ran it, kept by the key of the database before it and the file's

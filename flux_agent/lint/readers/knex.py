@@ -33,4 +33,10 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
     return _node.read("knex", path, text, project)
 
 
-READER = Reader(tool="knex", suffixes=_node.SUFFIXES, claims=claims, read=read)
+def read_many(paths: list[Path], project: Optional[Path]) -> None:
+    from ._node_batch import read_many as batched
+
+    batched("knex", paths, project)
+
+
+READER = Reader(tool="knex", suffixes=_node.SUFFIXES, claims=claims, read=read, read_many=read_many)

@@ -30,4 +30,10 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
     return _node.read("typeorm", path, text, project)
 
 
-READER = Reader(tool="typeorm", suffixes=_node.SUFFIXES, claims=claims, read=read)
+def read_many(paths: list[Path], project: Optional[Path]) -> None:
+    from ._node_batch import read_many as batched
+
+    batched("typeorm", paths, project)
+
+
+READER = Reader(tool="typeorm", suffixes=_node.SUFFIXES, claims=claims, read=read, read_many=read_many)

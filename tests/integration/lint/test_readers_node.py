@@ -331,6 +331,9 @@ def test_a_folder_builds_each_database_before_a_file_from_the_one_before_it(tool
     are those of building each database whole."""
     from flux_agent.devdb import before_file
     from flux_agent.entry.validate import validate_paths
+    from flux_agent.lint.readers import _node_batch
+
+    monkeypatch.setattr(_node_batch, "BATCH_TOOLS", ())  # each file read alone (the batch: below)
 
     def run(name: str, token: str):
         root = project(tool, tmp_path / name)
@@ -449,3 +452,68 @@ def test_a_renamed_migrations_table_is_the_tool_s_own(tool, tmp_path):
     file = root / rel
     file.write_text(safe_text)
     assert {f.rule for f in judged(file, root, tool)} == twin_rules(safe_twin, safe_tx)  # its SQL twin's alone
+
+
+def _logged_folder(tool: str, root: Path, steps: list[tuple[str, str]], token: str = "t") -> Path:
+    root = project(tool, root)
+    pattern, body = LOGGED[tool]
+    for i, (step, sql) in enumerate(steps):
+        (root / (pattern % {"i": i, "name": step})).write_text(body % {"i": i, "name": step, "sql": sql, "token": token})
+    return root
+
+
+def _found(tool: str, root: Path) -> tuple[list[str], list[tuple]]:
+    from flux_agent.entry.validate import validate_paths
+
+    _, found = validate_paths([root / "migrations"], project_dir=str(root), tool=tool)
+    ran = (root / "ran.log").read_text().split()
+    return ran, sorted((Path(f.path).name.split("_" if tool == "knex" else "-", 1)[-1], f.line, f.rule, f.message)
+                       for f in found)
+
+
+@pytest.mark.parametrize("tool", ["knex", "typeorm"])
+def test_a_folder_is_read_in_one_run_of_its_tool(tool, tmp_path, monkeypatch):
+    """The files of a folder are read in one node process (lint/readers/_node_batch.py): each
+    migration runs once, not twice, and every finding is the one reading each file alone gives,
+    each file judged against the schema the migrations before it made (b's index on a column a
+    made; c's NOT NULL column on a table b indexed)."""
+    from flux_agent.lint.readers import _node_batch
+
+    ran, found = _found(tool, _logged_folder(tool, tmp_path / "batched", STEPS, "batched"))
+    assert ran == ["a", "b", "c"], ran
+    assert {"require-concurrent-index-creation", "adding-required-field"} <= {f[2] for f in found}, found
+    assert not [f for f in found if f[2] == "not-analysed"], found
+
+    monkeypatch.setattr(_node_batch, "BATCH_TOOLS", ())
+    ran_alone, found_alone = _found(tool, _logged_folder(tool, tmp_path / "alone", STEPS, "alone"))
+    assert sorted(ran_alone) == ["a", "a", "b", "b", "c"], ran_alone
+    assert found == found_alone
+
+    # What each file met: the schema before it, as the batch read it between the files.
+    root = tmp_path / "batched"
+    files = sorted((root / "migrations").glob("*"))[1:]  # (the first makes the tables)
+    met = []
+    for file in files:
+        text = file.read_text()
+        read = reader_for(file, text, tool).read(file, text, root)
+        met.append(sorted(c.name for c in read.schema_before.table("users").columns))
+    assert [("a" in m, "c" in m) for m in met] == [(False, False), (True, False), (True, False)], met
+
+
+@pytest.mark.parametrize("tool", ["knex", "typeorm"])
+def test_a_file_failing_in_a_batch_is_read_alone_as_before(tool, tmp_path, monkeypatch):
+    """b fails in PostgreSQL: the batch stops there, keeping a's capture; b and c are read alone, which
+    says b is not analysed at its line and c not run; the findings those of reading each file alone."""
+    from flux_agent.lint.readers import _node_batch
+
+    steps = [STEPS[0], ("b", "ALTER TABLE nowhere ADD COLUMN b int"), STEPS[2]]
+    root = _logged_folder(tool, tmp_path / "batched", steps, "batched").resolve()
+    files = sorted((root / "migrations").glob("*"))
+    delivered = _node_batch.batch(tool, root, files)
+    assert [f.name for f in delivered] == [f.name for f in files[:2]]  # the first (the tables) and a
+    _, found = _found(tool, root)
+    unread = [f for f in found if f[2] == "not-analysed"]
+    assert sorted(f[0].split(".")[0] for f in unread) == ["b", "c"], found
+    monkeypatch.setattr(_node_batch, "BATCH_TOOLS", ())
+    _, found_alone = _found(tool, _logged_folder(tool, tmp_path / "alone", steps, "alone"))
+    assert found == found_alone
