@@ -101,9 +101,9 @@ def run_node(tool: str, job: ToolRun, root: Path, options: dict, package: str) -
                    "options": {**options, "capture": job.capture} if job.capture else options}
         try:
             if job.talk is None:
-                done = subprocess.run([node, str(DRIVER)], cwd=root, env={**job.env, "FLUX_DEVDB_JOB": json.dumps(payload)},
-                                      stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
-                                      timeout=TIMEOUT_S)
+                done = subprocess.run([node, str(DRIVER)], cwd=root,
+                                      env={**job.env, "FLUX_DEVDB_JOB": json.dumps(payload)}, stdin=subprocess.DEVNULL,
+                                      capture_output=True, text=True, errors="replace", timeout=TIMEOUT_S)
                 code, said = done.returncode, done.stderr or done.stdout
             else:
                 code, said = _talking([node, str(DRIVER)], root, job.env, payload, job.talk, Path(tmp))

@@ -277,7 +277,7 @@ async function sequelize() {
   resolveFrom('pg');
   if (opts.ts) registerTs('migrations');
   process.argv = [process.execPath, cli, 'db:migrate', '--migrations-path', job.migrationsDir];
-  if (CAP) {
+  if (CAP && CAP.phase !== 'batch') {
     // sequelize-cli's migrations, in its order (file names): up to the one before the target, or the target.
     const names = fs.readdirSync(job.migrationsDir)
       .filter((n) => /^(?!.*\.d\.ts$).*\.(cjs|js|cts|ts)$/.test(n)).sort();
@@ -301,7 +301,37 @@ async function sequelize() {
     overrideSequelize(config);
     return config;
   };
+  if (CAP && CAP.phase === 'batch') {
+    await sequelizeBatch(cli);
+    finish(succeeded(), 0);
+  }
   require(cli); // ends the process: exit code 0 when every migration ran
+}
+
+// The batch (node_capture.cjs): sequelize-cli's migrator (umzug) as its db:migrate makes it, each pending
+// migration up to the last target run by name, in its order; a target recorded alone.
+async function sequelizeBatch(cli) {
+  const helpers = require(path.join(path.dirname(cli), 'helpers', 'index.js'));
+  const core = require(path.join(path.dirname(cli), 'core', 'migrator.js'));
+  await helpers.config.init();
+  const migrator = await core.getMigrator('migration', {});
+  await core.ensureCurrentMetaSchema(migrator);
+  try {
+    const names = (await migrator.pending()).map((m) => m.file);
+    const targets = new Map(CAP.targets.map((t) => [path.basename(t), t]));
+    const last = Math.max(...names.map((n, i) => (targets.has(n) ? i : -1)));
+    if (last < 0) throw new Refusal('config', 'sequelize-cli runs none of the files');
+    for (const name of names.slice(0, last + 1)) {
+      const file = targets.get(name);
+      if (file) cap.pause(file);
+      cap.on = !!file;
+      await migrator.up(name);
+      cap.on = false;
+      if (file) cap.deliver(file);
+    }
+  } finally {
+    await migrator.options.storageOptions.sequelize.close();
+  }
 }
 
 // -- node-pg-migrate (its CLI, in this process) ---------------------------------------

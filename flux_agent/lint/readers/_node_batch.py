@@ -1,4 +1,5 @@
-"""Many Node migrations of a folder read in one run of the project's tool (knex, TypeORM): before
+"""Many Node migrations of a folder read in one run of the project's tool (knex, TypeORM,
+sequelize-cli): before
 `flux validate` reads them one by one, the tool runs them in its order in one node process,
 pausing before each (node_capture.cjs's batch) while Flux reads the schema the file meets from
 the database; what each file sends is kept where lint/readers/_node.py's `capture` looks first.
@@ -9,19 +10,25 @@ alone as before, which says why."""
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 from ...errors import FluxInputError
 from ._node import _capture_file, _keep_capture, project_root, unbuilt
 
-# The tools whose driver runs a batch (sequelize-cli and node-pg-migrate run their CLIs, which end the process).
-BATCH_TOOLS = ("knex", "typeorm")
+# The tools whose driver runs a batch (node-pg-migrate's runs its CLI, which takes one range of migrations a run).
+BATCH_TOOLS = ("knex", "typeorm", "sequelize")
 MIN_FILES = 2  # a batch of one saves nothing: the file is read alone
+
+
+def ahead(tool: str) -> Callable[[list[Path], Optional[Path]], None]:
+    """The Reader.read_many of a Node tool's reader."""
+    return functools.partial(read_many, tool)
 
 
 def read_many(tool: str, paths: list[Path], project: Optional[Path]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import Reader, ReadMigration
-from . import _node
+from . import _node, _node_batch
 
 # exports.up; export (async) function up / const up; up: / up = ; (async) function up( and
 # `module.exports = { up, down }` (kutt's); a method `async up(knex)` in an exported object.
@@ -33,10 +33,5 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
     return _node.read("knex", path, text, project)
 
 
-def read_many(paths: list[Path], project: Optional[Path]) -> None:
-    from ._node_batch import read_many as batched
-
-    batched("knex", paths, project)
-
-
-READER = Reader(tool="knex", suffixes=_node.SUFFIXES, claims=claims, read=read, read_many=read_many)
+READER = Reader(tool="knex", suffixes=_node.SUFFIXES, claims=claims, read=read,
+                read_many=_node_batch.ahead("knex"))

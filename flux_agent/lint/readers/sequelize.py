@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import Reader, ReadMigration
-from . import _node
+from . import _node, _node_batch
 
 _UP = re.compile(r"\bup\b\s*[(:=]")
 _CLAIM = re.compile(r"\bqueryInterface\b|\bQueryInterface\b|\bSequelize\b")
@@ -29,4 +29,5 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
     return _node.read("sequelize", path, text, project)
 
 
-READER = Reader(tool="sequelize", suffixes=_node.SUFFIXES, claims=claims, read=read)
+READER = Reader(tool="sequelize", suffixes=_node.SUFFIXES, claims=claims, read=read,
+                read_many=_node_batch.ahead("sequelize"))

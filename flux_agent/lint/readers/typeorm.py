@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import Reader, ReadMigration
-from . import _node
+from . import _node, _node_batch
 
 _CLAIM = re.compile(r"\bMigrationInterface\b|\bup\s*\(\s*\w+\s*:\s*QueryRunner\b")
 
@@ -30,10 +30,5 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
     return _node.read("typeorm", path, text, project)
 
 
-def read_many(paths: list[Path], project: Optional[Path]) -> None:
-    from ._node_batch import read_many as batched
-
-    batched("typeorm", paths, project)
-
-
-READER = Reader(tool="typeorm", suffixes=_node.SUFFIXES, claims=claims, read=read, read_many=read_many)
+READER = Reader(tool="typeorm", suffixes=_node.SUFFIXES, claims=claims, read=read,
+                read_many=_node_batch.ahead("typeorm"))

@@ -471,7 +471,7 @@ def _found(tool: str, root: Path) -> tuple[list[str], list[tuple]]:
                        for f in found)
 
 
-@pytest.mark.parametrize("tool", ["knex", "typeorm"])
+@pytest.mark.parametrize("tool", ["knex", "typeorm", "sequelize"])
 def test_a_folder_is_read_in_one_run_of_its_tool(tool, tmp_path, monkeypatch):
     """The files of a folder are read in one node process (lint/readers/_node_batch.py): each
     migration runs once, not twice, and every finding is the one reading each file alone gives,
@@ -500,7 +500,7 @@ def test_a_folder_is_read_in_one_run_of_its_tool(tool, tmp_path, monkeypatch):
     assert [("a" in m, "c" in m) for m in met] == [(False, False), (True, False), (True, False)], met
 
 
-@pytest.mark.parametrize("tool", ["knex", "typeorm"])
+@pytest.mark.parametrize("tool", ["knex", "typeorm", "sequelize"])
 def test_a_file_failing_in_a_batch_is_read_alone_as_before(tool, tmp_path, monkeypatch):
     """b fails in PostgreSQL: the batch stops there, keeping a's capture; b and c are read alone, which
     says b is not analysed at its line and c not run; the findings those of reading each file alone."""
