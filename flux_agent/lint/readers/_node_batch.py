@@ -1,7 +1,6 @@
 """Many Node migrations of a folder read in one run of the project's tool (knex, TypeORM,
-sequelize-cli): before
-`flux validate` reads them one by one, the tool runs them in its order in one node process,
-pausing before each (node_capture.cjs's batch) while Flux reads the schema the file meets from
+sequelize-cli): before `flux validate` reads them one by one, the tool runs them in its order in
+one node process, pausing before each (node_capture.cjs's batch) while Flux reads the schema the file meets from
 the database; what each file sends is kept where lint/readers/_node.py's `capture` looks first.
 Reading a file alone starts node twice (the migrations before it, then the file, each loading
 the tool, ts-node and the config: ~1.4 s a run on Infisical's knex files); the batch, once for
