@@ -23,6 +23,12 @@ class FluxInputError(FluxError):
     exit_code = 2
 
 
+class NothingToFix(FluxInputError):
+    """`flux fix` was given a file that is safe as written, or runs no SQL: nothing to do (exit 2). Its
+    own type: fix plans on --database-url's schema where the history did not give what the file
+    changes, never where the file simply needs no fix."""
+
+
 class FluxRefused(FluxError):
     """The plan has error-level findings; nothing was written (exit 1)."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from ..devdb.sources import history_of_files
-from ..errors import FluxInputError, FluxRefused, one_line
+from ..errors import FluxInputError, FluxRefused, NothingToFix, one_line
 from ..model.fix import FixResult
 from ..model.plan import Plan
 from ..project.config import load_settings
@@ -74,8 +74,7 @@ def _planned(file: Path, project: Path, found: Detection, settings, pg_version: 
         except FluxInputError as exc:
             # The history does not build what the file changes (redash's base tables come from the app, not
             # its revisions): the database named, where the file has not run, holds the schema before it.
-            if not database_url or exc.args[0].startswith("nothing to fix") \
-                    or recorded(file, found.tool, database_url) is not None:
+            if not database_url or isinstance(exc, NothingToFix) or recorded(file, found.tool, database_url) is not None:
                 raise
             statements, plan = _plan_on(file, project, before, found, settings, pg_version, now, database_url)
             notes = [f"planned against the schema of --database-url, where {file.name} has not run: the migrations "
@@ -94,7 +93,7 @@ def _plan_on(file: Path, project: Path, before: Path, found: Detection, settings
     if statements and all(st.action in ("kept", "dropped") for st in statements) \
             and any(st.action == "kept" for st in statements):
         # Planned as raw SQL it would only lose the file's own down section (hatchet's CONCURRENTLY index).
-        raise FluxInputError(f"nothing to fix in {file.name}: every statement is safe as written")
+        raise NothingToFix(f"nothing to fix in {file.name}: every statement is safe as written")
     gone = next((st for st in statements if st.action == "raw" and "destructive-outside-contract" in st.rules), None)
     if gone is not None:  # raw_sql would ask for a contract step and a reason, which only a person can give
         head = one_line(gone.sql)[:60]

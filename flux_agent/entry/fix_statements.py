@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-from ..errors import FluxInputError
+from ..errors import FluxInputError, NothingToFix
 from ..lint.context import FileContext
 from ..lint.engine import _assemble, lint_sql
 from ..lint.readers import reader_for
@@ -51,7 +51,7 @@ def read_statements(path: Path, settings: Settings, schema: Optional[Schema], pr
         transactional = read.transactional
         sql, lines = _assemble(read.up)
     if not sql.strip():
-        raise FluxInputError(f"{path.name} runs no SQL: nothing to fix")
+        raise NothingToFix(f"{path.name} runs no SQL: nothing to fix")
     try:
         stmts = split_statements(sql)
     except SqlSyntaxError as exc:
@@ -171,7 +171,7 @@ def fix_operations(statements: list[FixStatement], settings: Settings) -> list[O
             flush()
     flush()
     if not ops:
-        raise FluxInputError("the file holds nothing but session settings: nothing to fix")
+        raise NothingToFix("the file holds nothing but session settings: nothing to fix")
     return ops
 
 

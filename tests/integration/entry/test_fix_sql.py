@@ -607,3 +607,7 @@ def test_a_history_that_does_not_build_is_planned_on_the_database_named(tmp_path
         conn.execute("INSERT INTO schema_migrations VALUES ('20250102000000')")
     code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--database-url", pg_url)
     assert code == 2 and "users" in err
+    # A file that needs no fix is said so, --database-url or not (errors.NothingToFix): never planned there.
+    (project / FIX).write_text("-- migrate:up\nSET lock_timeout = '1s';\n")
+    code, out, err = flux(capsys, "fix", "--project", str(project), FIX, "--database-url", pg_url)
+    assert code == 2 and "nothing to fix" in err and "planned against" not in out + err, (out, err)
