@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Literal, Optional
 from ..project.ts_tokens import TsError, cooked, tokenize_ts
 from ._formatter_python import format_python, python_formatter
 from ..model.plan import CodeChange
-from ..project.places import folders_up
+from ..project.places import nearest_node_tool
 from .base import FileJob
 from .code_changes import apply, created, patch_for, read
 from .linter import eslint_fix, find_eslint
@@ -87,17 +86,8 @@ def find_formatter(project_dir: Path, rel: str) -> Optional[Formatter]:
     if rel.endswith(".py"):
         found = python_formatter(Path(project_dir), rel)
         return Formatter(found[0], Path(found[1])) if found else None  # type: ignore[arg-type]
-    folders = folders_up(Path(project_dir).resolve(), Path(rel).parent)
-    bins = [d / "node_modules" / ".bin" for d in folders]
-    for d in folders:
-        names = _js_formatters_in(d)
-        for name in names:
-            exe = next((b / name for b in bins if os.access(b / name, os.X_OK)), None)
-            if exe is not None:
-                return Formatter(name, exe)  # type: ignore[arg-type]
-        if names:
-            return None
-    return None
+    found = nearest_node_tool(Path(project_dir), Path(rel).parent, _js_formatters_in)
+    return Formatter(found[0], found[1]) if found is not None else None  # type: ignore[arg-type]
 
 
 def _js_strings(text: str) -> Optional[list[str]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from ..project.places import folders_up
+from ..project.places import nearest_node_tool
 
 _TIMEOUT_S = 60  # a first run may load a TypeScript config and plugins
 # ESLint's flat configs (ESLint 9 and later), then the legacy ones (8 and before; 9 with ESLINT_USE_FLAT_CONFIG=false).
@@ -39,13 +39,8 @@ def _configured(folder: Path) -> bool:
 def find_eslint(project_dir: Path, rel: str) -> Optional[Eslint]:
     """The ESLint whose config is nearest to `rel` (from its folder up to the project), where its binary
     is in a node_modules/.bin on the way; None when none is configured, or it is not installed."""
-    folders = folders_up(Path(project_dir).resolve(), Path(rel).parent)
-    for d in folders:
-        if _configured(d):
-            exe = next((b / "eslint" for b in (f / "node_modules" / ".bin" for f in folders)
-                        if (b / "eslint").is_file()), None)
-            return Eslint(exe, d) if exe is not None else None
-    return None
+    found = nearest_node_tool(Path(project_dir), Path(rel).parent, lambda d: ["eslint"] if _configured(d) else [])
+    return Eslint(found[1], found[2]) if found is not None else None
 
 
 def eslint_fix(eslint: Eslint, project_dir: Path, rel: str, text: str,

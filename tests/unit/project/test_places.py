@@ -41,3 +41,26 @@ def test_project_python_takes_the_active_virtualenv(tmp_path, monkeypatch):
     (active / "bin/python").write_text("")
     monkeypatch.setenv("VIRTUAL_ENV", str(active))
     assert project_python(tmp_path / "nothing") == str(Path(active) / "bin/python")
+
+
+def test_the_nearest_configured_node_tool_and_its_binary(tmp_path):
+    from flux_agent.project.places import nearest_node_tool
+
+    root = tmp_path / "app"
+    (root / "pkg/db").mkdir(parents=True)
+    asks = {root: ["prettier"], root / "pkg": ["biome", "prettier"]}
+    configured = lambda d: asks.get(d, [])  # noqa: E731
+    assert nearest_node_tool(root, "pkg/db", configured) is None  # pkg's config, nothing installed: not root's
+    exe = root / "node_modules/.bin/prettier"
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\n")
+    assert nearest_node_tool(root, "pkg/db", configured) is None  # not executable
+    exe.chmod(0o755)
+    assert nearest_node_tool(root, "pkg/db", configured) == ("prettier", exe, root / "pkg")  # the second asked
+    biome = root / "pkg/node_modules/.bin/biome"
+    biome.parent.mkdir(parents=True)
+    biome.write_text("#!/bin/sh\n")
+    biome.chmod(0o755)
+    assert nearest_node_tool(root, "pkg/db", configured) == ("biome", biome, root / "pkg")
+    assert nearest_node_tool(root, ".", configured) == ("prettier", exe, root)
+    assert nearest_node_tool(root, tmp_path / "elsewhere", configured) is None
