@@ -16,7 +16,9 @@
 // Phase "batch" (lint/readers/_node_batch.py) runs many targets of a folder in one process, in
 // the tool's order: before each, `pause` tells Flux (a JSON line on the pipe `fds[0]`) and waits
 // for its answer on `fds[1]` (Flux reads the schema the file meets meanwhile); after each,
-// `deliver` sends what it sent. One node start for the folder, not two for each file.
+// `deliver` sends what it sent. One node start for the folder, not two for each file. A target
+// failing without a database error is gone past as when the database before the next is built,
+// and is not delivered.
 
 const fs = require('fs');
 const asyncHooks = require('async_hooks');
@@ -24,7 +26,9 @@ const { pathToFileURL } = require('url');
 
 module.exports = function capture(spec) {
   // bookkeeping: the tool's own tables as the project's config names them (knex's tableName), set by its part
-  const cap = { spec, on: false, queries: [], errorLine: null, stepLines: [], bookkeeping: [] };
+  const cap = { spec, on: false, queries: [], errorLine: null, stepLines: [], bookkeeping: [],
+    batch: !!spec && spec.phase === 'batch', gonePast: () => 0 };
+  let failedBefore = 0;
   const parents = new Map();
   const asyncLines = new Map();
   const clientIds = new WeakMap();
@@ -97,6 +101,7 @@ module.exports = function capture(spec) {
     cap.stepLines = [];
     parents.clear();
     asyncLines.clear();
+    failedBefore = cap.gonePast();
     tell({ before: file });
     const answer = Buffer.alloc(16);
     const got = fs.readSync(fromFlux, answer, 0, answer.length, null);
@@ -104,7 +109,8 @@ module.exports = function capture(spec) {
   };
 
   cap.deliver = function deliver(file) {
-    tell({ captured: file, queries: cap.queries, errorLine: cap.errorLine, bookkeeping: cap.bookkeeping });
+    if (cap.gonePast() !== failedBefore) tell({ failed: file }); // it failed and the tool went on
+    else tell({ captured: file, queries: cap.queries, errorLine: cap.errorLine, bookkeeping: cap.bookkeeping });
   };
 
   cap.lineIn = lineIn;

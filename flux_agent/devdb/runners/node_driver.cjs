@@ -31,8 +31,11 @@ const notes = [];
 // A migration failing without a database error is left out with a note (node_tolerant.cjs).
 const tolerance = require('./node_tolerant.cjs')({
   migrationsDir: job.migrationsDir, rel, errorText, notes,
-  keepsError: (err) => err instanceof Refusal || cap.on, // a capture records the target's error
+  // A capture records the target's error; a batch goes on past it as the database before the next file is
+  // built (the target is then not delivered: read alone, which says why).
+  keepsError: (err) => err instanceof Refusal || (cap.on && !cap.batch),
 });
+cap.gonePast = () => tolerance.gonePast;
 
 let finished = false;
 

@@ -253,21 +253,27 @@ async function typeormBatch(ds, typeormLib, mode) {
 
 // -- sequelize (sequelize-cli db:migrate, in this process) ----------------------------
 
-function overrideSequelize(config) {
+// The config sequelize-cli reads, as a copy pointed at the dev database (codimd deep-freezes its own). Its
+// runs are recorded in the database's table whatever the config says: `migrationStorage: "json"` wrote
+// sequelize-meta.json into the project, and the next run took every migration for run already.
+function overrideSequelize(given) {
+  const config = { ...given };
   const dialect = config.dialect || config.protocol;
   if (dialect && !['postgres', 'postgresql'].includes(dialect)) {
     fail(new Refusal('config', `the sequelize config's dialect is '${dialect}', not postgres`));
   }
-  cap.bookkeeping.push(config.migrationStorageTableName || 'SequelizeMeta');
-  for (const k of ['url', 'use_env_variable', 'replication', 'protocol']) delete config[k];
+  const table = config.migrationStorageTableName || 'SequelizeMeta';
+  if (!cap.bookkeeping.includes(table)) cap.bookkeeping.push(table);
+  for (const k of ['url', 'use_env_variable', 'replication', 'protocol', 'migrationStoragePath']) delete config[k];
   Object.assign(config, {
     dialect: 'postgres', host: P.host, port: P.port, username: P.user, password: P.password, database: P.database,
-    native: false, logging: false,
+    native: false, logging: false, migrationStorage: 'sequelize',
   });
   if (config.dialectOptions) {
     config.dialectOptions = { ...config.dialectOptions };
     for (const k of ['ssl', 'connectionString', 'host', 'port', 'user', 'password', 'database']) delete config.dialectOptions[k];
   }
+  return config;
 }
 
 async function sequelize() {
@@ -297,9 +303,7 @@ async function sequelize() {
   }
   const read = helper.readConfig;
   helper.readConfig = function fluxReadConfig() {
-    const config = read.apply(this, arguments);
-    overrideSequelize(config);
-    return config;
+    return overrideSequelize(read.apply(this, arguments));
   };
   if (CAP && CAP.phase === 'batch') {
     await sequelizeBatch(cli);
