@@ -168,15 +168,34 @@ async function typeorm() {
   }
 }
 
-// Is a migration instance one of the classes `file` exports? (by name too: a second copy of the module)
+// Is a migration instance one of the classes `file` exports? `same`: that very class; `named`: a class of
+// its name and migration name (a second copy of the module; two files' classes may share a class name,
+// each with a `name` field of its own).
 async function typeormClassesOf(file) {
   const exported = await load(file);
   const classes = new Set();
   for (const value of [exported, ...Object.values(exported && typeof exported === 'object' ? exported : {})]) {
     if (typeof value === 'function') classes.add(value);
   }
-  return (instance) => !!instance && [...classes].some((c) => instance.constructor === c
-    || (c.name && instance.constructor && instance.constructor.name === c.name));
+  const migrationName = (c) => {
+    try {
+      return new c().name;
+    } catch (err) {
+      return undefined;
+    }
+  };
+  const names = new Map([...classes].map((c) => [c, migrationName(c)]));
+  return {
+    same: (instance) => !!instance && classes.has(instance.constructor),
+    named: (instance) => !!instance && !!instance.constructor && [...classes].some((c) => c.name
+      && instance.constructor.name === c.name && (names.get(c) === undefined || names.get(c) === instance.name)),
+  };
+}
+
+// Where TypeORM's migrations list runs the file's class: that very class, else one of its names.
+function typeormIndex(all, test, usable = () => true) {
+  const at = all.findIndex((m) => usable(m) && test.same(m.instance));
+  return at >= 0 ? at : all.findIndex((m) => usable(m) && test.named(m.instance));
 }
 
 async function typeormCapture(ds, typeormLib, mode) {
@@ -184,15 +203,15 @@ async function typeormCapture(ds, typeormLib, mode) {
     await typeormBatch(ds, typeormLib, mode);
     return;
   }
-  const isTarget = await typeormClassesOf(CAP.target);
-  if (!(ds.migrations || []).some(isTarget)) {
+  const target = await typeormClassesOf(CAP.target);
+  if (typeormIndex((ds.migrations || []).map((instance) => ({ instance })), target) < 0) {
     // The data source's globs miss the file: the file's own folder, as the build does.
     await ds.destroy();
     ds.setOptions({ migrations: [`${job.migrationsDir.split(path.sep).join('/')}/*.{ts,js,cjs,mjs}`] });
     await ds.initialize();
   }
   const all = new typeormLib.MigrationExecutor(ds).getMigrations();
-  const at = all.findIndex((m) => isTarget(m.instance));
+  const at = typeormIndex(all, target);
   if (at < 0) throw new Refusal('config', `${path.basename(CAP.target)} exports no TypeORM migration class the data source runs`);
   const keep = all.slice(0, CAP.phase === 'before' ? at : at + 1).map((m) => m.instance);
   if (CAP.phase === 'before') {
@@ -233,7 +252,7 @@ async function typeormBatch(ds, typeormLib, mode) {
     await runner.release();
   }
   // A target that has run already (TypeORM's order is not the names') is not delivered: read alone.
-  const at = (test) => all.findIndex((m) => test(m.instance) && !executed.has(m.name));
+  const at = (test) => typeormIndex(all, test, (m) => !executed.has(m.name));
   const found = tests.map(([file, test]) => [file, at(test)]).filter(([, i]) => i >= 0).sort((a, b) => a[1] - b[1]);
   if (!found.length) throw new Refusal('config', 'the data source runs none of the files\' migration classes');
   const upTo = async (end) => {

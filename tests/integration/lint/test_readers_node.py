@@ -574,3 +574,24 @@ def test_a_sequelize_config_is_read_as_a_copy_recording_runs_in_the_database(how
     assert not [f for f in found if f[2] == "not-analysed"], found
     assert {"require-concurrent-index-creation", "adding-required-field"} <= {f[2] for f in found}, found
     assert not (root / "sequelize-meta.json").exists()
+
+
+@pytest.mark.parametrize("batched", [True, False])
+def test_typeorm_classes_sharing_a_name_are_each_their_file_s(batched, tmp_path, monkeypatch):
+    """Each file's class named alike, its migration name (a `name` field) its own: every file was taken for
+    the first one's migration (matched by the class name), and judged as sending nothing."""
+    from flux_agent.lint.readers import _node_batch
+
+    if not batched:
+        monkeypatch.setattr(_node_batch, "BATCH_TOOLS", ())
+    root = _logged_folder("typeorm", tmp_path / "app", STEPS, str(tmp_path))  # (not what the other case kept)
+    for file in (root / "migrations").glob("173577600*"):
+        stamp = file.name.split("-")[0]
+        file.write_text(file.read_text().replace(f"export class Step{stamp} implements MigrationInterface {{",
+                                                 f"export class Same implements MigrationInterface {{\n"
+                                                 f"    name = \"Same{stamp}\";"))
+        assert "class Same " in file.read_text()
+    ran, found = _found("typeorm", root)
+    assert sorted(ran) == (["a", "b", "c"] if batched else ["a", "a", "b", "b", "c"]), ran
+    by_file = {(f[0].split(".")[0], f[2]) for f in found}
+    assert {("b", "require-concurrent-index-creation"), ("c", "adding-required-field")} <= by_file, found
