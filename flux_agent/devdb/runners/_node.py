@@ -116,7 +116,7 @@ def run_node(tool: str, job: ToolRun, root: Path, options: dict, package: str) -
             outcome = {"ok": False, "kind": "tool", "message": _last_line(said)}
     if outcome.get("ok") and code == 0:
         return [str(n) for n in outcome.get("notes", [])]
-    raise FluxInputError(_refusal(tool, root, package, outcome))
+    raise FluxInputError(refusal(tool, root, package, outcome))
 
 
 def _talking(command: list[str], root: Path, env: dict, payload: dict, talk, tmp: Path) -> tuple[int, str]:
@@ -165,7 +165,8 @@ def _talking(command: list[str], root: Path, env: dict, payload: dict, talk, tmp
     return proc.returncode, output.read_text(encoding="utf-8", errors="replace")
 
 
-def _refusal(tool: str, root: Path, package: str, outcome: dict) -> str:
+def refusal(tool: str, root: Path, package: str, outcome: dict) -> str:
+    """The one line for a run's failed outcome (node_driver.cjs's result)."""
     kind, message = outcome.get("kind"), _short(str(outcome.get("message") or ""))
     if kind == "missing":
         module = outcome.get("module") or package

@@ -18,7 +18,7 @@
 // for its answer on `fds[1]` (Flux reads the schema the file meets meanwhile); after each,
 // `deliver` sends what it sent. One node start for the folder, not two for each file. A target
 // failing without a database error is gone past as when the database before the next is built,
-// and is not delivered.
+// and delivered as failed, with what reading it alone would say.
 
 const fs = require('fs');
 const asyncHooks = require('async_hooks');
@@ -27,8 +27,8 @@ const { pathToFileURL } = require('url');
 module.exports = function capture(spec) {
   // bookkeeping: the tool's own tables as the project's config names them (knex's tableName), set by its part
   const cap = { spec, on: false, queries: [], errorLine: null, stepLines: [], bookkeeping: [],
-    batch: !!spec && spec.phase === 'batch', gonePast: () => 0 };
-  let failedBefore = 0;
+    batch: !!spec && spec.phase === 'batch', target: spec && spec.target };
+  let failure = null; // a batch's target failed without a database error: what reading it alone says
   const parents = new Map();
   const asyncLines = new Map();
   const clientIds = new WeakMap();
@@ -101,16 +101,22 @@ module.exports = function capture(spec) {
     cap.stepLines = [];
     parents.clear();
     asyncLines.clear();
-    failedBefore = cap.gonePast();
+    cap.target = file;
+    failure = null;
     tell({ before: file });
     const answer = Buffer.alloc(16);
     const got = fs.readSync(fromFlux, answer, 0, answer.length, null);
     if (answer.toString('utf8', 0, got).trim() !== 'go') throw new Error('Flux stopped the batch');
   };
 
+  cap.failed = function failed(message, err) {
+    failure = message;
+    if (cap.errorLine === null && err && err.stack) cap.errorLine = lineIn(String(err.stack));
+  };
+
   cap.deliver = function deliver(file) {
-    if (cap.gonePast() !== failedBefore) tell({ failed: file }); // it failed and the tool went on
-    else tell({ captured: file, queries: cap.queries, errorLine: cap.errorLine, bookkeeping: cap.bookkeeping });
+    const sent = { queries: cap.queries, errorLine: cap.errorLine, bookkeeping: cap.bookkeeping };
+    tell(failure === null ? { captured: file, ...sent } : { failed: file, message: failure, ...sent });
   };
 
   cap.lineIn = lineIn;

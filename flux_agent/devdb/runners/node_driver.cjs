@@ -32,10 +32,12 @@ const notes = [];
 const tolerance = require('./node_tolerant.cjs')({
   migrationsDir: job.migrationsDir, rel, errorText, notes,
   // A capture records the target's error; a batch goes on past it as the database before the next file is
-  // built (the target is then not delivered: read alone, which says why).
-  keepsError: (err) => err instanceof Refusal || (cap.on && !cap.batch),
+  // built, and delivers the target as failed, with what reading it alone would say.
+  keepsError: (err) => {
+    if (cap.on && cap.batch && !(err instanceof Refusal)) cap.failed(`${errorText(err)} (in ${rel(cap.target)})`, err);
+    return err instanceof Refusal || (cap.on && !cap.batch);
+  },
 });
-cap.gonePast = () => tolerance.gonePast;
 
 let finished = false;
 
@@ -107,7 +109,8 @@ console.error = (...args) => {
   } else {
     const text = util.format(...args).replace(ANSI, '');
     for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
-      if (!line.startsWith('at ')) said.push([/^error\b/i.test(line), line]);
+      // (sequelize-cli's view says "ERROR: <message>": the message is what its error said)
+      if (!line.startsWith('at ')) said.push([/^error\b/i.test(line), line.replace(/^ERROR:\s+/, '')]);
     }
   }
   if (said.length > 50) said.splice(0, said.length - 50);

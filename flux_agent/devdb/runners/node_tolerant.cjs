@@ -17,7 +17,6 @@ module.exports = function tolerate({ migrationsDir, rel, errorText, notes, keeps
   const state = {
     sent: 0, // queries the pg driver was given (node_driver.cjs counts them)
     failedIn: null, // the migration a database error stopped the run in
-    gonePast: 0, // migrations whose failure the tool went on past (a batch's target among them: not delivered)
     notes: () => untouchedNote(untouched),
   };
 
@@ -31,7 +30,6 @@ module.exports = function tolerate({ migrationsDir, rel, errorText, notes, keeps
           state.failedIn = state.failedIn || file;
           throw err;
         }
-        state.gonePast += 1;
         // node-pg-migrate sends what up() built after it returns: those statements count too.
         const pgm = args[0] && typeof args[0].getSqlSteps === 'function' ? args[0] : null;
         const sent = state.sent - before + (pgm ? pgm.getSqlSteps().length : 0);

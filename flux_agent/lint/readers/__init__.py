@@ -59,6 +59,9 @@ class Reader:
     read: Callable[[Path, str, Optional[Path]], ReadMigration]  # (file, its text, the project or None)
     # Read many files of a project ahead, in one go, for `read` to give (the Django reader's walk).
     read_many: Optional[Callable[[list[Path], Optional[Path]], None]] = None
+    # Has the text the tool's migration shape alone (an `up`)? Claimed so where the project uses the tool and
+    # no reader claims it: outline's sequelize migrations that only run a script name no queryInterface.
+    shaped: Optional[Callable[[str], bool]] = None
 
 
 def _load() -> list[Reader]:
@@ -84,6 +87,8 @@ def reader_for(path: Path, text: str, tool: Optional[str] = None) -> Optional[Re
     """The reader of the project's tool when it claims the file, else the first that does."""
     name = path.name.lower()
     fits = [r for r in READERS if name.endswith(r.suffixes) and r.claims(text)]
+    if not fits and tool is not None:
+        fits = [r for r in READERS if r.tool == tool and name.endswith(r.suffixes) and r.shaped and r.shaped(text)]
     return next((r for r in fits if r.tool == tool), fits[0] if fits else None)
 
 

@@ -54,8 +54,9 @@ _UP = re.compile(r"\b(?:async\s+)?up\b\s*[(:=]")
 # Within one `flux validate` (entry/validate.py), where the project's tool failed to build the database
 # a file runs on: (tool, project, folder) -> (that file's name, why). The files after it fail the same
 # way (their history holds its), so they are not run again: ever-gauzy's 278 TypeORM migrations, their
-# modules missing, took 2 to 4 minutes to say so. Outside a validate (None) nothing is kept: a
-# long-lived server must not remember a failure its user has since fixed.
+# modules missing, took 2 to 4 minutes to say so. And the files that failed in a batch (_node_batch.py):
+# ("read", the file) -> _Failed's arguments, as reading it alone would fail. Outside a validate (None)
+# nothing is kept: a long-lived server must not remember a failure its user has since fixed.
 _FAILED: ContextVar[Optional[dict]] = ContextVar("flux_node_build_failures", default=None)
 
 
@@ -67,6 +68,11 @@ def failures_kept(kept: dict) -> Iterator[None]:
         yield
     finally:
         _FAILED.reset(token)
+
+
+def shaped(text: str) -> bool:
+    """Does the text define an `up` (every Node tool's migration does)? Reader.shaped."""
+    return _UP.search(text) is not None
 
 
 def up_line(text: str) -> int:
@@ -124,6 +130,8 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
         raise _Failed(f"{path.name} was not run: no package.json above it (Flux runs the project's own {tool} "
                       "to see what a migration sends); give --project")
     kept, where = _FAILED.get(), (tool, str(root), path.parent.as_posix())
+    if kept is not None and ("read", str(path)) in kept:
+        raise _Failed(*kept[("read", str(path))])
     earlier = kept.get(where) if kept is not None else None
     if earlier is not None and path.name >= earlier[0]:  # these tools run a folder's files in name order
         raise _Failed(f"{path.name} was not run: {earlier[1]}")
@@ -152,17 +160,21 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
             try:
                 place.run(url, marker, "capture")
             except FluxInputError as exc:
-                got = _load(out)
-                lines = [q["line"] for q in got["queries"] if q.get("line")]
-                raise _Failed(f"{path.name} fails when {tool} runs it: {exc}",
-                              got.get("errorLine") or (lines[-1] if lines else None), got["queries"],
-                              built.schema) from None
+                raise _Failed(*failed_run(tool, path, exc, _load(out), built.schema)) from None
             captured = {**_load(out), "schema": built.schema}
             _keep_capture(kept_file, captured)
             return captured
         finally:
             with psycopg.connect(place.server.url, autocommit=True) as admin:
                 admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
+
+
+def failed_run(tool: str, path: Path, exc: FluxInputError, got: dict, schema: "Schema") -> tuple:
+    """_Failed's arguments for a file whose run failed (`exc`), `got` what it sent before that: the
+    line of the error, else of the last query sent from the file."""
+    lines = [q["line"] for q in got["queries"] if q.get("line")]
+    return (f"{path.name} fails when {tool} runs it: {exc}", got.get("errorLine") or (lines[-1] if lines else None),
+            got["queries"], schema)
 
 
 def unbuilt(tool: str, root: Path, path: Path, exc: FluxInputError) -> str:

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from ...errors import FluxInputError
-from ._node import _capture_file, _keep_capture, project_root, unbuilt
+from ...devdb.runners._node import refusal
+from ._node import _FAILED, _capture_file, _keep_capture, failed_run, project_root, unbuilt
 
 # The tools whose driver runs a batch (node-pg-migrate's runs its CLI, which takes one range of migrations a run).
 BATCH_TOOLS = ("knex", "typeorm", "sequelize")
@@ -49,7 +50,7 @@ def read_many(tool: str, paths: list[Path], project: Optional[Path]) -> None:
 
 def batch(tool: str, root: Path, files: list[Path]) -> list[Path]:
     """Capture `files` (one folder's) in one run, from the database before the first of them in
-    name order; the files whose captures it kept."""
+    name order; the files it delivered: their captures kept, or (within a validate) how they failed."""
     import psycopg
     from psycopg import sql as psql
 
@@ -58,6 +59,7 @@ def batch(tool: str, root: Path, files: list[Path]) -> list[Path]:
     from ...devdb.program import mark, tool_run
     from ...schema.readers.live import read_live
 
+    failures = _FAILED.get()
     waiting: dict[str, tuple[Path, str]] = {}  # file -> (where its capture is kept, its key)
     for file in sorted(set(files), key=lambda f: f.name.encode("utf-16-be")):  # knex's order, TypeORM's usually
         try:
@@ -86,10 +88,16 @@ def batch(tool: str, root: Path, files: list[Path]) -> list[Path]:
             if "before" in message:  # the file is about to run: the schema it meets
                 schemas[message["before"]] = as_built(read_live(url))
                 return "go"
-            file = message.get("captured")
-            if file in waiting and file in schemas:
-                captured = {k: message.get(k) for k in ("queries", "errorLine", "bookkeeping")}
-                _keep_capture(waiting[file][0], {**captured, "schema": schemas.pop(file)})
+            file = message.get("captured") or message.get("failed")
+            if file not in waiting or file not in schemas:
+                return None
+            got = {k: message.get(k) for k in ("queries", "errorLine", "bookkeeping")}
+            if "captured" in message:
+                _keep_capture(waiting[file][0], {**got, "schema": schemas.pop(file)})
+                done.append(Path(file))
+            elif failures is not None:  # as reading it alone fails, for this validate only (never kept)
+                exc = FluxInputError(refusal(tool, root, tool, {"kind": "tool", "message": message.get("message")}))
+                failures[("read", file)] = failed_run(tool, Path(file), exc, got, schemas.pop(file))
                 done.append(Path(file))
             return None
 

@@ -34,4 +34,4 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
 
 
 READER = Reader(tool="knex", suffixes=_node.SUFFIXES, claims=claims, read=read,
-                read_many=_node_batch.ahead("knex"))
+                read_many=_node_batch.ahead("knex"), shaped=_node.shaped)

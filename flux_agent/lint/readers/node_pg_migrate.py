@@ -30,4 +30,5 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
     return _node.read("node-pg-migrate", path, text, project)
 
 
-READER = Reader(tool="node-pg-migrate", suffixes=_node.SUFFIXES, claims=claims, read=read)
+READER = Reader(tool="node-pg-migrate", suffixes=_node.SUFFIXES, claims=claims, read=read,
+                shaped=_node.shaped)

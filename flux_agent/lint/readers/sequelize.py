@@ -30,4 +30,4 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
 
 
 READER = Reader(tool="sequelize", suffixes=_node.SUFFIXES, claims=claims, read=read,
-                read_many=_node_batch.ahead("sequelize"))
+                read_many=_node_batch.ahead("sequelize"), shaped=_node.shaped)

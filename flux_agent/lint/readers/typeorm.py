@@ -31,4 +31,4 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
 
 
 READER = Reader(tool="typeorm", suffixes=_node.SUFFIXES, claims=claims, read=read,
-                read_many=_node_batch.ahead("typeorm"))
+                read_many=_node_batch.ahead("typeorm"), shaped=_node.shaped)
