@@ -18,6 +18,23 @@ module.exports = function tools(driver) {
   return { knex, typeorm, sequelize, 'node-pg-migrate': nodePgMigrate };
 };
 
+// The batch (node_capture.cjs) of a tool that runs a pending migration by its file name (knex,
+// sequelize-cli): each of `names` (its pending ones, in its order) up to the last target, a target
+// recorded alone; `none`: what to say when no target is among them.
+async function batchByName(names, up, none) {
+  const targets = new Map(CAP.targets.map((t) => [path.basename(t), t]));
+  const last = Math.max(...names.map((n, i) => (targets.has(n) ? i : -1)));
+  if (last < 0) throw new Refusal('config', none);
+  for (const name of names.slice(0, last + 1)) {
+    const file = targets.get(name);
+    if (file) cap.pause(file);
+    cap.on = !!file;
+    await up(name);
+    cap.on = false;
+    if (file) cap.deliver(file);
+  }
+}
+
 // -- knex -----------------------------------------------------------------------------
 
 const PG_CLIENTS = ['pg', 'postgres', 'postgresql', 'pgnative'];
@@ -69,18 +86,7 @@ async function knexCapture(db) {
   const source = db.migrate.config.migrationSource;
   const names = pending.map((m) => source.getMigrationName(m));
   if (CAP.phase === 'batch') {
-    // Each pending migration up to the last target, in knex's order; a target recorded alone.
-    const targets = new Map(CAP.targets.map((t) => [path.basename(t), t]));
-    const last = Math.max(...names.map((n, i) => (targets.has(n) ? i : -1)));
-    if (last < 0) throw new Refusal('config', 'knex lists none of the files among the migrations it would run');
-    for (const name of names.slice(0, last + 1)) {
-      const file = targets.get(name);
-      if (file) cap.pause(file);
-      cap.on = !!file;
-      await db.migrate.up({ name });
-      cap.on = false;
-      if (file) cap.deliver(file);
-    }
+    await batchByName(names, (name) => db.migrate.up({ name }), 'knex lists none of the files among the migrations it would run');
     return;
   }
   const target = path.basename(CAP.target);
@@ -341,17 +347,7 @@ async function sequelizeBatch(cli) {
   await core.ensureCurrentMetaSchema(migrator);
   try {
     const names = (await migrator.pending()).map((m) => m.file);
-    const targets = new Map(CAP.targets.map((t) => [path.basename(t), t]));
-    const last = Math.max(...names.map((n, i) => (targets.has(n) ? i : -1)));
-    if (last < 0) throw new Refusal('config', 'sequelize-cli runs none of the files');
-    for (const name of names.slice(0, last + 1)) {
-      const file = targets.get(name);
-      if (file) cap.pause(file);
-      cap.on = !!file;
-      await migrator.up(name);
-      cap.on = false;
-      if (file) cap.deliver(file);
-    }
+    await batchByName(names, (name) => migrator.up(name), 'sequelize-cli runs none of the files');
   } finally {
     await migrator.options.storageOptions.sequelize.close();
   }
