@@ -8,9 +8,10 @@
 // The job comes in FLUX_DEVDB_JOB (JSON: tool, root, migrationsDir, params, url, marker,
 // result, options); the outcome goes to the `result` file as JSON:
 // {ok: true, notes} or {ok: false, kind: missing|config|marker|tool, message, module?, where?}.
-// With options.capture (lint/readers/_node.py) it runs the migrations up to one file, or that
-// file alone recording what it sends (node_capture.cjs). Each tool's part is node_tools.cjs; a
-// migration failing without a database error is gone past by node_tolerant.cjs.
+// With options.capture (lint/readers/_node.py) it runs the migrations up to one file, that file
+// alone recording what it sends, or a batch of files (node_capture.cjs). Each tool's part is
+// node_tools.cjs (TypeORM's node_typeorm.cjs); a migration failing without a database error is
+// gone past by node_tolerant.cjs.
 
 const fs = require('fs');
 const path = require('path');
