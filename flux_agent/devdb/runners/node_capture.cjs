@@ -109,13 +109,18 @@ module.exports = function capture(spec) {
     if (answer.toString('utf8', 0, got).trim() !== 'go') throw new Error('Flux stopped the batch');
   };
 
+  // What it sent before it failed is its own; what the tool sends once it has gone past the failure
+  // (node-pg-migrate sends the steps up() made after it returns) the tool alone would never send.
+  let sentBefore = 0;
   cap.failed = function failed(message, err) {
     failure = message;
+    sentBefore = cap.queries.length;
     if (cap.errorLine === null && err && err.stack) cap.errorLine = lineIn(String(err.stack));
   };
 
   cap.deliver = function deliver(file) {
-    const sent = { queries: cap.queries, errorLine: cap.errorLine, bookkeeping: cap.bookkeeping };
+    const queries = failure === null ? cap.queries : cap.queries.slice(0, sentBefore);
+    const sent = { queries, errorLine: cap.errorLine, bookkeeping: cap.bookkeeping };
     tell(failure === null ? { captured: file, ...sent } : { failed: file, message: failure, ...sent });
   };
 

@@ -190,8 +190,9 @@ async function nodePgMigrate() {
   cap.bookkeeping.push(named >= 0 && args[named + 1] ? args[named + 1] : 'pgmigrations');
   let upTo = [];
   if (CAP) upTo = await nodePgMigrateCapture();
-  process.argv = [process.execPath, bin, 'up', ...upTo, ...(opts.args || []), '--database-url-var', 'DATABASE_URL',
-    '--migrations-dir', job.migrationsDir, '--no-verbose'];
+  const [count, ...ours] = upTo; // (ours after the project's: they win)
+  process.argv = [process.execPath, bin, 'up', ...(count ? [count] : []), ...(opts.args || []), ...ours,
+    '--database-url-var', 'DATABASE_URL', '--migrations-dir', job.migrationsDir, '--no-verbose'];
   await import(pathToFileURL(bin).href); // ends the process: exit code 0 when every migration ran
 }
 
@@ -200,24 +201,19 @@ function numericPrefix(name) {
   return m ? BigInt(m[1]) : null;
 }
 
-async function nodePgMigrateCapture() {
-  const target = path.basename(CAP.target);
-  const named = (n) => n.slice(0, n.length - path.extname(n).length);
-  if (CAP.phase === 'before') {
-    // Its order: the numeric prefix, then the names (node-pg-migrate's compareMigrationFileNames).
-    const names = fs.readdirSync(job.migrationsDir).filter((n) => !n.startsWith('.')
-      && fs.statSync(path.join(job.migrationsDir, n)).isFile()).sort((a, b) => {
-      const [x, y] = [numericPrefix(a), numericPrefix(b)];
-      if (x !== null && y !== null && x !== y) return x < y ? -1 : 1;
-      return a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' });
-    });
-    const at = names.indexOf(target);
-    if (at < 0) throw new Refusal('config', `node-pg-migrate does not run ${target}`);
-    if (at === 0) finish(succeeded(), 0);
-    return [String(at)];
-  }
-  // Its operations are kept as SQL text while `up` runs and sent after it returns: each text
-  // is given the line of the pgm call that made it.
+// Its order: the numeric prefix, then the names (node-pg-migrate's compareMigrationFileNames).
+function nodePgMigrateNames() {
+  return fs.readdirSync(job.migrationsDir).filter((n) => !n.startsWith('.')
+    && fs.statSync(path.join(job.migrationsDir, n)).isFile()).sort((a, b) => {
+    const [x, y] = [numericPrefix(a), numericPrefix(b)];
+    if (x !== null && y !== null && x !== y) return x < y ? -1 : 1;
+    return a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' });
+  });
+}
+
+// Its operations are kept as SQL text while `up` runs and sent after it returns: each text is
+// given the line of the pgm call that made it. Its library, as its CLI imports it.
+async function nodePgMigrateTraced() {
   const lib = await import(pathToFileURL(resolveFrom('node-pg-migrate')).href);
   class TracedSteps extends Array {
     concat(...items) {
@@ -231,6 +227,48 @@ async function nodePgMigrateCapture() {
     if (pgm && Array.isArray(pgm._steps)) pgm._steps = TracedSteps.from(pgm._steps);
     return apply.call(this, action, pgm);
   };
+  return lib;
+}
+
+// The arguments of `up` for the capture: the migrations before the target (counted from an empty
+// database), the target alone (its name), or a batch.
+async function nodePgMigrateCapture() {
+  if (CAP.phase === 'batch') return nodePgMigrateBatch();
+  const target = path.basename(CAP.target);
+  if (CAP.phase === 'before') {
+    const at = nodePgMigrateNames().indexOf(target);
+    if (at < 0) throw new Refusal('config', `node-pg-migrate does not run ${target}`);
+    if (at === 0) finish(succeeded(), 0);
+    return [String(at)];
+  }
+  await nodePgMigrateTraced();
   cap.on = true;
-  return [named(target)];
+  return [target.slice(0, target.length - path.extname(target).length)];
+}
+
+// The batch (node_capture.cjs): from the database before its first file (CAP.target), `up` as many as
+// run up to the last, each migration in a transaction of its own (the default puts all in one, which
+// the schema read between two files would not see into); a target recorded alone.
+async function nodePgMigrateBatch() {
+  const names = nodePgMigrateNames();
+  const targets = new Map(CAP.targets.map((t) => [path.basename(t), t]));
+  const first = names.indexOf(path.basename(CAP.target));
+  const last = names.reduce((at, n, i) => (targets.has(n) ? i : at), -1);
+  if (first < 0 || last < first) throw new Refusal('config', 'node-pg-migrate runs none of the files');
+  const lib = await nodePgMigrateTraced();
+  const apply = lib.Migration.prototype.apply;
+  lib.Migration.prototype.apply = async function fluxBatchApply(direction) {
+    const file = targets.get(path.basename(this.path));
+    if (file) cap.pause(file);
+    cap.on = !!file;
+    let done;
+    try {
+      done = await apply.call(this, direction);
+    } finally {
+      cap.on = false;
+    }
+    if (file) cap.deliver(file);
+    return done;
+  };
+  return [String(last - first + 1), '--no-single-transaction'];
 }

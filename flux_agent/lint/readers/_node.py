@@ -21,7 +21,7 @@ file or one before it failing) is a not-analysed finding, never a silent pass; w
 file sent before it failed is judged still. The down part is not run (down=None: not judged).
 Reading a file costs two runs of node cold (the migrations before it, then the file), one once
 the database before it is cached; each run is bounded by FLUX_DEVDB_TOOL_TIMEOUT. `flux validate`
-reads a folder's knex, TypeORM and sequelize-cli files in one run first (_node_batch.py), kept as a file validated
+reads a folder's files in one run first (_node_batch.py), kept as a file validated
 again is (_keep_capture): each file read here then runs nothing.
 """
 

@@ -1,5 +1,5 @@
 """Many Node migrations of a folder read in one run of the project's tool (knex, TypeORM,
-sequelize-cli): before `flux validate` reads them one by one, the tool runs them in its order in
+sequelize-cli, node-pg-migrate): before `flux validate` reads them one by one, the tool runs them in its order in
 one node process, pausing before each (node_capture.cjs's batch) while Flux reads the schema the file meets from
 the database; what each file sends is kept where lint/readers/_node.py's `capture` looks first.
 Reading a file alone starts node twice (the migrations before it, then the file, each loading
@@ -21,8 +21,8 @@ from ...errors import FluxInputError
 from ...devdb.runners._node import refusal
 from ._node import _FAILED, _capture_file, _keep_capture, failed_run, project_root, unbuilt
 
-# The tools whose driver runs a batch (node-pg-migrate's runs its CLI, which takes one range of migrations a run).
-BATCH_TOOLS = ("knex", "typeorm", "sequelize")
+# The tools whose driver runs a batch: all four Node tools.
+BATCH_TOOLS = ("knex", "typeorm", "sequelize", "node-pg-migrate")
 MIN_FILES = 2  # a batch of one saves nothing: the file is read alone
 
 
@@ -104,8 +104,8 @@ def batch(tool: str, root: Path, files: list[Path]) -> list[Path]:
         try:
             with psycopg.connect(place.server.url, autocommit=True) as admin:
                 marker = mark(place.server, admin, url)  # a copy does not keep its template's settings
-            job = replace(tool_run(root, place.folder, url, marker, place.server), talk=talk,
-                          capture={"phase": "batch", "targets": list(waiting), "out": str(place.out)})
+            capture = {"phase": "batch", "targets": list(waiting), "target": first, "out": str(place.out)}
+            job = replace(tool_run(root, place.folder, url, marker, place.server), talk=talk, capture=capture)
             try:
                 place.runner.run(job)
             except FluxInputError:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import Reader, ReadMigration
-from . import _node
+from . import _node, _node_batch
 
 _UP = re.compile(r"\bexports\.up\b|\bexport\s+(?:async\s+)?(?:function\s+up\b|const\s+up\b)|\bup\s*[:=(]")
 _CLAIM = re.compile(r"\bpgm\b|\bMigrationBuilder\b")
@@ -31,4 +31,4 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
 
 
 READER = Reader(tool="node-pg-migrate", suffixes=_node.SUFFIXES, claims=claims, read=read,
-                shaped=_node.shaped)
+                read_many=_node_batch.ahead("node-pg-migrate"), shaped=_node.shaped)
