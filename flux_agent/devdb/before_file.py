@@ -19,6 +19,7 @@ from ..model.settings import Settings
 from ..project.config import load_settings
 from ..project.detect import Detection
 from .build import Built, _complete, build_with, cached, database_name
+from .digests import kept_once
 from .program import Runner, _key, mark, program_schema, runner_for, tool_run
 from .server import Server, binaries_major, dev_server
 
@@ -56,7 +57,8 @@ def before_key(tool: str, root: Path, file: Path, leave_out: Sequence[Path] = ()
     settings = load_settings(root)
     unused = {file, *(Path(p).resolve() for p in leave_out)}
     names = {p.name for p in unused}  # (resolving only a file of such a name: a folder's files each key one)
-    inputs = [f for f in runner_for(tool).inputs(root, folder) if f.name not in names or f.resolve() not in unused]
+    listed = kept_once(("inputs", tool, str(root), folder), lambda: runner_for(tool).inputs(root, folder))
+    inputs = [f for f in listed if f.name not in names or f.resolve() not in unused]
     return _key(root, f"{tool} before {file.name}", inputs, binaries_major(settings), settings.dev_url)
 
 

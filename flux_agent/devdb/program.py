@@ -133,8 +133,12 @@ def _without_runs_table(built: Built, project: Path, found: Detection) -> Built:
 def _key(project: Path, tool: str, files: list[Path], major: Optional[int], dev_url: Optional[str]) -> str:
     digest = hashlib.sha256(f"flux-devdb {BUILD_FORMAT} {_reader_version()} {tool} pg{major or '-'} "
                             f"{'dev_url' if dev_url else ''}\n".encode())
-    for path in sorted(files):
-        digest.update(f"{path.relative_to(project).as_posix() if path.is_relative_to(project) else path}\0".encode())
+    # (each path relative to the project by its text: a folder's N keys of N files each made 70,000 Paths)
+    root = os.path.join(str(project), "")
+    named = sorted(((p[len(root):].replace(os.sep, "/") if p.startswith(root) else p), path)
+                   for path in files for p in [str(path)])
+    for rel, path in named:
+        digest.update(f"{rel}\0".encode())
         digest.update(file_digest(path))
     return digest.hexdigest()[:24]
 

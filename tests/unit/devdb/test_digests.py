@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from flux_agent.devdb import digests
-from flux_agent.devdb.digests import digests_kept, file_digest
+from flux_agent.devdb.digests import digests_kept, file_digest, kept_once
 from flux_agent.devdb.program import _key
 from flux_agent.errors import FluxInputError
 
@@ -51,3 +51,16 @@ def test_an_unreadable_file_is_one_line(tmp_path):
         file_digest(tmp_path / "gone.js")
     with digests_kept({}), pytest.raises(FluxInputError, match="cannot read"):
         file_digest(tmp_path / "gone.js")
+
+
+def test_a_runner_s_inputs_are_listed_once_within_one_validate():
+    listed = []
+
+    def make():
+        listed.append(1)
+        return ["a", "b"]
+    assert kept_once(("inputs", "knex"), make) == kept_once(("inputs", "knex"), make) == ["a", "b"]
+    assert len(listed) == 2  # outside a validate: each time
+    with digests_kept({}):
+        assert kept_once(("inputs", "knex"), make) == kept_once(("inputs", "knex"), make) == ["a", "b"]
+    assert len(listed) == 3
