@@ -262,6 +262,8 @@ class Recorder:
             where = self._path("." if path is None else path)
             if where is not None:
                 self.listed.add(where)
+        elif name == "ctypes.dlopen" and args[:1] == (None,):
+            pass  # ctypes imported (its `pythonapi`: the running process's own symbols), no library loaded
         elif name.startswith(_UNSEEN):
             self.unseen = name
         elif name in _WRITES:

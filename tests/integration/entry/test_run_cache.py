@@ -4,6 +4,7 @@ path it found absent, or a run that depended on more than files, is judged again
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -173,3 +174,47 @@ def test_a_folder_above_is_asked_for_its_configuration_only(tmp_path):
     (tmp_path / "flyway.conf").write_text("flyway.placeholders.schema=billing\n", encoding="utf-8")
     configured, said = flux("validate", str(folder), "--json", cwd=project, cache=cache)
     assert said.startswith(f"flux: run cache: miss ({tmp_path / 'flyway.conf'} changed)"), said
+
+
+def test_ctypes_imported_is_no_library_loaded(tmp_path, monkeypatch):
+    """psycopg imports ctypes, which opens the running process's own symbols (dlopen(None)): that
+    alone loads nothing a run could depend on; a library opened by name still makes a run unseen."""
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(tmp_path / "cache"))
+    rec = run_cache.Recorder(["validate", "x"])
+    rec.event("ctypes.dlopen", (None,))
+    assert rec.unseen is None
+    rec.event("ctypes.dlopen", ("libpq.so.5",))
+    assert rec.unseen == "ctypes.dlopen"
+
+
+@pytest.mark.slow  # waits out the racy window; runs node
+@pytest.mark.pg
+@pytest.mark.node
+def test_a_node_folder_read_from_kept_captures_is_served(tmp_path):
+    """A knex folder validated again reads what each file sent from the captures kept by the first
+    run (no node, no database): that run is remembered, and served after it (misskey's 340 TypeORM
+    files: 5 s warm before, re-judging every file)."""
+    from js_tools import modules
+    from tests.integration.devdb.test_program_node import make_project
+    from tests.integration.lint.test_readers_node import CASES
+
+    root = tmp_path / "app"
+    make_project("knex", root, "host=/nowhere dbname=none user=u", modules("knex"))
+    (rel, text, line, _, _), _ = CASES["knex"]
+    (root / rel).write_text(text)
+    cache, captures = tmp_path / "cache", Path(os.environ["FLUX_DEVDB_DIR"]) / "captures"
+    args = ("validate", "migrations", "--project", ".", "--json")
+    first, said = flux(*args, cwd=root, cache=cache)
+    flagged = {f["line"] for f in json.loads(first.stdout) if f["path"].endswith(Path(rel).name)}
+    assert first.returncode == 1 and line in flagged, first.stdout + first.stderr
+    settled(root)
+    settled(captures)
+    again, said = flux(*args, cwd=root, cache=cache)
+    assert said.endswith("recorded"), said
+    served, said = flux(*args, cwd=root, cache=cache)
+    assert said == "flux: run cache: served"
+    assert (served.stdout, served.returncode) == (first.stdout, first.returncode)
+    (root / rel).write_text(text.replace("table.index(['email'])", "table.string('nickname')"))
+    changed, said = flux(*args, cwd=root, cache=cache)
+    assert said.startswith(f"flux: run cache: miss ({root / rel} changed)"), said
+    assert changed.stdout != first.stdout
