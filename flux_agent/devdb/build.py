@@ -151,6 +151,12 @@ def clone(server: Server, key: str, scratch: str) -> str:
     return server.database_url(scratch)
 
 
+def drop_database(server: Server, name: str) -> None:
+    """Drop a scratch database of the dev server, sessions still on it or not (gone already: nothing)."""
+    with psycopg.connect(server.url, autocommit=True) as admin:
+        admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(name)))
+
+
 def _stamp(key: str) -> str:
     return f"flux dev database {key}"
 

@@ -17,9 +17,10 @@ import hashlib
 import os
 import re
 import secrets
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional, Protocol
+from typing import Callable, Iterator, Optional, Protocol
 from urllib.parse import quote
 
 import psycopg
@@ -29,7 +30,7 @@ from ..errors import FluxInputError
 from .digests import file_digest
 from ..model.settings import Settings
 from ..project.detect import Detection
-from .build import BUILD_FORMAT, Built, _reader_version, build_with, cached
+from .build import BUILD_FORMAT, Built, _reader_version, build_with, cached, clone, drop_database
 from .server import Server, binaries_major, check_identity, dev_server
 
 MARKER_SETTING = "flux.dev_marker"
@@ -160,6 +161,20 @@ def mark(server: Server, admin: psycopg.Connection, url: str) -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         check_identity(server, conn)
     return marker
+
+
+@contextmanager
+def scratch_copy(server: Server, key: str, prefix: str) -> Iterator[tuple[str, str]]:
+    """A copy of built database `key` for a tool to run on: (its url, the marker each of the tool's
+    connections checks, as a copy does not keep its template's); dropped on leaving, whatever happened."""
+    scratch = f"{prefix}_{secrets.token_hex(6)}"  # flux_verify_*: never pruned as a build
+    try:
+        url = clone(server, key, scratch)
+        with psycopg.connect(server.url, autocommit=True) as admin:
+            marker = mark(server, admin, url)
+        yield url, marker
+    finally:
+        drop_database(server, scratch)
 
 
 def tool_run(project: Path, migrations_dir: str, url: str, marker: str, server: Optional[Server] = None) -> ToolRun:

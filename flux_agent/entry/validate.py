@@ -10,6 +10,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence
 
+from ..devdb.run_memo import RunMemo, remembering
 from ..errors import FluxInputError
 from ..lint.batch import Job, judge_all
 from ..lint.cache import Cache, Digests, job_key
@@ -90,9 +91,8 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         return current[0]
     per_file: list[list] = [[] for _ in files]  # FileFindings, or their dumps from the cache
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
-    failed: dict = {}  # where a Node tool could not run the files' history, for the files after (readers/_node.py)
-    hashed: dict = {}  # the digests of the files keying the dev databases (devdb/program.py: digests_kept)
-    _read_ahead([f for f in files if not f.name.lower().endswith(".sql")], project, found.tool, (failed, hashed))
+    memo = RunMemo()  # what reading the program-code files works out once (devdb/run_memo.py)
+    _read_ahead([f for f in files if not f.name.lower().endswith(".sql")], project, found.tool, memo)
     for order, file in enumerate(files):
         if not file.name.lower().endswith(".sql"):
             # Program code: judged against the schema before it where its reader gives that (a Node tool's
@@ -101,7 +101,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             # reads that offline (alembic's: the revisions it follows), else without one.
             proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
             schema = current_now if proposed else _history_schema(file, project, found.tool)
-            per_file[order] = _validate_program((failed, hashed), file, settings, schema, display=str(file),
+            per_file[order] = _validate_program(memo, file, settings, schema, display=str(file),
                                                 project=project, tool=found.tool)
             continue
         hist, member = history(file)
@@ -175,16 +175,14 @@ def _history_schema(file: Path, project: Path, tool: str):
     return made
 
 
-def _read_ahead(files: list[Path], project: Path, tool: str, kept: tuple[dict, dict]) -> None:
+def _read_ahead(files: list[Path], project: Path, tool: str, memo: RunMemo) -> None:
     """The program-code migrations among `files` read in one go where the project's tool's reader
-    can (Django: one walk of `migrate`, each read against the schema before it in its order; knex
-    and TypeORM: one run of the tool); `kept` as _validate_program's."""
+    can (Django: one walk of `migrate`, each read against the schema before it in its order; the
+    Node tools: one run of the tool), what it works out kept in this validate's `memo`."""
     if files:
-        from ..devdb.digests import digests_kept
         from ..lint.readers import read_ahead
-        from ..lint.readers._node import failures_kept
 
-        with failures_kept(kept[0]), digests_kept(kept[1]):
+        with remembering(memo):
             read_ahead(files, project, tool)
 
 
@@ -194,13 +192,9 @@ def _validate_file(*args, **kwargs) -> list[FileFinding]:
     return validate_file(*args, **kwargs)
 
 
-def _validate_program(kept: tuple[dict, dict], *args, **kwargs) -> list[FileFinding]:
-    """A program-code migration judged, the failures of this run's Node tools and the digests of the
-    files it hashed kept in `kept` (failures, digests)."""
-    from ..devdb.digests import digests_kept
-    from ..lint.readers._node import failures_kept
-
-    with failures_kept(kept[0]), digests_kept(kept[1]):
+def _validate_program(memo: RunMemo, *args, **kwargs) -> list[FileFinding]:
+    """A program-code migration judged, what reading it works out kept in this validate's `memo`."""
+    with remembering(memo):
         return _validate_file(*args, **kwargs)
 
 

@@ -31,12 +31,10 @@ import hashlib
 import json
 import re
 import tempfile
-import uuid
-from contextlib import contextmanager
-from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
+from ...devdb.run_memo import memo
 from ...errors import FluxInputError
 from ...pg.parse import HAVE_PGLAST, ast, iter_nodes, parse_sql
 from . import Piece, ReadMigration, Unread
@@ -49,25 +47,6 @@ SUFFIXES = (".js", ".ts", ".cjs", ".mjs", ".cts", ".mts")
 BOOKKEEPING = {"knex_migrations", "knex_migrations_lock", "migrations", "sequelizemeta", "pgmigrations"}
 _CATALOGS = {"pg_catalog", "information_schema"}
 _UP = re.compile(r"\b(?:async\s+)?up\b\s*[(:=]")
-
-
-# Within one `flux validate` (entry/validate.py), where the project's tool failed to build the database
-# a file runs on: (tool, project, folder) -> (that file's name, why). The files after it fail the same
-# way (their history holds its), so they are not run again: ever-gauzy's 278 TypeORM migrations, their
-# modules missing, took 2 to 4 minutes to say so. And the files that failed in a batch (_node_batch.py):
-# ("read", the file) -> _Failed's arguments, as reading it alone would fail. Outside a validate (None)
-# nothing is kept: a long-lived server must not remember a failure its user has since fixed.
-_FAILED: ContextVar[Optional[dict]] = ContextVar("flux_node_build_failures", default=None)
-
-
-@contextmanager
-def failures_kept(kept: dict) -> Iterator[None]:
-    """Keep the build failures of the files read here in `kept` (one validate's)."""
-    token = _FAILED.set(kept)
-    try:
-        yield
-    finally:
-        _FAILED.reset(token)
 
 
 def shaped(text: str) -> bool:
@@ -117,22 +96,18 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
     """The queries the file sends when the project's tool runs it, and the schema the migrations
     before it made (the database the file runs on, read from its catalogs):
     {queries: [{text, line, client}], schema: Schema}."""
-    import psycopg  # here, as the devdb modules below: flux validate on SQL files never connects
-    from psycopg import sql as psql
-
-    from ...devdb.before_file import before_file, before_key, build_before
-    from ...devdb.program import mark
-    from ...devdb.build import clone
+    from ...devdb.before_file import before_file, before_key, build_before  # here: validate on SQL never connects
+    from ...devdb.program import scratch_copy
 
     path = path.resolve()
     root = project_root(path, project)
     if root is None:
         raise _Failed(f"{path.name} was not run: no package.json above it (Flux runs the project's own {tool} "
                       "to see what a migration sends); give --project")
-    kept, where = _FAILED.get(), (tool, str(root), path.parent.as_posix())
-    if kept is not None and ("read", str(path)) in kept:
-        raise _Failed(*kept[("read", str(path))])
-    earlier = kept.get(where) if kept is not None else None
+    kept = memo()
+    if kept is not None and str(path) in kept.failed_reads:
+        raise _Failed(*kept.failed_reads[str(path)])
+    earlier = kept.unbuilt.get((tool, str(root), path.parent.as_posix())) if kept is not None else None
     if earlier is not None and path.name >= earlier[0]:  # these tools run a folder's files in name order
         raise _Failed(f"{path.name} was not run: {earlier[1]}")
     try:
@@ -151,22 +126,14 @@ def capture(tool: str, path: Path, project: Optional[Path]) -> dict:
         except FluxInputError as exc:
             why = unbuilt(tool, root, path, exc)
             raise _Failed(f"{path.name} was not run: {why}") from None
-
-        scratch = f"flux_verify_read_{uuid.uuid4().hex[:12]}"
-        try:
-            url = clone(place.server, place.key, scratch)
-            with psycopg.connect(place.server.url, autocommit=True) as admin:
-                marker = mark(place.server, admin, url)  # a copy does not keep its template's settings
+        with scratch_copy(place.server, place.key, "flux_verify_read") as (url, marker):
             try:
                 place.run(url, marker, "capture")
             except FluxInputError as exc:
                 raise _Failed(*failed_run(tool, path, exc, _load(out), built.schema)) from None
-            captured = {**_load(out), "schema": built.schema}
-            _keep_capture(kept_file, captured)
-            return captured
-        finally:
-            with psycopg.connect(place.server.url, autocommit=True) as admin:
-                admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
+        captured = {**_load(out), "schema": built.schema}
+        _keep_capture(kept_file, captured)
+        return captured
 
 
 def failed_run(tool: str, path: Path, exc: FluxInputError, got: dict, schema: "Schema") -> tuple:
@@ -180,11 +147,11 @@ def failed_run(tool: str, path: Path, exc: FluxInputError, got: dict, schema: "S
 def unbuilt(tool: str, root: Path, path: Path, exc: FluxInputError) -> str:
     """Why `path` was not run: the project's tool failed building the database it runs on (loading its
     config, or a migration before it; not "the migrations before it", which the first file has none of).
-    Kept for the files after it within one validate (failures_kept)."""
+    Kept for the files after it within one validate (devdb/run_memo.py)."""
     why = f"{tool} could not build the database it runs on ({exc})" if " failed migrating " in str(exc) else str(exc)
-    kept = _FAILED.get()
+    kept = memo()
     if kept is not None:
-        kept.setdefault((tool, str(root), path.parent.as_posix()), (path.name, why))
+        kept.unbuilt.setdefault((tool, str(root), path.parent.as_posix()), (path.name, why))
     return why
 
 

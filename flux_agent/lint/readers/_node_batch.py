@@ -1,25 +1,25 @@
 """Many Node migrations of a folder read in one run of the project's tool (knex, TypeORM,
-sequelize-cli, node-pg-migrate): before `flux validate` reads them one by one, the tool runs them in its order in
-one node process, pausing before each (node_capture.cjs's batch) while Flux reads the schema the file meets from
-the database; what each file sends is kept where lint/readers/_node.py's `capture` looks first.
-Reading a file alone starts node twice (the migrations before it, then the file, each loading
-the tool, ts-node and the config: ~1.4 s a run on Infisical's knex files); the batch, once for
-the folder. A file the batch did not deliver (it failed, or the tool does not run it) is read
-alone as before, which says why."""
+sequelize-cli, node-pg-migrate): before `flux validate` reads them one by one, the tool runs them
+in its order in one node process, pausing before each (node_capture.cjs's batch) while Flux reads
+the schema the file meets from the database; what each file sends is kept where
+lint/readers/_node.py's `capture` looks first. Reading a file alone starts node twice (the
+migrations before it, then the file, each loading the tool, ts-node and the config: ~1.4 s a run
+on Infisical's knex files); the batch, once for the folder. A file the batch did not deliver (it
+failed, or the tool does not run it) is read alone as before, which says why."""
 
 from __future__ import annotations
 
 import functools
 import os
 import tempfile
-import uuid
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Optional
 
+from ...devdb.run_memo import memo
 from ...errors import FluxInputError
 from ...devdb.runners._node import refusal
-from ._node import _FAILED, _capture_file, _keep_capture, failed_run, project_root, unbuilt
+from ._node import _capture_file, _keep_capture, failed_run, project_root, unbuilt
 
 # The tools whose driver runs a batch: all four Node tools.
 BATCH_TOOLS = ("knex", "typeorm", "sequelize", "node-pg-migrate")
@@ -51,15 +51,12 @@ def read_many(tool: str, paths: list[Path], project: Optional[Path]) -> None:
 def batch(tool: str, root: Path, files: list[Path]) -> list[Path]:
     """Capture `files` (one folder's) in one run, from the database before the first of them in
     name order; the files it delivered: their captures kept, or (within a validate) how they failed."""
-    import psycopg
-    from psycopg import sql as psql
-
     from ...devdb.before_file import before_file, before_key, build_before
-    from ...devdb.build import as_built, clone
-    from ...devdb.program import mark, tool_run
+    from ...devdb.build import as_built
+    from ...devdb.program import scratch_copy, tool_run
     from ...schema.readers.live import read_live
 
-    failures = _FAILED.get()
+    failures = memo()
     waiting: dict[str, tuple[Path, str]] = {}  # file -> (where its capture is kept, its key)
     for file in sorted(set(files), key=lambda f: f.name.encode("utf-16-be")):  # knex's order, TypeORM's usually
         try:
@@ -80,8 +77,6 @@ def batch(tool: str, root: Path, files: list[Path]) -> list[Path]:
         except FluxInputError as exc:
             unbuilt(tool, root, Path(first), exc)  # the files are said not run, without running the tool again
             raise
-        scratch = f"flux_verify_read_{uuid.uuid4().hex[:12]}"
-        url = clone(place.server, place.key, scratch)
         schemas: dict = {}
 
         def talk(message: dict) -> Optional[str]:
@@ -97,20 +92,15 @@ def batch(tool: str, root: Path, files: list[Path]) -> list[Path]:
                 done.append(Path(file))
             elif failures is not None:  # as reading it alone fails, for this validate only (never kept)
                 exc = FluxInputError(refusal(tool, root, tool, {"kind": "tool", "message": message.get("message")}))
-                failures[("read", file)] = failed_run(tool, Path(file), exc, got, schemas.pop(file))
+                failures.failed_reads[file] = failed_run(tool, Path(file), exc, got, schemas.pop(file))
                 done.append(Path(file))
             return None
 
-        try:
-            with psycopg.connect(place.server.url, autocommit=True) as admin:
-                marker = mark(place.server, admin, url)  # a copy does not keep its template's settings
+        with scratch_copy(place.server, place.key, "flux_verify_read") as (url, marker):
             capture = {"phase": "batch", "targets": list(waiting), "target": first, "out": str(place.out)}
             job = replace(tool_run(root, place.folder, url, marker, place.server), talk=talk, capture=capture)
             try:
                 place.runner.run(job)
             except FluxInputError:
                 pass  # a file failed: those after it are read alone
-        finally:
-            with psycopg.connect(place.server.url, autocommit=True) as admin:
-                admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
     return done

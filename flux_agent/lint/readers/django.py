@@ -125,10 +125,7 @@ def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path
     migration's originals, a file outside the migration graph, any after a migration that
     failed) are not in the answer; where the run failed before any migration (the settings, a
     package missing), each file has that failure (and no schema)."""
-    import psycopg
-    from psycopg import sql as psql
-
-    from ...devdb.build import as_built
+    from ...devdb.build import as_built, drop_database
     from ...schema.readers.live import read_live
 
     server = _server(project)
@@ -142,8 +139,7 @@ def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path
         result = _run(server, project, manage, scratch, {
             "walk": {"reader": _django_sql.__file__, "files": [str(p) for p in paths]}}, pause=read)
     finally:
-        with psycopg.connect(server.url, autocommit=True) as admin:
-            admin.execute(psql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psql.Identifier(scratch)))
+        drop_database(server, scratch)
     renders = result.get("renders") or {}
     walked = {Path(f): (renders[f], schemas[f]) for f in renders if f in schemas}
     if result.get("status") in ("missing", "stopped") or result.get("settings"):

@@ -1,4 +1,4 @@
-"""The digests keying the dev databases: within one validate (digests_kept) each file is read once
+"""The digests keying the dev databases: within one validate (run_memo.remembering) each file is read once
 however many keys hash it, and the keys are the ones worked out without it; outside, every key
 reads the files again (a long-lived server sees a rewrite)."""
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flux_agent.devdb import digests
-from flux_agent.devdb.digests import digests_kept, file_digest, kept_once
+from flux_agent.devdb.digests import file_digest, kept_once
+from flux_agent.devdb.run_memo import RunMemo, memo, remembering
 from flux_agent.devdb.program import _key
 from flux_agent.errors import FluxInputError
 
@@ -30,12 +30,11 @@ def test_a_file_is_read_once_within_one_validate_and_the_keys_are_the_same(tmp_p
     reads = []
     real = Path.read_bytes
     monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
-    kept: dict = {}
-    with digests_kept(kept):
+    with remembering(RunMemo()) as kept:
         within = [_key(tmp_path, f"knex before {f.name}", [g for g in files if g != f], 16, None) for f in files]
     assert within == without and len(set(within)) == 5
     assert sorted(reads) == sorted(f.name for f in files)  # 5 reads, not 20
-    assert digests._DIGESTS.get() is None  # the context is left as it was
+    assert len(kept.digests) == 5 and memo() is None  # the context is left as it was
 
 
 def test_outside_one_validate_a_rewritten_file_changes_the_key(tmp_path):
@@ -49,7 +48,7 @@ def test_outside_one_validate_a_rewritten_file_changes_the_key(tmp_path):
 def test_an_unreadable_file_is_one_line(tmp_path):
     with pytest.raises(FluxInputError, match="cannot read"):
         file_digest(tmp_path / "gone.js")
-    with digests_kept({}), pytest.raises(FluxInputError, match="cannot read"):
+    with remembering(RunMemo()), pytest.raises(FluxInputError, match="cannot read"):
         file_digest(tmp_path / "gone.js")
 
 
@@ -61,6 +60,6 @@ def test_a_runner_s_inputs_are_listed_once_within_one_validate():
         return ["a", "b"]
     assert kept_once(("inputs", "knex"), make) == kept_once(("inputs", "knex"), make) == ["a", "b"]
     assert len(listed) == 2  # outside a validate: each time
-    with digests_kept({}):
+    with remembering(RunMemo()):
         assert kept_once(("inputs", "knex"), make) == kept_once(("inputs", "knex"), make) == ["a", "b"]
     assert len(listed) == 3
