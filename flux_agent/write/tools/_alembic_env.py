@@ -16,7 +16,7 @@ from typing import Optional
 
 from ...model.plan import CodeChange
 from ..code_changes import cannot, change
-from ._py import replace_node, with_kwarg
+from ._py_edits import replace_node, with_kwarg
 
 KEYWORD = "transaction_per_migration"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._django_model_find import Model, fields, index_in_meta, inherited_from, meta_class, meta_value, op_model
-from ._py import (append_item, identifier, indent_of, insert_after, literal_default, offered, offset, remove_item,
-                  remove_stmt, replace_node, sql_type, str_source, with_kwarg, kwarg_added)
+from ._py import identifier, literal_default, offered, sql_type
+from ._py_edits import (append_item, indent_of, insert_after, kwarg_added, offset, remove_item, remove_stmt,
+                        replace_node, str_source, with_kwarg)
 
 _RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._py import (ModuleNames, append_item, identifier, indent_of, insert_after, literal_default, offered,
-                  offset, remove_stmt, replace_node, source_files, with_kwarg)
+from ._py import ModuleNames, identifier, literal_default, offered, source_files
+from ._py_edits import append_item, indent_of, insert_after, offset, remove_stmt, replace_node, with_kwarg
 from ._sa_types import sa_type
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}

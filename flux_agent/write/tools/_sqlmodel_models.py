@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._py import (ModuleNames, identifier, indent_of, insert_after, literal_default, offered, remove_stmt,
-                  replace_node, source_files, str_source, with_kwarg)
+from ._py import ModuleNames, identifier, literal_default, offered, source_files
+from ._py_edits import indent_of, insert_after, remove_stmt, replace_node, str_source, with_kwarg
 from ._sa_types import sa_type
 from ._sqlalchemy_models import Edit, Model, tablename_of
 

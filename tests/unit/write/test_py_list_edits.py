@@ -10,7 +10,7 @@ import pytest
 
 from flux_agent.model.operations import AddIndex, DropIndex
 from flux_agent.write.tools import _django_models
-from flux_agent.write.tools._py import append_item, remove_item, str_source
+from flux_agent.write.tools._py_edits import append_item, remove_item, str_source
 
 MULTI = '''indexes = [
     GinIndex(
