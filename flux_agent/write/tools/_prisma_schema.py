@@ -206,8 +206,10 @@ def prisma_type(doc: Doc, pg: str) -> tuple[str, list[Attr], bool]:
         base, mods = p.group(1), [x.strip() for x in p.group(2).split(",")]
     native = _NATIVE_OF.get(base)
     scalar = next((s for s, bases in _BASE.items() if base in bases), None)
-    if native is None or scalar is None or (base == "numeric" and not mods):
+    if native is None or scalar is None:
         return f'Unsupported("{canon}")', [], is_list
+    # `numeric` alone is `@db.Decimal` without arguments (Prisma's own introspection of it; the
+    # client reads it as a Decimal), not Decimal's default, numeric(65,30)
     return scalar, [Attr(f"db.{native}", [(None, Num(x)) for x in mods])], is_list
 
 

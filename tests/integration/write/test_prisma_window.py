@@ -148,7 +148,7 @@ ITEM_INIT = '''CREATE TABLE "Item" ("id" SERIAL NOT NULL, "price" DOUBLE PRECISI
 
 @pytest.mark.node
 @pytest.mark.parametrize("op", [
-    {"op": "change_column_type", "table": "Item", "column": "price", "type": "numeric"},  # its copy: Unsupported
+    {"op": "change_column_type", "table": "Item", "column": "price", "type": "numeric"},  # a copy beside Unsupported
     {"op": "drop_column", "table": "Item", "column": "search"},
     {"op": "rename_column", "table": "Item", "column": "search", "new_name": "tsv"},
 ])
@@ -175,3 +175,18 @@ def test_an_unsupported_type_is_never_ignored(tmp_path, monkeypatch, capsys, op)
         assert "search" not in after
     prisma_validate(schema)
     capsys.readouterr()
+
+
+@pytest.mark.node
+@pytest.mark.parametrize("case", ["add_column_numeric", "change_column_type_numeric"])
+def test_numeric_alone_is_a_decimal_prisma_accepts(tmp_path, case):
+    """`numeric` without precision is written `Decimal @db.Decimal` (Prisma's introspection of it),
+    which Prisma's validator accepts: the client keeps the field (Unsupported("numeric") dropped it)."""
+    from flux_agent.write.code_changes import apply
+    from tests.unit.write.test_prisma_schema_edits import GOLDEN, SCHEMA as EDITED
+
+    schema = tmp_path / "schema.prisma"
+    edited = apply(EDITED, (GOLDEN / f"{case}.diff").read_text())
+    schema.write_text(edited.replace('  url      = env("DATABASE_URL")\n', ""))  # Prisma 7 takes it from its config
+    assert "Decimal? @db.Decimal\n" in schema.read_text()
+    prisma_validate(schema)

@@ -71,6 +71,10 @@ CASES = {
     "change_column_type": {"op": "change_column_type", "table": "Post", "column": "title", "type": "text"},
     "change_column_type_bigint": {"op": "change_column_type", "table": "Post", "column": "views",
                                   "type": "bigint"},
+    # numeric alone: Decimal @db.Decimal, as Prisma introspects it (was Unsupported("numeric"), which the client drops)
+    "change_column_type_numeric": {"op": "change_column_type", "table": "Post", "column": "views",
+                                   "type": "numeric"},
+    "add_column_numeric": {"op": "add_column", "table": "users", "column": "balance", "type": "numeric"},
     "set_not_null": {"op": "set_not_null", "table": "Post", "column": "views", "backfill": "0"},
     "drop_not_null": {"op": "drop_not_null", "table": "Post", "column": "title"},
     "set_default": {"op": "set_default", "table": "Post", "column": "views", "default": "0"},
@@ -193,7 +197,8 @@ PLANNED = ["add_column", "add_index", "add_unique", "add_foreign_key", "rename_c
            "change_column_type", "set_not_null", "drop_not_null", "set_default", "drop_default", "drop_column",
            "rename_table", "drop_index", "create_table", "add_index_unique", "add_column_enum", "drop_table",
            "add_column_not_null_default", "add_column_timestamptz", "add_column_array", "add_index_named",
-           "rename_table_mapped", "drop_index_field_unique", "change_column_type_bigint", "set_default_expression"]
+           "rename_table_mapped", "drop_index_field_unique", "change_column_type_bigint", "set_default_expression",
+           "change_column_type_numeric", "add_column_numeric"]
 
 
 def _prisma_equal(value):
