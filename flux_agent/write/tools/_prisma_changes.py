@@ -99,14 +99,25 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
 
 
 def window_closed(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> dict[str, str]:
-    """{schema file: its text} for the files whose window edits (edit_window) the plan's contract
-    removes now: written with the contract's steps, so the schema follows the database."""
+    """{schema file: its text} for the files whose window edits (edit_window) the contract steps
+    written now (`plan`'s) end: written with them, so the schema follows the database (a drop's
+    column set aside and not dropped yet stays, mapped to its set-aside name)."""
+    try:
+        texts = {f: (Path(project_dir) / f).read_text(encoding="utf-8") for f in schema_files(project_dir, prisma_dir)}
+    except OSError:
+        return {}
+    after = _after(plan, texts)  # the database once these steps ran
     out = {}
-    for f in schema_files(project_dir, prisma_dir):
+    for f, text in texts.items():
         try:
-            doc = Doc((Path(project_dir) / f).read_text(encoding="utf-8"))
-        except (OSError, FluxInputError):
+            doc = Doc(text)
+        except FluxInputError:
             continue
-        if [op for op in plan.operations if close_window(doc, op)]:
+        if [op for op in plan.operations if close_window(doc, op, after)]:
+            if after is not None:
+                try:
+                    pin_to_database(doc, after)  # a set-aside column's index keeps its name
+                except (Cannot, FluxError):
+                    pass
             out[f.as_posix()] = doc.text
     return out

@@ -3,13 +3,14 @@ drops is still in the database then: its field (model) stays, marked `@ignore` (
 client stops using it and a `prisma migrate dev` in between writes no DROP of its own; a renamed
 column's old one, and a type change's copy of the new type, get an ignored field of their own
 beside the field (an Unsupported type, which the client never has and Prisma will not @ignore, stays
-as it is). The contract's write takes them out (close_window)."""
+as it is). The contract's write takes them out (close_window); where it sets a dropped column (table)
+aside first and writes its drop later, the field (model) maps the set-aside one until then."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from ...model.operations import DropColumn
+from ...model.operations import DropColumn, RenameColumn, RenameTable
 from ...schema.readers._prisma_map import field_names, find_arg, str_attr
 from ...schema.readers._prisma_parse import Call, Ident
 from ._prisma_edits import edit, edit_drop_column
@@ -117,15 +118,49 @@ def edit_window(doc: Doc, op, window=None) -> bool:
     return False
 
 
-def close_window(doc: Doc, op) -> bool:
+def _set_aside(op) -> str:
+    """Where a drop's contract sets the column (table) aside before it drops it (plan/ops)."""
+    from ...plan.ops import drop_column, drop_table
+
+    return drop_column.aside_name(op.column) if op.op == "drop_column" else drop_table.aside_name(op.table)
+
+
+def _still_aside(op, after) -> bool:
+    """Does the database after the steps written now (`after`) hold the drop's set-aside column
+    (table)? Its drop is written once the set-aside ran (write/deploy_groups.py's "watch")."""
+    if after is None or op.op not in ("drop_column", "drop_table"):
+        return False
+    if op.op == "drop_table":
+        return after.table(_set_aside(op)) is not None
+    table = after.table(op.table)
+    return table is not None and table.column(_set_aside(op)) is not None
+
+
+def _has_model(doc: Doc, table: str) -> bool:
+    try:
+        doc.model(table)
+    except Cannot:
+        return False
+    return True
+
+
+def close_window(doc: Doc, op, after=None) -> bool:
     """The contract's edit of `op` made where its window edit stands (the `@ignore`d field of the
     dropped or renamed-away column, the `@@ignore`d model); False where it does not (not windowed,
-    or edited by hand since)."""
+    or edited by hand since). `after`: the database once the steps written now ran; where a drop's
+    column (table) is set aside there, not dropped yet, the field (model) maps the set-aside one and
+    stays ignored until the drop is written (a `prisma migrate dev` meanwhile would drop it early)."""
     try:
+        if op.op == "drop_table" and not _has_model(doc, op.table):
+            op = op.model_copy(update={"table": _set_aside(op)})  # set aside by the last write
         block = doc.model(op.table)
         if op.op in ("drop_column", "rename_column"):
-            f = doc.field(block, op.column)
-            marked = _hidden(f) and (str_attr(f.attrs, "map") or f.name) == op.column
+            column = op.column
+            if op.op == "drop_column" and column not in doc.columns(block).values():
+                column = _set_aside(op)  # set aside by the last write
+            f = doc.field(block, column)
+            marked = _hidden(f) and (str_attr(f.attrs, "map") or f.name) == column
+            op = op.model_copy(update={"column": column})
         elif op.op == "change_column_type":
             name = doc.field(block, op.column).name
             f = next((x for x in block.fields if x.name.startswith(f"flux_new_{name}") and _hidden(x)), None)
@@ -134,7 +169,10 @@ def close_window(doc: Doc, op) -> bool:
             marked = op.op == "drop_table" and _ignored(block.attrs)
     except Cannot:
         return False
-    if marked and op.op == "drop_table":
+    if marked and _still_aside(op, after):
+        edit(doc, RenameTable(table=op.table, new_name=_set_aside(op)) if op.op == "drop_table"
+             else RenameColumn(table=op.table, column=op.column, new_name=_set_aside(op)))
+    elif marked and op.op == "drop_table":
         edit(doc, op)
     elif marked and op.op == "change_column_type":  # the copy goes; the field takes its type
         edit_drop_column(doc, DropColumn(table=op.table, column=str_attr(f.attrs, "map") or f.name))

@@ -258,6 +258,44 @@ def test_planned_by_flux_then_read_as_prisma_equals_the_database(tmp_path, case)
     assert _same_objects(read_prisma_text(tmp_path, text)) == _same_objects(after_db)
 
 
+@pytest.mark.parametrize("case", ["drop_column", "drop_table"])
+def test_a_set_aside_column_or_table_is_described_until_its_drop(tmp_path, case):
+    """A drop's contract is written in two goes (write/deploy_groups.py: the set-aside, then, once it
+    ran, the drop that loses data): after the first, schema.prisma maps the set-aside column (table),
+    still ignored, with the database's names, so a `prisma migrate dev` in between drops nothing early;
+    after the second it is gone. Each compared with the plan's SQL replayed, as in the test above."""
+    pytest.importorskip("pglast")
+    from datetime import datetime, timezone
+
+    from flux_agent.model.settings import Settings
+    from flux_agent.plan.planner import build_plan
+    from flux_agent.schema.replay.steps import schemas_before_each
+    from flux_agent.write.deploy_groups import first_group, next_group
+    from flux_agent.write.tools._prisma_changes import window_closed
+    from flux_agent.write.tools.prisma import WRITER
+
+    (tmp_path / "prisma" / "migrations").mkdir(parents=True)
+    (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
+    before = read_prisma(tmp_path / "prisma" / "schema.prisma")
+    plan = build_plan([ops.validate_python(CASES[case])], before, Settings(), tool="prisma")
+    plan = WRITER.layout(plan, tmp_path, "prisma/migrations", datetime(2030, 1, 1, tzinfo=timezone.utc))
+    text = apply(SCHEMA, WRITER.code_changes(plan, tmp_path)[0].patch)  # the window: written with the plan
+    written = {s.number for s in first_group(plan)}
+    stages = []
+    while True:
+        gate, group = next_group(plan, written)
+        if not group:
+            break
+        (tmp_path / "prisma" / "schema.prisma").write_text(text)
+        text = window_closed(plan.model_copy(update={"steps": group}), tmp_path, PurePosixPath("prisma")).get(
+            "prisma/schema.prisma", text)
+        written |= {s.number for s in group}
+        db = schemas_before_each([s.up_sql for s in plan.steps if not s.is_code and s.number in written], before)[-1]
+        assert _same_objects(read_prisma_text(tmp_path, text)) == _same_objects(db), text
+        stages.append(text)
+    assert len(stages) == 2 and "flux_dropped" in stages[0] and "flux_dropped" not in stages[1]
+
+
 def test_write_applies_the_schema_edit(tmp_path, monkeypatch, capsys):
     """`flux plan --write` in a Prisma project changes schema.prisma with the first files it writes."""
     pytest.importorskip("pglast")
