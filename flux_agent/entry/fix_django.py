@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from ..errors import FluxInternalError
-from ..write.tools._py import insert_after, replace_node, with_kwarg
+from ..write.tools._py_edits import insert_after, replace_node, with_kwarg
 
 
 def _migration_class(tree: ast.Module) -> ast.ClassDef:
