@@ -227,7 +227,13 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
                                    has_down=has_sql(down) if judged else None, down_sql=down)
     ctx.one_query = read.one_query
     if read.irreversible is not None:
-        ctx.irreversible = (read.irreversible.line, read.irreversible.what)
+        # The rules speak the SQL's lines, mapped back to the file's below: the call's line is the SQL
+        # line it sent first, or one past the SQL (mapped to the call) where it sent none.
+        at = next((n for n, line in sorted(lines.items()) if line == read.irreversible.line), None)
+        if at is None:
+            at = max(lines, default=0) + 1
+            lines[at] = read.irreversible.line
+        ctx.irreversible = (at, read.irreversible.what)
     found = [f.model_copy(update={"line": lines.get(f.line, 1)}) for f in (lint_sql(sql, ctx) if sql.strip() else [])]
     found = _source_ignores(found, text, path.name, sorted({p.line for p in read.up}), shown)
     found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",

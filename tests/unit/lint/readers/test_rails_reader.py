@@ -316,6 +316,18 @@ def test_missing_rollback_stands_at_the_call_rails_cannot_invert(tmp_path):
     assert not [f for f in judged(tmp_path, reversible, "20250101000002_x.rb") if f.rule == "missing-rollback"]
 
 
+@pytest.mark.parametrize("calls, line", [
+    (["change_column :orders, :total, :decimal, precision: 10, scale: 3"], 3),  # maybe-finance: said at line 1
+    (["remove_index :orders, name: :c_idx", "add_index :orders, :total"], 3),  # said at the add_index's line 4
+    (["add_index :orders, :total", "change_column :orders, :total, :decimal, precision: 10, scale: 3"], 4),
+])
+def test_missing_rollback_stands_at_the_file_line_of_the_call(tmp_path, calls, line):
+    """The call Rails cannot invert is known by its line in the file; the rules' findings are mapped
+    from the SQL's lines to the file's, and that line was mapped again as if it were the SQL's."""
+    found = [f for f in judged(tmp_path, change(*calls)) if f.rule == "missing-rollback"]
+    assert [f.line for f in found] == [line], found
+
+
 def test_ruby_in_the_down_part_is_no_finding(tmp_path):
     """maybe-finance: Ruby in `def down` and `dir.down` (a model call, a constant's loop) was a
     not-analysed finding, though Flux judges no down part; it only makes the down part not known,
