@@ -6,7 +6,10 @@ Where: in Flux's own interpreter when alembic imports there, else with the proje
 (its .venv, the active virtualenv) as a child process of devdb/runners/_python.py, in the
 scrubbed environment whose only database is one that cannot be reached; when neither has
 alembic, the file is one not-analysed finding. A revision whose imports fail in Flux's
-interpreter is tried again with the project's, when that is another one.
+interpreter is tried again with the project's, when that is another one. `flux validate` renders
+a folder's revisions in one go (read_many: one child for all that need the project's Python). While
+a revision's code runs, it reaches no network and starts no program (_alembic_render's fence): its
+upgrade() runs for real, and redash's deletes keys in Redis.
 
 Transactions: alembic runs a revision in a transaction (transactional DDL on PostgreSQL);
 `with op.get_context().autocommit_block():` runs its body outside one (the way Flux's own
@@ -23,6 +26,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from ...devdb.run_memo import memo
 from . import Piece, Reader, ReadMigration, Unread
 from . import _alembic_render
 
@@ -60,8 +64,8 @@ def _in_child(paths: list[Path], python: str, cwd: Path, folders: list[str]) -> 
     from ...devdb.runners import _python
 
     job = program.tool_run(cwd, "", _NOWHERE, secrets.token_hex(16))
-    done = _python.run_child(job, "alembic", python, cwd, {
-        "module": _alembic_render.__file__, "files": [str(p) for p in paths], "paths": folders})
+    done = _python.run_child(job, "alembic", python, cwd, {  # cwd last: dispatch's types.py is not Python's
+        "module": _alembic_render.__file__, "files": [str(p) for p in paths], "paths": folders}, cwd_last=True)
     if done.get("status") != "ok":
         return {p: done for p in paths}
     return {p: done["renders"].get(str(p), {"status": "failed", "message": "not rendered"}) for p in paths}
@@ -92,8 +96,9 @@ def read_many(paths: list[Path], project: Optional[Path]) -> dict[Path, ReadMigr
     project = project.resolve() if project is not None else None
     out: dict[Path, ReadMigration] = {}
     todo = []
+    run = memo()  # within one validate, a revision that failed is read once too (read ahead, then judged)
     for path in paths:
-        held = _READ.get(str(path))
+        held = _READ.get(str(path)) or (run.worked_out.get(("alembic read", str(path))) if run else None)
         if held is not None and held[0] == _stat_key(path):
             out[path] = held[1]
         else:
@@ -118,6 +123,8 @@ def read_many(paths: list[Path], project: Optional[Path]) -> dict[Path, ReadMigr
         if result is not None and result.get("status") == "ok" and \
                 not any("could not be loaded" in w for _, w in result.get("unread") or []):
             _READ[str(path)] = (_stat_key(path), out[path])  # not a failure: an install may mend it
+        elif run is not None:
+            run.worked_out[("alembic read", str(path))] = (_stat_key(path), out[path])
     return out
 
 
@@ -140,4 +147,6 @@ def render_here(path: Path, folders: list[str]) -> dict:
     return _alembic_render.render(str(path), folders)
 
 
-READER = Reader(tool="alembic", suffixes=(".py",), claims=claims, read=read)
+# read_many: validate renders a folder's revisions in one go (one child process where the project's
+# Python renders them: redash's 14 revisions each started one, 3-5 s apiece)
+READER = Reader(tool="alembic", suffixes=(".py",), claims=claims, read=read, read_many=read_many)

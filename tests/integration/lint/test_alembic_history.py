@@ -118,8 +118,8 @@ def test_the_project_python_reads_the_history_in_one_process(tmp_path, monkeypat
     real_run = _python.run_child
     monkeypatch.setattr(alembic_reader, "_have_alembic", lambda: False)
     monkeypatch.setattr(places, "project_python", lambda *folders: str(wrapper))
-    monkeypatch.setattr(_python, "run_child", lambda job, tool, python, cwd, extra: runs.append(extra["files"])
-                        or real_run(job, tool, python, cwd, extra))
+    monkeypatch.setattr(_python, "run_child", lambda job, tool, python, cwd, extra, **kw: runs.append(extra["files"])
+                        or real_run(job, tool, python, cwd, extra, **kw))
     alembic_reader._READ.clear()
     monkeypatch.setattr(_alembic_history, "_CHAIN", _alembic_history._Chain())
     schema = _alembic_history.schema_before(root / "alembic" / "versions" / "r4_email_type.py", root)

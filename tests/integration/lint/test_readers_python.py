@@ -309,10 +309,13 @@ def test_flux_validate_cli_reads_both_tools(alembic_project, django_project):
             "a3_age_index_concurrently.py" in line or "0003_pages_index_concurrently.py" in line)], out
 
 
-def test_alembic_revision_imports_what_the_projects_virtualenv_has(tmp_path):
+@pytest.mark.parametrize("shadow", [False, True])
+def test_alembic_revision_imports_what_the_projects_virtualenv_has(tmp_path, shadow):
     """mealie's .venv and Flux's both resolve to pyenv's python3.11: the revision whose import failed
     in Flux's interpreter was never tried in the project's, whose packages differ (8 revisions not
-    analysed). A virtualenv is its own environment, wherever its python links to."""
+    analysed). A virtualenv is its own environment, wherever its python links to. `shadow`: dispatch
+    keeps a types.py beside its alembic.ini, which took the place of Python's own `types` in the
+    child (started there): every revision needing the project's Python was not analysed."""
     import subprocess
     import sysconfig
 
@@ -320,7 +323,8 @@ def test_alembic_revision_imports_what_the_projects_virtualenv_has(tmp_path):
         "from alembic import op", "from alembic import op\nfrom acme_slug import slugify") + \
         '    op.add_column("recipes", sa.Column(slugify("Slug Name"), sa.Text()))\n'
     project = write(tmp_path, {"alembic.ini": ALEMBIC_INI, "alembic/versions/s1_slug.py": body,
-                               "deps/acme_slug.py": "def slugify(s):\n    return s.lower().replace(' ', '_')\n"})
+                               "deps/acme_slug.py": "def slugify(s):\n    return s.lower().replace(' ', '_')\n",
+                               **({"types.py": "# the project's own module\n"} if shadow else {})})
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(project / ".venv")], check=True)
     site = subprocess.run([str(project / ".venv" / "bin" / "python"), "-c", "import sysconfig; "
                            "print(sysconfig.get_paths()['purelib'])"], capture_output=True, text=True,
