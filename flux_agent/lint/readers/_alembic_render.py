@@ -25,7 +25,7 @@ from contextlib import contextmanager, redirect_stdout
 def _first_line(exc: BaseException) -> str:
     """The exception as one line, without the memory addresses of objects' default reprs (`<... at
     0x7fcc...>`), which differ from run to run: the same revision must read the same every time."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    lines = [" ".join(line.split()) for line in str(exc).strip().splitlines() if line.strip()]
     return _ADDRESS.sub(" at 0x…", f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__)
 
 
@@ -33,7 +33,7 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 # What rendering a revision offline must never do: reach another machine or service, or start a
 # program. Its upgrade() runs for real (redash's e5c7a4e2df4d deletes keys in Redis): these raise
 # inside it instead, and what it did not render is said at that line like any failure.
-_FENCED = ("socket.connect", "socket.sendto", "socket.sendmsg", "socket.getaddrinfo", "subprocess.Popen",
+_FENCED = ("socket.connect", "socket.sendto", "socket.sendmsg", "subprocess.Popen",
            "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty")
 _OFFLINE = {"on": False}
 
@@ -67,9 +67,11 @@ def _outermost_line(filename: str, default: int) -> int:
     return found
 
 
-def _load(path: str, extra_paths: list):
+def _load(path: str, extra_paths: list, forget: bool = True):
     """The revision module, imported by path; with the project's folders on sys.path when its own
-    imports fail without them. A new module each time (nothing of a previous read is reused)."""
+    imports fail without them. A new module each time; with `forget`, the project's modules it
+    imported go with it (a long-lived process sees edits to them). The child, which ends after its
+    revisions, keeps them: redash's app, imported again for each, registered its types twice."""
     name = f"flux_alembic_revision_{uuid.uuid4().hex}"
     before_path = list(sys.path)
     before_modules = set(sys.modules)
@@ -94,8 +96,7 @@ def _load(path: str, extra_paths: list):
         return None, f"its imports fail ({_first_line(error)})", 1
     finally:
         sys.path[:] = before_path
-        # The project's modules imported for the revision go too: a later read sees edits to them.
-        roots = tuple(os.path.abspath(p) + os.sep for p in extra_paths)
+        roots = tuple(os.path.abspath(p) + os.sep for p in extra_paths) if forget else ()
         for key in set(sys.modules) - before_modules:
             file = getattr(sys.modules.get(key), "__file__", None) or ""
             if key == name or (roots and os.path.abspath(file).startswith(roots)):
@@ -167,8 +168,9 @@ def _run(module, fn_name: str, filename: str) -> dict:
     return {"pieces": pieces, "unread": unread, "autocommit": state["autocommit"]}
 
 
-def render(path: str, extra_paths: list) -> dict:
-    """The revision at `path` rendered offline (the module's docstring says the result's shape)."""
+def render(path: str, extra_paths: list, forget: bool = True) -> dict:
+    """The revision at `path` rendered offline (the module's docstring says the result's shape);
+    `forget` as _load's."""
     try:
         import alembic  # noqa: F401
     except ImportError as exc:
@@ -177,7 +179,7 @@ def render(path: str, extra_paths: list) -> dict:
     # What the revision prints ("Starting data migration...", Netflix's dispatch) is not Flux's output:
     # rendered in Flux's own process it went into `flux validate --json`'s stdout.
     with redirect_stdout(io.StringIO()), _offline():
-        module, why, line = _load(path, extra_paths)
+        module, why, line = _load(path, extra_paths, forget)
         if module is None:
             return {"status": "ok", "up": [], "down": None, "autocommit": False,
                     "unread": [[line, f"the revision could not be loaded: {why}"]]}
@@ -197,6 +199,6 @@ def child(config: dict, check, tolerated) -> dict:
     """The child process's part (devdb/runners/_python.py runs it with the project's Python): the
     revisions of `files` (one, or those a revision follows), read in one process; `tolerated` goes
     unused: nothing is migrated here."""
-    renders = {f: render(f, config["paths"]) for f in config["files"]}
+    renders = {f: render(f, config["paths"], forget=False) for f in config["files"]}
     missing = next((r for r in renders.values() if r.get("status") == "missing"), None)
     return missing or {"status": "ok", "renders": renders}
