@@ -19,7 +19,7 @@ from ..lint.replay_cache import ReplayCache
 from ..lint.files import expand_paths
 from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings
-from ..project.detect import detect
+from ..project.detect import detect, migration_folders
 from ..project.dialect import not_postgres
 from ..schema.migration_files import has_down_sql, history_folder, migration_files
 
@@ -70,8 +70,8 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             path = project / path  # relative to the project (MCP callers) rather than the working directory
         resolved.append(str(path))
     found = detect(project, tool or settings.tool, settings)
-    if not resolved:  # --since alone: the project's own migrations, shown as under the folder given
-        resolved = [str(Path(project_dir or ".") / found.migrations_dir)]
+    if not resolved:  # --since alone: the project's own migrations (each Django app's), shown as under the folder given
+        resolved = [str(Path(project_dir or ".") / folder) for folder in migration_folders(project, found)]
     files = expand_paths(resolved, found.tool)
     if not files:
         raise FluxInputError(f"no migration files (SQL, or a migration tool's program code) in "

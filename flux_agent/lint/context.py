@@ -56,7 +56,7 @@ class FileContext:
     has_down: Optional[bool] = None  # None: the format has no down section to judge
     down_sql: Optional[str] = None
     # Where the tool derives the down part (Rails' change): the call that leaves it empty, (line, why).
-    irreversible: Optional[tuple[int, str]] = None
+    irreversible: Optional[tuple[int, str, str]] = None  # (line, what, hint): readers' Irreversible
     statements: list[Statement] = field(default_factory=list)
     # Progressive state, as of the statement being checked:
     created_tables: set[str] = field(default_factory=set)

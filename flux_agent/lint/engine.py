@@ -233,7 +233,7 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
         if at is None:
             at = max(lines, default=0) + 1
             lines[at] = read.irreversible.line
-        ctx.irreversible = (at, read.irreversible.what)
+        ctx.irreversible = (at, read.irreversible.what, read.irreversible.hint)
     found = [f.model_copy(update={"line": lines.get(f.line, 1)}) for f in (lint_sql(sql, ctx) if sql.strip() else [])]
     found = _source_ignores(found, text, path.name, sorted({p.line for p in read.up}), shown)
     found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",

@@ -85,6 +85,19 @@ def _creates_table(sql: str) -> bool:
     return any(a == "CREATE" and b == "TABLE" for a, b in zip(words, words[1:]))
 
 
+def migration_folders(project_dir: Path, found: Detection) -> list[str]:
+    """Every folder of the project's own migrations: detection names one, and a Django project has
+    one per app (healthchecks' api and accounts: `--since` looked at the accounts app alone)."""
+    if found.tool == "django":
+        from .detectors import django_apps
+
+        scan = Scan(Path(project_dir))
+        apps = list(dict.fromkeys(a for f in scan.named("manage.py") for a in django_apps(scan, f.parent)))
+        if found.migrations_dir in apps:  # (not where settings or MIGRATION_MODULES name one elsewhere)
+            return [found.migrations_dir] + [a for a in apps if a != found.migrations_dir]
+    return [found.migrations_dir]
+
+
 def detect(project_dir: Path, tool_override: str | None = None, settings: Settings | None = None) -> Detection:
     """The project's migration tool and folder.
 

@@ -291,11 +291,15 @@ def _django(scan: Scan) -> Found:
         configured = _migration_modules(scan, base)
         if configured:
             return [f"{f} exists; MIGRATION_MODULES names {configured}"], configured
-        for g in scan.files:  # nearest app first: files are sorted shallow-first
-            if g.name == "__init__.py" and g.parent.name == "migrations" and g.is_relative_to(base):
-                return [f"{f} exists"], g.parent.as_posix()
-        return [f"{f} exists"], join(base, "migrations")
+        apps = django_apps(scan, base)  # nearest app first: files are sorted shallow-first
+        return [f"{f} exists"], apps[0] if apps else join(base, "migrations")
     return [], None
+
+
+def django_apps(scan: Scan, base: PurePosixPath) -> list[str]:
+    """The migrations folder of each app below the Django project's manage.py (`base`), nearest first."""
+    return [g.parent.as_posix() for g in scan.files
+            if g.name == "__init__.py" and g.parent.name == "migrations" and g.is_relative_to(base)]
 
 
 def _golang_migrate(scan: Scan) -> Found:

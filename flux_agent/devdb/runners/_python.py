@@ -223,6 +223,10 @@ if __package__:  # imported by Flux, not run as the child
     from ...errors import FluxInputError, FluxInternalError
 
 TIMEOUT_S = 900
+# The project's code iterates sets and dicts of strings (Django re-creates the foreign keys to a renamed
+# model in a set's order): one hash seed, so the same files render the same SQL in the same order
+# every run (saleor's findings swapped places between two runs).
+_SEEDED = {"PYTHONHASHSEED": "0"}
 
 
 def other_environment(python: str) -> bool:
@@ -261,7 +265,7 @@ def run_child(job, tool: str, python: str, cwd: Path, extra: dict, cwd_last: boo
             code = "import sys; sys.path.append(sys.path.pop(0)) if sys.path[:1] == [''] else None; " + code
         try:
             if pause is None:
-                env = {**job.env, **url_names(job), _CONFIG: json.dumps(config)}
+                env = {**job.env, **url_names(job), **_SEEDED, _CONFIG: json.dumps(config)}
                 done = subprocess.run([python, "-c", code], check=False, cwd=cwd, env=env, capture_output=True,
                                       text=True, timeout=TIMEOUT_S)
             else:
@@ -297,7 +301,7 @@ def _run_pausing(argv: list[str], cwd: Path, job, config: dict, tmp: Path,
     from_child, child_out = os.pipe()
     child_in, to_child = os.pipe()
     config = {**config, "pause_fds": [child_out, child_in]}
-    env = {**job.env, **url_names(job), _CONFIG: json.dumps(config)}
+    env = {**job.env, **url_names(job), **_SEEDED, _CONFIG: json.dumps(config)}
     deadline = time.monotonic() + TIMEOUT_S
     with open(tmp / "stdout", "w+", encoding="utf-8", errors="replace") as out, \
             open(tmp / "stderr", "w+", encoding="utf-8", errors="replace") as err:

@@ -34,6 +34,15 @@ class Unread(BaseModel):
     what: str = Field(description="what was not analysed, and why")
 
 
+class Irreversible(BaseModel):
+    """The call that leaves a migration's down part empty where its tool derives that part (Rails'
+    `change`, Django's operations): a rollback of it is refused by the tool."""
+
+    line: int
+    what: str = Field(description="what cannot be inverted, and what the tool does on a rollback")
+    hint: str = Field(description="how to give the tool its inverse, in the tool's words")
+
+
 class ReadMigration(BaseModel):
     """A migration file as its tool would run it."""
 
@@ -43,9 +52,9 @@ class ReadMigration(BaseModel):
     transactional: bool = True  # the tool wraps the up part in a transaction
     one_query: bool = False  # the tool sends the up part as one query
     unread: list[Unread] = Field(default_factory=list)
-    irreversible: Optional[Unread] = Field(None, description=(
-        "the call that leaves the down part empty, where the tool derives it (Rails' change): its line, "
-        "and what cannot be inverted"))
+    irreversible: Optional[Irreversible] = Field(None, description=(
+        "the call that leaves the down part empty, where the tool derives it (Rails' change, Django's "
+        "operations)"))
     schema_before: Optional[Schema] = Field(None, description=(
         "the schema just before the migration, read from PostgreSQL's catalogs where the reader ran the "
         "project's tool up to it (the Node tools); None where it did not"))

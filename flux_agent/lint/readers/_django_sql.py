@@ -137,7 +137,8 @@ def render(connection, label: str, migration, before) -> dict:
     ops = []
     states = [before.clone()]  # states[i]: the state before operation i
     state = before.clone()
-    for operation in migration.operations:
+    operations = _own(migration)
+    for operation in operations:
         old = state.clone()
         entry = {"describe": _describe(operation), "sql": [], "python": not operation.reduces_to_sql,
                  "error": None}
@@ -150,8 +151,8 @@ def render(connection, label: str, migration, before) -> dict:
         ops.append(entry)
         states.append(state.clone())
     down = []
-    for i in reversed(range(len(migration.operations))):
-        operation = migration.operations[i]
+    for i in reversed(range(len(operations))):
+        operation = operations[i]
         entry = {"index": i, "sql": [], "python": not operation.reduces_to_sql, "error": None,
                  "reversible": bool(operation.reversible)}
         if operation.reversible and operation.reduces_to_sql:
@@ -162,6 +163,16 @@ def render(connection, label: str, migration, before) -> dict:
                 entry["error"] = _first_line(exc)
         down.append(entry)
     return {"status": "ok", "atomic": bool(migration.atomic), "label": label, "ops": ops, "down": down}
+
+
+def _own(migration) -> list:
+    """The migration's own operations, as its file lists them: `migrate` lets apps add theirs to the
+    instance's list before it runs (contenttypes adds a RunPython after each RenameModel), which is
+    no operation of the file (saleor's renames: a RunPython said there, every line the class's)."""
+    listed = getattr(type(migration), "operations", None)
+    if not isinstance(listed, (list, tuple)):
+        return list(migration.operations)
+    return [op for op in migration.operations if any(op is mine for mine in listed)]
 
 
 def _describe(operation) -> str:

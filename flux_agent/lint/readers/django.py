@@ -29,7 +29,7 @@ import secrets
 from pathlib import Path
 from typing import Optional
 
-from . import Piece, Reader, ReadMigration, Unread
+from . import Irreversible, Piece, Reader, ReadMigration, Unread
 from . import _django_sql
 
 _DATABASE = "fluxreader_django"  # an empty database on the dev server (not flux_*: builds prune those)
@@ -233,9 +233,16 @@ def _read_migration(result: dict, text: str, schema=None) -> ReadMigration:
         elif op["sql"]:
             up.append(Piece(sql="\n".join(s for s in op["sql"] if s.strip()), line=line))
     down: Optional[list[Piece]] = []
+    irreversible = None
     for op in result["down"]:
         if not op["reversible"]:
-            down = []  # irreversible: the rollback does nothing, truly
+            # Django refuses to unapply the migration (IrreversibleError): its down part is empty, truly
+            down = []
+            irreversible = Irreversible(
+                line=lines[op["index"]], what=f"{ops[op['index']]['describe']} has no reverse, so Django refuses "
+                                              "to unapply the migration (IrreversibleError)",
+                hint="give it a reverse: RunPython(forward, reverse_code=...), RunSQL(sql, reverse_sql=...), "
+                     "or migrations.RunPython.noop where nothing needs undoing")
             break
         if op["error"] or (not op["sql"] and not op["python"] and ops[op["index"]]["sql"]):
             # Not rendered: the schema editor reads the database as it stands before the migration, so an
@@ -246,7 +253,7 @@ def _read_migration(result: dict, text: str, schema=None) -> ReadMigration:
         if op["sql"]:
             down.append(Piece(sql="\n".join(s for s in op["sql"] if s.strip()), line=lines[op["index"]]))
     return ReadMigration(tool="django", up=up, down=down, transactional=bool(result["atomic"]), unread=unread,
-                         schema_before=schema)
+                         schema_before=schema, irreversible=irreversible)
 
 
 READER = Reader(tool="django", suffixes=(".py",), claims=claims, read=read, read_many=read_many)

@@ -41,7 +41,7 @@ from typing import Optional
 from ...errors import FluxInputError
 from ...pg.split import SqlSyntaxError, split_statements
 from ...schema.readers._ruby import Call, Num, tokens
-from . import Piece, Reader, ReadMigration, Unread
+from . import Irreversible, Piece, Reader, ReadMigration, Unread
 from ._rails_dsl import Dsl
 from ._rails_scan import Lenient, Opaque
 from ._rails_sql import Unreadable, require_static
@@ -73,7 +73,7 @@ class _Migration:
         self.transactional = True
         self.unread: list[Unread] = []
         self.helpers: set[str] = set()
-        self.irreversible: Optional[Unread] = None  # the first call of `change` Rails cannot invert
+        self.irreversible: Optional[Irreversible] = None  # the first call of `change` Rails cannot invert
         self.down_unread = False  # Ruby in the down part not read: what it undoes is not known
         self.dsl = Dsl(4.2, self.miss)  # until the class names its Rails version
 
@@ -211,8 +211,11 @@ class _Migration:
         if mode == "change" and inverse[0] is not None:
             inverse[0] = None if undo is None else inverse[0] + [Piece(sql=s, line=c.line) for s in undo]
             if undo is None:
-                self.irreversible = Unread(line=c.line, what=f"Rails cannot invert {name} as written here in "
-                                                             "`change`, so `db:rollback` raises IrreversibleMigration")
+                self.irreversible = Irreversible(
+                    line=c.line, what=f"Rails cannot invert {name} as written here in `change`, so `db:rollback` "
+                                      "raises IrreversibleMigration",
+                    hint="write `up` and `down` methods, or give the call what Rails needs to invert it "
+                         "(remove_column's type, remove_index's columns)")
 
     @staticmethod
     def assured(sql: str) -> str:

@@ -67,11 +67,9 @@ def check_file(ctx):
         if what and ctx.irreversible is not None:
             # The tool made the down part and one call left it empty (Rails' change): that call is
             # the one to change, not the reversible one first in the file.
-            line, why = ctx.irreversible
+            line, why, hint = ctx.irreversible
             return [Verdict(f"the down section is empty: {why}; the up section {what}, which a rollback "
-                            "then cannot undo", line=line,
-                            hint="write `up` and `down` methods, or give the call what Rails needs to invert it "
-                                 "(remove_column's type, remove_index's columns)")]
+                            "then cannot undo", line=line, hint=hint)]
         if what:
             # The finding stands at the statement's line: in a program-code migration that is the line
             # of the call that sends it, which is why the message does not quote a line of its own.

@@ -254,6 +254,38 @@ def test_django_reader_gives_the_down_sql(django_project):
     assert read.transactional and not read.unread
 
 
+def test_operations_an_app_adds_to_a_migration_are_not_the_files(tmp_path):
+    """contenttypes adds a RunPython after each RenameModel of a migration `migrate` runs (saleor's
+    renames): it was said not analysed, and every finding of the file stood at its class line, the
+    operations no longer one per item of the file's list. And a RunPython with no reverse: Django
+    refuses to unapply the migration, which missing-rollback says at that call, in Django's words."""
+    from flux_agent.entry.validate import validate_paths
+
+    files = {"manage.py": MANAGE, "acme/__init__.py": "",
+             "acme/settings.py": settings("django.contrib.contenttypes", "library"),
+             "library/__init__.py": "", "library/migrations/__init__.py": "",
+             "library/migrations/0001_initial.py": INITIAL,
+             "library/migrations/0002_rename.py": django_migration("0001_initial", """
+                 migrations.RenameModel(old_name="Book", new_name="Volume")
+                 migrations.AddField(model_name="volume", name="isbn", field=models.TextField(null=True))
+                 """),
+             "library/migrations/0003_fill.py": django_migration("0002_rename", """
+                 migrations.AddField(model_name="volume", name="note", field=models.TextField(null=True))
+                 migrations.RunPython(fill)
+                 """)}
+    root = write(tmp_path, files)
+    folder = root / "library" / "migrations"
+    _, found = validate_paths([str(folder)], project_dir=str(root))
+    rename, fill = folder / "0002_rename.py", folder / "0003_fill.py"
+    at = {(Path(f.path).name, f.line, f.rule) for f in found}
+    assert ("0002_rename.py", line_of(rename, "RenameModel"), "renaming-table") in at, at
+    assert not [f for f in found if Path(f.path).name == "0002_rename.py" and f.rule == NOT_ANALYSED], found
+    assert not [f for f in found if f.line == line_of(rename, "class Migration")], found
+    rollback = [f for f in found if Path(f.path).name == "0003_fill.py" and f.rule == "missing-rollback"]
+    assert [f.line for f in rollback] == [line_of(fill, "RunPython")], found
+    assert "IrreversibleError" in rollback[0].message and "RunPython.noop" in rollback[0].hint
+
+
 def test_a_migration_naming_a_squashed_original_is_read(tmp_path):
     """paperless-ngx squashed documents' first migrations into 0001_squashed and deleted them, and
     paperless_mail's squashed migration still depends on ('documents', '0001_initial'), as Django

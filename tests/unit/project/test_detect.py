@@ -213,3 +213,23 @@ def test_other_sql_reads_words_not_strings_or_comments(sql, other):
     from flux_agent.project.scan import other_sql
 
     assert other_sql(sql) is other
+
+
+def test_a_django_project_has_a_migrations_folder_per_app(tmp_path):
+    """healthchecks' api and accounts apps: detection names one folder, and `flux validate --since`
+    with no paths looked at that one alone (a new migration of the other passed with exit 0)."""
+    from flux_agent.project.detect import migration_folders
+
+    (tmp_path / "manage.py").write_text("import django\n")
+    for app in ("hc/accounts", "hc/api", "hc/front"):
+        (tmp_path / app / "migrations").mkdir(parents=True)
+        (tmp_path / app / "migrations" / "__init__.py").write_text("")
+    (tmp_path / ".venv" / "lib" / "django_app" / "migrations").mkdir(parents=True)  # a package's: not the project's
+    (tmp_path / ".venv" / "lib" / "django_app" / "migrations" / "__init__.py").write_text("")
+    found = detect(tmp_path)
+    assert found.tool == "django"
+    folders = migration_folders(tmp_path, found)
+    assert folders[0] == found.migrations_dir and sorted(folders) == ["hc/accounts/migrations", "hc/api/migrations",
+                                                                     "hc/front/migrations"]
+    (tmp_path / "db").mkdir()  # any other tool: the one folder detection names
+    assert migration_folders(tmp_path, found.model_copy(update={"tool": "dbmate", "migrations_dir": "db"})) == ["db"]
