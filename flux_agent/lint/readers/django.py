@@ -15,7 +15,8 @@ outside validate, and judged without a schema.
 
 Lines: each operation of the file's `operations = [...]` list (found with `ast`) is the line of
 its SQL. migrations.RunPython (any operation that does not reduce to SQL) is a not-analysed
-finding at its line, as is an operation Django could not render. RunSQL gives its SQL.
+finding at its line, as is an operation Django could not render. RunSQL gives its SQL, each
+statement at its own line where the file writes it as a string literal.
 `atomic = False` on the Migration class makes the migration non-transactional (where
 AddIndexConcurrently's CREATE INDEX CONCURRENTLY belongs). Down: the operations' reverse SQL,
 last first (sqlmigrate --backwards); nothing when one of them cannot be reversed.
@@ -39,9 +40,9 @@ def claims(text: str) -> bool:
     return "django" in text and "class Migration" in text and "migrations.Migration" in text
 
 
-def operation_lines(text: str) -> tuple[Optional[list[int]], int]:
-    """The line of each item of the Migration class's `operations` list (None when it is not a
-    literal list), and the line of the class."""
+def _operations(text: str) -> tuple[Optional[list[ast.expr]], int]:
+    """The items of the Migration class's `operations` list (None when it is not a literal list),
+    and the line of the class (of the list, where it is not literal)."""
     try:
         tree = ast.parse(text)
     except SyntaxError:
@@ -54,9 +55,54 @@ def operation_lines(text: str) -> tuple[Optional[list[int]], int]:
         if any(isinstance(t, ast.Name) and t.id == "operations" for t in targets):
             if isinstance(node.value, (ast.List, ast.Tuple)) and not any(isinstance(e, ast.Starred)
                                                                         for e in node.value.elts):
-                return [e.lineno for e in node.value.elts], cls.lineno
+                return list(node.value.elts), cls.lineno
             return None, node.lineno
     return None, cls.lineno
+
+
+def _sql_literals(text: str, item: ast.expr) -> list[tuple[str, int]]:
+    """A RunSQL's forward SQL as its file writes it: each string literal (value, the line its
+    first character stands on), where the literal's source is its value (no escapes, no joins)."""
+    if not (isinstance(item, ast.Call) and getattr(item.func, "attr", getattr(item.func, "id", None)) == "RunSQL"):
+        return []
+    sql = item.args[0] if item.args else next((k.value for k in item.keywords if k.arg == "sql"), None)
+    out = []
+    for node in (sql.elts if isinstance(sql, (ast.List, ast.Tuple)) else [sql]):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            source = ast.get_source_segment(text, node) or ""
+            body = source.lstrip("rRuU")
+            quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+            if body[len(quote):len(body) - len(quote)] == node.value:  # each character where the file has it
+                out.append((node.value, node.lineno))
+    return out
+
+
+def _statement_pieces(sqls: list[str], literals: list[tuple[str, int]], line: int) -> list[Piece]:
+    """The statements Django rendered from a RunSQL, each at the line of the file it stands on, where
+    the SQL is found in the operation's literals (in order), else at the operation's `line`
+    (order/0134's 11 findings all stood at `RunSQL(`). Django sends a string as one query when
+    sqlparse is not installed: its statements are cut here, as PostgreSQL reads them."""
+    from ...pg.split import SqlSyntaxError, split_statements
+
+    out, at = [], (0, 0)
+    for sql in sqls:
+        text = sql.strip()
+        head = text.splitlines()[0].rstrip(";") if text else ""
+        base = None
+        for k in range(at[0], len(literals)):
+            value, first = literals[k]
+            pos = value.find(head, at[1] if k == at[0] else 0) if head else -1
+            if pos >= 0:
+                base, at = first + value.count("\n", 0, pos), (k, pos + len(head))
+                break
+        if base is None:
+            out.append(Piece(sql=text, line=line))
+            continue
+        try:
+            out += [Piece(sql=st.text, line=base + st.line - 1) for st in split_statements(text)]
+        except SqlSyntaxError:
+            out.append(Piece(sql=text, line=base))  # said by the rules, at the statement's first line
+    return out
 
 
 def _manage(path: Path, project: Optional[Path]) -> Optional[Path]:
@@ -217,13 +263,15 @@ def _read_migration(result: dict, text: str, schema=None) -> ReadMigration:
         elif status == "stopped":
             what = f"the project's code connected to {what}, not Flux's dev database, and was stopped"
         return ReadMigration(tool="django", unread=[Unread(line=1, what=f"sqlmigrate could not run: {what}")])
-    lines, class_line = operation_lines(text)
+    items, class_line = _operations(text)
     ops = result["ops"]
-    if lines is None or len(lines) != len(ops):
-        lines = [class_line] * len(ops)
+    if items is None or len(items) != len(ops):
+        items, lines = [None] * len(ops), [class_line] * len(ops)
+    else:
+        lines = [e.lineno for e in items]
     up: list[Piece] = []
     unread: list[Unread] = []
-    for op, line in zip(ops, lines):
+    for op, line, item in zip(ops, lines, items):
         if op["python"]:
             unread.append(Unread(line=line, what=f"{op['describe']}: runs Python (RunPython), whose effect on the "
                                                  "database is no SQL Flux can read"))
@@ -231,7 +279,9 @@ def _read_migration(result: dict, text: str, schema=None) -> ReadMigration:
             unread.append(Unread(line=line, what=f"{op['describe']}: Django could not render it as SQL "
                                                  f"({op['error']})"))
         elif op["sql"]:
-            up.append(Piece(sql="\n".join(s for s in op["sql"] if s.strip()), line=line))
+            sqls = [s for s in op["sql"] if s.strip()]
+            literals = _sql_literals(text, item) if item is not None else []
+            up += _statement_pieces(sqls, literals, line)
     down: Optional[list[Piece]] = []
     irreversible = None
     for op in result["down"]:

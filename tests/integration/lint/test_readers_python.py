@@ -286,6 +286,38 @@ def test_operations_an_app_adds_to_a_migration_are_not_the_files(tmp_path):
     assert "IrreversibleError" in rollback[0].message and "RunPython.noop" in rollback[0].hint
 
 
+def test_the_statements_of_a_run_sql_stand_at_their_own_lines(django_project, tmp_path):
+    """saleor's order/0134: a RunSQL of many statements, every finding at the `RunSQL(` line. Each
+    statement Django renders stands where the file's literal writes it."""
+    path = django_project / "library" / "migrations" / "0009_sql.py"
+    path.write_text(textwrap.dedent('''\
+        from django.db import migrations
+
+
+        class Migration(migrations.Migration):
+            dependencies = [("library", "0005_backfill")]
+            operations = [
+                migrations.RunSQL(
+                    """
+                    ALTER TABLE library_book ADD COLUMN isbn text;
+                    CREATE INDEX book_isbn_idx
+                        ON library_book (isbn);
+                    """,
+                    reverse_sql="SELECT 1",
+                ),
+                migrations.RunSQL(["SELECT 1", "CREATE INDEX book_name_idx ON library_book (name)"],
+                                  reverse_sql="SELECT 1"),
+            ]
+        '''))
+    try:
+        found = judged(path, django_project, "django")
+    finally:
+        path.unlink()
+    index = {f.line for f in found if f.rule == "require-concurrent-index-creation"}
+    assert index == {10, 15}, found  # the first CREATE INDEX's own line; the list's item on the call's line
+    assert 9 in {f.line for f in found if f.rule == "require-lock-timeout"}, found  # the ALTER TABLE's
+
+
 def test_a_migration_naming_a_squashed_original_is_read(tmp_path):
     """paperless-ngx squashed documents' first migrations into 0001_squashed and deleted them, and
     paperless_mail's squashed migration still depends on ('documents', '0001_initial'), as Django
