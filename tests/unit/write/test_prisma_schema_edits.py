@@ -217,24 +217,32 @@ def _same_objects(schema):
             for t in schema.tables}
 
 
-@pytest.mark.parametrize("case", PLANNED)
-def test_planned_by_flux_then_read_as_prisma_equals_the_database(tmp_path, case):
-    """Flux plans the operation on the schema schema.prisma describes; the edited schema.prisma,
-    read with Prisma's rules, has the same tables, columns, index and key names as the plan's SQL
-    replayed: what `prisma migrate diff` compares."""
+def planned(tmp_path: Path, case: str):
+    """(the schema SCHEMA describes, the plan of CASES[case] on it laid out as Prisma's migrations)."""
     pytest.importorskip("pglast")
+    from datetime import datetime, timezone
+
     from flux_agent.model.settings import Settings
     from flux_agent.plan.planner import build_plan
-    from flux_agent.schema.replay.steps import schemas_before_each
-    from flux_agent.write.tools._prisma_changes import window_closed
     from flux_agent.write.tools.prisma import WRITER
 
     (tmp_path / "prisma" / "migrations").mkdir(parents=True)
     (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
     before = read_prisma(tmp_path / "prisma" / "schema.prisma")
     plan = build_plan([ops.validate_python(CASES[case])], before, Settings(), tool="prisma")
-    from datetime import datetime, timezone
-    plan = WRITER.layout(plan, tmp_path, "prisma/migrations", datetime(2030, 1, 1, tzinfo=timezone.utc))
+    return before, WRITER.layout(plan, tmp_path, "prisma/migrations", datetime(2030, 1, 1, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("case", PLANNED)
+def test_planned_by_flux_then_read_as_prisma_equals_the_database(tmp_path, case):
+    """Flux plans the operation on the schema schema.prisma describes; the edited schema.prisma,
+    read with Prisma's rules, has the same tables, columns, index and key names as the plan's SQL
+    replayed: what `prisma migrate diff` compares."""
+    from flux_agent.schema.replay.steps import schemas_before_each
+    from flux_agent.write.tools._prisma_changes import window_closed
+    from flux_agent.write.tools.prisma import WRITER
+
+    before, plan = planned(tmp_path, case)
     got = WRITER.code_changes(plan, tmp_path)
     assert len(got) == 1 and got[0].applied_on_write, got
     after_db = schemas_before_each([s.up_sql for s in plan.steps if not s.is_code], before)[-1]
@@ -264,21 +272,12 @@ def test_a_set_aside_column_or_table_is_described_until_its_drop(tmp_path, case)
     ran, the drop that loses data): after the first, schema.prisma maps the set-aside column (table),
     still ignored, with the database's names, so a `prisma migrate dev` in between drops nothing early;
     after the second it is gone. Each compared with the plan's SQL replayed, as in the test above."""
-    pytest.importorskip("pglast")
-    from datetime import datetime, timezone
-
-    from flux_agent.model.settings import Settings
-    from flux_agent.plan.planner import build_plan
     from flux_agent.schema.replay.steps import schemas_before_each
     from flux_agent.write.deploy_groups import first_group, next_group
     from flux_agent.write.tools._prisma_changes import window_closed
     from flux_agent.write.tools.prisma import WRITER
 
-    (tmp_path / "prisma" / "migrations").mkdir(parents=True)
-    (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
-    before = read_prisma(tmp_path / "prisma" / "schema.prisma")
-    plan = build_plan([ops.validate_python(CASES[case])], before, Settings(), tool="prisma")
-    plan = WRITER.layout(plan, tmp_path, "prisma/migrations", datetime(2030, 1, 1, tzinfo=timezone.utc))
+    before, plan = planned(tmp_path, case)
     text = apply(SCHEMA, WRITER.code_changes(plan, tmp_path)[0].patch)  # the window: written with the plan
     written = {s.number for s in first_group(plan)}
     stages = []
