@@ -26,7 +26,8 @@ from ...pg.types import not_null_uses_check
 from ._base import Ctx, code_step, short_name, tx_step
 from ._dependents import column_dependents
 from ._partitions import partitions
-from ._shadow import Shadow, collect_copies, expand_steps, refuse_uncopyable, swap_sql
+from ._shadow import Shadow, collect_copies, expand_steps, refuse_uncopyable
+from ._shadow_swap import swap_sql
 from .add_index import index_steps
 
 # The widening casts a key may take: every old value fits, so no row can fail the copy.

@@ -17,7 +17,8 @@ from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
 from . import _key_family as key_family
-from ._shadow import create_views_sql, drop_views_sql, expand_steps, prepare, swap_sql
+from ._shadow import create_views_sql, drop_views_sql, expand_steps, prepare
+from ._shadow_swap import swap_sql
 
 
 def _target(op: ChangeColumnType, schema: Schema):

@@ -13,8 +13,8 @@ from ...model.plan import Step
 from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_new_column_name, require_table, tx_step
 from ._partitions import defaults_sql
-from ._shadow import (attach_unique_sql, drop_sync_sql, expand_steps, own_sequences_sql, prepare, restore_old_sql,
-                      take_names_sql)
+from ._shadow import drop_sync_sql, expand_steps, prepare
+from ._shadow_swap import attach_unique_sql, own_sequences_sql, restore_old_sql, take_names_sql
 
 
 def _shadow(op: RenameColumn, schema: Schema, pg_version: int = 12):
