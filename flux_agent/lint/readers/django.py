@@ -215,10 +215,21 @@ def read_many(paths: list[Path], project: Optional[Path]) -> None:
     manage = _manage(paths[0], project) if paths else None
     if manage is None or _devdb_off():
         return
-    try:
-        walked = _walk([p for p in paths if _manage(p, project) == manage], project, manage)
-    except FluxError:  # no dev server, or the run could not start: each file read alone
-        return
+    from ...project import places
+    from . import _django_kept
+
+    mine = [p for p in paths if _manage(p, project) == manage]
+    key = _django_kept.walk_key(project, manage, places.project_python(manage.parent, *([project] if project else [])))
+    walked = {p: found for p in mine for found in [_django_kept.kept(key, p) if key else None] if found}
+    todo = [p for p in mine if p not in walked]
+    if todo:
+        try:
+            fresh = _walk(todo, project, manage)
+        except FluxError:  # no dev server, or the run could not start: each file read alone
+            fresh = {}
+        if key:
+            _django_kept.keep(key, fresh)
+        walked.update(fresh)
     for path, (result, schema) in walked.items():
         try:
             _AHEAD[str(path)] = (_stat_key(path), _read_migration(result, path.read_text(encoding="utf-8"), schema))

@@ -1,0 +1,97 @@
+"""What the Django reader's walk rendered for each migration (its SQL, and the schema the migrations
+before it left), kept on disk by everything that run read: a folder validated again, unchanged, is
+read without starting the project's Python or `migrate` (saleor's order and product apps: 320 s
+cold, 245-269 s every warm run before; healthchecks' two apps 13 s each time).
+
+The key is what the dev database's own cache keys Django's schema by (devdb/runners/django.py's
+inputs: manage.py, the settings, every app's migrations, the lock files naming third-party versions;
+the PostgreSQL major), and what else the walk's answer depends on: Flux's code that renders and
+reads it, the project's interpreter and the packages installed in its virtualenv, and the
+environment (a setting may read it), less what a shell changes by itself. Only answers of a run
+that went through are kept; a failure (a package missing, the settings not loading) is read again."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import zlib
+from pathlib import Path
+from typing import Optional
+
+_KEPT = 4_000  # files kept, the newest (one a migration rendered under one key)
+_SHELL_OWN = ("PWD", "OLDPWD", "SHLVL", "_", "FLUX_RUN_CACHE_LOG")
+
+
+def walk_key(project: Optional[Path], manage: Path, python: str) -> Optional[str]:
+    """The key of the walk's answers for the project of `manage`, or None where it cannot be worked out."""
+    from ...devdb.build import _reader_version
+    from ...devdb.program import _key
+    from ...devdb.runners import django as runner
+    from ...devdb.server import binaries_major
+    from ...errors import FluxError
+    from ...model.settings import Settings
+    from ...project.config import load_settings
+    from . import _django_sql, django
+
+    root = project or manage.parent
+    try:
+        settings = load_settings(root) if project is not None else Settings()
+        files = runner.RUNNER.inputs(root, os.path.relpath(manage.parent, root))
+        inputs = _key(root, "django walk", files, binaries_major(settings), settings.dev_url)
+    except (FluxError, OSError, ValueError):
+        return None
+    digest = hashlib.sha256(f"flux-django-walk 1\0{_reader_version()}\0{inputs}\0{python}\0".encode())
+    for code in (_django_sql.__file__, django.__file__, __file__):
+        digest.update(Path(code).read_bytes())
+    digest.update(_installed(python).encode())
+    digest.update(repr(sorted((k, v) for k, v in os.environ.items() if k not in _SHELL_OWN)).encode())
+    return digest.hexdigest()[:32]
+
+
+def _installed(python: str) -> str:
+    """What the interpreter has installed: a virtualenv's packages and versions (their .dist-info
+    folders), else the interpreter file itself."""
+    venv = Path(python).parent.parent
+    if (venv / "pyvenv.cfg").is_file():
+        found = sorted(os.path.basename(p) for p in glob.glob(str(venv / "lib" / "python*" / "site-packages" / "*")))
+        return (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace") + "\n".join(found)
+    try:
+        st = os.stat(python)
+    except OSError:
+        return python
+    return f"{python} {st.st_size} {st.st_mtime_ns}"
+
+
+def _place(key: str, path: Path) -> Path:
+    from ...devdb.server import base_dir
+
+    return base_dir() / "django-walks" / (hashlib.sha256(f"{key}\0{path}".encode()).hexdigest()[:32] + ".json.z")
+
+
+def kept(key: str, path: Path) -> Optional[tuple[dict, object]]:
+    """(the child's rendering, the schema before) of the migration at `path` under `key`, or None."""
+    from ...model.schema import Schema
+
+    try:
+        data = json.loads(zlib.decompress(_place(key, path).read_bytes()))
+        return data["result"], Schema.model_validate(data["schema"])
+    except (OSError, ValueError, KeyError, TypeError, zlib.error):
+        return None
+
+
+def keep(key: str, walked: dict) -> None:
+    """Keep a walk's answers ({path: (rendering, schema before)}): those that went through."""
+    from ..cache_folder import keep_newest, write_whole
+
+    wrote = None
+    for path, (result, schema) in walked.items():
+        if schema is not None and result.get("status") == "ok":
+            place = _place(key, path)
+            # compressed: the schema before each file of a big project is most of it (saleor's: ~70 KB, 8 KB so)
+            data = json.dumps({"result": result, "schema": schema.model_dump(mode="json")}).encode()
+            if write_whole(place, zlib.compress(data, 1)):
+                wrote = place
+    if wrote is not None:
+        keep_newest(wrote.parent, lambda name: name.endswith(".json.z"), _KEPT)
