@@ -219,8 +219,13 @@ def read_many(paths: list[Path], project: Optional[Path]) -> None:
     from . import _django_kept
 
     mine = [p for p in paths if _manage(p, project) == manage]
-    key = _django_kept.walk_key(project, manage, places.project_python(manage.parent, *([project] if project else [])))
-    walked = {p: found for p in mine for found in [_django_kept.kept(key, p) if key else None] if found}
+    python = places.project_python(manage.parent, *([project] if project is not None else []))
+    key = _django_kept.walk_key(project, manage, python)
+    walked = {}  # what a walk of the same inputs rendered before, else what this one renders
+    for path in mine:
+        found = _django_kept.kept(key, path) if key else None
+        if found is not None:
+            walked[path] = found
     todo = [p for p in mine if p not in walked]
     if todo:
         try:
