@@ -45,7 +45,8 @@ def _fence(event: str, args) -> None:
 
 @contextmanager
 def _offline():
-    """The revision's code run with no network and no programs (_FENCED), in this thread's run."""
+    """The revision's code run with no network and no programs (_FENCED): process-wide while it runs,
+    so a thread the revision starts is fenced too (Flux judges in one thread meanwhile)."""
     if not getattr(_fence, "installed", False):
         sys.addaudithook(_fence)  # cannot be removed: it acts only while _OFFLINE is on
         _fence.installed = True
