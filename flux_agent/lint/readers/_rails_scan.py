@@ -63,6 +63,7 @@ class Lenient(Parser):
             elif self.at("op", "{"):
                 self.i += 1
                 call.block = self.params() or self.block("}")
+            self.guard(call)
             if not (self.at("nl") or self.at("eof") or self.at("name", "end") or self.at("op", "}")):
                 raise FluxInputError("more after the call")
             ahead = self.i
@@ -75,6 +76,31 @@ class Lenient(Parser):
             self.i = start
             self.skip()
             return Opaque(line, head)
+
+    # `enable_extension "x" unless extension_enabled?("x")` (maybe-finance's first migration), and
+    # `disable_extension "x" if extension_enabled?("x")`: the condition says what Rails' own SQL says
+    # already (IF NOT EXISTS, IF EXISTS), so the call is read as it stands.
+    _GUARDS = {"enable_extension": "unless", "disable_extension": "if"}
+
+    def guard(self, call: Call) -> None:
+        """Step over a modifier after `call` that only repeats what its SQL does (_GUARDS)."""
+        word = self._GUARDS.get(call.name)
+        if word is None or not self.at("name", word):
+            return
+        start = self.i
+        self.i += 1
+        try:
+            cond = self.chain()
+            if self.at("op", "(") and not self.peek()[3]:
+                self.i += 1
+                self.arguments(cond, ")")
+            elif self.starts_value():
+                self.arguments(cond, None)
+            if cond.name == "extension_enabled?" and [str(a) for a in cond.args] == [str(a) for a in call.args[:1]]:
+                return
+        except (FluxInputError, IndexError):
+            pass
+        self.i = start  # any other condition: Ruby logic, as before
 
     def params(self) -> list:
         """Step over `|t|` after `do` or `{` (returns [] so that `or` goes on to the block)."""

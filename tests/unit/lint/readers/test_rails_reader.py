@@ -338,3 +338,20 @@ def test_ruby_in_the_down_part_is_no_finding(tmp_path):
     assert not [f for f in found if f.rule in ("not-analysed", "missing-rollback")], found
     up_ruby = migration("  def up\n    Account.where(x: 1).delete_all\n  end\n")
     assert [f.line for f in judged(tmp_path, up_ruby, "20250101000003_y.rb") if f.rule == "not-analysed"] == [3]
+
+
+@pytest.mark.parametrize("call, sql", [
+    ("enable_extension 'pgcrypto' unless extension_enabled?('pgcrypto')", "CREATE EXTENSION IF NOT EXISTS pgcrypto"),
+    ('enable_extension("pgcrypto") unless extension_enabled?("pgcrypto")', "CREATE EXTENSION IF NOT EXISTS pgcrypto"),
+    ("disable_extension 'hstore' if extension_enabled?('hstore')", "DROP EXTENSION IF EXISTS hstore CASCADE"),
+    ("enable_extension 'pgcrypto' unless extension_enabled?('other')", None),  # another condition: Ruby logic
+    ("enable_extension 'pgcrypto' if Rails.env.production?", None),
+])
+def test_an_extension_guarded_by_what_its_sql_says_already_is_read(call, sql):
+    """maybe-finance's first migration: `enable_extension "pgcrypto" unless extension_enabled?(...)` was Ruby
+    logic not read; the guard repeats the IF NOT EXISTS Rails sends anyway."""
+    read = read_rails_migration(Path("20240201183314_enable_uuid.rb"), change(call))
+    if sql is None:
+        assert not read.up and [u.line for u in read.unread] == [3], read
+    else:
+        assert [p.sql for p in read.up] == [sql] and not read.unread and [p.line for p in read.up] == [3], read
