@@ -5,10 +5,12 @@ cold, 245-269 s every warm run before; healthchecks' two apps 13 s each time).
 
 The key is what the dev database's own cache keys Django's schema by (devdb/runners/django.py's
 inputs: manage.py, the settings, every app's migrations, the lock files naming third-party versions;
-the PostgreSQL major), and what else the walk's answer depends on: Flux's code that renders and
-reads it, the project's interpreter and the packages installed in its virtualenv, and the
-environment (a setting may read it), less what a shell changes by itself. Only answers of a run
-that went through are kept; a failure (a package missing, the settings not loading) is read again."""
+the PostgreSQL major), and what else the walk's answer depends on: every Python file of the project
+(a custom field's SQL type is the app's code), Flux's code that renders and reads it, the project's
+interpreter and the packages installed where it looks (their versions: third-party apps bring
+migrations), and the environment (a setting may read it), less what a shell changes by itself. Only
+answers of a run that went through are kept; a failure (a package missing, the settings not
+loading) is read again."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def walk_key(project: Optional[Path], manage: Path, python: str) -> Optional[str
     root = project or manage.parent
     try:
         settings = load_settings(root) if project is not None else Settings()
-        files = runner.RUNNER.inputs(root, os.path.relpath(manage.parent, root))
+        files = sorted(set(runner.RUNNER.inputs(root, os.path.relpath(manage.parent, root))) | set(_sources(root)))
         inputs = _key(root, "django walk", files, binaries_major(settings), settings.dev_url)
     except (FluxError, OSError, ValueError):
         return None
@@ -50,18 +52,34 @@ def walk_key(project: Optional[Path], manage: Path, python: str) -> Optional[str
     return digest.hexdigest()[:32]
 
 
+def _sources(root: Path) -> list[Path]:
+    """Every Python file of the project (the folders a dev database's inputs skip, skipped)."""
+    from ...devdb.runners.django import _SKIP
+
+    out = []
+    for here, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP and not d.startswith("."))
+        out += [Path(here) / n for n in names if n.endswith(".py")]
+    return out
+
+
 def _installed(python: str) -> str:
-    """What the interpreter has installed: a virtualenv's packages and versions (their .dist-info
-    folders), else the interpreter file itself."""
+    """What the interpreter finds installed: the packages and their versions (the .dist-info folders)
+    of its virtualenv, or of its prefix's and the user's site folders, and the interpreter itself."""
     venv = Path(python).parent.parent
-    if (venv / "pyvenv.cfg").is_file():
-        found = sorted(os.path.basename(p) for p in glob.glob(str(venv / "lib" / "python*" / "site-packages" / "*")))
-        return (venv / "pyvenv.cfg").read_text(encoding="utf-8", errors="replace") + "\n".join(found)
+    places = [venv / "lib" / "python*" / "site-packages"]
+    if not (venv / "pyvenv.cfg").is_file():  # pyenv's, a distribution's (dist-packages), the user's
+        prefix = Path(os.path.realpath(python)).parent.parent
+        places += [prefix / "lib" / "python*" / "site-packages", prefix / "lib" / "python3*" / "dist-packages",
+                   prefix / "local" / "lib" / "python3*" / "dist-packages",
+                   Path.home() / ".local" / "lib" / "python*" / "site-packages"]
+    found = sorted(p for place in places for p in glob.glob(str(place / "*")))
     try:
         st = os.stat(python)
+        me = f"{os.path.realpath(python)} {st.st_size} {st.st_mtime_ns}"
     except OSError:
-        return python
-    return f"{python} {st.st_size} {st.st_mtime_ns}"
+        me = python
+    return me + "\n" + "\n".join(found)
 
 
 def _place(key: str, path: Path) -> Path:

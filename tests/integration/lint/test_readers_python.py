@@ -343,10 +343,16 @@ def test_a_django_folder_validated_again_unchanged_starts_no_python(tmp_path, mo
         m.setattr(_python, "run_child", no_python)
         _, again = validate_paths([str(folder)], project_dir=str(root))
     assert again == first
-    index = folder / "0002_index.py"
-    index.write_text(index.read_text().replace("book_pages_idx", "book_pages_ix"))
+    (root / "library" / "__init__.py").write_text("# the app's code: a custom field's SQL type lives there\n")
     runs = []
     real = _python.run_child
+    with monkeypatch.context() as m:
+        m.setattr(_python, "run_child", lambda *a, **k: runs.append(1) or real(*a, **k))
+        assert validate_paths([str(folder)], project_dir=str(root))[1] == first
+    assert runs  # walked again: any Python file of the project may change what a migration renders
+    index = folder / "0002_index.py"
+    index.write_text(index.read_text().replace("book_pages_idx", "book_pages_ix"))
+    runs.clear()
     monkeypatch.setattr(_python, "run_child", lambda *a, **k: runs.append(1) or real(*a, **k))
     _, changed = validate_paths([str(folder)], project_dir=str(root))
     assert runs and changed != first and "book_pages_ix" in " ".join(f.message for f in changed), changed
