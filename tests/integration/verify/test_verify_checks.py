@@ -14,6 +14,7 @@ import pytest
 
 from flux_agent.write.deploy_groups import PLANS_DIR, PlanRecord
 from flux_agent.plan.ops import _shadow as shadow_column
+from flux_agent.plan.ops import _shadow_swap as shadow_swap
 from flux_agent.pg.quote import ident
 from flux_agent.entry.actions import parse_operations, plan_migration
 from flux_agent.verify import load, render_report, verify
@@ -190,7 +191,9 @@ def _without_new_to_old_copy(original):
 @pytest.mark.slow
 def test_lost_write_detector_fires_on_a_broken_sync_trigger(pg_admin_url, shop, monkeypatch):
     (shop / ".flux.yaml").write_text("backfill_sleep_ms: 0\n")
-    monkeypatch.setattr(shadow_column, "sync_function_sql", _without_new_to_old_copy(shadow_column.sync_function_sql))
+    broken = _without_new_to_old_copy(shadow_column.sync_function_sql)
+    for module in (shadow_column, shadow_swap):  # the expand's trigger, and the one the contract's rollback makes
+        monkeypatch.setattr(module, "sync_function_sql", broken)
     # New code's writes between the contract's rollback and the code deploy's are the ones lost: give
     # that window time for many of them, even on a loaded machine.
     monkeypatch.setattr(load, "OVERLAP", 1.5)
