@@ -90,12 +90,7 @@ class Lenient(Parser):
         start = self.i
         self.i += 1
         try:
-            cond = self.chain()
-            if self.at("op", "(") and not self.peek()[3]:
-                self.i += 1
-                self.arguments(cond, ")")
-            elif self.starts_value():
-                self.arguments(cond, None)
+            cond = self.with_arguments(self.chain())
             if cond.name == "extension_enabled?" and [str(a) for a in cond.args] == [str(a) for a in call.args[:1]]:
                 return
         except (FluxInputError, IndexError):

@@ -186,13 +186,17 @@ class Parser:
                 return out
             out.append(self.statement())
 
-    def statement(self) -> Call:
-        call = self.chain()
+    def with_arguments(self, call: Call) -> Call:
+        """`call` with its arguments: in parentheses right after its name, or bare to the line's end."""
         if self.at("op", "(") and not self.peek()[3]:
             self.i += 1
             self.arguments(call, ")")
         elif self.starts_value():
             self.arguments(call, None)
+        return call
+
+    def statement(self) -> Call:
+        call = self.with_arguments(self.chain())
         if self.at("name", "do"):
             self.i += 1
             if self.at("op", "|"):
