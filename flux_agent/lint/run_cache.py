@@ -51,8 +51,13 @@ _HERE = os.name == "posix"
 _INSTALLED = tuple(os.path.join(p, "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})  # code: stats
 
 
+def steady_environment() -> list[tuple[str, str]]:
+    """The environment, sorted, less what a shell changes by itself between two identical runs."""
+    return sorted((k, v) for k, v in os.environ.items() if k not in _SHELL_OWN)
+
+
 def _key(argv: list[str]) -> str:
-    env = sorted((k, v) for k, v in os.environ.items() if k not in _SHELL_OWN)
+    env = steady_environment()
     streams = [s.isatty() if s is not None else None for s in (sys.stdin, sys.stdout, sys.stderr)]
     if streams[1]:  # a terminal's width can shape text (no environment variable says it changed)
         try:

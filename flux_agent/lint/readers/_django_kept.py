@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Optional
 
 _KEPT = 4_000  # files kept, the newest (one a migration rendered under one key)
-_SHELL_OWN = ("PWD", "OLDPWD", "SHLVL", "_", "FLUX_RUN_CACHE_LOG")
 
 
 def walk_key(project: Optional[Path], manage: Path, python: str) -> Optional[str]:
@@ -35,6 +34,7 @@ def walk_key(project: Optional[Path], manage: Path, python: str) -> Optional[str
     from ...errors import FluxError
     from ...model.settings import Settings
     from ...project.config import load_settings
+    from ..run_cache import steady_environment
     from . import _django_sql, django
 
     root = project or manage.parent
@@ -48,7 +48,7 @@ def walk_key(project: Optional[Path], manage: Path, python: str) -> Optional[str
     for code in (_django_sql.__file__, django.__file__, __file__):
         digest.update(Path(code).read_bytes())
     digest.update(_installed(python).encode())
-    digest.update(repr(sorted((k, v) for k, v in os.environ.items() if k not in _SHELL_OWN)).encode())
+    digest.update(repr(steady_environment()).encode())
     return digest.hexdigest()[:32]
 
 
