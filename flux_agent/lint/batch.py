@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gc
 import os
+import pickle
+import signal
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -183,6 +185,63 @@ def _even(count: int, workers: int) -> list[tuple[int, int]]:
     return [(k, min(count, k + size)) for k in range(0, count, size)]
 
 
+class _Worker:
+    """A process forked to judge one task (_judge_chunk's), its answer sent back through a pipe.
+    Forked by hand, not through multiprocessing's Pool: the pool's start (its module, its threads,
+    its queues) cost the 2,000-file set's cold run ~50 ms before any worker judged, and this
+    process judges a run of its own meanwhile instead of waiting."""
+
+    def __init__(self, task: tuple):
+        read, write = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the worker: judge, answer, and leave without this process's exit handlers
+            os.close(read)
+            os._exit(_answer(write, task))
+        os.close(write)
+        self.read = read
+
+    def result(self):
+        """The worker's answer; what it raised is raised here."""
+        with os.fdopen(self.read, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0  # reaped: nothing left to stop
+        if not data:
+            raise FluxInternalError(f"a validate worker ended without an answer (wait status {status})")
+        ok, value = pickle.loads(data)
+        if not ok:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        """End a worker whose answer is not wanted (this process failed first)."""
+        if self.pid:
+            os.kill(self.pid, signal.SIGTERM)
+            os.close(self.read)
+            os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+def _answer(write: int, task: tuple) -> int:
+    """A worker's part: its task's answer (or what it raised) pickled to the pipe; its exit code."""
+    try:
+        try:
+            answer = (True, _judge_chunk(task))
+        except BaseException as exc:  # sent to the parent, which raises it as its own
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:  # an exception that does not pickle: its text
+            import traceback
+
+            data = pickle.dumps((False, FluxInternalError("".join(traceback.format_exception(answer[1])))))
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+        return 0
+    except BaseException:
+        return 1
+
+
 def judge_all(folder: Path, tool: str, jobs: list[Job], saved: Optional[ReplayCache] = None,
               meanwhile: Optional[Callable[[], Optional[ReplayCache]]] = None) -> None:
     """Fill in each job's findings: in this process, or over worker processes when there are
@@ -207,19 +266,23 @@ def judge_all(folder: Path, tool: str, jobs: list[Job], saved: Optional[ReplayCa
             saved = meanwhile() if meanwhile is not None else saved
             results = judge(folder, tool, jobs, None, saved)
         else:
-            import multiprocessing
-
             schema_runs, plain_runs = _chunks(len(jobs), workers // 2), _even(len(jobs), workers - workers // 2)
             tasks = [(folder, tool, c, "schema", HeldStates() if meanwhile is not None else saved)
                      for c in schema_runs] + [(folder, tool, c, "plain") for c in plain_runs]
+            # Each task but the last is a forked worker's; the last (plain rules, the shortest with
+            # `meanwhile` beside it) is this process's own.
             _FORKED[:] = jobs
+            forked: list[_Worker] = []
             try:
-                with multiprocessing.get_context("fork").Pool(len(tasks)) as pool:  # forked here: as set here
-                    pending = pool.map_async(_judge_chunk, tasks, chunksize=1)
-                    saved = meanwhile() if meanwhile is not None else saved
-                    parts = pending.get()
+                forked = [_Worker(task) for task in tasks[:-1]]
+                saved = meanwhile() if meanwhile is not None else saved
+                own = _judge_chunk(tasks[-1])
+                parts = [w.result() for w in forked] + [own]
+                forked = []
             finally:
                 _FORKED.clear()
+                for w in forked:
+                    w.stop()
             for _, held in parts:
                 for position, resumed, state in held if saved is not None else ():
                     saved.keep_saved(position, resumed, state)

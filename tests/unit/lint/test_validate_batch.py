@@ -75,7 +75,7 @@ def test_parallel_and_cached_runs_find_what_the_serial_run_finds(folder, tmp_pat
 
 def test_judging_collects_young_objects_less_often_and_leaves_the_collector_as_it_was(folder, tmp_path,
                                                                                      monkeypatch):
-    """The judging (in this process, or in each worker) runs with the collector on, collecting young
+    """The judging (in this process, and in each worker) runs with the collector on, collecting young
     objects every _YOUNG made, not Python's 700, and what lived before it frozen (the workers fork
     so). A process that judges again and again (the MCP server judges in-process) gets its collector
     back as it was, and `flux validate`, which turns it off for its start, gets it off again."""
@@ -98,9 +98,10 @@ def test_judging_collects_young_objects_less_often_and_leaves_the_collector_as_i
     [(pid, on, young, frozen)] = judged(jobs=1)
     assert pid == os.getpid() and on and young == batch._YOUNG and frozen > 0
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0 and gc.isenabled()
-    workers = judged(jobs=2)
-    assert len(workers) == 2 and all(pid != os.getpid() and on and young == batch._YOUNG and frozen > 0
+    workers = judged(jobs=2)  # a forked worker judges the schema's rules, this process the others
+    assert len(workers) == 2 and all(on and young == batch._YOUNG and frozen > 0
                                      for pid, on, young, frozen in workers), workers
+    assert sorted(pid == os.getpid() for pid, *_ in workers) == [False, True]
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
     gc.disable()
     try:
@@ -509,3 +510,28 @@ def test_after_one_file_changed_only_it_is_asked_for_down_sql(tmp_path, monkeypa
     _, uncached = validate_paths([str(folder)], str(tmp_path))
     assert [f.model_dump() for f in found] == [f.model_dump() for f in uncached]
     assert not any(f.rule == "require-down" for f in found)  # judged as up only, as before
+
+
+def test_what_a_worker_raises_is_raised_here_and_a_worker_that_dies_is_an_internal_failure(folder, monkeypatch):
+    from flux_agent.errors import FluxInputError, FluxInternalError
+
+    real = batch.judge
+    pid = os.getpid()
+
+    def schema_fails(where, tool, todo, family=None, *rest):
+        if family == "schema" and os.getpid() != pid:  # in the forked worker only
+            raise FluxInputError("bad file in the worker")
+        return real(where, tool, todo, family, *rest)
+
+    monkeypatch.setattr(batch, "judge", schema_fails)
+    with pytest.raises(FluxInputError, match="bad file in the worker"):
+        run(folder, monkeypatch, jobs=2)
+
+    def schema_dies(where, tool, todo, family=None, *rest):
+        if family == "schema" and os.getpid() != pid:
+            os._exit(3)
+        return real(where, tool, todo, family, *rest)
+
+    monkeypatch.setattr(batch, "judge", schema_dies)
+    with pytest.raises(FluxInternalError, match="without an answer"):
+        run(folder, monkeypatch, jobs=2)
