@@ -24,8 +24,10 @@ def existing_table_alter(stmt, ctx, objtype=None) -> tuple[Optional[str], list[a
     n = stmt.node
     if not isinstance(n, ast.AlterTableStmt) or (objtype is not None and n.objtype != objtype):
         return None, []
-    table = relation_name(n.relation)
-    return (None, []) if ctx.table_is_new(table) else (table, alter_cmds(n))
+    found = stmt.memo.get("altered")  # asked by a dozen rules of each ALTER TABLE
+    if found is None:
+        found = stmt.memo["altered"] = (relation_name(n.relation), alter_cmds(n))
+    return (None, []) if ctx.table_is_new(found[0]) else found
 
 
 def added_constraints(cmds, contype) -> Iterator[tuple[ast.Constraint, Optional[ast.ColumnDef]]]:
@@ -91,10 +93,13 @@ def typed_columns(node):
             yield cmd.def_.colname or cmd.name, cmd.def_.typeName
 
 
-def flag_columns(node, picked, message: str):
-    """A verdict naming the columns whose type `picked(type)` holds (a CREATE TABLE of many columns
-    said which), `message` after them; None where none does."""
-    names = [name for name, tn in typed_columns(node) if picked(tn)]
+def flag_columns(stmt, picked, message: str):
+    """A verdict naming the columns of the statement whose type `picked(type)` holds (a CREATE TABLE
+    of many columns said which), `message` after them; None where none does."""
+    columns = stmt.memo.get("typed_columns")  # asked by six rules of each statement
+    if columns is None:
+        columns = stmt.memo["typed_columns"] = list(typed_columns(stmt.node))
+    names = [name for name, tn in columns if picked(tn)]
     if not names:
         return None
     shown = ", ".join(dict.fromkeys(n for n in names if n)) or "a column"

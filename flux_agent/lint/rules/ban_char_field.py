@@ -27,4 +27,4 @@ RULE = Rule(
 
 
 def check(stmt, ctx):
-    return flag_columns(stmt.node, lambda t: type_name(t) in ("bpchar", "char", "character"), RULE.message)
+    return flag_columns(stmt, lambda t: type_name(t) in ("bpchar", "char", "character"), RULE.message)

@@ -34,4 +34,4 @@ _NAMES = {"int4", "integer", "serial", "serial4"}
 
 
 def check(stmt, ctx):
-    return flag_columns(stmt.node, lambda t: type_name(t) in _NAMES, RULE.message)
+    return flag_columns(stmt, lambda t: type_name(t) in _NAMES, RULE.message)

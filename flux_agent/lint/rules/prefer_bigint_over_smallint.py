@@ -26,4 +26,4 @@ _NAMES = {"int2", "smallint", "smallserial", "serial2"}
 
 
 def check(stmt, ctx):
-    return flag_columns(stmt.node, lambda t: type_name(t) in _NAMES, RULE.message)
+    return flag_columns(stmt, lambda t: type_name(t) in _NAMES, RULE.message)

@@ -28,4 +28,4 @@ _NAMES = {"serial", "serial2", "serial4", "serial8", "smallserial", "bigserial"}
 
 
 def check(stmt, ctx):
-    return flag_columns(stmt.node, lambda t: type_name(t) in _NAMES, RULE.message)
+    return flag_columns(stmt, lambda t: type_name(t) in _NAMES, RULE.message)

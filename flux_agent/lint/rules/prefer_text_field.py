@@ -26,4 +26,4 @@ RULE = Rule(
 
 
 def check(stmt, ctx):
-    return flag_columns(stmt.node, lambda t: type_name(t) == "varchar" and t.typmods, RULE.message)
+    return flag_columns(stmt, lambda t: type_name(t) == "varchar" and t.typmods, RULE.message)

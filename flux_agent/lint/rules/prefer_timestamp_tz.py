@@ -34,4 +34,4 @@ RULE = Rule(
 
 
 def check(stmt, ctx):
-    return flag_columns(stmt.node, lambda t: type_name(t) == "timestamp", RULE.message)
+    return flag_columns(stmt, lambda t: type_name(t) == "timestamp", RULE.message)
