@@ -164,12 +164,16 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
 
 def _history_schema(file: Path, project: Path, tool: str):
     """A function giving the schema a program-code migration of the project meets (called when a
-    rule reads it), or None where Flux does not read that offline."""
-    if tool != "alembic":
+    rule reads it), or None where Flux does not read that offline: Alembic's from the revisions
+    before it, Rails' from the dump Rails keeps (lint/readers/_rails_history.py)."""
+    if tool not in ("alembic", "rails"):
         return None
 
     def made():
-        from ..lint.readers._alembic_history import schema_before
+        if tool == "rails":
+            from ..lint.readers._rails_history import schema_before
+        else:
+            from ..lint.readers._alembic_history import schema_before
 
         return schema_before(file, project)
     return made

@@ -27,6 +27,12 @@ class Piece(BaseModel):
     line: int
 
 
+def joined_sql(pieces: list[Piece]) -> str:
+    """The pieces' SQL as one text to replay, each ending its statement on a line of its own (a
+    piece may end in a comment)."""
+    return "\n".join(p.sql.strip() + ("" if p.sql.strip().endswith(";") else "\n;") for p in pieces if p.sql.strip())
+
+
 class Unread(BaseModel):
     """Part of a migration a reader could not turn into SQL: judged by nobody, so said."""
 
@@ -52,6 +58,8 @@ class ReadMigration(BaseModel):
     transactional: bool = True  # the tool wraps the up part in a transaction
     one_query: bool = False  # the tool sends the up part as one query
     unread: list[Unread] = Field(default_factory=list)
+    down_unread: bool = Field(False, description=(
+        "Ruby in the down part the reader did not read (Rails): the down SQL may not undo the up part whole"))
     irreversible: Optional[Irreversible] = Field(None, description=(
         "the call that leaves the down part empty, where the tool derives it (Rails' change, Django's "
         "operations)"))

@@ -15,6 +15,7 @@ from typing import Optional
 
 from ...errors import FluxError
 from ...model.schema import Schema
+from . import joined_sql
 
 
 @dataclass
@@ -100,8 +101,7 @@ def _replayed(revision, replay) -> bool:
     """Replay the revision's up part; False where it was not read whole or does not replay."""
     if revision.unread:
         return False
-    # Each piece ends its statement on a line of its own: a piece may end in a comment.
-    sql = "\n".join(p.sql.strip() + ("" if p.sql.strip().endswith(";") else "\n;") for p in revision.up if p.sql.strip())
+    sql = joined_sql(revision.up)
     try:
         if sql:
             replay.replay_text(sql)

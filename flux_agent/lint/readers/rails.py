@@ -75,6 +75,7 @@ class _Migration:
         self.helpers: set[str] = set()
         self.irreversible: Optional[Irreversible] = None  # the first call of `change` Rails cannot invert
         self.down_unread = False  # Ruby in the down part not read: what it undoes is not known
+        self.inverse_unread = False  # a call of `change` not read (or part of it): its inverse is not known
         self.dsl = Dsl(4.2, self.miss)  # until the class names its Rails version
 
     def miss(self, line: int, why: str) -> None:
@@ -117,7 +118,7 @@ class _Migration:
         if self.down_unread and not down:
             down = None  # Ruby there, and no SQL read of it: whether it undoes the up part is not known
         return ReadMigration(tool="rails", up=up, down=down, transactional=self.transactional, unread=self.unread,
-                             irreversible=self.irreversible if "change" in bodies and not down else None)
+                             down_unread=self.down_unread or self.inverse_unread, irreversible=self.irreversible if "change" in bodies and not down else None)
 
     def class_body(self, items: list, bodies: dict[str, list]) -> None:
         for item in items:
@@ -145,6 +146,7 @@ class _Migration:
         down part is not judged); it only makes the down part not known (down_unread)."""
         miss = self.miss if mode != "down" else self.down_miss
         for item in items:
+            before = len(self.unread)
             if isinstance(item, Opaque):
                 miss(item.line, f"{item.head} is application code (a model or class): its SQL is not known until "
                           "Ruby runs" if item.head[:1].isupper() else
@@ -160,6 +162,11 @@ class _Migration:
                 what = f"missing option {exc.args[0]}" if isinstance(exc, KeyError) else \
                     "a missing argument" if isinstance(exc, IndexError) else str(exc)
                 miss(item.line, f"{item.name} with {what}: not read")
+            # A call of `change` not read whole: what Rails inverts of it is not known (a table it creates is
+            # dropped whole however its columns read).
+            if mode == "change" and len(self.unread) > before and not (
+                    isinstance(item, Call) and item.name in ("create_table", "create_join_table")):
+                self.inverse_unread = True
 
     def one(self, c: Call, mode: str, out: list[Piece], inverse: list, assured: bool) -> None:
         name, block = c.name, c.block

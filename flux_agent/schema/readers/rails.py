@@ -24,7 +24,7 @@ from ...errors import FluxInputError
 from .. import read_file
 from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table
 from ...pg.quote import canonical_table, ident, literal, qname
-from ...pg.parse import ParseError, column_refs, parse_expr, parse_sql, render
+from ...pg.parse import ParseError, ast, column_refs, parse_expr, parse_sql, pglast, render
 from ..normal import normalise_schema
 from .pg_dump import read_pg_dump
 from ..replay.engine import replay_sql
@@ -33,7 +33,7 @@ from ..replay.state import split_key, type_text
 from ._ruby import Call, Lam, Num, Parser as _Parser, pluralize as _pluralize, rails_type, sha10 as _sha10, singularize
 from ._ruby import tokens as _tokens
 
-__all__ = ["read_schema_rb", "read_schema_rb_text", "read_rails_project", "singularize"]
+__all__ = ["read_schema_rb", "read_schema_rb_text", "read_rails_project", "dump_version", "singularize"]
 
 
 def read_rails_project(project_dir: Path) -> Schema:
@@ -44,6 +44,37 @@ def read_rails_project(project_dir: Path) -> Schema:
     if (db / "schema.rb").is_file():
         return read_schema_rb(db / "schema.rb")
     raise FluxInputError(f"{db}: neither structure.sql nor schema.rb is there")
+
+
+def dump_version(project_dir: Path) -> Optional[int]:
+    """The newest migration version the project's dump holds (read_rails_project's file): schema.rb's
+    `define(version: ...)`, or the greatest version structure.sql inserts into schema_migrations;
+    None where the dump names none."""
+    db = Path(project_dir) / "db"
+    if (db / "structure.sql").is_file():
+        text = (db / "structure.sql").read_text(encoding="utf-8")
+        versions: list[int] = []
+        # Only the INSERTs into schema_migrations are parsed: the scanner cuts the statements, no trees.
+        for piece in pglast.parser.split(text, with_parser=False):
+            if "schema_migrations" not in piece:
+                continue
+            try:
+                stmts = parse_sql(piece)
+            except ParseError:
+                continue
+            for raw in stmts:
+                if isinstance(raw.stmt, ast.InsertStmt) and raw.stmt.relation.relname == "schema_migrations" \
+                        and isinstance(raw.stmt.selectStmt, ast.SelectStmt):
+                    versions += [int(v.val.sval) for row in raw.stmt.selectStmt.valuesLists or () for v in row
+                                 if isinstance(v, ast.A_Const) and isinstance(v.val, ast.String)
+                                 and v.val.sval.isdigit()]
+        return max(versions, default=None)
+    if (db / "schema.rb").is_file():
+        for call in _Parser(_tokens((db / "schema.rb").read_text(encoding="utf-8"))).statements(inside=False):
+            version = call.kwargs.get("version") if call.name.endswith("Schema.define") else None
+            if isinstance(version, Num):
+                return int(version)
+    return None
 
 
 def read_schema_rb(path: Path) -> Schema:

@@ -1,0 +1,175 @@
+"""The schema a Rails migration meets, from the dump Rails writes after each migration it runs
+(db/structure.sql or db/schema.rb, read as `flux schema` reads them): a migration the dump holds
+(its version at most the dump's) meets the dump with it and every later migration undone, their
+down parts (as the reader reads them: the `down` method, or what Rails inverts of `change`) replayed
+newest first; a pending migration meets the dump with the pending ones before it done, their up
+parts replayed. Where a migration on the way is not read whole offline (Ruby Flux does not run, a
+`change` Rails cannot invert, a down part that does not replay), the migrations beyond it meet no
+known schema (None) and are judged without one, as before. Replaying a history from its first
+migration would need every one read whole: real projects' oldest ones are the least likely to be
+(their own helpers, Ruby that computes names), and the dump is where Rails itself starts a database."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Optional
+
+from ...errors import FluxError
+from ...model.schema import Schema
+from . import joined_sql
+
+# folder -> (the key of what it was worked out from, {resolved migration file: the schema it meets})
+_KNOWN: dict[str, tuple[tuple, dict[str, Schema]]] = {}
+
+
+def schema_before(path: Path, project: Optional[Path]) -> Optional[Schema]:
+    """The schema the migration at `path` runs on, or None where Flux does not know it offline."""
+    if project is None:
+        return None
+    path = path.resolve()
+    try:
+        return _schemas(path.parent, Path(project)).get(str(path))
+    except (FluxError, OSError, UnicodeDecodeError):  # a dump Flux cannot read: no schema, as before
+        return None
+
+
+def _versioned(folder: Path) -> list[tuple[int, Path]]:
+    """(version, file) of each migration of the folder, in the order Rails runs them."""
+    found = []
+    with os.scandir(folder) as entries:
+        for e in entries:
+            head = e.name.partition("_")[0]
+            if e.name.endswith(".rb") and head.isdigit() and e.is_file():
+                found.append((int(head), folder / e.name))
+    return sorted(found)
+
+
+def _stat(path: Path) -> tuple:
+    try:
+        st = path.stat()
+    except OSError:
+        return ()
+    return (str(path), st.st_mtime_ns, st.st_size)
+
+
+def _schemas(folder: Path, project: Path) -> dict[str, Schema]:
+    """Each migration's schema that the dump gives (see the module's docstring), worked out once
+    per folder and dump as they are."""
+    migrations = _versioned(folder)
+    db = project / "db"
+    key = (tuple(_stat(f) for _, f in migrations), _stat(db / "structure.sql"), _stat(db / "schema.rb"))
+    held = _KNOWN.get(str(folder))
+    if held is not None and held[0] == key:
+        return held[1]
+    from ...schema.readers.rails import dump_version, read_rails_project
+
+    out: dict[str, Schema] = {}
+    version = dump_version(project)
+    if version is not None:
+        dump = read_rails_project(project)
+        _undo(dump, [f for v, f in migrations if v <= version], project, out)
+        _do(dump, [f for v, f in migrations if v > version], project, out)
+    _KNOWN[str(folder)] = (key, out)
+    return out
+
+
+def _undo(schema: Schema, applied: list[Path], project: Path, out: dict[str, Schema]) -> None:
+    """Down from the dump: each applied migration, newest first, undone by its down part, where its up
+    part replayed on what that leaves gives back the schema it was undone from (a down part that
+    misses a change, as real ones do, would have the migration judged against its own result)."""
+    for file in reversed(applied):
+        up, _, down = _sql(file, project)  # the up part read, whole or not: the replay says if it undoes
+        if down is None:
+            return
+        try:
+            before = _replayed(down, schema)
+            if not _redoes(up, before, schema):
+                return
+        except FluxError:
+            return
+        out[str(file.resolve())] = schema = before
+
+
+def _do(schema: Schema, pending: list[Path], project: Path, out: dict[str, Schema]) -> None:
+    """Up from the dump: each pending migration meets what the ones before it made, each read whole."""
+    for file in pending:
+        out[str(file.resolve())] = schema
+        up, whole, _ = _sql(file, project)
+        if not whole:
+            return
+        try:
+            schema = _replayed(up, schema)
+        except FluxError:
+            return
+
+
+# The statements that change what the rules read of a table: on the schema before a migration each
+# changes something, or the down part left it done (Rails' rollback of a `change_column_null` that a
+# hand-written `down` forgot: SET NOT NULL again changes nothing, and the round trip alone agrees).
+_SHAPING = ("AlterTableStmt", "CreateStmt", "IndexStmt", "DropStmt", "RenameStmt", "CreateEnumStmt",
+            "AlterEnumStmt")
+
+
+def _redoes(up: str, before: Schema, after: Schema) -> bool:
+    """Does the up part, replayed on `before`, change something with each statement that shapes a
+    table and give back `after` (as far as _shape sees)?"""
+    from ...schema.normal import normalise_schema
+    from ...schema.replay.engine import _statements
+    from ...schema.replay.state import State
+    from ...pg.split import SqlSyntaxError, split_statements
+
+    try:
+        stmts = split_statements(up)
+    except SqlSyntaxError:
+        return False
+    state = State(before.model_copy(deep=True))
+    apply, shape = _statements().apply_statement, _shape(state.schema, texts=True)
+    for s in stmts:
+        apply(state, s.node, up, s.start, s.end, 1)
+        if type(s.node).__name__ in _SHAPING:
+            now = _shape(state.schema, texts=True)
+            if now == shape:
+                return False
+            shape = now
+    state.end_session()
+    return _shape(normalise_schema(state.schema, in_place=True)) == _shape(after)
+
+
+def _replayed(sql: str, schema: Schema) -> Schema:
+    from ...schema.replay.engine import replay_sql
+
+    return replay_sql(sql, schema) if sql else schema
+
+
+def _shape(schema: Schema, texts: bool = False) -> tuple:
+    """What of a schema the rules judge by, whatever order its parts were made in (a column dropped
+    and added back comes last): tables, columns, keys, indexes, constraints and enums by name and
+    kind; with `texts`, expressions' texts too (defaults, CHECKs, ...), which a schema from the dump
+    and one replayed from migrations do not share: the dump has them as PostgreSQL prints them, with
+    the casts it adds, the migration as it was written."""
+    def text(value):
+        return value if texts else value is not None
+
+    def table(t) -> tuple:
+        return (t.name, tuple(t.primary_key),
+                sorted((c.name, c.type, c.nullable, text(c.default), text(c.generated)) for c in t.columns),
+                sorted((i.name, i.unique, i.primary, i.method, tuple(i.columns) if texts else len(i.columns),
+                        text(i.where)) for i in t.indexes),
+                sorted((c.name, c.kind, tuple(c.columns), c.ref_table or "", tuple(c.ref_columns), c.validated,
+                        text(c.expression)) for c in t.constraints))
+    return sorted(map(table, schema.tables)), sorted((e.name, tuple(e.values)) for e in schema.enums)
+
+
+def _sql(file: Path, project: Path) -> tuple[str, bool, Optional[str]]:
+    """The migration's up part as SQL, whether that is all of it, and its down part, None where it is
+    not read whole (Ruby of the up part not read matters to the down part only where its inverse is
+    not known: ReadMigration.down_unread); an empty down part is empty, whether it undoes the up part
+    is _undo's."""
+    from .rails import read_rails_migration
+
+    read = read_rails_migration(file, file.read_text(encoding="utf-8"), project)
+    up = joined_sql(read.up)
+    if read.down is None or read.irreversible is not None or read.down_unread:
+        return up, not read.unread, None
+    return up, not read.unread, joined_sql(read.down)

@@ -1,0 +1,164 @@
+"""The schema a Rails migration is judged against (lint/readers/_rails_history.py): from the dump
+(schema.rb or structure.sql), undone newest first by down parts that give the dump back, or done
+forward by pending migrations; none where a down part does not undo its migration."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flux_agent.entry.validate import validate_paths
+from flux_agent.lint.readers import _rails_history
+from flux_agent.schema.readers.rails import dump_version
+
+SCHEMA_RB = '''ActiveRecord::Schema[7.1].define(version: 2025_01_01_000002) do
+  create_table "users", force: :cascade do |t|
+    t.string "email", limit: 10
+    t.string "name", limit: 10
+    t.integer "age"
+    t.check_constraint "name IS NOT NULL", name: "users_name_null", validate: false
+  end
+end
+'''
+
+
+def migration(name: str, body: str) -> tuple[str, str]:
+    return name, f"class M{name[:14]} < ActiveRecord::Migration[7.1]\n{body}end\n"
+
+
+CREATE = migration("20250101000001_create_users.rb", """  def change
+    create_table :users do |t|
+      t.string :email, limit: 10
+      t.string :name, limit: 10
+    end
+  end
+""")
+ADD_AGE = migration("20250101000002_add_age.rb", """  def change
+    add_column :users, :age, :integer
+    add_check_constraint :users, "name IS NOT NULL", name: "users_name_null", validate: false
+  end
+""")
+# Pending (newer than the dump): email varchar(10) -> text only touches the catalog; the check is
+# validated, then NOT NULL is proven by it (strong_migrations' way).
+WIDEN = migration("20250101000003_widen_email.rb", """  def change
+    change_column :users, :email, :text
+  end
+""")
+NAME_REQUIRED = migration("20250101000004_name_required.rb", """  def up
+    validate_check_constraint :users, name: "users_name_null"
+    change_column_null :users, :name, false
+  end
+
+  def down
+    change_column_null :users, :name, true
+  end
+""")
+
+
+def project(tmp_path: Path, *files: tuple[str, str], schema_rb: str = SCHEMA_RB) -> Path:
+    root = tmp_path / "app"
+    (root / "db" / "migrate").mkdir(parents=True)
+    (root / "Gemfile").write_text('source "https://rubygems.org"\ngem "rails", "~> 7.1"\ngem "pg"\n')
+    (root / "db" / "schema.rb").write_text(schema_rb)
+    for name, text in files:
+        (root / "db" / "migrate" / name).write_text(text)
+    return root
+
+
+def findings(root: Path) -> dict[str, list[tuple[str, str]]]:
+    _, found = validate_paths([str(root / "db" / "migrate")], str(root))
+    out: dict[str, list] = {}
+    for f in found:
+        out.setdefault(Path(f.path).name, []).append((f.rule, f.message))
+    return out
+
+
+def test_pending_migrations_meet_the_dump_and_the_ones_before_them(tmp_path):
+    root = project(tmp_path, CREATE, ADD_AGE, WIDEN, NAME_REQUIRED)
+    found = findings(root)
+    widen = dict(found.get(WIDEN[0], []))
+    assert "changing-column-type" not in widen, widen  # varchar(10) -> text: the dump says what email was
+    assert "adding-not-nullable-field" not in dict(found.get(NAME_REQUIRED[0], [])), found
+    # Without the dump, neither is known: the type change may rewrite, the NOT NULL may scan.
+    (root / "db" / "schema.rb").unlink()
+    _rails_history._KNOWN.clear()
+    found = findings(root)
+    assert "the current type is unknown" in dict(found[WIDEN[0]])["changing-column-type"]
+    assert "adding-not-nullable-field" in dict(found[NAME_REQUIRED[0]])
+
+
+def test_applied_migrations_meet_the_dump_undone_by_the_later_down_parts(tmp_path):
+    widen = migration("20250101000003_widen_email.rb", """  def up
+    change_column :users, :email, :text
+  end
+
+  def down
+    change_column :users, :email, :string, limit: 10
+  end
+""")
+    dumped = SCHEMA_RB.replace("2025_01_01_000002", "2025_01_01_000003").replace(
+        't.string "email", limit: 10', 't.text "email"')
+    root = project(tmp_path, CREATE, ADD_AGE, widen, schema_rb=dumped)
+    schemas = _rails_history._schemas(root / "db" / "migrate", root)
+    before_widen = schemas[str((root / "db" / "migrate" / widen[0]).resolve())]
+    assert before_widen.table("users").column("email").type == "character varying(10)"
+    before_age = schemas[str((root / "db" / "migrate" / ADD_AGE[0]).resolve())]
+    assert before_age.table("users").column("age") is None
+    assert [c.kind for c in before_age.table("users").constraints] == ["primary_key"]
+    assert schemas[str((root / "db" / "migrate" / CREATE[0]).resolve())].table("users") is None
+    assert "changing-column-type" not in dict(findings(root).get(widen[0], []))
+
+
+def test_a_down_part_that_forgets_a_change_leaves_the_migrations_before_it_without_a_schema(tmp_path):
+    # maybe-finance's add_start_end_columns_to_balances: its down drops every column it adds but one.
+    forgets = migration("20250101000003_add_flags.rb", """  def up
+    add_column :users, :active, :boolean
+    add_column :users, :admin, :boolean
+  end
+
+  def down
+    remove_column :users, :active
+  end
+""")
+    # Its down forgets the NOT NULL (SET NOT NULL again changes nothing: the round trip alone agrees).
+    forgets_null = migration("20250101000003_name_required.rb", """  def up
+    change_column_null :users, :name, false
+  end
+
+  def down
+  end
+""")
+    for later, column in ((forgets, 't.boolean "active"\n    t.boolean "admin"'),
+                          (forgets_null, None)):
+        dumped = SCHEMA_RB.replace("2025_01_01_000002", "2025_01_01_000003")
+        dumped = dumped.replace('t.integer "age"', f't.integer "age"\n    {column}') if column else \
+            dumped.replace('t.string "name", limit: 10', 't.string "name", limit: 10, null: false')
+        root = project(tmp_path / later[0], CREATE, ADD_AGE, later, schema_rb=dumped)
+        schemas = _rails_history._schemas(root / "db" / "migrate", root)
+        assert schemas == {}, later[0]
+
+
+def test_the_dump_version_of_schema_rb_and_of_structure_sql(tmp_path):
+    root = project(tmp_path)
+    assert dump_version(root) == 20250101000002
+    (root / "db" / "structure.sql").write_text(
+        "CREATE TABLE public.users (id bigint NOT NULL);\n"
+        "CREATE TABLE public.schema_migrations (version character varying NOT NULL);\n"
+        "SET search_path TO \"$user\", public;\n\n"
+        "INSERT INTO \"schema_migrations\" (version) VALUES\n('20250101000009'),\n('1'),\n('20250101000004');\n\n")
+    assert dump_version(root) == 20250101000009  # structure.sql first, as Rails reads it
+    (root / "db" / "structure.sql").write_text("CREATE TABLE public.users (id bigint NOT NULL);\n")
+    assert dump_version(root) is None
+
+
+def test_a_call_of_change_not_read_leaves_its_inverse_unknown_a_table_it_creates_not():
+    from flux_agent.lint.readers.rails import read_rails_migration
+
+    def read(body: str):
+        return read_rails_migration(Path("20250101000005_x.rb"), migration("20250101000005_x.rb", body)[1])
+
+    helper = read("  def change\n    add_column :users, :bio, :text\n    User.reset_all_bios!\n  end\n")
+    assert helper.unread and helper.down_unread  # what Rails inverts of the model call is not known
+    inside = read("  def change\n    create_table :notes do |t|\n      t.text :body\n"
+                  "      if t.respond_to?(:jsonb)\n        t.jsonb :params\n      end\n    end\n  end\n")
+    assert inside.unread and not inside.down_unread  # the table is dropped whole however its columns read
+    assert [p.sql for p in inside.down] == ["DROP TABLE notes"]
