@@ -90,6 +90,13 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             current.append(current_schema(str(project), tool)[0])
         return current[0]
     per_file: list[list] = [[] for _ in files]  # FileFindings, or their dumps from the cache
+    folders: list[set[Path]] = []
+
+    def own_folders() -> set[Path]:
+        """The folders of the project's own migrations (each Django app's, each alembic section's)."""
+        if not folders:
+            folders.append({(project / f).resolve() for f in migration_folders(project, found)})
+        return folders[0]
     jobs: dict[int, tuple[_History, list[Job]]] = {}  # SQL files judged against a folder's history
     memo = RunMemo()  # what reading the program-code files works out once (devdb/run_memo.py)
     _read_ahead([f for f in files if not f.name.lower().endswith(".sql")], project, found.tool, memo)
@@ -99,7 +106,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             # run up to it, Django's walk); else a proposed file against PostgreSQL's schema (read when a rule
             # first asks), one of the project's migrations against the schema its history builds where Flux
             # reads that offline (alembic's: the revisions it follows), else without one.
-            proposed = (project / found.migrations_dir).resolve() not in file.resolve().parents
+            proposed = own_folders().isdisjoint(file.resolve().parents)
             schema = current_now if proposed else _history_schema(file, project, found.tool)
             per_file[order] = _validate_program(memo, file, settings, schema, display=str(file),
                                                 project=project, tool=found.tool)

@@ -86,8 +86,14 @@ def _creates_table(sql: str) -> bool:
 
 
 def migration_folders(project_dir: Path, found: Detection) -> list[str]:
-    """Every folder of the project's own migrations: detection names one, and a Django project has
-    one per app (healthchecks' api and accounts: `--since` looked at the accounts app alone)."""
+    """Every folder of the project's own migrations: detection names one, a Django project has one
+    per app (healthchecks' api and accounts: `--since` looked at the accounts app alone), and an
+    alembic.ini one per section naming a script_location (dispatch's core and tenant)."""
+    if found.tool == "alembic":
+        from .detectors import alembic_folders
+
+        others = alembic_folders(Scan(Path(project_dir)))
+        return [found.migrations_dir] + [f for f in others if f != found.migrations_dir]
     if found.tool == "django":
         from .detectors import django_apps
 

@@ -142,6 +142,24 @@ def _alembic(scan: Scan) -> Found:
     return [], None
 
 
+def alembic_folders(scan: Scan) -> list[str]:
+    """The versions folder of every script_location an alembic.ini names: its [alembic] section's
+    and each named section's (dispatch's core and tenant), each a history of its own."""
+    import configparser
+
+    out: list[str] = []
+    for f in scan.named("alembic.ini"):
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            parser.read_string(scan.read(f))
+        except configparser.Error:
+            continue
+        location = parser.get("alembic", "script_location", fallback="")
+        main = _alembic_versions(scan, f, location) if location else None
+        out += ([main] if main else []) + [folder for _, _, folder, _ in _alembic_sections(scan, f, parser)]
+    return list(dict.fromkeys(out))
+
+
 def _here(location: str) -> str:
     return location.replace("%(here)s/", "").replace("%(here)s", ".")
 

@@ -233,3 +233,38 @@ def test_a_django_project_has_a_migrations_folder_per_app(tmp_path):
                                                                      "hc/front/migrations"]
     (tmp_path / "db").mkdir()  # any other tool: the one folder detection names
     assert migration_folders(tmp_path, found.model_copy(update={"tool": "dbmate", "migrations_dir": "db"})) == ["db"]
+
+
+def test_each_alembic_section_is_a_history_of_its_own_not_a_proposed_change(tmp_path, monkeypatch):
+    """dispatch's alembic.ini names [core] and [tenant]: detection picks the larger, and validating the
+    other's revisions took them for changes proposed on top of the project, so it built the project's
+    dev database (exit 2 where the app's settings are missing). Each is judged on its own chain."""
+    from flux_agent.entry import validate as validate_mod
+    from flux_agent.project.detect import migration_folders
+
+    (tmp_path / "alembic.ini").write_text("[core]\nscript_location = revisions/core\n\n"
+                                          "[tenant]\nscript_location = revisions/tenant\n")
+    revision = ("revision = {rev!r}\ndown_revision = {down!r}\nfrom alembic import op\nimport sqlalchemy as sa\n\n"
+                "def upgrade():\n    op.{call}\n\ndef downgrade():\n    pass\n")
+    for section, count in (("core", 1), ("tenant", 3)):
+        versions = tmp_path / "revisions" / section / "versions"
+        versions.mkdir(parents=True)
+        (versions.parent / "env.py").write_text("")
+        for k in range(count):
+            (versions / f"{section}_{k}.py").write_text(revision.format(
+                rev=f"{section}{k}", down=f"{section}{k - 1}" if k else None,
+                call=f"create_table('{section}{k}', sa.Column('id', sa.Integer, primary_key=True), "
+                     "sa.Column('n', sa.Integer))"))
+    (tmp_path / "revisions" / "core" / "versions" / "core_1.py").write_text(revision.format(
+        rev="core1", down="core0", call="alter_column('core0', 'n', type_=sa.BigInteger)"))
+    found = detect(tmp_path)
+    assert found.migrations_dir == "revisions/tenant/versions"
+    assert migration_folders(tmp_path, found) == ["revisions/tenant/versions", "revisions/core/versions"]
+
+    def no_database(*_args, **_kwargs):
+        raise AssertionError("a revision of the project's own was judged as a proposed change")
+
+    monkeypatch.setattr(validate_mod, "current_schema", no_database)
+    _, findings = validate_mod.validate_paths([str(tmp_path / "revisions" / "core" / "versions")], str(tmp_path))
+    retyped = [f.message for f in findings if f.rule == "changing-column-type"]
+    assert retyped and "TYPE integer -> bigint" in retyped[0], retyped  # the type its own chain gave it
