@@ -90,7 +90,7 @@ def migration_folders(project_dir: Path, found: Detection) -> list[str]:
     per app (healthchecks' api and accounts: `--since` looked at the accounts app alone), and an
     alembic.ini one per section naming a script_location (dispatch's core and tenant)."""
     if found.tool == "alembic":
-        from .detectors import alembic_folders
+        from .alembic_config import alembic_folders
 
         others = alembic_folders(Scan(Path(project_dir)))
         return [found.migrations_dir] + [f for f in others if f != found.migrations_dir]

@@ -19,6 +19,7 @@ _BELOW_RESOURCES = 3
 _MAX_FILES = 50_000  # stop walking a huge tree rather than hang
 _MAX_SQL_READS = 2_000
 HEAD = 8_192  # tool markers sit at the top of a file
+Found = tuple[list[str], Optional[str]]  # a detector's answer: evidence lines, migrations folder
 # A project that supports several databases keeps a migrations folder for each (openfga:
 # assets/migrations/{mysql,postgres,sqlite}); Flux reads PostgreSQL's, so a folder named for another
 # database comes after its siblings.
