@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -205,10 +206,15 @@ def test_a_node_folder_read_from_kept_captures_is_served(tmp_path):
     (rel, text, line, _, _), _ = CASES["knex"]
     (root / rel).write_text(text)
     cache, captures = tmp_path / "cache", Path(os.environ["FLUX_DEVDB_DIR"]) / "captures"
+    captures.mkdir(parents=True, exist_ok=True)
+    (captures / ("0" * 32 + ".json")).write_text("{}")  # an earlier Flux's, uncompressed
     args = ("validate", "migrations", "--project", ".", "--json")
     first, said = flux(*args, cwd=root, cache=cache)
     flagged = {f["line"] for f in json.loads(first.stdout) if f["path"].endswith(Path(rel).name)}
     assert first.returncode == 1 and line in flagged, first.stdout + first.stderr
+    kept = sorted(captures.iterdir())  # compressed (misskey's 340 uncompressed: 221 MB); the old one gone
+    assert kept and all(k.name.endswith(".json.z") for k in kept), kept
+    assert all("schema" in json.loads(zlib.decompress(k.read_bytes())) for k in kept)
     # what the run reads of the dev database's folder: the captures, the binaries found (written by a run)
     settled(root, captures, captures.parent / "binaries.json")
     again, said = flux(*args, cwd=root, cache=cache)
