@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import psycopg
+import psycopg.sql
 from pydantic import BaseModel, Field
 
 from ..errors import FluxInputError
@@ -107,9 +108,26 @@ def trace(files: Sequence[Path], url: str, major: int, rows: int, project: Optio
             psycopg.connect(url, autocommit=True) as holder:
         for path in files:
             pieces, transactional, notes = _pieces(path, project, tool)
-            report.notes += notes
+            report.notes += notes + _make_roles(holder, pieces, display(path))
             _trace_file(a, b, holder, pieces, transactional, major, display(path), report)
     return report
+
+
+def _make_roles(conn, pieces: list[_Piece], shown: str) -> list[str]:
+    """Create the roles the file's statements name (OWNER TO, GRANT ... TO, a policy's TO) that the
+    database does not have and the file does not create itself: a migration may use a role only
+    production has (upchieve's `OWNER TO mat_view_owners`), as the dev database's build finds them
+    (devdb/build.py); traced without it, the file stopped there and the files after it ran on a
+    state they were not written for. The notes saying so."""
+    made = {n.role for p in pieces if isinstance(p.stmt.node, ast.CreateRoleStmt) for n in [p.stmt.node]}
+    named = dict.fromkeys(n.rolename for p in pieces for n in p.stmt.nodes
+                          if isinstance(n, ast.RoleSpec) and n.rolename and n.rolename not in made)
+    notes = []
+    for role in named:
+        if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is None:
+            conn.execute(psycopg.sql.SQL("CREATE ROLE {} NOLOGIN").format(psycopg.sql.Identifier(role)))
+            notes.append(f"{shown}: created role {role!r}, which the migrations use but do not create")
+    return notes
 
 
 def _trace_file(a, b, holder, pieces: list[_Piece], transactional: bool, major: int, shown: str,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -186,3 +187,17 @@ def test_a_lock_held_since_an_earlier_statement_or_a_table_made_in_the_transacti
     monkeypatch.setitem(form_table.BY_KEY, "CREATE INDEX", [row.model_copy(update={"lock": "ROW EXCLUSIVE"})])
     report = trace.run_trace([path], shop, Settings(), "dbmate", rows=50)
     assert [(f.rule, f.line) for f in trace.findings(report)] == [("trace-mismatch", 5)]
+
+
+def test_a_role_only_production_has_is_made_for_the_trace(shop):
+    # upchieve's `OWNER TO mat_view_owners`: traced without the role, the file stopped at it and the
+    # files after it ran on a state they were not written for (a COMMENT on a column never added).
+    owners, readers = (f"trace_{what}_{uuid.uuid4().hex[:8]}" for what in ("owners", "readers"))  # roles outlive a run
+    path = shop / "db" / "migrations" / "20250201000500_roles.sql"
+    path.write_text(f"-- migrate:up\nALTER TABLE orders OWNER TO {owners};\nCREATE ROLE {readers};\n"
+                    f"GRANT SELECT ON orders TO {readers};\nALTER TABLE orders ADD COLUMN trace_n int;\n\n"
+                    "-- migrate:down\nSELECT 1;\n")
+    report = trace.run_trace([path], shop, Settings(), "dbmate", rows=10)
+    assert [(t.line, t.error) for t in report.statements] == [(2, None), (3, None), (4, None), (5, None)]
+    assert any(f"created role '{owners}'" in n for n in report.notes), report.notes
+    assert not any(readers in n for n in report.notes)  # the file makes that one itself
