@@ -161,8 +161,10 @@ class Dsl:
             table = ruby_name(a[0])
             return one(f"ALTER TABLE {qname(table)} VALIDATE CONSTRAINT {ident(s.check_name(table, None, o))}", [])
         if name in ("enable_extension", "disable_extension"):
-            ext = ruby_name(a[0])
-            create, drop = f"CREATE EXTENSION IF NOT EXISTS {ident(ext)}", f"DROP EXTENSION IF EXISTS {ident(ext)} CASCADE"
+            # "schema.name" (Rails 8's dump: "pg_catalog.plpgsql") is the extension `name` made in `schema`
+            where, _, ext = ruby_name(a[0]).rpartition(".")
+            create = f"CREATE EXTENSION IF NOT EXISTS {ident(ext)}" + (f" SCHEMA {ident(where)}" if where else "")
+            drop = f"DROP EXTENSION IF EXISTS {ident(ext)} CASCADE"
             return one(create, [drop]) if name == "enable_extension" else one(drop, [create])
         if name == "create_enum":
             enum = ruby_name(a[0])

@@ -237,8 +237,9 @@ class _Builder:
         elif c.name == "create_view" and kw.get("sql_definition"):  # the scenic gem
             kind = "MATERIALIZED VIEW" if kw.get("materialized") else "VIEW"
             self.schema = replay_sql(f"CREATE {kind} {qname(str(a[0]))} AS {kw['sql_definition']}", self.schema)
-        elif c.name == "enable_extension" and a and str(a[0]) not in self.schema.extensions + ["plpgsql"]:
-            self.schema.extensions = sorted(self.schema.extensions + [str(a[0])])
+        elif c.name == "enable_extension" and a and str(a[0]).rpartition(".")[2] not in self.schema.extensions + ["plpgsql"]:
+            # Rails 8 dumps `enable_extension "pg_catalog.plpgsql"`: the schema, then the extension's name
+            self.schema.extensions = sorted(self.schema.extensions + [str(a[0]).rpartition(".")[2]])
         elif c.name == "execute" and a and isinstance(a[0], str):
             self.schema = replay_sql(a[0], self.schema)
 

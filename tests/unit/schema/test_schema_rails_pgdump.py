@@ -743,6 +743,10 @@ def test_schema_rb_extensions_without_plpgsql():
                                  '  enable_extension "plpgsql"\n  enable_extension "pg_trgm"\n'
                                  '  enable_extension "citext"\nend\n')
     assert schema.extensions == ["citext", "pg_trgm"]
+    # Rails 8 dumps the schema too (rails#52313): `flux schema` asked the server for "pg_catalog.plpgsql"
+    rails8 = read_schema_rb_text('ActiveRecord::Schema[8.0].define(version: 1) do\n'
+                                 '  enable_extension "pg_catalog.plpgsql"\n  enable_extension "public.citext"\nend\n')
+    assert rails8.extensions == ["citext"]
 
 
 def test_schema_rb_foreign_key_actions_and_deferrable():

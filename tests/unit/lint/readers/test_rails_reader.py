@@ -346,6 +346,7 @@ def test_ruby_in_the_down_part_is_no_finding(tmp_path):
     ("disable_extension 'hstore' if extension_enabled?('hstore')", "DROP EXTENSION IF EXISTS hstore CASCADE"),
     ("enable_extension 'pgcrypto' unless extension_enabled?('other')", None),  # another condition: Ruby logic
     ("enable_extension 'pgcrypto' if Rails.env.production?", None),
+    ('enable_extension "pg_catalog.plpgsql"', "CREATE EXTENSION IF NOT EXISTS plpgsql SCHEMA pg_catalog"),  # Rails 8
 ])
 def test_an_extension_guarded_by_what_its_sql_says_already_is_read(call, sql):
     """maybe-finance's first migration: `enable_extension "pgcrypto" unless extension_enabled?(...)` was Ruby
