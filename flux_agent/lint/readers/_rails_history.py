@@ -157,7 +157,8 @@ def _shape(schema: Schema, texts: bool = False) -> tuple:
                 sorted((i.name, i.unique, i.primary, i.method, tuple(i.columns) if texts else len(i.columns),
                         text(i.where)) for i in t.indexes),
                 sorted((c.name, c.kind, tuple(c.columns), c.ref_table or "", tuple(c.ref_columns), c.validated,
-                        text(c.expression)) for c in t.constraints))
+                        c.on_delete or "", c.on_update or "", c.deferrable or "", c.match_full, text(c.expression))
+                       for c in t.constraints))
     return sorted(map(table, schema.tables)), sorted((e.name, tuple(e.values)) for e in schema.enums)
 
 

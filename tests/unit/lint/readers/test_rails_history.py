@@ -162,3 +162,41 @@ def test_a_call_of_change_not_read_leaves_its_inverse_unknown_a_table_it_creates
                   "      if t.respond_to?(:jsonb)\n        t.jsonb :params\n      end\n    end\n  end\n")
     assert inside.unread and not inside.down_unread  # the table is dropped whole however its columns read
     assert [p.sql for p in inside.down] == ["DROP TABLE notes"]
+
+
+def test_a_foreign_key_remade_with_another_on_delete_is_a_change_undone(tmp_path):
+    # mastodon's fix_generated_annual_reports_foreign_key: DROP and ADD of the same key, ON DELETE CASCADE
+    # now; the walk back took it for a statement changing nothing and stopped at the newest file.
+    dumped = '''ActiveRecord::Schema[8.0].define(version: 2024_03_01_000000) do
+  create_table "accounts", force: :cascade do |t|
+  end
+  create_table "reports", force: :cascade do |t|
+    t.bigint "account_id"
+    t.text "note"
+  end
+  add_foreign_key "reports", "accounts", name: "fk_reports_account", on_delete: :cascade
+end
+'''
+    retype = migration("20240201000000_note_text.rb", """  def up
+    change_column :reports, :note, :text
+  end
+
+  def down
+    change_column :reports, :note, :string
+  end
+""")
+    remake = migration("20240301000000_fix_reports_foreign_key.rb", """  def up
+    execute 'ALTER TABLE reports DROP CONSTRAINT fk_reports_account, ADD CONSTRAINT fk_reports_account FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE'
+  end
+
+  def down
+    execute 'ALTER TABLE reports DROP CONSTRAINT fk_reports_account, ADD CONSTRAINT fk_reports_account FOREIGN KEY (account_id) REFERENCES accounts(id)'
+  end
+""")
+    root = project(tmp_path, retype, remake, schema_rb=dumped)
+    schemas = _rails_history._schemas(root / "db" / "migrate", root)
+    before_remake = schemas[str((root / "db" / "migrate" / remake[0]).resolve())]
+    [key] = [c for c in before_remake.table("reports").constraints if c.name == "fk_reports_account"]
+    assert key.on_delete is None
+    before_retype = schemas[str((root / "db" / "migrate" / retype[0]).resolve())]
+    assert before_retype.table("reports").column("note").type == "character varying"
