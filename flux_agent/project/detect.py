@@ -87,13 +87,19 @@ def _creates_table(sql: str) -> bool:
 
 def migration_folders(project_dir: Path, found: Detection) -> list[str]:
     """Every folder of the project's own migrations: detection names one, a Django project has one
-    per app (healthchecks' api and accounts: `--since` looked at the accounts app alone), and an
-    alembic.ini one per section naming a script_location (dispatch's core and tenant)."""
+    per app (healthchecks' api and accounts: `--since` looked at the accounts app alone), an
+    alembic.ini one per section naming a script_location (dispatch's core and tenant), and a Rails
+    app its db/migrate's siblings (db/post_migrate, db/<database>_migrate)."""
     if found.tool == "alembic":
         from .alembic_config import alembic_folders
 
         others = alembic_folders(Scan(Path(project_dir)))
         return [found.migrations_dir] + [f for f in others if f != found.migrations_dir]
+    if found.tool == "rails" and PurePosixPath(found.migrations_dir).name == "migrate":
+        # db/post_migrate (mastodon's, GitLab's post-deployment migrations), another database's db/<name>_migrate
+        db = PurePosixPath(found.migrations_dir).parent
+        others = sorted(d.name for d in (Path(project_dir) / db).glob("*_migrate") if d.is_dir())
+        return [found.migrations_dir] + [(db / name).as_posix() for name in others]
     if found.tool == "django":
         from .detectors import django_apps
 

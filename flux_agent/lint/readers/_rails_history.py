@@ -34,14 +34,30 @@ def schema_before(path: Path, project: Optional[Path]) -> Optional[Schema]:
         return None
 
 
-def _versioned(folder: Path) -> list[tuple[int, Path]]:
-    """(version, file) of each migration of the folder, in the order Rails runs them."""
+def history_folders(folder: Path) -> tuple[list[Path], tuple[Path, Path]]:
+    """The folders whose migrations make one database's history with `folder`'s, and the dump Rails
+    writes of it (structure.sql, schema.rb): db/migrate with db/post_migrate (mastodon's and GitLab's
+    post-deployment migrations, run in version order with the others), dumped to db/schema.rb; another
+    database's db/<name>_migrate alone, dumped to db/<name>_schema.rb (Rails' multiple databases)."""
+    db, name = folder.parent, folder.name
+    prefix = name[:-len("migrate")].rstrip("_") if name.endswith("migrate") else ""
+    if prefix in ("", "post"):
+        return [db / "migrate", db / "post_migrate"], (db / "structure.sql", db / "schema.rb")
+    return [folder], (db / f"{prefix}_structure.sql", db / f"{prefix}_schema.rb")
+
+
+def _versioned(folders: list[Path]) -> list[tuple[int, Path]]:
+    """(version, file) of each migration of the folders, in the order Rails runs them."""
     found = []
-    with os.scandir(folder) as entries:
-        for e in entries:
-            head = e.name.partition("_")[0]
-            if e.name.endswith(".rb") and head.isdigit() and e.is_file():
-                found.append((int(head), folder / e.name))
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                for e in entries:
+                    head = e.name.partition("_")[0]
+                    if e.name.endswith(".rb") and head.isdigit() and e.is_file():
+                        found.append((int(head), folder / e.name))
+        except OSError:  # no post_migrate: the usual project
+            continue
     return sorted(found)
 
 
@@ -55,22 +71,24 @@ def _stat(path: Path) -> tuple:
 
 def _schemas(folder: Path, project: Path) -> dict[str, Schema]:
     """Each migration's schema that the dump gives (see the module's docstring), worked out once
-    per folder and dump as they are."""
-    migrations = _versioned(folder)
-    db = project / "db"
-    key = (tuple(_stat(f) for _, f in migrations), _stat(db / "structure.sql"), _stat(db / "schema.rb"))
-    held = _KNOWN.get(str(folder))
+    per history and dump as they are."""
+    folders, dumps = history_folders(folder)
+    migrations = _versioned(folders)
+    key = (tuple(_stat(f) for _, f in migrations), *map(_stat, dumps))
+    held = _KNOWN.get(str(dumps[1]))
     if held is not None and held[0] == key:
         return held[1]
-    from ...schema.readers.rails import dump_version, read_rails_project
+    from ...schema.readers.pg_dump import read_pg_dump
+    from ...schema.readers.rails import dump_version, read_schema_rb
 
     out: dict[str, Schema] = {}
-    version = dump_version(project)
+    dump = next((d for d in dumps if d.is_file()), None)  # structure.sql first, as Rails loads it
+    version = dump_version(dump) if dump is not None else None
     if version is not None:
-        dump = read_rails_project(project)
-        _undo(dump, [f for v, f in migrations if v <= version], project, out)
-        _do(dump, [f for v, f in migrations if v > version], project, out)
-    _KNOWN[str(folder)] = (key, out)
+        schema = read_pg_dump(dump) if dump.suffix == ".sql" else read_schema_rb(dump)
+        _undo(schema, [f for v, f in migrations if v <= version], project, out)
+        _do(schema, [f for v, f in migrations if v > version], project, out)
+    _KNOWN[str(dumps[1])] = (key, out)
     return out
 
 

@@ -46,13 +46,11 @@ def read_rails_project(project_dir: Path) -> Schema:
     raise FluxInputError(f"{db}: neither structure.sql nor schema.rb is there")
 
 
-def dump_version(project_dir: Path) -> Optional[int]:
-    """The newest migration version the project's dump holds (read_rails_project's file): schema.rb's
-    `define(version: ...)`, or the greatest version structure.sql inserts into schema_migrations;
-    None where the dump names none."""
-    db = Path(project_dir) / "db"
-    if (db / "structure.sql").is_file():
-        text = (db / "structure.sql").read_text(encoding="utf-8")
+def dump_version(dump: Path) -> Optional[int]:
+    """The newest migration version a dump Rails wrote holds: schema.rb's `define(version: ...)`, or
+    the greatest version structure.sql inserts into schema_migrations; None where it names none."""
+    text = Path(dump).read_text(encoding="utf-8")
+    if Path(dump).suffix == ".sql":
         versions: list[int] = []
         # Only the INSERTs into schema_migrations are parsed: the scanner cuts the statements, no trees.
         for piece in pglast.parser.split(text, with_parser=False):
@@ -69,11 +67,10 @@ def dump_version(project_dir: Path) -> Optional[int]:
                                  if isinstance(v, ast.A_Const) and isinstance(v.val, ast.String)
                                  and v.val.sval.isdigit()]
         return max(versions, default=None)
-    if (db / "schema.rb").is_file():
-        for call in _Parser(_tokens((db / "schema.rb").read_text(encoding="utf-8"))).statements(inside=False):
-            version = call.kwargs.get("version") if call.name.endswith("Schema.define") else None
-            if isinstance(version, Num):
-                return int(version)
+    for call in _Parser(_tokens(text)).statements(inside=False):
+        version = call.kwargs.get("version") if call.name.endswith("Schema.define") else None
+        if isinstance(version, Num):
+            return int(version)
     return None
 
 

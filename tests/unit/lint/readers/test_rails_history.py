@@ -139,15 +139,19 @@ def test_a_down_part_that_forgets_a_change_leaves_the_migrations_before_it_witho
 
 def test_the_dump_version_of_schema_rb_and_of_structure_sql(tmp_path):
     root = project(tmp_path)
-    assert dump_version(root) == 20250101000002
-    (root / "db" / "structure.sql").write_text(
+    assert dump_version(root / "db" / "schema.rb") == 20250101000002
+    structure = root / "db" / "structure.sql"
+    structure.write_text(
         "CREATE TABLE public.users (id bigint NOT NULL);\n"
         "CREATE TABLE public.schema_migrations (version character varying NOT NULL);\n"
         "SET search_path TO \"$user\", public;\n\n"
         "INSERT INTO \"schema_migrations\" (version) VALUES\n('20250101000009'),\n('1'),\n('20250101000004');\n\n")
-    assert dump_version(root) == 20250101000009  # structure.sql first, as Rails reads it
-    (root / "db" / "structure.sql").write_text("CREATE TABLE public.users (id bigint NOT NULL);\n")
-    assert dump_version(root) is None
+    assert dump_version(structure) == 20250101000009
+    # structure.sql first, as Rails loads it: every migration of the folder is older than its version
+    schemas = _rails_history._schemas(root / "db" / "migrate", root)
+    assert schemas == {}  # (no migration files here)
+    structure.write_text("CREATE TABLE public.users (id bigint NOT NULL);\n")
+    assert dump_version(structure) is None
 
 
 def test_a_call_of_change_not_read_leaves_its_inverse_unknown_a_table_it_creates_not():
@@ -200,3 +204,37 @@ end
     assert key.on_delete is None
     before_retype = schemas[str((root / "db" / "migrate" / retype[0]).resolve())]
     assert before_retype.table("reports").column("note").type == "character varying"
+
+
+def test_post_deployment_migrations_are_the_same_history_as_db_migrate(tmp_path):
+    # mastodon's db/post_migrate: not the folder detection names, its files were taken for changes
+    # proposed on top of the final schema.rb (41 "column does not exist" on columns they drop later).
+    drop = migration("20250101000003_drop_age.rb", """  def change
+    safety_assured { remove_column :users, :age, :integer }
+  end
+""")
+    dumped = SCHEMA_RB.replace("2025_01_01_000002", "2025_01_01_000004").replace('    t.integer "age"\n', "")
+    widen = migration("20250101000004_widen_email.rb", """  def up
+    change_column :users, :email, :text
+  end
+
+  def down
+    change_column :users, :email, :string, limit: 10
+  end
+""")
+    dumped = dumped.replace('t.string "email", limit: 10', 't.text "email"')
+    root = project(tmp_path, CREATE, ADD_AGE, widen, schema_rb=dumped)
+    (root / "db" / "post_migrate").mkdir()
+    (root / "db" / "post_migrate" / drop[0]).write_text(drop[1])
+    from flux_agent.project.detect import detect, migration_folders
+
+    assert migration_folders(root, detect(root)) == ["db/migrate", "db/post_migrate"]
+    schemas = _rails_history._schemas(root / "db" / "post_migrate", root)
+    before_drop = schemas[str((root / "db" / "post_migrate" / drop[0]).resolve())]
+    assert before_drop.table("users").column("age") is not None  # the widen undone, then the drop
+    assert str((root / "db" / "migrate" / ADD_AGE[0]).resolve()) in schemas
+    _, found = validate_paths([str(root / "db" / "post_migrate")], str(root))
+    assert not [f for f in found if f.rule == "unknown-table-or-column"], found
+    # another database's folder is its own history, with its own dump
+    folders, dumps = _rails_history.history_folders(root / "db" / "cable_migrate")
+    assert folders == [root / "db" / "cable_migrate"] and dumps[1] == root / "db" / "cable_schema.rb"
