@@ -5,9 +5,11 @@ down parts (as the reader reads them: the `down` method, or what Rails inverts o
 newest first; a pending migration meets the dump with the pending ones before it done, their up
 parts replayed. Where a migration on the way is not read whole offline (Ruby Flux does not run, a
 `change` Rails cannot invert, a down part that does not replay), the migrations beyond it meet no
-known schema (None) and are judged without one, as before. Replaying a history from its first
-migration would need every one read whole: real projects' oldest ones are the least likely to be
-(their own helpers, Ruby that computes names), and the dump is where Rails itself starts a database."""
+schema from the dump. From the first migration on, each read whole, the history is replayed forward
+on an empty database too, as Alembic's is (a project without a dump; the oldest files, where the walk
+back stopped), as far as that goes: real projects' oldest migrations are the least likely to read
+whole (their own helpers, Ruby that computes names), so the dump is where most of the knowing starts.
+A migration neither reaches meets no known schema (None) and is judged without one."""
 
 from __future__ import annotations
 
@@ -88,6 +90,9 @@ def _schemas(folder: Path, project: Path) -> dict[str, Schema]:
         schema = read_pg_dump(dump) if dump.suffix == ".sql" else read_schema_rb(dump)
         _undo(schema, [f for v, f in migrations if v <= version], project, out)
         _do(schema, [f for v, f in migrations if v > version], project, out)
+    # And from the first migration on, each read whole, on an empty database, as far as that goes: a
+    # project without a dump (or the oldest files, where the walk back from it stopped) as Alembic's.
+    _do(Schema(), [f for _, f in migrations], project, out)
     _KNOWN[str(dumps[1])] = (key, out)
     return out
 
@@ -110,9 +115,10 @@ def _undo(schema: Schema, applied: list[Path], project: Path, out: dict[str, Sch
 
 
 def _do(schema: Schema, pending: list[Path], project: Path, out: dict[str, Schema]) -> None:
-    """Up from the dump: each pending migration meets what the ones before it made, each read whole."""
+    """Up from `schema` (the dump, or an empty database): each migration meets what the ones before it
+    made, each read whole; where a migration has its schema already (the walk back), that one stays."""
     for file in pending:
-        out[str(file.resolve())] = schema
+        out.setdefault(str(file.resolve()), schema)
         up, whole, _ = _sql(file, project)
         if not whole:
             return

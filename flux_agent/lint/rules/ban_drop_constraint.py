@@ -1,12 +1,20 @@
 """ALTER TABLE / ALTER DOMAIN ... DROP CONSTRAINT: a guarantee running code
-relies on (uniqueness, a foreign key, a CHECK) is gone."""
+relies on (uniqueness, a foreign key, a CHECK) is gone; not where the column keeps it (a CHECK
+(col IS NOT NULL) dropped once the column is NOT NULL, strong_migrations' way to SET NOT NULL)."""
 
 from pglast import ast
+from pglast.enums import BoolExprType, NullTestType
 
+from ...errors import FluxError
 from ...pg.locks import added_constraint, alter_cmds
+from ...pg.parse import parse_expr
 from ...pg.quote import relation_name
+from ._flux_common import names_table_of
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
+
+_NOT_NULL_CHECK = ("CREATE TABLE t (c int);\nALTER TABLE t ADD CONSTRAINT t_c_null CHECK (c IS NOT NULL) NOT VALID;\n"
+                   "ALTER TABLE t ADD CONSTRAINT t_c_pos CHECK (c IS NOT NULL AND c > 0) NOT VALID;")
 
 RULE = Rule(
     id="ban-drop-constraint",
@@ -15,8 +23,17 @@ RULE = Rule(
     hint=("make sure no code relies on the constraint, then say so: "
           "-- squawk-ignore ban-drop-constraint -- <why>"),
     squawk="default",
+    reads_schema=True,  # a CHECK's expression, and whether its column is NOT NULL by then
     nodes=(ast.AlterTableStmt, ast.AlterDomainStmt),
     examples=[
+        passes("ALTER TABLE t VALIDATE CONSTRAINT t_c_null;\nALTER TABLE t ALTER COLUMN c SET NOT NULL;\n"
+               "ALTER TABLE t DROP CONSTRAINT t_c_null;", schema_sql=_NOT_NULL_CHECK, squawk_agrees=False,
+               why="the column is NOT NULL now: the CHECK proved it for SET NOT NULL (strong_migrations' recipe, "
+                   "mastodon's mentions.status_id), and dropping it loses nothing"),
+        flags("ALTER TABLE t DROP CONSTRAINT t_c_null;", schema_sql=_NOT_NULL_CHECK,
+              why="the column is still nullable: the CHECK is the guarantee"),
+        flags("ALTER TABLE t ALTER COLUMN c SET NOT NULL;\nALTER TABLE t DROP CONSTRAINT t_c_pos;",
+              schema_sql=_NOT_NULL_CHECK, why="a CHECK of more than NOT NULL"),
         flags("ALTER TABLE t DROP CONSTRAINT k;"),
         flags("ALTER TABLE t DROP CONSTRAINT IF EXISTS k CASCADE;"),
         flags("ALTER DOMAIN d DROP CONSTRAINT k;"),
@@ -54,8 +71,43 @@ def _added_again(stmt, ctx) -> bool:
     return not dropped
 
 
+def _kept_by_columns(stmt, ctx) -> bool:
+    """Is every constraint the statement drops a CHECK of NOT NULL tests only, on columns NOT NULL by
+    then (the schema as the file's earlier statements leave it)?"""
+    node = stmt.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return False
+    table = names_table_of(ctx, stmt, relation_name(node.relation))
+    if table is None:
+        return False
+    for cmd in alter_cmds(node):
+        if cmd.subtype != AT.AT_DropConstraint:
+            continue
+        con = next((c for c in table.constraints if c.name == cmd.name), None)
+        columns = _not_null_tests(con.expression) if con is not None and con.kind == "check" else None
+        if not columns or any((c := table.column(name)) is None or c.nullable for name in columns):
+            return False
+    return True
+
+
+def _not_null_tests(text) -> list[str] | None:
+    """The columns of a CHECK made only of `col IS NOT NULL` tests (ANDed); None for anything else."""
+    try:
+        expr = parse_expr(text)
+    except FluxError:
+        return None
+    tests = expr.args if isinstance(expr, ast.BoolExpr) and expr.boolop == BoolExprType.AND_EXPR else [expr]
+    out = []
+    for t in tests:
+        if not (isinstance(t, ast.NullTest) and t.nulltesttype == NullTestType.IS_NOT_NULL
+                and isinstance(t.arg, ast.ColumnRef) and isinstance(t.arg.fields[-1], ast.String)):
+            return None
+        out.append(t.arg.fields[-1].sval)
+    return out
+
+
 def check(stmt, ctx):
     if not changes_column_or_domain(stmt.node, "X", (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE),
                                     (AT.AT_DropConstraint,)):
         return None
-    return None if _added_again(stmt, ctx) else flag_if(True)
+    return None if _added_again(stmt, ctx) or _kept_by_columns(stmt, ctx) else flag_if(True)
