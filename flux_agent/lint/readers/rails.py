@@ -62,6 +62,25 @@ _NO_SQL = {"say", "puts", "print", "p", "pp", "require", "require_relative"}  # 
 _METHODS = {"change", "up", "down", "self.up", "self.down"}
 
 
+def _head(item) -> str:
+    return item.name if isinstance(item, Call) else getattr(item, "head", "")
+
+
+def _normal_path(items: list) -> list:
+    """A method's statements as they run when nothing fails: a method-level `rescue` clause runs only
+    on an error (mastodon's CREATE INDEX CONCURRENTLY, then DROP INDEX in `rescue` to clean up a
+    failed build, was judged as both running), an `ensure` clause always."""
+    out, rescuing = [], False
+    for item in items:
+        head = _head(item)
+        if head in ("rescue", "ensure", "else"):
+            rescuing = head == "rescue"
+            continue
+        if not rescuing:
+            out.append(item)
+    return out
+
+
 def _snippet(lines: list[str], line: int) -> str:
     text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
     return text if len(text) <= 80 else text[:77] + "..."
@@ -127,7 +146,7 @@ class _Migration:
             elif isinstance(item, Call) and item.name == "def":
                 name = str(item.args[0])
                 if name in _METHODS:
-                    bodies[name.removeprefix("self.")] = item.block or []
+                    bodies[name.removeprefix("self.")] = _normal_path(item.block or [])
                 else:
                     self.helpers.add(name.removeprefix("self."))
             elif isinstance(item, Call) and item.name == "class":

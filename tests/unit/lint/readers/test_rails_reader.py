@@ -356,3 +356,18 @@ def test_an_extension_guarded_by_what_its_sql_says_already_is_read(call, sql):
         assert not read.up and [u.line for u in read.unread] == [3], read
     else:
         assert [p.sql for p in read.up] == [sql] and not read.unread and [p.line for p in read.up] == [3], read
+
+
+def test_a_method_level_rescue_clause_is_not_the_path_that_runs(tmp_path):
+    """mastodon's post-deployment index builds: CREATE UNIQUE INDEX CONCURRENTLY, and in `rescue` the
+    DROP INDEX that cleans up a failed build; both were judged as running (a blocking DROP INDEX error,
+    `rescue` not analysed). `ensure` runs always, `else` when nothing failed."""
+    text = migration("  def up\n    add_index :users, :email, unique: true, algorithm: :concurrently\n"
+                     "  rescue ActiveRecord::RecordNotUnique\n    remove_index :users, name: :index_users_on_email\n"
+                     "    raise\n  else\n    add_column :users, :bio, :text\n  ensure\n    say 'done'\n  end\n",
+                     transactional=False)
+    read = read_rails_migration(Path("20250101000000_x.rb"), text)
+    assert [p.sql for p in read.up] == ["CREATE UNIQUE INDEX CONCURRENTLY index_users_on_email ON users (email)",
+                                        "ALTER TABLE users ADD COLUMN bio text"] and not read.unread, read
+    found = judged(tmp_path, text)
+    assert not [f for f in found if f.rule in ("require-concurrent-index-deletion", "not-analysed")], found
