@@ -35,6 +35,7 @@ SQL and its undo _rails_dsl.py, the adapter's SQL pieces (types, names, clauses)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
@@ -206,6 +207,13 @@ class _Migration:
         if name == "up_only" and block is not None:
             if mode != "down":
                 self.walk(block, "up", out, [None], assured)
+            return
+        if name == "with_options" and block is not None and not c.args:
+            # ActiveSupport's with_options: its options merged into each call of the block (mastodon's
+            # `with_options if_exists: true do remove_index ... end`)
+            require_static(c.kwargs)
+            merged = [replace(x, kwargs={**c.kwargs, **x.kwargs}) if isinstance(x, Call) else x for x in block]
+            self.walk(merged, mode, out, inverse, assured)
             return
         if name in ("safety_assured", "say_with_time", "transaction", "ActiveRecord::Base.transaction") \
                 and block is not None:

@@ -371,3 +371,15 @@ def test_a_method_level_rescue_clause_is_not_the_path_that_runs(tmp_path):
                                         "ALTER TABLE users ADD COLUMN bio text"] and not read.unread, read
     found = judged(tmp_path, text)
     assert not [f for f in found if f.rule in ("require-concurrent-index-deletion", "not-analysed")], found
+
+
+def test_with_options_gives_its_options_to_each_call_of_its_block(tmp_path):
+    """mastodon's `with_options if_exists: true do remove_index ... end`: four blocking DROP INDEX were one
+    not-analysed warning."""
+    text = change("with_options if_exists: true do", "  remove_index :users, :email", "  remove_index :users, :name",
+                  "end")
+    read = read_rails_migration(Path("20250101000000_x.rb"), text)
+    assert [(p.sql, p.line) for p in read.up] == [("DROP INDEX IF EXISTS index_users_on_email", 4),
+                                                  ("DROP INDEX IF EXISTS index_users_on_name", 5)], read
+    assert not read.unread
+    assert [f.line for f in judged(tmp_path, text) if f.rule == "require-concurrent-index-deletion"] == [4, 5]
