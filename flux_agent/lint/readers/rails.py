@@ -43,6 +43,7 @@ from ...errors import FluxInputError
 from ...pg.split import SqlSyntaxError, split_statements
 from ...schema.readers._ruby import Call, Num, tokens
 from . import Irreversible, Piece, Reader, ReadMigration, Unread
+from ._rails_config import RailsConfig, app_root, rails_config
 from ._rails_dsl import Dsl
 from ._rails_scan import Lenient, Opaque
 from ._rails_sql import Unreadable, require_static
@@ -88,7 +89,8 @@ def _snippet(lines: list[str], line: int) -> str:
 
 
 class _Migration:
-    def __init__(self, text: str):
+    def __init__(self, text: str, config: RailsConfig = RailsConfig(), version: Optional[int] = None):
+        self.config, self.version = config, version
         self.lines = text.splitlines()
         self.transactional = True
         self.unread: list[Unread] = []
@@ -97,6 +99,7 @@ class _Migration:
         self.down_unread = False  # Ruby in the down part not read: what it undoes is not known
         self.inverse_unread = False  # a call of `change` not read (or part of it): its inverse is not known
         self.dsl = Dsl(4.2, self.miss)  # until the class names its Rails version
+        self.class_line = 1
 
     def miss(self, line: int, why: str) -> None:
         self.unread.append(Unread(line=line, what=f"`{_snippet(self.lines, line)}`: {why}"))
@@ -114,6 +117,7 @@ class _Migration:
             if isinstance(item, Call) and item.name == "class" and len(item.args) > 1 \
                     and item.args[1].name.startswith("ActiveRecord::Migration"):
                 found = True
+                self.class_line = item.line
                 index = item.args[1].index
                 self.dsl = Dsl(float(index.text) if isinstance(index, Num) else 4.2, self.miss)
                 self.class_body(item.block or [], bodies)
@@ -127,16 +131,24 @@ class _Migration:
             self.unread.append(Unread(line=1, what="no `class ... < ActiveRecord::Migration` in the file"))
         up: list[Piece] = []
         down: Optional[list[Piece]] = []
+        before = self.config.start_after is not None and self.version is not None \
+            and self.version <= self.config.start_after
+        # strong_migrations checks nothing before start_after: as if all of it were in safety_assured
+        start = (f"-- flux-ignore {', '.join(_ASSURED)}: before StrongMigrations.start_after "
+                 f"({self.config.initializer})") if before else None
         if "change" in bodies and not ({"up", "down"} & bodies.keys()):
             inverse: Optional[list[Piece]] = []
-            self.walk(bodies["change"], "change", up, inverse_box := [inverse])
+            self.walk(bodies["change"], "change", up, inverse_box := [inverse], start)
             down = list(reversed(inverse_box[0])) if inverse_box[0] is not None else []
         else:
-            self.walk(bodies.get("up", []), "up", up, [None])
+            self.walk(bodies.get("up", []), "up", up, [None], start)
             down = []
             self.walk(bodies.get("down", []), "down", down, [None])
         if self.down_unread and not down:
             down = None  # Ruby there, and no SQL read of it: whether it undoes the up part is not known
+        if up and self.config.settings:  # the SETs the connection and strong_migrations send before it
+            up = [Piece(sql=f"-- {where}\nSET {name} TO {value}", line=self.class_line)
+                  for name, value, where in self.config.settings] + up
         return ReadMigration(tool="rails", up=up, down=down, transactional=self.transactional, unread=self.unread,
                              down_unread=self.down_unread or self.inverse_unread, irreversible=self.irreversible if "change" in bodies and not down else None)
 
@@ -160,7 +172,7 @@ class _Migration:
             else:
                 self.miss(item.line, "Ruby in the migration class that Flux does not run")
 
-    def walk(self, items: list, mode: str, out: list[Piece], inverse: list, assured: bool = False) -> None:
+    def walk(self, items: list, mode: str, out: list[Piece], inverse: list, assured: Optional[str] = None) -> None:
         """Append the SQL of `items` to `out`; in a `change`, put what undoes them into inverse[0]
         (set to None once something cannot be undone). Ruby not read in a down part is no finding (the
         down part is not judged); it only makes the down part not known (down_unread)."""
@@ -188,7 +200,7 @@ class _Migration:
                     isinstance(item, Call) and item.name in ("create_table", "create_join_table")):
                 self.inverse_unread = True
 
-    def one(self, c: Call, mode: str, out: list[Piece], inverse: list, assured: bool) -> None:
+    def one(self, c: Call, mode: str, out: list[Piece], inverse: list, assured: Optional[str]) -> None:
         name, block = c.name, c.block
         if name in ("reversible",) and block is not None:
             for sub in block:
@@ -217,7 +229,7 @@ class _Migration:
             return
         if name in ("safety_assured", "say_with_time", "transaction", "ActiveRecord::Base.transaction") \
                 and block is not None:
-            self.walk(block, mode, out, inverse, assured or name == "safety_assured")
+            self.walk(block, mode, out, inverse, assured or (_ASSURED_NOTE if name == "safety_assured" else None))
             return
         if name in _NO_SQL or name in ("private", "protected", "public") or name.endswith(".reset_column_information"):
             return
@@ -240,7 +252,7 @@ class _Migration:
         ups, undo = made
         for sql, line in ups:
             if assured:
-                sql = self.assured(sql)
+                sql = self.assured(sql, assured)
             out.append(Piece(sql=sql, line=line))
         if mode == "change" and inverse[0] is not None:
             inverse[0] = None if undo is None else inverse[0] + [Piece(sql=s, line=c.line) for s in undo]
@@ -252,20 +264,21 @@ class _Migration:
                          "(remove_column's type, remove_index's columns)")
 
     @staticmethod
-    def assured(sql: str) -> str:
+    def assured(sql: str, note: str) -> str:
         try:
             stmts = split_statements(sql)
         except SqlSyntaxError:
-            return f"{_ASSURED_NOTE}\n{sql}"
+            return f"{note}\n{sql}"
         if len(stmts) <= 1:
-            return f"{_ASSURED_NOTE}\n{sql}"
-        return "\n".join(f"{_ASSURED_NOTE}\n{s.text.strip().rstrip(';')};" for s in stmts)
+            return f"{note}\n{sql}"
+        return "\n".join(f"{note}\n{s.text.strip().rstrip(';')};" for s in stmts)
 
 
 def read_rails_migration(path: Path, text: str, project: Optional[Path] = None) -> ReadMigration:
     """A Rails migration as the SQL its up and down parts send (see the module docstring)."""
+    head = path.name.partition("_")[0]
     try:
-        return _Migration(text).read(text)
+        return _Migration(text, rails_config(app_root(path)), int(head) if head.isdigit() else None).read(text)
     except FluxInputError as exc:  # the lenient scan reads any text; kept so that one file never stops a run
         return ReadMigration(tool="rails", down=None, unread=[Unread(line=1, what=f"the file was not read: {exc}")])
 

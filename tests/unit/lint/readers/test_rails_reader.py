@@ -383,3 +383,35 @@ def test_with_options_gives_its_options_to_each_call_of_its_block(tmp_path):
                                                   ("DROP INDEX IF EXISTS index_users_on_name", 5)], read
     assert not read.unread
     assert [f.line for f in judged(tmp_path, text) if f.rule == "require-concurrent-index-deletion"] == [4, 5]
+
+
+def test_strong_migrations_settings_and_database_yml_variables_are_what_the_migrations_run_with(tmp_path):
+    """StrongMigrations.lock_timeout / statement_timeout are SET before each migration, database.yml's
+    `variables:` on each connection: require-lock-timeout said to SET them in every file. Migrations up
+    to StrongMigrations.start_after are not checked by strong_migrations (mastodon's: 178 of its 259
+    errors), as if in safety_assured."""
+    app = tmp_path / "app"
+    (app / "config" / "initializers").mkdir(parents=True)
+    (app / "db" / "migrate").mkdir(parents=True)
+    (app / "config" / "initializers" / "strong_migrations.rb").write_text(
+        "# frozen_string_literal: true\n\nStrongMigrations.start_after = 2025_01_01_000000\n"
+        "StrongMigrations.lock_timeout = 10.seconds\nStrongMigrations.statement_timeout = 1.hour\n")
+    old = app / "db" / "migrate" / "20240101000000_index_email.rb"
+    new = app / "db" / "migrate" / "20250201000000_index_name.rb"
+    old.write_text(change("add_index :users, :email"))
+    new.write_text(change("add_index :users, :name"))
+    read = read_rails_migration(new, new.read_text())
+    assert [p.sql.splitlines()[-1] for p in read.up[:2]] == ["SET lock_timeout TO 10000",
+                                                             "SET statement_timeout TO 3600000"]
+    rules = lambda path: {f.rule for f in validate_file(path, SETTINGS, SCHEMA)}  # noqa: E731
+    assert "require-concurrent-index-creation" in rules(new)
+    assert not rules(new) & {"require-lock-timeout", "require-statement-timeout"}, rules(new)
+    assert "require-concurrent-index-creation" not in rules(old)  # before start_after
+    # database.yml's variables alone (no initializer): the lock timeout, not the statement timeout
+    (app / "config" / "initializers" / "strong_migrations.rb").unlink()
+    (app / "config" / "database.yml").write_text(
+        "default: &default\n  adapter: postgresql\n  pool: <%= ENV.fetch('MAX_THREADS') { 5 } %>\n"
+        "production:\n  <<: *default\n  variables:\n    lock_timeout: 5s\n")
+    found = rules(new)
+    assert "require-lock-timeout" not in found and "require-statement-timeout" in found, found
+    assert "require-concurrent-index-creation" in rules(old)  # no start_after now
