@@ -107,7 +107,9 @@ class Dsl:
             raise Unreadable("change_column_default without a default")
         if name == "add_index":
             table = ruby_name(a[0])
-            undo = f"DROP INDEX {qname_in(table, ruby_name(o['name']) if o.get('name') else s.index_name(table, s.index_cols(a[1], o)[0]))}"
+            # Rails' invert_add_index keeps the options: algorithm: :concurrently drops concurrently too
+            how = "DROP INDEX CONCURRENTLY" if str(o.get("algorithm")) == "concurrently" else "DROP INDEX"
+            undo = f"{how} {qname_in(table, ruby_name(o['name']) if o.get('name') else s.index_name(table, s.index_cols(a[1], o)[0]))}"
             return one(s.add_index(table, a[1], o), [undo])
         if name == "remove_index":
             table = ruby_name(a[0])

@@ -415,3 +415,10 @@ def test_strong_migrations_settings_and_database_yml_variables_are_what_the_migr
     found = rules(new)
     assert "require-lock-timeout" not in found and "require-statement-timeout" in found, found
     assert "require-concurrent-index-creation" in rules(old)  # no start_after now
+
+
+def test_the_inverse_of_a_concurrent_add_index_drops_it_concurrently():
+    """Rails' invert_add_index keeps :algorithm (mastodon's 20260803172525's down part was a blocking DROP)."""
+    read = read_rails_migration(Path("20250101000000_x.rb"),
+                                change("add_index :users, :email, algorithm: :concurrently", transactional=False))
+    assert [p.sql for p in read.down] == ["DROP INDEX CONCURRENTLY index_users_on_email"], read.down
