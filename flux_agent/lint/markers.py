@@ -1,5 +1,5 @@
 """The comments a migration file speaks to the validator in, each with its reason:
-`-- flux-ignore rule[, rule]: reason`, squawk's `-- squawk-ignore rule[, rule] -- reason`,
+`-- flux-ignore rule[, rule]: reason` (or `-- reason`), squawk's `-- squawk-ignore rule[, rule] -- reason`,
 and `-- flux-phase <phase>: reason`, which Flux writes into contract and backfill
 files so that they are judged as the plan judged them. A program-code migration says the
 same in its own comments (`# flux-ignore ...` in Python and Ruby, `// ...` in JavaScript and
@@ -42,7 +42,10 @@ def markers(sql: str, line_offset: int) -> tuple[list[Marker], list[Marker]]:
         body = body.lstrip("-").strip()
         line = sql.count("\n", 0, start) + 1 + line_offset
         if body.startswith("flux-ignore"):
-            names, _, reason = body[len("flux-ignore"):].partition(":")
+            # `rule: why`, or squawk's separator `rule -- why`, whichever comes first
+            rest = body[len("flux-ignore"):]
+            cuts = [(k, sep) for sep in (":", " -- ") if (k := rest.find(sep)) >= 0]
+            names, _, reason = rest.partition(min(cuts)[1]) if cuts else (rest, "", "")
         elif body.startswith("squawk-ignore"):
             names, _, reason = body[len("squawk-ignore"):].partition(" -- ")
         elif body.startswith(PHASE_MARKER):
