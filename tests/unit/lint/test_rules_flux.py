@@ -362,7 +362,7 @@ def test_flux_ignore_with_reason_silences_one_statement():
 
 def test_flux_ignore_takes_squawks_separator_too():
     """mastodon's `# flux-ignore rule -- why` was read as the rules `--`, `why`..., and no reason."""
-    sql = ("-- flux-ignore destructive-outside-contract -- a one-off import: emptied on purpose\n"
+    sql = ("-- flux-ignore destructive-outside-contract -- a one-off import, emptied on purpose\n"
            "TRUNCATE legacy_events;\nTRUNCATE legacy_events;")
     assert [f.line for f in hits(sql, "destructive-outside-contract")] == [3]
     assert not [f for f in lint(sql) if f.rule == "ignore-without-reason"]
