@@ -195,6 +195,6 @@ def _sql(file: Path, project: Path) -> tuple[str, bool, Optional[str]]:
 
     read = read_rails_migration(file, file.read_text(encoding="utf-8"), project)
     up = joined_sql(read.up)
-    if read.down is None or read.irreversible is not None or read.down_unread:
+    if read.down is None or read.down_unread:  # (an empty one, irreversible or not: the round trip says)
         return up, not read.unread, None
     return up, not read.unread, joined_sql(read.down)

@@ -96,6 +96,7 @@ class _Migration:
         self.unread: list[Unread] = []
         self.helpers: set[str] = set()
         self.irreversible: Optional[Irreversible] = None  # the first call of `change` Rails cannot invert
+        self.raises: Optional[Irreversible] = None  # the `raise` of the down method (IrreversibleMigration)
         self.down_unread = False  # Ruby in the down part not read: what it undoes is not known
         self.inverse_unread = False  # a call of `change` not read (or part of it): its inverse is not known
         self.dsl = Dsl(4.2, self.miss)  # until the class names its Rails version
@@ -150,7 +151,8 @@ class _Migration:
             up = [Piece(sql=f"-- {where}\nSET {name} TO {value}", line=self.class_line)
                   for name, value, where in self.config.settings] + up
         return ReadMigration(tool="rails", up=up, down=down, transactional=self.transactional, unread=self.unread,
-                             down_unread=self.down_unread or self.inverse_unread, irreversible=self.irreversible if "change" in bodies and not down else None)
+                             down_unread=self.down_unread or self.inverse_unread, irreversible=None if down else
+                             self.irreversible if "change" in bodies else self.raises)
 
     def class_body(self, items: list, bodies: dict[str, list]) -> None:
         for item in items:
@@ -234,8 +236,12 @@ class _Migration:
         if name in _NO_SQL or name in ("private", "protected", "public") or name.endswith(".reset_column_information"):
             return
         if name == "raise":
-            if mode == "down":
-                return  # ActiveRecord::IrreversibleMigration: nothing is undone
+            if mode == "down":  # ActiveRecord::IrreversibleMigration: nothing is undone, and on purpose
+                self.raises = self.raises or Irreversible(
+                    line=c.line, what="its down method raises, so `db:rollback` stops with an error here",
+                    hint="if the change cannot be undone on purpose, say so: # flux-ignore missing-rollback: "
+                         "<why>; else write the down SQL")
+                return
             raise Unreadable("raises an error when Ruby runs")
         if name[:1].isupper():
             raise Unreadable(f"{name.split('.')[0]} is application code (a model or class): its SQL is not known "

@@ -422,3 +422,13 @@ def test_the_inverse_of_a_concurrent_add_index_drops_it_concurrently():
     read = read_rails_migration(Path("20250101000000_x.rb"),
                                 change("add_index :users, :email, algorithm: :concurrently", transactional=False))
     assert [p.sql for p in read.down] == ["DROP INDEX CONCURRENTLY index_users_on_email"], read.down
+
+
+def test_a_down_method_that_raises_irreversible_migration_is_said_so(tmp_path):
+    """mastodon's `raise ActiveRecord::IrreversibleMigration`: missing-rollback said "a rollback leaves it
+    behind", where Rails stops the rollback with an error, on purpose; said at the raise now."""
+    text = migration("  def up\n    add_column :users, :bio, :text\n  end\n\n"
+                     "  def down\n    raise ActiveRecord::IrreversibleMigration\n  end\n")
+    [found] = [f for f in judged(tmp_path, text) if f.rule == "missing-rollback"]
+    assert found.line == 7 and "down method raises, so `db:rollback` stops with an error" in found.message, found
+    assert "flux-ignore missing-rollback" in found.hint
