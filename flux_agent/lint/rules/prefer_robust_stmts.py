@@ -46,7 +46,10 @@ _IF_NOT_EXISTS = Verdict("missing IF NOT EXISTS: " + RULE.message)
 # CREATE INDEX CONCURRENTLY in a file the tool wraps in a transaction fails there (another rule says so);
 # this one's word is that a failed build leaves an INVALID index, which a rerun trips on without IF NOT EXISTS.
 _CONCURRENT_LEFT = Verdict("missing IF NOT EXISTS: a failed CONCURRENTLY build leaves an INVALID index behind, and "
-                           "a rerun then fails on its name")
+                           "a rerun then fails on its name",
+                           # no transaction can hold it, and IF NOT EXISTS alone would keep the INVALID index
+                           hint="drop what a failed build left first (DROP INDEX CONCURRENTLY IF EXISTS, its own "
+                                "statement), then build with IF NOT EXISTS")
 _IF_EXISTS = Verdict("missing IF EXISTS: " + RULE.message)
 _NO_TX = Verdict("missing transaction: " + RULE.message)
 

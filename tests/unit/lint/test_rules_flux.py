@@ -443,3 +443,11 @@ def test_constraint_missing_not_valid_says_the_lock_and_a_remedy_the_kind_has(sq
 ])
 def test_a_finding_names_what_it_is_about(rule, sql, messages):
     assert [f.message for f in lint(sql) if f.rule == rule] == messages
+
+
+def test_a_concurrent_index_is_not_told_to_run_in_a_transaction():
+    """prefer-robust-stmts' hint said "or run the migration in a transaction", which CONCURRENTLY cannot,
+    and IF NOT EXISTS alone keeps the INVALID index a failed build leaves (mastodon's 57 add_index)."""
+    [found] = hits("CREATE INDEX CONCURRENTLY orders_total ON orders (total);", "prefer-robust-stmts",
+                   transactional=False)
+    assert "transaction" not in found.hint and "DROP INDEX CONCURRENTLY IF EXISTS" in found.hint, found.hint
