@@ -9,6 +9,10 @@ from pglast.enums import AlterTableType as AT, ObjectType, OnCommitAction
 from ...pg.locks import added_constraint, alter_cmds
 from ._rule import Rule, Verdict, flags, passes
 
+# No transaction can hold a concurrent build, and IF NOT EXISTS alone would keep the INVALID index.
+_CONCURRENT_HINT = ("drop what a failed build left first (DROP INDEX CONCURRENTLY IF EXISTS, its own statement), "
+                    "then build with IF NOT EXISTS")
+
 RULE = Rule(
     id="prefer-robust-stmts",
     severity="warning",
@@ -17,8 +21,9 @@ RULE = Rule(
     squawk="default",
     examples=[
         flags("CREATE TABLE a (id int);\nALTER TABLE core_foo ADD COLUMN answer_id integer NULL;", transactional=False),
-        flags("CREATE INDEX CONCURRENTLY core_foo_idx ON core_foo (answer_id);", transactional=False),
-        flags("CREATE INDEX CONCURRENTLY core_foo_idx ON core_foo (answer_id);"),
+        flags("CREATE INDEX CONCURRENTLY core_foo_idx ON core_foo (answer_id);", transactional=False,
+              hint=_CONCURRENT_HINT),
+        flags("CREATE INDEX CONCURRENTLY core_foo_idx ON core_foo (answer_id);", hint=_CONCURRENT_HINT),
         flags("DROP INDEX CONCURRENTLY email_idx;\nDROP INDEX CONCURRENTLY name_idx;", transactional=False),
         flags("ALTER TABLE t ALTER COLUMN c SET NOT NULL;\nALTER TABLE u ADD COLUMN d text;", transactional=False),
         flags("ALTER TABLE t RENAME COLUMN a TO b;\nALTER TABLE u RENAME COLUMN a TO b;", transactional=False),
@@ -47,9 +52,7 @@ _IF_NOT_EXISTS = Verdict("missing IF NOT EXISTS: " + RULE.message)
 # this one's word is that a failed build leaves an INVALID index, which a rerun trips on without IF NOT EXISTS.
 _CONCURRENT_LEFT = Verdict("missing IF NOT EXISTS: a failed CONCURRENTLY build leaves an INVALID index behind, and "
                            "a rerun then fails on its name",
-                           # no transaction can hold it, and IF NOT EXISTS alone would keep the INVALID index
-                           hint="drop what a failed build left first (DROP INDEX CONCURRENTLY IF EXISTS, its own "
-                                "statement), then build with IF NOT EXISTS")
+                           hint=_CONCURRENT_HINT)
 _IF_EXISTS = Verdict("missing IF EXISTS: " + RULE.message)
 _NO_TX = Verdict("missing transaction: " + RULE.message)
 
