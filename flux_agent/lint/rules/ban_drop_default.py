@@ -41,6 +41,9 @@ RULE = Rule(
               schema_sql="CREATE TABLE t (c int DEFAULT 2, d int DEFAULT 1);", severity="warning"),
         flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;", schema_sql="CREATE TABLE t (c int DEFAULT 1);",
               severity="warning", why="a nullable column: inserts omitting it write NULL, none fails"),
+        flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c DROP NOT NULL;", severity="warning",
+              why="made nullable by the same statement, the schema unknown (Rails' change_column null: true, "
+                  "default: nil)"),
     ],
 )
 
@@ -60,9 +63,13 @@ def check(stmt, ctx):
             return None
         table = names_table_of(ctx, stmt, relation_name(n.relation)) if drops else None
         columns = [table.column(c.name) for c in drops] if table is not None else []
-        if columns and all(c is not None and c.nullable for c in columns):
-            names = ", ".join(c.name for c in columns)
-            return Verdict(f"dropping the default of {table.name}.{names} makes inserts from running code that omit "
-                           "it write NULL where they wrote the default (the column takes NULL: none fails)",
-                           severity="warning")
+        # A column the same statement makes nullable takes NULL too, the schema known or not (Rails'
+        # change_column ..., null: true, default: nil: mastodon's)
+        freed = {c.name for c in alter_cmds(n) if c.subtype == AT.AT_DropNotNull}
+        if drops and all(c.name in freed or (k is not None and k.nullable)
+                         for c, k in zip(drops, columns or [None] * len(drops))):
+            names = ", ".join(c.name for c in drops)
+            return Verdict(f"dropping the default of {relation_name(n.relation)}.{names} makes inserts from running "
+                           "code that omit it write NULL where they wrote the default (the column takes NULL: none "
+                           "fails)", severity="warning")
     return FLAGGED
