@@ -3,12 +3,14 @@ SQL Rails' PostgreSQL adapter sends for it and, for a `change`, the SQL that und
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ...errors import FluxInputError
 from ...pg.quote import ident, ident_list, literal, qname, qname_in
 from ...schema.readers._ruby import Call, Sym, pluralize, singularize
 from ._rails_scan import Opaque
+from ._rails_scenic import CALLS as SCENIC_CALLS, scenic_call
 from ._rails_sql import AdapterSql, Unreadable, require_static, ruby_name, ruby_names, sql_value
 
 __all__ = ["Dsl"]
@@ -18,10 +20,11 @@ class Dsl:
     """The DSL calls of one migration, for its Rails version; what cannot be read inside a
     create_table or change_table block is reported with `miss` (line, why) and skipped."""
 
-    def __init__(self, version: float, miss: Callable[[int, str], None]):
+    def __init__(self, version: float, miss: Callable[[int, str], None], views: Optional[Path] = None):
         self.version = version
         self.sql = AdapterSql(version)
         self.miss = miss
+        self.views = views  # the app's db/views, where the scenic gem keeps its views' definitions
 
     def call(self, c: Call) -> Optional[tuple[list[tuple[str, int]], Optional[list[str]]]]:
         """([(SQL, line)], the SQL that undoes it in a `change`, None: Rails cannot invert it),
@@ -210,6 +213,8 @@ class Dsl:
             return one(sql, undo)
         if name == "change_table":
             return self.change_table(c)
+        if name in SCENIC_CALLS:
+            return scenic_call(c, self.views)
         return None
 
     def comment(self, table: str, col: str, o: dict, line: int) -> list[tuple[str, int]]:

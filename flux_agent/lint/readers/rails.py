@@ -89,8 +89,9 @@ def _snippet(lines: list[str], line: int) -> str:
 
 
 class _Migration:
-    def __init__(self, text: str, config: RailsConfig = RailsConfig(), version: Optional[int] = None):
-        self.config, self.version = config, version
+    def __init__(self, text: str, config: RailsConfig = RailsConfig(), version: Optional[int] = None,
+                 views: Optional[Path] = None):
+        self.config, self.version, self.views = config, version, views
         self.lines = text.splitlines()
         self.transactional = True
         self.unread: list[Unread] = []
@@ -99,7 +100,7 @@ class _Migration:
         self.raises: Optional[Irreversible] = None  # the `raise` of the down method (IrreversibleMigration)
         self.down_unread = False  # Ruby in the down part not read: what it undoes is not known
         self.inverse_unread = False  # a call of `change` not read (or part of it): its inverse is not known
-        self.dsl = Dsl(4.2, self.miss)  # until the class names its Rails version
+        self.dsl = Dsl(4.2, self.miss, views)  # until the class names its Rails version
         self.class_line = 1
 
     def miss(self, line: int, why: str) -> None:
@@ -120,7 +121,7 @@ class _Migration:
                 found = True
                 self.class_line = item.line
                 index = item.args[1].index
-                self.dsl = Dsl(float(index.text) if isinstance(index, Num) else 4.2, self.miss)
+                self.dsl = Dsl(float(index.text) if isinstance(index, Num) else 4.2, self.miss, self.views)
                 self.class_body(item.block or [], bodies)
             elif isinstance(item, Call) and item.name in _NO_SQL:
                 continue
@@ -261,7 +262,9 @@ class _Migration:
                 sql = self.assured(sql, assured)
             out.append(Piece(sql=sql, line=line))
         if mode == "change" and inverse[0] is not None:
-            inverse[0] = None if undo is None else inverse[0] + [Piece(sql=s, line=c.line) for s in undo]
+            # The whole inverse is reversed at the end (the last call undone first): a call's own undo
+            # goes in backwards so that its statements keep their order (a table made, then its indexes).
+            inverse[0] = None if undo is None else inverse[0] + [Piece(sql=s, line=c.line) for s in reversed(undo)]
             if undo is None:
                 self.irreversible = Irreversible(
                     line=c.line, what=f"Rails cannot invert {name} as written here in `change`, so `db:rollback` "
@@ -282,9 +285,10 @@ class _Migration:
 
 def read_rails_migration(path: Path, text: str, project: Optional[Path] = None) -> ReadMigration:
     """A Rails migration as the SQL its up and down parts send (see the module docstring)."""
-    head = path.name.partition("_")[0]
+    head, app = path.name.partition("_")[0], app_root(path)
     try:
-        return _Migration(text, rails_config(app_root(path)), int(head) if head.isdigit() else None).read(text)
+        return _Migration(text, rails_config(app), int(head) if head.isdigit() else None,
+                          app / "db" / "views" if app is not None else None).read(text)
     except FluxInputError as exc:  # the lenient scan reads any text; kept so that one file never stops a run
         return ReadMigration(tool="rails", down=None, unread=[Unread(line=1, what=f"the file was not read: {exc}")])
 

@@ -432,3 +432,40 @@ def test_a_down_method_that_raises_irreversible_migration_is_said_so(tmp_path):
     [found] = [f for f in judged(tmp_path, text) if f.rule == "missing-rollback"]
     assert found.line == 7 and "down method raises, so `db:rollback` stops with an error" in found.message, found
     assert "flux-ignore missing-rollback" in found.hint
+
+
+def test_scenic_views_are_read_from_the_apps_view_definitions(tmp_path):
+    """The scenic gem (mastodon's account_summaries, global_follow_recommendations): create_view and
+    update_view were not part of the DSL Flux reads, so every migration with one was not analysed and
+    the schema's history stopped at it."""
+    app = tmp_path / "app"
+    (app / "config").mkdir(parents=True)
+    (app / "db" / "views").mkdir(parents=True)
+    (app / "db" / "migrate").mkdir()
+    (app / "db" / "views" / "active_users_v01.sql").write_text("SELECT id FROM users WHERE active;\n")
+    (app / "db" / "views" / "active_users_v02.sql").write_text("SELECT id, email FROM users WHERE active\n")
+    create = app / "db" / "migrate" / "20250101000000_create_active_users.rb"
+    create.write_text(change("create_view :active_users"))  # no version: scenic's 1
+    read = read_rails_migration(create, create.read_text())
+    assert [p.sql for p in read.up] == ["CREATE VIEW active_users AS SELECT id FROM users WHERE active"]
+    assert [p.sql for p in read.down] == ["DROP VIEW active_users"] and not read.unread
+    update = app / "db" / "migrate" / "20250102000000_update_active_users.rb"
+    update.write_text(change("update_view :active_users, version: 2, revert_to_version: 1, materialized: true"))
+    read = read_rails_migration(update, update.read_text())
+    assert [p.sql for p in read.up] == ["DROP MATERIALIZED VIEW active_users",
+                                        "CREATE MATERIALIZED VIEW active_users AS\nSELECT id, email FROM users WHERE active"]
+    assert read.down[-1].sql.endswith("SELECT id FROM users WHERE active") and not read.unread
+    update.write_text(change("drop_view :active_users"))  # no revert_to_version: scenic cannot invert it
+    read = read_rails_migration(update, update.read_text())
+    assert read.irreversible is not None and read.down == []
+    missing = app / "db" / "migrate" / "20250103000000_x.rb"
+    missing.write_text(change("create_view :other_view, version: 3"))
+    assert "is not there" in read_rails_migration(missing, missing.read_text()).unread[0].what
+
+
+def test_a_calls_inverse_of_many_statements_keeps_their_order():
+    """drop_table with a block is undone by CREATE TABLE, then its indexes: the down part had them
+    the other way round (the index on a table not made yet)."""
+    read = read_rails_migration(Path("20250101000000_x.rb"), change("drop_table :notes do |t|",
+                                                                    "  t.string :title, index: true", "end"))
+    assert [p.sql.split(" (")[0] for p in read.down] == ["CREATE TABLE notes", "CREATE INDEX index_notes_on_title ON notes"]
