@@ -53,6 +53,12 @@ RULE = Rule(
                why="the schema holds a VALIDATED check, which squawk cannot see"),
         passes("ALTER TABLE users VALIDATE CONSTRAINT users_email_not_null;\n"
                "ALTER TABLE users ALTER COLUMN email SET NOT NULL;", schema_sql=_SCHEMA),
+        passes("ALTER TABLE mentions VALIDATE CONSTRAINT mentions_status_id_null;\n"
+               "ALTER TABLE mentions ALTER COLUMN status_id SET NOT NULL;", squawk_agrees=False,
+               why="strong_migrations' name for the CHECK an earlier file added (mastodon's): squawk knows only "
+                   "<column>_not_null"),
+        flags("ALTER TABLE mentions VALIDATE CONSTRAINT mentions_account_id_null;\n"
+              "ALTER TABLE mentions ALTER COLUMN status_id SET NOT NULL;", why="a CHECK of another column"),
         passes("CREATE TABLE t (id bigint, c text);\nALTER TABLE t ALTER COLUMN c SET NOT NULL;",
                squawk_agrees=False, why="a table created in this migration is empty; squawk does not follow it"),
     ],
@@ -108,15 +114,18 @@ def _proven(table, ctx, stmt):
 
 
 def _by_name(table, name):
-    """squawk's convention for a helper constraint added in an earlier file:
-    <column>_not_null or <table>_<column>_not_null."""
-    if not name or not name.endswith("_not_null"):
-        return None
-    stem = name[: -len("_not_null")]
+    """The column a helper constraint added in an earlier file names, by convention: squawk's
+    <column>_not_null or <table>_<column>_not_null, strong_migrations' <table>_<column>_null
+    (mastodon's mentions_status_id_null)."""
     bare = table.rsplit(".", 1)[-1]
-    if stem.startswith(bare + "_") and len(stem) > len(bare) + 1:
-        return stem[len(bare) + 1:]
-    return stem if stem and stem != bare else None
+    if name and name.endswith("_not_null"):
+        stem = name[: -len("_not_null")]
+        if stem.startswith(bare + "_") and len(stem) > len(bare) + 1:
+            return stem[len(bare) + 1:]
+        return stem if stem and stem != bare else None
+    if name and name.endswith("_null") and name.startswith(bare + "_") and len(name) > len(bare) + len("__null"):
+        return name[len(bare) + 1: -len("_null")]
+    return None
 
 
 def check(stmt, ctx):
