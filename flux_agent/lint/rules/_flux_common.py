@@ -127,6 +127,21 @@ def is_not_null_check(expr, column: str) -> bool:
     return False
 
 
+def column_of_null_check(table: str, name: Optional[str]) -> Optional[str]:
+    """The column a NOT NULL helper CHECK proves, by its name's convention where its expression is not
+    known (added in an earlier file): squawk's <column>_not_null or <table>_<column>_not_null,
+    strong_migrations' <table>_<column>_null (mastodon's mentions_status_id_null)."""
+    bare = table.rsplit(".", 1)[-1]
+    if name and name.endswith("_not_null"):
+        stem = name[: -len("_not_null")]
+        if stem.startswith(bare + "_") and len(stem) > len(bare) + 1:
+            return stem[len(bare) + 1:]
+        return stem if stem and stem != bare else None
+    if name and name.endswith("_null") and name.startswith(bare + "_") and len(name) > len(bare) + len("__null"):
+        return name[len(bare) + 1: -len("_null")]
+    return None
+
+
 def expression_is_not_null_check(text: Optional[str], column: str) -> bool:
     if not text:
         return False

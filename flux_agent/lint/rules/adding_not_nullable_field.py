@@ -9,7 +9,7 @@ from ...pg.locks import added_constraint, alter_cmds
 from ...pg.parse import parse_expr
 from ...pg.quote import relation_name
 from ...pg.types import not_null_uses_check
-from ._flux_common import names_table_of
+from ._flux_common import column_of_null_check, names_table_of
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
 
@@ -105,27 +105,12 @@ def _proven(table, ctx, stmt):
                 if col and not con.skip_validation:
                     proven.add(col)
             elif cmd.subtype == AT.AT_ValidateConstraint:
-                col = checks.get(cmd.name) or _by_name(table, cmd.name)
+                col = checks.get(cmd.name) or column_of_null_check(table, cmd.name)
                 if col:
                     proven.add(col)
             elif cmd.subtype == AT.AT_DropConstraint and cmd.name in checks:
                 proven.discard(checks.pop(cmd.name))
     return proven
-
-
-def _by_name(table, name):
-    """The column a helper constraint added in an earlier file names, by convention: squawk's
-    <column>_not_null or <table>_<column>_not_null, strong_migrations' <table>_<column>_null
-    (mastodon's mentions_status_id_null)."""
-    bare = table.rsplit(".", 1)[-1]
-    if name and name.endswith("_not_null"):
-        stem = name[: -len("_not_null")]
-        if stem.startswith(bare + "_") and len(stem) > len(bare) + 1:
-            return stem[len(bare) + 1:]
-        return stem if stem and stem != bare else None
-    if name and name.endswith("_null") and name.startswith(bare + "_") and len(name) > len(bare) + len("__null"):
-        return name[len(bare) + 1: -len("_null")]
-    return None
 
 
 def check(stmt, ctx):

@@ -9,7 +9,7 @@ from ...errors import FluxError
 from ...pg.locks import added_constraint, alter_cmds
 from ...pg.parse import parse_expr
 from ...pg.quote import relation_name
-from ._flux_common import names_table_of
+from ._flux_common import column_of_null_check, names_table_of
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
@@ -32,6 +32,13 @@ RULE = Rule(
                    "mastodon's mentions.status_id), and dropping it loses nothing"),
         flags("ALTER TABLE t DROP CONSTRAINT t_c_null;", schema_sql=_NOT_NULL_CHECK,
               why="the column is still nullable: the CHECK is the guarantee"),
+        passes("ALTER TABLE mentions VALIDATE CONSTRAINT mentions_status_id_null;\n"
+               "ALTER TABLE mentions ALTER COLUMN status_id SET NOT NULL;\n"
+               "ALTER TABLE mentions DROP CONSTRAINT mentions_status_id_null;", squawk_agrees=False,
+               why="no schema: the CHECK's name says its column (strong_migrations' <table>_<column>_null), made "
+                   "NOT NULL just before (mastodon's recipe)"),
+        flags("ALTER TABLE mentions DROP CONSTRAINT mentions_status_id_null;",
+              why="no schema, and nothing in the file makes the column NOT NULL"),
         flags("ALTER TABLE t ALTER COLUMN c SET NOT NULL;\nALTER TABLE t DROP CONSTRAINT t_c_pos;",
               schema_sql=_NOT_NULL_CHECK, why="a CHECK of more than NOT NULL"),
         flags("ALTER TABLE t DROP CONSTRAINT k;"),
@@ -77,17 +84,27 @@ def _kept_by_columns(stmt, ctx) -> bool:
     node = stmt.node
     if not isinstance(node, ast.AlterTableStmt):
         return False
-    table = names_table_of(ctx, stmt, relation_name(node.relation))
-    if table is None:
-        return False
+    name = relation_name(node.relation)
+    table = names_table_of(ctx, stmt, name)
     for cmd in alter_cmds(node):
         if cmd.subtype != AT.AT_DropConstraint:
+            continue
+        if table is None:  # no schema: the CHECK's name says its column (strong_migrations' recipe, in one file)
+            column = column_of_null_check(name, cmd.name)
+            if column is None or not _set_not_null_before(ctx, stmt, name, column):
+                return False
             continue
         con = next((c for c in table.constraints if c.name == cmd.name), None)
         columns = _not_null_tests(con.expression) if con is not None and con.kind == "check" else None
         if not columns or any((c := table.column(name)) is None or c.nullable for name in columns):
             return False
     return True
+
+
+def _set_not_null_before(ctx, stmt, table: str, column: str) -> bool:
+    return any(isinstance(s.node, ast.AlterTableStmt) and relation_name(s.node.relation) == table
+               and any(c.subtype == AT.AT_SetNotNull and c.name == column for c in alter_cmds(s.node))
+               for s in ctx.statements[:stmt.index])
 
 
 def _not_null_tests(text) -> list[str] | None:

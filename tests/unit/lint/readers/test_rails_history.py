@@ -15,7 +15,7 @@ SCHEMA_RB = '''ActiveRecord::Schema[7.1].define(version: 2025_01_01_000002) do
     t.string "email", limit: 10
     t.string "name", limit: 10
     t.integer "age"
-    t.check_constraint "name IS NOT NULL", name: "users_name_null", validate: false
+    t.check_constraint "name IS NOT NULL", name: "name_present", validate: false
   end
 end
 '''
@@ -36,7 +36,7 @@ CREATE = migration("20250101000001_create_users.rb", """  def change
 """)
 ADD_AGE = migration("20250101000002_add_age.rb", """  def change
     add_column :users, :age, :integer
-    add_check_constraint :users, "name IS NOT NULL", name: "users_name_null", validate: false
+    add_check_constraint :users, "name IS NOT NULL", name: "name_present", validate: false
   end
 """)
 # Pending (newer than the dump): email varchar(10) -> text only touches the catalog; the check is
@@ -46,7 +46,7 @@ WIDEN = migration("20250101000003_widen_email.rb", """  def change
   end
 """)
 NAME_REQUIRED = migration("20250101000004_name_required.rb", """  def up
-    validate_check_constraint :users, name: "users_name_null"
+    validate_check_constraint :users, name: "name_present"
     change_column_null :users, :name, false
   end
 
