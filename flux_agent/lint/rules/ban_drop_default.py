@@ -5,6 +5,7 @@ such column nullable, a warning: those inserts go on, writing NULL where they
 wrote the default (Rails' change_column_default to nil on nullable columns)."""
 
 from pglast import ast
+from pglast.enums import ConstrType
 
 from ...pg.locks import alter_cmds
 from ...pg.quote import relation_name
@@ -41,6 +42,11 @@ RULE = Rule(
               schema_sql="CREATE TABLE t (c int DEFAULT 2, d int DEFAULT 1);", severity="warning"),
         flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT;", schema_sql="CREATE TABLE t (c int DEFAULT 1);",
               severity="warning", why="a nullable column: inserts omitting it write NULL, none fails"),
+        passes("ALTER TABLE t ADD COLUMN c timestamptz DEFAULT now() NULL;\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;",
+               squawk_agrees=False, why="Django's AddField(null=True, default=...): a column this migration added, "
+                                        "whose default no running code wrote (netbox's)"),
+        flags("ALTER TABLE t ADD COLUMN c text DEFAULT 'x' NOT NULL;\nALTER TABLE t ALTER COLUMN c DROP DEFAULT;",
+              why="NOT NULL: inserts from code that does not know the column fail once the default goes"),
         flags("ALTER TABLE t ALTER COLUMN c DROP DEFAULT, ALTER COLUMN c DROP NOT NULL;", severity="warning",
               why="made nullable by the same statement, the schema unknown (Rails' change_column null: true, "
                   "default: nil)"),
@@ -52,6 +58,23 @@ def _drops(cmd) -> bool:
     return cmd.def_ is None
 
 
+def _added_nullable(ctx, stmt, table: str, column: str) -> bool:
+    """Did an earlier statement of this file add `column` to `table` without NOT NULL (nor make it so
+    since)? Django's AddField with a default adds the column with it, then drops it at once."""
+    added = False
+    for prev in ctx.statements[:stmt.index]:
+        if not isinstance(prev.node, ast.AlterTableStmt) or relation_name(prev.node.relation) != table:
+            continue
+        for cmd in alter_cmds(prev.node):
+            if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname == column:
+                added = not (cmd.def_.is_not_null or any(
+                    c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY)
+                    for c in cmd.def_.constraints or ()))
+            elif cmd.subtype == AT.AT_SetNotNull and cmd.name == column:
+                added = False
+    return added
+
+
 def check(stmt, ctx):
     n = stmt.node
     if not changes_column_or_domain(n, "T", (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE, OT.OBJECT_VIEW),
@@ -59,6 +82,8 @@ def check(stmt, ctx):
         return None
     if isinstance(n, ast.AlterTableStmt):
         drops = [c for c in alter_cmds(n) if c.subtype == AT.AT_ColumnDefault and _drops(c)]
+        if drops and all(_added_nullable(ctx, stmt, relation_name(n.relation), c.name) for c in drops):
+            return None  # no running code knew the column, nor wrote its default: theirs write NULL as before
         if changes_nothing(ctx, stmt, drops, lambda column: column.default is None):
             return None
         table = names_table_of(ctx, stmt, relation_name(n.relation)) if drops else None

@@ -24,6 +24,8 @@ RULE = Rule(
         flags("DROP TABLE legacy_events;"),
         flags("DROP TABLE legacy_events;", phase="expand"),
         flags("TRUNCATE legacy_events;"),
+        passes("ALTER TABLE users ADD COLUMN note text;\nALTER TABLE users DROP COLUMN note;",
+               why="a column this migration added holds nothing anyone wrote (netbox's AddField then RemoveField)"),
         flags("DELETE FROM legacy_events;"),
         flags("UPDATE orders SET status = 'archived';"),
         flags("ALTER TABLE orders DROP COLUMN note;", phase="migrate"),
@@ -79,6 +81,7 @@ def check(stmt, ctx):
         return None
     table, cmds = existing_table_alter(stmt, ctx, ObjectType.OBJECT_TABLE)
     for cmd in cmds:
-        if cmd.subtype == AT.AT_DropColumn and cmd.name:
+        # a column this migration added holds nothing anyone wrote (Django's AddField then RemoveField)
+        if cmd.subtype == AT.AT_DropColumn and cmd.name and not column_added_earlier(ctx, stmt, table, cmd.name):
             return Verdict(f"DROP COLUMN {table}.{cmd.name} deletes its values, and a rollback cannot restore them")
     return None
