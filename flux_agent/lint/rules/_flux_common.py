@@ -13,7 +13,7 @@ import json
 from typing import Optional
 
 from pglast import ast
-from pglast.enums import AlterTableType as AT, ConstrType, NullTestType
+from pglast.enums import AlterTableType as AT, ConstrType, NullTestType, ObjectType
 
 from ...model.schema import Schema, Table
 from ...pg.locks import alter_cmds
@@ -125,6 +125,22 @@ def is_not_null_check(expr, column: str) -> bool:
     if isinstance(expr, ast.BoolExpr) and getattr(expr.boolop, "name", "") == "AND_EXPR":
         return any(is_not_null_check(a, column) for a in expr.args or ())
     return False
+
+
+def renames_a_sequence(node, schema: Optional[Schema] = None) -> bool:
+    """Is this `ALTER TABLE x RENAME TO y` (which PostgreSQL takes for any relation) a sequence's:
+    named as PostgreSQL names a serial or identity column's (`..._seq`) or a column default's
+    nextval, and no table or view of the schema (when known)? netbox renames the sequences of the
+    tables Django renamed: nothing breaks, defaults point at a sequence by its oid."""
+    if not (isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE
+            and node.relation is not None):
+        return False
+    name = relation_name(node.relation)
+    if schema is not None and (schema.table(name) is not None or schema.view(name) is not None):
+        return False
+    bare = name.rsplit(".", 1)[-1]
+    return bare.endswith("_seq") or (schema is not None and any(
+        c.default and f"nextval('{bare}'" in c.default for t in schema.tables for c in t.columns))
 
 
 def column_of_null_check(table: str, name: Optional[str]) -> Optional[str]:

@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType as AT, ObjectType
 
 from ...pg.quote import relation_name
 from ...pg.types import binary_coercible, plain_using
-from ._flux_common import column_added_earlier, op_command, plain_type, working_names
+from ._flux_common import column_added_earlier, op_command, plain_type, renames_a_sequence, working_names
 from ._rule import Rule, Verdict, flags, passes
 from ._squawk_compat import existing_table_alter
 
@@ -27,6 +27,8 @@ RULE = Rule(
     examples=[
         flags("ALTER TABLE users RENAME COLUMN email TO email_address;"),
         flags("ALTER TABLE orders RENAME TO purchases;"),
+        passes("ALTER TABLE orders_id_seq RENAME TO purchases_id_seq;",
+               why="a sequence: defaults hold it by oid (netbox's, after Django renamed the table)"),
         flags("ALTER TABLE orders ALTER COLUMN total TYPE bigint;", schema_sql=_SCHEMA),
         flags("ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);", schema_sql=_SCHEMA, why="shrinking: a scan"),
         flags("ALTER TABLE orders DROP COLUMN note;"),
@@ -83,6 +85,8 @@ def check(stmt, ctx):
             return Verdict(f"renaming {table}.{n.subname} to {n.newname} in one step breaks every running server "
                            f"that still reads {n.subname}; expand/contract instead: {cmd}")
         if n.renameType == ObjectType.OBJECT_TABLE:
+            if renames_a_sequence(n, working_names(ctx, stmt)):
+                return None
             if _view_keeps_old_name(ctx, stmt, table):
                 return None  # the view under the old name is the expand half
             cmd = op_command({"op": "rename_table", "table": table, "new_name": n.newname})

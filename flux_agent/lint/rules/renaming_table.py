@@ -2,6 +2,7 @@
 
 from pglast import ast
 
+from ._flux_common import renames_a_sequence
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import OT
 
@@ -18,10 +19,13 @@ RULE = Rule(
         flags("ALTER TABLE IF EXISTS ONLY t RENAME TO u;"),
         passes("ALTER VIEW v RENAME TO w;"),
         passes("ALTER TABLE t RENAME COLUMN a TO b;"),
+        passes("ALTER TABLE auth_user_id_seq RENAME TO users_user_id_seq;", squawk_agrees=False,
+               why="a sequence's name (PostgreSQL takes ALTER TABLE for any relation): defaults hold it by oid, "
+                   "nothing breaks (netbox's, after Django renamed the table)"),
     ],
 )
 
 
 def check(stmt, ctx):
     n = stmt.node
-    return flag_if(isinstance(n, ast.RenameStmt) and n.renameType == OT.OBJECT_TABLE)
+    return flag_if(isinstance(n, ast.RenameStmt) and n.renameType == OT.OBJECT_TABLE and not renames_a_sequence(n))

@@ -9,7 +9,7 @@ from pglast.enums import AlterTableType as AT, ConstrType, ObjectType
 from ...pg.locks import alter_cmds
 from ...pg.parse import iter_nodes
 from ...pg.quote import relation_name
-from ._flux_common import names_have_tables, table_in, working_names
+from ._flux_common import names_have_tables, renames_a_sequence, table_in, working_names
 from ._rule import Rule, Verdict, flags, passes
 
 _SCHEMA = ("CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL, name text);\n"
@@ -32,6 +32,10 @@ RULE = Rule(
               "CREATE INDEX CONCURRENTLY u_idx ON users (email);", schema_sql=_SCHEMA,
               why="renamed earlier in the same file: the old name is gone"),
         passes("ALTER TABLE orders ADD COLUMN coupon_code text;", schema_sql=_SCHEMA),
+        passes("ALTER TABLE users_id_seq RENAME TO members_id_seq;", schema_sql=_SCHEMA,
+               why="a sequence (PostgreSQL takes ALTER TABLE for any relation): netbox's after a table rename"),
+        passes("ALTER TABLE orders_pkey RENAME TO orders_pk;", schema_sql=_SCHEMA, why="an index"),
+        flags("ALTER TABLE ordres RENAME TO purchases;", schema_sql=_SCHEMA, why="a typo: neither a sequence's name nor an index"),
         passes("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\n"
                "CREATE INDEX coupons_code_idx ON coupons (code);", schema_sql=_SCHEMA),
         passes("ALTER TABLE IF EXISTS old_sessions DROP COLUMN token;", schema_sql=_SCHEMA),
@@ -87,6 +91,12 @@ def _maybe_a_partition(schema, name: str) -> bool:
     functions, pg_partman or a job as often as by a migration's statements, which replay cannot
     follow; so a partition's absence is not known."""
     return any(t.partitioned and name.startswith(t.name + "_") for t in schema.tables)
+
+
+def _renames_an_index(node, schema) -> bool:
+    """ALTER TABLE x RENAME TO y of an index the schema holds (PostgreSQL takes it for any relation)."""
+    return isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_TABLE and any(
+        i.name == relation_name(node.relation).rsplit(".", 1)[-1] for t in schema.tables for i in t.indexes)
 
 
 def _has_sublink(node) -> bool:
@@ -154,7 +164,8 @@ def check(stmt, ctx):
         table = table_in(ctx, schema, table_name)
         if table is None:
             if missing_ok or ctx.table_is_new(table_name) or schema.view(table_name) is not None \
-                    or _maybe_a_partition(schema, table_name):
+                    or _maybe_a_partition(schema, table_name) or renames_a_sequence(n, schema) \
+                    or _renames_an_index(n, schema):
                 continue
             names = [t.name for t in schema.tables] + [v.name for v in schema.views]
             problems.append(f"table {table_name} is not in the schema{_did_you_mean(table_name, names)}")
