@@ -269,9 +269,27 @@ def read(path: Path, text: str, project: Optional[Path]) -> ReadMigration:
     return _read_migration(result, text)
 
 
+def _refuse_unusable(result: dict) -> None:
+    """One line (exit 2) where the project's Python cannot load its settings or Django at all: no
+    migration of it can be read, and a not-analysed warning on each (exit 0) let CI pass with nothing
+    judged (netbox validated without its packages installed)."""
+    from ...errors import FluxInputError
+
+    message = result.get("message") or ""
+    if result.get("settings") and result.get("status") == "missing" or message.startswith("cannot import django"):
+        raise FluxInputError(f"cannot read the project's Django migrations with {result.get('python') or 'its Python'}: "
+                             f"{message}; install the project's dependencies there (or in the project's .venv, or "
+                             "point VIRTUAL_ENV at its virtualenv): nothing was judged")
+    if result.get("settings"):
+        advice = ("; a setting they read from the environment may be missing: set it where Flux runs"
+                  if " raised " in message else "")
+        raise FluxInputError(f"cannot read the project's Django migrations: {message}{advice}: nothing was judged")
+
+
 def _read_migration(result: dict, text: str, schema=None) -> ReadMigration:
     """The reader's answer from the child's rendering of the migration (`text`: its source)."""
     status = result.get("status")
+    _refuse_unusable(result)
     if status != "ok":
         what = result.get("message") or "unknown failure"
         if status == "missing":

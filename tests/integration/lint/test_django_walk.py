@@ -133,7 +133,10 @@ def test_another_apps_migrations_need_no_build_of_the_whole_schema(tmp_path, mon
 def test_a_manage_py_naming_no_settings_takes_the_users(tmp_path, monkeypatch):
     """babybuddy's manage.py names no settings module (its docs: export DJANGO_SETTINGS_MODULE): the
     user's variable was dropped from the child's environment with the database settings, and every
-    file was not analysed. Without it, one run says so for every file; with it, the files are read."""
+    file was not analysed. Without it, one run says so in one line (nothing can be judged: exit 2);
+    with it, the files are read."""
+    from flux_agent.errors import FluxInputError
+
     from flux_agent.devdb.runners import _python
 
     root = project(tmp_path, {"0002_narrow_rank": STEPS["0003_narrow_rank"]})
@@ -143,9 +146,25 @@ def test_a_manage_py_naming_no_settings_takes_the_users(tmp_path, monkeypatch):
     real = _python.run_child
     monkeypatch.setattr(_python, "run_child", lambda *a, **k: runs.append(a[4]) or real(*a, **k))
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
-    unread = [f for f in findings(root).get("0002_narrow_rank", []) if f.rule == "not-analysed"]
-    assert len(unread) == 1 and "DJANGO_SETTINGS_MODULE is not set where Flux runs" in unread[0].message
+    with pytest.raises(FluxInputError, match="DJANGO_SETTINGS_MODULE is not set where Flux runs.*nothing was judged"):
+        findings(root)
     assert len(runs) == 1, "each file was run alone after the walk failed the same way"
     monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "acme.settings")
     narrow = [f for f in findings(root)["0002_narrow_rank"] if f.rule == "changing-column-type"]
     assert len(narrow) == 1 and "integer -> smallint" in narrow[0].message, narrow
+
+
+def test_settings_the_projects_python_cannot_import_stop_validate_with_one_line(tmp_path):
+    """netbox validated without its packages: every migration had one not-analysed warning (the
+    settings import storages), exit 0, so CI passed with nothing judged."""
+    from flux_agent.entry.cli import main
+    from flux_agent.errors import FluxInputError
+
+    root = project(tmp_path / "site", {"0002_widen_code": STEPS["0002_widen_code"]})
+    (root / "acme" / "settings.py").write_text("import storages_not_installed_here\n"
+                                                + textwrap.dedent(SETTINGS).lstrip())
+    with pytest.raises(FluxInputError, match=r"cannot read the project's Django migrations with .*: the settings "
+                                             r"module acme.settings cannot be imported .*storages_not_installed_here"
+                                             r".*: nothing was judged"):
+        validate_paths([str(root / "library" / "migrations")], str(root), tool="django")
+    assert main(["validate", str(root / "library" / "migrations"), "--project", str(root)]) == 2
