@@ -103,10 +103,10 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
         if order is not None:
             order.append(place)
 
-    def own(rule_id: str, line: int, message: str, hint: str, place: tuple) -> None:
-        """A finding of the engine itself (the SQL or a comment in it is malformed)."""
+    def own(rule_id: str, line: int, message: str, hint: str, place: tuple, severity: str = "error") -> None:
+        """A finding of the engine itself (the SQL or a comment in it is malformed, or not read)."""
         if engine_findings:
-            findings.append(FileFinding(path=ctx.path, line=line, rule=rule_id, severity="error",
+            findings.append(FileFinding(path=ctx.path, line=line, rule=rule_id, severity=severity,
                                         message=message, hint=hint))
             if order is not None:
                 order.append(place)
@@ -154,11 +154,68 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
             if verdict is not None and not ignored(rule.id, stmt.line):
                 add(rule, verdict, stmt.line, (2, stmt.index, _POSITION[rule.id]))
         advance(ctx, stmt)
+        if type(stmt.node).__name__ == "DoStmt":
+            _do_block(stmt, statements, ctx, index, engine_findings, add, own, ignored)
     for rule in index.file_rules:
         for k, verdict in enumerate(rule.check_file(ctx)):
             if not ignored(rule.id, verdict.line):
                 add(rule, verdict, verdict.line, (3, _POSITION[rule.id], k))
     return findings
+
+
+def _do_block(stmt: Statement, statements: list[Statement], ctx: FileContext, index: RuleIndex, judged: bool,
+              add, own, ignored) -> None:
+    """The statements a DO block runs (lint/do_blocks.py), judged as if the file's own at their
+    lines; an ignore comment before the block covers them. The rules that read no schema see them
+    among the file's statements; those that do, the schema before the block with the block's
+    statements before them done (the replay they read takes the block whole, after). Every family
+    moves the file's context past them (a table the block creates is new after it), so that each
+    judges as one process does; `judged`: this family says the engine's own findings."""
+    from .do_blocks import inner_statements
+    from .rules._flux_common import _STATE, working_names
+
+    inner = stmt.memo.get("do")
+    if inner is None:
+        inner = stmt.memo["do"] = inner_statements(stmt)
+    found, dynamic = inner
+    schema_rules = any(r.reads_schema for r in index.rules)
+    before = working_names(ctx, stmt) if found and schema_rules else None
+    for k, s in enumerate(found):
+        place = len(RULES) * (k + 1)
+        checks = index.checks(type(s.node))
+        kept = ctx.statements, ctx.cursor, ctx.__dict__.get(_STATE), ctx.explicit_transaction
+        try:
+            # A DO block is one statement: what it runs is all done or none (its own transaction at least)
+            ctx.explicit_transaction = True
+            ctx.statements, s.index = statements[:stmt.index] + found + statements[stmt.index + 1:], stmt.index + k
+            verdicts = _verdicts(s, [c for c in checks if not c[0].reads_schema], ctx)
+            if schema_rules:
+                names = ctx.names
+                ctx.statements, s.index, ctx.cursor, ctx.names = found, k, None, before
+                ctx.__dict__.pop(_STATE, None)
+                try:
+                    verdicts += _verdicts(s, [c for c in checks if c[0].reads_schema], ctx)
+                finally:
+                    ctx.names = names
+            # in the rules' order, as the families' findings are merged (lint/batch.py)
+            for rule, verdict in sorted(verdicts, key=lambda rv: _POSITION[rv[0].id]):
+                if not ignored(rule.id, stmt.line):
+                    add(rule, verdict, s.line, (2, stmt.index, place + _POSITION[rule.id]))
+        finally:
+            ctx.statements, ctx.cursor, ctx.explicit_transaction = kept[0], kept[1], kept[3]
+            ctx.__dict__.pop(_STATE, None)
+            if kept[2] is not None:
+                ctx.__dict__[_STATE] = kept[2]
+        advance(ctx, s)
+    for k, line in enumerate(dynamic):
+        if judged:
+            own(NOT_ANALYSED, line, "not analysed: EXECUTE of SQL built at run time inside a DO block",
+                "check what it runs by hand, or write the statement itself", (2, stmt.index, 10**6 + k), "warning")
+
+
+def _verdicts(s: Statement, checks, ctx: FileContext) -> list:
+    """(rule, verdict) of each of `checks` that flags `s`."""
+    return [(rule, v) for rule, check in checks if (v := check(s, ctx)) is not None]
 
 
 # --------------------------------------------------------------------------

@@ -350,6 +350,8 @@ def _remedy(n, table: str, key: str) -> str:
 
 
 def check(stmt, ctx):
+    if stmt.memo.get("in_loop"):
+        return None  # a DO block's loop repeats it: batched, each batch bounded by the block's own names
     node = stmt.node
     ctes = _ctes(node)
     judge = _Judge(stmt, ctx, ctes)

@@ -174,9 +174,14 @@ def check(stmt, ctx):
             continue  # its columns are a query's result, which replay does not expand (no database)
         seen = set()
         for col in cols:
-            if col in seen or table.column(col) is not None:
+            if col in seen or table.column(col) is not None or col in _variables(stmt):
                 continue
             seen.add(col)
             problems.append(f"column {table_name}.{col} does not exist"
                             f"{_did_you_mean(col, [c.name for c in table.columns])}")
     return Verdict("; ".join(problems)) if problems else None
+
+
+def _variables(stmt) -> frozenset:
+    """The names of the DO block the statement runs in (lint/do_blocks.py): not columns."""
+    return stmt.memo.get("variables", frozenset())

@@ -1,0 +1,88 @@
+"""What a DO block runs is judged as the file's own statements (lint/do_blocks.py, engine._do_block):
+netbox renames indexes and constraints in DO blocks, drizzle wraps foreign keys in them, and a
+`CREATE INDEX` inside one blocked writes unseen (no finding, no not-analysed)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flux_agent.entry.validate import validate_paths
+from flux_agent.lint.context import FileContext
+from flux_agent.lint.engine import lint_sql
+from flux_agent.model.settings import Settings
+from flux_agent.schema.replay.engine import replay_sql
+
+SCHEMA = replay_sql("CREATE TABLE t (id bigint PRIMARY KEY, q text, x text);")
+BLOCK = """DO $$
+BEGIN
+  CREATE INDEX t_q_idx ON t (q);
+  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 't_q_idx') THEN
+    ALTER TABLE t ADD COLUMN must int NOT NULL;
+  END IF;
+  EXECUTE 'ALTER TABLE t DROP COLUMN x';
+  EXECUTE format('ALTER TABLE %I ADD c int', 't');
+EXCEPTION WHEN duplicate_object THEN
+  DROP INDEX t_q_idx;
+END $$;
+"""
+
+
+def found(sql: str, schema=SCHEMA) -> set[tuple[int, str]]:
+    ctx = FileContext.for_settings(Settings(), path="m.sql", transactional=False, schema=schema)
+    return {(f.line, f.rule) for f in lint_sql(sql, ctx)}
+
+
+def test_the_statements_of_a_do_block_are_judged_at_their_lines():
+    got = found(BLOCK)
+    assert {(3, "require-concurrent-index-creation"), (5, "adding-required-field"),
+            (7, "ban-drop-column")} <= got, got
+    assert (8, "not-analysed") in got  # SQL built at run time: said, never passed over
+    assert not {r for line, r in got if line == 10}  # the handler runs only when the block failed
+    # one statement: what it runs is done whole or not at all, nothing to make rerunnable
+    assert not {r for _, r in got if r == "prefer-robust-stmts"}
+
+
+def test_an_ignore_comment_before_the_block_covers_what_it_runs():
+    got = found("-- flux-ignore require-concurrent-index-creation: t is empty until the release\n" + BLOCK)
+    assert (4, "require-concurrent-index-creation") not in got and (6, "adding-required-field") in got
+
+
+def test_the_blocks_own_names_are_no_columns_and_a_loop_batches():
+    batched = """DO $$
+DECLARE
+  last_id bigint := 0;
+  next_id bigint;
+BEGIN
+  LOOP
+    SELECT max(id) INTO next_id FROM (SELECT id FROM t WHERE id > last_id ORDER BY id LIMIT 500) AS b;
+    EXIT WHEN next_id IS NULL;
+    UPDATE t SET q = lower(q) WHERE id > last_id AND id <= next_id;
+    last_id := next_id;
+    COMMIT;
+  END LOOP;
+END $$;
+"""
+    assert not {r for _, r in found(batched) if r in ("unknown-table-or-column", "unbatched-data-change")}
+    assert (2, "unbatched-data-change") in found("DO $$ BEGIN\nUPDATE t SET q = lower(q);\nEND $$;")
+
+
+def test_workers_judge_a_do_block_as_one_process_does(tmp_path, monkeypatch):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001_t.sql").write_text("CREATE TABLE t (id bigint PRIMARY KEY, q text, x text);\n")
+    (folder / "002_block.sql").write_text(BLOCK.replace("END $$;", "END $$;\nCREATE TABLE made (id bigint);")
+                                          .replace("BEGIN\n", "BEGIN\n  CREATE TABLE made_here (id bigint);\n", 1)
+                                          + "CREATE INDEX made_here_id ON made_here (id);\n")
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    runs = []
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("FLUX_VALIDATE_JOBS", jobs)
+        _, findings = validate_paths([str(folder)], str(tmp_path))
+        runs.append([f.model_dump() for f in findings])
+    assert threading.active_count() == 1  # else judge_all judges in-process: the workers would not be tested
+    assert runs[0] == runs[1]
+    # the block made made_here: an index on it afterwards is on a new table
+    assert not [f for f in runs[0] if f["rule"] == "require-concurrent-index-creation"
+                and f["path"].endswith("002_block.sql") and f["line"] > 12], runs[0]
+    assert Path(folder / "002_block.sql").exists()
