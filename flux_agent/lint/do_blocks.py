@@ -66,6 +66,20 @@ _LOOPS = {"PLpgSQL_stmt_loop", "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori", "PLpgS
           "PLpgSQL_stmt_forc", "PLpgSQL_stmt_foreach_a", "PLpgSQL_stmt_dynfors"}
 
 
+def inner_ignores(stmt: Statement) -> list:
+    """The ignore comments inside the block's body (Flux's own lock retry wraps a step's statements,
+    their comments with them, in a DO block), each at its line of the file (lint/markers.py's)."""
+    from .markers import markers
+
+    body = next((a.arg.sval for a in stmt.node.args or () if a.defname == "as" and isinstance(a.arg, ast.String)),
+                None)
+    at = stmt.text.find(body) if body else -1
+    if at < 0:
+        return []
+    ignores, _ = markers(body, stmt.line - 1 + stmt.text.count("\n", 0, at))
+    return [ig for ig in ignores if ig.reason]
+
+
 def _constant(expr: str) -> Optional[str]:
     """The SQL an EXECUTE runs where its expression is one string constant, else None."""
     try:

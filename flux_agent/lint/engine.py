@@ -171,13 +171,19 @@ def _do_block(stmt: Statement, statements: list[Statement], ctx: FileContext, in
     statements before them done (the replay they read takes the block whole, after). Every family
     moves the file's context past them (a table the block creates is new after it), so that each
     judges as one process does; `judged`: this family says the engine's own findings."""
-    from .do_blocks import inner_statements
+    from .do_blocks import inner_ignores, inner_statements
     from .rules._flux_common import _STATE, working_names
 
     inner = stmt.memo.get("do")
     if inner is None:
-        inner = stmt.memo["do"] = inner_statements(stmt)
-    found, dynamic = inner
+        inner = stmt.memo["do"] = (*inner_statements(stmt), inner_ignores(stmt))
+    found, dynamic, own_ignores = inner
+    lines = sorted({s.line for s in found})
+
+    def silenced(rule_id: str, line: int) -> bool:
+        """An ignore comment before the block, or one in it just above the statement, covers it."""
+        return ignored(rule_id, stmt.line) or any(
+            rule_id in ig.rules and next((n for n in lines if n >= ig.line), None) == line for ig in own_ignores)
     schema_rules = any(r.reads_schema for r in index.rules)
     before = working_names(ctx, stmt) if found and schema_rules else None
     for k, s in enumerate(found):
@@ -199,7 +205,7 @@ def _do_block(stmt: Statement, statements: list[Statement], ctx: FileContext, in
                     ctx.names = names
             # in the rules' order, as the families' findings are merged (lint/batch.py)
             for rule, verdict in sorted(verdicts, key=lambda rv: _POSITION[rv[0].id]):
-                if not ignored(rule.id, stmt.line):
+                if not silenced(rule.id, s.line):
                     add(rule, verdict, s.line, (2, stmt.index, place + _POSITION[rule.id]))
         finally:
             ctx.statements, ctx.cursor, ctx.explicit_transaction = kept[0], kept[1], kept[3]

@@ -66,7 +66,8 @@ def index_build_steps(ctx: Ctx, table: Table, name: str, create: str, phase: str
             index_copy(create, child, None, None, copy) + ";",
             f"DROP INDEX CONCURRENTLY IF EXISTS {qname_in(child, copy)};",
             lock=SHARE_UPDATE_EXCLUSIVE, squawk_reason=SOLO_REASON,
-            guard=drop_invalid_index_sql(child, copy, retry_for(ctx.settings, ACCESS_EXCLUSIVE)),
+            guard=drop_invalid_index_sql(child, copy, retry_for(ctx.settings, ACCESS_EXCLUSIVE),
+                                         ctx.settings.statement_timeout),
             risk=f"builds concurrently, reads and writes go on; {rows}; {HEALS}",
             rollback=f"drop index {copy} concurrently"))
     attach = [f"ALTER INDEX {qname_in(table.name, name)} ATTACH PARTITION {qname_in(c, child_index_name(c, name))}"

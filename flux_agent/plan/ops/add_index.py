@@ -88,7 +88,8 @@ def index_step(ctx: Ctx, table: Table, name: str, columns: list[str], unique: bo
         risk=f"builds concurrently, reads and writes go on; {rows}; {HEALS}",
         rollback=f"drop index {name} concurrently",
         squawk_reason=SOLO_REASON,
-        guard=drop_invalid_index_sql(table.name, name, retry_for(ctx.settings, ACCESS_EXCLUSIVE)),
+        guard=drop_invalid_index_sql(table.name, name, retry_for(ctx.settings, ACCESS_EXCLUSIVE),
+                                         ctx.settings.statement_timeout),
     )
 
 

@@ -86,3 +86,13 @@ def test_workers_judge_a_do_block_as_one_process_does(tmp_path, monkeypatch):
     assert not [f for f in runs[0] if f["rule"] == "require-concurrent-index-creation"
                 and f["path"].endswith("002_block.sql") and f["line"] > 12], runs[0]
     assert Path(folder / "002_block.sql").exists()
+
+
+def test_an_ignore_comment_inside_the_block_covers_the_statement_below_it():
+    """Flux's own lock retry wraps a step's statements in a DO block, their ignore comments with them."""
+    sql = ("DO $flux_retry$\nBEGIN\n  LOOP\n    BEGIN\n"
+           "-- squawk-ignore renaming-table -- a view keeps the old name working until the code step\n"
+           "ALTER TABLE t RENAME TO u;\nCREATE VIEW t AS SELECT * FROM u;\nALTER TABLE u RENAME TO w;\n"
+           "      EXIT;\n    END;\n  END LOOP;\nEND\n$flux_retry$;\n")
+    renames = sorted(line for line, rule in found(sql) if rule == "renaming-table")
+    assert renames == [8], found(sql)  # the second rename has no comment of its own

@@ -31,7 +31,7 @@ def _plan(ops, settings=Settings(), tool="sql"):
 
 
 def test_the_guard_drops_only_an_invalid_index_of_that_name_on_that_table():
-    sql = drop_invalid_index_sql("billing.invoices", 'we"ird', RETRY)
+    sql = drop_invalid_index_sql("billing.invoices", 'we"ird', RETRY, "5s")
     (stmt,) = pglast.parse_sql(sql)
     assert type(stmt.stmt).__name__ == "DoStmt"
     assert "to_regclass('billing.\"we\"\"ird\"')" in sql and "to_regclass('billing.invoices')" in sql
@@ -40,7 +40,7 @@ def test_the_guard_drops_only_an_invalid_index_of_that_name_on_that_table():
 
 def test_the_guard_waits_for_its_lock_as_blocking_steps_do():
     """Its DROP takes ACCESS EXCLUSIVE: each try waits wait_ms, then lets go and pauses."""
-    sql = drop_invalid_index_sql("orders", "orders_user_id_idx", RETRY)
+    sql = drop_invalid_index_sql("orders", "orders_user_id_idx", RETRY, "5s")
     assert "SET LOCAL lock_timeout = '25ms';" in sql and "lock_timeout = '1s'" not in sql
     assert "IF flux_try >= 4 THEN" in sql and "EXCEPTION WHEN lock_not_available" in sql
     assert "least(900, 60 * 2 ^ (flux_try - 1))" in sql
@@ -55,7 +55,7 @@ def test_concurrent_builds_carry_the_guard_with_the_settings_retry():
     build, unique, attach = plan.steps
     for step, name, table in ((build, "orders_user_id_idx", "orders"), (unique, "products_sku_key", "products")):
         assert not step.transactional and "CONCURRENTLY" in step.up_sql
-        assert step.guard_sql == drop_invalid_index_sql(table, name, RETRY)
+        assert step.guard_sql == drop_invalid_index_sql(table, name, RETRY, Settings().statement_timeout)
         assert HEALS in step.risk
     assert attach.guard_sql is None and attach.transactional
 

@@ -1,6 +1,7 @@
 -- +goose NO TRANSACTION
 -- +goose Up
 -- Step 3 (expand): build unique index users_email_address_key on users (email_address)
+-- squawk-ignore require-concurrent-index-deletion -- drops only an INVALID index a failed build left; a concurrent drop cannot run inside DO, and the lock is asked for with lock_timeout and retries
 -- +goose StatementBegin
 DO $flux$
 DECLARE
@@ -13,6 +14,7 @@ BEGIN
     LOOP
       BEGIN
         SET LOCAL lock_timeout = '30ms';
+        SET LOCAL statement_timeout = '5s';
         DROP INDEX users_email_address_key;
         EXIT;
       EXCEPTION WHEN lock_not_available THEN

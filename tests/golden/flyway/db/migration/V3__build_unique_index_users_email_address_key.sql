@@ -1,4 +1,5 @@
 -- Step 3 (expand): build unique index users_email_address_key on users (email_address)
+-- squawk-ignore require-concurrent-index-deletion -- drops only an INVALID index a failed build left; a concurrent drop cannot run inside DO, and the lock is asked for with lock_timeout and retries
 DO $flux$
 DECLARE
   flux_try integer := 1;
@@ -10,6 +11,7 @@ BEGIN
     LOOP
       BEGIN
         SET LOCAL lock_timeout = '30ms';
+        SET LOCAL statement_timeout = '5s';
         DROP INDEX users_email_address_key;
         EXIT;
       EXCEPTION WHEN lock_not_available THEN

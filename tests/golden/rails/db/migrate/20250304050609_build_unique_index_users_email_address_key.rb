@@ -4,6 +4,7 @@ class BuildUniqueIndexUsersEmailAddressKey < ActiveRecord::Migration[7.1]
 
   def up
     execute <<~'SQL'
+      -- squawk-ignore require-concurrent-index-deletion -- drops only an INVALID index a failed build left; a concurrent drop cannot run inside DO, and the lock is asked for with lock_timeout and retries
       DO $flux$
       DECLARE
         flux_try integer := 1;
@@ -15,6 +16,7 @@ class BuildUniqueIndexUsersEmailAddressKey < ActiveRecord::Migration[7.1]
           LOOP
             BEGIN
               SET LOCAL lock_timeout = '30ms';
+              SET LOCAL statement_timeout = '5s';
               DROP INDEX users_email_address_key;
               EXIT;
             EXCEPTION WHEN lock_not_available THEN
