@@ -61,10 +61,17 @@ def _operations(text: str) -> tuple[Optional[list[ast.expr]], int]:
 
 
 def _sql_literals(text: str, item: ast.expr) -> list[tuple[str, int]]:
-    """A RunSQL's forward SQL as its file writes it: each string literal (value, the line its
-    first character stands on), where the literal's source is its value (no escapes, no joins)."""
-    if not (isinstance(item, ast.Call) and getattr(item.func, "attr", getattr(item.func, "id", None)) == "RunSQL"):
-        return []
+    """The forward SQL of the RunSQLs an operation is or holds (SeparateDatabaseAndState's
+    database_operations: netbox's, whose 74 findings all stood at its line) as the file writes it:
+    each string literal (value, the line its first character stands on), in the file's order, where
+    the literal's source is its value (no escapes, no joins)."""
+    calls = sorted((n for n in ast.walk(item) if isinstance(n, ast.Call)
+                    and getattr(n.func, "attr", getattr(n.func, "id", None)) == "RunSQL"),
+                   key=lambda n: (n.lineno, n.col_offset))
+    return [found for call in calls for found in _run_sql_literals(text, call)]
+
+
+def _run_sql_literals(text: str, item: ast.Call) -> list[tuple[str, int]]:
     sql = item.args[0] if item.args else next((k.value for k in item.keywords if k.arg == "sql"), None)
     out = []
     for node in (sql.elts if isinstance(sql, (ast.List, ast.Tuple)) else [sql]):

@@ -318,6 +318,36 @@ def test_the_statements_of_a_run_sql_stand_at_their_own_lines(django_project, tm
     assert 9 in {f.line for f in found if f.rule == "require-lock-timeout"}, found  # the ALTER TABLE's
 
 
+def test_a_run_sql_inside_separate_database_and_state_stands_at_its_own_line(django_project):
+    """netbox's users/0008: RunSQL in SeparateDatabaseAndState(database_operations=[...]): its 74
+    findings all stood at the SeparateDatabaseAndState line."""
+    path = django_project / "library" / "migrations" / "0009_sql.py"
+    path.write_text(textwrap.dedent('''\
+        from django.db import migrations
+
+
+        class Migration(migrations.Migration):
+            dependencies = [("library", "0005_backfill")]
+            operations = [
+                migrations.SeparateDatabaseAndState(
+                    state_operations=[],
+                    database_operations=[
+                        migrations.RunSQL("SELECT 1", reverse_sql="SELECT 1"),
+                        migrations.RunSQL(
+                            "CREATE INDEX book_name_idx ON library_book (name)",
+                            reverse_sql="DROP INDEX book_name_idx",
+                        ),
+                    ],
+                ),
+            ]
+        '''))
+    try:
+        found = judged(path, django_project, "django")
+    finally:
+        path.unlink()
+    assert {f.line for f in found if f.rule == "require-concurrent-index-creation"} == {12}, found
+
+
 def test_a_django_folder_validated_again_unchanged_starts_no_python(tmp_path, monkeypatch):
     """saleor's order and product apps: 320 s cold, 245-269 s each warm run, the project's `migrate`
     walked again every time. What the walk rendered is kept by everything it read: the same folder
