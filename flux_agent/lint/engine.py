@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the plan models: loaded by what plans, not by `flux validat
 
 IGNORE_WITHOUT_REASON = "ignore-without-reason"
 NOT_ANALYSED = "not-analysed"
+MIGRATION_FAILS = "migration-fails"  # the tool's own run of it failed on PostgreSQL (Django's walk)
 # How each tool's migrations send SQL as it is written, for the hint of a part Flux could not read.
 _SQL_CALL = {"alembic": "op.execute", "django": "migrations.RunSQL", "rails": "execute", "knex": "knex.raw",
              "typeorm": "queryRunner.query", "sequelize": "queryInterface.sequelize.query",
@@ -301,6 +302,11 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
     found = _source_ignores(found, text, path.name, sorted({p.line for p in read.up}), shown)
     found += [FileFinding(path=shown, line=u.line, rule=NOT_ANALYSED, severity="warning",
                           message=f"not analysed: {u.what}", hint=_unread_hint(reader.tool)) for u in read.unread]
+    if read.fails is not None:
+        found.append(FileFinding(path=shown, line=read.fails.line, rule=MIGRATION_FAILS, severity="error",
+                                 message=read.fails.what,
+                                 hint="fix the migration: it fails where the migrations before it leave the database; "
+                                      "the ones after it were judged without a schema"))
     return sorted(found, key=lambda f: f.line)
 
 

@@ -58,6 +58,9 @@ class ReadMigration(BaseModel):
     transactional: bool = True  # the tool wraps the up part in a transaction
     one_query: bool = False  # the tool sends the up part as one query
     unread: list[Unread] = Field(default_factory=list)
+    fails: Optional[Unread] = Field(None, description=(
+        "where the tool's own run of the migration failed on the database the migrations before it made "
+        "(Django's walk), and what it said"))
     down_unread: bool = Field(False, description=(
         "Ruby in the down part the reader did not read (Rails): the down SQL may not undo the up part whole"))
     irreversible: Optional[Irreversible] = Field(None, description=(

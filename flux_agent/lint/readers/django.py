@@ -195,10 +195,27 @@ def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path
         drop_database(server, scratch)
     renders = result.get("renders") or {}
     walked = {Path(f): (renders[f], schemas[f]) for f in renders if f in schemas}
+    failed = _failed_file(result, walked)
+    if failed is not None:  # rendered, then refused where migrate applied it: said at the file
+        walked[failed] = ({**walked[failed][0], "fails": result["message"]}, walked[failed][1])
     if result.get("status") in ("missing", "stopped") or result.get("settings"):
         # Before any migration ran (the settings, a package missing): each file alone would fail the same way.
         walked.update({p: (result, None) for p in paths if p not in walked})
     return walked
+
+
+def _failed_file(result: dict, walked: dict) -> Optional[Path]:
+    """The file of the migration the walk's `migrate` failed on ("migration app.0002_x failed: ..."),
+    where it is one the walk rendered."""
+    from ...devdb.runners._python import _UNREACHED
+
+    message = result.get("message") or ""
+    if result.get("status") != "failed" or not message.startswith("migration ") \
+            or any(sign in message for sign in _UNREACHED):  # a service the code needs is not up here: not the file's fault
+        return None
+    label = message[len("migration "):].partition(" ")[0]
+    app, _, name = label.partition(".")
+    return next((p for p in walked if p.stem == name and app in (p.parent.parent.name, "")), None)
 
 
 # Files read ahead by read_many (lint/readers/__init__.read_ahead), by path, with the stat they were
@@ -343,8 +360,11 @@ def _read_migration(result: dict, text: str, schema=None) -> ReadMigration:
             break
         if op["sql"]:
             down.append(Piece(sql="\n".join(s for s in op["sql"] if s.strip()), line=lines[op["index"]]))
+    fails = Unread(line=class_line, what=f"Django's migrate fails here, on the database the migrations before it "
+                                         f"made: {result['fails'].partition(' failed: ')[2] or result['fails']}") \
+        if result.get("fails") else None
     return ReadMigration(tool="django", up=up, down=down, transactional=bool(result["atomic"]), unread=unread,
-                         schema_before=schema, irreversible=irreversible)
+                         schema_before=schema, irreversible=irreversible, fails=fails)
 
 
 READER = Reader(tool="django", suffixes=(".py",), claims=claims, read=read, read_many=read_many)

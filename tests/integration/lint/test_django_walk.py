@@ -90,6 +90,9 @@ def test_files_after_a_failing_migration_are_read_alone(tmp_path):
     # The walk stopped at 0002; 0003 was still read (on an empty database) and judged, without a schema.
     narrow = [f for f in found["0003_narrow_rank"] if f.rule == "changing-column-type"]
     assert len(narrow) == 1 and "current type is unknown" in narrow[0].message, narrow
+    # ... and 0002 says it fails (netbox: nothing said, and every later file judged without a schema silently)
+    [fails] = [f for f in found["0002_fails"] if f.rule == "migration-fails"]
+    assert fails.severity == "error" and 'relation "no_such_table" does not exist' in fails.message, fails
 
 
 def test_the_scratch_database_is_dropped(tmp_path):
