@@ -14,16 +14,29 @@ from ..model.findings import FileFinding
 Format = Literal["text", "json", "sarif", "github"]
 
 
-def relative(path: str, cwd: Path) -> Optional[str]:
-    """`path` as a POSIX path under `cwd`, or None when it lies outside."""
+def relative(path: str, cwd: Path, working: Optional[Path] = None) -> Optional[str]:
+    """`path` (relative to `working`, else to `cwd`) as a POSIX path under `cwd`, or None when it lies
+    outside."""
     p = Path(path)
     if not p.is_absolute():
-        p = cwd / p
+        p = (working or cwd) / p
     try:
         rel = Path(os.path.normpath(p)).relative_to(os.path.normpath(cwd))
     except ValueError:
         return None
     return PurePosixPath(*rel.parts).as_posix()
+
+
+def checkout_root(cwd: Optional[Path] = None) -> Path:
+    """The folder the repository is checked out in, which GitHub resolves an annotation's or a SARIF
+    result's path in: $GITHUB_WORKSPACE in Actions, else the nearest folder holding .git above the
+    working folder, else the working folder (netbox's manage.py sits in netbox/: paths relative to
+    it attached to no line of the pull request)."""
+    here = Path(cwd or Path.cwd()).absolute()
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if workspace and relative(str(here), Path(workspace).absolute()) is not None:
+        return Path(workspace).absolute()
+    return next((d for d in (here, *here.parents) if (d / ".git").exists()), here)
 
 
 def message(f: FileFinding) -> str:
@@ -40,11 +53,12 @@ def _escape_property(text: str) -> str:
 
 def github_annotations(findings: Sequence[FileFinding], cwd: Optional[Path] = None) -> list[str]:
     """One workflow command a finding: `::error file=...,line=...,title=...::message`, the path
-    relative to the working folder (the checkout, where GitHub places annotations)."""
-    cwd = Path(cwd or Path.cwd()).absolute()
+    relative to the checkout (checkout_root), where GitHub places annotations."""
+    here = Path(cwd or Path.cwd()).absolute()
+    root = checkout_root(here)
     lines = []
     for f in findings:
-        path = relative(f.path, cwd) or f.path
+        path = relative(f.path, root, here) or f.path
         props = f"file={_escape_property(path)},line={max(1, f.line)},title={_escape_property('flux ' + f.rule)}"
         lines.append(f"::{f.severity} {props}::{_escape_data(message(f))}")
     return lines

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from ..model.findings import FileFinding
-from .report_formats import message, relative
+from .report_formats import checkout_root, message, relative
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/flux-migrate/flux"
@@ -97,10 +97,12 @@ class SarifLog(_Sarif):
 def sarif_log(findings: Sequence[FileFinding], cwd: Optional[Path] = None, version: Optional[str] = None) -> SarifLog:
     """One run of the `flux` driver: a rule descriptor for each rule found (its declared message
     and hint, where the rule is declared), each finding a result at its file and line; paths under
-    `cwd` relative to SRCROOT (code scanning resolves them in the checkout), others file:// URIs."""
+    the checkout (report_formats.checkout_root) relative to SRCROOT, which code scanning resolves
+    there, others file:// URIs."""
     from ..lint.rules import BY_ID  # the declared rules, loaded already by the judging
 
-    cwd = Path(cwd or Path.cwd()).absolute()
+    here = Path(cwd or Path.cwd()).absolute()
+    cwd = checkout_root(here)
     rules: list[ReportingDescriptor] = []
     index: dict[str, int] = {}
     results: list[Result] = []
@@ -114,9 +116,9 @@ def sarif_log(findings: Sequence[FileFinding], cwd: Optional[Path] = None, versi
                 short_description=Message(text=declared.message if declared else f.message),
                 help=Message(text=declared.hint) if declared else (Message(text=f.hint) if f.hint else None),
                 default_configuration=ReportingConfiguration(level=declared.severity if declared else f.severity)))
-        rel = relative(f.path, cwd)
+        rel = relative(f.path, cwd, here)
         where = (ArtifactLocation(uri=quote(rel), uri_base_id=SRCROOT) if rel is not None
-                 else ArtifactLocation(uri=Path(os.path.abspath(f.path)).as_uri()))
+                 else ArtifactLocation(uri=Path(os.path.abspath(here / f.path)).as_uri()))
         results.append(Result(rule_id=f.rule, rule_index=index[f.rule], level=f.severity,
                               message=Message(text=message(f)),
                               locations=[Location(physical_location=PhysicalLocation(

@@ -143,3 +143,22 @@ def test_json_and_another_format_is_bad_input(findings, capsys):
     assert main(["validate", "migrations", "--json", "--format", "github"]) == 2
     out, err = capsys.readouterr()
     assert json.loads(out)["exit"] == 2 and err.startswith("flux: --json and --format github")
+
+
+def test_paths_are_the_checkouts_when_flux_runs_in_a_subfolder(tmp_path, monkeypatch):
+    """netbox's manage.py sits in netbox/: run there, `file=circuits/migrations/...` and a SARIF root of
+    netbox/netbox/ attached to no line of the pull request, which GitHub reads from the checkout."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "netbox" / "circuits" / "migrations").mkdir(parents=True)
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    found = [FileFinding(path="circuits/migrations/0001_x.py", line=3, rule="not-analysed", severity="warning",
+                         message="m", hint="h")]
+    here = repo / "netbox"
+    assert "file=netbox/circuits/migrations/0001_x.py," in github_annotations(found, cwd=here)[0]
+    (run,) = read_back(sarif_log(found, cwd=here).dump()).runs
+    uri = run.results[0].locations[0].physical_location.artifact_location.uri
+    assert unquote(uri) == "netbox/circuits/migrations/0001_x.py"
+    assert run.original_uri_base_ids["SRCROOT"].uri == repo.as_uri() + "/"
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(here))  # Actions says where the checkout is: that wins
+    assert "file=circuits/migrations/0001_x.py," in github_annotations(found, cwd=here)[0]
