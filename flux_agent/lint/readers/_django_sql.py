@@ -101,6 +101,41 @@ def _state_before(loader, label: str, migration):
     return loader.project_state(nodes, at_end=True)
 
 
+class _Undo(Exception):
+    pass
+
+
+def _executed(connection, label: str, operations: list, before) -> list | None:
+    """Each operation's SQL as the schema editor runs it, one after another, in a transaction rolled
+    back after the last (the database left as it was); None where they do not all run."""
+    from django.db import transaction
+
+    done: list = []
+    try:
+        with transaction.atomic(using=connection.alias):
+            state = before.clone()
+            for operation in operations:
+                old = state.clone()
+                operation.state_forwards(label, state)
+                sent: list = []
+                with connection.schema_editor(atomic=False) as editor:
+                    run = editor.execute  # what the editor sends, its deferred SQL too; not its introspection
+
+                    def execute(sql, params=(), run=run, editor=editor, sent=sent):
+                        sent.append(str(sql) % tuple(map(editor.quote_value, params)) if params else str(sql))
+                        return run(sql, params)
+
+                    editor.execute = execute
+                    if operation.reduces_to_sql:
+                        operation.database_forwards(label, editor, old, state)
+                done.append([s if s.rstrip().endswith(";") else s.rstrip() + ";" for s in sent] or None)
+            raise _Undo
+    except _Undo:
+        return done
+    except BaseException:  # noqa: BLE001 - one of them fails for real: as collected, then
+        return None
+
+
 def _collect(connection, run) -> list:
     with connection.schema_editor(collect_sql=True, atomic=False) as editor:
         run(editor)
@@ -150,6 +185,13 @@ def render(connection, label: str, migration, before) -> dict:
             entry["error"] = _first_line(exc)
         ops.append(entry)
         states.append(state.clone())
+    if any(e["error"] for e in ops):
+        # An operation that introspects what an earlier one of the same migration makes (netbox's squashed
+        # AlterUniqueTogether pair: "Found wrong number (0) of constraints") cannot be collected against the
+        # database as it stands before the migration: run them all for real, as migrate does, and undo.
+        for entry, sql in zip(ops, _executed(connection, label, operations, before) or ()):
+            if sql is not None:
+                entry["sql"], entry["error"] = sql, None
     down = []
     for i in reversed(range(len(operations))):
         operation = operations[i]

@@ -42,6 +42,8 @@ RULE = Rule(
         flags("ALTER TABLE t ALTER COLUMN c SET NOT NULL;\nALTER TABLE t DROP CONSTRAINT t_c_pos;",
               schema_sql=_NOT_NULL_CHECK, why="a CHECK of more than NOT NULL"),
         flags("ALTER TABLE t DROP CONSTRAINT k;"),
+        passes("ALTER TABLE t ADD CONSTRAINT k UNIQUE (a);\nALTER TABLE t DROP CONSTRAINT k;", squawk_agrees=False,
+               why="a constraint this migration added: nothing running relies on it (a squashed migration's pair)"),
         flags("ALTER TABLE t DROP CONSTRAINT IF EXISTS k CASCADE;"),
         flags("ALTER DOMAIN d DROP CONSTRAINT k;"),
         passes("ALTER TABLE t ADD CONSTRAINT k CHECK (c > 0) NOT VALID;"),
@@ -127,4 +129,20 @@ def check(stmt, ctx):
     if not changes_column_or_domain(stmt.node, "X", (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE),
                                     (AT.AT_DropConstraint,)):
         return None
-    return None if _added_again(stmt, ctx) or _kept_by_columns(stmt, ctx) else flag_if(True)
+    return None if _added_again(stmt, ctx) or _added_before(stmt, ctx) or _kept_by_columns(stmt, ctx) \
+        else flag_if(True)
+
+
+def _added_before(stmt, ctx) -> bool:
+    """Did an earlier statement of this migration add every constraint the statement drops (on its
+    table)? No running code relies on a guarantee this migration made (Django's squashed migrations
+    add, then drop, a unique_together)."""
+    node = stmt.node
+    if not isinstance(node, ast.AlterTableStmt):
+        return False
+    table = relation_name(node.relation)
+    dropped = {c.name for c in alter_cmds(node) if c.subtype == AT.AT_DropConstraint}
+    for earlier in ctx.statements[:stmt.index]:
+        if isinstance(earlier.node, ast.AlterTableStmt) and relation_name(earlier.node.relation) == table:
+            dropped -= {con.conname for con in map(added_constraint, alter_cmds(earlier.node)) if con is not None}
+    return not dropped

@@ -171,3 +171,17 @@ def test_settings_the_projects_python_cannot_import_stop_validate_with_one_line(
                                              r".*: nothing was judged"):
         validate_paths([str(root / "library" / "migrations")], str(root), tool="django")
     assert main(["validate", str(root / "library" / "migrations"), "--project", str(root)]) == 2
+
+
+def test_an_operation_reading_what_an_earlier_one_of_its_migration_made_is_rendered(tmp_path):
+    """netbox's squashed virtualization migration: AlterUniqueTogether, then another undoing it; the
+    second, collected against the database as it stood before the migration, found no constraint to
+    drop ("Found wrong number (0) of constraints"): not analysed. Run as migrate runs them, then undone."""
+    pair = ('migrations.AlterUniqueTogether(name="book", unique_together={("code", "rank")}),\n'
+            '        migrations.AlterUniqueTogether(name="book", unique_together=set())')
+    found = findings(project(tmp_path, {"0002_pair": pair, "0003_narrow_rank": STEPS["0003_narrow_rank"]}))
+    assert not [f for f in found["0002_pair"] if f.rule in ("not-analysed", "migration-fails")], found["0002_pair"]
+    assert any(f.line == 7 and f.rule == "disallowed-unique-constraint" for f in found["0002_pair"])
+    # the walk's migrate then ran on the database as the render left it: as before (0003 knows the type)
+    narrow = [f for f in found["0003_narrow_rank"] if f.rule == "changing-column-type"]
+    assert narrow and "integer -> smallint" in narrow[0].message, narrow
