@@ -70,7 +70,8 @@ def parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="judge migration files")
     val.add_argument("paths", nargs="*",
-                     help="migration files or folders (with --since, default: the project's migrations folder)")
+                     help="migration files or folders (with --since, default: every migrations folder of the "
+                          "project: each Django app's, each alembic section's, Rails' db/*migrate)")
     val.add_argument("--project", default=".", help=_PROJECT)
     val.add_argument("--json", action="store_true", help=_JSON + "; the same as --format json")
 
