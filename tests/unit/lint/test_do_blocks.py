@@ -13,6 +13,7 @@ from flux_agent.lint.engine import lint_sql
 from flux_agent.model.settings import Settings
 from flux_agent.schema.replay.engine import replay_sql
 
+CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 SCHEMA = replay_sql("CREATE TABLE t (id bigint PRIMARY KEY, q text, x text);")
 BLOCK = """DO $$
 BEGIN
@@ -49,21 +50,11 @@ def test_an_ignore_comment_before_the_block_covers_what_it_runs():
 
 
 def test_the_blocks_own_names_are_no_columns_and_a_loop_batches():
-    batched = """DO $$
-DECLARE
-  last_id bigint := 0;
-  next_id bigint;
-BEGIN
-  LOOP
-    SELECT max(id) INTO next_id FROM (SELECT id FROM t WHERE id > last_id ORDER BY id LIMIT 500) AS b;
-    EXIT WHEN next_id IS NULL;
-    UPDATE t SET q = lower(q) WHERE id > last_id AND id <= next_id;
-    last_id := next_id;
-    COMMIT;
-  END LOOP;
-END $$;
-"""
-    assert not {r for _, r in found(batched) if r in ("unknown-table-or-column", "unbatched-data-change")}
+    """The corpus' batched backfill: an UPDATE bounded by the block's own variables, repeated by a LOOP
+    that commits per batch (unknown columns last_id, next_id, and unbatched, before)."""
+    batched = (CORPUS / "safe" / "batched_backfill_order_currency.sql").read_text()
+    orders = replay_sql("CREATE TABLE orders (id bigint PRIMARY KEY, status text);")
+    assert not {r for _, r in found(batched, orders) if r in ("unknown-table-or-column", "unbatched-data-change")}
     assert (2, "unbatched-data-change") in found("DO $$ BEGIN\nUPDATE t SET q = lower(q);\nEND $$;")
 
 
