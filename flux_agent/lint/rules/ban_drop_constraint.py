@@ -68,16 +68,23 @@ def _added_again(stmt, ctx) -> bool:
     node = stmt.node
     if not isinstance(node, ast.AlterTableStmt) or not ctx.in_transaction():
         return False
-    table = relation_name(node.relation)
-    dropped = {c.name for c in alter_cmds(node) if c.subtype == AT.AT_DropConstraint}
-    for later in ctx.statements[stmt.index + 1:]:
-        kind = getattr(later.node, "kind", None)
-        if isinstance(later.node, ast.TransactionStmt) and kind is not None and kind.name in (
-                "TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"):
-            break  # the transaction ends: a constraint added after it leaves a moment without one
-        if isinstance(later.node, ast.AlterTableStmt) and relation_name(later.node.relation) == table:
-            dropped -= {con.conname for con in (added_constraint(c) for c in alter_cmds(later.node)) if con is not None}
-    return not dropped
+    later = ctx.statements[stmt.index + 1:]
+    end = next((k for k, s in enumerate(later) if isinstance(s.node, ast.TransactionStmt)
+                and getattr(s.node.kind, "name", None) in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK",
+                                                           "TRANS_STMT_PREPARE")), len(later))
+    # (a constraint added after the transaction ends leaves a moment without one)
+    return _dropped(node) <= _added(later[:end], relation_name(node.relation))
+
+
+def _dropped(node) -> set[str]:
+    return {c.name for c in alter_cmds(node) if c.subtype == AT.AT_DropConstraint}
+
+
+def _added(statements, table: str) -> set[str]:
+    """The names of the constraints `statements` add to `table`."""
+    return {con.conname for s in statements if isinstance(s.node, ast.AlterTableStmt)
+            and relation_name(s.node.relation) == table
+            for con in map(added_constraint, alter_cmds(s.node)) if con is not None}
 
 
 def _kept_by_columns(stmt, ctx) -> bool:
@@ -140,9 +147,4 @@ def _added_before(stmt, ctx) -> bool:
     node = stmt.node
     if not isinstance(node, ast.AlterTableStmt):
         return False
-    table = relation_name(node.relation)
-    dropped = {c.name for c in alter_cmds(node) if c.subtype == AT.AT_DropConstraint}
-    for earlier in ctx.statements[:stmt.index]:
-        if isinstance(earlier.node, ast.AlterTableStmt) and relation_name(earlier.node.relation) == table:
-            dropped -= {con.conname for con in map(added_constraint, alter_cmds(earlier.node)) if con is not None}
-    return not dropped
+    return _dropped(node) <= _added(ctx.statements[:stmt.index], relation_name(node.relation))
