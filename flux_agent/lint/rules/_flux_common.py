@@ -171,14 +171,27 @@ def expression_is_not_null_check(text: Optional[str], column: str) -> bool:
 def column_added_earlier(ctx, stmt, table: str, column: str) -> bool:
     """Did a statement before `stmt` in this file add `column` to `table`? Its data is
     new: nothing running reads it yet, and nothing is lost by changing it."""
+    return added_column(ctx, stmt, table, column) is not None
+
+
+def added_column(ctx, stmt, table: str, column: str) -> Optional[ast.ColumnDef]:
+    """The definition of `column` as the last statement before `stmt` that added it to `table` wrote it."""
+    found = None
     for prev in ctx.statements[: stmt.index]:
         if relation_name(getattr(prev.node, "relation", None)) != table:
             continue
         for cmd in alter_cmds(prev.node):
             if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) \
                     and cmd.def_.colname == column:
-                return True
-    return False
+                found = cmd.def_
+    return found
+
+
+def set_not_null_earlier(ctx, stmt, table: str, column: str) -> bool:
+    """Did a statement before `stmt` in this file SET NOT NULL on `column` of `table`?"""
+    return any(isinstance(s.node, ast.AlterTableStmt) and relation_name(s.node.relation) == table
+               and any(c.subtype == AT.AT_SetNotNull and c.name == column for c in alter_cmds(s.node))
+               for s in ctx.statements[:stmt.index])
 
 
 def added_check(cmd) -> Optional[ast.Constraint]:

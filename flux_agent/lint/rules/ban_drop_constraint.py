@@ -9,7 +9,7 @@ from ...errors import FluxError
 from ...pg.locks import added_constraint, alter_cmds
 from ...pg.parse import parse_expr
 from ...pg.quote import relation_name
-from ._flux_common import column_of_null_check, names_table_of
+from ._flux_common import column_of_null_check, names_table_of, set_not_null_earlier
 from ._rule import Rule, flag_if, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
@@ -100,7 +100,7 @@ def _kept_by_columns(stmt, ctx) -> bool:
             continue
         if table is None:  # no schema: the CHECK's name says its column (strong_migrations' recipe, in one file)
             column = column_of_null_check(name, cmd.name)
-            if column is None or not _set_not_null_before(ctx, stmt, name, column):
+            if column is None or not set_not_null_earlier(ctx, stmt, name, column):
                 return False
             continue
         con = next((c for c in table.constraints if c.name == cmd.name), None)
@@ -108,12 +108,6 @@ def _kept_by_columns(stmt, ctx) -> bool:
         if not columns or any((c := table.column(name)) is None or c.nullable for name in columns):
             return False
     return True
-
-
-def _set_not_null_before(ctx, stmt, table: str, column: str) -> bool:
-    return any(isinstance(s.node, ast.AlterTableStmt) and relation_name(s.node.relation) == table
-               and any(c.subtype == AT.AT_SetNotNull and c.name == column for c in alter_cmds(s.node))
-               for s in ctx.statements[:stmt.index])
 
 
 def _not_null_tests(text) -> list[str] | None:

@@ -9,7 +9,7 @@ from pglast.enums import ConstrType
 
 from ...pg.locks import alter_cmds
 from ...pg.quote import relation_name
-from ._flux_common import changes_nothing, names_table_of
+from ._flux_common import added_column, changes_nothing, names_table_of, set_not_null_earlier
 from ._rule import FLAGGED, Rule, Verdict, flags, passes
 from ._squawk_compat import AT, OT, changes_column_or_domain
 
@@ -61,18 +61,11 @@ def _drops(cmd) -> bool:
 def _added_nullable(ctx, stmt, table: str, column: str) -> bool:
     """Did an earlier statement of this file add `column` to `table` without NOT NULL (nor make it so
     since)? Django's AddField with a default adds the column with it, then drops it at once."""
-    added = False
-    for prev in ctx.statements[:stmt.index]:
-        if not isinstance(prev.node, ast.AlterTableStmt) or relation_name(prev.node.relation) != table:
-            continue
-        for cmd in alter_cmds(prev.node):
-            if cmd.subtype == AT.AT_AddColumn and isinstance(cmd.def_, ast.ColumnDef) and cmd.def_.colname == column:
-                added = not (cmd.def_.is_not_null or any(
-                    c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY)
-                    for c in cmd.def_.constraints or ()))
-            elif cmd.subtype == AT.AT_SetNotNull and cmd.name == column:
-                added = False
-    return added
+    made = added_column(ctx, stmt, table, column)
+    if made is None or made.is_not_null or any(c.contype in (ConstrType.CONSTR_NOTNULL, ConstrType.CONSTR_PRIMARY)
+                                               for c in made.constraints or ()):
+        return False
+    return not set_not_null_earlier(ctx, stmt, table, column)
 
 
 def check(stmt, ctx):
