@@ -21,7 +21,7 @@ from ...errors import FluxError
 from ...model.schema import Schema
 from . import joined_sql
 
-# folder -> (the key of what it was worked out from, {resolved migration file: the schema it meets})
+# the dump (schema.rb) -> (the key of what it was worked out from, {resolved migration file: the schema it meets})
 _KNOWN: dict[str, tuple[tuple, dict[str, Schema]]] = {}
 
 

@@ -286,33 +286,33 @@ def test_operations_an_app_adds_to_a_migration_are_not_the_files(tmp_path):
     assert "IrreversibleError" in rollback[0].message and "RunPython.noop" in rollback[0].hint
 
 
+def judged_operations(django_project: Path, operations: str) -> list:
+    """The findings of library's 0009_sql.py holding `operations` (its list's items, from line 7)."""
+    path = django_project / "library" / "migrations" / "0009_sql.py"
+    path.write_text("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n"
+                    '    dependencies = [("library", "0005_backfill")]\n    operations = [\n'
+                    + textwrap.indent(textwrap.dedent(operations), " " * 8) + "    ]\n")
+    try:
+        return judged(path, django_project, "django")
+    finally:
+        path.unlink()
+
+
 def test_the_statements_of_a_run_sql_stand_at_their_own_lines(django_project, tmp_path):
     """saleor's order/0134: a RunSQL of many statements, every finding at the `RunSQL(` line. Each
     statement Django renders stands where the file's literal writes it."""
-    path = django_project / "library" / "migrations" / "0009_sql.py"
-    path.write_text(textwrap.dedent('''\
-        from django.db import migrations
-
-
-        class Migration(migrations.Migration):
-            dependencies = [("library", "0005_backfill")]
-            operations = [
-                migrations.RunSQL(
-                    """
-                    ALTER TABLE library_book ADD COLUMN isbn text;
-                    CREATE INDEX book_isbn_idx
-                        ON library_book (isbn);
-                    """,
-                    reverse_sql="SELECT 1",
-                ),
-                migrations.RunSQL(["SELECT 1", "CREATE INDEX book_name_idx ON library_book (name)"],
-                                  reverse_sql="SELECT 1"),
-            ]
-        '''))
-    try:
-        found = judged(path, django_project, "django")
-    finally:
-        path.unlink()
+    found = judged_operations(django_project, '''\
+            migrations.RunSQL(
+                """
+                ALTER TABLE library_book ADD COLUMN isbn text;
+                CREATE INDEX book_isbn_idx
+                    ON library_book (isbn);
+                """,
+                reverse_sql="SELECT 1",
+            ),
+            migrations.RunSQL(["SELECT 1", "CREATE INDEX book_name_idx ON library_book (name)"],
+                              reverse_sql="SELECT 1"),
+''')
     index = {f.line for f in found if f.rule == "require-concurrent-index-creation"}
     assert index == {10, 15}, found  # the first CREATE INDEX's own line; the list's item on the call's line
     assert 9 in {f.line for f in found if f.rule == "require-lock-timeout"}, found  # the ALTER TABLE's
@@ -321,30 +321,18 @@ def test_the_statements_of_a_run_sql_stand_at_their_own_lines(django_project, tm
 def test_a_run_sql_inside_separate_database_and_state_stands_at_its_own_line(django_project):
     """netbox's users/0008: RunSQL in SeparateDatabaseAndState(database_operations=[...]): its 74
     findings all stood at the SeparateDatabaseAndState line."""
-    path = django_project / "library" / "migrations" / "0009_sql.py"
-    path.write_text(textwrap.dedent('''\
-        from django.db import migrations
-
-
-        class Migration(migrations.Migration):
-            dependencies = [("library", "0005_backfill")]
-            operations = [
-                migrations.SeparateDatabaseAndState(
-                    state_operations=[],
-                    database_operations=[
-                        migrations.RunSQL("SELECT 1", reverse_sql="SELECT 1"),
-                        migrations.RunSQL(
-                            "CREATE INDEX book_name_idx ON library_book (name)",
-                            reverse_sql="DROP INDEX book_name_idx",
-                        ),
-                    ],
-                ),
-            ]
-        '''))
-    try:
-        found = judged(path, django_project, "django")
-    finally:
-        path.unlink()
+    found = judged_operations(django_project, '''\
+            migrations.SeparateDatabaseAndState(
+                state_operations=[],
+                database_operations=[
+                    migrations.RunSQL("SELECT 1", reverse_sql="SELECT 1"),
+                    migrations.RunSQL(
+                        "CREATE INDEX book_name_idx ON library_book (name)",
+                        reverse_sql="DROP INDEX book_name_idx",
+                    ),
+                ],
+            ),
+''')
     assert {f.line for f in found if f.rule == "require-concurrent-index-creation"} == {12}, found
 
 

@@ -56,6 +56,18 @@ NAME_REQUIRED = migration("20250101000004_name_required.rb", """  def up
 """)
 
 
+def widen_and_back(name: str) -> tuple[str, str]:
+    """email varchar(10) -> text, and back in its down part."""
+    return migration(name, """  def up
+    change_column :users, :email, :text
+  end
+
+  def down
+    change_column :users, :email, :string, limit: 10
+  end
+""")
+
+
 def project(tmp_path: Path, *files: tuple[str, str], schema_rb: str = SCHEMA_RB) -> Path:
     root = tmp_path / "app"
     (root / "db" / "migrate").mkdir(parents=True)
@@ -91,14 +103,7 @@ def test_pending_migrations_meet_the_dump_and_the_ones_before_them(tmp_path):
 
 
 def test_applied_migrations_meet_the_dump_undone_by_the_later_down_parts(tmp_path):
-    widen = migration("20250101000003_widen_email.rb", """  def up
-    change_column :users, :email, :text
-  end
-
-  def down
-    change_column :users, :email, :string, limit: 10
-  end
-""")
+    widen = widen_and_back("20250101000003_widen_email.rb")
     dumped = SCHEMA_RB.replace("2025_01_01_000002", "2025_01_01_000003").replace(
         't.string "email", limit: 10', 't.text "email"')
     root = project(tmp_path, CREATE, ADD_AGE, widen, schema_rb=dumped)
@@ -219,14 +224,7 @@ def test_post_deployment_migrations_are_the_same_history_as_db_migrate(tmp_path)
   end
 """)
     dumped = SCHEMA_RB.replace("2025_01_01_000002", "2025_01_01_000004").replace('    t.integer "age"\n', "")
-    widen = migration("20250101000004_widen_email.rb", """  def up
-    change_column :users, :email, :text
-  end
-
-  def down
-    change_column :users, :email, :string, limit: 10
-  end
-""")
+    widen = widen_and_back("20250101000004_widen_email.rb")
     dumped = dumped.replace('t.string "email", limit: 10', 't.text "email"')
     root = project(tmp_path, CREATE, ADD_AGE, widen, schema_rb=dumped)
     (root / "db" / "post_migrate").mkdir()
