@@ -194,10 +194,21 @@ def child(config: dict, check, tolerated) -> dict:
         pass
     except SystemExit as exc:
         if exc.code not in (0, None):
-            return {**_failed(state, None), **walked}
+            return {**_failed(state, None), **walked, **_loaded(walk)}
     except BaseException as exc:  # noqa: BLE001 - the project's code may raise anything
-        return {**_failed(state, exc), **walked}
-    return {"status": "ok", "notes": notes + tolerated.notes(), **walked}
+        return {**_failed(state, exc), **walked, **_loaded(walk)}
+    return {"status": "ok", "notes": notes + tolerated.notes(), **walked, **_loaded(walk)}
+
+
+def _loaded(walk) -> dict:
+    """For a walk: the Python files the run loaded outside the interpreter's own folders (the
+    project's modules among them), which the reader keeps its answers by (lint/readers/_django_kept.py)."""
+    if walk is None:
+        return {}
+    own = tuple(os.path.join(os.path.realpath(p), "") for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
+    files = {os.path.realpath(f) for m in list(sys.modules.values())
+             for f in [getattr(m, "__file__", None)] if isinstance(f, str) and f.endswith(".py")}
+    return {"loaded": sorted(f for f in files if not f.startswith(own))}
 
 
 class _Walked(BaseException):

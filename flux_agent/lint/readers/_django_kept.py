@@ -5,10 +5,13 @@ cold, 245-269 s every warm run before; healthchecks' two apps 13 s each time).
 
 The key is what the dev database's own cache keys Django's schema by (devdb/runners/django.py's
 inputs: manage.py, the settings, every app's migrations, the lock files naming third-party versions;
-the PostgreSQL major), and what else the walk's answer depends on: every Python file of the project
-(a custom field's SQL type is the app's code), Flux's code that renders and reads it, the project's
-interpreter and the packages installed where it looks (their versions: third-party apps bring
-migrations), and the environment (a setting may read it), less what a shell changes by itself. Only
+the PostgreSQL major), and what else the walk's answer depends on: the project's Python files the
+walk loaded (a custom field's SQL type is the app's code; the child says which it loaded, and those
+are kept beside the answers), the names of all the project's Python files (a new module may be
+loaded where none was), Flux's code that renders and reads it, the project's interpreter and the
+packages installed where it looks (their versions: third-party apps bring migrations), and the
+environment (a setting may read it), less what a shell changes by itself. An edit to a module the
+walk does not load (a view, a test) walks nothing again (netbox: every edit re-walked, ~4 min). Only
 answers of a run that went through are kept; a failure (a package missing, the settings not
 loading) is read again."""
 
@@ -26,7 +29,8 @@ _KEPT = 4_000  # files kept, the newest (one a migration rendered under one key)
 
 
 def walk_key(project: Optional[Path], manage: Path, python: str) -> Optional[str]:
-    """The key of the walk's answers for the project of `manage`, or None where it cannot be worked out."""
+    """The key of the walk's inputs but the bytes of the project's modules it loads (answers_key and
+    keep add those), or None where it cannot be worked out."""
     from ...devdb.build import _reader_version
     from ...devdb.program import _key
     from ...devdb.runners import django as runner
@@ -40,16 +44,45 @@ def walk_key(project: Optional[Path], manage: Path, python: str) -> Optional[str
     root = project or manage.parent
     try:
         settings = load_settings(root) if project is not None else Settings()
-        files = sorted(set(runner.RUNNER.inputs(root, os.path.relpath(manage.parent, root))) | set(_sources(root)))
+        files = sorted(set(runner.RUNNER.inputs(root, os.path.relpath(manage.parent, root))))
         inputs = _key(root, "django walk", files, binaries_major(settings), settings.dev_url)
     except (FluxError, OSError, ValueError):
         return None
-    digest = hashlib.sha256(f"flux-django-walk 1\0{_reader_version()}\0{inputs}\0{python}\0".encode())
+    digest = hashlib.sha256(f"flux-django-walk 2\0{_reader_version()}\0{inputs}\0{python}\0{root}\0".encode())
     for code in (_django_sql.__file__, django.__file__, __file__):
         digest.update(Path(code).read_bytes())
+    digest.update("\0".join(sorted(os.path.relpath(p, root) for p in _sources(root))).encode())
     digest.update(_installed(python).encode())
     digest.update(repr(steady_environment()).encode())
     return digest.hexdigest()[:32]
+
+
+def answers_key(base: str) -> Optional[str]:
+    """The key the answers of a walk of inputs `base` are kept under: with the bytes of the modules
+    the last such walk loaded (None: no walk of these inputs was kept)."""
+    try:
+        loaded = json.loads(_manifest(base).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return _with_loaded(base, loaded) if isinstance(loaded, list) else None
+
+
+def _with_loaded(base: str, loaded: list[str]) -> str:
+    digest = hashlib.sha256(f"{base}\0".encode())
+    for name in loaded:
+        try:
+            data = Path(name).read_bytes()
+        except OSError:
+            data = b"\0gone"  # a module the walk loaded is gone: not the same inputs
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:32]
+
+
+def loaded_sources(root: Path, loaded: list[str]) -> list[str]:
+    """Of the files a walk loaded, the project's Python files (what the key reads the bytes of)."""
+    mine = {os.path.realpath(p) for p in _sources(root)}
+    return sorted(f for f in loaded if f in mine)
 
 
 def _sources(root: Path) -> list[Path]:
@@ -82,6 +115,13 @@ def _installed(python: str) -> str:
     return me + "\n" + "\n".join(found)
 
 
+def _manifest(base: str) -> Path:
+    """Where the project's modules the last walk of inputs `base` loaded are kept."""
+    from ...devdb.server import base_dir
+
+    return base_dir() / "django-walks" / f"{base}.loaded.json"
+
+
 def _place(key: str, path: Path) -> Path:
     from ...devdb.server import base_dir
 
@@ -99,11 +139,12 @@ def kept(key: str, path: Path) -> Optional[tuple[dict, object]]:
         return None
 
 
-def keep(key: str, walked: dict) -> None:
-    """Keep a walk's answers ({path: (rendering, schema before)}): those that went through."""
+def keep(base: str, walked: dict, loaded: list[str]) -> None:
+    """Keep a walk's answers ({path: (rendering, schema before)}), those that went through, under its
+    inputs `base` and the bytes of the project's modules it `loaded` (which are kept too)."""
     from ..cache_folder import keep_newest, write_whole
 
-    wrote = None
+    key, wrote = _with_loaded(base, loaded), None
     for path, (result, schema) in walked.items():
         if schema is not None and result.get("status") == "ok":
             place = _place(key, path)
@@ -112,4 +153,6 @@ def keep(key: str, walked: dict) -> None:
             if write_whole(place, zlib.compress(data, 1)):
                 wrote = place
     if wrote is not None:
+        write_whole(_manifest(base), json.dumps(loaded).encode())
         keep_newest(wrote.parent, lambda name: name.endswith(".json.z"), _KEPT)
+        keep_newest(wrote.parent, lambda name: name.endswith(".loaded.json"), _KEPT // 10)

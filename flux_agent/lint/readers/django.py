@@ -170,14 +170,15 @@ def _render(path: Path, project: Optional[Path], manage: Path) -> dict:
             "module": _django_sql.__file__, "runner": runner.__file__, "file": str(path)})
 
 
-def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path, tuple[dict, object]]:
+def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> tuple[dict[Path, tuple[dict, object]], Optional[list]]:
     """The files among `paths` that the project's `migrate` reaches, each rendered on the database
     as the migrations before it (in migrate's order) leave it, with that database's schema read
     from its catalogs: one run of the Django runner on a scratch database of the dev server,
     pausing before each (devdb/runners/django.py's _Walk). Files it does not reach (a squashed
     migration's originals, a file outside the migration graph, any after a migration that
     failed) are not in the answer; where the run failed before any migration (the settings, a
-    package missing), each file has that failure (and no schema)."""
+    package missing), each file has that failure (and no schema). With them, the Python files the
+    run loaded (None where the child did not say)."""
     from ...devdb.build import as_built, drop_database
     from ...schema.readers.live import read_live
 
@@ -201,7 +202,8 @@ def _walk(paths: list[Path], project: Optional[Path], manage: Path) -> dict[Path
     if result.get("status") in ("missing", "stopped") or result.get("settings"):
         # Before any migration ran (the settings, a package missing): each file alone would fail the same way.
         walked.update({p: (result, None) for p in paths if p not in walked})
-    return walked
+    loaded = result.get("loaded")
+    return walked, loaded if isinstance(loaded, list) else None
 
 
 def _failed_file(result: dict, walked: dict) -> Optional[Path]:
@@ -244,7 +246,8 @@ def read_many(paths: list[Path], project: Optional[Path]) -> None:
 
     mine = [p for p in paths if _manage(p, project) == manage]
     python = places.project_python(manage.parent, *([project] if project is not None else []))
-    key = _django_kept.walk_key(project, manage, python)
+    base = _django_kept.walk_key(project, manage, python)
+    key = _django_kept.answers_key(base) if base else None
     walked = {}  # what a walk of the same inputs rendered before, else what this one renders
     for path in mine:
         found = _django_kept.kept(key, path) if key else None
@@ -253,11 +256,11 @@ def read_many(paths: list[Path], project: Optional[Path]) -> None:
     todo = [p for p in mine if p not in walked]
     if todo:
         try:
-            fresh = _walk(todo, project, manage)
+            fresh, loaded = _walk(todo, project, manage)
         except FluxError:  # no dev server, or the run could not start: each file read alone
-            fresh = {}
-        if key:
-            _django_kept.keep(key, fresh)
+            fresh, loaded = {}, None
+        if base and loaded is not None:
+            _django_kept.keep(base, fresh, _django_kept.loaded_sources(project or manage.parent, loaded))
         walked.update(fresh)
     for path, (result, schema) in walked.items():
         try:

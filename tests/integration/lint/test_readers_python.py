@@ -339,12 +339,13 @@ def test_a_run_sql_inside_separate_database_and_state_stands_at_its_own_line(dja
 def test_a_django_folder_validated_again_unchanged_starts_no_python(tmp_path, monkeypatch):
     """saleor's order and product apps: 320 s cold, 245-269 s each warm run, the project's `migrate`
     walked again every time. What the walk rendered is kept by everything it read: the same folder
-    again is read from that (the same findings); a migration changed walks again."""
+    again is read from that (the same findings); a migration or a module the walk loaded changed, or
+    a module added, walks again; a module it did not load changed (netbox: a view) does not."""
     from flux_agent.devdb.runners import _python
     from flux_agent.entry.validate import validate_paths
 
     files = {"manage.py": MANAGE, "acme/__init__.py": "", "acme/settings.py": DJANGO_SETTINGS,
-             "library/__init__.py": "", "library/migrations/__init__.py": "",
+             "library/__init__.py": "", "library/migrations/__init__.py": "", "library/views.py": "",
              "library/migrations/0001_initial.py": INITIAL,
              "library/migrations/0002_index.py": django_migration("0001_initial", """
                  migrations.AddIndex(model_name="book", index=models.Index(fields=["pages"], name="book_pages_idx"))
@@ -361,13 +362,21 @@ def test_a_django_folder_validated_again_unchanged_starts_no_python(tmp_path, mo
         m.setattr(_python, "run_child", no_python)
         _, again = validate_paths([str(folder)], project_dir=str(root))
     assert again == first
-    (root / "library" / "__init__.py").write_text("# the app's code: a custom field's SQL type lives there\n")
-    runs = []
-    real = _python.run_child
+    (root / "library" / "views.py").write_text("# not loaded by migrate\n")
     with monkeypatch.context() as m:
-        m.setattr(_python, "run_child", lambda *a, **k: runs.append(1) or real(*a, **k))
+        m.setattr(_python, "run_child", no_python)
         assert validate_paths([str(folder)], project_dir=str(root))[1] == first
-    assert runs  # walked again: any Python file of the project may change what a migration renders
+    real = _python.run_child
+    for change in ("library/__init__.py", "library/fields.py"):  # loaded by migrate; a module added
+        (root / change).write_text("# the app's code: a custom field's SQL type lives there\n")
+        runs = []
+        with monkeypatch.context() as m:
+            m.setattr(_python, "run_child", lambda *a, **k: runs.append(1) or real(*a, **k))
+            assert validate_paths([str(folder)], project_dir=str(root))[1] == first
+        assert runs, f"{change}: not walked again"
+        with monkeypatch.context() as m:
+            m.setattr(_python, "run_child", no_python)
+            assert validate_paths([str(folder)], project_dir=str(root))[1] == first
     index = folder / "0002_index.py"
     index.write_text(index.read_text().replace("book_pages_idx", "book_pages_ix"))
     runs.clear()
