@@ -24,8 +24,8 @@ from ..pg.ddl import schema_ddl
 from ..pg.parse import ast
 from ..pg.split import SqlSyntaxError, split_statements
 from ..project.detect import Detection
-from ..schema.migration_files import (goose_go_migrations, history_folder, migration_files, number_then_name,
-                                      read_sections)
+from ..schema.migration_files import history_folder, read_sections
+from ..schema.migration_order import goose_go_migrations, migration_files, number_then_name
 from ..schema.project import read_project_schema
 from .build import Script
 

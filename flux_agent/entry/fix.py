@@ -20,7 +20,7 @@ from ..model.plan import Plan
 from ..project.config import load_settings
 from ..project.detect import Detection, detect
 from ..lint.readers import claimed
-from ..schema.migration_files import migration_files
+from ..schema.migration_order import migration_files
 from . import actions
 from .fix_applied import recorded, refusal
 from .fix_django import carry_state

@@ -21,7 +21,8 @@ from ..model.findings import FileFinding, file_findings
 from ..project.config import load_settings
 from ..project.detect import detect, migration_folders
 from ..project.dialect import not_postgres
-from ..schema.migration_files import has_down_sql, history_folder, migration_files
+from ..schema.migration_files import has_down_sql, history_folder
+from ..schema.migration_order import migration_files
 
 if TYPE_CHECKING:
     from ..model.schema import Schema

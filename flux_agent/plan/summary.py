@@ -10,11 +10,12 @@ pure function of the Plan, the width and the surface, so tests can compare it.
 
 from __future__ import annotations
 
-import re
 from contextlib import contextmanager
 from functools import lru_cache
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Iterator, Optional
+
+from .summary_lines import file_atoms, glue, item, words, wrap
 
 if TYPE_CHECKING:  # models imports this module to derive Plan.summary
     from ..model.plan import Plan, Step
@@ -79,65 +80,6 @@ NO_TRANSACTION_HOW = {
     "node-pg-migrate": "`pgm.noTransaction()` in their migrations",
 }
 
-# --- lines as unbreakable atoms ----------------------------------------------------------------
-# A logical line is a list of atoms shown joined by one space; wrapping happens only
-# between atoms. A word, a file name and a `code span` (with what touches it) are atoms.
-
-_ATOM = re.compile(r"\S*`[^`]*`\S*|\S+")
-
-
-_SEPARATORS = ("—", "·", "│")
-
-
-def _words(text: str) -> list[str]:
-    atoms: list[str] = []
-    for atom in _ATOM.findall(text):
-        if atom in _SEPARATORS and atoms:  # a separator stays on the line before it
-            atoms[-1] += " " + atom
-        else:
-            atoms.append(" ".join(atom.split()))
-    return atoms
-
-
-def _files(files: list[str]) -> list[str]:
-    return [name + ("," if i < len(files) - 1 else "") for i, name in enumerate(files)]
-
-
-def _glue(sep: str, *parts: list[str]) -> list[str]:
-    """Parts joined by a separator that stays on the line before it (no line starts with —)."""
-    out: list[str] = []
-    for part in parts:
-        if not part:
-            continue
-        if out:
-            out[-1] += f" {sep}"
-        out.extend(part)
-    return out
-
-
-def _wrap(atoms: list[str], width: Optional[int], indent: int = 0) -> list[str]:
-    """One line (width None) or lines of at most `width` with a hanging indent; an
-    atom too long for the width stands alone on its line, whole."""
-    if width is None or not atoms:
-        return [" ".join(atoms)]
-    out, line = [], atoms[0]
-    for atom in atoms[1:]:
-        if len(line) + 1 + len(atom) <= width:
-            line += " " + atom
-        else:
-            out.append(line)
-            line = " " * indent + atom
-    out.append(line)
-    return out
-
-
-def _item(prefix: str, atoms: list[str], width: Optional[int]) -> list[str]:
-    """A numbered or checkbox line: continuation lines hang under the text after `prefix`."""
-    if not atoms:
-        return [prefix.rstrip()]
-    return _wrap([prefix + atoms[0], *atoms[1:]], width, len(prefix))
-
-
 # --- sections ----------------------------------------------------------------------------------
 
 def _box(plan: Plan, width: Optional[int]) -> list[str]:
@@ -150,7 +92,7 @@ def _box(plan: Plan, width: Optional[int]) -> list[str]:
                 "│ " + body.ljust(size - 4) + " │",
                 "└" + "─" * (size - 2) + "┘"]
     # The description does not fit the top edge: it wraps inside the box.
-    rows = [*_wrap(_words(desc), max(width - 4, 1)), *_wrap(_words(body), max(width - 4, 1))]
+    rows = [*wrap(words(desc), max(width - 4, 1)), *wrap(words(body), max(width - 4, 1))]
     top = "┌─ Migration "
     size = max(len(top) + 2, *(len(r) + 4 for r in rows))
     return [top + "─" * (size - len(top) - 1) + "┐",
@@ -176,12 +118,12 @@ def written_later(plan: Plan) -> frozenset[int]:
 
 def _what(step: Step, later: frozenset[int]) -> list[str]:
     if step.is_code:
-        return _words("deploy the application change")
+        return words("deploy the application change")
     if step.number in later:
-        return _words(f"written by {action('continue')}")
+        return words(f"written by {action('continue')}")
     if step.files:
-        return _files(step.files)
-    return _words(f"{step.phase} migration")  # before layout assigned a file
+        return file_atoms(step.files)
+    return words(f"{step.phase} migration")  # before layout assigned a file
 
 
 def _lock(step: Step) -> str:
@@ -190,12 +132,12 @@ def _lock(step: Step) -> str:
 
 
 def _step_lines(step: Step, width: Optional[int], later: frozenset[int]) -> list[str]:
-    atoms = _glue("—", _what(step, later), _words(step.title), _words(_lock(step)))
+    atoms = glue("—", _what(step, later), words(step.title), words(_lock(step)))
     if step.risk and step.risk.strip():
-        atoms = _glue("·", atoms, _words(step.risk))
+        atoms = glue("·", atoms, words(step.risk))
     if not step.transactional and not step.is_code:
         atoms += ["(no", "transaction)"]
-    return _item(f"{step.number}. ", atoms, width)
+    return item(f"{step.number}. ", atoms, width)
 
 
 def _undoable(plan: Plan) -> list[Step]:
@@ -206,13 +148,13 @@ def _rollback_full(plan: Plan, width: Optional[int], later: frozenset[int]) -> l
     lines = []
     for s in _undoable(plan):
         if s.rollback.strip():
-            what = _words(s.rollback)
+            what = words(s.rollback)
         elif s.files and s.number not in later:
-            what = _words("run the down block of") + _files(s.files)
+            what = words("run the down block of") + file_atoms(s.files)
         else:
-            what = _words(f"run the down SQL of step {s.number}")
-        loss = _words(f"data loss: {'yes' if s.data_loss_on_rollback else 'no'}")
-        lines += _item(f"{s.number}. ", _glue("—", what, loss), width)
+            what = words(f"run the down SQL of step {s.number}")
+        loss = words(f"data loss: {'yes' if s.data_loss_on_rollback else 'no'}")
+        lines += item(f"{s.number}. ", glue("—", what, loss), width)
     return lines or ["nothing to undo"]
 
 
@@ -235,7 +177,7 @@ def _rollback_short(plan: Plan, width: Optional[int]) -> list[str]:
     loss = [s.number for s in steps if s.data_loss_on_rollback]
     texts = ["undo in this order, each step's down block: " + _numbers([s.number for s in steps]),
              "data loss on rollback: " + (("steps " + _numbers(loss)) if loss else "none")]
-    return [line for text in texts for line in _wrap(_words(text), width, 2)]
+    return [line for text in texts for line in wrap(words(text), width, 2)]
 
 
 def _conditional_checks(plan: Plan) -> list[str]:
@@ -360,7 +302,7 @@ def _checklist(plan: Plan, short: bool, width: Optional[int]) -> list[str]:
             "not deploying during peak traffic",
             "connection pool has headroom for the migration's connection",
         ]
-    return [line for text in base + _conditional_checks(plan) for line in _item("[ ] ", _words(text), width)]
+    return [line for text in base + _conditional_checks(plan) for line in item("[ ] ", words(text), width)]
 
 
 def _assemble(box: list[str], steps: list[str], rollback: list[str], checks: list[str], gaps: bool) -> list[str]:
@@ -411,4 +353,4 @@ def summary(plan: Plan, width: Optional[int] = None) -> str:
 
 
 def _more(count: int, width: Optional[int]) -> list[str]:
-    return _wrap(_words(f"({count} more steps not shown: see {action('all steps')})"), width, 1)
+    return wrap(words(f"({count} more steps not shown: see {action('all steps')})"), width, 1)

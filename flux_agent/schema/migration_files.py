@@ -1,5 +1,5 @@
 """Every migration file format Flux reads: which part of a file runs on the way up and
-which on the way down, and the order in which each tool runs a folder's files.
+which on the way down (the order in which each tool runs a folder's files: migration_order.py).
 
 validate (lint/engine.py) and replay (schema/replay/engine.py) both read files
 through this module, so a file means the same thing to both. The formats:
@@ -41,13 +41,10 @@ from pathlib import Path
 from typing import Optional, Union
 
 from . import flyway_placeholders
-from .drizzle_runs import BY_HAND, drizzle_listed, in_journal, journal_path
+from .drizzle_runs import in_journal, journal_path
 
 # File names, not SQL.
-_FLYWAY = re.compile(r"([VU])(\d+(?:[._]\d+)*)__.*\.sql$")
-_LEADING_NUMBER = re.compile(r"(\d+)_")
-# Tools that order a folder by the number before the first `_` (1, 2, ..., 10), not by name.
-_BY_NUMBER = {"golang-migrate", "goose"}
+FLYWAY_NAME = re.compile(r"([VU])(\d+(?:[._]\d+)*)__.*\.sql$")
 
 
 @dataclass
@@ -99,11 +96,11 @@ def read_sections(path: Path, text: str) -> Sections:
     if path.name.endswith(".up.sql"):
         return Sections(text, 0, _read_or_empty(path.with_name(path.name[: -len(".up.sql")] + ".down.sql")),
                         False, one_query=True)
-    if (flyway := _FLYWAY.match(path.name)) and flyway.group(1) == "V":
+    if (flyway := FLYWAY_NAME.match(path.name)) and flyway.group(1) == "V":
         # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise.
         undo = _rendered(path, _read_or_empty(_flyway_undo(path, flyway.group(2))))
         return Sections(text, 0, undo, not _flyway_no_transaction(path))
-    if _sqitch_folder(path.parent, ("deploy",)):
+    if sqitch_folder(path.parent, ("deploy",)):
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
         return Sections(text, 0, _read_or_empty(path.parent.parent / "revert" / path.name), False)
     if path.name == "migration.sql":
@@ -127,7 +124,7 @@ def side_files(path: Union[str, Path]) -> list[str]:
     exist: what a cache of a file's findings must also key on. Strings: a warm `flux validate`
     asks this of every file of a history, where Path arithmetic costs more than the rest."""
     folder, name = os.path.split(os.fspath(path))
-    if is_down_name(name) or _sqitch_folder(folder, ("revert", "verify")):
+    if is_down_name(name) or sqitch_folder(folder, ("revert", "verify")):
         return []
     if name.endswith(".up.sql"):
         return [os.path.join(folder, name[: -len(".up.sql")] + ".down.sql")]
@@ -135,7 +132,7 @@ def side_files(path: Union[str, Path]) -> list[str]:
         return [os.path.join(folder, _DOWN)]
     if name == _DIESEL_UP:
         return [os.path.join(folder, _DOWN), os.path.join(folder, "metadata.toml")]
-    if (flyway := _FLYWAY.match(name)) and flyway.group(1) == "V":
+    if (flyway := FLYWAY_NAME.match(name)) and flyway.group(1) == "V":
         return [os.fspath(_flyway_undo(Path(path), flyway.group(2))), os.path.join(folder, name + ".conf"),
                 *flyway_placeholders.config_paths(folder or ".")]
     if os.path.basename(folder) == "deploy":
@@ -170,7 +167,7 @@ def up_sql_of(path: Union[str, Path], text: str) -> str:
 def is_down_file(path: Union[str, Path]) -> bool:
     """A file that only runs on the way down (or, for sqitch's verify scripts, never as a migration)."""
     folder, name = _split(path)
-    return is_down_name(name) or _sqitch_folder(folder, ("revert", "verify"))
+    return is_down_name(name) or sqitch_folder(folder, ("revert", "verify"))
 
 
 def _split(path: Union[str, Path]) -> tuple[str, str]:
@@ -182,14 +179,14 @@ def _split(path: Union[str, Path]) -> tuple[str, str]:
 
 def is_down_name(name: str) -> bool:
     """A file that by its name only runs on the way down: `.down.sql`, a Flyway U-file, `down.sql`."""
-    flyway = _FLYWAY.match(name)
+    flyway = FLYWAY_NAME.match(name)
     return name.endswith(".down.sql") or name == _DOWN or (flyway is not None and flyway.group(1) == "U")
 
 
 # The files of a folder that holds one migration (Prisma's `<stamp>_<name>/`, diesel's): its down
 # file, diesel's up file.
 _DOWN, _DIESEL_UP = "down.sql", "up.sql"
-_ONE_MIGRATION_FILES = ("migration.sql", _DIESEL_UP)
+ONE_MIGRATION_FILES = ("migration.sql", _DIESEL_UP)
 
 
 def history_folder(path: Union[str, Path]) -> str:
@@ -198,7 +195,7 @@ def history_folder(path: Union[str, Path]) -> str:
     folder above, which migration_files lists it in (a file of either name in a folder not named
     for a version stays in its own)."""
     folder, name = os.path.split(os.fspath(path))
-    if name in _ONE_MIGRATION_FILES and os.path.basename(folder)[:1].isdigit():
+    if name in ONE_MIGRATION_FILES and os.path.basename(folder)[:1].isdigit():
         return os.path.dirname(folder)
     return folder
 
@@ -298,7 +295,7 @@ def _sql_migrate(lines: list[str], marks: list) -> Sections:
 def _rendered(path: Union[str, Path], text: str) -> str:
     """A Flyway migration's text as Flyway runs it: its placeholders replaced; any other file's as it is."""
     folder, name = _split(path)
-    return flyway_placeholders.render(text, folder) if _FLYWAY.match(name) else text
+    return flyway_placeholders.render(text, folder) if FLYWAY_NAME.match(name) else text
 
 
 def _read_or_empty(path: Path) -> str:
@@ -322,7 +319,7 @@ def _flyway_no_transaction(path: Path) -> bool:
 
 def _flyway_undo(path: Path, version: str) -> Path:
     """The U-file of the same version beside a V-file (its description may differ)."""
-    name = _undo_files(os.fspath(path.parent) or ".").get(_version_key(version))
+    name = _undo_files(os.fspath(path.parent) or ".").get(version_key(version))
     return path.with_name(name if name is not None else "U" + path.name[1:])
 
 
@@ -345,89 +342,20 @@ def _undo_files(folder: str) -> dict[tuple[int, ...], str]:
         return known[1]
     found: dict[tuple[int, ...], str] = {}
     for name in sorted(os.listdir(folder)):
-        m = _FLYWAY.match(name) if name.startswith("U") else None
+        m = FLYWAY_NAME.match(name) if name.startswith("U") else None
         if m:
-            found.setdefault(_version_key(m.group(2)), name)
+            found.setdefault(version_key(m.group(2)), name)
     if time.time_ns() - max(stamp) > _RACY_NS:
         _UNDO_FILES[folder] = (stamp, found)
     return found
 
 
-def _version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in re.split(r"[._]", version))
 
 
-def _sqitch_folder(folder: Union[str, Path], kinds: tuple[str, ...]) -> bool:
+def sqitch_folder(folder: Union[str, Path], kinds: tuple[str, ...]) -> bool:
     """Is `folder` one of sqitch's `kinds` of folder (deploy, revert, verify) beside a sqitch.plan?"""
     folder = os.fspath(folder)
     return (os.path.basename(folder) in kinds
             and os.path.isfile(os.path.join(os.path.dirname(folder), "sqitch.plan")))
-
-
-# -- a folder ------------------------------------------------------------------
-
-
-def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
-    """The files of a migrations folder that run on the way up, in the order `tool` runs
-    them (name order for dbmate, plain sql, drizzle, prisma and an unknown tool)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        return []
-    if tool == "flyway":
-        found = [(_version_key(m.group(2)), p) for p in folder.glob("V*__*.sql")
-                 if (m := _FLYWAY.match(p.name)) and m.group(1) == "V"]
-        return [p for _, p in sorted(found)]
-    if tool == "sqitch":
-        plan = folder / "sqitch.plan"
-        names = sqitch_changes(plan.read_text(encoding="utf-8")) if plan.is_file() else []
-        return [p for name in names if (p := folder / "deploy" / f"{name}.sql").is_file()]
-    found = []
-    # os.scandir and names: a folder of 2,000 files is listed in a few ms, where Path.iterdir,
-    # is_file and is_down_file on each take ~40.
-    down_folder = _sqitch_folder(folder, ("revert", "verify"))  # every file in it is a down file
-    with os.scandir(folder) as listing:
-        entries = sorted(listing, key=lambda e: e.name)
-    for entry in entries:
-        name = entry.name
-        if name.endswith(".sql") and entry.is_file():
-            if not down_folder and not is_down_name(name):
-                found.append(folder / name)
-        elif entry.is_dir():
-            own = next((f for f in _ONE_MIGRATION_FILES if os.path.isfile(os.path.join(entry.path, f))), None)
-            if own is not None:
-                found.append(folder / name / own)
-    if tool in _BY_NUMBER:
-        found.sort(key=number_then_name)
-    if tool == "drizzle":
-        listed = drizzle_listed(folder)
-        found = found if listed is None else [f for f in found if f.stem in listed or BY_HAND.match(f.name)]
-    return found
-
-
-def goose_go_migrations(folder: Path) -> list[Path]:
-    """goose's Go migrations in a folder (`<version>_<name>.go`, registered in the project's own
-    binary), in goose's order: Flux cannot run them, only say where they stand."""
-    try:
-        with os.scandir(folder) as listing:
-            names = [e.name for e in listing if e.is_file()]
-    except OSError:
-        return []
-    found = [folder / n for n in names
-             if n.endswith(".go") and not n.endswith("_test.go") and _LEADING_NUMBER.match(n)]
-    return sorted(found, key=number_then_name)
-
-
-def number_then_name(path: Path) -> tuple[int, int, str]:
-    """The order golang-migrate and goose run files in: by leading version number, then name."""
-    m = _LEADING_NUMBER.match(path.name)
-    return (0, int(m.group(1)), path.name) if m else (1, 0, path.name)
-
-
-def sqitch_changes(plan_text: str) -> list[str]:
-    """Change names in a sqitch.plan, in order (pragmas, tags, comments skipped)."""
-    out = []
-    for line in plan_text.splitlines():
-        text = line.strip()
-        if text and text[0] not in "%#@":
-            out.append(text.split()[0].lstrip("+-"))
-    return out

@@ -14,7 +14,7 @@ from typing import Optional
 
 from ..errors import FluxError, FluxInputError
 from ..model.schema import Schema
-from .migration_files import migration_files
+from .migration_order import migration_files
 from .readers.drizzle import read_drizzle_snapshot
 from .readers.live import read_live
 from .readers.pg_dump import read_pg_dump

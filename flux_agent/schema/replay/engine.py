@@ -18,7 +18,8 @@ from ...errors import FluxError, FluxInputError, FluxInternalError
 from ...model.schema import Schema, Table
 from ...pg.parse import require_pglast
 from ...pg.split import split_many
-from ..migration_files import migration_files, up_section, up_sql_of  # noqa: F401  (up_sql_of: in __all__)
+from ..migration_files import up_section, up_sql_of  # noqa: F401  (up_sql_of: in __all__)
+from ..migration_order import migration_files
 from ..normal import normalise_schema, normalise_table, normalise_views
 from ..partitions import follow_partitions, partition_parents
 from .state import State, split_key

@@ -5,18 +5,17 @@ so `makemigrations --check` finds nothing left to do."""
 from __future__ import annotations
 
 import ast
-import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._django_model_find import Model, fields, index_in_meta, inherited_from, meta_class, meta_value, op_model
-from ._py import identifier, literal_default, offered, sql_type
+from ._django_fields import RELATED, class_named, field_of, field_type, kwarg, portable, state_op
+from ._py import identifier, literal_default, offered
 from ._py_edits import (append_item, indent_of, insert_after, kwarg_added, offset, remove_item, remove_stmt,
                         replace_node, str_source, with_kwarg)
 
-_RELATED = ("ForeignKey", "OneToOneField", "ManyToManyField")
 _TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}
 
 
@@ -30,84 +29,6 @@ class Edit:
     state: list[str] = field(default_factory=list)
     why: str = ""
     cannot: str = ""
-
-
-# --- fields -------------------------------------------------------------------------------
-
-
-def _class(tree: ast.Module, name: str) -> ast.ClassDef:
-    return next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
-
-
-def _kw(call: ast.Call, name: str) -> ast.expr | None:
-    return next((k.value for k in call.keywords if k.arg == name), None)
-
-
-def _column(name: str, call: ast.Call) -> str:
-    db_column = _kw(call, "db_column")
-    if isinstance(db_column, ast.Constant) and isinstance(db_column.value, str):
-        return db_column.value
-    return f"{name}_id" if ast.unparse(call.func).endswith(_RELATED) else name
-
-
-def _field_of(cls: ast.ClassDef, column: str):
-    return next(((n, st, c) for n, st, c in fields(cls) if _column(n, c) == column), None)
-
-
-def _portable(call: ast.Call) -> bool:
-    """Only `models.` names, less translations (_untranslated): the call can be copied into a
-    migration file."""
-    return all(n.id == "models" for n in ast.walk(_untranslated(call)) if isinstance(n, ast.Name))
-
-
-# Django's translation functions: makemigrations writes a lazy string as its text (verbose_name=
-# _('facility') -> verbose_name='facility': netbox's fields), and a lazy string equals its text.
-_GETTEXT = {"_", "gettext", "gettext_lazy", "gettext_noop", "ugettext", "ugettext_lazy"}
-
-
-class _Untranslate(ast.NodeTransformer):
-    def visit_Call(self, call: ast.Call) -> ast.AST:
-        self.generic_visit(call)
-        if isinstance(call.func, ast.Name) and call.func.id in _GETTEXT and len(call.args) == 1 \
-                and not call.keywords and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str):
-            return call.args[0]
-        return call
-
-
-def _untranslated(node: ast.AST) -> ast.AST:
-    """`node` (a copy of it) with each translation of a string literal as the literal."""
-    return _Untranslate().visit(copy.deepcopy(node))
-
-
-def field_type(type_text: str) -> tuple[str, list[str]] | None:
-    """(models.<Class>, its type keyword arguments) for a SQL type, or None when Flux has no mapping."""
-    base, mods = sql_type(type_text)
-    plain = {"text": "TextField", "integer": "IntegerField", "bigint": "BigIntegerField",
-             "smallint": "SmallIntegerField", "boolean": "BooleanField", "date": "DateField",
-             "timestamp with time zone": "DateTimeField", "uuid": "UUIDField", "jsonb": "JSONField",
-             "double precision": "FloatField", "time without time zone": "TimeField",
-             "interval": "DurationField", "bytea": "BinaryField"}
-    if base in plain and not mods:
-        return f"models.{plain[base]}", []
-    if base == "character varying" and len(mods) == 1:
-        return "models.CharField", [f"max_length={mods[0]}"]
-    if base == "numeric" and len(mods) == 2:
-        return "models.DecimalField", [f"max_digits={mods[0]}", f"decimal_places={mods[1]}"]
-    return None
-
-
-def _state(kind: str, model: Model, *args: str) -> str:
-    """A state operation's source; its arguments' translations as their text (makemigrations' form)."""
-    return f"migrations.{kind}({', '.join([repr(model.name.lower()), *map(_text_of_translations, args)])})"
-
-
-def _text_of_translations(source: str) -> str:
-    try:
-        node = ast.parse(source, mode="eval").body
-    except SyntaxError:  # a keyword argument (new_name='...')
-        return source
-    plain = _untranslated(node)
-    return source if ast.dump(plain) == ast.dump(node) else ast.unparse(plain)
 
 
 # --- one operation ------------------------------------------------------------------------
@@ -124,7 +45,7 @@ def edit(project: Path, op, text: str, model: Model) -> Edit:
         return Edit(model, cannot=f"{model.rel} does not import `models` from django.db; add the change by hand")
     where = f"{model.rel} ({model.name})"
     column = None if isinstance(op, AddColumn) else getattr(op, "column", None)
-    if column is not None and _field_of(cls, column) is None:
+    if column is not None and field_of(cls, column) is None:
         base = inherited_from(project, cls, {column, column.removesuffix("_id")})
         if base is not None:  # one field of many models: changing it changes every table built on it
             return Edit(model, cannot=f"the column {column} of {where} comes from the abstract model {base[0]} "
@@ -149,11 +70,11 @@ def edit(project: Path, op, text: str, model: Model) -> Edit:
 
 
 def _add_column(op: AddColumn, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
-    have = _field_of(cls, op.column)
+    have = field_of(cls, op.column)
     if have:  # already in the model (the edit was applied): its definition is the state
-        if not _portable(have[2]):
+        if not portable(have[2]):
             return Edit(model, cannot=f"field {have[0]} of {where} uses names a migration cannot import")
-        return Edit(model, state=[_state("AddField", model, repr(have[0]), ast.unparse(have[2]))],
+        return Edit(model, state=[state_op("AddField", model, repr(have[0]), ast.unparse(have[2]))],
                     why=f"field {have[0]} of {where}")
     mapped = field_type(op.type)
     if mapped is None:
@@ -171,39 +92,39 @@ def _add_column(op: AddColumn, text: str, cls: ast.ClassDef, model: Model, where
     anchor = have[-1][1] if have else next((n for n in cls.body if not isinstance(n, ast.ClassDef)), cls.body[-1])
     pad = indent_of(text, anchor) if have else indent_of(text, cls.body[0])
     new = insert_after(text, anchor, [f"{pad}{op.column} = {call}"])
-    return Edit(model, new, [_state("AddField", model, repr(op.column), call)],
+    return Edit(model, new, [state_op("AddField", model, repr(op.column), call)],
                 f"add field {op.column} to {where} for the new column {op.table}.{op.column}")
 
 
 def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
-    have = _field_of(cls, op.column)
+    have = field_of(cls, op.column)
     if have is None:
-        done = _field_of(cls, op.new_name)
-        if done and done[0] == op.new_name and _kw(done[2], "db_column") is None:  # renamed already
-            return Edit(model, state=[_state("RenameField", model, repr(op.column), repr(op.new_name))],
+        done = field_of(cls, op.new_name)
+        if done and done[0] == op.new_name and kwarg(done[2], "db_column") is None:  # renamed already
+            return Edit(model, state=[state_op("RenameField", model, repr(op.column), repr(op.new_name))],
                         why=f"field {op.new_name} of {where}")
         return Edit(model, cannot=f"no field of {where} has the column {op.column}: rename it by hand")
     name, st, call = have
     # A field named elsewhere in its class (Meta's indexes, ordering, a method's update_fields) keeps
     # its name: it names the new column through db_column, and nothing else needs to change.
     named = any(isinstance(n, ast.Constant) and n.value == op.column for n in ast.walk(cls))
-    if _kw(call, "db_column") is not None or name != op.column or named:
-        if not _portable(call):
+    if kwarg(call, "db_column") is not None or name != op.column or named:
+        if not portable(call):
             return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
         kept = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords
                                                        if k.arg != "db_column"]
-        column = None if ast.unparse(call.func).endswith(_RELATED) and op.new_name == f"{name}_id" \
+        column = None if ast.unparse(call.func).endswith(RELATED) and op.new_name == f"{name}_id" \
             else str_source(text, op.new_name)
         if column is not None:
             kept.append(f"db_column={column}")
         new_call = f"{ast.unparse(call.func)}({', '.join(kept)})"
-        edits, state = [_db_column_edit(text, call, column, new_call)], [_state("AlterField", model, repr(name),
+        edits, state = [_db_column_edit(text, call, column, new_call)], [state_op("AlterField", model, repr(name),
                                                                                  new_call)]
         for node, old_name, new_name in _renamed_indexes(cls, name, op):
             quote = (ast.get_source_segment(text, node) or "'")[0]  # the file's own quotes, where plain
             edits.append((node, f"{quote}{new_name}{quote}" if quote in "'\"" and quote not in new_name
                           else repr(new_name)))
-            state.append(_state("RenameIndex", model, f"new_name={new_name!r}", f"old_name={old_name!r}"))
+            state.append(state_op("RenameIndex", model, f"new_name={new_name!r}", f"old_name={old_name!r}"))
         for node, new_source in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
             text = replace_node(text, node, new_source)  # the last first: the earlier offsets stay right
         return Edit(model, text, state, f"field {name} of {where} now names the column {op.new_name}"
@@ -211,10 +132,10 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
     if not identifier(op.new_name):
         return Edit(model, cannot=f"{op.new_name} is not a Python name: set db_column={op.new_name!r} on {name} "
                                   "by hand")
-    if _field_of(cls, op.new_name) or any(n == op.new_name for n, _, _ in fields(cls)):
+    if field_of(cls, op.new_name) or any(n == op.new_name for n, _, _ in fields(cls)):
         return Edit(model, cannot=f"{where} already has a field named {op.new_name}")
     return Edit(model, replace_node(text, st.targets[0], op.new_name),
-                [_state("RenameField", model, repr(op.column), repr(op.new_name))],
+                [state_op("RenameField", model, repr(op.column), repr(op.new_name))],
                 f"rename field {op.column} of {where} to {op.new_name} with its column")
 
 
@@ -237,7 +158,7 @@ def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> li
     indexes = meta_value(cls, "indexes")
     out = []
     for e in indexes.elts if isinstance(indexes, (ast.List, ast.Tuple)) else []:
-        name, fields = (_kw(e, "name"), _kw(e, "fields")) if isinstance(e, ast.Call) else (None, None)
+        name, fields = (kwarg(e, "name"), kwarg(e, "fields")) if isinstance(e, ast.Call) else (None, None)
         listed = [f.value.lstrip("-") for f in fields.elts if isinstance(getattr(f, "value", None), str)] \
             if isinstance(fields, (ast.List, ast.Tuple)) else []
         if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and field_name in listed):
@@ -252,8 +173,8 @@ def _as_state(call: str) -> str:
     """A field call as Django's state holds it: a primary key is not serialized (makemigrations
     writes serialize=False for one; without it the state differs from the model)."""
     node = ast.parse(call, mode="eval").body
-    key = _kw(node, "primary_key")
-    if isinstance(key, ast.Constant) and key.value is True and _kw(node, "serialize") is None:
+    key = kwarg(node, "primary_key")
+    if isinstance(key, ast.Constant) and key.value is True and kwarg(node, "serialize") is None:
         return f"{call[:-1]}, serialize=False)"
     return call
 
@@ -263,8 +184,8 @@ _AUTO = {"bigint": "models.BigAutoField", "integer": "models.AutoField", "smalli
 
 
 def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
-    have = _field_of(cls, op.column)
-    keyed = any(isinstance(_kw(c, "primary_key"), ast.Constant) and _kw(c, "primary_key").value
+    have = field_of(cls, op.column)
+    keyed = any(isinstance(kwarg(c, "primary_key"), ast.Constant) and kwarg(c, "primary_key").value
                 for _, _, c in fields(cls))
     if have is None and op.column == "id" and op.type in _AUTO and not keyed:
         # Django's implicit key (DEFAULT_AUTO_FIELD, saleor's AutoField): written out with its new class.
@@ -275,16 +196,16 @@ def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Mode
         else:  # the first field, before the others
             at = offset(text, first.lineno, 0)
             new = text[:at] + f"{indent_of(text, first)}id = {call}\n" + text[at:]
-        return Edit(model, new, [_state("AlterField", model, "'id'", _as_state(call))],
+        return Edit(model, new, [state_op("AlterField", model, "'id'", _as_state(call))],
                     f"the implicit key of {where} is written out as {_AUTO[op.type]} for {op.table}.id {op.type}")
     if have is None:
         return Edit(model, cannot=f"no field of {where} has the column {op.column}: change its type by hand")
     name, _, call = have
     func = ast.unparse(call.func)
     mapped = (_AUTO[op.type], []) if func.endswith("AutoField") and op.type in _AUTO else field_type(op.type)
-    if mapped is None or func.endswith(_RELATED) or not func.startswith("models."):
+    if mapped is None or func.endswith(RELATED) or not func.startswith("models."):
         return Edit(model, cannot=f"no Django field for {op.type} in place of {func}: change {name} of {where} by hand")
-    if not _portable(call):
+    if not portable(call):
         return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
     new_func, type_kwargs = mapped
     kept = [ast.unparse(a) for a in call.args]
@@ -292,7 +213,7 @@ def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Mode
              for k in call.keywords if k.arg not in _TYPE_KWARGS]
     new_call = f"{new_func}({', '.join(type_kwargs + kept)})"
     new_text = None if ast.unparse(call) == new_call else replace_node(text, call, new_call)
-    return Edit(model, new_text, [_state("AlterField", model, repr(name), _as_state(new_call))],
+    return Edit(model, new_text, [state_op("AlterField", model, repr(name), _as_state(new_call))],
                 f"field {name} of {where} becomes {new_func} for {op.table}.{op.column} {op.type}")
 
 
@@ -308,12 +229,12 @@ def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: 
                                   "by hand, or plan it with a shorter name")
     names = []
     for column in op.columns:
-        f = _field_of(cls, column)
+        f = field_of(cls, column)
         if f is None:
             return Edit(model, cannot=f"no field of {where} has the column {column}: add the index by hand")
         names.append(f[0])
     index = f"models.Index(fields={names!r}, name={name!r})"
-    state = [_state("AddIndex", model, index)]
+    state = [state_op("AddIndex", model, index)]
     why = f"index {name} in Meta.indexes of {where}"
     meta = meta_class(cls)
     indexes = meta_value(cls, "indexes")
@@ -322,7 +243,7 @@ def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: 
     # In models.py, the file's own quotes; the list edited in place, its comments and layout kept.
     written = f"models.Index(fields=[{', '.join(str_source(text, n) for n in names)}], name={str_source(text, name)})"
     if indexes is not None:
-        if any(isinstance(_kw(e, "name"), ast.Constant) and _kw(e, "name").value == name
+        if any(isinstance(kwarg(e, "name"), ast.Constant) and kwarg(e, "name").value == name
                for e in indexes.elts if isinstance(e, ast.Call)):
             return Edit(model, state=state, why=why)
         new = append_item(text, indexes, written)
@@ -339,17 +260,17 @@ def _drop_index(op: DropIndex, text: str, cls: ast.ClassDef, model: Model, where
     indexes = meta_value(cls, "indexes")
     gone = index_in_meta(cls, op.name)
     return Edit(model, remove_item(text, indexes, gone),
-                [_state("RemoveIndex", model, repr(op.name))], f"index {op.name} out of Meta.indexes of {where}")
+                [state_op("RemoveIndex", model, repr(op.name))], f"index {op.name} out of Meta.indexes of {where}")
 
 
 def _drop_column(op: DropColumn, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
-    have = _field_of(cls, op.column)
+    have = field_of(cls, op.column)
     if have is None:
         return Edit(model, cannot=f"no field of {where} has the column {op.column}: remove it by hand")
     name, st, _ = have
     # The migration's state loses the field whether or not Flux can edit models.py: without RemoveField,
     # makemigrations later writes one that migrate fails on (the column is gone: healthchecks' Profile.tz).
-    state = [_state("RemoveField", model, repr(name))]
+    state = [state_op("RemoveField", model, repr(name))]
     # Named elsewhere in the class's own declarations (Meta, an index, a constraint), not in its methods
     # (healthchecks' `{"tz": self.tz}` in one is the application's code, changed with the code step).
     declared = [n for n in cls.body if n is not st and not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
@@ -364,18 +285,18 @@ def _drop_column(op: DropColumn, text: str, cls: ast.ClassDef, model: Model, whe
 
 
 def _nullable(op, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
-    have = _field_of(cls, op.column)
+    have = field_of(cls, op.column)
     if have is None:
         return Edit(model, cannot=f"no field of {where} has the column {op.column}: change it by hand")
     name, _, call = have
-    if not _portable(call):
+    if not portable(call):
         return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
     new = with_kwarg(text, call, "null", None if isinstance(op, SetNotNull) else "True")
     if new == text:
         return Edit(model, why=f"field {name} of {where} is as the database will be already")
-    new_call = ast.unparse(_field_of(_class(ast.parse(new), model.name), op.column)[2])
+    new_call = ast.unparse(field_of(class_named(ast.parse(new), model.name), op.column)[2])
     what = "required (null=True removed)" if isinstance(op, SetNotNull) else "nullable (null=True)"
-    return Edit(model, new, [_state("AlterField", model, repr(name), new_call)], f"field {name} of {where} is {what}")
+    return Edit(model, new, [state_op("AlterField", model, repr(name), new_call)], f"field {name} of {where} is {what}")
 
 
 def edits(project: Path, ops: list, label: str | None = None,

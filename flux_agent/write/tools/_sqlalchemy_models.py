@@ -14,9 +14,9 @@ from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColu
 from ._py import ModuleNames, identifier, literal_default, offered, source_files
 from ._py_edits import append_item, indent_of, insert_after, offset, remove_stmt, replace_node, with_kwarg
 from ._sa_types import sa_type
+from ._sqlalchemy_columns import column_of, columns_of, mapped_inner, type_arg
 
 _SKIP = {"node_modules", "site-packages", "venv", "env", "__pycache__", "versions"}
-_COLUMN_CALLS = ("Column", "mapped_column")
 @dataclass
 class Model:
     rel: str
@@ -80,62 +80,6 @@ def owner(project: Path, table: str) -> Model | None:
     return next((m for m in find_models(project) if m.table == bare), None)
 
 
-# --- columns ------------------------------------------------------------------------------
-
-
-@dataclass
-class Col:
-    attr: str
-    stmt: ast.stmt
-    call: ast.Call | None  # None for `name: Mapped[T]` alone
-    column: str
-
-
-def _columns(cls: ast.ClassDef) -> list[Col]:
-    out = []
-    for st in cls.body:
-        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
-            attr, value = st.targets[0].id, st.value
-        elif isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
-            attr, value = st.target.id, st.value
-            if value is None and ast.unparse(st.annotation).startswith("Mapped["):
-                out.append(Col(attr, st, None, attr))
-                continue
-        else:
-            continue
-        if isinstance(value, ast.Call) and ast.unparse(value.func).split(".")[-1] in _COLUMN_CALLS:
-            first = value.args[0] if value.args else None
-            named = isinstance(first, ast.Constant) and isinstance(first.value, str)
-            out.append(Col(attr, st, value, first.value if named else attr))
-    return out
-
-
-def _col(cls: ast.ClassDef, column: str) -> Col | None:
-    return next((c for c in _columns(cls) if c.column == column), None)
-
-
-def _type_arg(col: Col) -> ast.expr | None:
-    for a in col.call.args if col.call else []:
-        if isinstance(a, ast.Constant) and isinstance(a.value, str):
-            continue
-        if isinstance(a, ast.Call) and ast.unparse(a.func).split(".")[-1] in ("ForeignKey", "Sequence", "Identity"):
-            continue
-        return a
-    return None
-
-
-def _mapped_inner(ann: ast.expr) -> ast.expr | None:
-    """X of Mapped[X] or Mapped[Optional[X]]."""
-    if isinstance(ann, ast.Subscript) and ast.unparse(ann.value).endswith("Mapped"):
-        inner = ann.slice
-        if isinstance(inner, ast.Subscript) and ast.unparse(inner.value).endswith("Optional"):
-            return inner.slice
-        if isinstance(inner, ast.BinOp):  # X | None
-            return inner.left
-        return inner
-    return None
-
-
 # --- one operation ------------------------------------------------------------------------
 
 
@@ -165,11 +109,11 @@ def edit(op, text: str, model: Model, conventions: bool = False) -> Edit:
 
 
 def _add_column(op: AddColumn, text, cls, model, where, names: ModuleNames) -> Edit:
-    if _col(cls, op.column):
+    if column_of(cls, op.column):
         return Edit(model, why=f"{where} has {op.column} already")
     if not identifier(op.column):
         return Edit(model, cannot=f"{op.column} is not a Python name: add it to {where} by hand")
-    cols = [c for c in _columns(cls) if c.call is not None or isinstance(c.stmt, ast.AnnAssign)]
+    cols = [c for c in columns_of(cls) if c.call is not None or isinstance(c.stmt, ast.AnnAssign)]
     if not cols:
         return Edit(model, cannot=f"{where} declares no columns Flux can follow: add {op.column} by hand")
     mapped = sa_type(op.type, names)
@@ -213,9 +157,9 @@ def _quoted(text: str, value: str) -> str:
 
 
 def _rename_column(op: RenameColumn, text, cls, model, where, conventions: bool = False) -> Edit:
-    col = _col(cls, op.column)
+    col = column_of(cls, op.column)
     if col is None:
-        if _col(cls, op.new_name):
+        if column_of(cls, op.new_name):
             return Edit(model, why=f"{where} has {op.new_name} already")
         return Edit(model, cannot=f"no attribute of {where} maps the column {op.column}: rename it by hand")
     if col.call is not None and any(k.arg in ("index", "unique") for k in col.call.keywords) \
@@ -241,7 +185,7 @@ def _rename_column(op: RenameColumn, text, cls, model, where, conventions: bool 
     if _named_in_args(cls, op.column) or used:
         return Edit(model, cannot=f"{where} names {op.column} elsewhere (__table_args__, a relationship): rename "
                                   "it there by hand")
-    if not identifier(op.new_name) or any(c.attr == op.new_name for c in _columns(cls)):
+    if not identifier(op.new_name) or any(c.attr == op.new_name for c in columns_of(cls)):
         return Edit(model, cannot=f"{op.new_name} is not a free Python name in {where}: rename it by hand")
     target = col.stmt.targets[0] if isinstance(col.stmt, ast.Assign) else col.stmt.target
     return Edit(model, replace_node(text, target, op.new_name),
@@ -249,7 +193,7 @@ def _rename_column(op: RenameColumn, text, cls, model, where, conventions: bool 
 
 
 def _change_type(op: ChangeColumnType, text, cls, model, where, names: ModuleNames) -> Edit:
-    col = _col(cls, op.column)
+    col = column_of(cls, op.column)
     if col is None:
         return Edit(model, cannot=f"no attribute of {where} maps the column {op.column}: change its type by hand")
     mapped = sa_type(op.type, names)
@@ -257,7 +201,7 @@ def _change_type(op: ChangeColumnType, text, cls, model, where, names: ModuleNam
         return Edit(model, cannot=f"no SQLAlchemy type for {op.type}: change {op.column} of {where} by hand")
     type_src, py = mapped
     edits: list[tuple[ast.AST, str]] = []
-    arg = _type_arg(col)
+    arg = type_arg(col)
     if arg is not None:
         edits.append((arg, type_src))
     elif col.call is not None:
@@ -267,7 +211,7 @@ def _change_type(op: ChangeColumnType, text, cls, model, where, names: ModuleNam
         edits.append((col.call, f"{ast.unparse(col.call.func)}({args})"))
     else:
         return Edit(model, cannot=f"{op.column} of {where} takes its type from the annotation: change it by hand")
-    inner = _mapped_inner(col.stmt.annotation) if isinstance(col.stmt, ast.AnnAssign) else None
+    inner = mapped_inner(col.stmt.annotation) if isinstance(col.stmt, ast.AnnAssign) else None
     if inner is not None and ast.unparse(inner) != names.python(py):
         edits.append((inner, names.python(py)))
     for node, src in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
@@ -282,7 +226,7 @@ def _add_index(op: AddIndex, text, cls, model, where, names: ModuleNames) -> Edi
         return Edit(model, cannot=f"a partial index is not added to {where}: add Index(..., postgresql_where=...) "
                                   "to its __table_args__ by hand")
     name = op.name or short_name(bare(op.table), *op.columns, suffix="key" if op.unique else "idx")
-    keys = [_col(cls, c) for c in op.columns]  # Index names columns by their attribute (the key)
+    keys = [column_of(cls, c) for c in op.columns]  # Index names columns by their attribute (the key)
     if None in keys:
         return Edit(model, cannot=f"{where} does not map every column of the index: add it by hand")
     index = f"{names.get('sqlalchemy', 'Index')}({', '.join(_quoted(text, x) for x in [name, *(k.attr for k in keys)])}" \
@@ -323,7 +267,7 @@ def _listed_index(cls: ast.ClassDef, table: str, name: str):
     for e in st.value.elts if st is not None and isinstance(st.value, ast.Tuple) else []:
         if isinstance(e, ast.Call) and e.args and isinstance(e.args[0], ast.Constant) and e.args[0].value == name:
             return e, None
-    for c in _columns(cls):
+    for c in columns_of(cls):
         flag = next((k.value for k in c.call.keywords if k.arg == "index"), None) if c.call else None
         if isinstance(flag, ast.Constant) and flag.value is True and f"ix_{table}_{c.column}" == name:
             return None, c
@@ -341,7 +285,7 @@ def _drop_index(op: DropIndex, text, cls, model, where) -> Edit:
 
 
 def _drop_column(op: DropColumn, text, cls, model, where, tree: ast.Module) -> Edit:
-    col = _col(cls, op.column)
+    col = column_of(cls, op.column)
     if col is None:
         return Edit(model, cannot=f"no attribute of {where} maps the column {op.column}: remove it by hand")
     used = [n for n in ast.walk(cls) if isinstance(n, ast.Name) and n.id == col.attr and n is not col.stmt]
@@ -360,7 +304,7 @@ def _drop_column(op: DropColumn, text, cls, model, where, tree: ast.Module) -> E
 
 
 def _nullable(op, text, cls, model, where, names: ModuleNames) -> Edit:
-    col = _col(cls, op.column)
+    col = column_of(cls, op.column)
     if col is None:
         return Edit(model, cannot=f"no attribute of {where} maps the column {op.column}: change it by hand")
     required = isinstance(op, SetNotNull)

@@ -27,7 +27,7 @@ from ...pg.split import split_statements
 from ...errors import FluxInputError
 from ...model.plan import Plan, Step
 from ...pg.quote import canonical_table, ident, literal, qname, same_schema_name
-from ...schema.migration_files import sqitch_changes
+from ...schema.migration_order import sqitch_changes
 from .._layout import lay_out, step_slug, utc
 from ..base import (
     FileJob, Writer, clean_dir, db_steps, down_sql, guarded_up_sql, laid_files, slug, step_label, undo_note,

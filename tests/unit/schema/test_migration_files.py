@@ -14,9 +14,8 @@ from pglast import ast
 from flux_agent.entry import actions as tools
 from flux_agent.errors import FluxInputError, FluxInternalError
 from flux_agent.model.plan import Plan, Step
-from flux_agent.schema.migration_files import (
-    has_down_sql, is_down_file, migration_files, read_sections, up_section, up_sql_of,
-)
+from flux_agent.schema.migration_files import has_down_sql, is_down_file, read_sections, up_section, up_sql_of
+from flux_agent.schema.migration_order import migration_files
 from flux_agent.schema.replay import statements
 from flux_agent.schema.replay.engine import FolderReplay, replay_folder
 from flux_agent.verify.pending import schema_before
@@ -375,7 +374,7 @@ def test_drizzle_runs_what_its_journal_lists(tmp_path):
     'already exists' on every plan; Flux's by-hand files (NNNN-KK_manual_) run between entries."""
     import json
 
-    from flux_agent.schema.migration_files import migration_files
+    from flux_agent.schema.migration_order import migration_files
 
     (tmp_path / "meta").mkdir()
     (tmp_path / "meta" / "_journal.json").write_text(json.dumps({"version": "7", "dialect": "postgresql", "entries": [

@@ -1,0 +1,82 @@
+"""Which files of a migrations folder run on the way up, in the order each tool runs them (what
+each file's parts are: migration_files.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Optional
+
+from .drizzle_runs import BY_HAND, drizzle_listed
+from .migration_files import FLYWAY_NAME, ONE_MIGRATION_FILES, is_down_name, sqitch_folder, version_key
+
+_LEADING_NUMBER = re.compile(r"(\d+)_")
+# Tools that order a folder by the number before the first `_` (1, 2, ..., 10), not by name.
+_BY_NUMBER = {"golang-migrate", "goose"}
+
+
+def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
+    """The files of a migrations folder that run on the way up, in the order `tool` runs
+    them (name order for dbmate, plain sql, drizzle, prisma and an unknown tool)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    if tool == "flyway":
+        found = [(version_key(m.group(2)), p) for p in folder.glob("V*__*.sql")
+                 if (m := FLYWAY_NAME.match(p.name)) and m.group(1) == "V"]
+        return [p for _, p in sorted(found)]
+    if tool == "sqitch":
+        plan = folder / "sqitch.plan"
+        names = sqitch_changes(plan.read_text(encoding="utf-8")) if plan.is_file() else []
+        return [p for name in names if (p := folder / "deploy" / f"{name}.sql").is_file()]
+    found = []
+    # os.scandir and names: a folder of 2,000 files is listed in a few ms, where Path.iterdir,
+    # is_file and is_down_file on each take ~40.
+    down_folder = sqitch_folder(folder, ("revert", "verify"))  # every file in it is a down file
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        name = entry.name
+        if name.endswith(".sql") and entry.is_file():
+            if not down_folder and not is_down_name(name):
+                found.append(folder / name)
+        elif entry.is_dir():
+            own = next((f for f in ONE_MIGRATION_FILES if os.path.isfile(os.path.join(entry.path, f))), None)
+            if own is not None:
+                found.append(folder / name / own)
+    if tool in _BY_NUMBER:
+        found.sort(key=number_then_name)
+    if tool == "drizzle":
+        listed = drizzle_listed(folder)
+        found = found if listed is None else [f for f in found if f.stem in listed or BY_HAND.match(f.name)]
+    return found
+
+
+def goose_go_migrations(folder: Path) -> list[Path]:
+    """goose's Go migrations in a folder (`<version>_<name>.go`, registered in the project's own
+    binary), in goose's order: Flux cannot run them, only say where they stand."""
+    try:
+        with os.scandir(folder) as listing:
+            names = [e.name for e in listing if e.is_file()]
+    except OSError:
+        return []
+    found = [folder / n for n in names
+             if n.endswith(".go") and not n.endswith("_test.go") and _LEADING_NUMBER.match(n)]
+    return sorted(found, key=number_then_name)
+
+
+def number_then_name(path: Path) -> tuple[int, int, str]:
+    """The order golang-migrate and goose run files in: by leading version number, then name."""
+    m = _LEADING_NUMBER.match(path.name)
+    return (0, int(m.group(1)), path.name) if m else (1, 0, path.name)
+
+
+def sqitch_changes(plan_text: str) -> list[str]:
+    """Change names in a sqitch.plan, in order (pragmas, tags, comments skipped)."""
+    out = []
+    for line in plan_text.splitlines():
+        text = line.strip()
+        if text and text[0] not in "%#@":
+            out.append(text.split()[0].lstrip("+-"))
+    return out
