@@ -215,7 +215,11 @@ def _django(scan: Scan) -> Found:
         if configured:
             return [f"{f} exists; MIGRATION_MODULES names {configured}"], configured
         apps = django_apps(scan, base)  # nearest app first: files are sorted shallow-first
-        return [f"{f} exists"], apps[0] if apps else join(base, "migrations")
+        # One folder is named (a migration of a table no model owns goes there), but each app's are the
+        # project's: said, so the folder named is not read as the only one (netbox's twelve apps).
+        many = [f"{len(apps)} apps keep migrations ({', '.join(PurePosixPath(a).parent.name for a in apps)}); "
+                f"a new migration goes to the app whose model owns its table"] if len(apps) > 1 else []
+        return [*many, f"{f} exists"], apps[0] if apps else join(base, "migrations")
     return [], None
 
 

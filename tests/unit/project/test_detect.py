@@ -228,6 +228,10 @@ def test_a_django_project_has_a_migrations_folder_per_app(tmp_path):
     (tmp_path / ".venv" / "lib" / "django_app" / "migrations" / "__init__.py").write_text("")
     found = detect(tmp_path)
     assert found.tool == "django"
+    # netbox's twelve apps: `flux detect` said one app's folder alone was the migrations folder
+    assert "django: 3 apps keep migrations (accounts, api, front); a new migration goes to the app whose model " \
+           "owns its table" in found.evidence, found.evidence
+    assert found.evidence[-1] == "migrations: hc/accounts/migrations, found by manage.py exists"
     folders = migration_folders(tmp_path, found)
     assert folders[0] == found.migrations_dir and sorted(folders) == ["hc/accounts/migrations", "hc/api/migrations",
                                                                      "hc/front/migrations"]
