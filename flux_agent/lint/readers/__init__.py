@@ -38,6 +38,9 @@ class Unread(BaseModel):
 
     line: int
     what: str = Field(description="what was not analysed, and why")
+    rows_only: bool = Field(False, description=(
+        "Ruby that changes rows through a model the migration defines for itself, not tables: the schema "
+        "after it is the schema before it"))
 
 
 class Irreversible(BaseModel):

@@ -69,9 +69,16 @@ class Dsl:
             return one(f"ALTER TABLE {qname(table)} RENAME COLUMN {ident(old)} TO {ident(new)}",
                        [f"ALTER TABLE {qname(table)} RENAME COLUMN {ident(new)} TO {ident(old)}"])
         if name == "rename_table":
+            # Rails' PostgreSQL adapter renames the primary key's index with the table (`<old>_pkey`,
+            # PostgreSQL's name for it) where the table has a primary key: IF EXISTS stands for that.
             old, new = ruby_name(a[0]), ruby_name(a[1])
-            return one(f"ALTER TABLE {qname(old)} RENAME TO {ident(new.split('.')[-1])}",
-                       [f"ALTER TABLE {qname(new)} RENAME TO {ident(old.split('.')[-1])}"])
+            old_name, new_name = old.split(".")[-1], new.split(".")[-1]
+
+            def renamed(frm: str, frm_name: str, to_name: str) -> list[tuple[str, int]]:
+                return [(f"ALTER TABLE {qname(frm)} RENAME TO {ident(to_name)}", line),
+                        (f"ALTER INDEX IF EXISTS {qname_in(frm, frm_name + '_pkey')} RENAME TO {ident(to_name + '_pkey')}",
+                         line)]
+            return renamed(old, old_name, new_name), [sql for sql, _ in renamed(new, new_name, old_name)]
         if name == "rename_index":
             table, old, new = ruby_name(a[0]), ruby_name(a[1]), ruby_name(a[2])
             return one(f"ALTER INDEX {qname_in(table, old)} RENAME TO {ident(new)}",

@@ -18,24 +18,33 @@ Made = tuple[list[tuple[str, int]], Optional[list[str]]]  # as Dsl.call gives: (
 
 def scenic_call(c: Call, views: Optional[Path]) -> Made:
     """The SQL of one scenic call (`c.name` in CALLS); `views`: the app's db/views folder."""
-    require_static(c.args)
-    require_static(c.kwargs)
     if not c.args:
         raise Unreadable(f"{c.name} without a view name")
-    name, o = ruby_name(c.args[0]), c.kwargs
-    kind = "MATERIALIZED VIEW" if o.get("materialized") else "VIEW"
-    no_data = isinstance(o.get("materialized"), dict) and bool(o["materialized"].get("no_data"))
 
-    def definition(version) -> str:
-        """The SQL of the view's version: its sql_definition, or db/views/<name>_v<NN>.sql."""
+    def definition(version, of: Optional[str] = None) -> str:
+        """The SQL of version `version` of view `of` (this call's by default): db/views/<name>_v<NN>.sql."""
         if version is None:
             raise Unreadable(f"{c.name} of {name} names no version")
         number = int(version) if isinstance(version, Num) else int(str(version))
-        file = views / f"{name}_v{number:02d}.sql" if views is not None else None
+        file = views / f"{of or name}_v{number:02d}.sql" if views is not None else None
         try:
             return file.read_text(encoding="utf-8") if file is not None else ""
         except (OSError, UnicodeDecodeError):
             raise Unreadable(f"scenic's definition {file} is not there") from None
+
+    name, o = ruby_name(c.args[0]), dict(c.kwargs)
+    given = o.get("sql_definition")
+    if isinstance(given, Call) and given.name.endswith("Scenic::Definition.new") and given.then == ("to_sql",):
+        # the definition file of a view's version, as scenic's own Definition reads it (mastodon's
+        # update_account_summaries_to_version_3 makes a temporary view from account_summaries' v3)
+        require_static(given.args)
+        if len(given.args) != 2 or given.kwargs:
+            raise Unreadable("Scenic::Definition.new takes a view's name and a version")
+        o["sql_definition"] = definition(given.args[1], ruby_name(given.args[0]))
+    require_static(c.args)
+    require_static(o)
+    kind = "MATERIALIZED VIEW" if o.get("materialized") else "VIEW"
+    no_data = isinstance(o.get("materialized"), dict) and bool(o["materialized"].get("no_data"))
 
     def create(sql_definition: str) -> str:
         body = sql_definition.rstrip().rstrip(";")

@@ -45,6 +45,7 @@ from ...schema.readers._ruby import Call, Num, tokens
 from . import Irreversible, Piece, Reader, ReadMigration, Unread
 from ._rails_config import RailsConfig, app_root, rails_config
 from ._rails_dsl import Dsl
+from ._rails_scenic import CALLS as SCENIC_CALLS
 from ._rails_scan import Lenient, Opaque
 from ._rails_sql import Unreadable, require_static
 
@@ -66,6 +67,19 @@ _METHODS = {"change", "up", "down", "self.up", "self.down"}
 
 def _head(item) -> str:
     return item.name if isinstance(item, Call) else getattr(item, "head", "")
+
+
+def _yielding(body: list, block: list) -> list:
+    """A method's body with each `yield` (at any depth of its blocks) as the statements of `block`."""
+    out: list = []
+    for item in body:
+        if isinstance(item, Call) and item.name == "yield" and not item.args and item.block is None:
+            out.extend(block)
+        elif isinstance(item, Call) and item.block is not None:
+            out.append(replace(item, block=_yielding(item.block, block)))
+        else:
+            out.append(item)
+    return out
 
 
 def _normal_path(items: list) -> list:
@@ -95,7 +109,9 @@ class _Migration:
         self.lines = text.splitlines()
         self.transactional = True
         self.unread: list[Unread] = []
-        self.helpers: set[str] = set()
+        self.helpers: dict[str, list] = {}  # the methods the migration defines besides its own: their bodies
+        self.inlined: list[str] = []  # the helpers being read into a call of them (one inside another)
+        self.models: set[str] = set()  # model classes the migration defines for itself, with no methods
         self.irreversible: Optional[Irreversible] = None  # the first call of `change` Rails cannot invert
         self.raises: Optional[Irreversible] = None  # the `raise` of the down method (IrreversibleMigration)
         self.down_unread = False  # Ruby in the down part not read: what it undoes is not known
@@ -103,8 +119,16 @@ class _Migration:
         self.dsl = Dsl(4.2, self.miss, views)  # until the class names its Rails version
         self.class_line = 1
 
-    def miss(self, line: int, why: str) -> None:
-        self.unread.append(Unread(line=line, what=f"`{_snippet(self.lines, line)}`: {why}"))
+    def miss(self, line: int, why: str, rows_only: bool = False) -> None:
+        self.unread.append(Unread(line=line, what=f"`{_snippet(self.lines, line)}`: {why}", rows_only=rows_only))
+
+    def rows_only(self, item: Opaque) -> bool:
+        """Is `item` one line of a model the migration defines for itself (ActiveRecord's own methods
+        only: it defines none), which changes rows, never tables (a data migration's
+        `Account.where(uri: '').in_batches.update_all(uri: nil)`)? Not where it reaches the connection
+        or opens a block (Ruby that may run anything)."""
+        text = _snippet(self.lines, item.line)
+        return item.head in self.models and not any(w in text for w in ("connection", "execute", " do", "{"))
 
     def down_miss(self, line: int, why: str) -> None:
         self.down_unread = True
@@ -164,9 +188,12 @@ class _Migration:
                 if name in _METHODS:
                     bodies[name.removeprefix("self.")] = _normal_path(item.block or [])
                 else:
-                    self.helpers.add(name.removeprefix("self."))
-            elif isinstance(item, Call) and item.name == "class":
-                continue  # a model class the migration defines: it runs nothing by itself
+                    self.helpers[name.removeprefix("self.")] = _normal_path(item.block or [])
+            elif isinstance(item, Call) and item.name == "class":  # a model class: it runs nothing by itself
+                if len(item.args) > 1 and isinstance(item.args[0], Call) and isinstance(item.args[1], Call) \
+                        and item.args[1].name in ("ApplicationRecord", "ActiveRecord::Base") \
+                        and not any(isinstance(x, Call) and x.name == "def" for x in item.block or ()):
+                    self.models.add(item.args[0].name)
             elif isinstance(item, Opaque) and _snippet(self.lines, item.line)[:1].isupper() \
                     and "=" in _snippet(self.lines, item.line):
                 continue  # a constant: used (and reported) where the Ruby that reads it runs
@@ -182,6 +209,11 @@ class _Migration:
         miss = self.miss if mode != "down" else self.down_miss
         for item in items:
             before = len(self.unread)
+            if isinstance(item, Opaque) and self.rows_only(item):
+                if mode != "down":  # the down part's rows: not judged, and its tables are known
+                    self.miss(item.line, f"{item.head} is a model this migration defines: the rows it changes are "
+                                         "not known until Ruby runs (no table changes)", rows_only=True)
+                continue
             if isinstance(item, Opaque):
                 miss(item.line, f"{item.head} is application code (a model or class): its SQL is not known until "
                           "Ruby runs" if item.head[:1].isupper() else
@@ -248,11 +280,22 @@ class _Migration:
             raise Unreadable(f"{name.split('.')[0]} is application code (a model or class): its SQL is not known "
                               "until Ruby runs")
         if name in self.helpers:
-            raise Unreadable(f"calls {name}, a method defined in the migration: Ruby Flux does not run")
+            # A method of the migration called without arguments is read as its body, its `yield` as the
+            # call's block (mastodon's reapplication_global_follow_recommendations_v1 do ... end)
+            if c.args or c.kwargs or name in self.inlined:
+                raise Unreadable(f"calls {name}, a method defined in the migration with arguments (or itself): "
+                                 "Ruby Flux does not run")
+            self.inlined.append(name)
+            try:
+                self.walk(_yielding(self.helpers[name], block or []), mode, out, inverse, assured)
+            finally:
+                self.inlined.pop()
+            return
         if block is not None and name not in ("create_table", "change_table", "create_join_table", "drop_table"):
             raise Unreadable(f"{name} with a block runs Ruby Flux does not run (a loop, or a method of the app)")
         require_static(c.args)
-        require_static({k: v for k, v in c.kwargs.items()})
+        if name not in SCENIC_CALLS:  # scenic_call reads a Scenic::Definition given as sql_definition itself
+            require_static(c.kwargs)
         made = self.dsl.call(c)
         if made is None:
             raise Unreadable(f"{name} is not part of the migration DSL Flux reads")

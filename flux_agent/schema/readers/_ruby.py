@@ -54,6 +54,7 @@ class Call:
     block: Optional[list] = None
     index: Any = None  # Schema[7.2]
     rockets: bool = False  # `:key => value` arguments: a pre-Rails-4 dumper
+    then: tuple = ()  # methods called on its result: X.new(...).to_sql is X.new with then ("to_sql",)
 
 
 _TOKEN = re.compile(
@@ -269,6 +270,12 @@ class Parser:
             if self.at("op", "("):
                 self.i += 1
                 self.arguments(call, ")")
+                while self.at("op", ".") and self.toks[self.i + 1][0] == "name":
+                    self.i += 1
+                    call.then += (self.take("name")[1],)
+                    if self.at("op", "(") and not self.peek()[3]:  # its own arguments: not kept
+                        self.i += 1
+                        self.arguments(Call(name="", line=line), ")")
             return call
         if kind == "op" and v == "-":
             self.i += 1

@@ -241,3 +241,65 @@ def test_post_deployment_migrations_are_the_same_history_as_db_migrate(tmp_path)
     # another database's folder is its own history, with its own dump
     folders, dumps = _rails_history.history_folders(root / "db" / "cable_migrate")
     assert folders == [root / "db" / "cable_migrate"] and dumps[1] == root / "db" / "cable_schema.rb"
+
+
+def test_the_walk_back_passes_renamed_tables_data_migrations_and_view_indexes(tmp_path):
+    """mastodon's history stopped, walked back from its schema.rb, at three kinds of migration: a table
+    made under a temporary name and renamed (Rails renames its primary key's index with it, and
+    schema.rb names its foreign keys from the table's name now), a data migration through a model it
+    defines for itself (rows, no table), and indexes renamed on a materialized view (the schema holds
+    no view's indexes)."""
+    dumped = SCHEMA_RB.replace("2025_01_01_000002", "2025_01_01_000005").replace("end\nend\n", '''end
+
+  create_table "notes", force: :cascade do |t|
+    t.bigint "user_id"
+  end
+
+  add_foreign_key "notes", "users"
+end
+''')
+    swap = migration("20250101000003_make_notes.rb", """  def up
+    create_table :tmp_notes do |t|
+      t.bigint :user_id
+    end
+    add_foreign_key :tmp_notes, :users
+    rename_table :tmp_notes, :notes
+  end
+
+  def down
+    drop_table :notes
+  end
+""")
+    data = migration("20250101000004_backfill.rb", """  class User < ApplicationRecord; end
+
+  def up
+    User.where(age: nil).in_batches.update_all(age: 0)
+  end
+
+  def down
+    User.where(age: 0).in_batches.update_all(age: nil)
+  end
+""")
+    view = migration("20250101000005_rename_view_index.rb", """  def up
+    rename_index :adults, :adults_idx, :adults_by_id
+  end
+
+  def down
+    rename_index :adults, :adults_by_id, :adults_idx
+  end
+""")
+    root = project(tmp_path, SETUP, CREATE, ADD_AGE, swap, data, view, schema_rb=dumped)  # (no walk forward)
+    schemas = _rails_history._schemas(root / "db" / "migrate", root)
+    assert {Path(k).name for k in schemas} >= {view[0], data[0], swap[0], ADD_AGE[0]}, list(schemas)
+    assert schemas[str((root / "db" / "migrate" / swap[0]).resolve())].table("notes") is None
+    # the reader's rename_table: Rails' own renames of the table and its primary key's index
+    from flux_agent.lint.readers.rails import read_rails_migration
+
+    read = read_rails_migration(root / "db" / "migrate" / swap[0], swap[1])
+    assert [p.sql for p in read.up][-2:] == ["ALTER TABLE tmp_notes RENAME TO notes",
+                                             "ALTER INDEX IF EXISTS tmp_notes_pkey RENAME TO notes_pkey"]
+    # a model of the application's (not defined in the migration) may do anything: the walk stops there
+    (root / "db" / "migrate" / data[0]).write_text(data[1].replace("  class User < ApplicationRecord; end\n", ""))
+    _rails_history._KNOWN.clear()
+    schemas = _rails_history._schemas(root / "db" / "migrate", root)
+    assert str((root / "db" / "migrate" / swap[0]).resolve()) not in schemas

@@ -461,6 +461,16 @@ def test_scenic_views_are_read_from_the_apps_view_definitions(tmp_path):
     missing = app / "db" / "migrate" / "20250103000000_x.rb"
     missing.write_text(change("create_view :other_view, version: 3"))
     assert "is not there" in read_rails_migration(missing, missing.read_text()).unread[0].what
+    # mastodon's version 3 of account_summaries: a temporary view made from another view's definition
+    temporary = app / "db" / "migrate" / "20250104000000_tmp.rb"
+    temporary.write_text(change("create_view :tmp_active_users,",
+                                "            sql_definition: Scenic::Definition.new(:active_users, 2).to_sql,",
+                                "            materialized: true"))
+    read = read_rails_migration(temporary, temporary.read_text())
+    assert [p.sql for p in read.up] == ["CREATE MATERIALIZED VIEW tmp_active_users AS\n"
+                                        "SELECT id, email FROM users WHERE active"] and not read.unread
+    temporary.write_text(change("create_view :tmp_active_users, sql_definition: Scenic::Definition.new(name, 2).to_sql"))
+    assert "computed by Ruby" in read_rails_migration(temporary, temporary.read_text()).unread[0].what
 
 
 def test_a_calls_inverse_of_many_statements_keeps_their_order():
@@ -469,3 +479,38 @@ def test_a_calls_inverse_of_many_statements_keeps_their_order():
     read = read_rails_migration(Path("20250101000000_x.rb"), change("drop_table :notes do |t|",
                                                                     "  t.string :title, index: true", "end"))
     assert [p.sql.split(" (")[0] for p in read.down] == ["CREATE TABLE notes", "CREATE INDEX index_notes_on_title ON notes"]
+
+
+def test_a_method_of_the_migration_is_read_as_its_body_with_yield_as_the_block():
+    """mastodon's update_account_summaries_to_version_3: its down method calls a method of its own with
+    a block (drop a view, yield, make it again); the down part was not known, and the schema's
+    history walked back from the dump stopped there."""
+    text = migration("""  def up
+    add_column :users, :nick, :string
+  end
+
+  def down
+    around_views do
+      remove_column :users, :nick
+    end
+  end
+
+  def around_views
+    execute "DROP VIEW active_users"
+    safety_assured { yield }
+    execute "CREATE VIEW active_users AS SELECT id FROM users"
+  end
+
+  def with_argument(name)
+    add_column :users, name, :text
+  end
+""")
+    read = read_rails_migration(Path("20250101000000_x.rb"), text)
+    # (the block's statement inside the method's safety_assured: under its ignore comment)
+    assert [p.sql.splitlines()[-1] for p in read.down] == [
+        "DROP VIEW active_users", "ALTER TABLE users DROP COLUMN nick", "CREATE VIEW active_users AS SELECT id FROM users"]
+    assert read.down[1].sql.startswith("-- flux-ignore ") and read.down[1].line == 8  # the block's own line
+    assert not read.down_unread and not read.unread
+    read = read_rails_migration(Path("20250101000000_x.rb"), text.replace("    add_column :users, :nick, :string\n",
+                                                                          "    with_argument :nick\n"))
+    assert "with arguments" in read.unread[0].what and read.up == []
