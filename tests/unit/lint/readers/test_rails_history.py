@@ -56,6 +56,11 @@ NAME_REQUIRED = migration("20250101000004_name_required.rb", """  def up
 """)
 
 
+def up_down(name: str, up: str, down: str, head: str = "") -> tuple[str, str]:
+    """A migration of an up and a down method, each of one line of Ruby."""
+    return migration(name, f"{head}  def up\n    {up}\n  end\n\n  def down\n    {down}\n  end\n")
+
+
 def widen_and_back(name: str) -> tuple[str, str]:
     """email varchar(10) -> text, and back in its down part."""
     return migration(name, """  def up
@@ -191,14 +196,8 @@ def test_a_foreign_key_remade_with_another_on_delete_is_a_change_undone(tmp_path
   add_foreign_key "reports", "accounts", name: "fk_reports_account", on_delete: :cascade
 end
 '''
-    retype = migration("20240201000000_note_text.rb", """  def up
-    change_column :reports, :note, :text
-  end
-
-  def down
-    change_column :reports, :note, :string
-  end
-""")
+    retype = up_down("20240201000000_note_text.rb", "change_column :reports, :note, :text",
+                     "change_column :reports, :note, :string")
     remake = migration("20240301000000_fix_reports_foreign_key.rb", """  def up
     execute 'ALTER TABLE reports DROP CONSTRAINT fk_reports_account, ADD CONSTRAINT fk_reports_account FOREIGN KEY (account_id) REFERENCES accounts(id) ON DELETE CASCADE'
   end
@@ -270,24 +269,10 @@ end
     drop_table :notes
   end
 """)
-    data = migration("20250101000004_backfill.rb", """  class User < ApplicationRecord; end
-
-  def up
-    User.where(age: nil).in_batches.update_all(age: 0)
-  end
-
-  def down
-    User.where(age: 0).in_batches.update_all(age: nil)
-  end
-""")
-    view = migration("20250101000005_rename_view_index.rb", """  def up
-    rename_index :adults, :adults_idx, :adults_by_id
-  end
-
-  def down
-    rename_index :adults, :adults_by_id, :adults_idx
-  end
-""")
+    data = up_down("20250101000004_backfill.rb", "User.where(age: nil).in_batches.update_all(age: 0)",
+                   "User.where(age: 0).in_batches.update_all(age: nil)", head="  class User < ApplicationRecord; end\n\n")
+    view = up_down("20250101000005_rename_view_index.rb", "rename_index :adults, :adults_idx, :adults_by_id",
+                   "rename_index :adults, :adults_by_id, :adults_idx")
     root = project(tmp_path, SETUP, CREATE, ADD_AGE, swap, data, view, schema_rb=dumped)  # (no walk forward)
     schemas = _rails_history._schemas(root / "db" / "migrate", root)
     assert {Path(k).name for k in schemas} >= {view[0], data[0], swap[0], ADD_AGE[0]}, list(schemas)
