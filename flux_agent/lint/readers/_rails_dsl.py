@@ -75,8 +75,10 @@ class Dsl:
             old_name, new_name = old.split(".")[-1], new.split(".")[-1]
 
             def renamed(frm: str, frm_name: str, to_name: str) -> list[tuple[str, int]]:
+                # (the index's rename is the table's, judged there: not said again as renaming-object)
                 return [(f"ALTER TABLE {qname(frm)} RENAME TO {ident(to_name)}", line),
-                        (f"ALTER INDEX IF EXISTS {qname_in(frm, frm_name + '_pkey')} RENAME TO {ident(to_name + '_pkey')}",
+                        ("-- flux-ignore renaming-object: Rails renames the primary key's index with its table\n"
+                         f"ALTER INDEX IF EXISTS {qname_in(frm, frm_name + '_pkey')} RENAME TO {ident(to_name + '_pkey')}",
                          line)]
             return renamed(old, old_name, new_name), [sql for sql, _ in renamed(new, new_name, old_name)]
         if name == "rename_index":
