@@ -76,10 +76,10 @@ class Dsl:
 
             def renamed(frm: str, frm_name: str, to_name: str) -> list[tuple[str, int]]:
                 # (the index's rename is the table's, judged there: not said again as renaming-object)
+                index = f"ALTER INDEX IF EXISTS {qname_in(frm, frm_name + '_pkey')} RENAME TO {ident(to_name + '_pkey')}"
                 return [(f"ALTER TABLE {qname(frm)} RENAME TO {ident(to_name)}", line),
                         ("-- flux-ignore renaming-object: Rails renames the primary key's index with its table\n"
-                         f"ALTER INDEX IF EXISTS {qname_in(frm, frm_name + '_pkey')} RENAME TO {ident(to_name + '_pkey')}",
-                         line)]
+                         + index, line)]
             return renamed(old, old_name, new_name), [sql for sql, _ in renamed(new, new_name, old_name)]
         if name == "rename_index":
             table, old, new = ruby_name(a[0]), ruby_name(a[1]), ruby_name(a[2])

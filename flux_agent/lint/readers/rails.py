@@ -122,13 +122,16 @@ class _Migration:
     def miss(self, line: int, why: str, rows_only: bool = False) -> None:
         self.unread.append(Unread(line=line, what=f"`{_snippet(self.lines, line)}`: {why}", rows_only=rows_only))
 
-    def rows_only(self, item: Opaque) -> bool:
+    def rows_only(self, item) -> bool:
         """Is `item` one line of a model the migration defines for itself (ActiveRecord's own methods
         only: it defines none), which changes rows, never tables (a data migration's
         `Account.where(uri: '').in_batches.update_all(uri: nil)`)? Not where it reaches the connection
         or opens a block (Ruby that may run anything)."""
+        if isinstance(item, Call) and item.block is not None:
+            return False
         text = _snippet(self.lines, item.line)
-        return item.head in self.models and not any(w in text for w in ("connection", "execute", " do", "{"))
+        return _head(item).split(".")[0] in self.models and not any(
+            w in text for w in ("connection", "execute", " do", "{"))
 
     def down_miss(self, line: int, why: str) -> None:
         self.down_unread = True
@@ -209,10 +212,11 @@ class _Migration:
         miss = self.miss if mode != "down" else self.down_miss
         for item in items:
             before = len(self.unread)
-            if isinstance(item, Opaque) and self.rows_only(item):
+            if isinstance(item, (Opaque, Call)) and self.rows_only(item):
                 if mode != "down":  # the down part's rows: not judged, and its tables are known
-                    self.miss(item.line, f"{item.head} is a model this migration defines: the rows it changes are "
-                                         "not known until Ruby runs (no table changes)", rows_only=True)
+                    model = _head(item).split(".")[0]
+                    self.miss(item.line, f"{model} is a model this migration defines: the rows it changes are not "
+                                         "known until Ruby runs (no table changes)", rows_only=True)
                 continue
             if isinstance(item, Opaque):
                 miss(item.line, f"{item.head} is application code (a model or class): its SQL is not known until "

@@ -291,7 +291,7 @@ class State:
             self.schema.tables = tables[:at] + rest
         self.schema.views = [v for v in self.schema.views if v.name != key]
         # Whether any foreign key points at it, asked of every constraint at once (a scan in C; a loop
-        # over the tables asking each was ~0.1 s of the 2,000-file set's replay, most drops having none)
+        # over the tables asking each was ~0.05 s of the 2,000-file set's replay, most drops having none)
         if key in map(REF_TABLE, chain.from_iterable(map(CONSTRAINTS, self.schema.tables))):
             for t in self.schema.tables:
                 # A table keeps its list unless a key goes: FolderReplay.snapshot takes the same list

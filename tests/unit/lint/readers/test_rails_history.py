@@ -270,7 +270,7 @@ end
   end
 """)
     data = up_down("20250101000004_backfill.rb", "User.where(age: nil).in_batches.update_all(age: 0)",
-                   "User.where(age: 0).in_batches.update_all(age: nil)", head="  class User < ApplicationRecord; end\n\n")
+                   "User.update_all(age: nil)", head="  class User < ApplicationRecord; end\n\n")
     view = up_down("20250101000005_rename_view_index.rb", "rename_index :adults, :adults_idx, :adults_by_id",
                    "rename_index :adults, :adults_by_id, :adults_idx")
     root = project(tmp_path, SETUP, CREATE, ADD_AGE, swap, data, view, schema_rb=dumped)  # (no walk forward)
@@ -285,6 +285,11 @@ end
         "ALTER TABLE tmp_notes RENAME TO notes", "ALTER INDEX IF EXISTS tmp_notes_pkey RENAME TO notes_pkey"]
     # judged as the table's rename alone: its index's rename is not said again
     assert {rule for rule, _ in findings(root)[swap[0]]} & {"renaming-table", "renaming-object"} == {"renaming-table"}
+    # rows changed through it, said as such (a call, or a chain the parser leaves opaque)
+    for text in (data[1], data[1].replace("User.where(age: nil).in_batches.update_all(age: 0)", "User.update_all(age: 0)")):
+        read = read_rails_migration(root / "db" / "migrate" / data[0], text)
+        assert [u.rows_only for u in read.unread] == [True] and "a model this migration defines" in read.unread[0].what
+        assert read.down == [] and not read.down_unread
     # a model of the application's (not defined in the migration) may do anything: the walk stops there
     (root / "db" / "migrate" / data[0]).write_text(data[1].replace("  class User < ApplicationRecord; end\n", ""))
     _rails_history._KNOWN.clear()
