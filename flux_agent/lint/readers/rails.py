@@ -290,10 +290,19 @@ class _Migration:
                 raise Unreadable(f"calls {name}, a method defined in the migration with arguments (or itself): "
                                  "Ruby Flux does not run")
             self.inlined.append(name)
+            made, said = len(out), len(self.unread)
             try:
                 self.walk(_yielding(self.helpers[name], block or []), mode, out, inverse, assured)
             finally:
                 self.inlined.pop()
+            added = self.unread[said:]
+            if len(out) == made and added and not all(u.rows_only for u in added):
+                # Nothing of it read: said once, at the call, not line by line (mastodon's settings migration:
+                # fifteen lines of Ruby in the method it calls)
+                del self.unread[said:]
+                first, last = min(u.line for u in added), max(u.line for u in added)
+                where = f"lines {first}-{last}" if last != first else f"line {first}"
+                raise Unreadable(f"calls {name}, a method of the migration whose Ruby Flux does not run ({where})")
             return
         if block is not None and name not in ("create_table", "change_table", "create_join_table", "drop_table"):
             raise Unreadable(f"{name} with a block runs Ruby Flux does not run (a loop, or a method of the app)")

@@ -514,3 +514,10 @@ def test_a_method_of_the_migration_is_read_as_its_body_with_yield_as_the_block()
     read = read_rails_migration(Path("20250101000000_x.rb"), text.replace("    add_column :users, :nick, :string\n",
                                                                           "    with_argument :nick\n"))
     assert "with arguments" in read.unread[0].what and read.up == []
+    # a method none of which is read is said once, at its call (not each of its lines)
+    only_ruby = text.replace("    add_column :users, :nick, :string\n", "    settle\n").replace(
+        "  def with_argument(name)", "  def settle\n    role = Role.find_by(name: 'x')\n    role.save\n  end\n\n"
+                                     "  def with_argument(name)")
+    read = read_rails_migration(Path("20250101000000_x.rb"), only_ruby)
+    assert [(u.line, u.what) for u in read.unread] == [
+        (3, "`settle`: calls settle, a method of the migration whose Ruby Flux does not run (lines 19-20)")]
