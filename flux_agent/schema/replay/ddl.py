@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from itertools import chain
 
 from typing import Optional
 
@@ -15,7 +14,7 @@ from ...model.schema import Column, Constraint, Index, Table
 from ...pg.parse import column_refs, parse_expr, render, replace_column
 from ...pg.quote import ident
 from .names import choose_name, index_column_names, name_addition
-from .state import CONSTRAINTS, REF_TABLE, State, make_key, names_of, split_key
+from .state import State, make_key, names_of, split_key
 
 SERIALS = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 
@@ -193,8 +192,8 @@ def drop_column(st: State, table: Table, column: str) -> None:
         table.primary_key = []
     table.columns = [c for c in table.columns if c.name != column]
     # Foreign keys elsewhere that point at the column (only possible with CASCADE); whether any key
-    # points at the table at all asked first, in C (a loop over the tables was most of a drop's time)
-    if table.name not in map(REF_TABLE, chain.from_iterable(map(CONSTRAINTS, st.schema.tables))):
+    # points at the table at all asked first (a loop over the tables was most of a drop's time)
+    if not st.referenced(table.name):
         return
     for t in st.schema.tables:
         if any(c.ref_table == table.name and column in c.ref_columns for c in t.constraints):  # else its list stays

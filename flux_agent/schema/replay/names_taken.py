@@ -15,15 +15,13 @@ from itertools import chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Optional
 
+from . import state as _state  # (state imports this module: its names are read when asked, not now)
+
 if TYPE_CHECKING:
     from ...model.schema import Table
     from .state import State
 
 _NAME, _INDEXES, _CONSTRAINTS = attrgetter("name"), attrgetter("indexes"), attrgetter("constraints")
-
-
-def _bare(key: str) -> str:
-    return key.partition(".")[2] or key
 
 
 class _Counts:
@@ -36,7 +34,7 @@ class _Counts:
         self.by_table: dict[str, tuple[list, list]] = {}
         self.usable = True
         for t in tables:
-            bare = _bare(t.name)
+            bare = _state.split_key(t.name)[1]
             if bare in self.by_table:  # two tables of one name (a schema not from PostgreSQL): scan instead
                 self.usable = False
                 return
@@ -88,9 +86,9 @@ class NameIndex:
         constraint (`constraints`)."""
         if relations:
             keys = (ns + "." + name,) if ns != "public" else (name, "public." + name)  # tables_in's keys
-            if any(_in(key, ns) and st.table_at(key) is not None for key in keys):
+            if any(_state.in_namespace(key, ns) and st.table_at(key) is not None for key in keys):
                 return True
-            if any(_bare(v.name) == name for v in st.schema.views if _in(v.name, ns)):
+            if any(_state.split_key(v.name)[1] == name for v in st.schema.views if _state.in_namespace(v.name, ns)):
                 return True
         counts = self._read(st, ns) if self.now is not None else None
         if counts is None:  # every table scanned, as it is now
@@ -125,13 +123,6 @@ def _held(name: str, counted: Counter, read: list[list[str]], now) -> bool:
     if counted[name] - sum(names.count(name) for names in read) > 0:
         return True
     return any(name in map(_NAME, objects) for objects in now)
-
-
-def _in(key: str, ns: str) -> bool:
-    """state.in_namespace (not imported: state imports this module)."""
-    if ns == "public":
-        return "." not in key or key.startswith("public.")
-    return "." not in ns and key.startswith(ns + ".")
 
 
 def _table(st: State, ns: str, bare: str) -> Optional[Table]:

@@ -12,6 +12,7 @@ from conftest import FIXTURES_REAL
 
 from flux_agent.schema.replay import names_taken
 from flux_agent.schema.replay.engine import FolderReplay, replay_sql
+from flux_agent.schema.replay.state import in_namespace
 
 FOLDERS = {"dbmate": "dbmate-upchieve/database/migrations", "golang-migrate": "golang-migrate-pocket-id/migrations/postgres",
            "drizzle": "drizzle-dokploy/drizzle"}
@@ -22,7 +23,7 @@ def _scanned(st, ns, name, relations, constraints) -> bool:
     tables = st.tables_in(ns)
     keys = (ns + "." + name,) if ns != "public" else (name, "public." + name)
     if relations and (any(t.name in keys for t in tables) or any(
-            (v.name.partition(".")[2] or v.name) == name for v in st.schema.views if names_taken._in(v.name, ns))
+            (v.name.partition(".")[2] or v.name) == name for v in st.schema.views if in_namespace(v.name, ns))
             or name in (i.name for i in chain.from_iterable(t.indexes for t in tables))):
         return True
     return constraints and name in (c.name for c in chain.from_iterable(t.constraints for t in tables))
