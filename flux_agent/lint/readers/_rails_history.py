@@ -167,6 +167,7 @@ def _unmodelled_index(node, schema: Schema) -> bool:
     from pglast.enums import ObjectType
 
     from ...pg.parse import ast
+    from ...schema.replay.state import bare_names
 
     def on_a_table(name: str) -> bool:
         return any(i.name == name for t in schema.tables for i in t.indexes)
@@ -177,8 +178,7 @@ def _unmodelled_index(node, schema: Schema) -> bool:
         return not any(on_a_table(o[-1].sval) for o in node.objects if isinstance(o[-1], ast.String))
     if isinstance(node, ast.IndexStmt) and node.relation is not None:
         name = node.relation.relname
-        return not any(t.name.partition(".")[2] == name or t.name == name for t in schema.tables) and any(
-            v.name.partition(".")[2] == name or v.name == name for v in schema.views)
+        return name not in bare_names(t.name for t in schema.tables) and name in bare_names(v.name for v in schema.views)
     return False
 
 
