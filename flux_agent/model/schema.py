@@ -87,9 +87,15 @@ class UserType(BaseModel):
 
 
 class View(BaseModel):
+    """A view, or a materialized view: its rows stored, so it holds indexes and REFRESH rebuilds it."""
+
     name: str
     definition: Optional[str] = None
     depends_on: list[str] = Field(default_factory=list, description="tables the view reads")
+    materialized: bool = Field(False, description="CREATE MATERIALIZED VIEW (relkind 'm')")
+    populated: bool = Field(True, description="a materialized view made WITH NO DATA is not (relispopulated) "
+                                              "until a REFRESH: reading it fails, and so does REFRESH CONCURRENTLY")
+    indexes: list[Index] = Field(default_factory=list, description="a materialized view's indexes")
 
 
 DependentKind = Literal["view", "materialized_view", "rule", "index", "trigger", "policy", "generated_column",

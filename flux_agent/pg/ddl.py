@@ -14,11 +14,11 @@ model does not record identity columns, and applications insert without an id.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, Union
 
-from ..model.schema import Constraint, Index, Schema, Sequence, Table
+from ..model.schema import Constraint, Index, Schema, Sequence, Table, View
 from .quote import ident, ident_list, literal, qname, split_qualified
-from .parse import operand
+from .parse import is_one_name, operand
 
 INTEGER_TYPES = {"smallint", "integer", "bigint"}
 _ON_DELETE = {"CASCADE", "RESTRICT", "SET NULL", "SET DEFAULT", "NO ACTION"}
@@ -82,10 +82,13 @@ def schema_ddl(schema: Schema) -> list[str]:
                 for c in table.constraints if c.kind == "exclude"]
     out += _partitions(schema, parts, keys)
     for view in schema.views:
+        kind = "MATERIALIZED VIEW" if view.materialized else "VIEW"
         if view.definition:
-            out.append(f"CREATE VIEW {qname(view.name)} AS {view.definition}")
+            data = "" if view.populated or not view.materialized else " WITH NO DATA"
+            out.append(f"CREATE {kind} {qname(view.name)} AS {view.definition}{data}")
+            out += [index_sql(view, idx) for idx in view.indexes]
         else:
-            out.append(f"-- skipped: view {view.name} (its definition is not known)")
+            out.append(f"-- skipped: {kind.lower()} {view.name} (its definition is not known)")
     return out
 
 
@@ -219,11 +222,12 @@ def _indexes(table: Table) -> list[str]:
     return [index_sql(table, idx) for idx in table.indexes if not (idx.primary or idx.name in by_constraint)]
 
 
-def index_sql(table: Table, idx: Index, concurrently: bool = False) -> str:
-    """CREATE INDEX for `idx` of `table`: plain column names quoted, expression entries
-    (printed by pglast when read) parenthesized, as the index grammar needs."""
+def index_sql(table: Union[Table, View], idx: Index, concurrently: bool = False) -> str:
+    """CREATE INDEX for `idx` of `table` (or of a materialized view): plain column names quoted,
+    expression entries (printed by pglast when read) parenthesized, as the index grammar needs."""
     ops = idx.opclasses + [""] * (len(idx.columns) - len(idx.opclasses))
-    cols = ", ".join((ident(c) if table.column(c) else f"({c})") + (f" {qname(o)}" if o else "")
+    column = table.column if isinstance(table, Table) else is_one_name  # (a view's columns are not kept)
+    cols = ", ".join((ident(c) if column(c) else f"({c})") + (f" {qname(o)}" if o else "")
                      for c, o in zip(idx.columns, ops))
     method = f" USING {ident(idx.method)}" if idx.method and idx.method != "btree" else ""
     where = f" WHERE {idx.where}" if idx.where else ""

@@ -238,6 +238,19 @@ def no_subquery(node, text: str, what: str) -> None:
         raise FluxInputError(f"{what} {text!r} holds a subquery; PostgreSQL does not allow one there")
 
 
+def is_one_name(text: str) -> bool:
+    """Is `text` one column name as an index item prints it (`day`, `"Kind"`), not an expression?
+    Where a relation's columns are not known (a materialized view's), this tells them apart."""
+    if not HAVE_PGLAST:
+        return text.isidentifier()
+    try:
+        scanned = pglast.parser.scan(text)
+    except ParseError:
+        return False
+    # one name or keyword: `user` is a column here, not CURRENT_USER (no index holds that)
+    return len(scanned) == 1 and (scanned[0].name == "IDENT" or scanned[0].kind != "NO_KEYWORD")
+
+
 def operand(text: str) -> str:
     """A printed expression made safe where the grammar takes less than a full expression
     (after DEFAULT in a column definition, beside IS DISTINCT FROM): parenthesized unless

@@ -42,8 +42,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..model.schema import Schema, Table
-from ..pg.parse import HAVE_PGLAST, parse_expr, render
+from ..model.schema import Index, Schema, Table
+from ..pg.parse import HAVE_PGLAST, is_one_name, parse_expr, render
 from ..pg.types import default_opclass
 
 if HAVE_PGLAST:  # the rewrites read pglast's trees; without pglast (Windows) text is kept as read
@@ -106,15 +106,21 @@ def normalise_table(table: Table) -> None:
     for c in table.columns:
         c.default = normal(c.default, c.type)
         c.generated = normal(c.generated, c.type)
-    for i in table.indexes:
-        i.columns = [c if c in types else normal(c) for c in i.columns]
-        i.where = normal(i.where)
-        opclasses = ["" if not o or default_opclass(i.method, o) else o.lower() for o in i.opclasses]
-        i.opclasses = opclasses if any(opclasses) else []
+    _normalise_indexes(table.indexes, types, normal)
     for k in table.constraints:
         k.expression = normal(k.expression)
         if k.kind == "exclude":
             k.columns = [c if c in types else normal(c) for c in k.columns]
+
+
+def _normalise_indexes(indexes: list[Index], columns: dict[str, str], normal) -> None:
+    """A table's or materialized view's indexes in normal form: `columns` its column names (their
+    types), `normal` the expression normaliser."""
+    for i in indexes:
+        i.columns = [c if c in columns else normal(c) for c in i.columns]
+        i.where = normal(i.where)
+        opclasses = ["" if not o or default_opclass(i.method, o) else o.lower() for o in i.opclasses]
+        i.opclasses = opclasses if any(opclasses) else []
 
 
 def normalise_schema(schema: Schema, in_place: bool = False) -> Schema:
@@ -129,8 +135,15 @@ def normalise_schema(schema: Schema, in_place: bool = False) -> Schema:
 def normalise_views(schema: Schema) -> Schema:
     """`schema`'s view queries in normal form, in place (its tables normalised already)."""
     for v in schema.views:
-        v.definition = normal_view(v.definition, view_types(schema, v.depends_on))
+        types = view_types(schema, v.depends_on)
+        v.definition = normal_view(v.definition, types)
+        if v.indexes and HAVE_PGLAST:
+            key = tuple(sorted(types.items()))
+            # The model keeps no view's columns: an item that is one name is a column, kept as read.
+            names = {c: None for i in v.indexes for c in i.columns if is_one_name(c)}
+            _normalise_indexes(v.indexes, names, lambda text: text if text is None else _trees.normal(text, key, None))
     return schema
+
 
 
 def view_types(schema: Schema, reads: list[str]) -> dict[str, str]:

@@ -150,36 +150,14 @@ def _redoes(up: str, before: Schema, after: Schema) -> bool:
     state = State(before.model_copy(deep=True))
     apply, shape = _statements().apply_statement, _shape(state.schema, texts=True)
     for s in stmts:
-        unmodelled = _unmodelled_index(s.node, state.schema)  # asked of the schema before the statement
         apply(state, s.node, up, s.start, s.end, 1)
-        if type(s.node).__name__ in _SHAPING and not unmodelled:
+        if type(s.node).__name__ in _SHAPING:
             now = _shape(state.schema, texts=True)
             if now == shape:
                 return False
             shape = now
     state.end_session()
     return _shape(normalise_schema(state.schema, in_place=True)) == _shape(after)
-
-
-def _unmodelled_index(node, schema: Schema) -> bool:
-    """Does `node` make, rename or drop an index no table of `schema` holds (a materialized view's:
-    the schema does not model those, so the statement changes nothing there)?"""
-    from pglast.enums import ObjectType
-
-    from ...pg.parse import ast
-    from ...schema.replay.state import bare_names
-
-    def on_a_table(name: str) -> bool:
-        return any(i.name == name for t in schema.tables for i in t.indexes)
-
-    if isinstance(node, ast.RenameStmt) and node.renameType == ObjectType.OBJECT_INDEX and node.relation is not None:
-        return not on_a_table(node.relation.relname)
-    if isinstance(node, ast.DropStmt) and node.removeType == ObjectType.OBJECT_INDEX and node.objects:
-        return not any(on_a_table(o[-1].sval) for o in node.objects if isinstance(o[-1], ast.String))
-    if isinstance(node, ast.IndexStmt) and node.relation is not None:
-        name = node.relation.relname
-        return name not in bare_names(t.name for t in schema.tables) and name in bare_names(v.name for v in schema.views)
-    return False
 
 
 def _replayed(sql: str, schema: Schema) -> Schema:
@@ -205,16 +183,19 @@ def _shape(schema: Schema, texts: bool = False) -> tuple:
         return "fk_rails_" if name.startswith("fk_rails_") and len(tail) == 10 and all(
             ch in "0123456789abcdef" for ch in tail) else name
 
+    def indexes(relation) -> list:
+        return sorted((i.name, i.unique, i.primary, i.method, tuple(i.columns) if texts else len(i.columns),
+                       text(i.where)) for i in relation.indexes)
+
     def table(t) -> tuple:
         return (t.name, tuple(t.primary_key),
                 sorted((c.name, c.type, c.nullable, text(c.default), text(c.generated)) for c in t.columns),
-                sorted((i.name, i.unique, i.primary, i.method, tuple(i.columns) if texts else len(i.columns),
-                        text(i.where)) for i in t.indexes),
+                indexes(t),
                 sorted((key_name(c.name), c.kind, tuple(c.columns), c.ref_table or "", tuple(c.ref_columns), c.validated,
                         c.on_delete or "", c.on_update or "", c.deferrable or "", c.match_full, text(c.expression))
                        for c in t.constraints))
     return (sorted(map(table, schema.tables)), sorted((e.name, tuple(e.values)) for e in schema.enums),
-            sorted(v.name for v in schema.views))
+            sorted((v.name, v.materialized, indexes(v)) for v in schema.views))
 
 
 def _sql(file: Path, project: Path) -> tuple[str, bool, Optional[str]]:

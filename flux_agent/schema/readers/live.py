@@ -136,7 +136,7 @@ SELECT n.nspname, t.typname, t.typtype,
  ORDER BY t.oid"""
 
 _VIEWS = f"""
-SELECT c.oid, n.nspname, c.relname, pg_get_viewdef(c.oid)
+SELECT c.oid, n.nspname, c.relname, pg_get_viewdef(c.oid), c.relkind = 'm', c.relispopulated
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('v', 'm') AND {_USER_NS} AND {_not_extension('pg_class', 'c.oid')}
  ORDER BY c.oid"""
@@ -187,6 +187,12 @@ def _server(conn) -> ServerFacts:
     return ServerFacts(version_num=version, max_wal_size_bytes=int(max_wal), checkpoint_completion_target=target)
 
 
+def _index(name, unique, primary, method, where, cols, opclasses) -> Index:
+    """An index of a table or materialized view, from a row of _INDEXES."""
+    return Index(name=name, unique=unique, primary=primary, method=method, columns=list(cols), where=where,
+                 opclasses=list(opclasses))
+
+
 def _read(conn) -> Schema:
     tables: dict[int, Table] = {}
     for oid, ns, name, partitioned, rows, size, storage in conn.execute(_TABLES):
@@ -199,9 +205,8 @@ def _read(conn) -> Schema:
         tables[rel].columns.append(Column(name=name, type=typ, nullable=not notnull,
                                           default=None if identity or generated else default,
                                           generated=default if generated else None))
-    for rel, name, unique, primary, method, where, cols, opclasses in conn.execute(_INDEXES, (oids,)):
-        tables[rel].indexes.append(Index(name=name, unique=unique, primary=primary, method=method,
-                                         columns=list(cols), where=where, opclasses=list(opclasses)))
+    for rel, *index in conn.execute(_INDEXES, (oids,)):
+        tables[rel].indexes.append(_index(*index))
     for rel, name, kind, valid, deltype, updtype, matchtype, deferrable, expr, cols, ref_ns, ref_name, ref_cols in \
             conn.execute(_CONSTRAINTS, (oids,)):
         table = tables[rel]
@@ -222,8 +227,11 @@ def _read(conn) -> Schema:
     types = [UserType(name=make_key(ns, name), kind=_TYPE_KINDS[kind], over=over, create=create)
              for ns, name, kind, over, create in conn.execute(_TYPES)]
     views: dict[int, View] = {}
-    for oid, ns, name, definition in conn.execute(_VIEWS):
-        views[oid] = View(name=make_key(ns, name), definition=definition)
+    for oid, ns, name, definition, materialized, populated in conn.execute(_VIEWS):
+        views[oid] = View(name=make_key(ns, name), definition=definition, materialized=materialized,
+                          populated=populated)
+    for rel, *index in conn.execute(_INDEXES, ([oid for oid, v in views.items() if v.materialized],)):
+        views[rel].indexes.append(_index(*index))
     for view_oid, ns, name in conn.execute(_VIEW_READS, (list(views),)):
         views[view_oid].depends_on.append(make_key(ns, name))
     extensions = [name for (name,) in conn.execute(_EXTENSIONS)]

@@ -35,7 +35,12 @@ def read_pg_dump(path: Path) -> Schema:
 
 
 def read_pg_dump_text(text: str) -> Schema:
-    return normalise_schema(replay_sql(without_psql_commands(text)), in_place=True)
+    schema = replay_sql(without_psql_commands(text))
+    # A schema-only dump makes every materialized view WITH NO DATA (the REFRESH is data): which
+    # were populated it cannot say, so each is taken to be, as a database in use has them.
+    for view in schema.views:
+        view.populated = True
+    return normalise_schema(schema, in_place=True)
 
 
 def without_psql_commands(text: str) -> str:

@@ -18,11 +18,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Union
 
 from ...errors import FluxInputError
 from .. import read_file
-from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
 from ...pg.quote import canonical_table, ident, literal, qname
 from ...pg.parse import ParseError, ast, column_refs, parse_expr, parse_sql, pglast, render
 from ..normal import normalise_schema
@@ -216,6 +216,11 @@ class _Builder:
     def table(self, name: Any) -> Optional[Table]:
         return self.schema.table(canonical_table(str(name)))
 
+    def indexed(self, name: Any) -> Optional[Union[Table, View]]:
+        """The table, or materialized view (scenic dumps their add_index too), of that name."""
+        view = self.schema.view(canonical_table(str(name)))
+        return self.table(name) or (view if view is not None and view.materialized else None)
+
     def top(self, c: Call) -> None:
         a, kw = c.args, c.kwargs
         if c.name == "create_table":
@@ -225,8 +230,8 @@ class _Builder:
             key = canonical_table(str(a[0]))
             self.schema.enums = [e for e in self.schema.enums if e.name != key]
             self.schema.enums.append(EnumType(name=key, values=[str(v) for v in values]))
-        elif c.name == "add_index" and self.table(a[0]):
-            self.index(self.table(a[0]), a[1], kw)
+        elif c.name == "add_index" and self.indexed(a[0]):
+            self.index(self.indexed(a[0]), a[1], kw)
         elif c.name == "add_foreign_key" and self.table(a[0]):
             self.foreign_key(self.table(a[0]), str(a[0]), str(a[1]), kw)
         elif c.name == "add_check_constraint" and self.table(a[0]):
@@ -346,7 +351,7 @@ class _Builder:
             to = str(fk.get("to_table")) if isinstance(fk, dict) and fk.get("to_table") else _pluralize(ref)
             self.foreign_key(table, tname, to, {"column": col, **(fk if isinstance(fk, dict) else {})})
 
-    def index(self, table: Table, cols: Any, o: dict) -> None:
+    def index(self, table: Union[Table, View], cols: Any, o: dict) -> None:
         _, tname = split_key(table.name)
         columns = [str(x) for x in cols] if isinstance(cols, list) else _index_items(str(cols))
         name = str(o.get("name") or f"index_{tname}_on_{'_and_'.join(columns)}")

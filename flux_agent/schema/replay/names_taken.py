@@ -88,8 +88,9 @@ class NameIndex:
             keys = (ns + "." + name,) if ns != "public" else (name, "public." + name)  # tables_in's keys
             if any(_state.in_namespace(key, ns) and st.table_at(key) is not None for key in keys):
                 return True
-            if any(_state.split_key(v.name)[1] == name for v in st.schema.views if _state.in_namespace(v.name, ns)):
-                return True
+            if any(_state.split_key(v.name)[1] == name or any(i.name == name for i in v.indexes)
+                   for v in st.schema.views if _state.in_namespace(v.name, ns)):
+                return True  # a view, or a materialized view's index
         counts = self._read(st, ns) if self.now is not None else None
         if counts is None:  # every table scanned, as it is now
             tables = st.tables_in(ns)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Union
 
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType as OT, SetOperation, VariableSetKind
@@ -27,16 +27,18 @@ def _range_var(names: list[str]) -> ast.RangeVar:
 
 
 def create_index(st: State, stmt: ast.IndexStmt) -> None:
-    table = st.table(stmt.relation)
-    if table is None:
-        return  # e.g. an index on a materialized view, which the model does not keep
-    ns, tname = split_key(table.name)
+    relation: Optional[Union[Table, View]] = st.table(stmt.relation)
+    if relation is None:
+        relation = st.view(stmt.relation)
+        if relation is None or not relation.materialized:
+            return  # PostgreSQL refuses an index on a plain view, or on a relation it does not have
+    ns, tname = split_key(relation.name)
     taken = st.names_taken(ns)
     if stmt.idxname in taken:
         return  # IF NOT EXISTS, or a duplicate PostgreSQL would refuse
     elems = list(stmt.indexParams)
     name = stmt.idxname or choose_name(tname, name_addition(index_column_names(elems)), "idx", taken)
-    table.indexes.append(
+    relation.indexes.append(
         Index(
             name=name,
             columns=[e.name if e.name else render(e.expr) for e in elems],
@@ -52,10 +54,10 @@ def _rename_index(st: State, schemaname, old: str, new: str) -> None:
     found = st.find_index(schemaname, old)
     if found is None:
         return
-    table, index = found
+    relation, index = found
     index.name = new
-    # Renaming the index behind a constraint renames the constraint too.
-    for c in table.constraints:
+    # Renaming the index behind a constraint renames the constraint too (a view has none).
+    for c in getattr(relation, "constraints", ()):
         if c.name == old and c.kind in ("primary_key", "unique", "exclude"):
             c.name = new
 
@@ -207,7 +209,9 @@ def create_view(st: State, stmt: ast.ViewStmt) -> None:
 def create_table_as(st: State, stmt: ast.CreateTableAsStmt) -> None:
     rv = stmt.into.rel
     if stmt.objtype == OT.OBJECT_MATVIEW:
-        _put_view(st, rv, stmt.query, if_not_exists=stmt.if_not_exists)
+        view = _put_view(st, rv, stmt.query, if_not_exists=stmt.if_not_exists)
+        if view is not None:
+            view.materialized, view.populated = True, not stmt.into.skipData
     else:
         _table_from_query(st, stmt.into, stmt.query)
 
@@ -261,13 +265,25 @@ def _query_columns(st: State, query, names: list[str]) -> Optional[list[Column]]
     return out if len({c.name for c in out}) == len(out) else None
 
 
-def _put_view(st: State, rv: ast.RangeVar, query, if_not_exists: bool) -> None:
+def _put_view(st: State, rv: ast.RangeVar, query, if_not_exists: bool) -> Optional[View]:
+    """The view made (None: IF NOT EXISTS found one); CREATE OR REPLACE keeps a view's indexes."""
     key = st.creation_key(rv.schemaname, rv.relname)
-    if st.schema.view(key) is not None:
+    old = st.schema.view(key)
+    if old is not None:
         if if_not_exists:
-            return
+            return None
         st.schema.views = [v for v in st.schema.views if v.name != key]
-    st.schema.views.append(View(name=key, definition=render(query), depends_on=_reads(st, query)))
+    view = View(name=key, definition=render(query), depends_on=_reads(st, query),
+                indexes=old.indexes if old is not None else [])
+    st.schema.views.append(view)
+    return view
+
+
+def refresh(st: State, stmt: ast.RefreshMatViewStmt) -> None:
+    """REFRESH fills a materialized view; REFRESH ... WITH NO DATA empties it again."""
+    view = st.view(stmt.relation)
+    if view is not None and view.materialized:
+        view.populated = not stmt.skipData
 
 
 def _reads(st: State, query) -> list[str]:

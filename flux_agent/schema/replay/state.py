@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from itertools import chain
 from operator import attrgetter
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Union
 
 from pydantic import BaseModel
 
@@ -263,9 +263,10 @@ class State:
         name space in PostgreSQL), and with `constraints` its constraints' names too."""
         return NamesTaken(self, ns, relations, constraints)
 
-    def find_index(self, schemaname: Optional[str], name: str) -> Optional[tuple[Table, Index]]:
+    def find_index(self, schemaname: Optional[str], name: str) -> Optional[tuple[Union[Table, View], Index]]:
+        """The table or materialized view holding index `name`, and the index."""
         for ns in [schemaname] if schemaname else self.search_path:
-            for t in self.tables_in(ns):
+            for t in chain(self.tables_in(ns), (v for v in self.schema.views if v.indexes and in_namespace(v.name, ns))):
                 for i in t.indexes:
                     if i.name == name:
                         return t, i

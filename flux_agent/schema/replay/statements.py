@@ -17,7 +17,7 @@ from ...pg.parse import parse_sql
 from ...pg.split import Statement
 from .ddl import alter_table, create_table
 from .objects import (
-    alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, rename, select_into,
+    alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, refresh, rename, select_into,
     set_schema, set_variable,
 )
 from .state import State
@@ -41,6 +41,7 @@ _HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
     ast.CreateDomainStmt: create_domain,
     ast.CompositeTypeStmt: create_composite,
     ast.SelectStmt: select_into,
+    ast.RefreshMatViewStmt: refresh,
 }
 
 

@@ -20,7 +20,7 @@ from .engine import deep_copy
 from .state import bare_names
 
 _NO_TABLE = (ast.CreateEnumStmt, ast.AlterEnumStmt, ast.ViewStmt, ast.VariableSetStmt, ast.CreateExtensionStmt,
-             ast.CreateRangeStmt, ast.CreateDomainStmt, ast.CompositeTypeStmt)
+             ast.CreateRangeStmt, ast.CreateDomainStmt, ast.CompositeTypeStmt, ast.RefreshMatViewStmt)
 _RELATIONS = (OT.OBJECT_TABLE, OT.OBJECT_FOREIGN_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW)
 _NOTHING: "Touch" = (frozenset(), frozenset())
 

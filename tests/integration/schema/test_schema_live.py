@@ -136,6 +136,8 @@ def canon(schema: Schema) -> dict:
         t.row_estimate = t.size_bytes = None
         t.indexes.sort(key=lambda i: i.name)
         t.constraints.sort(key=lambda c: c.name)
+    for v in s.views:
+        v.indexes.sort(key=lambda i: i.name)
     s.tables.sort(key=lambda t: t.name)
     s.enums.sort(key=lambda e: e.name)
     s.views.sort(key=lambda v: v.name)
@@ -421,6 +423,45 @@ def test_names_postgresql_chooses_when_the_first_choice_is_taken(pg_url, tmp_pat
             "u_id_fkey", "u_id_fkey1", "u_pkey", "u_t_a_check", "u_t_a_check1"]
         assert [c.name for c in schema.table("w").constraints if c.kind == "primary_key"] == ["w_pkey1"]
     assert canon(replayed) == canon(live)
+
+
+MATVIEWS = """
+CREATE TABLE orders (id bigint PRIMARY KEY, total numeric NOT NULL, placed timestamptz NOT NULL, "Kind" text);
+CREATE MATERIALIZED VIEW daily AS
+    SELECT date_trunc('day', placed) AS day, "Kind", sum(total) AS total FROM orders GROUP BY date_trunc('day', placed), "Kind";
+CREATE UNIQUE INDEX ON daily (day, "Kind");
+CREATE INDEX ON daily (lower("Kind")) WHERE total > 0;
+CREATE INDEX daily_total_idx ON daily (total);
+CREATE INDEX ON orders (total);
+CREATE INDEX orders_placed_idx ON daily (day);
+CREATE INDEX ON orders (placed);
+ALTER INDEX daily_total_idx RENAME TO by_total;
+CREATE INDEX ON daily (total);
+CREATE MATERIALIZED VIEW empty_daily AS SELECT day, total FROM daily WITH NO DATA;
+CREATE INDEX ON empty_daily (day);
+CREATE MATERIALIZED VIEW filled AS SELECT id FROM orders WITH NO DATA;
+REFRESH MATERIALIZED VIEW filled;
+CREATE MATERIALIZED VIEW gone AS SELECT id FROM orders;
+CREATE INDEX gone_id ON gone (id);
+DROP MATERIALIZED VIEW gone;
+CREATE INDEX gone_id ON orders (id);
+"""
+
+
+def test_materialized_views_keep_their_indexes_and_whether_they_hold_rows(pg_url, tmp_path):
+    """A materialized view's indexes, named by PostgreSQL where unnamed (in the one name space of
+    relations, shared with the tables' indexes), renamed and dropped with it, and whether it holds
+    rows (WITH NO DATA until REFRESH), replayed as the catalogs read them."""
+    folder = write_migrations(tmp_path / "m", {"001.sql": MATVIEWS})
+    migrate(pg_url, folder)
+    live, replayed = read_live(pg_url), read_migrations_dir(folder)
+    assert canon(replayed) == canon(live)
+    assert sorted(i.name for i in live.view("daily").indexes) == [
+        "by_total", "daily_day_Kind_idx", "daily_lower_idx", "daily_total_idx", "orders_placed_idx"]
+    assert [i.name for i in live.table("orders").indexes] == [
+        "orders_pkey", "orders_total_idx", "orders_placed_idx1", "gone_id"]
+    assert [(v.name, v.materialized, v.populated) for v in live.views] == [
+        ("daily", True, True), ("empty_daily", True, False), ("filled", True, True)]
 
 
 def test_temporary_tables_end_with_the_file_that_made_them(pg_url, tmp_path):

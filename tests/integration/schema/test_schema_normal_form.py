@@ -68,7 +68,12 @@ CREATE INDEX orders_day_idx ON orders (date_trunc('day', updated_at));
 CREATE INDEX orders_cash_idx ON orders (item_id) WHERE method = 'cash' AND quantity > 10;
 CREATE VIEW open_orders AS
     SELECT id, status, quantity * 2 AS doubled, 'open' AS label FROM orders WHERE status = 'pending' AND price > 0;
+CREATE MATERIALIZED VIEW order_days AS
+    SELECT date_trunc('day', created_at) AS day, item_id, count(*) AS n FROM orders GROUP BY date_trunc('day', created_at), item_id;
+CREATE UNIQUE INDEX order_days_key ON order_days (day, item_id);
+CREATE INDEX order_days_busy_idx ON order_days ((n * 2)) WHERE n > 10;
 -- migrate:down
+DROP MATERIALIZED VIEW order_days;
 DROP VIEW open_orders;
 DROP TABLE orders;
 DROP TABLE items;
@@ -127,6 +132,12 @@ ActiveRecord::Schema[7.2].define(version: 2025_01_01_000000) do
   create_view "open_orders", sql_definition: <<-SQL
       SELECT id, status, (quantity * 2) AS doubled, 'open'::text AS label FROM orders WHERE ((status = 'pending'::text) AND (price > (0)::numeric));
   SQL
+  create_view "order_days", materialized: true, sql_definition: <<-SQL
+      SELECT date_trunc('day'::text, created_at) AS day, item_id, count(*) AS n FROM orders GROUP BY (date_trunc('day'::text, created_at)), item_id;
+  SQL
+  add_index "order_days", "((n * 2))", name: "order_days_busy_idx", where: "(n > 10)"
+  add_index "order_days", ["day", "item_id"], name: "order_days_key", unique: true
+
 end
 """
 
@@ -238,6 +249,9 @@ def test_every_reader_gives_one_model(built, tmp_path):
         "orders_day_idx": (["date_trunc('day', updated_at)"], None),
         "orders_cash_idx": (["item_id"], "method = 'cash' AND quantity > 10"),
     }
+    days = live.view("order_days")
+    assert (days.materialized, sorted((i.name, i.columns, i.unique, i.where) for i in days.indexes)) == (True, [
+        ("order_days_busy_idx", ["n * 2"], False, "n > 10"), ("order_days_key", ["day", "item_id"], True, None)])
     assert live.view("open_orders").definition == (
         "SELECT id, status, quantity * 2 AS doubled, 'open' AS label FROM orders WHERE status = 'pending' AND price > 0"
     )
@@ -308,7 +322,12 @@ def model_sql(schema: Schema) -> list[str]:
                 cols = ", ".join(ident(c) if t.column(c) else f"({c})" for c in i.columns)
                 where = f" WHERE {i.where}" if i.where else ""
                 later.append(f"CREATE INDEX {ident(i.name)} ON {qname(t.name)} ({cols}){where}")
-    later += [f"CREATE VIEW {qname(v.name)} AS {v.definition}" for v in schema.views]
+    for v in schema.views:
+        later.append(f"CREATE {'MATERIALIZED VIEW' if v.materialized else 'VIEW'} {qname(v.name)} AS {v.definition}")
+        for i in v.indexes:
+            cols = ", ".join(c if c.isidentifier() else f"({c})" for c in i.columns)
+            where = f" WHERE {i.where}" if i.where else ""
+            later.append(f"CREATE {'UNIQUE ' if i.unique else ''}INDEX {ident(i.name)} ON {qname(v.name)} ({cols}){where}")
     return out + later
 
 

@@ -487,7 +487,8 @@ def test_views():
     assert s.views == [
         BASE.view("user_orgs"),
         View(name="active", definition="SELECT email FROM users", depends_on=["users"]),
-        View(name="stats.counts", definition="SELECT count(*) FROM users, active", depends_on=["active", "users"]),
+        View(name="stats.counts", definition="SELECT count(*) FROM users, active", depends_on=["active", "users"],
+             materialized=True),
     ]
     s = replay_sql(
         """
@@ -734,3 +735,29 @@ def test_generated_columns_keep_their_expression_through_renames_drops_and_set_e
         ("width", None, None), ("area", None, None), ("twice", "width * 3", None)]
     assert replay_sql("CREATE TABLE m (w int, d int GENERATED ALWAYS AS (w * 2) STORED)").table("m").column("d") \
         == Column(name="d", type="integer", generated="w * 2")
+
+
+def test_materialized_view_indexes_and_data():
+    """A materialized view holds indexes (named, renamed and dropped as a table's are, in the one name
+    space of its schema) and is populated unless made WITH NO DATA, until REFRESH says otherwise."""
+    s = replay_sql(
+        """
+        CREATE MATERIALIZED VIEW totals AS SELECT org_id, count(*) AS n FROM users GROUP BY 1 WITH NO DATA;
+        CREATE UNIQUE INDEX totals_org ON totals (org_id);
+        CREATE INDEX ON totals ((n * 2)) WHERE n > 0;
+        CREATE INDEX active_idx ON active (email);
+        CREATE INDEX totals_org ON users (email);
+        """,
+        BASE.model_copy(update={"views": [View(name="active", definition="SELECT email FROM users")]}),
+    )
+    totals = s.view("totals")
+    assert (totals.materialized, totals.populated) == (True, False)
+    assert [(i.name, i.columns, i.unique, i.where) for i in totals.indexes] == [
+        ("totals_org", ["org_id"], True, None), ("totals_expr_idx", ["n * 2"], False, "n > 0")]
+    assert s.view("active").indexes == []  # PostgreSQL refuses an index on a plain view
+    assert "totals_org" not in [i.name for i in s.table("users").indexes]  # the name is the view's index's
+    s = replay_sql("REFRESH MATERIALIZED VIEW totals; ALTER INDEX totals_org RENAME TO by_org; "
+                   "DROP INDEX totals_expr_idx;", s)
+    assert (s.view("totals").populated, [i.name for i in s.view("totals").indexes]) == (True, ["by_org"])
+    s = replay_sql("REFRESH MATERIALIZED VIEW totals WITH NO DATA; CREATE OR REPLACE VIEW active AS SELECT 1", s)
+    assert (s.view("totals").populated, [i.name for i in s.view("totals").indexes]) == (False, ["by_org"])

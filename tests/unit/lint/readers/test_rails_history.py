@@ -246,8 +246,8 @@ def test_the_walk_back_passes_renamed_tables_data_migrations_and_view_indexes(tm
     """mastodon's history stopped, walked back from its schema.rb, at three kinds of migration: a table
     made under a temporary name and renamed (Rails renames its primary key's index with it, and
     schema.rb names its foreign keys from the table's name now), a data migration through a model it
-    defines for itself (rows, no table), and indexes renamed on a materialized view (the schema holds
-    no view's indexes)."""
+    defines for itself (rows, no table), and indexes renamed on a materialized view (scenic dumps them
+    as add_index after its create_view)."""
     dumped = SCHEMA_RB.replace("2025_01_01_000002", "2025_01_01_000005").replace("end\nend\n", '''end
 
   create_table "notes", force: :cascade do |t|
@@ -255,6 +255,11 @@ def test_the_walk_back_passes_renamed_tables_data_migrations_and_view_indexes(tm
   end
 
   add_foreign_key "notes", "users"
+
+  create_view "adults", materialized: true, sql_definition: <<-SQL
+      SELECT users.id FROM users;
+  SQL
+  add_index "adults", ["id"], name: "adults_by_id", unique: true
 end
 ''')
     swap = migration("20250101000003_make_notes.rb", """  def up
