@@ -51,7 +51,10 @@ def table_lines(t: Table) -> list[str]:
 def schema_lines(schema: Schema) -> list[str]:
     out = [line for t in schema.tables for line in table_lines(t)]
     out += [f"enum {e.name}: {', '.join(e.values)}" for e in schema.enums]
-    out += [f"view {v.name}" for v in schema.views]
+    for v in schema.views:
+        kind = "materialized view" if v.materialized else "view"
+        out.append(f"{kind} {v.name}{'' if v.populated else ' (WITH NO DATA: holds no rows until a REFRESH)'}")
+        out += [f"  {_index(i)}" for i in v.indexes]
     deps = schema.dependencies  # what PostgreSQL says would break if these columns changed
     out += [f"{d.label} uses {d.table}({', '.join(d.columns) or '*'})"
             for d in (deps.dependents if deps else []) if d.kind != "index"]

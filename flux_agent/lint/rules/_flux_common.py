@@ -15,9 +15,9 @@ from typing import Optional
 from pglast import ast
 from pglast.enums import AlterTableType as AT, ConstrType, NullTestType, ObjectType
 
-from ...model.schema import Schema, Table
+from ...model.schema import Index, Schema, Table, View
 from ...pg.locks import alter_cmds
-from ...pg.parse import parse_sql
+from ...pg.parse import is_one_name, parse_sql
 from ...pg.quote import relation_name
 from ...pg.types import canonical_type
 from ...schema.replay.state import State
@@ -211,3 +211,17 @@ def plain_type(tn) -> str:
         return canonical_type(tn)
     except Exception:
         return ".".join(n.sval for n in tn.names if isinstance(n, ast.String))
+
+
+def matview_at(ctx, stmt, rv) -> Optional[View]:
+    """The materialized view `rv` names, as the file has it before `stmt` (None: no schema, or none)."""
+    schema = working_names(ctx, stmt)
+    view = schema.view(relation_name(rv)) if schema is not None else None
+    return view if view is not None and view.materialized else None
+
+
+def refresh_key(view: View) -> Optional[Index]:
+    """The index REFRESH MATERIALIZED VIEW CONCURRENTLY can match old and new rows by (matview.c's
+    is_usable_unique_index: unique, btree, not partial, plain columns only), if the view has one."""
+    return next((i for i in view.indexes if i.unique and i.method == "btree" and not i.where and i.columns
+                 and all(is_one_name(c) for c in i.columns)), None)

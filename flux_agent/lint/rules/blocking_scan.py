@@ -7,7 +7,7 @@ from pglast import ast
 
 from ...model.schema import Schema
 from ...pg.forms import Form, blocks_reads, blocks_writes, lookup, target
-from ._flux_common import working_names
+from ._flux_common import matview_at, refresh_key, working_names
 from ._rule import Rule, Verdict, flags, passes
 
 SHOP = ("CREATE TABLE orders (id bigint PRIMARY KEY, total numeric, placed date);\n"
@@ -31,6 +31,11 @@ RULE = Rule(
         flags("CLUSTER orders USING orders_pkey;", schema_sql=SHOP),
         flags("VACUUM FULL orders;", transactional=False, schema_sql=SHOP),
         flags("REFRESH MATERIALIZED VIEW order_totals;", schema_sql=SHOP),
+        flags("REFRESH MATERIALIZED VIEW order_days;", schema_sql=SHOP + "\nCREATE MATERIALIZED VIEW order_days AS "
+              "SELECT placed::date AS day, count(*) AS n FROM orders GROUP BY 1;"),
+        passes("CREATE MATERIALIZED VIEW order_days AS SELECT placed::date AS day FROM orders WITH NO DATA;\n"
+               "REFRESH MATERIALIZED VIEW order_days;", schema_sql=SHOP,
+               why="a view that holds no rows: nothing reads it yet, and CONCURRENTLY is refused there"),
         flags("ALTER TABLE orders SET TABLESPACE fast_disk;", schema_sql=SHOP),
         flags("ALTER INDEX orders_pkey SET TABLESPACE fast_disk;", schema_sql=SHOP),
         flags("ALTER TABLE orders SET UNLOGGED;", schema_sql=SHOP),
@@ -74,11 +79,24 @@ def check(stmt, ctx):
                 continue
             if key == "ALTER TABLE ATTACH PARTITION" and _has_check(working_names(ctx, stmt), relation):
                 continue  # PostgreSQL skips the scan when a CHECK constraint proves the bound
-            blocked = "reads and writes" if blocks_reads(lock) else "writes"
             remedy = _REMEDY.get(key, "a maintenance window, or a new table filled in batches and swapped in")
+            if key == "REFRESH MATERIALIZED VIEW":
+                view = matview_at(ctx, stmt, stmt.node.relation)
+                if view is not None and not view.populated:
+                    continue  # nothing reads a view that holds no rows (it fails), and CONCURRENTLY is refused
+                remedy = _refresh_remedy(view) if view is not None else remedy
+            blocked = "reads and writes" if blocks_reads(lock) else "writes"
             return Verdict(f"{key} takes {lock} on {relation} and {_work(form)}: {blocked} on {relation} wait until it "
                            f"finishes; {remedy}")
     return None
+
+
+def _refresh_remedy(view) -> str:
+    key = refresh_key(view)
+    if key is not None:
+        return f"REFRESH MATERIALIZED VIEW CONCURRENTLY (its unique index {key.name} lets it match rows)"
+    return (f"REFRESH MATERIALIZED VIEW CONCURRENTLY, once {view.name} has a unique index on plain columns to match "
+            f"rows by (CREATE UNIQUE INDEX CONCURRENTLY first): it has none")
 
 
 def _locked(stmt, key: str, form: Form, ctx) -> list[tuple]:

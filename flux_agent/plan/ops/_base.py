@@ -38,6 +38,11 @@ def require_table(schema: Schema, name: str) -> Table:
     key = canonical_table(name)
     table = schema.table(key)
     if table is None:
+        view = schema.view(key)
+        if view is not None:  # the model keeps no view's columns: nothing here can be planned on one
+            kind = "a materialized view" if view.materialized else "a view"
+            raise FluxInputError(f"{shown(name)} is {kind}, not a table: Flux plans changes to tables; write "
+                                 f"this change of it as SQL and `flux validate` it")
         elsewhere = [t.name for t in schema.tables if t.name.rpartition(".")[2] == key.rpartition(".")[2]]
         if elsewhere:  # the table outside the schema named (dispatch's tenant schemas)
             raise FluxInputError(f"unknown table {shown(name)}: did you mean {' or '.join(sorted(elsewhere))}? "

@@ -36,7 +36,8 @@ def _same_index(op: AddIndex, table: Table) -> Optional[Index]:
 
 
 def _exists(schema: Schema, table: Table, name: str) -> bool:
-    return any(i.name == name for t in schema.tables for i in t.indexes) or any(
+    """Is `name` an index's (a table's or a materialized view's) or a constraint of the table's?"""
+    return any(i.name == name for t in [*schema.tables, *schema.views] for i in t.indexes) or any(
         c.name == name for c in table.constraints)
 
 

@@ -4,7 +4,7 @@ indexes one a line (before, only the columns: no key, no index of outline's 60 t
 from __future__ import annotations
 
 from flux_agent.entry.schema_text import schema_lines
-from flux_agent.model.schema import Column, Constraint, Index, Schema, Table
+from flux_agent.model.schema import Column, Constraint, Index, Schema, Table, View
 
 ORDERS = Table(
     name="orders",
@@ -41,3 +41,15 @@ def test_a_primary_key_known_only_by_its_columns_is_still_said():
     """A static reader may give the key's columns and no constraint for it."""
     table = Table(name="t", columns=[Column(name="a", type="integer", nullable=False)], primary_key=["a"])
     assert schema_lines(Schema(tables=[table])) == ["t(a integer NOT NULL)", "  primary key (a)"]
+
+
+def test_a_materialized_view_shows_its_indexes_and_whether_it_holds_rows():
+    views = [View(name="active", definition="SELECT 1"),
+             View(name="daily", materialized=True, indexes=[Index(name="daily_day", columns=["day"], unique=True)]),
+             View(name="weekly", materialized=True, populated=False)]
+    assert schema_lines(Schema(views=views)) == [
+        "view active",
+        "materialized view daily",
+        "  unique index daily_day (day)",
+        "materialized view weekly (WITH NO DATA: holds no rows until a REFRESH)",
+    ]

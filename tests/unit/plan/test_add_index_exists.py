@@ -38,3 +38,18 @@ def test_an_index_the_table_has_is_nothing_to_add(op, says):
 def test_a_different_index_on_the_same_columns_is_planned(op):
     plan = _plan(op)
     assert any("CREATE" in (s.up_sql or "") and "INDEX CONCURRENTLY" in s.up_sql for s in plan.steps)
+
+
+def test_a_materialized_views_index_name_and_the_view_itself_are_said_as_such():
+    """A materialized view's index holds its name in the schema's one space of relations; a view is
+    no table to plan on, and the refusal says which it is rather than "unknown table"."""
+    from flux_agent.model.schema import Index, View
+
+    schema = shop_schema()
+    schema.views.append(View(name="daily", materialized=True, indexes=[Index(name="orders_by_status", columns=["d"])]))
+    ops = parse_operations([{"op": "add_index", "table": "orders", "columns": ["status"], "name": "orders_by_status"}])
+    with pytest.raises(FluxInputError, match="named 'orders_by_status' already exists"):
+        build_plan(ops, schema, Settings(), tool="sql")
+    ops = parse_operations([{"op": "add_index", "table": "daily", "columns": ["d"]}])
+    with pytest.raises(FluxInputError, match="'daily' is a materialized view, not a table"):
+        build_plan(ops, schema, Settings(), tool="sql")
