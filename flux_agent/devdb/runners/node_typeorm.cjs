@@ -20,8 +20,23 @@ function isDataSource(value, typeorm) {
     && (value['@instanceof'] === Symbol.for('DataSource') || (typeorm.DataSource && value instanceof typeorm.DataSource));
 }
 
+// A DataSource of Flux's own, where the project's cannot be had: its migrations need no entities,
+// only TypeORM and a connection (misskey's ormconfig.js imports its build output, built/config.js).
+function ownDataSource(typeorm, why) {
+  notes.push(`${why}: ran the migrations with a TypeORM data source of Flux's own (no entities, TypeORM's `
+    + 'default naming strategy, migrations table and transaction mode)');
+  return new typeorm.DataSource({ type: 'postgres', migrations: [] });
+}
+
 async function findDataSource(file, typeorm) {
-  const loaded = await loadConfig(file, 'the TypeORM data source');
+  if (!file) return ownDataSource(typeorm, 'no TypeORM DataSource file found');
+  let loaded;
+  try {
+    loaded = await loadConfig(file, 'the TypeORM data source');
+  } catch (err) {
+    if (err instanceof Refusal) return ownDataSource(typeorm, err.message);
+    throw err;
+  }
   if (isDataSource(loaded, typeorm)) return loaded;
   const found = [];
   if (loaded && typeof loaded === 'object') {
@@ -49,6 +64,7 @@ async function typeorm() {
   const o = ds.options;
   const synchronize = o.synchronize;
   const globs = JSON.stringify(o.migrations || []);
+  const named = !!(o.migrations && o.migrations.length);  // (setOptions below changes `o` itself)
   if (o.type !== 'postgres') throw new Refusal('config', `the TypeORM data source's type is '${o.type}', not postgres`);
   cap.bookkeeping.push(o.migrationsTableName || 'migrations');
   const extra = o.extra ? { ...o.extra } : undefined;
@@ -67,7 +83,8 @@ async function typeorm() {
       await ds.destroy();
       ds.setOptions({ migrations: [`${job.migrationsDir.split(path.sep).join('/')}/*.{ts,js,cjs,mjs}`] });
       await ds.initialize();
-      notes.push(`the data source's migrations ${globs} match no file: ran those in ${rel(job.migrationsDir)}`);
+      // (Flux's own data source names none: the folder is all it runs)
+      if (named) notes.push(`the data source's migrations ${globs} match no file: ran those in ${rel(job.migrationsDir)}`);
     } else if (ds.migrations && ds.migrations.length && !opts.files) {
       notes.push(`the data source's migrations ${globs} are not in ${rel(job.migrationsDir)}, the folder Flux reads `
         + 'and writes: set migrations_dir in .flux.yaml (until then Flux does not see them change)');
@@ -82,7 +99,7 @@ async function typeorm() {
         + 'schema the migrations make, not the entities');
     }
   } finally {
-    await ds.destroy();
+    if (ds.isInitialized) await ds.destroy();  // (a failed initialize: its error, not this one, is the news)
   }
 }
 

@@ -1,5 +1,7 @@
 """typeorm: the project's own TypeORM runs its migrations up (DataSource.runMigrations, each in its
-transaction) from the project's DataSource file, its connection replaced by the dev database's."""
+transaction) from the project's DataSource file, its connection replaced by the dev database's; where
+there is none, or it does not load (a project not built: misskey's imports its build output), with a
+data source of the driver's own, which the notes say."""
 
 from __future__ import annotations
 
@@ -7,7 +9,6 @@ import re
 from pathlib import Path
 from typing import Optional
 
-from ...errors import FluxInputError
 from ..program import ToolRun
 from . import _node
 
@@ -90,13 +91,10 @@ class TypeormRunner:
 
     def run(self, job: ToolRun) -> list[str]:
         root = _node.package_root(job.project, job.project / job.migrations_dir)
+        # No DataSource file, or one that does not load: the driver runs the migrations with one of its own.
         source = data_source(root)
-        if source is None:
-            raise FluxInputError(f"typeorm: no DataSource file found in {root} (the file `typeorm -d` is given: "
-                                 "name it in a package.json script, e.g. `typeorm-ts-node-commonjs -d "
-                                 "src/data-source.ts migration:run`), or give --database-url")
         files = _node.migration_files(job.project, job.migrations_dir)
-        options = {"config": str(source), "ts": _node.has_typescript(files + [source]),
+        options = {"config": str(source) if source else None, "ts": _node.has_typescript(files + ([source] if source else [])),
                    "files": sum(f.suffix in _SCAN_EXT for f in files)}
         return _node.run_node("typeorm", job, root, options, "typeorm")
 

@@ -552,6 +552,36 @@ def test_a_typeorm_data_source_named_by_a_script_with_a_url_and_compiled_migrati
     assert prod_state(prod) == PROD_STATE
 
 
+@pytest.mark.parametrize("source", ["unbuilt", "none"])
+def test_typeorm_migrations_run_where_the_data_source_does_not_load(tmp_path, source):
+    """misskey's ormconfig.js imports its build output (built/config.js): in a checkout not built, the
+    data source does not load, and neither does a project without one. The migrations need neither
+    (no entities, only TypeORM and a connection): Flux runs them with a data source of its own and
+    says so, where every file was "not analysed" before (misskey: 276 of 276)."""
+    nm = modules("typeorm")
+    root = tmp_path / "app"
+    (root / "migration").mkdir(parents=True)
+    (root / "node_modules").symlink_to(nm, target_is_directory=True)
+    (root / "package.json").write_text(json.dumps({"type": "module", "dependencies": {"typeorm": "1.1.1"}}))
+    if source == "unbuilt":
+        (root / "ormconfig.js").write_text(
+            "import { DataSource } from 'typeorm';\nimport { loadConfig } from './built/config.js';\n"
+            "const config = loadConfig();\nexport default new DataSource({ type: 'postgres', host: config.db.host, "
+            "migrations: ['migration/*.js'] });\n")
+    (root / "migration" / "1735689600000-Widgets.js").write_text(
+        "export class Widgets1735689600000 {\n"
+        "  async up(q) { await q.query(`CREATE TABLE widgets (id int PRIMARY KEY)`); }\n"
+        "  async down(q) { await q.query(`DROP TABLE widgets`); }\n}\n")
+    (root / ".flux.yaml").write_text("tool: typeorm\nmigrations_dir: migration\n")
+    schema, notes = actions.current_schema(str(root))
+    assert "widgets" in _names(schema)
+    why = ("cannot load the TypeORM data source ormconfig.js: Cannot find module" if source == "unbuilt"
+           else "no TypeORM DataSource file found")
+    assert len(notes) == 1 and notes[0].startswith(why), notes
+    assert notes[0].endswith("ran the migrations with a TypeORM data source of Flux's own (no entities, TypeORM's "
+                             "default naming strategy, migrations table and transaction mode)")
+
+
 def test_sequelize_without_its_config_is_one_line(tmp_path):
     nm = modules("sequelize")
     root = tmp_path / "app"

@@ -31,4 +31,4 @@ def test_the_file_exporting_the_data_source(tmp_path):
 
 def test_none_when_no_file_exports_one(tmp_path):
     _project(tmp_path, {"src/lib/database/migration-executor.ts": EXECUTOR})
-    assert data_source(tmp_path) is None  # the runner then says no DataSource file was found
+    assert data_source(tmp_path) is None  # the driver then runs the migrations with a data source of its own
