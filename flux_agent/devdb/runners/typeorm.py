@@ -12,6 +12,10 @@ from typing import Optional
 from ..program import ToolRun
 from . import _node
 
+# What the driver's note says where it ran the migrations with a data source of its own (node_typeorm.cjs):
+# how the build ran, not a failure of it.
+OWN_SOURCE = "ran the migrations with a TypeORM data source of Flux's own"
+
 # Where projects keep the DataSource the typeorm CLI is given with -d, most usual first.
 NAMES = ("data-source.ts", "data-source.js", "src/data-source.ts", "src/data-source.js", "datasource.ts",
          "src/datasource.ts", "src/db/data-source.ts", "src/database/data-source.ts", "src/config/data-source.ts",
