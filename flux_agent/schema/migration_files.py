@@ -21,8 +21,11 @@ through this module, so a file means the same thing to both. The formats:
   pending files in one transaction.
 - flyway: `V<version>__<desc>.sql`, run in version order (V10 after V9), each in a
   transaction unless `V<version>__<desc>.sql.conf` says `executeInTransaction=false`; the
-  `U<version>__<desc>.sql` of the same version undoes it. Both are read with their
-  placeholders (`${name}`) replaced, as Flyway runs them (flyway_placeholders.py).
+  `U<version>__<desc>.sql` of the same version undoes it. On an empty database the newest
+  baseline `B<version>__<desc>.sql` runs instead of the V-files up to its version, and the
+  repeatable `R__<desc>.sql` files run after the V-files (migration_order.py); B- and R-files
+  run as V-files do. All are read with their placeholders (`${name}`) replaced, as Flyway runs
+  them (flyway_placeholders.py).
 - sqitch: `deploy/<change>.sql` in sqitch.plan order, as psql runs it (no transaction but
   its own); `revert/<change>.sql` undoes it.
 - anything else: the whole file runs on the way up.
@@ -44,7 +47,15 @@ from . import flyway_placeholders
 from .drizzle_runs import in_journal, journal_path
 
 # File names, not SQL.
-FLYWAY_NAME = re.compile(r"([VU])(\d+(?:[._]\d+)*)__.*\.sql$")
+FLYWAY_NAME = re.compile(r"([VUB])(\d+(?:[._]\d+)*)__.*\.sql$")  # versioned, undo, baseline
+FLYWAY_REPEATABLE = re.compile(r"R__(.+)\.sql$")
+
+
+def flyway_runs_up(name: str) -> bool:
+    """Is `name` a Flyway migration that runs on the way up (a V-, B- or R-file), each in a
+    transaction unless its .conf says otherwise?"""
+    flyway = FLYWAY_NAME.match(name)
+    return flyway.group(1) != "U" if flyway else FLYWAY_REPEATABLE.match(name) is not None
 
 
 @dataclass
@@ -96,9 +107,12 @@ def read_sections(path: Path, text: str) -> Sections:
     if path.name.endswith(".up.sql"):
         return Sections(text, 0, _read_or_empty(path.with_name(path.name[: -len(".up.sql")] + ".down.sql")),
                         False, one_query=True)
-    if (flyway := FLYWAY_NAME.match(path.name)) and flyway.group(1) == "V":
-        # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise.
-        undo = _rendered(path, _read_or_empty(_flyway_undo(path, flyway.group(2))))
+    if flyway_runs_up(path.name):
+        # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise;
+        # a V-file's U-file undoes it.
+        flyway = FLYWAY_NAME.match(path.name)
+        undo = _rendered(path, _read_or_empty(_flyway_undo(path, flyway.group(2)))) if flyway and \
+            flyway.group(1) == "V" else None
         return Sections(text, 0, undo, not _flyway_no_transaction(path))
     if sqitch_folder(path.parent, ("deploy",)):
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
@@ -132,9 +146,10 @@ def side_files(path: Union[str, Path]) -> list[str]:
         return [os.path.join(folder, _DOWN)]
     if name == _DIESEL_UP:
         return [os.path.join(folder, _DOWN), os.path.join(folder, "metadata.toml")]
-    if (flyway := FLYWAY_NAME.match(name)) and flyway.group(1) == "V":
-        return [os.fspath(_flyway_undo(Path(path), flyway.group(2))), os.path.join(folder, name + ".conf"),
-                *flyway_placeholders.config_paths(folder or ".")]
+    if flyway_runs_up(name):
+        flyway = FLYWAY_NAME.match(name)
+        undo = [os.fspath(_flyway_undo(Path(path), flyway.group(2)))] if flyway and flyway.group(1) == "V" else []
+        return [*undo, os.path.join(folder, name + ".conf"), *flyway_placeholders.config_paths(folder or ".")]
     if os.path.basename(folder) == "deploy":
         above = os.path.dirname(folder)
         return [os.path.join(above, "revert", name), os.path.join(above, "sqitch.plan")]
@@ -295,7 +310,8 @@ def _sql_migrate(lines: list[str], marks: list) -> Sections:
 def _rendered(path: Union[str, Path], text: str) -> str:
     """A Flyway migration's text as Flyway runs it: its placeholders replaced; any other file's as it is."""
     folder, name = _split(path)
-    return flyway_placeholders.render(text, folder) if FLYWAY_NAME.match(name) else text
+    return flyway_placeholders.render(text, folder) if FLYWAY_NAME.match(name) or FLYWAY_REPEATABLE.match(name) \
+        else text
 
 
 def _read_or_empty(path: Path) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 
 from .drizzle_runs import BY_HAND, drizzle_listed
-from .migration_files import FLYWAY_NAME, ONE_MIGRATION_FILES, is_down_name, sqitch_folder, version_key
+from .migration_files import FLYWAY_NAME, FLYWAY_REPEATABLE, ONE_MIGRATION_FILES, is_down_name, sqitch_folder, version_key
 
 _LEADING_NUMBER = re.compile(r"(\d+)_")
 # Tools that order a folder by the number before the first `_` (1, 2, ..., 10), not by name.
@@ -23,9 +23,7 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
     if not folder.is_dir():
         return []
     if tool == "flyway":
-        found = [(version_key(m.group(2)), p) for p in folder.glob("V*__*.sql")
-                 if (m := FLYWAY_NAME.match(p.name)) and m.group(1) == "V"]
-        return [p for _, p in sorted(found)]
+        return _flyway_files(folder)
     if tool == "sqitch":
         plan = folder / "sqitch.plan"
         names = sqitch_changes(plan.read_text(encoding="utf-8")) if plan.is_file() else []
@@ -51,6 +49,22 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
         listed = drizzle_listed(folder)
         found = found if listed is None else [f for f in found if f.stem in listed or BY_HAND.match(f.name)]
     return found
+
+
+def _flyway_files(folder: Path) -> list[Path]:
+    """What Flyway runs on an empty database: the newest baseline (B-file) and the V-files above its
+    version (all the V-files where there is none), in version order, then the repeatable R-files in
+    the order of their descriptions."""
+    kinds: dict[str, list] = {"V": [], "B": []}
+    for p in folder.glob("[VB]*__*.sql"):
+        if (m := FLYWAY_NAME.match(p.name)) and m.group(1) in kinds:
+            kinds[m.group(1)].append((version_key(m.group(2)), p))
+    versioned = sorted(kinds["V"])
+    if kinds["B"]:
+        base_version, base = max(kinds["B"])
+        versioned = [(base_version, base)] + [(v, p) for v, p in versioned if v > base_version]
+    repeatable = sorted((m.group(1), p) for p in folder.glob("R__*.sql") if (m := FLYWAY_REPEATABLE.match(p.name)))
+    return [p for _, p in versioned] + [p for _, p in repeatable]
 
 
 def goose_go_migrations(folder: Path) -> list[Path]:

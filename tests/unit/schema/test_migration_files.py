@@ -14,7 +14,7 @@ from pglast import ast
 from flux_agent.entry import actions as tools
 from flux_agent.errors import FluxInputError, FluxInternalError
 from flux_agent.model.plan import Plan, Step
-from flux_agent.schema.migration_files import has_down_sql, is_down_file, read_sections, up_section, up_sql_of
+from flux_agent.schema.migration_files import has_down_sql, is_down_file, read_sections, side_files, up_section, up_sql_of
 from flux_agent.schema.migration_order import migration_files
 from flux_agent.schema.replay import statements
 from flux_agent.schema.replay.engine import FolderReplay, replay_folder
@@ -211,7 +211,7 @@ def test_each_tool_runs_a_folder_in_its_own_order(tmp_path):
     for name in ("V2__b.sql", "V10__c.sql", "V1__a.sql", "V1.1__a2.sql", "U2__b.sql", "V2__b.sql.conf", "R__view.sql"):
         write(tmp_path, f"flyway/{name}", "SELECT 1;\n")
     assert names(migration_files(tmp_path / "flyway", "flyway"), tmp_path / "flyway") == [
-        "V1__a.sql", "V1.1__a2.sql", "V2__b.sql", "V10__c.sql"]
+        "V1__a.sql", "V1.1__a2.sql", "V2__b.sql", "V10__c.sql", "R__view.sql"]
     for name in ("10_c.up.sql", "2_b.up.sql", "1_a.up.sql", "2_b.down.sql"):
         write(tmp_path, f"gm/{name}", "SELECT 1;\n")
     # golang-migrate and goose order by the version number; dbmate by name.
@@ -242,6 +242,28 @@ def test_each_tool_runs_a_folder_in_its_own_order(tmp_path):
     assert names(migration_files(tmp_path / "drizzle", "drizzle"), tmp_path / "drizzle") == [
         "0000_a.sql", "0001-01_manual_x.sql", "0001_b.sql"]
     assert migration_files(tmp_path / "absent", "flyway") == []
+
+
+def test_flyway_runs_the_newest_baseline_then_the_versions_above_it_then_the_repeatables(tmp_path):
+    """On an empty database Flyway runs the newest B-file instead of the V-files up to its version,
+    then the V-files above it, then the R-files by description (hawkbit keeps one B-file and the
+    V-files after it: every later file was judged without its tables, and the B-file as run outside a
+    transaction). B- and R-files run in a transaction as V-files do, unless their .conf says not."""
+    folder = tmp_path / "flyway"
+    for name in ("V1__a.sql", "V2__b.sql", "B1__old_base.sql", "B2__base.sql", "V2.1__c.sql", "V3__d.sql",
+                 "U3__d.sql", "R__views.sql", "R__functions.sql"):
+        write(folder, name, "SELECT 1;\n")
+    assert names(migration_files(folder, "flyway"), folder) == [
+        "B2__base.sql", "V2.1__c.sql", "V3__d.sql", "R__functions.sql", "R__views.sql"]
+    def sections(name: str):
+        return read_sections(folder / name, (folder / name).read_text())
+
+    for name in ("B2__base.sql", "R__views.sql", "V3__d.sql"):
+        assert sections(name).transactional and sections(name).up == "SELECT 1;\n", name
+    assert sections("B2__base.sql").down is None and sections("V3__d.sql").down == "SELECT 1;\n"
+    write(folder, "R__views.sql.conf", "executeInTransaction=false\n")
+    assert not sections("R__views.sql").transactional
+    assert str(folder / "R__views.sql.conf") in side_files(folder / "R__views.sql")
 
 
 def _three_files(folder: Path, broken: str) -> None:
@@ -387,3 +409,22 @@ def test_drizzle_runs_what_its_journal_lists(tmp_path):
     assert len(migration_files(tmp_path, "sql")) == 4  # another tool's folder: every file
     (tmp_path / "meta" / "_journal.json").write_text("{")  # a journal Flux cannot read: every file counts
     assert len(migration_files(tmp_path, "drizzle")) == 4
+
+
+def test_a_flyway_folder_is_judged_from_its_baseline(tmp_path):
+    """The V-file after a baseline is judged against the tables the B-file makes, and the B-file as
+    run in a transaction (hawkbit: 169 findings, 10 errors -> 53, the false ones gone)."""
+    from flux_agent.entry.validate import validate_paths
+
+    folder = tmp_path / "src" / "main" / "resources" / "db" / "migration"
+    write(folder, "V1__gone.sql", "CREATE TABLE gone (id bigint PRIMARY KEY);\n")
+    write(folder, "B2__base.sql", "CREATE TABLE t (id bigint PRIMARY KEY, a text);\nCREATE INDEX t_a ON t (a);\n")
+    write(folder, "V3__index.sql", "SET lock_timeout = '1s';\nSET statement_timeout = '5s';\n"
+                                   "CREATE INDEX t_id_a ON t (id, a);\n")
+    _, found = validate_paths([folder], project_dir=str(tmp_path), tool="flyway")
+    by_file = {}
+    for f in found:
+        by_file.setdefault(Path(f.path).name, set()).add(f.rule)
+    assert "unknown-table-or-column" not in by_file.get("V3__index.sql", set())
+    assert "require-concurrent-index-creation" in by_file["V3__index.sql"]  # judged, against t
+    assert "prefer-robust-stmts" not in by_file.get("B2__base.sql", set())  # in a transaction
