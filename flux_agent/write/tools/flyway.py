@@ -8,7 +8,10 @@ the highest major version + 1, at the folder's zero-padding. An empty folder
 starts at `V1`. Flyway parses PostgreSQL itself (dollar quotes included), so
 the SQL goes in as is; outside a transaction it runs each statement on its own, so a step's
 guard goes first. Where the folder's migrations qualify names with placeholders (`${schema}.t`),
-the written files do too (schema/flyway_placeholders.templater).
+the written files do too (schema/flyway_placeholders.templater). Where every migration of the
+folder ends its name alike after a second `__` (hawkbit's `V1_20_4__..._key_value__POSTGRESQL.sql`:
+Flyway there runs only files ending `POSTGRESQL.sql`, its sqlMigrationSuffixes), the written files
+end so too.
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, guarded_u
 _VERSION = re.compile(r"[VB](\d+)(?:[._]\d+)*__.*\.sql$")  # file names, not SQL
 
 
+def _common_tail(folder: Path) -> str:
+    """How the folder's V- and B-files all end their names after the description (`__POSTGRESQL.sql`:
+    the suffix a per-database folder's Flyway is told to run), or `.sql` where they do not agree."""
+    names = [p.name for p in folder.glob("[VB]*__*.sql") if _VERSION.match(p.name)]
+    tails = {name.rsplit("__", 1)[1] if name.count("__") >= 2 else None for name in names}
+    if len(names) >= 2 and len(tails) == 1 and None not in tails:
+        return "__" + tails.pop()
+    return ".sql"
+
+
 class FlywayWriter(Writer):
     tool = "flyway"
     default_dir = "db/migration"
@@ -35,10 +48,12 @@ class FlywayWriter(Writer):
         found = existing_versions(Path(project_dir) / folder, _VERSION)
         versions = next_versions(found, len(db_steps(plan)), now, width=0)
 
+        tail = _common_tail(Path(project_dir) / folder)
+
         def files(step: Step, i: int) -> list[str]:
-            up = folder / f"V{versions[i]}__{step_slug(step)}.sql"
+            up = folder / f"V{versions[i]}__{step_slug(step)}{tail}"
             conf = [] if step.transactional else [f"{up.as_posix()}.conf"]
-            return [up.as_posix(), (folder / f"U{versions[i]}__{step_slug(step)}.sql").as_posix(), *conf]
+            return [up.as_posix(), (folder / f"U{versions[i]}__{step_slug(step)}{tail}").as_posix(), *conf]
 
         return lay_out(plan, files)
 

@@ -287,6 +287,17 @@ def test_flyway_versions(tmp_path):
     assert names("flyway", tmp_path / "t")[0].startswith("V20300101000001__")
 
 
+def test_flyway_files_end_as_the_folders_do(tmp_path):
+    """A per-database folder whose Flyway runs only files ending `POSTGRESQL.sql` (hawkbit's
+    sql-migration-suffixes): the written V-, U- and .conf files end so too; a folder whose files
+    do not agree keeps `.sql`."""
+    touch(tmp_path / "h/db/migration", "B1_20_0__baseline__POSTGRESQL.sql", "V1_20_4__kv__POSTGRESQL.sql")
+    got = names("flyway", tmp_path / "h")
+    assert got and all(n.endswith(("__POSTGRESQL.sql", "__POSTGRESQL.sql.conf")) for n in got), got
+    touch(tmp_path / "m/db/migration", "V1__init__POSTGRESQL.sql", "V2__more.sql")
+    assert all(not n.endswith("__POSTGRESQL.sql") for n in names("flyway", tmp_path / "m"))
+
+
 def test_rails_names_versions_and_acronyms(tmp_path):
     mig = tmp_path / "db/migrate"
     touch(mig, "20300101000000_drop_users_email_and_the_sync_trigger.rb")
