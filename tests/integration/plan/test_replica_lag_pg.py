@@ -38,6 +38,11 @@ def _wait(what: str, check, timeout: float = 60) -> None:
         time.sleep(0.1)
 
 
+def _caught_up(p_url: str) -> bool:
+    with psycopg.connect(p_url, autocommit=True) as c:
+        return c.execute("SELECT replay_lsn >= pg_current_wal_lsn() FROM pg_stat_replication").fetchone()[0] is True
+
+
 @pytest.fixture
 def primary_and_standby():
     """(primary URL, standby URL): a fresh primary and its streaming standby, stopped afterwards."""
@@ -112,7 +117,14 @@ def test_backfill_slows_while_the_replica_lags_and_comes_back_to_pace(primary_an
             errors.append(exc)
 
     with psycopg.connect(s_url, autocommit=True) as standby:
+        # The lag starts at nothing and grows only from the backfill: the standby replays the load
+        # first, and the backfill starts once replay has stopped (a pause is first only "requested":
+        # on a busy machine the standby replayed on, the lag fell under the limit while "paused", and
+        # the backfill came back to pace before the resume).
+        _wait("the standby to replay the load", lambda: _caught_up(p_url))
         standby.execute("SELECT pg_wal_replay_pause()")
+        _wait("replay to pause",
+              lambda: standby.execute("SELECT pg_get_wal_replay_pause_state()").fetchone()[0] == "paused")
         thread = threading.Thread(target=backfill, daemon=True)
         thread.start()
         _wait("the backfill to throttle on lag",
