@@ -50,8 +50,10 @@ def recorded(path: Path, tool: str, url: str) -> Optional[str]:
     if tool not in TABLES:
         raise FluxInputError(f"cannot tell whether a {tool} migration is applied: Flux does not know where {tool} "
                              "records them; leave out --database-url to rely on git alone")
-    # drizzle's config, in the package above its migrations folder, may name its own table
-    table = runs_table(tool, path.resolve().parent.parent)
+    # drizzle's config, in the package above its migrations folder, may name its own table; Flyway's
+    # configuration, in the migrations folder or above it, too
+    folder = path.resolve().parent
+    table = runs_table(tool, folder.parent, folder.name)
     try:
         with psycopg.connect(url, connect_timeout=10) as conn:
             conn.read_only = True

@@ -34,7 +34,13 @@ TABLES = {
 def runs_table(tool: str, project: Path, migrations_dir: Optional[str] = None) -> Optional[str]:
     """The table `tool` records its runs in for this project: TABLES's, but drizzle's where the
     project's drizzle.config names its own (`migrations: { table, schema }`: dokploy's
-    public.migrations)."""
+    public.migrations), knex's where its knexfile does, Flyway's where its configuration sets
+    `table` (`spring.flyway.table=schema_version`), in its default schema."""
+    if tool == "flyway":
+        from ..schema.flyway_config import settings
+
+        conf = settings(str((Path(project) / (migrations_dir or ".")).resolve()))
+        return conf.table if conf.default_schema == "public" else f"{conf.default_schema}.{conf.table}"
     if tool == "drizzle":
         from .drizzle_config import migrations_table
 

@@ -25,7 +25,7 @@ through this module, so a file means the same thing to both. The formats:
   baseline `B<version>__<desc>.sql` runs instead of the V-files up to its version, and the
   repeatable `R__<desc>.sql` files run after the V-files (migration_order.py); B- and R-files
   run as V-files do. All are read with their placeholders (`${name}`) replaced, as Flyway runs
-  them (flyway_placeholders.py).
+  them (flyway_config.py).
 - sqitch: `deploy/<change>.sql` in sqitch.plan order, as psql runs it (no transaction but
   its own); `revert/<change>.sql` undoes it.
 - anything else: the whole file runs on the way up.
@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from . import flyway_placeholders
+from . import flyway_config
 from .drizzle_runs import in_journal, journal_path
 
 # File names, not SQL.
@@ -149,7 +149,7 @@ def side_files(path: Union[str, Path]) -> list[str]:
     if flyway_runs_up(name):
         flyway = FLYWAY_NAME.match(name)
         undo = [os.fspath(_flyway_undo(Path(path), flyway.group(2)))] if flyway and flyway.group(1) == "V" else []
-        return [*undo, os.path.join(folder, name + ".conf"), *flyway_placeholders.config_paths(folder or ".")]
+        return [*undo, os.path.join(folder, name + ".conf"), *flyway_config.config_paths(folder or ".")]
     if os.path.basename(folder) == "deploy":
         above = os.path.dirname(folder)
         return [os.path.join(above, "revert", name), os.path.join(above, "sqitch.plan")]
@@ -310,7 +310,7 @@ def _sql_migrate(lines: list[str], marks: list) -> Sections:
 def _rendered(path: Union[str, Path], text: str) -> str:
     """A Flyway migration's text as Flyway runs it: its placeholders replaced; any other file's as it is."""
     folder, name = _split(path)
-    return flyway_placeholders.render(text, folder) if FLYWAY_NAME.match(name) or FLYWAY_REPEATABLE.match(name) \
+    return flyway_config.render(text, folder) if FLYWAY_NAME.match(name) or FLYWAY_REPEATABLE.match(name) \
         else text
 
 

@@ -8,7 +8,7 @@ the highest major version + 1, at the folder's zero-padding. An empty folder
 starts at `V1`. Flyway parses PostgreSQL itself (dollar quotes included), so
 the SQL goes in as is; outside a transaction it runs each statement on its own, so a step's
 guard goes first. Where the folder's migrations qualify names with placeholders (`${schema}.t`),
-the written files do too (schema/flyway_placeholders.templater). Where every migration of the
+the written files do too (schema/flyway_config.templater). Where every migration of the
 folder ends its name alike after a second `__` (hawkbit's `V1_20_4__..._key_value__POSTGRESQL.sql`:
 Flyway there runs only files ending `POSTGRESQL.sql`, its sqlMigrationSuffixes), the written files
 end so too.
@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ...model.plan import Plan, Step
-from ...schema.flyway_placeholders import templater
+from ...schema.flyway_config import templater
 from .._layout import existing_versions, lay_out, next_versions, step_slug
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, guarded_up_sql, laid_files, sql_header
 

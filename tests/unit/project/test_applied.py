@@ -56,3 +56,23 @@ def test_knex_s_runs_table_is_the_one_its_knexfile_names(tmp_path):
     assert runs_table("knex", tmp_path, "src/db/migrations") == "infisical_migrations"
     schema = Schema(tables=[Table(name=n) for n in ("users", "infisical_migrations", "infisical_migrations_lock")])
     assert [t.name for t in without_runs_table(schema, "knex", tmp_path, "src/db/migrations").tables] == ["users"]
+
+
+def test_flyway_s_runs_table_is_the_one_its_configuration_sets(tmp_path):
+    """A Spring project's `spring.flyway.table` (hawkbit's schema_version), or a flyway.conf's
+    `flyway.table` in a schema of its own: `flux status` and `flux fix` read what ran there, not in
+    an absent flyway_schema_history (a file that ran would have looked unapplied, and been replaced)."""
+    from flux_agent.project.applied import runs_table
+    from flux_agent.schema import flyway_config
+
+    folder = tmp_path / "src/main/resources/db/migration"
+    folder.mkdir(parents=True)
+    assert runs_table("flyway", tmp_path, "src/main/resources/db/migration") == "flyway_schema_history"
+    (tmp_path / "src/main/resources/application.properties").write_text(
+        "spring.flyway.table=schema_version\nspring.flyway.enabled=true\n")
+    flyway_config._read.cache_clear()
+    assert runs_table("flyway", tmp_path, "src/main/resources/db/migration") == "schema_version"
+    (folder / "flyway.conf").write_text("flyway.schemas=app,public\nflyway.table=history\n")
+    assert runs_table("flyway", tmp_path, "src/main/resources/db/migration") == "app.history"
+    (folder / "flyway.conf").write_text("flyway.table=${FLYWAY_TABLE}\n")  # the environment's: not known here
+    assert runs_table("flyway", tmp_path, "src/main/resources/db/migration") == "schema_version"

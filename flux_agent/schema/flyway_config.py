@@ -1,14 +1,17 @@
-"""Flyway's placeholders (`${name}`) in its SQL migrations, replaced as Flyway replaces them before
-it runs a file: with the values a flyway.conf or flyway.toml, or a Spring Boot
-application.properties or application.yml (`spring.flyway.*`), in the file's folder or above it
-gives, `${flyway:defaultSchema}` with the default schema (the configured one, else the first of
-the configured schemas, else PostgreSQL's `public`), and a placeholder Flux has no value for
-(one the build, a Spring profile or the environment sets) with its own name as a bare
-identifier, so the file parses and its statements are judged (`${schema}.users` reads as
-`schema.users`).
+"""Flyway's settings as a project's configuration gives them: a flyway.conf or flyway.toml, or a
+Spring Boot application.properties or application.yml (`spring.flyway.*`), in the migrations'
+folder or above it, the nearest file's value winning.
 
-Flyway replaces placeholders in the text, strings and comments too, before any SQL is read:
-this module does the same, on text, with the prefix and suffix the configuration sets."""
+Its placeholders (`${name}`) are replaced as Flyway replaces them before it runs a file: with the
+configured values, `${flyway:defaultSchema}` with the default schema (the configured one, else the
+first of the configured schemas, else PostgreSQL's `public`), and a placeholder Flux has no value
+for (one the build, a Spring profile or the environment sets) with its own name as a bare
+identifier, so the file parses and its statements are judged (`${schema}.users` reads as
+`schema.users`). Flyway replaces placeholders in the text, strings and comments too, before any SQL
+is read: this module does the same, on text, with the prefix and suffix the configuration sets.
+
+The table Flyway records its runs in (`table`, in the default schema) is read here too: what `flux
+status` and `flux fix` ask to know which files ran."""
 
 from __future__ import annotations
 
@@ -22,11 +25,12 @@ CONFIG_NAMES = ("flyway.conf", "flyway.toml", "application.properties", "applica
 
 
 @dataclass(frozen=True)
-class Placeholders:
-    """What the configuration above a folder says about placeholders."""
+class FlywaySettings:
+    """What the configuration above a folder sets: placeholders, the default schema, the history table."""
 
     values: dict = field(default_factory=dict)  # name -> value, as configured
     default_schema: str = "public"
+    table: str = "flyway_schema_history"  # where Flyway records its runs (in the default schema)
     replace: bool = True  # placeholderReplacement
     prefix: str = "${"
     suffix: str = "}"
@@ -34,7 +38,7 @@ class Placeholders:
 
 def render(text: str, folder: str) -> str:
     """`text` (a Flyway migration in `folder`) with its placeholders replaced."""
-    conf = placeholders(os.path.abspath(folder))
+    conf = settings(os.path.abspath(folder))
     if not conf.replace or conf.prefix not in text:
         return text
     return _pattern(conf.prefix, conf.suffix).sub(lambda m: _value(m.group(1), conf), text)
@@ -57,7 +61,7 @@ def _config_paths(folder: str) -> tuple[str, ...]:
         here = up
 
 
-def placeholders(folder: str) -> Placeholders:
+def settings(folder: str) -> FlywaySettings:
     """The settings of the configuration files above `folder`, the nearest file's value winning;
     read again when one of them changed (a long-running server reads many runs)."""
     signature = []
@@ -71,7 +75,7 @@ def placeholders(folder: str) -> Placeholders:
 
 
 @functools.lru_cache(maxsize=64)
-def _read(signature: tuple) -> Placeholders:
+def _read(signature: tuple) -> FlywaySettings:
     found: dict = {}
     for path, _, _ in reversed(signature):  # farthest first: nearer files override
         try:
@@ -85,7 +89,7 @@ def _read(signature: tuple) -> Placeholders:
     schemas = found.pop("schemas", None)
     if "default_schema" not in found and schemas:
         found["default_schema"] = schemas[0]
-    return Placeholders(**found)
+    return FlywaySettings(**found)
 
 
 def _parsed(name: str, text: str) -> dict:
@@ -140,7 +144,7 @@ def _flat(props: dict, prefix: str) -> dict:
     start = prefix + "placeholders."
     out: dict = {"values": {k[len(start):]: v for k, v in props.items() if k.startswith(start)}}
     _settings(out, get("defaultSchema"), get("schemas"), get("placeholderReplacement"), get("placeholderPrefix"),
-              get("placeholderSuffix"))
+              get("placeholderSuffix"), get("table"))
     return out
 
 
@@ -156,11 +160,12 @@ def _toml(text: str) -> dict:
     values = flyway.get("placeholders") if isinstance(flyway.get("placeholders"), dict) else {}
     out: dict = {"values": {str(k): str(v) for k, v in values.items()}}
     _settings(out, flyway.get("defaultSchema"), env.get("schemas", flyway.get("schemas")),
-              flyway.get("placeholderReplacement"), flyway.get("placeholderPrefix"), flyway.get("placeholderSuffix"))
+              flyway.get("placeholderReplacement"), flyway.get("placeholderPrefix"), flyway.get("placeholderSuffix"),
+              flyway.get("table"))
     return out
 
 
-def _settings(out: dict, default_schema, schemas, replace, prefix, suffix) -> None:
+def _settings(out: dict, default_schema, schemas, replace, prefix, suffix, table=None) -> None:
     if default_schema:
         out["default_schema"] = str(default_schema)
     if isinstance(schemas, str):
@@ -173,6 +178,8 @@ def _settings(out: dict, default_schema, schemas, replace, prefix, suffix) -> No
         out["prefix"] = str(prefix)
     if suffix:
         out["suffix"] = str(suffix)
+    if table and "${" not in str(table):  # a Spring ${VARIABLE} the environment sets: Flyway's default stands
+        out["table"] = str(table)
 
 
 @functools.lru_cache(maxsize=8)
@@ -181,7 +188,7 @@ def _pattern(prefix: str, suffix: str) -> re.Pattern:
     return re.compile(re.escape(prefix) + r"([A-Za-z0-9_.:-]+)" + re.escape(suffix))
 
 
-def _value(name: str, conf: Placeholders) -> str:
+def _value(name: str, conf: FlywaySettings) -> str:
     value = conf.values.get(name)
     if value is not None and "${" in value:  # Spring's own ${VARIABLE:default}: its default, else unknown
         spring = re.fullmatch(r"\$\{[^}:]*:([^}]*)\}", value)
@@ -211,7 +218,7 @@ def templater(folder: str) -> Callable[[str], str]:
     (`${schema}.users`): the SQL with each schema qualifier that is such a placeholder's value as
     read (its configured value, or the name it reads as) put back as the placeholder, so a written
     file follows the project's own per-environment names instead of one environment's."""
-    conf = placeholders(os.path.abspath(folder))
+    conf = settings(os.path.abspath(folder))
     used: set[str] = set()
     pattern = _pattern(conf.prefix, conf.suffix)
     for path in sorted(os.listdir(folder)) if conf.replace and os.path.isdir(folder) else ():

@@ -1,4 +1,4 @@
-"""Flyway's placeholders (schema/flyway_placeholders.py): a Flyway migration is read with its
+"""Flyway's placeholders (schema/flyway_config.py): a Flyway migration is read with its
 `${name}` replaced as Flyway replaces them (configured values, the default schema, else the
 name itself), by validate, the replay and the cache key alike. Built on PostgreSQL through the
 dev database: tests/integration/schema/test_migration_files_devdb.py."""
@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from flux_agent.lint.cache import Cache, Digests
-from flux_agent.schema import flyway_placeholders
-from flux_agent.schema.flyway_placeholders import render, stand_in
+from flux_agent.schema import flyway_config
+from flux_agent.schema.flyway_config import render, stand_in
 from flux_agent.schema.migration_files import read_sections, side_files, up_section
 from flux_agent.schema.replay.engine import replay_folder
 
@@ -18,7 +18,7 @@ from tests.unit.schema.test_migration_files import write
 
 @pytest.fixture(autouse=True)
 def _fresh():
-    flyway_placeholders._read.cache_clear()
+    flyway_config._read.cache_clear()
 
 
 def test_without_configuration_a_placeholder_reads_as_its_name_and_the_default_schema_as_public(tmp_path):
@@ -60,7 +60,7 @@ def test_only_flyway_files_are_rendered_and_their_undo_too(tmp_path):
     assert up_section(v, v.read_text())[1] == sec.up
     assert read_sections(other, other.read_text()).up == "SELECT '${schema}';\n"
     assert str(tmp_path / "flyway.conf") in side_files(v) and str(tmp_path / "m" / "flyway.toml") in side_files(v)
-    assert not any(p.endswith(flyway_placeholders.CONFIG_NAMES) for p in side_files(other))
+    assert not any(p.endswith(flyway_config.CONFIG_NAMES) for p in side_files(other))
 
 
 def test_the_replay_builds_the_tables_where_the_placeholders_put_them(tmp_path):
@@ -124,11 +124,11 @@ def test_sql_written_into_the_folder_gets_its_placeholders_back(tmp_path):
     bodies and strings; a name that qualifies nothing, and a folder without placeholders, stay."""
     write(tmp_path, "flyway.conf", "flyway.placeholders.schema=app\n")
     write(tmp_path, "m/V1__t.sql", "CREATE TABLE ${schema}.t (id int);\nGRANT SELECT ON ${audit}.log TO r;\n")
-    template = flyway_placeholders.templater(str(tmp_path / "m"))
+    template = flyway_config.templater(str(tmp_path / "m"))
     sql = ("ALTER TABLE app.t ADD COLUMN n text;\nSELECT 'app' AS app, audit.log.id FROM audit.log;\n"
            "DO $f$ BEGIN PERFORM to_regclass('app.t'); END $f$;\n")
     assert template(sql) == ("ALTER TABLE ${schema}.t ADD COLUMN n text;\n"
                              "SELECT 'app' AS app, ${audit}.log.id FROM ${audit}.log;\n"
                              "DO $f$ BEGIN PERFORM to_regclass('${schema}.t'); END $f$;\n")
     write(tmp_path, "plain/V1__t.sql", "CREATE TABLE app.t (id int);\n")
-    assert flyway_placeholders.templater(str(tmp_path / "plain"))(sql) == sql
+    assert flyway_config.templater(str(tmp_path / "plain"))(sql) == sql
