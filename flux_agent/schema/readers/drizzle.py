@@ -119,7 +119,8 @@ def schema_from_snapshot(data: dict) -> Schema:
         out.tables.append(_table(t, enum_types))
     for v in _values(data.get("views")):
         if not v.get("isExisting"):
-            out.views.append(View(name=_key(v.get("schema"), v["name"]), definition=v.get("definition")))
+            out.views.append(View(name=_key(v.get("schema"), v["name"]), definition=v.get("definition"),
+                                  materialized=bool(v.get("materialized")), populated=not v.get("withNoData")))
     return normalise_schema(out, in_place=True)
 
 
