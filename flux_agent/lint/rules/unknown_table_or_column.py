@@ -22,7 +22,8 @@ RULE = Rule(
     hint="check the spelling against `flux schema`; the migration would fail on the database",
     squawk=None,
     reads_schema=True,
-    nodes=(ast.AlterTableStmt, ast.RenameStmt, ast.IndexStmt, ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt),
+    nodes=(ast.AlterTableStmt, ast.RenameStmt, ast.IndexStmt, ast.UpdateStmt, ast.DeleteStmt, ast.InsertStmt,
+           ast.RefreshMatViewStmt),
     examples=[
         flags("ALTER TABLE customers ADD COLUMN nickname text;", schema_sql=_SCHEMA),
         flags("ALTER TABLE orders ALTER COLUMN state SET DEFAULT 'new';", schema_sql=_SCHEMA),
@@ -40,6 +41,11 @@ RULE = Rule(
                "CREATE INDEX coupons_code_idx ON coupons (code);", schema_sql=_SCHEMA),
         passes("ALTER TABLE IF EXISTS old_sessions DROP COLUMN token;", schema_sql=_SCHEMA),
         passes("ALTER TABLE anything ADD COLUMN x text;", why="no schema to judge against"),
+        flags("REFRESH MATERIALIZED VIEW orders;", schema_sql=_SCHEMA, why="a table: PostgreSQL refuses it"),
+        flags("REFRESH MATERIALIZED VIEW active;", schema_sql=_SCHEMA + "\nCREATE VIEW active AS SELECT id FROM users;",
+              why="a plain view holds no rows to refresh"),
+        passes("REFRESH MATERIALIZED VIEW totals;", schema_sql=_SCHEMA,
+               why="a view the schema does not hold: schema.rb without scenic, and other readers, keep none"),
         passes("CREATE INDEX CONCURRENTLY IF NOT EXISTS events_3_at_idx ON events_3 (at);",
                schema_sql="CREATE TABLE events (id bigint, at timestamptz) PARTITION BY HASH (id);\n"
                           "SELECT make_partitions('events', 4);", transactional=False,
@@ -105,6 +111,8 @@ def _has_sublink(node) -> bool:
 
 def check(stmt, ctx):
     n = stmt.node
+    if isinstance(n, ast.RefreshMatViewStmt):
+        return _refreshed(stmt, ctx)
     wanted: list[tuple[str, list[str], bool]] = []  # (table, columns, missing_ok)
 
     if isinstance(n, ast.AlterTableStmt) and n.objtype == ObjectType.OBJECT_TABLE:
@@ -180,6 +188,22 @@ def check(stmt, ctx):
             problems.append(f"column {table_name}.{col} does not exist"
                             f"{_did_you_mean(col, [c.name for c in table.columns])}")
     return Verdict("; ".join(problems)) if problems else None
+
+
+def _refreshed(stmt, ctx):
+    """REFRESH of a table or a plain view, which PostgreSQL refuses. A name the schema does not hold
+    is left alone: not every schema keeps views (schema.rb dumps none without scenic)."""
+    if not names_have_tables(ctx):
+        return None
+    schema = working_names(ctx, stmt)
+    name = relation_name(stmt.node.relation)
+    view = schema.view(name)
+    if view is not None and not view.materialized:
+        return Verdict(f"{name} is a view, not a materialized view: REFRESH MATERIALIZED VIEW fails (a view holds "
+                       "no rows of its own)")
+    if view is None and table_in(ctx, schema, name) is not None:
+        return Verdict(f"{name} is a table, not a materialized view: REFRESH MATERIALIZED VIEW fails")
+    return None
 
 
 def _variables(stmt) -> frozenset:

@@ -34,3 +34,19 @@ def test_postgresql_refuses_what_the_rule_flags(pg_url, example):
 
 def test_every_case_of_the_rule_is_tried():
     assert {e.flagged for e in EXAMPLES} == {True, False} and len(EXAMPLES) >= 4
+
+
+REFRESHED = [e for e in BY_ID["unknown-table-or-column"].examples if e.sql.startswith("REFRESH")]
+
+
+@pytest.mark.parametrize("example", REFRESHED, ids=[f"{'flags' if e.flagged else 'passes'}-{k}"
+                                                    for k, e in enumerate(REFRESHED)])
+def test_postgresql_refuses_a_refresh_of_what_is_no_materialized_view(pg_url, example):
+    """unknown-table-or-column's REFRESH of a table or a plain view fails on PostgreSQL, as it says; the
+    view the schema does not hold is left alone (nothing is known of it), and fails there too."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(example.schema_sql)
+        refused = (psycopg.errors.WrongObjectType, psycopg.errors.FeatureNotSupported)
+        with pytest.raises(refused if example.flagged else psycopg.errors.UndefinedTable):
+            conn.execute(example.sql)
+    assert {e.flagged for e in REFRESHED} == {True, False}
