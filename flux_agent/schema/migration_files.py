@@ -110,9 +110,8 @@ def read_sections(path: Path, text: str) -> Sections:
     if flyway_runs_up(path.name):
         # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise;
         # a V-file's U-file undoes it.
-        flyway = FLYWAY_NAME.match(path.name)
-        undo = _rendered(path, _read_or_empty(_flyway_undo(path, flyway.group(2)))) if flyway and \
-            flyway.group(1) == "V" else None
+        undo_file = _flyway_undo(path)
+        undo = _rendered(path, _read_or_empty(undo_file)) if undo_file is not None else None
         return Sections(text, 0, undo, not _flyway_no_transaction(path))
     if sqitch_folder(path.parent, ("deploy",)):
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
@@ -147,8 +146,8 @@ def side_files(path: Union[str, Path]) -> list[str]:
     if name == _DIESEL_UP:
         return [os.path.join(folder, _DOWN), os.path.join(folder, "metadata.toml")]
     if flyway_runs_up(name):
-        flyway = FLYWAY_NAME.match(name)
-        undo = [os.fspath(_flyway_undo(Path(path), flyway.group(2)))] if flyway and flyway.group(1) == "V" else []
+        undo_file = _flyway_undo(Path(path))
+        undo = [os.fspath(undo_file)] if undo_file is not None else []
         return [*undo, os.path.join(folder, name + ".conf"), *flyway_config.config_paths(folder or ".")]
     if os.path.basename(folder) == "deploy":
         above = os.path.dirname(folder)
@@ -333,9 +332,13 @@ def _flyway_no_transaction(path: Path) -> bool:
     return settings.get("executeInTransaction", "").strip().lower() == "false"
 
 
-def _flyway_undo(path: Path, version: str) -> Path:
-    """The U-file of the same version beside a V-file (its description may differ)."""
-    name = _undo_files(os.fspath(path.parent) or ".").get(version_key(version))
+def _flyway_undo(path: Path) -> Optional[Path]:
+    """The U-file of the same version beside a V-file (its description may differ); None for a B- or
+    R-file, which no U-file undoes."""
+    flyway = FLYWAY_NAME.match(path.name)
+    if flyway is None or flyway.group(1) != "V":
+        return None
+    name = _undo_files(os.fspath(path.parent) or ".").get(version_key(flyway.group(2)))
     return path.with_name(name if name is not None else "U" + path.name[1:])
 
 

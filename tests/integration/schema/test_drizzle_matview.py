@@ -10,7 +10,7 @@ import pytest
 
 from flux_agent.schema.readers.drizzle import schema_from_snapshot
 from flux_agent.schema.replay.engine import read_migrations_dir
-from tests.integration.write.test_orm_sync_drizzle import generate, npm
+from tests.integration.write.test_orm_sync_drizzle import drizzle_project
 
 SCHEMA_TS = '''import { pgTable, serial, integer, pgMaterializedView } from "drizzle-orm/pg-core";
 import { sql } from "drizzle-orm";
@@ -28,13 +28,7 @@ export const perUser = pgMaterializedView("per_user").withNoData().as((qb) =>
 @pytest.mark.node
 @pytest.mark.slow
 def test_a_materialized_view_reads_alike_from_the_snapshot_and_the_sql(tmp_path):
-    root = tmp_path / "app"
-    (root / "src").mkdir(parents=True)
-    (root / "node_modules").symlink_to(npm())
-    (root / "src" / "schema.ts").write_text(SCHEMA_TS)
-    (root / "drizzle.config.ts").write_text(
-        'export default { dialect: "postgresql", schema: "./src/schema.ts", out: "./drizzle" };\n')
-    generate(root, "--name", "init")
+    root = drizzle_project(tmp_path / "app", SCHEMA_TS)
     snapshot = json.loads((root / "drizzle" / "meta" / "0000_snapshot.json").read_text())
     from_snapshot, replayed = schema_from_snapshot(snapshot), read_migrations_dir(root / "drizzle", "drizzle")
     view = from_snapshot.view("per_user")

@@ -85,16 +85,21 @@ def generate(project: Path, *extra: str) -> str:
     return done.stdout
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
-    monkeypatch.setenv("FLUX_DEVDB", "off")  # the schema is read from drizzle's snapshot
-    root = tmp_path / "app"
+def drizzle_project(root: Path, schema_ts: str) -> Path:
+    """A drizzle project in `root` with `schema_ts` as src/schema.ts and drizzle-kit's first migration."""
     (root / "src").mkdir(parents=True)
     (root / "node_modules").symlink_to(npm())
-    (root / "src" / "schema.ts").write_text(SCHEMA_TS)
+    (root / "src" / "schema.ts").write_text(schema_ts)
     (root / "drizzle.config.ts").write_text(
         'export default { dialect: "postgresql", schema: "./src/schema.ts", out: "./drizzle" };\n')
     generate(root, "--name", "init")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("FLUX_DEVDB", "off")  # the schema is read from drizzle's snapshot
+    root = drizzle_project(tmp_path / "app", SCHEMA_TS)
     assert (root / "drizzle" / "meta" / "0000_snapshot.json").is_file()
     return root
 
