@@ -46,7 +46,9 @@ def create_table(st: State, stmt: ast.CreateStmt) -> None:
     if st.table_at(key) is not None:
         if stmt.if_not_exists:
             return
-        st.drop_relation(key, cascade=False)  # PostgreSQL would refuse; the later text wins
+        # PostgreSQL would refuse; the later text wins, and the keys that name the table name it still
+        # (a scan of every key for ones into it cost the 2,000-file set's replay ~0.1 s)
+        st.drop_relation(key, cascade=False, keep_keys=True)
     table = Table(name=key, partitioned=stmt.partspec is not None)
     # Inherited and partition-parent columns come first, as in PostgreSQL.
     for parent_rv in stmt.inhRelations or ():

@@ -285,8 +285,9 @@ class State:
         if self.schema.dependencies is not None:
             self.schema.dependencies.retarget(old, new)
 
-    def drop_relation(self, key: str, cascade: bool) -> None:
-        """Remove a table or view; foreign keys into it go too, and with CASCADE its views."""
+    def drop_relation(self, key: str, cascade: bool, keep_keys: bool = False) -> None:
+        """Remove a table or view; foreign keys into it go too (unless `keep_keys`: a table made
+        again under its name, whose keys name the new one), and with CASCADE its views."""
         found = self.table_at(key)
         if found is not None:  # found by identity in C: a comprehension asking each name cost more
             tables = self.schema.tables
@@ -296,7 +297,7 @@ class State:
                 rest = [t for t in rest if t.name != key]
             self.schema.tables = tables[:at] + rest
         self.schema.views = [v for v in self.schema.views if v.name != key]
-        if self.referenced(key):
+        if not keep_keys and self.referenced(key):
             for t in self.schema.tables:
                 # A table keeps its list unless a key goes: FolderReplay.snapshot takes the same list
                 # for an unchanged table (a new list for every table had it copy them all again).

@@ -430,6 +430,16 @@ def test_drop_tables():
     assert s.tables == [] and [v.name for v in s.views] == ["user_orgs"]
 
 
+def test_a_table_made_again_replaces_the_old_one_and_keeps_the_keys_into_it():
+    # PostgreSQL refuses the second CREATE TABLE; the replay takes the later text, and the foreign
+    # keys that name the table (and the views that read it) name the new one.
+    s = replay_sql("CREATE TABLE orgs (id bigint PRIMARY KEY, title text);", BASE)
+    assert [t.name for t in s.tables] == ["users", "orgs"]
+    assert [c.name for c in s.table("orgs").columns] == ["id", "title"]
+    assert con(s, "users", "users_org_id_fkey").ref_table == "orgs"
+    assert [v.name for v in s.views] == ["user_orgs"]
+
+
 def test_drop_schema_cascade_and_rename_index_via_alter_table():
     s = replay_sql(
         """
