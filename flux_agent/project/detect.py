@@ -110,6 +110,30 @@ def migration_folders(project_dir: Path, found: Detection) -> list[str]:
     return [found.migrations_dir]
 
 
+# Tools whose migrations are program code, and those found by SQL files' shape alone: SQL files of
+# such a shape inside a program tool's migrations folder are what its migrations read (ODK Central's
+# knex migrations run the NNN.up.sql files beside them), not another tool's.
+_PROGRAM_TOOLS = ("rails", "django", "alembic", "typeorm", "knex", "sequelize", "node-pg-migrate")
+_SHAPE_TOOLS = ("golang-migrate", "goose", "dbmate")
+
+
+def _sidecar_notes(found: dict) -> dict[str, str]:
+    """The shape-only tools whose folder is inside a program tool's migrations folder, each with
+    the evidence line that says why it is not a candidate."""
+    notes = {}
+    for shape in _SHAPE_TOOLS:
+        folder = found.get(shape, (None, None))[1]
+        if folder is None:
+            continue
+        for owner in _PROGRAM_TOOLS:
+            theirs = found.get(owner, (None, None))[1]
+            if theirs and PurePosixPath(folder).is_relative_to(PurePosixPath(theirs)):
+                notes[shape] = (f"{shape}: not a candidate: the SQL files in {folder} are in {owner}'s migrations "
+                                f"folder, where its migrations read them")
+                break
+    return notes
+
+
 def detect(project_dir: Path, tool_override: str | None = None, settings: Settings | None = None) -> Detection:
     """The project's migration tool and folder.
 
@@ -128,8 +152,9 @@ def detect(project_dir: Path, tool_override: str | None = None, settings: Settin
         ev, folder = DETECTORS[tool](scan)
         if ev:
             found[tool] = (ev, folder)
-    candidates = list(found)
-    evidence = [f"{tool}: {line}" for tool in candidates for line in found[tool][0]]
+    sidecars = _sidecar_notes(found)
+    candidates = [t for t in found if t not in sidecars]
+    evidence = [f"{tool}: {line}" for tool in candidates for line in found[tool][0]] + list(sidecars.values())
 
     if chosen:
         tool, ambiguous = chosen, False

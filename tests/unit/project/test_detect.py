@@ -107,6 +107,25 @@ def test_ambiguous_picks_fixed_priority(tmp_path):
     assert detect(tmp_path) == d  # deterministic
 
 
+def test_sql_files_a_program_tools_migrations_read_are_not_another_tool(tmp_path):
+    # knex migrations that run the .up.sql files beside them: not golang-migrate's pairs
+    make(tmp_path, {
+        "lib/model/knexfile.js": "module.exports = { client: 'pg', migrations: { directory: 'migrations' } };",
+        "lib/model/migrations/20240101-01-init.js": "exports.up = (knex) => knex.raw('SELECT 1');",
+        "lib/model/migrations/20240102-01-geo-01.up.sql": "CREATE TABLE g (id int);",
+        "lib/model/migrations/20240102-01-geo-01.down.sql": "DROP TABLE g;",
+    })
+    d = detect(tmp_path)
+    assert (d.tool, d.migrations_dir, d.candidates, d.ambiguous) == ("knex", "lib/model/migrations", ["knex"], False)
+    assert any(e.startswith("golang-migrate: not a candidate") and "knex's migrations folder" in e for e in d.evidence)
+    assert detect(tmp_path, tool_override="golang-migrate").migrations_dir == "lib/model/migrations"
+    # Pairs in a folder of their own still make the project ambiguous.
+    make(tmp_path, {"sql/1_a.up.sql": "CREATE TABLE a (id int);", "sql/1_a.down.sql": "DROP TABLE a;",
+                    "sql/2_b.up.sql": "CREATE TABLE b (id int);", "sql/2_b.down.sql": "DROP TABLE b;"})
+    d = detect(tmp_path)
+    assert d.ambiguous and d.candidates == ["knex", "golang-migrate"]
+
+
 def test_override_wins_and_uses_that_tools_folder(tmp_path):
     make(tmp_path, {"db/migrations/20240101000000_init.sql": "-- migrate:up\n", "prisma/schema.prisma": ""})
     d = detect(tmp_path, tool_override="dbmate")
