@@ -39,12 +39,13 @@ MARKER_SETTING = "flux.dev_marker"
 def explains_schema(note: str) -> bool:
     """Can this note of a build say why the schema lacks something? Not one on migrations left out
     that sent no query (runners/_python.UNTOUCHED): the schema is the same without them; nor one
-    saying TypeORM's migrations ran with a data source of Flux's own (runners/typeorm.OWN_SOURCE):
-    they all ran."""
+    saying TypeORM's migrations ran with a data source of Flux's own (runners/typeorm.OWN_SOURCE), or
+    knex's with settings of Flux's own (runners/knex.OWN_SETTINGS): they all ran."""
     from .runners._python import UNTOUCHED  # the runners' module: the child process writes the note
+    from .runners.knex import OWN_SETTINGS
     from .runners.typeorm import OWN_SOURCE
 
-    return UNTOUCHED not in note and OWN_SOURCE not in note
+    return UNTOUCHED not in note and OWN_SOURCE not in note and OWN_SETTINGS not in note
 
 
 # What of the user's environment the tool's process may not see: anything that names or

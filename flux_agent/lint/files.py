@@ -1,7 +1,8 @@
 """Which files of the paths given to `flux validate` are migration files: a folder's SQL files
-(down files aside: `.down.sql`, Flyway's U-files, `down.sql`), its program-code files named as
-migrations are (a number or timestamp first), and the others a reader claims (lint/readers,
-loaded only when a folder holds a file that is not SQL)."""
+(down files aside: `.down.sql`, Flyway's U-files, `down.sql`; and those beside the migrations of a
+tool that runs program code only), its program-code files named as migrations are (a number or
+timestamp first), and the others a reader claims (lint/readers, loaded only when a folder holds a
+file that is not SQL)."""
 
 from __future__ import annotations
 
@@ -23,12 +24,25 @@ def expand_paths(paths: Iterable[str], tool: Optional[str] = None) -> list[Path]
             if _SKIP.isdisjoint(path.parts):
                 # Sorted as Paths sort (part by part), on the strings: 2,000 Paths sort in ~5 ms.
                 found = sorted((x for x in _files_under(p) if _is_migration(x, tool)), key=_parts)
-                out.extend(map(Path, found))
+                out.extend(map(Path, _without_sidecars(found, tool)))
         elif path.is_file():
             out.append(path)
         else:
             raise FluxInputError(f"no such file or folder: {p}")
     return out
+
+
+# Tools that run program-code migrations only: an SQL file beside them is one of their migrations
+# reads (ODK Central's knex migrations run the NNN-01.up.sql files beside them), judged in what the
+# migration sends, not alone (alone it was judged without the tables the history made before it).
+_CODE_ONLY_TOOLS = frozenset(("knex", "sequelize", "typeorm", "alembic", "django", "rails"))
+
+
+def _without_sidecars(found: list[str], tool: Optional[str]) -> list[str]:
+    if tool not in _CODE_ONLY_TOOLS:
+        return found
+    with_code = {os.path.dirname(x) for x in found if x.lower().endswith(CODE_SUFFIXES)}
+    return [x for x in found if not (x.lower().endswith(".sql") and os.path.dirname(x) in with_code)]
 
 
 _SKIP = frozenset(("node_modules", "__pycache__", ".git"))

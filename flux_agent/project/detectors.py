@@ -159,19 +159,8 @@ def _typeorm_files(scan: Scan, packages: list[PurePosixPath]) -> Optional[tuple[
     """The folder under the packages that depend on typeorm holding the most TypeORM migration
     files (ever-gauzy keeps its 278 in packages/core/src/lib/database/migrations, deeper than the
     scan looks), and how many: one of them implements MigrationInterface."""
-    counts: dict[PurePosixPath, list[str]] = {}
-    for package in packages:
-        top = scan.root / package
-        for folder, subdirs, names in os.walk(top):
-            depth = len(Path(folder).relative_to(top).parts)
-            subdirs[:] = [d for d in sorted(subdirs) if d not in SKIP and not d.startswith(".") and depth < 6]
-            hits = [n for n in names if _TYPEORM_FILE.match(n)]
-            if hits:
-                counts[PurePosixPath(Path(folder).relative_to(scan.root).as_posix())] = sorted(hits)
-    for folder, names in sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0].as_posix())):
-        if any("MigrationInterface" in scan.read(folder / n, HEAD * 4) for n in names[:3]):
-            return folder, len(names)
-    return None
+    found = _named_migrations(scan, packages, _TYPEORM_FILE, re.compile("MigrationInterface"))
+    return found[:2] if found else None
 
 
 def _knex(scan: Scan) -> Found:
@@ -179,7 +168,39 @@ def _knex(scan: Scan) -> Found:
         m = re.search(r"migrations\s*:\s*\{[^}]*?directory\s*:\s*['\"`]([^'\"`]+)['\"`]", scan.read(f), re.S)
         where = inside(m.group(1)) if m else None
         return [f"{f} exists"], join(f.parent, where or "migrations")
-    return [], None
+    # No knexfile: an app that runs knex's migrations itself (Joplin's server: knex.migrate.latest with
+    # its own settings). The dependency alone says little (knex is a query builder too): a folder of
+    # migrations named as knex names them is what counts.
+    packages = [f.parent for f, deps in scan.dependencies() if "knex" in deps]
+    found = _named_migrations(scan, packages, _KNEX_FILE, _DEFINES_UP)
+    if found is None:
+        return [], None
+    return [f"{found[2]} depends on knex and {found[0]} holds {found[1]} migrations named as knex names them "
+            "(<timestamp>_name, defining up)"], found[0].as_posix()
+
+
+# knex's migrate:make names: a time stamp (or any number) first, then the name.
+_KNEX_FILE = re.compile(r"\d{8,}[-_][\w.-]+\.(?:ts|js|mts|cts|mjs|cjs)$")
+_DEFINES_UP = re.compile(r"\bup\b\s*[(:=]|\bexports\.up\b|\bmodule\.exports\s*=\s*require\s*\(")
+
+
+def _named_migrations(scan: Scan, packages: list[PurePosixPath], named: re.Pattern,
+                      shaped: re.Pattern) -> Optional[tuple[PurePosixPath, int, PurePosixPath]]:
+    """The folder under `packages` holding the most files `named` so, one of the first three of
+    them `shaped` so; how many; and the package.json of the package it is in."""
+    counts: dict[PurePosixPath, tuple[list[str], PurePosixPath]] = {}
+    for package in packages:
+        top = scan.root / package
+        for folder, subdirs, names in os.walk(top):
+            depth = len(Path(folder).relative_to(top).parts)
+            subdirs[:] = [d for d in sorted(subdirs) if d not in SKIP and not d.startswith(".") and depth < 6]
+            hits = [n for n in names if named.match(n)]
+            if hits:
+                counts[PurePosixPath(Path(folder).relative_to(scan.root).as_posix())] = (sorted(hits), package)
+    for folder, (names, package) in sorted(counts.items(), key=lambda kv: (-len(kv[1][0]), kv[0].as_posix())):
+        if any(shaped.search(scan.read(folder / n, HEAD * 4)) for n in names[:3]):
+            return folder, len(names), package / "package.json"
+    return None
 
 
 def _rails(scan: Scan) -> Found:

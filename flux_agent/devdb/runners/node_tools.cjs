@@ -45,7 +45,7 @@ async function knex() {
   const opts = job.options || {};
   if (opts.ts) registerTs('migrations');
   const knexLib = unwrap(require(knexPath));
-  let all = await loadConfig(opts.config, 'the knexfile');
+  let all = await knexSettings(opts.config);
   if (!all || typeof all !== 'object') throw new Refusal('config', `the knexfile ${rel(opts.config)} exports no settings`);
   const env = process.env.NODE_ENV || 'development';
   let config = all[env] || all;
@@ -80,6 +80,26 @@ async function knex() {
     await db.destroy();
   }
 }
+
+// The project's knexfile, or where there is none or it does not load (ODK Central's reads its
+// `config` package's folder, which knex's CLI is told by an environment variable), settings of
+// Flux's own: knex's defaults and the migrations folder; the migrations need nothing else.
+async function knexSettings(file) {
+  if (file) {
+    try {
+      return await loadConfig(file, 'the knexfile');
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      notes.push(`${err.message}: ${OWN_KNEX}`);
+      return { client: 'pg' };
+    }
+  }
+  notes.push(`no knexfile found: ${OWN_KNEX}`);
+  return { client: 'pg' };
+}
+
+const OWN_KNEX = "ran the migrations with knex settings of Flux's own (knex's defaults: the knex_migrations "
+  + 'table, each migration in a transaction)';
 
 async function knexCapture(db) {
   const [, pending] = await db.migrate.list();

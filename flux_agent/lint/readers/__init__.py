@@ -82,9 +82,10 @@ class Reader:
     read: Callable[[Path, str, Optional[Path]], ReadMigration]  # (file, its text, the project or None)
     # Read many files of a project ahead, in one go, for `read` to give (the Django reader's walk).
     read_many: Optional[Callable[[list[Path], Optional[Path]], None]] = None
-    # Has the text the tool's migration shape alone (an `up`)? Claimed so where the project uses the tool and
-    # no reader claims it: outline's sequelize migrations that only run a script name no queryInterface.
-    shaped: Optional[Callable[[str], bool]] = None
+    # Has the file (its name, its text) the tool's migration shape alone (an `up`)? Claimed so where the
+    # project uses the tool and no reader claims it: outline's sequelize migrations that only run a script
+    # name no queryInterface.
+    shaped: Optional[Callable[[str, str], bool]] = None
 
 
 def _load() -> list[Reader]:
@@ -111,7 +112,7 @@ def reader_for(path: Path, text: str, tool: Optional[str] = None) -> Optional[Re
     name = path.name.lower()
     fits = [r for r in READERS if name.endswith(r.suffixes) and r.claims(text)]
     if not fits and tool is not None:
-        fits = [r for r in READERS if r.tool == tool and name.endswith(r.suffixes) and r.shaped and r.shaped(text)]
+        fits = [r for r in READERS if r.tool == tool and name.endswith(r.suffixes) and r.shaped and r.shaped(name, text)]
     return next((r for r in fits if r.tool == tool), fits[0] if fits else None)
 
 

@@ -50,9 +50,17 @@ _CATALOGS = {"pg_catalog", "information_schema"}
 _UP = re.compile(r"\b(?:async\s+)?up\b\s*[(:=]")
 
 
-def shaped(text: str) -> bool:
-    """Does the text define an `up` (every Node tool's migration does)? Reader.shaped."""
-    return _UP.search(text) is not None
+# A migration made by another module: `module.exports = require('../sql-migration')(__filename)` (ODK
+# Central's, whose up runs the .sql files beside it), `export { up, down } from './shared'`: in a file
+# named as migrations are (a number first), not an index.js that gathers a folder's modules.
+_MADE_ELSEWHERE = re.compile(r"\bmodule\.exports\s*=\s*require\s*\(|\bexport\s*(?:\*|\{[^}]*\bup\b[^}]*\})\s*from\b")
+
+
+def shaped(name: str, text: str) -> bool:
+    """Does the text define an `up` (every Node tool's migration does), or a file named as a
+    migration take its migration whole from another module? Reader.shaped: asked only of the
+    project's own tool, which runs the file."""
+    return _UP.search(text) is not None or (name[:1].isdigit() and _MADE_ELSEWHERE.search(text) is not None)
 
 
 def up_line(text: str) -> int:

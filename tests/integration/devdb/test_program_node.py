@@ -343,18 +343,31 @@ def test_a_knexfile_connecting_while_it_loads_is_stopped(tmp_path, prod):
     assert prod_state(prod) == PROD_STATE
 
 
-def test_a_config_requiring_a_missing_module_names_the_module(tmp_path, prod):
+def test_a_knexfile_that_does_not_load_names_the_module_and_knex_runs_with_settings_of_flux(tmp_path, prod):
     # Node's message ends in its require stack: the line kept was a file of it (ever-gauzy's data
     # source said "- .../node_driver.cjs" where the cause was "Cannot find module '@gauzy/config'").
+    # The migrations need no knexfile (ODK Central's reads a config folder its scripts name): they run
+    # with knex's defaults, and the note says why and how.
+    from flux_agent.devdb.program import explains_schema
+    from flux_agent.devdb.runners.knex import OWN_SETTINGS
+
     nm = modules("knex")
     root = tmp_path / "app"
     make_project("knex", root, prod, nm)
     (root / "knexfile.js").write_text("const config = require('@acme/config');\nmodule.exports = config.knex;\n")
-    with pytest.raises(FluxInputError) as caught:
-        actions.current_schema(str(root))
-    message = str(caught.value)
+    schema, notes = actions.current_schema(str(root))
+    assert {"users", "orders"} <= _names(schema)
+    assert len(notes) == 1, notes
+    message = notes[0]
     assert "cannot load" in message and "Cannot find module '@acme/config'" in message and "\n" not in message
     assert "node_driver" not in message and "(required by knexfile.js)" in message  # the file that asked
+    assert OWN_SETTINGS in message and not explains_schema(message)
+    (root / "knexfile.js").unlink()  # none at all (Joplin's server runs knex itself): the same
+    (root / "package.json").write_text(json.dumps({"name": "app", "private": True, "dependencies": {"knex": "3"}}))
+    schema, notes = actions.current_schema(str(root))
+    assert {"users", "orders"} <= _names(schema) and notes == [f"no knexfile found: {OWN_SETTINGS} (knex's defaults: "
+                                                              "the knex_migrations table, each migration in a transaction)"]
+    assert prod_state(prod) == PROD_STATE
 
 
 def test_validate_runs_a_failing_history_once_for_the_files_after_it(tmp_path, prod, monkeypatch):
@@ -369,7 +382,7 @@ def test_validate_runs_a_failing_history_once_for_the_files_after_it(tmp_path, p
     make_project("knex", root, prod, nm)
     for n in (2, 3):
         add_migration(root, "knex", n, f"step{n}", SEND["knex"] % "'SELECT 1'")
-    (root / "knexfile.js").write_text("const config = require('@acme/config');\nmodule.exports = config.knex;\n")
+    (root / "knexfile.js").write_text("module.exports = { client: 'mysql2' };\n")
     builds = []
     real = before_mod.build_before
     monkeypatch.setattr(before_mod, "build_before", lambda place: (builds.append(place.file.name), real(place))[1])
@@ -378,7 +391,7 @@ def test_validate_runs_a_failing_history_once_for_the_files_after_it(tmp_path, p
         builds.clear()
         _, found = validate_paths([str(root / "migrations")], str(root))
         unread = [f for f in found if f.rule == "not-analysed"]
-        assert len(unread) == 3 and all("Cannot find module '@acme/config'" in f.message for f in unread), unread
+        assert len(unread) == 3 and all("client is 'mysql2', not PostgreSQL" in f.message for f in unread), unread
         assert len(builds) == 1, builds  # the first file's history only, in each validate
 
 
@@ -486,10 +499,6 @@ def test_no_knexfile_and_no_node(tmp_path, monkeypatch):
     root = tmp_path / "app"
     (root / "migrations").mkdir(parents=True)
     (root / "migrations" / "20250101000000_init.js").write_text("exports.up = async () => {};\n")
-    job = tool_run(root, "migrations", "host=/nowhere dbname=x user=u", "m")
-    with pytest.raises(FluxInputError, match=r"knex: no knexfile .* or give --database-url"):
-        RUNNERS["knex"].run(job)
-    (root / "knexfile.js").write_text("module.exports = { client: 'pg' };\n")
     job = tool_run(root, "migrations", "host=/nowhere dbname=x user=u", "m")
     job.env["PATH"] = str(tmp_path / "empty")
     with pytest.raises(FluxInputError, match=r"node is not installed.*install Node.js.*--database-url"):

@@ -55,6 +55,30 @@ def test_a_file_named_as_a_migration_is_listed_though_no_reader_claims_it(tmp_pa
     assert [p.name for p in expand_paths([str(tmp_path)])] == ["20240101000000_add.js"]
 
 
+def test_a_knex_migration_made_by_another_module_and_the_sql_it_reads(tmp_path: Path):
+    """ODK Central's knex migrations `module.exports = require('../pure-sql-migration')(__filename)`,
+    whose up runs the NNN-01.up.sql files beside them: the migration is read by the knex reader (it was
+    "neither SQL nor a migration"), the SQL files are not judged alone (without the tables the
+    history made: false unknown-table errors). An index.js gathering modules is not a migration."""
+    from flux_agent.lint.readers import knex, reader_for
+
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    made = "module.exports = require('../pure-sql-migration')(__filename);\n"
+    (folder / "20250927-01-geo.js").write_text(made, encoding="utf-8")
+    (folder / "20250927-01-geo-01.up.sql").write_text("ALTER TABLE t ADD COLUMN g int;\n", encoding="utf-8")
+    (folder / "20250927-01-geo-01.down.sql").write_text("ALTER TABLE t DROP COLUMN g;\n", encoding="utf-8")
+    (folder / "index.js").write_text("module.exports = require('./all');\n", encoding="utf-8")
+    assert reader_for(folder / "20250927-01-geo.js", made, "knex") is knex.READER
+    assert reader_for(folder / "index.js", made, "knex") is None and reader_for(folder / "1.js", made) is None
+    assert [p.name for p in expand_paths([str(folder)], "knex")] == ["20250927-01-geo.js"]
+    # Without a tool that runs program code only, the SQL files are migrations of their own.
+    assert [p.name for p in expand_paths([str(folder)], "node-pg-migrate")] == ["20250927-01-geo-01.up.sql",
+                                                                                "20250927-01-geo.js"]
+    assert [p.name for p in expand_paths([str(folder / "20250927-01-geo-01.up.sql")], "knex")] == [
+        "20250927-01-geo-01.up.sql"]  # a file given is judged
+
+
 def test_knex_files_in_kutts_form_are_claimed_by_the_knex_reader():
     from flux_agent.lint.readers import knex
 

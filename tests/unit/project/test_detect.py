@@ -126,6 +126,27 @@ def test_sql_files_a_program_tools_migrations_read_are_not_another_tool(tmp_path
     assert d.ambiguous and d.candidates == ["knex", "golang-migrate"]
 
 
+def test_knex_without_a_knexfile_is_its_dependency_and_a_folder_of_its_migrations(tmp_path):
+    # Joplin's server runs knex's migrations itself: no knexfile, a folder of <timestamp>_name.ts
+    make(tmp_path, {
+        "packages/server/package.json": '{"dependencies": {"knex": "3.1.0", "pg": "8"}}',
+        "packages/server/src/migrations/20190913171451_create.ts": "export const up = async (db) => {};",
+        "packages/server/src/migrations/20210201143859_share.ts": "export async function up(db) {}",
+        "packages/server/src/models/20190913171451_notes.md": "not a migration",
+    })
+    d = detect(tmp_path)
+    assert (d.tool, d.migrations_dir, d.ambiguous) == ("knex", "packages/server/src/migrations", False)
+    assert d.evidence[0] == ("knex: packages/server/package.json depends on knex and packages/server/src/migrations "
+                             "holds 2 migrations named as knex names them (<timestamp>_name, defining up)")
+    # knex as a query builder beside another tool's migrations: not a candidate
+    (tmp_path / "packages/server/src/migrations").rename(tmp_path / "packages/server/src/queries")
+    for f in (tmp_path / "packages/server/src/queries").iterdir():
+        f.write_text("export const q = (db) => db('notes').select();")
+    make(tmp_path, {"db/migrations/20240101000000_init.sql": "-- migrate:up\nCREATE TABLE t (id int);\n"})
+    d = detect(tmp_path)
+    assert (d.tool, d.candidates) == ("dbmate", ["dbmate"])
+
+
 def test_override_wins_and_uses_that_tools_folder(tmp_path):
     make(tmp_path, {"db/migrations/20240101000000_init.sql": "-- migrate:up\n", "prisma/schema.prisma": ""})
     d = detect(tmp_path, tool_override="dbmate")
