@@ -105,8 +105,7 @@ def read_sections(path: Path, text: str) -> Sections:
     if found is not None:
         return found
     if path.name.endswith(".up.sql"):
-        return Sections(text, 0, _read_or_empty(path.with_name(path.name[: -len(".up.sql")] + ".down.sql")),
-                        False, one_query=True)
+        return Sections(text, 0, _read_or_empty(Path(down_of_up(os.fspath(path)))), False, one_query=True)
     if flyway_runs_up(path.name):
         # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise;
         # a V-file's U-file undoes it.
@@ -140,7 +139,9 @@ def side_files(path: Union[str, Path]) -> list[str]:
     if is_down_name(name) or sqitch_folder(folder, ("revert", "verify")):
         return []
     if name.endswith(".up.sql"):
-        return [os.path.join(folder, name[: -len(".up.sql")] + ".down.sql")]
+        same = os.path.join(folder, name[: -len(".up.sql")] + ".down.sql")
+        down = down_of_up(os.fspath(path))
+        return [same] if down == same else [same, down]
     if name == "migration.sql":
         return [os.path.join(folder, _DOWN)]
     if name == _DIESEL_UP:
@@ -153,6 +154,35 @@ def side_files(path: Union[str, Path]) -> list[str]:
         above = os.path.dirname(folder)
         return [os.path.join(above, "revert", name), os.path.join(above, "sqitch.plan")]
     return [journal_path(folder)]
+
+
+def down_of_up(up: str) -> str:
+    """The down file of golang-migrate's `<version>_<name>.up.sql`: the `.down.sql` of the same name,
+    else of the same version (golang-migrate pairs them by version: ente's `30_add_magic_metadata.up.sql`
+    and `30_drop_magic_metadata.down.sql`); the first where neither exists."""
+    folder, name = os.path.split(up)
+    same = os.path.join(folder, name[: -len(".up.sql")] + ".down.sql")
+    version, sep, _ = name.partition("_")
+    if os.path.exists(same) or not (sep and version.isdigit()):
+        return same
+    downs = [n for n in _listing(folder or ".") if n.endswith(".down.sql") and n.partition("_")[0] == version]
+    return os.path.join(folder, min(downs)) if downs else same
+
+
+_LISTINGS: dict[str, tuple[int, list[str]]] = {}
+
+
+def _listing(folder: str) -> list[str]:
+    """The names in `folder`, listed again only when it changed (its mtime): asked for each up file
+    of a folder whose downs are named otherwise, or that has none."""
+    try:
+        stamp = os.stat(folder).st_mtime_ns
+        kept = _LISTINGS.get(folder)
+        if kept is None or kept[0] != stamp:
+            kept = _LISTINGS[folder] = (stamp, os.listdir(folder))
+        return kept[1]
+    except OSError:
+        return []
 
 
 def has_down_sql(path: Path) -> bool:

@@ -145,6 +145,16 @@ def test_formats_with_the_down_in_a_file_of_its_own(tmp_path):
     write(tmp_path, "mig/000001_t.down.sql", "DROP TABLE t;\n")
     sec = read_sections(up, up.read_text())
     assert (sec.down, sec.one_query, sec.transactional) == ("DROP TABLE t;\n", True, False)
+    # golang-migrate pairs an up and a down by version, whatever their names say (ente's
+    # 30_add_magic_metadata.up.sql and 30_drop_magic_metadata.down.sql): no false missing-rollback
+    up2 = write(tmp_path, "mig/000002_add_nick.up.sql", "ALTER TABLE t ADD COLUMN nick text;\n")
+    write(tmp_path, "mig/000002_drop_nick.down.sql", "ALTER TABLE t DROP COLUMN nick;\n")
+    write(tmp_path, "mig/000020_other.down.sql", "SELECT 20;\n")
+    assert read_sections(up2, up2.read_text()).down == "ALTER TABLE t DROP COLUMN nick;\n"
+    assert side_files(up2) == [str(tmp_path / "mig/000002_add_nick.down.sql"), str(tmp_path / "mig/000002_drop_nick.down.sql")]
+    write(tmp_path, "mig/000002_add_nick.down.sql", "SELECT 2;\n")  # the same name's, where there is one
+    assert read_sections(up2, up2.read_text()).down == "SELECT 2;\n"
+    assert side_files(up2) == [str(tmp_path / "mig/000002_add_nick.down.sql")]
     # flyway: the U-file of the same version undoes a V-file, whatever its description says
     v = write(tmp_path, "flyway/V1_1__create_t.sql", "CREATE TABLE t (a int);\n")
     assert read_sections(v, v.read_text()).down == ""
