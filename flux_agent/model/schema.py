@@ -64,6 +64,9 @@ class Table(BaseModel):
                               "which may be made outside the migrations' own statements (a function, pg_partman)")
     row_estimate: Optional[int] = Field(None, description="rows, when read from a live database")
     size_bytes: Optional[int] = None
+    columns_incomplete: bool = Field(False, description=(
+        "made from a query (CREATE TABLE AS, SELECT INTO) whose result the replay of the history could not "
+        "expand (a join, an aggregate: their types need a database): not every column is listed"))
 
     def column(self, name: str) -> Optional[Column]:
         return next((c for c in self.columns if c.name == name), None)

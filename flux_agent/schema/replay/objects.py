@@ -228,7 +228,8 @@ def _table_from_query(st: State, into: ast.IntoClause, query) -> None:
         return
     # A query over one table copies its columns; other results' types need a database.
     columns = _query_columns(st, query, names_of(into.colNames or ()))
-    st.add_table(Table(name=st.creation_key(rv.schemaname, rv.relname), columns=columns or []), rv)
+    st.add_table(Table(name=st.creation_key(rv.schemaname, rv.relname), columns=columns or [],
+                       columns_incomplete=columns is None), rv)
 
 
 def _query_columns(st: State, query, names: list[str]) -> Optional[list[Column]]:
