@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from ..errors import FluxInputError
-from ..schema.migration_files import is_down_name
+from ..schema.migration_files import is_down_name, sqitch_place
 
 
 def expand_paths(paths: Iterable[str], tool: Optional[str] = None) -> list[Path]:
@@ -24,6 +24,8 @@ def expand_paths(paths: Iterable[str], tool: Optional[str] = None) -> list[Path]
             if _SKIP.isdisjoint(path.parts):
                 # Sorted as Paths sort (part by part), on the strings: 2,000 Paths sort in ~5 ms.
                 found = sorted((x for x in _files_under(p) if _is_migration(x, tool)), key=_parts)
+                if tool == "sqitch" and (os.path.isfile(os.path.join(p, "sqitch.plan")) or sqitch_place(p)):
+                    found = [x for x in found if _deploy_script(x)]
                 out.extend(map(Path, _without_sidecars(found, tool)))
         elif path.is_file():
             out.append(path)
@@ -36,6 +38,12 @@ def expand_paths(paths: Iterable[str], tool: Optional[str] = None) -> list[Path]
 # reads (ODK Central's knex migrations run the NNN-01.up.sql files beside them), judged in what the
 # migration sends, not alone (alone it was judged without the tables the history made before it).
 _CODE_ONLY_TOOLS = frozenset(("knex", "sequelize", "typeorm", "alembic", "django", "rails"))
+
+
+def _deploy_script(path: str) -> bool:
+    """Is it a sqitch deploy script (the project's migrations; its test, query or benchmark SQL is not)?"""
+    place = sqitch_place(os.path.dirname(path))
+    return place is not None and place[1] == "deploy"
 
 
 def _without_sidecars(found: list[str], tool: Optional[str]) -> list[str]:

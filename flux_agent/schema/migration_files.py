@@ -112,9 +112,10 @@ def read_sections(path: Path, text: str) -> Sections:
         undo_file = _flyway_undo(path)
         undo = _rendered(path, _read_or_empty(undo_file)) if undo_file is not None else None
         return Sections(text, 0, undo, not _flyway_no_transaction(path))
-    if sqitch_folder(path.parent, ("deploy",)):
+    place = sqitch_place(path.parent)
+    if place is not None and place[1] == "deploy":
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
-        return Sections(text, 0, _read_or_empty(path.parent.parent / "revert" / path.name), False)
+        return Sections(text, 0, _read_or_empty(Path(place[0], "revert", place[2], path.name)), False)
     if path.name == "migration.sql":
         # Prisma sends migration.sql as one query: PostgreSQL runs it as one implicit transaction.
         down = path.with_name(_DOWN)
@@ -150,9 +151,9 @@ def side_files(path: Union[str, Path]) -> list[str]:
         undo_file = _flyway_undo(Path(path))
         undo = [os.fspath(undo_file)] if undo_file is not None else []
         return [*undo, os.path.join(folder, name + ".conf"), *flyway_config.config_paths(folder or ".")]
-    if os.path.basename(folder) == "deploy":
-        above = os.path.dirname(folder)
-        return [os.path.join(above, "revert", name), os.path.join(above, "sqitch.plan")]
+    place = sqitch_place(folder)
+    if place is not None:  # (a deploy script: revert and verify ones are down files, above)
+        return [os.path.join(place[0], "revert", place[2], name), os.path.join(place[0], "sqitch.plan")]
     return [journal_path(folder)]
 
 
@@ -404,7 +405,27 @@ def version_key(version: str) -> tuple[int, ...]:
 
 
 def sqitch_folder(folder: Union[str, Path], kinds: tuple[str, ...]) -> bool:
-    """Is `folder` one of sqitch's `kinds` of folder (deploy, revert, verify) beside a sqitch.plan?"""
-    folder = os.fspath(folder)
-    return (os.path.basename(folder) in kinds
-            and os.path.isfile(os.path.join(os.path.dirname(folder), "sqitch.plan")))
+    """Is `folder` in one of sqitch's `kinds` of folder (deploy, revert, verify) beside a sqitch.plan?"""
+    place = sqitch_place(folder)
+    return place is not None and place[1] in kinds
+
+
+_SQITCH_KINDS = ("deploy", "revert", "verify")
+_SQITCH_DEPTH = 6  # a change's name holds up to this many folders (`app/orders`: deploy/app/orders.sql)
+
+
+def sqitch_place(folder: Union[str, Path]) -> Optional[tuple[str, str, str]]:
+    """Where `folder` is in a sqitch project: the folder of its sqitch.plan, which of its script folders
+    (deploy, revert, verify) holds `folder`, and the path below that ("" or `app` for a change named
+    `app/orders`); None outside one."""
+    here = os.fspath(folder).rstrip(os.sep) or os.sep
+    below: list[str] = []
+    for _ in range(_SQITCH_DEPTH):
+        above, base = os.path.split(here)
+        if not base:
+            return None
+        if base in _SQITCH_KINDS and os.path.isfile(os.path.join(above, "sqitch.plan")):
+            return above, base, os.path.join(*reversed(below)) if below else ""
+        below.append(base)
+        here = above
+    return None

@@ -336,6 +336,32 @@ def test_validate_judges_sqitch_deploy_scripts_in_plan_order(tmp_path):
     assert sorted({(Path(f.path).name, f.rule) for f in found if f.severity == "error"}) == []
 
 
+def test_sqitch_changes_named_with_folders_and_the_projects_other_sql(tmp_path):
+    """BeeeOn's changes are named `app/orders` (deploy/app/orders.sql, revert/app/orders.sql), and its
+    sqitch folder keeps pgTAP tests and queries beside them: `flux validate` of the folder judged the
+    revert scripts as migrations (ban-drop-table, destructive-outside-contract) and the tests (\\set: syntax errors)."""
+    from flux_agent.lint.files import expand_paths
+
+    write(tmp_path, "sqitch.plan", """
+        %project=shop
+        app/users 2024-01-01T00:00:00Z A <a@x> # users
+        app/orders [app/users] 2024-01-02T00:00:00Z A <a@x> # orders
+    """)
+    write(tmp_path, "deploy/app/users.sql", "BEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY);\nCOMMIT;\n")
+    orders = write(tmp_path, "deploy/app/orders.sql", "BEGIN;\nCREATE TABLE orders (id bigint PRIMARY KEY);\nCOMMIT;\n")
+    write(tmp_path, "revert/app/users.sql", "BEGIN;\nDROP TABLE users;\nCOMMIT;\n")
+    write(tmp_path, "revert/app/orders.sql", "BEGIN;\nDROP TABLE orders;\nCOMMIT;\n")
+    write(tmp_path, "verify/app/orders.sql", "SELECT id FROM orders WHERE false;\n")
+    write(tmp_path, "test/orders.sql", "\\set ON_ERROR_STOP on\nSELECT plan(1);\n")
+    assert is_down_file(tmp_path / "revert/app/orders.sql") and is_down_file(tmp_path / "verify/app/orders.sql")
+    assert read_sections(orders, orders.read_text()).down == "BEGIN;\nDROP TABLE orders;\nCOMMIT;\n"
+    assert side_files(orders) == [str(tmp_path / "revert/app/orders.sql"), str(tmp_path / "sqitch.plan")]
+    assert [p.relative_to(tmp_path).as_posix() for p in expand_paths([str(tmp_path)], "sqitch")] == [
+        "deploy/app/orders.sql", "deploy/app/users.sql"]
+    found = tools.validate_migration([str(tmp_path)], str(tmp_path), tool="sqitch")
+    assert sorted({(Path(f.path).relative_to(tmp_path).as_posix(), f.rule) for f in found if f.severity == "error"}) == []
+
+
 def test_verify_starts_from_the_flyway_folder_in_version_order_without_the_plans_files(tmp_path):
     folder = _flyway(tmp_path)
     write(folder, "V11__flux_step.sql", "ALTER TABLE orders ADD COLUMN written_by_the_plan text;\n")
