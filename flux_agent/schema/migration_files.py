@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from . import flyway_config
+from .psql_script import without_psql_commands
 from .drizzle_runs import in_journal, journal_path
 
 # File names, not SQL.
@@ -115,7 +116,8 @@ def read_sections(path: Path, text: str) -> Sections:
     place = sqitch_place(path.parent)
     if place is not None and place[1] == "deploy":
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
-        return Sections(text, 0, _read_or_empty(Path(place[0], "revert", place[2], path.name)), False)
+        revert = Path(place[0], "revert", place[2], path.name)
+        return Sections(text, 0, _rendered(revert, _read_or_empty(revert)), False)
     if path.name == "migration.sql":
         # Prisma sends migration.sql as one query: PostgreSQL runs it as one implicit transaction.
         down = path.with_name(_DOWN)
@@ -338,10 +340,12 @@ def _sql_migrate(lines: list[str], marks: list) -> Sections:
 
 
 def _rendered(path: Union[str, Path], text: str) -> str:
-    """A Flyway migration's text as Flyway runs it: its placeholders replaced; any other file's as it is."""
+    """A Flyway migration's text as Flyway runs it: its placeholders replaced; a sqitch script's as
+    psql hands it to the server (BeeeOn's start `\\set ON_ERROR_STOP on`); any other file's as it is."""
     folder, name = _split(path)
-    return flyway_config.render(text, folder) if FLYWAY_NAME.match(name) or FLYWAY_REPEATABLE.match(name) \
-        else text
+    if FLYWAY_NAME.match(name) or FLYWAY_REPEATABLE.match(name):
+        return flyway_config.render(text, folder)
+    return without_psql_commands(text) if "\\" in text and sqitch_place(folder) is not None else text
 
 
 def _read_or_empty(path: Path) -> str:

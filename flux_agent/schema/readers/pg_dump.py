@@ -24,6 +24,7 @@ from pathlib import Path
 from .. import read_file
 from ...model.schema import Schema
 from ..normal import normalise_schema
+from ..psql_script import without_psql_commands
 from ..replay.engine import replay_sql
 
 __all__ = ["read_pg_dump", "read_pg_dump_text", "without_psql_commands"]
@@ -41,19 +42,3 @@ def read_pg_dump_text(text: str) -> Schema:
     for view in schema.views:
         view.populated = True
     return normalise_schema(schema, in_place=True)
-
-
-def without_psql_commands(text: str) -> str:
-    """`text` with psql meta-command lines (`\\restrict`, `\\connect`, ...) and the
-    data lines of `COPY ... FROM stdin;` blocks blanked, line count unchanged."""
-    lines = text.split("\n")
-    in_copy = False
-    for n, line in enumerate(lines):
-        if in_copy:
-            in_copy = line.rstrip("\r") != "\\."
-            lines[n] = ""
-        elif line.startswith("\\"):
-            lines[n] = ""
-        elif line.startswith("COPY ") and line.rstrip().upper().endswith("FROM STDIN;"):
-            in_copy = True
-    return "\n".join(lines)

@@ -347,7 +347,8 @@ def test_sqitch_changes_named_with_folders_and_the_projects_other_sql(tmp_path):
         app/users 2024-01-01T00:00:00Z A <a@x> # users
         app/orders [app/users] 2024-01-02T00:00:00Z A <a@x> # orders
     """)
-    write(tmp_path, "deploy/app/users.sql", "BEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY);\nCOMMIT;\n")
+    # psql runs the scripts: its meta-commands are its own, not SQL (a syntax error, the file left out)
+    write(tmp_path, "deploy/app/users.sql", "\\set ON_ERROR_STOP on\nBEGIN;\nCREATE TABLE users (id bigint PRIMARY KEY);\nCOMMIT;\n")
     orders = write(tmp_path, "deploy/app/orders.sql", "BEGIN;\nCREATE TABLE orders (id bigint PRIMARY KEY);\nCOMMIT;\n")
     write(tmp_path, "revert/app/users.sql", "BEGIN;\nDROP TABLE users;\nCOMMIT;\n")
     write(tmp_path, "revert/app/orders.sql", "BEGIN;\nDROP TABLE orders;\nCOMMIT;\n")
@@ -360,6 +361,9 @@ def test_sqitch_changes_named_with_folders_and_the_projects_other_sql(tmp_path):
         "deploy/app/orders.sql", "deploy/app/users.sql"]
     found = tools.validate_migration([str(tmp_path)], str(tmp_path), tool="sqitch")
     assert sorted({(Path(f.path).relative_to(tmp_path).as_posix(), f.rule) for f in found if f.severity == "error"}) == []
+    assert up_sql_of(tmp_path / "deploy/app/users.sql", (tmp_path / "deploy/app/users.sql").read_text()).startswith(
+        "\nBEGIN;\n")  # the line blanked, the lines counted as before
+    assert [t.name for t in replay_folder(tmp_path, "sqitch").tables] == ["users", "orders"]
 
 
 def test_verify_starts_from_the_flyway_folder_in_version_order_without_the_plans_files(tmp_path):
