@@ -249,12 +249,19 @@ def _one_by_one(conn: psycopg.Connection, admin: psycopg.Connection, script: Scr
     except SqlSyntaxError as exc:
         return [f"{script.name}:{exc.line}: skipped: cannot parse: {exc}"]
     if not script.transactional:
-        return _each(conn, admin, script, statements, nullcontext)
+        return _each(conn, admin, script, statements, lambda: _savepoint_in_own_transaction(conn))
     with conn.transaction():
         # The file's own BEGIN/COMMIT would end the transaction the statements share: the tool's
         # transaction is this one (PostgreSQL only warns of a nested BEGIN).
         kept = [s for s in statements if not _transaction_control(s)]
         return _each(conn, admin, script, kept, conn.transaction)
+
+
+def _savepoint_in_own_transaction(conn: psycopg.Connection):
+    """Inside a transaction the file's own BEGIN opened (sqitch's scripts, psql's), a savepoint: one
+    statement failing does not abort the rest of it; outside one, nothing (autocommit, as the tool)."""
+    return conn.transaction() if conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS \
+        else nullcontext()
 
 
 def _transaction_control(stmt) -> bool:
@@ -269,9 +276,13 @@ def _each(conn: psycopg.Connection, admin: psycopg.Connection, script: Script, s
     for stmt in statements:
         for _attempt in range(3):  # a missing role or extension is created, then the statement runs again
             try:
-                with scope():
+                with nullcontext() if _transaction_control(stmt) else scope():
                     conn.execute(stmt.text)
                 break
+            except errors.DuplicateObject as exc:
+                if not _creates_role(stmt):
+                    notes.append(_note(script, stmt.line, exc, conn))
+                break  # roles outlive a database: an earlier build on this server made it
             except errors.UndefinedObject as exc:
                 role, extension = _missing_role(exc), _missing_extension_type(conn, exc)
                 if role is not None:
@@ -291,6 +302,12 @@ def _each(conn: psycopg.Connection, admin: psycopg.Connection, script: Script, s
                 notes.append(_note(script, stmt.line, exc, conn))
                 break
     return notes
+
+
+def _creates_role(stmt) -> bool:
+    from pglast import ast
+
+    return isinstance(stmt.node, ast.CreateRoleStmt)
 
 
 def _missing_role(exc: psycopg.Error) -> Optional[str]:

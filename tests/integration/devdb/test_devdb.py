@@ -138,6 +138,33 @@ def test_a_failing_transactional_file_runs_statement_by_statement_in_its_transac
     assert [i.name for i in table.indexes] == ["a_b"]
 
 
+@pytest.mark.pg
+def test_a_script_run_as_psql_runs_it_goes_on_past_a_role_an_earlier_build_made():
+    """sqitch's scripts (psql's: their own BEGIN/COMMIT, no transaction of the tool's) may make a role.
+    Roles outlive a database: built again, on the same server, the CREATE ROLE failed ("already
+    exists"), the script's transaction aborted, and every later statement of it was skipped (BeeeOn:
+    no table after the first edit). The role made already is taken as made; a statement that fails
+    in the script's transaction no longer takes the rest of it down."""
+    import uuid
+
+    from flux_agent.devdb.build import Script, build, inputs_hash
+    from flux_agent.devdb.server import dev_server
+
+    role = f"flux_test_{uuid.uuid4().hex[:8]}"
+    text = (f"BEGIN;\nCREATE ROLE {role} WITH LOGIN;\nCREATE TABLE users (id bigint PRIMARY KEY);\n"
+            "ALTER TABLE missing ADD COLUMN x int;\nCREATE TABLE orders (id bigint PRIMARY KEY);\nCOMMIT;\n")
+    server = dev_server()
+    try:
+        for attempt in ("first", "again"):
+            scripts = [Script("deploy/users.sql", text, transactional=False)]
+            built = build(server, scripts, inputs_hash(scripts, server.major, f"psql script {role} {attempt}"))
+            assert built.notes == ['deploy/users.sql:4: statement skipped: relation "missing" does not exist'], attempt
+            assert [t.name for t in built.schema.tables] == ["users", "orders"], attempt
+    finally:
+        with psycopg.connect(server.url, autocommit=True) as admin:
+            admin.execute(f"DROP ROLE IF EXISTS {role}")
+
+
 RAILS_VIRTUAL = """ActiveRecord::Schema[7.2].define(version: 2025_01_01_000000) do
   create_table "accounts", force: :cascade do |t|
     t.string "accountable_type"
