@@ -55,7 +55,15 @@ class PlanCheck:
                                                self.judged, self.lossy)
         self.notes += [n for n in notes if n not in self.notes]
         return problems + checksum_differences(self.sums, checksums(self.conn, self.before), self.judged, self.lossy,
-                                               skip_tables)
+                                               skip_tables, self.triggers_fired(), self.notes)
+
+    def triggers_fired(self) -> set[str]:
+        """The tables whose backfill fires row triggers of the project's own, as the plan warns."""
+        from ..plan.triggers import RULE
+
+        warned = {f.step for f in self.plan.findings if f.rule == RULE}
+        return {canonical_table(s.batching.table) for s in self.plan.steps
+                if s.batching is not None and s.number in warned}
 
 
 def _on_partitions(operations: list, before: Schema) -> list:

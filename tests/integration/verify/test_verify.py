@@ -140,6 +140,27 @@ def test_a_plan_table_left_empty_is_said(pg_admin_url, shop):
     assert filled.ok and not [n for n in filled.notes if "holds no rows" in n]
 
 
+@pytest.mark.pg
+def test_a_backfill_firing_the_tables_update_trigger_is_the_plans_warning_not_a_failure(shop):
+    """harbor's and Infisical's tables touch an update time in a BEFORE UPDATE trigger: a rename's
+    backfill moves it on every row, and no rollback puts it back. The plan warns of it
+    (backfill-fires-triggers); verify failed the plan for it ("the plan declares no data loss there"),
+    so no such plan could pass. It is now the warning's note; other data still fails."""
+    (shop / "db/migrations/20250101090500_touch_users.sql").write_text(
+        "-- migrate:up\nALTER TABLE users ADD COLUMN touched_at timestamptz;\n"
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touched_at := clock_timestamp(); "
+        "RETURN NEW; END $$;\n"
+        "CREATE TRIGGER users_touch BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        "-- migrate:down\nDROP TRIGGER users_touch ON users;\nDROP FUNCTION touch();\n"
+        "ALTER TABLE users DROP COLUMN touched_at;\n")
+    plan = plan_migration(parse_operations(RENAME), str(shop))
+    assert [f.rule for f in plan.findings if f.rule == "backfill-fires-triggers"] == ["backfill-fires-triggers"]
+    report = verify(shop, rows=20, operations=RENAME)  # the dev database's schema: its trigger too
+    assert report.ok, report.failure
+    assert ("the values of users.touched_at differ after the rollback from before the plan: the backfill fired "
+            "users's update triggers, as the plan warns (backfill-fires-triggers)") in report.notes
+
+
 def test_cli_exit_codes(pg_admin_url, shop, capsys):
     bad = json.dumps({"op": "raw_sql", "up": "ALTER TABLE users ALTER COLUMN nope SET DEFAULT 1"})
     assert cli.main(["verify", "--project", str(shop), "--database-url", pg_admin_url, "--rows", "20",
