@@ -30,7 +30,7 @@ IGNORE_WITHOUT_REASON = "ignore-without-reason"
 NOT_ANALYSED = "not-analysed"
 MIGRATION_FAILS = "migration-fails"  # the tool's own run of it failed on PostgreSQL (Django's walk)
 # How each tool's migrations send SQL as it is written, for the hint of a part Flux could not read.
-_SQL_CALL = {"alembic": "op.execute", "django": "migrations.RunSQL", "rails": "execute", "knex": "knex.raw",
+_SQL_CALL = {"goose": "a .sql migration", "alembic": "op.execute", "django": "migrations.RunSQL", "rails": "execute", "knex": "knex.raw",
              "typeorm": "queryRunner.query", "sequelize": "queryInterface.sequelize.query",
              "node-pg-migrate": "pgm.sql"}
 
@@ -277,6 +277,10 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
 
     shown = display or str(path)
     reader = reader_for(path, text, tool)
+    if reader is None and path.suffix == ".go":
+        return [FileFinding(path=shown, line=1, rule=NOT_ANALYSED, severity="warning",
+                            message=f"not analysed: {path.name} is a goose migration in Go, which the project's own "
+                                    "binary registers and runs: Flux cannot run it", hint=_unread_hint("goose"))]
     if reader is None:
         return [FileFinding(path=shown, line=1, rule=NOT_ANALYSED, severity="warning",
                             message=f"not analysed: {path.name} is neither SQL nor a migration of a tool Flux reads "

@@ -90,6 +90,8 @@ def _is_migration(path: str, tool: Optional[str]) -> bool:
     lower = name.lower()
     if lower.endswith(".sql"):
         return not is_down_name(name)
+    if lower.endswith(".go"):  # goose's Go migrations (<version>_<name>.go): listed, to be said not analysed
+        return name[:1].isdigit() and not lower.endswith("_test.go")
     if not lower.endswith(CODE_SUFFIXES):
         return False
     if name[:1].isdigit():

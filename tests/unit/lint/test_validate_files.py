@@ -79,6 +79,21 @@ def test_a_knex_migration_made_by_another_module_and_the_sql_it_reads(tmp_path: 
         "20250927-01-geo-01.up.sql"]  # a file given is judged
 
 
+def test_goose_go_migrations_are_listed_and_said_not_analysed(tmp_path: Path):
+    """hatchet's nine Go migrations beside its SQL ones went unsaid by `flux validate <folder>` (given
+    alone, one was not-analysed): each is listed in its place and said not analysed, as goose's own."""
+    from flux_agent.entry.validate import validate_paths
+
+    (tmp_path / "00001_a.sql").write_text("-- +goose Up\nCREATE TABLE a (id bigint);\n-- +goose Down\nDROP TABLE a;\n")
+    (tmp_path / "00002_b.go").write_text("package m\nfunc init() { goose.AddMigration(up, down) }\n")
+    (tmp_path / "00003_b_test.go").write_text("package m\n")
+    (tmp_path / "helpers.go").write_text("package m\n")
+    assert [p.name for p in expand_paths([str(tmp_path)], "goose")] == ["00001_a.sql", "00002_b.go"]
+    _, found = validate_paths([str(tmp_path)], str(tmp_path))
+    assert [(Path(f.path).name, f.rule) for f in found] == [("00002_b.go", "not-analysed")]
+    assert "a goose migration in Go" in found[0].message
+
+
 def test_knex_files_in_kutts_form_are_claimed_by_the_knex_reader():
     from flux_agent.lint.readers import knex
 
