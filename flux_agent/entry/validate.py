@@ -164,8 +164,10 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         for job in missing:
             if job.key:
                 cache.put(job.key, job.findings)
-        for job in todo:
-            per_file[job.order] = job.findings
+        # Said in the order the tool runs them (flipt's 1_, 2_, ... 11_, not 11_ first as names sort), in
+        # the places the history's files hold among those given.
+        for slot, job in zip(sorted(j.order for j in todo), sorted(todo, key=lambda j: (j.position, j.order))):
+            per_file[slot], files[slot] = job.findings, job.file
     cache.save()
     return files, file_findings([f for found_here in per_file for f in found_here])
 

@@ -112,3 +112,17 @@ def test_a_prisma_history_validated_by_path_is_one_history(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path / "elsewhere")
     _, in_plain = validate_mod.validate_paths([str(plain / "migration.sql")], None)
     assert any("integer -> text" in f.message for f in in_plain), [f.message for f in in_plain]
+
+
+def test_a_folders_files_are_said_in_the_order_the_tool_runs_them(tmp_path, monkeypatch):
+    """golang-migrate runs 1_, 2_, ... 11_ by number (flipt's folder): the findings came out as the
+    names sort (11_ before 1_), so a reader met a later migration's problem first."""
+    folder = tmp_path / "p" / "migrations"
+    folder.mkdir(parents=True)
+    for n in (1, 2, 11):
+        (folder / f"{n}_t{n}.up.sql").write_text(f"CREATE TABLE t{n} (id int);\n", encoding="utf-8")
+        (folder / f"{n}_t{n}.down.sql").write_text(f"DROP TABLE t{n};\n", encoding="utf-8")
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    files, findings = validate_mod.validate_paths([str(folder)], str(tmp_path / "p"))
+    assert [f.name for f in files] == ["1_t1.up.sql", "2_t2.up.sql", "11_t11.up.sql"]
+    assert [Path(f.path).name for f in findings] == ["1_t1.up.sql", "2_t2.up.sql", "11_t11.up.sql"]
