@@ -87,9 +87,13 @@ def has_sql(text: str) -> bool:
     if not HAVE_PGLAST:
         return bool(split_statements(text))
     try:
-        return bool(pglast.parser.split(text))
+        return any(" ".join(s.split()).rstrip(";").lower() not in TEMPLATE_SQL for s in pglast.parser.split(text))
     except ParseError:
         return True  # something is there, even if broken
+
+
+# What a tool's `create` writes where the SQL is to go (goose's template): no SQL of the migration's.
+TEMPLATE_SQL = frozenset(("select 'up sql query'", "select 'down sql query'"))
 
 
 # -- one file ------------------------------------------------------------------

@@ -30,6 +30,7 @@ RULE = Rule(
         passes("SELECT table_name, column_name FROM information_schema.columns;",
                why="information_schema's own column names"),
         passes("ALTER TABLE t RENAME COLUMN old_col TO new_col;", why="names a real project may use"),
+        flags("SELECT 'up SQL query';", why="goose create's template, left as it wrote it"),
     ],
 )
 
@@ -47,6 +48,8 @@ _BEFORE_TABLE = {"TABLE", "ON", "INTO", "FROM", "UPDATE", "JOIN", "REFERENCES"}
 
 
 _WORDS = ("TODO", "FIXME", "TBD")
+# What a tool's `create` writes for the SQL to come (goose's template): migration_files.TEMPLATE_SQL.
+_TEMPLATE = ("'up sql query'", "'down sql query'")
 _ANGLED = re.compile(r"<\s*[A-Za-z_][\w$]*\s*>")  # where a <name> may stand: the scan below decides
 
 
@@ -60,7 +63,7 @@ def _may_hold(sql: str) -> bool:
     if any(w in upper for w in _WORDS):
         return True
     lower = sql.lower()
-    return any(n in lower for n in _NAMES | _TABLE_NAMES)
+    return any(n in lower for n in _NAMES | _TABLE_NAMES) or any(t in lower for t in _TEMPLATE)
 
 
 def check_text(sql, ctx, line_offset):
@@ -88,6 +91,8 @@ def check_text(sql, ctx, line_offset):
         elif tok.name == "IDENT" and (text.lower().strip('"') in _NAMES or (
                 text.lower() in _TABLE_NAMES and i > 0 and tokens[i - 1].name in _BEFORE_TABLE)):
             hit(tok, repr(text))
+        elif tok.name == "SCONST" and text.lower() in _TEMPLATE:
+            hit(tok, f"{text} (goose's template)")
         elif tok.name in ("SQL_COMMENT", "C_COMMENT") and any(w in text.upper().split() or f"{w}:" in text.upper()
                                                               for w in _WORDS):
             hit(tok, "TODO (in a comment)", "warning")

@@ -187,6 +187,12 @@ def test_has_down_sql(tmp_path):
     assert has_down_sql(write(tmp_path, "3.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\nDROP TABL x;\n"))
     assert not has_down_sql(write(tmp_path, "4.sql", "SELECT 1;\n"))
     assert not has_down_sql(tmp_path / "missing.sql")
+    # goose create's template: its Down holds a placeholder, no rollback (missing-rollback did not say so)
+    goose = ("-- +goose Up\nALTER TABLE t ADD COLUMN c text;\n\n-- +goose Down\n-- +goose StatementBegin\n"
+             "SELECT 'down SQL query';\n-- +goose StatementEnd\n")
+    assert not has_down_sql(write(tmp_path, "5_goose.sql", goose))
+    assert has_down_sql(write(tmp_path, "6_goose.sql", goose.replace("SELECT 'down SQL query';",
+                                                                     "ALTER TABLE t DROP COLUMN c;")))
 
 
 def _every_migration_file() -> list[Path]:
