@@ -32,3 +32,6 @@ class StatusReport(BaseModel):
     database: Optional[str] = Field(None, description="the database read (its URL without the password); "
                                                       "None: the plan records alone")
     plans: list[PlanStatus] = Field(default_factory=list)
+    blocked: Optional[str] = Field(None, description="what the migration tool's own table says stops it running "
+                                                     "any migration (golang-migrate's dirty version, Flyway's "
+                                                     "failed row): put right before any next action")

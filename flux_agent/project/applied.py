@@ -104,6 +104,36 @@ def read_runs(conn, tool: str, table: Optional[str] = None) -> Optional[list[str
             return None
 
 
+def tool_blocked(conn, tool: str, table: Optional[str] = None) -> Optional[str]:
+    """What the tool's own table says stops it running any migration, in a sentence: golang-migrate's
+    dirty version (a migration failed part-way; it runs nothing until `migrate force`), Flyway's failed
+    row (it migrates nothing until `flyway repair`); None where nothing does, or it is not known."""
+    import psycopg
+    from psycopg import sql
+
+    if tool not in ("golang-migrate", "flyway"):
+        return None
+    schema, _, name = (table or TABLES[tool][0]).rpartition(".")
+    ident = sql.Identifier(*([schema, name] if schema else [name]))
+    query = {"golang-migrate": "SELECT version::text FROM {} WHERE dirty",
+             "flyway": "SELECT coalesce(version, script) FROM {} WHERE NOT success ORDER BY installed_rank"}[tool]
+    try:
+        with conn.transaction():
+            if conn.execute("SELECT to_regclass(%s)", [f'{schema or "public"}."{name}"']).fetchone()[0] is None:
+                return None
+            rows = [str(r[0]) for r in conn.execute(sql.SQL(query).format(ident)).fetchall()]
+    except psycopg.errors.UndefinedColumn:
+        return None
+    if not rows:
+        return None
+    if tool == "golang-migrate":
+        return (f"golang-migrate's {name} marks version {rows[0]} dirty: that migration failed part-way, and "
+                "golang-migrate runs none until it is put right by hand and `migrate force <version>` says where "
+                f"the database stands ({rows[0]} if it is done, the version before it if it is undone)")
+    return (f"Flyway's {name} records a failed migration ({', '.join(rows)}): Flyway migrates nothing until it is "
+            "put right by hand and `flyway repair` removes the failed row")
+
+
 def is_recorded(path: Path, tool: str, runs: list[str]) -> bool:
     """Does the table's content (read_runs) say the file at `path` ran?"""
     kind = TABLES[tool][2]

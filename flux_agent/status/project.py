@@ -8,7 +8,7 @@ from typing import Optional
 
 from ..errors import FluxInputError, one_line
 from ..model.status import StatusReport
-from ..project.applied import is_recorded, read_runs, runs_table
+from ..project.applied import is_recorded, read_runs, runs_table, tool_blocked
 from ..write.deploy_groups import PLANS_DIR, plan_records
 from .report import from_database, from_record
 
@@ -27,11 +27,17 @@ def project_status(project: Path, database_url: Optional[str] = None) -> StatusR
             conn.execute("SET LOCAL statement_timeout = '30s'")
             conn.execute("SET LOCAL lock_timeout = '1s'")  # catalog reads: never queue behind a migration
             plans = [from_database(r, conn, _recorded_files(project, r, conn)) for r in records]
+            tool, folder = records[-1].plan.tool, records[-1].migrations_dir
+            blocked = tool_blocked(conn, tool, runs_table(tool, project, folder))
             conn.rollback()
             shown = _without_password(conn.info)
     except psycopg.Error as exc:
         raise FluxInputError(f"cannot read the database: {one_line(exc)}") from None
-    return StatusReport(database=shown, plans=plans)
+    if blocked:  # the tool runs nothing until it is put right: that comes first
+        plans = [p.model_copy(update={"next": f"First put right what stops the migration tool: {blocked}. Then: "
+                                              f"{p.next}"}) if not p.next.startswith("Nothing left") else p
+                 for p in plans]
+    return StatusReport(database=shown, plans=plans, blocked=blocked)
 
 
 def _recorded_files(project: Path, record, conn) -> Optional[set[str]]:

@@ -130,6 +130,7 @@ def text_lines(report: StatusReport) -> list[str]:
     """`flux status` for a person: each plan's steps, each with its state, and the next action."""
     out = [f"Read from {report.database}" if report.database else
            "From the plan records alone (give --database-url to read what a database has applied)"]
+    out += [f"Blocked: {report.blocked}"] if report.blocked else []
     for plan in report.plans:
         out += ["", f"plan {plan.id}: {plan.description}"]
         for step in plan.steps:

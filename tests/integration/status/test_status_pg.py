@@ -223,3 +223,34 @@ def test_a_guarded_build_cancelled_half_way_is_finished_by_running_its_step_agai
         for statement in cut_statements(sql):
             conn.execute(statement)
     assert _states(project_status(project, db)) == {1: "applied"}
+
+
+def test_a_migration_tool_that_runs_nothing_until_put_right_comes_first(tmp_path, pg_url):
+    """golang-migrate marks a version dirty when its migration failed part-way and runs no migration
+    until `migrate force`; Flyway keeps a failed row until `flyway repair`. Status said "Run step 1
+    with the project's migration tool", which would only fail again: the tool's state comes first."""
+    from flux_agent.project.applied import tool_blocked
+
+    project = tmp_path / "app"
+    (project / "migrations").mkdir(parents=True)
+    (project / "migrations" / "1_users.up.sql").write_text("CREATE TABLE users (id bigint PRIMARY KEY, email text);\n")
+    (project / "migrations" / "1_users.down.sql").write_text("DROP TABLE users;\n")
+    plan = _write(project, "add column users.nick text")
+    assert plan.tool == "golang-migrate"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE users (id bigint PRIMARY KEY, email text)")
+        conn.execute("CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)")
+        conn.execute("INSERT INTO schema_migrations VALUES (1, false)")
+        clean = project_status(project, pg_url)
+        assert clean.blocked is None and clean.plans[0].next.startswith("Run step 1")
+        conn.execute("UPDATE schema_migrations SET version = 2, dirty = true")
+        dirty = project_status(project, pg_url)
+        assert dirty.blocked.startswith("golang-migrate's schema_migrations marks version 2 dirty")
+        assert dirty.plans[0].next.startswith("First put right what stops the migration tool: golang-migrate's")
+        assert dirty.plans[0].next.endswith("Then: " + clean.plans[0].next)
+        assert main(["status", "--project", str(project), "--database-url", pg_url]) == 0
+        conn.execute("CREATE TABLE flyway_schema_history (installed_rank int PRIMARY KEY, version varchar(50), "
+                     "script varchar(1000) NOT NULL, success boolean NOT NULL)")
+        conn.execute("INSERT INTO flyway_schema_history VALUES (1, '1', 'V1__a.sql', true), (2, '2', 'V2__b.sql', false)")
+        assert tool_blocked(conn, "flyway").startswith("Flyway's flyway_schema_history records a failed migration (2)")
+        assert tool_blocked(conn, "dbmate") is None
