@@ -64,6 +64,7 @@ class FileContext:
     statement_timeout_set: bool = False
     explicit_transaction: bool = False  # a BEGIN seen and not yet committed
     one_query: bool = False  # the tool sends the SQL as one query (dbmate, golang-migrate)
+    split_at_line_ends: bool = False  # the tool cuts statements at a line ending in `;` (goose)
     include_rules: set[str] = field(default_factory=set)  # opt-in rules switched on (squawk's -i)
 
     @classmethod

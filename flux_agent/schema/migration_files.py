@@ -68,6 +68,8 @@ class Sections:
     down: Optional[str]  # the SQL that undoes it; None where the format has no down part
     transactional: bool  # does the tool run the up SQL inside a transaction?
     one_query: bool = False  # does the tool send the whole up SQL as one query?
+    # Does the tool cut statements where a line ends in `;` (goose, outside StatementBegin/End)?
+    split_at_line_ends: bool = False
 
     def has_down_sql(self) -> bool:
         """Does the down part hold any statement (something unparseable counts)?"""
@@ -321,7 +323,7 @@ def _marked(text: str) -> Optional[Sections]:
     if style == "dbmate":
         return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True)
     no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
-    return Sections(body, start + 1, rest, not no_transaction)
+    return Sections(body, start + 1, rest, not no_transaction, split_at_line_ends=True)
 
 
 def _sql_migrate(lines: list[str], marks: list) -> Sections:
