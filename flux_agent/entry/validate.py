@@ -22,7 +22,7 @@ from ..project.config import load_settings
 from ..project.detect import detect, migration_folders
 from ..project.dialect import not_postgres
 from ..schema.migration_files import has_down_sql, history_folder
-from ..schema.migration_order import migration_files
+from ..schema.migration_order import migration_files, same_version
 
 if TYPE_CHECKING:
     from ..model.schema import Schema
@@ -166,10 +166,25 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
                 cache.put(job.key, job.findings)
         # Said in the order the tool runs them (flipt's 1_, 2_, ... 11_, not 11_ first as names sort), in
         # the places the history's files hold among those given.
+        twice = same_version(hist.files, hist.tool)
         for slot, job in zip(sorted(j.order for j in todo), sorted(todo, key=lambda j: (j.position, j.order))):
+            first = twice.get(hist.files[job.position]) if job.position < len(hist.files) else None
             per_file[slot], files[slot] = job.findings, job.file
+            if first is not None:  # the folder's, not the file's: said each run, never cached with the file
+                per_file[slot] = [_same_version(job.display, first, hist.tool), *job.findings]
     cache.save()
     return files, file_findings([f for found_here in per_file for f in found_here])
+
+
+# A finding of the folder's, not of a rule's: two migrations of one version, which the tool refuses.
+DUPLICATE_VERSION = "duplicate-version"
+
+
+def _same_version(display: str, first: Path, tool: str) -> FileFinding:
+    return FileFinding(path=display, line=1, rule=DUPLICATE_VERSION, severity="error",
+                       message=f"{first.name} has this migration's version too: {tool} refuses a folder holding one "
+                               "version twice, and runs none of it",
+                       hint="give this migration the next free version (branches merged each with its own new one)")
 
 
 def _history_schema(file: Path, project: Path, tool: str):

@@ -86,6 +86,31 @@ def number_then_name(path: Path) -> tuple[int, int, str]:
     return (0, int(m.group(1)), path.name) if m else (1, 0, path.name)
 
 
+def same_version(files: list[Path], tool: Optional[str]) -> dict[Path, Path]:
+    """Each file whose version an earlier file of `files` (a folder's, in its tool's order) has too,
+    with that earlier file: golang-migrate and goose read a version as a number (`01_a` is `1_b`'s),
+    Flyway as dotted numbers (`V1.1` is `V1_1`'s), and each refuses a folder holding one twice."""
+    seen: dict[tuple, Path] = {}
+    out = {}
+    for f in files:
+        if tool in _BY_NUMBER:
+            m = _LEADING_NUMBER.match(f.name)
+            version = (int(m.group(1)),) if m else None
+        elif tool == "flyway":
+            m = FLYWAY_NAME.match(f.name)
+            version = version_key(m.group(2)) if m and m.group(1) == "V" else None
+            while version and len(version) > 1 and version[-1] == 0:  # Flyway's 1.0 is its 1
+                version = version[:-1]
+        else:
+            version = None
+        if version is not None:
+            if version in seen:
+                out[f] = seen[version]
+            else:
+                seen[version] = f
+    return out
+
+
 def sqitch_changes(plan_text: str) -> list[str]:
     """Change names in a sqitch.plan, in order (pragmas, tags, comments skipped)."""
     out = []

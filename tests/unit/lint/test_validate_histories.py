@@ -126,3 +126,27 @@ def test_a_folders_files_are_said_in_the_order_the_tool_runs_them(tmp_path, monk
     files, findings = validate_mod.validate_paths([str(folder)], str(tmp_path / "p"))
     assert [f.name for f in files] == ["1_t1.up.sql", "2_t2.up.sql", "11_t11.up.sql"]
     assert [Path(f.path).name for f in findings] == ["1_t1.up.sql", "2_t2.up.sql", "11_t11.up.sql"]
+
+
+@pytest.mark.parametrize("tool, names", [
+    ("golang-migrate", ["1_users.up.sql", "02_email.up.sql", "2_nick.up.sql"]),
+    ("goose", ["00001_users.sql", "00002_email.sql", "2_nick.sql"]),
+    ("flyway", ["V1__users.sql", "V1.1__email.sql", "V1_1_0__nick.sql"]),
+])
+def test_two_migrations_of_one_version_are_said(tmp_path, monkeypatch, tool, names):
+    """Two branches merged, each with its own new migration of the next version: golang-migrate,
+    goose and Flyway refuse the folder ("duplicate migration"), and nothing said so before deploy.
+    The later file carries an error naming the earlier one; a clean folder says nothing of it."""
+    folder = tmp_path / "p" / "migrations"
+    folder.mkdir(parents=True)
+    up = "-- +goose Up\n" if tool == "goose" else ""
+    for name, table in zip(names, ("users", "email", "nick")):
+        (folder / name).write_text(f"{up}CREATE TABLE {table} (id bigint PRIMARY KEY);\n", encoding="utf-8")
+    (tmp_path / "p" / ".flux.yaml").write_text(f"tool: {tool}\nmigrations_dir: migrations\n", encoding="utf-8")
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    _, findings = validate_mod.validate_paths([str(folder)], str(tmp_path / "p"))
+    twice = [(Path(f.path).name, f.message.split(" has ")[0]) for f in findings if f.rule == "duplicate-version"]
+    assert twice == [(names[2], names[1])]
+    (folder / names[2]).unlink()
+    _, findings = validate_mod.validate_paths([str(folder)], str(tmp_path / "p"))
+    assert [f for f in findings if f.rule == "duplicate-version"] == []
