@@ -26,7 +26,7 @@ def migration_files(folder: Path, tool: Optional[str] = None) -> list[Path]:
         return _flyway_files(folder)
     if tool == "sqitch":
         plan = folder / "sqitch.plan"
-        names = sqitch_changes(plan.read_text(encoding="utf-8")) if plan.is_file() else []
+        names = sqitch_scripts(plan.read_text(encoding="utf-8")) if plan.is_file() else []
         return [p for name in names if (p := folder / "deploy" / f"{name}.sql").is_file()]
     found = []
     # os.scandir and names: a folder of 2,000 files is listed in a few ms, where Path.iterdir,
@@ -108,6 +108,28 @@ def same_version(files: list[Path], tool: Optional[str]) -> dict[Path, Path]:
                 out[f] = seen[version]
             else:
                 seen[version] = f
+    return out
+
+
+def sqitch_scripts(plan_text: str) -> list[str]:
+    """The deploy script of each change in a sqitch.plan, in order, as sqitch deploys them: a change
+    reworked later (listed again) runs, where it is listed first, the copy `rework` kept of its
+    script: `<name>@<tag>`, the tag the first one after it in the plan."""
+    entries = []  # ("change", name) or ("tag", name)
+    for line in plan_text.splitlines():
+        text = line.strip()
+        if text and text[0] == "@":
+            entries.append(("tag", text.split()[0][1:]))
+        elif text and text[0] not in "%#":
+            entries.append(("change", text.split()[0].lstrip("+-")))
+    out = []
+    for k, (kind, name) in enumerate(entries):
+        if kind != "change":
+            continue
+        later = entries[k + 1:]
+        again = ("change", name) in later
+        tag = next((n for e, n in later if e == "tag"), None) if again else None
+        out.append(f"{name}@{tag}" if tag else name)
     return out
 
 

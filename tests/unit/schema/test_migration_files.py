@@ -248,6 +248,18 @@ def test_each_tool_runs_a_folder_in_its_own_order(tmp_path):
     for name in ("deploy/alpha.sql", "deploy/zeta.sql", "revert/zeta.sql", "verify/zeta.sql"):
         write(tmp_path, f"sq/{name}", "SELECT 1;\n")
     assert names(migration_files(tmp_path / "sq", "sqitch"), tmp_path / "sq") == ["deploy/zeta.sql", "deploy/alpha.sql"]
+    # A change reworked after a tag: where it is listed first, the copy `sqitch rework` kept runs
+    write(tmp_path, "rw/sqitch.plan", """
+        greet 2024-01-01T00:00:00Z A <a@x> # first
+        @v1 2024-01-01T00:00:00Z A <a@x> # a tag
+        other [greet] 2024-01-02T00:00:00Z A <a@x> # between
+        @v2 2024-01-02T00:00:00Z A <a@x> # another
+        greet [greet@v1] 2024-01-03T00:00:00Z A <a@x> # reworked
+    """)
+    for name in ("greet.sql", "greet@v1.sql", "other.sql"):
+        write(tmp_path, f"rw/deploy/{name}", "SELECT 1;\n")
+    assert names(migration_files(tmp_path / "rw", "sqitch"), tmp_path / "rw") == [
+        "deploy/greet@v1.sql", "deploy/other.sql", "deploy/greet.sql"]
     for name in ("20240102000000_b/migration.sql", "20240101000000_a/migration.sql", "migration_lock.toml"):
         write(tmp_path, f"prisma/{name}", "SELECT 1;\n")
     assert names(migration_files(tmp_path / "prisma", "prisma"), tmp_path / "prisma") == [
