@@ -297,7 +297,7 @@ def _marker(line: str) -> Optional[tuple[str, str, list[str]]]:
         return "dbmate", words[0][len("migrate:"):], words[1:]
     if len(words) >= 2 and words[0].lower() == "+goose":
         annotation = " ".join(words[1:]).lower()
-        if annotation in ("up", "down", "no transaction"):
+        if annotation in ("up", "down", "no transaction", "envsub on", "envsub off"):
             return "goose", annotation, []
     if len(words) >= 2 and words[0] == "+migrate" and words[1].lower() in ("up", "down"):
         return "sql-migrate", words[1].lower(), [w.lower() for w in words[2:]]
@@ -318,12 +318,32 @@ def _marked(text: str) -> Optional[Sections]:
     if style == "sql-migrate":
         return _sql_migrate(lines, marks)
     down = next((n for n, m in marks if n > start and m[0] == style and m[1] == "down"), None)
+    if style == "goose" and any(m[1] == "envsub on" for _, m in marks):
+        lines = _envsub(lines, marks)
     body = "\n".join(lines[start + 1: down if down is not None else len(lines)])
     rest = "\n".join(lines[down + 1:]) if down is not None else None
     if style == "dbmate":
         return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True)
     no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
     return Sections(body, start + 1, rest, not no_transaction, split_at_line_ends=True)
+
+
+# goose's `-- +goose ENVSUB ON` substitutes ${NAME}, ${NAME:-default} and ${NAME-default} from the
+# environment in the lines after it (until ENVSUB OFF); an unset name without a default is "".
+_ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+
+
+def _envsub(lines: list[str], marks: list) -> list[str]:
+    """The lines as goose runs them: each of an ENVSUB ON section with the environment's values."""
+    at, on, out = dict(marks), False, []
+    for n, line in enumerate(lines):
+        mark = at.get(n)
+        if mark is not None and mark[1] in ("envsub on", "envsub off"):
+            on = mark[1] == "envsub on"
+        elif on and "${" in line:
+            line = _ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1)) or m.group(2) or "", line)
+        out.append(line)
+    return out
 
 
 def _sql_migrate(lines: list[str], marks: list) -> Sections:

@@ -181,6 +181,23 @@ def test_a_file_that_only_runs_down_has_no_up_sql(tmp_path):
         assert not is_down_file(write(tmp_path, rel, "SELECT 1;\n")), rel
 
 
+def test_goose_envsub_sections_take_the_environments_values(tmp_path, monkeypatch):
+    """`-- +goose ENVSUB ON` makes goose substitute ${NAME} from the environment until ENVSUB OFF: the
+    file was a syntax error (`CREATE TABLE ${PREFIX}audit`) and its table missing from the schema."""
+    monkeypatch.setenv("FLUX_TEST_PREFIX", "app_")
+    monkeypatch.delenv("FLUX_TEST_UNSET", raising=False)
+    path = write(tmp_path, "00001_audit.sql", (
+        "-- +goose Up\n-- +goose ENVSUB ON\nCREATE TABLE ${FLUX_TEST_PREFIX}audit (id bigint);\n"
+        "CREATE TABLE ${FLUX_TEST_UNSET:-plain}_log (id bigint);\nCREATE TABLE t${FLUX_TEST_UNSET} (id bigint);\n"
+        "-- +goose ENVSUB OFF\nCOMMENT ON TABLE app_audit IS '${FLUX_TEST_PREFIX}';\n"
+        "-- +goose Down\n-- +goose ENVSUB ON\nDROP TABLE ${FLUX_TEST_PREFIX}audit;\n"))
+    sec = read_sections(path, path.read_text())
+    assert "CREATE TABLE app_audit (id bigint);\nCREATE TABLE plain_log (id bigint);\nCREATE TABLE t (id bigint);" in sec.up
+    assert "IS '${FLUX_TEST_PREFIX}'" in sec.up  # after ENVSUB OFF: as written
+    assert sec.down.strip().endswith("\nDROP TABLE app_audit;")
+    assert [t.name for t in replay_folder(tmp_path, "goose").tables] == ["app_audit", "plain_log", "t"]
+
+
 def test_has_down_sql(tmp_path):
     assert has_down_sql(write(tmp_path, "1.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\nSELECT 2;\n"))
     assert not has_down_sql(write(tmp_path, "2.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n-- nothing\n"))
