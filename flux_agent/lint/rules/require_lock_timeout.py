@@ -23,7 +23,9 @@ RULE = Rule(
         flags("SET statement_timeout = '5s';\n"
               "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (c);", transactional=False),
         flags("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);",
-              transactional=False, one_query=True),
+              transactional=False, one_query=True,
+              hint="set lock_timeout on the role that runs the migrations (ALTER ROLE ... SET lock_timeout = '1s') or on the "
+                   "connection (PGOPTIONS='-c lock_timeout=1s'), or ignore with a reason"),
         flags("CREATE TABLE reviews (id bigint, product_id bigint REFERENCES products (id));"),
         passes("SET LOCAL lock_timeout = '1s';\nALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;"),
         passes("UPDATE users SET nick = name WHERE id < 1000;"),
@@ -108,10 +110,13 @@ def must_stand_alone(stmt, ctx) -> bool:
     return cannot and ctx.one_query and not ctx.transactional and len(ctx.statements) == 1
 
 
-def alone_note(setting: str) -> str:
-    """Why no SET in the file can fix it (said after must_stand_alone)."""
-    return (f"; it must be alone in its file (the tool sends the file as one query), so no SET can precede it: "
-            f"set {setting} on the role or the connection, or ignore with a reason")
+def alone(message: str, setting: str) -> Verdict:
+    """The finding where no SET in the file can fix it (must_stand_alone): said why, and the fix there
+    is (the rule's own hint, "start the migration with SET", would contradict it)."""
+    return Verdict(f"{message}; it must be alone in its file (the tool sends the file as one query), so no SET "
+                   "can precede it",
+                   hint=f"set {setting} on the role that runs the migrations (ALTER ROLE ... SET {setting} = '1s') or "
+                        f"on the connection (PGOPTIONS='-c {setting}=1s'), or ignore with a reason")
 
 
 def waiting_effect(stmt) -> str:
@@ -131,6 +136,4 @@ def check(stmt, ctx):
     if not first_unprotected(stmt, ctx, ctx.lock_timeout_set):
         return None
     message = f"no SET lock_timeout before this statement: {waiting_effect(stmt)}"
-    if must_stand_alone(stmt, ctx):
-        message += alone_note("lock_timeout")
-    return Verdict(message)
+    return alone(message, "lock_timeout") if must_stand_alone(stmt, ctx) else Verdict(message)

@@ -3,7 +3,7 @@ longer than expected (a scan, a rewrite, a lock wait) holds its lock unbounded.
 Reported once per file, at the first such statement, as squawk does."""
 
 from ._rule import FLAGGED, Rule, Verdict, flags, passes
-from .require_lock_timeout import alone_note, first_unprotected, must_stand_alone
+from .require_lock_timeout import alone, first_unprotected, must_stand_alone
 
 RULE = Rule(
     id="require-statement-timeout",
@@ -16,7 +16,9 @@ RULE = Rule(
         flags("ALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;"),
         flags("SET lock_timeout = '1s';\nALTER TABLE users ALTER COLUMN nick SET DEFAULT 'x';"),
         flags("CREATE INDEX CONCURRENTLY IF NOT EXISTS users_name_idx ON users (name);",
-              transactional=False, one_query=True),
+              transactional=False, one_query=True,
+              hint="set statement_timeout on the role that runs the migrations (ALTER ROLE ... SET statement_timeout = '1s') or on the "
+                   "connection (PGOPTIONS='-c statement_timeout=1s'), or ignore with a reason"),
         passes("SET statement_timeout = 0;\nALTER TABLE users VALIDATE CONSTRAINT users_fk;"),
         passes("SELECT count(*) FROM users;"),
     ],
@@ -27,5 +29,5 @@ def check(stmt, ctx):
     if not first_unprotected(stmt, ctx, ctx.statement_timeout_set):
         return None
     if must_stand_alone(stmt, ctx):
-        return Verdict(RULE.message + alone_note("statement_timeout"))
+        return alone(RULE.message, "statement_timeout")
     return FLAGGED
