@@ -10,13 +10,14 @@ schema (for program code, a copy of the dev database its tool built).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..entry import actions as tools
 from ..plan import summary as render
-from ..write.deploy_groups import PLANS_DIR, PlanRecord, plan_records, unfinished_records
+from ..write.deploy_groups import PLANS_DIR, PlanRecord, file_digest, plan_records, unfinished_records
+from ..schema.migration_files import is_down_file, read_sections
 from ..errors import FluxInputError
 from ..model.plan import Plan
 from ..model.schema import Schema
@@ -39,6 +40,7 @@ class Before:
     scripts: Optional[list[Script]] = None
     tool: str = "sql"
     built: Optional[Built] = None  # the dev database already built for it (a program-code project's history)
+    notes: list[str] = field(default_factory=list)  # written files changed since: how they were verified
 
 
 def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
@@ -63,6 +65,7 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
         record, whole = done[-1], True
     found = detect(project, record.plan.tool, settings)
     scripts = project_scripts(project, found)
+    plan, notes = as_written(project, record, sql_files=scripts is not None)
     source = f"the {'newest plan, written whole,' if whole else 'pending plan'} {PLANS_DIR}/{record.id}.json"
     others = sorted(r.id for r in unfinished_records(project) if r.id != record.id)
     if others:  # kutt: two plans written, the newest verified without a word of the other
@@ -76,8 +79,36 @@ def resolve_plan(project: Path, operations: Optional[Sequence[Any]]) -> Before:
         written = [f for f in _written(project, record) if f.suffix != ".json"]  # not the plan's record
         built = built_without(project, found, settings, written)
         if built is not None:
-            return Before(record.plan, built.schema, source, None, found.tool, built=built)
-    return Before(record.plan, schema_before(project, record), source, scripts, found.tool)
+            return Before(plan, built.schema, source, None, found.tool, built=built, notes=notes)
+    return Before(plan, schema_before(project, record), source, scripts, found.tool, notes=notes)
+
+
+def as_written(project: Path, record: PlanRecord, sql_files: bool) -> tuple[Plan, list[str]]:
+    """The plan as its written files now say, and a note for each file changed since Flux wrote it
+    (PlanRecord.file_digests): a step written as one SQL file (its down beside it) runs that file's
+    up and down parts, so what deploys is what is verified (an edit with a typo passed as "OK"
+    before); a program-code file is said to be verified as planned, not as edited."""
+    steps, notes = [], []
+    for step in record.plan.steps:
+        changed = [f for f in step.files if f in record.file_digests and _changed(project / f, record.file_digests[f])]
+        ups = [f for f in step.files if not is_down_file(project / f)]
+        if changed and sql_files and len(ups) == 1 and ups[0].endswith(".sql") and (project / ups[0]).is_file():
+            sec = read_sections(project / ups[0], (project / ups[0]).read_text(encoding="utf-8"))
+            step = step.model_copy(update={"up_sql": sec.up, "down_sql": sec.down or ""})
+            notes.append(f"step {step.number}: {', '.join(changed)} changed since Flux wrote it: verified as the "
+                         "file is now")
+        elif changed:
+            notes.append(f"step {step.number}: {', '.join(changed)} changed since Flux wrote it: verified as planned, "
+                         f"not as edited; judge the file as it is with `flux validate {changed[0]}`")
+        steps.append(step)
+    return record.plan.model_copy(update={"steps": steps}), notes
+
+
+def _changed(path: Path, digest: str) -> bool:
+    try:
+        return file_digest(path.read_text(encoding="utf-8")) != digest
+    except (OSError, UnicodeDecodeError):
+        return True  # gone or unreadable: not what was written
 
 
 def _written(project: Path, record: PlanRecord) -> set[Path]:

@@ -67,7 +67,8 @@ def verify(project_dir: Optional[str | Path] = None, database_url: Optional[str]
     project = tools.project_path(project_dir)
     start = resolve_plan(project, operations)
     plan = start.plan
-    report = VerifyReport(plan=plan.description, source=start.source, database="", rows=rows, load=load)
+    report = VerifyReport(plan=plan.description, source=start.source, database="", rows=rows, load=load,
+                          notes=list(start.notes))
     report.notes += [f"plan finding: step {f.step}: {f.rule}: {f.message}" for f in plan.findings
                      if f.severity == "error"]
     with open_sandbox(database_url, i_know, progress, before=start,

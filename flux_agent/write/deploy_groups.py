@@ -39,6 +39,9 @@ class PlanRecord(BaseModel):
     plan: Plan
     migrations_dir: str
     written: list[int] = Field(default_factory=list, description="step numbers already written")
+    file_digests: dict[str, str] = Field(default_factory=dict, description=(
+        "each written step file (relative to the project) -> the SHA-256 of what was written: a file "
+        "changed since is verified as it is, or said to be (verify/pending.py)"))
 
     @property
     def complete(self) -> bool:
@@ -131,6 +134,11 @@ def _next_text(plan: Plan, written: set[int]) -> str:
     return f"{where}, {render.instruction('continue')} to write step(s) {nums}"
 
 
+def file_digest(text: str) -> str:
+    """A written step file's digest (PlanRecord.file_digests)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def _record_job(record: PlanRecord, replace: bool) -> FileJob:
     return FileJob(f"{PLANS_DIR}/{record.id}.json", record.model_dump_json(indent=2) + "\n", replace=replace)
 
@@ -193,11 +201,14 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
     if new_record:  # files that only describe the database follow it from the first write
         jobs += [FileJob(c.path, apply_patch(read_file(project / c.path), c.patch), replace=True)
                  for c in record.plan.code_changes if c.applied_on_write and c.patch]
-    # Every plan is kept, finished or not: `flux status` reads what a database applied against it.
-    jobs.append(_record_job(updated, replace=not new_record))
     # In the project's format, as its own tools would leave them (the record too: it is committed).
-    jobs, formatted_with, notes = format_jobs(jobs, project, record.plan.tool, load_settings(project).format_files)
-    paths = commit(record.plan, project, jobs)
+    enabled = load_settings(project).format_files
+    jobs, formatted_with, notes = format_jobs(jobs, project, record.plan.tool, enabled)
+    mine = {f for s in group for f in s.files}
+    updated.file_digests = {**record.file_digests, **{j.rel: file_digest(j.content) for j in jobs if j.rel in mine}}
+    # Every plan is kept, finished or not: `flux status` reads what a database applied against it.
+    kept, _, _ = format_jobs([_record_job(updated, replace=not new_record)], project, record.plan.tool, enabled)
+    paths = commit(record.plan, project, jobs + kept)
     files = [p.relative_to(project).as_posix() if p.is_absolute() else str(p) for p in paths]
     return WriteOutcome(
         files=[f for f in files if not f.startswith(PLANS_DIR)],

@@ -257,6 +257,27 @@ def test_pending_plan_starts_before_its_written_files(pg_admin_url, shop, capsys
     assert "OK: every step ran forward" in capsys.readouterr().out
 
 
+def test_a_written_file_edited_since_is_verified_as_it_is_now(pg_admin_url, shop, capsys):
+    """A user edits a file `flux plan --write` wrote (a typo here): verify ran the SQL kept in the plan
+    record and said OK, while the file that deploys would fail. The record keeps each written file's
+    digest; a file changed since runs as it is now, and the report says which."""
+    assert cli.main(["plan", "--project", str(shop), "--op", json.dumps(RENAME[0]), "--write"]) == 0
+    capsys.readouterr()
+    first = sorted((shop / "db" / "migrations").glob("*email_address*"))[0]
+    text = first.read_text()
+    assert "ADD COLUMN email_address text" in text
+    first.write_text(text.replace("ADD COLUMN email_address text", "ADD COLUMN email_address txet"))
+    report = verify(shop, database_url=pg_admin_url, rows=20)
+    assert not report.ok
+    failed = report.steps[-1]
+    assert (failed.number, failed.direction, failed.ok) == (1, "forward", False) and "txet" in failed.error
+    rel = first.relative_to(shop).as_posix()
+    assert f"step 1: {rel} changed since Flux wrote it: verified as the file is now" in report.notes
+    first.write_text(text)  # as written again: verified as planned, no note
+    report = verify(shop, database_url=pg_admin_url, rows=20)
+    assert report.ok and not [n for n in report.notes if "changed since" in n]
+
+
 def test_mcp_tool_verifies_a_plan_by_its_id(pg_admin_url, shop):
     from flux_agent.entry import tool_calls
 
