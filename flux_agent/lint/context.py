@@ -55,6 +55,7 @@ class FileContext:
     cursor: Optional[FileCursor] = None
     has_down: Optional[bool] = None  # None: the format has no down section to judge
     down_sql: Optional[str] = None
+    down_line: int = 0  # lines of the file before the down SQL (0: it is a file of its own)
     # Where the tool derives the down part (Rails' change): the call that leaves it empty, (line, why).
     irreversible: Optional[tuple[int, str, str]] = None  # (line, what, hint): readers' Irreversible
     statements: list[Statement] = field(default_factory=list)

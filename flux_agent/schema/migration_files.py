@@ -70,6 +70,7 @@ class Sections:
     one_query: bool = False  # does the tool send the whole up SQL as one query?
     # Does the tool cut statements where a line ends in `;` (goose, outside StatementBegin/End)?
     split_at_line_ends: bool = False
+    down_line: int = 0  # lines of the file before the down SQL, where it is in the same file
 
     def has_down_sql(self) -> bool:
         """Does the down part hold any statement (something unparseable counts)?"""
@@ -322,10 +323,11 @@ def _marked(text: str) -> Optional[Sections]:
         lines = _envsub(lines, marks)
     body = "\n".join(lines[start + 1: down if down is not None else len(lines)])
     rest = "\n".join(lines[down + 1:]) if down is not None else None
+    after = down + 1 if down is not None else 0
     if style == "dbmate":
-        return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True)
+        return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True, down_line=after)
     no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
-    return Sections(body, start + 1, rest, not no_transaction, split_at_line_ends=True)
+    return Sections(body, start + 1, rest, not no_transaction, split_at_line_ends=True, down_line=after)
 
 
 # goose's `-- +goose ENVSUB ON` substitutes ${NAME}, ${NAME:-default} and ${NAME-default} from the

@@ -46,6 +46,7 @@ class Example(BaseModel):
     phase: Optional[Phase] = None  # judged as a step of this plan phase
     schema_sql: str = ""  # DDL replayed into the schema the SQL is judged against; no schema when empty
     has_down: Optional[bool] = None  # the file's down section holds SQL; None: the format has none
+    down_sql: Optional[str] = None  # the file's down section, where the example judges it
     severity: Optional[Severity] = None  # a flagged example's severity, when not the rule's own
     hint: Optional[str] = None  # a flagged example's hint, when not the rule's own
     squawk_agrees: bool = True  # False where squawk reads this SQL otherwise under the same id (`why` says how)
@@ -54,7 +55,7 @@ class Example(BaseModel):
     def context(self, include: Iterable[str] = ()) -> FileContext:
         """The FileContext the example is judged in, with the opt-in rules `include` switched on."""
         return FileContext(path="example.sql", transactional=self.transactional, one_query=self.one_query,
-                           split_at_line_ends=self.split_at_line_ends,
+                           split_at_line_ends=self.split_at_line_ends, down_sql=self.down_sql,
                            pg_version=self.pg_version, phase=self.phase, has_down=self.has_down,
                            schema=replay_sql(self.schema_sql) if self.schema_sql else None,
                            include_rules=set(include))

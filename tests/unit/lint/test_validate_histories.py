@@ -150,3 +150,24 @@ def test_two_migrations_of_one_version_are_said(tmp_path, monkeypatch, tool, nam
     (folder / names[2]).unlink()
     _, findings = validate_mod.validate_paths([str(folder)], str(tmp_path / "p"))
     assert [f for f in findings if f.rule == "duplicate-version"] == []
+
+
+def test_a_down_part_that_fails_is_said_at_its_line(tmp_path, monkeypatch):
+    """upchieve's down parts that PostgreSQL refuses (DROP COLUMN IF NOT EXISTS; a down marker inside
+    the up's last statement) and a golang-migrate down file dropping an index CONCURRENTLY beside a SET
+    (one query: a transaction block) were never read: the rollback would fail when it is needed."""
+    folder = tmp_path / "p" / "db" / "migrations"
+    folder.mkdir(parents=True)
+    (folder / "001_a.sql").write_text("-- migrate:up\nCREATE TABLE a (id bigint PRIMARY KEY, note text);\n\n"
+                                      "-- migrate:down\nALTER TABLE a\n  DROP COLUMN IF NOT EXISTS note;\n")
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    _, findings = validate_mod.validate_paths([str(folder)], str(tmp_path / "p"))
+    [down] = [f for f in findings if f.rule == "down-fails"]
+    assert (down.line, down.severity) == (5, "error") and "does not parse" in down.message
+    gm = tmp_path / "g" / "migrations"
+    gm.mkdir(parents=True)
+    (gm / "1_idx.up.sql").write_text("CREATE INDEX CONCURRENTLY a_note_idx ON a (note);\n")
+    (gm / "1_idx.down.sql").write_text("SET lock_timeout = '1s';\nDROP INDEX CONCURRENTLY IF EXISTS a_note_idx;\n")
+    _, findings = validate_mod.validate_paths([str(gm)], str(tmp_path / "g"))
+    [down] = [f for f in findings if f.rule == "down-fails"]
+    assert down.line == 1 and down.message.startswith("DROP INDEX CONCURRENTLY cannot run in a transaction block")
