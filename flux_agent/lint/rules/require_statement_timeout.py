@@ -2,7 +2,7 @@
 longer than expected (a scan, a rewrite, a lock wait) holds its lock unbounded.
 Reported once per file, at the first such statement, as squawk does."""
 
-from ._rule import FLAGGED, Rule, Verdict, flags, passes
+from ._rule import FLAGGED, Rule, flags, passes
 from .require_lock_timeout import alone, first_unprotected, must_stand_alone
 
 RULE = Rule(
