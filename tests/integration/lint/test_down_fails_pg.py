@@ -8,40 +8,22 @@ import psycopg
 import pytest
 
 from flux_agent.lint.rules import BY_ID
-from flux_agent.pg.split import SqlSyntaxError, split_statements
+from rule_examples_pg import example_ids, run_as_tool
 
 EXAMPLES = [e for e in BY_ID["down-fails"].examples if e.down_sql]
 
 
-def _run(conn: psycopg.Connection, sql: str, example) -> None:
-    try:
-        split_statements(sql)
-    except SqlSyntaxError:
-        conn.execute(sql)  # PostgreSQL's own parser says it too
-        return
-    if example.one_query:
-        conn.execute(sql)  # one query string: PostgreSQL's implicit transaction where it holds many
-    elif example.transactional:
-        with conn.transaction():
-            for stmt in split_statements(sql):
-                conn.execute(stmt.text)
-    else:
-        for stmt in split_statements(sql):
-            conn.execute(stmt.text)
-
-
-@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{'flags' if e.flagged else 'passes'}-{k}"
-                                                   for k, e in enumerate(EXAMPLES)])
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_ids(EXAMPLES))
 def test_postgresql_fails_the_down_parts_the_rule_flags(pg_url, example):
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS orders; CREATE TABLE orders (id bigint PRIMARY KEY, placed_at timestamptz)")
         conn.execute("CREATE INDEX orders_note_idx ON orders (id)")
-        _run(conn, example.sql, example)
+        run_as_tool(conn, example.sql, example)
         if example.flagged:
             with pytest.raises((psycopg.errors.SyntaxError, psycopg.errors.ActiveSqlTransaction)):
-                _run(conn, example.down_sql, example)
+                run_as_tool(conn, example.down_sql, example)
         else:
-            _run(conn, example.down_sql, example)
+            run_as_tool(conn, example.down_sql, example)
 
 
 def test_every_case_of_the_rule_is_tried():

@@ -8,35 +8,21 @@ import psycopg
 import pytest
 
 from flux_agent.lint.rules import BY_ID
-from flux_agent.pg.split import split_statements
+from rule_examples_pg import example_ids, run_as_tool
 
 EXAMPLES = list(BY_ID["enum-value-used-before-commit"].examples)
 
 
-def _run(conn: psycopg.Connection, example) -> None:
-    """The example's SQL as its tool runs it."""
-    if example.one_query:
-        conn.execute(example.sql)  # one query string: PostgreSQL's implicit transaction
-    elif example.transactional:
-        with conn.transaction():
-            for stmt in split_statements(example.sql):
-                conn.execute(stmt.text)
-    else:
-        for stmt in split_statements(example.sql):
-            conn.execute(stmt.text)
-
-
-@pytest.mark.parametrize("example", EXAMPLES, ids=[f"{'flags' if e.flagged else 'passes'}-{k}"
-                                                   for k, e in enumerate(EXAMPLES)])
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_ids(EXAMPLES))
 def test_postgresql_refuses_what_the_rule_flags(pg_url, example):
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("DROP TABLE IF EXISTS notes; DROP TYPE IF EXISTS mood")
         conn.execute(example.schema_sql)
         if example.flagged:
             with pytest.raises(psycopg.errors.UnsafeNewEnumValueUsage, match="unsafe use of new value"):
-                _run(conn, example)
+                run_as_tool(conn, example.sql, example)
         else:
-            _run(conn, example)
+            run_as_tool(conn, example.sql, example)
 
 
 def test_every_case_of_the_rule_is_tried():
