@@ -15,7 +15,8 @@ from ..errors import FluxInputError
 from ..model.findings import FileFinding
 from ..model.schema import Schema
 from ..model.settings import Settings
-from ..schema.migration_files import has_sql, read_sections
+from ..schema.migration_files import read_sections
+from ..schema.sections import has_sql
 from .rules import BY_ID, RULES
 from .rules._rule import Rule, Verdict
 from .markers import PHASE_MARKER, PHASES, comment_prefix, markers, source_markers

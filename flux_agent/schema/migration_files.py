@@ -39,12 +39,13 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
 from . import flyway_config
+from .marked_sections import marked_sections, marker
 from .psql_script import without_psql_commands
+from .sections import Sections
 from .drizzle_runs import in_journal, journal_path
 
 # File names, not SQL.
@@ -59,46 +60,6 @@ def flyway_runs_up(name: str) -> bool:
     return flyway.group(1) != "U" if flyway else FLYWAY_REPEATABLE.match(name) is not None
 
 
-@dataclass
-class Sections:
-    """A migration file's parts, as its tool runs them."""
-
-    up: str  # the SQL that runs on the way up
-    up_line: int  # lines of the file before the up SQL (its line numbers count from there)
-    down: Optional[str]  # the SQL that undoes it; None where the format has no down part
-    transactional: bool  # does the tool run the up SQL inside a transaction?
-    one_query: bool = False  # does the tool send the whole up SQL as one query?
-    # Does the tool cut statements where a line ends in `;` (goose, outside StatementBegin/End)?
-    split_at_line_ends: bool = False
-    down_line: int = 0  # lines of the file before the down SQL, where it is in the same file
-
-    def has_down_sql(self) -> bool:
-        """Does the down part hold any statement (something unparseable counts)?"""
-        return self.down is not None and has_sql(self.down)
-
-
-def has_sql(text: str) -> bool:
-    """Does the text hold a statement (something that does not parse counts)? Asked of the
-    parser's split, which builds no trees: pglast builds Python trees slowly, and only whether a
-    down part holds SQL is asked (of every down part of a history: ~0.7 s of CPU for the 2,000-file
-    set with the trees). Where pglast is missing, split_statements cuts at semicolons."""
-    # The parser is loaded here, not with the module: a warm `flux validate` reads file names
-    # and sections only, and pglast takes ~40 ms to import.
-    from ..pg.parse import HAVE_PGLAST, ParseError, pglast
-    from ..pg.split import split_statements
-
-    if not HAVE_PGLAST:
-        return bool(split_statements(text))
-    try:
-        return any(" ".join(s.split()).rstrip(";").lower() not in TEMPLATE_SQL for s in pglast.parser.split(text))
-    except ParseError:
-        return True  # something is there, even if broken
-
-
-# What a tool's `create` writes where the SQL is to go (goose's template): no SQL of the migration's.
-TEMPLATE_SQL = frozenset(("select 'up sql query'", "select 'down sql query'"))
-
-
 # -- one file ------------------------------------------------------------------
 
 
@@ -109,7 +70,7 @@ def read_sections(path: Path, text: str) -> Sections:
     text = _rendered(path, text)
     if is_down_file(path):
         return Sections("", 0, text, False)
-    found = _marked(text)
+    found = marked_sections(text)
     if found is not None:
         return found
     if path.name.endswith(".up.sql"):
@@ -209,7 +170,7 @@ def up_section(path: Union[str, Path], text: str) -> tuple[int, str]:
     if is_down_file(path):
         return 1, ""
     text = _rendered(path, text)
-    found = _marked(text)
+    found = marked_sections(text)
     return (found.up_line + 1, found.up) if found is not None else (1, text)
 
 
@@ -266,7 +227,7 @@ def unwritten_format(folder: Path) -> Optional[str]:
     if any(e.is_dir() and e.name[:1].isdigit() and os.path.isfile(os.path.join(e.path, _DIESEL_UP)) for e in entries):
         return "diesel's <version>_<name>/up.sql and down.sql"
     newest = [e for e in entries if e.name.endswith(".sql") and e.is_file()][-3:]
-    styles = [{m[0] for line in _read_or_empty(Path(e.path)).split("\n") if (m := _marker(line))} for e in newest]
+    styles = [{m[0] for line in _read_or_empty(Path(e.path)).split("\n") if (m := marker(line))} for e in newest]
     if any("sql-migrate" in found for found in styles):
         return "rubenv/sql-migrate's files (-- +migrate Up / Down)"
     if styles and not any(styles):
@@ -286,85 +247,6 @@ def _diesel_no_transaction(path: Path) -> bool:
         return tomllib.loads(meta.read_text(encoding="utf-8")).get("run_in_transaction") is False
     except (OSError, UnicodeDecodeError, ValueError):
         return False
-
-
-def _marker(line: str) -> Optional[tuple[str, str, list[str]]]:
-    """(style, direction, options) of a dbmate, goose or sql-migrate marker line, else None."""
-    s = line.strip()
-    if not s.startswith("--"):
-        return None
-    words = s[2:].split()
-    if words and words[0] in ("migrate:up", "migrate:down"):  # dbmate: `--\s*migrate:up(\s|$)`
-        return "dbmate", words[0][len("migrate:"):], words[1:]
-    if len(words) >= 2 and words[0].lower() == "+goose":
-        annotation = " ".join(words[1:]).lower()
-        if annotation in ("up", "down", "no transaction", "envsub on", "envsub off"):
-            return "goose", annotation, []
-    if len(words) >= 2 and words[0] == "+migrate" and words[1].lower() in ("up", "down"):
-        return "sql-migrate", words[1].lower(), [w.lower() for w in words[2:]]
-    return None
-
-
-def _marked(text: str) -> Optional[Sections]:
-    """The sections of a file with dbmate, goose or sql-migrate markers; None when it has no up marker."""
-    if "migrate" not in text and "+goose" not in text.lower():  # no line can be a marker (_marker's words)
-        return None
-    lines = text.split("\n")
-    # A marker line is a comment: the others are not asked (a marked file's SQL is most of its lines).
-    marks = [(n, m) for n, line in enumerate(lines) if "--" in line and (m := _marker(line)) is not None]
-    up = next(((n, m) for n, m in marks if m[1] == "up"), None)
-    if up is None:
-        return None
-    start, (style, _, options) = up
-    if style == "sql-migrate":
-        return _sql_migrate(lines, marks)
-    down = next((n for n, m in marks if n > start and m[0] == style and m[1] == "down"), None)
-    if style == "goose" and any(m[1] == "envsub on" for _, m in marks):
-        lines = _envsub(lines, marks)
-    body = "\n".join(lines[start + 1: down if down is not None else len(lines)])
-    rest = "\n".join(lines[down + 1:]) if down is not None else None
-    after = down + 1 if down is not None else 0
-    if style == "dbmate":
-        return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True, down_line=after)
-    no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
-    return Sections(body, start + 1, rest, not no_transaction, split_at_line_ends=True, down_line=after)
-
-
-# goose's `-- +goose ENVSUB ON` substitutes ${NAME}, ${NAME:-default} and ${NAME-default} from the
-# environment in the lines after it (until ENVSUB OFF); an unset name without a default is "".
-_ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
-
-
-def _envsub(lines: list[str], marks: list) -> list[str]:
-    """The lines as goose runs them: each of an ENVSUB ON section with the environment's values."""
-    at, on, out = dict(marks), False, []
-    for n, line in enumerate(lines):
-        mark = at.get(n)
-        if mark is not None and mark[1] in ("envsub on", "envsub off"):
-            on = mark[1] == "envsub on"
-        elif on and "${" in line:
-            line = _ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1)) or m.group(2) or "", line)
-        out.append(line)
-    return out
-
-
-def _sql_migrate(lines: list[str], marks: list) -> Sections:
-    """sql-migrate's parts: each `-- +migrate Up` / `Down` line turns the lines after it to that
-    direction, so a file may go up again after a down; each part keeps the file's line numbers
-    (the other part's lines left blank). `notransaction` on the Up line runs it outside one."""
-    direction: list[Optional[str]] = []
-    at, current = dict(marks), None
-    for n in range(len(lines)):
-        mark = at.get(n)
-        if mark is not None and mark[0] == "sql-migrate":
-            current = mark[1]
-            direction.append(None)
-        else:
-            direction.append(current)
-    up = "\n".join(line if d == "up" else "" for line, d in zip(lines, direction))
-    down = "\n".join(line if d == "down" else "" for line, d in zip(lines, direction)) if "down" in direction else None
-    outside = any(m[0] == "sql-migrate" and m[1] == "up" and "notransaction" in m[2] for _, m in marks)
-    return Sections(up, 0, down, not outside)
 
 
 def _rendered(path: Union[str, Path], text: str) -> str:

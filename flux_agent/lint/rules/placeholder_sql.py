@@ -48,7 +48,7 @@ _BEFORE_TABLE = {"TABLE", "ON", "INTO", "FROM", "UPDATE", "JOIN", "REFERENCES"}
 
 
 _WORDS = ("TODO", "FIXME", "TBD")
-# What a tool's `create` writes for the SQL to come (goose's template): migration_files.TEMPLATE_SQL.
+# What a tool's `create` writes for the SQL to come (goose's template): schema/sections.TEMPLATE_SQL.
 _TEMPLATE = ("'up sql query'", "'down sql query'")
 _ANGLED = re.compile(r"<\s*[A-Za-z_][\w$]*\s*>")  # where a <name> may stand: the scan below decides
 

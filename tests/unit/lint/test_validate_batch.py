@@ -470,7 +470,8 @@ def test_a_down_part_holds_sql_as_its_statements_say():
     """migration_files.has_sql asks the parser's split without building trees; it answers as
     the statements split_statements cuts do (something that does not parse counts as SQL)."""
     from flux_agent.pg.split import SqlSyntaxError, split_statements
-    from flux_agent.schema.migration_files import has_sql, read_sections
+    from flux_agent.schema.migration_files import read_sections
+    from flux_agent.schema.sections import has_sql
 
     def by_statements(text):
         try:

@@ -1,0 +1,90 @@
+"""The sections of a migration file whose tool marks them with comment lines: dbmate's
+`-- migrate:up` / `-- migrate:down`, goose's `-- +goose Up` / `Down` (with NO TRANSACTION and its
+ENVSUB sections), sql-migrate's `-- +migrate Up` / `Down`."""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Optional
+
+from .sections import Sections
+
+
+def marker(line: str) -> Optional[tuple[str, str, list[str]]]:
+    """(style, direction, options) of a dbmate, goose or sql-migrate marker line, else None."""
+    s = line.strip()
+    if not s.startswith("--"):
+        return None
+    words = s[2:].split()
+    if words and words[0] in ("migrate:up", "migrate:down"):  # dbmate: `--\s*migrate:up(\s|$)`
+        return "dbmate", words[0][len("migrate:"):], words[1:]
+    if len(words) >= 2 and words[0].lower() == "+goose":
+        annotation = " ".join(words[1:]).lower()
+        if annotation in ("up", "down", "no transaction", "envsub on", "envsub off"):
+            return "goose", annotation, []
+    if len(words) >= 2 and words[0] == "+migrate" and words[1].lower() in ("up", "down"):
+        return "sql-migrate", words[1].lower(), [w.lower() for w in words[2:]]
+    return None
+
+
+def marked_sections(text: str) -> Optional[Sections]:
+    """The sections of a file with dbmate, goose or sql-migrate markers; None when it has no up marker."""
+    if "migrate" not in text and "+goose" not in text.lower():  # no line can be a marker (_marker's words)
+        return None
+    lines = text.split("\n")
+    # A marker line is a comment: the others are not asked (a marked file's SQL is most of its lines).
+    marks = [(n, m) for n, line in enumerate(lines) if "--" in line and (m := marker(line)) is not None]
+    up = next(((n, m) for n, m in marks if m[1] == "up"), None)
+    if up is None:
+        return None
+    start, (style, _, options) = up
+    if style == "sql-migrate":
+        return _sql_migrate(lines, marks)
+    down = next((n for n, m in marks if n > start and m[0] == style and m[1] == "down"), None)
+    if style == "goose" and any(m[1] == "envsub on" for _, m in marks):
+        lines = _envsub(lines, marks)
+    body = "\n".join(lines[start + 1: down if down is not None else len(lines)])
+    rest = "\n".join(lines[down + 1:]) if down is not None else None
+    after = down + 1 if down is not None else 0
+    if style == "dbmate":
+        return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True, down_line=after)
+    no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
+    return Sections(body, start + 1, rest, not no_transaction, split_at_line_ends=True, down_line=after)
+
+
+# goose's `-- +goose ENVSUB ON` substitutes ${NAME}, ${NAME:-default} and ${NAME-default} from the
+# environment in the lines after it (until ENVSUB OFF); an unset name without a default is "".
+_ENV_REFERENCE = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
+
+
+def _envsub(lines: list[str], marks: list) -> list[str]:
+    """The lines as goose runs them: each of an ENVSUB ON section with the environment's values."""
+    at, on, out = dict(marks), False, []
+    for n, line in enumerate(lines):
+        mark = at.get(n)
+        if mark is not None and mark[1] in ("envsub on", "envsub off"):
+            on = mark[1] == "envsub on"
+        elif on and "${" in line:
+            line = _ENV_REFERENCE.sub(lambda m: os.environ.get(m.group(1)) or m.group(2) or "", line)
+        out.append(line)
+    return out
+
+
+def _sql_migrate(lines: list[str], marks: list) -> Sections:
+    """sql-migrate's parts: each `-- +migrate Up` / `Down` line turns the lines after it to that
+    direction, so a file may go up again after a down; each part keeps the file's line numbers
+    (the other part's lines left blank). `notransaction` on the Up line runs it outside one."""
+    direction: list[Optional[str]] = []
+    at, current = dict(marks), None
+    for n in range(len(lines)):
+        mark = at.get(n)
+        if mark is not None and mark[0] == "sql-migrate":
+            current = mark[1]
+            direction.append(None)
+        else:
+            direction.append(current)
+    up = "\n".join(line if d == "up" else "" for line, d in zip(lines, direction))
+    down = "\n".join(line if d == "down" else "" for line, d in zip(lines, direction)) if "down" in direction else None
+    outside = any(m[0] == "sql-migrate" and m[1] == "up" and "notransaction" in m[2] for _, m in marks)
+    return Sections(up, 0, down, not outside)
