@@ -13,7 +13,7 @@ from typing import Callable, Optional
 from . import dotenv, drizzle_config
 from .alembic_config import detect_alembic as _alembic
 from .scan import (
-    HEAD, SKIP, Found, Scan, existing, glob_folder, hidden, inside, join, other_database, script_flag,
+    HEAD, SKIP, Found, Scan, existing, glob_folder, hidden, inside, join, other_database, runs_program, script_flag,
 )
 
 
@@ -322,10 +322,12 @@ def _sqitch(scan: Scan) -> Found:
 
 def _node_pg_migrate(scan: Scan) -> Found:
     for f, deps in scan.dependencies():
-        if "node-pg-migrate" in deps:
+        # A script running it is enough: stacks' comes through another package's dependencies
+        if "node-pg-migrate" in deps or runs_program(scan, f, "node-pg-migrate"):
             where = script_flag(scan, f, "node-pg-migrate", ("-m", "--migrations-dir"))
             said = f" and runs it with its migrations in {where}" if where else ""
-            return [f"{f} depends on node-pg-migrate{said}"], join(f.parent, where or "migrations")
+            how = "depends on node-pg-migrate" if "node-pg-migrate" in deps else "runs node-pg-migrate in a script"
+            return [f"{f} {how}{said}"], join(f.parent, where or "migrations")
     return [], None
 
 

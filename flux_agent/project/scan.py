@@ -206,6 +206,21 @@ def script_flag(scan: Scan, package: PurePosixPath, program: str, flags: tuple[s
     return None
 
 
+def runs_program(scan: Scan, package: PurePosixPath, program: str) -> bool:
+    """Does a package.json script run `program` (a tool that comes through another dependency)?"""
+    try:
+        scripts = json.loads(scan.read(package, 1_000_000)).get("scripts") or {}
+    except (ValueError, AttributeError):
+        return False
+    for command in scripts.values() if isinstance(scripts, dict) else ():
+        try:
+            if program in [PurePosixPath(w).name for w in shlex.split(str(command))]:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
 def existing(scan: Scan, base: PurePosixPath, *choices: str) -> str:
     for c in choices:
         if PurePosixPath(base, c) in scan.dirs:

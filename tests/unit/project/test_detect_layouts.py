@@ -234,6 +234,11 @@ MORE_CONFIG = [
      {"package.json": json.dumps({"devDependencies": {"node-pg-migrate": "7.0.0"},
                                   "scripts": {"migrate": "node-pg-migrate -m db/pg-migrations up"}})},
      "node-pg-migrate", "db/pg-migrations"),
+    ("node-pg-migrate-through-another-package",  # stacks: no dependency of its own names it, a script runs it
+     {"package.json": json.dumps({"dependencies": {"@acme/api-toolkit": "1.0.0"},
+                                  "scripts": {"migrate": "node-pg-migrate -m migrations -j ts"}}),
+      "migrations/1700000000000_init.ts": "export async function up(pgm) {}\n"},
+     "node-pg-migrate", "migrations"),
     ("flask-manage-py-beside-alembic",  # redash's layout: manage.py is Flask's CLI, not Django's, and
      # the front end's data-source.js is the app's own DataSource, not TypeORM's
      {"manage.py": "from redash.cli import manager\n\nif __name__ == '__main__':\n    manager()\n",
