@@ -40,9 +40,12 @@ def nearest(project: Path, migrations_dir: str, names: Sequence[str]) -> Optiona
 
 
 def package_root(project: Path, start: Path) -> Path:
-    """The folder of the package.json nearest above `start` (the tool's working folder), else the project."""
+    """The folder of the package.json nearest above `start` (the tool's working folder), else the project.
+    A package.json that only says how Node loads the files beside it (boxel's migrations/package.json,
+    `{"type": "commonjs"}` in an ES-module package) is no package: its folder was taken for the root,
+    and the tool ran without the scripts' options (its --ignore-pattern: every file failed)."""
     for folder in upward(project, start):
-        if (folder / "package.json").is_file():
+        if (folder / "package.json").is_file() and not set(package_json(folder)) <= {"type"}:
             return folder
     return project.resolve()
 
