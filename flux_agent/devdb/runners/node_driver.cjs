@@ -88,8 +88,16 @@ function errorText(err) {
     // Node's "Cannot find module 'x'" ends in the files that required it: the last line said "- <a file>";
     // the first of them is the one that asked (jellyseerr's entity files asked for winston).
     const [message, stack] = String(err.message).split(/\n\s*Require stack:/);
-    const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
-    const text = lines.length ? lines[lines.length - 1] : String(err.name || 'error');
+    // A tool that puts an inner error's stack in its message (node-pg-migrate's "Can't get migration
+    // files: <stack>"): its "at ..." frames are not the news, the error line above them is.
+    // The last line naming an error ("SyntaxError: Unexpected token"), with the place on the line after
+    // it where there is one (node-pg-migrate's "ParseError: Unexpected token\n <file>:1:49").
+    const lines = message.split('\n').map((l) => l.trim()).filter((l) => l && !/^at\s/.test(l));
+    let at = -1;
+    lines.forEach((l, k) => { if (/^\w*Error\b/.test(l)) at = k; });
+    let text = at >= 0 ? lines[at] : lines.length ? lines[lines.length - 1] : String(err.name || 'error');
+    const place = at >= 0 ? lines[at + 1] : undefined;
+    if (place && /^\S+:\d+(:\d+)?$/.test(place)) text += ` (${path.relative(job.root, place) || place})`;
     const asker = (stack || '').split('\n').map((l) => l.trim().replace(/^- /, '')).find(Boolean);
     return asker ? `${text} (required by ${path.relative(job.root, asker) || asker})` : text;
   }
@@ -111,7 +119,8 @@ console.error = (...args) => {
     const text = util.format(...args).replace(ANSI, '');
     for (const line of text.split('\n').map((l) => l.trim()).filter(Boolean)) {
       // (sequelize-cli's view says "ERROR: <message>": the message is what its error said)
-      if (!line.startsWith('at ')) said.push([/^error\b/i.test(line), line.replace(/^ERROR:\s+/, '')]);
+      // (node-pg-migrate's logs the inner error's stack: "SyntaxError: ..." is the news in it)
+      if (!line.startsWith('at ')) said.push([/^(error\b|[A-Z]\w*Error\b)/i.test(line), line.replace(/^ERROR:\s+/, '')]);
     }
   }
   if (said.length > 50) said.splice(0, said.length - 50);

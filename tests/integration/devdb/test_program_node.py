@@ -424,6 +424,21 @@ def test_a_failing_migration_is_one_line_with_the_tools_error(tmp_path, prod):
     assert message.endswith("(in migrations/20250101000000_init.js)"), message  # a database error still stops it
 
 
+def test_a_tool_that_puts_a_stack_in_its_message_is_said_by_the_error_line(tmp_path, prod):
+    """node-pg-migrate puts the inner error's stack or place in its message ("Error loading migration
+    files: ParseError: Unexpected token\n <file>:1:49", stacks' "at Module.require (node:internal/...)"
+    for each of its 63 files): the line said was the place or a frame; it is the error, then where."""
+    nm = modules("node-pg-migrate")
+    root = tmp_path / "app"
+    make_project("node-pg-migrate", root, prod, nm)
+    (root / "migrations" / "1735776099999_broken.js").write_text("exports.up = (pgm) => { pgm.sql('SELECT 1') ;;; }}\n")
+    with pytest.raises(FluxInputError) as caught:
+        actions.current_schema(str(root))
+    message = str(caught.value)
+    assert "Unexpected token" in message and " at " not in message and "\n" not in message, message
+    assert "(migrations/1735776099999_broken.js:1:" in message  # where, after what
+
+
 # Later migrations in each tool's API: (file name, text) with %(body)s, and how a body sends SQL.
 LATER = {
     "knex": ("migrations/2025010%(n)d000000_%(name)s.js",
