@@ -179,3 +179,17 @@ def test_keys_sharing_a_column_point_at_one_consistent_parent_row(pg_url):
         conn.execute(OVERLAPPING)
         result = seed(conn, read_live(pg_url), 30)
         assert result.notes == [] and result.counts["workflow_run"] == 30, result.notes
+
+
+def test_a_table_with_a_generated_column_is_filled(pg_url):
+    """stacks' mempool_txs computes tx_size from another column: given a value too, every insert failed
+    ("cannot insert a non-DEFAULT value into column"), the table was left empty and the plan's backfill
+    on it went unchecked while verify said OK."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE txs (id bigint PRIMARY KEY, raw text NOT NULL, "
+                     "size integer GENERATED ALWAYS AS (length(raw)) STORED)")
+        schema = read_live(pg_url)
+        assert schema.table("txs").column("size").generated
+        result = seed(conn, schema, 20)
+        assert result.notes == [] and result.counts["txs"] == 20
+        assert conn.execute("SELECT count(*) FROM txs WHERE size = length(raw)").fetchone()[0] == 20
