@@ -187,7 +187,7 @@ def test_a_table_with_a_generated_column_is_filled(pg_url):
     on it went unchecked while verify said OK."""
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("CREATE TABLE txs (id bigint PRIMARY KEY, raw text NOT NULL, "
-                     "size integer GENERATED ALWAYS AS (length(raw)) STORED)")
+                     "size integer NOT NULL GENERATED ALWAYS AS (length(raw)) STORED)")
         schema = read_live(pg_url)
         assert schema.table("txs").column("size").generated
         result = seed(conn, schema, 20)
