@@ -1,6 +1,7 @@
 """The sections of a migration file whose tool marks them with comment lines: dbmate's
 `-- migrate:up` / `-- migrate:down`, goose's `-- +goose Up` / `Down` (with NO TRANSACTION and its
-ENVSUB sections), sql-migrate's `-- +migrate Up` / `Down`."""
+ENVSUB sections), sql-migrate's `-- +migrate Up` / `Down`, node-pg-migrate's `-- Up Migration` /
+`-- Down Migration`."""
 
 from __future__ import annotations
 
@@ -25,22 +26,31 @@ def marker(line: str) -> Optional[tuple[str, str, list[str]]]:
             return "goose", annotation, []
     if len(words) >= 2 and words[0] == "+migrate" and words[1].lower() in ("up", "down"):
         return "sql-migrate", words[1].lower(), [w.lower() for w in words[2:]]
+    said = s.lstrip("-").lower().split()  # node-pg-migrate's: `^\s*--[\s-]*up\s+migration`, any case
+    if len(said) >= 2 and said[0] in ("up", "down") and said[1].startswith("migration"):
+        return "node-pg-migrate", said[0], []
     return None
 
 
 def marked_sections(text: str) -> Optional[Sections]:
-    """The sections of a file with dbmate, goose or sql-migrate markers; None when it has no up marker."""
-    if "migrate" not in text and "+goose" not in text.lower():  # no line can be a marker (_marker's words)
+    """The sections of a file with dbmate, goose, sql-migrate or node-pg-migrate markers; None when it
+    has no up marker."""
+    if "migrat" not in text and "+goose" not in text.lower() and "Migrat" not in text \
+            and "MIGRAT" not in text:  # no line can be a marker (marker's words)
         return None
     lines = text.split("\n")
     # A marker line is a comment: the others are not asked (a marked file's SQL is most of its lines).
     marks = [(n, m) for n, line in enumerate(lines) if "--" in line and (m := marker(line)) is not None]
+    if any(m[0] != "node-pg-migrate" for _, m in marks):  # another tool's file, its comments saying "up migration"
+        marks = [(n, m) for n, m in marks if m[0] != "node-pg-migrate"]
     up = next(((n, m) for n, m in marks if m[1] == "up"), None)
     if up is None:
         return None
     start, (style, _, options) = up
     if style == "sql-migrate":
         return _sql_migrate(lines, marks)
+    if style == "node-pg-migrate":
+        return _node_pg_migrate(lines, marks, start)
     down = next((n for n, m in marks if n > start and m[0] == style and m[1] == "down"), None)
     if style == "goose" and any(m[1] == "envsub on" for _, m in marks):
         lines = _envsub(lines, marks)
@@ -51,6 +61,15 @@ def marked_sections(text: str) -> Optional[Sections]:
         return Sections(body, start + 1, rest, "transaction:false" not in options, one_query=True, down_line=after)
     no_transaction = any(m == ("goose", "no transaction", []) for _, m in marks)
     return Sections(body, start + 1, rest, not no_transaction, split_at_line_ends=True, down_line=after)
+
+
+def _node_pg_migrate(lines: list[str], marks: list, start: int) -> Sections:
+    """node-pg-migrate's SQL migration: `-- Up Migration` to `-- Down Migration` (either first), each
+    part sent as one query (pgm.sql) in the migration's transaction."""
+    down = next((n for n, m in marks if m[1] == "down"), None)
+    body = "\n".join(lines[start + 1: down if down is not None and down > start else len(lines)])
+    rest = None if down is None else "\n".join(lines[down + 1: start if start > down else len(lines)])
+    return Sections(body, start + 1, rest, True, one_query=True, down_line=down + 1 if down is not None else 0)
 
 
 # goose's `-- +goose ENVSUB ON` substitutes ${NAME}, ${NAME:-default} and ${NAME-default} from the

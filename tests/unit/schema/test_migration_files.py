@@ -181,6 +181,27 @@ def test_a_file_that_only_runs_down_has_no_up_sql(tmp_path):
         assert not is_down_file(write(tmp_path, rel, "SELECT 1;\n")), rel
 
 
+def test_node_pg_migrate_sql_migrations_have_an_up_and_a_down_part(tmp_path):
+    """node-pg-migrate's .sql migrations mark `-- Up Migration` and `-- Down Migration` (any case, either
+    first): read whole as up and outside a transaction, their DROP TABLE down was judged as run up
+    (ban-drop-table, destructive-outside-contract) and every statement as outside a transaction."""
+    path = write(tmp_path, "migrations/1700000000000_accounts.sql",
+                 "-- Up Migration\nCREATE TABLE accounts (id bigint PRIMARY KEY);\n\n-- Down Migration\nDROP TABLE accounts;\n")
+    sec = read_sections(path, path.read_text())
+    assert (sec.up.strip(), sec.down.strip(), sec.transactional, sec.one_query, sec.up_line, sec.down_line) == (
+        "CREATE TABLE accounts (id bigint PRIMARY KEY);", "DROP TABLE accounts;", True, True, 1, 4)
+    first_down = write(tmp_path, "migrations/1700000000001_b.sql",
+                       "--- down migration\nDROP TABLE b;\n--- up migration\nCREATE TABLE b (id bigint);\n")
+    sec = read_sections(first_down, first_down.read_text())
+    assert (sec.up.strip(), sec.down.strip()) == ("CREATE TABLE b (id bigint);", "DROP TABLE b;")
+    # Another tool's file whose comment says "up migration" keeps that tool's markers
+    dbmate = write(tmp_path, "db/1_c.sql", "-- migrate:up\n-- Up migration of c\nCREATE TABLE c (id int);\n"
+                                           "-- migrate:down\nDROP TABLE c;\n")
+    assert read_sections(dbmate, dbmate.read_text()).down.strip() == "DROP TABLE c;"
+    found = tools.validate_migration([str(tmp_path / "migrations")], str(tmp_path), tool="node-pg-migrate")
+    assert [f.rule for f in found if f.severity == "error"] == []
+
+
 def test_goose_envsub_sections_take_the_environments_values(tmp_path, monkeypatch):
     """`-- +goose ENVSUB ON` makes goose substitute ${NAME} from the environment until ENVSUB OFF: the
     file was a syntax error (`CREATE TABLE ${PREFIX}audit`) and its table missing from the schema."""
