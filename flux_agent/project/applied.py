@@ -47,7 +47,26 @@ def runs_table(tool: str, project: Path, migrations_dir: Optional[str] = None) -
         return ".".join(migrations_table(project, Path(migrations_dir) if migrations_dir else None))
     if tool == "knex":
         return _knex_table(project, migrations_dir) or TABLES[tool][0]
+    if tool == "node-pg-migrate":
+        return _node_pg_migrate_table(project, migrations_dir) or TABLES[tool][0]
     return TABLES[tool][0] if tool in TABLES else None
+
+
+def _node_pg_migrate_table(project: Path, migrations_dir: Optional[str]) -> Optional[str]:
+    """The table the package's node-pg-migrate script names (`-t schema_migrations`, with
+    `--migrations-schema`)."""
+    from ..devdb.runners import _node, node_pg_migrate
+
+    root = _node.package_root(Path(project), Path(project) / (migrations_dir or "."))
+    args = node_pg_migrate.script_args(root)
+    said = {"-t": "table", "--migrations-table": "table", "--migrations-schema": "schema"}
+    named: dict[str, str] = {}
+    for i, word in enumerate(args):
+        name, eq, value = word.partition("=")
+        if name in said:
+            named[said[name]] = value if eq else (args[i + 1] if i + 1 < len(args) else "")
+    table = named.get("table")
+    return f"{named['schema']}.{table}" if table and named.get("schema") else table
 
 
 _KNEX_TABLE = re.compile(r"migrations\s*:\s*\{[^}]*?tableName\s*:\s*['\"`]([^'\"`]+)['\"`]", re.S)

@@ -58,6 +58,26 @@ def test_knex_s_runs_table_is_the_one_its_knexfile_names(tmp_path):
     assert [t.name for t in without_runs_table(schema, "knex", tmp_path, "src/db/migrations").tables] == ["users"]
 
 
+def test_node_pg_migrate_s_runs_table_is_the_one_its_script_names(tmp_path):
+    """`node-pg-migrate -m migrations -t schema_migrations`: read as pgmigrations, the tool's table showed
+    in `flux schema` as the application's."""
+    import json
+
+    from flux_agent.model.schema import Schema, Table
+    from flux_agent.project.applied import runs_table, without_runs_table
+
+    (tmp_path / "migrations").mkdir()
+    assert runs_table("node-pg-migrate", tmp_path, "migrations") == "pgmigrations"
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": {
+        "migrate": "node-pg-migrate -m migrations -t schema_migrations"}}))
+    assert runs_table("node-pg-migrate", tmp_path, "migrations") == "schema_migrations"
+    schema = Schema(tables=[Table(name="users"), Table(name="schema_migrations")])
+    assert [t.name for t in without_runs_table(schema, "node-pg-migrate", tmp_path, "migrations").tables] == ["users"]
+    (tmp_path / "package.json").write_text(json.dumps({"scripts": {
+        "migrate": "node-pg-migrate --migrations-table=runs --migrations-schema ops up"}}))
+    assert runs_table("node-pg-migrate", tmp_path, "migrations") == "ops.runs"
+
+
 def test_flyway_s_runs_table_is_the_one_its_configuration_sets(tmp_path):
     """A Spring project's `spring.flyway.table` (hawkbit's schema_version), or a flyway.conf's
     `flyway.table` in a schema of its own: `flux status` and `flux fix` read what ran there, not in
