@@ -11,7 +11,7 @@ from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
 from ...plan.ops._base import short_name
 from ..base import db_steps
-from ..code_changes import cannot, change, goes_out, lf, read
+from ..code_changes import cannot, change, lf, read
 from ._drizzle_journal import step_file
 from ._drizzle_schema_files import drop_reexport, schema_files
 from ._drizzle_schema_ts import TsSchema, ts_edit
@@ -19,6 +19,17 @@ from ...project.ts_tokens import TsError, match_close, str_value
 from ._drizzle_snapshot import Snapshots, Unsupported, previous_snapshot
 
 __all__ = ["code_changes"]
+
+
+# Operations that only add to the schema: the drizzle schema may declare what they make at once.
+_ADDITIVE = frozenset({"create_table", "add_column", "add_index", "add_unique", "add_foreign_key", "add_check",
+                       "add_enum_value", "backfill"})
+
+
+def _gone(plan: Plan) -> str:
+    """What a plan's contract step removes, in a word or two."""
+    kinds = {op.op for op in plan.operations} - _ADDITIVE
+    return "column" if kinds <= {"rename_column", "drop_column"} else "objects"
 
 
 def _index_name(op) -> str:
@@ -149,9 +160,18 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
             _index_names(schemas[rel], after)
         except (TsError, Unsupported):
             pass
+    # A plan that only adds: the schema is edited with its files, as its snapshots are, so the next
+    # `drizzle-kit generate` finds nothing (left to the user, the snapshot Flux wrote had generate undo
+    # the plan: ai-chatbot's added column dropped again). One that renames or drops keeps the old column
+    # until its contract step, which the edit (made for after it) does not declare: said so.
+    adds = all(op.op in _ADDITIVE for op in plan.operations)
+    when = ("applied with the plan's files: `drizzle-kit generate` finds nothing to do" if adds else
+            f"apply it once `flux continue` has written the step that drops the old {_gone(plan)}, not before: "
+            "until then the snapshots Flux wrote still hold it, and a `drizzle-kit generate` against this schema "
+            "would drop it while the plan's sync trigger still reads it (every insert fails); for the code step, "
+            "declare the new column beside the old one by hand")
     out = [change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
-                  + "; ".join(done.get(rel) or ["index names"]) + f" (apply {goes_out(plan)}; then "
-                  "`drizzle-kit generate` finds nothing to do)")
+                  + "; ".join(done.get(rel) or ["index names"]) + f" ({when})", applied_on_write=adds)
            for rel, ts in schemas.items() if ts.text != before[rel]]
     out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]
     out += [cannot(files[0], n) for n in renames]

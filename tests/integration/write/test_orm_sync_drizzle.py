@@ -114,6 +114,28 @@ def write_all(project: Path, op: dict, capsys):
     return plan
 
 
+def _additive(plan) -> bool:
+    return all(op.op in ("create_table", "add_column", "add_index", "add_unique", "add_foreign_key", "add_check")
+               for op in plan.operations)
+
+
+def _patch_by_hand(project: Path, changes) -> None:
+    """The changes --write left to the user, applied as a user would."""
+    for c in changes:
+        if not c.applied_on_write:
+            subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=project, check=True, capture_output=True)
+
+
+@pytest.mark.node
+def test_a_plan_that_only_adds_leaves_generate_nothing_right_after_write(project, capsys):
+    """Right after `flux plan --write`, before any continue: the schema already declares what the plan
+    adds, so `drizzle-kit generate` finds nothing (it generated a DROP of the new column)."""
+    assert main(["plan", "--project", str(project), "--op", json.dumps(CASES["add-column"]), "--write"]) == 0
+    capsys.readouterr()
+    assert "nick_name" in (project / "src" / "schema.ts").read_text()
+    assert "No schema changes" in generate(project)
+
+
 def _snapshots(project: Path) -> list[dict]:
     meta = project / "drizzle" / "meta"
     return [json.loads(p.read_text()) for p in sorted(meta.glob("*_snapshot.json"))]
@@ -136,10 +158,13 @@ def test_drizzle_kit_generate_finds_nothing_after_flux(project, case, capsys):
     assert len({s["id"] for s in snaps}) == len(snaps)
     assert all((project / "drizzle" / f"{e['tag']}.sql").is_file() for e in journal["entries"])
     changes = [c for c in plan.code_changes if c.patch]
-    assert [c.path for c in changes] == ["src/schema.ts"] and not changes[0].applied_on_write
+    # A plan that only adds edits the schema with its files (ai-chatbot: left to the user, the next
+    # generate dropped the added column again); one that renames or drops leaves it to the user after
+    # the contract step, as the change says
+    assert [c.path for c in changes] == ["src/schema.ts"]
+    assert changes[0].applied_on_write is _additive(plan)
     assert [c.why for c in plan.code_changes if not c.patch] == []
-    for c in changes:
-        subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=project, check=True, capture_output=True)
+    _patch_by_hand(project, changes)
     files = sorted(p.name for p in (project / "drizzle").glob("*.sql"))
     out = generate(project)
     assert "No schema changes" in out, out
@@ -218,8 +243,7 @@ def test_drizzle_kit_generate_finds_nothing_after_flux_in_a_split_schema(split_p
     assert [c.why for c in plan.code_changes if not c.patch] == []
     changes = [c for c in plan.code_changes if c.patch]
     assert sorted(c.path for c in changes) == files
-    for c in changes:
-        subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=split_project, check=True,
-                       capture_output=True)
+    assert all(c.applied_on_write is _additive(plan) for c in changes)
+    _patch_by_hand(split_project, changes)
     out = generate(split_project)
     assert "No schema changes" in out, out
