@@ -158,7 +158,12 @@ def _add_index(ts: TsSchema, op, name: str) -> None:
     if toks[close + 1].text == ")":  # no third argument yet
         param = "t"
         item = f'{fn}({json.dumps(name)}).on({", ".join(f"{param}.{keys[c]}" for c in op.columns)})'
-        ts.splice(toks[close].end, toks[close].end, f", ({param}) => [{item}]")
+        # As the file's other tables write theirs: drizzle-orm before 0.36 takes only the object form
+        # (ai-chatbot's 0.34: the array form failed tsc), later ones both
+        objects = any(t.text == "=>" and toks[k + 1].text == "(" and toks[k + 2].text == "{"
+                      for k, t in enumerate(toks[:-2]))
+        third = f"({param}) => ({{ {_camel(name)}: {item} }})" if objects else f"({param}) => [{item}]"
+        ts.splice(toks[close].end, toks[close].end, f", {third}")
         return
     i = close + 2  # (t) => [ ... ]  or  (t) => ({ ... })  or  t => [ ... ]
     param = toks[i + 1].text if toks[i].text == "(" else toks[i].text
