@@ -5,9 +5,12 @@ step undoes what expand made, so the earlier effects need not hold any more)."""
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import Optional
 
 from ..model.plan import Step
+from ..schema.drizzle_runs import BY_HAND
+from ..schema.migration_files import is_down_file
 from ..model.status import PlanStatus, StatusReport, StepStatus
 from ..pg.quote import qname
 from ..write.deploy_groups import PlanRecord, next_text
@@ -111,13 +114,17 @@ def _next(steps: list[Step], states: list[StepStatus], written: set[int]) -> str
                     "then run `flux continue` for the steps after it.")
         if step.number not in written:
             return f"Run `flux continue` to write step {step.number} ({step.title})."
-        where = f" ({', '.join(step.files)})" if step.files else ""
+        ups = [f for f in step.files if not is_down_file(f)]  # its down files undo it, not run it
+        where = f" ({', '.join(ups)})" if ups else ""
         if status.state == "not applied" and step.batching is not None and step.batching.pending:
             return (f"Run step {step.number}{where}: it does the rows still to do (a run stopped half-way "
                     "resumes where it stopped).")
         if status.state == "unknown":
             return (f"Run step {step.number}{where}: the catalogs cannot show whether it ran "
                     "(a batched backfill is safe to run again).")
+        if ups and all(BY_HAND.match(PurePosixPath(f).name) for f in ups):
+            # drizzle's migrator does not run a by-hand file (a CONCURRENTLY build outside its transaction)
+            return f"Run step {step.number}{where} by hand (psql -f), outside the project's migration tool."
         return f"Run step {step.number}{where} with the project's migration tool."
     return "Nothing left: every step of the plan is applied."
 
