@@ -168,8 +168,11 @@ def jobs(plan: Plan, project_dir: Path, now: datetime | None = None) -> list[Fil
             f"DELETE FROM {_runs_table(table)} WHERE created_at = {when};\n")))
     if new_entries:
         journal = {**journal, "entries": entries + new_entries}
-        jobs_out.append(FileJob((out / JOURNAL).as_posix(), json.dumps(journal, indent=2, ensure_ascii=False),
-                                replace=True))
+        # Ending as the file did (drizzle-kit writes none; a formatter the project runs adds one)
+        kept = Path(project_dir) / out / JOURNAL
+        was = kept.read_text(encoding="utf-8") if kept.is_file() else ""
+        jobs_out.append(FileJob((out / JOURNAL).as_posix(), json.dumps(journal, indent=2, ensure_ascii=False)
+                                + ("\n" if was.endswith("\n") else ""), replace=True))
     return jobs_out
 
 

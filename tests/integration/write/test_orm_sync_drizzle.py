@@ -129,9 +129,14 @@ def _patch_by_hand(project: Path, changes) -> None:
 @pytest.mark.node
 def test_a_plan_that_only_adds_leaves_generate_nothing_right_after_write(project, capsys):
     """Right after `flux plan --write`, before any continue: the schema already declares what the plan
-    adds, so `drizzle-kit generate` finds nothing (it generated a DROP of the new column)."""
+    adds, so `drizzle-kit generate` finds nothing (it generated a DROP of the new column). The journal
+    ends as it did (a formatter's newline was dropped)."""
+    journal = project / "drizzle" / "meta" / "_journal.json"
+    assert not journal.read_text().endswith("\n")  # as drizzle-kit writes it
+    journal.write_text(journal.read_text() + "\n")  # as the project's formatter leaves it
     assert main(["plan", "--project", str(project), "--op", json.dumps(CASES["add-column"]), "--write"]) == 0
     capsys.readouterr()
+    assert journal.read_text().endswith("}\n") and len(json.loads(journal.read_text())["entries"]) > 1
     assert "nick_name" in (project / "src" / "schema.ts").read_text()
     assert "No schema changes" in generate(project)
 
