@@ -30,7 +30,9 @@ def _index(i: Index) -> str:
     kind = "unique index" if i.unique else "index"
     method = f" using {i.method}" if i.method != "btree" else ""
     where = f" where {i.where}" if i.where else ""
-    return f"{kind} {i.name}{method} ({_column_list(i.columns)}){where}"
+    orders = i.orders + [""] * (len(i.columns) - len(i.orders))  # (stacks' balance DESC was shown ascending)
+    keys = _column_list([f"{k} {o}".rstrip() for k, o in zip(i.columns, orders)])
+    return f"{kind} {i.name}{method} ({keys}){where}"
 
 
 def table_lines(t: Table) -> list[str]:

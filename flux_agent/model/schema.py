@@ -31,6 +31,9 @@ class Index(BaseModel):
     where: Optional[str] = None
     opclasses: list[str] = Field(default_factory=list, description="each key column's operator class, '' where "
                                  "it is the type's default; empty when all are (gin_trgm_ops, text_pattern_ops)")
+    orders: list[str] = Field(default_factory=list, description="each key column's sort order as written after it "
+                              "(DESC, NULLS FIRST, DESC NULLS LAST), '' where it is the default (ASC NULLS LAST); "
+                              "empty when all are")
 
 
 ConstraintKind = Literal["primary_key", "unique", "check", "foreign_key", "exclude"]

@@ -226,9 +226,10 @@ def index_sql(table: Union[Table, View], idx: Index, concurrently: bool = False)
     """CREATE INDEX for `idx` of `table` (or of a materialized view): plain column names quoted,
     expression entries (printed by pglast when read) parenthesized, as the index grammar needs."""
     ops = idx.opclasses + [""] * (len(idx.columns) - len(idx.opclasses))
+    orders = idx.orders + [""] * (len(idx.columns) - len(idx.orders))
     column = table.column if isinstance(table, Table) else is_one_name  # (a view's columns are not kept)
-    cols = ", ".join((ident(c) if column(c) else f"({c})") + (f" {qname(o)}" if o else "")
-                     for c, o in zip(idx.columns, ops))
+    cols = ", ".join((ident(c) if column(c) else f"({c})") + (f" {qname(o)}" if o else "") + (f" {s}" if s else "")
+                     for c, o, s in zip(idx.columns, ops, orders))
     method = f" USING {ident(idx.method)}" if idx.method and idx.method != "btree" else ""
     where = f" WHERE {idx.where}" if idx.where else ""
     unique = "UNIQUE " if idx.unique else ""

@@ -121,6 +121,7 @@ def _normalise_indexes(indexes: list[Index], columns: dict[str, str], normal) ->
         i.where = normal(i.where)
         opclasses = ["" if not o or default_opclass(i.method, o) else o.lower() for o in i.opclasses]
         i.opclasses = opclasses if any(opclasses) else []
+        i.orders = [o.upper() for o in i.orders] if any(i.orders) else []
 
 
 def normalise_schema(schema: Schema, in_place: bool = False) -> Schema:

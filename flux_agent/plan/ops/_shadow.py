@@ -249,7 +249,7 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
         exact = index_copy(definition, sh.table.name, sh.old.name, sh.new_name, copy) if definition else None
         where = render(replace_column(parse_expr(idx.where, "where"), sh.old.name, [sh.new_name])) \
             if idx.where and not exact else None
-        if exact is None and (idx.method != "btree" or idx.opclasses):  # keep what the model knows of it
+        if exact is None and (idx.method != "btree" or idx.opclasses or idx.orders):  # keep what the model knows
             beside = sh.table.model_copy(update={"columns": sh.table.columns + [Column(name=sh.new_name,
                                                                                       type=sh.new_type)]})
             exact = index_sql(beside, idx.model_copy(update={"name": copy, "columns": cols, "where": where}),

@@ -76,6 +76,16 @@ def _opclasses(value: Any) -> list[str]:
     return out if any(out) else []
 
 
+def _sort_orders(value: Any) -> list[str]:
+    """Sort orders of `[a, b(sort: Desc)]` as the catalogs print them (Index.orders), '' for ascending."""
+    out = []
+    for v in value if isinstance(value, list) else [value]:
+        sort = find_arg(v.args, "sort") if isinstance(v, Call) else None
+        if isinstance(v, (Ident, Call)):
+            out.append("DESC" if isinstance(sort, Ident) and sort.name == "Desc" else "")
+    return out if any(out) else []
+
+
 def cut_name(base: str, suffix: str) -> str:
     """prisma-engines ConstraintNames: cut the name before the suffix to fit 63 bytes."""
     room = _LIMIT - len(suffix)
@@ -268,6 +278,7 @@ def _keys(t: Table, m: _Model) -> None:
                     unique=a.name == "unique",
                     method=_METHODS.get(method.name, method.name.lower()) if isinstance(method, Ident) else "btree",
                     opclasses=_opclasses(find_arg(a.args, "fields", 0)),
+                    orders=_sort_orders(find_arg(a.args, "fields", 0)),
                 )
             )
 

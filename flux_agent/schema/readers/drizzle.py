@@ -149,6 +149,17 @@ def _column(tname: str, schema: str, c: dict, enum_types: dict) -> Column:
     return Column(name=c["name"], type=ctype, nullable=nullable, default=default, generated=generated)
 
 
+def _orders(columns: list) -> list[str]:
+    """Each snapshot index column's `asc` and `nulls` as the catalogs print its order (Index.orders)."""
+    out = []
+    for c in columns:
+        asc = not isinstance(c, dict) or c.get("asc", True) is not False
+        first = isinstance(c, dict) and c.get("nulls") == "first"
+        out.append({(True, False): "", (False, True): "DESC", (False, False): "DESC NULLS LAST",
+                    (True, True): "NULLS FIRST"}[asc, first])
+    return out if any(out) else []
+
+
 def _index_column(col: Any) -> str:
     if isinstance(col, str):  # version 5: plain column names
         return col
@@ -202,6 +213,7 @@ def _table(t: dict, enum_types: dict) -> Table:
                 unique=bool(i.get("isUnique")),
                 method=i.get("method") or "btree",
                 where=normalized_default(where) if where else None,
+                orders=_orders(i.get("columns", [])),
             )
         )
 

@@ -83,7 +83,10 @@ SELECT i.indrelid, ic.relname, i.indisunique, i.indisprimary, am.amname, pg_get_
                                 WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]) END
                FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
        ARRAY(SELECT CASE WHEN o.opcdefault THEN '' ELSE o.opcname::text END
-               FROM generate_series(1, i.indnkeyatts) k JOIN pg_opclass o ON o.oid = i.indclass[k - 1] ORDER BY k)
+               FROM generate_series(1, i.indnkeyatts) k JOIN pg_opclass o ON o.oid = i.indclass[k - 1] ORDER BY k),
+       ARRAY(SELECT CASE i.indoption[k - 1] & 3 WHEN 0 THEN '' WHEN 3 THEN 'DESC' WHEN 1 THEN 'DESC NULLS LAST'
+                    ELSE 'NULLS FIRST' END
+               FROM generate_series(1, i.indnkeyatts) k ORDER BY k)
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
  WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
  ORDER BY i.indexrelid"""
@@ -187,10 +190,10 @@ def _server(conn) -> ServerFacts:
     return ServerFacts(version_num=version, max_wal_size_bytes=int(max_wal), checkpoint_completion_target=target)
 
 
-def _index(name, unique, primary, method, where, cols, opclasses) -> Index:
+def _index(name, unique, primary, method, where, cols, opclasses, orders) -> Index:
     """An index of a table or materialized view, from a row of _INDEXES."""
     return Index(name=name, unique=unique, primary=primary, method=method, columns=list(cols), where=where,
-                 opclasses=list(opclasses))
+                 opclasses=list(opclasses), orders=list(orders) if any(orders) else [])
 
 
 def _read(conn) -> Schema:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional, Union
 
 from pglast import ast
-from pglast.enums import DropBehavior, ObjectType as OT, SetOperation, VariableSetKind
+from pglast.enums import DropBehavior, ObjectType as OT, SetOperation, SortByDir, SortByNulls, VariableSetKind
 
 from ...model.schema import Column, EnumType, Index, Table, View
 from ...pg.parse import iter_nodes, render
@@ -46,8 +46,22 @@ def create_index(st: State, stmt: ast.IndexStmt) -> None:
             method=stmt.accessMethod or "btree",
             where=render(stmt.whereClause) if stmt.whereClause else None,
             opclasses=[e.opclass[-1].sval if e.opclass else "" for e in elems],
+            orders=sort_orders(elems),
         )
     )
+
+
+def sort_orders(elems) -> list[str]:
+    """Each index key's sort order as the catalogs print it (Index.orders): DESC takes NULLS FIRST unless
+    told, ASC NULLS LAST; [] where every key is ASC NULLS LAST."""
+    out = []
+    for e in elems:
+        desc = e.ordering == SortByDir.SORTBY_DESC
+        first = e.nulls_ordering == SortByNulls.SORTBY_NULLS_FIRST or (
+            desc and e.nulls_ordering != SortByNulls.SORTBY_NULLS_LAST)
+        out.append({(False, False): "", (True, True): "DESC", (True, False): "DESC NULLS LAST",
+                    (False, True): "NULLS FIRST"}[desc, first])
+    return out if any(out) else []
 
 
 def _rename_index(st: State, schemaname, old: str, new: str) -> None:

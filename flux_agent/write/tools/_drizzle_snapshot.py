@@ -97,8 +97,10 @@ def _snap_index(i) -> dict:
     if i.where or i.method != "btree" or any(i.opclasses) or any(not re.fullmatch(r"\w+", c) for c in i.columns):
         raise Unsupported(f"index {i.name} (partial, expression, operator class or not btree) is not written "
                           "into drizzle's snapshot by Flux: declare it in schema.ts by hand")
-    return {"name": i.name, "columns": [{"expression": c, "isExpression": False, "asc": True, "nulls": "last"}
-                                        for c in i.columns],
+    orders = i.orders + [""] * (len(i.columns) - len(i.orders))
+    return {"name": i.name, "columns": [{"expression": c, "isExpression": False, "asc": not o.startswith("DESC"),
+                                         "nulls": "first" if o in ("DESC", "NULLS FIRST") else "last"}
+                                        for c, o in zip(i.columns, orders)],
             "isUnique": i.unique, "concurrently": False, "method": "btree", "with": {}}
 
 

@@ -535,3 +535,36 @@ def test_a_schema_read_compiles_no_jit(pg_url, monkeypatch):
     monkeypatch.setattr(live, "_read", lambda conn: seen.append(conn.execute("SHOW jit").fetchone()[0]) or real(conn))
     read_live(pg_url)
     assert seen == ["off"]
+
+
+def test_an_index_s_sort_orders_are_read_replayed_and_made_again(pg_url):
+    """stacks' (block_time DESC) and (address, balance DESC, token) read as plain ascending indexes:
+    `flux schema` showed them so, and an index on (address, balance, token) was refused as one the table
+    had. The catalogs, the replay and the DDL Flux makes again all keep each key's order now."""
+    from flux_agent.entry.actions import parse_operations
+    from flux_agent.pg.ddl import index_sql
+    from flux_agent.plan.planner import build_plan
+    from flux_agent.schema.replay.engine import replay_sql
+    from shop import SETTINGS
+
+    ddl = ("CREATE TABLE balances (address text, balance numeric, token text, at timestamptz);\n"
+           "CREATE INDEX balances_abt ON balances (address, balance DESC, token);\n"
+           "CREATE INDEX balances_at ON balances (at DESC NULLS LAST);\n"
+           "CREATE INDEX balances_token ON balances (token NULLS FIRST);\n"
+           "CREATE INDEX balances_plain ON balances (address ASC NULLS LAST);\n")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(ddl)
+        live = read_live(pg_url)
+        orders = {i.name: i.orders for i in live.table("balances").indexes}
+        assert orders == {"balances_abt": ["", "DESC", ""], "balances_at": ["DESC NULLS LAST"],
+                          "balances_token": ["NULLS FIRST"], "balances_plain": []}
+        replayed = normalise_schema(replay_sql(ddl))
+        assert replayed.table("balances").indexes == normalise_schema(live).table("balances").indexes
+        table = live.table("balances")
+        made = [index_sql(table, i) for i in table.indexes]
+        conn.execute("; ".join(f"DROP INDEX {i.name}" for i in table.indexes))
+        conn.execute("; ".join(made))
+        assert read_live(pg_url).table("balances").indexes == table.indexes
+    op = parse_operations([{"op": "add_index", "table": "balances", "columns": ["address", "balance", "token"]}])
+    plan = build_plan(op, live, SETTINGS)
+    assert plan.steps and "balances_address_balance_token_idx" in plan.steps[0].up_sql  # not the DESC one's twin

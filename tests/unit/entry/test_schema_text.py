@@ -20,7 +20,8 @@ ORDERS = Table(
                  Constraint(name="orders_total_check", kind="check", expression="total >= 0", validated=False)],
     indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True),
              Index(name="orders_user_id_idx", columns=["user_id"], where="status <> 'done'::text"),
-             Index(name="orders_tags_idx", columns=["tags"], method="gin")],
+             Index(name="orders_tags_idx", columns=["tags"], method="gin"),
+             Index(name="orders_recent_idx", columns=["user_id", "lower(status)"], orders=["", "DESC NULLS LAST"])],
 )
 
 
@@ -33,6 +34,7 @@ def test_a_table_shows_its_keys_checks_and_indexes():
         "  check orders_total_check (total >= 0) NOT VALID",
         "  index orders_user_id_idx (user_id) where status <> 'done'::text",
         "  index orders_tags_idx using gin (tags)",
+        "  index orders_recent_idx (user_id, lower(status) DESC NULLS LAST)",
         "extension pg_trgm",
     ]
 

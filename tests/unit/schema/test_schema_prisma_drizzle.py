@@ -311,7 +311,7 @@ def test_primary_keys_unique_and_indexes_named_like_prisma(tmp_path):
         # `name:` on @@unique is only the Prisma Client name: the database name is the default
         Index(name="memberships_org_id_slug_key", columns=["org_id", "slug"], unique=True),
         Index(name="kind_per_org", columns=["org_id", "kind"], unique=True),
-        Index(name="memberships_kind_at_idx", columns=["kind", "at"]),
+        Index(name="memberships_kind_at_idx", columns=["kind", "at"], orders=["", "DESC"]),  # at(sort: Desc)
         Index(name="by_slug", columns=["slug"], method="hash"),
         # ... but on @@index it is the (pre-3.0) database name
         Index(name="legacy_at_idx", columns=["at"]),
@@ -644,7 +644,8 @@ def test_drizzle_keys_indexes_foreign_keys_checks_and_views():
     assert t.indexes == [
         Index(name="posts_tenant_id_pk", columns=["tenant", "id"], unique=True, primary=True),
         Index(name="posts_title_unique", columns=["title"], unique=True),
-        Index(name="posts_lower_title_idx", columns=["lower(title)", "score"], unique=True, where="score > 0"),
+        Index(name="posts_lower_title_idx", columns=["lower(title)", "score"], unique=True, where="score > 0",
+              orders=["", "DESC NULLS LAST"]),  # the snapshot's asc: false, nulls: last
         Index(name="posts_title_gin", columns=["title"], method="gin"),
     ]
     assert t.constraints[-2] == Constraint(

@@ -383,7 +383,7 @@ def test_create_index_forms():
     assert new == [
         Index(name="users_email_uq", columns=["lower(email)"], unique=True, where="org_id IS NULL"),
         Index(name="users_nick_idx", columns=["nick"], method="gin", opclasses=["gin_trgm_ops"]),
-        Index(name="users_org_id_id_idx", columns=["org_id", "id"]),
+        Index(name="users_org_id_id_idx", columns=["org_id", "id"], orders=["DESC NULLS LAST", ""]),
     ]
     assert idx(s, "users", "users_nick").columns == ["nick"]  # IF NOT EXISTS kept the first one
 
