@@ -85,7 +85,9 @@ def _unit(text: str, toks) -> Optional[str]:
     widths, pos = [], 0
     for line in text.splitlines(keepends=True):
         stripped = line.lstrip(" \t")
-        if stripped.strip() and len(stripped) < len(line) and not any(a < pos < b for a, b in spans):
+        # (a block comment's ` * ` lines sit one space in: stacks' files were written one space deep)
+        if stripped.strip() and len(stripped) < len(line) and not stripped.startswith("*") \
+                and not any(a < pos < b for a, b in spans):
             if line.startswith("\t"):
                 return "\t"
             widths.append(len(line) - len(stripped))

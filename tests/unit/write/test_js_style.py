@@ -36,6 +36,16 @@ def test_the_style_comes_from_the_formatter_s_config_then_the_newest_migration(t
     assert js_style(tmp_path, "migrations") == JsStyle(single=False, indent="    ")
 
 
+def test_a_block_comment_s_lines_are_not_the_indentation(tmp_path):
+    """stacks' newest migration opens with a `/** ... */` comment whose ` * ` lines sit one space in:
+    read as the indentation, every line Flux wrote was one space deep (the project's is two)."""
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "1700000000000_blocks.ts").write_text(
+        "/**\n * Adds an index.\n */\nexport async function up(pgm: MigrationBuilder): Promise<void> {\n"
+        "  pgm.createIndex('blocks', 'block_time');\n}\n")
+    assert js_style(tmp_path, "migrations") == JsStyle(single=True, indent="  ")
+
+
 def test_a_written_file_in_the_project_s_style_keeps_its_sql():
     out = restyle(WRITTEN, JsStyle(single=True, indent="  "))
     assert out.startswith("import { MigrationInterface, QueryRunner } from 'typeorm';\n")
