@@ -51,5 +51,8 @@ def _recorded_files(project: Path, record, conn) -> Optional[set[str]]:
 
 
 def _without_password(info) -> str:
-    host = info.host if not info.host.startswith("/") else "localhost"
-    return f"postgresql://{info.user}@{host}:{info.port}/{info.dbname}"
+    """Where status read from, as a URL without the password: a Unix socket's folder as libpq's
+    `host=` (it said localhost:5432, not where it connected)."""
+    if info.host.startswith("/"):
+        return f"postgresql://{info.user}@/{info.dbname}?host={info.host}&port={info.port}"
+    return f"postgresql://{info.user}@{info.host}:{info.port}/{info.dbname}"

@@ -254,3 +254,17 @@ def test_a_migration_tool_that_runs_nothing_until_put_right_comes_first(tmp_path
         conn.execute("INSERT INTO flyway_schema_history VALUES (1, '1', 'V1__a.sql', true), (2, '2', 'V2__b.sql', false)")
         assert tool_blocked(conn, "flyway").startswith("Flyway's flyway_schema_history records a failed migration (2)")
         assert tool_blocked(conn, "dbmate") is None
+
+
+def test_the_database_read_is_named_as_connected_to(tmp_path, pg_url):
+    """A Unix socket's URL (`postgresql://u@/db?host=/sock/dir`) was said as localhost:5432; the URL
+    said is one that reaches the database read, without the password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    from flux_agent.status.project import _without_password
+
+    with psycopg.connect(pg_url) as conn:
+        shown = _without_password(conn.info)
+        with psycopg.connect(shown) as again:
+            assert again.execute("SELECT current_database()").fetchone()[0] == conn.info.dbname
+    assert "password" not in conninfo_to_dict(shown) and ":@" not in shown
