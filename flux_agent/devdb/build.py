@@ -26,6 +26,7 @@ from psycopg import errors, sql as psql
 
 from ..errors import FluxInputError
 from ..model.schema import Schema
+from ..pg.parse import HAVE_PGLAST
 from ..pg.split import SqlSyntaxError, split_statements
 from ..model import schema as schema_model
 from ..pg import ddl
@@ -265,9 +266,17 @@ def _savepoint_in_own_transaction(conn: psycopg.Connection):
 
 
 def _transaction_control(stmt) -> bool:
-    from pglast import ast  # the statements were split by pglast: it is there
+    return _kind(stmt, "TransactionStmt", ("BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT"))
 
-    return isinstance(stmt.node, ast.TransactionStmt)
+
+def _kind(stmt, node_type: str, first_words: tuple[str, ...]) -> bool:
+    """Is the statement of pglast's `node_type`; without pglast (sqlglot cut it: no tree), does its
+    text start with one of `first_words`?"""
+    if HAVE_PGLAST:
+        return type(stmt.node).__name__ == node_type
+    words = stmt.text.split(None, 2)
+    return bool(words) and words[0].upper() in first_words and (node_type != "CreateRoleStmt" or (
+        len(words) > 1 and words[1].upper() in ("ROLE", "USER")))
 
 
 def _each(conn: psycopg.Connection, admin: psycopg.Connection, script: Script, statements, scope) -> list[str]:
@@ -305,9 +314,7 @@ def _each(conn: psycopg.Connection, admin: psycopg.Connection, script: Script, s
 
 
 def _creates_role(stmt) -> bool:
-    from pglast import ast
-
-    return isinstance(stmt.node, ast.CreateRoleStmt)
+    return _kind(stmt, "CreateRoleStmt", ("CREATE",))
 
 
 def _missing_role(exc: psycopg.Error) -> Optional[str]:
