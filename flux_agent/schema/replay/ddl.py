@@ -182,6 +182,10 @@ def drop_column(st: State, table: Table, column: str) -> None:
     CASCADE the generated columns computed from it (without, it refuses: the replay follows CASCADE)."""
     for c in [c for c in table.columns if c.generated and c.name != column and _expr_uses(c.generated, column)]:
         drop_column(st, table, c.name)
+    # A foreign key points at columns of a primary key or a unique constraint or index only: a column
+    # in none has none pointing at it, and no scan of every key of the schema is needed.
+    keyed = column in table.primary_key or any(column in i.columns for i in table.indexes if i.unique) or any(
+        column in c.columns for c in table.constraints if c.kind in ("primary_key", "unique"))
     doomed = {i.name for i in table.indexes if _index_uses(table, i, column)}
     doomed |= {
         c.name
@@ -195,7 +199,7 @@ def drop_column(st: State, table: Table, column: str) -> None:
     table.columns = [c for c in table.columns if c.name != column]
     # Foreign keys elsewhere that point at the column (only possible with CASCADE); whether any key
     # points at the table at all asked first (a loop over the tables was most of a drop's time)
-    if not st.referenced(table.name):
+    if not keyed or not st.referenced(table.name):
         return
     for t in st.schema.tables:
         if any(c.ref_table == table.name and column in c.ref_columns for c in t.constraints):  # else its list stays

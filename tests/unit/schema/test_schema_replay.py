@@ -251,6 +251,13 @@ def test_drop_column_drops_indexes_and_constraints_that_involve_it():
     s = replay_sql("ALTER TABLE orgs DROP COLUMN id CASCADE;", BASE)
     assert s.table("orgs").primary_key == []
     assert [c.name for c in s.table("users").constraints] == ["users_pkey", "users_email_nick_key"]
+    # a key into a unique column goes with it too; a column in no key has none into it (no scan of them)
+    s = replay_sql("CREATE TABLE codes (code text UNIQUE, note text);\n"
+                   "CREATE TABLE uses (code text REFERENCES codes (code));\n"
+                   "ALTER TABLE codes DROP COLUMN note;\n", BASE)
+    assert [c.kind for c in s.table("uses").constraints] == ["foreign_key"]
+    s = replay_sql("ALTER TABLE codes DROP COLUMN code CASCADE;", s)
+    assert s.table("uses").constraints == []
 
 
 def test_rename_column_follows_into_indexes_constraints_and_foreign_keys():
