@@ -3,8 +3,10 @@ or a statement that refuses a transaction block (CREATE/DROP INDEX CONCURRENTLY,
 the transaction the tool opens for it, or in the one a query of many statements is. A rollback is
 needed at the worst moment; this is where it is first read."""
 
+import pglast
 from pglast import ast
 
+from ...pg.form_table import ROWS
 from ...pg.locks import facts
 from ...pg.split import SqlSyntaxError, split_statements
 from ..context import FileContext
@@ -35,14 +37,29 @@ RULE = Rule(
 def _line(ctx: FileContext, at: int) -> int:
     return ctx.down_line + at if ctx.down_line else 1
 
+# The last word of each form PostgreSQL refuses in a transaction block (CONCURRENTLY, VACUUM, FULL):
+# a down part naming none is only asked whether it parses (most are: 0.27 s of the 2,000-file set built
+# every down part's trees to ask it).
+_REFUSING_WORDS = frozenset(row.key.split()[-1] for row in ROWS if row.no_transaction)
+
+
 def check_file(ctx: FileContext) -> list[Verdict]:
     down = ctx.down_sql
     if not down or not down.strip():
         return []
     try:
+        pglast.parser.split(down)  # (PostgreSQL's parser, no trees built)
+        upper = down.upper()
+        if not any(word in upper for word in _REFUSING_WORDS):
+            return []
         statements = split_statements(down)
-    except SqlSyntaxError as exc:
-        return [Verdict(f"the down part does not parse ({exc}): the rollback fails at once", line=_line(ctx, exc.line))]
+    except (pglast.parser.ParseError, SqlSyntaxError):
+        try:
+            split_statements(down)  # its error says what and where, as the engine's syntax-error does
+        except SqlSyntaxError as exc:
+            return [Verdict(f"the down part does not parse ({exc}): the rollback fails at once",
+                            line=_line(ctx, exc.line))]
+        return []
     # The down part runs as the up part does: in the tool's transaction, or as one query.
     in_block = ctx.transactional or (ctx.one_query and len(statements) > 1)
     out, explicit = [], False
