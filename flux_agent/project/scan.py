@@ -186,19 +186,26 @@ def package_folder(start: Path, location: str, stop: Path) -> Optional[Path]:
     return None
 
 
-def script_flag(scan: Scan, package: PurePosixPath, program: str, flags: tuple[str, ...]) -> Optional[str]:
-    """The folder a package.json script passes to `program` with one of `flags`."""
+def _runs_of(scan: Scan, package: PurePosixPath, program: str) -> list[list[str]]:
+    """The words of each package.json script of `package` that runs `program`."""
     try:
         scripts = json.loads(scan.read(package, 1_000_000)).get("scripts") or {}
     except (ValueError, AttributeError):
-        return None
+        return []
+    out = []
     for command in scripts.values() if isinstance(scripts, dict) else ():
         try:
             words = shlex.split(str(command))
         except ValueError:
             continue
-        if program not in [PurePosixPath(w).name for w in words]:
-            continue
+        if program in [PurePosixPath(w).name for w in words]:
+            out.append(words)
+    return out
+
+
+def script_flag(scan: Scan, package: PurePosixPath, program: str, flags: tuple[str, ...]) -> Optional[str]:
+    """The folder a package.json script passes to `program` with one of `flags`."""
+    for words in _runs_of(scan, package, program):
         for i, word in enumerate(words):
             name, _, value = word.partition("=")
             if name in flags and (value or i + 1 < len(words)):
@@ -208,17 +215,7 @@ def script_flag(scan: Scan, package: PurePosixPath, program: str, flags: tuple[s
 
 def runs_program(scan: Scan, package: PurePosixPath, program: str) -> bool:
     """Does a package.json script run `program` (a tool that comes through another dependency)?"""
-    try:
-        scripts = json.loads(scan.read(package, 1_000_000)).get("scripts") or {}
-    except (ValueError, AttributeError):
-        return False
-    for command in scripts.values() if isinstance(scripts, dict) else ():
-        try:
-            if program in [PurePosixPath(w).name for w in shlex.split(str(command))]:
-                return True
-        except ValueError:
-            continue
-    return False
+    return bool(_runs_of(scan, package, program))
 
 
 def existing(scan: Scan, base: PurePosixPath, *choices: str) -> str:
