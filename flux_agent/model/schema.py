@@ -36,6 +36,12 @@ class Index(BaseModel):
                               "empty when all are")
 
 
+def sort_order(descending: bool, nulls_first: bool) -> str:
+    """An index key's order as Index.orders holds it (as the catalogs print it): '' for ASC NULLS LAST."""
+    return {(False, False): "", (True, True): "DESC", (True, False): "DESC NULLS LAST",
+            (False, True): "NULLS FIRST"}[descending, nulls_first]
+
+
 ConstraintKind = Literal["primary_key", "unique", "check", "foreign_key", "exclude"]
 
 

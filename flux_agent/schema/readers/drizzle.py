@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ...errors import FluxInputError
-from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View, sort_order
 from ...pg.types import type_name
 from ...pg.parse import column_refs, parse_expr
 from ...pg.quote import ident, literal
@@ -155,8 +155,7 @@ def _orders(columns: list) -> list[str]:
     for c in columns:
         asc = not isinstance(c, dict) or c.get("asc", True) is not False
         first = isinstance(c, dict) and c.get("nulls") == "first"
-        out.append({(True, False): "", (False, True): "DESC", (False, False): "DESC NULLS LAST",
-                    (True, True): "NULLS FIRST"}[asc, first])
+        out.append(sort_order(not asc, first))
     return out if any(out) else []
 
 

@@ -7,7 +7,7 @@ from typing import Optional, Union
 from pglast import ast
 from pglast.enums import DropBehavior, ObjectType as OT, SetOperation, SortByDir, SortByNulls, VariableSetKind
 
-from ...model.schema import Column, EnumType, Index, Table, View
+from ...model.schema import Column, EnumType, Index, Table, View, sort_order
 from ...pg.parse import iter_nodes, render
 from .ddl import rename_column, rename_constraint, rename_table, set_table_schema
 from .names import choose_name, index_column_names, name_addition
@@ -59,8 +59,7 @@ def sort_orders(elems) -> list[str]:
         desc = e.ordering == SortByDir.SORTBY_DESC
         first = e.nulls_ordering == SortByNulls.SORTBY_NULLS_FIRST or (
             desc and e.nulls_ordering != SortByNulls.SORTBY_NULLS_LAST)
-        out.append({(False, False): "", (True, True): "DESC", (True, False): "DESC NULLS LAST",
-                    (False, True): "NULLS FIRST"}[desc, first])
+        out.append(sort_order(desc, first))
     return out if any(out) else []
 
 
