@@ -163,10 +163,12 @@ def styled_prefixes(folder: Path, style: NameStyle, count: int, now: datetime) -
 
 
 def styled_layout(plan: Plan, project_dir: Path, migrations_dir: str, now: datetime, style: NameStyle,
-                  ext: str) -> Plan:
-    """A copy of `plan` whose database steps each get `<dir>/<prefix><sep><name><ext>` in `style`."""
+                  ext: str | Callable[[Step], str]) -> Plan:
+    """A copy of `plan` whose database steps each get `<dir>/<prefix><sep><name><ext>` in `style`
+    (`ext`: one for every step, or each step's)."""
     folder = clean_dir(migrations_dir)
     count = sum(not s.is_code for s in plan.steps)
     prefixes = styled_prefixes(Path(project_dir) / folder, style, count, now)
+    ext_of = ext if callable(ext) else (lambda step: ext)
     return lay_out(plan, lambda step, i: [
-        (folder / f"{prefixes[i]}{style.sep}{step_slug(step).replace('_', style.words)}{ext}").as_posix()])
+        (folder / f"{prefixes[i]}{style.sep}{step_slug(step).replace('_', style.words)}{ext_of(step)}").as_posix()])

@@ -8,17 +8,21 @@ node-pg-migrate orders files by their numeric prefix read as milliseconds (a
 17-digit prefix as a UTC time), so the new stamps come after every existing one.
 
 Names and form follow the folder's newest migration: its prefix (ms, YYYYMMDDHHMMSS, counter),
-separators and word case, and its extension: `.ts` (typed), `.mjs` (`export`), `.cjs` / `.js`.
+separators and word case, and its extension: `.ts` (typed), `.mjs` (`export`), `.cjs` / `.js`, or
+`.sql` with `-- Up Migration` and `-- Down Migration` sections. node-pg-migrate sends a SQL file's
+section as one query inside its transaction, which it cannot leave: a step that runs outside one
+(CONCURRENTLY) is written as a script with `pgm.noTransaction()` there too.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
 from ...model.plan import Plan, Step
 from .._layout import NameStyle, name_style, styled_layout
-from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, undo_note
+from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, down_or_note, laid_files, sql_header, undo_note, up_sql
 from ._js import ModuleForm, body_sql, form_of, header, module_form, template
 
 
@@ -52,6 +56,14 @@ def render_file(step: Step, form: ModuleForm = ModuleForm()) -> str:
     )
 
 
+def render_sql_file(step: Step) -> str:
+    """A SQL migration (a transactional step's): its up and down sections."""
+    return f"-- Up Migration\n{sql_header(step)}{up_sql(step)}\n\n-- Down Migration\n{down_or_note(step)}\n"
+
+
+_SCRIPTS = (".ts", ".js", ".cjs", ".mjs")
+
+
 class NodePgMigrateWriter(OneFilePerStep):
     tool = "node-pg-migrate"
     default_dir = "migrations"
@@ -60,15 +72,25 @@ class NodePgMigrateWriter(OneFilePerStep):
 
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         folder = clean_dir(migrations_dir)
-        form = module_form(project_dir, folder)
-        style = name_style(Path(project_dir) / folder, (".ts", ".js", ".cjs", ".mjs"), NameStyle("ms", 0, "_", "_"))
+        form = module_form(project_dir, folder, _SCRIPTS)
+        style = name_style(Path(project_dir) / folder, _SCRIPTS + (".sql",), NameStyle("ms", 0, "_", "_"))
         if style.prefix == "utc17":  # ordered as a time like a 13-digit ms stamp: the default format follows it
             style = NameStyle("ms", 0, style.sep, style.words)
-        return styled_layout(plan, project_dir, migrations_dir, now, style, form.ext)
+        sql = _newest_is_sql(Path(project_dir) / folder)
+        return styled_layout(plan, project_dir, migrations_dir, now, style,
+                             lambda step: ".sql" if sql and step.transactional else form.ext)
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return [FileJob(f, render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)))
+        return [FileJob(f, render_sql_file(s) if f.endswith(".sql") else
+                        render_file(s, form_of(project_dir, Path(f).parent, Path(f).suffix)))
                 for s in db_steps(plan) for f in laid_files(s)]
+
+
+def _newest_is_sql(folder: Path) -> bool:
+    """Whether the folder's newest migration (by name) is a SQL one."""
+    names = sorted(n for n in os.listdir(folder) if n.endswith(_SCRIPTS + (".sql",)) and not n.endswith(".d.ts")
+                   and n[:1].isdigit()) if folder.is_dir() else []
+    return bool(names) and names[-1].endswith(".sql")
 
 
 WRITER = NodePgMigrateWriter()

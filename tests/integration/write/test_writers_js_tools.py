@@ -97,6 +97,38 @@ def test_tool_runs_written_plan(tool, case, pg_url, tmp_path):
     assert effect(pg_url, case) == applied
 
 
+@pytest.mark.slow
+@pytest.mark.node
+@pytest.mark.parametrize("case", ["rename-column", "add-index"])
+def test_node_pg_migrate_writes_sql_migrations_where_the_folder_holds_them(case, pg_url, tmp_path):
+    """A folder of node-pg-migrate SQL migrations (`-- Up Migration` / `-- Down Migration`) got `.js`
+    files: its steps are `.sql` files there now, but a step outside a transaction (node-pg-migrate
+    runs a SQL file inside its own, which CONCURRENTLY cannot), still a script with pgm.noTransaction()."""
+    nm = modules("node-pg-migrate")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        build_shop(conn)
+    root = tmp_path / "project"
+    (root / "migrations").mkdir(parents=True)
+    (root / "migrations" / "1700000000000_baseline.sql").write_text(
+        "-- Up Migration\nCREATE TABLE flux_baseline (id int);\n\n-- Down Migration\nDROP TABLE flux_baseline;\n")
+    project = Project("node-pg-migrate", root, pg_url, nm)
+    writer = get_writer("node-pg-migrate")
+    plan = build_plan(parse_operations(OPS[case]), shop_schema(), SETTINGS, tool="node-pg-migrate")
+    laid = writer.layout(plan, root, writer.default_dir, datetime.now(timezone.utc))
+    written = writer.write(laid, root)
+    assert (".sql" in {p.suffix for p in written}) == (case == "rename-column")
+    assert all(p.suffix == (".sql" if s.transactional else ".js") for s in db_steps(laid) for p in map(Path, s.files))
+    project.check_syntax([p for p in written if p.suffix == ".js"])
+    _, applied, rolled_back = PLANS[case]
+    project.upgrade(laid)
+    assert effect(pg_url, case) == applied
+    assert project.recorded() == 1 + len(db_steps(laid))
+    project.rollback(laid)
+    assert effect(pg_url, case) == rolled_back
+    project.upgrade(laid)
+    assert effect(pg_url, case) == applied
+
+
 # -- the writers alone (no database) ------------------------------------------------
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
