@@ -31,8 +31,11 @@ def _index(i: Index) -> str:
     method = f" using {i.method}" if i.method != "btree" else ""
     where = f" where {i.where}" if i.where else ""
     orders = i.orders + [""] * (len(i.columns) - len(i.orders))  # (stacks' balance DESC was shown ascending)
-    keys = _column_list([f"{k} {o}".rstrip() for k, o in zip(i.columns, orders)])
-    return f"{kind} {i.name}{method} ({keys}){where}"
+    collations = [f"collate {c}" if c else "" for c in i.collations] + [""] * (len(i.columns) - len(i.collations))
+    keys = _column_list([" ".join(filter(None, t)) for t in zip(i.columns, collations, orders)])
+    include = f" include ({_column_list(i.include)})" if i.include else ""
+    nulls = " nulls not distinct" if i.nulls_not_distinct else ""
+    return f"{kind} {i.name}{method} ({keys}){include}{nulls}{where}"
 
 
 def table_lines(t: Table) -> list[str]:

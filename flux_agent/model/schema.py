@@ -34,6 +34,15 @@ class Index(BaseModel):
     orders: list[str] = Field(default_factory=list, description="each key column's sort order as written after it "
                               "(DESC, NULLS FIRST, DESC NULLS LAST), '' where it is the default (ASC NULLS LAST); "
                               "empty when all are")
+    collations: list[str] = Field(default_factory=list, description="each key column's collation where the index "
+                                  "names one other than the column's own ('C'), '' elsewhere; empty when none does")
+    include: list[str] = Field(default_factory=list, description="the columns stored beside the keys (INCLUDE): "
+                               "the index uses them too, so dropping or retyping one rebuilds it")
+    nulls_not_distinct: bool = Field(False, description="a unique index that counts NULLs as equal (PostgreSQL 15+)")
+
+    def uses(self, column: str) -> bool:
+        """Whether the column is a key or an INCLUDE column by name (expressions and the predicate aside)."""
+        return column in self.columns or column in self.include
 
 
 def sort_order(descending: bool, nulls_first: bool) -> str:
@@ -79,6 +88,9 @@ class Table(BaseModel):
 
     def column(self, name: str) -> Optional[Column]:
         return next((c for c in self.columns if c.name == name), None)
+
+    def index(self, name: str) -> Optional[Index]:
+        return next((i for i in self.indexes if i.name == name), None)
 
 
 class EnumType(BaseModel):
@@ -126,6 +138,9 @@ class Dependent(BaseModel):
     grants: list[str] = Field(default_factory=list, description="a view's GRANT statements, for re-creating it")
     attached_to: Optional[str] = Field(None, description="a partition's index: the partitioned table's index "
                                                          "it is attached to")
+    exclusion: Optional[str] = Field(None, description="an index behind an exclusion constraint: the constraint "
+                                     "as pg_get_constraintdef prints it (EXCLUDE USING gist (room WITH =, ...)), "
+                                     "what makes the index again with its constraint")
 
     @property
     def label(self) -> str:

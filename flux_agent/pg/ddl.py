@@ -176,7 +176,7 @@ def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool =
     if table.primary_key:
         pk = next((c for c in table.constraints if c.kind == "primary_key"), None)
         named = f"CONSTRAINT {ident(pk.name)} " if pk is not None else ""
-        lines.append(f"{named}PRIMARY KEY ({ident_list(table.primary_key)})")
+        lines.append(f"{named}PRIMARY KEY ({ident_list(table.primary_key)}){_key_index_tail(table, pk)}")
     key = f" {partition_by}" if partition_by else ""
     storage = f" WITH ({', '.join(table.storage)})" if table.storage else ""
     return f"CREATE TABLE {qname(name or table.name)} ({', '.join(lines)}){key}{storage}"
@@ -187,12 +187,19 @@ def constraint_sql(table: Table, con: Constraint) -> str:
     head = f"ALTER TABLE {qname(table.name)} ADD CONSTRAINT {ident(con.name)}"
     tail = "" if con.validated else " NOT VALID"
     if con.kind == "unique":
-        return f"{head} UNIQUE ({ident_list(con.columns)})"
+        nulls = " NULLS NOT DISTINCT" if (index := table.index(con.name)) and index.nulls_not_distinct else ""
+        return f"{head} UNIQUE{nulls} ({ident_list(con.columns)}){_key_index_tail(table, con)}"
     if con.kind == "check":
         return f"{head} CHECK ({con.expression}){tail}"
     refs = f" ({ident_list(con.ref_columns)})" if con.ref_columns else ""
     return (f"{head} FOREIGN KEY ({ident_list(con.columns)}) REFERENCES {qname(con.ref_table)}{refs}"
             f"{key_actions(con)}{tail}")
+
+
+def _key_index_tail(table: Table, con: Optional[Constraint]) -> str:
+    """A primary key's or unique constraint's INCLUDE (...), as its index holds it."""
+    index = table.index(con.name) if con is not None else None
+    return f" INCLUDE ({ident_list(index.include)})" if index is not None and index.include else ""
 
 
 def key_actions(con: Constraint) -> str:
@@ -225,13 +232,17 @@ def _indexes(table: Table) -> list[str]:
 def index_sql(table: Union[Table, View], idx: Index, concurrently: bool = False) -> str:
     """CREATE INDEX for `idx` of `table` (or of a materialized view): plain column names quoted,
     expression entries (printed by pglast when read) parenthesized, as the index grammar needs."""
-    ops = idx.opclasses + [""] * (len(idx.columns) - len(idx.opclasses))
-    orders = idx.orders + [""] * (len(idx.columns) - len(idx.orders))
+    def each(values: list[str]) -> list[str]:
+        return values + [""] * (len(idx.columns) - len(values))
+
     column = table.column if isinstance(table, Table) else is_one_name  # (a view's columns are not kept)
-    cols = ", ".join((ident(c) if column(c) else f"({c})") + (f" {qname(o)}" if o else "") + (f" {s}" if s else "")
-                     for c, o, s in zip(idx.columns, ops, orders))
+    cols = ", ".join((ident(c) if column(c) else f"({c})") + (f" COLLATE {ident(k)}" if k else "")
+                     + (f" {qname(o)}" if o else "") + (f" {s}" if s else "")
+                     for c, k, o, s in zip(idx.columns, each(idx.collations), each(idx.opclasses), each(idx.orders)))
     method = f" USING {ident(idx.method)}" if idx.method and idx.method != "btree" else ""
+    include = f" INCLUDE ({ident_list(idx.include)})" if idx.include else ""
+    nulls = " NULLS NOT DISTINCT" if idx.nulls_not_distinct else ""
     where = f" WHERE {idx.where}" if idx.where else ""
     unique = "UNIQUE " if idx.unique else ""
     how = "CONCURRENTLY IF NOT EXISTS " if concurrently else ""
-    return f"CREATE {unique}INDEX {how}{ident(idx.name)} ON {qname(table.name)}{method} ({cols}){where}"
+    return f"CREATE {unique}INDEX {how}{ident(idx.name)} ON {qname(table.name)}{method} ({cols}){include}{nulls}{where}"

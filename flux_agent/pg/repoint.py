@@ -63,6 +63,22 @@ def index_copy(definition: str, table: str, old: Optional[str], new: Optional[st
     return print_tree(stmt)
 
 
+def exclusion_copy(definition: str, table: str, name: str, old: str, new: str) -> str:
+    """ALTER TABLE ... ADD CONSTRAINT `name` from pg_get_constraintdef's `definition` of an exclusion
+    constraint, on `table`, column `old` read as `new` (its elements and its WHERE)."""
+    stmt = _one(f"ALTER TABLE {qname(table)} ADD CONSTRAINT {ident(name)} {definition.strip().rstrip(';')}",
+                ast.AlterTableStmt)
+    con = stmt.cmds[0].def_
+    for elem, _ in con.exclusions or ():
+        if elem.name == old:
+            elem.name = new
+        elif elem.expr is not None:
+            _rename_refs(elem.expr, old, new, None)
+    if con.where_clause is not None:
+        _rename_refs(con.where_clause, old, new, None)
+    return print_tree(stmt)
+
+
 def on_table(definition: str, table: str) -> str:
     """A trigger's or policy's statement as PostgreSQL printed it (pg_get_triggerdef, a CREATE
     POLICY), made on `table` instead (a table made again under another name)."""

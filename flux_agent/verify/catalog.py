@@ -217,7 +217,30 @@ def excused(d: Difference, operations: Sequence, lossy: bool) -> Optional[str]:
                for o in operations):
             return (f"column {d.key} comes back empty after its drop is rolled back, so NOT NULL cannot hold "
                     "(the plan declares that data loss)")
+    if d.kind == "index" and lossy and d.before and d.after is None:
+        dropped = _emptied_unique_key(d.before, operations)
+        if dropped:
+            return (f"unique index {d.key} (NULLS NOT DISTINCT) is not made again after the drop of {dropped} is "
+                    "rolled back: the column comes back empty, and its NULLs would be duplicates to it (the plan says so)")
     return None
+
+
+def _emptied_unique_key(definition: str, operations: Sequence) -> Optional[str]:
+    """The table.column a drop_column of the plan empties that is a key of this unique NULLS NOT
+    DISTINCT index (plan/ops/drop_column.py does not make it again), or None."""
+    from ..pg.parse import ParseError, parse_sql
+
+    try:
+        stmt = parse_sql(definition)[0].stmt
+    except (ParseError, IndexError):
+        return None
+    if not (getattr(stmt, "unique", False) and getattr(stmt, "nulls_not_distinct", False)):
+        return None
+    rel = stmt.relation
+    table = canonical_table(f"{rel.schemaname}.{rel.relname}" if rel.schemaname else rel.relname)
+    keys = {e.name for e in stmt.indexParams or () if e.name}
+    return next((f"{table}.{o.column}" for o in operations
+                 if o.op == "drop_column" and canonical_table(o.table) == table and o.column in keys), None)
 
 
 def rollback_differences(before: Catalog, after: Catalog, operations: Sequence,

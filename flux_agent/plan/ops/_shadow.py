@@ -124,7 +124,7 @@ def collect_copies(sh: Shadow, rename: bool) -> Shadow:
         if known:
             if idx.primary or idx.name not in sh.carried.indexes:
                 continue
-        elif idx.primary or old.name not in idx.columns:
+        elif idx.primary or not idx.uses(old.name):
             if not idx.primary and any(old.name in c for c in idx.columns if not c.isidentifier()):
                 raise FluxInputError(f"expression index {idx.name} uses {old.name}; rebuild it by hand")
             continue
@@ -249,11 +249,13 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
         exact = index_copy(definition, sh.table.name, sh.old.name, sh.new_name, copy) if definition else None
         where = render(replace_column(parse_expr(idx.where, "where"), sh.old.name, [sh.new_name])) \
             if idx.where and not exact else None
-        if exact is None and (idx.method != "btree" or idx.opclasses or idx.orders):  # keep what the model knows
+        if exact is None and (idx.method != "btree" or idx.opclasses or idx.orders or idx.collations
+                              or idx.include or idx.nulls_not_distinct):  # keep what the model knows
             beside = sh.table.model_copy(update={"columns": sh.table.columns + [Column(name=sh.new_name,
                                                                                       type=sh.new_type)]})
-            exact = index_sql(beside, idx.model_copy(update={"name": copy, "columns": cols, "where": where}),
-                              concurrently=True)
+            exact = index_sql(beside, idx.model_copy(update={
+                "name": copy, "columns": cols, "where": where,
+                "include": _swap(idx.include, sh.old.name, sh.new_name)}), concurrently=True)
         steps += index_steps(ctx, sh.table, copy, cols, idx.unique, where, phase="expand", sql=exact)
     adds = [constraint_sql(sh, con, copy, sh.new_name, True) for con, copy in sh.constraints]
     names = [copy for _, copy in sh.constraints]

@@ -4,9 +4,9 @@ constraints and its sequences; and the rollback that rebuilds the old column fro
 
 from __future__ import annotations
 
-from ...pg.ddl import index_sql
+from ...pg.ddl import constraint_sql as key_constraint_sql, index_sql
 from ...pg.parse import operand
-from ...pg.quote import ident, ident_list, qname, qname_in
+from ...pg.quote import ident, qname, qname_in
 from ._ignores import kept_type
 from ._partitions import defaults_sql, own_defaults, restore_index_sql
 from ._shadow import (Shadow, constraint_sql, create_views_sql, drop_sync_sql, drop_views_sql, sync_function_sql,
@@ -40,7 +40,7 @@ def restore_old_sql(sh: Shadow) -> list[str]:
     for idx, _ in sh.indexes:
         con = unique_constraint(sh, idx)
         if con is not None:
-            out.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(con.name)} UNIQUE ({ident_list(idx.columns)})")
+            out.append(key_constraint_sql(sh.table, con))  # its INCLUDE and NULLS NOT DISTINCT too
             continue
         definition = sh.carried.indexes.get(idx.name)
         out += restore_index_sql(sh.schema, sh.table, idx.name, definition, None, None) if definition \

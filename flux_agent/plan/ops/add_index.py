@@ -28,12 +28,13 @@ def index_name(op: AddIndex, table: Table) -> str:
 
 def _same_index(op: AddIndex, table: Table) -> Optional[Index]:
     """An index of the table that already serves this one: a plain btree on the same columns in the
-    same order, ascending, with no predicate (unique when a unique one is asked for; stacks' (address,
-    balance DESC, token) is another one)."""
+    same order, ascending, in the columns' own collations, with no predicate (unique, NULLs distinct,
+    when a unique one is asked for; stacks' (address, balance DESC, token) is another one)."""
     if op.where is not None:
         return None  # predicates compare only as PostgreSQL prints them: left to the name check
     return next((i for i in table.indexes if i.columns == list(op.columns) and i.method == "btree"
-                 and i.where is None and not any(i.opclasses) and not any(i.orders) and (i.unique or not op.unique)),
+                 and i.where is None and not any(i.opclasses) and not any(i.orders) and not any(i.collations)
+                 and (not op.unique or (i.unique and not i.nulls_not_distinct))),
                 None)
 
 

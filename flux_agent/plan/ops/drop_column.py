@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from ...errors import FluxInputError
 from ...model.operations import DropColumn
-from ...model.schema import Column, Schema, Table
+from ...model.schema import Column, Index, Schema, Table
 from ...pg.ddl import index_sql
+from ...pg.repoint import exclusion_copy
 from ._partitions import restore_index_sql
 from ...model.plan import Step
 from ...pg.quote import dollar_quote, ident, literal, qname
@@ -33,23 +34,39 @@ def _restore_not_null(t: str, c: str, label: str) -> str:
     )
 
 
-def _restore_indexes(schema: Schema, table: Table, column: str) -> list[str]:
+def _restore_indexes(schema: Schema, table: Table, column: str, empty: bool) -> list[str]:
     """The indexes PostgreSQL dropped with the column, back on the re-added (set-aside) column
-    under their own names: the rollback of the set-aside renames the column and they follow."""
+    (`empty`: without its values) under their own names, a unique constraint's made its constraint
+    again: the rollback of the set-aside renames the column and they follow."""
     aside = aside_name(column)
-    exact = {d.name: d.definition for d in schema.dependencies.on(table.name, column) if d.kind == "index"} \
-        if schema.dependencies is not None else {}
+    deps = [d for d in schema.dependencies.on(table.name, column) if d.kind == "index"] \
+        if schema.dependencies is not None else []
+    exact = {d.name: d.definition for d in deps}
+    exclusions = {d.name: d.exclusion for d in deps if d.exclusion}
     out = []
+    skipped = {i.name for i in _unrestorable(table, column)} if empty else set()
     for idx in table.indexes:
-        if idx.primary or (idx.name not in exact and column not in idx.columns):
+        if idx.primary or (idx.name not in exact and not idx.uses(column)) or idx.name in skipped:
             continue
-        if idx.name in exact:
+        if idx.name in exclusions:  # the constraint, which makes its index (a bare index would not exclude)
+            out.append(exclusion_copy(exclusions[idx.name], table.name, idx.name, column, aside))
+        elif idx.name in exact:
             out += restore_index_sql(schema, table, idx.name, exact[idx.name], column, aside)
         else:
             copy = table.model_copy(update={"columns": table.columns + [Column(name=aside, type="text")]})
-            out.append(index_sql(copy, idx.model_copy(update={"columns": [aside if c == column else c
-                                                                        for c in idx.columns]})))
+            out.append(index_sql(copy, idx.model_copy(update={
+                "columns": [aside if c == column else c for c in idx.columns],
+                "include": [aside if c == column else c for c in idx.include]})))
+        if any(c.kind == "unique" and c.name == idx.name for c in table.constraints):  # a constraint's: one again
+            out.append(f"ALTER TABLE {qname(table.name)} ADD CONSTRAINT {ident(idx.name)} UNIQUE USING INDEX "
+                       f"{ident(idx.name)}")
     return out
+
+
+def _unrestorable(table: Table, column: str) -> list[Index]:
+    """The unique NULLS NOT DISTINCT indexes keyed on the column: the rollback re-adds it empty, and
+    two rows' NULLs are one value twice to them (making one again would fail the rollback)."""
+    return [i for i in table.indexes if i.unique and i.nulls_not_distinct and column in i.columns]
 
 
 def validate(op: DropColumn, schema: Schema) -> None:
@@ -57,6 +74,9 @@ def validate(op: DropColumn, schema: Schema) -> None:
     require_column(table, op.column)
     if op.column in table.primary_key:
         raise FluxInputError(f"{op.table}.{op.column} is part of the primary key; drop the key first")
+    if any(i.primary and op.column in i.include for i in table.indexes):  # PostgreSQL would drop the key with it
+        raise FluxInputError(f"{op.table}.{op.column} is in the primary key's INCLUDE; make the key again "
+                             "without it first")
     column_dependents(schema, table, op.column, "drop", extra=referencing_keys(schema, table, op.column))
     if table.column(aside_name(op.column)):
         raise FluxInputError(f"column {aside_name(op.column)!r} already exists on {op.table}")
@@ -95,11 +115,14 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
     else:
         readd = [f"ALTER TABLE {t} ADD COLUMN {a} {col.type}"]
         back = f"re-add {op.column} empty: its values are lost; restore them from a backup"
+        lost = [i.name for i in _unrestorable(table, op.column)]
+        back += (f"; {', '.join(lost)} (unique, NULLS NOT DISTINCT) cannot hold its NULLs and is not made again: "
+                 "make it once the values are back") if lost else ""
     steps.append(tx_step(
         ctx, "contract", f"drop the set-aside column {aside_name(op.column)} from {table.name}",
         ["-- squawk-ignore ban-drop-column -- unused since the code step and set aside since the step before",
          f"ALTER TABLE {t} DROP COLUMN {a}"],
-        readd + _restore_indexes(ctx.schema, table, op.column),
+        readd + _restore_indexes(ctx.schema, table, op.column, empty=col.generated is None),
         risk="brief lock, catalog change only; run it once nothing failed after the set-aside",
         rollback=back, data_loss=col.generated is None,
         down_statement_timeout="0" if col.generated is not None else None))
@@ -109,7 +132,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
 def apply(op: DropColumn, schema: Schema) -> None:
     table = require_table(schema, op.table)
     table.columns = [c for c in table.columns if c.name != op.column]
-    table.indexes = [i for i in table.indexes if op.column not in i.columns]
+    table.indexes = [i for i in table.indexes if not i.uses(op.column)]
     table.constraints = [k for k in table.constraints if op.column not in k.columns]
 
 

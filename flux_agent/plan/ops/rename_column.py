@@ -63,6 +63,7 @@ def apply(op: RenameColumn, schema: Schema) -> None:
     col.name = op.new_name
     for idx in table.indexes:
         idx.columns = [op.new_name if c == op.column else c for c in idx.columns]
+        idx.include = [op.new_name if c == op.column else c for c in idx.include]
     for con in table.constraints:
         con.columns = [op.new_name if c == op.column else c for c in con.columns]
     table.primary_key = [op.new_name if c == op.column else c for c in table.primary_key]

@@ -60,12 +60,16 @@ SELECT d.classid::regclass::text, d.objid, d.refobjid, d.refobjsubid,
  ORDER BY d.classid, d.objid, d.refobjsubid"""
 
 # An index behind a primary key, unique or exclusion constraint depends on the constraint,
-# which depends on the columns: listed here as the index's own use of them.
+# which depends on the columns: listed here as the index's own use of them. From pg_depend, not
+# conkey: conkey lists the keys, not the INCLUDE columns, whose drop drops the constraint too.
 _CONSTRAINT_INDEXES = """
-SELECT con.conindid, con.conrelid, a.attname::text
-  FROM pg_constraint con CROSS JOIN LATERAL unnest(con.conkey) k(num)
-  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
- WHERE con.contype IN ('p', 'u', 'x') AND con.conindid <> 0 AND con.conrelid = ANY(%s)"""
+SELECT con.conindid, con.conrelid, a.attname::text, CASE WHEN con.contype = 'x' THEN pg_get_constraintdef(con.oid) END
+  FROM pg_constraint con
+  JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = con.oid
+                  AND d.refclassid = 'pg_class'::regclass AND d.refobjid = con.conrelid AND d.refobjsubid > 0
+  JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = d.refobjsubid
+ WHERE con.contype IN ('p', 'u', 'x') AND con.conindid <> 0 AND con.conrelid = ANY(%s)
+ ORDER BY con.conindid, array_position(con.conkey, d.refobjsubid::smallint) NULLS LAST, d.refobjsubid"""
 
 _VIEW_OF_RULE = """
 SELECT r.oid, r.ev_class, r.rulename::text, pg_get_viewdef(r.ev_class), pg_get_ruledef(r.oid),
@@ -166,8 +170,9 @@ def read_dependencies(conn: psycopg.Connection) -> Dependencies:
             dep = found.setdefault((classid, objid, refobjid), Dependent(kind=kind, name="", table=keys[refobjid]))
         if column and column not in dep.columns:
             dep.columns.append(column)
-    for index, rel, column in conn.execute(_CONSTRAINT_INDEXES, (list(keys),)):
+    for index, rel, column, exclusion in conn.execute(_CONSTRAINT_INDEXES, (list(keys),)):
         dep = found.setdefault(("pg_class", index), Dependent(kind="index", name="", table=keys[rel]))
+        dep.exclusion = exclusion
         if column not in dep.columns:
             dep.columns.append(column)
     _name_and_define(conn, found, keys)

@@ -76,6 +76,7 @@ SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
  WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum"""
 
+# indnullsnotdistinct is PostgreSQL 15's: read through the row's JSON, so older servers give false.
 _INDEXES = """
 SELECT i.indrelid, ic.relname, i.indisunique, i.indisprimary, am.amname, pg_get_expr(i.indpred, i.indrelid),
        ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 THEN pg_get_indexdef(i.indexrelid, k, true)
@@ -86,7 +87,15 @@ SELECT i.indrelid, ic.relname, i.indisunique, i.indisprimary, am.amname, pg_get_
                FROM generate_series(1, i.indnkeyatts) k JOIN pg_opclass o ON o.oid = i.indclass[k - 1] ORDER BY k),
        ARRAY(SELECT CASE i.indoption[k - 1] & 3 WHEN 0 THEN '' WHEN 3 THEN 'DESC' WHEN 1 THEN 'DESC NULLS LAST'
                     ELSE 'NULLS FIRST' END
-               FROM generate_series(1, i.indnkeyatts) k ORDER BY k)
+               FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+       ARRAY(SELECT CASE WHEN i.indcollation[k - 1] IN (0, COALESCE(a.attcollation, 100)) THEN ''
+                         ELSE (SELECT c.collname::text FROM pg_collation c WHERE c.oid = i.indcollation[k - 1]) END
+               FROM generate_series(1, i.indnkeyatts) k
+               LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]
+                                       AND i.indkey[k - 1] <> 0 ORDER BY k),
+       ARRAY(SELECT a.attname::text FROM generate_series(i.indnkeyatts + 1, i.indnatts) k
+               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1] ORDER BY k),
+       COALESCE((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
  WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
  ORDER BY i.indexrelid"""
@@ -190,10 +199,13 @@ def _server(conn) -> ServerFacts:
     return ServerFacts(version_num=version, max_wal_size_bytes=int(max_wal), checkpoint_completion_target=target)
 
 
-def _index(name, unique, primary, method, where, cols, opclasses, orders) -> Index:
+def _index(name, unique, primary, method, where, cols, opclasses, orders, collations, include,
+           nulls_not_distinct) -> Index:
     """An index of a table or materialized view, from a row of _INDEXES."""
     return Index(name=name, unique=unique, primary=primary, method=method, columns=list(cols), where=where,
-                 opclasses=list(opclasses), orders=list(orders) if any(orders) else [])
+                 opclasses=list(opclasses), orders=list(orders) if any(orders) else [],
+                 collations=list(collations) if any(collations) else [], include=list(include),
+                 nulls_not_distinct=nulls_not_distinct)
 
 
 def _read(conn) -> Schema:

@@ -22,7 +22,7 @@ from typing import Any, Optional, Union
 
 from ...errors import FluxInputError
 from .. import read_file
-from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View
+from ...model.schema import Column, Constraint, EnumType, Index, Schema, Table, View, sort_order
 from ...pg.quote import canonical_table, ident, literal, qname
 from ...pg.parse import ParseError, ast, column_refs, parse_expr, parse_sql, pglast, render
 from ..normal import normalise_schema
@@ -162,6 +162,14 @@ def _generated(value: Any) -> Optional[str]:
 
 def _render(text: str, what: str) -> str:
     return render(parse_expr(text, what))
+
+
+def _per_key(value: Any, columns: list[str]) -> list[str]:
+    """An index option of schema.rb given once for every key (`opclass: :text_pattern_ops`, `order: :desc`)
+    or by column (`order: { created_at: :desc }`), as one text per key: '' where none is given."""
+    if isinstance(value, dict):
+        return [str(value[c]) if value.get(c) is not None else "" for c in columns]
+    return [str(value) if value is not None else "" for _ in columns]
 
 
 def _index_items(text: str, exclusion: bool = False) -> list[str]:
@@ -357,7 +365,15 @@ class _Builder:
         name = str(o.get("name") or f"index_{tname}_on_{'_and_'.join(columns)}")
         where = _render(str(o["where"]), "index predicate") if o.get("where") else None
         method = str(o.get("using") or "btree")
-        table.indexes.append(Index(name=name, columns=columns, unique=o.get("unique") is True, method=method, where=where))
+        orders = [sort_order("DESC" in t, "NULLS FIRST" in t or ("DESC" in t and "NULLS LAST" not in t))
+                  for t in (x.upper() for x in _per_key(o.get("order"), columns))]
+        opclasses = _per_key(o.get("opclass"), columns)
+        include = o.get("include")
+        table.indexes.append(Index(
+            name=name, columns=columns, unique=o.get("unique") is True, method=method, where=where,
+            orders=orders if any(orders) else [], opclasses=opclasses if any(opclasses) else [],
+            include=[str(x) for x in include] if isinstance(include, list) else [str(include)] if include else [],
+            nulls_not_distinct=o.get("nulls_not_distinct") is True))
 
     def foreign_key(self, table: Table, from_name: str, to: str, o: dict) -> None:
         column = o.get("column") or f"{singularize(to.split('.')[-1])}_id"

@@ -170,6 +170,8 @@ def _rename_in_expr(text: str, old: str, new: str) -> str:
 
 
 def _index_uses(table: Table, index: Index, column: str) -> bool:
+    if column in index.include:
+        return True
     plain = {c.name for c in table.columns}
     for item in index.columns:
         if item == column or (item not in plain and _expr_uses(item, column)):
@@ -217,6 +219,7 @@ def rename_column(st: State, table: Table, old: str, new: str) -> None:
     for i in table.indexes:
         # An item that is not a column name is an expression: rewrite references inside it.
         i.columns = [new if c == old else c if c in plain else _rename_in_expr(c, old, new) for c in i.columns]
+        i.include = [new if c == old else c for c in i.include]
         if i.where:
             i.where = _rename_in_expr(i.where, old, new)
     for c in table.constraints:
@@ -305,7 +308,8 @@ def _add_index_constraint(st: State, table: Table, con: ast.Constraint, column: 
         # The names taken are read only for a constraint given no name (they are every name in the schema).
         name = con.conname or choose_name(tname, None if primary else name_addition(cols), "pkey" if primary else "key",
                                           st.names_taken(ns, constraints=True))
-        index = Index(name=name, columns=cols)
+        index = Index(name=name, columns=cols, include=names_of(con.including) if con.including else [],
+                      nulls_not_distinct=bool(con.nulls_not_distinct))
         table.indexes.append(index)
     index.unique, index.primary = True, primary
     kind = "primary_key" if primary else "unique"

@@ -47,8 +47,18 @@ def create_index(st: State, stmt: ast.IndexStmt) -> None:
             where=render(stmt.whereClause) if stmt.whereClause else None,
             opclasses=[e.opclass[-1].sval if e.opclass else "" for e in elems],
             orders=sort_orders(elems),
+            collations=collations(elems),
+            include=[e.name for e in stmt.indexIncludingParams or ()],
+            nulls_not_distinct=bool(stmt.nulls_not_distinct),
         )
     )
+
+
+def collations(elems) -> list[str]:
+    """Each index key's COLLATE as written (its last name: pg_catalog."C" is C), '' where none is;
+    [] where no key names one."""
+    out = [e.collation[-1].sval if e.collation else "" for e in elems]
+    return out if any(out) else []
 
 
 def sort_orders(elems) -> list[str]:

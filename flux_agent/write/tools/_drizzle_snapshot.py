@@ -94,9 +94,11 @@ def _snap_column(c, primary: bool = False) -> dict:
 
 
 def _snap_index(i) -> dict:
-    if i.where or i.method != "btree" or any(i.opclasses) or any(not re.fullmatch(r"\w+", c) for c in i.columns):
-        raise Unsupported(f"index {i.name} (partial, expression, operator class or not btree) is not written "
-                          "into drizzle's snapshot by Flux: declare it in schema.ts by hand")
+    if i.where or i.method != "btree" or any(i.opclasses) or any(not re.fullmatch(r"\w+", c) for c in i.columns) \
+            or i.include or any(i.collations) or i.nulls_not_distinct:
+        raise Unsupported(f"index {i.name} (partial, expression, operator class, COLLATE, INCLUDE, NULLS NOT "
+                          "DISTINCT or not btree) is not written into drizzle's snapshot by Flux: declare it in "
+                          "schema.ts by hand")
     orders = i.orders + [""] * (len(i.columns) - len(i.orders))
     return {"name": i.name, "columns": [{"expression": c, "isExpression": False, "asc": not o.startswith("DESC"),
                                          "nulls": "first" if o in ("DESC", "NULLS FIRST") else "last"}

@@ -568,3 +568,34 @@ def test_an_index_s_sort_orders_are_read_replayed_and_made_again(pg_url):
     op = parse_operations([{"op": "add_index", "table": "balances", "columns": ["address", "balance", "token"]}])
     plan = build_plan(op, live, SETTINGS)
     assert plan.steps and "balances_address_balance_token_idx" in plan.steps[0].up_sql  # not the DESC one's twin
+
+
+def test_an_index_s_include_collations_and_nulls_not_distinct_are_read_replayed_and_made_again(pg_url):
+    """A covering index's INCLUDE columns, a key's COLLATE and a unique index's NULLS NOT DISTINCT were
+    not in the model: an index rebuilt from it (a dropped column's rollback, a retyped column's copy, a
+    unique constraint put back) came back without them, and a column only INCLUDEd was not seen as used
+    by the index that PostgreSQL drops with it. The catalogs, the replay and the DDL Flux makes agree now."""
+    from flux_agent.pg.ddl import constraint_sql, index_sql
+
+    ddl = ("CREATE TABLE docs (id bigint, slug text, title text, body text, PRIMARY KEY (id) INCLUDE (title));\n"
+           "CREATE INDEX docs_slug_cover ON docs (slug) INCLUDE (title, body);\n"
+           "CREATE INDEX docs_title_c ON docs (title COLLATE \"C\" text_pattern_ops, slug DESC);\n"
+           "CREATE UNIQUE INDEX docs_slug_once ON docs (slug) NULLS NOT DISTINCT;\n"
+           "ALTER TABLE docs ADD CONSTRAINT docs_title_key UNIQUE NULLS NOT DISTINCT (title) INCLUDE (slug);\n")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(ddl)
+        live = read_live(pg_url)
+        table = live.table("docs")
+        got = {i.name: (i.include, i.collations, i.nulls_not_distinct) for i in table.indexes}
+        assert got == {"docs_pkey": (["title"], [], False), "docs_slug_cover": (["title", "body"], [], False),
+                       "docs_title_c": ([], ["C", ""], False), "docs_slug_once": ([], [], True),
+                       "docs_title_key": (["slug"], [], True)}
+        replayed = normalise_schema(replay_sql(ddl))
+        assert replayed.table("docs").indexes == normalise_schema(live).table("docs").indexes
+        made = [index_sql(table, i) for i in table.indexes if not i.primary and i.name != "docs_title_key"]
+        key = constraint_sql(table, next(c for c in table.constraints if c.name == "docs_title_key"))
+        conn.execute("ALTER TABLE docs DROP CONSTRAINT docs_title_key; DROP INDEX docs_slug_cover, docs_title_c, "
+                     "docs_slug_once")
+        conn.execute("; ".join(made + [key]))
+        assert read_live(pg_url).table("docs").indexes == table.indexes
+    assert all(i.uses("body") for i in table.indexes if i.name == "docs_slug_cover")

@@ -21,7 +21,9 @@ ORDERS = Table(
     indexes=[Index(name="orders_pkey", columns=["id"], unique=True, primary=True),
              Index(name="orders_user_id_idx", columns=["user_id"], where="status <> 'done'::text"),
              Index(name="orders_tags_idx", columns=["tags"], method="gin"),
-             Index(name="orders_recent_idx", columns=["user_id", "lower(status)"], orders=["", "DESC NULLS LAST"])],
+             Index(name="orders_recent_idx", columns=["user_id", "lower(status)"], orders=["", "DESC NULLS LAST"]),
+             Index(name="orders_status_cover", columns=["status", "user_id"], collations=["C", ""], unique=True,
+                   include=["total"], nulls_not_distinct=True)],
 )
 
 
@@ -35,6 +37,7 @@ def test_a_table_shows_its_keys_checks_and_indexes():
         "  index orders_user_id_idx (user_id) where status <> 'done'::text",
         "  index orders_tags_idx using gin (tags)",
         "  index orders_recent_idx (user_id, lower(status) DESC NULLS LAST)",
+        "  unique index orders_status_cover (status collate C, user_id) include (total) nulls not distinct",
         "extension pg_trgm",
     ]
 

@@ -53,3 +53,21 @@ def test_a_materialized_views_index_name_and_the_view_itself_are_said_as_such():
     ops = parse_operations([{"op": "add_index", "table": "daily", "columns": ["d"]}])
     with pytest.raises(FluxInputError, match="'daily' is a materialized view, not a table"):
         build_plan(ops, schema, Settings(), tool="sql")
+
+
+def test_an_index_in_another_collation_or_counting_nulls_equal_is_not_the_one_asked_for():
+    """An index on (title COLLATE "C") does not serve lookups in title's own collation, and a unique
+    index whose NULLs are not distinct is not the unique index asked for: each is planned anew. One
+    that only INCLUDEs more columns serves the same keys."""
+    from flux_agent.schema.replay.engine import replay_sql
+
+    schema = replay_sql("CREATE TABLE docs (id bigint PRIMARY KEY, title text, slug text, body text);\n"
+                        'CREATE INDEX docs_title_c ON docs (title COLLATE "C");\n'
+                        "CREATE UNIQUE INDEX docs_slug_once ON docs (slug) NULLS NOT DISTINCT;\n"
+                        "CREATE INDEX docs_body_cover ON docs (body) INCLUDE (title);\n")
+    for columns, unique in ((["title"], False), (["slug"], True)):
+        plan = build_plan(parse_operations([{"op": "add_index", "table": "docs", "columns": columns,
+                                             "unique": unique}]), schema, Settings())
+        assert plan.steps, (columns, unique)
+    with pytest.raises(FluxInputError, match="docs_body_cover; nothing to add"):
+        build_plan(parse_operations([{"op": "add_index", "table": "docs", "columns": ["body"]}]), schema, Settings())

@@ -357,10 +357,12 @@ def test_indexes_foreign_keys_checks_enums_and_virtual_columns():
         "accounts_pkey", "index_accounts_on_family_id", "index_accounts_on_lower_kind", "by_status", "kind_trgm",
     ]
     assert idx(s, "accounts", "index_accounts_on_lower_kind").columns == ["lower(kind)"]
+    # order: and opclass: are each key's (by column, or one for every key), as the catalogs hold them.
     assert idx(s, "accounts", "by_status") == Index(
-        name="by_status", columns=["status", "kind"], unique=True, where="kind IS NOT NULL"
+        name="by_status", columns=["status", "kind"], unique=True, where="kind IS NOT NULL", orders=["", "DESC"]
     )
-    assert idx(s, "accounts", "kind_trgm").method == "gin"
+    assert (idx(s, "accounts", "kind_trgm").method, idx(s, "accounts", "kind_trgm").opclasses) == (
+        "gin", ["gin_trgm_ops"])
     assert idx(s, "families", "index_families_on_name").columns == ["name"]
     assert con(s, "accounts", "balance_non_negative") == Constraint(
         name="balance_non_negative", kind="check", columns=["balance"], expression="balance >= 0"
