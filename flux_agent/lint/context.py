@@ -17,6 +17,20 @@ if TYPE_CHECKING:
     from ..schema.replay.cursor import FileCursor
 
 
+_OPENS = frozenset({"TRANS_STMT_BEGIN", "TRANS_STMT_START"})
+_ENDS = frozenset({"TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_PREPARE"})
+
+
+def block_change(node) -> Optional[bool]:
+    """What a statement does to an explicit transaction block: True opens one (BEGIN, START
+    TRANSACTION), False ends it (COMMIT, ROLLBACK, PREPARE TRANSACTION), None neither (a savepoint's
+    ROLLBACK TO is inside it). Every rule that follows the blocks of a file asks this."""
+    if not isinstance(node, ast.TransactionStmt):
+        return None
+    kind = node.kind.name if hasattr(node.kind, "name") else str(node.kind)
+    return True if kind in _OPENS else False if kind in _ENDS else None
+
+
 class _Made:
     """A field given as a value or as a function making it, called when first read (a Schema
     model is not callable). As a dataclass default it reads None."""
@@ -102,8 +116,5 @@ def advance(ctx: FileContext, stmt: Statement) -> None:
         elif n.name == "statement_timeout":
             ctx.statement_timeout_set = is_set
     elif isinstance(n, ast.TransactionStmt):
-        kind = n.kind.name if hasattr(n.kind, "name") else str(n.kind)
-        if kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
-            ctx.explicit_transaction = True
-        elif kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"):
-            ctx.explicit_transaction = False
+        change = block_change(n)
+        ctx.explicit_transaction = ctx.explicit_transaction if change is None else change

@@ -2,8 +2,7 @@
 transaction open, so PostgreSQL rolls the migration's work back (or the tool
 runs its own bookkeeping inside the open transaction)."""
 
-from pglast import ast
-
+from ..context import block_change
 from ._rule import Rule, Verdict, flags, passes
 
 RULE = Rule(
@@ -24,6 +23,5 @@ RULE = Rule(
 def check_file(ctx):
     if not ctx.explicit_transaction:  # state after the last statement
         return []
-    begins = [s for s in ctx.statements if isinstance(s.node, ast.TransactionStmt)
-              and s.node.kind.name in ("TRANS_STMT_BEGIN", "TRANS_STMT_START")]
+    begins = [s for s in ctx.statements if block_change(s.node)]
     return [Verdict(line=begins[-1].line)] if begins else []

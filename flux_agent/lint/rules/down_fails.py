@@ -9,7 +9,7 @@ from pglast import ast
 from ...pg.form_table import ROWS
 from ...pg.locks import facts
 from ...pg.split import SqlSyntaxError, split_statements
-from ..context import FileContext
+from ..context import FileContext, block_change
 from ._rule import Rule, Verdict, flags, passes
 
 RULE = Rule(
@@ -66,8 +66,8 @@ def check_file(ctx: FileContext) -> list[Verdict]:
     for stmt in statements:
         n = stmt.node
         if isinstance(n, ast.TransactionStmt):
-            explicit = n.kind.name in ("TRANS_STMT_BEGIN", "TRANS_STMT_START") or (
-                explicit and n.kind.name not in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK"))
+            change = block_change(n)
+            explicit = explicit if change is None else change
             continue
         if (in_block or explicit) and facts(stmt, ctx.pg_version).forbidden_in_transaction:
             out.append(Verdict(f"{_first_words(stmt.text)} cannot run in a transaction block, and the down part "

@@ -7,7 +7,7 @@ from typing import Optional
 
 from pglast import ast
 
-from ..context import FileContext
+from ..context import FileContext, block_change
 from ._rule import Rule, Verdict, flags, passes
 
 _SCHEMA = ("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');\n"
@@ -40,8 +40,6 @@ RULE = Rule(
     ],
 )
 
-_BEGINS = ("TRANS_STMT_BEGIN", "TRANS_STMT_START")
-_ENDS = ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_ROLLBACK_PREPARED")
 
 
 def _last(names) -> str:
@@ -119,10 +117,9 @@ def check_file(ctx: FileContext) -> list[Verdict]:
     for s in ctx.statements:
         n = s.node
         if isinstance(n, ast.TransactionStmt):
-            if n.kind.name in _BEGINS:
-                explicit = True
-            elif n.kind.name in _ENDS:
-                explicit, added = False, {}
+            change = block_change(n)
+            if change is not None:
+                explicit, added = change, added if change else {}
             continue
         if isinstance(n, ast.AlterEnumStmt):
             if n.newVal and not n.oldVal and (whole or explicit):
