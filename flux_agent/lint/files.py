@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
 from ..errors import FluxInputError
+from ..model.terms import CODE_ONLY_TOOLS
 from ..schema.migration_files import is_down_name, sqitch_place
 
 
@@ -34,10 +35,6 @@ def expand_paths(paths: Iterable[str], tool: Optional[str] = None) -> list[Path]
     return out
 
 
-# Tools that run program-code migrations only: an SQL file beside them is one of their migrations
-# reads (ODK Central's knex migrations run the NNN-01.up.sql files beside them), judged in what the
-# migration sends, not alone (alone it was judged without the tables the history made before it).
-_CODE_ONLY_TOOLS = frozenset(("knex", "sequelize", "typeorm", "alembic", "django", "rails"))
 
 
 def _deploy_script(path: str) -> bool:
@@ -47,7 +44,9 @@ def _deploy_script(path: str) -> bool:
 
 
 def _without_sidecars(found: list[str], tool: Optional[str]) -> list[str]:
-    if tool not in _CODE_ONLY_TOOLS:
+    # An SQL file beside a code-only tool's migrations is judged in what the migration sends, not alone
+    # (alone it was judged without the tables the history made before it).
+    if tool not in CODE_ONLY_TOOLS:
         return found
     with_code = {os.path.dirname(x) for x in found if x.lower().endswith(CODE_SUFFIXES)}
     return [x for x in found if not (x.lower().endswith(".sql") and os.path.dirname(x) in with_code)]

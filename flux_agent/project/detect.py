@@ -13,20 +13,19 @@ user when two tools claim the same project instead of guessing silently.
 from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
+from typing import get_args
 
 from pydantic import BaseModel
 
 from ..errors import FluxInputError
 from ..model.settings import Settings
+from ..model.terms import PROGRAM_TOOLS, Tool
 from .detectors import DETECTORS
 from .dialect import dialect_of
 from .scan import Scan, inside, postgres_named
 
-# The `tool` vocabulary of DESIGN.md section 3.
-TOOLS = (
-    "sql", "dbmate", "prisma", "alembic", "drizzle", "typeorm", "knex", "rails",
-    "golang-migrate", "goose", "flyway", "django", "sequelize", "sqitch", "node-pg-migrate",
-)
+# The `tool` vocabulary of DESIGN.md section 3 (model/terms.Tool).
+TOOLS: tuple[str, ...] = get_args(Tool)
 
 # Tie-break when several tools have evidence. Framework tools come first: their
 # migrations are generated from the models, so they own the schema, while
@@ -110,10 +109,8 @@ def migration_folders(project_dir: Path, found: Detection) -> list[str]:
     return [found.migrations_dir]
 
 
-# Tools whose migrations are program code, and those found by SQL files' shape alone: SQL files of
-# such a shape inside a program tool's migrations folder are what its migrations read (ODK Central's
-# knex migrations run the NNN.up.sql files beside them), not another tool's.
-_PROGRAM_TOOLS = ("rails", "django", "alembic", "typeorm", "knex", "sequelize", "node-pg-migrate")
+# The tools found by SQL files' shape alone: SQL files of such a shape inside a program tool's
+# migrations folder (model/terms.PROGRAM_TOOLS) are what its migrations read, not another tool's.
 _SHAPE_TOOLS = ("golang-migrate", "goose", "dbmate")
 
 
@@ -125,7 +122,7 @@ def _sidecar_notes(found: dict) -> dict[str, str]:
         folder = found.get(shape, (None, None))[1]
         if folder is None:
             continue
-        for owner in _PROGRAM_TOOLS:
+        for owner in (t for t in PRIORITY if t in PROGRAM_TOOLS):
             theirs = found.get(owner, (None, None))[1]
             if theirs and PurePosixPath(folder).is_relative_to(PurePosixPath(theirs)):
                 notes[shape] = (f"{shape}: not a candidate: the SQL files in {folder} are in {owner}'s migrations "
