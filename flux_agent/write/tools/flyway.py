@@ -3,8 +3,9 @@
 a sibling `V<version>__<desc>.sql.conf` with `executeInTransaction=false`.
 
 Versions continue the folder: timestamp versions (14 digits) go on as
-timestamps after the newest; numeric ones (`V1`, `V2_1`, `V003`) go on from
-the highest major version + 1, at the folder's zero-padding. An empty folder
+timestamps after the newest; numeric ones go on from the highest version by its last part
+(`V3` -> `V4`, `V003` -> `V004`, hawkbit's `V1_20_4` -> `V1_20_5`: Flyway compares the parts as
+numbers, and a new major version would be a release the project did not make). An empty folder
 starts at `V1`. Flyway parses PostgreSQL itself (dollar quotes included), so
 the SQL goes in as is; outside a transaction it runs each statement on its own, so a step's
 guard goes first. Where the folder's migrations qualify names with placeholders (`${schema}.t`),
@@ -25,8 +26,25 @@ from ...schema.flyway_config import templater
 from .._layout import existing_versions, lay_out, next_versions, step_slug
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, guarded_up_sql, laid_files, sql_header
 
-# Versioned and baseline migrations; the major version is what we continue.
-_VERSION = re.compile(r"[VB](\d+)(?:[._]\d+)*__.*\.sql$")  # file names, not SQL
+# Versioned and baseline migrations and their whole version (file names, not SQL).
+_VERSION = re.compile(r"[VB](\d+(?:[._]\d+)*)__.*\.sql$")
+
+
+def _parts(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.split(r"[._]", version))
+
+
+def next_flyway_versions(found: list[str], count: int, now: datetime) -> list[str]:
+    """`count` versions after every one `found` (V-file versions: `3`, `1_20_4`, `1.2`): timestamps
+    after timestamps, else the highest with its last part counted on, at its zero-padding."""
+    majors = [re.split(r"[._]", v)[0] for v in found]
+    if not found or any(len(m) == 14 for m in majors):
+        return next_versions(majors, count, now, width=0)
+    top = max(found, key=_parts)
+    cut = max(top.rfind("."), top.rfind("_")) + 1  # after the last separator (0: there is none)
+    lead, last = top[:cut], top[cut:]
+    width = len(last) if len(last) > 1 and last.startswith("0") else 0
+    return [f"{lead}{int(last) + i:0{width}d}" for i in range(1, count + 1)]
 
 
 def _common_tail(folder: Path) -> str:
@@ -46,7 +64,7 @@ class FlywayWriter(Writer):
     def layout(self, plan: Plan, project_dir: Path, migrations_dir: str, now: datetime) -> Plan:
         folder = clean_dir(migrations_dir)
         found = existing_versions(Path(project_dir) / folder, _VERSION)
-        versions = next_versions(found, len(db_steps(plan)), now, width=0)
+        versions = next_flyway_versions(found, len(db_steps(plan)), now)
 
         tail = _common_tail(Path(project_dir) / folder)
 

@@ -277,10 +277,16 @@ def test_goose_versions(tmp_path):
 
 
 def test_flyway_versions(tmp_path):
+    """Versions go on from the highest by its last part, at its padding: a folder of V1_20_4 (hawkbit's)
+    got V2, a major version the project had not released."""
     assert names("flyway", tmp_path)[0].startswith("V1__")
     touch(tmp_path / "n/db/migration", "V1__init.sql", "V2_1__x.sql", "V2.3__y.sql", "R__views.sql", "U1__init.sql")
     got = names("flyway", tmp_path / "n")
-    assert [n.split("__")[0] for n in got[:2]] == ["V3", "V4"]
+    assert [n.split("__")[0] for n in got[:2]] == ["V2.4", "V2.5"]
+    touch(tmp_path / "s/db/migration", "B1_20_0__baseline.sql", "V1_9_12__x.sql", "V1_20_4__kv.sql", "V1_20_3__y.sql")
+    assert names("flyway", tmp_path / "s")[0].startswith("V1_20_5__")
+    touch(tmp_path / "p/db/migration", "V1__init.sql", "V3__x.sql")
+    assert names("flyway", tmp_path / "p")[0].startswith("V4__")
     touch(tmp_path / "z/db/migration", "V001__init.sql", "V009__x.sql")
     assert names("flyway", tmp_path / "z")[0].startswith("V010__")
     touch(tmp_path / "t/db/migration", "V20300101000000__init.sql")
