@@ -41,7 +41,8 @@ def _index(i: Index) -> str:
 def table_lines(t: Table) -> list[str]:
     """A table's line of columns, then a line for each key, check and index (an index backing a key
     is the key's: not said twice)."""
-    cols = ", ".join(f"{c.name} {c.type}{'' if c.nullable else ' NOT NULL'}"
+    cols = ", ".join(f"{c.name} {c.type}{f' COLLATE {c.collation}' if c.collation else ''}"
+                     f"{'' if c.nullable else ' NOT NULL'}"
                      f"{f' DEFAULT {c.default}' if c.default else ''}"
                      f"{f' GENERATED ALWAYS AS ({c.generated}) STORED' if c.generated else ''}" for c in t.columns)
     lines = [f"{t.name}({cols})"]

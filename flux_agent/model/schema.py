@@ -20,6 +20,8 @@ class Column(BaseModel):
     default: Optional[str] = None
     generated: Optional[str] = Field(None, description="the expression of a column GENERATED ALWAYS AS (...) "
                                      "STORED: PostgreSQL computes it from the row's other columns (no default)")
+    collation: Optional[str] = Field(None, description="its collation where not its type's own ('C'): how it sorts "
+                                     "and compares text, which a copy of the column must keep")
 
 
 class Index(BaseModel):

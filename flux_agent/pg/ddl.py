@@ -157,7 +157,7 @@ def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool =
     identity = identity_column(table) if identity == _GUESS else identity
     lines = []
     for col in table.columns:
-        line = f"{ident(col.name)} {col.type}"
+        line = f"{ident(col.name)} {collated(col.type, col.collation)}"
         if col.name == identity:
             line += f" GENERATED {'ALWAYS' if always else 'BY DEFAULT'} AS IDENTITY"
             options = identity_options
@@ -222,6 +222,11 @@ def sequence_options(seq: Sequence) -> str:
     out += f" START WITH {seq.start}" if seq.start is not None else ""
     out += f" CACHE {seq.cache}" if seq.cache != 1 else ""
     return out + (" CYCLE" if seq.cycle else "")
+
+
+def collated(type_sql: str, collation: Optional[str]) -> str:
+    """A column's type as a column definition writes it, with its collation where it names one."""
+    return f"{type_sql} COLLATE {ident(collation)}" if collation else type_sql
 
 
 def _indexes(table: Table) -> list[str]:

@@ -200,6 +200,15 @@ def plain_using(cmd) -> bool:
             and using.fields[0].sval == cmd.name)
 
 
+_COLLATABLE = frozenset({"text", "character varying", "character", "bpchar", "varchar", "char", "citext", "name"})
+
+
+def collatable(canonical: str) -> bool:
+    """Whether a column of the type (canonical, format_type's) takes a collation: the character
+    types and citext, and arrays of them (a domain or another extension's type: not known, so no)."""
+    return type_parts(canonical)[0] in _COLLATABLE
+
+
 def binary_coercible(old: str, new: str) -> bool:
     """True when ALTER COLUMN TYPE old -> new changes only the catalog (no rewrite, no scan)."""
     if old == new:

@@ -4,7 +4,7 @@ constraints and its sequences; and the rollback that rebuilds the old column fro
 
 from __future__ import annotations
 
-from ...pg.ddl import constraint_sql as key_constraint_sql, index_sql
+from ...pg.ddl import collated, constraint_sql as key_constraint_sql, index_sql
 from ...pg.parse import operand
 from ...pg.quote import ident, qname, qname_in
 from ._ignores import kept_type
@@ -30,7 +30,7 @@ def restore_old_sql(sh: Shadow) -> list[str]:
     t = qname(sh.table.name)
     o = ident(sh.old.name)
     default = f" DEFAULT {operand(sh.old.default)}" if sh.old.default else ""
-    out = kept_type(f"ALTER TABLE {t} ADD COLUMN {o} {sh.old.type}{default}",
+    out = kept_type(f"ALTER TABLE {t} ADD COLUMN {o} {collated(sh.old.type, sh.old.collation)}{default}",
                     f"{sh.old.name} comes back with the type it had ({sh.old.type})")
     if own_defaults(sh.schema, sh.table, sh.old.name):  # ADD COLUMN gave every partition the table's
         out += defaults_sql(sh.schema, sh.table, sh.old.name)

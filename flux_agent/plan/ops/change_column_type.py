@@ -12,7 +12,8 @@ from ...errors import FluxInputError
 from ...model.operations import ChangeColumnType
 from ...model.schema import Schema
 from ...model.plan import Finding, Step
-from ...pg.types import binary_coercible, narrowing, rounding
+from ...pg.ddl import collated
+from ...pg.types import binary_coercible, collatable, narrowing, rounding
 from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
@@ -54,6 +55,9 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
     if _widens_key(op, table, col, new_type):
         return key_family.plan(ctx, key_family.family(ctx.schema, table, col, new_type, op.using,
                                                       ctx.settings.pg_version))
+    # A character column keeps its collation (ALTER ... TYPE alone would give the new type's own,
+    # changing how it sorts and compares and rebuilding its indexes): it is said, not dropped.
+    kept_collation = col.collation if collatable(new_type) else None
     if op.using is None and binary_coercible(col.type, new_type):
         # PostgreSQL alters no column a view or policy uses: they are re-created around it.
         kept = column_dependents(ctx.schema, table, op.column, "retype")
@@ -63,8 +67,8 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
             ctx, "migrate", f"change {table.name}.{op.column} to {new_type} (binary-coercible)",
             before + [f"-- squawk-ignore changing-column-type, prefer-text-field -- {col.type} to {new_type} is "
                       "binary-coercible: no rewrite, brief lock",
-                      f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {new_type}"] + after,
-            before + [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {col.type}"] + after,
+                      f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {collated(new_type, kept_collation)}"] + after,
+            before + [f"ALTER TABLE {t} ALTER COLUMN {c} TYPE {collated(col.type, col.collation)}"] + after,
             risk="brief lock, catalog change only (no rewrite, no index rebuild)",
             down_statement_timeout="0",
             rollback=f"back to {col.type}: rewrites the table, fails if longer or wider values were written")]
@@ -94,7 +98,7 @@ def apply(op: ChangeColumnType, schema: Schema) -> None:
     table, col, new_type = _target(op, schema)
     if _widens_key(op, table, col, new_type):
         key_family.apply(key_family.family(schema, table, col, new_type, op.using), new_type)
-    col.type = new_type
+    col.type, col.collation = new_type, col.collation if collatable(new_type) else None
 
 
 def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from ...errors import FluxInputError
 from ...model.operations import DropColumn
 from ...model.schema import Column, Index, Schema, Table
-from ...pg.ddl import index_sql
+from ...pg.ddl import collated, index_sql
 from ...pg.repoint import exclusion_copy
 from ._partitions import restore_index_sql
 from ...model.plan import Step
@@ -109,11 +109,12 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         # PostgreSQL computes every row's value again as it adds the column back: nothing is lost, but
         # the table is rewritten under its lock (the rollback of a drop only; planned changes never do).
         readd = ["-- squawk-ignore adding-field-with-default -- the rollback recomputes the dropped generated column",
-                 f"ALTER TABLE {t} ADD COLUMN {a} {col.type} GENERATED ALWAYS AS ({col.generated}) STORED"]
+                 f"ALTER TABLE {t} ADD COLUMN {a} {collated(col.type, col.collation)} "
+                 f"GENERATED ALWAYS AS ({col.generated}) STORED"]
         back = (f"re-add {op.column} as the generated column it was: PostgreSQL recomputes its values, rewriting "
                 f"{table.name} under an ACCESS EXCLUSIVE lock")
     else:
-        readd = [f"ALTER TABLE {t} ADD COLUMN {a} {col.type}"]
+        readd = [f"ALTER TABLE {t} ADD COLUMN {a} {collated(col.type, col.collation)}"]
         back = f"re-add {op.column} empty: its values are lost; restore them from a backup"
         lost = [i.name for i in _unrestorable(table, op.column)]
         back += (f"; {', '.join(lost)} (unique, NULLS NOT DISTINCT) cannot hold its NULLs and is not made again: "

@@ -331,7 +331,8 @@ class _Builder:
         else:
             typ = self.pg_type(kind, o)
         typ += "[]" if o.get("array") is True else ""
-        col = Column(name=name, type=typ, nullable=o.get("null", True) is not False)
+        col = Column(name=name, type=typ, nullable=o.get("null", True) is not False,
+                     collation=str(o["collation"]) if o.get("collation") else None)
         if kind in ("serial", "bigserial", "primary_key"):
             ns, tname = split_key(table.name)
             seq = ident(make_object_name(tname, name, "seq"))

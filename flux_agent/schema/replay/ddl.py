@@ -103,12 +103,19 @@ def _copy_like(st: State, table: Table, like: ast.TableLikeClause) -> None:
     keep_defaults = bool(like.options & (1 << 3))
     for c in source.columns:
         default = c.default if keep_defaults else None
-        table.columns.append(Column(name=c.name, type=c.type, nullable=c.nullable, default=default))
+        table.columns.append(Column(name=c.name, type=c.type, nullable=c.nullable, default=default,
+                                    collation=c.collation))
 
 
 # --------------------------------------------------------------------------
 # Columns
 # --------------------------------------------------------------------------
+
+
+def collation_of(cd: ast.ColumnDef) -> Optional[str]:
+    """The collation a column definition names (COLLATE "C"), None where none or "default"."""
+    name = cd.collClause.collname[-1].sval if cd.collClause is not None and cd.collClause.collname else None
+    return None if name == "default" else name
 
 
 def add_column(st: State, table: Table, cd: ast.ColumnDef) -> list[Pending]:
@@ -119,7 +126,8 @@ def add_column(st: State, table: Table, cd: ast.ColumnDef) -> list[Pending]:
         if col is None:
             return []
     else:
-        col = Column(name=cd.colname, type=st.column_type(cd.typeName), nullable=not cd.is_not_null)
+        col = Column(name=cd.colname, type=st.column_type(cd.typeName), nullable=not cd.is_not_null,
+                     collation=collation_of(cd))
     base = cd.typeName.names[-1].sval if cd.typeName is not None and len(cd.typeName.names) == 1 else ""
     if base in SERIALS:
         ns, tname = split_key(table.name)
@@ -369,7 +377,8 @@ def _alter_cmd(st: State, table: Table, cmd: ast.AlterTableCmd) -> None:
         if col is not None:
             drop_column(st, table, col.name)
     elif sub == AT.AT_AlterColumnType and col is not None:
-        col.type = st.column_type(cmd.def_.typeName)
+        # Without COLLATE the column takes the new type's own collation, as PostgreSQL does.
+        col.type, col.collation = st.column_type(cmd.def_.typeName), collation_of(cmd.def_)
     elif sub == AT.AT_SetNotNull and col is not None:
         col.nullable = False
     elif sub == AT.AT_DropNotNull and col is not None:

@@ -10,7 +10,7 @@ ORDERS = Table(
     name="orders",
     columns=[Column(name="id", type="bigint", nullable=False),
              Column(name="user_id", type="bigint", nullable=False),
-             Column(name="status", type="text", nullable=False, default="'new'::text"),
+             Column(name="status", type="text", nullable=False, default="'new'::text", collation="C"),
              Column(name="total", type="numeric(10,2)"),
              Column(name="cents", type="bigint", generated="total * 100")],
     primary_key=["id"],
@@ -29,7 +29,7 @@ ORDERS = Table(
 
 def test_a_table_shows_its_keys_checks_and_indexes():
     assert schema_lines(Schema(tables=[ORDERS], extensions=["pg_trgm"])) == [
-        "orders(id bigint NOT NULL, user_id bigint NOT NULL, status text NOT NULL DEFAULT 'new'::text, "
+        "orders(id bigint NOT NULL, user_id bigint NOT NULL, status text COLLATE C NOT NULL DEFAULT 'new'::text, "
         "total numeric(10,2), cents bigint GENERATED ALWAYS AS (total * 100) STORED)",
         "  primary key orders_pkey (id)",
         "  foreign key orders_user_id_fkey (user_id) -> users(id) ON DELETE CASCADE",

@@ -331,7 +331,7 @@ def test_indexes_foreign_keys_checks_enums_and_virtual_columns():
     t.enum "status", default: "ok", null: false, enum_type: "account_status"
     t.decimal "balance", precision: 19, scale: 4
     t.virtual "doubled", type: :decimal, precision: 19, scale: 4, as: "(balance * (2)::numeric)", stored: true
-    t.string "kind"
+    t.string "kind", collation: "C"
     t.index "lower((kind)::text)", name: "index_accounts_on_lower_kind"
     t.index ["status", "kind"], name: "by_status", unique: true, where: "(kind IS NOT NULL)", order: { kind: :desc }
     t.index ["kind"], name: "kind_trgm", opclass: :gin_trgm_ops, using: :gin
@@ -357,6 +357,7 @@ def test_indexes_foreign_keys_checks_enums_and_virtual_columns():
         "accounts_pkey", "index_accounts_on_family_id", "index_accounts_on_lower_kind", "by_status", "kind_trgm",
     ]
     assert idx(s, "accounts", "index_accounts_on_lower_kind").columns == ["lower(kind)"]
+    assert acc.column("kind").collation == "C"
     # order: and opclass: are each key's (by column, or one for every key), as the catalogs hold them.
     assert idx(s, "accounts", "by_status") == Index(
         name="by_status", columns=["status", "kind"], unique=True, where="kind IS NOT NULL", orders=["", "DESC"]
@@ -715,13 +716,13 @@ def test_real_upchieve_dump_equals_its_282_migrations(upchieve_dump):
     # 1. dbmate's bookkeeping table is in the dump only.
     assert dump.pop("schema_migrations")["columns"] == [
         {"name": "version", "type": "character varying(255)", "nullable": False, "default": None,
-         "generated": None}
+         "generated": None, "collation": None}
     ]
     # 2. users_surveys.progress_report_id was added to the database outside the migrations
     #    (20260622211455_add-comments.sql only comments on it).
     extra = dump["upchieve.users_surveys"]["columns"].pop()
     assert extra == {"name": "progress_report_id", "type": "uuid", "nullable": True, "default": None,
-                     "generated": None}
+                     "generated": None, "collation": None}
     # 3. censored_session_messages.shown: added `NOT NULL DEFAULT FALSE`, the database has no default.
     shown = next(c for c in migs["upchieve.censored_session_messages"]["columns"] if c["name"] == "shown")
     assert shown["default"] == "FALSE"
