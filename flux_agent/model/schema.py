@@ -66,7 +66,8 @@ class Constraint(BaseModel):
     on_delete: Optional[OnDelete] = None
     on_update: Optional[OnDelete] = Field(None, description="ON UPDATE action (Prisma's relations: CASCADE)")
     deferrable: Optional[Literal["immediate", "deferred"]] = Field(None, description=(
-        "a foreign key's DEFERRABLE, INITIALLY IMMEDIATE or DEFERRED (Django's keys: deferred); None: not"))
+        "DEFERRABLE, INITIALLY IMMEDIATE or DEFERRED: a foreign key's (Django's keys: deferred), a unique, "
+        "primary key or exclusion constraint's (a position column's, swapped in one transaction); None: not"))
     match_full: bool = Field(False, description="a foreign key's MATCH FULL: a row with some of its columns "
                              "NULL and others not is refused (MATCH SIMPLE, the default, lets it pass)")
     validated: bool = True

@@ -176,7 +176,8 @@ def create_table_sql(table: Table, name: Optional[str] = None, sequences: bool =
     if table.primary_key:
         pk = next((c for c in table.constraints if c.kind == "primary_key"), None)
         named = f"CONSTRAINT {ident(pk.name)} " if pk is not None else ""
-        lines.append(f"{named}PRIMARY KEY ({ident_list(table.primary_key)}){_key_index_tail(table, pk)}")
+        lines.append(f"{named}PRIMARY KEY ({ident_list(table.primary_key)}){_key_index_tail(table, pk)}"
+                     f"{deferrable_sql(pk) if pk is not None else ''}")
     key = f" {partition_by}" if partition_by else ""
     storage = f" WITH ({', '.join(table.storage)})" if table.storage else ""
     return f"CREATE TABLE {qname(name or table.name)} ({', '.join(lines)}){key}{storage}"
@@ -188,7 +189,7 @@ def constraint_sql(table: Table, con: Constraint) -> str:
     tail = "" if con.validated else " NOT VALID"
     if con.kind == "unique":
         nulls = " NULLS NOT DISTINCT" if (index := table.index(con.name)) and index.nulls_not_distinct else ""
-        return f"{head} UNIQUE{nulls} ({ident_list(con.columns)}){_key_index_tail(table, con)}"
+        return f"{head} UNIQUE{nulls} ({ident_list(con.columns)}){_key_index_tail(table, con)}{deferrable_sql(con)}"
     if con.kind == "check":
         return f"{head} CHECK ({con.expression}){tail}"
     refs = f" ({ident_list(con.ref_columns)})" if con.ref_columns else ""
@@ -209,9 +210,12 @@ def key_actions(con: Constraint) -> str:
     for word, action in (("DELETE", con.on_delete), ("UPDATE", con.on_update)):
         action = (action or "").upper()
         out += f" ON {word} {action}" if action in _ON_DELETE else ""
-    if con.deferrable:
-        out += f" DEFERRABLE INITIALLY {con.deferrable.upper()}"
-    return out
+    return out + deferrable_sql(con)
+
+
+def deferrable_sql(con: Constraint) -> str:
+    """A constraint's ` DEFERRABLE INITIALLY ...`, where it is deferrable."""
+    return f" DEFERRABLE INITIALLY {con.deferrable.upper()}" if con.deferrable else ""
 
 
 def sequence_options(seq: Sequence) -> str:

@@ -227,13 +227,13 @@ def _read(conn) -> Schema:
     for rel, name, kind, valid, deltype, updtype, matchtype, deferrable, expr, cols, ref_ns, ref_name, ref_cols in \
             conn.execute(_CONSTRAINTS, (oids,)):
         table = tables[rel]
-        con = Constraint(name=name, kind=_KINDS[kind], columns=list(cols), validated=valid)
+        con = Constraint(name=name, kind=_KINDS[kind], columns=list(cols), validated=valid, deferrable=deferrable)
         if kind == "c":
             con.expression = expr
         elif kind == "f":
             con.ref_table, con.ref_columns = make_key(ref_ns, ref_name), list(ref_cols)
             con.on_delete, con.on_update = _ON_DELETE.get(deltype), _ON_DELETE.get(updtype)
-            con.deferrable, con.match_full = deferrable, matchtype == "f"
+            con.match_full = matchtype == "f"
         elif kind == "x":
             index = next((i for i in table.indexes if i.name == name), None)
             con.columns = list(index.columns) if index else con.columns

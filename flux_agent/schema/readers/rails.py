@@ -97,7 +97,8 @@ _ON_DELETE = {"cascade": "CASCADE", "nullify": "SET NULL", "restrict": "RESTRICT
 
 
 def _deferrable(value) -> Optional[str]:
-    """Rails 7.1's `deferrable:` of add_foreign_key: true (immediate), :immediate or :deferred."""
+    """Rails 7.1's `deferrable:` (of add_foreign_key, unique_constraint, exclusion_constraint): true
+    (immediate), :immediate or :deferred."""
     return "immediate" if value is True else value if value in ("immediate", "deferred") else None
 
 
@@ -297,14 +298,17 @@ class _Builder:
         elif method == "unique_constraint":
             cols = [str(x) for x in a[0]] if isinstance(a[0], list) else _index_items(str(a[0]))
             name = str(kw.get("name") or make_object_name(tname, name_addition(cols), "key"))
-            table.indexes.append(Index(name=name, columns=cols, unique=True))
-            table.constraints.append(Constraint(name=name, kind="unique", columns=cols))
+            table.indexes.append(Index(name=name, columns=cols, unique=True,
+                                       nulls_not_distinct=kw.get("nulls_not_distinct") is True))
+            table.constraints.append(Constraint(name=name, kind="unique", columns=cols,
+                                                deferrable=_deferrable(kw.get("deferrable"))))
         elif method == "exclusion_constraint":
             name = str(kw.get("name") or f"excl_rails_{_sha10(f'{tname}_{a[0]}_excl')}")
             cols = _index_items(str(a[0]), exclusion=True)
             where = _render(str(kw["where"]), "exclusion predicate") if kw.get("where") else None
             table.indexes.append(Index(name=name, columns=cols, method=str(kw.get("using") or "gist"), where=where))
-            table.constraints.append(Constraint(name=name, kind="exclude", columns=cols))
+            table.constraints.append(Constraint(name=name, kind="exclude", columns=cols,
+                                                deferrable=_deferrable(kw.get("deferrable"))))
         elif method == "timestamps":
             for name in ("created_at", "updated_at"):
                 self.column(table, name, "datetime", {"null": False, **kw})

@@ -249,6 +249,11 @@ def rename_column(st: State, table: Table, old: str, new: str) -> None:
 # --------------------------------------------------------------------------
 
 
+def _deferrable(con: ast.Constraint) -> Optional[str]:
+    """Constraint.deferrable of a constraint as written."""
+    return ("deferred" if con.initdeferred else "immediate") if con.deferrable else None
+
+
 def add_constraint(
     st: State, table: Table, con: ast.Constraint, column: Optional[str] = None, in_create: bool = False
 ) -> None:
@@ -285,7 +290,7 @@ def add_constraint(
                 ref_columns=ref_cols,
                 on_delete=ON_DELETE.get(con.fk_del_action),
                 on_update=ON_DELETE.get(con.fk_upd_action),
-                deferrable=("deferred" if con.initdeferred else "immediate") if con.deferrable else None,
+                deferrable=_deferrable(con),
                 match_full=con.fk_matchtype == "f",
                 validated=in_create or not con.skip_validation,
             )
@@ -297,7 +302,7 @@ def add_constraint(
                                           st.names_taken(ns, constraints=True))
         where = render(con.where_clause) if con.where_clause else None
         table.indexes.append(Index(name=name, columns=cols, method=con.access_method or "gist", where=where))
-        table.constraints.append(Constraint(name=name, kind="exclude", columns=cols))
+        table.constraints.append(Constraint(name=name, kind="exclude", columns=cols, deferrable=_deferrable(con)))
 
 
 def _add_index_constraint(st: State, table: Table, con: ast.Constraint, column: Optional[str]) -> None:
@@ -321,7 +326,7 @@ def _add_index_constraint(st: State, table: Table, con: ast.Constraint, column: 
         table.indexes.append(index)
     index.unique, index.primary = True, primary
     kind = "primary_key" if primary else "unique"
-    table.constraints.append(Constraint(name=index.name, kind=kind, columns=cols))
+    table.constraints.append(Constraint(name=index.name, kind=kind, columns=cols, deferrable=_deferrable(con)))
     if primary:
         table.primary_key = cols
         for c in table.columns:
