@@ -275,7 +275,7 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
     """A migration in program code (Alembic, Django, Rails, Knex, TypeORM, Sequelize, node-pg-migrate):
     its reader gives the SQL it sends, each piece with its line in the file; findings point at
     those lines, and what the reader could not read is a finding of its own (not-analysed)."""
-    from .readers import READERS, reader_for  # program code's readers: not loaded for a folder of SQL
+    from .readers import READERS, joined_sql, reader_for  # program code's readers: not loaded for a folder of SQL
 
     shown = display or str(path)
     reader = reader_for(path, text, tool)
@@ -291,7 +291,9 @@ def validate_program_file(path: Path, text: str, settings: Settings, schema: Uni
     if read.schema_before is not None:  # the database the file ran on: the truth, for any file
         schema = read.schema_before
     sql, lines = _assemble(read.up)
-    down = None if read.down is None else "\n".join(p.sql for p in read.down)
+    # Each piece a statement of its own (a reader's pieces end without a semicolon): maybe-finance's
+    # `change` of two reversible calls read as one statement that does not parse (down-fails, 99 times).
+    down = None if read.down is None else joined_sql(read.down)
     judged = down is not None and settings.require_down
     ctx = FileContext.for_settings(settings, path=shown, transactional=read.transactional, schema=schema,
                                    has_down=has_sql(down) if judged else None, down_sql=down)

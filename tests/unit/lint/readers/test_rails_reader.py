@@ -521,3 +521,14 @@ def test_a_method_of_the_migration_is_read_as_its_body_with_yield_as_the_block()
     read = read_rails_migration(Path("20250101000000_x.rb"), only_ruby)
     assert [(u.line, u.what) for u in read.unread] == [
         (3, "`settle`: calls settle, a method of the migration whose Ruby Flux does not run (lines 19-20)")]
+
+
+def test_a_change_of_several_reversible_calls_has_a_down_part_that_parses(tmp_path):
+    """maybe-finance's `change` migrations of two reversible calls (a rename and an add, a table and its
+    index) were judged with their inverses run together as one statement: 99 false down-fails."""
+    text = change('rename_column :orders, :status, :state', 'add_column :orders, :color, :string',
+                  'add_index :orders, :color')
+    assert "down-fails" not in {f.rule for f in judged(tmp_path, text)}
+    broken = migration("  def up\n    execute \"ALTER TABLE orders ADD COLUMN c text\"\n  end\n\n"
+                       "  def down\n    execute \"ALTER TABLE orders DROPP COLUMN c\"\n  end\n")
+    assert "down-fails" in {f.rule for f in judged(tmp_path, broken, "20250102000000_broken.rb")}
