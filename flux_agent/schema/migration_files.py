@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Optional, Union
 
 from . import flyway_config
+from .flyway_statements import runs_outside_transaction
 from .marked_sections import marked_sections, marker
 from .psql_script import without_psql_commands
 from .sections import Sections
@@ -76,11 +77,11 @@ def read_sections(path: Path, text: str) -> Sections:
     if path.name.endswith(".up.sql"):
         return Sections(text, 0, _read_or_empty(Path(down_of_up(os.fspath(path)))), False, one_query=True)
     if flyway_runs_up(path.name):
-        # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise;
-        # a V-file's U-file undoes it.
+        # Flyway runs each migration in a transaction on PostgreSQL unless its .conf says otherwise or
+        # it holds a statement Flyway runs outside one (flyway_statements.py); a V-file's U-file undoes it.
         undo_file = _flyway_undo(path)
         undo = _rendered(path, _read_or_empty(undo_file)) if undo_file is not None else None
-        return Sections(text, 0, undo, not _flyway_no_transaction(path))
+        return Sections(text, 0, undo, not _flyway_no_transaction(path) and not runs_outside_transaction(text))
     place = sqitch_place(path.parent)
     if place is not None and place[1] == "deploy":
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.

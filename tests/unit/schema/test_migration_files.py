@@ -524,3 +524,30 @@ def test_a_flyway_folder_is_judged_from_its_baseline(tmp_path):
     assert "unknown-table-or-column" not in by_file.get("V3__index.sql", set())
     assert "require-concurrent-index-creation" in by_file["V3__index.sql"]  # judged, against t
     assert "prefer-robust-stmts" not in by_file.get("B2__base.sql", set())  # in a transaction
+
+
+@pytest.mark.parametrize("sql, outside", [
+    ("CREATE INDEX CONCURRENTLY e_at ON events (happened_at);", True),
+    ("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS e_at ON events (happened_at);", True),
+    ("DROP INDEX CONCURRENTLY IF EXISTS e_at;", True),
+    ("VACUUM events;", True),
+    ("REINDEX SCHEMA public;", True),
+    ("ALTER SYSTEM SET work_mem = '64MB';", True),
+    ("DISCARD ALL;", True),
+    ("CREATE INDEX e_at ON events (happened_at);", False),
+    ("REINDEX TABLE CONCURRENTLY events;", False),  # not on Flyway's list: it runs it in a transaction
+    ("ANALYZE events;", False),
+    ("-- CREATE INDEX CONCURRENTLY in a comment\nSELECT 'VACUUM';", False),
+])
+def test_flyway_runs_a_migration_outside_a_transaction_where_its_parser_says_so(tmp_path, sql, outside):
+    """marquez's V47 (CREATE INDEX CONCURRENTLY, no .conf) was replayed in a transaction and skipped, and
+    judged ban-concurrent-index-creation-in-transaction: Flyway's PostgreSQL parser runs such a migration
+    outside one by itself."""
+    folder = tmp_path / "db" / "migration"
+    folder.mkdir(parents=True)
+    (folder / "V1__init.sql").write_text("CREATE TABLE events (id bigint PRIMARY KEY, happened_at timestamptz);\n")
+    (folder / "V2__change.sql").write_text(sql + "\n")
+    for name, transactional in (("V2__change.sql", not outside), ("V1__init.sql", True)):
+        assert read_sections(folder / name, (folder / name).read_text()).transactional is transactional
+    if sql.startswith("CREATE INDEX CONCURRENTLY"):  # replayed, not skipped as a failure in a transaction
+        assert [i.name for i in replay_folder(folder, "flyway").table("events").indexes] == ["events_pkey", "e_at"]

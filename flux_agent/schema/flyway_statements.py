@@ -1,0 +1,44 @@
+"""Which statements Flyway's PostgreSQL parser runs outside a transaction: a migration holding one
+runs without a transaction, as if its .conf said executeInTransaction=false (Flyway decides it from
+the statements themselves: marquez's V47 CREATE INDEX CONCURRENTLY has no .conf and runs)."""
+
+from __future__ import annotations
+
+# Flyway's own list, not PostgreSQL's: REINDEX TABLE CONCURRENTLY, say, Flyway still runs in a
+# transaction (where it fails). The words a text must hold for one of them to be there.
+_WORDS = ("CONCURRENTLY", "VACUUM", "DATABASE", "TABLESPACE", "SUBSCRIPTION", "SYSTEM", "REINDEX", "DISCARD")
+
+
+def runs_outside_transaction(sql: str) -> bool:
+    """Whether Flyway runs this migration's SQL outside a transaction (a statement of its list in it)."""
+    upper = sql.upper()
+    if not any(word in upper for word in _WORDS):
+        return False  # most migrations: no parse
+    from ..pg import parse
+
+    if not parse.HAVE_PGLAST:
+        return False  # (the dev database's run without pglast: Flyway's own run says)
+    from ..pg.parse import ParseError, ast, enums, parse_sql
+
+    try:
+        statements = parse_sql(sql)
+    except ParseError:
+        return False  # what does not parse fails either way
+    return any(_outside(raw.stmt, ast, enums) for raw in statements)
+
+
+def _outside(node, ast, enums) -> bool:
+    if isinstance(node, ast.IndexStmt):
+        return bool(node.concurrent)
+    if isinstance(node, ast.DropStmt):
+        return bool(node.concurrent) and node.removeType == enums.ObjectType.OBJECT_INDEX
+    if isinstance(node, ast.ReindexStmt):
+        return node.kind in (enums.ReindexObjectType.REINDEX_OBJECT_SCHEMA,
+                             enums.ReindexObjectType.REINDEX_OBJECT_DATABASE,
+                             enums.ReindexObjectType.REINDEX_OBJECT_SYSTEM)
+    if isinstance(node, ast.VacuumStmt):
+        return bool(node.is_vacuumcmd)
+    if isinstance(node, ast.DiscardStmt):
+        return node.target == enums.DiscardMode.DISCARD_ALL
+    return isinstance(node, (ast.AlterSystemStmt, ast.CreatedbStmt, ast.DropdbStmt, ast.CreateTableSpaceStmt,
+                             ast.DropTableSpaceStmt, ast.CreateSubscriptionStmt, ast.DropSubscriptionStmt))
