@@ -80,6 +80,7 @@ class FileContext:
     explicit_transaction: bool = False  # a BEGIN seen and not yet committed
     one_query: bool = False  # the tool sends the SQL as one query (dbmate, golang-migrate)
     split_at_line_ends: bool = False  # the tool cuts statements at a line ending in `;` (goose)
+    mixed_refused: bool = False  # the tool refuses a file mixing transaction kinds (Sections.mixed_refused)
     include_rules: set[str] = field(default_factory=set)  # opt-in rules switched on (squawk's -i)
 
     @classmethod

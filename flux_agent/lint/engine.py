@@ -257,7 +257,7 @@ def validate_file(path: Path, settings: Settings, schema: Union[Schema, Callable
         settings, path=display or str(path), transactional=sec.transactional, schema=schema, names=names,
         has_down=has_sql(sec.down) if judged else None, down_sql=sec.down)
     ctx.one_query = sec.one_query
-    ctx.split_at_line_ends, ctx.down_line = sec.split_at_line_ends, sec.down_line
+    ctx.split_at_line_ends, ctx.down_line, ctx.mixed_refused = sec.split_at_line_ends, sec.down_line, sec.mixed_refused
     kept = keep.get(sec.up) if keep is not None else None
     if kept and kept[0].line != sec.up.count("\n", 0, kept[0].start) + 1 + sec.up_line:
         kept = None  # cut with another first line (never so far): cut again

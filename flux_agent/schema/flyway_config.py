@@ -34,6 +34,7 @@ class FlywaySettings:
     replace: bool = True  # placeholderReplacement
     prefix: str = "${"
     suffix: str = "}"
+    mixed: bool = False  # Flyway runs a migration mixing statements it runs outside a transaction with others
 
 
 def render(text: str, folder: str) -> str:
@@ -144,7 +145,7 @@ def _flat(props: dict, prefix: str) -> dict:
     start = prefix + "placeholders."
     out: dict = {"values": {k[len(start):]: v for k, v in props.items() if k.startswith(start)}}
     _settings(out, get("defaultSchema"), get("schemas"), get("placeholderReplacement"), get("placeholderPrefix"),
-              get("placeholderSuffix"), get("table"))
+              get("placeholderSuffix"), get("table"), get("mixed"))
     return out
 
 
@@ -161,11 +162,13 @@ def _toml(text: str) -> dict:
     out: dict = {"values": {str(k): str(v) for k, v in values.items()}}
     _settings(out, flyway.get("defaultSchema"), env.get("schemas", flyway.get("schemas")),
               flyway.get("placeholderReplacement"), flyway.get("placeholderPrefix"), flyway.get("placeholderSuffix"),
-              flyway.get("table"))
+              flyway.get("table"), flyway.get("mixed"))
     return out
 
 
-def _settings(out: dict, default_schema, schemas, replace, prefix, suffix, table=None) -> None:
+def _settings(out: dict, default_schema, schemas, replace, prefix, suffix, table=None, mixed=None) -> None:
+    if mixed is not None:
+        out["mixed"] = str(mixed).strip().lower() == "true"
     if default_schema:
         out["default_schema"] = str(default_schema)
     if isinstance(schemas, str):

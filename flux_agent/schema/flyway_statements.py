@@ -9,25 +9,31 @@ from __future__ import annotations
 _WORDS = ("CONCURRENTLY", "VACUUM", "DATABASE", "TABLESPACE", "SUBSCRIPTION", "SYSTEM", "REINDEX", "DISCARD")
 
 
-def runs_outside_transaction(sql: str) -> bool:
-    """Whether Flyway runs this migration's SQL outside a transaction (a statement of its list in it)."""
+def runs_outside_transaction(sql: str) -> tuple[bool, bool]:
+    """(whether Flyway runs this migration's SQL outside a transaction: a statement of its list is in
+    it; whether other statements are there too, a mix Flyway refuses to run unless `mixed` is set)."""
     upper = sql.upper()
     if not any(word in upper for word in _WORDS):
-        return False  # most migrations: no parse
+        return False, False  # most migrations: no parse
     from ..pg import parse
 
     if not parse.HAVE_PGLAST:
-        return False  # (the dev database's run without pglast: Flyway's own run says)
-    from ..pg.parse import ParseError, ast, enums, parse_sql
+        return False, False  # (the dev database's run without pglast: Flyway's own run says)
+    from ..pg.parse import ParseError, parse_sql
 
     try:
         statements = parse_sql(sql)
     except ParseError:
-        return False  # what does not parse fails either way
-    return any(_outside(raw.stmt, ast, enums) for raw in statements)
+        return False, False  # what does not parse fails either way
+    outside = [flyway_runs_outside(raw.stmt) for raw in statements]
+    return any(outside), any(outside) and not all(outside)
 
 
-def _outside(node, ast, enums) -> bool:
+def flyway_runs_outside(node) -> bool:
+    """Whether a statement is one Flyway's PostgreSQL parser runs outside a transaction."""
+    from ..pg.parse import ast, enums
+
+
     if isinstance(node, ast.IndexStmt):
         return bool(node.concurrent)
     if isinstance(node, ast.DropStmt):

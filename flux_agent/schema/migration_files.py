@@ -81,7 +81,9 @@ def read_sections(path: Path, text: str) -> Sections:
         # it holds a statement Flyway runs outside one (flyway_statements.py); a V-file's U-file undoes it.
         undo_file = _flyway_undo(path)
         undo = _rendered(path, _read_or_empty(undo_file)) if undo_file is not None else None
-        return Sections(text, 0, undo, not _flyway_no_transaction(path) and not runs_outside_transaction(text))
+        outside, mixed = runs_outside_transaction(text)
+        return Sections(text, 0, undo, not _flyway_no_transaction(path) and not outside,
+                        mixed_refused=mixed and not flyway_config.settings(os.path.abspath(path.parent)).mixed)
     place = sqitch_place(path.parent)
     if place is not None and place[1] == "deploy":
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.

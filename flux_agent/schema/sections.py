@@ -19,6 +19,9 @@ class Sections:
     # Does the tool cut statements where a line ends in `;` (goose, outside StatementBegin/End)?
     split_at_line_ends: bool = False
     down_line: int = 0  # lines of the file before the down SQL, where it is in the same file
+    # Does the tool refuse the file for mixing statements it runs outside a transaction with others
+    # (Flyway, unless its configuration sets `mixed`)?
+    mixed_refused: bool = False
 
     def has_down_sql(self) -> bool:
         """Does the down part hold any statement (something unparseable counts)?"""

@@ -42,6 +42,7 @@ class Example(BaseModel):
     transactional: bool = True  # the tool wraps the file in a transaction (squawk's --assume-in-transaction)
     one_query: bool = False  # the tool sends the file as one query (dbmate, golang-migrate)
     split_at_line_ends: bool = False  # the tool cuts statements at a line ending in `;` (goose)
+    mixed_refused: bool = False  # the tool refuses a file mixing transaction kinds (Flyway)
     pg_version: int = 12
     phase: Optional[Phase] = None  # judged as a step of this plan phase
     schema_sql: str = ""  # DDL replayed into the schema the SQL is judged against; no schema when empty
@@ -56,6 +57,7 @@ class Example(BaseModel):
         """The FileContext the example is judged in, with the opt-in rules `include` switched on."""
         return FileContext(path="example.sql", transactional=self.transactional, one_query=self.one_query,
                            split_at_line_ends=self.split_at_line_ends, down_sql=self.down_sql,
+                           mixed_refused=self.mixed_refused,
                            pg_version=self.pg_version, phase=self.phase, has_down=self.has_down,
                            schema=replay_sql(self.schema_sql) if self.schema_sql else None,
                            include_rules=set(include))

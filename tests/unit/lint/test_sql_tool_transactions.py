@@ -1,8 +1,9 @@
 """Each SQL migration tool's transaction semantics reach the rules: the same CREATE INDEX
-CONCURRENTLY is refused where the tool runs the file inside a transaction (Flyway by default,
-drizzle always, Prisma and golang-migrate as one multi-statement query, goose by default) and
-passes where it does not (a Flyway .conf with executeInTransaction=false, goose NO TRANSACTION,
-alone in its golang-migrate file, a sqitch script)."""
+CONCURRENTLY is refused where the tool runs the file inside a transaction (drizzle always, Prisma
+and golang-migrate as one multi-statement query, goose by default) or refuses the file (Flyway,
+beside another statement: it runs the index outside a transaction, and will not mix) and passes
+where it does not (alone in its Flyway file, as Flyway's parser runs it, or with a .conf saying
+executeInTransaction=false; goose NO TRANSACTION, alone in its golang-migrate file, a sqitch script)."""
 
 from __future__ import annotations
 
@@ -18,15 +19,14 @@ SCHEMA = replay_sql("CREATE TABLE users (id bigint PRIMARY KEY, email text);")
 INDEX = "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n"
 TIMEOUT = "SET lock_timeout = '1s';\n"
 IN_TRANSACTION = "ban-concurrent-index-creation-in-transaction"
+MIXED = "flyway-mixed-statements"
 
 
 def _layout(root: Path, tool: str, safe: bool) -> Path:
     if tool == "flyway":
         path = root / "db" / "migration" / "V2__email_index.sql"
         path.parent.mkdir(parents=True)
-        path.write_text(INDEX)
-        if safe:
-            path.with_name(path.name + ".conf").write_text("# flyway\nexecuteInTransaction=false\n")
+        path.write_text(INDEX if safe else TIMEOUT + INDEX)
     elif tool == "drizzle":
         path = root / "drizzle" / "0001_email_index.sql"
         (path.parent / "meta").mkdir(parents=True)
@@ -61,9 +61,17 @@ def _layout(root: Path, tool: str, safe: bool) -> Path:
 def test_the_tools_transaction_decides(tool, tmp_path):
     unsafe = _layout(tmp_path / "unsafe", tool, safe=False)
     rules = {f.rule for f in validate_file(unsafe, Settings(pg_version=16), SCHEMA)}
-    assert IN_TRANSACTION in rules, (tool, rules)
+    assert (MIXED if tool == "flyway" else IN_TRANSACTION) in rules, (tool, rules)
     if tool == "drizzle":
         return  # drizzle has no way out of its transaction: the index is run by hand (Flux's writer says so)
     safe = _layout(tmp_path / "safe", tool, safe=True)
     rules = {f.rule for f in validate_file(safe, Settings(pg_version=16), SCHEMA)}
     assert IN_TRANSACTION not in rules, (tool, rules)
+
+
+def test_flyway_runs_a_mix_where_its_configuration_says_mixed(tmp_path):
+    """`mixed=true` in flyway.conf: Flyway runs the whole migration without a transaction, mix and all."""
+    path = _layout(tmp_path, "flyway", safe=False)
+    (tmp_path / "flyway.conf").write_text("flyway.mixed=true\n")
+    rules = {f.rule for f in validate_file(path, Settings(pg_version=16), SCHEMA)}
+    assert not {MIXED, IN_TRANSACTION} & rules, rules
