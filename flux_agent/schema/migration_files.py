@@ -82,8 +82,10 @@ def read_sections(path: Path, text: str) -> Sections:
         undo_file = _flyway_undo(path)
         undo = _rendered(path, _read_or_empty(undo_file)) if undo_file is not None else None
         outside, mixed = runs_outside_transaction(text)
-        return Sections(text, 0, undo, not _flyway_no_transaction(path) and not outside,
-                        mixed_refused=mixed and not flyway_config.settings(os.path.abspath(path.parent)).mixed)
+        told = _flyway_in_transaction(path)  # (a .conf saying either way lets Flyway run a mix, as told)
+        return Sections(text, 0, undo, told if told is not None else not outside,
+                        mixed_refused=mixed and told is None
+                        and not flyway_config.settings(os.path.abspath(path.parent)).mixed)
     place = sqitch_place(path.parent)
     if place is not None and place[1] == "deploy":
         # sqitch hands the script to psql as it is: a transaction is the script's own BEGIN/COMMIT.
@@ -269,15 +271,16 @@ def _read_or_empty(path: Path) -> str:
         return ""
 
 
-def _flyway_no_transaction(path: Path) -> bool:
-    """The sibling `<file>.conf` sets executeInTransaction=false (a properties file)."""
+def _flyway_in_transaction(path: Path) -> Optional[bool]:
+    """What the sibling `<file>.conf` (a properties file) sets executeInTransaction to; None: nothing."""
     conf = path.with_name(path.name + ".conf")
     try:
         lines = conf.read_text(encoding="utf-8").splitlines() if conf.is_file() else []
     except (OSError, UnicodeDecodeError):
-        return False
+        return None
     settings = dict(line.split("=", 1) for line in lines if "=" in line and not line.lstrip().startswith("#"))
-    return settings.get("executeInTransaction", "").strip().lower() == "false"
+    told = settings.get("executeInTransaction", "").strip().lower()
+    return {"false": False, "true": True}.get(told)
 
 
 def _flyway_undo(path: Path) -> Optional[Path]:

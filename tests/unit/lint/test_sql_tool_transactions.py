@@ -75,3 +75,14 @@ def test_flyway_runs_a_mix_where_its_configuration_says_mixed(tmp_path):
     (tmp_path / "flyway.conf").write_text("flyway.mixed=true\n")
     rules = {f.rule for f in validate_file(path, Settings(pg_version=16), SCHEMA)}
     assert not {MIXED, IN_TRANSACTION} & rules, rules
+
+
+def test_flyway_runs_a_mix_its_conf_tells_how_to_run(tmp_path):
+    """A .conf saying executeInTransaction (Flux's own non-transactional steps: timeouts, then the
+    build): Flyway runs the migration as told, mix and all; told `true`, the build fails in it."""
+    path = _layout(tmp_path, "flyway", safe=False)
+    conf = path.with_name(path.name + ".conf")
+    for told, expected in (("false", set()), ("true", {IN_TRANSACTION})):
+        conf.write_text(f"executeInTransaction={told}\n")
+        rules = {f.rule for f in validate_file(path, Settings(pg_version=16), SCHEMA)}
+        assert {MIXED, IN_TRANSACTION} & rules == expected, (told, rules)
