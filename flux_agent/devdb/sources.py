@@ -24,8 +24,8 @@ from ..pg.ddl import schema_ddl
 from ..pg.parse import ast
 from ..pg.split import SqlSyntaxError, split_statements
 from ..project.detect import Detection
-from ..schema.migration_files import history_folder, read_sections
-from ..schema.migration_order import goose_go_migrations, migration_files, number_then_name
+from ..schema.migration_files import FLYWAY_NAME, FLYWAY_REPEATABLE, history_folder, read_sections, version_key
+from ..schema.migration_order import flyway_code_migrations, goose_go_migrations, migration_files, number_then_name
 from ..schema.project import read_project_schema
 from .build import Script
 
@@ -48,6 +48,8 @@ def project_scripts(project: Path, found: Detection) -> Optional[list[Script]]:
             if found.tool == "goose":
                 scripts += [(f, Script(_rel(project, f), "", not_run=_GO_NOT_RUN)) for f in goose_go_migrations(folder)]
                 scripts.sort(key=lambda pair: number_then_name(pair[0]))
+            elif found.tool == "flyway":
+                return [s for _, s in _with_flyway_code(project, scripts)]
             return [s for _, s in scripts]
         if found.tool == "prisma":
             return schema_file_scripts(project, "prisma")
@@ -75,6 +77,20 @@ def history_of_files(project: Path, found: Detection, files: Sequence[Path]) -> 
 
 
 _GO_NOT_RUN = "a goose Go migration (Flux runs SQL only): what it changes is missing from the dev database"
+_JAVA_NOT_RUN = "a Flyway Java migration (Flux runs SQL only): what it changes is missing from the dev database"
+
+
+def _with_flyway_code(project: Path, scripts: list) -> list:
+    """The SQL files' scripts with a not-run note for each Java migration, in Flyway's order: a
+    versioned one before the first SQL file of a higher version, a repeatable one last."""
+    out = list(scripts)
+    for version, path in flyway_code_migrations(project):
+        note = (path, Script(_rel(project, path), "", not_run=_JAVA_NOT_RUN))
+        at = len(out) if version is None else next(
+            (i for i, (f, _) in enumerate(out) if (m := FLYWAY_NAME.match(f.name)) and version_key(m.group(2)) > version
+             or FLYWAY_REPEATABLE.match(f.name)), len(out))
+        out.insert(at, note)
+    return out
 
 
 def _script(project: Path, path: Path) -> Script:

@@ -80,6 +80,26 @@ def goose_go_migrations(folder: Path) -> list[Path]:
     return sorted(found, key=number_then_name)
 
 
+# Flyway's Java (and Kotlin) migrations: classes named as its SQL files are, in the project's sources.
+_FLYWAY_CODE = re.compile(r"(?:V(\d+(?:[._]\d+)*)|R)__\w+\.(?:java|kt)$")  # file names, not SQL
+_NOT_SOURCES = frozenset({"node_modules", "build", "target", "out", "test"})
+
+
+def flyway_code_migrations(project: Path) -> list[tuple[Optional[tuple[int, ...]], Path]]:
+    """Flyway's Java and Kotlin migrations in the project's `src/main/java|kotlin` trees (a module's
+    too), each with its version (None: repeatable): Flux cannot run them, only say where they stand
+    (marquez's V56_1__FacetViews.java makes three views)."""
+    roots = [r for lang in ("java", "kotlin") for r in (Path(project, "src", "main", lang),
+                                                         *Path(project).glob(f"*/src/main/{lang}"))]
+    found = []
+    for root in roots:
+        for here, dirs, files in os.walk(root):
+            dirs[:] = [d for d in dirs if d not in _NOT_SOURCES and not d.startswith(".")]
+            found += [(version_key(m.group(1)) if m.group(1) else None, Path(here, name))
+                      for name in files if (m := _FLYWAY_CODE.match(name))]
+    return sorted(found, key=lambda f: (f[0] is None, f[0] or (), f[1].name))
+
+
 def number_then_name(path: Path) -> tuple[int, int, str]:
     """The order golang-migrate and goose run files in: by leading version number, then name."""
     m = _LEADING_NUMBER.match(path.name)
