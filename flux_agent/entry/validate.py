@@ -130,14 +130,21 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
         fresh = cache.folder is not None and not cache.entries
         hashes = digests.history(hist.files) if cache.folder is not None and not fresh else []
         up_only = hist.up_only(digests if hashes else None)  # each file's answer remembered by its inputs
+        first = hist.first_down()
         missing = []
-        # A folder with no down SQL at all ships up migrations only, on purpose.
-        judged = settings if not up_only else settings.model_copy(update={"require_down": False})
+        # A folder with no down SQL at all ships up migrations only, on purpose; the files before its first
+        # one with down SQL were written before the project kept rollbacks (a Flyway folder that Flux's
+        # first U-file made judge its 71 V-files before it for a missing one).
+        no_down = settings.model_copy(update={"require_down": False})
+        judged = settings if not up_only else no_down
         settings_json = judged.model_dump_json() if cache.folder is not None else ""
+
+        def unjudged(job: Job) -> bool:
+            return up_only or (first is not None and job.position < first)
 
         def keyed(hashes: list[str]) -> None:
             for job in todo:
-                job.key = job_key(job.file, job.display, settings_json, hist.tool, hashes[job.position], up_only,
+                job.key = job_key(job.file, job.display, settings_json, hist.tool, hashes[job.position], unjudged(job),
                                   digests)
 
         def keys_and_states() -> ReplayCache:
@@ -147,7 +154,7 @@ def validate_paths(paths: Sequence[str | Path], project_dir: Optional[str] = Non
             return ReplayCache(cache.folder, cache.version, hist.tool, hashes)
 
         for job in todo:
-            job.settings = judged
+            job.settings = no_down if unjudged(job) else judged
         if hashes:
             keyed(hashes)
         for job in todo:
@@ -328,16 +335,20 @@ class _History:
         self.files = migration_files(folder, tool)
         resolve = resolve or _Resolver()
         self.index = {resolve(f): i for i, f in enumerate(self.files)}  # by real path
-        self._up_only: Optional[bool] = None
+        self._first_down: Optional[int] = -1  # -1: not read yet
         self._read: dict[Path, bool] = {}  # the answers up_only read without the digests
 
     def up_only(self, digests: Optional[Digests] = None) -> bool:
-        """No file of the folder has down SQL (and there are files). With the cache's digests, each
-        file's answer is remembered by its inputs: after one file changed, that one is read again,
-        not the folder (a Flyway folder of 295 files: 0.3 s)."""
-        if self._up_only is None:
-            self._up_only = bool(self.files) and not any(self._has_down(f, digests) for f in self.files)
-        return self._up_only
+        """No file of the folder has down SQL (and there are files)."""
+        return bool(self.files) and self.first_down(digests) is None
+
+    def first_down(self, digests: Optional[Digests] = None) -> Optional[int]:
+        """The place of the folder's first file with down SQL; None where none has. With the cache's
+        digests, each file's answer is remembered by its inputs: after one file changed, that one is
+        read again, not the folder (a Flyway folder of 295 files: 0.3 s)."""
+        if self._first_down == -1:
+            self._first_down = next((i for i, f in enumerate(self.files) if self._has_down(f, digests)), None)
+        return self._first_down
 
     def note_up_only(self, digests: Digests) -> None:
         """Remember, by the files' inputs, the answers up_only read without the digests (a run whose

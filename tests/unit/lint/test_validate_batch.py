@@ -536,3 +536,20 @@ def test_what_a_worker_raises_is_raised_here_and_a_worker_that_dies_is_an_intern
     monkeypatch.setattr(batch, "judge", schema_dies)
     with pytest.raises(FluxInternalError, match="without an answer"):
         run(folder, monkeypatch, jobs=2)
+
+
+@pytest.mark.parametrize("cache", ["on", "off"])
+def test_files_before_the_first_with_a_rollback_are_not_judged_for_one(tmp_path, monkeypatch, cache):
+    """marquez's Flyway folder shipped up migrations only; the first U-file Flux wrote made validate
+    judge each of the 71 V-files before it for a missing rollback. The files before a folder's first
+    one with down SQL were written before it kept rollbacks: only the files from there on are judged."""
+    folder = tmp_path / "db" / "migration"
+    folder.mkdir(parents=True)
+    for version in range(1, 5):
+        (folder / f"V{version}__t{version}.sql").write_text(f"CREATE TABLE t{version} (id bigint PRIMARY KEY);\n")
+    (folder / "U3__t3.sql").write_text("DROP TABLE t3;\n")
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", str(tmp_path / "cache") if cache == "on" else "off")
+    monkeypatch.setenv("FLUX_VALIDATE_JOBS", "1")
+    for _ in range(2):  # the second run from the cache, where it is on
+        _, found = validate_paths([str(folder)], str(tmp_path))
+        assert sorted(Path(f.path).name for f in found if f.rule == "missing-rollback") == ["V4__t4.sql"]
