@@ -187,7 +187,8 @@ _DEFINES_UP = re.compile(r"\bup\b\s*[(:=]|\bexports\.up\b|\bmodule\.exports\s*=\
 def _named_migrations(scan: Scan, packages: list[PurePosixPath], named: re.Pattern,
                       shaped: re.Pattern) -> Optional[tuple[PurePosixPath, int, PurePosixPath]]:
     """The folder under `packages` holding the most files `named` so, one of the first three of
-    them `shaped` so; how many; and the package.json of the package it is in."""
+    them `shaped` so (a folder named for another database last: Flowise's migrations/mysql holds one
+    more than its migrations/postgres); how many; and the package.json of the package it is in."""
     counts: dict[PurePosixPath, tuple[list[str], PurePosixPath]] = {}
     for package in packages:
         top = scan.root / package
@@ -197,7 +198,8 @@ def _named_migrations(scan: Scan, packages: list[PurePosixPath], named: re.Patte
             hits = [n for n in names if named.match(n)]
             if hits:
                 counts[PurePosixPath(Path(folder).relative_to(scan.root).as_posix())] = (sorted(hits), package)
-    for folder, (names, package) in sorted(counts.items(), key=lambda kv: (-len(kv[1][0]), kv[0].as_posix())):
+    for folder, (names, package) in sorted(counts.items(), key=lambda kv: (other_database(kv[0]), -len(kv[1][0]),
+                                                                          kv[0].as_posix())):
         if any(shaped.search(scan.read(folder / n, HEAD * 4)) for n in names[:3]):
             return folder, len(names), package / "package.json"
     return None

@@ -43,6 +43,12 @@ LAYOUTS = [
       "packages/core/src/lib/database/migrations/1638541848596-Next.ts": TYPEORM_MIGRATION,
       "packages/core/src/lib/database/seeds/1638541848597-NotAMigration.ts": "export const seed = 1;\n"},
      "typeorm", "packages/core/src/lib/database/migrations"),
+    # Flowise's per-database folders: its mysql one holds a migration more than its postgres one
+    ("typeorm-migrations-of-postgresql-among-other-databases",
+     {"packages/server/package.json": json.dumps({"dependencies": {"typeorm": "0.3.0"}}),
+      **{f"packages/server/src/database/migrations/{db}/17000000000{i:02d}-M{i}.ts": TYPEORM_MIGRATION
+         for db, count in (("mysql", 3), ("postgres", 2), ("sqlite", 3)) for i in range(count)}},
+     "typeorm", "packages/server/src/database/migrations/postgres"),
     ("prisma-schema-at-package-root",
      {"packages/db/schema.prisma": "datasource db {\n  provider = \"postgresql\"\n}\n",
       "packages/db/migrations/20250101000000_init/migration.sql": SQL},
