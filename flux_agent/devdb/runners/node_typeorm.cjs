@@ -15,6 +15,16 @@ module.exports = function typeormPart(driver) {
   return typeorm;
 };
 
+// The migrations folder's files, as TypeORM loads them (each file's exported classes), but an index
+// file (Flowise's postgres/index.ts lists the folder's classes in an array: loaded too, each came
+// twice: "Duplicate migrations") and type declarations.
+function folderMigrations() {
+  const fs = require('fs');
+  return fs.readdirSync(job.migrationsDir)
+    .filter((n) => /\.(ts|js|cjs|mjs|mts|cts)$/.test(n) && !/\.d\.[mc]?ts$/.test(n) && !/^index\./.test(n))
+    .map((n) => path.join(job.migrationsDir, n).split(path.sep).join('/'));
+}
+
 function isDataSource(value, typeorm) {
   return !!value && typeof value === 'object'
     && (value['@instanceof'] === Symbol.for('DataSource') || (typeorm.DataSource && value instanceof typeorm.DataSource));
@@ -81,7 +91,7 @@ async function typeorm() {
     if ((!ds.migrations || !ds.migrations.length) && opts.files > 0) {
       // Its migrations globs match nothing (compiled output not built?): the migrations folder Flux reads.
       await ds.destroy();
-      ds.setOptions({ migrations: [`${job.migrationsDir.split(path.sep).join('/')}/*.{ts,js,cjs,mjs}`] });
+      ds.setOptions({ migrations: folderMigrations() });
       await ds.initialize();
       // (Flux's own data source names none: the folder is all it runs)
       if (named) notes.push(`the data source's migrations ${globs} match no file: ran those in ${rel(job.migrationsDir)}`);
@@ -142,7 +152,7 @@ async function typeormCapture(ds, typeormLib, mode) {
   if (typeormIndex((ds.migrations || []).map((instance) => ({ instance })), target) < 0) {
     // The data source's globs miss the file: the file's own folder, as the build does.
     await ds.destroy();
-    ds.setOptions({ migrations: [`${job.migrationsDir.split(path.sep).join('/')}/*.{ts,js,cjs,mjs}`] });
+    ds.setOptions({ migrations: folderMigrations() });
     await ds.initialize();
   }
   const all = new typeormLib.MigrationExecutor(ds).getMigrations();

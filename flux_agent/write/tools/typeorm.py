@@ -29,6 +29,7 @@ from .._layout import lay_out
 from ..base import (FileJob, OneFilePerStep, clean_dir, db_steps, laid_files, one_line, slug,
                     undo_note)
 from ..code_changes import other_databases
+from ._typeorm_index import registered
 from ._typeorm_entities import entity_changes
 from ._typeorm_run_calls import run_call_changes
 from ._js import ModuleForm, body_sql, first_ms, form_of, has_tsconfig, header, pascal, string, template
@@ -136,9 +137,11 @@ class TypeormWriter(OneFilePerStep):
         return lay_out(plan, name)
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
-        return [FileJob(f, render_file(s, replace(form_of(project_dir, Path(f).parent, Path(f).suffix),
-                                                  type_imports=_type_imports(Path(project_dir) / Path(f).parent))))
-                for s in db_steps(plan) for f in laid_files(s)]
+        out = [FileJob(f, render_file(s, replace(form_of(project_dir, Path(f).parent, Path(f).suffix),
+                                                 type_imports=_type_imports(Path(project_dir) / Path(f).parent))))
+               for s in db_steps(plan) for f in laid_files(s)]
+        index = registered(Path(project_dir), Path(out[0].rel).parent.as_posix(), out) if out else None
+        return out + ([index] if index is not None else [])
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         files = [f for s in db_steps(plan) for f in laid_files(s)]

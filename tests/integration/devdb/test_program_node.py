@@ -659,3 +659,27 @@ def test_a_typescript_knexfile_registering_ts_node_itself(tmp_path):
         'export async function down(knex: Knex): Promise<void> {\n  await knex.schema.dropTable("users");\n}\n')
     schema, _ = actions.current_schema(str(root))
     assert {c.name for c in schema.table("users").columns} == {"id", "email"}
+
+
+def test_a_typeorm_file_its_index_does_not_list_is_judged_without_the_index_s_classes_twice(tmp_path, prod,
+                                                                                           monkeypatch):
+    """Flowise's migrations folder holds an index.ts listing its classes for the DataSource: a file not
+    (yet) listed was judged by running the folder's files, the index among them, whose array gave each
+    class a second time ("Duplicate migrations": not analysed). The index file is not a migration."""
+    from flux_agent.entry.validate import validate_paths
+
+    nm = modules("typeorm")
+    root = tmp_path / "app"
+    make_project("typeorm", root, prod, nm)
+    (root / "migrations" / "index.ts").write_text("import { Init1735689600000 } from './1735689600000-Init'\n"
+                                                  "export const all = [Init1735689600000]\n")
+    source = (root / "data-source.ts").read_text()
+    (root / "data-source.ts").write_text(source.replace('import { DataSource } from "typeorm";',
+                                                        'import { DataSource } from "typeorm";\n'
+                                                        'import { all } from "./migrations";')
+                                         .replace('migrations: [__dirname + "/migrations/*.ts"]', "migrations: all"))
+    new = add_migration(root, "typeorm", 2, "Late", SEND["typeorm"] % "`CREATE INDEX orders_status_idx ON orders (status)`")
+    monkeypatch.setenv("FLUX_VALIDATE_CACHE", "off")
+    _, found = validate_paths([str(root / new)], str(root))
+    assert "not-analysed" not in {f.rule for f in found}, [f.message for f in found]
+    assert "require-concurrent-index-creation" in {f.rule for f in found}  # judged, as what it sends

@@ -129,6 +129,40 @@ def test_node_pg_migrate_writes_sql_migrations_where_the_folder_holds_them(case,
     assert effect(pg_url, case) == applied
 
 
+@pytest.mark.slow
+@pytest.mark.node
+def test_typeorm_registers_its_migrations_where_an_index_file_lists_them(pg_url, tmp_path):
+    """Flowise's DataSource runs the classes its migrations/postgres/index.ts lists: a migration Flux
+    wrote beside them never ran. Flux adds it there as the folder's own are, and TypeORM runs it."""
+    nm = modules("typeorm")
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        build_shop(conn)
+    root = tmp_path / "project"
+    (root / "migrations").mkdir(parents=True)
+    (root / "migrations" / "1700000000000-Baseline.ts").write_text(
+        'import { MigrationInterface, QueryRunner } from "typeorm";\n'
+        "export class Baseline1700000000000 implements MigrationInterface {\n"
+        "    public async up(q: QueryRunner): Promise<void> { await q.query(`CREATE TABLE flux_baseline (id int)`); }\n"
+        "    public async down(q: QueryRunner): Promise<void> { await q.query(`DROP TABLE flux_baseline`); }\n}\n")
+    index = "import { Baseline1700000000000 } from './1700000000000-Baseline'\n\nexport const all = [\n    Baseline1700000000000\n]\n"
+    (root / "migrations" / "index.ts").write_text(index)
+    project = Project("typeorm", root, pg_url, nm)
+    source = (root / "data-source.ts").read_text()
+    (root / "data-source.ts").write_text(source.replace('import { DataSource } from "typeorm";',
+                                                        'import { DataSource } from "typeorm";\nimport { all } from "./migrations";')
+                                         .replace('migrations: [__dirname + "/migrations/*.ts"]', "migrations: all"))
+    writer = get_writer("typeorm")
+    plan = build_plan(parse_operations(OPS["rename-column"]), shop_schema(), SETTINGS, tool="typeorm")
+    laid = writer.layout(plan, root, writer.default_dir, datetime.now(timezone.utc))
+    writer.write(laid, root)
+    listed = (root / "migrations" / "index.ts").read_text()
+    assert listed.startswith(index.split("\n")[0]) and listed.count("import {") == 1 + len(db_steps(laid))
+    project.check_syntax([])
+    project.upgrade(laid)
+    assert project.recorded() == 1 + len(db_steps(laid))
+    assert effect(pg_url, "rename-column") == ["email_address"]
+
+
 # -- the writers alone (no database) ------------------------------------------------
 
 NOW = datetime(2025, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
