@@ -25,6 +25,10 @@ function folderMigrations() {
     .map((n) => path.join(job.migrationsDir, n).split(path.sep).join('/'));
 }
 
+// TypeORM's errors in building its entities' metadata (DataSource.initialize), none of a connection's.
+const ENTITY_ERRORS = new Set(['DataTypeNotSupportedError', 'ColumnTypeUndefinedError', 'MissingPrimaryColumnError',
+  'EntityMetadataNotFoundError', 'MetadataAlreadyExistsError']);
+
 function isDataSource(value, typeorm) {
   return !!value && typeof value === 'object'
     && (value['@instanceof'] === Symbol.for('DataSource') || (typeorm.DataSource && value instanceof typeorm.DataSource));
@@ -86,7 +90,17 @@ async function typeorm() {
   });
   if (ds.driver) ds.driver.isReplicated = false;
   const mode = o.migrationsTransactionMode === 'none' ? 'none' : 'each';
-  await ds.initialize();
+  try {
+    await ds.initialize();
+  } catch (err) {
+    if (!ENTITY_ERRORS.has(err && err.name)) throw err;
+    // An entity's metadata fails as Flux loads TypeScript (no type information: Flowise's `state:
+    // ExecutionState`, a type alias, reads as Object): the migrations need no entities.
+    notes.push(`the data source's entities do not load as Flux compiles TypeScript (${String(err.message).split('\n')[0]}): `
+      + 'ran its migrations without them');
+    ds.setOptions({ entities: [] });
+    await ds.initialize();
+  }
   try {
     if ((!ds.migrations || !ds.migrations.length) && opts.files > 0) {
       // Its migrations globs match nothing (compiled output not built?): the migrations folder Flux reads.

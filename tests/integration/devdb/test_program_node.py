@@ -683,3 +683,25 @@ def test_a_typeorm_file_its_index_does_not_list_is_judged_without_the_index_s_cl
     _, found = validate_paths([str(root / new)], str(root))
     assert "not-analysed" not in {f.rule for f in found}, [f.message for f in found]
     assert "require-concurrent-index-creation" in {f.rule for f in found}  # judged, as what it sends
+
+
+def test_typeorm_entities_that_do_not_load_as_flux_compiles_them_leave_the_migrations_to_run(tmp_path, prod):
+    """Flowise's Execution.state is typed by an alias from another module: compiled without type
+    information (as Flux loads TypeScript), its decorator metadata says Object, and TypeORM refused
+    the whole DataSource ("Data type Object ... is not supported"). The migrations need no entities:
+    they run without them, and a note says so."""
+    nm = modules("typeorm")
+    root = tmp_path / "app"
+    make_project("typeorm", root, prod, nm)
+    (root / "types.ts").write_text("export type JobState = 'queued' | 'done';\n")
+    (root / "job.ts").write_text('import { Entity, PrimaryGeneratedColumn, Column } from "typeorm";\n'
+                                 'import { JobState } from "./types";\n'
+                                 "@Entity()\nexport class Job {\n  @PrimaryGeneratedColumn() id!: number;\n"
+                                 "  @Column() state!: JobState;\n}\n")
+    source = (root / "data-source.ts").read_text()
+    (root / "data-source.ts").write_text(source.replace('import { DataSource } from "typeorm";',
+                                                        'import { DataSource } from "typeorm";\nimport { Job } from "./job";')
+                                         .replace("migrations: [", "entities: [Job], migrations: ["))
+    schema, notes = actions.current_schema(str(root))
+    assert {"users", "orders", "products"} <= _names(schema)
+    assert any("entities do not load as Flux compiles TypeScript" in n for n in notes), notes
