@@ -21,9 +21,10 @@ import re
 from datetime import datetime
 from pathlib import Path
 
-from ...model.plan import Plan, Step
+from ...model.plan import CodeChange, Plan, Step
 from ...schema.flyway_config import templater
 from .._layout import existing_versions, lay_out, next_versions, step_slug
+from ._flyway_repeatables import repeatable_notes
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, guarded_up_sql, laid_files, sql_header
 
 # Versioned and baseline migrations and their whole version (file names, not SQL).
@@ -80,6 +81,10 @@ class FlywayWriter(Writer):
 
     def render_undo(self, step: Step) -> str:
         return sql_header(step) + down_or_note(step) + "\n"
+
+    def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
+        files = [f for s in db_steps(plan) for f in laid_files(s, None)]
+        return repeatable_notes(plan, Path(project_dir), Path(files[0]).parent.as_posix()) if files else []
 
     def render_conf(self, step: Step) -> str:
         return "executeInTransaction=false\n"
