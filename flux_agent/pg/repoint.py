@@ -51,15 +51,8 @@ def index_copy(definition: str, table: str, old: Optional[str], new: Optional[st
     stmt.idxname = name
     stmt.concurrent = concurrently
     stmt.if_not_exists = concurrently or only  # a retried build finds its own half-built copy
-    if old is None or new is None:
-        return print_tree(stmt)
-    for elem in tuple(stmt.indexParams or ()) + tuple(stmt.indexIncludingParams or ()):
-        if elem.name == old:
-            elem.name = new
-        elif elem.expr is not None:
-            _rename_refs(elem.expr, old, new, None)
-    if stmt.whereClause is not None:
-        _rename_refs(stmt.whereClause, old, new, None)
+    if old is not None and new is not None:
+        _read_as(tuple(stmt.indexParams or ()) + tuple(stmt.indexIncludingParams or ()), stmt.whereClause, old, new)
     return print_tree(stmt)
 
 
@@ -69,14 +62,19 @@ def exclusion_copy(definition: str, table: str, name: str, old: str, new: str) -
     stmt = _one(f"ALTER TABLE {qname(table)} ADD CONSTRAINT {ident(name)} {definition.strip().rstrip(';')}",
                 ast.AlterTableStmt)
     con = stmt.cmds[0].def_
-    for elem, _ in con.exclusions or ():
+    _read_as([elem for elem, _ in con.exclusions or ()], con.where_clause, old, new)
+    return print_tree(stmt)
+
+
+def _read_as(elems, where, old: str, new: str) -> None:
+    """Index elements (a column, or an expression) and a predicate reading column `old` made to read `new`."""
+    for elem in elems:
         if elem.name == old:
             elem.name = new
         elif elem.expr is not None:
             _rename_refs(elem.expr, old, new, None)
-    if con.where_clause is not None:
-        _rename_refs(con.where_clause, old, new, None)
-    return print_tree(stmt)
+    if where is not None:
+        _rename_refs(where, old, new, None)
 
 
 def on_table(definition: str, table: str) -> str:

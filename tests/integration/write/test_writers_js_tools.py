@@ -97,6 +97,25 @@ def test_tool_runs_written_plan(tool, case, pg_url, tmp_path):
     assert effect(pg_url, case) == applied
 
 
+def _shop_project(pg_url: str, tmp_path: Path, migrations: dict[str, str]) -> Path:
+    """A project folder beside a database built from examples/shop, its migrations folder holding these."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        build_shop(conn)
+    root = tmp_path / "project"
+    (root / "migrations").mkdir(parents=True)
+    for name, text in migrations.items():
+        (root / "migrations" / name).write_text(text)
+    return root
+
+
+def _written(tool: str, case: str, root: Path):
+    """The case's plan laid out for the tool in `root` and written: (the plan, the files written)."""
+    writer = get_writer(tool)
+    plan = build_plan(parse_operations(OPS[case]), shop_schema(), SETTINGS, tool=tool)
+    laid = writer.layout(plan, root, writer.default_dir, datetime.now(timezone.utc))
+    return laid, writer.write(laid, root)
+
+
 @pytest.mark.slow
 @pytest.mark.node
 @pytest.mark.parametrize("case", ["rename-column", "add-index"])
@@ -104,18 +123,10 @@ def test_node_pg_migrate_writes_sql_migrations_where_the_folder_holds_them(case,
     """A folder of node-pg-migrate SQL migrations (`-- Up Migration` / `-- Down Migration`) got `.js`
     files: its steps are `.sql` files there now, but a step outside a transaction (node-pg-migrate
     runs a SQL file inside its own, which CONCURRENTLY cannot), still a script with pgm.noTransaction()."""
-    nm = modules("node-pg-migrate")
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        build_shop(conn)
-    root = tmp_path / "project"
-    (root / "migrations").mkdir(parents=True)
-    (root / "migrations" / "1700000000000_baseline.sql").write_text(
-        "-- Up Migration\nCREATE TABLE flux_baseline (id int);\n\n-- Down Migration\nDROP TABLE flux_baseline;\n")
-    project = Project("node-pg-migrate", root, pg_url, nm)
-    writer = get_writer("node-pg-migrate")
-    plan = build_plan(parse_operations(OPS[case]), shop_schema(), SETTINGS, tool="node-pg-migrate")
-    laid = writer.layout(plan, root, writer.default_dir, datetime.now(timezone.utc))
-    written = writer.write(laid, root)
+    root = _shop_project(pg_url, tmp_path, {"1700000000000_baseline.sql": (
+        "-- Up Migration\nCREATE TABLE flux_baseline (id int);\n\n-- Down Migration\nDROP TABLE flux_baseline;\n")})
+    project = Project("node-pg-migrate", root, pg_url, modules("node-pg-migrate"))
+    laid, written = _written("node-pg-migrate", case, root)
     assert (".sql" in {p.suffix for p in written}) == (case == "rename-column")
     assert all(p.suffix == (".sql" if s.transactional else ".js") for s in db_steps(laid) for p in map(Path, s.files))
     project.check_syntax([p for p in written if p.suffix == ".js"])
@@ -134,27 +145,19 @@ def test_node_pg_migrate_writes_sql_migrations_where_the_folder_holds_them(case,
 def test_typeorm_registers_its_migrations_where_an_index_file_lists_them(pg_url, tmp_path):
     """Flowise's DataSource runs the classes its migrations/postgres/index.ts lists: a migration Flux
     wrote beside them never ran. Flux adds it there as the folder's own are, and TypeORM runs it."""
-    nm = modules("typeorm")
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        build_shop(conn)
-    root = tmp_path / "project"
-    (root / "migrations").mkdir(parents=True)
-    (root / "migrations" / "1700000000000-Baseline.ts").write_text(
+    index = "import { Baseline1700000000000 } from './1700000000000-Baseline'\n\nexport const all = [\n    Baseline1700000000000\n]\n"
+    root = _shop_project(pg_url, tmp_path, {"1700000000000-Baseline.ts": (
         'import { MigrationInterface, QueryRunner } from "typeorm";\n'
         "export class Baseline1700000000000 implements MigrationInterface {\n"
         "    public async up(q: QueryRunner): Promise<void> { await q.query(`CREATE TABLE flux_baseline (id int)`); }\n"
-        "    public async down(q: QueryRunner): Promise<void> { await q.query(`DROP TABLE flux_baseline`); }\n}\n")
-    index = "import { Baseline1700000000000 } from './1700000000000-Baseline'\n\nexport const all = [\n    Baseline1700000000000\n]\n"
-    (root / "migrations" / "index.ts").write_text(index)
-    project = Project("typeorm", root, pg_url, nm)
+        "    public async down(q: QueryRunner): Promise<void> { await q.query(`DROP TABLE flux_baseline`); }\n}\n"),
+        "index.ts": index})
+    project = Project("typeorm", root, pg_url, modules("typeorm"))
     source = (root / "data-source.ts").read_text()
     (root / "data-source.ts").write_text(source.replace('import { DataSource } from "typeorm";',
                                                         'import { DataSource } from "typeorm";\nimport { all } from "./migrations";')
                                          .replace('migrations: [__dirname + "/migrations/*.ts"]', "migrations: all"))
-    writer = get_writer("typeorm")
-    plan = build_plan(parse_operations(OPS["rename-column"]), shop_schema(), SETTINGS, tool="typeorm")
-    laid = writer.layout(plan, root, writer.default_dir, datetime.now(timezone.utc))
-    writer.write(laid, root)
+    laid, _ = _written("typeorm", "rename-column", root)
     listed = (root / "migrations" / "index.ts").read_text()
     assert listed.startswith(index.split("\n")[0]) and listed.count("import {") == 1 + len(db_steps(laid))
     project.check_syntax([])
