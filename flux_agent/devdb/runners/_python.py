@@ -248,14 +248,15 @@ def url_names(job) -> dict:
 
 
 def run_child(job, tool: str, python: str, cwd: Path, extra: dict, cwd_last: bool = False,
-              pause: Optional[Callable[[str], None]] = None) -> dict:
+              pause: Optional[Callable[[str], None]] = None, also: Optional[Path] = None) -> dict:
     """Run `tool`'s child with `python` in `cwd`; its result (status ok, stopped, missing or
     failed; message; notes) with the process's output. `cwd_last`: `cwd` is searched for modules
     after the interpreter's own (alembic's command does not search it at all; dispatch keeps a
     types.py beside its alembic.ini, which took the place of Python's own `types`). `pause`: called
     with each line the child sends on its pause pipe (config "pause_fds": the child's write and read
     ends) while the child waits; the child goes on when it returns (the Django reader's walk reads
-    the database's catalogs there, the child holding still)."""
+    the database's catalogs there, the child holding still). `also`: a folder searched for modules
+    last (the project's root, where a Flask-Migrate env.py imports the app from, as `flask db` runs it)."""
     with tempfile.TemporaryDirectory(prefix="flux-runner-") as tmp:
         result_file = Path(tmp) / "result.json"
         config = {"tool": tool, "module": str(Path(__file__).with_name(f"{tool}.py")), "marker": job.marker,
@@ -263,6 +264,8 @@ def run_child(job, tool: str, python: str, cwd: Path, extra: dict, cwd_last: boo
         code = f"import runpy; runpy.run_path({str(Path(__file__))!r}, run_name='__main__')"
         if cwd_last:  # `python -c` searches the working folder first: before runpy imports anything
             code = "import sys; sys.path.append(sys.path.pop(0)) if sys.path[:1] == [''] else None; " + code
+        if also is not None:
+            code = f"import sys; sys.path.append({str(also)!r}); " + code
         try:
             if pause is None:
                 env = {**job.env, **url_names(job), **_SEEDED, _CONFIG: json.dumps(config)}

@@ -61,7 +61,7 @@ class AlembicRunner:
         result = _python.run_child(job, "alembic", python, where.file.parent, {
             "ini": "" if where.toml else str(where.file), "toml": str(where.file) if where.toml else "",
             "locations": [str(f) for f in where.folders], "section": where.section,
-            "leave_out": list(job.leave_out)}, cwd_last=True)
+            "leave_out": list(job.leave_out)}, cwd_last=True, also=job.project)
         return _python.outcome(result, "Alembic")
 
 

@@ -342,6 +342,18 @@ def test_flask_migrate_ini_without_a_script_location(tmp_path):
     assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"} and notes == []
 
 
+def test_flask_migrate_revisions_import_the_app_from_the_project_root(tmp_path):
+    """redash's revisions import its app (`from redash import models`), which `flask db upgrade`, run
+    from the project root, finds there: the dev database's build ran alembic in migrations/ and
+    said the app's module did not import."""
+    project = flask_migrate_project(tmp_path / "flaskapp")
+    write(project, {"myapp/__init__.py": "NAME_LEN = 80\n"})
+    rev = project / "migrations" / "versions" / "b2c3d4e5f6a7_books_pages.py"
+    rev.write_text("from myapp import NAME_LEN  # noqa: F401 (the app's own module)\n" + rev.read_text())
+    schema, notes = tools.current_schema(str(project))
+    assert {c.name for c in schema.table("books").columns} == {"id", "title", "author_id", "pages"} and notes == []
+
+
 @pytest.mark.slow
 def test_a_project_on_sqlalchemy_1_3_is_read(tmp_path):
     """redash pins SQLAlchemy 1.3.24, which has no URL.create: every read failed in Flux's own code
