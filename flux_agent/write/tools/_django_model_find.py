@@ -135,6 +135,18 @@ def inherited_from(project: Path, cls: ast.ClassDef, names: set[str]) -> tuple[s
     """(class, models file) of the project's abstract model, among the bases of `cls` and theirs,
     that defines a field of one of `names` (saleor's seo_title, defined once in SeoModel for many
     models); None when no base the project defines does."""
+    return next(((name, rel) for name, base, rel in _bases(project, cls) if field_names(base) & names), None)
+
+
+def inherited_field(project: Path, cls: ast.ClassDef, column: str) -> str | None:
+    """The name of the field of a base of `cls` (netbox's BaseInterface.mtu) whose column is `column`."""
+    from ._django_fields import field_of  # (which reads this module's fields())
+
+    return next((found[0] for _, base, _ in _bases(project, cls) if (found := field_of(base, column))), None)
+
+
+def _bases(project: Path, cls: ast.ClassDef):
+    """(name, class, models file) of each base of `cls` the project defines, and theirs, nearest first."""
     classes: dict[str, tuple[ast.ClassDef, str]] = {}
     for path in models_py(project):
         try:
@@ -151,7 +163,5 @@ def inherited_from(project: Path, cls: ast.ClassDef, names: set[str]) -> tuple[s
             continue
         seen.add(name)
         base, rel = classes[name]
-        if field_names(base) & names:
-            return name, rel
+        yield name, base, rel
         todo += [ast.unparse(b).split(".")[-1] for b in base.bases]
-    return None

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
-from ._django_model_find import Model, fields, index_in_meta, inherited_from, meta_class, meta_value, op_model
+from ._django_model_find import (Model, fields, index_in_meta, inherited_field, inherited_from, meta_class, meta_value,
+                                 op_model)
 from ._django_fields import RELATED, class_named, field_of, field_type, kwarg, portable, state_op
 from ._py import identifier, literal_default, offered
 from ._py_edits import (append_item, indent_of, insert_after, kwarg_added, offset, remove_item, remove_stmt,
@@ -57,7 +58,7 @@ def edit(project: Path, op, text: str, model: Model) -> Edit:
     if isinstance(op, ChangeColumnType):
         return _change_type(op, text, cls, model, where)
     if isinstance(op, AddIndex):
-        return _add_index(op, text, cls, model, where)
+        return _add_index(op, text, cls, model, where, project)
     if isinstance(op, DropIndex):
         return _drop_index(op, text, cls, model, where)
     if isinstance(op, DropColumn):
@@ -217,7 +218,7 @@ def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Mode
                 f"field {name} of {where} becomes {new_func} for {op.table}.{op.column} {op.type}")
 
 
-def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: str) -> Edit:
+def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: str, project: Path) -> Edit:
     from ...plan.ops._base import bare, short_name
 
     if op.unique or op.where:
@@ -229,10 +230,12 @@ def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: 
                                   "by hand, or plan it with a shorter name")
     names = []
     for column in op.columns:
+        # A field of an abstract base (netbox's BaseInterface.mtu) is indexed in this model's own Meta too.
         f = field_of(cls, column)
-        if f is None:
+        name_of = f[0] if f is not None else inherited_field(project, cls, column)
+        if name_of is None:
             return Edit(model, cannot=f"no field of {where} has the column {column}: add the index by hand")
-        names.append(f[0])
+        names.append(name_of)
     index = f"models.Index(fields={names!r}, name={name!r})"
     state = [state_op("AddIndex", model, index)]
     why = f"index {name} in Meta.indexes of {where}"

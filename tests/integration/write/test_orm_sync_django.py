@@ -292,6 +292,26 @@ def test_a_field_from_an_abstract_model_is_named_where_it_is_defined(tmp_path):
     assert "no field of shop/models.py (Product) has the column nowhere" in unknown.cannot
 
 
+def test_an_index_on_a_field_of_an_abstract_model_goes_in_the_model_s_own_meta(tmp_path):
+    """netbox's Interface takes mtu from its abstract BaseInterface: an index on it was left to the user,
+    with no state operation, so the Meta entry they added made makemigrations write a second CREATE INDEX.
+    The index goes in the concrete model's Meta.indexes, its state beside the SQL, as for its own fields."""
+    from flux_agent.model.operations import AddIndex
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "dcim").mkdir()
+    (tmp_path / "dcim" / "models.py").write_text(
+        "from django.db import models\n\n\nclass BaseInterface(models.Model):\n"
+        "    mtu = models.PositiveIntegerField(null=True)\n\n    class Meta:\n        abstract = True\n\n\n"
+        "class Interface(BaseInterface):\n    name = models.CharField(max_length=64)\n")
+    (_, edit), = _django_models.edits(tmp_path, [AddIndex(table="dcim_interface", columns=["mtu"],
+                                                          name="dcim_interface_mtu_idx")])
+    assert not edit.cannot, edit.cannot
+    assert "models.Index(fields=['mtu'], name='dcim_interface_mtu_idx')" in edit.text
+    assert edit.text.index("dcim_interface_mtu_idx") > edit.text.index("class Interface")
+    assert any("AddIndex" in s for s in edit.state)
+
+
 @pytest.mark.slow
 def test_an_implicit_integer_key_widened(pg_url, tmp_path, capsys):
     """saleor's ids are Django's implicit AutoField (DEFAULT_AUTO_FIELD): widening one to bigint
