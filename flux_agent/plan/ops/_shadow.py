@@ -19,7 +19,7 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import cast_target, collatable, distinct_sql as differ, not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
-from ...pg.parse import column_refs, operand, parse_expr, render, replace_column
+from ...pg.parse import column_refs, is_one_name, operand, parse_expr, render, replace_column
 from ...pg.ddl import collated, index_sql, key_actions
 from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_steps
@@ -172,6 +172,17 @@ def _swap(cols: list[str], old: str, new: str) -> list[str]:
     return [new if c == old else c for c in cols]
 
 
+def _swap_keys(keys: list[str], old: str, new: str) -> list[str]:
+    """An index's keys on column `new` instead of `old`, inside expressions too (the copy's step
+    title said `lower(name)` of an index on lower(title))."""
+    def one(key: str) -> str:
+        if key == old or is_one_name(key):
+            return new if key == old else key
+        tree = parse_expr(key, "index key")
+        return render(replace_column(tree, old, [new])) if old in column_refs(tree) else key
+    return [one(k) for k in keys]
+
+
 def constraint_sql(sh: Shadow, con: Constraint, name: str, column: str, not_valid: bool) -> str:
     t = qname(sh.table.name)
     tail = " NOT VALID" if not_valid else ""
@@ -247,7 +258,7 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
     steps.append(backfill_step(ctx, sh.table, f"copy {sh.old.name} into {sh.new_name} in batches ({what})", sql,
                                pending=todo))
     for idx, copy in sh.indexes:
-        cols = _swap(idx.columns, sh.old.name, sh.new_name)
+        cols = _swap_keys(idx.columns, sh.old.name, sh.new_name)
         definition = sh.carried.indexes.get(idx.name)
         exact = index_copy(definition, sh.table.name, sh.old.name, sh.new_name, copy) if definition else None
         where = render(replace_column(parse_expr(idx.where, "where"), sh.old.name, [sh.new_name])) \

@@ -86,3 +86,16 @@ def test_a_dropped_column_s_exclusion_constraint_comes_back_as_a_constraint():
 
         before, _ = run_three_ways(url, plan, schema, works)
         assert "EXCLUDE USING gist (during WITH &&) WHERE ((id > 0))" in before
+
+
+def test_a_copied_expression_index_s_step_names_the_new_column():
+    """netbox's unique index on (lower(name), site): the rename's step said it built the copy on
+    (lower(name), site_id), while its SQL read title."""
+    history = ["CREATE TABLE items (id bigint PRIMARY KEY, name text NOT NULL, site_id int);\n"
+               "CREATE UNIQUE INDEX items_lower_name_site ON items (lower(name), site_id);"]
+    for _, name in database_from(history):
+        schema = read_live(dev_server().database_url(name))
+        plan = build_plan(parse_operations([{"op": "rename_column", "table": "items", "column": "name",
+                                             "new_name": "title"}]), schema, Settings())
+        titles = [s.title for s in plan.steps if s.title.startswith("build unique index")]
+        assert titles == ["build unique index items_lower_title_site on items (lower(title), site_id)"], titles
