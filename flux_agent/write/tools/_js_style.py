@@ -22,6 +22,7 @@ _PRETTIER_FILES = (".prettierrc", ".prettierrc.json", ".prettierrc.yaml", ".pret
 class JsStyle:
     single: bool = False  # strings in single quotes
     indent: str = "    "  # one level of indentation
+    semi: bool = True  # statements end with `;` (prettier's `semi: false`, Biome's "asNeeded": they do not)
 
 
 def _load(path: Path) -> Optional[dict]:
@@ -53,7 +54,7 @@ def _style_configured(folder: Path) -> Optional[JsStyle]:
     if options is not None:
         width = options.get("tabWidth", 2)
         indent = "\t" if options.get("useTabs") else " " * (width if isinstance(width, int) and 0 < width < 9 else 2)
-        return JsStyle(single=bool(options.get("singleQuote")), indent=indent)
+        return JsStyle(single=bool(options.get("singleQuote")), indent=indent, semi=options.get("semi") is not False)
     if (folder / "biome.json").is_file():
         biome = _load(folder / "biome.json") or {}
         general = biome.get("formatter") if isinstance(biome.get("formatter"), dict) else {}
@@ -62,7 +63,8 @@ def _style_configured(folder: Path) -> Optional[JsStyle]:
         width = js.get("indentWidth", general.get("indentWidth", 2))
         tabs = js.get("indentStyle", general.get("indentStyle", "tab")) == "tab"  # Biome's default: tabs
         return JsStyle(single=js.get("quoteStyle") == "single",
-                       indent="\t" if tabs else " " * (width if isinstance(width, int) and 0 < width < 9 else 2))
+                       indent="\t" if tabs else " " * (width if isinstance(width, int) and 0 < width < 9 else 2),
+                       semi=js.get("semicolons") != "asNeeded")
     return None
 
 
@@ -76,7 +78,16 @@ def _from_file(text: str) -> Optional[JsStyle]:
     unit = _unit(text, toks)
     if not quotes and unit is None:
         return None
-    return JsStyle(single=quotes.count("'") > quotes.count('"'), indent=unit or "    ")
+    # Flowise's migrations end no statement with `;` (prettier's semi: false): a file of statements none ends so.
+    statements = sum(line.lstrip().startswith(("import ", "await ", "export ", "return ", "const "))
+                     for line in text.splitlines())
+    return JsStyle(single=quotes.count("'") > quotes.count('"'), indent=unit or "    ",
+                   semi=bool(_line_end_semicolons(text, toks)) or statements < 2)
+
+
+def _line_end_semicolons(text: str, toks) -> list:
+    """The `;` tokens that end their line (nothing but blanks after them on it)."""
+    return [t for t in toks if t.kind == "punct" and t.text == ";" and not text[t.end:].split("\n", 1)[0].strip()]
 
 
 def _unit(text: str, toks) -> Optional[str]:
@@ -147,6 +158,10 @@ def restyle(text: str, style: JsStyle) -> str:
     for t in reversed([t for t in toks if t.kind == "str" and t.text[0] in "'\""]):
         text = text[:t.start] + _requoted(t.text, style.single) + text[t.end:]
     toks = tokenize_ts(text)
+    if not style.semi:  # (no line of a written migration starts with `(`, `[` or a template: no ASI hazard)
+        for t in reversed(_line_end_semicolons(text, toks)):
+            text = text[:t.start] + text[t.end:]
+        toks = tokenize_ts(text)
     unit = _unit(text, toks)
     if unit is None or unit == style.indent:
         return text

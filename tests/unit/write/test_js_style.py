@@ -70,3 +70,21 @@ def test_quotes_follow_prettier_s_rule():
     assert restyle("x = 'a\\\\b';\n", JsStyle(single=False)) == 'x = "a\\\\b";\n'
     assert restyle('x = "a\\u00e9";\n', JsStyle(single=True)) == 'x = "a\\u00e9";\n'
     assert restyle('x = "it\'s \\"q\\" \\"r\\"";\n', JsStyle(single=True)) == "x = 'it\\'s \"q\" \"r\"';\n"
+
+
+def test_a_project_without_semicolons_gets_a_file_without_them(tmp_path):
+    """Flowise's prettier config (package.json: semi false) and its migrations end no statement with
+    `;`: Flux's file, written where prettier is not installed, ended every one with it."""
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "1700000000000-Init.ts").write_text(
+        "import { MigrationInterface, QueryRunner } from 'typeorm'\n\nexport class Init1700000000000 implements "
+        "MigrationInterface {\n    public async up(queryRunner: QueryRunner): Promise<void> {\n"
+        "        await queryRunner.query(`CREATE TABLE t (a int);`)\n    }\n}\n")
+    assert js_style(tmp_path, "migrations") == JsStyle(single=True, indent="    ", semi=False)
+    (tmp_path / "package.json").write_text(json.dumps({"prettier": {"semi": False, "singleQuote": True,
+                                                                    "tabWidth": 4}}))
+    assert js_style(tmp_path, "migrations") == JsStyle(single=True, indent="    ", semi=False)
+    out = restyle(WRITTEN, JsStyle(single=True, indent="    ", semi=False))
+    assert out.startswith("import { MigrationInterface, QueryRunner } from 'typeorm'\n")
+    assert "    name = 'A1'\n" in out and "`CREATE TABLE t (\n    a \"text\"\n)`)\n" in out  # the SQL as it was
+    assert ";" not in out.replace("`CREATE TABLE t (\n    a \"text\"\n)`", "")
