@@ -213,6 +213,13 @@ def key_actions(con: Constraint) -> str:
     return out + deferrable_sql(con)
 
 
+def unique_using_index_sql(table: str, name: str, index: str, con: Optional[Constraint] = None) -> str:
+    """ALTER TABLE ... ADD CONSTRAINT `name` UNIQUE USING INDEX `index` (it takes the index's name),
+    deferrable as `con` is where one is given."""
+    return (f"ALTER TABLE {qname(table)} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(index)}"
+            f"{deferrable_sql(con) if con is not None else ''}")
+
+
 def deferrable_sql(con: Constraint) -> str:
     """A constraint's ` DEFERRABLE INITIALLY ...`, where it is deferrable."""
     return f" DEFERRABLE INITIALLY {con.deferrable.upper()}" if con.deferrable else ""

@@ -4,7 +4,7 @@ constraints and its sequences; and the rollback that rebuilds the old column fro
 
 from __future__ import annotations
 
-from ...pg.ddl import collated, constraint_sql as key_constraint_sql, deferrable_sql, index_sql
+from ...pg.ddl import collated, constraint_sql as key_constraint_sql, index_sql, unique_using_index_sql
 from ...pg.parse import operand
 from ...pg.quote import ident, qname, qname_in
 from ._ignores import kept_type
@@ -61,7 +61,7 @@ def attach_unique_sql(sh: Shadow) -> tuple[list[str], list[str]]:
         if con is None:
             continue
         name = sh.final_name(con.name)
-        up.append(f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(copy)}{deferrable_sql(con)}")
+        up.append(unique_using_index_sql(sh.table.name, name, copy, con))
         down.append(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}")
     return up, down
 

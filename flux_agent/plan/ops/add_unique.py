@@ -7,6 +7,7 @@ from ...errors import FluxInputError
 from ...model.operations import AddUnique
 from ...model.schema import Constraint, Index, Schema, Table
 from ...model.plan import Step
+from ...pg.ddl import unique_using_index_sql
 from ...pg.quote import ident, qname
 from .add_index import index_step
 from ._partitions import partitions
@@ -39,7 +40,7 @@ def plan(op: AddUnique, ctx: Ctx) -> list[Step]:
     return [
         index_step(ctx, table, name, list(op.columns), True, None),
         tx_step(ctx, "migrate", f"attach {name} as a UNIQUE constraint on {table.name}",
-                [f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} UNIQUE USING INDEX {ident(name)}"],
+                [unique_using_index_sql(table.name, name, name)],
                 [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}"],
                 risk="brief lock, no scan (the index is already built)",
                 rollback=f"drop the constraint {name} (its index goes with it)"),

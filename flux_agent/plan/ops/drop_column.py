@@ -8,7 +8,7 @@ from __future__ import annotations
 from ...errors import FluxInputError
 from ...model.operations import DropColumn
 from ...model.schema import Column, Index, Schema, Table
-from ...pg.ddl import collated, deferrable_sql, index_sql
+from ...pg.ddl import collated, index_sql, unique_using_index_sql
 from ...pg.repoint import exclusion_copy
 from ._partitions import restore_index_sql
 from ...model.plan import Step
@@ -59,8 +59,7 @@ def _restore_indexes(schema: Schema, table: Table, column: str, empty: bool) -> 
                 "include": [aside if c == column else c for c in idx.include]})))
         con = next((c for c in table.constraints if c.kind == "unique" and c.name == idx.name), None)
         if con is not None:  # a constraint's: one again
-            out.append(f"ALTER TABLE {qname(table.name)} ADD CONSTRAINT {ident(idx.name)} UNIQUE USING INDEX "
-                       f"{ident(idx.name)}{deferrable_sql(con)}")
+            out.append(unique_using_index_sql(table.name, idx.name, idx.name, con))
     return out
 
 

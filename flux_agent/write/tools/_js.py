@@ -132,16 +132,22 @@ class ModuleForm:
 _EXTS = (".ts", ".mts", ".cts", ".js", ".cjs", ".mjs")
 
 
+def newest_migration(here: Path, exts: tuple[str, ...]) -> str:
+    """The name of the folder's newest migration with one of `exts` (by name: they start with their
+    number), type declarations aside; "" where it has none."""
+    names = sorted(n for n in os.listdir(here) if n.endswith(exts) and not n.endswith(".d.ts")
+                   and n[:1].isdigit()) if here.is_dir() else []
+    return names[-1] if names else ""
+
+
 def module_form(project_dir: Path, folder, exts: tuple[str, ...] = (".ts", ".js", ".cjs", ".mjs"),
                 default_ts: bool = False, cjs_in_module: bool = True) -> ModuleForm:
     """The form of the newest migration in the folder (by name; `exts` are the ones the tool runs),
     else `.ts` when `default_ts`, else `.js`. In an ES-module package a `.js` becomes `.cjs` with
     `exports.` when `cjs_in_module` (it runs whatever the other files do), else an ES module."""
-    here = Path(project_dir) / folder
-    names = sorted(n for n in os.listdir(here) if n.endswith(exts) and not n.endswith(".d.ts")
-                   and n[:1].isdigit()) if here.is_dir() else []
-    if names:
-        ext = next(e for e in sorted(exts, key=len, reverse=True) if names[-1].endswith(e))
+    newest = newest_migration(Path(project_dir) / folder, exts)
+    if newest:
+        ext = next(e for e in sorted(exts, key=len, reverse=True) if newest.endswith(e))
     else:
         ext = ".ts" if default_ts else ".js"
     if ext == ".js" and cjs_in_module and package_type(project_dir, folder) == "module":

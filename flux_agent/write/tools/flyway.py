@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ...model.plan import CodeChange, Plan, Step
 from ...schema.flyway_config import templater
+from ...schema.migration_files import version_key
 from .._layout import existing_versions, lay_out, next_versions, step_slug
 from ._flyway_repeatables import repeatable_notes
 from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, guarded_up_sql, laid_files, sql_header
@@ -31,17 +32,13 @@ from ..base import FileJob, Writer, clean_dir, db_steps, down_or_note, guarded_u
 _VERSION = re.compile(r"[VB](\d+(?:[._]\d+)*)__.*\.sql$")
 
 
-def _parts(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.split(r"[._]", version))
-
-
 def next_flyway_versions(found: list[str], count: int, now: datetime) -> list[str]:
     """`count` versions after every one `found` (V-file versions: `3`, `1_20_4`, `1.2`): timestamps
     after timestamps, else the highest with its last part counted on, at its zero-padding."""
     majors = [re.split(r"[._]", v)[0] for v in found]
     if not found or any(len(m) == 14 for m in majors):
         return next_versions(majors, count, now, width=0)
-    top = max(found, key=_parts)
+    top = max(found, key=version_key)
     cut = max(top.rfind("."), top.rfind("_")) + 1  # after the last separator (0: there is none)
     lead, last = top[:cut], top[cut:]
     width = len(last) if len(last) > 1 and last.startswith("0") else 0

@@ -16,14 +16,13 @@ section as one query inside its transaction, which it cannot leave: a step that 
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
 from ...model.plan import Plan, Step
 from .._layout import NameStyle, name_style, styled_layout
 from ..base import FileJob, OneFilePerStep, clean_dir, db_steps, down_or_note, laid_files, sql_header, undo_note, up_sql
-from ._js import ModuleForm, body_sql, form_of, header, module_form, template
+from ._js import ModuleForm, body_sql, form_of, header, module_form, newest_migration, template
 
 
 def _body(step: Step, down: bool) -> str:
@@ -76,7 +75,7 @@ class NodePgMigrateWriter(OneFilePerStep):
         style = name_style(Path(project_dir) / folder, _SCRIPTS + (".sql",), NameStyle("ms", 0, "_", "_"))
         if style.prefix == "utc17":  # ordered as a time like a 13-digit ms stamp: the default format follows it
             style = NameStyle("ms", 0, style.sep, style.words)
-        sql = _newest_is_sql(Path(project_dir) / folder)
+        sql = newest_migration(Path(project_dir) / folder, _SCRIPTS + (".sql",)).endswith(".sql")
         return styled_layout(plan, project_dir, migrations_dir, now, style,
                              lambda step: ".sql" if sql and step.transactional else form.ext)
 
@@ -86,11 +85,6 @@ class NodePgMigrateWriter(OneFilePerStep):
                 for s in db_steps(plan) for f in laid_files(s)]
 
 
-def _newest_is_sql(folder: Path) -> bool:
-    """Whether the folder's newest migration (by name) is a SQL one."""
-    names = sorted(n for n in os.listdir(folder) if n.endswith(_SCRIPTS + (".sql",)) and not n.endswith(".d.ts")
-                   and n[:1].isdigit()) if folder.is_dir() else []
-    return bool(names) and names[-1].endswith(".sql")
 
 
 WRITER = NodePgMigrateWriter()
