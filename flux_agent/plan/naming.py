@@ -78,18 +78,6 @@ def _unique_name(table: str, columns: list[str]) -> str:
     return "UQ_" + hashlib.sha1(f"{_table(table)}_{'_'.join(sorted(columns))}".encode()).hexdigest()[:27]
 
 
-def renamed_hash_name(name: str, table: str, columns: list[str], old: str, new: str) -> Optional[str]:
-    """For a rename of column `old` to `new`: the name an index or constraint on `columns` takes
-    where its name is TypeORM's hash of them (IDX_, FK_, UQ_), the hash of the renamed columns, as
-    TypeORM's next diff expects it (else it drops the copy and builds its own); None for any other."""
-    renamed = [new if c == old else c for c in columns]
-    for make in (lambda cs: index_name("typeorm", table, cs), lambda cs: foreign_key_name("typeorm", table, cs),
-                 lambda cs: _unique_name(table, cs)):
-        if name == make(columns):
-            return make(renamed)
-    return None
-
-
 def primary_key_name(table: str, columns: list[str]) -> str:
     return "PK_" + hashlib.sha1(f"{_table(table)}_{'_'.join(sorted(columns))}".encode()).hexdigest()[:27]
 
@@ -103,3 +91,53 @@ def renamed_table_hash_name(name: str, old: str, new: str, columns: list[str]) -
         if name == make(old):
             return make(new)
     return None
+
+
+def pg_object_name(name1: str, name2: str, label: str) -> str:
+    """The name PostgreSQL gives an object it names itself (makeObjectName): `name1_name2_label`, the
+    longer of the two names cut a character at a time until the whole fits in 63 bytes."""
+    avail = _MAX - (len(label) + 1 if label else 0) - (1 if name2 else 0)
+    n1, n2 = len(name1), len(name2)
+    while n1 + n2 > avail:
+        if n1 > n2:
+            n1 -= 1
+        else:
+            n2 -= 1
+    return name1[:n1] + (f"_{name2[:n2]}" if name2 else "") + (f"_{label}" if label else "")
+
+
+def _default_names(table: str, columns: list[str], ref_table: Optional[str], ref_columns: list[str]):
+    """Makers of the names each tool gives, unasked, an index or constraint of `table` on `columns`:
+    PostgreSQL's own (<table>_<columns>_key, _idx, _fkey, _check, _excl; Prisma's are these),
+    SQLAlchemy's index=True (ix_<table>_<column>), Rails', Knex's, Drizzle's and TypeORM's."""
+    t = _table(table)
+    makers = [lambda cs, sfx=sfx: pg_object_name(t, "_".join(cs), sfx) for sfx in ("key", "idx", "fkey", "check", "excl")]
+    makers += [lambda cs: f"ix_{t}_{'_'.join(cs)}", lambda cs: f"{t}_{'_'.join(cs)}_unique",
+               lambda cs: index_name("rails", t, cs) or "", lambda cs: foreign_key_name("rails", t, cs),
+               *(lambda cs, kind=kind: _knex(t, cs, kind) or "" for kind in ("index", "unique", "foreign")),
+               lambda cs: index_name("typeorm", t, cs), lambda cs: foreign_key_name("typeorm", t, cs),
+               lambda cs: _unique_name(t, cs)]
+    if ref_table:  # Drizzle's foreign key: <table>_<columns>_<referenced table>_<its columns>_fk
+        makers.append(lambda cs: f"{t}_{'_'.join(cs)}_{_table(ref_table)}_{'_'.join(ref_columns)}_fk")
+    return makers
+
+
+def renamed_default_name(name: str, table: str, columns: list[str], old: str, new: str,
+                         ref_table: Optional[str] = None, ref_columns: Optional[list[str]] = None) -> str:
+    """The name an index or constraint of `table` on `columns` (an index's INCLUDE columns among
+    them, as PostgreSQL names it) takes when column `old` is renamed to `new`: where `name` is the
+    one a tool gave it unasked for those columns (_default_names; PostgreSQL's with the number it
+    adds to a name taken: t_a_key1), the one it gives them renamed, as Rails' rename_column and
+    TypeORM's next diff have it; a name someone chose is kept (PostgreSQL's RENAME COLUMN, Django's
+    RenameField and pgroll keep every name), so the ORM model that spells it agrees with the
+    database (redash's Index('items_name'), netbox's UniqueConstraint name, Django's Meta indexes)."""
+    if old not in columns:
+        return name
+    renamed = [new if c == old else c for c in columns]
+    base = name.rstrip("0123456789")
+    number = name[len(base):]
+    for make in _default_names(table, columns, ref_table, ref_columns or []):
+        if make(columns) == name or (number and make(columns) == base):
+            made = make(renamed) + (number if make(columns) == base and number else "")
+            return made if made and len(made.encode()) <= _MAX else name
+    return name

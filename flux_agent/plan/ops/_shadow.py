@@ -9,7 +9,6 @@ blocking, and finally a contract step that drops the old column (_shadow_swap.py
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -29,7 +28,7 @@ from ._base import Ctx, bare, short_name, tx_step
 from ._ignores import kept_type
 from ._batched_update import backfill_step, batched_update
 from .set_not_null import DROP_CHECK_IGNORE, NN_IGNORE, check_name
-from ..naming import renamed_hash_name
+from ..naming import renamed_default_name
 
 
 @dataclass
@@ -47,9 +46,9 @@ class Shadow:
     carried: Carried = field(default_factory=Carried)
     schema: Schema = field(default_factory=Schema)  # the schema planned against (its partitions)
     rename: bool = False  # a rename's copies named for the new column keep those names (final_name)
-    # a rename's copies of indexes and constraints whose names are TypeORM's hash of their columns:
-    # original -> the hash of the renamed columns (plan/naming.renamed_hash_name)
-    hashed: dict[str, str] = field(default_factory=dict)
+    # a rename's copies of indexes and constraints whose names a tool gave them for their columns:
+    # original -> its name for the renamed columns (plan/naming.renamed_default_name)
+    renamed: dict[str, str] = field(default_factory=dict)
 
     # -- conversions, rendered for a given reference to the column ---------
     # The casts go to the type without its length (cast_target): the column's own assignment applies
@@ -74,11 +73,10 @@ class Shadow:
     def final_name(self, original: str) -> str:
         """The name a copy of the index or constraint `original` takes once its original is dropped:
         the original's, which running code, the ORM's model (a Django Meta index, a Prisma map) and the
-        next plan know; for a rename, the name for the new column where the old one stands in it
-        (renamed_name: users_email_idx -> users_email_address_idx), as Rails' rename_column does."""
-        if not self.rename:
-            return original
-        return self.hashed.get(original) or renamed_name(original, self.old.name, self.new_name)
+        next plan know; for a rename, where a tool gave the original its name for its columns, the one
+        it gives the renamed columns (users_email_key -> users_email_address_key), as Rails'
+        rename_column does."""
+        return self.renamed.get(original, original)
 
     @property
     def fn(self) -> str:
@@ -128,38 +126,24 @@ def collect_copies(sh: Shadow, rename: bool) -> Shadow:
             if not idx.primary and any(old.name in c for c in idx.columns if not c.isidentifier()):
                 raise FluxInputError(f"expression index {idx.name} uses {old.name}; rebuild it by hand")
             continue
-        sh.indexes.append((idx, _copy(sh, idx.name, idx.columns)))
+        sh.indexes.append((idx, _copy(sh, idx.name, idx.columns + idx.include)))
     for con in table.constraints:
         if con.kind in ("check", "foreign_key") and old.name in (con.columns or _refs(con)):
-            sh.constraints.append((con, _copy(sh, con.name, con.columns)))
+            sh.constraints.append((con, _copy(sh, con.name, con.columns or _refs(con), con)))
     return sh
 
 
-def _copy(sh: Shadow, name: str, columns: list[str]) -> str:
-    """The copy's name (copy_name), or for a rename the hash of the renamed columns where the name is
-    TypeORM's hash of them (kept in sh.hashed for final_name)."""
+def _copy(sh: Shadow, name: str, columns: list[str], con: Optional[Constraint] = None) -> str:
+    """The copy's name: for a rename, the original's default name for the renamed columns where it
+    has one (plan/naming.renamed_default_name; kept in sh.renamed for final_name); else
+    `<name>_flux`, which takes the original's name in the contract (Shadow.final_name)."""
     if sh.rename:
-        hashed = renamed_hash_name(name, sh.table.name, columns, sh.old.name, sh.new_name)
-        if hashed is not None:
-            sh.hashed[name] = hashed
-            return hashed
-    return copy_name(name, sh.old.name, sh.new_name if sh.rename else None)
-
-
-def renamed_name(name: str, column: str, new_name: str) -> str:
-    """The name an index or constraint on `column` has once a rename to `new_name` is done: `name` with
-    the column's name put right where it stands as a word of its own (users_email_idx ->
-    users_email_address_idx; valid_idx stays itself for a column id), within 63 bytes; else `name`."""
-    renamed = re.sub(rf"(?<![0-9A-Za-z]){re.escape(column)}(?![0-9A-Za-z])", lambda _: new_name, name)
-    return renamed if len(renamed.encode()) <= 63 else name
-
-
-def copy_name(name: str, column: str, new_name: Optional[str]) -> str:
-    """The name of the copy of index or constraint `name` on the shadow column: its renamed_name for a
-    rename (`new_name`) where that differs from `name`; else `<name>_flux`, which takes the
-    original's name in the contract (Shadow.final_name)."""
-    renamed = renamed_name(name, column, new_name) if new_name is not None else name
-    return renamed if renamed != name else short_name(name, suffix="flux")
+        renamed = renamed_default_name(name, sh.table.name, columns, sh.old.name, sh.new_name,
+                                       con.ref_table if con else None, con.ref_columns if con else None)
+        if renamed != name:
+            sh.renamed[name] = renamed
+            return renamed
+    return short_name(name, suffix="flux")
 
 
 def _refs(con: Constraint) -> list[str]:

@@ -12,7 +12,8 @@ from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColu
                                  RenameColumn, SetNotNull)
 from ._django_model_find import (Model, fields, index_in_meta, inherited_field, inherited_from, meta_class, meta_value,
                                  op_model)
-from ._django_fields import RELATED, class_named, field_of, field_type, kwarg, portable, state_op
+from ._django_fields import RELATED, class_named, column_of, field_of, field_type, kwarg, portable, state_op
+from ...plan.naming import renamed_default_name
 from ._py import identifier, literal_default, offered
 from ._py_edits import (append_item, indent_of, insert_after, kwarg_added, offset, remove_item, remove_stmt,
                         replace_node, str_source, with_kwarg)
@@ -152,19 +153,21 @@ def _db_column_edit(text: str, call: ast.Call, column: str | None, new_call: str
 
 
 def _renamed_indexes(cls: ast.ClassDef, field_name: str, op: RenameColumn) -> list[tuple[ast.Constant, str, str]]:
-    """The Meta indexes on the field the plan renames for the new column (order_total_idx ->
-    order_amount_idx; _shadow.renamed_name): each name's node in the source, its name, its new name."""
-    from ...plan.ops._shadow import renamed_name
-
+    """The Meta indexes on the field whose names the plan gives the new column: those named as a tool
+    names an index of their columns unasked (shop_order_total_idx -> shop_order_amount_idx;
+    plan/naming.renamed_default_name; a name chosen otherwise is kept): each name's node in the
+    source, its name, its new name."""
     indexes = meta_value(cls, "indexes")
+    calls = {name: call for name, _, call in fields(cls)}
     out = []
     for e in indexes.elts if isinstance(indexes, (ast.List, ast.Tuple)) else []:
-        name, fields = (kwarg(e, "name"), kwarg(e, "fields")) if isinstance(e, ast.Call) else (None, None)
-        listed = [f.value.lstrip("-") for f in fields.elts if isinstance(getattr(f, "value", None), str)] \
-            if isinstance(fields, (ast.List, ast.Tuple)) else []
+        name, listed = (kwarg(e, "name"), kwarg(e, "fields")) if isinstance(e, ast.Call) else (None, None)
+        listed = [f.value.lstrip("-") for f in listed.elts if isinstance(getattr(f, "value", None), str)] \
+            if isinstance(listed, (ast.List, ast.Tuple)) else []
         if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and field_name in listed):
             continue
-        new = renamed_name(name.value, op.column, op.new_name)
+        columns = [column_of(f, calls[f]) if f in calls else f for f in listed]
+        new = renamed_default_name(name.value, op.table, columns, op.column, op.new_name)
         if new != name.value:
             out.append((name, name.value, new))
     return out

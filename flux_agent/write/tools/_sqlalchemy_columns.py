@@ -19,6 +19,14 @@ class Col:
     call: ast.Call | None  # None for `name: Mapped[T]` alone
     column: str
 
+    @property
+    def key(self) -> str:
+        """The name __table_args__ (Index("ix", "total"), UniqueConstraint) finds the column by: its
+        key= where given, else the column's name, not the attribute's (SQLAlchemy 2.x:
+        `total = mapped_column("amount")` is found as "amount")."""
+        given = next((k.value for k in self.call.keywords if k.arg == "key"), None) if self.call else None
+        return given.value if isinstance(given, ast.Constant) and isinstance(given.value, str) else self.column
+
 
 def columns_of(cls: ast.ClassDef) -> list[Col]:
     """The column attributes of a declarative class, in order."""

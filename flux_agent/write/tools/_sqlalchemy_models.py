@@ -143,11 +143,11 @@ def _default_names_follow(op: RenameColumn) -> bool:
     """Do the names SQLAlchemy gives index=True and unique=True by default (ix_<table>_<column>;
     PostgreSQL's <table>_<column>_key) become, by the plan's renaming of the copies, the ones it
     gives them for the new column? Then the model keeps index=/unique= and agrees with the database."""
-    from ...plan.ops._shadow import renamed_name
+    from ...plan.naming import renamed_default_name
 
     table = op.table.split(".")[-1]
-    return all(renamed_name(pattern % op.column, op.column, op.new_name) == pattern % op.new_name
-               and len((pattern % op.new_name).encode()) <= 63 for pattern in (f"ix_{table}_%s", f"{table}_%s_key"))
+    return all(renamed_default_name(pattern % op.column, op.table, [op.column], op.column, op.new_name)
+               == pattern % op.new_name for pattern in (f"ix_{table}_%s", f"{table}_%s_key"))
 
 
 def _quoted(text: str, value: str) -> str:
@@ -166,14 +166,23 @@ def _rename_column(op: RenameColumn, text, cls, model, where, conventions: bool 
             and (conventions or not _default_names_follow(op)):
         return Edit(model, cannot=f"{op.column} of {where} has index=/unique=, whose copies Flux names its own way: "
                                   "rename it by hand and name the index as the plan does")
+    if col.call is not None and col.key == op.column and _named_in_args(cls, op.column):
+        # __table_args__ finds the column by its name (Col.key): there it is renamed too, else the
+        # class no longer loads ("no column named 'total' is present")
+        refs = _args_refs(cls, op.column)
+        if refs is None:
+            return Edit(model, cannot=f"__table_args__ of {where} names {op.column} where Flux cannot tell a column "
+                                      "from text: rename it there by hand")
+        text = _replaced(text, [(n, _quoted(text, op.new_name)) for n in refs])
+        cls = next(n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ClassDef) and n.lineno == cls.lineno)
+        col = column_of(cls, op.column)
     if col.call and col.call.args and isinstance(col.call.args[0], ast.Constant) \
             and isinstance(col.call.args[0].value, str):
         return Edit(model, replace_node(text, col.call.args[0], _quoted(text, op.new_name)),
                     f"{col.attr} of {where} now maps the column {op.new_name}")
     if col.call is not None:
         # The attribute keeps its name and maps the new column (`name = mapped_column("title", String)`),
-        # so the application's code needs no change (the column's key, which __table_args__ and
-        # relationships use, is the attribute's): mealie's shopping_lists.name became .title, and
+        # so the application's code needs no change: mealie's shopping_lists.name became .title, and
         # every use of .name broke.
         at = offset(text, col.call.func.end_lineno, col.call.func.end_col_offset)
         at = text.index("(", at) + 1
@@ -226,10 +235,10 @@ def _add_index(op: AddIndex, text, cls, model, where, names: ModuleNames) -> Edi
         return Edit(model, cannot=f"a partial index is not added to {where}: add Index(..., postgresql_where=...) "
                                   "to its __table_args__ by hand")
     name = op.name or short_name(bare(op.table), *op.columns, suffix="key" if op.unique else "idx")
-    keys = [column_of(cls, c) for c in op.columns]  # Index names columns by their attribute (the key)
+    keys = [column_of(cls, c) for c in op.columns]  # Index names columns by their key (Col.key)
     if None in keys:
         return Edit(model, cannot=f"{where} does not map every column of the index: add it by hand")
-    index = f"{names.get('sqlalchemy', 'Index')}({', '.join(_quoted(text, x) for x in [name, *(k.attr for k in keys)])}" \
+    index = f"{names.get('sqlalchemy', 'Index')}({', '.join(_quoted(text, x) for x in [name, *(k.key for k in keys)])}" \
             f"{', unique=True' if op.unique else ''})"
     st = _stmt(cls, "__table_args__")
     why = f"index {name} in __table_args__ of {where}"
@@ -254,6 +263,27 @@ def _add_index(op: AddIndex, text, cls, model, where, names: ModuleNames) -> Edi
     else:
         return Edit(model, cannot=f"__table_args__ of {where} is not a tuple or dict: add {index} by hand")
     return Edit(model, names.finish(new), why)
+
+
+def _args_refs(cls: ast.ClassDef, column: str) -> list[ast.Constant] | None:
+    """Where __table_args__ names `column` as a column: an Index's columns (after its name), a
+    UniqueConstraint's or PrimaryKeyConstraint's, a ForeignKeyConstraint's own (its first list);
+    None where it names it anywhere else (a CheckConstraint's text, an index named as the column)."""
+    args = _stmt(cls, "__table_args__")
+    refs: list[ast.Constant] = []
+    for call in (n for n in ast.walk(args.value) if isinstance(n, ast.Call)):
+        kind = ast.unparse(call.func).rsplit(".", 1)[-1]
+        listed = call.args[1:] if kind == "Index" else call.args if kind in ("UniqueConstraint", "PrimaryKeyConstraint") \
+            else getattr(call.args[0], "elts", []) if kind == "ForeignKeyConstraint" and call.args else []
+        refs += [a for a in listed if isinstance(a, ast.Constant) and a.value == column]
+    every = [n for n in ast.walk(args.value) if isinstance(n, ast.Constant) and n.value == column]
+    return refs if len(refs) == len(every) else None
+
+
+def _replaced(text: str, edits: list[tuple[ast.AST, str]]) -> str:
+    for node, source in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        text = replace_node(text, node, source)  # the last first: the earlier offsets stay right
+    return text
 
 
 def _named_in_args(cls: ast.ClassDef, column: str) -> bool:

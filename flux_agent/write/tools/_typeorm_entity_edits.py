@@ -13,8 +13,7 @@ from ...model.operations import Operation
 from ...pg.parse import ast, parse_expr, render
 from ...pg.quote import split_qualified
 from ...pg.types import BUILTIN_TYPES, type_name, type_parts
-from ...plan.naming import index_name, renamed_hash_name
-from ...plan.ops._shadow import renamed_name
+from ...plan.naming import index_name, renamed_default_name
 from ...plan.ops.add_check import check_name
 from ...plan.ops._base import short_name
 from ...project.ts_tokens import str_value, tokenize_ts
@@ -112,8 +111,8 @@ def rename_column(ef: EntityFile, table: str, column: str, new: str) -> None:
     toks, cls, found = ef.mapped(table, column)
     props = {m.name for m, d in found if d.name != "JoinColumn"}
     edits = [(d.at, lambda d=d: ef.set_option(toks, d, "name", ef.quote(new))) for _, d in found]
-    # A named index or key on it takes the name Flux's rename gives its copy (plan/ops/_shadow.py:
-    # TypeORM's hash of the renamed columns, or the new column's name where the old one stands in it).
+    # A named index or key on it takes the name Flux's rename gives its copy (plan/naming.py's
+    # renamed_default_name: TypeORM's hash of the renamed columns; a name chosen otherwise is kept).
     placed = [(d, set(_listed(toks, d))) for d in cls.decorators] + [(d, {m.name}) for m in cls.members for d in m.decorators]
     for d, listed in placed:
         a, b = d.args[0] if d.args else (0, -1)
@@ -122,7 +121,7 @@ def rename_column(ef: EntityFile, table: str, column: str, new: str) -> None:
             continue
         mapping = property_columns(cls, toks, ef.naming)
         columns = [mapping.get(p, p) for p in _listed(toks, d)] or [column]
-        renamed = renamed_hash_name(named, table, columns, column, new) or renamed_name(named, column, new)
+        renamed = renamed_default_name(named, table, columns, column, new)
         if renamed != named:
             edits.append((d.at, lambda tok=toks[a], renamed=renamed: ef.splice(tok.start, tok.end, ef.quote(renamed))))
     for _, edit in sorted(edits, key=lambda e: -e[0]):  # the last first: the earlier ones' places hold

@@ -75,14 +75,67 @@ def test_on_postgresql_forward_back_and_forward(pg_url):
         assert _names(conn) == FINAL | {"sane_value"}
 
 
-def test_a_copy_is_named_for_the_new_column_only_where_the_old_name_is_a_word():
-    from flux_agent.plan.ops._shadow import copy_name
+def test_only_a_name_a_tool_gave_unasked_follows_the_column():
+    from flux_agent.plan.naming import renamed_default_name as follow
 
-    assert copy_name("users_email_idx", "email", "email_address") == "users_email_address_idx"
-    assert copy_name("email_unique", "email", "login") == "login_unique"
-    assert copy_name("valid_idx", "id", "key") == "valid_idx_flux"  # "id" inside "valid" is no word of its own
-    assert copy_name("users_emails_idx", "email", "login") == "users_emails_idx_flux"
-    assert copy_name("users_email_idx", "email", None) == "users_email_idx_flux"  # a type change: no new name
-    long = "t_" + "x" * 55 + "_a_idx"  # the new name would pass 63 bytes, which PostgreSQL would cut
-    named = copy_name(long, "a", "a_much_longer_name")
-    assert named.endswith("_flux") and len(named) <= 63 and "a_much_longer_name" not in named
+    assert follow("users_email_idx", "users", ["email"], "email", "email_address") == "users_email_address_idx"
+    assert follow("users_email_key", "public.users", ["email"], "email", "login") == "users_login_key"
+    assert follow("users_email_key1", "users", ["email"], "email", "login") == "users_login_key1"  # PostgreSQL's second
+    assert follow("ix_items_name", "items", ["name"], "name", "title") == "ix_items_title"  # SQLAlchemy's index=True
+    assert follow("index_users_on_email_and_id", "users", ["email", "id"], "email", "mail") \
+        == "index_users_on_mail_and_id"  # Rails'
+    # chosen by someone: kept, as PostgreSQL, Django and Rails keep it (redash's Index('items_name'))
+    assert follow("items_name", "items", ["name"], "name", "title") == "items_name"
+    assert follow("email_unique", "users", ["email"], "email", "login") == "email_unique"
+    assert follow("dcim_device_unique_name_site", "dcim_device", ["name", "site_id"], "name", "hostname") \
+        == "dcim_device_unique_name_site"
+    # the table's name holding the column's word is no place of the column (name_tags.name -> title)
+    assert follow("name_tags_name_key", "name_tags", ["name"], "name", "title") == "name_tags_title_key"
+    assert follow("users_email_idx", "users", ["id"], "email", "x") == "users_email_idx"  # not its columns
+
+
+def test_a_default_name_cut_to_63_bytes_is_cut_again_as_postgresql_cuts_it():
+    from flux_agent.plan.naming import pg_object_name, renamed_default_name
+
+    table, col = "t_" + "x" * 55, "a"
+    name = pg_object_name(table, col, "idx")
+    assert len(name) == 63
+    renamed = renamed_default_name(name, table, [col], col, "a_much_longer_name")
+    assert renamed == pg_object_name(table, "a_much_longer_name", "idx") and len(renamed) == 63
+
+
+# Objects PostgreSQL names itself, on a column `a` and again on `renamed_a`: each first name renamed
+# must be PostgreSQL's second (PostgreSQL is the truth of its own naming).
+_NAMED = """
+CREATE TABLE {t} ({c} int, b int, long_column_name_to_make_the_name_long_enough_for_cutting int,
+                  CHECK ({c} > 0), UNIQUE ({c}), UNIQUE (b, {c}), FOREIGN KEY ({c}) REFERENCES {t} ({c}),
+                  EXCLUDE USING btree ({c} WITH =));
+CREATE INDEX ON {t} ({c});
+CREATE INDEX ON {t} (b) INCLUDE ({c});
+CREATE INDEX ON {t} ({c}, long_column_name_to_make_the_name_long_enough_for_cutting);
+ALTER TABLE {t} ADD UNIQUE ({c}, long_column_name_to_make_the_name_long_enough_for_cutting);
+"""
+
+
+@pytest.mark.pg
+def test_postgresqls_own_names_follow_as_it_would_name_them(pg_url):
+    from flux_agent.plan.naming import renamed_default_name
+
+    with connect(pg_url) as conn:
+        for c in ("a", "renamed_a"):  # the same table in two schemas: PostgreSQL cuts the table's name too
+            conn.execute(f"CREATE SCHEMA s_{c}")
+            conn.execute(_NAMED.format(t=f"s_{c}.tab_with_a_long_name", c=c))
+        read = """SELECT name, cols FROM (
+            SELECT conname AS name, array(SELECT attname FROM unnest(conkey) WITH ORDINALITY k(n, o)
+                   JOIN pg_attribute ON attrelid = conrelid AND attnum = n ORDER BY o) AS cols, conrelid AS rel
+              FROM pg_constraint WHERE contype IN ('c', 'f')
+            UNION ALL
+            SELECT c.relname, array(SELECT attname FROM unnest(indkey::int2[]) WITH ORDINALITY k(n, o)
+                   JOIN pg_attribute ON attrelid = indrelid AND attnum = n ORDER BY o), indrelid
+              FROM pg_index JOIN pg_class c ON c.oid = indexrelid) x
+            WHERE rel = %s::regclass ORDER BY name"""
+        first = conn.execute(read, ("s_a.tab_with_a_long_name",)).fetchall()
+        second = {name for name, _ in conn.execute(read, ("s_renamed_a.tab_with_a_long_name",)).fetchall()}
+    assert len(first) == len(second) == 9
+    renamed = {renamed_default_name(name, "s_a.tab_with_a_long_name", cols, "a", "renamed_a") for name, cols in first}
+    assert renamed == second

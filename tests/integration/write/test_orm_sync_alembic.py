@@ -44,7 +44,7 @@ class Customer(Base):
 
 class Order(Base):
     __tablename__ = "orders"
-    __table_args__ = (sa.Index("orders_customer_id_idx", "customer_id"),)
+    __table_args__ = (sa.Index("orders_customer_id_idx", "customer_id"), sa.Index("orders_total", "total"))
 
     id = sa.Column(sa.Integer, primary_key=True)
     customer_id = sa.Column(sa.Integer, sa.ForeignKey("customers.id"), nullable=False)
@@ -72,6 +72,9 @@ OPS = {
     # (ix_customers_ref_code, customers_reference_key); the edit was refused (mealie's users.full_name)
     "rename-indexed": {"op": "rename_column", "table": "customers", "column": "code", "new_name": "ref_code"},
     "rename-unique": {"op": "rename_column", "table": "customers", "column": "ref", "new_name": "reference"},
+    # an index the model names itself keeps its name, in the database as in the model (redash's
+    # Index('items_name') became items_title in the database alone, and `alembic check` saw a change)
+    "rename-named-index": {"op": "rename_column", "table": "orders", "column": "total", "new_name": "amount"},
     # several operations on one class: one patch
     "add-and-rename": [{"op": "add_column", "table": "customers", "column": "nickname", "type": "text"},
                        {"op": "rename_column", "table": "customers", "column": "name", "new_name": "full_name"},
@@ -156,6 +159,22 @@ def sa_url(root: Path) -> str:
     return cfg["alembic"]["sqlalchemy.url"].replace("%%", "%")
 
 
+def _loaded(folder: Path, text: str):
+    """The module `text` as SQLAlchemy loads it (its Index and constraints find their columns then)."""
+    import importlib.util
+
+    name = f"edited_models_{abs(hash(text))}"
+    (folder / f"{name}.py").write_text(text)
+    spec = importlib.util.spec_from_file_location(name, folder / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # SQLAlchemy reads the annotations (Mapped[int]) from the module
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        del sys.modules[name]
+    return module
+
+
 def test_notes_where_no_edit_is_made(tmp_path):
     from flux_agent.model.operations import AddCheck, AddIndex, RenameColumn
     from flux_agent.write.tools import _sqlalchemy_models as sm
@@ -171,16 +190,21 @@ def test_notes_where_no_edit_is_made(tmp_path):
     assert [r.text is None and bool(r.cannot) for r in results] == [True, True, False, True]
     assert "add_check" in results[0].cannot and "app/models.py (Customer)" in results[0].cannot
     assert "partial index" in results[1].cannot
-    # the attribute keeps its name, which __table_args__' Index("...", "customer_id") names (the key)
+    # the attribute keeps its name; __table_args__' Index finds the column by its name (its key), so
+    # it names the new column too: the module as edited loads (it failed: no column named 'customer_id')
     assert 'customer_id = sa.Column("client_id", sa.Integer, sa.ForeignKey("customers.id"), nullable=False)' \
-        in results[2].text and 'sa.Index("orders_customer_id_idx", "customer_id")' in results[2].text
+        in results[2].text and 'sa.Index("orders_customer_id_idx", "client_id")' in results[2].text
+    loaded = _loaded(tmp_path, results[2].text)
+    assert {i.name: [c.name for c in i.columns] for i in loaded.Order.__table__.indexes} == \
+        {"orders_customer_id_idx": ["client_id"], "orders_total": ["total"]}
     assert "__tablename__ = 'nowhere'" in results[3].cannot
 
 
 def test_an_indexed_column_is_renamed_only_where_the_default_names_follow(tmp_path):
     """index=True, unique=True: the model is edited where the plan's copies get the names SQLAlchemy
-    gives by default; not where the project has a naming_convention of its own, nor where the
-    table's name holds the column's as a word (ix_code_code would become ix_ref_ref)."""
+    gives by default (a table named as its column too: ix_code_code becomes ix_code_ref); not where
+    the project has a naming_convention of its own, nor where the new name passes 63 bytes
+    (SQLAlchemy cuts it and adds a hash of its own)."""
     from flux_agent.model.operations import RenameColumn
     from flux_agent.write.tools import _sqlalchemy_models as sm
 
@@ -192,9 +216,12 @@ def test_an_indexed_column_is_renamed_only_where_the_default_names_follow(tmp_pa
     renamed, same_word = [r for _, r in sm.edits(tmp_path, [
         RenameColumn(table="customers", column="code", new_name="ref_code"),
         RenameColumn(table="code", column="code", new_name="ref")])]
+    [too_long] = [r for _, r in sm.edits(tmp_path, [RenameColumn(table="code", column="code", new_name="r" * 60)])]
     assert renamed.text is not None and 'code: Mapped[Optional[str]] = mapped_column("ref_code", String(20), ' \
         'index=True)' in renamed.text
-    assert same_word.text is None and "index=/unique=" in same_word.cannot
+    assert same_word.text is not None and 'code: Mapped[str] = mapped_column("ref", String(20), index=True)' \
+        in same_word.text
+    assert too_long.text is None and "index=/unique=" in too_long.cannot
     (tmp_path / "app" / "base.py").write_text("import sqlalchemy as sa\nmeta = sa.MetaData(naming_convention="
                                               "{'ix': 'idx_%(column_0_label)s'})\n")
     [conventional] = [r for _, r in sm.edits(tmp_path, [RenameColumn(table="customers", column="code",
@@ -263,8 +290,12 @@ def test_index_names_attributes_and_a_renamed_column_keeps_its_attribute(tmp_pat
         AddIndex(table="customers", columns=["name"]),
         RenameColumn(table="customers", column="name", new_name="full_name"),
         RenameColumn(table="tags", column="order_id", new_name="purchase_id")])
-    # Declarative resolves Index("...", "title") by the attribute: the column's key.
-    assert '__table_args__ = (sa.Index("customers_name_idx", "title"),)' in index.text
+    # Declarative resolves Index("...", "name") by the column's key, its name (not the attribute's)
+    assert '__table_args__ = (sa.Index("customers_name_idx", "name"),)' in index.text
+    loaded = _loaded(tmp_path, index.text.replace("import sqlalchemy as sa\n", "import sqlalchemy as sa\n"
+                                                  "from sqlalchemy.orm import relationship\n"))
+    assert [c.name for i in loaded.Customer.__table__.indexes if i.name == "customers_name_idx"
+            for c in i.columns] == ["name"]  # the class loads (it failed: no column named 'title')
     assert "title: Mapped[str] = mapped_column(\"full_name\", String(100))" in renamed.text  # the attribute stays
     # one a relationship names keeps its name too, mapping the new column
     assert "order_id = sa.Column(\"purchase_id\", sa.Integer, sa.ForeignKey('orders.id'))" in used.text
@@ -313,7 +344,7 @@ def test_an_index_is_added_as_the_module_writes_its_table_args(tmp_path):
                        '    __tablename__ = "recipe_timeline_events_with_a_very_long_name"\n\n'
                        '    id: Mapped[int] = mapped_column(primary_key=True)\n'
                        '    last_made_at_the_kitchen: Mapped[Optional[str]] = mapped_column(String(20))\n')
-    models = models.replace('    __table_args__ = (sa.Index("orders_customer_id_idx", "customer_id"),)\n',
+    models = models.replace('    __table_args__ = (sa.Index("orders_customer_id_idx", "customer_id"), sa.Index("orders_total", "total"))\n',
                             '    __table_args__ = (\n        sa.Index("orders_customer_id_idx", "customer_id"),\n    )\n')
     (tmp_path / "models.py").write_text(models)
     (_, long), (_, listed) = sm.edits(tmp_path, [

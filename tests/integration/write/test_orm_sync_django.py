@@ -44,7 +44,8 @@ class Order(models.Model):
     total = models.IntegerField(default=0)
 
     class Meta:
-        indexes = [models.Index(fields=["total"], name="order_total_idx")]
+        indexes = [models.Index(fields=["total"], name="shop_order_total_idx")]
+        constraints = [models.UniqueConstraint(fields=["customer", "total"], name="%(app_label)s_%(class)s_unique_total")]
 """,
 }
 
@@ -62,14 +63,15 @@ OPS = {
     "drop-column": {"op": "drop_column", "table": "customers", "column": "email"},
     "set-not-null": {"op": "set_not_null", "table": "customers", "column": "note"},
     "drop-not-null": {"op": "drop_not_null", "table": "customers", "column": "email"},
-    "drop-index": {"op": "drop_index", "name": "order_total_idx"},
+    "drop-index": {"op": "drop_index", "name": "shop_order_total_idx"},
     # several operations: each state operation once, whichever group of the plan writes it
     "index-and-drop": [{"op": "add_index", "table": "customers", "columns": ["name"]},
                        {"op": "drop_column", "table": "customers", "column": "email"}],
     "add-and-rename": [{"op": "add_column", "table": "customers", "column": "nickname", "type": "text"},
                        {"op": "rename_column", "table": "customers", "column": "name", "new_name": "full_name"}],
     # a field its Meta names (an index on it): it keeps its name and names the new column (db_column);
-    # the index, named for the column, is renamed in the database and in Meta alike (saleor's product_gin)
+    # the index, named as PostgreSQL names one on the column, is renamed in the database and in Meta
+    # alike; the constraint named by a template of the project's own keeps its name in both (netbox's)
     "rename-indexed": {"op": "rename_column", "table": "shop_order", "column": "total", "new_name": "amount"},
 }
 STATE_OPERATIONS = {"rename-indexed": 2}  # AlterField, RenameIndex; one per operation elsewhere
@@ -171,10 +173,13 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
     if case == "rename-indexed":
         models_py = (root / "shop" / "models.py").read_text()
         assert 'total = models.IntegerField(default=0, db_column="amount")' in models_py
-        assert 'indexes = [models.Index(fields=["total"], name="order_amount_idx")]' in models_py
+        assert 'indexes = [models.Index(fields=["total"], name="shop_order_amount_idx")]' in models_py
+        assert 'name="%(app_label)s_%(class)s_unique_total")]' in models_py
         with psycopg.connect(pg_url) as conn:
-            assert conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'order_amount_idx'"
+            assert conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'shop_order_amount_idx'"
                                 ).fetchone()[0].endswith("(amount)")
+            assert conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'shop_order_unique_total'"
+                                ).fetchone()[0].endswith("(customer_id, amount)")
     with psycopg.connect(pg_url) as conn:  # the ORM reads and writes the changed table
         assert conn.execute("SELECT count(*) FROM django_migrations WHERE app = 'shop'").fetchone()[0] == \
             1 + len(written)
