@@ -8,7 +8,9 @@ from __future__ import annotations
 from ...errors import FluxInputError
 from ...model.operations import DropColumn
 from ...model.schema import Column, Index, Schema, Table
-from ...pg.ddl import collated, index_sql, unique_using_index_sql
+from ...pg.ddl import collated, index_sql, sequence_of, unique_using_index_sql
+from ...pg.parse import operand
+from ...pg.types import is_volatile
 from ...pg.repoint import exclusion_copy
 from ._partitions import restore_index_sql
 from ...model.plan import Step
@@ -105,6 +107,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         risk="brief lock, catalog change only; anything still using the column fails now, "
              "while its data is still there",
         rollback=f"rename {aside_name(op.column)} back to {op.column}, data intact"))
+    rewrite = False  # the rollback's re-added column rewrites the table
     if col.generated is not None:
         # PostgreSQL computes every row's value again as it adds the column back: nothing is lost, but
         # the table is rewritten under its lock (the rollback of a drop only; planned changes never do).
@@ -114,8 +117,21 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         back = (f"re-add {op.column} as the generated column it was: PostgreSQL recomputes its values, rewriting "
                 f"{table.name} under an ACCESS EXCLUSIVE lock")
     else:
-        readd = [f"ALTER TABLE {t} ADD COLUMN {a} {collated(col.type, col.collation)}"]
-        back = f"re-add {op.column} empty: its values are lost; restore them from a backup"
+        # Its DEFAULT (and so its NOT NULL) comes back with it, each row given the default, as an
+        # application inserting without the column expects; a nextval default's sequence went with
+        # the column. A volatile default is computed per row: the table is rewritten under its lock.
+        default = col.default if col.default is not None and sequence_of(col.default) is None else None
+        rewrite = default is not None and is_volatile(default)
+        readd = [f"ALTER TABLE {t} ADD COLUMN {a} {collated(col.type, col.collation)}"
+                 + (f" DEFAULT {operand(default)}" if default is not None else "")
+                 + (" NOT NULL" if default is not None and not col.nullable else "")]
+        if rewrite:
+            readd.insert(0, "-- squawk-ignore adding-field-with-default -- the rollback gives every row the "
+                            "dropped column's volatile default")
+        back = (f"re-add {op.column} with its default in every row: its values are lost; restore them from a "
+                "backup" if default is not None else
+                f"re-add {op.column} empty: its values are lost; restore them from a backup")
+        back += f" (its volatile default rewrites {table.name} under an ACCESS EXCLUSIVE lock)" if rewrite else ""
         lost = [i.name for i in _unrestorable(table, op.column)]
         back += (f"; {', '.join(lost)} (unique, NULLS NOT DISTINCT) cannot hold its NULLs and is not made again: "
                  "make it once the values are back") if lost else ""
@@ -126,7 +142,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         readd + _restore_indexes(ctx.schema, table, op.column, empty=col.generated is None),
         risk="brief lock, catalog change only; run it once nothing failed after the set-aside",
         rollback=back, data_loss=col.generated is None,
-        down_statement_timeout="0" if col.generated is not None else None))
+        down_statement_timeout="0" if col.generated is not None or rewrite else None))
     return steps
 
 
