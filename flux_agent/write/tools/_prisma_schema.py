@@ -308,12 +308,14 @@ def pin_to_database(doc: Doc, after) -> None:
             kind = "primary" if i.primary else "unique" if i.unique else "index"
             same = [d for d in db.indexes if d.columns == i.columns and d.primary == i.primary
                     and d.unique == i.unique and d.name != i.name and not d.where]
-            if same and not any(d.name == i.name for d in db.indexes):
+            # a name the database gives an index on other columns is no match: a renamed column's old
+            # index, still there until the contract, while the field's copy has a name of its own
+            if same and not any(d.name == i.name and d.columns == i.columns for d in db.indexes):
                 _set_map(doc, block, kind, i.columns, same[0].name)
                 block = doc.model(t.name)
         for c in (c for c in t.constraints if c.kind == "foreign_key"):
             same = [d for d in db.constraints if d.kind == "foreign_key" and d.columns == c.columns
                     and d.ref_table == c.ref_table and d.name != c.name]
-            if same and not any(d.name == c.name for d in db.constraints):
+            if same and not any(d.name == c.name and d.columns == c.columns for d in db.constraints):
                 _set_map(doc, block, "fkey", c.columns, same[0].name)
                 block = doc.model(t.name)

@@ -131,6 +131,31 @@ def test_a_drop_keeps_its_field_ignored_until_written(project, op, during, after
 
 
 @pytest.mark.node
+@pytest.mark.node
+@pytest.mark.parametrize("name, copy, final", [("users_nick_idx", "users_handle_idx", "users_handle_idx"),
+                                               ("nick_lookup", "nick_lookup_flux", "nick_lookup")])
+def test_a_renamed_fields_index_with_a_map_names_the_copy_meanwhile(project, capsys, name, copy, final):
+    """documenso's `@@index([email, ...], map: "Recipient_email_..._idx")`: in the window the field maps
+    the new column, whose index is the copy; the map kept the old index's name, which the ignored
+    field's index took by Prisma's default too, and Prisma refused the schema (P1012: the constraint
+    name has to be unique)."""
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(SCHEMA.replace("@@index([nick])", f'@@index([nick], map: "{name}")'))
+    init = project / "prisma" / "migrations" / "20240101000000_init" / "migration.sql"
+    init.write_text(INIT.replace('"users_nick_idx"', f'"{name}"'))
+    op = {"op": "rename_column", "table": "users", "column": "nick", "new_name": "handle"}
+    assert main(["plan", "--project", str(project), "--op", json.dumps(op), "--write"]) == 0
+    text = schema.read_text()
+    assert f'@@index([nick], map: "{copy}")' in text and "@@index([flux_old_nick]" in text, text
+    assert f'map: "{name}")' in text or name == "users_nick_idx", text  # the old column's index, where not the default
+    prisma_validate(schema)
+    assert main(["continue", "--project", str(project)]) == 0
+    text = schema.read_text()
+    assert "flux_old" not in text and (f'@@index([nick], map: "{final}")' in text), text
+    prisma_validate(schema)
+    capsys.readouterr()
+
+
 def test_a_field_edited_by_hand_in_between_is_left_alone(project, capsys):
     """The user removed the @ignore field by hand before `continue`: nothing of schema.prisma is
     written again (Flux edits what its window edit left, nothing else)."""
