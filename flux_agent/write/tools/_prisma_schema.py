@@ -272,8 +272,9 @@ def _field_for(doc: Doc, block, column: str, pg_type: str, nullable: bool, defau
     return doc.field_text(f, f"{name} {scalar}")
 
 
-def _set_map(doc: Doc, block, kind: str, columns: list[str], name: str) -> bool:
-    """Set `map:` of the key, unique, index or relation of `block` on exactly `columns`."""
+def _set_map(doc: Doc, block, kind: str, columns: list[str], name: str, now: str | None = None) -> bool:
+    """Set `map:` of the key, unique, index or relation of `block` on exactly `columns`: of the
+    @@index or @@unique among several on them whose map is `now` (its name now), else of one with no map."""
     cols = Doc.columns(block)
     for f in block.fields:
         for i, a in enumerate(f.attrs):
@@ -283,14 +284,16 @@ def _set_map(doc: Doc, block, kind: str, columns: list[str], name: str) -> bool:
                 f.attrs[i] = Attr(a.name, _set_arg(a.args, "map", name))
                 doc.set_field(f)
                 return True
-    for n, a in doc.block_attr_lines(block):
-        on = [cols.get(x, x) for x in field_names(find_arg(a.args, "fields", 0))]
-        if on == columns and a.name == {"primary": "id", "unique": "unique", "index": "index"}.get(kind):
-            code, comment = _split_comment(doc.line(n))
-            args = _set_arg(a.args, "name", None) if a.name == "index" else a.args  # legacy db name on @@index
-            doc.replace(n, re.match(r"\s*", code).group() + attr_text(Attr(a.name, _set_arg(args, "map", name)),
-                                                                       "@@") + comment)
-            return True
+    lines = [(n, a) for n, a in doc.block_attr_lines(block)
+             if [cols.get(x, x) for x in field_names(find_arg(a.args, "fields", 0))] == columns
+             and a.name == {"primary": "id", "unique": "unique", "index": "index"}.get(kind)]
+    lines.sort(key=lambda line: (find_arg(line[1].args, "map") != now, find_arg(line[1].args, "map") is not None))
+    for n, a in lines[:1]:
+        code, comment = _split_comment(doc.line(n))
+        args = _set_arg(a.args, "name", None) if a.name == "index" else a.args  # legacy db name on @@index
+        doc.replace(n, re.match(r"\s*", code).group() + attr_text(Attr(a.name, _set_arg(args, "map", name)),
+                                                                   "@@") + comment)
+        return True
     return False
 
 
@@ -308,10 +311,11 @@ def pin_to_database(doc: Doc, after) -> None:
             kind = "primary" if i.primary else "unique" if i.unique else "index"
             same = [d for d in db.indexes if d.columns == i.columns and d.primary == i.primary
                     and d.unique == i.unique and d.name != i.name and not d.where]
+            same.sort(key=lambda d: (d.method != i.method, d.opclasses != i.opclasses))  # a GIN one's copy first
             # a name the database gives an index on other columns is no match: a renamed column's old
             # index, still there until the contract, while the field's copy has a name of its own
             if same and not any(d.name == i.name and d.columns == i.columns for d in db.indexes):
-                _set_map(doc, block, kind, i.columns, same[0].name)
+                _set_map(doc, block, kind, i.columns, same[0].name, i.name)
                 block = doc.model(t.name)
         for c in (c for c in t.constraints if c.kind == "foreign_key"):
             same = [d for d in db.constraints if d.kind == "foreign_key" and d.columns == c.columns

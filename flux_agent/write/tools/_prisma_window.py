@@ -47,7 +47,8 @@ def _keys(block, f) -> list:
 def _ignored_copy(doc: Doc, op, prefix: str, column: str, typed=None) -> None:
     """After the op's field, an ignored copy of it mapping `column` (a column only the sync trigger
     writes meanwhile), named `<prefix><field>` (of type `typed`, prisma_type()'s answer, where
-    given), with copies of its indexes (names pinned to the database's later). Required only with
+    given), with copies of its indexes under their names (the field's own are pinned to the copies'
+    names on the new column later: pin_to_database). Required only with
     a default: a required ignored field without one would take `create` from the client."""
     block = doc.model(op.table)
     f = doc.field(block, op.column)
@@ -64,8 +65,10 @@ def _ignored_copy(doc: Doc, op, prefix: str, column: str, typed=None) -> None:
              if a.name in ("index", "unique") and f.name in field_names(find_arg(a.args, "fields", 0))]
     doc.insert(f.line + 1, doc.field_text(copy, doc.line(f.line)))
     for a in attrs:
+        # a rename's old field has the original index on the old column: its map (its name) goes with
+        # it; a type change's copy has a copy of it, named by the database later (pin_to_database)
         args = [(k, [_renamed(x, f.name, name) for x in v] if (k in (None, "fields") and isinstance(v, list)) else v)
-                for k, v in a.args if k != "map"]
+                for k, v in a.args if k != "map" or typed is None]
         doc.add_member(doc.model(op.table), attr_text(Attr(a.name, args), "@@"), attribute=True)
 
 

@@ -156,6 +156,30 @@ def test_a_renamed_fields_index_with_a_map_names_the_copy_meanwhile(project, cap
     capsys.readouterr()
 
 
+@pytest.mark.node
+def test_two_indexes_on_the_renamed_field_keep_theirs_apart(project, capsys):
+    """documenso's email has a plain index and a GIN one (gin_trgm_ops) on the same field: the old
+    field's copies were both unnamed, Prisma's one default name twice (P1012), and the map of the
+    GIN one could go to the plain copy."""
+    schema = project / "prisma" / "schema.prisma"
+    schema.write_text(SCHEMA.replace("@@index([nick])", '@@index([nick])\n  @@index([nick(ops: raw("gin_trgm_ops"))], '
+                                                         'map: "users_nick_trgm_idx", type: Gin)'))
+    init = project / "prisma" / "migrations" / "20240101000000_init" / "migration.sql"
+    init.write_text(INIT + 'CREATE INDEX "users_nick_trgm_idx" ON "users" USING gin ("nick" gin_trgm_ops);\n')
+    op = {"op": "rename_column", "table": "users", "column": "nick", "new_name": "handle"}
+    assert main(["plan", "--project", str(project), "--op", json.dumps(op), "--write"]) == 0
+    text = schema.read_text()
+    assert '@@index([nick(ops: raw("gin_trgm_ops"))], type: Gin, map: "users_nick_trgm_idx_flux")' in text, text
+    assert '@@index([flux_old_nick(ops: raw("gin_trgm_ops"))], map: "users_nick_trgm_idx", type: Gin)' in text, text
+    assert "@@index([nick])" in text and "@@index([flux_old_nick])" in text, text
+    prisma_validate(schema)
+    assert main(["continue", "--project", str(project)]) == 0
+    text = schema.read_text()
+    assert 'map: "users_nick_trgm_idx")' in text and "flux" not in text, text
+    prisma_validate(schema)
+    capsys.readouterr()
+
+
 def test_a_field_edited_by_hand_in_between_is_left_alone(project, capsys):
     """The user removed the @ignore field by hand before `continue`: nothing of schema.prisma is
     written again (Flux edits what its window edit left, nothing else)."""
