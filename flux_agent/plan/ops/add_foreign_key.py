@@ -10,7 +10,7 @@ from ...model.operations import AddForeignKey
 from ...model.schema import Constraint, Schema, Table
 from ...model.plan import Step
 from ...pg.locks import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
-from ...pg.quote import ident, ident_list, qname
+from ...pg.quote import canonical_table, ident, ident_list, qname
 from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
 from ._partitions import descendants, partitions
 
@@ -57,6 +57,14 @@ def validate(op: AddForeignKey, schema: Schema) -> None:
     name = fk_name(op, table)
     if any(c.name == name for c in table.constraints):
         raise FluxInputError(f"constraint {name!r} already exists on {table.name}")
+    same = next((c for c in table.constraints if c.kind == "foreign_key" and c.columns == list(op.columns)
+                 and c.ref_table is not None and canonical_table(c.ref_table) == ref.name
+                 and (c.ref_columns or ref.primary_key) == list(op.ref_columns)), None)
+    if same is not None:  # under another name (Drizzle's <table>_<column>_<ref>_<refcol>_fk): a second key
+        actions = f" ON DELETE {same.on_delete}" if same.on_delete else ""
+        raise FluxInputError(f"foreign key {same.name} already makes {table.name}({', '.join(op.columns)}) reference "
+                             f"{ref.name}({', '.join(op.ref_columns)}){actions}: to change what it does, drop it "
+                             "and add it again by hand")
 
 
 def plan(op: AddForeignKey, ctx: Ctx) -> list[Step]:
