@@ -112,6 +112,9 @@ class CodeChange(BaseModel):
     applied_on_write: bool = Field(False, description="--write applies it (a file that only describes the "
                                                       "database, such as schema.prisma); else it is the user's "
                                                       "or the model's to apply with the application change")
+    applied_when_written: bool = Field(False, description="`flux continue` applies it as it writes the plan's "
+                                       "last step (a file that describes the database once the contract has "
+                                       "run: a Drizzle schema.ts after a rename or drop)")
 
 
 class Plan(BaseModel):

@@ -191,13 +191,17 @@ def _conditional_checks(plan: Plan) -> list[str]:
                       f"then {action('continue')} writes the steps after it")
     # alembic's env.py is a runner setting, said on its own line below, not a model change
     runner = {c.path for c in plan.code_changes if plan.tool == "alembic" and c.path.endswith("env.py")}
-    yours = sorted({c.path for c in plan.code_changes if not c.applied_on_write and c.patch} - runner)
+    late = sorted({c.path for c in plan.code_changes if c.applied_when_written and c.patch})
+    yours = sorted({c.path for c in plan.code_changes if not c.applied_on_write and c.patch} - runner - set(late))
     # No patch: what to do is the code change's why (a model edit to make by hand; Rails' schema dump,
     # which `db:migrate` writes again: "by hand" would say the opposite of it)
     by_hand = {c.path: c.why for c in plan.code_changes if not c.applied_on_write and not c.patch and c.path not in runner}
     if yours:  # a plan with no deploy step of its own: with the migration's, as the ORM's own would be
         when = "with the application change" if code else "with the migration (the plan has no deploy step)"
         checks.append(f"apply the model changes ({', '.join(yours)}) {when}, so the ORM agrees with the database")
+    if late:  # a schema file that describes the database once the contract ran (Drizzle's)
+        checks.append(f"{', '.join(late)}: {action('continue')} edits it as it writes the last step; "
+                      "run no schema generator on it before then")
     checks += [f"{path}: {why}" for path, why in sorted(by_hand.items())]
     if runner:  # a setting the files depend on (prisma's schema edit needs no word)
         checks.append(f"{', '.join(sorted(runner))}: each revision in its own transaction (transaction_per_"

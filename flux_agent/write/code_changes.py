@@ -46,9 +46,11 @@ def patch_for(project: Path, rel: str, after: str) -> str:
     return diff(rel, before, after)
 
 
-def change(project: Path, rel: str, after: str, why: str, applied_on_write: bool = False) -> CodeChange:
+def change(project: Path, rel: str, after: str, why: str, applied_on_write: bool = False,
+           applied_when_written: bool = False) -> CodeChange:
     """The CodeChange turning the file as it is now into `after`."""
-    return CodeChange(path=rel, patch=patch_for(project, rel, after), why=why, applied_on_write=applied_on_write)
+    return CodeChange(path=rel, patch=patch_for(project, rel, after), why=why, applied_on_write=applied_on_write,
+                      applied_when_written=applied_when_written)
 
 
 def goes_out(plan: Plan) -> str:

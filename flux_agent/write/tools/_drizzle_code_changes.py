@@ -166,12 +166,13 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
     # until its contract step, which the edit (made for after it) does not declare: said so.
     adds = all(op.op in _ADDITIVE for op in plan.operations)
     when = ("applied with the plan's files: `drizzle-kit generate` finds nothing to do" if adds else
-            f"apply it once `flux continue` has written the step that drops the old {_gone(plan)}, not before: "
-            "until then the snapshots Flux wrote still hold it, and a `drizzle-kit generate` against this schema "
-            "would drop it while the plan's sync trigger still reads it (every insert fails); for the code step, "
-            "declare the new column beside the old one by hand")
+            f"`flux continue` applies it as it writes the step that drops the old {_gone(plan)}: until then "
+            "the snapshots Flux wrote still hold it; do not run `drizzle-kit generate` in between (against this "
+            "schema it would drop what the plan's sync trigger still reads, and every insert fails), and for the "
+            "code step declare the new column beside the old one by hand")
     out = [change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
-                  + "; ".join(done.get(rel) or ["index names"]) + f" ({when})", applied_on_write=adds)
+                  + "; ".join(done.get(rel) or ["index names"]) + f" ({when})", applied_on_write=adds,
+                  applied_when_written=not adds)
            for rel, ts in schemas.items() if ts.text != before[rel]]
     out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]
     out += [cannot(files[0], n) for n in renames]

@@ -122,7 +122,7 @@ def _additive(plan) -> bool:
 def _patch_by_hand(project: Path, changes) -> None:
     """The changes --write left to the user, applied as a user would."""
     for c in changes:
-        if not c.applied_on_write:
+        if not c.applied_on_write and not c.applied_when_written:
             subprocess.run(["patch", "-p1"], input=c.patch, text=True, cwd=project, check=True, capture_output=True)
 
 
@@ -164,10 +164,11 @@ def test_drizzle_kit_generate_finds_nothing_after_flux(project, case, capsys):
     assert all((project / "drizzle" / f"{e['tag']}.sql").is_file() for e in journal["entries"])
     changes = [c for c in plan.code_changes if c.patch]
     # A plan that only adds edits the schema with its files (ai-chatbot: left to the user, the next
-    # generate dropped the added column again); one that renames or drops leaves it to the user after
-    # the contract step, as the change says
+    # generate dropped the added column again); one that renames or drops, with its last step's write
+    # (left to the user, the dropped column stayed declared and generate added it back: Dokploy's pid)
     assert [c.path for c in changes] == ["src/schema.ts"]
     assert changes[0].applied_on_write is _additive(plan)
+    assert changes[0].applied_when_written is not _additive(plan)
     assert [c.why for c in plan.code_changes if not c.patch] == []
     _patch_by_hand(project, changes)
     files = sorted(p.name for p in (project / "drizzle").glob("*.sql"))
