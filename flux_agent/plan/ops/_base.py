@@ -90,7 +90,10 @@ def checked_expr(text: str, table: Optional[Table], what: str, subquery: bool = 
     if table is not None:
         for ref in sorted(column_refs(node)):
             if table.column(ref) is None:
-                raise FluxInputError(f"{what} {text!r} names unknown column {ref!r} of table {table.name!r}")
+                # PostgreSQL folds an unquoted name to lower case: createdAt::timestamptz reads createdat
+                cased = next((c.name for c in table.columns if c.name.lower() == ref and c.name != ref), None)
+                hint = f" (did you mean {ident(cased)}? a name with capitals is quoted)" if cased else ""
+                raise FluxInputError(f"{what} {text!r} names unknown column {ref!r} of table {table.name!r}{hint}")
     return render(node)
 
 
