@@ -8,7 +8,7 @@ from __future__ import annotations
 from ...errors import FluxInputError
 from ...model.operations import AddForeignKey
 from ...model.schema import Constraint, Schema, Table
-from ...model.plan import Step
+from ...model.plan import Finding, Step
 from ...pg.locks import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import canonical_table, ident, ident_list, qname
 from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
@@ -65,6 +65,21 @@ def validate(op: AddForeignKey, schema: Schema) -> None:
         raise FluxInputError(f"foreign key {same.name} already makes {table.name}({', '.join(op.columns)}) reference "
                              f"{ref.name}({', '.join(op.ref_columns)}){actions}: to change what it does, drop it "
                              "and add it again by hand")
+
+
+def warnings(op: AddForeignKey, schema: Schema) -> list[Finding]:
+    """No index leads with the key's columns: every delete (or key change) of a referenced row scans
+    the table for the rows that point at it, under the referenced row's lock (documenso's
+    CscSession.envelopeId, ON DELETE CASCADE). Where the plan makes the table, it is said too."""
+    table = require_table(schema, op.table)
+    keys = list(op.columns)
+    if any(i.columns[:len(keys)] == keys and not i.where for i in table.indexes) or table.primary_key[:len(keys)] == keys:
+        return []
+    action = f" (ON DELETE {ON_DELETE[' '.join(op.on_delete.lower().split())]})" if op.on_delete else ""
+    return [Finding(rule="foreign-key-without-index", severity="warning", message=(
+        f"no index of {table.name} leads with ({', '.join(keys)}): each delete or key change of a {op.ref_table} "
+        f"row scans {table.name} for the rows that reference it{action}; add one (add_index on {table.name} "
+        f"({', '.join(keys)}), built concurrently)"))]
 
 
 def plan(op: AddForeignKey, ctx: Ctx) -> list[Step]:

@@ -34,3 +34,13 @@ def test_the_same_key_under_another_name_is_refused():
 def test_a_key_to_another_table_or_column_is_planned():
     assert _plan(columns=["user_id"], ref_table="teams", ref_columns=["id"]).steps
     assert _plan(columns=["author"], ref_table="users", ref_columns=["email"]).steps
+
+
+def test_a_key_no_index_leads_with_is_warned_of():
+    warned = _plan(columns=["author"], ref_table="users", ref_columns=["email"], on_delete="cascade").findings
+    [finding] = [f for f in warned if f.rule == "foreign-key-without-index"]
+    assert "no index of posts leads with (author)" in finding.message and "ON DELETE CASCADE" in finding.message
+    indexed = replay_sql(DDL + "CREATE INDEX posts_author_id_idx ON posts (author, id);")
+    plan = build_plan(parse_operations([{"op": "add_foreign_key", "table": "posts", "columns": ["author"],
+                                         "ref_table": "users", "ref_columns": ["email"]}]), indexed, Settings())
+    assert not [f for f in plan.findings if f.rule == "foreign-key-without-index"]
