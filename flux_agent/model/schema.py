@@ -22,6 +22,8 @@ class Column(BaseModel):
                                      "STORED: PostgreSQL computes it from the row's other columns (no default)")
     collation: Optional[str] = Field(None, description="its collation where not its type's own ('C'): how it sorts "
                                      "and compares text, which a copy of the column must keep")
+    comment: Optional[str] = Field(None, description="COMMENT ON COLUMN: a rename's or type change's copy of the "
+                                   "column, and a rollback's re-added one, get it again")
 
 
 class Index(BaseModel):

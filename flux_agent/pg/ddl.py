@@ -235,6 +235,12 @@ def sequence_options(seq: Sequence) -> str:
     return out + (" CYCLE" if seq.cycle else "")
 
 
+def comment_sql(table: str, column: str, comment: Optional[str]) -> list[str]:
+    """COMMENT ON COLUMN, where the column has a comment: a copy of the column, or the one a rollback
+    re-adds, gets it again (its value gone with the dropped column otherwise)."""
+    return [f"COMMENT ON COLUMN {qname(table)}.{ident(column)} IS {literal(comment)}"] if comment is not None else []
+
+
 def collated(type_sql: str, collation: Optional[str]) -> str:
     """A column's type as a column definition writes it, with its collation where it names one."""
     return f"{type_sql} COLLATE {ident(collation)}" if collation else type_sql

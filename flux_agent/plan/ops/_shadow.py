@@ -19,7 +19,7 @@ from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import cast_target, collatable, distinct_sql as differ, not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
 from ...pg.parse import column_refs, is_one_name, operand, parse_expr, render, replace_column
-from ...pg.ddl import collated, index_sql, key_actions
+from ...pg.ddl import collated, comment_sql, index_sql, key_actions
 from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_steps
 from ._partitions import partitions
@@ -232,7 +232,7 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
         # The copy keeps the column's collation where its type takes one (change_column_type says why).
         _add_copy(f"ALTER TABLE {t} ADD COLUMN {n} "
                   f"{collated(sh.new_type, sh.old.collation if collatable(sh.new_type) else None)}", sh)
-        + sync_function_sql(sh),
+        + comment_sql(sh.table.name, sh.new_name, sh.old.comment) + sync_function_sql(sh),
         drop_sync_sql(sh) + [f"ALTER TABLE {t} DROP COLUMN IF EXISTS {n}"],
         risk="brief lock, catalog change only; writes to either column are mirrored from here on",
         rollback=f"drop the trigger and {sh.new_name} ({sh.old.name} still holds every value)")]

@@ -4,7 +4,7 @@ constraints and its sequences; and the rollback that rebuilds the old column fro
 
 from __future__ import annotations
 
-from ...pg.ddl import collated, constraint_sql as key_constraint_sql, index_sql, unique_using_index_sql
+from ...pg.ddl import collated, comment_sql, constraint_sql as key_constraint_sql, index_sql, unique_using_index_sql
 from ...pg.parse import operand
 from ...pg.quote import ident, qname, qname_in
 from ._ignores import kept_type
@@ -34,6 +34,7 @@ def restore_old_sql(sh: Shadow) -> list[str]:
                     f"{sh.old.name} comes back with the type it had ({sh.old.type})")
     if own_defaults(sh.schema, sh.table, sh.old.name):  # ADD COLUMN gave every partition the table's
         out += defaults_sql(sh.schema, sh.table, sh.old.name)
+    out += comment_sql(sh.table.name, sh.old.name, sh.old.comment)
     out.append(f"UPDATE {t} SET {o} = {sh.back([sh.new_name])}")
     if not sh.old.nullable:
         out.append(f"ALTER TABLE {t} ALTER COLUMN {o} SET NOT NULL")

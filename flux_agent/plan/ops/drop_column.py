@@ -8,7 +8,7 @@ from __future__ import annotations
 from ...errors import FluxInputError
 from ...model.operations import DropColumn
 from ...model.schema import Column, Index, Schema, Table
-from ...pg.ddl import collated, index_sql, sequence_of, unique_using_index_sql
+from ...pg.ddl import collated, comment_sql, index_sql, sequence_of, unique_using_index_sql
 from ...pg.parse import operand
 from ...pg.types import is_volatile
 from ...pg.repoint import exclusion_copy
@@ -135,6 +135,7 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         lost = [i.name for i in _unrestorable(table, op.column)]
         back += (f"; {', '.join(lost)} (unique, NULLS NOT DISTINCT) cannot hold its NULLs and is not made again: "
                  "make it once the values are back") if lost else ""
+    readd += comment_sql(table.name, aside_name(op.column), col.comment)
     steps.append(tx_step(
         ctx, "contract", f"drop the set-aside column {aside_name(op.column)} from {table.name}",
         ["-- squawk-ignore ban-drop-column -- unused since the code step and set aside since the step before",

@@ -73,7 +73,8 @@ _COLUMNS = """
 SELECT a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
        a.attidentity <> '', a.attgenerated <> '', pg_get_expr(d.adbin, d.adrelid),
        (SELECT co.collname::text FROM pg_type t JOIN pg_collation co ON co.oid = a.attcollation
-         WHERE t.oid = a.atttypid AND a.attcollation <> t.typcollation)
+         WHERE t.oid = a.atttypid AND a.attcollation <> t.typcollation),
+       col_description(a.attrelid, a.attnum)
   FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attrelid, a.attnum"""
@@ -217,11 +218,12 @@ def _read(conn) -> Schema:
                             row_estimate=None if rows is None else int(round(rows)),
                             size_bytes=None if size is None else int(size), storage=list(storage))
     oids = list(tables)
-    for rel, name, typ, notnull, identity, generated, default, collation in conn.execute(_COLUMNS, (oids,)):
+    for rel, name, typ, notnull, identity, generated, default, collation, comment in conn.execute(_COLUMNS, (oids,)):
         # pg_attrdef holds an identity's nothing and a generated column's expression: neither is a default.
         tables[rel].columns.append(Column(name=name, type=typ, nullable=not notnull,
                                           default=None if identity or generated else default,
-                                          generated=default if generated else None, collation=collation))
+                                          generated=default if generated else None, collation=collation,
+                                          comment=comment))
     for rel, *index in conn.execute(_INDEXES, (oids,)):
         tables[rel].indexes.append(_index(*index))
     for rel, name, kind, valid, deltype, updtype, matchtype, deferrable, expr, cols, ref_ns, ref_name, ref_cols in \

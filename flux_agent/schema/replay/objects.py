@@ -339,3 +339,16 @@ def set_variable(st: State, stmt: ast.VariableSetStmt) -> None:
         st.search_path = [v for v in values if v != "$user"] or ["public"]
     elif stmt.kind in (VariableSetKind.VAR_SET_DEFAULT, VariableSetKind.VAR_RESET):
         st.search_path = ["public"]
+
+
+def comment(st: State, stmt: ast.CommentStmt) -> None:
+    """COMMENT ON COLUMN: the column's comment (IS NULL takes it away); other objects' are not kept."""
+    if stmt.objtype != OT.OBJECT_COLUMN:
+        return
+    names = names_of(stmt.object)
+    if len(names) < 2:
+        return
+    table = st.table(ast.RangeVar(schemaname=names[-3] if len(names) > 2 else None, relname=names[-2]))
+    col = table.column(names[-1]) if table is not None else None
+    if col is not None:
+        col.comment = stmt.comment

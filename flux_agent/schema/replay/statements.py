@@ -10,15 +10,15 @@ from typing import Callable, Optional, Sequence
 
 import pglast
 from pglast import ast
-from pglast.enums import VariableSetKind
+from pglast.enums import ObjectType, VariableSetKind
 
 from ...errors import FluxError, FluxInputError, FluxInternalError
 from ...pg.parse import parse_sql
 from ...pg.split import Statement
 from .ddl import alter_table, create_table
 from .objects import (
-    alter_enum, create_enum, create_extension, create_index, create_table_as, create_view, drop, refresh, rename, select_into,
-    set_schema, set_variable,
+    alter_enum, comment, create_enum, create_extension, create_index, create_table_as, create_view, drop, refresh, rename,
+    select_into, set_schema, set_variable,
 )
 from .state import State
 from .touches import touched, union
@@ -42,6 +42,7 @@ _HANDLERS: dict[type, Callable[[State, ast.Node], None]] = {
     ast.CompositeTypeStmt: create_composite,
     ast.SelectStmt: select_into,
     ast.RefreshMatViewStmt: refresh,
+    ast.CommentStmt: comment,
 }
 
 
@@ -57,6 +58,8 @@ def replay_step(node: ast.Node, text: str) -> Optional[Callable[[State], None]]:
         return None  # only the search path matters to replay
     if isinstance(node, ast.SelectStmt) and node.intoClause is None:
         return None  # a query: only SELECT INTO makes a table
+    if isinstance(node, ast.CommentStmt) and node.objtype != ObjectType.OBJECT_COLUMN:
+        return None  # only a column's comment is kept (a copy of the column takes it)
     handler = _HANDLERS.get(type(node))
     return None if handler is None else (lambda state: handler(state, node))
 

@@ -692,6 +692,9 @@ def test_upchieve_counts(upchieve):
 
 
 def test_upchieve_columns(upchieve):
+    from tests.unit.schema.test_schema_rails_pgdump import _without_comments
+
+    upchieve = _without_comments(upchieve)
     users = upchieve.table("upchieve.users")
     assert users.column("email") == Column(name="email", type="text", nullable=False)
     assert users.column("sms_consent") == Column(name="sms_consent", type="boolean", nullable=False, default="FALSE")
