@@ -12,8 +12,8 @@ from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
 from flux_agent.schema.replay.engine import replay_sql
 from flux_agent.verify.catalog import snapshot
-from flux_agent.verify.check import PlanCheck
-from flux_agent.verify.runner import connect, forward, rollback, sql_steps
+from flux_agent.verify.runner import connect
+from tests.integration.plan.test_dependents_pg import run_three_ways
 
 DDL = """
 CREATE TABLE users (id bigint PRIMARY KEY, bio text, age integer);
@@ -46,21 +46,11 @@ def _comments(conn) -> dict:
 def test_forward_back_and_forward_keep_the_comment(pg_url, case):
     schema = replay_sql(DDL)
     plan = build_plan(parse_operations([OPS[case]]), schema, Settings())
-    steps = sql_steps(plan)
     with connect(pg_url) as conn:
         conn.execute(DDL)
-        check = PlanCheck(conn, plan, schema)
-        forward(conn, steps)
-        assert check.forward_done() == []
-        column = {"rename": "about", "retype": "bio"}.get(case)
-        if column:
-            assert _comments(conn)[column] == "profile text, it's shown"
-        rollback(conn, steps)
-        assert check.rollback_done() == []
-        assert _comments(conn)["bio"] == "profile text, it's shown"
-        check.forward_starts()
-        forward(conn, steps)
-        assert check.forward_done() == []
+    before, after = run_three_ways(pg_url, plan, schema, lambda conn, _: _comments(conn))
+    assert before["bio"] == after.get({"rename": "about", "retype": "bio"}.get(case), before["bio"])
+    assert before["bio"] == "profile text, it's shown"
 
 
 @pytest.mark.pg

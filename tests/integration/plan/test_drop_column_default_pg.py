@@ -11,8 +11,8 @@ from flux_agent.entry.actions import parse_operations
 from flux_agent.model.settings import Settings
 from flux_agent.plan.planner import build_plan
 from flux_agent.schema.replay.engine import replay_sql
-from flux_agent.verify.check import PlanCheck
-from flux_agent.verify.runner import connect, forward, rollback, sql_steps
+from flux_agent.verify.runner import connect
+from tests.integration.plan.test_dependents_pg import run_three_ways
 
 DDL = """
 CREATE TABLE users (
@@ -50,16 +50,9 @@ def test_the_rollback_re_adds_the_default_and_says_what_it_costs():
 @pytest.mark.parametrize("column", ["nickname", "bio", "token"])
 def test_forward_back_and_forward_restores_the_column_as_it_was(pg_url, column):
     plan, schema = _plan(column)
-    steps = sql_steps(plan)
     with connect(pg_url) as conn:
         conn.execute(DDL)
-        check = PlanCheck(conn, plan, schema)
-        forward(conn, steps)
-        assert check.forward_done() == []
-        rollback(conn, steps)
-        assert check.rollback_done() == []
-        nulls = conn.execute(f"SELECT count(*) FROM users WHERE {column} IS NULL").fetchone()[0]
-        assert nulls == 0  # every row has the default again
-        check.forward_starts()
-        forward(conn, steps)
-        assert check.forward_done() == []
+    nulls = f"SELECT count(*) FROM users WHERE {column} IS NULL"
+    before, _ = run_three_ways(pg_url, plan, schema,
+                               lambda conn, after: None if after else conn.execute(nulls).fetchone()[0])
+    assert before == 0  # and after the rollback: every row has the default again
