@@ -9,7 +9,7 @@ from typing import Optional
 
 from ..errors import FluxInputError
 from .parse import HAVE_PGLAST, ast, iter_nodes, parse_expr, parse_type, render
-from .quote import ident
+from .quote import ident, literal
 
 if not HAVE_PGLAST:  # sqlglot stands in where the pglast wheel is missing
     from . import fallback as _fb
@@ -142,6 +142,18 @@ def cast_target(canonical: str) -> str:
     if not mods:
         return canonical
     return _ANY_LENGTH.get(base, base) + ("[]" if is_array else "")
+
+
+def parsed(old: str, new: str) -> Optional[str]:
+    """Where ALTER COLUMN TYPE old -> new reads each value as text and parses it (text -> timestamptz,
+    varchar -> integer, ...): a SQL condition naming the column as `{col}` that a value which does not
+    parse meets (pg_input_is_valid, PostgreSQL 16+); else None."""
+    ob, _, oa = type_parts(old)
+    nb, _, na = type_parts(new)
+    textual = {"text", "character varying", "character", "citext"}
+    if oa or na or ob not in textual or nb in textual:
+        return None
+    return f"{{col}} IS NOT NULL AND NOT pg_input_is_valid({{col}}, {literal(new)})"
 
 
 def narrowing(old: str, new: str) -> Optional[str]:

@@ -13,7 +13,7 @@ from ...model.operations import ChangeColumnType
 from ...model.schema import Schema
 from ...model.plan import Finding, Step
 from ...pg.ddl import collated
-from ...pg.types import binary_coercible, collatable, narrowing, rounding
+from ...pg.types import binary_coercible, collatable, narrowing, parsed, rounding
 from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
@@ -113,13 +113,16 @@ def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:
             (narrowing, "holds less: a value where {where} makes the backfill fail, and writes of one fail from "
                         "the first step on"),
             (rounding, "rounds values to its scale (4.25 is 4.3 in numeric(3,1)): the copy holds them rounded, "
-                       "and after the swap so does the column")):
+                       "and after the swap so does the column"),
+            (parsed, "parses each value as the new type: one that does not parse makes the backfill fail, and "
+                     "old code's writes of one fail from the first step on (the sync trigger casts them)")):
         found = condition(col.type, new_type) if op.using is None else None
         if found is not None:
             where = found.format(col=ident(op.column))
+            since = " (PostgreSQL 16+)" if condition is parsed else ""
             out.append(Finding(rule="narrowing-type", severity="warning", message=(
                 f"{table.name}.{op.column} {col.type} -> {new_type} {what.format(where=where)}; find them before "
-                f"deploying: SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
+                f"deploying{since}: SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
     return out
 
 
