@@ -175,7 +175,8 @@ def write_migration(req: WriteRequest, root: Path) -> WriteResult:
         plan = outcome.plan or plan
     return WriteResult(files=outcome.files, summary=plan.summary, next=outcome.next,
                        remaining_steps=outcome.remaining_steps,
-                       code_changes=[c for c in plan.code_changes if not c.applied_on_write])
+                       code_changes=[c for c in plan.code_changes
+                                     if not c.applied_on_write and not c.applied_when_written])
 
 
 def migration_status(req: StatusRequest, root: Path) -> StatusReport:

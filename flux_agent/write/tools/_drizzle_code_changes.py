@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import FluxError
+from ...model.operations import AddColumn, AddIndex, DropNotNull
 from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
 from ...plan.ops._base import short_name
 from ..base import db_steps
-from ..code_changes import cannot, change, lf, read
+from ..code_changes import cannot, diff, lf, read
 from ._drizzle_journal import step_file
 from ._drizzle_schema_files import drop_reexport, schema_files
 from ._drizzle_schema_ts import TsSchema, ts_edit
@@ -37,17 +38,59 @@ def _index_name(op) -> str:
     return op.name or short_name(split_qualified(op.table)[1], *op.columns, suffix="key" if unique else "idx")
 
 
-def _after(plan: Plan, project_dir: Path) -> tuple[object | None, list[str]]:
-    """(the database after the plan's steps, told from the newest snapshot; notes on what the
-    snapshots Flux writes cannot hold)."""
+def _after(plan: Plan, project_dir: Path, until: int | None = None) -> tuple[object | None, list[str]]:
+    """(the database after the plan's steps (those before step `until`, where given), told from the
+    newest snapshot; notes on what the snapshots Flux writes cannot hold)."""
     steps = db_steps(plan)
     if not steps or not steps[0].files:
         return None, []
     snaps = Snapshots(previous_snapshot(Path(project_dir) / step_file(steps[0]).parent))
-    for step in steps:
+    for step in (s for s in steps if until is None or s.number < until):
         snaps.step(step)
     snaps.take()
     return snaps.base, snaps.notes
+
+
+def _windowed(plan: Plan, project_dir: Path, before: dict[str, str]) -> dict[str, str] | None:
+    """The schema files as the database stands between the plan's first write and its code step
+    (its snapshots say so): a renamed or retyped column's copy declared beside it with its indexes,
+    a dropped column's NOT NULL gone; None where the plan has no such window or a file cannot say it.
+    Without it a `drizzle-kit generate` in between dropped the copy the sync trigger writes."""
+    from ..deploy_groups import next_group  # the writer's own groups, which import the writers
+
+    code = next((s.number for s in plan.steps if s.is_code), None)
+    ops = [op for op in plan.operations if op.op in ("rename_column", "change_column_type", "drop_column")]
+    steps = db_steps(plan)
+    if code is None or not ops or not steps or not steps[0].files:
+        return None
+    if {s.number for s in next_group(plan, set())[1]} != {s.number for s in steps if s.number < code}:
+        return None  # the first write stops at a by-hand step: the schema would run ahead of the snapshots
+    base = Snapshots(previous_snapshot(Path(project_dir) / step_file(steps[0]).parent)).base
+    window, _ = _after(plan, project_dir, until=code)
+    if window is None or base is None:
+        return None
+    schemas = {rel: TsSchema(text) for rel, text in before.items()}
+    try:
+        for op in ops:
+            table, old, rel = window.table(op.table), base.table(op.table), _home(schemas, op, plan.operations)
+            if table is None or old is None or rel is None:
+                return None
+            if op.op == "drop_column":
+                col, had = table.column(op.column), old.column(op.column)
+                if col is not None and had is not None and col.nullable and not had.nullable:
+                    ts_edit(schemas[rel], DropNotNull(table=op.table, column=op.column), _index_name)
+                continue
+            if any(c.kind == "foreign_key" and c.name not in {o.name for o in old.constraints} for c in table.constraints):
+                return None  # a copied foreign key: drizzle declares it on the column, left as it was
+            for col in (c for c in table.columns if old.column(c.name) is None):
+                ts_edit(schemas[rel], AddColumn(table=op.table, column=col.name, type=col.type,
+                                               nullable=col.nullable, default=col.default), _index_name)
+                for idx in (i for i in table.indexes if old.index(i.name) is None and col.name in i.columns):
+                    ts_edit(schemas[rel], AddIndex(table=op.table, columns=idx.columns, name=idx.name,
+                                                   unique=idx.unique, where=idx.where), _index_name)
+    except (Unsupported, TsError, FluxError, ValueError):
+        return None
+    return {rel: ts.text for rel, ts in schemas.items() if ts.text != before[rel]}
 
 
 def _index_names(ts: TsSchema, after) -> None:
@@ -170,10 +213,22 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
             "the snapshots Flux wrote still hold it; do not run `drizzle-kit generate` in between (against this "
             "schema it would drop what the plan's sync trigger still reads, and every insert fails), and for the "
             "code step declare the new column beside the old one by hand")
-    out = [change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
-                  + "; ".join(done.get(rel) or ["index names"]) + f" ({when})", applied_on_write=adds,
-                  applied_when_written=not adds)
-           for rel, ts in schemas.items() if ts.text != before[rel]]
+    window = {} if adds else (_windowed(plan, Path(project_dir), before) or {})
+    disk = {rel: read(Path(project_dir) / rel) for rel in before}
+
+    def ends(rel: str, text: str) -> str:  # in the file's own line endings (babybuddy's CRLF)
+        return text.replace("\n", "\r\n") if "\r\n" in disk[rel] else text
+
+    out = [CodeChange(path=rel, patch=diff(rel, disk[rel], ends(rel, text)), applied_on_write=True,
+                      why="the drizzle schema matches the database until the plan's code step: the copy the sync "
+                          "trigger writes declared beside its column (applied with the plan's files)")
+           for rel, text in window.items()]
+    out += [CodeChange(path=rel, patch=diff(rel, ends(rel, window[rel]) if rel in window else disk[rel],
+                                            ends(rel, ts.text)),
+                       why="the drizzle schema matches the database after the plan: "
+                           + "; ".join(done.get(rel) or ["index names"]) + f" ({when})",
+                       applied_on_write=adds, applied_when_written=not adds)
+            for rel, ts in schemas.items() if ts.text != before[rel]]
     out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]
     out += [cannot(files[0], n) for n in renames]
     if snap_notes:
