@@ -37,20 +37,26 @@ def lf(text: str) -> str:
     return text.replace("\r\n", "\n")
 
 
-def patch_for(project: Path, rel: str, after: str) -> str:
-    """The patch turning the file as it is now into `after` (made with "\n" line endings), in the
-    file's own line endings: a CRLF file's patch changes only the lines it edits, and applies."""
-    before = read(Path(project) / rel)
-    if "\r\n" in before:
+def patch_for(project: Path, rel: str, after: str, before: str | None = None) -> str:
+    """The patch turning the file as it is now (or as `before` has it: an edit applied first) into
+    `after`, both made with "\n" line endings, in the file's own line endings: a CRLF file's patch
+    changes only the lines it edits, and applies."""
+    disk = read(Path(project) / rel)
+    crlf = "\r\n" in disk
+    if before is None:
+        before = disk
+    elif crlf:
+        before = lf(before).replace("\n", "\r\n")
+    if crlf:
         after = lf(after).replace("\n", "\r\n")
     return diff(rel, before, after)
 
 
 def change(project: Path, rel: str, after: str, why: str, applied_on_write: bool = False,
-           applied_when_written: bool = False) -> CodeChange:
-    """The CodeChange turning the file as it is now into `after`."""
-    return CodeChange(path=rel, patch=patch_for(project, rel, after), why=why, applied_on_write=applied_on_write,
-                      applied_when_written=applied_when_written)
+           applied_when_written: bool = False, before: str | None = None) -> CodeChange:
+    """The CodeChange turning the file as it is now (or as `before` has it) into `after`."""
+    return CodeChange(path=rel, patch=patch_for(project, rel, after, before), why=why,
+                      applied_on_write=applied_on_write, applied_when_written=applied_when_written)
 
 
 def goes_out(plan: Plan) -> str:

@@ -128,9 +128,8 @@ def plan(op: DropColumn, ctx: Ctx) -> list[Step]:
         if rewrite:
             readd.insert(0, "-- squawk-ignore adding-field-with-default -- the rollback gives every row the "
                             "dropped column's volatile default")
-        back = (f"re-add {op.column} with its default in every row: its values are lost; restore them from a "
-                "backup" if default is not None else
-                f"re-add {op.column} empty: its values are lost; restore them from a backup")
+        back = (f"re-add {op.column} {'empty' if default is None else 'with its default in every row'}: its values "
+                "are lost; restore them from a backup")
         back += f" (its volatile default rewrites {table.name} under an ACCESS EXCLUSIVE lock)" if rewrite else ""
         lost = [i.name for i in _unrestorable(table, op.column)]
         back += (f"; {', '.join(lost)} (unique, NULLS NOT DISTINCT) cannot hold its NULLs and is not made again: "

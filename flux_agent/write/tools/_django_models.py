@@ -16,7 +16,7 @@ from ._django_fields import RELATED, class_named, column_of, field_of, field_typ
 from ...plan.naming import renamed_default_name
 from ._py import identifier, literal_default, offered
 from ._py_edits import (append_item, indent_of, insert_after, kwarg_added, offset, remove_item, remove_stmt,
-                        replace_node, str_source, with_kwarg)
+                        replace_node, replace_nodes, str_source, with_kwarg)
 
 _TYPE_KWARGS = {"max_length", "max_digits", "decimal_places"}
 
@@ -127,8 +127,7 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
             edits.append((node, f"{quote}{new_name}{quote}" if quote in "'\"" and quote not in new_name
                           else repr(new_name)))
             state.append(state_op("RenameIndex", model, f"new_name={new_name!r}", f"old_name={old_name!r}"))
-        for node, new_source in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
-            text = replace_node(text, node, new_source)  # the last first: the earlier offsets stay right
+        text = replace_nodes(text, edits)
         return Edit(model, text, state, f"field {name} of {where} now names the column {op.new_name}"
                     + ("" if len(edits) == 1 else " (and its Meta indexes the names the plan gives them)"))
     if not identifier(op.new_name):

@@ -12,7 +12,7 @@ from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
 from ...plan.ops._base import short_name
 from ..base import db_steps
-from ..code_changes import cannot, diff, lf, read
+from ..code_changes import cannot, change, lf, read
 from ._drizzle_journal import step_file
 from ._drizzle_schema_files import drop_reexport, schema_files
 from ._drizzle_schema_ts import TsSchema, ts_edit
@@ -214,20 +214,14 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
             "schema it would drop what the plan's sync trigger still reads, and every insert fails), and for the "
             "code step declare the new column beside the old one by hand")
     window = {} if adds else (_windowed(plan, Path(project_dir), before) or {})
-    disk = {rel: read(Path(project_dir) / rel) for rel in before}
-
-    def ends(rel: str, text: str) -> str:  # in the file's own line endings (babybuddy's CRLF)
-        return text.replace("\n", "\r\n") if "\r\n" in disk[rel] else text
-
-    out = [CodeChange(path=rel, patch=diff(rel, disk[rel], ends(rel, text)), applied_on_write=True,
-                      why="the drizzle schema matches the database until the plan's code step: the copy the sync "
-                          "trigger writes declared beside its column (applied with the plan's files)")
+    out = [change(project_dir, rel, text, "the drizzle schema matches the database until the plan's code step: "
+                  "the copy the sync trigger writes declared beside its column (applied with the plan's files)",
+                  applied_on_write=True)
            for rel, text in window.items()]
-    out += [CodeChange(path=rel, patch=diff(rel, ends(rel, window[rel]) if rel in window else disk[rel],
-                                            ends(rel, ts.text)),
-                       why="the drizzle schema matches the database after the plan: "
-                           + "; ".join(done.get(rel) or ["index names"]) + f" ({when})",
-                       applied_on_write=adds, applied_when_written=not adds)
+    # the final edit applies after the window's, where there is one
+    out += [change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
+                   + "; ".join(done.get(rel) or ["index names"]) + f" ({when})", applied_on_write=adds,
+                   applied_when_written=not adds, before=window.get(rel))
             for rel, ts in schemas.items() if ts.text != before[rel]]
     out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]
     out += [cannot(files[0], n) for n in renames]

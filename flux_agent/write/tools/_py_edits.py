@@ -24,6 +24,13 @@ def replace_node(text: str, node: ast.AST, new: str) -> str:
     return text[:start] + new + text[end:]
 
 
+def replace_nodes(text: str, edits: list[tuple[ast.AST, str]]) -> str:
+    """Each (node, new source) of `edits` made in `text`: the last first, so the earlier offsets stay right."""
+    for node, new in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        text = replace_node(text, node, new)
+    return text
+
+
 def append_item(text: str, seq: ast.List | ast.Tuple, item: str) -> str:
     """`item` (source) added at the end of the list or tuple `seq`, the rest of its source as it
     was (comments, line breaks, a trailing comma): on a line of its own, indented as the last item,

@@ -12,7 +12,7 @@ from pathlib import Path
 from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColumn, DropIndex, DropNotNull,
                                  RenameColumn, SetNotNull)
 from ._py import ModuleNames, identifier, literal_default, offered, source_files
-from ._py_edits import append_item, indent_of, insert_after, offset, remove_stmt, replace_node, with_kwarg
+from ._py_edits import append_item, indent_of, insert_after, offset, remove_stmt, replace_node, replace_nodes, with_kwarg
 from ._sa_types import sa_type
 from ._sqlalchemy_columns import column_of, columns_of, mapped_inner, type_arg
 
@@ -173,7 +173,7 @@ def _rename_column(op: RenameColumn, text, cls, model, where, conventions: bool 
         if refs is None:
             return Edit(model, cannot=f"__table_args__ of {where} names {op.column} where Flux cannot tell a column "
                                       "from text: rename it there by hand")
-        text = _replaced(text, [(n, _quoted(text, op.new_name)) for n in refs])
+        text = replace_nodes(text, [(n, _quoted(text, op.new_name)) for n in refs])
         cls = next(n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ClassDef) and n.lineno == cls.lineno)
         col = column_of(cls, op.column)
     if col.call and col.call.args and isinstance(col.call.args[0], ast.Constant) \
@@ -278,12 +278,6 @@ def _args_refs(cls: ast.ClassDef, column: str) -> list[ast.Constant] | None:
         refs += [a for a in listed if isinstance(a, ast.Constant) and a.value == column]
     every = [n for n in ast.walk(args.value) if isinstance(n, ast.Constant) and n.value == column]
     return refs if len(refs) == len(every) else None
-
-
-def _replaced(text: str, edits: list[tuple[ast.AST, str]]) -> str:
-    for node, source in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
-        text = replace_node(text, node, source)  # the last first: the earlier offsets stay right
-    return text
 
 
 def _named_in_args(cls: ast.ClassDef, column: str) -> bool:
