@@ -166,7 +166,7 @@ def _print_model_changes(plan) -> None:
     """The model changes the checklist asks for, as patches: text showed none of them, only --json did
     (nestjs-boilerplate's entities), then only --sql (redash's models: "apply the model changes" and
     nothing to apply)."""
-    for change in (c for c in plan.code_changes if c.patch and not c.applied_on_write and not c.applied_when_written):
+    for change in (c for c in plan.code_changes if c.patch and not c.applied_by_flux):
         print(f"\n-- model change {change.path} (`patch -p1`): {' '.join(change.why.split())}")
         print(change.patch.rstrip("\n"))
 

@@ -176,7 +176,7 @@ def write_migration(req: WriteRequest, root: Path) -> WriteResult:
     return WriteResult(files=outcome.files, summary=plan.summary, next=outcome.next,
                        remaining_steps=outcome.remaining_steps,
                        code_changes=[c for c in plan.code_changes
-                                     if not c.applied_on_write and not c.applied_when_written])
+                                     if not c.applied_by_flux])
 
 
 def migration_status(req: StatusRequest, root: Path) -> StatusReport:

@@ -115,6 +115,14 @@ class CodeChange(BaseModel):
     applied_when_written: bool = Field(False, description="`flux continue` applies it as it writes the plan's "
                                        "last step (a file that describes the database once the contract has "
                                        "run: a Drizzle schema.ts after a rename or drop)")
+    applied_at_step: Optional[int] = Field(None, description="the write that writes this step (`flux plan "
+                                           "--write` or `flux continue`) applies it: a Drizzle schema.ts kept "
+                                           "to what the migrations written so far leave in the database")
+
+    @property
+    def applied_by_flux(self) -> bool:
+        """Flux applies it as it writes the plan's files: nothing for the user to apply."""
+        return self.applied_on_write or self.applied_when_written or self.applied_at_step is not None
 
 
 class Plan(BaseModel):

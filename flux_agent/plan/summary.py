@@ -192,14 +192,18 @@ def _conditional_checks(plan: Plan) -> list[str]:
     # alembic's env.py is a runner setting, said on its own line below, not a model change
     runner = {c.path for c in plan.code_changes if plan.tool == "alembic" and c.path.endswith("env.py")}
     late = sorted({c.path for c in plan.code_changes if c.applied_when_written and c.patch})
-    yours = sorted({c.path for c in plan.code_changes if not c.applied_on_write and c.patch} - runner - set(late))
+    kept = {c.path for c in plan.code_changes if c.applied_at_step is not None and c.patch}
+    yours = sorted({c.path for c in plan.code_changes if not c.applied_by_flux and c.patch} - runner - set(late))
     # No patch: what to do is the code change's why (a model edit to make by hand; Rails' schema dump,
     # which `db:migrate` writes again: "by hand" would say the opposite of it)
     by_hand = {c.path: c.why for c in plan.code_changes if not c.applied_on_write and not c.patch and c.path not in runner}
     if yours:  # a plan with no deploy step of its own: with the migration's, as the ORM's own would be
         when = "with the application change" if code else "with the migration (the plan has no deploy step)"
         checks.append(f"apply the model changes ({', '.join(yours)}) {when}, so the ORM agrees with the database")
-    if late:  # a schema file that describes the database once the contract ran (Drizzle's)
+    if late and set(late) <= kept:  # a schema file kept to the migrations written (Drizzle's)
+        checks.append(f"{', '.join(late)}: each write keeps it to what the migrations written so far leave (a "
+                      "copy beside its column); the last one gives it its final form")
+    elif late:  # a schema file that describes the database once the contract ran
         checks.append(f"{', '.join(late)}: {action('continue')} edits it as it writes the last step; "
                       "run no schema generator on it before then")
     checks += [f"{path}: {why}" for path, why in sorted(by_hand.items())]

@@ -53,10 +53,12 @@ def patch_for(project: Path, rel: str, after: str, before: str | None = None) ->
 
 
 def change(project: Path, rel: str, after: str, why: str, applied_on_write: bool = False,
-           applied_when_written: bool = False, before: str | None = None) -> CodeChange:
+           applied_when_written: bool = False, before: str | None = None,
+           applied_at_step: int | None = None) -> CodeChange:
     """The CodeChange turning the file as it is now (or as `before` has it) into `after`."""
     return CodeChange(path=rel, patch=patch_for(project, rel, after, before), why=why,
-                      applied_on_write=applied_on_write, applied_when_written=applied_when_written)
+                      applied_on_write=applied_on_write, applied_when_written=applied_when_written,
+                      applied_at_step=applied_at_step)
 
 
 def goes_out(plan: Plan) -> str:

@@ -201,12 +201,14 @@ def _write_group(record: PlanRecord, group: list[Step], project: Path, new_recor
     if new_record:  # files that only describe the database follow it from the first write
         jobs += [FileJob(c.path, apply_patch(read_file(project / c.path), c.patch), replace=True)
                  for c in record.plan.code_changes if c.applied_on_write and c.patch]
+    windows, window_notes = _patched(project, [c for c in record.plan.code_changes
+                                              if c.applied_at_step in {s.number for s in group}])
     late, late_notes = _applied_when_written(record.plan, project, written)
-    jobs += late
+    jobs += windows + late
     # In the project's format, as its own tools would leave them (the record too: it is committed).
     enabled = load_settings(project).format_files
     jobs, formatted_with, notes = format_jobs(jobs, project, record.plan.tool, enabled)
-    notes = [*notes, *late_notes]
+    notes = [*notes, *window_notes, *late_notes]
     mine = {f for s in group for f in s.files}
     updated.file_digests = {**record.file_digests, **{j.rel: file_digest(j.content) for j in jobs if j.rel in mine}}
     # Every plan is kept, finished or not: `flux status` reads what a database applied against it.
@@ -230,14 +232,22 @@ def _applied_when_written(plan: Plan, project: Path, written: set[int]) -> tuple
     is written; a file changed since the plan (or changed so already) gets a note instead."""
     if _remaining(plan, written):
         return [], []
-    jobs, notes = [], []
-    for c in (c for c in plan.code_changes if c.applied_when_written and c.patch):
+    return _patched(project, [c for c in plan.code_changes if c.applied_when_written])
+
+
+def _patched(project: Path, changes: list) -> tuple[list[FileJob], list[str]]:
+    """The files `changes` edit, patched, in order (a file's later patch on its earlier one); a file
+    changed since the plan (or changed so already) gets a note instead."""
+    jobs: dict[str, FileJob] = {}
+    notes = []
+    for c in (c for c in changes if c.patch):
         try:
-            jobs.append(FileJob(c.path, apply_patch(read_file(project / c.path), c.patch), replace=True))
+            text = jobs[c.path].content if c.path in jobs else read_file(project / c.path)
+            jobs[c.path] = FileJob(c.path, apply_patch(text, c.patch), replace=True)
         except (ValueError, OSError) as exc:
             notes.append(f"{c.path} was not changed ({exc}: edited since the plan was made): apply the plan's "
                          f"change to it by hand ({c.why})")
-    return jobs, notes
+    return list(jobs.values()), notes
 
 
 def plan_records(project: Path) -> list[PlanRecord]:

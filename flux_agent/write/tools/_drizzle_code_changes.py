@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import FluxError
-from ...model.operations import AddColumn, AddIndex, DropNotNull
+from ...model.operations import AddColumn, AddIndex, DropNotNull, RenameColumn
 from ...model.plan import CodeChange, Plan
 from ...pg.quote import split_qualified
 from ...plan.ops._base import short_name
@@ -51,23 +51,39 @@ def _after(plan: Plan, project_dir: Path, until: int | None = None) -> tuple[obj
     return snaps.base, snaps.notes
 
 
-def _windowed(plan: Plan, project_dir: Path, before: dict[str, str]) -> dict[str, str] | None:
-    """The schema files as the database stands between the plan's first write and its code step
-    (its snapshots say so): a renamed or retyped column's copy declared beside it with its indexes,
-    a dropped column's NOT NULL gone; None where the plan has no such window or a file cannot say it.
-    Without it a `drizzle-kit generate` in between dropped the copy the sync trigger writes."""
+def _windows(plan: Plan, project_dir: Path, before: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
+    """(the first step of a write, the schema files as the database stands after it) for each write
+    but the last (which gives them their final form), as its snapshots tell it: a renamed or retyped column's copy declared
+    beside it, with the indexes and foreign keys the migrations written so far gave it; a dropped
+    column's NOT NULL gone; none where a file cannot say one of them. Without them a
+    `drizzle-kit generate` in between dropped the copy the sync trigger writes (Dokploy's
+    deployment.createdAt_flux), and every insert failed."""
     from ..deploy_groups import next_group  # the writer's own groups, which import the writers
 
-    code = next((s.number for s in plan.steps if s.is_code), None)
     ops = [op for op in plan.operations if op.op in ("rename_column", "change_column_type", "drop_column")]
     steps = db_steps(plan)
-    if code is None or not ops or not steps or not steps[0].files:
-        return None
-    if {s.number for s in next_group(plan, set())[1]} != {s.number for s in steps if s.number < code}:
-        return None  # the first write stops at a by-hand step: the schema would run ahead of the snapshots
+    if not ops or not steps or not steps[0].files:
+        return []
     base = Snapshots(previous_snapshot(Path(project_dir) / step_file(steps[0]).parent)).base
-    window, _ = _after(plan, project_dir, until=code)
-    if window is None or base is None:
+    out: list[tuple[int, dict[str, str]]] = []
+    written: set[int] = set()
+    while base is not None:
+        group = next_group(plan, written)[1]
+        written |= {s.number for s in group}
+        if not group or len(written) == len(steps):
+            break  # the last write gives the files their final form
+        window = _window(plan, project_dir, before, ops, base, until=max(written) + 1)
+        if window is None:
+            return []  # all or none: the summary tells a schema file that follows every write
+        out.append((group[0].number, window))
+    return out
+
+
+def _window(plan: Plan, project_dir: Path, before: dict[str, str], ops: list, base, until: int) -> dict[str, str] | None:
+    """The schema files (all of them, by path) declaring what the snapshots hold after the steps
+    before `until` (_windows); None where a file cannot say it."""
+    window, _ = _after(plan, project_dir, until=until)
+    if window is None:
         return None
     schemas = {rel: TsSchema(text) for rel, text in before.items()}
     try:
@@ -76,21 +92,54 @@ def _windowed(plan: Plan, project_dir: Path, before: dict[str, str]) -> dict[str
             if table is None or old is None or rel is None:
                 return None
             if op.op == "drop_column":
-                col, had = table.column(op.column), old.column(op.column)
-                if col is not None and had is not None and col.nullable and not had.nullable:
-                    ts_edit(schemas[rel], DropNotNull(table=op.table, column=op.column), _index_name)
+                _dropping(schemas[rel], op, old, table)
                 continue
-            if any(c.kind == "foreign_key" and c.name not in {o.name for o in old.constraints} for c in table.constraints):
-                return None  # a copied foreign key: drizzle declares it on the column, left as it was
+            new_keys = [c for c in table.constraints if c.kind == "foreign_key"
+                        and c.name not in {o.name for o in old.constraints}]
             for col in (c for c in table.columns if old.column(c.name) is None):
                 ts_edit(schemas[rel], AddColumn(table=op.table, column=col.name, type=col.type,
                                                nullable=col.nullable, default=col.default), _index_name)
+                for key in (k for k in new_keys if col.name in k.columns):
+                    _references(schemas[rel], op.table, col.name, key)
                 for idx in (i for i in table.indexes if old.index(i.name) is None and col.name in i.columns):
                     ts_edit(schemas[rel], AddIndex(table=op.table, columns=idx.columns, name=idx.name,
                                                    unique=idx.unique, where=idx.where), _index_name)
     except (Unsupported, TsError, FluxError, ValueError):
         return None
-    return {rel: ts.text for rel, ts in schemas.items() if ts.text != before[rel]}
+    return {rel: ts.text for rel, ts in schemas.items()}
+
+
+def _dropping(ts: TsSchema, op, old, table) -> None:
+    """A dropped column as the database holds it on the way: its NOT NULL gone, then set aside under
+    another name (the application no longer uses it), then gone."""
+    had, col = old.column(op.column), table.column(op.column)
+    if col is None:
+        aside = [c for c in table.columns if old.column(c.name) is None]
+        if len(aside) != 1:
+            ts_edit(ts, op, _index_name)
+            return
+        ts_edit(ts, RenameColumn(table=op.table, column=op.column, new_name=aside[0].name), _index_name)
+        col, op = aside[0], op.model_copy(update={"column": aside[0].name})
+    if had is not None and col.nullable and not had.nullable:
+        ts_edit(ts, DropNotNull(table=op.table, column=op.column), _index_name)
+
+
+def _references(ts: TsSchema, table: str, column: str, key) -> None:
+    """`.references(() => t.col)` on the column: a one-column foreign key to a table of the same file,
+    as drizzle declares it (and names it, as the snapshots Flux writes name a new key)."""
+    ref = split_qualified(key.ref_table or "")[1]
+    const = ts.const_of(ref)
+    if len(key.columns) != 1 or len(key.ref_columns) != 1 or const is None:
+        raise Unsupported(f"the foreign key {key.name} of {table}.{column}: declare it by hand")
+    ref_key = ts.column(ref, key.ref_columns[0])[1].key
+    if not ref_key.isidentifier():
+        raise Unsupported(f"the foreign key {key.name} of {table}.{column}: declare it by hand")
+    actions = {k: v.lower() for k, v in (("onDelete", key.on_delete), ("onUpdate", key.on_update))
+               if v and v != "NO ACTION"}
+    opts = ", { " + ", ".join(f'{k}: "{v}"' for k, v in actions.items()) + " }" if actions else ""
+    toks, p = ts.column(table, column)
+    at = toks[p.last].end
+    ts.splice(at, at, f".references(() => {const}.{ref_key}{opts})")
 
 
 def _index_names(ts: TsSchema, after) -> None:
@@ -213,15 +262,21 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
             "the snapshots Flux wrote still hold it; do not run `drizzle-kit generate` in between (against this "
             "schema it would drop what the plan's sync trigger still reads, and every insert fails), and for the "
             "code step declare the new column beside the old one by hand")
-    window = {} if adds else (_windowed(plan, Path(project_dir), before) or {})
-    out = [change(project_dir, rel, text, "the drizzle schema matches the database until the plan's code step: "
-                  "the copy the sync trigger writes declared beside its column (applied with the plan's files)",
-                  applied_on_write=True)
-           for rel, text in window.items()]
-    # the final edit applies after the window's, where there is one
+    windows = [] if adds else _windows(plan, Path(project_dir), before)
+    if windows:
+        when = ("`flux continue` applies it as it writes the step that drops the old "
+                f"{_gone(plan)}: until then each write declares what its migrations leave")
+    out, now = [], dict(before)  # each window's edit, on the one before it
+    for step, window in windows:
+        out += [change(project_dir, rel, text, "the drizzle schema matches the database the migrations written so "
+                       "far leave: the copy the sync trigger writes declared beside its column (applied with "
+                       f"step {step}'s write)", applied_at_step=step, before=now[rel])
+                for rel, text in window.items() if text != now[rel]]
+        now.update(window)
+    # the final edit applies after the windows', where there are any
     out += [change(project_dir, rel, ts.text, "the drizzle schema matches the database after the plan: "
                    + "; ".join(done.get(rel) or ["index names"]) + f" ({when})", applied_on_write=adds,
-                   applied_when_written=not adds, before=window.get(rel))
+                   applied_when_written=not adds, before=now[rel] if now[rel] != before[rel] else None)
             for rel, ts in schemas.items() if ts.text != before[rel]]
     out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]
     out += [cannot(files[0], n) for n in renames]
