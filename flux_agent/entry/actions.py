@@ -24,7 +24,8 @@ from ..model.operations import Operation
 from ..model.schema import Schema
 from ..plan.estimate import annotate
 from ..schema.replay.steps import schemas_before_each
-from ..devdb.build import MissingExtension
+from ..devdb import probe
+from ..devdb.build import Built, MissingExtension
 from ..devdb.program import explains_schema
 from ..devdb.project import project_schema
 from ..plan.planner import build_plan
@@ -98,14 +99,20 @@ def current_schema(project_dir: Optional[str] = None, tool: Optional[str] = None
     the dev database built from the project's own files, read from its catalogs; the
     static readers where the dev database cannot hold the project (an extension the
     server lacks, a tool whose migrations are program code) or FLUX_DEVDB=off."""
+    return _read_schema(project_dir, tool, database_url, migrations_dir)[:2]
+
+
+def _read_schema(project_dir: Optional[str], tool: Optional[str], database_url: Optional[str],
+                 migrations_dir: Optional[str]) -> tuple[Schema, list[str], Optional[Built]]:
+    """current_schema's, with the dev database build it was read from (None: read otherwise)."""
     project = project_path(project_dir)
     settings = load_settings(project, migrations_dir=migrations_dir)
     found = detect(project, tool or settings.tool, settings)
     if not_postgres(found.dialect, found.evidence):
         raise FluxInputError(not_postgres(found.dialect, found.evidence))
     if database_url:
-        return read_project_schema(project, found.tool, found.migrations_dir, database_url), []
-    schema, notes = None, []
+        return read_project_schema(project, found.tool, found.migrations_dir, database_url), [], None
+    schema, notes, built = None, [], None
     if os.environ.get("FLUX_DEVDB", "").lower() not in ("off", "0", "no"):
         try:
             built = project_schema(project, found, settings)
@@ -120,7 +127,7 @@ def current_schema(project_dir: Optional[str] = None, tool: Optional[str] = None
         schema = read_project_schema(project, found.tool, found.migrations_dir)
     if not (schema.tables or schema.views or schema.enums):
         _refuse_silent_empty(project, found)
-    return schema, notes
+    return schema, notes, built
 
 
 def _refuse_silent_empty(project: Path, found: Detection) -> None:
@@ -148,7 +155,7 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     project = project_path(project_dir)
     settings = load_settings(project, pg_version=pg_version, migrations_dir=migrations_dir)
     found = detect(project, tool or settings.tool, settings)
-    schema, notes = current_schema(str(project), found.tool, database_url, migrations_dir)
+    schema, notes, built = _read_schema(str(project), found.tool, database_url, migrations_dir)
     try:
         plan = build_plan(ops, schema, settings, tool=found.tool)
     except FluxInputError as exc:
@@ -158,6 +165,9 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
         # The schema lacks what the history failed to make: say why with the refusal.
         raise FluxInputError(f"{exc} (the project's migrations do not build cleanly on PostgreSQL: "
                              f"{why[0]}{f'; and {len(why) - 1} more' if len(why) > 1 else ''})") from None
+    refused = probe.refused(built, settings, ops) if built is not None else None
+    if refused:  # the names are right (build_plan checked them); a type or a value is not
+        raise FluxInputError(refused)
     writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
     changes = format_code_changes(writer.code_changes(plan, project), project, settings.format_files)
