@@ -27,7 +27,8 @@ from ..pg.parse import expr
 from ..pg.quote import ident, ident_list, qname
 from .runner import connect  # no prepared statements: the traffic may go through a pooler too
 from .check_values import check_choices
-from .values import py_value
+from .values import py_castable, py_value
+from .seed_scope import converted
 from .workload import View, Workload, choose
 
 OLD, NEW = "old", "new"
@@ -108,6 +109,7 @@ class Traffic:
     def __init__(self, url: str, plan: Plan, before: Schema, after: Schema,
                  progress: Optional[Callable[[str], None]] = None):
         self.url, self.plan, self.before, self.after, self.progress = url, plan, before, after, progress
+        self.converted = converted(plan, before)
         self.wl: Optional[Workload] = choose(plan, before, after)
         self.notes: list[str] = list(self.wl.notes) if self.wl else [
             "--load: the plan names no existing table, so no application traffic ran"]
@@ -161,7 +163,9 @@ class Traffic:
         if choices:
             lit = choices[n % len(choices)]
             return lit[1:-1].replace("''", "'") if lit.startswith("'") else int(lit)
-        return py_value(typ, n, token, schema)
+        target = self.converted.get((view.table, column))  # a text column the plan casts: values that cast
+        castable = py_castable(typ, target, n, token, schema) if target else None
+        return castable if castable is not None else py_value(typ, n, token, schema)
 
     # -- workers -------------------------------------------------------------
     def _view_for(self, version: str) -> Optional[View]:

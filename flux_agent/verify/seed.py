@@ -27,7 +27,7 @@ from ..pg.quote import ident, ident_list, qname
 from .check_values import check_choices
 from .seed_partitions import key_values, partition_links
 from .seed_scope import FEW
-from .values import sql_value
+from .values import castable_sql, sql_value
 
 
 FIRST_AFTER_EXISTING = 1_000_001
@@ -66,8 +66,10 @@ def fk_order(schema: Schema) -> list[Table]:
     return done
 
 
-def seed(conn: psycopg.Connection, schema: Schema, rows: int, full: Optional[set[str]] = None) -> SeedResult:
-    """`rows` rows in each table of `full` (None: every table), FEW (seed_scope.py) in the others."""
+def seed(conn: psycopg.Connection, schema: Schema, rows: int, full: Optional[set[str]] = None,
+         converted: Optional[dict[tuple[str, str], str]] = None) -> SeedResult:
+    """`rows` rows in each table of `full` (None: every table), FEW (seed_scope.py) in the others.
+    `converted`: (table, column) -> the type a plan converts the column to: its text values cast to it."""
     result = SeedResult()
     links = partition_links(schema)
     routed = {child for _, child in links}  # filled through their parents (seed_partitions.py)
@@ -85,7 +87,7 @@ def seed(conn: psycopg.Connection, schema: Schema, rows: int, full: Optional[set
         held = conn.execute(f"SELECT EXISTS (SELECT FROM {qname(table.name)})").fetchone()[0]
         try:
             error = _fill(conn, schema, table, rows if full is None or table.name in full else min(rows, FEW),
-                          result.counts, keys, held, []) or None
+                          result.counts, keys, held, [], converted or {}) or None
         except _CannotFill as exc:
             error = str(exc)
         if error is not None:
@@ -157,7 +159,7 @@ def _partial_unique(conn: psycopg.Connection, table: Table, exc: psycopg.Error) 
 
 
 def _fill(conn: psycopg.Connection, schema: Schema, table: Table, rows: int, counts: dict[str, int],
-          keys: dict, held: bool, outside: list[str]) -> str:
+          keys: dict, held: bool, outside: list[str], converted: dict[tuple[str, str], str]) -> str:
     """Insert the rows (the optional columns left out if that fails), keeping only the rows outside
     `outside` and each partial unique index that refuses one (one more each time); the error that
     stopped it, or "" once the rows went in. _CannotFill when the table cannot be filled at all."""
@@ -165,18 +167,19 @@ def _fill(conn: psycopg.Connection, schema: Schema, table: Table, rows: int, cou
     for null_optional in (False, True):
         try:
             with conn.transaction():
-                conn.execute(insert_sql(schema, table, rows, counts, null_optional, keys, held, outside))
+                conn.execute(insert_sql(schema, table, rows, counts, null_optional, keys, held, outside, converted))
             return ""
         except psycopg.Error as exc:
             error = (exc.diag.message_primary or str(exc)).strip()
             where = _partial_unique(conn, table, exc)
             if where is not None and where not in outside:
-                return _fill(conn, schema, table, rows, counts, keys, held, outside + [where])
+                return _fill(conn, schema, table, rows, counts, keys, held, outside + [where], converted)
     return error
 
 
 def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], null_optional: bool,
-               keys: Optional[dict[str, list[str]]] = None, held: bool = False, outside: Sequence[str] = ()) -> str:
+               keys: Optional[dict[str, list[str]]] = None, held: bool = False, outside: Sequence[str] = (),
+               converted: Optional[dict[tuple[str, str], str]] = None) -> str:
     """`keys`: a partitioned table's partition-key values (seed_partitions.key_values), cycled
     like a CHECK's choices and never NULL. `held`: the table holds rows already. `outside`: SQL
     conditions on the row's columns (partial unique indexes' predicates) no row may meet: the rows
@@ -193,7 +196,9 @@ def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], 
             items = ", ".join(choices[col.name])
             exprs[col.name] = f"(ARRAY[{items}])[1 + g % {len(choices[col.name])}]::{col.type}"
             continue
-        value = sql_value(col.type, "g", col.name, schema)
+        target = (converted or {}).get((table.name, col.name))
+        value = (target and castable_sql(col.type, target, "g", col.name, schema)) or \
+            sql_value(col.type, "g", col.name, schema)
         if value is None:
             if col.default is not None or col.nullable:
                 continue  # its default (or NULL) fills it

@@ -6,6 +6,7 @@ narrowest integer or numeric column."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import uuid
 from decimal import Decimal
@@ -127,6 +128,33 @@ def sql_value(type_text: str, g: str, salt: str, schema: Schema) -> Optional[str
     if base == "tsvector":
         return f"to_tsvector('simple', {literal(salt)} || ' w' || ({g})::text)"
     return None
+
+
+def castable_sql(type_text: str, target: str, g: str, salt: str, schema: Schema) -> Optional[str]:
+    """SQL giving a value of the text type `type_text` for row `g` that casts to `target` (a column a
+    plan converts: "<column>-1" casts to no integer, and verify failed a text -> integer plan on its
+    own rows); None where `type_text` is no text type or `target` has no value here. A value too long
+    for the column falls back to sql_value's."""
+    base, mods, array = split_type(type_text)
+    value = sql_value(target, g, salt, schema) if base in TEXTS and not array else None
+    if value is None:
+        return None
+    text = f"({value})::text"
+    if mods or base == "character":
+        text = f"(CASE WHEN length({text}) <= {mods[0] if mods else 1} THEN {text} END)"
+        return f"coalesce({text}, {sql_value(type_text, g, salt, schema)})"
+    return f"{text}::{type_text}"
+
+
+def py_castable(type_text: str, target: str, n: int, token: str, schema: Schema) -> Any:
+    """castable_sql's, as a Python value (an application's writes to the column, verify --load)."""
+    base, _, array = split_type(type_text)
+    value = py_value(target, n, token, schema) if base in TEXTS and not array else None
+    if isinstance(value, (Json, Jsonb)):
+        return json.dumps(value.obj)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return None if value is None else str(value)
 
 
 def py_value(type_text: str, n: int, token: str, schema: Schema) -> Any:
