@@ -54,20 +54,14 @@ def probes(op: Operation) -> list[tuple[str, str]]:
         out = [(f"the default {op.default!r} of {op.table}.{op.column} ({op.type})" if op.default
                 else f"column {op.table}.{op.column} {op.type}",
                 f"ALTER TABLE {table} ADD COLUMN {ident(op.column)} {type_name(op.type)}{default}")]
-        if op.backfill:
-            out.append((f"the backfill of {op.table}.{op.column}",
-                        f"UPDATE {table} SET {ident(op.column)} = {_value(op.backfill, 'backfill')} WHERE false"))
-        return out
+        return out + ([_filled(op, table, op.backfill, "backfill")] if op.backfill else [])
     if kind == "set_default":
         return [(f"the default of {op.table}.{op.column}",
                  f"ALTER TABLE {table} ALTER COLUMN {ident(op.column)} SET DEFAULT {_value(op.default, 'default')}")]
     if kind == "set_not_null" and op.backfill:
-        return [(f"the backfill of {op.table}.{op.column}",
-                 f"UPDATE {table} SET {ident(op.column)} = {_value(op.backfill, 'backfill')} WHERE false")]
+        return [_filled(op, table, op.backfill, "backfill")]
     if kind == "backfill":
-        where = f" AND {_value(op.where, 'where')}" if op.where else ""
-        return [(f"the backfill of {op.table}.{op.column}",
-                 f"UPDATE {table} SET {ident(op.column)} = {_value(op.value, 'value')} WHERE false{where}")]
+        return [_filled(op, table, op.value, "value", f" AND {_value(op.where, 'where')}" if op.where else "")]
     if kind == "change_column_type":
         new = type_name(op.type)
         value = _value(op.using, "using") if op.using else f"CAST({ident(op.column)} AS {new})"
@@ -90,6 +84,12 @@ def probes(op: Operation) -> list[tuple[str, str]]:
     if kind == "rename_table":
         return [("", f"ALTER TABLE {table} RENAME TO {ident(op.new_name.split('.')[-1])}")]
     return []
+
+
+def _filled(op: Operation, table: str, value: str, what: str, where: str = "") -> tuple[str, str]:
+    """The probe of a backfill's value: typed against the column, on no row (WHERE false)."""
+    return (f"the backfill of {op.table}.{op.column}",
+            f"UPDATE {table} SET {ident(op.column)} = {_value(value, what)} WHERE false{where}")
 
 
 def refusal(server: Server, built: Built, operations: Sequence[Operation]) -> Optional[str]:
