@@ -75,7 +75,7 @@ def warnings(op: AddForeignKey, schema: Schema) -> list[Finding]:
     keys = list(op.columns)
     if any(i.columns[:len(keys)] == keys and not i.where for i in table.indexes) or table.primary_key[:len(keys)] == keys:
         return []
-    action = f" (ON DELETE {ON_DELETE[' '.join(op.on_delete.lower().split())]})" if op.on_delete else ""
+    action = f" ({_on_delete(op).strip()})" if op.on_delete else ""
     return [Finding(rule="foreign-key-without-index", severity="warning", message=(
         f"no index of {table.name} leads with ({', '.join(keys)}): each delete or key change of a {op.ref_table} "
         f"row scans {table.name} for the rows that reference it{action}; add one (add_index on {table.name} "

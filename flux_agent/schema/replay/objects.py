@@ -342,9 +342,8 @@ def set_variable(st: State, stmt: ast.VariableSetStmt) -> None:
 
 
 def comment(st: State, stmt: ast.CommentStmt) -> None:
-    """COMMENT ON COLUMN: the column's comment (IS NULL takes it away); other objects' are not kept."""
-    if stmt.objtype != OT.OBJECT_COLUMN:
-        return
+    """COMMENT ON COLUMN: the column's comment (IS NULL takes it away); other objects' never come
+    here (statements.step leaves them out: nothing changes)."""
     names = names_of(stmt.object)
     if len(names) < 2:
         return
