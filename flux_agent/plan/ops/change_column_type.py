@@ -13,7 +13,7 @@ from ...model.operations import ChangeColumnType
 from ...model.schema import Schema
 from ...model.plan import Finding, Step
 from ...pg.ddl import collated
-from ...pg.types import binary_coercible, collatable, narrowing, parsed, rounding
+from ...pg.types import BUILTIN_TYPES, binary_coercible, collatable, narrowing, parsed, rounding, type_parts
 from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
@@ -81,16 +81,22 @@ def plan(op: ChangeColumnType, ctx: Ctx) -> list[Step]:
         f"deploy code that accepts {table.name}.{op.column} as {new_type} (it changes at the next step)",
         risk="application deploy; code keeps the column name"))
     up, undo = swap_sql(sh)
+    # Text cast to another type keeps the value, not its spelling: the way back prints it ('007' comes
+    # back '7', a time in the session's DateStyle, not as it was written).
+    spelled = op.using is None and collatable(col.type) and not collatable(new_type) \
+        and type_parts(new_type)[0] in BUILTIN_TYPES  # an enum's labels come back as written
     steps.append(tx_step(
         ctx, "contract", f"swap {table.name}.{op.column} to the {new_type} copy and drop the old column",
         up, undo, risk="brief lock, catalog change only", down_statement_timeout="0",
         rollback=f"re-create {op.column} as {col.type} from the copy (rewrites the table under lock)"
                  + ("; values come back by a plain cast, not by inverting the using expression"
                     if op.using is not None else "")
+                 + (f"; the text comes back as PostgreSQL prints the {new_type}, not as it was written ('007' as "
+                    "'7')" if spelled else "")
                  # maybe-finance's integer -> text: once a non-numeric value is written the way back fails
                  + (f"; fails if a value written since does not fit {col.type}"
                     if not binary_coercible(new_type, col.type) else ""),
-        data_loss=op.using is not None))
+        data_loss=op.using is not None or spelled))
     return steps
 
 
