@@ -201,8 +201,8 @@ def _conditional_checks(plan: Plan) -> list[str]:
         when = "with the application change" if code else "with the migration (the plan has no deploy step)"
         checks.append(f"apply the model changes ({', '.join(yours)}) {when}, so the ORM agrees with the database")
     if late and set(late) <= kept:  # a schema file kept to the migrations written (Drizzle's)
-        checks.append(f"{', '.join(late)}: each write keeps it to what the migrations written so far leave (a "
-                      "copy beside its column); the last one gives it its final form")
+        checks.append(f"{', '.join(late)}: each write keeps it to what the migrations written so far leave; "
+                      "the last one gives it its final form")
     elif late:  # a schema file that describes the database once the contract ran
         checks.append(f"{', '.join(late)}: {action('continue')} edits it as it writes the last step; "
                       "run no schema generator on it before then")

@@ -51,19 +51,19 @@ def _after(plan: Plan, project_dir: Path, until: int | None = None) -> tuple[obj
     return snaps.base, snaps.notes
 
 
-def _windows(plan: Plan, project_dir: Path, before: dict[str, str]) -> list[tuple[int, dict[str, str]]]:
-    """(the first step of a write, the schema files as the database stands after it) for each write
-    but the last (which gives them their final form), as its snapshots tell it: a renamed or retyped column's copy declared
-    beside it, with the indexes and foreign keys the migrations written so far gave it; a dropped
-    column's NOT NULL gone; none where a file cannot say one of them. Without them a
-    `drizzle-kit generate` in between dropped the copy the sync trigger writes (Dokploy's
-    deployment.createdAt_flux), and every insert failed."""
+def _windows(plan: Plan, project_dir: Path, before: dict[str, str]) -> tuple[list[tuple[int, dict[str, str]]], str]:
+    """((the first step of a write, the schema files as the database stands after it) for each write
+    but the last, which gives them their final form; why there are none, where a file cannot say one
+    of them). As the snapshots tell it: a renamed or retyped column's copy declared beside it, with the
+    indexes and foreign keys the migrations written so far gave it; a dropped column's NOT NULL gone,
+    then its name set aside. Without them a `drizzle-kit generate` in between dropped the copy the sync
+    trigger writes (Dokploy's deployment.createdAt_flux), and every insert failed."""
     from ..deploy_groups import next_group  # the writer's own groups, which import the writers
 
     ops = [op for op in plan.operations if op.op in ("rename_column", "change_column_type", "drop_column")]
     steps = db_steps(plan)
     if not ops or not steps or not steps[0].files:
-        return []
+        return [], ""
     base = Snapshots(previous_snapshot(Path(project_dir) / step_file(steps[0]).parent)).base
     out: list[tuple[int, dict[str, str]]] = []
     written: set[int] = set()
@@ -72,40 +72,37 @@ def _windows(plan: Plan, project_dir: Path, before: dict[str, str]) -> list[tupl
         written |= {s.number for s in group}
         if not group or len(written) == len(steps):
             break  # the last write gives the files their final form
-        window = _window(plan, project_dir, before, ops, base, until=max(written) + 1)
-        if window is None:
-            return []  # all or none: the summary tells a schema file that follows every write
-        out.append((group[0].number, window))
-    return out
+        try:
+            out.append((group[0].number, _window(plan, project_dir, before, ops, base, until=max(written) + 1)))
+        except (Unsupported, TsError, FluxError, ValueError) as exc:
+            return [], str(exc)  # all or none: the summary tells a schema file that follows every write
+    return out, ""
 
 
-def _window(plan: Plan, project_dir: Path, before: dict[str, str], ops: list, base, until: int) -> dict[str, str] | None:
+def _window(plan: Plan, project_dir: Path, before: dict[str, str], ops: list, base, until: int) -> dict[str, str]:
     """The schema files (all of them, by path) declaring what the snapshots hold after the steps
-    before `until` (_windows); None where a file cannot say it."""
+    before `until` (_windows); Unsupported where a file cannot say it."""
     window, _ = _after(plan, project_dir, until=until)
     if window is None:
-        return None
+        raise Unsupported("the snapshots after the steps written so far could not be worked out")
     schemas = {rel: TsSchema(text) for rel, text in before.items()}
-    try:
-        for op in ops:
-            table, old, rel = window.table(op.table), base.table(op.table), _home(schemas, op, plan.operations)
-            if table is None or old is None or rel is None:
-                return None
-            if op.op == "drop_column":
-                _dropping(schemas[rel], op, old, table)
-                continue
-            new_keys = [c for c in table.constraints if c.kind == "foreign_key"
-                        and c.name not in {o.name for o in old.constraints}]
-            for col in (c for c in table.columns if old.column(c.name) is None):
-                ts_edit(schemas[rel], AddColumn(table=op.table, column=col.name, type=col.type,
-                                               nullable=col.nullable, default=col.default), _index_name)
-                for key in (k for k in new_keys if col.name in k.columns):
-                    _references(schemas[rel], op.table, col.name, key)
-                for idx in (i for i in table.indexes if old.index(i.name) is None and col.name in i.columns):
-                    ts_edit(schemas[rel], AddIndex(table=op.table, columns=idx.columns, name=idx.name,
-                                                   unique=idx.unique, where=idx.where), _index_name)
-    except (Unsupported, TsError, FluxError, ValueError):
-        return None
+    for op in ops:
+        table, old, rel = window.table(op.table), base.table(op.table), _home(schemas, op, plan.operations)
+        if table is None or old is None or rel is None:
+            raise Unsupported(f"table {op.table} is not found in the snapshots or the schema files")
+        if op.op == "drop_column":
+            _dropping(schemas[rel], op, old, table)
+            continue
+        new_keys = [c for c in table.constraints if c.kind == "foreign_key"
+                    and c.name not in {o.name for o in old.constraints}]
+        for col in (c for c in table.columns if old.column(c.name) is None):
+            ts_edit(schemas[rel], AddColumn(table=op.table, column=col.name, type=col.type,
+                                           nullable=col.nullable, default=col.default), _index_name)
+            for key in (k for k in new_keys if col.name in k.columns):
+                _references(schemas[rel], op.table, col.name, key, op.column)
+            for idx in (i for i in table.indexes if old.index(i.name) is None and col.name in i.columns):
+                ts_edit(schemas[rel], AddIndex(table=op.table, columns=idx.columns, name=idx.name,
+                                               unique=idx.unique, where=idx.where), _index_name)
     return {rel: ts.text for rel, ts in schemas.items()}
 
 
@@ -124,22 +121,30 @@ def _dropping(ts: TsSchema, op, old, table) -> None:
         ts_edit(ts, DropNotNull(table=op.table, column=op.column), _index_name)
 
 
-def _references(ts: TsSchema, table: str, column: str, key) -> None:
-    """`.references(() => t.col)` on the column: a one-column foreign key to a table of the same file,
-    as drizzle declares it (and names it, as the snapshots Flux writes name a new key)."""
-    ref = split_qualified(key.ref_table or "")[1]
-    const = ts.const_of(ref)
-    if len(key.columns) != 1 or len(key.ref_columns) != 1 or const is None:
-        raise Unsupported(f"the foreign key {key.name} of {table}.{column}: declare it by hand")
-    ref_key = ts.column(ref, key.ref_columns[0])[1].key
-    if not ref_key.isidentifier():
-        raise Unsupported(f"the foreign key {key.name} of {table}.{column}: declare it by hand")
-    actions = {k: v.lower() for k, v in (("onDelete", key.on_delete), ("onUpdate", key.on_update))
-               if v and v != "NO ACTION"}
-    opts = ", { " + ", ".join(f'{k}: "{v}"' for k, v in actions.items()) + " }" if actions else ""
+def _references(ts: TsSchema, table: str, column: str, key, original: str) -> None:
+    """`.references(() => t.col)` on the copy `column` of `original`, as drizzle declares a one-column
+    foreign key (and names it, as the snapshots Flux writes name a new key): the original's own call
+    where it has one (its table is in scope there, imported from another file or not: Dokploy's
+    `user`), else one to a table of the same file."""
+    toks, p = ts.column(table, original)
+    calls = [ts.text[toks[first].start:toks[last].end] for first, last, method in ts.chain(toks, p)
+             if method == "references"]
+    if len(calls) == 1 and len(key.columns) == 1:
+        text = calls[0]
+    else:
+        ref = split_qualified(key.ref_table or "")[1]
+        const = ts.const_of(ref)
+        if len(key.columns) != 1 or len(key.ref_columns) != 1 or const is None:
+            raise Unsupported(f"the foreign key {key.name} of {table}.{column}: declare it by hand")
+        ref_key = ts.column(ref, key.ref_columns[0])[1].key
+        if not ref_key.isidentifier():
+            raise Unsupported(f"the foreign key {key.name} of {table}.{column}: declare it by hand")
+        actions = {k: v.lower() for k, v in (("onDelete", key.on_delete), ("onUpdate", key.on_update))
+                   if v and v != "NO ACTION"}
+        opts = ", { " + ", ".join(f'{k}: "{v}"' for k, v in actions.items()) + " }" if actions else ""
+        text = f".references(() => {const}.{ref_key}{opts})"
     toks, p = ts.column(table, column)
-    at = toks[p.last].end
-    ts.splice(at, at, f".references(() => {const}.{ref_key}{opts})")
+    ts.splice(toks[p.last].end, toks[p.last].end, text)
 
 
 def _index_names(ts: TsSchema, after) -> None:
@@ -262,15 +267,14 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
             "the snapshots Flux wrote still hold it; do not run `drizzle-kit generate` in between (against this "
             "schema it would drop what the plan's sync trigger still reads, and every insert fails), and for the "
             "code step declare the new column beside the old one by hand")
-    windows = [] if adds else _windows(plan, Path(project_dir), before)
+    windows, unkept = ([], "") if adds else _windows(plan, Path(project_dir), before)
     if windows:
         when = ("`flux continue` applies it as it writes the step that drops the old "
                 f"{_gone(plan)}: until then each write declares what its migrations leave")
     out, now = [], dict(before)  # each window's edit, on the one before it
     for step, window in windows:
         out += [change(project_dir, rel, text, "the drizzle schema matches the database the migrations written so "
-                       "far leave: the copy the sync trigger writes declared beside its column (applied with "
-                       f"step {step}'s write)", applied_at_step=step, before=now[rel])
+                       f"far leave (applied with step {step}'s write)", applied_at_step=step, before=now[rel])
                 for rel, text in window.items() if text != now[rel]]
         now.update(window)
     # the final edit applies after the windows', where there are any
@@ -279,6 +283,9 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
                    applied_when_written=not adds, before=now[rel] if now[rel] != before[rel] else None)
             for rel, ts in schemas.items() if ts.text != before[rel]]
     out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]
+    if unkept:
+        out.append(cannot(files[0], f"the drizzle schema is not kept to each write ({unkept}): run no "
+                                    "`drizzle-kit generate` between the plan's first write and its last"))
     out += [cannot(files[0], n) for n in renames]
     if snap_notes:
         meta = (step_file(db_steps(plan)[0]).parent / "meta").as_posix()

@@ -228,6 +228,23 @@ def _drop_table(ts: TsSchema, table: str) -> None:
     ts.splice(start, stop, "")
 
 
+def _indexes_on(ts: TsSchema, table: str, key: str) -> list[str]:
+    """The names of the table's `index("name").on(...)` elements whose columns include `t.<key>`."""
+    toks, _, close, call_close = ts.table(table)
+    out = []
+    for i in range(close, call_close - 3):
+        if toks[i].text in ("index", "uniqueIndex") and toks[i + 1].text == "(" and str_value(toks[i + 2]) is not None \
+                and toks[i + 3].text == ")":
+            j = i + 4
+            while j < call_close and toks[j].text == "." and toks[j + 2].text == "(":
+                end = match_close(toks, j + 2)
+                if toks[j + 1].text == "on" and any(t.text == key and toks[n - 1].text == "."
+                                                     for n, t in enumerate(toks[j + 3:end], j + 3)):
+                    out.append(str_value(toks[i + 2]))
+                j = end + 1
+    return out
+
+
 def _drop_index(ts: TsSchema, name: str) -> None:
     """Remove the `index("name")...` element of a table's third argument."""
     toks = ts.toks
@@ -287,6 +304,14 @@ def _ts_edit(ts: TsSchema, op, index_name) -> None:
             toks, p = ts.column(table, op.column)
             ts.splice(toks[p.last].end, toks[p.last].end, add[kind])
     elif kind == "drop_column":
+        toks, p = ts.column(table, op.column)
+        const = ts.const_of(table)
+        if const and any(t.text == const and toks[k + 1].text == "." and toks[k + 2].text == p.key
+                         for k, t in enumerate(toks[:-2])):
+            raise Unsupported(f"{const}.{p.key} is used in the schema file (relations): remove it there and the "
+                              f"{p.key} entry by hand")
+        for name in _indexes_on(ts, table, p.key):  # PostgreSQL drops them with the column
+            _drop_index(ts, name)
         toks, p = ts.column(table, op.column)
         _, _, close, call_close = ts.table(table)
         if any(t.text == p.key for t in toks[close:call_close]):

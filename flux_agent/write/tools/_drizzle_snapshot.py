@@ -106,6 +106,24 @@ def _snap_index(i) -> dict:
             "isUnique": i.unique, "concurrently": False, "method": "btree", "with": {}}
 
 
+def _shape(i, columns: bool = True) -> tuple:
+    return (tuple(i.columns) if columns else len(i.columns), i.unique, i.where, i.method, tuple(i.opclasses),
+            tuple(i.orders), tuple(i.include), tuple(i.collations), i.nulls_not_distinct)
+
+
+def _index_entry(kept: dict | None, was, now) -> dict:
+    """The snapshot's entry for index `now`: the one kept where the index of that name was the same, its
+    columns renamed where only they changed (a column set aside, a rename's copy given the original's
+    name: the entry named the old column, and generate rebuilt the index), else a new one."""
+    if kept is not None and was is not None and _shape(was) == _shape(now):
+        return kept
+    if kept is not None and was is not None and _shape(was, False) == _shape(now, False) and not kept.get("where"):
+        renamed = dict(zip(was.columns, now.columns))
+        return {**kept, "columns": [{**c, "expression": renamed.get(c.get("expression"), c.get("expression"))}
+                                    if not c.get("isExpression") else c for c in kept.get("columns", [])]}
+    return _snap_index(now)
+
+
 def _same(a, b) -> bool:
     return (a.type, a.nullable, a.default) == (b.type, b.nullable, b.default)
 
@@ -136,15 +154,15 @@ def _table_changes(t: dict, old, new, notes: list[str]) -> None:
         kept = {k: v for k, v in kept.items() if k != "default"}
         cols[c.name] = {**kept, **made, "primaryKey": kept.get("primaryKey", False)}
     t["columns"] = cols
-    indexes = {k: v for k, v in t.get("indexes", {}).items()  # a constraint's index is not listed
-               if any(i.name == k for i in new.indexes) and not any(c.name == k for c in new.constraints)}
+    listed, indexes = t.get("indexes", {}), {}
     for i in new.indexes:
-        if i.primary or i.name in indexes or any(c.name == i.name for c in new.constraints):
-            continue
-        if any(o.name == i.name for o in old.indexes):
+        if i.primary or any(c.name == i.name for c in new.constraints):
+            continue  # a constraint's index is not listed
+        was = old.index(i.name)
+        if i.name not in listed and was is not None:
             continue  # an index drizzle does not list (a unique constraint's): left as it was
         try:
-            indexes[i.name] = _snap_index(i)
+            indexes[i.name] = _index_entry(listed.get(i.name), was, i)
         except Unsupported as exc:
             notes.append(str(exc))
     t["indexes"] = indexes
