@@ -282,7 +282,10 @@ def code_changes(plan: Plan, project_dir: Path) -> list[CodeChange]:
                    + "; ".join(done.get(rel) or ["index names"]) + f" ({when})", applied_on_write=adds,
                    applied_when_written=not adds, before=now[rel] if now[rel] != before[rel] else None)
             for rel, ts in schemas.items() if ts.text != before[rel]]
-    out += [cannot(rel, f"not changed in {rel}, do it by hand: {n}") for rel, n in notes]
+    # a plan that renames or drops: by hand once its last step is written (sooner, generate drops at once)
+    after_last = "" if adds else (" once `flux continue` has written the plan's last step (before, the database "
+                                  "still holds the old shape: a generate would change it at once, unsafely)")
+    out += [cannot(rel, f"not changed in {rel}, do it by hand{after_last}: {n}") for rel, n in notes]
     if unkept:
         out.append(cannot(files[0], f"the drizzle schema is not kept to each write ({unkept}): run no "
                                     "`drizzle-kit generate` between the plan's first write and its last"))

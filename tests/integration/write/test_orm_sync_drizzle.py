@@ -317,3 +317,19 @@ def test_drizzle_kit_generate_finds_nothing_after_flux_in_a_split_schema(split_p
     _patch_by_hand(split_project, changes)
     out = generate(split_project)
     assert "No schema changes" in out, out
+
+
+@pytest.mark.node
+def test_a_drop_left_by_hand_says_when(tmp_path, monkeypatch):
+    """Dokploy's audit_log.user_id is named in its relations(): the drop is left by hand, and the note
+    said nothing of when; made at once, the next generate dropped the column in one step, the very
+    drop the plan exists to avoid. It says: once the last step is written."""
+    monkeypatch.setenv("FLUX_DEVDB", "off")
+    project = drizzle_project(tmp_path / "app", SCHEMA_TS.replace(
+        'from "drizzle-orm/pg-core";', 'from "drizzle-orm/pg-core";\nimport { relations } from "drizzle-orm";') +
+        "\nexport const ordersRelations = relations(orders, ({ one }) => ({\n"
+        "  user: one(users, { fields: [orders.userId], references: [users.id] }),\n}));\n")
+    plan = tools.plan_migration([{"op": "drop_column", "table": "orders", "column": "user_id"}], str(project))
+    notes = [c.why for c in plan.code_changes if not c.patch]
+    assert len(notes) == 1 and "orders.userId is used in the schema file (relations)" in notes[0]
+    assert "once `flux continue` has written the plan's last step" in notes[0]
