@@ -342,8 +342,10 @@ def set_variable(st: State, stmt: ast.VariableSetStmt) -> None:
 
 
 def comment(st: State, stmt: ast.CommentStmt) -> None:
-    """COMMENT ON COLUMN: the column's comment (IS NULL takes it away); other objects' never come
-    here (statements.step leaves them out: nothing changes)."""
+    """COMMENT ON COLUMN: the column's comment (IS NULL takes it away); other objects' are not kept
+    (statements.step leaves them out before a copy of the schema; a dump's reader hands them here)."""
+    if stmt.objtype != OT.OBJECT_COLUMN:
+        return
     names = names_of(stmt.object)
     if len(names) < 2:
         return
