@@ -31,7 +31,7 @@ def _refused(monkeypatch, notes: list[str], tmp_path) -> str:
     from flux_agent.model.schema import Column, Schema, Table
 
     schema = Schema(tables=[Table(name="t", columns=[Column(name="c", type="text", nullable=False)])])
-    monkeypatch.setattr(actions, "current_schema", lambda *a, **k: (schema, notes))
+    monkeypatch.setattr(actions, "_read_schema", lambda *a, **k: (schema, notes, None))
     with pytest.raises(FluxInputError) as err:
         actions.plan_migration([{"op": "set_not_null", "table": "t", "column": "c"}], str(tmp_path))
     return str(err.value)
