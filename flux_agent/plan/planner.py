@@ -77,10 +77,12 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
     steps: list[Step] = []
     findings: list[Finding] = []
     new_tables: set[str] = set()
-    for op in operations:
+    for k, op in enumerate(operations):
         module = OPS.get(op.op)
         if module is None:
             raise FluxInputError(f"operation {op.op!r} is not supported by the planner yet")
+        if hasattr(module, "named"):  # a name Flux chooses, free in the schema as it stands here
+            op = operations[k] = module.named(op, work)
         module.validate(op, work)
         # What the plan carries but a person must look at (a function body naming a retyped column,
         # partitions read from the migrations rather than production): each operation's own findings.

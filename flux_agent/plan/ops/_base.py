@@ -6,6 +6,7 @@ descriptions (the batched backfill block is in _batched_update.py).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Optional
@@ -107,6 +108,13 @@ def short_name(*parts: str, suffix: str = "") -> str:
     tail = f"_{digest}_{suffix}" if suffix else f"_{digest}"
     keep = base.encode()[: 63 - len(tail.encode())].decode("utf-8", "ignore")
     return keep + tail
+
+
+def free_name(table: Table, columns, suffix: str, taken) -> str:
+    """The first of <table>_<columns>_<suffix>1, 2, ... `taken` says is free: PostgreSQL's way with a
+    name it chooses itself that is in use."""
+    return next(name for n in itertools.count(1)
+                if not taken(name := short_name(bare(table.name), *columns, suffix=f"{suffix}{n}")))
 
 
 def bare(table_name: str) -> str:

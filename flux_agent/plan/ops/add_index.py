@@ -12,11 +12,12 @@ from ...model.operations import AddIndex
 from ...model.schema import Index, Schema, Table
 from ...model.plan import Finding, Step
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
-from ...pg.quote import ident, ident_list, qname, qname_in
+from ...pg.quote import canonical_table, ident, ident_list, qname, qname_in
 from ._index_guard import HEALS, drop_invalid_index_sql
 from ..naming import is_tool_index_name
 from ._partitions import index_build_steps, partitions
-from ._base import Ctx, SOLO_REASON, bare, checked_expr, require_column, require_table, retry_for, short_name, solo_step, tx_step, where_text
+from ._base import (Ctx, SOLO_REASON, bare, checked_expr, free_name, require_column, require_table, retry_for,
+                    short_name, solo_step, tx_step, where_text)
 
 
 def index_name(op: AddIndex, table: Table) -> str:
@@ -42,6 +43,17 @@ def _exists(schema: Schema, table: Table, name: str) -> bool:
     """Is `name` an index's (a table's or a materialized view's) or a constraint of the table's?"""
     return any(i.name == name for t in [*schema.tables, *schema.views] for i in t.indexes) or any(
         c.name == name for c in table.constraints)
+
+
+def named(op: AddIndex, schema: Schema) -> AddIndex:
+    """An index asked for without a name where the one Flux gives it is taken (a partial index beside
+    a plain one on the same column: rallly's polls_user_id_idx), named as PostgreSQL names it then: the
+    first free of name1, name2, ... (refused before, though PostgreSQL takes it)."""
+    table = None if op.name is not None else schema.table(canonical_table(op.table))
+    if table is None or _same_index(op, table) is not None or not _exists(schema, table, index_name(op, table)):
+        return op  # named, or validate says what is wrong
+    return op.model_copy(update={"name": free_name(table, op.columns, "key" if op.unique else "idx",
+                                                   lambda n: _exists(schema, table, n))})
 
 
 def validate(op: AddIndex, schema: Schema) -> None:

@@ -8,10 +8,10 @@ from ...model.operations import AddUnique
 from ...model.schema import Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.ddl import unique_using_index_sql
-from ...pg.quote import ident, qname
+from ...pg.quote import canonical_table, ident, qname
 from .add_index import index_step
 from ._partitions import partitions
-from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
+from ._base import Ctx, bare, cols, free_name, require_column, require_table, short_name, tx_step
 
 
 def unique_name(op: AddUnique, table: Table) -> str:
@@ -19,6 +19,20 @@ def unique_name(op: AddUnique, table: Table) -> str:
         ident(op.name)
         return op.name
     return short_name(bare(table.name), *op.columns, suffix="key")
+
+
+def _taken(schema: Schema, table: Table, name: str) -> bool:
+    return any(i.name == name for t in schema.tables for i in t.indexes) or any(c.name == name for c in table.constraints)
+
+
+def named(op: AddUnique, schema: Schema) -> AddUnique:
+    """A key asked for without a name where the one Flux gives it is taken: the first free of name1,
+    name2, ..., as PostgreSQL names it then (add_index.named)."""
+    table = None if op.name is not None else schema.table(canonical_table(op.table))
+    if table is None or not _taken(schema, table, unique_name(op, table)) or any(
+            i.unique and i.columns == list(op.columns) and not i.where for i in table.indexes):
+        return op  # named, free, or unique already: validate says so
+    return op.model_copy(update={"name": free_name(table, op.columns, "key", lambda n: _taken(schema, table, n))})
 
 
 def validate(op: AddUnique, schema: Schema) -> None:
@@ -29,7 +43,7 @@ def validate(op: AddUnique, schema: Schema) -> None:
         raise FluxInputError(f"{table.name} is partitioned: PostgreSQL cannot make a UNIQUE constraint of a prebuilt "
                              "index there; add a unique index (add_index with unique) instead")
     name = unique_name(op, table)
-    if any(i.name == name for t in schema.tables for i in t.indexes) or any(c.name == name for c in table.constraints):
+    if _taken(schema, table, name):
         raise FluxInputError(f"an index or constraint named {name!r} already exists")
 
 
