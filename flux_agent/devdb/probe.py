@@ -111,11 +111,23 @@ def refusal(server: Server, built: Built, operations: Sequence[Operation]) -> Op
                     except _REFUSALS as exc:
                         if what:
                             return f"operation {n}: PostgreSQL refuses {what}: {_said(exc, f'{_PROBE}_{n}')}"
+                    except errors.UndefinedTable as exc:
+                        # a relation the expression names (nextval('no_such_seq')), where the operation's
+                        # own table is there: not one an operation the probes leave out would make
+                        if what and _there(conn, op):
+                            return f"operation {n}: PostgreSQL refuses {what}: {_said(exc, f'{_PROBE}_{n}')}"
                     except psycopg.Error:
                         continue
         finally:
             conn.rollback()
     return None
+
+
+def _there(conn: psycopg.Connection, op: Operation) -> bool:
+    """Is the operation's table there (a new table's: always, it makes it)?"""
+    if op.op == "create_table":
+        return True
+    return conn.execute("SELECT to_regclass(%s) IS NOT NULL", (qname(op.table),)).fetchone()[0]
 
 
 def _said(exc: psycopg.Error, probe: str) -> str:

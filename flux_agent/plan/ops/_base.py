@@ -56,7 +56,7 @@ def require_table(schema: Schema, name: str) -> Table:
 def require_column(table: Table, name: str) -> Column:
     col = table.column(name)
     if col is None:
-        known = ", ".join(c.name for c in table.columns[:12])
+        known = ", ".join(c.name for c in table.columns[:12]) + (", ..." if len(table.columns) > 12 else "")
         raise FluxInputError(f"unknown column {shown(name)} on table {table.name!r} (columns: {known})")
     return col
 

@@ -42,6 +42,8 @@ REFUSED = {
                                              'Key columns "email" and "id" are of incompatible types: text and bigint'),
     "a backfill adding a time to a number": ({"op": "backfill", "table": "orders", "column": "user_id",
                                               "value": "1 + now()"}, "operator does not exist"),
+    "a sequence that is not there": ({"op": "add_column", "table": "orders", "column": "seq", "type": "bigint",
+                                      "default": "nextval('orders_seq')"}, 'relation "orders_seq" does not exist'),
     "a new table's default": ({"op": "create_table", "table": "tags", "columns": [
         {"name": "id", "type": "bigint", "primary_key": True}, {"name": "n", "type": "int", "default": "true"}]},
         'column "n" is of type integer but default expression is of type boolean'),
@@ -109,3 +111,11 @@ def test_a_unique_index_the_dev_rows_break_is_not_the_requests_fault(shop):
     finally:
         with psycopg.connect(server.database_url(built.database), autocommit=True) as conn:
             conn.execute("DELETE FROM users WHERE id IN (910001, 910002)")
+
+
+def test_a_table_an_unprobed_operation_makes_is_no_refusal(shop):
+    """raw SQL is not probed: a table it makes is missing to the probes of the operations after it,
+    which is no fault of theirs (only a relation the expression names is)."""
+    ops = [{"op": "raw_sql", "up": "CREATE TABLE tags (id bigint PRIMARY KEY)", "down": "DROP TABLE tags"},
+           {"op": "add_column", "table": "tags", "column": "label", "type": "text", "default": "'x'"}]
+    assert actions.plan_migration(ops, str(shop)).steps
