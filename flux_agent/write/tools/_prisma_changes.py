@@ -9,6 +9,7 @@ from pathlib import Path, PurePosixPath
 from ...errors import FluxError, FluxInputError
 from ...model.plan import CodeChange, Plan
 from ...model.schema import Schema
+from ...pg.quote import canonical_table
 from ...schema.normal import normalise_schema
 from ...schema.readers._prisma_map import build_schema
 from ...schema.readers._prisma_parse import parse_prisma
@@ -55,7 +56,8 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
     window = code is not None and any(s.number > code and not s.is_code for s in plan.steps)
     windowed: set = set()  # files describing the database until the contract (_prisma_window.py)
     until_contract = _after(plan, texts, code) if window else None
-    for op in plan.operations:
+    late = _when_not_null(plan, texts)
+    for op in (op for op in plan.operations if id(op) not in late):
         # The file holding the op's model first, then the main one (a new model goes there).
         order = [main] + [f for f in files if f != main]
         first: Cannot | None = None
@@ -94,7 +96,48 @@ def schema_changes(plan: Plan, project_dir: Path, prisma_dir: PurePosixPath) -> 
                                          "writes the drop, so a `prisma migrate dev` meanwhile writes no DROP "
                                          "of its own" if f in windowed else ""),
                                   applied_on_write=True))
+    out += _required_later(plan, project_dir, docs, texts, late, main)
     out += [cannot(main.as_posix(), f"not changed in schema.prisma, do it by hand: {n}") for n in notes]
+    return out
+
+
+def _when_not_null(plan: Plan, texts: dict) -> dict[int, int]:
+    """{id of a set_not_null operation: the step after which its column is NOT NULL in the database}.
+    Its field is made required with the write of that step, not before: Prisma's client fails reading a
+    row whose required field is NULL (P2032), and the NULLs are backfilled after the first write."""
+    out = {}
+    for op in (op for op in plan.operations if op.op == "set_not_null"):
+        for step in (s for s in plan.steps if not s.is_code):
+            db = _after(plan, texts, step.number + 1)
+            table = db.table(canonical_table(op.table)) if db is not None else None
+            col = table.column(op.column) if table is not None else None
+            if col is not None and not col.nullable:
+                out[id(op)] = step.number
+                break
+    return out
+
+
+def _required_later(plan: Plan, project_dir: Path, docs: dict, texts: dict, late: dict[int, int],
+                    main: PurePosixPath) -> list[CodeChange]:
+    """The set_not_null edits held back (_when_not_null), each applied by the write of its step, on the
+    text the edits before it leave."""
+    out = []
+    for op in sorted((op for op in plan.operations if id(op) in late), key=lambda o: late[id(o)]):
+        for f, doc in docs.items():
+            trial = Doc(doc.text)
+            try:
+                edit(trial, op)
+            except Cannot:
+                continue
+            out.append(CodeChange(path=f.as_posix(), why=f"schema.prisma: {op.table}.{op.column} required once the "
+                                  f"database holds no NULL in it (applied with step {late[id(op)]}'s write; "
+                                  "run `npx prisma generate` then)", applied_at_step=late[id(op)],
+                                  patch=patch_for(project_dir, f.as_posix(), trial.text, before=doc.text)))
+            docs[f] = trial
+            break
+        else:
+            out.append(cannot(main.as_posix(), f"not changed in schema.prisma, do it by hand once the column is "
+                                               f"NOT NULL: {_describe(op)}"))
     return out
 
 

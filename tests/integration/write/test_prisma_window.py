@@ -255,3 +255,35 @@ def test_numeric_alone_is_a_decimal_prisma_accepts(tmp_path, case):
     schema.write_text(edited.replace('  url      = env("DATABASE_URL")\n', ""))  # Prisma 7 takes it from its config
     assert "Decimal? @db.Decimal\n" in schema.read_text()
     prisma_validate(schema)
+
+
+@pytest.mark.node
+def test_a_field_made_required_stays_optional_until_its_not_null_is_written(tmp_path, monkeypatch, capsys):
+    """hoppscotch's "make User.displayName required": schema.prisma said `String` from `plan --write`,
+    before the NULLs were backfilled, and Prisma's client fails reading a row whose required field is
+    NULL (P2032). The field stays `String?` until the write that holds the SET NOT NULL."""
+    monkeypatch.setenv("FLUX_DEVDB", "off")
+    init = tmp_path / "prisma" / "migrations" / "20240101000000_init"
+    init.mkdir(parents=True)
+    (init / "migration.sql").write_text(INIT.replace('"nick" TEXT NOT NULL,', '"nick" TEXT NOT NULL, "bio" TEXT,'))
+    (tmp_path / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    schema = tmp_path / "prisma" / "schema.prisma"
+    schema.write_text(SCHEMA.replace("  nick  String\n", "  nick  String\n  bio   String?\n"))
+    op = {"op": "set_not_null", "table": "users", "column": "bio", "backfill": "''"}
+    assert main(["plan", "--project", str(tmp_path), "--op", json.dumps(op), "--write"]) == 0
+
+    def state():
+        record = json.loads(next((tmp_path / ".flux" / "plans").glob("*.json")).read_text())
+        return set(record["written"]), _model(schema.read_text(), "User"), record
+    seen = [state()]
+    while main(["continue", "--project", str(tmp_path)]) == 0:
+        seen.append(state())
+        prisma_validate(schema)
+    capsys.readouterr()
+    steps = seen[-1][2]["plan"]["steps"]
+    not_null = min(s["number"] for s in steps if s["up_sql"] and "SET NOT NULL" in s["up_sql"])
+    assert "  bio   String?\n" in seen[0][1], seen[0][1]
+    # optional in every write before the one holding the SET NOT NULL, required from that one on
+    assert all(("  bio   String\n" in text) == (not_null in written) for written, text, _ in seen), \
+        [(sorted(w), t) for w, t, _ in seen]
+    assert "  bio   String\n" in seen[-1][1]

@@ -244,7 +244,7 @@ def test_planned_by_flux_then_read_as_prisma_equals_the_database(tmp_path, case)
 
     before, plan = planned(tmp_path, case)
     got = WRITER.code_changes(plan, tmp_path)
-    assert len(got) == 1 and got[0].applied_on_write, got
+    assert len(got) == 1 and got[0].applied_by_flux, got  # set_not_null: with its SET NOT NULL's write
     after_db = schemas_before_each([s.up_sql for s in plan.steps if not s.is_code], before)[-1]
     text = apply(SCHEMA, got[0].patch)
     code = next((s.number for s in plan.steps if s.is_code), None)
