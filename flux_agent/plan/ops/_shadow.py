@@ -14,7 +14,7 @@ from typing import Optional
 
 from ...errors import FluxInputError
 from ...model.schema import Column, Constraint, Index, Schema, Table
-from ...model.plan import Step
+from ...model.plan import Finding, Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import cast_target, collatable, distinct_sql as differ, not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
@@ -176,6 +176,22 @@ def constraint_sql(sh: Shadow, con: Constraint, name: str, column: str, not_vali
     return (f"ALTER TABLE {t} ADD CONSTRAINT {ident(name)} FOREIGN KEY "
             f"({ident_list(_swap(con.columns, sh.old.name, column))}) REFERENCES {qname(con.ref_table)} "
             f"({ident_list(con.ref_columns)}){key_actions(con)}{tail}")
+
+
+def deferred_key_warnings(table: Table, column: str) -> list[Finding]:
+    """A copy's unique index is checked at once from its build to the swap, where the original's key is
+    DEFERRABLE (hoppscotch's UserCollection (userUid, parentID, orderIndex), deferred so that moving an
+    item shifts the others with one UPDATE): such a statement fails meanwhile. Said, with the steps."""
+    out = []
+    for con in (c for c in table.constraints if c.kind in ("unique", "primary_key") and c.deferrable
+                and column in c.columns):
+        out.append(Finding(rule="deferrable-key-copied", severity="warning", message=(
+            f"{table.name}.{column} is in {con.name}, DEFERRABLE INITIALLY {con.deferrable.upper()}: the copy's "
+            "unique index is checked at once from the step that builds it until the swap, so a statement that "
+            f"moves values through each other (UPDATE ... SET {ident(column)} = {ident(column)} + 1, which the "
+            "deferred check allows) fails meanwhile; keep such writes out of that window, or run its steps "
+            "together at a quiet time")))
+    return out
 
 
 def unique_constraint(sh: Shadow, idx: Index) -> Optional[Constraint]:

@@ -18,7 +18,7 @@ from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
 from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
 from . import _key_family as key_family
-from ._shadow import create_views_sql, drop_views_sql, expand_steps, prepare
+from ._shadow import create_views_sql, deferred_key_warnings, drop_views_sql, expand_steps, prepare
 from ._shadow_swap import swap_sql
 
 
@@ -129,7 +129,8 @@ def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:
             out.append(Finding(rule="narrowing-type", severity="warning", message=(
                 f"{table.name}.{op.column} {col.type} -> {new_type} {what.format(where=where)}; find them before "
                 f"deploying{since}: SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
-    return out
+    copied = not _widens_key(op, table, col, new_type) and not (op.using is None and binary_coercible(col.type, new_type))
+    return out + (deferred_key_warnings(table, op.column) if copied else [])
 
 
 def describe(op: ChangeColumnType) -> str:

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from ...model.operations import RenameColumn
 from ...model.schema import Schema
-from ...model.plan import Step
+from ...model.plan import Finding, Step
 from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_new_column_name, require_table, tx_step
 from ._partitions import defaults_sql
-from ._shadow import drop_sync_sql, expand_steps, prepare
+from ._shadow import deferred_key_warnings, drop_sync_sql, expand_steps, prepare
 from ._shadow_swap import attach_unique_sql, own_sequences_sql, restore_old_sql, take_names_sql
 
 
@@ -48,6 +48,10 @@ def plan(op: RenameColumn, ctx: Ctx) -> list[Step]:
         risk="brief lock, catalog change only", down_statement_timeout="0",
         rollback=f"re-create {op.column} from {op.new_name} (rewrites the table under lock)"))
     return steps
+
+
+def warnings(op: RenameColumn, schema: Schema) -> list[Finding]:
+    return deferred_key_warnings(require_table(schema, op.table), op.column)
 
 
 def apply(op: RenameColumn, schema: Schema) -> None:
