@@ -39,7 +39,7 @@ from ..project.config import load_settings
 from .report import StepResult, VerifyReport
 from .sandbox import Sandbox, open_sandbox
 from .seed import seed
-from .seed_scope import FEW, converted, full_tables
+from .seed_scope import FEW, converted, full_tables, with_planned_keys
 
 Progress = Optional[Callable[[str], None]]
 PASSES = (("forward", False), ("rollback", True), ("forward-again", False))
@@ -87,7 +87,8 @@ def verify(project_dir: Optional[str | Path] = None, database_url: Optional[str]
                      f"seeding {rows} rows in each of the {len(full)} tables the plan reaches, "
                      f"{min(rows, FEW)} in each of the {len(before.tables) - len(full)} others")
                 # the tool's own runs table gets no synthetic rows (nestjs-boilerplate's `migrations` got eleven)
-                seeded = seed(conn, without_runs_table(before, plan.tool, project), rows, full, converted(plan, before))
+                seeded = seed(conn, with_planned_keys(plan, without_runs_table(before, plan.tool, project)), rows,
+                              full, converted(plan, before))
                 report.seeded, report.notes = seeded.counts, report.notes + seeded.notes + _unfilled(plan, before,
                                                                                                     seeded.counts)
                 _run(conn, box, plan, before, report, progress)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..model.plan import Plan
-from ..model.schema import Schema
+from ..model.schema import Constraint, Schema
 from ..pg.quote import canonical_table
 from ..pg.types import type_name
 
@@ -53,4 +53,18 @@ def converted(plan: Plan, schema: Schema) -> dict[tuple[str, str], str]:
         table = schema.table(canonical_table(op.table)) if op.op == "change_column_type" and op.using is None else None
         if table is not None and table.column(op.column) is not None:
             out[table.name, op.column] = type_name(op.type)
+    return out
+
+
+def with_planned_keys(plan: Plan, schema: Schema) -> Schema:
+    """The schema the seed fills: the foreign keys the plan adds among its keys, so that the rows
+    verify makes are rows the key takes (hoppscotch's InfraToken.creatorUid -> User.uid held values
+    no User had, and the plan's VALIDATE failed on verify's own rows)."""
+    out = schema.model_copy(deep=True)
+    for n, op in enumerate(o for o in plan.operations if o.op == "add_foreign_key"):
+        table, ref = out.table(canonical_table(op.table)), out.table(canonical_table(op.ref_table))
+        if table is not None and ref is not None:
+            table.constraints.append(Constraint(name=f"flux_planned_key_{n}", kind="foreign_key",
+                                                columns=list(op.columns), ref_table=ref.name,
+                                                ref_columns=list(op.ref_columns)))
     return out

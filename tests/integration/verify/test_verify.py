@@ -251,6 +251,20 @@ def test_a_text_column_converted_holds_rows_that_convert(shop, target):
 
 
 @pytest.mark.pg
+def test_a_foreign_key_the_plan_adds_is_seeded_as_one(shop):
+    """hoppscotch's InfraToken.creatorUid -> User.uid: verify filled creatorUid with values no User had,
+    and the plan's VALIDATE failed on verify's own rows. A key the plan adds is among the seed's keys."""
+    (shop / "db" / "migrations" / "20260101000000_tokens.sql").write_text(
+        "-- migrate:up\nCREATE TABLE tokens (id bigint PRIMARY KEY, creator_email text);\n"
+        "-- migrate:down\nDROP TABLE tokens;\n")
+    op = {"op": "add_foreign_key", "table": "tokens", "columns": ["creator_email"], "ref_table": "users",
+          "ref_columns": ["email"]}
+    report = verify(shop, rows=30, operations=[op])
+    assert report.ok, render_report(report)
+    assert report.seeded["tokens"] == 30
+
+
+@pytest.mark.pg
 @pytest.mark.slow
 def test_a_text_column_converted_under_load_takes_writes_that_convert(shop):
     report = verify(shop, rows=40, load=True,
