@@ -58,11 +58,13 @@ class PrismaWriter(Writer):
     def render_up(self, step: Step) -> str:
         return sql_header(step) + single_statement(step, self.tool, up_sql(step)) + "\n"
 
-    def render_down(self, step: Step, folder: PurePosixPath) -> str:
+    def render_down(self, step: Step, folder: PurePosixPath, configured: bool = False) -> str:
+        """`configured`: the project has a prisma.config file, where Prisma 7's `db execute` reads the
+        database from (it has no --schema; Prisma 6 finds the schema there too)."""
         if down_sql(step):
             single_statement(step, self.tool, down_sql(step))
         schema = (folder.parent.parent / "schema.prisma").as_posix()
-        run = f"npx prisma db execute --schema {schema}"
+        run = "npx prisma db execute" + ("" if configured else f" --schema {schema}")
         # `migrate resolve --rolled-back` only accepts a failed migration (P3012 otherwise):
         # an applied one is forgotten by deleting its row, so deploy would run it again.
         return (
@@ -82,12 +84,19 @@ class PrismaWriter(Writer):
         for step in db_steps(plan):
             up, down = laid_files(step, 2, "migration.sql and down.sql", lambda f: f[0].endswith("/migration.sql"))
             out.append(FileJob(up, self.render_up(step)))
-            out.append(FileJob(down, self.render_down(step, PurePosixPath(up).parent)))
+            folder = PurePosixPath(up).parent
+            out.append(FileJob(down, self.render_down(step, folder, _configured(Path(project_dir), folder))))
         steps = db_steps(plan)
         if out and any(s.phase == "contract" for s in steps):  # the dropped field or model goes with its drop
             prisma_dir = PurePosixPath(steps[0].files[0]).parent.parent.parent
             out += [FileJob(f, text, replace=True) for f, text in window_closed(plan, project_dir, prisma_dir).items()]
         return out
+
+
+def _configured(project: Path, folder: PurePosixPath) -> bool:
+    """Is there a prisma.config file beside the prisma folder (the package's root) or at the project's?"""
+    places = {project, project / folder.parent.parent.parent}
+    return any((d / f"prisma.config.{ext}").is_file() for d in places for ext in ("ts", "mts", "cts", "js", "mjs", "cjs"))
 
 
 WRITER = PrismaWriter()

@@ -213,6 +213,7 @@ def _each_write(project: Path, op: dict, capsys) -> tuple[int, str]:
 
 
 @pytest.mark.node
+@pytest.mark.slow  # drizzle-kit generate after each of 3-5 writes: 4-8 s a case
 @pytest.mark.parametrize("case", sorted(WINDOW_CASES))
 def test_generate_finds_nothing_after_any_write(tmp_path, monkeypatch, case, capsys):
     """Dokploy: between `plan --write` and the contract, schema.ts did not declare the copy the
@@ -232,6 +233,7 @@ def test_generate_finds_nothing_after_any_write(tmp_path, monkeypatch, case, cap
 
 
 @pytest.mark.node
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["rename-indexed-fk-column", "widen-indexed-fk"])
 def test_generate_finds_nothing_after_any_write_where_the_key_names_another_files_table(split_project, case,
                                                                                          capsys):

@@ -287,3 +287,31 @@ def test_a_field_made_required_stays_optional_until_its_not_null_is_written(tmp_
     assert all(("  bio   String\n" in text) == (not_null in written) for written, text, _ in seen), \
         [(sorted(w), t) for w, t, _ in seen]
     assert "  bio   String\n" in seen[-1][1]
+
+
+def test_a_rollback_says_prisma_7s_db_execute_where_a_prisma_config_is(tmp_path, monkeypatch):
+    """Prisma 7 reads the database from prisma.config.ts, and its `db execute` has no --schema
+    (hoppscotch pins 7.8): the rollback instructions said `--schema prisma/schema.prisma`. With a config
+    file, none; without one (Prisma 6 and before), the schema, as before."""
+    from flux_agent.entry import actions
+
+    monkeypatch.setenv("FLUX_DEVDB", "off")
+    init = tmp_path / "prisma" / "migrations" / "20240101000000_init"
+    init.mkdir(parents=True)
+    (init / "migration.sql").write_text(INIT)
+    (tmp_path / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
+    op = [{"op": "add_index", "table": "Tag", "columns": ["name"]}]
+
+    def down() -> str:
+        plan = actions.plan_migration(op, str(tmp_path))
+        outcome = actions.write_migration(plan, str(tmp_path))
+        text = (tmp_path / next(f for f in outcome.files if f.endswith("down.sql"))).read_text()
+        for f in (f for f in outcome.files if "/migrations/" in f):
+            (tmp_path / f).unlink()
+        (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
+        return text
+    assert "npx prisma db execute --schema prisma/schema.prisma --file " in down()
+    (tmp_path / "prisma.config.ts").write_text('export default { schema: "prisma/schema.prisma" };\n')
+    said = down()
+    assert "npx prisma db execute --file " in said and "--schema" not in said
