@@ -65,14 +65,20 @@ def prisma_validate(path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def prisma_project(root: Path, init_sql: str = INIT, schema: str = SCHEMA) -> Path:
+    """A Prisma project in `root`: its first migration and schema.prisma."""
+    init = root / "prisma" / "migrations" / "20240101000000_init"
+    init.mkdir(parents=True)
+    (init / "migration.sql").write_text(init_sql)
+    (root / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    (root / "prisma" / "schema.prisma").write_text(schema)
+    return root
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("FLUX_DEVDB", "off")
-    init = tmp_path / "prisma" / "migrations" / "20240101000000_init"
-    init.mkdir(parents=True)
-    (init / "migration.sql").write_text(INIT)
-    (tmp_path / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
-    (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
+    prisma_project(tmp_path)
     prisma_validate(tmp_path / "prisma" / "schema.prisma")
     return tmp_path
 
@@ -263,12 +269,9 @@ def test_a_field_made_required_stays_optional_until_its_not_null_is_written(tmp_
     before the NULLs were backfilled, and Prisma's client fails reading a row whose required field is
     NULL (P2032). The field stays `String?` until the write that holds the SET NOT NULL."""
     monkeypatch.setenv("FLUX_DEVDB", "off")
-    init = tmp_path / "prisma" / "migrations" / "20240101000000_init"
-    init.mkdir(parents=True)
-    (init / "migration.sql").write_text(INIT.replace('"nick" TEXT NOT NULL,', '"nick" TEXT NOT NULL, "bio" TEXT,'))
-    (tmp_path / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
+    prisma_project(tmp_path, INIT.replace('"nick" TEXT NOT NULL,', '"nick" TEXT NOT NULL, "bio" TEXT,'),
+                   SCHEMA.replace("  nick  String\n", "  nick  String\n  bio   String?\n"))
     schema = tmp_path / "prisma" / "schema.prisma"
-    schema.write_text(SCHEMA.replace("  nick  String\n", "  nick  String\n  bio   String?\n"))
     op = {"op": "set_not_null", "table": "users", "column": "bio", "backfill": "''"}
     assert main(["plan", "--project", str(tmp_path), "--op", json.dumps(op), "--write"]) == 0
 
@@ -296,11 +299,7 @@ def test_a_rollback_says_prisma_7s_db_execute_where_a_prisma_config_is(tmp_path,
     from flux_agent.entry import actions
 
     monkeypatch.setenv("FLUX_DEVDB", "off")
-    init = tmp_path / "prisma" / "migrations" / "20240101000000_init"
-    init.mkdir(parents=True)
-    (init / "migration.sql").write_text(INIT)
-    (tmp_path / "prisma" / "migrations" / "migration_lock.toml").write_text('provider = "postgresql"\n')
-    (tmp_path / "prisma" / "schema.prisma").write_text(SCHEMA)
+    prisma_project(tmp_path)
     op = [{"op": "add_index", "table": "Tag", "columns": ["name"]}]
 
     def down() -> str:
