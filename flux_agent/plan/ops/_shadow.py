@@ -167,6 +167,26 @@ def _swap_keys(keys: list[str], old: str, new: str) -> list[str]:
     return [one(k) for k in keys]
 
 
+def _copy_where(sh: Shadow, idx: Index) -> Optional[str]:
+    return render(replace_column(parse_expr(idx.where, "where"), sh.old.name, [sh.new_name])) if idx.where else None
+
+
+def copy_index_sql(sh: Shadow, idx: Index, copy: str, concurrently: bool = True) -> Optional[str]:
+    """The CREATE INDEX of `idx`'s copy `copy` on the new column: from PostgreSQL's definition where it
+    gave one, else from what the model knows of it; None where that is columns and a predicate alone
+    (index_step's own form), unless it is to be built in a transaction (`concurrently` False)."""
+    definition = sh.carried.indexes.get(idx.name)
+    if definition:
+        return index_copy(definition, sh.table.name, sh.old.name, sh.new_name, copy, concurrently=concurrently)
+    if concurrently and not (idx.method != "btree" or idx.opclasses or idx.orders or idx.collations
+                             or idx.include or idx.nulls_not_distinct):
+        return None
+    beside = sh.table.model_copy(update={"columns": sh.table.columns + [Column(name=sh.new_name, type=sh.new_type)]})
+    return index_sql(beside, idx.model_copy(update={
+        "name": copy, "columns": _swap_keys(idx.columns, sh.old.name, sh.new_name), "where": _copy_where(sh, idx),
+        "include": _swap(idx.include, sh.old.name, sh.new_name)}), concurrently=concurrently)
+
+
 def constraint_sql(sh: Shadow, con: Constraint, name: str, column: str, not_valid: bool) -> str:
     t = qname(sh.table.name)
     tail = " NOT VALID" if not_valid else ""
@@ -258,19 +278,9 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
     steps.append(backfill_step(ctx, sh.table, f"copy {sh.old.name} into {sh.new_name} in batches ({what})", sql,
                                pending=todo))
     for idx, copy in sh.indexes:
-        cols = _swap_keys(idx.columns, sh.old.name, sh.new_name)
-        definition = sh.carried.indexes.get(idx.name)
-        exact = index_copy(definition, sh.table.name, sh.old.name, sh.new_name, copy) if definition else None
-        where = render(replace_column(parse_expr(idx.where, "where"), sh.old.name, [sh.new_name])) \
-            if idx.where and not exact else None
-        if exact is None and (idx.method != "btree" or idx.opclasses or idx.orders or idx.collations
-                              or idx.include or idx.nulls_not_distinct):  # keep what the model knows
-            beside = sh.table.model_copy(update={"columns": sh.table.columns + [Column(name=sh.new_name,
-                                                                                      type=sh.new_type)]})
-            exact = index_sql(beside, idx.model_copy(update={
-                "name": copy, "columns": cols, "where": where,
-                "include": _swap(idx.include, sh.old.name, sh.new_name)}), concurrently=True)
-        steps += index_steps(ctx, sh.table, copy, cols, idx.unique, where, phase="expand", sql=exact)
+        where = _copy_where(sh, idx) if sh.carried.indexes.get(idx.name) is None else None
+        steps += index_steps(ctx, sh.table, copy, _swap_keys(idx.columns, sh.old.name, sh.new_name), idx.unique,
+                             where, phase="expand", sql=copy_index_sql(sh, idx, copy))
     adds = [constraint_sql(sh, con, copy, sh.new_name, True) for con, copy in sh.constraints]
     names = [copy for _, copy in sh.constraints]
     if not sh.old.nullable:

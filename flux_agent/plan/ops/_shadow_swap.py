@@ -9,8 +9,8 @@ from ...pg.parse import operand
 from ...pg.quote import ident, qname, qname_in
 from ._ignores import kept_type
 from ._partitions import defaults_sql, own_defaults, restore_index_sql
-from ._shadow import (Shadow, constraint_sql, create_views_sql, drop_sync_sql, drop_views_sql, sync_function_sql,
-                      unique_constraint)
+from ._shadow import (Shadow, constraint_sql, copy_index_sql, create_views_sql, drop_sync_sql, drop_views_sql,
+                      sync_function_sql, unique_constraint)
 from ._shadow_identity import identity_sql
 
 
@@ -92,10 +92,18 @@ def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     undo = drop_views_sql(sh.carried) + (
         [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if sh.old.default else []) + [
         f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
-    ] + names_back + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + restore_old_sql(sh) + back + back_named \
-        + create_views_sql(sh.carried)
+    ] + names_back + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + unique_copies_sql(sh) + restore_old_sql(sh) \
+        + back + back_named + create_views_sql(sh.carried)
     return up, undo
 
+
+
+def unique_copies_sql(sh: Shadow) -> list[str]:
+    """The copies' unique indexes as the contract found them (the swap's undo dropped them with the
+    constraints they became): a contract rolled back alone runs forward again. Built in the undo's
+    transaction, which rebuilds the old column's indexes too."""
+    return [copy_index_sql(sh, idx, copy, concurrently=False) for idx, copy in sh.indexes
+            if unique_constraint(sh, idx) is not None]
 
 
 def take_names_sql(sh: Shadow) -> tuple[list[str], list[str]]:

@@ -14,7 +14,7 @@ from ...pg.quote import ident, qname
 from ._base import Ctx, code_step, require_column, require_new_column_name, require_table, tx_step
 from ._partitions import defaults_sql
 from ._shadow import deferred_key_warnings, drop_sync_sql, expand_steps, prepare
-from ._shadow_swap import attach_unique_sql, own_sequences_sql, restore_old_sql, take_names_sql
+from ._shadow_swap import attach_unique_sql, own_sequences_sql, restore_old_sql, take_names_sql, unique_copies_sql
 
 
 def _shadow(op: RenameColumn, schema: Schema, pg_version: int = 12):
@@ -44,7 +44,7 @@ def plan(op: RenameColumn, ctx: Ctx) -> list[Step]:
     ] + names + default + attach
     steps.append(tx_step(
         ctx, "contract", f"drop {sh.table.name}.{op.column} and the sync trigger",
-        up, detach + names_back + undefault + restore_old_sql(sh),
+        up, detach + unique_copies_sql(sh) + names_back + undefault + restore_old_sql(sh),
         risk="brief lock, catalog change only", down_statement_timeout="0",
         rollback=f"re-create {op.column} from {op.new_name} (rewrites the table under lock)"))
     return steps
