@@ -3,6 +3,7 @@ every surface shows (the CLI's stderr, an MCP tool error, an agent's tool result
 
 from __future__ import annotations
 
+import difflib
 from typing import Optional
 
 from pydantic import ValidationError
@@ -21,6 +22,25 @@ class FluxInputError(FluxError):
     """Bad input: unknown table or column, bad type, unparseable request (exit 2)."""
 
     exit_code = 2
+
+
+class UnknownName(FluxInputError):
+    """Bad input naming what the schema does not have: a table, column or index (exit 2). Its own type:
+    where the project's history did not build cleanly, that may be why, and the refusal says so."""
+
+
+def closest(name: str, known: list[str], n: int = 3) -> list[str]:
+    """The known names nearest `name` (case aside), nearest first: a misspelling's candidates."""
+    by_low = {k.lower(): k for k in known}
+    return [by_low[h] for h in difflib.get_close_matches(name.lower(), list(by_low), n=n, cutoff=0.6)]
+
+
+def known_names(name: str, known: list[str], what: str, limit: int = 10) -> str:
+    """`(did you mean x? known tables: a, b, ...)` for an unknown `name` among `known`."""
+    near = closest(name, known)
+    listed = ", ".join(known[:limit]) + (", ..." if len(known) > limit else "") if known else "none"
+    did = f"did you mean {' or '.join(near)}? " if near else ""
+    return f"({did}known {what}: {listed})"
 
 
 class NothingToFix(FluxInputError):

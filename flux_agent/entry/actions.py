@@ -18,7 +18,7 @@ from ..write.deploy_groups import PlanRecord, WriteOutcome, continue_plan, write
 from ..write.formatter import format_code_changes
 from ..project.detect import Detection, ddl_folders, detect
 from ..project.dialect import not_postgres
-from ..errors import FluxInputError
+from ..errors import FluxInputError, UnknownName
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.operations import Operation
 from ..model.schema import Schema
@@ -160,7 +160,7 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
         plan = build_plan(ops, schema, settings, tool=found.tool)
     except FluxInputError as exc:
         why = [n for n in notes if explains_schema(n)]
-        if not why:
+        if not why or not isinstance(exc, UnknownName):
             raise
         # The schema lacks what the history failed to make: say why with the refusal.
         raise FluxInputError(f"{exc} (the project's migrations do not build cleanly on PostgreSQL: "

@@ -9,11 +9,10 @@ earlier change in the same request is known to the later ones.
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Optional
 
-from ..errors import FluxInputError
+from ..errors import FluxInputError, UnknownName, closest, known_names
 from ..model.schema import Schema
 from ..pg.quote import canonical_table
 
@@ -30,19 +29,6 @@ def singular(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 2:
         return word[:-1]
     return word
-
-
-def closest(name: str, known: list[str], n: int = 3) -> list[str]:
-    by_low = {k.lower(): k for k in known}
-    hits = difflib.get_close_matches(name.lower(), list(by_low), n=n, cutoff=0.6)
-    return [by_low[h] for h in hits]
-
-
-def _suggest(name: str, known: list[str], what: str) -> str:
-    near = closest(name, known)
-    listed = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "") if known else "none"
-    did = f"did you mean {' or '.join(near)}? " if near else ""
-    return f"({did}known {what}: {listed})"
 
 
 def _pick(name: str, candidates: list[str], levels) -> Optional[str]:
@@ -98,7 +84,7 @@ class Names:
     def table(self, name: str) -> str:
         found = self.find_table(name)
         if found is None:
-            raise FluxInputError(f"unknown table {name!r} {_suggest(name, sorted(self.tables), 'tables')}")
+            raise UnknownName(f"unknown table {name!r} {known_names(name, sorted(self.tables), 'tables')}")
         return found
 
     def new_table(self, name: str) -> str:
@@ -122,7 +108,7 @@ class Names:
             cols = self.columns(table)
             near = closest(name, cols)
             did = f"did you mean {' or '.join(near)}? " if near else ""
-            raise FluxInputError(f"unknown column {name!r} on table {table!r} ({did}columns: {', '.join(cols)})")
+            raise UnknownName(f"unknown column {name!r} on table {table!r} ({did}columns: {', '.join(cols)})")
         return found
 
     def tables_with(self, column: str) -> list[str]:
@@ -138,7 +124,7 @@ class Names:
             return name
         found = _pick(name, list(self.enums), _TABLE_LEVELS)
         if found is None:
-            raise FluxInputError(f"unknown enum type {name!r} {_suggest(name, sorted(self.enums), 'enums')}")
+            raise UnknownName(f"unknown enum type {name!r} {known_names(name, sorted(self.enums), 'enums')}")
         return found
 
     def is_enum(self, name: str) -> bool:
@@ -148,14 +134,14 @@ class Names:
         values = self.enums.get(enum)
         if not self.known or values is None or value in values:
             return value
-        raise FluxInputError(f"enum {enum} has no value {value!r} {_suggest(value, values, 'values')}")
+        raise FluxInputError(f"enum {enum} has no value {value!r} {known_names(value, values, 'values')}")
 
     def index(self, name: str) -> str:
         if not self.known:
             return name
         found = _pick(name, list(self.indexes), _COLUMN_LEVELS)
         if found is None:
-            raise FluxInputError(f"unknown index {name!r} {_suggest(name, sorted(self.indexes), 'indexes')}")
+            raise UnknownName(f"unknown index {name!r} {known_names(name, sorted(self.indexes), 'indexes')}")
         return found
 
     def index_on(self, table: str, columns: list[str]) -> str:

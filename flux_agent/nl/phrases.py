@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from ..errors import FluxInputError
+from ..errors import FluxInputError, UnknownName, closest
 from .lex import Cursor, Tok
-from .names import Names, closest
+
+from .names import Names
 from ..pg.types import check_type_known, is_serial, type_name
 from ..pg.quote import check_ident
 from ..pg.parse import column_refs, parse_expr, render
@@ -211,7 +212,7 @@ class Parser:
         every = [f"{t}.{col}" for t, cols in self.names.tables.items() for col in cols]
         near = closest(ref.column, [e.split(".")[1] for e in every])
         did = f" (did you mean {' or '.join(e for e in every if e.split('.')[1] in near)}?)" if near else ""
-        raise FluxInputError(f"unknown column {ref.column!r}: no table has it{did}")
+        raise UnknownName(f"unknown column {ref.column!r}: no table has it{did}")
 
     def column(self, preps: tuple[str, ...] = ("on", "of", "in", "from", "for")) -> tuple[str, str]:
         ref = self.col_ref(preps)

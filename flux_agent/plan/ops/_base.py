@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from ...errors import FluxInputError
+from ...errors import FluxInputError, UnknownName, known_names
 from ...model.schema import Column, Schema, Table
 from ...model.settings import Settings, duration_ms
 from ...model.plan import LockRetry, Step
@@ -46,18 +46,18 @@ def require_table(schema: Schema, name: str) -> Table:
                                  f"this change of it as SQL and `flux validate` it")
         elsewhere = [t.name for t in schema.tables if t.name.rpartition(".")[2] == key.rpartition(".")[2]]
         if elsewhere:  # the table outside the schema named (dispatch's tenant schemas)
-            raise FluxInputError(f"unknown table {shown(name)}: did you mean {' or '.join(sorted(elsewhere))}? "
-                                 "(a table outside the public schema is named with its schema)")
-        known = ", ".join(sorted(t.name for t in schema.tables)[:8]) or "none"
-        raise FluxInputError(f"unknown table {shown(name)} (known tables: {known})")
+            raise UnknownName(f"unknown table {shown(name)}: did you mean {' or '.join(sorted(elsewhere))}? "
+                              "(a table outside the public schema is named with its schema)")
+        known = sorted(t.name for t in schema.tables)
+        raise UnknownName(f"unknown table {shown(name)} {known_names(key, known, 'tables')}")
     return table
 
 
 def require_column(table: Table, name: str) -> Column:
     col = table.column(name)
     if col is None:
-        known = ", ".join(c.name for c in table.columns[:12]) + (", ..." if len(table.columns) > 12 else "")
-        raise FluxInputError(f"unknown column {shown(name)} on table {table.name!r} (columns: {known})")
+        raise UnknownName(f"unknown column {shown(name)} on table {table.name!r} "
+                          f"{known_names(name, [c.name for c in table.columns], 'columns', limit=12)}")
     return col
 
 

@@ -3,7 +3,7 @@ rollback rebuilds it concurrently from the definition in the schema."""
 
 from __future__ import annotations
 
-from ...errors import FluxInputError
+from ...errors import FluxInputError, UnknownName, known_names
 from ...model.operations import DropIndex
 from ...model.schema import Index, Schema, Table
 from ...model.plan import Step
@@ -24,7 +24,8 @@ def find_index(schema: Schema, name: str) -> tuple[Table, Index]:
         for idx in table.indexes:
             if idx.name == bare:
                 return table, idx
-    raise FluxInputError(f"unknown index {name!r}")
+    known = sorted(i.name for t in schema.tables for i in t.indexes)
+    raise UnknownName(f"unknown index {name!r} {known_names(bare, known, 'indexes')}")
 
 
 def validate(op: DropIndex, schema: Schema) -> None:

@@ -153,8 +153,8 @@ def test_tool_errors_go_back_and_the_model_recovers(shop):
     received = tool_results(bodies[-1])
     assert [r.is_error for r in received] == [True, True, True, False]
     assert received[0].text.startswith("invalid argument operations.0.rename_column.new_name")
-    assert received[1].text == ("unknown table 'customers' (known tables: legacy_events, order_items, orders, "
-                                "products, users)")
+    assert received[1].text == ("unknown table 'customers' (did you mean users? known tables: legacy_events, "
+                                "order_items, orders, products, users)")
     assert f"project_dir '/' is outside this session's project {shop.resolve()}" in received[2].text
     assert all("\n" not in r.text for r in received[:3])
     assert [c.is_error for c in result.tool_calls] == [True, True, True, False]
