@@ -57,7 +57,8 @@ def plan(op: AddUnique, ctx: Ctx) -> list[Step]:
                 [unique_using_index_sql(table.name, name, name)],
                 [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}"],
                 risk="brief lock, no scan (the index is already built)",
-                rollback=f"drop the constraint {name} (its index goes with it)"),
+                rollback=f"drop the constraint {name} (its index goes with it: run again, the build runs first)"
+                ).model_copy(update={"undoes_previous": True}),
     ]
 
 

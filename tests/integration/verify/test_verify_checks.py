@@ -247,3 +247,45 @@ def test_checks_in_a_scratch_schema_see_only_its_own_objects(pg_admin_url, shop)
         with psycopg.connect(pg_admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+# --------------------------------------------------------------------------
+# Each step rolled back alone and run again (the last pass)
+# --------------------------------------------------------------------------
+
+
+def _redo_failure(report) -> str:
+    assert not report.ok, render_report(report)
+    assert all(s.ok for s in report.steps[:-1]), render_report(report)
+    assert report.steps[-1].direction == "forward-again"
+    return report.failure
+
+
+def test_a_step_that_cannot_run_again_after_its_own_rollback_fails(pg_admin_url, shop):
+    """add_unique's attach step drops its index when rolled back: run again alone, it finds none. Said
+    by the step (undoes_previous), verify runs the build again first; unsaid, verify fails."""
+    unique = [{"op": "add_unique", "table": "users", "columns": ["name"]}]
+    plan = _pending(shop, unique)
+    assert [s.undoes_previous for s in plan.steps] == [False, True]
+    report = verify(shop, database_url=pg_admin_url, rows=30)
+    assert report.ok, render_report(report)
+    assert "each step was also rolled back alone and run again" in render_report(report)
+    shutil.rmtree(shop / PLANS_DIR)
+    _pending(shop, unique, lambda s: _set(s, undoes_previous=False))
+    failure = _redo_failure(verify(shop, database_url=pg_admin_url, rows=30))
+    assert failure.startswith("step 2 (migrate: attach users_name_key as a UNIQUE constraint on users) rolled back "
+                              "alone, then run again, failed on step 2's forward SQL: index \"users_name_key\" does "
+                              "not exist"), failure
+
+
+def test_a_contract_whose_rollback_takes_the_copied_unique_index_fails(pg_admin_url, shop, monkeypatch):
+    """The shadow contract's rollback before the copy's unique index was rebuilt in it."""
+    from flux_agent.plan.ops import rename_column
+
+    (shop / "db/migrations/20250301090000_unique_names.sql").write_text(
+        "ALTER TABLE users ADD CONSTRAINT users_name_key UNIQUE (name);\n")
+    monkeypatch.setattr(rename_column, "unique_copies_sql", lambda sh: [])
+    _pending(shop, [{"op": "rename_column", "table": "users", "column": "name", "new_name": "full_name"}])
+    failure = _redo_failure(verify(shop, database_url=pg_admin_url, rows=30))
+    assert "(contract: drop users.name and the sync trigger) rolled back alone, then run again, failed on " \
+           "step" in failure and "forward SQL: index \"users_full_name_key\" does not exist" in failure, failure
