@@ -117,9 +117,10 @@ def collect_copies(sh: Shadow, rename: bool) -> Shadow:
     """List the old column's indexes (the primary key's aside) and constraints the shadow must copy."""
     schema, table, old = sh.schema, sh.table, sh.old
     sh.rename = rename
-    known = schema.dependencies is not None  # PostgreSQL listed each index using the column, with its definition
+    deps = schema.dependencies  # PostgreSQL listed each index using the column, with its definition
     for idx in table.indexes:
-        if known:
+        # ... but for those an earlier operation of this plan builds: what the model says of them
+        if deps is not None and deps.index(idx.name) is not None:
             if idx.primary or idx.name not in sh.carried.indexes:
                 continue
         elif idx.primary or not idx.uses(old.name):
