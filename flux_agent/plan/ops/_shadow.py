@@ -19,7 +19,7 @@ from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import cast_target, collatable, distinct_sql as differ, not_null_uses_check
 from ...pg.quote import dollar_quote, ident, ident_list, qname, qname_in
 from ...pg.parse import column_refs, is_one_name, operand, parse_expr, render, replace_column
-from ...pg.ddl import collated, comment_sql, index_sql, key_actions
+from ...pg.ddl import collated, comment_sql, index_sql, key_actions, unique_using_index_sql
 from ...pg.repoint import index_copy, policy_alter, view_query
 from .add_index import index_steps
 from ._partitions import partitions
@@ -200,23 +200,33 @@ def constraint_sql(sh: Shadow, con: Constraint, name: str, column: str, not_vali
 
 
 def deferred_key_warnings(table: Table, column: str) -> list[Finding]:
-    """A copy's unique index is checked at once from its build to the swap, where the original's key is
-    DEFERRABLE (hoppscotch's UserCollection (userUid, parentID, orderIndex), deferred so that moving an
-    item shifts the others with one UPDATE): such a statement fails meanwhile. Said, with the steps."""
+    """A copy's unique index is checked at once while it builds, where the original's key is DEFERRABLE
+    (hoppscotch's UserCollection (userUid, parentID, orderIndex), deferred so that moving an item shifts
+    the others with one UPDATE): such a statement fails meanwhile. From the next step the copy is a
+    DEFERRABLE constraint too (attached_early). Said, with the step."""
     out = []
     for con in (c for c in table.constraints if c.kind in ("unique", "primary_key") and c.deferrable
                 and column in c.columns):
         out.append(Finding(rule="deferrable-key-copied", severity="warning", message=(
             f"{table.name}.{column} is in {con.name}, DEFERRABLE INITIALLY {con.deferrable.upper()}: the copy's "
-            "unique index is checked at once from the step that builds it until the swap, so a statement that "
-            f"moves values through each other (UPDATE ... SET {ident(column)} = {ident(column)} + 1, which the "
-            "deferred check allows) fails meanwhile; keep such writes out of that window, or run its steps "
-            "together at a quiet time")))
+            "unique index is checked at once while it builds (a concurrent build, the step after the backfill), "
+            f"so a statement that moves values through each other (UPDATE ... SET {ident(column)} = "
+            f"{ident(column)} + 1, which the deferred check allows) fails meanwhile; from the next step the copy "
+            "is a DEFERRABLE constraint as well")))
     return out
 
 
 def unique_constraint(sh: Shadow, idx: Index) -> Optional[Constraint]:
     return next((c for c in sh.table.constraints if c.kind == "unique" and c.name == idx.name), None)
+
+
+def attached_early(sh: Shadow, idx: Index) -> Optional[Constraint]:
+    """The DEFERRABLE unique constraint whose copy is attached as soon as its index is built, deferred as
+    the original is, so a statement moving values through each other (which the deferred check allows:
+    hoppscotch shifts an orderIndex with one UPDATE) goes on working beside it; the contract only renames
+    it. A plain unique index is checked at once, as an immediate constraint is: attached in the contract."""
+    con = unique_constraint(sh, idx)
+    return con if con is not None and con.deferrable else None
 
 
 def sync_function_sql(sh: Shadow) -> list[str]:
@@ -282,6 +292,16 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
         where = _copy_where(sh, idx) if sh.carried.indexes.get(idx.name) is None else None
         steps += index_steps(ctx, sh.table, copy, _swap_keys(idx.columns, sh.old.name, sh.new_name), idx.unique,
                              where, phase="expand", sql=copy_index_sql(sh, idx, copy))
+        deferred = attached_early(sh, idx)
+        if deferred is not None:
+            steps.append(tx_step(
+                ctx, "expand", f"attach {copy} as a DEFERRABLE unique constraint on {sh.table.name}",
+                [unique_using_index_sql(sh.table.name, copy, copy, deferred)],
+                [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(copy)}"],
+                risk=f"brief lock, no scan (the index is already built); from here the copy's key is checked when "
+                     f"{deferred.name}'s is",
+                rollback=f"drop the constraint {copy} (its index goes with it: run again, the build runs first)",
+            ).model_copy(update={"undoes_previous": True}))
     adds = [constraint_sql(sh, con, copy, sh.new_name, True) for con, copy in sh.constraints]
     names = [copy for _, copy in sh.constraints]
     if not sh.old.nullable:

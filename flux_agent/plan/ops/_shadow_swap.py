@@ -9,8 +9,8 @@ from ...pg.parse import operand
 from ...pg.quote import ident, qname, qname_in
 from ._ignores import kept_type
 from ._partitions import defaults_sql, own_defaults, restore_index_sql
-from ._shadow import (Shadow, constraint_sql, copy_index_sql, create_views_sql, drop_sync_sql, drop_views_sql,
-                      sync_function_sql, unique_constraint)
+from ._shadow import (Shadow, attached_early, constraint_sql, copy_index_sql, create_views_sql, drop_sync_sql,
+                      drop_views_sql, sync_function_sql, unique_constraint)
 from ._shadow_identity import identity_sql
 
 
@@ -54,7 +54,9 @@ def restore_old_sql(sh: Shadow) -> list[str]:
 
 def attach_unique_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     """Unique constraints become constraints again on the copied unique index, under their final
-    names (Shadow.final_name): only in the contract, where the originals are gone."""
+    names (Shadow.final_name): only in the contract, where the originals are gone; a DEFERRABLE one,
+    attached as it was built (attached_early), only takes its final name. The statements, and those
+    undoing them (a dropped constraint takes its index: unique_copies_sql makes it again)."""
     t = qname(sh.table.name)
     up, down = [], []
     for idx, copy in sh.indexes:
@@ -62,10 +64,13 @@ def attach_unique_sql(sh: Shadow) -> tuple[list[str], list[str]]:
         if con is None:
             continue
         name = sh.final_name(con.name)
-        up.append(unique_using_index_sql(sh.table.name, name, copy, con))
-        down.append(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}")
+        if attached_early(sh, idx) is None:
+            up.append(unique_using_index_sql(sh.table.name, name, copy, con))
+            down.append(f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}")
+        elif name != copy:
+            up += [SWAP_IGNORE, f"ALTER TABLE {t} RENAME CONSTRAINT {ident(copy)} TO {ident(name)}"]
+            down.append(f"ALTER TABLE {t} RENAME CONSTRAINT {ident(name)} TO {ident(copy)}")
     return up, down
-
 
 
 SWAP_IGNORE = ("-- squawk-ignore renaming-object -- the copy takes the name of the original dropped above; "
@@ -77,8 +82,7 @@ def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     """The contract's swap (old column dropped, the copy takes its name, its indexes and
     constraints theirs) and its undo (the old column rebuilt from the copy)."""
     t, c, n = qname(sh.table.name), ident(sh.old.name), ident(sh.new_name)
-    attach, _ = attach_unique_sql(sh)
-    unique_names = {idx.name for idx, _ in sh.indexes if unique_constraint(sh, idx) is not None}
+    attach, detach = attach_unique_sql(sh)
     renames, names_back = take_names_sql(sh)
     default = defaults_sql(sh.schema, sh.table, sh.old.name, none=False)
     take, named = identity_sql(sh, sh.new_name, sh.old.name, drop=False)
@@ -90,9 +94,7 @@ def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     ] + named + renames + attach + default + create_views_sql(sh.carried)
     back, back_named = identity_sql(sh, sh.old.name, sh.new_name, drop=True)
     undo = drop_views_sql(sh.carried) + (
-        [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if sh.old.default else []) + [
-        f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}" for name in sorted(unique_names)
-    ] + names_back + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + unique_copies_sql(sh) + restore_old_sql(sh) \
+        [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if sh.old.default else []) + detach + names_back + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + unique_copies_sql(sh) + restore_old_sql(sh) \
         + back + back_named + create_views_sql(sh.carried)
     return up, undo
 
@@ -103,7 +105,7 @@ def unique_copies_sql(sh: Shadow) -> list[str]:
     constraints they became): a contract rolled back alone runs forward again. Built in the undo's
     transaction, which rebuilds the old column's indexes too."""
     return [copy_index_sql(sh, idx, copy, concurrently=False) for idx, copy in sh.indexes
-            if unique_constraint(sh, idx) is not None]
+            if unique_constraint(sh, idx) is not None and attached_early(sh, idx) is None]
 
 
 def take_names_sql(sh: Shadow) -> tuple[list[str], list[str]]:

@@ -51,3 +51,27 @@ def test_a_deferrable_unique_constraint_stays_deferrable(op):
         if op["op"] != "drop_column":
             assert ("u", "UNIQUE (pos) DEFERRABLE INITIALLY DEFERRED") in before
             assert sum("DEFERRABLE INITIALLY DEFERRED" in d for _, d in after) == 1
+
+
+@pytest.mark.parametrize("op", [
+    {"op": "rename_column", "table": "slots", "column": "pos", "new_name": "position"},
+    {"op": "change_column_type", "table": "slots", "column": "pos", "type": "bigint"},
+], ids=["rename", "retype"])
+def test_the_shift_a_deferred_key_allows_goes_on_until_the_contract(op):
+    """hoppscotch moves an item by shifting the others' orderIndex with one UPDATE, which the deferred
+    key allows; the copy's unique index, checked at once, failed that from its build to the swap. Now
+    it is a DEFERRABLE constraint from the step after its build."""
+    from flux_agent.verify.runner import connect, forward, sql_steps
+
+    for _, name in database_from([DDL]):
+        url = dev_server().database_url(name)
+        plan = build_plan(parse_operations([op]), read_live(url), Settings())
+        steps = sql_steps(plan)
+        built = next(i for i, s in enumerate(steps) if s.title.startswith("build unique index"))
+        with connect(url) as conn:
+            forward(conn, steps[:built + 2])  # the build and the step after it
+            with conn.transaction():
+                conn.execute("UPDATE slots SET pos = pos + 1")
+            forward(conn, steps[built + 2:])
+            assert conn.execute("SELECT condeferrable, condeferred FROM pg_constraint "
+                                "WHERE conrelid = 'slots'::regclass AND contype = 'u'").fetchall() == [(True, True)]
