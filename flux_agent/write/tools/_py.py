@@ -12,6 +12,7 @@ from typing import Callable, TypeVar
 
 from ...errors import FluxInputError
 from ...model.plan import Step
+from ...pg.split import cut_statements
 from ..base import down_sql, one_line, step_label, up_sql
 from ._py_edits import insert_after, offset, replace_node
 
@@ -35,22 +36,30 @@ def py_literal(text: str) -> str:
     return repr(text)
 
 
-def module_head(step: Step, about: list[str], imports: list[str]) -> list[str]:
+def module_head(step: Step, about: list[str], imports: list[str], statements: bool = False) -> list[str]:
     """The lines a migration module starts with: a docstring naming the step (then the
     `about` lines), the imports, and the step's SQL as UP_SQL (after GUARD_SQL, run on its own
     first, when the step has a guard; and DOWN_SQL when there is something to undo)."""
-    return [f'"""{step_label(step, doc_text(step.title))}', "", *about, '"""', "", *imports, "", *sql_constants(step)]
+    return [f'"""{step_label(step, doc_text(step.title))}', "", *about, '"""', "", *imports, "", *sql_constants(step, statements)]
 
 
-def sql_constants(step: Step) -> list[str]:
+def sql_constants(step: Step, statements: bool = False) -> list[str]:
     """GUARD_SQL (where the step has a guard), UP_SQL and DOWN_SQL (where there is something to undo),
-    each followed by a blank line."""
+    each followed by a blank line. `statements`: UP_SQL and DOWN_SQL as lists of their statements, for
+    a file that sends one statement a query (asyncpg prepares each query, and a prepared statement
+    holds one command: SQLAlchemy's asyncpg dialect failed every step of several)."""
     up, down = up_sql(step), down_sql(step)
+    shown = statement_list if statements else py_literal
     lines = [f"GUARD_SQL = {py_literal(step.guard_sql.strip())}", ""] if step.guard_sql else []
-    lines += [f"UP_SQL = {py_literal(up)}", ""]
+    lines += [f"UP_SQL = {shown(up)}", ""]
     if down is not None:
-        lines += [f"DOWN_SQL = {py_literal(down)}", ""]
+        lines += [f"DOWN_SQL = {shown(down)}", ""]
     return lines
+
+
+def statement_list(sql: str) -> str:
+    """A Python list of `sql`'s statements (pg.split.cut_statements: each with the comments before it)."""
+    return "[\n" + "".join(f"    {py_literal(s)},\n" for s in cut_statements(sql)) + "]"
 
 
 def module_assignments(tree: ast.Module, names: set[str]) -> dict[str, ast.expr]:

@@ -2,6 +2,8 @@
 a minimal project of each builds examples/shop in its first migration, the
 writer adds a plan's files, and the tool upgrades to the end, downgrades back
 to the first migration and upgrades again; the database is checked each time.
+Alembic through psycopg2, psycopg 3 and asyncpg (`alembic init -t async`, as polar's
+env.py: asyncpg prepares each query, and every step of several statements failed).
 Plus syntax, chaining and refusal checks without a database."""
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from flux_agent.plan.planner import build_plan, planned_schema
 from flux_agent.schema.replay.engine import up_sql_of
 from flux_agent.entry.actions import parse_operations
 from flux_agent.write.tools import get_writer
+from flux_agent.pg.split import cut_statements
 
 from cases import CASES
 from shop import MIGRATIONS, SEED, SETTINGS, invalid_indexes, live_columns, live_indexes, model_columns, shop_schema
@@ -76,7 +79,7 @@ def write_plan(project: Path, tool: str, case_id: str):
 
 
 def alembic_project(root: Path, url: str, driver: str) -> Path:
-    run(root, "-m", "alembic", "init", "alembic")
+    run(root, "-m", "alembic", "init", *(["-t", "async"] if driver == "asyncpg" else []), "alembic")
     info = psycopg.conninfo.conninfo_to_dict(url)
     import sqlalchemy as sa
 
@@ -92,15 +95,17 @@ def alembic_project(root: Path, url: str, driver: str) -> Path:
     # The tool's own template, with upgrade/downgrade redefined to build the shop.
     first.write_text(first.read_text() + textwrap.dedent(f"""
 
-        SHOP_SQL = {shop_sql()!r}
+        SHOP_SQL = {cut_statements(shop_sql())!r}
 
 
         def upgrade() -> None:
-            op.execute(sa.DDL(SHOP_SQL.replace("%", "%%")))
+            for sql in SHOP_SQL:
+                op.execute(sa.DDL(sql.replace("%", "%%")))
 
 
         def downgrade() -> None:
-            op.execute(sa.DDL({SHOP_DOWN!r}))
+            for sql in {cut_statements(SHOP_DOWN)!r}:
+                op.execute(sa.DDL(sql))
         """))
     return root
 
@@ -167,6 +172,7 @@ class Tool:
 
 RUNS = [("alembic", "psycopg2", c) for c in PLANS] + [("alembic", "psycopg", "rename-column"),
                                                        ("alembic", "psycopg", "tricky-literals")]
+RUNS += [("alembic", "asyncpg", c) for c in ("rename-column", "tricky-literals", "add-index")]
 RUNS += [("django", "psycopg", c) for c in PLANS]
 
 
