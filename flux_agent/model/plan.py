@@ -72,9 +72,9 @@ class Step(BaseModel):
     risk: str = ""
     data_loss_on_rollback: bool = False
     rollback: str = Field("", description="what undoing this step does, in words")
-    undoes_previous: bool = Field(False, description="its rollback undoes the step before it too (a constraint "
-                                  "attached USING INDEX takes that index with it when dropped): run again, that "
-                                  "step runs first")
+    undoes_steps_before: int = Field(0, description="how many of the steps right before it its rollback undoes "
+                                     "too (a constraint attached USING INDEX takes its index when dropped; a "
+                                     "partitioned index, the partitions' indexes): run again, they run first")
     batching: Optional[Batching] = Field(None, description="for a batched backfill: how it walks the table")
     lock_retry: Optional[LockRetry] = Field(None, description="for a step whose lock blocks the application: "
                                             "how its migration file retries a lock not granted in time "

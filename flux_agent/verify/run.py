@@ -192,8 +192,7 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
                                       f"{result.error}{_null_hint(plan, result.error)}")
                     return
                 if direction == REDONE and traffic is None and step.down_sql and not step.is_code:
-                    problem = _redo(conn, steps[i - 2:i] if step.undoes_previous and i > 1 else [step], watcher,
-                                    home, only)
+                    problem = _redo(conn, steps[max(0, i - 1 - step.undoes_steps_before):i], watcher, home, only)
                     if problem:
                         report.failure = f"step {step.number} ({step.phase}: {step.title}) {problem}"
                         report.problems.append(report.failure)
@@ -224,7 +223,7 @@ def _redo(conn, steps: list[Step], watcher: "LockWatcher", home: str, only: Opti
     """The last of `steps` rolled back alone and run again: its rollback must leave what its forward SQL
     starts from, and the second run the catalog the first left (a contract's rollback took the unique
     index the contract attaches, and the contract run again failed). A step whose rollback undoes the
-    one before it (Step.undoes_previous) comes with that one: both are undone and run again. What went
+    ones before it (Step.undoes_steps_before) comes with them: all are undone and run again. What went
     wrong, or None. Not under load: the workload follows the passes, not steps undone in one."""
     left = snapshot(conn, home, only)
     for step, back in [(s, True) for s in reversed(steps)] + [(s, False) for s in steps]:

@@ -78,7 +78,8 @@ def index_build_steps(ctx: Ctx, table: Table, name: str, create: str, phase: str
                          [drop_parent, ONLY_IGNORE, parent], lock_note="the indexes, briefly; no scan",
                          risk="brief lock, catalog change only; the index is valid once all are attached (a partition "
                               "made since the plan read them stops the step, changing nothing, and is named)",
-                         rollback=f"drop {name} with the partitions' indexes, keep it empty on ONLY {table.name}"))
+                         rollback=f"drop {name} with the partitions' indexes, keep it empty on ONLY {table.name}"
+                         ).model_copy(update={"undoes_steps_before": len(children)}))
     return steps
 
 

@@ -301,7 +301,7 @@ def expand_steps(ctx: Ctx, sh: Shadow, what: str) -> list[Step]:
                 risk=f"brief lock, no scan (the index is already built); from here the copy's key is checked when "
                      f"{deferred.name}'s is",
                 rollback=f"drop the constraint {copy} (its index goes with it: run again, the build runs first)",
-            ).model_copy(update={"undoes_previous": True}))
+            ).model_copy(update={"undoes_steps_before": 1}))
     adds = [constraint_sql(sh, con, copy, sh.new_name, True) for con, copy in sh.constraints]
     names = [copy for _, copy in sh.constraints]
     if not sh.old.nullable:

@@ -58,7 +58,7 @@ def plan(op: AddUnique, ctx: Ctx) -> list[Step]:
                 [f"ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {ident(name)}"],
                 risk="brief lock, no scan (the index is already built)",
                 rollback=f"drop the constraint {name} (its index goes with it: run again, the build runs first)"
-                ).model_copy(update={"undoes_previous": True}),
+                ).model_copy(update={"undoes_steps_before": 1}),
     ]
 
 

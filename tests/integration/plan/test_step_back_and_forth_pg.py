@@ -67,7 +67,7 @@ def test_each_step_rolled_back_alone_runs_again(op):
                 forward(conn, [step])
                 if step.down_sql:
                     after = _catalog(conn)
-                    again = steps[i - 1:i + 1] if step.undoes_previous else [step]  # as the step says
+                    again = steps[i - step.undoes_steps_before:i + 1]  # as the step says
                     rollback(conn, again)
                     forward(conn, again)
                     assert _catalog(conn) == after, f"step {step.number} ({step.title}) run again differs"

@@ -263,15 +263,15 @@ def _redo_failure(report) -> str:
 
 def test_a_step_that_cannot_run_again_after_its_own_rollback_fails(pg_admin_url, shop):
     """add_unique's attach step drops its index when rolled back: run again alone, it finds none. Said
-    by the step (undoes_previous), verify runs the build again first; unsaid, verify fails."""
+    by the step (undoes_steps_before), verify runs the build again first; unsaid, verify fails."""
     unique = [{"op": "add_unique", "table": "users", "columns": ["name"]}]
     plan = _pending(shop, unique)
-    assert [s.undoes_previous for s in plan.steps] == [False, True]
+    assert [s.undoes_steps_before for s in plan.steps] == [0, 1]
     report = verify(shop, database_url=pg_admin_url, rows=30)
     assert report.ok, render_report(report)
     assert "each step was also rolled back alone and run again" in render_report(report)
     shutil.rmtree(shop / PLANS_DIR)
-    _pending(shop, unique, lambda s: _set(s, undoes_previous=False))
+    _pending(shop, unique, lambda s: _set(s, undoes_steps_before=0))
     failure = _redo_failure(verify(shop, database_url=pg_admin_url, rows=30))
     assert failure.startswith("step 2 (migrate: attach users_name_key as a UNIQUE constraint on users) rolled back "
                               "alone, then run again, failed on step 2's forward SQL: index \"users_name_key\" does "
