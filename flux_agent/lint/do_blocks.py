@@ -12,15 +12,20 @@ from ..pg.parse import ParseError, ast, parse_sql, pglast
 from ..pg.split import Statement
 
 
-def inner_statements(stmt: Statement) -> tuple[list[Statement], list[int]]:
-    """(the statements `stmt`, a DO block, runs, each at its line; the lines of EXECUTEs of SQL built
-    at run time). Nothing for a body in another language or one PL/pgSQL's parser refuses."""
+UNPARSED = "a DO block whose PL/pgSQL does not parse"
+DYNAMIC = "EXECUTE of SQL built at run time inside a DO block"
+
+
+def inner_statements(stmt: Statement) -> tuple[list[Statement], list[tuple[int, str]]]:
+    """(the statements `stmt`, a DO block, runs, each at its line; what no rule can read, at its line:
+    EXECUTEs of SQL built at run time, or the whole block where PL/pgSQL's parser refuses it). Nothing
+    for a body in another language."""
     try:
         tree = pglast.parse_plpgsql(stmt.text)
-    except Exception:  # LANGUAGE plperl, or PL/pgSQL this parser rejects: PostgreSQL says at run time
-        return [], []
+    except Exception:  # LANGUAGE plperl, or PL/pgSQL PostgreSQL refuses too when the block runs
+        return [], ([(stmt.line, UNPARSED)] if _language(stmt) == "plpgsql" else [])
     found: list[tuple[int, str, bool]] = []  # (line in the block, SQL, inside a loop)
-    dynamic: list[int] = []
+    dynamic: list[tuple[int, str]] = []
     variables: set[str] = set()  # the block's own names: `WHERE id > last_id` reads no column last_id
 
     def walk(node, looping: bool) -> None:
@@ -36,7 +41,7 @@ def inner_statements(stmt: Statement) -> tuple[list[Statement], list[int]]:
                 inner = node["PLpgSQL_stmt_dynexecute"]
                 text = _constant(inner["query"]["PLpgSQL_expr"]["query"])
                 if text is None:
-                    dynamic.append(stmt.line + inner.get("lineno", 1) - 1)
+                    dynamic.append((stmt.line + inner.get("lineno", 1) - 1, DYNAMIC))
                 else:
                     found.append((inner.get("lineno", 1), text, looping))
                 return
@@ -60,6 +65,14 @@ def inner_statements(stmt: Statement) -> tuple[list[Statement], list[int]]:
             inner.memo.update(variables=frozenset(variables), in_loop=looping)
             out.append(inner)
     return out, dynamic
+
+
+def _language(stmt: Statement) -> str:
+    """The DO block's LANGUAGE (plpgsql when it names none)."""
+    for arg in getattr(stmt.node, "args", None) or ():
+        if getattr(arg, "defname", None) == "language":
+            return str(getattr(arg.arg, "sval", "")).lower()
+    return "plpgsql"
 
 
 _LOOPS = {"PLpgSQL_stmt_loop", "PLpgSQL_stmt_while", "PLpgSQL_stmt_fori", "PLpgSQL_stmt_fors",

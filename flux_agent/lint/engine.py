@@ -215,9 +215,9 @@ def _do_block(stmt: Statement, statements: list[Statement], ctx: FileContext, in
             if kept[2] is not None:
                 ctx.__dict__[_STATE] = kept[2]
         advance(ctx, s)
-    for k, line in enumerate(dynamic):
+    for k, (line, what) in enumerate(dynamic):
         if judged:
-            own(NOT_ANALYSED, line, "not analysed: EXECUTE of SQL built at run time inside a DO block",
+            own(NOT_ANALYSED, line, f"not analysed: {what}",
                 "check what it runs by hand, or write the statement itself", (2, stmt.index, 10**6 + k), "warning")
 
 

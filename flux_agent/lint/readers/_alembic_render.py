@@ -116,7 +116,8 @@ def _run(module, fn_name: str, filename: str) -> dict:
     from alembic.runtime.migration import MigrationContext
 
     buf = io.StringIO()
-    ctx = MigrationContext.configure(dialect_name="postgresql",
+    # paramstyle named, as alembic's own env.py renders offline: else every % comes out doubled
+    ctx = MigrationContext.configure(dialect_name="postgresql", dialect_opts={"paramstyle": "named"},
                                      opts={"as_sql": True, "output_buffer": buf, "literal_binds": True})
     pieces: list = []
     unread: list = []

@@ -545,3 +545,15 @@ def test_a_django_rollback_django_cannot_render_here_is_not_judged_empty(tmp_pat
     assert read.up and "CREATE INDEX" in read.up[0].sql and read.down is None
     found = validate_file(path, Settings(), None, display=str(path), project=root, tool="django")
     assert "missing-rollback" not in {f.rule for f in found}
+
+
+def test_a_percent_in_an_alembic_revision_is_read_as_written(tmp_path):
+    """Offline, alembic's own env.py renders with paramstyle named; without it every % came out
+    doubled, and a DO block's `RAISE NOTICE 'done %', 1` no longer parsed: the type change in it
+    went unjudged (polar)."""
+    body = ('op.execute("""DO $$ BEGIN ALTER TABLE users ALTER COLUMN email TYPE varchar(10); '
+            'RAISE NOTICE \'done %\', 1; END $$""")')
+    project = write(tmp_path, {"alembic.ini": ALEMBIC_INI, "alembic/versions/c1_retype.py": textwrap.dedent(
+        ALEMBIC_HEAD).format(doc="retype", rev="c1", down="None") + f"    {body}\n"})
+    path = project / "alembic" / "versions" / "c1_retype.py"
+    assert "changing-column-type" in {f.rule for f in judged(path, project, "alembic")}
