@@ -372,3 +372,20 @@ def test_py_literal_and_docstring_edge_cases(tmp_path):
     for writer, folder in ((ALEMBIC, "v"), (DJANGO, "app/migrations")):
         job = writer.jobs(writer.layout(plan, tmp_path, folder, NOW), tmp_path)[-1]
         assert ast.get_docstring(ast.parse(job.content)).splitlines()[0] == 'Step 1 (migrate): a """quoted\\ title'
+
+
+def test_flux_validate_finds_nothing_unknown_in_its_own_alembic_files(tmp_path):
+    """polar: a column Flux's revision adds (inside its lock-retry DO block, whose RAISE has %) was
+    unknown to the next revision's index: the reader doubled every %, the block did not parse, and
+    what it ran was passed over."""
+    pytest.importorskip("alembic")
+    from flux_agent.entry.validate import validate_paths
+
+    alembic_project(tmp_path, "host=/nonexistent dbname=offline user=nobody", "psycopg2")
+    write_plan(tmp_path, "alembic", "add-nullable-column")
+    plan = build_plan(parse_operations([{"op": "add_index", "table": "users", "columns": ["nickname"]}]),
+                      planned_schema(parse_operations(PLANS["add-nullable-column"]), shop_schema()), SETTINGS)
+    writer = get_writer("alembic")
+    writer.write(writer.layout(plan, tmp_path, "alembic/versions", NOW.replace(minute=7)), tmp_path)
+    findings = validate_paths([str(tmp_path / "alembic" / "versions")], str(tmp_path))[1]
+    assert not [f for f in findings if f.rule in ("unknown-table-or-column", "not-analysed")], findings
