@@ -68,6 +68,9 @@ def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional
 def _planned(file: Path, project: Path, found: Detection, settings, pg_version: Optional[int],
              now: Optional[datetime], database_url: Optional[str] = None) -> FixResult:
     with project_before(project, found, file) as before:
+        folder = (project / found.migrations_dir).resolve()
+        if before != project and project.resolve() not in folder.parents:  # the history outside, copied alone
+            found = found.model_copy(update={"migrations_dir": folder.name})
         try:
             statements, plan = _plan_on(file, project, before, found, settings, pg_version, now, None)
             notes = []
@@ -128,6 +131,13 @@ def project_before(project: Path, found: Detection, file: Path) -> Iterator[Path
         yield project
         return
     gone = _from(file, folder, found.tool)
+    if project.resolve() not in folder.parents:  # the file's own history, outside the project: it alone
+        with tempfile.TemporaryDirectory(prefix="flux-fix-") as tmp:
+            shutil.copytree(folder, Path(tmp) / folder.name, symlinks=True)
+            for path in gone:
+                (Path(tmp) / folder.name / path.relative_to(folder)).unlink(missing_ok=True)
+            yield Path(tmp)
+        return
     with tempfile.TemporaryDirectory(prefix="flux-fix-") as tmp:
         copy = Path(tmp) / project.name
         linked: list[Path] = []

@@ -470,6 +470,20 @@ def test_a_plain_folder_without_a_project_gets_its_fixed_files_in_that_folder(tm
         "_build_index_orders_user_id_idx_on_orders_user_id.sql"), names
 
 
+def test_a_file_outside_the_working_folder_is_fixed_on_its_own_history(tmp_path, capsys, monkeypatch):
+    """`cd elsewhere && flux fix /abs/app/db/migrations/x.sql`: an internal error (the history folder,
+    outside the project, was copied as if in it); validate judged the same path."""
+    project = write(tmp_path / "app", {
+        "db/migrations/20250101000000_init.sql": f"-- migrate:up\n{INIT_SQL}\n-- migrate:down\n{INIT_DOWN}",
+        "db/migrations/20250102000000_index.sql": sql_file(CASES["add_index"][0]),
+    })
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, out, err = flux(capsys, "fix", str(project / "db/migrations/20250102000000_index.sql"))
+    assert code == 0, err
+    assert "add_index" in out or "build index orders_user_id_idx" in out, out
+
+
 ROUTINES = (
     "CREATE OR REPLACE FUNCTION orders_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.status := "
     "coalesce(NEW.status, 'new'); RETURN NEW; END $$",
