@@ -126,9 +126,13 @@ def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:
         if found is not None:
             where = found.format(col=ident(op.column))
             since = " (PostgreSQL 16+)" if condition is parsed else ""
+            # The rows hold what was written; the default says what will be (polar's short_id: a function
+            # giving bigint ids, and every insert relying on it failed in the sync trigger from step 1).
+            default = (f". Its default ({col.default}) must give values that fit too: an insert relying on it fails "
+                       "from the first step on when one does not") if col.default and condition is not rounding else ""
             out.append(Finding(rule="narrowing-type", severity="warning", message=(
                 f"{table.name}.{op.column} {col.type} -> {new_type} {what.format(where=where)}; find them before "
-                f"deploying{since}: SELECT count(*) FROM {qname(table.name)} WHERE {where}")))
+                f"deploying{since}: SELECT count(*) FROM {qname(table.name)} WHERE {where}{default}")))
     copied = not _widens_key(op, table, col, new_type) and not (op.using is None and binary_coercible(col.type, new_type))
     return out + (deferred_key_warnings(table, op.column) if copied else [])
 
