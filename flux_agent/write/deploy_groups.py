@@ -169,7 +169,26 @@ def continue_plan(project: Path, plan_id: Optional[str] = None, now: Optional[da
         gate, group = next_group(record.plan, set(record.written))
         if not group:
             raise FluxInputError(f"plan {record.id} is already written completely")
-        return _write_group(record, _relayout(record, group, project, now), project, new_record=False)
+        outcome = _write_group(record, _relayout(record, group, project, now), project, new_record=False)
+        return outcome.model_copy(update={"notes": _unmade(record.plan, group, project) + outcome.notes})
+
+
+def _unmade(plan: Plan, group: list[Step], project: Path) -> list[str]:
+    """The application's changes (the user's to make, with the code deploy) that its files show not
+    made, said as a contract that removes what they map is written: its patch still applies to the
+    file as it is (polar: the contract dropped customers.locale, the model still mapped it, and every
+    query of the table would have named a column gone)."""
+    if not any(s.phase == "contract" for s in group):
+        return []
+    out = []
+    for c in (c for c in plan.code_changes if c.patch and not c.applied_by_flux):
+        try:
+            apply_patch(read_file(project / c.path), c.patch)
+        except (ValueError, OSError):
+            continue  # made (or made otherwise): the file is no longer as the plan found it
+        out.append(f"{c.path} is as it was when the plan was made: its change ({c.why}) is not made, and the "
+                   "contract written now removes what it maps; make it and deploy it before running the contract")
+    return out
 
 
 def _relayout(record: PlanRecord, group: list[Step], project: Path, now: Optional[datetime] = None) -> list[Step]:

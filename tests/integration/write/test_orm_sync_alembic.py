@@ -398,3 +398,24 @@ def test_a_model_change_says_when_it_goes_out(tmp_path):
         said[case] = (any(s.is_code for s in plan.steps), change.why)
     assert said["index"][0] is False and "(deploy it with the migration;" in said["index"][1]
     assert said["rename"][0] is True and "(deploy it with the code step;" in said["rename"][1]
+
+
+def test_a_contract_written_while_the_model_still_maps_the_column_says_so(pg_url, tmp_path, capsys):
+    """polar: `continue` wrote DROP COLUMN customers.locale while polar/models/customer.py still mapped
+    it (the plan's own patch not made): every query of the table would name a column gone."""
+    import json
+
+    from flux_agent.entry.actions import continue_migration
+    from tests.integration.write.test_orm_sync_django import flux
+
+    for made in (False, True):
+        root = project(tmp_path / f"svc{made}", pg_url)
+        code, out = flux(capsys, "plan", "--project", str(root), "--op", json.dumps(OPS["drop-column"]), "--write",
+                         "--json")
+        assert code == 0, out
+        if made:
+            apply_patches(root, json.loads(out))
+        outcome = continue_migration(str(root))
+        assert "contract" in {s.phase for s in outcome.plan.steps if s.number in outcome.written_steps}
+        said = [n for n in outcome.notes if n.startswith("app/models.py is as it was when the plan was made")]
+        assert bool(said) is not made, outcome.notes
