@@ -28,6 +28,7 @@ from .tools import get_writer
 from .base import FileJob, commit, slug
 from .code_changes import apply as apply_patch, read as read_file
 from .formatter import format_jobs
+from .pending_overlap import overlap
 
 PLANS_DIR = ".flux/plans"
 
@@ -153,9 +154,18 @@ def first_group(plan: Plan) -> list[Step]:
 
 
 def write_first(plan: Plan, project: Path, migrations_dir: str) -> WriteOutcome:
-    """Write the steps before the first code deploy, and the plan record."""
+    """Write the steps before the first code deploy, and the plan record: refused where a plan with
+    steps left to write changes what this one changes (pending_overlap)."""
     group = first_group(plan)
     with project_lock(project):
+        for other in unfinished_records(project):
+            both = overlap(plan.operations, other.plan.operations)
+            if both:
+                raise FluxInputError(
+                    f"plan {other.id} ({other.plan.description}) has steps left to write and changes "
+                    f"{', '.join(both)} too: their steps would interleave and one's contract break the other's; "
+                    f"finish it first (flux continue --plan {other.id}), or give it up (roll back what of it ran, "
+                    f"then delete its files and {PLANS_DIR}/{other.id}.json)")
         base = f"{_stamp()}_{slug(plan.description, 'plan')}"
         taken = {p.stem for p in (project / PLANS_DIR).glob(f"{base}*.json")}
         record_id = next(i for i in [base] + [f"{base}_{n}" for n in range(2, len(taken) + 3)] if i not in taken)

@@ -272,3 +272,28 @@ def test_second_plan_sees_pending_files_typeorm_javascript(tmp_path):
     (root / "node_modules").symlink_to(nm, target_is_directory=True)
     second_plan_sees_the_first(root, "typeorm")
     assert all(p.suffix == ".js" for p in (root / "migrations").iterdir())
+
+
+def test_a_plan_changing_what_a_pending_plan_changes_is_not_written(tmp_path):
+    """polar: a drop of users.email left pending, then a rename of it written; `continue` of the drop
+    set the column aside under the rename's sync trigger and every write to users failed. The second
+    write is refused, nothing written; a plan on other columns goes on."""
+    import shutil
+
+    from shop import SHOP
+
+    project = tmp_path / "shop"
+    shutil.copytree(SHOP, project)
+    drop = tools.write_migration(tools.plan_migration(
+        [{"op": "drop_column", "table": "users", "column": "name"}], str(project)), str(project))
+    assert drop.remaining_steps
+    before = sorted(p.relative_to(project).as_posix() for p in project.rglob("*"))
+    rename = tools.plan_migration([{"op": "rename_column", "table": "users", "column": "name",
+                                    "new_name": "full_name"}], str(project))
+    with pytest.raises(FluxInputError, match=r"^plan \S+ \(drop column users.name\) has steps left to write and "
+                                             r"changes users.name too: "):
+        tools.write_migration(rename, str(project))
+    assert sorted(p.relative_to(project).as_posix() for p in project.rglob("*")) == before
+    other = tools.write_migration(tools.plan_migration(
+        [{"op": "add_column", "table": "users", "column": "nickname", "type": "text"}], str(project)), str(project))
+    assert other.files
