@@ -148,7 +148,13 @@ def file_template(project: Path, migrations_dir: str) -> str:
             found = parser.get(where.section, "file_template", fallback=None)
     except (FluxInputError, OSError, ValueError, configparser.Error, AttributeError):
         return _DEFAULT_TEMPLATE
-    return found if isinstance(found, str) and "%(rev)s" in found else _DEFAULT_TEMPLATE
+    return found if isinstance(found, str) and found.strip() else _DEFAULT_TEMPLATE
+
+
+def names_revision(template: str) -> bool:
+    """Does the file_template put the revision id in the name (alembic's default does; polar's
+    `%%(year)d-%%(month).2d-..._%%(slug)s` does not: the id is then derived, named_revision)?"""
+    return "%(rev)s" in template
 
 
 def file_name(template: str, revision: str, slug_text: str, when: datetime) -> str:
@@ -161,7 +167,19 @@ def file_name(template: str, revision: str, slug_text: str, when: datetime) -> s
         name = template % values
     except (KeyError, ValueError, TypeError):
         name = _DEFAULT_TEMPLATE % values
-    return name if _FILE.fullmatch(f"{name}.py") and "/" not in name else _DEFAULT_TEMPLATE % values
+    fits = not names_revision(template) or _FILE.fullmatch(f"{name}.py")
+    return name if fits and name and "/" not in name and not name.startswith(".") else _DEFAULT_TEMPLATE % values
+
+
+def named_revision(name: str, parent: str | None, taken: set[str]) -> str:
+    """The revision id of a file whose name holds none: 12 hex digits of its name and its parent, so
+    the layout that names the file and the jobs that write it derive the same id."""
+    salt = 0
+    while True:
+        digest = hashlib.sha1(f"{name}\0{parent or ''}\0{salt}".encode()).hexdigest()[:12]
+        if digest not in taken:
+            return digest
+        salt += 1
 
 
 def revision_id(step: Step, parent: str | None, stamp: str, taken: set[str]) -> str:
@@ -248,11 +266,20 @@ class AlembicWriter(Writer):
         template = file_template(Path(project_dir), migrations_dir)
         when = utc(now)
 
+        used = {p.stem for p in (Path(project_dir) / folder).glob("*.py")}
+
         def files(step: Step, i: int) -> list[str]:
             nonlocal parent  # each step revises the one before
-            parent = revision_id(step, parent, stamp, taken)
+            if names_revision(template):
+                parent = revision_id(step, parent, stamp, taken)
+                name = file_name(template, parent, step_slug(step), when)
+            else:  # the name first (made unique among the folder's), the id from it
+                name = base = file_name(template, "", step_slug(step), when)
+                name = next(n for n in [base] + [f"{base}_{k}" for k in range(2, len(used) + 3)] if n not in used)
+                parent = named_revision(name, parent, taken)
             taken.add(parent)
-            return [(folder / f"{file_name(template, parent, step_slug(step), when)}.py").as_posix()]
+            used.add(name)
+            return [(folder / f"{name}.py").as_posix()]
 
         return lay_out(plan, files)
 
@@ -260,12 +287,17 @@ class AlembicWriter(Writer):
         out: list[FileJob] = []
         chained: list[tuple[Step, str, str | None]] = []  # (step, its revision, the one it follows)
         parent: str | None = None
+        taken: set[str] = set()
+        naming = _DEFAULT_TEMPLATE
         for i, step in enumerate(db_steps(plan)):
-            file = PurePosixPath(laid_files(step, 1, "one <revision>_<slug>.py file",
-                                            lambda f: _FILE.fullmatch(PurePosixPath(f[0]).name))[0])
+            file = PurePosixPath(laid_files(step, 1, "one .py revision file", lambda f: f[0].endswith(".py"))[0])
             if i == 0:
-                parent = current_head(read_revisions(Path(project_dir) / file.parent))
-            revision = _FILE.fullmatch(file.name).group(1)
+                existing = read_revisions(Path(project_dir) / file.parent)
+                parent, taken = current_head(existing), set(existing)
+                naming = file_template(Path(project_dir), file.parent.as_posix())
+            found = _FILE.fullmatch(file.name) if names_revision(naming) else None
+            revision = found.group(1) if found else named_revision(file.stem, parent, taken)
+            taken.add(revision)
             out.append(FileJob(step.files[0], render_revision(step, revision, parent)))
             chained.append((step, revision, parent))
             parent = revision

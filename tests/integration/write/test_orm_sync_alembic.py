@@ -333,6 +333,25 @@ def test_revision_files_follow_the_projects_file_template(pg_url, tmp_path, caps
     assert len(heads) == 2 and heads[0] in " ".join(written)  # one head, Flux's last revision
 
 
+def test_revision_files_follow_a_file_template_without_the_revision(pg_url, tmp_path, capsys):
+    """polar's file_template is the date and the slug alone; Flux fell back to `<rev>_<slug>.py` in
+    silence. Its files are named by the template, their ids derived from the names, and alembic
+    chains them: upgrade to head, one head, Flux's last."""
+    root = project(tmp_path / "svc", pg_url)
+    ini = root / "alembic.ini"
+    ini.write_text(ini.read_text().replace(
+        "# file_template = %%(year)d_%%(month).2d_%%(day).2d_%%(hour).2d%%(minute).2d-%%(rev)s_%%(slug)s",
+        "file_template = %%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s", 1))
+    plan = write_all(root, OPS["rename-column"], capsys)
+    written = sorted(p.name for p in (root / "alembic" / "versions").glob("*.py") if not p.name.startswith("0000"))
+    assert len(written) == sum(s["phase"] != "code" for s in plan["steps"]) > 1
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d-\d{4}_[a-z0-9_]+\.py", n) for n in written), written
+    run(root, "upgrade", "head")
+    heads = run(root, "heads").stdout.split()
+    last = max(written, key=lambda n: (root / "alembic" / "versions" / n).stat().st_mtime_ns)
+    assert len(heads) == 2 and heads[0] in (root / "alembic" / "versions" / last).read_text(), heads
+
+
 def test_an_index_is_added_as_the_module_writes_its_table_args(tmp_path):
     """mealie: the index went into one 176-column line with single quotes, which its ruff rejects.
     A new __table_args__ longer than 100 columns gets one item a line; an existing tuple written one
