@@ -97,7 +97,8 @@ def index_step(ctx: Ctx, table: Table, name: str, columns: list[str], unique: bo
     rows = "size unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
     return solo_step(
         phase,
-        title or f"build {'unique ' if unique else ''}index {name} on {table.name} ({', '.join(columns)})",
+        title or f"build {'unique ' if unique else ''}index {name} on {table.name} ({', '.join(columns)})"
+                 f"{where_text(where)}",
         f"{sql};" if sql else create_index_sql(table, name, columns, unique, where),
         drop_index_sql(table, name),
         lock=SHARE_UPDATE_EXCLUSIVE,

@@ -117,7 +117,7 @@ def test_django_and_alembic_run_the_guard_as_its_own_query(tmp_path):
     django = render_migration(step, "shop", "0001_initial")
     assert "atomic = False" in django and "migrations.RunSQL(sql=[GUARD_SQL, UP_SQL]" in django
     alembic = render_revision(step, "aaaaaaaaaaaa", None)
-    assert "        _run(GUARD_SQL)\n        _run(UP_SQL)" in alembic
+    assert "        _run(GUARD_SQL)\n        _run(*UP_SQL)" in alembic
 
 
 def test_the_plans_own_validation_judges_the_guard_and_finds_nothing():
