@@ -54,6 +54,11 @@ def schema_ddl(schema: Schema) -> list[str]:
     for enum in schema.enums:
         out.append(f"CREATE TYPE {qname(enum.name)} AS ENUM ({', '.join(literal(v) for v in enum.values)})")
     out += [t.create for t in schema.types]  # in the order they were made: a domain may be over a range
+    # Functions before the tables, whose defaults and checks may call them (polar's short_id column);
+    # their bodies unchecked, as pg_dump makes them: one may read a table made below.
+    made = [f.definition for f in (schema.dependencies.functions if schema.dependencies is not None else [])
+            if f.definition]
+    out += ["SET check_function_bodies = off", *made, "RESET check_function_bodies"] if made else []
     deps = schema.dependencies.dependents if schema.dependencies is not None else []
     keys = {d.name: d.definition for d in deps if d.kind == "partition_key" and d.definition}
     names = {t.name for t in schema.tables}

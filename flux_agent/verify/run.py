@@ -35,6 +35,7 @@ from ..pg.quote import split_qualified
 from ..project.applied import without_runs_table
 from .catalog import diff, snapshot
 from .check import PlanCheck
+from .default_rows import DefaultRows
 from .load import Traffic
 from .pending import resolve_plan
 from ..project.config import load_settings
@@ -175,6 +176,7 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
     home, only = (box.scratch, [box.scratch]) if box.mode == "schema" else ("public", None)
     check = PlanCheck(conn, plan, before, home, only)
     watcher = LockWatcher(box.url, conn, box.scratch)
+    defaults = DefaultRows(conn, plan, before, report.seeded)
     try:
         if traffic is not None:
             traffic.start()
@@ -190,6 +192,11 @@ def _run(conn: psycopg.Connection, box: Sandbox, plan: Plan, before: Schema, rep
                 if not result.ok:
                     report.failure = (f"step {step.number} ({step.phase}: {step.title}) failed on {direction}: "
                                       f"{result.error}{_null_hint(plan, result.error)}")
+                    return
+                problem = defaults.after(conn, i) if direction == "forward" and not step.is_code else None
+                if problem:
+                    report.failure = f"step {step.number} ({step.phase}: {step.title}): {problem}"
+                    report.problems.append(report.failure)
                     return
                 if direction == REDONE and traffic is None and step.down_sql and not step.is_code:
                     problem = _redo(conn, steps[max(0, i - 1 - step.undoes_steps_before):i], watcher, home, only)

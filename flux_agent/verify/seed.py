@@ -179,18 +179,19 @@ def _fill(conn: psycopg.Connection, schema: Schema, table: Table, rows: int, cou
 
 def insert_sql(schema: Schema, table: Table, rows: int, counts: dict[str, int], null_optional: bool,
                keys: Optional[dict[str, list[str]]] = None, held: bool = False, outside: Sequence[str] = (),
-               converted: Optional[dict[tuple[str, str], str]] = None) -> str:
+               converted: Optional[dict[tuple[str, str], str]] = None, by_default: bool = False) -> str:
     """`keys`: a partitioned table's partition-key values (seed_partitions.key_values), cycled
     like a CHECK's choices and never NULL. `held`: the table holds rows already. `outside`: SQL
     conditions on the row's columns (partial unique indexes' predicates) no row may meet: the rows
-    that would are left out, so fewer than `rows` may go in."""
+    that would are left out, so fewer than `rows` may go in. `by_default`: a column with a default
+    is left to it, as an application's insert naming only some columns leaves it."""
     first = FIRST_AFTER_EXISTING if held else 1
     series = f"generate_series({first}, {first + rows - 1}) g"
     exprs: dict[str, str] = {}
     joins: list[str] = []
     choices = {**check_choices(table, schema), **(keys or {})}
     for col in table.columns:
-        if col.generated:
+        if col.generated or (by_default and col.default is not None):
             continue  # PostgreSQL computes it: no value may be given (stacks' mempool_txs was left empty)
         if col.name in choices:
             items = ", ".join(choices[col.name])

@@ -289,3 +289,21 @@ def test_a_contract_whose_rollback_takes_the_copied_unique_index_fails(pg_admin_
     failure = _redo_failure(verify(shop, database_url=pg_admin_url, rows=30))
     assert "(contract: drop users.name and the sync trigger) rolled back alone, then run again, failed on " \
            "step" in failure and "forward SQL: index \"users_full_name_key\" does not exist" in failure, failure
+
+
+def test_a_step_that_breaks_inserts_relying_on_a_default_fails(pg_admin_url, shop):
+    """polar's customers.short_id: bigint, DEFAULT a function giving ids like 127105199913998, planned to
+    integer. The seed names every column and went in; an application's insert leaves short_id to its
+    default, and from step 1 the sync trigger cast that to integer and failed. verify said OK."""
+    (shop / "db/migrations/20250301090000_short_ids.sql").write_text(
+        "-- migrate:up\n"
+        "CREATE FUNCTION short_id() RETURNS bigint LANGUAGE sql AS $$ SELECT 127105199913998::bigint $$;\n"
+        "ALTER TABLE users ADD COLUMN short_id bigint NOT NULL DEFAULT short_id();\n"
+        "-- migrate:down\nALTER TABLE users DROP COLUMN short_id;\nDROP FUNCTION short_id();\n")
+    retype = [{"op": "change_column_type", "table": "users", "column": "short_id", "type": "integer"}]
+    for url in (None, pg_admin_url):  # the dev database's build of the history, and the model's on a server
+        report = verify(shop, database_url=url, rows=30, operations=retype)
+        assert not report.ok, render_report(report)
+        assert report.failure.startswith("step 1 (expand: "), report.failure
+        assert "an insert leaving users's columns with defaults to them fails: integer out of range" in report.failure
+        assert [s.direction for s in report.steps] == ["forward"]  # stopped at the step that broke it
