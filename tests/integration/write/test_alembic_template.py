@@ -83,5 +83,5 @@ def test_a_template_that_would_not_run_is_not_used(tmp_path, capsys):
     """Without `${imports}` Flux's SQL would have nowhere to go: the file is Flux's own layout."""
     root = _project(tmp_path / "app", REDASH.replace('${imports if imports else ""}\n', ""))
     [text] = _written(root, OPS["index"], capsys)
-    assert "Create Date" not in text and "\nUP_SQL = '''" in text and "\nrevision = '" in text
+    assert "Create Date" not in text and "\nUP_SQL = [\n    '''" in text and "\nrevision = '" in text
     assert "CREATE INDEX CONCURRENTLY" in _alembic(root, "upgrade", "head", "--sql")
