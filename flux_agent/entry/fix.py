@@ -126,8 +126,8 @@ def project_before(project: Path, found: Detection, file: Path) -> Iterator[Path
     """The project as it was before `file`: a temporary copy without it and the migrations after it
     (the schema Flux plans against must not hold the file's own effects); the project itself for a
     file outside its migrations folder (a change proposed on top of it)."""
-    folder = (project / found.migrations_dir).resolve()
-    if folder not in file.parents:
+    folder = _history_of(project, found, file)
+    if folder is None:
         yield project
         return
     gone = _from(file, folder, found.tool)
@@ -152,6 +152,20 @@ def project_before(project: Path, found: Detection, file: Path) -> Iterator[Path
         for path in gone:
             (copy / path.relative_to(project)).unlink(missing_ok=True)
         yield copy
+
+
+def _history_of(project: Path, found: Detection, file: Path) -> Optional[Path]:
+    """The migrations folder `file` is one of: the project's, or for Django another app's (each app
+    has its own; healthchecks' api app, where the detected folder was accounts': the file's own index
+    was read as already made). None for a file in no migrations folder."""
+    folder = (project / found.migrations_dir).resolve()
+    if folder in file.parents:
+        return folder
+    own = file.parent
+    if found.tool == "django" and own.name == "migrations" and project.resolve() in own.parents \
+            and claimed(file, found.tool):
+        return own
+    return None
 
 
 def _from(file: Path, folder: Path, tool: str) -> list[Path]:

@@ -419,3 +419,45 @@ def test_fix_says_how_the_written_revisions_were_formatted(hook, said, tmp_path,
     code, out, err = flux(capsys, "fix", "--project", str(project), ALEMBIC_FIX, "--write")
     assert code == 0, err
     assert f"Replaced {ALEMBIC_FIX} by" in out and said in out, out
+
+
+ZOO_0001 = '''
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    initial = True
+    dependencies = []
+    operations = [
+        migrations.CreateModel(name="Animal", fields=[
+            ("id", models.BigAutoField(primary_key=True)), ("name", models.CharField(max_length=100))]),
+    ]
+'''
+ZOO_0002 = '''
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("zoo", "0001_initial")]
+    operations = [
+        migrations.AddIndex(model_name="animal", index=models.Index(fields=["name"], name="zoo_animal_name_idx")),
+    ]
+'''
+
+
+def test_a_django_migration_of_another_app_is_planned_on_the_history_before_it(tmp_path, capsys):
+    """healthchecks: `flux fix hc/api/migrations/0140_add_last_start_idx.py`, the detected folder being
+    accounts': "an index or constraint named ... already exists", the file's own index read as made."""
+    pytest.importorskip("django")
+    from flux_agent.project.detect import detect
+    from tests.integration.devdb.test_program_python import django_project
+
+    project = django_project(tmp_path / "dj", more={
+        "zoo/__init__.py": "", "zoo/migrations/__init__.py": "", "zoo/models.py": "",
+        "zoo/migrations/0001_initial.py": ZOO_0001, "zoo/migrations/0002_name_idx.py": ZOO_0002})
+    settings = project / "acme" / "settings.py"
+    settings.write_text(settings.read_text().replace("['library']", "['library', 'zoo']"))
+    assert detect(project).migrations_dir == "library/migrations"
+    code, out, err = flux(capsys, "fix", "--project", str(project), "zoo/migrations/0002_name_idx.py", "--json")
+    assert code == 0, err
+    assert [o["op"] for o in json.loads(out)["operations"]] == ["add_index"]
