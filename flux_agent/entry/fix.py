@@ -24,6 +24,8 @@ from ..schema.migration_order import migration_files
 from . import actions
 from .fix_applied import recorded, refusal
 from .fix_django import carry_state
+from ..write.base import FileJob
+from ..write.formatter import format_jobs
 from .fix_statements import fix_operations, read_statements
 
 # What a copy of the project never needs: history, caches, installed packages (linked instead).
@@ -180,6 +182,14 @@ def _from(file: Path, folder: Path, tool: str) -> list[Path]:
     return [file, *(p.resolve() for p in later)]
 
 
+def _formatted_again(path: Path, project: Path) -> None:
+    """A written Django migration given the original's state after the write formatted it (black's
+    double quotes and line breaks; healthchecks' `black --check` failed on it), formatted again."""
+    job = FileJob(path.relative_to(project).as_posix(), path.read_text(encoding="utf-8"))
+    done, _, _ = format_jobs([job], project, "django")
+    path.write_text(done[0].content, encoding="utf-8")
+
+
 def _alembic_after(file: Path, folder: Path) -> list[Path]:
     """The revisions of `folder` that follow `file`'s, at any distance (write/tools/alembic's graph)."""
     from ..write.tools.alembic import revision_files
@@ -226,7 +236,9 @@ def _replace(results: list[FixResult], files: list[Path], project: Path, dirs: l
             outcome = actions.write_migration(out[i].plan, str(project), migrations_dir=dirs[i])
             written += outcome.files + ([outcome.record] if outcome.record else [])
             if out[i].plan.tool == "django":
-                carry_state(originals[file], [project / f for f in outcome.files])
+                carried = carry_state(originals[file], [project / f for f in outcome.files])
+                if carried is not None and outcome.formatted_with:  # formatted as its siblings were
+                    _formatted_again(carried, project)
             out[i] = out[i].model_copy(update={"plan": outcome.plan or out[i].plan, "written": outcome.files,
                                                "removed": True, "next": outcome.next,
                                                "formatted_with": outcome.formatted_with,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import textwrap
 from pathlib import Path
+from typing import Optional
 
 from ..errors import FluxInternalError
 from ..write.tools._py_edits import insert_after, replace_node, with_kwarg
@@ -42,13 +43,14 @@ def original_state(text: str) -> tuple[list[str], list[str], list[str]]:
     return sources(ops), sources(deps), imports
 
 
-def carry_state(original: str, written: list[Path]) -> None:
+def carry_state(original: str, written: list[Path]) -> Optional[Path]:
     """Give the original's state to the written migration that carries the plan's state (else the
-    last), in place of what it carried; the others' state is what Flux's steps change, none."""
+    last), in place of what it carried; the others' state is what Flux's steps change, none. The
+    file changed, or None."""
     ops, deps, imports = original_state(original)
     files = [p for p in written if p.suffix == ".py" and p.name != "__init__.py"]
     if not files or not ops:
-        return
+        return None
     carrier = next((p for p in files if _carries(p.read_text(encoding="utf-8"))), files[-1])
     text = carrier.read_text(encoding="utf-8")
     tree = ast.parse(text)
@@ -72,6 +74,7 @@ def carry_state(original: str, written: list[Path]) -> None:
         text = insert_after(text, last, missing)
     ast.parse(text)
     carrier.write_text(text, encoding="utf-8")
+    return carrier
 
 
 def _same_app(dep: str, have: ast.List) -> bool:

@@ -461,3 +461,26 @@ def test_a_django_migration_of_another_app_is_planned_on_the_history_before_it(t
     code, out, err = flux(capsys, "fix", "--project", str(project), "zoo/migrations/0002_name_idx.py", "--json")
     assert code == 0, err
     assert [o["op"] for o in json.loads(out)["operations"]] == ["add_index"]
+
+
+def test_a_fixed_django_migration_is_black_clean_with_the_originals_state(tmp_path, capsys):
+    """healthchecks: `fix --write` said the files were formatted as Django formats its own (black), and
+    the one given the original's state_operations afterwards failed `black --check`."""
+    pytest.importorskip("django")
+    black = Path(sys.executable).with_name("black")
+    if not black.is_file():
+        pytest.skip("black is not installed (pip install -e '.[test]')")
+    from tests.integration.devdb.test_program_python import django_project
+
+    project = django_project(tmp_path / "dj", more={
+        "library/migrations/0003_pages_idx.py": ZOO_0002
+        .replace('"zoo", "0001_initial"', '"library", "0002_book_pages"').replace('model_name="animal"', 'model_name="book"')
+        .replace('"name"]', '"pages"]').replace("zoo_animal_name_idx", "library_book_pages_idx")})
+    rel = "library/migrations/0003_pages_idx.py"
+    code, out, err = flux(capsys, "fix", "--project", str(project), rel, "--write")
+    assert code == 0, err
+    assert "(formatted as the project does: Django's run_formatters: black)" in out, out
+    written = [p for p in (project / "library" / "migrations").glob("0003_*.py")]
+    assert written and any("state_operations" in p.read_text() for p in written)
+    done = subprocess.run([str(black), "--check", *map(str, written)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
