@@ -474,7 +474,8 @@ def test_a_fixed_django_migration_is_black_clean_with_the_originals_state(tmp_pa
 
     project = django_project(tmp_path / "dj", more={
         "library/migrations/0003_pages_idx.py": ZOO_0002
-        .replace('"zoo", "0001_initial"', '"library", "0002_book_pages"').replace('model_name="animal"', 'model_name="book"')
+        .replace('"zoo", "0001_initial"', '"library", "0002_book_pages"')
+        .replace('model_name="animal"', 'model_name="book"')
         .replace('"name"]', '"pages"]').replace("zoo_animal_name_idx", "library_book_pages_idx")})
     rel = "library/migrations/0003_pages_idx.py"
     code, out, err = flux(capsys, "fix", "--project", str(project), rel, "--write")
