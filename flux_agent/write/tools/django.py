@@ -246,12 +246,21 @@ def _statements(sql: str) -> list:
 
 
 def owning_folder(plan: Plan, project: Path) -> PurePosixPath | None:
-    """<app>/migrations of the app whose model has the plan's first table."""
+    """<app>/migrations of the app whose model has the plan's first table; for a table no model
+    names, the app of the model whose table begins it (a ManyToManyField's `<model table>_<field>`:
+    healthchecks' api_channel_checks went to the detected accounts app, and a later rollback of the
+    api app, which did not depend on it, failed)."""
     texts = originals(project, plan.code_changes)
     for op in plan.operations:
         model = _django_model_find.op_model(project, op, texts)
         if model is not None:
             return PurePosixPath(model.app_dir) / "migrations"
+    models = _django_model_find.find_models(project)
+    for op in plan.operations:
+        bare = str(getattr(op, "table", "") or "").split(".")[-1]
+        through = [m for m in models if bare.startswith(f"{m.table}_")]
+        if through:
+            return PurePosixPath(max(through, key=lambda m: len(m.table)).app_dir) / "migrations"
     return None
 
 

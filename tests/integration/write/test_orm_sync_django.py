@@ -550,3 +550,21 @@ def test_a_dropped_field_named_in_a_method_is_removed_and_its_state_kept_either_
                 operations=[DropColumn(table="accounts_profile", column="theme")],
                 code_changes=[CodeChange(path="accounts/models.py", patch="", why=theme.cannot)])
     assert state_operations(plan, tmp_path, "accounts") == ["migrations.RemoveField('profile', 'theme')"]
+
+
+def test_a_many_to_many_table_s_plan_goes_to_the_app_of_its_model(tmp_path):
+    """healthchecks: an index on api_channel_checks (Channel.checks, a ManyToManyField) was written in
+    the detected accounts app, and a later rollback of the api app, which did not depend on it, failed."""
+    from flux_agent.model.operations import AddIndex
+    from flux_agent.model.plan import Plan
+    from flux_agent.write.tools.django import owning_folder
+
+    root = tmp_path / "site"
+    for rel, text in MODELS.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    plan = Plan(description="m2m", type="safe", tool="django", steps=[], operations=[
+        AddIndex(table="accounts_profile_friends", columns=["profile_id"])])
+    assert str(owning_folder(plan, root)) == "accounts/migrations"
+    plan.operations = [AddIndex(table="nowhere_at_all", columns=["id"])]
+    assert owning_folder(plan, root) is None
