@@ -42,7 +42,8 @@ def _merge_code_steps(steps: list[Step]) -> list[Step]:
 # Why a step of these phases may do what the validator refuses elsewhere, written into its file
 # so that `flux validate` judges the file as the plan did.
 _PHASE_REASONS = {
-    "contract": "written by flux to run after the code deploy before it; what it removes is no longer used",
+    "contract": "written by flux to run after the code deploy before it; what it removes is no longer used, "
+                "what it forbids no longer written",
     "backfill": "written by flux to rewrite these rows on purpose, in batches",
 }
 # A contract step no code deploy of the plan comes before (SET NOT NULL's CHECK and VALIDATE): it

@@ -24,9 +24,21 @@ def reasons(op) -> list[tuple[int, str, str]]:
 
 
 def test_a_contract_step_with_no_deploy_before_it_claims_none():
+    from flux_agent.plan.planner import _mark_phase
+
+    step = build_plan([SetNotNull(table="users", column="email")], SCHEMA, Settings()).steps[-1]
+    [mark] = markers(_mark_phase(step.model_copy(update={"up_sql": "SELECT 1"}), after_deploy=False).up_sql, 0)[1]
+    assert "code deploy" not in mark.reason and "removes" not in mark.reason, mark.reason
+
+
+def test_set_not_null_forbids_after_the_deploy_of_code_that_never_writes_null():
+    """healthchecks: with no deploy before its CHECK, Profile.theme's unchanged code wrote NULL on every
+    signup and failed; the deploy now comes first, backfill or none."""
+    plan = build_plan([SetNotNull(table="users", column="email")], SCHEMA, Settings())
+    assert [s.phase for s in plan.steps][0] == "code" and "never writes NULL" in plan.steps[0].title
     found = reasons(SetNotNull(table="users", column="email"))
-    assert found and all(phase == "contract" for _, phase, _ in found)
-    assert all("code deploy" not in reason and "removes" not in reason for _, _, reason in found), found
+    assert found and all(phase == "contract" and "after the code deploy" in reason and "forbids" in reason
+                         for _, phase, reason in found), found
 
 
 def test_a_contract_step_after_the_deploy_says_what_it_removes_is_unused():

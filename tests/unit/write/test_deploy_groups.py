@@ -35,15 +35,16 @@ def _groups(plan) -> list[list[int]]:
 def test_a_scan_after_a_blocking_lock_is_not_written_with_it_for_one_transaction_tools(project):
     plan = tools.plan_migration([{"op": "set_not_null", "table": "users", "column": "email"}], str(project))
     locks = [(s.number, s.lock) for s in plan.steps]
-    assert [lock for _, lock in locks] == ["ACCESS EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "ACCESS EXCLUSIVE"]
+    # the deploy of code that never writes NULL first (healthchecks), then the CHECK, VALIDATE and SET NOT NULL
+    assert [lock for _, lock in locks] == ["none", "ACCESS EXCLUSIVE", "SHARE UPDATE EXCLUSIVE", "ACCESS EXCLUSIVE"]
     for tool in ("sql", "prisma", "django", "rails", "alembic"):  # each file in its own transaction (alembic's
-        assert _groups(plan.model_copy(update={"tool": tool})) == [[1, 2, 3]]  # env.py is edited so)
+        assert _groups(plan.model_copy(update={"tool": tool})) == [[2, 3, 4]]  # env.py is edited so)
     # drizzle-kit migrate, knex's migrate:latest, TypeORM's and node-pg-migrate's defaults run the pending files as one
     for tool in ("drizzle", "knex", "typeorm", "node-pg-migrate"):
         one = plan.model_copy(update={"tool": tool})
-        assert _groups(one) == [[1], [2, 3]], tool  # the scan first, the brief lock after it: one transaction is fine
-        assert next_text(one, {1}).startswith(
-            "once step(s) 1 are deployed (they must not share a transaction with step 2), run `flux continue`")
+        assert _groups(one) == [[2], [3, 4]], tool  # the scan first, the brief lock after it: one transaction is fine
+        assert next_text(one, {1, 2}).startswith(
+            "once step(s) 2 are deployed (they must not share a transaction with step 3), run `flux continue`")
 
 
 def test_the_drop_of_a_set_aside_column_waits_for_the_set_aside(project):
