@@ -307,3 +307,11 @@ def test_a_step_that_breaks_inserts_relying_on_a_default_fails(pg_admin_url, sho
         assert report.failure.startswith("step 1 (expand: "), report.failure
         assert "an insert leaving users's columns with defaults to them fails: integer out of range" in report.failure
         assert [s.direction for s in report.steps] == ["forward"]  # stopped at the step that broke it
+
+
+def test_a_check_the_plan_adds_is_no_default_broken(pg_admin_url, shop):
+    """The row verify makes up (a long name) may break a CHECK the plan adds, defaults or not: that is
+    no insert the defaults broke, and no failure."""
+    report = verify(shop, database_url=pg_admin_url, rows=30, operations=[
+        {"op": "add_check", "table": "users", "expression": "length(email) < 3"}])
+    assert "defaults to them fails" not in (report.failure or ""), render_report(report)
