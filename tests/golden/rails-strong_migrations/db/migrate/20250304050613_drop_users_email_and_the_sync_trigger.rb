@@ -2,12 +2,12 @@
 class DropUsersEmailAndTheSyncTrigger < ActiveRecord::Migration[7.1]
   def up
     # safety_assured: strong_migrations cannot inspect execute; flux planned this SQL (contract step 8, ACCESS EXCLUSIVE lock: brief lock, catalog change only)
-    # flux-phase contract: written by flux to run after the code deploy before it; what it removes is no longer used
+    # flux-phase contract: written by flux to run after the code deploy before it; what it removes is no longer used, what it forbids no longer written
     # squawk-ignore ban-drop-function -- only the sync trigger dropped above used it
     # squawk-ignore ban-drop-column -- the application stopped using email in the code step
     safety_assured do
       execute <<~'SQL'
-        -- flux-phase contract: written by flux to run after the code deploy before it; what it removes is no longer used
+        -- flux-phase contract: written by flux to run after the code deploy before it; what it removes is no longer used, what it forbids no longer written
         SET LOCAL lock_timeout = '30ms';
         SET LOCAL statement_timeout = '128s';
         -- flux: retried on a lock timeout: 30 tries of at most 30 ms each, 100 ms to 5000 ms apart

@@ -1,5 +1,5 @@
 -- Step 8 (contract): drop users.email and the sync trigger
--- flux-phase contract: written by flux to run after the code deploy before it; what it removes is no longer used
+-- flux-phase contract: written by flux to run after the code deploy before it; what it removes is no longer used, what it forbids no longer written
 SET LOCAL lock_timeout = '30ms';
 SET LOCAL statement_timeout = '128s';
 -- flux: retried on a lock timeout: 30 tries of at most 30 ms each, 100 ms to 5000 ms apart
