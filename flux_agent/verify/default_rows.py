@@ -13,7 +13,7 @@ import psycopg
 from ..model.plan import Plan
 from ..model.schema import Schema
 from ..schema.replay.steps import schemas_before_each
-from ..write.pending_overlap import touched
+from ..plan.changed import changed
 from .seed import insert_sql
 
 
@@ -24,7 +24,7 @@ class _TakeBack(Exception):
 class DefaultRows:
     def __init__(self, conn: psycopg.Connection, plan: Plan, before: Schema, counts: dict[str, int]):
         made = {op.table for op in plan.operations if op.op == "create_table"}
-        names = sorted({t for op in plan.operations for t, _ in touched(op)} - made)
+        names = sorted({t for op in plan.operations for t, _ in changed(op)} - made)
         self.counts = counts
         self.schemas = schemas_before_each([s.up_sql for s in plan.steps], before)  # after step i: [i]
         # only where such a row goes in before the plan: what fails then is the seed's to fill, not the plan's

@@ -28,7 +28,7 @@ from .tools import get_writer
 from .base import FileJob, commit, slug
 from .code_changes import apply as apply_patch, read as read_file
 from .formatter import format_jobs
-from .pending_overlap import overlap
+from ..plan.changed import overlap
 
 PLANS_DIR = ".flux/plans"
 
@@ -155,7 +155,7 @@ def first_group(plan: Plan) -> list[Step]:
 
 def write_first(plan: Plan, project: Path, migrations_dir: str) -> WriteOutcome:
     """Write the steps before the first code deploy, and the plan record: refused where a plan with
-    steps left to write changes what this one changes (pending_overlap)."""
+    steps left to write changes what this one changes (plan/changed.py)."""
     group = first_group(plan)
     with project_lock(project):
         for other in unfinished_records(project):

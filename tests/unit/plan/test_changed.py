@@ -1,9 +1,9 @@
-"""What two plans both change (write/pending_overlap.py): a column, or a table as a whole."""
+"""What two plans both change (plan/changed.py): a column, or a table as a whole."""
 
 from __future__ import annotations
 
 from flux_agent.entry.actions import parse_operations
-from flux_agent.write.pending_overlap import overlap
+from flux_agent.plan.changed import overlap
 
 
 def _both(a: dict, b: dict) -> list[str]:
