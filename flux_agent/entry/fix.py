@@ -69,10 +69,8 @@ def fix_file(path: str | Path, project_dir: Optional[str] = None, tool: Optional
 
 def _planned(file: Path, project: Path, found: Detection, settings, pg_version: Optional[int],
              now: Optional[datetime], database_url: Optional[str] = None) -> FixResult:
-    with project_before(project, found, file) as before:
-        folder = (project / found.migrations_dir).resolve()
-        if before != project and project.resolve() not in folder.parents:  # the history outside, copied alone
-            found = found.model_copy(update={"migrations_dir": folder.name})
+    with project_before(project, found, file) as (before, migrations_dir):
+        found = found.model_copy(update={"migrations_dir": migrations_dir})
         try:
             statements, plan = _plan_on(file, project, before, found, settings, pg_version, now, None)
             notes = []
@@ -124,13 +122,13 @@ def _resolve(project: Path, path: str | Path) -> Path:
 
 
 @contextmanager
-def project_before(project: Path, found: Detection, file: Path) -> Iterator[Path]:
-    """The project as it was before `file`: a temporary copy without it and the migrations after it
-    (the schema Flux plans against must not hold the file's own effects); the project itself for a
-    file outside its migrations folder (a change proposed on top of it)."""
+def project_before(project: Path, found: Detection, file: Path) -> Iterator[tuple[Path, str]]:
+    """The project as it was before `file`, and its migrations folder there: a temporary copy without
+    it and the migrations after it (the schema Flux plans against must not hold the file's own effects);
+    the project itself for a file outside its migrations folder (a change proposed on top of it)."""
     folder = _history_of(project, found, file)
     if folder is None:
-        yield project
+        yield project, found.migrations_dir
         return
     gone = _from(file, folder, found.tool)
     if project.resolve() not in folder.parents:  # the file's own history, outside the project: it alone
@@ -138,7 +136,7 @@ def project_before(project: Path, found: Detection, file: Path) -> Iterator[Path
             shutil.copytree(folder, Path(tmp) / folder.name, symlinks=True)
             for path in gone:
                 (Path(tmp) / folder.name / path.relative_to(folder)).unlink(missing_ok=True)
-            yield Path(tmp)
+            yield Path(tmp), folder.name
         return
     with tempfile.TemporaryDirectory(prefix="flux-fix-") as tmp:
         copy = Path(tmp) / project.name
@@ -153,7 +151,7 @@ def project_before(project: Path, found: Detection, file: Path) -> Iterator[Path
             os.symlink(path.resolve(), copy / path.relative_to(project))
         for path in gone:
             (copy / path.relative_to(project)).unlink(missing_ok=True)
-        yield copy
+        yield copy, found.migrations_dir
 
 
 def _history_of(project: Path, found: Detection, file: Path) -> Optional[Path]:

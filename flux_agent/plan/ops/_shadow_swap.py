@@ -94,7 +94,8 @@ def swap_sql(sh: Shadow) -> tuple[list[str], list[str]]:
     ] + named + renames + attach + default + create_views_sql(sh.carried)
     back, back_named = identity_sql(sh, sh.old.name, sh.new_name, drop=True)
     undo = drop_views_sql(sh.carried) + (
-        [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if sh.old.default else []) + detach + names_back + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + unique_copies_sql(sh) + restore_old_sql(sh) \
+        [f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"] if sh.old.default else []) + detach + names_back \
+        + [f"ALTER TABLE {t} RENAME COLUMN {c} TO {n}"] + unique_copies_sql(sh) + restore_old_sql(sh) \
         + back + back_named + create_views_sql(sh.carried)
     return up, undo
 

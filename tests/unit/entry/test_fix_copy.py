@@ -13,7 +13,8 @@ def test_the_copy_links_virtualenvs_and_node_modules_wherever_they_are(tmp_path)
         (project / rel).parent.mkdir(parents=True, exist_ok=True)
         (project / rel).write_text("x")
     found = Detection(tool="sql", migrations_dir="db/migrations", evidence=[], candidates=[], ambiguous=False)
-    with project_before(project, found, (project / "db/migrations/002_b.sql").resolve()) as copy:
+    with project_before(project, found, (project / "db/migrations/002_b.sql").resolve()) as (copy, folder):
+        assert folder == "db/migrations"
         for rel in (".venv", "src/venv", "web/node_modules"):
             assert (copy / rel).is_symlink() and (copy / rel).resolve() == (project / rel).resolve(), rel
         assert (copy / "db/migrations/001_a.sql").is_file() and not (copy / "db/migrations/002_b.sql").exists()
