@@ -22,6 +22,7 @@ from ..errors import FluxInputError, UnknownName
 from ..model.plan import FileFinding, Finding, Plan
 from ..model.operations import Operation
 from ..model.schema import Schema
+from ..plan import live_rows
 from ..plan.estimate import annotate
 from ..schema.replay.steps import schemas_before_each
 from ..devdb import probe
@@ -176,6 +177,8 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     # How the schema was read belongs to the plan's findings: a statement of the history skipped
     # on the dev database means the plan starts from a schema the history alone does not make.
     read = [Finding(rule="dev-database", severity="warning", message=n) for n in notes]
+    if database_url:  # production's rows a step would fail on (duplicates, NULLs), counted where cheap
+        read += live_rows.refusing(database_url, plan.operations, schema)
     if found.ambiguous:  # planned for the first candidate; the user may mean another
         others = ", ".join(c for c in found.candidates if c != found.tool)
         read.insert(0, Finding(rule="ambiguous-tool", severity="warning", message=(

@@ -43,6 +43,8 @@ class Index(BaseModel):
     include: list[str] = Field(default_factory=list, description="the columns stored beside the keys (INCLUDE): "
                                "the index uses them too, so dropping or retyping one rebuilds it")
     nulls_not_distinct: bool = Field(False, description="a unique index that counts NULLs as equal (PostgreSQL 15+)")
+    valid: bool = Field(True, description="False: INVALID (pg_index.indisvalid), what a failed CREATE INDEX "
+                        "CONCURRENTLY leaves (or one still building): PostgreSQL neither reads nor enforces it")
 
     def uses(self, column: str) -> bool:
         """Whether the column is a key or an INCLUDE column by name (expressions and the predicate aside)."""

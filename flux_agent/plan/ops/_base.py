@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from ...errors import FluxInputError, UnknownName, known_names
 from ...model.schema import Column, Schema, Table
 from ...model.settings import Settings, duration_ms
@@ -22,6 +24,17 @@ from ...pg.locks import ACCESS_EXCLUSIVE, NO_LOCK
 from ...pg.types import check_type_known
 from ...pg.quote import canonical_table, ident, literal, shown
 from ...pg.parse import column_refs, no_subquery, parse_expr, render
+
+
+class RowsCount(BaseModel):
+    """The rows of a live database one of an operation's steps fails on, as a query that counts them
+    (an operation module's optional `refusing_rows(op, schema)`; plan/live_rows.py runs it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    table: str = Field(description="the table counted (its size decides whether it is counted at all)")
+    sql: str = Field(description="SELECT count(*), ...: one row of counts, its first 0 when no row refuses")
+    found: str = Field(description="what the counts say, a format string of the row ('{0:,} rows of t hold NULL')")
+    fails: str = Field(description="which step fails on them and the way out")
 
 
 @dataclass

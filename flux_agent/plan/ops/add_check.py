@@ -9,7 +9,7 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.parse import column_refs, parse_expr
 from ...pg.quote import ident, qname
-from ._base import Ctx, bare, checked_expr, one, require_table, short_name, tx_step
+from ._base import Ctx, RowsCount, bare, checked_expr, one, require_table, short_name, tx_step
 
 
 def check_name(op: AddCheck, table_name: str) -> str:
@@ -59,3 +59,12 @@ def apply(op: AddCheck, schema: Schema) -> None:
 
 def describe(op: AddCheck) -> str:
     return f"add check on {op.table} ({one(op.expression)})"
+
+
+def refusing_rows(op: AddCheck, schema: Schema) -> RowsCount:
+    """The rows the check is false for (NULL passes a check, as NOT (NULL) selects nothing)."""
+    table = require_table(schema, op.table)
+    expr = checked_expr(op.expression, table, "check expression", subquery=False)
+    return RowsCount(table=table.name, sql=f"SELECT count(*) FROM {qname(table.name)} WHERE NOT ({expr})",
+                     found=f"{{0:,}} rows of {table.name} break CHECK ({expr})",
+                     fails="the check's validation fails on them: change those rows first, then plan again")

@@ -5,13 +5,15 @@ table then attaches theirs without a scan (hatchet's v1_dag)."""
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ...errors import FluxInputError
 from ...model.operations import AddForeignKey
 from ...model.schema import Constraint, Schema, Table
 from ...model.plan import Finding, Step
 from ...pg.locks import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import canonical_table, ident, ident_list, qname
-from ._base import Ctx, bare, cols, require_column, require_table, short_name, tx_step
+from ._base import Ctx, RowsCount, bare, cols, require_column, require_table, short_name, tx_step
 from ._partitions import descendants, partitions
 
 ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL",
@@ -154,3 +156,19 @@ def apply(op: AddForeignKey, schema: Schema) -> None:
 def describe(op: AddForeignKey) -> str:
     action = f" on delete {op.on_delete.lower()}" if op.on_delete else ""
     return f"add foreign key {cols(op.table, op.columns)} -> {cols(op.ref_table, op.ref_columns)}{action}"
+
+
+def refusing_rows(op: AddForeignKey, schema: Schema) -> Optional[RowsCount]:
+    """The rows whose key (all of its columns filled: MATCH SIMPLE lets a row with a NULL pass) no row
+    of the referenced table holds."""
+    table = require_table(schema, op.table)
+    ref = schema.table(canonical_table(op.ref_table))
+    if ref is None:
+        return None  # made earlier in this plan: nothing there to count
+    filled = " AND ".join(f"c.{ident(c)} IS NOT NULL" for c in op.columns)
+    same = " AND ".join(f"p.{ident(r)} = c.{ident(c)}" for c, r in zip(op.columns, op.ref_columns))
+    return RowsCount(table=table.name,
+                     sql=(f"SELECT count(*) FROM {qname(table.name)} AS c WHERE {filled} "
+                          f"AND NOT EXISTS (SELECT FROM {qname(ref.name)} AS p WHERE {same})"),
+                     found=f"{{0:,}} rows of {table.name} hold a ({', '.join(op.columns)}) no row of {ref.name} has",
+                     fails="the key's validation fails on them: delete or fix those rows first, then plan again")

@@ -16,8 +16,8 @@ from ...pg.quote import canonical_table, ident, ident_list, qname, qname_in
 from ._index_guard import HEALS, drop_invalid_index_sql
 from ..naming import is_tool_index_name
 from ._partitions import index_build_steps, partitions
-from ._base import (Ctx, SOLO_REASON, bare, checked_expr, free_name, require_column, require_table, retry_for,
-                    short_name, solo_step, tx_step, where_text)
+from ._base import (Ctx, RowsCount, SOLO_REASON, bare, checked_expr, free_name, require_column, require_table,
+                    retry_for, short_name, solo_step, tx_step, where_text)
 
 
 def index_name(op: AddIndex, table: Table) -> str:
@@ -33,16 +33,36 @@ def _same_index(op: AddIndex, table: Table) -> Optional[Index]:
     when a unique one is asked for; stacks' (address, balance DESC, token) is another one)."""
     if op.where is not None:
         return None  # predicates compare only as PostgreSQL prints them: left to the name check
-    return next((i for i in table.indexes if i.columns == list(op.columns) and i.method == "btree"
+    return next((i for i in table.indexes if i.valid and i.columns == list(op.columns) and i.method == "btree"
                  and i.where is None and not any(i.opclasses) and not any(i.orders) and not any(i.collations)
                  and (not op.unique or (i.unique and not i.nulls_not_distinct))),
                 None)
 
 
 def _exists(schema: Schema, table: Table, name: str) -> bool:
-    """Is `name` an index's (a table's or a materialized view's) or a constraint of the table's?"""
-    return any(i.name == name for t in [*schema.tables, *schema.views] for i in t.indexes) or any(
+    """Is `name` an index's (a table's or a materialized view's) or a constraint of the table's? An
+    INVALID index of the table itself is not: it is a failed build's leftover (leftover_steps)."""
+    return any(i.name == name and (i.valid or t.name != table.name)
+               for t in [*schema.tables, *schema.views] for i in t.indexes) or any(
         c.name == name for c in table.constraints)
+
+
+def leftover_steps(table: Table, name: str) -> list[Step]:
+    """The step that drops the INVALID index a failed build of `name` left on the table (read from a
+    live database): the build's `IF NOT EXISTS` would skip it and leave an index PostgreSQL never uses,
+    and the guard that drops it in the build's own step needs a tool that can run it apart and an
+    ACCESS EXCLUSIVE lock; dropped CONCURRENTLY here, no lock queues the application's queries."""
+    if not any(i.name == name and not i.valid for i in table.indexes):
+        return []
+    return [solo_step("migrate", f"drop {name}, an INVALID index a failed build left on {table.name}",
+                      drop_index_sql(table, name), None, lock=SHARE_UPDATE_EXCLUSIVE, squawk_reason=SOLO_REASON,
+                      risk="drops concurrently, reads and writes go on",
+                      rollback="nothing to undo: PostgreSQL never read nor enforced the INVALID index")]
+
+
+def without_leftover(table: Table, name: str) -> None:
+    """The table as leftover_steps leave it: no INVALID index named `name`."""
+    table.indexes = [i for i in table.indexes if i.valid or i.name != name]
 
 
 def named(op: AddIndex, schema: Schema) -> AddIndex:
@@ -158,13 +178,35 @@ def plan(op: AddIndex, ctx: Ctx) -> list[Step]:
                          "and empty", create],
                         [f"DROP INDEX IF EXISTS {qname_in(table.name, name)}"],
                         lock="SHARE", lock_note="new table", risk="new empty table: instant", rollback=f"drop {name}")]
-    return index_steps(ctx, table, name, op.columns, op.unique, where)
+    return [*leftover_steps(table, name), *index_steps(ctx, table, name, op.columns, op.unique, where)]
 
 
 def apply(op: AddIndex, schema: Schema) -> None:
     table = require_table(schema, op.table)
     where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
+    without_leftover(table, index_name(op, table))
     table.indexes.append(Index(name=index_name(op, table), columns=list(op.columns), unique=op.unique, where=where))
+
+
+def duplicates(table: Table, columns: list[str], where: Optional[str], build: str) -> RowsCount:
+    """The key values more than one row holds (NULLs are distinct: a row with one is never a duplicate)."""
+    filled = " AND ".join(f"{ident(c)} IS NOT NULL" for c in columns)
+    pred = f" AND ({where})" if where else ""
+    return RowsCount(
+        table=table.name,
+        sql=(f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {qname(table.name)} "
+             f"WHERE {filled}{pred} GROUP BY {ident_list(columns)} HAVING count(*) > 1) AS d"),
+        found=f"{{0:,}} values of ({', '.join(columns)}) in {table.name} are held by more than one row ({{1:,}} rows)",
+        fails=f"{build} fails on them, leaving an INVALID index: make the values unique first, then plan again")
+
+
+def refusing_rows(op: AddIndex, schema: Schema) -> Optional[RowsCount]:
+    """A unique index's duplicates."""
+    table = require_table(schema, op.table)
+    if not op.unique:
+        return None
+    where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
+    return duplicates(table, list(op.columns), where, f"the build of {index_name(op, table)}")
 
 
 def describe(op: AddIndex) -> str:

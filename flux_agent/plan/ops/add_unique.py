@@ -9,9 +9,9 @@ from ...model.schema import Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.ddl import unique_using_index_sql
 from ...pg.quote import canonical_table, ident, qname
-from .add_index import index_step
+from .add_index import duplicates, index_step, leftover_steps, without_leftover
 from ._partitions import partitions
-from ._base import Ctx, bare, cols, free_name, require_column, require_table, short_name, tx_step
+from ._base import Ctx, RowsCount, bare, cols, free_name, require_column, require_table, short_name, tx_step
 
 
 def unique_name(op: AddUnique, table: Table) -> str:
@@ -22,7 +22,9 @@ def unique_name(op: AddUnique, table: Table) -> str:
 
 
 def _taken(schema: Schema, table: Table, name: str) -> bool:
-    return any(i.name == name for t in schema.tables for i in t.indexes) or any(c.name == name for c in table.constraints)
+    """A failed build's INVALID index of the table is not in the way (add_index.leftover_steps)."""
+    return any(i.name == name and (i.valid or t.name != table.name) for t in schema.tables for i in t.indexes) or any(
+        c.name == name for c in table.constraints)
 
 
 def named(op: AddUnique, schema: Schema) -> AddUnique:
@@ -30,7 +32,7 @@ def named(op: AddUnique, schema: Schema) -> AddUnique:
     name2, ..., as PostgreSQL names it then (add_index.named)."""
     table = None if op.name is not None else schema.table(canonical_table(op.table))
     if table is None or not _taken(schema, table, unique_name(op, table)) or any(
-            i.unique and i.columns == list(op.columns) and not i.where for i in table.indexes):
+            i.valid and i.unique and i.columns == list(op.columns) and not i.where for i in table.indexes):
         return op  # named, free, or unique already: validate says so
     return op.model_copy(update={"name": free_name(table, op.columns, "key", lambda n: _taken(schema, table, n))})
 
@@ -52,6 +54,7 @@ def plan(op: AddUnique, ctx: Ctx) -> list[Step]:
     name = unique_name(op, table)
     t = qname(table.name)
     return [
+        *leftover_steps(table, name),
         index_step(ctx, table, name, list(op.columns), True, None),
         tx_step(ctx, "migrate", f"attach {name} as a UNIQUE constraint on {table.name}",
                 [unique_using_index_sql(table.name, name, name)],
@@ -65,8 +68,14 @@ def plan(op: AddUnique, ctx: Ctx) -> list[Step]:
 def apply(op: AddUnique, schema: Schema) -> None:
     table = require_table(schema, op.table)
     name = unique_name(op, table)
+    without_leftover(table, name)
     table.indexes.append(Index(name=name, columns=list(op.columns), unique=True))
     table.constraints.append(Constraint(name=name, kind="unique", columns=list(op.columns)))
+
+
+def refusing_rows(op: AddUnique, schema: Schema) -> RowsCount:
+    table = require_table(schema, op.table)
+    return duplicates(table, list(op.columns), None, f"the build of {unique_name(op, table)}")
 
 
 def describe(op: AddUnique) -> str:

@@ -7,6 +7,8 @@ scan -> DROP the CHECK. Each phase is its own step so each can be retried.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ...errors import FluxInputError
 from ...model.schema import Schema, Table
 from ...model.operations import SetNotNull
@@ -14,7 +16,8 @@ from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.types import not_null_uses_check
 from ...pg.quote import ident, qname
-from ._base import Ctx, checked_expr, code_step, require_column, require_table, short_name, tx_step
+from ._base import (Ctx, RowsCount, checked_expr, code_step, require_column, require_table, short_name,
+                    tx_step)
 from ._batched_update import backfill_step, batched_update
 
 
@@ -90,3 +93,14 @@ def apply(op: SetNotNull, schema: Schema) -> None:
 
 def describe(op: SetNotNull) -> str:
     return f"set {op.table}.{op.column} NOT NULL"
+
+
+def refusing_rows(op: SetNotNull, schema: Schema) -> Optional[RowsCount]:
+    """The rows holding NULL, when no backfill fills them."""
+    if op.backfill is not None:
+        return None
+    table = require_table(schema, op.table)
+    return RowsCount(table=table.name, sql=f"SELECT count(*) FROM {qname(table.name)} WHERE {ident(op.column)} IS NULL",
+                     found=f"{{0:,}} rows of {table.name} hold NULL in {op.column}",
+                     fails="the NOT NULL check's validation fails on them: give a backfill value (\"..., backfilling "
+                           "nulls with <value>\") or fill them first, then plan again")

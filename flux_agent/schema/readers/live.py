@@ -98,7 +98,7 @@ SELECT i.indrelid, ic.relname, i.indisunique, i.indisprimary, am.amname, pg_get_
                                        AND i.indkey[k - 1] <> 0 ORDER BY k),
        ARRAY(SELECT a.attname::text FROM generate_series(i.indnkeyatts + 1, i.indnatts) k
                JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1] ORDER BY k),
-       COALESCE((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false)
+       COALESCE((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false), i.indisvalid
   FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
  WHERE i.indrelid = ANY(%s) AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)
  ORDER BY i.indexrelid"""
@@ -203,12 +203,12 @@ def _server(conn) -> ServerFacts:
 
 
 def _index(name, unique, primary, method, where, cols, opclasses, orders, collations, include,
-           nulls_not_distinct) -> Index:
+           nulls_not_distinct, valid) -> Index:
     """An index of a table or materialized view, from a row of _INDEXES."""
     return Index(name=name, unique=unique, primary=primary, method=method, columns=list(cols), where=where,
                  opclasses=list(opclasses), orders=list(orders) if any(orders) else [],
                  collations=list(collations) if any(collations) else [], include=list(include),
-                 nulls_not_distinct=nulls_not_distinct)
+                 nulls_not_distinct=nulls_not_distinct, valid=valid)
 
 
 def _read(conn) -> Schema:
