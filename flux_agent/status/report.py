@@ -55,14 +55,25 @@ def from_database(record: PlanRecord, conn, applied_files: Optional[set[str]] = 
 def _last_started(steps: list[Step], looked: dict) -> int:
     """The last step the catalogs show has run, at least in part: one of its objects is there (or
     left INVALID), or all it removes is gone. A step that only removes what earlier steps of the
-    plan create looks done before those steps ran too: it proves nothing."""
+    plan create looks done before those steps ran too: alone it proves nothing; it has run when all
+    the steps up to it leave holds, and that shows an object there before the plan gone (a dropped
+    column's set-aside copy: the drop leaves neither the column nor the copy)."""
     created: set[tuple] = set()
+    left: dict[tuple, tuple[Effect, Seen]] = {}  # each object as the steps so far leave it
+    existed: set[tuple] = set()  # objects the plan removes before making them: there before it
     last = 0
     for step in steps:
         facts = looked.get(step.number, [])
+        for e, f in facts:
+            if e.want == "absent" and _key(e) not in created:
+                existed.add(_key(e))
+            left[_key(e)] = (e, f)
         shown = any(f.holds and e.want != "absent" for e, f in facts) or any(f.invalid_index for _, f in facts)
         trivial = all(e.want == "absent" and _key(e) in created for e, _ in facts)
         if shown or (facts and not trivial and all(f.holds for _, f in facts)):
+            last = step.number
+        elif facts and all(f.holds for _, f in left.values()) and any(
+                k in existed and e.want == "absent" for k, (e, _) in left.items()):
             last = step.number
         created |= {_key(e) for e, _ in facts if e.want != "absent"}
     return last

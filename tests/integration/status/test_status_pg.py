@@ -268,3 +268,24 @@ def test_the_database_read_is_named_as_connected_to(tmp_path, pg_url):
         with psycopg.connect(shown) as again:
             assert again.execute("SELECT current_database()").fetchone()[0] == conn.info.dbname
     assert "password" not in conninfo_to_dict(shown) and ":@" not in shown
+
+
+def test_a_dropped_column_reads_as_applied_once_its_set_aside_copy_is_gone_too(project, db):
+    """The set-aside step's new name is gone after the drop, and the drop alone looks done before
+    anything ran (its column was never there): the column the plan removes, gone, proves both ran."""
+    plan = _write(project, "drop column orders.note")
+    steps = {s.number: s for s in plan.steps}
+    sql_steps = [s.number for s in plan.steps if not s.is_code]
+    assert len(sql_steps) == 2  # set aside, then drop
+    assert {_states(project_status(project, db))[n] for n in sql_steps} == {"not applied"}
+    done = []
+    for number in sql_steps:
+        tools.continue_migration(str(project))
+        step = next(s for s in json.loads((project / ".flux" / "plans").glob("*.json").__next__().read_text())
+                    ["plan"]["steps"] if s["number"] == number)
+        steps[number] = steps[number].model_copy(update={"files": step["files"]})
+        _run(db, project, steps[number])
+        done.append(number)
+        states = _states(project_status(project, db))
+        assert [states[n] for n in sql_steps] == ["applied" if n in done else "not applied" for n in sql_steps]
+    assert project_status(project, db).plans[0].next.startswith("Nothing left")
