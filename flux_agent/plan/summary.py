@@ -199,6 +199,8 @@ def _conditional_checks(plan: Plan) -> list[str]:
     by_hand = {c.path: c.why for c in plan.code_changes if not c.applied_on_write and not c.patch and c.path not in runner}
     if yours:  # a plan with no deploy step of its own: with the migration's, as the ORM's own would be
         when = "with the application change" if code else "with the migration (the plan has no deploy step)"
+        if code and plan.tool == "django":  # the migrations --write writes carry its state operations
+            when += ", in one commit with the migrations `--write` writes"
         checks.append(f"apply the model changes ({', '.join(yours)}) {when}, so the ORM agrees with the database")
     if late and set(late) <= kept:  # a schema file kept to the migrations written (Drizzle's)
         checks.append(f"{', '.join(late)}: each write keeps it to what the migrations written so far leave; "

@@ -342,6 +342,12 @@ class Writer:
         (none for tools whose migrations are the only description of the schema)."""
         return []
 
+    def deploy_jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        """Files `plan --write` writes for a plan that starts with its code deploy, to ship with it (no
+        database step may be written before that deploy): none, but where the ORM's own record of the
+        schema must move with the models edit the deploy ships (Django's migration state)."""
+        return []
+
     def write(self, plan: Plan, project_dir: Path) -> list[Path]:
         return commit(plan, project_dir, self.jobs(plan, Path(project_dir)))
 

@@ -220,7 +220,7 @@ def project_lock(project: Path):
 def _write_group(record: PlanRecord, group: list[Step], project: Path, new_record: bool) -> WriteOutcome:
     writer = get_writer(record.plan.tool)
     sub = record.plan.model_copy(update={"steps": group})
-    jobs = writer.jobs(sub, project) if group else []
+    jobs = writer.jobs(sub, project) if group else writer.deploy_jobs(record.plan, project) if new_record else []
     written = set(record.written) | {s.number for s in group}
     # Step file names are fixed when written; keep them in the record.
     names = {s.number: s.files for s in group}

@@ -39,8 +39,10 @@ def py_literal(text: str) -> str:
 def module_head(step: Step, about: list[str], imports: list[str], statements: bool = False) -> list[str]:
     """The lines a migration module starts with: a docstring naming the step (then the
     `about` lines), the imports, and the step's SQL as UP_SQL (after GUARD_SQL, run on its own
-    first, when the step has a guard; and DOWN_SQL when there is something to undo)."""
-    return [f'"""{step_label(step, doc_text(step.title))}', "", *about, '"""', "", *imports, "", *sql_constants(step, statements)]
+    first, when the step has a guard; and DOWN_SQL when there is something to undo); a code
+    deploy's (Django's migration of state operations for it) has no SQL."""
+    sql = [] if step.is_code else sql_constants(step, statements)
+    return [f'"""{step_label(step, doc_text(step.title))}', "", *about, '"""', "", *imports, "", *sql]
 
 
 def sql_constants(step: Step, statements: bool = False) -> list[str]:

@@ -14,9 +14,12 @@ gets `atomic = False` on the Migration class, and its guard is the list's first 
 
 The files go into the app whose models.py holds the model of the plan's table
 (its Meta.db_table, or Django's `<app>_<model>`); the detected folder only when
-no model is found. The step after the code deploy (or the last step when there
-is no deploy) carries `state_operations`, so Django's migration state follows
-the models.py edit code_changes() returns (_django_models.py).
+no model is found. The last migration `plan --write` writes carries `state_operations`, so
+Django's migration state follows the models.py edit code_changes() returns (_django_models.py)
+in the commit that ships that edit: the migrations before the code deploy run (`migrate`) before
+the new code starts, as a Django deploy runs them. A plan that starts with its deploy (a dropped
+field) gets a migration of state operations only, written with `plan --write` to ship with it
+(Django's own way to remove a field safely); the steps after the deploy carry none.
 """
 
 from __future__ import annotations
@@ -111,18 +114,21 @@ def render_migration(step: Step, label: str, previous: str | None, state: list[s
     """The migration file for one step; `state` the state operations its RunSQL carries; `others`
     the latest migrations of the other apps whose tables it changes, which must run first;
     `engines` the other databases the project runs, where the SQL is not run (_django_portable.py)."""
-    down = down_sql(step)
+    down = None if step.is_code else down_sql(step)
     how = "runs in one transaction" if step.transactional else "runs outside a transaction (atomic = False)"
     imports = "from django.db import migrations, models" if state else "from django.db import migrations"
     about = [f"Written by flux; {how}."] + ([f"Its SQL is PostgreSQL's: on {', '.join(engines)}, which the project's "
                                             "settings name too, Django makes the state operations itself."]
                                            if engines else [])
+    if step.is_code:  # the deploy's own migration: no SQL (the database changes in the steps after it)
+        about = ["Written by flux, to ship with the models.py edit of this deploy: Django's migration state "
+                 "only; PostgreSQL changes in the steps after it."] + about[1:]
     lines = module_head(step, about, [imports]) + (_django_portable.SOURCE if engines else [])
     run_sql = _django_portable.CLASS if engines else "migrations.RunSQL"
     lines += ["", "class Migration(migrations.Migration):"]
     if previous is None:
         lines.append("    initial = True")
-    if not step.transactional:
+    if not step.transactional and not step.is_code:
         lines.append("    atomic = False")
     needed = ([(label, previous)] if previous else []) + list(others)
     deps = "".join(f"\n        {pair!r}," for pair in needed) + "\n    " if needed else ""
@@ -131,13 +137,14 @@ def render_migration(step: Step, label: str, previous: str | None, state: list[s
         f"    dependencies = [{deps}]",
         "",
         "    operations = [",
-        "        # One-item lists: Django runs each as written (a plain string is split",
-        "        # into statements by sqlparse first).",
     ]
+    if not step.is_code:
+        lines += ["        # One-item lists: Django runs each as written (a plain string is split",
+                  "        # into statements by sqlparse first)."]
     reverse = "[DOWN_SQL]" if down is not None else "migrations.RunSQL.noop"
     # atomic = False: each item of the list is its own query and transaction, the guard first.
-    up = "[GUARD_SQL, UP_SQL]" if step.guard_sql else "[UP_SQL]"
-    if down is None:
+    up = "migrations.RunSQL.noop" if step.is_code else "[GUARD_SQL, UP_SQL]" if step.guard_sql else "[UP_SQL]"
+    if down is None and not step.is_code:
         lines.append(f"        # nothing to undo: {comment_text(nothing_to_undo(step))}")
     if state:
         lines += [f"        {run_sql}(sql={up}, reverse_sql={reverse}, state_operations=[",
@@ -187,6 +194,26 @@ class DjangoWriter(Writer):
             out.append(FileJob(path.as_posix(), render_migration(step, label, previous, state, others, engines)))
             previous = path.stem
         return out
+
+    def deploy_jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
+        """The migration of state operations only that ships with a plan's first step, its code deploy:
+        the models.py edit removes a field (or makes it NOT NULL) there, before any SQL may run."""
+        code, steps = (plan.steps[0] if plan.steps else None), db_steps(plan)
+        if code is None or not code.is_code or not steps or not steps[0].files:
+            return []
+        project, folder = Path(project_dir), PurePosixPath(steps[0].files[0]).parent
+        label = app_label(folder, project)
+        state = state_operations(plan, project, label)
+        if not state:
+            return []
+        here = project / folder
+        numbers = [int(m.group(1)) for p in here.glob("*.py") if (m := _NUMBER.match(p.name))] if here.is_dir() else []
+        previous = latest(read_migrations(here), label) if numbers else None
+        path = folder / f"{max(numbers, default=0) + 1:04d}_{step_slug(code)}.py"
+        engines = _django_portable.other_engines(project, folder.as_posix())
+        jobs = [] if (here / "__init__.py").exists() else [FileJob((folder / "__init__.py").as_posix(), "")]
+        return jobs + [FileJob(path.as_posix(), render_migration(code, label, previous, state,
+                                                                 other_apps_latest(plan, project, label), engines))]
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         project = Path(project_dir)
@@ -265,12 +292,9 @@ def owning_folder(plan: Plan, project: Path) -> PurePosixPath | None:
 
 
 def state_step(steps: list[Step]) -> Step | None:
-    """The step whose migration carries the state operations: the last of these steps, unless
-    they expand without contracting (the contract step, after the code deploy, will carry them)."""
-    phases = {s.phase for s in steps}
-    if not steps or ("expand" in phases and "contract" not in phases):
-        return None
-    return steps[-1]
+    """The step whose migration carries the state operations: the last of the steps written now
+    (a later write finds them carried by an earlier one: earlier_state)."""
+    return steps[-1] if steps else None
 
 
 def _same(source: str) -> str:

@@ -157,7 +157,8 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
     plan = write_all(root, OPS[case], capsys)
     assert {p.name for p in (root / "accounts" / "migrations").iterdir()} == before  # not the first app's folder
     written = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))
-    assert len(written) == sum(s["phase"] != "code" for s in plan["steps"])
+    deploy_first = plan["steps"][0]["phase"] == "code"  # its deploy gets a migration of state operations
+    assert len(written) == sum(s["phase"] != "code" for s in plan["steps"]) + deploy_first
     assert sum("state_operations=[" in p.read_text() for p in written) == 1
     states = [line.strip() for p in written for line in p.read_text().splitlines() if "migrations." in line
               and "RunSQL" not in line and "Migration" not in line and "import" not in line]
@@ -198,13 +199,14 @@ def test_models_and_migrations_agree_after_the_plan(pg_url, tmp_path, capsys, ca
 @pytest.mark.parametrize("case", ["rename-column", "drop-column", "change-type-int"])
 def test_models_edited_at_the_deploy_before_continue(pg_url, tmp_path, capsys, case):
     """The usual order: the models.py edit ships with the code deploy, then `flux continue` writes the
-    contract step, whose state operations are still made from models.py as the plan found it."""
+    contract step, which finds the state operations carried already (made from models.py as the plan
+    found it)."""
     root = project(tmp_path / "site", pg_url)
     plan = write_all(root, OPS[case], capsys, patch_at_deploy=True)
     written = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))
     assert len(written) == sum(s["phase"] != "code" for s in plan["steps"])
-    # the first step written after the deploy carries them (a drop's set-aside: its drop, written
-    # once the set-aside ran, finds them done)
+    # the last migration `plan --write` wrote carries them (the steps written after the deploy find
+    # them done)
     assert [("state_operations=[" in w.read_text()) for w in written].count(True) == 1
     manage(root, "migrate")
     done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
@@ -397,6 +399,53 @@ def test_a_new_field_goes_after_the_last_field_not_the_manager(tmp_path):
         "    objects = OrderManager()\n\n    class Meta:\n        ordering = ('-total',)\n")
     ((_, result),) = _django_models.edits(tmp_path, [AddColumn(table="shop_order", column="note", type="text")])
     assert "    total = models.IntegerField()\n    note = models.TextField(null=True)\n\n    objects = " in result.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["rename-column", "drop-column", "set-not-null", "change-type-int",
+                                  "add-column-backfilled"])
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"])
+def test_models_and_migrations_agree_at_the_deploy_too(pg_url, tmp_path, capsys, monkeypatch, case, engine):
+    """The commit that ships the code deploy holds the migrations `plan --write` wrote and the models.py
+    edit: `makemigrations --check` (a project's CI) passes there, before `flux continue`, and the test
+    database Django migrates (SQLite's too) has the models' columns; a plan that starts with its deploy
+    (a dropped field, a NOT NULL) gets a migration of state operations only for it. Then again after."""
+    import sqlite3
+
+    root = project(tmp_path / "site", pg_url, sqlite_unless_postgres=True)
+    if engine == "postgresql":
+        monkeypatch.setenv("DB", "postgres")
+    code, out = flux(capsys, "plan", "--project", str(root), "--op", json.dumps(OPS[case]), "--write", "--json")
+    assert code == 0, out
+    plan = json.loads(out)
+    assert apply_patches(root, plan) == ["shop/models.py"]  # the deploy's commit: the migrations and the edit
+    first = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))
+    assert first and sum("state_operations=[" in p.read_text() for p in first) == 1
+    manage(root, "migrate")
+    deploy = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert deploy.returncode == 0 and "No changes detected" in deploy.stdout, deploy.stdout + deploy.stderr
+    fields = {"name": "a", "email": "e", "note": "n"}
+    if case == "rename-column":
+        fields["full_name"] = fields.pop("name")
+    if case == "drop-column":
+        del fields["email"]
+    if case == "add-column-backfilled":
+        fields["score"] = 1
+    create = f"from shop.models import Customer; Customer.objects.create(**{fields!r}); print('made')"
+    assert "made" in manage(root, "shell", "-c", create).stdout  # the new code against the migrated database
+    for _ in plan["steps"]:
+        if flux(capsys, "continue", "--project", str(root))[0] != 0:
+            break
+        manage(root, "migrate")
+    written = sorted((root / "shop" / "migrations").glob("000[2-9]_*.py"))
+    assert sum("state_operations=[" in p.read_text() for p in written) == 1
+    assert len(written) == sum(s["phase"] != "code" for s in plan["steps"]) + (plan["steps"][0]["phase"] == "code")
+    done = manage(root, "makemigrations", "--check", "--dry-run", ok=False)
+    assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
+    assert "made" in manage(root, "shell", "-c", create).stdout
+    if engine == "sqlite" and case == "drop-column":
+        with sqlite3.connect(root / "proj" / "db.sqlite3") as db:
+            assert "email" not in {r[1] for r in db.execute("PRAGMA table_info(customers)")}
 
 
 @pytest.mark.slow

@@ -68,3 +68,17 @@ def test_a_schema_dump_to_write_again_is_not_said_to_be_edited_by_hand():
         CodeChange(path="db/schema.rb", patch="", why=why)]})
     checks = _checks(summary(plan))
     assert f"[ ] db/schema.rb: {why}" in checks and not any("by hand as its code change" in c for c in checks)
+
+
+def test_django_s_model_change_ships_in_the_commit_of_the_migrations_written():
+    """Django's migrations written by --write carry the models edit's state operations: the edit goes
+    in their commit (makemigrations --check agrees there); another tool's edit only with the deploy."""
+    from flux_agent.model.plan import CodeChange
+
+    base = _plan("SET lock_timeout = '1s'; ALTER TABLE t ADD COLUMN a int;")
+    code = Step(number=2, phase="code", title="deploy code that writes a", lock="none", risk="none")
+    change = CodeChange(path="shop/models.py", patch="--- a\n+++ b\n", why="field a")
+    for tool, said in (("django", True), ("alembic", False)):
+        plan = base.model_copy(update={"tool": tool, "steps": [*base.steps, code], "code_changes": [change]})
+        line = next(c for c in _checks(summary(plan)) if "apply the model changes" in c)
+        assert ("in one commit with the migrations `--write` writes" in line) is said, line
