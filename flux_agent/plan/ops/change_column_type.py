@@ -8,6 +8,8 @@ the new type from the contract step on.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ...errors import FluxInputError
 from ...model.operations import ChangeColumnType
 from ...model.schema import Schema
@@ -16,7 +18,8 @@ from ...pg.ddl import collated
 from ...pg.types import BUILTIN_TYPES, binary_coercible, collatable, narrowing, parsed, rounding, type_parts
 from ...pg.quote import ident, qname
 from ._dependents import column_dependents, retype_warnings
-from ._base import Ctx, checked_expr, checked_type, code_step, one, require_column, require_table, short_name, tx_step
+from ._base import (Ctx, RowsCount, checked_expr, checked_type, code_step, one, require_column, require_table,
+                    short_name, tx_step)
 from . import _key_family as key_family
 from ._shadow import create_views_sql, deferred_key_warnings, drop_views_sql, expand_steps, prepare
 from ._shadow_swap import swap_sql
@@ -135,6 +138,24 @@ def warnings(op: ChangeColumnType, schema: Schema) -> list[Finding]:
                 f"deploying{since}: SELECT count(*) FROM {qname(table.name)} WHERE {where}{default}")))
     copied = not _widens_key(op, table, col, new_type) and not (op.using is None and binary_coercible(col.type, new_type))
     return out + (deferred_key_warnings(table, op.column) if copied else [])
+
+
+def refusing_rows(op: ChangeColumnType, schema: Schema) -> Optional[RowsCount]:
+    """The values the new type refuses (too long, too big, not parsing as it: PostgreSQL 16's
+    pg_input_is_valid, where the server has it): the backfill of the copy fails on them."""
+    table, col, new_type = _target(op, schema)
+    if op.using is not None:
+        return None
+    where = narrowing(col.type, new_type)
+    if where is None and schema.server is not None and schema.server.version_num >= 160000:
+        where = parsed(col.type, new_type)
+    if where is None:
+        return None
+    where = where.format(col=ident(op.column))
+    return RowsCount(table=table.name, sql=f"SELECT count(*) FROM {qname(table.name)} WHERE {where}",
+                     found=f"{{0:,}} rows of {table.name} hold a {op.column} that {new_type} refuses",
+                     fails="the copy's backfill fails on them: change those values first, or give `using` an "
+                           "expression that maps them, then plan again")
 
 
 def describe(op: ChangeColumnType) -> str:

@@ -138,3 +138,25 @@ def test_an_invalid_index_serves_no_index_asked_for(live):
             conn.execute("CREATE UNIQUE INDEX CONCURRENTLY users_email_key ON users (email)")
     plan = _plan(live, {"op": "add_index", "table": "users", "columns": ["email"]})
     assert [s.title for s in plan.steps] == ["build index users_email_idx on users (email)"]
+
+
+def test_values_a_new_type_refuses_are_counted(live):
+    url, _ = live
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ALTER TABLE users ADD COLUMN code text, ADD COLUMN tag varchar(40)")
+        conn.execute("UPDATE users SET code = CASE WHEN id <= 3 THEN 'x' || id ELSE id::text END, "
+                     "tag = repeat('t', CASE WHEN id <= 4 THEN 30 ELSE 5 END)")
+    server = psycopg.connect(url).info.server_version
+    (short,) = _rows(_plan(live, {"op": "change_column_type", "table": "users", "column": "tag",
+                                  "type": "varchar(10)"}))
+    assert short.severity == "error"
+    assert "4 rows of users hold a tag that character varying(10) refuses" in short.message
+    parsed = _rows(_plan(live, {"op": "change_column_type", "table": "users", "column": "code", "type": "integer"}))
+    if server >= 160000:  # pg_input_is_valid
+        assert ["3 rows of users hold a code that integer refuses" in f.message for f in parsed] == [True]
+    else:
+        assert parsed == []
+    mapped = _plan(live, {"op": "change_column_type", "table": "users", "column": "code", "type": "integer",
+                          "using": "nullif(regexp_replace(code, '\\D', '', 'g'), '')::integer"})
+    assert _rows(mapped) == []
+    assert _rows(_plan(live, {"op": "change_column_type", "table": "users", "column": "age", "type": "bigint"})) == []
