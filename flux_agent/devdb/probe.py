@@ -11,10 +11,10 @@ from typing import Optional, Sequence
 import psycopg
 from psycopg import errors
 
-from ..errors import FluxError
+from ..errors import FluxError, FluxInputError
 from ..model.operations import Operation
 from ..model.settings import Settings
-from ..pg.parse import expr
+from ..pg.parse import expr, is_one_name
 from ..pg.quote import ident, ident_list, qname
 from ..pg.types import type_name
 from .build import Built
@@ -73,8 +73,9 @@ def probes(op: Operation) -> list[tuple[str, str]]:
                  f"ALTER TABLE {table} ADD CONSTRAINT {_PROBE} CHECK {_value(op.expression, 'check')} NOT VALID")]
     if kind == "add_index":
         where = f" WHERE {_value(op.where, 'where')}" if op.where else ""
+        keys = ", ".join(_index_key(k) for k in op.columns)
         return [(f"the index on {op.table} ({', '.join(op.columns)})",
-                 f"CREATE {'UNIQUE ' if op.unique else ''}INDEX {_PROBE} ON {table} ({ident_list(op.columns)}){where}")]
+                 f"CREATE {'UNIQUE ' if op.unique else ''}INDEX {_PROBE} ON {table} ({keys}){where}")]
     if kind == "add_foreign_key":
         return [(f"the foreign key {op.table} ({', '.join(op.columns)}) -> {op.ref_table}",
                  f"ALTER TABLE {table} ADD CONSTRAINT {_PROBE} FOREIGN KEY ({ident_list(op.columns)}) "
@@ -84,6 +85,17 @@ def probes(op: Operation) -> list[tuple[str, str]]:
     if kind == "rename_table":
         return [("", f"ALTER TABLE {table} RENAME TO {ident(op.new_name.split('.')[-1])}")]
     return []
+
+
+def _index_key(key: str) -> str:
+    """A key of add_index as CREATE INDEX lists it: an expression in parentheses, a column quoted (the
+    planner checked each is one or the other: a name that reads as no expression is a column's)."""
+    if is_one_name(key):
+        return ident(key)
+    try:
+        return _value(key, "index expression")
+    except FluxInputError:
+        return ident(key)
 
 
 def _filled(op: Operation, table: str, value: str, what: str, where: str = "") -> tuple[str, str]:

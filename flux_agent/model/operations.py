@@ -107,7 +107,8 @@ class DropDefault(_Op):
 class AddIndex(_Op):
     op: _op("add_index", "create an index concurrently") = "add_index"
     table: Table
-    columns: Columns
+    columns: Annotated[list[str], Field(min_length=1, description="the keys in order: column names, or "
+                                        "expressions of them (lower(email))")]
     unique: bool = Field(False, description="a unique index")
     name: ObjectName = None
     where: Optional[str] = Field(None, description="predicate of a partial index (SQL)")

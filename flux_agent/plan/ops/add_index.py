@@ -12,7 +12,8 @@ from ...model.operations import AddIndex
 from ...model.schema import Index, Schema, Table
 from ...model.plan import Finding, Step
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
-from ...pg.quote import canonical_table, ident, ident_list, qname, qname_in
+from ...pg.parse import HAVE_PGLAST, ast, is_one_name, parse_expr
+from ...pg.quote import canonical_table, ident, qname, qname_in
 from ._index_guard import HEALS, drop_invalid_index_sql
 from ..naming import is_tool_index_name
 from ._partitions import index_build_steps, partitions
@@ -24,7 +25,29 @@ def index_name(op: AddIndex, table: Table) -> str:
     if op.name:
         ident(op.name)
         return op.name
-    return short_name(bare(table.name), *op.columns, suffix="key" if op.unique else "idx")
+    return short_name(bare(table.name), *(_key_word(table, k) for k in op.columns), suffix="key" if op.unique else "idx")
+
+
+def key_expr(table: Table, key: str) -> Optional[str]:
+    """An index key that is an expression (lower(email)), re-printed; None for a column of the table."""
+    if table.column(key) is not None or is_one_name(key):
+        return None  # a column, or a name require_column says is unknown
+    return checked_expr(key, table, "index expression", subquery=False)
+
+
+def key_sql(table: Table, key: str) -> str:
+    """A key as CREATE INDEX lists it: a column quoted, an expression in parentheses."""
+    expression = key_expr(table, key)
+    return ident(key) if expression is None else f"({expression})"
+
+
+def _key_word(table: Table, key: str) -> str:
+    """The key's part of the index's name, as PostgreSQL chooses it: a column's name, a function's
+    name for a call (users_lower_idx), else `expr`."""
+    if key_expr(table, key) is None:
+        return key
+    node = parse_expr(key, "index key") if HAVE_PGLAST else None
+    return node.funcname[-1].sval if HAVE_PGLAST and isinstance(node, ast.FuncCall) else "expr"
 
 
 def _same_index(op: AddIndex, table: Table) -> Optional[Index]:
@@ -79,7 +102,8 @@ def named(op: AddIndex, schema: Schema) -> AddIndex:
 def validate(op: AddIndex, schema: Schema) -> None:
     table = require_table(schema, op.table)
     for col in op.columns:
-        require_column(table, col)
+        if key_expr(table, col) is None:
+            require_column(table, col)
     if len(set(op.columns)) != len(op.columns):
         raise FluxInputError(f"index on {op.table} lists a column twice: {', '.join(op.columns)}")
     plain_json = [c for c in op.columns if _type_of(table, c) == "json"]
@@ -104,7 +128,7 @@ def create_index_sql(table: Table, name: str, columns: list[str], unique: bool, 
     kind = "UNIQUE INDEX" if unique else "INDEX"
     pred = f" WHERE {where}" if where else ""
     return (f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {ident(name)} ON {qname(table.name)} "
-            f"({ident_list(columns)}){pred};")
+            f"({', '.join(key_sql(table, c) for c in columns)}){pred};")
 
 
 def drop_index_sql(table: Table, name: str) -> str:
@@ -185,17 +209,19 @@ def apply(op: AddIndex, schema: Schema) -> None:
     table = require_table(schema, op.table)
     where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
     without_leftover(table, index_name(op, table))
-    table.indexes.append(Index(name=index_name(op, table), columns=list(op.columns), unique=op.unique, where=where))
+    keys = [key_expr(table, k) or k for k in op.columns]
+    table.indexes.append(Index(name=index_name(op, table), columns=keys, unique=op.unique, where=where))
 
 
 def duplicates(table: Table, columns: list[str], where: Optional[str], build: str) -> RowsCount:
     """The key values more than one row holds (NULLs are distinct: a row with one is never a duplicate)."""
-    filled = " AND ".join(f"{ident(c)} IS NOT NULL" for c in columns)
+    keys = [key_sql(table, c) for c in columns]
+    filled = " AND ".join(f"{k} IS NOT NULL" for k in keys)
     pred = f" AND ({where})" if where else ""
     return RowsCount(
         table=table.name,
         sql=(f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {qname(table.name)} "
-             f"WHERE {filled}{pred} GROUP BY {ident_list(columns)} HAVING count(*) > 1) AS d"),
+             f"WHERE {filled}{pred} GROUP BY {', '.join(keys)} HAVING count(*) > 1) AS d"),
         found=f"{{0:,}} values of ({', '.join(columns)}) in {table.name} are held by more than one row ({{1:,}} rows)",
         fails=f"{build} fails on them, leaving an INVALID index: make the values unique first, then plan again")
 

@@ -8,6 +8,7 @@ from ...model.operations import AddUnique
 from ...model.schema import Constraint, Index, Schema, Table
 from ...model.plan import Step
 from ...pg.ddl import unique_using_index_sql
+from ...pg.parse import is_one_name
 from ...pg.quote import canonical_table, ident, qname
 from .add_index import duplicates, index_step, leftover_steps, without_leftover
 from ._partitions import partitions
@@ -40,6 +41,9 @@ def named(op: AddUnique, schema: Schema) -> AddUnique:
 def validate(op: AddUnique, schema: Schema) -> None:
     table = require_table(schema, op.table)
     for col in op.columns:
+        if table.column(col) is None and not is_one_name(col):
+            raise FluxInputError(f"a UNIQUE constraint holds columns only, not {col!r}: for an expression add a "
+                                 "unique index (add_index with unique)")
         require_column(table, col)
     if partitions(schema, table.name):
         raise FluxInputError(f"{table.name} is partitioned: PostgreSQL cannot make a UNIQUE constraint of a prebuilt "

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from ...pg.parse import is_one_name
 from ...pg.quote import split_qualified
 from ._drizzle_snapshot import Unsupported, builder, default_value
 from ...project.ts_tokens import _Tok, match_close, str_value, tokenize_ts
@@ -152,6 +153,9 @@ def _add_index(ts: TsSchema, op, name: str) -> None:
         keys[named if named is not None else p.key] = p.key
     if getattr(op, "where", None):
         raise Unsupported(f"partial index {name}: add it with .where(sql`{op.where}`) by hand")
+    exprs = [c for c in op.columns if not is_one_name(c)]
+    if exprs:
+        raise Unsupported(f"index {name} on an expression: add it with .on(sql`{exprs[0]}`) by hand")
     fn = "unique" if op.op == "add_unique" else "uniqueIndex" if op.unique else "index"
     ts.import_(fn)
     toks, open_, close, call_close = ts.table(split_qualified(op.table)[1])

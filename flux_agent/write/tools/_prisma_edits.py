@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from ...pg.parse import is_one_name
 from ...pg.quote import split_qualified
 from ...schema.readers._prisma_map import field_names, find_arg, str_attr
 from ...schema.readers._prisma_parse import Ident
@@ -39,6 +40,10 @@ def _edit_index(doc: Doc, op, unique: bool, suffix: str) -> None:
     if getattr(op, "where", None):
         raise Cannot(f"Prisma cannot describe the partial index on {op.table} (WHERE {op.where}); "
                      "leave it out of schema.prisma and expect `prisma migrate diff` to list it")
+    exprs = [c for c in op.columns if not is_one_name(c)]
+    if exprs:
+        raise Cannot(f"Prisma cannot describe an index on an expression ({exprs[0]}); leave it out of schema.prisma "
+                     "and expect `prisma migrate diff` to list it")
     cols = {c: f for f, c in Doc.columns(block).items()}
     missing = [c for c in op.columns if c not in cols]
     if missing:

@@ -10,7 +10,7 @@ from collections import Counter
 from typing import Callable, Optional
 
 from ...model.operations import Operation
-from ...pg.parse import ast, parse_expr, render
+from ...pg.parse import ast, is_one_name, parse_expr, render
 from ...pg.quote import split_qualified
 from ...pg.types import BUILTIN_TYPES, type_name, type_parts
 from ...plan.naming import index_name, renamed_default_name
@@ -365,6 +365,9 @@ def apply(ef: EntityFile, op: Operation) -> None:
     elif kind == "change_column_type":
         change_type(ef, table, op.column, op.type)
     elif kind == "add_index":
+        if not all(is_one_name(c) for c in op.columns):
+            raise NotEditable("an index on an expression: TypeORM's @Index lists columns; declare it by hand, or "
+                              "leave it to the migrations (synchronize off)")
         if op.where:
             raise NotEditable("a partial index: TypeORM compares its WHERE as PostgreSQL prints it; declare it "
                               "with @Index(..., { where }) by hand")

@@ -37,6 +37,8 @@ REFUSED = {
                                              "operator does not exist: text > integer"),
     "a partial index on a volatile predicate": ({"op": "add_index", "table": "users", "columns": ["email"],
                                                  "where": "now() > '2020-01-01'"}, "must be marked IMMUTABLE"),
+    "an index on a volatile expression": ({"op": "add_index", "table": "users", "columns": ["random()"]},
+                                          "functions in index expression must be marked IMMUTABLE"),
     "a key between columns of other types": ({"op": "add_foreign_key", "table": "users", "columns": ["email"],
                                               "ref_table": "orders", "ref_columns": ["id"]},
                                              'Key columns "email" and "id" are of incompatible types: text and bigint'),

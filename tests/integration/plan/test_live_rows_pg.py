@@ -160,3 +160,25 @@ def test_values_a_new_type_refuses_are_counted(live):
                           "using": "nullif(regexp_replace(code, '\\D', '', 'g'), '')::integer"})
     assert _rows(mapped) == []
     assert _rows(_plan(live, {"op": "change_column_type", "table": "users", "column": "age", "type": "bigint"})) == []
+
+
+def test_an_index_on_an_expression_is_built_and_its_duplicates_counted(live):
+    """add_index takes expressions of the columns (lower(email)): named as PostgreSQL names it, built
+    concurrently, its duplicates counted by the expression; an index already there on it is the answer."""
+    url, _ = live
+    spec = {"op": "add_index", "table": "users", "columns": ["lower(email)"], "unique": True}
+    (dups,) = _rows(_plan(live, spec))
+    assert "40 values of (lower(email)) in users are held by more than one row" in dups.message
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE users SET email = upper(id || '@example.com')")
+    plan = _plan(live, spec)
+    assert _rows(plan) == [] and [s.title for s in plan.steps] == ["build unique index users_lower_key on users "
+                                                                    "(lower(email))"]
+    with psycopg.connect(url, autocommit=True) as conn:
+        forward(conn, plan.steps)
+        defined, = conn.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'users_lower_key'").fetchone()
+        assert defined.endswith("USING btree (lower(email))")
+        with pytest.raises(psycopg.errors.UniqueViolation):
+            conn.execute("INSERT INTO users (id, email) VALUES (1000, '1@EXAMPLE.com')")
+    with pytest.raises(Exception, match="already has a unique index on \\(lower\\(email\\)\\): users_lower_key"):
+        _plan(live, {"op": "add_index", "table": "users", "columns": ["lower(email)"], "unique": True})

@@ -28,3 +28,16 @@ def test_the_object_form_where_the_file_uses_it():
 def test_the_array_form_otherwise():
     out = _added(HEAD + MESSAGE)
     assert '}, (t) => [index("Message_chatId_idx").on(t.chatId)]);' in out
+
+
+def test_an_index_on_an_expression_is_left_to_the_user_with_the_form_to_write():
+    """drizzle's `.on()` takes an expression only as sql`...`: said, not written half-right."""
+    import pytest
+
+    from flux_agent.write.tools._drizzle_schema_ts import Unsupported
+
+    ts = TsSchema(HEAD + MESSAGE)
+    [op] = parse_operations([{"op": "add_index", "table": "Message", "columns": ["lower(\"chatId\"::text)"]}])
+    with pytest.raises(Unsupported, match=r"on an expression: add it with \.on\(sql`lower"):
+        ts_edit(ts, op, lambda o: "Message_lower_idx")
+    assert ts.text == HEAD + MESSAGE

@@ -186,6 +186,13 @@ def test_cannot_is_precise(tmp_path):
     assert "nickname" in got[0].patch
 
 
+def test_an_index_on_an_expression_is_not_described(tmp_path):
+    """Prisma's @@index lists fields: an expression index (lower(title)) is said, not written as a field."""
+    got = changes(tmp_path, {"op": "add_index", "table": "Post", "columns": ["lower(title)"], "unique": True})
+    assert [bool(c.patch) for c in got] == [False]
+    assert "an index on an expression (lower(title))" in got[0].why
+
+
 def test_no_schema_file(tmp_path):
     plan = Plan(description="x", type="safe", tool="prisma", steps=[],
                 operations=[ops.validate_python(CASES["add_column"])])

@@ -447,3 +447,15 @@ def test_every_keyword_before_a_method_s_name_is_read():
     ef = _ef(text)
     add_column(ef, "account", "nick", "text", True, None)
     assert '  @Column({ type: "text", nullable: true })\n  public nick: string | null;\n' in ef.text
+
+
+def test_an_index_on_an_expression_is_not_written_as_columns():
+    """@Index lists property names: lower(email) would be read as one, and the entity fail to load."""
+    from flux_agent.entry.actions import parse_operations
+    from flux_agent.write.tools._typeorm_entity_edits import apply
+
+    ef = _ef()
+    [op] = parse_operations([{"op": "add_index", "table": "orders", "columns": ["lower(status)"]}])
+    with pytest.raises(NotEditable, match="an index on an expression"):
+        apply(ef, op)
+    assert ef.text == ORDER
