@@ -20,9 +20,10 @@ def check_refs(p: Parser, text: str, table: str, what: str) -> None:
         p.names.column(table, ref)
 
 
-def key_target(p: Parser, referenced: bool = False,
-               need_columns: bool = True) -> tuple[str, Optional[list[str]]]:
-    """`orders(user_id)`, `orders.user_id [and orders.status]`, `user_id and status of orders`, `orders`."""
+def key_target(p: Parser, referenced: bool = False, need_columns: bool = True,
+               expressions: bool = False) -> tuple[str, Optional[list[str]]]:
+    """`orders(user_id)`, `orders.user_id [and orders.status]`, `user_id and status of orders`, `orders`;
+    `expressions`: an index's, whose keys in parentheses may be expressions (`users (lower(email))`)."""
     c = p.c
     if p.ctx.column is not None and c.accept("it", "that column", "this column"):
         return p.ctx.table, [p.ctx.column]
@@ -32,7 +33,8 @@ def key_target(p: Parser, referenced: bool = False,
         table, c.i = None, start  # no schema: `orders.user_id` is a column, not schema.table
     if table is not None:
         if c.at("("):
-            return table, [p.names.column(table, col) for col in p.column_list()]
+            keys = p.column_list(expressions_of=table if expressions else None)
+            return table, [col if "(" in col else p.names.column(table, col) for col in keys]
         # with a schema a known table is a table; without one, `status of orders` names a column
         if not (c.kind() == "poss" or (not p.names.known and c.at("of", "on", "in"))):
             if referenced and p.names.known:
@@ -86,7 +88,7 @@ def index(p: Parser, unique: bool = False) -> AddIndex:
             cols = [p.names.column(table, col) for col in p.column_list()]  # "on Webhook url": a column of it
         elif table is None:
             c.accept("on", "to", "for", "of", "over", "across")
-            table, cols = key_target(p, need_columns=False)
+            table, cols = key_target(p, need_columns=False, expressions=True)
         else:
             c.fail()
     if table is None or cols is None:

@@ -227,18 +227,25 @@ class Parser:
             ref.table = self.table()
         return ref
 
-    def column_list(self) -> list[str]:
-        """`(a, b)`, `a, b and c`, `a and b`: names as written."""
+    def column_list(self, expressions_of: Optional[str] = None) -> list[str]:
+        """`(a, b)`, `a, b and c`, `a and b`: names as written; in parentheses, with `expressions_of` (an
+        index's table), a key may be an expression of its columns (`(lower(email))`), re-printed."""
         c = self.c
         c.skip("the")
         c.accept("columns", "fields", *COLUMN_WORDS)
         out: list[str] = []
         if c.accept("("):
             while True:
-                out.append(self.name("column name"))
-                if c.at("("):
-                    raise FluxInputError(f"{out[-1]}(...) is an expression: Flux indexes and constrains plain "
-                                         "columns only")
+                start = c.i
+                name = None if expressions_of is not None and c.at("(") else self.name("column name")
+                if expressions_of is not None and c.at("("):  # a call (lower(email)) or one in parentheses
+                    c.i = start
+                    out.append(self.expr("index expression", lambda: c.at(",") is not None, table=expressions_of))
+                elif c.at("("):
+                    raise FluxInputError(f"{name}(...) is an expression: Flux constrains plain columns only "
+                                         "(an index takes one: add index on users (lower(email)))")
+                else:
+                    out.append(name)
                 if c.accept(")"):
                     break
                 c.expect(",", "and")
