@@ -225,7 +225,7 @@ def _work(stmt, step: Step, table: Optional[Table], rates: Rates,
         worst = (f"; if throttled throughout, up to {duration_text(floor_s)} "
                  f"at its floor of {step.batching.min_rows_per_s:,} rows/s") if floor_s > seconds else ""
         return _Work("batched backfill", seconds,
-                     f"batched backfill of {_rows_text(rows)}: {batches:,} batches of {_about(size_n, step)}{size_n:,} "
+                     f"batched backfill of {_rows_text(rows)}: {batches:,} batch{'' if batches == 1 else 'es'} of {_about(size_n, step)}{size_n:,} "
                      f"with {pause * 1000:g} ms pauses{worst}{_wal_text(rows, size, rates, server)}")
     kind = None
     concurrent = False

@@ -76,7 +76,8 @@ def refusing(url: str, operations: Sequence[Operation], schema: Schema) -> list[
                 continue
             if row[0]:
                 findings.append(Finding(rule=RULE, severity="error", message=(
-                    f"{OPS[op.op].describe(op)}: {count.found.format(*row)} in the database read: {count.fails}")))
+                    f"{OPS[op.op].describe(op)}: {count.found.format(*_counted(row, count.units))} in the database "
+                    f"read: {count.fails}")))
     return findings
 
 
@@ -84,6 +85,10 @@ def _unchecked(op: Operation, count: RowsCount, why: str) -> Finding:
     return Finding(rule=RULE, severity="warning", message=(
         f"{OPS[op.op].describe(op)}: the rows of {count.table} a step would fail on were not counted ({why}); "
         f"count them on a replica before deploying: {count.sql}"))
+
+
+def _counted(row, units: list[str]) -> list[str]:
+    return [f"{n:,} {unit}{'' if n == 1 else 's'}" for n, unit in zip(row, units)]
 
 
 def _first_line(exc: BaseException) -> str:

@@ -33,7 +33,9 @@ class RowsCount(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     table: str = Field(description="the table counted (its size decides whether it is counted at all)")
     sql: str = Field(description="SELECT count(*), ...: one row of counts, its first 0 when no row refuses")
-    found: str = Field(description="what the counts say, a format string of the row ('{0:,} rows of t hold NULL')")
+    found: str = Field(description="what the counts say: a format string of them, each with its unit ('t: {0} with "
+                                   "NULL in c' -> 't: 3 rows with NULL in c')")
+    units: list[str] = Field(default_factory=lambda: ["row"], description="each count's unit, singular")
     fails: str = Field(description="which step fails on them and the way out")
 
 

@@ -66,5 +66,5 @@ def refusing_rows(op: AddCheck, schema: Schema) -> RowsCount:
     table = require_table(schema, op.table)
     expr = checked_expr(op.expression, table, "check expression", subquery=False)
     return RowsCount(table=table.name, sql=f"SELECT count(*) FROM {qname(table.name)} WHERE NOT ({expr})",
-                     found=f"{{0:,}} rows of {table.name} break CHECK ({expr})",
+                     found=f"{table.name}: {{0}} breaking CHECK ({expr})",
                      fails="the check's validation fails on them: change those rows first, then plan again")

@@ -170,5 +170,5 @@ def refusing_rows(op: AddForeignKey, schema: Schema) -> Optional[RowsCount]:
     return RowsCount(table=table.name,
                      sql=(f"SELECT count(*) FROM {qname(table.name)} AS c WHERE {filled} "
                           f"AND NOT EXISTS (SELECT FROM {qname(ref.name)} AS p WHERE {same})"),
-                     found=f"{{0:,}} rows of {table.name} hold a ({', '.join(op.columns)}) no row of {ref.name} has",
+                     found=f"{table.name}: {{0}} with a ({', '.join(op.columns)}) no row of {ref.name} has",
                      fails="the key's validation fails on them: delete or fix those rows first, then plan again")

@@ -95,7 +95,8 @@ def named(op: AddIndex, schema: Schema) -> AddIndex:
     table = None if op.name is not None else schema.table(canonical_table(op.table))
     if table is None or _same_index(op, table) is not None or not _exists(schema, table, index_name(op, table)):
         return op  # named, or validate says what is wrong
-    return op.model_copy(update={"name": free_name(table, op.columns, "key" if op.unique else "idx",
+    words = [_key_word(table, k) for k in op.columns]
+    return op.model_copy(update={"name": free_name(table, words, "key" if op.unique else "idx",
                                                    lambda n: _exists(schema, table, n))})
 
 
@@ -222,7 +223,7 @@ def duplicates(table: Table, columns: list[str], where: Optional[str], build: st
         table=table.name,
         sql=(f"SELECT count(*), coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {qname(table.name)} "
              f"WHERE {filled}{pred} GROUP BY {', '.join(keys)} HAVING count(*) > 1) AS d"),
-        found=f"{{0:,}} values of ({', '.join(columns)}) in {table.name} are held by more than one row ({{1:,}} rows)",
+        found=f"{table.name} ({', '.join(columns)}): {{0}} held by more than one row ({{1}})", units=["value", "row"],
         fails=f"{build} fails on them, leaving an INVALID index: make the values unique first, then plan again")
 
 

@@ -153,7 +153,7 @@ def refusing_rows(op: ChangeColumnType, schema: Schema) -> Optional[RowsCount]:
         return None
     where = where.format(col=ident(op.column))
     return RowsCount(table=table.name, sql=f"SELECT count(*) FROM {qname(table.name)} WHERE {where}",
-                     found=f"{{0:,}} rows of {table.name} hold a {op.column} that {new_type} refuses",
+                     found=f"{table.name}: {{0}} with a {op.column} that {new_type} refuses",
                      fails="the copy's backfill fails on them: change those values first, or give `using` an "
                            "expression that maps them, then plan again")
 

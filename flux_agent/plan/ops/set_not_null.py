@@ -101,6 +101,6 @@ def refusing_rows(op: SetNotNull, schema: Schema) -> Optional[RowsCount]:
         return None
     table = require_table(schema, op.table)
     return RowsCount(table=table.name, sql=f"SELECT count(*) FROM {qname(table.name)} WHERE {ident(op.column)} IS NULL",
-                     found=f"{{0:,}} rows of {table.name} hold NULL in {op.column}",
+                     found=f"{table.name}: {{0}} with NULL in {op.column}",
                      fails="the NOT NULL check's validation fails on them: give a backfill value (\"..., backfilling "
                            "nulls with <value>\") or fill them first, then plan again")

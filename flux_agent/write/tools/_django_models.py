@@ -13,6 +13,7 @@ from ...model.operations import (AddColumn, AddIndex, ChangeColumnType, DropColu
 from ._django_model_find import (Model, fields, index_in_meta, inherited_field, inherited_from, meta_class, meta_value,
                                  op_model)
 from ._django_fields import RELATED, class_named, column_of, field_of, field_type, kwarg, portable, state_op
+from ...pg.parse import is_one_name
 from ...plan.naming import renamed_default_name
 from ._py import identifier, literal_default, offered
 from ._py_edits import (append_item, indent_of, insert_after, kwarg_added, offset, remove_item, remove_stmt,
@@ -110,7 +111,10 @@ def _rename_column(op: RenameColumn, text: str, cls: ast.ClassDef, model: Model,
     # A field named elsewhere in its class (Meta's indexes, ordering, a method's update_fields) keeps
     # its name: it names the new column through db_column, and nothing else needs to change.
     named = any(isinstance(n, ast.Constant) and n.value == op.column for n in ast.walk(cls))
-    if kwarg(call, "db_column") is not None or name != op.column or named:
+    # A new name the class body reads (healthchecks' code -> uuid, beside default=uuid.uuid4): a field of
+    # that name would hide the module from the fields after it, and models.py would fail to import.
+    read = any(isinstance(n, ast.Name) and n.id == op.new_name and isinstance(n.ctx, ast.Load) for n in ast.walk(cls))
+    if kwarg(call, "db_column") is not None or name != op.column or named or read:
         if not portable(call):
             return Edit(model, cannot=f"field {name} of {where} uses names a migration cannot import")
         kept = [ast.unparse(a) for a in call.args] + [f"{k.arg}={ast.unparse(k.value)}" for k in call.keywords
@@ -223,6 +227,12 @@ def _change_type(op: ChangeColumnType, text: str, cls: ast.ClassDef, model: Mode
 def _add_index(op: AddIndex, text: str, cls: ast.ClassDef, model: Model, where: str, project: Path) -> Edit:
     from ...plan.ops._base import bare, short_name
 
+    exprs = [c for c in op.columns if not is_one_name(c)]
+    if exprs:  # Django writes one as models.Index(Lower("name"), ...): the SQL function's Django class
+        return Edit(model, cannot=f"an index on an expression ({exprs[0]}) is not added to {where}: describe it in "
+                                  "its Meta.indexes by hand (models.Index(Lower(\"name\"), name=...)) together with "
+                                  "an AddIndex in the state_operations of the migration Flux wrote, or makemigrations "
+                                  "builds it a second time")
     if op.unique or op.where:
         return Edit(model, cannot=f"a {'unique' if op.unique else 'partial'} index is not added to {where}: add a "
                                   "UniqueConstraint or Index(condition=...) to its Meta by hand")

@@ -47,7 +47,7 @@ def test_duplicates_under_a_unique_key_refuse_the_plan_with_counts_not_values(li
     plan = _plan(live, {"op": "add_unique", "table": "users", "columns": ["email"]})
     (found,) = _rows(plan)
     assert found.severity == "error"
-    assert "40 values of (email) in users are held by more than one row (200 rows)" in found.message
+    assert "users (email): 40 values held by more than one row (200 rows)" in found.message
     assert "users_email_key" in found.message and "@example.com" not in found.message
 
 
@@ -63,21 +63,21 @@ def test_a_unique_index_counts_only_the_rows_its_predicate_keeps(live):
 
 def test_nulls_refuse_set_not_null_unless_a_backfill_fills_them(live):
     (found,) = _rows(_plan(live, {"op": "set_not_null", "table": "users", "column": "nick"}))
-    assert found.severity == "error" and "66 rows of users hold NULL in nick" in found.message
+    assert found.severity == "error" and "users: 66 rows with NULL in nick" in found.message
     assert _rows(_plan(live, {"op": "set_not_null", "table": "users", "column": "nick", "backfill": "'x'"})) == []
     assert _rows(_plan(live, {"op": "set_not_null", "table": "users", "column": "age"})) == []
 
 
 def test_rows_breaking_a_check_or_a_key_refuse_it(live):
     (check,) = _rows(_plan(live, {"op": "add_check", "table": "users", "expression": "age >= 0"}))
-    assert "5 rows of users break CHECK" in check.message
+    assert "users: 5 rows breaking CHECK" in check.message
     (key,) = _rows(_plan(live, {"op": "add_foreign_key", "table": "orders", "columns": ["user_id"],
                                 "ref_table": "users", "ref_columns": ["id"]}))
-    assert "7 rows of orders hold a (user_id) no row of users has" in key.message
+    assert "orders: 7 rows with a (user_id) no row of users has" in key.message
     # A self-reference: one row points at an order that is not there; NULLs pass (MATCH SIMPLE).
     (own,) = _rows(_plan(live, {"op": "add_foreign_key", "table": "orders", "columns": ["parent_id"],
                                 "ref_table": "orders", "ref_columns": ["id"]}))
-    assert "1 rows of orders" in own.message
+    assert "orders: 1 row with a (parent_id) no row of orders has" in own.message
 
 
 def test_an_earlier_operation_on_the_same_column_leaves_it_uncounted(live):
@@ -150,10 +150,10 @@ def test_values_a_new_type_refuses_are_counted(live):
     (short,) = _rows(_plan(live, {"op": "change_column_type", "table": "users", "column": "tag",
                                   "type": "varchar(10)"}))
     assert short.severity == "error"
-    assert "4 rows of users hold a tag that character varying(10) refuses" in short.message
+    assert "users: 4 rows with a tag that character varying(10) refuses" in short.message
     parsed = _rows(_plan(live, {"op": "change_column_type", "table": "users", "column": "code", "type": "integer"}))
     if server >= 160000:  # pg_input_is_valid
-        assert ["3 rows of users hold a code that integer refuses" in f.message for f in parsed] == [True]
+        assert ["users: 3 rows with a code that integer refuses" in f.message for f in parsed] == [True]
     else:
         assert parsed == []
     mapped = _plan(live, {"op": "change_column_type", "table": "users", "column": "code", "type": "integer",
@@ -168,7 +168,7 @@ def test_an_index_on_an_expression_is_built_and_its_duplicates_counted(live):
     url, _ = live
     spec = {"op": "add_index", "table": "users", "columns": ["lower(email)"], "unique": True}
     (dups,) = _rows(_plan(live, spec))
-    assert "40 values of (lower(email)) in users are held by more than one row" in dups.message
+    assert "users (lower(email)): 40 values held by more than one row" in dups.message
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("UPDATE users SET email = upper(id || '@example.com')")
     plan = _plan(live, spec)

@@ -387,6 +387,41 @@ def test_a_plan_reaching_other_apps_tables_runs_after_their_migrations(pg_url, t
     assert done.returncode == 0 and "No changes detected" in done.stdout, done.stdout + done.stderr
 
 
+def test_a_field_renamed_to_a_name_its_class_reads_keeps_its_name(tmp_path):
+    """healthchecks' Check.code renamed to uuid: a field named uuid hid the module from the field after
+    it (default=uuid.uuid4), and models.py failed to import. It keeps its name and names the column (or,
+    where its own call is one a migration cannot carry, the change is left to the user with a note)."""
+    from flux_agent.model.operations import RenameColumn
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "shop").mkdir()
+    models_py = tmp_path / "shop" / "models.py"
+    head = "import uuid\n\nfrom django.db import models\n\n\nclass Check(models.Model):\n"
+    rename = [RenameColumn(table="shop_check", column="code", new_name="uuid")]
+    models_py.write_text(head + "    code = models.TextField(unique=True)\n"
+                                "    badge_key = models.UUIDField(default=uuid.uuid4)\n")
+    ((_, result),) = _django_models.edits(tmp_path, rename)
+    assert "    code = models.TextField(unique=True, db_column='uuid')\n" in result.text
+    assert result.state == ["migrations.AlterField('check', 'code', models.TextField(unique=True, db_column='uuid'))"]
+    models_py.write_text(head + "    code = models.UUIDField(default=uuid.uuid4, unique=True)\n")
+    ((_, result),) = _django_models.edits(tmp_path, rename)
+    assert result.text is None and result.cannot
+
+
+def test_an_index_on_an_expression_gets_a_note_that_says_so(tmp_path):
+    """healthchecks' "add an index on api_check (lower(name))": the note said no field had the column
+    lower(name), though name is one; it says what Django needs instead (the index and its state)."""
+    from flux_agent.model.operations import AddIndex
+    from flux_agent.write.tools import _django_models
+
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "models.py").write_text(
+        "from django.db import models\n\n\nclass Check(models.Model):\n    name = models.TextField()\n")
+    ((_, result),) = _django_models.edits(tmp_path, [AddIndex(table="shop_check", columns=["lower(name)"])])
+    assert result.text is None and "an index on an expression (lower(name))" in result.cannot
+    assert "AddIndex in the state_operations" in result.cannot
+
+
 def test_a_new_field_goes_after_the_last_field_not_the_manager(tmp_path):
     """saleor's Order ends its fields with `objects = OrderManager()`: the new field went after the
     manager, which is no field."""

@@ -38,3 +38,13 @@ def test_the_same_index_again_is_still_nothing_to_add_and_a_name_given_is_kept()
     with pytest.raises(FluxInputError, match="named 'orders_status_idx' already exists"):
         _plan({"op": "add_index", "table": "orders", "columns": ["status"], "where": "true",
                "name": "orders_status_idx"})
+
+
+def test_a_second_index_on_an_expression_takes_postgresql_s_next_name():
+    """Two indexes on lower(...) of one table: users_lower_idx, then users_lower_idx1, as PostgreSQL
+    names them (the expression's text went into the name, parentheses and all: healthchecks')."""
+    plan = _plan({"op": "add_index", "table": "users", "columns": ["lower(email)"]},
+                 {"op": "add_index", "table": "users", "columns": ["lower(name)"]})
+    assert [op.name for op in plan.operations] == [None, "users_lower_idx1"]
+    assert [s.title for s in plan.steps] == ["build index users_lower_idx on users (lower(email))",
+                                            "build index users_lower_idx1 on users (lower(name))"]
