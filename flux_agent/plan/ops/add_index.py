@@ -13,7 +13,7 @@ from ...model.schema import Index, Schema, Table
 from ...model.plan import Finding, Step
 from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.parse import HAVE_PGLAST, ast, is_one_name, parse_expr
-from ...pg.quote import canonical_table, ident, qname, qname_in
+from ...pg.quote import canonical_table, ident, ident_list, qname, qname_in
 from ._index_guard import HEALS, drop_invalid_index_sql
 from ..naming import is_tool_index_name
 from ._partitions import index_build_steps, partitions
@@ -125,11 +125,14 @@ def validate(op: AddIndex, schema: Schema) -> None:
         raise FluxInputError(f"an index or constraint named {name!r} already exists")
 
 
-def create_index_sql(table: Table, name: str, columns: list[str], unique: bool, where: Optional[str]) -> str:
+def create_index_sql(table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
+                     keys: Optional[list[str]] = None) -> str:
+    """`keys`: the SQL of each key where they are an add_index's (key_sql: expressions); else the
+    columns, quoted (a copy's: its column is made in the same step, not in `table` yet)."""
     kind = "UNIQUE INDEX" if unique else "INDEX"
     pred = f" WHERE {where}" if where else ""
     return (f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {ident(name)} ON {qname(table.name)} "
-            f"({', '.join(key_sql(table, c) for c in columns)}){pred};")
+            f"({', '.join(keys) if keys is not None else ident_list(columns)}){pred};")
 
 
 def drop_index_sql(table: Table, name: str) -> str:
@@ -138,7 +141,8 @@ def drop_index_sql(table: Table, name: str) -> str:
 
 def index_step(ctx: Ctx, table: Table, name: str, columns: list[str], unique: bool, where: Optional[str],
                phase: str = "migrate", title: Optional[str] = None, sql: Optional[str] = None) -> Step:
-    """`sql`: the CREATE INDEX CONCURRENTLY to run, when it is an exact copy of another index."""
+    """`sql`: the CREATE INDEX CONCURRENTLY to run: an exact copy of another index, or add_index's own with
+    its keys' SQL (expressions)."""
     rows = "size unknown" if table.row_estimate is None else f"~{table.row_estimate:,} rows"
     return solo_step(
         phase,
@@ -195,15 +199,18 @@ def plan(op: AddIndex, ctx: Ctx) -> list[Step]:
     table = require_table(ctx.schema, op.table)
     where = checked_expr(op.where, table, "index predicate") if op.where is not None else None
     name = index_name(op, table)
+    keys = [key_sql(table, c) for c in op.columns]
+    create = create_index_sql(table, name, op.columns, op.unique, where, keys)
     if ctx.is_new(table):
         # Created earlier in this plan: empty and unused, so a plain build in a transaction is fine.
-        create = create_index_sql(table, name, op.columns, op.unique, where).replace(" CONCURRENTLY", "", 1)
+        create = create.replace(" CONCURRENTLY", "", 1)
         return [tx_step(ctx, "migrate", f"build index {name} on the new table {table.name}",
                         ["-- squawk-ignore require-concurrent-index-creation -- the table is new in this plan "
                          "and empty", create],
                         [f"DROP INDEX IF EXISTS {qname_in(table.name, name)}"],
                         lock="SHARE", lock_note="new table", risk="new empty table: instant", rollback=f"drop {name}")]
-    return [*leftover_steps(table, name), *index_steps(ctx, table, name, op.columns, op.unique, where)]
+    return [*leftover_steps(table, name),
+            *index_steps(ctx, table, name, op.columns, op.unique, where, sql=create.removesuffix(";"))]
 
 
 def apply(op: AddIndex, schema: Schema) -> None:
