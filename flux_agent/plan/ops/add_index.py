@@ -62,7 +62,7 @@ def _same_index(op: AddIndex, table: Table) -> Optional[Index]:
                 None)
 
 
-def _exists(schema: Schema, table: Table, name: str) -> bool:
+def name_taken(schema: Schema, table: Table, name: str) -> bool:
     """Is `name` an index's (a table's or a materialized view's) or a constraint of the table's? An
     INVALID index of the table itself is not: it is a failed build's leftover (leftover_steps)."""
     return any(i.name == name and (i.valid or t.name != table.name)
@@ -93,11 +93,11 @@ def named(op: AddIndex, schema: Schema) -> AddIndex:
     a plain one on the same column: rallly's polls_user_id_idx), named as PostgreSQL names it then: the
     first free of name1, name2, ... (refused before, though PostgreSQL takes it)."""
     table = None if op.name is not None else schema.table(canonical_table(op.table))
-    if table is None or _same_index(op, table) is not None or not _exists(schema, table, index_name(op, table)):
+    if table is None or _same_index(op, table) is not None or not name_taken(schema, table, index_name(op, table)):
         return op  # named, or validate says what is wrong
     words = [_key_word(table, k) for k in op.columns]
     return op.model_copy(update={"name": free_name(table, words, "key" if op.unique else "idx",
-                                                   lambda n: _exists(schema, table, n))})
+                                                   lambda n: name_taken(schema, table, n))})
 
 
 def validate(op: AddIndex, schema: Schema) -> None:
@@ -121,7 +121,7 @@ def validate(op: AddIndex, schema: Schema) -> None:
         raise FluxInputError(f"{table.name} already has {'a unique' if same.unique else 'an'} index on "
                              f"({', '.join(op.columns)}): {same.name}; nothing to add")
     name = index_name(op, table)
-    if _exists(schema, table, name):
+    if name_taken(schema, table, name):
         raise FluxInputError(f"an index or constraint named {name!r} already exists")
 
 

@@ -10,7 +10,7 @@ from ...model.plan import Step
 from ...pg.ddl import unique_using_index_sql
 from ...pg.parse import is_one_name
 from ...pg.quote import canonical_table, ident, qname
-from .add_index import duplicates, index_step, leftover_steps, without_leftover
+from .add_index import duplicates, index_step, leftover_steps, name_taken, without_leftover
 from ._partitions import partitions
 from ._base import Ctx, RowsCount, bare, cols, free_name, require_column, require_table, short_name, tx_step
 
@@ -22,20 +22,14 @@ def unique_name(op: AddUnique, table: Table) -> str:
     return short_name(bare(table.name), *op.columns, suffix="key")
 
 
-def _taken(schema: Schema, table: Table, name: str) -> bool:
-    """A failed build's INVALID index of the table is not in the way (add_index.leftover_steps)."""
-    return any(i.name == name and (i.valid or t.name != table.name) for t in schema.tables for i in t.indexes) or any(
-        c.name == name for c in table.constraints)
-
-
 def named(op: AddUnique, schema: Schema) -> AddUnique:
     """A key asked for without a name where the one Flux gives it is taken: the first free of name1,
     name2, ..., as PostgreSQL names it then (add_index.named)."""
     table = None if op.name is not None else schema.table(canonical_table(op.table))
-    if table is None or not _taken(schema, table, unique_name(op, table)) or any(
+    if table is None or not name_taken(schema, table, unique_name(op, table)) or any(
             i.valid and i.unique and i.columns == list(op.columns) and not i.where for i in table.indexes):
         return op  # named, free, or unique already: validate says so
-    return op.model_copy(update={"name": free_name(table, op.columns, "key", lambda n: _taken(schema, table, n))})
+    return op.model_copy(update={"name": free_name(table, op.columns, "key", lambda n: name_taken(schema, table, n))})
 
 
 def validate(op: AddUnique, schema: Schema) -> None:
@@ -49,7 +43,7 @@ def validate(op: AddUnique, schema: Schema) -> None:
         raise FluxInputError(f"{table.name} is partitioned: PostgreSQL cannot make a UNIQUE constraint of a prebuilt "
                              "index there; add a unique index (add_index with unique) instead")
     name = unique_name(op, table)
-    if _taken(schema, table, name):
+    if name_taken(schema, table, name):
         raise FluxInputError(f"an index or constraint named {name!r} already exists")
 
 

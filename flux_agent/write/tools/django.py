@@ -48,6 +48,12 @@ def _django_name(file: str) -> bool:
     return path.suffix == ".py" and bool(_NAME.fullmatch(path.stem))
 
 
+def _next_number(folder: Path) -> int:
+    """The number after the highest of the folder's migration files (1 in an empty or missing folder)."""
+    numbers = [int(m.group(1)) for p in folder.glob("*.py") if (m := _NUMBER.match(p.name))] if folder.is_dir() else []
+    return max(numbers, default=0) + 1
+
+
 def _pairs(node: ast.expr | None) -> list[tuple[str, str]]:
     """("app", "name") tuples of a dependencies/replaces list; calls and the like are skipped."""
     if not isinstance(node, (ast.List, ast.Tuple)):
@@ -165,9 +171,7 @@ class DjangoWriter(Writer):
         if folder.name == "migrations":  # not a MIGRATION_MODULES folder of the settings' own naming
             folder = owning_folder(plan, Path(project_dir)) or folder
         app_label(folder, Path(project_dir))  # refuse a folder that is not <app>/migrations
-        here = Path(project_dir) / folder
-        numbers = [int(m.group(1)) for p in here.glob("*.py") if (m := _NUMBER.match(p.name))] if here.is_dir() else []
-        number = max(numbers, default=0) + 1
+        number = _next_number(Path(project_dir) / folder)
         return lay_out(plan, lambda step, i: [(folder / f"{number + i:04d}_{step_slug(step)}.py").as_posix()])
 
     def jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
@@ -207,9 +211,9 @@ class DjangoWriter(Writer):
         if not state:
             return []
         here = project / folder
-        numbers = [int(m.group(1)) for p in here.glob("*.py") if (m := _NUMBER.match(p.name))] if here.is_dir() else []
-        previous = latest(read_migrations(here), label) if numbers else None
-        path = folder / f"{max(numbers, default=0) + 1:04d}_{step_slug(code)}.py"
+        number = _next_number(here)
+        previous = latest(read_migrations(here), label)
+        path = folder / f"{number:04d}_{step_slug(code)}.py"
         engines = _django_portable.other_engines(project, folder.as_posix())
         jobs = [] if (here / "__init__.py").exists() else [FileJob((folder / "__init__.py").as_posix(), "")]
         return jobs + [FileJob(path.as_posix(), render_migration(code, label, previous, state,

@@ -71,3 +71,19 @@ def test_an_index_in_another_collation_or_counting_nulls_equal_is_not_the_one_as
         assert plan.steps, (columns, unique)
     with pytest.raises(FluxInputError, match="docs_body_cover; nothing to add"):
         build_plan(parse_operations([{"op": "add_index", "table": "docs", "columns": ["body"]}]), schema, Settings())
+
+
+def test_a_unique_key_named_as_a_materialized_views_index_is_refused_or_renamed():
+    """add_unique and add_index see the same names taken (add_index.name_taken): a materialized
+    view's index holds its name too. Named: refused before PostgreSQL would refuse it; not named: the
+    next free name, as PostgreSQL names it."""
+    from flux_agent.model.schema import Index, View
+
+    schema = shop_schema()
+    schema.views.append(View(name="daily", materialized=True, indexes=[Index(name="orders_status_key", columns=["d"])]))
+    ops = parse_operations([{"op": "add_unique", "table": "orders", "columns": ["status"], "name": "orders_status_key"}])
+    with pytest.raises(FluxInputError, match="orders_status_key"):
+        build_plan(ops, schema, Settings(), tool="sql")
+    ops = parse_operations([{"op": "add_unique", "table": "orders", "columns": ["status"]}])
+    sql = "\n".join(s.up_sql or "" for s in build_plan(ops, schema, Settings(), tool="sql").steps)
+    assert "orders_status_key1" in sql and '"orders_status_key"' not in sql and " orders_status_key " not in sql
