@@ -85,6 +85,9 @@ NO_TRANSACTION_HOW = {
 def _box(plan: Plan, width: Optional[int]) -> list[str]:
     desc = " ".join(plan.description.split()) or "(no description)"
     body = f"Steps: {len(plan.steps)} │ Type: {plan.type}"
+    refusals = _refusals(plan)
+    if refusals:  # the box is what a reader takes in first: "safe" alone would say the opposite
+        body += f" │ REFUSED: {len(refusals)} error{'s' if len(refusals) > 1 else ''}"
     head = f"┌─ Migration: {desc} "
     if width is None or len(head) + 2 <= width:
         size = max(len(head) + 2, len(body) + 4)  # +2: at least one ─ and the ┐
@@ -98,6 +101,11 @@ def _box(plan: Plan, width: Optional[int]) -> list[str]:
     return [top + "─" * (size - len(top) - 1) + "┐",
             *("│ " + r.ljust(size - 4) + " │" for r in rows),
             "└" + "─" * (size - 2) + "┘"]
+
+
+def _refusals(plan: Plan) -> list:
+    """The plan's error findings: `--write` writes nothing while there is one (entry/cli.py)."""
+    return [f for f in plan.findings if f.severity == "error"]
 
 
 def written_later(plan: Plan) -> frozenset[int]:
@@ -312,7 +320,20 @@ def _checklist(plan: Plan, short: bool, width: Optional[int]) -> list[str]:
             "not deploying during peak traffic",
             "connection pool has headroom for the migration's connection",
         ]
-    return [line for text in base + _conditional_checks(plan) for line in item("[ ] ", words(text), width)]
+    return [line for text in _refusal_check(plan) + base + _conditional_checks(plan)
+            for line in item("[ ] ", words(text), width)]
+
+
+def _refusal_check(plan: Plan) -> list[str]:
+    """The checklist's first line where the plan is refused: nothing after it matters until it is fixed."""
+    refusals = _refusals(plan)
+    if not refusals:
+        return []
+    first = refusals[0]
+    where = f"step {first.step}: " if first.step is not None else ""
+    more = f" (and {len(refusals) - 1} more in the plan's findings)" if len(refusals) > 1 else ""
+    return [f"fix what refuses the plan, nothing is written until then: {where}{first.rule}: "
+            f"{' '.join(first.message.split())}{more}"]
 
 
 def _assemble(box: list[str], steps: list[str], rollback: list[str], checks: list[str], gaps: bool) -> list[str]:

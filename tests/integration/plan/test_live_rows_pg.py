@@ -49,6 +49,10 @@ def test_duplicates_under_a_unique_key_refuse_the_plan_with_counts_not_values(li
     assert found.severity == "error"
     assert "users (email): 40 values held by more than one row (200 rows)" in found.message
     assert "users_email_key" in found.message and "@example.com" not in found.message
+    # The summary, shown verbatim, says it before anything else: not "Type: safe" alone.
+    assert "Type: safe │ REFUSED: 1 error" in plan.summary
+    assert ("[ ] fix what refuses the plan, nothing is written until then: live-rows: add unique constraint on "
+            "users.email: users (email): 40 values held by more than one row") in plan.summary
 
 
 def test_a_unique_index_counts_only_the_rows_its_predicate_keeps(live):

@@ -267,3 +267,24 @@ def test_tool_surface_names_tools_not_commands():
     assert "more steps not shown: see the plan's steps" in big
     cli = summary(rename_plan())  # the default surface is the CLI, and the context var was reset
     assert "then `flux continue` writes the steps after it" in cli and "`flux verify`" in cli
+
+
+def test_a_refused_plan_says_so_in_its_box_and_first_check():
+    """A plan with an error finding (plan --database-url counted rows a step fails on) is written by
+    nothing: the box, read first and shown verbatim, says REFUSED beside its type, and the checklist
+    opens with what refuses it; a warning changes neither."""
+    from flux_agent.model.plan import Finding
+
+    refused = index_plan().model_copy(update={"findings": [
+        Finding(rule="live-rows", severity="error", step=1, message="12 rows   of orders would fail"),
+        Finding(rule="live-rows", severity="error", message="3 more"),
+        Finding(rule="x", severity="warning", message="w")]})
+    text = summary(refused)
+    box = text.splitlines()[1]
+    assert "Type: safe │ REFUSED: 2 errors" in box
+    checks = text.split("Pre-Deploy Checklist\n")[1].splitlines()
+    assert checks[0] == ("[ ] fix what refuses the plan, nothing is written until then: step 1: live-rows: "
+                         "12 rows of orders would fail (and 1 more in the plan's findings)")
+    warned = index_plan().model_copy(update={"findings": [Finding(rule="x", severity="warning", message="w")]})
+    assert "REFUSED" not in summary(warned) and "fix what refuses" not in summary(warned)
+    assert len(summary(refused, width=40).splitlines()) <= MAX_LINES
