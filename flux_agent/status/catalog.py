@@ -74,6 +74,43 @@ def rows_left(conn, table: str, pending: str) -> Optional[int]:
         return None
 
 
+def rows_breaking(conn, table: str, constraint: str) -> Optional[int]:
+    """Rows of `table` that break its NOT VALID check or foreign key `constraint` (at most ROWS_CAP),
+    read from the constraint PostgreSQL holds: its expression (pg_get_expr), its key columns; None
+    when it is not there NOT VALID, or the count fails (runs in a savepoint)."""
+    import psycopg
+    from psycopg import sql
+
+    row = conn.execute(
+        "SELECT c.contype::text, pg_get_expr(c.conbin, c.conrelid), c.confrelid::regclass::text, "
+        "ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a "
+        "      ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i), "
+        "ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a "
+        "      ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i) "
+        "FROM pg_constraint c WHERE c.conrelid = to_regclass(%s) AND c.conname = %s AND NOT c.convalidated",
+        [qname(table), constraint]).fetchone()
+    if row is None:
+        return None
+    kind, expression, ref, cols, ref_cols = row
+    if kind == "c":  # a row breaks a check where its expression is false (NULL passes)
+        breaks = sql.SQL("NOT ({})").format(sql.SQL(expression))  # PostgreSQL's own text of it
+    elif kind == "f" and cols and len(cols) == len(ref_cols):  # MATCH SIMPLE: a key with a NULL passes
+        breaks = sql.SQL("{} AND NOT EXISTS (SELECT 1 FROM {} AS r WHERE {})").format(
+            sql.SQL(" AND ").join(sql.SQL("t.{} IS NOT NULL").format(sql.Identifier(c)) for c in cols),
+            sql.SQL(ref),  # regclass's text: quoted where it must be
+            sql.SQL(" AND ").join(sql.SQL("r.{} = t.{}").format(sql.Identifier(r), sql.Identifier(c))
+                                  for c, r in zip(cols, ref_cols)))
+    else:
+        return None
+    query = sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} AS t WHERE {} LIMIT {}) AS breaking").format(
+        sql.SQL(qname(table)), breaks, sql.Literal(ROWS_CAP))
+    try:
+        with conn.transaction():
+            return int(conn.execute(query).fetchone()[0])
+    except psycopg.Error:
+        return None
+
+
 def _presence(effect: Effect, present: bool) -> Seen:
     holds = present if effect.want != "absent" else not present
     return Seen(holds, f"{effect.kind} {_named(effect)} is {'present' if present else 'absent'}")

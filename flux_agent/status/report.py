@@ -14,7 +14,7 @@ from ..schema.migration_files import is_down_file
 from ..model.status import PlanStatus, StatusReport, StepStatus
 from ..pg.quote import qname
 from ..write.deploy_groups import PlanRecord, next_text
-from .catalog import ROWS_CAP, Seen, rows_left, seen
+from .catalog import ROWS_CAP, Seen, rows_breaking, rows_left, seen
 from .effects import Effect, step_effects
 
 
@@ -40,16 +40,19 @@ def from_database(record: PlanRecord, conn, applied_files: Optional[set[str]] = 
                 looked[s.number] = [(Effect(kind="table", name=s.batching.table, want="present"),
                                      Seen(left == 0, _rows_text(left, s.batching.table)))]
     last = _last_started(plan.steps, looked)
-    out = []
+    out, breaking = [], {}
     for step in plan.steps:
         facts = looked.get(step.number, [])
         status = StepStatus(number=step.number, title=step.title, files=step.files, state="deploy",
                             evidence=[f.text for _, f in facts] + _recorded(step, applied_files))
         if not step.is_code:
             status.state, status.fix = _state(step, facts, last)
+            if status.state == "not applied":
+                breaking[step.number] = _breaking(conn, facts)
+                status.evidence += breaking[step.number]
         out.append(status)
     return PlanStatus(id=record.id, description=plan.description, steps=out,
-                      next=_next(plan.steps, out, set(record.written)))
+                      next=_next(plan.steps, out, set(record.written), breaking))
 
 
 def _last_started(steps: list[Step], looked: dict) -> int:
@@ -100,6 +103,19 @@ def _state(step: Step, looked: list[tuple[Effect, Seen]], last: int) -> tuple[st
     return ("unknown", "") if not facts else ("not applied", "")
 
 
+def _breaking(conn, facts: list[tuple[Effect, Seen]]) -> list[str]:
+    """What keeps a validation step from running: the rows breaking each NOT VALID constraint it
+    validates (a step run as is fails on them again, changing nothing), as "N rows of t that break c"."""
+    out = []
+    for e, f in facts:
+        if e.kind == "constraint" and e.want == "validated" and not f.holds:
+            count = rows_breaking(conn, e.table, e.name)
+            if count:
+                out.append(f"{'at least ' if count >= ROWS_CAP else ''}{count:,} row{'' if count == 1 else 's'} "
+                           f"of {e.table} that break {e.name}")
+    return out
+
+
 def _rows_text(left: int, table: str) -> str:
     if left == 0:
         return f"no row of {table} left to do"
@@ -113,7 +129,8 @@ def _recorded(step: Step, applied_files: Optional[set[str]]) -> list[str]:
             for f in step.files]
 
 
-def _next(steps: list[Step], states: list[StepStatus], written: set[int]) -> str:
+def _next(steps: list[Step], states: list[StepStatus], written: set[int],
+          breaking: Optional[dict[int, list[str]]] = None) -> str:
     last_applied = max((s.number for s in states if s.state == "applied"), default=0)
     for step, status in zip(steps, states):
         if status.state == "failed half-way":
@@ -127,6 +144,10 @@ def _next(steps: list[Step], states: list[StepStatus], written: set[int]) -> str
             return f"Run `flux continue` to write step {step.number} ({step.title})."
         ups = [f for f in step.files if not is_down_file(f)]  # its down files undo it, not run it
         where = f" ({', '.join(ups)})" if ups else ""
+        rows = (breaking or {}).get(step.number)
+        if status.state == "not applied" and rows:
+            return (f"Fix the {'; the '.join(rows)} (a backfill, or delete them), then run step {step.number}"
+                    f"{where}: run as is, it fails on them again.")
         if status.state == "not applied" and step.batching is not None and step.batching.pending:
             return (f"Run step {step.number}{where}: it does the rows still to do (a run stopped half-way "
                     "resumes where it stopped).")

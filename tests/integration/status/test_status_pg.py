@@ -289,3 +289,57 @@ def test_a_dropped_column_reads_as_applied_once_its_set_aside_copy_is_gone_too(p
         states = _states(project_status(project, db))
         assert [states[n] for n in sql_steps] == ["applied" if n in done else "not applied" for n in sql_steps]
     assert project_status(project, db).plans[0].next.startswith("Nothing left")
+
+
+@pytest.mark.parametrize("words, breaking", [
+    ("make orders.note not null", "orders.note IS NOT NULL"),  # a NOT NULL proved by a CHECK NOT VALID
+    ("add check (total > 100) on orders", "total > 100"),
+])
+def test_a_validation_that_failed_on_rows_is_told_with_their_count_not_run_again_as_is(project, db, words, breaking):
+    """A step that validates a NOT VALID constraint fails on the rows that break it (NULLs the plan
+    was made without seeing: no --database-url). Run again as is, it fails again: status counts the
+    rows from the constraint PostgreSQL holds, and says to fix them first."""
+    plan = _write(project, words)
+    if any(s.is_code for s in plan.steps):  # NOT NULL: deployed code that writes no NULL first
+        plan = tools.continue_migration(str(project)).plan
+    validate = next(s for s in plan.steps if "VALIDATE CONSTRAINT" in (s.up_sql or ""))
+    for step in plan.steps[:validate.number - 1]:
+        if not step.is_code:
+            _run(db, project, step)
+    with pytest.raises(psycopg.errors.CheckViolation):
+        _run(db, project, validate)
+    with psycopg.connect(db) as conn:
+        (bad,) = conn.execute("SELECT count(*) FROM orders WHERE NOT (%s)" % breaking).fetchone()
+    assert bad > 0
+    report = project_status(project, db)
+    status = report.plans[0].steps[validate.number - 1]
+    assert status.state == "not applied"
+    assert f"{bad:,} rows of orders that break" in " ".join(status.evidence)
+    assert report.plans[0].next.startswith(f"Fix the {bad:,} rows of orders that break")
+    assert f"then run step {validate.number}" in report.plans[0].next
+    with psycopg.connect(db, autocommit=True) as conn:  # fixed, the step runs and nothing is said of rows
+        conn.execute("DELETE FROM order_items; DELETE FROM orders WHERE NOT (%s)" % breaking)
+    report = project_status(project, db)
+    assert "break" not in " ".join(report.plans[0].steps[validate.number - 1].evidence)
+    assert report.plans[0].next.startswith(f"Run step {validate.number}")
+    _run(db, project, validate)
+    assert _states(project_status(project, db))[validate.number] == "applied"
+
+
+def test_rows_breaking_a_not_valid_key_or_check_are_counted_from_the_catalogs(pg_url):
+    """rows_breaking reads the constraint PostgreSQL holds: a foreign key's columns (a key with a NULL
+    passes, MATCH SIMPLE), a check's expression (NULL passes); a validated one or none: no count."""
+    from flux_agent.status.catalog import rows_breaking
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute('CREATE TABLE "Parent" (a int, "b c" int, PRIMARY KEY (a, "b c"));'
+                     'CREATE TABLE kid (id int, pa int, pb int, n int);'
+                     'INSERT INTO "Parent" VALUES (1, 1), (2, 2);'
+                     'INSERT INTO kid VALUES (1, 1, 1, 5), (2, 1, 2, -1), (3, 3, 3, NULL), (4, NULL, 9, -2), (5, 2, 2, 0);'
+                     'ALTER TABLE kid ADD CONSTRAINT kid_p FOREIGN KEY (pb, pa) REFERENCES "Parent" ("b c", a) NOT VALID;'
+                     'ALTER TABLE kid ADD CONSTRAINT kid_n CHECK (n >= 0) NOT VALID;'
+                     'ALTER TABLE kid ADD CONSTRAINT kid_id CHECK (id > 0)')
+        assert rows_breaking(conn, "kid", "kid_p") == 2  # (1, 2) and (3, 3); (NULL, 9) passes
+        assert rows_breaking(conn, "kid", "kid_n") == 2  # -1 and -2; NULL passes
+        assert rows_breaking(conn, "kid", "kid_id") is None  # validated
+        assert rows_breaking(conn, "kid", "no_such") is None
