@@ -157,8 +157,9 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     settings = load_settings(project, pg_version=pg_version, migrations_dir=migrations_dir)
     found = detect(project, tool or settings.tool, settings)
     schema, notes, built = _read_schema(str(project), found.tool, database_url, migrations_dir)
+    writer = get_writer(found.tool)
     try:
-        plan = build_plan(ops, schema, settings, tool=found.tool)
+        plan = build_plan(ops, schema, settings, tool=found.tool, convention=writer.naming_convention(project))
     except FluxInputError as exc:
         why = [n for n in notes if explains_schema(n)]
         if not why or not isinstance(exc, UnknownName):
@@ -169,7 +170,6 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
     refused = probe.refused(built, settings, ops) if built is not None else None
     if refused:  # the names are right (build_plan checked them); a type or a value is not
         raise FluxInputError(refused)
-    writer = get_writer(found.tool)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))
     changes = format_code_changes(writer.code_changes(plan, project), project, settings.format_files)
     plan = plan.model_copy(update={"code_changes": changes})

@@ -8,7 +8,7 @@ backfill and its contract); adjacent code deploys are merged into one.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 from ..errors import FluxInputError
 from ..model.operations import Operation
@@ -16,6 +16,7 @@ from ..model.plan import Finding, Plan, Step
 from ..model.schema import Schema
 from ..model.settings import Settings
 from .naming import tool_named
+from .naming_convention import convention_named
 from .triggers import trigger_findings
 from .ops import OPS
 from .ops._base import Ctx
@@ -70,7 +71,10 @@ def plan_type(steps: list[Step]) -> str:
     return "expand-contract"
 
 
-def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settings, tool: str = "sql") -> Plan:
+def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settings, tool: str = "sql",
+               convention: Optional[dict[str, str]] = None) -> Plan:
+    """`convention`: the project's SQLAlchemy naming_convention (an Alembic project's), which names
+    an index, a unique constraint or a foreign key asked for without a name."""
     if not operations:
         raise FluxInputError("no operations to plan")
     operations = [tool_named(op, tool) for op in operations]  # an index or key the tool names, named so
@@ -82,6 +86,7 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         module = OPS.get(op.op)
         if module is None:
             raise FluxInputError(f"operation {op.op!r} is not supported by the planner yet")
+        op = operations[k] = _convention_named(op, module, work, convention)
         if hasattr(module, "named"):  # a name Flux chooses, free in the schema as it stands here
             op = operations[k] = module.named(op, work)
         module.validate(op, work)
@@ -104,6 +109,20 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         steps=steps,
         findings=findings,
     )
+
+
+def _convention_named(op: Operation, module, work: Schema, convention: Optional[dict[str, str]]) -> Operation:
+    """`op` named by the project's naming_convention, checked as asked first (without a name, an index
+    the table has is the answer); where the convention's name is taken, Flux's own free one instead."""
+    named = convention_named(op, convention)
+    if named is op:
+        return op
+    module.validate(op, work)
+    try:
+        module.validate(named, work)
+    except FluxInputError:  # what differs is the name alone: taken (checked as asked just above)
+        return op
+    return named
 
 
 def _apply(op: Operation, work: Schema, tool: str) -> None:

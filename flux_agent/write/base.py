@@ -342,6 +342,11 @@ class Writer:
         (none for tools whose migrations are the only description of the schema)."""
         return []
 
+    def naming_convention(self, project_dir: Path) -> dict[str, str] | None:
+        """The project's own patterns for the names of what it declares without one (SQLAlchemy's
+        MetaData naming_convention), for the planner to name by (plan/naming_convention.py)."""
+        return None
+
     def deploy_jobs(self, plan: Plan, project_dir: Path) -> list[FileJob]:
         """Files `plan --write` writes for a plan that starts with its code deploy, to ship with it (no
         database step may be written before that deploy): none, but where the ORM's own record of the

@@ -42,7 +42,7 @@ from ...model.plan import CodeChange, Plan, Step
 from .._layout import lay_out, step_slug, utc
 from ..base import FileJob, Writer, clean_dir, db_steps, down_sql, laid_files, nothing_to_undo, step_label
 from ..code_changes import cannot, change, goes_out, other_databases
-from . import _alembic_env, _alembic_template, _sqlalchemy_models, _sqlmodel_models
+from . import _alembic_env, _alembic_template, _sqlalchemy_models, _sqlalchemy_naming, _sqlmodel_models
 from ._py import comment_text, doc_text, module_assignments, module_head, parse_file, sql_constants
 from ._py import py_literal  # noqa: F401  (its tests import it from here, where it used to live)
 
@@ -310,6 +310,9 @@ class AlembicWriter(Writer):
             if texts is not None:
                 out = [FileJob(job.rel, text, job.replace) for job, text in zip(out, texts)]
         return out
+
+    def naming_convention(self, project_dir: Path) -> dict[str, str] | None:
+        return _sqlalchemy_naming.naming_convention(Path(project_dir))
 
     def code_changes(self, plan: Plan, project_dir: Path) -> list[CodeChange]:
         project = Path(project_dir)

@@ -91,6 +91,10 @@ def run(root: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess:
 
 
 def project(root: Path, url: str) -> Path:
+    return project_with(root, url, MODELS)
+
+
+def project_with(root: Path, url: str, models: str) -> Path:
     import sqlalchemy as sa
 
     root.mkdir(parents=True)
@@ -108,7 +112,7 @@ def project(root: Path, url: str) -> Path:
                                            "from app.models import Base\ntarget_metadata = Base.metadata"))
     (root / "app").mkdir()
     (root / "app" / "__init__.py").write_text("")
-    (root / "app" / "models.py").write_text(MODELS)
+    (root / "app" / "models.py").write_text(models)
     run(root, "revision", "--autogenerate", "-m", "init", "--rev-id", "000000000001")
     return root
 
@@ -438,3 +442,28 @@ def test_a_contract_written_while_the_model_still_maps_the_column_says_so(pg_url
         assert "contract" in {s.phase for s in outcome.plan.steps if s.number in outcome.written_steps}
         said = [n for n in outcome.notes if n.startswith("app/models.py is as it was when the plan was made")]
         assert bool(said) is not made, outcome.notes
+
+
+@pytest.mark.slow
+def test_an_index_asked_for_without_a_name_takes_the_projects_naming_convention(pg_url, tmp_path, capsys):
+    """A MetaData with a naming_convention (polar's ix_%(column_0_N_label)s): the index Flux builds is
+    named as the project's own models name an Index declared without one (SQLAlchemy itself, run in
+    the project, says which), and `alembic check` finds nothing new after the model edit."""
+    root = tmp_path / "svc"
+    conv = ('{"ix": "ix_%(column_0_N_label)s", "uq": "uq_%(table_name)s_%(column_0_N_name)s", '
+            '"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s", "pk": "pk_%(table_name)s"}')
+    models = MODELS.replace("class Base(DeclarativeBase):\n    pass",
+                            f"class Base(DeclarativeBase):\n    metadata = sa.MetaData(naming_convention={conv})")
+    assert models != MODELS
+    project_with(root, pg_url, models)
+    plan = write_all(root, {"op": "add_index", "table": "customers", "columns": ["name", "email"]}, capsys)
+    checked_after_the_plan(root, plan)
+    script = ("import sqlalchemy as sa; from sqlalchemy.dialects import postgresql; from app.models import Base; "
+              "t = Base.metadata.tables['customers']; import sqlalchemy.schema as s; "
+              "print(s.CreateIndex(sa.Index(None, t.c['name'], t.c.email)).compile(dialect=postgresql.dialect()))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=120)
+    expected = out.stdout.split()[2]
+    assert out.returncode == 0 and expected == "ix_customers_name_customers_email", out.stderr
+    with psycopg.connect(pg_url) as conn:
+        names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'customers'")}
+    assert expected in names and "customers_name_email_idx" not in names
