@@ -117,7 +117,7 @@ def _convention_named(op: Operation, module, work: Schema, convention: Optional[
     named = convention_named(op, convention)
     if named is op:
         return op
-    module.validate(op, work)
+    module.validate(module.named(op, work) if hasattr(module, "named") else op, work)
     try:
         module.validate(named, work)
     except FluxInputError:  # what differs is the name alone: taken (checked as asked just above)

@@ -152,3 +152,19 @@ def test_an_index_the_table_has_is_still_the_answer_and_a_taken_name_falls_back(
     taken = _plan({"op": "add_index", "table": "orders", "columns": ["user_id"]},
                   convention={"ix": "orders_status_idx%(column_1_name)s"})  # renders as the status index's name
     assert taken.operations[0].name is None and "orders_user_id_idx" in _built(taken)
+
+
+def test_flux_s_own_name_taken_does_not_stop_the_conventions_name():
+    """The table has a partial index under the name Flux would give (rallly's polls_user_id_idx): the
+    unnamed index is not that one, and the convention names it (its check as asked is made with the
+    free name Flux would choose)."""
+    from shop import shop_schema
+
+    from flux_agent.model.schema import Index
+
+    schema = shop_schema()
+    schema.table("orders").indexes.append(Index(name="orders_user_id_idx", columns=["user_id"],
+                                                where="status <> 'done'"))
+    plan = build_plan(parse_operations([{"op": "add_index", "table": "orders", "columns": ["user_id"]}]), schema,
+                      Settings(), tool="alembic", convention=POLAR)
+    assert plan.operations[0].name == "ix_orders_user_id"
