@@ -6,7 +6,7 @@ squawk does. require-statement-timeout shares this module's helpers."""
 from pglast import ast
 from pglast.enums import ConstrType
 
-from ...pg.locks import ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, facts
+from ...pg.locks import ACCESS_EXCLUSIVE, NO_LOCK, SHARE_ROW_EXCLUSIVE, facts
 from ...pg.quote import relation_name
 from ._rule import Rule, Verdict, flags, passes
 
@@ -30,6 +30,10 @@ RULE = Rule(
         passes("SET LOCAL lock_timeout = '1s';\nALTER TABLE users ADD COLUMN IF NOT EXISTS nick text;"),
         passes("UPDATE users SET nick = name WHERE id < 1000;"),
         passes("CREATE TABLE IF NOT EXISTS t (id bigint);"),
+        passes("CREATE TYPE \"enum_Items_state\" AS ENUM ('a', 'b');\nCREATE SEQUENCE s;\n"
+               "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';", squawk_agrees=False,
+               why="a new type, sequence or function locks no table: nothing to wait for, nobody queues behind it "
+                   "(Sequelize's ENUM column makes its type first)"),
         passes("CREATE TABLE t (id bigint);\nCREATE INDEX IF NOT EXISTS t_id_idx ON t (id);", squawk_agrees=False,
                why="nobody else can hold or wait for a lock on a table created in this migration"),
         passes("CREATE TABLE f (id bigint PRIMARY KEY);\nCREATE TABLE u (id bigint, f_id bigint);\n"
@@ -50,6 +54,11 @@ _QUICK = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.Me
           ast.UnlistenStmt, ast.CheckPointStmt, ast.DiscardStmt, ast.ConstraintsSetStmt, ast.ReassignOwnedStmt,
           ast.SecLabelStmt, ast.CreateStmt)
 _BLOCKING = (ACCESS_EXCLUSIVE, SHARE_ROW_EXCLUSIVE, "SHARE", "EXCLUSIVE")
+# Statements that make a new object other than a table and lock no table: a type (an enum, a composite,
+# a range, a base type, an aggregate or operator), a domain, a sequence, a schema, a function (replaced,
+# it waits for no query that calls it).
+_NEW_OBJECTS = (ast.CreateEnumStmt, ast.CompositeTypeStmt, ast.CreateRangeStmt, ast.DefineStmt,
+                ast.CreateDomainStmt, ast.CreateSeqStmt, ast.CreateSchemaStmt, ast.CreateFunctionStmt)
 
 
 def _foreign_key(stmt, ctx) -> bool:
@@ -67,7 +76,7 @@ def possibly_slow(stmt, ctx) -> bool:
     n = stmt.node
     if isinstance(n, ast.CreateStmt):
         return _foreign_key(stmt, ctx)  # locks the referenced table (SHARE ROW EXCLUSIVE)
-    if isinstance(n, _QUICK):
+    if isinstance(n, _QUICK) or (isinstance(n, _NEW_OBJECTS) and facts(stmt).lock == NO_LOCK):
         return False
     if isinstance(n, ast.VacuumStmt) and not n.is_vacuumcmd:
         return False  # ANALYZE

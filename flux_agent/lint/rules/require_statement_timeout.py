@@ -21,6 +21,10 @@ RULE = Rule(
                    "connection (PGOPTIONS='-c statement_timeout=1s'), or ignore with a reason"),
         passes("SET statement_timeout = 0;\nALTER TABLE users VALIDATE CONSTRAINT users_fk;"),
         passes("SELECT count(*) FROM users;"),
+        passes("CREATE TYPE mood AS ENUM ('ok', 'sad');\nCREATE DOMAIN pos AS int CHECK (VALUE > 0);",
+               squawk_agrees=False, why="a new type or domain is a catalog entry: quick, and it locks no table"),
+        flags("CREATE TYPE mood AS ENUM ('ok');\nALTER TABLE users ADD COLUMN IF NOT EXISTS m mood;",
+              why="the ALTER after it is what needs the timeout"),
     ],
 )
 
