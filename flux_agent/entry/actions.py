@@ -167,7 +167,7 @@ def plan_migration(operations: Sequence[Operation] | Any, project_dir: Optional[
         # The schema lacks what the history failed to make: say why with the refusal.
         raise FluxInputError(f"{exc} (the project's migrations do not build cleanly on PostgreSQL: "
                              f"{why[0]}{f'; and {len(why) - 1} more' if len(why) > 1 else ''})") from None
-    refused = probe.refused(built, settings, ops) if built is not None else None
+    refused = probe.refused(built, settings, plan.operations) if built is not None else None
     if refused:  # the names are right (build_plan checked them); a type or a value is not
         raise FluxInputError(refused)
     plan = writer.layout(plan, project, found.migrations_dir, now or datetime.now(timezone.utc))

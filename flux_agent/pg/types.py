@@ -112,6 +112,11 @@ def check_type_known(type_text: str, known_extra: set[str]) -> str:
     plain = base.replace('"', "")
     if plain in BUILTIN_TYPES or plain in known_extra or base in known_extra:
         return canonical
+    # Unquoted, PostgreSQL reads enum_Items_state as enum_items_state; the schema's one type of that
+    # name in other cases (Sequelize's enum_<Table>_<column>) is the one meant, as tables are matched.
+    cased = [k for k in known_extra if "." not in k and k.lower() == plain.lower()]
+    if len(cased) == 1 and '"' not in base and "." not in base:
+        return ident(cased[0]) + canonical[len(base):]
     raise FluxInputError(f"unknown type {type_text!r}: not a PostgreSQL type or an enum of this schema")
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 from ..errors import FluxInputError
-from ..model.operations import Operation
+from ..model.operations import AddColumn, ChangeColumnType, CreateTable, Operation
 from ..model.plan import Finding, Plan, Step
 from ..model.schema import Schema
 from ..model.settings import Settings
@@ -19,7 +19,7 @@ from .naming import tool_named
 from .naming_convention import convention_named
 from .triggers import trigger_findings
 from .ops import OPS
-from .ops._base import Ctx
+from .ops._base import Ctx, spelled_type
 from ..schema.partitions import follow_partitions, partition_parents
 from ..pg.quote import canonical_table
 from ..lint.markers import phase_marker
@@ -86,6 +86,7 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         module = OPS.get(op.op)
         if module is None:
             raise FluxInputError(f"operation {op.op!r} is not supported by the planner yet")
+        op = operations[k] = _spelled(op, work)
         op = operations[k] = _convention_named(op, module, work, convention)
         if hasattr(module, "named"):  # a name Flux chooses, free in the schema as it stands here
             op = operations[k] = module.named(op, work)
@@ -109,6 +110,19 @@ def build_plan(operations: Sequence[Operation], schema: Schema, settings: Settin
         steps=steps,
         findings=findings,
     )
+
+
+def _spelled(op: Operation, work: Schema) -> Operation:
+    """`op` with each type it gives spelled as the schema's own (a type named in other letter case,
+    quoted), so every step, file and probe after it writes the type PostgreSQL has."""
+    if isinstance(op, (AddColumn, ChangeColumnType)):
+        spelled = spelled_type(work, op.type)
+        return op if spelled == op.type else op.model_copy(update={"type": spelled})
+    if isinstance(op, CreateTable):
+        columns = [c.model_copy(update={"type": spelled_type(work, c.type)}) for c in op.columns]
+        return op if [c.type for c in columns] == [c.type for c in op.columns] else \
+            op.model_copy(update={"columns": columns})
+    return op
 
 
 def _convention_named(op: Operation, module, work: Schema, convention: Optional[dict[str, str]]) -> Operation:

@@ -21,7 +21,7 @@ from ..lock_retry import BLOCKING
 from ...model.terms import Lock, Phase
 from ...pg.ddl import create_table_sql, sequence_options
 from ...pg.locks import ACCESS_EXCLUSIVE, NO_LOCK
-from ...pg.types import check_type_known
+from ...pg.types import check_type_known, type_name
 from ...pg.quote import canonical_table, ident, literal, shown
 from ...pg.parse import column_refs, no_subquery, parse_expr, render
 
@@ -95,6 +95,16 @@ def known_types(schema: Schema) -> set[str]:
 
 def checked_type(schema: Schema, type_text: str) -> str:
     return check_type_known(type_text, known_types(schema))
+
+
+def spelled_type(schema: Schema, type_text: str) -> str:
+    """`type_text`, or the schema's own type it names in other letter case, quoted as it must be
+    written (enum_Items_state: "enum_Items_state"); unknown, as it is (validate says so)."""
+    try:
+        resolved = checked_type(schema, type_text)
+    except FluxInputError:
+        return type_text
+    return resolved if resolved != type_name(type_text) else type_text
 
 
 def checked_expr(text: str, table: Optional[Table], what: str, subquery: bool = True) -> str:
