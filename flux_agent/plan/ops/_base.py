@@ -142,6 +142,14 @@ def free_name(table: Table, columns, suffix: str, taken) -> str:
                 if not taken(name := short_name(bare(table.name), *columns, suffix=f"{suffix}{n}")))
 
 
+def constraint_taken(schema: Schema, table: Table):
+    """Is a name a constraint's in the table's schema? PostgreSQL chooses a constraint's name free
+    of every constraint of the schema (ChooseConstraintName), not only of the table's."""
+    space = table.name.rpartition(".")[0]
+    tables = [t for t in schema.tables if t.name.rpartition(".")[0] == space]
+    return lambda name: any(c.name == name for t in tables for c in t.constraints)
+
+
 def bare(table_name: str) -> str:
     return table_name.split(".")[-1]
 

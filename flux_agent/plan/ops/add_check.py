@@ -8,8 +8,9 @@ from ...model.schema import Constraint, Schema
 from ...model.plan import Step
 from ...pg.locks import SHARE_UPDATE_EXCLUSIVE
 from ...pg.parse import column_refs, parse_expr
-from ...pg.quote import ident, qname
-from ._base import Ctx, RowsCount, bare, checked_expr, one, require_table, short_name, tx_step
+from ...pg.quote import canonical_table, ident, qname
+from ._base import (Ctx, RowsCount, bare, checked_expr, constraint_taken, free_name, one, require_table,
+                    short_name, tx_step)
 
 
 def check_name(op: AddCheck, table_name: str) -> str:
@@ -19,6 +20,16 @@ def check_name(op: AddCheck, table_name: str) -> str:
         return op.name
     cols = sorted(column_refs(parse_expr(op.expression, "check")))
     return short_name(bare(table_name), *(cols[:1]), suffix="check")
+
+
+def named(op: AddCheck, schema: Schema) -> AddCheck:
+    """A check asked for without a name where PostgreSQL's for it is taken (a column's inline CHECK
+    holds <table>_<column>_check): the first free of name1, name2, ..., as PostgreSQL names it then."""
+    table = None if op.name is not None else schema.table(canonical_table(op.table))
+    if table is None or not constraint_taken(schema, table)(check_name(op, table.name)):
+        return op  # named, or free
+    cols = sorted(column_refs(parse_expr(op.expression, "check")))[:1]
+    return op.model_copy(update={"name": free_name(table, cols, "check", constraint_taken(schema, table))})
 
 
 def validate(op: AddCheck, schema: Schema) -> None:

@@ -13,7 +13,8 @@ from ...model.schema import Constraint, Schema, Table
 from ...model.plan import Finding, Step
 from ...pg.locks import SHARE_ROW_EXCLUSIVE, SHARE_UPDATE_EXCLUSIVE
 from ...pg.quote import canonical_table, ident, ident_list, qname
-from ._base import Ctx, RowsCount, bare, cols, require_column, require_table, short_name, tx_step
+from ._base import (Ctx, RowsCount, bare, cols, constraint_taken, free_name, require_column, require_table,
+                    short_name, tx_step)
 from ._partitions import descendants, partitions
 
 ON_DELETE = {"cascade": "CASCADE", "restrict": "RESTRICT", "set null": "SET NULL",
@@ -43,6 +44,25 @@ def _is_key(ref: Table, cols: list[str]) -> bool:
         c.kind in ("unique", "primary_key") and c.columns == cols for c in ref.constraints)
 
 
+def _same_key(op: AddForeignKey, table: Table, ref: Table):
+    """The table's foreign key that already makes these columns reference these, under any name."""
+    return next((c for c in table.constraints if c.kind == "foreign_key" and c.columns == list(op.columns)
+                 and c.ref_table is not None and canonical_table(c.ref_table) == ref.name
+                 and (c.ref_columns or ref.primary_key) == list(op.ref_columns)), None)
+
+
+def named(op: AddForeignKey, schema: Schema) -> AddForeignKey:
+    """A key asked for without a name where PostgreSQL's for it is taken (a key of the column to
+    another table): the first free of name1, name2, ..., as PostgreSQL names it then; the same key
+    under that name is left to validate, which says so."""
+    table = None if op.name is not None else schema.table(canonical_table(op.table))
+    ref = schema.table(canonical_table(op.ref_table)) if table is not None else None
+    if table is None or ref is None or _same_key(op, table, ref) is not None \
+            or not constraint_taken(schema, table)(fk_name(op, table)):
+        return op
+    return op.model_copy(update={"name": free_name(table, op.columns, "fkey", constraint_taken(schema, table))})
+
+
 def validate(op: AddForeignKey, schema: Schema) -> None:
     table = require_table(schema, op.table)
     ref = require_table(schema, op.ref_table)
@@ -56,17 +76,15 @@ def validate(op: AddForeignKey, schema: Schema) -> None:
         raise FluxInputError(
             f"{ref.name}({', '.join(op.ref_columns)}) is not a primary key or unique: a foreign key needs one")
     _on_delete(op)
-    name = fk_name(op, table)
-    if any(c.name == name for c in table.constraints):
-        raise FluxInputError(f"constraint {name!r} already exists on {table.name}")
-    same = next((c for c in table.constraints if c.kind == "foreign_key" and c.columns == list(op.columns)
-                 and c.ref_table is not None and canonical_table(c.ref_table) == ref.name
-                 and (c.ref_columns or ref.primary_key) == list(op.ref_columns)), None)
+    same = _same_key(op, table, ref)
     if same is not None:  # under another name (Drizzle's <table>_<column>_<ref>_<refcol>_fk): a second key
         actions = f" ON DELETE {same.on_delete}" if same.on_delete else ""
         raise FluxInputError(f"foreign key {same.name} already makes {table.name}({', '.join(op.columns)}) reference "
                              f"{ref.name}({', '.join(op.ref_columns)}){actions}: to change what it does, drop it "
                              "and add it again by hand")
+    name = fk_name(op, table)
+    if any(c.name == name for c in table.constraints):
+        raise FluxInputError(f"constraint {name!r} already exists on {table.name}")
 
 
 def warnings(op: AddForeignKey, schema: Schema) -> list[Finding]:
