@@ -17,6 +17,7 @@ from ...errors import FluxInputError
 from ...model.schema import Dependent, Function, Schema, Sequence, Table
 from ...pg.split import SqlSyntaxError, tokens
 from ...pg.repoint import CannotRepoint, view_query
+from ._function_columns import column_lines
 
 Action = Literal["rename", "retype", "drop"]
 
@@ -170,8 +171,9 @@ def _view_closure(dependents: list[Dependent], start: list[Dependent]) -> list[D
 
 
 def functions_naming(functions: list[Function], table: Table, column: Optional[str]) -> list[str]:
-    """Where a function body names the column (a trigger function on the table: the column's
-    name alone; any other: the table's and the column's) or, without a column, the table."""
+    """Where a function body names the column (resolved to its statements' tables where the body
+    parses: _function_columns.py; else from its words, a trigger function on the table by the
+    column's name alone, any other by the table's and the column's) or, without a column, the table."""
     bare = table.name.rpartition(".")[2]
     out = []
     for fn in functions:
@@ -186,9 +188,13 @@ def functions_naming(functions: list[Function], table: Table, column: Optional[s
             if hits and fn.triggers and all(t.endswith(f" on {table.name}") for t in fn.triggers):
                 continue  # dropped or renamed with the table's own triggers
         else:
-            hits = [(line, w) for line, w in words if w == column]
-            if not on_table and not any(w == bare for _, w in words):
-                hits = []
+            lines = column_lines(fn, table.name, column)  # its statements' own tables, where it parses
+            if lines is not None:
+                hits = [(line, column) for line in lines]
+            else:
+                hits = [(line, w) for line, w in words if w == column]
+                if not on_table and not any(w == bare for _, w in words):
+                    hits = []
         if hits:
             calls = f" (called by trigger {', '.join(fn.triggers)})" if fn.triggers else ""
             lines = ", ".join(str(line) for line in sorted({line for line, _ in hits}))

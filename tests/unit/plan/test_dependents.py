@@ -99,3 +99,58 @@ def test_what_raw_sql_before_it_drops_no_longer_blocks_a_drop():
     kept = Schema(tables=[USERS, other], dependencies=deps.model_copy(deep=True))
     kept.dependencies.forget("trigger", "lookup_fill", "users")
     assert kept.dependencies.functions[0].triggers == [] and kept.dependencies.dependents == []
+
+
+def _table(name: str) -> Table:
+    return Table(name=name, columns=[Column(name="id", type="bigint"), Column(name="user_id", type="bigint")],
+                 primary_key=["id"])
+
+
+PURGE = ("\nDECLARE r record;\nBEGIN\n"
+         "  DELETE FROM posts WHERE user_id = OLD.id;\n"                      # 4: posts.user_id
+         "  UPDATE votes v SET weight = 0 WHERE v.user_id = OLD.user_id;\n"    # 5: votes.user_id, comments' (OLD)
+         "  INSERT INTO audit (user_id, what) VALUES (1, 'x');\n"              # 6: audit.user_id
+         "  FOR r IN SELECT * FROM likes LOOP\n"                              # 7
+         "    PERFORM r.user_id;\n"                                           # 8: a field of likes' rows
+         "  END LOOP;\n  RETURN OLD;\nEND")
+
+
+@pytest.mark.parametrize("table, lines", [
+    ("comments", [5]),  # the trigger's table: by OLD.user_id alone, not by the other tables' user_id
+    ("posts", [4]), ("votes", [5]), ("audit", [6]),
+    ("likes", [8]),  # r.user_id: r holds likes' rows (any table the function reads)
+    ("other", []),
+])
+def test_a_function_names_a_column_of_the_tables_its_statements_read(table, lines):
+    """PL/pgSQL's own parse: each statement's columns are its tables' (goose project polygon's
+    before_delete_user on users was said to name user_settings.user_id at lines 3-6; only 6 did)."""
+    fn = Function(name="purge()", language="plpgsql", body=PURGE, triggers=["purge on comments"])
+    said = functions_naming([fn], _table(table), "user_id")
+    if not lines:
+        assert said == []
+    else:
+        assert said == [f"function purge() (called by trigger purge on comments) names user_id at line "
+                        f"{', '.join(map(str, lines))} of its body"]
+
+
+def test_an_sql_function_s_columns_are_its_statements_tables():
+    fn = Function(name="n()", language="sql", body="SELECT count(*) FROM posts p\nWHERE p.user_id = 1")
+    assert functions_naming([fn], _table("posts"), "user_id") == ["function n() names user_id at line 1 of its body"]
+    assert functions_naming([fn], _table("comments"), "user_id") == []
+
+
+def test_a_rename_on_the_trigger_s_table_is_planned_where_the_body_names_another_table_s_column():
+    from flux_agent.entry.actions import parse_operations
+    from flux_agent.model.settings import Settings
+    from flux_agent.plan.planner import build_plan
+
+    body = "\nBEGIN\n  DELETE FROM posts WHERE user_id = OLD.id;\n  RETURN OLD;\nEND;\n"
+    fn = Function(name="purge_posts()", language="plpgsql", body=body, triggers=["purge_posts on comments"])
+    schema = Schema(tables=[_table("posts"), _table("comments")], dependencies=Dependencies(functions=[fn]))
+
+    def plan(table):
+        return build_plan(parse_operations([{"op": "rename_column", "table": table, "column": "user_id",
+                                             "new_name": "author_id"}]), schema, Settings())
+    assert plan("comments").steps  # refused before: "purge_posts() names user_id at line 3"
+    with pytest.raises(FluxInputError, match="purge_posts.*names user_id at line 3"):
+        plan("posts")
