@@ -313,7 +313,19 @@ def _sequelize(scan: Scan) -> Found:
     for f, deps in scan.dependencies():
         if "sequelize-cli" in deps:
             return [f"{f} depends on sequelize-cli"], join(f.parent, "migrations")
-    return [], None
+    # sequelize-cli installed globally (as its own README says): the dependency on sequelize and a
+    # folder of migrations named as sequelize-cli names them, written with its queryInterface.
+    packages = [f.parent for f, deps in scan.dependencies() if "sequelize" in deps]
+    found = _named_migrations(scan, packages, _SEQUELIZE_FILE, _QUERY_INTERFACE)
+    if found is None:
+        return [], None
+    return [f"{found[2]} depends on sequelize and {found[0]} holds {found[1]} migrations named as sequelize-cli "
+            "names them (<YYYYMMDDHHMMSS>-name, calling queryInterface)"], found[0].as_posix()
+
+
+# sequelize-cli's migration:generate names: a 14-digit time stamp, a dash, the name.
+_SEQUELIZE_FILE = re.compile(r"\d{14}-[\w.-]+\.(?:js|cjs|mjs|ts)$")
+_QUERY_INTERFACE = re.compile(r"\bqueryInterface\b|\.(?:createTable|addColumn|addIndex)\s*\(")
 
 
 def _sqitch(scan: Scan) -> Found:

@@ -147,6 +147,27 @@ def test_knex_without_a_knexfile_is_its_dependency_and_a_folder_of_its_migration
     assert (d.tool, d.candidates) == ("dbmate", ["dbmate"])
 
 
+def test_sequelize_without_its_cli_in_the_project_is_its_dependency_and_a_folder_of_its_migrations(tmp_path):
+    # sequelize-cli installed globally: package.json lists sequelize alone (pet_social_backend)
+    make(tmp_path, {
+        "package.json": '{"type": "module", "dependencies": {"pg": "^8", "sequelize": "^6"}}',
+        "config/config.json": '{"development": {"dialect": "postgres"}}',
+        "migrations/20211025134024-create-post.cjs": "module.exports = {\n  up: async (queryInterface, Sequelize) => {\n"
+                                                   "    await queryInterface.createTable('Posts', {});\n  },\n};\n",
+        "migrations/20211026000000-add-x.cjs": "module.exports = { up: async (qi) => qi.addColumn('Posts', 'x', {}) };",
+    })
+    d = detect(tmp_path)
+    assert (d.tool, d.migrations_dir, d.ambiguous) == ("sequelize", "migrations", False)
+    assert d.evidence[0] == ("sequelize: package.json depends on sequelize and migrations holds 2 migrations named "
+                             "as sequelize-cli names them (<YYYYMMDDHHMMSS>-name, calling queryInterface)")
+    # sequelize as an ORM beside another tool's migrations: not a candidate
+    for f in (tmp_path / "migrations").iterdir():
+        f.write_text("export const seed = () => 1;")
+    make(tmp_path, {"db/migrations/20240101000000_init.sql": "-- migrate:up\nCREATE TABLE t (id int);\n"})
+    d = detect(tmp_path)
+    assert (d.tool, d.candidates) == ("dbmate", ["dbmate"])
+
+
 def test_override_wins_and_uses_that_tools_folder(tmp_path):
     make(tmp_path, {"db/migrations/20240101000000_init.sql": "-- migrate:up\n", "prisma/schema.prisma": ""})
     d = detect(tmp_path, tool_override="dbmate")
