@@ -142,9 +142,11 @@ def lint_sql(sql: str, ctx: FileContext, line_offset: int = 0,
             ctx.phase = phase  # a file Flux wrote for a contract step is judged as one
 
     def ignored(rule_id: str, stmt_line: int) -> bool:
-        # An ignore comment covers the next statement after it.
+        # An ignore comment covers the next statement after it; one naming a rule this one is
+        # ignored with (Rule.ignored_with) covers this one too.
+        names = {rule_id, *(BY_ID[rule_id].ignored_with if rule_id in BY_ID else ())}
         for ig in ignores:
-            if ig.reason and rule_id in ig.rules and ig.line <= stmt_line:
+            if ig.reason and not names.isdisjoint(ig.rules) and ig.line <= stmt_line:
                 nxt = next((s.line for s in statements if s.line >= ig.line), None)
                 if nxt == stmt_line:
                     return True

@@ -95,6 +95,9 @@ class Rule(BaseModel):
     # with the folder's replay. The others judge a statement from the file alone, so `flux validate`
     # judges them in workers that replay nothing (lint/batch.py); such a worker's schema refuses reads.
     reads_schema: bool = False
+    # An ignore comment naming any of these rules covers this one too: the same breaking change,
+    # named by squawk's rule for its kind (-- squawk-ignore renaming-column -- <why> is said of both).
+    ignored_with: tuple[str, ...] = ()
     examples: tuple[Example, ...]
     # The statement node types (pglast.ast classes) `check` can flag; the engine calls it on those
     # only. None: every statement. tests/unit/lint/test_rule_index.py holds each declaration to it.

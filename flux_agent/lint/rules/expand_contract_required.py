@@ -23,6 +23,9 @@ RULE = Rule(
     hint="split it into expand / backfill / code / contract steps; flux plan writes them",
     squawk=None,
     reads_schema=True,
+    # the hint of each, followed, must leave the statement passing (a Sequelize project's renameColumn
+    # stayed failing after `// squawk-ignore renaming-column -- <why>`)
+    ignored_with=("renaming-column", "renaming-table", "changing-column-type", "ban-drop-column"),
     nodes=(ast.RenameStmt, ast.AlterTableStmt),  # a rename; a type change or a drop among ALTER TABLE's commands
     examples=[
         flags("ALTER TABLE users RENAME COLUMN email TO email_address;"),
@@ -32,6 +35,9 @@ RULE = Rule(
         flags("ALTER TABLE orders ALTER COLUMN total TYPE bigint;", schema_sql=_SCHEMA),
         flags("ALTER TABLE orders ALTER COLUMN note TYPE varchar(100);", schema_sql=_SCHEMA, why="shrinking: a scan"),
         flags("ALTER TABLE orders DROP COLUMN note;"),
+        passes("-- squawk-ignore renaming-column -- nothing reads it any more\n"
+               "ALTER TABLE users RENAME COLUMN email TO email_address;",
+               why="said of renaming-column, the ignore covers this rule's finding on the same rename"),
         passes("ALTER TABLE orders ALTER COLUMN note TYPE text;", schema_sql=_SCHEMA, why="binary-coercible"),
         passes("ALTER TABLE orders DROP COLUMN note;", phase="contract"),
         passes("CREATE TABLE coupons (id bigint PRIMARY KEY, code text);\n"
