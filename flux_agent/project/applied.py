@@ -116,11 +116,23 @@ def read_runs(conn, tool: str, table: Optional[str] = None) -> Optional[list[str
         if exists is None:
             return None
         ident = sql.Identifier(*([schema, name] if schema else [name]))
-        try:
-            return [str(r[0]) for r in conn.execute(
-                sql.SQL("SELECT {} FROM {}").format(sql.Identifier(column), ident)).fetchall()]
-        except psycopg.errors.UndefinedColumn:
-            return None
+        # the tool's own reading of its rows, else (a table of an older shape) its key column alone
+        for query in [q for q in (_RUNS_QUERY.get(tool),) if q] + ["SELECT {0} FROM {1}"]:
+            try:
+                with conn.transaction():
+                    return [str(r[0]) for r in conn.execute(
+                        sql.SQL(query).format(sql.Identifier(column), ident)).fetchall()]
+            except psycopg.errors.UndefinedColumn:
+                continue
+        return None
+
+
+# Where a row of the table does not mean the file ran: goose before v3 recorded a rollback as a
+# row of its own with is_applied false; the latest row of a version (its highest id) says.
+_RUNS_QUERY = {
+    "goose": "SELECT {0} FROM (SELECT DISTINCT ON (version_id) version_id, is_applied FROM {1} "
+             "ORDER BY version_id, id DESC) AS latest WHERE is_applied",
+}
 
 
 def tool_blocked(conn, tool: str, table: Optional[str] = None) -> Optional[str]:
