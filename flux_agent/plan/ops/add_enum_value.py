@@ -41,12 +41,14 @@ def plan(op: AddEnumValue, ctx: Ctx) -> list[Step]:
     where = f" BEFORE {literal(op.before)}" if op.before else f" AFTER {literal(op.after)}" if op.after else ""
     sql = f"ALTER TYPE {qname(enum.name)} ADD VALUE IF NOT EXISTS {literal(op.value)}{where}"
     title = f"add value {op.value!r} to enum {enum.name}"
+    # Asked for with no place, it sorts last: what was asked, said so squawk and Flux's own rule know
+    said = [] if where else ["-- squawk-ignore require-enum-value-ordering -- sorts after the last value, as asked"]
     rollback = "nothing to undo: PostgreSQL cannot remove an enum value; it stays unused"
     if concurrent_enum_needed(ctx.settings.pg_version):
-        return [solo_step("migrate", title, sql + ";", None, lock="none", lock_note="no table lock; a brief lock on the type",
+        return [solo_step("migrate", title, "\n".join([*said, sql + ";"]), None, lock="none", lock_note="no table lock; a brief lock on the type",
                           risk="cannot run in a transaction before PostgreSQL 12", rollback=rollback,
                           squawk_reason="one statement per non-transactional file; the lock is brief")]
-    return [tx_step(ctx, "migrate", title, [sql], None, lock="none", lock_note="no table lock; a brief lock on the type",
+    return [tx_step(ctx, "migrate", title, [*said, sql], None, lock="none", lock_note="no table lock; a brief lock on the type",
                     risk="catalog change only; the value is usable after the step commits", rollback=rollback)]
 
 
