@@ -138,8 +138,10 @@ def _next(steps: list[Step], states: list[StepStatus], written: set[int],
         if step.number <= last_applied or status.state == "applied":
             continue
         if step.is_code:
-            return (f"Deploy the application change of step {step.number} ({step.title}), "
-                    "then run `flux continue` for the steps after it.")
+            after = next((s for s in steps if s.number > step.number and not s.is_code), None)
+            then = ("run `flux continue` for the steps after it" if after is None or after.number not in written
+                    else f"run step {after.number} (written already) with the project's migration tool")
+            return f"Deploy the application change of step {step.number} ({step.title}), then {then}."
         if step.number not in written:
             return f"Run `flux continue` to write step {step.number} ({step.title})."
         ups = [f for f in step.files if not is_down_file(f)]  # its down files undo it, not run it

@@ -343,3 +343,18 @@ def test_rows_breaking_a_not_valid_key_or_check_are_counted_from_the_catalogs(pg
         assert rows_breaking(conn, "kid", "kid_n") == 2  # -1 and -2; NULL passes
         assert rows_breaking(conn, "kid", "kid_id") is None  # validated
         assert rows_breaking(conn, "kid", "no_such") is None
+
+
+def test_steps_written_past_the_deploy_are_said_to_run_not_to_write(project, db):
+    """`flux continue` ran (the steps after the deploy are written) before the deploy was made: the
+    next action is the deploy, then those files, not `flux continue`, which has nothing left to write."""
+    plan = _write(project, "rename column users.email to email_address")
+    deploy = next(s.number for s in plan.steps if s.is_code)
+    for step in plan.steps[:deploy - 1]:
+        _run(db, project, step)
+    before = project_status(project, db).plans[0].next
+    assert before.endswith("then run `flux continue` for the steps after it.")
+    tools.continue_migration(str(project))
+    after = project_status(project, db).plans[0].next
+    assert after.startswith(f"Deploy the application change of step {deploy}")
+    assert after.endswith(f"then run step {deploy + 1} (written already) with the project's migration tool.")
