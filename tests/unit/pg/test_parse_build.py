@@ -59,7 +59,7 @@ def test_many_pieces_give_pglasts_checked_trees():
 
 
 def test_long_sql_in_one_call_gives_pglasts_checked_trees():
-    text = ";\n".join(e.sql.rstrip().rstrip(";") for r in RULES for e in r.examples if checked(e.sql) is not None)
+    text = "\n;\n".join(e.sql.rstrip().rstrip(";") for r in RULES for e in r.examples if checked(e.sql) is not None)
     assert len(text) > seam._UNCHECKED_FROM
     assert [shape(raw.stmt) for raw in seam.parse_sql(text)] == checked(text)
 
