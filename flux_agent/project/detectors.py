@@ -171,17 +171,23 @@ def _knex(scan: Scan) -> Found:
     # No knexfile: an app that runs knex's migrations itself (Joplin's server: knex.migrate.latest with
     # its own settings). The dependency alone says little (knex is a query builder too): a folder of
     # migrations named as knex names them is what counts.
-    packages = [f.parent for f, deps in scan.dependencies() if "knex" in deps]
-    found = _named_migrations(scan, packages, _KNEX_FILE, _DEFINES_UP)
-    if found is None:
-        return [], None
-    return [f"{found[2]} depends on knex and {found[0]} holds {found[1]} migrations named as knex names them "
-            "(<timestamp>_name, defining up)"], found[0].as_posix()
+    return _dependency_and_folder(scan, "knex", _KNEX_FILE, _DEFINES_UP, "knex names them (<timestamp>_name, defining up)")
 
 
 # knex's migrate:make names: a time stamp (or any number) first, then the name.
 _KNEX_FILE = re.compile(r"\d{8,}[-_][\w.-]+\.(?:ts|js|mts|cts|mjs|cjs)$")
 _DEFINES_UP = re.compile(r"\bup\b\s*[(:=]|\bexports\.up\b|\bmodule\.exports\s*=\s*require\s*\(")
+
+
+def _dependency_and_folder(scan: Scan, dependency: str, named: re.Pattern, shaped: re.Pattern, how: str) -> Found:
+    """A package depending on `dependency` and a folder of it holding migrations `named` and `shaped`
+    as the tool makes them (`how` it names them, for the evidence)."""
+    packages = [f.parent for f, deps in scan.dependencies() if dependency in deps]
+    found = _named_migrations(scan, packages, named, shaped)
+    if found is None:
+        return [], None
+    return [f"{found[2]} depends on {dependency} and {found[0]} holds {found[1]} migrations named as {how}"], \
+        found[0].as_posix()
 
 
 def _named_migrations(scan: Scan, packages: list[PurePosixPath], named: re.Pattern,
@@ -315,12 +321,8 @@ def _sequelize(scan: Scan) -> Found:
             return [f"{f} depends on sequelize-cli"], join(f.parent, "migrations")
     # sequelize-cli installed globally (as its own README says): the dependency on sequelize and a
     # folder of migrations named as sequelize-cli names them, written with its queryInterface.
-    packages = [f.parent for f, deps in scan.dependencies() if "sequelize" in deps]
-    found = _named_migrations(scan, packages, _SEQUELIZE_FILE, _QUERY_INTERFACE)
-    if found is None:
-        return [], None
-    return [f"{found[2]} depends on sequelize and {found[0]} holds {found[1]} migrations named as sequelize-cli "
-            "names them (<YYYYMMDDHHMMSS>-name, calling queryInterface)"], found[0].as_posix()
+    return _dependency_and_folder(scan, "sequelize", _SEQUELIZE_FILE, _QUERY_INTERFACE,
+                                  "sequelize-cli names them (<YYYYMMDDHHMMSS>-name, calling queryInterface)")
 
 
 # sequelize-cli's migration:generate names: a 14-digit time stamp, a dash, the name.
